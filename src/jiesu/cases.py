@@ -1,0 +1,472 @@
+"""The life of a case (DESIGN §3).
+
+Every step runs in one write transaction: load the case (locked), ask the
+rules, change it, and append the event that says what changed and why.
+A refused step raises before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from jiesu import phones, rules
+from jiesu.errors import BadInput, CaseNotFound, RuleViolation, TransitionRefused
+from jiesu.models import Case, Event, Revisit
+from jiesu.office import Office
+from jiesu.queries import ESCALATION_REASONS, escalation_flags, is_open, is_overdue
+from jiesu.textsearch import fold, search_text
+from jiesu.vocab import Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
+
+GRACE = timedelta(minutes=1)
+LEVELS = list(Level)
+
+
+# ---------------------------------------------------------------- filing
+
+
+@dataclass
+class Draft:
+    """What a worker knows when a complaint comes in."""
+
+    summary: str
+    channel: Channel = Channel.HOTLINE
+    urgency: Urgency = Urgency.NORMAL
+    nature: Nature = Nature.UNCLASSIFIED
+    category: str = ""
+    detail: str = ""
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    community: str | None = None
+    kind: str | None = None
+    ref: str | None = None
+    received_at: datetime | None = None
+
+
+def file_case(office: Office, draft: Draft) -> Case:
+    """受理: file a new case and its `filed` event together."""
+    summary = draft.summary.strip()
+    if not summary:
+        raise BadInput("诉求摘要不能为空")
+    received_at = draft.received_at or office.now
+    if received_at > office.now + GRACE:
+        raise BadInput(f"受理时间 {_shown(office, received_at)} 在未来")
+    phone = phones.normalise(draft.phone) if draft.phone and draft.phone.strip() else None
+    ref = (draft.ref or "").strip() or None
+    category = (draft.category or "").strip().strip("/")
+    channel, urgency, nature = Channel(draft.channel), Urgency(draft.urgency), Nature(draft.nature)
+    level = Level.COMMUNITY
+    tier = rules.tier_for(urgency, category, level, office.rules)
+    respond_by, resolve_by = rules.deadlines(received_at, tier, office.rules, office.calendar)
+    case = Case(
+        ref=ref,
+        received_at=received_at,
+        channel=channel.value,
+        urgency=urgency.value,
+        category=category,
+        summary=summary,
+        detail=(draft.detail or "").strip(),
+        name=_blank_to_none(draft.name),
+        phone=phone,
+        address=_blank_to_none(draft.address),
+        community=_blank_to_none(draft.community),
+        kind=draft.kind,
+        nature=nature.value,
+        track=_track(nature),
+        tier=tier.value,
+        level=level.value,
+        status=Status.NEW.value,
+        respond_by=respond_by,
+        resolve_by=resolve_by,
+    )
+    case.search_text = _search_text(case)
+    try:
+        with office.store.write() as session:
+            if ref and session.exec(select(Case.id).where(Case.ref == ref)).first():
+                raise BadInput(f"工单编号 {ref} 已存在")
+            session.add(case)
+            session.flush()
+            _record(session, case, EventKind.FILED, office.actor, received_at, channel.label, {})
+    except IntegrityError as exc:  # a racing worker filed the same ref first
+        raise BadInput(f"工单编号 {ref} 已存在") from exc
+    return case
+
+
+def _search_text(case: Case) -> str:
+    return search_text(case.summary, case.detail, case.address, case.name)
+
+
+def _blank_to_none(text: str | None) -> str | None:
+    return text.strip() or None if text else None
+
+
+def _track(nature: str) -> str | None:
+    track = rules.track_for(nature)
+    return track.value if track else None
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class CaseFile:
+    """A case with everything that has happened to it."""
+
+    case: Case
+    events: list[Event]
+    revisits: list[Revisit]
+    ledger: list = field(default_factory=list)
+
+
+def get_case(office: Office, case_id: int) -> CaseFile:
+    with office.store.read() as session:
+        case = _load(session, case_id)
+        events = list(session.exec(select(Event).where(Event.case_id == case_id).order_by(Event.id)))
+        revisits = list(
+            session.exec(select(Revisit).where(Revisit.case_id == case_id).order_by(Revisit.id))
+        )
+    return CaseFile(case, events, revisits)
+
+
+@dataclass
+class CaseFilter:
+    """The filters of `jiesu list`; all given ones must hold."""
+
+    include_closed: bool = False
+    statuses: list[Status] = field(default_factory=list)
+    nature: Nature | None = None
+    track: str | None = None
+    level: Level | None = None
+    assignee: str | None = None
+    community: str | None = None
+    category: str | None = None
+    search: str | None = None
+    overdue: bool = False
+    due_escalation: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = None
+
+
+@dataclass
+class Listed:
+    case: Case
+    reasons: list[str] = field(default_factory=list)
+
+
+def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None) -> Iterator[Listed]:
+    """The cases that pass every filter, oldest first, streamed."""
+    as_of = as_of or office.now
+    flags = escalation_flags(office.rules, as_of)
+    columns = [Case]
+    if wanted.due_escalation:
+        columns += [condition.label(name) for name, condition in flags.items()]
+    query = select(*columns).order_by(Case.id)
+    if wanted.statuses:
+        query = query.where(Case.status.in_([s.value for s in wanted.statuses]))
+    elif not wanted.include_closed:
+        query = query.where(is_open())
+    if wanted.nature:
+        query = query.where(Case.nature == wanted.nature.value)
+    if wanted.track:
+        query = query.where(Case.track == wanted.track)
+    if wanted.level:
+        query = query.where(Case.level == wanted.level.value)
+    if wanted.assignee:
+        query = query.where(Case.assignee == wanted.assignee)
+    if wanted.community:
+        query = query.where(Case.community == wanted.community)
+    if wanted.category:
+        category = wanted.category.strip("/")
+        query = query.where((Case.category == category) | Case.category.startswith(category + "/", autoescape=True))
+    if wanted.search:
+        query = query.where(Case.search_text.contains(fold(wanted.search), autoescape=True))
+    if wanted.overdue:
+        query = query.where(is_overdue(as_of))
+    if wanted.due_escalation:
+        query = query.where(is_open(), or_(*flags.values()))
+    if wanted.since:
+        query = query.where(Case.received_at >= wanted.since)
+    if wanted.until:
+        query = query.where(Case.received_at <= wanted.until)
+    if wanted.limit:
+        query = query.limit(wanted.limit)
+    with office.store.read() as session:
+        for row in session.exec(query.execution_options(yield_per=500)):
+            if wanted.due_escalation:
+                yield Listed(row[0], [name for name in flags if row._mapping[name]])
+            else:
+                yield Listed(row)
+
+
+def escalation_reason_labels(reasons: list[str]) -> str:
+    return "、".join(ESCALATION_REASONS[r] for r in reasons)
+
+
+# ---------------------------------------------------------------- steps
+
+
+@contextmanager
+def _step(office: Office, case_id: int, step: str, verb: str) -> Iterator[tuple[Session, Case]]:
+    """Load the case for change under the write lock and check its status allows `step`."""
+    with office.store.write() as session:
+        case = _load(session, case_id, for_update=True)
+        rules.check_step(case.id, case.status, step, verb)
+        yield session, case
+
+
+def _load(session: Session, case_id: int, *, for_update: bool = False) -> Case:
+    query = select(Case).where(Case.id == case_id)
+    if for_update:
+        query = query.with_for_update()
+    case = session.exec(query).first()
+    if case is None:
+        raise CaseNotFound(f"没有 #{case_id} 这件诉求")
+    return case
+
+
+def _at(office: Office, case: Case, at: datetime | None) -> datetime:
+    """When a step happened: now unless logged afterwards, never before receipt or in the future."""
+    at = at or office.now
+    if at < case.received_at:
+        raise BadInput(f"#{case.id} 的时间 {_shown(office, at)} 早于受理时间 {_shown(office, case.received_at)}")
+    if at > office.now + GRACE:
+        raise BadInput(f"#{case.id} 的时间 {_shown(office, at)} 在未来")
+    return at
+
+
+def _shown(office: Office, moment: datetime) -> str:
+    return moment.astimezone(office.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _change(case: Case, **values) -> dict[str, list]:
+    """Set fields on `case`, returning {field: [old, new]} for those that really changed."""
+    changes = {}
+    for name, new in values.items():
+        new = getattr(new, "value", new)
+        old = getattr(case, name)
+        if old != new:
+            changes[name] = [_plain(old), _plain(new)]
+            setattr(case, name, new)
+    return changes
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _record(
+    session: Session, case: Case, kind: EventKind, actor: str, at: datetime, note: str, changes: dict
+) -> Event:
+    """Append the event for a step; bumps the case's version when something changed."""
+    if changes:
+        case.version += 1
+        session.add(case)
+    event = Event(case_id=case.id, at=at, actor=actor, kind=kind.value, note=note or "", changes=json.dumps(changes, ensure_ascii=False))
+    session.add(event)
+    return event
+
+
+def add_note(office: Office, case_id: int, text: str, at: datetime | None = None) -> Event:
+    """备注: a remark on the case's history, in any status."""
+    if not text.strip():
+        raise BadInput("备注不能为空")
+    with _step(office, case_id, "note", "备注") as (session, case):
+        return _record(session, case, EventKind.NOTED, office.actor, _at(office, case, at), text.strip(), {})
+
+
+def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: datetime | None = None) -> Case:
+    """研判: set the nature, and so the 三上门 track."""
+    with _step(office, case_id, "classify", "研判") as (session, case):
+        when = _at(office, case, at)
+        changes = _change(case, nature=nature, track=_track(nature))
+        _record(session, case, EventKind.CLASSIFIED, office.actor, when, note, changes)
+        return case
+
+
+def assign(office: Office, case_id: int, to: str, note: str = "", at: datetime | None = None) -> Case:
+    """派单: hand the case to a person or unit (again, if it is already with someone)."""
+    to = to.strip()
+    if not to:
+        raise BadInput("派单对象不能为空")
+    with _step(office, case_id, "assign", "派单") as (session, case):
+        when = _at(office, case, at)
+        status = Status.ASSIGNED if case.status == Status.NEW else case.status
+        if case.assignee == to:
+            raise TransitionRefused(f"#{case_id} 已派给 {to}")
+        changes = _change(case, assignee=to, status=status)
+        _record(session, case, EventKind.ASSIGNED, office.actor, when, note, changes)
+        return case
+
+
+def return_case(office: Office, case_id: int, reason: str, at: datetime | None = None) -> Case:
+    """退单: back to 待派单 with the assignee cleared."""
+    reason = _required(reason, "退单理由")
+    with _step(office, case_id, "return", "退单") as (session, case):
+        when = _at(office, case, at)
+        changes = _change(case, assignee=None, status=Status.NEW)
+        _record(session, case, EventKind.RETURNED, office.actor, when, reason, changes)
+        return case
+
+
+def contact(office: Office, case_id: int, note: str = "", at: datetime | None = None) -> Case:
+    """响应: a contact with the citizen; the first one fixes responded_at."""
+    with _step(office, case_id, "contact", "联系诉求人") as (session, case):
+        when = _at(office, case, at)
+        changes = _change(case, responded_at=when) if case.responded_at is None else {}
+        _record(session, case, EventKind.CONTACTED, office.actor, when, note, changes)
+        return case
+
+
+def visit(office: Office, case_id: int, note: str, at: datetime | None = None) -> Case:
+    """上门: a door visit, the face-to-face step of 三上门."""
+    note = _required(note, "上门记录")
+    with _step(office, case_id, "visit", "上门") as (session, case):
+        _record(session, case, EventKind.VISITED, office.actor, _at(office, case, at), note, {})
+        return case
+
+
+def escalate(office: Office, case_id: int, reason: str, to: Level | None = None, at: datetime | None = None) -> Case:
+    """升级: one level up the ladder (社区→街道→区→市) unless `to` says which."""
+    reason = _required(reason, "升级理由")
+    with _step(office, case_id, "escalate", "升级") as (session, case):
+        when = _at(office, case, at)
+        current = LEVELS.index(Level(case.level))
+        if current == len(LEVELS) - 1:
+            raise TransitionRefused(f"#{case_id} 已在{Level.CITY.label}级，不能再升级")
+        target = to or LEVELS[current + 1]
+        if LEVELS.index(target) <= current:
+            raise TransitionRefused(
+                f"#{case_id} 已在{Level(case.level).label}级，只能升级到 "
+                + ", ".join(f"{lv.value} {lv.label}" for lv in LEVELS[current + 1 :])
+            )
+        changes = _change(case, level=target)
+        changes |= _retier(office, case)
+        _record(session, case, EventKind.ESCALATED, office.actor, when, reason, changes)
+        return case
+
+
+def _retier(office: Office, case: Case) -> dict:
+    """Recompute tier and deadlines after a change that may move the case to another tier."""
+    tier = rules.tier_for(case.urgency, case.category, case.level, office.rules)
+    if tier == case.tier:
+        return {}
+    respond_by, resolve_by = rules.deadlines(case.received_at, tier, office.rules, office.calendar)
+    return _change(case, tier=tier, respond_by=respond_by, resolve_by=max(resolve_by, case.resolve_by))
+
+
+def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime | None = None) -> Case:
+    """延期: move resolve_by later, before it passes, at most max_extensions times."""
+    reason = _required(reason, "延期理由")
+    with _step(office, case_id, "extend", "延期") as (session, case):
+        when = _at(office, case, at)
+        limit = office.rules["deadlines.max_extensions"]
+        used = _count_events(session, case.id, EventKind.EXTENDED)
+        if used >= limit:
+            raise RuleViolation(f"#{case_id} 已延期 {used} 次，最多 {limit} 次")
+        if when > case.resolve_by:
+            raise RuleViolation(f"#{case_id} 已于 {_shown(office, case.resolve_by)} 超期，超期后不能延期")
+        if to <= case.resolve_by:
+            raise RuleViolation(f"#{case_id} 延期后的时限应晚于现在的 {_shown(office, case.resolve_by)}")
+        changes = _change(case, resolve_by=to)
+        _record(session, case, EventKind.EXTENDED, office.actor, when, reason, changes)
+        return case
+
+
+def close(office: Office, case_id: int, result: Result, note: str, at: datetime | None = None) -> Case:
+    """办结: checked against 三上门 (nature classified, face-to-face step done, result fits the track)."""
+    note = _required(note, "办结说明")
+    with _step(office, case_id, "close", "办结") as (session, case):
+        when = _at(office, case, at)
+        since = _last_reopened_id(session, case.id)
+        rules.check_close(
+            case_id=case.id,
+            nature=case.nature,
+            channel=case.channel,
+            result=result,
+            visits=_count_events(session, case.id, EventKind.VISITED, after_id=since),
+            contacts=_count_events(session, case.id, EventKind.CONTACTED, after_id=since),
+            rules=office.rules,
+        )
+        changes = _change(case, status=Status.CLOSED, result=result, closed_at=when)
+        _record(session, case, EventKind.CLOSED, office.actor, when, note, changes)
+        return case
+
+
+def revisit(
+    office: Office, case_id: int, satisfaction: Satisfaction, resolved: bool, note: str = "", at: datetime | None = None
+) -> Case:
+    """回访: record the citizen's verdict; a bad verdict on a case the rules name reopens it."""
+    with _step(office, case_id, "revisit", "回访") as (session, case):
+        when = _at(office, case, at)
+        session.add(
+            Revisit(case_id=case.id, at=when, actor=office.actor, satisfaction=satisfaction.value, resolved=resolved, note=note)
+        )
+        changes = _change(case, status=Status.REVISITED)
+        verdict = f"{satisfaction.label}，{'已解决' if resolved else '未解决'}"
+        _record(session, case, EventKind.REVISITED, office.actor, when, "；".join(filter(None, [verdict, note])), changes)
+        if case.nature in office.rules["revisit.reopen_natures"] and (not resolved or satisfaction == Satisfaction.UNSATISFIED):
+            _reopen(office, session, case, when, f"回访{verdict}")
+        return case
+
+
+def reopen(office: Office, case_id: int, reason: str, at: datetime | None = None) -> Case:
+    """重办: back to work after closing; counted, and it restarts the resolve clock."""
+    reason = _required(reason, "重办理由")
+    with _step(office, case_id, "reopen", "重办") as (session, case):
+        _reopen(office, session, case, _at(office, case, at), reason)
+        return case
+
+
+def _reopen(office: Office, session: Session, case: Case, when: datetime, reason: str) -> None:
+    _, resolve_by = rules.deadlines(when, case.tier, office.rules, office.calendar)
+    changes = _change(
+        case,
+        status=Status.ASSIGNED if case.assignee else Status.NEW,
+        reopen_count=case.reopen_count + 1,
+        closed_at=None,
+        result=None,
+        resolve_by=resolve_by,
+    )
+    _record(session, case, EventKind.REOPENED, office.actor, when, reason, changes)
+
+
+def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -> Case:
+    """并单: a duplicate complaint joins the case that carries the work."""
+    if case_id == into:
+        raise TransitionRefused(f"#{case_id} 不能并入自己")
+    with _step(office, case_id, "merge", "并单") as (session, case):
+        target = _load(session, into, for_update=True)
+        if target.status == Status.MERGED:
+            raise TransitionRefused(f"#{into} 已合并到 #{target.merged_into}，请并入 #{target.merged_into}")
+        if target.merged_into == case_id:
+            raise TransitionRefused(f"#{into} 已并入 #{case_id}，不能互相合并")
+        when = _at(office, case, at)
+        changes = _change(case, status=Status.MERGED, merged_into=into)
+        _record(session, case, EventKind.MERGED, office.actor, when, f"并入 #{into}", changes)
+        _record(session, target, EventKind.MERGED, office.actor, when, f"#{case_id} 并入本件", {})
+        return case
+
+
+def _required(text: str | None, what: str) -> str:
+    if not text or not text.strip():
+        raise BadInput(f"{what}不能为空")
+    return text.strip()
+
+
+def _count_events(session: Session, case_id: int, kind: EventKind, after_id: int = 0) -> int:
+    query = select(func.count(Event.id)).where(Event.case_id == case_id, Event.kind == kind.value, Event.id > after_id)
+    return session.exec(query).one()
+
+
+def _last_reopened_id(session: Session, case_id: int) -> int:
+    query = select(func.max(Event.id)).where(Event.case_id == case_id, Event.kind == EventKind.REOPENED.value)
+    return session.exec(query).one() or 0

@@ -1,0 +1,84 @@
+"""Time: the configured zone, "now", and the date forms people type (DESIGN §5)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jiesu.errors import BadInput
+
+DEFAULT_ZONE = "Asia/Shanghai"
+DATE_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、now、-2h、+3d"
+
+_RELATIVE = re.compile(r"^([+-])\s*(\d{1,6})\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def zone(name: str) -> ZoneInfo:
+    """The zone called `name`, or a BadInput naming it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadInput(f"未知的时区 {name!r}") from exc
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False) -> datetime:
+    """Parse a time a person typed into an aware datetime.
+
+    A bare date means the start of that day in `tz`, or its last instant when
+    `end_of_day` is set (for `--until` and deadlines). Relative forms count
+    from `now`.
+    """
+    raw = text.strip()
+    word = raw.casefold()
+    local_now = now.astimezone(tz)
+    if word == "now":
+        return now
+    if word in ("today", "yesterday", "tomorrow", "今天", "昨天", "明天"):
+        offset = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "tomorrow": 1, "明天": 1}[word]
+        return _day_bound(local_now.date() + timedelta(days=offset), tz, end_of_day)
+    match = _RELATIVE.match(word)
+    if match:
+        sign, amount, unit = match.groups()
+        delta = timedelta(**{_UNITS[unit]: int(amount)})
+        return now + delta if sign == "+" else now - delta
+    try:
+        parsed = datetime.fromisoformat(raw.replace("/", "-"))
+    except ValueError:
+        raise BadInput(f"无法识别的时间 {raw!r}；可用：{DATE_FORMS}") from None
+    if _is_bare_date(raw):
+        return _day_bound(parsed.date(), tz, end_of_day)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed
+
+
+def _is_bare_date(raw: str) -> bool:
+    return len(raw) <= 10 and ":" not in raw and "T" not in raw
+
+
+def _day_bound(day, tz: ZoneInfo, end_of_day: bool) -> datetime:
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    if end_of_day:
+        return datetime.combine(day, time.max, tzinfo=tz)
+    return start
+
+
+def day_span(day, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The half-open interval [start, next start) of a local calendar day."""
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return None if moment is None else moment.astimezone(tz)
+
+
+def shown(moment: datetime | None, tz: ZoneInfo) -> str:
+    """A time as people read it: local, to the minute."""
+    return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")

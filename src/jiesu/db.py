@@ -1,0 +1,260 @@
+"""The store: where the case book lives, how it is opened, migrated and written.
+
+SQLite runs in WAL mode with a busy timeout so that readers never wait for
+writers, and every write transaction starts with BEGIN IMMEDIATE so that two
+workers never both read a case and then race to change it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlmodel import Session
+
+from jiesu.errors import StoreError
+from jiesu.migrations import LATEST, MIGRATIONS
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+# Stamped into the SQLite header (PRAGMA application_id) so that a jiesu store
+# is told from any other SQLite file without opening it: "JSu1".
+APPLICATION_ID = 0x4A537531
+BUSY_TIMEOUT_MS = 60_000
+
+
+def default_path() -> Path:
+    """`jiesu.db` in the user data directory of this platform."""
+    from platformdirs import user_data_path
+
+    return user_data_path("jiesu", appauthor=False) / "jiesu.db"
+
+
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+class Store:
+    """An open case book. Services take one of these and ask it for sessions."""
+
+    def __init__(self, engine: Engine, location: str, path: Path | None) -> None:
+        self.engine = engine
+        self.location = location
+        self.path = path
+        self.notices: list[str] = []
+        self._writer = engine.execution_options(jiesu_write=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; it sees one consistent snapshot."""
+        with self._translated(), Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose work commits together at the end, or not at all.
+
+        On SQLite it holds the write lock from its first statement, so what it
+        reads cannot change under it before it commits.
+        """
+        with self._translated(), Session(self._writer, expire_on_commit=False) as session:
+            yield session
+            session.commit()
+
+    @contextmanager
+    def connect(self, *, write: bool = False) -> Iterator[Connection]:
+        """A Core connection in one transaction, for bulk reads and writes."""
+        engine = self._writer if write else self.engine
+        with self._translated(), engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except DBAPIError as exc:
+            raise StoreError(f"{self.location}: {_reason(exc)}") from exc
+
+
+def _reason(exc: DBAPIError) -> str:
+    message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    known = {
+        "database is locked": "数据库正被另一个程序长时间写入，请稍后再试",
+        "attempt to write a readonly database": "文件是只读的，无法写入（检查文件权限）",
+        "database disk image is malformed": "文件已损坏；请用 jiesu check 检查，或从备份恢复",
+        "file is not a database": "不是 jiesu 案卷库（也不是 SQLite 数据库）",
+        "disk I/O error": "磁盘读写错误",
+        "unable to open database file": "无法打开文件（文件夹不存在或没有权限）",
+    }
+    for needle, said in known.items():
+        if needle in message:
+            return said
+    return message
+
+
+def open_store(target: str | None = None) -> Store:
+    """Open (creating and migrating as needed) the store at a path or URL."""
+    if target and is_url(target):
+        return _open_url(target)
+    return _open_sqlite(Path(target) if target else default_path(), default=not target)
+
+
+def _open_sqlite(path: Path, *, default: bool) -> Store:
+    path = path.expanduser()
+    if default:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        _create_sqlite_file(path)
+    _check_sqlite_file(path)
+    engine = create_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    store = Store(engine, str(path), path)
+    _migrate(store)
+    return store
+
+
+def _open_url(url: str) -> Store:
+    try:
+        engine = create_engine(url)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StoreError(f"无法使用数据库地址：{exc}") from exc
+    store = Store(engine, engine.url.render_as_string(hide_password=True), None)
+    _migrate(store)
+    return store
+
+
+def _create_sqlite_file(path: Path) -> None:
+    """Make a new, stamped, WAL-mode store file readable by its owner only.
+
+    It is built under a temporary name and linked into place, so no other
+    process ever sees a half-made file; if one wins the race, theirs is kept.
+    """
+    if not path.parent.is_dir():
+        raise StoreError(f"{path}: 文件夹 {path.parent} 不存在；请先创建它，或用 --db 指定别的位置")
+    temp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    try:
+        os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        conn = sqlite3.connect(temp)
+        try:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("PRAGMA journal_mode = WAL")
+        finally:
+            conn.close()
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+    except OSError as exc:
+        raise StoreError(f"{path}: 无法创建案卷库：{exc.strerror}") from exc
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse, before SQLite touches it, any file that is not a jiesu store."""
+    if path.is_dir():
+        raise StoreError(f"{path} 是文件夹，不是 jiesu 案卷库；请用 --db 指定一个文件")
+    try:
+        with open(path, "rb") as file:
+            header = file.read(100)
+    except OSError as exc:
+        raise StoreError(f"{path}: 无法读取：{exc.strerror}") from exc
+    if not header:
+        raise StoreError(f"{path} 是空文件，不是 jiesu 案卷库；请删除它或用 --db 指定别的位置")
+    if not header.startswith(SQLITE_HEADER):
+        raise StoreError(f"{path} 不是 jiesu 案卷库（不是 SQLite 数据库）；请用 --db 指定正确的文件")
+    if len(header) < 100:
+        raise StoreError(f"{path} 不完整（文件被截断）；请从备份恢复")
+    if int.from_bytes(header[68:72], "big") != APPLICATION_ID:
+        raise StoreError(f"{path} 是别的程序的 SQLite 数据库，不是 jiesu 案卷库；请用 --db 指定别的位置")
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
+    # Take transactions out of the sqlite3 module's hands: _sqlite_on_begin
+    # issues them, so that writes can begin IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    write = conn.get_execution_options().get("jiesu_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+SCHEMA_TABLE = "jiesu_schema"
+
+
+def _current_version(conn: Connection) -> int:
+    if not inspect(conn).has_table(SCHEMA_TABLE):
+        return 0
+    return conn.execute(text(f"SELECT coalesce(max(version), 0) FROM {SCHEMA_TABLE}")).scalar_one()
+
+
+def _migrate(store: Store) -> None:
+    """Bring the store up to this jiesu's schema, one recorded step at a time."""
+    with store.connect() as conn:
+        current = _current_version(conn)
+        if current == 0 and store.path is None and inspect(conn).get_table_names():
+            raise StoreError(f"{store.location} 里已有别的数据表，不是 jiesu 案卷库；请换一个数据库")
+        has_cases = current >= 1 and conn.execute(text("SELECT 1 FROM cases LIMIT 1")).first()
+    if current > LATEST:
+        raise StoreError(
+            f"{store.location} 由更新版本的 jiesu 写入（架构 {current}，本程序只认识到 {LATEST}）；请升级 jiesu"
+        )
+    if current == LATEST:
+        return
+    if has_cases and store.path is not None:
+        backup = store.path.with_name(f"{store.path.name}.bak-{current}")
+        backup_to(store, backup)
+        store.notices.append(f"升级案卷库前已备份到 {backup}")
+    for version, name, migration in MIGRATIONS:
+        if version <= current:
+            continue
+        with store.connect(write=True) as conn:
+            if _current_version(conn) >= version:
+                continue  # another process got there first
+            if version == 1:
+                conn.exec_driver_sql(
+                    f"CREATE TABLE {SCHEMA_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                    "applied_at TEXT NOT NULL)"
+                )
+            migration(conn)
+            conn.execute(
+                text(f"INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (:v, :n, :at)"),
+                {"v": version, "n": name, "at": datetime.now(timezone.utc).isoformat()},
+            )
+
+
+def backup_to(store: Store, destination: Path) -> None:
+    """A consistent copy of a SQLite store, made while others may write."""
+    if store.path is None:
+        raise StoreError("只有 SQLite 案卷库可以用 jiesu backup 备份；PostgreSQL 请用 pg_dump")
+    try:
+        os.close(os.open(destination, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
+        os.chmod(destination, 0o600)
+        source = sqlite3.connect(store.path)
+        target = sqlite3.connect(destination)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"无法备份到 {destination}：{exc}") from exc

@@ -1,0 +1,38 @@
+"""The domain errors of jiesu and the exit codes the CLI turns them into."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes of DESIGN §5."""
+
+    OK = 0
+    REFUSED = 1
+    USAGE = 2
+    THRESHOLD = 3
+
+
+class JiesuError(Exception):
+    """Something the user can fix; its message is one line for people."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class BadInput(JiesuError):
+    """A value given on the command line or in a file cannot be used."""
+
+
+class CaseNotFound(JiesuError):
+    """No case has the given id."""
+
+
+class TransitionRefused(JiesuError):
+    """The case's status does not allow this step."""
+
+
+class RuleViolation(JiesuError):
+    """The rules (三上门, deadlines, ledger) forbid this step."""
+
+
+class StoreError(JiesuError):
+    """The database cannot be opened, read or written."""

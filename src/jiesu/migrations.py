@@ -1,0 +1,123 @@
+"""Schema history: an append-only list of numbered migrations.
+
+Each migration is written out as it was on the day it shipped, never generated
+from today's models, so that an old store always migrates the same way. Add a
+new function at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from jiesu import backend
+
+Migration = Callable[[Connection], None]
+
+
+def _time(name: str, nullable: bool = True) -> Column:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+def m001_cases_and_events(conn: Connection) -> None:
+    """Cases and their append-only history."""
+    meta = MetaData()
+    Table(
+        "cases",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("ref", String, unique=True),
+        _time("received_at", nullable=False),
+        Column("channel", String, nullable=False),
+        Column("urgency", String, nullable=False),
+        Column("category", String, nullable=False),
+        Column("summary", Text, nullable=False),
+        Column("detail", Text, nullable=False),
+        Column("name", String),
+        Column("phone", String),
+        Column("address", String),
+        Column("community", String),
+        Column("kind", String),
+        Column("nature", String, nullable=False),
+        Column("track", String),
+        Column("tier", String, nullable=False),
+        Column("level", String, nullable=False),
+        Column("assignee", String),
+        Column("status", String, nullable=False),
+        _time("respond_by", nullable=False),
+        _time("resolve_by", nullable=False),
+        _time("responded_at"),
+        _time("closed_at"),
+        Column("result", String),
+        Column("reopen_count", Integer, nullable=False),
+        Column("merged_into", Integer, ForeignKey("cases.id")),
+        Column("version", Integer, nullable=False),
+        Column("search_text", Text, nullable=False),
+        Index("ix_cases_status_resolve_by", "status", "resolve_by"),
+        Index("ix_cases_received_at", "received_at"),
+        Index("ix_cases_community_category", "community", "category", "received_at"),
+        Index("ix_cases_phone_category", "phone", "category", "received_at"),
+        Index("ix_cases_assignee", "assignee"),
+    )
+    Table(
+        "events",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+        _time("at", nullable=False),
+        Column("actor", String, nullable=False),
+        Column("kind", String, nullable=False),
+        Column("note", Text, nullable=False),
+        Column("changes", Text, nullable=False),
+        Index("ix_events_case_id", "case_id", "id"),
+        Index("ix_events_kind_at", "kind", "at"),
+    )
+    meta.create_all(conn)
+    backend.make_append_only(conn, "events")
+
+
+def _referring_to_cases() -> MetaData:
+    """Metadata that knows `cases` by its key alone, for tables that point at it."""
+    meta = MetaData()
+    Table("cases", meta, Column("id", Integer, primary_key=True))
+    return meta
+
+
+def m002_revisits(conn: Connection) -> None:
+    """回访 records: the citizen's verdict on a closed case."""
+    meta = _referring_to_cases()
+    revisits = Table(
+        "revisits",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+        _time("at", nullable=False),
+        Column("actor", String, nullable=False),
+        Column("satisfaction", String, nullable=False),
+        Column("resolved", Boolean, nullable=False),
+        Column("note", Text, nullable=False),
+        Index("ix_revisits_case_id", "case_id", "at"),
+        Index("ix_revisits_at", "at"),
+    )
+    meta.create_all(conn, tables=[revisits])
+
+
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "cases and events", m001_cases_and_events),
+    (2, "revisits", m002_revisits),
+]
+
+LATEST = MIGRATIONS[-1][0]

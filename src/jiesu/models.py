@@ -1,0 +1,107 @@
+"""The tables of DESIGN §2 as SQLModel classes.
+
+The schema itself is made by `migrations.py`, written out literally; a test
+checks that these classes and the migrated schema agree column for column.
+Enum-valued columns hold the English value as plain text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, Text
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored in UTC (naive UTC text on SQLite)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Case(SQLModel, table=True):
+    """工单: one citizen complaint and where it stands."""
+
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str | None = Field(default=None, unique=True)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    channel: str
+    urgency: str
+    category: str = ""
+    summary: str = Field(sa_type=Text)
+    detail: str = Field(default="", sa_type=Text)
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    community: str | None = None
+    kind: str | None = None
+    nature: str
+    track: str | None = None
+    tier: str
+    level: str
+    assignee: str | None = None
+    status: str
+    respond_by: datetime = Field(sa_type=UTCDateTime)
+    resolve_by: datetime = Field(sa_type=UTCDateTime)
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    result: str | None = None
+    reopen_count: int = 0
+    merged_into: int | None = Field(default=None, foreign_key="cases.id")
+    version: int = 1
+    # Simplified-Chinese copy of summary, detail, address and name, so that a
+    # search for 违建 also finds 違建 without converting every row per query.
+    search_text: str = Field(default="", sa_type=Text)
+
+
+class Event(SQLModel, table=True):
+    """办理记录: one step in a case's history; never updated or deleted."""
+
+    __tablename__ = "events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str
+    kind: str
+    note: str = Field(default="", sa_type=Text)
+    # JSON object {field: [old, new]} of the case fields this step changed.
+    changes: str = Field(default="{}", sa_type=Text)
+
+
+class Revisit(SQLModel, table=True):
+    """回访: what the citizen said when asked after the case was closed."""
+
+    __tablename__ = "revisits"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str
+    satisfaction: str
+    resolved: bool
+    note: str = Field(default="", sa_type=Text)
+
+
+CASE_FIELDS = tuple(c for c in Case.model_fields if c != "search_text")

@@ -1,0 +1,35 @@
+"""What every service call stands on: the store, the rules in force, who acts and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from jiesu.clock import parse_when, utcnow
+from jiesu.db import Store
+from jiesu.rules import Calendar, Rules
+
+
+@dataclass
+class Office:
+    """An open case book with its rules, the person at the keyboard, and the time."""
+
+    store: Store
+    rules: Rules
+    actor: str
+    now: datetime = field(default_factory=utcnow)
+    calendar: Calendar = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.calendar = Calendar(self.rules)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.rules.tz
+
+    def when(self, text: str | None, *, end_of_day: bool = False) -> datetime | None:
+        """A typed time (`--at`, `--since`, …) read in this office's zone; None stays None."""
+        if text is None:
+            return None
+        return parse_when(text, now=self.now, tz=self.tz, end_of_day=end_of_day)

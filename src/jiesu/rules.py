@@ -1,0 +1,347 @@
+"""The rules of DESIGN §4 as pure functions: no database, no printing, `now` passed in.
+
+Every number lives in `SPEC` with its default and where that default comes
+from; the rules file (`jiesu.toml`, read by `rulesfile.py`) may override any.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from jiesu.errors import BadInput, RuleViolation, TransitionRefused
+from jiesu.vocab import Channel, Level, Nature, Result, Status, Tier, Track, Urgency
+
+# ---------------------------------------------------------------- the spec
+
+
+@dataclass(frozen=True)
+class Span:
+    """A length of time counted in clock hours, calendar days or working days."""
+
+    amount: int
+    unit: str  # hours | days | workdays
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.unit}"
+
+
+_SPAN = re.compile(r"^\s*(\d{1,4})\s*(hours|days|workdays)\s*$")
+
+
+def _span(value: Any) -> Span:
+    match = _SPAN.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError('应写作 "N hours"、"N days" 或 "N workdays"')
+    return Span(int(match.group(1)), match.group(2))
+
+
+def _int(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ValueError(f"应为 {low} 到 {high} 之间的整数")
+        return value
+
+    return check
+
+
+def _fraction(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError("应为 0 到 1 之间的数")
+    return float(value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("应为 true 或 false")
+    return value
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError("应为字符串列表")
+    return tuple(value)
+
+
+def _enums(enum) -> Callable[[Any], tuple]:
+    def check(value: Any) -> tuple:
+        words = _words(value)
+        try:
+            return tuple(enum(v) for v in words)
+        except ValueError:
+            raise ValueError(f"可选：{enum.choices()}") from None
+
+    return check
+
+
+def _steps(value: Any) -> tuple[str, ...]:
+    words = _words(value)
+    if not set(words) <= {"visit", "contact"}:
+        raise ValueError("可选：visit, contact")
+    return words
+
+
+def _dates(value: Any) -> frozenset[date]:
+    if not isinstance(value, list):
+        raise ValueError("应为日期列表，如 [2027-01-01]")
+    days = set()
+    for item in value:
+        if isinstance(item, datetime):
+            raise ValueError("应为日期，不含时间")
+        if isinstance(item, date):
+            days.add(item)
+        elif isinstance(item, str):
+            try:
+                days.add(date.fromisoformat(item))
+            except ValueError:
+                raise ValueError(f"{item!r} 不是日期") from None
+        else:
+            raise ValueError("应为日期列表，如 [2027-01-01]")
+    return frozenset(days)
+
+
+def _zone(value: Any) -> str:
+    from jiesu.clock import zone
+
+    if not isinstance(value, str):
+        raise ValueError("应为时区名，如 Asia/Shanghai")
+    try:
+        zone(value)
+    except BadInput:
+        raise ValueError("未知的时区") from None
+    return value
+
+
+PUBLISHED = "北京公开规定"
+ASSUMED = "假设"
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    default: Any
+    check: Callable[[Any], Any]
+    basis: str
+    help: str
+
+
+SPEC: tuple[Rule, ...] = (
+    Rule("timezone", "Asia/Shanghai", _zone, PUBLISHED, "显示和输入时间所用的时区"),
+    Rule("deadlines.respond.emergency", "2 hours", _span, PUBLISHED, "紧急诉求首次响应时限"),
+    Rule("deadlines.respond.utility", "24 hours", _span, PUBLISHED, "水电气热诉求首次响应时限"),
+    Rule("deadlines.respond.general", "24 hours", _span, PUBLISHED, "一般诉求首次响应时限"),
+    Rule("deadlines.respond.complex", "24 hours", _span, PUBLISHED, "复杂疑难诉求首次响应时限"),
+    Rule("deadlines.resolve.emergency", "2 hours", _span, PUBLISHED, "紧急诉求反馈时限"),
+    Rule("deadlines.resolve.utility", "24 hours", _span, PUBLISHED, "水电气热诉求反馈时限"),
+    Rule("deadlines.resolve.general", "7 workdays", _span, ASSUMED, "一般诉求办理时限（北京公布 7 天；按工作日计是假设）"),
+    Rule("deadlines.resolve.complex", "15 workdays", _span, ASSUMED, "复杂疑难诉求办理时限（北京公布 15 天；按工作日计是假设）"),
+    Rule(
+        "deadlines.utility_keywords",
+        ["供水", "停水", "水压", "自来水", "供电", "停电", "电力", "燃气", "天然气", "煤气", "供气", "供暖", "供热", "暖气"],
+        _words,
+        ASSUMED,
+        "类别含这些词即为水电气热时限档",
+    ),
+    Rule("deadlines.complex_levels", ["district", "city"], _enums(Level), PUBLISHED, "升级到这些层级即为复杂疑难"),
+    Rule("deadlines.max_extensions", 1, _int(0, 10), ASSUMED, "每件诉求最多延期次数"),
+    Rule("calendar.holidays", [], _dates, ASSUMED, "chinesecalendar 未覆盖年份的法定节假日"),
+    Rule("calendar.workdays", [], _dates, ASSUMED, "chinesecalendar 未覆盖年份的调休上班日"),
+    Rule("close.face_to_face_channels", ["walkin", "desk"], _enums(Channel), ASSUMED, "这些渠道受理即视为已当面接触"),
+    Rule("close.handle_requires", ["visit"], _steps, ASSUMED, "上门办：办结前需要的记录（visit 上门 / contact 联系）"),
+    Rule("close.persuade_requires", ["visit"], _steps, ASSUMED, "上门劝：办结前需要的记录"),
+    Rule("close.discuss_requires", ["visit"], _steps, ASSUMED, "上门谈：办结前需要的记录"),
+    Rule("revisit.reopen_natures", ["reasonable"], _enums(Nature), ASSUMED, "回访未解决或不满意时重办的诉求性质"),
+    Rule("escalation.reopen_limit", 2, _int(1, 100), ASSUMED, "重办达到此次数即应升级"),
+    Rule("escalation.repeat_limit", 3, _int(2, 1000), ASSUMED, "同一电话同一类别诉求达到此件数即应升级（一人多诉）"),
+    Rule("escalation.repeat_days", 30, _int(1, 3650), ASSUMED, "一人多诉统计的天数"),
+)
+
+SPEC_BY_KEY = {rule.key: rule for rule in SPEC}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The rules in force: checked values by dotted key, and where each came from."""
+
+    values: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.values["timezone"])
+
+    def source(self, key: str) -> str:
+        return self.sources.get(key, "default")
+
+
+def make_rules(overrides: dict[str, Any] | None = None, source: str = "file") -> Rules:
+    """Defaults with `overrides` (dotted keys) checked and laid over them.
+
+    A bad value raises ValueError naming the key; unknown keys are the rules
+    file reader's business.
+    """
+    values = {rule.key: rule.check(rule.default) for rule in SPEC}
+    sources = {}
+    for key, value in (overrides or {}).items():
+        try:
+            values[key] = SPEC_BY_KEY[key].check(value)
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+        sources[key] = source
+    return Rules(values, sources)
+
+
+DEFAULT_RULES = make_rules()
+
+
+# ---------------------------------------------------------------- calendar
+
+
+class Calendar:
+    """Working days: China's official calendar, with the rules file beyond it.
+
+    `fallback_years` collects the years the calendar package did not know, so
+    the CLI can say once that Monday–Friday was assumed there.
+    """
+
+    def __init__(self, rules: Rules) -> None:
+        self.holidays: frozenset[date] = rules["calendar.holidays"]
+        self.workdays: frozenset[date] = rules["calendar.workdays"]
+        self.fallback_years: set[int] = set()
+        self._cache: dict[date, bool] = {}
+
+    def is_workday(self, day: date) -> bool:
+        known = self._cache.get(day)
+        if known is None:
+            known = self._cache[day] = self._lookup(day)
+        return known
+
+    def _lookup(self, day: date) -> bool:
+        import chinese_calendar
+
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            self.fallback_years.add(day.year)
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+    def add_workdays(self, start: datetime, count: int) -> datetime:
+        """The same clock time on the `count`-th working day after `start`'s date."""
+        moment = start
+        remaining = count
+        while remaining > 0:
+            moment += timedelta(days=1)
+            if self.is_workday(moment.date()):
+                remaining -= 1
+        return moment
+
+    def workdays_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end`."""
+        return sum(1 for n in range(1, (end - start).days + 1) if self.is_workday(start + timedelta(days=n)))
+
+
+def add_span(start: datetime, span: Span, calendar: Calendar, tz: ZoneInfo) -> datetime:
+    """`start` moved on by `span`; days and working days count on the local calendar."""
+    if span.unit == "hours":
+        return start + timedelta(hours=span.amount)
+    local = start.astimezone(tz)
+    if span.unit == "days":
+        moved = (local.replace(tzinfo=None) + timedelta(days=span.amount)).replace(tzinfo=tz)
+    else:
+        moved = calendar.add_workdays(local.replace(tzinfo=None), span.amount).replace(tzinfo=tz)
+    return moved.astimezone(start.tzinfo)
+
+
+# ---------------------------------------------------------------- tiers and deadlines
+
+
+def tier_for(urgency: str, category: str, level: str, rules: Rules) -> Tier:
+    """紧急 when urgent, 复杂疑难 when escalated past the street, 水电气热 by category."""
+    if urgency == Urgency.URGENT:
+        return Tier.EMERGENCY
+    if level in rules["deadlines.complex_levels"]:
+        return Tier.COMPLEX
+    if any(word in category for word in rules["deadlines.utility_keywords"]):
+        return Tier.UTILITY
+    return Tier.GENERAL
+
+
+def deadlines(received_at: datetime, tier: str, rules: Rules, calendar: Calendar) -> tuple[datetime, datetime]:
+    """(respond_by, resolve_by) for a case received at `received_at` in `tier`."""
+    tz = rules.tz
+    respond = add_span(received_at, rules[f"deadlines.respond.{tier}"], calendar, tz)
+    resolve = add_span(received_at, rules[f"deadlines.resolve.{tier}"], calendar, tz)
+    return respond, max(respond, resolve)
+
+
+# ---------------------------------------------------------------- 三上门
+
+TRACK_OF = {
+    Nature.REASONABLE: Track.HANDLE,
+    Nature.UNREASONABLE: Track.PERSUADE,
+    Nature.CONSULT: Track.DISCUSS,
+}
+
+RESULT_OF = {Track.HANDLE: Result.RESOLVED, Track.PERSUADE: Result.EXPLAINED, Track.DISCUSS: Result.ANSWERED}
+
+
+def track_for(nature: str) -> Track | None:
+    return TRACK_OF.get(Nature(nature))
+
+
+def check_close(
+    *, case_id: int, nature: str, channel: str, result: str, visits: int, contacts: int, rules: Rules
+) -> None:
+    """Raise RuleViolation unless 三上门 lets this case close with `result`."""
+    if nature == Nature.UNCLASSIFIED:
+        raise RuleViolation(f"#{case_id} 尚未研判诉求性质，不能办结；请先 classify")
+    track = TRACK_OF[Nature(nature)]
+    if result == Result.UNRESOLVED and nature == Nature.REASONABLE:
+        raise RuleViolation(f"#{case_id} 是合理诉求，暂时解决不了的不能以未解决办结；请用 ledger add 上账整改")
+    if result != RESULT_OF[track]:
+        raise RuleViolation(
+            f"#{case_id} 走{track.label}，办结结果应为 {RESULT_OF[track].value} {RESULT_OF[track].label}，"
+            f"不是 {Result(result).value} {Result(result).label}"
+        )
+    face_to_face = channel in rules["close.face_to_face_channels"]
+    done = {"visit": visits > 0 or face_to_face, "contact": contacts > 0 or face_to_face}
+    missing = [step for step in rules[f"close.{track.value}_requires"] if not done[step]]
+    if missing:
+        said = {"visit": "上门（visit）", "contact": "联系诉求人（contact）"}
+        raise RuleViolation(f"#{case_id} 走{track.label}，办结前还需要{'、'.join(said[s] for s in missing)}的记录")
+
+
+# ---------------------------------------------------------------- transitions
+
+ALLOWED: dict[str, tuple[str, ...]] = {
+    Status.NEW: ("assign", "contact", "visit", "classify", "escalate", "extend", "close", "note", "merge", "ledger add"),
+    Status.ASSIGNED: (
+        "assign", "return", "contact", "visit", "classify", "escalate", "extend", "close", "note", "merge", "ledger add",
+    ),
+    Status.LEDGERED: ("assign", "contact", "visit", "classify", "escalate", "note", "ledger clear"),
+    Status.CLOSED: ("revisit", "reopen", "note"),
+    Status.REVISITED: ("revisit", "reopen", "note"),
+    Status.MERGED: ("note",),
+}
+
+
+def allowed(status: str, step: str) -> bool:
+    return step in ALLOWED[Status(status)]
+
+
+def check_step(case_id: int, status: str, step: str, verb: str) -> None:
+    """Raise TransitionRefused naming what the case's status allows instead."""
+    if not allowed(status, step):
+        options = ", ".join(s for s in ALLOWED[Status(status)] if s != "note")
+        hint = f"；可用：{options}" if options else ""
+        raise TransitionRefused(f"#{case_id} {Status(status).label}，不能{verb}{hint}")

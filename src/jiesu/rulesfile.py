@@ -1,0 +1,86 @@
+"""Reading the rules file (`jiesu.toml`): TOML sections flattened to the dotted keys of rules.SPEC."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from jiesu.errors import BadInput
+from jiesu.rules import DEFAULT_RULES, SPEC_BY_KEY, Rules, make_rules
+
+RULES_NAME = "jiesu.toml"
+
+
+def find_rules_file(explicit: str | None, store_path: Path | None) -> Path | None:
+    """`--rules`/`JIESU_RULES` if given (it must exist), else jiesu.toml beside the store."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise BadInput(f"规则文件 {path} 不存在")
+        return path
+    if store_path is not None:
+        beside = store_path.parent / RULES_NAME
+        if beside.is_file():
+            return beside
+    return None
+
+
+def load_rules(path: Path | None) -> Rules:
+    """The rules in force: defaults, overridden by the file at `path` if any."""
+    if path is None:
+        return DEFAULT_RULES
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"无法读取规则文件 {path}：{exc}") from exc
+    try:
+        document = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"规则文件 {path} 不是合法的 TOML：{exc}") from exc
+    flat = dict(_flatten(document))
+    for key in flat:
+        if key not in SPEC_BY_KEY:
+            raise BadInput(f"规则文件 {path} 第 {_line_of(source, key)} 行：未知的规则 {key}（jiesu rules show 列出所有规则）")
+    try:
+        return make_rules(flat, source=str(path))
+    except ValueError as exc:
+        key = str(exc).split(":", 1)[0]
+        raise BadInput(f"规则文件 {path} 第 {_line_of(source, key)} 行：{exc}") from None
+
+
+def _flatten(table: dict[str, Any], prefix: str = ""):
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict):
+            yield from _flatten(value, key + ".")
+        else:
+            yield key, value
+
+
+def _line_of(source: str, dotted: str) -> int:
+    """The line that sets `dotted`, found the way a person would: section, then key."""
+    *sections, leaf = dotted.split(".")
+    section = ".".join(sections)
+    current = ""
+    leaf_pattern = re.compile(rf"^\s*[\"']?{re.escape(leaf)}[\"']?\s*=")
+    dotted_pattern = re.compile(rf"^\s*{re.escape(dotted)}\s*=")
+    for number, line in enumerate(source.splitlines(), start=1):
+        header = re.match(r"^\s*\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            current = header.group(1)
+            continue
+        if dotted_pattern.match(line) or (current == section and leaf_pattern.match(line)):
+            return number
+        if current and dotted.startswith(current + ".") and re.match(
+            rf"^\s*{re.escape(dotted[len(current) + 1:])}\s*=", line
+        ):
+            return number
+    return 1
+
+
+def rules_for(explicit: str | None, store_path: Path | None) -> tuple[Rules, Path | None]:
+    path = find_rules_file(explicit or os.environ.get("JIESU_RULES") or None, store_path)
+    return load_rules(path), path

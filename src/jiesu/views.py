@@ -1,0 +1,124 @@
+"""What the case commands show: records of cases, events and revisits, and their table columns."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jiesu.models import CASE_FIELDS, Case, Event, Revisit
+from jiesu.render import Column, labelled, local_time, record
+from jiesu.vocab import Channel, EventKind, Kind, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
+
+EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes")
+REVISIT_FIELDS = ("id", "at", "actor", "satisfaction", "resolved", "note")
+
+
+def case_id(value: Any) -> str:
+    return f"#{value}" if value else ""
+
+
+def case_record(case: Case, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
+    return record(case, CASE_FIELDS, tz, reveal=reveal)
+
+
+def event_record(event: Event, tz: ZoneInfo) -> dict[str, Any]:
+    row = record(event, EVENT_FIELDS, tz)
+    row["changes"] = json.loads(event.changes)
+    return row
+
+
+def revisit_record(revisit: Revisit, tz: ZoneInfo) -> dict[str, Any]:
+    return record(revisit, REVISIT_FIELDS, tz)
+
+
+def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:
+    columns = [
+        Column("id", "编号", case_id),
+        Column("status", "状态", labelled(Status)),
+        Column("received_at", "受理时间", local_time(tz)),
+        Column("community", "社区"),
+        Column("category", "类别"),
+        Column("summary", "诉求"),
+        Column("assignee", "承办"),
+        Column("resolve_by", "办理时限", local_time(tz)),
+    ]
+    if with_reasons:
+        columns.append(Column("reasons", "应升级原因", _reasons))
+    return columns
+
+
+def _reasons(value: Any) -> str:
+    from jiesu.queries import ESCALATION_REASONS
+
+    return "、".join(ESCALATION_REASONS[r] for r in value or [])
+
+
+def case_columns(tz: ZoneInfo) -> list[Column]:
+    time = local_time(tz)
+    return [
+        Column("ref", "工单编号"),
+        Column("status", "状态", labelled(Status)),
+        Column("summary", "诉求摘要"),
+        Column("detail", "诉求详情"),
+        Column("received_at", "受理时间", time),
+        Column("channel", "受理渠道", labelled(Channel)),
+        Column("kind", "诉求类型", labelled(Kind)),
+        Column("urgency", "紧急程度", labelled(Urgency)),
+        Column("category", "诉求类别"),
+        Column("name", "诉求人"),
+        Column("phone", "联系电话"),
+        Column("address", "诉求地址"),
+        Column("community", "所属社区"),
+        Column("nature", "诉求性质", labelled(Nature)),
+        Column("track", "三上门", labelled(Track)),
+        Column("tier", "时限档", labelled(Tier)),
+        Column("level", "层级", labelled(Level)),
+        Column("assignee", "承办"),
+        Column("respond_by", "响应时限", time),
+        Column("responded_at", "首次响应", time),
+        Column("resolve_by", "办理时限", time),
+        Column("closed_at", "办结时间", time),
+        Column("result", "办理结果", labelled(Result)),
+        Column("reopen_count", "重办次数", lambda n: str(n) if n else ""),
+        Column("merged_into", "并入", case_id),
+    ]
+
+
+def event_columns(tz: ZoneInfo) -> list[Column]:
+    return [
+        Column("at", "时间", local_time(tz)),
+        Column("kind", "办理", labelled(EventKind)),
+        Column("actor", "经办人"),
+        Column("note", "说明"),
+        Column("changes", "变更", _changes),
+    ]
+
+
+def revisit_columns(tz: ZoneInfo) -> list[Column]:
+    return [
+        Column("at", "回访时间", local_time(tz)),
+        Column("satisfaction", "满意度", labelled(Satisfaction)),
+        Column("resolved", "是否解决", lambda v: "已解决" if v else "未解决"),
+        Column("actor", "回访人"),
+        Column("note", "说明"),
+    ]
+
+
+_HIDDEN_CHANGES = {"version", "search_text", "responded_at", "closed_at"}
+
+
+def _changes(changes: Any) -> str:
+    parts = []
+    for name, (old, new) in (changes or {}).items():
+        if name in _HIDDEN_CHANGES:
+            continue
+        parts.append(f"{name}: {_short(old)} → {_short(new)}")
+    return "；".join(parts)
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "—"
+    text = str(value)
+    return text[:16].replace("T", " ") if len(text) >= 19 and text[4] == "-" else text

@@ -1,0 +1,141 @@
+"""The words of DESIGN §1: each enum has a stable English value and a Chinese label.
+
+Kept free of heavy imports: the CLI builds its options from these at start-up.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class LabeledEnum(str, Enum):
+    """A str enum whose members carry a Chinese label; either spelling parses."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> LabeledEnum:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def _missing_(cls, value: object) -> LabeledEnum | None:
+        if isinstance(value, str):
+            wanted = value.strip().casefold()
+            for member in cls:
+                if wanted in (member.value, member.label.casefold()):
+                    return member
+        return None
+
+    @classmethod
+    def choices(cls) -> str:
+        """The accepted spellings, for help texts and error messages."""
+        return ", ".join(f"{m.value} {m.label}" for m in cls)
+
+
+class Status(LabeledEnum):
+    NEW = "new", "待派单"
+    ASSIGNED = "assigned", "办理中"
+    LEDGERED = "ledgered", "挂账整改"
+    CLOSED = "closed", "已办结"
+    REVISITED = "revisited", "已回访"
+    MERGED = "merged", "已合并"
+
+
+OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.LEDGERED)
+
+
+class Nature(LabeledEnum):
+    REASONABLE = "reasonable", "合理诉求"
+    UNREASONABLE = "unreasonable", "不合理诉求"
+    CONSULT = "consult", "咨询建议"
+    UNCLASSIFIED = "unclassified", "待研判"
+
+
+class Track(LabeledEnum):
+    HANDLE = "handle", "上门办"
+    PERSUADE = "persuade", "上门劝"
+    DISCUSS = "discuss", "上门谈"
+
+
+class Result(LabeledEnum):
+    RESOLVED = "resolved", "已解决"
+    EXPLAINED = "explained", "已解释说明"
+    ANSWERED = "answered", "已答复"
+    UNRESOLVED = "unresolved", "未解决"
+
+
+class Satisfaction(LabeledEnum):
+    SATISFIED = "satisfied", "满意"
+    BASIC = "basic", "基本满意"
+    UNSATISFIED = "unsatisfied", "不满意"
+
+
+class Level(LabeledEnum):
+    COMMUNITY = "community", "社区"
+    STREET = "street", "街道"
+    DISTRICT = "district", "区"
+    CITY = "city", "市"
+
+
+class Channel(LabeledEnum):
+    HOTLINE = "hotline", "12345热线"
+    PHONE = "phone", "电话"
+    WALKIN = "walkin", "来访"
+    ONLINE = "online", "网络"
+    DESK = "desk", "现场办公"
+    PROACTIVE = "proactive", "主动发现"
+    OTHER = "other", "其他"
+
+
+class Kind(LabeledEnum):
+    CONSULT = "consult", "咨询"
+    HELP = "help", "求助"
+    COMPLAINT = "complaint", "投诉"
+    REPORT = "report", "举报"
+    SUGGEST = "suggest", "建议"
+
+
+class Urgency(LabeledEnum):
+    NORMAL = "normal", "一般"
+    URGENT = "urgent", "紧急"
+
+
+class Tier(LabeledEnum):
+    EMERGENCY = "emergency", "紧急"
+    UTILITY = "utility", "水电气热"
+    GENERAL = "general", "一般"
+    COMPLEX = "complex", "复杂疑难"
+
+
+class EventKind(LabeledEnum):
+    FILED = "filed", "受理"
+    CLASSIFIED = "classified", "研判"
+    ASSIGNED = "assigned", "派单"
+    RETURNED = "returned", "退单"
+    CONTACTED = "contacted", "联系诉求人"
+    VISITED = "visited", "上门"
+    ESCALATED = "escalated", "升级"
+    EXTENDED = "extended", "延期"
+    NOTED = "noted", "备注"
+    CLOSED = "closed", "办结"
+    REVISITED = "revisited", "回访"
+    REOPENED = "reopened", "重办"
+    LEDGERED = "ledgered", "上账"
+    CLEARED = "cleared", "销账"
+    CARRIED = "carried", "结转"
+    MERGED = "merged", "并单"
+    IMPORTED = "imported", "导入"
+
+
+class OutputFormat(str, Enum):
+    """How a command prints its rows (machine words only)."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    IDS = "ids"

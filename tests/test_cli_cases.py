@@ -1,0 +1,194 @@
+"""Filing, finding and showing cases through the real CLI (issue: the case book)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from conftest import refused
+
+
+def counts(db_path) -> tuple[int, int]:
+    with sqlite3.connect(db_path) as conn:
+        return (
+            conn.execute("SELECT count(*) FROM cases").fetchone()[0],
+            conn.execute("SELECT count(*) FROM events").fetchone()[0],
+        )
+
+
+def test_new_files_a_case_and_its_filed_event(jiesu, db_path):
+    result = jiesu.ok(
+        "new", "楼上漏水", "--phone", "13812345678", "--name", "王大爷", "--address", "前门东大街1号",
+        "--community", "前门社区", "--category", "物业管理/漏水", "--channel", "来访", "--urgency", "normal",
+        "--nature", "合理诉求", "--kind", "complaint", "--ref", "BJ12345-001", "--received", "2026-11-02T09:30",
+        "--detail", "卫生间顶部滴水",
+    )
+    assert result.stderr.startswith("已受理 #1（待派单，办理时限 ")
+    case = jiesu.json("show", "1")
+    assert case["summary"] == "楼上漏水"
+    assert case["phone"] == "138****5678"
+    assert case["name"] == "王大爷"
+    assert case["channel"] == "walkin"
+    assert case["nature"] == "reasonable"
+    assert case["track"] == "handle"
+    assert case["kind"] == "complaint"
+    assert case["ref"] == "BJ12345-001"
+    assert case["received_at"] == "2026-11-02T09:30:00+08:00"
+    assert case["status"] == "new"
+    assert case["level"] == "community"
+    assert case["tier"] == "general"
+    assert case["detail"] == "卫生间顶部滴水"
+    assert [e["kind"] for e in case["events"]] == ["filed"]
+    assert case["events"][0]["actor"] == "测试员"
+    assert counts(db_path) == (1, 1)
+
+
+def test_new_quiet_prints_the_bare_id(jiesu):
+    assert jiesu.ok("new", "一", "-q").stdout == "1\n"
+    assert jiesu.ok("new", "二", "--quiet").stdout == "2\n"
+
+
+def test_landline_is_accepted_and_masked_unless_revealed(jiesu):
+    case_id = jiesu.new("噪音扰民", "--phone", "010-65123456")
+    assert jiesu.json("show", case_id)["phone"] == "010****3456"
+    assert jiesu.json("show", case_id, "--reveal")["phone"] == "01065123456"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["   "], "诉求摘要不能为空"),
+        (["x", "--phone", "12345"], "不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"),
+        (["x", "--phone", "+1 415 555 0100"], None),
+        (["x", "--received", "昨天下午"], None),
+        (["x", "--received", "+3d"], None),
+        (["x", "--nature", "很合理"], None),
+        (["x", "--channel", "fax"], None),
+    ],
+)
+def test_new_refuses_bad_input_and_writes_nothing(jiesu, db_path, args, message):
+    jiesu.new("先有一件")
+    before = counts(db_path)
+    line = refused(jiesu("new", *args), message)
+    assert counts(db_path) == before
+    assert line
+
+
+def test_duplicate_ref_is_refused(jiesu, db_path):
+    jiesu.new("第一次", "--ref", "A-1")
+    refused(jiesu("new", "第二次", "--ref", "A-1"), "工单编号 A-1 已存在")
+    assert counts(db_path) == (1, 1)
+
+
+def test_received_accepts_relative_and_word_forms(jiesu):
+    for form in ("now", "today", "yesterday", "-2h", "-3d", "2026-10-01", "2026-10-01T08:30", "2026-10-01 08:30"):
+        jiesu.new(f"受理于 {form}", "--received", form)
+    received = [c["received_at"] for c in jiesu.json("list")]
+    assert received[5] == "2026-10-01T00:00:00+08:00"
+    assert received[6] == received[7] == "2026-10-01T08:30:00+08:00"
+
+
+def test_list_shows_open_cases_and_filters_combine(jiesu):
+    a = jiesu.new("楼道堆物", "--community", "前门社区", "--category", "物业管理/楼道")
+    jiesu.new("路灯不亮", "--community", "大栅栏社区", "--category", "市政/路灯")
+    c = jiesu.new("电梯故障", "--community", "前门社区", "--category", "物业管理/电梯", "--nature", "reasonable")
+    ids = lambda *args: [row["id"] for row in jiesu.json("list", *args)]
+    assert ids() == [1, 2, 3]
+    assert ids("--community", "前门社区") == [a, c]
+    assert ids("--category", "物业管理") == [a, c]
+    assert ids("--category", "物业管理/电梯") == [c]
+    assert ids("--category", "物业") == []
+    assert ids("--community", "前门社区", "--nature", "合理诉求") == [c]
+    assert ids("--community", "前门社区", "--nature", "unreasonable") == []
+    assert ids("--track", "上门办") == [c]
+    assert ids("--level", "社区", "--limit", "2") == [1, 2]
+    assert ids("--status", "new", "--status", "closed") == [1, 2, 3]
+    assert ids("--status", "已办结") == []
+
+
+def test_list_since_until(jiesu):
+    jiesu.new("九月", "--received", "2026-09-15")
+    jiesu.new("十月", "--received", "2026-10-15T10:00")
+    jiesu.new("十一月", "--received", "2026-11-01")
+    ids = lambda *args: [row["summary"] for row in jiesu.json("list", *args)]
+    assert ids("--since", "2026-10-01", "--until", "2026-10-15") == ["十月"]
+    assert ids("--until", "2026-09-30") == ["九月"]
+
+
+def test_search_matches_traditional_and_simplified_and_every_text_field(jiesu):
+    jiesu.new("院内有違建", "--address", "草厂三条")
+    jiesu.new("噪音", "--detail", "楼下违建施工噪音")
+    jiesu.new("漏水", "--name", "李建国", "--address", "鲜鱼口街")
+    found = lambda text: [row["id"] for row in jiesu.json("list", "--search", text)]
+    assert found("违建") == [1, 2]
+    assert found("違建") == [1, 2]
+    assert found("鲜鱼口") == [3]
+    assert found("李建国") == [3]
+    assert found("草厂") == [1]
+
+
+def test_search_text_is_not_a_pattern(jiesu):
+    jiesu.new("费用 100% 退还")
+    jiesu.new("费用 1000 元")
+    assert [r["id"] for r in jiesu.json("list", "--search", "100%")] == [1]
+    assert [r["id"] for r in jiesu.json("list", "--search", "_")] == []
+    assert jiesu.json("list", "--search", "' OR 1=1 --") == []
+
+
+def test_list_formats(jiesu):
+    jiesu.new("一", "--phone", "13812345678")
+    jiesu.new("二")
+    assert jiesu.ok("list", "--format", "ids").stdout == "1\n2\n"
+    csv_out = jiesu.ok("list", "--format", "csv").stdout.splitlines()
+    assert csv_out[0].startswith("id,ref,received_at,channel")
+    assert "138****5678" in csv_out[1]
+    table = jiesu.ok("list", "--format", "table")
+    assert "编号" in table.stdout and "#1" in table.stdout and "待派单" in table.stdout
+    assert table.stderr == "共 2 件\n"
+
+
+def test_list_defaults_to_json_when_piped(jiesu):
+    jiesu.new("一")
+    assert jiesu.ok("list").stdout.startswith("[")
+
+
+def test_list_empty_is_an_empty_array(jiesu):
+    assert jiesu.json("list") == []
+
+
+def test_show_table_has_fields_and_history(jiesu):
+    case_id = jiesu.new("楼上漏水", "--phone", "13812345678", "--community", "前门社区")
+    jiesu.ok("note", case_id, "诉求人下午在家")
+    out = jiesu.ok("show", case_id, "--format", "table").stdout
+    assert "#1 楼上漏水" in out
+    assert "138****5678" in out and "13812345678" not in out
+    assert "受理" in out and "备注" in out and "诉求人下午在家" in out
+
+
+def test_show_accepts_hash_ids_and_refuses_unknown(jiesu):
+    jiesu.new()
+    assert jiesu.json("show", "#1")["id"] == 1
+    refused(jiesu("show", "99"), "没有 #99 这件诉求")
+    refused(jiesu("show", "abc"), "'abc' 不是诉求编号（应为 42 或 #42）")
+
+
+def test_note_and_classify_write_events(jiesu, db_path):
+    case_id = jiesu.new()
+    jiesu.ok("note", case_id, "已电话联系物业")
+    result = jiesu.ok("classify", case_id, "不合理诉求", "--note", "要求超出物业服务范围")
+    assert result.stderr == "#1 研判为不合理诉求，上门劝\n"
+    case = jiesu.json("show", case_id)
+    assert case["nature"] == "unreasonable" and case["track"] == "persuade"
+    assert [e["kind"] for e in case["events"]] == ["filed", "noted", "classified"]
+    assert case["events"][2]["changes"] == {"nature": ["unclassified", "unreasonable"], "track": [None, "persuade"]}
+    assert case["version"] == 2
+    refused(jiesu("note", case_id, "  "), "备注不能为空")
+    refused(jiesu("classify", case_id, "whatever"))
+    assert counts(db_path) == (1, 3)
+
+
+def test_version_flag(jiesu):
+    from jiesu import __version__
+
+    assert jiesu.ok("--version").stdout == f"jiesu {__version__}\n"

@@ -1,0 +1,138 @@
+"""The life of a case through the real CLI: the 大兴 story, refusals, rules, races."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import refused
+
+
+def file_reasonable(jiesu, *extra: str) -> int:
+    return jiesu.new("群租房隔断扰民", "--nature", "合理诉求", "--phone", "13912345678", "--received", "2026-11-01T09:00", *extra)
+
+
+def test_the_daxing_story(jiesu):
+    """Closed twice, reopened twice by unhappy revisits, visited at 3 a.m., closed, satisfied."""
+    case_id = file_reasonable(jiesu, "--community", "大兴某社区", "--category", "房屋管理/群租房")
+    jiesu.ok("assign", case_id, "街道综合执法队", "--at", "2026-11-01T10:00")
+    jiesu.ok("contact", case_id, "--note", "电话联系诉求人", "--at", "2026-11-01T10:30")
+    jiesu.ok("visit", case_id, "--note", "上门核查，隔断 6 间", "--at", "2026-11-02T15:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "已责令拆除隔断", "--at", "2026-11-03T17:00")
+    reopened = jiesu("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--note", "隔断又装回去了", "--at", "2026-11-05T10:00")
+    assert reopened.exit_code == 0 and reopened.stderr == "#1 已回访，已重办（办理中）\n"
+    jiesu.ok("visit", case_id, "--note", "再次上门", "--at", "2026-11-06T10:00")
+    jiesu.ok("close", case_id, "--result", "已解决", "--note", "隔断拆除", "--at", "2026-11-07T17:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "unsatisfied", "--resolved", "否", "--at", "2026-11-10T10:00")
+
+    due = jiesu.json("list", "--due-escalation", "--as-of", "2026-11-10T12:00")
+    assert [(row["id"], row["reasons"]) for row in due] == [(case_id, ["reopened"])]
+    table = jiesu.ok("list", "--due-escalation", "--as-of", "2026-11-10T12:00", "--format", "table").stdout
+    assert "多次重办" in table
+
+    jiesu.ok("escalate", case_id, "--reason", "两次重办，需街道协调", "--at", "2026-11-10T11:00")
+    jiesu.ok("visit", case_id, "--note", "凌晨联合执法，现场拆除", "--at", "2026-11-20T03:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "隔断全部拆除", "--at", "2026-11-20T06:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "满意", "--resolved", "yes", "--at", "2026-11-22T10:00")
+
+    case = jiesu.json("show", case_id)
+    assert (case["status"], case["reopen_count"], case["level"], case["result"]) == ("revisited", 2, "street", "resolved")
+    kinds = [e["kind"] for e in case["events"]]
+    assert kinds == [
+        "filed", "assigned", "contacted", "visited", "closed", "revisited", "reopened",
+        "visited", "closed", "revisited", "reopened", "escalated", "visited", "closed", "revisited",
+    ]
+    visit_at_three = [e for e in case["events"] if e["kind"] == "visited"][-1]
+    assert visit_at_three["at"] == "2026-11-20T03:00:00+08:00"
+    assert [r["satisfaction"] for r in case["revisits"]] == ["unsatisfied", "unsatisfied", "satisfied"]
+    assert case["responded_at"] == "2026-11-01T10:30:00+08:00"
+    shown = jiesu.ok("show", case_id, "--format", "table").stdout
+    assert "重办次数  2" in shown and "回访不满意，未解决" in shown
+
+
+def test_refusals_are_one_line_naming_status_and_options(jiesu):
+    case_id = file_reasonable(jiesu)
+    jiesu.ok("visit", case_id, "--note", "上门")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "好了")
+    refused(jiesu("assign", case_id, "物业"), "#1 已办结，不能派单；可用：revisit, reopen")
+    refused(jiesu("close", case_id, "--result", "resolved", "--note", "x"), "#1 已办结，不能办结；可用：revisit, reopen")
+    other = jiesu.new("未研判")
+    refused(jiesu("close", other, "--result", "resolved", "--note", "x"), "#2 尚未研判诉求性质，不能办结；请先 classify")
+    refused(jiesu("revisit", other, "--satisfaction", "满意", "--resolved", "maybe"), "'maybe' 应为 yes/是 或 no/否")
+    refused(jiesu("escalate", other, "--reason", "x", "--to", "社区"), "#2 已在社区级，只能升级到 street 街道, district 区, city 市")
+    refused(jiesu("contact", other, "--at", "2020-01-01"))
+    refused(jiesu("extend", other, "--to", "someday", "--reason", "x"))
+    assert jiesu.json("show", other)["version"] == 1
+
+
+def test_unresolved_reasonable_case_is_pointed_to_the_ledger(jiesu):
+    case_id = file_reasonable(jiesu)
+    jiesu.ok("visit", case_id, "--note", "上门")
+    refused(
+        jiesu("close", case_id, "--result", "unresolved", "--note", "暂时解决不了"),
+        "#1 是合理诉求，暂时解决不了的不能以未解决办结；请用 ledger add 上账整改",
+    )
+
+
+def test_overdue_list_as_of(jiesu):
+    jiesu.new("紧急停水", "--urgency", "紧急", "--category", "供水", "--received", "2026-11-01T08:00")
+    jiesu.new("一般", "--received", "2026-11-01T08:00")
+    overdue = lambda as_of: [r["id"] for r in jiesu.json("list", "--overdue", "--as-of", as_of)]
+    assert overdue("2026-11-01T09:00") == []
+    assert overdue("2026-11-01T10:01") == [1]
+    assert overdue("2026-11-11T08:01") == [1, 2]
+
+
+def test_repeat_complaints_are_due_for_escalation(jiesu):
+    for day in (1, 5, 9):
+        jiesu.new("夜间施工噪音", "--phone", "13812345678", "--category", "噪音", "--received", f"2026-11-{day:02d}T22:00")
+    jiesu.new("别的事", "--phone", "13812345678", "--category", "停车", "--received", "2026-11-09T22:00")
+    due = jiesu.json("list", "--due-escalation", "--as-of", "2026-11-09T23:00")
+    assert [(r["id"], r["reasons"]) for r in due] == [(1, ["repeat"]), (2, ["repeat"]), (3, ["repeat"])]
+    assert jiesu.json("list", "--due-escalation", "--as-of", "2026-11-08T23:00") == []
+
+
+def test_rules_file_beside_the_store_overrides_and_is_shown(jiesu, db_path):
+    (db_path.parent / "jiesu.toml").write_text(
+        '[deadlines]\nmax_extensions = 2\n\n[deadlines.resolve]\ngeneral = "3 days"\n', encoding="utf-8"
+    )
+    case_id = jiesu.new("一般诉求", "--received", "2026-11-02T09:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-05T09:00:00+08:00"
+    shown = {row["key"]: row for row in jiesu.json("rules", "show")}
+    assert shown["deadlines.resolve.general"]["value"] == "3 days"
+    assert shown["deadlines.resolve.general"]["source"] == str(db_path.parent / "jiesu.toml")
+    assert shown["deadlines.max_extensions"]["value"] == 2
+    assert shown["deadlines.resolve.emergency"] == {
+        "key": "deadlines.resolve.emergency", "value": "2 hours", "source": "default",
+        "basis": "北京公开规定", "help": "紧急诉求反馈时限",
+    }
+
+
+def test_rules_file_errors_name_key_and_line(jiesu, tmp_path):
+    rules = tmp_path / "r.toml"
+    rules.write_text('# 规则\n[escalation]\nreopen_limit = 2\nrepeat_lmit = 3\n', encoding="utf-8")
+    refused(jiesu("--rules", str(rules), "list"), f"规则文件 {rules} 第 4 行：未知的规则 escalation.repeat_lmit（jiesu rules show 列出所有规则）")
+    rules.write_text('[deadlines.resolve]\n\ngeneral = "7 weeks"\n', encoding="utf-8")
+    refused(jiesu("--rules", str(rules), "rules", "show"), f'规则文件 {rules} 第 3 行：deadlines.resolve.general: 应写作 "N hours"、"N days" 或 "N workdays"')
+    refused(jiesu("--rules", str(tmp_path / "none.toml"), "list"), f"规则文件 {tmp_path / 'none.toml'} 不存在")
+
+
+def test_calendar_fallback_is_said_once_on_stderr(jiesu, db_path):
+    (db_path.parent / "jiesu.toml").write_text('[deadlines.resolve]\ngeneral = "300 workdays"\n', encoding="utf-8")
+    result = jiesu.ok("new", "明年才到期", "--received", "2026-11-02")
+    assert result.stderr.count("chinesecalendar 不含 2027 年的法定节假日") == 1
+
+
+def test_two_processes_closing_the_same_case_one_wins(jiesu, db_path):
+    case_id = file_reasonable(jiesu)
+    jiesu.ok("visit", case_id, "--note", "上门")
+    env = os.environ | {"JIESU_DB": str(db_path)}
+    command = [sys.executable, "-m", "jiesu", "close", str(case_id), "--result", "resolved", "--note", "办结"]
+    racers = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outcomes = sorted((p.wait(timeout=60), p.stderr.read()) for p in racers)
+    assert outcomes[0] == (0, "#1 已办结（已办结）\n")
+    assert outcomes[1] == (1, "错误: #1 已办结，不能办结；可用：revisit, reopen\n")
+    case = jiesu.json("show", case_id)
+    assert [e["kind"] for e in case["events"]].count("closed") == 1

@@ -1,0 +1,92 @@
+"""Help and README: every command teaches, appears in the README, and `--help` stays light."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from jiesu.cli import app
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def command_paths(group=None, prefix=()):
+    group = group or typer.main.get_command(app)
+    for name, command in sorted(group.commands.items()):
+        path = prefix + (name,)
+        if hasattr(command, "commands"):
+            yield from command_paths(command, path)
+        else:
+            yield path, command
+
+
+COMMANDS = list(command_paths())
+
+
+@pytest.mark.parametrize("path, command", COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
+def test_every_command_has_help_with_an_example_and_is_in_the_readme(path, command):
+    assert command.help and command.help.strip(), path
+    assert "例：jiesu " in command.help, f"{path}: help needs an example a worker can copy"
+    assert f"jiesu {' '.join(path)}" in README, f"README does not mention `jiesu {' '.join(path)}`"
+    for param in command.params:
+        if param.name != "ctx" and getattr(param, "param_type_name", "") == "option":
+            assert param.help, f"{path}: option {param.name} has no help"
+
+
+def run_jiesu(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "jiesu", *args], capture_output=True, text=True, env=env or os.environ.copy(), timeout=60
+    )
+
+
+PROBE = """
+import sys
+sys.argv = ["jiesu", *sys.argv[1:]]
+from jiesu.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+heavy = sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel", "phonenumbers", "opencc", "chinese_calendar")})
+print("HEAVY:" + ",".join(heavy), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["new", "--help"], ["list", "--help"]])
+def test_help_imports_no_database_layer(args):
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60)
+    assert "Usage" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_python_dash_m_runs_as_a_real_process(tmp_path):
+    env = os.environ | {"JIESU_DB": str(tmp_path / "sub.db")}
+    filed = run_jiesu("new", "子进程里受理", "--phone", "13812345678", "-q", env=env)
+    assert filed.returncode == 0, filed.stderr
+    assert filed.stdout == "1\n"
+    listed = run_jiesu("list", "--format", "ids", env=env)
+    assert listed.stdout == "1\n"
+    bad = run_jiesu("show", "7", env=env)
+    assert bad.returncode == 1 and bad.stderr == "错误: 没有 #7 这件诉求\n"
+
+
+def test_installed_console_script_works(tmp_path):
+    script = Path(sys.executable).with_name("jiesu")
+    script = script if script.exists() else shutil.which("jiesu")
+    assert script, "the jiesu console script is not installed"
+    env = os.environ | {"JIESU_DB": str(tmp_path / "script.db")}
+    result = subprocess.run([str(script), "new", "脚本受理", "-q"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0 and result.stdout == "1\n", result.stderr
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    command = ".venv/bin/python -m pytest"
+    assert f"```sh\n{command}\n```" in README
+    assert f"\n{command}\n" in ci

@@ -1,0 +1,175 @@
+"""rules.py: tiers, deadlines on China's working-day calendar, 三上门 and transitions — no database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jiesu import rules
+from jiesu.errors import RuleViolation, TransitionRefused
+from jiesu.rules import DEFAULT_RULES, Calendar, Span, add_span, deadlines, make_rules, tier_for
+from jiesu.vocab import Status, Tier
+
+BJ = ZoneInfo("Asia/Shanghai")
+
+
+def bj(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=BJ)
+
+
+@pytest.mark.parametrize(
+    "urgency, category, level, tier",
+    [
+        ("urgent", "物业管理/漏水", "community", Tier.EMERGENCY),
+        ("urgent", "供暖/不热", "district", Tier.EMERGENCY),
+        ("normal", "供暖/室温不达标", "community", Tier.UTILITY),
+        ("normal", "市政/停水", "street", Tier.UTILITY),
+        ("normal", "燃气/异味", "community", Tier.UTILITY),
+        ("normal", "物业管理/漏水", "district", Tier.COMPLEX),
+        ("normal", "供暖/不热", "city", Tier.COMPLEX),
+        ("normal", "物业管理/停车", "street", Tier.GENERAL),
+        ("normal", "", "community", Tier.GENERAL),
+    ],
+)
+def test_tier(urgency, category, level, tier):
+    assert tier_for(urgency, category, level, DEFAULT_RULES) is tier
+
+
+@pytest.mark.parametrize(
+    "received, tier, overrides, respond_by, resolve_by",
+    [
+        # 国庆 2026: Oct 1–7 off, Saturday Oct 10 a make-up workday.
+        (bj(2026, 9, 30, 10), "general", {}, bj(2026, 10, 1, 10), bj(2026, 10, 15, 10)),
+        # 中秋 Sep 25–27 off, Sunday Sep 20 a make-up workday, then 国庆.
+        (bj(2026, 9, 24, 16), "general", {}, bj(2026, 9, 25, 16), bj(2026, 10, 12, 16)),
+        (bj(2026, 9, 19, 9), "general", {}, bj(2026, 9, 20, 9), bj(2026, 9, 29, 9)),
+        # 春节 2026: Feb 15–23 off, Saturdays Feb 14 and Feb 28 make-up workdays.
+        (bj(2026, 2, 13, 9), "general", {}, bj(2026, 2, 14, 9), bj(2026, 3, 2, 9)),
+        # A Friday-evening emergency counts clock hours through the night.
+        (bj(2026, 11, 27, 21), "emergency", {}, bj(2026, 11, 27, 23), bj(2026, 11, 27, 23)),
+        (bj(2026, 10, 9, 17), "utility", {}, bj(2026, 10, 10, 17), bj(2026, 10, 10, 17)),
+        (bj(2026, 10, 9, 17), "utility", {"deadlines.resolve.utility": "1 workdays"}, bj(2026, 10, 10, 17), bj(2026, 10, 10, 17)),
+        (bj(2026, 10, 10, 17), "utility", {"deadlines.resolve.utility": "1 workdays"}, bj(2026, 10, 11, 17), bj(2026, 10, 12, 17)),
+        (bj(2026, 11, 2, 9), "complex", {}, bj(2026, 11, 3, 9), bj(2026, 11, 23, 9)),
+        (bj(2026, 9, 30, 10), "general", {"deadlines.resolve.general": "7 days"}, bj(2026, 10, 1, 10), bj(2026, 10, 7, 10)),
+        (bj(2026, 9, 30, 10), "complex", {"deadlines.resolve.complex": "15 days"}, bj(2026, 10, 1, 10), bj(2026, 10, 15, 10)),
+        (bj(2026, 9, 30, 10), "emergency", {"deadlines.resolve.emergency": "3 hours"}, bj(2026, 9, 30, 12), bj(2026, 9, 30, 13)),
+        (bj(2026, 9, 30, 23), "emergency", {"deadlines.respond.emergency": "1 days"}, bj(2026, 10, 1, 23), bj(2026, 10, 1, 23)),
+    ],
+)
+def test_deadlines(received, tier, overrides, respond_by, resolve_by):
+    chosen = make_rules(overrides)
+    assert deadlines(received, tier, chosen, Calendar(chosen)) == (respond_by, resolve_by)
+
+
+def test_year_beyond_the_calendar_package_falls_back_to_monday_to_friday():
+    calendar = Calendar(DEFAULT_RULES)
+    _, resolve_by = deadlines(bj(2027, 1, 29, 10), "general", DEFAULT_RULES, calendar)
+    assert resolve_by == bj(2027, 2, 9, 10)
+    assert calendar.fallback_years == {2027}
+
+
+def test_year_beyond_the_calendar_package_uses_the_rules_file_lists():
+    chosen = make_rules({"calendar.holidays": ["2027-02-05", "2027-02-08"], "calendar.workdays": ["2027-01-30"]})
+    calendar = Calendar(chosen)
+    _, resolve_by = deadlines(bj(2027, 1, 29, 10), "general", chosen, calendar)
+    assert resolve_by == bj(2027, 2, 10, 10)
+
+
+def test_covered_years_need_no_fallback():
+    calendar = Calendar(DEFAULT_RULES)
+    deadlines(bj(2026, 9, 30, 10), "general", DEFAULT_RULES, calendar)
+    assert calendar.fallback_years == set()
+
+
+moments = st.datetimes(min_value=datetime(2005, 1, 1), max_value=datetime(2028, 12, 1)).map(lambda d: d.replace(tzinfo=BJ))
+spans = st.builds(Span, st.integers(0, 40), st.sampled_from(["hours", "days", "workdays"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(moments, st.sampled_from(list(Tier)), spans)
+def test_resolve_by_is_never_before_received(received, tier, span):
+    chosen = make_rules({f"deadlines.resolve.{tier.value}": str(span)})
+    respond_by, resolve_by = deadlines(received, tier.value, chosen, Calendar(chosen))
+    assert received <= respond_by <= resolve_by
+
+
+@settings(max_examples=300, deadline=None)
+@given(moments, st.integers(1, 30))
+def test_workday_deadlines_land_on_workdays_and_count_back(received, count):
+    calendar = Calendar(DEFAULT_RULES)
+    due = add_span(received, Span(count, "workdays"), calendar, BJ)
+    assert calendar.is_workday(due.date())
+    assert calendar.workdays_between(received.date(), due.date()) == count
+    assert due.time() == received.time()
+
+
+@pytest.mark.parametrize(
+    "nature, channel, result, visits, contacts, error",
+    [
+        ("unclassified", "hotline", "resolved", 1, 0, "#7 尚未研判诉求性质，不能办结；请先 classify"),
+        ("reasonable", "hotline", "resolved", 0, 3, "#7 走上门办，办结前还需要上门（visit）的记录"),
+        ("reasonable", "hotline", "resolved", 1, 0, None),
+        ("reasonable", "walkin", "resolved", 0, 0, None),
+        ("reasonable", "desk", "resolved", 0, 0, None),
+        ("reasonable", "hotline", "explained", 1, 0, "#7 走上门办，办结结果应为 resolved 已解决，不是 explained 已解释说明"),
+        ("reasonable", "hotline", "unresolved", 1, 0, "#7 是合理诉求，暂时解决不了的不能以未解决办结；请用 ledger add 上账整改"),
+        ("unreasonable", "hotline", "explained", 1, 0, None),
+        ("unreasonable", "hotline", "resolved", 1, 0, "#7 走上门劝，办结结果应为 explained 已解释说明，不是 resolved 已解决"),
+        ("unreasonable", "phone", "explained", 0, 1, "#7 走上门劝，办结前还需要上门（visit）的记录"),
+        ("consult", "hotline", "answered", 1, 0, None),
+        ("consult", "hotline", "unresolved", 1, 0, "#7 走上门谈，办结结果应为 answered 已答复，不是 unresolved 未解决"),
+    ],
+)
+def test_close_rules(nature, channel, result, visits, contacts, error):
+    check = lambda: rules.check_close(
+        case_id=7, nature=nature, channel=channel, result=result, visits=visits, contacts=contacts, rules=DEFAULT_RULES
+    )
+    if error is None:
+        check()
+    else:
+        with pytest.raises(RuleViolation) as caught:
+            check()
+        assert str(caught.value) == error
+
+
+def test_close_requirement_is_a_rule():
+    chosen = make_rules({"close.discuss_requires": ["contact"]})
+    rules.check_close(case_id=1, nature="consult", channel="phone", result="answered", visits=0, contacts=1, rules=chosen)
+    with pytest.raises(RuleViolation, match="联系诉求人"):
+        rules.check_close(case_id=1, nature="consult", channel="phone", result="answered", visits=1, contacts=0, rules=chosen)
+
+
+def test_refused_step_names_what_is_allowed():
+    with pytest.raises(TransitionRefused) as caught:
+        rules.check_step(42, Status.CLOSED, "assign", "派单")
+    assert str(caught.value) == "#42 已办结，不能派单；可用：revisit, reopen"
+    with pytest.raises(TransitionRefused) as caught:
+        rules.check_step(42, Status.MERGED, "close", "办结")
+    assert str(caught.value) == "#42 已合并，不能办结"
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"deadlines.resolve.general": "7 weeks"}, "deadlines.resolve.general"),
+        ({"deadlines.max_extensions": -1}, "deadlines.max_extensions"),
+        ({"escalation.reopen_limit": "2"}, "escalation.reopen_limit"),
+        ({"revisit.reopen_natures": ["nice"]}, "revisit.reopen_natures"),
+        ({"calendar.holidays": ["not a date"]}, "calendar.holidays"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+    ],
+)
+def test_bad_rule_values_name_their_key(overrides, message):
+    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+        make_rules(overrides)
+
+
+def test_every_rule_has_help_and_basis():
+    for rule in rules.SPEC:
+        assert rule.help and rule.basis in (rules.PUBLISHED, rules.ASSUMED)
+        assert rule.check(rule.default) is not None

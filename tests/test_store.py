@@ -1,0 +1,129 @@
+"""Opening, creating, refusing and migrating stores (db.py, migrations.py)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+
+import pytest
+from sqlalchemy import inspect
+
+from conftest import refused
+from jiesu import db, migrations
+from jiesu.errors import StoreError
+from jiesu.models import Case, Event, Revisit
+
+
+def test_new_store_is_private_wal_and_stamped(jiesu, db_path):
+    jiesu.new()
+    assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == db.APPLICATION_ID
+        versions = [v for (v,) in conn.execute("SELECT version FROM jiesu_schema ORDER BY version")]
+    assert versions == [v for v, _, _ in migrations.MIGRATIONS]
+
+
+def test_connections_enforce_foreign_keys_and_wait_for_locks(store):
+    with store.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
+
+
+def test_models_match_the_migrated_schema(store):
+    inspector = inspect(store.engine)
+    for model in (Case, Event, Revisit):
+        migrated = {c["name"] for c in inspector.get_columns(model.__tablename__)}
+        assert migrated == set(model.__table__.columns.keys()), model.__tablename__
+
+
+def test_default_store_lives_in_the_user_data_dir(jiesu, tmp_path, monkeypatch):
+    monkeypatch.delenv("JIESU_DB")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
+    jiesu.new("默认位置")
+    assert (tmp_path / "home" / "data" / "jiesu" / "jiesu.db").is_file()
+
+
+def test_db_option_beats_the_environment(jiesu, tmp_path, db_path):
+    other = tmp_path / "other.db"
+    jiesu.ok("--db", str(other), "new", "别处")
+    assert other.is_file() and not db_path.exists()
+
+
+def _foreign_sqlite(path):
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO photos (name) VALUES ('cat.jpg')")
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p.write_bytes(b""), "是空文件，不是 jiesu 案卷库；请删除它或用 --db 指定别的位置"),
+        (lambda p: p.write_bytes(os.urandom(4096)), "不是 jiesu 案卷库（不是 SQLite 数据库）；请用 --db 指定正确的文件"),
+        (_foreign_sqlite, "是别的程序的 SQLite 数据库，不是 jiesu 案卷库；请用 --db 指定别的位置"),
+        (lambda p: p.write_bytes(db.SQLITE_HEADER + b"\0" * 20), "不完整（文件被截断）；请从备份恢复"),
+    ],
+    ids=["empty", "random", "foreign", "truncated"],
+)
+def test_files_that_are_not_stores_are_refused_untouched(jiesu, db_path, make, message):
+    make(db_path)
+    before = db_path.read_bytes()
+    refused(jiesu("list"), f"{db_path} {message}")
+    assert db_path.read_bytes() == before
+    assert not db_path.with_name(db_path.name + "-wal").exists()
+
+
+def test_missing_folder_is_refused(jiesu, tmp_path):
+    target = tmp_path / "nowhere" / "jiesu.db"
+    line = refused(jiesu("--db", str(target), "list"))
+    assert line == f"错误: {target}: 文件夹 {target.parent} 不存在；请先创建它，或用 --db 指定别的位置"
+    assert not target.parent.exists()
+
+
+def test_store_from_a_newer_jiesu_is_refused_untouched(jiesu, db_path):
+    jiesu.new()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("INSERT INTO jiesu_schema VALUES (999, 'from the future', '2030-01-01')")
+    conn.close()
+    before = db_path.read_bytes()
+    refused(
+        jiesu("list"),
+        f"{db_path} 由更新版本的 jiesu 写入（架构 999，本程序只认识到 {migrations.LATEST}）；请升级 jiesu",
+    )
+    assert db_path.read_bytes() == before
+
+
+def test_store_made_by_migration_one_opens_and_migrates_keeping_data(jiesu, db_path, monkeypatch):
+    with monkeypatch.context() as old_code:
+        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        old_code.setattr(db, "LATEST", 1)
+        jiesu.new("老版本录入的诉求", "--phone", "13812345678")
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == 1
+    conn.close()
+    result = jiesu.ok("list", "--format", "json")
+    assert "升级案卷库前已备份到" in result.stderr
+    backup = db_path.with_name("jiesu.db.bak-1")
+    assert backup.is_file() and stat.S_IMODE(os.stat(backup).st_mode) == 0o600
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == migrations.LATEST
+        assert conn.execute("SELECT summary FROM cases").fetchall() == [("老版本录入的诉求",)]
+
+
+def test_events_are_append_only_in_the_database_itself(jiesu, db_path):
+    jiesu.new()
+    conn = sqlite3.connect(db_path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE events SET note = 'rewritten'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM events")
+    conn.close()
+
+
+def test_open_store_raises_store_error_for_a_directory(tmp_path):
+    with pytest.raises(StoreError, match="是文件夹"):
+        db.open_store(str(tmp_path))
