@@ -7,25 +7,23 @@ A refused step raises before anything is written.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from jiesu import phones, rules
-from jiesu.errors import BadInput, CaseNotFound, RuleViolation, TransitionRefused
-from jiesu.models import Case, Event, Revisit
+from jiesu import ledger, phones, rules
+from jiesu.errors import BadInput, RuleViolation, TransitionRefused
+from jiesu.models import Case, Event, LedgerEntry, Revisit
 from jiesu.office import Office
 from jiesu.queries import ESCALATION_REASONS, escalation_flags, is_open, is_overdue
+from jiesu.steps import GRACE, change, changing, load_case, moment, record, required, shown
 from jiesu.textsearch import fold, search_text
 from jiesu.vocab import Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
 
-GRACE = timedelta(minutes=1)
 LEVELS = list(Level)
 
 
@@ -58,7 +56,7 @@ def file_case(office: Office, draft: Draft) -> Case:
         raise BadInput("诉求摘要不能为空")
     received_at = draft.received_at or office.now
     if received_at > office.now + GRACE:
-        raise BadInput(f"受理时间 {_shown(office, received_at)} 在未来")
+        raise BadInput(f"受理时间 {shown(office, received_at)} 在未来")
     phone = phones.normalise(draft.phone) if draft.phone and draft.phone.strip() else None
     ref = (draft.ref or "").strip() or None
     category = (draft.category or "").strip().strip("/")
@@ -94,7 +92,7 @@ def file_case(office: Office, draft: Draft) -> Case:
                 raise BadInput(f"工单编号 {ref} 已存在")
             session.add(case)
             session.flush()
-            _record(session, case, EventKind.FILED, office.actor, received_at, channel.label, {})
+            record(session, case, EventKind.FILED, office.actor, received_at, channel.label, {})
     except IntegrityError as exc:  # a racing worker filed the same ref first
         raise BadInput(f"工单编号 {ref} 已存在") from exc
     return case
@@ -123,17 +121,18 @@ class CaseFile:
     case: Case
     events: list[Event]
     revisits: list[Revisit]
-    ledger: list = field(default_factory=list)
+    ledger: list[LedgerEntry]
 
 
 def get_case(office: Office, case_id: int) -> CaseFile:
     with office.store.read() as session:
-        case = _load(session, case_id)
+        case = load_case(session, case_id)
         events = list(session.exec(select(Event).where(Event.case_id == case_id).order_by(Event.id)))
         revisits = list(
             session.exec(select(Revisit).where(Revisit.case_id == case_id).order_by(Revisit.id))
         )
-    return CaseFile(case, events, revisits)
+        entries = ledger.entries_of(session, case_id)
+    return CaseFile(case, events, revisits, entries)
 
 
 @dataclass
@@ -214,81 +213,20 @@ def escalation_reason_labels(reasons: list[str]) -> str:
 # ---------------------------------------------------------------- steps
 
 
-@contextmanager
-def _step(office: Office, case_id: int, step: str, verb: str) -> Iterator[tuple[Session, Case]]:
-    """Load the case for change under the write lock and check its status allows `step`."""
-    with office.store.write() as session:
-        case = _load(session, case_id, for_update=True)
-        rules.check_step(case.id, case.status, step, verb)
-        yield session, case
-
-
-def _load(session: Session, case_id: int, *, for_update: bool = False) -> Case:
-    query = select(Case).where(Case.id == case_id)
-    if for_update:
-        query = query.with_for_update()
-    case = session.exec(query).first()
-    if case is None:
-        raise CaseNotFound(f"没有 #{case_id} 这件诉求")
-    return case
-
-
-def _at(office: Office, case: Case, at: datetime | None) -> datetime:
-    """When a step happened: now unless logged afterwards, never before receipt or in the future."""
-    at = at or office.now
-    if at < case.received_at:
-        raise BadInput(f"#{case.id} 的时间 {_shown(office, at)} 早于受理时间 {_shown(office, case.received_at)}")
-    if at > office.now + GRACE:
-        raise BadInput(f"#{case.id} 的时间 {_shown(office, at)} 在未来")
-    return at
-
-
-def _shown(office: Office, moment: datetime) -> str:
-    return moment.astimezone(office.tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _change(case: Case, **values) -> dict[str, list]:
-    """Set fields on `case`, returning {field: [old, new]} for those that really changed."""
-    changes = {}
-    for name, new in values.items():
-        new = getattr(new, "value", new)
-        old = getattr(case, name)
-        if old != new:
-            changes[name] = [_plain(old), _plain(new)]
-            setattr(case, name, new)
-    return changes
-
-
-def _plain(value):
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def _record(
-    session: Session, case: Case, kind: EventKind, actor: str, at: datetime, note: str, changes: dict
-) -> Event:
-    """Append the event for a step; bumps the case's version when something changed."""
-    if changes:
-        case.version += 1
-        session.add(case)
-    event = Event(case_id=case.id, at=at, actor=actor, kind=kind.value, note=note or "", changes=json.dumps(changes, ensure_ascii=False))
-    session.add(event)
-    return event
-
-
 def add_note(office: Office, case_id: int, text: str, at: datetime | None = None) -> Event:
     """备注: a remark on the case's history, in any status."""
     if not text.strip():
         raise BadInput("备注不能为空")
-    with _step(office, case_id, "note", "备注") as (session, case):
-        return _record(session, case, EventKind.NOTED, office.actor, _at(office, case, at), text.strip(), {})
+    with changing(office, case_id, "note", "备注") as (session, case):
+        return record(session, case, EventKind.NOTED, office.actor, moment(office, case, at), text.strip(), {})
 
 
 def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: datetime | None = None) -> Case:
     """研判: set the nature, and so the 三上门 track."""
-    with _step(office, case_id, "classify", "研判") as (session, case):
-        when = _at(office, case, at)
-        changes = _change(case, nature=nature, track=_track(nature))
-        _record(session, case, EventKind.CLASSIFIED, office.actor, when, note, changes)
+    with changing(office, case_id, "classify", "研判") as (session, case):
+        when = moment(office, case, at)
+        changes = change(case, nature=nature, track=_track(nature))
+        record(session, case, EventKind.CLASSIFIED, office.actor, when, note, changes)
         return case
 
 
@@ -297,48 +235,48 @@ def assign(office: Office, case_id: int, to: str, note: str = "", at: datetime |
     to = to.strip()
     if not to:
         raise BadInput("派单对象不能为空")
-    with _step(office, case_id, "assign", "派单") as (session, case):
-        when = _at(office, case, at)
+    with changing(office, case_id, "assign", "派单") as (session, case):
+        when = moment(office, case, at)
         status = Status.ASSIGNED if case.status == Status.NEW else case.status
         if case.assignee == to:
             raise TransitionRefused(f"#{case_id} 已派给 {to}")
-        changes = _change(case, assignee=to, status=status)
-        _record(session, case, EventKind.ASSIGNED, office.actor, when, note, changes)
+        changes = change(case, assignee=to, status=status)
+        record(session, case, EventKind.ASSIGNED, office.actor, when, note, changes)
         return case
 
 
 def return_case(office: Office, case_id: int, reason: str, at: datetime | None = None) -> Case:
     """退单: back to 待派单 with the assignee cleared."""
-    reason = _required(reason, "退单理由")
-    with _step(office, case_id, "return", "退单") as (session, case):
-        when = _at(office, case, at)
-        changes = _change(case, assignee=None, status=Status.NEW)
-        _record(session, case, EventKind.RETURNED, office.actor, when, reason, changes)
+    reason = required(reason, "退单理由")
+    with changing(office, case_id, "return", "退单") as (session, case):
+        when = moment(office, case, at)
+        changes = change(case, assignee=None, status=Status.NEW)
+        record(session, case, EventKind.RETURNED, office.actor, when, reason, changes)
         return case
 
 
 def contact(office: Office, case_id: int, note: str = "", at: datetime | None = None) -> Case:
     """响应: a contact with the citizen; the first one fixes responded_at."""
-    with _step(office, case_id, "contact", "联系诉求人") as (session, case):
-        when = _at(office, case, at)
-        changes = _change(case, responded_at=when) if case.responded_at is None else {}
-        _record(session, case, EventKind.CONTACTED, office.actor, when, note, changes)
+    with changing(office, case_id, "contact", "联系诉求人") as (session, case):
+        when = moment(office, case, at)
+        changes = change(case, responded_at=when) if case.responded_at is None else {}
+        record(session, case, EventKind.CONTACTED, office.actor, when, note, changes)
         return case
 
 
 def visit(office: Office, case_id: int, note: str, at: datetime | None = None) -> Case:
     """上门: a door visit, the face-to-face step of 三上门."""
-    note = _required(note, "上门记录")
-    with _step(office, case_id, "visit", "上门") as (session, case):
-        _record(session, case, EventKind.VISITED, office.actor, _at(office, case, at), note, {})
+    note = required(note, "上门记录")
+    with changing(office, case_id, "visit", "上门") as (session, case):
+        record(session, case, EventKind.VISITED, office.actor, moment(office, case, at), note, {})
         return case
 
 
 def escalate(office: Office, case_id: int, reason: str, to: Level | None = None, at: datetime | None = None) -> Case:
     """升级: one level up the ladder (社区→街道→区→市) unless `to` says which."""
-    reason = _required(reason, "升级理由")
-    with _step(office, case_id, "escalate", "升级") as (session, case):
-        when = _at(office, case, at)
+    reason = required(reason, "升级理由")
+    with changing(office, case_id, "escalate", "升级") as (session, case):
+        when = moment(office, case, at)
         current = LEVELS.index(Level(case.level))
         if current == len(LEVELS) - 1:
             raise TransitionRefused(f"#{case_id} 已在{Level.CITY.label}级，不能再升级")
@@ -348,9 +286,9 @@ def escalate(office: Office, case_id: int, reason: str, to: Level | None = None,
                 f"#{case_id} 已在{Level(case.level).label}级，只能升级到 "
                 + ", ".join(f"{lv.value} {lv.label}" for lv in LEVELS[current + 1 :])
             )
-        changes = _change(case, level=target)
+        changes = change(case, level=target)
         changes |= _retier(office, case)
-        _record(session, case, EventKind.ESCALATED, office.actor, when, reason, changes)
+        record(session, case, EventKind.ESCALATED, office.actor, when, reason, changes)
         return case
 
 
@@ -360,32 +298,32 @@ def _retier(office: Office, case: Case) -> dict:
     if tier == case.tier:
         return {}
     respond_by, resolve_by = rules.deadlines(case.received_at, tier, office.rules, office.calendar)
-    return _change(case, tier=tier, respond_by=respond_by, resolve_by=max(resolve_by, case.resolve_by))
+    return change(case, tier=tier, respond_by=respond_by, resolve_by=max(resolve_by, case.resolve_by))
 
 
 def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime | None = None) -> Case:
     """延期: move resolve_by later, before it passes, at most max_extensions times."""
-    reason = _required(reason, "延期理由")
-    with _step(office, case_id, "extend", "延期") as (session, case):
-        when = _at(office, case, at)
+    reason = required(reason, "延期理由")
+    with changing(office, case_id, "extend", "延期") as (session, case):
+        when = moment(office, case, at)
         limit = office.rules["deadlines.max_extensions"]
         used = _count_events(session, case.id, EventKind.EXTENDED)
         if used >= limit:
             raise RuleViolation(f"#{case_id} 已延期 {used} 次，最多 {limit} 次")
         if when > case.resolve_by:
-            raise RuleViolation(f"#{case_id} 已于 {_shown(office, case.resolve_by)} 超期，超期后不能延期")
+            raise RuleViolation(f"#{case_id} 已于 {shown(office, case.resolve_by)} 超期，超期后不能延期")
         if to <= case.resolve_by:
-            raise RuleViolation(f"#{case_id} 延期后的时限应晚于现在的 {_shown(office, case.resolve_by)}")
-        changes = _change(case, resolve_by=to)
-        _record(session, case, EventKind.EXTENDED, office.actor, when, reason, changes)
+            raise RuleViolation(f"#{case_id} 延期后的时限应晚于现在的 {shown(office, case.resolve_by)}")
+        changes = change(case, resolve_by=to)
+        record(session, case, EventKind.EXTENDED, office.actor, when, reason, changes)
         return case
 
 
 def close(office: Office, case_id: int, result: Result, note: str, at: datetime | None = None) -> Case:
     """办结: checked against 三上门 (nature classified, face-to-face step done, result fits the track)."""
-    note = _required(note, "办结说明")
-    with _step(office, case_id, "close", "办结") as (session, case):
-        when = _at(office, case, at)
+    note = required(note, "办结说明")
+    with changing(office, case_id, "close", "办结") as (session, case):
+        when = moment(office, case, at)
         since = _last_reopened_id(session, case.id)
         rules.check_close(
             case_id=case.id,
@@ -396,8 +334,8 @@ def close(office: Office, case_id: int, result: Result, note: str, at: datetime 
             contacts=_count_events(session, case.id, EventKind.CONTACTED, after_id=since),
             rules=office.rules,
         )
-        changes = _change(case, status=Status.CLOSED, result=result, closed_at=when)
-        _record(session, case, EventKind.CLOSED, office.actor, when, note, changes)
+        changes = change(case, status=Status.CLOSED, result=result, closed_at=when)
+        record(session, case, EventKind.CLOSED, office.actor, when, note, changes)
         return case
 
 
@@ -405,14 +343,14 @@ def revisit(
     office: Office, case_id: int, satisfaction: Satisfaction, resolved: bool, note: str = "", at: datetime | None = None
 ) -> Case:
     """回访: record the citizen's verdict; a bad verdict on a case the rules name reopens it."""
-    with _step(office, case_id, "revisit", "回访") as (session, case):
-        when = _at(office, case, at)
+    with changing(office, case_id, "revisit", "回访") as (session, case):
+        when = moment(office, case, at)
         session.add(
             Revisit(case_id=case.id, at=when, actor=office.actor, satisfaction=satisfaction.value, resolved=resolved, note=note)
         )
-        changes = _change(case, status=Status.REVISITED)
+        changes = change(case, status=Status.REVISITED)
         verdict = f"{satisfaction.label}，{'已解决' if resolved else '未解决'}"
-        _record(session, case, EventKind.REVISITED, office.actor, when, "；".join(filter(None, [verdict, note])), changes)
+        record(session, case, EventKind.REVISITED, office.actor, when, "；".join(filter(None, [verdict, note])), changes)
         if case.nature in office.rules["revisit.reopen_natures"] and (not resolved or satisfaction == Satisfaction.UNSATISFIED):
             _reopen(office, session, case, when, f"回访{verdict}")
         return case
@@ -420,46 +358,42 @@ def revisit(
 
 def reopen(office: Office, case_id: int, reason: str, at: datetime | None = None) -> Case:
     """重办: back to work after closing; counted, and it restarts the resolve clock."""
-    reason = _required(reason, "重办理由")
-    with _step(office, case_id, "reopen", "重办") as (session, case):
-        _reopen(office, session, case, _at(office, case, at), reason)
+    reason = required(reason, "重办理由")
+    with changing(office, case_id, "reopen", "重办") as (session, case):
+        _reopen(office, session, case, moment(office, case, at), reason)
         return case
 
 
 def _reopen(office: Office, session: Session, case: Case, when: datetime, reason: str) -> None:
+    entry = ledger.cleared_entry_of(session, case)
+    if entry is not None:
+        status = Status.LEDGERED
+    else:
+        status = Status.ASSIGNED if case.assignee else Status.NEW
     _, resolve_by = rules.deadlines(when, case.tier, office.rules, office.calendar)
-    changes = _change(
-        case,
-        status=Status.ASSIGNED if case.assignee else Status.NEW,
-        reopen_count=case.reopen_count + 1,
-        closed_at=None,
-        result=None,
-        resolve_by=resolve_by,
+    changes = change(
+        case, status=status, reopen_count=case.reopen_count + 1, closed_at=None, result=None, resolve_by=resolve_by
     )
-    _record(session, case, EventKind.REOPENED, office.actor, when, reason, changes)
+    record(session, case, EventKind.REOPENED, office.actor, when, reason, changes)
+    if entry is not None:
+        ledger.reopen_entry(office, session, case, entry, when, reason)
 
 
 def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -> Case:
     """并单: a duplicate complaint joins the case that carries the work."""
     if case_id == into:
         raise TransitionRefused(f"#{case_id} 不能并入自己")
-    with _step(office, case_id, "merge", "并单") as (session, case):
-        target = _load(session, into, for_update=True)
+    with changing(office, case_id, "merge", "并单") as (session, case):
+        target = load_case(session, into, for_update=True)
         if target.status == Status.MERGED:
             raise TransitionRefused(f"#{into} 已合并到 #{target.merged_into}，请并入 #{target.merged_into}")
         if target.merged_into == case_id:
             raise TransitionRefused(f"#{into} 已并入 #{case_id}，不能互相合并")
-        when = _at(office, case, at)
-        changes = _change(case, status=Status.MERGED, merged_into=into)
-        _record(session, case, EventKind.MERGED, office.actor, when, f"并入 #{into}", changes)
-        _record(session, target, EventKind.MERGED, office.actor, when, f"#{case_id} 并入本件", {})
+        when = moment(office, case, at)
+        changes = change(case, status=Status.MERGED, merged_into=into)
+        record(session, case, EventKind.MERGED, office.actor, when, f"并入 #{into}", changes)
+        record(session, target, EventKind.MERGED, office.actor, when, f"#{case_id} 并入本件", {})
         return case
-
-
-def _required(text: str | None, what: str) -> str:
-    if not text or not text.strip():
-        raise BadInput(f"{what}不能为空")
-    return text.strip()
 
 
 def _count_events(session: Session, case_id: int, kind: EventKind, after_id: int = 0) -> int:

@@ -7,56 +7,28 @@ the store and the services are imported inside the commands that need them.
 from __future__ import annotations
 
 import os
-import sys
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
-from typer.core import TyperGroup
 
 from jiesu import __version__
-from jiesu.errors import BadInput, ExitCode, JiesuError
-from jiesu.vocab import (
-    Channel,
-    Kind,
-    LabeledEnum,
-    Level,
-    Nature,
-    OutputFormat,
-    Result,
-    Satisfaction,
-    Status,
-    Track,
-    Urgency,
+from jiesu.clikit import (
+    At,
+    CaseId,
+    Format,
+    JiesuGroup,
+    Reveal,
+    Settings,
+    enum_option,
+    enum_parser,
+    office_of,
+    output_format,
+    parse_id,
+    parse_yes_no,
+    say,
 )
-
-if TYPE_CHECKING:
-    from jiesu.office import Office
-
-
-class JiesuGroup(TyperGroup):
-    """The one place where errors become a line on stderr and an exit code."""
-
-    def invoke(self, ctx: typer.Context):
-        try:
-            return super().invoke(ctx)
-        except JiesuError as exc:
-            fail(str(exc), exc.exit_code)
-        except typer.BadParameter as exc:
-            hint = exc.param_hint if isinstance(exc.param_hint, str) else "/".join(exc.param_hint or [])
-            fail(f"{hint or '参数'} 无效：{exc.message}", ExitCode.USAGE)
-        except BrokenPipeError:
-            sys.stderr.close()  # the reader went away (`| head`); nothing left to say
-            raise typer.Exit(ExitCode.OK) from None
-
-
-def fail(message: str, code: int = ExitCode.REFUSED):
-    typer.echo(f"错误: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def say(message: str) -> None:
-    """Talk to the person (stderr), never to the script reading stdout."""
-    typer.echo(message, err=True)
+from jiesu.cli_ledger import ledger_app
+from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
 
 
 app = typer.Typer(
@@ -68,51 +40,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     help="接诉 jiesu — 12345 接诉即办案卷：受理、派单、办结、回访、挂账整改。",
 )
-
-
-# ---------------------------------------------------------------- global options
-
-
-class Settings:
-    """The global options, and the office they open on first use."""
-
-    def __init__(self, db: str | None, actor: str | None, rules: str | None) -> None:
-        self.db = db
-        self.actor = actor
-        self.rules = rules
-        self._office: Office | None = None
-
-    def office(self, ctx: typer.Context) -> Office:
-        if self._office is None:
-            from jiesu.db import open_store
-            from jiesu.office import Office
-            from jiesu.rulesfile import rules_for
-
-            store = open_store(self.db)
-            ctx.call_on_close(store.close)
-            rules, _ = rules_for(self.rules, store.path)
-            self._office = Office(store=store, rules=rules, actor=self.actor or _login())
-            ctx.call_on_close(self._after)
-            for notice in store.notices:
-                say(notice)
-        return self._office
-
-    def _after(self) -> None:
-        years = sorted(self._office.calendar.fallback_years) if self._office else []
-        if years:
-            say(
-                f"注意：chinesecalendar 不含 {'、'.join(map(str, years))} 年的法定节假日，"
-                "按周一至周五及规则文件 calendar.holidays / calendar.workdays 计算工作日"
-            )
-
-
-def _login() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _show_version(value: bool) -> None:
@@ -145,67 +72,6 @@ def main_options(
     ctx.obj = Settings(db, actor, rules)
 
 
-def office_of(ctx: typer.Context) -> Office:
-    return ctx.find_root().obj.office(ctx.find_root())
-
-
-# ---------------------------------------------------------------- option types
-
-
-def enum_parser(enum: type[LabeledEnum], noun: str):
-    """Parse an enum option from its English value or Chinese label."""
-
-    def parse(text: str) -> LabeledEnum:
-        if isinstance(text, enum):
-            return text
-        try:
-            return enum(text)
-        except ValueError:
-            raise BadInput(f"未知的{noun} {text!r}；可选：{enum.choices()}") from None
-
-    return parse
-
-
-def parse_id(text: str) -> int:
-    """A case id as people write it: `42` or `#42`."""
-    if isinstance(text, int):
-        return text
-    raw = str(text).strip().lstrip("#")
-    if not raw.isdigit() or not 0 < int(raw) < 2**63:
-        raise BadInput(f"{text!r} 不是诉求编号（应为 42 或 #42）")
-    return int(raw)
-
-
-def parse_yes_no(text: str) -> bool:
-    word = text.strip().casefold()
-    if word in ("yes", "y", "true", "1", "是", "已解决"):
-        return True
-    if word in ("no", "n", "false", "0", "否", "未解决"):
-        return False
-    raise BadInput(f"{text!r} 应为 yes/是 或 no/否")
-
-
-def _enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):
-    return typer.Option(*names, parser=enum_parser(enum, noun), metavar=enum.__name__.upper(), help=f"{help}（{enum.choices()}）")
-
-
-CaseId = Annotated[int, typer.Argument(parser=parse_id, metavar="ID", help="诉求编号，如 42 或 #42。")]
-At = Annotated[
-    Optional[str], typer.Option("--at", help="发生时间（补录用），默认现在：2026-10-01T08:30、yesterday、-2h。")
-]
-Format = Annotated[
-    Optional[OutputFormat],
-    typer.Option("--format", "-f", help="输出格式；终端默认 table，管道默认 json。", case_sensitive=False),
-]
-Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码（默认打码）。")]
-
-
-def output_format(fmt: OutputFormat | None) -> OutputFormat:
-    if fmt is not None:
-        return fmt
-    return OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.JSON
-
-
 # ---------------------------------------------------------------- filing and finding
 
 
@@ -218,10 +84,10 @@ def new(
     address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
     community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,
     category: Annotated[Optional[str], typer.Option(help="诉求类别，用 / 分级，如 物业管理/下水管道。")] = None,
-    channel: Annotated[Channel, _enum_option(Channel, "受理渠道", "受理渠道")] = Channel.HOTLINE,
-    urgency: Annotated[Urgency, _enum_option(Urgency, "紧急程度", "紧急程度")] = Urgency.NORMAL,
-    nature: Annotated[Nature, _enum_option(Nature, "诉求性质", "诉求性质")] = Nature.UNCLASSIFIED,
-    kind: Annotated[Optional[Kind], _enum_option(Kind, "诉求类型", "诉求类型")] = None,
+    channel: Annotated[Channel, enum_option(Channel, "受理渠道", "受理渠道")] = Channel.HOTLINE,
+    urgency: Annotated[Urgency, enum_option(Urgency, "紧急程度", "紧急程度")] = Urgency.NORMAL,
+    nature: Annotated[Nature, enum_option(Nature, "诉求性质", "诉求性质")] = Nature.UNCLASSIFIED,
+    kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型")] = None,
     ref: Annotated[Optional[str], typer.Option(help="12345 工单编号（唯一）。")] = None,
     received: Annotated[Optional[str], typer.Option(help="受理时间，默认现在：2026-10-01T08:30、today、-2h。")] = None,
     detail: Annotated[Optional[str], typer.Option(help="诉求详情。")] = None,
@@ -262,10 +128,10 @@ def new(
 def list_cases(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", "-a", help="包括已办结、已回访、已合并的诉求。")] = False,
-    status: Annotated[Optional[list[Status]], _enum_option(Status, "状态", "只列此状态，可重复", "--status")] = None,
-    nature: Annotated[Optional[Nature], _enum_option(Nature, "诉求性质", "诉求性质")] = None,
-    track: Annotated[Optional[Track], _enum_option(Track, "三上门", "三上门方式")] = None,
-    level: Annotated[Optional[Level], _enum_option(Level, "层级", "当前层级")] = None,
+    status: Annotated[Optional[list[Status]], enum_option(Status, "状态", "只列此状态，可重复", "--status")] = None,
+    nature: Annotated[Optional[Nature], enum_option(Nature, "诉求性质", "诉求性质")] = None,
+    track: Annotated[Optional[Track], enum_option(Track, "三上门", "三上门方式")] = None,
+    level: Annotated[Optional[Level], enum_option(Level, "层级", "当前层级")] = None,
     assignee: Annotated[Optional[str], typer.Option(help="承办人或单位。")] = None,
     community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,
     category: Annotated[Optional[str], typer.Option(help="诉求类别（含其下级类别）。")] = None,
@@ -467,7 +333,7 @@ def escalate(
     ctx: typer.Context,
     case_id: CaseId,
     reason: Annotated[str, typer.Option("--reason", help="升级理由。")],
-    to: Annotated[Optional[Level], _enum_option(Level, "层级", "升到哪一级，默认上一级", "--to")] = None,
+    to: Annotated[Optional[Level], enum_option(Level, "层级", "升到哪一级，默认上一级", "--to")] = None,
     at: At = None,
 ) -> None:
     """升级：社区→街道→区→市，默认升一级。
@@ -505,7 +371,7 @@ def extend(
 def close(
     ctx: typer.Context,
     case_id: CaseId,
-    result: Annotated[Result, _enum_option(Result, "办理结果", "办理结果", "--result")],
+    result: Annotated[Result, enum_option(Result, "办理结果", "办理结果", "--result")],
     note: Annotated[str, typer.Option("--note", help="办结说明。")],
     at: At = None,
 ) -> None:
@@ -523,7 +389,7 @@ def close(
 def revisit(
     ctx: typer.Context,
     case_id: CaseId,
-    satisfaction: Annotated[Satisfaction, _enum_option(Satisfaction, "满意度", "满意度", "--satisfaction")],
+    satisfaction: Annotated[Satisfaction, enum_option(Satisfaction, "满意度", "满意度", "--satisfaction")],
     resolved: Annotated[str, typer.Option("--resolved", metavar="yes|no", help="诉求人是否认为已解决：yes/是 或 no/否。")],
     note: Annotated[str, typer.Option(help="回访情况。")] = "",
     at: At = None,
@@ -574,7 +440,9 @@ def merge(
     _done(ctx, cases.merge(office, case_id, into, office.when(at)), f"已并入 #{into}")
 
 
-# ---------------------------------------------------------------- rules
+# ---------------------------------------------------------------- ledger and rules
+
+app.add_typer(ledger_app, name="ledger")
 
 
 rules_app = typer.Typer(cls=JiesuGroup, no_args_is_help=True, help="规则：时限、三上门、升级、三率。")

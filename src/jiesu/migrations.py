@@ -115,9 +115,60 @@ def m002_revisits(conn: Connection) -> None:
     meta.create_all(conn, tables=[revisits])
 
 
+def m003_ledger(conn: Connection) -> None:
+    """The carry-over ledger (台账): entries, their movements by period, and rolled balances.
+
+    Movements are kept apart from entries because an entry can be cleared and
+    reopened; a period's balance counts the movements booked in it.
+    """
+    meta = _referring_to_cases()
+    entries = Table(
+        "ledger_entries",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+        _time("opened_at", nullable=False),
+        Column("period", String(7), nullable=False),
+        Column("plan", Text, nullable=False),
+        Column("unit", String, nullable=False),
+        _time("due"),
+        Column("status", String, nullable=False),
+        _time("cleared_at"),
+        Column("evidence", Text),
+        Column("carried", Integer, nullable=False),
+        Index("ix_ledger_entries_case_id", "case_id"),
+        Index("ix_ledger_entries_status_due", "status", "due"),
+        Index("ix_ledger_entries_period", "period"),
+    )
+    moves = Table(
+        "ledger_moves",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("entry_id", Integer, ForeignKey("ledger_entries.id"), nullable=False),
+        _time("at", nullable=False),
+        Column("period", String(7), nullable=False),
+        Column("kind", String, nullable=False),
+        Index("ix_ledger_moves_period", "period", "kind"),
+        Index("ix_ledger_moves_entry_id", "entry_id", "period"),
+    )
+    balances = Table(
+        "ledger_balances",
+        meta,
+        Column("period", String(7), primary_key=True),
+        Column("opening", Integer, nullable=False),
+        Column("added", Integer, nullable=False),
+        Column("cleared", Integer, nullable=False),
+        Column("closing", Integer, nullable=False),
+        _time("rolled_at", nullable=False),
+    )
+    meta.create_all(conn, tables=[entries, moves, balances])
+    backend.make_append_only(conn, "ledger_moves")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
+    (3, "ledger", m003_ledger),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -104,4 +104,47 @@ class Revisit(SQLModel, table=True):
     note: str = Field(default="", sa_type=Text)
 
 
+class LedgerEntry(SQLModel, table=True):
+    """台账条目: what an office owes a citizen until it is rectified (不整改完不销账)."""
+
+    __tablename__ = "ledger_entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    period: str  # YYYY-MM of opened_at
+    plan: str = Field(sa_type=Text)
+    unit: str
+    due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = "open"
+    cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    evidence: str | None = Field(default=None, sa_type=Text)
+    carried: int = 0
+
+
+class LedgerMove(SQLModel, table=True):
+    """One movement of an entry (added, cleared, reopened), booked in a period."""
+
+    __tablename__ = "ledger_moves"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="ledger_entries.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+    period: str
+    kind: str
+
+
+class LedgerBalance(SQLModel, table=True):
+    """A rolled period: 期初 + 本期新增 − 本期销账 = 期末."""
+
+    __tablename__ = "ledger_balances"
+
+    period: str = Field(primary_key=True)
+    opening: int
+    added: int
+    cleared: int
+    closing: int
+    rolled_at: datetime = Field(sa_type=UTCDateTime)
+
+
 CASE_FIELDS = tuple(c for c in Case.model_fields if c != "search_text")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from jiesu.models import Case
+from jiesu.models import Case, LedgerEntry
 from jiesu.rules import Rules
 from jiesu.vocab import OPEN_STATUSES, Status
 
@@ -19,8 +19,16 @@ def is_open():
 
 
 def is_overdue(as_of: datetime):
-    """Open and past resolve_by (a ledgered case answers to its ledger due instead)."""
-    return and_(Case.status.in_([Status.NEW.value, Status.ASSIGNED.value]), Case.resolve_by < as_of)
+    """Open and past resolve_by; a ledgered case answers to its ledger entry's due instead."""
+    ledger_overdue = (
+        select(LedgerEntry.id)
+        .where(LedgerEntry.case_id == Case.id, LedgerEntry.status == "open", LedgerEntry.due < as_of)
+        .exists()
+    )
+    return or_(
+        and_(Case.status.in_([Status.NEW.value, Status.ASSIGNED.value]), Case.resolve_by < as_of),
+        and_(Case.status == Status.LEDGERED.value, ledger_overdue),
+    )
 
 
 def is_reopened_too_often(rules: Rules):

@@ -79,7 +79,7 @@ def render(
     """Write `rows` in `fmt`, streaming where the format allows; returns how many."""
     out = out or sys.stdout
     if fmt is OutputFormat.JSON:
-        return _json_array(rows, out)
+        return write_json_array(rows, out)
     if fmt is OutputFormat.CSV:
         rows = iter(rows)
         first = next(rows, None)
@@ -95,7 +95,7 @@ def render(
     return _table(rows, columns, out, title)
 
 
-def _json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     count = 0
     out.write("[")
     for row in rows:

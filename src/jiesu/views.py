@@ -6,11 +6,12 @@ import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.models import CASE_FIELDS, Case, Event, Revisit
+from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, Revisit
 from jiesu.render import Column, labelled, local_time, record
 from jiesu.vocab import Channel, EventKind, Kind, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
 EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes")
+LEDGER_FIELDS = ("id", "case_id", "opened_at", "period", "plan", "unit", "due", "status", "cleared_at", "evidence", "carried")
 REVISIT_FIELDS = ("id", "at", "actor", "satisfaction", "resolved", "note")
 
 
@@ -30,6 +31,28 @@ def event_record(event: Event, tz: ZoneInfo) -> dict[str, Any]:
 
 def revisit_record(revisit: Revisit, tz: ZoneInfo) -> dict[str, Any]:
     return record(revisit, REVISIT_FIELDS, tz)
+
+
+def ledger_record(entry: LedgerEntry, tz: ZoneInfo) -> dict[str, Any]:
+    return record(entry, LEDGER_FIELDS, tz)
+
+
+LEDGER_STATUS = {"open": "在账", "cleared": "已销账"}
+
+
+def ledger_columns(tz: ZoneInfo) -> list[Column]:
+    time = local_time(tz)
+    return [
+        Column("id", "台账编号"),
+        Column("period", "上账期间"),
+        Column("plan", "整改措施"),
+        Column("unit", "责任单位"),
+        Column("due", "整改期限", time),
+        Column("status", "状态", LEDGER_STATUS.get),
+        Column("cleared_at", "销账时间", time),
+        Column("evidence", "整改结果"),
+        Column("carried", "结转次数"),
+    ]
 
 
 def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:

@@ -1,0 +1,174 @@
+"""`jiesu ledger …`: the carry-over ledger (台账) on the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jiesu.clikit import At, CaseId, JiesuGroup, Reveal, office_of, output_format, say
+from jiesu.errors import BadInput
+from jiesu.vocab import OutputFormat
+
+ledger_app = typer.Typer(cls=JiesuGroup, no_args_is_help=True, help="台账：上账、销账、月末结转、导出。")
+
+Period = Annotated[Optional[str], typer.Option("--period", help="期间 YYYY-MM，如 2026-10。")]
+LedgerFormat = Annotated[
+    Optional[OutputFormat], typer.Option("--format", "-f", help="输出格式；终端默认 table，管道默认 json。", case_sensitive=False)
+]
+
+EXPORT_COLUMNS = (
+    ("entry_id", "台账编号"),
+    ("case_id", "诉求编号"),
+    ("ref", "工单编号"),
+    ("received_at", "受理时间"),
+    ("community", "所属社区"),
+    ("category", "诉求类别"),
+    ("summary", "诉求摘要"),
+    ("name", "诉求人"),
+    ("phone", "联系电话"),
+    ("plan", "整改措施"),
+    ("unit", "责任单位"),
+    ("due", "整改期限"),
+    ("period", "上账期间"),
+    ("status", "状态"),
+    ("cleared_at", "销账时间"),
+    ("evidence", "整改结果"),
+    ("carried", "结转次数"),
+)
+
+
+@ledger_app.command("add")
+def ledger_add(
+    ctx: typer.Context,
+    case_id: CaseId,
+    plan: Annotated[str, typer.Option("--plan", help="整改措施。")],
+    unit: Annotated[str, typer.Option("--unit", help="责任单位。")],
+    due: Annotated[Optional[str], typer.Option("--due", help="整改期限（日期含当天）。")] = None,
+    at: At = None,
+) -> None:
+    """上账：一时解决不了的合理诉求挂账整改，不整改完不销账。
+
+    例：jiesu ledger add 42 --plan "协调产权单位更换主管道" --unit 街道城管科 --due 2027-03-31
+    """
+    from jiesu import ledger
+
+    office = office_of(ctx)
+    entry = ledger.add_entry(office, case_id, plan, unit, office.when(due, end_of_day=True), office.when(at))
+    say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{entry.unit}）")
+
+
+@ledger_app.command("clear")
+def ledger_clear(
+    ctx: typer.Context,
+    entry_id: Annotated[int, typer.Argument(metavar="ENTRY", help="台账编号。")],
+    evidence: Annotated[Optional[str], typer.Option("--evidence", help="整改结果（必填：不整改完不销账）。")] = None,
+    at: At = None,
+) -> None:
+    """销账：写明整改结果后销账，诉求随之办结，等待回访。
+
+    例：jiesu ledger clear 3 --evidence "主管道已更换，验收合格"
+    """
+    from jiesu import ledger
+
+    office = office_of(ctx)
+    entry = ledger.clear_entry(office, entry_id, evidence or "", office.when(at))
+    say(f"台账 {entry.id} 已销账，#{entry.case_id} 已办结，请回访")
+
+
+@ledger_app.command("list")
+def ledger_list(
+    ctx: typer.Context,
+    period: Period = None,
+    open_only: Annotated[bool, typer.Option("--open", help="只列未销账的。")] = False,
+    unit: Annotated[Optional[str], typer.Option("--unit", help="责任单位。")] = None,
+    fmt: LedgerFormat = None,
+) -> None:
+    """列出台账条目：整改措施、责任单位、期限、在账天数、结转次数。
+
+    例：jiesu ledger list --open --unit 街道城管科
+    """
+    from jiesu import ledger
+    from jiesu.render import Column, local_time, render
+    from jiesu.views import LEDGER_STATUS, case_id, ledger_record
+
+    office = office_of(ctx)
+    tz = office.tz
+
+    def rows():
+        for line in ledger.list_entries(office, period=period and ledger.parse_period(period), open_only=open_only, unit=unit):
+            row = ledger_record(line.entry, tz)
+            row["summary"] = line.case.summary
+            row["age_days"] = (office.now - line.entry.opened_at).days
+            yield row
+
+    time = local_time(tz)
+    columns = [
+        Column("id", "台账"),
+        Column("case_id", "诉求", case_id),
+        Column("summary", "诉求摘要"),
+        Column("unit", "责任单位"),
+        Column("plan", "整改措施"),
+        Column("due", "整改期限", time),
+        Column("age_days", "在账天数"),
+        Column("carried", "结转"),
+        Column("status", "状态", LEDGER_STATUS.get),
+    ]
+    fmt = output_format(fmt)
+    count = render(rows(), fmt, columns)
+    if fmt is OutputFormat.TABLE:
+        say(f"共 {count} 条")
+
+
+@ledger_app.command("roll")
+def ledger_roll(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Argument(metavar="PERIOD", help="要结转的期间 YYYY-MM。")],
+    fmt: LedgerFormat = None,
+) -> None:
+    """月末结转：计算并保存本期余额（期初＋本期新增－本期销账＝期末），未销账的结转下期。
+
+    例：jiesu ledger roll 2026-10
+    """
+    from jiesu import ledger
+    from jiesu.render import Column, print_json, render
+
+    office = office_of(ctx)
+    rolled = ledger.roll(office, period)
+    balance = rolled.balance
+    row = {k: getattr(balance, k) for k in ("period", "opening", "added", "cleared", "closing")}
+    fmt = output_format(fmt)
+    if fmt is OutputFormat.JSON:
+        print_json(row)
+    else:
+        columns = [Column("period", "期间"), Column("opening", "期初"), Column("added", "本期新增"),
+                   Column("cleared", "本期销账"), Column("closing", "期末")]
+        render([row], fmt, columns)
+    if rolled.already:
+        say(f"{balance.period} 已结转过，以上是存档的余额，未作任何改动")
+    else:
+        say(f"{balance.period} 已结转：{rolled.carried} 条未销账台账结转至 {ledger.next_period(balance.period)}")
+
+
+@ledger_app.command("export")
+def ledger_export(
+    ctx: typer.Context,
+    period: Period = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="写入文件（默认输出到屏幕）。")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv（默认，Excel 可直接打开）或 json。")] = "csv",
+    bom: Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM，Excel 打开不乱码（默认写）；脚本可用 --no-bom。")] = True,
+    reveal: Reveal = False,
+) -> None:
+    """导出台账上报街道：每条一行，CSV 可直接用 Excel 打开。
+
+    例：jiesu ledger export --period 2026-10 --out 台账-2026-10.csv
+    """
+    from jiesu import exchange, ledger
+
+    if fmt not in ("csv", "json"):
+        raise BadInput(f"未知的导出格式 {fmt!r}；可选：csv, json")
+    office = office_of(ctx)
+    lines = ledger.list_entries(office, period=period and ledger.parse_period(period))
+    rows = (exchange.ledger_row(line.entry, line.case, office.tz, reveal=reveal, for_people=fmt == "csv") for line in lines)
+    count = exchange.write(rows, fmt, out, columns=EXPORT_COLUMNS, bom=bom)
+    say(f"已导出 {count} 条台账" + (f"到 {out}" if out else ""))

@@ -1,0 +1,152 @@
+"""What every jiesu command shares: error handling, global settings, option types, output choice.
+
+Only enums and Typer are imported here, so that `--help` stays quick.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from jiesu.errors import BadInput, ExitCode, JiesuError
+from jiesu.vocab import LabeledEnum, OutputFormat
+
+if TYPE_CHECKING:
+    from jiesu.office import Office
+
+
+class JiesuGroup(TyperGroup):
+    """The one place where errors become a line on stderr and an exit code."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except JiesuError as exc:
+            fail(str(exc), exc.exit_code)
+        except typer.BadParameter as exc:
+            hint = exc.param_hint if isinstance(exc.param_hint, str) else "/".join(exc.param_hint or [])
+            fail(f"{hint or '参数'} 无效：{exc.message}", ExitCode.USAGE)
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (`| head`); nothing left to say
+            raise typer.Exit(ExitCode.OK) from None
+
+
+def fail(message: str, code: int = ExitCode.REFUSED):
+    typer.echo(f"错误: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def say(message: str) -> None:
+    """Talk to the person (stderr), never to the script reading stdout."""
+    typer.echo(message, err=True)
+
+
+# ---------------------------------------------------------------- global options
+
+
+class Settings:
+    """The global options, and the office they open on first use."""
+
+    def __init__(self, db: str | None, actor: str | None, rules: str | None) -> None:
+        self.db = db
+        self.actor = actor
+        self.rules = rules
+        self._office: Office | None = None
+
+    def office(self, ctx: typer.Context) -> Office:
+        if self._office is None:
+            from jiesu.db import open_store
+            from jiesu.office import Office
+            from jiesu.rulesfile import rules_for
+
+            store = open_store(self.db)
+            ctx.call_on_close(store.close)
+            rules, _ = rules_for(self.rules, store.path)
+            self._office = Office(store=store, rules=rules, actor=self.actor or _login())
+            ctx.call_on_close(self._after)
+            for notice in store.notices:
+                say(notice)
+        return self._office
+
+    def _after(self) -> None:
+        years = sorted(self._office.calendar.fallback_years) if self._office else []
+        if years:
+            say(
+                f"注意：chinesecalendar 不含 {'、'.join(map(str, years))} 年的法定节假日，"
+                "按周一至周五及规则文件 calendar.holidays / calendar.workdays 计算工作日"
+            )
+
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def office_of(ctx: typer.Context) -> Office:
+    return ctx.find_root().obj.office(ctx.find_root())
+
+
+# ---------------------------------------------------------------- option types
+
+
+def enum_parser(enum: type[LabeledEnum], noun: str):
+    """Parse an enum option from its English value or Chinese label."""
+
+    def parse(text: str) -> LabeledEnum:
+        if isinstance(text, enum):
+            return text
+        try:
+            return enum(text)
+        except ValueError:
+            raise BadInput(f"未知的{noun} {text!r}；可选：{enum.choices()}") from None
+
+    return parse
+
+
+def parse_id(text: str) -> int:
+    """A case id as people write it: `42` or `#42`."""
+    if isinstance(text, int):
+        return text
+    raw = str(text).strip().lstrip("#")
+    if not raw.isdigit() or not 0 < int(raw) < 2**63:
+        raise BadInput(f"{text!r} 不是诉求编号（应为 42 或 #42）")
+    return int(raw)
+
+
+def parse_yes_no(text: str) -> bool:
+    word = text.strip().casefold()
+    if word in ("yes", "y", "true", "1", "是", "已解决"):
+        return True
+    if word in ("no", "n", "false", "0", "否", "未解决"):
+        return False
+    raise BadInput(f"{text!r} 应为 yes/是 或 no/否")
+
+
+def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):
+    return typer.Option(*names, parser=enum_parser(enum, noun), metavar=enum.__name__.upper(), help=f"{help}（{enum.choices()}）")
+
+
+CaseId = Annotated[int, typer.Argument(parser=parse_id, metavar="ID", help="诉求编号，如 42 或 #42。")]
+At = Annotated[
+    Optional[str], typer.Option("--at", help="发生时间（补录用），默认现在：2026-10-01T08:30、yesterday、-2h。")
+]
+Format = Annotated[
+    Optional[OutputFormat],
+    typer.Option("--format", "-f", help="输出格式；终端默认 table，管道默认 json。", case_sensitive=False),
+]
+Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码（默认打码）。")]
+
+
+def output_format(fmt: OutputFormat | None) -> OutputFormat:
+    if fmt is not None:
+        return fmt
+    return OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.JSON
+
+

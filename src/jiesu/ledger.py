@@ -1,0 +1,242 @@
+"""The carry-over ledger (台账): 上账, 销账 only when rectified, month-end roll and balances.
+
+Every add, clear and reopen of an entry is booked as a movement in a period.
+A period's balance is computed from its movements when it is rolled and then
+stored: 期初 + 本期新增 − 本期销账 = 期末, always. A movement dated in a period
+that is already rolled is booked in the first period still open, so a stored
+balance never changes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case as when_then
+from sqlalchemy import func, insert, update
+from sqlmodel import Session, select
+
+from jiesu.errors import BadInput, RuleViolation, TransitionRefused
+from jiesu.models import Case, Event, LedgerBalance, LedgerEntry, LedgerMove
+from jiesu.office import Office
+from jiesu.rules import check_step
+from jiesu.steps import change, changing, load_case, moment, record, required, shown
+from jiesu.vocab import EventKind, Nature, Result, Status
+
+OPEN, CLEARED = "open", "cleared"
+ADDED, REOPENED = "added", "reopened"
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+# ---------------------------------------------------------------- periods
+
+
+def parse_period(text: str) -> str:
+    """A period as `YYYY-MM`, or a BadInput saying how to write one."""
+    raw = text.strip()
+    if not _PERIOD.match(raw):
+        raise BadInput(f"{text!r} 不是期间；应写作 YYYY-MM，如 2026-10")
+    return raw
+
+
+def period_of(at: datetime, office: Office) -> str:
+    return at.astimezone(office.tz).strftime("%Y-%m")
+
+
+def previous_period(period: str) -> str:
+    year, month = map(int, period.split("-"))
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+def next_period(period: str) -> str:
+    year, month = map(int, period.split("-"))
+    return f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}"
+
+
+def _booking_period(session: Session, at: datetime, office: Office) -> str:
+    """The period a movement at `at` is booked in: its own, or the first one not yet rolled."""
+    period = period_of(at, office)
+    last_rolled = session.exec(select(func.max(LedgerBalance.period))).one()
+    if last_rolled and period <= last_rolled:
+        return next_period(last_rolled)
+    return period
+
+
+def _move(session: Session, entry: LedgerEntry, kind: str, at: datetime, office: Office) -> None:
+    session.add(LedgerMove(entry_id=entry.id, at=at, period=_booking_period(session, at, office), kind=kind))
+
+
+# ---------------------------------------------------------------- 上账 and 销账
+
+
+def add_entry(
+    office: Office, case_id: int, plan: str, unit: str, due: datetime | None = None, at: datetime | None = None
+) -> LedgerEntry:
+    """上账: an open, reasonable case that cannot be fixed now goes on the ledger."""
+    plan, unit = required(plan, "整改措施"), required(unit, "责任单位")
+    with changing(office, case_id, "ledger add", "上账") as (session, case):
+        when = moment(office, case, at)
+        if case.nature != Nature.REASONABLE:
+            raise RuleViolation(f"#{case_id} 是{Nature(case.nature).label}，只有合理诉求才能上账整改")
+        if due is not None and due <= when:
+            raise BadInput(f"#{case_id} 的整改期限 {shown(office, due)} 应晚于上账时间 {shown(office, when)}")
+        entry = LedgerEntry(case_id=case.id, opened_at=when, period=period_of(when, office), plan=plan, unit=unit, due=due)
+        session.add(entry)
+        session.flush()
+        _move(session, entry, ADDED, when, office)
+        changes = change(case, status=Status.LEDGERED)
+        record(session, case, EventKind.LEDGERED, office.actor, when, f"台账 {entry.id}：{plan}（{unit}）", changes)
+        return entry
+
+
+def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | None = None) -> LedgerEntry:
+    """销账: only with evidence of the rectification; the case closes as resolved and goes on to revisit."""
+    evidence = (evidence or "").strip()
+    with office.store.write() as session:
+        entry = _load_entry(session, entry_id)
+        if entry.status == CLEARED:
+            raise TransitionRefused(f"台账 {entry_id} 已于 {shown(office, entry.cleared_at)} 销账，不能重复销账")
+        if not evidence:
+            raise RuleViolation(f"台账 {entry_id} 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
+        case = load_case(session, entry.case_id, for_update=True)
+        check_step(case.id, case.status, "ledger clear", "销账")
+        when = moment(office, case, at)
+        if when < entry.opened_at:
+            raise BadInput(f"台账 {entry_id} 的销账时间 {shown(office, when)} 早于上账时间 {shown(office, entry.opened_at)}")
+        entry.status, entry.cleared_at, entry.evidence = CLEARED, when, evidence
+        session.add(entry)
+        _move(session, entry, CLEARED, when, office)
+        changes = change(case, status=Status.CLOSED, result=Result.RESOLVED, closed_at=when)
+        record(session, case, EventKind.CLEARED, office.actor, when, f"台账 {entry_id} 销账：{evidence}", changes)
+        return entry
+
+
+def cleared_entry_of(session: Session, case: Case) -> LedgerEntry | None:
+    """The case's latest ledger entry if it was cleared (so a reopen must reopen it too)."""
+    entry = session.exec(
+        select(LedgerEntry).where(LedgerEntry.case_id == case.id).order_by(LedgerEntry.id.desc()).limit(1)
+    ).first()
+    return entry if entry is not None and entry.status == CLEARED else None
+
+
+def reopen_entry(office: Office, session: Session, case: Case, entry: LedgerEntry, when: datetime, reason: str) -> None:
+    """A write-off that did not hold is not a write-off: the entry is open again, inside the case's reopen."""
+    entry.status, entry.cleared_at, entry.evidence = OPEN, None, None
+    session.add(entry)
+    _move(session, entry, REOPENED, when, office)
+    record(session, case, EventKind.LEDGERED, office.actor, when, f"台账 {entry.id} 重新挂账：{reason}", {})
+
+
+def _load_entry(session: Session, entry_id: int) -> LedgerEntry:
+    entry = session.exec(select(LedgerEntry).where(LedgerEntry.id == entry_id).with_for_update()).first()
+    if entry is None:
+        raise BadInput(f"没有台账 {entry_id}")
+    return entry
+
+
+# ---------------------------------------------------------------- listing
+
+
+@dataclass
+class EntryLine:
+    entry: LedgerEntry
+    case: Case
+
+
+def list_entries(
+    office: Office, *, period: str | None = None, open_only: bool = False, unit: str | None = None
+) -> Iterator[EntryLine]:
+    """Ledger entries with their cases, oldest first, streamed."""
+    query = select(LedgerEntry, Case).join(Case, Case.id == LedgerEntry.case_id).order_by(LedgerEntry.id)
+    if period:
+        query = query.where(LedgerEntry.period == period)
+    if open_only:
+        query = query.where(LedgerEntry.status == OPEN)
+    if unit:
+        query = query.where(LedgerEntry.unit == unit)
+    with office.store.read() as session:
+        for entry, case in session.exec(query.execution_options(yield_per=500)):
+            yield EntryLine(entry, case)
+
+
+def entries_of(session: Session, case_id: int) -> list[LedgerEntry]:
+    return list(session.exec(select(LedgerEntry).where(LedgerEntry.case_id == case_id).order_by(LedgerEntry.id)))
+
+
+# ---------------------------------------------------------------- month-end
+
+
+@dataclass
+class Roll:
+    balance: LedgerBalance
+    carried: int
+    already: bool
+
+
+_SIGNED = when_then((LedgerMove.kind == CLEARED, -1), else_=1)
+
+
+def roll(office: Office, period: str) -> Roll:
+    """Month-end: compute and store the balance of `period` and carry its open entries over."""
+    period = parse_period(period)
+    if period > period_of(office.now, office):
+        raise RuleViolation(f"{period} 还没有到，不能结转")
+    with office.store.write() as session:
+        stored = session.get(LedgerBalance, period)
+        if stored is not None:
+            return Roll(stored, 0, already=True)
+        last_rolled = session.exec(select(func.max(LedgerBalance.period))).one()
+        first_move = session.exec(select(func.min(LedgerMove.period))).one()
+        if last_rolled and period < last_rolled:
+            raise RuleViolation(f"{period} 早于已结转的 {last_rolled}，不能再结转")
+        missing = next_period(last_rolled) if last_rolled else first_move
+        if missing and missing < period:
+            raise RuleViolation(f"请先结转 {missing}，才能结转 {period}")
+        booked = dict(
+            session.exec(select(LedgerMove.kind, func.count()).where(LedgerMove.period == period).group_by(LedgerMove.kind)).all()
+        )
+        opening = session.get(LedgerBalance, previous_period(period)).closing if last_rolled else 0
+        added = booked.get(ADDED, 0) + booked.get(REOPENED, 0)
+        cleared = booked.get(CLEARED, 0)
+        balance = LedgerBalance(
+            period=period, opening=opening, added=added, cleared=cleared, closing=opening + added - cleared, rolled_at=office.now
+        )
+        session.add(balance)
+        carried = _carry(office, session, period)
+        if carried != balance.closing:
+            raise RuleViolation(f"{period} 期末 {balance.closing} 与在账条目 {carried} 不符；请运行 jiesu check")
+        return Roll(balance, carried, already=False)
+
+
+def _carry(office: Office, session: Session, period: str) -> int:
+    """Carry every entry still open at the end of `period` into the next; returns how many."""
+    still_open = (
+        select(LedgerMove.entry_id)
+        .where(LedgerMove.period <= period)
+        .group_by(LedgerMove.entry_id)
+        .having(func.sum(_SIGNED) > 0)
+    )
+    rows = session.exec(
+        select(LedgerEntry.id, LedgerEntry.case_id).where(LedgerEntry.id.in_(still_open.scalar_subquery()))
+    ).all()
+    if not rows:
+        return 0
+    ids = [entry_id for entry_id, _ in rows]
+    session.exec(update(LedgerEntry).where(LedgerEntry.id.in_(ids)).values(carried=LedgerEntry.carried + 1))
+    note = f"{period} 未销账，结转至 {next_period(period)}"
+    session.exec(
+        insert(Event),
+        params=[
+            {"case_id": case_id, "at": office.now, "actor": office.actor, "kind": EventKind.CARRIED.value,
+             "note": f"台账 {entry_id} {note}", "changes": "{}"}
+            for entry_id, case_id in rows
+        ],
+    )
+    return len(rows)
+
+
+def balances(office: Office) -> list[LedgerBalance]:
+    with office.store.read() as session:
+        return list(session.exec(select(LedgerBalance).order_by(LedgerBalance.period)))

@@ -1,0 +1,88 @@
+"""How every change to a case is made: load it under the write lock, check, change, record.
+
+Shared by the case transitions (cases.py) and the ledger (ledger.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from jiesu import rules
+from jiesu.errors import BadInput, CaseNotFound
+from jiesu.models import Case, Event
+from jiesu.office import Office
+from jiesu.vocab import EventKind
+
+GRACE = timedelta(minutes=1)
+
+
+@contextmanager
+def changing(office: Office, case_id: int, step: str, verb: str) -> Iterator[tuple[Session, Case]]:
+    """Load the case under the write lock and check that its status allows `step`."""
+    with office.store.write() as session:
+        case = load_case(session, case_id, for_update=True)
+        rules.check_step(case.id, case.status, step, verb)
+        yield session, case
+
+
+def load_case(session: Session, case_id: int, *, for_update: bool = False) -> Case:
+    query = select(Case).where(Case.id == case_id)
+    if for_update:
+        query = query.with_for_update()
+    case = session.exec(query).first()
+    if case is None:
+        raise CaseNotFound(f"没有 #{case_id} 这件诉求")
+    return case
+
+
+def moment(office: Office, case: Case, at: datetime | None) -> datetime:
+    """When a step happened: now unless logged afterwards, never before receipt or in the future."""
+    at = at or office.now
+    if at < case.received_at:
+        raise BadInput(f"#{case.id} 的时间 {shown(office, at)} 早于受理时间 {shown(office, case.received_at)}")
+    if at > office.now + GRACE:
+        raise BadInput(f"#{case.id} 的时间 {shown(office, at)} 在未来")
+    return at
+
+
+def shown(office: Office, when: datetime) -> str:
+    return when.astimezone(office.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def change(case: Case, **values) -> dict[str, list]:
+    """Set fields on `case`, returning {field: [old, new]} for those that really changed."""
+    changes = {}
+    for name, new in values.items():
+        new = getattr(new, "value", new)
+        old = getattr(case, name)
+        if old != new:
+            changes[name] = [_plain(old), _plain(new)]
+            setattr(case, name, new)
+    return changes
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def record(session: Session, case: Case, kind: EventKind, actor: str, at: datetime, note: str, changes: dict) -> Event:
+    """Append the event for a step; bumps the case's version when something changed."""
+    if changes:
+        case.version += 1
+        session.add(case)
+    event = Event(
+        case_id=case.id, at=at, actor=actor, kind=kind.value, note=note or "", changes=json.dumps(changes, ensure_ascii=False)
+    )
+    session.add(event)
+    return event
+
+
+def required(text: str | None, what: str) -> str:
+    if not text or not text.strip():
+        raise BadInput(f"{what}不能为空")
+    return text.strip()

@@ -1,0 +1,239 @@
+"""The carry-over ledger: 上账, 销账 only with evidence, month-end roll, Excel-ready export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import refused
+from jiesu import cases, ledger
+from jiesu.cases import Draft
+from jiesu.db import open_store
+from jiesu.errors import BadInput, RuleViolation, TransitionRefused
+from jiesu.office import Office
+from jiesu.rules import DEFAULT_RULES
+from jiesu.vocab import Channel, Nature, Result, Satisfaction, Status
+
+BJ = ZoneInfo("Asia/Shanghai")
+
+
+def at(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=BJ)
+
+
+def balance_of(rolled) -> tuple[int, int, int, int]:
+    b = rolled.balance
+    return (b.opening, b.added, b.cleared, b.closing)
+
+
+def test_the_qianmen_desk_story(office):
+    """Five desk cases; three closed on the spot; two on the ledger; a write-off that did not hold."""
+    office.now = at(2026, 10, 14, 18)
+    desk = [
+        cases.file_case(office, Draft(summary, channel=Channel.DESK, nature=Nature.REASONABLE, received_at=at(2026, 10, 14, 9, n)))
+        for n, summary in enumerate(["楼道灯坏", "垃圾未清", "健身器材松动", "小区主管道老化", "地下室长期积水"])
+    ]
+    for case in desk[:3]:
+        assert cases.close(office, case.id, Result.RESOLVED, "现场办结").status == Status.CLOSED
+    pipe = ledger.add_entry(office, desk[3].id, "协调自来水公司更换主管道", "街道城管科", due=at(2026, 12, 31, 23))
+    water = ledger.add_entry(office, desk[4].id, "加装排水泵", "物业公司")
+    assert (pipe.period, water.period) == ("2026-10", "2026-10")
+    assert cases.get_case(office, desk[3].id).case.status == Status.LEDGERED
+
+    office.now = at(2026, 10, 31, 23)
+    assert balance_of(ledger.roll(office, "2026-10")) == (0, 2, 0, 2)
+
+    office.now = at(2026, 11, 20, 10)
+    ledger.clear_entry(office, pipe.id, "主管道已更换，验收合格")
+    assert cases.get_case(office, desk[3].id).case.status == Status.CLOSED
+    office.now = at(2026, 11, 30, 23)
+    assert balance_of(ledger.roll(office, "2026-11")) == (2, 0, 1, 1)
+
+    office.now = at(2026, 12, 2, 10)
+    case = cases.revisit(office, desk[3].id, Satisfaction.UNSATISFIED, False, "水压仍然不足")
+    assert (case.status, case.reopen_count) == (Status.LEDGERED, 1)
+    found = cases.get_case(office, desk[3].id)
+    assert found.ledger[0].status == "open" and found.ledger[0].carried == 1
+    assert [e.kind for e in found.events][-3:] == ["revisited", "reopened", "ledgered"]
+
+    office.now = at(2026, 12, 31, 23)
+    assert balance_of(ledger.roll(office, "2026-12")) == (1, 1, 0, 2)
+    assert [line.entry.carried for line in ledger.list_entries(office, open_only=True)] == [2, 3]
+    stored = {b.period: (b.opening, b.added, b.cleared, b.closing) for b in ledger.balances(office)}
+    assert stored == {"2026-10": (0, 2, 0, 2), "2026-11": (2, 0, 1, 1), "2026-12": (1, 1, 0, 2)}
+
+
+def test_rolling_twice_changes_nothing_and_order_is_enforced(office):
+    office.now = at(2026, 9, 10, 12)
+    case = cases.file_case(office, Draft("积水", nature=Nature.REASONABLE, received_at=at(2026, 9, 10, 9)))
+    ledger.add_entry(office, case.id, "排水", "物业")
+    office.now = at(2026, 11, 28, 12)
+    with pytest.raises(RuleViolation, match="请先结转 2026-09，才能结转 2026-10"):
+        ledger.roll(office, "2026-10")
+    first = ledger.roll(office, "2026-09")
+    again = ledger.roll(office, "2026-09")
+    assert again.already and balance_of(again) == balance_of(first) == (0, 1, 0, 1)
+    assert [line.entry.carried for line in ledger.list_entries(office)] == [1]
+    with pytest.raises(RuleViolation, match="还没有到"):
+        ledger.roll(office, "2026-12")
+    with pytest.raises(BadInput, match="不是期间"):
+        ledger.roll(office, "2026-13")
+
+
+def test_movement_in_a_rolled_period_is_booked_in_the_next(office):
+    office.now = at(2026, 10, 20, 12)
+    case = cases.file_case(office, Draft("积水", nature=Nature.REASONABLE, received_at=at(2026, 10, 20, 9)))
+    entry = ledger.add_entry(office, case.id, "排水", "物业")
+    ledger.roll(office, "2026-10")
+    office.now = at(2026, 11, 2, 12)
+    ledger.clear_entry(office, entry.id, "已排水", at=at(2026, 10, 25, 9))
+    office.now = at(2026, 11, 30, 12)
+    assert balance_of(ledger.roll(office, "2026-11")) == (1, 0, 1, 0)
+    assert {b.period: b.closing for b in ledger.balances(office)} == {"2026-10": 1, "2026-11": 0}
+
+
+def test_add_refusals(office):
+    unclassified = cases.file_case(office, Draft("待研判", received_at=office.now - timedelta(hours=1)))
+    with pytest.raises(RuleViolation, match="只有合理诉求才能上账整改"):
+        ledger.add_entry(office, unclassified.id, "计划", "单位")
+    reasonable = cases.file_case(office, Draft("合理", nature=Nature.REASONABLE, received_at=office.now - timedelta(hours=1)))
+    ledger.add_entry(office, reasonable.id, "计划", "单位")
+    with pytest.raises(TransitionRefused, match="挂账整改，不能上账"):
+        ledger.add_entry(office, reasonable.id, "第二条", "单位")
+    with pytest.raises(BadInput, match="整改措施不能为空"):
+        ledger.add_entry(office, unclassified.id, " ", "单位")
+
+
+def test_clear_refusals(office):
+    case = cases.file_case(office, Draft("合理", nature=Nature.REASONABLE, received_at=office.now - timedelta(hours=1)))
+    entry = ledger.add_entry(office, case.id, "计划", "单位")
+    with pytest.raises(RuleViolation, match="不整改完不销账"):
+        ledger.clear_entry(office, entry.id, "  ")
+    ledger.clear_entry(office, entry.id, "已整改")
+    with pytest.raises(TransitionRefused, match="不能重复销账"):
+        ledger.clear_entry(office, entry.id, "再销一次")
+    with pytest.raises(BadInput, match="没有台账 99"):
+        ledger.clear_entry(office, 99, "x")
+
+
+def test_overdue_ledger_entries_are_listed_overdue_and_due_for_escalation(jiesu):
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--due", "2026-11-10", "--at", "2026-11-02T09:00")
+    assert jiesu.json("list", "--overdue", "--as-of", "2026-11-10T12:00") == []
+    overdue = jiesu.json("list", "--overdue", "--as-of", "2026-11-11T00:01")
+    assert [r["id"] for r in overdue] == [case_id]
+    due = jiesu.json("list", "--due-escalation", "--as-of", "2026-11-11T00:01")
+    assert [(r["id"], r["reasons"]) for r in due] == [(case_id, ["overdue"])]
+
+
+def test_cli_refusals_are_one_line_and_change_nothing(jiesu, db_path):
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
+    before = db_path.read_bytes()
+    refused(jiesu("ledger", "clear", "1"), "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
+    refused(jiesu("ledger", "add", case_id, "--plan", "再加", "--unit", "x"), "#1 挂账整改，不能上账；可用：assign, contact, visit, classify, escalate, ledger clear")
+    refused(jiesu("ledger", "roll", "10/2026"), "'10/2026' 不是期间；应写作 YYYY-MM，如 2026-10")
+    refused(jiesu("ledger", "export", "--format", "xlsx"), "未知的导出格式 'xlsx'；可选：csv, json")
+    assert db_path.read_bytes() == before
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已更换")
+    refused(jiesu("ledger", "clear", "1", "--evidence", "again"))
+
+
+def test_roll_cli_prints_the_balance(jiesu):
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T09:00")
+    result = jiesu.ok("ledger", "roll", "2026-11", "--format", "json")
+    assert json.loads(result.stdout) == {"period": "2026-11", "opening": 0, "added": 1, "cleared": 0, "closing": 1}
+    assert result.stderr == "2026-11 已结转：1 条未销账台账结转至 2026-12\n"
+    again = jiesu.ok("ledger", "roll", "2026-11", "--format", "json")
+    assert json.loads(again.stdout)["closing"] == 1
+    assert again.stderr == "2026-11 已结转过，以上是存档的余额，未作任何改动\n"
+    listed = jiesu.json("ledger", "list", "--open")
+    assert [(r["id"], r["case_id"], r["carried"], r["unit"]) for r in listed] == [(1, case_id, 1, "城管科")]
+    assert listed[0]["summary"] == "主管道" and listed[0]["age_days"] >= 0
+
+
+def test_csv_export_opens_in_excel_adds_up_and_hides_phones(jiesu, tmp_path):
+    first = jiesu.new('=HYPERLINK("http://x")', "--nature", "合理诉求", "--phone", "13812345678", "--community", "前门社区")
+    second = jiesu.new("地下室积水", "--nature", "合理诉求", "--ref", "+86-001")
+    jiesu.ok("ledger", "add", first, "--plan", "@SUM(A1)", "--unit", "城管科")
+    jiesu.ok("ledger", "add", second, "--plan", "加装水泵", "--unit", "-物业")
+    out = tmp_path / "台账.csv"
+    jiesu.ok("ledger", "export", "--out", str(out))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 2
+    assert rows[0]["诉求摘要"] == "'=HYPERLINK(\"http://x\")"
+    assert rows[0]["整改措施"] == "'@SUM(A1)"
+    assert rows[0]["联系电话"] == "138****5678"
+    assert rows[0]["所属社区"] == "前门社区"
+    assert rows[1]["责任单位"] == "'-物业" and rows[1]["工单编号"] == "'+86-001"
+    assert rows[1]["状态"] == "在账"
+    assert b"13812345678" not in raw
+    revealed = jiesu.ok("ledger", "export", "--reveal", "--no-bom").stdout
+    assert not revealed.startswith("\ufeff") and "13812345678" in revealed
+    as_json = json.loads(jiesu.ok("ledger", "export", "--format", "json").stdout)
+    assert as_json[0]["status"] == "open" and as_json[0]["phone"] == "138****5678"
+
+
+months = st.lists(
+    st.tuples(st.sampled_from(["add", "clear", "revisit_bad", "revisit_good", "roll"]), st.integers(0, 5)),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=months)
+def test_balances_always_add_up(tmp_path_factory, steps):
+    store = open_store(str(tmp_path_factory.mktemp("ledger") / "j.db"))
+    office = Office(store=store, rules=DEFAULT_RULES, actor="测试员", now=at(2025, 1, 3, 9))
+    rolled_through = None
+    try:
+        for action, pick in steps:
+            office.now += timedelta(days=4)
+            try:
+                if action == "add":
+                    case = cases.file_case(office, Draft("积水", nature=Nature.REASONABLE, received_at=office.now - timedelta(hours=1)))
+                    ledger.add_entry(office, case.id, "排水", "物业")
+                elif action == "clear":
+                    open_entries = [line.entry for line in ledger.list_entries(office, open_only=True)]
+                    if open_entries:
+                        ledger.clear_entry(office, open_entries[pick % len(open_entries)].id, "已整改")
+                elif action.startswith("revisit"):
+                    closed = [c.case for c in cases.list_cases(office, cases.CaseFilter(statuses=[Status.CLOSED]))]
+                    if closed:
+                        good = action == "revisit_good"
+                        cases.revisit(office, closed[pick % len(closed)].id, Satisfaction.SATISFIED if good else Satisfaction.UNSATISFIED, good)
+                else:
+                    period = ledger.period_of(office.now, office)
+                    target = ledger.next_period(rolled_through) if rolled_through else period
+                    while target <= period:
+                        ledger.roll(office, target)
+                        rolled_through = target
+                        target = ledger.next_period(target)
+            except (RuleViolation, TransitionRefused):
+                pass
+        stored = ledger.balances(office)
+        for earlier, later in zip(stored, stored[1:]):
+            assert later.opening == earlier.closing
+        for b in stored:
+            assert b.opening + b.added - b.cleared == b.closing
+        if stored:
+            with store.connect() as conn:
+                late_moves = conn.exec_driver_sql(
+                    "SELECT count(*) FROM ledger_moves WHERE period > ?", (stored[-1].period,)
+                ).scalar()
+            if late_moves == 0:
+                open_now = sum(1 for _ in ledger.list_entries(office, open_only=True))
+                assert stored[-1].closing == open_now
+    finally:
+        store.close()
