@@ -28,7 +28,20 @@ from jiesu.clikit import (
     say,
 )
 from jiesu.cli_ledger import ledger_app
-from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
+from jiesu.cli_report import report_app
+from jiesu.vocab import (
+    Channel,
+    Kind,
+    Level,
+    Nature,
+    OutputFormat,
+    ReportFormat,
+    Result,
+    Satisfaction,
+    Status,
+    Track,
+    Urgency,
+)
 
 
 app = typer.Typer(
@@ -443,6 +456,74 @@ def merge(
 # ---------------------------------------------------------------- ledger and rules
 
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(report_app, name="report")
+
+
+@app.command()
+def hotspots(
+    ctx: typer.Context,
+    days: Annotated[Optional[int], typer.Option("--days", min=1, help="统计最近多少天（默认见规则 hotspots.days）。")] = None,
+    min_cases: Annotated[Optional[int], typer.Option("--min", min=2, help="同社区同类别至少几件（默认见规则 hotspots.min_cases）。")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="以此时刻为“现在”。")] = None,
+    fmt: Format = None,
+) -> None:
+    """未诉先办：找出同社区同类扎堆、同一地址反复、一人多诉、往年同期高发的诉求。
+
+    例：jiesu hotspots --days 7 --min 5
+    """
+    from jiesu import reports
+    from jiesu.render import Column, local_time, render
+    from jiesu.report_views import HOTSPOT_LABELS
+
+    office = office_of(ctx)
+    found = reports.hotspots(office, as_of=office.when(as_of), days=days, min_cases=min_cases)
+    columns = [
+        Column("kind", "类型", HOTSPOT_LABELS.get),
+        Column("community", "社区"),
+        Column("category", "类别"),
+        Column("address", "地址"),
+        Column("count", "件数"),
+        Column("case_ids", "诉求", lambda ids: " ".join(f"#{i}" for i in ids)),
+        Column("first_at", "最早", local_time(office.tz)),
+        Column("last_at", "最近", local_time(office.tz)),
+    ]
+    if output_format(fmt) is OutputFormat.IDS:
+        for spot in found:
+            typer.echo(" ".join(map(str, spot["case_ids"])))
+        return
+    count = render(found, output_format(fmt), columns)
+    if output_format(fmt) is OutputFormat.TABLE:
+        say(f"共 {count} 处热点")
+
+
+@app.command()
+def demo(
+    db: Annotated[Optional[str], typer.Option("--db", help="演示案卷库放在哪里（默认：临时文件）。")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="日报的格式：table、json、csv、markdown。")] = ReportFormat.TABLE,
+) -> None:
+    """演示：用北京社区工作的真实情形填一个新案卷（两周），然后输出日报。
+
+    例：jiesu demo
+    """
+    import tempfile
+
+    from jiesu import demo as demo_book
+    from jiesu import reports
+    from jiesu.cli_report import emit
+    from jiesu.db import open_store
+    from jiesu.office import Office
+    from jiesu.rules import DEFAULT_RULES
+
+    path = db or str(tempfile.mkdtemp(prefix="jiesu-demo-") + "/jiesu.db")
+    store = open_store(path)
+    try:
+        office = Office(store=store, rules=DEFAULT_RULES, actor="演示")
+        filed = demo_book.fill(office)
+        say(f"演示案卷：{path}（{filed} 件诉求）；试试 jiesu --db {path} list --format table")
+        report = reports.daily(office)
+        emit(report.document, fmt, report.trend)
+    finally:
+        store.close()
 
 
 rules_app = typer.Typer(cls=JiesuGroup, no_args_is_help=True, help="规则：时限、三上门、升级、三率。")

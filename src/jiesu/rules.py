@@ -157,6 +157,17 @@ SPEC: tuple[Rule, ...] = (
     Rule("escalation.reopen_limit", 2, _int(1, 100), ASSUMED, "重办达到此次数即应升级"),
     Rule("escalation.repeat_limit", 3, _int(2, 1000), ASSUMED, "同一电话同一类别诉求达到此件数即应升级（一人多诉）"),
     Rule("escalation.repeat_days", 30, _int(1, 3650), ASSUMED, "一人多诉统计的天数"),
+    Rule("rates.response_weight", 0.10, _fraction, ASSUMED, "综合得分中响应率的权重"),
+    Rule("rates.resolution_weight", 0.45, _fraction, ASSUMED, "综合得分中解决率的权重"),
+    Rule("rates.satisfaction_weight", 0.45, _fraction, ASSUMED, "综合得分中满意率的权重"),
+    Rule("rates.basic_weight", 1.0, _fraction, ASSUMED, "“基本满意”在满意率中按此比例计"),
+    Rule("rates.include_unreasonable", False, _flag, ASSUMED, "不合理诉求是否计入解决率和满意率"),
+    Rule("hotspots.days", 7, _int(1, 366), ASSUMED, "未诉先办：统计最近多少天"),
+    Rule("hotspots.min_cases", 5, _int(2, 100000), ASSUMED, "同社区同类别达到此件数即为热点"),
+    Rule("hotspots.address_min", 3, _int(2, 100000), ASSUMED, "同一地址达到此件数即为热点"),
+    Rule("hotspots.caller_min", 3, _int(2, 100000), ASSUMED, "同一电话达到此件数即为热点（一人多诉）"),
+    Rule("hotspots.seasonal_min", 5, _int(1, 100000), ASSUMED, "往年同期（未来 30 天）同类别每年达到此件数即为季节性热点"),
+    Rule("hotspots.seasonal_years", 2, _int(1, 20), ASSUMED, "季节性热点回看的年数"),
 )
 
 SPEC_BY_KEY = {rule.key: rule for rule in SPEC}
@@ -319,6 +330,42 @@ def check_close(
     if missing:
         said = {"visit": "上门（visit）", "contact": "联系诉求人（contact）"}
         raise RuleViolation(f"#{case_id} 走{track.label}，办结前还需要{'、'.join(said[s] for s in missing)}的记录")
+
+
+# ---------------------------------------------------------------- 三率
+
+
+@dataclass(frozen=True)
+class RateCounts:
+    """What the 三率 are computed from; every field an SQL count."""
+
+    responded_in_time: int = 0
+    response_due: int = 0
+    revisited: int = 0
+    resolved: int = 0
+    satisfied: int = 0
+    basic: int = 0
+
+
+def _share(part: float, whole: int) -> float | None:
+    return None if whole == 0 else part / whole
+
+
+def rates(counts: RateCounts, rules: Rules) -> dict[str, float | None]:
+    """响应率, 解决率, 满意率 and the weighted score; a rate is None when nothing counts toward it.
+
+    The score weighs the rates that exist, renormalising their weights, so that
+    an early-month report with no revisits yet still has a score.
+    """
+    result = {
+        "response": _share(counts.responded_in_time, counts.response_due),
+        "resolution": _share(counts.resolved, counts.revisited),
+        "satisfaction": _share(counts.satisfied + counts.basic * rules["rates.basic_weight"], counts.revisited),
+    }
+    weighted = [(rules[f"rates.{name}_weight"], value) for name, value in result.items() if value is not None]
+    total = sum(weight for weight, _ in weighted)
+    result["score"] = sum(weight * value for weight, value in weighted) / total if weighted and total else None
+    return result
 
 
 # ---------------------------------------------------------------- transitions

@@ -139,3 +139,12 @@ class OutputFormat(str, Enum):
     JSON = "json"
     CSV = "csv"
     IDS = "ids"
+
+
+class ReportFormat(str, Enum):
+    """How a report prints (machine words only)."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"

@@ -1,0 +1,84 @@
+"""`jiesu report …`: the nightly and monthly reports, for cron and for the street leader."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from jiesu.clikit import JiesuGroup, office_of
+from jiesu.errors import ExitCode
+from jiesu.vocab import ReportFormat
+
+report_app = typer.Typer(cls=JiesuGroup, no_args_is_help=True, help="报告：日报（供 cron 使用）与月度考评。")
+
+Fmt = Annotated[
+    Optional[ReportFormat],
+    typer.Option("--format", "-f", help="table、json、csv 或 markdown；终端默认 table，管道默认 json。", case_sensitive=False),
+]
+FailOnOverdue = Annotated[bool, typer.Option("--fail-on-overdue", help="有超期诉求时退出码为 3（报告照常输出），供 cron 报警。")]
+
+
+def _format(fmt: ReportFormat | None) -> ReportFormat:
+    if fmt is not None:
+        return fmt
+    return ReportFormat.TABLE if sys.stdout.isatty() else ReportFormat.JSON
+
+
+def emit(document: dict, fmt: ReportFormat | None, trend=None) -> None:
+    from jiesu import report_views
+    from jiesu.render import print_json
+
+    fmt = _format(fmt)
+    if fmt is ReportFormat.JSON:
+        print_json(document)
+    elif fmt is ReportFormat.CSV:
+        report_views.write_flat_csv(document, sys.stdout)
+    elif fmt is ReportFormat.MARKDOWN:
+        report_views.write_markdown(document, sys.stdout)
+    else:
+        report_views.print_screen(document, trend, sys.stdout)
+
+
+def _finish(document: dict, fail_on_overdue: bool) -> None:
+    if fail_on_overdue and document["overdue"]:
+        typer.echo(f"有 {document['overdue']} 件诉求超期", err=True)
+        raise typer.Exit(ExitCode.THRESHOLD)
+
+
+@report_app.command("daily")
+def report_daily(
+    ctx: typer.Context,
+    day: Annotated[Optional[str], typer.Option("--date", help="哪一天（默认今天）：2026-11-27、yesterday。")] = None,
+    fmt: Fmt = None,
+    fail_on_overdue: FailOnOverdue = False,
+) -> None:
+    """日报：当天受理、办结、回访，超期与应升级，本月三率，热点，近两周走势。
+
+    例：jiesu report daily --format json --fail-on-overdue > report.json
+    """
+    from jiesu import reports
+
+    office = office_of(ctx)
+    report = reports.daily(office, office.when(day).astimezone(office.tz).date() if day else None)
+    emit(report.document, fmt, report.trend)
+    _finish(report.document, fail_on_overdue)
+
+
+@report_app.command("monthly")
+def report_monthly(
+    ctx: typer.Context,
+    period: Annotated[Optional[str], typer.Option("--period", help="月份 YYYY-MM（默认本月）。")] = None,
+    fmt: Fmt = None,
+    fail_on_overdue: FailOnOverdue = False,
+) -> None:
+    """月报（考评）：本月办理情况、三率（总体、按社区、按承办）与台账余额。
+
+    例：jiesu report monthly --period 2026-10 --format markdown > 2026-10.md
+    """
+    from jiesu import reports
+
+    document = reports.monthly(office_of(ctx), period)
+    emit(document, fmt)
+    _finish(document, fail_on_overdue)

@@ -1,0 +1,135 @@
+"""How the daily and monthly reports read: a Rich screen, Markdown, or flat CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import IO, Any
+
+from jiesu.queries import ESCALATION_REASONS
+from jiesu.render import neutralise
+
+RATE_LABELS = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率", "score": "综合得分"}
+HOTSPOT_LABELS = {"cluster": "同社区同类", "address": "同一地址", "caller": "一人多诉", "seasonal": "往年同期"}
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def headline(doc: dict[str, Any]) -> str:
+    when = f"日报 {doc['date']}" if "date" in doc else f"月报 {doc['period']}"
+    return f"{when}（截至 {doc['as_of'][:16].replace('T', ' ')}）"
+
+
+def summary_line(doc: dict[str, Any]) -> str:
+    return (
+        f"受理 {doc['received']} · 办结 {doc['closed']} · 回访 {doc['revisited']} · 在办 {doc['open']} · "
+        f"超期 {doc['overdue']} · 应升级 {len(doc['due_escalation'])}"
+    )
+
+
+def rates_line(rates: dict[str, float | None]) -> str:
+    return " · ".join(f"{RATE_LABELS[k]} {percent(v)}" for k, v in rates.items())
+
+
+def due_line(due: list[dict]) -> str:
+    return "、".join(f"#{d['id']}（{'、'.join(ESCALATION_REASONS[r] for r in d['reasons'])}）" for d in due) or "无"
+
+
+def _hotspot_where(spot: dict) -> str:
+    return spot.get("address") or spot.get("community") or "—"
+
+
+def sections(doc: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The report's tables as (title, headers, rows) of text, shared by the screen and Markdown."""
+    tables = []
+    for key, title, label in (("by_category", "按类别", "类别"), ("by_assignee", "按承办", "承办")):
+        rows = [[r["name"] or "（未填）", str(r["received"]), str(r["open"]), str(r["overdue"])] for r in doc[key]]
+        tables.append((title, [label, "当期受理", "在办", "超期"], rows))
+    for key, title in (("rates_by_community", "三率·按社区"), ("rates_by_assignee", "三率·按承办")):
+        if key in doc:
+            rows = [[r["name"] or "（未填）", *(percent(r[k]) for k in RATE_LABELS)] for r in doc[key]]
+            tables.append((title, ["", *RATE_LABELS.values()], rows))
+    rows = [
+        [HOTSPOT_LABELS[h["kind"]], _hotspot_where(h), h["category"] or "—", str(h["count"]), " ".join(f"#{i}" for i in h["case_ids"][:12])]
+        for h in doc["hotspots"]
+    ]
+    tables.append(("未诉先办·热点", ["类型", "地点", "类别", "件数", "诉求"], rows))
+    return tables
+
+
+def ledger_line(doc: dict[str, Any]) -> str:
+    ledger = doc["ledger"]
+    text = f"在账 {ledger['open']} 条，超期 {ledger['overdue']} 条"
+    balance = doc.get("ledger_balance")
+    if balance:
+        text += f"；{balance['period']} 期初 {balance['opening']} + 新增 {balance['added']} − 销账 {balance['cleared']} = 期末 {balance['closing']}"
+    elif "period" in doc:
+        text += f"；{doc['period']} 尚未结转"
+    return text
+
+
+def print_screen(doc: dict[str, Any], trend: list | None, out: IO[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, highlight=False, soft_wrap=False)
+    console.print(headline(doc), style="bold")
+    console.print(summary_line(doc))
+    console.print("三率：" + rates_line(doc["rates"]))
+    console.print("超期：" + (" ".join(f"#{i}" for i in doc["overdue_cases"]) or "无"))
+    console.print("应升级：" + due_line(doc["due_escalation"]))
+    console.print("台账：" + ledger_line(doc))
+    for title, headers, rows in sections(doc):
+        if not rows:
+            continue
+        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+        for header in headers:
+            table.add_column(header, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        console.print()
+        console.print(table)
+    if trend:
+        console.print()
+        console.print(f"近 {len(trend)} 天（受理 ▇ / 办结 ▒）", style="bold")
+        peak = max(max(t.received, t.closed) for t in trend) or 1
+        for t in trend:
+            bar_in = "▇" * round(20 * t.received / peak)
+            bar_out = "▒" * round(20 * t.closed / peak)
+            console.print(f"{t.day:%m-%d} {t.received:>4} {bar_in:<20} {t.closed:>4} {bar_out}")
+
+
+def write_markdown(doc: dict[str, Any], out: IO[str]) -> None:
+    lines = [f"# {headline(doc)}", "", summary_line(doc), "", "三率：" + rates_line(doc["rates"]), ""]
+    lines += ["超期：" + (" ".join(f"#{i}" for i in doc["overdue_cases"]) or "无"), "", "应升级：" + due_line(doc["due_escalation"]), ""]
+    lines += ["台账：" + ledger_line(doc), ""]
+    for title, headers, rows in sections(doc):
+        if not rows:
+            continue
+        lines += [f"## {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        lines.append("")
+    out.write("\n".join(lines))
+
+
+def write_flat_csv(doc: dict[str, Any], out: IO[str]) -> None:
+    """One `key,value` row per leaf, keys as dotted paths (`rates.response`, `by_category.0.open`)."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["key", "value"])
+    for key, value in _leaves(doc, ""):
+        writer.writerow([key, neutralise(value)])
+
+
+def _leaves(value: Any, prefix: str):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _leaves(inner, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(value, list) and value and isinstance(value[0], (dict, list)):
+        for index, inner in enumerate(value):
+            yield from _leaves(inner, f"{prefix}.{index}")
+    elif isinstance(value, list):
+        yield prefix, " ".join(map(str, value))
+    else:
+        yield prefix, "" if value is None else (json.dumps(value) if isinstance(value, bool) else value)

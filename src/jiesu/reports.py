@@ -1,0 +1,314 @@
+"""Reports: the nightly and monthly report, the 三率 and 未诉先办 hotspots.
+
+Every count is an SQL aggregate; Python only shapes the handful of rows the
+database returns. Reports return plain JSON-ready data; the CLI renders it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import and_, case, desc, func, or_
+from sqlmodel import Session, select
+
+from jiesu import ledger
+from jiesu.clock import day_span
+from jiesu.errors import BadInput
+from jiesu.models import Case, Event, LedgerBalance, LedgerEntry, Revisit
+from jiesu.office import Office
+from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue
+from jiesu.render import iso
+from jiesu.rules import RateCounts, rates
+from jiesu.vocab import EventKind, Nature, Satisfaction, Status
+
+TREND_DAYS = 14
+TOP_HOTSPOTS = 5
+
+
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+# ---------------------------------------------------------------- 三率
+
+
+def _latest_revisits(as_of: datetime):
+    """Each case's latest revisit made by `as_of`, as a subquery."""
+    latest = (
+        select(Revisit.case_id, func.max(Revisit.id).label("revisit_id"))
+        .where(Revisit.at <= as_of)
+        .group_by(Revisit.case_id)
+        .subquery()
+    )
+    return (
+        select(Revisit.case_id, Revisit.resolved, Revisit.satisfaction)
+        .join(latest, Revisit.id == latest.c.revisit_id)
+        .subquery()
+    )
+
+
+def rate_counts(
+    session: Session, office: Office, as_of: datetime, cohort: list, group: Any = None
+) -> dict[Any, RateCounts]:
+    """RateCounts of the non-merged cases matching `cohort`, per value of `group` (or None)."""
+    latest = _latest_revisits(as_of)
+    counts_nature = (
+        True if office.rules["rates.include_unreasonable"] else Case.nature != Nature.UNREASONABLE.value
+    )
+    revisited = and_(counts_nature, latest.c.case_id.is_not(None))
+    columns = [
+        _count(and_(Case.responded_at.is_not(None), Case.responded_at <= Case.respond_by, Case.responded_at <= as_of)),
+        _count(or_(Case.respond_by <= as_of, and_(Case.responded_at.is_not(None), Case.responded_at <= as_of))),
+        _count(revisited),
+        _count(and_(revisited, latest.c.resolved.is_(True))),
+        _count(and_(revisited, latest.c.satisfaction == Satisfaction.SATISFIED.value)),
+        _count(and_(revisited, latest.c.satisfaction == Satisfaction.BASIC.value)),
+    ]
+    key = group if group is not None else None
+    query = (
+        select(*([key] if key is not None else []), *columns)
+        .select_from(Case)
+        .outerjoin(latest, latest.c.case_id == Case.id)
+        .where(Case.status != Status.MERGED.value, *cohort)
+    )
+    if key is not None:
+        query = query.group_by(key).order_by(key)
+    result = {}
+    for row in session.exec(query):
+        values = [int(v) for v in (row[1:] if key is not None else row)]
+        result[row[0] if key is not None else None] = RateCounts(*values)
+    return result
+
+
+def _rates_of(counts: RateCounts, office: Office) -> dict[str, float | None]:
+    return {name: None if value is None else round(value, 4) for name, value in rates(counts, office.rules).items()}
+
+
+# ---------------------------------------------------------------- hotspots
+
+
+def hotspots(office: Office, *, as_of: datetime | None = None, days: int | None = None, min_cases: int | None = None) -> list[dict]:
+    """未诉先办 candidates: clusters, repeated addresses and callers, and seasonal returns, biggest first."""
+    as_of = as_of or office.now
+    days = days or office.rules["hotspots.days"]
+    min_cases = min_cases or office.rules["hotspots.min_cases"]
+    since = as_of - timedelta(days=days)
+    # Merged duplicates still count here: thirty calls about one blocked gate are thirty calls.
+    window = [Case.received_at > since, Case.received_at <= as_of]
+    found: list[dict] = []
+    with office.store.read() as session:
+        groupings = [
+            ("cluster", (Case.community, Case.category), [Case.community.is_not(None), Case.category != ""], min_cases),
+            ("address", (Case.address,), [Case.address.is_not(None)], office.rules["hotspots.address_min"]),
+            ("caller", (Case.phone,), [Case.phone.is_not(None)], office.rules["hotspots.caller_min"]),
+        ]
+        for kind, keys, present, threshold in groupings:
+            query = (
+                select(*keys, func.count(Case.id))
+                .where(*window, *present)
+                .group_by(*keys)
+                .having(func.count(Case.id) >= threshold)
+            )
+            for row in session.exec(query):
+                match = [column == value for column, value in zip(keys, row[:-1])]
+                found.append(_hotspot(session, office, kind, and_(*window, *match)))
+        found.extend(_seasonal(session, office, as_of))
+    return sorted(found, key=lambda h: (-h["count"], h["kind"], h["case_ids"][0]))
+
+
+def _hotspot(session: Session, office: Office, kind: str, where) -> dict:
+    rows = session.exec(
+        select(Case.id, Case.received_at, Case.community, Case.category, Case.address).where(where).order_by(Case.id)
+    ).all()
+    return {
+        "kind": kind,
+        "community": _common(r.community for r in rows),
+        "category": _common(r.category for r in rows),
+        "address": _common(r.address for r in rows) if kind == "address" else None,
+        "count": len(rows),
+        "case_ids": [r.id for r in rows],
+        "first_at": iso(min(r.received_at for r in rows), office.tz),
+        "last_at": iso(max(r.received_at for r in rows), office.tz),
+    }
+
+
+def _common(values) -> Any:
+    distinct = set(values)
+    return distinct.pop() if len(distinct) == 1 else None
+
+
+def _seasonal(session: Session, office: Office, as_of: datetime) -> list[dict]:
+    """Categories that came back in the coming 30 days of every earlier year the book covers."""
+    threshold = office.rules["hotspots.seasonal_min"]
+    windows = []
+    for years_back in range(1, office.rules["hotspots.seasonal_years"] + 1):
+        start = as_of - relativedelta(years=years_back)
+        windows.append((start, start + timedelta(days=30)))
+    covered = [
+        (start, end)
+        for start, end in windows
+        if session.exec(select(Case.id).where(Case.received_at >= start, Case.received_at < end).limit(1)).first()
+    ]
+    if not covered:
+        return []
+    per_year = []
+    for start, end in covered:
+        query = (
+            select(Case.category, func.count(Case.id))
+            .where(Case.received_at >= start, Case.received_at < end, Case.category != "")
+            .group_by(Case.category)
+            .having(func.count(Case.id) >= threshold)
+        )
+        per_year.append({category for category, _ in session.exec(query).all()})
+    returning = set.intersection(*per_year)
+    spots = []
+    for category in sorted(returning):
+        in_windows = or_(*(and_(Case.received_at >= s, Case.received_at < e) for s, e in covered))
+        spots.append(_hotspot(session, office, "seasonal", and_(Case.category == category, in_windows)))
+    return spots
+
+
+# ---------------------------------------------------------------- the reports
+
+
+@dataclass
+class Trend:
+    day: date
+    received: int
+    closed: int
+
+
+@dataclass
+class DailyReport:
+    document: dict[str, Any]
+    trend: list[Trend]
+
+
+def daily(office: Office, day: date | None = None) -> DailyReport:
+    """The nightly report for `day` (default today), as of its end, or now when it is today."""
+    tz = office.tz
+    today = office.now.astimezone(tz).date()
+    day = day or today
+    if day > today:
+        raise BadInput(f"{day} 还没有到，不能出日报")
+    start, end = day_span(day, tz)
+    as_of = min(end, office.now)
+    month_start = start.replace(day=1)
+    with office.store.read() as session:
+        document = {"date": day.isoformat(), "as_of": iso(as_of, tz)}
+        document |= _activity(session, start, as_of)
+        document |= _standing(session, office, as_of, received_in=(start, as_of))
+        counts = rate_counts(session, office, as_of, [Case.received_at >= month_start, Case.received_at < as_of])
+        document["rates"] = _rates_of(counts[None], office)
+        document["ledger"] = _ledger_standing(session, as_of)
+        trend = _trend(session, day, office)
+    document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
+    return DailyReport(document, trend)
+
+
+def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
+    """The monthly 考评 view: the month's activity, 三率 overall and per community and assignee, ledger balance."""
+    tz = office.tz
+    period = ledger.parse_period(period) if period else ledger.period_of(office.now, office)
+    if period > ledger.period_of(office.now, office):
+        raise BadInput(f"{period} 还没有到，不能出月报")
+    year, month = map(int, period.split("-"))
+    start = datetime(year, month, 1, tzinfo=tz)
+    end = start + relativedelta(months=1)
+    as_of = min(end, office.now)
+    cohort = [Case.received_at >= start, Case.received_at < as_of]
+    with office.store.read() as session:
+        document = {"period": period, "as_of": iso(as_of, tz)}
+        document |= _activity(session, start, as_of)
+        document |= _standing(session, office, as_of, received_in=(start, as_of))
+        document["rates"] = _rates_of(rate_counts(session, office, as_of, cohort)[None], office)
+        for name, column in (("rates_by_community", Case.community), ("rates_by_assignee", Case.assignee)):
+            per_group = rate_counts(session, office, as_of, cohort, group=column)
+            document[name] = [{"name": key, **_rates_of(counts, office)} for key, counts in per_group.items()]
+        document["ledger"] = _ledger_standing(session, as_of)
+        stored = session.get(LedgerBalance, period)
+        document["ledger_balance"] = (
+            None if stored is None else {k: getattr(stored, k) for k in ("period", "opening", "added", "cleared", "closing")}
+        )
+    document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
+    return document
+
+
+def _activity(session: Session, start: datetime, as_of: datetime) -> dict[str, int]:
+    received = session.exec(select(func.count(Case.id)).where(Case.received_at >= start, Case.received_at < as_of)).one()
+    closed = session.exec(
+        select(func.count(func.distinct(Event.case_id))).where(
+            Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), Event.at >= start, Event.at < as_of
+        )
+    ).one()
+    revisited = session.exec(select(func.count(Revisit.id)).where(Revisit.at >= start, Revisit.at < as_of)).one()
+    return {"received": received, "closed": closed, "revisited": revisited}
+
+
+def _standing(session: Session, office: Office, as_of: datetime, received_in: tuple[datetime, datetime]) -> dict:
+    """Open, overdue and due-for-escalation cases as of `as_of`, and the same split by category and assignee."""
+    known = Case.received_at < as_of
+    open_count = session.exec(select(func.count(Case.id)).where(is_open(), known)).one()
+    overdue_ids = list(session.exec(select(Case.id).where(is_overdue(as_of), known).order_by(Case.id)))
+    flags = escalation_flags(office.rules, as_of)
+    due_rows = session.exec(
+        select(Case.id, *(condition.label(name) for name, condition in flags.items()))
+        .where(is_due_escalation(office.rules, as_of), known)
+        .order_by(Case.id)
+    ).all()
+    due = [{"id": row.id, "reasons": [name for name in flags if row._mapping[name]]} for row in due_rows]
+    start, end = received_in
+    fresh = and_(Case.received_at >= start, Case.received_at < end)
+    split = {}
+    for name, column in (("by_category", Case.category), ("by_assignee", Case.assignee)):
+        open_here = and_(is_open(), known)
+        rows = session.exec(
+            select(column, _count(fresh), _count(open_here), _count(and_(is_overdue(as_of), known)))
+            .where(or_(fresh, open_here))
+            .group_by(column)
+            .order_by(desc(_count(open_here)), column)
+        ).all()
+        split[name] = [
+            {"name": key, "received": int(received), "open": int(opened), "overdue": int(late)}
+            for key, received, opened, late in rows
+        ]
+    return {
+        "open": open_count,
+        "overdue": len(overdue_ids),
+        "overdue_cases": overdue_ids,
+        "due_escalation": due,
+        **split,
+    }
+
+
+def _ledger_standing(session: Session, as_of: datetime) -> dict:
+    open_entries = session.exec(select(func.count(LedgerEntry.id)).where(LedgerEntry.status == ledger.OPEN)).one()
+    overdue = list(
+        session.exec(
+            select(LedgerEntry.id)
+            .where(LedgerEntry.status == ledger.OPEN, LedgerEntry.due < as_of)
+            .order_by(LedgerEntry.id)
+        )
+    )
+    return {"open": open_entries, "overdue": len(overdue), "overdue_entries": overdue}
+
+
+def _trend(session: Session, day: date, office: Office) -> list[Trend]:
+    """Received and closed per day over the fortnight ending `day`, in two scans."""
+    days = [day - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
+    spans = [day_span(d, office.tz) for d in days]
+    first, last = spans[0][0], spans[-1][1]
+    received = session.exec(
+        select(*(_count(and_(Case.received_at >= s, Case.received_at < e)) for s, e in spans)).where(
+            Case.received_at >= first, Case.received_at < last
+        )
+    ).one()
+    closed = session.exec(
+        select(*(_count(and_(Event.at >= s, Event.at < e)) for s, e in spans)).where(
+            Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), Event.at >= first, Event.at < last
+        )
+    ).one()
+    return [Trend(d, int(r), int(c)) for d, r, c in zip(days, received, closed)]

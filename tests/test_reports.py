@@ -1,0 +1,212 @@
+"""Reports: 三率 computed by hand, hotspots at their thresholds, the nightly report for cron, the demo."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from jiesu import cases, ledger, reports
+from jiesu.cases import Draft
+from jiesu.rules import RateCounts, make_rules, rates
+from jiesu.vocab import Channel, Nature, Result, Satisfaction
+
+BJ = ZoneInfo("Asia/Shanghai")
+DAILY_KEYS = {
+    "date", "received", "closed", "revisited", "open", "overdue", "overdue_cases", "due_escalation",
+    "rates", "by_category", "by_assignee", "ledger", "hotspots",
+}
+
+
+def at(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=BJ)
+
+
+def test_rates_formula_by_hand():
+    counts = RateCounts(responded_in_time=3, response_due=4, revisited=4, resolved=3, satisfied=2, basic=1)
+    got = rates(counts, make_rules())
+    assert got["response"] == 0.75 and got["resolution"] == 0.75 and got["satisfaction"] == 0.75
+    assert got["score"] == pytest.approx(0.75)
+    half_basic = rates(counts, make_rules({"rates.basic_weight": 0.5}))
+    assert half_basic["satisfaction"] == pytest.approx(2.5 / 4)
+    assert half_basic["score"] == pytest.approx(0.10 * 0.75 + 0.45 * 0.75 + 0.45 * 0.625)
+
+
+def test_empty_denominators_are_null_and_score_uses_what_exists():
+    assert rates(RateCounts(), make_rules()) == {"response": None, "resolution": None, "satisfaction": None, "score": None}
+    only_response = rates(RateCounts(responded_in_time=1, response_due=2), make_rules())
+    assert only_response == {"response": 0.5, "resolution": None, "satisfaction": None, "score": 0.5}
+
+
+def closed_and_revisited(office, summary, nature, received, satisfaction, resolved, *, contacted=None, **fields):
+    case = cases.file_case(office, Draft(summary, nature=nature, channel=Channel.WALKIN, received_at=received, **fields))
+    if contacted:
+        cases.contact(office, case.id, at=contacted)
+    result = {Nature.REASONABLE: Result.RESOLVED, Nature.UNREASONABLE: Result.EXPLAINED, Nature.CONSULT: Result.ANSWERED}[nature]
+    cases.close(office, case.id, result, "办结", at=received + timedelta(hours=3))
+    if satisfaction:
+        cases.revisit(office, case.id, satisfaction, resolved, at=received + timedelta(hours=5))
+    return case.id
+
+
+def test_monthly_rates_on_a_hand_built_book(office):
+    office.now = at(2026, 11, 20, 12)
+    # October: outside the November cohort.
+    closed_and_revisited(office, "十月", Nature.REASONABLE, at(2026, 10, 31, 23), Satisfaction.UNSATISFIED, True)
+    # November cohort.
+    closed_and_revisited(office, "按时响应满意", Nature.REASONABLE, at(2026, 11, 2, 9), Satisfaction.SATISFIED, True,
+                         contacted=at(2026, 11, 2, 10), community="前门社区")
+    closed_and_revisited(office, "迟响应基本满意", Nature.REASONABLE, at(2026, 11, 3, 9), Satisfaction.BASIC, True,
+                         contacted=at(2026, 11, 5, 9), community="前门社区")
+    closed_and_revisited(office, "咨询不满意", Nature.CONSULT, at(2026, 11, 4, 9), Satisfaction.UNSATISFIED, False,
+                         community="草厂社区")
+    closed_and_revisited(office, "不合理不满意", Nature.UNREASONABLE, at(2026, 11, 5, 9), Satisfaction.UNSATISFIED, False,
+                         contacted=at(2026, 11, 5, 9, 30))
+    waiting = cases.file_case(office, Draft("尚未到响应时限", received_at=at(2026, 11, 20, 11)))
+    merged = cases.file_case(office, Draft("重复", received_at=at(2026, 11, 6, 9)))
+    cases.merge(office, merged.id, waiting.id, at=at(2026, 11, 20, 11, 30))
+
+    doc = reports.monthly(office, "2026-11")
+    # response: contacted in time {按时, 不合理} / due-or-contacted {按时, 迟, 咨询, 不合理}; merged and the
+    # case still inside its 24 hours do not count.
+    # resolution/satisfaction exclude the unreasonable case: revisited {按时, 迟, 咨询}.
+    assert doc["rates"]["response"] == 0.5
+    assert doc["rates"]["resolution"] == round(2 / 3, 4)
+    assert doc["rates"]["satisfaction"] == round(2 / 3, 4)
+    assert doc["rates"]["score"] == round(0.10 * 0.5 + 0.45 * 2 / 3 + 0.45 * 2 / 3, 4)
+    by_community = {row["name"]: row for row in doc["rates_by_community"]}
+    assert by_community["前门社区"]["resolution"] == 1.0 and by_community["前门社区"]["response"] == 0.5
+    assert by_community["草厂社区"]["satisfaction"] == 0.0
+
+    office.rules = make_rules({"rates.include_unreasonable": True})
+    counted = reports.monthly(office, "2026-11")
+    assert counted["rates"]["resolution"] == 0.5 and counted["rates"]["satisfaction"] == 0.5
+
+    # The October case was revisited on November 1st: October's report, as of its end, has no revisit yet.
+    october = reports.monthly(office, "2026-10")
+    assert october["received"] == 1 and october["rates"]["satisfaction"] is None
+
+
+def test_latest_revisit_decides(office):
+    office.now = at(2026, 11, 20, 12)
+    case_id = closed_and_revisited(office, "先不满意后满意", Nature.REASONABLE, at(2026, 11, 2, 9), Satisfaction.UNSATISFIED, False)
+    cases.visit(office, case_id, "再上门", at=at(2026, 11, 3, 9))
+    cases.close(office, case_id, Result.RESOLVED, "再办结", at=at(2026, 11, 3, 10))
+    cases.revisit(office, case_id, Satisfaction.SATISFIED, True, at=at(2026, 11, 4, 10))
+    assert reports.monthly(office, "2026-11")["rates"]["resolution"] == 1.0
+
+
+def file_many(office, n, when, **fields):
+    return [cases.file_case(office, Draft("停车难", received_at=when + timedelta(minutes=i), **fields)).id for i in range(n)]
+
+
+def test_cluster_hotspot_at_the_threshold_and_not_below(office):
+    office.now = at(2026, 11, 20, 12)
+    ids = file_many(office, 5, at(2026, 11, 19, 8), community="观澜时代社区", category="交通/停车")
+    file_many(office, 4, at(2026, 11, 19, 8), community="前门社区", category="交通/停车")
+    found = reports.hotspots(office, days=7, min_cases=5)
+    clusters = [h for h in found if h["kind"] == "cluster"]
+    assert len(clusters) == 1
+    assert clusters[0]["community"] == "观澜时代社区" and clusters[0]["category"] == "交通/停车"
+    assert clusters[0]["count"] == 5 and clusters[0]["case_ids"] == ids
+    assert clusters[0]["first_at"] == "2026-11-19T08:00:00+08:00" and clusters[0]["last_at"] == "2026-11-19T08:04:00+08:00"
+    assert reports.hotspots(office, days=7, min_cases=6) == []
+    assert reports.hotspots(office, as_of=at(2026, 11, 27, 9), days=7, min_cases=5) == []
+
+
+def test_address_and_caller_hotspots(office):
+    office.now = at(2026, 11, 20, 12)
+    file_many(office, 3, at(2026, 11, 18, 8), address="草厂三条12号院", category="违建")
+    file_many(office, 2, at(2026, 11, 18, 9), address="鲜鱼口街1号", category="噪音")
+    file_many(office, 3, at(2026, 11, 18, 10), phone="13812345678", category="噪音", community="大栅栏社区")
+    file_many(office, 2, at(2026, 11, 18, 11), phone="13900001111", category="噪音")
+    found = {h["kind"]: h for h in reports.hotspots(office, days=7, min_cases=10)}
+    assert set(found) == {"address", "caller"}
+    assert found["address"]["address"] == "草厂三条12号院" and found["address"]["count"] == 3
+    assert found["caller"]["count"] == 3 and found["caller"]["community"] == "大栅栏社区"
+
+
+def test_seasonal_hotspot_returns_every_year(office):
+    office.now = at(2026, 11, 1, 9)
+    for year in (2024, 2025):
+        file_many(office, 5, at(year, 11, 10, 9), category="供暖/不热")
+        file_many(office, 5, at(year, 7, 10, 9), category="漏雨")
+    file_many(office, 5, at(2025, 11, 12, 9), category="噪音")
+    file_many(office, 4, at(2024, 11, 12, 9), category="噪音")
+    seasonal = [h for h in reports.hotspots(office) if h["kind"] == "seasonal"]
+    assert [(h["category"], h["count"]) for h in seasonal] == [("供暖/不热", 10)]
+    office.now = at(2026, 7, 1, 9)
+    assert [h["category"] for h in reports.hotspots(office) if h["kind"] == "seasonal"] == ["漏雨"]
+
+
+def test_daily_report_counts_the_day(office):
+    office.now = at(2026, 11, 20, 23)
+    closed_and_revisited(office, "当天办结", Nature.REASONABLE, at(2026, 11, 20, 9), Satisfaction.SATISFIED, True)
+    cases.file_case(office, Draft("前一天", received_at=at(2026, 11, 19, 9)))
+    late = cases.file_case(office, Draft("紧急停水", urgency="urgent", received_at=at(2026, 11, 20, 8), category="供水"))
+    doc = reports.daily(office, date(2026, 11, 20)).document
+    assert DAILY_KEYS <= set(doc)
+    assert (doc["received"], doc["closed"], doc["revisited"], doc["open"]) == (2, 1, 1, 2)
+    assert doc["overdue_cases"] == [late.id] and doc["overdue"] == 1
+    assert doc["due_escalation"] == [{"id": late.id, "reasons": ["overdue"]}]
+    earlier = reports.daily(office, date(2026, 11, 19)).document
+    assert (earlier["received"], earlier["closed"], earlier["open"], earlier["overdue"]) == (1, 0, 1, 0)
+
+
+def test_report_daily_cli_json_and_fail_on_overdue(jiesu):
+    jiesu.new("一般", "--received", "-1h")
+    ok = jiesu("report", "daily", "--format", "json", "--fail-on-overdue")
+    assert ok.exit_code == 0
+    doc = json.loads(ok.stdout)
+    assert DAILY_KEYS <= set(doc) and set(doc["rates"]) == {"response", "resolution", "satisfaction", "score"}
+    jiesu.new("紧急", "--urgency", "紧急", "--received", "-3h")
+    failing = jiesu("report", "daily", "--format", "json", "--fail-on-overdue")
+    assert failing.exit_code == 3
+    assert json.loads(failing.stdout)["overdue"] == 1
+    assert failing.stderr == "有 1 件诉求超期\n"
+    assert jiesu("report", "daily", "--format", "json").exit_code == 0
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+def test_report_formats(jiesu, fmt):
+    jiesu.new("楼道灯不亮", "--category", "物业管理/照明", "--received", "-1h")
+    out = jiesu.ok("report", "daily", "--format", fmt).stdout
+    if fmt == "csv":
+        assert out.splitlines()[0] == "key,value" and "rates.response," in out and "by_category.0.name,物业管理/照明" in out
+    else:
+        assert "受理 1" in out and "物业管理/照明" in out
+    assert ("近 14 天" in out) == (fmt == "table")
+
+
+def test_report_monthly_cli(jiesu):
+    jiesu.new("十一月", "--received", "2026-11-02")
+    doc = json.loads(jiesu.ok("report", "monthly", "--period", "2026-11", "--format", "json").stdout)
+    assert doc["period"] == "2026-11" and doc["received"] == 1 and doc["ledger_balance"] is None
+    assert {"rates_by_community", "rates_by_assignee"} <= set(doc)
+    refused = jiesu("report", "monthly", "--period", "2099-01")
+    assert refused.exit_code == 1 and refused.stderr == "错误: 2099-01 还没有到，不能出月报\n"
+
+
+def test_hotspots_cli(jiesu):
+    for n in range(5):
+        jiesu.new("停车难", "--community", "观澜时代社区", "--category", "交通/停车", "--received", f"-{n + 1}h")
+    found = jiesu.json("hotspots", "--days", "1", "--min", "5")
+    assert [(h["kind"], h["count"], h["case_ids"]) for h in found] == [("cluster", 5, [1, 2, 3, 4, 5])]
+    assert jiesu.json("hotspots", "--days", "1", "--min", "6") == []
+
+
+def test_demo_shows_the_whole_tool(jiesu, tmp_path):
+    path = tmp_path / "demo.db"
+    result = jiesu.ok("demo", "--db", str(path), "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["received"] > 0 and doc["open"] > 0
+    assert all(doc["rates"][k] and doc["rates"][k] > 0 for k in ("response", "resolution", "satisfaction", "score"))
+    assert any(h["kind"] == "cluster" and h["count"] >= 30 for h in doc["hotspots"])
+    assert doc["ledger"]["open"] == 2
+    reopened = [c for c in jiesu.json("--db", str(path), "list", "--all") if c["reopen_count"] >= 2]
+    assert reopened and reopened[0]["status"] == "revisited"
+    assert "演示案卷" in result.stderr
+    table = jiesu.ok("demo", "--db", str(tmp_path / "again.db")).stdout
+    assert "三率" in table and "未诉先办" in table and "近 14 天" in table
