@@ -6,18 +6,28 @@ only when complete, so a crash never leaves half a file under the real name.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
 from jiesu.errors import BadInput
-from jiesu.models import Case, LedgerEntry
+from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry
+from jiesu.office import Office
 from jiesu.phones import mask
 from jiesu.render import iso, write_csv, write_json_array
+from jiesu.vocab import Result, Status
+
+CLOSED_STATUSES = (Status.CLOSED.value, Status.REVISITED.value, Status.MERGED.value)
 
 LEDGER_STATUS_LABEL = {"open": "在账", "cleared": "已销账"}
 
@@ -76,3 +86,139 @@ def write(rows: Iterable[dict[str, Any]], fmt: str, path: str | None, *, columns
             return write_json_array(rows, stream)
     with output(path, bom=bom) as stream:
         return write_csv(rows, [key for key, _ in columns], stream, header=[label for _, label in columns])
+
+
+# ---------------------------------------------------------------- cases
+
+
+EXPORT_FORMATS = ("csv", "json", "jsonl", "open311-json", "open311-xml")
+
+
+@dataclass
+class CaseSelection:
+    """Which cases `jiesu export` writes."""
+
+    statuses: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _selected(selection: CaseSelection):
+    query = select(Case.__table__).order_by(Case.id)
+    if selection.statuses:
+        query = query.where(Case.status.in_(selection.statuses))
+    if selection.since:
+        query = query.where(Case.received_at >= selection.since)
+    if selection.until:
+        query = query.where(Case.received_at <= selection.until)
+    return query
+
+
+def case_rows(office: Office, selection: CaseSelection, *, reveal: bool) -> Iterator[dict[str, Any]]:
+    """Every selected case as a JSON-ready record, streamed from the database in chunks."""
+    tz = office.tz
+    with office.store.connect() as conn:
+        result = conn.execution_options(yield_per=1000).execute(_selected(selection))
+        for row in result.mappings():
+            record = {}
+            for name in CASE_FIELDS:
+                value = row[name]
+                if isinstance(value, datetime):
+                    value = iso(value, tz)
+                elif name == "phone" and not reveal:
+                    value = mask(value)
+                record[name] = value
+            yield record
+
+
+def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str, Any]]:
+    """Cases as GeoReport v2 service requests: no complainant name or phone, ever."""
+    latest_note = (
+        select(Event.note)
+        .where(Event.case_id == Case.id, Event.note != "")
+        .order_by(Event.id.desc())
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    last_change = select(func.max(Event.at)).where(Event.case_id == Case.id).correlate(Case).scalar_subquery()
+    query = _selected(selection).add_columns(latest_note.label("latest_note"), last_change.label("updated_at"))
+    tz = office.tz
+    with office.store.connect() as conn:
+        for row in conn.execution_options(yield_per=1000).execute(query).mappings():
+            status = "closed" if row["status"] in CLOSED_STATUSES else "open"
+            result = Result(row["result"]).label if row["result"] else None
+            yield {
+                "service_request_id": row["ref"] or str(row["id"]),
+                "status": status,
+                "status_notes": result or row["latest_note"] or "",
+                "service_name": row["category"],
+                "service_code": row["category"],
+                "description": row["summary"],
+                "agency_responsible": row["assignee"] or "",
+                "service_notice": "",
+                "requested_datetime": iso(row["received_at"], tz),
+                "updated_datetime": iso(_aware(row["updated_at"]), tz),
+                "expected_datetime": iso(row["resolve_by"], tz),
+                "address": row["address"] or "",
+                "address_id": "",
+                "zipcode": "",
+                "media_url": "",
+                "extended_attributes": {
+                    "jiesu_id": row["id"], "status": row["status"], "level": row["level"], "track": row["track"],
+                },
+            }
+
+
+def _aware(value: Any) -> datetime | None:
+    """Aggregates (max of a UTC column) lose the column type; give them their zone back."""
+    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc)
+
+
+def export_cases(office: Office, fmt: str, path: str | None, selection: CaseSelection, *, reveal: bool, bom: bool) -> int:
+    """Write the selected cases in `fmt` to `path` (or stdout), streaming; returns how many."""
+    if fmt not in EXPORT_FORMATS:
+        raise BadInput(f"未知的导出格式 {fmt!r}；可选：{', '.join(EXPORT_FORMATS)}")
+    if fmt == "csv":
+        with output(path, bom=bom) as stream:
+            return write_csv(case_rows(office, selection, reveal=reveal), CASE_FIELDS, stream)
+    if fmt == "json":
+        with output(path) as stream:
+            return write_json_array(case_rows(office, selection, reveal=reveal), stream)
+    if fmt == "jsonl":
+        with output(path) as stream:
+            return _write_lines(case_rows(office, selection, reveal=reveal), stream)
+    if fmt == "open311-json":
+        with output(path) as stream:
+            return write_json_array(open311_rows(office, selection), stream)
+    with output(path) as stream:
+        return _write_open311_xml(open311_rows(office, selection), stream)
+
+
+def _write_lines(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+    count = 0
+    for row in rows:
+        stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _write_open311_xml(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+    stream.write('<?xml version="1.0" encoding="utf-8"?>\n<service_requests>\n')
+    count = 0
+    for row in rows:
+        stream.write("  <request>\n")
+        for key, value in row.items():
+            if isinstance(value, dict):
+                inner = "".join(f"<{k}>{escape(str(v if v is not None else ''))}</{k}>" for k, v in value.items())
+                stream.write(f"    <{key}>{inner}</{key}>\n")
+            else:
+                stream.write(f"    <{key}>{escape(str(value if value is not None else ''))}</{key}>\n")
+        stream.write("  </request>\n")
+        count += 1
+    stream.write("</service_requests>\n")
+    return count

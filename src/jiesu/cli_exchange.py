@@ -1,0 +1,110 @@
+"""`jiesu import` and `jiesu export`: work orders in from the 12345 platform and Open311, cases out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from jiesu.clikit import Reveal, enum_option, office_of, say
+from jiesu.errors import BadInput
+from jiesu.vocab import Status
+
+BAD_ROWS_SHOWN = 20
+
+
+def import_cases(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE", help="要导入的文件；- 表示标准输入。")],
+    fmt: Annotated[
+        Optional[str], typer.Option("--format", "-f", help="csv、jsonl、open311-json 或 open311-xml（默认按扩展名判断）。")
+    ] = None,
+    map_file: Annotated[Optional[str], typer.Option("--map", help="列映射文件（TOML），用于其他表头的表格。")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告将导入什么，不写入。")] = False,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="跳过有问题的行，导入其余的（默认：有一行有问题就全部不导入）。")] = False,
+    at: Annotated[Optional[str], typer.Option("--at", help="导入记录的时间，也是缺少受理时间的行的受理时间（默认现在）。")] = None,
+) -> None:
+    """导入 12345 工单表格（CSV，含 GB18030）、jiesu 导出文件或 Open311 GeoReport v2 数据。
+
+    例：jiesu import 12345工单-11月.csv --dry-run
+    """
+    from jiesu import importer
+
+    office = office_of(ctx)
+    fmt = fmt or (importer.guess_format(file) if file != "-" else None)
+    if fmt is None:
+        raise BadInput("从标准输入导入时请用 --format 指定格式")
+    mapping = importer.load_mapping(map_file) if map_file else None
+    data = _read(file)
+    rows = list(importer.read_rows(data, fmt, mapping))
+    with _progress(len(rows)) as advance:
+        result = importer.import_rows(
+            office, rows, source=Path(file).name if file != "-" else "stdin", mapping=mapping,
+            at=office.when(at), dry_run=dry_run, skip_bad=skip_bad, progress=advance,
+        )
+    for bad in result.bad[:BAD_ROWS_SHOWN]:
+        say(f"第 {bad.line} 行：{bad.reason}")
+    if len(result.bad) > BAD_ROWS_SHOWN:
+        say(f"……另有 {len(result.bad) - BAD_ROWS_SHOWN} 行有问题")
+    if result.bad and not skip_bad:
+        raise BadInput(f"{len(result.bad)} 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行")
+    verb = "将导入" if dry_run else "已导入"
+    skipped = f"，跳过 {len(result.bad)} 行有问题的" if result.bad else ""
+    say(f"读取 {result.read} 行：{verb} {result.added} 件，已存在 {result.existing} 件{skipped}" + ("（试运行，未写入）" if dry_run else ""))
+
+
+def _read(file: str) -> bytes:
+    if file == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(file).expanduser().read_bytes()
+    except OSError as exc:
+        raise BadInput(f"无法读取 {file}：{exc.strerror}") from exc
+
+
+class _progress:
+    """A Rich progress bar on stderr when a person is watching; silent otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar = None
+
+    def __enter__(self):
+        if not sys.stderr.isatty() or self.total < 2000:
+            return None
+        from rich.progress import Progress
+
+        self.bar = Progress(transient=True, console=None)
+        self.bar.start()
+        task = self.bar.add_task("导入中", total=self.total)
+        return lambda n: self.bar.advance(task, n)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def export_cases(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv、json、jsonl、open311-json 或 open311-xml。")] = "csv",
+    status: Annotated[Optional[list[Status]], enum_option(Status, "状态", "只导出此状态，可重复", "--status")] = None,
+    since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,
+    until: Annotated[Optional[str], typer.Option(help="受理时间不晚于（日期含当天）。")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="写入文件（默认输出到屏幕）。")] = None,
+    bom: Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM（默认写，Excel 打开不乱码）。")] = True,
+    reveal: Reveal = False,
+) -> None:
+    """导出诉求：CSV（Excel）、JSON、JSONL（可再导入）或 Open311（不含诉求人姓名电话）。
+
+    例：jiesu export --format jsonl --reveal --out 备份.jsonl
+    """
+    from jiesu import exchange
+
+    office = office_of(ctx)
+    selection = exchange.CaseSelection(
+        statuses=[s.value for s in status or []], since=office.when(since), until=office.when(until, end_of_day=True)
+    )
+    count = exchange.export_cases(office, fmt, out, selection, reveal=reveal, bom=bom)
+    say(f"已导出 {count} 件诉求" + (f"到 {out}" if out else ""))

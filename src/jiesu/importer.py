@@ -1,0 +1,458 @@
+"""Taking cases in: the 12345 platform's spreadsheets, jiesu's own exports, Open311 GeoReport v2.
+
+Rows are read and checked first (every bad row reported with its line and
+reason), then written in batches, one transaction per batch, with their
+`imported` events. A case whose ref — or, without a ref, whose (received_at,
+phone, summary) — is already in the book is skipped, so an interrupted or
+repeated import finishes the job without duplicates.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tomllib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from sqlalchemy import insert, select, tuple_, update
+
+from jiesu import phones, rules
+from jiesu.errors import BadInput
+from jiesu.models import Case, Event
+from jiesu.office import Office
+from jiesu.render import FORMULA_STARTS
+from jiesu.steps import GRACE
+from jiesu.textsearch import search_text
+from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
+
+BATCH = 2000
+FORMATS = ("csv", "jsonl", "open311-json", "open311-xml")
+EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "open311-json", ".xml": "open311-xml"}
+
+HOTLINE_LAYOUT = {
+    "工单编号": "ref",
+    "受理时间": "received_at",
+    "诉求人": "name",
+    "联系电话": "phone",
+    "诉求地址": "address",
+    "所属社区": "community",
+    "诉求类别": "category",
+    "诉求类型": "kind",
+    "紧急程度": "urgency",
+    "诉求内容": "summary",
+}
+ENUM_FIELDS: dict[str, type[LabeledEnum]] = {
+    "channel": Channel, "urgency": Urgency, "kind": Kind, "nature": Nature, "track": Track,
+    "tier": Tier, "level": Level, "status": Status, "result": Result,
+}
+ENUM_NOUNS = {
+    "channel": "受理渠道", "urgency": "紧急程度", "kind": "诉求类型", "nature": "诉求性质", "track": "三上门",
+    "tier": "时限档", "level": "层级", "status": "状态", "result": "办理结果",
+}
+TIME_FIELDS = ("received_at", "respond_by", "resolve_by", "responded_at", "closed_at")
+INT_FIELDS = ("reopen_count", "version")
+TEXT_FIELDS = ("ref", "category", "summary", "detail", "name", "phone", "address", "community", "assignee")
+CASE_COLUMNS = (*TEXT_FIELDS, *ENUM_FIELDS, *TIME_FIELDS, *INT_FIELDS, "merged_into", "id")
+
+
+@dataclass
+class Row:
+    """One record as read: its line (or position) in the source and its raw values by jiesu field."""
+
+    line: int
+    values: dict[str, Any]
+
+
+@dataclass
+class BadRow:
+    line: int
+    reason: str
+
+
+@dataclass
+class Mapping:
+    """A `--map` file: source column → jiesu field, and source value → enum value per field."""
+
+    columns: dict[str, str]
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class ImportResult:
+    read: int = 0
+    added: int = 0
+    existing: int = 0
+    bad: list[BadRow] = field(default_factory=list)
+    written: bool = False
+
+
+# ---------------------------------------------------------------- reading
+
+
+def guess_format(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise BadInput(f"无法从文件名 {name} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
+    return EXTENSIONS[suffix]
+
+
+def load_mapping(path: str) -> Mapping:
+    """Read a `--map` TOML file: `[columns]` and optional `[values.FIELD]` tables."""
+    try:
+        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise BadInput(f"无法读取映射文件 {path}：{exc}") from exc
+    columns = document.get("columns")
+    if not isinstance(columns, dict) or not columns:
+        raise BadInput(f"映射文件 {path} 缺少 [columns] 表（列名 = 字段名）")
+    known = set(CASE_COLUMNS)
+    for column, name in columns.items():
+        if name not in known:
+            raise BadInput(f"映射文件 {path}：列 {column!r} 映射到未知字段 {name!r}；可用：{', '.join(sorted(known))}")
+    values = document.get("values", {})
+    if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+        raise BadInput(f"映射文件 {path}：[values.字段] 应为 原值 = 枚举值 的表")
+    return Mapping(columns, {name: {str(k): str(v) for k, v in table.items()} for name, table in values.items()})
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 with or without BOM, or GB18030 (what Excel on a Chinese Windows saves)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise BadInput("文件编码无法识别（既不是 UTF-8 也不是 GB18030）") from None
+
+
+def read_rows(data: bytes, fmt: str, mapping: Mapping | None = None) -> Iterator[Row]:
+    if fmt == "csv":
+        yield from _csv_rows(decode(data), mapping)
+    elif fmt == "jsonl":
+        yield from _jsonl_rows(decode(data))
+    elif fmt == "open311-json":
+        yield from _open311_json_rows(decode(data))
+    elif fmt == "open311-xml":
+        yield from _open311_xml_rows(data)
+    else:
+        raise BadInput(f"未知的导入格式 {fmt!r}；可选：{', '.join(FORMATS)}")
+
+
+def _csv_rows(text: str, mapping: Mapping | None) -> Iterator[Row]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header:
+        return
+    header = [h.strip() for h in header]
+    columns, own_layout = _layout(header, mapping)
+    for record in reader:
+        if not any(cell.strip() for cell in record):
+            continue
+        values = {}
+        for position, name in columns.items():
+            cell = record[position] if position < len(record) else ""
+            values[name] = _unneutralise(cell) if own_layout else cell
+        yield Row(reader.line_num, values)
+
+
+def _layout(header: list[str], mapping: Mapping | None) -> tuple[dict[int, str], bool]:
+    """Which column holds which field: the map if given, else jiesu's own export, else the 12345 layout."""
+    if mapping is not None:
+        missing = [c for c in mapping.columns if c not in header]
+        if missing:
+            raise BadInput(f"文件中没有映射文件所列的列：{', '.join(missing)}")
+        return {header.index(column): name for column, name in mapping.columns.items()}, False
+    if "summary" in header:
+        return {i: name for i, name in enumerate(header) if name in CASE_COLUMNS}, True
+    if "诉求内容" in header:
+        return {i: HOTLINE_LAYOUT[name] for i, name in enumerate(header) if name in HOTLINE_LAYOUT}, False
+    raise BadInput("无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
+
+
+def _unneutralise(cell: str) -> str:
+    """Undo the apostrophe jiesu's CSV export puts before formula-like cells."""
+    if cell.startswith("'") and cell[1:2] and cell[1] in "".join(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def _jsonl_rows(text: str) -> Iterator[Row]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Row(number, {"__error__": f"不是合法的 JSON：{exc.msg}"})
+            continue
+        if not isinstance(value, dict):
+            yield Row(number, {"__error__": "每行应为一个 JSON 对象"})
+            continue
+        yield Row(number, {k: v for k, v in value.items() if k in CASE_COLUMNS})
+
+
+OPEN311_FIELDS = {
+    "service_request_id": "ref",
+    "requested_datetime": "received_at",
+    "description": "summary",
+    "address": "address",
+    "agency_responsible": "assignee",
+    "expected_datetime": "resolve_by",
+    "status": "status",
+}
+
+
+def _open311(request: dict[str, Any]) -> dict[str, Any]:
+    values = {field: request.get(key) for key, field in OPEN311_FIELDS.items() if request.get(key) not in (None, "")}
+    values["category"] = request.get("service_name") or request.get("service_code") or ""
+    values["channel"] = Channel.ONLINE.value
+    values["__offset_required__"] = True
+    status = str(values.get("status", "open")).strip().lower()
+    if status not in ("open", "closed"):
+        values["__error__"] = f"Open311 状态只能是 open 或 closed，不是 {status!r}"
+    elif status == "closed":
+        values["status"] = Status.CLOSED.value
+        values["closed_at"] = request.get("updated_datetime") or request.get("requested_datetime")
+    else:
+        values["status"] = Status.ASSIGNED.value if values.get("assignee") else Status.NEW.value
+    return values
+
+
+def _open311_json_rows(text: str) -> Iterator[Row]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"不是合法的 JSON：{exc.msg}（第 {exc.lineno} 行）") from None
+    if isinstance(document, dict):
+        document = document.get("service_requests", [document])
+    if not isinstance(document, list):
+        raise BadInput("Open311 JSON 应为 service request 的数组")
+    for number, request in enumerate(document, start=1):
+        if not isinstance(request, dict):
+            yield Row(number, {"__error__": "应为一个 JSON 对象"})
+            continue
+        yield Row(number, _open311(request))
+
+
+def _open311_xml_rows(data: bytes) -> Iterator[Row]:
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise BadInput(f"不是合法的 XML：{exc}") from None
+    requests = root.findall("request") if root.tag == "service_requests" else [root] if root.tag == "request" else []
+    if not requests:
+        raise BadInput("Open311 XML 应为 <service_requests><request>…</request></service_requests>")
+    for number, element in enumerate(requests, start=1):
+        request = {child.tag: (child.text or "").strip() for child in element if len(child) == 0}
+        yield Row(number, _open311(request))
+
+
+# ---------------------------------------------------------------- checking
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    if mapping and text in mapping.values.get(name, {}):
+        text = mapping.values[name][text]
+    try:
+        return ENUM_FIELDS[name](text).value
+    except ValueError:
+        raise ValueError(f"未知的{ENUM_NOUNS[name]} {text!r}") from None
+
+
+def _time(name: str, value: Any, office: Office, offset_required: bool) -> datetime | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        raise ValueError(f"{name} 不是有效时间：{text!r}") from None
+    if moment.tzinfo is None:
+        if offset_required:
+            raise ValueError(f"{name} 缺少时区偏移（Open311 要求，如 2026-11-02T09:30:00+08:00）：{text!r}")
+        moment = moment.replace(tzinfo=office.tz)
+    return moment
+
+
+def check(row: Row, office: Office, mapping: Mapping | None, default_received: datetime) -> dict[str, Any]:
+    """The case columns for one row, or ValueError with the reason it cannot be taken."""
+    raw = row.values
+    if "__error__" in raw:
+        raise ValueError(raw["__error__"])
+    offset_required = raw.get("__offset_required__", False)
+    summary = _text(raw.get("summary"))
+    if not summary:
+        raise ValueError("缺少诉求内容（summary）")
+    values: dict[str, Any] = {name: _text(raw.get(name)) for name in TEXT_FIELDS}
+    values["summary"] = summary
+    values["category"] = (values["category"] or "").strip("/")
+    values["detail"] = values["detail"] or ""
+    for name in ENUM_FIELDS:
+        values[name] = _enum(name, raw.get(name), mapping)
+    for name in TIME_FIELDS:
+        values[name] = _time(name, raw.get(name), office, offset_required)
+    if values["phone"]:
+        if "*" in values["phone"]:
+            raise ValueError("电话已打码，无法导入（导出时请加 --reveal）")
+        try:
+            values["phone"] = phones.normalise(values["phone"])
+        except BadInput as exc:
+            raise ValueError(str(exc)) from None
+    received = values["received_at"] or default_received
+    if received > office.now + GRACE:
+        raise ValueError("受理时间在未来")
+    values["received_at"] = received
+    values["channel"] = values["channel"] or Channel.HOTLINE.value
+    values["urgency"] = values["urgency"] or Urgency.NORMAL.value
+    values["nature"] = values["nature"] or Nature.UNCLASSIFIED.value
+    values["level"] = values["level"] or Level.COMMUNITY.value
+    track = rules.track_for(values["nature"])
+    values["track"] = values["track"] or (track.value if track else None)
+    values["tier"] = values["tier"] or rules.tier_for(values["urgency"], values["category"], values["level"], office.rules).value
+    respond_by, resolve_by = rules.deadlines(received, values["tier"], office.rules, office.calendar)
+    values["respond_by"] = values["respond_by"] or respond_by
+    values["resolve_by"] = values["resolve_by"] or resolve_by
+    values["status"] = values["status"] or (Status.ASSIGNED.value if values["assignee"] else Status.NEW.value)
+    for name in INT_FIELDS:
+        values[name] = _int(name, raw.get(name), 1 if name == "version" else 0)
+    values["merged_into"] = _int("merged_into", raw.get("merged_into"), None)
+    values["search_text"] = search_text(summary, values["detail"], values["address"], values["name"])
+    values["__old_id__"] = _int("id", raw.get("id"), None)
+    return values
+
+
+def _int(name: str, value: Any, default: int | None) -> int | None:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} 应为整数：{value!r}") from None
+    if number < 0:
+        raise ValueError(f"{name} 不能为负数：{value!r}")
+    return number
+
+
+# ---------------------------------------------------------------- writing
+
+
+def import_rows(
+    office: Office,
+    rows: Iterable[Row],
+    *,
+    source: str,
+    mapping: Mapping | None = None,
+    at: datetime | None = None,
+    dry_run: bool = False,
+    skip_bad: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Check every row, then (unless refused or a dry run) write the good ones in batches."""
+    when = at or office.now
+    result = ImportResult()
+    good: list[tuple[int, dict[str, Any]]] = []
+    for row in rows:
+        result.read += 1
+        try:
+            good.append((row.line, check(row, office, mapping, when)))
+        except ValueError as exc:
+            result.bad.append(BadRow(row.line, str(exc)))
+    if result.bad and not skip_bad:
+        return result
+    fresh = _fresh(office, good, result)
+    if dry_run:
+        result.added = len(fresh)
+        return result
+    id_map: dict[int, int] = {}
+    pending_merges: list[tuple[int, int]] = []
+    for start in range(0, len(fresh), BATCH):
+        batch = fresh[start : start + BATCH]
+        _write_batch(office, batch, source, when, id_map, pending_merges)
+        result.added += len(batch)
+        if progress:
+            progress(len(batch))
+    _link_merges(office, id_map, pending_merges)
+    result.written = True
+    return result
+
+
+def _fresh(office: Office, good: list[tuple[int, dict]], result: ImportResult) -> list[tuple[int, dict]]:
+    """The rows not yet in the book (nor earlier in the same file); counts the others as existing."""
+    fresh, seen_refs, seen_keys = [], set(), set()
+    with office.store.read() as session:
+        for start in range(0, len(good), BATCH):
+            batch = good[start : start + BATCH]
+            refs = [v["ref"] for _, v in batch if v["ref"]]
+            known_refs = set(session.exec(select(Case.ref).where(Case.ref.in_(refs))).scalars()) if refs else set()
+            keys = [_key(v) for _, v in batch if not v["ref"]]
+            known_keys = set()
+            if keys:
+                query = select(Case.received_at, Case.phone, Case.summary).where(
+                    tuple_(Case.received_at, Case.summary).in_([(k[0], k[2]) for k in keys])
+                )
+                known_keys = {(r, p, s) for r, p, s in session.exec(query)}
+            for line, values in batch:
+                key = values["ref"] or _key(values)
+                if key in known_refs or key in known_keys or key in seen_refs or key in seen_keys:
+                    result.existing += 1
+                    continue
+                (seen_refs if values["ref"] else seen_keys).add(key)
+                fresh.append((line, values))
+    return fresh
+
+
+def _key(values: dict) -> tuple:
+    return (values["received_at"], values["phone"], values["summary"])
+
+
+def _write_batch(office, batch, source, when, id_map, pending_merges) -> None:
+    case_rows = []
+    for _, values in batch:
+        row = {k: v for k, v in values.items() if not k.startswith("__")}
+        target = row.pop("merged_into")
+        row["merged_into"] = id_map.get(target) if target is not None else None
+        case_rows.append(row)
+    with office.store.connect(write=True) as conn:
+        new_ids = conn.execute(insert(Case).returning(Case.id, sort_by_parameter_order=True), case_rows).scalars().all()
+        events = []
+        for (line, values), new_id, row in zip(batch, new_ids, case_rows):
+            if values["__old_id__"] is not None:
+                id_map[values["__old_id__"]] = new_id
+            if values["merged_into"] is not None and row["merged_into"] is None:
+                pending_merges.append((new_id, values["merged_into"]))
+            changes = {} if values["status"] == Status.NEW else {"status": [Status.NEW.value, values["status"]]}
+            events.append({
+                "case_id": new_id, "at": when, "actor": office.actor, "kind": EventKind.IMPORTED.value,
+                "note": f"导入自 {source} 第 {line} 行", "changes": json.dumps(changes, ensure_ascii=False),
+            })
+        conn.execute(insert(Event), events)
+
+
+def _link_merges(office: Office, id_map: dict[int, int], pending: list[tuple[int, int]]) -> None:
+    """Point merged cases at targets that came later in the file."""
+    linkable = [(case_id, id_map[old]) for case_id, old in pending if old in id_map]
+    if not linkable:
+        return
+    with office.store.connect(write=True) as conn:
+        for case_id, target in linkable:
+            conn.execute(update(Case).where(Case.id == case_id).values(merged_into=target))

@@ -1,0 +1,284 @@
+"""Import and export: the 12345 layout, encodings, maps, Open311, round trips, and interrupted imports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from xml.etree import ElementTree
+
+import pytest
+
+from conftest import refused
+
+HOTLINE_HEADER = "工单编号,受理时间,诉求人,联系电话,诉求地址,所属社区,诉求类别,诉求类型,紧急程度,诉求内容"
+HOTLINE_ROWS = [
+    "BJ001,2026-11-02 09:30,王大爷,13812345678,前门东大街3号,前门社区,物业管理/漏水,投诉,一般,楼上漏水",
+    "BJ002,2026-11-02 10:00,李女士,010-65123456,鲜鱼口街1号,大栅栏社区,供暖/不热,求助,紧急,暖气不热",
+    "BJ003,2026/11/03 08:15,张先生,13900001111,草厂三条,草厂社区,城市管理/违建,举报,一般,院内違建",
+]
+
+
+def hotline_file(tmp_path, rows=HOTLINE_ROWS, encoding="utf-8", name="工单.csv"):
+    path = tmp_path / name
+    path.write_bytes(("\n".join([HOTLINE_HEADER, *rows]) + "\n").encode(encoding))
+    return path
+
+
+def db_counts(db_path):
+    with sqlite3.connect(db_path) as conn:
+        return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("cases", "events"))
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig", "utf-8"])
+def test_hotline_layout_in_every_encoding(jiesu, tmp_path, encoding):
+    path = hotline_file(tmp_path, encoding=encoding)
+    result = jiesu.ok("import", str(path))
+    assert result.stderr == "读取 3 行：已导入 3 件，已存在 0 件\n"
+    cases = jiesu.json("list")
+    assert [c["ref"] for c in cases] == ["BJ001", "BJ002", "BJ003"]
+    first, second, third = cases
+    assert (first["name"], first["phone"], first["community"], first["kind"]) == ("王大爷", "138****5678", "前门社区", "complaint")
+    assert first["received_at"] == "2026-11-02T09:30:00+08:00" and first["summary"] == "楼上漏水"
+    assert (second["urgency"], second["tier"], second["kind"]) == ("urgent", "emergency", "help")
+    assert third["received_at"] == "2026-11-03T08:15:00+08:00"
+    assert [c["id"] for c in jiesu.json("list", "--search", "违建")] == [3]
+    events = jiesu.json("show", "1")["events"]
+    assert [(e["kind"], e["note"]) for e in events] == [("imported", "导入自 工单.csv 第 2 行")]
+
+
+def test_importing_twice_adds_nothing(jiesu, tmp_path, db_path):
+    path = hotline_file(tmp_path)
+    jiesu.ok("import", str(path))
+    before = db_counts(db_path)
+    again = jiesu.ok("import", str(path))
+    assert again.stderr == "读取 3 行：已导入 0 件，已存在 3 件\n"
+    assert db_counts(db_path) == before
+
+
+def test_rows_without_ref_are_matched_by_time_phone_and_summary(jiesu, tmp_path):
+    rows = [",2026-11-02 09:30,王大爷,13812345678,,,,,,楼上漏水", ",2026-11-02 09:30,王大爷,13812345678,,,,,,楼上漏水"]
+    path = hotline_file(tmp_path, rows)
+    assert jiesu.ok("import", str(path)).stderr == "读取 2 行：已导入 1 件，已存在 1 件\n"
+    assert jiesu.ok("import", str(path)).stderr == "读取 2 行：已导入 0 件，已存在 2 件\n"
+
+
+def test_dry_run_writes_nothing(jiesu, tmp_path, db_path):
+    jiesu.new("已有")
+    before = db_path.read_bytes()
+    result = jiesu.ok("import", str(hotline_file(tmp_path)), "--dry-run")
+    assert result.stderr == "读取 3 行：将导入 3 件，已存在 0 件（试运行，未写入）\n"
+    assert db_path.read_bytes() == before
+
+
+BAD_ROWS = [
+    "BJ101,2026-11-02 09:30,甲,13812345678,,,,,,好的一行",
+    "BJ102,2026-11-02 09:30,乙,13812345678,,,,,,",
+    "BJ103,下午三点,丙,13812345678,,,,,,坏日期",
+    "BJ104,2026-11-02 09:30,丁,12345,,,,,,坏电话",
+    "BJ105,2026-11-02 09:30,戊,13812345678,,,,,特急,未知紧急程度",
+]
+
+
+def test_bad_rows_refuse_the_whole_import_by_default(jiesu, tmp_path, db_path):
+    jiesu.new("已有")
+    before = db_counts(db_path)
+    result = jiesu("import", str(hotline_file(tmp_path, BAD_ROWS)))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "第 3 行：缺少诉求内容（summary）"
+    assert lines[1] == "第 4 行：received_at 不是有效时间：'下午三点'"
+    assert lines[2].startswith("第 5 行：不是有效的中国电话号码：'12345'")
+    assert lines[3] == "第 6 行：未知的紧急程度 '特急'"
+    assert lines[4] == "错误: 4 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行"
+    assert db_counts(db_path) == before
+
+
+def test_skip_bad_writes_the_good_rows_and_lists_the_bad(jiesu, tmp_path):
+    result = jiesu.ok("import", str(hotline_file(tmp_path, BAD_ROWS)), "--skip-bad")
+    assert [line.split("：")[0] for line in result.stderr.splitlines()[:4]] == ["第 3 行", "第 4 行", "第 5 行", "第 6 行"]
+    assert result.stderr.splitlines()[-1] == "读取 5 行：已导入 1 件，已存在 0 件，跳过 4 行有问题的"
+    assert [c["ref"] for c in jiesu.json("list")] == ["BJ101"]
+
+
+def test_mapped_layout(jiesu, tmp_path):
+    (tmp_path / "map.toml").write_text(
+        '[columns]\n"单号" = "ref"\n"来电时间" = "received_at"\n"内容" = "summary"\n"急缓" = "urgency"\n"社区名" = "community"\n'
+        '\n[values.urgency]\n"特急" = "urgent"\n"平" = "normal"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "other.csv").write_text("单号,来电时间,内容,急缓,社区名\nX1,2026-11-05 08:00,停电了,特急,前门社区\nX2,2026-11-05 09:00,路灯坏,平,草厂社区\n", encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "other.csv"), "--map", str(tmp_path / "map.toml"))
+    cases = jiesu.json("list")
+    assert [(c["ref"], c["urgency"], c["community"]) for c in cases] == [("X1", "urgent", "前门社区"), ("X2", "normal", "草厂社区")]
+
+
+def test_unknown_layout_asks_for_a_map(jiesu, tmp_path):
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    refused(jiesu("import", str(tmp_path / "x.csv")), "无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
+    refused(jiesu("import", str(tmp_path / "x.txt")), f"无法从文件名 {tmp_path / 'x.txt'} 判断格式；请用 --format 指定：csv, jsonl, open311-json, open311-xml")
+
+
+OPEN311 = [
+    {"service_request_id": "311-1", "status": "open", "service_name": "供暖/不热", "service_code": "heat",
+     "description": "暖气不热", "agency_responsible": "热力公司", "requested_datetime": "2026-11-03T08:00:00+08:00",
+     "expected_datetime": "2026-11-04T08:00:00+08:00", "address": "前门东大街5号"},
+    {"service_request_id": "311-2", "status": "closed", "service_code": "streetlight", "description": "路灯不亮",
+     "requested_datetime": "2026-11-03T09:00:00Z", "updated_datetime": "2026-11-04T10:00:00Z", "address": "鲜鱼口街"},
+]
+
+
+def test_open311_json_in(jiesu, tmp_path):
+    (tmp_path / "feed.json").write_text(json.dumps(OPEN311, ensure_ascii=False), encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "feed.json"))
+    first, second = jiesu.json("list", "--all")
+    assert (first["ref"], first["category"], first["assignee"], first["status"]) == ("311-1", "供暖/不热", "热力公司", "assigned")
+    assert first["resolve_by"] == "2026-11-04T08:00:00+08:00" and first["address"] == "前门东大街5号"
+    assert (second["ref"], second["category"], second["status"]) == ("311-2", "streetlight", "closed")
+    assert second["received_at"] == "2026-11-03T17:00:00+08:00"
+
+
+def test_open311_xml_in_and_offsets_required(jiesu, tmp_path):
+    xml = (
+        "<service_requests><request><service_request_id>X-1</service_request_id><status>open</status>"
+        "<service_name>噪音</service_name><description>夜间施工</description>"
+        "<requested_datetime>2026-11-03T22:00:00+08:00</requested_datetime></request>"
+        "<request><service_request_id>X-2</service_request_id><status>open</status><description>无时区</description>"
+        "<requested_datetime>2026-11-03T22:00:00</requested_datetime></request></service_requests>"
+    )
+    (tmp_path / "feed.xml").write_text(xml, encoding="utf-8")
+    result = jiesu("import", str(tmp_path / "feed.xml"))
+    assert result.stderr.splitlines()[0].startswith("第 2 行：received_at 缺少时区偏移")
+    jiesu.ok("import", str(tmp_path / "feed.xml"), "--skip-bad")
+    assert [(c["ref"], c["category"]) for c in jiesu.json("list")] == [("X-1", "噪音")]
+
+
+def test_stdin_import(jiesu):
+    text = "\n".join([HOTLINE_HEADER, *HOTLINE_ROWS[:1]]) + "\n"
+    result = jiesu("import", "-", "--format", "csv", input=text)
+    assert result.exit_code == 0 and jiesu.json("list")[0]["ref"] == "BJ001"
+
+
+def populate(jiesu):
+    first = jiesu.new("楼上漏水", "--phone", "13812345678", "--name", "王大爷", "--community", "前门社区",
+                      "--category", "物业管理/漏水", "--nature", "合理诉求", "--ref", "R-1", "--received", "2026-11-02T09:00")
+    jiesu.ok("assign", first, "物业", "--at", "2026-11-02T10:00")
+    jiesu.ok("contact", first, "--at", "2026-11-02T10:30")
+    jiesu.ok("visit", first, "--note", "上门", "--at", "2026-11-03T10:00")
+    jiesu.ok("close", first, "--result", "resolved", "--note", "修好", "--at", "2026-11-04T10:00")
+    second = jiesu.new('=cmd|" /C calc"!A0', "--phone", "010-65123456", "--received", "2026-11-05T09:00")
+    third = jiesu.new("重复", "--received", "2026-11-05T10:00")
+    jiesu.ok("merge", third, "--into", second)
+    return first, second, third
+
+
+def test_jsonl_round_trip_into_an_empty_store(jiesu, tmp_path):
+    populate(jiesu)
+    dump = tmp_path / "dump.jsonl"
+    jiesu.ok("export", "--format", "jsonl", "--reveal", "--out", str(dump))
+    original = jiesu.json("list", "--all", "--reveal")
+    other = tmp_path / "other.db"
+    jiesu.ok("--db", str(other), "import", str(dump))
+    copied = jiesu.json("--db", str(other), "list", "--all", "--reveal")
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "id"} for r in rows]
+    assert strip(copied) == strip(original)
+
+
+def test_masked_phones_are_not_imported_silently(jiesu, tmp_path):
+    populate(jiesu)
+    dump = tmp_path / "masked.jsonl"
+    jiesu.ok("export", "--format", "jsonl", "--out", str(dump))
+    result = jiesu("--db", str(tmp_path / "o.db"), "import", str(dump))
+    assert result.exit_code == 1 and "电话已打码，无法导入（导出时请加 --reveal）" in result.stderr
+
+
+def test_csv_export_masks_neutralises_and_reimports(jiesu, tmp_path):
+    populate(jiesu)
+    out = tmp_path / "cases.csv"
+    jiesu.ok("export", "--out", str(out))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"13812345678" not in raw
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0]["phone"] == "138****5678" and rows[1]["summary"] == "'=cmd|\" /C calc\"!A0"
+    revealed = tmp_path / "revealed.csv"
+    jiesu.ok("export", "--reveal", "--no-bom", "--out", str(revealed))
+    assert not revealed.read_bytes().startswith(b"\xef\xbb\xbf")
+    jiesu.ok("--db", str(tmp_path / "again.db"), "import", str(revealed))
+    assert jiesu.json("--db", str(tmp_path / "again.db"), "show", "2")["summary"] == '=cmd|" /C calc"!A0'
+
+
+def test_export_filters(jiesu):
+    populate(jiesu)
+    ids = lambda *args: [json.loads(line)["id"] for line in jiesu.ok("export", "--format", "jsonl", *args).stdout.splitlines()]
+    assert ids() == [1, 2, 3]
+    assert ids("--status", "closed") == [1]
+    assert ids("--since", "2026-11-05") == [2, 3]
+    assert ids("--until", "2026-11-02") == [1]
+    assert json.loads(jiesu.ok("export", "--format", "json").stdout)[0]["phone"] == "138****5678"
+
+
+def test_open311_export_never_carries_the_complainant(jiesu):
+    populate(jiesu)
+    as_json = jiesu.ok("export", "--format", "open311-json", "--reveal").stdout
+    assert "王大爷" not in as_json and "13812345678" not in as_json and "138****" not in as_json
+    first, second, third = json.loads(as_json)
+    assert first["service_request_id"] == "R-1" and first["status"] == "closed" and first["status_notes"] == "已解决"
+    assert first["requested_datetime"] == "2026-11-02T09:00:00+08:00"
+    assert first["extended_attributes"] == {"jiesu_id": 1, "status": "closed", "level": "community", "track": "handle"}
+    assert second["status"] == "open" and third["status"] == "closed"
+    assert third["status_notes"] == "并入 #2"
+    xml = jiesu.ok("export", "--format", "open311-xml", "--reveal").stdout
+    root = ElementTree.fromstring(xml)
+    requests = root.findall("request")
+    assert [r.findtext("service_request_id") for r in requests] == ["R-1", "2", "3"]
+    assert requests[0].find("extended_attributes").findtext("track") == "handle"
+    assert "王大爷" not in xml
+
+
+def test_open311_round_trip_back_in(jiesu, tmp_path):
+    populate(jiesu)
+    feed = tmp_path / "feed.json"
+    jiesu.ok("export", "--format", "open311-json", "--out", str(feed))
+    jiesu.ok("--db", str(tmp_path / "o.db"), "import", str(feed))
+    copied = jiesu.json("--db", str(tmp_path / "o.db"), "list", "--all")
+    assert [(c["ref"], c["status"]) for c in copied] == [("R-1", "closed"), ("2", "new"), ("3", "closed")]
+
+
+def test_killed_import_leaves_a_sound_store_and_a_rerun_finishes(tmp_path):
+    rows = [f"K{n:06d},2026-11-{1 + n % 25:02d} 09:{n % 60:02d},居民{n},138{n:08d},地址{n},前门社区,物业管理/漏水,投诉,一般,诉求{n}"
+            for n in range(30000)]
+    path = hotline_file(tmp_path, rows, name="big.csv")
+    db = tmp_path / "kill.db"
+    env = os.environ | {"JIESU_DB": str(db)}
+    command = [sys.executable, "-m", "jiesu", "import", str(path)]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    written = 0
+    while time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+        if db.exists():
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+                    written = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+            except sqlite3.Error:
+                continue
+            if written:
+                break
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert 0 < written < 30000, "the import should be killed part-way"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        cases, events = conn.execute("SELECT count(*), (SELECT count(*) FROM events) FROM cases").fetchone()
+        assert cases == events and cases % 2000 == 0
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT ref) FROM cases").fetchone() == (30000, 30000)
+        assert conn.execute("SELECT count(*) FROM events WHERE kind = 'imported'").fetchone()[0] == 30000
