@@ -22,3 +22,20 @@ def make_append_only(conn: Connection, table: str) -> None:
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
         )
+
+
+def reserve_ids(conn: Connection, table: str, count: int) -> list[int]:
+    """`count` fresh primary keys for `table`, for bulk inserts that must know their ids.
+
+    On SQLite the caller holds the write lock (BEGIN IMMEDIATE), so the next ids
+    are simply those after the largest; PostgreSQL draws them from the sequence.
+    """
+    if count == 0:
+        return []
+    if conn.dialect.name == "sqlite":
+        start = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one() + 1
+        return list(range(start, start + count))
+    rows = conn.exec_driver_sql(
+        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(count)})"
+    )
+    return [row[0] for row in rows]

@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 
 from sqlalchemy import insert, select, tuple_, update
 
-from jiesu import phones, rules
+from jiesu import backend, phones, rules
 from jiesu.errors import BadInput
 from jiesu.models import Case, Event
 from jiesu.office import Office
@@ -433,7 +433,10 @@ def _write_batch(office, batch, source, when, id_map, pending_merges) -> None:
         row["merged_into"] = id_map.get(target) if target is not None else None
         case_rows.append(row)
     with office.store.connect(write=True) as conn:
-        new_ids = conn.execute(insert(Case).returning(Case.id, sort_by_parameter_order=True), case_rows).scalars().all()
+        new_ids = backend.reserve_ids(conn, "cases", len(case_rows))
+        for row, new_id in zip(case_rows, new_ids):
+            row["id"] = new_id
+        conn.execute(insert(Case), case_rows)
         events = []
         for (line, values), new_id, row in zip(batch, new_ids, case_rows):
             if values["__old_id__"] is not None:

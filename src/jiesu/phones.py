@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from jiesu.errors import BadInput
+
+_SEPARATORS = re.compile(r"[\s\-()（）]")
 
 
 def normalise(text: str) -> str:
@@ -10,15 +15,40 @@ def normalise(text: str) -> str:
 
     `010-65123456` → `01065123456`, `+86 138 1234 5678` → `13812345678`.
     """
+    raw = text.strip()
+    normal = _normalised(raw)
+    if normal is None:
+        raise BadInput(f"不是有效的中国电话号码：{raw!r}（手机如 13812345678，座机如 010-65123456）")
+    return normal
+
+
+@lru_cache(maxsize=65536)
+def _normalised(raw: str) -> str | None:
+    digits = _SEPARATORS.sub("", raw)
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix):]
+    if len(digits) == 11 and _mobile_pattern().fullmatch(digits):
+        return digits  # the common case, checked against phonenumbers' own mobile pattern
+    return _slow_path(raw)
+
+
+@lru_cache(maxsize=1)
+def _mobile_pattern() -> re.Pattern:
+    import phonenumbers
+
+    return re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+
+
+def _slow_path(raw: str) -> str | None:
     import phonenumbers  # heavy; only commands that take a phone pay for it
 
-    raw = text.strip()
     try:
         number = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException:
-        number = None
-    if number is None or number.country_code != 86 or not phonenumbers.is_valid_number(number):
-        raise BadInput(f"不是有效的中国电话号码：{raw!r}（手机如 13812345678，座机如 010-65123456）")
+        return None
+    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+        return None
     national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return "".join(ch for ch in national if ch.isdigit())
 

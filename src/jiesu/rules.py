@@ -226,6 +226,7 @@ class Calendar:
         self.workdays: frozenset[date] = rules["calendar.workdays"]
         self.fallback_years: set[int] = set()
         self._cache: dict[date, bool] = {}
+        self._offsets: dict[tuple[date, int], int] = {}
 
     def is_workday(self, day: date) -> bool:
         known = self._cache.get(day)
@@ -248,13 +249,20 @@ class Calendar:
 
     def add_workdays(self, start: datetime, count: int) -> datetime:
         """The same clock time on the `count`-th working day after `start`'s date."""
-        moment = start
-        remaining = count
-        while remaining > 0:
-            moment += timedelta(days=1)
-            if self.is_workday(moment.date()):
-                remaining -= 1
-        return moment
+        return start + timedelta(days=self._workday_offset(start.date(), count))
+
+    def _workday_offset(self, day: date, count: int) -> int:
+        """Calendar days from `day` to its `count`-th following working day (memoised: imports ask often)."""
+        key = (day, count)
+        offset = self._offsets.get(key)
+        if offset is None:
+            offset, remaining = 0, count
+            while remaining > 0:
+                offset += 1
+                if self.is_workday(day + timedelta(days=offset)):
+                    remaining -= 1
+            self._offsets[key] = offset
+        return offset
 
     def workdays_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end`."""
