@@ -39,3 +39,16 @@ def reserve_ids(conn: Connection, table: str, count: int) -> list[int]:
         f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(count)})"
     )
     return [row[0] for row in rows]
+
+
+def has_table(conn: Connection, name: str) -> bool:
+    """Whether `name` exists: a plain catalogue query, not the inspector, since every command asks."""
+    return name in table_names(conn)
+
+
+def table_names(conn: Connection) -> list[str]:
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    else:
+        query = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    return [row[0] for row in conn.exec_driver_sql(query)]

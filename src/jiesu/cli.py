@@ -27,7 +27,7 @@ from jiesu.clikit import (
     parse_yes_no,
     say,
 )
-from jiesu import cli_exchange
+from jiesu import cli_exchange, cli_shell
 from jiesu.cli_ledger import ledger_app
 from jiesu.cli_report import report_app
 from jiesu.vocab import (
@@ -460,6 +460,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(report_app, name="report")
 app.command("import")(cli_exchange.import_cases)
 app.command("export")(cli_exchange.export_cases)
+app.command("shell")(cli_shell.shell)
 
 
 @app.command()

@@ -15,6 +15,7 @@ from jiesu.errors import BadInput, ExitCode, JiesuError
 from jiesu.vocab import LabeledEnum, OutputFormat
 
 if TYPE_CHECKING:
+    from jiesu.db import Store
     from jiesu.office import Office
 
 
@@ -58,12 +59,10 @@ class Settings:
 
     def office(self, ctx: typer.Context) -> Office:
         if self._office is None:
-            from jiesu.db import open_store
             from jiesu.office import Office
             from jiesu.rulesfile import rules_for
 
-            store = open_store(self.db)
-            ctx.call_on_close(store.close)
+            store = STORES.get(self.db, ctx)
             rules, _ = rules_for(self.rules, store.path)
             self._office = Office(store=store, rules=rules, actor=self.actor or _login())
             ctx.call_on_close(self._after)
@@ -78,6 +77,35 @@ class Settings:
                 f"注意：chinesecalendar 不含 {'、'.join(map(str, years))} 年的法定节假日，"
                 "按周一至周五及规则文件 calendar.holidays / calendar.workdays 计算工作日"
             )
+
+
+class _Stores:
+    """Where commands get their store: opened per command, or kept open across a `jiesu shell` session."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str | None, Store] | None = None
+
+    def get(self, target: str | None, ctx: typer.Context) -> Store:
+        from jiesu.db import open_store
+
+        if self.kept is None:
+            store = open_store(target)
+            ctx.call_on_close(store.close)
+            return store
+        if target not in self.kept:
+            self.kept[target] = open_store(target)
+        return self.kept[target]
+
+    def keep(self) -> None:
+        self.kept = {}
+
+    def close_all(self) -> None:
+        for store in (self.kept or {}).values():
+            store.close()
+        self.kept = None
+
+
+STORES = _Stores()
 
 
 def _login() -> str:

@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
+from jiesu import backend
 from jiesu.errors import StoreError
 from jiesu.migrations import LATEST, MIGRATIONS
 
@@ -202,7 +203,7 @@ SCHEMA_TABLE = "jiesu_schema"
 
 
 def _current_version(conn: Connection) -> int:
-    if not inspect(conn).has_table(SCHEMA_TABLE):
+    if not backend.has_table(conn, SCHEMA_TABLE):
         return 0
     return conn.execute(text(f"SELECT coalesce(max(version), 0) FROM {SCHEMA_TABLE}")).scalar_one()
 
@@ -211,7 +212,7 @@ def _migrate(store: Store) -> None:
     """Bring the store up to this jiesu's schema, one recorded step at a time."""
     with store.connect() as conn:
         current = _current_version(conn)
-        if current == 0 and store.path is None and inspect(conn).get_table_names():
+        if current == 0 and store.path is None and backend.table_names(conn):
             raise StoreError(f"{store.location} 里已有别的数据表，不是 jiesu 案卷库；请换一个数据库")
         has_cases = current >= 1 and conn.execute(text("SELECT 1 FROM cases LIMIT 1")).first()
     if current > LATEST:

@@ -1,0 +1,239 @@
+"""Measure jiesu against its baselines, side by side, and print a Markdown table.
+
+    python bench/run.py [--cases N] [--data bench/data]
+
+Builds (or reuses) a case book of N cases with bench/generate.py, then runs
+every measure of the speed-and-scale issue in this one process tree, each
+next to the baseline it is judged against, and prints: measure, jiesu,
+baseline, ratio, target, pass/fail. Not run in CI: it takes minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "src"))
+
+import generate  # noqa: E402
+
+PYTHON = sys.executable
+JIESU = [PYTHON, "-m", "jiesu"]
+
+
+@dataclass
+class Row:
+    measure: str
+    jiesu: float
+    baseline: float | None
+    unit: str
+    target: str
+    ok: bool
+
+    def cells(self) -> list[str]:
+        ratio = f"{self.jiesu / self.baseline:.2f}×" if self.baseline else "—"
+        base = f"{self.baseline:.3f} {self.unit}" if self.baseline is not None else "—"
+        return [self.measure, f"{self.jiesu:.3f} {self.unit}", base, ratio, self.target, "pass" if self.ok else "FAIL"]
+
+
+def timed(command: list[str], *, env: dict, repeat: int, stdin: bytes | None = None) -> float:
+    """Median wall time of `command` over `repeat` runs (after one warm-up)."""
+    samples = []
+    for n in range(repeat + 1):
+        started = time.perf_counter()
+        result = subprocess.run(command, env=env, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        elapsed = time.perf_counter() - started
+        if result.returncode not in (0, 3):
+            raise SystemExit(f"{' '.join(command)} failed: {result.stderr.decode()[-500:]}")
+        if n:
+            samples.append(elapsed)
+    return statistics.median(samples)
+
+
+def peak_rss_mb(command: list[str], env: dict) -> float:
+    probe = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([PYTHON, "-c", probe, *command], env=env, capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024
+
+
+def build(path: Path, cases: int, **kwargs) -> None:
+    if path.exists():
+        print(f"reusing {path}", file=sys.stderr)
+        return
+    print(f"generating {cases:,} cases into {path} …", file=sys.stderr)
+    generate.generate(path, cases, now=datetime.now(timezone.utc), **kwargs)
+
+
+REPORT_SQL = """
+SELECT count(*) FROM cases WHERE received_at >= :start AND received_at < :as_of;
+SELECT count(DISTINCT case_id) FROM events WHERE kind IN ('closed','cleared') AND at >= :start AND at < :as_of;
+SELECT count(*) FROM revisits WHERE at >= :start AND at < :as_of;
+SELECT count(*) FROM cases WHERE status IN ('new','assigned','ledgered') AND received_at < :as_of;
+SELECT id FROM cases WHERE (status IN ('new','assigned') AND resolve_by < :as_of) OR (status = 'ledgered' AND EXISTS
+  (SELECT 1 FROM ledger_entries e WHERE e.case_id = cases.id AND e.status = 'open' AND e.due < :as_of));
+SELECT id, reopen_count >= 2, (SELECT count(*) FROM cases o WHERE o.phone = cases.phone AND o.category = cases.category
+  AND o.received_at > :repeat_since AND o.received_at <= :as_of AND o.status != 'merged') >= 3
+  FROM cases WHERE status IN ('new','assigned','ledgered') AND received_at < :as_of;
+SELECT sum(responded_at IS NOT NULL AND responded_at <= respond_by), sum(respond_by <= :as_of OR responded_at IS NOT NULL),
+  sum(r.case_id IS NOT NULL), sum(r.resolved), sum(r.satisfaction = 'satisfied'), sum(r.satisfaction = 'basic')
+  FROM cases LEFT JOIN (SELECT rv.case_id, rv.resolved, rv.satisfaction FROM revisits rv JOIN
+  (SELECT case_id, max(id) AS id FROM revisits WHERE at <= :as_of AND case_id IN
+  (SELECT id FROM cases WHERE received_at >= :month AND received_at < :as_of) GROUP BY case_id) l ON rv.id = l.id) r
+  ON r.case_id = cases.id WHERE cases.status != 'merged' AND received_at >= :month AND received_at < :as_of;
+SELECT category, count(*) FROM cases WHERE received_at >= :start AND received_at < :as_of GROUP BY category;
+SELECT category, count(*), sum(status IN ('new','assigned') AND resolve_by < :as_of) FROM cases
+  WHERE status IN ('new','assigned','ledgered') GROUP BY category;
+SELECT assignee, count(*) FROM cases WHERE received_at >= :start AND received_at < :as_of GROUP BY assignee;
+SELECT assignee, count(*), sum(status IN ('new','assigned') AND resolve_by < :as_of) FROM cases
+  WHERE status IN ('new','assigned','ledgered') GROUP BY assignee;
+SELECT count(*) FROM ledger_entries WHERE status = 'open';
+SELECT id FROM ledger_entries WHERE status = 'open' AND due < :as_of;
+SELECT community, category, count(*) FROM cases WHERE received_at > :week AND received_at <= :as_of
+  AND community IS NOT NULL GROUP BY community, category HAVING count(*) >= 5;
+SELECT address, count(*) FROM cases WHERE received_at > :week AND received_at <= :as_of GROUP BY address HAVING count(*) >= 3;
+SELECT phone, count(*) FROM cases WHERE received_at > :week AND received_at <= :as_of GROUP BY phone HAVING count(*) >= 3;
+"""
+
+
+def report_sql(now: datetime) -> str:
+    """The aggregates behind `report daily`, as plain SQL for the sqlite3 shell."""
+    from datetime import timedelta
+
+    local = now.astimezone(generate.BJ)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    values = {
+        "start": start, "as_of": now, "month": start.replace(day=1), "week": now - timedelta(days=7),
+        "repeat_since": now - timedelta(days=30),
+    }
+    sql = REPORT_SQL
+    for name, moment in sorted(values.items(), key=lambda kv: -len(kv[0])):
+        sql = sql.replace(f":{name}", f"'{generate.stamp(moment)}'")
+    return sql
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--data", type=Path, default=HERE / "data")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    args.data.mkdir(parents=True, exist_ok=True)
+    book = args.data / f"cases-{args.cases}.db"
+    build(book, args.cases)
+    shell_book = args.data / "cases-100000.db"
+    build(shell_book, 100_000)
+    env = os.environ | {"JIESU_DB": str(book), "JIESU_ACTOR": "bench", "COLUMNS": "120"}
+    rows: list[Row] = []
+    r = args.repeat
+
+    python_pass = timed([PYTHON, "-c", "pass"], env=env, repeat=r * 2)
+    rows.append(Row("start-up: jiesu --help", timed([*JIESU, "--help"], env=env, repeat=r * 2), python_pass, "s", "≤ 8× python -c pass", False))
+    deps = timed([PYTHON, "-c", "import sqlmodel, typer, rich"], env=env, repeat=r * 2)
+    for label, command in (("start-up: show 1", ["show", "1", "-f", "json"]), ("start-up: list --limit 20", ["list", "--limit", "20", "-f", "json"])):
+        rows.append(Row(label, timed([*JIESU, *command], env=env, repeat=r * 2), deps, "s", "≤ 1.15× importing deps", False))
+
+    shell_env = env | {"JIESU_DB": str(shell_book)}
+    commands = "".join(f"show {n}\nlist --limit 20 --community 前门社区\nlist --overdue --limit 50\n" for n in range(1, 101))
+    one = timed([*JIESU, "shell"], env=shell_env, repeat=3, stdin=b"show 1\n")
+    many = timed([*JIESU, "shell"], env=shell_env, repeat=3, stdin=commands.encode())
+    per_command = (many - one) / 299
+    rows.append(Row("shell: each command after the first (100k cases)", per_command, None, "s", "≤ 0.050 s", per_command <= 0.05))
+
+    sql = report_sql(datetime.now(timezone.utc))
+    sqlite_time = timed(["sqlite3", str(book)], env=env, repeat=r, stdin=sql.encode())
+    rows.append(Row(f"report daily ({args.cases:,} cases)", timed([*JIESU, "report", "daily", "-f", "json"], env=env, repeat=r), sqlite_time, "s", "≤ 2× sqlite3 running the same SQL", False))
+
+    startup = timed([*JIESU, "show", "1", "-f", "json"], env=env, repeat=r)
+    for label, command in (
+        ("list --overdue --limit 50", ["list", "--overdue", "--limit", "50", "-f", "json"]),
+        ("list --search 漏雨 --limit 50", ["list", "--search", "漏雨", "--limit", "50", "-f", "json"]),
+        (f"show {args.cases // 2}", ["show", str(args.cases // 2), "-f", "json"]),
+        ("hotspots --days 7", ["hotspots", "--days", "7", "-f", "json"]),
+    ):
+        took = timed([*JIESU, *command], env=env, repeat=r)
+        rows.append(Row(f"{label}: work beyond start-up", took - startup, None, "s", "≤ 0.5 s", took - startup <= 0.5))
+
+    with tempfile.TemporaryDirectory() as scratch:
+        ledger_book = Path(scratch) / "ledger.db"
+        generate.generate(ledger_book, 12_000, now=datetime.now(timezone.utc), ledger_open=10_000, days=15)
+        period = datetime.now(timezone.utc).astimezone(generate.BJ).strftime("%Y-%m")
+        ledger_env = env | {"JIESU_DB": str(ledger_book)}
+        from jiesu.db import open_store
+
+        with open_store(str(ledger_book)).connect() as conn:
+            open_entries = conn.exec_driver_sql("SELECT count(*) FROM ledger_entries WHERE status = 'open'").scalar()
+            first = conn.exec_driver_sql("SELECT min(period) FROM ledger_moves").scalar()
+        for earlier in _periods(first, period)[:-1]:
+            subprocess.run([*JIESU, "ledger", "roll", earlier], env=ledger_env, check=True, capture_output=True)
+        started = time.perf_counter()
+        subprocess.run([*JIESU, "ledger", "roll", period], env=ledger_env, check=True, capture_output=True)
+        roll = time.perf_counter() - started - startup
+        rows.append(Row(f"ledger roll of {open_entries:,} open entries: beyond start-up", roll, None, "s", "≤ 2 s", roll <= 2))
+
+        rss = peak_rss_mb([*JIESU, "export", "--format", "csv", "--out", str(Path(scratch) / "all.csv")], env)
+        rows.append(Row(f"export --format csv of {args.cases:,} cases: peak memory", rss, None, "MB", "≤ 150 MB", rss <= 150))
+
+        csv_path = Path(scratch) / "hotline.csv"
+        generate.hotline_csv(csv_path, 100_000, now=datetime.now(timezone.utc))
+        import_db = Path(scratch) / "import.db"
+        started = time.perf_counter()
+        subprocess.run([*JIESU, "--db", str(import_db), "import", str(csv_path)], env=env, check=True, capture_output=True)
+        imported = time.perf_counter() - started
+        bare = Path(scratch) / "bare.db"
+        started = time.perf_counter()
+        subprocess.run(["sqlite3", str(bare), "-cmd", ".mode csv", f".import {csv_path} t"], check=True)
+        sqlite_import = time.perf_counter() - started
+        rows.append(Row("import 100,000 rows (12345 layout)", imported, sqlite_import, "s", "≤ 10× sqlite3 .import", imported <= 10 * sqlite_import))
+
+    size = book.stat().st_size / args.cases / 1024
+    rows.append(Row("size on disk per case (with history)", size, None, "KB", "< 2 KB", size < 2))
+
+    for row in rows:
+        if row.target.startswith("≤ ") and "×" in row.target:
+            factor = float(row.target.split("×")[0][2:])
+            row.ok = row.jiesu <= factor * row.baseline
+    print(f"\n{args.cases:,} cases · {platform.node()} · {platform.processor() or platform.machine()} · "
+          f"{os.cpu_count()} cores · Python {platform.python_version()} · SQLite {_sqlite_version()} · "
+          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC\n")
+    header = ["measure", "jiesu", "baseline", "ratio", "target", "result"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row.cells()) + " |")
+
+
+def _periods(first: str | None, last: str) -> list[str]:
+    from jiesu.ledger import next_period
+
+    periods, current = [], first or last
+    while current <= last:
+        periods.append(current)
+        current = next_period(current)
+    return periods
+
+
+def _sqlite_version() -> str:
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+if __name__ == "__main__":
+    if not shutil.which("sqlite3"):
+        raise SystemExit("the sqlite3 command-line tool is needed for the baselines (apt-get install sqlite3)")
+    main()

@@ -1,0 +1,86 @@
+"""The indexes the list, show, report and hotspot queries rely on, checked with EXPLAIN QUERY PLAN.
+
+A later change that makes one of these queries scan the whole table fails
+here instead of showing up as a slow command on a street office's million cases.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from jiesu import cases, reports
+from jiesu.cases import CaseFilter, Draft
+
+
+@contextmanager
+def captured(store):
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", remember)
+    try:
+        yield statements
+    finally:
+        event.remove(store.engine, "before_cursor_execute", remember)
+
+
+def plans(store, statements) -> list[str]:
+    raw = store.engine.raw_connection()
+    try:
+        return [
+            " | ".join(row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+            for sql, params in statements
+        ]
+    finally:
+        raw.close()
+
+
+@pytest.fixture
+def book(office):
+    for n in range(30):
+        cases.file_case(office, Draft(f"漏雨 {n}", community="前门社区", category="房屋管理/漏雨",
+                                      phone="13812345678", received_at=office.now - timedelta(days=n)))
+    return office
+
+
+def plan_of(office, run) -> str:
+    with captured(office.store) as statements:
+        result = run()
+        if hasattr(result, "__next__"):
+            list(result)
+    return "\n".join(plans(office.store, statements))
+
+
+def test_overdue_list_uses_the_status_deadline_index(book):
+    plan = plan_of(book, lambda: cases.list_cases(book, CaseFilter(overdue=True, limit=50)))
+    assert "ix_cases_status_resolve_by" in plan
+
+
+def test_show_uses_the_case_key_and_history_index(book):
+    plan = plan_of(book, lambda: cases.get_case(book, 7))
+    assert "USING INTEGER PRIMARY KEY (rowid=?)" in plan
+    assert "ix_events_case_id" in plan and "ix_revisits_case_id" in plan and "ix_ledger_entries_case_id" in plan
+
+
+def test_hotspot_window_uses_the_receipt_index(book):
+    plan = plan_of(book, lambda: reports.hotspots(book, days=7))
+    assert "ix_cases_received_at" in plan or "ix_cases_community_category" in plan
+    assert "SCAN cases\n" not in plan + "\n"
+
+
+def test_repeat_caller_check_uses_the_phone_index(book):
+    plan = plan_of(book, lambda: cases.list_cases(book, CaseFilter(due_escalation=True)))
+    assert "ix_cases_phone_category" in plan
+
+
+def test_daily_report_never_scans_events_or_revisits_whole(book):
+    plan = plan_of(book, lambda: reports.daily(book))
+    assert "SCAN events" not in plan and "SCAN revisits" not in plan
+    assert "ix_cases_status_resolve_by" in plan and "ix_cases_received_at" in plan
