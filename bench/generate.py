@@ -153,7 +153,8 @@ def generate(path: Path, cases: int, *, now: datetime, seed: int = 12345, ledger
             revisit_rows.append((revisit_id, case_id, stamp(revisit_at), actor, satisfaction, satisfaction != "unsatisfied", ""))
             event(case_id, revisit_at, actor, "revisited", satisfaction, {"status": ["closed", "revisited"]})
         if status == "merged":
-            event(case_id, received + timedelta(minutes=30), actor, "merged", f"并入 #{case_id - 1}", {"status": ["new", "merged"]})
+            before = "assigned" if assignee else "new"
+            event(case_id, received + timedelta(minutes=30), actor, "merged", f"并入 #{case_id - 1}", {"status": [before, "merged"]})
         if status == "ledgered":
             entry_id += 1
             opened = received + timedelta(hours=2)

@@ -101,9 +101,14 @@ def test_store_made_by_migration_one_opens_and_migrates_keeping_data(jiesu, db_p
     with monkeypatch.context() as old_code:
         old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
         old_code.setattr(db, "LATEST", 1)
-        jiesu.new("老版本录入的诉求", "--phone", "13812345678")
+        jiesu.new("老版本录入的诉求", "--phone", "13812345678", "--nature", "合理诉求", "--ref", "OLD-1")
+        jiesu.new("第二件", "--received", "2026-10-01T08:00")
+        jiesu.ok("assign", "1", "物业")
+        jiesu.ok("note", "2", "老版本的备注")
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == 1
+        old_cases = conn.execute("SELECT * FROM cases ORDER BY id").fetchall()
+        old_events = conn.execute("SELECT * FROM events ORDER BY id").fetchall()
     conn.close()
     result = jiesu.ok("list", "--format", "json")
     assert "升级案卷库前已备份到" in result.stderr
@@ -111,16 +116,22 @@ def test_store_made_by_migration_one_opens_and_migrates_keeping_data(jiesu, db_p
     assert backup.is_file() and stat.S_IMODE(os.stat(backup).st_mode) == 0o600
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == migrations.LATEST
-        assert conn.execute("SELECT summary FROM cases").fetchall() == [("老版本录入的诉求",)]
+        assert conn.execute("SELECT * FROM cases ORDER BY id").fetchall() == old_cases
+        assert conn.execute("SELECT * FROM events ORDER BY id").fetchall() == old_events
+    conn.close()
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
-def test_events_are_append_only_in_the_database_itself(jiesu, db_path):
-    jiesu.new()
+@pytest.mark.parametrize("table, column", [("events", "note"), ("ledger_moves", "kind")])
+def test_history_is_append_only_in_the_database_itself(jiesu, db_path, table, column):
+    case_id = jiesu.new("主管道", "--nature", "合理诉求")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
     conn = sqlite3.connect(db_path)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("UPDATE events SET note = 'rewritten'")
+        conn.execute(f"UPDATE {table} SET {column} = 'rewritten'")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("DELETE FROM events")
+        conn.execute(f"DELETE FROM {table}")
+    assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] >= 1
     conn.close()
 
 

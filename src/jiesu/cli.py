@@ -24,9 +24,11 @@ from jiesu.clikit import (
     office_of,
     output_format,
     parse_id,
+    fail,
     parse_yes_no,
     say,
 )
+from jiesu.errors import ExitCode
 from jiesu import cli_exchange, cli_shell
 from jiesu.cli_ledger import ledger_app
 from jiesu.cli_report import report_app
@@ -498,6 +500,37 @@ def hotspots(
     count = render(found, output_format(fmt), columns)
     if output_format(fmt) is OutputFormat.TABLE:
         say(f"共 {count} 处热点")
+
+
+@app.command()
+def check(ctx: typer.Context) -> None:
+    """检查案卷：数据库完整性，以及每件诉求的状态与办理记录一致、台账余额相符。
+
+    例：jiesu check
+    """
+    from jiesu import integrity
+
+    problems = integrity.check(office_of(ctx))
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        fail(f"发现 {len(problems)} 处问题；请从备份恢复，或联系维护人员", ExitCode.REFUSED)
+    say("案卷完好：数据库完整，每件诉求的状态与办理记录一致，台账余额相符")
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(metavar="PATH", help="备份文件（不能已存在）。")],
+) -> None:
+    """备份案卷：别人正在写入时也能得到一致的副本，只有本人可读。
+
+    例：jiesu backup ~/备份/jiesu-2026-11-27.db
+    """
+    from jiesu import integrity
+
+    target = integrity.backup(office_of(ctx), path)
+    say(f"已备份到 {target}")
 
 
 @app.command()

@@ -26,7 +26,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 # Stamped into the SQLite header (PRAGMA application_id) so that a jiesu store
 # is told from any other SQLite file without opening it: "JSu1".
 APPLICATION_ID = 0x4A537531
-BUSY_TIMEOUT_MS = 60_000
+BUSY_TIMEOUT_MS = 60_000  # JIESU_BUSY_TIMEOUT_MS overrides: how long a command waits for another's write
 
 
 def default_path() -> Path:
@@ -183,12 +183,19 @@ def _check_sqlite_file(path: Path) -> None:
         raise StoreError(f"{path} 是别的程序的 SQLite 数据库，不是 jiesu 案卷库；请用 --db 指定别的位置")
 
 
+def busy_timeout_ms() -> int:
+    try:
+        return max(0, int(os.environ.get("JIESU_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)))
+    except ValueError:
+        return BUSY_TIMEOUT_MS
+
+
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
     # Take transactions out of the sqlite3 module's hands: _sqlite_on_begin
     # issues them, so that writes can begin IMMEDIATE.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.close()

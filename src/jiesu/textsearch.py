@@ -13,9 +13,14 @@ def _converter():
 
 
 def fold(text: str) -> str:
-    """`text` in simplified Chinese and lower case, as stored in search_text."""
+    """`text` in simplified Chinese and lower case, as stored in search_text.
+
+    NUL is dropped: SQLite's LIKE stops reading a pattern at it, so a search for
+    it would otherwise match everything.
+    """
     if not text:
         return ""
+    text = text.replace("\x00", "")
     if text.isascii():
         return text.casefold()
     return _converter().convert(text).casefold()
