@@ -1,10 +1,20 @@
-"""Every test gets its own case book under tmp_path; none touches a real one."""
+"""Every test gets its own case book; none touches a real one.
+
+The book is a SQLite file under tmp_path, or — when JIESU_TEST_DB names a
+PostgreSQL server (`postgresql+psycopg://…/postgres`) — a fresh database on
+that server, so the same suite runs against both backends.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import uuid
+from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from jiesu.cli import app
@@ -12,17 +22,118 @@ from jiesu.db import open_store
 from jiesu.office import Office
 from jiesu.rules import DEFAULT_RULES
 
+SERVER = os.environ.get("JIESU_TEST_DB")
+BACKEND = "postgresql" if SERVER else "sqlite"
+sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="about the SQLite file itself")
+
+
+def _server_admin():
+    return create_engine(SERVER, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture
+def new_target(tmp_path):
+    """Make fresh, empty case-book targets: a file path on SQLite, a new database on PostgreSQL."""
+    made = []
+
+    def make(name: str = "jiesu") -> str:
+        if BACKEND == "sqlite":
+            return str(tmp_path / f"{name}.db")
+        database = f"jt_{uuid.uuid4().hex[:16]}"
+        admin = _server_admin()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+        admin.dispose()
+        made.append(database)
+        return make_url(SERVER).set(database=database).render_as_string(hide_password=False)
+
+    yield make
+    if made:
+        admin = _server_admin()
+        with admin.connect() as conn:
+            for database in made:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
 
 @pytest.fixture(autouse=True)
-def db_path(tmp_path, monkeypatch):
-    path = tmp_path / "jiesu.db"
-    monkeypatch.setenv("JIESU_DB", str(path))
+def db_target(new_target, monkeypatch) -> str:
+    target = new_target()
+    monkeypatch.setenv("JIESU_DB", target)
     monkeypatch.setenv("JIESU_ACTOR", "测试员")
     monkeypatch.delenv("JIESU_RULES", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("TERM", "dumb")
-    return path
+    return target
+
+
+@pytest.fixture
+def db_path(db_target) -> Path:
+    """The SQLite file itself, for tests about files; skipped on PostgreSQL."""
+    if BACKEND != "sqlite":
+        pytest.skip("about the SQLite file itself")
+    return Path(db_target)
+
+
+class Book:
+    """Plain SQL on a case book, for tests to look behind the CLI (either backend)."""
+
+    def __init__(self, target: str) -> None:
+        url = target if "://" in target else f"sqlite:///{target}"
+        self.engine = create_engine(url)
+
+    def rows(self, sql: str, **params) -> list[tuple]:
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+
+    def scalar(self, sql: str, **params):
+        return self.rows(sql, **params)[0][0]
+
+    def execute(self, sql: str, **params) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text(sql), params)
+
+    def counts(self) -> tuple[int, int]:
+        return self.scalar("SELECT count(*) FROM cases"), self.scalar("SELECT count(*) FROM events")
+
+    def fingerprint(self) -> tuple:
+        """Everything a refused command must leave as it was."""
+        return tuple(
+            self.rows(sql)[0]
+            for sql in (
+                "SELECT count(*), coalesce(sum(version), 0) FROM cases",
+                "SELECT count(*), coalesce(max(id), 0) FROM events",
+                "SELECT count(*) FROM revisits",
+                "SELECT count(*), coalesce(sum(carried), 0) FROM ledger_entries",
+                "SELECT count(*) FROM ledger_moves",
+                "SELECT count(*) FROM ledger_balances",
+            )
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@pytest.fixture
+def book(db_target):
+    opened = Book(db_target)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def book_at():
+    """Books on other targets (a second store in the same test)."""
+    opened = []
+
+    def open_(target: str) -> Book:
+        opened.append(Book(target))
+        return opened[-1]
+
+    yield open_
+    for each in opened:
+        each.close()
 
 
 class Jiesu:
@@ -52,8 +163,8 @@ def jiesu() -> Jiesu:
 
 
 @pytest.fixture
-def store(db_path):
-    opened = open_store(str(db_path))
+def store(db_target):
+    opened = open_store(db_target)
     yield opened
     opened.close()
 

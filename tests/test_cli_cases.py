@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from conftest import refused
 
 
-def counts(db_path) -> tuple[int, int]:
-    with sqlite3.connect(db_path) as conn:
-        return (
-            conn.execute("SELECT count(*) FROM cases").fetchone()[0],
-            conn.execute("SELECT count(*) FROM events").fetchone()[0],
-        )
-
-
-def test_new_files_a_case_and_its_filed_event(jiesu, db_path):
+def test_new_files_a_case_and_its_filed_event(jiesu, book):
     result = jiesu.ok(
         "new", "楼上漏水", "--phone", "13812345678", "--name", "王大爷", "--address", "前门东大街1号",
         "--community", "前门社区", "--category", "物业管理/漏水", "--channel", "来访", "--urgency", "normal",
@@ -41,7 +31,7 @@ def test_new_files_a_case_and_its_filed_event(jiesu, db_path):
     assert case["detail"] == "卫生间顶部滴水"
     assert [e["kind"] for e in case["events"]] == ["filed"]
     assert case["events"][0]["actor"] == "测试员"
-    assert counts(db_path) == (1, 1)
+    assert book.counts() == (1, 1)
 
 
 def test_new_quiet_prints_the_bare_id(jiesu):
@@ -67,18 +57,18 @@ def test_landline_is_accepted_and_masked_unless_revealed(jiesu):
         (["x", "--channel", "fax"], None),
     ],
 )
-def test_new_refuses_bad_input_and_writes_nothing(jiesu, db_path, args, message):
+def test_new_refuses_bad_input_and_writes_nothing(jiesu, book, args, message):
     jiesu.new("先有一件")
-    before = counts(db_path)
+    before = book.counts()
     line = refused(jiesu("new", *args), message)
-    assert counts(db_path) == before
+    assert book.counts() == before
     assert line
 
 
-def test_duplicate_ref_is_refused(jiesu, db_path):
+def test_duplicate_ref_is_refused(jiesu, book):
     jiesu.new("第一次", "--ref", "A-1")
     refused(jiesu("new", "第二次", "--ref", "A-1"), "工单编号 A-1 已存在")
-    assert counts(db_path) == (1, 1)
+    assert book.counts() == (1, 1)
 
 
 def test_received_accepts_relative_and_word_forms(jiesu):
@@ -173,7 +163,7 @@ def test_show_accepts_hash_ids_and_refuses_unknown(jiesu):
     refused(jiesu("show", "abc"), "'abc' 不是诉求编号（应为 42 或 #42）")
 
 
-def test_note_and_classify_write_events(jiesu, db_path):
+def test_note_and_classify_write_events(jiesu, book):
     case_id = jiesu.new()
     jiesu.ok("note", case_id, "已电话联系物业")
     result = jiesu.ok("classify", case_id, "不合理诉求", "--note", "要求超出物业服务范围")
@@ -185,7 +175,7 @@ def test_note_and_classify_write_events(jiesu, db_path):
     assert case["version"] == 2
     refused(jiesu("note", case_id, "  "), "备注不能为空")
     refused(jiesu("classify", case_id, "whatever"))
-    assert counts(db_path) == (1, 3)
+    assert book.counts() == (1, 3)
 
 
 def test_version_flag(jiesu):

@@ -94,10 +94,21 @@ def test_repeat_complaints_are_due_for_escalation(jiesu):
     assert jiesu.json("list", "--due-escalation", "--as-of", "2026-11-08T23:00") == []
 
 
+RULES = '[deadlines]\nmax_extensions = 2\n\n[deadlines.resolve]\ngeneral = "3 days"\n'
+
+
+def test_rules_file_from_the_environment_overrides_and_is_shown(jiesu, tmp_path, monkeypatch):
+    rules = tmp_path / "office-rules.toml"
+    rules.write_text(RULES, encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    case_id = jiesu.new("一般诉求", "--received", "2026-11-02T09:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-05T09:00:00+08:00"
+    shown = {row["key"]: row for row in jiesu.json("rules", "show")}
+    assert shown["deadlines.resolve.general"]["source"] == str(rules)
+
+
 def test_rules_file_beside_the_store_overrides_and_is_shown(jiesu, db_path):
-    (db_path.parent / "jiesu.toml").write_text(
-        '[deadlines]\nmax_extensions = 2\n\n[deadlines.resolve]\ngeneral = "3 days"\n', encoding="utf-8"
-    )
+    (db_path.parent / "jiesu.toml").write_text(RULES, encoding="utf-8")
     case_id = jiesu.new("一般诉求", "--received", "2026-11-02T09:00")
     assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-05T09:00:00+08:00"
     shown = {row["key"]: row for row in jiesu.json("rules", "show")}
@@ -119,16 +130,17 @@ def test_rules_file_errors_name_key_and_line(jiesu, tmp_path):
     refused(jiesu("--rules", str(tmp_path / "none.toml"), "list"), f"规则文件 {tmp_path / 'none.toml'} 不存在")
 
 
-def test_calendar_fallback_is_said_once_on_stderr(jiesu, db_path):
-    (db_path.parent / "jiesu.toml").write_text('[deadlines.resolve]\ngeneral = "300 workdays"\n', encoding="utf-8")
+def test_calendar_fallback_is_said_once_on_stderr(jiesu, tmp_path, monkeypatch):
+    (tmp_path / "r.toml").write_text('[deadlines.resolve]\ngeneral = "300 workdays"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(tmp_path / "r.toml"))
     result = jiesu.ok("new", "明年才到期", "--received", "2026-11-02")
     assert result.stderr.count("chinesecalendar 不含 2027 年的法定节假日") == 1
 
 
-def test_two_processes_closing_the_same_case_one_wins(jiesu, db_path):
+def test_two_processes_closing_the_same_case_one_wins(jiesu, db_target):
     case_id = file_reasonable(jiesu)
     jiesu.ok("visit", case_id, "--note", "上门")
-    env = os.environ | {"JIESU_DB": str(db_path)}
+    env = os.environ | {"JIESU_DB": db_target}
     command = [sys.executable, "-m", "jiesu", "close", str(case_id), "--result", "resolved", "--note", "办结"]
     racers = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outcomes = sorted((p.wait(timeout=60), p.stderr.read()) for p in racers)

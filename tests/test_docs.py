@@ -89,4 +89,4 @@ def test_ci_runs_the_readme_test_command():
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
     command = ".venv/bin/python -m pytest"
     assert f"```sh\n{command}\n```" in README
-    assert f"\n{command}\n" in ci
+    assert f"\n    {command}\n" in ci

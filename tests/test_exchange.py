@@ -7,7 +7,6 @@ import io
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import refused
+from conftest import refused, sqlite_only
 
 HOTLINE_HEADER = "工单编号,受理时间,诉求人,联系电话,诉求地址,所属社区,诉求类别,诉求类型,紧急程度,诉求内容"
 HOTLINE_ROWS = [
@@ -29,11 +28,6 @@ def hotline_file(tmp_path, rows=HOTLINE_ROWS, encoding="utf-8", name="工单.csv
     path = tmp_path / name
     path.write_bytes(("\n".join([HOTLINE_HEADER, *rows]) + "\n").encode(encoding))
     return path
-
-
-def db_counts(db_path):
-    with sqlite3.connect(db_path) as conn:
-        return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("cases", "events"))
 
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig", "utf-8"])
@@ -53,13 +47,13 @@ def test_hotline_layout_in_every_encoding(jiesu, tmp_path, encoding):
     assert [(e["kind"], e["note"]) for e in events] == [("imported", "导入自 工单.csv 第 2 行")]
 
 
-def test_importing_twice_adds_nothing(jiesu, tmp_path, db_path):
+def test_importing_twice_adds_nothing(jiesu, tmp_path, book):
     path = hotline_file(tmp_path)
     jiesu.ok("import", str(path))
-    before = db_counts(db_path)
+    before = book.counts()
     again = jiesu.ok("import", str(path))
     assert again.stderr == "读取 3 行：已导入 0 件，已存在 3 件\n"
-    assert db_counts(db_path) == before
+    assert book.counts() == before
 
 
 def test_rows_without_ref_are_matched_by_time_phone_and_summary(jiesu, tmp_path):
@@ -69,11 +63,19 @@ def test_rows_without_ref_are_matched_by_time_phone_and_summary(jiesu, tmp_path)
     assert jiesu.ok("import", str(path)).stderr == "读取 2 行：已导入 0 件，已存在 2 件\n"
 
 
-def test_dry_run_writes_nothing(jiesu, tmp_path, db_path):
+def test_dry_run_writes_nothing(jiesu, tmp_path, book):
     jiesu.new("已有")
-    before = db_path.read_bytes()
+    before = book.fingerprint()
     result = jiesu.ok("import", str(hotline_file(tmp_path)), "--dry-run")
     assert result.stderr == "读取 3 行：将导入 3 件，已存在 0 件（试运行，未写入）\n"
+    assert book.fingerprint() == before
+
+
+@sqlite_only
+def test_dry_run_leaves_the_file_byte_for_byte(jiesu, tmp_path, db_path):
+    jiesu.new("已有")
+    before = db_path.read_bytes()
+    jiesu.ok("import", str(hotline_file(tmp_path)), "--dry-run")
     assert db_path.read_bytes() == before
 
 
@@ -86,9 +88,9 @@ BAD_ROWS = [
 ]
 
 
-def test_bad_rows_refuse_the_whole_import_by_default(jiesu, tmp_path, db_path):
+def test_bad_rows_refuse_the_whole_import_by_default(jiesu, tmp_path, book):
     jiesu.new("已有")
-    before = db_counts(db_path)
+    before = book.counts()
     result = jiesu("import", str(hotline_file(tmp_path, BAD_ROWS)))
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
@@ -97,7 +99,7 @@ def test_bad_rows_refuse_the_whole_import_by_default(jiesu, tmp_path, db_path):
     assert lines[2].startswith("第 5 行：不是有效的中国电话号码：'12345'")
     assert lines[3] == "第 6 行：未知的紧急程度 '特急'"
     assert lines[4] == "错误: 4 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行"
-    assert db_counts(db_path) == before
+    assert book.counts() == before
 
 
 def test_skip_bad_writes_the_good_rows_and_lists_the_bad(jiesu, tmp_path):
@@ -178,27 +180,27 @@ def populate(jiesu):
     return first, second, third
 
 
-def test_jsonl_round_trip_into_an_empty_store(jiesu, tmp_path):
+def test_jsonl_round_trip_into_an_empty_store(jiesu, tmp_path, new_target):
     populate(jiesu)
     dump = tmp_path / "dump.jsonl"
     jiesu.ok("export", "--format", "jsonl", "--reveal", "--out", str(dump))
     original = jiesu.json("list", "--all", "--reveal")
-    other = tmp_path / "other.db"
-    jiesu.ok("--db", str(other), "import", str(dump))
-    copied = jiesu.json("--db", str(other), "list", "--all", "--reveal")
+    other = new_target("other")
+    jiesu.ok("--db", other, "import", str(dump))
+    copied = jiesu.json("--db", other, "list", "--all", "--reveal")
     strip = lambda rows: [{k: v for k, v in r.items() if k != "id"} for r in rows]
     assert strip(copied) == strip(original)
 
 
-def test_masked_phones_are_not_imported_silently(jiesu, tmp_path):
+def test_masked_phones_are_not_imported_silently(jiesu, tmp_path, new_target):
     populate(jiesu)
     dump = tmp_path / "masked.jsonl"
     jiesu.ok("export", "--format", "jsonl", "--out", str(dump))
-    result = jiesu("--db", str(tmp_path / "o.db"), "import", str(dump))
+    result = jiesu("--db", new_target("o"), "import", str(dump))
     assert result.exit_code == 1 and "电话已打码，无法导入（导出时请加 --reveal）" in result.stderr
 
 
-def test_csv_export_masks_neutralises_and_reimports(jiesu, tmp_path):
+def test_csv_export_masks_neutralises_and_reimports(jiesu, tmp_path, new_target):
     populate(jiesu)
     out = tmp_path / "cases.csv"
     jiesu.ok("export", "--out", str(out))
@@ -209,8 +211,9 @@ def test_csv_export_masks_neutralises_and_reimports(jiesu, tmp_path):
     revealed = tmp_path / "revealed.csv"
     jiesu.ok("export", "--reveal", "--no-bom", "--out", str(revealed))
     assert not revealed.read_bytes().startswith(b"\xef\xbb\xbf")
-    jiesu.ok("--db", str(tmp_path / "again.db"), "import", str(revealed))
-    assert jiesu.json("--db", str(tmp_path / "again.db"), "show", "2")["summary"] == '=cmd|" /C calc"!A0'
+    again = new_target("again")
+    jiesu.ok("--db", again, "import", str(revealed))
+    assert jiesu.json("--db", again, "show", "2")["summary"] == '=cmd|" /C calc"!A0'
 
 
 def test_export_filters(jiesu):
@@ -241,44 +244,39 @@ def test_open311_export_never_carries_the_complainant(jiesu):
     assert "王大爷" not in xml
 
 
-def test_open311_round_trip_back_in(jiesu, tmp_path):
+def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
     populate(jiesu)
     feed = tmp_path / "feed.json"
     jiesu.ok("export", "--format", "open311-json", "--out", str(feed))
-    jiesu.ok("--db", str(tmp_path / "o.db"), "import", str(feed))
-    copied = jiesu.json("--db", str(tmp_path / "o.db"), "list", "--all")
+    other = new_target("o")
+    jiesu.ok("--db", other, "import", str(feed))
+    copied = jiesu.json("--db", other, "list", "--all")
     assert [(c["ref"], c["status"]) for c in copied] == [("R-1", "closed"), ("2", "new"), ("3", "closed")]
 
 
-def test_killed_import_leaves_a_sound_store_and_a_rerun_finishes(tmp_path):
+def test_killed_import_leaves_a_sound_store_and_a_rerun_finishes(tmp_path, new_target, book_at):
     rows = [f"K{n:06d},2026-11-{1 + n % 25:02d} 09:{n % 60:02d},居民{n},138{n:08d},地址{n},前门社区,物业管理/漏水,投诉,一般,诉求{n}"
             for n in range(30000)]
     path = hotline_file(tmp_path, rows, name="big.csv")
-    db = tmp_path / "kill.db"
-    env = os.environ | {"JIESU_DB": str(db)}
+    target = new_target("kill")
+    env = os.environ | {"JIESU_DB": target}
     command = [sys.executable, "-m", "jiesu", "import", str(path)]
+    subprocess.run([sys.executable, "-m", "jiesu", "list"], env=env, capture_output=True, check=True)
+    book = book_at(target)
     child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     written = 0
-    while time.monotonic() < deadline and child.poll() is None:
+    while time.monotonic() < deadline and child.poll() is None and not written:
         time.sleep(0.05)
-        if db.exists():
-            try:
-                with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-                    written = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
-            except sqlite3.Error:
-                continue
-            if written:
-                break
+        written = book.scalar("SELECT count(*) FROM cases")
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert 0 < written < 30000, "the import should be killed part-way"
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        cases, events = conn.execute("SELECT count(*), (SELECT count(*) FROM events) FROM cases").fetchone()
-        assert cases == events and cases % 2000 == 0
+    cases, events = book.counts()
+    assert cases == events and cases % 2000 == 0
+    checked = subprocess.run([sys.executable, "-m", "jiesu", "check"], env=env, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*), count(DISTINCT ref) FROM cases").fetchone() == (30000, 30000)
-        assert conn.execute("SELECT count(*) FROM events WHERE kind = 'imported'").fetchone()[0] == 30000
+    assert book.rows("SELECT count(*), count(DISTINCT ref) FROM cases") == [(30000, 30000)]
+    assert book.scalar("SELECT count(*) FROM events WHERE kind = 'imported'") == 30000

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,41 +35,25 @@ argv = st.tuples(
 ).map(lambda t: [*t[0], *t[1], *[part for pair in t[2] for part in pair]])
 
 
-def fingerprint(db_path) -> tuple:
-    with sqlite3.connect(db_path) as conn:
-        result = tuple(
-            conn.execute(sql).fetchone()
-            for sql in (
-                "SELECT count(*), coalesce(sum(version), 0) FROM cases",
-                "SELECT count(*) FROM events",
-                "SELECT count(*) FROM revisits",
-                "SELECT count(*), coalesce(sum(carried), 0) FROM ledger_entries",
-                "SELECT count(*) FROM ledger_balances",
-            )
-        )
-    conn.close()
-    return result
-
-
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(args=argv)
-def test_random_command_lines_never_crash_and_refusals_change_nothing(db_path, jiesu, args):
-    if not db_path.exists():
+def test_random_command_lines_never_crash_and_refusals_change_nothing(book, jiesu, args):
+    if not jiesu.json("list", "--all"):
         jiesu.new("楼道灯不亮", "--nature", "合理诉求", "--phone", "13812345678", "--received", "-2h")
         jiesu.new("违建", "--received", "-1h")
-    before = fingerprint(db_path)
+    before = book.fingerprint()
     result = CliRunner().invoke(app, args)
     assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
     assert "Traceback" not in result.output
     assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.output[-500:])
     if result.exit_code != 0:
-        assert fingerprint(db_path) == before, args
+        assert book.fingerprint() == before, args
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.one_of(st.sampled_from(NASTY), st.text(max_size=30)))
-def test_search_is_plain_text_never_a_pattern(jiesu, db_path, text):
-    if not db_path.exists():
+def test_search_is_plain_text_never_a_pattern(jiesu, text):
+    if not jiesu.json("list", "--all"):
         for summary in ("费用 100% 退还", "a_b", "正常诉求", "違建"):
             jiesu.new(summary, "--received", "-1h")
     result = CliRunner().invoke(app, ["list", "--search", text, "--format", "json"])

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from sqlalchemy import text
 from hypothesis import strategies as st
 
 from conftest import refused
@@ -133,15 +135,15 @@ def test_overdue_ledger_entries_are_listed_overdue_and_due_for_escalation(jiesu)
     assert [(r["id"], r["reasons"]) for r in due] == [(case_id, ["overdue"])]
 
 
-def test_cli_refusals_are_one_line_and_change_nothing(jiesu, db_path):
+def test_cli_refusals_are_one_line_and_change_nothing(jiesu, book):
     case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
-    before = db_path.read_bytes()
+    before = book.fingerprint()
     refused(jiesu("ledger", "clear", "1"), "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
     refused(jiesu("ledger", "add", case_id, "--plan", "再加", "--unit", "x"), "#1 挂账整改，不能上账；可用：assign, contact, visit, classify, escalate, ledger clear")
     refused(jiesu("ledger", "roll", "10/2026"), "'10/2026' 不是期间；应写作 YYYY-MM，如 2026-10")
     refused(jiesu("ledger", "export", "--format", "xlsx"), "未知的导出格式 'xlsx'；可选：csv, json")
-    assert db_path.read_bytes() == before
+    assert book.fingerprint() == before
     jiesu.ok("ledger", "clear", "1", "--evidence", "已更换")
     refused(jiesu("ledger", "clear", "1", "--evidence", "again"))
 
@@ -193,8 +195,8 @@ months = st.lists(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=months)
-def test_balances_always_add_up(tmp_path_factory, steps):
-    store = open_store(str(tmp_path_factory.mktemp("ledger") / "j.db"))
+def test_balances_always_add_up(new_target, steps):
+    store = open_store(new_target(f"ledger-{uuid.uuid4().hex[:8]}"))
     office = Office(store=store, rules=DEFAULT_RULES, actor="测试员", now=at(2025, 1, 3, 9))
     rolled_through = None
     try:
@@ -229,8 +231,8 @@ def test_balances_always_add_up(tmp_path_factory, steps):
             assert b.opening + b.added - b.cleared == b.closing
         if stored:
             with store.connect() as conn:
-                late_moves = conn.exec_driver_sql(
-                    "SELECT count(*) FROM ledger_moves WHERE period > ?", (stored[-1].period,)
+                late_moves = conn.execute(
+                    text("SELECT count(*) FROM ledger_moves WHERE period > :period"), {"period": stored[-1].period}
                 ).scalar()
             if late_moves == 0:
                 open_now = sum(1 for _ in ledger.list_entries(office, open_only=True))

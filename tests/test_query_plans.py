@@ -12,8 +12,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from conftest import sqlite_only
 from jiesu import cases, reports
 from jiesu.cases import CaseFilter, Draft
+
+pytestmark = sqlite_only
 
 
 @contextmanager

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -55,14 +54,14 @@ FILER = textwrap.dedent(
 )
 
 
-def env_for(db_path) -> dict:
-    return os.environ | {"JIESU_DB": str(db_path), "JIESU_ACTOR": "测试员"}
+def env_for(target) -> dict:
+    return os.environ | {"JIESU_DB": str(target), "JIESU_ACTOR": "测试员"}
 
 
-def start_together(db_path, tmp_path, commands: list[list[str]], script: str = RACER) -> list[subprocess.CompletedProcess]:
+def start_together(target, tmp_path, commands: list[list[str]], script: str = RACER) -> list[subprocess.CompletedProcess]:
     go = tmp_path / f"go-{random.random()}"
     processes = [
-        subprocess.Popen([sys.executable, "-c", script, str(go), *command], env=env_for(db_path),
+        subprocess.Popen([sys.executable, "-c", script, str(go), *command], env=env_for(target),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for command in commands
     ]
@@ -75,42 +74,35 @@ def start_together(db_path, tmp_path, commands: list[list[str]], script: str = R
     return results
 
 
-def query(db_path, sql: str, *params):
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute(sql, params).fetchall()
-    conn.close()
-    return rows
-
-
-def jiesu_check(db_path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "jiesu", "check"], env=env_for(db_path), capture_output=True, text=True, timeout=120)
+def jiesu_check(target) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "jiesu", "check"], env=env_for(target), capture_output=True, text=True, timeout=300)
 
 
 # ---------------------------------------------------------------- concurrent writers
 
 
-def test_eight_processes_filing_250_cases_each_lose_nothing(jiesu, db_path, tmp_path):
+def test_eight_processes_filing_250_cases_each_lose_nothing(jiesu, db_target, book, tmp_path):
     jiesu.new("先建好案卷")
-    results = start_together(db_path, tmp_path, [[str(w), "250"] for w in range(8)], script=FILER)
+    results = start_together(db_target, tmp_path, [[str(w), "250"] for w in range(8)], script=FILER)
     for result in results:
         assert result.returncode == 0, result.stderr
         assert "locked" not in result.stderr
-    assert query(db_path, "SELECT count(*), count(DISTINCT id), count(DISTINCT ref) FROM cases WHERE ref LIKE 'W%'") == [(2000, 2000, 2000)]
-    assert query(db_path, "SELECT count(*) FROM events WHERE kind = 'filed'") == [(2001,)]
-    assert jiesu_check(db_path).returncode == 0
+    assert book.rows("SELECT count(*), count(DISTINCT id), count(DISTINCT ref) FROM cases WHERE ref LIKE 'W%'") == [(2000, 2000, 2000)]
+    assert book.scalar("SELECT count(*) FROM events WHERE kind = 'filed'") == 2001
+    assert jiesu_check(db_target).returncode == 0
 
 
-def test_four_clis_filing_ten_each(jiesu, db_path, tmp_path):
+def test_four_clis_filing_ten_each(jiesu, db_target, book):
     jiesu.new("先建好案卷")
     loop = "; ".join(f"{sys.executable} -m jiesu new \"命令行并发 $0-{n}\" -q" for n in range(10))
     processes = [
-        subprocess.Popen(["sh", "-c", loop, str(w)], env=env_for(db_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(["sh", "-c", loop, str(w)], env=env_for(db_target), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for w in range(4)
     ]
     for process in processes:
         out, err = process.communicate(timeout=300)
         assert process.returncode == 0 and err == "" and len(out.split()) == 10
-    assert query(db_path, "SELECT count(*) FROM cases WHERE summary LIKE '命令行并发%'") == [(40,)]
+    assert book.scalar("SELECT count(*) FROM cases WHERE summary LIKE '命令行并发%'") == 40
 
 
 # ---------------------------------------------------------------- same-case races
@@ -128,9 +120,9 @@ def state(jiesu, case_id) -> tuple:
     return case["status"], case["assignee"], case["reopen_count"], len(case["events"]), len(case["revisits"])
 
 
-def race(jiesu, db_path, tmp_path, case_id, first, second):
+def race(target, tmp_path, case_id, first, second):
     commands = [[str(case_id) if part == "ID" else part for part in command] for command in (first, second)]
-    return start_together(db_path, tmp_path, commands)
+    return start_together(target, tmp_path, commands)
 
 
 def loser_line(results) -> str:
@@ -144,16 +136,16 @@ VISITED = [("assign", "ID", "物业"), ("visit", "ID", "--note", "上门")]
 CLOSE = ["close", "ID", "--result", "resolved", "--note", "办结"]
 
 
-def test_race_close_close(jiesu, db_path, tmp_path):
+def test_race_close_close(jiesu, db_target, book, tmp_path):
     case_id = prepared_case(jiesu, *VISITED)
-    results = race(jiesu, db_path, tmp_path, case_id, CLOSE, CLOSE)
+    results = race(db_target, tmp_path, case_id, CLOSE, CLOSE)
     assert loser_line(results) == f"错误: #{case_id} 已办结，不能办结；可用：revisit, reopen"
     assert state(jiesu, case_id)[:3] == ("closed", "物业", 0)
 
 
-def test_race_close_reopen(jiesu, db_path, tmp_path):
+def test_race_close_reopen(jiesu, db_target, book, tmp_path):
     case_id = prepared_case(jiesu, *VISITED)
-    results = race(jiesu, db_path, tmp_path, case_id, CLOSE, ["reopen", "ID", "--reason", "仍未修好"])
+    results = race(db_target, tmp_path, case_id, CLOSE, ["reopen", "ID", "--reason", "仍未修好"])
     close_result, reopen_result = results
     assert close_result.returncode == 0
     if reopen_result.returncode == 0:  # close, then reopen
@@ -163,9 +155,9 @@ def test_race_close_reopen(jiesu, db_path, tmp_path):
         assert state(jiesu, case_id)[:3] == ("closed", "物业", 0)
 
 
-def test_race_assign_return(jiesu, db_path, tmp_path):
+def test_race_assign_return(jiesu, db_target, book, tmp_path):
     case_id = prepared_case(jiesu, ("assign", "ID", "物业"))
-    results = race(jiesu, db_path, tmp_path, case_id, ["assign", "ID", "街道城管科"], ["return", "ID", "--reason", "不属本单位"])
+    results = race(db_target, tmp_path, case_id, ["assign", "ID", "街道城管科"], ["return", "ID", "--reason", "不属本单位"])
     assert all(r.returncode == 0 for r in results) or loser_line(results)
     outcomes = {("new", None), ("assigned", "街道城管科")}
     assert state(jiesu, case_id)[:2] in outcomes
@@ -173,19 +165,19 @@ def test_race_assign_return(jiesu, db_path, tmp_path):
     assert kinds[-2:] in (["assigned", "returned"], ["returned", "assigned"]) or kinds[-1] in ("assigned", "returned")
 
 
-def test_race_ledger_clear_clear(jiesu, db_path, tmp_path):
+def test_race_ledger_clear_clear(jiesu, db_target, book, tmp_path):
     case_id = prepared_case(jiesu, ("ledger", "add", "ID", "--plan", "更换管道", "--unit", "城管科"))
     clear = ["ledger", "clear", "1", "--evidence", "已更换"]
-    results = race(jiesu, db_path, tmp_path, case_id, clear, clear)
+    results = race(db_target, tmp_path, case_id, clear, clear)
     assert loser_line(results).startswith("错误: 台账 1 已于 ")
     assert state(jiesu, case_id)[0] == "closed"
-    assert query(db_path, "SELECT count(*) FROM ledger_moves WHERE kind = 'cleared'") == [(1,)]
+    assert book.scalar("SELECT count(*) FROM ledger_moves WHERE kind = 'cleared'") == 1
 
 
-def test_race_revisit_revisit(jiesu, db_path, tmp_path):
+def test_race_revisit_revisit(jiesu, db_target, book, tmp_path):
     case_id = prepared_case(jiesu, *VISITED, tuple(CLOSE))
     unhappy = ["revisit", "ID", "--satisfaction", "不满意", "--resolved", "no"]
-    results = race(jiesu, db_path, tmp_path, case_id, unhappy, unhappy)
+    results = race(db_target, tmp_path, case_id, unhappy, unhappy)
     assert loser_line(results) == f"错误: #{case_id} 办理中，不能回访；可用：assign, return, contact, visit, classify, escalate, extend, close, merge, ledger add"
     status, _, reopens, _, revisits = state(jiesu, case_id)
     assert (status, reopens, revisits) == ("assigned", 1, 1)
@@ -194,11 +186,11 @@ def test_race_revisit_revisit(jiesu, db_path, tmp_path):
 # ---------------------------------------------------------------- readers during writes
 
 
-def test_reports_and_exports_never_fail_while_writers_work(jiesu, db_path, tmp_path):
+def test_reports_and_exports_never_fail_while_writers_work(jiesu, db_target, tmp_path):
     jiesu.new("先建好案卷")
     go = tmp_path / "go"
     writers = [
-        subprocess.Popen([sys.executable, "-c", FILER, str(go), str(w), "300"], env=env_for(db_path),
+        subprocess.Popen([sys.executable, "-c", FILER, str(go), str(w), "300"], env=env_for(db_target),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for w in range(2)
     ]
@@ -206,11 +198,11 @@ def test_reports_and_exports_never_fail_while_writers_work(jiesu, db_path, tmp_p
     go.touch()
     seen = []
     while any(w.poll() is None for w in writers):
-        report = subprocess.run([sys.executable, "-m", "jiesu", "report", "daily", "-f", "json"], env=env_for(db_path),
+        report = subprocess.run([sys.executable, "-m", "jiesu", "report", "daily", "-f", "json"], env=env_for(db_target),
                                 capture_output=True, text=True, timeout=120)
         assert report.returncode == 0, report.stderr
         received = json.loads(report.stdout)["received"]
-        export = subprocess.run([sys.executable, "-m", "jiesu", "export", "-f", "jsonl"], env=env_for(db_path),
+        export = subprocess.run([sys.executable, "-m", "jiesu", "export", "-f", "jsonl"], env=env_for(db_target),
                                 capture_output=True, text=True, timeout=120)
         assert export.returncode == 0, export.stderr
         exported = [json.loads(line) for line in export.stdout.splitlines()]
@@ -225,7 +217,7 @@ def test_reports_and_exports_never_fail_while_writers_work(jiesu, db_path, tmp_p
 # ---------------------------------------------------------------- crashes
 
 
-def test_killed_transitions_leave_history_that_explains_every_case(jiesu, db_path, tmp_path):
+def test_killed_transitions_leave_history_that_explains_every_case(jiesu, db_target, book):
     ids = [jiesu.new(f"批量 {n}", "--nature", "合理诉求", "--received", "-5h") for n in range(60)]
     script = "".join(
         f"assign {i} 物业\ncontact {i} --note 电话\nvisit {i} --note 上门\nclose {i} --result resolved --note 办结\n" for i in ids
@@ -234,20 +226,19 @@ def test_killed_transitions_leave_history_that_explains_every_case(jiesu, db_pat
     rng = random.Random(8)
     kills = 0
     for _ in range(3):
-        child = subprocess.Popen(command, env=env_for(db_path), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(command, env=env_for(db_target), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         child.stdin.write(script.encode())
         child.stdin.flush()
         time.sleep(rng.uniform(0.8, 2.5))
         child.send_signal(signal.SIGKILL)
         child.wait()
         kills += 1
-        assert query(db_path, "PRAGMA integrity_check") == [("ok",)]
-        checked = jiesu_check(db_path)
+        checked = jiesu_check(db_target)
         assert checked.returncode == 0, checked.stdout + checked.stderr
-    finish = subprocess.run(command, env=env_for(db_path), input=script, capture_output=True, text=True, timeout=300)
+    finish = subprocess.run(command, env=env_for(db_target), input=script, capture_output=True, text=True, timeout=300)
     assert finish.returncode in (0, 1)
-    assert query(db_path, "SELECT status, count(*) FROM cases GROUP BY status") == [("closed", 60)]
-    assert query(db_path, "SELECT count(*) FROM events WHERE kind = 'closed'") == [(60,)]
+    assert book.rows("SELECT status, count(*) FROM cases GROUP BY status") == [("closed", 60)]
+    assert book.scalar("SELECT count(*) FROM events WHERE kind = 'closed'") == 60
     assert kills == 3
 
 
@@ -304,7 +295,7 @@ def test_read_only_store_is_refused_on_write(jiesu, db_path):
 # ---------------------------------------------------------------- backups and check
 
 
-def test_backup_while_others_write_is_consistent_and_private(jiesu, db_path, tmp_path):
+def test_backup_while_others_write_is_consistent_and_private(jiesu, db_path, tmp_path, book_at):
     jiesu.new("先建好案卷")
     go = tmp_path / "go"
     writer = subprocess.Popen([sys.executable, "-c", FILER, str(go), "1", "400"], env=env_for(db_path),
@@ -319,18 +310,15 @@ def test_backup_while_others_write_is_consistent_and_private(jiesu, db_path, tmp
     assert stat.S_IMODE(os.stat(copy).st_mode) == 0o600
     checked = jiesu_check(copy)
     assert checked.returncode == 0, checked.stdout
-    backed_up = query(copy, "SELECT count(*) FROM cases")[0][0]
-    assert 1 <= backed_up <= 401
-    assert query(copy, "SELECT count(*) FROM events")[0][0] == backed_up
+    backed_up, events = book_at(str(copy)).counts()
+    assert 1 <= backed_up <= 401 and events == backed_up
     refused(jiesu("backup", str(copy)), f"{copy} 已存在；请换一个文件名（备份不会覆盖已有文件）")
 
 
-def test_check_finds_a_case_whose_history_does_not_explain_it(jiesu, db_path):
+def test_check_finds_a_case_whose_history_does_not_explain_it(jiesu, book):
     jiesu.new("正常")
     case_id = jiesu.new("被人直接改过")
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE cases SET status = 'closed' WHERE id = ?", (case_id,))
-    conn.close()
+    book.execute("UPDATE cases SET status = 'closed' WHERE id = :id", id=case_id)
     result = jiesu("check")
     assert result.exit_code == 1
     assert result.stdout == f"#{case_id} 状态为 closed，但办理记录显示应为 new\n"

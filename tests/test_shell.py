@@ -7,51 +7,52 @@ import subprocess
 import sys
 
 
-def shell(db_path, script: str, *args: str) -> subprocess.CompletedProcess:
-    env = os.environ | {"JIESU_DB": str(db_path)}
+def shell(target, script: str, *args: str) -> subprocess.CompletedProcess:
+    env = os.environ | {"JIESU_DB": target}
     return subprocess.run(
         [sys.executable, "-m", "jiesu", "shell", *args], input=script, capture_output=True, text=True, env=env, timeout=120
     )
 
 
-def test_commands_from_stdin_run_in_order(db_path):
-    result = shell(db_path, "# 今天的工作\nnew 楼道灯不亮 -q\nnew '夜间 施工 噪音' --community 前门社区 -q\n\nlist -f ids\nshow 2 -f ids\n")
+def test_commands_from_stdin_run_in_order(db_target):
+    result = shell(db_target, "# 今天的工作\nnew 楼道灯不亮 -q\nnew '夜间 施工 噪音' --community 前门社区 -q\n\nlist -f ids\nshow 2 -f ids\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "1\n2\n1\n2\n2\n"
 
 
-def test_first_refusal_stops_the_script_with_its_exit_code(db_path):
-    result = shell(db_path, "new 一 -q\nclose 1 --result resolved --note x\nnew 二 -q\n")
+def test_first_refusal_stops_the_script_with_its_exit_code(db_target):
+    result = shell(db_target, "new 一 -q\nclose 1 --result resolved --note x\nnew 二 -q\n")
     assert result.returncode == 1
     assert result.stdout == "1\n"
     assert result.stderr == "错误: #1 尚未研判诉求性质，不能办结；请先 classify\n"
 
 
-def test_keep_going_runs_everything_and_still_reports_failure(db_path):
-    result = shell(db_path, "new 一 -q\nshow 9\nnew 二 -q\n", "--keep-going")
+def test_keep_going_runs_everything_and_still_reports_failure(db_target):
+    result = shell(db_target, "new 一 -q\nshow 9\nnew 二 -q\n", "--keep-going")
     assert result.returncode == 1
     assert result.stdout == "1\n2\n"
     assert result.stderr == "错误: 没有 #9 这件诉求\n"
 
 
-def test_usage_errors_and_bad_quoting_are_one_line(db_path):
-    result = shell(db_path, "list --no-such-option\n", "--keep-going")
+def test_usage_errors_and_bad_quoting_are_one_line(db_target):
+    result = shell(db_target, "list --no-such-option\n", "--keep-going")
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--no-such-option" in result.stderr
-    quoting = shell(db_path, "new '未闭合\n")
+    quoting = shell(db_target, "new '未闭合\n")
     assert quoting.returncode == 2 and quoting.stderr.startswith("错误: 无法解析这一行")
 
 
-def test_global_options_carry_into_every_line(tmp_path, db_path):
-    other = tmp_path / "other.db"
-    env = os.environ | {"JIESU_DB": str(db_path)}
+def test_global_options_carry_into_every_line(new_target, db_target, jiesu):
+    other = new_target("other")
+    env = os.environ | {"JIESU_DB": str(db_target)}
     result = subprocess.run(
-        [sys.executable, "-m", "jiesu", "--db", str(other), "--actor", "夜班", "shell"],
+        [sys.executable, "-m", "jiesu", "--db", other, "--actor", "夜班", "shell"],
         input="new 夜里来电 -q\nshow 1 -f json\n", capture_output=True, text=True, env=env, timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert '"actor": "夜班"' in result.stdout and other.exists() and not db_path.exists()
+    assert '"actor": "夜班"' in result.stdout
+    assert jiesu.json("list", "--all") == []
 
 
-def test_exit_ends_the_session(db_path):
-    result = shell(db_path, "new 一 -q\nexit\nnew 二 -q\n")
+def test_exit_ends_the_session(db_target):
+    result = shell(db_target, "new 一 -q\nexit\nnew 二 -q\n")
     assert result.returncode == 0 and result.stdout == "1\n"

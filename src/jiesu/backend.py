@@ -52,3 +52,13 @@ def table_names(conn: Connection) -> list[str]:
     else:
         query = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
     return [row[0] for row in conn.exec_driver_sql(query)]
+
+
+def serialise(conn: Connection, name: str) -> None:
+    """Make transactions that name the same job run one after another.
+
+    SQLite already does: every write transaction holds the one write lock from
+    its start. PostgreSQL takes a transaction-scoped advisory lock.
+    """
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock(hashtext('jiesu:{name}'))")

@@ -49,6 +49,8 @@ class Store:
         self.path = path
         self.notices: list[str] = []
         self._writer = engine.execution_options(jiesu_write=True)
+        # On PostgreSQL a report's many statements must see one snapshot, as SQLite's WAL readers do.
+        self._reader = engine.execution_options(isolation_level="REPEATABLE READ") if engine.dialect.name == "postgresql" else engine
 
     @property
     def dialect(self) -> str:
@@ -57,7 +59,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; it sees one consistent snapshot."""
-        with self._translated(), Session(self.engine, expire_on_commit=False) as session:
+        with self._translated(), Session(self._reader, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
@@ -74,7 +76,7 @@ class Store:
     @contextmanager
     def connect(self, *, write: bool = False) -> Iterator[Connection]:
         """A Core connection in one transaction, for bulk reads and writes."""
-        engine = self._writer if write else self.engine
+        engine = self._writer if write else self._reader
         with self._translated(), engine.begin() as conn:
             yield conn
 
@@ -98,6 +100,15 @@ def _reason(exc: DBAPIError) -> str:
         "file is not a database": "不是 jiesu 案卷库（也不是 SQLite 数据库）",
         "disk I/O error": "磁盘读写错误",
         "unable to open database file": "无法打开文件（文件夹不存在或没有权限）",
+        "Connection refused": "无法连接数据库服务器：服务器没有运行，或主机、端口不对",
+        "No such file or directory": "无法连接数据库服务器：服务器没有运行，或套接字路径不对",
+        "password authentication failed": "用户名或密码不对",
+        "no password supplied": "服务器要求密码，但地址里没有",
+        "does not exist": "数据库或用户不存在；请先用 createdb 创建数据库",
+        "could not translate host name": "找不到这个主机名",
+        "timeout expired": "连接数据库服务器超时",
+        "deadlock detected": "与另一个同时进行的操作冲突，请重试",
+        "could not serialize access": "与另一个同时进行的操作冲突，请重试",
     }
     for needle, said in known.items():
         if needle in message:
@@ -128,11 +139,23 @@ def _open_sqlite(path: Path, *, default: bool) -> Store:
 
 
 def _open_url(url: str) -> Store:
+    """A shared store on a database server (PostgreSQL). The password never appears in any message."""
+    from sqlalchemy.engine import make_url
+
     try:
-        engine = create_engine(url)
-    except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreError(f"无法使用数据库地址：{exc}") from exc
-    store = Store(engine, engine.url.render_as_string(hide_password=True), None)
+        parsed = make_url(url)
+    except (SQLAlchemyError, ValueError):
+        raise StoreError("数据库地址格式不对；应为 postgresql+psycopg://用户:密码@主机/数据库") from None
+    location = parsed.render_as_string(hide_password=True)
+    if not parsed.drivername.startswith("postgresql"):
+        raise StoreError(f"{location}: 只支持 SQLite 文件或 postgresql+psycopg:// 地址")
+    try:
+        engine = create_engine(parsed, pool_pre_ping=True)
+    except ImportError:
+        raise StoreError("使用 PostgreSQL 需要安装 psycopg：pip install 'jiesu[postgres]'") from None
+    except (SQLAlchemyError, ValueError) as exc:
+        raise StoreError(f"{location}: 无法使用这个数据库地址（{type(exc).__name__}）") from None
+    store = Store(engine, location, None)
     _migrate(store)
     return store
 
@@ -236,6 +259,7 @@ def _migrate(store: Store) -> None:
         if version <= current:
             continue
         with store.connect(write=True) as conn:
+            backend.serialise(conn, "migrate")
             if _current_version(conn) >= version:
                 continue  # another process got there first
             if version == 1:

@@ -18,6 +18,7 @@ from sqlalchemy import case as when_then
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
+from jiesu.backend import serialise
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, LedgerBalance, LedgerEntry, LedgerMove
 from jiesu.office import Office
@@ -65,6 +66,7 @@ def _booking_period(session: Session, at: datetime, office: Office) -> str:
 
 
 def _move(session: Session, entry: LedgerEntry, kind: str, at: datetime, office: Office) -> None:
+    serialise(session.connection(), "ledger-roll")  # not booked into a period while it is being rolled
     session.add(LedgerMove(entry_id=entry.id, at=at, period=_booking_period(session, at, office), kind=kind))
 
 
@@ -95,12 +97,14 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
     """销账: only with evidence of the rectification; the case closes as resolved and goes on to revisit."""
     evidence = (evidence or "").strip()
     with office.store.write() as session:
+        # The case is locked before its entry, in the same order as every other step, so that
+        # concurrent workers on PostgreSQL queue instead of deadlocking.
+        case = load_case(session, _load_entry(session, entry_id, lock=False).case_id, for_update=True)
         entry = _load_entry(session, entry_id)
         if entry.status == CLEARED:
             raise TransitionRefused(f"台账 {entry_id} 已于 {shown(office, entry.cleared_at)} 销账，不能重复销账")
         if not evidence:
             raise RuleViolation(f"台账 {entry_id} 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
-        case = load_case(session, entry.case_id, for_update=True)
         check_step(case.id, case.status, "ledger clear", "销账")
         when = moment(office, case, at)
         if when < entry.opened_at:
@@ -129,8 +133,9 @@ def reopen_entry(office: Office, session: Session, case: Case, entry: LedgerEntr
     record(session, case, EventKind.LEDGERED, office.actor, when, f"台账 {entry.id} 重新挂账：{reason}", {})
 
 
-def _load_entry(session: Session, entry_id: int) -> LedgerEntry:
-    entry = session.exec(select(LedgerEntry).where(LedgerEntry.id == entry_id).with_for_update()).first()
+def _load_entry(session: Session, entry_id: int, *, lock: bool = True) -> LedgerEntry:
+    query = select(LedgerEntry).where(LedgerEntry.id == entry_id)
+    entry = session.exec(query.with_for_update() if lock else query).first()
     if entry is None:
         raise BadInput(f"没有台账 {entry_id}")
     return entry
@@ -184,6 +189,7 @@ def roll(office: Office, period: str) -> Roll:
     if period > period_of(office.now, office):
         raise RuleViolation(f"{period} 还没有到，不能结转")
     with office.store.write() as session:
+        serialise(session.connection(), "ledger-roll")
         stored = session.get(LedgerBalance, period)
         if stored is not None:
             return Roll(stored, 0, already=True)
