@@ -63,27 +63,91 @@ def pick_category(rng: random.Random, month: int) -> tuple[str, str]:
     return rng.choice(CATEGORIES)
 
 
-def generate(path: Path, cases: int, *, now: datetime, seed: int = 12345, ledger_open: int = 0, days: int = 3 * 365) -> None:
+class _SQLite:
+    """Rows into a SQLite store through executemany."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path)
+        self.conn.execute("PRAGMA synchronous = OFF")
+
+    def put(self, table: str, rows: list[tuple]) -> None:
+        if rows:
+            self.conn.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def finish(self) -> None:
+        self.conn.execute("PRAGMA optimize")
+        self.conn.execute("ANALYZE")
+        self.conn.commit()
+        self.conn.close()
+
+
+class _Postgres:
+    """Rows into a PostgreSQL store through COPY; the history triggers are paused while loading."""
+
+    BOOLEAN_COLUMNS = {"revisits": 5}
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        self.conn = psycopg.connect(
+            dbname=parsed.database, user=parsed.username, password=parsed.password,
+            host=parsed.query.get("host") or parsed.host, port=parsed.query.get("port") or parsed.port,
+        )
+        self.conn.execute("ALTER TABLE events DISABLE TRIGGER USER")
+        self.conn.execute("ALTER TABLE ledger_moves DISABLE TRIGGER USER")
+
+    def put(self, table: str, rows: list[tuple]) -> None:
+        boolean = self.BOOLEAN_COLUMNS.get(table)
+        with self.conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                if boolean is not None:
+                    row = (*row[:boolean], bool(row[boolean]), *row[boolean + 1:])
+                copy.write_row([value + "+00" if _is_stamp(value) else value for value in row])
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def finish(self) -> None:
+        self.conn.execute("ALTER TABLE events ENABLE TRIGGER USER")
+        self.conn.execute("ALTER TABLE ledger_moves ENABLE TRIGGER USER")
+        for table in ("cases", "events", "revisits", "ledger_entries", "ledger_moves"):
+            self.conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))")
+        self.conn.commit()
+        self.conn.autocommit = True
+        self.conn.execute("VACUUM ANALYZE")
+        self.conn.close()
+
+
+def _is_stamp(value) -> bool:
+    return isinstance(value, str) and len(value) == 26 and value[4] == "-" and value[10] == " " and value[19] == "."
+
+
+def generate(
+    path: Path | str, cases: int, *, now: datetime, seed: int = 12345, ledger_open: int = 0, days: int = 3 * 365
+) -> None:
+    """Fill a new store at `path` (a SQLite file, or a postgresql+psycopg:// URL of an empty database)."""
     store = open_store(str(path))
     store.close()
     rng = random.Random(seed)
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA synchronous = OFF")
+    sink = _Postgres(str(path)) if "://" in str(path) else _SQLite(Path(path))
     span = timedelta(days=days)
     start = now - span
     step = span / max(cases, 1)
-    phones = [f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}" for _ in range(max(cases // 5, 10))]
+    phones = [f"1{rng.choice('38')}{rng.randrange(10**9):09d}" for _ in range(max(cases // 5, 10))]
     case_rows, event_rows, revisit_rows, entry_rows, move_rows = [], [], [], [], []
     event_id = revisit_id = entry_id = 0
     begun = time.monotonic()
 
     def flush() -> None:
-        conn.executemany(f"INSERT INTO cases VALUES ({','.join('?' * 28)})", case_rows)
-        conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?)", event_rows)
-        conn.executemany("INSERT INTO revisits VALUES (?,?,?,?,?,?,?)", revisit_rows)
-        conn.executemany("INSERT INTO ledger_entries VALUES (?,?,?,?,?,?,?,?,?,?,?)", entry_rows)
-        conn.executemany("INSERT INTO ledger_moves VALUES (?,?,?,?,?)", move_rows)
-        conn.commit()
+        for table, rows in (("cases", case_rows), ("events", event_rows), ("revisits", revisit_rows),
+                            ("ledger_entries", entry_rows), ("ledger_moves", move_rows)):
+            sink.put(table, rows)
+        sink.commit()
         for rows in (case_rows, event_rows, revisit_rows, entry_rows, move_rows):
             rows.clear()
 
@@ -166,10 +230,7 @@ def generate(path: Path, cases: int, *, now: datetime, seed: int = 12345, ledger
             flush()
             print(f"  {case_id:,} cases, {time.monotonic() - begun:.0f} s", file=sys.stderr)
     flush()
-    conn.execute("PRAGMA optimize")
-    conn.execute("ANALYZE")
-    conn.commit()
-    conn.close()
+    sink.finish()
 
 
 def hotline_csv(path: Path, rows: int, *, now: datetime, seed: int = 7) -> None:
@@ -183,14 +244,14 @@ def hotline_csv(path: Path, rows: int, *, now: datetime, seed: int = 7) -> None:
             community = rng.choice(COMMUNITIES)
             out.write(
                 f"GD{received:%Y%m%d}{n:07d},{received:%Y-%m-%d %H:%M:%S},{rng.choice('王李张刘陈')}先生,"
-                f"1{rng.choice('3589')}{rng.randrange(10**9):09d},{community[:-2]}{rng.randrange(1, 60)}号院,{community},"
+                f"1{rng.choice('38')}{rng.randrange(10**9):09d},{community[:-2]}{rng.randrange(1, 60)}号院,{community},"
                 f"{category},{rng.choice(['投诉', '求助', '咨询', '举报', '建议'])},{'紧急' if rng.random() < 0.05 else '一般'},{summary}\r\n"
             )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", type=Path)
+    parser.add_argument("path", help="a SQLite file to create, or a postgresql+psycopg:// URL of an empty database")
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--ledger-open", type=int, default=0, help="how many recent cases to leave open on the ledger")
     parser.add_argument("--hotline-csv", type=Path, help="write a 12345 CSV instead of a case book")
@@ -200,7 +261,7 @@ def main() -> None:
     if args.hotline_csv:
         hotline_csv(args.hotline_csv, args.rows, now=now)
     else:
-        if args.path.exists():
+        if "://" not in args.path and Path(args.path).exists():
             sys.exit(f"{args.path} exists; remove it first")
         generate(args.path, args.cases, now=now, ledger_open=args.ledger_open)
 

@@ -42,6 +42,9 @@ class Row:
     target: str
     ok: bool
 
+    def __post_init__(self) -> None:
+        print(f"  measured: {self.measure}: {self.jiesu:.3f} {self.unit}", file=sys.stderr)
+
     def cells(self) -> list[str]:
         ratio = f"{self.jiesu / self.baseline:.2f}×" if self.baseline else "—"
         base = f"{self.baseline:.3f} {self.unit}" if self.baseline is not None else "—"

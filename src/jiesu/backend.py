@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.types import NullType
 
 
 def make_append_only(conn: Connection, table: str) -> None:
@@ -62,3 +65,28 @@ def serialise(conn: Connection, name: str) -> None:
     """
     if conn.dialect.name != "sqlite":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock(hashtext('jiesu:{name}'))")
+
+
+class selective(ColumnElement):
+    """A condition few rows meet (a case is open; most are closed years ago).
+
+    SQLite's planner knows only average rows per status, so it would scan a
+    million cases by another index; `likelihood()` tells it this test is rare.
+    Other databases keep real statistics and get the plain condition.
+    """
+
+    inherit_cache = True
+    type = NullType()  # not Boolean: SQLAlchemy would render "likelihood(...) = 1", which SQLite cannot plan with
+
+    def __init__(self, condition) -> None:
+        self.condition = condition
+
+
+@compiles(selective)
+def _selective(element, compiler, **kw):
+    return compiler.process(element.condition, **kw)
+
+
+@compiles(selective, "sqlite")
+def _selective_sqlite(element, compiler, **kw):
+    return f"likelihood({compiler.process(element.condition, **kw)}, 0.01)"

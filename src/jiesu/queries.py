@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
+from jiesu.backend import selective
 from jiesu.models import Case, LedgerEntry
 from jiesu.rules import Rules
 from jiesu.vocab import OPEN_STATUSES, Status
@@ -15,7 +16,7 @@ ESCALATION_REASONS = {"overdue": "超期", "reopened": "多次重办", "repeat":
 
 
 def is_open():
-    return Case.status.in_([s.value for s in OPEN_STATUSES])
+    return selective(Case.status.in_([s.value for s in OPEN_STATUSES]))
 
 
 def is_overdue(as_of: datetime):
@@ -26,8 +27,8 @@ def is_overdue(as_of: datetime):
         .exists()
     )
     return or_(
-        and_(Case.status.in_([Status.NEW.value, Status.ASSIGNED.value]), Case.resolve_by < as_of),
-        and_(Case.status == Status.LEDGERED.value, ledger_overdue),
+        and_(selective(Case.status.in_([Status.NEW.value, Status.ASSIGNED.value])), Case.resolve_by < as_of),
+        and_(selective(Case.status == Status.LEDGERED.value), ledger_overdue),
     )
 
 
@@ -67,3 +68,4 @@ def escalation_flags(rules: Rules, as_of: datetime) -> dict:
 
 def is_due_escalation(rules: Rules, as_of: datetime):
     return and_(is_open(), or_(*escalation_flags(rules, as_of).values()))
+

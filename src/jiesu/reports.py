@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import String, and_, case, cast, func, or_, type_coerce
 from sqlmodel import Session, select
 
 from jiesu import ledger
 from jiesu.clock import day_span
 from jiesu.errors import BadInput
-from jiesu.models import Case, Event, LedgerBalance, LedgerEntry, Revisit
+from jiesu.models import Case, Event, LedgerBalance, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue
 from jiesu.render import iso
@@ -98,46 +98,51 @@ def hotspots(office: Office, *, as_of: datetime | None = None, days: int | None 
     since = as_of - timedelta(days=days)
     # Merged duplicates still count here: thirty calls about one blocked gate are thirty calls.
     window = [Case.received_at > since, Case.received_at <= as_of]
+    groupings = [
+        ("cluster", (Case.community, Case.category), [Case.community.is_not(None), Case.category != ""], min_cases),
+        ("address", (Case.address,), [Case.address.is_not(None)], office.rules["hotspots.address_min"]),
+        ("caller", (Case.phone,), [Case.phone.is_not(None)], office.rules["hotspots.caller_min"]),
+    ]
     found: list[dict] = []
     with office.store.read() as session:
-        groupings = [
-            ("cluster", (Case.community, Case.category), [Case.community.is_not(None), Case.category != ""], min_cases),
-            ("address", (Case.address,), [Case.address.is_not(None)], office.rules["hotspots.address_min"]),
-            ("caller", (Case.phone,), [Case.phone.is_not(None)], office.rules["hotspots.caller_min"]),
-        ]
         for kind, keys, present, threshold in groupings:
-            query = (
-                select(*keys, func.count(Case.id))
-                .where(*window, *present)
-                .group_by(*keys)
-                .having(func.count(Case.id) >= threshold)
-            )
-            for row in session.exec(query):
-                match = [column == value for column, value in zip(keys, row[:-1])]
-                found.append(_hotspot(session, office, kind, and_(*window, *match)))
-        found.extend(_seasonal(session, office, as_of))
+            found += _grouped(session, office, kind, keys, [*window, *present], threshold)
+        found += _seasonal(session, office, as_of)
     return sorted(found, key=lambda h: (-h["count"], h["kind"], h["case_ids"][0]))
 
 
-def _hotspot(session: Session, office: Office, kind: str, where) -> dict:
-    rows = session.exec(
-        select(Case.id, Case.received_at, Case.community, Case.category, Case.address).where(where).order_by(Case.id)
-    ).all()
-    return {
-        "kind": kind,
-        "community": _common(r.community for r in rows),
-        "category": _common(r.category for r in rows),
-        "address": _common(r.address for r in rows) if kind == "address" else None,
-        "count": len(rows),
-        "case_ids": [r.id for r in rows],
-        "first_at": iso(min(r.received_at for r in rows), office.tz),
-        "last_at": iso(max(r.received_at for r in rows), office.tz),
-    }
-
-
-def _common(values) -> Any:
-    distinct = set(values)
-    return distinct.pop() if len(distinct) == 1 else None
+def _grouped(session: Session, office: Office, kind: str, keys: tuple, where: list, threshold: int) -> list[dict]:
+    """One aggregate query: every group of `keys` with at least `threshold` cases, with its case ids."""
+    count = func.count(Case.id)
+    spread = [
+        agg(column) for column in (Case.community, Case.category, Case.address) for agg in (func.min, func.max)
+    ]
+    query = (
+        select(
+            count,
+            type_coerce(func.min(Case.received_at), UTCDateTime),
+            type_coerce(func.max(Case.received_at), UTCDateTime),
+            func.aggregate_strings(cast(Case.id, String), ","),
+            *spread,
+        )
+        .where(*where)
+        .group_by(*keys)
+        .having(count >= threshold)
+    )
+    spots = []
+    for total, first, last, ids, *bounds in session.exec(query):
+        community, category, address = (low if low == high else None for low, high in zip(bounds[::2], bounds[1::2]))
+        spots.append({
+            "kind": kind,
+            "community": community,
+            "category": category,
+            "address": address if kind == "address" else None,
+            "count": total,
+            "case_ids": sorted(int(i) for i in ids.split(",")),
+            "first_at": iso(first, office.tz),
+            "last_at": iso(last, office.tz),
+        })
+    return spots
 
 
 def _seasonal(session: Session, office: Office, as_of: datetime) -> list[dict]:
@@ -164,11 +169,10 @@ def _seasonal(session: Session, office: Office, as_of: datetime) -> list[dict]:
         )
         per_year.append({category for category, _ in session.exec(query).all()})
     returning = set.intersection(*per_year)
-    spots = []
-    for category in sorted(returning):
-        in_windows = or_(*(and_(Case.received_at >= s, Case.received_at < e) for s, e in covered))
-        spots.append(_hotspot(session, office, "seasonal", and_(Case.category == category, in_windows)))
-    return spots
+    if not returning:
+        return []
+    in_windows = or_(*(and_(Case.received_at >= s, Case.received_at < e) for s, e in covered))
+    return _grouped(session, office, "seasonal", (Case.category,), [Case.category.in_(returning), in_windows], 1)
 
 
 # ---------------------------------------------------------------- the reports
