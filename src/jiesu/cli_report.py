@@ -11,7 +11,7 @@ from jiesu.clikit import JiesuGroup, office_of
 from jiesu.errors import ExitCode
 from jiesu.vocab import ReportFormat
 
-report_app = typer.Typer(cls=JiesuGroup, no_args_is_help=True, help="报告：日报（供 cron 使用）与月度考评。")
+report_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, help="报告：日报（供 cron 使用）与月度考评。")
 
 Fmt = Annotated[
     Optional[ReportFormat],
