@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from typing import Any
+
 from sqlalchemy import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
@@ -90,3 +93,24 @@ def _selective(element, compiler, **kw):
 @compiles(selective, "sqlite")
 def _selective_sqlite(element, compiler, **kw):
     return f"likelihood({compiler.process(element.condition, **kw)}, 0.01)"
+
+
+def bulk_insert(conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert many rows straight through the driver's executemany.
+
+    For imports: SQLAlchemy's per-value processing of a 2,000-row batch cost
+    more than SQLite's own work. Times are converted as jiesu stores them:
+    naive UTC text on SQLite, aware timestamps on PostgreSQL.
+    """
+    if not rows:
+        return
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    stored = [tuple(_stored_time(v) if sqlite and isinstance(v, datetime) else v for v in row) for row in rows]
+    conn.exec_driver_sql(sql, stored)
+
+
+def _stored_time(value: datetime) -> str:
+    """The text SQLAlchemy's DateTime keeps in SQLite, for an aware time (in UTC)."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from jiesu.clikit import JiesuGroup, office_of
+from jiesu.clikit import JiesuGroup, office_of, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import ReportFormat
 
@@ -20,17 +20,11 @@ Fmt = Annotated[
 FailOnOverdue = Annotated[bool, typer.Option("--fail-on-overdue", help="有超期诉求时退出码为 3（报告照常输出），供 cron 报警。")]
 
 
-def _format(fmt: ReportFormat | None) -> ReportFormat:
-    if fmt is not None:
-        return fmt
-    return ReportFormat.TABLE if sys.stdout.isatty() else ReportFormat.JSON
-
-
 def emit(document: dict, fmt: ReportFormat | None, trend=None) -> None:
     from jiesu import report_views
     from jiesu.render import print_json
 
-    fmt = _format(fmt)
+    fmt = output_format(fmt, ReportFormat)
     if fmt is ReportFormat.JSON:
         print_json(document)
     elif fmt is ReportFormat.CSV:

@@ -172,9 +172,10 @@ Format = Annotated[
 Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码（默认打码）。")]
 
 
-def output_format(fmt: OutputFormat | None) -> OutputFormat:
+def output_format(fmt, kind=OutputFormat):
+    """The format asked for, else a table for a person at a terminal and JSON for a pipe."""
     if fmt is not None:
         return fmt
-    return OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.JSON
+    return kind.TABLE if sys.stdout.isatty() else kind.JSON
 
 

@@ -24,7 +24,7 @@ from jiesu.errors import BadInput
 from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.phones import mask
-from jiesu.render import iso, write_csv, write_json_array
+from jiesu.render import iso, record, write_csv, write_json_array
 from jiesu.vocab import Result, Status
 
 CLOSED_STATUSES = (Status.CLOSED.value, Status.REVISITED.value, Status.MERGED.value)
@@ -120,15 +120,7 @@ def case_rows(office: Office, selection: CaseSelection, *, reveal: bool) -> Iter
     with office.store.connect() as conn:
         result = conn.execution_options(yield_per=1000).execute(_selected(selection))
         for row in result.mappings():
-            record = {}
-            for name in CASE_FIELDS:
-                value = row[name]
-                if isinstance(value, datetime):
-                    value = iso(value, tz)
-                elif name == "phone" and not reveal:
-                    value = mask(value)
-                record[name] = value
-            yield record
+            yield record(row, CASE_FIELDS, tz, reveal=reveal)
 
 
 def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str, Any]]:

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 
 from jiesu import backend, phones, rules
 from jiesu.errors import BadInput
-from jiesu.models import Case, Event
+from jiesu.models import Case
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
 from jiesu.steps import GRACE
@@ -267,14 +267,24 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+# Every accepted spelling (English value or Chinese label) of each enum field, for a dict lookup per cell.
+SPELLINGS = {
+    name: {spelling: member.value for member in enum for spelling in (member.value, member.label)}
+    for name, enum in ENUM_FIELDS.items()
+}
+
+
 def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
     text = _text(value)
     if text is None:
         return None
     if mapping and text in mapping.values.get(name, {}):
         text = mapping.values[name][text]
+    known = SPELLINGS[name].get(text)
+    if known is not None:
+        return known
     try:
-        return ENUM_FIELDS[name](text).value
+        return ENUM_FIELDS[name](text).value  # other spellings the enum accepts (case, spaces)
     except ValueError:
         raise ValueError(f"未知的{ENUM_NOUNS[name]} {text!r}") from None
 
@@ -436,7 +446,8 @@ def _write_batch(office, batch, source, when, id_map, pending_merges) -> None:
         new_ids = backend.reserve_ids(conn, "cases", len(case_rows))
         for row, new_id in zip(case_rows, new_ids):
             row["id"] = new_id
-        conn.execute(insert(Case), case_rows)
+        columns = list(case_rows[0]) if case_rows else []
+        backend.bulk_insert(conn, "cases", columns, [tuple(row[c] for c in columns) for row in case_rows])
         events = []
         for (line, values), new_id, row in zip(batch, new_ids, case_rows):
             if values["__old_id__"] is not None:
@@ -444,11 +455,11 @@ def _write_batch(office, batch, source, when, id_map, pending_merges) -> None:
             if values["merged_into"] is not None and row["merged_into"] is None:
                 pending_merges.append((new_id, values["merged_into"]))
             changes = {} if values["status"] == Status.NEW else {"status": [Status.NEW.value, values["status"]]}
-            events.append({
-                "case_id": new_id, "at": when, "actor": office.actor, "kind": EventKind.IMPORTED.value,
-                "note": f"导入自 {source} 第 {line} 行", "changes": json.dumps(changes, ensure_ascii=False),
-            })
-        conn.execute(insert(Event), events)
+            events.append(
+                (new_id, when, office.actor, EventKind.IMPORTED.value, f"导入自 {source} 第 {line} 行",
+                 json.dumps(changes, ensure_ascii=False))
+            )
+        backend.bulk_insert(conn, "events", ["case_id", "at", "actor", "kind", "note", "changes"], events)
 
 
 def _link_merges(office: Office, id_map: dict[int, int], pending: list[tuple[int, int]]) -> None:

@@ -10,7 +10,8 @@ import csv
 import json
 import sys
 from itertools import chain
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -48,11 +49,12 @@ def iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
     return None if moment is None else moment.astimezone(tz).isoformat(timespec="seconds")
 
 
-def record(model: Any, fields: Sequence[str], tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
-    """A table row as a JSON-ready dict: times in ISO with offset, phones masked unless `reveal`."""
+def record(source: Any, fields: Sequence[str], tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
+    """A model or a result row as a JSON-ready dict: times in ISO with offset, phones masked unless `reveal`."""
+    get = source.__getitem__ if isinstance(source, Mapping) else partial(getattr, source)
     out = {}
     for name in fields:
-        value = getattr(model, name)
+        value = get(name)
         if isinstance(value, datetime):
             value = iso(value, tz)
         elif name == "phone" and not reveal:
