@@ -133,7 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     book = args.data / f"cases-{args.cases}.db"
-    build(book, args.cases)
+    build(book, args.cases, ledger_open=2_000)
     shell_book = args.data / "cases-100000.db"
     build(shell_book, 100_000)
     env = os.environ | {"JIESU_DB": str(book), "JIESU_ACTOR": "bench", "COLUMNS": "120"}

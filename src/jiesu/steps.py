@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session, select
 
@@ -67,7 +67,8 @@ def change(case: Case, **values) -> dict[str, list]:
 
 
 def _plain(value):
-    return value.isoformat() if isinstance(value, datetime) else value
+    """Times are kept in the history in UTC, like every stored time."""
+    return value.astimezone(timezone.utc).isoformat() if isinstance(value, datetime) else value
 
 
 def record(session: Session, case: Case, kind: EventKind, actor: str, at: datetime, note: str, changes: dict) -> Event:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, Revisit
-from jiesu.render import Column, labelled, local_time, record
+from jiesu.render import Column, iso, labelled, local_time, record
 from jiesu.vocab import Channel, EventKind, Kind, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
 EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes")
@@ -25,8 +26,18 @@ def case_record(case: Case, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, 
 
 def event_record(event: Event, tz: ZoneInfo) -> dict[str, Any]:
     row = record(event, EVENT_FIELDS, tz)
-    row["changes"] = json.loads(event.changes)
+    row["changes"] = {name: [_local(v, tz) for v in pair] for name, pair in json.loads(event.changes).items()}
     return row
+
+
+def _local(value: Any, tz: ZoneInfo) -> Any:
+    """A time recorded in a change, shown with the office's offset like every other time."""
+    if isinstance(value, str) and len(value) >= 25 and value[10:11] == "T":
+        try:
+            return iso(datetime.fromisoformat(value), tz)
+        except ValueError:
+            return value
+    return value
 
 
 def revisit_record(revisit: Revisit, tz: ZoneInfo) -> dict[str, Any]:
