@@ -28,11 +28,26 @@ class JiesuGroup(TyperGroup):
         except JiesuError as exc:
             fail(str(exc), exc.exit_code)
         except typer.BadParameter as exc:
-            hint = exc.param_hint if isinstance(exc.param_hint, str) else "/".join(exc.param_hint or [])
-            fail(f"{hint or '参数'} 无效：{exc.message}", ExitCode.USAGE)
+            hint = _param_name(exc)
+            if type(exc).__name__ == "MissingParameter":
+                where = exc.ctx.command_path if exc.ctx else "jiesu"
+                fail(f"缺少 {hint}（{where} --help 看用法）", ExitCode.USAGE)
+            fail(f"{hint} 无效：{exc.message}", ExitCode.USAGE)
         except BrokenPipeError:
             sys.stderr.close()  # the reader went away (`| head`); nothing left to say
             raise typer.Exit(ExitCode.OK) from None
+
+
+def _param_name(exc: typer.BadParameter) -> str:
+    """The option or argument a bad value was given for, as the person typed it."""
+    if isinstance(exc.param_hint, str):
+        return exc.param_hint
+    param = exc.param
+    if param is None:
+        return "参数"
+    if getattr(param, "param_type_name", "") == "argument":
+        return (param.metavar or param.name or "参数").upper()
+    return "/".join(param.opts) or param.name
 
 
 def fail(message: str, code: int = ExitCode.REFUSED):
