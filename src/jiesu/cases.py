@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -19,7 +19,7 @@ from jiesu import ledger, phones, rules
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, LedgerEntry, Revisit
 from jiesu.office import Office
-from jiesu.queries import ESCALATION_REASONS, escalation_flags, is_open, is_overdue
+from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue
 from jiesu.steps import GRACE, change, changing, load_case, moment, record, required, shown
 from jiesu.textsearch import fold, search_text
 from jiesu.vocab import Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
@@ -191,7 +191,7 @@ def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None
     if wanted.overdue:
         query = query.where(is_overdue(as_of))
     if wanted.due_escalation:
-        query = query.where(is_open(), or_(*flags.values()))
+        query = query.where(is_due_escalation(office.rules, as_of))
     if wanted.since:
         query = query.where(Case.received_at >= wanted.since)
     if wanted.until:
@@ -204,10 +204,6 @@ def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None
                 yield Listed(row[0], [name for name in flags if row._mapping[name]])
             else:
                 yield Listed(row)
-
-
-def escalation_reason_labels(reasons: list[str]) -> str:
-    return "、".join(ESCALATION_REASONS[r] for r in reasons)
 
 
 # ---------------------------------------------------------------- steps

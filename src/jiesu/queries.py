@@ -15,6 +15,11 @@ from jiesu.vocab import OPEN_STATUSES, Status
 ESCALATION_REASONS = {"overdue": "超期", "reopened": "多次重办", "repeat": "一人多诉"}
 
 
+def reason_labels(reasons) -> str:
+    """Reasons a case is due for escalation, as people read them: 超期、多次重办."""
+    return "、".join(ESCALATION_REASONS[r] for r in reasons or [])
+
+
 def is_open():
     return selective(Case.status.in_([s.value for s in OPEN_STATUSES]))
 

@@ -6,7 +6,7 @@ import csv
 import json
 from typing import IO, Any
 
-from jiesu.queries import ESCALATION_REASONS
+from jiesu.queries import reason_labels
 from jiesu.render import neutralise
 
 RATE_LABELS = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率", "score": "综合得分"}
@@ -34,7 +34,7 @@ def rates_line(rates: dict[str, float | None]) -> str:
 
 
 def due_line(due: list[dict]) -> str:
-    return "、".join(f"#{d['id']}（{'、'.join(ESCALATION_REASONS[r] for r in d['reasons'])}）" for d in due) or "无"
+    return "、".join(f"#{d['id']}（{reason_labels(d['reasons'])}）" for d in due) or "无"
 
 
 def _hotspot_where(spot: dict) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, Revisit
+from jiesu.queries import reason_labels
 from jiesu.render import Column, iso, labelled, local_time, record
 from jiesu.vocab import Channel, EventKind, Kind, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
@@ -78,14 +79,8 @@ def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:
         Column("resolve_by", "办理时限", local_time(tz)),
     ]
     if with_reasons:
-        columns.append(Column("reasons", "应升级原因", _reasons))
+        columns.append(Column("reasons", "应升级原因", reason_labels))
     return columns
-
-
-def _reasons(value: Any) -> str:
-    from jiesu.queries import ESCALATION_REASONS
-
-    return "、".join(ESCALATION_REASONS[r] for r in value or [])
 
 
 def case_columns(tz: ZoneInfo) -> list[Column]:
