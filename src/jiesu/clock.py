@@ -75,10 +75,6 @@ def day_span(day, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
 
 
-def local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
-    return None if moment is None else moment.astimezone(tz)
-
-
 def shown(moment: datetime | None, tz: ZoneInfo) -> str:
     """A time as people read it: local, to the minute."""
     return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from jiesu.clock import shown
 from jiesu.errors import BadInput
 from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry
 from jiesu.office import Office
@@ -34,7 +35,7 @@ LEDGER_STATUS_LABEL = {"open": "在账", "cleared": "已销账"}
 
 def ledger_row(entry: LedgerEntry, case: Case, tz: ZoneInfo, *, reveal: bool, for_people: bool) -> dict[str, Any]:
     """One ledger entry as the street office hands it up; `for_people` gives Excel-friendly times and labels."""
-    time = (lambda t: t.astimezone(tz).strftime("%Y-%m-%d %H:%M") if t else "") if for_people else (lambda t: iso(t, tz))
+    time = (lambda t: shown(t, tz)) if for_people else (lambda t: iso(t, tz))
     return {
         "entry_id": entry.id,
         "case_id": case.id,

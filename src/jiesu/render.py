@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+from jiesu.clock import shown
 from jiesu.phones import mask
 from jiesu.vocab import LabeledEnum, OutputFormat
 
@@ -39,7 +40,7 @@ def labelled(enum: type[LabeledEnum]) -> Callable[[Any], str]:
 
 def local_time(tz: ZoneInfo) -> Callable[[Any], str]:
     def show(value: Any) -> str:
-        return datetime.fromisoformat(value).astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+        return shown(datetime.fromisoformat(value), tz) if value else ""
 
     return show
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session, select
 
-from jiesu import rules
+from jiesu import clock, rules
 from jiesu.errors import BadInput, CaseNotFound
 from jiesu.models import Case, Event
 from jiesu.office import Office
@@ -51,7 +51,7 @@ def moment(office: Office, case: Case, at: datetime | None) -> datetime:
 
 
 def shown(office: Office, when: datetime) -> str:
-    return when.astimezone(office.tz).strftime("%Y-%m-%d %H:%M")
+    return clock.shown(when, office.tz)
 
 
 def change(case: Case, **values) -> dict[str, list]:
