@@ -8,7 +8,7 @@ import typer
 
 from jiesu.clikit import At, CaseId, JiesuGroup, Reveal, office_of, output_format, say
 from jiesu.errors import BadInput
-from jiesu.vocab import OutputFormat
+from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, help="台账：上账、销账、月末结转、导出。")
 
@@ -90,7 +90,8 @@ def ledger_list(
     """
     from jiesu import ledger
     from jiesu.render import Column, local_time, render
-    from jiesu.views import LEDGER_STATUS, case_id, ledger_record
+    from jiesu.render import labelled
+    from jiesu.views import case_id, ledger_record
 
     office = office_of(ctx)
     tz = office.tz
@@ -112,7 +113,7 @@ def ledger_list(
         Column("due", "整改期限", time),
         Column("age_days", "在账天数"),
         Column("carried", "结转"),
-        Column("status", "状态", LEDGER_STATUS.get),
+        Column("status", "状态", labelled(LedgerStatus)),
     ]
     fmt = output_format(fmt)
     count = render(rows(), fmt, columns)

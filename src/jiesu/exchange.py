@@ -26,11 +26,9 @@ from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.phones import mask
 from jiesu.render import iso, record, write_csv, write_json_array
-from jiesu.vocab import Result, Status
+from jiesu.vocab import LedgerStatus, Result, Status
 
 CLOSED_STATUSES = (Status.CLOSED.value, Status.REVISITED.value, Status.MERGED.value)
-
-LEDGER_STATUS_LABEL = {"open": "在账", "cleared": "已销账"}
 
 
 def ledger_row(entry: LedgerEntry, case: Case, tz: ZoneInfo, *, reveal: bool, for_people: bool) -> dict[str, Any]:
@@ -50,7 +48,7 @@ def ledger_row(entry: LedgerEntry, case: Case, tz: ZoneInfo, *, reveal: bool, fo
         "unit": entry.unit,
         "due": time(entry.due),
         "period": entry.period,
-        "status": LEDGER_STATUS_LABEL[entry.status] if for_people else entry.status,
+        "status": LedgerStatus(entry.status).label if for_people else entry.status,
         "cleared_at": time(entry.cleared_at),
         "evidence": entry.evidence,
         "carried": entry.carried,

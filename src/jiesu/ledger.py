@@ -24,9 +24,9 @@ from jiesu.models import Case, Event, LedgerBalance, LedgerEntry, LedgerMove
 from jiesu.office import Office
 from jiesu.rules import check_step
 from jiesu.steps import change, changing, load_case, moment, record, required, shown
-from jiesu.vocab import EventKind, Nature, Result, Status
+from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
 
-OPEN, CLEARED = "open", "cleared"
+OPEN, CLEARED = LedgerStatus.OPEN.value, LedgerStatus.CLEARED.value
 ADDED, REOPENED = "added", "reopened"
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

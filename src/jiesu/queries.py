@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from jiesu.backend import selective
 from jiesu.models import Case, LedgerEntry
 from jiesu.rules import Rules
-from jiesu.vocab import OPEN_STATUSES, Status
+from jiesu.vocab import OPEN_STATUSES, LedgerStatus, Status
 
 ESCALATION_REASONS = {"overdue": "超期", "reopened": "多次重办", "repeat": "一人多诉"}
 
@@ -28,7 +28,7 @@ def is_overdue(as_of: datetime):
     """Open and past resolve_by; a ledgered case answers to its ledger entry's due instead."""
     ledger_overdue = (
         select(LedgerEntry.id)
-        .where(LedgerEntry.case_id == Case.id, LedgerEntry.status == "open", LedgerEntry.due < as_of)
+        .where(LedgerEntry.case_id == Case.id, LedgerEntry.status == LedgerStatus.OPEN.value, LedgerEntry.due < as_of)
         .exists()
     )
     return or_(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, Revisit
 from jiesu.queries import reason_labels
 from jiesu.render import Column, iso, labelled, local_time, record
-from jiesu.vocab import Channel, EventKind, Kind, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
+from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
 EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes")
 LEDGER_FIELDS = ("id", "case_id", "opened_at", "period", "plan", "unit", "due", "status", "cleared_at", "evidence", "carried")
@@ -49,9 +49,6 @@ def ledger_record(entry: LedgerEntry, tz: ZoneInfo) -> dict[str, Any]:
     return record(entry, LEDGER_FIELDS, tz)
 
 
-LEDGER_STATUS = {"open": "在账", "cleared": "已销账"}
-
-
 def ledger_columns(tz: ZoneInfo) -> list[Column]:
     time = local_time(tz)
     return [
@@ -60,7 +57,7 @@ def ledger_columns(tz: ZoneInfo) -> list[Column]:
         Column("plan", "整改措施"),
         Column("unit", "责任单位"),
         Column("due", "整改期限", time),
-        Column("status", "状态", LEDGER_STATUS.get),
+        Column("status", "状态", labelled(LedgerStatus)),
         Column("cleared_at", "销账时间", time),
         Column("evidence", "整改结果"),
         Column("carried", "结转次数"),

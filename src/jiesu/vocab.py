@@ -112,6 +112,11 @@ class Tier(LabeledEnum):
     COMPLEX = "complex", "复杂疑难"
 
 
+class LedgerStatus(LabeledEnum):
+    OPEN = "open", "在账"
+    CLEARED = "cleared", "已销账"
+
+
 class EventKind(LabeledEnum):
     FILED = "filed", "受理"
     CLASSIFIED = "classified", "研判"
