@@ -141,14 +141,15 @@ def _readline(command, prefix: list[str]) -> None:
 
 
 def _case_ids(prefix: list[str], text: str) -> list[str]:
-    from sqlalchemy import text as sql
+    from sqlalchemy import select
+
+    from jiesu.models import Case
+    from jiesu.queries import is_open
 
     target = prefix[prefix.index("--db") + 1] if "--db" in prefix else None
     store = STORES.kept.get(target) if STORES.kept else None
     if store is None or not text.lstrip("#").isdigit():
         return []
     with store.connect() as conn:
-        rows = conn.execute(
-            sql("SELECT id FROM cases WHERE status IN ('new','assigned','ledgered') ORDER BY id DESC LIMIT 2000")
-        )
+        rows = conn.execute(select(Case.id).where(is_open()).order_by(Case.id.desc()).limit(2000))
         return [str(i) for (i,) in rows if str(i).startswith(text.lstrip("#"))][:50]

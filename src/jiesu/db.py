@@ -244,14 +244,13 @@ def _migrate(store: Store) -> None:
         current = _current_version(conn)
         if current == 0 and store.path is None and backend.table_names(conn):
             raise StoreError(f"{store.location} 里已有别的数据表，不是 jiesu 案卷库；请换一个数据库")
-        has_cases = current >= 1 and conn.execute(text("SELECT 1 FROM cases LIMIT 1")).first()
     if current > LATEST:
         raise StoreError(
             f"{store.location} 由更新版本的 jiesu 写入（架构 {current}，本程序只认识到 {LATEST}）；请升级 jiesu"
         )
     if current == LATEST:
         return
-    if has_cases and store.path is not None:
+    if current >= 1 and store.path is not None and _has_cases(store):
         backup = store.path.with_name(f"{store.path.name}.bak-{current}")
         backup_to(store, backup)
         store.notices.append(f"升级案卷库前已备份到 {backup}")
@@ -272,6 +271,11 @@ def _migrate(store: Store) -> None:
                 text(f"INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (:v, :n, :at)"),
                 {"v": version, "n": name, "at": datetime.now(timezone.utc).isoformat()},
             )
+
+
+def _has_cases(store: Store) -> bool:
+    with store.connect() as conn:
+        return conn.execute(text("SELECT 1 FROM cases LIMIT 1")).first() is not None
 
 
 def backup_to(store: Store, destination: Path) -> None:

@@ -12,17 +12,17 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, type_coerce
 
 from jiesu.clock import shown
 from jiesu.errors import BadInput
-from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry
+from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
 from jiesu.phones import mask
 from jiesu.render import iso, record, write_csv, write_json_array
@@ -132,7 +132,9 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
         .correlate(Case)
         .scalar_subquery()
     )
-    last_change = select(func.max(Event.at)).where(Event.case_id == Case.id).correlate(Case).scalar_subquery()
+    last_change = type_coerce(
+        select(func.max(Event.at)).where(Event.case_id == Case.id).correlate(Case).scalar_subquery(), UTCDateTime
+    )
     query = _selected(selection).add_columns(latest_note.label("latest_note"), last_change.label("updated_at"))
     tz = office.tz
     with office.store.connect() as conn:
@@ -149,7 +151,7 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
                 "agency_responsible": row["assignee"] or "",
                 "service_notice": "",
                 "requested_datetime": iso(row["received_at"], tz),
-                "updated_datetime": iso(_aware(row["updated_at"]), tz),
+                "updated_datetime": iso(row["updated_at"], tz),
                 "expected_datetime": iso(row["resolve_by"], tz),
                 "address": row["address"] or "",
                 "address_id": "",
@@ -159,15 +161,6 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
                     "jiesu_id": row["id"], "status": row["status"], "level": row["level"], "track": row["track"],
                 },
             }
-
-
-def _aware(value: Any) -> datetime | None:
-    """Aggregates (max of a UTC column) lose the column type; give them their zone back."""
-    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
-        return value
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=timezone.utc)
 
 
 def export_cases(office: Office, fmt: str, path: str | None, selection: CaseSelection, *, reveal: bool, bom: bool) -> int:

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import String, and_, case, cast, func, or_, type_coerce
+from sqlalchemy import String, and_, case, cast, func, null, or_, type_coerce
 from sqlmodel import Session, select
 
 from jiesu import ledger
@@ -67,20 +67,15 @@ def rate_counts(
         _count(and_(revisited, latest.c.satisfaction == Satisfaction.SATISFIED.value)),
         _count(and_(revisited, latest.c.satisfaction == Satisfaction.BASIC.value)),
     ]
-    key = group if group is not None else None
     query = (
-        select(*([key] if key is not None else []), *columns)
+        select(group if group is not None else null(), *columns)
         .select_from(Case)
         .outerjoin(latest, latest.c.case_id == Case.id)
         .where(Case.status != Status.MERGED.value, *cohort)
     )
-    if key is not None:
-        query = query.group_by(key).order_by(key)
-    result = {}
-    for row in session.exec(query):
-        values = [int(v) for v in (row[1:] if key is not None else row)]
-        result[row[0] if key is not None else None] = RateCounts(*values)
-    return result
+    if group is not None:
+        query = query.group_by(group).order_by(group)
+    return {row[0]: RateCounts(*(int(v) for v in row[1:])) for row in session.exec(query)}
 
 
 def _rates_of(counts: RateCounts, office: Office) -> dict[str, float | None]:
