@@ -78,7 +78,7 @@ def file_case(office: Office, draft: Draft) -> Case:
         community=_blank_to_none(draft.community),
         kind=draft.kind,
         nature=nature.value,
-        track=_track(nature),
+        track=rules.track_for(nature),
         tier=tier.value,
         level=level.value,
         status=Status.NEW.value,
@@ -104,11 +104,6 @@ def _search_text(case: Case) -> str:
 
 def _blank_to_none(text: str | None) -> str | None:
     return text.strip() or None if text else None
-
-
-def _track(nature: str) -> str | None:
-    track = rules.track_for(nature)
-    return track.value if track else None
 
 
 # ---------------------------------------------------------------- reading
@@ -221,7 +216,7 @@ def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: d
     """研判: set the nature, and so the 三上门 track."""
     with changing(office, case_id, "classify", "研判") as (session, case):
         when = moment(office, case, at)
-        changes = change(case, nature=nature, track=_track(nature))
+        changes = change(case, nature=nature, track=rules.track_for(nature))
         record(session, case, EventKind.CLASSIFIED, office.actor, when, note, changes)
         return case
 

@@ -336,8 +336,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     values["urgency"] = values["urgency"] or Urgency.NORMAL.value
     values["nature"] = values["nature"] or Nature.UNCLASSIFIED.value
     values["level"] = values["level"] or Level.COMMUNITY.value
-    track = rules.track_for(values["nature"])
-    values["track"] = values["track"] or (track.value if track else None)
+    values["track"] = values["track"] or rules.track_for(values["nature"])
     values["tier"] = values["tier"] or rules.tier_for(values["urgency"], values["category"], values["level"], office.rules).value
     respond_by, resolve_by = rules.deadlines(received, values["tier"], office.rules, office.calendar)
     values["respond_by"] = values["respond_by"] or respond_by

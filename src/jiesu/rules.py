@@ -314,8 +314,10 @@ TRACK_OF = {
 RESULT_OF = {Track.HANDLE: Result.RESOLVED, Track.PERSUADE: Result.EXPLAINED, Track.DISCUSS: Result.ANSWERED}
 
 
-def track_for(nature: str) -> Track | None:
-    return TRACK_OF.get(Nature(nature))
+def track_for(nature: str) -> str | None:
+    """The 三上门 track a nature calls for, as stored (None while 待研判)."""
+    track = TRACK_OF.get(Nature(nature))
+    return track.value if track else None
 
 
 def check_close(
