@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,8 @@ def load_rules(path: Path | None) -> Rules:
     """The rules in force: defaults, overridden by the file at `path` if any."""
     if path is None:
         return DEFAULT_RULES
+    import tomllib  # most offices have no rules file; every command would pay for the parser
+
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
