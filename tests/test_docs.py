@@ -18,9 +18,10 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 
 def command_paths(group=None, prefix=()):
     group = group or typer.main.get_command(app)
-    for name, command in sorted(group.commands.items()):
+    for name in group.list_commands(None):
+        command = group.get_command(None, name)
         path = prefix + (name,)
-        if hasattr(command, "commands"):
+        if hasattr(command, "list_commands"):
             yield from command_paths(command, path)
         else:
             yield path, command

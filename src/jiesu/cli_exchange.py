@@ -26,9 +26,7 @@ def import_cases(
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="跳过有问题的行，导入其余的（默认：有一行有问题就全部不导入）。")] = False,
     at: Annotated[Optional[str], typer.Option("--at", help="导入记录的时间，也是缺少受理时间的行的受理时间（默认现在）。")] = None,
 ) -> None:
-    """导入 12345 工单表格（CSV，含 GB18030）、jiesu 导出文件或 Open311 GeoReport v2 数据。
-
-    例：jiesu import 12345工单-11月.csv --dry-run
+    """例：jiesu import 12345工单-11月.csv --dry-run
     """
     from jiesu import importer
 
@@ -96,9 +94,7 @@ def export_cases(
     bom: Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM（默认写，Excel 打开不乱码）。")] = True,
     reveal: Reveal = False,
 ) -> None:
-    """导出诉求：CSV（Excel）、JSON、JSONL（可再导入）或 Open311（不含诉求人姓名电话）。
-
-    例：jiesu export --format jsonl --reveal --out 备份.jsonl
+    """例：jiesu export --format jsonl --reveal --out 备份.jsonl
     """
     from jiesu import exchange
 

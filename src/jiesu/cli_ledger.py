@@ -10,7 +10,7 @@ from jiesu.clikit import At, CaseId, JiesuGroup, Reveal, office_of, output_forma
 from jiesu.errors import BadInput
 from jiesu.vocab import LedgerStatus, OutputFormat
 
-ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, help="台账：上账、销账、月末结转、导出。")
+ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
 Period = Annotated[Optional[str], typer.Option("--period", help="期间 YYYY-MM，如 2026-10。")]
 LedgerFormat = Annotated[

@@ -7,11 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from jiesu.clikit import JiesuGroup, office_of, output_format
+from jiesu.clikit import Format, JiesuGroup, office_of, output_format, say
 from jiesu.errors import ExitCode
-from jiesu.vocab import ReportFormat
+from jiesu.vocab import OutputFormat, ReportFormat
 
-report_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, help="报告：日报（供 cron 使用）与月度考评。")
+report_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
 Fmt = Annotated[
     Optional[ReportFormat],
@@ -76,3 +76,36 @@ def report_monthly(
     document = reports.monthly(office_of(ctx), period)
     emit(document, fmt)
     _finish(document, fail_on_overdue)
+
+
+def hotspots(
+    ctx: typer.Context,
+    days: Annotated[Optional[int], typer.Option("--days", min=1, help="统计最近多少天（默认见规则 hotspots.days）。")] = None,
+    min_cases: Annotated[Optional[int], typer.Option("--min", min=2, help="同社区同类别至少几件（默认见规则 hotspots.min_cases）。")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="以此时刻为“现在”。")] = None,
+    fmt: Format = None,
+) -> None:
+    """例：jiesu hotspots --days 7 --min 5"""
+    from jiesu import reports
+    from jiesu.render import Column, local_time, render
+    from jiesu.report_views import HOTSPOT_LABELS
+
+    office = office_of(ctx)
+    found = reports.hotspots(office, as_of=office.when(as_of), days=days, min_cases=min_cases)
+    columns = [
+        Column("kind", "类型", HOTSPOT_LABELS.get),
+        Column("community", "社区"),
+        Column("category", "类别"),
+        Column("address", "地址"),
+        Column("count", "件数"),
+        Column("case_ids", "诉求", lambda ids: " ".join(f"#{i}" for i in ids)),
+        Column("first_at", "最早", local_time(office.tz)),
+        Column("last_at", "最近", local_time(office.tz)),
+    ]
+    if output_format(fmt) is OutputFormat.IDS:
+        for spot in found:
+            typer.echo(" ".join(map(str, spot["case_ids"])))
+        return
+    count = render(found, output_format(fmt), columns)
+    if output_format(fmt) is OutputFormat.TABLE:
+        say(f"共 {count} 处热点")

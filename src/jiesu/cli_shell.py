@@ -23,9 +23,7 @@ def shell(
     ctx: typer.Context,
     keep_going: Annotated[bool, typer.Option("--keep-going", help="某条命令被拒绝时继续执行后面的命令（脚本用）。")] = False,
 ) -> None:
-    """交互式命令行：一直开着，命令即时响应；也可从文件读入命令：jiesu shell < commands.txt。
-
-    例：jiesu shell
+    """例：jiesu shell
     """
     from jiesu.cli import app
 
@@ -123,14 +121,13 @@ def _readline(command, prefix: list[str]) -> None:
     import atexit
 
     atexit.register(readline.write_history_file, history)
-    names = sorted(
-        [name for name in command.commands]
-        + [f"{group} {sub}" for group, c in command.commands.items() if hasattr(c, "commands") for sub in c.commands]
-    )
+    top = command.list_commands(None)
+    groups = [(name, command.get_command(None, name)) for name in top]
+    names = sorted(top + [f"{name} {sub}" for name, group in groups if hasattr(group, "list_commands") for sub in group.list_commands(None)])
 
     def complete(text: str, state: int):
         buffer = readline.get_line_buffer()
-        if " " not in buffer.strip() or buffer.strip() in command.commands and not buffer.endswith(" "):
+        if " " not in buffer.strip() or buffer.strip() in top and not buffer.endswith(" "):
             options = [n.split(" ")[-1] for n in names if n.startswith(buffer.lstrip())]
         else:
             options = _case_ids(prefix, text)

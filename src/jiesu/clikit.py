@@ -38,6 +38,46 @@ class JiesuGroup(TyperGroup):
             raise typer.Exit(ExitCode.OK) from None
 
 
+class LazyGroup(JiesuGroup):
+    """A group that builds a command only when it is run or its help is asked for.
+
+    Typer builds every command of an app up front (about 1.5 ms each, and the
+    modules behind them must be imported first); a worker's `jiesu show 1` needs one.
+    `lazy` maps each name to ("module:attribute", one-line summary); the summary is
+    the command's help's first line and what the group's own `--help` lists.
+    """
+
+    lazy: dict[str, tuple[str, str]] = {}
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return list(self.lazy)
+
+    def get_command(self, ctx: typer.Context, name: str):
+        if name not in self.commands and name in self.lazy:
+            self.commands[name] = build_command(name, *self.lazy[name])
+        return self.commands.get(name)
+
+    def format_commands(self, ctx: typer.Context, formatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, summary) for name, (_, summary) in self.lazy.items()])
+
+
+def build_command(name: str, target: str, summary: str):
+    """The click command for a function or a Typer sub-app named by "module:attribute"."""
+    import importlib
+
+    module, attribute = target.split(":")
+    found = getattr(importlib.import_module(module), attribute)
+    if isinstance(found, typer.Typer):
+        command = typer.main.get_group(found)  # a group even when it holds one command (`rules show`)
+    else:
+        holder = typer.Typer(add_completion=False, rich_markup_mode=None)
+        holder.command(name)(found)
+        command = typer.main.get_command(holder)
+    command.help = f"{summary}\n\n{command.help}" if command.help else summary
+    return command
+
+
 def _param_name(exc: typer.BadParameter) -> str:
     """The option or argument a bad value was given for, as the person typed it."""
     if isinstance(exc.param_hint, str):

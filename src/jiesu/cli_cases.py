@@ -1,0 +1,329 @@
+"""The commands that file, find and move a case through its life (DESIGN §3).
+
+Each command's one-line summary lives in `jiesu.cli.COMMANDS`, where `jiesu --help`
+reads it without importing this module; the docstrings here hold the examples.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jiesu.clikit import At, CaseId, Format, Reveal, enum_option, enum_parser, office_of, output_format, parse_id, parse_yes_no, say
+from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
+
+
+# ---------------------------------------------------------------- filing and finding
+
+def new(
+    ctx: typer.Context,
+    summary: Annotated[str, typer.Argument(help="诉求摘要，一句话。")],
+    phone: Annotated[Optional[str], typer.Option(help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
+    name: Annotated[Optional[str], typer.Option(help="诉求人姓名。")] = None,
+    address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
+    community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,
+    category: Annotated[Optional[str], typer.Option(help="诉求类别，用 / 分级，如 物业管理/下水管道。")] = None,
+    channel: Annotated[Channel, enum_option(Channel, "受理渠道", "受理渠道")] = Channel.HOTLINE,
+    urgency: Annotated[Urgency, enum_option(Urgency, "紧急程度", "紧急程度")] = Urgency.NORMAL,
+    nature: Annotated[Nature, enum_option(Nature, "诉求性质", "诉求性质")] = Nature.UNCLASSIFIED,
+    kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型")] = None,
+    ref: Annotated[Optional[str], typer.Option(help="12345 工单编号（唯一）。")] = None,
+    received: Annotated[Optional[str], typer.Option(help="受理时间，默认现在：2026-10-01T08:30、today、-2h。")] = None,
+    detail: Annotated[Optional[str], typer.Option(help="诉求详情。")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出编号，供脚本使用：id=$(jiesu new … -q)")] = False,
+) -> None:
+    """例：jiesu new "楼上漏水" --phone 13812345678 --community 前门社区 --category 物业管理/漏水"""
+    from jiesu.cases import Draft, file_case
+
+    office = office_of(ctx)
+    draft = Draft(
+        summary=summary,
+        phone=phone,
+        name=name,
+        address=address,
+        community=community,
+        category=category or "",
+        channel=channel,
+        urgency=urgency,
+        nature=nature,
+        kind=kind.value if kind else None,
+        ref=ref,
+        received_at=office.when(received),
+        detail=detail or "",
+    )
+    case = file_case(office, draft)
+    if quiet:
+        typer.echo(case.id)
+    else:
+        from jiesu.clock import shown
+
+        say(f"已受理 #{case.id}（{Status(case.status).label}，办理时限 {shown(case.resolve_by, office.tz)}）")
+
+
+def list_cases(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="包括已办结、已回访、已合并的诉求。")] = False,
+    status: Annotated[Optional[list[Status]], enum_option(Status, "状态", "只列此状态，可重复", "--status")] = None,
+    nature: Annotated[Optional[Nature], enum_option(Nature, "诉求性质", "诉求性质")] = None,
+    track: Annotated[Optional[Track], enum_option(Track, "三上门", "三上门方式")] = None,
+    level: Annotated[Optional[Level], enum_option(Level, "层级", "当前层级")] = None,
+    assignee: Annotated[Optional[str], typer.Option(help="承办人或单位。")] = None,
+    community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,
+    category: Annotated[Optional[str], typer.Option(help="诉求类别（含其下级类别）。")] = None,
+    search: Annotated[Optional[str], typer.Option(help="在摘要、详情、地址、姓名中查找（繁简通查）。")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="只列超期未办结的。")] = False,
+    due_escalation: Annotated[bool, typer.Option("--due-escalation", help="只列应升级的，并给出原因。")] = False,
+    since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,
+    until: Annotated[Optional[str], typer.Option(help="受理时间不晚于（日期含当天）。")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="以此时刻为“现在”判断超期。")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="最多列出几件。")] = None,
+    fmt: Format = None,
+    reveal: Reveal = False,
+) -> None:
+    """例：jiesu list --community 前门社区 --overdue"""
+    from jiesu import cases, views
+    from jiesu.render import render
+
+    office = office_of(ctx)
+    wanted = cases.CaseFilter(
+        include_closed=all_,
+        statuses=status or [],
+        nature=nature,
+        track=track.value if track else None,
+        level=level,
+        assignee=assignee,
+        community=community,
+        category=category,
+        search=search,
+        overdue=overdue,
+        due_escalation=due_escalation,
+        since=office.when(since),
+        until=office.when(until, end_of_day=True),
+        limit=limit,
+    )
+    tz = office.tz
+
+    def rows():
+        for listed in cases.list_cases(office, wanted, as_of=office.when(as_of)):
+            row = views.case_record(listed.case, tz, reveal=reveal)
+            if due_escalation:
+                row["reasons"] = listed.reasons
+            yield row
+
+    fmt = output_format(fmt)
+    count = render(rows(), fmt, views.list_columns(tz, with_reasons=due_escalation))
+    if fmt is OutputFormat.TABLE:
+        say(f"共 {count} 件")
+
+
+def show(ctx: typer.Context, case_id: CaseId, fmt: Format = None, reveal: Reveal = False) -> None:
+    """例：jiesu show 42"""
+    from jiesu import views
+    from jiesu.cases import get_case
+    from jiesu.render import print_json, render, render_record
+
+    office = office_of(ctx)
+    tz = office.tz
+    found = get_case(office, case_id)
+    record = views.case_record(found.case, tz, reveal=reveal)
+    events = [views.event_record(e, tz) for e in found.events]
+    revisits = [views.revisit_record(r, tz) for r in found.revisits]
+    ledger = [views.ledger_record(e, tz) for e in found.ledger] if found.ledger else []
+    fmt = output_format(fmt)
+    if fmt is OutputFormat.JSON:
+        print_json(record | {"events": events, "revisits": revisits, "ledger": ledger})
+    elif fmt is OutputFormat.TABLE:
+        title = f"#{found.case.id} {found.case.summary}"
+        render_record(record, views.case_columns(tz), title=title)
+        typer.echo()
+        render(events, fmt, views.event_columns(tz), title="办理记录")
+        if revisits:
+            typer.echo()
+            render(revisits, fmt, views.revisit_columns(tz), title="回访")
+        if ledger:
+            typer.echo()
+            render(ledger, fmt, views.ledger_columns(tz), title="台账")
+    else:
+        render([record], fmt, [views.Column(k, k) for k in record])
+
+
+# ---------------------------------------------------------------- moving a case
+
+
+def _done(ctx: typer.Context, case, verb: str) -> None:
+    say(f"#{case.id} {verb}（{Status(case.status).label}）")
+
+
+def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(help="备注内容。")], at: At = None) -> None:
+    """例：jiesu note 42 "诉求人下午三点后在家"
+    """
+    from jiesu.cases import add_note
+
+    office = office_of(ctx)
+    add_note(office, case_id, text, office.when(at))
+    say(f"#{case_id} 已备注")
+
+
+def classify(
+    ctx: typer.Context,
+    case_id: CaseId,
+    nature: Annotated[Nature, typer.Argument(parser=enum_parser(Nature, "诉求性质"), metavar="NATURE", help=f"诉求性质（{Nature.choices()}）。")],
+    note: Annotated[str, typer.Option(help="研判说明。")] = "",
+    at: At = None,
+) -> None:
+    """例：jiesu classify 42 合理诉求 --note "确属物业责任"
+    """
+    from jiesu import cases
+
+    office = office_of(ctx)
+    case = cases.classify(office, case_id, nature, note, office.when(at))
+    track = f"，{Track(case.track).label}" if case.track else ""
+    say(f"#{case.id} 研判为{Nature(case.nature).label}{track}")
+
+
+def assign(
+    ctx: typer.Context,
+    case_id: CaseId,
+    to: Annotated[str, typer.Argument(metavar="TO", help="承办人或单位。")],
+    note: Annotated[str, typer.Option(help="派单说明。")] = "",
+    at: At = None,
+) -> None:
+    """例：jiesu assign 42 物业公司 --note "请今天联系诉求人"
+    """
+    from jiesu import cases
+
+    office = office_of(ctx)
+    _done(ctx, cases.assign(office, case_id, to, note, office.when(at)), f"已派给 {to.strip()}")
+
+
+def return_case(
+    ctx: typer.Context,
+    case_id: CaseId,
+    reason: Annotated[str, typer.Option("--reason", help="退单理由。")],
+    at: At = None,
+) -> None:
+    """例：jiesu return 42 --reason "不属本单位职责"
+    """
+    from jiesu import cases
+
+    office = office_of(ctx)
+    _done(ctx, cases.return_case(office, case_id, reason, office.when(at)), "已退单")
+
+
+def contact(
+    ctx: typer.Context,
+    case_id: CaseId,
+    note: Annotated[str, typer.Option(help="联系情况。")] = "",
+    at: At = None,
+) -> None:
+    """例：jiesu contact 42 --note "电话联系，约明早上门"
+    """
+    from jiesu import cases
+
+    office = office_of(ctx)
+    _done(ctx, cases.contact(office, case_id, note, office.when(at)), "已记录联系")
+
+
+def visit(
+    ctx: typer.Context,
+    case_id: CaseId,
+    note: Annotated[str, typer.Option("--note", help="上门情况。")],
+    at: At = None,
+) -> None:
+    """例：jiesu visit 42 --note "上门查看，楼上卫生间防水层破损" --at 03:00"""
+    from jiesu import cases
+
+    office = office_of(ctx)
+    _done(ctx, cases.visit(office, case_id, note, office.when(at)), "已记录上门")
+
+
+def escalate(
+    ctx: typer.Context,
+    case_id: CaseId,
+    reason: Annotated[str, typer.Option("--reason", help="升级理由。")],
+    to: Annotated[Optional[Level], enum_option(Level, "层级", "升到哪一级，默认上一级", "--to")] = None,
+    at: At = None,
+) -> None:
+    """例：jiesu escalate 42 --reason "涉及多个产权单位" --to 区"""
+    from jiesu import cases
+
+    office = office_of(ctx)
+    case = cases.escalate(office, case_id, reason, to, office.when(at))
+    _done(ctx, case, f"已升级到{Level(case.level).label}")
+
+
+def extend(
+    ctx: typer.Context,
+    case_id: CaseId,
+    to: Annotated[str, typer.Option("--to", help="新的办理时限（日期含当天）。")],
+    reason: Annotated[str, typer.Option("--reason", help="延期理由。")],
+    at: At = None,
+) -> None:
+    """例：jiesu extend 42 --to 2026-12-10 --reason "需等待配件"
+    """
+    from jiesu import cases
+    from jiesu.clock import shown
+
+    office = office_of(ctx)
+    case = cases.extend(office, case_id, office.when(to, end_of_day=True), reason, office.when(at))
+    _done(ctx, case, f"已延期至 {shown(case.resolve_by, office.tz)}")
+
+
+def close(
+    ctx: typer.Context,
+    case_id: CaseId,
+    result: Annotated[Result, enum_option(Result, "办理结果", "办理结果", "--result")],
+    note: Annotated[str, typer.Option("--note", help="办结说明。")],
+    at: At = None,
+) -> None:
+    """例：jiesu close 42 --result resolved --note "已维修，诉求人确认"
+    """
+    from jiesu import cases
+
+    office = office_of(ctx)
+    _done(ctx, cases.close(office, case_id, result, note, office.when(at)), "已办结")
+
+
+def revisit(
+    ctx: typer.Context,
+    case_id: CaseId,
+    satisfaction: Annotated[Satisfaction, enum_option(Satisfaction, "满意度", "满意度", "--satisfaction")],
+    resolved: Annotated[str, typer.Option("--resolved", metavar="yes|no", help="诉求人是否认为已解决：yes/是 或 no/否。")],
+    note: Annotated[str, typer.Option(help="回访情况。")] = "",
+    at: At = None,
+) -> None:
+    """例：jiesu revisit 42 --satisfaction 满意 --resolved yes"""
+    from jiesu import cases
+
+    office = office_of(ctx)
+    case = cases.revisit(office, case_id, satisfaction, parse_yes_no(resolved), note, office.when(at))
+    verb = "已回访，已重办" if case.status != Status.REVISITED else "已回访"
+    _done(ctx, case, verb)
+
+
+def reopen(
+    ctx: typer.Context,
+    case_id: CaseId,
+    reason: Annotated[str, typer.Option("--reason", help="重办理由。")],
+    at: At = None,
+) -> None:
+    """例：jiesu reopen 42 --reason "诉求人反映仍漏水"
+    """
+    from jiesu import cases
+
+    office = office_of(ctx)
+    _done(ctx, cases.reopen(office, case_id, reason, office.when(at)), "已重办")
+
+
+def merge(
+    ctx: typer.Context,
+    case_id: CaseId,
+    into: Annotated[int, typer.Option("--into", parser=parse_id, metavar="OTHER", help="并入哪件诉求。")],
+    at: At = None,
+) -> None:
+    """例：jiesu merge 43 --into 42"""
+    from jiesu import cases
+
+    office = office_of(ctx)
+    _done(ctx, cases.merge(office, case_id, into, office.when(at)), f"已并入 #{into}")
