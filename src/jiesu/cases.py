@@ -159,10 +159,8 @@ class Listed:
 def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None) -> Iterator[Listed]:
     """The cases that pass every filter, oldest first, streamed."""
     as_of = as_of or office.now
-    flags = escalation_flags(office.rules, as_of)
-    columns = [Case]
-    if wanted.due_escalation:
-        columns += [condition.label(name) for name, condition in flags.items()]
+    flags = escalation_flags(office.rules, as_of) if wanted.due_escalation else {}
+    columns = [Case, *(condition.label(name) for name, condition in flags.items())]
     query = select(*columns).order_by(Case.id)
     if wanted.statuses:
         query = query.where(Case.status.in_([s.value for s in wanted.statuses]))
