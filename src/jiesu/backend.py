@@ -99,16 +99,40 @@ def bulk_insert(conn: Connection, table: str, columns: list[str], rows: list[tup
     """Insert many rows straight through the driver's executemany.
 
     For imports: SQLAlchemy's per-value processing of a 2,000-row batch cost
-    more than SQLite's own work. Times are converted as jiesu stores them:
-    naive UTC text on SQLite, aware timestamps on PostgreSQL.
+    more than SQLite's own work. The time columns (known from the table) are
+    converted as jiesu stores them: naive UTC text on SQLite, aware timestamps
+    on PostgreSQL.
     """
     if not rows:
         return
     sqlite = conn.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    stored = [tuple(_stored_time(v) if sqlite and isinstance(v, datetime) else v for v in row) for row in rows]
-    conn.exec_driver_sql(sql, stored)
+    if sqlite:
+        rows = _with_stored_times(rows, _time_positions(table, columns))
+    conn.exec_driver_sql(sql, rows)
+
+
+def _time_positions(table: str, columns: list[str]) -> list[int]:
+    from sqlmodel import SQLModel
+
+    from jiesu.models import UTCDateTime
+
+    found = SQLModel.metadata.tables[table].c
+    return [i for i, name in enumerate(columns) if isinstance(found[name].type, UTCDateTime)]
+
+
+def _with_stored_times(rows: list[tuple[Any, ...]], positions: list[int]) -> list[tuple[Any, ...]]:
+    if not positions:
+        return rows
+    stored = []
+    for row in rows:
+        row = list(row)
+        for i in positions:
+            if row[i] is not None:
+                row[i] = _stored_time(row[i])
+        stored.append(tuple(row))
+    return stored
 
 
 def _stored_time(value: datetime) -> str:

@@ -435,29 +435,27 @@ def _key(values: dict) -> tuple:
 
 
 def _write_batch(office, batch, source, when, id_map, pending_merges) -> None:
-    case_rows = []
-    for _, values in batch:
-        row = {k: v for k, v in values.items() if not k.startswith("__")}
-        target = row.pop("merged_into")
-        row["merged_into"] = id_map.get(target) if target is not None else None
-        case_rows.append(row)
+    columns = [name for name in batch[0][1] if not name.startswith("__") and name != "merged_into"]
+    changes_by_status: dict[str, str] = {}
+    case_rows, events = [], []
     with office.store.connect(write=True) as conn:
-        new_ids = backend.reserve_ids(conn, "cases", len(case_rows))
-        for row, new_id in zip(case_rows, new_ids):
-            row["id"] = new_id
-        columns = list(case_rows[0]) if case_rows else []
-        backend.bulk_insert(conn, "cases", columns, [tuple(row[c] for c in columns) for row in case_rows])
-        events = []
-        for (line, values), new_id, row in zip(batch, new_ids, case_rows):
+        new_ids = backend.reserve_ids(conn, "cases", len(batch))
+        for (line, values), new_id in zip(batch, new_ids):
+            old_target = values["merged_into"]
+            target = id_map.get(old_target) if old_target is not None else None
+            if old_target is not None and target is None:
+                pending_merges.append((new_id, old_target))
             if values["__old_id__"] is not None:
                 id_map[values["__old_id__"]] = new_id
-            if values["merged_into"] is not None and row["merged_into"] is None:
-                pending_merges.append((new_id, values["merged_into"]))
-            changes = {} if values["status"] == Status.NEW else {"status": [Status.NEW.value, values["status"]]}
+            case_rows.append((new_id, target, *[values[name] for name in columns]))
+            status = values["status"]
+            if status not in changes_by_status:
+                changes = {} if status == Status.NEW else {"status": [Status.NEW.value, status]}
+                changes_by_status[status] = json.dumps(changes, ensure_ascii=False)
             events.append(
-                (new_id, when, office.actor, EventKind.IMPORTED.value, f"导入自 {source} 第 {line} 行",
-                 json.dumps(changes, ensure_ascii=False))
+                (new_id, when, office.actor, EventKind.IMPORTED.value, f"导入自 {source} 第 {line} 行", changes_by_status[status])
             )
+        backend.bulk_insert(conn, "cases", ["id", "merged_into", *columns], case_rows)
         backend.bulk_insert(conn, "events", ["case_id", "at", "actor", "kind", "note", "changes"], events)
 
 
