@@ -166,10 +166,6 @@ def list_entries(
             yield EntryLine(entry, case)
 
 
-def entries_of(session: Session, case_id: int) -> list[LedgerEntry]:
-    return list(session.exec(select(LedgerEntry).where(LedgerEntry.case_id == case_id).order_by(LedgerEntry.id)))
-
-
 # ---------------------------------------------------------------- month-end
 
 

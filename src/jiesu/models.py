@@ -5,8 +5,6 @@ checks that these classes and the migrated schema agree column for column.
 Enum-valued columns hold the English value as plain text.
 """
 
-from __future__ import annotations
-
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Text

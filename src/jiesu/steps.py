@@ -36,8 +36,12 @@ def load_case(session: Session, case_id: int, *, for_update: bool = False) -> Ca
         query = query.with_for_update()
     case = session.exec(query).first()
     if case is None:
-        raise CaseNotFound(f"没有 #{case_id} 这件诉求")
+        raise missing(case_id)
     return case
+
+
+def missing(case_id: int) -> CaseNotFound:
+    return CaseNotFound(f"没有 #{case_id} 这件诉求")
 
 
 def moment(office: Office, case: Case, at: datetime | None) -> datetime:
