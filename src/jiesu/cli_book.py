@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from jiesu.clikit import Format, JiesuGroup, fail, office_of, output_format, say
+from jiesu.clikit import JiesuGroup, fail, office_of, say
+from jiesu.cliopts import Format, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import ReportFormat
 

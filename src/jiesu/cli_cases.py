@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from jiesu.clikit import At, CaseId, Format, Reveal, enum_option, enum_parser, office_of, output_format, parse_id, parse_yes_no, say
+from jiesu.clikit import office_of, say
+from jiesu.cliopts import At, CaseId, Format, Reveal, enum_option, enum_parser, output_format, parse_id, parse_yes_no
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
 
 

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from jiesu.clikit import Reveal, enum_option, office_of, say
+from jiesu.clikit import office_of, say
+from jiesu.cliopts import Reveal, enum_option
 from jiesu.errors import BadInput
 from jiesu.vocab import Status
 

@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from jiesu.clikit import At, CaseId, JiesuGroup, Reveal, office_of, output_format, say
+from jiesu.clikit import JiesuGroup, office_of, say
+from jiesu.cliopts import At, CaseId, Reveal, output_format
 from jiesu.errors import BadInput
 from jiesu.vocab import LedgerStatus, OutputFormat
 

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from jiesu.clikit import Format, JiesuGroup, office_of, output_format, say
+from jiesu.clikit import JiesuGroup, office_of, say
+from jiesu.cliopts import Format, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import OutputFormat, ReportFormat
 
