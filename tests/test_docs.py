@@ -55,15 +55,34 @@ try:
 except SystemExit:
     pass
 heavy = sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel", "phonenumbers", "opencc", "chinese_calendar")})
+commands = sorted(m for m in sys.modules if m.startswith("jiesu.cli_") or m in ("jiesu.vocab", "jiesu.cliopts"))
 print("HEAVY:" + ",".join(heavy), file=sys.stderr)
+print("COMMANDS:" + ",".join(commands), file=sys.stderr)
 """
+
+
+def probe(*args: str) -> dict[str, str]:
+    """Run jiesu in a fresh interpreter; which heavy libraries and command modules it loaded."""
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60)
+    assert "Usage" in result.stdout, result.stderr
+    return dict(line.split(":", 1) for line in result.stderr.strip().splitlines()[-2:])
 
 
 @pytest.mark.parametrize("args", [["--help"], ["new", "--help"], ["list", "--help"]])
 def test_help_imports_no_database_layer(args):
-    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60)
-    assert "Usage" in result.stdout
-    assert result.stderr.strip().splitlines()[-1] == "HEAVY:"
+    assert probe(*args)["HEAVY"] == ""
+
+
+@pytest.mark.parametrize(
+    "args, loaded",
+    [
+        (["--help"], ""),  # the list of commands comes from cli.COMMANDS, not from the commands
+        (["new", "--help"], "jiesu.cli_cases,jiesu.cliopts,jiesu.vocab"),
+        (["ledger", "--help"], "jiesu.cli_ledger,jiesu.cliopts,jiesu.vocab"),
+    ],
+)
+def test_a_command_line_builds_only_the_command_it_runs(args, loaded):
+    assert probe(*args)["COMMANDS"] == loaded
 
 
 def test_python_dash_m_runs_as_a_real_process(tmp_path):
