@@ -159,51 +159,48 @@ class CaseFilter:
 
 @dataclass
 class Listed:
-    case: Case
+    case: Row
     reasons: list[str] = field(default_factory=list)
 
 
 def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None) -> Iterator[Listed]:
-    """The cases that pass every filter, oldest first, streamed."""
+    """The cases that pass every filter, oldest first, streamed as read-only rows (like `get_case`)."""
     as_of = as_of or office.now
+    cases = Case.__table__.c
     flags = escalation_flags(office.rules, as_of) if wanted.due_escalation else {}
-    columns = [Case, *(condition.label(name) for name, condition in flags.items())]
-    query = select(*columns).order_by(Case.id)
+    query = sa.select(Case.__table__, *(condition.label(name) for name, condition in flags.items())).order_by(cases.id)
     if wanted.statuses:
-        query = query.where(Case.status.in_([s.value for s in wanted.statuses]))
+        query = query.where(cases.status.in_([s.value for s in wanted.statuses]))
     elif not wanted.include_closed:
         query = query.where(is_open())
     if wanted.nature:
-        query = query.where(Case.nature == wanted.nature.value)
+        query = query.where(cases.nature == wanted.nature.value)
     if wanted.track:
-        query = query.where(Case.track == wanted.track)
+        query = query.where(cases.track == wanted.track)
     if wanted.level:
-        query = query.where(Case.level == wanted.level.value)
+        query = query.where(cases.level == wanted.level.value)
     if wanted.assignee:
-        query = query.where(Case.assignee == wanted.assignee)
+        query = query.where(cases.assignee == wanted.assignee)
     if wanted.community:
-        query = query.where(Case.community == wanted.community)
+        query = query.where(cases.community == wanted.community)
     if wanted.category:
         category = wanted.category.strip("/")
-        query = query.where((Case.category == category) | Case.category.startswith(category + "/", autoescape=True))
+        query = query.where((cases.category == category) | cases.category.startswith(category + "/", autoescape=True))
     if wanted.search:
-        query = query.where(Case.search_text.contains(fold(wanted.search), autoescape=True))
+        query = query.where(cases.search_text.contains(fold(wanted.search), autoescape=True))
     if wanted.overdue:
         query = query.where(is_overdue(as_of))
     if wanted.due_escalation:
         query = query.where(is_due_escalation(office.rules, as_of))
     if wanted.since:
-        query = query.where(Case.received_at >= wanted.since)
+        query = query.where(cases.received_at >= wanted.since)
     if wanted.until:
-        query = query.where(Case.received_at <= wanted.until)
+        query = query.where(cases.received_at <= wanted.until)
     if wanted.limit:
         query = query.limit(wanted.limit)
-    with office.store.read() as session:
-        for row in session.exec(query.execution_options(yield_per=500)):
-            if wanted.due_escalation:
-                yield Listed(row[0], [name for name in flags if row._mapping[name]])
-            else:
-                yield Listed(row)
+    with office.store.connect() as conn:
+        for row in conn.execution_options(yield_per=500).execute(query):
+            yield Listed(row, [name for name in flags if row._mapping[name]])
 
 
 # ---------------------------------------------------------------- steps

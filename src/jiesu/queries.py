@@ -1,16 +1,21 @@
-"""SQL conditions shared by lists and reports: what "open", "overdue" and "due for escalation" mean."""
+"""SQL conditions shared by lists and reports: what "open", "overdue" and "due for escalation" mean.
+
+They are built on the tables' columns, so that they serve Core selects (lists, which
+need no ORM objects) and ORM ones (reports) alike.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased
 
 from jiesu.backend import selective
 from jiesu.models import Case, LedgerEntry
 from jiesu.rules import Rules
 from jiesu.vocab import OPEN_STATUSES, LedgerStatus, Status
+
+CASES = Case.__table__
 
 ESCALATION_REASONS = {"overdue": "超期", "reopened": "多次重办", "repeat": "一人多诉"}
 
@@ -21,45 +26,46 @@ def reason_labels(reasons) -> str:
 
 
 def is_open():
-    return selective(Case.status.in_([s.value for s in OPEN_STATUSES]))
+    return selective(CASES.c.status.in_([s.value for s in OPEN_STATUSES]))
 
 
 def is_overdue(as_of: datetime):
     """Open and past resolve_by; a ledgered case answers to its ledger entry's due instead."""
+    entries = LedgerEntry.__table__
     ledger_overdue = (
-        select(LedgerEntry.id)
-        .where(LedgerEntry.case_id == Case.id, LedgerEntry.status == LedgerStatus.OPEN.value, LedgerEntry.due < as_of)
+        select(entries.c.id)
+        .where(entries.c.case_id == CASES.c.id, entries.c.status == LedgerStatus.OPEN.value, entries.c.due < as_of)
         .exists()
     )
     return or_(
-        and_(selective(Case.status.in_([Status.NEW.value, Status.ASSIGNED.value])), Case.resolve_by < as_of),
-        and_(selective(Case.status == Status.LEDGERED.value), ledger_overdue),
+        and_(selective(CASES.c.status.in_([Status.NEW.value, Status.ASSIGNED.value])), CASES.c.resolve_by < as_of),
+        and_(selective(CASES.c.status == Status.LEDGERED.value), ledger_overdue),
     )
 
 
 def is_reopened_too_often(rules: Rules):
-    return Case.reopen_count >= rules["escalation.reopen_limit"]
+    return CASES.c.reopen_count >= rules["escalation.reopen_limit"]
 
 
 def repeat_count(rules: Rules, as_of: datetime):
     """How many cases this case's phone filed in its category within the repeat window."""
-    other = aliased(Case)
+    other = CASES.alias("other")
     since = as_of - timedelta(days=rules["escalation.repeat_days"])
     return (
-        select(func.count(other.id))
+        select(func.count(other.c.id))
         .where(
-            other.phone == Case.phone,
-            other.category == Case.category,
-            other.received_at > since,
-            other.received_at <= as_of,
-            other.status != Status.MERGED.value,
+            other.c.phone == CASES.c.phone,
+            other.c.category == CASES.c.category,
+            other.c.received_at > since,
+            other.c.received_at <= as_of,
+            other.c.status != Status.MERGED.value,
         )
         .scalar_subquery()
     )
 
 
 def is_repeated(rules: Rules, as_of: datetime):
-    return and_(Case.phone.is_not(None), repeat_count(rules, as_of) >= rules["escalation.repeat_limit"])
+    return and_(CASES.c.phone.is_not(None), repeat_count(rules, as_of) >= rules["escalation.repeat_limit"])
 
 
 def escalation_flags(rules: Rules, as_of: datetime) -> dict:
