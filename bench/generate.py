@@ -170,7 +170,7 @@ def generate(
         resolve_by = received + (timedelta(hours=2) if urgent else timedelta(hours=24) if tier == "utility" else timedelta(days=9))
         age = now - received
         assignee = rng.choice(UNITS)
-        status, closed_at, result, revisit = "revisited", None, None, None
+        status, closed_at, result = "revisited", None, None
         reopen = 1 if rng.random() < 0.03 else 0
         if ledger_left and age < timedelta(days=20):
             status, ledger_left = "ledgered", ledger_left - 1

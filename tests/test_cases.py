@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from jiesu import cases, rules
+from jiesu import cases, lookup, rules
 from jiesu.cases import Draft
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.models import Event
@@ -65,16 +65,16 @@ def test_state_by_command(office, status, step):
     case_id = make(office, status)
     if step == "close" and status in (Status.NEW, Status.ASSIGNED):
         cases.visit(office, case_id, "上门查看")
-    before = cases.get_case(office, case_id)
+    before = lookup.get_case(office, case_id)
     if rules.allowed(status, step):
         STEPS[step](office, case_id)
-        after = cases.get_case(office, case_id)
+        after = lookup.get_case(office, case_id)
         assert len(after.events) > len(before.events)
     else:
         with pytest.raises(TransitionRefused) as caught:
             STEPS[step](office, case_id)
         assert str(caught.value).startswith(f"#{case_id} {status.label}，不能")
-        after = cases.get_case(office, case_id)
+        after = lookup.get_case(office, case_id)
         assert len(after.events) == len(before.events)
         assert after.case.version == before.case.version
 
@@ -89,7 +89,7 @@ def test_assign_return_and_reassign(office):
         cases.assign(office, case_id, "街道城管科")
     case = cases.return_case(office, case_id, "不属本单位")
     assert (case.status, case.assignee) == ("new", None)
-    kinds = [e.kind for e in cases.get_case(office, case_id).events]
+    kinds = [e.kind for e in lookup.get_case(office, case_id).events]
     assert kinds == ["filed", "assigned", "assigned", "returned"]
 
 
@@ -107,7 +107,7 @@ def test_escalate_up_the_ladder_and_retier(office):
     assert (case.level, case.tier) == ("street", "general")
     case = cases.escalate(office, case_id, "跨部门")
     assert (case.level, case.tier) == ("district", "complex")
-    changes = json.loads(cases.get_case(office, case_id).events[-1].changes)
+    changes = json.loads(lookup.get_case(office, case_id).events[-1].changes)
     assert changes["tier"] == ["general", "complex"] and "resolve_by" in changes
     with pytest.raises(TransitionRefused, match="只能升级到 city 市"):
         cases.escalate(office, case_id, "退回", to=Level.STREET)
@@ -118,7 +118,7 @@ def test_escalate_up_the_ladder_and_retier(office):
 
 def test_extend_is_limited_later_and_before_due(office):
     case_id = make(office, Status.ASSIGNED)
-    resolve_by = cases.get_case(office, case_id).case.resolve_by
+    resolve_by = lookup.get_case(office, case_id).case.resolve_by
     with pytest.raises(RuleViolation, match="应晚于"):
         cases.extend(office, case_id, resolve_by - timedelta(hours=1), "提前")
     case = cases.extend(office, case_id, resolve_by + timedelta(days=5), "等配件")
@@ -146,7 +146,7 @@ def test_revisit_reopens_a_reasonable_case_only(office):
     case_id = make(office, Status.CLOSED)
     case = cases.revisit(office, case_id, Satisfaction.UNSATISFIED, False, "仍漏水")
     assert (case.status, case.reopen_count, case.result, case.closed_at) == ("assigned", 1, None, None)
-    last = cases.get_case(office, case_id).events[-1]
+    last = lookup.get_case(office, case_id).events[-1]
     assert (last.kind, last.note) == ("reopened", "回访不满意，未解决")
 
     consult = cases.file_case(office, Draft("咨询政策", nature=Nature.CONSULT, channel="walkin", received_at=office.now - timedelta(hours=1)))
@@ -173,14 +173,14 @@ def test_merge_refusals(office):
         cases.merge(office, a, c)
     with pytest.raises(TransitionRefused, match=f"#{a} 已合并到 #{b}，请并入 #{b}"):
         cases.merge(office, c, a)
-    kinds = [e.kind for e in cases.get_case(office, b).events]
+    kinds = [e.kind for e in lookup.get_case(office, b).events]
     assert kinds == ["filed", "merged"]
 
 
 def test_every_status_change_is_explained_by_history(office):
     """Replaying the status changes recorded in events gives each case's status."""
     for status in STATUSES:
-        found = cases.get_case(office, make(office, status))
+        found = lookup.get_case(office, make(office, status))
         replayed = "new"
         for event in found.events:
             change = json.loads(event.changes).get("status")

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from hypothesis import strategies as st
 
 from conftest import refused
-from jiesu import cases, ledger
+from jiesu import cases, ledger, lookup
 from jiesu.cases import Draft
 from jiesu.db import open_store
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
@@ -47,21 +47,21 @@ def test_the_qianmen_desk_story(office):
     pipe = ledger.add_entry(office, desk[3].id, "协调自来水公司更换主管道", "街道城管科", due=at(2026, 12, 31, 23))
     water = ledger.add_entry(office, desk[4].id, "加装排水泵", "物业公司")
     assert (pipe.period, water.period) == ("2026-10", "2026-10")
-    assert cases.get_case(office, desk[3].id).case.status == Status.LEDGERED
+    assert lookup.get_case(office, desk[3].id).case.status == Status.LEDGERED
 
     office.now = at(2026, 10, 31, 23)
     assert balance_of(ledger.roll(office, "2026-10")) == (0, 2, 0, 2)
 
     office.now = at(2026, 11, 20, 10)
     ledger.clear_entry(office, pipe.id, "主管道已更换，验收合格")
-    assert cases.get_case(office, desk[3].id).case.status == Status.CLOSED
+    assert lookup.get_case(office, desk[3].id).case.status == Status.CLOSED
     office.now = at(2026, 11, 30, 23)
     assert balance_of(ledger.roll(office, "2026-11")) == (2, 0, 1, 1)
 
     office.now = at(2026, 12, 2, 10)
     case = cases.revisit(office, desk[3].id, Satisfaction.UNSATISFIED, False, "水压仍然不足")
     assert (case.status, case.reopen_count) == (Status.LEDGERED, 1)
-    found = cases.get_case(office, desk[3].id)
+    found = lookup.get_case(office, desk[3].id)
     assert found.ledger[0].status == "open" and found.ledger[0].carried == 1
     assert [e.kind for e in found.events][-3:] == ["revisited", "reopened", "ledgered"]
 
@@ -211,7 +211,7 @@ def test_balances_always_add_up(new_target, steps):
                     if open_entries:
                         ledger.clear_entry(office, open_entries[pick % len(open_entries)].id, "已整改")
                 elif action.startswith("revisit"):
-                    closed = [c.case for c in cases.list_cases(office, cases.CaseFilter(statuses=[Status.CLOSED]))]
+                    closed = [c.case for c in lookup.list_cases(office, lookup.CaseFilter(statuses=[Status.CLOSED]))]
                     if closed:
                         good = action == "revisit_good"
                         cases.revisit(office, closed[pick % len(closed)].id, Satisfaction.SATISFIED if good else Satisfaction.UNSATISFIED, good)

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import event
 
 from conftest import sqlite_only
-from jiesu import cases, reports
-from jiesu.cases import CaseFilter, Draft
+from jiesu import cases, lookup, reports
+from jiesu.cases import Draft
+from jiesu.lookup import CaseFilter
 
 pytestmark = sqlite_only
 
@@ -62,12 +63,12 @@ def plan_of(office, run) -> str:
 
 
 def test_overdue_list_uses_the_status_deadline_index(book):
-    plan = plan_of(book, lambda: cases.list_cases(book, CaseFilter(overdue=True, limit=50)))
+    plan = plan_of(book, lambda: lookup.list_cases(book, CaseFilter(overdue=True, limit=50)))
     assert "ix_cases_status_resolve_by" in plan
 
 
 def test_show_uses_the_case_key_and_history_index(book):
-    plan = plan_of(book, lambda: cases.get_case(book, 7))
+    plan = plan_of(book, lambda: lookup.get_case(book, 7))
     assert "USING INTEGER PRIMARY KEY (rowid=?)" in plan
     assert "ix_events_case_id" in plan and "ix_revisits_case_id" in plan and "ix_ledger_entries_case_id" in plan
 
@@ -79,7 +80,7 @@ def test_hotspot_window_uses_the_receipt_index(book):
 
 
 def test_repeat_caller_check_uses_the_phone_index(book):
-    plan = plan_of(book, lambda: cases.list_cases(book, CaseFilter(due_escalation=True)))
+    plan = plan_of(book, lambda: lookup.list_cases(book, CaseFilter(due_escalation=True)))
     assert "ix_cases_phone_category" in plan
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jiesu import cases, ledger, reports
+from jiesu import cases, reports
 from jiesu.cases import Draft
 from jiesu.rules import RateCounts, make_rules, rates
 from jiesu.vocab import Channel, Nature, Result, Satisfaction

@@ -83,11 +83,11 @@ def list_cases(
     reveal: Reveal = False,
 ) -> None:
     """例：jiesu list --community 前门社区 --overdue"""
-    from jiesu import cases, views
+    from jiesu import lookup, views
     from jiesu.render import render
 
     office = office_of(ctx)
-    wanted = cases.CaseFilter(
+    wanted = lookup.CaseFilter(
         include_closed=all_,
         statuses=status or [],
         nature=nature,
@@ -106,7 +106,7 @@ def list_cases(
     tz = office.tz
 
     def rows():
-        for listed in cases.list_cases(office, wanted, as_of=office.when(as_of)):
+        for listed in lookup.list_cases(office, wanted, as_of=office.when(as_of)):
             row = views.case_record(listed.case, tz, reveal=reveal)
             if due_escalation:
                 row["reasons"] = listed.reasons
@@ -121,7 +121,7 @@ def list_cases(
 def show(ctx: typer.Context, case_id: CaseId, fmt: Format = None, reveal: Reveal = False) -> None:
     """例：jiesu show 42"""
     from jiesu import views
-    from jiesu.cases import get_case
+    from jiesu.lookup import get_case
     from jiesu.render import print_json, render, render_record
 
     office = office_of(ctx)

@@ -1,0 +1,114 @@
+"""Finding and reading cases for people to look at: `jiesu list` and `jiesu show`.
+
+Reads go through Core and come back as read-only rows whose attributes are named
+like the models': showing needs no identity map, and in a fresh process a Core
+select costs about a third of the instructions of the same ORM select. Kept apart
+from `cases.py`, the life of a case, so a look-up does not load the code that changes one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import Row
+
+from jiesu.models import Case, Event, LedgerEntry, Revisit
+from jiesu.office import Office
+from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue
+from jiesu.steps import missing
+from jiesu.textsearch import fold
+from jiesu.vocab import Level, Nature, Status
+
+
+@dataclass
+class CaseFile:
+    """A case with everything that has happened to it, as read-only rows named like the models."""
+
+    case: Row
+    events: list[Row]
+    revisits: list[Row]
+    ledger: list[Row]
+
+
+def get_case(office: Office, case_id: int) -> CaseFile:
+    cases = Case.__table__
+    with office.store.connect() as conn:
+        case = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
+        if case is None:
+            raise missing(case_id)
+        events, revisits, entries = (conn.execute(_history_of(model, case_id)).all() for model in (Event, Revisit, LedgerEntry))
+    return CaseFile(case, events, revisits, entries)
+
+
+def _history_of(model, case_id: int):
+    table = model.__table__
+    return sa.select(table).where(table.c.case_id == case_id).order_by(table.c.id)
+
+
+@dataclass
+class CaseFilter:
+    """The filters of `jiesu list`; all given ones must hold."""
+
+    include_closed: bool = False
+    statuses: list[Status] = field(default_factory=list)
+    nature: Nature | None = None
+    track: str | None = None
+    level: Level | None = None
+    assignee: str | None = None
+    community: str | None = None
+    category: str | None = None
+    search: str | None = None
+    overdue: bool = False
+    due_escalation: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = None
+
+
+@dataclass
+class Listed:
+    case: Row
+    reasons: list[str] = field(default_factory=list)
+
+
+def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None) -> Iterator[Listed]:
+    """The cases that pass every filter, oldest first, streamed."""
+    as_of = as_of or office.now
+    cases = Case.__table__.c
+    flags = escalation_flags(office.rules, as_of) if wanted.due_escalation else {}
+    query = sa.select(Case.__table__, *(condition.label(name) for name, condition in flags.items())).order_by(cases.id)
+    if wanted.statuses:
+        query = query.where(cases.status.in_([s.value for s in wanted.statuses]))
+    elif not wanted.include_closed:
+        query = query.where(is_open())
+    if wanted.nature:
+        query = query.where(cases.nature == wanted.nature.value)
+    if wanted.track:
+        query = query.where(cases.track == wanted.track)
+    if wanted.level:
+        query = query.where(cases.level == wanted.level.value)
+    if wanted.assignee:
+        query = query.where(cases.assignee == wanted.assignee)
+    if wanted.community:
+        query = query.where(cases.community == wanted.community)
+    if wanted.category:
+        category = wanted.category.strip("/")
+        query = query.where((cases.category == category) | cases.category.startswith(category + "/", autoescape=True))
+    if wanted.search:
+        query = query.where(cases.search_text.contains(fold(wanted.search), autoescape=True))
+    if wanted.overdue:
+        query = query.where(is_overdue(as_of))
+    if wanted.due_escalation:
+        query = query.where(is_due_escalation(office.rules, as_of))
+    if wanted.since:
+        query = query.where(cases.received_at >= wanted.since)
+    if wanted.until:
+        query = query.where(cases.received_at <= wanted.until)
+    if wanted.limit:
+        query = query.limit(wanted.limit)
+    with office.store.connect() as conn:
+        for row in conn.execution_options(yield_per=500).execute(query):
+            yield Listed(row, [name for name in flags if row._mapping[name]])
