@@ -13,7 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from conftest import refused, sqlite_only
 from jiesu import db, migrations
 from jiesu.errors import StoreError
-from jiesu.models import Case, Event, Revisit
+from jiesu.ledger_models import LedgerBalance, LedgerMove
+from jiesu.models import Case, Event, LedgerEntry, Revisit
 
 
 def test_new_store_is_private_wal_and_stamped(jiesu, db_path):
@@ -35,7 +36,7 @@ def test_connections_enforce_foreign_keys_and_wait_for_locks(store):
 
 def test_models_match_the_migrated_schema(store):
     inspector = inspect(store.engine)
-    for model in (Case, Event, Revisit):
+    for model in (Case, Event, Revisit, LedgerEntry, LedgerMove, LedgerBalance):
         migrated = {c["name"] for c in inspector.get_columns(model.__tablename__)}
         assert migrated == set(model.__table__.columns.keys()), model.__tablename__
 

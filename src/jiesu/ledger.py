@@ -20,7 +20,8 @@ from sqlmodel import Session, select
 
 from jiesu.backend import serialise
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
-from jiesu.models import Case, Event, LedgerBalance, LedgerEntry, LedgerMove
+from jiesu.ledger_models import LedgerBalance, LedgerMove
+from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.rules import check_step
 from jiesu.steps import change, changing, load_case, moment, record, required, shown

@@ -129,29 +129,4 @@ class LedgerEntry(TableModel, table=True):
     carried: int = 0
 
 
-class LedgerMove(TableModel, table=True):
-    """One movement of an entry (added, cleared, reopened), booked in a period."""
-
-    __tablename__ = "ledger_moves"
-
-    id: int | None = Field(default=None, primary_key=True)
-    entry_id: int = Field(foreign_key="ledger_entries.id")
-    at: datetime = Field(sa_type=UTCDateTime)
-    period: str
-    kind: str
-
-
-class LedgerBalance(TableModel, table=True):
-    """A rolled period: 期初 + 本期新增 − 本期销账 = 期末."""
-
-    __tablename__ = "ledger_balances"
-
-    period: str = Field(primary_key=True)
-    opening: int
-    added: int
-    cleared: int
-    closing: int
-    rolled_at: datetime = Field(sa_type=UTCDateTime)
-
-
 CASE_FIELDS = tuple(c for c in Case.model_fields if c != "search_text")

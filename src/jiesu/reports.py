@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 from jiesu import ledger
 from jiesu.clock import day_span
 from jiesu.errors import BadInput
-from jiesu.models import Case, Event, LedgerBalance, LedgerEntry, Revisit, UTCDateTime
+from jiesu.ledger_models import LedgerBalance
+from jiesu.models import Case, Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue
 from jiesu.render import iso
