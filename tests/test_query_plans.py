@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import event
 
 from conftest import sqlite_only
@@ -88,3 +89,14 @@ def test_daily_report_never_scans_events_or_revisits_whole(book):
     plan = plan_of(book, lambda: reports.daily(book))
     assert "SCAN events" not in plan and "SCAN revisits" not in plan
     assert "ix_cases_status_resolve_by" in plan and "ix_cases_received_at" in plan
+
+
+def test_seasonal_hotspots_read_the_receipt_category_index_alone(office):
+    last_winter = office.now - relativedelta(years=1) + timedelta(days=5)
+    for n in range(5):
+        cases.file_case(office, Draft(f"暖气不热 {n}", community="前门社区", category="供暖/暖气不热",
+                                      received_at=last_winter + timedelta(hours=n)))
+    found = []
+    plan = plan_of(office, lambda: found.extend(reports.hotspots(office, days=7)))
+    assert [(s["kind"], s["category"], s["count"]) for s in found] == [("seasonal", "供暖/暖气不热", 5)]
+    assert "USING COVERING INDEX ix_cases_received_at_category" in plan.splitlines()[-1]

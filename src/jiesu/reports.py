@@ -107,12 +107,18 @@ def hotspots(office: Office, *, as_of: datetime | None = None, days: int | None 
     return sorted(found, key=lambda h: (-h["count"], h["kind"], h["case_ids"][0]))
 
 
-def _grouped(session: Session, office: Office, kind: str, keys: tuple, where: list, threshold: int) -> list[dict]:
-    """One aggregate query: every group of `keys` with at least `threshold` cases, with its case ids."""
+SHOWN = (Case.community, Case.category, Case.address)
+
+
+def _grouped(
+    session: Session, office: Office, kind: str, keys: tuple, where: list, threshold: int, shown: tuple = SHOWN
+) -> list[dict]:
+    """One aggregate query: every group of `keys` with at least `threshold` cases, with its case ids.
+
+    Of the `shown` columns, a group shows those all its cases share.
+    """
     count = func.count(Case.id)
-    spread = [
-        agg(column) for column in (Case.community, Case.category, Case.address) for agg in (func.min, func.max)
-    ]
+    spread = [agg(column) for column in shown for agg in (func.min, func.max)]
     query = (
         select(
             count,
@@ -127,12 +133,12 @@ def _grouped(session: Session, office: Office, kind: str, keys: tuple, where: li
     )
     spots = []
     for total, first, last, ids, *bounds in session.exec(query):
-        community, category, address = (low if low == high else None for low, high in zip(bounds[::2], bounds[1::2]))
+        shared = {column.key: low for column, low, high in zip(shown, bounds[::2], bounds[1::2]) if low == high}
         spots.append({
             "kind": kind,
-            "community": community,
-            "category": category,
-            "address": address if kind == "address" else None,
+            "community": shared.get("community"),
+            "category": shared.get("category"),
+            "address": shared.get("address") if kind == "address" else None,
             "count": total,
             "case_ids": sorted(int(i) for i in ids.split(",")),
             "first_at": iso(first, office.tz),
@@ -168,7 +174,8 @@ def _seasonal(session: Session, office: Office, as_of: datetime) -> list[dict]:
     if not returning:
         return []
     in_windows = or_(*(and_(Case.received_at >= s, Case.received_at < e) for s, e in covered))
-    return _grouped(session, office, "seasonal", (Case.category,), [Case.category.in_(returning), in_windows], 1)
+    # Only the category is shown: the query then reads the (received_at, category) index alone.
+    return _grouped(session, office, "seasonal", (Case.category,), [Case.category.in_(returning), in_windows], 1, (Case.category,))
 
 
 # ---------------------------------------------------------------- the reports
