@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import refused
 
 
@@ -147,3 +149,17 @@ def test_two_processes_closing_the_same_case_one_wins(jiesu, db_target):
     assert outcomes[1] == (1, "错误: #1 已办结，不能办结；可用：revisit, reopen\n")
     case = jiesu.json("show", case_id)
     assert [e["kind"] for e in case["events"]].count("closed") == 1
+
+
+@pytest.mark.parametrize("args", [["report", "daily", "--format", "table"], ["list", "--all", "--format", "table"], ["list", "--all", "--format", "json"]])
+def test_a_reader_that_goes_away_ends_jiesu_quietly(tmp_path, args):
+    """`jiesu report daily | head` in cron: no traceback, and exit 0 as when the reader read it all."""
+    book = str(tmp_path / "demo.db")
+    assert subprocess.run([sys.executable, "-m", "jiesu", "demo", "--db", book], capture_output=True).returncode == 0
+    reader_gone = subprocess.Popen(
+        [sys.executable, "-m", "jiesu", "--db", book, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    reader_gone.stdout.close()  # before jiesu has started, so its first write finds no reader
+    errors = reader_gone.stderr.read()
+    assert reader_gone.wait(timeout=60) == 0
+    assert errors == b""

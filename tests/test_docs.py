@@ -110,3 +110,4 @@ def test_ci_runs_the_readme_test_command():
     command = ".venv/bin/python -m pytest"
     assert f"```sh\n{command}\n```" in README
     assert f"\n    {command}\n" in ci
+

@@ -127,10 +127,20 @@ def _csv_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _console(out: IO[str]):
+def console(out: IO[str]):
+    """A Rich console that, when the reader goes away (`| head`), ends jiesu like any other output does."""
+    import os
+
     from rich.console import Console
 
-    return Console(file=out, highlight=False, soft_wrap=False)
+    class PipeAwareConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich's own answer is exit code 1, which cron would read as a refusal. Point stdout at
+            # /dev/null so nothing fails at exit, and let the CLI's error path end with 0.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise BrokenPipeError
+
+    return PipeAwareConsole(file=out, highlight=False, soft_wrap=False)
 
 
 def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None) -> int:
@@ -144,7 +154,7 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
         table.add_row(*(column.show(row.get(column.key)) for column in columns))
         count += 1
     if count:
-        _console(out).print(table)
+        console(out).print(table)
     return count
 
 
@@ -159,7 +169,7 @@ def render_record(row: dict[str, Any], columns: Sequence[Column], out: IO[str] |
         value = column.show(row.get(column.key))
         if value:
             table.add_row(column.label, value)
-    _console(out or sys.stdout).print(table)
+    console(out or sys.stdout).print(table)
 
 
 def print_json(document: Any, out: IO[str] | None = None) -> None:

@@ -7,7 +7,7 @@ import json
 from typing import IO, Any
 
 from jiesu.queries import reason_labels
-from jiesu.render import neutralise
+from jiesu.render import console as rich_console, neutralise
 
 RATE_LABELS = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率", "score": "综合得分"}
 HOTSPOT_LABELS = {"cluster": "同社区同类", "address": "同一地址", "caller": "一人多诉", "seasonal": "往年同期"}
@@ -71,10 +71,9 @@ def ledger_line(doc: dict[str, Any]) -> str:
 
 
 def print_screen(doc: dict[str, Any], trend: list | None, out: IO[str]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, highlight=False, soft_wrap=False)
+    console = rich_console(out)
     console.print(headline(doc), style="bold")
     console.print(summary_line(doc))
     console.print("三率：" + rates_line(doc["rates"]))
