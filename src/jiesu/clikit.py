@@ -6,6 +6,7 @@ the option types, which need the enums, are in `cliopts.py`.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,10 @@ class JiesuGroup(TyperGroup):
                 fail(f"缺少 {hint}（{where} --help 看用法）", ExitCode.USAGE)
             fail(f"{hint} 无效：{exc.message}", ExitCode.USAGE)
         except BrokenPipeError:
-            sys.stderr.close()  # the reader went away (`| head`); nothing left to say
+            # The reader went away (`| head`): nothing left to say, and stdout now points at
+            # /dev/null so that the flush at exit cannot fail either.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.stderr.close()
             raise typer.Exit(ExitCode.OK) from None
 
 

@@ -129,15 +129,12 @@ def _csv_cell(value: Any) -> Any:
 
 def console(out: IO[str]):
     """A Rich console that, when the reader goes away (`| head`), ends jiesu like any other output does."""
-    import os
-
     from rich.console import Console
 
     class PipeAwareConsole(Console):
         def on_broken_pipe(self) -> None:
-            # Rich's own answer is exit code 1, which cron would read as a refusal. Point stdout at
-            # /dev/null so nothing fails at exit, and let the CLI's error path end with 0.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            # Rich's own answer is to exit 1, which cron would read as a refusal; the CLI's one
+            # broken-pipe handler (clikit.JiesuGroup) ends every output the same way instead.
             raise BrokenPipeError
 
     return PipeAwareConsole(file=out, highlight=False, soft_wrap=False)
