@@ -118,7 +118,7 @@ def case_rows(office: Office, selection: CaseSelection, *, reveal: bool) -> Iter
     tz = office.tz
     with office.store.connect() as conn:
         result = conn.execution_options(yield_per=1000).execute(_selected(selection))
-        for row in result.mappings():
+        for row in result:
             yield record(row, CASE_FIELDS, tz, reveal=reveal)
 
 

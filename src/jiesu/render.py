@@ -10,8 +10,7 @@ import csv
 import json
 import sys
 from itertools import chain
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import partial
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -52,10 +51,9 @@ def iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
 
 def record(source: Any, fields: Sequence[str], tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
     """A model or a result row as a JSON-ready dict: times in ISO with offset, phones masked unless `reveal`."""
-    get = source.__getitem__ if isinstance(source, Mapping) else partial(getattr, source)
     out = {}
     for name in fields:
-        value = get(name)
+        value = getattr(source, name)
         if isinstance(value, datetime):
             value = iso(value, tz)
         elif name == "phone" and not reveal:
