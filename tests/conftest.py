@@ -116,15 +116,13 @@ class Book:
 
 
 @pytest.fixture
-def book(db_target):
-    opened = Book(db_target)
-    yield opened
-    opened.close()
+def book(db_target, book_at):
+    return book_at(db_target)
 
 
 @pytest.fixture
 def book_at():
-    """Books on other targets (a second store in the same test)."""
+    """Books on any target (the test's own, or a second store); all closed when the test ends."""
     opened = []
 
     def open_(target: str) -> Book:

@@ -152,7 +152,7 @@ def show(ctx: typer.Context, case_id: CaseId, fmt: Format = None, reveal: Reveal
 # ---------------------------------------------------------------- moving a case
 
 
-def _done(ctx: typer.Context, case, verb: str) -> None:
+def _done(case, verb: str) -> None:
     say(f"#{case.id} {verb}（{Status(case.status).label}）")
 
 
@@ -195,7 +195,7 @@ def assign(
     from jiesu import cases
 
     office = office_of(ctx)
-    _done(ctx, cases.assign(office, case_id, to, note, office.when(at)), f"已派给 {to.strip()}")
+    _done(cases.assign(office, case_id, to, note, office.when(at)), f"已派给 {to.strip()}")
 
 
 def return_case(
@@ -209,7 +209,7 @@ def return_case(
     from jiesu import cases
 
     office = office_of(ctx)
-    _done(ctx, cases.return_case(office, case_id, reason, office.when(at)), "已退单")
+    _done(cases.return_case(office, case_id, reason, office.when(at)), "已退单")
 
 
 def contact(
@@ -223,7 +223,7 @@ def contact(
     from jiesu import cases
 
     office = office_of(ctx)
-    _done(ctx, cases.contact(office, case_id, note, office.when(at)), "已记录联系")
+    _done(cases.contact(office, case_id, note, office.when(at)), "已记录联系")
 
 
 def visit(
@@ -236,7 +236,7 @@ def visit(
     from jiesu import cases
 
     office = office_of(ctx)
-    _done(ctx, cases.visit(office, case_id, note, office.when(at)), "已记录上门")
+    _done(cases.visit(office, case_id, note, office.when(at)), "已记录上门")
 
 
 def escalate(
@@ -251,7 +251,7 @@ def escalate(
 
     office = office_of(ctx)
     case = cases.escalate(office, case_id, reason, to, office.when(at))
-    _done(ctx, case, f"已升级到{Level(case.level).label}")
+    _done(case, f"已升级到{Level(case.level).label}")
 
 
 def extend(
@@ -268,7 +268,7 @@ def extend(
 
     office = office_of(ctx)
     case = cases.extend(office, case_id, office.when(to, end_of_day=True), reason, office.when(at))
-    _done(ctx, case, f"已延期至 {shown(case.resolve_by, office.tz)}")
+    _done(case, f"已延期至 {shown(case.resolve_by, office.tz)}")
 
 
 def close(
@@ -283,7 +283,7 @@ def close(
     from jiesu import cases
 
     office = office_of(ctx)
-    _done(ctx, cases.close(office, case_id, result, note, office.when(at)), "已办结")
+    _done(cases.close(office, case_id, result, note, office.when(at)), "已办结")
 
 
 def revisit(
@@ -300,7 +300,7 @@ def revisit(
     office = office_of(ctx)
     case = cases.revisit(office, case_id, satisfaction, parse_yes_no(resolved), note, office.when(at))
     verb = "已回访，已重办" if case.status != Status.REVISITED else "已回访"
-    _done(ctx, case, verb)
+    _done(case, verb)
 
 
 def reopen(
@@ -314,7 +314,7 @@ def reopen(
     from jiesu import cases
 
     office = office_of(ctx)
-    _done(ctx, cases.reopen(office, case_id, reason, office.when(at)), "已重办")
+    _done(cases.reopen(office, case_id, reason, office.when(at)), "已重办")
 
 
 def merge(
@@ -327,4 +327,4 @@ def merge(
     from jiesu import cases
 
     office = office_of(ctx)
-    _done(ctx, cases.merge(office, case_id, into, office.when(at)), f"已并入 #{into}")
+    _done(cases.merge(office, case_id, into, office.when(at)), f"已并入 #{into}")

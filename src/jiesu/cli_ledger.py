@@ -90,8 +90,7 @@ def ledger_list(
     例：jiesu ledger list --open --unit 街道城管科
     """
     from jiesu import ledger
-    from jiesu.render import Column, local_time, render
-    from jiesu.render import labelled
+    from jiesu.render import Column, labelled, local_time, render
     from jiesu.views import case_id, ledger_record
 
     office = office_of(ctx)

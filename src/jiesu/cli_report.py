@@ -103,10 +103,11 @@ def hotspots(
         Column("first_at", "最早", local_time(office.tz)),
         Column("last_at", "最近", local_time(office.tz)),
     ]
-    if output_format(fmt) is OutputFormat.IDS:
+    fmt = output_format(fmt)
+    if fmt is OutputFormat.IDS:
         for spot in found:
             typer.echo(" ".join(map(str, spot["case_ids"])))
         return
-    count = render(found, output_format(fmt), columns)
-    if output_format(fmt) is OutputFormat.TABLE:
+    count = render(found, fmt, columns)
+    if fmt is OutputFormat.TABLE:
         say(f"共 {count} 处热点")

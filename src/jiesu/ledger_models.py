@@ -2,7 +2,7 @@
 
 Apart from `models.py` because only the ledger and the monthly report use them, and
 every command pays for building the table classes it imports: about 9 M instructions
-each, against 260 M for all that `jiesu show` adds to its libraries (callgrind).
+each, against 231 M for all that `jiesu show` adds to its libraries (callgrind).
 """
 
 from datetime import datetime

@@ -15,9 +15,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Row
 
-from jiesu.models import Case, Event, LedgerEntry, Revisit
+from jiesu.models import Event, LedgerEntry, Revisit
 from jiesu.office import Office
-from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue
+from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, is_overdue
 from jiesu.steps import missing
 from jiesu.textsearch import fold
 from jiesu.vocab import Level, Nature, Status
@@ -34,9 +34,8 @@ class CaseFile:
 
 
 def get_case(office: Office, case_id: int) -> CaseFile:
-    cases = Case.__table__
     with office.store.connect() as conn:
-        case = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
+        case = conn.execute(sa.select(CASES).where(CASES.c.id == case_id)).first()
         if case is None:
             raise missing(case_id)
         events, revisits, entries = (conn.execute(_history_of(model, case_id)).all() for model in (Event, Revisit, LedgerEntry))
@@ -77,36 +76,36 @@ class Listed:
 def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None) -> Iterator[Listed]:
     """The cases that pass every filter, oldest first, streamed."""
     as_of = as_of or office.now
-    cases = Case.__table__.c
+    column = CASES.c
     flags = escalation_flags(office.rules, as_of) if wanted.due_escalation else {}
-    query = sa.select(Case.__table__, *(condition.label(name) for name, condition in flags.items())).order_by(cases.id)
+    query = sa.select(CASES, *(condition.label(name) for name, condition in flags.items())).order_by(column.id)
     if wanted.statuses:
-        query = query.where(cases.status.in_([s.value for s in wanted.statuses]))
+        query = query.where(column.status.in_([s.value for s in wanted.statuses]))
     elif not wanted.include_closed:
         query = query.where(is_open())
     if wanted.nature:
-        query = query.where(cases.nature == wanted.nature.value)
+        query = query.where(column.nature == wanted.nature.value)
     if wanted.track:
-        query = query.where(cases.track == wanted.track)
+        query = query.where(column.track == wanted.track)
     if wanted.level:
-        query = query.where(cases.level == wanted.level.value)
+        query = query.where(column.level == wanted.level.value)
     if wanted.assignee:
-        query = query.where(cases.assignee == wanted.assignee)
+        query = query.where(column.assignee == wanted.assignee)
     if wanted.community:
-        query = query.where(cases.community == wanted.community)
+        query = query.where(column.community == wanted.community)
     if wanted.category:
         category = wanted.category.strip("/")
-        query = query.where((cases.category == category) | cases.category.startswith(category + "/", autoescape=True))
+        query = query.where((column.category == category) | column.category.startswith(category + "/", autoescape=True))
     if wanted.search:
-        query = query.where(cases.search_text.contains(fold(wanted.search), autoescape=True))
+        query = query.where(column.search_text.contains(fold(wanted.search), autoescape=True))
     if wanted.overdue:
         query = query.where(is_overdue(as_of))
     if wanted.due_escalation:
         query = query.where(is_due_escalation(office.rules, as_of))
     if wanted.since:
-        query = query.where(cases.received_at >= wanted.since)
+        query = query.where(column.received_at >= wanted.since)
     if wanted.until:
-        query = query.where(cases.received_at <= wanted.until)
+        query = query.where(column.received_at <= wanted.until)
     if wanted.limit:
         query = query.limit(wanted.limit)
     with office.store.connect() as conn:

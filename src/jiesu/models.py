@@ -7,9 +7,9 @@ Enum-valued columns hold the English value as plain text.
 
 from datetime import datetime, timezone
 
+from pydantic import ConfigDict
 from sqlalchemy import DateTime, Text
 from sqlalchemy.types import TypeDecorator
-from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 

@@ -79,4 +79,3 @@ def escalation_flags(rules: Rules, as_of: datetime) -> dict:
 
 def is_due_escalation(rules: Rules, as_of: datetime):
     return and_(is_open(), or_(*escalation_flags(rules, as_of).values()))
-
