@@ -23,6 +23,10 @@ from jiesu.office import Office
 from jiesu.rules import DEFAULT_RULES
 
 SERVER = os.environ.get("JIESU_TEST_DB")
+# "Now" for every test: fixed, never the wall clock. The 1st of a month in the
+# morning is the default because it is where month-to-date figures are emptiest;
+# JIESU_TEST_NOW replays the suite at any other instant (e.g. the 15th, the 31st).
+TEST_NOW = os.environ.get("JIESU_TEST_NOW", "2026-12-01T09:30:00+08:00")
 BACKEND = "postgresql" if SERVER else "sqlite"
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="about the SQLite file itself")
 
@@ -61,6 +65,7 @@ def db_target(new_target, monkeypatch) -> str:
     target = new_target()
     monkeypatch.setenv("JIESU_DB", target)
     monkeypatch.setenv("JIESU_ACTOR", "测试员")
+    monkeypatch.setenv("JIESU_NOW", TEST_NOW)
     monkeypatch.delenv("JIESU_RULES", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")

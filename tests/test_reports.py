@@ -197,12 +197,18 @@ def test_hotspots_cli(jiesu):
     assert jiesu.json("hotspots", "--days", "1", "--min", "6") == []
 
 
-def test_demo_shows_the_whole_tool(jiesu, tmp_path):
+@pytest.mark.parametrize("now", ["2026-12-01T07:00:00+08:00", "2026-12-15T12:00:00+08:00", "2026-12-31T23:50:00+08:00"])
+def test_demo_shows_the_whole_tool(jiesu, tmp_path, monkeypatch, now):
+    monkeypatch.setenv("JIESU_NOW", now)
     path = tmp_path / "demo.db"
     result = jiesu.ok("demo", "--db", str(path), "--format", "json")
     doc = json.loads(result.stdout)
     assert doc["received"] > 0 and doc["open"] > 0
-    assert all(doc["rates"][k] and doc["rates"][k] > 0 for k in ("response", "resolution", "satisfaction", "score"))
+    assert doc["date"] == now[:10]
+    # The demo's last revisit is three days before now: that month has every rate.
+    month = (datetime.fromisoformat(now) - timedelta(days=3)).strftime("%Y-%m")
+    rates = jiesu.json("--db", str(path), "report", "monthly", "--period", month)["rates"]
+    assert all(rates[k] and rates[k] > 0 for k in ("response", "resolution", "satisfaction", "score"))
     assert any(h["kind"] == "cluster" and h["count"] >= 30 for h in doc["hotspots"])
     assert doc["ledger"]["open"] == 2
     reopened = [c for c in jiesu.json("--db", str(path), "list", "--all") if c["reopen_count"] >= 2]

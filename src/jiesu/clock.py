@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,8 +24,25 @@ def zone(name: str) -> ZoneInfo:
         raise BadInput(f"未知的时区 {name!r}") from exc
 
 
+NOW_VARIABLE = "JIESU_NOW"
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, in UTC: the wall clock, unless JIESU_NOW fixes it (tests, training, replaying a day).
+
+    This is the only place jiesu reads the clock, so one variable moves every
+    command, the demo and the tests to the same instant.
+    """
+    fixed = os.environ.get(NOW_VARIABLE, "").strip()
+    if not fixed:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(fixed)
+    except ValueError:
+        raise BadInput(f"{NOW_VARIABLE}={fixed!r} 不是 ISO 时间（例：2026-12-01T09:30+08:00）") from None
+    if moment.tzinfo is None:
+        raise BadInput(f"{NOW_VARIABLE}={fixed!r} 缺少时区（例：2026-12-01T09:30+08:00）")
+    return moment.astimezone(timezone.utc)
 
 
 def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False) -> datetime:

@@ -11,7 +11,6 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -19,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
 from jiesu import backend
+from jiesu.clock import utcnow
 from jiesu.errors import StoreError
 from jiesu.migrations import LATEST, MIGRATIONS
 
@@ -269,7 +269,7 @@ def _migrate(store: Store) -> None:
             migration(conn)
             conn.execute(
                 text(f"INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (:v, :n, :at)"),
-                {"v": version, "n": name, "at": datetime.now(timezone.utc).isoformat()},
+                {"v": version, "n": name, "at": utcnow().isoformat()},
             )
 
 
