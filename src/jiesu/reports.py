@@ -208,8 +208,7 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
         document = {"date": day.isoformat(), "as_of": iso(as_of, tz)}
         document |= _activity(session, start, as_of)
         document |= _standing(session, office, as_of, received_in=(start, as_of))
-        counts = rate_counts(session, office, as_of, [Case.received_at >= month_start, Case.received_at < as_of])
-        document["rates"] = _rates_of(counts[None], office)
+        document["rates"] = rates_between(session, office, month_start, as_of)
         document["ledger"] = _ledger_standing(session, as_of)
         trend = _trend(session, day, office)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
@@ -226,15 +225,13 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     start = datetime(year, month, 1, tzinfo=tz)
     end = start + relativedelta(months=1)
     as_of = min(end, office.now)
-    cohort = [Case.received_at >= start, Case.received_at < as_of]
     with office.store.read() as session:
         document = {"period": period, "as_of": iso(as_of, tz)}
         document |= _activity(session, start, as_of)
         document |= _standing(session, office, as_of, received_in=(start, as_of))
-        document["rates"] = _rates_of(rate_counts(session, office, as_of, cohort)[None], office)
+        document["rates"] = rates_between(session, office, start, as_of)
         for name, column in (("rates_by_community", Case.community), ("rates_by_assignee", Case.assignee)):
-            per_group = rate_counts(session, office, as_of, cohort, group=column)
-            document[name] = [{"name": key, **_rates_of(counts, office)} for key, counts in per_group.items()]
+            document[name] = rates_by(session, office, start, as_of, column)
         document["ledger"] = _ledger_standing(session, as_of)
         stored = session.get(LedgerBalance, period)
         document["ledger_balance"] = (
@@ -267,26 +264,8 @@ def _standing(session: Session, office: Office, as_of: datetime, received_in: tu
         .order_by(Case.id)
     ).all()
     due = [{"id": row.id, "reasons": [name for name in flags if row._mapping[name]]} for row in due_rows]
-    start, end = received_in
-    split = {}
-    for name, column in (("by_category", Case.category), ("by_assignee", Case.assignee)):
-        # Two indexed scans (fresh by receipt time, open by status) rather than one OR over the whole table.
-        fresh = dict(
-            session.exec(
-                select(column, func.count(Case.id)).where(Case.received_at >= start, Case.received_at < end).group_by(column)
-            ).all()
-        )
-        standing = {
-            key: (int(opened), int(late))
-            for key, opened, late in session.exec(
-                select(column, func.count(Case.id), _count(is_overdue(as_of))).where(is_open(), known).group_by(column)
-            )
-        }
-        keys = sorted(set(fresh) | set(standing), key=lambda k: (-standing.get(k, (0, 0))[0], k or ""))
-        split[name] = [
-            {"name": key, "received": fresh.get(key, 0), "open": standing.get(key, (0, 0))[0], "overdue": standing.get(key, (0, 0))[1]}
-            for key in keys
-        ]
+    splits = (("by_category", Case.category), ("by_assignee", Case.assignee))
+    split = {name: split_by(session, as_of, received_in, column) for name, column in splits}
     return {
         "open": open_count,
         "overdue": len(overdue_ids),
@@ -294,6 +273,29 @@ def _standing(session: Session, office: Office, as_of: datetime, received_in: tu
         "due_escalation": due,
         **split,
     }
+
+
+def split_by(session: Session, as_of: datetime, received_in: tuple[datetime, datetime], column) -> list[dict]:
+    """Received in the span, open and overdue as of `as_of`, per value of `column`, most open first."""
+    start, end = received_in
+    known = Case.received_at < as_of
+    # Two indexed scans (fresh by receipt time, open by status) rather than one OR over the whole table.
+    fresh = dict(
+        session.exec(
+            select(column, func.count(Case.id)).where(Case.received_at >= start, Case.received_at < end).group_by(column)
+        ).all()
+    )
+    standing = {
+        key: (int(opened), int(late))
+        for key, opened, late in session.exec(
+            select(column, func.count(Case.id), _count(is_overdue(as_of))).where(is_open(), known).group_by(column)
+        )
+    }
+    keys = sorted(set(fresh) | set(standing), key=lambda k: (-standing.get(k, (0, 0))[0], k or ""))
+    return [
+        {"name": key, "received": fresh.get(key, 0), "open": standing.get(key, (0, 0))[0], "overdue": standing.get(key, (0, 0))[1]}
+        for key in keys
+    ]
 
 
 def _ledger_standing(session: Session, as_of: datetime) -> dict:
@@ -312,15 +314,32 @@ def _trend(session: Session, day: date, office: Office) -> list[Trend]:
     """Received and closed per day over the fortnight ending `day`, in two scans."""
     days = [day - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
     spans = [day_span(d, office.tz) for d in days]
+    received = per_day(session, Case.received_at, spans)
+    closed = per_day(session, Event.at, spans, Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]))
+    return [Trend(d, r, c) for d, r, c in zip(days, received, closed)]
+
+
+def per_day(session: Session, column, spans: list[tuple[datetime, datetime]], *where) -> list[int]:
+    """How many rows have `column` in each span (consecutive days), in one scan of their whole range."""
     first, last = spans[0][0], spans[-1][1]
-    received = session.exec(
-        select(*(_count(and_(Case.received_at >= s, Case.received_at < e)) for s, e in spans)).where(
-            Case.received_at >= first, Case.received_at < last
-        )
+    counts = session.exec(
+        select(*(_count(and_(column >= s, column < e)) for s, e in spans)).where(column >= first, column < last, *where)
     ).one()
-    closed = session.exec(
-        select(*(_count(and_(Event.at >= s, Event.at < e)) for s, e in spans)).where(
-            Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), Event.at >= first, Event.at < last
-        )
-    ).one()
-    return [Trend(d, int(r), int(c)) for d, r, c in zip(days, received, closed)]
+    return [int(count) for count in counts]
+
+
+def rates_between(session: Session, office: Office, start: datetime, as_of: datetime) -> dict[str, float | None]:
+    """The 三率 of the cases received from `start` until `as_of`, as of `as_of`."""
+    return _rates_of(rate_counts(session, office, as_of, [Case.received_at >= start, Case.received_at < as_of])[None], office)
+
+
+def rates_by(session: Session, office: Office, start: datetime, as_of: datetime, column) -> list[dict]:
+    """The same 三率 per value of `column`."""
+    per_group = rate_counts(session, office, as_of, [Case.received_at >= start, Case.received_at < as_of], group=column)
+    return [{"name": key, **_rates_of(counts, office)} for key, counts in per_group.items()]
+
+
+def seasonal(office: Office, as_of: datetime) -> list[dict]:
+    """The seasonal hotspots expected in the 30 days from `as_of`."""
+    with office.store.read() as session:
+        return _seasonal(session, office, as_of)
