@@ -71,22 +71,12 @@ def rules_show(ctx: typer.Context, fmt: Format = None) -> None:
     例：jiesu rules show
     """
     from jiesu.render import Column, render
-    from jiesu.rules import SPEC
+    from jiesu.rules import in_force
     from jiesu.rulesfile import rules_for
 
     settings = ctx.find_root().obj
     store_path = _store_path(settings.db)
     rules, _ = rules_for(settings.rules, store_path)
-
-    def rows():
-        for rule in SPEC:
-            value = rules[rule.key]
-            if isinstance(value, (tuple, frozenset)):
-                value = sorted(str(v) for v in value)
-            elif not isinstance(value, (int, float, bool, str)):
-                value = str(value)
-            yield {"key": rule.key, "value": value, "source": rules.source(rule.key), "basis": rule.basis, "help": rule.help}
-
     columns = [
         Column("key", "规则"),
         Column("value", "取值", lambda v: ", ".join(v) if isinstance(v, list) else str(v)),
@@ -94,7 +84,7 @@ def rules_show(ctx: typer.Context, fmt: Format = None) -> None:
         Column("basis", "依据"),
         Column("help", "说明"),
     ]
-    render(rows(), output_format(fmt), columns)
+    render(in_force(rules), output_format(fmt), columns)
 
 
 def _store_path(db: str | None):

@@ -7,6 +7,7 @@ from; the rules file (`jiesu.toml`, read by `rulesfile.py`) may override any.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
@@ -189,6 +190,17 @@ class Rules:
 
     def source(self, key: str) -> str:
         return self.sources.get(key, "default")
+
+
+def in_force(rules: Rules) -> Iterator[dict[str, Any]]:
+    """Every rule with its value (JSON-ready), where the value came from, its basis and what it means."""
+    for rule in SPEC:
+        value = rules[rule.key]
+        if isinstance(value, (tuple, frozenset)):
+            value = sorted(str(v) for v in value)
+        elif not isinstance(value, (int, float, bool, str)):
+            value = str(value)
+        yield {"key": rule.key, "value": value, "source": rules.source(rule.key), "basis": rule.basis, "help": rule.help}
 
 
 def make_rules(overrides: dict[str, Any] | None = None, source: str = "file") -> Rules:
