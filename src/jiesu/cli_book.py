@@ -37,7 +37,7 @@ def backup(
 
 def demo(
     db: Annotated[Optional[str], typer.Option("--db", help="演示案卷库放在哪里（默认：临时文件）。")] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="日报的格式：table、json、csv、markdown。")] = ReportFormat.TABLE,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="日报的格式：table、json、csv、markdown、html。")] = ReportFormat.TABLE,
 ) -> None:
     """例：jiesu demo"""
     import tempfile
@@ -56,7 +56,7 @@ def demo(
         filed = demo_book.fill(office)
         say(f"演示案卷：{path}（{filed} 件诉求）；试试 jiesu --db {path} list --format table")
         report = reports.daily(office)
-        emit(report.document, fmt, report.trend)
+        emit(office, report.document, fmt, report.trend)
     finally:
         store.close()
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -12,28 +11,46 @@ from jiesu.cliopts import Format, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import OutputFormat, ReportFormat
 
+if TYPE_CHECKING:
+    from jiesu.office import Office
+
 report_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
 Fmt = Annotated[
     Optional[ReportFormat],
-    typer.Option("--format", "-f", help="table、json、csv 或 markdown；终端默认 table，管道默认 json。", case_sensitive=False),
+    typer.Option(
+        "--format", "-f", help="table、json、csv、markdown 或 html（可打印的图表页）；终端默认 table，管道默认 json。", case_sensitive=False
+    ),
 ]
+Out = Annotated[Optional[str], typer.Option("--out", "-o", help="写入文件（写完整才替换；默认输出到屏幕）。")]
 FailOnOverdue = Annotated[bool, typer.Option("--fail-on-overdue", help="有超期诉求时退出码为 3（报告照常输出），供 cron 报警。")]
 
 
-def emit(document: dict, fmt: ReportFormat | None, trend=None) -> None:
+def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, out: str | None = None) -> None:
+    """Write the report in its format, to stdout or whole to the file `out`."""
     from jiesu import report_views
+    from jiesu.exchange import output
     from jiesu.render import print_json
 
     fmt = output_format(fmt, ReportFormat)
-    if fmt is ReportFormat.JSON:
-        print_json(document)
-    elif fmt is ReportFormat.CSV:
-        report_views.write_flat_csv(document, sys.stdout)
-    elif fmt is ReportFormat.MARKDOWN:
-        report_views.write_markdown(document, sys.stdout)
-    else:
-        report_views.print_screen(document, trend, sys.stdout)
+    page = None
+    if fmt is ReportFormat.HTML:
+        from jiesu import report_figures, report_html
+
+        page = report_html.render(document, report_figures.figures(office, document))
+    with output(out) as stream:
+        if page is not None:
+            stream.write(page)
+        elif fmt is ReportFormat.JSON:
+            print_json(document, stream)
+        elif fmt is ReportFormat.CSV:
+            report_views.write_flat_csv(document, stream)
+        elif fmt is ReportFormat.MARKDOWN:
+            report_views.write_markdown(document, stream)
+        else:
+            report_views.print_screen(document, trend, stream)
+    if out:
+        say(f"已写入 {out}")
 
 
 def _finish(document: dict, fail_on_overdue: bool) -> None:
@@ -47,6 +64,7 @@ def report_daily(
     ctx: typer.Context,
     day: Annotated[Optional[str], typer.Option("--date", help="哪一天（默认今天）：2026-11-27、yesterday。")] = None,
     fmt: Fmt = None,
+    out: Out = None,
     fail_on_overdue: FailOnOverdue = False,
 ) -> None:
     """日报：当天受理、办结、回访，超期与应升级，本月三率，热点，近两周走势。
@@ -57,7 +75,7 @@ def report_daily(
 
     office = office_of(ctx)
     report = reports.daily(office, office.when(day).astimezone(office.tz).date() if day else None)
-    emit(report.document, fmt, report.trend)
+    emit(office, report.document, fmt, report.trend, out)
     _finish(report.document, fail_on_overdue)
 
 
@@ -66,16 +84,18 @@ def report_monthly(
     ctx: typer.Context,
     period: Annotated[Optional[str], typer.Option("--period", help="月份 YYYY-MM（默认本月）。")] = None,
     fmt: Fmt = None,
+    out: Out = None,
     fail_on_overdue: FailOnOverdue = False,
 ) -> None:
     """月报（考评）：本月办理情况、三率（总体、按社区、按承办）与台账余额。
 
-    例：jiesu report monthly --period 2026-10 --format markdown > 2026-10.md
+    例：jiesu report monthly --period 2026-10 --format html --out 月报-2026-10.html
     """
     from jiesu import reports
 
-    document = reports.monthly(office_of(ctx), period)
-    emit(document, fmt)
+    office = office_of(ctx)
+    document = reports.monthly(office, period)
+    emit(office, document, fmt, out=out)
     _finish(document, fail_on_overdue)
 
 

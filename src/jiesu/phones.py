@@ -60,3 +60,14 @@ def mask(phone: str | None) -> str | None:
     if len(phone) >= 8:
         return phone[:3] + "****" + phone[-4:]
     return "*" * (len(phone) - 2) + phone[-2:]
+
+
+# A mobile or a landline (with its area code) written inside free text, not part of a longer number.
+_PHONE_IN_TEXT = re.compile(r"(?<![\d.])(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{7,8})(?![\d.])")
+
+
+def mask_in_text(text: str | None) -> str | None:
+    """Free text (a summary a citizen dictated) with any phone number in it masked like the phone field."""
+    if not text:
+        return text
+    return _PHONE_IN_TEXT.sub(lambda found: mask(re.sub(r"\D", "", found.group())), text)

@@ -1,0 +1,213 @@
+"""What the printable report shows beyond the report document: the months' 三率, the days, the
+splits with their rates, the cases behind each hotspot, the seasonal ones ahead, and the ledger book.
+
+Everything is read as of the document's own `as_of`, so the page agrees with the document it
+was made from. The figures are plain data; `report_html` draws them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, select
+
+from jiesu import ledger, reports
+from jiesu.clock import day_span
+from jiesu.ledger_models import LedgerBalance, LedgerMove
+from jiesu.models import Case, Event, LedgerEntry
+from jiesu.office import Office
+from jiesu.phones import mask_in_text
+from jiesu.rules import ASSUMED, in_force
+from jiesu.vocab import EventKind, Status
+
+TREND_MONTHS = 13  # the report's month and the twelve before it
+SPLIT_ROWS = 20  # rows of each ranked table; the rest are counted
+CASES_PER_HOTSPOT = 8
+LEDGER_ROWS = 100
+CLOSING_KINDS = [EventKind.CLOSED.value, EventKind.CLEARED.value]
+# A deadline is met when by then the case was closed, put on the ledger (it then answers to the
+# entry's due) or merged into another.
+MEETING_KINDS = [*CLOSING_KINDS, EventKind.LEDGERED.value, EventKind.MERGED.value]
+
+
+def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
+    """The figures of the page for a daily (`date`) or monthly (`period`) report document."""
+    tz = office.tz
+    as_of = datetime.fromisoformat(document["as_of"])
+    if "period" in document:
+        month_start = datetime.strptime(document["period"], "%Y-%m").replace(tzinfo=tz)
+        span_start = month_start
+        last_day = (month_start + relativedelta(months=1) - timedelta(days=1)).date()
+        days = _days(month_start.date(), min(last_day, (as_of - timedelta(microseconds=1)).astimezone(tz).date()))
+        ahead = month_start + relativedelta(months=1)
+    else:
+        day = date.fromisoformat(document["date"])
+        span_start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+        month_start = span_start.replace(day=1)
+        days = _days(day - timedelta(days=reports.TREND_DAYS - 1), day)
+        ahead = as_of
+    period = month_start.strftime("%Y-%m")
+    with office.store.read() as session:
+        found = {
+            "months": _months(session, office, month_start, as_of),
+            "days": _by_day(session, office, days, as_of),
+            "by_category": _ranked(
+                document["by_category"], reports.rates_by(session, office, month_start, as_of, Case.category)
+            ),
+            "by_community": _ranked(
+                reports.split_by(session, as_of, (span_start, as_of), Case.community),
+                reports.rates_by(session, office, month_start, as_of, Case.community),
+            ),
+            "balance": _balance(session, period, as_of),
+            "entries": _open_entries(session, office, as_of),
+        }
+        spots = [h for h in reports.hotspots(office, as_of=as_of) if h["kind"] != "seasonal"][: reports.TOP_HOTSPOTS]
+        found["hotspots"] = _with_cases(session, office, spots)
+    found["seasonal"] = {"from": ahead.date().isoformat(), "spots": reports.seasonal(office, ahead)}
+    found["assumed"] = [row for row in in_force(office.rules) if row["basis"] == ASSUMED or row["source"] != "default"]
+    return found
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _months(session: Session, office: Office, month_start: datetime, as_of: datetime) -> list[dict]:
+    """The 三率 of each of the trend's months, each as of its own end (the last as of `as_of`)."""
+    months = []
+    for back in range(TREND_MONTHS - 1, -1, -1):
+        start = month_start - relativedelta(months=back)
+        until = min(start + relativedelta(months=1), as_of)
+        months.append({"period": start.strftime("%Y-%m"), **reports.rates_between(session, office, start, until)})
+    return months
+
+
+def _by_day(session: Session, office: Office, days: list[date], as_of: datetime) -> list[dict]:
+    """Received, closed, and fallen overdue (deadline passed that day, not met by then) per day."""
+    if not days:
+        return []
+    spans = [day_span(d, office.tz) for d in days]
+    met = (
+        select(Event.id)
+        .where(Event.case_id == Case.id, Event.kind.in_(MEETING_KINDS), Event.at <= Case.resolve_by)
+        .exists()
+    )
+    received = reports.per_day(session, Case.received_at, spans, Case.received_at < as_of)
+    closed = reports.per_day(session, Event.at, spans, Event.kind.in_(CLOSING_KINDS), Event.at < as_of)
+    overdue = reports.per_day(session, Case.resolve_by, spans, Case.resolve_by < as_of, Case.received_at < as_of, ~met)
+    return [
+        {"day": d.isoformat(), "received": r, "closed": c, "overdue": o}
+        for d, r, c, o in zip(days, received, closed, overdue)
+    ]
+
+
+def _ranked(volumes: list[dict], rates: list[dict]) -> dict:
+    """Volumes and 三率 per name, most received first; the first SPLIT_ROWS and how many more."""
+    rates_of = {row["name"]: row for row in rates}
+    names = {row["name"] for row in volumes} | set(rates_of)
+    volume_of = {row["name"]: row for row in volumes}
+    rows = [
+        {
+            "name": name,
+            "received": volume_of.get(name, {}).get("received", 0),
+            "open": volume_of.get(name, {}).get("open", 0),
+            "overdue": volume_of.get(name, {}).get("overdue", 0),
+            **{k: v for k, v in rates_of.get(name, {}).items() if k != "name"},
+        }
+        for name in names
+    ]
+    rows.sort(key=lambda r: (-r["received"], -r["overdue"], -r["open"], r["name"] or ""))
+    shown = rows[:SPLIT_ROWS]
+    return {
+        "rows": shown,
+        "more": len(rows) - len(shown),
+        "most_received": max((r["received"] for r in shown), default=0),
+        "most_overdue": max((r["overdue"] for r in shown), default=0),
+    }
+
+
+def _with_cases(session: Session, office: Office, spots: list[dict]) -> list[dict]:
+    """Each hotspot with its first cases (summaries with any phone in them masked)."""
+    wanted = {i for spot in spots for i in spot["case_ids"][:CASES_PER_HOTSPOT]}
+    rows = session.exec(
+        select(Case.id, Case.received_at, Case.community, Case.category, Case.summary, Case.status).where(Case.id.in_(wanted))
+    ).all() if wanted else []
+    by_id = {
+        row.id: {
+            "id": row.id,
+            "received_at": row.received_at.astimezone(office.tz).strftime("%m-%d %H:%M"),
+            "community": row.community,
+            "category": row.category,
+            "summary": mask_in_text(row.summary),
+            "status": Status(row.status).label,
+        }
+        for row in rows
+    }
+    return [{**spot, "cases": [by_id[i] for i in spot["case_ids"][:CASES_PER_HOTSPOT] if i in by_id]} for spot in spots]
+
+
+def _balance(session: Session, period: str, as_of: datetime) -> dict:
+    """期初 / 本期新增 / 本期销账 / 期末 of `period`: the stored balance once rolled, else from its movements so far."""
+    stored = session.get(LedgerBalance, period)
+    if stored is not None:
+        return {"period": period, "rolled": True, **{k: getattr(stored, k) for k in ("opening", "added", "cleared", "closing")}}
+    before = session.get(LedgerBalance, ledger.previous_period(period))
+    booked = dict(
+        session.exec(
+            select(LedgerMove.kind, func.count())
+            .where(LedgerMove.period == period, LedgerMove.at < as_of)
+            .group_by(LedgerMove.kind)
+        ).all()
+    )
+    if before is not None:
+        opening = before.closing
+    else:
+        earlier = dict(
+            session.exec(
+                select(LedgerMove.kind, func.count()).where(LedgerMove.period < period).group_by(LedgerMove.kind)
+            ).all()
+        )
+        opening = earlier.get(ledger.ADDED, 0) + earlier.get(ledger.REOPENED, 0) - earlier.get(ledger.CLEARED, 0)
+    added = booked.get(ledger.ADDED, 0) + booked.get(ledger.REOPENED, 0)
+    cleared = booked.get(ledger.CLEARED, 0)
+    return {"period": period, "rolled": False, "opening": opening, "added": added, "cleared": cleared, "closing": opening + added - cleared}
+
+
+def _open_entries(session: Session, office: Office, as_of: datetime) -> dict:
+    """Entries on the books at `as_of`, longest on the books first, with their days on the books."""
+    on_books = and_(
+        LedgerEntry.opened_at < as_of,
+        or_(LedgerEntry.status == ledger.OPEN, LedgerEntry.cleared_at >= as_of),
+    )
+    total = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
+    rows = session.exec(
+        select(LedgerEntry, Case.community, Case.category, Case.summary)
+        .join(Case, Case.id == LedgerEntry.case_id)
+        .where(on_books)
+        .order_by(LedgerEntry.opened_at, LedgerEntry.id)
+        .limit(LEDGER_ROWS)
+    ).all()
+    def shown(moment: datetime | None) -> str:
+        return moment.astimezone(office.tz).strftime("%Y-%m-%d") if moment else "—"
+
+    entries = [
+        {
+            "id": entry.id,
+            "case_id": entry.case_id,
+            "community": community,
+            "category": category,
+            "summary": mask_in_text(summary),
+            "plan": entry.plan,
+            "unit": entry.unit,
+            "opened": shown(entry.opened_at),
+            "due": shown(entry.due),
+            "overdue": entry.due is not None and entry.due < as_of,
+            "carried": entry.carried,
+            "days": (as_of - entry.opened_at).days,
+        }
+        for entry, community, category, summary in rows
+    ]
+    return {"rows": entries, "total": total}

@@ -1,0 +1,136 @@
+"""The printable report: one self-contained HTML file a street leader reads on screen or on A4.
+
+Jinja2 lays out the page (autoescaped: every name and summary a citizen or worker typed is
+text, never markup); pygal draws the charts as inline SVG — pure Python, no browser script
+needed to draw, text kept as text so the system's CJK fonts render it, and vector lines that
+print sharp at any size. The file fetches nothing: fonts are the system's, styles and charts
+are inline, and a Content-Security-Policy forbids any request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jiesu.report_views import HOTSPOT_LABELS, RATE_LABELS, headline, percent
+
+FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "WenQuanYi Micro Hei", sans-serif'
+SERIES_COLOURS = ("#1f5fa8", "#2e8b57", "#d98c1f", "#6a3d9a")
+DAY_COLOURS = ("#1f5fa8", "#2e8b57", "#b03a2e")
+
+
+def render(document: dict[str, Any], figures: dict[str, Any]) -> str:
+    """The whole page for a report document and its figures (`report_figures.figures`)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from markupsafe import Markup
+
+    environment = Environment(
+        loader=PackageLoader("jiesu", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(percent=percent, points=points, change=change, share=share)
+    page = environment.get_template("report.html.j2")
+    months = figures["months"]
+    return page.render(
+        doc=document,
+        fig=figures,
+        title=headline(document),
+        monthly="period" in document,
+        fonts=FONTS,
+        rate_labels=RATE_LABELS,
+        hotspot_labels=HOTSPOT_LABELS,
+        previous=months[-2] if len(months) > 1 else {},
+        months_chart=Markup(months_chart(months)),
+        days_chart=Markup(days_chart(figures["days"])),
+    )
+
+
+def points(value: float | None) -> str:
+    """The composite score out of 100, one decimal."""
+    return "—" if value is None else f"{value * 100:.1f}"
+
+
+def change(now: float | None, before: float | None) -> str:
+    """The change from last month in percentage points, as people say it."""
+    if now is None or before is None:
+        return "较上月 —"
+    delta = round((now - before) * 100, 1)
+    if delta == 0:
+        return "较上月持平"
+    return f"较上月{'↑' if delta > 0 else '↓'} {abs(delta):.1f} 个百分点"
+
+
+def share(value: float | int | None, most: float | int | None) -> str:
+    """A bar's width: `value` as a percentage of `most`."""
+    if not value or not most:
+        return "0%"
+    return f"{100 * value / most:.1f}%"
+
+
+# ---------------------------------------------------------------- charts
+
+
+def _chart(kind: str, name: str, colours: tuple[str, ...] = SERIES_COLOURS, **config):
+    import pygal
+    from pygal.style import Style
+
+    style = Style(
+        font_family=FONTS,
+        background="white",
+        plot_background="white",
+        foreground="#333",
+        foreground_strong="#111",
+        foreground_subtle="#ccc",
+        colors=colours,
+        label_font_size=13,
+        major_label_font_size=13,
+        legend_font_size=14,
+        title_font_size=16,
+        value_font_size=12,
+    )
+    chart = getattr(pygal, kind)(
+        style=style,
+        js=[],  # no tooltip script: the chart is drawn by the SVG alone
+        disable_xml_declaration=True,
+        width=960,
+        height=340,
+        legend_at_bottom=True,
+        legend_at_bottom_columns=4,
+        margin=16,
+        **config,
+    )
+    chart.uuid = name  # stable ids: the same book gives the same page
+    chart.add_xml_filter(_without_script_or_comments)
+    return chart
+
+
+def _without_script_or_comments(root):
+    """pygal adds a config script and a dated comment; a static, reproducible page needs neither."""
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if callable(child.tag) or str(child.tag).rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return root
+
+
+def months_chart(months: list[dict]) -> str:
+    """The 三率 and the score of each month, as lines in percent."""
+    chart = _chart(
+        "Line", "months", range=(0, 100), show_dots=True, dots_size=3, value_formatter=lambda v: f"{v:.1f}%",
+    )
+    chart.x_labels = [m["period"] for m in months]
+    for key, label in RATE_LABELS.items():
+        chart.add(label, [None if m[key] is None else round(m[key] * 100, 1) for m in months])
+    return chart.render(is_unicode=True)
+
+
+def days_chart(days: list[dict]) -> str:
+    """Received, closed and fallen overdue per day, as grouped bars."""
+    chart = _chart("Bar", "days", DAY_COLOURS, value_formatter=lambda v: f"{v:.0f}")
+    chart.x_labels = [d["day"][5:] for d in days]
+    chart.x_label_rotation = 0 if len(days) <= 16 else 45
+    for key, label in (("received", "受理"), ("closed", "办结"), ("overdue", "到期未办结")):
+        chart.add(label, [d[key] for d in days])
+    return chart.render(is_unicode=True)
