@@ -30,7 +30,7 @@ def render(document: dict[str, Any], figures: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(percent=percent, points=points, change=change, share=share)
+    environment.filters.update(percent=percent, points=points, change=change, share=share, rule_value=rule_value)
     page = environment.get_template("report.html.j2")
     months = figures["months"]
     return page.render(
@@ -67,6 +67,13 @@ def share(value: float | int | None, most: float | int | None) -> str:
     if not value or not most:
         return "0%"
     return f"{100 * value / most:.1f}%"
+
+
+def rule_value(value: Any) -> str:
+    """A rule's value as `rules show` prints it, with yes/no in words."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return ", ".join(value) if isinstance(value, list) else str(value)
 
 
 # ---------------------------------------------------------------- charts

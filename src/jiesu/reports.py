@@ -322,8 +322,9 @@ def _trend(session: Session, day: date, office: Office) -> list[Trend]:
 def per_day(session: Session, column, spans: list[tuple[datetime, datetime]], *where) -> list[int]:
     """How many rows have `column` in each span (consecutive days), in one scan of their whole range."""
     first, last = spans[0][0], spans[-1][1]
-    counts = session.exec(
-        select(*(_count(and_(column >= s, column < e)) for s, e in spans)).where(column >= first, column < last, *where)
+    # The leading total keeps the result a row even for one day (SQLModel unwraps a lone column).
+    _, *counts = session.exec(
+        select(func.count(), *(_count(and_(column >= s, column < e)) for s, e in spans)).where(column >= first, column < last, *where)
     ).one()
     return [int(count) for count in counts]
 

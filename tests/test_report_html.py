@@ -1,0 +1,152 @@
+"""`report … --format html`: one printable, self-contained page, seen as a person sees it."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import TEST_NOW, refused
+from headless import Browser, chromium
+
+SECTIONS = ("三率与综合得分", "受理、办结与超期", "按类别", "按社区", "未诉先办", "往年同期高发", "台账", "期初", "本期新增", "本期销账", "期末", "在账天数", "说明")
+
+
+def demo_month() -> str:
+    """The month the demo's revisits fall in: it has every rate."""
+    return (datetime.fromisoformat(TEST_NOW) - timedelta(days=3)).strftime("%Y-%m")
+
+
+@pytest.fixture
+def demo_book(jiesu, tmp_path) -> str:
+    path = str(tmp_path / "demo.db")
+    jiesu.ok("demo", "--db", path, "--format", "json")
+    return path
+
+
+@pytest.fixture
+def monthly_page(jiesu, demo_book, tmp_path) -> Path:
+    out = tmp_path / "月报.html"
+    result = jiesu.ok("--db", demo_book, "report", "monthly", "--period", demo_month(), "--format", "html", "--out", str(out))
+    assert result.stdout == "" and result.stderr == f"已写入 {out}\n"
+    return out
+
+
+def test_the_demo_month_as_a_page_has_every_section_and_chart(monthly_page, jiesu, demo_book):
+    page = monthly_page.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    for heading in SECTIONS:
+        assert heading in page, heading
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
+    doc = jiesu.json("--db", demo_book, "report", "monthly", "--period", demo_month())
+    # The cards show the document's own rates, in percent with one decimal.
+    assert f"{doc['rates']['response'] * 100:.1f}%" in page
+    assert f"{doc['rates']['score'] * 100:.1f}" in page
+    assert re.findall(r">\d+\.\d%<", page) and not re.findall(r">\d+(\.\d{2,})?%<", page)
+
+
+def test_the_page_fetches_nothing_and_runs_no_script(monthly_page):
+    page = monthly_page.read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert not re.search(r"\b(src|href)\s*=|url\(|@import|<link|<iframe|<object", page, re.IGNORECASE)
+    assert "default-src 'none'" in page  # and the browser is told to refuse any request
+    # Fonts are the system's: a CJK stack, never a web font.
+    assert '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC"' in page
+    assert "@font-face" not in page
+
+
+def test_phones_never_appear(monthly_page):
+    page = monthly_page.read_text(encoding="utf-8")
+    # The demo's callers: 13811112222, 1370000xxxx, 13866667777 …; not one digit run of a phone.
+    assert not re.search(r"(?<![\d.])1[3-9]\d{9}(?![\d.])", page)
+    assert "13866667777" not in page
+
+
+def test_user_text_is_text_not_markup(jiesu, tmp_path):
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> 请回电13812345678"
+    for n in range(5):
+        jiesu.new(hostile, "--community", "<b>前门</b>社区", "--category", "物业/</td>漏水", "--received", "-2h", "--phone", f"1390000{n:04d}")
+    out = tmp_path / "日报.html"
+    jiesu.ok("report", "daily", "--format", "html", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert "<script>" not in page and "<img" not in page and "<b>前门" not in page and "</td>漏水" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the hotspot shows its cases' summaries
+    assert "&lt;b&gt;前门&lt;/b&gt;社区" in page
+    assert "138****5678" in page and "13812345678" not in page
+
+
+def test_the_same_book_gives_the_same_page(jiesu, demo_book):
+    first = jiesu.ok("--db", demo_book, "report", "monthly", "--period", demo_month(), "--format", "html").stdout
+    again = jiesu.ok("--db", demo_book, "report", "monthly", "--period", demo_month(), "--format", "html").stdout
+    assert first == again
+
+
+def test_daily_page_to_stdout(jiesu, demo_book):
+    page = jiesu.ok("--db", demo_book, "report", "daily", "--format", "html").stdout
+    assert "接诉即办日报 · " + TEST_NOW[:10] in page
+    assert "近 14 天受理、办结与超期" in page
+
+
+def test_an_empty_book_still_makes_a_whole_page(jiesu):
+    page = jiesu.ok("report", "monthly", "--format", "html").stdout
+    assert "本期没有诉求" in page and "没有在账条目" in page and page.rstrip().endswith("</html>")
+
+
+def test_the_file_appears_whole_or_not_at_all(jiesu, tmp_path, demo_book):
+    out = tmp_path / "月报.html"
+    out.write_text("上个月的", encoding="utf-8")
+    refused(jiesu("--db", demo_book, "report", "monthly", "--period", "2099-01", "--format", "html", "--out", str(out)), "2099-01 还没有到，不能出月报")
+    assert out.read_text(encoding="utf-8") == "上个月的"
+    missing = tmp_path / "没有这个文件夹" / "月报.html"
+    refused(jiesu("--db", demo_book, "report", "monthly", "--format", "html", "--out", str(missing)), f"文件夹 {missing.parent} 不存在，无法写入 {missing}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db", "月报.html"]
+
+
+def test_out_serves_every_format(jiesu, tmp_path):
+    jiesu.new("楼道灯不亮", "--received", "-1h")
+    out = tmp_path / "report.json"
+    jiesu.ok("report", "daily", "--format", "json", "--out", str(out))
+    assert '"received": 1' in out.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- in a real browser
+
+CHARTS_DRAWN = """
+[...document.querySelectorAll('.chart svg')].map(svg => ({
+  width: svg.getBoundingClientRect().width,
+  marks: [...svg.querySelectorAll('.series *')].filter(m => { const b = m.getBBox ? m.getBBox() : null; return b && (b.width > 0 || b.height > 0); }).length,
+  empty: svg.textContent.includes('No data'),
+}))
+"""
+
+
+@pytest.mark.skipif(chromium() is None, reason="chromium 未安装（.ci/run 用 apt-get install chromium fonts-noto-cjk 安装）")
+def test_a_person_opens_it_in_a_browser_and_prints_it(monthly_page, tmp_path):
+    shots = Path(os.environ.get("JIESU_REPORT_SHOTS", tmp_path))
+    browser = Browser(chromium())
+    try:
+        browser.open(monthly_page, width=1280)
+        assert browser.problems() == []
+        assert browser.requests() == [monthly_page.resolve().as_uri()]
+        charts = browser.evaluate(CHARTS_DRAWN)
+        assert len(charts) == 2
+        for chart in charts:
+            assert chart["width"] > 900 and chart["marks"] > 0 and not chart["empty"], chart
+        # Chinese is drawn with a CJK font, not tofu boxes, in the page and inside the charts.
+        for selector in ("h1", ".card .label", ".chart svg .legend text"):
+            assert any("CJK" in family or "Hei" in family or "PingFang" in family for family in browser.fonts_of(selector)), selector
+        browser.screenshot(shots / "report-monthly.png")
+        browser.pdf(shots / "report-monthly.pdf")
+        assert browser.problems() == []
+    finally:
+        browser.close()
+    png = (shots / "report-monthly.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") == 1280
+    pdf = (shots / "report-monthly.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    boxes = re.findall(rb"/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert boxes and all(abs(float(w) - 595) < 2 and abs(float(h) - 842) < 2 for w, h in boxes)  # A4 in points
+    assert len(boxes) >= 5  # each section starts a page
