@@ -106,7 +106,7 @@ def test_the_file_appears_whole_or_not_at_all(jiesu, tmp_path, demo_book):
 
 
 def test_out_serves_every_format(jiesu, tmp_path):
-    jiesu.new("楼道灯不亮", "--received", "-1h")
+    jiesu.new("楼道灯不亮", "--received", "-5m")
     out = tmp_path / "report.json"
     jiesu.ok("report", "daily", "--format", "json", "--out", str(out))
     assert '"received": 1' in out.read_text(encoding="utf-8")
