@@ -64,7 +64,7 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
             "balance": _balance(session, period, as_of),
             "entries": _open_entries(session, office, as_of),
         }
-        spots = [h for h in reports.hotspots(office, as_of=as_of) if h["kind"] != "seasonal"][: reports.TOP_HOTSPOTS]
+        spots = reports.hotspots(office, as_of=as_of, with_seasonal=False)[: reports.TOP_HOTSPOTS]
         found["hotspots"] = _with_cases(session, office, spots)
     found["seasonal"] = {"from": ahead.date().isoformat(), "spots": reports.seasonal(office, ahead)}
     found["assumed"] = [row for row in in_force(office.rules) if row["basis"] == ASSUMED or row["source"] != "default"]

@@ -86,8 +86,10 @@ def _rates_of(counts: RateCounts, office: Office) -> dict[str, float | None]:
 # ---------------------------------------------------------------- hotspots
 
 
-def hotspots(office: Office, *, as_of: datetime | None = None, days: int | None = None, min_cases: int | None = None) -> list[dict]:
-    """未诉先办 candidates: clusters, repeated addresses and callers, and seasonal returns, biggest first."""
+def hotspots(
+    office: Office, *, as_of: datetime | None = None, days: int | None = None, min_cases: int | None = None, with_seasonal: bool = True
+) -> list[dict]:
+    """未诉先办 candidates: clusters, repeated addresses and callers, and (unless not wanted) seasonal returns, biggest first."""
     as_of = as_of or office.now
     days = days or office.rules["hotspots.days"]
     min_cases = min_cases or office.rules["hotspots.min_cases"]
@@ -103,7 +105,8 @@ def hotspots(office: Office, *, as_of: datetime | None = None, days: int | None 
     with office.store.read() as session:
         for kind, keys, present, threshold in groupings:
             found += _grouped(session, office, kind, keys, [*window, *present], threshold)
-        found += _seasonal(session, office, as_of)
+        if with_seasonal:
+            found += _seasonal(session, office, as_of)
     return sorted(found, key=lambda h: (-h["count"], h["kind"], h["case_ids"][0]))
 
 
