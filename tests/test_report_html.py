@@ -150,3 +150,13 @@ def test_a_person_opens_it_in_a_browser_and_prints_it(monthly_page, tmp_path):
     boxes = re.findall(rb"/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]", pdf)
     assert boxes and all(abs(float(w) - 595) < 2 and abs(float(h) - 842) < 2 for w, h in boxes)  # A4 in points
     assert len(boxes) >= 5  # each section starts a page
+
+
+def test_the_change_from_last_month_reads_in_points_and_its_colour_agrees():
+    from jiesu.report_html import change, direction
+
+    assert (change(0.773, 0.771), direction(0.773, 0.771)) == ("较上月↑ 0.2 个百分点", "up")
+    assert (change(0.5, 0.625), direction(0.5, 0.625)) == ("较上月↓ 12.5 个百分点", "down")
+    # 94.90% against 94.93%: "持平" in words, so no red arrow colour either.
+    assert (change(0.9490, 0.9493), direction(0.9490, 0.9493)) == ("较上月持平", "")
+    assert (change(0.9, None), direction(0.9, None)) == ("较上月 —", "")

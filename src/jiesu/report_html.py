@@ -30,7 +30,7 @@ def render(document: dict[str, Any], figures: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(percent=percent, points=points, change=change, share=share, rule_value=rule_value)
+    environment.filters.update(percent=percent, points=points, change=change, share=share, rule_value=rule_value, direction=direction)
     page = environment.get_template("report.html.j2")
     months = figures["months"]
     return page.render(
@@ -52,14 +52,24 @@ def points(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}"
 
 
+def _points_changed(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else round((now - before) * 100, 1)
+
+
 def change(now: float | None, before: float | None) -> str:
     """The change from last month in percentage points, as people say it."""
-    if now is None or before is None:
+    delta = _points_changed(now, before)
+    if delta is None:
         return "较上月 —"
-    delta = round((now - before) * 100, 1)
     if delta == 0:
         return "较上月持平"
     return f"较上月{'↑' if delta > 0 else '↓'} {abs(delta):.1f} 个百分点"
+
+
+def direction(now: float | None, before: float | None) -> str:
+    """`up`, `down` or nothing: the colour of the change, agreeing with its rounded words."""
+    delta = _points_changed(now, before)
+    return "" if not delta else "up" if delta > 0 else "down"
 
 
 def share(value: float | int | None, most: float | int | None) -> str:
@@ -106,6 +116,7 @@ def _chart(kind: str, name: str, colours: tuple[str, ...] = SERIES_COLOURS, **co
         legend_at_bottom=True,
         legend_at_bottom_columns=4,
         margin=16,
+        margin_bottom=30,  # room under the legend for CJK glyphs, taller than pygal measures them
         **config,
     )
     chart.uuid = name  # stable ids: the same book gives the same page
@@ -136,8 +147,8 @@ def months_chart(months: list[dict]) -> str:
 def days_chart(days: list[dict]) -> str:
     """Received, closed and fallen overdue per day, as grouped bars."""
     chart = _chart("Bar", "days", DAY_COLOURS, value_formatter=lambda v: f"{v:.0f}")
-    chart.x_labels = [d["day"][5:] for d in days]
-    chart.x_label_rotation = 0 if len(days) <= 16 else 45
+    # A fortnight reads as dates; a whole month as its day numbers, which fit unturned.
+    chart.x_labels = [d["day"][5:] if len(days) <= 16 else str(int(d["day"][8:])) for d in days]
     for key, label in (("received", "受理"), ("closed", "办结"), ("overdue", "到期未办结")):
         chart.add(label, [d[key] for d in days])
     return chart.render(is_unicode=True)
