@@ -171,7 +171,7 @@ def _csv_rows(text: str, mapping: Mapping | None) -> Iterator[Row]:
             for record in reader:
                 yield reader.line_num, record
         except csv.Error as exc:
-            line = reader.line_num + 1
+            line = reader.line_num
             if "field larger than field limit" in str(exc):
                 raise BadInput(f"第 {line} 行有一格超过 {MAX_CELL:,} 个字符，不像是工单数据") from None
             raise BadInput(f"第 {line} 行不是合法的 CSV：{exc}") from None
@@ -343,12 +343,15 @@ def _open311_xml_rows(data: bytes) -> Iterator[Row]:
 
 
 _XML_DECLARATION = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["'][^>]*\?>""")
+_XML_DECLARATION_TEXT = re.compile(r"\A<\?xml[^>]*\?>")
 # What Chinese files labelled GB2312 or GBK really hold: GB18030 reads both and every superset character.
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn", "hz-gb-2312"}
 
 
 def _xml_text(data: bytes) -> str:
     """The XML as text, decoded by the encoding its declaration names (expat reads only single-byte ones)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _XML_DECLARATION_TEXT.sub("", data.decode("utf-16"), count=1)
     declared = _XML_DECLARATION.match(data)
     if declared is None:
         return decode(data)
@@ -366,8 +369,6 @@ def _xml_text(data: bytes) -> str:
 # ---------------------------------------------------------------- checking
 
 
-def _text(value: Any) -> str | None:
-    return cells.text(value)
 
 
 # Every accepted spelling (English value or Chinese label) of each enum field, for a dict lookup per cell.
@@ -378,7 +379,7 @@ SPELLINGS = {
 
 
 def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
-    text = _text(value)
+    text = _text_field(name, value)
     if text is None:
         return None
     if mapping and text in mapping.values.get(name, {}):
@@ -398,7 +399,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     if "__error__" in raw:
         raise ValueError(raw["__error__"])
     offset_required = raw.get("__offset_required__", False)
-    summary = _text(raw.get("summary"))
+    summary = _text_field("summary", raw.get("summary"))
     if not summary:
         raise ValueError("缺少诉求内容（summary）")
     values: dict[str, Any] = {name: _text_field(name, raw.get(name)) for name in TEXT_FIELDS}
