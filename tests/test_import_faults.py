@@ -267,3 +267,55 @@ def test_import_at_a_future_time_is_refused(jiesu, tmp_path, book, at):
 def test_import_at_a_past_time_dates_the_event_then(jiesu, tmp_path):
     jiesu.ok("import", sheet(tmp_path, row()), "--at", "2026-11-20T08:00")
     assert jiesu.json("show", "1")["events"][0]["at"] == "2026-11-20T08:00:00+08:00"
+
+
+# ---------------------------------------------------------------- 6. phone extensions
+
+
+@pytest.mark.parametrize(
+    "written", ["010-65123456 ext. 8001", "010-65123456#8001", "010-65123456转8001", "010-65123456 分机 8001",
+                "010-65123456-8001", "(010) 6512 3456 x8001", "+86 10 6512 3456;ext=8001"],
+)
+def test_an_extension_is_kept_apart_from_the_number(jiesu, written):
+    jiesu.new("总机转分机", "--phone", written)
+    (case,) = jiesu.json("list", "--reveal")
+    assert (case["phone"], case["phone_ext"]) == ("01065123456", "8001")
+    (masked,) = jiesu.json("list")
+    assert (masked["phone"], masked["phone_ext"]) == ("010****3456", "8001")
+
+
+def test_numbers_without_an_extension_stay_whole(jiesu):
+    jiesu.new("手机", "--phone", "138-1234-5678")
+    jiesu.new("座机", "--phone", "010-65123456")
+    assert [(c["phone"], c["phone_ext"]) for c in jiesu.json("list", "--reveal")] == [
+        ("13812345678", None), ("01065123456", None),
+    ]
+    refused(jiesu("new", "没有分机号", "--phone", "010-65123456转"))
+
+
+def test_show_and_the_ledger_give_the_number_to_dial(jiesu):
+    case = jiesu.new("楼上漏水", "--phone", "010-65123456转8001", "--nature", "合理诉求", "--received", "-2d")
+    shown = jiesu.ok("show", case, "--format", "table").stdout
+    assert "010****3456" in shown and "分机" in shown and "8001" in shown
+    jiesu.ok("ledger", "add", case, "--plan", "更换管道", "--unit", "物业")
+    rows = jiesu.ok("ledger", "export", "--no-bom").stdout.splitlines()
+    assert "010****3456 转8001" in rows[1]
+    assert "01065123456 转8001" in jiesu.ok("ledger", "export", "--no-bom", "--reveal").stdout
+
+
+def test_extensions_come_in_from_a_sheet_and_go_round_trip(jiesu, tmp_path, new_target):
+    header = HEADER + ",分机"
+    rows = [row("A", phone="010-65123456转8001") + ",", row("B", phone="010-65123456") + ",8002",
+            row("C", phone="010-65123456#8003") + ",8004"]
+    assert refused_rows(jiesu("import", sheet(tmp_path, *rows, header=header))) == [
+        "第 4 行：电话里的分机 8003 与分机列的 8004 不一致"
+    ]
+    jiesu.ok("import", sheet(tmp_path, *rows[:2], header=header))
+    assert [(c["phone"], c["phone_ext"]) for c in jiesu.json("list", "--reveal")] == [
+        ("01065123456", "8001"), ("01065123456", "8002"),
+    ]
+    dump = tmp_path / "dump.csv"
+    jiesu.ok("export", "--reveal", "--out", str(dump))
+    other = new_target("other")
+    jiesu.ok("--db", other, "import", str(dump))
+    assert [c["phone_ext"] for c in jiesu.json("--db", other, "list", "--reveal")] == ["8001", "8002"]

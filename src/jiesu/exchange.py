@@ -24,7 +24,7 @@ from jiesu.clock import shown
 from jiesu.errors import BadInput
 from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
-from jiesu.phones import mask
+from jiesu import phones
 from jiesu.render import iso, record, write_csv, write_json_array
 from jiesu.vocab import LedgerStatus, Result, Status
 
@@ -43,7 +43,7 @@ def ledger_row(entry: LedgerEntry, case: Case, tz: ZoneInfo, *, reveal: bool, fo
         "category": case.category,
         "summary": case.summary,
         "name": case.name,
-        "phone": case.phone if reveal else mask(case.phone),
+        "phone": phones.shown(case.phone, case.phone_ext, reveal=reveal),
         "plan": entry.plan,
         "unit": entry.unit,
         "due": time(entry.due),

@@ -47,6 +47,7 @@ HOTLINE_LAYOUT = {
     "受理时间": "received_at",
     "诉求人": "name",
     "联系电话": "phone",
+    "分机": "phone_ext",
     "诉求地址": "address",
     "所属社区": "community",
     "诉求类别": "category",
@@ -65,8 +66,8 @@ ENUM_NOUNS = {
 TIME_FIELDS = ("received_at", "respond_by", "resolve_by", "responded_at", "closed_at")
 INT_FIELDS = ("reopen_count", "version")
 # Text that Excel turns into a number when a sheet is opened and saved.
-DIGIT_FIELDS = ("ref", "phone")
-TEXT_FIELDS = ("ref", "category", "summary", "detail", "name", "phone", "address", "community", "assignee")
+DIGIT_FIELDS = ("ref", "phone", "phone_ext")
+TEXT_FIELDS = ("ref", "category", "summary", "detail", "name", "phone", "phone_ext", "address", "community", "assignee")
 CASE_COLUMNS = (*TEXT_FIELDS, *ENUM_FIELDS, *TIME_FIELDS, *INT_FIELDS, "merged_into", "id")
 
 
@@ -414,9 +415,16 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
         if "*" in values["phone"]:
             raise ValueError("电话已打码，无法导入（导出时请加 --reveal）")
         try:
-            values["phone"] = phones.normalise(values["phone"])
+            values["phone"], extension = phones.split(values["phone"])
         except BadInput as exc:
             raise ValueError(str(exc)) from None
+        if extension and values["phone_ext"] not in (None, extension):
+            raise ValueError(f"电话里的分机 {extension} 与分机列的 {values['phone_ext']} 不一致")
+        values["phone_ext"] = values["phone_ext"] or extension
+    if values["phone_ext"] and not values["phone"]:
+        raise ValueError(f"有分机 {values['phone_ext']} 却没有电话号码")
+    if values["phone_ext"] and not values["phone_ext"].isdigit():
+        raise ValueError(f"分机应为数字：{values['phone_ext']!r}")
     received = values["received_at"] or default_received
     if received > office.now + GRACE:
         raise ValueError("受理时间在未来")
