@@ -319,3 +319,32 @@ def test_extensions_come_in_from_a_sheet_and_go_round_trip(jiesu, tmp_path, new_
     other = new_target("other")
     jiesu.ok("--db", other, "import", str(dump))
     assert [c["phone_ext"] for c in jiesu.json("--db", other, "list", "--reveal")] == ["8001", "8002"]
+
+
+# ---------------------------------------------------------------- 9. long descriptions in listings
+
+
+def test_long_descriptions_do_not_grow_a_listing(jiesu, tmp_path):
+    requests = [
+        {"service_request_id": f"L-{n}", "status": "open", "description": f"第{n}件" + "楼道堆物严重影响通行。" * 350,
+         "requested_datetime": "2026-11-03T09:00:00+08:00"}
+        for n in range(20)
+    ]
+    (tmp_path / "long.json").write_text(json.dumps(requests, ensure_ascii=False), encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "long.json"))
+    table = jiesu.ok("list", "--format", "table").stdout
+    assert len(table) < 20 * 2 * 400
+    assert "第0件楼道堆物" in table and "…" in table
+    assert jiesu.json("show", "1")["summary"] == requests[0]["description"]
+    assert jiesu.json("list")[0]["summary"] == requests[0]["description"]
+
+
+def test_a_two_million_character_summary_costs_a_listing_nothing(jiesu, tmp_path):
+    huge = "天花板掉皮" * 400_000
+    (tmp_path / "huge.jsonl").write_text(json.dumps({"summary": huge, "detail": huge}, ensure_ascii=False) + "\n")
+    jiesu.ok("import", str(tmp_path / "huge.jsonl"))
+    jiesu.new("楼道灯不亮")
+    table = jiesu.ok("list", "--format", "table").stdout
+    assert len(table) < 2000 and "楼道灯不亮" in table
+    assert jiesu.ok("list", "--format", "ids").stdout == "1\n2\n"
+    assert len(jiesu.json("show", "1")["summary"]) == 2_000_000
