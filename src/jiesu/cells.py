@@ -71,7 +71,7 @@ def moment(label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = Fals
     if isinstance(value, bool):
         raise ValueError(f"{label} 不是有效时间：{value!r}")
     if isinstance(value, datetime):
-        found = value
+        found = (value + timedelta(microseconds=500_000)).replace(microsecond=0)  # a workbook's float, to the second
     elif isinstance(value, date):
         found = datetime.combine(value, time())
     elif isinstance(value, (int, float)):

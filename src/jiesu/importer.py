@@ -37,8 +37,12 @@ from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Re
 BATCH = 2000
 MAX_CELL = 16 * 1024 * 1024  # characters in one CSV cell: room for any real summary, not for a hostile file
 HEADER_SEARCH = 10  # rows searched for the header: offices put a title such as XX街道接诉即办工单 above it
-FORMATS = ("csv", "jsonl", "open311-json", "open311-xml")
-EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "open311-json", ".xml": "open311-xml"}
+FORMATS = ("csv", "xlsx", "xls", "jsonl", "open311-json", "open311-xml")
+EXTENSIONS = {
+    ".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".json": "open311-json", ".xml": "open311-xml",
+}
+WORKBOOKS = ("xlsx", "xls")
 
 TOO_DEEP = "JSON 嵌套太深，不像是工单数据"
 
@@ -150,9 +154,16 @@ def decode(data: bytes) -> str:
         raise BadInput("文件编码无法识别（既不是 UTF-8 也不是 GB18030）") from None
 
 
-def read_rows(data: bytes, fmt: str, mapping: Mapping | None = None) -> Iterator[Row]:
+def read_rows(data: bytes, fmt: str, mapping: Mapping | None = None, sheet: str | None = None) -> Iterator[Row]:
+    """The records of a file in `fmt`; `sheet` picks a workbook's sheet (default: the first)."""
+    if sheet is not None and fmt not in WORKBOOKS:
+        raise BadInput("--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
     if fmt == "csv":
         yield from _csv_rows(decode(data), mapping)
+    elif fmt in WORKBOOKS:
+        from jiesu.workbook import sheet_records
+
+        yield from sheet_rows(sheet_records(data, sheet), mapping, neutralised=False)
     elif fmt == "jsonl":
         yield from _jsonl_rows(decode(data))
     elif fmt == "open311-json":
@@ -177,11 +188,14 @@ def _csv_rows(text: str, mapping: Mapping | None) -> Iterator[Row]:
                 raise BadInput(f"第 {line} 行有一格超过 {MAX_CELL:,} 个字符，不像是工单数据") from None
             raise BadInput(f"第 {line} 行不是合法的 CSV：{exc}") from None
 
-    yield from sheet_rows(records(), mapping)
+    yield from sheet_rows(records(), mapping, neutralised=True)
 
 
-def sheet_rows(records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None) -> Iterator[Row]:
+def sheet_rows(records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None, *, neutralised: bool) -> Iterator[Row]:
     """Rows under the header of a sheet (CSV or workbook); the header may sit below a title row.
+
+    `neutralised`: jiesu's own export of this kind put an apostrophe before formula-like text
+    (CSV does; a workbook stores such text as text and needs none).
 
     A row with text in more cells than the header has columns, or with fewer cells
     than it, is reported as bad: its cells cannot be matched to columns for sure.
@@ -200,7 +214,7 @@ def sheet_rows(records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None
         values = {}
         for position, name in columns.items():
             cell = record[position]
-            values[name] = _unneutralise(cell) if own_layout and isinstance(cell, str) else cell
+            values[name] = _unneutralise(cell) if neutralised and own_layout and isinstance(cell, str) else cell
         yield Row(line, values)
 
 
