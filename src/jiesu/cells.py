@@ -30,14 +30,14 @@ _SCIENTIFIC = re.compile(r"[-+]?\d+(?:\.\d+)?[eE][-+]?\d+")
 _DECIMAL_TAIL = re.compile(r"\d+\.0+")
 
 
-def text(value: Any) -> str | None:
+def text(label: str, value: Any) -> str | None:
     """A cell as stripped text (None when empty); numbers stored as numbers come back as their digits."""
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValueError(f"应为文本，不是真假值 {value!r}")
+        raise ValueError(f"{label} 应为文本，不是真假值 {value!r}")
     if isinstance(value, (dict, list)):
-        raise ValueError("应为文本，不是嵌套的 JSON 值")
+        raise ValueError(f"{label} 应为文本，不是嵌套的 JSON 值")
     if isinstance(value, float) and value.is_integer() and abs(value) < 10**EXCEL_DIGITS:
         value = int(value)
     if isinstance(value, datetime):
@@ -50,7 +50,7 @@ def digits_kept(label: str, value: Any) -> str | None:
     """A work-order number or phone as text, refused when Excel has visibly rewritten its digits."""
     if isinstance(value, float) and (not value.is_integer() or abs(value) >= 10**EXCEL_DIGITS):
         raise ValueError(f"{label} 被存成了数字，已被 Excel 改写（{value!r}）；请把该列设为文本后重新填写")
-    written = text(value)
+    written = text(label, value)
     if written is None:
         return None
     if _SCIENTIFIC.fullmatch(written):

@@ -462,10 +462,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
 
 
 def _text_field(name: str, value: Any) -> str | None:
-    try:
-        return cells.digits_kept(name, value) if name in DIGIT_FIELDS else cells.text(value)
-    except ValueError as exc:
-        raise ValueError(f"{name} {exc}" if str(exc).startswith("应为") else str(exc)) from None
+    return cells.digits_kept(name, value) if name in DIGIT_FIELDS else cells.text(name, value)
 
 
 # ---------------------------------------------------------------- writing
