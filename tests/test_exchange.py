@@ -95,7 +95,7 @@ def test_bad_rows_refuse_the_whole_import_by_default(jiesu, tmp_path, book):
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines[0] == "第 3 行：缺少诉求内容（summary）"
-    assert lines[1] == "第 4 行：received_at 不是有效时间：'下午三点'"
+    assert lines[1] == "第 4 行：received_at 不是有效时间：'下午三点'；请写成 2026-11-03 09:05 这样的时间"
     assert lines[2].startswith("第 5 行：不是有效的中国电话号码：'12345'")
     assert lines[3] == "第 6 行：未知的紧急程度 '特急'"
     assert lines[4] == "错误: 4 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行"
@@ -124,7 +124,7 @@ def test_mapped_layout(jiesu, tmp_path):
 def test_unknown_layout_asks_for_a_map(jiesu, tmp_path):
     (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     refused(jiesu("import", str(tmp_path / "x.csv")), "无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
-    refused(jiesu("import", str(tmp_path / "x.txt")), f"无法从文件名 {tmp_path / 'x.txt'} 判断格式；请用 --format 指定：csv, jsonl, open311-json, open311-xml")
+    refused(jiesu("import", str(tmp_path / "x.txt")), f"无法从文件名 {tmp_path / 'x.txt'} 判断格式；请用 --format 指定：csv, xlsx, xls, jsonl, open311-json, open311-xml")
 
 
 OPEN311 = [

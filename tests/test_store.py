@@ -100,16 +100,26 @@ def test_store_from_a_newer_jiesu_is_refused_untouched(jiesu, db_path):
     assert db_path.read_bytes() == before
 
 
-def test_store_made_by_migration_one_opens_and_migrates_keeping_data(jiesu, db_path, monkeypatch):
+def test_store_made_by_migration_one_opens_and_migrates_keeping_data(jiesu, db_path, monkeypatch, tmp_path):
     with monkeypatch.context() as old_code:
         old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
         old_code.setattr(db, "LATEST", 1)
-        jiesu.new("老版本录入的诉求", "--phone", "13812345678", "--nature", "合理诉求", "--ref", "OLD-1")
-        jiesu.new("第二件", "--received", "2026-10-01T08:00")
-        jiesu.ok("assign", "1", "物业")
-        jiesu.ok("note", "2", "老版本的备注")
+        db.open_store(str(db_path)).close()
+    # Today's models have columns migration one lacks, so the rows an old jiesu wrote are made by
+    # today's jiesu in a book of its own and copied over in migration one's columns.
+    modern = str(tmp_path / "modern.db")
+    jiesu.ok("--db", modern, "new", "老版本录入的诉求", "--phone", "13812345678", "--nature", "合理诉求", "--ref", "OLD-1")
+    jiesu.ok("--db", modern, "new", "第二件", "--received", "2026-10-01T08:00")
+    jiesu.ok("--db", modern, "assign", "1", "物业")
+    jiesu.ok("--db", modern, "note", "2", "老版本的备注")
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == 1
+        conn.execute("ATTACH DATABASE ? AS modern", (modern,))
+        for table in ("cases", "events"):
+            columns = ", ".join(row[1] for row in conn.execute(f"PRAGMA main.table_info({table})"))
+            conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM modern.{table}")
+        conn.commit()
+        conn.execute("DETACH DATABASE modern")
         old_cases = conn.execute("SELECT * FROM cases ORDER BY id").fetchall()
         old_events = conn.execute("SELECT * FROM events ORDER BY id").fetchall()
     conn.close()
@@ -119,7 +129,8 @@ def test_store_made_by_migration_one_opens_and_migrates_keeping_data(jiesu, db_p
     assert backup.is_file() and stat.S_IMODE(os.stat(backup).st_mode) == 0o600
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == migrations.LATEST
-        assert conn.execute("SELECT * FROM cases ORDER BY id").fetchall() == old_cases
+        old_width = len(old_cases[0])
+        assert [row[:old_width] for row in conn.execute("SELECT * FROM cases ORDER BY id")] == old_cases
         assert conn.execute("SELECT * FROM events ORDER BY id").fetchall() == old_events
     conn.close()
     assert jiesu.ok("check").stderr.startswith("案卷完好")

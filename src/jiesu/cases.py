@@ -55,7 +55,7 @@ def file_case(office: Office, draft: Draft) -> Case:
     received_at = draft.received_at or office.now
     if received_at > office.now + GRACE:
         raise BadInput(f"受理时间 {shown(office, received_at)} 在未来")
-    phone = phones.normalise(draft.phone) if draft.phone and draft.phone.strip() else None
+    phone, phone_ext = phones.split(draft.phone) if draft.phone and draft.phone.strip() else (None, None)
     ref = (draft.ref or "").strip() or None
     category = (draft.category or "").strip().strip("/")
     channel, urgency, nature = Channel(draft.channel), Urgency(draft.urgency), Nature(draft.nature)
@@ -72,6 +72,7 @@ def file_case(office: Office, draft: Draft) -> Case:
         detail=(draft.detail or "").strip(),
         name=_blank_to_none(draft.name),
         phone=phone,
+        phone_ext=phone_ext,
         address=_blank_to_none(draft.address),
         community=_blank_to_none(draft.community),
         kind=draft.kind,

@@ -84,7 +84,7 @@ def list_cases(
 ) -> None:
     """例：jiesu list --community 前门社区 --overdue"""
     from jiesu import lookup, views
-    from jiesu.render import render
+    from jiesu.render import record, render
 
     office = office_of(ctx)
     wanted = lookup.CaseFilter(
@@ -104,15 +104,20 @@ def list_cases(
         limit=limit,
     )
     tz = office.tz
+    fmt = output_format(fmt)
+    brief = fmt in (OutputFormat.TABLE, OutputFormat.IDS)
 
     def rows():
-        for listed in lookup.list_cases(office, wanted, as_of=office.when(as_of)):
-            row = views.case_record(listed.case, tz, reveal=reveal)
+        for listed in lookup.list_cases(office, wanted, as_of=office.when(as_of), brief=brief):
+            if brief:
+                row = record(listed.case, lookup.BRIEF_FIELDS, tz, reveal=reveal)
+                row["summary"] = lookup.brief_summary(row["summary"])
+            else:
+                row = views.case_record(listed.case, tz, reveal=reveal)
             if due_escalation:
                 row["reasons"] = listed.reasons
             yield row
 
-    fmt = output_format(fmt)
     count = render(rows(), fmt, views.list_columns(tz, with_reasons=due_escalation))
     if fmt is OutputFormat.TABLE:
         say(f"共 {count} 件")

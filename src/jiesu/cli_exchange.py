@@ -20,9 +20,10 @@ def import_cases(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE", help="要导入的文件；- 表示标准输入。")],
     fmt: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="csv、jsonl、open311-json 或 open311-xml（默认按扩展名判断）。")
+        Optional[str], typer.Option("--format", "-f", help="csv、xlsx、xls、jsonl、open311-json 或 open311-xml（默认按扩展名判断）。")
     ] = None,
     map_file: Annotated[Optional[str], typer.Option("--map", help="列映射文件（TOML），用于其他表头的表格。")] = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="Excel 工作簿中要导入的工作表（默认第一张）。")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告将导入什么，不写入。")] = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="跳过有问题的行，导入其余的（默认：有一行有问题就全部不导入）。")] = False,
     at: Annotated[Optional[str], typer.Option("--at", help="导入记录的时间，也是缺少受理时间的行的受理时间（默认现在）。")] = None,
@@ -37,7 +38,7 @@ def import_cases(
         raise BadInput("从标准输入导入时请用 --format 指定格式")
     mapping = importer.load_mapping(map_file) if map_file else None
     data = _read(file)
-    rows = list(importer.read_rows(data, fmt, mapping))
+    rows = list(importer.read_rows(data, fmt, mapping, sheet))
     with _progress(len(rows)) as advance:
         result = importer.import_rows(
             office, rows, source=Path(file).name if file != "-" else "stdin", mapping=mapping,
@@ -87,7 +88,9 @@ class _progress:
 
 def export_cases(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv、json、jsonl、open311-json 或 open311-xml。")] = "csv",
+    fmt: Annotated[
+        Optional[str], typer.Option("--format", "-f", help="csv（默认）、xlsx、json、jsonl、open311-json 或 open311-xml；--out 以 .xlsx 结尾时默认 xlsx。")
+    ] = None,
     status: Annotated[Optional[list[Status]], enum_option(Status, "状态", "只导出此状态，可重复", "--status")] = None,
     since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,
     until: Annotated[Optional[str], typer.Option(help="受理时间不晚于（日期含当天）。")] = None,
@@ -103,5 +106,5 @@ def export_cases(
     selection = exchange.CaseSelection(
         statuses=[s.value for s in status or []], since=office.when(since), until=office.when(until, end_of_day=True)
     )
-    count = exchange.export_cases(office, fmt, out, selection, reveal=reveal, bom=bom)
+    count = exchange.export_cases(office, fmt or exchange.format_for(out), out, selection, reveal=reveal, bom=bom)
     say(f"已导出 {count} 件诉求" + (f"到 {out}" if out else ""))

@@ -156,7 +156,9 @@ def ledger_export(
     ctx: typer.Context,
     period: Period = None,
     out: Annotated[Optional[str], typer.Option("--out", "-o", help="写入文件（默认输出到屏幕）。")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv（默认，Excel 可直接打开）或 json。")] = "csv",
+    fmt: Annotated[
+        Optional[str], typer.Option("--format", "-f", help="csv（默认，Excel 可直接打开）、xlsx 或 json；--out 以 .xlsx 结尾时默认 xlsx。")
+    ] = None,
     bom: Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM，Excel 打开不乱码（默认写）；脚本可用 --no-bom。")] = True,
     reveal: Reveal = False,
 ) -> None:
@@ -166,10 +168,14 @@ def ledger_export(
     """
     from jiesu import exchange, ledger
 
-    if fmt not in ("csv", "json"):
-        raise BadInput(f"未知的导出格式 {fmt!r}；可选：csv, json")
+    fmt = fmt or exchange.format_for(out)
+    if fmt not in ("csv", "xlsx", "json"):
+        raise BadInput(f"未知的导出格式 {fmt!r}；可选：csv, xlsx, json")
     office = office_of(ctx)
     lines = ledger.list_entries(office, period=period and ledger.parse_period(period))
-    rows = (exchange.ledger_row(line.entry, line.case, office.tz, reveal=reveal, for_people=fmt == "csv") for line in lines)
+    rows = (
+        exchange.ledger_row(line.entry, line.case, office.tz, reveal=reveal, for_people=fmt != "json", typed_times=fmt == "xlsx")
+        for line in lines
+    )
     count = exchange.write(rows, fmt, out, columns=EXPORT_COLUMNS, bom=bom)
     say(f"已导出 {count} 条台账" + (f"到 {out}" if out else ""))

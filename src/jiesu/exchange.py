@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,16 +24,25 @@ from jiesu.clock import shown
 from jiesu.errors import BadInput
 from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
-from jiesu.phones import mask
+from jiesu import phones
 from jiesu.render import iso, record, write_csv, write_json_array
 from jiesu.vocab import LedgerStatus, Result, Status
 
 CLOSED_STATUSES = (Status.CLOSED.value, Status.REVISITED.value, Status.MERGED.value)
 
 
-def ledger_row(entry: LedgerEntry, case: Case, tz: ZoneInfo, *, reveal: bool, for_people: bool) -> dict[str, Any]:
-    """One ledger entry as the street office hands it up; `for_people` gives Excel-friendly times and labels."""
-    time = (lambda t: shown(t, tz)) if for_people else (lambda t: iso(t, tz))
+def ledger_row(
+    entry: LedgerEntry, case: Case, tz: ZoneInfo, *, reveal: bool, for_people: bool, typed_times: bool = False
+) -> dict[str, Any]:
+    """One ledger entry as the street office hands it up.
+
+    `for_people` gives labels and local times as text; `typed_times` keeps times as local
+    datetimes, for a workbook's date cells.
+    """
+    if typed_times:
+        time = lambda t: _local(t, tz)  # noqa: E731
+    else:
+        time = (lambda t: shown(t, tz)) if for_people else (lambda t: iso(t, tz))
     return {
         "entry_id": entry.id,
         "case_id": case.id,
@@ -43,7 +52,7 @@ def ledger_row(entry: LedgerEntry, case: Case, tz: ZoneInfo, *, reveal: bool, fo
         "category": case.category,
         "summary": case.summary,
         "name": case.name,
-        "phone": case.phone if reveal else mask(case.phone),
+        "phone": phones.shown(case.phone, case.phone_ext, reveal=reveal),
         "plan": entry.plan,
         "unit": entry.unit,
         "due": time(entry.due),
@@ -63,14 +72,20 @@ def output(path: str | None, *, bom: bool = False) -> Iterator[IO[str]]:
             sys.stdout.write("\ufeff")
         yield sys.stdout
         return
+    with replacing(path) as temp, open(temp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as stream:
+        yield stream
+
+
+@contextmanager
+def replacing(path: str) -> Iterator[Path]:
+    """An owner-only file beside `path` to write; it takes the name `path` only once complete."""
     target = Path(path).expanduser()
     if not target.parent.is_dir():
         raise BadInput(f"文件夹 {target.parent} 不存在，无法写入 {target}")
     temp = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
-        fd = os.open(temp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-        with open(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as stream:
-            yield stream
+        os.close(os.open(temp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600))
+        yield temp
         os.replace(temp, target)
     except OSError as exc:
         raise BadInput(f"无法写入 {target}：{exc.strerror}") from exc
@@ -78,8 +93,31 @@ def output(path: str | None, *, bom: bool = False) -> Iterator[IO[str]]:
         temp.unlink(missing_ok=True)
 
 
+def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return None if moment is None else moment.astimezone(tz)
+
+
+def format_for(path: str | None) -> str:
+    """The export format a file name asks for: xlsx for `.xlsx`, else CSV."""
+    return "xlsx" if path and Path(path).suffix.lower() == ".xlsx" else "csv"
+
+
+def write_xlsx(
+    rows: Iterable[dict[str, Any]], path: str | None, *, columns: Sequence[tuple[str, str]], sheet: str, name_of: Callable
+) -> int:
+    """A workbook at `path`, written beside it and renamed into place only when complete."""
+    if path is None or path == "-":
+        raise BadInput("xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）")
+    from jiesu.workbook import write_workbook
+
+    with replacing(path) as temp:
+        return write_workbook(temp, rows, columns, sheet=sheet, name_of=name_of)
+
+
 def write(rows: Iterable[dict[str, Any]], fmt: str, path: str | None, *, columns: Sequence[tuple[str, str]], bom: bool) -> int:
     """Write rows as CSV (Chinese headers, formula cells neutralised) or a JSON array; returns how many."""
+    if fmt == "xlsx":
+        return write_xlsx(rows, path, columns=columns, sheet="台账", name_of=lambda row: f"台账 {row['entry_id']}")
     if fmt == "json":
         with output(path) as stream:
             return write_json_array(rows, stream)
@@ -90,7 +128,7 @@ def write(rows: Iterable[dict[str, Any]], fmt: str, path: str | None, *, columns
 # ---------------------------------------------------------------- cases
 
 
-EXPORT_FORMATS = ("csv", "json", "jsonl", "open311-json", "open311-xml")
+EXPORT_FORMATS = ("csv", "xlsx", "json", "jsonl", "open311-json", "open311-xml")
 
 
 @dataclass
@@ -113,13 +151,22 @@ def _selected(selection: CaseSelection):
     return query
 
 
-def case_rows(office: Office, selection: CaseSelection, *, reveal: bool) -> Iterator[dict[str, Any]]:
-    """Every selected case as a JSON-ready record, streamed from the database in chunks."""
+def case_rows(office: Office, selection: CaseSelection, *, reveal: bool, typed_times: bool = False) -> Iterator[dict[str, Any]]:
+    """Every selected case as a JSON-ready record (or, `typed_times`, with local datetimes), streamed in chunks."""
     tz = office.tz
     with office.store.connect() as conn:
         result = conn.execution_options(yield_per=1000).execute(_selected(selection))
         for row in result:
-            yield record(row, CASE_FIELDS, tz, reveal=reveal)
+            if not typed_times:
+                yield record(row, CASE_FIELDS, tz, reveal=reveal)
+                continue
+            cells = {name: getattr(row, name) for name in CASE_FIELDS}
+            for name, value in cells.items():
+                if isinstance(value, datetime):
+                    cells[name] = _local(value, tz)
+            if not reveal:
+                cells["phone"] = phones.mask(cells["phone"])
+            yield cells
 
 
 def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str, Any]]:
@@ -170,6 +217,9 @@ def export_cases(office: Office, fmt: str, path: str | None, selection: CaseSele
     if fmt == "csv":
         with output(path, bom=bom) as stream:
             return write_csv(case_rows(office, selection, reveal=reveal), CASE_FIELDS, stream)
+    if fmt == "xlsx":
+        rows = case_rows(office, selection, reveal=reveal, typed_times=True)
+        return write_xlsx(rows, path, columns=[(name, name) for name in CASE_FIELDS], sheet="诉求", name_of=lambda row: f"#{row['id']}")
     if fmt == "json":
         with output(path) as stream:
             return write_json_array(case_rows(office, selection, reveal=reveal), stream)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +24,8 @@ from xml.etree import ElementTree
 
 from sqlalchemy import select, tuple_, update
 
-from jiesu import backend, phones, rules
+from jiesu import backend, cells, phones, rules
+from jiesu.clock import shown
 from jiesu.errors import BadInput
 from jiesu.models import Case
 from jiesu.office import Office
@@ -32,14 +35,23 @@ from jiesu.textsearch import search_text
 from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
 BATCH = 2000
-FORMATS = ("csv", "jsonl", "open311-json", "open311-xml")
-EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "open311-json", ".xml": "open311-xml"}
+MAX_CELL = 16 * 1024 * 1024  # characters in one CSV cell: room for any real summary, not for a hostile file
+HEADER_SEARCH = 10  # rows searched for the header: offices put a title such as XX街道接诉即办工单 above it
+FORMATS = ("csv", "xlsx", "xls", "jsonl", "open311-json", "open311-xml")
+EXTENSIONS = {
+    ".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".json": "open311-json", ".xml": "open311-xml",
+}
+WORKBOOKS = ("xlsx", "xls")
+
+TOO_DEEP = "JSON 嵌套太深，不像是工单数据"
 
 HOTLINE_LAYOUT = {
     "工单编号": "ref",
     "受理时间": "received_at",
     "诉求人": "name",
     "联系电话": "phone",
+    "分机": "phone_ext",
     "诉求地址": "address",
     "所属社区": "community",
     "诉求类别": "category",
@@ -57,7 +69,9 @@ ENUM_NOUNS = {
 }
 TIME_FIELDS = ("received_at", "respond_by", "resolve_by", "responded_at", "closed_at")
 INT_FIELDS = ("reopen_count", "version")
-TEXT_FIELDS = ("ref", "category", "summary", "detail", "name", "phone", "address", "community", "assignee")
+# Text that Excel turns into a number when a sheet is opened and saved.
+DIGIT_FIELDS = ("ref", "phone", "phone_ext")
+TEXT_FIELDS = ("ref", "category", "summary", "detail", "name", "phone", "phone_ext", "address", "community", "assignee")
 CASE_COLUMNS = (*TEXT_FIELDS, *ENUM_FIELDS, *TIME_FIELDS, *INT_FIELDS, "merged_into", "id")
 
 
@@ -108,6 +122,8 @@ def load_mapping(path: str) -> Mapping:
         document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise BadInput(f"无法读取映射文件 {path}：{exc}") from exc
+    except RecursionError:
+        raise BadInput(f"映射文件 {path} 嵌套太深") from None
     columns = document.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise BadInput(f"映射文件 {path} 缺少 [columns] 表（列名 = 字段名）")
@@ -115,6 +131,9 @@ def load_mapping(path: str) -> Mapping:
     for column, name in columns.items():
         if name not in known:
             raise BadInput(f"映射文件 {path}：列 {column!r} 映射到未知字段 {name!r}；可用：{', '.join(sorted(known))}")
+        sources = [c for c, n in columns.items() if n == name]
+        if len(sources) > 1:
+            raise BadInput(f"映射文件 {path}：{'、'.join(sources)} 都映射到字段 {name}；一个字段只能来自一列")
     values = document.get("values", {})
     if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
         raise BadInput(f"映射文件 {path}：[values.字段] 应为 原值 = 枚举值 的表")
@@ -135,9 +154,16 @@ def decode(data: bytes) -> str:
         raise BadInput("文件编码无法识别（既不是 UTF-8 也不是 GB18030）") from None
 
 
-def read_rows(data: bytes, fmt: str, mapping: Mapping | None = None) -> Iterator[Row]:
+def read_rows(data: bytes, fmt: str, mapping: Mapping | None = None, sheet: str | None = None) -> Iterator[Row]:
+    """The records of a file in `fmt`; `sheet` picks a workbook's sheet (default: the first)."""
+    if sheet is not None and fmt not in WORKBOOKS:
+        raise BadInput("--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
     if fmt == "csv":
         yield from _csv_rows(decode(data), mapping)
+    elif fmt in WORKBOOKS:
+        from jiesu.workbook import sheet_records
+
+        yield from sheet_rows(sheet_records(data, sheet), mapping, neutralised=False)
     elif fmt == "jsonl":
         yield from _jsonl_rows(decode(data))
     elif fmt == "open311-json":
@@ -149,34 +175,102 @@ def read_rows(data: bytes, fmt: str, mapping: Mapping | None = None) -> Iterator
 
 
 def _csv_rows(text: str, mapping: Mapping | None) -> Iterator[Row]:
+    csv.field_size_limit(MAX_CELL)
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if not header:
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for record in reader:
+                yield reader.line_num, record
+        except csv.Error as exc:
+            line = reader.line_num
+            if "field larger than field limit" in str(exc):
+                raise BadInput(f"第 {line} 行有一格超过 {MAX_CELL:,} 个字符，不像是工单数据") from None
+            raise BadInput(f"第 {line} 行不是合法的 CSV：{exc}") from None
+
+    yield from sheet_rows(records(), mapping, neutralised=True)
+
+
+def sheet_rows(records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None, *, neutralised: bool) -> Iterator[Row]:
+    """Rows under the header of a sheet (CSV or workbook); the header may sit below a title row.
+
+    `neutralised`: jiesu's own export of this kind put an apostrophe before formula-like text
+    (CSV does; a workbook stores such text as text and needs none).
+
+    A row with text in more cells than the header has columns, or with fewer cells
+    than it, is reported as bad: its cells cannot be matched to columns for sure.
+    """
+    records = iter(records)
+    header = _find_header(records, mapping)
+    if header is None:
         return
-    header = [h.strip() for h in header]
     columns, own_layout = _layout(header, mapping)
-    for record in reader:
-        if not any(cell.strip() for cell in record):
+    for line, record in records:
+        if not any(_filled(cell) for cell in record):
+            continue
+        if len(record) < len(header) or any(_filled(cell) for cell in record[len(header):]):
+            yield Row(line, {"__error__": f"这一行有 {_width(record)} 格，表头有 {len(header)} 列；各格无法对准各列"})
             continue
         values = {}
         for position, name in columns.items():
-            cell = record[position] if position < len(record) else ""
-            values[name] = _unneutralise(cell) if own_layout else cell
-        yield Row(reader.line_num, values)
+            cell = record[position]
+            values[name] = _unneutralise(cell) if neutralised and own_layout and isinstance(cell, str) else cell
+        yield Row(line, values)
+
+
+def _filled(cell: Any) -> bool:
+    return cell is not None and (not isinstance(cell, str) or bool(cell.strip()))
+
+
+def _width(record: list[Any]) -> int:
+    """How many cells a row really has: up to its last non-empty one (or all of them when short)."""
+    filled = [i for i, cell in enumerate(record) if _filled(cell)]
+    return filled[-1] + 1 if filled else 0
+
+
+def _find_header(records: Iterator[tuple[int, list[Any]]], mapping: Mapping | None) -> list[str] | None:
+    """The first row that reads as a header; rows above it (a sheet's title) are passed over."""
+    first = None
+    for _, record in itertools.islice(records, HEADER_SEARCH):
+        header = [str(cell).strip() if cell is not None else "" for cell in record]
+        while header and not header[-1]:
+            header.pop()
+        first = first or header
+        if _layout_of(header, mapping) is not None:
+            return header
+    if first is None:
+        return None
+    _layout(first, mapping)  # raises with the reason the first row is not a header
+    return None
+
+
+def _layout_of(header: list[str], mapping: Mapping | None) -> str | None:
+    if mapping is not None:
+        return "map" if all(column in header for column in mapping.columns) else None
+    if "summary" in header:
+        return "own"
+    if "诉求内容" in header:
+        return "hotline"
+    return None
 
 
 def _layout(header: list[str], mapping: Mapping | None) -> tuple[dict[int, str], bool]:
     """Which column holds which field: the map if given, else jiesu's own export, else the 12345 layout."""
-    if mapping is not None:
+    layout = _layout_of(header, mapping)
+    if layout is None and mapping is not None:
         missing = [c for c in mapping.columns if c not in header]
-        if missing:
-            raise BadInput(f"文件中没有映射文件所列的列：{', '.join(missing)}")
-        return {header.index(column): name for column, name in mapping.columns.items()}, False
-    if "summary" in header:
+        raise BadInput(f"文件中没有映射文件所列的列：{', '.join(missing)}")
+    if layout is None:
+        raise BadInput("无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
+    names = mapping.columns if mapping is not None else CASE_COLUMNS if layout == "own" else HOTLINE_LAYOUT
+    used = [column for column in header if column in names]
+    for column in used:
+        if used.count(column) > 1:
+            places = "、".join(str(i + 1) for i, name in enumerate(header) if name == column)
+            raise BadInput(f"表头中 {column} 出现了 {used.count(column)} 次（第 {places} 列）；请删去或改名多余的一列")
+    if layout == "own":
         return {i: name for i, name in enumerate(header) if name in CASE_COLUMNS}, True
-    if "诉求内容" in header:
-        return {i: HOTLINE_LAYOUT[name] for i, name in enumerate(header) if name in HOTLINE_LAYOUT}, False
-    raise BadInput("无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
+    return {i: names[name] for i, name in enumerate(header) if name in names}, False
 
 
 def _unneutralise(cell: str) -> str:
@@ -187,13 +281,17 @@ def _unneutralise(cell: str) -> str:
 
 
 def _jsonl_rows(text: str) -> Iterator[Row]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only "\n" ends a record: U+2028, U+0085 and the like are text inside a summary, not line breaks.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             yield Row(number, {"__error__": f"不是合法的 JSON：{exc.msg}"})
+            continue
+        except RecursionError:
+            yield Row(number, {"__error__": TOO_DEEP})
             continue
         if not isinstance(value, dict):
             yield Row(number, {"__error__": "每行应为一个 JSON 对象"})
@@ -233,6 +331,8 @@ def _open311_json_rows(text: str) -> Iterator[Row]:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInput(f"不是合法的 JSON：{exc.msg}（第 {exc.lineno} 行）") from None
+    except RecursionError:
+        raise BadInput(TOO_DEEP) from None
     if isinstance(document, dict):
         document = document.get("service_requests", [document])
     if not isinstance(document, list):
@@ -246,7 +346,7 @@ def _open311_json_rows(text: str) -> Iterator[Row]:
 
 def _open311_xml_rows(data: bytes) -> Iterator[Row]:
     try:
-        root = ElementTree.fromstring(data)
+        root = ElementTree.fromstring(_xml_text(data))
     except ElementTree.ParseError as exc:
         raise BadInput(f"不是合法的 XML：{exc}") from None
     requests = root.findall("request") if root.tag == "service_requests" else [root] if root.tag == "request" else []
@@ -257,14 +357,33 @@ def _open311_xml_rows(data: bytes) -> Iterator[Row]:
         yield Row(number, _open311(request))
 
 
+_XML_DECLARATION = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["'][^>]*\?>""")
+_XML_DECLARATION_TEXT = re.compile(r"\A<\?xml[^>]*\?>")
+# What Chinese files labelled GB2312 or GBK really hold: GB18030 reads both and every superset character.
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn", "hz-gb-2312"}
+
+
+def _xml_text(data: bytes) -> str:
+    """The XML as text, decoded by the encoding its declaration names (expat reads only single-byte ones)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _XML_DECLARATION_TEXT.sub("", data.decode("utf-16"), count=1)
+    declared = _XML_DECLARATION.match(data)
+    if declared is None:
+        return decode(data)
+    name = declared.group(1).decode("ascii").lower()
+    encoding = "gb18030" if name in _GB_FAMILY else name
+    body = data[declared.end():]
+    try:
+        return body.decode(encoding)
+    except LookupError:
+        raise BadInput(f"XML 声明的编码 {name} 无法识别") from None
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"XML 声明的编码是 {name}，但第 {exc.start + declared.end() + 1} 个字节起的内容不是 {name}") from None
+
+
 # ---------------------------------------------------------------- checking
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 # Every accepted spelling (English value or Chinese label) of each enum field, for a dict lookup per cell.
@@ -275,7 +394,7 @@ SPELLINGS = {
 
 
 def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
-    text = _text(value)
+    text = _text_field(name, value)
     if text is None:
         return None
     if mapping and text in mapping.values.get(name, {}):
@@ -289,45 +408,37 @@ def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
         raise ValueError(f"未知的{ENUM_NOUNS[name]} {text!r}") from None
 
 
-def _time(name: str, value: Any, office: Office, offset_required: bool) -> datetime | None:
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("/", "-"))
-    except ValueError:
-        raise ValueError(f"{name} 不是有效时间：{text!r}") from None
-    if moment.tzinfo is None:
-        if offset_required:
-            raise ValueError(f"{name} 缺少时区偏移（Open311 要求，如 2026-11-02T09:30:00+08:00）：{text!r}")
-        moment = moment.replace(tzinfo=office.tz)
-    return moment
-
-
 def check(row: Row, office: Office, mapping: Mapping | None, default_received: datetime) -> dict[str, Any]:
     """The case columns for one row, or ValueError with the reason it cannot be taken."""
     raw = row.values
     if "__error__" in raw:
         raise ValueError(raw["__error__"])
     offset_required = raw.get("__offset_required__", False)
-    summary = _text(raw.get("summary"))
+    summary = _text_field("summary", raw.get("summary"))
     if not summary:
         raise ValueError("缺少诉求内容（summary）")
-    values: dict[str, Any] = {name: _text(raw.get(name)) for name in TEXT_FIELDS}
+    values: dict[str, Any] = {name: _text_field(name, raw.get(name)) for name in TEXT_FIELDS}
     values["summary"] = summary
     values["category"] = (values["category"] or "").strip("/")
     values["detail"] = values["detail"] or ""
     for name in ENUM_FIELDS:
         values[name] = _enum(name, raw.get(name), mapping)
     for name in TIME_FIELDS:
-        values[name] = _time(name, raw.get(name), office, offset_required)
+        values[name] = cells.moment(name, raw.get(name), office.tz, offset_required=offset_required)
     if values["phone"]:
         if "*" in values["phone"]:
             raise ValueError("电话已打码，无法导入（导出时请加 --reveal）")
         try:
-            values["phone"] = phones.normalise(values["phone"])
+            values["phone"], extension = phones.split(values["phone"])
         except BadInput as exc:
             raise ValueError(str(exc)) from None
+        if extension and values["phone_ext"] not in (None, extension):
+            raise ValueError(f"电话里的分机 {extension} 与分机列的 {values['phone_ext']} 不一致")
+        values["phone_ext"] = values["phone_ext"] or extension
+    if values["phone_ext"] and not values["phone"]:
+        raise ValueError(f"有分机 {values['phone_ext']} 却没有电话号码")
+    if values["phone_ext"] and not values["phone_ext"].isdigit():
+        raise ValueError(f"分机应为数字：{values['phone_ext']!r}")
     received = values["received_at"] or default_received
     if received > office.now + GRACE:
         raise ValueError("受理时间在未来")
@@ -343,23 +454,15 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     values["resolve_by"] = values["resolve_by"] or resolve_by
     values["status"] = values["status"] or (Status.ASSIGNED.value if values["assignee"] else Status.NEW.value)
     for name in INT_FIELDS:
-        values[name] = _int(name, raw.get(name), 1 if name == "version" else 0)
-    values["merged_into"] = _int("merged_into", raw.get("merged_into"), None)
+        values[name] = cells.integer(name, raw.get(name), 1 if name == "version" else 0)
+    values["merged_into"] = cells.integer("merged_into", raw.get("merged_into"), None)
     values["search_text"] = search_text(summary, values["detail"], values["address"], values["name"])
-    values["__old_id__"] = _int("id", raw.get("id"), None)
+    values["__old_id__"] = cells.integer("id", raw.get("id"), None)
     return values
 
 
-def _int(name: str, value: Any, default: int | None) -> int | None:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} 应为整数：{value!r}") from None
-    if number < 0:
-        raise ValueError(f"{name} 不能为负数：{value!r}")
-    return number
+def _text_field(name: str, value: Any) -> str | None:
+    return cells.digits_kept(name, value) if name in DIGIT_FIELDS else cells.text(name, value)
 
 
 # ---------------------------------------------------------------- writing
@@ -378,6 +481,8 @@ def import_rows(
 ) -> ImportResult:
     """Check every row, then (unless refused or a dry run) write the good ones in batches."""
     when = at or office.now
+    if when > office.now + GRACE:
+        raise BadInput(f"导入时间 {shown(when, office.tz)} 在未来")
     result = ImportResult()
     good: list[tuple[int, dict[str, Any]]] = []
     for row in rows:

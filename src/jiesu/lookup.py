@@ -73,12 +73,29 @@ class Listed:
     reasons: list[str] = field(default_factory=list)
 
 
-def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None) -> Iterator[Listed]:
-    """The cases that pass every filter, oldest first, streamed."""
+# A listing for people reads this much of a summary (one more, to know it was cut) and no
+# detail at all: a table row costs the same whether the citizen wrote a line or a book.
+BRIEF_SUMMARY = 240
+BRIEF_FIELDS = tuple(c.name for c in CASES.c if c.name not in ("summary", "detail", "search_text")) + ("summary",)
+
+
+def _brief_columns():
+    kept = [c for c in CASES.c if c.name in BRIEF_FIELDS and c.name != "summary"]
+    return [*kept, sa.func.substr(CASES.c.summary, 1, BRIEF_SUMMARY + 1).label("summary")]
+
+
+def brief_summary(summary: str) -> str:
+    """A summary as a listing shows it: cut with an ellipsis past BRIEF_SUMMARY characters."""
+    return summary if len(summary) <= BRIEF_SUMMARY else summary[:BRIEF_SUMMARY] + "…"
+
+
+def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None, *, brief: bool = False) -> Iterator[Listed]:
+    """The cases that pass every filter, oldest first, streamed; `brief` leaves out the long text a table cannot show."""
     as_of = as_of or office.now
     column = CASES.c
     flags = escalation_flags(office.rules, as_of) if wanted.due_escalation else {}
-    query = sa.select(CASES, *(condition.label(name) for name, condition in flags.items())).order_by(column.id)
+    selected = _brief_columns() if brief else [CASES]
+    query = sa.select(*selected, *(condition.label(name) for name, condition in flags.items())).order_by(column.id)
     if wanted.statuses:
         query = query.where(column.status.in_([s.value for s in wanted.statuses]))
     elif not wanted.include_closed:

@@ -172,11 +172,18 @@ def m004_received_at_with_category(conn: Connection) -> None:
     conn.exec_driver_sql("DROP INDEX ix_cases_received_at")
 
 
+def m005_phone_extension(conn: Connection) -> None:
+    """A phone's extension (转8001) in its own column: the number stays dialable and comparable,
+    instead of the extension's digits being run on after it."""
+    conn.exec_driver_sql("ALTER TABLE cases ADD COLUMN phone_ext VARCHAR")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
     (3, "ledger", m003_ledger),
     (4, "receipt time with category", m004_received_at_with_category),
+    (5, "phone extension", m005_phone_extension),
 ]
 
 LATEST = MIGRATIONS[-1][0]

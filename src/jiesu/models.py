@@ -60,6 +60,7 @@ class Case(TableModel, table=True):
     detail: str = Field(default="", sa_type=Text)
     name: str | None = None
     phone: str | None = None
+    phone_ext: str | None = None  # 分机, apart from the number so the number stays dialable (m005)
     address: str | None = None
     community: str | None = None
     kind: str | None = None

@@ -10,6 +10,33 @@ from jiesu.errors import BadInput
 _SEPARATORS = re.compile(r"[\s\-()（）]")
 
 
+# An extension after the number: 转8001, 分机8001, ext. 8001, x8001, #8001, ;ext=8001.
+_EXTENSION = re.compile(r"(?P<number>.*?\d)\s*(?:转|分机|ext\.?|;ext=|x|#)\s*(?P<ext>\d{1,6})", re.IGNORECASE)
+# The Chinese way of writing it with a dash, 010-65123456-8001: read so only when the number before it is whole.
+_DASHED_EXTENSION = re.compile(r"(?P<number>.*\d)\s*-\s*(?P<ext>\d{1,6})")
+
+
+def split(text: str) -> tuple[str, str | None]:
+    """A phone with its extension kept apart: `010-65123456 转8001` → (`01065123456`, `8001`)."""
+    raw = text.strip()
+    marked = _EXTENSION.fullmatch(raw)
+    if marked:
+        return normalise(marked["number"]), marked["ext"]
+    whole = _normalised(raw)
+    if whole is not None:
+        return whole, None
+    dashed = _DASHED_EXTENSION.fullmatch(raw)
+    if dashed and _normalised(dashed["number"].strip()) is not None:
+        return _normalised(dashed["number"].strip()), dashed["ext"]
+    return normalise(raw), None
+
+
+def shown(phone: str | None, extension: str | None, *, reveal: bool) -> str | None:
+    """The number a worker dials, as listings show it: `010****3456 转8001` (masked unless `reveal`)."""
+    number = phone if reveal else mask(phone)
+    return f"{number} 转{extension}" if number and extension else number
+
+
 def normalise(text: str) -> str:
     """The national dialling digits of a valid CN number (mobile or landline).
 

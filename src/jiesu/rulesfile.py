@@ -41,6 +41,8 @@ def load_rules(path: Path | None) -> Rules:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"规则文件 {path} 不是合法的 TOML：{exc}") from exc
+    except RecursionError:
+        raise BadInput(f"规则文件 {path} 嵌套太深，不是合法的规则文件") from None
     flat = dict(_flatten(document))
     for key in flat:
         if key not in SPEC_BY_KEY:

@@ -94,6 +94,7 @@ def case_columns(tz: ZoneInfo) -> list[Column]:
         Column("category", "诉求类别"),
         Column("name", "诉求人"),
         Column("phone", "联系电话"),
+        Column("phone_ext", "分机"),
         Column("address", "诉求地址"),
         Column("community", "所属社区"),
         Column("nature", "诉求性质", labelled(Nature)),

@@ -1,0 +1,146 @@
+"""What a spreadsheet cell meant, before Excel or WPS rewrote it.
+
+A sheet opened and saved in Excel comes back with `2026/11/3 9:05` for a time,
+`46329.38` for a date whose cell lost its format, `1.38123E+10` for a phone and
+`202611030001234000` for an 18-digit work-order number. Each value is read as
+what it meant, or refused with a hint — never turned silently into another one.
+Cells from a workbook arrive typed (datetime, float, int); from CSV, as text.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+LARGEST_INT = 2**63 - 1
+EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug included)
+EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number; the rest become zeros
+TIME_HINT = "请写成 2026-11-03 09:05 这样的时间"
+
+_LOCAL_TIME = re.compile(
+    r"(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:[\sT]*(?P<half>上午|下午|AM|PM|am|pm)?\s*(?P<h>\d{1,2})\s*[:：时点]\s*(?P<mi>\d{1,2})\s*分?"
+    r"(?:\s*[:：]\s*(?P<s>\d{1,2})(?:\.\d+)?\s*秒?)?\s*(?P<half2>AM|PM|am|pm)?)?"
+)
+_SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
+_SCIENTIFIC = re.compile(r"[-+]?\d+(?:\.\d+)?[eE][-+]?\d+")
+_DECIMAL_TAIL = re.compile(r"\d+\.0+")
+
+
+def text(label: str, value: Any) -> str | None:
+    """A cell as stripped text (None when empty); numbers stored as numbers come back as their digits."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{label} 应为文本，不是真假值 {value!r}")
+    if isinstance(value, (dict, list)):
+        raise ValueError(f"{label} 应为文本，不是嵌套的 JSON 值")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 10**EXCEL_DIGITS:
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.isoformat(sep=" ")
+    stripped = str(value).strip()
+    return stripped or None
+
+
+def digits_kept(label: str, value: Any) -> str | None:
+    """A work-order number or phone as text, refused when Excel has visibly rewritten its digits."""
+    if isinstance(value, float) and (not value.is_integer() or abs(value) >= 10**EXCEL_DIGITS):
+        raise ValueError(f"{label} 被存成了数字，已被 Excel 改写（{value!r}）；请把该列设为文本后重新填写")
+    written = text(label, value)
+    if written is None:
+        return None
+    if _SCIENTIFIC.fullmatch(written):
+        raise ValueError(f"{label} 被 Excel 改写成了科学计数法（{written}）；请把该列设为文本后重新填写")
+    if _DECIMAL_TAIL.fullmatch(written):
+        raise ValueError(f"{label} 被改写成了小数（{written}）；请把该列设为文本后重新填写")
+    if written.isdigit() and len(written) > EXCEL_DIGITS and set(written[EXCEL_DIGITS:]) == {"0"}:
+        raise ValueError(
+            f"{label} {written} 超过 {EXCEL_DIGITS} 位且末尾全是 0，像是被 Excel 截断的数字；请把该列设为文本后重新填写"
+        )
+    return written
+
+
+def moment(label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = False) -> datetime | None:
+    """A time cell: ISO 8601, the slash and 年月日 forms Excel and WPS write, or an Excel serial date."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{label} 不是有效时间：{value!r}")
+    if isinstance(value, datetime):
+        found = (value + timedelta(microseconds=500_000)).replace(microsecond=0)  # a workbook's float, to the second
+    elif isinstance(value, date):
+        found = datetime.combine(value, time())
+    elif isinstance(value, (int, float)):
+        found = _serial(label, value)
+    else:
+        found = _parsed(label, str(value).strip())
+    if not EARLIEST_YEAR <= found.year <= LATEST_YEAR:
+        raise ValueError(f"{label} 的年份 {found.year} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}：{value!r}")
+    if found.tzinfo is None:
+        if offset_required:
+            raise ValueError(f"{label} 缺少时区偏移（Open311 要求，如 2026-11-02T09:30:00+08:00）：{value!r}")
+        found = found.replace(tzinfo=tz)
+    return found
+
+
+def _parsed(label: str, written: str) -> datetime:
+    try:
+        return datetime.fromisoformat(written)
+    except ValueError:
+        pass
+    match = _LOCAL_TIME.fullmatch(written)
+    if match:
+        return _from_parts(label, written, match)
+    if _SERIAL.fullmatch(written):
+        return _serial(label, float(written))
+    raise ValueError(f"{label} 不是有效时间：{written!r}；{TIME_HINT}")
+
+
+def _from_parts(label: str, written: str, match: re.Match) -> datetime:
+    part = {key: int(value) for key, value in match.groupdict().items() if value and value.isdigit()}
+    hour = part.get("h", 0)
+    half = (match["half"] or match["half2"] or "").upper()
+    if half:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"{label} 的上午/下午与 {hour} 点矛盾：{written!r}；{TIME_HINT}")
+        hour = hour % 12 + (12 if half in ("下午", "PM") else 0)
+    try:
+        return datetime(part["y"], part["mo"], part["d"], hour, part.get("mi", 0), part.get("s", 0))
+    except ValueError:
+        raise ValueError(f"{label} 不是有效时间：{written!r}；{TIME_HINT}") from None
+
+
+def _serial(label: str, serial: float) -> datetime:
+    """Excel's day count (what a date cell holds once its format is lost), to the minute it showed."""
+    if not 1 <= serial < 2958466:
+        raise ValueError(f"{label} 不是有效时间：{serial!r}；{TIME_HINT}")
+    found = EXCEL_EPOCH + timedelta(days=serial)
+    return (found + timedelta(microseconds=500_000)).replace(microsecond=0)
+
+
+def integer(label: str, value: Any, default: int | None) -> int | None:
+    """A count or id: a whole number within 64 bits (a number cell holding 3.0 is 3)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (bool, float)):
+        raise ValueError(f"{label} 应为整数：{value!r}")
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{label} 应为整数：{_short(value)!r}") from None
+    if number < 0:
+        raise ValueError(f"{label} 不能为负数：{value!r}")
+    if number > LARGEST_INT:
+        raise ValueError(f"{label} 超出范围：{_short(value)}")
+    return number
+
+
+def _short(value: Any) -> str:
+    shown = str(value)
+    return shown if len(shown) <= 40 else shown[:40] + "…"

@@ -1,0 +1,350 @@
+"""Files as real offices receive them (issue 14): each fault replayed from a small input, then the rest of its kind.
+
+Every one is imported as meant or refused with its line and reason; a refusal writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import refused
+
+HEADER = "工单编号,受理时间,诉求人,联系电话,诉求地址,所属社区,诉求类别,诉求类型,紧急程度,诉求内容"
+
+
+def sheet(tmp_path, *rows, header=HEADER, name="工单.csv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(("\n".join([header, *rows]) + "\n").encode(encoding))
+    return str(path)
+
+
+def row(ref="BJ001", received="2026-11-02 09:30", phone="13812345678", summary="楼上漏水"):
+    return f"{ref},{received},王大爷,{phone},前门东大街3号,前门社区,物业管理/漏水,投诉,一般,{summary}"
+
+
+def refused_rows(result) -> list[str]:
+    """The per-row lines of a refused import (the last line is the summary refusal)."""
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    return result.stderr.splitlines()[:-1]
+
+
+# ---------------------------------------------------------------- 1. XML that declares its encoding
+
+XML_REQUEST = (
+    "<service_requests><request><service_request_id>X-1</service_request_id><status>open</status>"
+    "<service_name>噪音</service_name><description>夜间施工扰民</description>"
+    "<requested_datetime>2026-11-03T22:00:00+08:00</requested_datetime></request></service_requests>"
+)
+
+
+@pytest.mark.parametrize("encoding", ["GB2312", "GBK", "GB18030", "BIG5", "gb2312", "UTF-8", "UTF-16"])
+def test_xml_in_the_encoding_it_declares(jiesu, tmp_path, encoding):
+    summary = "夜間施工擾民" if encoding == "BIG5" else "夜间施工扰民"
+    text = f'<?xml version="1.0" encoding="{encoding}"?>\n' + XML_REQUEST.replace("夜间施工扰民", summary)
+    (tmp_path / "feed.xml").write_bytes(text.encode(encoding))
+    jiesu.ok("import", str(tmp_path / "feed.xml"))
+    assert [c["summary"] for c in jiesu.json("list")] == [summary]
+
+
+def test_xml_whose_bytes_do_not_match_the_declaration_is_one_line(jiesu, tmp_path, book):
+    text = '<?xml version="1.0" encoding="BIG5"?>\n' + XML_REQUEST.replace("夜间施工扰民", "𠮷")
+    (tmp_path / "feed.xml").write_bytes(text.encode("utf-8"))
+    assert refused(jiesu("import", str(tmp_path / "feed.xml"))).startswith("错误: XML 声明的编码是 big5，但第 ")
+    (tmp_path / "odd.xml").write_bytes(b'<?xml version="1.0" encoding="klingon"?><service_requests/>')
+    refused(jiesu("import", str(tmp_path / "odd.xml")), "XML 声明的编码 klingon 无法识别")
+    assert book.counts() == (0, 0)
+
+
+# ---------------------------------------------------------------- 2. JSON Lines and Unicode line separators
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085", "\x0b", "\x0c", "\x1c", "\r"])
+def test_jsonl_round_trip_keeps_unicode_line_separators_inside_a_summary(jiesu, tmp_path, new_target, separator):
+    jiesu.new(f"天花板{separator}掉皮", "--received", "2026-11-02T09:00")
+    jiesu.new("第二件", "--received", "2026-11-02T10:00")
+    dump = tmp_path / "dump.jsonl"
+    jiesu.ok("export", "--format", "jsonl", "--reveal", "--out", str(dump))
+    other = new_target("other")
+    assert jiesu.ok("--db", other, "import", str(dump)).stderr == "读取 2 行：已导入 2 件，已存在 0 件\n"
+    assert [c["summary"] for c in jiesu.json("--db", other, "list")] == [f"天花板{separator}掉皮", "第二件"]
+
+
+def test_jsonl_line_numbers_count_only_newlines(jiesu, tmp_path):
+    lines = [json.dumps({"summary": "甲\u2028乙"}, ensure_ascii=False), "{oops", json.dumps({"summary": "丙"})]
+    (tmp_path / "x.jsonl").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == ["第 2 行：不是合法的 JSON：Expecting property name enclosed in double quotes"]
+
+
+# ---------------------------------------------------------------- 3. values as Excel and WPS rewrite them
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2026/11/3 9:05", "2026年11月3日 9:05", "2026/11/03 09:05", "2026-11-3 9:05:00", "2026年11月3日9时5分",
+        "2026.11.3 9:05", "2026/11/3 上午 9:05", "2026/11/3 9:05 AM", "2026-11-03T09:05", "2026/11/3 9:05:00",
+        "46329.3784722222",
+    ],
+)
+def test_times_as_excel_and_wps_write_them(jiesu, tmp_path, written):
+    jiesu.ok("import", sheet(tmp_path, row(received=written)))
+    assert jiesu.json("list")[0]["received_at"] == "2026-11-03T09:05:00+08:00"
+
+
+def test_dates_without_a_time_and_afternoons(jiesu, tmp_path):
+    jiesu.ok("import", sheet(tmp_path, row("A", "2026年11月3日"), row("B", "2026/11/3 下午 3:05"), row("C", "46329")))
+    assert [c["received_at"] for c in jiesu.json("list")] == [
+        "2026-11-03T00:00:00+08:00", "2026-11-03T15:05:00+08:00", "2026-11-03T00:00:00+08:00",
+    ]
+
+
+@pytest.mark.parametrize(
+    "written, reason",
+    [
+        ("11/3/2026 9:05", "received_at 不是有效时间：'11/3/2026 9:05'；请写成 2026-11-03 09:05 这样的时间"),
+        ("26/11/3 9:05", "received_at 不是有效时间：'26/11/3 9:05'；请写成 2026-11-03 09:05 这样的时间"),
+        ("2026/2/30 9:05", "received_at 不是有效时间：'2026/2/30 9:05'；请写成 2026-11-03 09:05 这样的时间"),
+        ("2026/11/3 下午 15:05", "received_at 的上午/下午与 15 点矛盾：'2026/11/3 下午 15:05'；请写成 2026-11-03 09:05 这样的时间"),
+        ("20261103.5", "received_at 不是有效时间：'20261103.5'；请写成 2026-11-03 09:05 这样的时间"),
+    ],
+)
+def test_ambiguous_or_impossible_times_are_refused_with_a_hint(jiesu, tmp_path, book, written, reason):
+    assert refused_rows(jiesu("import", sheet(tmp_path, row(received=written)))) == [f"第 2 行：{reason}"]
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "ref, phone, reason",
+    [
+        ("2.02611E+15", "13812345678", "ref 被 Excel 改写成了科学计数法（2.02611E+15）；请把该列设为文本后重新填写"),
+        ("202611030001234000", "13812345678",
+         "ref 202611030001234000 超过 15 位且末尾全是 0，像是被 Excel 截断的数字；请把该列设为文本后重新填写"),
+        ("20261103001.0", "13812345678", "ref 被改写成了小数（20261103001.0）；请把该列设为文本后重新填写"),
+        ("BJ1", "1.38123E+10", "phone 被 Excel 改写成了科学计数法（1.38123E+10）；请把该列设为文本后重新填写"),
+        ("BJ1", "13812345678.0", "phone 被改写成了小数（13812345678.0）；请把该列设为文本后重新填写"),
+    ],
+)
+def test_digits_excel_rewrote_are_refused_not_merged(jiesu, tmp_path, book, ref, phone, reason):
+    assert refused_rows(jiesu("import", sheet(tmp_path, row(ref=ref, phone=phone)))) == [f"第 2 行：{reason}"]
+    assert book.counts() == (0, 0)
+
+
+def test_two_refs_truncated_alike_are_never_taken_as_one_case(jiesu, tmp_path, book):
+    rows = [row("202611030001234000", summary="甲"), row("202611030001234000", summary="乙")]
+    assert len(refused_rows(jiesu("import", sheet(tmp_path, *rows)))) == 2
+    assert book.counts() == (0, 0)
+
+
+def test_a_landline_that_lost_its_leading_zero_gets_it_back(jiesu, tmp_path):
+    jiesu.ok("import", sheet(tmp_path, row("A", phone="1065123456"), row("B", phone="13812345678")))
+    assert [c["phone"] for c in jiesu.json("list", "--reveal")] == ["01065123456", "13812345678"]
+
+
+def test_counts_rewritten_as_decimals_or_with_separators(jiesu, tmp_path):
+    header = "summary,received_at,reopen_count"
+    rows = ["甲,2026-11-02 09:00,1,234", "乙,2026-11-02 09:00,2.5"]
+    lines = refused_rows(jiesu("import", sheet(tmp_path, *rows, header=header)))
+    assert lines == ["第 2 行：这一行有 4 格，表头有 3 列；各格无法对准各列", "第 3 行：reopen_count 应为整数：'2.5'"]
+
+
+# ---------------------------------------------------------------- 4. duplicate header
+
+
+def test_a_column_named_twice_is_refused(jiesu, tmp_path, book):
+    header = HEADER + ",联系电话"
+    result = jiesu("import", sheet(tmp_path, row() + ",", header=header))
+    refused(result, "表头中 联系电话 出现了 2 次（第 4、11 列）；请删去或改名多余的一列")
+    assert book.counts() == (0, 0)
+
+
+def test_own_layout_with_a_field_twice_and_a_map_with_two_sources(jiesu, tmp_path):
+    refused(jiesu("import", sheet(tmp_path, "甲,1,2", header="summary,phone,phone")),
+            "表头中 phone 出现了 2 次（第 2、3 列）；请删去或改名多余的一列")
+    (tmp_path / "map.toml").write_text('[columns]\n"内容" = "summary"\n"手机" = "phone"\n"电话" = "phone"\n', encoding="utf-8")
+    result = jiesu("import", sheet(tmp_path, "甲,13812345678,", header="内容,手机,电话"), "--map", str(tmp_path / "map.toml"))
+    refused(result, f"映射文件 {tmp_path / 'map.toml'}：手机、电话 都映射到字段 phone；一个字段只能来自一列")
+
+
+def test_unused_columns_may_repeat(jiesu, tmp_path):
+    jiesu.ok("import", sheet(tmp_path, row() + ",x,y", header=HEADER + ",备注,备注"))
+    assert jiesu.json("list")[0]["phone"] == "138****5678"
+
+
+# ---------------------------------------------------------------- 5. ragged rows
+
+
+def test_a_row_with_more_cells_than_the_header_is_bad(jiesu, tmp_path, book):
+    long = row(summary="天花板漏水") + ",已三天,天花板掉皮"
+    lines = refused_rows(jiesu("import", sheet(tmp_path, row("BJ000"), long)))
+    assert lines == ["第 3 行：这一行有 12 格，表头有 10 列；各格无法对准各列"]
+    assert book.counts() == (0, 0)
+
+
+def test_a_row_with_missing_cells_is_bad_and_trailing_empty_cells_are_not(jiesu, tmp_path):
+    short = "BJ002,2026-11-02 09:30,王大爷,13812345678,前门东大街3号,前门社区,物业管理/漏水,楼上漏水"
+    lines = refused_rows(jiesu("import", sheet(tmp_path, short, row("BJ003") + ",,")))
+    assert lines == ["第 2 行：这一行有 8 格，表头有 10 列；各格无法对准各列"]
+    jiesu.ok("import", sheet(tmp_path, row("BJ003") + ",,"))
+
+
+def test_a_title_row_above_the_header_is_passed_over(jiesu, tmp_path):
+    path = sheet(tmp_path, HEADER, row(), header="前门街道接诉即办工单,,,,,,,,,")
+    jiesu.ok("import", path)
+    assert [(c["ref"], c["summary"]) for c in jiesu.json("list")] == [("BJ001", "楼上漏水")]
+    assert jiesu.json("show", "1")["events"][0]["note"] == "导入自 工单.csv 第 3 行"
+
+
+# ---------------------------------------------------------------- 7. oversized and hostile values
+
+
+def test_a_cell_beyond_the_limit_is_one_line(jiesu, tmp_path, book):
+    path = tmp_path / "big.csv"
+    path.write_text("summary\n" + "x" * (16 * 1024 * 1024 + 1) + "\n", encoding="utf-8")
+    refused(jiesu("import", str(path)), "第 2 行有一格超过 16,777,216 个字符，不像是工单数据")
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_megabyte_summary_of_jiesus_own_export_goes_back_in(jiesu, tmp_path, new_target, fmt):
+    summary = "天花板掉皮," * 200_000
+    jiesu.new(summary, "--received", "2026-11-02T09:00")
+    dump = tmp_path / f"dump.{fmt}"
+    jiesu.ok("export", "--format", fmt, "--reveal", "--out", str(dump))
+    other = new_target("other")
+    jiesu.ok("--db", other, "import", str(dump))
+    assert jiesu.json("--db", other, "show", "1")["summary"] == summary
+
+
+def test_deep_json_is_one_line(jiesu, tmp_path, book):
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    refused(jiesu("import", str(tmp_path / "deep.json")), "JSON 嵌套太深，不像是工单数据")
+    (tmp_path / "deep.jsonl").write_text('{"summary": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    assert refused_rows(jiesu("import", str(tmp_path / "deep.jsonl"))) == ["第 1 行：JSON 嵌套太深，不像是工单数据"]
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "record, reason",
+    [
+        ({"summary": "甲", "reopen_count": 2**64}, "reopen_count 超出范围：18446744073709551616"),
+        ({"summary": "甲", "id": -(2**70)}, "id 不能为负数：-1180591620717411303424"),
+        ({"summary": "甲", "version": 1e400}, "version 应为整数：inf"),
+        ({"summary": "甲", "received_at": "0001-01-01T00:00:00"}, "received_at 的年份 1 超出 1900–2100：'0001-01-01T00:00:00'"),
+        ({"summary": "甲", "resolve_by": "9999-12-31T23:59:59+08:00"},
+         "resolve_by 的年份 9999 超出 1900–2100：'9999-12-31T23:59:59+08:00'"),
+        ({"summary": {"nested": 1}}, "summary 应为文本，不是嵌套的 JSON 值"),
+        ({"summary": "甲", "name": True}, "name 应为文本，不是真假值 True"),
+        ({"summary": "甲", "reopen_count": "9" * 5000}, "reopen_count 应为整数：'" + "9" * 40 + "…'"),
+    ],
+)
+def test_hostile_values_are_one_line_each(jiesu, tmp_path, book, record, reason):
+    (tmp_path / "x.jsonl").write_text(json.dumps(record) + "\n")
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == [f"第 1 行：{reason}"]
+    assert book.counts() == (0, 0)
+
+
+def test_a_rules_or_map_file_nested_thousands_deep_is_one_line(jiesu, tmp_path, monkeypatch):
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 5000 + "1" + "]" * 5000 + "\n")
+    refused(jiesu("import", sheet(tmp_path, row()), "--map", str(deep)), f"映射文件 {deep} 嵌套太深")
+    monkeypatch.setenv("JIESU_RULES", str(deep))
+    refused(jiesu("list"), f"规则文件 {deep} 嵌套太深，不是合法的规则文件")
+
+
+# ---------------------------------------------------------------- 8. import --at in the future
+
+
+@pytest.mark.parametrize("at", ["2030-01-01", "+2h", "+1d"])
+def test_import_at_a_future_time_is_refused(jiesu, tmp_path, book, at):
+    result = jiesu("import", sheet(tmp_path, row()), "--at", at)
+    assert refused(result).startswith("错误: 导入时间 ") and result.stderr.strip().endswith(" 在未来")
+    assert book.counts() == (0, 0)
+
+
+def test_import_at_a_past_time_dates_the_event_then(jiesu, tmp_path):
+    jiesu.ok("import", sheet(tmp_path, row()), "--at", "2026-11-20T08:00")
+    assert jiesu.json("show", "1")["events"][0]["at"] == "2026-11-20T08:00:00+08:00"
+
+
+# ---------------------------------------------------------------- 6. phone extensions
+
+
+@pytest.mark.parametrize(
+    "written", ["010-65123456 ext. 8001", "010-65123456#8001", "010-65123456转8001", "010-65123456 分机 8001",
+                "010-65123456-8001", "(010) 6512 3456 x8001", "+86 10 6512 3456;ext=8001"],
+)
+def test_an_extension_is_kept_apart_from_the_number(jiesu, written):
+    jiesu.new("总机转分机", "--phone", written)
+    (case,) = jiesu.json("list", "--reveal")
+    assert (case["phone"], case["phone_ext"]) == ("01065123456", "8001")
+    (masked,) = jiesu.json("list")
+    assert (masked["phone"], masked["phone_ext"]) == ("010****3456", "8001")
+
+
+def test_numbers_without_an_extension_stay_whole(jiesu):
+    jiesu.new("手机", "--phone", "138-1234-5678")
+    jiesu.new("座机", "--phone", "010-65123456")
+    assert [(c["phone"], c["phone_ext"]) for c in jiesu.json("list", "--reveal")] == [
+        ("13812345678", None), ("01065123456", None),
+    ]
+    refused(jiesu("new", "没有分机号", "--phone", "010-65123456转"))
+
+
+def test_show_and_the_ledger_give_the_number_to_dial(jiesu):
+    case = jiesu.new("楼上漏水", "--phone", "010-65123456转8001", "--nature", "合理诉求", "--received", "-2d")
+    shown = jiesu.ok("show", case, "--format", "table").stdout
+    assert "010****3456" in shown and "分机" in shown and "8001" in shown
+    jiesu.ok("ledger", "add", case, "--plan", "更换管道", "--unit", "物业")
+    rows = jiesu.ok("ledger", "export", "--no-bom").stdout.splitlines()
+    assert "010****3456 转8001" in rows[1]
+    assert "01065123456 转8001" in jiesu.ok("ledger", "export", "--no-bom", "--reveal").stdout
+
+
+def test_extensions_come_in_from_a_sheet_and_go_round_trip(jiesu, tmp_path, new_target):
+    header = HEADER + ",分机"
+    rows = [row("A", phone="010-65123456转8001") + ",", row("B", phone="010-65123456") + ",8002",
+            row("C", phone="010-65123456#8003") + ",8004"]
+    assert refused_rows(jiesu("import", sheet(tmp_path, *rows, header=header))) == [
+        "第 4 行：电话里的分机 8003 与分机列的 8004 不一致"
+    ]
+    jiesu.ok("import", sheet(tmp_path, *rows[:2], header=header))
+    assert [(c["phone"], c["phone_ext"]) for c in jiesu.json("list", "--reveal")] == [
+        ("01065123456", "8001"), ("01065123456", "8002"),
+    ]
+    dump = tmp_path / "dump.csv"
+    jiesu.ok("export", "--reveal", "--out", str(dump))
+    other = new_target("other")
+    jiesu.ok("--db", other, "import", str(dump))
+    assert [c["phone_ext"] for c in jiesu.json("--db", other, "list", "--reveal")] == ["8001", "8002"]
+
+
+# ---------------------------------------------------------------- 9. long descriptions in listings
+
+
+def test_long_descriptions_do_not_grow_a_listing(jiesu, tmp_path):
+    requests = [
+        {"service_request_id": f"L-{n}", "status": "open", "description": f"第{n}件" + "楼道堆物严重影响通行。" * 350,
+         "requested_datetime": "2026-11-03T09:00:00+08:00"}
+        for n in range(20)
+    ]
+    (tmp_path / "long.json").write_text(json.dumps(requests, ensure_ascii=False), encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "long.json"))
+    table = jiesu.ok("list", "--format", "table").stdout
+    assert len(table) < 20 * 2 * 400
+    assert "第0件楼道堆物" in table and "…" in table
+    assert jiesu.json("show", "1")["summary"] == requests[0]["description"]
+    assert jiesu.json("list")[0]["summary"] == requests[0]["description"]
+
+
+def test_a_two_million_character_summary_costs_a_listing_nothing(jiesu, tmp_path):
+    huge = "天花板掉皮" * 400_000
+    (tmp_path / "huge.jsonl").write_text(json.dumps({"summary": huge, "detail": huge}, ensure_ascii=False) + "\n")
+    jiesu.ok("import", str(tmp_path / "huge.jsonl"))
+    jiesu.new("楼道灯不亮")
+    table = jiesu.ok("list", "--format", "table").stdout
+    assert len(table) < 2000 and "楼道灯不亮" in table
+    assert jiesu.ok("list", "--format", "ids").stdout == "1\n2\n"
+    assert len(jiesu.json("show", "1")["summary"]) == 2_000_000

@@ -1,0 +1,201 @@
+"""Excel workbooks in and out: the platform's .xlsx/.xls sheets imported, cases and the ledger exported as .xlsx."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import date, datetime
+
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from conftest import refused
+
+HEADER = ["工单编号", "受理时间", "诉求人", "联系电话", "诉求地址", "所属社区", "诉求类别", "诉求类型", "紧急程度", "诉求内容"]
+
+
+def office_sheet(path, rows, *, title="前门街道接诉即办工单", sheets=("工单",), header=HEADER):
+    """A workbook as an office saves it: a title row, the header, then rows of typed cells."""
+    book = xlsxwriter.Workbook(str(path))
+    when = book.add_format({"num_format": "yyyy/m/d h:mm"})
+    for name in sheets:
+        page = book.add_worksheet(name)
+        top = 0
+        if title:
+            page.write_string(0, 0, title)
+            top = 2
+        for column, label in enumerate(header):
+            page.write_string(top, column, label)
+        for offset, cells in enumerate(rows, start=top + 1):
+            for column, value in enumerate(cells):
+                if isinstance(value, datetime):
+                    page.write_datetime(offset, column, value, when)
+                elif isinstance(value, (int, float)):
+                    page.write_number(offset, column, value)
+                elif value is not None:
+                    page.write_string(offset, column, value)
+    book.close()
+    return str(path)
+
+
+ROW = ["0012", datetime(2026, 11, 3, 9, 5), "王大爷", "13812345678", "前门东大街3号", "前门社区", "物业管理/漏水", "投诉", "一般", "楼上漏水"]
+
+
+def test_a_sheet_with_a_title_row_and_excel_typed_dates(jiesu, tmp_path):
+    second = ["BJ002", 46329.75, "李女士", 13900001111, "鲜鱼口街1号", "大栅栏社区", "供暖/不热", "求助", "紧急", "暖气不热"]
+    path = office_sheet(tmp_path / "工单.xlsx", [ROW, second])
+    assert jiesu.ok("import", path).stderr == "读取 2 行：已导入 2 件，已存在 0 件\n"
+    first, other = jiesu.json("list", "--reveal")
+    assert (first["ref"], first["received_at"], first["phone"]) == ("0012", "2026-11-03T09:05:00+08:00", "13812345678")
+    assert (first["name"], first["kind"], first["summary"]) == ("王大爷", "complaint", "楼上漏水")
+    assert (other["ref"], other["received_at"], other["phone"], other["urgency"]) == (
+        "BJ002", "2026-11-03T18:00:00+08:00", "13900001111", "urgent",
+    )
+    assert jiesu.json("show", "1")["events"][0]["note"] == "导入自 工单.xlsx 第 4 行"
+
+
+def test_the_sheet_option_picks_a_sheet_by_name(jiesu, tmp_path):
+    path = office_sheet(tmp_path / "工单.xlsx", [ROW], sheets=("说明", "十一月"))
+    jiesu.ok("import", path, "--sheet", "十一月")
+    assert [c["ref"] for c in jiesu.json("list")] == ["0012"]
+    refused(jiesu("import", path, "--sheet", "十二月"), "工作簿中没有名为 十二月 的工作表；有：说明、十一月")
+    (tmp_path / "x.csv").write_text("summary\n漏水\n", encoding="utf-8")
+    refused(jiesu("import", str(tmp_path / "x.csv"), "--sheet", "十一月"), "--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
+
+
+def test_a_map_reads_a_workbook_like_a_csv(jiesu, tmp_path):
+    (tmp_path / "map.toml").write_text('[columns]\n"内容" = "summary"\n"时间" = "received_at"\n', encoding="utf-8")
+    path = office_sheet(tmp_path / "x.xlsx", [["漏水", datetime(2026, 11, 3, 9, 5)]], header=["内容", "时间"], title=None)
+    jiesu.ok("import", path, "--map", str(tmp_path / "map.toml"))
+    assert jiesu.json("list")[0]["received_at"] == "2026-11-03T09:05:00+08:00"
+
+
+def test_numbers_excel_already_rewrote_are_refused(jiesu, tmp_path, book):
+    rows = [["x", datetime(2026, 11, 3, 9, 5), None, None, None, None, None, None, None, "甲"] for _ in range(2)]
+    rows[0][0] = 202611030001234567  # stored as a number: Excel keeps 15 digits
+    rows[1][0] = "BJ9"
+    rows[1][3] = 13812345678.5
+    result = jiesu("import", office_sheet(tmp_path / "x.xlsx", rows))
+    assert result.stderr.splitlines()[:2] == [
+        "第 4 行：ref 被存成了数字，已被 Excel 改写（2.026110300012346e+17）；请把该列设为文本后重新填写",
+        "第 5 行：phone 被存成了数字，已被 Excel 改写（13812345678.5）；请把该列设为文本后重新填写",
+    ]
+    assert book.counts() == (0, 0)
+
+
+def test_an_old_xls_workbook(jiesu, tmp_path):
+    import xlwt
+
+    book = xlwt.Workbook()
+    page = book.add_sheet("工单")
+    page.write(0, 0, "前门街道接诉即办工单")
+    for column, label in enumerate(HEADER):
+        page.write(1, column, label)
+    when = xlwt.easyxf(num_format_str="yyyy/m/d h:mm")
+    for column, value in enumerate(ROW):
+        page.write(2, column, value, when) if isinstance(value, datetime) else page.write(2, column, value)
+    book.save(str(tmp_path / "工单.xls"))
+    jiesu.ok("import", str(tmp_path / "工单.xls"))
+    (case,) = jiesu.json("list")
+    assert (case["ref"], case["received_at"], case["summary"]) == ("0012", "2026-11-03T09:05:00+08:00", "楼上漏水")
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04broken", b"<html><table><tr><td>1</td></tr></table></html>", b"\xd0\xcf\x11\xe0junk"])
+def test_a_file_that_is_not_a_workbook_is_one_line(jiesu, tmp_path, book, content):
+    for name in ("x.xlsx", "x.xls"):
+        (tmp_path / name).write_bytes(content)
+        assert refused(jiesu("import", str(tmp_path / name))).startswith("错误: 不是可读的 Excel 工作簿：")
+    assert book.counts() == (0, 0)
+
+
+# ---------------------------------------------------------------- export
+
+
+def populate(jiesu):
+    first = jiesu.new("楼上漏水，天花板掉皮", "--phone", "010-65123456转8001", "--name", "王大爷", "--ref", "202611030001234567",
+                      "--nature", "合理诉求", "--community", "前门社区", "--received", "2026-11-02T09:00")
+    jiesu.ok("assign", first, "物业", "--at", "2026-11-02T10:00")
+    jiesu.ok("ledger", "add", first, "--plan", "更换管道", "--unit", "物业")
+    second = jiesu.new('=HYPERLINK("http://x","点我")', "--phone", "13812345678", "--ref", "0012", "--received", "2026-11-05T09:00")
+    third = jiesu.new("@SUM(A1)", "--received", "2026-11-05T10:00", "--detail", "-1+1")
+    jiesu.ok("merge", third, "--into", second)
+
+
+def sheet_xml(path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+
+def test_case_export_is_a_real_workbook(jiesu, tmp_path):
+    populate(jiesu)
+    out = tmp_path / "诉求.xlsx"
+    assert jiesu.ok("export", "--out", str(out)).stderr == f"已导出 3 件诉求到 {out}\n"
+    xml = sheet_xml(out)
+    assert '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>' in xml
+    assert "<f>" not in xml  # formula-looking text stays text
+    with zipfile.ZipFile(out) as archive:
+        assert "<b/>" in archive.read("xl/styles.xml").decode()
+    widths = [float(w) for w in re.findall(r'<col min="\d+" max="\d+" width="([\d.]+)"', xml)]
+    assert widths and min(widths) >= 4
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("诉求").to_python()
+    header, first, second, third = rows
+    cell = dict(zip(header, first))
+    assert cell["ref"] == "202611030001234567" and cell["phone"] == "010****3456" and cell["phone_ext"] == "8001"
+    assert cell["received_at"] == datetime(2026, 11, 2, 9, 0) and cell["summary"] == "楼上漏水，天花板掉皮"
+    assert dict(zip(header, second))["ref"] == "0012"
+    assert dict(zip(header, second))["summary"] == '=HYPERLINK("http://x","点我")'
+    assert dict(zip(header, third))["detail"] == "-1+1"
+    summary_width = widths[header.index("summary")] if len(widths) == len(header) else None
+    assert summary_width is None or summary_width >= len("楼上漏水，天花板掉皮") * 2
+
+
+def test_xlsx_round_trip_into_an_empty_book(jiesu, tmp_path, new_target):
+    populate(jiesu)
+    out = tmp_path / "诉求.xlsx"
+    jiesu.ok("export", "--reveal", "--out", str(out))
+    original = jiesu.json("list", "--all", "--reveal")
+    other = new_target("other")
+    assert jiesu.ok("--db", other, "import", str(out)).stderr == "读取 3 行：已导入 3 件，已存在 0 件\n"
+    copied = jiesu.json("--db", other, "list", "--all", "--reveal")
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in ("id", "merged_into")} for r in rows]
+    assert strip(copied) == strip(original)
+    assert [c["merged_into"] is not None for c in copied] == [False, False, True]
+
+
+def test_a_masked_xlsx_does_not_come_back_in_silently(jiesu, tmp_path, new_target):
+    populate(jiesu)
+    jiesu.ok("export", "--out", str(tmp_path / "x.xlsx"))
+    result = jiesu("--db", new_target("o"), "import", str(tmp_path / "x.xlsx"))
+    assert result.exit_code == 1 and "电话已打码，无法导入（导出时请加 --reveal）" in result.stderr
+
+
+def test_a_text_longer_than_a_cell_is_refused_and_no_file_appears(jiesu, tmp_path):
+    jiesu.new("短")
+    jiesu.new("长" * 40_000)
+    out = tmp_path / "诉求.xlsx"
+    refused(jiesu("export", "--out", str(out)),
+            "#2 的 summary 有 40,000 个字符，超过 Excel 单元格上限 32,767；请改用 --format jsonl 或 csv")
+    assert list(tmp_path.glob("*.xlsx*")) == [] and list(tmp_path.glob(".*part")) == []
+    out.write_bytes(b"old")
+    refused(jiesu("export", "--out", str(out)))
+    assert out.read_bytes() == b"old"
+
+
+def test_xlsx_needs_a_file(jiesu):
+    refused(jiesu("export", "--format", "xlsx"), "xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）")
+
+
+def test_ledger_export_to_xlsx(jiesu, tmp_path):
+    populate(jiesu)
+    out = tmp_path / "台账.xlsx"
+    jiesu.ok("ledger", "export", "--out", str(out))
+    header, row = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("台账").to_python()
+    cell = dict(zip(header, row))
+    assert cell["工单编号"] == "202611030001234567" and cell["联系电话"] == "010****3456 转8001"
+    assert cell["受理时间"] == datetime(2026, 11, 2, 9, 0) and cell["状态"] == "在账"
+    assert isinstance(cell["整改期限"], (datetime, date)) or cell["整改期限"] == ""
+    assert "state=\"frozen\"" in sheet_xml(out)
+    jiesu.ok("ledger", "export", "--out", str(out), "--reveal")
+    header, row = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("台账").to_python()
+    assert dict(zip(header, row))["联系电话"] == "01065123456 转8001"
