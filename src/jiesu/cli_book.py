@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Optional
 
 import typer
@@ -33,6 +34,32 @@ def backup(
 
     target = integrity.backup(office_of(ctx), path)
     say(f"已备份到 {target}")
+
+
+def copy_book(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="目标：SQLite 文件路径或 postgresql+psycopg://… 地址（须为空的案卷库）。")],
+    resume: Annotated[bool, typer.Option("--resume", help="接着上次被中断的复制继续（目标须恰好是本案卷库的前一部分）。")] = False,
+) -> None:
+    """例：jiesu --db jiesu.db copy --to postgresql+psycopg://jiesu@db.street.example/jiesu"""
+    from jiesu import integrity, transfer
+    from jiesu.db import open_store
+
+    office = office_of(ctx)
+    target = open_store(to)
+    try:
+        copied = transfer.copy_book(
+            office.store, target, resume=resume, progress=lambda name, n: say(f"已复制{transfer.LABELS[name]} {n} 行")
+        )
+        problems = integrity.check(replace(office, store=target))
+    finally:
+        target.close()
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        fail(f"复制完成，但目标有 {len(problems)} 处问题（见上）；请先用 jiesu check 检查源案卷库", ExitCode.REFUSED)
+    total = sum(copied.counts.values())
+    say(f"已{'接着' if copied.resumed else ''}复制到 {target.location}：{transfer.summary(copied.counts)}，共 {total} 行，两边行数相同，目标检查无误")
 
 
 def demo(
