@@ -83,7 +83,7 @@ def test_a_book_with_data_is_not_written_into(tmp_path, jiesu):
     refused(jiesu("--db", str(source), "copy", "--to", str(source)), "源案卷库和目标是同一个；请用 --to 指定另一个")
 
 
-def test_a_killed_copy_is_finished_by_resume(tmp_path, new_target, jiesu):
+def test_a_killed_copy_is_finished_by_resume(tmp_path, new_target, jiesu, book_at):
     source, back = tmp_path / "source.db", tmp_path / "back.db"
     bench_book(source, jiesu)
     middle = new_target("middle")
@@ -94,7 +94,52 @@ def test_a_killed_copy_is_finished_by_resume(tmp_path, new_target, jiesu):
     time.sleep(0.05)
     child.send_signal(signal.SIGKILL)
     child.wait()
+    assert book_at(middle).scalar("SELECT count(*) FROM events") < len(every_row(source)["events"])
     refused(jiesu("--db", str(source), "copy", "--to", middle))
     jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
     jiesu.ok("--db", middle, "copy", "--to", str(back))
     assert every_row(back) == every_row(source)
+
+
+def import_lines(tmp_path, jiesu, *lines: str):
+    file = tmp_path / "rows.jsonl"
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return jiesu("import", str(file))
+
+
+def test_import_refuses_case_states_a_row_cannot_make_whole(tmp_path, jiesu, book):
+    result = import_lines(
+        tmp_path, jiesu,
+        '{"summary":"h","status":"ledgered"}',
+        '{"id":5,"summary":"并入自己","status":"merged","merged_into":5}',
+        '{"id":6,"summary":"并入不存在的","status":"merged","merged_into":99}',
+        '{"summary":"没说并入哪件","status":"merged"}',
+        '{"id":7,"summary":"办理中却有并入","status":"assigned","assignee":"物业","merged_into":6}',
+        '{"id":8,"summary":"好的一行"}',
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "第 1 行：状态 ledgered（挂账整改）不能单独导入：台账条目不在行里；整本迁移请用 jiesu copy，或导入为 assigned 后再 ledger add",
+        "第 2 行：#5 不能并入它自己",
+        "第 3 行：并入的 #99 不在这个文件里",
+        "第 4 行：状态 merged（已合并）缺少 merged_into（并入哪件诉求）",
+        "第 5 行：有 merged_into 但状态是 assigned，不是 merged",
+        "错误: 5 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行",
+    ]
+    assert book.counts() == (0, 0)
+
+
+def test_a_merge_into_a_case_later_in_the_file_still_imports(tmp_path, jiesu):
+    import_lines(tmp_path, jiesu, '{"id":3,"summary":"重复","status":"merged","merged_into":4}', '{"id":4,"summary":"原件"}')
+    assert jiesu.json("show", "1")["merged_into"] == 2
+    jiesu.ok("check")
+
+
+def test_the_old_documented_move_now_says_what_it_cannot_carry(tmp_path, jiesu):
+    source = tmp_path / "source.db"
+    demo_book(source, jiesu)
+    out = tmp_path / "all.jsonl"
+    jiesu.ok("--db", str(source), "export", "--format", "jsonl", "--reveal", "--out", str(out))
+    result = jiesu("import", str(out))
+    assert result.exit_code == 1
+    assert sum("状态 ledgered（挂账整改）不能单独导入" in line for line in result.stderr.splitlines()) == 2

@@ -345,9 +345,34 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     for name in INT_FIELDS:
         values[name] = _int(name, raw.get(name), 1 if name == "version" else 0)
     values["merged_into"] = _int("merged_into", raw.get("merged_into"), None)
+    _refuse_partial_state(values["status"], values["merged_into"], _int("id", raw.get("id"), None))
     values["search_text"] = search_text(summary, values["detail"], values["address"], values["name"])
     values["__old_id__"] = _int("id", raw.get("id"), None)
     return values
+
+
+def _refuse_partial_state(status: str, merged_into: int | None, own_id: int | None) -> None:
+    """States a single row cannot make whole: a ledgered case needs its ledger entry, a merge its target."""
+    if status == Status.LEDGERED:
+        raise ValueError("状态 ledgered（挂账整改）不能单独导入：台账条目不在行里；整本迁移请用 jiesu copy，或导入为 assigned 后再 ledger add")
+    if status == Status.MERGED and merged_into is None:
+        raise ValueError("状态 merged（已合并）缺少 merged_into（并入哪件诉求）")
+    if status != Status.MERGED and merged_into is not None:
+        raise ValueError(f"有 merged_into 但状态是 {status}，不是 merged")
+    if merged_into is not None and merged_into == own_id:
+        raise ValueError(f"#{own_id} 不能并入它自己")
+
+
+def _refuse_missing_merge_targets(good: list[tuple[int, dict[str, Any]]], result: ImportResult) -> list[tuple[int, dict[str, Any]]]:
+    """Rows merged into a case that is not in the same file are bad rows: the link would point nowhere."""
+    ids = {values["__old_id__"] for _, values in good if values["__old_id__"] is not None}
+    kept = []
+    for line, values in good:
+        if values["merged_into"] is not None and values["merged_into"] not in ids:
+            result.bad.append(BadRow(line, f"并入的 #{values['merged_into']} 不在这个文件里"))
+        else:
+            kept.append((line, values))
+    return kept
 
 
 def _int(name: str, value: Any, default: int | None) -> int | None:
@@ -386,6 +411,8 @@ def import_rows(
             good.append((row.line, check(row, office, mapping, when)))
         except ValueError as exc:
             result.bad.append(BadRow(row.line, str(exc)))
+    good = _refuse_missing_merge_targets(good, result)
+    result.bad.sort(key=lambda bad: bad.line)
     if result.bad and not skip_bad:
         return result
     fresh = _fresh(office, good, result)
