@@ -134,7 +134,7 @@ def _open_sqlite(path: Path, *, default: bool) -> Store:
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     store = Store(engine, str(path), path)
-    _migrate(store)
+    _migrated(store)
     return store
 
 
@@ -156,7 +156,7 @@ def _open_url(url: str) -> Store:
     except (SQLAlchemyError, ValueError) as exc:
         raise StoreError(f"{location}: 无法使用这个数据库地址（{type(exc).__name__}）") from None
     store = Store(engine, location, None)
-    _migrate(store)
+    _migrated(store)
     return store
 
 
@@ -238,6 +238,15 @@ def _current_version(conn: Connection) -> int:
     return conn.execute(text(f"SELECT coalesce(max(version), 0) FROM {SCHEMA_TABLE}")).scalar_one()
 
 
+def _migrated(store: Store) -> None:
+    """Migrate, or close the store again: a refused book keeps no connection (nor its -wal) open."""
+    try:
+        _migrate(store)
+    except BaseException:
+        store.close()
+        raise
+
+
 def _migrate(store: Store) -> None:
     """Bring the store up to this jiesu's schema, one recorded step at a time."""
     with store.connect() as conn:
@@ -278,19 +287,28 @@ def _has_cases(store: Store) -> bool:
         return conn.execute(text("SELECT 1 FROM cases LIMIT 1")).first() is not None
 
 
-def backup_to(store: Store, destination: Path) -> None:
-    """A consistent copy of a SQLite store, made while others may write."""
+def backup_to(store: Store, destination: Path, *, overwrite: bool = True) -> None:
+    """A consistent, owner-only copy of a SQLite store, made while others may write.
+
+    It appears at `destination` whole or not at all (see atomicfile); with
+    `overwrite` False an existing file there is refused, never replaced.
+    """
+    from jiesu import atomicfile
+
     if store.path is None:
-        raise StoreError("只有 SQLite 案卷库可以用 jiesu backup 备份；PostgreSQL 请用 pg_dump")
+        raise StoreError("只有 SQLite 案卷库可以用 jiesu backup 备份；PostgreSQL 请用 jiesu copy 或 pg_dump")
     try:
-        os.close(os.open(destination, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
-        os.chmod(destination, 0o600)
-        source = sqlite3.connect(store.path)
-        target = sqlite3.connect(destination)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        with atomicfile.writing(destination, overwrite=overwrite) as part:
+            os.close(os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            source = sqlite3.connect(store.path)
+            target = sqlite3.connect(part)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+                source.close()
+    except FileExistsError:
+        raise StoreError(f"{destination} 已存在；请换一个文件名（备份不会覆盖已有文件）") from None
     except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"无法备份到 {destination}：{exc}") from exc
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise StoreError(f"无法备份到 {destination}：{reason}（没有留下不完整的文件）") from exc

@@ -7,7 +7,6 @@ only when complete, so a crash never leaves half a file under the real name.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, type_coerce
 
+from jiesu import atomicfile
 from jiesu.clock import shown
 from jiesu.errors import BadInput
 from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, UTCDateTime
@@ -66,16 +66,11 @@ def output(path: str | None, *, bom: bool = False) -> Iterator[IO[str]]:
     target = Path(path).expanduser()
     if not target.parent.is_dir():
         raise BadInput(f"文件夹 {target.parent} 不存在，无法写入 {target}")
-    temp = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
-        fd = os.open(temp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-        with open(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as stream:
+        with atomicfile.text(target, encoding="utf-8-sig" if bom else "utf-8") as stream:
             yield stream
-        os.replace(temp, target)
     except OSError as exc:
-        raise BadInput(f"无法写入 {target}：{exc.strerror}") from exc
-    finally:
-        temp.unlink(missing_ok=True)
+        raise BadInput(f"无法写入 {target}：{exc.strerror}（没有留下不完整的文件）") from exc
 
 
 def write(rows: Iterable[dict[str, Any]], fmt: str, path: str | None, *, columns: Sequence[tuple[str, str]], bom: bool) -> int:

@@ -92,5 +92,5 @@ def backup(office: Office, destination: str) -> Path:
         raise BadInput(f"{target} 已存在；请换一个文件名（备份不会覆盖已有文件）")
     if not target.parent.is_dir():
         raise BadInput(f"文件夹 {target.parent} 不存在")
-    backup_to(office.store, target)
+    backup_to(office.store, target, overwrite=False)
     return target
