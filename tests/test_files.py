@@ -140,3 +140,30 @@ def test_the_copy_before_a_migration_on_a_full_disk_leaves_nothing_and_the_book_
     assert line.startswith(f"错误: 无法备份到 {small_disk / 'jiesu.db.bak-1'}：")
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "jiesu.db"]
     assert book.read_bytes() == before
+
+
+def test_a_book_moved_without_its_wal_is_noticed_and_backup_is_the_way(tmp_path, jiesu):
+    folder, moved = tmp_path / "office", tmp_path / "moved"
+    folder.mkdir(), moved.mkdir()
+    book = folder / "a.db"
+    jiesu.ok("--db", str(book), "new", "第一件")
+    holder = subprocess.Popen(  # a worker's `jiesu shell` keeps the book open, then its machine dies
+        [sys.executable, "-c", "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
+         "c.execute('SELECT count(*) FROM cases').fetchall(); print('ready', flush=True); time.sleep(600)", str(book)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline() == "ready\n"
+    for n in range(3):
+        jiesu.ok("--db", str(book), "new", f"刚受理的第 {n} 件")
+    jiesu.ok("--db", str(book), "backup", str(tmp_path / "bk.db"))
+    holder.kill()
+    holder.wait()
+    (folder / "a.db").rename(moved / "a.db")  # copied or moved by hand: the -wal stays behind
+    assert len(jiesu.json("--db", str(tmp_path / "bk.db"), "list", "--all")) == 4
+    assert len(jiesu.json("--db", str(moved / "a.db"), "list", "--all")) == 1
+    result = jiesu("--db", str(folder / "b.db"), "check")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{folder / 'a.db-wal'} 没有对应的案卷库 a.db：它是一个案卷库尚未写回的日志，只复制或移走 .db 文件会丢掉其中的诉求；"
+        "请把 a.db 放回这里后用 jiesu backup 备份"
+    ]
