@@ -29,11 +29,26 @@ APPLICATION_ID = 0x4A537531
 BUSY_TIMEOUT_MS = 60_000  # JIESU_BUSY_TIMEOUT_MS overrides: how long a command waits for another's write
 
 
-def default_path() -> Path:
-    """`jiesu.db` in the user data directory of this platform."""
+def data_folder() -> Path:
+    """The user data directory of this platform (not created)."""
     from platformdirs import user_data_path
 
-    return user_data_path("jiesu", appauthor=False) / "jiesu.db"
+    return user_data_path("jiesu", appauthor=False)
+
+
+def default_path() -> Path:
+    """`jiesu.db` in the user data directory of this platform."""
+    return data_folder() / "jiesu.db"
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` readable by its owner only (0700) whatever the umask; an existing one is left as it is."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    os.chmod(folder, 0o700)
 
 
 def is_url(target: str) -> bool:
@@ -126,7 +141,7 @@ def open_store(target: str | None = None) -> Store:
 def _open_sqlite(path: Path, *, default: bool) -> Store:
     path = path.expanduser()
     if default:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_folder(path.parent)
     if not path.exists():
         _create_sqlite_file(path)
     _check_sqlite_file(path)
