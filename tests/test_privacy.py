@@ -96,3 +96,30 @@ def test_a_rules_file_owned_by_someone_else_is_refused(db_path, jiesu):
     os.chown(rules, 12345, 12345)
     refused(jiesu("new", "楼道灯不亮"), f"规则文件 {rules} 属于另一个用户（uid 12345），不予采用；确认内容后请用 chown 改为自己所有")
     refused(jiesu("--rules", str(rules), "rules", "show"))
+
+
+SECRET = "S3cret-PW"
+
+
+@pytest.mark.parametrize("url, shown", [
+    (f"postgresql+psycopg://jiesu:{SECRET}@127.0.0.1:1/jiesu", "postgresql+psycopg://jiesu:***@127.0.0.1:1/jiesu"),
+    (f"postgresql+psycopg://jiesu@127.0.0.1:1/jiesu?password={SECRET}", "postgresql+psycopg://jiesu@127.0.0.1:1/jiesu?password=***"),
+    (f"postgresql+psycopg://jiesu@127.0.0.1:1/jiesu?password={SECRET}&bogus=1", "postgresql+psycopg://jiesu@127.0.0.1:1/jiesu?bogus=1&password=***"),
+    (f"postgresql+psycopg://jiesu@127.0.0.1:1/jiesu?sslpassword={SECRET}", "postgresql+psycopg://jiesu@127.0.0.1:1/jiesu?sslpassword=***"),
+    (f"mysql://jiesu:{SECRET}@db/jiesu?password={SECRET}", "mysql://jiesu:***@db/jiesu?password=***"),
+])
+def test_no_password_is_printed_whatever_form_the_url_takes(url, shown, jiesu, tmp_path, monkeypatch):
+    pytest.importorskip("psycopg")
+    monkeypatch.setenv("PGPASSWORD", SECRET)
+    for args in (["--db", url, "list"], ["copy", "--to", url]):
+        result = jiesu(*args)
+        line = refused(result)
+        assert line.startswith(f"错误: {shown}: ")
+        assert SECRET not in result.output
+
+
+def test_a_pgpassword_in_the_environment_is_never_printed(jiesu, monkeypatch):
+    pytest.importorskip("psycopg")
+    monkeypatch.setenv("PGPASSWORD", SECRET)
+    result = jiesu("--db", "postgresql+psycopg://jiesu@127.0.0.1:1/jiesu", "list")
+    refused(result, "postgresql+psycopg://jiesu@127.0.0.1:1/jiesu: 无法连接数据库服务器：服务器没有运行，或主机、端口不对")

@@ -58,10 +58,11 @@ def is_url(target: str) -> bool:
 class Store:
     """An open case book. Services take one of these and ask it for sessions."""
 
-    def __init__(self, engine: Engine, location: str, path: Path | None) -> None:
+    def __init__(self, engine: Engine, location: str, path: Path | None, secrets: tuple[str, ...] = ()) -> None:
         self.engine = engine
         self.location = location
         self.path = path
+        self.secrets = secrets  # never to appear in a message, whatever the driver says
         self.notices: list[str] = []
         self._writer = engine.execution_options(jiesu_write=True)
         # On PostgreSQL a report's many statements must see one snapshot, as SQLite's WAL readers do.
@@ -103,7 +104,13 @@ class Store:
         try:
             yield
         except DBAPIError as exc:
-            raise StoreError(f"{self.location}: {_reason(exc)}") from exc
+            raise StoreError(without_secrets(f"{self.location}: {_reason(exc)}", self.secrets)) from exc
+
+
+def without_secrets(message: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        message = message.replace(secret, "***")
+    return message
 
 
 def _reason(exc: DBAPIError) -> str:
@@ -118,7 +125,11 @@ def _reason(exc: DBAPIError) -> str:
         "Connection refused": "无法连接数据库服务器：服务器没有运行，或主机、端口不对",
         "No such file or directory": "无法连接数据库服务器：服务器没有运行，或套接字路径不对",
         "password authentication failed": "用户名或密码不对",
-        "no password supplied": "服务器要求密码，但地址里没有",
+        "no password supplied": "服务器要求密码，但地址里没有（也可以放在环境变量 PGPASSWORD 或 ~/.pgpass 里）",
+        "terminating connection": "与数据库服务器的连接断开了（服务器重启或被关闭）",
+        "server closed the connection": "与数据库服务器的连接断开了（服务器重启或被关闭）",
+        "consuming input failed": "与数据库服务器的连接断开了",
+        "the connection is closed": "与数据库服务器的连接断开了",
         "does not exist": "数据库或用户不存在；请先用 createdb 创建数据库",
         "could not translate host name": "找不到这个主机名",
         "timeout expired": "连接数据库服务器超时",
@@ -161,18 +172,46 @@ def _open_url(url: str) -> Store:
         parsed = make_url(url)
     except (SQLAlchemyError, ValueError):
         raise StoreError("数据库地址格式不对；应为 postgresql+psycopg://用户:密码@主机/数据库") from None
-    location = parsed.render_as_string(hide_password=True)
+    secrets = _secrets_of(parsed)
+    parsed_shown = parsed.set(query={k: ("***" if _is_secret(k) else v) for k, v in parsed.query.items()})
+    location = parsed_shown.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
     if not parsed.drivername.startswith("postgresql"):
         raise StoreError(f"{location}: 只支持 SQLite 文件或 postgresql+psycopg:// 地址")
+    _quiet_driver()
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
     except ImportError:
         raise StoreError("使用 PostgreSQL 需要安装 psycopg：pip install 'jiesu[postgres]'") from None
     except (SQLAlchemyError, ValueError) as exc:
         raise StoreError(f"{location}: 无法使用这个数据库地址（{type(exc).__name__}）") from None
-    store = Store(engine, location, None)
+    store = Store(engine, location, None, secrets)
     _migrated(store)
     return store
+
+
+def _quiet_driver() -> None:
+    """psycopg logs the errors it meets while cleaning up a lost connection ("error ignored …") to
+    stderr; the error that reaches jiesu is said once, as one line, by the CLI instead."""
+    import logging
+
+    driver = logging.getLogger("psycopg")
+    if not driver.handlers:
+        driver.addHandler(logging.NullHandler())
+
+
+def _is_secret(key: str) -> bool:
+    return "password" in key.lower()
+
+
+def _secrets_of(url) -> tuple[str, ...]:
+    """Every password a URL or libpq's environment may carry: userinfo, ?password=…, PGPASSWORD."""
+    found = [url.password] if url.password else []
+    for key, value in url.query.items():
+        if _is_secret(key):
+            found += [value] if isinstance(value, str) else list(value)
+    if os.environ.get("PGPASSWORD"):
+        found.append(os.environ["PGPASSWORD"])
+    return tuple(sorted({str(s) for s in found if s}, key=len, reverse=True))
 
 
 def _create_sqlite_file(path: Path) -> None:

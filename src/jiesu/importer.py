@@ -23,7 +23,7 @@ from xml.etree import ElementTree
 from sqlalchemy import select, tuple_, update
 
 from jiesu import backend, phones, rules
-from jiesu.errors import BadInput
+from jiesu.errors import BadInput, PartlyDone, StoreError
 from jiesu.models import Case
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
@@ -421,13 +421,21 @@ def import_rows(
         return result
     id_map: dict[int, int] = {}
     pending_merges: list[tuple[int, int]] = []
-    for start in range(0, len(fresh), BATCH):
-        batch = fresh[start : start + BATCH]
-        _write_batch(office, batch, source, when, id_map, pending_merges)
-        result.added += len(batch)
-        if progress:
-            progress(len(batch))
-    _link_merges(office, id_map, pending_merges)
+    try:
+        for start in range(0, len(fresh), BATCH):
+            batch = fresh[start : start + BATCH]
+            _write_batch(office, batch, source, when, id_map, pending_merges)
+            result.added += len(batch)
+            if progress:
+                progress(len(batch))
+        _link_merges(office, id_map, pending_merges)
+    except StoreError as exc:
+        if not result.added:
+            raise
+        raise PartlyDone(
+            f"{exc}；已导入 {result.added} 件（已保存），其余 {len(fresh) - result.added} 件未导入；"
+            "重新运行同一条命令即可补完（已导入的会被认出并跳过）"
+        ) from exc
     result.written = True
     return result
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Table, func, select, text, update
 
 from jiesu.db import Store
-from jiesu.errors import BadInput
+from jiesu.errors import BadInput, PartlyDone, StoreError
 
 BATCH = 2000
 # The tables in the order their rows may be written: each refers only to those before it.
@@ -60,11 +60,14 @@ def copy_book(source: Store, target: Store, *, resume: bool, progress: Callable[
                     "上次复制被中断时用 --resume 接着复制"
                 )
             _check_prefix(reading, target, found, present)
-        for name, table in found.items():
-            _copy_table(reading, target, table, present[name], counts[name])
-            progress(name, counts[name])
-        _link_merges(reading, target, found["cases"])
-    _advance_sequences(target, found)
+        try:
+            for name, table in found.items():
+                _copy_table(reading, target, table, present[name], counts[name])
+                progress(name, counts[name])
+            _link_merges(reading, target, found["cases"])
+            _advance_sequences(target, found)
+        except StoreError as exc:
+            raise PartlyDone(f"{exc}；已复制的部分已保存，用同一条命令加 --resume 接着复制") from exc
     with target.connect() as conn:
         landed = {name: _count(conn, table) for name, table in found.items()}
     if landed != counts:
