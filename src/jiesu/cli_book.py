@@ -65,6 +65,28 @@ def copy_book(
     say(f"已{'接着' if copied.resumed else ''}复制到 {target.location}：{transfer.summary(copied.counts)}，共 {total} 行，两边行数相同，目标检查无误")
 
 
+def purge(
+    ctx: typer.Context,
+    closed_before: Annotated[Optional[str], typer.Option("--closed-before", help="办结早于此日期的诉求（默认：三年前的今天）。")] = None,
+    address: Annotated[bool, typer.Option("--address", help="连同地址一起删除（社区保留）。")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只数一数会删除多少件，不写入。")] = False,
+) -> None:
+    """先试运行，再正式删除；每件诉求记一条“删除个人信息”的办理记录。
+
+    例：jiesu purge --closed-before 2023-12-01 --dry-run"""
+    from jiesu import purge as retention
+    from jiesu.clock import shown
+
+    office = office_of(ctx)
+    done = retention.purge(office, office.when(closed_before), address=address, dry_run=dry_run)
+    what = "、".join(retention.LABELS[f] for f in done.fields)
+    day = shown(done.before, office.tz)[:10]
+    if dry_run:
+        say(f"将删除 {done.cases} 件诉求的{what}（办结早于 {day}）；试运行，未写入")
+    else:
+        say(f"已删除 {done.cases} 件诉求的{what}（办结早于 {day}）；诉求、办理记录和统计保留")
+
+
 def demo(
     db: Annotated[Optional[str], typer.Option("--db", help="演示案卷库放在哪里（默认：临时文件）。")] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="日报的格式：table、json、csv、markdown。")] = ReportFormat.TABLE,
