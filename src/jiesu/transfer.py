@@ -46,7 +46,8 @@ def tables() -> dict[str, Table]:
 
 def copy_book(source: Store, target: Store, *, resume: bool, progress: Callable[[str, int], None] = lambda *_: None) -> Copied:
     """Copy every row of `source` into `target`; see the module docstring for the promises."""
-    if source.location == target.location:
+    same_file = source.path is not None and target.path is not None and source.path.resolve() == target.path.resolve()
+    if same_file or source.location == target.location:
         raise BadInput("源案卷库和目标是同一个；请用 --to 指定另一个")
     found = tables()
     with source.connect() as reading:  # one snapshot of the source for the whole copy
