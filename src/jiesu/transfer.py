@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, func, select, text, update
 
+from jiesu import backend
 from jiesu.db import Store
 from jiesu.errors import BadInput, PartlyDone, StoreError
 
-BATCH = 2000
+BATCH = 5000
 # The tables in the order their rows may be written: each refers only to those before it.
 TABLES = ("cases", "events", "revisits", "ledger_entries", "ledger_moves", "ledger_balances")
 LABELS = {
@@ -120,14 +121,15 @@ def _copy_table(reading: Connection, target: Store, table: Table, done: int, tot
     if done:
         with target.connect() as conn:
             query = query.where(key > conn.execute(select(func.max(key))).scalar_one())
+    columns = [column.name for column in table.c]
+    unlinked = columns.index("merged_into") if table.name == "cases" else None
     rows = reading.execution_options(yield_per=BATCH).execute(query)
     for batch in rows.partitions():
-        values = [row._asdict() for row in batch]
-        if table.name == "cases":
-            for value in values:
-                value["merged_into"] = None
+        values = [tuple(row) for row in batch]
+        if unlinked is not None:
+            values = [(*row[:unlinked], None, *row[unlinked + 1:]) for row in values]
         with target.connect(write=True) as conn:
-            conn.execute(table.insert(), values)
+            backend.bulk_insert(conn, table.name, columns, values)
 
 
 def _link_merges(reading: Connection, target: Store, cases: Table) -> None:
