@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Optional
 
 import typer
@@ -28,11 +29,62 @@ def backup(
     ctx: typer.Context,
     path: Annotated[str, typer.Argument(metavar="PATH", help="备份文件（不能已存在）。")],
 ) -> None:
-    """例：jiesu backup ~/备份/jiesu-2026-11-27.db"""
+    """不要直接复制 jiesu.db：别人正开着 jiesu 时，刚受理的诉求还在旁边的 jiesu.db-wal 里，
+    只复制 .db 文件会丢掉它们。jiesu backup 把两者合成一个完整的文件。
+
+    例：jiesu backup ~/备份/jiesu-2026-11-27.db"""
     from jiesu import integrity
 
     target = integrity.backup(office_of(ctx), path)
     say(f"已备份到 {target}")
+
+
+def copy_book(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="目标：SQLite 文件路径或 postgresql+psycopg://… 地址（须为空的案卷库）。")],
+    resume: Annotated[bool, typer.Option("--resume", help="接着上次被中断的复制继续（目标须恰好是本案卷库的前一部分）。")] = False,
+) -> None:
+    """例：jiesu --db jiesu.db copy --to postgresql+psycopg://jiesu@db.street.example/jiesu"""
+    from jiesu import integrity, transfer
+    from jiesu.db import open_store
+
+    office = office_of(ctx)
+    target = open_store(to)
+    try:
+        copied = transfer.copy_book(
+            office.store, target, resume=resume, progress=lambda name, n: say(f"已复制{transfer.LABELS[name]} {n} 行")
+        )
+        problems = integrity.check(replace(office, store=target))
+    finally:
+        target.close()
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        fail(f"复制完成，但目标有 {len(problems)} 处问题（见上）；请先用 jiesu check 检查源案卷库", ExitCode.REFUSED)
+    total = sum(copied.counts.values())
+    say(f"已{'接着' if copied.resumed else ''}复制到 {target.location}：{transfer.summary(copied.counts)}，共 {total} 行，两边行数相同，目标检查无误")
+
+
+def purge(
+    ctx: typer.Context,
+    closed_before: Annotated[Optional[str], typer.Option("--closed-before", help="办结早于此日期的诉求（默认：三年前的今天）。")] = None,
+    address: Annotated[bool, typer.Option("--address", help="连同地址一起删除（社区保留）。")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只数一数会删除多少件，不写入。")] = False,
+) -> None:
+    """先试运行，再正式删除；每件诉求记一条“删除个人信息”的办理记录。
+
+    例：jiesu purge --closed-before 2023-12-01 --dry-run"""
+    from jiesu import purge as retention
+    from jiesu.clock import shown
+
+    office = office_of(ctx)
+    done = retention.purge(office, office.when(closed_before), address=address, dry_run=dry_run)
+    what = "、".join(retention.LABELS[f] for f in done.fields)
+    day = shown(done.before, office.tz)[:10]
+    if dry_run:
+        say(f"将删除 {done.cases} 件诉求的{what}（办结早于 {day}）；试运行，未写入")
+    else:
+        say(f"已删除 {done.cases} 件诉求的{what}（办结早于 {day}）；诉求、办理记录和统计保留")
 
 
 def demo(

@@ -17,6 +17,7 @@ from jiesu.errors import ExitCode
 
 PROMPT = "jiesu> "
 HISTORY_FILE = "shell_history"
+LONGEST_ID = 9  # digits; a longer number may be a phone or an ID-card number
 
 
 def shell(
@@ -31,8 +32,9 @@ def shell(
     command = typer.main.get_command(app)
     prefix = _global_args(root.params)
     interactive = sys.stdin.isatty()
+    known: set[str] = set()
     if interactive:
-        _readline(command, prefix)
+        known = _readline(command, prefix)
         say("jiesu shell：输入命令（如 list、show 42），help 看命令列表，exit 退出。")
     STORES.keep()
     status = failed = ExitCode.OK
@@ -48,6 +50,8 @@ def shell(
             if not interactive and line == "":
                 break
             words = _split(line)
+            if interactive and words:
+                _forget_personal(line, known)
             if words is None:
                 status = ExitCode.USAGE
             elif not words:
@@ -95,6 +99,48 @@ def _run(command, args: list[str]) -> int:
     return result if isinstance(result, int) else ExitCode.OK
 
 
+def history_line(line: str, known: set[str]) -> str:
+    """What the shell's history keeps of a typed line: command names, option names and case ids.
+
+    Every other word (a summary, a name, a phone, an address, a search) becomes …, so
+    the history file outside the book holds nothing personal.
+    """
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = line.split()
+    kept = []
+    for word in words:
+        if word in known:
+            kept.append(word)
+        elif word.startswith("-") and not word.lstrip("-+").isdigit():
+            kept.append(word.split("=", 1)[0] + ("=…" if "=" in word else ""))
+        elif word.lstrip("#").isdigit() and len(word.lstrip("#")) <= LONGEST_ID:
+            kept.append(word)
+        else:
+            kept.append("…")
+    return " ".join(kept)
+
+
+def _forget_personal(line: str, known: set[str]) -> None:
+    import readline
+
+    last = readline.get_current_history_length()
+    if last and readline.get_history_item(last) == line.rstrip("\n"):
+        readline.replace_history_item(last - 1, history_line(line, known))
+
+
+def _write_history(readline, history) -> None:
+    import os
+
+    try:
+        os.close(os.open(history, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(history, 0o600)
+        readline.write_history_file(history)
+    except OSError:
+        pass
+
+
 def _global_args(params: dict) -> list[str]:
     """The global options the shell was started with, passed on to every line."""
     args = []
@@ -104,26 +150,30 @@ def _global_args(params: dict) -> list[str]:
     return args
 
 
-def _readline(command, prefix: list[str]) -> None:
-    """History in the user data folder, and tab completion of command names and case ids."""
+def _readline(command, prefix: list[str]) -> set[str]:
+    """History in the user data folder (see history_line), and tab completion of command
+    names and case ids. Returns the words the history keeps: the command names."""
     try:
         import readline
     except ImportError:
-        return
-    from platformdirs import user_data_path
+        return set()
+    from jiesu.db import data_folder, make_private_folder
 
-    history = user_data_path("jiesu", appauthor=False) / HISTORY_FILE
-    history.parent.mkdir(parents=True, exist_ok=True)
+    top = command.list_commands(None)
+    groups = [(name, command.get_command(None, name)) for name in top]
+    names = sorted(top + [f"{name} {sub}" for name, group in groups if hasattr(group, "list_commands") for sub in group.list_commands(None)])
+    known = {name.split(" ")[-1] for name in names} | {"help", "exit", "quit"}
+    history = data_folder() / HISTORY_FILE
+    make_private_folder(history.parent)
     try:
         readline.read_history_file(history)
     except OSError:
         pass
+    for index in range(readline.get_current_history_length()):  # lines an older jiesu kept verbatim
+        readline.replace_history_item(index, history_line(readline.get_history_item(index + 1) or "", known))
     import atexit
 
-    atexit.register(readline.write_history_file, history)
-    top = command.list_commands(None)
-    groups = [(name, command.get_command(None, name)) for name in top]
-    names = sorted(top + [f"{name} {sub}" for name, group in groups if hasattr(group, "list_commands") for sub in group.list_commands(None)])
+    atexit.register(_write_history, readline, history)
 
     def complete(text: str, state: int):
         buffer = readline.get_line_buffer()
@@ -135,6 +185,7 @@ def _readline(command, prefix: list[str]) -> None:
 
     readline.set_completer(complete)
     readline.parse_and_bind("tab: complete")
+    return known
 
 
 def _case_ids(prefix: list[str], text: str) -> list[str]:

@@ -29,11 +29,26 @@ APPLICATION_ID = 0x4A537531
 BUSY_TIMEOUT_MS = 60_000  # JIESU_BUSY_TIMEOUT_MS overrides: how long a command waits for another's write
 
 
-def default_path() -> Path:
-    """`jiesu.db` in the user data directory of this platform."""
+def data_folder() -> Path:
+    """The user data directory of this platform (not created)."""
     from platformdirs import user_data_path
 
-    return user_data_path("jiesu", appauthor=False) / "jiesu.db"
+    return user_data_path("jiesu", appauthor=False)
+
+
+def default_path() -> Path:
+    """`jiesu.db` in the user data directory of this platform."""
+    return data_folder() / "jiesu.db"
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` readable by its owner only (0700) whatever the umask; an existing one is left as it is."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    os.chmod(folder, 0o700)
 
 
 def is_url(target: str) -> bool:
@@ -43,10 +58,11 @@ def is_url(target: str) -> bool:
 class Store:
     """An open case book. Services take one of these and ask it for sessions."""
 
-    def __init__(self, engine: Engine, location: str, path: Path | None) -> None:
+    def __init__(self, engine: Engine, location: str, path: Path | None, secrets: tuple[str, ...] = ()) -> None:
         self.engine = engine
         self.location = location
         self.path = path
+        self.secrets = secrets  # never to appear in a message, whatever the driver says
         self.notices: list[str] = []
         self._writer = engine.execution_options(jiesu_write=True)
         # On PostgreSQL a report's many statements must see one snapshot, as SQLite's WAL readers do.
@@ -88,7 +104,13 @@ class Store:
         try:
             yield
         except DBAPIError as exc:
-            raise StoreError(f"{self.location}: {_reason(exc)}") from exc
+            raise StoreError(without_secrets(f"{self.location}: {_reason(exc)}", self.secrets)) from exc
+
+
+def without_secrets(message: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        message = message.replace(secret, "***")
+    return message
 
 
 def _reason(exc: DBAPIError) -> str:
@@ -103,7 +125,11 @@ def _reason(exc: DBAPIError) -> str:
         "Connection refused": "无法连接数据库服务器：服务器没有运行，或主机、端口不对",
         "No such file or directory": "无法连接数据库服务器：服务器没有运行，或套接字路径不对",
         "password authentication failed": "用户名或密码不对",
-        "no password supplied": "服务器要求密码，但地址里没有",
+        "no password supplied": "服务器要求密码，但地址里没有（也可以放在环境变量 PGPASSWORD 或 ~/.pgpass 里）",
+        "terminating connection": "与数据库服务器的连接断开了（服务器重启或被关闭）",
+        "server closed the connection": "与数据库服务器的连接断开了（服务器重启或被关闭）",
+        "consuming input failed": "与数据库服务器的连接断开了",
+        "the connection is closed": "与数据库服务器的连接断开了",
         "does not exist": "数据库或用户不存在；请先用 createdb 创建数据库",
         "could not translate host name": "找不到这个主机名",
         "timeout expired": "连接数据库服务器超时",
@@ -126,7 +152,7 @@ def open_store(target: str | None = None) -> Store:
 def _open_sqlite(path: Path, *, default: bool) -> Store:
     path = path.expanduser()
     if default:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_folder(path.parent)
     if not path.exists():
         _create_sqlite_file(path)
     _check_sqlite_file(path)
@@ -134,7 +160,7 @@ def _open_sqlite(path: Path, *, default: bool) -> Store:
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     store = Store(engine, str(path), path)
-    _migrate(store)
+    _migrated(store)
     return store
 
 
@@ -146,18 +172,46 @@ def _open_url(url: str) -> Store:
         parsed = make_url(url)
     except (SQLAlchemyError, ValueError):
         raise StoreError("数据库地址格式不对；应为 postgresql+psycopg://用户:密码@主机/数据库") from None
-    location = parsed.render_as_string(hide_password=True)
+    secrets = _secrets_of(parsed)
+    parsed_shown = parsed.set(query={k: ("***" if _is_secret(k) else v) for k, v in parsed.query.items()})
+    location = parsed_shown.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
     if not parsed.drivername.startswith("postgresql"):
         raise StoreError(f"{location}: 只支持 SQLite 文件或 postgresql+psycopg:// 地址")
+    _quiet_driver()
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
     except ImportError:
         raise StoreError("使用 PostgreSQL 需要安装 psycopg：pip install 'jiesu[postgres]'") from None
     except (SQLAlchemyError, ValueError) as exc:
         raise StoreError(f"{location}: 无法使用这个数据库地址（{type(exc).__name__}）") from None
-    store = Store(engine, location, None)
-    _migrate(store)
+    store = Store(engine, location, None, secrets)
+    _migrated(store)
     return store
+
+
+def _quiet_driver() -> None:
+    """psycopg logs the errors it meets while cleaning up a lost connection ("error ignored …") to
+    stderr; the error that reaches jiesu is said once, as one line, by the CLI instead."""
+    import logging
+
+    driver = logging.getLogger("psycopg")
+    if not driver.handlers:
+        driver.addHandler(logging.NullHandler())
+
+
+def _is_secret(key: str) -> bool:
+    return "password" in key.lower()
+
+
+def _secrets_of(url) -> tuple[str, ...]:
+    """Every password a URL or libpq's environment may carry: userinfo, ?password=…, PGPASSWORD."""
+    found = [url.password] if url.password else []
+    for key, value in url.query.items():
+        if _is_secret(key):
+            found += [value] if isinstance(value, str) else list(value)
+    if os.environ.get("PGPASSWORD"):
+        found.append(os.environ["PGPASSWORD"])
+    return tuple(sorted({str(s) for s in found if s}, key=len, reverse=True))
 
 
 def _create_sqlite_file(path: Path) -> None:
@@ -238,6 +292,15 @@ def _current_version(conn: Connection) -> int:
     return conn.execute(text(f"SELECT coalesce(max(version), 0) FROM {SCHEMA_TABLE}")).scalar_one()
 
 
+def _migrated(store: Store) -> None:
+    """Migrate, or close the store again: a refused book keeps no connection (nor its -wal) open."""
+    try:
+        _migrate(store)
+    except BaseException:
+        store.close()
+        raise
+
+
 def _migrate(store: Store) -> None:
     """Bring the store up to this jiesu's schema, one recorded step at a time."""
     with store.connect() as conn:
@@ -278,19 +341,28 @@ def _has_cases(store: Store) -> bool:
         return conn.execute(text("SELECT 1 FROM cases LIMIT 1")).first() is not None
 
 
-def backup_to(store: Store, destination: Path) -> None:
-    """A consistent copy of a SQLite store, made while others may write."""
+def backup_to(store: Store, destination: Path, *, overwrite: bool = True) -> None:
+    """A consistent, owner-only copy of a SQLite store, made while others may write.
+
+    It appears at `destination` whole or not at all (see atomicfile); with
+    `overwrite` False an existing file there is refused, never replaced.
+    """
+    from jiesu import atomicfile
+
     if store.path is None:
-        raise StoreError("只有 SQLite 案卷库可以用 jiesu backup 备份；PostgreSQL 请用 pg_dump")
+        raise StoreError("只有 SQLite 案卷库可以用 jiesu backup 备份；PostgreSQL 请用 jiesu copy 或 pg_dump")
     try:
-        os.close(os.open(destination, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
-        os.chmod(destination, 0o600)
-        source = sqlite3.connect(store.path)
-        target = sqlite3.connect(destination)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        with atomicfile.writing(destination, overwrite=overwrite) as part:
+            os.close(os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            source = sqlite3.connect(store.path)
+            target = sqlite3.connect(part)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+                source.close()
+    except FileExistsError:
+        raise StoreError(f"{destination} 已存在；请换一个文件名（备份不会覆盖已有文件）") from None
     except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"无法备份到 {destination}：{exc}") from exc
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise StoreError(f"无法备份到 {destination}：{reason}（没有留下不完整的文件）") from exc

@@ -10,6 +10,7 @@ class ExitCode(IntEnum):
     REFUSED = 1
     USAGE = 2
     THRESHOLD = 3
+    PARTLY_DONE = 4  # a batched command (import, copy) stopped after committing some batches; rerun finishes
 
 
 class JiesuError(Exception):
@@ -36,3 +37,9 @@ class RuleViolation(JiesuError):
 
 class StoreError(JiesuError):
     """The database cannot be opened, read or written."""
+
+
+class PartlyDone(JiesuError):
+    """A batched command stopped part-way; what it committed stays, and running it again finishes."""
+
+    exit_code = ExitCode.PARTLY_DONE

@@ -7,7 +7,6 @@ only when complete, so a crash never leaves half a file under the real name.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, type_coerce
 
+from jiesu import atomicfile
 from jiesu.clock import shown
 from jiesu.errors import BadInput
 from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, UTCDateTime
@@ -72,25 +72,27 @@ def output(path: str | None, *, bom: bool = False) -> Iterator[IO[str]]:
             sys.stdout.write("\ufeff")
         yield sys.stdout
         return
-    with replacing(path) as temp, open(temp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as stream:
+    with _writing_to(path) as target, atomicfile.text(target, encoding="utf-8-sig" if bom else "utf-8") as stream:
         yield stream
 
 
 @contextmanager
 def replacing(path: str) -> Iterator[Path]:
-    """An owner-only file beside `path` to write; it takes the name `path` only once complete."""
+    """A part file beside `path` to fill by any means; it takes the name `path` only once complete."""
+    with _writing_to(path) as target, atomicfile.writing(target) as part:
+        yield part
+
+
+@contextmanager
+def _writing_to(path: str) -> Iterator[Path]:
+    """The target `path` names, checked; a failed write becomes one line saying nothing was left."""
     target = Path(path).expanduser()
     if not target.parent.is_dir():
         raise BadInput(f"文件夹 {target.parent} 不存在，无法写入 {target}")
-    temp = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
-        os.close(os.open(temp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600))
-        yield temp
-        os.replace(temp, target)
+        yield target
     except OSError as exc:
-        raise BadInput(f"无法写入 {target}：{exc.strerror}") from exc
-    finally:
-        temp.unlink(missing_ok=True)
+        raise BadInput(f"无法写入 {target}：{exc.strerror}（没有留下不完整的文件）") from exc
 
 
 def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:

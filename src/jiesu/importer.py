@@ -26,7 +26,7 @@ from sqlalchemy import select, tuple_, update
 
 from jiesu import backend, cells, phones, rules
 from jiesu.clock import shown
-from jiesu.errors import BadInput
+from jiesu.errors import BadInput, PartlyDone, StoreError
 from jiesu.models import Case
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
@@ -456,6 +456,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     for name in INT_FIELDS:
         values[name] = cells.integer(name, raw.get(name), 1 if name == "version" else 0)
     values["merged_into"] = cells.integer("merged_into", raw.get("merged_into"), None)
+    _refuse_partial_state(values["status"], values["merged_into"], cells.integer("id", raw.get("id"), None))
     values["search_text"] = search_text(summary, values["detail"], values["address"], values["name"])
     values["__old_id__"] = cells.integer("id", raw.get("id"), None)
     return values
@@ -463,6 +464,30 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
 
 def _text_field(name: str, value: Any) -> str | None:
     return cells.digits_kept(name, value) if name in DIGIT_FIELDS else cells.text(name, value)
+
+
+def _refuse_partial_state(status: str, merged_into: int | None, own_id: int | None) -> None:
+    """States a single row cannot make whole: a ledgered case needs its ledger entry, a merge its target."""
+    if status == Status.LEDGERED:
+        raise ValueError("状态 ledgered（挂账整改）不能单独导入：台账条目不在行里；整本迁移请用 jiesu copy，或导入为 assigned 后再 ledger add")
+    if status == Status.MERGED and merged_into is None:
+        raise ValueError("状态 merged（已合并）缺少 merged_into（并入哪件诉求）")
+    if status != Status.MERGED and merged_into is not None:
+        raise ValueError(f"有 merged_into 但状态是 {status}，不是 merged")
+    if merged_into is not None and merged_into == own_id:
+        raise ValueError(f"#{own_id} 不能并入它自己")
+
+
+def _refuse_missing_merge_targets(good: list[tuple[int, dict[str, Any]]], result: ImportResult) -> list[tuple[int, dict[str, Any]]]:
+    """Rows merged into a case that is not in the same file are bad rows: the link would point nowhere."""
+    ids = {values["__old_id__"] for _, values in good if values["__old_id__"] is not None}
+    kept = []
+    for line, values in good:
+        if values["merged_into"] is not None and values["merged_into"] not in ids:
+            result.bad.append(BadRow(line, f"并入的 #{values['merged_into']} 不在这个文件里"))
+        else:
+            kept.append((line, values))
+    return kept
 
 
 # ---------------------------------------------------------------- writing
@@ -491,6 +516,8 @@ def import_rows(
             good.append((row.line, check(row, office, mapping, when)))
         except ValueError as exc:
             result.bad.append(BadRow(row.line, str(exc)))
+    good = _refuse_missing_merge_targets(good, result)
+    result.bad.sort(key=lambda bad: bad.line)
     if result.bad and not skip_bad:
         return result
     fresh = _fresh(office, good, result)
@@ -499,13 +526,21 @@ def import_rows(
         return result
     id_map: dict[int, int] = {}
     pending_merges: list[tuple[int, int]] = []
-    for start in range(0, len(fresh), BATCH):
-        batch = fresh[start : start + BATCH]
-        _write_batch(office, batch, source, when, id_map, pending_merges)
-        result.added += len(batch)
-        if progress:
-            progress(len(batch))
-    _link_merges(office, id_map, pending_merges)
+    try:
+        for start in range(0, len(fresh), BATCH):
+            batch = fresh[start : start + BATCH]
+            _write_batch(office, batch, source, when, id_map, pending_merges)
+            result.added += len(batch)
+            if progress:
+                progress(len(batch))
+        _link_merges(office, id_map, pending_merges)
+    except StoreError as exc:
+        if not result.added:
+            raise
+        raise PartlyDone(
+            f"{exc}；已导入 {result.added} 件（已保存），其余 {len(fresh) - result.added} 件未导入；"
+            "重新运行同一条命令即可补完（已导入的会被认出并跳过）"
+        ) from exc
     result.written = True
     return result
 

@@ -33,7 +33,20 @@ def check(office: Office) -> list[str]:
             if len(problems) >= MAX_PROBLEMS:
                 return problems
         problems += _ledger_problems(conn)
+    if office.store.path is not None:
+        problems += _orphan_logs(office.store.path.parent)
     return problems
+
+
+def _orphan_logs(folder: Path) -> list[str]:
+    """A `-wal` beside no book: someone moved or copied the book without its write-ahead log,
+    and the cases acknowledged since the last checkpoint went only into that log."""
+    return [
+        f"{wal} 没有对应的案卷库 {wal.name[:-4]}：它是一个案卷库尚未写回的日志，只复制或移走 .db 文件会丢掉其中的诉求；"
+        f"请把 {wal.name[:-4]} 放回这里后用 jiesu backup 备份"
+        for wal in sorted(folder.glob("*-wal"))
+        if wal.is_file() and wal.stat().st_size > 0 and not wal.with_name(wal.name[:-4]).exists()
+    ]
 
 
 def _history_problems(conn) -> Iterator[str]:
@@ -92,5 +105,5 @@ def backup(office: Office, destination: str) -> Path:
         raise BadInput(f"{target} 已存在；请换一个文件名（备份不会覆盖已有文件）")
     if not target.parent.is_dir():
         raise BadInput(f"文件夹 {target.parent} 不存在")
-    backup_to(office.store, target)
+    backup_to(office.store, target, overwrite=False)
     return target

@@ -33,6 +33,7 @@ def load_rules(path: Path | None) -> Rules:
         return DEFAULT_RULES
     import tomllib  # most offices have no rules file; every command would pay for the parser
 
+    refuse_unsafe(path)
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -52,6 +53,24 @@ def load_rules(path: Path | None) -> Rules:
     except ValueError as exc:
         key = str(exc).split(":", 1)[0]
         raise BadInput(f"规则文件 {path} 第 {_line_of(source, key)} 行：{exc}") from None
+
+
+def refuse_unsafe(path: Path) -> None:
+    """Rules decide deadlines and what counts as done: a file someone else can write is not obeyed.
+
+    Refused: a file writable by others (o+w), or owned by another user (root excepted,
+    as for a file an administrator installed).
+    """
+    try:
+        found = path.stat()
+    except OSError as exc:
+        raise BadInput(f"无法读取规则文件 {path}：{exc.strerror}") from exc
+    if not hasattr(os, "getuid"):
+        return
+    if found.st_uid not in (os.getuid(), 0):
+        raise BadInput(f"规则文件 {path} 属于另一个用户（uid {found.st_uid}），不予采用；确认内容后请用 chown 改为自己所有")
+    if found.st_mode & 0o002:
+        raise BadInput(f"规则文件 {path} 任何人都能改写（权限 {found.st_mode & 0o777:o}），不予采用；请运行 chmod o-w {path}")
 
 
 def _flatten(table: dict[str, Any], prefix: str = ""):

@@ -135,6 +135,7 @@ class EventKind(LabeledEnum):
     CARRIED = "carried", "结转"
     MERGED = "merged", "并单"
     IMPORTED = "imported", "导入"
+    PURGED = "purged", "删除个人信息"
 
 
 class OutputFormat(str, Enum):

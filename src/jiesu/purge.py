@@ -1,0 +1,88 @@
+"""`jiesu purge`: personal information kept no longer than needed (个人信息保护法 第十九条).
+
+For cases done with before a date, the complainant's name and phone (and, if
+asked, the address) are removed; the case, its category, community, times,
+history and revisits stay, so every report and rate still adds up. Each case
+gets a `purged` event in the same transaction, naming the fields removed but
+not their values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+
+from jiesu import backend
+from jiesu.models import Case
+from jiesu.office import Office
+from jiesu.textsearch import search_text
+from jiesu.vocab import EventKind, Status
+
+# An assumption, not a published rule: three years after a case is done covers the year's and the
+# previous year's 考评, a repeat complaint about the same matter, and an appeal; the README says so.
+DEFAULT_RETENTION_YEARS = 3
+BATCH = 2000
+
+
+@dataclass
+class Purged:
+    cases: int
+    before: datetime
+    fields: tuple[str, ...]
+
+
+def default_cutoff(now: datetime) -> datetime:
+    try:
+        return now.replace(year=now.year - DEFAULT_RETENTION_YEARS)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year - DEFAULT_RETENTION_YEARS, day=28)
+
+
+def purge(office: Office, before: datetime | None, *, address: bool, dry_run: bool) -> Purged:
+    """Remove personal fields from the cases done with before `before` (default: the retention period)."""
+    before = before or default_cutoff(office.now)
+    fields = ("name", "phone", "address") if address else ("name", "phone")
+    done_with = or_(
+        and_(Case.status.in_([Status.CLOSED.value, Status.REVISITED.value]), Case.closed_at < before),
+        and_(Case.status == Status.MERGED.value, Case.received_at < before),
+    )
+    holding = or_(*[getattr(Case, name).is_not(None) for name in fields])
+    query = select(Case.id).where(done_with, holding).order_by(Case.id)
+    with office.store.connect() as conn:
+        ids = [case_id for (case_id,) in conn.execute(query)]
+    if dry_run:
+        return Purged(len(ids), before, fields)
+    note = f"按保存期限删除诉求人个人信息（{'、'.join(LABELS[f] for f in fields)}）"
+    for start in range(0, len(ids), BATCH):
+        _purge_batch(office, ids[start : start + BATCH], fields, note)
+    return Purged(len(ids), before, fields)
+
+
+LABELS = {"name": "姓名", "phone": "电话", "address": "地址"}
+
+
+def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: str) -> None:
+    with office.store.connect(write=True) as conn:
+        rows = conn.execute(
+            select(Case.id, Case.summary, Case.detail, Case.address, *[getattr(Case, f) for f in fields]).where(Case.id.in_(ids))
+        ).all()
+        events = []
+        for row in rows:
+            values = row._asdict()
+            removed = [f for f in fields if values[f] is not None]
+            if not removed:
+                continue  # purged by someone else meanwhile
+            kept_address = None if "address" in fields else values["address"]
+            conn.execute(
+                update(Case).where(Case.id == row.id).values(
+                    **{f: None for f in fields},
+                    search_text=search_text(values["summary"], values["detail"], kept_address),
+                    version=Case.version + 1,
+                )
+            )
+            changes = json.dumps({f: ["***", None] for f in removed}, ensure_ascii=False)
+            events.append((row.id, office.now, office.actor, EventKind.PURGED.value, note, changes))
+        backend.bulk_insert(conn, "events", ["case_id", "at", "actor", "kind", "note", "changes"], events)

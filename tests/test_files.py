@@ -1,0 +1,169 @@
+"""Every file jiesu writes appears whole under its name or not at all.
+
+Backups, exports and the copy made before a migration are killed (SIGKILL) at
+random moments and run out of disk (a 2 MB tmpfs, when this test may mount
+one); afterwards the file is either absent or whole, and nothing else is left.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import refused, sqlite_only
+from jiesu import db, migrations
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+pytestmark = sqlite_only
+
+
+CASES = 10_000
+
+
+@pytest.fixture(scope="module")
+def big_book(tmp_path_factory) -> Path:
+    from generate import generate
+
+    path = tmp_path_factory.mktemp("big") / "big.db"
+    generate(path, CASES, now=datetime(2026, 11, 30, 12, tzinfo=timezone.utc), ledger_open=20)
+    return path
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB filesystem of its own, so that a full disk hurts nobody else."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs needs root (mount -t tmpfs): full-disk tests not run")
+    yield disk
+    subprocess.run(["umount", str(disk)], check=True)
+
+
+def fill(disk: Path, leave: int) -> None:
+    """Use up the disk but `leave` bytes."""
+    stats = os.statvfs(disk)
+    free = stats.f_bavail * stats.f_frsize
+    with open(disk / "filler", "ab") as filler:
+        filler.write(b"\0" * max(0, free - leave))
+
+
+def jiesu_process(book: Path, *args: str) -> subprocess.Popen:
+    env = os.environ | {"JIESU_DB": str(book)}
+    return subprocess.Popen([sys.executable, "-m", "jiesu", *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def kill_at_random(book: Path, args: list[str], rng: random.Random) -> None:
+    child = jiesu_process(book, *args)
+    time.sleep(rng.uniform(0.2, 1.5))
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+
+
+def is_sound_book(path: Path) -> bool:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok" and conn.execute("SELECT count(*) FROM cases").fetchone()[0] == CASES
+    finally:
+        conn.close()
+
+
+def test_a_killed_backup_leaves_a_whole_book_or_none_and_the_next_cleans_up(big_book, tmp_path, jiesu):
+    rng = random.Random(16)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    target = folder / "bk.db"
+    for _ in range(6):
+        kill_at_random(big_book, ["backup", str(target)], rng)
+        if target.exists():
+            assert is_sound_book(target)
+            target.unlink()
+    jiesu.ok("--db", str(big_book), "backup", str(target))
+    assert is_sound_book(target)
+    assert sorted(p.name for p in folder.iterdir()) == ["bk.db"]
+
+
+def test_a_killed_export_leaves_a_whole_file_or_none_and_the_next_cleans_up(big_book, tmp_path, jiesu):
+    rng = random.Random(61)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    target = folder / "all.jsonl"
+    for _ in range(6):
+        kill_at_random(big_book, ["export", "--format", "jsonl", "--out", str(target)], rng)
+        if target.exists():
+            assert len(target.read_text(encoding="utf-8").splitlines()) == CASES
+            target.unlink()
+    jiesu.ok("--db", str(big_book), "export", "--format", "jsonl", "--out", str(target))
+    assert len(target.read_text(encoding="utf-8").splitlines()) == CASES
+    assert sorted(p.name for p in folder.iterdir()) == ["all.jsonl"]
+
+
+def test_backup_to_a_full_disk_leaves_nothing(big_book, small_disk, jiesu):
+    fill(small_disk, 64 * 1024)
+    result = jiesu("--db", str(big_book), "backup", str(small_disk / "bk.db"))
+    line = refused(result)
+    assert line.startswith(f"错误: 无法备份到 {small_disk / 'bk.db'}：") and line.endswith("（没有留下不完整的文件）")
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def test_export_to_a_full_disk_leaves_nothing(big_book, small_disk, jiesu):
+    fill(small_disk, 64 * 1024)
+    result = jiesu("--db", str(big_book), "export", "--format", "jsonl", "--reveal", "--out", str(small_disk / "all.jsonl"))
+    refused(result, f"无法写入 {small_disk / 'all.jsonl'}：No space left on device（没有留下不完整的文件）")
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def test_the_copy_before_a_migration_on_a_full_disk_leaves_nothing_and_the_book_as_it_was(small_disk, jiesu, monkeypatch):
+    book = small_disk / "jiesu.db"
+    monkeypatch.setenv("JIESU_DB", str(book))
+    with monkeypatch.context() as old_code:
+        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        old_code.setattr(db, "LATEST", 1)
+        for n in range(30):
+            jiesu.new(f"老版本录入的第 {n} 件", "--phone", "13812345678", "--detail", "情况说明" * 2000)
+    before = book.read_bytes()
+    assert len(before) > 256 * 1024
+    fill(small_disk, 128 * 1024)  # room to open the book, not to copy it
+    line = refused(jiesu("list"))
+    assert line.startswith(f"错误: 无法备份到 {small_disk / 'jiesu.db.bak-1'}：")
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "jiesu.db"]
+    assert book.read_bytes() == before
+
+
+def test_a_book_moved_without_its_wal_is_noticed_and_backup_is_the_way(tmp_path, jiesu):
+    folder, moved = tmp_path / "office", tmp_path / "moved"
+    folder.mkdir(), moved.mkdir()
+    book = folder / "a.db"
+    jiesu.ok("--db", str(book), "new", "第一件")
+    holder = subprocess.Popen(  # a worker's `jiesu shell` keeps the book open, then its machine dies
+        [sys.executable, "-c", "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
+         "c.execute('SELECT count(*) FROM cases').fetchall(); print('ready', flush=True); time.sleep(600)", str(book)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline() == "ready\n"
+    for n in range(3):
+        jiesu.ok("--db", str(book), "new", f"刚受理的第 {n} 件")
+    jiesu.ok("--db", str(book), "backup", str(tmp_path / "bk.db"))
+    holder.kill()
+    holder.wait()
+    (folder / "a.db").rename(moved / "a.db")  # copied or moved by hand: the -wal stays behind
+    assert len(jiesu.json("--db", str(tmp_path / "bk.db"), "list", "--all")) == 4
+    assert len(jiesu.json("--db", str(moved / "a.db"), "list", "--all")) == 1
+    result = jiesu("--db", str(folder / "b.db"), "check")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{folder / 'a.db-wal'} 没有对应的案卷库 a.db：它是一个案卷库尚未写回的日志，只复制或移走 .db 文件会丢掉其中的诉求；"
+        "请把 a.db 放回这里后用 jiesu backup 备份"
+    ]

@@ -1,0 +1,77 @@
+"""`jiesu purge`: names and phones of long-closed cases go; the cases, their history and every figure stay."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import refused
+
+
+def figures(jiesu) -> dict:
+    return {
+        "monthly": jiesu.json("report", "monthly", "--period", "2026-11"),
+        "daily": jiesu.json("report", "daily"),
+        "hotspots": [h for h in jiesu.json("hotspots", "--days", "30") if h.get("kind") != "caller"],
+        "ids": [c["id"] for c in jiesu.json("list", "--all")],
+    }
+
+
+def test_purge_removes_name_and_phone_of_closed_cases_and_every_figure_still_adds_up(jiesu, db_target, book):
+    jiesu.ok("demo", "--db", db_target)
+    closed = book.rows(  # before 2026-11-29 in Beijing is before 16:00 UTC the day before
+        "SELECT id FROM cases WHERE (name IS NOT NULL OR phone IS NOT NULL) AND ("
+        "status IN ('closed', 'revisited') AND closed_at < '2026-11-28 16:00' OR status = 'merged' AND received_at < '2026-11-28 16:00') "
+        "ORDER BY status = 'merged', id"
+    )
+    assert closed and book.scalar("SELECT count(*) FROM cases WHERE phone IS NOT NULL AND id = :i", i=closed[0][0]) == 1
+    before, events_before = figures(jiesu), book.counts()[1]
+
+    dry = jiesu.ok("purge", "--closed-before", "2026-11-29", "--dry-run")
+    assert dry.stderr.strip() == f"将删除 {len(closed)} 件诉求的姓名、电话（办结早于 2026-11-29）；试运行，未写入"
+    assert book.counts()[1] == events_before
+
+    done = jiesu.ok("purge", "--closed-before", "2026-11-29")
+    assert done.stderr.strip() == f"已删除 {len(closed)} 件诉求的姓名、电话（办结早于 2026-11-29）；诉求、办理记录和统计保留"
+    assert book.scalar("SELECT count(*) FROM cases WHERE (name IS NOT NULL OR phone IS NOT NULL) AND id IN "
+                       "(SELECT case_id FROM events WHERE kind = 'purged')") == 0
+    assert book.counts()[1] == events_before + len(closed)
+    assert figures(jiesu) == before
+    shown = jiesu.json("show", str(closed[0][0]))
+    assert shown["name"] is None and shown["phone"] is None and shown["address"] is not None
+    purged = shown["events"][-1]
+    assert purged["kind"] == "purged" and purged["note"] == "按保存期限删除诉求人个人信息（姓名、电话）"
+    assert "***" in json.dumps(purged, ensure_ascii=False)
+    jiesu.ok("check")
+    again = jiesu.ok("purge", "--closed-before", "2026-11-29")
+    assert again.stderr.startswith("已删除 0 件")
+
+
+def test_purge_with_address_also_forgets_where_but_keeps_the_community(jiesu, db_target, book):
+    case_id = jiesu.new("楼道灯不亮", "--phone", "13812345678", "--name", "张三", "--address", "前门东大街3号",
+                        "--community", "前门社区", "--received", "2026-10-01T09:00", "--nature", "合理诉求")
+    jiesu.ok("visit", case_id, "--note", "上门查看", "--at", "2026-10-01T09:30")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "已修好", "--at", "2026-10-01T10:00")
+    jiesu.ok("purge", "--closed-before", "2026-11-01", "--address")
+    case = jiesu.json("show", case_id)
+    assert (case["name"], case["phone"], case["address"], case["community"]) == (None, None, None, "前门社区")
+    assert jiesu.json("list", "--all", "--search", "前门东大街") == []
+    assert jiesu.json("list", "--all", "--search", "张三") == []
+    assert [c["id"] for c in jiesu.json("list", "--all", "--search", "楼道灯")] == [case_id]
+
+
+def test_the_default_retention_is_three_years_after_closing(jiesu, db_target, book, monkeypatch):
+    jiesu.ok("demo", "--db", db_target)
+    assert jiesu.ok("purge", "--dry-run").stderr.startswith("将删除 0 件诉求的姓名、电话（办结早于 2023-12-01）")
+    monkeypatch.setenv("JIESU_NOW", "2029-12-01T09:30:00+08:00")
+    done_with = book.scalar("SELECT count(*) FROM cases WHERE status IN ('closed', 'revisited', 'merged') "
+                            "AND (name IS NOT NULL OR phone IS NOT NULL)")
+    assert jiesu.ok("purge").stderr.startswith(f"已删除 {done_with} 件诉求的姓名、电话（办结早于 2026-12-01）")
+    open_with_phone = book.scalar("SELECT count(*) FROM cases WHERE status IN ('new', 'assigned', 'ledgered') AND phone IS NOT NULL")
+    assert open_with_phone > 0  # open cases keep their citizen
+
+
+def test_a_bad_date_is_refused_and_changes_nothing(jiesu, book):
+    jiesu.new("楼道灯不亮", "--phone", "13812345678")
+    before = book.fingerprint()
+    assert jiesu("purge", "--closed-before", "去年").exit_code in (1, 2)
+    assert book.fingerprint() == before

@@ -1,0 +1,184 @@
+"""`jiesu copy`: the whole book moves SQLite → (PostgreSQL when JIESU_TEST_DB is set, else SQLite) → SQLite.
+
+Every table is compared row for row between the first and the last file, both
+ends pass `jiesu check`, a non-empty target is refused, and a copy killed
+half-way is finished by `--resume`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import refused
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+TABLES = ("cases", "events", "revisits", "ledger_entries", "ledger_moves", "ledger_balances")
+
+
+def every_row(path: Path) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(path)
+    try:
+        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in TABLES}
+    finally:
+        conn.close()
+
+
+def demo_book(path: Path, jiesu) -> None:
+    jiesu.ok("demo", "--db", str(path))
+    jiesu.ok("--db", str(path), "ledger", "roll", "2026-10")
+    jiesu.ok("--db", str(path), "ledger", "roll", "2026-11")
+
+
+def bench_book(path: Path, jiesu) -> None:
+    from generate import generate
+
+    generate(path, 3000, now=datetime(2026, 11, 30, 12, tzinfo=timezone.utc), ledger_open=40, days=400)
+
+
+@pytest.mark.parametrize("make", [demo_book, bench_book], ids=["demo", "bench"])
+def test_whole_book_goes_there_and_back(make, tmp_path, new_target, jiesu):
+    source, back = tmp_path / "source.db", tmp_path / "back.db"
+    make(source, jiesu)
+    middle = new_target("middle")
+    there = jiesu.ok("--db", str(source), "copy", "--to", middle)
+    assert "两边行数相同，目标检查无误" in there.stderr
+    jiesu.ok("--db", middle, "check")
+    jiesu.ok("--db", middle, "copy", "--to", str(back))
+    jiesu.ok("--db", str(back), "check")
+    before, after = every_row(source), every_row(back)
+    assert all(before[table] for table in TABLES if table != "ledger_balances" or make is demo_book)
+    for table in TABLES:
+        assert after[table] == before[table], table
+
+
+def test_the_copied_book_keeps_working_and_hands_out_fresh_ids(tmp_path, new_target, jiesu):
+    source = tmp_path / "source.db"
+    demo_book(source, jiesu)
+    middle = new_target("middle")
+    jiesu.ok("--db", str(source), "copy", "--to", middle)
+    assert jiesu.json("--db", middle, "ledger", "list", "--open")[0]["case_id"] == 43
+    jiesu.ok("--db", middle, "ledger", "clear", "1", "--evidence", "已更换主管道")
+    assert int(jiesu.ok("--db", middle, "new", "复制后新受理", "-q").stdout) == 48
+
+
+def test_a_book_with_data_is_not_written_into(tmp_path, jiesu):
+    source, other = tmp_path / "source.db", tmp_path / "other.db"
+    demo_book(source, jiesu)
+    jiesu.ok("--db", str(other), "new", "别的案卷的诉求")
+    line = refused(jiesu("--db", str(source), "copy", "--to", str(other)))
+    assert "已有数据（诉求 1，办理记录 1" in line
+    refused(jiesu("--db", str(source), "copy", "--to", str(other), "--resume"),
+            f"目标 {other} 的诉求与本案卷库不一致，不是上次中断的复制；只能复制到空的案卷库")
+    assert every_row(other)["cases"][0][0] == 1 and len(every_row(other)["cases"]) == 1
+    refused(jiesu("--db", str(source), "copy", "--to", str(source)), "源案卷库和目标是同一个；请用 --to 指定另一个")
+
+
+def test_a_killed_copy_is_finished_by_resume(tmp_path, new_target, jiesu, book_at):
+    source, back = tmp_path / "source.db", tmp_path / "back.db"
+    bench_book(source, jiesu)
+    middle = new_target("middle")
+    env = os.environ | {"JIESU_DB": str(source)}
+    child = subprocess.Popen([sys.executable, "-m", "jiesu", "copy", "--to", middle], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert child.stderr.readline().startswith("已复制诉求")  # the cases are in; the history is on its way
+    time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert book_at(middle).scalar("SELECT count(*) FROM events") < len(every_row(source)["events"])
+    refused(jiesu("--db", str(source), "copy", "--to", middle))
+    jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
+    jiesu.ok("--db", middle, "copy", "--to", str(back))
+    assert every_row(back) == every_row(source)
+
+
+def import_lines(tmp_path, jiesu, *lines: str):
+    file = tmp_path / "rows.jsonl"
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return jiesu("import", str(file))
+
+
+def test_import_refuses_case_states_a_row_cannot_make_whole(tmp_path, jiesu, book):
+    result = import_lines(
+        tmp_path, jiesu,
+        '{"summary":"h","status":"ledgered"}',
+        '{"id":5,"summary":"并入自己","status":"merged","merged_into":5}',
+        '{"id":6,"summary":"并入不存在的","status":"merged","merged_into":99}',
+        '{"summary":"没说并入哪件","status":"merged"}',
+        '{"id":7,"summary":"办理中却有并入","status":"assigned","assignee":"物业","merged_into":6}',
+        '{"id":8,"summary":"好的一行"}',
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "第 1 行：状态 ledgered（挂账整改）不能单独导入：台账条目不在行里；整本迁移请用 jiesu copy，或导入为 assigned 后再 ledger add",
+        "第 2 行：#5 不能并入它自己",
+        "第 3 行：并入的 #99 不在这个文件里",
+        "第 4 行：状态 merged（已合并）缺少 merged_into（并入哪件诉求）",
+        "第 5 行：有 merged_into 但状态是 assigned，不是 merged",
+        "错误: 5 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行",
+    ]
+    assert book.counts() == (0, 0)
+
+
+def test_a_merge_into_a_case_later_in_the_file_still_imports(tmp_path, jiesu):
+    import_lines(tmp_path, jiesu, '{"id":3,"summary":"重复","status":"merged","merged_into":4}', '{"id":4,"summary":"原件"}')
+    assert jiesu.json("show", "1")["merged_into"] == 2
+    jiesu.ok("check")
+
+
+def test_the_old_documented_move_now_says_what_it_cannot_carry(tmp_path, jiesu):
+    source = tmp_path / "source.db"
+    demo_book(source, jiesu)
+    out = tmp_path / "all.jsonl"
+    jiesu.ok("--db", str(source), "export", "--format", "jsonl", "--reveal", "--out", str(out))
+    result = jiesu("import", str(out))
+    assert result.exit_code == 1
+    assert sum("状态 ledgered（挂账整改）不能单独导入" in line for line in result.stderr.splitlines()) == 2
+
+
+@pytest.mark.skipif(not os.environ.get("JIESU_TEST_DB"), reason="needs a PostgreSQL server to cut the connection of")
+def test_an_import_cut_off_by_the_server_says_how_far_it_got_and_a_rerun_finishes(tmp_path, new_target, book_at):
+    from generate import hotline_csv
+    from sqlalchemy import create_engine, text
+
+    csv = tmp_path / "hotline.csv"
+    hotline_csv(csv, 30_000, now=datetime(2026, 11, 30, 12, tzinfo=timezone.utc))
+    target = new_target("cut")
+    from jiesu.db import open_store
+
+    open_store(target).close()  # the schema exists before the import starts
+    book = book_at(target)
+    env = os.environ | {"JIESU_DB": target}
+    command = [sys.executable, "-m", "jiesu", "import", str(csv)]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    admin = create_engine(os.environ["JIESU_TEST_DB"], isolation_level="AUTOCOMMIT")
+    database = target.rsplit("/", 1)[1].split("?")[0]
+    while book.scalar("SELECT count(*) FROM cases") == 0 and child.poll() is None:
+        time.sleep(0.02)
+    with admin.connect() as conn:
+        while child.poll() is None:  # the server goes away, again and again, until the import gives up
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d "
+                              "AND pid <> pg_backend_pid()"), {"d": database})
+            time.sleep(0.01)
+    admin.dispose()
+    _, err = child.communicate()
+    assert child.returncode == 4, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "与数据库服务器的连接断开了" in lines[0], err
+    added = int(lines[0].split("已导入 ")[1].split(" 件")[0])
+    assert 0 < added < 30_000
+    assert lines[0].endswith("重新运行同一条命令即可补完（已导入的会被认出并跳过）")
+    book.engine.dispose()
+    assert book.scalar("SELECT count(*) FROM cases") == added
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert book.scalar("SELECT count(*) FROM cases") == 30_000
