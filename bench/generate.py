@@ -199,7 +199,7 @@ def generate(
             rng.choice(["complaint", "help", "consult", "report", "suggest"]), nature, TRACK[nature], tier,
             "community" if rng.random() < 0.9 else "street", assignee, status, stamp(respond_by), stamp(resolve_by),
             stamp(responded_at), stamp(closed_at), result, reopen, None if status != "merged" else max(1, case_id - 1),
-            3, text + f"\n{name}",
+            3, text + f"\n{name}", None,  # the last: phone_ext (migration 5)
         ))
         actor = rng.choice(["张丽", "王强", "李娜", "赵敏"])
         event(case_id, received, actor, "filed", "12345热线", {})

@@ -177,6 +177,31 @@ def office(store) -> Office:
     return Office(store=store, rules=DEFAULT_RULES, actor="测试员")
 
 
+def as_migration_one_wrote_it(book: Path, modern: Path, monkeypatch) -> None:
+    """Make `book` a store of schema version 1 holding the cases and events of `modern` (a current book).
+
+    Today's models have columns migration one lacks, so an old jiesu's rows are made by
+    today's jiesu and copied over in migration one's columns.
+    """
+    import sqlite3
+
+    from jiesu import db, migrations
+
+    with monkeypatch.context() as old_code:
+        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        old_code.setattr(db, "LATEST", 1)
+        db.open_store(str(book)).close()
+    conn = sqlite3.connect(book)
+    with conn:
+        assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == 1
+        conn.execute("ATTACH DATABASE ? AS modern", (str(modern),))
+        for table in ("cases", "events"):
+            columns = ", ".join(row[1] for row in conn.execute(f"PRAGMA main.table_info({table})"))
+            conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM modern.{table}")
+    conn.execute("DETACH DATABASE modern")
+    conn.close()
+
+
 def refused(result, line: str | None = None) -> str:
     """Assert a one-line refusal with exit 1 and no traceback; return the line."""
     assert result.exit_code == 1, result.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import refused, sqlite_only
-from jiesu import db, migrations
+from conftest import as_migration_one_wrote_it, refused, sqlite_only
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
@@ -125,14 +125,14 @@ def test_export_to_a_full_disk_leaves_nothing(big_book, small_disk, jiesu):
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
 
 
-def test_the_copy_before_a_migration_on_a_full_disk_leaves_nothing_and_the_book_as_it_was(small_disk, jiesu, monkeypatch):
+def test_the_copy_before_a_migration_on_a_full_disk_leaves_nothing_and_the_book_as_it_was(small_disk, jiesu, monkeypatch, tmp_path):
     book = small_disk / "jiesu.db"
+    modern = tmp_path / "modern.db"
+    for n in range(30):
+        jiesu.ok("--db", modern, "new", f"老版本录入的第 {n} 件", "--phone", "13812345678", "--detail", "情况说明" * 2000)
+    as_migration_one_wrote_it(tmp_path / "old.db", modern, monkeypatch)
+    shutil.copyfile(tmp_path / "old.db", book)
     monkeypatch.setenv("JIESU_DB", str(book))
-    with monkeypatch.context() as old_code:
-        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
-        old_code.setattr(db, "LATEST", 1)
-        for n in range(30):
-            jiesu.new(f"老版本录入的第 {n} 件", "--phone", "13812345678", "--detail", "情况说明" * 2000)
     before = book.read_bytes()
     assert len(before) > 256 * 1024
     fill(small_disk, 128 * 1024)  # room to open the book, not to copy it

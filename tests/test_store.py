@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
-from conftest import refused, sqlite_only
+from conftest import as_migration_one_wrote_it, refused, sqlite_only
 from jiesu import db, migrations
 from jiesu.errors import StoreError
 from jiesu.ledger_models import LedgerBalance, LedgerMove
@@ -101,25 +101,13 @@ def test_store_from_a_newer_jiesu_is_refused_untouched(jiesu, db_path):
 
 
 def test_store_made_by_migration_one_opens_and_migrates_keeping_data(jiesu, db_path, monkeypatch, tmp_path):
-    with monkeypatch.context() as old_code:
-        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
-        old_code.setattr(db, "LATEST", 1)
-        db.open_store(str(db_path)).close()
-    # Today's models have columns migration one lacks, so the rows an old jiesu wrote are made by
-    # today's jiesu in a book of its own and copied over in migration one's columns.
-    modern = str(tmp_path / "modern.db")
+    modern = tmp_path / "modern.db"
     jiesu.ok("--db", modern, "new", "老版本录入的诉求", "--phone", "13812345678", "--nature", "合理诉求", "--ref", "OLD-1")
     jiesu.ok("--db", modern, "new", "第二件", "--received", "2026-10-01T08:00")
     jiesu.ok("--db", modern, "assign", "1", "物业")
     jiesu.ok("--db", modern, "note", "2", "老版本的备注")
+    as_migration_one_wrote_it(db_path, modern, monkeypatch)
     with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == 1
-        conn.execute("ATTACH DATABASE ? AS modern", (modern,))
-        for table in ("cases", "events"):
-            columns = ", ".join(row[1] for row in conn.execute(f"PRAGMA main.table_info({table})"))
-            conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM modern.{table}")
-        conn.commit()
-        conn.execute("DETACH DATABASE modern")
         old_cases = conn.execute("SELECT * FROM cases ORDER BY id").fetchall()
         old_events = conn.execute("SELECT * FROM events ORDER BY id").fetchall()
     conn.close()
