@@ -82,6 +82,7 @@ def file_case(office: Office, draft: Draft) -> Case:
         status=Status.NEW.value,
         respond_by=respond_by,
         resolve_by=resolve_by,
+        responded_at=rules.responded_at_receipt(channel, received_at, office.rules),
     )
     case.search_text = _search_text(case)
     try:

@@ -149,7 +149,7 @@ SPEC: tuple[Rule, ...] = (
     Rule("deadlines.max_extensions", 1, _int(0, 10), ASSUMED, "每件诉求最多延期次数"),
     Rule("calendar.holidays", [], _dates, ASSUMED, "chinesecalendar 未覆盖年份的法定节假日"),
     Rule("calendar.workdays", [], _dates, ASSUMED, "chinesecalendar 未覆盖年份的调休上班日"),
-    Rule("close.face_to_face_channels", ["walkin", "desk"], _enums(Channel), ASSUMED, "这些渠道受理即视为已当面接触"),
+    Rule("close.face_to_face_channels", ["walkin", "desk"], _enums(Channel), ASSUMED, "这些渠道受理即视为已当面接触（三上门）并已响应（响应率）"),
     Rule("close.handle_requires", ["visit"], _steps, ASSUMED, "上门办：办结前需要的记录（visit 上门 / contact 联系）"),
     Rule("close.persuade_requires", ["visit"], _steps, ASSUMED, "上门劝：办结前需要的记录"),
     Rule("close.discuss_requires", ["visit"], _steps, ASSUMED, "上门谈：办结前需要的记录"),
@@ -318,6 +318,11 @@ def track_for(nature: str) -> str | None:
     """The 三上门 track a nature calls for, as stored (None while 待研判)."""
     track = TRACK_OF.get(Nature(nature))
     return track.value if track else None
+
+
+def responded_at_receipt(channel: str, received_at: datetime, rules: Rules) -> datetime | None:
+    """A face-to-face receipt is the first response, as it is the face-to-face step of 三上门."""
+    return received_at if channel in rules["close.face_to_face_channels"] else None
 
 
 def check_close(
