@@ -8,14 +8,20 @@ entries agree with their cases, and every stored balance adds up.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import groupby
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from jiesu import clock
 from jiesu.db import backup_to
 from jiesu.errors import BadInput
+from jiesu.models import Case, Event
 from jiesu.office import Office
+from jiesu.steps import inverted
+from jiesu.vocab import EventKind
 
 MAX_PROBLEMS = 200
 
@@ -29,6 +35,10 @@ def check(office: Office) -> list[str]:
             if verdict != ["ok"]:
                 problems += [f"SQLite 完整性检查：{line}" for line in verdict]
         for problem in _history_problems(conn):
+            problems.append(problem)
+            if len(problems) >= MAX_PROBLEMS:
+                return problems
+        for problem in _order_problems(conn, office):
             problems.append(problem)
             if len(problems) >= MAX_PROBLEMS:
                 return problems
@@ -61,6 +71,63 @@ def _history_problems(conn) -> Iterator[str]:
             yield f"#{case_id} 的第一条记录是 {first_kind[case_id]}，不是受理"
         elif replayed[case_id] != status:
             yield f"#{case_id} 状态为 {status}，但办理记录显示应为 {replayed[case_id]}"
+
+
+# What each step depends on: the last step of these kinds must not be dated after it.
+DEPENDS_ON = {
+    "returned": ("assigned",),
+    "closed": ("reopened",),
+    "extended": ("reopened",),
+    "escalated": ("reopened",),
+    "revisited": ("closed", "revisited"),
+    "reopened": ("closed",),
+}
+EARLIER_LABEL = {"assigned": "派单", "reopened": "重办", "closed": "办结", "revisited": "上次回访"}
+STEP_KIND = {"visit": "visited", "contact": "contacted"}
+
+
+def _order_problems(conn, office: Office) -> Iterator[str]:
+    """Every step dated after what it depends on: the steps refuse inversions, older books may hold them."""
+    cases = {row[0]: row[1:] for row in conn.execute(select(Case.id, Case.received_at, Case.channel, Case.track))}
+    rows = conn.execution_options(yield_per=5000).execute(
+        select(Event.case_id, Event.kind, Event.at, Event.changes).order_by(Event.case_id, Event.id)
+    )
+    for case_id, events in groupby(rows, key=lambda row: row[0]):
+        if case_id in cases:
+            yield from _case_order_problems(case_id, *cases[case_id], events, office)
+
+
+def _case_order_problems(case_id: int, received_at: datetime, channel: str, track: str | None, events: Iterable, office: Office):
+    tz = office.tz
+    last: dict[str, datetime] = {}
+    this_round: dict[str, list[datetime]] = {"visited": [], "contacted": []}
+    for _, kind, at, changes in events:
+        label = EventKind(kind).label
+        if at < received_at:
+            yield f"#{case_id} 的{label}时间 {clock.shown(at, tz)} 早于受理时间 {clock.shown(received_at, tz)}"
+        for earlier_kind in DEPENDS_ON.get(kind, ()):
+            if earlier_kind in last and at < last[earlier_kind]:
+                yield inverted(case_id, label, at, EARLIER_LABEL[earlier_kind], last[earlier_kind], tz)
+        changed = json.loads(changes)
+        if kind == "closed" and track and channel not in office.rules["close.face_to_face_channels"]:
+            for step in office.rules[f"close.{track}_requires"]:
+                times = this_round[STEP_KIND[step]]
+                if times and min(times) > at:
+                    yield inverted(case_id, label, at, EventKind(STEP_KIND[step]).label, min(times), tz)
+        if kind == "extended" and "resolve_by" in changed:
+            extended = datetime.fromisoformat(changed["resolve_by"][0])
+            if at > extended:
+                yield (
+                    f"#{case_id} 的延期时间 {clock.shown(at, tz)} 晚于它要延长的时限 {clock.shown(extended, tz)}"
+                )
+        if kind in this_round:
+            this_round[kind].append(at)
+        if kind == "reopened":
+            this_round = {"visited": [], "contacted": []}
+        if changed.get("status", [None, None])[1] == "closed":
+            last["closed"] = at
+        if kind in EARLIER_LABEL:
+            last[kind] = at
 
 
 def _ledger_problems(conn) -> list[str]:
