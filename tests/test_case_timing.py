@@ -139,3 +139,48 @@ def test_check_reports_every_inversion_in_an_existing_book(jiesu, book):
     assert result.exit_code == 1
     assert f"#{case_id} 的办结时间 2026-11-21 00:00 早于上门时间 2026-11-23 10:00" in result.stdout + result.stderr
     assert f"#{case_id} 的回访时间 2026-11-20 12:00 早于办结时间 2026-11-21 00:00" in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- reopen, extension and escalation together
+
+
+def _closed(jiesu, received: str, closed: str) -> int:
+    case_id = _reasonable(jiesu, received)
+    jiesu.ok("visit", case_id, "--note", "看现场", "--at", received)
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好", "--at", closed)
+    return case_id
+
+
+def test_a_reopen_never_shortens_an_extended_deadline_and_each_round_may_extend(jiesu):
+    case_id = _reasonable(jiesu, "2026-11-02T09:00")
+    jiesu.ok("extend", case_id, "--to", "2026-11-30T18:00", "--reason", "等配件", "--at", "2026-11-04T09:00")
+    refused(jiesu("extend", case_id, "--to", "2026-12-05", "--reason", "再等", "--at", "2026-11-04T10:00"),
+            f"#{case_id} 已延期 1 次，最多 1 次")
+    jiesu.ok("visit", case_id, "--note", "换配件", "--at", "2026-11-05T09:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好", "--at", "2026-11-05T10:00")
+    jiesu.ok("reopen", case_id, "--reason", "又坏了", "--at", "2026-11-06T09:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-30T18:00:00+08:00"
+    jiesu.ok("extend", case_id, "--to", "2026-12-10T18:00", "--reason", "厂家返修", "--at", "2026-11-20T09:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-12-10T18:00:00+08:00"
+    refused(jiesu("extend", case_id, "--to", "2026-12-20", "--reason", "再等", "--at", "2026-11-21T09:00"),
+            f"#{case_id} 本轮（重办后）已延期 1 次，最多 1 次")
+
+
+def test_a_reopen_without_extension_counts_a_fresh_period_from_the_reopen(jiesu):
+    case_id = _closed(jiesu, "2026-10-08T09:00", "2026-10-09T09:00")
+    jiesu.ok("reopen", case_id, "--reason", "又坏了", "--at", "2026-11-02T09:00")
+    fresh = _reasonable(jiesu, "2026-11-02T09:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == jiesu.json("show", fresh)["resolve_by"]
+
+
+def test_escalating_a_reopened_case_counts_from_the_reopen(jiesu):
+    case_id = _closed(jiesu, "2026-10-08T09:00", "2026-10-09T09:00")
+    first_respond_by = jiesu.json("show", case_id)["respond_by"]
+    jiesu.ok("reopen", case_id, "--reason", "又坏了", "--at", "2026-11-02T09:00")
+    jiesu.ok("escalate", case_id, "--to", "district", "--reason", "涉及多个部门", "--at", "2026-11-03T09:00")
+    fresh = _reasonable(jiesu, "2026-11-02T09:00")
+    jiesu.ok("escalate", fresh, "--to", "district", "--reason", "涉及多个部门", "--at", "2026-11-03T09:00")
+    reopened, same_day = jiesu.json("show", case_id), jiesu.json("show", fresh)
+    assert reopened["tier"] == "complex" and reopened["resolve_by"] == same_day["resolve_by"]
+    assert reopened["resolve_by"] > "2026-11-20"
+    assert reopened["respond_by"] == first_respond_by  # the first response is counted from receipt
