@@ -13,7 +13,7 @@ from datetime import datetime
 from itertools import groupby
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from jiesu import clock
 from jiesu.db import backup_to
@@ -21,7 +21,7 @@ from jiesu.errors import BadInput
 from jiesu.models import Case, Event
 from jiesu.office import Office
 from jiesu.steps import inverted
-from jiesu.vocab import EventKind
+from jiesu.vocab import OPEN_STATUSES, EventKind
 
 MAX_PROBLEMS = 200
 
@@ -128,6 +128,24 @@ def _case_order_problems(case_id: int, received_at: datetime, channel: str, trac
             last["closed"] = at
         if kind in EARLIER_LABEL:
             last[kind] = at
+
+
+def unofficial_deadlines(office: Office) -> list[str]:
+    """A note when open cases are due in years chinesecalendar does not cover (their make-up workdays are unknown)."""
+    from jiesu.rules import first_unofficial_year
+
+    year = first_unofficial_year()
+    start = datetime(year, 1, 1, tzinfo=office.tz)
+    with office.store.connect() as conn:
+        due = conn.execute(
+            select(func.count(Case.id)).where(Case.resolve_by >= start, Case.status.in_([s.value for s in OPEN_STATUSES]))
+        ).scalar_one()
+    if not due:
+        return []
+    return [
+        f"注意：{due} 件未结诉求的办理时限在 {year} 年或以后，chinesecalendar 尚无这些年份的官方放假安排；"
+        "法定节假日已按《全国年节及纪念日放假办法》计算，调休上班日需在规则文件 calendar.workdays 中列出"
+    ]
 
 
 def _ledger_problems(conn) -> list[str]:
