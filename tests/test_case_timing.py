@@ -105,10 +105,11 @@ def test_return_before_its_assignment_and_steps_before_receipt_are_refused(jiesu
 
 def test_extension_dated_after_the_deadline_it_extends_is_refused_naming_both(jiesu):
     case_id = _reasonable(jiesu, "2026-11-02T09:00")
-    due = jiesu.json("show", case_id)["resolve_by"]
-    assert due.startswith("2026-11-11")
-    line = refused(jiesu("extend", case_id, "--to", "2026-11-30", "--reason", "等配件", "--at", "2026-11-12T09:00"))
-    assert line.startswith(f"错误: #{case_id} 的延期时间 2026-11-12 09:00 晚于它要延长的时限 2026-11-1")
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-12T00:00:00+08:00"
+    refused(
+        jiesu("extend", case_id, "--to", "2026-11-30", "--reason", "等配件", "--at", "2026-11-12T09:00"),
+        f"#{case_id} 的延期时间 2026-11-12 09:00 晚于它要延长的时限 2026-11-12 00:00；超期后不能延期",
+    )
 
 
 def test_a_contact_rule_also_needs_the_contact_before_the_close(jiesu, db_path):
