@@ -240,13 +240,13 @@ def close(office: Office, case_id: int, result: Result, note: str, at: datetime 
         return case
 
 
-FACE_TO_FACE_STEPS = {"visit": EventKind.VISITED, "contact": EventKind.CONTACTED}
+CLOSE_STEPS = {"visit": EventKind.VISITED, "contact": EventKind.CONTACTED}
 
 
 def _check_close_in_order(office: Office, session: Session, case: Case, result: Result, when: datetime, since: int) -> None:
     """三上门 on the steps of this round, then again on those logged at or before the close:
     what the check needs must have happened before it."""
-    logged = {step: _times(session, case.id, kind, since) for step, kind in FACE_TO_FACE_STEPS.items()}
+    logged = {step: _times(session, case.id, kind, since) for step, kind in CLOSE_STEPS.items()}
 
     def check(times: dict[str, list[datetime]]) -> None:
         rules.check_close(
@@ -261,7 +261,7 @@ def _check_close_in_order(office: Office, session: Session, case: Case, result: 
     except RuleViolation:
         for step in office.rules[f"close.{case.track}_requires"]:
             if not before[step]:
-                not_before(office, case, when, "办结", min(logged[step]), FACE_TO_FACE_STEPS[step].label)
+                not_before(office, case, when, "办结", min(logged[step]), CLOSE_STEPS[step].label)
         raise
 
 
@@ -285,7 +285,7 @@ def revisit(
 
 
 def reopen(office: Office, case_id: int, reason: str, at: datetime | None = None) -> Case:
-    """重办: back to work after closing; counted, and it restarts the resolve clock."""
+    """重办: back to work after closing; counted, and it restarts the resolve clock (never shortening it)."""
     reason = required(reason, "重办理由")
     with changing(office, case_id, "reopen", "重办") as (session, case):
         when = moment(office, case, at)
