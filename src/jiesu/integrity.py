@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 from jiesu import clock
 from jiesu.db import backup_to
 from jiesu.errors import BadInput
-from jiesu.models import Case, Event
+from jiesu.models import Case, UTCDateTime
 from jiesu.office import Office
 from jiesu.steps import inverted
 from jiesu.vocab import OPEN_STATUSES, EventKind
@@ -87,47 +87,56 @@ STEP_KIND = {"visit": "visited", "contact": "contacted"}
 
 
 def _order_problems(conn, office: Office) -> Iterator[str]:
-    """Every step dated after what it depends on: the steps refuse inversions, older books may hold them."""
-    cases = {row[0]: row[1:] for row in conn.execute(select(Case.id, Case.received_at, Case.channel, Case.track))}
+    """Every step dated after what it depends on: the steps refuse inversions, older books may hold them.
+
+    Times are compared as stored (uniform UTC text on SQLite, timestamps on PostgreSQL),
+    and read as datetimes only for the lines that name them: a million events replay fast.
+    """
+    cases = {row[0]: row[1:] for row in conn.execute(text("SELECT id, received_at, channel, track FROM cases"))}
     rows = conn.execution_options(yield_per=5000).execute(
-        select(Event.case_id, Event.kind, Event.at, Event.changes).order_by(Event.case_id, Event.id)
+        text("SELECT case_id, kind, at, changes FROM events ORDER BY case_id, id")
     )
     for case_id, events in groupby(rows, key=lambda row: row[0]):
         if case_id in cases:
             yield from _case_order_problems(case_id, *cases[case_id], events, office)
 
 
-def _case_order_problems(case_id: int, received_at: datetime, channel: str, track: str | None, events: Iterable, office: Office):
+LABEL = {kind.value: kind.label for kind in EventKind}
+
+
+def _case_order_problems(case_id: int, received_at, channel: str, track: str | None, events: Iterable, office: Office):
     tz = office.tz
-    last: dict[str, datetime] = {}
-    this_round: dict[str, list[datetime]] = {"visited": [], "contacted": []}
+    required = () if not track or channel in office.rules["close.face_to_face_channels"] else office.rules[f"close.{track}_requires"]
+    last: dict[str, object] = {}  # kind → its last time, as stored
+    this_round: dict[str, list] = {"visited": [], "contacted": []}
     for _, kind, at, changes in events:
-        label = EventKind(kind).label
         if at < received_at:
-            yield f"#{case_id} 的{label}时间 {clock.shown(at, tz)} 早于受理时间 {clock.shown(received_at, tz)}"
+            yield f"#{case_id} 的{LABEL[kind]}时间 {clock.shown(_stored(at), tz)} 早于受理时间 {clock.shown(_stored(received_at), tz)}"
         for earlier_kind in DEPENDS_ON.get(kind, ()):
             if earlier_kind in last and at < last[earlier_kind]:
-                yield inverted(case_id, label, at, EARLIER_LABEL[earlier_kind], last[earlier_kind], tz)
-        changed = json.loads(changes)
-        if kind == "closed" and track and channel not in office.rules["close.face_to_face_channels"]:
-            for step in office.rules[f"close.{track}_requires"]:
-                times = this_round[STEP_KIND[step]]
-                if times and min(times) > at:
-                    yield inverted(case_id, label, at, EventKind(STEP_KIND[step]).label, min(times), tz)
-        if kind == "extended" and "resolve_by" in changed:
-            extended = datetime.fromisoformat(changed["resolve_by"][0])
-            if at > extended:
-                yield (
-                    f"#{case_id} 的延期时间 {clock.shown(at, tz)} 晚于它要延长的时限 {clock.shown(extended, tz)}"
-                )
+                yield inverted(case_id, LABEL[kind], _stored(at), EARLIER_LABEL[earlier_kind], _stored(last[earlier_kind]), tz)
         if kind in this_round:
             this_round[kind].append(at)
-        if kind == "reopened":
+        elif kind == "closed":
+            for step in required:
+                times = this_round[STEP_KIND[step]]
+                if times and min(times) > at:
+                    yield inverted(case_id, LABEL[kind], _stored(at), LABEL[STEP_KIND[step]], _stored(min(times)), tz)
+        elif kind == "extended" and '"resolve_by"' in changes:
+            extended = datetime.fromisoformat(json.loads(changes)["resolve_by"][0])
+            if _stored(at) > extended:
+                yield f"#{case_id} 的延期时间 {clock.shown(_stored(at), tz)} 晚于它要延长的时限 {clock.shown(extended, tz)}"
+        elif kind == "reopened":
             this_round = {"visited": [], "contacted": []}
-        if changed.get("status", [None, None])[1] == "closed":
+        if '"closed"]' in changes and json.loads(changes).get("status", [None, None])[1] == "closed":
             last["closed"] = at
         if kind in EARLIER_LABEL:
             last[kind] = at
+
+
+def _stored(value) -> datetime:
+    """A time as read raw from the store, as the aware UTC datetime the models give."""
+    return UTCDateTime().process_result_value(value, None)
 
 
 def unofficial_deadlines(office: Office) -> list[str]:
