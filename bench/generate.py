@@ -187,7 +187,7 @@ def generate(
         responded_at = contacted if contacted < now else None
         if status in ("closed", "revisited"):
             closed_at = received + timedelta(hours=rng.randrange(3, 24 * 12))
-            closed_at = min(closed_at, now - timedelta(minutes=5))
+            closed_at = max(received, min(closed_at, now - timedelta(minutes=5)))  # never before receipt (jiesu check)
             result = RESULT[nature]
         address = f"{community[:-2]}{rng.randrange(1, 60)}号院{rng.randrange(1, 12)}号楼"
         name = rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(["先生", "女士", "大爷", "阿姨"])
@@ -208,10 +208,10 @@ def generate(
         if responded_at:
             event(case_id, responded_at, actor, "contacted", "电话联系诉求人", {"responded_at": [None, responded_at.isoformat()]})
         if closed_at:
-            event(case_id, closed_at - timedelta(hours=1), actor, "visited", "上门查看", {})
+            event(case_id, max(received, closed_at - timedelta(hours=1)), actor, "visited", "上门查看", {})
             event(case_id, closed_at, actor, "closed", "已处理", {"status": ["assigned", "closed"], "result": [None, result]})
         if status == "revisited":
-            revisit_at = min(closed_at + timedelta(days=1), now - timedelta(minutes=1))
+            revisit_at = max(closed_at, min(closed_at + timedelta(days=1), now - timedelta(minutes=1)))
             revisit_id += 1
             satisfaction = rng.choices(["satisfied", "basic", "unsatisfied"], weights=[80, 15, 5])[0]
             revisit_rows.append((revisit_id, case_id, stamp(revisit_at), actor, satisfaction, satisfaction != "unsatisfied", ""))

@@ -103,7 +103,7 @@ def test_rules_file_from_the_environment_overrides_and_is_shown(jiesu, tmp_path,
     rules.write_text(RULES, encoding="utf-8")
     monkeypatch.setenv("JIESU_RULES", str(rules))
     case_id = jiesu.new("一般诉求", "--received", "2026-11-02T09:00")
-    assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-05T09:00:00+08:00"
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-06T00:00:00+08:00"  # 24:00 of the 3rd day
     shown = {row["key"]: row for row in jiesu.json("rules", "show")}
     assert shown["deadlines.resolve.general"]["source"] == str(rules)
 
@@ -111,7 +111,7 @@ def test_rules_file_from_the_environment_overrides_and_is_shown(jiesu, tmp_path,
 def test_rules_file_beside_the_store_overrides_and_is_shown(jiesu, db_path):
     (db_path.parent / "jiesu.toml").write_text(RULES, encoding="utf-8")
     case_id = jiesu.new("一般诉求", "--received", "2026-11-02T09:00")
-    assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-05T09:00:00+08:00"
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-06T00:00:00+08:00"  # 24:00 of the 3rd day
     shown = {row["key"]: row for row in jiesu.json("rules", "show")}
     assert shown["deadlines.resolve.general"]["value"] == "3 days"
     assert shown["deadlines.resolve.general"]["source"] == str(db_path.parent / "jiesu.toml")
@@ -135,7 +135,8 @@ def test_calendar_fallback_is_said_once_on_stderr(jiesu, tmp_path, monkeypatch):
     (tmp_path / "r.toml").write_text('[deadlines.resolve]\ngeneral = "300 workdays"\n', encoding="utf-8")
     monkeypatch.setenv("JIESU_RULES", str(tmp_path / "r.toml"))
     result = jiesu.ok("new", "明年才到期", "--received", "2026-11-02")
-    assert result.stderr.count("chinesecalendar 不含 2027 年的法定节假日") == 1
+    assert result.stderr.count("chinesecalendar 尚无 2027、2028 年的官方放假安排") == 1
+    assert "调休上班日未知" in result.stderr
 
 
 def test_two_processes_closing_the_same_case_one_wins(jiesu, db_target):

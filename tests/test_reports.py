@@ -11,7 +11,7 @@ import pytest
 from jiesu import cases, reports
 from jiesu.cases import Draft
 from jiesu.rules import RateCounts, make_rules, rates
-from jiesu.vocab import Channel, Nature, Result, Satisfaction
+from jiesu.vocab import Nature, Result, Satisfaction
 
 BJ = ZoneInfo("Asia/Shanghai")
 DAILY_KEYS = {
@@ -41,9 +41,10 @@ def test_empty_denominators_are_null_and_score_uses_what_exists():
 
 
 def closed_and_revisited(office, summary, nature, received, satisfaction, resolved, *, contacted=None, **fields):
-    case = cases.file_case(office, Draft(summary, nature=nature, channel=Channel.WALKIN, received_at=received, **fields))
+    case = cases.file_case(office, Draft(summary, nature=nature, received_at=received, **fields))
     if contacted:
         cases.contact(office, case.id, at=contacted)
+    cases.visit(office, case.id, "上门", at=received + timedelta(hours=2))
     result = {Nature.REASONABLE: Result.RESOLVED, Nature.UNREASONABLE: Result.EXPLAINED, Nature.CONSULT: Result.ANSWERED}[nature]
     cases.close(office, case.id, result, "办结", at=received + timedelta(hours=3))
     if satisfaction:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -39,6 +39,10 @@ def test_tier(urgency, category, level, tier):
     assert tier_for(urgency, category, level, DEFAULT_RULES) is tier
 
 
+# Deadlines at the clock time of receipt, counted from receipt even on a rest day (jiesu ≤ 0.x).
+CLOCK_TIME = {"deadlines.period_end": "same_time", "deadlines.rest_day_receipt": "as_received"}
+
+
 @pytest.mark.parametrize(
     "received, tier, overrides, respond_by, resolve_by",
     [
@@ -61,23 +65,26 @@ def test_tier(urgency, category, level, tier):
         (bj(2026, 9, 30, 23), "emergency", {"deadlines.respond.emergency": "1 days"}, bj(2026, 10, 1, 23), bj(2026, 10, 1, 23)),
     ],
 )
-def test_deadlines(received, tier, overrides, respond_by, resolve_by):
-    chosen = make_rules(overrides)
+def test_deadlines_at_the_clock_time(received, tier, overrides, respond_by, resolve_by):
+    chosen = make_rules(CLOCK_TIME | overrides)
     assert deadlines(received, tier, chosen, Calendar(chosen)) == (respond_by, resolve_by)
 
 
-def test_year_beyond_the_calendar_package_falls_back_to_monday_to_friday():
-    calendar = Calendar(DEFAULT_RULES)
-    _, resolve_by = deadlines(bj(2027, 1, 29, 10), "general", DEFAULT_RULES, calendar)
-    assert resolve_by == bj(2027, 2, 9, 10)
+def test_year_beyond_the_calendar_package_takes_the_statutory_holidays():
+    chosen = make_rules(CLOCK_TIME)
+    calendar = Calendar(chosen)
+    # 春节 2027: 除夕 02-05 to 初三 02-08, and 补假 02-09/02-10 for the days falling on the weekend.
+    _, resolve_by = deadlines(bj(2027, 1, 29, 10), "general", chosen, calendar)
+    assert resolve_by == bj(2027, 2, 15, 10)
     assert calendar.fallback_years == {2027}
 
 
 def test_year_beyond_the_calendar_package_uses_the_rules_file_lists():
-    chosen = make_rules({"calendar.holidays": ["2027-02-05", "2027-02-08"], "calendar.workdays": ["2027-01-30"]})
+    chosen = make_rules(CLOCK_TIME | {"calendar.holidays": ["2027-02-11"], "calendar.workdays": ["2027-01-30", "2027-02-10"]})
     calendar = Calendar(chosen)
     _, resolve_by = deadlines(bj(2027, 1, 29, 10), "general", chosen, calendar)
-    assert resolve_by == bj(2027, 2, 10, 10)
+    # 01-30 (make-up), 02-01..02-04, 02-10 (make-up), 02-12: 02-11 is the office's listed holiday.
+    assert resolve_by == bj(2027, 2, 12, 10)
 
 
 def test_covered_years_need_no_fallback():
@@ -101,11 +108,24 @@ def test_resolve_by_is_never_before_received(received, tier, span):
 @settings(max_examples=300, deadline=None)
 @given(moments, st.integers(1, 30))
 def test_workday_deadlines_land_on_workdays_and_count_back(received, count):
-    calendar = Calendar(DEFAULT_RULES)
-    due = add_span(received, Span(count, "workdays"), calendar, BJ)
-    assert calendar.is_workday(due.date())
-    assert calendar.workdays_between(received.date(), due.date()) == count
+    chosen = make_rules(CLOCK_TIME)
+    calendar = Calendar(chosen)
+    due = add_span(received, Span(count, "workdays"), calendar, chosen)
+    if received.time() != datetime.min.time():  # 00:00 is 24:00 of the day before
+        assert calendar.is_workday(due.date())
+        assert calendar.workdays_between(received.date(), due.date()) == count
     assert due.time() == received.time()
+
+
+@settings(max_examples=300, deadline=None)
+@given(moments, st.integers(1, 30))
+def test_workday_deadlines_end_at_midnight_after_a_workday(received, count):
+    calendar = Calendar(DEFAULT_RULES)
+    due = add_span(received, Span(count, "workdays"), calendar, DEFAULT_RULES)
+    last = due.date() - timedelta(days=1)
+    assert due.time() == datetime.min.time() and calendar.is_workday(last)
+    received_day = (received - timedelta(microseconds=1)).date()  # 00:00 is 24:00 of the day before
+    assert calendar.workdays_between(received_day, last) == count
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from jiesu import ledger, phones, rules
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
-from jiesu.steps import GRACE, change, changing, load_case, moment, record, required, shown
+from jiesu.steps import GRACE, change, changing, load_case, moment, not_before, record, required, shown
 from jiesu.textsearch import search_text
 from jiesu.vocab import Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
 
@@ -83,6 +83,7 @@ def file_case(office: Office, draft: Draft) -> Case:
         status=Status.NEW.value,
         respond_by=respond_by,
         resolve_by=resolve_by,
+        responded_at=rules.responded_at_receipt(channel, received_at, office.rules),
     )
     case.search_text = _search_text(case)
     try:
@@ -145,6 +146,7 @@ def return_case(office: Office, case_id: int, reason: str, at: datetime | None =
     reason = required(reason, "退单理由")
     with changing(office, case_id, "return", "退单") as (session, case):
         when = moment(office, case, at)
+        not_before(office, case, when, "退单", _last_at(session, case.id, EventKind.ASSIGNED), "派单")
         changes = change(case, assignee=None, status=Status.NEW)
         record(session, case, EventKind.RETURNED, office.actor, when, reason, changes)
         return case
@@ -172,6 +174,8 @@ def escalate(office: Office, case_id: int, reason: str, to: Level | None = None,
     reason = required(reason, "升级理由")
     with changing(office, case_id, "escalate", "升级") as (session, case):
         when = moment(office, case, at)
+        reopened = _last_reopen(session, case.id)
+        not_before(office, case, when, "升级", reopened and reopened.at, "重办")
         current = LEVELS.index(Level(case.level))
         if current == len(LEVELS) - 1:
             raise TransitionRefused(f"#{case_id} 已在{Level.CITY.label}级，不能再升级")
@@ -182,31 +186,41 @@ def escalate(office: Office, case_id: int, reason: str, to: Level | None = None,
                 + ", ".join(f"{lv.value} {lv.label}" for lv in LEVELS[current + 1 :])
             )
         changes = change(case, level=target)
-        changes |= _retier(office, case)
+        changes |= _retier(office, case, reopened.at if reopened else case.received_at)
         record(session, case, EventKind.ESCALATED, office.actor, when, reason, changes)
         return case
 
 
-def _retier(office: Office, case: Case) -> dict:
-    """Recompute tier and deadlines after a change that may move the case to another tier."""
+def _retier(office: Office, case: Case, round_start: datetime) -> dict:
+    """Recompute tier and deadlines after a change that may move the case to another tier.
+
+    The first response is counted from receipt; the resolve period from the start of
+    the current round (the receipt, or the last reopen), and never ends earlier than before.
+    """
     tier = rules.tier_for(case.urgency, case.category, case.level, office.rules)
     if tier == case.tier:
         return {}
-    respond_by, resolve_by = rules.deadlines(case.received_at, tier, office.rules, office.calendar)
+    respond_by, _ = rules.deadlines(case.received_at, tier, office.rules, office.calendar)
+    _, resolve_by = rules.deadlines(round_start, tier, office.rules, office.calendar)
     return change(case, tier=tier, respond_by=respond_by, resolve_by=max(resolve_by, case.resolve_by))
 
 
 def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime | None = None) -> Case:
-    """延期: move resolve_by later, before it passes, at most max_extensions times."""
+    """延期: move resolve_by later, before it passes, at most max_extensions times per round (receipt or reopen)."""
     reason = required(reason, "延期理由")
     with changing(office, case_id, "extend", "延期") as (session, case):
         when = moment(office, case, at)
+        reopened = _last_reopen(session, case.id)
+        not_before(office, case, when, "延期", reopened and reopened.at, "重办")
         limit = office.rules["deadlines.max_extensions"]
-        used = _count_events(session, case.id, EventKind.EXTENDED)
+        used = _count_events(session, case.id, EventKind.EXTENDED, after_id=reopened.id if reopened else 0)
         if used >= limit:
-            raise RuleViolation(f"#{case_id} 已延期 {used} 次，最多 {limit} 次")
+            round_ = "本轮（重办后）" if reopened else ""
+            raise RuleViolation(f"#{case_id} {round_}已延期 {used} 次，最多 {limit} 次")
         if when > case.resolve_by:
-            raise RuleViolation(f"#{case_id} 已于 {shown(office, case.resolve_by)} 超期，超期后不能延期")
+            raise RuleViolation(
+                f"#{case_id} 的延期时间 {shown(office, when)} 晚于它要延长的时限 {shown(office, case.resolve_by)}；超期后不能延期"
+            )
         if to <= case.resolve_by:
             raise RuleViolation(f"#{case_id} 延期后的时限应晚于现在的 {shown(office, case.resolve_by)}")
         changes = change(case, resolve_by=to)
@@ -219,19 +233,37 @@ def close(office: Office, case_id: int, result: Result, note: str, at: datetime 
     note = required(note, "办结说明")
     with changing(office, case_id, "close", "办结") as (session, case):
         when = moment(office, case, at)
-        since = _last_reopened_id(session, case.id)
-        rules.check_close(
-            case_id=case.id,
-            nature=case.nature,
-            channel=case.channel,
-            result=result,
-            visits=_count_events(session, case.id, EventKind.VISITED, after_id=since),
-            contacts=_count_events(session, case.id, EventKind.CONTACTED, after_id=since),
-            rules=office.rules,
-        )
+        reopened = _last_reopen(session, case.id)
+        not_before(office, case, when, "办结", reopened and reopened.at, "重办")
+        _check_close_in_order(office, session, case, result, when, reopened.id if reopened else 0)
         changes = change(case, status=Status.CLOSED, result=result, closed_at=when)
         record(session, case, EventKind.CLOSED, office.actor, when, note, changes)
         return case
+
+
+CLOSE_STEPS = {"visit": EventKind.VISITED, "contact": EventKind.CONTACTED}
+
+
+def _check_close_in_order(office: Office, session: Session, case: Case, result: Result, when: datetime, since: int) -> None:
+    """三上门 on the steps of this round, then again on those logged at or before the close:
+    what the check needs must have happened before it."""
+    logged = {step: _times(session, case.id, kind, since) for step, kind in CLOSE_STEPS.items()}
+
+    def check(times: dict[str, list[datetime]]) -> None:
+        rules.check_close(
+            case_id=case.id, nature=case.nature, channel=case.channel, result=result,
+            visits=len(times["visit"]), contacts=len(times["contact"]), rules=office.rules,
+        )
+
+    check(logged)
+    before = {step: [t for t in times if t <= when] for step, times in logged.items()}
+    try:
+        check(before)
+    except RuleViolation:
+        for step in office.rules[f"close.{case.track}_requires"]:
+            if not before[step]:
+                not_before(office, case, when, "办结", min(logged[step]), CLOSE_STEPS[step].label)
+        raise
 
 
 def revisit(
@@ -240,6 +272,8 @@ def revisit(
     """回访: record the citizen's verdict; a bad verdict on a case the rules name reopens it."""
     with changing(office, case_id, "revisit", "回访") as (session, case):
         when = moment(office, case, at)
+        not_before(office, case, when, "回访", case.closed_at, "办结")
+        not_before(office, case, when, "回访", _last_at(session, case.id, EventKind.REVISITED), "上次回访")
         session.add(
             Revisit(case_id=case.id, at=when, actor=office.actor, satisfaction=satisfaction.value, resolved=resolved, note=note)
         )
@@ -252,10 +286,12 @@ def revisit(
 
 
 def reopen(office: Office, case_id: int, reason: str, at: datetime | None = None) -> Case:
-    """重办: back to work after closing; counted, and it restarts the resolve clock."""
+    """重办: back to work after closing; counted, and it restarts the resolve clock (never shortening it)."""
     reason = required(reason, "重办理由")
     with changing(office, case_id, "reopen", "重办") as (session, case):
-        _reopen(office, session, case, moment(office, case, at), reason)
+        when = moment(office, case, at)
+        not_before(office, case, when, "重办", case.closed_at, "办结")
+        _reopen(office, session, case, when, reason)
         return case
 
 
@@ -265,9 +301,14 @@ def _reopen(office: Office, session: Session, case: Case, when: datetime, reason
         status = Status.LEDGERED
     else:
         status = Status.ASSIGNED if case.assignee else Status.NEW
-    _, resolve_by = rules.deadlines(when, case.tier, office.rules, office.calendar)
+    _, fresh = rules.deadlines(when, case.tier, office.rules, office.calendar)
     changes = change(
-        case, status=status, reopen_count=case.reopen_count + 1, closed_at=None, result=None, resolve_by=resolve_by
+        case,
+        status=status,
+        reopen_count=case.reopen_count + 1,
+        closed_at=None,
+        result=None,
+        resolve_by=max(fresh, case.resolve_by),  # a reopen never shortens a deadline (an extension stands)
     )
     record(session, case, EventKind.REOPENED, office.actor, when, reason, changes)
     if entry is not None:
@@ -296,6 +337,17 @@ def _count_events(session: Session, case_id: int, kind: EventKind, after_id: int
     return session.exec(query).one()
 
 
-def _last_reopened_id(session: Session, case_id: int) -> int:
-    query = select(func.max(Event.id)).where(Event.case_id == case_id, Event.kind == EventKind.REOPENED.value)
-    return session.exec(query).one() or 0
+def _last_reopen(session: Session, case_id: int) -> Event | None:
+    """The reopen that started the current round, if any."""
+    query = select(Event).where(Event.case_id == case_id, Event.kind == EventKind.REOPENED.value)
+    return session.exec(query.order_by(Event.id.desc()).limit(1)).first()
+
+
+def _last_at(session: Session, case_id: int, kind: EventKind) -> datetime | None:
+    query = select(Event.at).where(Event.case_id == case_id, Event.kind == kind.value)
+    return session.exec(query.order_by(Event.id.desc()).limit(1)).first()
+
+
+def _times(session: Session, case_id: int, kind: EventKind, after_id: int) -> list[datetime]:
+    query = select(Event.at).where(Event.case_id == case_id, Event.kind == kind.value, Event.id > after_id)
+    return list(session.exec(query))

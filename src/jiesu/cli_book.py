@@ -17,7 +17,10 @@ def check(ctx: typer.Context) -> None:
     """例：jiesu check"""
     from jiesu import integrity
 
-    problems = integrity.check(office_of(ctx))
+    office = office_of(ctx)
+    problems = integrity.check(office)
+    for note in integrity.unofficial_deadlines(office):
+        say(note)
     for problem in problems:
         typer.echo(problem)
     if problems:

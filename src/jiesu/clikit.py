@@ -133,8 +133,8 @@ class Settings:
         years = sorted(self._office.calendar.fallback_years) if self._office else []
         if years:
             say(
-                f"注意：chinesecalendar 不含 {'、'.join(map(str, years))} 年的法定节假日，"
-                "按周一至周五及规则文件 calendar.holidays / calendar.workdays 计算工作日"
+                f"注意：chinesecalendar 尚无 {'、'.join(map(str, years))} 年的官方放假安排：法定节假日及补假按"
+                "《全国年节及纪念日放假办法》计算（holidays 库），调休上班日未知，需在规则文件 calendar.workdays 中列出"
             )
 
 

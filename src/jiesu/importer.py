@@ -452,6 +452,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     respond_by, resolve_by = rules.deadlines(received, values["tier"], office.rules, office.calendar)
     values["respond_by"] = values["respond_by"] or respond_by
     values["resolve_by"] = values["resolve_by"] or resolve_by
+    values["responded_at"] = values["responded_at"] or rules.responded_at_receipt(values["channel"], received, office.rules)
     values["status"] = values["status"] or (Status.ASSIGNED.value if values["assignee"] else Status.NEW.value)
     for name in INT_FIELDS:
         values[name] = cells.integer(name, raw.get(name), 1 if name == "version" else 0)

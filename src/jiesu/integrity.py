@@ -8,14 +8,20 @@ entries agree with their cases, and every stored balance adds up.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import groupby
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
+from jiesu import clock
 from jiesu.db import backup_to
 from jiesu.errors import BadInput
+from jiesu.models import Case, UTCDateTime
 from jiesu.office import Office
+from jiesu.steps import inverted
+from jiesu.vocab import OPEN_STATUSES, EventKind
 
 MAX_PROBLEMS = 200
 
@@ -29,6 +35,10 @@ def check(office: Office) -> list[str]:
             if verdict != ["ok"]:
                 problems += [f"SQLite 完整性检查：{line}" for line in verdict]
         for problem in _history_problems(conn):
+            problems.append(problem)
+            if len(problems) >= MAX_PROBLEMS:
+                return problems
+        for problem in _order_problems(conn, office):
             problems.append(problem)
             if len(problems) >= MAX_PROBLEMS:
                 return problems
@@ -74,6 +84,90 @@ def _history_problems(conn) -> Iterator[str]:
             yield f"#{case_id} 的第一条记录是 {first_kind[case_id]}，不是受理"
         elif replayed[case_id] != status:
             yield f"#{case_id} 状态为 {status}，但办理记录显示应为 {replayed[case_id]}"
+
+
+# What each step depends on: the last step of these kinds must not be dated after it.
+DEPENDS_ON = {
+    "returned": ("assigned",),
+    "closed": ("reopened",),
+    "extended": ("reopened",),
+    "escalated": ("reopened",),
+    "revisited": ("closed", "revisited"),
+    "reopened": ("closed",),
+}
+EARLIER_LABEL = {"assigned": "派单", "reopened": "重办", "closed": "办结", "revisited": "上次回访"}
+STEP_KIND = {"visit": "visited", "contact": "contacted"}
+
+
+def _order_problems(conn, office: Office) -> Iterator[str]:
+    """Every step dated after what it depends on: the steps refuse inversions, older books may hold them.
+
+    Times are compared as stored (uniform UTC text on SQLite, timestamps on PostgreSQL),
+    and read as datetimes only for the lines that name them: a million events replay fast.
+    """
+    cases = {row[0]: row[1:] for row in conn.execute(text("SELECT id, received_at, channel, track FROM cases"))}
+    rows = conn.execution_options(yield_per=5000).execute(
+        text("SELECT case_id, kind, at, changes FROM events ORDER BY case_id, id")
+    )
+    for case_id, events in groupby(rows, key=lambda row: row[0]):
+        if case_id in cases:
+            yield from _case_order_problems(case_id, *cases[case_id], events, office)
+
+
+LABEL = {kind.value: kind.label for kind in EventKind}
+
+
+def _case_order_problems(case_id: int, received_at, channel: str, track: str | None, events: Iterable, office: Office):
+    tz = office.tz
+    required = () if not track or channel in office.rules["close.face_to_face_channels"] else office.rules[f"close.{track}_requires"]
+    last: dict[str, object] = {}  # kind → its last time, as stored
+    this_round: dict[str, list] = {"visited": [], "contacted": []}
+    for _, kind, at, changes in events:
+        if at < received_at:
+            yield f"#{case_id} 的{LABEL[kind]}时间 {clock.shown(_stored(at), tz)} 早于受理时间 {clock.shown(_stored(received_at), tz)}"
+        for earlier_kind in DEPENDS_ON.get(kind, ()):
+            if earlier_kind in last and at < last[earlier_kind]:
+                yield inverted(case_id, LABEL[kind], _stored(at), EARLIER_LABEL[earlier_kind], _stored(last[earlier_kind]), tz)
+        if kind in this_round:
+            this_round[kind].append(at)
+        elif kind == "closed":
+            for step in required:
+                times = this_round[STEP_KIND[step]]
+                if times and min(times) > at:
+                    yield inverted(case_id, LABEL[kind], _stored(at), LABEL[STEP_KIND[step]], _stored(min(times)), tz)
+        elif kind == "extended" and '"resolve_by"' in changes:
+            extended = datetime.fromisoformat(json.loads(changes)["resolve_by"][0])
+            if _stored(at) > extended:
+                yield f"#{case_id} 的延期时间 {clock.shown(_stored(at), tz)} 晚于它要延长的时限 {clock.shown(extended, tz)}"
+        elif kind == "reopened":
+            this_round = {"visited": [], "contacted": []}
+        if '"closed"]' in changes and json.loads(changes).get("status", [None, None])[1] == "closed":
+            last["closed"] = at
+        if kind in EARLIER_LABEL:
+            last[kind] = at
+
+
+def _stored(value) -> datetime:
+    """A time as read raw from the store, as the aware UTC datetime the models give."""
+    return UTCDateTime().process_result_value(value, None)
+
+
+def unofficial_deadlines(office: Office) -> list[str]:
+    """A note when open cases are due in years chinesecalendar does not cover (their make-up workdays are unknown)."""
+    from jiesu.rules import first_unofficial_year
+
+    year = first_unofficial_year()
+    start = datetime(year, 1, 1, tzinfo=office.tz)
+    with office.store.connect() as conn:
+        due = conn.execute(
+            select(func.count(Case.id)).where(Case.resolve_by >= start, Case.status.in_([s.value for s in OPEN_STATUSES]))
+        ).scalar_one()
+    if not due:
+        return []
+    return [
+        f"注意：{due} 件未结诉求的办理时限在 {year} 年或以后，chinesecalendar 尚无这些年份的官方放假安排；"
+        "法定节假日已按《全国年节及纪念日放假办法》计算，调休上班日需在规则文件 calendar.workdays 中列出"
+    ]
 
 
 def _ledger_problems(conn) -> list[str]:

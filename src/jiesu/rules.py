@@ -104,6 +104,15 @@ def _dates(value: Any) -> frozenset[date]:
     return frozenset(days)
 
 
+def _choice(*words: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in words:
+            raise ValueError(f"可选：{', '.join(words)}")
+        return value
+
+    return check
+
+
 def _zone(value: Any) -> str:
     from jiesu.clock import zone
 
@@ -147,10 +156,24 @@ SPEC: tuple[Rule, ...] = (
         "类别含这些词即为水电气热时限档",
     ),
     Rule("deadlines.complex_levels", ["district", "city"], _enums(Level), PUBLISHED, "升级到这些层级即为复杂疑难"),
-    Rule("deadlines.max_extensions", 1, _int(0, 10), ASSUMED, "每件诉求最多延期次数"),
-    Rule("calendar.holidays", [], _dates, ASSUMED, "chinesecalendar 未覆盖年份的法定节假日"),
-    Rule("calendar.workdays", [], _dates, ASSUMED, "chinesecalendar 未覆盖年份的调休上班日"),
-    Rule("close.face_to_face_channels", ["walkin", "desk"], _enums(Channel), ASSUMED, "这些渠道受理即视为已当面接触"),
+    Rule(
+        "deadlines.period_end",
+        "end_of_day",
+        _choice("end_of_day", "same_time"),
+        ASSUMED,
+        "按天或工作日计的时限截止于：end_of_day 最后一日 24 时（民法典第二百零三条）/ same_time 受理时刻",
+    ),
+    Rule(
+        "deadlines.rest_day_receipt",
+        "next_workday",
+        _choice("next_workday", "as_received"),
+        ASSUMED,
+        "休息日、节假日受理的，按天或工作日计的时限：next_workday 自下一个工作日起算 / as_received 自受理时起算",
+    ),
+    Rule("deadlines.max_extensions", 1, _int(0, 10), ASSUMED, "每轮办理（受理或每次重办起）最多延期次数"),
+    Rule("calendar.holidays", [], _dates, ASSUMED, "放假日：优先于 chinesecalendar 和 holidays 库（用于其未覆盖或有变动的年份）"),
+    Rule("calendar.workdays", [], _dates, ASSUMED, "调休上班日：优先于 chinesecalendar 和 holidays 库（未覆盖年份的调休只能由此给出）"),
+    Rule("close.face_to_face_channels", ["walkin", "desk"], _enums(Channel), ASSUMED, "这些渠道受理即视为已当面接触（三上门）并已响应（响应率）"),
     Rule("close.handle_requires", ["visit"], _steps, ASSUMED, "上门办：办结前需要的记录（visit 上门 / contact 联系）"),
     Rule("close.persuade_requires", ["visit"], _steps, ASSUMED, "上门劝：办结前需要的记录"),
     Rule("close.discuss_requires", ["visit"], _steps, ASSUMED, "上门谈：办结前需要的记录"),
@@ -227,10 +250,14 @@ DEFAULT_RULES = make_rules()
 
 
 class Calendar:
-    """Working days: China's official calendar, with the rules file beyond it.
+    """Working days: the rules file's lists, then China's official calendar, then the statutory days.
 
-    `fallback_years` collects the years the calendar package did not know, so
-    the CLI can say once that Monday–Friday was assumed there.
+    `chinesecalendar` carries each year's State Council notice (holidays and make-up
+    workdays). For a year it does not know yet, the statutory holidays of
+    《全国年节及纪念日放假办法》 and their 补假 come from the `holidays` package, and the
+    make-up workdays are unknown unless the rules file lists them; `fallback_years`
+    collects such years so the CLI can say so once. The rules file's dates win in any
+    year: an office that lists a date means it.
     """
 
     def __init__(self, rules: Rules) -> None:
@@ -239,6 +266,7 @@ class Calendar:
         self.fallback_years: set[int] = set()
         self._cache: dict[date, bool] = {}
         self._offsets: dict[tuple[date, int], int] = {}
+        self._statutory: dict[int, frozenset[date]] = {}
 
     def is_workday(self, day: date) -> bool:
         known = self._cache.get(day)
@@ -247,21 +275,31 @@ class Calendar:
         return known
 
     def _lookup(self, day: date) -> bool:
-        import chinese_calendar
-
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            self.fallback_years.add(day.year)
         if day in self.workdays:
             return True
         if day in self.holidays:
             return False
-        return day.weekday() < 5
+        official = official_workday(day)
+        if official is not None:
+            return official
+        self.fallback_years.add(day.year)
+        return day.weekday() < 5 and day not in self._statutory_days(day.year)
 
-    def add_workdays(self, start: datetime, count: int) -> datetime:
-        """The same clock time on the `count`-th working day after `start`'s date."""
-        return start + timedelta(days=self._workday_offset(start.date(), count))
+    def _statutory_days(self, year: int) -> frozenset[date]:
+        days = self._statutory.get(year)
+        if days is None:
+            import holidays  # only for years chinesecalendar does not know
+
+            days = self._statutory[year] = frozenset(holidays.China(years=year))
+        return days
+
+    def next_workday(self, day: date) -> date:
+        """The first working day after `day`."""
+        return day + timedelta(days=self._workday_offset(day, 1))
+
+    def add_workdays(self, day: date, count: int) -> date:
+        """The `count`-th working day after `day`."""
+        return day + timedelta(days=self._workday_offset(day, count))
 
     def _workday_offset(self, day: date, count: int) -> int:
         """Calendar days from `day` to its `count`-th following working day (memoised: imports ask often)."""
@@ -281,15 +319,50 @@ class Calendar:
         return sum(1 for n in range(1, (end - start).days + 1) if self.is_workday(start + timedelta(days=n)))
 
 
-def add_span(start: datetime, span: Span, calendar: Calendar, tz: ZoneInfo) -> datetime:
-    """`start` moved on by `span`; days and working days count on the local calendar."""
+def official_workday(day: date) -> bool | None:
+    """chinesecalendar's word on `day`, or None for a year it does not cover."""
+    import chinese_calendar
+
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return None
+
+
+def first_unofficial_year() -> int:
+    """The first year after 2004 that chinesecalendar does not cover (it covers a run of years)."""
+    year = 2004
+    while official_workday(date(year, 6, 1)) is not None:
+        year += 1
+    return year
+
+
+WHOLE_DAY = timedelta(days=1)
+
+
+def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> datetime:
+    """`start` moved on by `span`.
+
+    Hours are clock hours from the moment (民法典 §201). Days and working days count on
+    the local calendar from the day after the start (§201), ending at 24:00 of the last
+    day (§203) or, with `deadlines.period_end = "same_time"`, at the clock time of the
+    start. Received at 00:00 is received at 24:00 of the day before (the same instant).
+    Received on a rest day, with `deadlines.rest_day_receipt = "next_workday"`, the
+    count starts at 00:00 of the next working day, which is the first day counted.
+    """
     if span.unit == "hours":
         return start + timedelta(hours=span.amount)
-    local = start.astimezone(tz)
-    if span.unit == "days":
-        moved = (local.replace(tzinfo=None) + timedelta(days=span.amount)).replace(tzinfo=tz)
-    else:
-        moved = calendar.add_workdays(local.replace(tzinfo=None), span.amount).replace(tzinfo=tz)
+    tz = rules.tz
+    local = start.astimezone(tz).replace(tzinfo=None)
+    day, clock_time = local.date(), local - datetime.combine(local.date(), datetime.min.time())
+    if not clock_time:
+        day, clock_time = day - WHOLE_DAY, WHOLE_DAY
+    if rules["deadlines.rest_day_receipt"] == "next_workday" and not calendar.is_workday(day):
+        day, clock_time = calendar.next_workday(day) - WHOLE_DAY, WHOLE_DAY
+    last = day + timedelta(days=span.amount) if span.unit == "days" else calendar.add_workdays(day, span.amount)
+    if rules["deadlines.period_end"] == "end_of_day":
+        clock_time = WHOLE_DAY
+    moved = (datetime.combine(last, datetime.min.time()) + clock_time).replace(tzinfo=tz)
     return moved.astimezone(start.tzinfo)
 
 
@@ -309,9 +382,8 @@ def tier_for(urgency: str, category: str, level: str, rules: Rules) -> Tier:
 
 def deadlines(received_at: datetime, tier: str, rules: Rules, calendar: Calendar) -> tuple[datetime, datetime]:
     """(respond_by, resolve_by) for a case received at `received_at` in `tier`."""
-    tz = rules.tz
-    respond = add_span(received_at, rules[f"deadlines.respond.{tier}"], calendar, tz)
-    resolve = add_span(received_at, rules[f"deadlines.resolve.{tier}"], calendar, tz)
+    respond = add_span(received_at, rules[f"deadlines.respond.{tier}"], calendar, rules)
+    resolve = add_span(received_at, rules[f"deadlines.resolve.{tier}"], calendar, rules)
     return respond, max(respond, resolve)
 
 
@@ -330,6 +402,11 @@ def track_for(nature: str) -> str | None:
     """The 三上门 track a nature calls for, as stored (None while 待研判)."""
     track = TRACK_OF.get(Nature(nature))
     return track.value if track else None
+
+
+def responded_at_receipt(channel: str, received_at: datetime, rules: Rules) -> datetime | None:
+    """A face-to-face receipt is the first response, as it is the face-to-face step of 三上门."""
+    return received_at if channel in rules["close.face_to_face_channels"] else None
 
 
 def check_close(

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from sqlmodel import Session, select
 
 from jiesu import clock, rules
-from jiesu.errors import BadInput, CaseNotFound
+from jiesu.errors import BadInput, CaseNotFound, RuleViolation
 from jiesu.models import Case, Event
 from jiesu.office import Office
 from jiesu.vocab import EventKind
@@ -52,6 +52,20 @@ def moment(office: Office, case: Case, at: datetime | None) -> datetime:
     if at > office.now + GRACE:
         raise BadInput(f"#{case.id} 的时间 {shown(office, at)} 在未来")
     return at
+
+
+def not_before(office: Office, case: Case, when: datetime, verb: str, earlier: datetime | None, earlier_verb: str) -> None:
+    """Refuse a step dated before the step it depends on, naming both times."""
+    if earlier is not None and when < earlier:
+        raise RuleViolation(inverted(case.id, verb, when, earlier_verb, earlier, office.tz))
+
+
+def inverted(case_id: int, verb: str, when: datetime, earlier_verb: str, earlier: datetime, tz) -> str:
+    """The line for a step dated before the step it depends on (refused by the steps, found by `check`)."""
+    return (
+        f"#{case_id} 的{verb}时间 {clock.shown(when, tz)} 早于{earlier_verb}时间 {clock.shown(earlier, tz)}；"
+        f"{verb}所依据的{earlier_verb}必须在它之前"
+    )
 
 
 def shown(office: Office, when: datetime) -> str:

@@ -1,0 +1,113 @@
+"""Issue 13: years beyond the official calendar, and how periods of days are counted (民法典 §201–203)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from jiesu.rules import Calendar, deadlines, make_rules
+from tests.conftest import refused
+
+BJ = ZoneInfo("Asia/Shanghai")
+CLOCK_TIME = {"deadlines.period_end": "same_time", "deadlines.rest_day_receipt": "as_received"}
+
+
+def bj(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=BJ)
+
+
+# ---------------------------------------------------------------- years chinesecalendar does not cover
+
+
+@pytest.mark.parametrize(
+    "overrides, resolve_by",
+    [({}, bj(2027, 1, 8, 0)), (CLOCK_TIME, bj(2027, 1, 7, 10))],
+)
+def test_new_year_2027_is_not_a_working_day(overrides, resolve_by):
+    chosen = make_rules(overrides)
+    calendar = Calendar(chosen)
+    # 12-29, 12-30, 12-31, (元旦 01-01, weekend), 01-04 … 01-07: the 7th working day is 01-07.
+    assert deadlines(bj(2026, 12, 28, 10), "general", chosen, calendar)[1] == resolve_by
+    assert calendar.fallback_years == {2027}
+
+
+def test_the_rules_file_lists_override_a_covered_year():
+    chosen = make_rules(CLOCK_TIME | {"calendar.workdays": ["2026-10-06", "2026-10-07"], "calendar.holidays": ["2026-10-12"]})
+    # 国庆 2026 as published: 10-08, 10-09, 10-10 (make-up), 10-12 … 10-15; the office works 10-06 and 10-07 and rests 10-12.
+    assert deadlines(bj(2026, 9, 30, 10), "general", chosen, Calendar(chosen))[1] == bj(2026, 10, 14, 10)
+
+
+def test_cli_warns_that_make_up_days_are_unknown_and_check_names_the_year(jiesu, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-28T12:00:00+08:00")
+    result = jiesu.ok("new", "楼道灯不亮", "--received", "2026-12-28T10:00", "-q")
+    assert "调休上班日未知" in result.stderr and "2027" in result.stderr
+    assert jiesu.json("show", int(result.stdout))["resolve_by"] == "2027-01-08T00:00:00+08:00"
+    checked = jiesu.ok("check")
+    assert "1 件未结诉求的办理时限在 2027 年或以后" in checked.stderr
+
+
+# ---------------------------------------------------------------- rest days and the end of a day
+
+# general = 7 working days; "7 days" = calendar days. Holidays: 国庆 2026-10-01…07 (10-10 a make-up
+# Saturday), 春节 2026-02-15…23 (02-14 and 02-28 make-up Saturdays).
+COUNTING = [
+    # received, span, rest_day_receipt, period_end, resolve_by
+    (bj(2026, 10, 3, 10), "7 workdays", "next_workday", "end_of_day", bj(2026, 10, 16, 0)),
+    (bj(2026, 10, 3, 10), "7 workdays", "next_workday", "same_time", bj(2026, 10, 16, 0)),
+    (bj(2026, 10, 3, 10), "7 workdays", "as_received", "end_of_day", bj(2026, 10, 16, 0)),
+    (bj(2026, 10, 3, 10), "7 workdays", "as_received", "same_time", bj(2026, 10, 15, 10)),
+    (bj(2026, 10, 3, 10), "7 days", "next_workday", "end_of_day", bj(2026, 10, 15, 0)),
+    (bj(2026, 10, 3, 10), "7 days", "next_workday", "same_time", bj(2026, 10, 15, 0)),
+    (bj(2026, 10, 3, 10), "7 days", "as_received", "end_of_day", bj(2026, 10, 11, 0)),
+    (bj(2026, 10, 3, 10), "7 days", "as_received", "same_time", bj(2026, 10, 10, 10)),
+    (bj(2026, 2, 17, 10), "7 workdays", "next_workday", "end_of_day", bj(2026, 3, 4, 0)),
+    (bj(2026, 2, 17, 10), "7 workdays", "as_received", "same_time", bj(2026, 3, 3, 10)),
+    (bj(2026, 2, 17, 10), "7 days", "next_workday", "end_of_day", bj(2026, 3, 3, 0)),
+    (bj(2026, 2, 17, 10), "7 days", "next_workday", "same_time", bj(2026, 3, 3, 0)),
+    (bj(2026, 2, 17, 10), "7 days", "as_received", "end_of_day", bj(2026, 2, 25, 0)),
+    (bj(2026, 2, 17, 10), "7 days", "as_received", "same_time", bj(2026, 2, 24, 10)),
+    # A make-up Saturday is a working day: no rest-day shift.
+    (bj(2026, 2, 14, 10), "7 days", "next_workday", "end_of_day", bj(2026, 2, 22, 0)),
+    # Received at 00:00 is received at 24:00 of the day before: its own day is the first counted.
+    (bj(2026, 10, 8, 0), "7 workdays", "next_workday", "end_of_day", bj(2026, 10, 16, 0)),
+    (bj(2026, 10, 8, 0), "7 workdays", "as_received", "end_of_day", bj(2026, 10, 16, 0)),
+    (bj(2026, 11, 2, 0), "7 days", "as_received", "end_of_day", bj(2026, 11, 9, 0)),
+    # On a working day both rules agree; the end of the day is the only difference.
+    (bj(2026, 11, 2, 9), "7 workdays", "next_workday", "end_of_day", bj(2026, 11, 12, 0)),
+    (bj(2026, 11, 2, 9), "7 workdays", "as_received", "same_time", bj(2026, 11, 11, 9)),
+]
+
+
+@pytest.mark.parametrize("received, span, rest_day, period_end, resolve_by", COUNTING)
+def test_rest_day_receipt_and_period_end(received, span, rest_day, period_end, resolve_by):
+    chosen = make_rules(
+        {"deadlines.resolve.general": span, "deadlines.rest_day_receipt": rest_day, "deadlines.period_end": period_end}
+    )
+    respond_by, due = deadlines(received, "general", chosen, Calendar(chosen))
+    assert due == resolve_by
+    assert respond_by == received.replace(day=received.day + 1)  # hours count from the moment, on any day
+
+
+@pytest.mark.parametrize("setting, value, resolve_by", [
+    ("rest_day_receipt", "next_workday", "2026-10-15T00:00:00+08:00"),
+    ("rest_day_receipt", "as_received", "2026-10-11T00:00:00+08:00"),
+    ("period_end", "same_time", "2026-10-15T00:00:00+08:00"),
+])
+def test_counting_rules_come_from_jiesu_toml(jiesu, db_path, setting, value, resolve_by):
+    (db_path.parent / "jiesu.toml").write_text(
+        f'[deadlines]\n{setting} = "{value}"\n\n[deadlines.resolve]\ngeneral = "7 days"\n', encoding="utf-8"
+    )
+    case_id = jiesu.new("国庆期间受理", "--received", "2026-10-03T10:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == resolve_by
+    shown = {row["key"]: row for row in jiesu.json("rules", "show")}
+    assert shown[f"deadlines.{setting}"]["value"] == value
+
+
+def test_a_bad_counting_rule_is_refused_with_its_line(jiesu, db_path):
+    (db_path.parent / "jiesu.toml").write_text('[deadlines]\nperiod_end = "midnight"\n', encoding="utf-8")
+    refused(
+        jiesu("list"),
+        f"规则文件 {db_path.parent / 'jiesu.toml'} 第 2 行：deadlines.period_end: 可选：end_of_day, same_time",
+    )

@@ -1,0 +1,187 @@
+"""Issue 13: steps in time order, reopen/extension/escalation together, and face-to-face response."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import refused
+
+
+# ---------------------------------------------------------------- 响应率 for face-to-face cases
+
+
+def _response(jiesu) -> float | None:
+    return jiesu.json("report", "monthly", "--period", "2026-11")["rates"]["response"]
+
+
+def test_desk_and_walkin_cases_count_as_responded_at_receipt(jiesu):
+    jiesu.new("窗口来访", "--channel", "desk", "--received", "2026-11-02T09:00")
+    jiesu.new("走访发现", "--channel", "walkin", "--received", "2026-11-02T10:00")
+    hotline = jiesu.new("热线未联系", "--received", "2026-11-02T11:00")
+    assert _response(jiesu) == round(2 / 3, 4)
+    assert jiesu.json("show", hotline)["responded_at"] is None
+    jiesu.ok("contact", hotline, "--at", "2026-11-02T12:00")
+    assert _response(jiesu) == 1.0
+
+
+def test_face_to_face_response_follows_the_same_rule_as_sanshangmen(jiesu, db_path):
+    (db_path.parent / "jiesu.toml").write_text('[close]\nface_to_face_channels = ["walkin"]\n', encoding="utf-8")
+    desk = jiesu.new("窗口来访", "--channel", "desk", "--received", "2026-11-02T09:00", "--nature", "reasonable")
+    walkin = jiesu.new("走访发现", "--channel", "walkin", "--received", "2026-11-02T10:00", "--nature", "reasonable")
+    assert jiesu.json("show", walkin)["responded_at"] == "2026-11-02T10:00:00+08:00"
+    assert jiesu.json("show", desk)["responded_at"] is None
+    assert _response(jiesu) == 0.5
+    refused(jiesu("close", desk, "--result", "resolved", "--note", "已修好", "--at", "2026-11-02T11:00"))
+    jiesu.ok("close", walkin, "--result", "resolved", "--note", "已修好", "--at", "2026-11-02T11:00")
+
+
+# ---------------------------------------------------------------- steps in time order
+
+
+def _reasonable(jiesu, received: str = "2026-11-20T09:00") -> int:
+    return jiesu.new("楼道漏水", "--received", received, "--nature", "reasonable")
+
+
+def test_close_dated_before_its_visit_is_refused_naming_both_times(jiesu, book):
+    case_id = _reasonable(jiesu)
+    jiesu.ok("visit", case_id, "--note", "看现场", "--at", "2026-11-23T10:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("close", case_id, "--result", "resolved", "--note", "修好", "--at", "2026-11-21"),
+        f"#{case_id} 的办结时间 2026-11-21 00:00 早于上门时间 2026-11-23 10:00；办结所依据的上门必须在它之前",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好", "--at", "2026-11-23T10:00")
+
+
+def test_revisit_and_reopen_dated_before_the_close_are_refused(jiesu, book):
+    case_id = _reasonable(jiesu)
+    jiesu.ok("visit", case_id, "--note", "看现场", "--at", "2026-11-21T10:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好", "--at", "2026-11-23T09:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("revisit", case_id, "--satisfaction", "satisfied", "--resolved", "yes", "--at", "2026-11-20T12:00"),
+        f"#{case_id} 的回访时间 2026-11-20 12:00 早于办结时间 2026-11-23 09:00；回访所依据的办结必须在它之前",
+    )
+    refused(
+        jiesu("reopen", case_id, "--reason", "又漏了", "--at", "2026-11-22T08:00"),
+        f"#{case_id} 的重办时间 2026-11-22 08:00 早于办结时间 2026-11-23 09:00；重办所依据的办结必须在它之前",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("revisit", case_id, "--satisfaction", "satisfied", "--resolved", "yes", "--at", "2026-11-24T09:00")
+    refused(
+        jiesu("revisit", case_id, "--satisfaction", "basic", "--resolved", "yes", "--at", "2026-11-23T12:00"),
+        f"#{case_id} 的回访时间 2026-11-23 12:00 早于上次回访时间 2026-11-24 09:00；回访所依据的上次回访必须在它之前",
+    )
+
+
+def test_steps_of_a_reopened_round_come_after_the_reopen(jiesu):
+    case_id = _reasonable(jiesu)
+    jiesu.ok("visit", case_id, "--note", "看现场", "--at", "2026-11-20T10:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好", "--at", "2026-11-20T11:00")
+    jiesu.ok("reopen", case_id, "--reason", "又漏了", "--at", "2026-11-24T09:00")
+    jiesu.ok("visit", case_id, "--note", "再看", "--at", "2026-11-24T10:00")
+    said = "早于重办时间 2026-11-24 09:00"
+    for step in (
+        ["close", case_id, "--result", "resolved", "--note", "修好", "--at", "2026-11-23"],
+        ["extend", case_id, "--to", "2026-12-20", "--reason", "等配件", "--at", "2026-11-23"],
+        ["escalate", case_id, "--reason", "难办", "--at", "2026-11-23"],
+    ):
+        assert said in refused(jiesu(*step))
+
+
+def test_return_before_its_assignment_and_steps_before_receipt_are_refused(jiesu):
+    case_id = _reasonable(jiesu)
+    jiesu.ok("assign", case_id, "王师傅", "--at", "2026-11-21T09:00")
+    refused(
+        jiesu("return", case_id, "--reason", "不归我管", "--at", "2026-11-20T15:00"),
+        f"#{case_id} 的退单时间 2026-11-20 15:00 早于派单时间 2026-11-21 09:00；退单所依据的派单必须在它之前",
+    )
+    refused(
+        jiesu("visit", case_id, "--note", "看现场", "--at", "2026-11-19"),
+        f"#{case_id} 的时间 2026-11-19 00:00 早于受理时间 2026-11-20 09:00",
+    )
+
+
+def test_extension_dated_after_the_deadline_it_extends_is_refused_naming_both(jiesu):
+    case_id = _reasonable(jiesu, "2026-11-02T09:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-12T00:00:00+08:00"
+    refused(
+        jiesu("extend", case_id, "--to", "2026-11-30", "--reason", "等配件", "--at", "2026-11-12T09:00"),
+        f"#{case_id} 的延期时间 2026-11-12 09:00 晚于它要延长的时限 2026-11-12 00:00；超期后不能延期",
+    )
+
+
+def test_a_contact_rule_also_needs_the_contact_before_the_close(jiesu, db_path):
+    (db_path.parent / "jiesu.toml").write_text('[close]\npersuade_requires = ["contact"]\n', encoding="utf-8")
+    case_id = jiesu.new("要求拆除邻居空调", "--received", "2026-11-20T09:00", "--nature", "unreasonable")
+    jiesu.ok("contact", case_id, "--at", "2026-11-22T09:00")
+    refused(
+        jiesu("close", case_id, "--result", "explained", "--note", "已解释", "--at", "2026-11-21T09:00"),
+        f"#{case_id} 的办结时间 2026-11-21 09:00 早于联系诉求人时间 2026-11-22 09:00；办结所依据的联系诉求人必须在它之前",
+    )
+
+
+def test_check_reports_every_inversion_in_an_existing_book(jiesu, book):
+    case_id = _reasonable(jiesu)
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+    # A book written before the rule: a visit after the close, a revisit before it.
+    for kind, at, changes in (
+        ("visited", "2026-11-23 02:00:00+00:00", "{}"),
+        ("closed", "2026-11-20 16:00:00+00:00", '{"status": ["new", "closed"], "result": [null, "resolved"]}'),
+        ("revisited", "2026-11-20 04:00:00+00:00", '{"status": ["closed", "revisited"]}'),
+    ):
+        book.execute(
+            "INSERT INTO events (case_id, at, actor, kind, note, changes) VALUES (:id, :at, '旧版', :kind, '', :changes)",
+            id=case_id, at=at, kind=kind, changes=changes,
+        )
+    book.execute("UPDATE cases SET status = 'revisited', result = 'resolved', closed_at = '2026-11-20 16:00:00+00:00' WHERE id = :id", id=case_id)
+    result = jiesu("check")
+    assert result.exit_code == 1
+    assert f"#{case_id} 的办结时间 2026-11-21 00:00 早于上门时间 2026-11-23 10:00" in result.stdout + result.stderr
+    assert f"#{case_id} 的回访时间 2026-11-20 12:00 早于办结时间 2026-11-21 00:00" in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- reopen, extension and escalation together
+
+
+def _closed(jiesu, received: str, closed: str) -> int:
+    case_id = _reasonable(jiesu, received)
+    jiesu.ok("visit", case_id, "--note", "看现场", "--at", received)
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好", "--at", closed)
+    return case_id
+
+
+def test_a_reopen_never_shortens_an_extended_deadline_and_each_round_may_extend(jiesu):
+    case_id = _reasonable(jiesu, "2026-11-02T09:00")
+    jiesu.ok("extend", case_id, "--to", "2026-11-30T18:00", "--reason", "等配件", "--at", "2026-11-04T09:00")
+    refused(jiesu("extend", case_id, "--to", "2026-12-05", "--reason", "再等", "--at", "2026-11-04T10:00"),
+            f"#{case_id} 已延期 1 次，最多 1 次")
+    jiesu.ok("visit", case_id, "--note", "换配件", "--at", "2026-11-05T09:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好", "--at", "2026-11-05T10:00")
+    jiesu.ok("reopen", case_id, "--reason", "又坏了", "--at", "2026-11-06T09:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-30T18:00:00+08:00"
+    jiesu.ok("extend", case_id, "--to", "2026-12-10T18:00", "--reason", "厂家返修", "--at", "2026-11-20T09:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-12-10T18:00:00+08:00"
+    refused(jiesu("extend", case_id, "--to", "2026-12-20", "--reason", "再等", "--at", "2026-11-21T09:00"),
+            f"#{case_id} 本轮（重办后）已延期 1 次，最多 1 次")
+
+
+def test_a_reopen_without_extension_counts_a_fresh_period_from_the_reopen(jiesu):
+    case_id = _closed(jiesu, "2026-10-08T09:00", "2026-10-09T09:00")
+    jiesu.ok("reopen", case_id, "--reason", "又坏了", "--at", "2026-11-02T09:00")
+    fresh = _reasonable(jiesu, "2026-11-02T09:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == jiesu.json("show", fresh)["resolve_by"]
+
+
+def test_escalating_a_reopened_case_counts_from_the_reopen(jiesu):
+    case_id = _closed(jiesu, "2026-10-08T09:00", "2026-10-09T09:00")
+    first_respond_by = jiesu.json("show", case_id)["respond_by"]
+    jiesu.ok("reopen", case_id, "--reason", "又坏了", "--at", "2026-11-02T09:00")
+    jiesu.ok("escalate", case_id, "--to", "district", "--reason", "涉及多个部门", "--at", "2026-11-03T09:00")
+    fresh = _reasonable(jiesu, "2026-11-02T09:00")
+    jiesu.ok("escalate", fresh, "--to", "district", "--reason", "涉及多个部门", "--at", "2026-11-03T09:00")
+    reopened, same_day = jiesu.json("show", case_id), jiesu.json("show", fresh)
+    assert reopened["tier"] == "complex" and reopened["resolve_by"] == same_day["resolve_by"]
+    assert reopened["resolve_by"] > "2026-11-20"
+    assert reopened["respond_by"] == first_respond_by  # the first response is counted from receipt
