@@ -40,6 +40,19 @@ def is_url(target: str) -> bool:
     return "://" in target
 
 
+_commits = 0
+
+
+def commit_count() -> int:
+    """How many write transactions this process has committed: the CLI tells a script whether its change is saved."""
+    return _commits
+
+
+def _committed() -> None:
+    global _commits
+    _commits += 1
+
+
 class Store:
     """An open case book. Services take one of these and ask it for sessions."""
 
@@ -72,6 +85,7 @@ class Store:
         with self._translated(), Session(self._writer, expire_on_commit=False) as session:
             yield session
             session.commit()
+            _committed()
 
     @contextmanager
     def connect(self, *, write: bool = False) -> Iterator[Connection]:
@@ -79,6 +93,8 @@ class Store:
         engine = self._writer if write else self._reader
         with self._translated(), engine.begin() as conn:
             yield conn
+        if write:
+            _committed()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -191,6 +207,8 @@ def _check_sqlite_file(path: Path) -> None:
     """Refuse, before SQLite touches it, any file that is not a jiesu store."""
     if path.is_dir():
         raise StoreError(f"{path} 是文件夹，不是 jiesu 案卷库；请用 --db 指定一个文件")
+    if not path.is_file():  # a FIFO, a device or a socket: reading its header could wait forever
+        raise StoreError(f"{path} 不是普通文件（是管道、设备或套接字），不是 jiesu 案卷库；请用 --db 指定一个文件")
     try:
         with open(path, "rb") as file:
             header = file.read(100)

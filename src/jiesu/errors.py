@@ -10,6 +10,7 @@ class ExitCode(IntEnum):
     REFUSED = 1
     USAGE = 2
     THRESHOLD = 3
+    SAVED_OUTPUT_FAILED = 4  # the change was saved, but its output could not be written: do not retry
 
 
 class JiesuError(Exception):
