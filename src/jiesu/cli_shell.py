@@ -14,6 +14,7 @@ import typer
 
 from jiesu.clikit import STORES, say
 from jiesu.errors import ExitCode
+from jiesu.usage import usage_message
 
 PROMPT = "jiesu> "
 HISTORY_FILE = "shell_history"
@@ -36,16 +37,18 @@ def shell(
         say("jiesu shell：输入命令（如 list、show 42），help 看命令列表，exit 退出。")
     STORES.keep()
     status = failed = ExitCode.OK
+    script = _script_lines()
     try:
         while True:
             try:
-                line = input(PROMPT) if interactive else sys.stdin.readline()
+                line = input(PROMPT) if interactive else next(script, None)
             except EOFError:
+                typer.echo(err=True)  # Ctrl-D: the shell's next prompt starts on a line of its own
                 break
             except KeyboardInterrupt:
                 typer.echo(err=True)
                 continue
-            if not interactive and line == "":
+            if line is None:
                 break
             words = _split(line)
             if words is None:
@@ -68,7 +71,28 @@ def shell(
     raise typer.Exit(0 if interactive else failed)
 
 
+def _script_lines():
+    """Lines of a script on stdin, as Windows editors write them too: a byte-order mark and CRLF are fine.
+
+    A line whose bytes are not UTF-8 is answered with one error line (it runs nothing).
+    """
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            yield NotText(number)
+
+
+class NotText(str):
+    """A script line that was not UTF-8: it stands for its line number."""
+
+
 def _split(line: str) -> list[str] | None:
+    if isinstance(line, NotText):
+        typer.echo(f"错误: 第 {line} 行不是 UTF-8 文字（可能是 GBK 编码）；请把脚本存为 UTF-8", err=True)
+        return None
     text = line.strip()
     if text.startswith("#"):
         return []
@@ -88,10 +112,11 @@ def _run(command, args: list[str]) -> int:
     except typer.Abort:
         return ExitCode.REFUSED
     except Exception as exc:  # a usage error from the parser: say it on one line, as the CLI would
-        if hasattr(exc, "format_message"):
-            typer.echo(f"错误: {exc.format_message()}", err=True)
-            return getattr(exc, "exit_code", ExitCode.USAGE)
-        raise
+        message = usage_message(exc)
+        if message is None:
+            raise
+        say(f"错误: {message}")
+        return getattr(exc, "exit_code", ExitCode.USAGE)
     return result if isinstance(result, int) else ExitCode.OK
 
 

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from jiesu.errors import ExitCode, JiesuError
-from jiesu.safetext import visible
+from jiesu.safetext import has_undecodable, undecodable_message, visible
 from jiesu.usage import HELP_OPTION_HELP, chinese_help_record, usage_message
 
 if TYPE_CHECKING:
@@ -89,12 +89,21 @@ class JiesuGroup(ChineseHelp, TyperGroup):
             _silence_stdout()
             sys.stderr.close()
             raise typer.Exit(ExitCode.OK) from None
-        except (OSError, UnicodeEncodeError) as exc:
-            _silence_stdout()
-            reason = _output_failure(exc)
-            if _commits() > committed_before:
-                fail(f"改动已保存，但结果无法输出（{reason}）；不要重试，用 jiesu list 或 jiesu show 查看", ExitCode.SAVED_OUTPUT_FAILED)
-            fail(f"结果无法输出（{reason}）", ExitCode.REFUSED)
+        except UnicodeEncodeError as exc:
+            if has_undecodable(exc.object):  # input bytes that were never text, met before the store
+                fail(undecodable_message(exc.object))
+            self._output_failed(exc, committed_before)
+        except OSError as exc:
+            self._output_failed(exc, committed_before)
+
+    @staticmethod
+    def _output_failed(exc: Exception, committed_before: int):
+        """stdout could not take the output: one line, and exit 4 when the change itself is saved."""
+        _silence_stdout()
+        reason = _output_failure(exc)
+        if _commits() > committed_before:
+            fail(f"改动已保存，但结果无法输出（{reason}）；不要重试，用 jiesu list 或 jiesu show 查看", ExitCode.SAVED_OUTPUT_FAILED)
+        fail(f"结果无法输出（{reason}）", ExitCode.REFUSED)
 
     def format_commands(self, ctx: typer.Context, formatter) -> None:
         rows = []

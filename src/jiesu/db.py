@@ -19,7 +19,8 @@ from sqlmodel import Session
 
 from jiesu import backend
 from jiesu.clock import utcnow
-from jiesu.errors import StoreError
+from jiesu.errors import BadInput, StoreError
+from jiesu.safetext import has_undecodable, undecodable_message
 from jiesu.migrations import LATEST, MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -61,6 +62,7 @@ class Store:
         self.location = location
         self.path = path
         self.notices: list[str] = []
+        event.listen(engine, "before_cursor_execute", _refuse_undecodable)
         self._writer = engine.execution_options(jiesu_write=True)
         # On PostgreSQL a report's many statements must see one snapshot, as SQLite's WAL readers do.
         self._reader = engine.execution_options(isolation_level="REPEATABLE READ") if engine.dialect.name == "postgresql" else engine
@@ -105,6 +107,18 @@ class Store:
             yield
         except DBAPIError as exc:
             raise StoreError(f"{self.location}: {_reason(exc)}") from exc
+
+
+def _refuse_undecodable(conn, cursor, statement, parameters, context, executemany) -> None:
+    """No text reaches the book that was not text: bytes in another encoding are refused, naming them.
+
+    Python keeps undecodable bytes of argv, stdin, environment values and file names as lone
+    surrogates; they cannot be stored, and guessing their encoding would change them silently.
+    """
+    for params in parameters if executemany else (parameters,):
+        for value in params.values() if isinstance(params, dict) else params or ():
+            if isinstance(value, str) and has_undecodable(value):
+                raise BadInput(undecodable_message(value))
 
 
 def _reason(exc: DBAPIError) -> str:

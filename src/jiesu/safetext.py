@@ -54,3 +54,11 @@ def has_undecodable(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def undecodable_message(text: str) -> str:
+    """The one line that refuses text carrying bytes that were not UTF-8, showing where they are."""
+    return (
+        f"文字里有不是 UTF-8 的字节（可能是 GBK 编码）：{visible(text)[:60]}；"
+        "请把终端或文件设为 UTF-8，或先转码：iconv -f gbk -t utf-8"
+    )

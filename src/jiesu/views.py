@@ -134,17 +134,31 @@ def revisit_columns(tz: ZoneInfo) -> list[Column]:
 _HIDDEN_CHANGES = {"version", "search_text", "responded_at", "closed_at"}
 
 
+# A changed field as a person reads it: its Chinese label, and the enum whose labels its values take.
+_FIELD_ENUMS = {
+    "status": Status, "nature": Nature, "track": Track, "tier": Tier, "level": Level,
+    "channel": Channel, "kind": Kind, "urgency": Urgency, "result": Result,
+}
+_FIELD_LABELS = {column.key: column.label for column in case_columns(ZoneInfo("UTC"))} | {"merged_into": "并入"}
+
+
 def _changes(changes: Any) -> str:
     parts = []
     for name, (old, new) in (changes or {}).items():
         if name in _HIDDEN_CHANGES:
             continue
-        parts.append(f"{name}: {_short(old)} → {_short(new)}")
+        parts.append(f"{_FIELD_LABELS.get(name, name)}：{_short(name, old)} → {_short(name, new)}")
     return "；".join(parts)
 
 
-def _short(value: Any) -> str:
-    if value is None:
+def _short(name: str, value: Any) -> str:
+    if value is None or value == "":
         return "—"
+    enum = _FIELD_ENUMS.get(name)
+    if enum is not None:
+        try:
+            return enum(value).label
+        except ValueError:
+            return str(value)
     text = str(value)
     return text[:16].replace("T", " ") if len(text) >= 19 and text[4] == "-" else text
