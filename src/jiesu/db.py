@@ -115,8 +115,9 @@ def _refuse_undecodable(conn, cursor, statement, parameters, context, executeman
     Python keeps undecodable bytes of argv, stdin, environment values and file names as lone
     surrogates; they cannot be stored, and guessing their encoding would change them silently.
     """
-    for params in parameters if executemany else (parameters,):
-        for value in params.values() if isinstance(params, dict) else params or ():
+    for params in parameters if isinstance(parameters, (list, tuple)) else (parameters,):
+        values = params.values() if isinstance(params, dict) else params if isinstance(params, (list, tuple)) else (params,)
+        for value in values:
             if isinstance(value, str) and has_undecodable(value):
                 raise BadInput(undecodable_message(value))
 

@@ -85,8 +85,12 @@ def render(
     *,
     out: IO[str] | None = None,
     title: str | None = None,
+    whole_text: bool = False,
 ) -> int:
-    """Write `rows` in `fmt`, streaming where the format allows; returns how many."""
+    """Write `rows` in `fmt`, streaming where the format allows; returns how many.
+
+    A table gives one line per row, free text cut to fit; with `whole_text` (`show`) it wraps instead.
+    """
     out = out or sys.stdout
     if fmt is OutputFormat.JSON:
         return write_json_array(rows, out)
@@ -104,7 +108,7 @@ def render(
             out.write(f"{row['id']}\n")
             count += 1
         return count
-    return _table(rows, columns, out, title)
+    return _table(rows, columns, out, title, whole_text)
 
 
 def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
@@ -171,7 +175,7 @@ def cell(value: Any, *, whole: bool = True):
     return Text(text) if whole else Text(text, no_wrap=True, overflow="ellipsis")
 
 
-def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None) -> int:
+def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
     from rich.table import Table
 
     table = Table(title=cell(title) if title else None, title_justify="left", show_edge=False, pad_edge=False)
@@ -179,10 +183,10 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
         if column.whole:
             table.add_column(cell(column.label), no_wrap=True)
         else:
-            table.add_column(cell(column.label, whole=False), overflow="ellipsis")
+            table.add_column(cell(column.label, whole=False), overflow="fold" if whole_text else "ellipsis")
     count = 0
     for row in rows:
-        table.add_row(*(cell(column.show(row.get(column.key)), whole=column.whole) for column in columns))
+        table.add_row(*(cell(column.show(row.get(column.key)), whole=column.whole or whole_text) for column in columns))
         count += 1
     if count:
         console(out).print(table)

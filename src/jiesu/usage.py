@@ -56,7 +56,7 @@ def usage_message(exc: BaseException) -> str | None:
         if "does not take a value" in message:
             return visible(f"{option} 不带取值{see}")
         return visible(f"{option} 后面缺少取值{see}")
-    found = re.fullmatch(r"No such command '(.*)'\.", message)
+    found = re.match(r"No such command '(.*)'\.", message)
     if found:
         name = found.group(1)
         near = get_close_matches(name, ctx.command.list_commands(ctx), n=1, cutoff=0.5) if ctx is not None else []
