@@ -426,3 +426,39 @@ def test_random_text_in_every_field_renders_in_every_view_and_format(jiesu, book
             else:
                 assert all(word.isdigit() for word in result.stdout.split())
     assert jiesu.json("show", case)["summary"] == text.strip()  # only the ends' white space is trimmed on filing
+
+
+# ---------------------------------------------------------------- the shell a worker keeps open
+
+
+def test_tab_completes_commands_options_values_and_ids_from_the_first_keystroke(jiesu, db_target):
+    import typer
+
+    from jiesu.cli_shell import _book_values
+    from jiesu.clikit import STORES
+    from jiesu.shell_complete import candidates
+
+    jiesu.new("x", "--community", "前门社区", "--category", "物业管理/漏水")
+    jiesu.new("y", "--community", "大栅栏社区")
+    root = typer.main.get_command(app)
+    STORES.keep()
+    try:
+        values = lambda kind: _book_values(["--db", db_target], kind)  # noqa: E731
+        assert candidates(root, [], "led", values) == ["ledger"]
+        assert candidates(root, [], "ex", values) == ["exit", "export", "extend"]
+        assert candidates(root, ["ledger"], "r", values) == ["roll"]
+        assert "--community" in candidates(root, ["list"], "--c", values)
+        assert candidates(root, ["list", "--community"], "", values) == ["前门社区", "大栅栏社区"]
+        assert candidates(root, ["list", "--status"], "待", values) == ["待派单"]
+        assert candidates(root, ["list", "--format"], "表", values) == ["表格"]
+        assert candidates(root, ["show"], "", values) == ["2", "1"]
+        assert candidates(root, ["assign"], "#1", values) == ["1"]
+    finally:
+        STORES.close_all()
+
+
+def test_shell_help_is_written_for_the_shell(db_target):
+    result = subprocess.run([sys.executable, "-m", "jiesu", "shell"], input="help\nhelp list\n", capture_output=True, text=True, env=env(), timeout=60)
+    assert result.returncode == 0
+    assert "exit 或 Ctrl-D 退出" in result.stdout and "用法: jiesu list" in result.stdout
+    assert "Usage" not in result.stdout

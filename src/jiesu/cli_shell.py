@@ -58,8 +58,11 @@ def shell(
             elif words[0] in ("exit", "quit"):
                 break
             else:
+                if words == ["help"]:
+                    typer.echo(shell_help(command))
+                    continue
                 if words[0] == "help":
-                    words = ["--help"]
+                    words = [*words[1:], "--help"]
                 status = _run(command, prefix + words)
             if status in (ExitCode.OK, ExitCode.THRESHOLD):
                 continue
@@ -146,32 +149,48 @@ def _readline(command, prefix: list[str]) -> None:
     import atexit
 
     atexit.register(readline.write_history_file, history)
-    top = command.list_commands(None)
-    groups = [(name, command.get_command(None, name)) for name in top]
-    names = sorted(top + [f"{name} {sub}" for name, group in groups if hasattr(group, "list_commands") for sub in group.list_commands(None)])
+    from jiesu.shell_complete import candidates
 
     def complete(text: str, state: int):
-        buffer = readline.get_line_buffer()
-        if " " not in buffer.strip() or buffer.strip() in top and not buffer.endswith(" "):
-            options = [n.split(" ")[-1] for n in names if n.startswith(buffer.lstrip())]
-        else:
-            options = _case_ids(prefix, text)
-        return options[state] if state < len(options) else None
+        if state == 0:
+            before = readline.get_line_buffer()[: readline.get_begidx()]
+            try:
+                words = shlex.split(before)
+            except ValueError:
+                words = before.split()
+            complete.found = candidates(command, words, text, lambda kind: _book_values(prefix, kind))
+        return complete.found[state] if state < len(complete.found) else None
 
+    readline.set_completer_delims(" \t\n")
     readline.set_completer(complete)
     readline.parse_and_bind("tab: complete")
 
 
-def _case_ids(prefix: list[str], text: str) -> list[str]:
+def _book_values(prefix: list[str], kind: str) -> list[str]:
+    """What the book holds for Tab: open case ids, or the communities, categories, assignees or units in use."""
     from sqlalchemy import select
 
-    from jiesu.models import Case
+    from jiesu.models import Case, LedgerEntry
     from jiesu.queries import is_open
 
     target = prefix[prefix.index("--db") + 1] if "--db" in prefix else None
-    store = STORES.kept.get(target) if STORES.kept else None
-    if store is None or not text.lstrip("#").isdigit():
+    try:
+        store = STORES.get(target, None)
+        if kind == "id":
+            query = select(Case.id).where(is_open()).order_by(Case.id.desc()).limit(2000)
+        else:
+            column = LedgerEntry.unit if kind == "unit" else getattr(Case, kind)
+            query = select(column).distinct().where(column.is_not(None), column != "").order_by(column).limit(500)
+        with store.connect() as conn:
+            return [str(value) for (value,) in conn.execute(query)]
+    except Exception:  # noqa: BLE001 — Tab must never end a worker's session
         return []
-    with store.connect() as conn:
-        rows = conn.execute(select(Case.id).where(is_open()).order_by(Case.id.desc()).limit(2000))
-        return [str(i) for (i,) in rows if str(i).startswith(text.lstrip("#"))][:50]
+
+
+def shell_help(command) -> str:
+    """`help` in the shell: the commands without the word jiesu, and how to leave."""
+    lines = ["命令（不用输入 jiesu）："]
+    for name in command.list_commands(None):
+        lines.append(f"  {name:<9} {command.lazy[name][1]}")
+    lines += ["", "help 命令 看一个命令的用法（如 help list）；Tab 补全命令、选项、取值和编号；exit 或 Ctrl-D 退出。"]
+    return "\n".join(lines)
