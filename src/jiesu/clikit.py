@@ -1,7 +1,9 @@
 """What every jiesu command shares: the groups, error handling, global settings, the store.
 
-Only Typer and the error types are imported here, so that `jiesu --help` stays quick;
-the option types, which need the enums, are in `cliopts.py`.
+Only Typer, the error types and two stdlib-only helpers (`safetext`, `usage`) are imported
+here, so that `jiesu --help` stays quick; the option types, which need the enums, are in
+`cliopts.py`. Every command built through `build_command` gets Chinese help, Chinese usage
+errors, safe messages and the output-failure exit codes without doing anything itself.
 """
 
 from __future__ import annotations
