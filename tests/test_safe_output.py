@@ -462,3 +462,21 @@ def test_shell_help_is_written_for_the_shell(db_target):
     assert result.returncode == 0
     assert "exit 或 Ctrl-D 退出" in result.stdout and "用法: jiesu list" in result.stdout
     assert "Usage" not in result.stdout
+
+
+def test_bash_completion_script_completes_without_starting_jiesu(jiesu, tmp_path):
+    script = tmp_path / "jiesu.bash"
+    script.write_text(jiesu.ok("completion", "bash").stdout)
+    probe = f"""
+source {script}
+t() {{ COMP_WORDS=("$@"); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); _jiesu; echo "${{COMPREPLY[*]}}"; }}
+t jiesu led
+t jiesu ledger r
+t jiesu list --st
+t jiesu list --status 待
+t jiesu close 1 --result 已
+"""
+    result = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+    assert result.stdout.splitlines() == ["ledger", "roll", "--status", "待派单", "已解决 已解释说明 已答复"], result.stderr
+    assert "bashcompinit" in jiesu.ok("completion", "zsh").stdout
+    refused(jiesu("completion", "fish"), "不支持 'fish'；可选：bash, zsh")

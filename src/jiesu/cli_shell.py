@@ -194,3 +194,17 @@ def shell_help(command) -> str:
         lines.append(f"  {name:<9} {command.lazy[name][1]}")
     lines += ["", "help 命令 看一个命令的用法（如 help list）；Tab 补全命令、选项、取值和编号；exit 或 Ctrl-D 退出。"]
     return "\n".join(lines)
+
+
+def completion(
+    shell_name: Annotated[str, typer.Argument(metavar="SHELL", help="bash 或 zsh。")] = "bash",
+) -> None:
+    """例：jiesu completion bash > ~/.local/share/bash-completion/completions/jiesu
+    """
+    from jiesu.cli import app
+    from jiesu.errors import BadInput
+    from jiesu.shell_complete import completion_script
+
+    if shell_name not in ("bash", "zsh"):
+        raise BadInput(f"不支持 {shell_name!r}；可选：bash, zsh")
+    typer.echo(completion_script(typer.main.get_command(app), shell_name), nl=False)

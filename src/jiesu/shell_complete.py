@@ -54,3 +54,56 @@ def _option_values(name: str, option, values: Callable[[str], list[str]]) -> lis
 
 def _starting(text: str, words: list[str]) -> list[str]:
     return sorted({word for word in words if word.startswith(text)})
+
+
+def completion_script(root, shell: str) -> str:
+    """A bash (or zsh, through bashcompinit) completion script that knows the command tree by heart.
+
+    Commands, sub-commands, options and enum values are written into the script, so Tab never
+    starts a jiesu; only case ids and the book's own values are left to `jiesu shell`.
+    """
+    paths = {}
+    groups = {}
+    for name in root.list_commands(None):
+        command = root.get_command(None, name)
+        if hasattr(command, "list_commands"):
+            groups[name] = command.list_commands(None)
+            paths.update({f"{name} {sub}": command.get_command(None, sub) for sub in groups[name]})
+        else:
+            paths[name] = command
+    option_cases, value_cases = [], []
+    for path, command in paths.items():
+        names = sorted(n for p in command.params for n in (*p.opts, *p.secondary_opts) if n.startswith("-"))
+        option_cases.append(f'    "{path}") words="{" ".join([*names, "--help"])}" ;;')
+        for param in command.params:
+            values = _option_values(param.opts[0], param, lambda kind: []) if param.opts[0].startswith("-") else []
+            for option in param.opts if values else ():
+                value_cases.append(f'    "{path}|{option}") words="{" ".join(values)}" ;;')
+    group_cases = [f'    {name}) words="{" ".join(subs)}" ;;' for name, subs in groups.items()]
+    script = f"""# jiesu completion for {shell}: commands, options and their values, without starting jiesu.
+_jiesu() {{
+  local cur="${{COMP_WORDS[COMP_CWORD]}}" prev="${{COMP_WORDS[COMP_CWORD-1]}}" words="" path="${{COMP_WORDS[1]}}"
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    words="{" ".join(root.list_commands(None))} --db --actor --rules --help --version"
+  elif [ "$COMP_CWORD" -eq 2 ]; then
+    case "$path" in
+{chr(10).join(group_cases)}
+    esac
+  fi
+  if [ -z "$words" ] && [ "$COMP_CWORD" -ge 2 ]; then
+    case "$path" in {"|".join(groups)}) path="$path ${{COMP_WORDS[2]}}" ;; esac
+    case "$path|$prev" in
+{chr(10).join(value_cases)}
+    esac
+    if [ -z "$words" ] && [ "${{cur#-}}" != "$cur" ]; then
+      case "$path" in
+{chr(10).join(option_cases)}
+      esac
+    fi
+  fi
+  COMPREPLY=($(compgen -W "$words" -- "$cur"))
+}}
+"""
+    if shell == "zsh":
+        script += "autoload -U +X bashcompinit && bashcompinit\n"
+    return script + "complete -F _jiesu jiesu\n"
