@@ -64,7 +64,7 @@ print("COMMANDS:" + ",".join(commands), file=sys.stderr)
 def probe(*args: str) -> dict[str, str]:
     """Run jiesu in a fresh interpreter; which heavy libraries and command modules it loaded."""
     result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60)
-    assert "Usage" in result.stdout, result.stderr
+    assert "用法" in result.stdout, result.stderr
     return dict(line.split(":", 1) for line in result.stderr.strip().splitlines()[-2:])
 
 

@@ -36,6 +36,7 @@ COMMANDS = {
     "import": ("jiesu.cli_exchange:import_cases", "导入 12345 工单表格（CSV，含 GB18030）、jiesu 导出文件或 Open311 GeoReport v2 数据。"),
     "export": ("jiesu.cli_exchange:export_cases", "导出诉求：CSV（Excel）、JSON、JSONL（可再导入）或 Open311（不含诉求人姓名电话）。"),
     "shell": ("jiesu.cli_shell:shell", "交互式命令行：一直开着，命令即时响应；也可从文件读入命令：jiesu shell < commands.txt。"),
+    "completion": ("jiesu.cli_shell:completion", "输出 bash 或 zsh 的 Tab 补全脚本：命令、选项和取值，按 Tab 时不启动 jiesu。"),
     "hotspots": ("jiesu.cli_report:hotspots", "未诉先办：找出同社区同类扎堆、同一地址反复、一人多诉、往年同期高发的诉求。"),
     "check": ("jiesu.cli_book:check", "检查案卷：数据库完整性，以及每件诉求的状态与办理记录一致、台账余额相符。"),
     "backup": ("jiesu.cli_book:backup", "备份案卷：别人正在写入时也能得到一致的副本，只有本人可读。"),

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, fail, office_of, say
-from jiesu.cliopts import Format, output_format
+from jiesu.cliopts import RecordFormat, format_option, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import ReportFormat
 
@@ -92,7 +92,7 @@ def purge(
 
 def demo(
     db: Annotated[Optional[str], typer.Option("--db", help="演示案卷库放在哪里（默认：临时文件）。")] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="日报的格式：table、json、csv、markdown、html。")] = ReportFormat.TABLE,
+    fmt: Annotated[ReportFormat, format_option(ReportFormat, help="日报的格式")] = ReportFormat.TABLE,
 ) -> None:
     """例：jiesu demo"""
     import tempfile
@@ -120,7 +120,7 @@ rules_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=T
 
 
 @rules_app.command("show")
-def rules_show(ctx: typer.Context, fmt: Format = None) -> None:
+def rules_show(ctx: typer.Context, fmt: RecordFormat = None) -> None:
     """显示正在使用的每条规则、取值和来源（默认值或规则文件）。
 
     例：jiesu rules show
@@ -133,9 +133,9 @@ def rules_show(ctx: typer.Context, fmt: Format = None) -> None:
     store_path = _store_path(settings.db)
     rules, _ = rules_for(settings.rules, store_path)
     columns = [
-        Column("key", "规则"),
+        Column("key", "规则", whole=True),
         Column("value", "取值", lambda v: ", ".join(v) if isinstance(v, list) else str(v)),
-        Column("source", "来源", lambda s: "默认" if s == "default" else s),
+        Column("source", "来源", lambda s: "默认" if s == "default" else s, whole=True),
         Column("basis", "依据"),
         Column("help", "说明"),
     ]

@@ -143,13 +143,13 @@ def show(ctx: typer.Context, case_id: CaseId, fmt: Format = None, reveal: Reveal
         title = f"#{found.case.id} {found.case.summary}"
         render_record(record, views.case_columns(tz), title=title)
         typer.echo()
-        render(events, fmt, views.event_columns(tz), title="办理记录")
+        render(events, fmt, views.event_columns(tz), title="办理记录", whole_text=True)
         if revisits:
             typer.echo()
-            render(revisits, fmt, views.revisit_columns(tz), title="回访")
+            render(revisits, fmt, views.revisit_columns(tz), title="回访", whole_text=True)
         if ledger:
             typer.echo()
-            render(ledger, fmt, views.ledger_columns(tz), title="台账")
+            render(ledger, fmt, views.ledger_columns(tz), title="台账", whole_text=True)
     else:
         render([record], fmt, [views.Column(k, k) for k in record])
 

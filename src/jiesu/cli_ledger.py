@@ -7,16 +7,13 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
-from jiesu.cliopts import At, CaseId, Reveal, output_format
+from jiesu.cliopts import At, CaseId, Format, RecordFormat, Reveal, output_format
 from jiesu.errors import BadInput
 from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
 Period = Annotated[Optional[str], typer.Option("--period", help="期间 YYYY-MM，如 2026-10。")]
-LedgerFormat = Annotated[
-    Optional[OutputFormat], typer.Option("--format", "-f", help="输出格式；终端默认 table，管道默认 json。", case_sensitive=False)
-]
 
 EXPORT_COLUMNS = (
     ("entry_id", "台账编号"),
@@ -83,7 +80,7 @@ def ledger_list(
     period: Period = None,
     open_only: Annotated[bool, typer.Option("--open", help="只列未销账的。")] = False,
     unit: Annotated[Optional[str], typer.Option("--unit", help="责任单位。")] = None,
-    fmt: LedgerFormat = None,
+    fmt: Format = None,
 ) -> None:
     """列出台账条目：整改措施、责任单位、期限、在账天数、结转次数。
 
@@ -105,15 +102,15 @@ def ledger_list(
 
     time = local_time(tz)
     columns = [
-        Column("id", "台账"),
-        Column("case_id", "诉求", case_id),
+        Column("id", "台账", whole=True),
+        Column("case_id", "诉求", case_id, whole=True),
         Column("summary", "诉求摘要"),
         Column("unit", "责任单位"),
         Column("plan", "整改措施"),
-        Column("due", "整改期限", time),
-        Column("age_days", "在账天数"),
-        Column("carried", "结转"),
-        Column("status", "状态", labelled(LedgerStatus)),
+        Column("due", "整改期限", time, whole=True),
+        Column("age_days", "在账天数", whole=True),
+        Column("carried", "结转", whole=True),
+        Column("status", "状态", labelled(LedgerStatus), whole=True),
     ]
     fmt = output_format(fmt)
     count = render(rows(), fmt, columns)
@@ -125,7 +122,7 @@ def ledger_list(
 def ledger_roll(
     ctx: typer.Context,
     period: Annotated[str, typer.Argument(metavar="PERIOD", help="要结转的期间 YYYY-MM。")],
-    fmt: LedgerFormat = None,
+    fmt: RecordFormat = None,
 ) -> None:
     """月末结转：计算并保存本期余额（期初＋本期新增－本期销账＝期末），未销账的结转下期。
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
-from jiesu.cliopts import Format, output_format
+from jiesu.cliopts import Format, format_option, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import OutputFormat, ReportFormat
 
@@ -16,12 +16,7 @@ if TYPE_CHECKING:
 
 report_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
-Fmt = Annotated[
-    Optional[ReportFormat],
-    typer.Option(
-        "--format", "-f", help="table、json、csv、markdown 或 html（可打印的图表页）；终端默认 table，管道默认 json。", case_sensitive=False
-    ),
-]
+Fmt = Annotated[Optional[ReportFormat], format_option(ReportFormat)]
 Out = Annotated[Optional[str], typer.Option("--out", "-o", help="写入文件（写完整才替换；默认输出到屏幕）。")]
 FailOnOverdue = Annotated[bool, typer.Option("--fail-on-overdue", help="有超期诉求时退出码为 3（报告照常输出），供 cron 报警。")]
 
@@ -114,14 +109,14 @@ def hotspots(
     office = office_of(ctx)
     found = reports.hotspots(office, as_of=office.when(as_of), days=days, min_cases=min_cases)
     columns = [
-        Column("kind", "类型", HOTSPOT_LABELS.get),
+        Column("kind", "类型", HOTSPOT_LABELS.get, whole=True),
         Column("community", "社区"),
         Column("category", "类别"),
         Column("address", "地址"),
-        Column("count", "件数"),
+        Column("count", "件数", whole=True),
         Column("case_ids", "诉求", lambda ids: " ".join(f"#{i}" for i in ids)),
-        Column("first_at", "最早", local_time(office.tz)),
-        Column("last_at", "最近", local_time(office.tz)),
+        Column("first_at", "最早", local_time(office.tz), whole=True),
+        Column("last_at", "最近", local_time(office.tz), whole=True),
     ]
     fmt = output_format(fmt)
     if fmt is OutputFormat.IDS:

@@ -14,6 +14,7 @@ import typer
 
 from jiesu.clikit import STORES, say
 from jiesu.errors import ExitCode
+from jiesu.usage import usage_message
 
 PROMPT = "jiesu> "
 HISTORY_FILE = "shell_history"
@@ -38,16 +39,18 @@ def shell(
         say("jiesu shell：输入命令（如 list、show 42），help 看命令列表，exit 退出。")
     STORES.keep()
     status = failed = ExitCode.OK
+    script = _script_lines()
     try:
         while True:
             try:
-                line = input(PROMPT) if interactive else sys.stdin.readline()
+                line = input(PROMPT) if interactive else next(script, None)
             except EOFError:
+                typer.echo(err=True)  # Ctrl-D: the shell's next prompt starts on a line of its own
                 break
             except KeyboardInterrupt:
                 typer.echo(err=True)
                 continue
-            if not interactive and line == "":
+            if line is None:
                 break
             words = _split(line)
             if interactive and words:
@@ -59,8 +62,11 @@ def shell(
             elif words[0] in ("exit", "quit"):
                 break
             else:
+                if words == ["help"]:
+                    typer.echo(shell_help(command))
+                    continue
                 if words[0] == "help":
-                    words = ["--help"]
+                    words = [*words[1:], "--help"]
                 status = _run(command, prefix + words)
             if status in (ExitCode.OK, ExitCode.THRESHOLD):
                 continue
@@ -72,7 +78,28 @@ def shell(
     raise typer.Exit(0 if interactive else failed)
 
 
+def _script_lines():
+    """Lines of a script on stdin, as Windows editors write them too: a byte-order mark and CRLF are fine.
+
+    A line whose bytes are not UTF-8 is answered with one error line (it runs nothing).
+    """
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            yield NotText(number)
+
+
+class NotText(str):
+    """A script line that was not UTF-8: it stands for its line number."""
+
+
 def _split(line: str) -> list[str] | None:
+    if isinstance(line, NotText):
+        typer.echo(f"错误: 第 {line} 行不是 UTF-8 文字（可能是 GBK 编码）；请把脚本存为 UTF-8", err=True)
+        return None
     text = line.strip()
     if text.startswith("#"):
         return []
@@ -92,10 +119,11 @@ def _run(command, args: list[str]) -> int:
     except typer.Abort:
         return ExitCode.REFUSED
     except Exception as exc:  # a usage error from the parser: say it on one line, as the CLI would
-        if hasattr(exc, "format_message"):
-            typer.echo(f"错误: {exc.format_message()}", err=True)
-            return getattr(exc, "exit_code", ExitCode.USAGE)
-        raise
+        message = usage_message(exc)
+        if message is None:
+            raise
+        say(f"错误: {message}")
+        return getattr(exc, "exit_code", ExitCode.USAGE)
     return result if isinstance(result, int) else ExitCode.OK
 
 
@@ -174,30 +202,63 @@ def _readline(command, prefix: list[str]) -> set[str]:
     import atexit
 
     atexit.register(_write_history, readline, history)
+    from jiesu.shell_complete import candidates
 
     def complete(text: str, state: int):
-        buffer = readline.get_line_buffer()
-        if " " not in buffer.strip() or buffer.strip() in top and not buffer.endswith(" "):
-            options = [n.split(" ")[-1] for n in names if n.startswith(buffer.lstrip())]
-        else:
-            options = _case_ids(prefix, text)
-        return options[state] if state < len(options) else None
+        if state == 0:
+            before = readline.get_line_buffer()[: readline.get_begidx()]
+            try:
+                words = shlex.split(before)
+            except ValueError:
+                words = before.split()
+            complete.found = candidates(command, words, text, lambda kind: _book_values(prefix, kind))
+        return complete.found[state] if state < len(complete.found) else None
 
+    readline.set_completer_delims(" \t\n")
     readline.set_completer(complete)
     readline.parse_and_bind("tab: complete")
     return known
 
 
-def _case_ids(prefix: list[str], text: str) -> list[str]:
+def _book_values(prefix: list[str], kind: str) -> list[str]:
+    """What the book holds for Tab: open case ids, or the communities, categories, assignees or units in use."""
     from sqlalchemy import select
 
-    from jiesu.models import Case
+    from jiesu.models import Case, LedgerEntry
     from jiesu.queries import is_open
 
     target = prefix[prefix.index("--db") + 1] if "--db" in prefix else None
-    store = STORES.kept.get(target) if STORES.kept else None
-    if store is None or not text.lstrip("#").isdigit():
+    try:
+        store = STORES.get(target, None)
+        if kind == "id":
+            query = select(Case.id).where(is_open()).order_by(Case.id.desc()).limit(2000)
+        else:
+            column = LedgerEntry.unit if kind == "unit" else getattr(Case, kind)
+            query = select(column).distinct().where(column.is_not(None), column != "").order_by(column).limit(500)
+        with store.connect() as conn:
+            return [str(value) for (value,) in conn.execute(query)]
+    except Exception:  # noqa: BLE001 — Tab must never end a worker's session
         return []
-    with store.connect() as conn:
-        rows = conn.execute(select(Case.id).where(is_open()).order_by(Case.id.desc()).limit(2000))
-        return [str(i) for (i,) in rows if str(i).startswith(text.lstrip("#"))][:50]
+
+
+def shell_help(command) -> str:
+    """`help` in the shell: the commands without the word jiesu, and how to leave."""
+    lines = ["命令（不用输入 jiesu）："]
+    for name in command.list_commands(None):
+        lines.append(f"  {name:<9} {command.lazy[name][1]}")
+    lines += ["", "help 命令 看一个命令的用法（如 help list）；Tab 补全命令、选项、取值和编号；exit 或 Ctrl-D 退出。"]
+    return "\n".join(lines)
+
+
+def completion(
+    shell_name: Annotated[str, typer.Argument(metavar="SHELL", help="bash 或 zsh。")] = "bash",
+) -> None:
+    """例：jiesu completion bash > ~/.local/share/bash-completion/completions/jiesu
+    """
+    from jiesu.cli import app
+    from jiesu.errors import BadInput
+    from jiesu.shell_complete import completion_script
+
+    if shell_name not in ("bash", "zsh"):
+        raise BadInput(f"不支持 {shell_name!r}；可选：bash, zsh")
+    typer.echo(completion_script(typer.main.get_command(app), shell_name), nl=False)

@@ -1,45 +1,142 @@
 """What every jiesu command shares: the groups, error handling, global settings, the store.
 
-Only Typer and the error types are imported here, so that `jiesu --help` stays quick;
-the option types, which need the enums, are in `cliopts.py`.
+Only Typer, the error types and two stdlib-only helpers (`safetext`, `usage`) are imported
+here, so that `jiesu --help` stays quick; the option types, which need the enums, are in
+`cliopts.py`. Every command built through `build_command` gets Chinese help, Chinese usage
+errors, safe messages and the output-failure exit codes without doing anything itself.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import TYPE_CHECKING
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from jiesu.errors import ExitCode, JiesuError
+from jiesu.safetext import has_undecodable, undecodable_message, visible
+from jiesu.usage import HELP_OPTION_HELP, chinese_help_record, usage_message
 
 if TYPE_CHECKING:
     from jiesu.db import Store
     from jiesu.office import Office
 
 
-class JiesuGroup(TyperGroup):
+class ChineseHelp:
+    """Help pages in Chinese: the usage line, the section titles and the help option itself."""
+
+    def get_help_option(self, ctx: typer.Context):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_OPTION_HELP
+        return option
+
+    def format_usage(self, ctx: typer.Context, formatter) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法: ")
+
+    def format_options(self, ctx: typer.Context, formatter) -> None:
+        records = {"argument": [], "option": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None and param.param_type_name in records:
+                records[param.param_type_name].append(chinese_help_record(record))
+        for kind, title in (("argument", "参数"), ("option", "选项")):
+            if records[kind]:
+                with formatter.section(title):
+                    formatter.write_dl(records[kind])
+        if hasattr(self, "format_commands"):
+            self.format_commands(ctx, formatter)
+
+
+class JiesuCommand(ChineseHelp, TyperCommand):
+    """A leaf command with Chinese help."""
+
+
+class JiesuGroup(ChineseHelp, TyperGroup):
     """The one place where errors become a line on stderr and an exit code."""
 
-    def invoke(self, ctx: typer.Context):
+    def main(self, args=None, prog_name=None, standalone_mode: bool = True, **extra):
+        """Run the command line; a usage error becomes one Chinese line (exit 2), never Click's English."""
+        if not standalone_mode:  # `jiesu shell` runs each line this way and reports errors itself
+            return super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
         try:
-            return super().invoke(ctx)
+            result = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+        except typer.Abort:
+            sys.exit(ExitCode.REFUSED)
+        except Exception as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()
+                sys.exit(exc.exit_code)
+            message = usage_message(exc)
+            if message is None:
+                raise
+            say(f"错误: {message}")
+            sys.exit(exc.exit_code)
+        sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+    def invoke(self, ctx: typer.Context):
+        committed_before = _commits()
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a full disk must fail here, inside the handler, not at exit
+            return result
         except JiesuError as exc:
             fail(str(exc), exc.exit_code)
-        except typer.BadParameter as exc:
-            hint = _param_name(exc)
-            if type(exc).__name__ == "MissingParameter":
-                where = exc.ctx.command_path if exc.ctx else "jiesu"
-                fail(f"缺少 {hint}（{where} --help 看用法）", ExitCode.USAGE)
-            fail(f"{hint} 无效：{exc.message}", ExitCode.USAGE)
         except BrokenPipeError:
             # The reader went away (`| head`): nothing left to say, and stdout now points at
             # /dev/null so that the flush at exit cannot fail either.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _silence_stdout()
             sys.stderr.close()
             raise typer.Exit(ExitCode.OK) from None
+        except UnicodeEncodeError as exc:
+            if has_undecodable(exc.object):  # input bytes that were never text, met before the store
+                fail(undecodable_message(exc.object))
+            self._output_failed(exc, committed_before)
+        except OSError as exc:
+            self._output_failed(exc, committed_before)
+
+    @staticmethod
+    def _output_failed(exc: Exception, committed_before: int):
+        """stdout could not take the output: one line, and exit 5 when the change itself is saved."""
+        _silence_stdout()
+        reason = _output_failure(exc)
+        if _commits() > committed_before:
+            fail(f"改动已保存，但结果无法输出（{reason}）；不要重试，用 jiesu list 或 jiesu show 查看", ExitCode.SAVED_OUTPUT_FAILED)
+        fail(f"结果无法输出（{reason}）", ExitCode.REFUSED)
+
+    def format_commands(self, ctx: typer.Context, formatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width)))
+        if rows:
+            with formatter.section("命令"):
+                formatter.write_dl(rows)
+
+
+def _commits() -> int:
+    """How many write transactions this process has committed (none if the store was never opened)."""
+    db = sys.modules.get("jiesu.db")
+    return db.commit_count() if db else 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that what is still buffered cannot fail again at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's captured stream)
+        pass
+
+
+def _output_failure(exc: Exception) -> str:
+    if isinstance(exc, UnicodeEncodeError):
+        return f"输出编码 {exc.encoding} 无法表示字符 {visible(repr(exc.object[exc.start:exc.end]))}；请设 PYTHONIOENCODING=utf-8"
+    known = {errno.ENOSPC: "磁盘已满", errno.EIO: "磁盘读写错误", errno.EBADF: "输出已关闭", errno.EDQUOT: "超出磁盘配额"}
+    return known.get(exc.errno, f"系统错误 {errno.errorcode.get(exc.errno, exc.errno)}")
 
 
 class LazyGroup(JiesuGroup):
@@ -62,7 +159,7 @@ class LazyGroup(JiesuGroup):
         return self.commands.get(name)
 
     def format_commands(self, ctx: typer.Context, formatter) -> None:
-        with formatter.section("Commands"):
+        with formatter.section("命令"):
             formatter.write_dl([(name, summary) for name, (_, summary) in self.lazy.items()])
 
 
@@ -73,35 +170,26 @@ def build_command(name: str, target: str, summary: str):
     module, attribute = target.split(":")
     found = getattr(importlib.import_module(module), attribute)
     if isinstance(found, typer.Typer):
+        for info in found.registered_commands:
+            if info.cls in (None, TyperCommand):
+                info.cls = JiesuCommand  # Chinese help for every sub-command
         command = typer.main.get_group(found)  # a group even when it holds one command (`rules show`)
     else:
         holder = typer.Typer(add_completion=False, rich_markup_mode=None)
-        holder.command(name)(found)
+        holder.command(name, cls=JiesuCommand)(found)
         command = typer.main.get_command(holder)
     command.help = f"{summary}\n\n{command.help}" if command.help else summary
     return command
 
 
-def _param_name(exc: typer.BadParameter) -> str:
-    """The option or argument a bad value was given for, as the person typed it."""
-    if isinstance(exc.param_hint, str):
-        return exc.param_hint
-    param = exc.param
-    if param is None:
-        return "参数"
-    if getattr(param, "param_type_name", "") == "argument":
-        return (param.metavar or param.name or "参数").upper()
-    return "/".join(param.opts) or param.name
-
-
 def fail(message: str, code: int = ExitCode.REFUSED):
-    typer.echo(f"错误: {message}", err=True)
+    say(f"错误: {message}")
     raise typer.Exit(code)
 
 
 def say(message: str) -> None:
-    """Talk to the person (stderr), never to the script reading stdout."""
-    typer.echo(message, err=True)
+    """Talk to the person (stderr), never to the script reading stdout; case text in it is shown as it is."""
+    typer.echo("\n".join(visible(line) for line in message.split("\n")), err=True)
 
 
 # ---------------------------------------------------------------- global options

@@ -52,10 +52,27 @@ CaseId = Annotated[int, typer.Argument(parser=parse_id, metavar="ID", help="诉�
 At = Annotated[
     Optional[str], typer.Option("--at", help="发生时间（补录用），默认现在：2026-10-01T08:30、yesterday、-2h。")
 ]
-Format = Annotated[
-    Optional[OutputFormat],
-    typer.Option("--format", "-f", help="输出格式；终端默认 table，管道默认 json。", case_sensitive=False),
-]
+def format_option(choices, help: str = "输出格式；终端默认 table，管道默认 json。"):
+    """`--format`/`-f` taking one of `choices` by its English value or Chinese label (表格 …); a usage error otherwise."""
+    choices = list(choices)
+    kind = type(choices[0])
+    said = ", ".join(f"{c.value} {c.label}" if c.label.casefold() != c.value else c.value for c in choices)
+
+    def parse(text):
+        try:
+            chosen = text if isinstance(text, kind) else kind(text)
+        except ValueError:
+            chosen = None
+        if chosen not in choices:
+            raise typer.BadParameter(f"{text!r} 不是这个命令的输出格式；可选：{said}")
+        return chosen
+
+    return typer.Option("--format", "-f", parser=parse, metavar="FORMAT", help=f"{help}（{said}）")
+
+
+Format = Annotated[Optional[OutputFormat], format_option(OutputFormat)]
+# For output that has no case or entry ids to list (rules, balances): `ids` is refused before anything runs.
+RecordFormat = Annotated[Optional[OutputFormat], format_option([OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.CSV])]
 Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码（默认打码）。")]
 
 

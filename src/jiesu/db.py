@@ -19,7 +19,8 @@ from sqlmodel import Session
 
 from jiesu import backend
 from jiesu.clock import utcnow
-from jiesu.errors import StoreError
+from jiesu.errors import BadInput, StoreError
+from jiesu.safetext import has_undecodable, undecodable_message
 from jiesu.migrations import LATEST, MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -55,6 +56,19 @@ def is_url(target: str) -> bool:
     return "://" in target
 
 
+_commits = 0
+
+
+def commit_count() -> int:
+    """How many write transactions this process has committed: the CLI tells a script whether its change is saved."""
+    return _commits
+
+
+def _committed() -> None:
+    global _commits
+    _commits += 1
+
+
 class Store:
     """An open case book. Services take one of these and ask it for sessions."""
 
@@ -64,6 +78,7 @@ class Store:
         self.path = path
         self.secrets = secrets  # never to appear in a message, whatever the driver says
         self.notices: list[str] = []
+        event.listen(engine, "before_cursor_execute", _refuse_undecodable)
         self._writer = engine.execution_options(jiesu_write=True)
         # On PostgreSQL a report's many statements must see one snapshot, as SQLite's WAL readers do.
         self._reader = engine.execution_options(isolation_level="REPEATABLE READ") if engine.dialect.name == "postgresql" else engine
@@ -88,6 +103,7 @@ class Store:
         with self._translated(), Session(self._writer, expire_on_commit=False) as session:
             yield session
             session.commit()
+            _committed()
 
     @contextmanager
     def connect(self, *, write: bool = False) -> Iterator[Connection]:
@@ -95,6 +111,8 @@ class Store:
         engine = self._writer if write else self._reader
         with self._translated(), engine.begin() as conn:
             yield conn
+        if write:
+            _committed()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -111,6 +129,19 @@ def without_secrets(message: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         message = message.replace(secret, "***")
     return message
+
+
+def _refuse_undecodable(conn, cursor, statement, parameters, context, executemany) -> None:
+    """No text reaches the book that was not text: bytes in another encoding are refused, naming them.
+
+    Python keeps undecodable bytes of argv, stdin, environment values and file names as lone
+    surrogates; they cannot be stored, and guessing their encoding would change them silently.
+    """
+    for params in parameters if isinstance(parameters, (list, tuple)) else (parameters,):
+        values = params.values() if isinstance(params, dict) else params if isinstance(params, (list, tuple)) else (params,)
+        for value in values:
+            if isinstance(value, str) and has_undecodable(value):
+                raise BadInput(undecodable_message(value))
 
 
 def _reason(exc: DBAPIError) -> str:
@@ -245,6 +276,8 @@ def _check_sqlite_file(path: Path) -> None:
     """Refuse, before SQLite touches it, any file that is not a jiesu store."""
     if path.is_dir():
         raise StoreError(f"{path} 是文件夹，不是 jiesu 案卷库；请用 --db 指定一个文件")
+    if not path.is_file():  # a FIFO, a device or a socket: reading its header could wait forever
+        raise StoreError(f"{path} 不是普通文件（是管道、设备或套接字），不是 jiesu 案卷库；请用 --db 指定一个文件")
     try:
         with open(path, "rb") as file:
             header = file.read(100)

@@ -17,7 +17,9 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from jiesu.clock import shown
+from jiesu.errors import BadInput
 from jiesu.phones import mask
+from jiesu.safetext import visible
 from jiesu.vocab import LabeledEnum, OutputFormat
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -25,9 +27,16 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass(frozen=True)
 class Column:
+    """How a person reads one field in a table.
+
+    A `whole` column (ids, times, statuses, counts) is never wrapped or cut; the others
+    hold free text and are cut with an ellipsis to what the terminal has left.
+    """
+
     key: str
     label: str
     show: Callable[[Any], str] = lambda value: "" if value is None else str(value)
+    whole: bool = False
 
 
 def labelled(enum: type[LabeledEnum]) -> Callable[[Any], str]:
@@ -76,8 +85,12 @@ def render(
     *,
     out: IO[str] | None = None,
     title: str | None = None,
+    whole_text: bool = False,
 ) -> int:
-    """Write `rows` in `fmt`, streaming where the format allows; returns how many."""
+    """Write `rows` in `fmt`, streaming where the format allows; returns how many.
+
+    A table gives one line per row, free text cut to fit; with `whole_text` (`show`) it wraps instead.
+    """
     out = out or sys.stdout
     if fmt is OutputFormat.JSON:
         return write_json_array(rows, out)
@@ -90,18 +103,21 @@ def render(
     if fmt is OutputFormat.IDS:
         count = 0
         for row in rows:
+            if "id" not in row:
+                raise BadInput("这里的输出没有编号，不能用 --format ids；请用 table、json 或 csv")
             out.write(f"{row['id']}\n")
             count += 1
         return count
-    return _table(rows, columns, out, title)
+    return _table(rows, columns, out, title, whole_text)
 
 
 def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     count = 0
+    ascii_only = not _speaks_utf(out)
     out.write("[")
     for row in rows:
         out.write(",\n " if count else "\n ")
-        out.write(json.dumps(row, ensure_ascii=False))
+        out.write(json.dumps(row, ensure_ascii=ascii_only))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count
@@ -126,7 +142,10 @@ def _csv_cell(value: Any) -> Any:
 
 
 def console(out: IO[str]):
-    """A Rich console that, when the reader goes away (`| head`), ends jiesu like any other output does."""
+    """A Rich console that, when the reader goes away (`| head`), ends jiesu like any other output does.
+
+    Print only `Text` (see `cell`) through it: a plain string would be parsed as Rich markup.
+    """
     from rich.console import Console
 
     class PipeAwareConsole(Console):
@@ -135,18 +154,39 @@ def console(out: IO[str]):
             # broken-pipe handler (clikit.JiesuGroup) ends every output the same way instead.
             raise BrokenPipeError
 
-    return PipeAwareConsole(file=out, highlight=False, soft_wrap=False)
+    _replace_unencodable(out)
+    return PipeAwareConsole(file=out, highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
-def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None) -> int:
+def _replace_unencodable(out: IO[str]) -> None:
+    """On a terminal whose encoding lacks a glyph (GBK and ▇), a table shows `?` rather than stopping."""
+    if not _speaks_utf(out) and hasattr(out, "reconfigure"):
+        out.reconfigure(errors="replace")
+
+
+def cell(value: Any, *, whole: bool = True):
+    """Case text as a Rich `Text`: never parsed as markup, every control character made visible.
+
+    A cell that is not `whole` stays on one line, cut with an ellipsis to its column's width.
+    """
+    from rich.text import Text
+
+    text = visible("" if value is None else str(value))
+    return Text(text) if whole else Text(text, no_wrap=True, overflow="ellipsis")
+
+
+def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(title=cell(title) if title else None, title_justify="left", show_edge=False, pad_edge=False)
     for column in columns:
-        table.add_column(column.label, overflow="fold")
+        if column.whole:
+            table.add_column(cell(column.label), no_wrap=True)
+        else:
+            table.add_column(cell(column.label, whole=False), overflow="fold" if whole_text else "ellipsis")
     count = 0
     for row in rows:
-        table.add_row(*(column.show(row.get(column.key)) for column in columns))
+        table.add_row(*(cell(column.show(row.get(column.key)), whole=column.whole or whole_text) for column in columns))
         count += 1
     if count:
         console(out).print(table)
@@ -154,18 +194,24 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
 
 
 def render_record(row: dict[str, Any], columns: Sequence[Column], out: IO[str] | None = None, title: str | None = None) -> None:
-    """One record as a two-column table of label and value (for `show`)."""
+    """One record as a two-column table of label and value (for `show`): the whole text, folded to fit."""
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_header=False, show_edge=False, pad_edge=False, box=None)
-    table.add_column(style="bold")
+    table = Table(title=cell(title) if title else None, title_justify="left", show_header=False, show_edge=False, pad_edge=False, box=None)
+    table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for column in columns:
         value = column.show(row.get(column.key))
         if value:
-            table.add_row(column.label, value)
+            table.add_row(cell(column.label), cell(value))
     console(out or sys.stdout).print(table)
 
 
 def print_json(document: Any, out: IO[str] | None = None) -> None:
-    (out or sys.stdout).write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    out = out or sys.stdout
+    out.write(json.dumps(document, ensure_ascii=not _speaks_utf(out), indent=2) + "\n")
+
+
+def _speaks_utf(out: IO[str]) -> bool:
+    """JSON on a stream that cannot hold every character uses `\\u` escapes: the same text, exactly."""
+    return (getattr(out, "encoding", None) or "utf-8").lower().replace("_", "-").startswith("utf")

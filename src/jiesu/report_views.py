@@ -7,7 +7,8 @@ import json
 from typing import IO, Any
 
 from jiesu.queries import reason_labels
-from jiesu.render import console as rich_console, neutralise
+from jiesu.render import cell, console as rich_console, neutralise
+from jiesu.safetext import visible
 
 RATE_LABELS = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率", "score": "综合得分"}
 HOTSPOT_LABELS = {"cluster": "同社区同类", "address": "同一地址", "caller": "一人多诉", "seasonal": "往年同期"}
@@ -74,30 +75,31 @@ def print_screen(doc: dict[str, Any], trend: list | None, out: IO[str]) -> None:
     from rich.table import Table
 
     console = rich_console(out)
-    console.print(headline(doc), style="bold")
-    console.print(summary_line(doc))
-    console.print("三率：" + rates_line(doc["rates"]))
-    console.print("超期：" + (" ".join(f"#{i}" for i in doc["overdue_cases"]) or "无"))
-    console.print("应升级：" + due_line(doc["due_escalation"]))
-    console.print("台账：" + ledger_line(doc))
+    console.print(cell(headline(doc)), style="bold")
+    console.print(cell(summary_line(doc)))
+    console.print(cell("三率：" + rates_line(doc["rates"])))
+    console.print(cell("超期：" + (" ".join(f"#{i}" for i in doc["overdue_cases"]) or "无")))
+    console.print(cell("应升级：" + due_line(doc["due_escalation"])))
+    console.print(cell("台账：" + ledger_line(doc)))
     for title, headers, rows in sections(doc):
         if not rows:
             continue
-        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-        for header in headers:
-            table.add_column(header, overflow="fold")
+        table = Table(title=cell(title), title_justify="left", show_edge=False, pad_edge=False)
+        for index, header in enumerate(headers):
+            # The first column names a category, person or place (free text); the rest are figures.
+            table.add_column(cell(header), no_wrap=True) if index else table.add_column(cell(header, whole=False), overflow="ellipsis")
         for row in rows:
-            table.add_row(*row)
+            table.add_row(cell(row[0], whole=False), *map(cell, row[1:]))
         console.print()
         console.print(table)
     if trend:
         console.print()
-        console.print(f"近 {len(trend)} 天（受理 ▇ / 办结 ▒）", style="bold")
+        console.print(cell(f"近 {len(trend)} 天（受理 ▇ / 办结 ▒）"), style="bold")
         peak = max(max(t.received, t.closed) for t in trend) or 1
         for t in trend:
             bar_in = "▇" * round(20 * t.received / peak)
             bar_out = "▒" * round(20 * t.closed / peak)
-            console.print(f"{t.day:%m-%d} {t.received:>4} {bar_in:<20} {t.closed:>4} {bar_out}")
+            console.print(cell(f"{t.day:%m-%d} {t.received:>4} {bar_in:<20} {t.closed:>4} {bar_out}"))
 
 
 def write_markdown(doc: dict[str, Any], out: IO[str]) -> None:
@@ -108,9 +110,17 @@ def write_markdown(doc: dict[str, Any], out: IO[str]) -> None:
         if not rows:
             continue
         lines += [f"## {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        lines += ["| " + " | ".join(map(markdown_text, row)) + " |" for row in rows]
         lines.append("")
     out.write("\n".join(lines))
+
+
+MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~"})
+
+
+def markdown_text(text: str) -> str:
+    """Case text as Markdown shows it literally: controls made visible, every syntax character escaped."""
+    return visible(text).translate(MARKDOWN_SPECIALS)
 
 
 def write_flat_csv(doc: dict[str, Any], out: IO[str]) -> None:

@@ -52,28 +52,28 @@ def ledger_record(entry: LedgerEntry, tz: ZoneInfo) -> dict[str, Any]:
 def ledger_columns(tz: ZoneInfo) -> list[Column]:
     time = local_time(tz)
     return [
-        Column("id", "台账编号"),
-        Column("period", "上账期间"),
+        Column("id", "台账编号", whole=True),
+        Column("period", "上账期间", whole=True),
         Column("plan", "整改措施"),
         Column("unit", "责任单位"),
-        Column("due", "整改期限", time),
-        Column("status", "状态", labelled(LedgerStatus)),
-        Column("cleared_at", "销账时间", time),
+        Column("due", "整改期限", time, whole=True),
+        Column("status", "状态", labelled(LedgerStatus), whole=True),
+        Column("cleared_at", "销账时间", time, whole=True),
         Column("evidence", "整改结果"),
-        Column("carried", "结转次数"),
+        Column("carried", "结转次数", whole=True),
     ]
 
 
 def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:
     columns = [
-        Column("id", "编号", case_id),
-        Column("status", "状态", labelled(Status)),
-        Column("received_at", "受理时间", local_time(tz)),
+        Column("id", "编号", case_id, whole=True),
+        Column("status", "状态", labelled(Status), whole=True),
+        Column("received_at", "受理时间", local_time(tz), whole=True),
         Column("community", "社区"),
         Column("category", "类别"),
         Column("summary", "诉求"),
         Column("assignee", "承办"),
-        Column("resolve_by", "办理时限", local_time(tz)),
+        Column("resolve_by", "办理时限", local_time(tz), whole=True),
     ]
     if with_reasons:
         columns.append(Column("reasons", "应升级原因", reason_labels))
@@ -114,8 +114,8 @@ def case_columns(tz: ZoneInfo) -> list[Column]:
 
 def event_columns(tz: ZoneInfo) -> list[Column]:
     return [
-        Column("at", "时间", local_time(tz)),
-        Column("kind", "办理", labelled(EventKind)),
+        Column("at", "时间", local_time(tz), whole=True),
+        Column("kind", "办理", labelled(EventKind), whole=True),
         Column("actor", "经办人"),
         Column("note", "说明"),
         Column("changes", "变更", _changes),
@@ -124,9 +124,9 @@ def event_columns(tz: ZoneInfo) -> list[Column]:
 
 def revisit_columns(tz: ZoneInfo) -> list[Column]:
     return [
-        Column("at", "回访时间", local_time(tz)),
-        Column("satisfaction", "满意度", labelled(Satisfaction)),
-        Column("resolved", "是否解决", lambda v: "已解决" if v else "未解决"),
+        Column("at", "回访时间", local_time(tz), whole=True),
+        Column("satisfaction", "满意度", labelled(Satisfaction), whole=True),
+        Column("resolved", "是否解决", lambda v: "已解决" if v else "未解决", whole=True),
         Column("actor", "回访人"),
         Column("note", "说明"),
     ]
@@ -135,17 +135,31 @@ def revisit_columns(tz: ZoneInfo) -> list[Column]:
 _HIDDEN_CHANGES = {"version", "search_text", "responded_at", "closed_at"}
 
 
+# A changed field as a person reads it: its Chinese label, and the enum whose labels its values take.
+_FIELD_ENUMS = {
+    "status": Status, "nature": Nature, "track": Track, "tier": Tier, "level": Level,
+    "channel": Channel, "kind": Kind, "urgency": Urgency, "result": Result,
+}
+_FIELD_LABELS = {column.key: column.label for column in case_columns(ZoneInfo("UTC"))} | {"merged_into": "并入"}
+
+
 def _changes(changes: Any) -> str:
     parts = []
     for name, (old, new) in (changes or {}).items():
         if name in _HIDDEN_CHANGES:
             continue
-        parts.append(f"{name}: {_short(old)} → {_short(new)}")
+        parts.append(f"{_FIELD_LABELS.get(name, name)}：{_short(name, old)} → {_short(name, new)}")
     return "；".join(parts)
 
 
-def _short(value: Any) -> str:
-    if value is None:
+def _short(name: str, value: Any) -> str:
+    if value is None or value == "":
         return "—"
+    enum = _FIELD_ENUMS.get(name)
+    if enum is not None:
+        try:
+            return enum(value).label
+        except ValueError:
+            return str(value)
     text = str(value)
     return text[:16].replace("T", " ") if len(text) >= 19 and text[4] == "-" else text

@@ -138,20 +138,20 @@ class EventKind(LabeledEnum):
     PURGED = "purged", "删除个人信息"
 
 
-class OutputFormat(str, Enum):
-    """How a command prints its rows (machine words only)."""
+class OutputFormat(LabeledEnum):
+    """How a command prints its rows."""
 
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-    IDS = "ids"
+    TABLE = "table", "表格"
+    JSON = "json", "JSON"
+    CSV = "csv", "CSV"
+    IDS = "ids", "编号"
 
 
-class ReportFormat(str, Enum):
-    """How a report prints (machine words only)."""
+class ReportFormat(LabeledEnum):
+    """How a report prints."""
 
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-    MARKDOWN = "markdown"
-    HTML = "html"
+    TABLE = "table", "表格"
+    JSON = "json", "JSON"
+    CSV = "csv", "CSV"
+    MARKDOWN = "markdown", "Markdown"
+    HTML = "html", "网页"

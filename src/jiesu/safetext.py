@@ -1,0 +1,64 @@
+"""Text from a case, made safe for a person's terminal: every character shown as what it is.
+
+A citizen's words, an imported file or a name typed at a terminal may hold control
+characters (ESC sequences that clear the screen, set the window title or hide text),
+bidi overrides that make a line read backwards, zero-width characters, or bytes that
+were never text (lone surrogates). In table, Markdown and message output each of
+these is replaced by a visible stand-in; JSON and CSV keep the exact text.
+Kept free of imports: `say` and `fail` use it on every message.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Categories that draw nothing by themselves or steer the terminal: controls (Cc), format
+# characters such as bidi overrides and zero-width joiners (Cf), surrogates (Cs), private
+# use (Co) and the line/paragraph separators (Zl, Zp).
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+_cache: dict[str, str] = {}
+
+
+def _stand_in(char: str) -> str:
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ … ␟, the Control Pictures block
+    if code == 0x7F:
+        return "␡"
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by Python as a lone surrogate
+        return f"\\x{code - 0xDC00:02x}"
+    return f"<U+{code:04X}>"
+
+
+def visible(text: str) -> str:
+    """`text` with every control, format, bidi and undecodable character replaced by a visible stand-in."""
+    if text.isascii() and text.isprintable():
+        return text
+    out = []
+    for char in text:
+        shown = _cache.get(char)
+        if shown is None:
+            shown = _stand_in(char) if unicodedata.category(char) in _HIDDEN else char
+            if len(_cache) < 4096:
+                _cache[char] = shown
+        out.append(shown)
+    return "".join(out)
+
+
+def has_undecodable(text: str) -> bool:
+    """Whether `text` carries lone surrogates: bytes that were not text in the encoding they were read in."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def undecodable_message(text: str) -> str:
+    """The one line that refuses text carrying bytes that were not UTF-8, showing where they are."""
+    return (
+        f"文字里有不是 UTF-8 的字节（可能是 GBK 编码）：{visible(text)[:60]}；"
+        "请把终端或文件设为 UTF-8，或先转码：iconv -f gbk -t utf-8"
+    )

@@ -1,0 +1,102 @@
+"""Click's English usage errors and help words, said in Chinese on one line.
+
+Typer's parser (its own copy of Click) raises its errors in English; `usage_message`
+turns each kind into the line a worker reads, with a suggestion for a near miss
+(`您是不是要 list？`). Every command, including those added later, goes through it:
+`clikit.JiesuGroup.main` for `jiesu …` and `jiesu shell` for each line.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import get_close_matches
+
+from jiesu.safetext import visible
+
+HELP_OPTION_HELP = "显示本帮助并退出。"
+
+# What Typer's value checks (pydantic) say, and how a person reads it.
+_VALUE_MESSAGES = [
+    (re.compile(r"Input should be greater than or equal to (\S+)"), "应不小于 {0}"),
+    (re.compile(r"Input should be greater than (\S+)"), "应大于 {0}"),
+    (re.compile(r"Input should be less than or equal to (\S+)"), "应不大于 {0}"),
+    (re.compile(r"Input should be less than (\S+)"), "应小于 {0}"),
+    (re.compile(r"Input should be a valid integer"), "应为整数"),
+    (re.compile(r"Input should be a valid (number|decimal)"), "应为数字"),
+    (re.compile(r"Input should be a valid boolean"), "应为 yes 或 no"),
+    (re.compile(r"(?:Value error, )?(.*) is not one of (.*?)\.?$"), "{0} 不是可选的值；可选：{1}"),
+    (re.compile(r"(.*) is not a valid (?:integer|int)"), "{0} 不是整数"),
+    (re.compile(r"(.*) is not a valid (?:float|number)"), "{0} 不是数字"),
+    (re.compile(r"(.*) is not in the range (.*)\."), "{0} 超出范围 {1}"),
+]
+_HELP_WORDS = [("[default: ", "[默认: "), ("default: ", "默认: "), ("env var: ", "环境变量: "), ("[required]", "[必填]"), ("required", "必填")]
+
+
+def usage_message(exc: BaseException) -> str | None:
+    """The one Chinese line for a usage error from the parser; None if `exc` is not one."""
+    if not hasattr(exc, "format_message") or not hasattr(exc, "exit_code"):
+        return None
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else "jiesu"
+    see = f"（{where} --help 看用法）"
+    kind = type(exc).__name__
+    message = str(getattr(exc, "message", "") or "")
+    if kind == "NoSuchOption":
+        near = list(getattr(exc, "possibilities", None) or [])
+        if not near and ctx is not None:
+            near = get_close_matches(exc.option_name, _option_names(ctx), n=1)
+        hint = f"；您是不是要 {near[0]}？" if near else see
+        return visible(f"没有 {exc.option_name} 这个选项{hint}")
+    if kind == "MissingParameter":
+        return visible(f"缺少 {_param_name(exc)}{see}")
+    if kind == "BadParameter" or hasattr(exc, "param_hint"):
+        return visible(f"{_param_name(exc)} 无效：{_value_message(message)}")
+    if kind == "BadOptionUsage":
+        option = getattr(exc, "option_name", "")
+        if "does not take a value" in message:
+            return visible(f"{option} 不带取值{see}")
+        return visible(f"{option} 后面缺少取值{see}")
+    found = re.match(r"No such command '(.*)'\.", message)
+    if found:
+        name = found.group(1)
+        near = get_close_matches(name, ctx.command.list_commands(ctx), n=1, cutoff=0.5) if ctx is not None else []
+        hint = f"；您是不是要 {near[0]}？" if near else f"（{where} --help 看有哪些命令）"
+        return visible(f"没有 {name} 这个命令{hint}")
+    found = re.fullmatch(r"Got unexpected extra argument\(s\) \((.*)\)", message)
+    if found:
+        return visible(f"多余的参数：{found.group(1)}{see}")
+    return f"命令行有误{see}"
+
+
+def _value_message(message: str) -> str:
+    if not re.search(r"[A-Za-z]{3,} [a-z]{2,}", message):  # already ours (a parser's Chinese BadParameter)
+        return message
+    for pattern, said in _VALUE_MESSAGES:
+        found = pattern.search(message)
+        if found:
+            return said.format(*found.groups())
+    return "取值不对"
+
+
+def _param_name(exc) -> str:
+    """The option or argument a bad value was given for, as the person typed it."""
+    if isinstance(getattr(exc, "param_hint", None), str):
+        return exc.param_hint
+    param = getattr(exc, "param", None)
+    if param is None:
+        return "参数"
+    if getattr(param, "param_type_name", "") == "argument":
+        return (param.metavar or param.name or "参数").upper()
+    return "/".join(param.opts) or param.name
+
+
+def _option_names(ctx) -> list[str]:
+    return [name for param in ctx.command.get_params(ctx) for name in (*param.opts, *param.secondary_opts) if name.startswith("-")]
+
+
+def chinese_help_record(record: tuple[str, str]) -> tuple[str, str]:
+    """An option's help line with Typer's English bracket words (default, env var, required) in Chinese."""
+    name, text = record
+    for english, chinese in _HELP_WORDS:
+        text = text.replace(english, chinese)
+    return name, text

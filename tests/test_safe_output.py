@@ -1,0 +1,482 @@
+"""What a case says can never hurt the screen, the script or the worker (issue 15).
+
+Case text is shown as the characters it is (never Rich markup, never control codes), every
+command answers every `--format` it accepts, a failed write says whether the change was saved,
+any encoding gives correct text or one clear line, and people read Chinese.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import unicodedata
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
+
+from jiesu.cli import COMMANDS, app
+from jiesu.safetext import has_undecodable
+
+from conftest import refused, sqlite_only
+
+MARKUP = ["a [/] b", "closing [/bold] tag", "[bold red]红字[/] [link=http://evil.example]点我[/link] :smile:", "[/]"]
+CONTROLS = "".join(map(chr, range(0x00, 0x20))) + "\x7f" + "".join(map(chr, range(0x80, 0xA0)))
+BIDI_AND_ZERO_WIDTH = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u200c\u200d\u2060\ufeff\u2028\u2029"
+ESCAPES = ["\x1b[2J清屏", "\x1b]0;窗口标题\x07", "\x1b]0;未结束的标题", "\x1b[8m隐藏\x1b[0m", "\x1b]8;;http://evil\x1b\\链接\x1b]8;;\x1b\\", "\x9b31m"]
+HOSTILE = MARKUP + ESCAPES + [CONTROLS.replace("\x00", "") + "尾", BIDI_AND_ZERO_WIDTH + "违建", "\u202e违建\u202c"]
+
+
+def raw_controls(text: str) -> list[str]:
+    """Characters a terminal would act on or hide, other than the line breaks of the layout itself."""
+    return [c for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp")]
+
+
+def env(**extra: str) -> dict[str, str]:
+    return os.environ | extra
+
+
+def run(*args: str, stdout=subprocess.PIPE, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "jiesu", *args], stdout=stdout, stderr=subprocess.PIPE, env=env(**extra), timeout=120)
+
+
+def full_book(jiesu, text: str) -> int:
+    """A case carrying `text` in every free-text field it has, assigned, noted and on the ledger."""
+    case = jiesu.new(
+        text, "--name", text, "--address", text, "--community", text, "--category", text, "--detail", text,
+        "--nature", "合理诉求", "--received", "-3h",
+    )
+    jiesu.ok("assign", case, text, "--note", text, "--at", "-2h")
+    jiesu.ok("note", case, text, "--at", "-1h")
+    jiesu.ok("ledger", "add", case, "--plan", text, "--unit", text, "--due", "+30d")
+    return case
+
+
+TABLE_VIEWS = [
+    ["list", "--format", "table"], ["list", "--all", "--format", "表格"], ["show", "1", "--format", "table"],
+    ["ledger", "list", "--format", "table"], ["report", "daily", "--format", "table"], ["report", "daily", "--format", "markdown"],
+    ["report", "monthly", "--format", "table"], ["hotspots", "--format", "table", "--min", "2"],
+]
+
+
+# ---------------------------------------------------------------- 1. markup
+
+
+@pytest.mark.parametrize("text", MARKUP)
+def test_markup_in_case_text_is_shown_as_typed(jiesu, text):
+    jiesu.new(text, "--community", text)
+    listed = jiesu.ok("list", "--format", "table")
+    assert text in listed.stdout
+    assert text in jiesu.ok("show", "1", "--format", "table").stdout
+    assert text in jiesu.ok("list", "--search", text[:3], "--format", "table").stdout
+
+
+def test_markup_line_does_not_stop_the_shell(db_target):
+    script = "new 'a [/] b' -q\nlist --format table\nshow 1 --format table\nnew 下一条 -q\n"
+    result = subprocess.run([sys.executable, "-m", "jiesu", "shell", "--keep-going"], input=script, capture_output=True, text=True, env=env(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "a [/] b" in result.stdout and result.stdout.rstrip().endswith("2")
+
+
+# ---------------------------------------------------------------- 2. terminal injection
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_no_control_or_bidi_character_reaches_a_table(jiesu, text):
+    full_book(jiesu, text)
+    for view in TABLE_VIEWS:
+        result = jiesu.ok(*view)
+        assert raw_controls(result.stdout) == [], (view, result.stdout)
+        assert raw_controls(result.stderr) == [], (view, result.stderr)
+
+
+def test_every_control_character_is_made_visible_not_dropped(jiesu):
+    case = jiesu.new("前" + CONTROLS.replace("\x00", "") + BIDI_AND_ZERO_WIDTH + "后")
+    shown = jiesu.ok("show", case, "--format", "table").stdout
+    assert "␛" in shown and "␇" in shown and "<U+202E>" in shown and "<U+200B>" in shown and "<U+0085>" in shown
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_json_and_csv_keep_the_exact_text(jiesu, text):
+    full_book(jiesu, text)
+    assert jiesu.json("list")[0]["summary"] == text
+    assert [e["note"] for e in jiesu.json("show", "1")["events"] if e["kind"] == "noted"] == [text]
+    rows = list(csv.DictReader(io.StringIO(jiesu.ok("list", "--format", "csv").stdout, newline="")))
+    assert rows[0]["address"].lstrip("'") == text
+
+
+def test_messages_to_the_person_show_case_text_safely(jiesu):
+    case = jiesu.new("x")
+    result = jiesu.ok("assign", case, "\x1b]0;标题\x07物业\u202e")
+    assert raw_controls(result.stderr) == [] and "␛]0;标题␇物业<U+202E>" in result.stderr
+
+
+# ---------------------------------------------------------------- 3. a failed write after a committed change
+
+
+@sqlite_only
+def test_new_to_a_full_disk_says_it_was_saved_with_exit_4(db_target, book):
+    with open("/dev/full", "w") as full:
+        result = run("new", "楼道灯不亮", "-q", stdout=full)
+    assert result.returncode == 5
+    assert result.stderr.decode().count("\n") == 1 and result.stderr.decode().startswith("错误: 改动已保存")
+    assert book.counts()[0] == 1
+
+
+@sqlite_only
+@pytest.mark.parametrize("args", [["list", "--format", "json"], ["show", "1", "--format", "json"], ["report", "daily", "--format", "json"], ["export"], ["list", "--format", "table"]])
+def test_a_read_to_a_full_disk_is_one_line_exit_1(jiesu, args):
+    jiesu.new("楼道灯不亮")
+    with open("/dev/full", "w") as full:
+        result = run(*args, stdout=full)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.decode() == "错误: 结果无法输出（磁盘已满）\n"
+
+
+# ---------------------------------------------------------------- 5. every command × every --format
+
+
+def leaf_commands():
+    """Every command of `cli.COMMANDS` (and each sub-command of a group) that has a `--format`."""
+    import typer
+
+    root = typer.main.get_command(app)
+    for name in COMMANDS:
+        command = root.get_command(None, name)
+        subs = [(f"{name} {sub}", command.get_command(None, sub)) for sub in command.list_commands(None)] if hasattr(command, "list_commands") else [(name, command)]
+        for path, leaf in subs:
+            if any("--format" in param.opts for param in leaf.params):
+                yield path
+
+
+# What each command needs besides --format, in a book made by `format_book`. A command added to
+# `cli.COMMANDS` with a --format and no entry here fails `test_every_format_command_is_in_the_matrix`.
+MATRIX_ARGS = {
+    "list": ["--all"], "show": ["1"], "hotspots": ["--min", "2"], "ledger list": [], "ledger roll": ["2026-10"],
+    "ledger export": [], "report daily": [], "report monthly": [], "rules show": [], "export": [], "demo": [],
+    "import": ["-"],
+}
+FORMATS = ["table", "表格", "json", "JSON", "csv", "ids", "编号", "markdown", "jsonl", "open311-json", "open311-xml", "no-such"]
+
+
+def test_every_format_command_is_in_the_matrix():
+    assert set(leaf_commands()) <= set(MATRIX_ARGS), set(leaf_commands()) - set(MATRIX_ARGS)
+
+
+@pytest.mark.parametrize("path", sorted(MATRIX_ARGS))
+def test_every_command_answers_every_format(jiesu, book, path, tmp_path):
+    if path not in set(leaf_commands()):
+        pytest.skip(f"{path} has no --format")
+    for _ in range(2):
+        full_book(jiesu, "楼道灯不亮")
+    jiesu.ok("ledger", "roll", "2026-11")
+    for fmt in FORMATS:
+        args = [*path.split(), *MATRIX_ARGS[path], "--format", fmt]
+        if path == "demo":
+            args += ["--db", str(tmp_path / f"demo-{fmt}.db")]
+        before = book.fingerprint()
+        result = jiesu.runner.invoke(app, args, input="")
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
+        assert "Traceback" not in result.output
+        assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.output)
+        if result.exit_code:
+            assert result.stderr.count("\n") == 1 and result.stderr.startswith("错误: "), (args, result.stderr)
+            if path != "import":
+                assert book.fingerprint() == before, args
+            continue
+        out = result.stdout
+        if fmt.casefold() == "json" and path not in ("import", "demo"):
+            json.loads(out)
+        elif fmt == "csv" and path not in ("import",):
+            assert list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
+        elif fmt in ("ids", "编号"):
+            assert all(word.isdigit() for word in out.split()), (args, out)
+
+
+@pytest.mark.parametrize("args", [["rules", "show", "--format", "ids"], ["ledger", "roll", "2026-11", "--format", "ids"]])
+def test_ids_where_there_are_no_ids_is_refused_before_anything_runs(jiesu, book, args):
+    jiesu.new("x", "--received", "2026-11-02")
+    before = book.fingerprint()
+    result = jiesu(*args)
+    assert result.exit_code == 2 and result.stderr.startswith("错误: --format/-f 无效：'ids' 不是这个命令的输出格式")
+    assert book.fingerprint() == before
+
+
+# ---------------------------------------------------------------- 4. encodings
+
+GBK_SUMMARY = "楼道灯不亮".encode("gbk")
+
+
+def test_gbk_terminal_gets_the_whole_report(jiesu):
+    jiesu.new("楼道灯不亮", "--received", "-2h")
+    result = run("report", "daily", "--format", "table", PYTHONIOENCODING="gbk")
+    assert result.returncode == 0, result.stderr.decode("gbk", "replace")
+    text = result.stdout.decode("gbk")
+    assert "日报" in text and "近 14 天" in text
+
+
+def test_gbk_terminal_json_is_exact_through_escapes(jiesu):
+    jiesu.new("𠮷野家 ▇")
+    result = run("list", "--format", "json", PYTHONIOENCODING="gbk")
+    assert result.returncode == 0
+    assert json.loads(result.stdout.decode("gbk"))[0]["summary"] == "𠮷野家 ▇"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["new", GBK_SUMMARY], ["assign", b"1", GBK_SUMMARY], ["note", b"1", GBK_SUMMARY], ["list", b"--search", GBK_SUMMARY, b"--format", b"json"]],
+)
+def test_bytes_that_are_not_utf8_in_argv_are_one_line(jiesu, book, args):
+    jiesu.new("x")
+    before = book.fingerprint()
+    result = subprocess.run([sys.executable.encode(), b"-m", b"jiesu", *(a if isinstance(a, bytes) else a.encode() for a in args)], capture_output=True, env=env(), timeout=60)
+    assert result.returncode == 1
+    stderr = result.stderr.decode()
+    assert stderr.count("\n") == 1 and stderr.startswith("错误: 文字里有不是 UTF-8 的字节"), stderr
+    assert book.fingerprint() == before
+
+
+def test_bytes_that_are_not_utf8_in_the_environment_are_one_line(jiesu, book):
+    jiesu.new("x")
+    before = book.fingerprint()
+    environ = os.environb | {b"JIESU_ACTOR": GBK_SUMMARY}
+    result = subprocess.run([sys.executable, "-m", "jiesu", "note", "1", "备注"], capture_output=True, env=environ, timeout=60)
+    assert result.returncode == 1 and result.stderr.decode().startswith("错误: 文字里有不是 UTF-8 的字节")
+    assert book.fingerprint() == before
+
+
+def test_shell_script_from_a_windows_editor_runs(jiesu):
+    script = "\ufeffnew 楼道灯不亮 -q\r\nlist -f ids\r\n".encode("utf-8")
+    result = subprocess.run([sys.executable, "-m", "jiesu", "shell"], input=script, capture_output=True, env=env(), timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode() == "1\n1\n"
+
+
+def test_shell_line_in_gbk_is_one_line_and_the_rest_runs(jiesu, book):
+    script = b"new " + GBK_SUMMARY + b" -q\nnew ok -q\n"
+    result = subprocess.run([sys.executable, "-m", "jiesu", "shell", "--keep-going"], input=script, capture_output=True, env=env(), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.decode() == "错误: 第 1 行不是 UTF-8 文字（可能是 GBK 编码）；请把脚本存为 UTF-8\n"
+    assert book.counts()[0] == 1
+
+
+# ---------------------------------------------------------------- 6. --db on what is not a file
+
+
+@sqlite_only
+def test_db_on_a_fifo_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "pipe.db"
+    os.mkfifo(fifo)
+    result = run("--db", str(fifo), "list")
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith(f"错误: {fifo} 不是普通文件")
+
+
+# ---------------------------------------------------------------- Chinese first
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["lsit"], "错误: 没有 lsit 这个命令；您是不是要 list？"),
+        (["ledger", "lsit"], "错误: 没有 lsit 这个命令；您是不是要 list？"),
+        (["list", "--formt", "json"], "错误: 没有 --formt 这个选项；您是不是要 --format？"),
+        (["list", "--limit", "0"], "错误: --limit 无效：应不小于 1"),
+        (["list", "--limit", "x"], "错误: --limit 无效：应为整数"),
+        (["list", "--format", "xml"], "错误: --format/-f 无效：'xml' 不是这个命令的输出格式；可选：table 表格, json, csv, ids 编号"),
+        (["list", "extra"], "错误: 多余的参数：extra（jiesu list --help 看用法）"),
+        (["list", "--limit"], None),
+    ],
+)
+def test_usage_errors_are_one_chinese_line_with_a_suggestion(jiesu, args, line):
+    result = jiesu(*args)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("错误: ")
+    if line:
+        assert result.stderr.rstrip("\n") == line
+
+
+def test_format_takes_chinese_labels(jiesu):
+    jiesu.new("x")
+    assert jiesu.ok("list", "--format", "编号").stdout == "1\n"
+    assert "编号" in jiesu.ok("list", "-f", "表格").stdout
+
+
+def every_help_page():
+    yield []
+    for path in COMMANDS:
+        yield [path]
+    for group in ("ledger", "report", "rules"):
+        import typer
+
+        command = typer.main.get_command(app).get_command(None, group)
+        for sub in command.list_commands(None):
+            yield [group, sub]
+
+
+ENGLISH_SENTENCE = r"\b[A-Za-z]{2,}(?: [a-z]{2,}){2,}"
+
+
+def test_no_english_sentence_in_help_or_usage_errors(jiesu):
+    import re
+
+    for page in every_help_page():
+        result = jiesu.ok(*page, "--help")
+        for line in result.stdout.splitlines():
+            if "jiesu " in line or "://" in line:  # examples to copy and addresses are for machines
+                continue
+            assert not re.search(ENGLISH_SENTENCE, line), (page, line)
+            assert "Usage" not in line and "Options" not in line and "Show this" not in line, (page, line)
+    for bad in (["lsit"], ["list", "--nope"], ["list", "--limit", "0"], ["new"], ["show", "x"], ["list", "a", "b"], ["report", "daily", "--date"], ["ledger"]):
+        result = jiesu(*bad)
+        said = result.stderr if result.stderr else result.stdout
+        assert not re.search(ENGLISH_SENTENCE, said), (bad, said)
+
+
+def test_show_changes_read_chinese_labels(jiesu):
+    case = jiesu.new("x", "--received", "-2h")
+    jiesu.ok("escalate", case, "--reason", "涉及多个单位", "--to", "区")
+    shown = jiesu.ok("show", case, "--format", "table").stdout
+    assert "层级：社区 → 区" in shown and "时限档：一般 → 复杂疑难" in shown
+    assert "level:" not in shown and "district" not in shown
+
+
+# ---------------------------------------------------------------- tables that fit a terminal
+
+LONG = "楼道灯不亮，这是一段非常长的诉求摘要，用来检验表格在八十列终端上能否保持一行一件并用省略号截断"
+
+
+@pytest.mark.parametrize("width", [80, 100, 160])
+def test_every_table_is_one_line_per_row_at_this_width(jiesu, monkeypatch, width):
+    for n in range(5):
+        case = jiesu.new(
+            f"{LONG}{n}", "--community", "大栅栏西街社区居委会", "--category", "物业管理/公共照明/楼道灯",
+            "--address", "前门东大街甲1号院3号楼2单元", "--nature", "合理诉求", "--received", f"-{n + 1}h",
+        )
+        jiesu.ok("assign", case, "街道城市管理综合执法队第三中队", "--at", "-30m")
+    jiesu.ok("ledger", "add", "1", "--plan", "协调产权单位更换整栋楼的主管道并恢复路面", "--unit", "街道城管科", "--due", "+30d")
+    monkeypatch.setenv("COLUMNS", str(width))
+    for view, rows in ((["list"], 5), (["hotspots", "--min", "2"], None), (["ledger", "list"], 1), (["rules", "show"], None)):
+        result = jiesu.ok(*view, "--format", "table")
+        lines = result.stdout.splitlines()
+        assert max(cell_len(line) for line in lines) <= width, (view, width)
+        body = [line for line in lines[2:] if line.strip()]
+        if rows is not None:
+            assert len(body) == rows, (view, width, result.stdout)
+        assert all(line.split("│")[0].strip() for line in body), (view, width, result.stdout)  # no continuation lines
+        if view == ["list"]:
+            assert all("…" in line for line in body) and all(len(line.split("│")) == 8 for line in body)
+            times = [cell.strip() for line in body for cell in line.split("│")[2:3]]
+            assert all(len(t) == 16 for t in times), times
+
+
+# ---------------------------------------------------------------- random text in every field, every view, every format
+
+hostile_text = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.text(min_size=1, max_size=60),
+    st.text(alphabet=st.characters(categories=["Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Lo", "Ps", "Pe"]), min_size=1, max_size=30),
+    st.text(alphabet="[]/=:bold red link", min_size=1, max_size=30),
+    st.text(alphabet="违建楼道灯不亮𠮷", min_size=200, max_size=400),
+)
+VIEWS = [
+    (["list", "--all"], ("table", "json", "csv", "ids")),
+    (["show", "{id}"], ("table", "json", "csv", "ids")),
+    (["ledger", "list"], ("table", "json", "csv", "ids")),
+    (["report", "daily"], ("table", "json", "csv", "markdown")),
+    (["report", "monthly"], ("table", "json", "csv", "markdown")),
+    (["hotspots", "--min", "2"], ("table", "json", "csv", "ids")),
+]
+
+
+@settings(
+    max_examples=25, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=hostile_text)
+def test_random_text_in_every_field_renders_in_every_view_and_format(jiesu, book, text):
+    jiesu.ok("rules", "show", "--format", "json")  # the book exists before its fingerprint is read
+    jiesu.ok("list", "--format", "ids")
+    before = book.fingerprint()
+    filed = jiesu("new", text, "--name", text, "--address", text, "--community", text, "--category", text, "--detail", text, "-q")
+    if filed.exit_code:
+        refused(filed)
+        assert book.fingerprint() == before
+        if has_undecodable(text):
+            assert "不是 UTF-8 的字节" in filed.stderr
+        return
+    case = filed.stdout.strip()
+    jiesu.ok("note", case, text)
+    for view, formats in VIEWS:
+        for fmt in formats:
+            args = [part.format(id=case) for part in view] + ["--format", fmt]
+            result = jiesu(*args)
+            assert result.exit_code == 0, (args, result.output)
+            if fmt in ("table", "markdown"):
+                assert raw_controls(result.stdout) == [], (args, result.stdout)
+            elif fmt == "json":
+                json.loads(result.stdout)
+            elif fmt == "csv":
+                list(csv.reader(io.StringIO(result.stdout)))
+            else:
+                assert all(word.isdigit() for word in result.stdout.split())
+    assert jiesu.json("show", case)["summary"] == text.strip()  # only the ends' white space is trimmed on filing
+
+
+# ---------------------------------------------------------------- the shell a worker keeps open
+
+
+def test_tab_completes_commands_options_values_and_ids_from_the_first_keystroke(jiesu, db_target):
+    import typer
+
+    from jiesu.cli_shell import _book_values
+    from jiesu.clikit import STORES
+    from jiesu.shell_complete import candidates
+
+    jiesu.new("x", "--community", "前门社区", "--category", "物业管理/漏水")
+    jiesu.new("y", "--community", "大栅栏社区")
+    root = typer.main.get_command(app)
+    STORES.keep()
+    try:
+        values = lambda kind: _book_values(["--db", db_target], kind)  # noqa: E731
+        assert candidates(root, [], "led", values) == ["ledger"]
+        assert candidates(root, [], "ex", values) == ["exit", "export", "extend"]
+        assert candidates(root, ["ledger"], "r", values) == ["roll"]
+        assert "--community" in candidates(root, ["list"], "--c", values)
+        assert candidates(root, ["list", "--community"], "", values) == ["前门社区", "大栅栏社区"]
+        assert candidates(root, ["list", "--status"], "待", values) == ["待派单"]
+        assert candidates(root, ["list", "--format"], "表", values) == ["表格"]
+        assert candidates(root, ["show"], "", values) == ["2", "1"]
+        assert candidates(root, ["assign"], "#1", values) == ["1"]
+    finally:
+        STORES.close_all()
+
+
+def test_shell_help_is_written_for_the_shell(db_target):
+    result = subprocess.run([sys.executable, "-m", "jiesu", "shell"], input="help\nhelp list\n", capture_output=True, text=True, env=env(), timeout=60)
+    assert result.returncode == 0
+    assert "exit 或 Ctrl-D 退出" in result.stdout and "用法: jiesu list" in result.stdout
+    assert "Usage" not in result.stdout
+
+
+def test_bash_completion_script_completes_without_starting_jiesu(jiesu, tmp_path):
+    script = tmp_path / "jiesu.bash"
+    script.write_text(jiesu.ok("completion", "bash").stdout)
+    probe = f"""
+source {script}
+t() {{ COMP_WORDS=("$@"); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); _jiesu; echo "${{COMPREPLY[*]}}"; }}
+t jiesu led
+t jiesu ledger r
+t jiesu list --st
+t jiesu list --status 待
+t jiesu close 1 --result 已
+"""
+    result = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+    assert result.stdout.splitlines() == ["ledger", "roll", "--status", "待派单", "已解决 已解释说明 已答复"], result.stderr
+    assert "bashcompinit" in jiesu.ok("completion", "zsh").stdout
+    refused(jiesu("completion", "fish"), "不支持 'fish'；可选：bash, zsh")
