@@ -120,7 +120,7 @@ def test_messages_to_the_person_show_case_text_safely(jiesu):
 
 
 @sqlite_only
-def test_new_to_a_full_disk_says_it_was_saved_with_exit_4(db_target, book):
+def test_new_to_a_full_disk_says_it_was_saved_with_exit_5(db_target, book):
     with open("/dev/full", "w") as full:
         result = run("new", "楼道灯不亮", "-q", stdout=full)
     assert result.returncode == 5
