@@ -172,11 +172,22 @@ def m004_received_at_with_category(conn: Connection) -> None:
     conn.exec_driver_sql("DROP INDEX ix_cases_received_at")
 
 
+def m005_ledger_entry_period(conn: Connection) -> None:
+    """An entry's period is the one its 上账 is booked in (a late 上账 into a rolled month
+    is booked in the next); entries written before said the calendar month of opened_at."""
+    conn.exec_driver_sql(
+        "UPDATE ledger_entries SET period = (SELECT m.period FROM ledger_moves m "
+        "WHERE m.entry_id = ledger_entries.id AND m.kind = 'added') "
+        "WHERE EXISTS (SELECT 1 FROM ledger_moves m WHERE m.entry_id = ledger_entries.id AND m.kind = 'added')"
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
     (3, "ledger", m003_ledger),
     (4, "receipt time with category", m004_received_at_with_category),
+    (5, "ledger entry period", m005_ledger_entry_period),
 ]
 
 LATEST = MIGRATIONS[-1][0]
