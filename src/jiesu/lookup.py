@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Row
 
+from jiesu.asof import cases_at
 from jiesu.models import Event, LedgerEntry, Revisit
 from jiesu.office import Office
 from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, is_overdue
@@ -74,15 +75,25 @@ class Listed:
 
 
 def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None) -> Iterator[Listed]:
-    """The cases that pass every filter, oldest first, streamed."""
-    as_of = as_of or office.now
-    column = CASES.c
-    flags = escalation_flags(office.rules, as_of) if wanted.due_escalation else {}
-    query = sa.select(CASES, *(condition.label(name) for name, condition in flags.items())).order_by(column.id)
+    """The cases that pass every filter, oldest first, streamed; as they stood at `as_of` when given."""
+    with office.store.connect() as conn:
+        cases = cases_at(conn, as_of) if as_of else CASES
+        query = _filtered(office, wanted, as_of or office.now, cases)
+        if as_of:
+            query = query.where(cases.c.received_at <= as_of)
+        flags = escalation_flags(office.rules, as_of or office.now, cases) if wanted.due_escalation else {}
+        query = query.add_columns(*(condition.label(name) for name, condition in flags.items()))
+        for row in conn.execution_options(yield_per=500).execute(query):
+            yield Listed(row, [name for name in flags if row._mapping[name]])
+
+
+def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases):
+    column = cases.c
+    query = sa.select(cases).order_by(column.id)
     if wanted.statuses:
         query = query.where(column.status.in_([s.value for s in wanted.statuses]))
     elif not wanted.include_closed:
-        query = query.where(is_open())
+        query = query.where(is_open(cases))
     if wanted.nature:
         query = query.where(column.nature == wanted.nature.value)
     if wanted.track:
@@ -99,15 +110,13 @@ def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None
     if wanted.search:
         query = query.where(column.search_text.contains(fold(wanted.search), autoescape=True))
     if wanted.overdue:
-        query = query.where(is_overdue(as_of))
+        query = query.where(is_overdue(as_of, cases))
     if wanted.due_escalation:
-        query = query.where(is_due_escalation(office.rules, as_of))
+        query = query.where(is_due_escalation(office.rules, as_of, cases))
     if wanted.since:
         query = query.where(column.received_at >= wanted.since)
     if wanted.until:
         query = query.where(column.received_at <= wanted.until)
     if wanted.limit:
         query = query.limit(wanted.limit)
-    with office.store.connect() as conn:
-        for row in conn.execution_options(yield_per=500).execute(query):
-            yield Listed(row, [name for name in flags if row._mapping[name]])
+    return query

@@ -182,12 +182,18 @@ def m005_ledger_entry_period(conn: Connection) -> None:
     )
 
 
+def m006_events_at(conn: Connection) -> None:
+    """Events by time: a report or list as of a past moment finds the few changes logged after it."""
+    conn.exec_driver_sql("CREATE INDEX ix_events_at ON events (at)")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
     (3, "ledger", m003_ledger),
     (4, "receipt time with category", m004_received_at_with_category),
     (5, "ledger entry period", m005_ledger_entry_period),
+    (6, "events by time", m006_events_at),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -20,7 +20,8 @@ from jiesu.errors import BadInput
 from jiesu.ledger_models import LedgerBalance
 from jiesu.models import Case, Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
-from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue
+from jiesu.asof import cases_at
+from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at
 from jiesu.render import iso
 from jiesu.rules import RateCounts, rates
 from jiesu.vocab import EventKind, Nature, Satisfaction, Status
@@ -36,11 +37,16 @@ def _count(condition):
 # ---------------------------------------------------------------- 三率
 
 
-def _latest_revisits(as_of: datetime, cohort: list):
-    """The latest revisit made by `as_of` of each case in the cohort, as a subquery."""
+def _received_in(cases, received: tuple[datetime, datetime]) -> list:
+    start, end = received
+    return [cases.c.received_at >= start, cases.c.received_at < end]
+
+
+def _latest_revisits(as_of: datetime, received: tuple[datetime, datetime]):
+    """The latest revisit made by `as_of` of each case received in the span, as a subquery."""
     latest = (
         select(Revisit.case_id, func.max(Revisit.id).label("revisit_id"))
-        .where(Revisit.at <= as_of, Revisit.case_id.in_(select(Case.id).where(*cohort)))
+        .where(Revisit.at <= as_of, Revisit.case_id.in_(select(Case.id).where(*_received_in(Case.__table__, received))))
         .group_by(Revisit.case_id)
         .subquery()
     )
@@ -52,30 +58,30 @@ def _latest_revisits(as_of: datetime, cohort: list):
 
 
 def rate_counts(
-    session: Session, office: Office, as_of: datetime, cohort: list, group: Any = None
+    session: Session, office: Office, cases, as_of: datetime, received: tuple[datetime, datetime], group: str | None = None
 ) -> dict[Any, RateCounts]:
-    """RateCounts of the non-merged cases matching `cohort`, per value of `group` (or None)."""
-    latest = _latest_revisits(as_of, cohort)
-    counts_nature = (
-        True if office.rules["rates.include_unreasonable"] else Case.nature != Nature.UNREASONABLE.value
-    )
+    """RateCounts of the non-merged `cases` received in the span, per value of column `group` (or None)."""
+    latest = _latest_revisits(as_of, received)
+    c = cases.c
+    counts_nature = True if office.rules["rates.include_unreasonable"] else c.nature != Nature.UNREASONABLE.value
     revisited = and_(counts_nature, latest.c.case_id.is_not(None))
     columns = [
-        _count(and_(Case.responded_at.is_not(None), Case.responded_at <= Case.respond_by, Case.responded_at <= as_of)),
-        _count(or_(Case.respond_by <= as_of, and_(Case.responded_at.is_not(None), Case.responded_at <= as_of))),
+        _count(and_(c.responded_at.is_not(None), c.responded_at <= c.respond_by, c.responded_at <= as_of)),
+        _count(or_(c.respond_by <= as_of, and_(c.responded_at.is_not(None), c.responded_at <= as_of))),
         _count(revisited),
         _count(and_(revisited, latest.c.resolved.is_(True))),
         _count(and_(revisited, latest.c.satisfaction == Satisfaction.SATISFIED.value)),
         _count(and_(revisited, latest.c.satisfaction == Satisfaction.BASIC.value)),
     ]
+    key = c[group] if group is not None else null()
     query = (
-        select(group if group is not None else null(), *columns)
-        .select_from(Case)
-        .outerjoin(latest, latest.c.case_id == Case.id)
-        .where(Case.status != Status.MERGED.value, *cohort)
+        select(key, *columns)
+        .select_from(cases)
+        .outerjoin(latest, latest.c.case_id == c.id)
+        .where(c.status != Status.MERGED.value, *_received_in(cases, received))
     )
     if group is not None:
-        query = query.group_by(group).order_by(group)
+        query = query.group_by(key).order_by(key)
     return {row[0]: RateCounts(*(int(v) for v in row[1:])) for row in session.exec(query)}
 
 
@@ -205,10 +211,11 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
     as_of = min(end, office.now)
     month_start = start.replace(day=1)
     with office.store.read() as session:
+        cases = cases_at(session.connection(), as_of)
         document = {"date": day.isoformat(), "as_of": iso(as_of, tz)}
         document |= _activity(session, start, as_of)
-        document |= _standing(session, office, as_of, received_in=(start, as_of))
-        counts = rate_counts(session, office, as_of, [Case.received_at >= month_start, Case.received_at < as_of])
+        document |= _standing(session, office, cases, as_of, received_in=(start, as_of))
+        counts = rate_counts(session, office, cases, as_of, (month_start, as_of))
         document["rates"] = _rates_of(counts[None], office)
         document["ledger"] = _ledger_standing(session, as_of)
         trend = _trend(session, day, office)
@@ -226,14 +233,14 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     start = datetime(year, month, 1, tzinfo=tz)
     end = start + relativedelta(months=1)
     as_of = min(end, office.now)
-    cohort = [Case.received_at >= start, Case.received_at < as_of]
     with office.store.read() as session:
+        cases = cases_at(session.connection(), as_of)
         document = {"period": period, "as_of": iso(as_of, tz)}
         document |= _activity(session, start, as_of)
-        document |= _standing(session, office, as_of, received_in=(start, as_of))
-        document["rates"] = _rates_of(rate_counts(session, office, as_of, cohort)[None], office)
-        for name, column in (("rates_by_community", Case.community), ("rates_by_assignee", Case.assignee)):
-            per_group = rate_counts(session, office, as_of, cohort, group=column)
+        document |= _standing(session, office, cases, as_of, received_in=(start, as_of))
+        document["rates"] = _rates_of(rate_counts(session, office, cases, as_of, (start, as_of))[None], office)
+        for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
+            per_group = rate_counts(session, office, cases, as_of, (start, as_of), group=column)
             document[name] = [{"name": key, **_rates_of(counts, office)} for key, counts in per_group.items()]
         document["ledger"] = _ledger_standing(session, as_of)
         stored = session.get(LedgerBalance, period)
@@ -255,31 +262,30 @@ def _activity(session: Session, start: datetime, as_of: datetime) -> dict[str, i
     return {"received": received, "closed": closed, "revisited": revisited}
 
 
-def _standing(session: Session, office: Office, as_of: datetime, received_in: tuple[datetime, datetime]) -> dict:
-    """Open, overdue and due-for-escalation cases as of `as_of`, and the same split by category and assignee."""
-    known = Case.received_at < as_of
-    open_count = session.exec(select(func.count(Case.id)).where(is_open(), known)).one()
-    overdue_ids = list(session.exec(select(Case.id).where(is_overdue(as_of), known).order_by(Case.id)))
-    flags = escalation_flags(office.rules, as_of)
+def _standing(session: Session, office: Office, cases, as_of: datetime, received_in: tuple[datetime, datetime]) -> dict:
+    """Open, overdue and due-for-escalation `cases` as of `as_of`, and the same split by category and assignee."""
+    c = cases.c
+    known = c.received_at < as_of
+    open_count = session.exec(select(func.count(c.id)).where(is_open(cases), known)).one()
+    overdue_ids = list(session.exec(select(c.id).where(is_overdue(as_of, cases), known).order_by(c.id)))
+    flags = escalation_flags(office.rules, as_of, cases)
     due_rows = session.exec(
-        select(Case.id, *(condition.label(name) for name, condition in flags.items()))
-        .where(is_due_escalation(office.rules, as_of), known)
-        .order_by(Case.id)
+        select(c.id, *(condition.label(name) for name, condition in flags.items()))
+        .where(is_due_escalation(office.rules, as_of, cases), known)
+        .order_by(c.id)
     ).all()
     due = [{"id": row.id, "reasons": [name for name in flags if row._mapping[name]]} for row in due_rows]
     start, end = received_in
     split = {}
-    for name, column in (("by_category", Case.category), ("by_assignee", Case.assignee)):
+    for name, column in (("by_category", c.category), ("by_assignee", c.assignee)):
         # Two indexed scans (fresh by receipt time, open by status) rather than one OR over the whole table.
         fresh = dict(
-            session.exec(
-                select(column, func.count(Case.id)).where(Case.received_at >= start, Case.received_at < end).group_by(column)
-            ).all()
+            session.exec(select(column, func.count(c.id)).where(*_received_in(cases, (start, end))).group_by(column)).all()
         )
         standing = {
             key: (int(opened), int(late))
             for key, opened, late in session.exec(
-                select(column, func.count(Case.id), _count(is_overdue(as_of))).where(is_open(), known).group_by(column)
+                select(column, func.count(c.id), _count(is_overdue(as_of, cases))).where(is_open(cases), known).group_by(column)
             )
         }
         keys = sorted(set(fresh) | set(standing), key=lambda k: (-standing.get(k, (0, 0))[0], k or ""))
@@ -297,14 +303,10 @@ def _standing(session: Session, office: Office, as_of: datetime, received_in: tu
 
 
 def _ledger_standing(session: Session, as_of: datetime) -> dict:
-    open_entries = session.exec(select(func.count(LedgerEntry.id)).where(LedgerEntry.status == ledger.OPEN)).one()
-    overdue = list(
-        session.exec(
-            select(LedgerEntry.id)
-            .where(LedgerEntry.status == ledger.OPEN, LedgerEntry.due < as_of)
-            .order_by(LedgerEntry.id)
-        )
-    )
+    """Entries on the books at `as_of`, by their movements dated by then, and those past due."""
+    on_books = ledger_open_at(as_of)
+    open_entries = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
+    overdue = list(session.exec(select(LedgerEntry.id).where(on_books, LedgerEntry.due < as_of).order_by(LedgerEntry.id)))
     return {"open": open_entries, "overdue": len(overdue), "overdue_entries": overdue}
 
 

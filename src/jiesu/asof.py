@@ -1,0 +1,65 @@
+"""Cases as they stood at a past moment: the view that lists and reports as of a time read.
+
+Every step's event holds {field: [old, new]} of the case fields it changed. A case
+that no change dated after T touched stands at T as it stands now; the few that
+were touched are wound back in Python — each later change undone, newest first —
+and come into SQL as the rows of one JSON parameter. Every count stays an SQL
+aggregate over the result, so "as of T" never changes when later work is logged.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from jiesu.backend import json_rows
+from jiesu.models import Event, UTCDateTime
+from jiesu.queries import CASES
+
+# The case fields a step can change (steps.change), and the version each change bumps;
+# the others are fixed at filing.
+REPLAYED = ("status", "assignee", "level", "tier", "nature", "track", "respond_by", "resolve_by",
+            "responded_at", "closed_at", "result", "reopen_count", "merged_into", "version")
+EVENTS = Event.__table__
+
+
+def cases_at(conn: Connection, as_of: datetime):
+    """The cases table as it stood at `as_of`: the table itself when nothing has changed since."""
+    changed_later = (EVENTS.c.at > as_of, EVENTS.c.changes != "{}")
+    later = conn.execute(
+        sa.select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.changes)
+        .join(CASES, CASES.c.id == EVENTS.c.case_id)
+        .where(*changed_later, CASES.c.received_at <= as_of)
+    ).all()
+    if not later:
+        return CASES
+    touched = sa.select(EVENTS.c.case_id).where(*changed_later)
+    columns = [CASES.c.id, *(CASES.c[name] for name in REPLAYED)]
+    states = {
+        row.id: dict(row._mapping)
+        for row in conn.execute(sa.select(*columns).where(CASES.c.id.in_(touched), CASES.c.received_at <= as_of))
+    }
+    for _, case_id, changes in sorted(later, reverse=True):  # newest first
+        state = states[case_id]
+        state["version"] -= 1
+        for name, (old, _new) in json.loads(changes).items():
+            if name in state:
+                state[name] = _value(name, old)
+    wound_back = json_rows(conn, columns, list(states.values()), "wound_back")
+    return sa.union_all(
+        sa.select(*(wound_back.c[c.name] if c.name in REPLAYED else c for c in CASES.columns)).join(
+            wound_back, wound_back.c.id == CASES.c.id
+        ),
+        sa.select(CASES).where(CASES.c.id.not_in(sa.select(wound_back.c.id))),
+    ).cte("cases_at")
+
+
+def _value(name: str, old):
+    """A value as the history holds it (times as UTC ISO text) back to a column's value."""
+    if old is not None and isinstance(CASES.c[name].type, UTCDateTime):
+        return datetime.fromisoformat(old).astimezone(timezone.utc)
+    return old
+
