@@ -10,6 +10,7 @@ aggregate over the result, so "as of T" never changes when later work is logged.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -26,35 +27,54 @@ REPLAYED = ("status", "assignee", "level", "tier", "nature", "track", "respond_b
 EVENTS = Event.__table__
 
 
-def cases_at(conn: Connection, as_of: datetime):
-    """The cases table as it stood at `as_of`: the table itself when nothing has changed since."""
+class CasesAt:
+    """The cases as they stood at `as_of`, chosen by conditions built on whichever table is given.
+
+    Called with a function of a table giving conditions, it returns a subquery of the
+    cases meeting them: the conditions go into each branch, so that the cases table's
+    indexes serve them (a view over all cases would have to be read whole).
+    """
+
+    def __init__(self, conn: Connection, as_of: datetime) -> None:
+        self.wound_back = _wound_back(conn, as_of)
+
+    def __call__(self, where: Callable = lambda table: []):
+        if self.wound_back is None:
+            return sa.select(CASES).where(*where(CASES)).subquery("cases_at")
+        wound = self.wound_back
+        then = sa.select(*(wound.c[c.name] if c.name in REPLAYED else c for c in CASES.columns)).join(
+            wound, wound.c.id == CASES.c.id
+        ).subquery("then")
+        return sa.union_all(
+            sa.select(then).where(*where(then)),
+            sa.select(CASES).where(CASES.c.id.not_in(sa.select(wound.c.id)), *where(CASES)),
+        ).subquery("cases_at")
+
+
+def _wound_back(conn: Connection, as_of: datetime):
+    """The replayed fields of each case changed after `as_of`, as they were at `as_of`; None when none was."""
     changed_later = (EVENTS.c.at > as_of, EVENTS.c.changes != "{}")
-    later = conn.execute(
-        sa.select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.changes)
-        .join(CASES, CASES.c.id == EVENTS.c.case_id)
-        .where(*changed_later, CASES.c.received_at <= as_of)
-    ).all()
+    # Read by the events' time index alone; cases received after `as_of` are dropped below.
+    later = conn.execute(sa.select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.changes).where(*changed_later)).all()
     if not later:
-        return CASES
+        return None
     touched = sa.select(EVENTS.c.case_id).where(*changed_later)
     columns = [CASES.c.id, *(CASES.c[name] for name in REPLAYED)]
     states = {
         row.id: dict(row._mapping)
         for row in conn.execute(sa.select(*columns).where(CASES.c.id.in_(touched), CASES.c.received_at <= as_of))
     }
+    if not states:
+        return None
     for _, case_id, changes in sorted(later, reverse=True):  # newest first
-        state = states[case_id]
+        state = states.get(case_id)
+        if state is None:
+            continue
         state["version"] -= 1
         for name, (old, _new) in json.loads(changes).items():
             if name in state:
                 state[name] = _value(name, old)
-    wound_back = json_rows(conn, columns, list(states.values()), "wound_back")
-    return sa.union_all(
-        sa.select(*(wound_back.c[c.name] if c.name in REPLAYED else c for c in CASES.columns)).join(
-            wound_back, wound_back.c.id == CASES.c.id
-        ),
-        sa.select(CASES).where(CASES.c.id.not_in(sa.select(wound_back.c.id))),
-    ).cte("cases_at")
+    return json_rows(conn, columns, list(states.values()), "wound_back")
 
 
 def _value(name: str, old):

@@ -15,10 +15,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Row
 
-from jiesu.asof import cases_at
+from jiesu.asof import CasesAt
 from jiesu.models import Event, LedgerEntry, Revisit
 from jiesu.office import Office
-from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, is_overdue
+from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, is_overdue, repeat_window
 from jiesu.steps import missing
 from jiesu.textsearch import fold
 from jiesu.vocab import Level, Nature, Status
@@ -77,23 +77,29 @@ class Listed:
 def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None) -> Iterator[Listed]:
     """The cases that pass every filter, oldest first, streamed; as they stood at `as_of` when given."""
     with office.store.connect() as conn:
-        cases = cases_at(conn, as_of) if as_of else CASES
-        query = _filtered(office, wanted, as_of or office.now, cases)
         if as_of:
-            query = query.where(cases.c.received_at <= as_of)
-        flags = escalation_flags(office.rules, as_of or office.now, cases) if wanted.due_escalation else {}
+            then = CasesAt(conn, as_of)
+            cases = then(lambda table: [table.c.received_at <= as_of, _by_status(wanted, table)])
+            others = then(repeat_window(office.rules, as_of))
+        else:
+            cases = others = CASES
+        as_of = as_of or office.now
+        flags = escalation_flags(office.rules, as_of, cases, others) if wanted.due_escalation else {}
+        query = _filtered(office, wanted, as_of, cases, others)
         query = query.add_columns(*(condition.label(name) for name, condition in flags.items()))
         for row in conn.execution_options(yield_per=500).execute(query):
             yield Listed(row, [name for name in flags if row._mapping[name]])
 
 
-def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases):
-    column = cases.c
-    query = sa.select(cases).order_by(column.id)
+def _by_status(wanted: CaseFilter, cases):
     if wanted.statuses:
-        query = query.where(column.status.in_([s.value for s in wanted.statuses]))
-    elif not wanted.include_closed:
-        query = query.where(is_open(cases))
+        return cases.c.status.in_([s.value for s in wanted.statuses])
+    return sa.true() if wanted.include_closed else is_open(cases)
+
+
+def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others):
+    column = cases.c
+    query = sa.select(cases).order_by(column.id).where(_by_status(wanted, cases))
     if wanted.nature:
         query = query.where(column.nature == wanted.nature.value)
     if wanted.track:
@@ -112,7 +118,7 @@ def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases):
     if wanted.overdue:
         query = query.where(is_overdue(as_of, cases))
     if wanted.due_escalation:
-        query = query.where(is_due_escalation(office.rules, as_of, cases))
+        query = query.where(is_due_escalation(office.rules, as_of, cases, others))
     if wanted.since:
         query = query.where(column.received_at >= wanted.since)
     if wanted.until:

@@ -57,35 +57,42 @@ def is_reopened_too_often(rules: Rules, cases=CASES):
     return cases.c.reopen_count >= rules["escalation.reopen_limit"]
 
 
-def repeat_count(rules: Rules, as_of: datetime, cases=CASES):
-    """How many cases this case's phone filed in its category within the repeat window."""
-    other = cases.alias()
+def repeat_window(rules: Rules, as_of: datetime):
+    """The cases that count towards a repeat at `as_of`, as conditions on a table of cases."""
     since = as_of - timedelta(days=rules["escalation.repeat_days"])
+    return lambda table: [table.c.received_at > since, table.c.received_at <= as_of]
+
+
+def repeat_count(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
+    """How many of `others` this case's phone filed in its category within the repeat window."""
+    other = others.alias()
     return (
         select(func.count(other.c.id))
         .where(
             other.c.phone == cases.c.phone,
             other.c.category == cases.c.category,
-            other.c.received_at > since,
-            other.c.received_at <= as_of,
+            *repeat_window(rules, as_of)(other),
             other.c.status != Status.MERGED.value,
         )
         .scalar_subquery()
     )
 
 
-def is_repeated(rules: Rules, as_of: datetime, cases=CASES):
-    return and_(cases.c.phone.is_not(None), repeat_count(rules, as_of, cases) >= rules["escalation.repeat_limit"])
+def is_repeated(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
+    return and_(cases.c.phone.is_not(None), repeat_count(rules, as_of, cases, others) >= rules["escalation.repeat_limit"])
 
 
-def escalation_flags(rules: Rules, as_of: datetime, cases=CASES) -> dict:
-    """Labelled boolean conditions, one per reason a case is due for escalation."""
+def escalation_flags(rules: Rules, as_of: datetime, cases=CASES, others=CASES) -> dict:
+    """Labelled boolean conditions, one per reason a case is due for escalation.
+
+    `cases` are the cases judged, `others` those a repeat is counted among (both the
+    tables themselves, or as they stood at `as_of`)."""
     return {
         "overdue": is_overdue(as_of, cases),
         "reopened": is_reopened_too_often(rules, cases),
-        "repeat": is_repeated(rules, as_of, cases),
+        "repeat": is_repeated(rules, as_of, cases, others),
     }
 
 
-def is_due_escalation(rules: Rules, as_of: datetime, cases=CASES):
-    return and_(is_open(cases), or_(*escalation_flags(rules, as_of, cases).values()))
+def is_due_escalation(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
+    return and_(is_open(cases), or_(*escalation_flags(rules, as_of, cases, others).values()))

@@ -20,8 +20,8 @@ from jiesu.errors import BadInput
 from jiesu.ledger_models import LedgerBalance
 from jiesu.models import Case, Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
-from jiesu.asof import cases_at
-from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at
+from jiesu.asof import CasesAt
+from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
 from jiesu.render import iso
 from jiesu.rules import RateCounts, rates
 from jiesu.vocab import EventKind, Nature, Satisfaction, Status
@@ -42,27 +42,15 @@ def _received_in(cases, received: tuple[datetime, datetime]) -> list:
     return [cases.c.received_at >= start, cases.c.received_at < end]
 
 
-def _latest_revisits(as_of: datetime, received: tuple[datetime, datetime]):
-    """The latest revisit made by `as_of` of each case received in the span, as a subquery."""
-    latest = (
-        select(Revisit.case_id, func.max(Revisit.id).label("revisit_id"))
-        .where(Revisit.at <= as_of, Revisit.case_id.in_(select(Case.id).where(*_received_in(Case.__table__, received))))
-        .group_by(Revisit.case_id)
-        .subquery()
-    )
-    return (
-        select(Revisit.case_id, Revisit.resolved, Revisit.satisfaction)
-        .join(latest, Revisit.id == latest.c.revisit_id)
-        .subquery()
-    )
-
-
 def rate_counts(
-    session: Session, office: Office, cases, as_of: datetime, received: tuple[datetime, datetime], group: str | None = None
+    session: Session, office: Office, then: CasesAt, as_of: datetime, received: tuple[datetime, datetime], group: str | None = None
 ) -> dict[Any, RateCounts]:
-    """RateCounts of the non-merged `cases` received in the span, per value of column `group` (or None)."""
-    latest = _latest_revisits(as_of, received)
+    """RateCounts of the non-merged cases received in the span as they stood `then`, per value of column `group` (or None)."""
+    cases = then(lambda table: _received_in(table, received))
     c = cases.c
+    # Each case's latest revisit made by `as_of`, found through the (case_id, at) index case by case.
+    latest = Revisit.__table__.alias("latest")
+    latest_id = select(func.max(Revisit.id)).where(Revisit.case_id == c.id, Revisit.at <= as_of).scalar_subquery()
     counts_nature = True if office.rules["rates.include_unreasonable"] else c.nature != Nature.UNREASONABLE.value
     revisited = and_(counts_nature, latest.c.case_id.is_not(None))
     columns = [
@@ -77,8 +65,8 @@ def rate_counts(
     query = (
         select(key, *columns)
         .select_from(cases)
-        .outerjoin(latest, latest.c.case_id == c.id)
-        .where(c.status != Status.MERGED.value, *_received_in(cases, received))
+        .outerjoin(latest, latest.c.id == latest_id)
+        .where(c.status != Status.MERGED.value)
     )
     if group is not None:
         query = query.group_by(key).order_by(key)
@@ -211,11 +199,11 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
     as_of = min(end, office.now)
     month_start = start.replace(day=1)
     with office.store.read() as session:
-        cases = cases_at(session.connection(), as_of)
+        then = CasesAt(session.connection(), as_of)
         document = {"date": day.isoformat(), "as_of": iso(as_of, tz)}
         document |= _activity(session, start, as_of)
-        document |= _standing(session, office, cases, as_of, received_in=(start, as_of))
-        counts = rate_counts(session, office, cases, as_of, (month_start, as_of))
+        document |= _standing(session, office, then, as_of, received_in=(start, as_of))
+        counts = rate_counts(session, office, then, as_of, (month_start, as_of))
         document["rates"] = _rates_of(counts[None], office)
         document["ledger"] = _ledger_standing(session, as_of)
         trend = _trend(session, day, office)
@@ -234,13 +222,13 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     end = start + relativedelta(months=1)
     as_of = min(end, office.now)
     with office.store.read() as session:
-        cases = cases_at(session.connection(), as_of)
+        then = CasesAt(session.connection(), as_of)
         document = {"period": period, "as_of": iso(as_of, tz)}
         document |= _activity(session, start, as_of)
-        document |= _standing(session, office, cases, as_of, received_in=(start, as_of))
-        document["rates"] = _rates_of(rate_counts(session, office, cases, as_of, (start, as_of))[None], office)
+        document |= _standing(session, office, then, as_of, received_in=(start, as_of))
+        document["rates"] = _rates_of(rate_counts(session, office, then, as_of, (start, as_of))[None], office)
         for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
-            per_group = rate_counts(session, office, cases, as_of, (start, as_of), group=column)
+            per_group = rate_counts(session, office, then, as_of, (start, as_of), group=column)
             document[name] = [{"name": key, **_rates_of(counts, office)} for key, counts in per_group.items()]
         document["ledger"] = _ledger_standing(session, as_of)
         stored = session.get(LedgerBalance, period)
@@ -262,34 +250,34 @@ def _activity(session: Session, start: datetime, as_of: datetime) -> dict[str, i
     return {"received": received, "closed": closed, "revisited": revisited}
 
 
-def _standing(session: Session, office: Office, cases, as_of: datetime, received_in: tuple[datetime, datetime]) -> dict:
-    """Open, overdue and due-for-escalation `cases` as of `as_of`, and the same split by category and assignee."""
+def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime]) -> dict:
+    """Open, overdue and due-for-escalation cases as they stood at `as_of`, and the same split by category and assignee."""
+    cases = then(lambda table: [is_open(table), table.c.received_at < as_of])
+    others = then(repeat_window(office.rules, as_of))
     c = cases.c
-    known = c.received_at < as_of
-    open_count = session.exec(select(func.count(c.id)).where(is_open(cases), known)).one()
-    overdue_ids = list(session.exec(select(c.id).where(is_overdue(as_of, cases), known).order_by(c.id)))
-    flags = escalation_flags(office.rules, as_of, cases)
+    open_count = session.exec(select(func.count(c.id))).one()
+    overdue_ids = list(session.exec(select(c.id).where(is_overdue(as_of, cases)).order_by(c.id)))
+    flags = escalation_flags(office.rules, as_of, cases, others)
     due_rows = session.exec(
         select(c.id, *(condition.label(name) for name, condition in flags.items()))
-        .where(is_due_escalation(office.rules, as_of, cases), known)
+        .where(is_due_escalation(office.rules, as_of, cases, others))
         .order_by(c.id)
     ).all()
     due = [{"id": row.id, "reasons": [name for name in flags if row._mapping[name]]} for row in due_rows]
     start, end = received_in
     split = {}
-    for name, column in (("by_category", c.category), ("by_assignee", c.assignee)):
+    received = then(lambda table: _received_in(table, (start, end)))
+    for name in ("category", "assignee"):
         # Two indexed scans (fresh by receipt time, open by status) rather than one OR over the whole table.
-        fresh = dict(
-            session.exec(select(column, func.count(c.id)).where(*_received_in(cases, (start, end))).group_by(column)).all()
-        )
+        fresh = dict(session.exec(select(received.c[name], func.count()).group_by(received.c[name])).all())
         standing = {
             key: (int(opened), int(late))
             for key, opened, late in session.exec(
-                select(column, func.count(c.id), _count(is_overdue(as_of, cases))).where(is_open(cases), known).group_by(column)
+                select(c[name], func.count(c.id), _count(is_overdue(as_of, cases))).group_by(c[name])
             )
         }
         keys = sorted(set(fresh) | set(standing), key=lambda k: (-standing.get(k, (0, 0))[0], k or ""))
-        split[name] = [
+        split[f"by_{name}"] = [
             {"name": key, "received": fresh.get(key, 0), "open": standing.get(key, (0, 0))[0], "overdue": standing.get(key, (0, 0))[1]}
             for key in keys
         ]
