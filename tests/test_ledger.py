@@ -149,7 +149,8 @@ def test_cli_refusals_are_one_line_and_change_nothing(jiesu, book):
     refused(jiesu("ledger", "clear", "1", "--evidence", "again"))
 
 
-def test_roll_cli_prints_the_balance(jiesu):
+def test_roll_cli_prints_the_balance(jiesu, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")  # November is over
     case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T09:00")
     result = jiesu.ok("ledger", "roll", "2026-11", "--format", "json")

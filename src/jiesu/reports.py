@@ -15,12 +15,12 @@ from sqlalchemy import String, and_, case, cast, func, null, or_, type_coerce
 from sqlmodel import Session, select
 
 from jiesu import ledger
+from jiesu.asof import CasesAt
 from jiesu.clock import day_span
 from jiesu.errors import BadInput
 from jiesu.ledger_models import LedgerBalance
 from jiesu.models import Case, Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
-from jiesu.asof import CasesAt
 from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
 from jiesu.render import iso
 from jiesu.rules import RateCounts, rates
