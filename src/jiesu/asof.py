@@ -66,7 +66,7 @@ def _wound_back(conn: Connection, as_of: datetime):
     }
     if not states:
         return None
-    for _, case_id, changes in sorted(later, reverse=True):  # newest first
+    for _, case_id, changes in sorted(map(tuple, later), reverse=True):  # newest first
         state = states.get(case_id)
         if state is None:
             continue
