@@ -324,3 +324,18 @@ def test_days_on_the_books_stop_at_the_clear(jiesu, monkeypatch):
     assert [(r["id"], r["age_days"]) for r in jiesu.json("ledger", "list")] == [(1, 24), (2, 50)]
     monkeypatch.setenv("JIESU_NOW", "2027-03-01T09:30:00+08:00")
     assert [r["age_days"] for r in jiesu.json("ledger", "list")] == [24, 140]
+
+
+def test_migration_restamps_the_period_of_entries_an_earlier_jiesu_listed_by_calendar_month(jiesu, book, db_path, monkeypatch):
+    from jiesu import db, migrations
+
+    monkeypatch.setenv("JIESU_NOW", "2026-10-05T09:00:00+08:00")
+    with monkeypatch.context() as old_code:
+        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:4])
+        old_code.setattr(db, "LATEST", 4)
+        case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-09-20T09:00")
+        jiesu.ok("ledger", "roll", "2026-09")
+        jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-09-25T10:00")
+        book.execute("UPDATE ledger_entries SET period = '2026-09'")  # as the earlier jiesu wrote it
+    assert [r["period"] for r in jiesu.json("ledger", "list", "--period", "2026-10")] == ["2026-10"]
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
