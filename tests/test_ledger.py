@@ -49,13 +49,13 @@ def test_the_qianmen_desk_story(office):
     assert (pipe.period, water.period) == ("2026-10", "2026-10")
     assert lookup.get_case(office, desk[3].id).case.status == Status.LEDGERED
 
-    office.now = at(2026, 10, 31, 23)
+    office.now = at(2026, 11, 1, 0, 30)
     assert balance_of(ledger.roll(office, "2026-10")) == (0, 2, 0, 2)
 
     office.now = at(2026, 11, 20, 10)
     ledger.clear_entry(office, pipe.id, "主管道已更换，验收合格")
     assert lookup.get_case(office, desk[3].id).case.status == Status.CLOSED
-    office.now = at(2026, 11, 30, 23)
+    office.now = at(2026, 12, 1, 8)
     assert balance_of(ledger.roll(office, "2026-11")) == (2, 0, 1, 1)
 
     office.now = at(2026, 12, 2, 10)
@@ -65,7 +65,7 @@ def test_the_qianmen_desk_story(office):
     assert found.ledger[0].status == "open" and found.ledger[0].carried == 1
     assert [e.kind for e in found.events][-3:] == ["revisited", "reopened", "ledgered"]
 
-    office.now = at(2026, 12, 31, 23)
+    office.now = at(2027, 1, 1, 8)
     assert balance_of(ledger.roll(office, "2026-12")) == (1, 1, 0, 2)
     assert [line.entry.carried for line in ledger.list_entries(office, open_only=True)] == [2, 3]
     stored = {b.period: (b.opening, b.added, b.cleared, b.closing) for b in ledger.balances(office)}
@@ -83,7 +83,7 @@ def test_rolling_twice_changes_nothing_and_order_is_enforced(office):
     again = ledger.roll(office, "2026-09")
     assert again.already and balance_of(again) == balance_of(first) == (0, 1, 0, 1)
     assert [line.entry.carried for line in ledger.list_entries(office)] == [1]
-    with pytest.raises(RuleViolation, match="还没有到"):
+    with pytest.raises(RuleViolation, match="2026-12 还没有过完"):
         ledger.roll(office, "2026-12")
     with pytest.raises(BadInput, match="不是期间"):
         ledger.roll(office, "2026-13")
@@ -93,10 +93,11 @@ def test_movement_in_a_rolled_period_is_booked_in_the_next(office):
     office.now = at(2026, 10, 20, 12)
     case = cases.file_case(office, Draft("积水", nature=Nature.REASONABLE, received_at=at(2026, 10, 20, 9)))
     entry = ledger.add_entry(office, case.id, "排水", "物业")
+    office.now = at(2026, 11, 1, 8)
     ledger.roll(office, "2026-10")
     office.now = at(2026, 11, 2, 12)
     ledger.clear_entry(office, entry.id, "已排水", at=at(2026, 10, 25, 9))
-    office.now = at(2026, 11, 30, 12)
+    office.now = at(2026, 12, 1, 8)
     assert balance_of(ledger.roll(office, "2026-11")) == (1, 0, 1, 0)
     assert {b.period: b.closing for b in ledger.balances(office)} == {"2026-10": 1, "2026-11": 0}
 
@@ -149,7 +150,8 @@ def test_cli_refusals_are_one_line_and_change_nothing(jiesu, book):
     refused(jiesu("ledger", "clear", "1", "--evidence", "again"))
 
 
-def test_roll_cli_prints_the_balance(jiesu):
+def test_roll_cli_prints_the_balance(jiesu, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")  # November is over
     case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T09:00")
     result = jiesu.ok("ledger", "roll", "2026-11", "--format", "json")
@@ -219,7 +221,7 @@ def test_balances_always_add_up(new_target, steps):
                 else:
                     period = ledger.period_of(office.now, office)
                     target = ledger.next_period(rolled_through) if rolled_through else period
-                    while target <= period:
+                    while target < period:
                         ledger.roll(office, target)
                         rolled_through = target
                         target = ledger.next_period(target)
@@ -240,3 +242,101 @@ def test_balances_always_add_up(new_target, steps):
                 assert stored[-1].closing == open_now
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------- periods, rolls and days on the books
+
+
+def test_an_entry_is_listed_and_exported_under_the_period_whose_balance_counts_it(jiesu, monkeypatch):
+    """A late 上账 into a rolled month, and a 重新挂账, are listed where 本期新增 counts them."""
+    monkeypatch.setenv("JIESU_NOW", "2026-10-05T09:00:00+08:00")
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-09-20T09:00")
+    jiesu.ok("ledger", "roll", "2026-09")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-09-25T10:00")
+
+    def listed(period: str) -> list[int]:
+        return [r["id"] for r in jiesu.json("ledger", "list", "--period", period)]
+
+    def exported(period: str) -> list[tuple[int, str]]:
+        rows = json.loads(jiesu.ok("ledger", "export", "--period", period, "--format", "json").stdout)
+        return [(r["entry_id"], r["period"]) for r in rows]
+
+    assert (listed("2026-09"), listed("2026-10")) == ([], [1])
+    assert (exported("2026-09"), exported("2026-10")) == ([], [(1, "2026-10")])
+
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T09:00:00+08:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已更换", "--at", "2026-10-20T10:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-03T10:00")
+    assert (listed("2026-10"), listed("2026-11")) == ([1], [1])
+    assert exported("2026-11") == [(1, "2026-10")]  # 上账期间 stays the period of its 上账
+
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:00:00+08:00")
+    october = jiesu.json("ledger", "roll", "2026-10")
+    november = jiesu.json("ledger", "roll", "2026-11")
+    assert (october["added"], october["cleared"], november["added"], november["closing"]) == (1, 1, 1, 1)
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_only_a_finished_month_rolls(jiesu, book, monkeypatch):
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-02T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T10:00")
+    monkeypatch.setenv("JIESU_NOW", "2026-11-30T23:59:00+08:00")
+    before = book.fingerprint()
+    refused(jiesu("ledger", "roll", "2026-11"), "2026-11 还没有过完，不能结转；2026-12-01 起才能结转")
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T00:00:00+08:00")
+    refused(jiesu("ledger", "roll", "2026-12"), "2026-12 还没有过完，不能结转；2027-01-01 起才能结转")
+    refused(jiesu("ledger", "roll", "2027-01"), "2027-01 还没有过完，不能结转；2027-02-01 起才能结转")
+    assert book.fingerprint() == before
+    assert jiesu.json("ledger", "roll", "2026-11")["closing"] == 1
+
+
+def test_check_catches_a_stored_balance_the_entries_contradict(jiesu, book, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    for n in range(2):
+        case_id = jiesu.new(f"积水{n}", "--nature", "合理诉求", "--received", "2026-11-02T09:00")
+        jiesu.ok("ledger", "add", case_id, "--plan", "排水", "--unit", "物业", "--at", "2026-11-02T10:00")
+    jiesu.ok("ledger", "clear", "2", "--evidence", "已排水", "--at", "2026-11-20T10:00")
+    jiesu.ok("ledger", "roll", "2026-11")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+    # Adds up (0 + 3 − 1 = 2) but is not what the entries booked in 2026-11 give.
+    book.execute("UPDATE ledger_balances SET added = 3, closing = 2")
+    result = jiesu("check")
+    assert result.exit_code == 1
+    assert result.stdout == "台账 2026-11：存档余额 期初 0 新增 3 销账 1 期末 2，但台账记录算得 期初 0 新增 2 销账 1 期末 1\n"
+
+    # Rolled on the month's last day, before it was over (as an earlier jiesu allowed).
+    book.execute("UPDATE ledger_balances SET added = 2, closing = 1, rolled_at = :at", at="2026-11-30 10:00:00")
+    result = jiesu("check")
+    assert result.stdout == "台账 2026-11 于 2026-11-30 18:00 结转，当时该月还没有过完\n"
+
+    # An entry listed under a period other than the one its 上账 is booked in.
+    book.execute("UPDATE ledger_balances SET rolled_at = :at", at="2026-12-01 01:00:00")
+    book.execute("UPDATE ledger_entries SET period = '2026-10' WHERE id = 1")
+    assert jiesu("check").stdout == "台账 1 列在 2026-10，但其上账计入 2026-11 的余额\n"
+
+
+def test_days_on_the_books_stop_at_the_clear(jiesu, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    cleared, still_open = (jiesu.new(s, "--nature", "合理诉求", "--received", "2026-10-12T08:00") for s in ("主管道", "积水"))
+    for case_id in (cleared, still_open):
+        jiesu.ok("ledger", "add", case_id, "--plan", "整改", "--unit", "城管科", "--at", "2026-10-12T09:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已整改", "--at", "2026-11-05T09:00")
+    assert [(r["id"], r["age_days"]) for r in jiesu.json("ledger", "list")] == [(1, 24), (2, 50)]
+    monkeypatch.setenv("JIESU_NOW", "2027-03-01T09:30:00+08:00")
+    assert [r["age_days"] for r in jiesu.json("ledger", "list")] == [24, 140]
+
+
+def test_migration_restamps_the_period_of_entries_an_earlier_jiesu_listed_by_calendar_month(jiesu, book, db_path, monkeypatch):
+    from jiesu import db, migrations
+
+    monkeypatch.setenv("JIESU_NOW", "2026-10-05T09:00:00+08:00")
+    with monkeypatch.context() as old_code:
+        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:5])
+        old_code.setattr(db, "LATEST", 5)
+        case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-09-20T09:00")
+        jiesu.ok("ledger", "roll", "2026-09")
+        jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-09-25T10:00")
+        book.execute("UPDATE ledger_entries SET period = '2026-09'")  # as the earlier jiesu wrote it
+    assert [r["period"] for r in jiesu.json("ledger", "list", "--period", "2026-10")] == ["2026-10"]
+    assert jiesu.ok("check").stderr.startswith("案卷完好")

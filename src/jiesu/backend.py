@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+import json
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
@@ -138,3 +140,31 @@ def _with_stored_times(rows: list[tuple[Any, ...]], positions: list[int]) -> lis
 def _stored_time(value: datetime) -> str:
     """The text SQLAlchemy's DateTime keeps in SQLite, for an aware time (in UTC)."""
     return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def json_rows(conn: Connection, columns: list, rows: list[dict], name: str):
+    """`rows` (dicts keyed by the names of `columns`) as a subquery read from one JSON parameter.
+
+    One parameter however many rows: no limit on bound variables, and each value
+    compares in SQL exactly like the column it stands for.
+    """
+    dialect = conn.dialect
+    processors = {c.name: c.type.bind_processor(dialect) for c in columns}
+    encoded = [
+        {key: _json_value(processors[key](value) if processors[key] else value) for key, value in row.items()} for row in rows
+    ]
+    doc = sa.bindparam(name, json.dumps(encoded, ensure_ascii=False), type_=sa.Text)
+    if dialect.name == "sqlite":
+        each = sa.func.json_each(doc).table_valued("value")
+        fields = [sa.type_coerce(sa.func.json_extract(each.c.value, f"$.{c.name}"), c.type).label(c.name) for c in columns]
+        return sa.select(*fields).select_from(each).subquery(name)
+    records = (
+        sa.func.json_to_recordset(sa.cast(doc, sa.JSON))
+        .table_valued(*(sa.column(c.name, c.type) for c in columns))
+        .render_derived(name=f"{name}_rows", with_types=True)
+    )
+    return sa.select(*records.c).subquery(name)
+
+
+def _json_value(value):
+    return value.isoformat() if isinstance(value, datetime) else value

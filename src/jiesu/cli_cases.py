@@ -77,7 +77,7 @@ def list_cases(
     due_escalation: Annotated[bool, typer.Option("--due-escalation", help="只列应升级的，并给出原因。")] = False,
     since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,
     until: Annotated[Optional[str], typer.Option(help="受理时间不晚于（日期含当天）。")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="以此时刻为“现在”判断超期。")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="列出此时刻的案卷：状态、承办人、层级、时限都按当时的办理记录。")] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="最多列出几件。")] = None,
     fmt: Format = None,
     reveal: Reveal = False,

@@ -97,7 +97,7 @@ def ledger_list(
         for line in ledger.list_entries(office, period=period and ledger.parse_period(period), open_only=open_only, unit=unit):
             row = ledger_record(line.entry, tz)
             row["summary"] = line.case.summary
-            row["age_days"] = (office.now - line.entry.opened_at).days
+            row["age_days"] = ledger.days_on_books(line.entry, office.now)
             yield row
 
     time = local_time(tz)

@@ -13,11 +13,14 @@ from datetime import datetime
 from itertools import groupby
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import func, select, text
 
 from jiesu import clock
 from jiesu.db import backup_to
 from jiesu.errors import BadInput
+from jiesu.ledger import next_period
+from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, UTCDateTime
 from jiesu.office import Office
 from jiesu.steps import inverted
@@ -43,6 +46,7 @@ def check(office: Office) -> list[str]:
             if len(problems) >= MAX_PROBLEMS:
                 return problems
         problems += _ledger_problems(conn)
+        problems += _balance_problems(conn, office)
     if office.store.path is not None:
         problems += _orphan_logs(office.store.path.parent)
     return problems
@@ -180,16 +184,55 @@ def _ledger_problems(conn) -> list[str]:
     )
     for case_id, status in mismatched:
         problems.append(f"#{case_id} 状态为 {status}，与台账是否在账不符")
-    previous = None
-    for period, opening, added, cleared, closing in conn.execute(
-        text("SELECT period, opening, added, cleared, closing FROM ledger_balances ORDER BY period")
-    ):
-        if opening + added - cleared != closing:
-            problems.append(f"台账 {period}：期初 {opening} + 新增 {added} − 销账 {cleared} ≠ 期末 {closing}")
-        if previous is not None and previous != opening:
-            problems.append(f"台账 {period}：期初 {opening} 不等于上期期末 {previous}")
-        previous = closing
+    misbooked = conn.execute(
+        text(
+            "SELECT e.id, e.period, m.period FROM ledger_entries e JOIN ledger_moves m "
+            "ON m.entry_id = e.id AND m.kind = 'added' WHERE m.period != e.period ORDER BY e.id"
+        )
+    )
+    for entry_id, listed, booked in misbooked:
+        problems.append(f"台账 {entry_id} 列在 {listed}，但其上账计入 {booked} 的余额")
     return problems
+
+
+def _balance_problems(conn, office: Office) -> list[str]:
+    """Each stored balance must add up, follow the one before, and be what the movements booked in it give."""
+    moves = LedgerMove.__table__
+    booked = {
+        period: (int(added), int(cleared))
+        for period, added, cleared in conn.execute(
+            sa.select(
+                moves.c.period,
+                sa.func.sum(sa.case((moves.c.kind == "cleared", 0), else_=1)),
+                sa.func.sum(sa.case((moves.c.kind == "cleared", 1), else_=0)),
+            ).group_by(moves.c.period)
+        )
+    }
+    balances = conn.execute(sa.select(LedgerBalance.__table__).order_by(LedgerBalance.period)).all()
+    problems = []
+    previous = None
+    for b in balances:
+        if b.opening + b.added - b.cleared != b.closing:
+            problems.append(f"台账 {b.period}：期初 {b.opening} + 新增 {b.added} − 销账 {b.cleared} ≠ 期末 {b.closing}")
+        if previous is not None and previous != b.opening:
+            problems.append(f"台账 {b.period}：期初 {b.opening} 不等于上期期末 {previous}")
+        previous = b.closing
+        opening = sum(a - c for period, (a, c) in booked.items() if period < b.period)
+        added, cleared = booked.get(b.period, (0, 0))
+        stored = (b.opening, b.added, b.cleared, b.closing)
+        if stored != (opening, added, cleared, opening + added - cleared):
+            problems.append(
+                f"台账 {b.period}：存档余额 {_figures(*stored)}，"
+                f"但台账记录算得 {_figures(opening, added, cleared, opening + added - cleared)}"
+            )
+        month_end = datetime.strptime(next_period(b.period), "%Y-%m").replace(tzinfo=office.tz)
+        if b.rolled_at < month_end:
+            problems.append(f"台账 {b.period} 于 {clock.shown(b.rolled_at, office.tz)} 结转，当时该月还没有过完")
+    return problems
+
+
+def _figures(opening: int, added: int, cleared: int, closing: int) -> str:
+    return f"期初 {opening} 新增 {added} 销账 {cleared} 期末 {closing}"
 
 
 def backup(office: Office, destination: str) -> Path:

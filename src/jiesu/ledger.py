@@ -4,7 +4,8 @@ Every add, clear and reopen of an entry is booked as a movement in a period.
 A period's balance is computed from its movements when it is rolled and then
 stored: 期初 + 本期新增 − 本期销账 = 期末, always. A movement dated in a period
 that is already rolled is booked in the first period still open, so a stored
-balance never changes.
+balance never changes. Only a finished month is rolled. An entry is listed and
+exported under the periods whose 本期新增 counts it (`counted_in`).
 """
 
 from __future__ import annotations
@@ -58,7 +59,11 @@ def next_period(period: str) -> str:
 
 
 def _booking_period(session: Session, at: datetime, office: Office) -> str:
-    """The period a movement at `at` is booked in: its own, or the first one not yet rolled."""
+    """The period a movement at `at` is booked in: its own, or the first one not yet rolled.
+
+    Taken under the roll's lock: nothing is booked into a period while it is being rolled.
+    """
+    serialise(session.connection(), "ledger-roll")
     period = period_of(at, office)
     last_rolled = session.exec(select(func.max(LedgerBalance.period))).one()
     if last_rolled and period <= last_rolled:
@@ -67,8 +72,22 @@ def _booking_period(session: Session, at: datetime, office: Office) -> str:
 
 
 def _move(session: Session, entry: LedgerEntry, kind: str, at: datetime, office: Office) -> None:
-    serialise(session.connection(), "ledger-roll")  # not booked into a period while it is being rolled
     session.add(LedgerMove(entry_id=entry.id, at=at, period=_booking_period(session, at, office), kind=kind))
+
+
+def counted_in(period: str):
+    """The one definition of the periods an entry belongs to: those whose 本期新增 counts it,
+    i.e. where its 上账 or a 重新挂账 is booked. Lists and exports by period use it; roll counts the same moves."""
+    return (
+        select(LedgerMove.id)
+        .where(LedgerMove.entry_id == LedgerEntry.id, LedgerMove.kind.in_([ADDED, REOPENED]), LedgerMove.period == period)
+        .exists()
+    )
+
+
+def days_on_books(entry: LedgerEntry, now: datetime) -> int:
+    """在账天数: from 上账 to 销账, or to now while the entry is still open."""
+    return ((entry.cleared_at or now) - entry.opened_at).days
 
 
 # ---------------------------------------------------------------- 上账 and 销账
@@ -85,10 +104,11 @@ def add_entry(
             raise RuleViolation(f"#{case_id} 是{Nature(case.nature).label}，只有合理诉求才能上账整改")
         if due is not None and due <= when:
             raise BadInput(f"#{case_id} 的整改期限 {shown(office, due)} 应晚于上账时间 {shown(office, when)}")
-        entry = LedgerEntry(case_id=case.id, opened_at=when, period=period_of(when, office), plan=plan, unit=unit, due=due)
+        period = _booking_period(session, when, office)
+        entry = LedgerEntry(case_id=case.id, opened_at=when, period=period, plan=plan, unit=unit, due=due)
         session.add(entry)
         session.flush()
-        _move(session, entry, ADDED, when, office)
+        session.add(LedgerMove(entry_id=entry.id, at=when, period=period, kind=ADDED))
         changes = change(case, status=Status.LEDGERED)
         record(session, case, EventKind.LEDGERED, office.actor, when, f"台账 {entry.id}：{plan}（{unit}）", changes)
         return entry
@@ -154,10 +174,10 @@ class EntryLine:
 def list_entries(
     office: Office, *, period: str | None = None, open_only: bool = False, unit: str | None = None
 ) -> Iterator[EntryLine]:
-    """Ledger entries with their cases, oldest first, streamed."""
+    """Ledger entries with their cases, oldest first, streamed; by `period`, those it counts as 本期新增."""
     query = select(LedgerEntry, Case).join(Case, Case.id == LedgerEntry.case_id).order_by(LedgerEntry.id)
     if period:
-        query = query.where(LedgerEntry.period == period)
+        query = query.where(counted_in(period))
     if open_only:
         query = query.where(LedgerEntry.status == OPEN)
     if unit:
@@ -183,8 +203,8 @@ _SIGNED = when_then((LedgerMove.kind == CLEARED, -1), else_=1)
 def roll(office: Office, period: str) -> Roll:
     """Month-end: compute and store the balance of `period` and carry its open entries over."""
     period = parse_period(period)
-    if period > period_of(office.now, office):
-        raise RuleViolation(f"{period} 还没有到，不能结转")
+    if period >= period_of(office.now, office):
+        raise RuleViolation(f"{period} 还没有过完，不能结转；{next_period(period)}-01 起才能结转")
     with office.store.write() as session:
         serialise(session.connection(), "ledger-roll")
         stored = session.get(LedgerBalance, period)

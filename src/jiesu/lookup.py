@@ -15,9 +15,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Row
 
+from jiesu.asof import CasesAt
 from jiesu.models import Event, LedgerEntry, Revisit
 from jiesu.office import Office
-from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, is_overdue
+from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, is_overdue, repeat_window
 from jiesu.steps import missing
 from jiesu.textsearch import fold
 from jiesu.vocab import Level, Nature, Status
@@ -79,9 +80,9 @@ BRIEF_SUMMARY = 240
 BRIEF_FIELDS = tuple(c.name for c in CASES.c if c.name not in ("summary", "detail", "search_text")) + ("summary",)
 
 
-def _brief_columns():
-    kept = [c for c in CASES.c if c.name in BRIEF_FIELDS and c.name != "summary"]
-    return [*kept, sa.func.substr(CASES.c.summary, 1, BRIEF_SUMMARY + 1).label("summary")]
+def _brief_columns(cases):
+    kept = [c for c in cases.c if c.name in BRIEF_FIELDS and c.name != "summary"]
+    return [*kept, sa.func.substr(cases.c.summary, 1, BRIEF_SUMMARY + 1).label("summary")]
 
 
 def brief_summary(summary: str) -> str:
@@ -90,16 +91,34 @@ def brief_summary(summary: str) -> str:
 
 
 def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None, *, brief: bool = False) -> Iterator[Listed]:
-    """The cases that pass every filter, oldest first, streamed; `brief` leaves out the long text a table cannot show."""
-    as_of = as_of or office.now
-    column = CASES.c
-    flags = escalation_flags(office.rules, as_of) if wanted.due_escalation else {}
-    selected = _brief_columns() if brief else [CASES]
-    query = sa.select(*selected, *(condition.label(name) for name, condition in flags.items())).order_by(column.id)
+    """The cases that pass every filter, oldest first, streamed; as they stood at `as_of` when given.
+
+    `brief` leaves out the long text a table cannot show.
+    """
+    with office.store.connect() as conn:
+        if as_of:
+            then = CasesAt(conn, as_of)
+            cases = then(lambda table: [table.c.received_at <= as_of, _by_status(wanted, table)])
+            others = then(repeat_window(office.rules, as_of))
+        else:
+            cases = others = CASES
+        as_of = as_of or office.now
+        flags = escalation_flags(office.rules, as_of, cases, others) if wanted.due_escalation else {}
+        query = _filtered(office, wanted, as_of, cases, others, brief)
+        query = query.add_columns(*(condition.label(name) for name, condition in flags.items()))
+        for row in conn.execution_options(yield_per=500).execute(query):
+            yield Listed(row, [name for name in flags if row._mapping[name]])
+
+
+def _by_status(wanted: CaseFilter, cases):
     if wanted.statuses:
-        query = query.where(column.status.in_([s.value for s in wanted.statuses]))
-    elif not wanted.include_closed:
-        query = query.where(is_open())
+        return cases.c.status.in_([s.value for s in wanted.statuses])
+    return sa.true() if wanted.include_closed else is_open(cases)
+
+
+def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others, brief: bool):
+    column = cases.c
+    query = sa.select(*(_brief_columns(cases) if brief else [cases])).order_by(column.id).where(_by_status(wanted, cases))
     if wanted.nature:
         query = query.where(column.nature == wanted.nature.value)
     if wanted.track:
@@ -116,15 +135,13 @@ def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None
     if wanted.search:
         query = query.where(column.search_text.contains(fold(wanted.search), autoescape=True))
     if wanted.overdue:
-        query = query.where(is_overdue(as_of))
+        query = query.where(is_overdue(as_of, cases))
     if wanted.due_escalation:
-        query = query.where(is_due_escalation(office.rules, as_of))
+        query = query.where(is_due_escalation(office.rules, as_of, cases, others))
     if wanted.since:
         query = query.where(column.received_at >= wanted.since)
     if wanted.until:
         query = query.where(column.received_at <= wanted.until)
     if wanted.limit:
         query = query.limit(wanted.limit)
-    with office.store.connect() as conn:
-        for row in conn.execution_options(yield_per=500).execute(query):
-            yield Listed(row, [name for name in flags if row._mapping[name]])
+    return query

@@ -178,12 +178,29 @@ def m005_phone_extension(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE cases ADD COLUMN phone_ext VARCHAR")
 
 
+def m006_ledger_entry_period(conn: Connection) -> None:
+    """An entry's period is the one its 上账 is booked in (a late 上账 into a rolled month
+    is booked in the next); entries written before said the calendar month of opened_at."""
+    conn.exec_driver_sql(
+        "UPDATE ledger_entries SET period = (SELECT m.period FROM ledger_moves m "
+        "WHERE m.entry_id = ledger_entries.id AND m.kind = 'added') "
+        "WHERE EXISTS (SELECT 1 FROM ledger_moves m WHERE m.entry_id = ledger_entries.id AND m.kind = 'added')"
+    )
+
+
+def m007_events_at(conn: Connection) -> None:
+    """Events by time: a report or list as of a past moment finds the few changes logged after it."""
+    conn.exec_driver_sql("CREATE INDEX ix_events_at ON events (at)")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
     (3, "ledger", m003_ledger),
     (4, "receipt time with category", m004_received_at_with_category),
     (5, "phone extension", m005_phone_extension),
+    (6, "ledger entry period", m006_ledger_entry_period),
+    (7, "events by time", m007_events_at),
 ]
 
 LATEST = MIGRATIONS[-1][0]

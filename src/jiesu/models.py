@@ -120,7 +120,7 @@ class LedgerEntry(TableModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id")
     opened_at: datetime = Field(sa_type=UTCDateTime)
-    period: str  # YYYY-MM of opened_at
+    period: str  # YYYY-MM its 上账 is booked in: of opened_at, or the first period not yet rolled
     plan: str = Field(sa_type=Text)
     unit: str
     due: datetime | None = Field(default=None, sa_type=UTCDateTime)

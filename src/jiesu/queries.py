@@ -1,14 +1,15 @@
 """SQL conditions shared by lists and reports: what "open", "overdue" and "due for escalation" mean.
 
 They are built on the tables' columns, so that they serve Core selects (lists, which
-need no ORM objects) and ORM ones (reports) alike.
+need no ORM objects) and ORM ones (reports) alike. Each takes the cases to judge:
+the table itself, or the cases as they stood at a past time (`asof.cases_at`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from jiesu.backend import selective
 from jiesu.models import Case, LedgerEntry
@@ -25,57 +26,73 @@ def reason_labels(reasons) -> str:
     return "、".join(ESCALATION_REASONS[r] for r in reasons or [])
 
 
-def is_open():
-    return selective(CASES.c.status.in_([s.value for s in OPEN_STATUSES]))
+def is_open(cases=CASES):
+    return selective(cases.c.status.in_([s.value for s in OPEN_STATUSES]))
 
 
-def is_overdue(as_of: datetime):
+def ledger_open_at(as_of: datetime):
+    """A ledger entry is on the books at `as_of` when its movements dated by then leave it open."""
+    from jiesu.ledger_models import LedgerMove
+
+    moves, entries = LedgerMove.__table__, LedgerEntry.__table__
+    signed = func.sum(case((moves.c.kind == LedgerStatus.CLEARED.value, -1), else_=1))
+    return select(signed).where(moves.c.entry_id == entries.c.id, moves.c.at <= as_of).scalar_subquery() > 0
+
+
+def is_overdue(as_of: datetime, cases=CASES):
     """Open and past resolve_by; a ledgered case answers to its ledger entry's due instead."""
     entries = LedgerEntry.__table__
     ledger_overdue = (
         select(entries.c.id)
-        .where(entries.c.case_id == CASES.c.id, entries.c.status == LedgerStatus.OPEN.value, entries.c.due < as_of)
+        .where(entries.c.case_id == cases.c.id, entries.c.due < as_of, ledger_open_at(as_of))
         .exists()
     )
     return or_(
-        and_(selective(CASES.c.status.in_([Status.NEW.value, Status.ASSIGNED.value])), CASES.c.resolve_by < as_of),
-        and_(selective(CASES.c.status == Status.LEDGERED.value), ledger_overdue),
+        and_(selective(cases.c.status.in_([Status.NEW.value, Status.ASSIGNED.value])), cases.c.resolve_by < as_of),
+        and_(selective(cases.c.status == Status.LEDGERED.value), ledger_overdue),
     )
 
 
-def is_reopened_too_often(rules: Rules):
-    return CASES.c.reopen_count >= rules["escalation.reopen_limit"]
+def is_reopened_too_often(rules: Rules, cases=CASES):
+    return cases.c.reopen_count >= rules["escalation.reopen_limit"]
 
 
-def repeat_count(rules: Rules, as_of: datetime):
-    """How many cases this case's phone filed in its category within the repeat window."""
-    other = CASES.alias("other")
+def repeat_window(rules: Rules, as_of: datetime):
+    """The cases that count towards a repeat at `as_of`, as conditions on a table of cases."""
     since = as_of - timedelta(days=rules["escalation.repeat_days"])
+    return lambda table: [table.c.received_at > since, table.c.received_at <= as_of]
+
+
+def repeat_count(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
+    """How many of `others` this case's phone filed in its category within the repeat window."""
+    other = others.alias()
     return (
         select(func.count(other.c.id))
         .where(
-            other.c.phone == CASES.c.phone,
-            other.c.category == CASES.c.category,
-            other.c.received_at > since,
-            other.c.received_at <= as_of,
+            other.c.phone == cases.c.phone,
+            other.c.category == cases.c.category,
+            *repeat_window(rules, as_of)(other),
             other.c.status != Status.MERGED.value,
         )
         .scalar_subquery()
     )
 
 
-def is_repeated(rules: Rules, as_of: datetime):
-    return and_(CASES.c.phone.is_not(None), repeat_count(rules, as_of) >= rules["escalation.repeat_limit"])
+def is_repeated(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
+    return and_(cases.c.phone.is_not(None), repeat_count(rules, as_of, cases, others) >= rules["escalation.repeat_limit"])
 
 
-def escalation_flags(rules: Rules, as_of: datetime) -> dict:
-    """Labelled boolean conditions, one per reason a case is due for escalation."""
+def escalation_flags(rules: Rules, as_of: datetime, cases=CASES, others=CASES) -> dict:
+    """Labelled boolean conditions, one per reason a case is due for escalation.
+
+    `cases` are the cases judged, `others` those a repeat is counted among (both the
+    tables themselves, or as they stood at `as_of`)."""
     return {
-        "overdue": is_overdue(as_of),
-        "reopened": is_reopened_too_often(rules),
-        "repeat": is_repeated(rules, as_of),
+        "overdue": is_overdue(as_of, cases),
+        "reopened": is_reopened_too_often(rules, cases),
+        "repeat": is_repeated(rules, as_of, cases, others),
     }
 
 
-def is_due_escalation(rules: Rules, as_of: datetime):
-    return and_(is_open(), or_(*escalation_flags(rules, as_of).values()))
+def is_due_escalation(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
+    return and_(is_open(cases), or_(*escalation_flags(rules, as_of, cases, others).values()))

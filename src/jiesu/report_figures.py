@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from jiesu import ledger, reports
+from jiesu.asof import CasesAt
 from jiesu.clock import day_span
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
@@ -51,15 +52,16 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
         ahead = as_of
     period = month_start.strftime("%Y-%m")
     with office.store.read() as session:
+        then = CasesAt(session.connection(), as_of)
         found = {
             "months": _months(session, office, month_start, as_of),
             "days": _by_day(session, office, days, as_of),
             "by_category": _ranked(
-                document["by_category"], reports.rates_by(session, office, month_start, as_of, Case.category)
+                document["by_category"], reports.rates_by(session, office, then, month_start, as_of, "category")
             ),
             "by_community": _ranked(
-                reports.split_by(session, as_of, (span_start, as_of), Case.community),
-                reports.rates_by(session, office, month_start, as_of, Case.community),
+                reports.split_by(session, then, as_of, (span_start, as_of), "community"),
+                reports.rates_by(session, office, then, month_start, as_of, "community"),
             ),
             "balance": _balance(session, period, as_of),
             "entries": _open_entries(session, office, as_of),
@@ -81,7 +83,8 @@ def _months(session: Session, office: Office, month_start: datetime, as_of: date
     for back in range(TREND_MONTHS - 1, -1, -1):
         start = month_start - relativedelta(months=back)
         until = min(start + relativedelta(months=1), as_of)
-        months.append({"period": start.strftime("%Y-%m"), **reports.rates_between(session, office, start, until)})
+        then = CasesAt(session.connection(), until)
+        months.append({"period": start.strftime("%Y-%m"), **reports.rates_between(session, office, then, start, until)})
     return months
 
 

@@ -15,12 +15,13 @@ from sqlalchemy import String, and_, case, cast, func, null, or_, type_coerce
 from sqlmodel import Session, select
 
 from jiesu import ledger
+from jiesu.asof import CasesAt
 from jiesu.clock import day_span
 from jiesu.errors import BadInput
 from jiesu.ledger_models import LedgerBalance
 from jiesu.models import Case, Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
-from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue
+from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
 from jiesu.render import iso
 from jiesu.rules import RateCounts, rates
 from jiesu.vocab import EventKind, Nature, Satisfaction, Status
@@ -36,46 +37,39 @@ def _count(condition):
 # ---------------------------------------------------------------- 三率
 
 
-def _latest_revisits(as_of: datetime, cohort: list):
-    """The latest revisit made by `as_of` of each case in the cohort, as a subquery."""
-    latest = (
-        select(Revisit.case_id, func.max(Revisit.id).label("revisit_id"))
-        .where(Revisit.at <= as_of, Revisit.case_id.in_(select(Case.id).where(*cohort)))
-        .group_by(Revisit.case_id)
-        .subquery()
-    )
-    return (
-        select(Revisit.case_id, Revisit.resolved, Revisit.satisfaction)
-        .join(latest, Revisit.id == latest.c.revisit_id)
-        .subquery()
-    )
+def _received_in(cases, received: tuple[datetime, datetime]) -> list:
+    start, end = received
+    return [cases.c.received_at >= start, cases.c.received_at < end]
 
 
 def rate_counts(
-    session: Session, office: Office, as_of: datetime, cohort: list, group: Any = None
+    session: Session, office: Office, then: CasesAt, as_of: datetime, received: tuple[datetime, datetime], group: str | None = None
 ) -> dict[Any, RateCounts]:
-    """RateCounts of the non-merged cases matching `cohort`, per value of `group` (or None)."""
-    latest = _latest_revisits(as_of, cohort)
-    counts_nature = (
-        True if office.rules["rates.include_unreasonable"] else Case.nature != Nature.UNREASONABLE.value
-    )
+    """RateCounts of the non-merged cases received in the span as they stood `then`, per value of column `group` (or None)."""
+    cases = then(lambda table: _received_in(table, received))
+    c = cases.c
+    # Each case's latest revisit made by `as_of`, found through the (case_id, at) index case by case.
+    latest = Revisit.__table__.alias("latest")
+    latest_id = select(func.max(Revisit.id)).where(Revisit.case_id == c.id, Revisit.at <= as_of).scalar_subquery()
+    counts_nature = True if office.rules["rates.include_unreasonable"] else c.nature != Nature.UNREASONABLE.value
     revisited = and_(counts_nature, latest.c.case_id.is_not(None))
     columns = [
-        _count(and_(Case.responded_at.is_not(None), Case.responded_at <= Case.respond_by, Case.responded_at <= as_of)),
-        _count(or_(Case.respond_by <= as_of, and_(Case.responded_at.is_not(None), Case.responded_at <= as_of))),
+        _count(and_(c.responded_at.is_not(None), c.responded_at <= c.respond_by, c.responded_at <= as_of)),
+        _count(or_(c.respond_by <= as_of, and_(c.responded_at.is_not(None), c.responded_at <= as_of))),
         _count(revisited),
         _count(and_(revisited, latest.c.resolved.is_(True))),
         _count(and_(revisited, latest.c.satisfaction == Satisfaction.SATISFIED.value)),
         _count(and_(revisited, latest.c.satisfaction == Satisfaction.BASIC.value)),
     ]
+    key = c[group] if group is not None else null()
     query = (
-        select(group if group is not None else null(), *columns)
-        .select_from(Case)
-        .outerjoin(latest, latest.c.case_id == Case.id)
-        .where(Case.status != Status.MERGED.value, *cohort)
+        select(key, *columns)
+        .select_from(cases)
+        .outerjoin(latest, latest.c.id == latest_id)
+        .where(c.status != Status.MERGED.value)
     )
     if group is not None:
-        query = query.group_by(group).order_by(group)
+        query = query.group_by(key).order_by(key)
     return {row[0]: RateCounts(*(int(v) for v in row[1:])) for row in session.exec(query)}
 
 
@@ -208,10 +202,11 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
     as_of = min(end, office.now)
     month_start = start.replace(day=1)
     with office.store.read() as session:
+        then = CasesAt(session.connection(), as_of)
         document = {"date": day.isoformat(), "as_of": iso(as_of, tz)}
         document |= _activity(session, start, as_of)
-        document |= _standing(session, office, as_of, received_in=(start, as_of))
-        document["rates"] = rates_between(session, office, month_start, as_of)
+        document |= _standing(session, office, then, as_of, received_in=(start, as_of))
+        document["rates"] = rates_between(session, office, then, month_start, as_of)
         document["ledger"] = _ledger_standing(session, as_of)
         trend = _trend(session, day, office)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
@@ -229,12 +224,13 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     end = start + relativedelta(months=1)
     as_of = min(end, office.now)
     with office.store.read() as session:
+        then = CasesAt(session.connection(), as_of)
         document = {"period": period, "as_of": iso(as_of, tz)}
         document |= _activity(session, start, as_of)
-        document |= _standing(session, office, as_of, received_in=(start, as_of))
-        document["rates"] = rates_between(session, office, start, as_of)
-        for name, column in (("rates_by_community", Case.community), ("rates_by_assignee", Case.assignee)):
-            document[name] = rates_by(session, office, start, as_of, column)
+        document |= _standing(session, office, then, as_of, received_in=(start, as_of))
+        document["rates"] = rates_between(session, office, then, start, as_of)
+        for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
+            document[name] = rates_by(session, office, then, start, as_of, column)
         document["ledger"] = _ledger_standing(session, as_of)
         stored = session.get(LedgerBalance, period)
         document["ledger_balance"] = (
@@ -255,20 +251,21 @@ def _activity(session: Session, start: datetime, as_of: datetime) -> dict[str, i
     return {"received": received, "closed": closed, "revisited": revisited}
 
 
-def _standing(session: Session, office: Office, as_of: datetime, received_in: tuple[datetime, datetime]) -> dict:
-    """Open, overdue and due-for-escalation cases as of `as_of`, and the same split by category and assignee."""
-    known = Case.received_at < as_of
-    open_count = session.exec(select(func.count(Case.id)).where(is_open(), known)).one()
-    overdue_ids = list(session.exec(select(Case.id).where(is_overdue(as_of), known).order_by(Case.id)))
-    flags = escalation_flags(office.rules, as_of)
+def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime]) -> dict:
+    """Open, overdue and due-for-escalation cases as they stood at `as_of`, and the same split by category and assignee."""
+    cases = then(lambda table: [is_open(table), table.c.received_at < as_of])
+    others = then(repeat_window(office.rules, as_of))
+    c = cases.c
+    open_count = session.exec(select(func.count(c.id))).one()
+    overdue_ids = list(session.exec(select(c.id).where(is_overdue(as_of, cases)).order_by(c.id)))
+    flags = escalation_flags(office.rules, as_of, cases, others)
     due_rows = session.exec(
-        select(Case.id, *(condition.label(name) for name, condition in flags.items()))
-        .where(is_due_escalation(office.rules, as_of), known)
-        .order_by(Case.id)
+        select(c.id, *(condition.label(name) for name, condition in flags.items()))
+        .where(is_due_escalation(office.rules, as_of, cases, others))
+        .order_by(c.id)
     ).all()
     due = [{"id": row.id, "reasons": [name for name in flags if row._mapping[name]]} for row in due_rows]
-    splits = (("by_category", Case.category), ("by_assignee", Case.assignee))
-    split = {name: split_by(session, as_of, received_in, column) for name, column in splits}
+    split = {f"by_{name}": split_by(session, then, as_of, received_in, name) for name in ("category", "assignee")}
     return {
         "open": open_count,
         "overdue": len(overdue_ids),
@@ -278,20 +275,16 @@ def _standing(session: Session, office: Office, as_of: datetime, received_in: tu
     }
 
 
-def split_by(session: Session, as_of: datetime, received_in: tuple[datetime, datetime], column) -> list[dict]:
-    """Received in the span, open and overdue as of `as_of`, per value of `column`, most open first."""
-    start, end = received_in
-    known = Case.received_at < as_of
+def split_by(session: Session, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime], name: str) -> list[dict]:
+    """Received in the span, open and overdue as they stood at `as_of`, per value of column `name`, most open first."""
+    cases = then(lambda table: [is_open(table), table.c.received_at < as_of])
+    received = then(lambda table: _received_in(table, received_in))
     # Two indexed scans (fresh by receipt time, open by status) rather than one OR over the whole table.
-    fresh = dict(
-        session.exec(
-            select(column, func.count(Case.id)).where(Case.received_at >= start, Case.received_at < end).group_by(column)
-        ).all()
-    )
+    fresh = dict(session.exec(select(received.c[name], func.count()).group_by(received.c[name])).all())
     standing = {
         key: (int(opened), int(late))
         for key, opened, late in session.exec(
-            select(column, func.count(Case.id), _count(is_overdue(as_of))).where(is_open(), known).group_by(column)
+            select(cases.c[name], func.count(cases.c.id), _count(is_overdue(as_of, cases))).group_by(cases.c[name])
         )
     }
     keys = sorted(set(fresh) | set(standing), key=lambda k: (-standing.get(k, (0, 0))[0], k or ""))
@@ -302,14 +295,10 @@ def split_by(session: Session, as_of: datetime, received_in: tuple[datetime, dat
 
 
 def _ledger_standing(session: Session, as_of: datetime) -> dict:
-    open_entries = session.exec(select(func.count(LedgerEntry.id)).where(LedgerEntry.status == ledger.OPEN)).one()
-    overdue = list(
-        session.exec(
-            select(LedgerEntry.id)
-            .where(LedgerEntry.status == ledger.OPEN, LedgerEntry.due < as_of)
-            .order_by(LedgerEntry.id)
-        )
-    )
+    """Entries on the books at `as_of`, by their movements dated by then, and those past due."""
+    on_books = ledger_open_at(as_of)
+    open_entries = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
+    overdue = list(session.exec(select(LedgerEntry.id).where(on_books, LedgerEntry.due < as_of).order_by(LedgerEntry.id)))
     return {"open": open_entries, "overdue": len(overdue), "overdue_entries": overdue}
 
 
@@ -332,14 +321,14 @@ def per_day(session: Session, column, spans: list[tuple[datetime, datetime]], *w
     return [int(count) for count in counts]
 
 
-def rates_between(session: Session, office: Office, start: datetime, as_of: datetime) -> dict[str, float | None]:
-    """The 三率 of the cases received from `start` until `as_of`, as of `as_of`."""
-    return _rates_of(rate_counts(session, office, as_of, [Case.received_at >= start, Case.received_at < as_of])[None], office)
+def rates_between(session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime) -> dict[str, float | None]:
+    """The 三率 of the cases received in [start, as_of), as they stood `then`."""
+    return _rates_of(rate_counts(session, office, then, as_of, (start, as_of))[None], office)
 
 
-def rates_by(session: Session, office: Office, start: datetime, as_of: datetime, column) -> list[dict]:
-    """The same 三率 per value of `column`."""
-    per_group = rate_counts(session, office, as_of, [Case.received_at >= start, Case.received_at < as_of], group=column)
+def rates_by(session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str) -> list[dict]:
+    """The same 三率 per value of column `name`."""
+    per_group = rate_counts(session, office, then, as_of, (start, as_of), group=name)
     return [{"name": key, **_rates_of(counts, office)} for key, counts in per_group.items()]
 
 

@@ -1,0 +1,104 @@
+"""Reports and lists as of a past time are records: later work never changes them."""
+
+from __future__ import annotations
+
+import pytest
+
+
+
+@pytest.fixture(autouse=True)
+def december(monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+
+
+def test_the_month_report_keeps_a_case_open_that_was_closed_after_the_month(jiesu):
+    case_id = jiesu.new("楼道积水", "--nature", "合理诉求", "--received", "2026-10-12T08:00")
+    before = jiesu.json("report", "monthly", "--period", "2026-10")
+    assert (before["open"], before["overdue_cases"]) == (1, [case_id])
+    jiesu.ok("visit", case_id, "--note", "现场查看", "--at", "2026-11-05T09:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "已疏通", "--at", "2026-11-05T10:00")
+    assert jiesu.json("report", "monthly", "--period", "2026-10") == before
+
+
+def october_book(jiesu) -> dict[str, int]:
+    """A month of every kind of step, all dated in October."""
+    c = {}
+    for name, extra in {
+        "new": (), "assigned": (), "escalated": ("--phone", "13812345678"), "extended": (), "closed": (),
+        "revisited": (), "reopened": (), "ledgered": (), "cleared": (), "merged": (), "walkin": ("--channel", "walkin"),
+    }.items():
+        c[name] = jiesu.new(f"诉求{name}", "--nature", "合理诉求", "--community", "前门社区", "--category", "市容/积水",
+                            "--received", "2026-10-09T09:00", *extra)
+    at = ("--at", "2026-10-10T09:00")
+    for name in ("assigned", "escalated", "extended", "closed", "revisited", "reopened", "ledgered", "cleared"):
+        jiesu.ok("assign", c[name], "王网格", *at)
+        jiesu.ok("contact", c[name], "--note", "电话联系", *at)
+    jiesu.ok("escalate", c["escalated"], "--reason", "需街道协调", "--at", "2026-10-11T09:00")
+    jiesu.ok("extend", c["extended"], "--to", "2026-11-30", "--reason", "等待施工", "--at", "2026-10-12T09:00")
+    for name in ("closed", "revisited", "reopened", "cleared"):
+        jiesu.ok("visit", c[name], "--note", "上门", "--at", "2026-10-13T09:00")
+    for name in ("closed", "revisited", "reopened"):
+        jiesu.ok("close", c[name], "--result", "resolved", "--note", "已办", "--at", "2026-10-14T09:00")
+    jiesu.ok("revisit", c["revisited"], "--satisfaction", "满意", "--resolved", "yes", "--at", "2026-10-15T09:00")
+    jiesu.ok("reopen", c["reopened"], "--reason", "又漏了", "--at", "2026-10-16T09:00")
+    jiesu.ok("ledger", "add", c["ledgered"], "--plan", "更换管道", "--unit", "城管科", "--due", "2026-10-25", "--at", "2026-10-17T09:00")
+    jiesu.ok("ledger", "add", c["cleared"], "--plan", "补墙", "--unit", "物业", "--at", "2026-10-17T09:00")
+    jiesu.ok("ledger", "clear", "2", "--evidence", "已补", "--at", "2026-10-20T09:00")
+    jiesu.ok("merge", c["merged"], "--into", c["new"], "--at", "2026-10-21T09:00")
+    return c
+
+
+def later_work(jiesu, c: dict[str, int]) -> None:
+    """Everything that can happen to those cases afterwards, dated after October."""
+    at = ("--at", "2026-11-03T09:00")
+    jiesu.ok("assign", c["new"], "李网格", *at)
+    jiesu.ok("return", c["assigned"], "--reason", "不属本社区", *at)
+    jiesu.ok("escalate", c["escalated"], "--reason", "再升级", *at)
+    jiesu.ok("contact", c["new"], "--note", "联系上了", *at)
+    jiesu.ok("classify", c["walkin"], "不合理诉求", *at)
+    for name in ("extended", "reopened", "walkin"):
+        jiesu.ok("visit", c[name], "--note", "上门", *at)
+    jiesu.ok("close", c["extended"], "--result", "resolved", "--note", "已办", "--at", "2026-11-04T09:00")
+    jiesu.ok("close", c["reopened"], "--result", "resolved", "--note", "已办", "--at", "2026-11-04T09:00")
+    jiesu.ok("revisit", c["closed"], "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-05T09:00")
+    jiesu.ok("revisit", c["cleared"], "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-05T09:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已更换", "--at", "2026-11-06T09:00")
+    jiesu.ok("new", "新的诉求", "--community", "前门社区", "--category", "市容/积水", "--received", "2026-11-07T09:00")
+    # Not `ledger roll 2026-10`: the month's report shows its rolled balance once it is rolled.
+
+
+AS_OF_VIEWS = [
+    ("report", "monthly", "--period", "2026-10"),
+    ("report", "daily", "--date", "2026-10-20"),
+    ("report", "daily", "--date", "2026-10-31"),
+    ("hotspots", "--as-of", "2026-10-31T23:00", "--days", "30", "--min", "2"),
+    ("list", "--all", "--as-of", "2026-10-31T23:59"),
+    ("list", "--overdue", "--as-of", "2026-10-31T23:59"),
+    ("list", "--due-escalation", "--as-of", "2026-10-31T23:59"),
+    ("list", "--status", "ledgered", "--as-of", "2026-10-18T00:00"),
+]
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_reports_and_lists_as_of_a_past_time_never_change(jiesu, fmt):
+    c = october_book(jiesu)
+    before = {view: jiesu.ok(*view, "--format", fmt).stdout for view in AS_OF_VIEWS}
+    later_work(jiesu, c)
+    after = {view: jiesu.ok(*view, "--format", fmt).stdout for view in AS_OF_VIEWS}
+    for view in AS_OF_VIEWS:
+        assert after[view] == before[view], view
+
+
+def test_as_of_figures_are_the_history_as_it_stood(jiesu):
+    c = october_book(jiesu)
+    later_work(jiesu, c)
+    listed = {r["id"]: r for r in jiesu.json("list", "--all", "--as-of", "2026-10-31T23:59")}
+    assert listed[c["assigned"]]["assignee"] == "王网格" and listed[c["new"]]["assignee"] is None
+    assert listed[c["escalated"]]["level"] == "street"
+    assert listed[c["reopened"]]["status"] == "assigned" and listed[c["closed"]]["status"] == "closed"
+    assert listed[c["ledgered"]]["status"] == "ledgered" and listed[c["walkin"]]["nature"] == "reasonable"
+    assert set(listed) == set(c.values())  # the case received in November is not there yet
+    monthly = jiesu.json("report", "monthly", "--period", "2026-10")
+    assert monthly["ledger"] == {"open": 1, "overdue": 1, "overdue_entries": [1]}
+    november = jiesu.json("report", "monthly", "--period", "2026-11")
+    assert november["ledger"]["open"] == 1  # 1 cleared, 2 back on the books after the bad revisit
