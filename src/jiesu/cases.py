@@ -14,12 +14,11 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from jiesu import ledger, phones, rules
+from jiesu import fields, ledger, rules, textsearch
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
 from jiesu.steps import GRACE, change, changing, load_case, moment, record, required, shown
-from jiesu.textsearch import search_text
 from jiesu.vocab import Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
 
 LEVELS = list(Level)
@@ -49,15 +48,11 @@ class Draft:
 
 def file_case(office: Office, draft: Draft) -> Case:
     """受理: file a new case and its `filed` event together."""
-    summary = draft.summary.strip()
-    if not summary:
-        raise BadInput("诉求摘要不能为空")
+    summary = fields.clean("summary", draft.summary)
     received_at = draft.received_at or office.now
     if received_at > office.now + GRACE:
         raise BadInput(f"受理时间 {shown(office, received_at)} 在未来")
-    phone = phones.normalise(draft.phone) if draft.phone and draft.phone.strip() else None
-    ref = (draft.ref or "").strip() or None
-    category = (draft.category or "").strip().strip("/")
+    phone, ref, category = (fields.clean(name, getattr(draft, name)) for name in ("phone", "ref", "category"))
     channel, urgency, nature = Channel(draft.channel), Urgency(draft.urgency), Nature(draft.nature)
     level = Level.COMMUNITY
     tier = rules.tier_for(urgency, category, level, office.rules)
@@ -70,10 +65,10 @@ def file_case(office: Office, draft: Draft) -> Case:
         category=category,
         summary=summary,
         detail=(draft.detail or "").strip(),
-        name=_blank_to_none(draft.name),
+        name=fields.clean("name", draft.name),
         phone=phone,
-        address=_blank_to_none(draft.address),
-        community=_blank_to_none(draft.community),
+        address=fields.clean("address", draft.address),
+        community=fields.clean("community", draft.community),
         kind=draft.kind,
         nature=nature.value,
         track=rules.track_for(nature),
@@ -83,7 +78,8 @@ def file_case(office: Office, draft: Draft) -> Case:
         respond_by=respond_by,
         resolve_by=resolve_by,
     )
-    case.search_text = _search_text(case)
+    for name, value in textsearch.derived(case).items():
+        setattr(case, name, value)
     try:
         with office.store.write() as session:
             if ref and session.exec(select(Case.id).where(Case.ref == ref)).first():
@@ -94,14 +90,6 @@ def file_case(office: Office, draft: Draft) -> Case:
     except IntegrityError as exc:  # a racing worker filed the same ref first
         raise BadInput(f"工单编号 {ref} 已存在") from exc
     return case
-
-
-def _search_text(case: Case) -> str:
-    return search_text(case.summary, case.detail, case.address, case.name)
-
-
-def _blank_to_none(text: str | None) -> str | None:
-    return text.strip() or None if text else None
 
 
 # ---------------------------------------------------------------- steps

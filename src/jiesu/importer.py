@@ -22,13 +22,12 @@ from xml.etree import ElementTree
 
 from sqlalchemy import select, tuple_, update
 
-from jiesu import backend, phones, rules
+from jiesu import backend, phones, rules, textsearch
 from jiesu.errors import BadInput
 from jiesu.models import Case
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
 from jiesu.steps import GRACE
-from jiesu.textsearch import search_text
 from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
 BATCH = 2000
@@ -345,7 +344,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     for name in INT_FIELDS:
         values[name] = _int(name, raw.get(name), 1 if name == "version" else 0)
     values["merged_into"] = _int("merged_into", raw.get("merged_into"), None)
-    values["search_text"] = search_text(summary, values["detail"], values["address"], values["name"])
+    values |= textsearch.derived(values)
     values["__old_id__"] = _int("id", raw.get("id"), None)
     return values
 

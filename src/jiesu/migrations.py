@@ -172,11 +172,39 @@ def m004_received_at_with_category(conn: Connection) -> None:
     conn.exec_driver_sql("DROP INDEX ix_cases_received_at")
 
 
+def m005_text_keys(conn: Connection) -> None:
+    """Normalised copies of the typed text (textsearch.fold): full-width and spaced spellings
+    find and group the same cases, and search covers category and 12345 ref too.
+
+    search_text is recomputed for every case; the new keys are filled alongside.
+    """
+    from jiesu.textsearch import derived
+
+    conn.exec_driver_sql("ALTER TABLE cases ADD COLUMN address_key VARCHAR")
+    conn.exec_driver_sql("ALTER TABLE cases ADD COLUMN category_key VARCHAR NOT NULL DEFAULT ''")
+    names = ("summary", "detail", "address", "name", "category", "ref")
+    rows = conn.exec_driver_sql(f"SELECT id, {', '.join(names)} FROM cases").all()
+    updates = [{"case_id": row[0], **derived(dict(zip(names, row[1:])))} for row in rows]
+    if updates:
+        from sqlalchemy import text
+
+        conn.execute(
+            text(
+                "UPDATE cases SET search_text = :search_text, address_key = :address_key, "
+                "category_key = :category_key WHERE id = :case_id"
+            ),
+            updates,
+        )
+    conn.exec_driver_sql("CREATE INDEX ix_cases_phone_category_key ON cases (phone, category_key, received_at)")
+    conn.exec_driver_sql("DROP INDEX ix_cases_phone_category")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
     (3, "ledger", m003_ledger),
     (4, "receipt time with category", m004_received_at_with_category),
+    (5, "normalised text keys", m005_text_keys),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -48,14 +48,14 @@ def is_reopened_too_often(rules: Rules):
 
 
 def repeat_count(rules: Rules, as_of: datetime):
-    """How many cases this case's phone filed in its category within the repeat window."""
+    """How many cases this case's phone filed in its category (however spelt) within the repeat window."""
     other = CASES.alias("other")
     since = as_of - timedelta(days=rules["escalation.repeat_days"])
     return (
         select(func.count(other.c.id))
         .where(
             other.c.phone == CASES.c.phone,
-            other.c.category == CASES.c.category,
+            other.c.category_key == CASES.c.category_key,
             other.c.received_at > since,
             other.c.received_at <= as_of,
             other.c.status != Status.MERGED.value,

@@ -95,8 +95,8 @@ def hotspots(office: Office, *, as_of: datetime | None = None, days: int | None 
     # Merged duplicates still count here: thirty calls about one blocked gate are thirty calls.
     window = [Case.received_at > since, Case.received_at <= as_of]
     groupings = [
-        ("cluster", (Case.community, Case.category), [Case.community.is_not(None), Case.category != ""], min_cases),
-        ("address", (Case.address,), [Case.address.is_not(None)], office.rules["hotspots.address_min"]),
+        ("cluster", (Case.community, Case.category_key), [Case.community.is_not(None), Case.category_key != ""], min_cases),
+        ("address", (Case.address_key,), [Case.address_key.is_not(None)], office.rules["hotspots.address_min"]),
         ("caller", (Case.phone,), [Case.phone.is_not(None)], office.rules["hotspots.caller_min"]),
     ]
     found: list[dict] = []
@@ -115,7 +115,8 @@ def _grouped(
 ) -> list[dict]:
     """One aggregate query: every group of `keys` with at least `threshold` cases, with its case ids.
 
-    Of the `shown` columns, a group shows those all its cases share.
+    Of the `shown` columns, a group shows those all its cases share, and always the
+    spelling it was grouped by (cases may write one address or category differently).
     """
     count = func.count(Case.id)
     spread = [agg(column) for column in shown for agg in (func.min, func.max)]
@@ -134,6 +135,10 @@ def _grouped(
     spots = []
     for total, first, last, ids, *bounds in session.exec(query):
         shared = {column.key: low for column, low, high in zip(shown, bounds[::2], bounds[1::2]) if low == high}
+        spelt = {column.key: low for column, low in zip(shown, bounds[::2])}
+        grouped_by = {"cluster": "category", "address": "address"}.get(kind)
+        if grouped_by:
+            shared[grouped_by] = spelt[grouped_by]
         spots.append({
             "kind": kind,
             "community": shared.get("community"),

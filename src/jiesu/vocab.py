@@ -135,6 +135,8 @@ class EventKind(LabeledEnum):
     CARRIED = "carried", "结转"
     MERGED = "merged", "并单"
     IMPORTED = "imported", "导入"
+    EDITED = "edited", "更正"
+    UNDONE = "undone", "撤销"
 
 
 class OutputFormat(str, Enum):
