@@ -19,6 +19,7 @@ from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
 from jiesu.steps import GRACE, change, changing, load_case, moment, record, required, shown
+from jiesu.undone import not_undone
 from jiesu.vocab import Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
 
 LEVELS = list(Level)
@@ -279,10 +280,12 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
 
 
 def _count_events(session: Session, case_id: int, kind: EventKind, after_id: int = 0) -> int:
-    query = select(func.count(Event.id)).where(Event.case_id == case_id, Event.kind == kind.value, Event.id > after_id)
+    query = select(func.count(Event.id)).where(
+        Event.case_id == case_id, Event.kind == kind.value, Event.id > after_id, not_undone()
+    )
     return session.exec(query).one()
 
 
 def _last_reopened_id(session: Session, case_id: int) -> int:
-    query = select(func.max(Event.id)).where(Event.case_id == case_id, Event.kind == EventKind.REOPENED.value)
+    query = select(func.max(Event.id)).where(Event.case_id == case_id, Event.kind == EventKind.REOPENED.value, not_undone())
     return session.exec(query).one() or 0

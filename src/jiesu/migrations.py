@@ -199,12 +199,19 @@ def m005_text_keys(conn: Connection) -> None:
     conn.exec_driver_sql("DROP INDEX ix_cases_phone_category")
 
 
+def m006_undone_steps(conn: Connection) -> None:
+    """An `undone` event names the step it takes back; history itself is never changed."""
+    conn.exec_driver_sql("ALTER TABLE events ADD COLUMN undoes INTEGER REFERENCES events (id)")
+    conn.exec_driver_sql("CREATE INDEX ix_events_undoes ON events (undoes)")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
     (3, "ledger", m003_ledger),
     (4, "receipt time with category", m004_received_at_with_category),
     (5, "normalised text keys", m005_text_keys),
+    (6, "undone steps", m006_undone_steps),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -99,6 +99,8 @@ class Event(TableModel, table=True):
     note: str = Field(default="", sa_type=Text)
     # JSON object {field: [old, new]} of the case fields this step changed.
     changes: str = Field(default="{}", sa_type=Text)
+    # For an `undone` event: the step it takes back (whose changes it reverses).
+    undoes: int | None = Field(default=None, foreign_key="events.id")
 
 
 class Revisit(TableModel, table=True):
@@ -135,3 +137,5 @@ class LedgerEntry(TableModel, table=True):
 
 # What a case shows and exports: everything but the normalised copies kept for searching.
 CASE_FIELDS = tuple(c for c in Case.model_fields if c not in ("search_text", "address_key", "category_key"))
+# The case fields that hold times (a step's recorded changes keep them as UTC ISO text).
+CASE_TIMES = frozenset({"received_at", "respond_by", "resolve_by", "responded_at", "closed_at"})

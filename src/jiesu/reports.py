@@ -23,6 +23,7 @@ from jiesu.office import Office
 from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue
 from jiesu.render import iso
 from jiesu.rules import RateCounts, rates
+from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Nature, Satisfaction, Status
 
 TREND_DAYS = 14
@@ -253,7 +254,7 @@ def _activity(session: Session, start: datetime, as_of: datetime) -> dict[str, i
     received = session.exec(select(func.count(Case.id)).where(Case.received_at >= start, Case.received_at < as_of)).one()
     closed = session.exec(
         select(func.count(func.distinct(Event.case_id))).where(
-            Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), Event.at >= start, Event.at < as_of
+            Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(), Event.at >= start, Event.at < as_of
         )
     ).one()
     revisited = session.exec(select(func.count(Revisit.id)).where(Revisit.at >= start, Revisit.at < as_of)).one()
@@ -325,7 +326,7 @@ def _trend(session: Session, day: date, office: Office) -> list[Trend]:
     ).one()
     closed = session.exec(
         select(*(_count(and_(Event.at >= s, Event.at < e)) for s, e in spans)).where(
-            Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), Event.at >= first, Event.at < last
+            Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(), Event.at >= first, Event.at < last
         )
     ).one()
     return [Trend(d, int(r), int(c)) for d, r, c in zip(days, received, closed)]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, Revisit
+from jiesu.models import CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, Revisit
 from jiesu.queries import reason_labels
 from jiesu.render import Column, iso, labelled, local_time, record
 from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
@@ -131,16 +132,37 @@ def revisit_columns(tz: ZoneInfo) -> list[Column]:
     ]
 
 
-_HIDDEN_CHANGES = {"version", "search_text", "responded_at", "closed_at"}
+_HIDDEN_CHANGES = {"version", "search_text", "address_key", "category_key", "responded_at", "closed_at"}
+
+
+def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
+    """A step's recorded changes ({field: [old, new]}, times in UTC) as people read them."""
+    return _changes({name: [_local(v, tz) for v in pair] for name, pair in changes.items()})
 
 
 def _changes(changes: Any) -> str:
+    """What a step changed as people read it: 地址: 前门东大街1号 → 前门东大街3号."""
+    columns = _change_columns()
     parts = []
     for name, (old, new) in (changes or {}).items():
         if name in _HIDDEN_CHANGES:
             continue
-        parts.append(f"{name}: {_short(old)} → {_short(new)}")
+        column = columns.get(name)
+        label = column.label if column else name
+        parts.append(f"{label}: {_value(name, column, old)} → {_value(name, column, new)}")
     return "；".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _change_columns() -> dict[str, Column]:
+    return {column.key: column for column in case_columns(ZoneInfo("UTC"))}
+
+
+def _value(name: str, column: Column | None, value: Any) -> str:
+    """A changed value: times to the minute as recorded (already local), enums by their label."""
+    if value is None or name in CASE_TIMES:
+        return _short(value)
+    return (column.show(value) if column else str(value)) or "—"
 
 
 def _short(value: Any) -> str:
