@@ -35,6 +35,8 @@ def shell(
         _readline(command, prefix)
         say("jiesu shell：输入命令（如 list、show 42），help 看命令列表，exit 退出。")
     STORES.keep()
+    if interactive:
+        _greet(ctx)
     status = failed = ExitCode.OK
     try:
         while True:
@@ -66,6 +68,17 @@ def shell(
     finally:
         STORES.close_all()
     raise typer.Exit(0 if interactive else failed)
+
+
+def _greet(ctx: typer.Context) -> None:
+    """Say what is due today, the way `jiesu todo` would list it."""
+    from jiesu.cli_todo import greeting
+    from jiesu.errors import JiesuError
+
+    try:
+        say(greeting(ctx))
+    except JiesuError as exc:
+        typer.echo(f"错误: {exc}", err=True)
 
 
 def _split(line: str) -> list[str] | None:

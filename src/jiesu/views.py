@@ -170,3 +170,50 @@ def _short(value: Any) -> str:
         return "—"
     text = str(value)
     return text[:16].replace("T", " ") if len(text) >= 19 and text[4] == "-" else text
+
+
+# ---------------------------------------------------------------- 待办
+
+
+def due_record(item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    """One piece of due work (todo.Due) as a JSON-ready row."""
+    from jiesu.todo import REASONS
+
+    left = item.minutes_left(now)
+    label = REASONS[item.reason] + (f"（{item.detail}）" if item.detail else "")
+    return {
+        "case_id": item.case_id,
+        "reason": item.reason,
+        "label": label,
+        "due": iso(item.due, tz),
+        "minutes_left": left,
+        "overdue": item.due is not None and left < 0,
+        "entry_id": item.entry_id,
+        "assignee": item.assignee,
+        "community": item.community,
+        "summary": item.summary,
+    }
+
+
+def todo_columns(tz: ZoneInfo) -> list[Column]:
+    """Narrow enough for an 80-column terminal: the summary folds, nothing else is long."""
+    return [
+        Column("case_id", "编号", case_id),
+        Column("label", "待办"),
+        Column("due", "期限", lambda value: local_time(tz)(value)[5:] if value else "现在"),
+        Column("minutes_left", "剩余", time_left),
+        Column("assignee", "承办"),
+        Column("summary", "诉求"),
+    ]
+
+
+def time_left(minutes: int) -> str:
+    """`还有 2小时`, `超期 1天3小时`: how a worker says how much time is left."""
+    if minutes is None:
+        return ""
+    span = abs(minutes)
+    days, rest = divmod(span, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "", f"{mins}分" if mins and not days else ""]
+    text = "".join(parts) or "0分"
+    return f"超期{text}" if minutes < 0 else f"还有{text}"
