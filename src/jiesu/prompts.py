@@ -72,7 +72,7 @@ def _ask(name: str, default: Any, known: list[str]) -> Any:
     _complete_with(known if field.enum is None else [m.label for m in field.enum])
     shown_default = _label(field, default)
     while True:
-        raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True)
+        raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True, prompt_suffix="： ")
         if raw == "-" and name not in ("summary", "channel", "urgency", "nature"):
             return fields.clean(name, "")
         try:
@@ -92,7 +92,7 @@ def _confirm(answers: dict[str, Any], verb: str) -> None:
     for name, value in answers.items():
         field = fields.FIELDS[name]
         say(f"  {field.label}：{_label(field, value) or '—'}")
-    if not typer.confirm(f"确认{verb}？", default=True, err=True):
+    if not typer.confirm(f"确认{verb}", default=True, err=True, prompt_suffix="？ "):
         say(f"已取消，未{verb}")
         raise typer.Exit(ExitCode.REFUSED)
 
@@ -110,7 +110,7 @@ def _known_values(office: Office) -> dict[str, list[str]]:
                 .order_by(func.count().desc(), column)
                 .limit(2000)
             )
-            found[name] = list(session.exec(query))
+            found[name] = list(session.scalars(query))
     return found
 
 
