@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import func, select
 
 from conftest import refused
+from jiesu import cases, edits, integrity, ledger, undone
+from jiesu.db import open_store
+from jiesu.errors import JiesuError
+from jiesu.models import CASE_FIELDS, Case, Event
+from jiesu.office import Office
+from jiesu.rules import DEFAULT_RULES
+from jiesu.vocab import Level, Nature, Result, Satisfaction
 
 
 def filed(jiesu, *args):
@@ -237,3 +252,101 @@ def test_check_finds_an_undone_event_that_restores_the_wrong_values(jiesu, book)
     result = jiesu("check")
     assert result.exit_code == 1
     assert f"#1 的撤销记录 {step + 1}恢复的值与记录 {step} 的变更不符" in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- random days of work with slips taken back
+
+ACTIONS = [
+    "assign", "return", "contact", "visit", "classify", "escalate", "extend", "close", "revisit_bad", "revisit_good",
+    "reopen", "note", "edit_urgency", "edit_category", "edit_address", "ledger", "merge", "undo", "undo", "undo_any",
+]
+workdays = st.lists(st.tuples(st.sampled_from(ACTIONS), st.integers(0, 2), st.integers(0, 1)), min_size=1, max_size=30)
+
+
+def _step(office: Office, action: str, case_id: int, pick: int):
+    if action == "assign":
+        return cases.assign(office, case_id, ["物业", "城管科", "水务所"][pick])
+    if action == "return":
+        return cases.return_case(office, case_id, "不属本单位")
+    if action == "contact":
+        return cases.contact(office, case_id)
+    if action == "visit":
+        return cases.visit(office, case_id, "上门")
+    if action == "classify":
+        return cases.classify(office, case_id, [Nature.REASONABLE, Nature.UNREASONABLE, Nature.CONSULT][pick])
+    if action == "escalate":
+        return cases.escalate(office, case_id, "协调", [None, Level.DISTRICT, None][pick])
+    if action == "extend":
+        with office.store.read() as session:
+            resolve_by = session.get(Case, case_id).resolve_by
+        return cases.extend(office, case_id, resolve_by + timedelta(days=2), "等配件")
+    if action == "close":
+        with office.store.read() as session:
+            track = session.get(Case, case_id).track
+        result = {"handle": Result.RESOLVED, "persuade": Result.EXPLAINED, "discuss": Result.ANSWERED}.get(track, Result.RESOLVED)
+        return cases.close(office, case_id, result, "办结")
+    if action.startswith("revisit"):
+        good = action == "revisit_good"
+        return cases.revisit(office, case_id, Satisfaction.SATISFIED if good else Satisfaction.UNSATISFIED, good)
+    if action == "reopen":
+        return cases.reopen(office, case_id, "仍未解决")
+    if action == "note":
+        return cases.add_note(office, case_id, "备注")
+    if action == "edit_urgency":
+        return edits.edit_case(office, case_id, {"urgency": ["normal", "urgent", "normal"][pick]})
+    if action == "edit_category":
+        return edits.edit_case(office, case_id, {"category": ["供暖/暖气不热", "物业管理/漏水", "城乡建设/违建"][pick]})
+    if action == "edit_address":
+        return edits.edit_case(office, case_id, {"address": ["前门东大街３号", "前门东大街3号", "鲜鱼口街1号"][pick]})
+    if action == "ledger":
+        return ledger.add_entry(office, case_id, "整改", "城管科")
+    if action == "merge":
+        return cases.merge(office, case_id, 1 + (case_id % 3))
+    raise AssertionError(action)
+
+
+def _fields(office: Office, case_id: int) -> dict:
+    with office.store.read() as session:
+        case = session.get(Case, case_id)
+        return {name: getattr(case, name) for name in CASE_FIELDS if name != "version"}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=workdays)
+def test_random_steps_with_edits_and_undos_keep_the_book_sound(new_target, steps):
+    store = open_store(new_target(f"undo-{uuid.uuid4().hex[:8]}"))
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    workers = [Office(store=store, rules=DEFAULT_RULES, actor=name, now=start) for name in ("张三", "李四")]
+    before_step: dict[int, dict] = {}  # event id → the case's fields just before the step that wrote it
+    try:
+        for number in range(3):
+            cases.file_case(workers[0], cases.Draft(f"诉求{number}", received_at=start - timedelta(hours=1)))
+        for action, which, who in steps:
+            office = workers[who]
+            for worker in workers:
+                worker.now += timedelta(minutes=7)
+            case_id = which + 1
+            if action.startswith("undo"):
+                standing = {n: _fields(office, n) for n in (1, 2, 3)}
+                try:
+                    done = undone.undo(office, None if action == "undo_any" else case_id)
+                except JiesuError:
+                    continue
+                # What the step changed is as it was before the step; everything else as it was before the undo.
+                restored = {name: before_step[done.step.id][name] for name in json.loads(done.step.changes)}
+                assert _fields(office, done.case.id) == standing[done.case.id] | restored, done.step.kind
+                continue
+            snapshot = _fields(office, case_id)
+            with store.read() as session:
+                last_event = session.exec(select(func.max(Event.id))).one() or 0
+            try:
+                _step(office, action, case_id, which)
+            except JiesuError:
+                continue
+            with store.read() as session:
+                for event in session.exec(select(Event).where(Event.id > last_event, Event.case_id == case_id)):
+                    before_step[event.id] = snapshot
+        assert integrity.check(workers[0]) == []
+    finally:
+        store.close()
+
