@@ -60,7 +60,7 @@ def clean_values(office: Office, values: dict[str, Any]) -> dict[str, Any]:
 def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = "") -> Edited:
     """更正: apply `values` (field → typed value) to the case in one transaction with one `edited` event."""
     if not values:
-        raise BadInput(f"没有要更正的内容；请给出要改的项，如 --address（jiesu edit --help 看全部）")
+        raise BadInput("没有要更正的内容；请给出要改的项，如 --address（jiesu edit --help 看全部）")
     cleaned = clean_values(office, values)
     try:
         with office.store.write() as session:

@@ -10,6 +10,8 @@ completes them, and the most used are shown). Questions and messages go to stder
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -69,10 +71,11 @@ def _ask(name: str, default: Any, known: list[str]) -> Any:
         question += f"（{field.enum.choices()}）"
     elif known:
         question += f"（已有：{'、'.join(known[:SHOWN_KNOWN])}）"
-    _complete_with(known if field.enum is None else [m.label for m in field.enum])
+    offered = known if field.enum is None else [m.label for m in field.enum]
     shown_default = _label(field, default)
     while True:
-        raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True, prompt_suffix="： ")
+        with _completing(offered):
+            raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True, prompt_suffix="： ")
         if raw == "-" and name not in ("summary", "channel", "urgency", "nature"):
             return fields.clean(name, "")
         try:
@@ -114,13 +117,16 @@ def _known_values(office: Office) -> dict[str, list[str]]:
     return found
 
 
-def _complete_with(candidates: list[str]) -> None:
-    """Tab completion of the whole answer from `candidates`, where readline is at hand."""
-    if not sys.stdin.isatty():
-        return
+@contextmanager
+def _completing(candidates: list[str]) -> Iterator[None]:
+    """Tab completes the whole answer from `candidates` where readline is at hand; the completer
+    in use before (`jiesu shell`'s, of command names) is put back afterwards."""
     try:
         import readline
     except ImportError:
+        readline = None
+    if readline is None or not sys.stdin.isatty():
+        yield
         return
 
     def complete(text: str, state: int):
@@ -128,6 +134,12 @@ def _complete_with(candidates: list[str]) -> None:
         matches = [c for c in candidates if c.startswith(line)]
         return matches[state] if state < len(matches) else None
 
+    before, delims = readline.get_completer(), readline.get_completer_delims()
     readline.set_completer_delims("")
     readline.set_completer(complete)
     readline.parse_and_bind("tab: complete")
+    try:
+        yield
+    finally:
+        readline.set_completer(before)
+        readline.set_completer_delims(delims)
