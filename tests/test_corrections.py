@@ -177,6 +177,15 @@ def test_undo_refused_when_a_later_step_depends_on_it(jiesu, book, monkeypatch):
     assert book.fingerprint() == before
 
 
+def test_undo_of_the_first_contact_is_refused_after_a_second_one(jiesu, monkeypatch):
+    case_id = filed(jiesu)
+    jiesu.ok("contact", case_id, "--at", "2026-12-01T08:00")
+    monkeypatch.setenv("JIESU_ACTOR", "李四")
+    jiesu.ok("contact", case_id)
+    monkeypatch.setenv("JIESU_ACTOR", "测试员")
+    refused(jiesu("undo", case_id), "#1 的联系诉求人（2026-12-01 08:00）不能撤销：之后 李四 已联系诉求人（2026-12-01 09:30），它以这一步为依据")
+
+
 def test_undo_is_allowed_past_a_later_step_that_does_not_depend_on_it(jiesu, monkeypatch):
     case_id = filed(jiesu)
     jiesu.ok("assign", case_id, "错的单位")

@@ -2,8 +2,9 @@
 
 `undo` appends an `undone` event that names the step it takes back and restores
 the fields that step changed. A step is reversible only while nothing later stands
-on it: a later step that changed one of the same fields, or any later change of
-status (it was allowed by, or checked against, how the case stood after the step).
+on it: a later step that changed one of the same fields, any later change of
+status (it was allowed by, or checked against, how the case stood after the step),
+or a later contact after the first one (it counted on the response being recorded).
 Steps that moved the ledger, recorded a citizen's verdict or filed the case are
 never reversible.
 """
@@ -102,7 +103,9 @@ def _check_reversible(office: Office, session: Session, step: Event, what: str) 
     )
     for other in later:
         theirs = json.loads(other.changes)
-        if "status" in theirs or theirs.keys() & changes.keys():
+        # A later contact left responded_at alone because this one had set it.
+        repeated_first_contact = kind == EventKind.CONTACTED and other.kind == EventKind.CONTACTED and changes
+        if "status" in theirs or theirs.keys() & changes.keys() or repeated_first_contact:
             raise RuleViolation(
                 f"{what}不能撤销：之后 {other.actor} 已{EventKind(other.kind).label}（{shown(office, other.at)}），"
                 "它以这一步为依据"
