@@ -13,7 +13,7 @@ from jiesu.queries import reason_labels
 from jiesu.render import Column, iso, labelled, local_time, record
 from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
-EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes")
+EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes", "undoes")
 LEDGER_FIELDS = ("id", "case_id", "opened_at", "period", "plan", "unit", "due", "status", "cleared_at", "evidence", "carried")
 REVISIT_FIELDS = ("id", "at", "actor", "satisfaction", "resolved", "note")
 
