@@ -22,6 +22,12 @@ from jiesu.rules import DEFAULT_RULES
 from jiesu.vocab import Level, Nature, Result, Satisfaction
 
 
+@pytest.fixture(autouse=True)
+def morning(monkeypatch):
+    """These tests read exact times in messages: now is pinned to the morning of 2026-12-01."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+
+
 def filed(jiesu, *args):
     return jiesu.new(
         "楼上漏水", "--phone", "13812345678", "--name", "王大爷", "--address", "前门东大街1号", "--community", "前门社区",

@@ -15,6 +15,12 @@ from conftest import BACKEND
 from jiesu import prompts
 
 
+@pytest.fixture(autouse=True)
+def morning(monkeypatch):
+    """These tests read exact times in messages: now is pinned to the morning of 2026-12-01."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+
+
 @pytest.fixture
 def at_terminal(monkeypatch):
     """Typer's input stands in for the keyboard; the command believes a person is typing."""

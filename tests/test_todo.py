@@ -8,10 +8,15 @@ from rich.cells import cell_len
 from conftest import refused
 
 
-@pytest.fixture
-def day(jiesu, monkeypatch):
-    """A morning's worth of due work, each kind once, plus cases that are not due."""
+@pytest.fixture(autouse=True)
+def morning(monkeypatch):
+    """These tests read exact times in messages: now is pinned to the morning of 2026-12-01."""
     monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+
+
+@pytest.fixture
+def day(jiesu):
+    """A morning's worth of due work, each kind once, plus cases that are not due."""
     jiesu.new("紧急：燃气泄漏味道", "--urgency", "紧急", "--received", "2026-12-01T08:30")  # 1 respond/resolve 10:30
     jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")  # 2 respond overdue, resolve overdue
     jiesu.ok("assign", "2", "张三", "--at", "2026-11-20T10:00")
