@@ -65,7 +65,7 @@ def edit(
 def undo(
     ctx: typer.Context,
     case_id: Annotated[
-        Optional[int], typer.Argument(parser=parse_id, metavar="[ID]", help="诉求编号；不给则撤销本人在任何诉求上的最近一步。")
+        Optional[int], typer.Argument(parser=parse_id, metavar="ID", help="诉求编号；不给则撤销本人在任何诉求上的最近一步。")
     ] = None,
 ) -> None:
     """例：jiesu undo 42
