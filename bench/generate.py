@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from jiesu.db import open_store  # noqa: E402
+from jiesu.textsearch import derived  # noqa: E402
 
 UTC = timezone.utc
 BJ = timezone(timedelta(hours=8))
@@ -154,7 +155,7 @@ def generate(
     def event(case_id: int, at: datetime, actor: str, kind: str, note: str, changes: dict) -> None:
         nonlocal event_id
         event_id += 1
-        event_rows.append((event_id, case_id, stamp(at), actor, kind, note, json.dumps(changes, ensure_ascii=False)))
+        event_rows.append((event_id, case_id, stamp(at), actor, kind, note, json.dumps(changes, ensure_ascii=False), None))
 
     ledger_left = ledger_open
     for case_id in range(1, cases + 1):
@@ -193,13 +194,14 @@ def generate(
         name = rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(["先生", "女士", "大爷", "阿姨"])
         text = f"{summary}，{address}"
         ref = f"BJ{local:%Y%m%d}{case_id:07d}" if rng.random() < 0.7 else None
+        keys = derived({"summary": text, "address": address, "name": name, "category": category, "ref": ref})
         case_rows.append((
             case_id, ref, stamp(received), "hotline" if ref else rng.choice(["phone", "walkin", "online", "desk"]),
             "urgent" if urgent else "normal", category, text, "", name, phone, address, community,
             rng.choice(["complaint", "help", "consult", "report", "suggest"]), nature, TRACK[nature], tier,
             "community" if rng.random() < 0.9 else "street", assignee, status, stamp(respond_by), stamp(resolve_by),
             stamp(responded_at), stamp(closed_at), result, reopen, None if status != "merged" else max(1, case_id - 1),
-            3, text + f"\n{name}", None,  # the last: phone_ext (migration 5)
+            3, keys["search_text"], None, keys["address_key"], keys["category_key"],  # phone_ext (migration 5) before the keys (8)
         ))
         actor = rng.choice(["张丽", "王强", "李娜", "赵敏"])
         event(case_id, received, actor, "filed", "12345热线", {})

@@ -191,3 +191,31 @@ def test_usage_errors_name_the_option_on_one_line(jiesu):
     assert bad.exit_code == 2 and bad.stderr.startswith("错误: --limit 无效：")
     nested = jiesu("ledger", "add")
     assert nested.exit_code == 2 and nested.stderr.startswith("错误: 缺少 ID（") and "ledger add --help" in nested.stderr
+
+
+def test_search_covers_category_and_ref(jiesu):
+    jiesu.new("有人在楼顶加盖", "--category", "城乡建设/违建")
+    jiesu.new("门口堆物", "--ref", "BJ20261127001")
+    jiesu.new("别的事", "--category", "环境/噪音")
+    found = lambda text: [r["id"] for r in jiesu.json("list", "--search", text)]  # noqa: E731
+    assert found("违建") == [1]
+    assert found("城乡建设") == [1]
+    assert found("BJ20261127001") == [2]
+    assert found("bj20261127") == [2]
+
+
+@pytest.mark.parametrize("typed", ["前门东大街3号楼", "前门东大街３号楼", "前门 东大街 3号楼", "前門東大街３號樓", "前门东大街3号楼　"])
+def test_full_width_and_spaced_spellings_find_the_same_case(jiesu, typed):
+    jiesu.new("楼道灯不亮", "--address", "前门东大街３号 楼", "--ref", "ＢＪ１２３")
+    jiesu.new("别的", "--address", "前门东大街4号楼")
+    assert [r["id"] for r in jiesu.json("list", "--search", typed)] == [1]
+    assert [r["id"] for r in jiesu.json("list", "--search", "bj 123")] == [1]
+    # What was typed is kept as typed; only the comparison is normalised.
+    assert jiesu.json("show", "1")["address"] == "前门东大街３号 楼"
+
+
+def test_repeat_complaints_are_matched_however_the_category_is_spelt(jiesu):
+    for day, category in ((1, "噪音/施工"), (5, "噪音／施工"), (9, "噪音 / 施工")):
+        jiesu.new("夜间施工噪音", "--phone", "13812345678", "--category", category, "--received", f"2026-11-{day:02d}T22:00")
+    due = jiesu.json("list", "--due-escalation", "--as-of", "2026-11-09T23:00")
+    assert [(r["id"], r["reasons"]) for r in due] == [(1, ["repeat"]), (2, ["repeat"]), (3, ["repeat"])]

@@ -129,6 +129,16 @@ def test_address_and_caller_hotspots(office):
     assert found["caller"]["count"] == 3 and found["caller"]["community"] == "大栅栏社区"
 
 
+def test_address_and_cluster_hotspots_group_spellings_of_one_place(office):
+    office.now = at(2026, 11, 20, 12)
+    for hour, address, category in ((8, "草厂三条12号院", "违建"), (9, "草厂三条１２号院", "违建"), (10, "草厂三条 12号院", "違建")):
+        file_many(office, 1, at(2026, 11, 18, hour), address=address, category=category, community="前门社区")
+    found = {h["kind"]: h for h in reports.hotspots(office, days=7, min_cases=3)}
+    assert found["address"]["count"] == 3 and found["address"]["case_ids"] == [1, 2, 3]
+    assert found["address"]["address"] in ("草厂三条12号院", "草厂三条１２号院", "草厂三条 12号院")
+    assert found["cluster"]["count"] == 3 and found["cluster"]["category"] in ("违建", "違建")
+
+
 def test_seasonal_hotspot_returns_every_year(office):
     office.now = at(2026, 11, 1, 9)
     for year in (2024, 2025):

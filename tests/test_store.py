@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
-from conftest import as_migration_one_wrote_it, refused, sqlite_only
+from conftest import refused, sqlite_only
 from jiesu import db, migrations
 from jiesu.errors import StoreError
 from jiesu.ledger_models import LedgerBalance, LedgerMove
@@ -100,14 +100,26 @@ def test_store_from_a_newer_jiesu_is_refused_untouched(jiesu, db_path):
     assert db_path.read_bytes() == before
 
 
-def test_store_made_by_migration_one_opens_and_migrates_keeping_data(jiesu, db_path, monkeypatch, tmp_path):
-    modern = tmp_path / "modern.db"
-    jiesu.ok("--db", modern, "new", "老版本录入的诉求", "--phone", "13812345678", "--nature", "合理诉求", "--ref", "OLD-1")
-    jiesu.ok("--db", modern, "new", "第二件", "--received", "2026-10-01T08:00")
-    jiesu.ok("--db", modern, "assign", "1", "物业")
-    jiesu.ok("--db", modern, "note", "2", "老版本的备注")
-    as_migration_one_wrote_it(db_path, modern, monkeypatch)
+def test_store_made_by_migration_one_opens_and_migrates_keeping_data(jiesu, db_path, monkeypatch):
+    with monkeypatch.context() as old_code:
+        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        old_code.setattr(db, "LATEST", 1)
+        jiesu("check")  # opening makes an empty store as the first jiesu did
+    times = "'2026-11-02 01:30:00', '2026-11-03 01:30:00', '2026-11-12 01:30:00'"
     with sqlite3.connect(db_path) as conn:
+        # Rows as that jiesu wrote them: search_text covered summary, detail, address and name only.
+        conn.execute(
+            "INSERT INTO cases (id, ref, received_at, respond_by, resolve_by, channel, urgency, category, summary, detail, phone, address, "
+            "nature, track, tier, level, assignee, status, reopen_count, version, search_text) "
+            f"VALUES (1, 'OLD-1', {times}, 'hotline', 'normal', '城乡建设/违建', '老版本录入的诉求', '', "
+            "'13812345678', '前门东大街３号', 'reasonable', 'handle', 'general', 'community', '物业', 'assigned', "
+            "0, 2, '老版本录入的诉求\n前门东大街３号')"
+        )
+        conn.execute(
+            "INSERT INTO events (case_id, at, actor, kind, note, changes) VALUES "
+            "(1, '2026-11-02 01:30:00', '老员工', 'filed', '12345热线', '{}'), "
+            "(1, '2026-11-02 02:30:00', '老员工', 'assigned', '', '{\"status\": [\"new\", \"assigned\"]}')"
+        )
         old_cases = conn.execute("SELECT * FROM cases ORDER BY id").fetchall()
         old_events = conn.execute("SELECT * FROM events ORDER BY id").fetchall()
     conn.close()
@@ -117,10 +129,14 @@ def test_store_made_by_migration_one_opens_and_migrates_keeping_data(jiesu, db_p
     assert backup.is_file() and stat.S_IMODE(os.stat(backup).st_mode) == 0o600
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == migrations.LATEST
-        old_width = len(old_cases[0])
-        assert [row[:old_width] for row in conn.execute("SELECT * FROM cases ORDER BY id")] == old_cases
-        assert conn.execute("SELECT * FROM events ORDER BY id").fetchall() == old_events
+        kept = ", ".join(c for c in Case.model_fields if c not in ("search_text", "address_key", "category_key", "phone_ext"))
+        assert conn.execute(f"SELECT {kept} FROM cases ORDER BY id").fetchall() == [row[:-1] for row in old_cases]
+        assert conn.execute("SELECT id, case_id, at, actor, kind, note, changes FROM events ORDER BY id").fetchall() == old_events
+        keys = conn.execute("SELECT address_key, category_key FROM cases").fetchall()
     conn.close()
+    assert keys == [("前门东大街3号", "城乡建设/违建")]
+    assert [c["id"] for c in jiesu.json("list", "--search", "违建")] == [1]
+    assert [c["id"] for c in jiesu.json("list", "--search", "old-1")] == [1]
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 

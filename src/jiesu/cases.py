@@ -14,12 +14,12 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from jiesu import ledger, phones, rules
+from jiesu import fields, ledger, phones, rules, textsearch
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
 from jiesu.steps import GRACE, change, changing, load_case, moment, not_before, record, required, shown
-from jiesu.textsearch import search_text
+from jiesu.undone import not_undone
 from jiesu.vocab import Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
 
 LEVELS = list(Level)
@@ -49,15 +49,12 @@ class Draft:
 
 def file_case(office: Office, draft: Draft) -> Case:
     """受理: file a new case and its `filed` event together."""
-    summary = draft.summary.strip()
-    if not summary:
-        raise BadInput("诉求摘要不能为空")
+    summary = fields.clean("summary", draft.summary)
     received_at = draft.received_at or office.now
     if received_at > office.now + GRACE:
         raise BadInput(f"受理时间 {shown(office, received_at)} 在未来")
-    phone, phone_ext = phones.split(draft.phone) if draft.phone and draft.phone.strip() else (None, None)
-    ref = (draft.ref or "").strip() or None
-    category = (draft.category or "").strip().strip("/")
+    phone, phone_ext = phones.split(fields.clean("phone", draft.phone)) if draft.phone and draft.phone.strip() else (None, None)
+    ref, category = (fields.clean(name, getattr(draft, name)) for name in ("ref", "category"))
     channel, urgency, nature = Channel(draft.channel), Urgency(draft.urgency), Nature(draft.nature)
     level = Level.COMMUNITY
     tier = rules.tier_for(urgency, category, level, office.rules)
@@ -70,11 +67,11 @@ def file_case(office: Office, draft: Draft) -> Case:
         category=category,
         summary=summary,
         detail=(draft.detail or "").strip(),
-        name=_blank_to_none(draft.name),
+        name=fields.clean("name", draft.name),
         phone=phone,
         phone_ext=phone_ext,
-        address=_blank_to_none(draft.address),
-        community=_blank_to_none(draft.community),
+        address=fields.clean("address", draft.address),
+        community=fields.clean("community", draft.community),
         kind=draft.kind,
         nature=nature.value,
         track=rules.track_for(nature),
@@ -85,7 +82,8 @@ def file_case(office: Office, draft: Draft) -> Case:
         resolve_by=resolve_by,
         responded_at=rules.responded_at_receipt(channel, received_at, office.rules),
     )
-    case.search_text = _search_text(case)
+    for name, value in textsearch.derived(case).items():
+        setattr(case, name, value)
     try:
         with office.store.write() as session:
             if ref and session.exec(select(Case.id).where(Case.ref == ref)).first():
@@ -96,14 +94,6 @@ def file_case(office: Office, draft: Draft) -> Case:
     except IntegrityError as exc:  # a racing worker filed the same ref first
         raise BadInput(f"工单编号 {ref} 已存在") from exc
     return case
-
-
-def _search_text(case: Case) -> str:
-    return search_text(case.summary, case.detail, case.address, case.name)
-
-
-def _blank_to_none(text: str | None) -> str | None:
-    return text.strip() or None if text else None
 
 
 # ---------------------------------------------------------------- steps
@@ -333,21 +323,23 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
 
 
 def _count_events(session: Session, case_id: int, kind: EventKind, after_id: int = 0) -> int:
-    query = select(func.count(Event.id)).where(Event.case_id == case_id, Event.kind == kind.value, Event.id > after_id)
+    query = select(func.count(Event.id)).where(
+        Event.case_id == case_id, Event.kind == kind.value, Event.id > after_id, not_undone()
+    )
     return session.exec(query).one()
 
 
 def _last_reopen(session: Session, case_id: int) -> Event | None:
     """The reopen that started the current round, if any."""
-    query = select(Event).where(Event.case_id == case_id, Event.kind == EventKind.REOPENED.value)
+    query = select(Event).where(Event.case_id == case_id, Event.kind == EventKind.REOPENED.value, not_undone())
     return session.exec(query.order_by(Event.id.desc()).limit(1)).first()
 
 
 def _last_at(session: Session, case_id: int, kind: EventKind) -> datetime | None:
-    query = select(Event.at).where(Event.case_id == case_id, Event.kind == kind.value)
+    query = select(Event.at).where(Event.case_id == case_id, Event.kind == kind.value, not_undone())
     return session.exec(query.order_by(Event.id.desc()).limit(1)).first()
 
 
 def _times(session: Session, case_id: int, kind: EventKind, after_id: int) -> list[datetime]:
-    query = select(Event.at).where(Event.case_id == case_id, Event.kind == kind.value, Event.id > after_id)
+    query = select(Event.at).where(Event.case_id == case_id, Event.kind == kind.value, Event.id > after_id, not_undone())
     return list(session.exec(query))

@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from jiesu.clikit import office_of, say
+from jiesu.clikit import fail, office_of, say
+from jiesu.errors import ExitCode
 from jiesu.cliopts import At, CaseId, Format, Reveal, enum_option, enum_parser, output_format, parse_id, parse_yes_no
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
 
@@ -19,7 +20,7 @@ from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Sati
 
 def new(
     ctx: typer.Context,
-    summary: Annotated[str, typer.Argument(help="诉求摘要，一句话。")],
+    summary: Annotated[Optional[str], typer.Argument(help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
     phone: Annotated[Optional[str], typer.Option(help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
     name: Annotated[Optional[str], typer.Option(help="诉求人姓名。")] = None,
     address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
@@ -34,7 +35,10 @@ def new(
     detail: Annotated[Optional[str], typer.Option(help="诉求详情。")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出编号，供脚本使用：id=$(jiesu new … -q)")] = False,
 ) -> None:
-    """例：jiesu new "楼上漏水" --phone 13812345678 --community 前门社区 --category 物业管理/漏水"""
+    """例：jiesu new "楼上漏水" --phone 13812345678 --community 前门社区 --category 物业管理/漏水
+
+    在终端里只输入 jiesu new，会逐项询问（诉求摘要、电话、姓名、地址、社区、类别、渠道、紧急程度、性质）。
+    """
     from jiesu.cases import Draft, file_case
 
     office = office_of(ctx)
@@ -53,6 +57,14 @@ def new(
         received_at=office.when(received),
         detail=detail or "",
     )
+    if summary is None:
+        from jiesu import prompts
+
+        if not prompts.interactive():
+            fail(f"缺少 SUMMARY（{ctx.command_path} --help 看用法）", ExitCode.USAGE)
+        given = {field: getattr(getattr(draft, field), "value", getattr(draft, field)) for field in prompts.NEW_FIELDS}
+        for field, answer in prompts.ask_new(office, given).items():
+            setattr(draft, field, answer)
     case = file_case(office, draft)
     if quiet:
         typer.echo(case.id)

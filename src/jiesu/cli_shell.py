@@ -38,6 +38,8 @@ def shell(
         known = _readline(command, prefix)
         say("jiesu shell：输入命令（如 list、show 42），help 看命令列表，exit 退出。")
     STORES.keep()
+    if interactive:
+        _greet(ctx)
     status = failed = ExitCode.OK
     script = _script_lines()
     try:
@@ -94,6 +96,17 @@ def _script_lines():
 
 class NotText(str):
     """A script line that was not UTF-8: it stands for its line number."""
+
+
+def _greet(ctx: typer.Context) -> None:
+    """Say what is due today, the way `jiesu todo` would list it."""
+    from jiesu.cli_todo import greeting
+    from jiesu.errors import JiesuError
+
+    try:
+        say(greeting(ctx))
+    except JiesuError as exc:
+        typer.echo(f"错误: {exc}", err=True)
 
 
 def _split(line: str) -> list[str] | None:

@@ -24,14 +24,13 @@ from xml.etree import ElementTree
 
 from sqlalchemy import select, tuple_, update
 
-from jiesu import backend, cells, phones, rules
+from jiesu import backend, cells, phones, rules, textsearch
 from jiesu.clock import shown
 from jiesu.errors import BadInput, PartlyDone, StoreError
 from jiesu.models import Case
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
 from jiesu.steps import GRACE
-from jiesu.textsearch import search_text
 from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
 BATCH = 2000
@@ -458,7 +457,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
         values[name] = cells.integer(name, raw.get(name), 1 if name == "version" else 0)
     values["merged_into"] = cells.integer("merged_into", raw.get("merged_into"), None)
     _refuse_partial_state(values["status"], values["merged_into"], cells.integer("id", raw.get("id"), None))
-    values["search_text"] = search_text(summary, values["detail"], values["address"], values["name"])
+    values |= textsearch.derived(values)
     values["__old_id__"] = cells.integer("id", raw.get("id"), None)
     return values
 

@@ -45,6 +45,7 @@ def check(office: Office) -> list[str]:
             problems.append(problem)
             if len(problems) >= MAX_PROBLEMS:
                 return problems
+        problems += _undo_problems(conn)
         problems += _ledger_problems(conn)
         problems += _balance_problems(conn, office)
     if office.store.path is not None:
@@ -64,7 +65,11 @@ def _orphan_logs(folder: Path) -> list[str]:
 
 
 def _history_problems(conn) -> Iterator[str]:
-    """Replaying each case's recorded status changes must give its status."""
+    """Replaying each case's recorded status changes must give its status.
+
+    An `undone` event records the status it restores like any other step, so the
+    replay walks through undone steps without special cases.
+    """
     statuses = {case_id: status for case_id, status in conn.execute(text("SELECT id, status FROM cases"))}
     first_kind: dict[int, str] = {}
     replayed: dict[int, str] = {}
@@ -172,6 +177,29 @@ def unofficial_deadlines(office: Office) -> list[str]:
         f"注意：{due} 件未结诉求的办理时限在 {year} 年或以后，chinesecalendar 尚无这些年份的官方放假安排；"
         "法定节假日已按《全国年节及纪念日放假办法》计算，调休上班日需在规则文件 calendar.workdays 中列出"
     ]
+
+
+def _undo_problems(conn) -> list[str]:
+    """Every `undone` event takes back one earlier step of its own case, once, restoring what that step changed."""
+    problems = []
+    rows = conn.execute(
+        text(
+            "SELECT u.id, u.case_id, u.changes, u.undoes, s.case_id, s.kind, s.changes, "
+            "(SELECT count(*) FROM events o WHERE o.undoes = u.undoes) "
+            "FROM events u LEFT JOIN events s ON s.id = u.undoes WHERE u.kind = 'undone' ORDER BY u.id"
+        )
+    )
+    for undone_id, case_id, changes, step_id, step_case, step_kind, step_changes, times in rows:
+        where = f"#{case_id} 的撤销记录 {undone_id}"
+        if step_case is None:
+            problems.append(f"{where}没有指明撤销哪一步")
+        elif step_case != case_id or step_kind == "undone" or step_id >= undone_id:
+            problems.append(f"{where}撤销的记录 {step_id} 不是本件此前的一步")
+        elif times > 1:
+            problems.append(f"{where}：记录 {step_id} 被撤销了 {times} 次")
+        elif json.loads(changes) != {name: [new, old] for name, (old, new) in json.loads(step_changes).items()}:
+            problems.append(f"{where}恢复的值与记录 {step_id} 的变更不符")
+    return problems
 
 
 def _ledger_problems(conn) -> list[str]:

@@ -193,6 +193,39 @@ def m007_events_at(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_events_at ON events (at)")
 
 
+def m008_text_keys(conn: Connection) -> None:
+    """Normalised copies of the typed text (textsearch.fold): full-width and spaced spellings
+    find and group the same cases, and search covers category and 12345 ref too.
+
+    search_text is recomputed for every case; the new keys are filled alongside.
+    """
+    from jiesu.textsearch import derived
+
+    conn.exec_driver_sql("ALTER TABLE cases ADD COLUMN address_key VARCHAR")
+    conn.exec_driver_sql("ALTER TABLE cases ADD COLUMN category_key VARCHAR NOT NULL DEFAULT ''")
+    names = ("summary", "detail", "address", "name", "category", "ref")
+    rows = conn.exec_driver_sql(f"SELECT id, {', '.join(names)} FROM cases").all()
+    updates = [{"case_id": row[0], **derived(dict(zip(names, row[1:])))} for row in rows]
+    if updates:
+        from sqlalchemy import text
+
+        conn.execute(
+            text(
+                "UPDATE cases SET search_text = :search_text, address_key = :address_key, "
+                "category_key = :category_key WHERE id = :case_id"
+            ),
+            updates,
+        )
+    conn.exec_driver_sql("CREATE INDEX ix_cases_phone_category_key ON cases (phone, category_key, received_at)")
+    conn.exec_driver_sql("DROP INDEX ix_cases_phone_category")
+
+
+def m009_undone_steps(conn: Connection) -> None:
+    """An `undone` event names the step it takes back; history itself is never changed."""
+    conn.exec_driver_sql("ALTER TABLE events ADD COLUMN undoes INTEGER REFERENCES events (id)")
+    conn.exec_driver_sql("CREATE INDEX ix_events_undoes ON events (undoes)")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
@@ -201,6 +234,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (5, "phone extension", m005_phone_extension),
     (6, "ledger entry period", m006_ledger_entry_period),
     (7, "events by time", m007_events_at),
+    (8, "normalised text keys", m008_text_keys),
+    (9, "undone steps", m009_undone_steps),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -81,6 +81,10 @@ class Case(TableModel, table=True):
     # Simplified-Chinese copy of summary, detail, address and name, so that a
     # search for 违建 also finds 違建 without converting every row per query.
     search_text: str = Field(default="", sa_type=Text)
+    # The address and category normalised (textsearch.fold), so that hotspots and
+    # 一人多诉 count `３号楼` and `3号楼` as one place without rewriting what was typed.
+    address_key: str | None = None
+    category_key: str = ""
 
 
 class Event(TableModel, table=True):
@@ -96,6 +100,8 @@ class Event(TableModel, table=True):
     note: str = Field(default="", sa_type=Text)
     # JSON object {field: [old, new]} of the case fields this step changed.
     changes: str = Field(default="{}", sa_type=Text)
+    # For an `undone` event: the step it takes back (whose changes it reverses).
+    undoes: int | None = Field(default=None, foreign_key="events.id")
 
 
 class Revisit(TableModel, table=True):
@@ -130,4 +136,7 @@ class LedgerEntry(TableModel, table=True):
     carried: int = 0
 
 
-CASE_FIELDS = tuple(c for c in Case.model_fields if c != "search_text")
+# What a case shows and exports: everything but the normalised copies kept for searching.
+CASE_FIELDS = tuple(c for c in Case.model_fields if c not in ("search_text", "address_key", "category_key"))
+# The case fields that hold times (a step's recorded changes keep them as UTC ISO text).
+CASE_TIMES = frozenset({"received_at", "respond_by", "resolve_by", "responded_at", "closed_at"})

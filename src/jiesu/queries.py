@@ -70,7 +70,7 @@ def repeat_count(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
         select(func.count(other.c.id))
         .where(
             other.c.phone == cases.c.phone,
-            other.c.category == cases.c.category,
+            other.c.category_key == cases.c.category_key,
             *repeat_window(rules, as_of)(other),
             other.c.status != Status.MERGED.value,
         )

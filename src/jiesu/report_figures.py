@@ -22,6 +22,7 @@ from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.phones import mask_in_text
 from jiesu.rules import ASSUMED, in_force
+from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Status
 
 TREND_MONTHS = 13  # the report's month and the twelve before it
@@ -95,11 +96,11 @@ def _by_day(session: Session, office: Office, days: list[date], as_of: datetime)
     spans = [day_span(d, office.tz) for d in days]
     met = (
         select(Event.id)
-        .where(Event.case_id == Case.id, Event.kind.in_(MEETING_KINDS), Event.at <= Case.resolve_by)
+        .where(Event.case_id == Case.id, Event.kind.in_(MEETING_KINDS), not_undone(), Event.at <= Case.resolve_by)
         .exists()
     )
     received = reports.per_day(session, Case.received_at, spans, Case.received_at < as_of)
-    closed = reports.per_day(session, Event.at, spans, Event.kind.in_(CLOSING_KINDS), Event.at < as_of)
+    closed = reports.per_day(session, Event.at, spans, Event.kind.in_(CLOSING_KINDS), not_undone(), Event.at < as_of)
     overdue = reports.per_day(session, Case.resolve_by, spans, Case.resolve_by < as_of, Case.received_at < as_of, ~met)
     return [
         {"day": d.isoformat(), "received": r, "closed": c, "overdue": o}

@@ -24,6 +24,7 @@ from jiesu.office import Office
 from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
 from jiesu.render import iso
 from jiesu.rules import RateCounts, rates
+from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Nature, Satisfaction, Status
 
 TREND_DAYS = 14
@@ -91,8 +92,8 @@ def hotspots(
     # Merged duplicates still count here: thirty calls about one blocked gate are thirty calls.
     window = [Case.received_at > since, Case.received_at <= as_of]
     groupings = [
-        ("cluster", (Case.community, Case.category), [Case.community.is_not(None), Case.category != ""], min_cases),
-        ("address", (Case.address,), [Case.address.is_not(None)], office.rules["hotspots.address_min"]),
+        ("cluster", (Case.community, Case.category_key), [Case.community.is_not(None), Case.category_key != ""], min_cases),
+        ("address", (Case.address_key,), [Case.address_key.is_not(None)], office.rules["hotspots.address_min"]),
         ("caller", (Case.phone,), [Case.phone.is_not(None)], office.rules["hotspots.caller_min"]),
     ]
     found: list[dict] = []
@@ -112,7 +113,8 @@ def _grouped(
 ) -> list[dict]:
     """One aggregate query: every group of `keys` with at least `threshold` cases, with its case ids.
 
-    Of the `shown` columns, a group shows those all its cases share.
+    Of the `shown` columns, a group shows those all its cases share, and always the
+    spelling it was grouped by (cases may write one address or category differently).
     """
     count = func.count(Case.id)
     spread = [agg(column) for column in shown for agg in (func.min, func.max)]
@@ -131,6 +133,10 @@ def _grouped(
     spots = []
     for total, first, last, ids, *bounds in session.exec(query):
         shared = {column.key: low for column, low, high in zip(shown, bounds[::2], bounds[1::2]) if low == high}
+        spelt = {column.key: low for column, low in zip(shown, bounds[::2])}
+        grouped_by = {"cluster": "category", "address": "address"}.get(kind)
+        if grouped_by:
+            shared[grouped_by] = spelt[grouped_by]
         spots.append({
             "kind": kind,
             "community": shared.get("community"),
@@ -244,7 +250,7 @@ def _activity(session: Session, start: datetime, as_of: datetime) -> dict[str, i
     received = session.exec(select(func.count(Case.id)).where(Case.received_at >= start, Case.received_at < as_of)).one()
     closed = session.exec(
         select(func.count(func.distinct(Event.case_id))).where(
-            Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), Event.at >= start, Event.at < as_of
+            Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(), Event.at >= start, Event.at < as_of
         )
     ).one()
     revisited = session.exec(select(func.count(Revisit.id)).where(Revisit.at >= start, Revisit.at < as_of)).one()
@@ -307,7 +313,7 @@ def _trend(session: Session, day: date, office: Office) -> list[Trend]:
     days = [day - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
     spans = [day_span(d, office.tz) for d in days]
     received = per_day(session, Case.received_at, spans)
-    closed = per_day(session, Event.at, spans, Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]))
+    closed = per_day(session, Event.at, spans, Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone())
     return [Trend(d, r, c) for d, r, c in zip(days, received, closed)]
 
 

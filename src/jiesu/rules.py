@@ -178,6 +178,8 @@ SPEC: tuple[Rule, ...] = (
     Rule("close.persuade_requires", ["visit"], _steps, ASSUMED, "上门劝：办结前需要的记录"),
     Rule("close.discuss_requires", ["visit"], _steps, ASSUMED, "上门谈：办结前需要的记录"),
     Rule("revisit.reopen_natures", ["reasonable"], _enums(Nature), ASSUMED, "回访未解决或不满意时重办的诉求性质"),
+    Rule("undo.window", "24 hours", _span, ASSUMED, "撤销时限：办理记录在此时间内可由本人撤销（jiesu undo）"),
+    Rule("revisit.due", "3 days", _span, ASSUMED, "办结后应在此时间内回访（jiesu todo 提醒）"),
     Rule("escalation.reopen_limit", 2, _int(1, 100), ASSUMED, "重办达到此次数即应升级"),
     Rule("escalation.repeat_limit", 3, _int(2, 1000), ASSUMED, "同一电话同一类别诉求达到此件数即应升级（一人多诉）"),
     Rule("escalation.repeat_days", 30, _int(1, 3650), ASSUMED, "一人多诉统计的天数"),

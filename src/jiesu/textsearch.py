@@ -1,8 +1,24 @@
-"""Traditional and simplified Chinese match each other: everything searched is folded to simplified."""
+"""One normalisation for every comparison of typed text: search, duplicate detection, hotspots.
+
+Full-width digits and letters become half-width (NFKC), spaces inside are dropped,
+traditional Chinese becomes simplified and case is folded: `前门东大街３号 楼`,
+`前門東大街3號樓` and `前门东大街3号楼` are the same text to jiesu. The stored
+values are never changed; their normalised copies (search_text, address_key,
+category_key) are what queries compare.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
+
+# The case fields `list --search` looks in.
+SEARCHED = ("summary", "detail", "address", "name", "category", "ref")
+
+_SPACES = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=1)
@@ -12,19 +28,37 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
-def fold(text: str) -> str:
-    """`text` in simplified Chinese and lower case, as stored in search_text.
+def fold(text: str | None) -> str:
+    """`text` normalised: half-width, without spaces, in simplified Chinese, lower case.
 
-    NUL is dropped: SQLite's LIKE stops reading a pattern at it, so a search for
+    NUL is dropped too: SQLite's LIKE stops reading a pattern at it, so a search for
     it would otherwise match everything.
     """
     if not text:
         return ""
-    text = text.replace("\x00", "")
+    text = _SPACES.sub("", unicodedata.normalize("NFKC", text).replace("\x00", ""))
     if text.isascii():
         return text.casefold()
     return _converter().convert(text).casefold()
 
 
-def search_text(*parts: str | None) -> str:
-    return fold("\n".join(p for p in parts if p))
+def key(text: str | None) -> str | None:
+    """The normalised form of a value that groups or matches cases (address, category); None stays None."""
+    return None if text is None else fold(text)
+
+
+def derived(source: Any) -> dict[str, Any]:
+    """The normalised copies a case keeps beside what was typed, from a case or a mapping of its values.
+
+    search_text is what `list --search` looks in (the SEARCHED fields, one per line);
+    address_key and category_key are what hotspots and 一人多诉 group by.
+    """
+    get = source.get if isinstance(source, Mapping) else lambda name: getattr(source, name, None)
+    return {
+        "search_text": "\n".join(fold(get(name)) for name in SEARCHED if get(name)),
+        "address_key": key(get("address")),
+        "category_key": key(get("category")) or "",
+    }
+
+
+DERIVED = ("search_text", "address_key", "category_key")

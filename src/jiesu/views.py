@@ -12,7 +12,7 @@ from jiesu.queries import reason_labels
 from jiesu.render import Column, iso, labelled, local_time, record
 from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
-EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes")
+EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes", "undoes")
 LEDGER_FIELDS = ("id", "case_id", "opened_at", "period", "plan", "unit", "due", "status", "cleared_at", "evidence", "carried")
 REVISIT_FIELDS = ("id", "at", "actor", "satisfaction", "resolved", "note")
 
@@ -132,7 +132,12 @@ def revisit_columns(tz: ZoneInfo) -> list[Column]:
     ]
 
 
-_HIDDEN_CHANGES = {"version", "search_text", "responded_at", "closed_at"}
+_HIDDEN_CHANGES = {"version", "search_text", "address_key", "category_key", "responded_at", "closed_at"}
+
+
+def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
+    """A step's recorded changes ({field: [old, new]}, times in UTC) as people read them."""
+    return _changes({name: [_local(v, tz) for v in pair] for name, pair in changes.items()})
 
 
 # A changed field as a person reads it: its Chinese label, and the enum whose labels its values take.
@@ -140,10 +145,11 @@ _FIELD_ENUMS = {
     "status": Status, "nature": Nature, "track": Track, "tier": Tier, "level": Level,
     "channel": Channel, "kind": Kind, "urgency": Urgency, "result": Result,
 }
-_FIELD_LABELS = {column.key: column.label for column in case_columns(ZoneInfo("UTC"))} | {"merged_into": "并入"}
+_FIELD_LABELS = {column.key: column.label for column in case_columns(ZoneInfo("UTC"))} | {"merged_into": "并入", "phone_ext": "分机"}
 
 
 def _changes(changes: Any) -> str:
+    """What a step changed as people read it: 诉求地址：前门东大街1号 → 前门东大街3号."""
     parts = []
     for name, (old, new) in (changes or {}).items():
         if name in _HIDDEN_CHANGES:
@@ -163,3 +169,50 @@ def _short(name: str, value: Any) -> str:
             return str(value)
     text = str(value)
     return text[:16].replace("T", " ") if len(text) >= 19 and text[4] == "-" else text
+
+
+# ---------------------------------------------------------------- 待办
+
+
+def due_record(item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    """One piece of due work (todo.Due) as a JSON-ready row."""
+    from jiesu.todo import REASONS
+
+    left = item.minutes_left(now)
+    label = REASONS[item.reason] + (f"（{item.detail}）" if item.detail else "")
+    return {
+        "case_id": item.case_id,
+        "reason": item.reason,
+        "label": label,
+        "due": iso(item.due, tz),
+        "minutes_left": left,
+        "overdue": item.due is not None and left < 0,
+        "entry_id": item.entry_id,
+        "assignee": item.assignee,
+        "community": item.community,
+        "summary": item.summary,
+    }
+
+
+def todo_columns(tz: ZoneInfo) -> list[Column]:
+    """Narrow enough for an 80-column terminal: the summary folds, nothing else is long."""
+    return [
+        Column("case_id", "编号", case_id),
+        Column("label", "待办"),
+        Column("due", "期限", lambda value: local_time(tz)(value)[5:] if value else "现在"),
+        Column("minutes_left", "剩余", time_left),
+        Column("assignee", "承办"),
+        Column("summary", "诉求"),
+    ]
+
+
+def time_left(minutes: int) -> str:
+    """`还有 2小时`, `超期 1天3小时`: how a worker says how much time is left."""
+    if minutes is None:
+        return ""
+    span = abs(minutes)
+    days, rest = divmod(span, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "", f"{mins}分" if mins and not days else ""]
+    text = "".join(parts) or "0分"
+    return f"超期{text}" if minutes < 0 else f"还有{text}"

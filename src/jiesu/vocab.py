@@ -136,6 +136,8 @@ class EventKind(LabeledEnum):
     MERGED = "merged", "并单"
     IMPORTED = "imported", "导入"
     PURGED = "purged", "删除个人信息"
+    EDITED = "edited", "更正"
+    UNDONE = "undone", "撤销"
 
 
 class OutputFormat(LabeledEnum):

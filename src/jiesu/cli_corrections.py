@@ -1,0 +1,84 @@
+"""Correcting a case and taking back a slip: `jiesu edit` and `jiesu undo` (history stays append-only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jiesu.clikit import office_of, say
+from jiesu.cliopts import CaseId, enum_option, parse_id
+from jiesu.vocab import Channel, Kind, Urgency
+
+
+def edit(
+    ctx: typer.Context,
+    case_id: CaseId,
+    summary: Annotated[Optional[str], typer.Option(help="诉求摘要。")] = None,
+    detail: Annotated[Optional[str], typer.Option(help="诉求详情。")] = None,
+    phone: Annotated[Optional[str], typer.Option(help="诉求人电话；\"\" 清除。")] = None,
+    name: Annotated[Optional[str], typer.Option(help="诉求人姓名。")] = None,
+    address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
+    community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,
+    category: Annotated[Optional[str], typer.Option(help="诉求类别，用 / 分级（改类别可能改变时限档）。")] = None,
+    urgency: Annotated[Optional[Urgency], enum_option(Urgency, "紧急程度", "紧急程度（会重算时限）")] = None,
+    kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型")] = None,
+    ref: Annotated[Optional[str], typer.Option(help="12345 工单编号（唯一）。")] = None,
+    channel: Annotated[Optional[Channel], enum_option(Channel, "受理渠道", "受理渠道")] = None,
+    received: Annotated[Optional[str], typer.Option(help="受理时间（会重算时限）：2026-10-01T08:30、-2h。")] = None,
+    note: Annotated[str, typer.Option(help="更正说明，记入办理记录。")] = "",
+) -> None:
+    """例：jiesu edit 42 --address "前门东大街3号楼" --category 城乡建设/违建
+
+    在终端里不带任何选项时，逐项询问（回车保留原值）。
+    """
+    from jiesu.clock import shown
+    from jiesu.edits import edit_case
+    from jiesu.views import changes_shown
+
+    office = office_of(ctx)
+    typed = {
+        "summary": summary, "detail": detail, "phone": phone, "name": name, "address": address,
+        "community": community, "category": category, "urgency": urgency, "kind": kind, "ref": ref, "channel": channel,
+    }
+    values = {key: getattr(value, "value", value) for key, value in typed.items() if value is not None}
+    if received is not None:
+        values["received_at"] = office.when(received)
+    if not values and not note:
+        from jiesu import prompts
+
+        if prompts.interactive():
+            values = prompts.ask_edit(office, case_id)
+    edited = edit_case(office, case_id, values, note)
+    case, tz = edited.case, office.tz
+    typed_changes = {k: v for k, v in edited.changes.items() if k not in ("tier", "respond_by", "resolve_by")}
+    say(f"#{case.id} 已更正：{changes_shown(typed_changes, tz)}")
+    if edited.retimed:
+        from jiesu.vocab import Tier
+
+        say(
+            f"时限已按更正后的内容重算：{Tier(case.tier).label}档，响应时限 {shown(case.respond_by, tz)}，"
+            f"办理时限 {shown(case.resolve_by, tz)}"
+        )
+
+
+def undo(
+    ctx: typer.Context,
+    case_id: Annotated[
+        Optional[int], typer.Argument(parser=parse_id, metavar="ID", help="诉求编号；不给则撤销本人在任何诉求上的最近一步。")
+    ] = None,
+) -> None:
+    """例：jiesu undo 42
+
+    撤销本人最近的一步（派错单、办结错了编号等），追加一条“撤销”记录恢复原值；
+    之后别人已在此基础上办理、超过撤销时限（规则 undo.window）或涉及台账、回访的，不能撤销。
+    """
+    from jiesu.undone import undo as undo_step
+    from jiesu.views import changes_shown
+    from jiesu.vocab import EventKind, Status
+
+    office = office_of(ctx)
+    done = undo_step(office, case_id)
+    restored = changes_shown(done.changes, office.tz)
+    said = f"：{restored}" if restored else ""
+    say(f"#{done.case.id} 已撤销{EventKind(done.step.kind).label}{said}（{Status(done.case.status).label}）")

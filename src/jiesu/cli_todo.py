@@ -1,0 +1,59 @@
+"""`jiesu todo`: the 待办 view a worker opens first every morning."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jiesu.clikit import fail, office_of, say
+from jiesu.cliopts import Format, output_format
+from jiesu.errors import ExitCode
+
+DEFAULT_WITHIN = "1d"
+
+
+def todo(
+    ctx: typer.Context,
+    assignee: Annotated[Optional[str], typer.Option(help="只看这个承办人或单位的。")] = None,
+    mine: Annotated[bool, typer.Option("--mine", help="只看派给我（--actor / JIESU_ACTOR）的。")] = False,
+    within: Annotated[str, typer.Option(help="多久之内到期的算待办：30m、2h、1d、1w。")] = DEFAULT_WITHIN,
+    fmt: Format = None,
+) -> None:
+    """例：jiesu todo --mine --within 2h"""
+    from jiesu import views
+    from jiesu.render import render
+    from jiesu.todo import parse_within, todo as due_work
+    from jiesu.vocab import OutputFormat
+
+    if mine and assignee:
+        fail("--mine 与 --assignee 只能用一个", ExitCode.USAGE)
+    office = office_of(ctx)
+    span = parse_within(within)
+    work = due_work(office, within=span, assignee=office.actor if mine else assignee)
+    rows = [views.due_record(item, office.now, office.tz) for item in work]
+    fmt = output_format(fmt)
+    if fmt is OutputFormat.IDS:  # the cases to look at, each once
+        rows = [{"id": case_id} for case_id in dict.fromkeys(row["case_id"] for row in rows)]
+    render(rows, fmt, views.todo_columns(office.tz))
+    if fmt is OutputFormat.TABLE:
+        say(summary_line(rows, within))
+
+
+def greeting(ctx: typer.Context) -> str:
+    """The shell's first line about the day's work: the 待办 of the actor, or of everyone."""
+    from jiesu import views
+    from jiesu.todo import parse_within, todo as due_work
+
+    office = office_of(ctx)
+    work = due_work(office, within=parse_within(DEFAULT_WITHIN))
+    rows = [views.due_record(item, office.now, office.tz) for item in work]
+    mine = [row for row in rows if row["assignee"] == office.actor]
+    line = summary_line(rows, DEFAULT_WITHIN)
+    return f"{line}；派给 {office.actor} 的 {len(mine)} 件（jiesu todo 查看）" if rows else line
+
+
+def summary_line(rows: list[dict], within: str) -> str:
+    """待办 N 件（其中超期 M 件）, as the table's footer and the shell's greeting say it."""
+    late = sum(1 for row in rows if row["overdue"])
+    return f"待办 {len(rows)} 件（{within} 内到期），其中超期 {late} 件" if rows else f"没有 {within} 内到期的待办"

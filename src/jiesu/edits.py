@@ -1,0 +1,127 @@
+"""更正: correcting what was typed about a case.
+
+History stays append-only: a correction is one `edited` event holding the old and
+new value of every field it changed. When the correction moves the case to another
+时限档 (urgency, category, receipt time), the deadlines are recomputed in the same
+event, so the history says why they moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from jiesu import fields, phones, rules, textsearch
+from jiesu.errors import BadInput, TransitionRefused
+from jiesu.models import Case, Event
+from jiesu.office import Office
+from jiesu.steps import GRACE, change, load_case, record, shown
+from jiesu.undone import not_undone
+from jiesu.vocab import EventKind, Status
+
+# What `jiesu edit` may correct; nature has its own step (classify), status and assignee theirs.
+EDITABLE = ("summary", "detail", "phone", "name", "address", "community", "category", "urgency", "kind", "ref", "channel", "received_at")
+# Corrections of these can move the case to another 时限档 or shift its deadlines.
+TIMING = frozenset({"urgency", "category", "received_at"})
+REQUIRED = frozenset({"summary", "channel", "urgency"})
+
+
+@dataclass
+class Edited:
+    """A case after a correction, with what changed ({field: [old, new]}) and whether its deadlines moved."""
+
+    case: Case
+    changes: dict[str, list]
+    retimed: bool
+
+
+def clean_values(office: Office, values: dict[str, Any]) -> dict[str, Any]:
+    """Typed corrections checked exactly as `jiesu new` checks them; received_at is already a time."""
+    cleaned = {}
+    for name, value in values.items():
+        if name not in EDITABLE:
+            raise BadInput(f"{name} 不能更正")
+        if name == "received_at":
+            if value > office.now + GRACE:
+                raise BadInput(f"受理时间 {shown(office, value)} 在未来")
+            cleaned[name] = value
+            continue
+        cleaned[name] = fields.clean(name, value)
+        if cleaned[name] is None and name in REQUIRED:
+            raise BadInput(f"{fields.FIELDS[name].label}不能为空")
+        if name == "phone":  # the number and its extension are stored apart, as `jiesu new` stores them
+            cleaned["phone"], cleaned["phone_ext"] = phones.split(cleaned["phone"]) if cleaned["phone"] else (None, None)
+    return cleaned
+
+
+def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = "") -> Edited:
+    """更正: apply `values` (field → typed value) to the case in one transaction with one `edited` event."""
+    if not values:
+        raise BadInput("没有要更正的内容；请给出要改的项，如 --address（jiesu edit --help 看全部）")
+    cleaned = clean_values(office, values)
+    try:
+        with office.store.write() as session:
+            case = load_case(session, case_id, for_update=True)
+            if case.status == Status.MERGED:
+                raise TransitionRefused(f"#{case_id} 已合并到 #{case.merged_into}，不能更正；请更正 #{case.merged_into}")
+            _check_ref(session, case, cleaned.get("ref"))
+            if "received_at" in cleaned:
+                _check_receipt(office, session, case, cleaned["received_at"])
+            changes = change(case, **cleaned)
+            if not changes:
+                raise BadInput(f"#{case_id} 没有变化：给出的值与现有的相同")
+            timing = retime(office, session, case) if TIMING & changes.keys() else {}
+            changes |= timing
+            for name, value in textsearch.derived(case).items():
+                setattr(case, name, value)
+            record(session, case, EventKind.EDITED, office.actor, office.now, note.strip(), changes)
+    except IntegrityError as exc:  # a racing worker took the same ref first
+        raise BadInput(f"工单编号 {cleaned.get('ref')} 已存在") from exc
+    return Edited(case, changes, bool(timing))
+
+
+def _check_ref(session: Session, case: Case, ref: str | None) -> None:
+    if ref and ref != case.ref and session.exec(select(Case.id).where(Case.ref == ref, Case.id != case.id)).first():
+        raise BadInput(f"工单编号 {ref} 已存在")
+
+
+def _check_receipt(office: Office, session: Session, case: Case, received_at: datetime) -> None:
+    """A case cannot have been received after something already happened to it."""
+    first_step = session.exec(
+        select(func.min(Event.at)).where(Event.case_id == case.id, Event.kind.not_in([EventKind.FILED.value, EventKind.EDITED.value]))
+    ).one()
+    if first_step is not None and received_at > first_step:
+        raise BadInput(
+            f"#{case.id} 的受理时间不能改为 {shown(office, received_at)}：它晚于 {shown(office, first_step)} 的办理记录"
+        )
+
+
+def retime(office: Office, session: Session, case: Case) -> dict[str, list]:
+    """Tier and deadlines recomputed from what the case now says; {field: [old, new]} of those that moved.
+
+    The resolve clock restarts at the latest reopening, as `reopen` restarts it, and an
+    extension granted since then is kept when it is later than the recomputed deadline.
+    """
+    tier = rules.tier_for(case.urgency, case.category, case.level, office.rules)
+    respond_by, _ = rules.deadlines(case.received_at, tier, office.rules, office.calendar)
+    reopened = session.exec(
+        select(Event.id, Event.at)
+        .where(Event.case_id == case.id, Event.kind == EventKind.REOPENED.value, not_undone())
+        .order_by(Event.id.desc())
+        .limit(1)
+    ).first()
+    since_id, clock_start = reopened if reopened else (0, case.received_at)
+    _, resolve_by = rules.deadlines(clock_start, tier, office.rules, office.calendar)
+    extended = session.exec(
+        select(Event.id).where(
+            Event.case_id == case.id, Event.kind == EventKind.EXTENDED.value, Event.id > since_id, not_undone()
+        )
+    ).first()
+    if extended is not None:
+        resolve_by = max(resolve_by, case.resolve_by)
+    return change(case, tier=tier, respond_by=respond_by, resolve_by=resolve_by)

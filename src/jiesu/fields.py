@@ -1,0 +1,87 @@
+"""The fields a worker types about a complaint, each checked and cleaned one way.
+
+`jiesu new`, `jiesu edit` and the prompts of both read a typed value through
+`clean`, so a phone refused by one is refused by all, with the same line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jiesu import phones
+from jiesu.errors import BadInput
+from jiesu.vocab import Channel, Kind, LabeledEnum, Nature, Urgency
+
+
+def _required_summary(text: str) -> str:
+    if not text or not text.strip():
+        raise BadInput("诉求摘要不能为空")
+    return text.strip()
+
+
+def _text(text: str | None) -> str:
+    return (text or "").strip()
+
+
+def _text_or_none(text: str | None) -> str | None:
+    return text.strip() or None if text else None
+
+
+def _phone(text: str | None) -> str | None:
+    """The dialling digits, with the extension written after 转 when there is one (phones.split reads it back)."""
+    if not text or not text.strip():
+        return None
+    number, extension = phones.split(text)
+    return f"{number}转{extension}" if extension else number
+
+
+def _category(text: str | None) -> str:
+    return (text or "").strip().strip("/")
+
+
+def _enum(enum: type[LabeledEnum], noun: str) -> Callable[[Any], str | None]:
+    def clean(text: Any) -> str | None:
+        if text is None or (isinstance(text, str) and not text.strip()):
+            return None
+        try:
+            return enum(text).value
+        except ValueError:
+            raise BadInput(f"未知的{noun} {text!r}；可选：{enum.choices()}") from None
+
+    return clean
+
+
+@dataclass(frozen=True)
+class Field:
+    """One case field as a worker fills it in: its label, how it is cleaned, the enum it names."""
+
+    name: str
+    label: str
+    clean: Callable[[Any], Any]
+    enum: type[LabeledEnum] | None = None
+
+
+FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        Field("summary", "诉求摘要", _required_summary),
+        Field("phone", "电话", _phone),
+        Field("name", "姓名", _text_or_none),
+        Field("address", "地址", _text_or_none),
+        Field("community", "社区", _text_or_none),
+        Field("category", "类别", _category),
+        Field("channel", "渠道", _enum(Channel, "受理渠道"), Channel),
+        Field("urgency", "紧急程度", _enum(Urgency, "紧急程度"), Urgency),
+        Field("nature", "性质", _enum(Nature, "诉求性质"), Nature),
+        Field("kind", "诉求类型", _enum(Kind, "诉求类型"), Kind),
+        Field("ref", "工单编号", _text_or_none),
+        Field("detail", "诉求详情", _text),
+    )
+}
+
+
+def clean(name: str, value: Any) -> Any:
+    """The stored form of a typed value for field `name`, or BadInput saying why it cannot be."""
+    return FIELDS[name].clean(value)

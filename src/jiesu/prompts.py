@@ -1,0 +1,145 @@
+"""Filing and correcting a case by answering questions, for a worker at a terminal.
+
+`jiesu new` without a summary and `jiesu edit ID` without options ask for each
+field in turn. Every answer is checked on the spot by the same `fields.clean` the
+options go through, so a bad phone is asked again rather than refused at the end;
+communities, categories and addresses the book already holds are offered (Tab
+completes them, and the most used are shown). Questions and messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from sqlalchemy import func, select
+
+from jiesu import fields
+from jiesu.clikit import say
+from jiesu.errors import BadInput, ExitCode
+from jiesu.models import Case
+from jiesu.office import Office
+from jiesu.steps import load_case
+
+# The questions of `jiesu new`, in the order a hotline call gives the answers.
+NEW_FIELDS = ("summary", "phone", "name", "address", "community", "category", "channel", "urgency", "nature")
+# The questions of `jiesu edit`: what a correction may change.
+EDIT_FIELDS = ("summary", "phone", "name", "address", "community", "category", "channel", "urgency", "kind", "ref", "detail")
+KNOWN = ("community", "category", "address")  # fields whose earlier values are offered
+SHOWN_KNOWN = 6
+
+
+def interactive() -> bool:
+    """Whether a person is at the keyboard: questions need a terminal to answer them."""
+    return sys.stdin.isatty()
+
+
+def ask_new(office: Office, given: dict[str, Any]) -> dict[str, Any]:
+    """The answers for a new case, cleaned; what `given` holds (the options typed) is offered as the answer."""
+    known = _known_values(office)
+    say("受理新诉求：逐项回答，回车跳过可选项；Tab 补全已有的社区、类别、地址。")
+    answers = {name: _ask(name, given.get(name), known.get(name, [])) for name in NEW_FIELDS}
+    _confirm(answers, "受理")
+    return answers
+
+
+def ask_edit(office: Office, case_id: int) -> dict[str, Any]:
+    """The fields a worker changed when walked through the case's current values (回车保留原值)."""
+    with office.store.read() as session:
+        case = load_case(session, case_id)
+    known = _known_values(office)
+    say(f"更正 #{case_id}：逐项回答，回车保留原值。")
+    changed = {}
+    for name in EDIT_FIELDS:
+        current = getattr(case, name)
+        answer = _ask(name, current, known.get(name, []))
+        if answer != current:
+            changed[name] = answer
+    if changed:
+        _confirm(changed, "更正")
+    return changed
+
+
+def _ask(name: str, default: Any, known: list[str]) -> Any:
+    """One field's answer, asked again until it is valid; '-' clears an optional field that has a value."""
+    field = fields.FIELDS[name]
+    question = field.label
+    if field.enum is not None:
+        question += f"（{field.enum.choices()}）"
+    elif known:
+        question += f"（已有：{'、'.join(known[:SHOWN_KNOWN])}）"
+    offered = known if field.enum is None else [m.label for m in field.enum]
+    shown_default = _label(field, default)
+    while True:
+        with _completing(offered):
+            raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True, prompt_suffix="： ")
+        if raw == "-" and name not in ("summary", "channel", "urgency", "nature"):
+            return fields.clean(name, "")
+        try:
+            return fields.clean(name, raw)
+        except BadInput as exc:
+            say(f"错误: {exc}，请重新输入")
+
+
+def _label(field: fields.Field, value: Any) -> str:
+    if value is None:
+        return ""
+    return field.enum(value).label if field.enum is not None else str(value)
+
+
+def _confirm(answers: dict[str, Any], verb: str) -> None:
+    """Show what will be written, and go on only when the worker says so."""
+    for name, value in answers.items():
+        field = fields.FIELDS[name]
+        say(f"  {field.label}：{_label(field, value) or '—'}")
+    if not typer.confirm(f"确认{verb}", default=True, err=True, prompt_suffix="？ "):
+        say(f"已取消，未{verb}")
+        raise typer.Exit(ExitCode.REFUSED)
+
+
+def _known_values(office: Office) -> dict[str, list[str]]:
+    """The communities, categories and addresses the book holds, most used first."""
+    found = {}
+    with office.store.read() as session:
+        for name in KNOWN:
+            column = getattr(Case, name)
+            query = (
+                select(column)
+                .where(column.is_not(None), column != "")
+                .group_by(column)
+                .order_by(func.count().desc(), column)
+                .limit(2000)
+            )
+            found[name] = list(session.scalars(query))
+    return found
+
+
+@contextmanager
+def _completing(candidates: list[str]) -> Iterator[None]:
+    """Tab completes the whole answer from `candidates` where readline is at hand; the completer
+    in use before (`jiesu shell`'s, of command names) is put back afterwards."""
+    try:
+        import readline
+    except ImportError:
+        readline = None
+    if readline is None or not sys.stdin.isatty():
+        yield
+        return
+
+    def complete(text: str, state: int):
+        line = readline.get_line_buffer()
+        matches = [c for c in candidates if c.startswith(line)]
+        return matches[state] if state < len(matches) else None
+
+    before, delims = readline.get_completer(), readline.get_completer_delims()
+    readline.set_completer_delims("")
+    readline.set_completer(complete)
+    readline.parse_and_bind("tab: complete")
+    try:
+        yield
+    finally:
+        readline.set_completer(before)
+        readline.set_completer_delims(delims)

@@ -1,0 +1,104 @@
+"""待办: what is due soon or overdue, for one worker or the whole office, most urgent first.
+
+Five kinds of work come due: the first response to the citizen (respond_by), the
+resolve deadline (resolve_by), the revisit of a closed case (rule revisit.due after
+closing), a ledger entry's rectification date, and an escalation the rules call for
+(reopened too often, one caller repeating). A deadline counts when it falls before
+now + `within`; a past one is overdue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from jiesu.errors import BadInput
+from jiesu.models import LedgerEntry
+from jiesu.office import Office
+from jiesu.queries import CASES, escalation_flags, is_open, reason_labels
+from jiesu.rules import add_span
+from jiesu.vocab import LedgerStatus, Status
+
+REASONS = {"respond": "首次响应", "resolve": "办结", "revisit": "回访", "ledger": "台账整改", "escalate": "应升级"}
+_WITHIN = re.compile(r"^\s*(\d{1,4})\s*([mhdw])\s*$")
+_UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_within(text: str) -> timedelta:
+    """`2h`, `1d`, `30m`, `1w` as a length of time."""
+    match = _WITHIN.match(text.casefold())
+    if not match:
+        raise BadInput(f"{text!r} 不是时长；应写作 30m、2h、1d 或 1w")
+    return timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
+
+
+@dataclass
+class Due:
+    """One piece of work that is due: on which case, why, and by when (None: now)."""
+
+    case_id: int
+    reason: str
+    due: datetime | None
+    summary: str
+    assignee: str | None
+    community: str | None
+    entry_id: int | None = None
+    detail: str = ""
+
+    def minutes_left(self, now: datetime) -> int:
+        return 0 if self.due is None else int((self.due - now).total_seconds() // 60)
+
+
+def todo(office: Office, *, within: timedelta, assignee: str | None = None) -> list[Due]:
+    """Everything due before now + `within` (for `assignee` if given), most urgent first."""
+    now = office.now
+    horizon = now + within
+    c = CASES.c
+    mine = [c.assignee == assignee] if assignee else []
+    shown = (c.id, c.summary, c.assignee, c.community)
+    found: list[Due] = []
+    with office.store.connect() as conn:
+        responding = sa.select(*shown, c.respond_by).where(is_open(), c.responded_at.is_(None), c.respond_by <= horizon, *mine)
+        found += [Due(r.id, "respond", r.respond_by, r.summary, r.assignee, r.community) for r in conn.execute(responding)]
+        working = [Status.NEW.value, Status.ASSIGNED.value]
+        resolving = sa.select(*shown, c.resolve_by).where(c.status.in_(working), c.resolve_by <= horizon, *mine)
+        found += [Due(r.id, "resolve", r.resolve_by, r.summary, r.assignee, r.community) for r in conn.execute(resolving)]
+        found += _revisits(office, conn, horizon, shown, mine)
+        entries = LedgerEntry.__table__
+        unit = [sa.or_(c.assignee == assignee, entries.c.unit == assignee)] if assignee else []
+        ledgered = (
+            sa.select(*shown, entries.c.id.label("entry_id"), entries.c.due, entries.c.unit)
+            .join(entries, entries.c.case_id == c.id)
+            .where(entries.c.status == LedgerStatus.OPEN.value, entries.c.due <= horizon, *unit)
+        )
+        found += [
+            Due(r.id, "ledger", r.due, r.summary, r.unit, r.community, r.entry_id, f"台账 {r.entry_id}") for r in conn.execute(ledgered)
+        ]
+        flags = escalation_flags(office.rules, now)
+        del flags["overdue"]  # an overdue case is already listed by its deadline
+        escalating = sa.select(*shown, *(f.label(name) for name, f in flags.items())).where(is_open(), sa.or_(*flags.values()), *mine)
+        for r in conn.execute(escalating):
+            reasons = [name for name in flags if r._mapping[name]]
+            found.append(Due(r.id, "escalate", None, r.summary, r.assignee, r.community, detail=reason_labels(reasons)))
+    order = list(REASONS)
+    return sorted(found, key=lambda d: (d.due or now, d.case_id, order.index(d.reason)))
+
+
+def _revisits(office: Office, conn, horizon: datetime, shown, mine) -> list[Due]:
+    """Closed cases not yet revisited whose revisit falls due before `horizon`."""
+    span = office.rules["revisit.due"]
+    # A span of N days or working days is never shorter than N calendar days: a safe first cut in SQL.
+    earliest = timedelta(hours=span.amount) if span.unit == "hours" else timedelta(days=span.amount)
+    c = CASES.c
+    query = sa.select(*shown, c.closed_at).where(
+        c.status == Status.CLOSED.value, c.closed_at.is_not(None), c.closed_at <= horizon - earliest, *mine
+    )
+    due = []
+    for r in conn.execute(query):
+        revisit_by = add_span(r.closed_at, span, office.calendar, office.tz)
+        if revisit_by <= horizon:
+            due.append(Due(r.id, "revisit", revisit_by, r.summary, r.assignee, r.community))
+    return due

@@ -1,0 +1,122 @@
+"""撤销: taking back a slip without touching history.
+
+`undo` appends an `undone` event that names the step it takes back and restores
+the fields that step changed. A step is reversible only while nothing later stands
+on it: a later step that changed one of the same fields, any later change of
+status (it was allowed by, or checked against, how the case stood after the step),
+or a later contact after the first one (it counted on the response being recorded).
+Steps that moved the ledger, recorded a citizen's verdict or filed the case are
+never reversible.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from jiesu import rules, textsearch
+from jiesu.errors import BadInput, RuleViolation
+from jiesu.models import CASE_TIMES, Case, Event
+from jiesu.office import Office
+from jiesu.steps import _plain, change, load_case, record, shown
+from jiesu.vocab import EventKind, Status
+
+_UNDOING = Event.__table__.alias("undoing")
+
+IRREVERSIBLE = {
+    EventKind.FILED: "受理不能撤销；录错的内容请用 jiesu edit 更正",
+    EventKind.IMPORTED: "导入的记录不能撤销",
+    EventKind.REVISITED: "回访记下的是诉求人的评价，不能撤销",
+    EventKind.LEDGERED: "上账已记入台账余额，不能撤销",
+    EventKind.CLEARED: "销账已记入台账余额，不能撤销",
+    EventKind.CARRIED: "结转已记入台账余额，不能撤销",
+    EventKind.MERGED: "并单不能撤销",
+}
+
+
+def not_undone():
+    """The condition that an event has not been taken back by an `undone` event."""
+    return Event.id.not_in(select(_UNDOING.c.undoes).where(_UNDOING.c.undoes.is_not(None)))
+
+
+@dataclass
+class Undone:
+    """The case after an undo, the step taken back, and the fields restored ({field: [was, now]})."""
+
+    case: Case
+    step: Event
+    changes: dict[str, list]
+
+
+def undo(office: Office, case_id: int | None = None) -> Undone:
+    """Take back the actor's most recent step (on `case_id`, or on any case)."""
+    with office.store.write() as session:
+        if case_id is not None:
+            load_case(session, case_id)
+        step = _latest_step(session, office.actor, case_id)
+        if step is None:
+            where = f"在 #{case_id} 上" if case_id is not None else ""
+            raise BadInput(f"{office.actor} {where}没有可撤销的办理记录")
+        case = load_case(session, step.case_id, for_update=True)
+        what = f"#{case.id} 的{EventKind(step.kind).label}（{shown(office, step.at)}）"
+        _check_reversible(office, session, step, what)
+        restored = _restore(case, json.loads(step.changes), what)
+        changes = change(case, **restored)
+        if step.kind == EventKind.EDITED:
+            for name, value in textsearch.derived(case).items():
+                setattr(case, name, value)
+        event = record(session, case, EventKind.UNDONE, office.actor, office.now, f"撤销{EventKind(step.kind).label}", changes)
+        event.undoes = step.id
+        return Undone(case, step, changes)
+
+
+def _latest_step(session: Session, actor: str, case_id: int | None) -> Event | None:
+    query = select(Event).where(Event.actor == actor, Event.kind != EventKind.UNDONE.value, not_undone())
+    if case_id is not None:
+        query = query.where(Event.case_id == case_id)
+    return session.exec(query.order_by(Event.id.desc()).limit(1)).first()
+
+
+def _check_reversible(office: Office, session: Session, step: Event, what: str) -> None:
+    kind = EventKind(step.kind)
+    if kind in IRREVERSIBLE:
+        raise RuleViolation(f"{what}不能撤销：{IRREVERSIBLE[kind]}")
+    changes = json.loads(step.changes)
+    if kind == EventKind.REOPENED and changes.get("status", [None, None])[1] == Status.LEDGERED:
+        raise RuleViolation(f"{what}不能撤销：这次重办把台账重新挂账，已记入台账余额")
+    before = session.exec(
+        select(Event).where(Event.case_id == step.case_id, Event.id < step.id).order_by(Event.id.desc()).limit(1)
+    ).first()
+    if kind == EventKind.REOPENED and before is not None and before.kind == EventKind.REVISITED and before.at == step.at:
+        raise RuleViolation(f"{what}不能撤销：这次重办是回访结果按规则引起的")
+    window = office.rules["undo.window"]
+    if office.now > rules.add_span(step.at, window, office.calendar, office.tz):
+        raise RuleViolation(f"{what}不能撤销：已超过撤销时限 {window}（规则 undo.window）")
+    later = session.exec(
+        select(Event)
+        .where(Event.case_id == step.case_id, Event.id > step.id, Event.kind != EventKind.UNDONE.value, not_undone())
+        .order_by(Event.id)
+    )
+    for other in later:
+        theirs = json.loads(other.changes)
+        # A later contact left responded_at alone because this one had set it.
+        repeated_first_contact = kind == EventKind.CONTACTED and other.kind == EventKind.CONTACTED and changes
+        if "status" in theirs or theirs.keys() & changes.keys() or repeated_first_contact:
+            raise RuleViolation(
+                f"{what}不能撤销：之后 {other.actor} 已{EventKind(other.kind).label}（{shown(office, other.at)}），"
+                "它以这一步为依据"
+            )
+
+
+def _restore(case: Case, changes: dict[str, list], what: str) -> dict[str, Any]:
+    """The value each changed field had before the step; refused if a field no longer holds the step's value."""
+    restored = {}
+    for name, (old, new) in changes.items():
+        if _plain(getattr(case, name)) != new:
+            raise RuleViolation(f"{what}不能撤销：{name} 已不是这一步留下的值")
+        restored[name] = datetime.fromisoformat(old) if name in CASE_TIMES and old is not None else old
+    return restored

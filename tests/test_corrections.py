@@ -1,0 +1,367 @@
+"""Correcting a case (`jiesu edit`) and taking back a slip (`jiesu undo`), issue 17 items 1 and 2."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import func, select
+
+from conftest import refused
+from jiesu import cases, edits, integrity, ledger, undone
+from jiesu.db import open_store
+from jiesu.errors import JiesuError
+from jiesu.models import CASE_FIELDS, Case, Event
+from jiesu.office import Office
+from jiesu.rules import DEFAULT_RULES
+from jiesu.vocab import Level, Nature, Result, Satisfaction
+
+
+@pytest.fixture(autouse=True)
+def morning(monkeypatch):
+    """These tests read exact times in messages: now is pinned to the morning of 2026-12-01."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+
+
+def filed(jiesu, *args):
+    return jiesu.new(
+        "楼上漏水", "--phone", "13812345678", "--name", "王大爷", "--address", "前门东大街1号", "--community", "前门社区",
+        "--category", "物业管理/漏水", "--received", "2026-11-30T09:00", *args,
+    )
+
+
+def test_edit_corrects_fields_in_one_edited_event_with_old_and_new_values(jiesu, book):
+    case_id = filed(jiesu)
+    result = jiesu.ok(
+        "edit", case_id, "--address", "前门东大街3号", "--phone", "010-65123456", "--name", "王建国",
+        "--community", "大栅栏社区", "--summary", "楼上卫生间漏水", "--ref", "BJ001", "--kind", "投诉", "--channel", "来访",
+    )
+    assert result.stderr.splitlines()[0].startswith("#1 已更正：诉求摘要: 楼上漏水 → 楼上卫生间漏水；")
+    assert "诉求地址: 前门东大街1号 → 前门东大街3号" in result.stderr
+    assert "受理渠道: 12345热线 → 来访" in result.stderr
+    case = jiesu.json("show", case_id, "--reveal")
+    assert (case["address"], case["phone"], case["name"], case["community"]) == ("前门东大街3号", "01065123456", "王建国", "大栅栏社区")
+    assert (case["ref"], case["kind"], case["channel"], case["version"]) == ("BJ001", "complaint", "walkin", 2)
+    edited = case["events"][-1]
+    assert [e["kind"] for e in case["events"]] == ["filed", "edited"]
+    assert edited["changes"]["address"] == ["前门东大街1号", "前门东大街3号"]
+    assert edited["changes"]["phone"] == ["13812345678", "01065123456"]
+    assert edited["actor"] == "测试员"
+    assert book.counts() == (1, 2)
+    table = jiesu.ok("show", case_id, "--format", "table").stdout
+    assert "更正" in table and "诉求地址: 前门东大街1号 → 前门东大街3号" in table
+    assert [c["id"] for c in jiesu.json("list", "--search", "前门东大街３号")] == [1]
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_edit_that_changes_the_tier_recomputes_deadlines_and_says_so(jiesu):
+    case_id = filed(jiesu)
+    before = jiesu.json("show", case_id)
+    assert before["tier"] == "general"
+    result = jiesu.ok("edit", case_id, "--urgency", "紧急")
+    assert result.stderr.splitlines() == [
+        "#1 已更正：紧急程度: 一般 → 紧急",
+        "时限已按更正后的内容重算：紧急档，响应时限 2026-11-30 11:00，办理时限 2026-11-30 11:00",
+    ]
+    after = jiesu.json("show", case_id)
+    assert (after["tier"], after["resolve_by"]) == ("emergency", "2026-11-30T11:00:00+08:00")
+    assert set(after["events"][-1]["changes"]) == {"urgency", "tier", "respond_by", "resolve_by"}
+    result = jiesu.ok("edit", case_id, "--urgency", "normal", "--category", "供暖/暖气不热")
+    assert "水电气热档" in result.stderr
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-12-01T09:00:00+08:00"
+
+
+def test_edit_that_keeps_the_tier_does_not_mention_deadlines(jiesu):
+    case_id = filed(jiesu)
+    result = jiesu.ok("edit", case_id, "--category", "物业管理/下水管道")
+    assert result.stderr == "#1 已更正：诉求类别: 物业管理/漏水 → 物业管理/下水管道\n"
+
+
+def test_edit_of_receipt_time_moves_the_deadlines(jiesu):
+    case_id = filed(jiesu)
+    jiesu.ok("edit", case_id, "--received", "2026-11-30T08:00")
+    assert jiesu.json("show", case_id)["respond_by"] == "2026-12-01T08:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["--phone", "12345"], "不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"),
+        (["--summary", "  "], "诉求摘要不能为空"),
+        (["--address", "前门东大街1号"], "#1 没有变化：给出的值与现有的相同"),
+        (["--received", "+2d"], None),
+        (["--received", "2026-11-30T12:00"], "#1 的受理时间不能改为 2026-11-30 12:00：它晚于 2026-11-30 10:00 的办理记录"),
+        (["--ref", "BJ-TAKEN"], "工单编号 BJ-TAKEN 已存在"),
+        ([], None),
+    ],
+)
+def test_edit_refuses_bad_values_with_one_line_and_writes_nothing(jiesu, book, args, line):
+    case_id = filed(jiesu)
+    jiesu.new("另一件", "--ref", "BJ-TAKEN")
+    jiesu.ok("assign", case_id, "物业", "--at", "2026-11-30T10:00")
+    before = book.fingerprint()
+    refused(jiesu("edit", case_id, *args), line)
+    assert book.fingerprint() == before
+
+
+def test_edit_refuses_a_merged_case_and_an_unknown_one(jiesu, book):
+    first, second = filed(jiesu), filed(jiesu)
+    jiesu.ok("merge", second, "--into", first)
+    before = book.fingerprint()
+    refused(jiesu("edit", second, "--address", "别处"), "#2 已合并到 #1，不能更正；请更正 #1")
+    refused(jiesu("edit", 9, "--address", "别处"), "没有 #9 这件诉求")
+    assert book.fingerprint() == before
+
+
+def test_edit_of_a_closed_case_is_allowed(jiesu):
+    case_id = filed(jiesu, "--channel", "来访", "--nature", "合理诉求")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "当场修好")
+    jiesu.ok("edit", case_id, "--address", "前门东大街5号")
+    assert jiesu.json("show", case_id)["status"] == "closed"
+
+
+# ---------------------------------------------------------------- undo
+
+
+def test_undo_takes_back_a_wrong_assignment(jiesu, book):
+    case_id = filed(jiesu)
+    jiesu.ok("assign", case_id, "错的单位")
+    result = jiesu.ok("undo", case_id)
+    assert result.stderr == "#1 已撤销派单：承办: 错的单位 → —；状态: 办理中 → 待派单（待派单）\n"
+    case = jiesu.json("show", case_id)
+    assert (case["status"], case["assignee"]) == ("new", None)
+    undone = case["events"][-1]
+    assert undone["kind"] == "undone" and undone["changes"] == {"assignee": ["错的单位", None], "status": ["assigned", "new"]}
+    assert [e["kind"] for e in case["events"]] == ["filed", "assigned", "undone"]
+    assert undone["undoes"] == case["events"][1]["id"] and case["events"][1]["undoes"] is None
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_undo_without_id_takes_back_the_actors_latest_step_anywhere(jiesu):
+    first, second = filed(jiesu), filed(jiesu)
+    jiesu.ok("assign", second, "物业")
+    jiesu.ok("assign", first, "物业")
+    jiesu.ok("classify", second, "reasonable")
+    jiesu.ok("undo")
+    assert jiesu.json("show", second)["nature"] == "unclassified"
+    jiesu.ok("undo")
+    assert jiesu.json("show", first)["status"] == "new"
+    assert jiesu.json("show", second)["status"] == "assigned"
+
+
+def test_undo_of_a_close_reopens_nothing_but_the_step(jiesu):
+    case_id = filed(jiesu, "--channel", "来访", "--nature", "合理诉求")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "办错了编号")
+    jiesu.ok("undo", case_id)
+    case = jiesu.json("show", case_id)
+    assert (case["status"], case["result"], case["closed_at"]) == ("new", None, None)
+    assert jiesu.json("report", "daily")["closed"] == 0
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_undone_visit_no_longer_counts_for_closing(jiesu):
+    case_id = filed(jiesu, "--nature", "合理诉求")
+    jiesu.ok("visit", case_id, "--note", "记错了件")
+    jiesu.ok("undo", case_id)
+    refused(jiesu("close", case_id, "--result", "resolved", "--note", "x"), "#1 走上门办，办结前还需要上门（visit）的记录")
+
+
+def test_undo_refused_when_a_later_step_depends_on_it(jiesu, book, monkeypatch):
+    case_id = filed(jiesu, "--nature", "合理诉求")
+    jiesu.ok("assign", case_id, "物业")
+    jiesu.ok("visit", case_id, "--note", "上门")
+    monkeypatch.setenv("JIESU_ACTOR", "李四")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好")
+    monkeypatch.setenv("JIESU_ACTOR", "测试员")
+    before = book.fingerprint()
+    refused(jiesu("undo", case_id), "#1 的上门（2026-12-01 09:30）不能撤销：之后 李四 已办结（2026-12-01 09:30），它以这一步为依据")
+    assert book.fingerprint() == before
+
+
+def test_undo_of_the_first_contact_is_refused_after_a_second_one(jiesu, monkeypatch):
+    case_id = filed(jiesu)
+    jiesu.ok("contact", case_id, "--at", "2026-12-01T08:00")
+    monkeypatch.setenv("JIESU_ACTOR", "李四")
+    jiesu.ok("contact", case_id)
+    monkeypatch.setenv("JIESU_ACTOR", "测试员")
+    refused(jiesu("undo", case_id), "#1 的联系诉求人（2026-12-01 08:00）不能撤销：之后 李四 已联系诉求人（2026-12-01 09:30），它以这一步为依据")
+
+
+def test_undo_is_allowed_past_a_later_step_that_does_not_depend_on_it(jiesu, monkeypatch):
+    case_id = filed(jiesu)
+    jiesu.ok("assign", case_id, "错的单位")
+    monkeypatch.setenv("JIESU_ACTOR", "李四")
+    jiesu.ok("contact", case_id, "--note", "已联系")
+    monkeypatch.setenv("JIESU_ACTOR", "测试员")
+    jiesu.ok("undo", case_id)
+    assert jiesu.json("show", case_id)["assignee"] is None
+
+
+@pytest.mark.parametrize(
+    "steps, line",
+    [
+        ([], "#1 的受理（2026-11-30 09:00）不能撤销：受理不能撤销；录错的内容请用 jiesu edit 更正"),
+        ([["ledger", "add", "1", "--plan", "换管", "--unit", "城管科"]], None),
+        ([["merge", "1", "--into", "2"]], "#1 的并单（2026-12-01 09:30）不能撤销：并单不能撤销"),
+    ],
+)
+def test_undo_refuses_irreversible_steps_saying_which(jiesu, book, steps, line):
+    filed(jiesu, "--nature", "合理诉求")
+    filed(jiesu)
+    for step in steps:
+        jiesu.ok(*step)
+    before = book.fingerprint()
+    said = refused(jiesu("undo", "1"), line)
+    assert "不能撤销" in said
+    assert book.fingerprint() == before
+
+
+def test_undo_refused_once_the_window_has_passed(jiesu):
+    case_id = filed(jiesu)
+    jiesu.ok("assign", case_id, "物业", "--at", "2026-11-30T09:10")
+    refused(jiesu("undo", case_id), "#1 的派单（2026-11-30 09:10）不能撤销：已超过撤销时限 24 hours（规则 undo.window）")
+
+
+def test_undo_window_comes_from_the_rules_file(jiesu, tmp_path, monkeypatch):
+    path = tmp_path / "rules.toml"
+    path.write_text('[undo]\nwindow = "48 hours"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(path))
+    case_id = filed(jiesu)
+    jiesu.ok("assign", case_id, "物业", "--at", "2026-11-30T09:10")
+    jiesu.ok("undo", case_id)
+
+
+def test_undo_with_nothing_to_undo(jiesu, monkeypatch):
+    filed(jiesu)
+    monkeypatch.setenv("JIESU_ACTOR", "李四")
+    refused(jiesu("undo", "1"), "李四 在 #1 上没有可撤销的办理记录")
+    refused(jiesu("undo"), "李四 没有可撤销的办理记录")
+    refused(jiesu("undo", "7"), "没有 #7 这件诉求")
+
+
+def test_undo_of_an_edit_restores_the_old_values_and_deadlines(jiesu):
+    case_id = filed(jiesu)
+    before = jiesu.json("show", case_id)
+    jiesu.ok("edit", case_id, "--urgency", "urgent", "--address", "别处")
+    jiesu.ok("undo", case_id)
+    after = jiesu.json("show", case_id)
+    for key in ("urgency", "address", "tier", "respond_by", "resolve_by"):
+        assert after[key] == before[key]
+    assert [c["id"] for c in jiesu.json("list", "--search", "别处")] == []
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_check_finds_an_undone_event_that_restores_the_wrong_values(jiesu, book):
+    case_id = filed(jiesu)
+    jiesu.ok("assign", case_id, "物业")
+    step = book.scalar("SELECT max(id) FROM events")
+    book.execute(
+        "INSERT INTO events (case_id, at, actor, kind, note, changes, undoes) VALUES "
+        "(1, '2026-12-01 01:40:00', 'x', 'undone', '', '{\"assignee\": [\"物业\", \"别人\"]}', :step)", step=step
+    )
+    result = jiesu("check")
+    assert result.exit_code == 1
+    assert f"#1 的撤销记录 {step + 1}恢复的值与记录 {step} 的变更不符" in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- random days of work with slips taken back
+
+ACTIONS = [
+    "assign", "return", "contact", "visit", "classify", "escalate", "extend", "close", "revisit_bad", "revisit_good",
+    "reopen", "note", "edit_urgency", "edit_category", "edit_address", "ledger", "merge", "undo", "undo", "undo_any",
+]
+workdays = st.lists(st.tuples(st.sampled_from(ACTIONS), st.integers(0, 2), st.integers(0, 1)), min_size=1, max_size=30)
+
+
+def _step(office: Office, action: str, case_id: int, pick: int):
+    if action == "assign":
+        return cases.assign(office, case_id, ["物业", "城管科", "水务所"][pick])
+    if action == "return":
+        return cases.return_case(office, case_id, "不属本单位")
+    if action == "contact":
+        return cases.contact(office, case_id)
+    if action == "visit":
+        return cases.visit(office, case_id, "上门")
+    if action == "classify":
+        return cases.classify(office, case_id, [Nature.REASONABLE, Nature.UNREASONABLE, Nature.CONSULT][pick])
+    if action == "escalate":
+        return cases.escalate(office, case_id, "协调", [None, Level.DISTRICT, None][pick])
+    if action == "extend":
+        with office.store.read() as session:
+            resolve_by = session.get(Case, case_id).resolve_by
+        return cases.extend(office, case_id, resolve_by + timedelta(days=2), "等配件")
+    if action == "close":
+        with office.store.read() as session:
+            track = session.get(Case, case_id).track
+        result = {"handle": Result.RESOLVED, "persuade": Result.EXPLAINED, "discuss": Result.ANSWERED}.get(track, Result.RESOLVED)
+        return cases.close(office, case_id, result, "办结")
+    if action.startswith("revisit"):
+        good = action == "revisit_good"
+        return cases.revisit(office, case_id, Satisfaction.SATISFIED if good else Satisfaction.UNSATISFIED, good)
+    if action == "reopen":
+        return cases.reopen(office, case_id, "仍未解决")
+    if action == "note":
+        return cases.add_note(office, case_id, "备注")
+    if action == "edit_urgency":
+        return edits.edit_case(office, case_id, {"urgency": ["normal", "urgent", "normal"][pick]})
+    if action == "edit_category":
+        return edits.edit_case(office, case_id, {"category": ["供暖/暖气不热", "物业管理/漏水", "城乡建设/违建"][pick]})
+    if action == "edit_address":
+        return edits.edit_case(office, case_id, {"address": ["前门东大街３号", "前门东大街3号", "鲜鱼口街1号"][pick]})
+    if action == "ledger":
+        return ledger.add_entry(office, case_id, "整改", "城管科")
+    if action == "merge":
+        return cases.merge(office, case_id, 1 + (case_id % 3))
+    raise AssertionError(action)
+
+
+def _fields(office: Office, case_id: int) -> dict:
+    with office.store.read() as session:
+        case = session.get(Case, case_id)
+        return {name: getattr(case, name) for name in CASE_FIELDS if name != "version"}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=workdays)
+def test_random_steps_with_edits_and_undos_keep_the_book_sound(new_target, steps):
+    store = open_store(new_target(f"undo-{uuid.uuid4().hex[:8]}"))
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    workers = [Office(store=store, rules=DEFAULT_RULES, actor=name, now=start) for name in ("张三", "李四")]
+    before_step: dict[int, dict] = {}  # event id → the case's fields just before the step that wrote it
+    try:
+        for number in range(3):
+            cases.file_case(workers[0], cases.Draft(f"诉求{number}", received_at=start - timedelta(hours=1)))
+        for action, which, who in steps:
+            office = workers[who]
+            for worker in workers:
+                worker.now += timedelta(minutes=7)
+            case_id = which + 1
+            if action.startswith("undo"):
+                standing = {n: _fields(office, n) for n in (1, 2, 3)}
+                try:
+                    done = undone.undo(office, None if action == "undo_any" else case_id)
+                except JiesuError:
+                    continue
+                # What the step changed is as it was before the step; everything else as it was before the undo.
+                restored = {name: before_step[done.step.id][name] for name in json.loads(done.step.changes)}
+                assert _fields(office, done.case.id) == standing[done.case.id] | restored, done.step.kind
+                continue
+            snapshot = _fields(office, case_id)
+            with store.read() as session:
+                last_event = session.exec(select(func.max(Event.id))).one() or 0
+            try:
+                _step(office, action, case_id, which)
+            except JiesuError:
+                continue
+            with store.read() as session:
+                for event in session.exec(select(Event).where(Event.id > last_event, Event.case_id == case_id)):
+                    before_step[event.id] = snapshot
+        assert integrity.check(workers[0]) == []
+    finally:
+        store.close()
+

@@ -1,0 +1,144 @@
+"""`jiesu new` and `jiesu edit` asking field by field at a terminal (issue 17 item 4)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import BACKEND
+from jiesu import prompts
+
+
+@pytest.fixture(autouse=True)
+def morning(monkeypatch):
+    """These tests read exact times in messages: now is pinned to the morning of 2026-12-01."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+
+
+@pytest.fixture
+def at_terminal(monkeypatch):
+    """Typer's input stands in for the keyboard; the command believes a person is typing."""
+    monkeypatch.setattr(prompts, "interactive", lambda: True)
+
+
+def answers(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def test_new_asks_each_field_validates_on_the_spot_and_shows_the_case(jiesu, at_terminal):
+    jiesu.new("更早的一件", "--community", "前门社区", "--category", "物业管理/漏水", "--address", "前门东大街3号")
+    typed = answers("楼上漏水", "12345", "13812345678", "王大爷", "前门东大街3号", "前门社区", "物业管理/漏水", "来访", "", "合理诉求", "")
+    result = jiesu("new", input=typed)
+    assert result.exit_code == 0, result.output
+    said = result.stderr
+    assert "诉求摘要：电话：" in said and "性质（reasonable 合理诉求" in said
+    assert "错误: 不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456），请重新输入" in said
+    assert "社区（已有：前门社区）" in said and "类别（已有：物业管理/漏水）" in said
+    assert "  电话：13812345678" in said and "  渠道：来访" in said and "确认受理 [Y/n]？" in said
+    assert said.rstrip().splitlines()[-1].endswith("已受理 #2（待派单，办理时限 2026-12-10 09:30）")
+    case = jiesu.json("show", "2", "--reveal")
+    assert (case["summary"], case["phone"], case["name"], case["channel"], case["nature"], case["urgency"]) == (
+        "楼上漏水", "13812345678", "王大爷", "walkin", "reasonable", "normal",
+    )
+
+
+def test_new_prompts_offer_the_options_already_typed(jiesu, at_terminal):
+    result = jiesu("new", "--community", "大栅栏社区", "--urgency", "urgent", input=answers("停水", "", "", "", "", "", "", "", "", ""))
+    assert result.exit_code == 0, result.output
+    case = jiesu.json("show", "1")
+    assert (case["community"], case["urgency"], case["phone"]) == ("大栅栏社区", "urgent", None)
+
+
+def test_new_asks_again_for_an_empty_summary_and_a_bad_word(jiesu, at_terminal):
+    result = jiesu("new", input=answers("  ", "噪音", "", "", "", "", "", "传真", "热线", "", "", "", ""))
+    assert result.exit_code == 0, result.output
+    assert "错误: 诉求摘要不能为空，请重新输入" in result.stderr
+    assert "错误: 未知的受理渠道 '传真'" in result.stderr
+    assert jiesu.json("show", "1")["channel"] == "hotline"
+
+
+def test_new_declined_at_the_end_files_nothing(jiesu, book, at_terminal):
+    result = jiesu("new", input=answers("噪音", "", "", "", "", "", "", "", "", "n"))
+    assert result.exit_code == 1 and result.stderr.rstrip().endswith("已取消，未受理")
+    assert book.counts() == (0, 0)
+
+
+def test_new_without_a_terminal_is_unchanged(jiesu, book):
+    result = jiesu("new", input="楼上漏水\n")
+    assert result.exit_code == 2 and result.stderr == "错误: 缺少 SUMMARY（jiesu new --help 看用法）\n"
+    assert book.counts() == (0, 0)
+
+
+def test_edit_walks_through_the_current_values(jiesu, at_terminal):
+    case_id = jiesu.new("楼上漏水", "--phone", "13812345678", "--address", "前门东大街1号")
+    # summary, phone (bad, then keep), name, address (changed), community, category, channel, urgency, kind, ref, detail, confirm
+    typed = answers("", "abc", "", "", "前门东大街3号", "", "", "", "紧急", "", "", "", "")
+    result = jiesu("edit", case_id, input=typed)
+    assert result.exit_code == 0, result.output
+    assert "地址（已有：前门东大街1号） [前门东大街1号]：" in result.stderr and "错误: 不是有效的中国电话号码" in result.stderr
+    case = jiesu.json("show", case_id)
+    assert (case["address"], case["urgency"], case["tier"]) == ("前门东大街3号", "urgent", "emergency")
+    assert set(case["events"][-1]["changes"]) == {"address", "urgency", "tier", "respond_by", "resolve_by"}
+
+
+def test_edit_prompt_dash_clears_an_optional_field(jiesu, at_terminal):
+    case_id = jiesu.new("楼上漏水", "--phone", "13812345678")
+    result = jiesu("edit", case_id, input=answers("", "-", "", "", "", "", "", "", "", "", "", ""))
+    assert result.exit_code == 0, result.output
+    assert jiesu.json("show", case_id)["phone"] is None
+
+
+# ---------------------------------------------------------------- a real terminal
+
+
+def run_in_pty(args: list[str], keys: list[str], timeout: float = 30.0) -> str:
+    """Run jiesu under a pseudo-terminal, typing `keys` one line at a time as its prompts appear."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jiesu", *args], stdin=follower, stdout=follower, stderr=follower, env=os.environ.copy()
+    )
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + timeout
+    pending = list(keys)
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            continue
+        if process.poll() is not None:
+            break
+        if pending:  # quiet: the program waits for the next answer
+            os.write(leader, pending.pop(0).encode())
+    process.wait(timeout=5)
+    os.close(leader)
+    return seen.decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="one backend is enough for the terminal itself")
+def test_new_at_a_real_terminal_completes_known_values_with_tab(jiesu):
+    jiesu.new("更早的一件", "--community", "前门社区", "--category", "物业管理/漏水")
+    keys = ["楼道灯不亮\n", "\n", "\n", "\n", "前\t\n", "物\t\n", "\n", "\n", "\n", "\n"]
+    screen = run_in_pty(["new"], keys)
+    assert "已受理 #2" in screen, screen
+    case = jiesu.json("show", "2")
+    assert (case["community"], case["category"]) == ("前门社区", "物业管理/漏水")
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="one backend is enough for the terminal itself")
+def test_shell_at_a_terminal_greets_with_the_days_todo(jiesu):
+    jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
+    screen = run_in_pty(["shell"], ["exit\n"])
+    assert "待办 2 件（1d 内到期），其中超期 2 件；派给 测试员 的 0 件（jiesu todo 查看）" in screen, screen

@@ -1,0 +1,100 @@
+"""`jiesu todo`: the 待办 view (issue 17 item 3). Now is 2026-12-01 09:30 +08:00 unless a test moves it."""
+
+from __future__ import annotations
+
+import pytest
+from rich.cells import cell_len
+
+from conftest import refused
+
+
+@pytest.fixture(autouse=True)
+def morning(monkeypatch):
+    """These tests read exact times in messages: now is pinned to the morning of 2026-12-01."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+
+
+@pytest.fixture
+def day(jiesu):
+    """A morning's worth of due work, each kind once, plus cases that are not due."""
+    jiesu.new("紧急：燃气泄漏味道", "--urgency", "紧急", "--received", "2026-12-01T08:30")  # 1 respond/resolve 10:30
+    jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")  # 2 respond overdue, resolve overdue
+    jiesu.ok("assign", "2", "张三", "--at", "2026-11-20T10:00")
+    jiesu.ok("contact", "2", "--at", "2026-11-20T10:30")
+    jiesu.new("已经办结的", "--channel", "来访", "--nature", "合理诉求", "--received", "2026-11-27T09:00")  # 3 revisit due
+    jiesu.ok("close", "3", "--result", "resolved", "--note", "修好", "--at", "2026-11-27T10:00")
+    jiesu.new("挂账的", "--nature", "合理诉求", "--received", "2026-11-25T09:00")  # 4 ledger due soon
+    jiesu.ok("contact", "4", "--at", "2026-11-25T10:00")
+    jiesu.ok("ledger", "add", "4", "--plan", "更换管道", "--unit", "城管科", "--due", "2026-12-01T18:00", "--at", "2026-11-25T11:00")
+    jiesu.new("还早的", "--received", "2026-12-01T09:00")  # 5 respond due tomorrow 09:00 (inside 1d)
+    jiesu.ok("contact", "5")
+    return jiesu
+
+
+def test_todo_lists_each_kind_of_due_work_most_urgent_first(day):
+    rows = day.json("todo")
+    assert [(r["case_id"], r["reason"]) for r in rows] == [
+        (3, "revisit"),
+        (2, "resolve"),
+        (1, "respond"),
+        (1, "resolve"),
+        (4, "ledger"),
+    ]
+    assert rows[0]["due"] == "2026-11-30T10:00:00+08:00" and rows[0]["label"] == "回访" and rows[0]["minutes_left"] == -1410
+    assert rows[1]["overdue"] is True and rows[1]["minutes_left"] == -30 and rows[1]["assignee"] == "张三"
+    assert rows[2] == {
+        "case_id": 1, "reason": "respond", "label": "首次响应", "due": "2026-12-01T10:30:00+08:00", "minutes_left": 60,
+        "overdue": False, "entry_id": None, "assignee": None, "community": None, "summary": "紧急：燃气泄漏味道",
+    }
+    assert rows[4]["entry_id"] == 1 and rows[4]["label"] == "台账整改（台账 1）" and rows[4]["assignee"] == "城管科"
+
+
+def test_todo_within_narrows_and_widens_the_horizon(day):
+    assert [(r["case_id"], r["reason"]) for r in day.json("todo", "--within", "30m")] == [(3, "revisit"), (2, "resolve")]
+    wide = day.json("todo", "--within", "2w")
+    assert (5, "resolve") in [(r["case_id"], r["reason"]) for r in wide]
+
+
+def test_todo_for_one_assignee_and_for_me(day, monkeypatch):
+    assert [r["case_id"] for r in day.json("todo", "--assignee", "张三")] == [2]
+    assert [r["case_id"] for r in day.json("todo", "--assignee", "城管科")] == [4]
+    monkeypatch.setenv("JIESU_ACTOR", "张三")
+    assert [r["case_id"] for r in day.json("todo", "--mine")] == [2]
+
+
+def test_todo_lists_escalations_the_rules_call_for(jiesu):
+    for when in ("2026-11-20T09:00", "2026-11-25T09:00", "2026-11-30T09:00"):
+        jiesu.new("夜间施工", "--phone", "13812345678", "--category", "噪音", "--received", when)
+        jiesu.ok("contact", jiesu.json("list")[-1]["id"], "--at", when[:11] + "10:00")
+    rows = [r for r in jiesu.json("todo") if r["reason"] == "escalate"]
+    assert [(r["case_id"], r["label"], r["due"], r["minutes_left"]) for r in rows] == [
+        (1, "应升级（一人多诉）", None, 0), (2, "应升级（一人多诉）", None, 0), (3, "应升级（一人多诉）", None, 0),
+    ]
+
+
+def test_todo_table_fits_80_columns_and_says_how_many(day, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    day.ok("edit", "2", "--summary", "楼道灯不亮，已经一个多星期了，老人晚上出门看不清楼梯，多次反映没有人管" * 2)
+    result = day.ok("todo", "--format", "table")
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["编号", "┃", "待办", "┃", "期限", "┃", "剩余", "┃", "承办", "┃", "诉求"]
+    assert max(cell_len(line) for line in lines) <= 80
+    assert "超期" in result.stdout and "#2" in result.stdout and "还有1小时" in result.stdout
+    assert result.stderr == "待办 5 件（1d 内到期），其中超期 2 件\n"
+
+
+def test_todo_ids_and_an_empty_day(day, jiesu, new_target, monkeypatch):
+    assert day.ok("todo", "--format", "ids").stdout == "3\n2\n1\n4\n"
+    monkeypatch.setenv("JIESU_DB", new_target("empty"))
+    assert jiesu.json("todo") == []
+    assert jiesu.ok("todo", "--format", "table").stderr == "没有 1d 内到期的待办\n"
+
+
+@pytest.mark.parametrize("args", [["--within", "soon"], ["--within", "-2h"]])
+def test_todo_refuses_a_bad_within(jiesu, args):
+    refused(jiesu("todo", *args))
+
+
+def test_todo_mine_and_assignee_together_is_a_usage_error(jiesu):
+    result = jiesu("todo", "--mine", "--assignee", "张三")
+    assert result.exit_code == 2 and result.stderr == "错误: --mine 与 --assignee 只能用一个\n"
