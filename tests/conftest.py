@@ -177,25 +177,27 @@ def office(store) -> Office:
     return Office(store=store, rules=DEFAULT_RULES, actor="测试员")
 
 
-def as_migration_one_wrote_it(book: Path, modern: Path, monkeypatch) -> None:
-    """Make `book` a store of schema version 1 holding the cases and events of `modern` (a current book).
+def as_an_older_jiesu_wrote_it(
+    book: Path, modern: Path, monkeypatch, *, version: int = 1, tables: tuple[str, ...] = ("cases", "events")
+) -> None:
+    """Make `book` a store of schema `version` holding the rows of `tables` from `modern` (a current book).
 
-    Today's models have columns migration one lacks, so an old jiesu's rows are made by
-    today's jiesu and copied over in migration one's columns.
+    Today's models have columns older schemas lack, so an old jiesu's rows are made by
+    today's jiesu and copied over in the old schema's columns.
     """
     import sqlite3
 
     from jiesu import db, migrations
 
     with monkeypatch.context() as old_code:
-        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
-        old_code.setattr(db, "LATEST", 1)
+        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:version])
+        old_code.setattr(db, "LATEST", version)
         db.open_store(str(book)).close()
     conn = sqlite3.connect(book)
     with conn:
-        assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == 1
+        assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == version
         conn.execute("ATTACH DATABASE ? AS modern", (str(modern),))
-        for table in ("cases", "events"):
+        for table in tables:
             columns = ", ".join(row[1] for row in conn.execute(f"PRAGMA main.table_info({table})"))
             conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM modern.{table}")
     conn.execute("DETACH DATABASE modern")

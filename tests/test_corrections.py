@@ -41,9 +41,9 @@ def test_edit_corrects_fields_in_one_edited_event_with_old_and_new_values(jiesu,
         "edit", case_id, "--address", "前门东大街3号", "--phone", "010-65123456", "--name", "王建国",
         "--community", "大栅栏社区", "--summary", "楼上卫生间漏水", "--ref", "BJ001", "--kind", "投诉", "--channel", "来访",
     )
-    assert result.stderr.splitlines()[0].startswith("#1 已更正：诉求摘要: 楼上漏水 → 楼上卫生间漏水；")
-    assert "诉求地址: 前门东大街1号 → 前门东大街3号" in result.stderr
-    assert "受理渠道: 12345热线 → 来访" in result.stderr
+    assert result.stderr.splitlines()[0].startswith("#1 已更正：诉求摘要：楼上漏水 → 楼上卫生间漏水；")
+    assert "诉求地址：前门东大街1号 → 前门东大街3号" in result.stderr
+    assert "受理渠道：12345热线 → 来访" in result.stderr
     case = jiesu.json("show", case_id, "--reveal")
     assert (case["address"], case["phone"], case["name"], case["community"]) == ("前门东大街3号", "01065123456", "王建国", "大栅栏社区")
     assert (case["ref"], case["kind"], case["channel"], case["version"]) == ("BJ001", "complaint", "walkin", 2)
@@ -54,7 +54,7 @@ def test_edit_corrects_fields_in_one_edited_event_with_old_and_new_values(jiesu,
     assert edited["actor"] == "测试员"
     assert book.counts() == (1, 2)
     table = jiesu.ok("show", case_id, "--format", "table").stdout
-    assert "更正" in table and "诉求地址: 前门东大街1号 → 前门东大街3号" in table
+    assert "更正" in table and "诉求地址：前门东大街1号" in table  # show wraps the long change line
     assert [c["id"] for c in jiesu.json("list", "--search", "前门东大街３号")] == [1]
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
@@ -65,7 +65,7 @@ def test_edit_that_changes_the_tier_recomputes_deadlines_and_says_so(jiesu):
     assert before["tier"] == "general"
     result = jiesu.ok("edit", case_id, "--urgency", "紧急")
     assert result.stderr.splitlines() == [
-        "#1 已更正：紧急程度: 一般 → 紧急",
+        "#1 已更正：紧急程度：一般 → 紧急",
         "时限已按更正后的内容重算：紧急档，响应时限 2026-11-30 11:00，办理时限 2026-11-30 11:00",
     ]
     after = jiesu.json("show", case_id)
@@ -79,7 +79,7 @@ def test_edit_that_changes_the_tier_recomputes_deadlines_and_says_so(jiesu):
 def test_edit_that_keeps_the_tier_does_not_mention_deadlines(jiesu):
     case_id = filed(jiesu)
     result = jiesu.ok("edit", case_id, "--category", "物业管理/下水管道")
-    assert result.stderr == "#1 已更正：诉求类别: 物业管理/漏水 → 物业管理/下水管道\n"
+    assert result.stderr == "#1 已更正：诉求类别：物业管理/漏水 → 物业管理/下水管道\n"
 
 
 def test_edit_of_receipt_time_moves_the_deadlines(jiesu):
@@ -132,7 +132,7 @@ def test_undo_takes_back_a_wrong_assignment(jiesu, book):
     case_id = filed(jiesu)
     jiesu.ok("assign", case_id, "错的单位")
     result = jiesu.ok("undo", case_id)
-    assert result.stderr == "#1 已撤销派单：承办: 错的单位 → —；状态: 办理中 → 待派单（待派单）\n"
+    assert result.stderr == "#1 已撤销派单：承办：错的单位 → —；状态：办理中 → 待派单（待派单）\n"
     case = jiesu.json("show", case_id)
     assert (case["status"], case["assignee"]) == ("new", None)
     undone = case["events"][-1]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import as_migration_one_wrote_it, refused, sqlite_only
+from conftest import as_an_older_jiesu_wrote_it, refused, sqlite_only
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
@@ -130,7 +130,7 @@ def test_the_copy_before_a_migration_on_a_full_disk_leaves_nothing_and_the_book_
     modern = tmp_path / "modern.db"
     for n in range(30):
         jiesu.ok("--db", modern, "new", f"老版本录入的第 {n} 件", "--phone", "13812345678", "--detail", "情况说明" * 2000)
-    as_migration_one_wrote_it(tmp_path / "old.db", modern, monkeypatch)
+    as_an_older_jiesu_wrote_it(tmp_path / "old.db", modern, monkeypatch)
     shutil.copyfile(tmp_path / "old.db", book)
     monkeypatch.setenv("JIESU_DB", str(book))
     before = book.read_bytes()

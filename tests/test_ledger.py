@@ -327,16 +327,20 @@ def test_days_on_the_books_stop_at_the_clear(jiesu, monkeypatch):
     assert [r["age_days"] for r in jiesu.json("ledger", "list")] == [24, 140]
 
 
-def test_migration_restamps_the_period_of_entries_an_earlier_jiesu_listed_by_calendar_month(jiesu, book, db_path, monkeypatch):
-    from jiesu import db, migrations
+def test_migration_restamps_the_period_of_entries_an_earlier_jiesu_listed_by_calendar_month(jiesu, db_path, monkeypatch, tmp_path):
+    import sqlite3
+
+    from conftest import as_an_older_jiesu_wrote_it
 
     monkeypatch.setenv("JIESU_NOW", "2026-10-05T09:00:00+08:00")
-    with monkeypatch.context() as old_code:
-        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:5])
-        old_code.setattr(db, "LATEST", 5)
-        case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-09-20T09:00")
-        jiesu.ok("ledger", "roll", "2026-09")
-        jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-09-25T10:00")
-        book.execute("UPDATE ledger_entries SET period = '2026-09'")  # as the earlier jiesu wrote it
+    modern = tmp_path / "modern.db"
+    case_id = int(jiesu.ok("--db", modern, "new", "主管道", "--nature", "合理诉求", "--received", "2026-09-20T09:00", "-q").stdout)
+    jiesu.ok("--db", modern, "ledger", "roll", "2026-09")
+    jiesu.ok("--db", modern, "ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-09-25T10:00")
+    tables = ("cases", "events", "ledger_entries", "ledger_moves", "ledger_balances")
+    as_an_older_jiesu_wrote_it(db_path, modern, monkeypatch, version=5, tables=tables)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE ledger_entries SET period = '2026-09'")  # as the earlier jiesu wrote it
+    conn.close()
     assert [r["period"] for r in jiesu.json("ledger", "list", "--period", "2026-10")] == ["2026-10"]
     assert jiesu.ok("check").stderr.startswith("案卷完好")

@@ -41,7 +41,7 @@ def test_new_asks_each_field_validates_on_the_spot_and_shows_the_case(jiesu, at_
     assert "错误: 不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456），请重新输入" in said
     assert "社区（已有：前门社区）" in said and "类别（已有：物业管理/漏水）" in said
     assert "  电话：13812345678" in said and "  渠道：来访" in said and "确认受理 [Y/n]？" in said
-    assert said.rstrip().splitlines()[-1].endswith("已受理 #2（待派单，办理时限 2026-12-10 09:30）")
+    assert said.rstrip().splitlines()[-1].endswith("已受理 #2（待派单，办理时限 2026-12-11 00:00）")
     case = jiesu.json("show", "2", "--reveal")
     assert (case["summary"], case["phone"], case["name"], case["channel"], case["nature"], case["urgency"]) == (
         "楼上漏水", "13812345678", "王大爷", "walkin", "reasonable", "normal",
@@ -141,4 +141,4 @@ def test_new_at_a_real_terminal_completes_known_values_with_tab(jiesu):
 def test_shell_at_a_terminal_greets_with_the_days_todo(jiesu):
     jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
     screen = run_in_pty(["shell"], ["exit\n"])
-    assert "待办 2 件（1d 内到期），其中超期 2 件；派给 测试员 的 0 件（jiesu todo 查看）" in screen, screen
+    assert "待办 2 件（1d 内到期），其中超期 1 件；派给 测试员 的 0 件（jiesu todo 查看）" in screen, screen  # resolve_by ends at 24:00 of 12-01: due, not yet late

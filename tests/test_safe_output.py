@@ -159,7 +159,7 @@ def leaf_commands():
 MATRIX_ARGS = {
     "list": ["--all"], "show": ["1"], "hotspots": ["--min", "2"], "ledger list": [], "ledger roll": ["2026-10"],
     "ledger export": [], "report daily": [], "report monthly": [], "rules show": [], "export": [], "demo": [],
-    "import": ["-"],
+    "import": ["-"], "todo": [],
 }
 FORMATS = ["table", "表格", "json", "JSON", "csv", "ids", "编号", "markdown", "jsonl", "open311-json", "open311-xml", "no-such"]
 

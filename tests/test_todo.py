@@ -9,9 +9,13 @@ from conftest import refused
 
 
 @pytest.fixture(autouse=True)
-def morning(monkeypatch):
-    """These tests read exact times in messages: now is pinned to the morning of 2026-12-01."""
+def morning(monkeypatch, tmp_path):
+    """These tests read exact times in messages: now is pinned to the morning of 2026-12-01, and
+    deadlines count from the clock time of receipt (how periods end is test_calendar_rules' subject)."""
     monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    rules = tmp_path / "jiesu.toml"
+    rules.write_text('[deadlines]\nperiod_end = "same_time"\nrest_day_receipt = "as_received"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
 
 
 @pytest.fixture

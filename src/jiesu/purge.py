@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select, update
 from jiesu import backend
 from jiesu.models import Case
 from jiesu.office import Office
-from jiesu.textsearch import search_text
+from jiesu.textsearch import derived
 from jiesu.vocab import EventKind, Status
 
 # An assumption, not a published rule: three years after a case is done covers the year's and the
@@ -67,7 +67,7 @@ LABELS = {"name": "姓名", "phone": "电话", "address": "地址"}
 def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: str) -> None:
     with office.store.connect(write=True) as conn:
         rows = conn.execute(
-            select(Case.id, Case.summary, Case.detail, Case.address, *[getattr(Case, f) for f in fields]).where(Case.id.in_(ids))
+            select(Case.id, Case.summary, Case.detail, Case.address, Case.category, Case.ref, *[getattr(Case, f) for f in fields]).where(Case.id.in_(ids))
         ).all()
         events = []
         for row in rows:
@@ -75,12 +75,10 @@ def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: 
             removed = [f for f in fields if values[f] is not None]
             if not removed:
                 continue  # purged by someone else meanwhile
-            kept_address = None if "address" in fields else values["address"]
+            forgotten = {f: None for f in fields} | ({"phone_ext": None} if "phone" in fields else {})
             conn.execute(
                 update(Case).where(Case.id == row.id).values(
-                    **{f: None for f in fields},
-                    search_text=search_text(values["summary"], values["detail"], kept_address),
-                    version=Case.version + 1,
+                    **forgotten, **derived(values | forgotten), version=Case.version + 1,
                 )
             )
             changes = json.dumps({f: ["***", None] for f in removed}, ensure_ascii=False)

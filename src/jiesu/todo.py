@@ -98,7 +98,7 @@ def _revisits(office: Office, conn, horizon: datetime, shown, mine) -> list[Due]
     )
     due = []
     for r in conn.execute(query):
-        revisit_by = add_span(r.closed_at, span, office.calendar, office.tz)
+        revisit_by = add_span(r.closed_at, span, office.calendar, office.rules)
         if revisit_by <= horizon:
             due.append(Due(r.id, "revisit", revisit_by, r.summary, r.assignee, r.community))
     return due

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, Revisit
+from jiesu import phones
 from jiesu.queries import reason_labels
 from jiesu.render import Column, iso, labelled, local_time, record
 from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
@@ -161,6 +162,8 @@ def _changes(changes: Any) -> str:
 def _short(name: str, value: Any) -> str:
     if value is None or value == "":
         return "—"
+    if name == "phone":  # a correction's line is read over shoulders too: masked like every listing
+        return phones.shown(value, None, reveal=False)
     enum = _FIELD_ENUMS.get(name)
     if enum is not None:
         try:
