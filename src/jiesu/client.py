@@ -25,7 +25,7 @@ import os
 import struct
 import sys
 
-READY_BOUND = 3.0  # seconds the resident process may take to take a command on
+READY_BOUND = 3.0  # seconds the resident process may take to take a command on (JIESU_SERVER_WAIT)
 UNSUITABLE = {"shell", "server"}  # commands always run in-process
 GLOBAL_OPTIONS_WITH_VALUE = {"--db", "--actor", "--rules"}
 # Environment read at import time (by Python itself, Typer's rich_utils, the locale): a resident
@@ -102,7 +102,7 @@ class Place:
         if found.st_uid != os.getuid() or (found.st_mode & 0o170000) != 0o140000:
             raise Refused(f"{self.socket_path} 不是本用户的套接字")
         conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-        conn.settimeout(READY_BOUND)
+        conn.settimeout(float(os.environ.get("JIESU_SERVER_WAIT", READY_BOUND)))
         try:
             conn.connect(self.socket_path)
         except (ConnectionRefusedError, FileNotFoundError):
@@ -201,11 +201,15 @@ def _request(argv: list[str]) -> bytes:
     })
 
 
-def send_request(conn, request: bytes, fds: tuple[int, ...] = (0, 1, 2)) -> None:
-    """The request's length with the file descriptors attached, then the request."""
-    rights = [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))] if fds else []
-    conn.sendmsg([struct.pack("!I", len(request))], rights)
-    conn.sendall(request)
+def send_request(conn, request: bytes) -> None:
+    """The request's length, then the request."""
+    conn.sendall(struct.pack("!I", len(request)) + request)
+
+
+def send_go(conn, fds: tuple[int, ...] = (0, 1, 2)) -> None:
+    """Tell the ready child to run the command, on these descriptors (sent only now, so that a
+    server that never got to the command holds none of the client's pipes open)."""
+    conn.sendmsg([b"G"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
 
 
 def read_line(conn) -> bytes:
@@ -234,7 +238,7 @@ def _hand_over(conn, request: bytes, place: Place) -> int | None:
     conn.settimeout(None)
     forwarded = _forward_signals(child)
     try:
-        conn.sendall(b"G")
+        send_go(conn)
         done = read_line(conn)
     except OSError:
         done = b""

@@ -121,15 +121,12 @@ class Command:
         conn.settimeout(5)
         if peer_uid(conn) != os.getuid():
             return 1
-        request, fds = self._receive()
+        request = self._receive()
         if "control" in request:
             return self._control(request["control"])
         if request.get("stamp") != self.server.stamp:
             conn.sendall(b"S\n")
             os.kill(os.getppid(), signal.SIGTERM)
-            return 0
-        if len(fds) != 3:
-            conn.sendall(b"U\n")
             return 0
         try:
             os.chdir(request["cwd"])
@@ -137,9 +134,10 @@ class Command:
             conn.sendall(b"U\n")
             return 0
         conn.sendall(b"R%d\n" % os.getpid())
-        if conn.recv(1) != b"G":
-            return 0  # the client gave up waiting and runs the command itself
         conn.settimeout(None)
+        fds = self._go()
+        if not fds:
+            return 0  # the client gave up waiting and runs the command itself
         code = run_command(request, fds)
         try:
             conn.sendall(b"X%d\n" % code)
@@ -147,25 +145,36 @@ class Command:
             pass
         return code
 
-    def _receive(self) -> tuple[dict, list[int]]:
+    def _receive(self) -> dict:
         import marshal
         import struct
 
-        header, ancillary, _, _ = self.conn.recvmsg(4, socket.CMSG_SPACE(3 * struct.calcsize("i")))
+        (length,) = struct.unpack("!I", self._exactly(4))
+        return marshal.loads(self._exactly(length))
+
+    def _exactly(self, size: int) -> bytes:
+        data = bytearray()
+        while len(data) < size:
+            chunk = self.conn.recv(min(1 << 20, size - len(data)))
+            if not chunk:
+                raise ConnectionError("request cut short")
+            data += chunk
+        return bytes(data)
+
+    def _go(self) -> list[int]:
+        """The client's "go" and the descriptors that come with it; [] if it gave up."""
+        import struct
+
+        go, ancillary, _, _ = self.conn.recvmsg(1, socket.CMSG_SPACE(3 * struct.calcsize("i")))
         fds: list[int] = []
         for level, kind, data in ancillary:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds += struct.unpack(f"{len(data) // 4}i", data[: len(data) // 4 * 4])
-        while len(header) < 4:
-            header += self.conn.recv(4 - len(header))
-        (length,) = struct.unpack("!I", header)
-        body = bytearray()
-        while len(body) < length:
-            chunk = self.conn.recv(min(1 << 20, length - len(body)))
-            if not chunk:
-                raise ConnectionError("request cut short")
-            body += chunk
-        return marshal.loads(bytes(body)), fds
+        if go != b"G" or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            return []
+        return fds
 
     def _control(self, action: str) -> int:
         server = self.server
@@ -256,7 +265,7 @@ def control(action: str) -> tuple[int, int, int] | None:
     if conn is None:
         return None
     try:
-        send_request(conn, marshal.dumps({"control": action}), fds=())
+        send_request(conn, marshal.dumps({"control": action}))
         reply = read_line(conn)
     except OSError:
         return None
