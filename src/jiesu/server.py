@@ -236,20 +236,41 @@ def _stream(fd: int, encoding: str, errors: str, line_buffering: bool, write_thr
 
 
 def warm_up() -> None:
-    """Import what any command needs, once, so that each fork starts with it loaded."""
-    import importlib
+    """Load all of jiesu and what it stands on, once, so that each fork starts with it loaded.
 
+    Importing is most of it; the rest is what a first command pays once per process (Typer
+    building a command, pydantic and SQLAlchemy building their validators and statement
+    caches), paid here by running a few read-only commands on a throwaway book.
+    """
+    import importlib
+    import pkgutil
+    import tempfile
+
+    import jiesu
     from jiesu import cli
 
-    for target, _ in cli.COMMANDS.values():
-        importlib.import_module(target.split(":")[0])
-    import sqlalchemy.dialects.sqlite  # noqa: F401 loaded by the first connect otherwise
-    from sqlalchemy.orm import configure_mappers
-
-    import jiesu.db  # noqa: F401
-    import jiesu.office  # noqa: F401
-
-    configure_mappers()
+    for module in pkgutil.iter_modules(jiesu.__path__):
+        if module.name != "__main__":
+            importlib.import_module(f"jiesu.{module.name}")
+    saved_env, saved_out, saved_err = dict(os.environ), os.dup(1), os.dup(2)
+    with tempfile.TemporaryDirectory() as scratch, open(os.devnull, "w") as nowhere:
+        os.environ.update({"JIESU_DB": os.path.join(scratch, "warm.db"), "JIESU_NOW": "2026-01-05T09:00+08:00", "JIESU_ACTOR": "warm"})
+        os.environ.pop("JIESU_RULES", None)
+        os.dup2(nowhere.fileno(), 1)
+        os.dup2(nowhere.fileno(), 2)
+        try:
+            for args in (["new", "warm", "-q"], ["show", "1"], ["list", "--limit", "1"], ["list", "-f", "json"], ["report", "daily", "-f", "json"]):
+                try:
+                    cli.app(args, prog_name="jiesu")
+                except SystemExit:
+                    pass
+        finally:
+            os.dup2(saved_out, 1)
+            os.dup2(saved_err, 2)
+            os.close(saved_out)
+            os.close(saved_err)
+            os.environ.clear()
+            os.environ.update(saved_env)
 
 
 def control(action: str) -> tuple[int, int, int] | None:
