@@ -61,7 +61,7 @@ def new_target(tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def db_target(new_target, monkeypatch) -> str:
+def db_target(new_target, monkeypatch, tmp_path) -> str:
     target = new_target()
     monkeypatch.setenv("JIESU_DB", target)
     monkeypatch.setenv("JIESU_ACTOR", "测试员")
@@ -70,6 +70,10 @@ def db_target(new_target, monkeypatch) -> str:
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("TERM", "dumb")
+    # A `jiesu` run as a subprocess runs in-process unless a test asks for the resident
+    # process; where one is started, it lives in this test's own runtime directory.
+    monkeypatch.setenv("JIESU_SERVER", "0")
+    monkeypatch.setenv("JIESU_RUNTIME_DIR", str(tmp_path / "run"))
     return target
 
 

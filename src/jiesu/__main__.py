@@ -1,3 +1,3 @@
-from jiesu.cli import main
+from jiesu.client import main
 
 main()

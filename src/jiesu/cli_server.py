@@ -1,0 +1,42 @@
+"""`jiesu server status/stop`: the one visible part of the resident process (see server.py)."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from jiesu.clikit import JiesuGroup, say
+
+server_app = typer.Typer(cls=JiesuGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+@server_app.command("status")
+def status() -> None:
+    """显示常驻进程是否在运行。
+
+    例：jiesu server status
+    """
+    from jiesu.server import control
+
+    if os.environ.get("JIESU_SERVER", "1") == "0":
+        typer.echo("常驻进程：已关闭（JIESU_SERVER=0），每条命令单独启动")
+        return
+    found = control("status")
+    if found is None:
+        typer.echo("常驻进程：未运行（下一条命令会启动它）")
+        return
+    pid, uptime, served = found
+    typer.echo(f"常驻进程：运行中（pid {pid}，已运行 {uptime // 60} 分 {uptime % 60} 秒，已处理 {served} 个请求）")
+
+
+@server_app.command("stop")
+def stop() -> None:
+    """让常驻进程退出（正在执行的命令会执行完）；下一条命令会重新启动它。
+
+    例：jiesu server stop
+    """
+    from jiesu.server import control
+
+    found = control("stop")
+    say(f"已请常驻进程（pid {found[0]}）退出" if found else "常驻进程未运行")

@@ -1,0 +1,278 @@
+"""The `jiesu` command itself: hand the command to this user's resident jiesu, or run it here.
+
+Importing Typer, SQLModel and Rich costs a one-shot command about twenty times its own work.
+So the `jiesu` entry point imports only what Python has already loaded (`_socket`, `marshal`,
+`struct`), and passes the command line, working directory, environment, umask and the three
+standard file descriptors themselves (SCM_RIGHTS) to a resident process of the same user
+(`jiesu.server`), which has paid the imports once and forks a child to run the very same
+command code on the client's own terminal or pipes. The client only waits for the exit code.
+
+The command runs here instead whenever the resident process is off (`JIESU_SERVER=0`), not
+running yet (this command starts it), busy beyond `READY_BOUND` seconds, stale (jiesu was
+upgraded: it exits and the next command starts a new one), or unsuitable (`shell`, `server`).
+Nothing is ever run twice: the client sends "go" only after the child says it is ready, and
+after "go" it never falls back; if the child dies mid-command the client says so.
+
+The socket lives in a directory only its owner can enter, and both ends check the other's
+uid with SO_PEERCRED, so one user's commands never run in another user's process.
+"""
+
+from __future__ import annotations
+
+import _socket
+import marshal
+import os
+import struct
+import sys
+
+READY_BOUND = 3.0  # seconds the resident process may take to take a command on (JIESU_SERVER_WAIT)
+UNSUITABLE = {"shell", "server"}  # commands always run in-process
+GLOBAL_OPTIONS_WITH_VALUE = {"--db", "--actor", "--rules"}
+# Environment read at import time (by Python itself, Typer's rich_utils, the locale): a resident
+# process is only shared by commands that agree on all of these.
+IMPORT_TIME_PREFIXES = ("PYTHON", "LC_")
+IMPORT_TIME_NAMES = ("LANG", "TERMINAL_WIDTH", "_TYPER_FORCE_DISABLE_TERMINAL", "GITHUB_ACTIONS", "FORCE_COLOR", "PY_COLORS", "TYPER_USE_RICH")
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class Refused(Exception):
+    """The runtime directory or socket is not safely this user's own: never use it."""
+
+
+def main() -> None:
+    """Console entry point."""
+    code = run_via_server(sys.argv)
+    if code is None:
+        from jiesu.cli import main as run_here
+
+        run_here()
+    else:
+        sys.exit(code)
+
+
+def run_via_server(argv: list[str]) -> int | None:
+    """The command's exit code as run by the resident process, or None to run it here."""
+    if os.environ.get("JIESU_SERVER", "1") == "0" or command_word(argv[1:]) in UNSUITABLE:
+        return None
+    try:
+        request = _request(argv)
+        place = Place()
+        conn = place.connect()
+    except Refused as exc:
+        _say(f"注意：{exc}，本次命令不经常驻进程执行")
+        return None
+    except OSError:  # no stdio, cwd gone, no server: run here
+        return None
+    if conn is None:
+        place.start_server()
+        return None
+    try:
+        return _hand_over(conn, request, place)
+    finally:
+        conn.close()
+
+
+def command_word(args: list[str]) -> str | None:
+    """The command a command line runs, past the global options (`--db X show 1` → show)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in GLOBAL_OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+class Place:
+    """Where this user's resident process for this jiesu and this environment listens."""
+
+    def __init__(self) -> None:
+        self.directory = runtime_dir()
+        self.key = _server_key()
+        self.socket_path = os.path.join(self.directory, f"server-{self.key}.sock")
+
+    def connect(self):
+        """A connection to the resident process, None when none is listening."""
+        try:
+            found = os.lstat(self.socket_path)
+        except FileNotFoundError:
+            return None
+        if found.st_uid != os.getuid() or (found.st_mode & 0o170000) != 0o140000:
+            raise Refused(f"{self.socket_path} 不是本用户的套接字")
+        conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        conn.settimeout(float(os.environ.get("JIESU_SERVER_WAIT", READY_BOUND)))
+        try:
+            conn.connect(self.socket_path)
+        except (ConnectionRefusedError, FileNotFoundError):
+            conn.close()
+            return None
+        except OSError:
+            conn.close()
+            raise
+        if peer_uid(conn) != os.getuid():
+            conn.close()
+            raise Refused(f"{self.socket_path} 另一端不是本用户的进程")
+        return conn
+
+    def start_server(self) -> None:
+        """Start the resident process, detached, for the next command; this one runs here."""
+        log = os.open(os.path.join(self.directory, f"server-{self.key}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.posix_spawn(
+                sys.executable,
+                [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); from jiesu.server import main; main()",
+                 os.path.dirname(PACKAGE_DIR), self.directory, self.key],
+                os.environ,
+                file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, log, 1), (os.POSIX_SPAWN_DUP2, log, 2)],
+                setsid=True,
+            )
+        except OSError:
+            pass
+        finally:
+            os.close(log)
+
+
+def runtime_dir() -> str:
+    """This user's directory for the socket: made owner-only, refused if anyone else can enter."""
+    chosen = os.environ.get("JIESU_RUNTIME_DIR")
+    if not chosen:
+        base = os.environ.get("XDG_RUNTIME_DIR")
+        chosen = os.path.join(base, "jiesu") if base else f"/tmp/jiesu-{os.getuid()}"
+    try:
+        os.mkdir(chosen, 0o700)
+    except FileExistsError:
+        pass
+    found = os.lstat(chosen)
+    if (found.st_mode & 0o170000) != 0o040000 or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        raise Refused(f"{chosen} 不是只有本用户可进入的目录")
+    return chosen
+
+
+def peer_uid(conn) -> int:
+    """The uid of the process at the other end of a Unix socket, as the kernel tells it."""
+    pid_uid_gid = conn.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", pid_uid_gid)[1]
+
+
+def stamp() -> str:
+    """What changes when jiesu is upgraded or edited: its version and its files' times and sizes."""
+    total = 0
+    count = 0
+    with os.scandir(PACKAGE_DIR) as entries:
+        for entry in entries:
+            if entry.name.endswith(".py"):
+                found = entry.stat()
+                total += found.st_mtime_ns ^ found.st_size
+                count += 1
+    return f"{count}:{total}"
+
+
+def _server_key() -> str:
+    """Which resident process: one per Python, jiesu install and import-time environment."""
+    env = os.environ
+    facts = [sys.executable, sys.version, PACKAGE_DIR]
+    facts += sorted(
+        f"{k}={v}" for k, v in env.items()
+        if (k.startswith(IMPORT_TIME_PREFIXES) or k in IMPORT_TIME_NAMES) and k != "PYTHONIOENCODING"  # the streams' encodings travel apart
+    )
+    digest = 0xCBF29CE484222325  # FNV-1a, 64 bits: stdlib hashes cost more to import than to run this
+    for byte in "\0".join(facts).encode("utf-8", "surrogateescape"):
+        digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{digest:016x}"
+
+
+def _request(argv: list[str]) -> bytes:
+    streams = (sys.stdin, sys.stdout, sys.stderr)
+    if any(stream is None for stream in streams):
+        raise OSError("no standard streams")
+    for fd in (0, 1, 2):
+        os.fstat(fd)
+    umask = os.umask(0o077)
+    os.umask(umask)
+    return marshal.dumps({
+        "argv": list(argv),
+        "cwd": os.getcwd(),
+        "env": dict(os.environ),
+        "umask": umask,
+        "stamp": stamp(),
+        "streams": [(s.encoding, s.errors, s.line_buffering, s.write_through) for s in streams],
+    })
+
+
+def send_request(conn, request: bytes) -> None:
+    """The request's length, then the request."""
+    conn.sendall(struct.pack("!I", len(request)) + request)
+
+
+def send_go(conn, fds: tuple[int, ...] = (0, 1, 2)) -> None:
+    """Tell the ready child to run the command, on these descriptors (sent only now, so that a
+    server that never got to the command holds none of the client's pipes open)."""
+    conn.sendmsg([b"G"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
+
+
+def read_line(conn) -> bytes:
+    """One reply line from the resident process, b"" if it went away first."""
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = conn.recv(1)
+        if not chunk:
+            return b""
+        line += chunk
+    return line[:-1]
+
+
+def _hand_over(conn, request: bytes, place: Place) -> int | None:
+    try:
+        send_request(conn, request)
+        ready = read_line(conn)
+    except OSError:  # busy beyond the bound, or gone: it never started the command
+        return None
+    if ready == b"S":  # stale: it is exiting; the next one will be current
+        place.start_server()
+        return None
+    if not ready.startswith(b"R"):
+        return None
+    child = int(ready[1:])
+    conn.settimeout(None)
+    forwarded = _forward_signals(child)
+    try:
+        send_go(conn)
+        done = read_line(conn)
+    except OSError:
+        done = b""
+    finally:
+        _restore_signals(forwarded)
+    if not done.startswith(b"X"):
+        _say(f"错误: 常驻的 jiesu 进程（{child}）在执行命令时中断，命令可能已执行、也可能没有；请先查看案卷再决定是否重做")
+        return 1
+    return int(done[1:])
+
+
+def _forward_signals(child: int) -> dict:
+    """Ctrl-C reaches the client (the terminal's foreground process); the command must get it."""
+    import _signal
+
+    def forward(signum, frame):
+        try:
+            os.kill(child, signum)
+        except OSError:
+            pass
+
+    return {signum: _signal.signal(signum, forward) for signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)}
+
+
+def _restore_signals(previous: dict) -> None:
+    import _signal
+
+    for signum, handler in previous.items():
+        _signal.signal(signum, handler)
+
+
+def _say(line: str) -> None:
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,298 @@
+"""The resident jiesu process: imports everything once, then forks a child per command.
+
+Started detached by the first `jiesu` command (see `client.py`), it listens on an owner-only
+Unix socket and exits after `JIESU_SERVER_IDLE` seconds (default 600) without a command, when
+`jiesu server stop` asks, or when a client finds jiesu's files changed since it started.
+Each command runs in a fresh fork with the client's file descriptors on 0, 1 and 2, its
+environment, working directory and umask, exactly as `jiesu` run in-process would run it:
+the parent never opens a case book, and nothing of one command outlives it, so concurrency
+and per-command state are those of separate processes. The rules file is read by each
+command as before, so a changed rules file needs no restart.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import select
+import signal
+import socket
+import sys
+import time
+import traceback
+
+from jiesu.client import peer_uid, read_line, stamp
+
+ACCEPT_TICK = 1.0  # seconds between looks at idleness and finished children
+DEFAULT_IDLE = 600.0
+
+
+def main() -> None:
+    """`python -c 'from jiesu.server import main; main()' <runtime dir> <key>`, as the client starts it."""
+    directory, key = sys.argv[1], sys.argv[2]
+    lock = open(os.path.join(directory, f"server-{key}.lock"), "a")  # noqa: SIM115 held for life
+    for _ in range(30):  # a stale one may still be finishing its last commands
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            time.sleep(0.1)
+    else:
+        return  # another one is running
+    Server(os.path.join(directory, f"server-{key}.sock"), stamp()).run()
+
+
+class Server:
+    def __init__(self, socket_path: str, files_stamp: str) -> None:
+        self.socket_path = socket_path
+        self.stamp = files_stamp
+        self.started = time.monotonic()
+        self.served = 0
+        self.children: set[int] = set()
+        self.stopping = False
+        self.idle_limit = float(os.environ.get("JIESU_SERVER_IDLE", DEFAULT_IDLE))
+
+    def run(self) -> None:
+        warm_up()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if os.path.lexists(self.socket_path):
+            os.unlink(self.socket_path)  # left by one that was killed; we hold the lock
+        old_umask = os.umask(0o177)
+        listener.bind(self.socket_path)
+        os.umask(old_umask)
+        listener.listen(64)
+        mine = os.stat(self.socket_path).st_ino
+        signal.signal(signal.SIGTERM, self._stop)
+        last_command = time.monotonic()
+        try:
+            while not self.stopping:
+                readable, _, _ = select.select([listener], [], [], ACCEPT_TICK)
+                self._reap()
+                if readable:
+                    conn, _ = listener.accept()
+                    self.served += 1
+                    self._fork(conn, listener)
+                    last_command = time.monotonic()
+                elif self.children:
+                    last_command = time.monotonic()
+                elif time.monotonic() - last_command > self.idle_limit:
+                    break
+        finally:
+            if os.path.exists(self.socket_path) and os.stat(self.socket_path).st_ino == mine:
+                os.unlink(self.socket_path)
+            listener.close()
+
+    def _stop(self, signum, frame) -> None:
+        self.stopping = True
+
+    def _reap(self) -> None:
+        for pid in list(self.children):
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                self.children.discard(pid)
+
+    def _fork(self, conn: socket.socket, listener: socket.socket) -> None:
+        pid = os.fork()
+        if pid:
+            self.children.add(pid)
+            conn.close()
+            return
+        code = 1
+        try:
+            listener.close()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            code = Command(conn, self).serve()
+        except BaseException:  # noqa: BLE001 a child must never return into the accept loop
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+
+
+class Command:
+    """One connection: a control request (`server status/stop`) or one command to run."""
+
+    def __init__(self, conn: socket.socket, server: Server) -> None:
+        self.conn = conn
+        self.server = server
+
+    def serve(self) -> int:
+        conn = self.conn
+        conn.settimeout(5)
+        if peer_uid(conn) != os.getuid():
+            return 1
+        request = self._receive()
+        if "control" in request:
+            return self._control(request["control"])
+        if request.get("stamp") != self.server.stamp:
+            conn.sendall(b"S\n")
+            os.kill(os.getppid(), signal.SIGTERM)
+            return 0
+        try:
+            os.chdir(request["cwd"])
+        except OSError:
+            conn.sendall(b"U\n")
+            return 0
+        conn.sendall(b"R%d\n" % os.getpid())
+        conn.settimeout(None)
+        fds = self._go()
+        if not fds:
+            return 0  # the client gave up waiting and runs the command itself
+        code = run_command(request, fds)
+        try:
+            conn.sendall(b"X%d\n" % code)
+        except OSError:
+            pass
+        return code
+
+    def _receive(self) -> dict:
+        import marshal
+        import struct
+
+        (length,) = struct.unpack("!I", self._exactly(4))
+        return marshal.loads(self._exactly(length))
+
+    def _exactly(self, size: int) -> bytes:
+        data = bytearray()
+        while len(data) < size:
+            chunk = self.conn.recv(min(1 << 20, size - len(data)))
+            if not chunk:
+                raise ConnectionError("request cut short")
+            data += chunk
+        return bytes(data)
+
+    def _go(self) -> list[int]:
+        """The client's "go" and the descriptors that come with it; [] if it gave up."""
+        import struct
+
+        go, ancillary, _, _ = self.conn.recvmsg(1, socket.CMSG_SPACE(3 * struct.calcsize("i")))
+        fds: list[int] = []
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds += struct.unpack(f"{len(data) // 4}i", data[: len(data) // 4 * 4])
+        if go != b"G" or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            return []
+        return fds
+
+    def _control(self, action: str) -> int:
+        server = self.server
+        if action == "stop":
+            os.kill(os.getppid(), signal.SIGTERM)
+        uptime = time.monotonic() - server.started
+        self.conn.sendall(b"I%d %d %d\n" % (os.getppid(), int(uptime), server.served - 1))
+        return 0
+
+
+def run_command(request: dict, fds: list[int]) -> int:
+    """Run one jiesu command line in this (forked) process as if it had been started for it."""
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.umask(request["umask"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.argv = request["argv"]
+    streams = [
+        _stream(fd, encoding, errors, line_buffering, write_through)
+        for fd, (encoding, errors, line_buffering, write_through) in enumerate(request["streams"])
+    ]
+    sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    from jiesu.cli import main as run_here
+
+    try:
+        run_here()
+        code = 0
+    except SystemExit as exit_:
+        code = _exit_code(exit_.code)
+    except BaseException:  # noqa: BLE001 what the interpreter would print and exit 1 for
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 120  # what Python exits with when the final flush fails
+    return code
+
+
+def _exit_code(code) -> int:
+    """The process exit status Python gives `sys.exit(code)`."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _stream(fd: int, encoding: str, errors: str, line_buffering: bool, write_through: bool) -> io.TextIOWrapper:
+    """A text stream over fd set up as Python set up the client's own (sys.stdin/stdout/stderr)."""
+    raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
+    buffered = io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw)
+    return io.TextIOWrapper(buffered, encoding=encoding, errors=errors, newline="\n", line_buffering=line_buffering, write_through=write_through)
+
+
+def warm_up() -> None:
+    """Load all of jiesu and what it stands on, once, so that each fork starts with it loaded.
+
+    Importing is most of it; the rest is what a first command pays once per process (Typer
+    building a command, pydantic and SQLAlchemy building their validators and statement
+    caches), paid here by running a few read-only commands on a throwaway book.
+    """
+    import importlib
+    import pkgutil
+    import tempfile
+
+    import jiesu
+    from jiesu import cli
+
+    for module in pkgutil.iter_modules(jiesu.__path__):
+        if module.name != "__main__":
+            importlib.import_module(f"jiesu.{module.name}")
+    saved_env, saved_out, saved_err = dict(os.environ), os.dup(1), os.dup(2)
+    with tempfile.TemporaryDirectory() as scratch, open(os.devnull, "w") as nowhere:
+        os.environ.update({"JIESU_DB": os.path.join(scratch, "warm.db"), "JIESU_NOW": "2026-01-05T09:00+08:00", "JIESU_ACTOR": "warm"})
+        os.environ.pop("JIESU_RULES", None)
+        os.dup2(nowhere.fileno(), 1)
+        os.dup2(nowhere.fileno(), 2)
+        try:
+            for args in (["new", "warm", "-q"], ["show", "1"], ["list", "--limit", "1"], ["list", "-f", "json"], ["report", "daily", "-f", "json"]):
+                try:
+                    cli.app(args, prog_name="jiesu")
+                except SystemExit:
+                    pass
+        finally:
+            os.dup2(saved_out, 1)
+            os.dup2(saved_err, 2)
+            os.close(saved_out)
+            os.close(saved_err)
+            os.environ.clear()
+            os.environ.update(saved_env)
+
+
+def control(action: str) -> tuple[int, int, int] | None:
+    """Ask the resident process for (pid, seconds up, commands served); None when none runs.
+
+    `stop` also asks it to exit once its running commands are done.
+    """
+    import marshal
+
+    from jiesu.client import Place, send_request
+
+    conn = Place().connect()
+    if conn is None:
+        return None
+    try:
+        send_request(conn, marshal.dumps({"control": action}))
+        reply = read_line(conn)
+    except OSError:
+        return None
+    finally:
+        conn.close()
+    if not reply.startswith(b"I"):
+        return None
+    pid, uptime, served = (int(part) for part in reply[1:].split())
+    return pid, uptime, served

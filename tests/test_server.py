@@ -1,0 +1,371 @@
+"""The resident process: the same bytes and exit codes as in-process, never twice, never another's.
+
+Every test here runs `python -m jiesu` as a real subprocess with its own runtime directory
+(conftest), and stops what it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from jiesu import client
+from jiesu.cli import COMMANDS
+from tests.conftest import sqlite_only
+
+pytestmark = sqlite_only  # each mode gets its own book file; the protocol is the same for any store
+WAIT = 60.0  # seconds a loaded CI machine may take to start a resident process
+
+
+class Modes:
+    """Run jiesu with the resident process (`server`) or without it (`here`), in a chosen directory."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        # a loaded machine may be slow to fork: wait for the resident process rather than run here
+        self.env = os.environ | {"JIESU_SERVER": "1", "JIESU_SERVER_IDLE": "120", "JIESU_SERVER_WAIT": "60"}
+
+    def run(self, mode: str, *args: str, cwd: Path | None = None, stdin: bytes | None = None, **env: str):
+        environment = self.env | {"JIESU_SERVER": "1" if mode == "server" else "0"} | env
+        return subprocess.run(
+            [sys.executable, "-m", "jiesu", *args], input=stdin if stdin is not None else b"", capture_output=True,
+            cwd=cwd or self.tmp_path, env=environment, timeout=120,
+        )
+
+    def status(self) -> tuple[int, int, int] | None:
+        from jiesu.server import control
+
+        return control("status")
+
+    def start(self) -> int:
+        """Start the resident process and wait until it answers; its pid."""
+        self.run("server", "--version")
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            found = self.status()
+            if found:
+                return found[0]
+            time.sleep(0.2)
+        raise AssertionError(f"no resident process: {list(Path(os.environ['JIESU_RUNTIME_DIR']).glob('*.log'))}")
+
+    def served(self) -> int:
+        return self.status()[2]
+
+
+@pytest.fixture
+def modes(tmp_path, monkeypatch):
+    monkeypatch.setenv("JIESU_SERVER", "1")
+    monkeypatch.setenv("JIESU_SERVER_IDLE", "120")
+    made = Modes(tmp_path)
+    yield made
+    found = made.status()
+    from jiesu.server import control
+
+    control("stop")
+    if found:
+        _wait_gone(found[0])
+
+
+def _wait_gone(pid: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    raise AssertionError(f"resident process {pid} did not exit")
+
+
+def _scenario() -> list[list[str]]:
+    """Command lines that together run every command in cli.COMMANDS, some refused, some misused."""
+    return [
+        [],
+        ["--help"],
+        ["--version"],
+        ["new", "楼道灯不亮", "--phone", "13812345678", "--community", "前门社区", "--received", "2026-11-20T09:00", "-q"],
+        ["new", "暖气不热", "--phone", "13912345678", "--community", "前门社区", "--received", "2026-11-21T10:00"],
+        ["new", "暖气还是不热", "--phone", "13912345678", "--community", "前门社区", "--received", "2026-11-21T11:00", "-q"],
+        ["list"],
+        ["list", "--format", "json"],
+        ["show", "1"],
+        ["show", "99"],
+        ["show", "abc"],
+        ["note", "1", "已电话沟通", "--at", "2026-11-20T10:00"],
+        ["classify", "1", "reasonable", "--at", "2026-11-20T10:30"],
+        ["assign", "1", "王师傅", "--at", "2026-11-20T11:00"],
+        ["return", "1", "--reason", "不归我管", "--at", "2026-11-20T11:30"],
+        ["assign", "1", "物业", "--at", "2026-11-20T12:00"],
+        ["contact", "1", "--at", "2026-11-20T13:00"],
+        ["visit", "1", "--note", "上门查看", "--at", "2026-11-20T14:00"],
+        ["escalate", "2", "--reason", "需街道协调", "--at", "2026-11-21T12:00"],
+        ["extend", "2", "--to", "2026-12-20", "--reason", "等配件", "--at", "2026-11-21T13:00"],
+        ["close", "1", "--result", "resolved", "--note", "已换灯泡", "--at", "2026-11-21T09:00"],
+        ["revisit", "1", "--satisfaction", "satisfied", "--resolved", "yes", "--at", "2026-11-22T09:00"],
+        ["reopen", "1", "--reason", "又不亮了", "--at", "2026-11-23T09:00"],
+        ["merge", "3", "--into", "2", "--at", "2026-11-21T14:00"],
+        ["export", "--format", "jsonl", "--reveal", "--out", "all.jsonl"],
+        ["export", "--format", "csv"],
+        ["--db", "other.db", "import", "all.jsonl"],
+        ["--db", "other.db", "import", "-", "--format", "jsonl"],
+        ["shell"],
+        ["hotspots", "--days", "30"],
+        ["check"],
+        ["backup", "copy.db"],
+        ["demo", "--db", "demo.db", "--format", "json"],
+        ["ledger", "--help"],
+        ["report", "daily", "--date", "2026-11-21"],
+        ["report", "daily", "--date", "2026-11-21", "--format", "json"],
+        ["rules", "show"],
+        ["server", "--help"],
+        ["list", "--nonsense"],
+    ]
+
+
+def test_every_command_gives_the_same_bytes_and_exit_code_through_the_resident_process(modes, tmp_path):
+    scenario = _scenario()
+    assert {client.command_word(line) for line in scenario} >= set(COMMANDS)
+    outputs = {}
+    for mode in ("here", "server"):
+        if mode == "server":
+            modes.start()
+            served_before = modes.served()
+        place = tmp_path / mode
+        place.mkdir()
+        outputs[mode] = []
+        for line in scenario:
+            stdin = b"show 1\nlist\n" if line == ["shell"] else (place / "all.jsonl").read_bytes() if "-" in line else None
+            result = modes.run(mode, *line, cwd=place, stdin=stdin, JIESU_DB="jiesu.db")
+            outputs[mode].append((line, result.returncode, result.stdout, result.stderr.replace(str(place).encode(), b"<dir>")))
+        assert (place / "all.jsonl").read_bytes() and (place / "copy.db").exists()
+    for here, served in zip(outputs["here"], outputs["server"]):
+        assert here == served
+    codes = {code for _, code, _, _ in outputs["here"]}
+    assert {0, 1, 2} <= codes  # the scenario has refusals and misuse, not only successes
+    assert (tmp_path / "here" / "all.jsonl").read_bytes() == (tmp_path / "server" / "all.jsonl").read_bytes()
+    # every line but `shell` and `server` went through the resident process (plus this status request)
+    suitable = [line for line in scenario if client.command_word(line) not in client.UNSUITABLE]
+    assert modes.served() - served_before == len(suitable) + 1
+
+
+def test_a_terminal_is_the_clients_own_terminal(modes, tmp_path):
+    import pty
+
+    modes.start()
+    tables = {}
+    for mode in ("here", "server"):
+        book = tmp_path / f"{mode}.db"
+        modes.run(mode, "new", "楼道灯不亮", "--phone", "13812345678", "--received", "2026-11-20T09:00", "-q", JIESU_DB=str(book))
+        leader, follower = pty.openpty()
+        env = modes.env | {"JIESU_SERVER": "1" if mode == "server" else "0", "JIESU_DB": str(book)}
+        env.pop("COLUMNS")
+        os.set_blocking(leader, True)
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("4H", 30, 97, 0, 0))
+        process = subprocess.Popen([sys.executable, "-m", "jiesu", "list"], stdin=follower, stdout=follower, stderr=follower, env=env)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the last writer closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(leader)
+        assert process.wait(timeout=120) == 0
+        tables[mode] = b"".join(chunks)
+    assert tables["here"] == tables["server"]
+    assert b"\x1b" not in tables["here"] and "楼道灯不亮".encode() in tables["here"]
+    assert max(len(line.decode()) for line in tables["here"].splitlines()) <= 97  # the terminal's width, not a pipe's
+
+
+def test_a_command_killed_mid_way_is_reported_not_rerun(modes, tmp_path, book):
+    exported = tmp_path / "one.jsonl"
+    modes.run("here", "--db", str(tmp_path / "source.db"), "new", "楼道灯不亮", "--received", "2026-11-20T09:00", "-q")
+    modes.run("here", "--db", str(tmp_path / "source.db"), "export", "--format", "jsonl", "--reveal", "--out", str(exported))
+    modes.run("here", "list")  # the book exists, empty
+    server = modes.start()
+    command = subprocess.Popen(
+        [sys.executable, "-m", "jiesu", "import", "-", "--format", "jsonl"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=modes.env,
+    )
+    worker = _child_reading(server, command.stdin)
+    time.sleep(0.5)  # past 'go': reading stdin, as the import does
+    os.kill(worker, signal.SIGKILL)
+    command.stdin.write(exported.read_bytes())
+    out, err = command.communicate(timeout=120)
+    assert command.returncode == 1
+    assert err.decode().startswith(f"错误: 常驻的 jiesu 进程（{worker}）在执行命令时中断，命令可能已执行、也可能没有")
+    assert book.counts() == (0, 0)  # not rerun in-process behind the worker's back
+    assert modes.status()[0] == server  # one command's death is not the resident process's
+
+
+def _child_reading(server: int, pipe) -> int:
+    """The resident process's child that holds `pipe` as its standard input."""
+    ours = os.readlink(f"/proc/self/fd/{pipe.fileno()}")
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        for child in Path(f"/proc/{server}/task/{server}/children").read_text().split():
+            try:
+                if os.readlink(f"/proc/{child}/fd/0") == ours:
+                    return int(child)
+            except OSError:
+                pass
+        time.sleep(0.05)
+    raise AssertionError("the command never reached the resident process")
+
+
+@pytest.fixture
+def fake_server(tmp_path):
+    """A socket at the resident process's address that accepts and then does what the test says."""
+    place = client.Place()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(place.socket_path)
+    listener.listen(4)
+    yield place, listener
+    listener.close()
+    os.unlink(place.socket_path)
+
+
+def test_a_resident_process_that_dies_before_starting_the_command_means_it_runs_here_once(modes, fake_server, book):
+    place, listener = fake_server
+    command = subprocess.Popen([sys.executable, "-m", "jiesu", "new", "楼道灯不亮", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=modes.env)
+    conn, _ = listener.accept()
+    conn.recv(65536)
+    conn.close()  # gone before saying it is ready
+    out, err = command.communicate(timeout=120)
+    assert (command.returncode, out, err) == (0, b"1\n", b"")
+    assert book.counts() == (1, 1)
+
+
+def test_a_resident_process_busy_beyond_the_bound_means_it_runs_here_once(modes, fake_server, book):
+    place, listener = fake_server
+    started = time.monotonic()
+    result = modes.run("server", "new", "楼道灯不亮", "-q", JIESU_SERVER_WAIT="1")
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"1\n", b"")
+    assert time.monotonic() - started >= 1
+    assert book.counts() == (1, 1)
+
+
+def test_a_resident_process_of_an_older_jiesu_steps_down(modes, tmp_path, book):
+    old = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from jiesu.server import Server; Server(sys.argv[1], 'older').run()", client.Place().socket_path],
+        env=modes.env, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + WAIT
+    while not os.path.exists(client.Place().socket_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    result = modes.run("server", "new", "楼道灯不亮", "-q")
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"1\n", b"")
+    assert old.wait(timeout=60) == 0, old.stderr.read()
+    assert book.counts() == (1, 1)
+    _wait_for_new_server(modes)
+
+
+def _wait_for_new_server(modes) -> None:
+    deadline = time.monotonic() + WAIT
+    while modes.status() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def test_the_rules_file_is_read_by_each_command_without_a_restart(modes, tmp_path):
+    rules = tmp_path / "jiesu.toml"
+    server = modes.start()
+    shown = []
+    for days in (5, 7):
+        rules.write_text(f"[deadlines]\nmax_extensions = {days}\n", encoding="utf-8")
+        shown.append(modes.run("server", "--rules", str(rules), "rules", "show").stdout)
+    here = modes.run("here", "--rules", str(rules), "rules", "show").stdout
+    assert shown[0] != shown[1] and shown[1] == here
+    assert modes.status()[0] == server
+
+
+def test_an_idle_resident_process_exits(modes, tmp_path):
+    modes.env["JIESU_SERVER_IDLE"] = "1"
+    os.environ["JIESU_SERVER_IDLE"] = "1"
+    pid = modes.start()
+    _wait_gone(pid)
+    assert not os.path.exists(client.Place().socket_path)
+
+
+def test_server_status_and_stop(modes):
+    assert modes.run("server", "server", "status").stdout.decode() == "常驻进程：未运行（下一条命令会启动它）\n"
+    pid = modes.start()
+    assert modes.run("server", "server", "status").stdout.decode().startswith(f"常驻进程：运行中（pid {pid}，")
+    assert modes.run("here", "server", "status").stdout.decode() == "常驻进程：已关闭（JIESU_SERVER=0），每条命令单独启动\n"
+    stopped = modes.run("server", "server", "stop")
+    assert stopped.stderr.decode() == f"已请常驻进程（pid {pid}）退出\n"
+    _wait_gone(pid)
+
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a socket another user owns")
+NOBODY = 65534
+
+
+@root_only
+def test_a_socket_owned_by_another_user_is_refused(modes, fake_server, book):
+    place, listener = fake_server
+    os.chown(place.socket_path, NOBODY, NOBODY)
+    result = modes.run("server", "new", "楼道灯不亮", "-q")
+    assert result.stderr.decode() == f"注意：{place.socket_path} 不是本用户的套接字，本次命令不经常驻进程执行\n"
+    assert (result.returncode, result.stdout) == (0, b"1\n")
+    listener.settimeout(0.5)
+    with pytest.raises(TimeoutError):
+        listener.accept()  # it never even connected
+    assert book.counts() == (1, 1)
+
+
+@root_only
+def test_a_socket_served_by_another_users_process_is_refused(modes, tmp_path, book):
+    path = client.Place().socket_path
+    ready = tmp_path / "listening"
+    script = (
+        "import os, socket, sys, time; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); "
+        f"os.setresgid({NOBODY}, {NOBODY}, {NOBODY}); os.setresuid({NOBODY}, {NOBODY}, {NOBODY}); s.listen(4); "
+        "open(sys.argv[2], 'w').close() if False else None; print('ok', flush=True); c, _ = s.accept(); time.sleep(30)"
+    )
+    impostor = subprocess.Popen([sys.executable, "-c", script, path, str(ready)], stdout=subprocess.PIPE)
+    try:
+        assert impostor.stdout.readline() == b"ok\n"
+        result = modes.run("server", "new", "楼道灯不亮", "-q")
+        assert result.stderr.decode() == f"注意：{path} 另一端不是本用户的进程，本次命令不经常驻进程执行\n"
+        assert (result.returncode, result.stdout) == (0, b"1\n")
+        assert book.counts() == (1, 1)
+    finally:
+        impostor.kill()
+        impostor.wait()
+        os.unlink(path)
+
+
+def test_a_runtime_directory_others_can_enter_is_refused(modes, tmp_path, book):
+    open_dir = tmp_path / "shared"
+    open_dir.mkdir(mode=0o755)
+    open_dir.chmod(0o755)
+    result = modes.run("server", "new", "楼道灯不亮", "-q", JIESU_RUNTIME_DIR=str(open_dir))
+    assert result.stderr.decode() == f"注意：{open_dir} 不是只有本用户可进入的目录，本次命令不经常驻进程执行\n"
+    assert (result.returncode, result.stdout) == (0, b"1\n")
+    assert list(open_dir.iterdir()) == []
+
+
+def test_the_client_imports_nothing_heavy():
+    probe = "import sys, jiesu.client; print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'sqlalchemy', 'rich', 'json', 'socket', 'jiesu')))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['jiesu', 'jiesu.client']"
