@@ -218,6 +218,10 @@ class Settings:
         return self._office
 
     def _after(self) -> None:
+        """The calendar note, after a command that went through: a refusal stays one line."""
+        ending = sys.exc_info()[1]
+        if ending is not None and getattr(ending, "exit_code", 1) != 0:
+            return
         years = sorted(self._office.calendar.fallback_years) if self._office else []
         if years:
             say(
