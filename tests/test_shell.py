@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+from conftest import without_calendar_notes
+
 
 def shell(target, script: str, *args: str) -> subprocess.CompletedProcess:
     env = os.environ | {"JIESU_DB": target}
@@ -24,14 +26,14 @@ def test_first_refusal_stops_the_script_with_its_exit_code(db_target):
     result = shell(db_target, "new 一 -q\nclose 1 --result resolved --note x\nnew 二 -q\n")
     assert result.returncode == 1
     assert result.stdout == "1\n"
-    assert result.stderr == "错误: #1 尚未研判诉求性质，不能办结；请先 classify\n"
+    assert without_calendar_notes(result.stderr) == "错误: #1 尚未研判诉求性质，不能办结；请先 classify\n"
 
 
 def test_keep_going_runs_everything_and_still_reports_failure(db_target):
     result = shell(db_target, "new 一 -q\nshow 9\nnew 二 -q\n", "--keep-going")
     assert result.returncode == 1
     assert result.stdout == "1\n2\n"
-    assert result.stderr == "错误: 没有 #9 这件诉求\n"
+    assert without_calendar_notes(result.stderr) == "错误: 没有 #9 这件诉求\n"
 
 
 def test_usage_errors_and_bad_quoting_are_one_line(db_target):
