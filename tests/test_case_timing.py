@@ -53,6 +53,21 @@ def test_close_dated_before_its_visit_is_refused_naming_both_times(jiesu, book):
     jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好", "--at", "2026-11-23T10:00")
 
 
+def test_close_dated_before_its_classification_is_refused_naming_both_times(jiesu, book):
+    """Replayed from a fresh tester: the 三上门 check needs the nature, so the 研判 must come first."""
+    case_id = jiesu.new("楼道灯不亮", "--received", "2026-11-25T09:00")
+    jiesu.ok("visit", case_id, "--note", "看现场", "--at", "2026-11-27T10:00")
+    jiesu.ok("classify", case_id, "合理诉求", "--at", "2026-11-30T09:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("close", case_id, "--result", "resolved", "--note", "修好", "--at", "2026-11-29T10:00"),
+        f"#{case_id} 的办结时间 2026-11-29 10:00 早于研判时间 2026-11-30 09:00；办结所依据的研判必须在它之前",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好", "--at", "2026-11-30T10:00")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
 def test_revisit_and_reopen_dated_before_the_close_are_refused(jiesu, book):
     case_id = _reasonable(jiesu)
     jiesu.ok("visit", case_id, "--note", "看现场", "--at", "2026-11-21T10:00")

@@ -225,6 +225,7 @@ def close(office: Office, case_id: int, result: Result, note: str, at: datetime 
         when = moment(office, case, at)
         reopened = _last_reopen(session, case.id)
         not_before(office, case, when, "办结", reopened and reopened.at, "重办")
+        not_before(office, case, when, "办结", _last_at(session, case.id, EventKind.CLASSIFIED), "研判")
         _check_close_in_order(office, session, case, result, when, reopened.id if reopened else 0)
         changes = change(case, status=Status.CLOSED, result=result, closed_at=when)
         record(session, case, EventKind.CLOSED, office.actor, when, note, changes)

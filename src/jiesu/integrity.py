@@ -98,13 +98,13 @@ def _history_problems(conn) -> Iterator[str]:
 # What each step depends on: the last step of these kinds must not be dated after it.
 DEPENDS_ON = {
     "returned": ("assigned",),
-    "closed": ("reopened",),
+    "closed": ("reopened", "classified"),
     "extended": ("reopened",),
     "escalated": ("reopened",),
     "revisited": ("closed", "revisited"),
     "reopened": ("closed",),
 }
-EARLIER_LABEL = {"assigned": "派单", "reopened": "重办", "closed": "办结", "revisited": "上次回访"}
+EARLIER_LABEL = {"assigned": "派单", "reopened": "重办", "closed": "办结", "revisited": "上次回访", "classified": "研判"}
 STEP_KIND = {"visit": "visited", "contact": "contacted"}
 
 
