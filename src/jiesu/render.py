@@ -124,12 +124,19 @@ def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 
 def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], out: IO[str], header: Sequence[str] | None = None) -> int:
+    """Rows as CSV in the order of `keys`: lists and dicts as JSON, formula text neutralised."""
+    cells = ([[neutralise(_csv_cell(row.get(key))) for key in keys]] for row in rows)
+    return write_csv_batches(cells, header or keys, out)
+
+
+def write_csv_batches(batches: Iterable[list[list[Any]]], header: Sequence[str], out: IO[str]) -> int:
+    """Batches of rows already made CSV cells (None is an empty cell), under `header`; returns how many rows."""
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header or keys)
+    writer.writerow(header)
     count = 0
-    for row in rows:
-        writer.writerow([neutralise(_csv_cell(row.get(key))) for key in keys])
-        count += 1
+    for batch in batches:
+        writer.writerows(batch)
+        count += len(batch)
     return count
 
 
