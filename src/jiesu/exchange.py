@@ -205,7 +205,7 @@ def _csv_column(column):
     """A case column as the CSV export selects it: times raw, text other than the phone neutralised."""
     if column.name in CASE_TIMES:
         return type_coerce(column, String).label(column.name)
-    if isinstance(column.type, String) and column.name != "phone":
+    if isinstance(getattr(column.type, "impl", column.type), String) and column.name != "phone":
         formula = func.substr(column, 1, 1).in_(FORMULA_STARTS)
         return sql_case((formula, literal("'", String) + column), else_=column).label(column.name)
     return column
