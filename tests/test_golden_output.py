@@ -1,7 +1,7 @@
-"""Exports byte for byte: a varied book written out exactly as before the CSV export was made fast.
+"""Exports and reports byte for byte: a varied book written out exactly as before they were made fast.
 
-The files under tests/golden/ were written by jiesu before that change (commit 8cd2332's
-code, through this very test with JIESU_GOLDEN=write). The book holds what an export
+The files under tests/golden/ were written by jiesu before the fast CSV export and the
+combined report queries (main at d447bad, through this very test with JIESU_GOLDEN=write). The book holds what an export
 must get right: formula-looking text in every text field, Rich markup, quotes and line
 breaks, masked and revealed phones with extensions, a merged case, a case on the
 ledger, a closed and revisited case, and times either side of the clock changes of
@@ -78,10 +78,22 @@ def exports(jiesu, tmp_path, monkeypatch) -> dict[str, bytes]:
         out = tmp_path / f"ledger.{suffix}"
         jiesu.ok("ledger", "export", *args, "--out", str(out))
         written[out.name] = out.read_bytes()
+    for name, args in REPORTS.items():
+        written[name] = jiesu.ok("report", *args).stdout.encode()
     return written
 
 
-def test_exports_of_a_varied_book_are_the_golden_bytes(jiesu, book, tmp_path, monkeypatch):
+REPORTS = {  # today's, and yesterday's as it stood at its end (the cases wound back past today's steps)
+    "daily.json": ["daily", "-f", "json"],
+    "daily.md": ["daily", "-f", "markdown"],
+    "daily.csv": ["daily", "-f", "csv"],
+    "daily-2026-11-30.json": ["daily", "--date", "2026-11-30", "-f", "json"],
+    "daily-2026-11-24.json": ["daily", "--date", "2026-11-24", "-f", "json"],
+    "monthly-2026-11.json": ["monthly", "--period", "2026-11", "-f", "json"],
+}
+
+
+def test_exports_and_reports_of_a_varied_book_are_the_golden_bytes(jiesu, book, tmp_path, monkeypatch):
     monkeypatch.setenv("JIESU_NOW", NOW)
     build(jiesu, book)
     varied = exports(jiesu, tmp_path, monkeypatch)
