@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import String, and_, case, cast, func, null, or_, type_coerce
+from sqlalchemy import String, and_, case, cast, exists, func, null, or_, type_coerce
 from sqlmodel import Session, select
 
 from jiesu import ledger
@@ -157,11 +157,10 @@ def _seasonal(session: Session, office: Office, as_of: datetime) -> list[dict]:
     for years_back in range(1, office.rules["hotspots.seasonal_years"] + 1):
         start = as_of - relativedelta(years=years_back)
         windows.append((start, start + timedelta(days=30)))
-    covered = [
-        (start, end)
-        for start, end in windows
-        if session.exec(select(Case.id).where(Case.received_at >= start, Case.received_at < end).limit(1)).first()
-    ]
+    holds = session.connection().execute(
+        select(*(exists().where(Case.received_at >= start, Case.received_at < end) for start, end in windows))
+    ).one()
+    covered = [window for window, held in zip(windows, holds) if held]
     if not covered:
         return []
     per_year = []
@@ -247,14 +246,15 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
 
 
 def _activity(session: Session, start: datetime, as_of: datetime) -> dict[str, int]:
-    received = session.exec(select(func.count(Case.id)).where(Case.received_at >= start, Case.received_at < as_of)).one()
-    closed = session.exec(
-        select(func.count(func.distinct(Event.case_id))).where(
-            Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(), Event.at >= start, Event.at < as_of
-        )
-    ).one()
-    revisited = session.exec(select(func.count(Revisit.id)).where(Revisit.at >= start, Revisit.at < as_of)).one()
-    return {"received": received, "closed": closed, "revisited": revisited}
+    """Received, closed and revisited in [start, as_of): three counts, one statement."""
+    received = select(func.count(Case.id)).where(Case.received_at >= start, Case.received_at < as_of)
+    closed = select(func.count(func.distinct(Event.case_id))).where(
+        Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(), Event.at >= start, Event.at < as_of
+    )
+    revisited = select(func.count(Revisit.id)).where(Revisit.at >= start, Revisit.at < as_of)
+    counts = {"received": received, "closed": closed, "revisited": revisited}
+    row = session.exec(select(*(count.scalar_subquery().label(name) for name, count in counts.items()))).one()
+    return {name: int(row._mapping[name]) for name in counts}
 
 
 def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime]) -> dict:
@@ -262,42 +262,62 @@ def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, 
     cases = then(lambda table: [is_open(table), table.c.received_at < as_of])
     others = then(repeat_window(office.rules, as_of))
     c = cases.c
-    open_count = session.exec(select(func.count(c.id))).one()
-    overdue_ids = list(session.exec(select(c.id).where(is_overdue(as_of, cases)).order_by(c.id)))
     flags = escalation_flags(office.rules, as_of, cases, others)
+    # Overdue is one of the reasons for escalation, so the overdue cases are among these rows.
     due_rows = session.exec(
         select(c.id, *(condition.label(name) for name, condition in flags.items()))
         .where(is_due_escalation(office.rules, as_of, cases, others))
         .order_by(c.id)
     ).all()
+    overdue_ids = [row.id for row in due_rows if row.overdue]
     due = [{"id": row.id, "reasons": [name for name in flags if row._mapping[name]]} for row in due_rows]
-    split = {f"by_{name}": split_by(session, then, as_of, received_in, name) for name in ("category", "assignee")}
+    split = splits(session, then, as_of, received_in, ("category", "assignee"))
     return {
-        "open": open_count,
+        "open": sum(group["open"] for group in split["category"]),
         "overdue": len(overdue_ids),
         "overdue_cases": overdue_ids,
         "due_escalation": due,
-        **split,
+        **{f"by_{name}": groups for name, groups in split.items()},
     }
 
 
 def split_by(session: Session, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime], name: str) -> list[dict]:
     """Received in the span, open and overdue as they stood at `as_of`, per value of column `name`, most open first."""
+    return splits(session, then, as_of, received_in, (name,))[name]
+
+
+def splits(
+    session: Session, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime], names: tuple[str, ...]
+) -> dict[str, list[dict]]:
+    """`split_by` for each column of `names`, from two grouped scans whatever their number.
+
+    The database counts per combination of the columns' values (fresh by receipt
+    time, open by status: two indexed scans rather than one OR over the whole
+    table); each column's figures are the sums over the few combinations.
+    """
     cases = then(lambda table: [is_open(table), table.c.received_at < as_of])
     received = then(lambda table: _received_in(table, received_in))
-    # Two indexed scans (fresh by receipt time, open by status) rather than one OR over the whole table.
-    fresh = dict(session.exec(select(received.c[name], func.count()).group_by(received.c[name])).all())
-    standing = {
-        key: (int(opened), int(late))
-        for key, opened, late in session.exec(
-            select(cases.c[name], func.count(cases.c.id), _count(is_overdue(as_of, cases))).group_by(cases.c[name])
-        )
-    }
-    keys = sorted(set(fresh) | set(standing), key=lambda k: (-standing.get(k, (0, 0))[0], k or ""))
-    return [
-        {"name": key, "received": fresh.get(key, 0), "open": standing.get(key, (0, 0))[0], "overdue": standing.get(key, (0, 0))[1]}
-        for key in keys
-    ]
+    fresh_keys = [received.c[name] for name in names]
+    fresh_rows = session.exec(select(func.count(), *fresh_keys).group_by(*fresh_keys)).all()
+    standing_keys = [cases.c[name] for name in names]
+    standing_rows = session.exec(
+        select(func.count(cases.c.id), _count(is_overdue(as_of, cases)), *standing_keys).group_by(*standing_keys)
+    ).all()
+    found = {}
+    for position, name in enumerate(names):
+        fresh: dict[Any, int] = {}
+        for total, *keys in fresh_rows:
+            fresh[keys[position]] = fresh.get(keys[position], 0) + int(total)
+        standing: dict[Any, tuple[int, int]] = {}
+        for opened, late, *keys in standing_rows:
+            was = standing.get(keys[position], (0, 0))
+            standing[keys[position]] = (was[0] + int(opened), was[1] + int(late))
+        ordered = sorted(set(fresh) | set(standing), key=lambda k: (-standing.get(k, (0, 0))[0], k or ""))
+        found[name] = [
+            {"name": key, "received": fresh.get(key, 0), "open": standing.get(key, (0, 0))[0], "overdue": standing.get(key, (0, 0))[1]}
+            for key in ordered
+        ]
+    return found
 
 
 def _ledger_standing(session: Session, as_of: datetime) -> dict:
