@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, func, literal, select, type_coerce
@@ -284,6 +283,8 @@ def _write_lines(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
 
 
 def _write_open311_xml(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+    from xml.sax.saxutils import escape  # loads urllib and http.client: only for this format (reports import this module)
+
     stream.write('<?xml version="1.0" encoding="utf-8"?>\n<service_requests>\n')
     count = 0
     for row in rows:
