@@ -14,11 +14,9 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import String, and_, case, cast, exists, func, null, or_, type_coerce
 from sqlmodel import Session, select
 
-from jiesu import ledger
 from jiesu.asof import CasesAt
 from jiesu.clock import day_span
 from jiesu.errors import BadInput
-from jiesu.ledger_models import LedgerBalance
 from jiesu.models import Case, Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
@@ -143,7 +141,7 @@ def _grouped(
             "category": shared.get("category"),
             "address": shared.get("address") if kind == "address" else None,
             "count": total,
-            "case_ids": sorted(int(i) for i in ids.split(",")),
+            "case_ids": sorted(map(int, ids.split(","))),
             "first_at": iso(first, office.tz),
             "last_at": iso(last, office.tz),
         })
@@ -220,6 +218,9 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
 
 def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     """The monthly 考评 view: the month's activity, 三率 overall and per community and assignee, ledger balance."""
+    from jiesu import ledger  # only the monthly report needs periods and stored balances
+    from jiesu.ledger_models import LedgerBalance
+
     tz = office.tz
     period = ledger.parse_period(period) if period else ledger.period_of(office.now, office)
     if period > ledger.period_of(office.now, office):
@@ -269,8 +270,8 @@ def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, 
         .where(is_due_escalation(office.rules, as_of, cases, others))
         .order_by(c.id)
     ).all()
-    overdue_ids = [row.id for row in due_rows if row.overdue]
-    due = [{"id": row.id, "reasons": [name for name in flags if row._mapping[name]]} for row in due_rows]
+    due = [{"id": case_id, "reasons": [name for name, held in zip(flags, held_flags) if held]} for case_id, *held_flags in due_rows]
+    overdue_ids = [entry["id"] for entry in due if "overdue" in entry["reasons"]]
     split = splits(session, then, as_of, received_in, ("category", "assignee"))
     return {
         "open": sum(group["open"] for group in split["category"]),
