@@ -74,7 +74,8 @@ def rate_counts(
     return {row[0]: RateCounts(*(int(v) for v in row[1:])) for row in session.exec(query)}
 
 
-def _rates_of(counts: RateCounts, office: Office) -> dict[str, float | None]:
+def rates_of(counts: RateCounts, office: Office) -> dict[str, float | None]:
+    """The 三率 and 综合得分 of the counts, to four places."""
     return {name: None if value is None else round(value, 4) for name, value in rates(counts, office.rules).items()}
 
 
@@ -329,13 +330,13 @@ def per_day(session: Session, column, spans: list[tuple[datetime, datetime]], *w
 
 def rates_between(session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime) -> dict[str, float | None]:
     """The 三率 of the cases received in [start, as_of), as they stood `then`."""
-    return _rates_of(rate_counts(session, office, then, as_of, (start, as_of))[None], office)
+    return rates_of(rate_counts(session, office, then, as_of, (start, as_of))[None], office)
 
 
 def rates_by(session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str) -> list[dict]:
     """The same 三率 per value of column `name`."""
     per_group = rate_counts(session, office, then, as_of, (start, as_of), group=name)
-    return [{"name": key, **_rates_of(counts, office)} for key, counts in per_group.items()]
+    return [{"name": key, **rates_of(counts, office)} for key, counts in per_group.items()]
 
 
 def seasonal(office: Office, as_of: datetime) -> list[dict]:
