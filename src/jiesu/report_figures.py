@@ -17,7 +17,6 @@ from sqlmodel import Session, select
 from jiesu import ledger, month_rates, reports
 from jiesu.asof import CasesAt
 from jiesu.clock import day_span
-from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.phones import mask_in_text
@@ -64,7 +63,7 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
                 reports.split_by(session, then, as_of, (span_start, as_of), "community"),
                 reports.rates_by(session, office, then, month_start, as_of, "community"),
             ),
-            "balance": _balance(session, period, as_of),
+            "balance": ledger.balance_at(session, period, as_of),
             "entries": _open_entries(session, office, as_of),
         }
         spots = reports.hotspots(office, as_of=as_of, with_seasonal=False)[: reports.TOP_HOTSPOTS]
@@ -156,33 +155,6 @@ def _with_cases(session: Session, office: Office, spots: list[dict]) -> list[dic
         for row in rows
     }
     return [{**spot, "cases": [by_id[i] for i in spot["case_ids"][:CASES_PER_HOTSPOT] if i in by_id]} for spot in spots]
-
-
-def _balance(session: Session, period: str, as_of: datetime) -> dict:
-    """期初 / 本期新增 / 本期销账 / 期末 of `period`: the stored balance once rolled, else from its movements so far."""
-    stored = session.get(LedgerBalance, period)
-    if stored is not None:
-        return {"period": period, "rolled": True, **{k: getattr(stored, k) for k in ("opening", "added", "cleared", "closing")}}
-    before = session.get(LedgerBalance, ledger.previous_period(period))
-    booked = dict(
-        session.exec(
-            select(LedgerMove.kind, func.count())
-            .where(LedgerMove.period == period, LedgerMove.at < as_of)
-            .group_by(LedgerMove.kind)
-        ).all()
-    )
-    if before is not None:
-        opening = before.closing
-    else:
-        earlier = dict(
-            session.exec(
-                select(LedgerMove.kind, func.count()).where(LedgerMove.period < period).group_by(LedgerMove.kind)
-            ).all()
-        )
-        opening = earlier.get(ledger.ADDED, 0) + earlier.get(ledger.REOPENED, 0) - earlier.get(ledger.CLEARED, 0)
-    added = booked.get(ledger.ADDED, 0) + booked.get(ledger.REOPENED, 0)
-    cleared = booked.get(ledger.CLEARED, 0)
-    return {"period": period, "rolled": False, "opening": opening, "added": added, "cleared": cleared, "closing": opening + added - cleared}
 
 
 def _open_entries(session: Session, office: Office, as_of: datetime) -> dict:

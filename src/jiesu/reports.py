@@ -18,7 +18,6 @@ from jiesu import ledger
 from jiesu.asof import CasesAt
 from jiesu.clock import day_span
 from jiesu.errors import BadInput
-from jiesu.ledger_models import LedgerBalance
 from jiesu.models import Case, Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
@@ -239,10 +238,7 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
         for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
             document[name] = rates_by(session, office, then, start, as_of, column)
         document["ledger"] = _ledger_standing(session, as_of)
-        stored = session.get(LedgerBalance, period)
-        document["ledger_balance"] = (
-            None if stored is None else {k: getattr(stored, k) for k in ("period", "opening", "added", "cleared", "closing")}
-        )
+        document["ledger_balance"] = ledger.balance_at(session, period, as_of)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
     return document
 
