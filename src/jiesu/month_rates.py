@@ -53,7 +53,7 @@ def counts_at_end(session: Session, office: Office, month: Month) -> RateCounts:
     from jiesu.reports import rate_counts
 
     end = month[1]
-    return rate_counts(session, office, CasesAt(session.connection(), end), end, month)[None]
+    return rate_counts(session, office, CasesAt(session.connection(), end, received=month), end, month)[None]
 
 
 def ended_month_counts(office: Office, months: list[Month]) -> dict[datetime, RateCounts]:
