@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -278,6 +278,44 @@ def export_rows(book: Path, env: dict, repeat: int) -> list[Row]:
     ]
 
 
+def report_page_rows(book: Path, env: dict, repeat: int, scratch: Path) -> list[Row]:
+    """The printable monthly report (`report monthly --format html`), run here (not by the resident
+    process), beyond start-up: warm — its trend's ended months kept, as every page of a month but
+    the first — then the first page of a month (the month just ended not kept yet), and the first
+    page after upgrading (nothing kept)."""
+    here = env | {"JIESU_SERVER": "0"}
+    startup = [*JIESU, "show", "1", "-f", "json"]
+    page = [*JIESU, "report", "monthly", "--format", "html", "--out", str(scratch / "月报.html")]
+    last_month = [*page, "--period", _previous_month()]
+
+    def cold(forget: str) -> float:
+        times = []
+        for _ in range(max(1, repeat // 2)):
+            subprocess.run([PYTHON, "-c", FORGET, str(book), forget], check=True)
+            times.append(_once(page, here, None) - timed(startup, env=here, repeat=1))
+        return statistics.median(times)
+
+    first_ever = cold("DELETE FROM month_rates")
+    first_of_month = cold("DELETE FROM month_rates WHERE starts_at = (SELECT max(starts_at) FROM month_rates)")
+    warm = beyond_startup(page, startup, env=here, repeat=repeat)
+    previous = beyond_startup(last_month, startup, env=here, repeat=repeat)
+    cases = _cases(book)
+    return [
+        Row(f"report monthly --format html, months kept ({cases:,} cases): beyond start-up", warm, None, "s", "< 2 s", warm < 2),
+        Row("… the first page of a month (the month just ended not kept yet)", first_of_month, None, "s", "—", None),
+        Row("… the first page after upgrading (no month kept)", first_ever, None, "s", "—", None),
+        Row("… report monthly --period <last month> --format html, months kept", previous, None, "s", "—", None),
+    ]
+
+
+FORGET = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()"
+
+
+def _previous_month() -> str:
+    first = datetime.now(timezone.utc).astimezone(generate.BJ).replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
 def resident_rows(book: Path, sql_file: Path, env: dict, repeat: int) -> list[Row]:
     """One-shot commands through the installed `jiesu` and its resident process, each next to
     `python -c pass` and, where installed, Taskwarrior's `task` doing the same on as many tasks."""
@@ -461,6 +499,7 @@ def main() -> None:
         rows.append(Row(f"{label}: work beyond start-up", work, None, "s", "≤ 0.5 s", work <= 0.5))
 
     with tempfile.TemporaryDirectory() as scratch:
+        rows += report_page_rows(book, env, r, Path(scratch))
         ledger_book = Path(scratch) / "ledger.db"
         generate.generate(ledger_book, 12_000, now=datetime.now(timezone.utc), ledger_open=10_000, days=15)
         period = datetime.now(timezone.utc).astimezone(generate.BJ).strftime("%Y-%m")

@@ -6,6 +6,7 @@ here instead of showing up as a slow command on a street office's million cases.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import event
 
 from conftest import sqlite_only
-from jiesu import cases, lookup, reports
+from jiesu import cases, lookup, month_rates, reports
 from jiesu.cases import Draft
 from jiesu.lookup import CaseFilter
 
@@ -100,3 +101,13 @@ def test_seasonal_hotspots_read_the_receipt_category_index_alone(office):
     plan = plan_of(office, lambda: found.extend(reports.hotspots(office, days=7)))
     assert [(s["kind"], s["category"], s["count"]) for s in found] == [("seasonal", "供暖/暖气不热", 5)]
     assert "USING COVERING INDEX ix_cases_received_at_category" in plan.splitlines()[-1]
+
+
+def test_a_month_kept_for_the_trend_winds_back_its_own_cases_through_their_history(book):
+    month = (book.now - timedelta(days=20), book.now - timedelta(days=10))
+    cases.contact(book, 15, "十五天前收到，今天才联系上")  # a change dated after the month, to wind back
+    with book.store.read() as session:
+        plan = plan_of(book, lambda: month_rates.counts_at_end(session, book, month))
+    steps = re.split(r"\n| \| ", plan)
+    assert "SEARCH events USING INDEX ix_events_case_id (case_id=?)" in steps
+    assert not {"SCAN events", "SCAN cases", "SCAN revisits"} & set(steps), plan

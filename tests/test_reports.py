@@ -194,7 +194,8 @@ def test_report_formats(jiesu, fmt):
 def test_report_monthly_cli(jiesu):
     jiesu.new("十一月", "--received", "2026-11-02")
     doc = json.loads(jiesu.ok("report", "monthly", "--period", "2026-11", "--format", "json").stdout)
-    assert doc["period"] == "2026-11" and doc["received"] == 1 and doc["ledger_balance"] is None
+    assert doc["period"] == "2026-11" and doc["received"] == 1
+    assert doc["ledger_balance"] == {"period": "2026-11", "opening": 0, "added": 0, "cleared": 0, "closing": 0}
     assert {"rates_by_community", "rates_by_assignee"} <= set(doc)
     refused = jiesu("report", "monthly", "--period", "2099-01")
     assert refused.exit_code == 1 and refused.stderr == "错误: 2099-01 还没有到，不能出月报\n"

@@ -64,7 +64,7 @@ def later_work(jiesu, c: dict[str, int]) -> None:
     jiesu.ok("revisit", c["cleared"], "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-05T09:00")
     jiesu.ok("ledger", "clear", "1", "--evidence", "已更换", "--at", "2026-11-06T09:00")
     jiesu.ok("new", "新的诉求", "--community", "前门社区", "--category", "市容/积水", "--received", "2026-11-07T09:00")
-    # Not `ledger roll 2026-10`: the month's report shows its rolled balance once it is rolled.
+    jiesu.ok("ledger", "roll", "2026-10")  # the month's balance, now stored, reads as it did as of the month's end
 
 
 AS_OF_VIEWS = [

@@ -15,6 +15,7 @@ from jiesu import db, migrations
 from jiesu.errors import StoreError
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry, Revisit
+from jiesu.month_rates import MonthRates
 
 
 def test_new_store_is_private_wal_and_stamped(jiesu, db_path):
@@ -36,7 +37,7 @@ def test_connections_enforce_foreign_keys_and_wait_for_locks(store):
 
 def test_models_match_the_migrated_schema(store):
     inspector = inspect(store.engine)
-    for model in (Case, Event, Revisit, LedgerEntry, LedgerMove, LedgerBalance):
+    for model in (Case, Event, Revisit, LedgerEntry, LedgerMove, LedgerBalance, MonthRates):
         migrated = {c["name"] for c in inspector.get_columns(model.__tablename__)}
         assert migrated == set(model.__table__.columns.keys()), model.__tablename__
 

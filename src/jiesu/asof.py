@@ -35,8 +35,10 @@ class CasesAt:
     indexes serve them (a view over all cases would have to be read whole).
     """
 
-    def __init__(self, conn: Connection, as_of: datetime) -> None:
-        self.wound_back = _wound_back(conn, as_of)
+    def __init__(self, conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None = None) -> None:
+        """`received`, when given, promises that only cases received in [start, end) will be asked
+        for: only their history is wound back (a month a year ago need not replay the whole year)."""
+        self.wound_back = _wound_back(conn, as_of, received)
 
     def __call__(self, where: Callable = lambda table: []):
         if self.wound_back is None:
@@ -51,10 +53,13 @@ class CasesAt:
         ).subquery("cases_at")
 
 
-def _wound_back(conn: Connection, as_of: datetime):
+def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None = None):
     """The replayed fields of each case changed after `as_of`, as they were at `as_of`; None when none was."""
-    changed_later = (EVENTS.c.at > as_of, EVENTS.c.changes != "{}")
-    # Read by the events' time index alone; cases received after `as_of` are dropped below.
+    changed_later = [EVENTS.c.at > as_of, EVENTS.c.changes != "{}"]
+    if received is not None:
+        cohort = sa.select(CASES.c.id).where(CASES.c.received_at >= received[0], CASES.c.received_at < received[1])
+        changed_later.append(EVENTS.c.case_id.in_(cohort))
+    # Read by the events' time index alone (or, for a cohort, through its cases); cases received after `as_of` are dropped below.
     later = conn.execute(sa.select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.changes).where(*changed_later)).all()
     if not later:
         return None

@@ -32,6 +32,17 @@ def make_append_only(conn: Connection, table: str) -> None:
         )
 
 
+def on_write(conn: Connection, name: str, event: str, statement: str) -> None:
+    """Have the database run `statement` after each row `event` names ("INSERT ON events"), in the writer's transaction."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"CREATE TRIGGER {name} AFTER {event} FOR EACH ROW BEGIN {statement}; END")
+    else:
+        conn.exec_driver_sql(
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {statement}; RETURN NULL; END $$"
+        )
+        conn.exec_driver_sql(f"CREATE TRIGGER {name} AFTER {event} FOR EACH ROW EXECUTE FUNCTION {name}()")
+
+
 def reserve_ids(conn: Connection, table: str, count: int) -> list[int]:
     """`count` fresh primary keys for `table`, for bulk inserts that must know their ids.
 

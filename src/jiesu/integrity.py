@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import func, select, text
 
-from jiesu import clock
+from jiesu import clock, month_rates
 from jiesu.db import backup_to
 from jiesu.errors import BadInput
 from jiesu.ledger import next_period
@@ -48,6 +48,7 @@ def check(office: Office) -> list[str]:
         problems += _undo_problems(conn)
         problems += _ledger_problems(conn)
         problems += _balance_problems(conn, office)
+    problems += month_rates.stale(office)
     if office.store.path is not None:
         problems += _orphan_logs(office.store.path.parent)
     return problems

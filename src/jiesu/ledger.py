@@ -260,6 +260,29 @@ def _carry(office: Office, session: Session, period: str) -> int:
     return len(rows)
 
 
+def balance_at(session: Session, period: str, as_of: datetime) -> dict:
+    """期初 / 本期新增 / 本期销账 / 期末 of `period` from the movements dated before `as_of`.
+
+    A movement is booked in its own month or a later one, never an earlier one, so as of the
+    month's end this is exactly what `roll` stores (and `jiesu check` holds it to): a report of
+    the month reads the same before and after it is rolled.
+    """
+    signed = {ADDED: 1, REOPENED: 1, CLEARED: -1}
+    opening = added = cleared = 0
+    for booked, kind, count in session.exec(
+        select(LedgerMove.period, LedgerMove.kind, func.count())
+        .where(LedgerMove.period <= period, LedgerMove.at < as_of)
+        .group_by(LedgerMove.period, LedgerMove.kind)
+    ):
+        if booked < period:
+            opening += signed[kind] * count
+        elif kind == CLEARED:
+            cleared += count
+        else:
+            added += count
+    return {"period": period, "opening": opening, "added": added, "cleared": cleared, "closing": opening + added - cleared}
+
+
 def balances(office: Office) -> list[LedgerBalance]:
     with office.store.read() as session:
         return list(session.exec(select(LedgerBalance).order_by(LedgerBalance.period)))

@@ -226,6 +226,43 @@ def m009_undone_steps(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_events_undoes ON events (undoes)")
 
 
+def m010_kept_month_rates(conn: Connection) -> None:
+    """Each ended month's 三率 counts as of its end, kept once computed (see month_rates.py).
+
+    The triggers drop a kept month whenever a row it was computed from is written with a time
+    at or before its end, in the writer's own transaction: a kept month is never stale.
+    """
+    meta = MetaData()
+    kept = Table(
+        "month_rates",
+        meta,
+        Column("id", Integer, primary_key=True),
+        _time("starts_at", nullable=False),
+        _time("ends_at", nullable=False),
+        Column("counts_unreasonable", Boolean, nullable=False),
+        Column("responded_in_time", Integer, nullable=False),
+        Column("response_due", Integer, nullable=False),
+        Column("revisited", Integer, nullable=False),
+        Column("resolved", Integer, nullable=False),
+        Column("satisfied", Integer, nullable=False),
+        Column("basic", Integer, nullable=False),
+        _time("computed_at", nullable=False),
+        Index("ix_month_rates_month", "starts_at", "ends_at", "counts_unreasonable", unique=True),
+    )
+    meta.create_all(conn, tables=[kept])
+    dropped = "DELETE FROM month_rates WHERE ends_at >= {}"
+    backend.on_write(conn, "month_rates_after_event", "INSERT ON events", dropped.format("NEW.at"))
+    backend.on_write(conn, "month_rates_after_revisit", "INSERT ON revisits", dropped.format("NEW.at"))
+    backend.on_write(conn, "month_rates_after_new_case", "INSERT ON cases", dropped.format("NEW.received_at"))
+    backend.on_write(conn, "month_rates_after_gone_case", "DELETE ON cases", dropped.format("OLD.received_at"))
+    backend.on_write(
+        conn,
+        "month_rates_after_receipt",
+        "UPDATE OF received_at ON cases",
+        dropped.format("OLD.received_at") + " OR ends_at >= NEW.received_at",
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
@@ -236,6 +273,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (7, "events by time", m007_events_at),
     (8, "normalised text keys", m008_text_keys),
     (9, "undone steps", m009_undone_steps),
+    (10, "kept month rates", m010_kept_month_rates),
 ]
 
 LATEST = MIGRATIONS[-1][0]

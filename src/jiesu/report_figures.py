@@ -14,10 +14,9 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
-from jiesu import ledger, reports
+from jiesu import ledger, month_rates, reports
 from jiesu.asof import CasesAt
 from jiesu.clock import day_span
-from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.phones import mask_in_text
@@ -64,7 +63,7 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
                 reports.split_by(session, then, as_of, (span_start, as_of), "community"),
                 reports.rates_by(session, office, then, month_start, as_of, "community"),
             ),
-            "balance": _balance(session, period, as_of),
+            "balance": ledger.balance_at(session, period, as_of),
             "entries": _open_entries(session, office, as_of),
         }
         spots = reports.hotspots(office, as_of=as_of, with_seasonal=False)[: reports.TOP_HOTSPOTS]
@@ -79,14 +78,19 @@ def _days(first: date, last: date) -> list[date]:
 
 
 def _months(session: Session, office: Office, month_start: datetime, as_of: datetime) -> list[dict]:
-    """The 三率 of each of the trend's months, each as of its own end (the last as of `as_of`)."""
-    months = []
-    for back in range(TREND_MONTHS - 1, -1, -1):
-        start = month_start - relativedelta(months=back)
-        until = min(start + relativedelta(months=1), as_of)
-        then = CasesAt(session.connection(), until)
-        months.append({"period": start.strftime("%Y-%m"), **reports.rates_between(session, office, then, start, until)})
-    return months
+    """The 三率 of each of the trend's months, each as of its own end (the last as of `as_of`).
+
+    The ended ones are read where kept (month_rates); winding a year of history back for each
+    was most of what the page cost.
+    """
+    starts = [month_start - relativedelta(months=back) for back in range(TREND_MONTHS - 1, -1, -1)]
+    ended = [(start, start + relativedelta(months=1)) for start in starts if start + relativedelta(months=1) <= as_of]
+    counts = month_rates.ended_month_counts(office, ended)
+    for start in starts:
+        if start not in counts:
+            then = CasesAt(session.connection(), as_of)
+            counts[start] = reports.rate_counts(session, office, then, as_of, (start, as_of))[None]
+    return [{"period": start.strftime("%Y-%m"), **reports.rates_of(counts[start], office)} for start in starts]
 
 
 def _by_day(session: Session, office: Office, days: list[date], as_of: datetime) -> list[dict]:
@@ -151,33 +155,6 @@ def _with_cases(session: Session, office: Office, spots: list[dict]) -> list[dic
         for row in rows
     }
     return [{**spot, "cases": [by_id[i] for i in spot["case_ids"][:CASES_PER_HOTSPOT] if i in by_id]} for spot in spots]
-
-
-def _balance(session: Session, period: str, as_of: datetime) -> dict:
-    """期初 / 本期新增 / 本期销账 / 期末 of `period`: the stored balance once rolled, else from its movements so far."""
-    stored = session.get(LedgerBalance, period)
-    if stored is not None:
-        return {"period": period, "rolled": True, **{k: getattr(stored, k) for k in ("opening", "added", "cleared", "closing")}}
-    before = session.get(LedgerBalance, ledger.previous_period(period))
-    booked = dict(
-        session.exec(
-            select(LedgerMove.kind, func.count())
-            .where(LedgerMove.period == period, LedgerMove.at < as_of)
-            .group_by(LedgerMove.kind)
-        ).all()
-    )
-    if before is not None:
-        opening = before.closing
-    else:
-        earlier = dict(
-            session.exec(
-                select(LedgerMove.kind, func.count()).where(LedgerMove.period < period).group_by(LedgerMove.kind)
-            ).all()
-        )
-        opening = earlier.get(ledger.ADDED, 0) + earlier.get(ledger.REOPENED, 0) - earlier.get(ledger.CLEARED, 0)
-    added = booked.get(ledger.ADDED, 0) + booked.get(ledger.REOPENED, 0)
-    cleared = booked.get(ledger.CLEARED, 0)
-    return {"period": period, "rolled": False, "opening": opening, "added": added, "cleared": cleared, "closing": opening + added - cleared}
 
 
 def _open_entries(session: Session, office: Office, as_of: datetime) -> dict:

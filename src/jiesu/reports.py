@@ -72,7 +72,8 @@ def rate_counts(
     return {row[0]: RateCounts(*(int(v) for v in row[1:])) for row in session.exec(query)}
 
 
-def _rates_of(counts: RateCounts, office: Office) -> dict[str, float | None]:
+def rates_of(counts: RateCounts, office: Office) -> dict[str, float | None]:
+    """The 三率 and 综合得分 of the counts, to four places."""
     return {name: None if value is None else round(value, 4) for name, value in rates(counts, office.rules).items()}
 
 
@@ -238,10 +239,7 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
         for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
             document[name] = rates_by(session, office, then, start, as_of, column)
         document["ledger"] = _ledger_standing(session, as_of)
-        stored = session.get(LedgerBalance, period)
-        document["ledger_balance"] = (
-            None if stored is None else {k: getattr(stored, k) for k in ("period", "opening", "added", "cleared", "closing")}
-        )
+        document["ledger_balance"] = ledger.balance_at(session, period, as_of)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
     return document
 
@@ -350,13 +348,13 @@ def per_day(session: Session, column, spans: list[tuple[datetime, datetime]], *w
 
 def rates_between(session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime) -> dict[str, float | None]:
     """The 三率 of the cases received in [start, as_of), as they stood `then`."""
-    return _rates_of(rate_counts(session, office, then, as_of, (start, as_of))[None], office)
+    return rates_of(rate_counts(session, office, then, as_of, (start, as_of))[None], office)
 
 
 def rates_by(session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str) -> list[dict]:
     """The same 三率 per value of column `name`."""
     per_group = rate_counts(session, office, then, as_of, (start, as_of), group=name)
-    return [{"name": key, **_rates_of(counts, office)} for key, counts in per_group.items()]
+    return [{"name": key, **rates_of(counts, office)} for key, counts in per_group.items()]
 
 
 def seasonal(office: Office, as_of: datetime) -> list[dict]:
