@@ -36,6 +36,22 @@ def fold(text: str | None) -> str:
     """
     if not text:
         return ""
+    if len(text) <= REMEMBERED_LENGTH:
+        return _fold_short(text)
+    return _fold(text)
+
+
+# Names, categories, communities and addresses recur from row to row of an import: their
+# folding is remembered (short texts only, so the memory it takes stays small).
+REMEMBERED_LENGTH = 128
+
+
+@lru_cache(maxsize=16384)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     text = _SPACES.sub("", unicodedata.normalize("NFKC", text).replace("\x00", ""))
     if text.isascii():
         return text.casefold()
