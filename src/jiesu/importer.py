@@ -179,7 +179,7 @@ def text_stream(source: BinaryIO, *, newline: str) -> io.TextIOWrapper:
 def _is_utf8(source: BinaryIO) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        while chunk := source.read(1 << 20):
+        while chunk := source.read(1 << 16):
             decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -470,15 +470,21 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     summary = _text_field("summary", raw.get("summary"))
     if not summary:
         raise ValueError("缺少诉求内容（summary）")
-    values: dict[str, Any] = {name: _text_field(name, raw.get(name)) for name in TEXT_FIELDS}
+    values: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)  # an absent or empty cell is None
+    get = raw.get
+    for name in TEXT_FIELDS:
+        if (value := get(name)) is not None:
+            values[name] = _text_field(name, value)
     values["summary"] = summary
     values["category"] = (values["category"] or "").strip("/")
     values["detail"] = values["detail"] or ""
     for name in ENUM_FIELDS:
-        values[name] = _enum(name, raw.get(name), mapping)
+        if (value := get(name)) is not None:
+            values[name] = _enum(name, value, mapping)
     tz = office.tz
     for name in TIME_FIELDS:
-        values[name] = cells.moment(name, raw.get(name), tz, offset_required=offset_required)
+        if (value := get(name)) is not None:
+            values[name] = cells.moment(name, value, tz, offset_required=offset_required)
     if values["phone"]:
         _check_phone(values)
     if values["phone_ext"] and not values["phone"]:

@@ -51,7 +51,7 @@ def normalise(text: str) -> str:
     return normal
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # callers recur; a million distinct numbers must not stay in memory
 def _normalised(raw: str) -> str | None:
     digits = _SEPARATORS.sub("", raw)
     for prefix in ("+86", "0086"):

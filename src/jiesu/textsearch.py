@@ -46,7 +46,7 @@ def fold(text: str | None) -> str:
 REMEMBERED_LENGTH = 128
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _fold_short(text: str) -> str:
     return _fold(text)
 
