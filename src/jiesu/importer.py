@@ -34,7 +34,7 @@ from jiesu.safetext import has_undecodable, undecodable_message
 from jiesu.steps import GRACE
 from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
-BATCH = 5000  # rows checked and staged at a time: what memory holds, however long the file
+BATCH = 1000  # rows checked and staged at a time: what memory holds, however long the file
 BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
 MAX_CELL = 16 * 1024 * 1024  # characters in one CSV cell: room for any real summary, not for a hostile file
 HEADER_SEARCH = 10  # rows searched for the header: offices put a title such as XX街道接诉即办工单 above it

@@ -71,7 +71,7 @@ def derived(source: Any) -> dict[str, Any]:
     """
     get = source.get if isinstance(source, Mapping) else lambda name: getattr(source, name, None)
     return {
-        "search_text": "\n".join(fold(get(name)) for name in SEARCHED if get(name)),
+        "search_text": "\n".join([fold(text) for name in SEARCHED if (text := get(name))]),
         "address_key": key(get("address")),
         "category_key": key(get("category")) or "",
     }
