@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import sqlite_only
-from test_exchange import hotline_file
+from conftest import refused, sqlite_only
+from test_exchange import HOTLINE_HEADER, hotline_file
 
 SUMMARIES = ["楼上漏水", "暖气不热", "院内违建", "垃圾清运不及时", "噪音扰民"]
 
@@ -189,3 +189,23 @@ def test_an_import_killed_while_writing_leaves_the_book_as_it_was(tmp_path, new_
     assert _kill_when(child, lambda: wal.exists() and wal.stat().st_size > start + 2_000_000), "the import should be killed while writing"
     assert book.fingerprint() == before
     _rerun_finishes(book, env, command)
+
+
+def test_bytes_no_encoding_reads_late_in_a_long_file_refuse_it_in_one_line(jiesu, tmp_path, book, small_batches):
+    jiesu.new("已有的诉求")
+    before = book.fingerprint()
+    path = tmp_path / "工单.csv"
+    rows = "\n".join(hotline_rows(3000)).encode("gb18030")
+    path.write_bytes(HOTLINE_HEADER.encode("gb18030") + b"\n" + rows + b"\nS9,2026-11-02 09:30,\x81\x20,13812345678,,,,,,x\n")
+    result = jiesu("import", str(path))
+    refused(result, "文件编码无法识别（既不是 UTF-8 也不是 GB18030）")
+    assert book.fingerprint() == before
+
+
+def test_a_pipe_on_standard_input_streams_through_a_temporary_file(book):
+    text = "\n".join([HOTLINE_HEADER, *hotline_rows(1500)]) + "\n"
+    command = [sys.executable, "-m", "jiesu", "import", "-", "--format", "csv"]
+    done = subprocess.run(command, input=text.encode(), env=os.environ | {"JIESU_SERVER": "0"}, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    assert "读取 1500 行：已导入 1500 件，已存在 0 件" in done.stderr.decode()
+    assert book.scalar("SELECT note FROM events WHERE case_id = (SELECT max(id) FROM cases)") == "导入自 stdin 第 1501 行"
