@@ -238,10 +238,11 @@ def generate(
 def hotline_csv(path: Path, rows: int, *, now: datetime, seed: int = 7) -> None:
     """A 12345 platform spreadsheet of `rows` work orders (UTF-8), for import benchmarks."""
     rng = random.Random(seed)
+    first = now - max(timedelta(days=30), timedelta(seconds=rows * 20, days=1))  # a million rows end before now too
     with open(path, "w", encoding="utf-8", newline="") as out:
         out.write("工单编号,受理时间,诉求人,联系电话,诉求地址,所属社区,诉求类别,诉求类型,紧急程度,诉求内容\r\n")
         for n in range(rows):
-            received = (now - timedelta(days=30) + timedelta(seconds=n * 20)).astimezone(BJ)
+            received = (first + timedelta(seconds=n * 20)).astimezone(BJ)
             category, summary = rng.choice(CATEGORIES)
             community = rng.choice(COMMUNITIES)
             out.write(

@@ -1,6 +1,6 @@
 """Measure jiesu against its baselines, side by side, and print a Markdown table.
 
-    python bench/run.py [--cases N] [--data bench/data]
+    python bench/run.py [--cases N] [--data bench/data] [--import-only | --resident-only]
 
 Builds (or reuses) a case book of N cases with bench/generate.py, then runs
 every measure of the speed-and-scale issue in this one process tree, each
@@ -130,6 +130,56 @@ def insert_floor(imported: Path, scratch: Path) -> float:
         target.executemany(f"INSERT INTO events VALUES ({', '.join('?' * len(events[0]))})", events[start : start + 2000])
         target.execute("COMMIT")
     return time.perf_counter() - started
+
+
+IMPORT_ROWS = 100_000
+IMPORT_PEAK_ROWS = 1_000_000
+
+
+def import_rows(data: Path, scratch: Path, env: dict, repeat: int) -> list[Row]:
+    """`jiesu import` of a 12345 CSV against `sqlite-utils insert --csv` of the same file (a fresh
+    book and database each run, taking turns), then the peak memory of importing a million rows.
+
+    In process (JIESU_SERVER=0), as sqlite-utils runs. The CSVs are made once in `data`.
+    """
+    env = env | {"JIESU_SERVER": "0"}
+    csv_path = _hotline(data, IMPORT_ROWS)
+    book, plain = scratch / "import.db", scratch / "sqlite-utils.db"
+    commands = {
+        "jiesu": [*JIESU, "--db", str(book), "import", str(csv_path)],
+        "sqlite-utils": [PYTHON, "-m", "sqlite_utils", "insert", str(plain), "cases", str(csv_path), "--csv"],
+        "sqlite3": ["sqlite3", str(plain), "-cmd", ".mode csv", f".import {csv_path} cases"],
+    }
+    samples: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(repeat):
+        for label, command in commands.items():
+            for made in (book, plain):
+                for part in (made, made.with_name(made.name + "-wal"), made.with_name(made.name + "-shm")):
+                    part.unlink(missing_ok=True)
+            samples[label].append(_once(command, env, None))
+    took = {label: statistics.median(times) for label, times in samples.items()}
+    found = [
+        Row(f"import {IMPORT_ROWS:,} rows (12345 layout) vs sqlite-utils insert --csv", took["jiesu"], took["sqlite-utils"], "s",
+            "≤ 1× sqlite-utils insert --csv", False),
+        Row(f"import {IMPORT_ROWS:,} rows (12345 layout) vs sqlite3 .import", took["jiesu"], took["sqlite3"], "s",
+            "≤ 10× sqlite3 .import", False),
+    ]
+    subprocess.run(commands["jiesu"], env=env, check=True, capture_output=True)
+    floor = insert_floor(book, scratch)
+    found.append(Row("… of which no check can save: the same rows, checked, re-inserted", floor, took["sqlite3"], "s", "—", None))
+    million = _hotline(data, IMPORT_PEAK_ROWS)
+    big = scratch / "import-1m.db"
+    rss = peak_rss_mb([*JIESU, "--db", str(big), "import", str(million)], env)
+    found.append(Row(f"import {IMPORT_PEAK_ROWS:,} rows: peak memory", rss, None, "MB", "≤ 100 MB", rss <= 100))
+    return found
+
+
+def _hotline(data: Path, count: int) -> Path:
+    path = data / f"hotline-{count}.csv"
+    if not path.exists():
+        print(f"writing a 12345 CSV of {count:,} rows into {path} …", file=sys.stderr)
+        generate.hotline_csv(path, count, now=datetime.now(timezone.utc))
+    return path
 
 
 def peak_rss_mb(command: list[str], env: dict) -> float:
@@ -410,8 +460,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--resident-only", action="store_true", help="only the rows of one-shot commands through the resident process")
     parser.add_argument("--only", choices=["export", "report"], action="append", help="only these rows (repeatable)")
+    parser.add_argument("--import-only", action="store_true", help="only the rows of `jiesu import`")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
+    if args.import_only:  # needs no case book
+        compile_jiesu()
+        with tempfile.TemporaryDirectory() as scratch:
+            rows = import_rows(args.data, Path(scratch), os.environ | {"JIESU_ACTOR": "bench"}, args.repeat)
+        _print(rows, IMPORT_ROWS)
+        return
     book = args.data / f"cases-{args.cases}.db"
     build(book, args.cases, ledger_open=2_000)
     if args.only:
@@ -521,19 +578,7 @@ def main() -> None:
         rows.append(Row(f"export --format csv of {args.cases:,} cases: peak memory", rss, None, "MB", "≤ 150 MB", rss <= 150))
         rows += export_rows(book, env, min(r, 3))
 
-        csv_path = Path(scratch) / "hotline.csv"
-        generate.hotline_csv(csv_path, 100_000, now=datetime.now(timezone.utc))
-        import_db = Path(scratch) / "import.db"
-        started = time.perf_counter()
-        subprocess.run([*JIESU, "--db", str(import_db), "import", str(csv_path)], env=env, check=True, capture_output=True)
-        imported = time.perf_counter() - started
-        bare = Path(scratch) / "bare.db"
-        started = time.perf_counter()
-        subprocess.run(["sqlite3", str(bare), "-cmd", ".mode csv", f".import {csv_path} t"], check=True)
-        sqlite_import = time.perf_counter() - started
-        rows.append(Row("import 100,000 rows (12345 layout)", imported, sqlite_import, "s", "≤ 10× sqlite3 .import", imported <= 10 * sqlite_import))
-        floor = insert_floor(import_db, Path(scratch))
-        rows.append(Row("… of which no check can save: the same rows, checked, re-inserted", floor, sqlite_import, "s", "—", None))
+        rows += import_rows(args.data, Path(scratch), env, r)
 
     size = book.stat().st_size / args.cases / 1024
     rows.append(Row("size on disk per case (with history)", size, None, "KB", "< 2 KB", size < 2))

@@ -1,15 +1,10 @@
-"""Import and export: the 12345 layout, encodings, maps, Open311, round trips, and interrupted imports."""
+"""Import and export: the 12345 layout, encodings, maps, Open311 and round trips (long and interrupted imports: test_import_streams.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from xml.etree import ElementTree
 
 import pytest
@@ -252,31 +247,3 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
     jiesu.ok("--db", other, "import", str(feed))
     copied = jiesu.json("--db", other, "list", "--all")
     assert [(c["ref"], c["status"]) for c in copied] == [("R-1", "closed"), ("2", "new"), ("3", "closed")]
-
-
-def test_killed_import_leaves_a_sound_store_and_a_rerun_finishes(tmp_path, new_target, book_at):
-    rows = [f"K{n:06d},2026-11-{1 + n % 25:02d} 09:{n % 60:02d},居民{n},138{n:08d},地址{n},前门社区,物业管理/漏水,投诉,一般,诉求{n}"
-            for n in range(30000)]
-    path = hotline_file(tmp_path, rows, name="big.csv")
-    target = new_target("kill")
-    env = os.environ | {"JIESU_DB": target}
-    command = [sys.executable, "-m", "jiesu", "import", str(path)]
-    subprocess.run([sys.executable, "-m", "jiesu", "list"], env=env, capture_output=True, check=True)
-    book = book_at(target)
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    written = 0
-    while time.monotonic() < deadline and child.poll() is None and not written:
-        time.sleep(0.05)
-        written = book.scalar("SELECT count(*) FROM cases")
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    assert 0 < written < 30000, "the import should be killed part-way"
-    cases, events = book.counts()
-    assert cases == events and cases % 2000 == 0
-    checked = subprocess.run([sys.executable, "-m", "jiesu", "check"], env=env, capture_output=True, text=True, timeout=300)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stderr
-    assert book.rows("SELECT count(*), count(DISTINCT ref) FROM cases") == [(30000, 30000)]
-    assert book.scalar("SELECT count(*) FROM events WHERE kind = 'imported'") == 30000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 import json
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -116,14 +117,43 @@ def bulk_insert(conn: Connection, table: str, columns: list[str], rows: list[tup
     converted as jiesu stores them: naive UTC text on SQLite, aware timestamps
     on PostgreSQL.
     """
+    if conn.dialect.name == "sqlite":
+        rows = _with_stored_times(rows, _time_positions(table, columns))
+    insert_stored(conn, table, columns, rows)
+
+
+def insert_stored(conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows whose values are already as the driver stores them (times through `time_storer`).
+
+    The caller vouches that its text carries no undecodable bytes, so the per-value
+    check every other statement gets is skipped: for an import it cost as much as SQLite's work.
+    """
     if not rows:
         return
-    sqlite = conn.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    if sqlite:
-        rows = _with_stored_times(rows, _time_positions(table, columns))
-    conn.exec_driver_sql(sql, rows)
+    conn.exec_driver_sql(sql, rows, execution_options={"jiesu_text_checked": True})
+
+
+def time_storer(dialect: str) -> Callable[[datetime], Any]:
+    """How an aware time goes to the driver: naive UTC text on SQLite (as SQLAlchemy keeps it), itself on PostgreSQL."""
+    return _stored_time if dialect == "sqlite" else lambda value: value
+
+
+def reserve_id_block(conn: Connection, table: str, count: int) -> int:
+    """The first of `count` consecutive fresh ids of `table`, for an insert that numbers its own rows.
+
+    On SQLite the caller holds the write lock, so they follow the largest id. PostgreSQL locks
+    the table against other inserts for the rest of the transaction and moves its sequence past them.
+    """
+    if conn.dialect.name == "sqlite":
+        return conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one() + 1
+    conn.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+    sequence = f"pg_get_serial_sequence('{table}', 'id')"
+    last = conn.exec_driver_sql(
+        f"SELECT setval({sequence}, greatest(nextval({sequence}), (SELECT coalesce(max(id), 0) + 1 FROM {table})) + {int(count)} - 1)"
+    ).scalar_one()
+    return last - count + 1
 
 
 def _time_positions(table: str, columns: list[str]) -> list[int]:
@@ -149,8 +179,8 @@ def _with_stored_times(rows: list[tuple[Any, ...]], positions: list[int]) -> lis
 
 
 def _stored_time(value: datetime) -> str:
-    """The text SQLAlchemy's DateTime keeps in SQLite, for an aware time (in UTC)."""
-    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+    """The text SQLAlchemy's DateTime keeps in SQLite, for an aware time (in UTC): its ISO form less "+00:00"."""
+    return value.astimezone(timezone.utc).isoformat(" ", "microseconds")[:-6]
 
 
 def json_rows(conn: Connection, columns: list, rows: list[dict], name: str):

@@ -32,6 +32,8 @@ _DECIMAL_TAIL = re.compile(r"\d+\.0+")
 
 def text(label: str, value: Any) -> str | None:
     """A cell as stripped text (None when empty); numbers stored as numbers come back as their digits."""
+    if value.__class__ is str:  # what a CSV gives: the common case first
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -53,9 +55,9 @@ def digits_kept(label: str, value: Any) -> str | None:
     written = text(label, value)
     if written is None:
         return None
-    if _SCIENTIFIC.fullmatch(written):
+    if ("e" in written or "E" in written) and _SCIENTIFIC.fullmatch(written):
         raise ValueError(f"{label} 被 Excel 改写成了科学计数法（{written}）；请把该列设为文本后重新填写")
-    if _DECIMAL_TAIL.fullmatch(written):
+    if "." in written and _DECIMAL_TAIL.fullmatch(written):
         raise ValueError(f"{label} 被改写成了小数（{written}）；请把该列设为文本后重新填写")
     if written.isdigit() and len(written) > EXCEL_DIGITS and set(written[EXCEL_DIGITS:]) == {"0"}:
         raise ValueError(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, BinaryIO, Optional
 
 import typer
 
@@ -37,49 +42,61 @@ def import_cases(
     if fmt is None:
         raise BadInput("从标准输入导入时请用 --format 指定格式")
     mapping = importer.load_mapping(map_file) if map_file else None
-    data = _read(file)
-    rows = list(importer.read_rows(data, fmt, mapping, sheet))
-    with _progress(len(rows)) as advance:
-        result = importer.import_rows(
-            office, rows, source=Path(file).name if file != "-" else "stdin", mapping=mapping,
-            at=office.when(at), dry_run=dry_run, skip_bad=skip_bad, progress=advance,
-        )
+    with _opened(file) as source:
+        rows = importer.read_rows(source, fmt, mapping, sheet)
+        with _progress(source) as advance:
+            result = importer.import_rows(
+                office, rows, source=Path(file).name if file != "-" else "stdin", mapping=mapping,
+                at=office.when(at), dry_run=dry_run, skip_bad=skip_bad, progress=advance,
+            )
     for bad in result.bad[:BAD_ROWS_SHOWN]:
         say(f"第 {bad.line} 行：{bad.reason}")
-    if len(result.bad) > BAD_ROWS_SHOWN:
-        say(f"……另有 {len(result.bad) - BAD_ROWS_SHOWN} 行有问题")
-    if result.bad and not skip_bad:
-        raise BadInput(f"{len(result.bad)} 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行")
+    if result.bad_count > BAD_ROWS_SHOWN:
+        say(f"……另有 {result.bad_count - BAD_ROWS_SHOWN} 行有问题")
+    if result.bad_count and not skip_bad:
+        raise BadInput(f"{result.bad_count} 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行")
     verb = "将导入" if dry_run else "已导入"
-    skipped = f"，跳过 {len(result.bad)} 行有问题的" if result.bad else ""
+    skipped = f"，跳过 {result.bad_count} 行有问题的" if result.bad_count else ""
     say(f"读取 {result.read} 行：{verb} {result.added} 件，已存在 {result.existing} 件{skipped}" + ("（试运行，未写入）" if dry_run else ""))
 
 
-def _read(file: str) -> bytes:
-    if file == "-":
-        return sys.stdin.buffer.read()
+@contextmanager
+def _opened(file: str) -> Iterator[BinaryIO]:
+    """The file to import, open for reading twice (its encoding is told by one pass, its rows read in another):
+    standard input or a pipe is first copied to a temporary file, never held in memory."""
     try:
-        return Path(file).expanduser().read_bytes()
+        source = sys.stdin.buffer if file == "-" else open(Path(file).expanduser(), "rb")  # noqa: SIM115
     except OSError as exc:
         raise BadInput(f"无法读取 {file}：{exc.strerror}") from exc
+    with source if file != "-" else nullcontext(source):
+        if source.seekable():
+            yield source
+            return
+        with tempfile.TemporaryFile() as copy:
+            shutil.copyfileobj(source, copy)
+            copy.seek(0)
+            yield copy
 
 
 class _progress:
-    """A Rich progress bar on stderr when a person is watching; silent otherwise."""
+    """A Rich progress bar on stderr, by the bytes of the file read, when a person is watching; silent otherwise."""
 
-    def __init__(self, total: int) -> None:
-        self.total = total
+    def __init__(self, source: BinaryIO) -> None:
+        self.source = source
         self.bar = None
 
     def __enter__(self):
-        if not sys.stderr.isatty() or self.total < 2000:
+        if not sys.stderr.isatty():
+            return None
+        size = os.fstat(self.source.fileno()).st_size
+        if size < 1 << 20:
             return None
         from rich.progress import Progress
 
         self.bar = Progress(transient=True, console=None)
         self.bar.start()
-        task = self.bar.add_task("导入中", total=self.total)
-        return lambda n: self.bar.advance(task, n)
+        task = self.bar.add_task("导入中", total=size)
+        return lambda _rows: self.bar.update(task, completed=self.source.tell())
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:

@@ -114,6 +114,24 @@ class Store:
         if write:
             _committed()
 
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """One connection for work spread over several transactions (a temporary table lives as
+        long as its connection): `conn.begin()` for reading, `store.writing(conn)` for writing."""
+        with self._translated(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def writing(self, conn: Connection) -> Iterator[Connection]:
+        """A write transaction on a connection from `connection()`, begun as every write is."""
+        conn.execution_options(jiesu_write=True)
+        try:
+            with self._translated(), conn.begin():
+                yield conn
+        finally:
+            conn.execution_options(jiesu_write=False)
+        _committed()
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -137,6 +155,8 @@ def _refuse_undecodable(conn, cursor, statement, parameters, context, executeman
     Python keeps undecodable bytes of argv, stdin, environment values and file names as lone
     surrogates; they cannot be stored, and guessing their encoding would change them silently.
     """
+    if context is not None and context.execution_options.get("jiesu_text_checked"):
+        return
     for params in parameters if isinstance(parameters, (list, tuple)) else (parameters,):
         values = params.values() if isinstance(params, dict) else params if isinstance(params, (list, tuple)) else (params,)
         for value in values:

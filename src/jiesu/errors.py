@@ -10,7 +10,7 @@ class ExitCode(IntEnum):
     REFUSED = 1
     USAGE = 2
     THRESHOLD = 3
-    PARTLY_DONE = 4  # a batched command (import, copy) stopped after committing some batches; rerun finishes
+    PARTLY_DONE = 4  # a batched command (copy) stopped after committing some batches; rerun finishes
     SAVED_OUTPUT_FAILED = 5  # the change was saved, but its output could not be written: do not retry
 
 

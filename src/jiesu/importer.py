@@ -1,14 +1,17 @@
 """Taking cases in: the 12345 platform's spreadsheets, jiesu's own exports, Open311 GeoReport v2.
 
-Rows are read and checked first (every bad row reported with its line and
-reason), then written in batches, one transaction per batch, with their
-`imported` events. A case whose ref — or, without a ref, whose (received_at,
-phone, summary) — is already in the book is skipped, so an interrupted or
-repeated import finishes the job without duplicates.
+Rows stream from the file and are checked one by one (every bad row reported
+with its line and reason); the good ones wait in a staging table (staging.py),
+and only when the whole file has been read do they join the book, in one
+transaction with their `imported` events. Memory holds one batch of rows, however
+long the file. A case whose ref — or, without a ref, whose (received_at, phone,
+summary) — is already in the book, or earlier in the file, is skipped, so a
+repeated import adds nothing.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -19,21 +22,20 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from xml.etree import ElementTree
-
-from sqlalchemy import select, tuple_, update
 
 from jiesu import backend, cells, phones, rules, textsearch
 from jiesu.clock import shown
-from jiesu.errors import BadInput, PartlyDone, StoreError
-from jiesu.models import Case
+from jiesu.errors import BadInput
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
+from jiesu.safetext import has_undecodable, undecodable_message
 from jiesu.steps import GRACE
 from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
-BATCH = 2000
+BATCH = 1000  # rows checked and staged at a time: what memory holds, however long the file
+BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
 MAX_CELL = 16 * 1024 * 1024  # characters in one CSV cell: room for any real summary, not for a hostile file
 HEADER_SEARCH = 10  # rows searched for the header: offices put a title such as XX街道接诉即办工单 above it
 FORMATS = ("csv", "xlsx", "xls", "jsonl", "open311-json", "open311-xml")
@@ -101,8 +103,14 @@ class ImportResult:
     read: int = 0
     added: int = 0
     existing: int = 0
-    bad: list[BadRow] = field(default_factory=list)
+    bad: list[BadRow] = field(default_factory=list)  # the first BAD_ROWS_KEPT by line
+    bad_count: int = 0
     written: bool = False
+
+    def refuse(self, line: int, reason: str) -> None:
+        self.bad_count += 1
+        if len(self.bad) < BAD_ROWS_KEPT:
+            self.bad.append(BadRow(line, reason))
 
 
 # ---------------------------------------------------------------- reading
@@ -141,7 +149,7 @@ def load_mapping(path: str) -> Mapping:
 
 def decode(data: bytes) -> str:
     """UTF-8 with or without BOM, or GB18030 (what Excel on a Chinese Windows saves)."""
-    if data.startswith(b"\xef\xbb\xbf"):
+    if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8")
     try:
         return data.decode("utf-8")
@@ -150,32 +158,69 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise BadInput("文件编码无法识别（既不是 UTF-8 也不是 GB18030）") from None
+        raise BadInput(UNKNOWN_ENCODING) from None
 
 
-def read_rows(data: bytes, fmt: str, mapping: Mapping | None = None, sheet: str | None = None) -> Iterator[Row]:
-    """The records of a file in `fmt`; `sheet` picks a workbook's sheet (default: the first)."""
+UNKNOWN_ENCODING = "文件编码无法识别（既不是 UTF-8 也不是 GB18030）"
+
+
+def text_stream(source: BinaryIO, *, newline: str) -> io.TextIOWrapper:
+    """A seekable file read as text in its encoding (as `decode`), without holding it whole.
+
+    Telling UTF-8 from GB18030 takes one pass over the bytes before the reading one.
+    """
+    start = source.read(len(codecs.BOM_UTF8))
+    source.seek(0)
+    encoding = "utf-8-sig" if start == codecs.BOM_UTF8 else "utf-8" if _is_utf8(source) else "gb18030"
+    source.seek(0)
+    return io.TextIOWrapper(source, encoding=encoding, newline=newline)
+
+
+def _is_utf8(source: BinaryIO) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := source.read(1 << 16):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
+    """The lines of a text stream; bytes its encoding cannot read are one line for people."""
+    try:
+        yield from stream
+    except UnicodeDecodeError:
+        raise BadInput(UNKNOWN_ENCODING) from None
+
+
+def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet: str | None = None) -> Iterator[Row]:
+    """The records of a seekable binary file in `fmt`; `sheet` picks a workbook's sheet (default: the first).
+
+    CSV and JSON Lines stream; a workbook or an Open311 document is read whole (it is one document).
+    """
     if sheet is not None and fmt not in WORKBOOKS:
         raise BadInput("--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
     if fmt == "csv":
-        yield from _csv_rows(decode(data), mapping)
+        yield from _csv_rows(text_stream(source, newline=""), mapping)
     elif fmt in WORKBOOKS:
         from jiesu.workbook import sheet_records
 
-        yield from sheet_rows(sheet_records(data, sheet), mapping, neutralised=False)
+        yield from sheet_rows(sheet_records(source.read(), sheet), mapping, neutralised=False)
     elif fmt == "jsonl":
-        yield from _jsonl_rows(decode(data))
+        yield from _jsonl_rows(text_stream(source, newline="\n"))
     elif fmt == "open311-json":
-        yield from _open311_json_rows(decode(data))
+        yield from _open311_json_rows(decode(source.read()))
     elif fmt == "open311-xml":
-        yield from _open311_xml_rows(data)
+        yield from _open311_xml_rows(source.read())
     else:
         raise BadInput(f"未知的导入格式 {fmt!r}；可选：{', '.join(FORMATS)}")
 
 
-def _csv_rows(text: str, mapping: Mapping | None) -> Iterator[Row]:
+def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row]:
     csv.field_size_limit(MAX_CELL)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_lines(stream))
 
     def records() -> Iterator[tuple[int, list[str]]]:
         try:
@@ -279,9 +324,10 @@ def _unneutralise(cell: str) -> str:
     return cell
 
 
-def _jsonl_rows(text: str) -> Iterator[Row]:
-    # Only "\n" ends a record: U+2028, U+0085 and the like are text inside a summary, not line breaks.
-    for number, line in enumerate(text.split("\n"), start=1):
+def _jsonl_rows(stream: io.TextIOWrapper) -> Iterator[Row]:
+    # Only "\n" ends a record (the stream splits on it alone): U+2028, U+0085 and the like are
+    # text inside a summary, not line breaks.
+    for number, line in enumerate(_lines(stream), start=1):
         if not line.strip():
             continue
         try:
@@ -295,7 +341,15 @@ def _jsonl_rows(text: str) -> Iterator[Row]:
         if not isinstance(value, dict):
             yield Row(number, {"__error__": "每行应为一个 JSON 对象"})
             continue
-        yield Row(number, {k: v for k, v in value.items() if k in CASE_COLUMNS})
+        yield Row(number, _decodable({k: v for k, v in value.items() if k in CASE_COLUMNS}))
+
+
+def _decodable(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON's escapes can spell lone surrogates (`\\ud800`), which are not text: the row is refused, naming them."""
+    for value in values.values():
+        if isinstance(value, str) and has_undecodable(value):
+            return {"__error__": undecodable_message(value)}
+    return values
 
 
 OPEN311_FIELDS = {
@@ -340,7 +394,7 @@ def _open311_json_rows(text: str) -> Iterator[Row]:
         if not isinstance(request, dict):
             yield Row(number, {"__error__": "应为一个 JSON 对象"})
             continue
-        yield Row(number, _open311(request))
+        yield Row(number, _decodable(_open311(request)))
 
 
 def _open311_xml_rows(data: bytes) -> Iterator[Row]:
@@ -416,24 +470,23 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     summary = _text_field("summary", raw.get("summary"))
     if not summary:
         raise ValueError("缺少诉求内容（summary）")
-    values: dict[str, Any] = {name: _text_field(name, raw.get(name)) for name in TEXT_FIELDS}
+    values: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)  # an absent or empty cell is None
+    get = raw.get
+    for name in TEXT_FIELDS:
+        if (value := get(name)) is not None:
+            values[name] = _text_field(name, value)
     values["summary"] = summary
     values["category"] = (values["category"] or "").strip("/")
     values["detail"] = values["detail"] or ""
     for name in ENUM_FIELDS:
-        values[name] = _enum(name, raw.get(name), mapping)
+        if (value := get(name)) is not None:
+            values[name] = _enum(name, value, mapping)
+    tz = office.tz
     for name in TIME_FIELDS:
-        values[name] = cells.moment(name, raw.get(name), office.tz, offset_required=offset_required)
+        if (value := get(name)) is not None:
+            values[name] = cells.moment(name, value, tz, offset_required=offset_required)
     if values["phone"]:
-        if "*" in values["phone"]:
-            raise ValueError("电话已打码，无法导入（导出时请加 --reveal）")
-        try:
-            values["phone"], extension = phones.split(values["phone"])
-        except BadInput as exc:
-            raise ValueError(str(exc)) from None
-        if extension and values["phone_ext"] not in (None, extension):
-            raise ValueError(f"电话里的分机 {extension} 与分机列的 {values['phone_ext']} 不一致")
-        values["phone_ext"] = values["phone_ext"] or extension
+        _check_phone(values)
     if values["phone_ext"] and not values["phone"]:
         raise ValueError(f"有分机 {values['phone_ext']} 却没有电话号码")
     if values["phone_ext"] and not values["phone_ext"].isdigit():
@@ -448,18 +501,33 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     values["level"] = values["level"] or Level.COMMUNITY.value
     values["track"] = values["track"] or rules.track_for(values["nature"])
     values["tier"] = values["tier"] or rules.tier_for(values["urgency"], values["category"], values["level"], office.rules).value
-    respond_by, resolve_by = rules.deadlines(received, values["tier"], office.rules, office.calendar)
-    values["respond_by"] = values["respond_by"] or respond_by
-    values["resolve_by"] = values["resolve_by"] or resolve_by
+    if not (values["respond_by"] and values["resolve_by"]):
+        respond_by, resolve_by = rules.deadlines(received, values["tier"], office.rules, office.calendar)
+        values["respond_by"] = values["respond_by"] or respond_by
+        values["resolve_by"] = values["resolve_by"] or resolve_by
     values["responded_at"] = values["responded_at"] or rules.responded_at_receipt(values["channel"], received, office.rules)
     values["status"] = values["status"] or (Status.ASSIGNED.value if values["assignee"] else Status.NEW.value)
     for name in INT_FIELDS:
         values[name] = cells.integer(name, raw.get(name), 1 if name == "version" else 0)
+    own_id = cells.integer("id", raw.get("id"), None)
     values["merged_into"] = cells.integer("merged_into", raw.get("merged_into"), None)
-    _refuse_partial_state(values["status"], values["merged_into"], cells.integer("id", raw.get("id"), None))
+    _refuse_partial_state(values["status"], values["merged_into"], own_id)
     values |= textsearch.derived(values)
-    values["__old_id__"] = cells.integer("id", raw.get("id"), None)
+    values["__old_id__"] = own_id
     return values
+
+
+def _check_phone(values: dict[str, Any]) -> None:
+    """The phone as dialling digits, its extension moved to phone_ext (and agreeing with that column)."""
+    if "*" in values["phone"]:
+        raise ValueError("电话已打码，无法导入（导出时请加 --reveal）")
+    try:
+        values["phone"], extension = phones.split(values["phone"])
+    except BadInput as exc:
+        raise ValueError(str(exc)) from None
+    if extension and values["phone_ext"] not in (None, extension):
+        raise ValueError(f"电话里的分机 {extension} 与分机列的 {values['phone_ext']} 不一致")
+    values["phone_ext"] = values["phone_ext"] or extension
 
 
 def _text_field(name: str, value: Any) -> str | None:
@@ -478,18 +546,6 @@ def _refuse_partial_state(status: str, merged_into: int | None, own_id: int | No
         raise ValueError(f"#{own_id} 不能并入它自己")
 
 
-def _refuse_missing_merge_targets(good: list[tuple[int, dict[str, Any]]], result: ImportResult) -> list[tuple[int, dict[str, Any]]]:
-    """Rows merged into a case that is not in the same file are bad rows: the link would point nowhere."""
-    ids = {values["__old_id__"] for _, values in good if values["__old_id__"] is not None}
-    kept = []
-    for line, values in good:
-        if values["merged_into"] is not None and values["merged_into"] not in ids:
-            result.bad.append(BadRow(line, f"并入的 #{values['merged_into']} 不在这个文件里"))
-        else:
-            kept.append((line, values))
-    return kept
-
-
 # ---------------------------------------------------------------- writing
 
 
@@ -504,106 +560,60 @@ def import_rows(
     skip_bad: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Check every row, then (unless refused or a dry run) write the good ones in batches."""
+    """Check every row into a staging table; then (unless refused or a dry run) write the good ones at once."""
+    from jiesu import staging
+
     when = at or office.now
     if when > office.now + GRACE:
         raise BadInput(f"导入时间 {shown(when, office.tz)} 在未来")
     result = ImportResult()
-    good: list[tuple[int, dict[str, Any]]] = []
-    for row in rows:
-        result.read += 1
-        try:
-            good.append((row.line, check(row, office, mapping, when)))
-        except ValueError as exc:
-            result.bad.append(BadRow(row.line, str(exc)))
-    good = _refuse_missing_merge_targets(good, result)
-    result.bad.sort(key=lambda bad: bad.line)
-    if result.bad and not skip_bad:
-        return result
-    fresh = _fresh(office, good, result)
-    if dry_run:
-        result.added = len(fresh)
-        return result
-    id_map: dict[int, int] = {}
-    pending_merges: list[tuple[int, int]] = []
-    try:
-        for start in range(0, len(fresh), BATCH):
-            batch = fresh[start : start + BATCH]
-            _write_batch(office, batch, source, when, id_map, pending_merges)
-            result.added += len(batch)
+    staged_row = _stager(office.store.dialect)
+    with staging.staging(office.store) as stage:
+        rows = iter(rows)
+        while batch := list(itertools.islice(rows, BATCH)):
+            good = []
+            for row in batch:
+                result.read += 1
+                try:
+                    values = check(row, office, mapping, when)
+                except ValueError as exc:
+                    result.refuse(row.line, str(exc))
+                else:
+                    good.append(staged_row(result.read, row.line, values))
+            stage.add(good)
             if progress:
-                progress(len(batch))
-        _link_merges(office, id_map, pending_merges)
-    except StoreError as exc:
-        if not result.added:
-            raise
-        raise PartlyDone(
-            f"{exc}；已导入 {result.added} 件（已保存），其余 {len(fresh) - result.added} 件未导入；"
-            "重新运行同一条命令即可补完（已导入的会被认出并跳过）"
-        ) from exc
+                progress(result.read)
+        refused, first = stage.loaded(BAD_ROWS_KEPT)
+        for line, target in first:
+            result.refuse(line, f"并入的 #{target} 不在这个文件里")
+        result.bad_count += refused - len(first)
+        result.bad = sorted(result.bad, key=lambda bad: bad.line)[:BAD_ROWS_KEPT]
+        if result.bad_count and not skip_bad:
+            return result
+        if dry_run:
+            result.added, result.existing = stage.count()
+            return result
+        result.added, result.existing = stage.swap(at=when, actor=office.actor, source=source)
     result.written = True
     return result
 
 
-def _fresh(office: Office, good: list[tuple[int, dict]], result: ImportResult) -> list[tuple[int, dict]]:
-    """The rows not yet in the book (nor earlier in the same file); counts the others as existing."""
-    fresh, seen_refs, seen_keys = [], set(), set()
-    with office.store.read() as session:
-        for start in range(0, len(good), BATCH):
-            batch = good[start : start + BATCH]
-            refs = [v["ref"] for _, v in batch if v["ref"]]
-            known_refs = set(session.exec(select(Case.ref).where(Case.ref.in_(refs))).scalars()) if refs else set()
-            keys = [_key(v) for _, v in batch if not v["ref"]]
-            known_keys = set()
-            if keys:
-                query = select(Case.received_at, Case.phone, Case.summary).where(
-                    tuple_(Case.received_at, Case.summary).in_([(k[0], k[2]) for k in keys])
-                )
-                known_keys = {(r, p, s) for r, p, s in session.exec(query)}
-            for line, values in batch:
-                key = values["ref"] or _key(values)
-                if key in known_refs or key in known_keys or key in seen_refs or key in seen_keys:
-                    result.existing += 1
-                    continue
-                (seen_refs if values["ref"] else seen_keys).add(key)
-                fresh.append((line, values))
-    return fresh
+def _stager(dialect: str) -> Callable[[int, int, dict[str, Any]], tuple[Any, ...]]:
+    """How a checked row becomes a staged one: its place, its line, its event's changes, the case as stored."""
+    from jiesu.staging import CASE_COLUMNS
 
+    stored = backend.time_storer(dialect)
+    times = [i for i, name in enumerate(CASE_COLUMNS) if name in TIME_FIELDS]
+    changes_by_status = {
+        status.value: json.dumps({} if status == Status.NEW else {"status": [Status.NEW.value, status.value]}, ensure_ascii=False)
+        for status in Status
+    }
 
-def _key(values: dict) -> tuple:
-    return (values["received_at"], values["phone"], values["summary"])
+    def staged_row(seq: int, line: int, values: dict[str, Any]) -> tuple[Any, ...]:
+        case = [values[name] for name in CASE_COLUMNS]
+        for i in times:
+            if case[i] is not None:
+                case[i] = stored(case[i])
+        return (seq, line, values["__old_id__"], values["merged_into"], changes_by_status[values["status"]], *case)
 
-
-def _write_batch(office, batch, source, when, id_map, pending_merges) -> None:
-    columns = [name for name in batch[0][1] if not name.startswith("__") and name != "merged_into"]
-    changes_by_status: dict[str, str] = {}
-    case_rows, events = [], []
-    with office.store.connect(write=True) as conn:
-        new_ids = backend.reserve_ids(conn, "cases", len(batch))
-        for (line, values), new_id in zip(batch, new_ids):
-            old_target = values["merged_into"]
-            target = id_map.get(old_target) if old_target is not None else None
-            if old_target is not None and target is None:
-                pending_merges.append((new_id, old_target))
-            if values["__old_id__"] is not None:
-                id_map[values["__old_id__"]] = new_id
-            case_rows.append((new_id, target, *[values[name] for name in columns]))
-            status = values["status"]
-            if status not in changes_by_status:
-                changes = {} if status == Status.NEW else {"status": [Status.NEW.value, status]}
-                changes_by_status[status] = json.dumps(changes, ensure_ascii=False)
-            events.append(
-                (new_id, when, office.actor, EventKind.IMPORTED.value, f"导入自 {source} 第 {line} 行", changes_by_status[status])
-            )
-        backend.bulk_insert(conn, "cases", ["id", "merged_into", *columns], case_rows)
-        backend.bulk_insert(conn, "events", ["case_id", "at", "actor", "kind", "note", "changes"], events)
-
-
-def _link_merges(office: Office, id_map: dict[int, int], pending: list[tuple[int, int]]) -> None:
-    """Point merged cases at targets that came later in the file."""
-    linkable = [(case_id, id_map[old]) for case_id, old in pending if old in id_map]
-    if not linkable:
-        return
-    with office.store.connect(write=True) as conn:
-        for case_id, target in linkable:
-            conn.execute(update(Case).where(Case.id == case_id).values(merged_into=target))
+    return staged_row

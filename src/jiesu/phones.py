@@ -19,6 +19,8 @@ _DASHED_EXTENSION = re.compile(r"(?P<number>.*\d)\s*-\s*(?P<ext>\d{1,6})")
 def split(text: str) -> tuple[str, str | None]:
     """A phone with its extension kept apart: `010-65123456 转8001` → (`01065123456`, `8001`)."""
     raw = text.strip()
+    if raw.isdigit():
+        return normalise(raw), None  # the common case: no separator, so no extension to look for
     marked = _EXTENSION.fullmatch(raw)
     if marked:
         return normalise(marked["number"]), marked["ext"]
@@ -49,7 +51,7 @@ def normalise(text: str) -> str:
     return normal
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # callers recur; a million distinct numbers must not stay in memory
 def _normalised(raw: str) -> str | None:
     digits = _SEPARATORS.sub("", raw)
     for prefix in ("+86", "0086"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -268,6 +269,7 @@ class Calendar:
         self.fallback_years: set[int] = set()
         self._cache: dict[date, bool] = {}
         self._offsets: dict[tuple[date, int], int] = {}
+        self.day_ends: dict[tuple, datetime] = {}  # add_span's answers that depend on the day alone
         self._statutory: dict[int, frozenset[date]] = {}
 
     def is_workday(self, day: date) -> bool:
@@ -357,6 +359,19 @@ def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> d
     tz = rules.tz
     local = start.astimezone(tz).replace(tzinfo=None)
     day, clock_time = local.date(), local - datetime.combine(local.date(), datetime.min.time())
+    if clock_time and rules["deadlines.period_end"] == "end_of_day":
+        # The end is 24:00 of a day whatever the clock time: one answer per day (an import asks per row).
+        key = (day, span, rules["deadlines.rest_day_receipt"], tz)
+        end = calendar.day_ends.get(key)
+        if end is None:
+            end = calendar.day_ends[key] = _moved(day, WHOLE_DAY, span, calendar, rules)
+        return end.astimezone(start.tzinfo)
+    return _moved(day, clock_time, span, calendar, rules).astimezone(start.tzinfo)
+
+
+def _moved(day: date, clock_time: timedelta, span: Span, calendar: Calendar, rules: Rules) -> datetime:
+    """The end of `span` counted from `clock_time` into local `day`, as add_span says."""
+    tz = rules.tz
     if not clock_time:
         day, clock_time = day - WHOLE_DAY, WHOLE_DAY
     if rules["deadlines.rest_day_receipt"] == "next_workday" and not calendar.is_workday(day):
@@ -364,8 +379,7 @@ def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> d
     last = day + timedelta(days=span.amount) if span.unit == "days" else calendar.add_workdays(day, span.amount)
     if rules["deadlines.period_end"] == "end_of_day":
         clock_time = WHOLE_DAY
-    moved = (datetime.combine(last, datetime.min.time()) + clock_time).replace(tzinfo=tz)
-    return moved.astimezone(start.tzinfo)
+    return (datetime.combine(last, datetime.min.time()) + clock_time).replace(tzinfo=tz)
 
 
 # ---------------------------------------------------------------- tiers and deadlines
@@ -377,9 +391,15 @@ def tier_for(urgency: str, category: str, level: str, rules: Rules) -> Tier:
         return Tier.EMERGENCY
     if level in rules["deadlines.complex_levels"]:
         return Tier.COMPLEX
-    if any(word in category for word in rules["deadlines.utility_keywords"]):
+    if _mentions(category, rules["deadlines.utility_keywords"]):
         return Tier.UTILITY
     return Tier.GENERAL
+
+
+@lru_cache(maxsize=1024)
+def _mentions(category: str, words: tuple[str, ...]) -> bool:
+    """Whether `category` holds any of `words` (remembered: an import asks for the same few categories)."""
+    return any(word in category for word in words)
 
 
 def deadlines(received_at: datetime, tier: str, rules: Rules, calendar: Calendar) -> tuple[datetime, datetime]:

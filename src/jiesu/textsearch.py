@@ -36,6 +36,22 @@ def fold(text: str | None) -> str:
     """
     if not text:
         return ""
+    if len(text) <= REMEMBERED_LENGTH:
+        return _fold_short(text)
+    return _fold(text)
+
+
+# Names, categories, communities and addresses recur from row to row of an import: their
+# folding is remembered (short texts only, so the memory it takes stays small).
+REMEMBERED_LENGTH = 128
+
+
+@lru_cache(maxsize=4096)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     text = _SPACES.sub("", unicodedata.normalize("NFKC", text).replace("\x00", ""))
     if text.isascii():
         return text.casefold()
@@ -55,7 +71,7 @@ def derived(source: Any) -> dict[str, Any]:
     """
     get = source.get if isinstance(source, Mapping) else lambda name: getattr(source, name, None)
     return {
-        "search_text": "\n".join(fold(get(name)) for name in SEARCHED if get(name)),
+        "search_text": "\n".join([fold(text) for name in SEARCHED if (text := get(name))]),
         "address_key": key(get("address")),
         "category_key": key(get("category")) or "",
     }

@@ -1,0 +1,205 @@
+"""Where an import's checked rows wait before they join the book: stage, then swap.
+
+Checked rows go into a temporary table of the import's own connection, batch by
+batch, so memory holds one batch however long the file. The book itself is not
+touched until every row has been read and checked: then duplicates are found in
+SQL (against the book, and earlier in the same file), and the fresh rows are
+copied into `cases` with their `imported` events in one write transaction — all
+or nothing, and the write lock is held only for the copy. A refused import, a
+crash or a kill before the commit leaves the book as it was; the temporary table
+goes with its connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, and_, exists, func, or_, select, update
+
+from jiesu import backend
+from jiesu.db import Store
+from jiesu.models import Case, Event, UTCDateTime
+from jiesu.vocab import EventKind
+
+CASES = Case.__table__
+EVENTS = Event.__table__
+NAME = "jiesu_import_staged"
+# What a staged row became: still to be written, already in the book (or earlier in the file), or refused.
+FRESH, DUPLICATE, REFUSED = 0, 1, 2
+# The columns a checked row fills, in order: where it came from, then the case as stored.
+SOURCE_COLUMNS = ("seq", "line", "old_id", "merged_into", "changes")
+CASE_COLUMNS = tuple(c.name for c in CASES.c if c.name not in ("id", "merged_into"))
+STAGED_COLUMNS = (*SOURCE_COLUMNS, *CASE_COLUMNS)
+
+
+def _table() -> sa.Table:
+    columns = [
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),  # the row's place among good rows
+        sa.Column("line", sa.Integer, nullable=False),
+        sa.Column("old_id", sa.BigInteger),  # the id the row carries (a jiesu export), for merges within the file
+        sa.Column("merged_into", sa.BigInteger),  # the old id of the case it was merged into
+        sa.Column("changes", sa.Text, nullable=False),  # its `imported` event's changes
+        sa.Column("state", sa.Integer, nullable=False, server_default=str(FRESH)),
+        sa.Column("case_id", sa.BigInteger),  # its id in the book: new, or the case it duplicates
+    ]
+    columns += [sa.Column(name, CASES.c[name].type) for name in CASE_COLUMNS]
+    return sa.Table(NAME, sa.MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
+STAGED = _table()
+
+
+class Stage:
+    """The staged rows of one import, on one connection of `store`."""
+
+    def __init__(self, store: Store, conn: Connection) -> None:
+        self.store = store
+        self.conn = conn
+
+    def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Checked rows, each with the values of STAGED_COLUMNS (times as `backend.time_storer` gives them)."""
+        with self.conn.begin():
+            backend.insert_stored(self.conn, NAME, list(STAGED_COLUMNS), rows)
+
+    def loaded(self, limit: int) -> tuple[int, list[tuple[int, int]]]:
+        """Every row is in: index them, and refuse rows merged into a case that is not in the
+        same file (the link would point nowhere).
+
+        Returns how many were refused, and the first `limit` as (line, old id of the missing target).
+        """
+        staged = STAGED
+        target = staged.alias("target")
+        with self.conn.begin():
+            self._index()
+            in_file = exists().where(target.c.old_id == staged.c.merged_into)
+            self.conn.execute(
+                update(staged).where(staged.c.merged_into.is_not(None), ~in_file).values(state=REFUSED)
+            )
+            refused = select(staged.c.line, staged.c.merged_into).where(staged.c.state == REFUSED)
+            count = self.conn.execute(select(func.count()).select_from(refused.subquery())).scalar_one()
+            first = [tuple(row) for row in self.conn.execute(refused.order_by(staged.c.line).limit(limit))]
+        return count, first
+
+    def _index(self) -> None:
+        """Indexes for finding duplicates and merge targets, made once every row is in (cheaper than kept up)."""
+        for column in ("ref", "received_at", "old_id"):
+            self.conn.exec_driver_sql(f"CREATE INDEX {NAME}_{column} ON {NAME} ({column})")
+        self.conn.exec_driver_sql(f"ANALYZE {NAME}")
+
+    def count(self) -> tuple[int, int]:
+        """(fresh, duplicate) rows as the book stands now, writing nothing: a dry run's answer."""
+        with self.conn.begin():
+            return self._mark_duplicates()
+
+    def swap(self, *, at: datetime, actor: str, source: str) -> tuple[int, int]:
+        """Write the fresh rows into the book with their `imported` events, in one transaction.
+
+        Returns (added, duplicate). Duplicates are found inside the same transaction, so an
+        import running at the same time cannot slip the same case in between.
+        """
+        with self.store.writing(self.conn) as conn:
+            backend.serialise(conn, "import")
+            fresh, duplicate = self._mark_duplicates()
+            if fresh:
+                self._write(conn, fresh, at=at, actor=actor, source=source)
+        return fresh, duplicate
+
+    def _mark_duplicates(self) -> tuple[int, int]:
+        """Mark rows whose case is already in the book, or earlier in the file: by ref, or
+        without one by (received_at, phone, summary); returns (fresh, duplicate)."""
+        staged, earlier = STAGED, STAGED.alias("earlier")
+        before = and_(earlier.c.seq < staged.c.seq, earlier.c.state != REFUSED)
+        by_ref = or_(
+            exists().where(CASES.c.ref == staged.c.ref),
+            exists().where(earlier.c.ref == staged.c.ref, before),
+        )
+        by_key = or_(
+            exists().where(_same_key(CASES, staged)),
+            exists().where(_same_key(earlier, staged), earlier.c.ref.is_(None), before),
+        )
+        for has_ref, same in ((True, by_ref), (False, by_key)):
+            ref_test = staged.c.ref.is_not(None) if has_ref else staged.c.ref.is_(None)
+            self.conn.execute(update(staged).where(staged.c.state == FRESH, ref_test, same).values(state=DUPLICATE))
+        counts = dict(
+            self.conn.execute(select(staged.c.state, func.count()).where(staged.c.state != REFUSED).group_by(staged.c.state)).all()
+        )
+        return counts.get(FRESH, 0), counts.get(DUPLICATE, 0)
+
+    def _write(self, conn: Connection, fresh: int, *, at: datetime, actor: str, source: str) -> None:
+        staged = STAGED
+        first = backend.reserve_id_block(conn, "cases", fresh)
+        numbered = (
+            select(staged.c.seq, (func.row_number().over(order_by=staged.c.seq) + (first - 1)).label("new_id"))
+            .where(staged.c.state == FRESH)
+            .subquery("numbered")
+        )
+        conn.execute(update(staged).where(staged.c.seq == numbered.c.seq).values(case_id=numbered.c.new_id))
+        is_fresh = staged.c.state == FRESH
+        conn.execute(
+            CASES.insert().from_select(
+                ["id", *CASE_COLUMNS],
+                select(staged.c.case_id, *(staged.c[name] for name in CASE_COLUMNS)).where(is_fresh).order_by(staged.c.seq),
+            )
+        )
+        note = sa.literal(f"导入自 {source} 第 ") + sa.cast(staged.c.line, sa.String) + sa.literal(" 行")
+        conn.execute(
+            EVENTS.insert().from_select(
+                ["case_id", "at", "actor", "kind", "note", "changes"],
+                select(
+                    staged.c.case_id, sa.literal(at, UTCDateTime()), sa.literal(actor), sa.literal(EventKind.IMPORTED.value),
+                    note, staged.c.changes,
+                ).where(is_fresh).order_by(staged.c.seq),
+            )
+        )
+        self._link_merges(conn)
+
+    def _link_merges(self, conn: Connection) -> None:
+        """Point merged cases at their targets' ids in the book: a case of the same file, or the
+        case already in the book that a duplicate row stands for."""
+        staged, target = STAGED, STAGED.alias("target")
+        merging = select(staged.c.seq).where(staged.c.state == FRESH, staged.c.merged_into.is_not(None)).limit(1)
+        if conn.execute(merging).first() is None:
+            return
+        for has_ref in (True, False):
+            if has_ref:
+                found = select(func.min(CASES.c.id)).where(CASES.c.ref == staged.c.ref)
+            else:
+                found = select(func.min(CASES.c.id)).where(_same_key(CASES, staged))
+            ref_test = staged.c.ref.is_not(None) if has_ref else staged.c.ref.is_(None)
+            conn.execute(
+                update(staged)
+                .where(staged.c.state == DUPLICATE, staged.c.old_id.is_not(None), ref_test)
+                .values(case_id=found.scalar_subquery())
+            )
+        resolved = select(func.min(target.c.case_id)).where(target.c.old_id == staged.c.merged_into).scalar_subquery()
+        targets = (
+            select(staged.c.case_id.label("case_id"), resolved.label("target_id"))
+            .where(staged.c.state == FRESH, staged.c.merged_into.is_not(None))
+            .subquery("targets")
+        )
+        conn.execute(update(CASES).where(CASES.c.id == targets.c.case_id).values(merged_into=targets.c.target_id))
+
+
+def _same_key(other, staged) -> Any:
+    """The same receipt time, phone and summary: how a case without a ref is recognised."""
+    return and_(
+        other.c.received_at == staged.c.received_at,
+        other.c.summary == staged.c.summary,
+        other.c.phone.is_not_distinct_from(staged.c.phone),
+    )
+
+
+@contextmanager
+def staging(store: Store) -> Iterator[Stage]:
+    """An empty stage on a connection of its own, dropped afterwards (or with the connection, if killed)."""
+    with store.connection() as conn:
+        with conn.begin():
+            STAGED.drop(conn, checkfirst=True)
+            STAGED.create(conn)
+        yield Stage(store, conn)
+        with conn.begin():  # after a failure the next import drops it, or the connection's end does
+            STAGED.drop(conn)

@@ -1,0 +1,211 @@
+"""Imports that stream: a long file is checked whole before the book changes, in memory that does not grow.
+
+Files here are longer than one staging batch (importer.BATCH, made small where the
+test needs many batches), so each guarantee is shown across batches: a bad last row
+refuses every row, duplicates are found however far apart, a kill leaves the book as
+it was, and memory stays flat from 2,000 rows to 20,000.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from conftest import refused, sqlite_only
+from test_exchange import HOTLINE_HEADER, hotline_file
+
+SUMMARIES = ["楼上漏水", "暖气不热", "院内违建", "垃圾清运不及时", "噪音扰民"]
+
+
+def hotline_rows(count: int, *, start: int = 0) -> list[str]:
+    """`count` good 12345 rows with their own refs, times and phones; the other cells recur as in a real month."""
+    return [
+        f"S{n:06d},2026-11-{1 + n % 25:02d} {8 + n % 10:02d}:{n % 60:02d}:{n % 59:02d},居民{n % 7},138{n:08d},"
+        f"地址{n % 11},前门社区,物业管理/漏水,投诉,一般,{SUMMARIES[n % len(SUMMARIES)]}"
+        for n in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    from jiesu import importer
+
+    monkeypatch.setattr(importer, "BATCH", 500)
+
+
+def test_a_bad_last_row_of_a_long_file_refuses_every_row(jiesu, tmp_path, book, small_batches):
+    jiesu.new("已有的诉求")
+    before = book.fingerprint()
+    rows = [*hotline_rows(6000), "S999999,2026-11-02 09:30,王大爷,13812345678,前门东大街3号,前门社区,物业管理/漏水,投诉,一般,"]
+    result = jiesu("import", str(hotline_file(tmp_path, rows)))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "第 6002 行：缺少诉求内容（summary）", "错误: 1 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行",
+    ]
+    assert book.fingerprint() == before
+
+
+def test_bad_rows_are_counted_past_those_kept_and_skip_bad_writes_the_rest(jiesu, tmp_path, book, monkeypatch, small_batches):
+    from jiesu import importer
+
+    monkeypatch.setattr(importer, "BAD_ROWS_KEPT", 30)
+    rows = hotline_rows(2000)
+    for n in range(100, 2000, 20):  # 95 rows with a phone that is no phone
+        rows[n] = rows[n].replace(f",138{n:08d},", ",12345,")
+    path = hotline_file(tmp_path, rows)
+    result = jiesu("import", str(path))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 22 and lines[0].startswith("第 102 行：不是有效的中国电话号码：'12345'")
+    assert lines[-2:] == ["……另有 75 行有问题", "错误: 95 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行"]
+    assert book.counts() == (0, 0)
+    done = jiesu.ok("import", str(path), "--skip-bad")
+    assert "读取 2000 行：已导入 1905 件，已存在 0 件，跳过 95 行有问题的" in done.stderr
+    assert book.counts() == (1905, 1905)
+
+
+def test_duplicates_are_found_across_batches_in_the_file_and_the_book(jiesu, tmp_path, book, small_batches):
+    jiesu.ok("import", str(hotline_file(tmp_path, hotline_rows(10, start=3000), name="早先.csv")))
+    rows = hotline_rows(4000)
+    without_ref = "," + rows[5].split(",", 1)[1]
+    rows += [rows[1], without_ref, without_ref, "," + rows[7].split(",", 1)[1]]  # a ref again; a case without ref twice
+    result = jiesu.ok("import", str(hotline_file(tmp_path, rows)))
+    assert "读取 4004 行：已导入 3992 件，已存在 12 件" in result.stderr  # 10 from the book, 1 by ref, 1 by time+phone+summary
+    assert book.rows("SELECT count(*), count(DISTINCT ref), count(ref) FROM cases") == [(4002, 4000, 4000)]
+    assert book.scalar("SELECT count(*) FROM events WHERE kind = 'imported'") == 4002
+    # the first of each row is what came in: its line is the one the event names
+    assert book.scalar("SELECT note FROM events WHERE case_id = (SELECT max(id) FROM cases)") == "导入自 工单.csv 第 4005 行"
+    again = jiesu.ok("import", str(hotline_file(tmp_path, rows)))
+    assert "读取 4004 行：已导入 0 件，已存在 4004 件" in again.stderr
+
+
+def test_ids_follow_the_file_and_events_name_each_line(jiesu, tmp_path, book, small_batches):
+    first = jiesu.new("已有的诉求")
+    rows = hotline_rows(1200)
+    rows[600] = rows[2]  # a duplicate in the middle leaves no gap in the ids
+    jiesu.ok("import", str(hotline_file(tmp_path, rows)))
+    cases = book.rows("SELECT c.id, c.ref, e.note FROM cases c JOIN events e ON e.case_id = c.id WHERE c.id > :first ORDER BY c.id", first=first)
+    assert [case_id for case_id, _, _ in cases] == list(range(first + 1, first + 1200))
+    assert cases[600] == (first + 601, "S000601", "导入自 工单.csv 第 603 行")
+
+
+def test_a_merge_into_a_case_already_in_the_book_points_at_it(jiesu, tmp_path, new_target):
+    jiesu.new("楼道灯不亮", "--ref", "R-1")
+    jiesu.new("楼道灯又不亮", "--ref", "R-2")
+    jiesu.ok("merge", "2", "--into", "1")
+    export = tmp_path / "全部.jsonl"
+    jiesu.ok("export", "--format", "jsonl", "--reveal", "--out", str(export))
+    other = new_target("other")
+    first_only = tmp_path / "一件.jsonl"
+    first_only.write_text(export.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    jiesu.ok("--db", other, "import", str(first_only))
+    jiesu.ok("--db", other, "new", "先来的另一件", "--ref", "X-0")
+    jiesu.ok("--db", other, "import", str(export))  # R-1 is there already; R-2 is merged into it
+    merged = {c["ref"]: c for c in jiesu.json("--db", other, "list", "--all")}
+    assert merged["R-2"]["status"] == "merged"
+    assert merged["R-2"]["merged_into"] == merged["R-1"]["id"]
+
+
+def test_import_memory_does_not_grow_with_rows(office, tmp_path, small_batches):
+    from jiesu import importer
+
+    def peak(count: int) -> int:
+        path = hotline_file(tmp_path, hotline_rows(count, start=count), name=f"{count}.csv")
+        tracemalloc.start()
+        try:
+            with open(path, "rb") as source:
+                result = importer.import_rows(office, importer.read_rows(source, "csv"), source=path.name)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            assert result.added == count
+
+    peak(500)  # what is loaded once (the calendar, opencc's dictionaries) is loaded before measuring
+    small, large = peak(2000), peak(20000)
+    assert large - small < 1_500_000, f"2,000 rows peaked at {small:,} bytes, 20,000 at {large:,}"
+
+
+def _kill_when(child: subprocess.Popen, ready, timeout: float = 120) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        if ready():
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _reading(pid: int, name: str) -> bool:
+    """Whether process `pid` has the file `name` open (Linux's /proc)."""
+    try:
+        return any(os.readlink(f"/proc/{pid}/fd/{fd}").endswith(name) for fd in os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return False
+
+
+def _big_import(tmp_path, new_target, book_at):
+    path = hotline_file(tmp_path, hotline_rows(30000), name="big.csv")
+    target = new_target("kill")
+    env = os.environ | {"JIESU_DB": target, "JIESU_SERVER": "0"}
+    subprocess.run([sys.executable, "-m", "jiesu", "new", "已有的诉求", "-q"], env=env, capture_output=True, check=True)
+    book = book_at(target)
+    command = [sys.executable, "-m", "jiesu", "import", str(path)]
+    return book, env, command, subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _rerun_finishes(book, env, command) -> None:
+    checked = subprocess.run([sys.executable, "-m", "jiesu", "check"], env=env, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert book.rows("SELECT count(*), count(DISTINCT ref) FROM cases") == [(30001, 30000)]
+    assert book.scalar("SELECT count(*) FROM events WHERE kind = 'imported'") == 30000
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="watches the child through /proc")
+def test_an_import_killed_while_checking_leaves_the_book_as_it_was(tmp_path, new_target, book_at):
+    book, env, command, child = _big_import(tmp_path, new_target, book_at)
+    before = book.fingerprint()
+    assert _kill_when(child, lambda: _reading(child.pid, "big.csv")), "the import should be killed while reading"
+    assert book.fingerprint() == before
+    _rerun_finishes(book, env, command)
+
+
+@sqlite_only
+def test_an_import_killed_while_writing_leaves_the_book_as_it_was(tmp_path, new_target, book_at):
+    book, env, command, child = _big_import(tmp_path, new_target, book_at)
+    before = book.fingerprint()
+    wal = Path(env["JIESU_DB"] + "-wal")
+    start = wal.stat().st_size if wal.exists() else 0
+    # Only the copy into the book writes its log: checking goes to a temporary table of its own.
+    assert _kill_when(child, lambda: wal.exists() and wal.stat().st_size > start + 2_000_000), "the import should be killed while writing"
+    assert book.fingerprint() == before
+    _rerun_finishes(book, env, command)
+
+
+def test_bytes_no_encoding_reads_late_in_a_long_file_refuse_it_in_one_line(jiesu, tmp_path, book, small_batches):
+    jiesu.new("已有的诉求")
+    before = book.fingerprint()
+    path = tmp_path / "工单.csv"
+    rows = "\n".join(hotline_rows(3000)).encode("gb18030")
+    path.write_bytes(HOTLINE_HEADER.encode("gb18030") + b"\n" + rows + b"\nS9,2026-11-02 09:30,\x81\x20,13812345678,,,,,,x\n")
+    result = jiesu("import", str(path))
+    refused(result, "文件编码无法识别（既不是 UTF-8 也不是 GB18030）")
+    assert book.fingerprint() == before
+
+
+def test_a_pipe_on_standard_input_streams_through_a_temporary_file(book):
+    text = "\n".join([HOTLINE_HEADER, *hotline_rows(1500)]) + "\n"
+    command = [sys.executable, "-m", "jiesu", "import", "-", "--format", "csv"]
+    done = subprocess.run(command, input=text.encode(), env=os.environ | {"JIESU_SERVER": "0"}, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    assert "读取 1500 行：已导入 1500 件，已存在 0 件" in done.stderr.decode()
+    assert book.scalar("SELECT note FROM events WHERE case_id = (SELECT max(id) FROM cases)") == "导入自 stdin 第 1501 行"
