@@ -7,6 +7,7 @@ Every test here runs `python -m jiesu` as a real subprocess with its own runtime
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -376,3 +377,12 @@ def test_the_client_imports_nothing_heavy():
     probe = "import sys, jiesu.client; print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'sqlalchemy', 'rich', 'json', 'socket', 'jiesu')))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "['jiesu', 'jiesu.client']"
+
+
+def test_the_installed_jiesu_script_imports_only_the_client():
+    """pip's generated console-script wrapper imports `re` first (half a `python -c pass`)."""
+    script = Path(sys.executable).with_name("jiesu")
+    script = script if script.exists() else Path(shutil.which("jiesu") or "")
+    assert script.is_file(), "the jiesu script is not installed"
+    imports = [line for line in script.read_text(encoding="utf-8").splitlines() if line.startswith(("import ", "from "))]
+    assert imports == ["from jiesu.client import main"]
