@@ -284,17 +284,19 @@ def warm_up():
 
 # What the warm-up runs: every statement of the commands people run most, once, on a scratch book.
 WARM_UP = (
-    ["new", "warm", "--phone", "13812345678", "--community", "warm", "-q"],
-    ["new", "warm", "-q"],
+    ["new", "楼道灯不亮", "--phone", "13812345678", "--community", "前门社区", "-q"],
+    ["new", "暖气不热", "-q"],
     ["show", "1"],
     ["show", "1", "-f", "json"],
     ["list", "--limit", "1"],
     ["list", "-f", "json"],
-    ["assign", "1", "warm"],
-    ["note", "1", "warm"],
+    ["assign", "1", "王师傅"],
+    ["note", "1", "已电话沟通"],
+    ["classify", "2", "reasonable"],
+    ["visit", "2", "--note", "上门查看"],
+    ["close", "2", "--result", "resolved", "--note", "已办结"],
     ["todo"],
-    ["todo", "-f", "json"],
-    ["close", "2", "--result", "resolved", "--note", "warm"],
+    ["todo", "--assignee", "王师傅", "-f", "json"],
     ["report", "daily", "-f", "json"],
 )
 
