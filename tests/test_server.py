@@ -91,6 +91,22 @@ def _wait_gone(pid: int) -> None:
     raise AssertionError(f"resident process {pid} did not exit")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:  # a zombie its starter has not reaped yet is gone too
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _wait_for(condition) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def _scenario() -> list[list[str]]:
     """Command lines that together run every command in cli.COMMANDS, some refused, some misused."""
     return [
@@ -320,8 +336,37 @@ def test_server_status_and_stop(modes):
     assert modes.run("server", "server", "status").stdout.decode().startswith(f"常驻进程：运行中（pid {pid}，")
     assert modes.run("here", "server", "status").stdout.decode() == "常驻进程：已关闭（JIESU_SERVER=0），每条命令单独启动\n"
     stopped = modes.run("server", "server", "stop")
-    assert stopped.stderr.decode() == f"已请常驻进程（pid {pid}）退出\n"
+    assert stopped.stderr.decode() == f"常驻进程（pid {pid}）已退出\n"
+    assert modes.run("server", "server", "status").stdout.decode() == "常驻进程：未运行（下一条命令会启动它）\n"
+    assert not _alive(pid)
+    assert modes.run("server", "server", "stop").stderr.decode() == "常驻进程未运行\n"
+
+
+def test_stop_waits_for_the_commands_still_running_and_says_so(modes, tmp_path):
+    """A command in flight keeps running to its end; `stop` says when it did not end in time."""
+    pid = modes.start()
+    reader, writer = os.pipe()
+    environment = modes.env | {"JIESU_DB": str(tmp_path / "slow.db")}
+    slow = subprocess.Popen([sys.executable, "-m", "jiesu", "import", "-", "--format", "jsonl"], stdin=reader, env=environment,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)  # waits on its stdin
+    os.close(reader)
+    asked = modes.served()
+    polls = iter(range(1, 10**6))
+    _wait_for(lambda: modes.served() - asked > next(polls))  # each status request is served too: one more means the import
+    stopped = subprocess.run([sys.executable, "-m", "jiesu", "server", "stop"], env=modes.env | {"JIESU_SERVER_STOP_WAIT": "1"},
+                             capture_output=True, timeout=60)
+    assert stopped.stderr.decode() == f"常驻进程（pid {pid}）已不再接受命令；还有命令在执行，1 秒内未结束，执行完后退出\n"
+    assert modes.status() is None  # no longer listening
+    os.close(writer)  # the command ends: an empty import
+    assert slow.wait(timeout=60) in (0, 1)
     _wait_gone(pid)
+
+
+def test_a_command_after_stop_starts_a_new_resident_process(modes):
+    old = modes.start()
+    modes.run("server", "server", "stop")
+    new = modes.start()
+    assert new != old and not _alive(old)
 
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a socket another user owns")

@@ -26,13 +26,15 @@ import traceback
 from jiesu.client import peer_uid, read_line, stamp
 
 ACCEPT_TICK = 1.0  # seconds between looks at idleness and finished children
+STOP_WAIT = 10.0  # seconds `jiesu server stop` waits for the commands still running
 DEFAULT_IDLE = 600.0
 
 
 def main() -> None:
     """`python -c 'from jiesu.server import main; main()' <runtime dir> <key>`, as the client starts it."""
     directory, key = sys.argv[1], sys.argv[2]
-    lock = open(os.path.join(directory, f"server-{key}.lock"), "a")  # noqa: SIM115 held for life
+    # Held for life, and by every command it forks until that command ends: `server stop` waits on it.
+    lock = open(os.path.join(directory, f"server-{key}.lock"), "a")  # noqa: SIM115
     for _ in range(30):  # a stale one may still be finishing its last commands
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -52,6 +54,8 @@ class Server:
         self.served = 0
         self.children: set[int] = set()
         self.stopping = False
+        self.wake_up, self._wake = os.pipe()  # the stop signal's byte: the accept loop leaves at once
+        os.set_blocking(self._wake, False)
         self.idle_limit = float(os.environ.get("JIESU_SERVER_IDLE", DEFAULT_IDLE))
 
     def run(self) -> None:
@@ -69,8 +73,10 @@ class Server:
         last_command = time.monotonic()
         try:
             while not self.stopping:
-                readable, _, _ = select.select([listener], [], [], ACCEPT_TICK)
+                readable, _, _ = select.select([listener, self.wake_up], [], [], ACCEPT_TICK)
                 self._reap()
+                if self.stopping:
+                    break
                 if readable:
                     conn, _ = listener.accept()
                     self.served += 1
@@ -87,6 +93,10 @@ class Server:
 
     def _stop(self, signum, frame) -> None:
         self.stopping = True
+        try:
+            os.write(self._wake, b"x")
+        except BlockingIOError:  # already woken
+            pass
 
     def _reap(self) -> None:
         for pid in list(self.children):
@@ -103,6 +113,8 @@ class Server:
         code = 1
         try:
             listener.close()
+            os.close(self.wake_up)
+            os.close(self._wake)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             code = Command(conn, self).serve()
         except BaseException:  # noqa: BLE001 a child must never return into the accept loop
@@ -299,6 +311,31 @@ WARM_UP = (
     ["todo", "--assignee", "王师傅", "-f", "json"],
     ["report", "daily", "-f", "json"],
 )
+
+
+def wait_stopped(pid: int, seconds: float = STOP_WAIT) -> bool:
+    """Wait until the resident process that was `pid` and the commands it runs are gone: its
+    lock is free (it and its forks hold it to the end), or `pid` answered by a newer one. False
+    when its commands are still running after `seconds`."""
+    import fcntl
+
+    from jiesu.client import Place
+
+    place = Place()
+    deadline = time.monotonic() + seconds
+    with open(os.path.join(place.directory, f"server-{place.key}.lock"), "a") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                return True
+            except BlockingIOError:
+                found = control("status")
+                if found and found[0] != pid:
+                    return True  # already succeeded by a new one, so the old one has let go
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.05)
 
 
 def control(action: str) -> tuple[int, int, int] | None:
