@@ -1,9 +1,10 @@
-"""The resident jiesu process: imports everything once, then forks a child per command.
+"""The resident jiesu process: imports everything once, then runs each command in a fork of itself.
 
 Started detached by the first `jiesu` command (see `client.py`), it listens on an owner-only
 Unix socket and exits after `JIESU_SERVER_IDLE` seconds (default 600) without a command, when
 `jiesu server stop` asks, or when a client finds jiesu's files changed since it started.
-Each command runs in a fresh fork with the client's file descriptors on 0, 1 and 2, its
+Each command runs in a fresh fork (forked before the command came, waiting for it: see
+`Server`) with the client's file descriptors on 0, 1 and 2, its
 environment, working directory and umask, exactly as `jiesu` run in-process would run it:
 the parent never opens a case book, and nothing of one command outlives it, so concurrency
 and per-command state are those of separate processes. The rules file is read by each
@@ -47,15 +48,21 @@ def main() -> None:
 
 
 class Server:
+    """The parent: keeps one spare fork waiting on the socket, so that a command never waits for
+    a fork; the spare that takes a connection serves it, and the parent forks the next spare."""
+
     def __init__(self, socket_path: str, files_stamp: str) -> None:
         self.socket_path = socket_path
         self.stamp = files_stamp
         self.started = time.monotonic()
-        self.served = 0
+        self.served = 0  # connections taken before the newest spare was forked
         self.children: set[int] = set()
+        self.spare: int | None = None
         self.stopping = False
         self.wake_up, self._wake = os.pipe()  # the stop signal's byte: the accept loop leaves at once
         os.set_blocking(self._wake, False)
+        self.taken, self._took = os.pipe()  # a spare's byte: it took a connection
+        self._leave, self.stay = os.pipe()  # the spare leaves when the parent closes `stay` (or dies)
         self.idle_limit = float(os.environ.get("JIESU_SERVER_IDLE", DEFAULT_IDLE))
 
     def run(self) -> None:
@@ -73,16 +80,18 @@ class Server:
         last_command = time.monotonic()
         try:
             while not self.stopping:
-                readable, _, _ = select.select([listener, self.wake_up], [], [], ACCEPT_TICK)
+                if self.spare is None:
+                    self.spare = self._fork_spare(listener)
+                readable, _, _ = select.select([self.taken, self.wake_up], [], [], ACCEPT_TICK)
                 self._reap()
                 if self.stopping:
                     break
-                if readable:
-                    conn, _ = listener.accept()
+                if self.taken in readable:
+                    os.read(self.taken, 1)
                     self.served += 1
-                    self._fork(conn, listener)
+                    self.spare = None  # it is serving its connection now
                     last_command = time.monotonic()
-                elif self.children:
+                elif self.children - {self.spare}:  # commands still running
                     last_command = time.monotonic()
                 elif time.monotonic() - last_command > self.idle_limit:
                     break
@@ -90,6 +99,7 @@ class Server:
             if os.path.exists(self.socket_path) and os.stat(self.socket_path).st_ino == mine:
                 os.unlink(self.socket_path)
             listener.close()
+            os.close(self.stay)  # the spare, if any, leaves without taking a connection
 
     def _stop(self, signum, frame) -> None:
         self.stopping = True
@@ -103,19 +113,27 @@ class Server:
             done, _ = os.waitpid(pid, os.WNOHANG)
             if done:
                 self.children.discard(pid)
+                if pid == self.spare:  # killed while waiting: the loop forks another
+                    self.spare = None
 
-    def _fork(self, conn: socket.socket, listener: socket.socket) -> None:
+    def _fork_spare(self, listener: socket.socket) -> int:
         pid = os.fork()
         if pid:
             self.children.add(pid)
-            conn.close()
-            return
+            return pid
         code = 1
         try:
-            listener.close()
-            os.close(self.wake_up)
-            os.close(self._wake)
+            for fd in (self.wake_up, self._wake, self.taken, self.stay):
+                os.close(fd)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            readable, _, _ = select.select([listener, self._leave], [], [])
+            if self._leave in readable:  # the parent stopped, or died
+                os._exit(0)
+            conn, _ = listener.accept()
+            listener.close()
+            os.close(self._leave)
+            os.write(self._took, b"t")
+            os.close(self._took)
             code = Command(conn, self).serve()
         except BaseException:  # noqa: BLE001 a child must never return into the accept loop
             traceback.print_exc()
@@ -195,7 +213,7 @@ class Command:
         if action == "stop":
             os.kill(os.getppid(), signal.SIGTERM)
         uptime = time.monotonic() - server.started
-        self.conn.sendall(b"I%d %d %d\n" % (os.getppid(), int(uptime), server.served - 1))
+        self.conn.sendall(b"I%d %d %d\n" % (os.getppid(), int(uptime), server.served))
         return 0
 
 
