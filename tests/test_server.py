@@ -431,3 +431,54 @@ def test_the_installed_jiesu_script_imports_only_the_client():
     assert script.is_file(), "the jiesu script is not installed"
     imports = [line for line in script.read_text(encoding="utf-8").splitlines() if line.startswith(("import ", "from "))]
     assert imports == ["from jiesu.client import main"]
+
+
+def test_a_book_of_an_older_or_newer_schema_is_migrated_or_refused_as_in_process(modes, tmp_path, monkeypatch):
+    """The resident process comes warmed with compiled SQL, never with a book: each command still
+    checks its book's schema, migrating an older one and refusing a newer one, byte for byte as here."""
+    import sqlite3
+
+    from jiesu import db, migrations
+
+    with monkeypatch.context() as old_code:
+        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        old_code.setattr(db, "LATEST", 1)
+        db.open_store(str(tmp_path / "old.db")).close()
+    modes.run("here", "new", "楼道灯不亮", "--received", "2026-11-20T09:00", "-q", JIESU_DB=str(tmp_path / "newer.db"))
+    with sqlite3.connect(tmp_path / "newer.db") as conn:
+        conn.execute("INSERT INTO jiesu_schema VALUES (999, 'from the future', '2030-01-01')")
+    conn.close()
+    modes.start()
+    served_before = modes.served()
+    outputs = {}
+    for mode in ("here", "server"):
+        for name in ("old", "newer"):
+            copy = tmp_path / f"{mode}-{name}.db"
+            shutil.copyfile(tmp_path / f"{name}.db", copy)
+            for line in (["new", "暖气不热", "--received", "2026-11-21T09:00", "-q"], ["list", "--format", "json"]):
+                result = modes.run(mode, *line, JIESU_DB=str(copy))
+                outputs.setdefault(mode, []).append((result.returncode, result.stdout, result.stderr.replace(str(copy).encode(), b"<book>")))
+    assert outputs["here"] == outputs["server"]
+    assert [code for code, _, _ in outputs["server"]] == [0, 0, 1, 1]
+    assert outputs["server"][2][2] == f"错误: <book> 由更新版本的 jiesu 写入（架构 999，本程序只认识到 {migrations.LATEST}）；请升级 jiesu\n".encode()
+    assert modes.served() - served_before == 4 + 1  # all four went through the resident process
+
+
+def test_a_cached_statement_takes_each_commands_own_values(jiesu):
+    """Statements are compiled once per process and shared by every book: the values of each run
+    (here the statuses inside `selective`, which SQLite plans with likelihood()) still come from it."""
+    from jiesu import backend, db
+    from jiesu.queries import CASES
+
+    open_new = backend.selective(CASES.c.status == "new")
+    closed = backend.selective(CASES.c.status == "closed")
+    assert open_new._generate_cache_key() == closed._generate_cache_key()  # one compiled statement …
+    assert open_new._generate_cache_key()[1][0].value == "new"  # … taking its values at each run
+    first = jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
+    second = jiesu.new("暖气不热", "--received", "2026-11-20T10:00")
+    jiesu.ok("classify", second, "consult", "--at", "2026-11-20T11:00")
+    jiesu.ok("visit", second, "--note", "上门", "--at", "2026-11-20T12:00")
+    jiesu.ok("close", second, "--result", "answered", "--note", "已解答", "--at", "2026-11-20T13:00")
+    assert [case["id"] for case in jiesu.json("list")] == [first]
+    assert [case["id"] for case in jiesu.json("list", "--status", "closed")] == [second]
+    assert len(db.STATEMENTS._compiled) > 0

@@ -205,6 +205,16 @@ class SharedStatements:
 STATEMENTS = SharedStatements()
 
 
+def _share_orm_statements() -> None:
+    """Let the ORM's INSERT and UPDATE statements (cached per mapper, keyed the same way) share
+    STATEMENTS too: a case filed in a fresh fork then compiles nothing."""
+    from sqlmodel import SQLModel
+
+    for mapper in SQLModel._sa_registry.mappers:
+        if mapper._compiled_cache is not STATEMENTS:
+            mapper._compiled_cache = STATEMENTS
+
+
 def open_store(target: str | None = None) -> Store:
     """Open (creating and migrating as needed) the store at a path or URL."""
     if target and is_url(target):
@@ -220,6 +230,7 @@ def _open_sqlite(path: Path, *, default: bool) -> Store:
         _create_sqlite_file(path)
     _check_sqlite_file(path)
     engine = create_engine(f"sqlite:///{path}", execution_options={"compiled_cache": STATEMENTS})
+    _share_orm_statements()
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     store = Store(engine, str(path), path)
