@@ -126,7 +126,10 @@ class Server:
             for fd in (self.wake_up, self._wake, self.taken, self.stay):
                 os.close(fd)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            readable, _, _ = select.select([listener, self._leave], [], [])
+            readable, _, _ = select.select([listener, self._leave], [], [], 0)
+            if not readable:  # nobody waiting yet: use the time
+                _own_the_heap()
+                readable, _, _ = select.select([listener, self._leave], [], [])
             if self._leave in readable:  # the parent stopped, or died
                 os._exit(0)
             conn, _ = listener.accept()
@@ -139,6 +142,21 @@ class Server:
             traceback.print_exc()
         finally:
             os._exit(code)
+
+
+def _own_the_heap() -> None:
+    """Copy now, while waiting, the parent's pages a command would otherwise copy one at a time.
+
+    A fork shares the parent's memory until either writes to it, and every object a command
+    merely looks at gets its reference count written: in a warmed fork, most of `show 1`'s time
+    went to the kernel copying those pages on first touch. Touching every object the collector
+    knows (taking and dropping a reference to each) copies them in one sweep, off the clock.
+    It costs the waiting spare about 25 ms of CPU and 30 MB of memory of its own.
+    """
+    gc.unfreeze()
+    everything = gc.get_objects()
+    del everything
+    gc.freeze()
 
 
 class Command:
