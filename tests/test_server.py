@@ -7,6 +7,7 @@ Every test here runs `python -m jiesu` as a real subprocess with its own runtime
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -88,6 +89,22 @@ def _wait_gone(pid: int) -> None:
         time.sleep(0.1)
     os.kill(pid, signal.SIGKILL)
     raise AssertionError(f"resident process {pid} did not exit")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:  # a zombie its starter has not reaped yet is gone too
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _wait_for(condition) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
 
 def _scenario() -> list[list[str]]:
@@ -319,8 +336,37 @@ def test_server_status_and_stop(modes):
     assert modes.run("server", "server", "status").stdout.decode().startswith(f"常驻进程：运行中（pid {pid}，")
     assert modes.run("here", "server", "status").stdout.decode() == "常驻进程：已关闭（JIESU_SERVER=0），每条命令单独启动\n"
     stopped = modes.run("server", "server", "stop")
-    assert stopped.stderr.decode() == f"已请常驻进程（pid {pid}）退出\n"
+    assert stopped.stderr.decode() == f"常驻进程（pid {pid}）已退出\n"
+    assert modes.run("server", "server", "status").stdout.decode() == "常驻进程：未运行（下一条命令会启动它）\n"
+    assert not _alive(pid)
+    assert modes.run("server", "server", "stop").stderr.decode() == "常驻进程未运行\n"
+
+
+def test_stop_waits_for_the_commands_still_running_and_says_so(modes, tmp_path):
+    """A command in flight keeps running to its end; `stop` says when it did not end in time."""
+    pid = modes.start()
+    reader, writer = os.pipe()
+    environment = modes.env | {"JIESU_DB": str(tmp_path / "slow.db")}
+    slow = subprocess.Popen([sys.executable, "-m", "jiesu", "import", "-", "--format", "jsonl"], stdin=reader, env=environment,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)  # waits on its stdin
+    os.close(reader)
+    asked = modes.served()
+    polls = iter(range(1, 10**6))
+    _wait_for(lambda: modes.served() - asked > next(polls))  # each status request is served too: one more means the import
+    stopped = subprocess.run([sys.executable, "-m", "jiesu", "server", "stop"], env=modes.env | {"JIESU_SERVER_STOP_WAIT": "1"},
+                             capture_output=True, timeout=60)
+    assert stopped.stderr.decode() == f"常驻进程（pid {pid}）已不再接受命令；还有命令在执行，1 秒内未结束，执行完后退出\n"
+    assert modes.status() is None  # no longer listening
+    os.close(writer)  # the command ends: an empty import
+    assert slow.wait(timeout=60) in (0, 1)
     _wait_gone(pid)
+
+
+def test_a_command_after_stop_starts_a_new_resident_process(modes):
+    old = modes.start()
+    modes.run("server", "server", "stop")
+    new = modes.start()
+    assert new != old and not _alive(old)
 
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a socket another user owns")
@@ -376,3 +422,63 @@ def test_the_client_imports_nothing_heavy():
     probe = "import sys, jiesu.client; print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'sqlalchemy', 'rich', 'json', 'socket', 'jiesu')))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "['jiesu', 'jiesu.client']"
+
+
+def test_the_installed_jiesu_script_imports_only_the_client():
+    """pip's generated console-script wrapper imports `re` first (half a `python -c pass`)."""
+    script = Path(sys.executable).with_name("jiesu")
+    script = script if script.exists() else Path(shutil.which("jiesu") or "")
+    assert script.is_file(), "the jiesu script is not installed"
+    imports = [line for line in script.read_text(encoding="utf-8").splitlines() if line.startswith(("import ", "from "))]
+    assert imports == ["from jiesu.client import main"]
+
+
+def test_a_book_of_an_older_or_newer_schema_is_migrated_or_refused_as_in_process(modes, tmp_path, monkeypatch):
+    """The resident process comes warmed with compiled SQL, never with a book: each command still
+    checks its book's schema, migrating an older one and refusing a newer one, byte for byte as here."""
+    import sqlite3
+
+    from jiesu import db, migrations
+
+    with monkeypatch.context() as old_code:
+        old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        old_code.setattr(db, "LATEST", 1)
+        db.open_store(str(tmp_path / "old.db")).close()
+    modes.run("here", "new", "楼道灯不亮", "--received", "2026-11-20T09:00", "-q", JIESU_DB=str(tmp_path / "newer.db"))
+    with sqlite3.connect(tmp_path / "newer.db") as conn:
+        conn.execute("INSERT INTO jiesu_schema VALUES (999, 'from the future', '2030-01-01')")
+    conn.close()
+    modes.start()
+    served_before = modes.served()
+    outputs = {}
+    for mode in ("here", "server"):
+        for name in ("old", "newer"):
+            copy = tmp_path / f"{mode}-{name}.db"
+            shutil.copyfile(tmp_path / f"{name}.db", copy)
+            for line in (["new", "暖气不热", "--received", "2026-11-21T09:00", "-q"], ["list", "--format", "json"]):
+                result = modes.run(mode, *line, JIESU_DB=str(copy))
+                outputs.setdefault(mode, []).append((result.returncode, result.stdout, result.stderr.replace(str(copy).encode(), b"<book>")))
+    assert outputs["here"] == outputs["server"]
+    assert [code for code, _, _ in outputs["server"]] == [0, 0, 1, 1]
+    assert outputs["server"][2][2] == f"错误: <book> 由更新版本的 jiesu 写入（架构 999，本程序只认识到 {migrations.LATEST}）；请升级 jiesu\n".encode()
+    assert modes.served() - served_before == 4 + 1  # all four went through the resident process
+
+
+def test_a_cached_statement_takes_each_commands_own_values(jiesu):
+    """Statements are compiled once per process and shared by every book: the values of each run
+    (here the statuses inside `selective`, which SQLite plans with likelihood()) still come from it."""
+    from jiesu import backend, db
+    from jiesu.queries import CASES
+
+    open_new = backend.selective(CASES.c.status == "new")
+    closed = backend.selective(CASES.c.status == "closed")
+    assert open_new._generate_cache_key() == closed._generate_cache_key()  # one compiled statement …
+    assert open_new._generate_cache_key()[1][0].value == "new"  # … taking its values at each run
+    first = jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
+    second = jiesu.new("暖气不热", "--received", "2026-11-20T10:00")
+    jiesu.ok("classify", second, "consult", "--at", "2026-11-20T11:00")
+    jiesu.ok("visit", second, "--note", "上门", "--at", "2026-11-20T12:00")
+    jiesu.ok("close", second, "--result", "answered", "--note", "已解答", "--at", "2026-11-20T13:00")
+    assert [case["id"] for case in jiesu.json("list")] == [first]
+    assert [case["id"] for case in jiesu.json("list", "--status", "closed")] == [second]
+    assert len(db.STATEMENTS._compiled) > 0

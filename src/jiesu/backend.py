@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import NullType
 
 
@@ -93,6 +94,9 @@ class selective(ColumnElement):
     """
 
     inherit_cache = True
+    # What its cache key is made of: without it SQLAlchemy cannot cache any statement holding one
+    # (every list, todo and report compiled its SQL afresh each time).
+    _traverse_internals = [("condition", InternalTraversal.dp_clauseelement)]
     type = NullType()  # not Boolean: SQLAlchemy would render "likelihood(...) = 1", which SQLite cannot plan with
 
     def __init__(self, condition) -> None:

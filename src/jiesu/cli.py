@@ -101,7 +101,8 @@ def main_options(
     ctx.obj = Settings(db, actor, rules)
 
 
-def main() -> None:
-    """Console entry point."""
+def main(built=None) -> None:
+    """Console entry point; `built` is the command tree of `app` when already built (the
+    resident process builds it once, before forking: see `server.py`)."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    app(prog_name="jiesu")
+    (built or app)(prog_name="jiesu")

@@ -34,9 +34,23 @@ def status() -> None:
 def stop() -> None:
     """让常驻进程退出（正在执行的命令会执行完）；下一条命令会重新启动它。
 
+    它退出后才返回（最多等 10 秒，JIESU_SERVER_STOP_WAIT），所以紧接着的 jiesu server status 说的是实情。
+
     例：jiesu server stop
     """
-    from jiesu.server import control
+    from jiesu.server import STOP_WAIT, control, wait_stopped
 
     found = control("stop")
-    say(f"已请常驻进程（pid {found[0]}）退出" if found else "常驻进程未运行")
+    if found is None:
+        say("常驻进程未运行")
+        return
+    pid = found[0]
+    bound = float(os.environ.get("JIESU_SERVER_STOP_WAIT", STOP_WAIT))
+    if not wait_stopped(pid, bound):
+        say(f"常驻进程（pid {pid}）已不再接受命令；还有命令在执行，{bound:g} 秒内未结束，执行完后退出")
+        return
+    successor = control("status")
+    if successor:
+        say(f"常驻进程（pid {pid}）已退出；其间另一条命令启动了新的常驻进程（pid {successor[0]}）")
+    else:
+        say(f"常驻进程（pid {pid}）已退出")

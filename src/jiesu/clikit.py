@@ -182,6 +182,22 @@ def build_command(name: str, target: str, summary: str):
     return command
 
 
+def build_everything(command) -> None:
+    """Build every command under `command`, and each parameter's value converter, now.
+
+    Typer builds them when a command first runs (a third of a warm `jiesu show 1`); the resident
+    process (server.py) calls this once before it forks, so no command it runs pays for it.
+    """
+    for param in command.params:
+        converter = getattr(param, "get_runtime_param", None)  # Typer's own parameters only
+        if converter:
+            converter()
+    if isinstance(command, TyperGroup):
+        ctx = typer.Context(command)
+        for name in command.list_commands(ctx):
+            build_everything(command.get_command(ctx, name))
+
+
 def fail(message: str, code: int = ExitCode.REFUSED):
     say(f"错误: {message}")
     raise typer.Exit(code)

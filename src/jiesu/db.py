@@ -193,6 +193,48 @@ def _reason(exc: DBAPIError) -> str:
     return message
 
 
+class SharedStatements:
+    """Compiled SQL shared by every SQLite engine of this process, whichever book it opens.
+
+    SQLAlchemy keys its statement cache by the engine's dialect object, so each new engine (one
+    per command) compiles every statement again. What a statement compiles to depends only on
+    the statement and the dialect's kind and settings, which are the same for every SQLite book
+    (jiesu opens them all alike, on one sqlite3 library), never on a book's contents or schema
+    version (a book is migrated or refused before any statement runs); so this cache is keyed by
+    the dialect's class and version instead. The resident process (server.py) fills it on a
+    scratch book before forking, and every command forked from it starts with it filled.
+    """
+
+    def __init__(self, size: int = 1000) -> None:
+        from sqlalchemy.util import LRUCache
+
+        self._compiled = LRUCache(size)
+
+    def get(self, key, default=None):
+        return self._compiled.get(self._shared(key), default)
+
+    def __setitem__(self, key, compiled) -> None:
+        self._compiled[self._shared(key)] = compiled
+
+    @staticmethod
+    def _shared(key: tuple) -> tuple:
+        dialect, *rest = key
+        return (type(dialect), dialect.server_version_info, dialect.paramstyle, *rest)
+
+
+STATEMENTS = SharedStatements()
+
+
+def _share_orm_statements() -> None:
+    """Let the ORM's INSERT and UPDATE statements (cached per mapper, keyed the same way) share
+    STATEMENTS too: a case filed in a fresh fork then compiles nothing."""
+    from sqlmodel import SQLModel
+
+    for mapper in SQLModel._sa_registry.mappers:
+        if mapper._compiled_cache is not STATEMENTS:
+            mapper._compiled_cache = STATEMENTS
+
+
 def open_store(target: str | None = None) -> Store:
     """Open (creating and migrating as needed) the store at a path or URL."""
     if target and is_url(target):
@@ -207,7 +249,8 @@ def _open_sqlite(path: Path, *, default: bool) -> Store:
     if not path.exists():
         _create_sqlite_file(path)
     _check_sqlite_file(path)
-    engine = create_engine(f"sqlite:///{path}")
+    engine = create_engine(f"sqlite:///{path}", execution_options={"compiled_cache": STATEMENTS})
+    _share_orm_statements()
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     store = Store(engine, str(path), path)
