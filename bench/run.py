@@ -1,6 +1,6 @@
 """Measure jiesu against its baselines, side by side, and print a Markdown table.
 
-    python bench/run.py [--cases N] [--data bench/data] [--import-only | --resident-only]
+    python bench/run.py [--cases N] [--data bench/data] [--only import|resident|export|report ...]
 
 Builds (or reuses) a case book of N cases with bench/generate.py, then runs
 every measure of the speed-and-scale issue in this one process tree, each
@@ -471,12 +471,16 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--data", type=Path, default=HERE / "data")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--resident-only", action="store_true", help="only the rows of one-shot commands through the resident process")
-    parser.add_argument("--only", choices=["export", "report"], action="append", help="only these rows (repeatable)")
-    parser.add_argument("--import-only", action="store_true", help="only the rows of `jiesu import`")
+    parser.add_argument(
+        "--only",
+        choices=["import", "resident", "export", "report"],
+        action="append",
+        help="only these rows (repeatable): `jiesu import`; one-shot commands through the resident process; the CSV export; report daily beyond start-up",
+    )
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
-    if args.import_only:  # needs no case book
+    only = set(args.only or ())
+    if "import" in only:  # needs no case book
         compile_jiesu()
         with tempfile.TemporaryDirectory() as scratch:
             rows = import_rows(args.data, Path(scratch), os.environ | {"JIESU_ACTOR": "bench"}, args.repeat)
@@ -484,15 +488,15 @@ def main() -> None:
         return
     book = args.data / f"cases-{args.cases}.db"
     build(book, args.cases, ledger_open=2_000)
-    if args.only:
+    if only & {"export", "report"}:
         compile_jiesu()
         env = os.environ | {"JIESU_DB": str(book), "JIESU_ACTOR": "bench", "COLUMNS": "120"}
         rows = []
-        if "report" in args.only:
+        if "report" in only:
             sql_file = args.data / "report-daily.sql"
             sql_file.write_text(captured_report_sql(book), encoding="utf-8")
             rows += report_rows(book, sql_file, env, args.repeat)
-        if "export" in args.only:
+        if "export" in only:
             rows += export_rows(book, env, min(args.repeat, 3))
         _print(rows, args.cases)
         return
@@ -503,7 +507,7 @@ def main() -> None:
     r = args.repeat
 
     compile_jiesu()
-    if args.resident_only:
+    if "resident" in only:
         sql_file = args.data / "report-daily-100000.sql"
         sql_file.write_text(captured_report_sql(shell_book), encoding="utf-8")
         rows += resident_rows(shell_book, sql_file, env, r)
