@@ -1,6 +1,6 @@
 """Measure jiesu against its baselines, side by side, and print a Markdown table.
 
-    python bench/run.py [--cases N] [--data bench/data] [--only import|resident|export|report ...]
+    python bench/run.py [--cases N] [--data bench/data] [--only import|resident|export|report|page ...]
 
 Builds (or reuses) a case book of N cases with bench/generate.py, then runs
 every measure of the speed-and-scale issue in this one process tree, each
@@ -473,9 +473,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
         "--only",
-        choices=["import", "resident", "export", "report"],
+        choices=["import", "resident", "export", "report", "page"],
         action="append",
-        help="only these rows (repeatable): `jiesu import`; one-shot commands through the resident process; the CSV export; report daily beyond start-up",
+        help="only these rows (repeatable): `jiesu import`; one-shot commands through the resident process; the CSV export; report daily beyond start-up; the printable monthly report",
     )
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
@@ -488,7 +488,7 @@ def main() -> None:
         return
     book = args.data / f"cases-{args.cases}.db"
     build(book, args.cases, ledger_open=2_000)
-    if only & {"export", "report"}:
+    if only & {"export", "report", "page"}:
         compile_jiesu()
         env = os.environ | {"JIESU_DB": str(book), "JIESU_ACTOR": "bench", "COLUMNS": "120"}
         rows = []
@@ -498,6 +498,9 @@ def main() -> None:
             rows += report_rows(book, sql_file, env, args.repeat)
         if "export" in only:
             rows += export_rows(book, env, min(args.repeat, 3))
+        if "page" in only:
+            with tempfile.TemporaryDirectory() as scratch:
+                rows += report_page_rows(book, env, args.repeat, Path(scratch))
         _print(rows, args.cases)
         return
     shell_book = args.data / "cases-100000.db"
