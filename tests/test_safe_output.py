@@ -198,6 +198,45 @@ def test_every_command_answers_every_format(jiesu, book, path, tmp_path):
             assert all(word.isdigit() for word in out.split()), (args, out)
 
 
+def ids_commands():
+    """Every command whose --format offers `ids`."""
+    import typer
+
+    root = typer.main.get_command(app)
+    for path in leaf_commands():
+        leaf = root
+        for word in path.split():
+            leaf = leaf.get_command(None, word)
+        if any("--format" in param.opts and "ids" in (param.help or "") for param in leaf.params):
+            yield path
+
+
+# What `--format ids` prints in the book of the test below: case ids, never ledger entries or groups.
+IDS_EXPECTED = {"list": [1, 2, 3, 4], "show": [1], "ledger list": [4, 3], "hotspots": [2, 3, 4]}
+
+
+@pytest.mark.parametrize("path", sorted(ids_commands()))
+def test_ids_are_case_ids_one_per_line_wherever_offered(jiesu, path):
+    jiesu.new("别的事", "--community", "大栅栏社区", "--received", "-5d")
+    for hours in (3, 2, 1):  # one cluster and one address: each case in two hotspots
+        jiesu.new("楼上漏水", "--community", "前门社区", "--category", "物业管理/漏水", "--address", "前门东大街3号",
+                  "--nature", "合理诉求", "--received", f"-{hours}h")
+    jiesu.ok("ledger", "add", "4", "--plan", "修", "--unit", "物业")  # entry 1 is case 4, entry 2 is case 3
+    jiesu.ok("ledger", "add", "3", "--plan", "修", "--unit", "物业")
+    out = jiesu.ok(*path.split(), *MATRIX_ARGS[path], "--format", "ids").stdout
+    ids = [int(line) for line in out.splitlines()]  # one bare number a line, nothing else
+    assert out == "".join(f"{i}\n" for i in ids)
+    assert len(ids) == len(set(ids)) and set(ids) <= {1, 2, 3, 4}, (path, out)
+    if path in IDS_EXPECTED:
+        assert ids == IDS_EXPECTED[path], (path, out)
+    else:
+        assert ids, (path, "a command offering ids and listing nothing here needs an entry in IDS_EXPECTED")
+
+
+def test_ids_are_offered_where_cases_are_listed():
+    assert {"list", "show", "ledger list", "hotspots", "todo"} <= set(ids_commands())
+
+
 @pytest.mark.parametrize("args", [["rules", "show", "--format", "ids"], ["ledger", "roll", "2026-11", "--format", "ids"]])
 def test_ids_where_there_are_no_ids_is_refused_before_anything_runs(jiesu, book, args):
     jiesu.new("x", "--received", "2026-11-02")

@@ -113,7 +113,7 @@ def ledger_list(
         Column("status", "状态", labelled(LedgerStatus), whole=True),
     ]
     fmt = output_format(fmt)
-    count = render(rows(), fmt, columns)
+    count = render(rows(), fmt, columns, case_ids="case_id")
     if fmt is OutputFormat.TABLE:
         say(f"共 {count} 条")
 

@@ -119,10 +119,6 @@ def hotspots(
         Column("last_at", "最近", local_time(office.tz), whole=True),
     ]
     fmt = output_format(fmt)
-    if fmt is OutputFormat.IDS:
-        for spot in found:
-            typer.echo(" ".join(map(str, spot["case_ids"])))
-        return
-    count = render(found, fmt, columns)
+    count = render(found, fmt, columns, case_ids="case_ids")
     if fmt is OutputFormat.TABLE:
         say(f"共 {count} 处热点")

@@ -86,10 +86,13 @@ def render(
     out: IO[str] | None = None,
     title: str | None = None,
     whole_text: bool = False,
+    case_ids: str = "id",
 ) -> int:
     """Write `rows` in `fmt`, streaming where the format allows; returns how many.
 
     A table gives one line per row, free text cut to fit; with `whole_text` (`show`) it wraps instead.
+    `ids` gives case ids whatever the rows are (ledger entries, hotspots): `case_ids` names the
+    field that holds a row's case id, or a list of them.
     """
     out = out or sys.stdout
     if fmt is OutputFormat.JSON:
@@ -101,14 +104,30 @@ def render(
             return write_csv([], [c.key for c in columns], out)
         return write_csv(chain([first], rows), list(first), out)
     if fmt is OutputFormat.IDS:
-        count = 0
-        for row in rows:
-            if "id" not in row:
-                raise BadInput("这里的输出没有编号，不能用 --format ids；请用 table、json 或 csv")
-            out.write(f"{row['id']}\n")
-            count += 1
-        return count
+        return write_case_ids(rows, case_ids, out)
     return _table(rows, columns, out, title, whole_text)
+
+
+def write_case_ids(rows: Iterable[dict[str, Any]], key: str, out: IO[str]) -> int:
+    """The case ids in `rows[key]`, one per line and each once, in the order met: what `xargs jiesu …` reads.
+
+    Rows keyed by their own `id` are cases, one each, and stream; rows of other records
+    (ledger entries, hotspots) may name a case twice, so what was written is remembered.
+    """
+    written = None if key == "id" else set()
+    count = 0
+    for row in rows:
+        if key not in row:
+            raise BadInput("这里的输出没有诉求编号，不能用 --format ids；请用 table、json 或 csv")
+        found = row[key]
+        for case_id in found if isinstance(found, list) else [found]:
+            if written is not None:
+                if case_id in written:
+                    continue
+                written.add(case_id)
+            out.write(f"{case_id}\n")
+            count += 1
+    return count
 
 
 def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
