@@ -340,6 +340,46 @@ def test_usage_errors_are_one_chinese_line_with_a_suggestion(jiesu, args, line):
         assert result.stderr.rstrip("\n") == line
 
 
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["list", "--db", "x.db"], "--db 是全局选项，要写在命令前面：jiesu --db x.db list"),
+        (["ledger", "list", "--open", "--actor", "张丽"], "--actor 是全局选项，要写在命令前面：jiesu --actor 张丽 ledger list"),
+        (["report", "daily", "--rules=my rules.toml"], "--rules 是全局选项，要写在命令前面：jiesu --rules 'my rules.toml' report daily"),
+        (["show", "1", "--db", "postgresql+psycopg://jiesu:s3cret@db/jiesu?sslpassword=k3y"],
+         "--db 是全局选项，要写在命令前面：jiesu --db 'postgresql+psycopg://jiesu:***@db/jiesu?sslpassword=***' show"),
+        (["list", "--db"], "--db 是全局选项，要写在命令前面：jiesu --db … list"),
+        (["list", "--version"], "--version 是全局选项，要写在命令前面：jiesu --version list"),
+    ],
+)
+def test_a_global_option_after_the_command_says_where_it_goes(jiesu, book, tmp_path, monkeypatch, args, line):
+    monkeypatch.chdir(tmp_path)
+    jiesu.new("x")
+    before = book.fingerprint()
+    result = jiesu(*args)
+    assert (result.exit_code, result.stderr) == (2, f"错误: {line}\n")
+    assert book.fingerprint() == before and not (tmp_path / "x.db").exists()
+
+
+def test_every_command_with_db_after_it_says_where_db_goes(jiesu, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for page in every_help_page():
+        if not page or page == ["demo"]:  # demo has its own --db (where to make the demo book)
+            continue
+        result = jiesu(*page, "--db", "x.db")
+        assert result.exit_code == 2, (page, result.output)
+        assert result.stderr == f"错误: --db 是全局选项，要写在命令前面：jiesu --db x.db {' '.join(page)}\n", page
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_global_option_after_the_command_in_a_real_process_and_the_shell(db_target):
+    result = run("list", "--status", "new", "--db", "x.db")
+    assert (result.returncode, result.stderr.decode()) == (2, "错误: --db 是全局选项，要写在命令前面：jiesu --db x.db list\n")
+    shell = subprocess.run([sys.executable, "-m", "jiesu", "shell"], input="list --actor 张丽\n".encode(), capture_output=True, env=env())
+    assert "错误: --actor 是全局选项，要写在命令前面：jiesu --actor 张丽 list\n" in shell.stderr.decode()
+    assert shell.returncode == 2
+
+
 def test_format_takes_chinese_labels(jiesu):
     jiesu.new("x")
     assert jiesu.ok("list", "--format", "编号").stdout == "1\n"

@@ -132,7 +132,7 @@ def _run(command, args: list[str]) -> int:
     except typer.Abort:
         return ExitCode.REFUSED
     except Exception as exc:  # a usage error from the parser: say it on one line, as the CLI would
-        message = usage_message(exc)
+        message = usage_message(exc, args)
         if message is None:
             raise
         say(f"错误: {message}")

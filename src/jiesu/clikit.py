@@ -70,7 +70,7 @@ class JiesuGroup(ChineseHelp, TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":
                 exc.show()
                 sys.exit(exc.exit_code)
-            message = usage_message(exc)
+            message = usage_message(exc, sys.argv[1:] if args is None else list(args))
             if message is None:
                 raise
             say(f"错误: {message}")
