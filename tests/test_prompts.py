@@ -71,7 +71,7 @@ def test_new_declined_at_the_end_files_nothing(jiesu, book, at_terminal):
 
 def test_new_without_a_terminal_is_unchanged(jiesu, book):
     result = jiesu("new", input="楼上漏水\n")
-    assert result.exit_code == 2 and result.stderr == "错误: 缺少 SUMMARY（jiesu new --help 看用法）\n"
+    assert result.exit_code == 2 and result.stderr == "错误: 缺少参数 诉求摘要（jiesu new --help 看用法）\n"
     assert book.counts() == (0, 0)
 
 

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
+from jiesu import usage
 from jiesu.cli import COMMANDS, app
 from jiesu.safetext import has_undecodable
 
@@ -396,6 +397,49 @@ def every_help_page():
         command = typer.main.get_command(app).get_command(None, group)
         for sub in command.list_commands(None):
             yield [group, sub]
+
+
+def every_command():
+    """(path, command) of every leaf command of the tree."""
+    import typer
+
+    def walk(command, path):
+        if hasattr(command, "list_commands"):
+            for name in command.list_commands(None):
+                yield from walk(command.get_command(None, name), [*path, name])
+        else:
+            yield path, command
+
+    yield from walk(typer.main.get_command(app), [])
+
+
+def test_a_missing_argument_is_named_in_chinese_for_every_command(jiesu, book):
+    import re
+
+    jiesu.new("x")
+    before = book.fingerprint()
+    asked = 0
+    for path, command in every_command():
+        given = []
+        for param in command.params:
+            if param.param_type_name != "argument":
+                continue
+            name = usage.argument_name(param)
+            assert re.search(r"[\u4e00-\u9fff]", name) and not re.search(r"[A-Z]{2,}", name), (path, name)
+            if param.required:
+                result = jiesu.runner.invoke(app, [*path, *given], input="")
+                assert result.exit_code == 2, (path, given, result.output)
+                assert result.stderr == f"错误: 缺少参数 {name}（jiesu {' '.join(path)} --help 看用法）\n", (path, result.stderr)
+                asked += 1
+            given.append("1")
+    assert asked >= 18 and book.fingerprint() == before
+
+
+def test_usage_lines_and_value_errors_read_chinese(jiesu):
+    assert jiesu.ok("show", "--help").stdout.startswith("用法: jiesu show [选项] ")
+    assert jiesu.ok("ledger", "--help").stdout.startswith("用法: jiesu ledger [选项] 命令 [参数]...")
+    assert jiesu("ledger", "clear", "x").stderr == "错误: 台账编号 无效：应为整数\n"
+    assert jiesu("copy").stderr == "错误: 缺少选项 --to（jiesu copy --help 看用法）\n"
 
 
 ENGLISH_SENTENCE = r"\b[A-Za-z]{2,}(?: [a-z]{2,}){2,}"

@@ -61,7 +61,9 @@ def new(
         from jiesu import prompts
 
         if not prompts.interactive():
-            fail(f"缺少 SUMMARY（{ctx.command_path} --help 看用法）", ExitCode.USAGE)
+            from jiesu.usage import missing
+
+            fail(missing(next(p for p in ctx.command.params if p.name == "summary"), ctx.command_path), ExitCode.USAGE)
         given = {field: getattr(getattr(draft, field), "value", getattr(draft, field)) for field in prompts.NEW_FIELDS}
         for field, answer in prompts.ask_new(office, given).items():
             setattr(draft, field, answer)

@@ -121,7 +121,7 @@ def ledger_list(
 @ledger_app.command("roll")
 def ledger_roll(
     ctx: typer.Context,
-    period: Annotated[str, typer.Argument(metavar="PERIOD", help="要结转的期间 YYYY-MM。")],
+    period: Annotated[str, typer.Argument(metavar="PERIOD", help="结转期间，YYYY-MM，如 2026-10。")],
     fmt: RecordFormat = None,
 ) -> None:
     """月末结转：计算并保存本期余额（期初＋本期新增－本期销账＝期末），未销账的结转下期。

@@ -264,7 +264,7 @@ def shell_help(command) -> str:
 
 
 def completion(
-    shell_name: Annotated[str, typer.Argument(metavar="SHELL", help="bash 或 zsh。")] = "bash",
+    shell_name: Annotated[str, typer.Argument(metavar="SHELL", help="shell 类型：bash 或 zsh。")] = "bash",
 ) -> None:
     """例：jiesu completion bash > ~/.local/share/bash-completion/completions/jiesu
     """

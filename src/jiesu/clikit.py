@@ -18,7 +18,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from jiesu.errors import ExitCode, JiesuError
 from jiesu.safetext import has_undecodable, undecodable_message, visible
-from jiesu.usage import HELP_OPTION_HELP, chinese_help_record, usage_message
+from jiesu.usage import HELP_OPTION_HELP, USAGE_WORDS, chinese_help_record, usage_message
 
 if TYPE_CHECKING:
     from jiesu.db import Store
@@ -35,7 +35,8 @@ class ChineseHelp:
         return option
 
     def format_usage(self, ctx: typer.Context, formatter) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法: ")
+        pieces = [USAGE_WORDS.get(piece, piece) for piece in self.collect_usage_pieces(ctx)]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix="用法: ")
 
     def format_options(self, ctx: typer.Context, formatter) -> None:
         records = {"argument": [], "option": []}

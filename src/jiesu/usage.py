@@ -15,6 +15,8 @@ from difflib import get_close_matches
 from jiesu.safetext import visible
 
 HELP_OPTION_HELP = "显示本帮助并退出。"
+# The usage line's placeholders: `用法: jiesu show [选项] ID`, `用法: jiesu ledger [选项] 命令 [参数]...`.
+USAGE_WORDS = {"[OPTIONS]": "[选项]", "COMMAND [ARGS]...": "命令 [参数]..."}
 
 # What Typer's value checks (pydantic) say, and how a person reads it.
 _VALUE_MESSAGES = [
@@ -56,7 +58,7 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         hint = f"；您是不是要 {near[0]}？" if near else see
         return visible(f"没有 {exc.option_name} 这个选项{hint}")
     if kind == "MissingParameter":
-        return visible(f"缺少 {_param_name(exc)}{see}")
+        return visible(missing(getattr(exc, "param", None), where) if getattr(exc, "param", None) else f"缺少参数{see}")
     if kind == "BadParameter" or hasattr(exc, "param_hint"):
         return visible(f"{_param_name(exc)} 无效：{_value_message(message)}")
     if kind == "BadOptionUsage":
@@ -111,6 +113,13 @@ def _quoted(word: str) -> str:
     return shlex.quote(word) if not word or re.search(r"[\s'\"$`\\|&;<>()*?#~!{}\[\]]", word) else word
 
 
+def missing(param, where: str) -> str:
+    """The line for an argument or option `where` (`jiesu show`) needs and was not given: 缺少参数 诉求编号（…）."""
+    if getattr(param, "param_type_name", "") == "argument":
+        return f"缺少参数 {argument_name(param)}（{where} --help 看用法）"
+    return f"缺少选项 {'/'.join(param.opts) or param.name}（{where} --help 看用法）"
+
+
 def _value_message(message: str) -> str:
     if not re.search(r"[A-Za-z]{3,} [a-z]{2,}", message):  # already ours (a parser's Chinese BadParameter)
         return message
@@ -129,8 +138,18 @@ def _param_name(exc) -> str:
     if param is None:
         return "参数"
     if getattr(param, "param_type_name", "") == "argument":
-        return (param.metavar or param.name or "参数").upper()
+        return argument_name(param)
     return "/".join(param.opts) or param.name
+
+
+def argument_name(param) -> str:
+    """What an argument is, in Chinese, for people: its help up to the first pause ("诉求编号，如 42" → 诉求编号).
+
+    Every argument's help starts with that name (a test checks); the English metavar (`ID`)
+    stays for the usage line and for completion.
+    """
+    said = re.split(r"[，。；（：,;(:]", getattr(param, "help", None) or "", maxsplit=1)[0].strip()
+    return said or "参数"
 
 
 def _option_names(ctx) -> list[str]:
