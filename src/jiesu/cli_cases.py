@@ -11,8 +11,9 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.errors import ExitCode
 from jiesu.cliopts import At, CaseId, Format, Reveal, enum_option, enum_parser, output_format, parse_id, parse_yes_no
+from jiesu.errors import ExitCode
+from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
 
 
@@ -214,7 +215,7 @@ def assign(
     from jiesu import cases
 
     office = office_of(ctx)
-    _done(cases.assign(office, case_id, to, note, office.when(at)), f"已派给 {to.strip()}")
+    _done(cases.assign(office, case_id, to, note, office.when(at)), f"已派给 {shortened(to.strip())}")
 
 
 def return_case(

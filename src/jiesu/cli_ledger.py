@@ -9,6 +9,7 @@ import typer
 from jiesu.clikit import JiesuGroup, office_of, say
 from jiesu.cliopts import At, CaseId, Format, RecordFormat, Reveal, output_format
 from jiesu.errors import BadInput
+from jiesu.safetext import shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
@@ -53,7 +54,7 @@ def ledger_add(
 
     office = office_of(ctx)
     entry = ledger.add_entry(office, case_id, plan, unit, office.when(due, end_of_day=True), office.when(at))
-    say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{entry.unit}）")
+    say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{shortened(entry.unit)}）")
 
 
 @ledger_app.command("clear")

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, Revisit
+from jiesu.models import CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, Revisit
 from jiesu import phones
 from jiesu.queries import reason_labels
 from jiesu.render import Column, iso, labelled, local_time, record
+from jiesu.safetext import shortened
 from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
 EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes", "undoes")
@@ -137,8 +138,9 @@ _HIDDEN_CHANGES = {"version", "search_text", "address_key", "category_key", "res
 
 
 def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
-    """A step's recorded changes ({field: [old, new]}, times in UTC) as people read them."""
-    return _changes({name: [_local(v, tz) for v in pair] for name, pair in changes.items()})
+    """A step's recorded changes ({field: [old, new]}, times in UTC) as a one-line message repeats them:
+    a long text shortened to its start and its length (`jiesu show` and JSON keep it whole)."""
+    return _changes({name: [_local(v, tz) for v in pair] for name, pair in changes.items()}, echo=True)
 
 
 # A changed field as a person reads it: its Chinese label, and the enum whose labels its values take.
@@ -149,17 +151,17 @@ _FIELD_ENUMS = {
 _FIELD_LABELS = {column.key: column.label for column in case_columns(ZoneInfo("UTC"))} | {"merged_into": "并入", "phone_ext": "分机"}
 
 
-def _changes(changes: Any) -> str:
+def _changes(changes: Any, echo: bool = False) -> str:
     """What a step changed as people read it: 诉求地址：前门东大街1号 → 前门东大街3号."""
     parts = []
     for name, (old, new) in (changes or {}).items():
         if name in _HIDDEN_CHANGES:
             continue
-        parts.append(f"{_FIELD_LABELS.get(name, name)}：{_short(name, old)} → {_short(name, new)}")
+        parts.append(f"{_FIELD_LABELS.get(name, name)}：{_short(name, old, echo)} → {_short(name, new, echo)}")
     return "；".join(parts)
 
 
-def _short(name: str, value: Any) -> str:
+def _short(name: str, value: Any, echo: bool = False) -> str:
     if value is None or value == "":
         return "—"
     if name == "phone":  # a correction's line is read over shoulders too: masked like every listing
@@ -171,7 +173,9 @@ def _short(name: str, value: Any) -> str:
         except ValueError:
             return str(value)
     text = str(value)
-    return text[:16].replace("T", " ") if len(text) >= 19 and text[4] == "-" else text
+    if name in CASE_TIMES:  # to the minute, as every view shows a time
+        return text[:16].replace("T", " ")
+    return shortened(text) if echo else text
 
 
 # ---------------------------------------------------------------- 待办
