@@ -212,6 +212,37 @@ def test_undo_refused_when_a_later_step_depends_on_it(jiesu, book, monkeypatch):
     assert book.fingerprint() == before
 
 
+# (my step, the later step by 李四 that stands on it, the later step as the refusal names it)
+DEPENDENT_STEPS = [
+    (["assign", "1", "物业"], ["assign", "1", "城管科"], "派单"),
+    (["assign", "1", "物业"], ["return", "1", "--reason", "不归我们"], "退单"),
+    (["visit", "1", "--note", "上门"], ["close", "1", "--result", "resolved", "--note", "修好"], "办结"),
+    (["escalate", "1", "--reason", "难"], ["escalate", "1", "--reason", "更难"], "升级"),
+    (["edit", "1", "--address", "前门东大街3号"], ["edit", "1", "--address", "前门东大街5号"], "更正"),
+    (["classify", "1", "不合理诉求"], ["classify", "1", "合理诉求"], "研判"),
+    (["extend", "1", "--to", "2026-12-30", "--reason", "等"], ["edit", "1", "--urgency", "紧急"], "更正"),
+    (["contact", "1", "--note", "电话"], ["contact", "1", "--note", "再打"], "联系诉求人"),
+    (["assign", "1", "物业"], ["ledger", "add", "1", "--plan", "修", "--unit", "物业"], "上账"),
+    (["assign", "1", "物业"], ["merge", "1", "--into", "2"], "并单"),
+]
+
+
+@pytest.mark.parametrize("mine, theirs, named", DEPENDENT_STEPS, ids=[t[0] for _, t, _ in DEPENDENT_STEPS])
+def test_undo_refusal_names_the_later_step_who_did_it_and_when(jiesu, book, monkeypatch, mine, theirs, named):
+    filed(jiesu, "--nature", "合理诉求")
+    filed(jiesu)
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:00:00+08:00")
+    jiesu.ok(*mine)
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:20:00+08:00")
+    monkeypatch.setenv("JIESU_ACTOR", "李四")
+    jiesu.ok(*theirs)
+    monkeypatch.setenv("JIESU_ACTOR", "测试员")
+    before = book.fingerprint()
+    line = refused(jiesu("undo", "1"))
+    assert line.endswith(f"（2026-12-01 09:00）不能撤销：之后 李四 已{named}（2026-12-01 09:20），它以这一步为依据"), line
+    assert book.fingerprint() == before
+
+
 def test_undo_of_the_first_contact_is_refused_after_a_second_one(jiesu, monkeypatch):
     case_id = filed(jiesu)
     jiesu.ok("contact", case_id, "--at", "2026-12-01T08:00")
