@@ -224,7 +224,7 @@ class Settings:
         if ending is not None and getattr(ending, "exit_code", 1) != 0:
             return
         years = sorted(self._office.calendar.fallback_years) if self._office else []
-        if years:
+        if years and STORES.first_time(("calendar", *years)):
             say(
                 f"注意：chinesecalendar 尚无 {'、'.join(map(str, years))} 年的官方放假安排：法定节假日及补假按"
                 "《全国年节及纪念日放假办法》计算（holidays 库），调休上班日未知，需在规则文件 calendar.workdays 中列出"
@@ -232,10 +232,20 @@ class Settings:
 
 
 class _Stores:
-    """Where commands get their store: opened per command, or kept open across a `jiesu shell` session."""
+    """Where commands get their store: opened per command, or kept open across a `jiesu shell` session
+    (which also remembers the notes it has said: a session hears each one once)."""
 
     def __init__(self) -> None:
         self.kept: dict[str | None, Store] | None = None
+        self.said: set[tuple] = set()
+
+    def first_time(self, note: tuple) -> bool:
+        """Whether `note` is still to be said: by every single command, but once in a shell session."""
+        if self.kept is None:
+            return True
+        fresh = note not in self.said
+        self.said.add(note)
+        return fresh
 
     def get(self, target: str | None, ctx: typer.Context) -> Store:
         from jiesu.db import open_store
@@ -250,6 +260,7 @@ class _Stores:
 
     def keep(self) -> None:
         self.kept = {}
+        self.said = set()
 
     def close_all(self) -> None:
         for store in (self.kept or {}).values():
