@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import unicodedata
@@ -484,7 +485,9 @@ def test_every_table_is_one_line_per_row_at_this_width(jiesu, monkeypatch, width
         jiesu.ok("assign", case, "街道城市管理综合执法队第三中队", "--at", "-30m")
     jiesu.ok("ledger", "add", "1", "--plan", "协调产权单位更换整栋楼的主管道并恢复路面", "--unit", "街道城管科", "--due", "+30d")
     monkeypatch.setenv("COLUMNS", str(width))
-    for view, rows in ((["list"], 5), (["hotspots", "--min", "2"], None), (["ledger", "list"], 1), (["rules", "show"], None)):
+    views = ((["list"], 5, "诉求"), (["hotspots", "--min", "2"], None, None), (["ledger", "list"], 1, "诉求摘要"),
+             (["todo", "--within", "30d"], 10, "诉求"), (["rules", "show"], None, None))
+    for view, rows, summary in views:
         result = jiesu.ok(*view, "--format", "table")
         lines = result.stdout.splitlines()
         assert max(cell_len(line) for line in lines) <= width, (view, width)
@@ -492,10 +495,18 @@ def test_every_table_is_one_line_per_row_at_this_width(jiesu, monkeypatch, width
         if rows is not None:
             assert len(body) == rows, (view, width, result.stdout)
         assert all(line.split("│")[0].strip() for line in body), (view, width, result.stdout)  # no continuation lines
-        if view == ["list"]:
-            assert all("…" in line for line in body) and all(len(line.split("│")) == 8 for line in body)
-            times = [cell.strip() for line in body for cell in line.split("│")[2:3]]
-            assert all(len(t) == 16 for t in times), times
+        header = [label.strip() for label in lines[0].split("┃")]
+        cells = [[cell.strip() for cell in line.split("│")] for line in body]
+        assert all(len(row) == len(header) for row in cells), (view, width, result.stdout)
+        cut = [cell for row in cells for cell in row if "…" in cell and view != ["rules", "show"]]
+        assert all(len(cell.split("…")[0].strip()) >= 3 for cell in cut), (view, width, cut)  # never 1–2 characters
+        if summary:
+            shown = [row[header.index(summary)].rstrip("… ") for row in cells]
+            assert all(len(text) >= (8 if width == 80 else 9) and LONG.startswith(text) for text in shown), (view, width, shown)
+        times = [cell for row in cells for cell in row if re.fullmatch(r"(\d{4}-)?\d\d-\d\d \d\d:\d\d", cell)]
+        assert len({len(t) for t in times}) <= 1, (view, width, times)  # one time format in a table
+        if view == ["list"]:  # what gives way at 80 columns is the receipt time and the community, never the deadline
+            assert "办理时限" in header and (width == 80 or {"受理时间", "社区"} <= set(header)), header
 
 
 # ---------------------------------------------------------------- random text in every field, every view, every format

@@ -72,9 +72,9 @@ def new(
     if quiet:
         typer.echo(case.id)
     else:
-        from jiesu.clock import shown
+        from jiesu.clock import shown_bound
 
-        say(f"已受理 #{case.id}（{Status(case.status).label}，办理时限 {shown(case.resolve_by, office.tz)}）")
+        say(f"已受理 #{case.id}（{Status(case.status).label}，办理时限 {shown_bound(case.resolve_by, office.tz)}）")
 
 
 def list_cases(
@@ -284,11 +284,11 @@ def extend(
     """例：jiesu extend 42 --to 2026-12-10 --reason "需等待配件"
     """
     from jiesu import cases
-    from jiesu.clock import shown
+    from jiesu.clock import shown_bound
 
     office = office_of(ctx)
     case = cases.extend(office, case_id, office.when(to, end_of_day=True), reason, office.when(at))
-    _done(case, f"已延期至 {shown(case.resolve_by, office.tz)}")
+    _done(case, f"已延期至 {shown_bound(case.resolve_by, office.tz)}")
 
 
 def close(

@@ -88,7 +88,7 @@ def ledger_list(
     例：jiesu ledger list --open --unit 街道城管科
     """
     from jiesu import ledger
-    from jiesu.render import Column, labelled, local_time, render
+    from jiesu.render import Column, labelled, local_bound, render, without_year
     from jiesu.views import case_id, ledger_record
 
     office = office_of(ctx)
@@ -101,17 +101,16 @@ def ledger_list(
             row["age_days"] = ledger.days_on_books(line.entry, office.now)
             yield row
 
-    time = local_time(tz)
     columns = [
         Column("id", "台账", whole=True),
         Column("case_id", "诉求", case_id, whole=True),
-        Column("summary", "诉求摘要"),
+        Column("summary", "诉求摘要", main=True),
         Column("unit", "责任单位"),
-        Column("plan", "整改措施"),
-        Column("due", "整改期限", time, whole=True),
-        Column("age_days", "在账天数", whole=True),
-        Column("carried", "结转", whole=True),
-        Column("status", "状态", labelled(LedgerStatus), whole=True),
+        Column("plan", "整改措施", drop=2),
+        Column("due", "整改期限", local_bound(tz), whole=True, narrow=without_year),
+        Column("age_days", "在账天数", whole=True, drop=3),
+        Column("carried", "结转", whole=True, drop=1),
+        Column("status", "状态", labelled(LedgerStatus), whole=True, drop=4),
     ]
     fmt = output_format(fmt)
     count = render(rows(), fmt, columns, case_ids="case_id")

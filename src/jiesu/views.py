@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from jiesu.models import CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, Revisit
 from jiesu import phones
 from jiesu.queries import reason_labels
-from jiesu.render import Column, iso, labelled, local_time, record
+from jiesu.clock import shown_bound
+from jiesu.render import Column, iso, labelled, local_bound, local_time, record, without_year
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
@@ -58,7 +59,7 @@ def ledger_columns(tz: ZoneInfo) -> list[Column]:
         Column("period", "上账期间", whole=True),
         Column("plan", "整改措施"),
         Column("unit", "责任单位"),
-        Column("due", "整改期限", time, whole=True),
+        Column("due", "整改期限", local_bound(tz), whole=True),
         Column("status", "状态", labelled(LedgerStatus), whole=True),
         Column("cleared_at", "销账时间", time, whole=True),
         Column("evidence", "整改结果"),
@@ -70,12 +71,12 @@ def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:
     columns = [
         Column("id", "编号", case_id, whole=True),
         Column("status", "状态", labelled(Status), whole=True),
-        Column("received_at", "受理时间", local_time(tz), whole=True),
-        Column("community", "社区"),
-        Column("category", "类别"),
-        Column("summary", "诉求"),
-        Column("assignee", "承办"),
-        Column("resolve_by", "办理时限", local_time(tz), whole=True),
+        Column("received_at", "受理时间", local_time(tz), whole=True, narrow=without_year, drop=1),
+        Column("community", "社区", drop=2),
+        Column("category", "类别", drop=3),
+        Column("summary", "诉求", main=True),
+        Column("assignee", "承办", drop=4),
+        Column("resolve_by", "办理时限", local_bound(tz), whole=True, narrow=without_year),
     ]
     if with_reasons:
         columns.append(Column("reasons", "应升级原因", reason_labels))
@@ -104,9 +105,9 @@ def case_columns(tz: ZoneInfo) -> list[Column]:
         Column("tier", "时限档", labelled(Tier)),
         Column("level", "层级", labelled(Level)),
         Column("assignee", "承办"),
-        Column("respond_by", "响应时限", time),
+        Column("respond_by", "响应时限", local_bound(tz)),
         Column("responded_at", "首次响应", time),
-        Column("resolve_by", "办理时限", time),
+        Column("resolve_by", "办理时限", local_bound(tz)),
         Column("closed_at", "办结时间", time),
         Column("result", "办理结果", labelled(Result)),
         Column("reopen_count", "重办次数", lambda n: str(n) if n else ""),
@@ -134,6 +135,7 @@ def revisit_columns(tz: ZoneInfo) -> list[Column]:
     ]
 
 
+_BOUNDS = {"respond_by", "resolve_by"}  # deadlines: one that ends a day reads 24:00
 _HIDDEN_CHANGES = {"version", "search_text", "address_key", "category_key", "responded_at", "closed_at"}
 
 
@@ -173,6 +175,9 @@ def _short(name: str, value: Any, echo: bool = False) -> str:
         except ValueError:
             return str(value)
     text = str(value)
+    if name in _BOUNDS:
+        moment = datetime.fromisoformat(text)
+        return shown_bound(moment, moment.tzinfo)
     if name in CASE_TIMES:  # to the minute, as every view shows a time
         return text[:16].replace("T", " ")
     return shortened(text) if echo else text
@@ -202,14 +207,14 @@ def due_record(item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
 
 
 def todo_columns(tz: ZoneInfo) -> list[Column]:
-    """Narrow enough for an 80-column terminal: the summary folds, nothing else is long."""
+    """Narrow enough for an 80-column terminal: times without the year, the summary cut last."""
     return [
-        Column("case_id", "编号", case_id),
+        Column("case_id", "编号", case_id, whole=True),
         Column("label", "待办"),
-        Column("due", "期限", lambda value: local_time(tz)(value)[5:] if value else "现在"),
-        Column("minutes_left", "剩余", time_left),
-        Column("assignee", "承办"),
-        Column("summary", "诉求"),
+        Column("due", "期限", lambda value: without_year(local_bound(tz)(value)) if value else "现在", whole=True),
+        Column("minutes_left", "剩余", time_left, whole=True),
+        Column("assignee", "承办", drop=1),
+        Column("summary", "诉求", main=True),
     ]
 
 
