@@ -25,7 +25,7 @@ from jiesu import usage
 from jiesu.cli import COMMANDS, app
 from jiesu.safetext import has_undecodable
 
-from conftest import refused, sqlite_only
+from conftest import refused, sqlite_only, without_calendar_notes
 
 MARKUP = ["a [/] b", "closing [/bold] tag", "[bold red]红字[/] [link=http://evil.example]点我[/link] :smile:", "[/]"]
 CONTROLS = "".join(map(chr, range(0x00, 0x20))) + "\x7f" + "".join(map(chr, range(0x80, 0xA0)))
@@ -302,7 +302,7 @@ def test_shell_line_in_gbk_is_one_line_and_the_rest_runs(jiesu, book):
     script = b"new " + GBK_SUMMARY + b" -q\nnew ok -q\n"
     result = subprocess.run([sys.executable, "-m", "jiesu", "shell", "--keep-going"], input=script, capture_output=True, env=env(), timeout=60)
     assert result.returncode == 2
-    assert result.stderr.decode() == "错误: 第 1 行不是 UTF-8 文字（可能是 GBK 编码）；请把脚本存为 UTF-8\n"
+    assert without_calendar_notes(result.stderr.decode()) == "错误: 第 1 行不是 UTF-8 文字（可能是 GBK 编码）；请把脚本存为 UTF-8\n"
     assert book.counts()[0] == 1
 
 
