@@ -122,7 +122,7 @@ def test_extension_dated_after_the_deadline_it_extends_is_refused_naming_both(ji
     assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-12T00:00:00+08:00"
     refused(
         jiesu("extend", case_id, "--to", "2026-11-30", "--reason", "等配件", "--at", "2026-11-12T09:00"),
-        f"#{case_id} 的延期时间 2026-11-12 09:00 晚于它要延长的时限 2026-11-12 00:00；超期后不能延期",
+        f"#{case_id} 的延期时间 2026-11-12 09:00 晚于它要延长的时限 2026-11-11 24:00；超期后不能延期",
     )
 
 
@@ -199,3 +199,49 @@ def test_escalating_a_reopened_case_counts_from_the_reopen(jiesu):
     assert reopened["tier"] == "complex" and reopened["resolve_by"] == same_day["resolve_by"]
     assert reopened["resolve_by"] > "2026-11-20"
     assert reopened["respond_by"] == first_respond_by  # the first response is counted from receipt
+
+
+# ---------------------------------------------------------------- a deadline that ends a day reads 24:00
+
+
+def test_a_deadline_at_the_end_of_a_day_reads_24_00_for_people_and_stays_exact_for_machines(jiesu, monkeypatch):
+    import csv
+    import io
+
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    filed = jiesu("new", "楼上卫生间漏水", "--nature", "合理诉求", "--received", "2026-11-20T09:12")
+    assert filed.stderr == "已受理 #1（待派单，办理时限 2026-12-01 24:00）\n"
+    assert jiesu.json("show", "1")["resolve_by"] == "2026-12-02T00:00:00+08:00"
+    assert next(csv.DictReader(io.StringIO(jiesu.ok("list", "--format", "csv").stdout)))["resolve_by"] == "2026-12-02T00:00:00+08:00"
+    assert "2026-12-01 24:00" in jiesu.ok("list", "--format", "table").stdout
+    assert "办理时限  2026-12-01 24:00" in jiesu.ok("show", "1", "--format", "table").stdout
+    assert "│ 12-01 24:00 │" in jiesu.ok("todo", "--format", "table").stdout
+    extended = jiesu.ok("extend", "1", "--to", "2026-12-20", "--reason", "等配件")
+    assert extended.stderr == "#1 已延期至 2026-12-20 24:00（待派单）\n"
+    assert "办理时限：2026-12-01 24:00 → 2026-12-20 24:00" in jiesu.ok("show", "1", "--format", "table").stdout
+    jiesu.ok("ledger", "add", "1", "--plan", "换管", "--unit", "物业", "--due", "2026-12-31")
+    assert "2026-12-31 24:00" in jiesu.ok("ledger", "list", "--format", "table").stdout
+    assert jiesu.json("ledger", "list")[0]["due"] == "2026-12-31T23:59:59+08:00"
+
+
+def test_messages_name_an_end_of_day_deadline_as_24_00(jiesu, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    jiesu.new("楼上漏水", "--received", "2026-11-20T09:12")
+    refused(jiesu("extend", "1", "--to", "2026-11-25", "--reason", "x"), "#1 延期后的时限应晚于现在的 2026-12-01 24:00")
+    edited = jiesu.ok("edit", "1", "--category", "供暖/不热")  # 水电气热: 24 hours from receipt, not a day's end
+    assert edited.stderr.endswith("时限已按更正后的内容重算：水电气热档，响应时限 2026-11-21 09:12，办理时限 2026-11-21 09:12\n")
+    undone = jiesu.ok("undo", "1")
+    assert "办理时限：2026-11-21 09:12 → 2026-12-01 24:00" in undone.stderr
+
+
+def test_a_finished_days_report_is_as_of_its_24_00(jiesu, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    jiesu.new("楼上漏水", "--received", "2026-11-30T09:00")
+    assert jiesu.json("report", "daily", "--date", "2026-11-30")["as_of"] == "2026-12-01T00:00:00+08:00"
+    for fmt in ("table", "markdown", "html"):
+        page = jiesu.ok("report", "daily", "--date", "2026-11-30", "--format", fmt).stdout
+        assert "日报 2026-11-30（截至 2026-11-30 24:00）" in page, fmt
+    assert "月报 2026-11（截至 2026-11-30 24:00）" in jiesu.ok("report", "monthly", "--period", "2026-11", "--format", "table").stdout
+    assert "日报 2026-12-01（截至 2026-12-01 09:30）" in jiesu.ok("report", "daily", "--format", "table").stdout
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T00:00:00+08:00")  # today's report at its first instant
+    assert "日报 2026-12-01（截至 2026-12-01 00:00）" in jiesu.ok("report", "daily", "--format", "table").stdout

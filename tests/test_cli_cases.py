@@ -186,11 +186,11 @@ def test_version_flag(jiesu):
 
 def test_usage_errors_name_the_option_on_one_line(jiesu):
     missing = jiesu("new")
-    assert missing.exit_code == 2 and missing.stderr.startswith("错误: 缺少 SUMMARY（") and missing.stderr.count("\n") == 1
+    assert missing.exit_code == 2 and missing.stderr.startswith("错误: 缺少参数 诉求摘要（") and missing.stderr.count("\n") == 1
     bad = jiesu("list", "--limit", "0")
     assert bad.exit_code == 2 and bad.stderr.startswith("错误: --limit 无效：")
     nested = jiesu("ledger", "add")
-    assert nested.exit_code == 2 and nested.stderr.startswith("错误: 缺少 ID（") and "ledger add --help" in nested.stderr
+    assert nested.exit_code == 2 and nested.stderr.startswith("错误: 缺少参数 诉求编号（") and "ledger add --help" in nested.stderr
 
 
 def test_search_covers_category_and_ref(jiesu):

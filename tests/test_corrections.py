@@ -128,6 +128,35 @@ def test_edit_of_a_closed_case_is_allowed(jiesu):
 # ---------------------------------------------------------------- undo
 
 
+def test_a_long_text_is_echoed_short_and_kept_whole(jiesu):
+    """A 5,000-character detail: the message shows its start, an ellipsis and its length; show and JSON keep it all."""
+    long = "楼上漏水" * 1250
+    case = jiesu.new("楼上漏水", "--received", "-2h")
+    edited = jiesu.ok("edit", case, "--detail", long)
+    assert edited.stderr == f"#{case} 已更正：诉求详情：— → {long[:40]}…（共 5000 字）\n"
+    undone_line = jiesu.ok("undo", case).stderr
+    assert undone_line == f"#{case} 已撤销更正：诉求详情：{long[:40]}…（共 5000 字） → —（待派单）\n"
+    events = jiesu.json("show", case)["events"]
+    assert events[1]["changes"]["detail"] == ["", long] and events[2]["changes"]["detail"] == [long, ""]
+
+
+def test_every_echo_of_typed_text_is_one_short_line(jiesu):
+    long = "街道城市管理综合执法队" * 100
+    case = jiesu.new("楼上漏水", "--nature", "合理诉求", "--received", "-2h")
+    assigned = jiesu.ok("assign", case, long).stderr
+    assert assigned == f"#{case} 已派给 {long[:40]}…（共 1100 字）（办理中）\n"
+    added = jiesu.ok("ledger", "add", case, "--plan", "修", "--unit", long).stderr
+    assert added == f"#{case} 已上账：台账 1（2026-12，{long[:40]}…（共 1100 字））\n"
+    refused(jiesu("new", "x", "--phone", "1" * 5000), f"不是有效的中国电话号码：'{'1' * 40}…（共 5000 字）'（手机如 13812345678，座机如 010-65123456）")
+    assert jiesu.json("show", case)["assignee"] == long
+
+
+def test_an_edited_text_that_starts_like_a_date_is_echoed_as_typed(jiesu):
+    case = jiesu.new("楼上漏水", "--received", "-2h")
+    text = "2026-11-20 楼上漏水，天花板滴水三天"
+    assert jiesu.ok("edit", case, "--detail", text).stderr == f"#{case} 已更正：诉求详情：— → {text}\n"
+
+
 def test_undo_takes_back_a_wrong_assignment(jiesu, book):
     case_id = filed(jiesu)
     jiesu.ok("assign", case_id, "错的单位")
@@ -180,6 +209,37 @@ def test_undo_refused_when_a_later_step_depends_on_it(jiesu, book, monkeypatch):
     monkeypatch.setenv("JIESU_ACTOR", "测试员")
     before = book.fingerprint()
     refused(jiesu("undo", case_id), "#1 的上门（2026-12-01 09:30）不能撤销：之后 李四 已办结（2026-12-01 09:30），它以这一步为依据")
+    assert book.fingerprint() == before
+
+
+# (my step, the later step by 李四 that stands on it, the later step as the refusal names it)
+DEPENDENT_STEPS = [
+    (["assign", "1", "物业"], ["assign", "1", "城管科"], "派单"),
+    (["assign", "1", "物业"], ["return", "1", "--reason", "不归我们"], "退单"),
+    (["visit", "1", "--note", "上门"], ["close", "1", "--result", "resolved", "--note", "修好"], "办结"),
+    (["escalate", "1", "--reason", "难"], ["escalate", "1", "--reason", "更难"], "升级"),
+    (["edit", "1", "--address", "前门东大街3号"], ["edit", "1", "--address", "前门东大街5号"], "更正"),
+    (["classify", "1", "不合理诉求"], ["classify", "1", "合理诉求"], "研判"),
+    (["extend", "1", "--to", "2026-12-30", "--reason", "等"], ["edit", "1", "--urgency", "紧急"], "更正"),
+    (["contact", "1", "--note", "电话"], ["contact", "1", "--note", "再打"], "联系诉求人"),
+    (["assign", "1", "物业"], ["ledger", "add", "1", "--plan", "修", "--unit", "物业"], "上账"),
+    (["assign", "1", "物业"], ["merge", "1", "--into", "2"], "并单"),
+]
+
+
+@pytest.mark.parametrize("mine, theirs, named", DEPENDENT_STEPS, ids=[t[0] for _, t, _ in DEPENDENT_STEPS])
+def test_undo_refusal_names_the_later_step_who_did_it_and_when(jiesu, book, monkeypatch, mine, theirs, named):
+    filed(jiesu, "--nature", "合理诉求")
+    filed(jiesu)
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:00:00+08:00")
+    jiesu.ok(*mine)
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:20:00+08:00")
+    monkeypatch.setenv("JIESU_ACTOR", "李四")
+    jiesu.ok(*theirs)
+    monkeypatch.setenv("JIESU_ACTOR", "测试员")
+    before = book.fingerprint()
+    line = refused(jiesu("undo", "1"))
+    assert line.endswith(f"（2026-12-01 09:00）不能撤销：之后 李四 已{named}（2026-12-01 09:20），它以这一步为依据"), line
     assert book.fingerprint() == before
 
 

@@ -41,7 +41,7 @@ def test_new_asks_each_field_validates_on_the_spot_and_shows_the_case(jiesu, at_
     assert "错误: 不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456），请重新输入" in said
     assert "社区（已有：前门社区）" in said and "类别（已有：物业管理/漏水）" in said
     assert "  电话：13812345678" in said and "  渠道：来访" in said and "确认受理 [Y/n]？" in said
-    assert said.rstrip().splitlines()[-1].endswith("已受理 #2（待派单，办理时限 2026-12-11 00:00）")
+    assert said.rstrip().splitlines()[-1].endswith("已受理 #2（待派单，办理时限 2026-12-10 24:00）")
     case = jiesu.json("show", "2", "--reveal")
     assert (case["summary"], case["phone"], case["name"], case["channel"], case["nature"], case["urgency"]) == (
         "楼上漏水", "13812345678", "王大爷", "walkin", "reasonable", "normal",
@@ -71,7 +71,7 @@ def test_new_declined_at_the_end_files_nothing(jiesu, book, at_terminal):
 
 def test_new_without_a_terminal_is_unchanged(jiesu, book):
     result = jiesu("new", input="楼上漏水\n")
-    assert result.exit_code == 2 and result.stderr == "错误: 缺少 SUMMARY（jiesu new --help 看用法）\n"
+    assert result.exit_code == 2 and result.stderr == "错误: 缺少参数 诉求摘要（jiesu new --help 看用法）\n"
     assert book.counts() == (0, 0)
 
 

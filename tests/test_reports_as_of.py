@@ -102,3 +102,68 @@ def test_as_of_figures_are_the_history_as_it_stood(jiesu):
     assert monthly["ledger"] == {"open": 1, "overdue": 1, "overdue_entries": [1]}
     november = jiesu.json("report", "monthly", "--period", "2026-11")
     assert november["ledger"]["open"] == 1  # 1 cleared, 2 back on the books after the bad revisit
+
+
+# ---------------------------------------------------------------- the as-of instant itself
+
+NOW = "2026-12-01T09:30:00+08:00"
+
+
+def test_a_case_received_at_the_as_of_instant_is_in_every_view_of_that_instant(jiesu, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", NOW)
+    for n in range(2):  # an hour before, then exactly now: both in today's record
+        received = "2026-12-01T08:30" if n == 0 else NOW
+        case = jiesu.new("楼道灯不亮", "--community", "前门社区", "--category", "市容/照明", "--phone", "13812345678",
+                         "--nature", "合理诉求", "--received", received)
+        jiesu.ok("contact", case, "--note", "已联系")  # at now: responded at the as-of instant too
+    daily = jiesu.json("report", "daily")
+    assert (daily["as_of"], daily["received"], daily["open"]) == (NOW, 2, 2)
+    assert daily["by_category"] == [{"name": "市容/照明", "received": 2, "open": 2, "overdue": 0}]
+    assert daily["rates"]["response"] == 1.0
+    monthly = jiesu.json("report", "monthly")
+    assert (monthly["received"], monthly["open"], monthly["rates"]["response"]) == (2, 2, 1.0)
+    assert [r["id"] for r in jiesu.json("list", "--as-of", NOW)] == [1, 2]
+    assert [r["id"] for r in jiesu.json("list", "--as-of", "now", "--search", "楼道灯")] == [1, 2]
+    spots = jiesu.json("hotspots", "--as-of", NOW, "--min", "2")
+    assert [s["case_ids"] for s in spots if s["kind"] == "cluster"] == [[1, 2]]
+
+
+def test_the_printed_pages_count_the_as_of_instant_as_their_report_does(jiesu, office, monkeypatch):
+    """The page's per-day bars, community table and this month's trend point agree with the
+    report they illustrate about a case received and answered at the as-of instant."""
+    from jiesu import report_figures, reports
+
+    monkeypatch.setenv("JIESU_NOW", NOW)
+    case = jiesu.new("楼道灯不亮", "--community", "前门社区", "--category", "市容/照明", "--phone", "13812345678",
+                     "--nature", "合理诉求", "--received", NOW)
+    jiesu.ok("contact", case, "--note", "已联系")
+    for document in (reports.daily(office).document, reports.monthly(office)):
+        figures = report_figures.figures(office, document)
+        assert figures["days"][-1] == {"day": "2026-12-01", "received": 1, "closed": 0, "overdue": 0}
+        assert [(row["name"], row["received"]) for row in figures["by_community"]["rows"]] == [("前门社区", 1)]
+    monthly = report_figures.figures(office, reports.monthly(office))
+    assert monthly["months"][-1]["period"] == "2026-12" and monthly["months"][-1]["response"] == 1.0
+
+
+def test_work_done_at_the_as_of_instant_counts_in_that_days_report(jiesu, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", NOW)
+    case = jiesu.new("门口垃圾", "--nature", "合理诉求", "--channel", "walkin", "--received", "2026-12-01T08:00")
+    jiesu.ok("close", case, "--result", "resolved", "--note", "已清")  # at now
+    jiesu.ok("revisit", case, "--satisfaction", "满意", "--resolved", "yes")  # at now
+    daily = jiesu.json("report", "daily")
+    assert (daily["received"], daily["closed"], daily["revisited"], daily["open"]) == (1, 1, 1, 0)
+
+
+def test_a_case_received_at_midnight_belongs_to_its_day_only(jiesu, monkeypatch):
+    """A finished day is [00:00, 24:00): a receipt at the next 00:00 is the next day's, counted once."""
+    monkeypatch.setenv("JIESU_NOW", NOW)
+    jiesu.new("夜里的诉求", "--received", "2026-11-30T00:00")
+    jiesu.new("零点的诉求", "--received", "2026-12-01T00:00")
+    days = {day: jiesu.json("report", "daily", "--date", day) for day in ("2026-11-29", "2026-11-30", "2026-12-01")}
+    assert [days[d]["received"] for d in sorted(days)] == [1 if d != "2026-11-29" else 0 for d in sorted(days)]
+    assert days["2026-11-29"]["received"] == 0 and days["2026-11-30"]["received"] == 1
+    assert jiesu.json("report", "monthly", "--period", "2026-11")["received"] == 1
+    assert jiesu.json("report", "monthly", "--period", "2026-12")["received"] == 1
+    # What stood open at the report's instant is what `list --as-of` that instant gives.
+    for day in days.values():
+        assert day["open"] == len(jiesu.json("list", "--as-of", day["as_of"])), day["as_of"]

@@ -58,3 +58,16 @@ def test_global_options_carry_into_every_line(new_target, db_target, jiesu):
 def test_exit_ends_the_session(db_target):
     result = shell(db_target, "new 一 -q\nexit\nnew 二 -q\n")
     assert result.returncode == 0 and result.stdout == "1\n"
+
+
+def test_the_calendar_note_is_said_once_per_session(db_target, tmp_path, monkeypatch):
+    """Deadlines in a year chinesecalendar lacks: the shell says so after its first command, not after every one."""
+    (tmp_path / "r.toml").write_text('[deadlines.resolve]\ngeneral = "300 workdays"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(tmp_path / "r.toml"))
+    result = shell(db_target, "new 一 -q\nnew 二 -q\nlist -f ids\nnew 三 -q\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "1\n2\n1\n2\n3\n"
+    assert result.stderr.count("chinesecalendar 尚无") == 1, result.stderr
+    for _ in range(2):  # while one-shot commands each say it, as before
+        single = subprocess.run([sys.executable, "-m", "jiesu", "new", "四", "-q"], capture_output=True, text=True, env=os.environ | {"JIESU_DB": db_target})
+        assert single.stderr.count("chinesecalendar 尚无") == 1, single.stderr

@@ -18,7 +18,7 @@ from jiesu import fields, ledger, phones, rules, textsearch
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
-from jiesu.steps import GRACE, change, changing, load_case, moment, not_before, record, required, shown
+from jiesu.steps import GRACE, change, changing, load_case, moment, not_before, record, required, shown, shown_bound
 from jiesu.undone import not_undone
 from jiesu.vocab import Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
 
@@ -209,10 +209,10 @@ def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime
             raise RuleViolation(f"#{case_id} {round_}已延期 {used} 次，最多 {limit} 次")
         if when > case.resolve_by:
             raise RuleViolation(
-                f"#{case_id} 的延期时间 {shown(office, when)} 晚于它要延长的时限 {shown(office, case.resolve_by)}；超期后不能延期"
+                f"#{case_id} 的延期时间 {shown(office, when)} 晚于它要延长的时限 {shown_bound(office, case.resolve_by)}；超期后不能延期"
             )
         if to <= case.resolve_by:
-            raise RuleViolation(f"#{case_id} 延期后的时限应晚于现在的 {shown(office, case.resolve_by)}")
+            raise RuleViolation(f"#{case_id} 延期后的时限应晚于现在的 {shown_bound(office, case.resolve_by)}")
         changes = change(case, resolve_by=to)
         record(session, case, EventKind.EXTENDED, office.actor, when, reason, changes)
         return case

@@ -30,7 +30,7 @@ def check(ctx: typer.Context) -> None:
 
 def backup(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(metavar="PATH", help="备份文件（不能已存在）。")],
+    path: Annotated[str, typer.Argument(metavar="PATH", help="备份文件路径（不能已存在）。")],
 ) -> None:
     """不要直接复制 jiesu.db：别人正开着 jiesu 时，刚受理的诉求还在旁边的 jiesu.db-wal 里，
     只复制 .db 文件会丢掉它们。jiesu backup 把两者合成一个完整的文件。

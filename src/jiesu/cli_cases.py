@@ -11,8 +11,9 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.errors import ExitCode
 from jiesu.cliopts import At, CaseId, Format, Reveal, enum_option, enum_parser, output_format, parse_id, parse_yes_no
+from jiesu.errors import ExitCode
+from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
 
 
@@ -61,7 +62,9 @@ def new(
         from jiesu import prompts
 
         if not prompts.interactive():
-            fail(f"缺少 SUMMARY（{ctx.command_path} --help 看用法）", ExitCode.USAGE)
+            from jiesu.usage import missing
+
+            fail(missing(next(p for p in ctx.command.params if p.name == "summary"), ctx.command_path), ExitCode.USAGE)
         given = {field: getattr(getattr(draft, field), "value", getattr(draft, field)) for field in prompts.NEW_FIELDS}
         for field, answer in prompts.ask_new(office, given).items():
             setattr(draft, field, answer)
@@ -69,9 +72,9 @@ def new(
     if quiet:
         typer.echo(case.id)
     else:
-        from jiesu.clock import shown
+        from jiesu.clock import shown_bound
 
-        say(f"已受理 #{case.id}（{Status(case.status).label}，办理时限 {shown(case.resolve_by, office.tz)}）")
+        say(f"已受理 #{case.id}（{Status(case.status).label}，办理时限 {shown_bound(case.resolve_by, office.tz)}）")
 
 
 def list_cases(
@@ -212,7 +215,7 @@ def assign(
     from jiesu import cases
 
     office = office_of(ctx)
-    _done(cases.assign(office, case_id, to, note, office.when(at)), f"已派给 {to.strip()}")
+    _done(cases.assign(office, case_id, to, note, office.when(at)), f"已派给 {shortened(to.strip())}")
 
 
 def return_case(
@@ -281,11 +284,11 @@ def extend(
     """例：jiesu extend 42 --to 2026-12-10 --reason "需等待配件"
     """
     from jiesu import cases
-    from jiesu.clock import shown
+    from jiesu.clock import shown_bound
 
     office = office_of(ctx)
     case = cases.extend(office, case_id, office.when(to, end_of_day=True), reason, office.when(at))
-    _done(case, f"已延期至 {shown(case.resolve_by, office.tz)}")
+    _done(case, f"已延期至 {shown_bound(case.resolve_by, office.tz)}")
 
 
 def close(

@@ -32,7 +32,7 @@ def edit(
 
     在终端里不带任何选项时，逐项询问（回车保留原值）。
     """
-    from jiesu.clock import shown
+    from jiesu.clock import shown_bound
     from jiesu.edits import edit_case
     from jiesu.views import changes_shown
 
@@ -57,8 +57,8 @@ def edit(
         from jiesu.vocab import Tier
 
         say(
-            f"时限已按更正后的内容重算：{Tier(case.tier).label}档，响应时限 {shown(case.respond_by, tz)}，"
-            f"办理时限 {shown(case.resolve_by, tz)}"
+            f"时限已按更正后的内容重算：{Tier(case.tier).label}档，响应时限 {shown_bound(case.respond_by, tz)}，"
+            f"办理时限 {shown_bound(case.resolve_by, tz)}"
         )
 
 

@@ -23,7 +23,7 @@ BAD_ROWS_SHOWN = 20
 
 def import_cases(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(metavar="FILE", help="要导入的文件；- 表示标准输入。")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="导入文件路径；- 表示标准输入。")],
     fmt: Annotated[
         Optional[str], typer.Option("--format", "-f", help="csv、xlsx、xls、jsonl、open311-json 或 open311-xml（默认按扩展名判断）。")
     ] = None,

@@ -9,6 +9,7 @@ import typer
 from jiesu.clikit import JiesuGroup, office_of, say
 from jiesu.cliopts import At, CaseId, Format, RecordFormat, Reveal, output_format
 from jiesu.errors import BadInput
+from jiesu.safetext import shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
@@ -53,7 +54,7 @@ def ledger_add(
 
     office = office_of(ctx)
     entry = ledger.add_entry(office, case_id, plan, unit, office.when(due, end_of_day=True), office.when(at))
-    say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{entry.unit}）")
+    say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{shortened(entry.unit)}）")
 
 
 @ledger_app.command("clear")
@@ -87,7 +88,7 @@ def ledger_list(
     例：jiesu ledger list --open --unit 街道城管科
     """
     from jiesu import ledger
-    from jiesu.render import Column, labelled, local_time, render
+    from jiesu.render import Column, labelled, local_bound, render, without_year
     from jiesu.views import case_id, ledger_record
 
     office = office_of(ctx)
@@ -100,20 +101,19 @@ def ledger_list(
             row["age_days"] = ledger.days_on_books(line.entry, office.now)
             yield row
 
-    time = local_time(tz)
     columns = [
         Column("id", "台账", whole=True),
         Column("case_id", "诉求", case_id, whole=True),
-        Column("summary", "诉求摘要"),
+        Column("summary", "诉求摘要", main=True),
         Column("unit", "责任单位"),
-        Column("plan", "整改措施"),
-        Column("due", "整改期限", time, whole=True),
-        Column("age_days", "在账天数", whole=True),
-        Column("carried", "结转", whole=True),
-        Column("status", "状态", labelled(LedgerStatus), whole=True),
+        Column("plan", "整改措施", drop=2),
+        Column("due", "整改期限", local_bound(tz), whole=True, narrow=without_year),
+        Column("age_days", "在账天数", whole=True, drop=3),
+        Column("carried", "结转", whole=True, drop=1),
+        Column("status", "状态", labelled(LedgerStatus), whole=True, drop=4),
     ]
     fmt = output_format(fmt)
-    count = render(rows(), fmt, columns)
+    count = render(rows(), fmt, columns, case_ids="case_id")
     if fmt is OutputFormat.TABLE:
         say(f"共 {count} 条")
 
@@ -121,7 +121,7 @@ def ledger_list(
 @ledger_app.command("roll")
 def ledger_roll(
     ctx: typer.Context,
-    period: Annotated[str, typer.Argument(metavar="PERIOD", help="要结转的期间 YYYY-MM。")],
+    period: Annotated[str, typer.Argument(metavar="PERIOD", help="结转期间，YYYY-MM，如 2026-10。")],
     fmt: RecordFormat = None,
 ) -> None:
     """月末结转：计算并保存本期余额（期初＋本期新增－本期销账＝期末），未销账的结转下期。

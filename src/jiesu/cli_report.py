@@ -103,7 +103,7 @@ def hotspots(
 ) -> None:
     """例：jiesu hotspots --days 7 --min 5"""
     from jiesu import reports
-    from jiesu.render import Column, local_time, render
+    from jiesu.render import Column, local_time, render, without_year
     from jiesu.report_views import HOTSPOT_LABELS
 
     office = office_of(ctx)
@@ -115,14 +115,10 @@ def hotspots(
         Column("address", "地址"),
         Column("count", "件数", whole=True),
         Column("case_ids", "诉求", lambda ids: " ".join(f"#{i}" for i in ids)),
-        Column("first_at", "最早", local_time(office.tz), whole=True),
-        Column("last_at", "最近", local_time(office.tz), whole=True),
+        Column("first_at", "最早", local_time(office.tz), whole=True, narrow=without_year, drop=1),
+        Column("last_at", "最近", local_time(office.tz), whole=True, narrow=without_year, drop=2),
     ]
     fmt = output_format(fmt)
-    if fmt is OutputFormat.IDS:
-        for spot in found:
-            typer.echo(" ".join(map(str, spot["case_ids"])))
-        return
-    count = render(found, fmt, columns)
+    count = render(found, fmt, columns, case_ids="case_ids")
     if fmt is OutputFormat.TABLE:
         say(f"共 {count} 处热点")

@@ -132,7 +132,7 @@ def _run(command, args: list[str]) -> int:
     except typer.Abort:
         return ExitCode.REFUSED
     except Exception as exc:  # a usage error from the parser: say it on one line, as the CLI would
-        message = usage_message(exc)
+        message = usage_message(exc, args)
         if message is None:
             raise
         say(f"错误: {message}")
@@ -264,7 +264,7 @@ def shell_help(command) -> str:
 
 
 def completion(
-    shell_name: Annotated[str, typer.Argument(metavar="SHELL", help="bash 或 zsh。")] = "bash",
+    shell_name: Annotated[str, typer.Argument(metavar="SHELL", help="shell 类型：bash 或 zsh。")] = "bash",
 ) -> None:
     """例：jiesu completion bash > ~/.local/share/bash-completion/completions/jiesu
     """

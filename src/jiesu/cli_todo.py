@@ -33,9 +33,7 @@ def todo(
     work = due_work(office, within=span, assignee=office.actor if mine else assignee)
     rows = [views.due_record(item, office.now, office.tz) for item in work]
     fmt = output_format(fmt)
-    if fmt is OutputFormat.IDS:  # the cases to look at, each once
-        rows = [{"id": case_id} for case_id in dict.fromkeys(row["case_id"] for row in rows)]
-    render(rows, fmt, views.todo_columns(office.tz))
+    render(rows, fmt, views.todo_columns(office.tz), case_ids="case_id")
     if fmt is OutputFormat.TABLE:
         say(summary_line(rows, within))
 

@@ -18,7 +18,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from jiesu.errors import ExitCode, JiesuError
 from jiesu.safetext import has_undecodable, undecodable_message, visible
-from jiesu.usage import HELP_OPTION_HELP, chinese_help_record, usage_message
+from jiesu.usage import HELP_OPTION_HELP, USAGE_WORDS, chinese_help_record, usage_message
 
 if TYPE_CHECKING:
     from jiesu.db import Store
@@ -35,7 +35,8 @@ class ChineseHelp:
         return option
 
     def format_usage(self, ctx: typer.Context, formatter) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法: ")
+        pieces = [USAGE_WORDS.get(piece, piece) for piece in self.collect_usage_pieces(ctx)]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix="用法: ")
 
     def format_options(self, ctx: typer.Context, formatter) -> None:
         records = {"argument": [], "option": []}
@@ -70,7 +71,7 @@ class JiesuGroup(ChineseHelp, TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":
                 exc.show()
                 sys.exit(exc.exit_code)
-            message = usage_message(exc)
+            message = usage_message(exc, sys.argv[1:] if args is None else list(args))
             if message is None:
                 raise
             say(f"错误: {message}")
@@ -239,7 +240,7 @@ class Settings:
         if ending is not None and getattr(ending, "exit_code", 1) != 0:
             return
         years = sorted(self._office.calendar.fallback_years) if self._office else []
-        if years:
+        if years and STORES.first_time(("calendar", *years)):
             say(
                 f"注意：chinesecalendar 尚无 {'、'.join(map(str, years))} 年的官方放假安排：法定节假日及补假按"
                 "《全国年节及纪念日放假办法》计算（holidays 库），调休上班日未知，需在规则文件 calendar.workdays 中列出"
@@ -247,10 +248,20 @@ class Settings:
 
 
 class _Stores:
-    """Where commands get their store: opened per command, or kept open across a `jiesu shell` session."""
+    """Where commands get their store: opened per command, or kept open across a `jiesu shell` session
+    (which also remembers the notes it has said: a session hears each one once)."""
 
     def __init__(self) -> None:
         self.kept: dict[str | None, Store] | None = None
+        self.said: set[tuple] = set()
+
+    def first_time(self, note: tuple) -> bool:
+        """Whether `note` is still to be said: by every single command, but once in a shell session."""
+        if self.kept is None:
+            return True
+        fresh = note not in self.said
+        self.said.add(note)
+        return fresh
 
     def get(self, target: str | None, ctx: typer.Context) -> Store:
         from jiesu.db import open_store
@@ -265,6 +276,7 @@ class _Stores:
 
     def keep(self) -> None:
         self.kept = {}
+        self.said = set()
 
     def close_all(self) -> None:
         for store in (self.kept or {}).values():

@@ -96,3 +96,20 @@ def day_span(day, tz: ZoneInfo) -> tuple[datetime, datetime]:
 def shown(moment: datetime | None, tz: ZoneInfo) -> str:
     """A time as people read it: local, to the minute."""
     return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def shown_bound(moment: datetime | None, tz: ZoneInfo) -> str:
+    """A deadline or other end bound as people read it: one that ends a day is that day's 24:00.
+
+    Deadlines counted in days end at the next 00:00, and a typed date (`--to 2026-12-30`) at the
+    day's last instant; both read `2026-12-30 24:00`, never the next day's `00:00` or `23:59`.
+    JSON and CSV keep the exact instant.
+    """
+    if moment is None:
+        return ""
+    local = moment.astimezone(tz)
+    if local.time() == time(0):
+        return f"{local.date() - timedelta(days=1):%Y-%m-%d} 24:00"
+    if local.time() >= time(23, 59, 59):  # the day's last instant, to the second as ISO text keeps it
+        return f"{local:%Y-%m-%d} 24:00"
+    return shown(local, tz)

@@ -148,7 +148,7 @@ def _case_order_problems(case_id: int, received_at, channel: str, track: str | N
         elif kind == "extended" and '"resolve_by"' in changes:
             extended = datetime.fromisoformat(json.loads(changes)["resolve_by"][0])
             if _stored(at) > extended:
-                yield f"#{case_id} 的延期时间 {clock.shown(_stored(at), tz)} 晚于它要延长的时限 {clock.shown(extended, tz)}"
+                yield f"#{case_id} 的延期时间 {clock.shown(_stored(at), tz)} 晚于它要延长的时限 {clock.shown_bound(extended, tz)}"
         elif kind == "reopened":
             this_round = {"visited": [], "contacted": []}
         if '"closed"]' in changes and json.loads(changes).get("status", [None, None])[1] == "closed":

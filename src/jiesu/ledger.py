@@ -25,7 +25,7 @@ from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.rules import check_step
-from jiesu.steps import change, changing, load_case, moment, record, required, shown
+from jiesu.steps import change, changing, load_case, moment, record, required, shown, shown_bound
 from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
 
 OPEN, CLEARED = LedgerStatus.OPEN.value, LedgerStatus.CLEARED.value
@@ -103,7 +103,7 @@ def add_entry(
         if case.nature != Nature.REASONABLE:
             raise RuleViolation(f"#{case_id} 是{Nature(case.nature).label}，只有合理诉求才能上账整改")
         if due is not None and due <= when:
-            raise BadInput(f"#{case_id} 的整改期限 {shown(office, due)} 应晚于上账时间 {shown(office, when)}")
+            raise BadInput(f"#{case_id} 的整改期限 {shown_bound(office, due)} 应晚于上账时间 {shown(office, when)}")
         period = _booking_period(session, when, office)
         entry = LedgerEntry(case_id=case.id, opened_at=when, period=period, plan=plan, unit=unit, due=due)
         session.add(entry)

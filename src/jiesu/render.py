@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import shown
+from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadInput
 from jiesu.phones import mask
 from jiesu.safetext import visible
@@ -30,13 +30,24 @@ class Column:
     """How a person reads one field in a table.
 
     A `whole` column (ids, times, statuses, counts) is never wrapped or cut; the others
-    hold free text and are cut with an ellipsis to what the terminal has left.
+    hold free text and are cut with an ellipsis to what the terminal has left. On a narrow
+    terminal a column with a `narrow` form (a time without its year) takes it, and columns
+    with a `drop` rank are left out, lowest rank first, before free text is cut below its
+    minimum; the `main` text (the 诉求 a row is about) keeps the most.
     """
 
     key: str
     label: str
     show: Callable[[Any], str] = lambda value: "" if value is None else str(value)
     whole: bool = False
+    narrow: Callable[[str], str] | None = None
+    drop: int = 0
+    main: bool = False
+
+
+def without_year(text: str) -> str:
+    """`2026-12-01 09:30` → `12-01 09:30`: a time as a narrow table shows it."""
+    return text[5:]
 
 
 def labelled(enum: type[LabeledEnum]) -> Callable[[Any], str]:
@@ -49,6 +60,15 @@ def labelled(enum: type[LabeledEnum]) -> Callable[[Any], str]:
 def local_time(tz: ZoneInfo) -> Callable[[Any], str]:
     def show(value: Any) -> str:
         return shown(datetime.fromisoformat(value), tz) if value else ""
+
+    return show
+
+
+def local_bound(tz: ZoneInfo) -> Callable[[Any], str]:
+    """A deadline column: a bound that ends a day reads that day's 24:00 (clock.shown_bound)."""
+
+    def show(value: Any) -> str:
+        return shown_bound(datetime.fromisoformat(value), tz) if value else ""
 
     return show
 
@@ -86,10 +106,13 @@ def render(
     out: IO[str] | None = None,
     title: str | None = None,
     whole_text: bool = False,
+    case_ids: str = "id",
 ) -> int:
     """Write `rows` in `fmt`, streaming where the format allows; returns how many.
 
     A table gives one line per row, free text cut to fit; with `whole_text` (`show`) it wraps instead.
+    `ids` gives case ids whatever the rows are (ledger entries, hotspots): `case_ids` names the
+    field that holds a row's case id, or a list of them.
     """
     out = out or sys.stdout
     if fmt is OutputFormat.JSON:
@@ -101,14 +124,30 @@ def render(
             return write_csv([], [c.key for c in columns], out)
         return write_csv(chain([first], rows), list(first), out)
     if fmt is OutputFormat.IDS:
-        count = 0
-        for row in rows:
-            if "id" not in row:
-                raise BadInput("这里的输出没有编号，不能用 --format ids；请用 table、json 或 csv")
-            out.write(f"{row['id']}\n")
-            count += 1
-        return count
+        return write_case_ids(rows, case_ids, out)
     return _table(rows, columns, out, title, whole_text)
+
+
+def write_case_ids(rows: Iterable[dict[str, Any]], key: str, out: IO[str]) -> int:
+    """The case ids in `rows[key]`, one per line and each once, in the order met: what `xargs jiesu …` reads.
+
+    Rows keyed by their own `id` are cases, one each, and stream; rows of other records
+    (ledger entries, hotspots) may name a case twice, so what was written is remembered.
+    """
+    written = None if key == "id" else set()
+    count = 0
+    for row in rows:
+        if key not in row:
+            raise BadInput("这里的输出没有诉求编号，不能用 --format ids；请用 table、json 或 csv")
+        found = row[key]
+        for case_id in found if isinstance(found, list) else [found]:
+            if written is not None:
+                if case_id in written:
+                    continue
+                written.add(case_id)
+            out.write(f"{case_id}\n")
+            count += 1
+    return count
 
 
 def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
@@ -182,22 +221,80 @@ def cell(value: Any, *, whole: bool = True):
     return Text(text) if whole else Text(text, no_wrap=True, overflow="ellipsis")
 
 
+# A table's columns are parted by " │ "; free text keeps at least this many cells (a CJK
+# character is two) before low-value columns give way, the main text more.
+SEPARATOR = 3
+FREE_MIN = 8
+MAIN_MIN = 20
+
+
 def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
     from rich.table import Table
 
+    shown = [[visible(column.show(row.get(column.key))) for column in columns] for row in rows]
+    if not shown:
+        return 0
+    screen = console(out)
+    layout, narrowed = ([(column, None) for column in columns], False) if whole_text else _fit(columns, shown, screen.width)
     table = Table(title=cell(title) if title else None, title_justify="left", show_edge=False, pad_edge=False)
-    for column in columns:
+    for column, width in layout:
         if column.whole:
             table.add_column(cell(column.label), no_wrap=True)
         else:
-            table.add_column(cell(column.label, whole=False), overflow="fold" if whole_text else "ellipsis")
-    count = 0
-    for row in rows:
-        table.add_row(*(cell(column.show(row.get(column.key)), whole=column.whole or whole_text) for column in columns))
-        count += 1
-    if count:
-        console(out).print(table)
-    return count
+            table.add_column(cell(column.label, whole=False), overflow="fold" if whole_text else "ellipsis", width=width)
+    at = {column.key: n for n, column in enumerate(columns)}
+    for texts in shown:
+        table.add_row(*(cell(_form(column, narrowed, texts[at[column.key]]), whole=column.whole or whole_text) for column, _ in layout))
+    screen.print(table)
+    return len(shown)
+
+
+def _form(column: Column, narrowed: bool, text: str) -> str:
+    """A cell in the form the layout chose."""
+    return column.narrow(text) if narrowed and column.narrow and text else text
+
+
+def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple[list[tuple[Column, int | None]], bool]:
+    """The columns, each with its width (None: as wide as it needs), that give one line per row at
+    `width`, and whether times are shown in their narrow form.
+
+    As wide as the text needs when everything fits; else times drop their year, then columns
+    with a `drop` rank go, until the free text fits at its minimum; the room left is shared
+    out a cell at a time to the narrowest free column that can use it, the main text counting
+    as half its width (it gets two cells for the others' one).
+    """
+    from rich.cells import cell_len
+
+    def natural(n: int, column: Column, narrowed: bool) -> int:
+        texts = (row[n] for row in shown)
+        if narrowed and column.narrow:
+            texts = (column.narrow(text) if text else text for text in texts)
+        return max(cell_len(column.label), *(cell_len(text) for text in texts))
+
+    def least(column: Column, need: int) -> int:
+        return need if column.whole else min(need, MAIN_MIN if column.main else FREE_MIN)
+
+    def span(kept: list[int], size) -> int:
+        return sum(size(n) for n in kept) + SEPARATOR * (len(kept) - 1)
+
+    kept = list(range(len(columns)))
+    wide = {n: natural(n, column, False) for n, column in enumerate(columns)}
+    if span(kept, wide.get) <= width:
+        return [(column, None) for column in columns], False
+    needs = {n: natural(n, column, True) for n, column in enumerate(columns)}
+    for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
+        if span(kept, lambda k: least(columns[k], needs[k])) <= width:
+            break
+        kept.remove(n)
+    widths = {n: least(columns[n], needs[n]) for n in kept}
+    spare = width - span(kept, widths.get)
+    while spare > 0:
+        growing = [n for n in kept if not columns[n].whole and widths[n] < needs[n]]
+        if not growing:
+            break
+        widths[min(growing, key=lambda n: widths[n] / (2 if columns[n].main else 1))] += 1
+        spare -= 1
+    return [(columns[n], None if columns[n].whole else widths[n]) for n in kept], True
 
 
 def render_record(row: dict[str, Any], columns: Sequence[Column], out: IO[str] | None = None, title: str | None = None) -> None:

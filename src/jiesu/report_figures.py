@@ -44,24 +44,26 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
         last_day = (month_start + relativedelta(months=1) - timedelta(days=1)).date()
         days = _days(month_start.date(), min(last_day, (as_of - timedelta(microseconds=1)).astimezone(tz).date()))
         ahead = month_start + relativedelta(months=1)
+        upto = reports.window_end(as_of, ahead)
     else:
         day = date.fromisoformat(document["date"])
         span_start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
         month_start = span_start.replace(day=1)
         days = _days(day - timedelta(days=reports.TREND_DAYS - 1), day)
         ahead = as_of
+        upto = reports.window_end(as_of, span_start + timedelta(days=1))
     period = month_start.strftime("%Y-%m")
     with office.store.read() as session:
         then = CasesAt(session.connection(), as_of)
         found = {
             "months": _months(session, office, month_start, as_of),
-            "days": _by_day(session, office, days, as_of),
+            "days": _by_day(session, office, days, as_of, upto),
             "by_category": _ranked(
-                document["by_category"], reports.rates_by(session, office, then, month_start, as_of, "category")
+                document["by_category"], reports.rates_by(session, office, then, month_start, as_of, "category", upto)
             ),
             "by_community": _ranked(
-                reports.split_by(session, then, as_of, (span_start, as_of), "community"),
-                reports.rates_by(session, office, then, month_start, as_of, "community"),
+                reports.split_by(session, then, as_of, (span_start, upto), "community"),
+                reports.rates_by(session, office, then, month_start, as_of, "community", upto),
             ),
             "balance": ledger.balance_at(session, period, as_of),
             "entries": _open_entries(session, office, as_of),
@@ -89,12 +91,14 @@ def _months(session: Session, office: Office, month_start: datetime, as_of: date
     for start in starts:
         if start not in counts:
             then = CasesAt(session.connection(), as_of)
-            counts[start] = reports.rate_counts(session, office, then, as_of, (start, as_of))[None]
+            window = (start, reports.window_end(as_of, start + relativedelta(months=1)))
+            counts[start] = reports.rate_counts(session, office, then, as_of, window)[None]
     return [{"period": start.strftime("%Y-%m"), **reports.rates_of(counts[start], office)} for start in starts]
 
 
-def _by_day(session: Session, office: Office, days: list[date], as_of: datetime) -> list[dict]:
-    """Received, closed, and fallen overdue (deadline passed that day, not met by then) per day."""
+def _by_day(session: Session, office: Office, days: list[date], as_of: datetime, upto: datetime) -> list[dict]:
+    """Received, closed, and fallen overdue (deadline passed that day, not met by then) per day;
+    what happened at the as-of instant itself counts (`upto`, as in the report's own figures)."""
     if not days:
         return []
     spans = [day_span(d, office.tz) for d in days]
@@ -103,9 +107,9 @@ def _by_day(session: Session, office: Office, days: list[date], as_of: datetime)
         .where(Event.case_id == Case.id, Event.kind.in_(MEETING_KINDS), not_undone(), Event.at <= Case.resolve_by)
         .exists()
     )
-    received = reports.per_day(session, Case.received_at, spans, Case.received_at < as_of)
-    closed = reports.per_day(session, Event.at, spans, Event.kind.in_(CLOSING_KINDS), not_undone(), Event.at < as_of)
-    overdue = reports.per_day(session, Case.resolve_by, spans, Case.resolve_by < as_of, Case.received_at < as_of, ~met)
+    received = reports.per_day(session, Case.received_at, spans, Case.received_at < upto)
+    closed = reports.per_day(session, Event.at, spans, Event.kind.in_(CLOSING_KINDS), not_undone(), Event.at < upto)
+    overdue = reports.per_day(session, Case.resolve_by, spans, Case.resolve_by < as_of, Case.received_at < upto, ~met)
     return [
         {"day": d.isoformat(), "received": r, "closed": c, "overdue": o}
         for d, r, c, o in zip(days, received, closed, overdue)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime, time
 from typing import IO, Any
 
+from jiesu.clock import shown, shown_bound
 from jiesu.queries import reason_labels
 from jiesu.render import cell, console as rich_console, neutralise
 from jiesu.safetext import visible
@@ -19,8 +21,12 @@ def percent(value: float | None) -> str:
 
 
 def headline(doc: dict[str, Any]) -> str:
+    """日报 2026-11-28（截至 2026-11-28 24:00）: a finished day or month is as of its end, read as 24:00."""
     when = f"日报 {doc['date']}" if "date" in doc else f"月报 {doc['period']}"
-    return f"{when}（截至 {doc['as_of'][:16].replace('T', ' ')}）"
+    as_of = datetime.fromisoformat(doc["as_of"])
+    last_day = doc.get("date") or f"{doc['period']}-31"
+    ended = as_of.time() == time(0) and doc["as_of"][:10] > last_day
+    return f"{when}（截至 {(shown_bound if ended else shown)(as_of, as_of.tzinfo)}）"
 
 
 def summary_line(doc: dict[str, Any]) -> str:

@@ -204,13 +204,14 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
         raise BadInput(f"{day} 还没有到，不能出日报")
     start, end = day_span(day, tz)
     as_of = min(end, office.now)
+    upto = window_end(as_of, end)
     month_start = start.replace(day=1)
     with office.store.read() as session:
         then = CasesAt(session.connection(), as_of)
         document = {"date": day.isoformat(), "as_of": iso(as_of, tz)}
-        document |= _activity(session, start, as_of)
-        document |= _standing(session, office, then, as_of, received_in=(start, as_of))
-        document["rates"] = rates_between(session, office, then, month_start, as_of)
+        document |= _activity(session, start, upto)
+        document |= _standing(session, office, then, as_of, received_in=(start, upto))
+        document["rates"] = rates_between(session, office, then, month_start, as_of, upto)
         document["ledger"] = _ledger_standing(session, as_of)
         trend = _trend(session, day, office)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
@@ -230,27 +231,36 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     start = datetime(year, month, 1, tzinfo=tz)
     end = start + relativedelta(months=1)
     as_of = min(end, office.now)
+    upto = window_end(as_of, end)
     with office.store.read() as session:
         then = CasesAt(session.connection(), as_of)
         document = {"period": period, "as_of": iso(as_of, tz)}
-        document |= _activity(session, start, as_of)
-        document |= _standing(session, office, then, as_of, received_in=(start, as_of))
-        document["rates"] = rates_between(session, office, then, start, as_of)
+        document |= _activity(session, start, upto)
+        document |= _standing(session, office, then, as_of, received_in=(start, upto))
+        document["rates"] = rates_between(session, office, then, start, as_of, upto)
         for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
-            document[name] = rates_by(session, office, then, start, as_of, column)
+            document[name] = rates_by(session, office, then, start, as_of, column, upto)
         document["ledger"] = _ledger_standing(session, as_of)
         document["ledger_balance"] = ledger.balance_at(session, period, as_of)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
     return document
 
 
-def _activity(session: Session, start: datetime, as_of: datetime) -> dict[str, int]:
-    """Received, closed and revisited in [start, as_of): three counts, one statement."""
-    received = select(func.count(Case.id)).where(Case.received_at >= start, Case.received_at < as_of)
+def window_end(as_of: datetime, end: datetime) -> datetime:
+    """Where a report's half-open windows [start, …) stop: at the period's end once it is over
+    (a receipt at the next 00:00 is the next day's), else just after `as_of` — what happened at
+    the as-of instant itself is part of the record at that instant. Times are kept to the microsecond.
+    """
+    return end if as_of >= end else as_of + timedelta(microseconds=1)
+
+
+def _activity(session: Session, start: datetime, upto: datetime) -> dict[str, int]:
+    """Received, closed and revisited in [start, upto): three counts, one statement."""
+    received = select(func.count(Case.id)).where(Case.received_at >= start, Case.received_at < upto)
     closed = select(func.count(func.distinct(Event.case_id))).where(
-        Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(), Event.at >= start, Event.at < as_of
+        Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(), Event.at >= start, Event.at < upto
     )
-    revisited = select(func.count(Revisit.id)).where(Revisit.at >= start, Revisit.at < as_of)
+    revisited = select(func.count(Revisit.id)).where(Revisit.at >= start, Revisit.at < upto)
     counts = {"received": received, "closed": closed, "revisited": revisited}
     row = session.exec(select(*(count.scalar_subquery().label(name) for name, count in counts.items()))).one()
     return {name: int(row._mapping[name]) for name in counts}
@@ -258,7 +268,7 @@ def _activity(session: Session, start: datetime, as_of: datetime) -> dict[str, i
 
 def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime]) -> dict:
     """Open, overdue and due-for-escalation cases as they stood at `as_of`, and the same split by category and assignee."""
-    cases = then(lambda table: [is_open(table), table.c.received_at < as_of])
+    cases = then(lambda table: [is_open(table), table.c.received_at <= as_of])
     others = then(repeat_window(office.rules, as_of))
     c = cases.c
     flags = escalation_flags(office.rules, as_of, cases, others)
@@ -294,7 +304,7 @@ def splits(
     time, open by status: two indexed scans rather than one OR over the whole
     table); each column's figures are the sums over the few combinations.
     """
-    cases = then(lambda table: [is_open(table), table.c.received_at < as_of])
+    cases = then(lambda table: [is_open(table), table.c.received_at <= as_of])
     received = then(lambda table: _received_in(table, received_in))
     fresh_keys = [received.c[name] for name in names]
     fresh_rows = session.exec(select(func.count(), *fresh_keys).group_by(*fresh_keys)).all()
@@ -346,14 +356,18 @@ def per_day(session: Session, column, spans: list[tuple[datetime, datetime]], *w
     return [int(count) for count in counts]
 
 
-def rates_between(session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime) -> dict[str, float | None]:
-    """The 三率 of the cases received in [start, as_of), as they stood `then`."""
-    return rates_of(rate_counts(session, office, then, as_of, (start, as_of))[None], office)
+def rates_between(
+    session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, upto: datetime | None = None
+) -> dict[str, float | None]:
+    """The 三率 of the cases received in [start, upto) (default [start, as_of)), as they stood `then`."""
+    return rates_of(rate_counts(session, office, then, as_of, (start, upto or as_of))[None], office)
 
 
-def rates_by(session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str) -> list[dict]:
+def rates_by(
+    session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str, upto: datetime | None = None
+) -> list[dict]:
     """The same 三率 per value of column `name`."""
-    per_group = rate_counts(session, office, then, as_of, (start, as_of), group=name)
+    per_group = rate_counts(session, office, then, as_of, (start, upto or as_of), group=name)
     return [{"name": key, **rates_of(counts, office)} for key, counts in per_group.items()]
 
 

@@ -45,6 +45,18 @@ def visible(text: str) -> str:
     return "".join(out)
 
 
+ECHO_CHARS = 40  # how much of a long text a one-line message repeats back
+
+
+def shortened(text: str, limit: int = ECHO_CHARS) -> str:
+    """Text a message repeats back, kept to one readable line: the start, an ellipsis and the whole length.
+
+    `前门东大街……（共 5000 字）`: the person sees what was meant and that nothing was lost;
+    `jiesu show` and JSON keep the whole text.
+    """
+    return text if len(text) <= limit else f"{text[:limit]}…（共 {len(text)} 字）"
+
+
 def has_undecodable(text: str) -> bool:
     """Whether `text` carries lone surrogates: bytes that were not text in the encoding they were read in."""
     if text.isascii():

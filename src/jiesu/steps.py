@@ -72,6 +72,11 @@ def shown(office: Office, when: datetime) -> str:
     return clock.shown(when, office.tz)
 
 
+def shown_bound(office: Office, when: datetime) -> str:
+    """A deadline in a message: one that ends a day reads that day's 24:00."""
+    return clock.shown_bound(when, office.tz)
+
+
 def change(case: Case, **values) -> dict[str, list]:
     """Set fields on `case`, returning {field: [old, new]} for those that really changed."""
     changes = {}

@@ -4,7 +4,9 @@
 the fields that step changed. A step is reversible only while nothing later stands
 on it: a later step that changed one of the same fields, any later change of
 status (it was allowed by, or checked against, how the case stood after the step),
-or a later contact after the first one (it counted on the response being recorded).
+a later contact after the first one (it counted on the response being recorded), or a later
+change of 时限档 after an extension (it kept the extended deadline). The refusal names the later
+step, who logged it and when.
 Steps that moved the ledger, recorded a citizen's verdict or filed the case are
 never reversible.
 """
@@ -103,20 +105,27 @@ def _check_reversible(office: Office, session: Session, step: Event, what: str) 
     )
     for other in later:
         theirs = json.loads(other.changes)
-        # A later contact left responded_at alone because this one had set it.
+        # A later contact left responded_at alone because this one had set it; a later change of
+        # 时限档 kept resolve_by because this extension had set it.
         repeated_first_contact = kind == EventKind.CONTACTED and other.kind == EventKind.CONTACTED and changes
-        if "status" in theirs or theirs.keys() & changes.keys() or repeated_first_contact:
-            raise RuleViolation(
-                f"{what}不能撤销：之后 {other.actor} 已{EventKind(other.kind).label}（{shown(office, other.at)}），"
-                "它以这一步为依据"
-            )
+        retimed_past_extension = kind == EventKind.EXTENDED and "tier" in theirs
+        if "status" in theirs or theirs.keys() & changes.keys() or repeated_first_contact or retimed_past_extension:
+            raise _stands_on(office, other, what)
+
+
+def _stands_on(office: Office, other: Event, what: str) -> RuleViolation:
+    """The refusal that names the later step standing on the one to undo: which, by whom, when."""
+    return RuleViolation(
+        f"{what}不能撤销：之后 {other.actor} 已{EventKind(other.kind).label}（{shown(office, other.at)}），它以这一步为依据"
+    )
 
 
 def _restore(case: Case, changes: dict[str, list], what: str) -> dict[str, Any]:
-    """The value each changed field had before the step; refused if a field no longer holds the step's value."""
+    """The value each changed field had before the step; refused if a field no longer holds the step's value
+    (a safeguard: `_check_reversible` has already refused, naming it, any later step that changed one)."""
     restored = {}
     for name, (old, new) in changes.items():
         if _plain(getattr(case, name)) != new:
-            raise RuleViolation(f"{what}不能撤销：{name} 已不是这一步留下的值")
+            raise RuleViolation(f"{what}不能撤销：它改过的内容之后又被改动了")
         restored[name] = datetime.fromisoformat(old) if name in CASE_TIMES and old is not None else old
     return restored

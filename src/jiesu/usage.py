@@ -9,11 +9,14 @@ turns each kind into the line a worker reads, with a suggestion for a near miss
 from __future__ import annotations
 
 import re
+import shlex
 from difflib import get_close_matches
 
 from jiesu.safetext import visible
 
 HELP_OPTION_HELP = "显示本帮助并退出。"
+# The usage line's placeholders: `用法: jiesu show [选项] ID`, `用法: jiesu ledger [选项] 命令 [参数]...`.
+USAGE_WORDS = {"[OPTIONS]": "[选项]", "COMMAND [ARGS]...": "命令 [参数]..."}
 
 # What Typer's value checks (pydantic) say, and how a person reads it.
 _VALUE_MESSAGES = [
@@ -32,8 +35,12 @@ _VALUE_MESSAGES = [
 _HELP_WORDS = [("[default: ", "[默认: "), ("default: ", "默认: "), ("env var: ", "环境变量: "), ("[required]", "[必填]"), ("required", "必填")]
 
 
-def usage_message(exc: BaseException) -> str | None:
-    """The one Chinese line for a usage error from the parser; None if `exc` is not one."""
+def usage_message(exc: BaseException, args: list[str] | None = None) -> str | None:
+    """The one Chinese line for a usage error from the parser; None if `exc` is not one.
+
+    `args` is the command line that was parsed; it lets a global option typed after the
+    command be shown where it goes (`jiesu --db X list`).
+    """
     if not hasattr(exc, "format_message") or not hasattr(exc, "exit_code"):
         return None
     ctx = getattr(exc, "ctx", None)
@@ -42,13 +49,16 @@ def usage_message(exc: BaseException) -> str | None:
     kind = type(exc).__name__
     message = str(getattr(exc, "message", "") or "")
     if kind == "NoSuchOption":
+        misplaced = _global_option_after_command(exc.option_name, ctx, args or [])
+        if misplaced:
+            return visible(misplaced)
         near = list(getattr(exc, "possibilities", None) or [])
         if not near and ctx is not None:
             near = get_close_matches(exc.option_name, _option_names(ctx), n=1)
         hint = f"；您是不是要 {near[0]}？" if near else see
         return visible(f"没有 {exc.option_name} 这个选项{hint}")
     if kind == "MissingParameter":
-        return visible(f"缺少 {_param_name(exc)}{see}")
+        return visible(missing(getattr(exc, "param", None), where) if getattr(exc, "param", None) else f"缺少参数{see}")
     if kind == "BadParameter" or hasattr(exc, "param_hint"):
         return visible(f"{_param_name(exc)} 无效：{_value_message(message)}")
     if kind == "BadOptionUsage":
@@ -66,6 +76,48 @@ def usage_message(exc: BaseException) -> str | None:
     if found:
         return visible(f"多余的参数：{found.group(1)}{see}")
     return f"命令行有误{see}"
+
+
+def _global_option_after_command(name: str, ctx, args: list[str]) -> str | None:
+    """`jiesu list --db X`: a global option after the command, and the line that works instead."""
+    if ctx is None or ctx.parent is None:
+        return None
+    option = next((p for p in ctx.find_root().command.params if name in p.opts), None)
+    if option is None:
+        return None
+    moved = [name]
+    if not getattr(option, "is_flag", False):
+        value = _value_typed(name, args)
+        moved.append("…" if value is None else _quoted(_without_password(value)))
+    program, *command = ctx.command_path.split()
+    return f"{name} 是全局选项，要写在命令前面：{' '.join([program, *moved, *command])}"
+
+
+def _value_typed(name: str, args: list[str]) -> str | None:
+    """The value given to option `name`, the last time it was typed (`--db X` or `--db=X`)."""
+    for at in range(len(args) - 1, -1, -1):
+        if args[at] == name:
+            return args[at + 1] if at + 1 < len(args) else None
+        if args[at].startswith(f"{name}="):
+            return args[at][len(name) + 1 :]
+    return None
+
+
+def _without_password(value: str) -> str:
+    """A database URL with its password (userinfo or ?password=) as ***, as every message shows it."""
+    value = re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", value)
+    return re.sub(r"(password=)[^&]*", r"\1***", value, flags=re.IGNORECASE)
+
+
+def _quoted(word: str) -> str:
+    return shlex.quote(word) if not word or re.search(r"[\s'\"$`\\|&;<>()*?#~!{}\[\]]", word) else word
+
+
+def missing(param, where: str) -> str:
+    """The line for an argument or option `where` (`jiesu show`) needs and was not given: 缺少参数 诉求编号（…）."""
+    if getattr(param, "param_type_name", "") == "argument":
+        return f"缺少参数 {argument_name(param)}（{where} --help 看用法）"
+    return f"缺少选项 {'/'.join(param.opts) or param.name}（{where} --help 看用法）"
 
 
 def _value_message(message: str) -> str:
@@ -86,8 +138,18 @@ def _param_name(exc) -> str:
     if param is None:
         return "参数"
     if getattr(param, "param_type_name", "") == "argument":
-        return (param.metavar or param.name or "参数").upper()
+        return argument_name(param)
     return "/".join(param.opts) or param.name
+
+
+def argument_name(param) -> str:
+    """What an argument is, in Chinese, for people: its help up to the first pause ("诉求编号，如 42" → 诉求编号).
+
+    Every argument's help starts with that name (a test checks); the English metavar (`ID`)
+    stays for the usage line and for completion.
+    """
+    said = re.split(r"[，。；（：,;(:]", getattr(param, "help", None) or "", maxsplit=1)[0].strip()
+    return said or "参数"
 
 
 def _option_names(ctx) -> list[str]:

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.models import CASE_FIELDS, Case, Event, LedgerEntry, Revisit
+from jiesu.models import CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, Revisit
 from jiesu import phones
 from jiesu.queries import reason_labels
-from jiesu.render import Column, iso, labelled, local_time, record
+from jiesu.clock import shown_bound
+from jiesu.render import Column, iso, labelled, local_bound, local_time, record, without_year
+from jiesu.safetext import shortened
 from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
 EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes", "undoes")
@@ -57,7 +59,7 @@ def ledger_columns(tz: ZoneInfo) -> list[Column]:
         Column("period", "上账期间", whole=True),
         Column("plan", "整改措施"),
         Column("unit", "责任单位"),
-        Column("due", "整改期限", time, whole=True),
+        Column("due", "整改期限", local_bound(tz), whole=True),
         Column("status", "状态", labelled(LedgerStatus), whole=True),
         Column("cleared_at", "销账时间", time, whole=True),
         Column("evidence", "整改结果"),
@@ -69,12 +71,12 @@ def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:
     columns = [
         Column("id", "编号", case_id, whole=True),
         Column("status", "状态", labelled(Status), whole=True),
-        Column("received_at", "受理时间", local_time(tz), whole=True),
-        Column("community", "社区"),
-        Column("category", "类别"),
-        Column("summary", "诉求"),
-        Column("assignee", "承办"),
-        Column("resolve_by", "办理时限", local_time(tz), whole=True),
+        Column("received_at", "受理时间", local_time(tz), whole=True, narrow=without_year, drop=1),
+        Column("community", "社区", drop=2),
+        Column("category", "类别", drop=3),
+        Column("summary", "诉求", main=True),
+        Column("assignee", "承办", drop=4),
+        Column("resolve_by", "办理时限", local_bound(tz), whole=True, narrow=without_year),
     ]
     if with_reasons:
         columns.append(Column("reasons", "应升级原因", reason_labels))
@@ -103,9 +105,9 @@ def case_columns(tz: ZoneInfo) -> list[Column]:
         Column("tier", "时限档", labelled(Tier)),
         Column("level", "层级", labelled(Level)),
         Column("assignee", "承办"),
-        Column("respond_by", "响应时限", time),
+        Column("respond_by", "响应时限", local_bound(tz)),
         Column("responded_at", "首次响应", time),
-        Column("resolve_by", "办理时限", time),
+        Column("resolve_by", "办理时限", local_bound(tz)),
         Column("closed_at", "办结时间", time),
         Column("result", "办理结果", labelled(Result)),
         Column("reopen_count", "重办次数", lambda n: str(n) if n else ""),
@@ -133,12 +135,14 @@ def revisit_columns(tz: ZoneInfo) -> list[Column]:
     ]
 
 
+_BOUNDS = {"respond_by", "resolve_by"}  # deadlines: one that ends a day reads 24:00
 _HIDDEN_CHANGES = {"version", "search_text", "address_key", "category_key", "responded_at", "closed_at"}
 
 
 def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
-    """A step's recorded changes ({field: [old, new]}, times in UTC) as people read them."""
-    return _changes({name: [_local(v, tz) for v in pair] for name, pair in changes.items()})
+    """A step's recorded changes ({field: [old, new]}, times in UTC) as a one-line message repeats them:
+    a long text shortened to its start and its length (`jiesu show` and JSON keep it whole)."""
+    return _changes({name: [_local(v, tz) for v in pair] for name, pair in changes.items()}, echo=True)
 
 
 # A changed field as a person reads it: its Chinese label, and the enum whose labels its values take.
@@ -149,17 +153,17 @@ _FIELD_ENUMS = {
 _FIELD_LABELS = {column.key: column.label for column in case_columns(ZoneInfo("UTC"))} | {"merged_into": "并入", "phone_ext": "分机"}
 
 
-def _changes(changes: Any) -> str:
+def _changes(changes: Any, echo: bool = False) -> str:
     """What a step changed as people read it: 诉求地址：前门东大街1号 → 前门东大街3号."""
     parts = []
     for name, (old, new) in (changes or {}).items():
         if name in _HIDDEN_CHANGES:
             continue
-        parts.append(f"{_FIELD_LABELS.get(name, name)}：{_short(name, old)} → {_short(name, new)}")
+        parts.append(f"{_FIELD_LABELS.get(name, name)}：{_short(name, old, echo)} → {_short(name, new, echo)}")
     return "；".join(parts)
 
 
-def _short(name: str, value: Any) -> str:
+def _short(name: str, value: Any, echo: bool = False) -> str:
     if value is None or value == "":
         return "—"
     if name == "phone":  # a correction's line is read over shoulders too: masked like every listing
@@ -171,7 +175,12 @@ def _short(name: str, value: Any) -> str:
         except ValueError:
             return str(value)
     text = str(value)
-    return text[:16].replace("T", " ") if len(text) >= 19 and text[4] == "-" else text
+    if name in _BOUNDS:
+        moment = datetime.fromisoformat(text)
+        return shown_bound(moment, moment.tzinfo)
+    if name in CASE_TIMES:  # to the minute, as every view shows a time
+        return text[:16].replace("T", " ")
+    return shortened(text) if echo else text
 
 
 # ---------------------------------------------------------------- 待办
@@ -198,14 +207,14 @@ def due_record(item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
 
 
 def todo_columns(tz: ZoneInfo) -> list[Column]:
-    """Narrow enough for an 80-column terminal: the summary folds, nothing else is long."""
+    """Narrow enough for an 80-column terminal: times without the year, the summary cut last."""
     return [
-        Column("case_id", "编号", case_id),
+        Column("case_id", "编号", case_id, whole=True),
         Column("label", "待办"),
-        Column("due", "期限", lambda value: local_time(tz)(value)[5:] if value else "现在"),
-        Column("minutes_left", "剩余", time_left),
-        Column("assignee", "承办"),
-        Column("summary", "诉求"),
+        Column("due", "期限", lambda value: without_year(local_bound(tz)(value)) if value else "现在", whole=True),
+        Column("minutes_left", "剩余", time_left, whole=True),
+        Column("assignee", "承办", drop=1),
+        Column("summary", "诉求", main=True),
     ]
 
 
