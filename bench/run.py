@@ -337,6 +337,7 @@ def report_page_rows(book: Path, env: dict, repeat: int, scratch: Path) -> list[
     startup = [*JIESU, "show", "1", "-f", "json"]
     page = [*JIESU, "report", "monthly", "--format", "html", "--out", str(scratch / "月报.html")]
     last_month = [*page, "--period", _previous_month()]
+    _once(startup, here, None)  # a book made by an older jiesu is upgraded first (month_rates)
 
     def cold(forget: str) -> float:
         times = []
