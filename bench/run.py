@@ -109,7 +109,8 @@ def compile_jiesu() -> None:
 def insert_floor(imported: Path, scratch: Path) -> float:
     """Seconds to insert an imported book's cases and events again, already checked and
     converted, through the same driver executemany in the same 2,000-row transactions,
-    into the same schema: what the import would cost if checking every row were free."""
+    into the same schema (with the triggers that keep month_rates): what the import would cost
+    if checking every row were free."""
     import sqlite3
 
     source = sqlite3.connect(imported)
@@ -118,7 +119,7 @@ def insert_floor(imported: Path, scratch: Path) -> float:
     target.execute("PRAGMA journal_mode = WAL")
     target.execute("PRAGMA synchronous = FULL")
     for (sql,) in source.execute(
-        "SELECT sql FROM sqlite_master WHERE tbl_name IN ('cases', 'events') AND sql IS NOT NULL ORDER BY type != 'table'"
+        "SELECT sql FROM sqlite_master WHERE tbl_name IN ('cases', 'events', 'month_rates') AND sql IS NOT NULL ORDER BY type != 'table'"
     ):
         target.execute(sql)
     cases = source.execute("SELECT * FROM cases ORDER BY id").fetchall()
