@@ -200,3 +200,21 @@ def test_ledger_export_to_xlsx(jiesu, tmp_path):
     jiesu.ok("ledger", "export", "--out", str(out), "--reveal")
     header, row = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("台账").to_python()
     assert dict(zip(header, row))["联系电话"] == "01065123456 转8001"
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_cases_filed_at_a_clock_with_fractions_of_a_second_come_back_as_themselves(jiesu, tmp_path, new_target, monkeypatch, suffix):
+    """The wall clock has microseconds; jiesu keeps time to the second, as its exports write it,
+    so a book's own export is found again (no duplicates) and Excel's day fraction moves nothing."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00.654321+08:00")
+    for n in range(3):
+        jiesu.new(f"无编号{n}", "--phone", "13812345678")
+    out = tmp_path / f"诉求.{suffix}"
+    jiesu.ok("export", "--reveal", "--out", str(out))
+    assert jiesu.ok("import", str(out)).stderr == "读取 3 行：已导入 0 件，已存在 3 件\n"
+    original = jiesu.json("list", "--all", "--reveal")
+    assert {case["received_at"] for case in original} == {"2026-12-01T09:30:00+08:00"}
+    other = new_target("other")
+    jiesu.ok("--db", other, "import", str(out))
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "id"} for r in rows]
+    assert strip(jiesu.json("--db", other, "list", "--all", "--reveal")) == strip(original)

@@ -31,18 +31,20 @@ def utcnow() -> datetime:
     """Now, in UTC: the wall clock, unless JIESU_NOW fixes it (tests, training, replaying a day).
 
     This is the only place jiesu reads the clock, so one variable moves every
-    command, the demo and the tests to the same instant.
+    command, the demo and the tests to the same instant. jiesu keeps time to the
+    second, as its exports and every form people type it in do: a fraction kept here
+    would make a case's own export read back as a different (duplicate) case.
     """
     fixed = os.environ.get(NOW_VARIABLE, "").strip()
     if not fixed:
-        return datetime.now(timezone.utc)
+        return datetime.now(timezone.utc).replace(microsecond=0)
     try:
         moment = datetime.fromisoformat(fixed)
     except ValueError:
         raise BadInput(f"{NOW_VARIABLE}={fixed!r} 不是 ISO 时间（例：2026-12-01T09:30+08:00）") from None
     if moment.tzinfo is None:
         raise BadInput(f"{NOW_VARIABLE}={fixed!r} 缺少时区（例：2026-12-01T09:30+08:00）")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0)
 
 
 def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False) -> datetime:

@@ -83,7 +83,7 @@ def write_workbook(
                 if value is None or value == "":
                     continue
                 if isinstance(value, datetime):
-                    page.write_datetime(count, position, value.replace(tzinfo=None), when)
+                    page.write_datetime(count, position, value.replace(tzinfo=None, microsecond=0), when)  # to the second, as CSV: Excel's day fraction would round it up
                     widths[position] = max(widths[position], len(TIME_FORMAT))
                     continue
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
