@@ -281,7 +281,8 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
     wide = {n: natural(n, column, False) for n, column in enumerate(columns)}
     if span(kept, wide.get) <= width:
         return [(column, None) for column in columns], False
-    needs = {n: natural(n, column, True) for n, column in enumerate(columns)}
+    narrowed = _all_this_year(columns, shown)
+    needs = {n: natural(n, column, narrowed) for n, column in enumerate(columns)}
     for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
         if span(kept, lambda k: least(columns[k], needs[k])) <= width:
             break
@@ -294,7 +295,17 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
             break
         widths[min(growing, key=lambda n: widths[n] / (2 if columns[n].main else 1))] += 1
         spare -= 1
-    return [(columns[n], None if columns[n].whole else widths[n]) for n in kept], True
+    return [(columns[n], None if columns[n].whole else widths[n]) for n in kept], narrowed
+
+
+def _all_this_year(columns: Sequence[Column], shown: list[list[str]]) -> bool:
+    """Whether a time may drop its year: only when every time of the table is of this year
+    (by the UTC clock; near New Year a differing year just keeps the years), so `12-26`
+    never stands for a December years ago."""
+    from jiesu.clock import utcnow
+
+    this_year = f"{utcnow().year:04d}-"
+    return all(row[n].startswith(this_year) for n, column in enumerate(columns) if column.narrow for row in shown if row[n])
 
 
 def render_record(row: dict[str, Any], columns: Sequence[Column], out: IO[str] | None = None, title: str | None = None) -> None:
