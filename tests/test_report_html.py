@@ -160,3 +160,15 @@ def test_the_change_from_last_month_reads_in_points_and_its_colour_agrees():
     # 94.90% against 94.93%: "持平" in words, so no red arrow colour either.
     assert (change(0.9490, 0.9493), direction(0.9490, 0.9493)) == ("较上月持平", "")
     assert (change(0.9, None), direction(0.9, None)) == ("较上月 —", "")
+
+
+@pytest.mark.parametrize("top", [0, 1, 3, 7, 40])
+def test_the_days_chart_counts_in_whole_cases(top):
+    """With at most one case a day pygal's own ticks were 0, 0.2, …, shown as 0,0,0,0,0,1,1,1,1,1."""
+    import re
+
+    from jiesu.report_html import days_chart
+
+    days = [{"day": f"2026-11-{n:02d}", "received": top if n == 1 else 0, "closed": 0, "overdue": 0} for n in range(1, 4)]
+    labels = [text for text in re.findall(r"<text[^>]*>([^<]*)</text>", days_chart(days)) if text.isdigit()]
+    assert labels == sorted(set(labels), key=int) and labels[0] == "0" and int(labels[-1]) >= top, labels

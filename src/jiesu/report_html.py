@@ -146,7 +146,9 @@ def months_chart(months: list[dict]) -> str:
 
 def days_chart(days: list[dict]) -> str:
     """Received, closed and fallen overdue per day, as grouped bars."""
-    chart = _chart("Bar", "days", DAY_COLOURS, value_formatter=lambda v: f"{v:.0f}")
+    top = max((d[key] for d in days for key in ("received", "closed", "overdue")), default=0)
+    step = max(1, -(-top // 5))  # whole cases: at most six labels, never 0.2 shown as a second "0"
+    chart = _chart("Bar", "days", DAY_COLOURS, value_formatter=lambda v: f"{v:.0f}", y_labels=list(range(0, top + step, step)))
     # A fortnight reads as dates; a whole month as its day numbers, which fit unturned.
     chart.x_labels = [d["day"][5:] if len(days) <= 16 else str(int(d["day"][8:])) for d in days]
     for key, label in (("received", "受理"), ("closed", "办结"), ("overdue", "到期未办结")):
