@@ -482,3 +482,49 @@ def test_a_cached_statement_takes_each_commands_own_values(jiesu):
     assert [case["id"] for case in jiesu.json("list")] == [first]
     assert [case["id"] for case in jiesu.json("list", "--status", "closed")] == [second]
     assert len(db.STATEMENTS._compiled) > 0
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=["KILL", "TERM", "HUP"])
+def test_a_client_gone_before_the_commit_takes_its_command_with_it(modes, tmp_path, book, how):
+    """As in-process: the signal that ends `jiesu` ends its command, and the exit status is the signal's."""
+    exported = tmp_path / "one.jsonl"
+    modes.run("here", "--db", str(tmp_path / "source.db"), "new", "楼道灯不亮", "--received", "2026-11-20T09:00", "-q")
+    modes.run("here", "--db", str(tmp_path / "source.db"), "export", "--format", "jsonl", "--reveal", "--out", str(exported))
+    modes.run("here", "list")  # the book exists, empty
+    server = modes.start()
+    command = subprocess.Popen(
+        [sys.executable, "-m", "jiesu", "import", "-", "--format", "jsonl"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=modes.env,
+    )
+    worker = _child_reading(server, command.stdin)
+    time.sleep(0.5)  # past 'go': reading stdin, as the import does
+    command.send_signal(how)
+    assert command.wait(timeout=60) == -how
+    try:
+        command.stdin.write(exported.read_bytes())  # what it would have filed, had it lived on
+        command.stdin.close()
+    except BrokenPipeError:
+        pass
+    _wait_for(lambda: not _alive(worker))
+    assert book.counts() == (0, 0)  # a retrying script files it once, not twice
+    assert modes.status()[0] == server
+
+
+@pytest.mark.parametrize("action", ["status", "stop"])
+def test_status_and_stop_in_a_runtime_directory_others_can_enter_say_so(modes, tmp_path, action):
+    open_dir = tmp_path / "shared"
+    open_dir.mkdir()
+    open_dir.chmod(0o755)
+    result = modes.run("server", "server", action, JIESU_RUNTIME_DIR=str(open_dir))
+    assert result.stderr.decode() == f"错误: {open_dir} 不是只有本用户可进入的目录，无法与常驻进程通信\n"
+    assert (result.returncode, result.stdout) == (1, b"")
+
+
+@root_only
+@pytest.mark.parametrize("action", ["status", "stop"])
+def test_status_and_stop_on_a_socket_owned_by_another_user_say_so(modes, fake_server, action):
+    place, listener = fake_server
+    os.chown(place.socket_path, NOBODY, NOBODY)
+    result = modes.run("server", "server", action)
+    assert result.stderr.decode() == f"错误: {place.socket_path} 不是本用户的套接字，无法与常驻进程通信\n"
+    assert (result.returncode, result.stdout) == (1, b"")

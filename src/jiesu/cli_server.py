@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from jiesu.clikit import JiesuGroup, say
+from jiesu.clikit import JiesuGroup, fail, say
 
 server_app = typer.Typer(cls=JiesuGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
@@ -17,12 +17,10 @@ def status() -> None:
 
     例：jiesu server status
     """
-    from jiesu.server import control
-
     if os.environ.get("JIESU_SERVER", "1") == "0":
         typer.echo("常驻进程：已关闭（JIESU_SERVER=0），每条命令单独启动")
         return
-    found = control("status")
+    found = _control("status")
     if found is None:
         typer.echo("常驻进程：未运行（下一条命令会启动它）")
         return
@@ -40,7 +38,7 @@ def stop() -> None:
     """
     from jiesu.server import STOP_WAIT, control, wait_stopped
 
-    found = control("stop")
+    found = _control("stop")
     if found is None:
         say("常驻进程未运行")
         return
@@ -54,3 +52,14 @@ def stop() -> None:
         say(f"常驻进程（pid {pid}）已退出；其间另一条命令启动了新的常驻进程（pid {successor[0]}）")
     else:
         say(f"常驻进程（pid {pid}）已退出")
+
+
+def _control(action: str):
+    """`server.control(action)`, or a one-line refusal when the socket is not safely this user's."""
+    from jiesu.client import Refused
+    from jiesu.server import control
+
+    try:
+        return control(action)
+    except Refused as exc:
+        fail(f"{exc}，无法与常驻进程通信")

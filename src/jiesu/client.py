@@ -11,7 +11,8 @@ The command runs here instead whenever the resident process is off (`JIESU_SERVE
 running yet (this command starts it), busy beyond `READY_BOUND` seconds, stale (jiesu was
 upgraded: it exits and the next command starts a new one), or unsuitable (`shell`, `server`).
 Nothing is ever run twice: the client sends "go" only after the child says it is ready, and
-after "go" it never falls back; if the child dies mid-command the client says so.
+after "go" it never falls back; if the child dies mid-command the client says so. If the client
+dies mid-command (kill -9, TERM, HUP), the child dies with it, as the command in-process would.
 
 The socket lives in a directory only its owner can enter, and both ends check the other's
 uid with SO_PEERCRED, so one user's commands never run in another user's process.
@@ -251,7 +252,9 @@ def _hand_over(conn, request: bytes, place: Place) -> int | None:
 
 
 def _forward_signals(child: int) -> dict:
-    """Ctrl-C reaches the client (the terminal's foreground process); the command must get it."""
+    """Ctrl-C reaches the client (the terminal's foreground process); the command must get it, to
+    stop as Python stops on Ctrl-C. TERM and HUP keep their own action: the client dies of them as
+    in-process jiesu would, and its connection closing kills the command (see server.py)."""
     import _signal
 
     def forward(signum, frame):
@@ -260,7 +263,7 @@ def _forward_signals(child: int) -> dict:
         except OSError:
             pass
 
-    return {signum: _signal.signal(signum, forward) for signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)}
+    return {_signal.SIGINT: _signal.signal(_signal.SIGINT, forward)}
 
 
 def _restore_signals(previous: dict) -> None:

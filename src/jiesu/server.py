@@ -188,7 +188,9 @@ class Command:
         fds = self._go()
         if not fds:
             return 0  # the client gave up waiting and runs the command itself
+        finished = _die_with_client(conn)
         code = run_command(request, fds, self.server.command_tree)
+        finished.set()
         try:
             conn.sendall(b"X%d\n" % code)
         except OSError:
@@ -233,6 +235,27 @@ class Command:
         uptime = time.monotonic() - server.started
         self.conn.sendall(b"I%d %d %d\n" % (os.getppid(), int(uptime), server.served))
         return 0
+
+
+def _die_with_client(conn: socket.socket):
+    """Kill this child at once (as the client's death kills an in-process command: what was
+    committed stays, the rest rolls back) if the client goes away before the command is
+    finished; the event to set when it is. After "go" the client sends nothing more, so
+    anything but a block on the connection is its end."""
+    import threading
+
+    finished = threading.Event()
+
+    def watch() -> None:
+        try:
+            conn.recv(1)
+        except OSError:
+            pass
+        if not finished.is_set():
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return finished
 
 
 def run_command(request: dict, fds: list[int], command_tree) -> int:
