@@ -14,7 +14,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+from jiesu.clock import year_refused
+
 LARGEST_INT = 2**63 - 1
 EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug included)
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number; the rest become zeros
@@ -80,8 +81,9 @@ def moment(label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = Fals
         found = _serial(label, value)
     else:
         found = _parsed(label, str(value).strip())
-    if not EARLIEST_YEAR <= found.year <= LATEST_YEAR:
-        raise ValueError(f"{label} 的年份 {found.year} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}：{value!r}")
+    reason = year_refused(found.year)
+    if reason:
+        raise ValueError(f"{label} 的{reason}：{value!r}")
     if found.tzinfo is None:
         if offset_required:
             raise ValueError(f"{label} 缺少时区偏移（Open311 要求，如 2026-11-02T09:30:00+08:00）：{value!r}")

@@ -9,12 +9,14 @@ services are imported inside the commands that need them.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated, Optional
 
 import typer
 
 from jiesu import __version__
 from jiesu.clikit import LazyGroup, Settings
+from jiesu.errors import ExitCode
 
 # name → ("module:attribute", the one-line summary `jiesu --help` shows), in the order shown.
 COMMANDS = {
@@ -105,4 +107,8 @@ def main(built=None) -> None:
     """Console entry point; `built` is the command tree of `app` when already built (the
     resident process builds it once, before forking: see `server.py`)."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    if sys.stdout is None or sys.stderr is None:  # `>&-`: the result could not be shown, so do nothing
+        if sys.stderr is not None:
+            print("错误: 标准输出已关闭（>&-），未执行；不要输出请用 >/dev/null", file=sys.stderr)
+        sys.exit(ExitCode.REFUSED)
     (built or app)(prog_name="jiesu")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
-from jiesu.cliopts import Format, format_option, output_format
+from jiesu.cliopts import MOST_COUNTED, MOST_DAYS, Format, format_option, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import OutputFormat, ReportFormat
 
@@ -96,8 +96,8 @@ def report_monthly(
 
 def hotspots(
     ctx: typer.Context,
-    days: Annotated[Optional[int], typer.Option("--days", min=1, help="统计最近多少天（默认见规则 hotspots.days）。")] = None,
-    min_cases: Annotated[Optional[int], typer.Option("--min", min=2, help="同社区同类别至少几件（默认见规则 hotspots.min_cases）。")] = None,
+    days: Annotated[Optional[int], typer.Option("--days", min=1, max=MOST_DAYS, help="统计最近多少天（默认见规则 hotspots.days）。")] = None,
+    min_cases: Annotated[Optional[int], typer.Option("--min", min=2, max=MOST_COUNTED, help="同社区同类别至少几件（默认见规则 hotspots.min_cases）。")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="以此时刻为“现在”。")] = None,
     fmt: Format = None,
 ) -> None:

@@ -86,6 +86,8 @@ class JiesuGroup(ChineseHelp, TyperGroup):
             return result
         except JiesuError as exc:
             fail(str(exc), exc.exit_code)
+        except OverflowError as exc:  # the last net: a number or date past what Python or SQLite holds
+            fail(f"数值超出可处理的范围（{exc}）")
         except BrokenPipeError:
             # The reader went away (`| head`): nothing left to say, and stdout now points at
             # /dev/null so that the flush at exit cannot fail either.

@@ -11,6 +11,11 @@ from jiesu.errors import BadInput
 from jiesu.vocab import LabeledEnum, OutputFormat
 
 
+MOST_COUNTED = 10**9  # a count option's ceiling: more cases than any book holds, and far below SQLite's integers
+LARGEST_ID = 2**63 - 1  # SQLite's largest integer
+MOST_DAYS = 36_500  # a window in days: a century back stays inside the years jiesu stores
+
+
 def enum_parser(enum: type[LabeledEnum], noun: str):
     """Parse an enum option from its English value or Chinese label."""
 
@@ -30,7 +35,7 @@ def parse_id(text: str) -> int:
     if isinstance(text, int):
         return text
     raw = str(text).strip().lstrip("#")
-    if not raw.isdigit() or not 0 < int(raw) < 2**63:
+    if not raw.isdigit() or not 0 < int(raw) <= LARGEST_ID:
         raise BadInput(f"{text!r} 不是诉求编号（应为 42 或 #42）")
     return int(raw)
 

@@ -25,6 +25,14 @@ def zone(name: str) -> ZoneInfo:
 
 
 NOW_VARIABLE = "JIESU_NOW"
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100  # what a CSV or workbook may say, and what a command may type
+
+
+def year_refused(year: int) -> str | None:
+    """Why a year is outside what jiesu stores (so every export can be imported again), or None."""
+    if EARLIEST_YEAR <= year <= LATEST_YEAR:
+        return None
+    return f"年份 {year} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}"
 
 
 def utcnow() -> datetime:
@@ -48,13 +56,23 @@ def utcnow() -> datetime:
 
 
 def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False) -> datetime:
-    """Parse a time a person typed into an aware datetime.
+    """Parse a time a person typed into an aware datetime, in the years jiesu stores.
 
     A bare date means the start of that day in `tz`, or its last instant when
     `end_of_day` is set (for `--until` and deadlines). Relative forms count
     from `now`.
     """
-    raw = text.strip()
+    try:
+        moment = _parsed_when(text.strip(), now, tz, end_of_day)
+    except OverflowError:  # `-999999w`: before year 1
+        raise BadInput(f"时间 {text.strip()!r} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
+    reason = year_refused(moment.year)
+    if reason:
+        raise BadInput(f"时间 {text.strip()!r} 的{reason}")
+    return moment
+
+
+def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool) -> datetime:
     word = raw.casefold()
     local_now = now.astimezone(tz)
     if word == "now":

@@ -20,6 +20,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
 from jiesu.backend import serialise
+from jiesu.clock import year_refused
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
@@ -41,6 +42,9 @@ def parse_period(text: str) -> str:
     raw = text.strip()
     if not _PERIOD.match(raw):
         raise BadInput(f"{text!r} 不是期间；应写作 YYYY-MM，如 2026-10")
+    reason = year_refused(int(raw[:4]))
+    if reason:
+        raise BadInput(f"期间 {raw} 的{reason}")
     return raw
 
 

@@ -1,0 +1,95 @@
+"""Numbers and dates beyond what jiesu can hold, and a closed stdout: one line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import refused
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--limit", HUGE],
+        ["hotspots", "--days", HUGE],
+        ["hotspots", "--days", "999999999"],
+        ["hotspots", "--min", HUGE],
+        ["ledger", "clear", HUGE, "--evidence", "已修好"],
+    ],
+)
+def test_huge_counts_are_usage_errors(jiesu, args):
+    result = jiesu(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("错误: "), result.stderr
+
+
+@pytest.mark.parametrize("year", ["0001", "1000", "1899", "2101", "9999"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--since", "{y}-01-01"],
+        ["list", "--until", "{y}-01-01T08:00+08:00"],
+        ["report", "daily", "--date", "{y}-01-01"],
+        ["report", "monthly", "--period", "{y}-01"],
+        ["hotspots", "--as-of", "{y}-01-01"],
+        ["new", "x", "--received", "{y}-01-01"],
+    ],
+)
+def test_years_outside_what_import_accepts_are_refused(jiesu, args, year):
+    before = jiesu.json("list", "--all")
+    line = refused(jiesu(*[a.format(y=year) for a in args]))
+    assert f"年份 {int(year)} 超出 1900–2100" in line
+    assert jiesu.json("list", "--all") == before
+
+
+@pytest.mark.parametrize("relative", ["-999999w", "+999999w"])
+def test_relative_times_beyond_the_calendar_are_refused(jiesu, relative):
+    refused(jiesu("list", "--since", relative))
+
+
+def test_the_years_import_accepts_are_accepted(jiesu):
+    jiesu.new("早年", "--received", "1900-01-02")
+    jiesu.ok("list", "--since", "1900-01-01", "--until", "2100-12-31")
+    jiesu.ok("report", "monthly", "--period", "1900-01")
+
+
+def test_an_overflow_anywhere_is_one_line_and_changes_nothing(jiesu, monkeypatch):
+    """The last net (clikit): a "now" whose deadline lies past year 9999 cannot file a case."""
+    before = jiesu.json("list", "--all")
+    with monkeypatch.context() as far:
+        far.setenv("JIESU_NOW", "9999-12-31T23:00+00:00")
+        refused(jiesu("new", "年末"), "数值超出可处理的范围（date value out of range）")
+    assert jiesu.json("list", "--all") == before
+
+
+def run_closed(command: str, db: Path) -> subprocess.CompletedProcess:
+    jiesu = str(Path(sys.executable).with_name("jiesu"))
+    env = {**os.environ, "JIESU_DB": str(db)}
+    return subprocess.run(["sh", "-c", command.replace("jiesu", f"'{jiesu}'", 1)], env=env, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("closing", [">&-", "2>&- >&-"])
+def test_a_closed_stdout_is_refused_before_anything_changes(jiesu, db_path, closing):
+    before = jiesu.json("list", "--all")
+    result = run_closed(f'jiesu new 关闭输出 -q {closing}', db_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    if closing == ">&-":
+        assert result.stderr.startswith("错误: ") and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert jiesu.json("list", "--all") == before
+
+
+def test_a_closed_stderr_is_refused_too(jiesu, db_path):
+    before = jiesu.json("list", "--all")
+    result = run_closed("jiesu new 关闭输出 -q 2>&- >/dev/null", db_path)
+    assert result.returncode == 1
+    assert jiesu.json("list", "--all") == before
