@@ -222,6 +222,20 @@ def test_a_terminal_is_the_clients_own_terminal(modes, tmp_path):
 
 
 def test_a_command_killed_mid_way_is_reported_not_rerun(modes, tmp_path, book):
+    exported, server, command, worker = _an_import_waiting_on_stdin(modes, tmp_path)
+    os.kill(worker, signal.SIGKILL)
+    command.stdin.write(exported.read_bytes())
+    out, err = command.communicate(timeout=120)
+    assert command.returncode == 1
+    assert err.decode().startswith(f"错误: 常驻的 jiesu 进程（{worker}）在执行命令时中断，命令可能已执行、也可能没有")
+    assert book.counts() == (0, 0)  # not rerun in-process behind the worker's back
+    assert modes.status()[0] == server  # one command's death is not the resident process's
+
+
+def _an_import_waiting_on_stdin(modes, tmp_path: Path):
+    """A one-case JSONL file, and an import of it through the resident process, past 'go' and
+    reading its standard input (the empty book exists): the file, the resident process's pid,
+    the client and the child running the command."""
     exported = tmp_path / "one.jsonl"
     modes.run("here", "--db", str(tmp_path / "source.db"), "new", "楼道灯不亮", "--received", "2026-11-20T09:00", "-q")
     modes.run("here", "--db", str(tmp_path / "source.db"), "export", "--format", "jsonl", "--reveal", "--out", str(exported))
@@ -233,13 +247,7 @@ def test_a_command_killed_mid_way_is_reported_not_rerun(modes, tmp_path, book):
     )
     worker = _child_reading(server, command.stdin)
     time.sleep(0.5)  # past 'go': reading stdin, as the import does
-    os.kill(worker, signal.SIGKILL)
-    command.stdin.write(exported.read_bytes())
-    out, err = command.communicate(timeout=120)
-    assert command.returncode == 1
-    assert err.decode().startswith(f"错误: 常驻的 jiesu 进程（{worker}）在执行命令时中断，命令可能已执行、也可能没有")
-    assert book.counts() == (0, 0)  # not rerun in-process behind the worker's back
-    assert modes.status()[0] == server  # one command's death is not the resident process's
+    return exported, server, command, worker
 
 
 def _child_reading(server: int, pipe) -> int:
@@ -487,17 +495,7 @@ def test_a_cached_statement_takes_each_commands_own_values(jiesu):
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=["KILL", "TERM", "HUP"])
 def test_a_client_gone_before_the_commit_takes_its_command_with_it(modes, tmp_path, book, how):
     """As in-process: the signal that ends `jiesu` ends its command, and the exit status is the signal's."""
-    exported = tmp_path / "one.jsonl"
-    modes.run("here", "--db", str(tmp_path / "source.db"), "new", "楼道灯不亮", "--received", "2026-11-20T09:00", "-q")
-    modes.run("here", "--db", str(tmp_path / "source.db"), "export", "--format", "jsonl", "--reveal", "--out", str(exported))
-    modes.run("here", "list")  # the book exists, empty
-    server = modes.start()
-    command = subprocess.Popen(
-        [sys.executable, "-m", "jiesu", "import", "-", "--format", "jsonl"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=modes.env,
-    )
-    worker = _child_reading(server, command.stdin)
-    time.sleep(0.5)  # past 'go': reading stdin, as the import does
+    exported, server, command, worker = _an_import_waiting_on_stdin(modes, tmp_path)
     command.send_signal(how)
     assert command.wait(timeout=60) == -how
     try:
