@@ -247,3 +247,26 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
     jiesu.ok("--db", other, "import", str(feed))
     copied = jiesu.json("--db", other, "list", "--all")
     assert [(c["ref"], c["status"]) for c in copied] == [("R-1", "closed"), ("2", "new"), ("3", "closed")]
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\x01", "\x1f", "\ufffe", "\uffff"])
+def test_open311_xml_refuses_a_character_xml_cannot_carry_and_leaves_no_file(jiesu, tmp_path, new_target, char):
+    jiesu.new("楼道灯不亮")
+    case = jiesu.new(f"红{char}[31m红")
+    out = tmp_path / "o.xml"
+    line = f"#{case} 的 description 含有 XML 无法表示的字符 U+{ord(char):04X}，无法导出为 open311-xml；请用 --format json 或 open311-json（保留原文）"
+    refused(jiesu("export", "--format", "open311-xml", "--out", str(out)), line)
+    assert list(tmp_path.glob("*o.xml*")) == []  # neither the file nor its part
+    refused(jiesu("export", "--format", "open311-xml"), line)  # a pipe: the same line
+    assert json.loads(jiesu.ok("export", "--format", "open311-json").stdout)[1]["description"] == f"红{char}[31m红"
+
+
+def test_open311_xml_round_trip_keeps_tabs_and_line_breaks(jiesu, tmp_path, new_target):
+    summary = "一\t二\n三\r四\r\n五\x7f六"
+    jiesu.new(summary, "--category", "供暖\t不热")
+    out = tmp_path / "o.xml"
+    jiesu.ok("export", "--format", "open311-xml", "--out", str(out))
+    other = new_target("o")
+    jiesu.ok("--db", other, "import", str(out))
+    [case] = jiesu.json("--db", other, "list", "--all")
+    assert (case["summary"], case["category"]) == (summary, "供暖\t不热")

@@ -8,9 +8,11 @@ any encoding gives correct text or one clear line, and people read Chinese.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -116,6 +118,56 @@ def test_messages_to_the_person_show_case_text_safely(jiesu):
     case = jiesu.new("x")
     result = jiesu.ok("assign", case, "\x1b]0;标题\x07物业\u202e")
     assert raw_controls(result.stderr) == [] and "␛]0;标题␇物业<U+202E>" in result.stderr
+
+
+def on_terminal(*args: str) -> str:
+    """What `jiesu args` shows when its stdout is a real terminal (a pty), line ends as written."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "jiesu", *args], stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.DEVNULL, env=env())
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the program ended and closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert process.wait(timeout=60) == 0, seen
+    os.close(leader)
+    return seen.decode().replace("\r\n", "\n").replace("\r\n", "\n")  # the pty's own \r before each \n
+
+
+TERMINAL_TEXT = "\x1b[31m红\u202e\x9b31m\u200b尾"
+# Text formats that carry case text, written straight to a terminal.
+TERMINAL_VIEWS = [
+    ["export", "--format", "csv"], ["export", "--format", "open311-xml"], ["export", "--format", "json"],
+    ["export", "--format", "jsonl"], ["export", "--format", "open311-json"], ["list", "--format", "csv"],
+    ["list", "--format", "json"], ["show", "1", "--format", "json"], ["ledger", "export"], ["ledger", "list", "--format", "csv"],
+    ["report", "daily", "--format", "csv"], ["report", "monthly", "--format", "html"],
+]
+
+
+def test_text_formats_on_a_terminal_show_stand_ins_and_a_pipe_keeps_the_exact_text(jiesu):
+    full_book(jiesu, TERMINAL_TEXT)
+    full_book(jiesu, TERMINAL_TEXT)  # two alike: a hotspot, so the reports carry the text too
+    for view in TERMINAL_VIEWS:
+        screen = html.unescape(on_terminal(*view))  # XML and HTML write `<` as `&lt;`
+        assert raw_controls(screen) == [], (view, screen)
+        assert "␛[31m红<U+202E><U+009B>31m<U+200B>尾" in screen or "\\u001b[31m红\\u202e\\u009b31m\\u200b尾" in screen, (view, screen)
+        if "open311-xml" in view:  # a pipe gets XML only when XML can carry the text (test_exchange.py)
+            continue
+        piped = jiesu.ok(*view).stdout  # a pipe: exactly what was typed (JSON escaping only C0 controls)
+        assert TERMINAL_TEXT in piped or json.dumps(TERMINAL_TEXT, ensure_ascii=False)[1:-1] in piped, view
+
+
+def test_json_on_a_terminal_is_the_same_data():
+    from jiesu.safetext import json_escaped
+
+    document = {"summary": TERMINAL_TEXT + "\U000e0041\u2028", "n": [1, "a\nb"]}
+    text = json_escaped(json.dumps(document, ensure_ascii=False, indent=2))
+    assert raw_controls(text) == [] and json.loads(text) == document
 
 
 # ---------------------------------------------------------------- 3. a failed write after a committed change

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from jiesu.errors import ExitCode, JiesuError
-from jiesu.safetext import has_undecodable, undecodable_message, visible
+from jiesu.safetext import has_undecodable, undecodable_message, visible, visible_lines
 from jiesu.usage import HELP_OPTION_HELP, USAGE_WORDS, chinese_help_record, usage_message
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ def fail(message: str, code: int = ExitCode.REFUSED):
 
 def say(message: str) -> None:
     """Talk to the person (stderr), never to the script reading stdout; case text in it is shown as it is."""
-    typer.echo("\n".join(visible(line) for line in message.split("\n")), err=True)
+    typer.echo(visible_lines(message), err=True)
 
 
 # ---------------------------------------------------------------- global options

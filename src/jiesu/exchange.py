@@ -6,7 +6,7 @@ only when complete, so a crash never leaves half a file under the real name.
 
 from __future__ import annotations
 
-import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,8 +25,9 @@ from jiesu.errors import BadInput
 from jiesu.isotext import local_iso
 from jiesu.models import CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
+from jiesu.safetext import visible
 from jiesu import phones
-from jiesu.render import FORMULA_STARTS, iso, neutralise, record, write_csv, write_csv_batches, write_json_array
+from jiesu.render import FORMULA_STARTS, iso, json_writer, neutralise, on_display, record, write_csv, write_csv_batches, write_json_array
 from jiesu.vocab import LedgerStatus, Result, Status
 
 CSV_BATCH = 1000
@@ -70,7 +71,7 @@ def ledger_row(
 def output(path: str | None, *, bom: bool = False) -> Iterator[IO[str]]:
     """A text stream to `path` (written whole or not at all, owner-only), or stdout when None."""
     if path is None or path == "-":
-        if bom:
+        if bom and not on_display(sys.stdout):  # the BOM is for a spreadsheet opening a file, not a person reading
             sys.stdout.write("\ufeff")
         yield sys.stdout
         return
@@ -276,14 +277,35 @@ def export_cases(office: Office, fmt: str, path: str | None, selection: CaseSele
 
 def _write_lines(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     count = 0
+    dumps = json_writer(stream)
     for row in rows:
-        stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        stream.write(dumps(row) + "\n")
         count += 1
     return count
 
 
+# What XML 1.0 can carry: tab, line breaks and the characters from space up, less the surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _write_open311_xml(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     from xml.sax.saxutils import escape  # loads urllib and http.client: only for this format (reports import this module)
+
+    display = on_display(stream)
+
+    def text(row: dict[str, Any], key: str, value: Any) -> str:
+        """A value as element content: exact (a carriage return as `&#13;`, which a parser would make a line
+        break), or on a terminal with its stand-ins; a character XML cannot carry refuses the export."""
+        written = "" if value is None else str(value)
+        if display:
+            return escape(visible(written))
+        bad = _NOT_XML.search(written)
+        if bad:
+            raise BadInput(
+                f"#{row['extended_attributes']['jiesu_id']} 的 {key} 含有 XML 无法表示的字符 U+{ord(bad.group()):04X}，"
+                "无法导出为 open311-xml；请用 --format json 或 open311-json（保留原文）"
+            )
+        return escape(written, {"\r": "&#13;"})
 
     stream.write('<?xml version="1.0" encoding="utf-8"?>\n<service_requests>\n')
     count = 0
@@ -291,10 +313,10 @@ def _write_open311_xml(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
         stream.write("  <request>\n")
         for key, value in row.items():
             if isinstance(value, dict):
-                inner = "".join(f"<{k}>{escape(str(v if v is not None else ''))}</{k}>" for k, v in value.items())
+                inner = "".join(f"<{k}>{text(row, k, v)}</{k}>" for k, v in value.items())
                 stream.write(f"    <{key}>{inner}</{key}>\n")
             else:
-                stream.write(f"    <{key}>{escape(str(value if value is not None else ''))}</{key}>\n")
+                stream.write(f"    <{key}>{text(row, key, value)}</{key}>\n")
         stream.write("  </request>\n")
         count += 1
     stream.write("</service_requests>\n")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadInput
 from jiesu.phones import mask
-from jiesu.safetext import visible
+from jiesu.safetext import json_escaped, visible
 from jiesu.vocab import LabeledEnum, OutputFormat
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -150,13 +150,32 @@ def write_case_ids(rows: Iterable[dict[str, Any]], key: str, out: IO[str]) -> in
     return count
 
 
+def on_display(out: IO[str]) -> bool:
+    """Whether `out` is a terminal: a person reads it there, so case text in CSV, XML or HTML shows
+    its stand-ins as in a table, and JSON escapes what a terminal would act on. A file or a pipe
+    gets the exact text."""
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError, OSError):  # no such method, or a closed stream
+        return False
+
+
+def json_writer(out: IO[str], **options) -> Callable[[Any], str]:
+    """How a value becomes JSON text for `out`: exact, with `\\u` escapes where `out` cannot take a
+    character (an encoding without it) or a terminal would act on it."""
+    ascii_only = not _speaks_utf(out)
+    if on_display(out) and not ascii_only:
+        return lambda value: json_escaped(json.dumps(value, ensure_ascii=False, **options))
+    return lambda value: json.dumps(value, ensure_ascii=ascii_only, **options)
+
+
 def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     count = 0
-    ascii_only = not _speaks_utf(out)
+    dumps = json_writer(out)
     out.write("[")
     for row in rows:
         out.write(",\n " if count else "\n ")
-        out.write(json.dumps(row, ensure_ascii=ascii_only))
+        out.write(dumps(row))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count
@@ -173,6 +192,8 @@ def write_csv_batches(batches: Iterable[list[list[Any]]], header: Sequence[str],
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     count = 0
+    if on_display(out):
+        batches = ([[visible(cell) if isinstance(cell, str) else cell for cell in row] for row in batch] for batch in batches)
     for batch in batches:
         writer.writerows(batch)
         count += len(batch)
@@ -324,7 +345,7 @@ def render_record(row: dict[str, Any], columns: Sequence[Column], out: IO[str] |
 
 def print_json(document: Any, out: IO[str] | None = None) -> None:
     out = out or sys.stdout
-    out.write(json.dumps(document, ensure_ascii=not _speaks_utf(out), indent=2) + "\n")
+    out.write(json_writer(out, indent=2)(document) + "\n")
 
 
 def _speaks_utf(out: IO[str]) -> bool:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import datetime, time
 from typing import IO, Any
 
 from jiesu.clock import shown, shown_bound
 from jiesu.queries import reason_labels
-from jiesu.render import cell, console as rich_console, neutralise
+from jiesu.render import cell, console as rich_console, neutralise, write_csv_batches
 from jiesu.safetext import visible
 
 RATE_LABELS = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率", "score": "综合得分"}
@@ -131,10 +130,7 @@ def markdown_text(text: str) -> str:
 
 def write_flat_csv(doc: dict[str, Any], out: IO[str]) -> None:
     """One `key,value` row per leaf, keys as dotted paths (`rates.response`, `by_category.0.open`)."""
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["key", "value"])
-    for key, value in _leaves(doc, ""):
-        writer.writerow([key, neutralise(value)])
+    write_csv_batches([[[key, neutralise(value)] for key, value in _leaves(doc, "")]], ["key", "value"], out)
 
 
 def _leaves(value: Any, prefix: str):

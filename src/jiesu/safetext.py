@@ -4,7 +4,9 @@ A citizen's words, an imported file or a name typed at a terminal may hold contr
 characters (ESC sequences that clear the screen, set the window title or hide text),
 bidi overrides that make a line read backwards, zero-width characters, or bytes that
 were never text (lone surrogates). In table, Markdown and message output each of
-these is replaced by a visible stand-in; JSON and CSV keep the exact text.
+these is replaced by a visible stand-in; JSON and CSV keep the exact text, except on a
+terminal: there they are read by a person too, so CSV shows the stand-ins and JSON writes
+these characters as `\\u` escapes (the same text, drawn harmlessly).
 Kept free of imports: `say` and `fail` use it on every message.
 """
 
@@ -42,6 +44,30 @@ def visible(text: str) -> str:
             if len(_cache) < 4096:
                 _cache[char] = shown
         out.append(shown)
+    return "".join(out)
+
+
+def visible_lines(text: str) -> str:
+    """`visible` line by line: the line breaks of a message or a page stay breaks."""
+    return "\n".join(visible(line) for line in text.split("\n"))
+
+
+def json_escaped(text: str) -> str:
+    """JSON text with every hidden character but the layout's line breaks written as a `\\u` escape:
+    the same JSON, which a terminal draws without acting on it."""
+    if text.isascii() and text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char != "\n" and visible(char) != char:
+            code = ord(char)
+            if code > 0xFFFF:  # JSON escapes only UTF-16 units: a surrogate pair
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
     return "".join(out)
 
 
