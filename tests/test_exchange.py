@@ -195,6 +195,40 @@ def test_masked_phones_are_not_imported_silently(jiesu, tmp_path, new_target):
     assert result.exit_code == 1 and "电话已打码，无法导入（导出时请加 --reveal）" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["m.jsonl", "m.csv", "m.xlsx", "m.json"])
+def test_a_masked_export_back_into_its_own_book_is_already_there(jiesu, tmp_path, book, name):
+    populate(jiesu)  # a case with a ref and a phone, one with a phone and no ref, one with neither
+    dump = tmp_path / name
+    jiesu.ok("export", "--format", name.split(".")[1], "--out", str(dump))
+    before = book.fingerprint()
+    fmt = ["--format", "jsonl"] if name.endswith(".json") else []
+    if fmt:  # an export's JSON array, one case a line, reads as JSON lines
+        dump.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in json.loads(dump.read_text())))
+    assert jiesu.ok("import", str(dump), *fmt, "--dry-run").stderr == "读取 3 行：将导入 0 件，已存在 3 件（试运行，未写入）\n"
+    assert jiesu.ok("import", str(dump), *fmt).stderr == "读取 3 行：已导入 0 件，已存在 3 件\n"
+    assert book.fingerprint() == before
+
+
+def test_a_masked_phone_on_a_case_the_book_lacks_is_still_refused(jiesu, tmp_path, book):
+    populate(jiesu)
+    dump = tmp_path / "m.jsonl"
+    jiesu.ok("export", "--format", "jsonl", "--out", str(dump))
+    rows = [json.loads(line) for line in dump.read_text().splitlines()]
+    assert rows[1]["phone"] == "010****3456"
+    rows[1]["phone"] = "010****3457"  # the same time and summary, another caller: not this book's case
+    rows.append(dict(rows[0], ref="R-9", id=9))  # a case the book has never seen
+    dump.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows))
+    before = book.fingerprint()
+    result = jiesu("import", str(dump))
+    assert result.exit_code == 1 and result.stderr.splitlines()[:2] == [
+        "第 2 行：电话已打码，无法导入（导出时请加 --reveal）", "第 4 行：电话已打码，无法导入（导出时请加 --reveal）",
+    ]
+    assert book.fingerprint() == before
+    skipped = jiesu.ok("import", str(dump), "--skip-bad").stderr.splitlines()[-1]
+    assert skipped == "读取 4 行：已导入 0 件，已存在 2 件，跳过 2 行有问题的"
+    assert book.fingerprint() == before
+
+
 def test_csv_export_masks_neutralises_and_reimports(jiesu, tmp_path, new_target):
     populate(jiesu)
     out = tmp_path / "cases.csv"

@@ -36,6 +36,7 @@ from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Re
 
 BATCH = 1000  # rows checked and staged at a time: what memory holds, however long the file
 BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
+MASKED_PHONE = "电话已打码，无法导入（导出时请加 --reveal）"  # a new case whose phone a masked export hid
 MAX_CELL = 16 * 1024 * 1024  # characters in one CSV cell: room for any real summary, not for a hostile file
 HEADER_SEARCH = 10  # rows searched for the header: offices put a title such as XX街道接诉即办工单 above it
 FORMATS = ("csv", "xlsx", "xls", "jsonl", "open311-json", "open311-xml")
@@ -485,9 +486,14 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
             values[name] = cells.moment(name, value, tz, offset_required=offset_required)
-    if values["phone"]:
+    masked = None
+    if values["phone"] and "*" in values["phone"]:
+        # A masked export: the row may be a case the book already has (skipped as 已存在); a new
+        # case with it is refused once the stage knows (staging.Stage.loaded), never stored wrong.
+        masked, values["phone"] = values["phone"], None
+    elif values["phone"]:
         _check_phone(values)
-    if values["phone_ext"] and not values["phone"]:
+    if values["phone_ext"] and not (values["phone"] or masked):
         raise ValueError(f"有分机 {values['phone_ext']} 却没有电话号码")
     if values["phone_ext"] and not values["phone_ext"].isdigit():
         raise ValueError(f"分机应为数字：{values['phone_ext']!r}")
@@ -514,13 +520,12 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     _refuse_partial_state(values["status"], values["merged_into"], own_id)
     values |= textsearch.derived(values)
     values["__old_id__"] = own_id
+    values["__masked_phone__"] = masked
     return values
 
 
 def _check_phone(values: dict[str, Any]) -> None:
     """The phone as dialling digits, its extension moved to phone_ext (and agreeing with that column)."""
-    if "*" in values["phone"]:
-        raise ValueError("电话已打码，无法导入（导出时请加 --reveal）")
     try:
         values["phone"], extension = phones.split(values["phone"])
     except BadInput as exc:
@@ -585,7 +590,7 @@ def import_rows(
                 progress(result.read)
         refused, first = stage.loaded(BAD_ROWS_KEPT)
         for line, target in first:
-            result.refuse(line, f"并入的 #{target} 不在这个文件里")
+            result.refuse(line, f"并入的 #{target} 不在这个文件里" if target is not None else MASKED_PHONE)
         result.bad_count += refused - len(first)
         result.bad = sorted(result.bad, key=lambda bad: bad.line)[:BAD_ROWS_KEPT]
         if result.bad_count and not skip_bad:
@@ -614,6 +619,9 @@ def _stager(dialect: str) -> Callable[[int, int, dict[str, Any]], tuple[Any, ...
         for i in times:
             if case[i] is not None:
                 case[i] = stored(case[i])
-        return (seq, line, values["__old_id__"], values["merged_into"], changes_by_status[values["status"]], *case)
+        return (
+            seq, line, values["__old_id__"], values["merged_into"], changes_by_status[values["status"]],
+            values["__masked_phone__"], *case,
+        )
 
     return staged_row

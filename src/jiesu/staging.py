@@ -31,7 +31,7 @@ NAME = "jiesu_import_staged"
 # What a staged row became: still to be written, already in the book (or earlier in the file), or refused.
 FRESH, DUPLICATE, REFUSED = 0, 1, 2
 # The columns a checked row fills, in order: where it came from, then the case as stored.
-SOURCE_COLUMNS = ("seq", "line", "old_id", "merged_into", "changes")
+SOURCE_COLUMNS = ("seq", "line", "old_id", "merged_into", "changes", "masked_phone")
 CASE_COLUMNS = tuple(c.name for c in CASES.c if c.name not in ("id", "merged_into"))
 STAGED_COLUMNS = (*SOURCE_COLUMNS, *CASE_COLUMNS)
 
@@ -43,6 +43,7 @@ def _table() -> sa.Table:
         sa.Column("old_id", sa.BigInteger),  # the id the row carries (a jiesu export), for merges within the file
         sa.Column("merged_into", sa.BigInteger),  # the old id of the case it was merged into
         sa.Column("changes", sa.Text, nullable=False),  # its `imported` event's changes
+        sa.Column("masked_phone", sa.Text),  # the phone as a masked export wrote it (`138****5678`); phone is then empty
         sa.Column("state", sa.Integer, nullable=False, server_default=str(FRESH)),
         sa.Column("case_id", sa.BigInteger),  # its id in the book: new, or the case it duplicates
     ]
@@ -65,11 +66,13 @@ class Stage:
         with self.conn.begin():
             backend.insert_stored(self.conn, NAME, list(STAGED_COLUMNS), rows)
 
-    def loaded(self, limit: int) -> tuple[int, list[tuple[int, int]]]:
+    def loaded(self, limit: int) -> tuple[int, list[tuple[int, int | None]]]:
         """Every row is in: index them, and refuse rows merged into a case that is not in the
-        same file (the link would point nowhere).
+        same file (the link would point nowhere), then rows with a masked phone that are not a
+        case the book (or the file before them) already has: their phone is unknown.
 
-        Returns how many were refused, and the first `limit` as (line, old id of the missing target).
+        Returns how many were refused, and the first `limit` as (line, old id of the missing
+        target), the target None for a masked phone.
         """
         staged = STAGED
         target = staged.alias("target")
@@ -79,10 +82,20 @@ class Stage:
             self.conn.execute(
                 update(staged).where(staged.c.merged_into.is_not(None), ~in_file).values(state=REFUSED)
             )
-            refused = select(staged.c.line, staged.c.merged_into).where(staged.c.state == REFUSED)
-            count = self.conn.execute(select(func.count()).select_from(refused.subquery())).scalar_one()
-            first = [tuple(row) for row in self.conn.execute(refused.order_by(staged.c.line).limit(limit))]
-        return count, first
+            count, first = self._refused(staged.c.state == REFUSED, limit, staged.c.merged_into)
+            masked = staged.c.masked_phone.is_not(None)
+            self._mark_duplicates(masked)
+            unknown = and_(staged.c.state == FRESH, masked)
+            more, first_more = self._refused(unknown, limit, sa.null())
+            self.conn.execute(update(staged).where(unknown).values(state=REFUSED))
+        return count + more, sorted(first + first_more)[:limit]
+
+    def _refused(self, which, limit: int, target) -> tuple[int, list[tuple[int, int | None]]]:
+        """How many rows `which` picks, and the first `limit` as (line, `target`)."""
+        staged = STAGED
+        count = self.conn.execute(select(func.count()).where(which)).scalar_one()
+        rows = self.conn.execute(select(staged.c.line, target).where(which).order_by(staged.c.line).limit(limit))
+        return count, [tuple(row) for row in rows]
 
     def _index(self) -> None:
         """Indexes for finding duplicates and merge targets, made once every row is in (cheaper than kept up)."""
@@ -108,9 +121,9 @@ class Stage:
                 self._write(conn, fresh, at=at, actor=actor, source=source)
         return fresh, duplicate
 
-    def _mark_duplicates(self) -> tuple[int, int]:
-        """Mark rows whose case is already in the book, or earlier in the file: by ref, or
-        without one by (received_at, phone, summary); returns (fresh, duplicate)."""
+    def _mark_duplicates(self, only=None) -> tuple[int, int]:
+        """Mark rows (those `only` picks, else all) whose case is already in the book, or earlier
+        in the file: by ref, or without one by (received_at, phone, summary); returns (fresh, duplicate)."""
         staged, earlier = STAGED, STAGED.alias("earlier")
         before = and_(earlier.c.seq < staged.c.seq, earlier.c.state != REFUSED)
         by_ref = or_(
@@ -123,7 +136,8 @@ class Stage:
         )
         for has_ref, same in ((True, by_ref), (False, by_key)):
             ref_test = staged.c.ref.is_not(None) if has_ref else staged.c.ref.is_(None)
-            self.conn.execute(update(staged).where(staged.c.state == FRESH, ref_test, same).values(state=DUPLICATE))
+            picked = [staged.c.state == FRESH, ref_test, same] + ([] if only is None else [only])
+            self.conn.execute(update(staged).where(*picked).values(state=DUPLICATE))
         counts = dict(
             self.conn.execute(select(staged.c.state, func.count()).where(staged.c.state != REFUSED).group_by(staged.c.state)).all()
         )
@@ -185,11 +199,26 @@ class Stage:
 
 
 def _same_key(other, staged) -> Any:
-    """The same receipt time, phone and summary: how a case without a ref is recognised."""
+    """The same receipt time, phone and summary: how a case without a ref is recognised
+    (a masked phone matches the phone that masks to it, as `phones.mask` does)."""
+    masked = staged.c.masked_phone
     return and_(
         other.c.received_at == staged.c.received_at,
         other.c.summary == staged.c.summary,
-        other.c.phone.is_not_distinct_from(staged.c.phone),
+        or_(
+            and_(masked.is_(None), other.c.phone.is_not_distinct_from(staged.c.phone)),
+            and_(masked.is_not(None), _masked(other.c.phone) == masked),
+        ),
+    )
+
+
+def _masked(phone) -> Any:
+    """`phones.mask` in SQL: `13812345678` → `138****5678`; a short number keeps its last two digits."""
+    length = func.length(phone)
+    part = lambda text, start, size: func.substr(text, start, size, type_=sa.Text)  # noqa: E731
+    return sa.case(
+        (length >= 8, part(phone, 1, 3) + "****" + part(phone, length - 3, 4)),
+        else_=part(sa.literal("*" * 8, sa.Text), 1, length - 2) + part(phone, length - 1, 2),
     )
 
 
