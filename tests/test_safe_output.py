@@ -562,6 +562,20 @@ def test_every_table_is_one_line_per_row_at_this_width(jiesu, monkeypatch, width
             assert "办理时限" in header and (width == 80 or years_shown or {"受理时间", "社区"} <= set(header)), header
 
 
+def test_a_cut_never_splits_a_stand_in(jiesu, monkeypatch):
+    """Wherever the cut falls, a `<U+202E>` is shown whole or not at all (the tester saw `<U+2…`)."""
+    for n in range(8):  # the stand-in starts at every offset, so some cut lands inside it
+        jiesu.new("楼道灯" + "不" * n + "\u202e亮\u200b" * 6, "--community", "前门\u202e社区" * 3, "--category", "物业\u2066管理" * 3, "--nature", "合理诉求")
+    jiesu.ok("ledger", "add", "1", "--plan", "更换\u202e灯具" * 6, "--unit", "街道\u200b城管科" * 4, "--due", "+30d")
+    for width in range(60, 100, 3):
+        monkeypatch.setenv("COLUMNS", str(width))
+        for view in (["list"], ["ledger", "list"], ["todo", "--within", "30d"]):
+            shown = jiesu.ok(*view, "--format", "table").stdout
+            assert "…" in shown, (view, width)
+            parts = re.sub(r"<U\+[0-9A-F]{4}>", "", shown)
+            assert "<U" not in parts and "U+" not in parts, (view, width, shown)
+
+
 # ---------------------------------------------------------------- random text in every field, every view, every format
 
 hostile_text = st.one_of(

@@ -252,9 +252,10 @@ MAIN_MIN = 20
 def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
     from rich.table import Table
 
-    shown = [[visible(column.show(row.get(column.key))) for column in columns] for row in rows]
-    if not shown:
+    typed = [[column.show(row.get(column.key)) for column in columns] for row in rows]
+    if not typed:
         return 0
+    shown = [[visible(text) for text in texts] for texts in typed]
     screen = console(out)
     layout, narrowed = ([(column, None) for column in columns], False) if whole_text else _fit(columns, shown, screen.width)
     table = Table(title=cell(title) if title else None, title_justify="left", show_edge=False, pad_edge=False)
@@ -264,10 +265,31 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
         else:
             table.add_column(cell(column.label, whole=False), overflow="fold" if whole_text else "ellipsis", width=width)
     at = {column.key: n for n, column in enumerate(columns)}
-    for texts in shown:
-        table.add_row(*(cell(_form(column, narrowed, texts[at[column.key]]), whole=column.whole or whole_text) for column, _ in layout))
+    for texts, raw in zip(shown, typed):
+        table.add_row(*(
+            cell(_cut(raw[at[column.key]], width) if width else _form(column, narrowed, texts[at[column.key]]), whole=column.whole or whole_text)
+            for column, width in layout
+        ))
     screen.print(table)
     return len(shown)
+
+
+def _cut(text: str, width: int) -> str:
+    """`text` made visible and cut to `width` cells with `…`: a stand-in (`<U+202E>`) is kept or left out
+    whole, never shown in part (Rich would cut it anywhere)."""
+    from rich.cells import cell_len
+
+    shown = visible(text)
+    if cell_len(shown) <= width:
+        return shown
+    kept, used = [], 0
+    for char in text:
+        piece = visible(char)
+        used += cell_len(piece)
+        if used > width - 1:
+            break
+        kept.append(piece)
+    return "".join(kept) + "…"
 
 
 def _form(column: Column, narrowed: bool, text: str) -> str:
