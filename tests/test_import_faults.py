@@ -237,7 +237,7 @@ def test_deep_json_is_one_line(jiesu, tmp_path, book):
          "resolve_by 的年份 9999 超出 1900–2100：'9999-12-31T23:59:59+08:00'"),
         ({"summary": {"nested": 1}}, "summary 应为文本，不是嵌套的 JSON 值"),
         ({"summary": "甲", "name": True}, "name 应为文本，不是真假值 True"),
-        ({"summary": "甲", "reopen_count": "9" * 5000}, "reopen_count 应为整数：'" + "9" * 40 + "…'"),
+        ({"summary": "甲", "reopen_count": "9" * 5000}, "reopen_count 应为整数：'" + "9" * 40 + "…（共 5000 字）'"),
     ],
 )
 def test_hostile_values_are_one_line_each(jiesu, tmp_path, book, record, reason):

@@ -691,3 +691,23 @@ def test_a_narrow_table_keeps_the_year_of_a_time_from_another_year(jiesu, monkey
     monkeypatch.setenv("COLUMNS", "80")
     listed = jiesu.ok("list", "--format", "table").stdout
     assert "2023-12-" in listed and max(cell_len(line) for line in listed.splitlines()) <= 80, listed
+
+
+# ---------------------------------------------------------------- long values echoed back
+
+LONG_VALUE = "长" * 1500 + "x" * 1500
+LONG_ECHOES = [
+    ["show", "{v}"], ["list", "--since", "{v}"], ["list", "--{v}"], ["{v}"], ["list", "--status", "{v}"],
+    ["list", "--format", "{v}"], ["new", "a", "--urgency", "{v}"], ["new", "a", "--phone", "{v}"], ["new", "a", "--received", "{v}"],
+    ["todo", "--within", "{v}"], ["ledger", "list", "--period", "{v}"], ["export", "--format", "{v}"], ["show", "1", "{v}"],
+    ["report", "daily", "--date", "{v}"], ["list", "--limit", "{v}"], ["close", "1", "--result", "{v}"], ["import", "{v}"],
+    ["import", "{v}.csv"], ["completion", "{v}"],
+]
+
+
+@pytest.mark.parametrize("args", LONG_ECHOES, ids=lambda args: " ".join(args).replace("{v}", "V"))
+def test_an_error_repeats_a_3000_character_value_shortened_on_one_line(jiesu, args):
+    jiesu.new("楼道灯不亮")
+    result = jiesu(*(part.replace("{v}", LONG_VALUE) for part in args))
+    assert result.exit_code in (1, 2) and result.stderr.startswith("错误: ") and result.stderr.count("\n") == 1, result.stderr[:300]
+    assert len(result.stderr) < 300, result.stderr[:300]

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jiesu.clock import year_refused
+from jiesu.safetext import echoed, shortened
 
 LARGEST_INT = 2**63 - 1
 EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug included)
@@ -38,7 +39,7 @@ def text(label: str, value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValueError(f"{label} 应为文本，不是真假值 {value!r}")
+        raise ValueError(f"{label} 应为文本，不是真假值 {echoed(value)}")
     if isinstance(value, (dict, list)):
         raise ValueError(f"{label} 应为文本，不是嵌套的 JSON 值")
     if isinstance(value, float) and value.is_integer() and abs(value) < 10**EXCEL_DIGITS:
@@ -52,7 +53,7 @@ def text(label: str, value: Any) -> str | None:
 def digits_kept(label: str, value: Any) -> str | None:
     """A work-order number or phone as text, refused when Excel has visibly rewritten its digits."""
     if isinstance(value, float) and (not value.is_integer() or abs(value) >= 10**EXCEL_DIGITS):
-        raise ValueError(f"{label} 被存成了数字，已被 Excel 改写（{value!r}）；请把该列设为文本后重新填写")
+        raise ValueError(f"{label} 被存成了数字，已被 Excel 改写（{echoed(value)}）；请把该列设为文本后重新填写")
     written = text(label, value)
     if written is None:
         return None
@@ -72,7 +73,7 @@ def moment(label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = Fals
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise ValueError(f"{label} 不是有效时间：{value!r}")
+        raise ValueError(f"{label} 不是有效时间：{echoed(value)}")
     if isinstance(value, datetime):
         found = (value + timedelta(microseconds=500_000)).replace(microsecond=0)  # a workbook's float, to the second
     elif isinstance(value, date):
@@ -83,10 +84,10 @@ def moment(label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = Fals
         found = _parsed(label, str(value).strip())
     reason = year_refused(found.year)
     if reason:
-        raise ValueError(f"{label} 的{reason}：{value!r}")
+        raise ValueError(f"{label} 的{reason}：{echoed(value)}")
     if found.tzinfo is None:
         if offset_required:
-            raise ValueError(f"{label} 缺少时区偏移（Open311 要求，如 2026-11-02T09:30:00+08:00）：{value!r}")
+            raise ValueError(f"{label} 缺少时区偏移（Open311 要求，如 2026-11-02T09:30:00+08:00）：{echoed(value)}")
         found = found.replace(tzinfo=tz)
     return found
 
@@ -101,7 +102,7 @@ def _parsed(label: str, written: str) -> datetime:
         return _from_parts(label, written, match)
     if _SERIAL.fullmatch(written):
         return _serial(label, float(written))
-    raise ValueError(f"{label} 不是有效时间：{written!r}；{TIME_HINT}")
+    raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{TIME_HINT}")
 
 
 def _from_parts(label: str, written: str, match: re.Match) -> datetime:
@@ -110,18 +111,18 @@ def _from_parts(label: str, written: str, match: re.Match) -> datetime:
     half = (match["half"] or match["half2"] or "").upper()
     if half:
         if not 1 <= hour <= 12:
-            raise ValueError(f"{label} 的上午/下午与 {hour} 点矛盾：{written!r}；{TIME_HINT}")
+            raise ValueError(f"{label} 的上午/下午与 {hour} 点矛盾：{echoed(written)}；{TIME_HINT}")
         hour = hour % 12 + (12 if half in ("下午", "PM") else 0)
     try:
         return datetime(part["y"], part["mo"], part["d"], hour, part.get("mi", 0), part.get("s", 0))
     except ValueError:
-        raise ValueError(f"{label} 不是有效时间：{written!r}；{TIME_HINT}") from None
+        raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{TIME_HINT}") from None
 
 
 def _serial(label: str, serial: float) -> datetime:
     """Excel's day count (what a date cell holds once its format is lost), to the minute it showed."""
     if not 1 <= serial < 2958466:
-        raise ValueError(f"{label} 不是有效时间：{serial!r}；{TIME_HINT}")
+        raise ValueError(f"{label} 不是有效时间：{echoed(serial)}；{TIME_HINT}")
     found = EXCEL_EPOCH + timedelta(days=serial)
     return (found + timedelta(microseconds=500_000)).replace(microsecond=0)
 
@@ -133,18 +134,15 @@ def integer(label: str, value: Any, default: int | None) -> int | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, (bool, float)):
-        raise ValueError(f"{label} 应为整数：{value!r}")
+        raise ValueError(f"{label} 应为整数：{echoed(value)}")
     try:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{label} 应为整数：{_short(value)!r}") from None
+        raise ValueError(f"{label} 应为整数：{echoed(value)}") from None
     if number < 0:
-        raise ValueError(f"{label} 不能为负数：{value!r}")
+        raise ValueError(f"{label} 不能为负数：{echoed(value)}")
     if number > LARGEST_INT:
-        raise ValueError(f"{label} 超出范围：{_short(value)}")
+        raise ValueError(f"{label} 超出范围：{shortened(str(value))}")
     return number
 
 
-def _short(value: Any) -> str:
-    shown = str(value)
-    return shown if len(shown) <= 40 else shown[:40] + "…"

@@ -16,6 +16,7 @@ import typer
 from jiesu.clikit import office_of, say
 from jiesu.cliopts import Reveal, enum_option
 from jiesu.errors import BadInput
+from jiesu.safetext import ECHO_PATH_CHARS, shortened
 from jiesu.vocab import Status
 
 BAD_ROWS_SHOWN = 20
@@ -67,7 +68,7 @@ def _opened(file: str) -> Iterator[BinaryIO]:
     try:
         source = sys.stdin.buffer if file == "-" else open(Path(file).expanduser(), "rb")  # noqa: SIM115
     except OSError as exc:
-        raise BadInput(f"无法读取 {file}：{exc.strerror}") from exc
+        raise BadInput(f"无法读取 {shortened(file, ECHO_PATH_CHARS)}：{exc.strerror}") from exc
     with source if file != "-" else nullcontext(source):
         if source.seekable():
             yield source

@@ -9,7 +9,7 @@ import typer
 from jiesu.clikit import JiesuGroup, office_of, say
 from jiesu.cliopts import LARGEST_ID, At, CaseId, Format, RecordFormat, Reveal, output_format
 from jiesu.errors import BadInput
-from jiesu.safetext import shortened
+from jiesu.safetext import echoed, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
@@ -167,7 +167,7 @@ def ledger_export(
 
     fmt = fmt or exchange.format_for(out)
     if fmt not in ("csv", "xlsx", "json"):
-        raise BadInput(f"未知的导出格式 {fmt!r}；可选：csv, xlsx, json")
+        raise BadInput(f"未知的导出格式 {echoed(fmt)}；可选：csv, xlsx, json")
     office = office_of(ctx)
     lines = ledger.list_entries(office, period=period and ledger.parse_period(period))
     rows = (

@@ -14,6 +14,7 @@ import typer
 
 from jiesu.clikit import STORES, say
 from jiesu.errors import ExitCode
+from jiesu.safetext import echoed
 from jiesu.usage import usage_message
 
 PROMPT = "jiesu> "
@@ -273,5 +274,5 @@ def completion(
     from jiesu.shell_complete import completion_script
 
     if shell_name not in ("bash", "zsh"):
-        raise BadInput(f"不支持 {shell_name!r}；可选：bash, zsh")
+        raise BadInput(f"不支持 {echoed(shell_name)}；可选：bash, zsh")
     typer.echo(completion_script(typer.main.get_command(app), shell_name), nl=False)

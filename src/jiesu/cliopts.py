@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.errors import BadInput
+from jiesu.safetext import echoed
 from jiesu.vocab import LabeledEnum, OutputFormat
 
 
@@ -25,7 +26,7 @@ def enum_parser(enum: type[LabeledEnum], noun: str):
         try:
             return enum(text)
         except ValueError:
-            raise BadInput(f"未知的{noun} {text!r}；可选：{enum.choices()}") from None
+            raise BadInput(f"未知的{noun} {echoed(text)}；可选：{enum.choices()}") from None
 
     return parse
 
@@ -36,7 +37,7 @@ def parse_id(text: str) -> int:
         return text
     raw = str(text).strip().lstrip("#")
     if not raw.isdigit() or not 0 < int(raw) <= LARGEST_ID:
-        raise BadInput(f"{text!r} 不是诉求编号（应为 42 或 #42）")
+        raise BadInput(f"{echoed(text)} 不是诉求编号（应为 42 或 #42）")
     return int(raw)
 
 
@@ -46,7 +47,7 @@ def parse_yes_no(text: str) -> bool:
         return True
     if word in ("no", "n", "false", "0", "否", "未解决"):
         return False
-    raise BadInput(f"{text!r} 应为 yes/是 或 no/否")
+    raise BadInput(f"{echoed(text)} 应为 yes/是 或 no/否")
 
 
 def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):
@@ -69,7 +70,7 @@ def format_option(choices, help: str = "输出格式；终端默认 table，管�
         except ValueError:
             chosen = None
         if chosen not in choices:
-            raise typer.BadParameter(f"{text!r} 不是这个命令的输出格式；可选：{said}")
+            raise typer.BadParameter(f"{echoed(text)} 不是这个命令的输出格式；可选：{said}")
         return chosen
 
     return typer.Option("--format", "-f", parser=parse, metavar="FORMAT", help=f"{help}（{said}）")

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jiesu.errors import BadInput
+from jiesu.safetext import echoed
 
 DEFAULT_ZONE = "Asia/Shanghai"
 DATE_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、now、-2h、+3d"
@@ -21,7 +22,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise BadInput(f"未知的时区 {name!r}") from exc
+        raise BadInput(f"未知的时区 {echoed(name)}") from exc
 
 
 NOW_VARIABLE = "JIESU_NOW"
@@ -49,9 +50,9 @@ def utcnow() -> datetime:
     try:
         moment = datetime.fromisoformat(fixed)
     except ValueError:
-        raise BadInput(f"{NOW_VARIABLE}={fixed!r} 不是 ISO 时间（例：2026-12-01T09:30+08:00）") from None
+        raise BadInput(f"{NOW_VARIABLE}={echoed(fixed)} 不是 ISO 时间（例：2026-12-01T09:30+08:00）") from None
     if moment.tzinfo is None:
-        raise BadInput(f"{NOW_VARIABLE}={fixed!r} 缺少时区（例：2026-12-01T09:30+08:00）")
+        raise BadInput(f"{NOW_VARIABLE}={echoed(fixed)} 缺少时区（例：2026-12-01T09:30+08:00）")
     return moment.astimezone(timezone.utc).replace(microsecond=0)
 
 
@@ -65,10 +66,10 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = Fal
     try:
         moment = _parsed_when(text.strip(), now, tz, end_of_day)
     except OverflowError:  # `-999999w`: before year 1
-        raise BadInput(f"时间 {text.strip()!r} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
+        raise BadInput(f"时间 {echoed(text.strip())} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
     reason = year_refused(moment.year)
     if reason:
-        raise BadInput(f"时间 {text.strip()!r} 的{reason}")
+        raise BadInput(f"时间 {echoed(text.strip())} 的{reason}")
     return moment
 
 
@@ -88,7 +89,7 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool) -> dat
     try:
         parsed = datetime.fromisoformat(raw.replace("/", "-"))
     except ValueError:
-        raise BadInput(f"无法识别的时间 {raw!r}；可用：{DATE_FORMS}") from None
+        raise BadInput(f"无法识别的时间 {echoed(raw)}；可用：{DATE_FORMS}") from None
     if _is_bare_date(raw):
         return _day_bound(parsed.date(), tz, end_of_day)
     if parsed.tzinfo is None:

@@ -25,7 +25,7 @@ from jiesu.errors import BadInput
 from jiesu.isotext import local_iso
 from jiesu.models import CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
-from jiesu.safetext import visible
+from jiesu.safetext import echoed, visible
 from jiesu import phones
 from jiesu.render import FORMULA_STARTS, iso, json_writer, neutralise, on_display, record, write_csv, write_csv_batches, write_json_array
 from jiesu.vocab import LedgerStatus, Result, Status
@@ -255,7 +255,7 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
 def export_cases(office: Office, fmt: str, path: str | None, selection: CaseSelection, *, reveal: bool, bom: bool) -> int:
     """Write the selected cases in `fmt` to `path` (or stdout), streaming; returns how many."""
     if fmt not in EXPORT_FORMATS:
-        raise BadInput(f"未知的导出格式 {fmt!r}；可选：{', '.join(EXPORT_FORMATS)}")
+        raise BadInput(f"未知的导出格式 {echoed(fmt)}；可选：{', '.join(EXPORT_FORMATS)}")
     if fmt == "csv":
         with output(path, bom=bom) as stream:
             return write_csv_batches(case_cell_batches(office, selection, reveal=reveal), CASE_FIELDS, stream)

@@ -12,6 +12,7 @@ from typing import Any
 
 from jiesu import phones
 from jiesu.errors import BadInput
+from jiesu.safetext import echoed
 from jiesu.vocab import Channel, Kind, LabeledEnum, Nature, Urgency
 
 
@@ -48,7 +49,7 @@ def _enum(enum: type[LabeledEnum], noun: str) -> Callable[[Any], str | None]:
         try:
             return enum(text).value
         except ValueError:
-            raise BadInput(f"未知的{noun} {text!r}；可选：{enum.choices()}") from None
+            raise BadInput(f"未知的{noun} {echoed(text)}；可选：{enum.choices()}") from None
 
     return clean
 

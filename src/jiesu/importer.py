@@ -30,7 +30,7 @@ from jiesu.clock import shown
 from jiesu.errors import BadInput
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
-from jiesu.safetext import has_undecodable, undecodable_message
+from jiesu.safetext import ECHO_PATH_CHARS, echoed, has_undecodable, shortened, undecodable_message
 from jiesu.steps import GRACE
 from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
@@ -120,7 +120,7 @@ class ImportResult:
 def guess_format(name: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix not in EXTENSIONS:
-        raise BadInput(f"无法从文件名 {name} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
+        raise BadInput(f"无法从文件名 {shortened(name, ECHO_PATH_CHARS)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
     return EXTENSIONS[suffix]
 
 
@@ -129,16 +129,17 @@ def load_mapping(path: str) -> Mapping:
     try:
         document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise BadInput(f"无法读取映射文件 {path}：{exc}") from exc
+        reason = exc.strerror if isinstance(exc, OSError) else exc  # an OSError's text repeats the path
+        raise BadInput(f"无法读取映射文件 {shortened(path, ECHO_PATH_CHARS)}：{reason}") from exc
     except RecursionError:
-        raise BadInput(f"映射文件 {path} 嵌套太深") from None
+        raise BadInput(f"映射文件 {shortened(path, ECHO_PATH_CHARS)} 嵌套太深") from None
     columns = document.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise BadInput(f"映射文件 {path} 缺少 [columns] 表（列名 = 字段名）")
     known = set(CASE_COLUMNS)
     for column, name in columns.items():
         if name not in known:
-            raise BadInput(f"映射文件 {path}：列 {column!r} 映射到未知字段 {name!r}；可用：{', '.join(sorted(known))}")
+            raise BadInput(f"映射文件 {path}：列 {echoed(column)} 映射到未知字段 {echoed(name)}；可用：{', '.join(sorted(known))}")
         sources = [c for c, n in columns.items() if n == name]
         if len(sources) > 1:
             raise BadInput(f"映射文件 {path}：{'、'.join(sources)} 都映射到字段 {name}；一个字段只能来自一列")
@@ -216,7 +217,7 @@ def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet:
     elif fmt == "open311-xml":
         yield from _open311_xml_rows(source.read())
     else:
-        raise BadInput(f"未知的导入格式 {fmt!r}；可选：{', '.join(FORMATS)}")
+        raise BadInput(f"未知的导入格式 {echoed(fmt)}；可选：{', '.join(FORMATS)}")
 
 
 def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row]:
@@ -371,7 +372,7 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
     values["__offset_required__"] = True
     status = str(values.get("status", "open")).strip().lower()
     if status not in ("open", "closed"):
-        values["__error__"] = f"Open311 状态只能是 open 或 closed，不是 {status!r}"
+        values["__error__"] = f"Open311 状态只能是 open 或 closed，不是 {echoed(status)}"
     elif status == "closed":
         values["status"] = Status.CLOSED.value
         values["closed_at"] = request.get("updated_datetime") or request.get("requested_datetime")
@@ -459,7 +460,7 @@ def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
     try:
         return ENUM_FIELDS[name](text).value  # other spellings the enum accepts (case, spaces)
     except ValueError:
-        raise ValueError(f"未知的{ENUM_NOUNS[name]} {text!r}") from None
+        raise ValueError(f"未知的{ENUM_NOUNS[name]} {echoed(text)}") from None
 
 
 def check(row: Row, office: Office, mapping: Mapping | None, default_received: datetime) -> dict[str, Any]:
@@ -496,7 +497,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     if values["phone_ext"] and not (values["phone"] or masked):
         raise ValueError(f"有分机 {values['phone_ext']} 却没有电话号码")
     if values["phone_ext"] and not values["phone_ext"].isdigit():
-        raise ValueError(f"分机应为数字：{values['phone_ext']!r}")
+        raise ValueError(f"分机应为数字：{echoed(values['phone_ext'])}")
     received = values["received_at"] or default_received
     if received > office.now + GRACE:
         raise ValueError("受理时间在未来")

@@ -26,6 +26,7 @@ from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.rules import check_step
+from jiesu.safetext import echoed
 from jiesu.steps import change, changing, load_case, moment, record, required, shown, shown_bound
 from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
 
@@ -41,7 +42,7 @@ def parse_period(text: str) -> str:
     """A period as `YYYY-MM`, or a BadInput saying how to write one."""
     raw = text.strip()
     if not _PERIOD.match(raw):
-        raise BadInput(f"{text!r} 不是期间；应写作 YYYY-MM，如 2026-10")
+        raise BadInput(f"{echoed(text)} 不是期间；应写作 YYYY-MM，如 2026-10")
     reason = year_refused(int(raw[:4]))
     if reason:
         raise BadInput(f"期间 {raw} 的{reason}")

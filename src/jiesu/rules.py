@@ -15,6 +15,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
+from jiesu.safetext import echoed
 from jiesu.vocab import Channel, Level, Nature, Result, Status, Tier, Track, Urgency
 
 # ---------------------------------------------------------------- the spec
@@ -99,7 +100,7 @@ def _dates(value: Any) -> frozenset[date]:
             try:
                 days.add(date.fromisoformat(item))
             except ValueError:
-                raise ValueError(f"{item!r} 不是日期") from None
+                raise ValueError(f"{echoed(item)} 不是日期") from None
         else:
             raise ValueError("应为日期列表，如 [2027-01-01]")
     return frozenset(days)

@@ -72,6 +72,7 @@ def json_escaped(text: str) -> str:
 
 
 ECHO_CHARS = 40  # how much of a long text a one-line message repeats back
+ECHO_PATH_CHARS = 200  # a file name is repeated whole unless it is absurdly long
 
 
 def shortened(text: str, limit: int = ECHO_CHARS) -> str:
@@ -81,6 +82,11 @@ def shortened(text: str, limit: int = ECHO_CHARS) -> str:
     `jiesu show` and JSON keep the whole text.
     """
     return text if len(text) <= limit else f"{text[:limit]}…（共 {len(text)} 字）"
+
+
+def echoed(value: object) -> str:
+    """A value an error repeats back: quoted as typed (`repr`), a long one `shortened` to one readable line."""
+    return repr(shortened(value)) if isinstance(value, str) else shortened(repr(value))
 
 
 def has_undecodable(text: str) -> bool:

@@ -20,6 +20,7 @@ from jiesu.models import LedgerEntry
 from jiesu.office import Office
 from jiesu.queries import CASES, escalation_flags, is_open, reason_labels
 from jiesu.rules import add_span
+from jiesu.safetext import echoed
 from jiesu.vocab import LedgerStatus, Status
 
 REASONS = {"respond": "首次响应", "resolve": "办结", "revisit": "回访", "ledger": "台账整改", "escalate": "应升级"}
@@ -31,7 +32,7 @@ def parse_within(text: str) -> timedelta:
     """`2h`, `1d`, `30m`, `1w` as a length of time."""
     match = _WITHIN.match(text.casefold())
     if not match:
-        raise BadInput(f"{text!r} 不是时长；应写作 30m、2h、1d 或 1w")
+        raise BadInput(f"{echoed(text)} 不是时长；应写作 30m、2h、1d 或 1w")
     return timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
 
 

@@ -12,7 +12,7 @@ import re
 import shlex
 from difflib import get_close_matches
 
-from jiesu.safetext import visible
+from jiesu.safetext import shortened, visible
 
 HELP_OPTION_HELP = "显示本帮助并退出。"
 # The usage line's placeholders: `用法: jiesu show [选项] ID`, `用法: jiesu ledger [选项] 命令 [参数]...`.
@@ -56,7 +56,7 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         if not near and ctx is not None:
             near = get_close_matches(exc.option_name, _option_names(ctx), n=1)
         hint = f"；您是不是要 {near[0]}？" if near else see
-        return visible(f"没有 {exc.option_name} 这个选项{hint}")
+        return visible(f"没有 {shortened(exc.option_name)} 这个选项{hint}")
     if kind == "MissingParameter":
         return visible(missing(getattr(exc, "param", None), where) if getattr(exc, "param", None) else f"缺少参数{see}")
     if kind == "BadParameter" or hasattr(exc, "param_hint"):
@@ -71,10 +71,10 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         name = found.group(1)
         near = get_close_matches(name, ctx.command.list_commands(ctx), n=1, cutoff=0.5) if ctx is not None else []
         hint = f"；您是不是要 {near[0]}？" if near else f"（{where} --help 看有哪些命令）"
-        return visible(f"没有 {name} 这个命令{hint}")
+        return visible(f"没有 {shortened(name)} 这个命令{hint}")
     found = re.fullmatch(r"Got unexpected extra argument\(s\) \((.*)\)", message)
     if found:
-        return visible(f"多余的参数：{found.group(1)}{see}")
+        return visible(f"多余的参数：{shortened(found.group(1))}{see}")
     return f"命令行有误{see}"
 
 
@@ -126,7 +126,8 @@ def _value_message(message: str) -> str:
     for pattern, said in _VALUE_MESSAGES:
         found = pattern.search(message)
         if found:
-            return said.format(*found.groups())
+            value, *rest = found.groups() or ("",)
+            return said.format(shortened(value), *rest)
     return "取值不对"
 
 
