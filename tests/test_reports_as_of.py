@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import refused
+
 
 
 @pytest.fixture(autouse=True)
@@ -167,3 +169,32 @@ def test_a_case_received_at_midnight_belongs_to_its_day_only(jiesu, monkeypatch)
     # What stood open at the report's instant is what `list --as-of` that instant gives.
     for day in days.values():
         assert day["open"] == len(jiesu.json("list", "--as-of", day["as_of"])), day["as_of"]
+
+
+# ---------------------------------------------------------------- 24:00, as jiesu prints a deadline
+
+
+@pytest.mark.parametrize("typed", ["2026-11-30T24:00", "2026-11-30 24:00", "2026-11-30T24:00:00", "2026-11-30T24:00+08:00", "2026/11/30 24:00"])
+def test_24_00_as_jiesu_prints_it_is_the_next_days_midnight(jiesu, typed):
+    early = jiesu.new("甲", "--received", "2026-11-30T23:59")
+    midnight = jiesu.new("乙", "--received", "2026-12-01T00:00")
+    jiesu.new("丙", "--received", "2026-12-01T00:01")
+    assert [r["id"] for r in jiesu.json("list", "--as-of", typed)] == [early, midnight]
+    typed_in = jiesu.new("丁", "--received", typed)
+    assert jiesu.json("show", typed_in)["received_at"] == "2026-12-01T00:00:00+08:00"
+
+
+@pytest.mark.parametrize("typed", ["2026-11-30T24:01", "2026-11-30T24:00:01", "2026-11-30T25:00", "2026-11-31T24:00"])
+def test_a_time_past_24_00_is_refused_with_one_line(jiesu, book, typed):
+    jiesu.new("甲", "--received", "2026-11-30T08:00")
+    before = book.fingerprint()
+    refused(jiesu("list", "--as-of", typed), f"无法识别的时间 '{typed}'；可用：ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、now、-2h、+3d")
+    refused(jiesu("new", "乙", "--received", typed))
+    assert book.fingerprint() == before
+
+
+def test_an_imported_24_00_is_the_next_days_midnight(jiesu, tmp_path):
+    (tmp_path / "x.csv").write_text("summary,received_at\n甲,2026/11/30 24:00\n乙,2026-11-30 24:01\n", encoding="utf-8")
+    assert jiesu("import", str(tmp_path / "x.csv")).stderr.splitlines()[0] == "第 3 行：received_at 不是有效时间：'2026-11-30 24:01'；请写成 2026-11-03 09:05 这样的时间"
+    jiesu.ok("import", str(tmp_path / "x.csv"), "--skip-bad")
+    assert [c["received_at"] for c in jiesu.json("list")] == ["2026-12-01T00:00:00+08:00"]

@@ -113,8 +113,11 @@ def _from_parts(label: str, written: str, match: re.Match) -> datetime:
         if not 1 <= hour <= 12:
             raise ValueError(f"{label} 的上午/下午与 {hour} 点矛盾：{echoed(written)}；{TIME_HINT}")
         hour = hour % 12 + (12 if half in ("下午", "PM") else 0)
+    minute, second = part.get("mi", 0), part.get("s", 0)
     try:
-        return datetime(part["y"], part["mo"], part["d"], hour, part.get("mi", 0), part.get("s", 0))
+        if hour == 24 and minute == second == 0:  # 24:00, the end of the day: the next day's 00:00
+            return datetime(part["y"], part["mo"], part["d"]) + timedelta(days=1)
+        return datetime(part["y"], part["mo"], part["d"], hour, minute, second)
     except ValueError:
         raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{TIME_HINT}") from None
 

@@ -15,6 +15,7 @@ DATE_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yest
 
 _RELATIVE = re.compile(r"^([+-])\s*(\d{1,6})\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DAY_END = re.compile(r"(?P<day>\d{4}-\d{2}-\d{2})[T ]24:00(?::00)?(?P<zone>(?:Z|[+-]\d{2}:?\d{2})?)")
 
 
 def zone(name: str) -> ZoneInfo:
@@ -86,10 +87,14 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool) -> dat
         sign, amount, unit = match.groups()
         delta = timedelta(**{_UNITS[unit]: int(amount)})
         return now + delta if sign == "+" else now - delta
+    iso = raw.replace("/", "-")
+    day_end = _DAY_END.fullmatch(iso)  # `2026-11-30T24:00`, as jiesu shows a deadline: the next day's 00:00
     try:
-        parsed = datetime.fromisoformat(raw.replace("/", "-"))
+        parsed = datetime.fromisoformat(f"{day_end['day']}T00:00{day_end['zone']}" if day_end else iso)
     except ValueError:
         raise BadInput(f"无法识别的时间 {echoed(raw)}；可用：{DATE_FORMS}") from None
+    if day_end:
+        parsed += timedelta(days=1)
     if _is_bare_date(raw):
         return _day_bound(parsed.date(), tz, end_of_day)
     if parsed.tzinfo is None:
