@@ -221,7 +221,9 @@ def test_a_deadline_at_the_end_of_a_day_reads_24_00_for_people_and_stays_exact_f
     assert "办理时限：2026-12-01 24:00 → 2026-12-20 24:00" in jiesu.ok("show", "1", "--format", "table").stdout
     jiesu.ok("ledger", "add", "1", "--plan", "换管", "--unit", "物业", "--due", "2026-12-31")
     assert "2026-12-31 24:00" in jiesu.ok("ledger", "list", "--format", "table").stdout
-    assert jiesu.json("ledger", "list")[0]["due"] == "2026-12-31T23:59:59+08:00"
+    # A typed date ends at its 24:00, stored as the next 00:00 like every deadline counted in days.
+    assert jiesu.json("ledger", "list")[0]["due"] == "2027-01-01T00:00:00+08:00"
+    assert jiesu.json("show", "1")["resolve_by"] == "2026-12-21T00:00:00+08:00"
 
 
 def test_messages_name_an_end_of_day_deadline_as_24_00(jiesu, monkeypatch):

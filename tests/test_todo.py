@@ -102,3 +102,16 @@ def test_todo_refuses_a_bad_within(jiesu, args):
 def test_todo_mine_and_assignee_together_is_a_usage_error(jiesu):
     result = jiesu("todo", "--mine", "--assignee", "张三")
     assert result.exit_code == 2 and result.stderr == "错误: --mine 与 --assignee 只能用一个\n"
+
+
+@pytest.mark.parametrize("typed", ["2026-12-01", "today"])
+def test_a_ledger_entry_due_on_a_typed_day_ends_at_its_24_00(jiesu, monkeypatch, typed):
+    """Due 2026-12-01 at 09:30 that day leaves 14 h 30 min: 870 minutes, not 869 (its 23:59:59)."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    case = jiesu.new("主管道老化", "--nature", "合理诉求", "--received", "-1h")
+    jiesu.ok("ledger", "add", case, "--plan", "换管", "--unit", "城管科", "--due", typed)
+    [row] = [r for r in jiesu.json("todo") if r["reason"] == "ledger"]
+    assert (row["due"], row["minutes_left"], row["overdue"]) == ("2026-12-02T00:00:00+08:00", 870, False)
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T23:59:00+08:00")
+    [row] = [r for r in jiesu.json("todo") if r["reason"] == "ledger"]
+    assert (row["minutes_left"], row["overdue"]) == (1, False)

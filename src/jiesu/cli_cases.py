@@ -287,7 +287,7 @@ def extend(
     from jiesu.clock import shown_bound
 
     office = office_of(ctx)
-    case = cases.extend(office, case_id, office.when(to, end_of_day=True), reason, office.when(at))
+    case = cases.extend(office, case_id, office.when(to, deadline=True), reason, office.when(at))
     _done(case, f"已延期至 {shown_bound(case.resolve_by, office.tz)}")
 
 

@@ -53,7 +53,7 @@ def ledger_add(
     from jiesu import ledger
 
     office = office_of(ctx)
-    entry = ledger.add_entry(office, case_id, plan, unit, office.when(due, end_of_day=True), office.when(at))
+    entry = ledger.add_entry(office, case_id, plan, unit, office.when(due, deadline=True), office.when(at))
     say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{shortened(entry.unit)}）")
 
 

@@ -57,15 +57,16 @@ def utcnow() -> datetime:
     return moment.astimezone(timezone.utc).replace(microsecond=0)
 
 
-def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False) -> datetime:
+def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False, deadline: bool = False) -> datetime:
     """Parse a time a person typed into an aware datetime, in the years jiesu stores.
 
-    A bare date means the start of that day in `tz`, or its last instant when
-    `end_of_day` is set (for `--until` and deadlines). Relative forms count
-    from `now`.
+    A bare date means the start of that day in `tz`; its last instant when
+    `end_of_day` is set (`--until`, compared with `<=`); its 24:00, the next day's
+    00:00, when it is a `deadline` (`--due`, `--to`), as deadlines counted in days
+    end. Relative forms count from `now`.
     """
     try:
-        moment = _parsed_when(text.strip(), now, tz, end_of_day)
+        moment = _parsed_when(text.strip(), now, tz, end_of_day, deadline)
     except OverflowError:  # `-999999w`: before year 1
         raise BadInput(f"时间 {echoed(text.strip())} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
     reason = year_refused(moment.year)
@@ -74,14 +75,14 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = Fal
     return moment
 
 
-def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool) -> datetime:
+def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadline: bool) -> datetime:
     word = raw.casefold()
     local_now = now.astimezone(tz)
     if word == "now":
         return now
     if word in ("today", "yesterday", "tomorrow", "今天", "昨天", "明天"):
         offset = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "tomorrow": 1, "明天": 1}[word]
-        return _day_bound(local_now.date() + timedelta(days=offset), tz, end_of_day)
+        return _day_bound(local_now.date() + timedelta(days=offset), tz, end_of_day, deadline)
     match = _RELATIVE.match(word)
     if match:
         sign, amount, unit = match.groups()
@@ -96,7 +97,7 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool) -> dat
     if day_end:
         parsed += timedelta(days=1)
     if _is_bare_date(raw):
-        return _day_bound(parsed.date(), tz, end_of_day)
+        return _day_bound(parsed.date(), tz, end_of_day, deadline)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed
@@ -106,8 +107,10 @@ def _is_bare_date(raw: str) -> bool:
     return len(raw) <= 10 and ":" not in raw and "T" not in raw
 
 
-def _day_bound(day, tz: ZoneInfo, end_of_day: bool) -> datetime:
+def _day_bound(day, tz: ZoneInfo, end_of_day: bool, deadline: bool) -> datetime:
     start = datetime.combine(day, time(0), tzinfo=tz)
+    if deadline:  # the day's 24:00, the next 00:00: where deadlines counted in days end (rules.deadlines)
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
     if end_of_day:
         return datetime.combine(day, time.max, tzinfo=tz)
     return start

@@ -28,8 +28,8 @@ class Office:
     def tz(self) -> ZoneInfo:
         return self.rules.tz
 
-    def when(self, text: str | None, *, end_of_day: bool = False) -> datetime | None:
+    def when(self, text: str | None, *, end_of_day: bool = False, deadline: bool = False) -> datetime | None:
         """A typed time (`--at`, `--since`, …) read in this office's zone; None stays None."""
         if text is None:
             return None
-        return parse_when(text, now=self.now, tz=self.tz, end_of_day=end_of_day)
+        return parse_when(text, now=self.now, tz=self.tz, end_of_day=end_of_day, deadline=deadline)
