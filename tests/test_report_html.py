@@ -160,6 +160,21 @@ def test_the_change_from_last_month_reads_in_points_and_its_colour_agrees():
     # 94.90% against 94.93%: "持平" in words, so no red arrow colour either.
     assert (change(0.9490, 0.9493), direction(0.9490, 0.9493)) == ("较上月持平", "")
     assert (change(0.9, None), direction(0.9, None)) == ("较上月 —", "")
+    assert change(0.773, 0.771, "分") == "较上月↑ 0.2 分"  # the score is out of 100, not a percentage
+
+
+def test_the_score_card_says_its_change_in_points_of_100_and_the_rates_in_percentage_points(jiesu, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    for month, satisfied, resolved in (("2026-10", "满意", "yes"), ("2026-11", "不满意", "no")):
+        case = jiesu.new("楼道灯不亮", "--nature", "合理诉求", "--received", f"{month}-05T09:00")
+        jiesu.ok("contact", case, "--at", f"{month}-05T10:00")
+        jiesu.ok("visit", case, "--note", "上门", "--at", f"{month}-05T11:00")
+        jiesu.ok("close", case, "--result", "resolved", "--note", "修好", "--at", f"{month}-06T10:00")
+        jiesu.ok("revisit", case, "--satisfaction", satisfied, "--resolved", resolved, "--at", f"{month}-07T10:00")
+    page = jiesu.ok("report", "monthly", "--period", "2026-11", "--format", "html").stdout
+    cards = dict(re.findall(r'<div class="label">([^<]*)</div>\s*<div class="value">[^<]*</div>\s*<div class="delta[^"]*">([^<]*)</div>', page))
+    assert cards["综合得分（满分 100）"].endswith(" 分") and "百分点" not in cards["综合得分（满分 100）"], cards
+    assert cards["满意率"].endswith(" 个百分点"), cards
 
 
 @pytest.mark.parametrize("top", [0, 1, 3, 7, 40])

@@ -56,14 +56,14 @@ def _points_changed(now: float | None, before: float | None) -> float | None:
     return None if now is None or before is None else round((now - before) * 100, 1)
 
 
-def change(now: float | None, before: float | None) -> str:
-    """The change from last month in percentage points, as people say it."""
+def change(now: float | None, before: float | None, unit: str = "个百分点") -> str:
+    """The change from last month as people say it: a rate's in percentage points, the score's (out of 100) in 分."""
     delta = _points_changed(now, before)
     if delta is None:
         return "较上月 —"
     if delta == 0:
         return "较上月持平"
-    return f"较上月{'↑' if delta > 0 else '↓'} {abs(delta):.1f} 个百分点"
+    return f"较上月{'↑' if delta > 0 else '↓'} {abs(delta):.1f} {unit}"
 
 
 def direction(now: float | None, before: float | None) -> str:
