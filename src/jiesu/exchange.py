@@ -20,7 +20,7 @@ from sqlalchemy import String, func, literal, select, type_coerce
 from sqlalchemy import case as sql_case
 
 from jiesu import atomicfile
-from jiesu.clock import shown
+from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadInput
 from jiesu.isotext import local_iso
 from jiesu.models import CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
@@ -43,9 +43,11 @@ def ledger_row(
     datetimes, for a workbook's date cells.
     """
     if typed_times:
-        time = lambda t: _local(t, tz)  # noqa: E731
+        time = bound = lambda t: _local(t, tz)  # noqa: E731
+    elif for_people:  # a deadline that ends a day reads that day's 24:00, as on screen
+        time, bound = (lambda t: shown(t, tz)), (lambda t: shown_bound(t, tz))
     else:
-        time = (lambda t: shown(t, tz)) if for_people else (lambda t: iso(t, tz))
+        time = bound = lambda t: iso(t, tz)  # noqa: E731
     return {
         "entry_id": entry.id,
         "case_id": case.id,
@@ -58,7 +60,7 @@ def ledger_row(
         "phone": phones.shown(case.phone, case.phone_ext, reveal=reveal),
         "plan": entry.plan,
         "unit": entry.unit,
-        "due": time(entry.due),
+        "due": bound(entry.due),
         "period": entry.period,
         "status": LedgerStatus(entry.status).label if for_people else entry.status,
         "cleared_at": time(entry.cleared_at),
