@@ -167,3 +167,22 @@ def test_a_case_received_at_midnight_belongs_to_its_day_only(jiesu, monkeypatch)
     # What stood open at the report's instant is what `list --as-of` that instant gives.
     for day in days.values():
         assert day["open"] == len(jiesu.json("list", "--as-of", day["as_of"])), day["as_of"]
+
+
+def test_a_day_report_counts_a_response_made_that_day_the_same_after_later_work(jiesu):
+    """The wound-back times compare with the report's time as stored times do (SQLite keeps them
+    as text: a time of the same UTC date once compared as later than it, on SQLite only)."""
+    case_id = jiesu.new("路灯不亮", "--received", "2026-11-24T10:00")
+    jiesu.ok("contact", case_id, "--note", "电话联系", "--at", "2026-11-24T11:00")
+    before = jiesu.json("report", "daily", "--date", "2026-11-24")
+    assert (before["rates"]["response"], before["open"]) == (1.0, 1)
+    jiesu.ok("assign", case_id, "王网格", "--at", "2026-11-25T09:00")
+    assert jiesu.json("report", "daily", "--date", "2026-11-24") == before
+
+
+def test_a_case_wound_back_is_overdue_from_its_deadline_on_the_same_day(jiesu):
+    case_id = jiesu.new("停水", "--urgency", "urgent", "--received", "2026-11-24T08:00")
+    as_of = ("--as-of", "2026-11-24T13:00")  # 05:00Z; the deadline, hours after receipt, is the same UTC date
+    assert [row["id"] for row in jiesu.json("list", "--overdue", *as_of)] == [case_id]
+    jiesu.ok("assign", case_id, "王网格", "--at", "2026-11-25T09:00")
+    assert [row["id"] for row in jiesu.json("list", "--overdue", *as_of)] == [case_id]
