@@ -68,7 +68,7 @@ def rate_counts(
         .where(c.status != Status.MERGED.value)
     )
     if group is not None:
-        query = query.group_by(key).order_by(key)
+        query = query.group_by(key)
     return {row[0]: RateCounts(*(int(v) for v in row[1:])) for row in session.exec(query)}
 
 
@@ -366,9 +366,11 @@ def rates_between(
 def rates_by(
     session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str, upto: datetime | None = None
 ) -> list[dict]:
-    """The same 三率 per value of column `name`."""
+    """The same 三率 per value of column `name`: none first, then by name as Python orders text
+    (not by the database, whose collation and place for NULL differ between SQLite and PostgreSQL)."""
     per_group = rate_counts(session, office, then, as_of, (start, upto or as_of), group=name)
-    return [{"name": key, **rates_of(counts, office)} for key, counts in per_group.items()]
+    ordered = sorted(per_group.items(), key=lambda item: (item[0] is not None, item[0] or ""))
+    return [{"name": key, **rates_of(counts, office)} for key, counts in ordered]
 
 
 def seasonal(office: Office, as_of: datetime) -> list[dict]:
