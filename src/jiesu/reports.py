@@ -224,7 +224,9 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     from jiesu.ledger_models import LedgerBalance
 
     tz = office.tz
-    period = ledger.parse_period(period) if period else ledger.period_of(office.now, office)
+    # Unless told, the month now falls in — but at a month's very first instant (the 1st, 00:00:00)
+    # the month that has just ended, not one yet without a second.
+    period = ledger.parse_period(period) if period else ledger.period_of(office.now - timedelta(microseconds=1), office)
     if period > ledger.period_of(office.now, office):
         raise BadInput(f"{period} 还没有到，不能出月报")
     year, month = map(int, period.split("-"))
