@@ -155,7 +155,8 @@ def generate(
     def event(case_id: int, at: datetime, actor: str, kind: str, note: str, changes: dict) -> None:
         nonlocal event_id
         event_id += 1
-        event_rows.append((event_id, case_id, stamp(at), actor, kind, note, json.dumps(changes, ensure_ascii=False), None))
+        # (…, undoes, recorded_at): each step written when it happened
+        event_rows.append((event_id, case_id, stamp(at), actor, kind, note, json.dumps(changes, ensure_ascii=False), None, stamp(at)))
 
     ledger_left = ledger_open
     for case_id in range(1, cases + 1):

@@ -281,9 +281,17 @@ def test_undo_refuses_irreversible_steps_saying_which(jiesu, book, steps, line):
     assert book.fingerprint() == before
 
 
-def test_undo_refused_once_the_window_has_passed(jiesu):
+def logged_the_day_before(jiesu, monkeypatch) -> int:
+    """A case assigned by a step written on 2026-11-30 at 09:10 (now is 2026-12-01 09:30)."""
     case_id = filed(jiesu)
-    jiesu.ok("assign", case_id, "物业", "--at", "2026-11-30T09:10")
+    monkeypatch.setenv("JIESU_NOW", "2026-11-30T09:10:00+08:00")
+    jiesu.ok("assign", case_id, "物业")
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    return case_id
+
+
+def test_undo_refused_once_the_window_has_passed(jiesu, monkeypatch):
+    case_id = logged_the_day_before(jiesu, monkeypatch)
     refused(jiesu("undo", case_id), "#1 的派单（2026-11-30 09:10）不能撤销：已超过撤销时限 24 hours（规则 undo.window）")
 
 
@@ -291,9 +299,19 @@ def test_undo_window_comes_from_the_rules_file(jiesu, tmp_path, monkeypatch):
     path = tmp_path / "rules.toml"
     path.write_text('[undo]\nwindow = "48 hours"\n', encoding="utf-8")
     monkeypatch.setenv("JIESU_RULES", str(path))
-    case_id = filed(jiesu)
-    jiesu.ok("assign", case_id, "物业", "--at", "2026-11-30T09:10")
+    case_id = logged_the_day_before(jiesu, monkeypatch)
     jiesu.ok("undo", case_id)
+
+
+@pytest.mark.parametrize("at", ["-3d", "2026-11-30T09:10", "-25h"])
+def test_a_backdated_step_can_be_undone_as_soon_after_its_writing_as_any(jiesu, book, at):
+    """The time limit counts from when the step was written, not from the time it is dated."""
+    case_id = jiesu.new("楼上漏水", "--received", "2026-11-20T09:00")
+    jiesu.ok("assign", case_id, "物业", "--at", at)
+    jiesu.ok("undo", case_id)
+    assert jiesu.json("show", case_id)["status"] == "new"
+    recorded = book.rows("SELECT kind, recorded_at FROM events WHERE case_id = :c ORDER BY id", c=case_id)
+    assert [kind for kind, _ in recorded] == ["filed", "assigned", "undone"] and all(when is not None for _, when in recorded)
 
 
 def test_undo_with_nothing_to_undo(jiesu, monkeypatch):

@@ -57,9 +57,34 @@ def test_relative_times_beyond_the_calendar_are_refused(jiesu, relative):
 
 
 def test_the_years_import_accepts_are_accepted(jiesu):
-    jiesu.new("早年", "--received", "1900-01-02")
-    jiesu.ok("list", "--since", "1900-01-01", "--until", "2100-12-31")
+    jiesu.new("早年", "--received", "1901-01-02")
+    jiesu.ok("list", "--since", "1901-01-01", "--until", "2100-12-31")
     jiesu.ok("report", "monthly", "--period", "1900-01")
+
+
+@pytest.mark.parametrize("typed", ["1900-01-01", "1900-12-31T23:59:59", "1900-12-31T15:54:16+00:00"])
+def test_a_time_before_the_zone_kept_standard_time_is_refused(jiesu, book, typed):
+    """Asia/Shanghai ran on local mean time, +08:05:43, until 1901: no time is stored with that offset."""
+    line = f"时间 {typed!r} 早于 Asia/Shanghai 启用标准时（当时为地方平时 +08:05:43）"
+    refused(jiesu("new", "早年", "--received", typed), line)
+    refused(jiesu("list", "--since", typed), line)
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("zone", "typed", "kept"),
+    [
+        ("Asia/Shanghai", "1901-01-01", "1901-01-01T00:00:00+08:00"),  # standard time's first instant
+        ("Asia/Shanghai", "1900-12-31T16:00:00+00:00", "1901-01-01T00:00:00+08:00"),
+        ("Asia/Kathmandu", "1920-01-01", "1920-01-01T00:00:00+05:30"),
+    ],
+)
+def test_the_first_times_of_standard_time_keep_the_zones_offset(jiesu, tmp_path, monkeypatch, zone, typed, kept):
+    rules = tmp_path / "zone.toml"
+    rules.write_text(f'timezone = "{zone}"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    case_id = jiesu.new("早年", "--received", typed)
+    assert jiesu.json("show", case_id)["received_at"] == kept
 
 
 def test_an_overflow_anywhere_is_one_line_and_changes_nothing(jiesu, monkeypatch):

@@ -228,3 +228,29 @@ def test_demo_shows_the_whole_tool(jiesu, tmp_path, monkeypatch, now):
     assert "演示案卷" in result.stderr
     table = jiesu.ok("demo", "--db", str(tmp_path / "again.db")).stdout
     assert "三率" in table and "未诉先办" in table and "近 14 天" in table
+
+
+def test_rates_by_assignee_list_the_unassigned_first_then_the_names_on_either_backend(jiesu):
+    """SQLite sorts NULL first, PostgreSQL last: the order is jiesu's, not the database's."""
+    for assignee in ("王网格", None, "Zhang", "李网格"):
+        case_id = jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")
+        if assignee:
+            jiesu.ok("assign", case_id, assignee, "--at", "2026-11-20T10:00")
+    report = jiesu.json("report", "monthly", "--period", "2026-11")
+    assert [row["name"] for row in report["rates_by_assignee"]] == [None, "Zhang", "李网格", "王网格"]
+
+
+@pytest.mark.parametrize(
+    ("now", "period"),
+    [
+        ("2026-11-30T23:59:59+08:00", "2026-11"),
+        ("2026-12-01T00:00:00+08:00", "2026-11"),  # the month just ended, as of its end
+        ("2026-12-01T00:00:01+08:00", "2026-12"),
+    ],
+)
+def test_the_monthly_reports_default_month_at_the_turn_of_a_month(jiesu, monkeypatch, now, period):
+    jiesu.new("楼道积水", "--received", "2026-11-20T09:00")
+    monkeypatch.setenv("JIESU_NOW", now)
+    report = jiesu.json("report", "monthly")
+    assert report["period"] == period
+    assert report == jiesu.json("report", "monthly", "--period", period)

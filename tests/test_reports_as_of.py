@@ -198,3 +198,78 @@ def test_an_imported_24_00_is_the_next_days_midnight(jiesu, tmp_path):
     assert jiesu("import", str(tmp_path / "x.csv")).stderr.splitlines()[0] == "第 3 行：received_at 不是有效时间：'2026-11-30 24:01'；请写成 2026-11-03 09:05 这样的时间"
     jiesu.ok("import", str(tmp_path / "x.csv"), "--skip-bad")
     assert [c["received_at"] for c in jiesu.json("list")] == ["2026-12-01T00:00:00+08:00"]
+
+
+def test_a_day_report_counts_a_response_made_that_day_the_same_after_later_work(jiesu):
+    """The wound-back times compare with the report's time as stored times do (SQLite keeps them
+    as text: a time of the same UTC date once compared as later than it, on SQLite only)."""
+    case_id = jiesu.new("路灯不亮", "--received", "2026-11-24T10:00")
+    jiesu.ok("contact", case_id, "--note", "电话联系", "--at", "2026-11-24T11:00")
+    before = jiesu.json("report", "daily", "--date", "2026-11-24")
+    assert (before["rates"]["response"], before["open"]) == (1.0, 1)
+    jiesu.ok("assign", case_id, "王网格", "--at", "2026-11-25T09:00")
+    assert jiesu.json("report", "daily", "--date", "2026-11-24") == before
+
+
+def test_a_case_wound_back_is_overdue_from_its_deadline_on_the_same_day(jiesu):
+    case_id = jiesu.new("停水", "--urgency", "urgent", "--received", "2026-11-24T08:00")
+    as_of = ("--as-of", "2026-11-24T13:00")  # 05:00Z; the deadline, hours after receipt, is the same UTC date
+    assert [row["id"] for row in jiesu.json("list", "--overdue", *as_of)] == [case_id]
+    jiesu.ok("assign", case_id, "王网格", "--at", "2026-11-25T09:00")
+    assert [row["id"] for row in jiesu.json("list", "--overdue", *as_of)] == [case_id]
+
+
+def ids(rows: list[dict]) -> list[int]:
+    return [row["id"] for row in rows]
+
+
+PAGES = [  # with their received per day: the printable page's days, the table's fortnight
+    ("monthly", "--period", "2026-10", "--format", "html"),
+    ("monthly", "--period", "2026-11", "--format", "html"),
+    ("daily", "--date", "2026-11-10", "--format", "table"),
+]
+
+
+def test_a_receipt_corrected_into_an_earlier_month_leaves_that_months_record_as_it_stood(jiesu):
+    """The tester's case: `edit --received` moved a case a month back, and as-of views showed it in
+    that month with the deadlines of its old receipt. A view as of T shows the case as it stood at T."""
+    case_id = jiesu.new("楼道积水", "--received", "2026-11-10T09:00")
+    october = jiesu.json("report", "monthly", "--period", "2026-10")
+    november = jiesu.json("report", "monthly", "--period", "2026-11")
+    mid_november = jiesu.json("list", "--all", "--as-of", "2026-11-15T12:00")
+    pages = [jiesu.ok("report", *args).stdout for args in PAGES]
+    jiesu.ok("edit", case_id, "--received", "2026-10-20T09:00")
+    assert [jiesu.ok("report", *args).stdout for args in PAGES] == pages
+    assert jiesu.json("report", "monthly", "--period", "2026-10") == october
+    assert jiesu.json("report", "monthly", "--period", "2026-11") == november
+    assert jiesu.json("list", "--all", "--as-of", "2026-10-31T23:59") == []
+    assert jiesu.json("list", "--all", "--as-of", "2026-11-15T12:00") == mid_november
+    assert mid_november[0]["received_at"] == "2026-11-10T09:00:00+08:00"
+    now = jiesu.json("list", "--all", "--as-of", "now")[0]  # from the correction on, the corrected case
+    assert now["received_at"] == now_listed(jiesu, case_id)["received_at"] == "2026-10-20T09:00:00+08:00"
+    assert (now["respond_by"], now["resolve_by"]) == (now_listed(jiesu, case_id)["respond_by"], now_listed(jiesu, case_id)["resolve_by"])
+
+
+def now_listed(jiesu, case_id: int) -> dict:
+    return jiesu.json("show", case_id)
+
+
+def test_a_receipt_corrected_out_of_a_month_leaves_the_case_in_that_months_record(jiesu):
+    case_id = jiesu.new("楼道积水", "--received", "2026-10-20T09:00")
+    october = jiesu.json("report", "monthly", "--period", "2026-10")
+    assert (october["received"], october["open"]) == (1, 1)
+    jiesu.ok("edit", case_id, "--received", "2026-11-10T09:00")
+    assert jiesu.json("report", "monthly", "--period", "2026-10") == october
+    assert ids(jiesu.json("list", "--all", "--as-of", "2026-10-31T23:59")) == [case_id]
+
+
+def test_other_fields_corrected_later_read_as_they_stood(jiesu):
+    case_id = jiesu.new("暖气不热", "--received", "2026-11-10T09:00", "--category", "物业/维修", "--community", "前门社区")
+    day = jiesu.json("report", "daily", "--date", "2026-11-10")
+    as_of = ("--all", "--as-of", "2026-11-10T23:00")
+    before = jiesu.json("list", *as_of)
+    jiesu.ok("edit", case_id, "--category", "供暖/不热", "--community", "大栅栏社区", "--urgency", "紧急")
+    assert jiesu.json("report", "daily", "--date", "2026-11-10") == day
+    assert jiesu.json("list", *as_of) == before
+    assert ids(jiesu.json("list", "--all", "--as-of", "2026-11-10T23:00", "--category", "物业")) == [case_id]
+    assert jiesu.json("list", "--all", "--as-of", "2026-11-10T23:00", "--community", "大栅栏社区") == []

@@ -5,6 +5,10 @@ that no change dated after T touched stands at T as it stands now; the few that
 were touched are wound back in Python — each later change undone, newest first —
 and come into SQL as the rows of one JSON parameter. Every count stays an SQL
 aggregate over the result, so "as of T" never changes when later work is logged.
+
+A correction (`edit`, or the undo of one) is later work like any other: a field it
+changed after T — the receipt time too — reads at T as it was typed then. A receipt
+corrected after T into or out of a span therefore leaves the case where it stood at T.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from jiesu.backend import json_rows
 from jiesu.models import Event, UTCDateTime
 from jiesu.queries import CASES
 
-# The case fields a step can change (steps.change), and the version each change bumps;
-# the others are fixed at filing.
+# The case fields a step can change (steps.change), and the version each change bumps: always
+# wound back. A field only a correction changes (edits.EDITABLE) is wound back when a later one did.
 REPLAYED = ("status", "assignee", "level", "tier", "nature", "track", "respond_by", "resolve_by",
             "responded_at", "closed_at", "result", "reopen_count", "merged_into", "version")
 EVENTS = Event.__table__
@@ -44,7 +48,7 @@ class CasesAt:
         if self.wound_back is None:
             return sa.select(CASES).where(*where(CASES)).subquery("cases_at")
         wound = self.wound_back
-        then = sa.select(*(wound.c[c.name] if c.name in REPLAYED else c for c in CASES.columns)).join(
+        then = sa.select(*(wound.c[c.name] if c.name in wound.c and c.name != "id" else c for c in CASES.columns)).join(
             wound, wound.c.id == CASES.c.id
         ).subquery("then")
         return sa.union_all(
@@ -54,29 +58,36 @@ class CasesAt:
 
 
 def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None = None):
-    """The replayed fields of each case changed after `as_of`, as they were at `as_of`; None when none was."""
+    """The changed fields of each case changed after `as_of`, as they were at `as_of`; None when none was."""
     changed_later = [EVENTS.c.at > as_of, EVENTS.c.changes != "{}"]
+    # Cases whose receipt time a later correction moved: where it was at `as_of` decides whether they count.
+    moved = sa.select(EVENTS.c.case_id).where(EVENTS.c.at > as_of, EVENTS.c.changes.contains('"received_at"'))
     if received is not None:
         cohort = sa.select(CASES.c.id).where(CASES.c.received_at >= received[0], CASES.c.received_at < received[1])
-        changed_later.append(EVENTS.c.case_id.in_(cohort))
+        changed_later.append(sa.or_(EVENTS.c.case_id.in_(cohort), EVENTS.c.case_id.in_(moved)))
     # Read by the events' time index alone (or, for a cohort, through its cases); cases received after `as_of` are dropped below.
-    later = conn.execute(sa.select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.changes).where(*changed_later)).all()
+    later = [(row.id, row.case_id, json.loads(row.changes)) for row in conn.execute(
+        sa.select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.changes).where(*changed_later)
+    )]
     if not later:
         return None
     touched = sa.select(EVENTS.c.case_id).where(*changed_later)
-    columns = [CASES.c.id, *(CASES.c[name] for name in REPLAYED)]
+    corrected = sorted(({name for _, _, changes in later for name in changes} - set(REPLAYED)) & set(CASES.c.keys()))
+    columns = [CASES.c.id, *(CASES.c[name] for name in (*REPLAYED, *corrected))]
     states = {
         row.id: dict(row._mapping)
-        for row in conn.execute(sa.select(*columns).where(CASES.c.id.in_(touched), CASES.c.received_at <= as_of))
+        for row in conn.execute(
+            sa.select(*columns).where(CASES.c.id.in_(touched), sa.or_(CASES.c.received_at <= as_of, CASES.c.id.in_(moved)))
+        )
     }
     if not states:
         return None
-    for _, case_id, changes in sorted(map(tuple, later), reverse=True):  # newest first
+    for _, case_id, changes in sorted(later, key=lambda event: event[0], reverse=True):  # newest first
         state = states.get(case_id)
         if state is None:
             continue
         state["version"] -= 1
-        for name, (old, _new) in json.loads(changes).items():
+        for name, (old, _new) in changes.items():
             if name in state:
                 state[name] = _value(name, old)
     return json_rows(conn, columns, list(states.values()), "wound_back")

@@ -212,4 +212,7 @@ def json_rows(conn: Connection, columns: list, rows: list[dict], name: str):
 
 
 def _json_value(value):
-    return value.isoformat() if isinstance(value, datetime) else value
+    """A bound value as the JSON carries it. A time goes as the text SQLite keeps (naive UTC,
+    space-separated, to the microsecond), which PostgreSQL reads as well: SQLite compares times
+    as text, and ISO's "T" would sort a time after every stored time of the same date."""
+    return value.isoformat(" ", "microseconds") if isinstance(value, datetime) else value

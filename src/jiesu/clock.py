@@ -37,6 +37,18 @@ def year_refused(year: int) -> str | None:
     return f"年份 {year} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}"
 
 
+def offset_refused(moment: datetime, tz: ZoneInfo) -> str | None:
+    """Why a time is outside what jiesu stores in zone `tz`, or None: before the zone kept standard
+    time its clocks ran on local mean time, an offset to the second (Asia/Shanghai +08:05:43 before
+    1901), which no export's `+HH:MM` can carry and no office means."""
+    offset = moment.astimezone(tz).utcoffset()
+    if offset is None or offset.seconds % 60 == 0:
+        return None
+    sign, size = ("-", -offset) if offset.days < 0 else ("+", offset)
+    kept = f"{sign}{size.seconds // 3600:02d}:{size.seconds // 60 % 60:02d}:{size.seconds % 60:02d}"
+    return f"早于 {tz.key} 启用标准时（当时为地方平时 {kept}）"
+
+
 def utcnow() -> datetime:
     """Now, in UTC: the wall clock, unless JIESU_NOW fixes it (tests, training, replaying a day).
 
@@ -72,6 +84,9 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = Fal
     reason = year_refused(moment.year)
     if reason:
         raise BadInput(f"时间 {echoed(text.strip())} 的{reason}")
+    reason = offset_refused(moment, tz)
+    if reason:
+        raise BadInput(f"时间 {echoed(text.strip())} {reason}")
     return moment
 
 

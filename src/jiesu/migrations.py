@@ -263,6 +263,13 @@ def m010_kept_month_rates(conn: Connection) -> None:
     )
 
 
+def m011_events_recorded_at(conn: Connection) -> None:
+    """When each step was written, apart from the time it is dated (`--at` may backdate it): `undo`'s
+    time limit counts from the writing. Events written before this are left without one (NULL)."""
+    stored = DateTime(timezone=True).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN recorded_at {stored}")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
@@ -274,6 +281,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (8, "normalised text keys", m008_text_keys),
     (9, "undone steps", m009_undone_steps),
     (10, "kept month rates", m010_kept_month_rates),
+    (11, "events recorded at", m011_events_recorded_at),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -102,6 +102,9 @@ class Event(TableModel, table=True):
     changes: str = Field(default="{}", sa_type=Text)
     # For an `undone` event: the step it takes back (whose changes it reverses).
     undoes: int | None = Field(default=None, foreign_key="events.id")
+    # When the step was written (`at` is when it happened, and `--at` may date it days back); undo's
+    # time limit counts from here. None for events written before jiesu kept it, and imported ones.
+    recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Revisit(TableModel, table=True):

@@ -82,5 +82,5 @@ def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: 
                 )
             )
             changes = json.dumps({f: ["***", None] for f in removed}, ensure_ascii=False)
-            events.append((row.id, office.now, office.actor, EventKind.PURGED.value, note, changes))
-        backend.bulk_insert(conn, "events", ["case_id", "at", "actor", "kind", "note", "changes"], events)
+            events.append((row.id, office.now, office.actor, EventKind.PURGED.value, note, changes, office.now))
+        backend.bulk_insert(conn, "events", ["case_id", "at", "actor", "kind", "note", "changes", "recorded_at"], events)

@@ -57,7 +57,7 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
         then = CasesAt(session.connection(), as_of)
         found = {
             "months": _months(session, office, month_start, as_of),
-            "days": _by_day(session, office, days, as_of, upto),
+            "days": _by_day(session, office, then, days, as_of, upto),
             "by_category": _ranked(
                 document["by_category"], reports.rates_by(session, office, then, month_start, as_of, "category", upto)
             ),
@@ -96,20 +96,23 @@ def _months(session: Session, office: Office, month_start: datetime, as_of: date
     return [{"period": start.strftime("%Y-%m"), **reports.rates_of(counts[start], office)} for start in starts]
 
 
-def _by_day(session: Session, office: Office, days: list[date], as_of: datetime, upto: datetime) -> list[dict]:
-    """Received, closed, and fallen overdue (deadline passed that day, not met by then) per day;
-    what happened at the as-of instant itself counts (`upto`, as in the report's own figures)."""
+def _by_day(session: Session, office: Office, then: CasesAt, days: list[date], as_of: datetime, upto: datetime) -> list[dict]:
+    """Received (by the receipt times as they stood `then`), closed, and fallen overdue (deadline
+    passed that day, not met by then) per day; what happened at the as-of instant itself counts
+    (`upto`, as in the report's own figures)."""
     if not days:
         return []
     spans = [day_span(d, office.tz) for d in days]
+    first, last = spans[0][0], spans[-1][1]
+    due = then(lambda table: [table.c.resolve_by >= first, table.c.resolve_by < last, table.c.received_at < upto])
     met = (
         select(Event.id)
-        .where(Event.case_id == Case.id, Event.kind.in_(MEETING_KINDS), not_undone(), Event.at <= Case.resolve_by)
+        .where(Event.case_id == due.c.id, Event.kind.in_(MEETING_KINDS), not_undone(), Event.at <= due.c.resolve_by)
         .exists()
     )
-    received = reports.per_day(session, Case.received_at, spans, Case.received_at < upto)
+    received = reports.per_day(session, reports.received_column(then, (first, min(last, upto))), spans)
     closed = reports.per_day(session, Event.at, spans, Event.kind.in_(CLOSING_KINDS), not_undone(), Event.at < upto)
-    overdue = reports.per_day(session, Case.resolve_by, spans, Case.resolve_by < as_of, Case.received_at < upto, ~met)
+    overdue = reports.per_day(session, due.c.resolve_by, spans, due.c.resolve_by < as_of, ~met)
     return [
         {"day": d.isoformat(), "received": r, "closed": c, "overdue": o}
         for d, r, c, o in zip(days, received, closed, overdue)

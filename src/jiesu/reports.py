@@ -68,7 +68,7 @@ def rate_counts(
         .where(c.status != Status.MERGED.value)
     )
     if group is not None:
-        query = query.group_by(key).order_by(key)
+        query = query.group_by(key)
     return {row[0]: RateCounts(*(int(v) for v in row[1:])) for row in session.exec(query)}
 
 
@@ -209,11 +209,11 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
     with office.store.read() as session:
         then = CasesAt(session.connection(), as_of)
         document = {"date": day.isoformat(), "as_of": iso(as_of, tz)}
-        document |= _activity(session, start, upto)
+        document |= _activity(session, then, start, upto)
         document |= _standing(session, office, then, as_of, received_in=(start, upto))
         document["rates"] = rates_between(session, office, then, month_start, as_of, upto)
         document["ledger"] = _ledger_standing(session, as_of)
-        trend = _trend(session, day, office)
+        trend = _trend(session, then, day, office)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
     return DailyReport(document, trend)
 
@@ -224,7 +224,9 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     from jiesu.ledger_models import LedgerBalance
 
     tz = office.tz
-    period = ledger.parse_period(period) if period else ledger.period_of(office.now, office)
+    # Unless told, the month now falls in — but at a month's very first instant (the 1st, 00:00:00)
+    # the month that has just ended, not one yet without a second.
+    period = ledger.parse_period(period) if period else ledger.period_of(office.now - timedelta(microseconds=1), office)
     if period > ledger.period_of(office.now, office):
         raise BadInput(f"{period} 还没有到，不能出月报")
     year, month = map(int, period.split("-"))
@@ -235,7 +237,7 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     with office.store.read() as session:
         then = CasesAt(session.connection(), as_of)
         document = {"period": period, "as_of": iso(as_of, tz)}
-        document |= _activity(session, start, upto)
+        document |= _activity(session, then, start, upto)
         document |= _standing(session, office, then, as_of, received_in=(start, upto))
         document["rates"] = rates_between(session, office, then, start, as_of, upto)
         for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
@@ -254,9 +256,10 @@ def window_end(as_of: datetime, end: datetime) -> datetime:
     return end if as_of >= end else as_of + timedelta(microseconds=1)
 
 
-def _activity(session: Session, start: datetime, upto: datetime) -> dict[str, int]:
-    """Received, closed and revisited in [start, upto): three counts, one statement."""
-    received = select(func.count(Case.id)).where(Case.received_at >= start, Case.received_at < upto)
+def _activity(session: Session, then: CasesAt, start: datetime, upto: datetime) -> dict[str, int]:
+    """Received (by the receipt times as they stood `then`), closed and revisited in [start, upto): three counts, one statement."""
+    received_in = then(lambda table: _received_in(table, (start, upto)))
+    received = select(func.count()).select_from(received_in)
     closed = select(func.count(func.distinct(Event.case_id))).where(
         Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(), Event.at >= start, Event.at < upto
     )
@@ -337,13 +340,18 @@ def _ledger_standing(session: Session, as_of: datetime) -> dict:
     return {"open": open_entries, "overdue": len(overdue), "overdue_entries": overdue}
 
 
-def _trend(session: Session, day: date, office: Office) -> list[Trend]:
-    """Received and closed per day over the fortnight ending `day`, in two scans."""
+def _trend(session: Session, then: CasesAt, day: date, office: Office) -> list[Trend]:
+    """Received (by the receipt times as they stood `then`) and closed per day over the fortnight ending `day`, in two scans."""
     days = [day - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
     spans = [day_span(d, office.tz) for d in days]
-    received = per_day(session, Case.received_at, spans)
+    received = per_day(session, received_column(then, (spans[0][0], spans[-1][1])), spans)
     closed = per_day(session, Event.at, spans, Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone())
     return [Trend(d, r, c) for d, r, c in zip(days, received, closed)]
+
+
+def received_column(then: CasesAt, span: tuple[datetime, datetime]):
+    """The receipt times in [start, end) as they stood `then`, to count per day (the span chosen by the cases' index)."""
+    return then(lambda table: _received_in(table, span)).c.received_at
 
 
 def per_day(session: Session, column, spans: list[tuple[datetime, datetime]], *where) -> list[int]:
@@ -366,9 +374,11 @@ def rates_between(
 def rates_by(
     session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str, upto: datetime | None = None
 ) -> list[dict]:
-    """The same 三率 per value of column `name`."""
+    """The same 三率 per value of column `name`: none first, then by name as Python orders text
+    (not by the database, whose collation and place for NULL differ between SQLite and PostgreSQL)."""
     per_group = rate_counts(session, office, then, as_of, (start, upto or as_of), group=name)
-    return [{"name": key, **rates_of(counts, office)} for key, counts in per_group.items()]
+    ordered = sorted(per_group.items(), key=lambda item: (item[0] is not None, item[0] or ""))
+    return [{"name": key, **rates_of(counts, office)} for key, counts in ordered]
 
 
 def seasonal(office: Office, as_of: datetime) -> list[dict]:

@@ -100,7 +100,8 @@ def record(session: Session, case: Case, kind: EventKind, actor: str, at: dateti
         case.version += 1
         session.add(case)
     event = Event(
-        case_id=case.id, at=at, actor=actor, kind=kind.value, note=note or "", changes=json.dumps(changes, ensure_ascii=False)
+        case_id=case.id, at=at, actor=actor, kind=kind.value, note=note or "",
+        changes=json.dumps(changes, ensure_ascii=False), recorded_at=clock.utcnow(),
     )
     session.add(event)
     return event

@@ -96,7 +96,8 @@ def _check_reversible(office: Office, session: Session, step: Event, what: str) 
     if kind == EventKind.REOPENED and before is not None and before.kind == EventKind.REVISITED and before.at == step.at:
         raise RuleViolation(f"{what}不能撤销：这次重办是回访结果按规则引起的")
     window = office.rules["undo.window"]
-    if office.now > rules.add_span(step.at, window, office.calendar, office.rules):
+    written = step.recorded_at or step.at  # a backdated step can be taken back as long after its writing as any
+    if office.now > rules.add_span(written, window, office.calendar, office.rules):
         raise RuleViolation(f"{what}不能撤销：已超过撤销时限 {window}（规则 undo.window）")
     later = session.exec(
         select(Event)
