@@ -152,11 +152,10 @@ def write_case_ids(rows: Iterable[dict[str, Any]], key: str, out: IO[str]) -> in
 
 def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     count = 0
-    ascii_only = not _speaks_utf(out)
+    encode = json.JSONEncoder(ensure_ascii=not _speaks_utf(out)).encode  # one encoder, not one per row
     out.write("[")
     for row in rows:
-        out.write(",\n " if count else "\n ")
-        out.write(json.dumps(row, ensure_ascii=ascii_only))
+        out.write((",\n " if count else "\n ") + encode(row))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count
