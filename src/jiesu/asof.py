@@ -35,26 +35,32 @@ class CasesAt:
     indexes serve them (a view over all cases would have to be read whole).
     """
 
-    def __init__(self, conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None = None) -> None:
+    def __init__(
+        self, conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None = None, columns: tuple[str, ...] | None = None
+    ) -> None:
         """`received`, when given, promises that only cases received in [start, end) will be asked
-        for: only their history is wound back (a month a year ago need not replay the whole year)."""
-        self.wound_back = _wound_back(conn, as_of, received)
+        for: only their history is wound back (a month a year ago need not replay the whole year).
+        `columns`, when given, are the only ones the subqueries carry: a report reads a dozen of
+        the thirty-one, and each one carried is built, compiled and keyed in every statement."""
+        self.columns = [CASES.c[name] for name in columns] if columns else list(CASES.columns)
+        replayed = [name for name in REPLAYED if name in {c.name for c in self.columns}]
+        self.wound_back = _wound_back(conn, as_of, received, replayed)
 
     def __call__(self, where: Callable = lambda table: []):
         if self.wound_back is None:
-            return sa.select(CASES).where(*where(CASES)).subquery("cases_at")
+            return sa.select(*self.columns).where(*where(CASES)).subquery("cases_at")
         wound = self.wound_back
-        then = sa.select(*(wound.c[c.name] if c.name in REPLAYED else c for c in CASES.columns)).join(
+        then = sa.select(*(wound.c[c.name] if c.name in REPLAYED else c for c in self.columns)).join(
             wound, wound.c.id == CASES.c.id
         ).subquery("then")
         return sa.union_all(
             sa.select(then).where(*where(then)),
-            sa.select(CASES).where(CASES.c.id.not_in(sa.select(wound.c.id)), *where(CASES)),
+            sa.select(*self.columns).where(CASES.c.id.not_in(sa.select(wound.c.id)), *where(CASES)),
         ).subquery("cases_at")
 
 
-def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None = None):
-    """The replayed fields of each case changed after `as_of`, as they were at `as_of`; None when none was."""
+def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None, replayed: list[str]):
+    """The `replayed` fields of each case changed after `as_of`, as they were at `as_of`; None when none was."""
     changed_later = [EVENTS.c.at > as_of, EVENTS.c.changes != "{}"]
     if received is not None:
         cohort = sa.select(CASES.c.id).where(CASES.c.received_at >= received[0], CASES.c.received_at < received[1])
@@ -64,7 +70,7 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
     if not later:
         return None
     touched = sa.select(EVENTS.c.case_id).where(*changed_later)
-    columns = [CASES.c.id, *(CASES.c[name] for name in REPLAYED)]
+    columns = [CASES.c.id, *(CASES.c[name] for name in replayed)]
     states = {
         row.id: dict(row._mapping)
         for row in conn.execute(sa.select(*columns).where(CASES.c.id.in_(touched), CASES.c.received_at <= as_of))
@@ -75,7 +81,8 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
         state = states.get(case_id)
         if state is None:
             continue
-        state["version"] -= 1
+        if "version" in state:
+            state["version"] -= 1
         for name, (old, _new) in json.loads(changes).items():
             if name in state:
                 state[name] = _value(name, old)
