@@ -5,7 +5,8 @@ combined report queries (main at d447bad, through this very test with JIESU_GOLD
 changes since, on purpose: the monthly report's `ledger_balance` is counted as of the period's end
 whether or not the month was rolled (it was null before a roll), and 2026-11-24's response rate is
 11 of 13 cases, not 10 of 12: on SQLite a case wound back past later steps compared its times with
-the report's as text of another form, and lost a response made that day (PostgreSQL had it right). The book holds what an export
+the report's as text of another form, and lost a response made that day (PostgreSQL had it right). The `todo.*` files (the 待办 to a pipe
+in every format) were written by main at 737d1a0, before `todo` was made fast. The book holds what an export
 must get right: formula-looking text in every text field, Rich markup, quotes and line
 breaks, masked and revealed phones with extensions, a merged case, a case on the
 ledger, a closed and revisited case, and times either side of the clock changes of
@@ -77,6 +78,8 @@ def exports(jiesu, tmp_path, monkeypatch) -> dict[str, bytes]:
             out = tmp_path / f"cases.{name}.{suffix}"
             jiesu.ok("export", *args, "--out", str(out))
             written[out.name] = out.read_bytes()
+        for suffix, args in TODOS.items():
+            written[f"todo.{name}.{suffix}"] = jiesu.ok("todo", *args).stdout.encode()
     monkeypatch.delenv("JIESU_RULES")
     for suffix, args in (("csv", []), ("json", ["--format", "json", "--reveal"])):
         out = tmp_path / f"ledger.{suffix}"
@@ -85,6 +88,15 @@ def exports(jiesu, tmp_path, monkeypatch) -> dict[str, bytes]:
     for name, args in REPORTS.items():
         written[name] = jiesu.ok("report", *args).stdout.encode()
     return written
+
+
+TODOS = {  # the 待办 to a pipe, in every format, whole and for one unit, in each zone
+    "json": ["--within", "3w", "-f", "json"],
+    "csv": ["--within", "3w", "-f", "csv"],
+    "ids": ["--within", "3w", "-f", "ids"],
+    "table": ["--within", "3w", "-f", "table"],
+    "物业.json": ["--assignee", "物业", "--within", "1w", "-f", "json"],
+}
 
 
 REPORTS = {  # today's, and yesterday's as it stood at its end (the cases wound back past today's steps)

@@ -39,26 +39,31 @@ class CasesAt:
     indexes serve them (a view over all cases would have to be read whole).
     """
 
-    def __init__(self, conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None = None) -> None:
+    def __init__(
+        self, conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None = None, columns: tuple[str, ...] | None = None
+    ) -> None:
         """`received`, when given, promises that only cases received in [start, end) will be asked
-        for: only their history is wound back (a month a year ago need not replay the whole year)."""
-        self.wound_back = _wound_back(conn, as_of, received)
+        for: only their history is wound back (a month a year ago need not replay the whole year).
+        `columns`, when given, are the only ones the subqueries carry: a report reads a dozen of
+        the thirty-one, and each one carried is built, compiled and keyed in every statement."""
+        self.columns = [CASES.c[name] for name in columns] if columns else list(CASES.columns)
+        self.wound_back = _wound_back(conn, as_of, received, [c.name for c in self.columns])
 
     def __call__(self, where: Callable = lambda table: []):
         if self.wound_back is None:
-            return sa.select(CASES).where(*where(CASES)).subquery("cases_at")
+            return sa.select(*self.columns).where(*where(CASES)).subquery("cases_at")
         wound = self.wound_back
-        then = sa.select(*(wound.c[c.name] if c.name in wound.c and c.name != "id" else c for c in CASES.columns)).join(
+        then = sa.select(*(wound.c[c.name] if c.name in wound.c and c.name != "id" else c for c in self.columns)).join(
             wound, wound.c.id == CASES.c.id
         ).subquery("then")
         return sa.union_all(
             sa.select(then).where(*where(then)),
-            sa.select(CASES).where(CASES.c.id.not_in(sa.select(wound.c.id)), *where(CASES)),
+            sa.select(*self.columns).where(CASES.c.id.not_in(sa.select(wound.c.id)), *where(CASES)),
         ).subquery("cases_at")
 
 
-def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None = None):
-    """The changed fields of each case changed after `as_of`, as they were at `as_of`; None when none was."""
+def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None, carried: list[str]):
+    """The `carried` fields of each case changed after `as_of`, as they were at `as_of`; None when none was."""
     changed_later = [EVENTS.c.at > as_of, EVENTS.c.changes != "{}"]
     # Cases whose receipt time a later correction moved: where it was at `as_of` decides whether they count.
     moved = sa.select(EVENTS.c.case_id).where(EVENTS.c.at > as_of, EVENTS.c.changes.contains('"received_at"'))
@@ -72,8 +77,9 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
     if not later:
         return None
     touched = sa.select(EVENTS.c.case_id).where(*changed_later)
-    corrected = sorted(({name for _, _, changes in later for name in changes} - set(REPLAYED)) & set(CASES.c.keys()))
-    columns = [CASES.c.id, *(CASES.c[name] for name in (*REPLAYED, *corrected))]
+    replayed = [name for name in REPLAYED if name in carried]
+    corrected = sorted(({name for _, _, changes in later for name in changes} - set(REPLAYED)) & set(carried))
+    columns = [CASES.c.id, *(CASES.c[name] for name in (*replayed, *corrected))]
     states = {
         row.id: dict(row._mapping)
         for row in conn.execute(
@@ -86,7 +92,8 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
         state = states.get(case_id)
         if state is None:
             continue
-        state["version"] -= 1
+        if "version" in state:
+            state["version"] -= 1
         for name, (old, _new) in changes.items():
             if name in state:
                 state[name] = _value(name, old)

@@ -31,7 +31,7 @@ def todo(
     office = office_of(ctx)
     span = parse_within(within)
     work = due_work(office, within=span, assignee=office.actor if mine else assignee)
-    rows = [views.due_record(item, office.now, office.tz) for item in work]
+    rows = views.due_records(work, office.now, office.tz)
     fmt = output_format(fmt)
     render(rows, fmt, views.todo_columns(office.tz), case_ids="case_id")
     if fmt is OutputFormat.TABLE:
@@ -45,7 +45,7 @@ def greeting(ctx: typer.Context) -> str:
 
     office = office_of(ctx)
     work = due_work(office, within=parse_within(DEFAULT_WITHIN))
-    rows = [views.due_record(item, office.now, office.tz) for item in work]
+    rows = views.due_records(work, office.now, office.tz)
     mine = [row for row in rows if row["assignee"] == office.actor]
     line = summary_line(rows, DEFAULT_WITHIN)
     return f"{line}；派给 {office.actor} 的 {len(mine)} 件（jiesu todo 查看）" if rows else line

@@ -50,10 +50,10 @@ class MonthRates(TableModel, table=True):
 
 def counts_at_end(session: Session, office: Office, month: Month) -> RateCounts:
     """A month's counts computed afresh, as of its end."""
-    from jiesu.reports import rate_counts
+    from jiesu.reports import COUNTED, rate_counts
 
     end = month[1]
-    return rate_counts(session, office, CasesAt(session.connection(), end, received=month), end, month)[None]
+    return rate_counts(session, office, CasesAt(session.connection(), end, received=month, columns=COUNTED), end, month)[None]
 
 
 def ended_month_counts(office: Office, months: list[Month]) -> dict[datetime, RateCounts]:

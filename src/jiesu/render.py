@@ -164,9 +164,10 @@ def json_writer(out: IO[str], **options) -> Callable[[Any], str]:
     """How a value becomes JSON text for `out`: exact, with `\\u` escapes where `out` cannot take a
     character (an encoding without it) or a terminal would act on it."""
     ascii_only = not _speaks_utf(out)
+    encode = json.JSONEncoder(ensure_ascii=ascii_only, **options).encode  # one encoder, not one per value
     if on_display(out) and not ascii_only:
-        return lambda value: json_escaped(json.dumps(value, ensure_ascii=False, **options))
-    return lambda value: json.dumps(value, ensure_ascii=ascii_only, **options)
+        return lambda value: json_escaped(encode(value))
+    return encode
 
 
 def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
@@ -174,8 +175,7 @@ def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     dumps = json_writer(out)
     out.write("[")
     for row in rows:
-        out.write(",\n " if count else "\n ")
-        out.write(dumps(row))
+        out.write((",\n " if count else "\n ") + dumps(row))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count

@@ -54,7 +54,7 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
         upto = reports.window_end(as_of, span_start + timedelta(days=1))
     period = month_start.strftime("%Y-%m")
     with office.store.read() as session:
-        then = CasesAt(session.connection(), as_of)
+        then = CasesAt(session.connection(), as_of, columns=reports.COUNTED)
         found = {
             "months": _months(session, office, month_start, as_of),
             "days": _by_day(session, office, then, days, as_of, upto),
@@ -90,7 +90,7 @@ def _months(session: Session, office: Office, month_start: datetime, as_of: date
     counts = month_rates.ended_month_counts(office, ended)
     for start in starts:
         if start not in counts:
-            then = CasesAt(session.connection(), as_of)
+            then = CasesAt(session.connection(), as_of, columns=reports.COUNTED)
             window = (start, reports.window_end(as_of, start + relativedelta(months=1)))
             counts[start] = reports.rate_counts(session, office, then, as_of, window)[None]
     return [{"period": start.strftime("%Y-%m"), **reports.rates_of(counts[start], office)} for start in starts]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -211,7 +211,7 @@ class Rules:
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
 
-    @property
+    @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.values["timezone"])
 
@@ -325,13 +325,23 @@ class Calendar:
 
 
 def official_workday(day: date) -> bool | None:
-    """chinesecalendar's word on `day`, or None for a year it does not cover."""
+    """chinesecalendar's word on `day`, or None for a year it does not cover.
+
+    Read from its published tables (`holidays`, `workdays`) by the rule of its own
+    `is_workday`, which checks the year by scanning every holiday it knows, each call:
+    most of the time `todo` took to date a thousand days' revisits."""
+    years, holidays, workdays = _official_tables()
+    if day.year not in years:
+        return None
+    return day in workdays or (day.weekday() <= 4 and day not in holidays)
+
+
+@lru_cache(maxsize=1)
+def _official_tables() -> tuple[range, dict, dict]:
     import chinese_calendar
 
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return None
+    covered = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
+    return covered, chinese_calendar.holidays, chinese_calendar.workdays
 
 
 def first_unofficial_year() -> int:
@@ -358,16 +368,18 @@ def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> d
     if span.unit == "hours":
         return start + timedelta(hours=span.amount)
     tz = rules.tz
-    local = start.astimezone(tz).replace(tzinfo=None)
-    day, clock_time = local.date(), local - datetime.combine(local.date(), datetime.min.time())
-    if clock_time and rules["deadlines.period_end"] == "end_of_day":
-        # The end is 24:00 of a day whatever the clock time: one answer per day (an import asks per row).
-        key = (day, span, rules["deadlines.rest_day_receipt"], tz)
+    local = start.astimezone(tz)
+    if (local.hour or local.minute or local.second or local.microsecond) and rules["deadlines.period_end"] == "end_of_day":
+        # The end is 24:00 of a day whatever the clock time: one answer per day (an import asks per row,
+        # `todo` per closed case), kept in the zone the caller's times are in.
+        key = (local.date(), span, rules["deadlines.rest_day_receipt"], tz, start.tzinfo)
         end = calendar.day_ends.get(key)
         if end is None:
-            end = calendar.day_ends[key] = _moved(day, WHOLE_DAY, span, calendar, rules)
-        return end.astimezone(start.tzinfo)
-    return _moved(day, clock_time, span, calendar, rules).astimezone(start.tzinfo)
+            end = calendar.day_ends[key] = _moved(local.date(), WHOLE_DAY, span, calendar, rules).astimezone(start.tzinfo)
+        return end
+    local = local.replace(tzinfo=None)
+    day = local.date()
+    return _moved(day, local - datetime.combine(day, datetime.min.time()), span, calendar, rules).astimezone(start.tzinfo)
 
 
 def _moved(day: date, clock_time: timedelta, span: Span, calendar: Calendar, rules: Rules) -> datetime:

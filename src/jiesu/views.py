@@ -186,24 +186,33 @@ def _short(name: str, value: Any, echo: bool = False) -> str:
 # ---------------------------------------------------------------- 待办
 
 
-def due_record(item, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
-    """One piece of due work (todo.Due) as a JSON-ready row."""
+def due_records(work, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Pieces of due work (todo.Due) as JSON-ready rows.
+
+    Each deadline is formatted once: a day's revisits share one, and converting a time to
+    the office's zone was most of a row's cost on a book with thousands of them."""
     from jiesu.todo import REASONS
 
-    left = item.minutes_left(now)
-    label = REASONS[item.reason] + (f"（{item.detail}）" if item.detail else "")
-    return {
-        "case_id": item.case_id,
-        "reason": item.reason,
-        "label": label,
-        "due": iso(item.due, tz),
-        "minutes_left": left,
-        "overdue": item.due is not None and left < 0,
-        "entry_id": item.entry_id,
-        "assignee": item.assignee,
-        "community": item.community,
-        "summary": item.summary,
-    }
+    deadlines: dict[datetime | None, tuple[str | None, int]] = {}
+    rows = []
+    for item in work:
+        shown = deadlines.get(item.due)
+        if shown is None:
+            shown = deadlines[item.due] = (iso(item.due, tz), item.minutes_left(now))
+        due, left = shown
+        rows.append({
+            "case_id": item.case_id,
+            "reason": item.reason,
+            "label": REASONS[item.reason] + (f"（{item.detail}）" if item.detail else ""),
+            "due": due,
+            "minutes_left": left,
+            "overdue": item.due is not None and left < 0,
+            "entry_id": item.entry_id,
+            "assignee": item.assignee,
+            "community": item.community,
+            "summary": item.summary,
+        })
+    return rows
 
 
 def todo_columns(tz: ZoneInfo) -> list[Column]:
