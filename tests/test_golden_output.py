@@ -6,7 +6,9 @@ changes since, on purpose: the monthly report's `ledger_balance` is counted as o
 whether or not the month was rolled (it was null before a roll), and 2026-11-24's response rate is
 11 of 13 cases, not 10 of 12: on SQLite a case wound back past later steps compared its times with
 the report's as text of another form, and lost a response made that day (PostgreSQL had it right). The `todo.*` files (the 待办 to a pipe
-in every format) were written by main at 737d1a0, before `todo` was made fast. The book holds what an export
+in every format) were written by main at 737d1a0, before `todo` was made fast, and
+rewritten once for the ledger entry typed due on 12-20: it is now due at that day's 24:00, not
+23:59:59. The book holds what an export
 must get right: formula-looking text in every text field, Rich markup, quotes and line
 breaks, masked and revealed phones with extensions, a merged case, a case on the
 ledger, a closed and revisited case, and times either side of the clock changes of
