@@ -199,13 +199,18 @@ class Command:
         fds = self._go()
         if not fds:
             return 0  # the client gave up waiting and runs the command itself
+        from jiesu.clikit import STORES
+
+        STORES.close_later()
         finished = _die_with_client(conn)
         code = run_command(request, fds, self.server.command_tree)
+        _let_go_of_streams()
         finished.set()
         try:
             conn.sendall(b"X%d\n" % code)
         except OSError:
             pass
+        STORES.close_the_rest()  # the user has the answer; the book's WAL checkpoint is ours to wait for
         return code
 
     def _receive(self) -> dict:
@@ -267,6 +272,16 @@ def _die_with_client(conn: socket.socket):
 
     threading.Thread(target=watch, daemon=True).start()
     return finished
+
+
+def _let_go_of_streams() -> None:
+    """The command is over for its caller: its terminal or pipes are let go now, as an ending
+    process lets them go, not when this fork is torn down (whoever reads a pipe, a shell's
+    `$(jiesu …)` say, waits for its last writer to close it)."""
+    nowhere = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(nowhere, fd)
+    os.close(nowhere)
 
 
 def run_command(request: dict, fds: list[int], command_tree) -> int:
