@@ -370,6 +370,25 @@ def test_stop_waits_for_the_commands_still_running_and_says_so(modes, tmp_path):
     _wait_gone(pid)
 
 
+def test_a_write_answers_before_its_book_is_closed_and_the_book_is_closed_after(modes, tmp_path):
+    """The fork sends the exit code once the command has committed and flushed its output, and
+    closes the book (SQLite's WAL checkpoint) after: by the time it has gone, the book is whole
+    and nothing is left beside it, as after the same command in-process."""
+    target = tmp_path / "written.db"
+    pid = modes.start()
+    for _ in range(3):
+        done = modes.run("server", "--db", str(target), "new", "楼道灯不亮", "--community", "前门社区", "-q")
+        assert (done.returncode, done.stderr) == (0, b"")
+    assert modes.run("server", "server", "stop").returncode == 0  # waits for the forks to end
+    _wait_gone(pid)
+    assert sorted(p.name for p in tmp_path.glob("written.db*")) == ["written.db"]
+    import sqlite3
+
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("SELECT count(*) FROM cases").fetchone() == (3,)
+        assert conn.execute("SELECT count(*) FROM events WHERE kind = 'filed'").fetchone() == (3,)
+
+
 def test_a_command_after_stop_starts_a_new_resident_process(modes):
     old = modes.start()
     modes.run("server", "server", "stop")

@@ -256,6 +256,7 @@ class _Stores:
     def __init__(self) -> None:
         self.kept: dict[str | None, Store] | None = None
         self.said: set[tuple] = set()
+        self.closing_later: list[Store] | None = None
 
     def first_time(self, note: tuple) -> bool:
         """Whether `note` is still to be said: by every single command, but once in a shell session."""
@@ -270,7 +271,10 @@ class _Stores:
 
         if self.kept is None:
             store = open_store(target)
-            ctx.call_on_close(store.close)
+            if self.closing_later is None:
+                ctx.call_on_close(store.close)
+            else:
+                self.closing_later.append(store)
             return store
         if target not in self.kept:
             self.kept[target] = open_store(target)
@@ -279,6 +283,19 @@ class _Stores:
     def keep(self) -> None:
         self.kept = {}
         self.said = set()
+
+    def close_later(self) -> None:
+        """Leave the command's stores open when it ends, for `close_the_rest` after its exit code
+        is sent: closing the last connection to a SQLite book checkpoints its WAL (writes the
+        command's pages back into the book and fsyncs it), which the user need not wait for —
+        what the command committed is already durable in the WAL. Only a fork of the resident
+        process does this (server.py): it runs one command, replies, then closes and exits."""
+        self.closing_later = []
+
+    def close_the_rest(self) -> None:
+        for store in self.closing_later or ():
+            store.close()
+        self.closing_later = None
 
     def close_all(self) -> None:
         for store in (self.kept or {}).values():
