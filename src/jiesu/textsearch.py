@@ -36,6 +36,8 @@ def fold(text: str | None) -> str:
     """
     if not text:
         return ""
+    if text.isascii() and text.isalnum():  # a work-order number, say: only its case to fold
+        return text.lower()
     if len(text) <= REMEMBERED_LENGTH:
         return _fold_short(text)
     return _fold(text)
