@@ -16,6 +16,7 @@ import csv
 import io
 import itertools
 import json
+import operator
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -249,17 +250,25 @@ def sheet_rows(records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None
     if header is None:
         return
     columns, own_layout = _layout(header, mapping)
+    width, placed = len(header), list(columns.items())
+    unneutralise = neutralised and own_layout
     for line, record in records:
-        if not any(_filled(cell) for cell in record):
+        if not _any_filled(record):
             continue
-        if len(record) < len(header) or any(_filled(cell) for cell in record[len(header):]):
-            yield Row(line, {"__error__": f"这一行有 {_width(record)} 格，表头有 {len(header)} 列；各格无法对准各列"})
+        if len(record) < width or (len(record) > width and _any_filled(record[width:])):
+            yield Row(line, {"__error__": f"这一行有 {_width(record)} 格，表头有 {width} 列；各格无法对准各列"})
             continue
-        values = {}
-        for position, name in columns.items():
-            cell = record[position]
-            values[name] = _unneutralise(cell) if neutralised and own_layout and isinstance(cell, str) else cell
+        values = {name: record[position] for position, name in placed}
+        if unneutralise:
+            values = {name: _unneutralise(cell) if isinstance(cell, str) else cell for name, cell in values.items()}
         yield Row(line, values)
+
+
+def _any_filled(cells: list[Any]) -> bool:
+    try:
+        return bool("".join(cells).strip())  # a CSV row: all text, so one pass in C
+    except TypeError:  # a workbook's typed cells
+        return any(_filled(cell) for cell in cells)
 
 
 def _filled(cell: Any) -> bool:
@@ -621,8 +630,10 @@ def _stager(dialect: str) -> Callable[[int, int, dict[str, Any]], tuple[Any, ...
         for status in Status
     }
 
+    case_of = operator.itemgetter(*CASE_COLUMNS)
+
     def staged_row(seq: int, line: int, values: dict[str, Any]) -> tuple[Any, ...]:
-        case = [values[name] for name in CASE_COLUMNS]
+        case = list(case_of(values))
         for i in times:
             if case[i] is not None:
                 case[i] = stored(case[i])
