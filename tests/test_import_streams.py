@@ -209,3 +209,23 @@ def test_a_pipe_on_standard_input_streams_through_a_temporary_file(book):
     assert done.returncode == 0, done.stderr.decode()
     assert "读取 1500 行：已导入 1500 件，已存在 0 件" in done.stderr.decode()
     assert book.scalar("SELECT note FROM events WHERE case_id = (SELECT max(id) FROM cases)") == "导入自 stdin 第 1501 行"
+
+
+@sqlite_only
+def test_the_larger_page_cache_of_an_import_goes_back_with_its_connection(store):
+    """The copy into the book runs with a larger SQLite page cache; the pooled connection gets its own back, even after a failure."""
+    from jiesu import backend, staging
+
+    with store.connection() as conn:
+        driver = conn.connection.dbapi_connection
+
+        def cache() -> int:
+            return driver.execute("PRAGMA cache_size").fetchone()[0]
+
+        before = cache()
+        with backend.page_cache(conn, staging.COPY_CACHE_KIB):
+            assert cache() == -staging.COPY_CACHE_KIB != before
+        assert cache() == before
+        with pytest.raises(RuntimeError), backend.page_cache(conn, staging.COPY_CACHE_KIB):
+            raise RuntimeError("a failed import")
+        assert cache() == before

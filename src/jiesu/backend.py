@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,6 +44,23 @@ def on_write(conn: Connection, name: str, event: str, statement: str) -> None:
             f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {statement}; RETURN NULL; END $$"
         )
         conn.exec_driver_sql(f"CREATE TRIGGER {name} AFTER {event} FOR EACH ROW EXECUTE FUNCTION {name}()")
+
+
+@contextmanager
+def page_cache(conn: Connection, kib: int) -> Iterator[None]:
+    """SQLite keeps up to `kib` KiB of pages in memory on this connection meanwhile (its default is
+    2 MiB), then goes back to what it had: the connection returns to a pool. PostgreSQL's buffers
+    are the server's, so it has nothing to set."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.dbapi_connection  # a PRAGMA outside SQLAlchemy's transactions: it begins none
+    (before,) = driver.execute("PRAGMA cache_size").fetchone()
+    driver.execute(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def reserve_ids(conn: Connection, table: str, count: int) -> list[int]:
@@ -184,7 +202,7 @@ def _with_stored_times(rows: list[tuple[Any, ...]], positions: list[int]) -> lis
 
 def _stored_time(value: datetime) -> str:
     """The text SQLAlchemy's DateTime keeps in SQLite, for an aware time (in UTC): its ISO form less "+00:00"."""
-    return value.astimezone(timezone.utc).isoformat(" ", "microseconds")[:-6]
+    return (value - value.utcoffset()).replace(tzinfo=None).isoformat(" ", "microseconds")  # astimezone's result, sooner
 
 
 def json_rows(conn: Connection, columns: list, rows: list[dict], name: str):

@@ -16,6 +16,7 @@ import csv
 import io
 import itertools
 import json
+import operator
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -251,17 +252,25 @@ def sheet_rows(records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None
     if header is None:
         return
     columns, own_layout = _layout(header, mapping)
+    width, placed = len(header), list(columns.items())
+    unneutralise = neutralised and own_layout
     for line, record in records:
-        if not any(_filled(cell) for cell in record):
+        if not _any_filled(record):
             continue
-        if len(record) < len(header) or any(_filled(cell) for cell in record[len(header):]):
-            yield Row(line, {"__error__": f"这一行有 {_width(record)} 格，表头有 {len(header)} 列；各格无法对准各列"})
+        if len(record) < width or (len(record) > width and _any_filled(record[width:])):
+            yield Row(line, {"__error__": f"这一行有 {_width(record)} 格，表头有 {width} 列；各格无法对准各列"})
             continue
-        values = {}
-        for position, name in columns.items():
-            cell = record[position]
-            values[name] = _unneutralise(cell) if neutralised and own_layout and isinstance(cell, str) else cell
+        values = {name: record[position] for position, name in placed}
+        if unneutralise:
+            values = {name: _unneutralise(cell) if isinstance(cell, str) else cell for name, cell in values.items()}
         yield Row(line, values)
+
+
+def _any_filled(cells: list[Any]) -> bool:
+    try:
+        return bool("".join(cells).strip())  # a CSV row: all text, so one pass in C
+    except TypeError:  # a workbook's typed cells
+        return any(_filled(cell) for cell in cells)
 
 
 def _filled(cell: Any) -> bool:
@@ -463,20 +472,28 @@ def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
         raise ValueError(f"未知的{ENUM_NOUNS[name]} {echoed(text)}") from None
 
 
+# How each text field is read (in TEXT_FIELDS order, so a row's first fault is named first);
+# the defaults of an absent enum; the 三上门 track of each nature. Worked out once, not per row.
+TEXT_READERS = tuple((name, cells.digits_kept if name in DIGIT_FIELDS else cells.text) for name in TEXT_FIELDS)
+HOTLINE, NORMAL, UNCLASSIFIED, COMMUNITY = Channel.HOTLINE.value, Urgency.NORMAL.value, Nature.UNCLASSIFIED.value, Level.COMMUNITY.value
+NEW, ASSIGNED = Status.NEW.value, Status.ASSIGNED.value
+TRACKS = {nature.value: rules.track_for(nature.value) for nature in Nature}
+
+
 def check(row: Row, office: Office, mapping: Mapping | None, default_received: datetime) -> dict[str, Any]:
     """The case columns for one row, or ValueError with the reason it cannot be taken."""
     raw = row.values
     if "__error__" in raw:
         raise ValueError(raw["__error__"])
-    offset_required = raw.get("__offset_required__", False)
-    summary = _text_field("summary", raw.get("summary"))
+    get = raw.get
+    offset_required = get("__offset_required__", False)
+    summary = _text_field("summary", get("summary"))
     if not summary:
         raise ValueError("缺少诉求内容（summary）")
     values: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)  # an absent or empty cell is None
-    get = raw.get
-    for name in TEXT_FIELDS:
+    for name, read in TEXT_READERS:
         if (value := get(name)) is not None:
-            values[name] = _text_field(name, value)
+            values[name] = read(name, value)
     values["summary"] = summary
     values["category"] = (values["category"] or "").strip("/")
     values["detail"] = values["detail"] or ""
@@ -502,27 +519,31 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     if received > office.now + GRACE:
         raise ValueError("受理时间在未来")
     values["received_at"] = received
-    values["channel"] = values["channel"] or Channel.HOTLINE.value
-    values["urgency"] = values["urgency"] or Urgency.NORMAL.value
-    values["nature"] = values["nature"] or Nature.UNCLASSIFIED.value
-    values["level"] = values["level"] or Level.COMMUNITY.value
-    values["track"] = values["track"] or rules.track_for(values["nature"])
-    values["tier"] = values["tier"] or rules.tier_for(values["urgency"], values["category"], values["level"], office.rules).value
+    office_rules = office.rules
+    channel = values["channel"] = values["channel"] or HOTLINE
+    urgency = values["urgency"] = values["urgency"] or NORMAL
+    nature = values["nature"] = values["nature"] or UNCLASSIFIED
+    level = values["level"] = values["level"] or COMMUNITY
+    values["track"] = values["track"] or TRACKS[nature]
+    tier = values["tier"] = values["tier"] or rules.tier_for(urgency, values["category"], level, office_rules).value
     if not (values["respond_by"] and values["resolve_by"]):
-        respond_by, resolve_by = rules.deadlines(received, values["tier"], office.rules, office.calendar)
+        respond_by, resolve_by = rules.deadlines(received, tier, office_rules, office.calendar)
         values["respond_by"] = values["respond_by"] or respond_by
         values["resolve_by"] = values["resolve_by"] or resolve_by
-    values["responded_at"] = values["responded_at"] or rules.responded_at_receipt(values["channel"], received, office.rules)
-    values["status"] = values["status"] or (Status.ASSIGNED.value if values["assignee"] else Status.NEW.value)
-    for name in INT_FIELDS:
-        values[name] = cells.integer(name, raw.get(name), 1 if name == "version" else 0)
-    own_id = cells.integer("id", raw.get("id"), None)
-    values["merged_into"] = cells.integer("merged_into", raw.get("merged_into"), None)
-    _refuse_partial_state(values["status"], values["merged_into"], own_id)
+    values["responded_at"] = values["responded_at"] or rules.responded_at_receipt(channel, received, office_rules)
+    status = values["status"] = values["status"] or (ASSIGNED if values["assignee"] else NEW)
+    for name, default in INT_DEFAULTS:
+        values[name] = default if (value := get(name)) is None else cells.integer(name, value, default)
+    own_id = None if (value := get("id")) is None else cells.integer("id", value, None)
+    merged_into = values["merged_into"] = None if (value := get("merged_into")) is None else cells.integer("merged_into", value, None)
+    _refuse_partial_state(status, merged_into, own_id)
     values |= textsearch.derived(values)
     values["__old_id__"] = own_id
     values["__masked_phone__"] = masked
     return values
+
+
+INT_DEFAULTS = tuple((name, 1 if name == "version" else 0) for name in INT_FIELDS)
 
 
 def _check_phone(values: dict[str, Any]) -> None:
@@ -615,8 +636,10 @@ def _stager(dialect: str) -> Callable[[int, int, dict[str, Any]], tuple[Any, ...
         for status in Status
     }
 
+    case_of = operator.itemgetter(*CASE_COLUMNS)
+
     def staged_row(seq: int, line: int, values: dict[str, Any]) -> tuple[Any, ...]:
-        case = [values[name] for name in CASE_COLUMNS]
+        case = list(case_of(values))
         for i in times:
             if case[i] is not None:
                 case[i] = stored(case[i])

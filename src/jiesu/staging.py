@@ -34,6 +34,10 @@ FRESH, DUPLICATE, REFUSED = 0, 1, 2
 SOURCE_COLUMNS = ("seq", "line", "old_id", "merged_into", "changes", "masked_phone")
 CASE_COLUMNS = tuple(c.name for c in CASES.c if c.name not in ("id", "merged_into"))
 STAGED_COLUMNS = (*SOURCE_COLUMNS, *CASE_COLUMNS)
+# The book's page cache while the rows are copied in: with SQLite's default 2 MiB, keeping the
+# seven case and four event indexes thrashed it (100,000 rows: 3.7 s → 1.8 s for the copy).
+# It counts against the ≤ 100 MB an import of any length may take.
+COPY_CACHE_KIB = 16 * 1024
 
 
 def _table() -> sa.Table:
@@ -229,6 +233,7 @@ def staging(store: Store) -> Iterator[Stage]:
         with conn.begin():
             STAGED.drop(conn, checkfirst=True)
             STAGED.create(conn)
-        yield Stage(store, conn)
+        with backend.page_cache(conn, COPY_CACHE_KIB):
+            yield Stage(store, conn)
         with conn.begin():  # after a failure the next import drops it, or the connection's end does
             STAGED.drop(conn)

@@ -36,6 +36,8 @@ def fold(text: str | None) -> str:
     """
     if not text:
         return ""
+    if text.isascii() and text.isalnum():  # a work-order number, say: only its case to fold
+        return text.lower()
     if len(text) <= REMEMBERED_LENGTH:
         return _fold_short(text)
     return _fold(text)
@@ -69,7 +71,7 @@ def derived(source: Any) -> dict[str, Any]:
     search_text is what `list --search` looks in (the SEARCHED fields, one per line);
     address_key and category_key are what hotspots and 一人多诉 group by.
     """
-    get = source.get if isinstance(source, Mapping) else lambda name: getattr(source, name, None)
+    get = source.get if source.__class__ is dict or isinstance(source, Mapping) else lambda name: getattr(source, name, None)
     return {
         "search_text": "\n".join([fold(text) for name in SEARCHED if (text := get(name))]),
         "address_key": key(get("address")),
