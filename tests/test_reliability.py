@@ -350,3 +350,18 @@ def test_no_output_shows_a_full_phone_without_reveal(jiesu, tmp_path):
     assert phone not in text and landline not in text and "010-65123456" not in text
     assert "138****5678" in text
     assert phone in jiesu.ok("show", "1", "--reveal", "-f", "json").stdout
+
+
+@pytest.mark.parametrize("args", [
+    ("list", "--as-of", "garbage", "-f", "json"),
+    ("list", "--since", "garbage", "-f", "json"),
+    ("ledger", "list", "--period", "2026-13", "-f", "json"),
+    ("list", "--as-of", "garbage", "-f", "csv"),
+])
+def test_a_command_refused_when_its_query_runs_writes_nothing_to_stdout(jiesu, args):
+    """The tester's case: a JSON list refused only once its rows were asked for left a lone `[`
+    on stdout, which a script reads as broken JSON rather than as nothing."""
+    jiesu.new("楼道灯不亮")
+    result = jiesu(*args)
+    assert result.exit_code == 1 and result.stderr.startswith("错误: ")
+    assert result.stdout == ""

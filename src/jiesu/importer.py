@@ -379,6 +379,9 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
     values["category"] = request.get("service_name") or request.get("service_code") or ""
     values["channel"] = Channel.ONLINE.value
     values["__offset_required__"] = True
+    extended = request.get("extended_attributes")
+    if isinstance(extended, dict) and extended.get("jiesu_id") not in (None, ""):
+        values["id"] = extended["jiesu_id"]  # its id in the book it left: that book knows it again
     status = str(values.get("status", "open")).strip().lower()
     if status not in ("open", "closed"):
         values["__error__"] = f"Open311 状态只能是 open 或 closed，不是 {echoed(status)}"
@@ -418,6 +421,9 @@ def _open311_xml_rows(data: bytes) -> Iterator[Row]:
         raise BadInput("Open311 XML 应为 <service_requests><request>…</request></service_requests>")
     for number, element in enumerate(requests, start=1):
         request = {child.tag: (child.text or "").strip() for child in element if len(child) == 0}
+        extended = element.find("extended_attributes")
+        if extended is not None:
+            request["extended_attributes"] = {child.tag: (child.text or "").strip() for child in extended}
         yield Row(number, _open311(request))
 
 

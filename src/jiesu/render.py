@@ -171,10 +171,14 @@ def json_writer(out: IO[str], **options) -> Callable[[Any], str]:
 
 
 def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """Rows as one JSON array. The first row is fetched before anything is written, so a query
+    that fails (a bad option found only when it runs) leaves stdout empty, not a lone `[`."""
     count = 0
     dumps = json_writer(out)
+    rows = iter(rows)
+    first = next(rows, None)
     out.write("[")
-    for row in rows:
+    for row in () if first is None else chain((first,), rows):
         out.write((",\n " if count else "\n ") + dumps(row))
         count += 1
     out.write("\n]\n" if count else "]\n")

@@ -127,16 +127,25 @@ class Stage:
 
     def _mark_duplicates(self, only=None) -> tuple[int, int]:
         """Mark rows (those `only` picks, else all) whose case is already in the book, or earlier
-        in the file: by ref, or without one by (received_at, phone, summary); returns (fresh, duplicate)."""
+        in the file: by ref, or without one by (received_at, phone, summary); or, in the book it
+        was exported from, as the case with its id, receipt time and summary (an Open311 export
+        carries no phone, and its id where a ref is missing); returns (fresh, duplicate)."""
         staged, earlier = STAGED, STAGED.alias("earlier")
         before = and_(earlier.c.seq < staged.c.seq, earlier.c.state != REFUSED)
+        phoneless = and_(
+            staged.c.phone.is_(None), staged.c.masked_phone.is_(None),
+            CASES.c.received_at == staged.c.received_at, CASES.c.summary == staged.c.summary,
+        )
+        its_own = exists().where(CASES.c.id == staged.c.old_id, or_(_same_key(CASES, staged), phoneless))
         by_ref = or_(
             exists().where(CASES.c.ref == staged.c.ref),
             exists().where(earlier.c.ref == staged.c.ref, before),
+            its_own,
         )
         by_key = or_(
             exists().where(_same_key(CASES, staged)),
             exists().where(_same_key(earlier, staged), earlier.c.ref.is_(None), before),
+            its_own,
         )
         for has_ref, same in ((True, by_ref), (False, by_key)):
             ref_test = staged.c.ref.is_not(None) if has_ref else staged.c.ref.is_(None)
