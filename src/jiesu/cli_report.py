@@ -25,7 +25,7 @@ def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, o
     """Write the report in its format, to stdout or whole to the file `out`."""
     from jiesu import report_views
     from jiesu.exchange import output
-    from jiesu.render import on_display, print_json
+    from jiesu.render import print_json
     from jiesu.safetext import visible_lines
 
     fmt = output_format(fmt, ReportFormat)
@@ -36,7 +36,7 @@ def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, o
         page = report_html.render(document, report_figures.figures(office, document))
     with output(out) as stream:
         if page is not None:
-            stream.write(visible_lines(page) if on_display(stream) else page)
+            stream.write(visible_lines(page))  # a page is for people, in a file too: control codes as stand-ins
         elif fmt is ReportFormat.JSON:
             print_json(document, stream)
         elif fmt is ReportFormat.CSV:
