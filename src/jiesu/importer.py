@@ -420,11 +420,16 @@ def _open311_xml_rows(data: bytes) -> Iterator[Row]:
     if not requests:
         raise BadInput("Open311 XML 应为 <service_requests><request>…</request></service_requests>")
     for number, element in enumerate(requests, start=1):
-        request = {child.tag: (child.text or "").strip() for child in element if len(child) == 0}
+        request = _leaf_texts(element)
         extended = element.find("extended_attributes")
         if extended is not None:
-            request["extended_attributes"] = {child.tag: (child.text or "").strip() for child in extended}
+            request["extended_attributes"] = _leaf_texts(extended)
         yield Row(number, _open311(request))
+
+
+def _leaf_texts(element) -> dict[str, str]:
+    """An XML element's childless children as {tag: stripped text}."""
+    return {child.tag: (child.text or "").strip() for child in element if len(child) == 0}
 
 
 _XML_DECLARATION = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["'][^>]*\?>""")
