@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import event
 
 from conftest import sqlite_only
-from jiesu import cases, lookup, month_rates, reports
+from jiesu import cases, lookup, month_rates, reports, todo
 from jiesu.cases import Draft
 from jiesu.lookup import CaseFilter
 
@@ -111,3 +111,12 @@ def test_a_month_kept_for_the_trend_winds_back_its_own_cases_through_their_histo
     steps = re.split(r"\n| \| ", plan)
     assert "SEARCH events USING INDEX ix_events_case_id (case_id=?)" in steps
     assert not {"SCAN events", "SCAN cases", "SCAN revisits"} & set(steps), plan
+
+
+def test_one_workers_todo_reads_only_their_cases_in_the_status_asked(book):
+    for n in range(1, 11):
+        cases.assign(book, n, "物业公司" if n % 2 else "城管科")
+    plan = plan_of(book, lambda: todo.todo(book, within=timedelta(days=1), assignee="物业公司"))
+    narrowed = ("ix_cases_assignee_status (assignee=? AND status", "ix_cases_status_resolve_by (status=? AND resolve_by<?)")
+    per_case = [line for line in plan.splitlines() if "ledger_entries" not in line]
+    assert len(per_case) == 4 and all(any(index in line for index in narrowed) for line in per_case), plan

@@ -270,6 +270,14 @@ def m011_events_recorded_at(conn: Connection) -> None:
     conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN recorded_at {stored}")
 
 
+def m012_assignee_status_index(conn: Connection) -> None:
+    """One worker's open, closed or ledgered cases without reading all they ever had: `todo
+    --assignee` read every case of 物业公司 (16,000 in the 100k bench book) to keep its 1,600.
+    Leading with the assignee, it still serves every lookup by assignee alone."""
+    conn.exec_driver_sql("CREATE INDEX ix_cases_assignee_status ON cases (assignee, status)")
+    conn.exec_driver_sql("DROP INDEX ix_cases_assignee")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
@@ -282,6 +290,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (9, "undone steps", m009_undone_steps),
     (10, "kept month rates", m010_kept_month_rates),
     (11, "events recorded at", m011_events_recorded_at),
+    (12, "assignee status index", m012_assignee_status_index),
 ]
 
 LATEST = MIGRATIONS[-1][0]
