@@ -136,20 +136,20 @@ class Stage:
             staged.c.phone.is_(None), staged.c.masked_phone.is_(None),
             CASES.c.received_at == staged.c.received_at, CASES.c.summary == staged.c.summary,
         )
+        by_ref = and_(
+            staged.c.ref.is_not(None),
+            or_(exists().where(CASES.c.ref == staged.c.ref), exists().where(earlier.c.ref == staged.c.ref, before)),
+        )
+        by_key = and_(
+            staged.c.ref.is_(None),
+            or_(
+                exists().where(_same_key(CASES, staged)),
+                exists().where(_same_key(earlier, staged), earlier.c.ref.is_(None), before),
+            ),
+        )
         its_own = exists().where(CASES.c.id == staged.c.old_id, or_(_same_key(CASES, staged), phoneless))
-        by_ref = or_(
-            exists().where(CASES.c.ref == staged.c.ref),
-            exists().where(earlier.c.ref == staged.c.ref, before),
-            its_own,
-        )
-        by_key = or_(
-            exists().where(_same_key(CASES, staged)),
-            exists().where(_same_key(earlier, staged), earlier.c.ref.is_(None), before),
-            its_own,
-        )
-        for has_ref, same in ((True, by_ref), (False, by_key)):
-            ref_test = staged.c.ref.is_not(None) if has_ref else staged.c.ref.is_(None)
-            picked = [staged.c.state == FRESH, ref_test, same] + ([] if only is None else [only])
+        for same in (by_ref, by_key, its_own):
+            picked = [staged.c.state == FRESH, same] + ([] if only is None else [only])
             self.conn.execute(update(staged).where(*picked).values(state=DUPLICATE))
         counts = dict(
             self.conn.execute(select(staged.c.state, func.count()).where(staged.c.state != REFUSED).group_by(staged.c.state)).all()
