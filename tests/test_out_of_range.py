@@ -118,3 +118,36 @@ def test_a_closed_stderr_is_refused_too(jiesu, db_path):
     result = run_closed("jiesu new 关闭输出 -q 2>&- >/dev/null", db_path)
     assert result.returncode == 1
     assert jiesu.json("list", "--all") == before
+
+
+# China kept summer time in 1986–1991: on 1986-05-04 clocks went from 02:00 to 03:00, and on
+# 1986-09-14 from 02:00 back to 01:00.
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("1986-05-04T02:30", "在 Asia/Shanghai 不存在（夏令时拨快时跳过的钟点）"),
+        ("1986-09-14T01:30", "在 Asia/Shanghai 出现了两次（夏令时拨回）；请写明偏移：+09:00 或 +08:00"),
+    ],
+)
+def test_a_clock_time_summer_time_skipped_or_repeated_is_refused_not_moved(jiesu, book, tmp_path, typed, reason):
+    refused(jiesu("new", "夏令时", "--received", typed), f"时间 {typed!r} {reason}")
+    sheet = tmp_path / "工单.csv"
+    sheet.write_text(
+        "工单编号,受理时间,诉求人,联系电话,诉求地址,所属社区,诉求类别,诉求类型,紧急程度,诉求内容\n"
+        f"BJ1,{typed.replace('T', ' ')},王大爷,13812345678,前门东大街3号,前门社区,物业管理/漏水,投诉,一般,楼上漏水\n",
+        encoding="utf-8",
+    )
+    result = jiesu("import", str(sheet))
+    assert result.exit_code == 1 and reason in result.stderr, result.output
+    assert book.counts() == (0, 0)
+
+
+def test_an_offset_names_which_of_the_repeated_hours(jiesu):
+    case_id = jiesu.new("夏令时", "--received", "1986-09-14T01:30+08:00")
+    assert jiesu.json("show", case_id)["received_at"] == "1986-09-14T01:30:00+08:00"
+
+
+def test_a_deadline_in_hours_counts_elapsed_hours_across_the_clocks_going_forward(jiesu):
+    case_id = jiesu.new("夏令时", "--received", "1986-05-04T01:30", "--urgency", "urgent")
+    shown = jiesu.json("show", case_id)
+    assert (shown["received_at"], shown["respond_by"]) == ("1986-05-04T01:30:00+08:00", "1986-05-04T04:30:00+09:00")

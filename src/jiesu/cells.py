@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import offset_refused, year_refused
+from jiesu.clock import offset_refused, wall_time_refused, year_refused
 from jiesu.safetext import echoed, shortened
 
 LARGEST_INT = 2**63 - 1
@@ -89,7 +89,7 @@ def moment(label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = Fals
         if offset_required:
             raise ValueError(f"{label} 缺少时区偏移（Open311 要求，如 2026-11-02T09:30:00+08:00）：{echoed(value)}")
         found = found.replace(tzinfo=tz)
-    reason = offset_refused(found, tz)
+    reason = offset_refused(found, tz) or wall_time_refused(found)
     if reason:
         raise ValueError(f"{label} {reason}：{echoed(value)}")
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jiesu.errors import BadInput
@@ -44,9 +45,7 @@ def offset_refused(moment: datetime, tz: ZoneInfo) -> str | None:
     offset = moment.astimezone(tz).utcoffset()
     if offset is None or offset.seconds % 60 == 0:
         return None
-    sign, size = ("-", -offset) if offset.days < 0 else ("+", offset)
-    kept = f"{sign}{size.seconds // 3600:02d}:{size.seconds // 60 % 60:02d}:{size.seconds % 60:02d}"
-    return f"早于 {tz.key} 启用标准时（当时为地方平时 {kept}）"
+    return f"早于 {tz.key} 启用标准时（当时为地方平时 {_offset_text(offset)}）"
 
 
 def utcnow() -> datetime:
@@ -84,7 +83,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = Fal
     reason = year_refused(moment.year)
     if reason:
         raise BadInput(f"时间 {echoed(text.strip())} 的{reason}")
-    reason = offset_refused(moment, tz)
+    reason = offset_refused(moment, tz) or wall_time_refused(moment)
     if reason:
         raise BadInput(f"时间 {echoed(text.strip())} {reason}")
     return moment
@@ -116,6 +115,36 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed
+
+
+def wall_time_refused(moment: datetime) -> str | None:
+    """Why a clock time read in a zone names no single instant, or None. China kept summer time
+    in 1986–1991: the hour skipped when clocks went forward never happened, and the hour repeated
+    when they went back happened twice; taking either as some instant would store another time
+    than the one meant. A time with its offset written is one instant, whatever its zone."""
+    if _steady_day(moment.tzinfo, moment.date()):
+        return None
+    earlier, later = moment.replace(fold=0).utcoffset(), moment.replace(fold=1).utcoffset()
+    if earlier == later:  # the two readings of a clock time differ only in a gap or a repeat (PEP 495)
+        return None
+    zone_ = moment.tzinfo
+    if moment.astimezone(timezone.utc).astimezone(zone_).replace(tzinfo=None) != moment.replace(tzinfo=None):
+        return f"在 {zone_} 不存在（夏令时拨快时跳过的钟点）"
+    return f"在 {zone_} 出现了两次（夏令时拨回）；请写明偏移：{_offset_text(earlier)} 或 {_offset_text(later)}"
+
+
+@lru_cache(maxsize=4096)
+def _steady_day(zone_, day) -> bool:
+    """Whether the zone's clock neither jumps nor repeats during `day` (an import asks per row)."""
+    start = datetime.combine(day, time(0), tzinfo=zone_)
+    return start.utcoffset() == start.replace(fold=1).utcoffset() == (start + timedelta(days=1)).utcoffset()
+
+
+def _offset_text(offset: timedelta) -> str:
+    """`+08:00`; `+08:05:43` for an offset to the second."""
+    sign, size = ("-", -offset) if offset.days < 0 else ("+", offset)
+    text = f"{sign}{size.seconds // 3600:02d}:{size.seconds // 60 % 60:02d}"
+    return f"{text}:{size.seconds % 60:02d}" if size.seconds % 60 else text
 
 
 def _is_bare_date(raw: str) -> bool:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -366,7 +366,10 @@ def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> d
     count starts at 00:00 of the next working day, which is the first day counted.
     """
     if span.unit == "hours":
-        return start + timedelta(hours=span.amount)
+        end = start + timedelta(hours=span.amount)  # on the clock of start's zone
+        if end.utcoffset() != start.utcoffset():  # which jumped meanwhile (summer time, 1986–1991): count elapsed hours
+            end = (start.astimezone(timezone.utc) + timedelta(hours=span.amount)).astimezone(start.tzinfo)
+        return end
     tz = rules.tz
     local = start.astimezone(tz)
     if (local.hour or local.minute or local.second or local.microsecond) and rules["deadlines.period_end"] == "end_of_day":
