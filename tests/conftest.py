@@ -213,9 +213,9 @@ def without_calendar_notes(stderr: str) -> str:
     return "".join(line for line in stderr.splitlines(keepends=True) if not line.startswith("注意：") or "chinesecalendar" not in line)
 
 
-def refused(result, line: str | None = None) -> str:
-    """Assert a one-line refusal with exit 1 and no traceback; return the line."""
-    assert result.exit_code == 1, result.output
+def refused(result, line: str | None = None, code: int = 1) -> str:
+    """Assert a one-line refusal with exit `code` (1: refused; 2: a usage error) and no traceback; return the line."""
+    assert result.exit_code == code, result.output
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

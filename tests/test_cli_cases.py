@@ -53,8 +53,6 @@ def test_landline_is_accepted_and_masked_unless_revealed(jiesu):
         (["x", "--phone", "+1 415 555 0100"], None),
         (["x", "--received", "昨天下午"], None),
         (["x", "--received", "+3d"], None),
-        (["x", "--nature", "很合理"], None),
-        (["x", "--channel", "fax"], None),
     ],
 )
 def test_new_refuses_bad_input_and_writes_nothing(jiesu, book, args, message):
@@ -63,6 +61,21 @@ def test_new_refuses_bad_input_and_writes_nothing(jiesu, book, args, message):
     line = refused(jiesu("new", *args), message)
     assert book.counts() == before
     assert line
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--nature", "很合理"], "--nature 无效：未知的诉求性质 '很合理'；可选："),
+        (["--channel", "fax"], "--channel 无效：未知的受理渠道 'fax'；可选："),
+        (["--urgency", "特急"], "--urgency 无效：未知的紧急程度 '特急'；可选："),
+    ],
+)
+def test_a_word_an_option_does_not_know_is_a_usage_error(jiesu, book, args, message):
+    jiesu.new("先有一件")
+    before = book.counts()
+    assert refused(jiesu("new", "x", *args), code=2).startswith(f"错误: {message}")
+    assert book.counts() == before
 
 
 def test_duplicate_ref_is_refused(jiesu, book):
@@ -160,7 +173,7 @@ def test_show_accepts_hash_ids_and_refuses_unknown(jiesu):
     jiesu.new()
     assert jiesu.json("show", "#1")["id"] == 1
     refused(jiesu("show", "99"), "没有 #99 这件诉求")
-    refused(jiesu("show", "abc"), "'abc' 不是诉求编号（应为 42 或 #42）")
+    refused(jiesu("show", "abc"), "诉求编号 无效：'abc' 不是诉求编号（应为 42 或 #42）", code=2)
 
 
 def test_note_and_classify_write_events(jiesu, book):
@@ -174,7 +187,7 @@ def test_note_and_classify_write_events(jiesu, book):
     assert case["events"][2]["changes"] == {"nature": ["unclassified", "unreasonable"], "track": [None, "persuade"]}
     assert case["version"] == 2
     refused(jiesu("note", case_id, "  "), "备注不能为空")
-    refused(jiesu("classify", case_id, "whatever"))
+    refused(jiesu("classify", case_id, "whatever"), code=2)
     assert book.counts() == (1, 3)
 
 

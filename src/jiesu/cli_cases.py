@@ -317,8 +317,9 @@ def revisit(
     """例：jiesu revisit 42 --satisfaction 满意 --resolved yes"""
     from jiesu import cases
 
+    solved = parse_yes_no(resolved, "--resolved")
     office = office_of(ctx)
-    case = cases.revisit(office, case_id, satisfaction, parse_yes_no(resolved), note, office.when(at))
+    case = cases.revisit(office, case_id, satisfaction, solved, note, office.when(at))
     verb = "已回访，已重办" if case.status != Status.REVISITED else "已回访"
     _done(case, verb)
 

@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from jiesu.errors import BadInput
 from jiesu.safetext import echoed
 from jiesu.vocab import LabeledEnum, OutputFormat
 
@@ -18,7 +17,7 @@ MOST_DAYS = 36_500  # a window in days: a century back stays inside the years ji
 
 
 def enum_parser(enum: type[LabeledEnum], noun: str):
-    """Parse an enum option from its English value or Chinese label."""
+    """Parse an enum option from its English value or Chinese label; another word is a usage error (exit 2)."""
 
     def parse(text: str) -> LabeledEnum:
         if isinstance(text, enum):
@@ -26,28 +25,29 @@ def enum_parser(enum: type[LabeledEnum], noun: str):
         try:
             return enum(text)
         except ValueError:
-            raise BadInput(f"未知的{noun} {echoed(text)}；可选：{enum.choices()}") from None
+            raise typer.BadParameter(f"未知的{noun} {echoed(text)}；可选：{enum.choices()}") from None
 
     return parse
 
 
 def parse_id(text: str) -> int:
-    """A case id as people write it: `42` or `#42`."""
+    """A case id as people write it: `42` or `#42`; anything else is a usage error (exit 2)."""
     if isinstance(text, int):
         return text
     raw = str(text).strip().lstrip("#")
     if not raw.isdigit() or not 0 < int(raw) <= LARGEST_ID:
-        raise BadInput(f"{echoed(text)} 不是诉求编号（应为 42 或 #42）")
+        raise typer.BadParameter(f"{echoed(text)} 不是诉求编号（应为 42 或 #42）")
     return int(raw)
 
 
-def parse_yes_no(text: str) -> bool:
+def parse_yes_no(text: str, option: str) -> bool:
+    """yes/no in either language; anything else is a usage error (exit 2) of `option`."""
     word = text.strip().casefold()
     if word in ("yes", "y", "true", "1", "是", "已解决"):
         return True
     if word in ("no", "n", "false", "0", "否", "未解决"):
         return False
-    raise BadInput(f"{echoed(text)} 应为 yes/是 或 no/否")
+    raise typer.BadParameter(f"{echoed(text)} 应为 yes/是 或 no/否", param_hint=option)
 
 
 def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):
