@@ -197,6 +197,24 @@ def test_a_title_row_above_the_header_is_passed_over(jiesu, tmp_path):
     assert jiesu.json("show", "1")["events"][0]["note"] == "导入自 工单.csv 第 3 行"
 
 
+def test_a_row_is_named_by_the_line_it_starts_on(jiesu, tmp_path, book):
+    """A quoted cell may hold line breaks: every kind of row error names the line where its row
+    starts, as a spreadsheet user counts lines, not the row's last line."""
+    good = row("BJ001", summary='"楼上漏水\n天花板掉皮\n已三天"')  # lines 2-4
+    bad_time = row("BJ002", received="2026-13-02 09:30", summary='"楼道灯\n不亮"')  # lines 5-6
+    ragged = row("BJ003", summary='"井盖\n丢失"') + ",多一格"  # lines 7-8
+    lines = refused_rows(jiesu("import", sheet(tmp_path, good, bad_time, ragged)))
+    assert [line.split("：")[0] for line in lines] == ["第 5 行", "第 7 行"]
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", sheet(tmp_path, good, bad_time, ragged), "--skip-bad")
+    assert jiesu.json("show", "1")["events"][0]["note"] == "导入自 工单.csv 第 2 行"
+    own = "summary,phone,received_at,id,status,merged_into"
+    masked = '"漏水\n又漏了\n第三次",139****0000,2026-11-02T09:30:00+08:00,7,new,'  # lines 2-4
+    merged = '"重复\n来电",,2026-11-02T09:40:00+08:00,8,merged,99'  # lines 5-6
+    lines = refused_rows(jiesu("import", sheet(tmp_path, masked, merged, header=own, name="own.csv")))
+    assert lines == ["第 2 行：电话已打码，无法导入（导出时请加 --reveal）", "第 5 行：并入的 #99 不在这个文件里"]
+
+
 # ---------------------------------------------------------------- 7. oversized and hostile values
 
 

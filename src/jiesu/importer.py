@@ -226,11 +226,15 @@ def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row
     reader = csv.reader(_lines(stream))
 
     def records() -> Iterator[tuple[int, list[str]]]:
+        """Each record with the line it starts on, as a spreadsheet user counts lines: a quoted
+        cell may hold line breaks, and the reader's count is then at the record's last line."""
+        start = 1
         try:
             for record in reader:
-                yield reader.line_num, record
+                yield start, record
+                start = reader.line_num + 1
         except csv.Error as exc:
-            line = reader.line_num
+            line = start
             if "field larger than field limit" in str(exc):
                 raise BadInput(f"第 {line} 行有一格超过 {MAX_CELL:,} 个字符，不像是工单数据") from None
             raise BadInput(f"第 {line} 行不是合法的 CSV：{exc}") from None
