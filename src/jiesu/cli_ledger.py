@@ -89,7 +89,7 @@ def ledger_list(
     """
     from jiesu import ledger
     from jiesu.render import Column, labelled, local_bound, render, without_year
-    from jiesu.views import case_id, ledger_record
+    from jiesu.views import LEDGER_FIELDS, case_id, ledger_record
 
     office = office_of(ctx)
     tz = office.tz
@@ -113,7 +113,7 @@ def ledger_list(
         Column("status", "状态", labelled(LedgerStatus), whole=True, drop=4),
     ]
     fmt = output_format(fmt)
-    count = render(rows(), fmt, columns, case_ids="case_id")
+    count = render(rows(), fmt, columns, case_ids="case_id", fields=(*LEDGER_FIELDS, "summary", "age_days"))
     if fmt is OutputFormat.TABLE:
         say(f"共 {count} 条")
 

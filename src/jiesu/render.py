@@ -107,10 +107,13 @@ def render(
     title: str | None = None,
     whole_text: bool = False,
     case_ids: str = "id",
+    fields: Sequence[str] | None = None,
 ) -> int:
     """Write `rows` in `fmt`, streaming where the format allows; returns how many.
 
     A table gives one line per row, free text cut to fit; with `whole_text` (`show`) it wraps instead.
+    CSV has a column for each of `fields`, the keys of a row in order (default: the columns'
+    keys): the same header whether or not any row matched, as a script appending CSVs needs.
     `ids` gives case ids whatever the rows are (ledger entries, hotspots): `case_ids` names the
     field that holds a row's case id, or a list of them.
     """
@@ -118,11 +121,7 @@ def render(
     if fmt is OutputFormat.JSON:
         return write_json_array(rows, out)
     if fmt is OutputFormat.CSV:
-        rows = iter(rows)
-        first = next(rows, None)
-        if first is None:
-            return write_csv([], [c.key for c in columns], out)
-        return write_csv(chain([first], rows), list(first), out)
+        return write_csv(rows, fields or [c.key for c in columns], out)
     if fmt is OutputFormat.IDS:
         return write_case_ids(rows, case_ids, out)
     return _table(rows, columns, out, title, whole_text)
@@ -186,8 +185,11 @@ def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 
 def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], out: IO[str], header: Sequence[str] | None = None) -> int:
-    """Rows as CSV in the order of `keys`: lists and dicts as JSON, formula text neutralised."""
-    cells = ([[neutralise(_csv_cell(row.get(key))) for key in keys]] for row in rows)
+    """Rows as CSV in the order of `keys`: lists and dicts as JSON, formula text neutralised. The first
+    row is fetched before the header is written, so a query that fails when it runs leaves `out` empty."""
+    rows = iter(rows)
+    first = next(rows, None)
+    cells = ([[neutralise(_csv_cell(row.get(key))) for key in keys]] for row in ([] if first is None else chain((first,), rows)))
     return write_csv_batches(cells, header or keys, out)
 
 
