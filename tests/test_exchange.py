@@ -328,3 +328,26 @@ def test_open311_xml_round_trip_keeps_tabs_and_line_breaks(jiesu, tmp_path, new_
     jiesu.ok("--db", other, "import", str(out))
     [case] = jiesu.json("--db", other, "list", "--all")
     assert (case["summary"], case["category"]) == (summary, "供暖\t不热")
+
+
+@pytest.mark.parametrize("make", [lambda t: t / ("甲" * 2000 + ".csv"), lambda t: t / ("乙" * 300) / "x.csv"], ids=["name", "folder"])
+def test_an_out_path_longer_than_the_system_allows_is_one_line_about_it(jiesu, tmp_path, make):
+    """A folder name too long came out as 结果无法输出（系统错误 ENAMETOOLONG）; a file name, whole and in English."""
+    jiesu.new("楼道灯不亮")
+    out = str(make(tmp_path))
+    line = refused(jiesu("export", "--out", out))
+    assert line == f"错误: 无法写入 {out[:200]}…（共 {len(out)} 字）：路径太长，超出系统允许的长度（没有留下不完整的文件）"
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("jiesu.db")] == []  # no part file left
+
+
+@pytest.mark.parametrize(
+    "command, said",
+    [(["export"], "已导出 1 件诉求到 "), (["ledger", "export"], "已导出 0 条台账到 "), (["report", "daily", "--format", "json"], "已写入 ")],
+)
+def test_a_long_out_path_is_echoed_shortened(jiesu, tmp_path, command, said):
+    jiesu.new("楼道灯不亮")
+    folder = tmp_path.joinpath(*["文件夹" * 20] * 10)
+    folder.mkdir(parents=True)
+    out = str(folder / "out.txt")
+    assert jiesu.ok(*command, "--out", out).stderr == f"{said}{out[:200]}…（共 {len(out)} 字）\n"
+    assert (folder / "out.txt").stat().st_size > 0

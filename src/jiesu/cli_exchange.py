@@ -15,8 +15,8 @@ import typer
 
 from jiesu.clikit import office_of, say
 from jiesu.cliopts import Reveal, enum_option
-from jiesu.errors import BadInput
-from jiesu.safetext import ECHO_PATH_CHARS, shortened
+from jiesu.errors import BadInput, os_reason
+from jiesu.safetext import echoed_path
 from jiesu.vocab import Status
 
 BAD_ROWS_SHOWN = 20
@@ -68,7 +68,7 @@ def _opened(file: str) -> Iterator[BinaryIO]:
     try:
         source = sys.stdin.buffer if file == "-" else open(Path(file).expanduser(), "rb")  # noqa: SIM115
     except OSError as exc:
-        raise BadInput(f"无法读取 {shortened(file, ECHO_PATH_CHARS)}：{exc.strerror}") from exc
+        raise BadInput(f"无法读取 {echoed_path(file)}：{os_reason(exc)}") from exc
     with source if file != "-" else nullcontext(source):
         if source.seekable():
             yield source
@@ -125,4 +125,4 @@ def export_cases(
         statuses=[s.value for s in status or []], since=office.when(since), until=office.when(until, end_of_day=True)
     )
     count = exchange.export_cases(office, fmt or exchange.format_for(out), out, selection, reveal=reveal, bom=bom)
-    say(f"已导出 {count} 件诉求" + (f"到 {out}" if out else ""))
+    say(f"已导出 {count} 件诉求" + (f"到 {echoed_path(out)}" if out else ""))

@@ -9,7 +9,7 @@ import typer
 from jiesu.clikit import JiesuGroup, office_of, say
 from jiesu.cliopts import LARGEST_ID, At, CaseId, Format, RecordFormat, Reveal, output_format
 from jiesu.errors import BadInput
-from jiesu.safetext import echoed, shortened
+from jiesu.safetext import echoed, echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
@@ -175,4 +175,4 @@ def ledger_export(
         for line in lines
     )
     count = exchange.write(rows, fmt, out, columns=EXPORT_COLUMNS, bom=bom)
-    say(f"已导出 {count} 条台账" + (f"到 {out}" if out else ""))
+    say(f"已导出 {count} 条台账" + (f"到 {echoed_path(out)}" if out else ""))

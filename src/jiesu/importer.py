@@ -31,7 +31,7 @@ from jiesu.clock import shown
 from jiesu.errors import BadInput
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
-from jiesu.safetext import ECHO_PATH_CHARS, echoed, has_undecodable, shortened, undecodable_message
+from jiesu.safetext import echoed, echoed_path, has_undecodable, undecodable_message
 from jiesu.steps import GRACE
 from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
@@ -121,7 +121,7 @@ class ImportResult:
 def guess_format(name: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix not in EXTENSIONS:
-        raise BadInput(f"无法从文件名 {shortened(name, ECHO_PATH_CHARS)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
+        raise BadInput(f"无法从文件名 {echoed_path(name)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
     return EXTENSIONS[suffix]
 
 
@@ -131,9 +131,9 @@ def load_mapping(path: str) -> Mapping:
         document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else exc  # an OSError's text repeats the path
-        raise BadInput(f"无法读取映射文件 {shortened(path, ECHO_PATH_CHARS)}：{reason}") from exc
+        raise BadInput(f"无法读取映射文件 {echoed_path(path)}：{reason}") from exc
     except RecursionError:
-        raise BadInput(f"映射文件 {shortened(path, ECHO_PATH_CHARS)} 嵌套太深") from None
+        raise BadInput(f"映射文件 {echoed_path(path)} 嵌套太深") from None
     columns = document.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise BadInput(f"映射文件 {path} 缺少 [columns] 表（列名 = 字段名）")
