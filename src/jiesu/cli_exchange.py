@@ -26,7 +26,7 @@ def import_cases(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE", help="导入文件路径；- 表示标准输入。")],
     fmt: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="csv、xlsx、xls、jsonl、open311-json 或 open311-xml（默认按扩展名判断）。")
+        Optional[str], typer.Option("--format", "-f", help="csv、xlsx、xls、json、jsonl、open311-json 或 open311-xml（默认按扩展名判断；json 是 jiesu 导出的 JSON 数组，也认得 Open311）。")
     ] = None,
     map_file: Annotated[Optional[str], typer.Option("--map", help="列映射文件（TOML），用于其他表头的表格。")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Excel 工作簿中要导入的工作表（默认第一张）。")] = None,
