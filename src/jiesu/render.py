@@ -169,15 +169,21 @@ def json_writer(out: IO[str], **options) -> Callable[[Any], str]:
     return encode
 
 
-def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
-    """Rows as one JSON array. The first row is fetched before anything is written, so a query
-    that fails (a bad option found only when it runs) leaves stdout empty, not a lone `[`."""
-    count = 0
-    dumps = json_writer(out)
+def _fetched_first(rows: Iterable[Any]) -> Iterable[Any]:
+    """`rows` with the first already fetched, before anything is written: a query that fails only
+    when it runs (a bad option found then) fails with the output still empty."""
     rows = iter(rows)
     first = next(rows, None)
+    return () if first is None else chain((first,), rows)
+
+
+def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """Rows as one JSON array (stdout left empty, not a lone `[`, by a query that fails when it runs)."""
+    count = 0
+    dumps = json_writer(out)
+    rows = _fetched_first(rows)
     out.write("[")
-    for row in () if first is None else chain((first,), rows):
+    for row in rows:
         out.write((",\n " if count else "\n ") + dumps(row))
         count += 1
     out.write("\n]\n" if count else "]\n")
@@ -185,11 +191,9 @@ def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 
 def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], out: IO[str], header: Sequence[str] | None = None) -> int:
-    """Rows as CSV in the order of `keys`: lists and dicts as JSON, formula text neutralised. The first
-    row is fetched before the header is written, so a query that fails when it runs leaves `out` empty."""
-    rows = iter(rows)
-    first = next(rows, None)
-    cells = ([[neutralise(_csv_cell(row.get(key))) for key in keys]] for row in ([] if first is None else chain((first,), rows)))
+    """Rows as CSV in the order of `keys`: lists and dicts as JSON, formula text neutralised (`out` left
+    empty, not a lone header, by a query that fails when it runs)."""
+    cells = ([[neutralise(_csv_cell(row.get(key))) for key in keys]] for row in _fetched_first(rows))
     return write_csv_batches(cells, header or keys, out)
 
 
