@@ -151,6 +151,28 @@ def test_list_formats(jiesu):
     assert table.stderr == "共 2 件\n"
 
 
+@pytest.mark.parametrize(
+    "command, nothing",
+    [
+        (["list"], ["--community", "无此社区"]),
+        (["list", "--due-escalation"], ["--community", "无此社区"]),
+        (["todo"], ["--assignee", "无此人"]),
+        (["ledger", "list"], ["--unit", "无此单位"]),
+        (["hotspots", "--min", "2", "--days", "30"], ["--as-of", "2026-11-01"]),
+    ],
+)
+def test_csv_header_is_the_same_whether_or_not_rows_match(jiesu, command, nothing):
+    """A script appending CSVs relies on the header: it is every key of a row, rows or none."""
+    for _ in range(2):
+        case = jiesu.new("楼上漏水", "--community", "前门社区", "--category", "物业管理/漏水", "--received", "2026-11-10T09:00",
+                        "--nature", "reasonable")
+    jiesu.ok("ledger", "add", case, "--plan", "更换管道", "--unit", "物业")
+    header = lambda *args: jiesu.ok(*command, *args, "--format", "csv").stdout.splitlines()[0]
+    rows = jiesu.json(*command)
+    assert rows and header() == ",".join(rows[0])
+    assert jiesu.json(*command, *nothing) == [] and header(*nothing) == header()
+
+
 def test_list_defaults_to_json_when_piped(jiesu):
     jiesu.new("一")
     assert jiesu.ok("list").stdout.startswith("[")

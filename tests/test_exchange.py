@@ -119,7 +119,7 @@ def test_mapped_layout(jiesu, tmp_path):
 def test_unknown_layout_asks_for_a_map(jiesu, tmp_path):
     (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     refused(jiesu("import", str(tmp_path / "x.csv")), "无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
-    refused(jiesu("import", str(tmp_path / "x.txt")), f"无法从文件名 {tmp_path / 'x.txt'} 判断格式；请用 --format 指定：csv, xlsx, xls, jsonl, open311-json, open311-xml")
+    refused(jiesu("import", str(tmp_path / "x.txt")), f"无法从文件名 {tmp_path / 'x.txt'} 判断格式；请用 --format 指定：csv, xlsx, xls, json, jsonl, open311-json, open311-xml")
 
 
 OPEN311 = [
@@ -175,10 +175,11 @@ def populate(jiesu):
     return first, second, third
 
 
-def test_jsonl_round_trip_into_an_empty_store(jiesu, tmp_path, new_target):
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_json_and_jsonl_round_trip_into_an_empty_store(jiesu, tmp_path, new_target, fmt):
     populate(jiesu)
-    dump = tmp_path / "dump.jsonl"
-    jiesu.ok("export", "--format", "jsonl", "--reveal", "--out", str(dump))
+    dump = tmp_path / f"dump.{fmt}"
+    jiesu.ok("export", "--format", fmt, "--reveal", "--out", str(dump))
     original = jiesu.json("list", "--all", "--reveal")
     other = new_target("other")
     jiesu.ok("--db", other, "import", str(dump))
@@ -201,11 +202,8 @@ def test_a_masked_export_back_into_its_own_book_is_already_there(jiesu, tmp_path
     dump = tmp_path / name
     jiesu.ok("export", "--format", name.split(".")[1], "--out", str(dump))
     before = book.fingerprint()
-    fmt = ["--format", "jsonl"] if name.endswith(".json") else []
-    if fmt:  # an export's JSON array, one case a line, reads as JSON lines
-        dump.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in json.loads(dump.read_text())))
-    assert jiesu.ok("import", str(dump), *fmt, "--dry-run").stderr == "读取 3 行：将导入 0 件，已存在 3 件（试运行，未写入）\n"
-    assert jiesu.ok("import", str(dump), *fmt).stderr == "读取 3 行：已导入 0 件，已存在 3 件\n"
+    assert jiesu.ok("import", str(dump), "--dry-run").stderr == "读取 3 行：将导入 0 件，已存在 3 件（试运行，未写入）\n"
+    assert jiesu.ok("import", str(dump)).stderr == "读取 3 行：已导入 0 件，已存在 3 件\n"
     assert book.fingerprint() == before
 
 
@@ -227,6 +225,21 @@ def test_a_masked_phone_on_a_case_the_book_lacks_is_still_refused(jiesu, tmp_pat
     skipped = jiesu.ok("import", str(dump), "--skip-bad").stderr.splitlines()[-1]
     assert skipped == "读取 4 行：已导入 0 件，已存在 2 件，跳过 2 行有问题的"
     assert book.fingerprint() == before
+
+
+def test_a_json_export_names_its_rows_by_line_and_reads_from_stdin(jiesu, tmp_path, new_target):
+    populate(jiesu)
+    dump = jiesu.ok("export", "--format", "json", "--reveal").stdout
+    other = new_target("other")
+    result = jiesu("--db", other, "import", "-", "--format", "json", input=dump)
+    assert result.exit_code == 0 and result.stderr == "读取 3 行：已导入 3 件，已存在 0 件\n"
+    assert jiesu.json("--db", other, "show", "1")["events"][0]["note"] == "导入自 stdin 第 2 行"  # line 1 is the [
+    rows = json.loads(dump)
+    rows[2]["status"] = "挂起"
+    (tmp_path / "bad.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    result = jiesu("import", str(tmp_path / "bad.json"))
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 1 and lines[0] == f"第 {2 + 2 * (len(rows[0]) + 2)} 行：未知的状态 '挂起'"
 
 
 def test_csv_export_masks_neutralises_and_reimports(jiesu, tmp_path, new_target):
@@ -328,3 +341,26 @@ def test_open311_xml_round_trip_keeps_tabs_and_line_breaks(jiesu, tmp_path, new_
     jiesu.ok("--db", other, "import", str(out))
     [case] = jiesu.json("--db", other, "list", "--all")
     assert (case["summary"], case["category"]) == (summary, "供暖\t不热")
+
+
+@pytest.mark.parametrize("make", [lambda t: t / ("甲" * 2000 + ".csv"), lambda t: t / ("乙" * 300) / "x.csv"], ids=["name", "folder"])
+def test_an_out_path_longer_than_the_system_allows_is_one_line_about_it(jiesu, tmp_path, make):
+    """A folder name too long came out as 结果无法输出（系统错误 ENAMETOOLONG）; a file name, whole and in English."""
+    jiesu.new("楼道灯不亮")
+    out = str(make(tmp_path))
+    line = refused(jiesu("export", "--out", out))
+    assert line == f"错误: 无法写入 {out[:200]}…（共 {len(out)} 字）：路径太长，超出系统允许的长度（没有留下不完整的文件）"
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("jiesu.db")] == []  # no part file left
+
+
+@pytest.mark.parametrize(
+    "command, said",
+    [(["export"], "已导出 1 件诉求到 "), (["ledger", "export"], "已导出 0 条台账到 "), (["report", "daily", "--format", "json"], "已写入 ")],
+)
+def test_a_long_out_path_is_echoed_shortened(jiesu, tmp_path, command, said):
+    jiesu.new("楼道灯不亮")
+    folder = tmp_path.joinpath(*["文件夹" * 20] * 10)
+    folder.mkdir(parents=True)
+    out = str(folder / "out.txt")
+    assert jiesu.ok(*command, "--out", out).stderr == f"{said}{out[:200]}…（共 {len(out)} 字）\n"
+    assert (folder / "out.txt").stat().st_size > 0

@@ -121,7 +121,7 @@ def test_backup_to_a_full_disk_leaves_nothing(big_book, small_disk, jiesu):
 def test_export_to_a_full_disk_leaves_nothing(big_book, small_disk, jiesu):
     fill(small_disk, 64 * 1024)
     result = jiesu("--db", str(big_book), "export", "--format", "jsonl", "--reveal", "--out", str(small_disk / "all.jsonl"))
-    refused(result, f"无法写入 {small_disk / 'all.jsonl'}：No space left on device（没有留下不完整的文件）")
+    refused(result, f"无法写入 {small_disk / 'all.jsonl'}：磁盘已满（没有留下不完整的文件）")
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
 
 

@@ -78,6 +78,48 @@ def test_jsonl_line_numbers_count_only_newlines(jiesu, tmp_path):
     assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == ["第 2 行：不是合法的 JSON：Expecting property name enclosed in double quotes"]
 
 
+# ---------------------------------------------------------------- 2b. JSON arrays (jiesu's `export --format json`)
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ('[\n {"summary": "甲"},\n {"summary": "乙" "丙"}\n]\n', "Expecting ',' delimiter（第 3 行第 18 列）"),
+        ('[\n {"summary": "甲"}\n {"summary": "乙"}\n]\n', "数组的元素之间应有逗号（第 3 行第 2 列）"),
+        ('[\n {"summary": "甲"},\n', "Expecting value（第 3 行第 1 列）"),
+        ('[{"summary": "甲"}', "数组没有以 ] 结束（第 1 行第 18 列）"),
+        ('[{"summary": "甲"}] []', "数组结束后还有内容（第 1 行第 20 列）"),
+        ('[{"summary": "甲\\x"}]', "Invalid \\escape（第 1 行第 16 列）"),
+        ('"甲"', "应为以 [ 开头的数组（第 1 行第 1 列）"),
+        ("  \n", "文件是空的"),
+    ],
+)
+def test_a_json_array_that_is_not_json_is_one_line_naming_where(jiesu, tmp_path, book, text, reason):
+    (tmp_path / "x.json").write_text(text, encoding="utf-8")
+    refused(jiesu("import", str(tmp_path / "x.json")), f"不是合法的 JSON：{reason}")
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 16])
+def test_a_json_array_read_a_few_characters_at_a_time_comes_in_whole(jiesu, tmp_path, monkeypatch, chunk):
+    """Every token is cut somewhere when the array is read a few characters at a time: literals,
+    numbers, escapes, long strings; none may be taken short, none refused for being cut."""
+    from jiesu import jsonarray
+
+    monkeypatch.setattr(jsonarray, "CHUNK", chunk)
+    records = [
+        {"summary": f"第{n}件：楼道灯\"不亮\"\\\n\u00e9𠮷" + "长" * (n * 37 % 300), "reopen_count": 10**n % 997, "ref": None,
+         "received_at": f"2026-11-{1 + n % 28:02d}T09:{n % 60:02d}:00+08:00", "detail": "", "version": 1}
+        for n in range(40)
+    ]
+    text = json.dumps(records, ensure_ascii=chunk % 2 == 1, indent=2 if chunk % 2 else None)  # escapes and line breaks, or neither
+    (tmp_path / "x.json").write_text(text + "\n", encoding="utf-8")
+    assert jiesu.ok("import", str(tmp_path / "x.json")).stderr == "读取 40 行：已导入 40 件，已存在 0 件\n"
+    assert [(c["summary"], c["reopen_count"]) for c in jiesu.json("list")] == [(r["summary"], r["reopen_count"]) for r in records]
+    (tmp_path / "n.json").write_text("[1234567 , 12345678901234567890 ,\n true]", encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "n.json"))) == ["第 1 行：应为一个 JSON 对象"] * 2 + ["第 2 行：应为一个 JSON 对象"]
+
+
 # ---------------------------------------------------------------- 3. values as Excel and WPS rewrite them
 
 
@@ -197,6 +239,24 @@ def test_a_title_row_above_the_header_is_passed_over(jiesu, tmp_path):
     assert jiesu.json("show", "1")["events"][0]["note"] == "导入自 工单.csv 第 3 行"
 
 
+def test_a_row_is_named_by_the_line_it_starts_on(jiesu, tmp_path, book):
+    """A quoted cell may hold line breaks: every kind of row error names the line where its row
+    starts, as a spreadsheet user counts lines, not the row's last line."""
+    good = row("BJ001", summary='"楼上漏水\n天花板掉皮\n已三天"')  # lines 2-4
+    bad_time = row("BJ002", received="2026-13-02 09:30", summary='"楼道灯\n不亮"')  # lines 5-6
+    ragged = row("BJ003", summary='"井盖\n丢失"') + ",多一格"  # lines 7-8
+    lines = refused_rows(jiesu("import", sheet(tmp_path, good, bad_time, ragged)))
+    assert [line.split("：")[0] for line in lines] == ["第 5 行", "第 7 行"]
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", sheet(tmp_path, good, bad_time, ragged), "--skip-bad")
+    assert jiesu.json("show", "1")["events"][0]["note"] == "导入自 工单.csv 第 2 行"
+    own = "summary,phone,received_at,id,status,merged_into"
+    masked = '"漏水\n又漏了\n第三次",139****0000,2026-11-02T09:30:00+08:00,7,new,'  # lines 2-4
+    merged = '"重复\n来电",,2026-11-02T09:40:00+08:00,8,merged,99'  # lines 5-6
+    lines = refused_rows(jiesu("import", sheet(tmp_path, masked, merged, header=own, name="own.csv")))
+    assert lines == ["第 2 行：电话已打码，无法导入（导出时请加 --reveal）", "第 5 行：并入的 #99 不在这个文件里"]
+
+
 # ---------------------------------------------------------------- 7. oversized and hostile values
 
 
@@ -207,7 +267,7 @@ def test_a_cell_beyond_the_limit_is_one_line(jiesu, tmp_path, book):
     assert book.counts() == (0, 0)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "json"])
 def test_a_megabyte_summary_of_jiesus_own_export_goes_back_in(jiesu, tmp_path, new_target, fmt):
     summary = "天花板掉皮," * 200_000
     jiesu.new(summary, "--received", "2026-11-02T09:00")
@@ -216,6 +276,16 @@ def test_a_megabyte_summary_of_jiesus_own_export_goes_back_in(jiesu, tmp_path, n
     other = new_target("other")
     jiesu.ok("--db", other, "import", str(dump))
     assert jiesu.json("--db", other, "show", "1")["summary"] == summary
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_json_record_beyond_the_limit_is_one_line(jiesu, tmp_path, book, extra):
+    path = tmp_path / "big.json"
+    record = '{"summary": "' + "x" * (16 * 1024 * 1024 - 15 + extra) + '"}'  # 16 MiB characters, and one more
+    path.write_text("[\n" + record + ',\n{"summary" 1}]', encoding="utf-8")  # the next one is read only if this one is taken
+    line = "第 2 行起的一条记录超过 16,777,216 个字符，不像是工单数据" if extra else "不是合法的 JSON：Expecting ':' delimiter（第 3 行第 12 列）"
+    refused(jiesu("import", str(path)), line)
+    assert book.counts() == (0, 0)
 
 
 def test_deep_json_is_one_line(jiesu, tmp_path, book):

@@ -132,6 +132,34 @@ def test_import_memory_does_not_grow_with_rows(office, tmp_path, small_batches):
     assert large - small < 1_500_000, f"2,000 rows peaked at {small:,} bytes, 20,000 at {large:,}"
 
 
+def test_a_json_array_streams_in_memory_that_does_not_grow(office, tmp_path, small_batches):
+    """jiesu's `export --format json` is one array: it is read an element at a time, never whole."""
+    import json
+
+    from jiesu import importer
+
+    def peak(count: int) -> int:
+        path = tmp_path / f"{count}.json"
+        records = (
+            {"ref": f"J{n:06d}", "received_at": f"2026-11-{1 + n % 25:02d}T09:{n % 60:02d}:00+08:00",
+             "phone": f"138{n:08d}", "summary": SUMMARIES[n % len(SUMMARIES)] + "，已反映多次" * 10}
+            for n in range(count, 2 * count)
+        )
+        path.write_text("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n]\n", encoding="utf-8")
+        tracemalloc.start()
+        try:
+            with open(path, "rb") as source:
+                result = importer.import_rows(office, importer.read_rows(source, "json"), source=path.name)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            assert result.added == count
+
+    peak(500)
+    small, large = peak(2000), peak(20000)
+    assert large - small < 1_500_000, f"2,000 records peaked at {small:,} bytes, 20,000 at {large:,}"
+
+
 def _kill_when(child: subprocess.Popen, ready, timeout: float = 120) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and child.poll() is None:

@@ -88,6 +88,15 @@ def test_missing_folder_is_refused(jiesu, tmp_path):
     assert not target.parent.exists()
 
 
+@pytest.mark.parametrize("make", [lambda t: t / ("甲" * 2000 + ".db"), lambda t: t / ("乙" * 300) / "jiesu.db"], ids=["name", "folder"])
+def test_a_path_longer_than_the_system_allows_is_one_line_about_the_book(jiesu, tmp_path, make):
+    """The system's ENAMETOOLONG came out as 结果无法输出 (about the output), the path whole."""
+    target = str(make(tmp_path))
+    line = refused(jiesu("--db", target, "list"))
+    assert line == f"错误: {target[:200]}…（共 {len(target)} 字）: 无法打开案卷库：路径太长，超出系统允许的长度；请用 --db 指定别的位置"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_store_from_a_newer_jiesu_is_refused_untouched(jiesu, db_path):
     jiesu.new()
     with sqlite3.connect(db_path) as conn:

@@ -133,7 +133,7 @@ def list_cases(
                 row["reasons"] = listed.reasons
             yield row
 
-    count = render(rows(), fmt, views.list_columns(tz, with_reasons=due_escalation))
+    count = render(rows(), fmt, views.list_columns(tz, with_reasons=due_escalation), fields=views.list_fields(due_escalation))
     if fmt is OutputFormat.TABLE:
         say(f"共 {count} 件")
 

@@ -15,8 +15,8 @@ import typer
 
 from jiesu.clikit import office_of, say
 from jiesu.cliopts import Reveal, enum_option
-from jiesu.errors import BadInput
-from jiesu.safetext import ECHO_PATH_CHARS, shortened
+from jiesu.errors import BadInput, os_reason
+from jiesu.safetext import echoed_path
 from jiesu.vocab import Status
 
 BAD_ROWS_SHOWN = 20
@@ -26,7 +26,7 @@ def import_cases(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE", help="导入文件路径；- 表示标准输入。")],
     fmt: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="csv、xlsx、xls、jsonl、open311-json 或 open311-xml（默认按扩展名判断）。")
+        Optional[str], typer.Option("--format", "-f", help="csv、xlsx、xls、json、jsonl、open311-json 或 open311-xml（默认按扩展名判断；json 是 jiesu 导出的 JSON 数组，也认得 Open311）。")
     ] = None,
     map_file: Annotated[Optional[str], typer.Option("--map", help="列映射文件（TOML），用于其他表头的表格。")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Excel 工作簿中要导入的工作表（默认第一张）。")] = None,
@@ -68,7 +68,7 @@ def _opened(file: str) -> Iterator[BinaryIO]:
     try:
         source = sys.stdin.buffer if file == "-" else open(Path(file).expanduser(), "rb")  # noqa: SIM115
     except OSError as exc:
-        raise BadInput(f"无法读取 {shortened(file, ECHO_PATH_CHARS)}：{exc.strerror}") from exc
+        raise BadInput(f"无法读取 {echoed_path(file)}：{os_reason(exc)}") from exc
     with source if file != "-" else nullcontext(source):
         if source.seekable():
             yield source
@@ -125,4 +125,4 @@ def export_cases(
         statuses=[s.value for s in status or []], since=office.when(since), until=office.when(until, end_of_day=True)
     )
     count = exchange.export_cases(office, fmt or exchange.format_for(out), out, selection, reveal=reveal, bom=bom)
-    say(f"已导出 {count} 件诉求" + (f"到 {out}" if out else ""))
+    say(f"已导出 {count} 件诉求" + (f"到 {echoed_path(out)}" if out else ""))

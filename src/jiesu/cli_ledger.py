@@ -9,7 +9,7 @@ import typer
 from jiesu.clikit import JiesuGroup, office_of, say
 from jiesu.cliopts import LARGEST_ID, At, CaseId, Format, RecordFormat, Reveal, output_format
 from jiesu.errors import BadInput
-from jiesu.safetext import echoed, shortened
+from jiesu.safetext import echoed, echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
@@ -89,7 +89,7 @@ def ledger_list(
     """
     from jiesu import ledger
     from jiesu.render import Column, labelled, local_bound, render, without_year
-    from jiesu.views import case_id, ledger_record
+    from jiesu.views import LEDGER_FIELDS, case_id, ledger_record
 
     office = office_of(ctx)
     tz = office.tz
@@ -113,7 +113,7 @@ def ledger_list(
         Column("status", "状态", labelled(LedgerStatus), whole=True, drop=4),
     ]
     fmt = output_format(fmt)
-    count = render(rows(), fmt, columns, case_ids="case_id")
+    count = render(rows(), fmt, columns, case_ids="case_id", fields=(*LEDGER_FIELDS, "summary", "age_days"))
     if fmt is OutputFormat.TABLE:
         say(f"共 {count} 条")
 
@@ -175,4 +175,4 @@ def ledger_export(
         for line in lines
     )
     count = exchange.write(rows, fmt, out, columns=EXPORT_COLUMNS, bom=bom)
-    say(f"已导出 {count} 条台账" + (f"到 {out}" if out else ""))
+    say(f"已导出 {count} 条台账" + (f"到 {echoed_path(out)}" if out else ""))

@@ -26,7 +26,7 @@ def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, o
     from jiesu import report_views
     from jiesu.exchange import output
     from jiesu.render import print_json
-    from jiesu.safetext import visible_lines
+    from jiesu.safetext import echoed_path, visible_lines
 
     fmt = output_format(fmt, ReportFormat)
     page = None
@@ -46,7 +46,7 @@ def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, o
         else:
             report_views.print_screen(document, trend, stream)
     if out:
-        say(f"已写入 {out}")
+        say(f"已写入 {echoed_path(out)}")
 
 
 def _finish(document: dict, fail_on_overdue: bool) -> None:

@@ -33,7 +33,7 @@ def todo(
     work = due_work(office, within=span, assignee=office.actor if mine else assignee)
     rows = views.due_records(work, office.now, office.tz)
     fmt = output_format(fmt)
-    render(rows, fmt, views.todo_columns(office.tz), case_ids="case_id")
+    render(rows, fmt, views.todo_columns(office.tz), case_ids="case_id", fields=views.DUE_FIELDS)
     if fmt is OutputFormat.TABLE:
         say(summary_line(rows, within))
 

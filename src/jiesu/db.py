@@ -19,8 +19,8 @@ from sqlmodel import Session
 
 from jiesu import backend
 from jiesu.clock import utcnow
-from jiesu.errors import BadInput, StoreError
-from jiesu.safetext import has_undecodable, undecodable_message
+from jiesu.errors import BadInput, StoreError, os_reason
+from jiesu.safetext import echoed_path, has_undecodable, undecodable_message
 from jiesu.migrations import LATEST, MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -244,11 +244,14 @@ def open_store(target: str | None = None) -> Store:
 
 def _open_sqlite(path: Path, *, default: bool) -> Store:
     path = path.expanduser()
-    if default:
-        make_private_folder(path.parent)
-    if not path.exists():
-        _create_sqlite_file(path)
-    _check_sqlite_file(path)
+    try:
+        if default:
+            make_private_folder(path.parent)
+        if not path.exists():
+            _create_sqlite_file(path)
+        _check_sqlite_file(path)
+    except OSError as exc:  # the path itself refused (too long, no permission): about the book, not the output
+        raise StoreError(f"{echoed_path(path)}: 无法打开案卷库：{os_reason(exc)}；请用 --db 指定别的位置") from exc
     engine = create_engine(f"sqlite:///{path}", execution_options={"compiled_cache": STATEMENTS})
     _share_orm_statements()
     event.listen(engine, "connect", _sqlite_on_connect)
@@ -315,7 +318,7 @@ def _create_sqlite_file(path: Path) -> None:
     process ever sees a half-made file; if one wins the race, theirs is kept.
     """
     if not path.parent.is_dir():
-        raise StoreError(f"{path}: 文件夹 {path.parent} 不存在；请先创建它，或用 --db 指定别的位置")
+        raise StoreError(f"{echoed_path(path)}: 文件夹 {echoed_path(path.parent)} 不存在；请先创建它，或用 --db 指定别的位置")
     temp = path.with_name(f".{path.name}.{os.getpid()}.new")
     try:
         os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -330,7 +333,7 @@ def _create_sqlite_file(path: Path) -> None:
         except FileExistsError:
             pass
     except OSError as exc:
-        raise StoreError(f"{path}: 无法创建案卷库：{exc.strerror}") from exc
+        raise StoreError(f"{echoed_path(path)}: 无法创建案卷库：{os_reason(exc)}") from exc
     finally:
         temp.unlink(missing_ok=True)
 
@@ -338,22 +341,22 @@ def _create_sqlite_file(path: Path) -> None:
 def _check_sqlite_file(path: Path) -> None:
     """Refuse, before SQLite touches it, any file that is not a jiesu store."""
     if path.is_dir():
-        raise StoreError(f"{path} 是文件夹，不是 jiesu 案卷库；请用 --db 指定一个文件")
+        raise StoreError(f"{echoed_path(path)} 是文件夹，不是 jiesu 案卷库；请用 --db 指定一个文件")
     if not path.is_file():  # a FIFO, a device or a socket: reading its header could wait forever
-        raise StoreError(f"{path} 不是普通文件（是管道、设备或套接字），不是 jiesu 案卷库；请用 --db 指定一个文件")
+        raise StoreError(f"{echoed_path(path)} 不是普通文件（是管道、设备或套接字），不是 jiesu 案卷库；请用 --db 指定一个文件")
     try:
         with open(path, "rb") as file:
             header = file.read(100)
     except OSError as exc:
-        raise StoreError(f"{path}: 无法读取：{exc.strerror}") from exc
+        raise StoreError(f"{echoed_path(path)}: 无法读取：{os_reason(exc)}") from exc
     if not header:
-        raise StoreError(f"{path} 是空文件，不是 jiesu 案卷库；请删除它或用 --db 指定别的位置")
+        raise StoreError(f"{echoed_path(path)} 是空文件，不是 jiesu 案卷库；请删除它或用 --db 指定别的位置")
     if not header.startswith(SQLITE_HEADER):
-        raise StoreError(f"{path} 不是 jiesu 案卷库（不是 SQLite 数据库）；请用 --db 指定正确的文件")
+        raise StoreError(f"{echoed_path(path)} 不是 jiesu 案卷库（不是 SQLite 数据库）；请用 --db 指定正确的文件")
     if len(header) < 100:
-        raise StoreError(f"{path} 不完整（文件被截断）；请从备份恢复")
+        raise StoreError(f"{echoed_path(path)} 不完整（文件被截断）；请从备份恢复")
     if int.from_bytes(header[68:72], "big") != APPLICATION_ID:
-        raise StoreError(f"{path} 是别的程序的 SQLite 数据库，不是 jiesu 案卷库；请用 --db 指定别的位置")
+        raise StoreError(f"{echoed_path(path)} 是别的程序的 SQLite 数据库，不是 jiesu 案卷库；请用 --db 指定别的位置")
 
 
 def busy_timeout_ms() -> int:

@@ -1,5 +1,6 @@
 """The domain errors of jiesu and the exit codes the CLI turns them into."""
 
+import errno
 from enum import IntEnum
 
 
@@ -44,3 +45,20 @@ class PartlyDone(JiesuError):
     """A batched command stopped part-way; what it committed stays, and running it again finishes."""
 
     exit_code = ExitCode.PARTLY_DONE
+
+
+# What the system says about a file, as people read it (its own words are English and repeat the path).
+OS_REASONS = {
+    errno.ENAMETOOLONG: "路径太长，超出系统允许的长度",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EROFS: "所在的磁盘只读",
+    errno.ENOSPC: "磁盘已满",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EIO: "磁盘读写错误",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the system refused a file: in Chinese where jiesu knows the error, else the system's own words."""
+    return OS_REASONS.get(exc.errno) or exc.strerror or f"系统错误 {errno.errorcode.get(exc.errno, exc.errno)}"

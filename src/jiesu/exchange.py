@@ -21,11 +21,11 @@ from sqlalchemy import case as sql_case
 
 from jiesu import atomicfile
 from jiesu.clock import shown, shown_bound
-from jiesu.errors import BadInput
+from jiesu.errors import BadInput, os_reason
 from jiesu.isotext import local_iso
 from jiesu.models import CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
-from jiesu.safetext import echoed, visible
+from jiesu.safetext import echoed, echoed_path, visible
 from jiesu import phones
 from jiesu.render import FORMULA_STARTS, iso, json_writer, neutralise, on_display, record, write_csv, write_csv_batches, write_json_array
 from jiesu.vocab import LedgerStatus, Result, Status
@@ -92,12 +92,13 @@ def replacing(path: str) -> Iterator[Path]:
 def _writing_to(path: str) -> Iterator[Path]:
     """The target `path` names, checked; a failed write becomes one line saying nothing was left."""
     target = Path(path).expanduser()
-    if not target.parent.is_dir():
-        raise BadInput(f"文件夹 {target.parent} 不存在，无法写入 {target}")
+    named = echoed_path(target)
     try:
+        if not target.parent.is_dir():
+            raise BadInput(f"文件夹 {echoed_path(target.parent)} 不存在，无法写入 {named}")
         yield target
-    except OSError as exc:
-        raise BadInput(f"无法写入 {target}：{exc.strerror}（没有留下不完整的文件）") from exc
+    except OSError as exc:  # a name too long is refused by the system as early as the folder's check
+        raise BadInput(f"无法写入 {named}：{os_reason(exc)}（没有留下不完整的文件）") from exc
 
 
 def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:

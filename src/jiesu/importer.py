@@ -29,9 +29,10 @@ from xml.etree import ElementTree
 from jiesu import backend, cells, phones, rules, textsearch
 from jiesu.clock import shown
 from jiesu.errors import BadInput
+from jiesu.jsonarray import TOO_DEEP, JsonArray
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
-from jiesu.safetext import ECHO_PATH_CHARS, echoed, has_undecodable, shortened, undecodable_message
+from jiesu.safetext import echoed, echoed_path, has_undecodable, undecodable_message
 from jiesu.steps import GRACE
 from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
@@ -40,14 +41,12 @@ BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
 MASKED_PHONE = "电话已打码，无法导入（导出时请加 --reveal）"  # a new case whose phone a masked export hid
 MAX_CELL = 16 * 1024 * 1024  # characters in one CSV cell: room for any real summary, not for a hostile file
 HEADER_SEARCH = 10  # rows searched for the header: offices put a title such as XX街道接诉即办工单 above it
-FORMATS = ("csv", "xlsx", "xls", "jsonl", "open311-json", "open311-xml")
+FORMATS = ("csv", "xlsx", "xls", "json", "jsonl", "open311-json", "open311-xml")
 EXTENSIONS = {
     ".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".jsonl": "jsonl", ".ndjson": "jsonl",
-    ".json": "open311-json", ".xml": "open311-xml",
+    ".json": "json", ".xml": "open311-xml",
 }
 WORKBOOKS = ("xlsx", "xls")
-
-TOO_DEEP = "JSON 嵌套太深，不像是工单数据"
 
 HOTLINE_LAYOUT = {
     "工单编号": "ref",
@@ -121,7 +120,7 @@ class ImportResult:
 def guess_format(name: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix not in EXTENSIONS:
-        raise BadInput(f"无法从文件名 {shortened(name, ECHO_PATH_CHARS)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
+        raise BadInput(f"无法从文件名 {echoed_path(name)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
     return EXTENSIONS[suffix]
 
 
@@ -131,9 +130,9 @@ def load_mapping(path: str) -> Mapping:
         document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else exc  # an OSError's text repeats the path
-        raise BadInput(f"无法读取映射文件 {shortened(path, ECHO_PATH_CHARS)}：{reason}") from exc
+        raise BadInput(f"无法读取映射文件 {echoed_path(path)}：{reason}") from exc
     except RecursionError:
-        raise BadInput(f"映射文件 {shortened(path, ECHO_PATH_CHARS)} 嵌套太深") from None
+        raise BadInput(f"映射文件 {echoed_path(path)} 嵌套太深") from None
     columns = document.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise BadInput(f"映射文件 {path} 缺少 [columns] 表（列名 = 字段名）")
@@ -201,7 +200,8 @@ def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
 def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet: str | None = None) -> Iterator[Row]:
     """The records of a seekable binary file in `fmt`; `sheet` picks a workbook's sheet (default: the first).
 
-    CSV and JSON Lines stream; a workbook or an Open311 document is read whole (it is one document).
+    CSV, JSON Lines and JSON arrays stream; a workbook, an Open311 XML document or a JSON
+    object wrapping Open311 requests is read whole (it is one document).
     """
     if sheet is not None and fmt not in WORKBOOKS:
         raise BadInput("--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
@@ -213,8 +213,8 @@ def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet:
         yield from sheet_rows(sheet_records(source.read(), sheet), mapping, neutralised=False)
     elif fmt == "jsonl":
         yield from _jsonl_rows(text_stream(source, newline="\n"))
-    elif fmt == "open311-json":
-        yield from _open311_json_rows(decode(source.read()))
+    elif fmt in ("json", "open311-json"):
+        yield from _json_rows(source, open311=fmt == "open311-json")
     elif fmt == "open311-xml":
         yield from _open311_xml_rows(source.read())
     else:
@@ -226,11 +226,15 @@ def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row
     reader = csv.reader(_lines(stream))
 
     def records() -> Iterator[tuple[int, list[str]]]:
+        """Each record with the line it starts on, as a spreadsheet user counts lines: a quoted
+        cell may hold line breaks, and the reader's count is then at the record's last line."""
+        start = 1
         try:
             for record in reader:
-                yield reader.line_num, record
+                yield start, record
+                start = reader.line_num + 1
         except csv.Error as exc:
-            line = reader.line_num
+            line = start
             if "field larger than field limit" in str(exc):
                 raise BadInput(f"第 {line} 行有一格超过 {MAX_CELL:,} 个字符，不像是工单数据") from None
             raise BadInput(f"第 {line} 行不是合法的 CSV：{exc}") from None
@@ -349,10 +353,40 @@ def _jsonl_rows(stream: io.TextIOWrapper) -> Iterator[Row]:
         except RecursionError:
             yield Row(number, {"__error__": TOO_DEEP})
             continue
-        if not isinstance(value, dict):
-            yield Row(number, {"__error__": "每行应为一个 JSON 对象"})
-            continue
-        yield Row(number, _decodable({k: v for k, v in value.items() if k in CASE_COLUMNS}))
+        yield _record_row(number, value)
+
+
+def _record_row(line: int, value: Any) -> Row:
+    """One of jiesu's own JSON records: its case fields (other keys are not the book's)."""
+    if not isinstance(value, dict):
+        return Row(line, {"__error__": "应为一个 JSON 对象"})
+    return Row(line, _decodable({k: v for k, v in value.items() if k in CASE_COLUMNS}))
+
+
+def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
+    """A JSON array, streamed: jiesu's own `export --format json` (a case a line, each row named by
+    the line it starts on), or Open311 requests (numbered as they come) when `open311` or when its
+    first element is one. Only Open311 wraps its requests in an object: that is read whole."""
+    stream = text_stream(source, newline="")
+    array = JsonArray(stream, longest=MAX_CELL)  # an element as long as a CSV cell may be
+    try:
+        if array.opening() == "{":
+            stream.detach()
+            source.seek(0)
+            yield from _open311_json_rows(decode(source.read()))
+            return
+        elements = iter(array)
+        first = next(elements, None)
+        if first is None:
+            return
+        elements = itertools.chain([first], elements)
+        if open311 or _is_open311(first[1]):
+            yield from _open311_requests(value for _, value in elements)
+        else:
+            for line, value in elements:
+                yield _record_row(line, value)
+    except UnicodeDecodeError:
+        raise BadInput(UNKNOWN_ENCODING) from None
 
 
 def _decodable(values: dict[str, Any]) -> dict[str, Any]:
@@ -393,18 +427,30 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+# Keys only an Open311 request has: a JSON array whose first element has one (and no summary) is Open311.
+OPEN311_KEYS = frozenset({*OPEN311_FIELDS, "service_name", "service_code"}) - set(CASE_COLUMNS)
+
+
+def _is_open311(value: Any) -> bool:
+    return isinstance(value, dict) and "summary" not in value and not OPEN311_KEYS.isdisjoint(value)
+
+
 def _open311_json_rows(text: str) -> Iterator[Row]:
+    """An Open311 JSON document that is an object: `{"service_requests": […]}` or one request."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"不是合法的 JSON：{exc.msg}（第 {exc.lineno} 行）") from None
+        raise BadInput(f"不是合法的 JSON：{exc.msg}（第 {exc.lineno} 行第 {exc.colno} 列）") from None
     except RecursionError:
         raise BadInput(TOO_DEEP) from None
-    if isinstance(document, dict):
-        document = document.get("service_requests", [document])
-    if not isinstance(document, list):
-        raise BadInput("Open311 JSON 应为 service request 的数组")
-    for number, request in enumerate(document, start=1):
+    requests = document.get("service_requests", [document])
+    if not isinstance(requests, list):
+        raise BadInput("Open311 JSON 的 service_requests 应为 service request 的数组")
+    yield from _open311_requests(requests)
+
+
+def _open311_requests(requests: Iterable[Any]) -> Iterator[Row]:
+    for number, request in enumerate(requests, start=1):
         if not isinstance(request, dict):
             yield Row(number, {"__error__": "应为一个 JSON 对象"})
             continue

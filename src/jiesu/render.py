@@ -107,10 +107,13 @@ def render(
     title: str | None = None,
     whole_text: bool = False,
     case_ids: str = "id",
+    fields: Sequence[str] | None = None,
 ) -> int:
     """Write `rows` in `fmt`, streaming where the format allows; returns how many.
 
     A table gives one line per row, free text cut to fit; with `whole_text` (`show`) it wraps instead.
+    CSV has a column for each of `fields`, the keys of a row in order (default: the columns'
+    keys): the same header whether or not any row matched, as a script appending CSVs needs.
     `ids` gives case ids whatever the rows are (ledger entries, hotspots): `case_ids` names the
     field that holds a row's case id, or a list of them.
     """
@@ -118,11 +121,7 @@ def render(
     if fmt is OutputFormat.JSON:
         return write_json_array(rows, out)
     if fmt is OutputFormat.CSV:
-        rows = iter(rows)
-        first = next(rows, None)
-        if first is None:
-            return write_csv([], [c.key for c in columns], out)
-        return write_csv(chain([first], rows), list(first), out)
+        return write_csv(rows, fields or [c.key for c in columns], out)
     if fmt is OutputFormat.IDS:
         return write_case_ids(rows, case_ids, out)
     return _table(rows, columns, out, title, whole_text)
@@ -170,15 +169,21 @@ def json_writer(out: IO[str], **options) -> Callable[[Any], str]:
     return encode
 
 
-def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
-    """Rows as one JSON array. The first row is fetched before anything is written, so a query
-    that fails (a bad option found only when it runs) leaves stdout empty, not a lone `[`."""
-    count = 0
-    dumps = json_writer(out)
+def _fetched_first(rows: Iterable[Any]) -> Iterable[Any]:
+    """`rows` with the first already fetched, before anything is written: a query that fails only
+    when it runs (a bad option found then) fails with the output still empty."""
     rows = iter(rows)
     first = next(rows, None)
+    return () if first is None else chain((first,), rows)
+
+
+def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """Rows as one JSON array (stdout left empty, not a lone `[`, by a query that fails when it runs)."""
+    count = 0
+    dumps = json_writer(out)
+    rows = _fetched_first(rows)
     out.write("[")
-    for row in () if first is None else chain((first,), rows):
+    for row in rows:
         out.write((",\n " if count else "\n ") + dumps(row))
         count += 1
     out.write("\n]\n" if count else "]\n")
@@ -186,8 +191,9 @@ def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 
 def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], out: IO[str], header: Sequence[str] | None = None) -> int:
-    """Rows as CSV in the order of `keys`: lists and dicts as JSON, formula text neutralised."""
-    cells = ([[neutralise(_csv_cell(row.get(key))) for key in keys]] for row in rows)
+    """Rows as CSV in the order of `keys`: lists and dicts as JSON, formula text neutralised (`out` left
+    empty, not a lone header, by a query that fails when it runs)."""
+    cells = ([[neutralise(_csv_cell(row.get(key))) for key in keys]] for row in _fetched_first(rows))
     return write_csv_batches(cells, header or keys, out)
 
 

@@ -84,6 +84,11 @@ def shortened(text: str, limit: int = ECHO_CHARS) -> str:
     return text if len(text) <= limit else f"{text[:limit]}…（共 {len(text)} 字）"
 
 
+def echoed_path(path: object) -> str:
+    """A file's path as a message repeats it: whole, unless absurdly long (then `shortened`)."""
+    return shortened(str(path), ECHO_PATH_CHARS)
+
+
 def echoed(value: object) -> str:
     """A value an error repeats back: quoted as typed (`repr`), a long one `shortened` to one readable line."""
     return repr(shortened(value)) if isinstance(value, str) else shortened(repr(value))

@@ -67,6 +67,11 @@ def ledger_columns(tz: ZoneInfo) -> list[Column]:
     ]
 
 
+def list_fields(with_reasons: bool) -> tuple[str, ...]:
+    """The keys of a `list` row (a `case_record`, and why it is due for escalation when asked)."""
+    return (*CASE_FIELDS, "reasons") if with_reasons else CASE_FIELDS
+
+
 def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:
     columns = [
         Column("id", "编号", case_id, whole=True),
@@ -184,6 +189,8 @@ def _short(name: str, value: Any, echo: bool = False) -> str:
 
 
 # ---------------------------------------------------------------- 待办
+
+DUE_FIELDS = ("case_id", "reason", "label", "due", "minutes_left", "overdue", "entry_id", "assignee", "community", "summary")
 
 
 def due_records(work, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
