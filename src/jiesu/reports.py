@@ -210,7 +210,9 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
     """The nightly report for `day` (default today), as of its end, or now when it is today."""
     tz = office.tz
     today = office.now.astimezone(tz).date()
-    day = day or today
+    # Unless told, today — but at a day's very first instant (00:00:00) the day that has just
+    # ended, as the monthly report does at a month's: a job started at midnight reports the finished day.
+    day = day or (office.now - timedelta(microseconds=1)).astimezone(tz).date()
     if day > today:
         raise BadInput(f"{day} 还没有到，不能出日报")
     start, end = day_span(day, tz)
