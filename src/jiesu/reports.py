@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import String, and_, case, cast, exists, func, null, or_, type_coerce
+from sqlalchemy import String, and_, case, cast, exists, func, null, or_, type_coerce, union_all
 from sqlmodel import Session, select
 
 from jiesu.asof import CasesAt
@@ -106,13 +106,14 @@ def hotspots(
     ]
     found: list[dict] = []
     with office.store.read() as session:
-        then = CasesAt(session.connection(), as_of, columns=SPOTTED)
+        # Only the window's cases are asked for, so only their history is wound back.
+        then = CasesAt(session.connection(), as_of, received=(since, as_of + timedelta(microseconds=1)), columns=SPOTTED)
         for kind, keys, present, threshold in groupings:
             # Merged duplicates still count here: thirty calls about one blocked gate are thirty calls.
             cases = then(lambda t: [t.c.received_at > since, t.c.received_at <= as_of, *present(t)])
             found += _grouped(session, office, kind, cases, keys, threshold)
         if with_seasonal:
-            found += _seasonal(session, office, then, as_of)
+            found += _seasonal(session, office, as_of, as_of)
     return sorted(found, key=lambda h: (-h["count"], h["kind"], h["case_ids"][0]))
 
 
@@ -161,33 +162,37 @@ def _grouped(
     return spots
 
 
-def _seasonal(session: Session, office: Office, then: CasesAt, ahead: datetime) -> list[dict]:
-    """Categories that came back in the 30 days from `ahead` of every earlier year the book covers, by the cases as they stood `then`."""
+SEASONED = ("id", "received_at", "category")
+
+
+def _seasonal(session: Session, office: Office, as_of: datetime, ahead: datetime) -> list[dict]:
+    """Categories that came back in the 30 days from `ahead` of every earlier year the book covers, by the cases as they stood at `as_of`."""
     threshold = office.rules["hotspots.seasonal_min"]
     windows = []
     for years_back in range(1, office.rules["hotspots.seasonal_years"] + 1):
         start = ahead - relativedelta(years=years_back)
         windows.append((start, start + timedelta(days=30)))
-    holds = session.connection().execute(
-        select(*(exists(then(lambda t: [t.c.received_at >= start, t.c.received_at < end]).select()) for start, end in windows))
-    ).one()
-    covered = [window for window, held in zip(windows, holds) if held]
+    # Each year's cases as they stood, winding back only that window's history; the receipt time
+    # and category alone, so that the queries read the (received_at, category) index alone.
+    years = [(CasesAt(session.connection(), as_of, received=window, columns=SEASONED), window) for window in windows]
+
+    def received_in(then: CasesAt, window: tuple[datetime, datetime], *more):
+        return then(lambda t: [t.c.received_at >= window[0], t.c.received_at < window[1], *(condition(t) for condition in more)])
+
+    holds = session.connection().execute(select(*(exists(received_in(then, window).select()) for then, window in years))).one()
+    covered = [year for year, held in zip(years, holds) if held]
     if not covered:
         return []
     per_year = []
-    for start, end in covered:
-        cases = then(lambda t: [t.c.received_at >= start, t.c.received_at < end, t.c.category != ""])
+    for then, window in covered:
+        cases = received_in(then, window, lambda t: t.c.category != "")
         query = select(cases.c.category, func.count(cases.c.id)).group_by(cases.c.category).having(func.count(cases.c.id) >= threshold)
         per_year.append({category for category, _ in session.exec(query).all()})
     returning = set.intersection(*per_year)
     if not returning:
         return []
-
-    def returned(t):
-        return [t.c.category.in_(returning), or_(*(and_(t.c.received_at >= s, t.c.received_at < e) for s, e in covered))]
-
-    # Only the category is shown: the query then reads the (received_at, category) index alone.
-    return _grouped(session, office, "seasonal", then(returned), ("category",), 1, ("category",))
+    returned = union_all(*(received_in(then, window, lambda t: t.c.category.in_(returning)).select() for then, window in covered))
+    return _grouped(session, office, "seasonal", returned.subquery("returned"), ("category",), 1, ("category",))
 
 
 # ---------------------------------------------------------------- the reports
@@ -397,4 +402,4 @@ def rates_by(
 def seasonal(office: Office, ahead: datetime, as_of: datetime) -> list[dict]:
     """The seasonal hotspots expected in the 30 days from `ahead`, by the cases as they stood at `as_of`."""
     with office.store.read() as session:
-        return _seasonal(session, office, CasesAt(session.connection(), as_of, columns=SPOTTED), ahead)
+        return _seasonal(session, office, as_of, ahead)
