@@ -245,8 +245,9 @@ def test_a_finished_days_report_is_as_of_its_24_00(jiesu, monkeypatch):
         assert "日报 2026-11-30（截至 2026-11-30 24:00）" in page, fmt
     assert "月报 2026-11（截至 2026-11-30 24:00）" in jiesu.ok("report", "monthly", "--period", "2026-11", "--format", "table").stdout
     assert "日报 2026-12-01（截至 2026-12-01 09:30）" in jiesu.ok("report", "daily", "--format", "table").stdout
-    monkeypatch.setenv("JIESU_NOW", "2026-12-01T00:00:00+08:00")  # today's report at its first instant
-    assert "日报 2026-12-01（截至 2026-12-01 00:00）" in jiesu.ok("report", "daily", "--format", "table").stdout
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T00:00:00+08:00")  # today's report at its first instant, when asked for
+    assert "日报 2026-12-01（截至 2026-12-01 00:00）" in jiesu.ok("report", "daily", "--date", "today", "--format", "table").stdout
+    assert "日报 2026-11-30（截至 2026-11-30 24:00）" in jiesu.ok("report", "daily", "--format", "table").stdout  # unasked, the day just ended
 
 
 # ---------------------------------------------------------------- nothing is dated after now
