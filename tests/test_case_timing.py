@@ -245,5 +245,33 @@ def test_a_finished_days_report_is_as_of_its_24_00(jiesu, monkeypatch):
         assert "日报 2026-11-30（截至 2026-11-30 24:00）" in page, fmt
     assert "月报 2026-11（截至 2026-11-30 24:00）" in jiesu.ok("report", "monthly", "--period", "2026-11", "--format", "table").stdout
     assert "日报 2026-12-01（截至 2026-12-01 09:30）" in jiesu.ok("report", "daily", "--format", "table").stdout
-    monkeypatch.setenv("JIESU_NOW", "2026-12-01T00:00:00+08:00")  # today's report at its first instant
-    assert "日报 2026-12-01（截至 2026-12-01 00:00）" in jiesu.ok("report", "daily", "--format", "table").stdout
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T00:00:00+08:00")  # today's report at its first instant, when asked for
+    assert "日报 2026-12-01（截至 2026-12-01 00:00）" in jiesu.ok("report", "daily", "--date", "today", "--format", "table").stdout
+    assert "日报 2026-11-30（截至 2026-11-30 24:00）" in jiesu.ok("report", "daily", "--format", "table").stdout  # unasked, the day just ended
+
+
+# ---------------------------------------------------------------- nothing is dated after now
+
+AHEAD = "2026-12-01 09:30:50 在未来（现在是 2026-12-01 09:30:20）"
+
+
+def test_a_time_seconds_after_now_is_refused_for_a_receipt_a_step_a_correction_and_an_import(jiesu, book, monkeypatch, tmp_path):
+    """The tester's case: a receipt up to 59 s ahead was taken as typed, and the case was then missing
+    from `list --as-of now` and today's report until that time. Every time something happened is now
+    or before; a second ahead is refused with the line, like an hour ahead."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:20+08:00")
+    case_id = jiesu.new("楼道灯不亮")
+    sheet = tmp_path / "工单.csv"
+    sheet.write_text("工单编号,受理时间,诉求内容\nBJ001,2026-12-01 09:30:50,楼上漏水\n", encoding="utf-8")
+    before = book.fingerprint()
+    ahead = "2026-12-01T09:30:50"
+    refused(jiesu("new", "路灯不亮", "--received", ahead), f"受理时间 {AHEAD}")
+    for step in (("contact", case_id), ("assign", case_id, "王网格"), ("note", case_id, "补记")):
+        refused(jiesu(*step, "--at", ahead), f"#{case_id} 的时间 {AHEAD}")
+    refused(jiesu("edit", case_id, "--received", ahead), f"受理时间 {AHEAD}")
+    refused(jiesu("import", str(sheet), "--at", ahead), f"导入时间 {AHEAD}")
+    result = jiesu("import", str(sheet))
+    assert result.exit_code == 1 and f"第 2 行：受理时间 {AHEAD}" in result.stderr, result.output
+    assert book.fingerprint() == before
+    jiesu.ok("contact", case_id, "--at", "now")
+    assert [row["id"] for row in jiesu.json("list", "--as-of", "now")] == [case_id]

@@ -344,3 +344,27 @@ def test_migration_restamps_the_period_of_entries_an_earlier_jiesu_listed_by_cal
     conn.close()
     assert [r["period"] for r in jiesu.json("ledger", "list", "--period", "2026-10")] == ["2026-10"]
     assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_migration_moves_dues_an_earlier_jiesu_stored_at_a_days_last_instant_to_its_24_00(jiesu, db_path, monkeypatch, tmp_path):
+    """A jiesu before dues typed as dates were stored as the next 00:00 stored `--due 2026-12-01` as that
+    day's 23:59:59.999999: shown 24:00 like one typed today, yet overdue at that 24:00 (in the day's own
+    report) and a minute shorter in `todo`. Opened by today's jiesu, both entries are due alike."""
+    import sqlite3
+
+    from conftest import as_an_older_jiesu_wrote_it
+
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    modern = tmp_path / "modern.db"
+    for _ in range(2):
+        case_id = int(jiesu.ok("--db", modern, "new", "主管道老化", "--nature", "合理诉求", "--received", "-1h", "-q").stdout)
+        jiesu.ok("--db", modern, "ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--due", "2026-12-01")
+    as_an_older_jiesu_wrote_it(db_path, modern, monkeypatch, version=10, tables=("cases", "events", "ledger_entries", "ledger_moves"))
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE ledger_entries SET due = '2026-12-01 15:59:59.999999' WHERE id = 1")  # as the earlier jiesu wrote it
+    conn.close()
+    assert [r["due"] for r in jiesu.json("ledger", "list")] == ["2026-12-02T00:00:00+08:00"] * 2
+    assert [r["minutes_left"] for r in jiesu.json("todo") if r["reason"] == "ledger"] == [870, 870]
+    monkeypatch.setenv("JIESU_NOW", "2026-12-02T00:00:00+08:00")
+    assert jiesu.json("report", "daily", "--date", "2026-12-01")["ledger"] == {"open": 2, "overdue": 0, "overdue_entries": []}
+    assert jiesu.ok("check").stderr.startswith("案卷完好")

@@ -245,6 +245,7 @@ def test_rates_by_assignee_list_the_unassigned_first_then_the_names_on_either_ba
     [
         ("2026-11-30T23:59:59+08:00", "2026-11"),
         ("2026-12-01T00:00:00+08:00", "2026-11"),  # the month just ended, as of its end
+        ("2026-12-01T00:00:00.5+08:00", "2026-11"),  # jiesu keeps time to the second: still 00:00:00
         ("2026-12-01T00:00:01+08:00", "2026-12"),
     ],
 )
@@ -254,3 +255,21 @@ def test_the_monthly_reports_default_month_at_the_turn_of_a_month(jiesu, monkeyp
     report = jiesu.json("report", "monthly")
     assert report["period"] == period
     assert report == jiesu.json("report", "monthly", "--period", period)
+
+
+@pytest.mark.parametrize(
+    ("now", "day", "received"),
+    [
+        ("2026-11-30T23:59:59+08:00", "2026-11-30", 1),
+        ("2026-12-01T00:00:00+08:00", "2026-11-30", 1),  # the day just ended, as of its 24:00, as the month's report does
+        ("2026-12-01T00:00:00.5+08:00", "2026-11-30", 1),
+        ("2026-12-01T00:00:01+08:00", "2026-12-01", 0),
+    ],
+)
+def test_the_daily_reports_default_day_at_midnight_is_the_day_just_ended(jiesu, monkeypatch, now, day, received):
+    """The tester's case: a nightly job started at 00:00 reported the new day, still empty."""
+    jiesu.new("楼道积水", "--received", "2026-11-30T09:00")
+    monkeypatch.setenv("JIESU_NOW", now)
+    report = jiesu.json("report", "daily")
+    assert (report["date"], report["received"]) == (day, received)
+    assert report == jiesu.json("report", "daily", "--date", day)

@@ -273,3 +273,33 @@ def test_other_fields_corrected_later_read_as_they_stood(jiesu):
     assert jiesu.json("list", *as_of) == before
     assert ids(jiesu.json("list", "--all", "--as-of", "2026-11-10T23:00", "--category", "物业")) == [case_id]
     assert jiesu.json("list", "--all", "--as-of", "2026-11-10T23:00", "--community", "大栅栏社区") == []
+
+
+HOTSPOTS_AS_OF = ("hotspots", "--as-of", "2026-11-22T00:00", "--days", "30", "--min", "2")
+LISTS_AS_OF = [
+    ("list", "--all", "--as-of", "2026-11-22T00:00", *wanted)
+    for wanted in ((), ("--search", "幸福路"), ("--community", "前门社区"), ("--category", "市政"))
+]
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_hotspots_and_lists_as_of_a_past_time_never_change_when_cases_are_corrected_later(jiesu, fmt):
+    """The tester's case: `edit` after T of what hotspots group by moved a case out of T's hotspots."""
+    filed = [
+        jiesu.new(f"下水道堵 {n}", "--community", "前门社区", "--category", "市政/下水", "--address", "幸福路1号",
+                  "--phone", "13812345678", "--received", f"2026-11-{19 + n}T09:00")
+        for n in range(3)
+    ]
+    last_winter = [  # last year's 供暖 season, for the seasonal hotspot of the coming 30 days
+        jiesu.new(f"暖气不热 {n}", "--category", "供暖/暖气不热", "--received", f"2025-11-{23 + n}T09:00") for n in range(5)
+    ]
+    views = [HOTSPOTS_AS_OF, *LISTS_AS_OF]
+    before = {view: jiesu.ok(*view, "--format", fmt).stdout for view in views}
+    assert {s["kind"] for s in jiesu.json(*HOTSPOTS_AS_OF)} == {"cluster", "address", "caller", "seasonal"}
+    jiesu.ok("edit", filed[0], "--community", "大栅栏社区", "--category", "园林/树木", "--address", "别处",
+             "--phone", "13900000000", "--received", "2026-11-23T09:00")
+    jiesu.ok("edit", last_winter[0], "--category", "物业/维修")
+    for view in views:
+        assert jiesu.ok(*view, "--format", fmt).stdout == before[view], view
+    now = jiesu.json("hotspots", "--days", "30", "--min", "2")  # from the correction on, the case reads as corrected
+    assert [(s["kind"], s["case_ids"]) for s in now] == [("cluster", filed[1:])]

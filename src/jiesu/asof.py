@@ -7,7 +7,8 @@ and come into SQL as the rows of one JSON parameter. Every count stays an SQL
 aggregate over the result, so "as of T" never changes when later work is logged.
 
 A correction (`edit`, or the undo of one) is later work like any other: a field it
-changed after T — the receipt time too — reads at T as it was typed then. A receipt
+changed after T — the receipt time too — reads at T as it was typed then, and so do the
+normalised copies that searches and hotspots compare (folded again from it). A receipt
 corrected after T into or out of a span therefore leaves the case where it stood at T.
 """
 
@@ -23,6 +24,7 @@ from sqlalchemy import Connection
 from jiesu.backend import json_rows
 from jiesu.models import Event, UTCDateTime
 from jiesu.queries import CASES
+from jiesu.textsearch import FOLDED_FROM, derived
 
 # The case fields a step can change (steps.change), and the version each change bumps: always
 # wound back. A field only a correction changes (edits.EDITABLE) is wound back when a later one did.
@@ -78,8 +80,13 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
         return None
     touched = sa.select(EVENTS.c.case_id).where(*changed_later)
     replayed = [name for name in REPLAYED if name in carried]
-    corrected = sorted(({name for _, _, changes in later for name in changes} - set(REPLAYED)) & set(carried))
-    columns = [CASES.c.id, *(CASES.c[name] for name in (*replayed, *corrected))]
+    changed = {name for _, _, changes in later for name in changes}
+    # A normalised copy (search_text, address_key, category_key) is no field a step records: it is
+    # folded again from its typed fields as they stood, when a later correction changed one of them.
+    refolded = [name for name, sources in FOLDED_FROM.items() if name in carried and changed & set(sources)]
+    sources = {source for name in refolded for source in FOLDED_FROM[name]}
+    corrected = sorted((changed - set(REPLAYED)) & set(carried) | sources)
+    columns = [CASES.c.id, *(CASES.c[name] for name in (*replayed, *corrected, *refolded))]
     states = {
         row.id: dict(row._mapping)
         for row in conn.execute(
@@ -88,6 +95,7 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
     }
     if not states:
         return None
+    retyped = set()
     for _, case_id, changes in sorted(later, key=lambda event: event[0], reverse=True):  # newest first
         state = states.get(case_id)
         if state is None:
@@ -97,6 +105,11 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
         for name, (old, _new) in changes.items():
             if name in state:
                 state[name] = _value(name, old)
+        if sources & changes.keys():
+            retyped.add(case_id)
+    for case_id in retyped:
+        state = states[case_id]
+        state |= {name: value for name, value in derived(state).items() if name in refolded}
     return json_rows(conn, columns, list(states.values()), "wound_back")
 
 

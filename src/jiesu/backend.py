@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager

@@ -18,7 +18,7 @@ from jiesu import fields, ledger, phones, rules, textsearch
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
-from jiesu.steps import GRACE, change, changing, load_case, moment, not_before, record, required, shown, shown_bound
+from jiesu.steps import change, changing, future, load_case, moment, not_before, record, required, shown, shown_bound
 from jiesu.undone import not_undone
 from jiesu.vocab import Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
 
@@ -51,8 +51,9 @@ def file_case(office: Office, draft: Draft) -> Case:
     """受理: file a new case and its `filed` event together."""
     summary = fields.clean("summary", draft.summary)
     received_at = draft.received_at or office.now
-    if received_at > office.now + GRACE:
-        raise BadInput(f"受理时间 {shown(office, received_at)} 在未来")
+    line = future(office, received_at, "受理时间")
+    if line:
+        raise BadInput(line)
     phone, phone_ext = phones.split(fields.clean("phone", draft.phone)) if draft.phone and draft.phone.strip() else (None, None)
     ref, category = (fields.clean(name, getattr(draft, name)) for name in ("ref", "category"))
     channel, urgency, nature = Channel(draft.channel), Urgency(draft.urgency), Nature(draft.nature)

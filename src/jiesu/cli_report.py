@@ -58,7 +58,7 @@ def _finish(document: dict, fail_on_overdue: bool) -> None:
 @report_app.command("daily")
 def report_daily(
     ctx: typer.Context,
-    day: Annotated[Optional[str], typer.Option("--date", help="哪一天（默认今天）：2026-11-27、yesterday。")] = None,
+    day: Annotated[Optional[str], typer.Option("--date", help="哪一天（默认今天；00:00:00 整为刚结束的昨天）：2026-11-27、yesterday。")] = None,
     fmt: Fmt = None,
     out: Out = None,
     fail_on_overdue: FailOnOverdue = False,

@@ -20,7 +20,7 @@ from jiesu import fields, phones, rules, textsearch
 from jiesu.errors import BadInput, TransitionRefused
 from jiesu.models import Case, Event
 from jiesu.office import Office
-from jiesu.steps import GRACE, change, load_case, record, shown
+from jiesu.steps import change, future, load_case, record, shown
 from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Status
 
@@ -47,8 +47,9 @@ def clean_values(office: Office, values: dict[str, Any]) -> dict[str, Any]:
         if name not in EDITABLE:
             raise BadInput(f"{name} 不能更正")
         if name == "received_at":
-            if value > office.now + GRACE:
-                raise BadInput(f"受理时间 {shown(office, value)} 在未来")
+            line = future(office, value, "受理时间")
+            if line:
+                raise BadInput(line)
             cleaned[name] = value
             continue
         cleaned[name] = fields.clean(name, value)

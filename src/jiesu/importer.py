@@ -27,14 +27,13 @@ from typing import Any, BinaryIO
 from xml.etree import ElementTree
 
 from jiesu import backend, cells, phones, rules, textsearch
-from jiesu.clock import shown
 from jiesu.errors import BadInput
 from jiesu.jsonarray import TOO_DEEP, JsonArray
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
 from jiesu.safetext import echoed, echoed_path, has_undecodable, undecodable_message
-from jiesu.steps import GRACE
-from jiesu.vocab import Channel, EventKind, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
+from jiesu.steps import future
+from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
 BATCH = 1000  # rows checked and staged at a time: what memory holds, however long the file
 BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
@@ -573,8 +572,9 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
     if values["phone_ext"] and not values["phone_ext"].isdigit():
         raise ValueError(f"分机应为数字：{echoed(values['phone_ext'])}")
     received = values["received_at"] or default_received
-    if received > office.now + GRACE:
-        raise ValueError("受理时间在未来")
+    line = future(office, received, "受理时间")
+    if line:
+        raise ValueError(line)
     values["received_at"] = received
     office_rules = office.rules
     channel = values["channel"] = values["channel"] or HOTLINE
@@ -648,8 +648,9 @@ def import_rows(
     from jiesu import staging
 
     when = at or office.now
-    if when > office.now + GRACE:
-        raise BadInput(f"导入时间 {shown(when, office.tz)} 在未来")
+    line = future(office, when, "导入时间")
+    if line:
+        raise BadInput(line)
     result = ImportResult()
     staged_row = _stager(office.store.dialect)
     with staging.staging(office.store) as stage:

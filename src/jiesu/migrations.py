@@ -8,6 +8,7 @@ new function at the end; never edit one that has shipped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import (
     Boolean,
@@ -21,6 +22,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
+    select,
+    update,
 )
 
 from jiesu import backend
@@ -278,6 +282,27 @@ def m012_assignee_status_index(conn: Connection) -> None:
     conn.exec_driver_sql("DROP INDEX ix_cases_assignee")
 
 
+def m013_ledger_dues_at_24_00(conn: Connection) -> None:
+    """A 整改期限 typed as a date is due at that day's 24:00, the next 00:00; a jiesu before that stored
+    the day's last instant (23:59:59.999999), shown as 24:00 too but already overdue at that 24:00 and
+    a minute shorter in `todo`. Those dues move up the one microsecond to the next 00:00.
+
+    Only a time ending in :59.999999 is one: no typed time carries that fraction, and in UTC it is
+    the last instant of a minute whatever the office's zone (every zone jiesu stores in keeps whole
+    minutes), so the rule needs no zone. No event records a due, so history is untouched.
+    """
+    entries = Table("ledger_entries", MetaData(), Column("id", Integer, primary_key=True), _time("due"))
+    last_instants = [
+        {"entry_id": entry_id, "moved": due + timedelta(microseconds=1)}
+        for entry_id, due in conn.execute(select(entries.c.id, entries.c.due).where(entries.c.due.is_not(None)))
+        if due.second == 59 and due.microsecond == 999999
+    ]
+    if last_instants:
+        conn.execute(
+            update(entries).where(entries.c.id == bindparam("entry_id")).values(due=bindparam("moved")), last_instants
+        )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
@@ -291,6 +316,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (10, "kept month rates", m010_kept_month_rates),
     (11, "events recorded at", m011_events_recorded_at),
     (12, "assignee status index", m012_assignee_status_index),
+    (13, "ledger dues at 24:00", m013_ledger_dues_at_24_00),
 ]
 
 LATEST = MIGRATIONS[-1][0]

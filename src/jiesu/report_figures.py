@@ -70,7 +70,7 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
         }
         spots = reports.hotspots(office, as_of=as_of, with_seasonal=False)[: reports.TOP_HOTSPOTS]
         found["hotspots"] = _with_cases(session, office, spots)
-    found["seasonal"] = {"from": ahead.date().isoformat(), "spots": reports.seasonal(office, ahead)}
+    found["seasonal"] = {"from": ahead.date().isoformat(), "spots": reports.seasonal(office, ahead, as_of)}
     found["assumed"] = [row for row in in_force(office.rules) if row["basis"] == ASSUMED or row["source"] != "default"]
     return found
 

@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import String, and_, case, cast, exists, func, null, or_, type_coerce
+from sqlalchemy import String, and_, case, cast, exists, func, null, or_, type_coerce, union_all
 from sqlmodel import Session, select
 
 from jiesu.asof import CasesAt
 from jiesu.clock import day_span
 from jiesu.errors import BadInput
-from jiesu.models import Case, Event, LedgerEntry, Revisit, UTCDateTime
+from jiesu.models import Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
 from jiesu.render import iso
@@ -83,59 +83,69 @@ def rates_of(counts: RateCounts, office: Office) -> dict[str, float | None]:
 # ---------------------------------------------------------------- hotspots
 
 
+# The case columns hotspots read from the cases as they stood (CasesAt).
+SPOTTED = ("id", "received_at", "community", "category", "category_key", "address", "address_key", "phone")
+
+
 def hotspots(
     office: Office, *, as_of: datetime | None = None, days: int | None = None, min_cases: int | None = None, with_seasonal: bool = True
 ) -> list[dict]:
-    """未诉先办 candidates: clusters, repeated addresses and callers, and (unless not wanted) seasonal returns, biggest first."""
+    """未诉先办 candidates: clusters, repeated addresses and callers, and (unless not wanted) seasonal returns, biggest first.
+
+    They are counted over the cases as they stood at `as_of`: a correction made since moves no case
+    into or out of a group.
+    """
     as_of = as_of or office.now
     days = days or office.rules["hotspots.days"]
     min_cases = min_cases or office.rules["hotspots.min_cases"]
     since = as_of - timedelta(days=days)
-    # Merged duplicates still count here: thirty calls about one blocked gate are thirty calls.
-    window = [Case.received_at > since, Case.received_at <= as_of]
     groupings = [
-        ("cluster", (Case.community, Case.category_key), [Case.community.is_not(None), Case.category_key != ""], min_cases),
-        ("address", (Case.address_key,), [Case.address_key.is_not(None)], office.rules["hotspots.address_min"]),
-        ("caller", (Case.phone,), [Case.phone.is_not(None)], office.rules["hotspots.caller_min"]),
+        ("cluster", ("community", "category_key"), lambda t: [t.c.community.is_not(None), t.c.category_key != ""], min_cases),
+        ("address", ("address_key",), lambda t: [t.c.address_key.is_not(None)], office.rules["hotspots.address_min"]),
+        ("caller", ("phone",), lambda t: [t.c.phone.is_not(None)], office.rules["hotspots.caller_min"]),
     ]
     found: list[dict] = []
     with office.store.read() as session:
+        # Only the window's cases are asked for, so only their history is wound back.
+        then = CasesAt(session.connection(), as_of, received=(since, as_of + timedelta(microseconds=1)), columns=SPOTTED)
         for kind, keys, present, threshold in groupings:
-            found += _grouped(session, office, kind, keys, [*window, *present], threshold)
+            # Merged duplicates still count here: thirty calls about one blocked gate are thirty calls.
+            cases = then(lambda t: [t.c.received_at > since, t.c.received_at <= as_of, *present(t)])
+            found += _grouped(session, office, kind, cases, keys, threshold)
         if with_seasonal:
-            found += _seasonal(session, office, as_of)
+            found += _seasonal(session, office, as_of, as_of)
     return sorted(found, key=lambda h: (-h["count"], h["kind"], h["case_ids"][0]))
 
 
-SHOWN = (Case.community, Case.category, Case.address)
+SHOWN = ("community", "category", "address")
 
 
 def _grouped(
-    session: Session, office: Office, kind: str, keys: tuple, where: list, threshold: int, shown: tuple = SHOWN
+    session: Session, office: Office, kind: str, cases, keys: tuple[str, ...], threshold: int, shown: tuple[str, ...] = SHOWN
 ) -> list[dict]:
-    """One aggregate query: every group of `keys` with at least `threshold` cases, with its case ids.
+    """One aggregate query over `cases`: every group of columns `keys` with at least `threshold` cases, with its case ids.
 
     Of the `shown` columns, a group shows those all its cases share, and always the
     spelling it was grouped by (cases may write one address or category differently).
     """
-    count = func.count(Case.id)
-    spread = [agg(column) for column in shown for agg in (func.min, func.max)]
+    c = cases.c
+    count = func.count(c.id)
+    spread = [agg(c[name]) for name in shown for agg in (func.min, func.max)]
     query = (
         select(
             count,
-            type_coerce(func.min(Case.received_at), UTCDateTime),
-            type_coerce(func.max(Case.received_at), UTCDateTime),
-            func.aggregate_strings(cast(Case.id, String), ","),
+            type_coerce(func.min(c.received_at), UTCDateTime),
+            type_coerce(func.max(c.received_at), UTCDateTime),
+            func.aggregate_strings(cast(c.id, String), ","),
             *spread,
         )
-        .where(*where)
-        .group_by(*keys)
+        .group_by(*(c[name] for name in keys))
         .having(count >= threshold)
     )
     spots = []
     for total, first, last, ids, *bounds in session.exec(query):
-        shared = {column.key: low for column, low, high in zip(shown, bounds[::2], bounds[1::2]) if low == high}
-        spelt = {column.key: low for column, low in zip(shown, bounds[::2])}
+        shared = {name: low for name, low, high in zip(shown, bounds[::2], bounds[1::2]) if low == high}
+        spelt = dict(zip(shown, bounds[::2]))
         grouped_by = {"cluster": "category", "address": "address"}.get(kind)
         if grouped_by:
             shared[grouped_by] = spelt[grouped_by]
@@ -152,34 +162,37 @@ def _grouped(
     return spots
 
 
-def _seasonal(session: Session, office: Office, as_of: datetime) -> list[dict]:
-    """Categories that came back in the coming 30 days of every earlier year the book covers."""
+SEASONED = ("id", "received_at", "category")
+
+
+def _seasonal(session: Session, office: Office, as_of: datetime, ahead: datetime) -> list[dict]:
+    """Categories that came back in the 30 days from `ahead` of every earlier year the book covers, by the cases as they stood at `as_of`."""
     threshold = office.rules["hotspots.seasonal_min"]
     windows = []
     for years_back in range(1, office.rules["hotspots.seasonal_years"] + 1):
-        start = as_of - relativedelta(years=years_back)
+        start = ahead - relativedelta(years=years_back)
         windows.append((start, start + timedelta(days=30)))
-    holds = session.connection().execute(
-        select(*(exists().where(Case.received_at >= start, Case.received_at < end) for start, end in windows))
-    ).one()
-    covered = [window for window, held in zip(windows, holds) if held]
+    # Each year's cases as they stood, winding back only that window's history; the receipt time
+    # and category alone, so that the queries read the (received_at, category) index alone.
+    years = [(CasesAt(session.connection(), as_of, received=window, columns=SEASONED), window) for window in windows]
+
+    def received_in(then: CasesAt, window: tuple[datetime, datetime], *more):
+        return then(lambda t: [t.c.received_at >= window[0], t.c.received_at < window[1], *(condition(t) for condition in more)])
+
+    holds = session.connection().execute(select(*(exists(received_in(then, window).select()) for then, window in years))).one()
+    covered = [year for year, held in zip(years, holds) if held]
     if not covered:
         return []
     per_year = []
-    for start, end in covered:
-        query = (
-            select(Case.category, func.count(Case.id))
-            .where(Case.received_at >= start, Case.received_at < end, Case.category != "")
-            .group_by(Case.category)
-            .having(func.count(Case.id) >= threshold)
-        )
+    for then, window in covered:
+        cases = received_in(then, window, lambda t: t.c.category != "")
+        query = select(cases.c.category, func.count(cases.c.id)).group_by(cases.c.category).having(func.count(cases.c.id) >= threshold)
         per_year.append({category for category, _ in session.exec(query).all()})
     returning = set.intersection(*per_year)
     if not returning:
         return []
-    in_windows = or_(*(and_(Case.received_at >= s, Case.received_at < e) for s, e in covered))
-    # Only the category is shown: the query then reads the (received_at, category) index alone.
-    return _grouped(session, office, "seasonal", (Case.category,), [Case.category.in_(returning), in_windows], 1, (Case.category,))
+    returned = union_all(*(received_in(then, window, lambda t: t.c.category.in_(returning)).select() for then, window in covered))
+    return _grouped(session, office, "seasonal", returned.subquery("returned"), ("category",), 1, ("category",))
 
 
 # ---------------------------------------------------------------- the reports
@@ -202,7 +215,9 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
     """The nightly report for `day` (default today), as of its end, or now when it is today."""
     tz = office.tz
     today = office.now.astimezone(tz).date()
-    day = day or today
+    # Unless told, today — but at a day's very first instant (00:00:00) the day that has just
+    # ended, as the monthly report does at a month's: a job started at midnight reports the finished day.
+    day = day or (office.now - timedelta(microseconds=1)).astimezone(tz).date()
     if day > today:
         raise BadInput(f"{day} 还没有到，不能出日报")
     start, end = day_span(day, tz)
@@ -224,7 +239,6 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
 def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     """The monthly 考评 view: the month's activity, 三率 overall and per community and assignee, ledger balance."""
     from jiesu import ledger  # only the monthly report needs periods and stored balances
-    from jiesu.ledger_models import LedgerBalance
 
     tz = office.tz
     # Unless told, the month now falls in — but at a month's very first instant (the 1st, 00:00:00)
@@ -384,7 +398,7 @@ def rates_by(
     return [{"name": key, **rates_of(counts, office)} for key, counts in ordered]
 
 
-def seasonal(office: Office, as_of: datetime) -> list[dict]:
-    """The seasonal hotspots expected in the 30 days from `as_of`."""
+def seasonal(office: Office, ahead: datetime, as_of: datetime) -> list[dict]:
+    """The seasonal hotspots expected in the 30 days from `ahead`, by the cases as they stood at `as_of`."""
     with office.store.read() as session:
-        return _seasonal(session, office, as_of)
+        return _seasonal(session, office, as_of, ahead)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlmodel import Session, select
 
@@ -17,8 +17,6 @@ from jiesu.errors import BadInput, CaseNotFound, RuleViolation
 from jiesu.models import Case, Event
 from jiesu.office import Office
 from jiesu.vocab import EventKind
-
-GRACE = timedelta(minutes=1)
 
 
 @contextmanager
@@ -49,9 +47,28 @@ def moment(office: Office, case: Case, at: datetime | None) -> datetime:
     at = at or office.now
     if at < case.received_at:
         raise BadInput(f"#{case.id} 的时间 {shown(office, at)} 早于受理时间 {shown(office, case.received_at)}")
-    if at > office.now + GRACE:
-        raise BadInput(f"#{case.id} 的时间 {shown(office, at)} 在未来")
+    line = future(office, at, f"#{case.id} 的时间")
+    if line:
+        raise BadInput(line)
     return at
+
+
+def future(office: Office, when: datetime, what: str) -> str | None:
+    """The line refusing `when` as the time `what` happened when it is after now, else None.
+
+    No grace for a clock running ahead: a case or step dated even seconds after now would be
+    missing from every view of "now" (`--as-of now`, today's report) until then. Whoever's clock
+    runs ahead types `now`, or the minute before.
+    """
+    if when <= office.now:
+        return None
+    return f"{what} {_to_the_second(office, when)} 在未来（现在是 {_to_the_second(office, office.now)}）"
+
+
+def _to_the_second(office: Office, when: datetime) -> str:
+    """A time to the minute, or to the second when it has seconds: seconds ahead of now must not read as now."""
+    local = when.astimezone(office.tz)
+    return f"{local:%Y-%m-%d %H:%M:%S}" if local.second else shown(office, local)
 
 
 def not_before(office: Office, case: Case, when: datetime, verb: str, earlier: datetime | None, earlier_verb: str) -> None:

@@ -79,4 +79,5 @@ def derived(source: Any) -> dict[str, Any]:
     }
 
 
-DERIVED = ("search_text", "address_key", "category_key")
+# Each normalised copy, and the typed fields it is made from (a view of a past time refolds it from them).
+FOLDED_FROM = {"search_text": SEARCHED, "address_key": ("address",), "category_key": ("category",)}
