@@ -76,13 +76,15 @@ def test_new_without_a_terminal_is_unchanged(jiesu, book):
 
 
 def test_edit_walks_through_the_current_values(jiesu, at_terminal):
-    case_id = jiesu.new("楼上漏水", "--phone", "13812345678", "--address", "前门东大街1号")
+    case_id = jiesu.new("楼上漏水", "--phone", "13900001111", "--address", "前门东大街1号")
     # summary, phone (bad, then keep), name, address (changed), community, category, channel, urgency, kind, ref, detail, confirm
     typed = answers("", "abc", "", "", "前门东大街3号", "", "", "", "紧急", "", "", "", "")
     result = jiesu("edit", case_id, input=typed)
     assert result.exit_code == 0, result.output
     assert "地址（已有：前门东大街1号） [前门东大街1号]：" in result.stderr and "错误: 不是有效的中国电话号码" in result.stderr
-    case = jiesu.json("show", case_id)
+    assert "[139****1111]" in result.stderr and "13900001111" not in result.stderr  # the phone shown masked, kept as it was
+    case = jiesu.json("show", case_id, "--reveal")
+    assert case["phone"] == "13900001111"
     assert (case["address"], case["urgency"], case["tier"]) == ("前门东大街3号", "urgent", "emergency")
     assert set(case["events"][-1]["changes"]) == {"address", "urgency", "tier", "respond_by", "resolve_by"}
 

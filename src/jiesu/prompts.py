@@ -22,6 +22,7 @@ from jiesu.clikit import say
 from jiesu.errors import BadInput, ExitCode
 from jiesu.models import Case
 from jiesu.office import Office
+from jiesu.phones import mask
 from jiesu.steps import load_case
 
 # The questions of `jiesu new`, in the order a hotline call gives the answers.
@@ -73,9 +74,13 @@ def _ask(name: str, default: Any, known: list[str]) -> Any:
         question += f"（已有：{'、'.join(known[:SHOWN_KNOWN])}）"
     offered = known if field.enum is None else [m.label for m in field.enum]
     shown_default = _label(field, default)
+    if name == "phone":  # masked on the screen like everywhere else; Enter keeps the number itself
+        shown_default = mask(shown_default)
     while True:
         with _completing(offered):
             raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True, prompt_suffix="： ")
+        if raw == shown_default and name == "phone":
+            return default
         if raw == "-" and name not in ("summary", "channel", "urgency", "nature"):
             return fields.clean(name, "")
         try:
