@@ -273,3 +273,17 @@ def test_the_daily_reports_default_day_at_midnight_is_the_day_just_ended(jiesu, 
     report = jiesu.json("report", "daily")
     assert (report["date"], report["received"]) == (day, received)
     assert report == jiesu.json("report", "daily", "--date", day)
+
+
+@pytest.mark.parametrize(("name", "starts"), [("日报.json", "{"), ("日报.csv", "key,value"), ("日报.md", "# 日报"), ("日报.html", "<!DOCTYPE html>")])
+def test_a_report_file_is_written_in_the_format_its_name_asks_for(jiesu, tmp_path, name, starts):
+    jiesu.new("楼道灯不亮")
+    jiesu.ok("report", "daily", "--out", str(tmp_path / name))
+    assert (tmp_path / name).read_text(encoding="utf-8").startswith(starts)
+
+
+def test_a_report_file_named_for_a_format_reports_lack_is_a_usage_error(jiesu, tmp_path):
+    result = jiesu("report", "daily", "--out", str(tmp_path / "日报.xlsx"))
+    assert result.exit_code == 2 and result.stderr.startswith("错误: --out 无效：") and ".xlsx 格式" in result.stderr, result.output
+    assert list(tmp_path.iterdir()) == []
+    jiesu.ok("report", "daily", "--format", "json", "--out", str(tmp_path / "日报.xlsx"))  # said outright, it is written

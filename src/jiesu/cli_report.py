@@ -28,7 +28,7 @@ def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, o
     from jiesu.render import print_json
     from jiesu.safetext import echoed_path, visible_lines
 
-    fmt = output_format(fmt, ReportFormat)
+    fmt = output_format(fmt or _format_of_file(out), ReportFormat)
     page = None
     if fmt is ReportFormat.HTML:
         from jiesu import report_figures, report_html
@@ -47,6 +47,28 @@ def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, o
             report_views.print_screen(document, trend, stream)
     if out:
         say(f"已写入 {echoed_path(out)}")
+
+
+# What a file's name asks for when --format does not say.
+FILE_FORMATS = {
+    ".json": ReportFormat.JSON, ".csv": ReportFormat.CSV, ".md": ReportFormat.MARKDOWN, ".markdown": ReportFormat.MARKDOWN,
+    ".html": ReportFormat.HTML, ".htm": ReportFormat.HTML, ".txt": ReportFormat.TABLE,
+}
+
+
+def _format_of_file(out: str | None) -> ReportFormat | None:
+    """The format `--out`'s extension names (None without one); an extension no report format has is
+    a usage error, before anything is written: `--out 日报.xlsx` got JSON in a file Excel cannot open."""
+    from pathlib import PurePath
+
+    from jiesu.safetext import echoed_path
+
+    suffix = PurePath(out).suffix.lower() if out and out != "-" else ""
+    if not suffix:
+        return None
+    if suffix not in FILE_FORMATS:
+        raise typer.BadParameter(f"{echoed_path(out)}：报告没有 {suffix} 格式；文件名用 {'、'.join(FILE_FORMATS)} 之一，或用 --format 指定", param_hint="--out")
+    return FILE_FORMATS[suffix]
 
 
 def _finish(document: dict, fail_on_overdue: bool) -> None:
