@@ -191,6 +191,14 @@ def test_every_file_jiesu_writes_is_owner_only_under_umask_000(args, tmp_path, j
     assert os.stat(tmp_path / args[-1]).st_mode & 0o777 == 0o600
 
 
+@pytest.mark.parametrize("args", [["export"], ["ledger", "export"], ["report", "daily"]])
+@pytest.mark.parametrize("name", ["", ".", "/"])
+def test_out_without_a_file_name_is_a_usage_error(args, name, jiesu):
+    result = jiesu(*args, "--out", name)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.splitlines() == [f"错误: --out/-o 无效：'{name}' 不是文件名（如 --out 导出.csv；输出到屏幕请省略 --out）"]
+
+
 @pytest.mark.parametrize("args", [["export", "--out"], ["export", "--format", "xlsx", "--out"], ["report", "daily", "--out"], ["backup"]])
 def test_a_pipe_or_a_folder_is_never_replaced_by_a_file(args, tmp_path, jiesu):
     """`--out /dev/full` run as root renamed the export over the device: /dev/full became a file."""
