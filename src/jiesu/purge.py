@@ -78,7 +78,7 @@ def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: 
             removed = [f for f in fields if values[f] is not None]
             if not removed:
                 continue  # purged by someone else meanwhile
-            forgotten = dict.fromkeys(forgotten_fields(fields))
+            forgotten = dict.fromkeys(_forgotten_fields(fields))
             conn.execute(
                 update(Case).where(Case.id == row.id).values(
                     **forgotten, **derived(values | forgotten), version=Case.version + 1,
@@ -86,11 +86,11 @@ def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: 
             )
             changes = json.dumps({f: [MARKER, None] for f in removed}, ensure_ascii=False)
             events.append((row.id, office.now, office.actor, EventKind.PURGED.value, note, changes, office.now))
-        _scrub_history(conn, [event[0] for event in events], forgotten_fields(fields))
+        _scrub_history(conn, [event[0] for event in events], _forgotten_fields(fields))
         backend.bulk_insert(conn, "events", ["case_id", "at", "actor", "kind", "note", "changes", "recorded_at"], events)
 
 
-def forgotten_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
+def _forgotten_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
     return fields + ("phone_ext",) if "phone" in fields else fields
 
 
