@@ -59,6 +59,21 @@ def test_edit_corrects_fields_in_one_edited_event_with_old_and_new_values(jiesu,
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
+def test_a_corrected_phone_is_masked_in_the_history_unless_revealed(jiesu):
+    """The edit event holds the old number and the new: `show` masked the case's phone but printed both in full."""
+    case_id = filed(jiesu)
+    jiesu.ok("edit", case_id, "--phone", "13900001111")
+    jiesu.ok("undo", case_id)
+    shown = jiesu.ok("show", case_id, "--format", "json").stdout + jiesu.ok("show", case_id, "--format", "table").stdout
+    assert "13812345678" not in shown and "13900001111" not in shown
+    assert [e["changes"].get("phone") for e in jiesu.json("show", case_id)["events"]] == [
+        None, ["138****5678", "139****1111"], ["139****1111", "138****5678"],
+    ]
+    revealed = jiesu.json("show", case_id, "--reveal")["events"]
+    assert revealed[1]["changes"]["phone"] == ["13812345678", "13900001111"]
+    assert "联系电话：13812345678 → 13900001111" in jiesu.ok("show", case_id, "--reveal", "--format", "table").stdout.replace("\n", "")
+
+
 def test_edit_that_changes_the_tier_recomputes_deadlines_and_says_so(jiesu):
     case_id = filed(jiesu)
     before = jiesu.json("show", case_id)

@@ -11,6 +11,7 @@ import os
 import random
 import shutil
 import signal
+import stat
 import sqlite3
 import subprocess
 import sys
@@ -167,3 +168,46 @@ def test_a_book_moved_without_its_wal_is_noticed_and_backup_is_the_way(tmp_path,
         f"{folder / 'a.db-wal'} 没有对应的案卷库 a.db：它是一个案卷库尚未写回的日志，只复制或移走 .db 文件会丢掉其中的诉求；"
         "请把 a.db 放回这里后用 jiesu backup 备份"
     ]
+
+
+# ---------------------------------------------------------------- what --out may name
+
+
+@pytest.mark.parametrize("args", [
+    ["export", "--out", "诉求.csv"],
+    ["export", "--out", "诉求.xlsx"],
+    ["ledger", "export", "--out", "台账.xlsx"],
+    ["report", "daily", "--format", "html", "--out", "日报.html"],
+    ["backup", "备份.db"],
+])
+def test_every_file_jiesu_writes_is_owner_only_under_umask_000(args, tmp_path, jiesu, monkeypatch):
+    jiesu.new("楼道灯不亮", "--phone", "13812345678")
+    monkeypatch.chdir(tmp_path)
+    before = os.umask(0)
+    try:
+        jiesu.ok(*args)
+    finally:
+        os.umask(before)
+    assert os.stat(tmp_path / args[-1]).st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("args", [["export"], ["ledger", "export"], ["report", "daily"]])
+@pytest.mark.parametrize("name", ["", ".", "/"])
+def test_out_without_a_file_name_is_a_usage_error(args, name, jiesu):
+    result = jiesu(*args, "--out", name)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.splitlines() == [f"错误: --out/-o 无效：'{name}' 不是文件名（如 --out 导出.csv；输出到屏幕请省略 --out）"]
+
+
+@pytest.mark.parametrize("args", [["export", "--out"], ["export", "--format", "xlsx", "--out"], ["report", "daily", "--out"], ["backup"]])
+def test_a_pipe_or_a_folder_is_never_replaced_by_a_file(args, tmp_path, jiesu):
+    """`--out /dev/full` run as root renamed the export over the device: /dev/full became a file."""
+    jiesu.new()
+    pipe, folder = tmp_path / "pipe", tmp_path / "folder"
+    os.mkfifo(pipe)
+    folder.mkdir()
+    for target in (pipe, folder):
+        line = refused(jiesu(*args, target))
+        assert str(target) in line
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode) and folder.is_dir() and list(folder.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".db")) == ["folder", "pipe"]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from conftest import refused
+
 
 
 def figures(jiesu) -> dict:
@@ -74,3 +79,34 @@ def test_a_bad_date_is_refused_and_changes_nothing(jiesu, book):
     before = book.fingerprint()
     assert jiesu("purge", "--closed-before", "去年").exit_code in (1, 2)
     assert book.fingerprint() == before
+
+
+def test_purge_also_replaces_the_values_a_correction_recorded_in_the_history(jiesu, book):
+    """Purge said it removed 姓名、电话, but an `edited` event still held the old and new number and name."""
+    corrected = jiesu.new("咨询", "--phone", "13812345678", "--name", "张三", "--address", "前门东大街1号",
+                          "--channel", "desk", "--nature", "咨询建议", "--received", "2026-10-01T09:00")
+    jiesu.ok("edit", corrected, "--phone", "010-65123456-8001", "--name", "李四", "--address", "前门东大街3号")
+    jiesu.ok("edit", corrected, "--summary", "咨询：13812345678 的诉求")  # a phone typed into the text is the text's
+    jiesu.ok("close", corrected, "--result", "answered", "--note", "已答复", "--at", "2026-10-02T09:00")
+    still_open = jiesu.new("楼道灯不亮", "--phone", "13911112222", "--received", "2026-10-01T09:00")
+    jiesu.ok("edit", still_open, "--phone", "13933334444")
+    history_before = book.rows("SELECT id, case_id, at, actor, kind, note, undoes FROM events ORDER BY id")
+
+    jiesu.ok("purge", "--closed-before", "2026-11-01")
+    events = jiesu.json("show", corrected, "--reveal")["events"]
+    assert events[1]["changes"] == {
+        "phone": ["***", "***"], "phone_ext": [None, "***"], "name": ["***", "***"], "address": ["前门东大街1号", "前门东大街3号"],
+    }
+    assert [e["kind"] for e in events] == ["filed", "edited", "edited", "closed", "purged"]
+    assert events[2]["changes"]["summary"][1] == "咨询：13812345678 的诉求"
+    stored = " ".join(text for (text,) in book.rows("SELECT changes FROM events WHERE case_id = :c", c=corrected))
+    assert "13812345678" not in stored.replace("咨询：13812345678", "") and "65123456" not in stored and "张三" not in stored and "李四" not in stored
+    assert jiesu.json("show", still_open, "--reveal")["events"][1]["changes"]["phone"] == ["13911112222", "13933334444"]
+    assert book.rows("SELECT id, case_id, at, actor, kind, note, undoes FROM events WHERE kind != 'purged' ORDER BY id") == history_before
+    refused(jiesu("undo", corrected), f"#{corrected} 的删除个人信息（2026-12-01 09:30）不能撤销：删除的个人信息已不在案卷里，无法恢复")
+    jiesu.ok("check")
+    with pytest.raises(DBAPIError, match="append-only"):  # the guard is back once purge is done
+        book.execute("UPDATE events SET changes = '{}' WHERE case_id = :c", c=still_open)
+
+    jiesu.ok("purge", "--closed-before", "2026-11-01", "--address")
+    assert jiesu.json("show", corrected, "--reveal")["events"][1]["changes"]["address"] == ["***", "***"]

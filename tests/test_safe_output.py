@@ -373,6 +373,21 @@ def test_db_on_a_fifo_is_refused_at_once(tmp_path):
     assert result.stderr.decode().startswith(f"错误: {fifo} 不是普通文件")
 
 
+def test_an_empty_db_is_refused_but_an_empty_jiesu_db_is_unset(jiesu, book, tmp_path, monkeypatch):
+    """`jiesu --db "$BOOK" new …` with $BOOK unset filed into the default book without a word."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    jiesu.new("先有一件")
+    for args in (["--db", ""], ["--db="]):
+        result = jiesu(*args, "new", "楼道灯不亮")
+        assert result.exit_code == 2, result.output
+        assert result.stderr == "错误: --db 无效：空的路径不是案卷库（变量没有设置？）；用默认案卷库请不写 --db\n"
+    assert not (tmp_path / "data").exists() and book.counts() == (1, 1)
+    monkeypatch.setenv("JIESU_DB", "")  # as shells treat it: unset, so the default book
+    jiesu.new("楼道灯不亮")
+    assert (tmp_path / "data" / "jiesu" / "jiesu.db").exists() and book.counts() == (1, 1)
+
+
 # ---------------------------------------------------------------- Chinese first
 
 

@@ -545,3 +545,26 @@ def test_status_and_stop_on_a_socket_owned_by_another_user_say_so(modes, fake_se
     result = modes.run("server", "server", action)
     assert result.stderr.decode() == f"错误: {place.socket_path} 不是本用户的套接字，无法与常驻进程通信\n"
     assert (result.returncode, result.stdout) == (1, b"")
+
+
+def test_a_full_disk_gives_the_same_line_and_exit_code_through_the_resident_process(modes, tmp_path):
+    """The saved change that could not be shown exits 5, a read 1, in both modes (a tester's `> /dev/full`
+    exited 0 only because an earlier `export --out /dev/full` had put a plain file where the device was)."""
+    outcomes = {}
+    for mode in ("here", "server"):
+        if mode == "server":
+            modes.start()
+        place = tmp_path / mode
+        place.mkdir()
+        environment = modes.env | {"JIESU_SERVER": "1" if mode == "server" else "0", "JIESU_DB": "jiesu.db"}
+        outcomes[mode] = []
+        for line in (["new", "楼道灯不亮", "-q"], ["list"], ["show", "1", "--format", "table"], ["report", "daily"]):
+            with open("/dev/full", "w") as full:
+                done = subprocess.run([sys.executable, "-m", "jiesu", *line], stdout=full, stderr=subprocess.PIPE,
+                                      cwd=place, env=environment, timeout=120)
+            outcomes[mode].append((done.returncode, done.stderr.decode()))
+    assert outcomes["here"] == outcomes["server"]
+    assert outcomes["here"] == [
+        (5, "错误: 改动已保存，但结果无法输出（磁盘已满）；不要重试，用 jiesu list 或 jiesu show 查看\n"),
+        *[(1, "错误: 结果无法输出（磁盘已满）\n")] * 3,
+    ]

@@ -1,10 +1,12 @@
 """Files that appear whole under their name or not at all.
 
 Everything jiesu writes to a named file (a backup, the copy made before a
-migration, an export) is written beside it under a hidden part name, flushed
-to disk, then renamed into place; if the writer fails (a full disk, an error)
-the part is removed, and if it is killed, the next write to the same name
-removes what it left. Usage:
+migration, an export) is written beside it under a hidden part name, created
+owner-only (0600) whatever the umask, flushed to disk, then renamed into place;
+if the writer fails (a full disk, an error) the part is removed, and if it is
+killed, the next write to the same name removes what it left. A name that is a
+device, a pipe or a folder is refused: a rename would put the file in its place.
+Usage:
 
     with atomicfile.writing(target) as part:       # a Path to fill by any means
         sqlite3.connect(part).backup(...)
@@ -14,7 +16,9 @@ removes what it left. Usage:
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,15 +43,17 @@ def remove_leftovers(target: Path) -> None:
 
 @contextmanager
 def writing(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
-    """A part path to fill; on success it becomes `target` (refusing an existing one unless `overwrite`).
+    """An empty owner-only part file to fill; on success it becomes `target` (refusing an existing one unless `overwrite`).
 
     Raises FileExistsError when `target` exists and `overwrite` is False, OSError
-    when the disk refuses; in both cases nothing is left behind.
+    when the disk refuses or `target` is not a regular file; nothing is left behind.
     """
+    _refuse_unless_regular(target)
     remove_leftovers(target)
     part = part_path(target)
     _remove(part)
     try:
+        os.close(os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         yield part
         _sync(part)
         if overwrite:
@@ -62,10 +68,18 @@ def writing(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
 @contextmanager
 def text(target: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """A text stream whose content becomes `target`, owner-only, whole or not at all."""
-    with writing(target) as part:
-        fd = os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        with open(fd, "w", encoding=encoding, newline="") as stream:
-            yield stream
+    with writing(target) as part, open(part, "w", encoding=encoding, newline="") as stream:
+        yield stream
+
+
+def _refuse_unless_regular(target: Path) -> None:
+    """`/dev/full`, a FIFO or a folder is never replaced by a file (root may rename over a device)."""
+    try:
+        mode = os.stat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, "不是普通文件（设备、管道或文件夹），不会用文件替换它")
 
 
 def _place_new(part: Path, target: Path) -> None:

@@ -20,10 +20,7 @@ def make_append_only(conn: Connection, table: str) -> None:
     """Have the database itself refuse UPDATE and DELETE on `table`."""
     if conn.dialect.name == "sqlite":
         for action in ("UPDATE", "DELETE"):
-            conn.exec_driver_sql(
-                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END"
-            )
+            _refuse_on_sqlite(conn, table, action)
     else:
         conn.exec_driver_sql(
             f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
@@ -33,6 +30,28 @@ def make_append_only(conn: Connection, table: str) -> None:
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
         )
+
+
+def _refuse_on_sqlite(conn: Connection, table: str, action: str) -> None:
+    conn.exec_driver_sql(
+        f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END"
+    )
+
+
+@contextmanager
+def history_rewritten(conn: Connection, table: str) -> Iterator[None]:
+    """UPDATE allowed on the append-only `table` meanwhile, in this transaction only: `purge`, the one
+    exception, replaces personal values in the history. Dropping the guard is part of the transaction,
+    so no one else ever sees it gone, and a failure rolls it back with the rest."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"DROP TRIGGER {table}_no_update")
+        yield
+        _refuse_on_sqlite(conn, table, "UPDATE")
+    else:
+        conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+        yield
+        conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
 
 
 def on_write(conn: Connection, name: str, event: str, statement: str) -> None:

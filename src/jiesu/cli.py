@@ -79,12 +79,20 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _book(target: str) -> str:
+    """`--db ''` (a cron line's `--db "$BOOK"` with $BOOK unset) names no book: refused, not the default one.
+    An empty JIESU_DB is unset, as shells treat it (Click reads it as no value)."""
+    if not target:
+        raise typer.BadParameter("空的路径不是案卷库（变量没有设置？）；用默认案卷库请不写 --db")
+    return target
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
     db: Annotated[
         Optional[str],
-        typer.Option("--db", envvar="JIESU_DB", help="案卷库：SQLite 文件路径，或 postgresql+psycopg://… 地址。"),
+        typer.Option("--db", envvar="JIESU_DB", parser=_book, metavar="PATH_OR_URL", help="案卷库：SQLite 文件路径，或 postgresql+psycopg://… 地址。"),
     ] = None,
     actor: Annotated[
         Optional[str], typer.Option("--actor", envvar="JIESU_ACTOR", help="经办人姓名，记入办理记录（默认：登录用户名）。")

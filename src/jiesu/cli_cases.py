@@ -148,7 +148,7 @@ def show(ctx: typer.Context, case_id: CaseId, fmt: Format = None, reveal: Reveal
     tz = office.tz
     found = get_case(office, case_id)
     record = views.case_record(found.case, tz, reveal=reveal)
-    events = [views.event_record(e, tz) for e in found.events]
+    events = [views.event_record(e, tz, reveal=reveal) for e in found.events]
     revisits = [views.revisit_record(r, tz) for r in found.revisits]
     ledger = [views.ledger_record(e, tz) for e in found.ledger] if found.ledger else []
     fmt = output_format(fmt)

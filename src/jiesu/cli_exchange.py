@@ -14,7 +14,7 @@ from typing import Annotated, BinaryIO, Optional
 import typer
 
 from jiesu.clikit import office_of, say
-from jiesu.cliopts import Reveal, enum_option
+from jiesu.cliopts import Out, Reveal, enum_option
 from jiesu.errors import BadInput, os_reason
 from jiesu.safetext import echoed_path
 from jiesu.vocab import Status
@@ -112,7 +112,7 @@ def export_cases(
     status: Annotated[Optional[list[Status]], enum_option(Status, "状态", "只导出此状态，可重复", "--status")] = None,
     since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,
     until: Annotated[Optional[str], typer.Option(help="受理时间不晚于（日期含当天）。")] = None,
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="写入文件（默认输出到屏幕）。")] = None,
+    out: Out = None,
     bom: Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM（默认写，Excel 打开不乱码）。")] = True,
     reveal: Reveal = False,
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
-from jiesu.cliopts import LARGEST_ID, At, CaseId, Format, RecordFormat, Reveal, output_format
+from jiesu.cliopts import LARGEST_ID, At, CaseId, Format, Out, RecordFormat, Reveal, output_format
 from jiesu.errors import BadInput
 from jiesu.safetext import echoed, echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
@@ -152,7 +152,7 @@ def ledger_roll(
 def ledger_export(
     ctx: typer.Context,
     period: Period = None,
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="写入文件（默认输出到屏幕）。")] = None,
+    out: Out = None,
     fmt: Annotated[
         Optional[str], typer.Option("--format", "-f", help="csv（默认，Excel 可直接打开）、xlsx 或 json；--out 以 .xlsx 结尾时默认 xlsx。")
     ] = None,

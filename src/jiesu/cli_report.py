@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
-from jiesu.cliopts import MOST_COUNTED, MOST_DAYS, Format, format_option, output_format
+from jiesu.cliopts import MOST_COUNTED, MOST_DAYS, Format, Out, format_option, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import OutputFormat, ReportFormat
 
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 report_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
 Fmt = Annotated[Optional[ReportFormat], format_option(ReportFormat)]
-Out = Annotated[Optional[str], typer.Option("--out", "-o", help="写入文件（写完整才替换；默认输出到屏幕）。")]
 FailOnOverdue = Annotated[bool, typer.Option("--fail-on-overdue", help="有超期诉求时退出码为 3（报告照常输出），供 cron 报警。")]
 
 

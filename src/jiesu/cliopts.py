@@ -82,6 +82,18 @@ RecordFormat = Annotated[Optional[OutputFormat], format_option([OutputFormat.TAB
 Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码（默认打码）。")]
 
 
+def parse_out(text: str) -> str:
+    """`--out FILE`: a name a file can take (`-` is the screen); `''` or `.` is a usage error, not a crash."""
+    from pathlib import Path
+
+    if text != "-" and not Path(text).expanduser().name:
+        raise typer.BadParameter(f"{echoed(text)} 不是文件名（如 --out 导出.csv；输出到屏幕请省略 --out）")
+    return text
+
+
+Out = Annotated[Optional[str], typer.Option("--out", "-o", parser=parse_out, metavar="FILE", help="写入文件（写完整才替换；默认输出到屏幕）。")]
+
+
 def output_format(fmt, kind=OutputFormat):
     """The format asked for, else a table for a person at a terminal and JSON for a pipe."""
     if fmt is not None:

@@ -452,7 +452,6 @@ def backup_to(store: Store, destination: Path, *, overwrite: bool = True) -> Non
         raise StoreError("只有 SQLite 案卷库可以用 jiesu backup 备份；PostgreSQL 请用 jiesu copy 或 pg_dump")
     try:
         with atomicfile.writing(destination, overwrite=overwrite) as part:
-            os.close(os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             source = sqlite3.connect(store.path)
             target = sqlite3.connect(part)
             try:

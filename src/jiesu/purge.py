@@ -4,7 +4,9 @@ For cases done with before a date, the complainant's name and phone (and, if
 asked, the address) are removed; the case, its category, community, times,
 history and revisits stay, so every report and rate still adds up. Each case
 gets a `purged` event in the same transaction, naming the fields removed but
-not their values.
+not their values. The values a correction recorded in the history (an `edited`
+event's old and new phone) are replaced by a marker in the same transaction:
+history is append-only but for this, personal data kept no longer than needed.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from jiesu import backend
-from jiesu.models import Case
+from jiesu.models import Case, Event
 from jiesu.office import Office
 from jiesu.textsearch import derived
 from jiesu.vocab import EventKind, Status
@@ -62,6 +64,7 @@ def purge(office: Office, before: datetime | None, *, address: bool, dry_run: bo
 
 
 LABELS = {"name": "姓名", "phone": "电话", "address": "地址"}
+MARKER = "***"  # where a removed value stood, in the case's history as in its `purged` event
 
 
 def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: str) -> None:
@@ -75,12 +78,35 @@ def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: 
             removed = [f for f in fields if values[f] is not None]
             if not removed:
                 continue  # purged by someone else meanwhile
-            forgotten = {f: None for f in fields} | ({"phone_ext": None} if "phone" in fields else {})
+            forgotten = dict.fromkeys(_forgotten_fields(fields))
             conn.execute(
                 update(Case).where(Case.id == row.id).values(
                     **forgotten, **derived(values | forgotten), version=Case.version + 1,
                 )
             )
-            changes = json.dumps({f: ["***", None] for f in removed}, ensure_ascii=False)
+            changes = json.dumps({f: [MARKER, None] for f in removed}, ensure_ascii=False)
             events.append((row.id, office.now, office.actor, EventKind.PURGED.value, note, changes, office.now))
+        _scrub_history(conn, [event[0] for event in events], _forgotten_fields(fields))
         backend.bulk_insert(conn, "events", ["case_id", "at", "actor", "kind", "note", "changes", "recorded_at"], events)
+
+
+def _forgotten_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
+    return fields + ("phone_ext",) if "phone" in fields else fields
+
+
+def _scrub_history(conn, case_ids: list[int], fields: tuple[str, ...]) -> None:
+    """Replace the values of `fields` recorded in the changes of these cases' events by the marker."""
+    if not case_ids:
+        return
+    query = select(Event.id, Event.changes).where(
+        Event.case_id.in_(case_ids), or_(*[Event.changes.contains(f'"{f}"') for f in fields])
+    )
+    scrubbed = []
+    for event_id, text in conn.execute(query):
+        changes = json.loads(text)
+        kept = {name: [MARKER if name in fields and value is not None else value for value in pair] for name, pair in changes.items()}
+        if kept != changes:
+            scrubbed.append({"event_id": event_id, "scrubbed": json.dumps(kept, ensure_ascii=False)})
+    if scrubbed:
+        with backend.history_rewritten(conn, "events"):
+            conn.execute(update(Event).where(Event.id == bindparam("event_id")).values(changes=bindparam("scrubbed")), scrubbed)

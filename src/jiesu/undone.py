@@ -37,6 +37,7 @@ IRREVERSIBLE = {
     EventKind.CLEARED: "销账已记入台账余额，不能撤销",
     EventKind.CARRIED: "结转已记入台账余额，不能撤销",
     EventKind.MERGED: "并单不能撤销",
+    EventKind.PURGED: "删除的个人信息已不在案卷里，无法恢复",
 }
 
 

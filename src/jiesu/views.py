@@ -28,10 +28,19 @@ def case_record(case: Case, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, 
     return record(case, CASE_FIELDS, tz, reveal=reveal)
 
 
-def event_record(event: Event, tz: ZoneInfo) -> dict[str, Any]:
+def event_record(event: Event, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
     row = record(event, EVENT_FIELDS, tz)
-    row["changes"] = {name: [_local(v, tz) for v in pair] for name, pair in json.loads(event.changes).items()}
+    row["changes"] = _shown_changes(json.loads(event.changes), tz, reveal=reveal)
     return row
+
+
+def _shown_changes(changes: dict[str, list], tz: ZoneInfo, *, reveal: bool) -> dict[str, list]:
+    """Recorded changes as every view shows them: times in the office's offset, a corrected phone
+    masked unless `reveal`, like the case's own phone (a correction holds the old number and the new)."""
+    return {
+        name: [phones.mask(v) if name == "phone" and not reveal else _local(v, tz) for v in pair]
+        for name, pair in changes.items()
+    }
 
 
 def _local(value: Any, tz: ZoneInfo) -> Any:
@@ -147,7 +156,7 @@ _HIDDEN_CHANGES = {"version", "search_text", "address_key", "category_key", "res
 def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
     """A step's recorded changes ({field: [old, new]}, times in UTC) as a one-line message repeats them:
     a long text shortened to its start and its length (`jiesu show` and JSON keep it whole)."""
-    return _changes({name: [_local(v, tz) for v in pair] for name, pair in changes.items()}, echo=True)
+    return _changes(_shown_changes(changes, tz, reveal=False), echo=True)
 
 
 # A changed field as a person reads it: its Chinese label, and the enum whose labels its values take.
@@ -171,8 +180,6 @@ def _changes(changes: Any, echo: bool = False) -> str:
 def _short(name: str, value: Any, echo: bool = False) -> str:
     if value is None or value == "":
         return "—"
-    if name == "phone":  # a correction's line is read over shoulders too: masked like every listing
-        return phones.shown(value, None, reveal=False)
     enum = _FIELD_ENUMS.get(name)
     if enum is not None:
         try:
