@@ -254,3 +254,14 @@ def test_repeat_complaints_are_matched_however_the_category_is_spelt(jiesu):
         jiesu.new("夜间施工噪音", "--phone", "13812345678", "--category", category, "--received", f"2026-11-{day:02d}T22:00")
     due = jiesu.json("list", "--due-escalation", "--as-of", "2026-11-09T23:00")
     assert [(r["id"], r["reasons"]) for r in due] == [(1, ["repeat"]), (2, ["repeat"]), (3, ["repeat"])]
+
+
+def test_a_blank_actor_is_a_usage_error_not_a_name_in_the_history(jiesu, book, monkeypatch):
+    jiesu.new("先有一件")
+    before = book.counts()
+    monkeypatch.setenv("JIESU_ACTOR", "   ")
+    assert refused(jiesu("new", "楼道灯不亮"), code=2).startswith("错误: --actor 无效：经办人姓名不能是空白")
+    assert book.counts() == before
+    monkeypatch.setenv("JIESU_ACTOR", " 张丽 ")
+    case_id = jiesu.new("楼道灯不亮")
+    assert jiesu.json("show", case_id)["events"][0]["actor"] == "张丽"

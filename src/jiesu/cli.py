@@ -87,6 +87,13 @@ def _book(target: str) -> str:
     return target
 
 
+def _actor(name: str) -> str:
+    """Who acts, as the history will name them: a blank name (`JIESU_ACTOR="   "`) names nobody."""
+    if not name.strip():
+        raise typer.BadParameter("经办人姓名不能是空白；不写则用登录用户名")
+    return name.strip()
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -95,7 +102,7 @@ def main_options(
         typer.Option("--db", envvar="JIESU_DB", parser=_book, metavar="PATH_OR_URL", help="案卷库：SQLite 文件路径，或 postgresql+psycopg://… 地址。"),
     ] = None,
     actor: Annotated[
-        Optional[str], typer.Option("--actor", envvar="JIESU_ACTOR", help="经办人姓名，记入办理记录（默认：登录用户名）。")
+        Optional[str], typer.Option("--actor", envvar="JIESU_ACTOR", parser=_actor, help="经办人姓名，记入办理记录（默认：登录用户名）。")
     ] = None,
     rules: Annotated[
         Optional[str], typer.Option("--rules", envvar="JIESU_RULES", help="规则文件 jiesu.toml（默认：案卷库旁边的 jiesu.toml）。")
