@@ -303,3 +303,10 @@ def test_hotspots_and_lists_as_of_a_past_time_never_change_when_cases_are_correc
         assert jiesu.ok(*view, "--format", fmt).stdout == before[view], view
     now = jiesu.json("hotspots", "--days", "30", "--min", "2")  # from the correction on, the case reads as corrected
     assert [(s["kind"], s["case_ids"]) for s in now] == [("cluster", filed[1:])]
+
+
+@pytest.mark.parametrize("command", [["list"], ["hotspots"], ["list", "--overdue"]])
+def test_a_view_as_of_a_time_still_to_come_is_refused_as_reports_are(jiesu, command):
+    jiesu.new("楼道灯不亮")
+    refused(jiesu(*command, "--as-of", "2030-01-01"), "2030-01-01 00:00 还没有到，只能查看过去或现在")
+    assert jiesu.ok(*command, "--as-of", "now").exit_code == 0

@@ -95,6 +95,7 @@ def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None
 
     `brief` leaves out the long text a table cannot show.
     """
+    office.refuse_future(as_of)
     with office.store.connect() as conn:
         if as_of:
             then = CasesAt(conn, as_of)

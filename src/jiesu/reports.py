@@ -95,6 +95,7 @@ def hotspots(
     They are counted over the cases as they stood at `as_of`: a correction made since moves no case
     into or out of a group.
     """
+    office.refuse_future(as_of)
     as_of = as_of or office.now
     days = days or office.rules["hotspots.days"]
     min_cases = min_cases or office.rules["hotspots.min_cases"]
