@@ -317,6 +317,8 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
         if target.merged_into == case_id:
             raise TransitionRefused(f"#{into} 已并入 #{case_id}，不能互相合并")
         when = moment(office, case, at)
+        # The step is written on both cases, so it may not precede either receipt.
+        not_before(office, target, when, "并单", target.received_at, "受理")
         changes = change(case, status=Status.MERGED, merged_into=into)
         record(session, case, EventKind.MERGED, office.actor, when, f"并入 #{into}", changes)
         record(session, target, EventKind.MERGED, office.actor, when, f"#{case_id} 并入本件", {})
