@@ -253,7 +253,7 @@ def test_a_deadline_at_the_end_of_a_day_reads_24_00_for_people_and_stays_exact_f
     assert next(csv.DictReader(io.StringIO(jiesu.ok("list", "--format", "csv").stdout)))["resolve_by"] == "2026-12-02T00:00:00+08:00"
     assert "2026-12-01 24:00" in jiesu.ok("list", "--format", "table").stdout
     assert "办理时限  2026-12-01 24:00" in jiesu.ok("show", "1", "--format", "table").stdout
-    assert "│ 12-01 24:00 │" in jiesu.ok("todo", "--format", "table").stdout
+    assert "│ 2026-12-01 24:00 │" in jiesu.ok("todo", "--format", "table").stdout
     extended = jiesu.ok("extend", "1", "--to", "2026-12-20", "--reason", "等配件")
     assert extended.stderr == "#1 已延期至 2026-12-20 24:00（待派单）\n"
     assert "办理时限：2026-12-01 24:00 → 2026-12-20 24:00" in jiesu.ok("show", "1", "--format", "table").stdout
