@@ -295,6 +295,22 @@ def balance_at(session: Session, period: str, as_of: datetime) -> dict:
     return {"period": period, "opening": opening, "added": added, "cleared": cleared, "closing": opening + added - cleared}
 
 
+def carried_before(session: Session, entry_ids: list[int], as_of: datetime) -> dict[int, int]:
+    """结转次数 of each entry as it stood at `as_of`: the rolls done before then that carried it,
+    i.e. of the periods it was still open at the end of (what `_carry` counts; moves booked after
+    a roll go to later periods, so the count does not change afterwards)."""
+    carried = (
+        select(LedgerMove.entry_id, LedgerBalance.period)
+        .join(LedgerBalance, LedgerMove.period <= LedgerBalance.period)
+        .where(LedgerBalance.rolled_at < as_of, LedgerMove.entry_id.in_(entry_ids))
+        .group_by(LedgerMove.entry_id, LedgerBalance.period)
+        .having(func.sum(_SIGNED) > 0)
+        .subquery()
+    )
+    rows = session.exec(select(carried.c.entry_id, func.count()).group_by(carried.c.entry_id))
+    return dict(rows.all())
+
+
 def balances(office: Office) -> list[LedgerBalance]:
     with office.store.read() as session:
         return list(session.exec(select(LedgerBalance).order_by(LedgerBalance.period)))
