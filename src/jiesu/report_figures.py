@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from jiesu import ledger, month_rates, reports
 from jiesu.asof import CasesAt
-from jiesu.clock import day_span
+from jiesu.clock import day_span, shown_bound
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.phones import mask_in_text
@@ -192,7 +192,7 @@ def _open_entries(session: Session, office: Office, as_of: datetime) -> dict:
             "plan": entry.plan,
             "unit": entry.unit,
             "opened": shown(entry.opened_at),
-            "due": shown(entry.due),
+            "due": shown_bound(entry.due, office.tz) if entry.due else "—",
             "overdue": entry.due is not None and entry.due < as_of,
             "carried": carried.get(entry.id, 0),
             "days": (as_of - entry.opened_at).days,
