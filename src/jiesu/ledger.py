@@ -28,6 +28,7 @@ from jiesu.office import Office
 from jiesu.rules import check_step
 from jiesu.safetext import echoed
 from jiesu.steps import change, changing, load_case, moment, not_before, record, required, shown, shown_bound
+from jiesu.undone import last_at
 from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
 
 OPEN, CLEARED = LedgerStatus.OPEN.value, LedgerStatus.CLEARED.value
@@ -135,7 +136,7 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         when = moment(office, case, at)
         if when < entry.opened_at:
             raise BadInput(f"台账 {entry_id} 的销账时间 {shown(office, when)} 早于上账时间 {shown(office, entry.opened_at)}")
-        not_before(office, case, when, "销账", _last_move_at(session, entry, REOPENED), "重办")
+        not_before(office, case, when, "销账", last_at(session, case.id, EventKind.REOPENED), "重办")
         entry.status, entry.cleared_at, entry.evidence = CLEARED, when, evidence
         session.add(entry)
         _move(session, entry, CLEARED, when, office)
@@ -158,12 +159,6 @@ def reopen_entry(office: Office, session: Session, case: Case, entry: LedgerEntr
     session.add(entry)
     _move(session, entry, REOPENED, when, office)
     record(session, case, EventKind.LEDGERED, office.actor, when, f"台账 {entry.id} 重新挂账：{reason}", {})
-
-
-def _last_move_at(session: Session, entry: LedgerEntry, kind: str) -> datetime | None:
-    """When the entry last moved so (a 重新挂账 is written at its case's reopen)."""
-    query = select(func.max(LedgerMove.at)).where(LedgerMove.entry_id == entry.id, LedgerMove.kind == kind)
-    return session.exec(query).one()
 
 
 def _load_entry(session: Session, entry_id: int, *, lock: bool = True) -> LedgerEntry:
