@@ -117,6 +117,44 @@ def test_return_before_its_assignment_and_steps_before_receipt_are_refused(jiesu
     )
 
 
+def test_merge_dated_before_either_receipt_is_refused(jiesu, book):
+    """Replayed from a fresh tester: the merge is written on both cases, so `check` found it before the target's receipt."""
+    duplicate = jiesu.new("路灯不亮", "--received", "2026-11-10T09:00")
+    target = jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("merge", duplicate, "--into", target, "--at", "2026-11-12T09:00"),
+        f"#{target} 的并单时间 2026-11-12 09:00 早于受理时间 2026-11-20 09:00；并单所依据的受理必须在它之前",
+    )
+    refused(jiesu("merge", target, "--into", duplicate, "--at", "2026-11-12T09:00"), f"#{target} 的时间 2026-11-12 09:00 早于受理时间 2026-11-20 09:00")
+    assert book.fingerprint() == before
+    jiesu.ok("merge", duplicate, "--into", target, "--at", "2026-11-20T09:00")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_a_write_off_dated_before_the_reopen_it_follows_is_refused_and_found_by_check(jiesu, book):
+    """Replayed from a fresh tester: the entry reopened at 11:00 could be written off again at 10:30."""
+    case_id = jiesu.new("主管道老化", "--received", "2026-11-10T09:00", "--nature", "reasonable", "--channel", "desk")
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-11-11T09:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已换", "--at", "2026-11-11T10:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "satisfied", "--resolved", "no", "--at", "2026-11-11T11:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("ledger", "clear", "1", "--evidence", "又换", "--at", "2026-11-11T10:30"),
+        f"#{case_id} 的销账时间 2026-11-11 10:30 早于重办时间 2026-11-11 11:00；销账所依据的重办必须在它之前",
+    )
+    assert book.fingerprint() == before
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+    # A book written before the rule: `check` finds the write-off before its reopen.
+    book.execute(
+        "INSERT INTO events (case_id, at, actor, kind, note, changes) VALUES (:id, '2026-11-11 02:30:00+00:00', '旧版', 'cleared', '', '{}')",
+        id=case_id,
+    )
+    result = jiesu("check")
+    assert result.exit_code == 1
+    assert f"#{case_id} 的销账时间 2026-11-11 10:30 早于重办时间 2026-11-11 11:00" in result.stdout + result.stderr
+
+
 def test_extension_dated_after_the_deadline_it_extends_is_refused_naming_both(jiesu):
     case_id = _reasonable(jiesu, "2026-11-02T09:00")
     assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-12T00:00:00+08:00"
@@ -215,7 +253,7 @@ def test_a_deadline_at_the_end_of_a_day_reads_24_00_for_people_and_stays_exact_f
     assert next(csv.DictReader(io.StringIO(jiesu.ok("list", "--format", "csv").stdout)))["resolve_by"] == "2026-12-02T00:00:00+08:00"
     assert "2026-12-01 24:00" in jiesu.ok("list", "--format", "table").stdout
     assert "办理时限  2026-12-01 24:00" in jiesu.ok("show", "1", "--format", "table").stdout
-    assert "│ 12-01 24:00 │" in jiesu.ok("todo", "--format", "table").stdout
+    assert "│ 2026-12-01 24:00 │" in jiesu.ok("todo", "--format", "table").stdout
     extended = jiesu.ok("extend", "1", "--to", "2026-12-20", "--reason", "等配件")
     assert extended.stderr == "#1 已延期至 2026-12-20 24:00（待派单）\n"
     assert "办理时限：2026-12-01 24:00 → 2026-12-20 24:00" in jiesu.ok("show", "1", "--format", "table").stdout

@@ -8,7 +8,8 @@ whether or not the month was rolled (it was null before a roll), and 2026-11-24'
 the report's as text of another form, and lost a response made that day (PostgreSQL had it right). The `todo.*` files (the 待办 to a pipe
 in every format) were written by main at 737d1a0, before `todo` was made fast, and
 rewritten once for the ledger entry typed due on 12-20: it is now due at that day's 24:00, not
-23:59:59. The book holds what an export
+23:59:59, and once more for the table's 期限, which keeps its year as `list` does (a 1990
+deadline read `07-02 13:00`). The book holds what an export
 must get right: formula-looking text in every text field, Rich markup, quotes and line
 breaks, masked and revealed phones with extensions, a merged case, a case on the
 ledger, a closed and revisited case, and times either side of the clock changes of

@@ -343,6 +343,17 @@ def test_import_at_a_past_time_dates_the_event_then(jiesu, tmp_path):
     assert jiesu.json("show", "1")["events"][0]["at"] == "2026-11-20T08:00:00+08:00"
 
 
+def test_import_dated_before_a_rows_receipt_refuses_that_row(jiesu, tmp_path, book):
+    """Replayed from a fresh tester: the import was taken, then `check` found 导入时间早于受理时间."""
+    path = sheet(tmp_path, row("BJ001", "2026-10-03 09:05"), row("BJ002", "2026-11-03 09:05"))
+    result = jiesu("import", path, "--at", "2026-11-01")
+    assert refused_rows(result) == ["第 3 行：受理时间 2026-11-03 09:05 晚于导入时间 2026-11-01 00:00"]
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", path, "--at", "2026-11-01", "--skip-bad")
+    assert [case["ref"] for case in jiesu.json("list", "--all")] == ["BJ001"]
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
 # ---------------------------------------------------------------- 6. phone extensions
 
 

@@ -65,6 +65,14 @@ def test_phones_never_appear(monthly_page):
     assert "13866667777" not in page
 
 
+def test_a_ledger_deadline_typed_as_a_date_reads_its_24_00_on_the_page(jiesu):
+    """Replayed from a fresh tester: `--due 2026-11-20` (kept as the 21st's 00:00) read 2026-11-21 on the page."""
+    case_id = jiesu.new("主管道老化", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-10-10T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--due", "2026-11-20", "--at", "2026-10-12T10:00")
+    page = jiesu.ok("report", "monthly", "--period", "2026-10", "--format", "html").stdout
+    assert ">2026-11-20 24:00</td>" in page and "2026-11-21" not in page
+
+
 def test_user_text_is_text_not_markup(jiesu, tmp_path):
     hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> 请回电13812345678"
     for n in range(5):

@@ -115,3 +115,19 @@ def test_a_ledger_entry_due_on_a_typed_day_ends_at_its_24_00(jiesu, monkeypatch,
     monkeypatch.setenv("JIESU_NOW", "2026-12-01T23:59:00+08:00")
     [row] = [r for r in jiesu.json("todo") if r["reason"] == "ledger"]
     assert (row["minutes_left"], row["overdue"]) == (1, False)
+
+
+def test_todo_keeps_the_year_by_the_same_rule_as_list(jiesu, monkeypatch):
+    """Replayed from a fresh tester: on New Year's Eve a deadline of January read `01-11` with no year,
+    where `list` said 2027. The year goes only when the table is too wide and every time is this year's."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-31T10:00:00+08:00")
+    jiesu.new("年底诉求", "--received", "2026-12-30T09:00")
+    wide = jiesu.ok("todo", "--within", "30d", "--format", "table").stdout
+    assert "2026-12-31 09:00" in wide and "2027-01-" in wide, wide
+    monkeypatch.setenv("COLUMNS", "80")
+    jiesu.ok("edit", "1", "--summary", "年底诉求，楼道灯不亮，老人晚上出门看不清楼梯" * 3)
+    assert "2027-01-" in jiesu.ok("todo", "--within", "30d", "--format", "table").stdout
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    jiesu.new("本年诉求，楼道灯不亮，老人晚上出门看不清楼梯" * 3, "--received", "2026-12-01T09:00")
+    narrow = jiesu.ok("todo", "--within", "1d", "--format", "table").stdout
+    assert " 12-02 09:00 " in narrow and "2026-" not in narrow, narrow

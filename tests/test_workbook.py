@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 import xlsxwriter
@@ -195,11 +195,25 @@ def test_ledger_export_to_xlsx(jiesu, tmp_path):
     cell = dict(zip(header, row))
     assert cell["工单编号"] == "202611030001234567" and cell["联系电话"] == "010****3456 转8001"
     assert cell["受理时间"] == datetime(2026, 11, 2, 9, 0) and cell["状态"] == "在账"
-    assert isinstance(cell["整改期限"], (datetime, date)) or cell["整改期限"] == ""
+    assert cell["整改期限"] == ""
     assert "state=\"frozen\"" in sheet_xml(out)
     jiesu.ok("ledger", "export", "--out", str(out), "--reveal")
     header, row = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("台账").to_python()
     assert dict(zip(header, row))["联系电话"] == "01065123456 转8001"
+
+
+def test_a_deadline_typed_as_a_date_reads_its_24_00_in_the_ledger_workbook_as_in_the_csv(jiesu, tmp_path):
+    """Replayed from a fresh tester: `--due 2026-11-20` (kept as the 21st's 00:00) was a date cell
+    reading 2026-11-21 00:00. No date cell reads 24:00, so the deadline is the text the CSV and the
+    screen show, which sorts in time order; other times stay date cells."""
+    case_id = jiesu.new("主管道老化", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-10-10T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--due", "2026-11-20", "--at", "2026-10-12T10:00")
+    out = tmp_path / "台账.xlsx"
+    jiesu.ok("ledger", "export", "--out", str(out))
+    header, row = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("台账").to_python()
+    cell = dict(zip(header, row))
+    assert cell["整改期限"] == "2026-11-20 24:00" and cell["受理时间"] == datetime(2026, 10, 10, 9, 0)
+    assert "2026-11-20 24:00" in jiesu.ok("ledger", "export").stdout
 
 
 @pytest.mark.parametrize("suffix", ["csv", "xlsx"])

@@ -19,7 +19,7 @@ from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
 from jiesu.steps import change, changing, future, load_case, moment, not_before, record, required, shown, shown_bound
-from jiesu.undone import not_undone
+from jiesu.undone import last_at, not_undone
 from jiesu.vocab import Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
 
 LEVELS = list(Level)
@@ -137,7 +137,7 @@ def return_case(office: Office, case_id: int, reason: str, at: datetime | None =
     reason = required(reason, "退单理由")
     with changing(office, case_id, "return", "退单") as (session, case):
         when = moment(office, case, at)
-        not_before(office, case, when, "退单", _last_at(session, case.id, EventKind.ASSIGNED), "派单")
+        not_before(office, case, when, "退单", last_at(session, case.id, EventKind.ASSIGNED), "派单")
         changes = change(case, assignee=None, status=Status.NEW)
         record(session, case, EventKind.RETURNED, office.actor, when, reason, changes)
         return case
@@ -226,7 +226,7 @@ def close(office: Office, case_id: int, result: Result, note: str, at: datetime 
         when = moment(office, case, at)
         reopened = _last_reopen(session, case.id)
         not_before(office, case, when, "办结", reopened and reopened.at, "重办")
-        not_before(office, case, when, "办结", _last_at(session, case.id, EventKind.CLASSIFIED), "研判")
+        not_before(office, case, when, "办结", last_at(session, case.id, EventKind.CLASSIFIED), "研判")
         _check_close_in_order(office, session, case, result, when, reopened.id if reopened else 0)
         changes = change(case, status=Status.CLOSED, result=result, closed_at=when)
         record(session, case, EventKind.CLOSED, office.actor, when, note, changes)
@@ -265,7 +265,7 @@ def revisit(
     with changing(office, case_id, "revisit", "回访") as (session, case):
         when = moment(office, case, at)
         not_before(office, case, when, "回访", case.closed_at, "办结")
-        not_before(office, case, when, "回访", _last_at(session, case.id, EventKind.REVISITED), "上次回访")
+        not_before(office, case, when, "回访", last_at(session, case.id, EventKind.REVISITED), "上次回访")
         session.add(
             Revisit(case_id=case.id, at=when, actor=office.actor, satisfaction=satisfaction.value, resolved=resolved, note=note)
         )
@@ -318,6 +318,8 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
         if target.merged_into == case_id:
             raise TransitionRefused(f"#{into} 已并入 #{case_id}，不能互相合并")
         when = moment(office, case, at)
+        # The step is written on both cases, so it may not precede either receipt.
+        not_before(office, target, when, "并单", target.received_at, "受理")
         changes = change(case, status=Status.MERGED, merged_into=into)
         record(session, case, EventKind.MERGED, office.actor, when, f"并入 #{into}", changes)
         record(session, target, EventKind.MERGED, office.actor, when, f"#{case_id} 并入本件", {})
@@ -334,11 +336,6 @@ def _count_events(session: Session, case_id: int, kind: EventKind, after_id: int
 def _last_reopen(session: Session, case_id: int) -> Event | None:
     """The reopen that started the current round, if any."""
     query = select(Event).where(Event.case_id == case_id, Event.kind == EventKind.REOPENED.value, not_undone())
-    return session.exec(query.order_by(Event.id.desc()).limit(1)).first()
-
-
-def _last_at(session: Session, case_id: int, kind: EventKind) -> datetime | None:
-    query = select(Event.at).where(Event.case_id == case_id, Event.kind == kind.value, not_undone())
     return session.exec(query.order_by(Event.id.desc()).limit(1)).first()
 
 

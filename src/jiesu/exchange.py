@@ -40,10 +40,12 @@ def ledger_row(
     """One ledger entry as the street office hands it up.
 
     `for_people` gives labels and local times as text; `typed_times` keeps times as local
-    datetimes, for a workbook's date cells.
+    datetimes, for a workbook's date cells. The deadline stays text as on screen even then: one
+    that ends a day has no date cell reading its 24:00 (00:00 names the next day, 23:59:59 another
+    instant), and text of the one form sorts and filters in time order.
     """
     if typed_times:
-        time = bound = lambda t: _local(t, tz)  # noqa: E731
+        time, bound = (lambda t: _local(t, tz)), (lambda t: shown_bound(t, tz))
     elif for_people:  # a deadline that ends a day reads that day's 24:00, as on screen
         time, bound = (lambda t: shown(t, tz)), (lambda t: shown_bound(t, tz))
     else:

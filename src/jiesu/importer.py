@@ -27,6 +27,7 @@ from typing import Any, BinaryIO
 from xml.etree import ElementTree
 
 from jiesu import backend, cells, phones, rules, textsearch
+from jiesu.clock import shown
 from jiesu.errors import BadInput
 from jiesu.jsonarray import TOO_DEEP, JsonArray
 from jiesu.office import Office
@@ -536,8 +537,9 @@ NEW, ASSIGNED = Status.NEW.value, Status.ASSIGNED.value
 TRACKS = {nature.value: rules.track_for(nature.value) for nature in Nature}
 
 
-def check(row: Row, office: Office, mapping: Mapping | None, default_received: datetime) -> dict[str, Any]:
-    """The case columns for one row, or ValueError with the reason it cannot be taken."""
+def check(row: Row, office: Office, mapping: Mapping | None, imported_at: datetime) -> dict[str, Any]:
+    """The case columns for one row imported at `imported_at` (also its receipt when it gives none),
+    or ValueError with the reason it cannot be taken."""
     raw = row.values
     if "__error__" in raw:
         raise ValueError(raw["__error__"])
@@ -571,10 +573,12 @@ def check(row: Row, office: Office, mapping: Mapping | None, default_received: d
         raise ValueError(f"有分机 {values['phone_ext']} 却没有电话号码")
     if values["phone_ext"] and not values["phone_ext"].isdigit():
         raise ValueError(f"分机应为数字：{echoed(values['phone_ext'])}")
-    received = values["received_at"] or default_received
+    received = values["received_at"] or imported_at
     line = future(office, received, "受理时间")
     if line:
         raise ValueError(line)
+    if received > imported_at:  # the case's history would open with its import before its receipt
+        raise ValueError(f"受理时间 {shown(received, tz)} 晚于导入时间 {shown(imported_at, tz)}")
     values["received_at"] = received
     office_rules = office.rules
     channel = values["channel"] = values["channel"] or HOTLINE

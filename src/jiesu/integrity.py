@@ -104,6 +104,7 @@ DEPENDS_ON = {
     "escalated": ("reopened",),
     "revisited": ("closed", "revisited"),
     "reopened": ("closed",),
+    "cleared": ("reopened",),
 }
 EARLIER_LABEL = {"assigned": "派单", "reopened": "重办", "closed": "办结", "revisited": "上次回访", "classified": "研判"}
 STEP_KIND = {"visit": "visited", "contact": "contacted"}

@@ -27,7 +27,8 @@ from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.rules import check_step
 from jiesu.safetext import echoed
-from jiesu.steps import change, changing, load_case, moment, record, required, shown, shown_bound
+from jiesu.steps import change, changing, load_case, moment, not_before, record, required, shown, shown_bound
+from jiesu.undone import last_at
 from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
 
 OPEN, CLEARED = LedgerStatus.OPEN.value, LedgerStatus.CLEARED.value
@@ -135,6 +136,7 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         when = moment(office, case, at)
         if when < entry.opened_at:
             raise BadInput(f"台账 {entry_id} 的销账时间 {shown(office, when)} 早于上账时间 {shown(office, entry.opened_at)}")
+        not_before(office, case, when, "销账", last_at(session, case.id, EventKind.REOPENED), "重办")
         entry.status, entry.cleared_at, entry.evidence = CLEARED, when, evidence
         session.add(entry)
         _move(session, entry, CLEARED, when, office)
@@ -286,6 +288,22 @@ def balance_at(session: Session, period: str, as_of: datetime) -> dict:
         else:
             added += count
     return {"period": period, "opening": opening, "added": added, "cleared": cleared, "closing": opening + added - cleared}
+
+
+def carried_before(session: Session, entry_ids: list[int], as_of: datetime) -> dict[int, int]:
+    """结转次数 of each entry as it stood at `as_of`: the rolls done before then that carried it,
+    i.e. of the periods it was still open at the end of (what `_carry` counts; moves booked after
+    a roll go to later periods, so the count does not change afterwards)."""
+    carried = (
+        select(LedgerMove.entry_id, LedgerBalance.period)
+        .join(LedgerBalance, LedgerMove.period <= LedgerBalance.period)
+        .where(LedgerBalance.rolled_at < as_of, LedgerMove.entry_id.in_(entry_ids))
+        .group_by(LedgerMove.entry_id, LedgerBalance.period)
+        .having(func.sum(_SIGNED) > 0)
+        .subquery()
+    )
+    rows = session.exec(select(carried.c.entry_id, func.count()).group_by(carried.c.entry_id))
+    return dict(rows.all())
 
 
 def balances(office: Office) -> list[LedgerBalance]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from itertools import chain
 from collections.abc import Callable, Iterable, Sequence
@@ -23,6 +24,7 @@ from jiesu.safetext import json_escaped, visible
 from jiesu.vocab import LabeledEnum, OutputFormat
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_YEARED = re.compile(r"\d{4}-")  # a time as a table shows it, starting with its year
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,8 @@ class Column:
 
 
 def without_year(text: str) -> str:
-    """`2026-12-01 09:30` → `12-01 09:30`: a time as a narrow table shows it."""
-    return text[5:]
+    """`2026-12-01 09:30` → `12-01 09:30`: a time as a narrow table shows it; other text (`现在`) as it is."""
+    return text[5:] if _YEARED.match(text) else text
 
 
 def labelled(enum: type[LabeledEnum]) -> Callable[[Any], str]:
@@ -358,7 +360,9 @@ def _all_this_year(columns: Sequence[Column], shown: list[list[str]]) -> bool:
     from jiesu.clock import utcnow
 
     this_year = f"{utcnow().year:04d}-"
-    return all(row[n].startswith(this_year) for n, column in enumerate(columns) if column.narrow for row in shown if row[n])
+    return all(
+        row[n].startswith(this_year) for n, column in enumerate(columns) if column.narrow for row in shown if _YEARED.match(row[n])
+    )
 
 
 def render_record(row: dict[str, Any], columns: Sequence[Column], out: IO[str] | None = None, title: str | None = None) -> None:

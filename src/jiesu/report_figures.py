@@ -11,15 +11,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from jiesu import ledger, month_rates, reports
 from jiesu.asof import CasesAt
-from jiesu.clock import day_span
+from jiesu.clock import day_span, shown_bound
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.phones import mask_in_text
+from jiesu.queries import ledger_open_at
 from jiesu.rules import ASSUMED, in_force
 from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Status
@@ -165,11 +166,9 @@ def _with_cases(session: Session, office: Office, spots: list[dict]) -> list[dic
 
 
 def _open_entries(session: Session, office: Office, as_of: datetime) -> dict:
-    """Entries on the books at `as_of`, longest on the books first, with their days on the books."""
-    on_books = and_(
-        LedgerEntry.opened_at < as_of,
-        or_(LedgerEntry.status == ledger.OPEN, LedgerEntry.cleared_at >= as_of),
-    )
+    """Entries on the books at `as_of` (by their movements, as the document counts them), longest on
+    the books first, with their days on the books and their carries as they stood."""
+    on_books = ledger_open_at(as_of)
     total = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
     rows = session.exec(
         select(LedgerEntry, Case.community, Case.category, Case.summary)
@@ -178,6 +177,8 @@ def _open_entries(session: Session, office: Office, as_of: datetime) -> dict:
         .order_by(LedgerEntry.opened_at, LedgerEntry.id)
         .limit(LEDGER_ROWS)
     ).all()
+    carried = ledger.carried_before(session, [entry.id for entry, *_ in rows], as_of)
+
     def shown(moment: datetime | None) -> str:
         return moment.astimezone(office.tz).strftime("%Y-%m-%d") if moment else "—"
 
@@ -191,9 +192,9 @@ def _open_entries(session: Session, office: Office, as_of: datetime) -> dict:
             "plan": entry.plan,
             "unit": entry.unit,
             "opened": shown(entry.opened_at),
-            "due": shown(entry.due),
+            "due": shown_bound(entry.due, office.tz) if entry.due else "—",
             "overdue": entry.due is not None and entry.due < as_of,
-            "carried": entry.carried,
+            "carried": carried.get(entry.id, 0),
             "days": (as_of - entry.opened_at).days,
         }
         for entry, community, category, summary in rows

@@ -46,6 +46,12 @@ def not_undone():
     return Event.id.not_in(select(_UNDOING.c.undoes).where(_UNDOING.c.undoes.is_not(None)))
 
 
+def last_at(session: Session, case_id: int, kind: EventKind) -> datetime | None:
+    """When the case's last step of `kind` still standing (not undone) happened."""
+    query = select(Event.at).where(Event.case_id == case_id, Event.kind == kind.value, not_undone())
+    return session.exec(query.order_by(Event.id.desc()).limit(1)).first()
+
+
 @dataclass
 class Undone:
     """The case after an undo, the step taken back, and the fields restored ({field: [was, now]})."""
