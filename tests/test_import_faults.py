@@ -225,6 +225,22 @@ def test_a_row_with_more_cells_than_the_header_is_bad(jiesu, tmp_path, book):
     assert book.counts() == (0, 0)
 
 
+def test_a_quote_left_open_is_refused_at_the_line_it_opens_on(jiesu, tmp_path, book):
+    """A lenient reader takes every row after an unclosed quote into that one cell and imports the rest."""
+    path = sheet(tmp_path, row("BJ1"), row("BJ2", summary='"楼上漏水'), row("BJ3"), row("BJ4"))
+    refused(jiesu("import", path), "第 3 行不是合法的 CSV：引号没有闭合（一格以引号开始，直到文件末尾都没有结束它的引号）")
+    assert book.counts() == (0, 0)
+
+
+def test_text_after_a_closing_quote_is_refused_not_run_together(jiesu, tmp_path, book):
+    """Excel writes a quote inside a quoted cell doubled; `"他说"楼上"漏水` is no cell it writes."""
+    path = sheet(tmp_path, row("BJ1"), row("BJ2", summary='"他说"楼上"漏水'))
+    refused(jiesu("import", path), '第 3 行不是合法的 CSV：引号括起的一格在结束的引号后还有文字；格内的引号要写成两个（""）')
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", sheet(tmp_path, row("BJ1", summary='"他说""楼上""漏水"'), row("BJ2", summary='他说"楼上"漏水')))
+    assert [c["summary"] for c in jiesu.json("list")] == ['他说"楼上"漏水', '他说"楼上"漏水']
+
+
 def test_a_row_with_missing_cells_is_bad_and_trailing_empty_cells_are_not(jiesu, tmp_path):
     short = "BJ002,2026-11-02 09:30,王大爷,13812345678,前门东大街3号,前门社区,物业管理/漏水,楼上漏水"
     lines = refused_rows(jiesu("import", sheet(tmp_path, short, row("BJ003") + ",,")))

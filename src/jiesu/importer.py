@@ -222,7 +222,7 @@ def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet:
 
 def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row]:
     csv.field_size_limit(MAX_CELL)
-    reader = csv.reader(_lines(stream))
+    reader = csv.reader(_lines(stream), strict=True)  # a quote left open must not swallow the rows after it
 
     def records() -> Iterator[tuple[int, list[str]]]:
         """Each record with the line it starts on, as a spreadsheet user counts lines: a quoted
@@ -236,9 +236,18 @@ def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row
             line = start
             if "field larger than field limit" in str(exc):
                 raise BadInput(f"第 {line} 行有一格超过 {MAX_CELL:,} 个字符，不像是工单数据") from None
-            raise BadInput(f"第 {line} 行不是合法的 CSV：{exc}") from None
+            raise BadInput(f"第 {line} 行不是合法的 CSV：{_csv_fault(exc)}") from None
 
     yield from sheet_rows(records(), mapping, neutralised=True)
+
+
+def _csv_fault(exc: csv.Error) -> str:
+    """What the strict reader found wrong, as people read it."""
+    if str(exc) == "unexpected end of data":
+        return "引号没有闭合（一格以引号开始，直到文件末尾都没有结束它的引号）"
+    if str(exc) == "',' expected after '\"'":
+        return "引号括起的一格在结束的引号后还有文字；格内的引号要写成两个（\"\"）"
+    return str(exc)
 
 
 def sheet_rows(records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None, *, neutralised: bool) -> Iterator[Row]:
