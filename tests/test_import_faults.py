@@ -143,6 +143,14 @@ def test_dates_without_a_time_and_afternoons(jiesu, tmp_path):
     ]
 
 
+@pytest.mark.parametrize("written", ["2026-11-30T24:00:00+08:00", "2026-11-30T24:00", "2026-11-30 24:00:00", "2026/11/30 24:00"])
+def test_24_00_reads_as_it_does_when_typed(jiesu, tmp_path, written):
+    """jiesu shows a deadline as the day's 24:00; a file may carry it so, as the command line may."""
+    jiesu.ok("import", sheet(tmp_path, row(received=written)))
+    jiesu.new("typed", "--received", written)
+    assert [c["received_at"] for c in jiesu.json("list")] == ["2026-12-01T00:00:00+08:00"] * 2
+
+
 @pytest.mark.parametrize(
     "written, reason",
     [
@@ -151,6 +159,8 @@ def test_dates_without_a_time_and_afternoons(jiesu, tmp_path):
         ("2026/2/30 9:05", "received_at 不是有效时间：'2026/2/30 9:05'；请写成 2026-11-03 09:05 这样的时间"),
         ("2026/11/3 下午 15:05", "received_at 的上午/下午与 15 点矛盾：'2026/11/3 下午 15:05'；请写成 2026-11-03 09:05 这样的时间"),
         ("20261103.5", "received_at 不是有效时间：'20261103.5'；请写成 2026-11-03 09:05 这样的时间"),
+        ("9999-12-31T24:00", "received_at 不是有效时间：'9999-12-31T24:00'；请写成 2026-11-03 09:05 这样的时间"),
+        ("9999/12/31 24:00", "received_at 不是有效时间：'9999/12/31 24:00'；请写成 2026-11-03 09:05 这样的时间"),
     ],
 )
 def test_ambiguous_or_impossible_times_are_refused_with_a_hint(jiesu, tmp_path, book, written, reason):

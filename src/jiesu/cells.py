@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import offset_refused, wall_time_refused, year_refused
+from jiesu.clock import from_iso, offset_refused, wall_time_refused, year_refused
 from jiesu.safetext import echoed, shortened
 
 LARGEST_INT = 2**63 - 1
@@ -97,8 +97,8 @@ def moment(label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = Fals
 
 def _parsed(label: str, written: str) -> datetime:
     try:
-        return datetime.fromisoformat(written)
-    except ValueError:
+        return from_iso(written)
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31T24:00
         pass
     match = _LOCAL_TIME.fullmatch(written)
     if match:
@@ -121,7 +121,7 @@ def _from_parts(label: str, written: str, match: re.Match) -> datetime:
         if hour == 24 and minute == second == 0:  # 24:00, the end of the day: the next day's 00:00
             return datetime(part["y"], part["mo"], part["d"]) + timedelta(days=1)
         return datetime(part["y"], part["mo"], part["d"], hour, minute, second)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31 24:00
         raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{TIME_HINT}") from None
 
 
