@@ -258,6 +258,13 @@ def test_a_row_with_missing_cells_is_bad_and_trailing_empty_cells_are_not(jiesu,
     jiesu.ok("import", sheet(tmp_path, row("BJ003") + ",,"))
 
 
+def test_columns_no_field_takes_are_named_once(jiesu, tmp_path):
+    """Platform exports carry columns a case does not hold: not an error, but never dropped unsaid."""
+    path = sheet(tmp_path, row("BJ1") + ",已办结,", row("BJ2") + ",,回访满意", header=HEADER + ",处理结果,备注")
+    assert jiesu.ok("import", path).stderr == "未导入的列（jiesu 没有对应的字段）：处理结果、备注\n读取 2 行：已导入 2 件，已存在 0 件\n"
+    assert jiesu.ok("import", sheet(tmp_path, row("BJ3"))).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
+
+
 def test_a_title_row_above_the_header_is_passed_over(jiesu, tmp_path):
     path = sheet(tmp_path, HEADER, row(), header="前门街道接诉即办工单,,,,,,,,,")
     jiesu.ok("import", path)

@@ -85,6 +85,13 @@ class Row:
 
 
 @dataclass
+class IgnoredColumns:
+    """A sheet's header columns that no field takes (platform exports carry more than a case holds): told once."""
+
+    names: list[str]
+
+
+@dataclass
 class BadRow:
     line: int
     reason: str
@@ -106,6 +113,7 @@ class ImportResult:
     bad: list[BadRow] = field(default_factory=list)  # the first BAD_ROWS_KEPT by line
     bad_count: int = 0
     written: bool = False
+    ignored: list[str] = field(default_factory=list)  # header columns not read into any field
 
     def refuse(self, line: int, reason: str) -> None:
         self.bad_count += 1
@@ -196,7 +204,7 @@ def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
         raise BadInput(UNKNOWN_ENCODING) from None
 
 
-def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet: str | None = None) -> Iterator[Row]:
+def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet: str | None = None) -> Iterator[Row | IgnoredColumns]:
     """The records of a seekable binary file in `fmt`; `sheet` picks a workbook's sheet (default: the first).
 
     CSV, JSON Lines and JSON arrays stream; a workbook, an Open311 XML document or a JSON
@@ -250,8 +258,11 @@ def _csv_fault(exc: csv.Error) -> str:
     return str(exc)
 
 
-def sheet_rows(records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None, *, neutralised: bool) -> Iterator[Row]:
+def sheet_rows(
+    records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None, *, neutralised: bool
+) -> Iterator[Row | IgnoredColumns]:
     """Rows under the header of a sheet (CSV or workbook); the header may sit below a title row.
+    The header's columns that no field takes come first, as one IgnoredColumns.
 
     `neutralised`: jiesu's own export of this kind put an apostrophe before formula-like text
     (CSV does; a workbook stores such text as text and needs none).
@@ -264,6 +275,8 @@ def sheet_rows(records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None
     if header is None:
         return
     columns, own_layout = _layout(header, mapping)
+    if ignored := list(dict.fromkeys(name for position, name in enumerate(header) if name and position not in columns)):
+        yield IgnoredColumns(ignored)
     width, placed = len(header), list(columns.items())
     unneutralise = neutralised and own_layout
     for line, record in records:
@@ -644,7 +657,7 @@ def _refuse_partial_state(status: str, merged_into: int | None, own_id: int | No
 
 def import_rows(
     office: Office,
-    rows: Iterable[Row],
+    rows: Iterable[Row | IgnoredColumns],
     *,
     source: str,
     mapping: Mapping | None = None,
@@ -667,6 +680,9 @@ def import_rows(
         while batch := list(itertools.islice(rows, BATCH)):
             good = []
             for row in batch:
+                if row.__class__ is IgnoredColumns:
+                    result.ignored = row.names
+                    continue
                 result.read += 1
                 try:
                     values = check(row, office, mapping, when)
