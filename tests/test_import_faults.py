@@ -161,6 +161,8 @@ def test_24_00_reads_as_it_does_when_typed(jiesu, tmp_path, written):
         ("20261103.5", "received_at 不是有效时间：'20261103.5'；请写成 2026-11-03 09:05 这样的时间"),
         ("9999-12-31T24:00", "received_at 不是有效时间：'9999-12-31T24:00'；请写成 2026-11-03 09:05 这样的时间"),
         ("9999/12/31 24:00", "received_at 不是有效时间：'9999/12/31 24:00'；请写成 2026-11-03 09:05 这样的时间"),
+        ("2026-11-29T23:59:59.999+08:00", "received_at 有不足一秒的部分：'2026-11-29T23:59:59.999+08:00'；jiesu 记时到秒，请改为整秒"),
+        ("2026/11/29 23:59:59.5", "received_at 有不足一秒的部分：'2026/11/29 23:59:59.5'；jiesu 记时到秒，请改为整秒"),
     ],
 )
 def test_ambiguous_or_impossible_times_are_refused_with_a_hint(jiesu, tmp_path, book, written, reason):
