@@ -143,6 +143,14 @@ def test_dates_without_a_time_and_afternoons(jiesu, tmp_path):
     ]
 
 
+@pytest.mark.parametrize("written", ["2026-11-30T24:00:00+08:00", "2026-11-30T24:00", "2026-11-30 24:00:00", "2026/11/30 24:00"])
+def test_24_00_reads_as_it_does_when_typed(jiesu, tmp_path, written):
+    """jiesu shows a deadline as the day's 24:00; a file may carry it so, as the command line may."""
+    jiesu.ok("import", sheet(tmp_path, row(received=written)))
+    jiesu.new("typed", "--received", written)
+    assert [c["received_at"] for c in jiesu.json("list")] == ["2026-12-01T00:00:00+08:00"] * 2
+
+
 @pytest.mark.parametrize(
     "written, reason",
     [
@@ -151,6 +159,10 @@ def test_dates_without_a_time_and_afternoons(jiesu, tmp_path):
         ("2026/2/30 9:05", "received_at 不是有效时间：'2026/2/30 9:05'；请写成 2026-11-03 09:05 这样的时间"),
         ("2026/11/3 下午 15:05", "received_at 的上午/下午与 15 点矛盾：'2026/11/3 下午 15:05'；请写成 2026-11-03 09:05 这样的时间"),
         ("20261103.5", "received_at 不是有效时间：'20261103.5'；请写成 2026-11-03 09:05 这样的时间"),
+        ("9999-12-31T24:00", "received_at 不是有效时间：'9999-12-31T24:00'；请写成 2026-11-03 09:05 这样的时间"),
+        ("9999/12/31 24:00", "received_at 不是有效时间：'9999/12/31 24:00'；请写成 2026-11-03 09:05 这样的时间"),
+        ("2026-11-29T23:59:59.999+08:00", "received_at 有不足一秒的部分：'2026-11-29T23:59:59.999+08:00'；jiesu 记时到秒，请改为整秒"),
+        ("2026/11/29 23:59:59.5", "received_at 有不足一秒的部分：'2026/11/29 23:59:59.5'；jiesu 记时到秒，请改为整秒"),
     ],
 )
 def test_ambiguous_or_impossible_times_are_refused_with_a_hint(jiesu, tmp_path, book, written, reason):
@@ -225,11 +237,34 @@ def test_a_row_with_more_cells_than_the_header_is_bad(jiesu, tmp_path, book):
     assert book.counts() == (0, 0)
 
 
+def test_a_quote_left_open_is_refused_at_the_line_it_opens_on(jiesu, tmp_path, book):
+    """A lenient reader takes every row after an unclosed quote into that one cell and imports the rest."""
+    path = sheet(tmp_path, row("BJ1"), row("BJ2", summary='"楼上漏水'), row("BJ3"), row("BJ4"))
+    refused(jiesu("import", path), "第 3 行不是合法的 CSV：引号没有闭合（一格以引号开始，直到文件末尾都没有结束它的引号）")
+    assert book.counts() == (0, 0)
+
+
+def test_text_after_a_closing_quote_is_refused_not_run_together(jiesu, tmp_path, book):
+    """Excel writes a quote inside a quoted cell doubled; `"他说"楼上"漏水` is no cell it writes."""
+    path = sheet(tmp_path, row("BJ1"), row("BJ2", summary='"他说"楼上"漏水'))
+    refused(jiesu("import", path), '第 3 行不是合法的 CSV：引号括起的一格在结束的引号后还有文字；格内的引号要写成两个（""）')
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", sheet(tmp_path, row("BJ1", summary='"他说""楼上""漏水"'), row("BJ2", summary='他说"楼上"漏水')))
+    assert [c["summary"] for c in jiesu.json("list")] == ['他说"楼上"漏水', '他说"楼上"漏水']
+
+
 def test_a_row_with_missing_cells_is_bad_and_trailing_empty_cells_are_not(jiesu, tmp_path):
     short = "BJ002,2026-11-02 09:30,王大爷,13812345678,前门东大街3号,前门社区,物业管理/漏水,楼上漏水"
     lines = refused_rows(jiesu("import", sheet(tmp_path, short, row("BJ003") + ",,")))
     assert lines == ["第 2 行：这一行有 8 格，表头有 10 列；各格无法对准各列"]
     jiesu.ok("import", sheet(tmp_path, row("BJ003") + ",,"))
+
+
+def test_columns_no_field_takes_are_named_once(jiesu, tmp_path):
+    """Platform exports carry columns a case does not hold: not an error, but never dropped unsaid."""
+    path = sheet(tmp_path, row("BJ1") + ",已办结,", row("BJ2") + ",,回访满意", header=HEADER + ",处理结果,备注")
+    assert jiesu.ok("import", path).stderr == "未导入的列（jiesu 没有对应的字段）：处理结果、备注\n读取 2 行：已导入 2 件，已存在 0 件\n"
+    assert jiesu.ok("import", sheet(tmp_path, row("BJ3"))).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
 
 
 def test_a_title_row_above_the_header_is_passed_over(jiesu, tmp_path):

@@ -55,6 +55,19 @@ def test_a_sheet_with_a_title_row_and_excel_typed_dates(jiesu, tmp_path):
     assert jiesu.json("show", "1")["events"][0]["note"] == "导入自 工单.xlsx 第 4 行"
 
 
+def test_a_date_cell_with_a_fraction_of_a_second_is_refused_not_rounded_into_the_next_day(jiesu, tmp_path, book):
+    last = [*ROW[:1], datetime(2026, 11, 29, 23, 59, 59, 999000), *ROW[2:]]
+    whole = ["BJ2", datetime(2026, 11, 29, 23, 59, 59), *ROW[2:]]
+    path = office_sheet(tmp_path / "工单.xlsx", [last, whole])
+    result = jiesu("import", path)
+    assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
+        "第 4 行：received_at 有不足一秒的部分：'2026-11-29 23:59:59.999'；jiesu 记时到秒，请改为整秒"
+    )
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", path, "--skip-bad")
+    assert [c["received_at"] for c in jiesu.json("list")] == ["2026-11-29T23:59:59+08:00"]
+
+
 def test_the_sheet_option_picks_a_sheet_by_name(jiesu, tmp_path):
     path = office_sheet(tmp_path / "工单.xlsx", [ROW], sheets=("说明", "十一月"))
     jiesu.ok("import", path, "--sheet", "十一月")

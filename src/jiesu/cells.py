@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import offset_refused, wall_time_refused, year_refused
+from jiesu.clock import from_iso, offset_refused, wall_time_refused, year_refused
 from jiesu.safetext import echoed, shortened
 
 LARGEST_INT = 2**63 - 1
@@ -25,7 +25,7 @@ TIME_HINT = "请写成 2026-11-03 09:05 这样的时间"
 _LOCAL_TIME = re.compile(
     r"(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
     r"(?:[\sT]*(?P<half>上午|下午|AM|PM|am|pm)?\s*(?P<h>\d{1,2})\s*[:：时点]\s*(?P<mi>\d{1,2})\s*分?"
-    r"(?:\s*[:：]\s*(?P<s>\d{1,2})(?:\.\d+)?\s*秒?)?\s*(?P<half2>AM|PM|am|pm)?)?"
+    r"(?:\s*[:：]\s*(?P<s>\d{1,2})(?P<fraction>\.\d+)?\s*秒?)?\s*(?P<half2>AM|PM|am|pm)?)?"
 )
 _SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
 _SCIENTIFIC = re.compile(r"[-+]?\d+(?:\.\d+)?[eE][-+]?\d+")
@@ -75,13 +75,18 @@ def moment(label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = Fals
     if isinstance(value, bool):
         raise ValueError(f"{label} 不是有效时间：{echoed(value)}")
     if isinstance(value, datetime):
-        found = (value + timedelta(microseconds=500_000)).replace(microsecond=0)  # a workbook's float, to the second
+        found = value  # a workbook's date cell, read to the millisecond Excel keeps
     elif isinstance(value, date):
         found = datetime.combine(value, time())
     elif isinstance(value, (int, float)):
         found = _serial(label, value)
     else:
         found = _parsed(label, str(value).strip())
+    if found.microsecond:
+        # jiesu keeps time to the second, as its exports write it: rounding could carry 23:59:59.999
+        # into the next day, and a fraction kept would read back from an export as another case.
+        written = value if isinstance(value, str) else found.isoformat(sep=" ", timespec="milliseconds")
+        raise ValueError(f"{label} 有不足一秒的部分：{echoed(written)}；jiesu 记时到秒，请改为整秒")
     reason = year_refused(found.year)
     if reason:
         raise ValueError(f"{label} 的{reason}：{echoed(value)}")
@@ -97,8 +102,8 @@ def moment(label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = Fals
 
 def _parsed(label: str, written: str) -> datetime:
     try:
-        return datetime.fromisoformat(written)
-    except ValueError:
+        return from_iso(written)
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31T24:00
         pass
     match = _LOCAL_TIME.fullmatch(written)
     if match:
@@ -117,11 +122,12 @@ def _from_parts(label: str, written: str, match: re.Match) -> datetime:
             raise ValueError(f"{label} 的上午/下午与 {hour} 点矛盾：{echoed(written)}；{TIME_HINT}")
         hour = hour % 12 + (12 if half in ("下午", "PM") else 0)
     minute, second = part.get("mi", 0), part.get("s", 0)
+    microsecond = int(match["fraction"][1:7].ljust(6, "0")) if match["fraction"] else 0
     try:
-        if hour == 24 and minute == second == 0:  # 24:00, the end of the day: the next day's 00:00
+        if hour == 24 and minute == second == microsecond == 0:  # 24:00, the end of the day: the next day's 00:00
             return datetime(part["y"], part["mo"], part["d"]) + timedelta(days=1)
-        return datetime(part["y"], part["mo"], part["d"], hour, minute, second)
-    except ValueError:
+        return datetime(part["y"], part["mo"], part["d"], hour, minute, second, microsecond)
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31 24:00
         raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{TIME_HINT}") from None
 
 

@@ -16,7 +16,7 @@ import typer
 from jiesu.clikit import office_of, say
 from jiesu.cliopts import Out, Reveal, enum_option
 from jiesu.errors import BadInput, os_reason
-from jiesu.safetext import echoed_path
+from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import Status
 
 BAD_ROWS_SHOWN = 20
@@ -54,6 +54,8 @@ def import_cases(
         say(f"第 {bad.line} 行：{bad.reason}")
     if result.bad_count > BAD_ROWS_SHOWN:
         say(f"……另有 {result.bad_count - BAD_ROWS_SHOWN} 行有问题")
+    if result.ignored:
+        say(f"未导入的列（jiesu 没有对应的字段）：{shortened('、'.join(result.ignored))}")
     if result.bad_count and not skip_bad:
         raise BadInput(f"{result.bad_count} 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行")
     verb = "将导入" if dry_run else "已导入"

@@ -102,19 +102,27 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
         sign, amount, unit = match.groups()
         delta = timedelta(**{_UNITS[unit]: int(amount)})
         return now + delta if sign == "+" else now - delta
-    iso = raw.replace("/", "-")
-    day_end = _DAY_END.fullmatch(iso)  # `2026-11-30T24:00`, as jiesu shows a deadline: the next day's 00:00
     try:
-        parsed = datetime.fromisoformat(f"{day_end['day']}T00:00{day_end['zone']}" if day_end else iso)
+        parsed = from_iso(raw.replace("/", "-"))
     except ValueError:
         raise BadInput(f"无法识别的时间 {echoed(raw)}；可用：{DATE_FORMS}") from None
-    if day_end:
-        parsed += timedelta(days=1)
     if _is_bare_date(raw):
         return _day_bound(parsed.date(), tz, end_of_day, deadline)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed
+
+
+def from_iso(text: str) -> datetime:
+    """ISO 8601 text as a datetime (ValueError if it is not), typed or in a file alike.
+
+    `2026-11-30T24:00`, as jiesu shows a deadline, with or without seconds and offset, is the
+    end of that day: the next day's 00:00.
+    """
+    day_end = _DAY_END.fullmatch(text)
+    if day_end is None:
+        return datetime.fromisoformat(text)
+    return datetime.fromisoformat(f"{day_end['day']}T00:00{day_end['zone']}") + timedelta(days=1)
 
 
 def wall_time_refused(moment: datetime) -> str | None:

@@ -86,6 +86,13 @@ class Row:
 
 
 @dataclass
+class IgnoredColumns:
+    """A sheet's header columns that no field takes (platform exports carry more than a case holds): told once."""
+
+    names: list[str]
+
+
+@dataclass
 class BadRow:
     line: int
     reason: str
@@ -107,6 +114,7 @@ class ImportResult:
     bad: list[BadRow] = field(default_factory=list)  # the first BAD_ROWS_KEPT by line
     bad_count: int = 0
     written: bool = False
+    ignored: list[str] = field(default_factory=list)  # header columns not read into any field
 
     def refuse(self, line: int, reason: str) -> None:
         self.bad_count += 1
@@ -197,7 +205,7 @@ def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
         raise BadInput(UNKNOWN_ENCODING) from None
 
 
-def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet: str | None = None) -> Iterator[Row]:
+def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet: str | None = None) -> Iterator[Row | IgnoredColumns]:
     """The records of a seekable binary file in `fmt`; `sheet` picks a workbook's sheet (default: the first).
 
     CSV, JSON Lines and JSON arrays stream; a workbook, an Open311 XML document or a JSON
@@ -223,7 +231,7 @@ def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet:
 
 def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row]:
     csv.field_size_limit(MAX_CELL)
-    reader = csv.reader(_lines(stream))
+    reader = csv.reader(_lines(stream), strict=True)  # a quote left open must not swallow the rows after it
 
     def records() -> Iterator[tuple[int, list[str]]]:
         """Each record with the line it starts on, as a spreadsheet user counts lines: a quoted
@@ -237,13 +245,25 @@ def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row
             line = start
             if "field larger than field limit" in str(exc):
                 raise BadInput(f"第 {line} 行有一格超过 {MAX_CELL:,} 个字符，不像是工单数据") from None
-            raise BadInput(f"第 {line} 行不是合法的 CSV：{exc}") from None
+            raise BadInput(f"第 {line} 行不是合法的 CSV：{_csv_fault(exc)}") from None
 
     yield from sheet_rows(records(), mapping, neutralised=True)
 
 
-def sheet_rows(records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None, *, neutralised: bool) -> Iterator[Row]:
+def _csv_fault(exc: csv.Error) -> str:
+    """What the strict reader found wrong, as people read it."""
+    if str(exc) == "unexpected end of data":
+        return "引号没有闭合（一格以引号开始，直到文件末尾都没有结束它的引号）"
+    if str(exc) == "',' expected after '\"'":
+        return "引号括起的一格在结束的引号后还有文字；格内的引号要写成两个（\"\"）"
+    return str(exc)
+
+
+def sheet_rows(
+    records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None, *, neutralised: bool
+) -> Iterator[Row | IgnoredColumns]:
     """Rows under the header of a sheet (CSV or workbook); the header may sit below a title row.
+    The header's columns that no field takes come first, as one IgnoredColumns.
 
     `neutralised`: jiesu's own export of this kind put an apostrophe before formula-like text
     (CSV does; a workbook stores such text as text and needs none).
@@ -256,6 +276,8 @@ def sheet_rows(records: Iterable[tuple[int, list[Any]]], mapping: Mapping | None
     if header is None:
         return
     columns, own_layout = _layout(header, mapping)
+    if ignored := list(dict.fromkeys(name for position, name in enumerate(header) if name and position not in columns)):
+        yield IgnoredColumns(ignored)
     width, placed = len(header), list(columns.items())
     unneutralise = neutralised and own_layout
     for line, record in records:
@@ -639,7 +661,7 @@ def _refuse_partial_state(status: str, merged_into: int | None, own_id: int | No
 
 def import_rows(
     office: Office,
-    rows: Iterable[Row],
+    rows: Iterable[Row | IgnoredColumns],
     *,
     source: str,
     mapping: Mapping | None = None,
@@ -662,6 +684,9 @@ def import_rows(
         while batch := list(itertools.islice(rows, BATCH)):
             good = []
             for row in batch:
+                if row.__class__ is IgnoredColumns:
+                    result.ignored = row.names
+                    continue
                 result.read += 1
                 try:
                     values = check(row, office, mapping, when)

@@ -23,7 +23,10 @@ from jiesu.phones import mask
 from jiesu.safetext import json_escaped, visible
 from jiesu.vocab import LabeledEnum, OutputFormat
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a CSV cell may start with to get a leading apostrophe: text a spreadsheet would run as a
+# formula, and text that itself starts with an apostrophe, so that reading the file back
+# (importer._unneutralise) takes off exactly the one added.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 _YEARED = re.compile(r"\d{4}-")  # a time as a table shows it, starting with its year
 
 
@@ -94,7 +97,7 @@ def record(source: Any, fields: Sequence[str], tz: ZoneInfo, *, reveal: bool = F
 
 
 def neutralise(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula, made plain text with a leading apostrophe."""
+    """Text a spreadsheet would run as a formula (or that starts with an apostrophe), with a leading apostrophe."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
