@@ -368,3 +368,15 @@ def test_migration_moves_dues_an_earlier_jiesu_stored_at_a_days_last_instant_to_
     monkeypatch.setenv("JIESU_NOW", "2026-12-02T00:00:00+08:00")
     assert jiesu.json("report", "daily", "--date", "2026-12-01")["ledger"] == {"open": 2, "overdue": 0, "overdue_entries": []}
     assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_show_at_80_columns_gives_a_ledger_entry_its_whole_plan_and_unit(jiesu, monkeypatch):
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", "80")
+    case_id = jiesu.new("主管道老化漏水", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-10-10T09:00")
+    plan = "协调街道城建科立项，更换主管道，预计明年春季施工"
+    jiesu.ok("ledger", "add", case_id, "--plan", plan, "--unit", "街道城建科", "--due", "2027-04-30", "--at", "2026-10-12T10:00")
+    lines = [line.rstrip() for line in jiesu.ok("show", case_id, "--format", "table").stdout.splitlines()]
+    assert f"整改措施  {plan}" in lines and "责任单位  街道城建科" in lines and "整改期限  2027-04-30 24:00" in lines
+    assert max(cell_len(line) for line in lines) <= 80

@@ -162,9 +162,9 @@ def show(ctx: typer.Context, case_id: CaseId, fmt: Format = None, reveal: Reveal
         if revisits:
             typer.echo()
             render(revisits, fmt, views.revisit_columns(tz), title="回访", whole_text=True)
-        if ledger:
+        for entry in ledger:  # an entry a record, not a table row: its nine fields never fit 80 columns
             typer.echo()
-            render(ledger, fmt, views.ledger_columns(tz), title="台账", whole_text=True)
+            render_record(entry, views.ledger_columns(tz), title=f"台账 {entry['id']}")
     else:
         render([record], fmt, [views.Column(k, k) for k in record])
 
