@@ -468,3 +468,39 @@ def test_a_two_million_character_summary_costs_a_listing_nothing(jiesu, tmp_path
     assert len(table) < 2000 and "楼道灯不亮" in table
     assert jiesu.ok("list", "--format", "ids").stdout == "1\n2\n"
     assert len(jiesu.json("show", "1")["summary"]) == 2_000_000
+
+
+# ---------------------------------------------------------------- a row's times and words must agree
+
+RECEIVED = "2026-11-03T09:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    "row, reason",
+    [
+        ({"closed_at": "2026-11-02T09:00:00+08:00", "status": "closed"}, "办结时间 2026-11-02 09:00 早于受理时间 2026-11-03 09:00"),
+        ({"responded_at": "2026-11-03T08:59:00+08:00"}, "首次响应时间 2026-11-03 08:59 早于受理时间 2026-11-03 09:00"),
+        ({"resolve_by": "2026-11-01T00:00:00+08:00"}, "办理时限 2026-11-01 00:00 早于受理时间 2026-11-03 09:00"),
+        ({"closed_at": "2026-11-20T09:00:00+08:00", "status": "closed"}, "办结时间 2026-11-20 09:00 晚于导入时间 2026-11-10 00:00"),
+        ({"nature": "reasonable", "track": "persuade"}, "三上门 上门劝 与诉求性质 合理诉求 不符（应为 上门办）"),
+    ],
+)
+def test_a_row_whose_times_or_words_contradict_each_other_is_refused(jiesu, book, tmp_path, row, reason):
+    (tmp_path / "x.jsonl").write_text(json.dumps({"summary": "楼上漏水", "received_at": RECEIVED} | row, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"), "--at", "2026-11-10")) == [f"第 1 行：{reason}"]
+    assert book.counts() == (0, 0)
+    jiesu.ok("check")
+
+
+@pytest.mark.parametrize(
+    "request_, reason",
+    [
+        ({"status": "closed"}, "Open311 状态为 closed，但没有 updated_datetime（办结时间）"),
+        ({"expected_datetime": "2026-11-03T08:00:00+08:00"}, "办理时限 2026-11-03 08:00 早于受理时间 2026-11-03 09:00"),
+    ],
+)
+def test_an_open311_request_is_not_given_times_it_does_not_carry(jiesu, book, tmp_path, request_, reason):
+    request = {"service_request_id": "X-1", "status": "open", "service_name": "噪音", "description": "夜间施工扰民", "requested_datetime": RECEIVED}
+    (tmp_path / "feed.json").write_text(json.dumps([request | request_], ensure_ascii=False), encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "feed.json"), "--format", "open311-json")) == [f"第 1 行：{reason}"]
+    assert book.counts() == (0, 0)

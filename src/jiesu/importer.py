@@ -443,7 +443,9 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
         values["__error__"] = f"Open311 状态只能是 open 或 closed，不是 {echoed(status)}"
     elif status == "closed":
         values["status"] = Status.CLOSED.value
-        values["closed_at"] = request.get("updated_datetime") or request.get("requested_datetime")
+        values["closed_at"] = request.get("updated_datetime")
+        if values["closed_at"] in (None, ""):  # when it was closed is not known: not its receipt
+            values["__error__"] = "Open311 状态为 closed，但没有 updated_datetime（办结时间）"
     else:
         values["status"] = Status.ASSIGNED.value if values.get("assignee") else Status.NEW.value
     return values
@@ -602,12 +604,15 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     if received > imported_at:  # the case's history would open with its import before its receipt
         raise ValueError(f"受理时间 {shown(received, tz)} 晚于导入时间 {shown(imported_at, tz)}")
     values["received_at"] = received
+    _check_order(values, imported_at, tz)
     office_rules = office.rules
     channel = values["channel"] = values["channel"] or HOTLINE
     urgency = values["urgency"] = values["urgency"] or NORMAL
     nature = values["nature"] = values["nature"] or UNCLASSIFIED
     level = values["level"] = values["level"] or COMMUNITY
-    values["track"] = values["track"] or TRACKS[nature]
+    if values["track"] and values["track"] != TRACKS[nature]:
+        raise ValueError(f"三上门 {Track(values['track']).label} 与诉求性质 {Nature(nature).label} 不符（应为 {_track_label(nature)}）")
+    values["track"] = TRACKS[nature]
     tier = values["tier"] = values["tier"] or rules.tier_for(urgency, values["category"], level, office_rules).value
     if not (values["respond_by"] and values["resolve_by"]):
         respond_by, resolve_by = rules.deadlines(received, tier, office_rules, office.calendar)
@@ -624,6 +629,30 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     values["__old_id__"] = own_id
     values["__masked_phone__"] = masked
     return values
+
+
+# Times a case's own columns may carry, each after its receipt; what happened to it (a response,
+# its closing) also by the time it is imported.
+AFTER_RECEIPT = (("respond_by", "响应时限"), ("resolve_by", "办理时限"), ("responded_at", "首次响应时间"), ("closed_at", "办结时间"))
+HAPPENED = ("responded_at", "closed_at")
+
+
+def _check_order(values: dict[str, Any], imported_at: datetime, tz) -> None:
+    """Refuse a row whose times contradict each other: what `jiesu check` would call damage."""
+    received = values["received_at"]
+    for name, label in AFTER_RECEIPT:
+        moment = values[name]
+        if moment is None:
+            continue
+        if moment < received:
+            raise ValueError(f"{label} {shown(moment, tz)} 早于受理时间 {shown(received, tz)}")
+        if name in HAPPENED and moment > imported_at:
+            raise ValueError(f"{label} {shown(moment, tz)} 晚于导入时间 {shown(imported_at, tz)}")
+
+
+def _track_label(nature: str) -> str:
+    track = TRACKS[nature]
+    return Track(track).label if track else "待研判，无"
 
 
 INT_DEFAULTS = tuple((name, 1 if name == "version" else 0) for name in INT_FIELDS)
