@@ -267,6 +267,16 @@ def test_columns_no_field_takes_are_named_once(jiesu, tmp_path):
     assert jiesu.ok("import", sheet(tmp_path, row("BJ3"))).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
 
 
+@pytest.mark.parametrize("name", ["x.jsonl", "x.json"])
+def test_keys_no_field_takes_are_named_once_in_json_records_too(jiesu, tmp_path, name):
+    records = [{"summary": "楼上漏水", "备注": "回访满意"}, {"summary": "楼道灯不亮", "lat": 39.9, "备注": ""}]
+    text = "\n".join(json.dumps(r, ensure_ascii=False) for r in records) if name.endswith("l") else json.dumps(records, ensure_ascii=False)
+    (tmp_path / name).write_text(text + "\n", encoding="utf-8")
+    assert jiesu.ok("import", str(tmp_path / name)).stderr == "未导入的列（jiesu 没有对应的字段）：备注、lat\n读取 2 行：已导入 2 件，已存在 0 件\n"
+    jiesu.ok("export", "--format", name.split(".")[1], "--reveal", "--out", str(tmp_path / f"own-{name}"))
+    assert "未导入" not in jiesu.ok("import", str(tmp_path / f"own-{name}")).stderr  # jiesu's own records: every key is a field
+
+
 def test_a_title_row_above_the_header_is_passed_over(jiesu, tmp_path):
     path = sheet(tmp_path, HEADER, row(), header="前门街道接诉即办工单,,,,,,,,,")
     jiesu.ok("import", path)

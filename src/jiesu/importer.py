@@ -364,6 +364,7 @@ def _unneutralise(cell: str) -> str:
 def _jsonl_rows(stream: io.TextIOWrapper) -> Iterator[Row]:
     # Only "\n" ends a record (the stream splits on it alone): U+2028, U+0085 and the like are
     # text inside a summary, not line breaks.
+    unknown: dict[str, None] = {}
     for number, line in enumerate(_lines(stream), start=1):
         if not line.strip():
             continue
@@ -375,14 +376,23 @@ def _jsonl_rows(stream: io.TextIOWrapper) -> Iterator[Row]:
         except RecursionError:
             yield Row(number, {"__error__": TOO_DEEP})
             continue
-        yield _record_row(number, value)
+        yield _record_row(number, value, unknown)
+    if unknown:
+        yield IgnoredColumns(list(unknown))
 
 
-def _record_row(line: int, value: Any) -> Row:
-    """One of jiesu's own JSON records: its case fields (other keys are not the book's)."""
+def _record_row(line: int, value: Any, unknown: dict[str, None]) -> Row:
+    """One of jiesu's own JSON records: its case fields. Other keys are not the book's: they are
+    gathered in `unknown`, to be named once the file is read, as a sheet's extra columns are."""
     if not isinstance(value, dict):
         return Row(line, {"__error__": "应为一个 JSON 对象"})
-    return Row(line, _decodable({k: v for k, v in value.items() if k in CASE_COLUMNS}))
+    kept = {}
+    for key, item in value.items():
+        if key in CASE_COLUMNS:
+            kept[key] = item
+        else:
+            unknown[key] = None
+    return Row(line, _decodable(kept))
 
 
 def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
@@ -405,8 +415,11 @@ def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
         if open311 or _is_open311(first[1]):
             yield from _open311_requests(value for _, value in elements)
         else:
+            unknown: dict[str, None] = {}
             for line, value in elements:
-                yield _record_row(line, value)
+                yield _record_row(line, value, unknown)
+            if unknown:
+                yield IgnoredColumns(list(unknown))
     except UnicodeDecodeError:
         raise BadInput(UNKNOWN_ENCODING) from None
 
