@@ -155,6 +155,35 @@ def test_a_write_off_dated_before_the_reopen_it_follows_is_refused_and_found_by_
     assert f"#{case_id} 的销账时间 2026-11-11 10:30 早于重办时间 2026-11-11 11:00" in result.stdout + result.stderr
 
 
+def test_a_ledger_entry_dated_before_the_classification_or_reopen_it_follows_is_refused(jiesu, book):
+    case_id = jiesu.new("主管道老化", "--received", "2026-11-10T09:00", "--channel", "desk")
+    jiesu.ok("classify", case_id, "reasonable", "--at", "2026-11-10T12:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-11-10T11:30"),
+        f"#{case_id} 的上账时间 2026-11-10 11:30 早于研判时间 2026-11-10 12:00；上账所依据的研判必须在它之前",
+    )
+    jiesu.ok("visit", case_id, "--note", "上门查看", "--at", "2026-11-10T13:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "已换", "--at", "2026-11-10T14:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "satisfied", "--resolved", "no", "--at", "2026-11-11T11:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-11-11T10:30"),
+        f"#{case_id} 的上账时间 2026-11-11 10:30 早于重办时间 2026-11-11 11:00；上账所依据的重办必须在它之前",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-11-11T11:30")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+    # A book written before the rule: `check` finds the entry before its reopen.
+    book.execute(
+        "INSERT INTO events (case_id, at, actor, kind, note, changes) VALUES (:id, '2026-11-11 02:30:00+00:00', '旧版', 'ledgered', '', '{}')",
+        id=case_id,
+    )
+    result = jiesu("check")
+    assert result.exit_code == 1
+    assert f"#{case_id} 的上账时间 2026-11-11 10:30 早于重办时间 2026-11-11 11:00" in result.stdout + result.stderr
+
+
 def test_extension_dated_after_the_deadline_it_extends_is_refused_naming_both(jiesu):
     case_id = _reasonable(jiesu, "2026-11-02T09:00")
     assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-12T00:00:00+08:00"

@@ -105,6 +105,7 @@ DEPENDS_ON = {
     "revisited": ("closed", "revisited"),
     "reopened": ("closed",),
     "cleared": ("reopened",),
+    "ledgered": ("reopened", "classified"),
 }
 EARLIER_LABEL = {"assigned": "派单", "reopened": "重办", "closed": "办结", "revisited": "上次回访", "classified": "研判"}
 STEP_KIND = {"visit": "visited", "contact": "contacted"}

@@ -108,6 +108,8 @@ def add_entry(
         when = moment(office, case, at)
         if case.nature != Nature.REASONABLE:
             raise RuleViolation(f"#{case_id} 是{Nature(case.nature).label}，只有合理诉求才能上账整改")
+        not_before(office, case, when, "上账", last_at(session, case.id, EventKind.CLASSIFIED), "研判")
+        not_before(office, case, when, "上账", last_at(session, case.id, EventKind.REOPENED), "重办")
         if due is not None and due <= when:
             raise BadInput(f"#{case_id} 的整改期限 {shown_bound(office, due)} 应晚于上账时间 {shown(office, when)}")
         period = _booking_period(session, when, office)
