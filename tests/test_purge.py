@@ -110,3 +110,30 @@ def test_purge_also_replaces_the_values_a_correction_recorded_in_the_history(jie
 
     jiesu.ok("purge", "--closed-before", "2026-11-01", "--address")
     assert jiesu.json("show", corrected, "--reveal")["events"][1]["changes"]["address"] == ["***", "***"]
+
+
+def test_purged_callers_are_unknown_callers_in_a_view_of_the_past_not_one_caller(jiesu, book):
+    """Three callers purged became three cases of the phone "***": one repeat caller in past reports."""
+    for n in (1, 2, 3):
+        case_id = jiesu.new(f"诉求{n}", "--phone", f"1380000000{n}", "--community", "C", "--category", "环境/噪音",
+                            "--channel", "walkin", "--nature", "咨询建议", "--received", f"2026-11-1{n}T09:00")
+        jiesu.ok("close", case_id, "--result", "answered", "--note", "已答复", "--at", "2026-11-25T10:00")
+    views = [("report", "daily", "--date", "2026-11-20", "-f", "json"), ("hotspots", "--as-of", "2026-11-20", "--days", "30", "-f", "json"),
+             ("list", "--all", "--due-escalation", "--as-of", "2026-11-20T12:00", "-f", "json")]
+    before = [jiesu.ok(*view).stdout for view in views]
+    jiesu.ok("purge", "--closed-before", "2026-12-01")
+    assert [jiesu.ok(*view).stdout for view in views] == before
+    assert all(case["phone"] is None for case in jiesu.json("list", "--all", "--as-of", "2026-11-20T12:00", "--reveal"))
+
+
+def test_a_number_corrected_away_is_purged_from_the_history_of_a_case_with_no_name(jiesu, book):
+    case_id = jiesu.new("咨询", "--phone", "13812345678", "--channel", "desk", "--nature", "咨询建议", "--received", "2026-10-01T09:00")
+    jiesu.ok("edit", case_id, "--phone", "")
+    jiesu.ok("close", case_id, "--result", "answered", "--note", "已答复", "--at", "2026-10-02T09:00")
+    jiesu.ok("purge", "--closed-before", "2026-11-01")
+    events = jiesu.json("show", case_id, "--reveal")["events"]
+    assert events[1]["changes"]["phone"] == ["***", None] and events[-1]["kind"] == "purged"
+    assert "13812345678" not in " ".join(text for (text,) in book.rows("SELECT changes FROM events WHERE case_id = :c", c=case_id))
+    kinds = [e["kind"] for e in events]
+    jiesu.ok("purge", "--closed-before", "2026-11-01")  # nothing left to purge: no second event
+    assert [e["kind"] for e in jiesu.json("show", case_id, "--reveal")["events"]] == kinds

@@ -25,6 +25,7 @@ from jiesu.backend import json_rows
 from jiesu.models import Event, UTCDateTime
 from jiesu.queries import CASES
 from jiesu.textsearch import FOLDED_FROM, derived
+from jiesu.vocab import PERSONAL_FIELDS, PURGED_VALUE
 
 # The case fields a step can change (steps.change), and the version each change bumps: always
 # wound back. A field only a correction changes (edits.EDITABLE) is wound back when a later one did.
@@ -114,7 +115,10 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
 
 
 def _value(name: str, old):
-    """A value as the history holds it (times as UTC ISO text) back to a column's value."""
+    """A value as the history holds it (times as UTC ISO text) back to a column's value; a personal
+    value purge removed is not known."""
+    if old == PURGED_VALUE and name in PERSONAL_FIELDS:
+        return None
     if old is not None and isinstance(CASES.c[name].type, UTCDateTime):
         return datetime.fromisoformat(old).astimezone(timezone.utc)
     return old

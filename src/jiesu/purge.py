@@ -15,13 +15,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from jiesu import backend
 from jiesu.models import Case, Event
 from jiesu.office import Office
 from jiesu.textsearch import derived
-from jiesu.vocab import EventKind, Status
+from jiesu.vocab import PURGED_VALUE, EventKind, Status
 
 # An assumption, not a published rule: three years after a case is done covers the year's and the
 # previous year's 考评, a repeat complaint about the same matter, and an appeal; the README says so.
@@ -51,7 +52,7 @@ def purge(office: Office, before: datetime | None, *, address: bool, dry_run: bo
         and_(Case.status.in_([Status.CLOSED.value, Status.REVISITED.value]), Case.closed_at < before),
         and_(Case.status == Status.MERGED.value, Case.received_at < before),
     )
-    holding = or_(*[getattr(Case, name).is_not(None) for name in fields])
+    holding = or_(*[getattr(Case, name).is_not(None) for name in fields], _history_holding(fields))
     query = select(Case.id).where(done_with, holding).order_by(Case.id)
     with office.store.connect() as conn:
         ids = [case_id for (case_id,) in conn.execute(query)]
@@ -64,7 +65,6 @@ def purge(office: Office, before: datetime | None, *, address: bool, dry_run: bo
 
 
 LABELS = {"name": "姓名", "phone": "电话", "address": "地址"}
-MARKER = "***"  # where a removed value stood, in the case's history as in its `purged` event
 
 
 def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: str) -> None:
@@ -72,21 +72,22 @@ def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: 
         rows = conn.execute(
             select(Case.id, Case.summary, Case.detail, Case.address, Case.category, Case.ref, *[getattr(Case, f) for f in fields]).where(Case.id.in_(ids))
         ).all()
+        scrubbed = _scrub_history(conn, ids, _forgotten_fields(fields))
         events = []
         for row in rows:
             values = row._asdict()
             removed = [f for f in fields if values[f] is not None]
-            if not removed:
+            if not removed and row.id not in scrubbed:
                 continue  # purged by someone else meanwhile
-            forgotten = dict.fromkeys(_forgotten_fields(fields))
-            conn.execute(
-                update(Case).where(Case.id == row.id).values(
-                    **forgotten, **derived(values | forgotten), version=Case.version + 1,
+            if removed:
+                forgotten = dict.fromkeys(_forgotten_fields(fields))
+                conn.execute(
+                    update(Case).where(Case.id == row.id).values(
+                        **forgotten, **derived(values | forgotten), version=Case.version + 1,
+                    )
                 )
-            )
-            changes = json.dumps({f: [MARKER, None] for f in removed}, ensure_ascii=False)
+            changes = json.dumps({f: [PURGED_VALUE, None] for f in removed}, ensure_ascii=False)
             events.append((row.id, office.now, office.actor, EventKind.PURGED.value, note, changes, office.now))
-        _scrub_history(conn, [event[0] for event in events], _forgotten_fields(fields))
         backend.bulk_insert(conn, "events", ["case_id", "at", "actor", "kind", "note", "changes", "recorded_at"], events)
 
 
@@ -94,19 +95,36 @@ def _forgotten_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
     return fields + ("phone_ext",) if "phone" in fields else fields
 
 
-def _scrub_history(conn, case_ids: list[int], fields: tuple[str, ...]) -> None:
-    """Replace the values of `fields` recorded in the changes of these cases' events by the marker."""
+def _history_holding(fields: tuple[str, ...]):
+    """A case whose history records a value of `fields` since its last purge: a phone corrected
+    away, with no name left, still had its old number there."""
+    history = aliased(Event)
+    last_purge = (
+        select(func.coalesce(func.max(Event.id), 0))
+        .where(Event.case_id == Case.id, Event.kind == EventKind.PURGED.value)
+        .scalar_subquery()
+    )
+    return exists().where(
+        history.case_id == Case.id, history.id > last_purge, or_(*[history.changes.contains(f'"{f}"') for f in fields])
+    )
+
+
+def _scrub_history(conn, case_ids: list[int], fields: tuple[str, ...]) -> set[int]:
+    """Replace the values of `fields` recorded in the changes of these cases' events by the marker;
+    the cases whose history held one."""
     if not case_ids:
-        return
-    query = select(Event.id, Event.changes).where(
+        return set()
+    query = select(Event.id, Event.case_id, Event.changes).where(
         Event.case_id.in_(case_ids), or_(*[Event.changes.contains(f'"{f}"') for f in fields])
     )
-    scrubbed = []
-    for event_id, text in conn.execute(query):
+    scrubbed, cases = [], set()
+    for event_id, case_id, text in conn.execute(query):
         changes = json.loads(text)
-        kept = {name: [MARKER if name in fields and value is not None else value for value in pair] for name, pair in changes.items()}
+        kept = {name: [PURGED_VALUE if name in fields and value not in (None, PURGED_VALUE) else value for value in pair] for name, pair in changes.items()}
         if kept != changes:
             scrubbed.append({"event_id": event_id, "scrubbed": json.dumps(kept, ensure_ascii=False)})
+            cases.add(case_id)
     if scrubbed:
         with backend.history_rewritten(conn, "events"):
             conn.execute(update(Event).where(Event.id == bindparam("event_id")).values(changes=bindparam("scrubbed")), scrubbed)
+    return cases

@@ -157,3 +157,9 @@ class ReportFormat(LabeledEnum):
     CSV = "csv", "CSV"
     MARKDOWN = "markdown", "Markdown"
     HTML = "html", "网页"
+
+
+# Where `purge` removed a personal value, in a case's history: a value no longer known, which a
+# view as of an earlier time reads as empty (three purged callers are not one caller "***").
+PURGED_VALUE = "***"
+PERSONAL_FIELDS = frozenset({"name", "phone", "phone_ext", "address"})
