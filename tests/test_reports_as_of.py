@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import refused
-
 
 
 @pytest.fixture(autouse=True)
@@ -324,3 +325,16 @@ def test_a_view_as_of_a_time_still_to_come_is_refused_as_reports_are(jiesu, comm
     jiesu.new("楼道灯不亮")
     refused(jiesu(*command, "--as-of", "2030-01-01"), "2030-01-01 00:00 还没有到，只能查看过去或现在")
     assert jiesu.ok(*command, "--as-of", "now").exit_code == 0
+
+
+def test_an_undo_logged_later_leaves_the_reports_of_before_it_as_they_were(jiesu, monkeypatch):
+    """Replayed from a fresh tester: October's report lost its one close when November undid it."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-01T12:00:00+08:00")
+    case_id = jiesu.new("咨询", "--received", "2026-10-10T09:00", "--channel", "walkin", "--nature", "咨询建议")
+    jiesu.ok("close", case_id, "--result", "answered", "--note", "已答复", "--at", "2026-10-31T23:00")
+    reports = [("report", "monthly", "--period", "2026-10", "-f", "json"), ("report", "monthly", "--period", "2026-10", "-f", "html"),
+               ("report", "daily", "--date", "2026-10-31", "-f", "json")]
+    before = [jiesu.ok(*report).stdout for report in reports]
+    assert json.loads(before[0])["closed"] == 1
+    jiesu.ok("undo", case_id)
+    assert [jiesu.ok(*report).stdout for report in reports] == before

@@ -108,11 +108,11 @@ def _by_day(session: Session, office: Office, then: CasesAt, days: list[date], a
     due = then(lambda table: [table.c.resolve_by >= first, table.c.resolve_by < last, table.c.received_at < upto])
     met = (
         select(Event.id)
-        .where(Event.case_id == due.c.id, Event.kind.in_(MEETING_KINDS), not_undone(), Event.at <= due.c.resolve_by)
+        .where(Event.case_id == due.c.id, Event.kind.in_(MEETING_KINDS), not_undone(upto), Event.at <= due.c.resolve_by)
         .exists()
     )
     received = reports.per_day(session, reports.received_column(then, (first, min(last, upto))), spans)
-    closed = reports.per_day(session, Event.at, spans, Event.kind.in_(CLOSING_KINDS), not_undone(), Event.at < upto)
+    closed = reports.per_day(session, Event.at, spans, Event.kind.in_(CLOSING_KINDS), not_undone(upto), Event.at < upto)
     overdue = reports.per_day(session, due.c.resolve_by, spans, due.c.resolve_by < as_of, ~met)
     return [
         {"day": d.isoformat(), "received": r, "closed": c, "overdue": o}

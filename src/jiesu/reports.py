@@ -232,7 +232,7 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
         document |= _standing(session, office, then, as_of, received_in=(start, upto))
         document["rates"] = rates_between(session, office, then, month_start, as_of, upto)
         document["ledger"] = _ledger_standing(session, as_of)
-        trend = _trend(session, then, day, office)
+        trend = _trend(session, then, day, office, upto)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
     return DailyReport(document, trend)
 
@@ -279,7 +279,7 @@ def _activity(session: Session, then: CasesAt, start: datetime, upto: datetime) 
     received_in = then(lambda table: _received_in(table, (start, upto)))
     received = select(func.count()).select_from(received_in)
     closed = select(func.count(func.distinct(Event.case_id))).where(
-        Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(), Event.at >= start, Event.at < upto
+        Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(upto), Event.at >= start, Event.at < upto
     )
     revisited = select(func.count(Revisit.id)).where(Revisit.at >= start, Revisit.at < upto)
     counts = {"received": received, "closed": closed, "revisited": revisited}
@@ -358,12 +358,13 @@ def _ledger_standing(session: Session, as_of: datetime) -> dict:
     return {"open": open_entries, "overdue": len(overdue), "overdue_entries": overdue}
 
 
-def _trend(session: Session, then: CasesAt, day: date, office: Office) -> list[Trend]:
-    """Received (by the receipt times as they stood `then`) and closed per day over the fortnight ending `day`, in two scans."""
+def _trend(session: Session, then: CasesAt, day: date, office: Office, upto: datetime) -> list[Trend]:
+    """Received (by the receipt times as they stood `then`) and closed (by the closes standing at `upto`)
+    per day over the fortnight ending `day`, in two scans."""
     days = [day - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
     spans = [day_span(d, office.tz) for d in days]
     received = per_day(session, received_column(then, (spans[0][0], spans[-1][1])), spans)
-    closed = per_day(session, Event.at, spans, Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone())
+    closed = per_day(session, Event.at, spans, Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(upto))
     return [Trend(d, r, c) for d, r, c in zip(days, received, closed)]
 
 

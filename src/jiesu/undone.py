@@ -41,9 +41,11 @@ IRREVERSIBLE = {
 }
 
 
-def not_undone():
-    """The condition that an event has not been taken back by an `undone` event."""
-    return Event.id.not_in(select(_UNDOING.c.undoes).where(_UNDOING.c.undoes.is_not(None)))
+def not_undone(before: datetime | None = None):
+    """The condition that an event has not been taken back by an `undone` event (dated before
+    `before`, when given: a report of October counts a close that November's undo took back)."""
+    undoing = [_UNDOING.c.undoes.is_not(None)] + ([] if before is None else [_UNDOING.c.at < before])
+    return Event.id.not_in(select(_UNDOING.c.undoes).where(*undoing))
 
 
 def last_at(session: Session, case_id: int, kind: EventKind) -> datetime | None:
