@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 
 from tests.conftest import refused
 
@@ -182,6 +183,30 @@ def test_a_ledger_entry_dated_before_the_classification_or_reopen_it_follows_is_
     result = jiesu("check")
     assert result.exit_code == 1
     assert f"#{case_id} 的上账时间 2026-11-11 10:30 早于重办时间 2026-11-11 11:00" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setup", "late", "line"),
+    [
+        ([("assign", "{id}", "Z", "--at", "2026-11-26T09:00")], ("assign", "{id}", "W", "--at", "2026-11-24T09:00"),
+         "#{id} 的派单时间 2026-11-24 09:00 早于已记录的派单（2026-11-26 09:00），两步改变了案卷的同一项；补录须按时间先后"),
+        ([("assign", "{id}", "Y", "--at", "2026-11-26T09:00")], ("merge", "{id}", "--into", "{other}", "--at", "2026-11-25T09:00"),
+         "#{id} 的并单时间 2026-11-25 09:00 早于已记录的派单（2026-11-26 09:00），两步改变了案卷的同一项；补录须按时间先后"),
+        ([("classify", "{id}", "reasonable", "--at", "2026-11-20T10:00"), ("assign", "{id}", "物业", "--at", "2026-11-23T09:00")],
+         ("ledger", "add", "{id}", "--plan", "换管", "--unit", "城管科", "--at", "2026-11-22T09:00"),
+         "#{id} 的上账时间 2026-11-22 09:00 早于已记录的派单（2026-11-23 09:00），两步改变了案卷的同一项；补录须按时间先后"),
+    ],
+)
+def test_a_step_dated_before_a_recorded_step_that_changed_the_same_thing_is_refused(jiesu, book, setup, late, line):
+    """Replayed from a fresh tester: the book held the earlier value as the latest, and views as of a time between were wrong."""
+    case_id = jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
+    other = jiesu.new("楼道灯又不亮", "--received", "2026-11-20T09:00")
+    for step in setup:
+        jiesu.ok(*[part.format(id=case_id, other=other) for part in step])
+    before = book.fingerprint()
+    refused(jiesu(*[part.format(id=case_id, other=other) for part in late]), line.format(id=case_id))
+    assert book.fingerprint() == before
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
 def test_extension_dated_after_the_deadline_it_extends_is_refused_naming_both(jiesu):

@@ -91,7 +91,7 @@ def file_case(office: Office, draft: Draft) -> Case:
                 raise BadInput(f"工单编号 {ref} 已存在")
             session.add(case)
             session.flush()
-            record(session, case, EventKind.FILED, office.actor, received_at, channel.label, {})
+            record(session, case, EventKind.FILED, office, received_at, channel.label, {})
     except IntegrityError as exc:  # a racing worker filed the same ref first
         raise BadInput(f"工单编号 {ref} 已存在") from exc
     return case
@@ -105,7 +105,7 @@ def add_note(office: Office, case_id: int, text: str, at: datetime | None = None
     if not text.strip():
         raise BadInput("备注不能为空")
     with changing(office, case_id, "note", "备注") as (session, case):
-        return record(session, case, EventKind.NOTED, office.actor, moment(office, case, at), text.strip(), {})
+        return record(session, case, EventKind.NOTED, office, moment(office, case, at), text.strip(), {})
 
 
 def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: datetime | None = None) -> Case:
@@ -113,7 +113,7 @@ def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: d
     with changing(office, case_id, "classify", "研判") as (session, case):
         when = moment(office, case, at)
         changes = change(case, nature=nature, track=rules.track_for(nature))
-        record(session, case, EventKind.CLASSIFIED, office.actor, when, note, changes)
+        record(session, case, EventKind.CLASSIFIED, office, when, note, changes)
         return case
 
 
@@ -128,7 +128,7 @@ def assign(office: Office, case_id: int, to: str, note: str = "", at: datetime |
         if case.assignee == to:
             raise TransitionRefused(f"#{case_id} 已派给 {to}")
         changes = change(case, assignee=to, status=status)
-        record(session, case, EventKind.ASSIGNED, office.actor, when, note, changes)
+        record(session, case, EventKind.ASSIGNED, office, when, note, changes)
         return case
 
 
@@ -139,7 +139,7 @@ def return_case(office: Office, case_id: int, reason: str, at: datetime | None =
         when = moment(office, case, at)
         not_before(office, case, when, "退单", last_at(session, case.id, EventKind.ASSIGNED), "派单")
         changes = change(case, assignee=None, status=Status.NEW)
-        record(session, case, EventKind.RETURNED, office.actor, when, reason, changes)
+        record(session, case, EventKind.RETURNED, office, when, reason, changes)
         return case
 
 
@@ -148,7 +148,7 @@ def contact(office: Office, case_id: int, note: str = "", at: datetime | None = 
     with changing(office, case_id, "contact", "联系诉求人") as (session, case):
         when = moment(office, case, at)
         changes = change(case, responded_at=when) if case.responded_at is None else {}
-        record(session, case, EventKind.CONTACTED, office.actor, when, note, changes)
+        record(session, case, EventKind.CONTACTED, office, when, note, changes)
         return case
 
 
@@ -156,7 +156,7 @@ def visit(office: Office, case_id: int, note: str, at: datetime | None = None) -
     """上门: a door visit, the face-to-face step of 三上门."""
     note = required(note, "上门记录")
     with changing(office, case_id, "visit", "上门") as (session, case):
-        record(session, case, EventKind.VISITED, office.actor, moment(office, case, at), note, {})
+        record(session, case, EventKind.VISITED, office, moment(office, case, at), note, {})
         return case
 
 
@@ -178,7 +178,7 @@ def escalate(office: Office, case_id: int, reason: str, to: Level | None = None,
             )
         changes = change(case, level=target)
         changes |= _retier(office, case, reopened.at if reopened else case.received_at)
-        record(session, case, EventKind.ESCALATED, office.actor, when, reason, changes)
+        record(session, case, EventKind.ESCALATED, office, when, reason, changes)
         return case
 
 
@@ -215,7 +215,7 @@ def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime
         if to <= case.resolve_by:
             raise RuleViolation(f"#{case_id} 延期后的时限应晚于现在的 {shown_bound(office, case.resolve_by)}")
         changes = change(case, resolve_by=to)
-        record(session, case, EventKind.EXTENDED, office.actor, when, reason, changes)
+        record(session, case, EventKind.EXTENDED, office, when, reason, changes)
         return case
 
 
@@ -229,7 +229,7 @@ def close(office: Office, case_id: int, result: Result, note: str, at: datetime 
         not_before(office, case, when, "办结", last_at(session, case.id, EventKind.CLASSIFIED), "研判")
         _check_close_in_order(office, session, case, result, when, reopened.id if reopened else 0)
         changes = change(case, status=Status.CLOSED, result=result, closed_at=when)
-        record(session, case, EventKind.CLOSED, office.actor, when, note, changes)
+        record(session, case, EventKind.CLOSED, office, when, note, changes)
         return case
 
 
@@ -271,7 +271,7 @@ def revisit(
         )
         changes = change(case, status=Status.REVISITED)
         verdict = f"{satisfaction.label}，{'已解决' if resolved else '未解决'}"
-        record(session, case, EventKind.REVISITED, office.actor, when, "；".join(filter(None, [verdict, note])), changes)
+        record(session, case, EventKind.REVISITED, office, when, "；".join(filter(None, [verdict, note])), changes)
         if case.nature in office.rules["revisit.reopen_natures"] and (not resolved or satisfaction == Satisfaction.UNSATISFIED):
             _reopen(office, session, case, when, f"回访{verdict}")
         return case
@@ -302,7 +302,7 @@ def _reopen(office: Office, session: Session, case: Case, when: datetime, reason
         result=None,
         resolve_by=max(fresh, case.resolve_by),  # a reopen never shortens a deadline (an extension stands)
     )
-    record(session, case, EventKind.REOPENED, office.actor, when, reason, changes)
+    record(session, case, EventKind.REOPENED, office, when, reason, changes)
     if entry is not None:
         ledger.reopen_entry(office, session, case, entry, when, reason)
 
@@ -321,8 +321,8 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
         # The step is written on both cases, so it may not precede either receipt.
         not_before(office, target, when, "并单", target.received_at, "受理")
         changes = change(case, status=Status.MERGED, merged_into=into)
-        record(session, case, EventKind.MERGED, office.actor, when, f"并入 #{into}", changes)
-        record(session, target, EventKind.MERGED, office.actor, when, f"#{case_id} 并入本件", {})
+        record(session, case, EventKind.MERGED, office, when, f"并入 #{into}", changes)
+        record(session, target, EventKind.MERGED, office, when, f"#{case_id} 并入本件", {})
         return case
 
 

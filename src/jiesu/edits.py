@@ -80,7 +80,7 @@ def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = 
             changes |= timing
             for name, value in textsearch.derived(case).items():
                 setattr(case, name, value)
-            record(session, case, EventKind.EDITED, office.actor, office.now, note.strip(), changes)
+            record(session, case, EventKind.EDITED, office, office.now, note.strip(), changes)
     except IntegrityError as exc:  # a racing worker took the same ref first
         raise BadInput(f"工单编号 {cleaned.get('ref')} 已存在") from exc
     return Edited(case, changes, bool(timing))

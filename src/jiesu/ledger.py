@@ -118,7 +118,7 @@ def add_entry(
         session.flush()
         session.add(LedgerMove(entry_id=entry.id, at=when, period=period, kind=ADDED))
         changes = change(case, status=Status.LEDGERED)
-        record(session, case, EventKind.LEDGERED, office.actor, when, f"台账 {entry.id}：{plan}（{unit}）", changes)
+        record(session, case, EventKind.LEDGERED, office, when, f"台账 {entry.id}：{plan}（{unit}）", changes)
         return entry
 
 
@@ -143,7 +143,7 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         session.add(entry)
         _move(session, entry, CLEARED, when, office)
         changes = change(case, status=Status.CLOSED, result=Result.RESOLVED, closed_at=when)
-        record(session, case, EventKind.CLEARED, office.actor, when, f"台账 {entry_id} 销账：{evidence}", changes)
+        record(session, case, EventKind.CLEARED, office, when, f"台账 {entry_id} 销账：{evidence}", changes)
         return entry
 
 
@@ -160,7 +160,7 @@ def reopen_entry(office: Office, session: Session, case: Case, entry: LedgerEntr
     entry.status, entry.cleared_at, entry.evidence = OPEN, None, None
     session.add(entry)
     _move(session, entry, REOPENED, when, office)
-    record(session, case, EventKind.LEDGERED, office.actor, when, f"台账 {entry.id} 重新挂账：{reason}", {})
+    record(session, case, EventKind.LEDGERED, office, when, f"台账 {entry.id} 重新挂账：{reason}", {})
 
 
 def _load_entry(session: Session, entry_id: int, *, lock: bool = True) -> LedgerEntry:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from jiesu import clock, rules
@@ -111,17 +112,36 @@ def _plain(value):
     return value.astimezone(timezone.utc).isoformat() if isinstance(value, datetime) else value
 
 
-def record(session: Session, case: Case, kind: EventKind, actor: str, at: datetime, note: str, changes: dict) -> Event:
-    """Append the event for a step; bumps the case's version when something changed."""
+def record(session: Session, case: Case, kind: EventKind, office: Office, at: datetime, note: str, changes: dict) -> Event:
+    """Append the event for `office`'s actor's step; bumps the case's version when something changed."""
     if changes:
+        _in_time_order(session, case, kind, office, at, changes)
         case.version += 1
         session.add(case)
     event = Event(
-        case_id=case.id, at=at, actor=actor, kind=kind.value, note=note or "",
+        case_id=case.id, at=at, actor=office.actor, kind=kind.value, note=note or "",
         changes=json.dumps(changes, ensure_ascii=False), recorded_at=clock.utcnow(),
     )
     session.add(event)
     return event
+
+
+def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office, at: datetime, changes: dict) -> None:
+    """Refuse a step dated before a step already recorded that changed any of the same fields
+    (`assign --at` the 24th after an assignment on the 26th, a merge before a later assignment):
+    the book would then hold the earlier value as the latest, and every view as of a time between
+    the two, which winds the history back in the order it was written, would be wrong."""
+    later = session.exec(
+        select(Event.at, Event.kind)
+        .where(Event.case_id == case.id, Event.at > at, or_(*[Event.changes.contains(f'"{name}": [') for name in changes]))
+        .order_by(Event.at.desc())
+        .limit(1)
+    ).first()
+    if later is not None:
+        raise RuleViolation(
+            f"#{case.id} 的{kind.label}时间 {shown(office, at)} 早于已记录的{EventKind(later.kind).label}"
+            f"（{shown(office, later.at)}），两步改变了案卷的同一项；补录须按时间先后"
+        )
 
 
 def required(text: str | None, what: str) -> str:

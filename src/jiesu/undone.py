@@ -80,7 +80,7 @@ def undo(office: Office, case_id: int | None = None) -> Undone:
         if step.kind == EventKind.EDITED:
             for name, value in textsearch.derived(case).items():
                 setattr(case, name, value)
-        event = record(session, case, EventKind.UNDONE, office.actor, office.now, f"撤销{EventKind(step.kind).label}", changes)
+        event = record(session, case, EventKind.UNDONE, office, office.now, f"撤销{EventKind(step.kind).label}", changes)
         event.undoes = step.id
         return Undone(case, step, changes)
 
