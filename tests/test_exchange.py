@@ -379,3 +379,28 @@ def test_a_long_out_path_is_echoed_shortened(jiesu, tmp_path, command, said):
     out = str(folder / "out.txt")
     assert jiesu.ok(*command, "--out", out).stderr == f"{said}{out[:200]}…（共 {len(out)} 字）\n"
     assert (folder / "out.txt").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("name", "starts"), [("诉求.json", "["), ("诉求.jsonl", "{"), ("诉求.xml", "<?xml"), ("诉求.csv", "\ufeffid,")])
+def test_an_export_is_written_in_the_format_its_file_name_asks_for(jiesu, tmp_path, new_target, name, starts):
+    jiesu.new("楼道灯不亮", "--phone", "13812345678")
+    jiesu.ok("export", "--reveal", "--out", str(tmp_path / name))
+    assert (tmp_path / name).read_text(encoding="utf-8").startswith(starts)
+    if name != "诉求.xml":
+        other = new_target()
+        jiesu.ok("--db", other, "import", str(tmp_path / name))
+        assert jiesu.json("--db", other, "list", "--all")[0]["summary"] == "楼道灯不亮"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["export", "--out", "{dir}/诉求.md"], "{dir}/诉求.md：没有 .md 格式的导出；文件名用 .csv、.txt、.xlsx、.json、.jsonl、.xml 之一，或用 --format 指定格式"),
+        (["export", "--format", "csv", "--out", "{dir}/诉求.xlsx"], "{dir}/诉求.xlsx：.xlsx 文件不能写成 csv；csv 的文件名用 .csv、.txt"),
+        (["ledger", "export", "--out", "{dir}/台账.xml"], "{dir}/台账.xml：没有 .xml 格式的导出；文件名用 .csv、.txt、.xlsx、.json 之一，或用 --format 指定格式"),
+    ],
+)
+def test_a_file_name_no_export_format_fits_is_refused_before_anything_is_written(jiesu, tmp_path, args, line):
+    jiesu.new("楼道灯不亮")
+    refused(jiesu(*[a.format(dir=tmp_path) for a in args]), line.format(dir=tmp_path))
+    assert [p.name for p in tmp_path.iterdir() if p.suffix in (".md", ".xlsx", ".xml")] == []

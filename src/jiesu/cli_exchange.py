@@ -109,7 +109,7 @@ class _progress:
 def export_cases(
     ctx: typer.Context,
     fmt: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="csv（默认）、xlsx、json、jsonl、open311-json 或 open311-xml；--out 以 .xlsx 结尾时默认 xlsx。")
+        Optional[str], typer.Option("--format", "-f", help="csv（默认）、xlsx、json、jsonl、open311-json 或 open311-xml；不写则按 --out 的扩展名（.xlsx、.json、.jsonl、.xml）。")
     ] = None,
     status: Annotated[Optional[list[Status]], enum_option(Status, "状态", "只导出此状态，可重复", "--status")] = None,
     since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,
@@ -126,5 +126,6 @@ def export_cases(
     selection = exchange.CaseSelection(
         statuses=[s.value for s in status or []], since=office.when(since), until=office.when(until, end_of_day=True)
     )
-    count = exchange.export_cases(office, fmt or exchange.format_for(out), out, selection, reveal=reveal, bom=bom)
+    fmt = exchange.format_for(out, fmt, exchange.EXPORT_FORMATS)
+    count = exchange.export_cases(office, fmt, out, selection, reveal=reveal, bom=bom)
     say(f"已导出 {count} 件诉求" + (f"到 {echoed_path(out)}" if out else ""))

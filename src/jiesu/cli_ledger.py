@@ -8,8 +8,7 @@ import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
 from jiesu.cliopts import LARGEST_ID, At, CaseId, Format, Out, RecordFormat, Reveal, output_format
-from jiesu.errors import BadInput
-from jiesu.safetext import echoed, echoed_path, shortened
+from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
@@ -154,7 +153,7 @@ def ledger_export(
     period: Period = None,
     out: Out = None,
     fmt: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="csv（默认，Excel 可直接打开）、xlsx 或 json；--out 以 .xlsx 结尾时默认 xlsx。")
+        Optional[str], typer.Option("--format", "-f", help="csv（默认，Excel 可直接打开）、xlsx 或 json；不写则按 --out 的扩展名（.xlsx、.json）。")
     ] = None,
     bom: Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM，Excel 打开不乱码（默认写）；脚本可用 --no-bom。")] = True,
     reveal: Reveal = False,
@@ -165,9 +164,7 @@ def ledger_export(
     """
     from jiesu import exchange, ledger
 
-    fmt = fmt or exchange.format_for(out)
-    if fmt not in ("csv", "xlsx", "json"):
-        raise BadInput(f"未知的导出格式 {echoed(fmt)}；可选：csv, xlsx, json")
+    fmt = exchange.format_for(out, fmt, ("csv", "xlsx", "json"))
     office = office_of(ctx)
     lines = ledger.list_entries(office, period=period and ledger.parse_period(period))
     rows = (

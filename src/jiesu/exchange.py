@@ -107,9 +107,29 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
     return None if moment is None else moment.astimezone(tz)
 
 
-def format_for(path: str | None) -> str:
-    """The export format a file name asks for: xlsx for `.xlsx`, else CSV."""
-    return "xlsx" if path and Path(path).suffix.lower() == ".xlsx" else "csv"
+# The formats a file's extension may hold, the first when --format does not say.
+SUFFIX_FORMATS = {".csv": ("csv",), ".txt": ("csv",), ".xlsx": ("xlsx",), ".json": ("json", "open311-json"), ".jsonl": ("jsonl",), ".xml": ("open311-xml",)}
+
+
+def format_for(path: str | None, fmt: str | None, allowed: tuple[str, ...]) -> str:
+    """The export format: as --format says, else as the file's extension says, else CSV. A format
+    the extension cannot hold, or an extension no allowed format has, is refused before anything
+    is written: `--out 台账.json` got CSV, and `--format csv --out x.xlsx` CSV Excel cannot open."""
+    if fmt is not None and fmt not in allowed:
+        raise BadInput(f"未知的导出格式 {echoed(fmt)}；可选：{', '.join(allowed)}")
+    suffix = Path(path).suffix.lower() if path and path != "-" else ""
+    if not suffix:
+        return fmt or "csv"
+    held = [f for f in SUFFIX_FORMATS.get(suffix, ()) if f in allowed]
+    if fmt is None and held:
+        return held[0]
+    if fmt is None:
+        names = "、".join(s for s, formats in SUFFIX_FORMATS.items() if set(formats) & set(allowed))
+        raise BadInput(f"{echoed_path(path)}：没有 {suffix} 格式的导出；文件名用 {names} 之一，或用 --format 指定格式")
+    if fmt not in SUFFIX_FORMATS.get(suffix, (fmt,)):
+        names = "、".join(s for s, formats in SUFFIX_FORMATS.items() if fmt in formats)
+        raise BadInput(f"{echoed_path(path)}：{suffix} 文件不能写成 {fmt}；{fmt} 的文件名用 {names}")
+    return fmt
 
 
 def write_xlsx(
@@ -259,8 +279,6 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
 
 def export_cases(office: Office, fmt: str, path: str | None, selection: CaseSelection, *, reveal: bool, bom: bool) -> int:
     """Write the selected cases in `fmt` to `path` (or stdout), streaming; returns how many."""
-    if fmt not in EXPORT_FORMATS:
-        raise BadInput(f"未知的导出格式 {echoed(fmt)}；可选：{', '.join(EXPORT_FORMATS)}")
     if fmt == "csv":
         with output(path, bom=bom) as stream:
             return write_csv_batches(case_cell_batches(office, selection, reveal=reveal), CASE_FIELDS, stream)
