@@ -404,3 +404,14 @@ def test_a_file_name_no_export_format_fits_is_refused_before_anything_is_written
     jiesu.new("楼道灯不亮")
     refused(jiesu(*[a.format(dir=tmp_path) for a in args]), line.format(dir=tmp_path))
     assert [p.name for p in tmp_path.iterdir() if p.suffix in (".md", ".xlsx", ".xml")] == []
+
+
+@pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
+def test_open311_never_carries_a_number_dictated_into_the_text_and_still_knows_its_case(jiesu, tmp_path, book, fmt):
+    case_id = jiesu.new("请回电13812345678，楼道灯不亮", "--received", "2026-11-20T08:00")
+    jiesu.ok("note", case_id, "已回电 13812345678")
+    feed = tmp_path / f"feed.{fmt.split('-')[1]}"
+    jiesu.ok("export", "--format", fmt, "--out", str(feed))
+    text = feed.read_text(encoding="utf-8")
+    assert "13812345678" not in text and "请回电138****5678，楼道灯不亮" in text
+    assert jiesu.ok("import", str(feed)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"

@@ -258,10 +258,10 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
             yield {
                 "service_request_id": row["ref"] or str(row["id"]),
                 "status": status,
-                "status_notes": result or row["latest_note"] or "",
+                "status_notes": result or phones.mask_in_text(row["latest_note"]) or "",
                 "service_name": row["category"],
                 "service_code": row["category"],
-                "description": row["summary"],
+                "description": phones.mask_in_text(row["summary"]),  # a number dictated into the text is the complainant's too
                 "agency_responsible": row["assignee"] or "",
                 "service_notice": "",
                 "requested_datetime": iso(row["received_at"], tz),
