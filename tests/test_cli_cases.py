@@ -260,8 +260,18 @@ def test_a_blank_actor_is_a_usage_error_not_a_name_in_the_history(jiesu, book, m
     jiesu.new("先有一件")
     before = book.counts()
     monkeypatch.setenv("JIESU_ACTOR", "   ")
-    assert refused(jiesu("new", "楼道灯不亮"), code=2).startswith("错误: --actor 无效：经办人姓名不能是空白")
+    assert refused(jiesu("new", "楼道灯不亮"), code=2).startswith("错误: --actor 无效：经办人姓名（--actor 或 JIESU_ACTOR）不能是空白")
     assert book.counts() == before
     monkeypatch.setenv("JIESU_ACTOR", " 张丽 ")
     case_id = jiesu.new("楼道灯不亮")
     assert jiesu.json("show", case_id)["events"][0]["actor"] == "张丽"
+
+
+def test_small_things_a_chinese_keyboard_and_a_log_meet(jiesu, tmp_path):
+    """Replayed from a fresh tester: ＃1 was refused; a bad phone was echoed in full into the log;
+    a time seconds ahead read as the present minute; `backup ''` named the folder."""
+    case_id = jiesu.new("楼道灯不亮")
+    assert jiesu.json("show", f"＃{case_id}")["id"] == case_id
+    assert refused(jiesu("new", "x", "--phone", "13812345678转")) == "错误: 不是有效的中国电话号码：'138****5678转'（手机如 13812345678，座机如 010-65123456）"
+    refused(jiesu("list", "--as-of", "2026-12-01T09:30:01+08:00"), "2026-12-01 09:30:01 还没有到，只能查看过去或现在")
+    assert refused(jiesu("backup", ""), code=2) == "错误: 备份文件路径 无效：'' 不是文件名（如 备份/jiesu-2026-11-27.db）"

@@ -90,7 +90,7 @@ def _book(target: str) -> str:
 def _actor(name: str) -> str:
     """Who acts, as the history will name them: a blank name (`JIESU_ACTOR="   "`) names nobody."""
     if not name.strip():
-        raise typer.BadParameter("经办人姓名不能是空白；不写则用登录用户名")
+        raise typer.BadParameter("经办人姓名（--actor 或 JIESU_ACTOR）不能是空白；不写则用登录用户名")
     return name.strip()
 
 

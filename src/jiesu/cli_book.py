@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, fail, office_of, say
-from jiesu.cliopts import RecordFormat, format_option, output_format
+from jiesu.cliopts import RecordFormat, file_name, format_option, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import ReportFormat
 
@@ -30,7 +30,7 @@ def check(ctx: typer.Context) -> None:
 
 def backup(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(metavar="PATH", help="备份文件路径（不能已存在）。")],
+    path: Annotated[str, typer.Argument(metavar="PATH", parser=file_name("如 备份/jiesu-2026-11-27.db"), help="备份文件路径（不能已存在）。")],
 ) -> None:
     """不要直接复制 jiesu.db：别人正开着 jiesu 时，刚受理的诉求还在旁边的 jiesu.db-wal 里，
     只复制 .db 文件会丢掉它们。jiesu backup 把两者合成一个完整的文件。

@@ -34,7 +34,7 @@ def parse_id(text: str) -> int:
     """A case id as people write it: `42` or `#42`; anything else is a usage error (exit 2)."""
     if isinstance(text, int):
         return text
-    raw = str(text).strip().lstrip("#")
+    raw = str(text).strip().lstrip("#＃")  # the full-width ＃ a Chinese keyboard types
     if not raw.isdigit() or not 0 < int(raw) <= LARGEST_ID:
         raise typer.BadParameter(f"{echoed(text)} 不是诉求编号（应为 42 或 #42）")
     return int(raw)
@@ -82,13 +82,21 @@ RecordFormat = Annotated[Optional[OutputFormat], format_option([OutputFormat.TAB
 Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码（默认打码）。")]
 
 
-def parse_out(text: str) -> str:
-    """`--out FILE`: a name a file can take (`-` is the screen); `''` or `.` is a usage error, not a crash."""
-    from pathlib import Path
+def file_name(example: str):
+    """A parser for a file to write: a name a file can take (`-` is the screen); `''` or `.` is a
+    usage error, not a crash or the folder it names."""
 
-    if text != "-" and not Path(text).expanduser().name:
-        raise typer.BadParameter(f"{echoed(text)} 不是文件名（如 --out 导出.csv；输出到屏幕请省略 --out）")
-    return text
+    def parse(text: str) -> str:
+        from pathlib import Path
+
+        if text != "-" and not Path(text).expanduser().name:
+            raise typer.BadParameter(f"{echoed(text)} 不是文件名（{example}）")
+        return text
+
+    return parse
+
+
+parse_out = file_name("如 --out 导出.csv；输出到屏幕请省略 --out")
 
 
 Out = Annotated[Optional[str], typer.Option("--out", "-o", parser=parse_out, metavar="FILE", help="写入文件（写完整才替换；默认输出到屏幕）。")]

@@ -179,6 +179,12 @@ def shown(moment: datetime | None, tz: ZoneInfo) -> str:
     return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
+def shown_to_the_second(moment: datetime, tz: ZoneInfo) -> str:
+    """A time to the minute, or to the second when it has seconds: seconds ahead of now must not read as now."""
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M:%S}" if local.second else shown(local, tz)
+
+
 def shown_bound(moment: datetime | None, tz: ZoneInfo) -> str:
     """A deadline or other end bound as people read it: one that ends a day is that day's 24:00.
 

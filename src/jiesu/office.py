@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import parse_when, shown, utcnow
+from jiesu.clock import parse_when, shown_to_the_second, utcnow
 from jiesu.db import Store
 from jiesu.errors import BadInput
 from jiesu.rules import Calendar, Rules
@@ -32,7 +32,7 @@ class Office:
     def refuse_future(self, as_of: datetime | None) -> None:
         """A view as of `as_of` sees what was known then; of a time still to come nothing is known yet."""
         if as_of is not None and as_of > self.now:
-            raise BadInput(f"{shown(as_of, self.tz)} 还没有到，只能查看过去或现在")
+            raise BadInput(f"{shown_to_the_second(as_of, self.tz)} 还没有到，只能查看过去或现在")
 
     def when(self, text: str | None, *, end_of_day: bool = False, deadline: bool = False) -> datetime | None:
         """A typed time (`--at`, `--since`, …) read in this office's zone; None stays None."""

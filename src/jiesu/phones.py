@@ -48,7 +48,7 @@ def normalise(text: str) -> str:
     raw = text.strip()
     normal = _normalised(raw)
     if normal is None:
-        raise BadInput(f"不是有效的中国电话号码：{shortened(raw)!r}（手机如 13812345678，座机如 010-65123456）")
+        raise BadInput(f"不是有效的中国电话号码：{mask_in_text(shortened(raw))!r}（手机如 13812345678，座机如 010-65123456）")  # an error is printed and logged too
     return normal
 
 

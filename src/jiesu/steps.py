@@ -63,13 +63,7 @@ def future(office: Office, when: datetime, what: str) -> str | None:
     """
     if when <= office.now:
         return None
-    return f"{what} {_to_the_second(office, when)} 在未来（现在是 {_to_the_second(office, office.now)}）"
-
-
-def _to_the_second(office: Office, when: datetime) -> str:
-    """A time to the minute, or to the second when it has seconds: seconds ahead of now must not read as now."""
-    local = when.astimezone(office.tz)
-    return f"{local:%Y-%m-%d %H:%M:%S}" if local.second else shown(office, local)
+    return f"{what} {clock.shown_to_the_second(when, office.tz)} 在未来（现在是 {clock.shown_to_the_second(office.now, office.tz)}）"
 
 
 def not_before(office: Office, case: Case, when: datetime, verb: str, earlier: datetime | None, earlier_verb: str) -> None:
