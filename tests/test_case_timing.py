@@ -367,3 +367,17 @@ def test_a_time_seconds_after_now_is_refused_for_a_receipt_a_step_a_correction_a
     assert book.fingerprint() == before
     jiesu.ok("contact", case_id, "--at", "now")
     assert [row["id"] for row in jiesu.json("list", "--as-of", "now")] == [case_id]
+
+
+def test_a_contact_backfilled_before_the_recorded_first_response_is_refused_not_left_wrong(jiesu, book):
+    """Replayed from a fresh tester: the earlier contact was taken, and the first response stayed the later one."""
+    case_id = jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
+    jiesu.ok("contact", case_id, "--at", "2026-11-22T09:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("contact", case_id, "--at", "2026-11-21T09:00"),
+        f"#{case_id} 的联系诉求人时间 2026-11-21 09:00 早于已记录的联系诉求人（2026-11-22 09:00），两步改变了案卷的同一项；补录须按时间先后",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("contact", case_id, "--at", "2026-11-23T09:00")  # a later contact is no first response
+    assert jiesu.json("show", case_id)["responded_at"] == "2026-11-22T09:00:00+08:00"

@@ -144,10 +144,12 @@ def return_case(office: Office, case_id: int, reason: str, at: datetime | None =
 
 
 def contact(office: Office, case_id: int, note: str = "", at: datetime | None = None) -> Case:
-    """响应: a contact with the citizen; the first one fixes responded_at."""
+    """响应: a contact with the citizen; the first one fixes responded_at (one backfilled before the
+    recorded first response would be the first: refused as out of time order, never left wrong)."""
     with changing(office, case_id, "contact", "联系诉求人") as (session, case):
         when = moment(office, case, at)
-        changes = change(case, responded_at=when) if case.responded_at is None else {}
+        first = case.responded_at is None or when < case.responded_at
+        changes = change(case, responded_at=when) if first else {}
         record(session, case, EventKind.CONTACTED, office, when, note, changes)
         return case
 
