@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from jiesu import rules, textsearch
@@ -44,7 +45,11 @@ IRREVERSIBLE = {
 def not_undone(before: datetime | None = None):
     """The condition that an event has not been taken back by an `undone` event (dated before
     `before`, when given: a report of October counts a close that November's undo took back)."""
-    undoing = [_UNDOING.c.undoes.is_not(None)] + ([] if before is None else [_UNDOING.c.at < before])
+    undoing = [_UNDOING.c.undoes > 0]  # an event id: a range the undoes index serves
+    if before is not None:
+        # The time compared as an expression, which no index serves: SQLite otherwise walked the
+        # time index of every event before `before` (a report 4× slower) instead of the few undoes.
+        undoing.append(func.coalesce(_UNDOING.c.at, _UNDOING.c.at) < before)
     return Event.id.not_in(select(_UNDOING.c.undoes).where(*undoing))
 
 
