@@ -381,3 +381,16 @@ def test_a_contact_backfilled_before_the_recorded_first_response_is_refused_not_
     assert book.fingerprint() == before
     jiesu.ok("contact", case_id, "--at", "2026-11-23T09:00")  # a later contact is no first response
     assert jiesu.json("show", case_id)["responded_at"] == "2026-11-22T09:00:00+08:00"
+
+
+def test_a_face_to_face_case_reopened_needs_a_new_visit_before_it_closes_again(jiesu, book):
+    """Replayed from a fresh tester: a walk-in's receipt stood in for the visit of every round."""
+    case_id = jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00", "--nature", "合理诉求", "--channel", "walkin")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "已修好", "--at", "2026-11-24T10:00")  # the receipt was face to face
+    jiesu.ok("reopen", case_id, "--reason", "没修好", "--at", "2026-11-25T10:00")
+    before = book.fingerprint()
+    refused(jiesu("close", case_id, "--result", "resolved", "--note", "又修了", "--at", "2026-11-26T10:00"),
+            f"#{case_id} 走上门办，办结前还需要上门（visit）的记录")
+    assert book.fingerprint() == before
+    jiesu.ok("visit", case_id, "--note", "再次上门", "--at", "2026-11-26T09:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "又修了", "--at", "2026-11-26T10:00")

@@ -246,7 +246,7 @@ def _check_close_in_order(office: Office, session: Session, case: Case, result: 
     def check(times: dict[str, list[datetime]]) -> None:
         rules.check_close(
             case_id=case.id, nature=case.nature, channel=case.channel, result=result,
-            visits=len(times["visit"]), contacts=len(times["contact"]), rules=office.rules,
+            visits=len(times["visit"]), contacts=len(times["contact"]), rules=office.rules, reopened=bool(since),
         )
 
     check(logged)

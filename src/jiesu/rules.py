@@ -448,9 +448,10 @@ def responded_at_receipt(channel: str, received_at: datetime, rules: Rules) -> d
 
 
 def check_close(
-    *, case_id: int, nature: str, channel: str, result: str, visits: int, contacts: int, rules: Rules
+    *, case_id: int, nature: str, channel: str, result: str, visits: int, contacts: int, rules: Rules, reopened: bool = False
 ) -> None:
-    """Raise RuleViolation unless 三上门 lets this case close with `result`."""
+    """Raise RuleViolation unless 三上门 lets this case close with `result`. A face-to-face receipt
+    is the face-to-face step of the first round only: a reopened case needs a new visit."""
     if nature == Nature.UNCLASSIFIED:
         raise RuleViolation(f"#{case_id} 尚未研判诉求性质，不能办结；请先 classify")
     track = TRACK_OF[Nature(nature)]
@@ -461,7 +462,7 @@ def check_close(
             f"#{case_id} 走{track.label}，办结结果应为 {RESULT_OF[track].value} {RESULT_OF[track].label}，"
             f"不是 {Result(result).value} {Result(result).label}"
         )
-    face_to_face = channel in rules["close.face_to_face_channels"]
+    face_to_face = not reopened and channel in rules["close.face_to_face_channels"]
     done = {"visit": visits > 0 or face_to_face, "contact": contacts > 0 or face_to_face}
     missing = [step for step in rules[f"close.{track.value}_requires"] if not done[step]]
     if missing:
