@@ -493,6 +493,11 @@ RECEIVED = "2026-11-03T09:00:00+08:00"
         ({"resolve_by": "2026-11-01T00:00:00+08:00"}, "办理时限 2026-11-01 00:00 早于受理时间 2026-11-03 09:00"),
         ({"closed_at": "2026-11-20T09:00:00+08:00", "status": "closed"}, "办结时间 2026-11-20 09:00 晚于导入时间 2026-11-10 00:00"),
         ({"nature": "reasonable", "track": "persuade"}, "三上门 上门劝 与诉求性质 合理诉求 不符（应为 上门办）"),
+        ({"status": "closed", "result": "resolved", "nature": "reasonable"}, "状态 closed 却没有办结时间（closed_at）"),
+        ({"status": "new", "closed_at": "2026-11-04T09:00:00+08:00"}, "状态 new 尚未办结，却有办结时间（closed_at）"),
+        ({"status": "assigned", "assignee": "物业", "result": "resolved"}, "状态 assigned 尚未办结，却有办结结果（result）"),
+        ({"status": "closed", "closed_at": "2026-11-04T09:00:00+08:00", "result": "explained", "nature": "reasonable"},
+         "走上门办的诉求办结结果应为 resolved 已解决，不是 explained 已解释说明"),
     ],
 )
 def test_a_row_whose_times_or_words_contradict_each_other_is_refused(jiesu, book, tmp_path, row, reason):
