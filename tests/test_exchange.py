@@ -415,3 +415,17 @@ def test_open311_never_carries_a_number_dictated_into_the_text_and_still_knows_i
     text = feed.read_text(encoding="utf-8")
     assert "13812345678" not in text and "请回电138****5678，楼道灯不亮" in text
     assert jiesu.ok("import", str(feed)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+
+
+@pytest.mark.parametrize(
+    ("summary", "shown"),
+    [("楼上漏水，请回电１３８１２３４５６７８", "楼上漏水，请回电138****5678"), ("噪音，请回电(010)65123456", "噪音，请回电010****3456"),
+     ("噪音，请回电 010 6512 3456", "噪音，请回电 010****3456"), ("工单 2026113012345 复核", "工单 2026113012345 复核")],
+)
+def test_open311_masks_a_number_in_every_form_a_phone_is_typed(jiesu, tmp_path, summary, shown):
+    """Replayed from a fresh tester: full-width digits, a bracketed or spaced area code, and a number
+    in the address or the assignee came out whole."""
+    case_id = jiesu.new(summary, "--address", "幸福里3号 13812345678")
+    jiesu.ok("assign", case_id, "物业 经理13799990000")
+    request = json.loads(jiesu.ok("export", "--format", "open311-json").stdout)[0]
+    assert (request["description"], request["address"], request["agency_responsible"]) == (shown, "幸福里3号 138****5678", "物业 经理137****0000")

@@ -92,12 +92,22 @@ def mask(phone: str | None) -> str | None:
     return "*" * (len(phone) - 2) + phone[-2:]
 
 
-# A mobile or a landline (with its area code) written inside free text, not part of a longer number.
-_PHONE_IN_TEXT = re.compile(r"(?<![\d.])(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{7,8})(?![\d.])")
+# A mobile or a landline (with its area code, in brackets or not, its digits grouped or not) written
+# inside free text, not part of a longer number.
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![\d.])(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|\(?0\d{2,3}\)?[\s-]?\d{3,4}[\s-]?\d{4})(?![\d.])"
+)
+# Full-width digits and brackets as a Chinese keyboard types them, read as their ASCII twins (one
+# character for one, so what is found in the one text is where it stands in the other).
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９（）＋－", "0123456789()+-")
 
 
 def mask_in_text(text: str | None) -> str | None:
     """Free text (a summary a citizen dictated) with any phone number in it masked like the phone field."""
     if not text:
         return text
-    return _PHONE_IN_TEXT.sub(lambda found: mask(re.sub(r"\D", "", found.group())), text)
+    kept, last = [], 0
+    for found in _PHONE_IN_TEXT.finditer(text.translate(_FULL_WIDTH)):
+        kept += [text[last : found.start()], mask(re.sub(r"\D", "", found.group()))]
+        last = found.end()
+    return "".join(kept) + text[last:]
