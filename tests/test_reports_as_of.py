@@ -338,3 +338,22 @@ def test_an_undo_logged_later_leaves_the_reports_of_before_it_as_they_were(jiesu
     assert json.loads(before[0])["closed"] == 1
     jiesu.ok("undo", case_id)
     assert [jiesu.ok(*report).stdout for report in reports] == before
+
+
+def test_a_closed_case_imported_later_stands_in_the_past_as_its_row_says(jiesu, tmp_path, monkeypatch):
+    """Replayed from a fresh tester: read on Dec 1, a case the row closed on Nov 11 was open and
+    overdue in November's report, and `new` with a closing time as of Nov 20."""
+    sheet = tmp_path / "closed.csv"
+    sheet.write_text(
+        "ref,received_at,summary,status,closed_at,result,nature,responded_at\n"
+        "G1,2026-11-10T09:00:00+08:00,楼道灯不亮,closed,2026-11-11T09:00:00+08:00,resolved,reasonable,2026-11-10T10:00:00+08:00\n",
+        encoding="utf-8",
+    )
+    jiesu.ok("import", str(sheet))
+    month = jiesu.json("report", "monthly", "--period", "2026-11")
+    assert (month["open"], month["overdue"]) == (0, 0)
+    [closed] = jiesu.json("list", "--all", "--as-of", "2026-11-20T12:00")
+    assert (closed["status"], closed["closed_at"]) == ("closed", "2026-11-11T09:00:00+08:00")
+    [still_open] = jiesu.json("list", "--all", "--as-of", "2026-11-10T12:00")
+    assert (still_open["status"], still_open["closed_at"], still_open["result"]) == ("new", None, None)
+    jiesu.ok("revisit", "1", "--satisfaction", "satisfied", "--resolved", "yes", "--at", "2026-11-12T10:00")  # backfilled after the import

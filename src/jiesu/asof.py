@@ -25,7 +25,7 @@ from jiesu.backend import json_rows
 from jiesu.models import Event, UTCDateTime
 from jiesu.queries import CASES
 from jiesu.textsearch import FOLDED_FROM, derived
-from jiesu.vocab import PERSONAL_FIELDS, PURGED_VALUE
+from jiesu.vocab import PERSONAL_FIELDS, PURGED_VALUE, EventKind
 
 # The case fields a step can change (steps.change), and the version each change bumps: always
 # wound back. A field only a correction changes (edits.EDITABLE) is wound back when a later one did.
@@ -67,21 +67,30 @@ class CasesAt:
 
 def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None, carried: list[str]):
     """The `carried` fields of each case changed after `as_of`, as they were at `as_of`; None when none was."""
-    changed_later = [EVENTS.c.at > as_of, EVENTS.c.changes != "{}"]
+    # An import states a case as the row had it, on the row's own times: its event, dated when the
+    # file was read, counts as of the case's closing (else its receipt), not as of the reading.
+    stated = CASES.alias("stated")
+    as_stated = sa.or_(
+        EVENTS.c.kind != EventKind.IMPORTED.value,
+        sa.exists()
+        .where(stated.c.id == EVENTS.c.case_id, sa.func.coalesce(stated.c.closed_at, stated.c.received_at) > as_of)
+        .correlate_except(stated),
+    )
+    changed_later = [EVENTS.c.at > as_of, EVENTS.c.changes != "{}", as_stated]
     # Cases whose receipt time a later correction moved: where it was at `as_of` decides whether they count.
     moved = sa.select(EVENTS.c.case_id).where(EVENTS.c.at > as_of, EVENTS.c.changes.contains('"received_at"'))
     if received is not None:
         cohort = sa.select(CASES.c.id).where(CASES.c.received_at >= received[0], CASES.c.received_at < received[1])
         changed_later.append(sa.or_(EVENTS.c.case_id.in_(cohort), EVENTS.c.case_id.in_(moved)))
     # Read by the events' time index alone (or, for a cohort, through its cases); cases received after `as_of` are dropped below.
-    later = [(row.id, row.case_id, json.loads(row.changes)) for row in conn.execute(
-        sa.select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.changes).where(*changed_later)
+    later = [(row.id, row.case_id, json.loads(row.changes), row.kind) for row in conn.execute(
+        sa.select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.changes, EVENTS.c.kind).where(*changed_later)
     )]
     if not later:
         return None
     touched = sa.select(EVENTS.c.case_id).where(*changed_later)
     replayed = [name for name in REPLAYED if name in carried]
-    changed = {name for _, _, changes in later for name in changes}
+    changed = {name for _, _, changes, _ in later for name in changes}
     # A normalised copy (search_text, address_key, category_key) is no field a step records: it is
     # folded again from its typed fields as they stood, when a later correction changed one of them.
     refolded = [name for name, sources in FOLDED_FROM.items() if name in carried and changed & set(sources)]
@@ -97,7 +106,7 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
     if not states:
         return None
     retyped = set()
-    for _, case_id, changes in sorted(later, key=lambda event: event[0], reverse=True):  # newest first
+    for _, case_id, changes, kind in sorted(later, key=lambda event: event[0], reverse=True):  # newest first
         state = states.get(case_id)
         if state is None:
             continue
@@ -106,6 +115,8 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
         for name, (old, _new) in changes.items():
             if name in state:
                 state[name] = _value(name, old)
+        if kind == EventKind.IMPORTED.value:  # imported closed, still open at `as_of`: not yet closed then
+            state |= {name: None for name in ("closed_at", "result") if name in state}
         if sources & changes.keys():
             retyped.add(case_id)
     for case_id in retyped:

@@ -127,7 +127,10 @@ def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office
     the two, which winds the history back in the order it was written, would be wrong."""
     later = session.exec(
         select(Event.at, Event.kind)
-        .where(Event.case_id == case.id, Event.at > at, or_(*[Event.changes.contains(f'"{name}": [') for name in changes]))
+        .where(
+            Event.case_id == case.id, Event.at > at, Event.kind != EventKind.IMPORTED.value,  # an import counts as of the row's own times
+            or_(*[Event.changes.contains(f'"{name}": [') for name in changes]),
+        )
         .order_by(Event.at.desc())
         .limit(1)
     ).first()
