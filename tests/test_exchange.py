@@ -311,6 +311,10 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
     assert [(c["ref"], c["status"]) for c in copied] == [("R-1", "closed"), ("2", "new"), ("3", "closed")]
 
 
+# jiesu's own Open311 export carries each case's latest note as status_notes, which no field takes back.
+STATUS_NOTES_UNREAD = "未导入的列（jiesu 没有对应的字段）：status_notes\n"
+
+
 @pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
 def test_an_open311_export_back_into_its_own_book_is_already_there(jiesu, tmp_path, book, new_target, fmt):
     """The tester's case: Open311 carries no phone and stands the case's id in for a missing ref,
@@ -319,11 +323,11 @@ def test_an_open311_export_back_into_its_own_book_is_already_there(jiesu, tmp_pa
     feed = tmp_path / f"feed.{fmt.split('-')[1]}"
     jiesu.ok("export", "--format", fmt, "--out", str(feed))
     before = book.fingerprint()
-    assert jiesu.ok("import", str(feed)).stderr == "读取 3 行：已导入 0 件，已存在 3 件\n"
+    assert jiesu.ok("import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 3 行：已导入 0 件，已存在 3 件\n"
     assert book.fingerprint() == before
     other = new_target("o")  # another book takes them once, and knows them the second time
-    assert jiesu.ok("--db", other, "import", str(feed)).stderr == "读取 3 行：已导入 3 件，已存在 0 件\n"
-    assert jiesu.ok("--db", other, "import", str(feed)).stderr == "读取 3 行：已导入 0 件，已存在 3 件\n"
+    assert jiesu.ok("--db", other, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 3 行：已导入 3 件，已存在 0 件\n"
+    assert jiesu.ok("--db", other, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 3 行：已导入 0 件，已存在 3 件\n"
 
 
 def test_an_open311_case_with_another_books_id_is_not_taken_for_that_case(jiesu, tmp_path, new_target):
@@ -332,7 +336,7 @@ def test_an_open311_case_with_another_books_id_is_not_taken_for_that_case(jiesu,
     jiesu.ok("export", "--format", "open311-json", "--out", str(feed))
     other = new_target("o")
     jiesu.ok("--db", other, "new", "别的诉求", "--received", "2026-11-20T08:00")  # #1 there: same id and time, another case
-    assert jiesu.ok("--db", other, "import", str(feed)).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
+    assert jiesu.ok("--db", other, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 1 行：已导入 1 件，已存在 0 件\n"
 
 
 @pytest.mark.parametrize("char", ["\x1b", "\x01", "\x1f", "\ufffe", "\uffff"])
@@ -414,7 +418,7 @@ def test_open311_never_carries_a_number_dictated_into_the_text_and_still_knows_i
     jiesu.ok("export", "--format", fmt, "--out", str(feed))
     text = feed.read_text(encoding="utf-8")
     assert "13812345678" not in text and "请回电138****5678，楼道灯不亮" in text
-    assert jiesu.ok("import", str(feed)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+    assert jiesu.ok("import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 1 行：已导入 0 件，已存在 1 件\n"
 
 
 @pytest.mark.parametrize(

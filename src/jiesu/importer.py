@@ -486,12 +486,20 @@ def _open311_json_rows(text: str) -> Iterator[Row]:
     yield from _open311_requests(requests)
 
 
+# An Open311 request's keys that jiesu reads; any other with a value is named once the file is read.
+OPEN311_READ = frozenset({*OPEN311_FIELDS, "service_name", "service_code", "updated_datetime", "extended_attributes"})
+
+
 def _open311_requests(requests: Iterable[Any]) -> Iterator[Row]:
+    unknown: dict[str, None] = {}
     for number, request in enumerate(requests, start=1):
         if not isinstance(request, dict):
             yield Row(number, {"__error__": "应为一个 JSON 对象"})
             continue
+        unknown |= dict.fromkeys(key for key, value in request.items() if key not in OPEN311_READ and value not in (None, ""))
         yield Row(number, _decodable(_open311(request)))
+    if unknown:
+        yield IgnoredColumns(list(unknown))
 
 
 def _open311_xml_rows(data: bytes) -> Iterator[Row]:
@@ -502,12 +510,15 @@ def _open311_xml_rows(data: bytes) -> Iterator[Row]:
     requests = root.findall("request") if root.tag == "service_requests" else [root] if root.tag == "request" else []
     if not requests:
         raise BadInput("Open311 XML 应为 <service_requests><request>…</request></service_requests>")
-    for number, element in enumerate(requests, start=1):
-        request = _leaf_texts(element)
-        extended = element.find("extended_attributes")
-        if extended is not None:
-            request["extended_attributes"] = _leaf_texts(extended)
-        yield Row(number, _open311(request))
+    yield from _open311_requests(_xml_request(element) for element in requests)
+
+
+def _xml_request(element) -> dict[str, Any]:
+    request = _leaf_texts(element)
+    extended = element.find("extended_attributes")
+    if extended is not None:
+        request["extended_attributes"] = _leaf_texts(extended)
+    return request
 
 
 def _leaf_texts(element) -> dict[str, str]:
