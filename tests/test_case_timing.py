@@ -147,13 +147,19 @@ def test_a_write_off_dated_before_the_reopen_it_follows_is_refused_and_found_by_
     assert book.fingerprint() == before
     assert jiesu.ok("check").stderr.startswith("案卷完好")
     # A book written before the rule: `check` finds the write-off before its reopen.
+    _check_finds_a_step_an_older_jiesu_wrote_at_10_30(jiesu, book, case_id, "cleared", "销账")
+
+
+def _check_finds_a_step_an_older_jiesu_wrote_at_10_30(jiesu, book, case_id: int, kind: str, label: str) -> None:
+    """A `kind` step dated 2026-11-11 10:30, written straight into the book as a jiesu before the
+    rule could, is found by `check` as dated before the 11:00 reopen it follows."""
     book.execute(
-        "INSERT INTO events (case_id, at, actor, kind, note, changes) VALUES (:id, '2026-11-11 02:30:00+00:00', '旧版', 'cleared', '', '{}')",
-        id=case_id,
+        "INSERT INTO events (case_id, at, actor, kind, note, changes) VALUES (:id, '2026-11-11 02:30:00+00:00', '旧版', :kind, '', '{}')",
+        id=case_id, kind=kind,
     )
     result = jiesu("check")
     assert result.exit_code == 1
-    assert f"#{case_id} 的销账时间 2026-11-11 10:30 早于重办时间 2026-11-11 11:00" in result.stdout + result.stderr
+    assert f"#{case_id} 的{label}时间 2026-11-11 10:30 早于重办时间 2026-11-11 11:00" in result.stdout + result.stderr
 
 
 def test_a_ledger_entry_dated_before_the_classification_or_reopen_it_follows_is_refused(jiesu, book):
@@ -164,6 +170,7 @@ def test_a_ledger_entry_dated_before_the_classification_or_reopen_it_follows_is_
         jiesu("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-11-10T11:30"),
         f"#{case_id} 的上账时间 2026-11-10 11:30 早于研判时间 2026-11-10 12:00；上账所依据的研判必须在它之前",
     )
+    assert book.fingerprint() == before
     jiesu.ok("visit", case_id, "--note", "上门查看", "--at", "2026-11-10T13:00")
     jiesu.ok("close", case_id, "--result", "resolved", "--note", "已换", "--at", "2026-11-10T14:00")
     jiesu.ok("revisit", case_id, "--satisfaction", "satisfied", "--resolved", "no", "--at", "2026-11-11T11:00")
@@ -176,13 +183,7 @@ def test_a_ledger_entry_dated_before_the_classification_or_reopen_it_follows_is_
     jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-11-11T11:30")
     assert jiesu.ok("check").stderr.startswith("案卷完好")
     # A book written before the rule: `check` finds the entry before its reopen.
-    book.execute(
-        "INSERT INTO events (case_id, at, actor, kind, note, changes) VALUES (:id, '2026-11-11 02:30:00+00:00', '旧版', 'ledgered', '', '{}')",
-        id=case_id,
-    )
-    result = jiesu("check")
-    assert result.exit_code == 1
-    assert f"#{case_id} 的上账时间 2026-11-11 10:30 早于重办时间 2026-11-11 11:00" in result.stdout + result.stderr
+    _check_finds_a_step_an_older_jiesu_wrote_at_10_30(jiesu, book, case_id, "ledgered", "上账")
 
 
 @pytest.mark.parametrize(
