@@ -698,22 +698,17 @@ def _text_field(name: str, value: Any) -> str | None:
     return cells.digits_kept(name, value) if name in DIGIT_FIELDS else cells.text(name, value)
 
 
-CLOSED_STATUSES = (Status.CLOSED.value, Status.REVISITED.value)
-
-
 def _check_closing(values: dict[str, Any]) -> None:
     """A closed row says when, an open one neither when nor how, and a result given is its 三上门
     track's, as `close` would have required (`check` passed what `close` refuses). An Open311
     request says only that it is closed: without a result, that is taken as it is."""
     status, closed_at, result, track = values["status"], values["closed_at"], values["result"], values["track"]
-    if status in CLOSED_STATUSES:
+    if status in (Status.CLOSED, Status.REVISITED):
         if closed_at is None:
             raise ValueError(f"状态 {status} 却没有办结时间（closed_at）")
-        if result is not None and track is not None and result != rules.RESULT_OF[Track(track)]:
-            expected = rules.RESULT_OF[Track(track)]
-            raise ValueError(
-                f"走{Track(track).label}的诉求办结结果应为 {expected.value} {expected.label}，不是 {Result(result).value} {Result(result).label}"
-            )
+        wrong = rules.wrong_result(Track(track), result) if result is not None and track is not None else None
+        if wrong:
+            raise ValueError(f"走{Track(track).label}的诉求{wrong}")
     elif status != Status.MERGED and (closed_at is not None or result is not None):
         raise ValueError(f"状态 {status} 尚未办结，却有{'办结时间（closed_at）' if closed_at is not None else '办结结果（result）'}")
 

@@ -447,6 +447,14 @@ def responded_at_receipt(channel: str, received_at: datetime, rules: Rules) -> d
     return received_at if channel in rules["close.face_to_face_channels"] else None
 
 
+def wrong_result(track: Track, result: str) -> str | None:
+    """Why a case on `track` cannot close with `result` (三上门: each track has its one result), or None."""
+    expected = RESULT_OF[track]
+    if result == expected:
+        return None
+    return f"办结结果应为 {expected.value} {expected.label}，不是 {Result(result).value} {Result(result).label}"
+
+
 def check_close(
     *, case_id: int, nature: str, channel: str, result: str, visits: int, contacts: int, rules: Rules, reopened: bool = False
 ) -> None:
@@ -457,11 +465,9 @@ def check_close(
     track = TRACK_OF[Nature(nature)]
     if result == Result.UNRESOLVED and nature == Nature.REASONABLE:
         raise RuleViolation(f"#{case_id} 是合理诉求，暂时解决不了的不能以未解决办结；请用 ledger add 上账整改")
-    if result != RESULT_OF[track]:
-        raise RuleViolation(
-            f"#{case_id} 走{track.label}，办结结果应为 {RESULT_OF[track].value} {RESULT_OF[track].label}，"
-            f"不是 {Result(result).value} {Result(result).label}"
-        )
+    wrong = wrong_result(track, result)
+    if wrong:
+        raise RuleViolation(f"#{case_id} 走{track.label}，{wrong}")
     face_to_face = not reopened and channel in rules["close.face_to_face_channels"]
     done = {"visit": visits > 0 or face_to_face, "contact": contacts > 0 or face_to_face}
     missing = [step for step in rules[f"close.{track.value}_requires"] if not done[step]]
