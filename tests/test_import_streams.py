@@ -113,22 +113,29 @@ def test_a_merge_into_a_case_already_in_the_book_points_at_it(jiesu, tmp_path, n
     assert merged["R-2"]["merged_into"] == merged["R-1"]["id"]
 
 
-def test_import_memory_does_not_grow_with_rows(office, tmp_path, small_batches):
+def _peaks(office, fmt: str, written) -> tuple[int, int]:
+    """Peak traced memory importing 2,000 and 20,000 rows of `fmt` as `written(count)` makes them
+    (after a first import of 500: what is loaded once, the calendar and opencc's dictionaries,
+    is loaded before measuring)."""
     from jiesu import importer
 
     def peak(count: int) -> int:
-        path = hotline_file(tmp_path, hotline_rows(count, start=count), name=f"{count}.csv")
+        path = written(count)
         tracemalloc.start()
         try:
             with open(path, "rb") as source:
-                result = importer.import_rows(office, importer.read_rows(source, "csv"), source=path.name)
+                result = importer.import_rows(office, importer.read_rows(source, fmt), source=path.name)
             return tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
             assert result.added == count
 
-    peak(500)  # what is loaded once (the calendar, opencc's dictionaries) is loaded before measuring
-    small, large = peak(2000), peak(20000)
+    peak(500)
+    return peak(2000), peak(20000)
+
+
+def test_import_memory_does_not_grow_with_rows(office, tmp_path, small_batches):
+    small, large = _peaks(office, "csv", lambda count: hotline_file(tmp_path, hotline_rows(count, start=count), name=f"{count}.csv"))
     assert large - small < 1_500_000, f"2,000 rows peaked at {small:,} bytes, 20,000 at {large:,}"
 
 
@@ -136,9 +143,7 @@ def test_a_json_array_streams_in_memory_that_does_not_grow(office, tmp_path, sma
     """jiesu's `export --format json` is one array: it is read an element at a time, never whole."""
     import json
 
-    from jiesu import importer
-
-    def peak(count: int) -> int:
+    def written(count: int):
         path = tmp_path / f"{count}.json"
         records = (
             {"ref": f"J{n:06d}", "received_at": f"2026-11-{1 + n % 25:02d}T09:{n % 60:02d}:00+08:00",
@@ -146,17 +151,9 @@ def test_a_json_array_streams_in_memory_that_does_not_grow(office, tmp_path, sma
             for n in range(count, 2 * count)
         )
         path.write_text("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n]\n", encoding="utf-8")
-        tracemalloc.start()
-        try:
-            with open(path, "rb") as source:
-                result = importer.import_rows(office, importer.read_rows(source, "json"), source=path.name)
-            return tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-            assert result.added == count
+        return path
 
-    peak(500)
-    small, large = peak(2000), peak(20000)
+    small, large = _peaks(office, "json", written)
     assert large - small < 1_500_000, f"2,000 records peaked at {small:,} bytes, 20,000 at {large:,}"
 
 
