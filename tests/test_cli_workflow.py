@@ -164,3 +164,19 @@ def test_a_reader_that_goes_away_ends_jiesu_quietly(tmp_path, args):
     errors = reader_gone.stderr.read()
     assert reader_gone.wait(timeout=60) == 0
     assert errors == b""
+
+
+@pytest.mark.parametrize(("content", "line"), [
+    ("\ufeff[escalation]\r\nrepeat_limit = 4\r\n".encode("utf-8"), None),
+    ("[escalation]\r\nrepeat_limit = 4\r\n# 注释\r\n".encode("gbk"), "规则文件 {path} 不是 UTF-8 文字（可能是 GBK 编码）；请存为 UTF-8"),
+])
+def test_a_rules_file_saved_by_a_windows_editor(jiesu, tmp_path, content, line):
+    """Replayed from a fresh tester: Notepad's BOM read as a TOML error, a GBK file as Python's codec message."""
+    path = tmp_path / "jiesu.toml"
+    path.write_bytes(content)
+    path.chmod(0o600)
+    result = jiesu("--rules", str(path), "rules", "show", "-f", "json")
+    if line is None:
+        assert result.exit_code == 0, result.output
+    else:
+        refused(result, line.format(path=path))

@@ -532,3 +532,31 @@ def test_an_open311_requests_keys_no_field_takes_are_named_once(jiesu, tmp_path,
         (tmp_path / "feed").write_text(f"<service_requests><request>{leaves}</request></service_requests>", encoding="utf-8")
     said = jiesu.ok("import", str(tmp_path / "feed"), "--format", fmt, "--dry-run").stderr
     assert said.startswith("未导入的列（jiesu 没有对应的字段）：weird、phone\n"), said  # an empty zipcode is nothing lost
+
+
+def test_an_empty_file_is_refused_not_read_as_no_rows(jiesu, tmp_path, book):
+    """Replayed from a fresh tester: a 0-byte CSV (a failed download) said 读取 0 行 and exited 0."""
+    (tmp_path / "空.csv").write_bytes(b"")
+    refused(jiesu("import", str(tmp_path / "空.csv")), "文件是空的：没有表头，也没有工单")
+    assert book.counts() == (0, 0)
+
+
+def test_a_txt_export_imports_back_as_the_csv_it_is(jiesu, tmp_path, new_target):
+    jiesu.new("楼道灯不亮")
+    jiesu.ok("export", "--reveal", "--out", str(tmp_path / "诉求.txt"))
+    other = new_target("other")
+    assert jiesu.ok("--db", other, "import", str(tmp_path / "诉求.txt")).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
+
+
+def test_a_map_saved_by_a_windows_editor(jiesu, tmp_path):
+    path = tmp_path / "map.toml"
+    path.write_bytes('\ufeff[columns]\r\n"内容" = "summary"\r\n'.encode("utf-8"))
+    (tmp_path / "x.csv").write_text("内容\n楼道灯不亮\n", encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "x.csv"), "--map", str(path))
+    path.write_bytes('[columns]\r\n"内容" = "summary"\r\n'.encode("gbk"))
+    refused(jiesu("import", str(tmp_path / "x.csv"), "--map", str(path)), f"映射文件 {path} 不是 UTF-8 文字（可能是 GBK 编码）；请存为 UTF-8")
+
+
+def test_a_time_seconds_ahead_of_now_is_set_against_now_to_the_second(jiesu, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-11-30T23:59:00+08:00")
+    refused(jiesu("new", "x", "--received", "2026-11-30T23:59:59"), "受理时间 2026-11-30 23:59:59 在未来（现在是 2026-11-30 23:59:00）")

@@ -380,3 +380,13 @@ def test_show_at_80_columns_gives_a_ledger_entry_its_whole_plan_and_unit(jiesu, 
     lines = [line.rstrip() for line in jiesu.ok("show", case_id, "--format", "table").stdout.splitlines()]
     assert f"整改措施  {plan}" in lines and "责任单位  街道城建科" in lines and "整改期限  2027-04-30 24:00" in lines
     assert max(cell_len(line) for line in lines) <= 80
+
+
+def test_a_roll_before_the_first_ledger_entry_is_refused_and_month_end_goes_on(jiesu, monkeypatch):
+    """Replayed from a fresh tester: `ledger roll 2025-10` (a typo for 2026-10) was taken, and then
+    2026-10 could not be rolled before the twelve empty months after the typo."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    case_id = jiesu.new("主管道老化", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-10-10T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-10-12T10:00")
+    refused(jiesu("ledger", "roll", "2025-10"), "2025-10 早于第一笔台账（2026-10），不能结转；第一个要结转的是 2026-10")
+    jiesu.ok("ledger", "roll", "2026-10")

@@ -14,7 +14,7 @@ import typer
 
 from jiesu.clikit import STORES, say
 from jiesu.errors import ExitCode
-from jiesu.safetext import echoed
+from jiesu.safetext import NOT_UTF8, echoed
 from jiesu.usage import usage_message
 
 PROMPT = "jiesu> "
@@ -112,7 +112,7 @@ def _greet(ctx: typer.Context) -> None:
 
 def _split(line: str) -> list[str] | None:
     if isinstance(line, NotText):
-        typer.echo(f"错误: 第 {line} 行不是 UTF-8 文字（可能是 GBK 编码）；请把脚本存为 UTF-8", err=True)
+        typer.echo(f"错误: 第 {line} 行{NOT_UTF8}；请把脚本存为 UTF-8", err=True)
         return None
     text = line.strip()
     if text.startswith("#"):

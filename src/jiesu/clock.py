@@ -179,10 +179,11 @@ def shown(moment: datetime | None, tz: ZoneInfo) -> str:
     return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def shown_to_the_second(moment: datetime, tz: ZoneInfo) -> str:
-    """A time to the minute, or to the second when it has seconds: seconds ahead of now must not read as now."""
+def shown_to_the_second(moment: datetime, tz: ZoneInfo, *, always: bool = False) -> str:
+    """A time to the minute, or to the second when it has seconds or `always` (two times set side
+    by side are shown alike: 23:59:59 beside 23:59 read as a contradiction)."""
     local = moment.astimezone(tz)
-    return f"{local:%Y-%m-%d %H:%M:%S}" if local.second else shown(local, tz)
+    return f"{local:%Y-%m-%d %H:%M:%S}" if local.second or always else shown(local, tz)
 
 
 def shown_bound(moment: datetime | None, tz: ZoneInfo) -> str:

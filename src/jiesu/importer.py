@@ -32,7 +32,7 @@ from jiesu.errors import BadInput
 from jiesu.jsonarray import TOO_DEEP, JsonArray
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
-from jiesu.safetext import echoed, echoed_path, has_undecodable, undecodable_message
+from jiesu.safetext import NOT_UTF8, echoed, echoed_path, has_undecodable, undecodable_message
 from jiesu.steps import future
 from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
@@ -44,7 +44,7 @@ HEADER_SEARCH = 10  # rows searched for the header: offices put a title such as 
 FORMATS = ("csv", "xlsx", "xls", "json", "jsonl", "open311-json", "open311-xml")
 EXTENSIONS = {
     ".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".jsonl": "jsonl", ".ndjson": "jsonl",
-    ".json": "json", ".xml": "open311-xml",
+    ".json": "json", ".xml": "open311-xml", ".txt": "csv",
 }
 WORKBOOKS = ("xlsx", "xls")
 
@@ -135,8 +135,10 @@ def guess_format(name: str) -> str:
 def load_mapping(path: str) -> Mapping:
     """Read a `--map` TOML file: `[columns]` and optional `[values.FIELD]` tables."""
     try:
-        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        document = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # Notepad saves a BOM
+    except UnicodeDecodeError:
+        raise BadInput(f"映射文件 {echoed_path(path)} {NOT_UTF8}；请存为 UTF-8") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else exc  # an OSError's text repeats the path
         raise BadInput(f"无法读取映射文件 {echoed_path(path)}：{reason}") from exc
     except RecursionError:
@@ -319,8 +321,8 @@ def _find_header(records: Iterator[tuple[int, list[Any]]], mapping: Mapping | No
         first = first or header
         if _layout_of(header, mapping) is not None:
             return header
-    if first is None:
-        return None
+    if first is None:  # a download that failed, a sheet never filled: not "0 rows read"
+        raise BadInput("文件是空的：没有表头，也没有工单")
     _layout(first, mapping)  # raises with the reason the first row is not a header
     return None
 

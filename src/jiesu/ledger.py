@@ -223,6 +223,8 @@ def roll(office: Office, period: str) -> Roll:
         first_move = session.exec(select(func.min(LedgerMove.period))).one()
         if last_rolled and period < last_rolled:
             raise RuleViolation(f"{period} 早于已结转的 {last_rolled}，不能再结转")
+        if not last_rolled and first_move and period < first_move:  # a typo (2025 for 2026) would start the chain there
+            raise RuleViolation(f"{period} 早于第一笔台账（{first_move}），不能结转；第一个要结转的是 {first_move}")
         missing = next_period(last_rolled) if last_rolled else first_move
         if missing and missing < period:
             raise RuleViolation(f"请先结转 {missing}，才能结转 {period}")

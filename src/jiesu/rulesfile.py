@@ -9,6 +9,7 @@ from typing import Any
 
 from jiesu.errors import BadInput
 from jiesu.rules import DEFAULT_RULES, SPEC_BY_KEY, Rules, make_rules
+from jiesu.safetext import NOT_UTF8
 
 RULES_NAME = "jiesu.toml"
 
@@ -35,8 +36,10 @@ def load_rules(path: Path | None) -> Rules:
 
     refuse_unsafe(path)
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        source = path.read_text(encoding="utf-8-sig")  # Notepad saves a BOM
+    except UnicodeDecodeError:
+        raise BadInput(f"规则文件 {path} {NOT_UTF8}；请存为 UTF-8") from None
+    except OSError as exc:
         raise BadInput(f"无法读取规则文件 {path}：{exc}") from exc
     try:
         document = tomllib.loads(source)

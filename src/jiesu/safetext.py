@@ -94,6 +94,9 @@ def echoed(value: object) -> str:
     return repr(shortened(value)) if isinstance(value, str) else shortened(repr(value))
 
 
+NOT_UTF8 = "不是 UTF-8 文字（可能是 GBK 编码）"  # what a file or script saved in the system's old encoding is told
+
+
 def has_undecodable(text: str) -> bool:
     """Whether `text` carries lone surrogates: bytes that were not text in the encoding they were read in."""
     if text.isascii():
