@@ -223,7 +223,9 @@ def roll(office: Office, period: str) -> Roll:
         first_move = session.exec(select(func.min(LedgerMove.period))).one()
         if last_rolled and period < last_rolled:
             raise RuleViolation(f"{period} 早于已结转的 {last_rolled}，不能再结转")
-        if not last_rolled and first_move and period < first_move:  # a typo (2025 for 2026) would start the chain there
+        if not last_rolled and first_move and period < previous_period(first_move):
+            # The first roll may be the empty month before the first entry; further back, a typo
+            # (2025-10 for 2026-10) would start the chain of rolls there, a year of empty months early.
             raise RuleViolation(f"{period} 早于第一笔台账（{first_move}），不能结转；第一个要结转的是 {first_move}")
         missing = next_period(last_rolled) if last_rolled else first_move
         if missing and missing < period:
