@@ -10,6 +10,7 @@ sides and the target is checked as `jiesu check` would.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,8 +40,8 @@ class Copied:
 def tables() -> dict[str, Table]:
     from sqlmodel import SQLModel
 
-    import jiesu.ledger_models  # noqa: F401  (registers the ledger tables)
-    import jiesu.models  # noqa: F401
+    for module in ("jiesu.models", "jiesu.ledger_models"):  # which register their tables in the metadata
+        importlib.import_module(module)
 
     return {name: SQLModel.metadata.tables[name] for name in TABLES}
 
