@@ -11,20 +11,16 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
-import sqlite3
 import textwrap
-import threading
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-from conftest import as_an_older_jiesu_wrote_it, refused, sqlite_only, without_calendar_notes
-from jiesu.migrations import LATEST
+from conftest import as_an_older_jiesu_wrote_it, eight_new_at_once_make_one_whole_book, refused, sqlite_only, without_calendar_notes
 
 RACER = textwrap.dedent(
     """
@@ -114,62 +110,13 @@ def test_four_clis_filing_ten_each(jiesu, db_target, book):
 # ---------------------------------------------------------------- a new book made by several at once
 
 
-@contextmanager
-def schema_versions_seen(book: Path):
-    """The schema versions a reader finds in `book` while the block runs, read as fast as it can
-    (0: the file is there but holds no schema yet); never creates the file itself."""
-    seen: set[int] = set()
-    done = threading.Event()
-
-    def watch() -> None:
-        while not book.exists():
-            if done.wait(0.001):
-                return
-        conn = sqlite3.connect(f"file:{book}?mode=rw", uri=True, timeout=60)
-        try:
-            while True:
-                finished = done.is_set()
-                try:
-                    seen.add(conn.execute("SELECT coalesce(max(version), 0) FROM jiesu_schema").fetchone()[0])
-                except sqlite3.OperationalError as exc:  # no such table: nothing made yet
-                    assert "no such table" in str(exc), exc
-                    seen.add(0)
-                if finished:
-                    return
-                time.sleep(0.0005)
-        finally:
-            conn.close()
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
-        yield seen
-    finally:
-        done.set()
-        watcher.join(timeout=60)
-
-
 @sqlite_only
 def test_eight_jiesu_new_on_a_book_not_yet_made_see_it_whole_and_say_nothing_more(jiesu, book_at, tmp_path):
     """Eight `jiesu new` started at once on a path with no book yet: one makes the book, its whole
     schema in one transaction; the others never find it half made and take it for an older book
     to upgrade (an upgrade line and a stray `.bak-N` copy of a book that was never old)."""
-    script = Path(sys.executable).with_name("jiesu")
     for round_ in range(2):
-        path = tmp_path / f"new-{round_}.db"
-        env = env_for(path) | {"JIESU_SERVER": "0"}
-        with schema_versions_seen(path) as seen:
-            filers = [
-                subprocess.Popen([script, "new", f"同时受理 {n}", "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for n in range(8)
-            ]
-            results = [(*filer.communicate(timeout=120), filer.returncode) for filer in filers]
-        assert [(code, without_calendar_notes(err)) for _, err, code in results] == [(0, "")] * 8
-        assert sorted(int(out) for out, _, _ in results) == list(range(1, 9))
-        assert seen - {0} == {LATEST}, "a half-made schema was seen"
-        assert list(tmp_path.glob(f"{path.name}.bak*")) == []
-        assert jiesu.ok("--db", path, "check").stderr.startswith("案卷完好")
-        assert book_at(str(path)).scalar("SELECT count(*) FROM cases WHERE summary LIKE '同时受理%'") == 8
+        eight_new_at_once_make_one_whole_book(tmp_path / f"new-{round_}.db", os.environ | {"JIESU_SERVER": "0"}, jiesu, book_at)
 
 
 @sqlite_only
