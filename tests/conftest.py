@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +25,7 @@ from typer.testing import CliRunner
 
 from jiesu.cli import app
 from jiesu.db import open_store
+from jiesu.migrations import LATEST
 from jiesu.office import Office
 from jiesu.rules import DEFAULT_RULES
 
@@ -206,6 +213,59 @@ def as_an_older_jiesu_wrote_it(
             conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM modern.{table}")
     conn.execute("DETACH DATABASE modern")
     conn.close()
+
+
+@contextmanager
+def schema_versions_seen(book: Path):
+    """The schema versions a reader finds in `book` while the block runs, read as fast as it can
+    (0: the file is there but holds no schema yet); it never creates the file itself."""
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not book.exists():
+            if done.wait(0.001):
+                return
+        conn = sqlite3.connect(f"file:{book}?mode=rw", uri=True, timeout=60)
+        try:
+            while True:
+                finished = done.is_set()
+                try:
+                    seen.add(conn.execute("SELECT coalesce(max(version), 0) FROM jiesu_schema").fetchone()[0])
+                except sqlite3.OperationalError as exc:
+                    assert "no such table" in str(exc), exc
+                    seen.add(0)
+                if finished:
+                    return
+                time.sleep(0.0005)
+        finally:
+            conn.close()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        yield seen
+    finally:
+        done.set()
+        watcher.join(timeout=60)
+
+
+def eight_new_at_once_make_one_whole_book(path: Path, env: dict, jiesu, book_at) -> None:
+    """Start eight `jiesu new` at once on `path`, where no book is yet, and assert that the book
+    they make is whole and was never seen half made, and that they say nothing but their ids."""
+    env = env | {"JIESU_DB": str(path)}
+    with schema_versions_seen(path) as seen:
+        filers = [
+            subprocess.Popen([sys.executable, "-m", "jiesu", "new", f"同时受理 {n}", "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for n in range(8)
+        ]
+        results = [(*filer.communicate(timeout=120), filer.returncode) for filer in filers]
+    assert [(code, without_calendar_notes(err)) for _, err, code in results] == [(0, "")] * 8
+    assert sorted(int(out) for out, _, _ in results) == list(range(1, 9))
+    assert seen - {0} == {LATEST}, "a half-made schema was seen"
+    assert list(path.parent.glob(f"{path.name}.bak*")) == []
+    assert jiesu.ok("--db", path, "check").stderr.startswith("案卷完好")
+    assert book_at(str(path)).scalar("SELECT count(*) FROM cases WHERE summary LIKE '同时受理%'") == 8
 
 
 def without_calendar_notes(stderr: str) -> str:

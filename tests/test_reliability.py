@@ -11,6 +11,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import refused, without_calendar_notes
+from conftest import as_an_older_jiesu_wrote_it, eight_new_at_once_make_one_whole_book, refused, sqlite_only, without_calendar_notes
 
 RACER = textwrap.dedent(
     """
@@ -104,6 +105,35 @@ def test_four_clis_filing_ten_each(jiesu, db_target, book):
         assert process.returncode == 0 and len(out.split()) == 10
         assert all(line.startswith("注意：chinesecalendar") for line in err.splitlines()), err
     assert book.scalar("SELECT count(*) FROM cases WHERE summary LIKE '命令行并发%'") == 40
+
+
+# ---------------------------------------------------------------- a new book made by several at once
+
+
+@sqlite_only
+def test_eight_jiesu_new_on_a_book_not_yet_made_see_it_whole_and_say_nothing_more(jiesu, book_at, tmp_path):
+    """Eight `jiesu new` started at once on a path with no book yet: one makes the book, its whole
+    schema in one transaction; the others never find it half made and take it for an older book
+    to upgrade (an upgrade line and a stray `.bak-N` copy of a book that was never old)."""
+    for round_ in range(2):
+        eight_new_at_once_make_one_whole_book(tmp_path / f"new-{round_}.db", os.environ | {"JIESU_SERVER": "0"}, jiesu, book_at)
+
+
+@sqlite_only
+def test_an_older_book_opened_by_four_at_once_is_backed_up_and_upgraded_once(jiesu, db_path, tmp_path, monkeypatch):
+    """Four commands open a book of schema 1 at once: one copies it as it was to `.bak-1`, upgrades it
+    and says so; the others wait for it and find the book upgraded (no copy of a half-upgraded book)."""
+    modern = tmp_path / "modern.db"
+    jiesu.ok("--db", modern, "new", "老版本录入的诉求")
+    as_an_older_jiesu_wrote_it(db_path, modern, monkeypatch)
+    results = start_together(db_path, tmp_path, [["list", "--format", "ids"]] * 4)
+    assert [(r.returncode, r.stdout) for r in results] == [(0, "1\n")] * 4
+    assert [r.stderr for r in results if r.stderr] == [f"升级案卷库前已备份到 {db_path}.bak-1\n"]
+    assert sorted(p.name for p in tmp_path.glob(f"{db_path.name}.bak*")) == [f"{db_path.name}.bak-1"]
+    with sqlite3.connect(f"{db_path}.bak-1") as backup:
+        assert backup.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == 1
+    backup.close()
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
 # ---------------------------------------------------------------- same-case races

@@ -19,7 +19,7 @@ import pytest
 
 from jiesu import client
 from jiesu.cli import COMMANDS
-from tests.conftest import sqlite_only
+from tests.conftest import eight_new_at_once_make_one_whole_book, sqlite_only
 
 pytestmark = sqlite_only  # each mode gets its own book file; the protocol is the same for any store
 WAIT = 60.0  # seconds a loaded CI machine may take to start a resident process
@@ -489,6 +489,16 @@ def test_a_book_of_an_older_or_newer_schema_is_migrated_or_refused_as_in_process
     assert [code for code, _, _ in outputs["server"]] == [0, 0, 1, 1]
     assert outputs["server"][2][2] == f"错误: <book> 由更新版本的 jiesu 写入（架构 999，本程序只认识到 {migrations.LATEST}）；请升级 jiesu\n".encode()
     assert modes.served() - served_before == 4 + 1  # all four went through the resident process
+
+
+def test_eight_new_at_once_on_a_book_not_yet_made_make_it_whole_as_in_process(modes, jiesu, book_at, tmp_path):
+    """Each command's fork opens its book afresh: eight started at once on a path with no book yet
+    find it whole, and say nothing of an upgrade, as in-process (test_reliability.py)."""
+    modes.start()
+    served_before = modes.served()
+    for round_ in range(3):
+        eight_new_at_once_make_one_whole_book(tmp_path / f"new-{round_}.db", modes.env, jiesu, book_at)
+    assert modes.served() - served_before == 3 * 8 + 1  # all went through the resident process
 
 
 def test_a_cached_statement_takes_each_commands_own_values(jiesu):

@@ -401,43 +401,55 @@ def _migrated(store: Store) -> None:
 
 
 def _migrate(store: Store) -> None:
-    """Bring the store up to this jiesu's schema, one recorded step at a time."""
+    """Bring the store up to this jiesu's schema: every step from the version found, recorded, in one transaction.
+
+    Every command opens the book, so an up-to-date one costs a single read and takes no lock. Anything
+    else is decided again under the write lock, which is held until the whole schema stands: a command
+    opening the book meanwhile never sees it half made (and takes it for an older book to back up and
+    upgrade); it waits for the lock, then finds the work done.
+    """
     with store.connect() as conn:
-        current = _current_version(conn)
-        if current == 0 and store.path is None and backend.table_names(conn):
-            raise StoreError(f"{store.location} 里已有别的数据表，不是 jiesu 案卷库；请换一个数据库")
+        if _outdated_version(store, conn) is None:
+            return
+    with store.connect(write=True) as conn:
+        backend.serialise(conn, "migrate")
+        current = _outdated_version(store, conn)
+        if current is None:
+            return  # another command migrated it meanwhile
+        if current >= 1 and store.path is not None and _has_cases(conn):
+            backup = store.path.with_name(f"{store.path.name}.bak-{current}")
+            backup_to(store, backup)
+            store.notices.append(f"升级案卷库前已备份到 {backup}")
+        if current == 0:
+            conn.exec_driver_sql(
+                f"CREATE TABLE {SCHEMA_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+        for version, name, migration in MIGRATIONS:
+            if version > current:
+                migration(conn)
+                conn.execute(
+                    text(f"INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (:v, :n, :at)"),
+                    {"v": version, "n": name, "at": utcnow().isoformat()},
+                )
+
+
+def _outdated_version(store: Store, conn: Connection) -> int | None:
+    """The schema version of an older (or new, 0) store, None when it is this jiesu's; a foreign
+    database or a newer jiesu's store is refused."""
+    current = _current_version(conn)
+    if current == LATEST:
+        return None
     if current > LATEST:
         raise StoreError(
             f"{store.location} 由更新版本的 jiesu 写入（架构 {current}，本程序只认识到 {LATEST}）；请升级 jiesu"
         )
-    if current == LATEST:
-        return
-    if current >= 1 and store.path is not None and _has_cases(store):
-        backup = store.path.with_name(f"{store.path.name}.bak-{current}")
-        backup_to(store, backup)
-        store.notices.append(f"升级案卷库前已备份到 {backup}")
-    for version, name, migration in MIGRATIONS:
-        if version <= current:
-            continue
-        with store.connect(write=True) as conn:
-            backend.serialise(conn, "migrate")
-            if _current_version(conn) >= version:
-                continue  # another process got there first
-            if version == 1:
-                conn.exec_driver_sql(
-                    f"CREATE TABLE {SCHEMA_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                    "applied_at TEXT NOT NULL)"
-                )
-            migration(conn)
-            conn.execute(
-                text(f"INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (:v, :n, :at)"),
-                {"v": version, "n": name, "at": utcnow().isoformat()},
-            )
+    if current == 0 and store.path is None and backend.table_names(conn):
+        raise StoreError(f"{store.location} 里已有别的数据表，不是 jiesu 案卷库；请换一个数据库")
+    return current
 
 
-def _has_cases(store: Store) -> bool:
-    with store.connect() as conn:
-        return conn.execute(text("SELECT 1 FROM cases LIMIT 1")).first() is not None
+def _has_cases(conn: Connection) -> bool:
+    return conn.execute(text("SELECT 1 FROM cases LIMIT 1")).first() is not None
 
 
 def backup_to(store: Store, destination: Path, *, overwrite: bool = True) -> None:
