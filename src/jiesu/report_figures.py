@@ -20,7 +20,6 @@ from jiesu.clock import day_span, shown_bound
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.phones import mask_in_text
-from jiesu.queries import ledger_open_at
 from jiesu.rules import ASSUMED, in_force
 from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Status
@@ -66,8 +65,8 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
                 reports.split_by(session, then, as_of, (span_start, upto), "community"),
                 reports.rates_by(session, office, then, month_start, as_of, "community", upto),
             ),
-            "balance": ledger.balance_at(session, period, as_of),
-            "entries": _open_entries(session, office, as_of),
+            "balance": ledger.balance_at(session, period, upto),
+            "entries": _open_entries(session, office, as_of, upto),
         }
         spots = reports.hotspots(office, as_of=as_of, with_seasonal=False)[: reports.TOP_HOTSPOTS]
         found["hotspots"] = _with_cases(session, office, spots)
@@ -165,10 +164,10 @@ def _with_cases(session: Session, office: Office, spots: list[dict]) -> list[dic
     return [{**spot, "cases": [by_id[i] for i in spot["case_ids"][:CASES_PER_HOTSPOT] if i in by_id]} for spot in spots]
 
 
-def _open_entries(session: Session, office: Office, as_of: datetime) -> dict:
-    """Entries on the books at `as_of` (by their movements, as the document counts them), longest on
-    the books first, with their days on the books and their carries as they stood."""
-    on_books = ledger_open_at(as_of)
+def _open_entries(session: Session, office: Office, as_of: datetime, upto: datetime) -> dict:
+    """Entries on the books at the end of the report's window (as the document counts them), longest
+    on the books first, with their days on the books and their carries as they stood at `as_of`."""
+    on_books = reports.on_books_within(upto)
     total = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
     rows = session.exec(
         select(LedgerEntry, Case.community, Case.category, Case.summary)

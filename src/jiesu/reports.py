@@ -231,7 +231,7 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
         document |= _activity(session, then, start, upto)
         document |= _standing(session, office, then, as_of, received_in=(start, upto))
         document["rates"] = rates_between(session, office, then, month_start, as_of, upto)
-        document["ledger"] = _ledger_standing(session, as_of)
+        document["ledger"] = _ledger_standing(session, as_of, upto)
         trend = _trend(session, then, day, office, upto)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
     return DailyReport(document, trend)
@@ -260,8 +260,8 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
         document["rates"] = rates_between(session, office, then, start, as_of, upto)
         for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
             document[name] = rates_by(session, office, then, start, as_of, column, upto)
-        document["ledger"] = _ledger_standing(session, as_of)
-        document["ledger_balance"] = ledger.balance_at(session, period, as_of)
+        document["ledger"] = _ledger_standing(session, as_of, upto)
+        document["ledger_balance"] = ledger.balance_at(session, period, upto)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
     return document
 
@@ -350,9 +350,16 @@ def splits(
     return found
 
 
-def _ledger_standing(session: Session, as_of: datetime) -> dict:
-    """Entries on the books at `as_of`, by their movements dated by then, and those past due."""
-    on_books = ledger_open_at(as_of)
+def on_books_within(upto: datetime):
+    """Entries on the books at the end of a report's window [start, upto): by their movements dated
+    before `upto`, as the period's balance counts them. A step at the next month's first instant is
+    that month's: in neither this month's 在账 nor its 期末 (which would then disagree)."""
+    return ledger_open_at(upto - timedelta(microseconds=1))
+
+
+def _ledger_standing(session: Session, as_of: datetime, upto: datetime) -> dict:
+    """Entries on the books at the end of the report's window, and those past due at `as_of`."""
+    on_books = on_books_within(upto)
     open_entries = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
     overdue = list(session.exec(select(LedgerEntry.id).where(on_books, LedgerEntry.due < as_of).order_by(LedgerEntry.id)))
     return {"open": open_entries, "overdue": len(overdue), "overdue_entries": overdue}
