@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from jiesu import ledger, month_rates, reports
@@ -28,10 +28,9 @@ TREND_MONTHS = 13  # the report's month and the twelve before it
 SPLIT_ROWS = 20  # rows of each ranked table; the rest are counted
 CASES_PER_HOTSPOT = 8
 LEDGER_ROWS = 100
-CLOSING_KINDS = [EventKind.CLOSED.value, EventKind.CLEARED.value]
 # A deadline is met when by then the case was closed, put on the ledger (it then answers to the
 # entry's due) or merged into another.
-MEETING_KINDS = [*CLOSING_KINDS, EventKind.LEDGERED.value, EventKind.MERGED.value]
+MEETING_KINDS = [*reports.CLOSING_KINDS, EventKind.LEDGERED.value, EventKind.MERGED.value]
 
 
 def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
@@ -111,8 +110,10 @@ def _by_day(session: Session, office: Office, then: CasesAt, days: list[date], a
         .exists()
     )
     received = reports.per_day(session, reports.received_column(then, (first, min(last, upto))), spans)
-    closed = reports.per_day(session, Event.at, spans, Event.kind.in_(CLOSING_KINDS), not_undone(upto), Event.at < upto)
-    overdue = reports.per_day(session, due.c.resolve_by, spans, due.c.resolve_by < as_of, ~met)
+    closed = reports.closes_per_day(session, then, spans, upto)
+    # A case imported closed has no close step: its closed_at (as it stood) says whether it met the deadline.
+    closed_late = or_(due.c.closed_at.is_(None), due.c.closed_at > due.c.resolve_by)
+    overdue = reports.per_day(session, due.c.resolve_by, spans, due.c.resolve_by < as_of, ~met, closed_late)
     return [
         {"day": d.isoformat(), "received": r, "closed": c, "overdue": o}
         for d, r, c, o in zip(days, received, closed, overdue)
