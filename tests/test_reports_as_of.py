@@ -361,10 +361,10 @@ def test_a_closed_case_imported_later_stands_in_the_past_as_its_row_says(jiesu, 
 
 
 IMPORTED_CLOSED = (
-    "ref,received_at,summary,status,closed_at,result,nature,urgency,responded_at\n"
-    "G1,2026-10-10T09:00:00+08:00,楼道灯不亮,closed,2026-11-11T09:00:00+08:00,resolved,reasonable,normal,2026-10-10T10:00:00+08:00\n"
-    "G2,2026-11-05T09:00:00+08:00,垃圾未清,closed,2026-11-06T09:00:00+08:00,resolved,reasonable,normal,2026-11-05T10:00:00+08:00\n"
-    "G3,2026-11-08T09:00:00+08:00,燃气泄漏,closed,2026-11-08T10:00:00+08:00,resolved,reasonable,urgent,2026-11-08T09:10:00+08:00\n"
+    "ref,received_at,summary,status,closed_at,result,nature,urgency,assignee,responded_at\n"
+    "G1,2026-10-10T09:00:00+08:00,楼道灯不亮,closed,2026-11-11T09:00:00+08:00,resolved,reasonable,normal,,2026-10-10T10:00:00+08:00\n"
+    "G2,2026-11-05T09:00:00+08:00,垃圾未清,closed,2026-11-06T09:00:00+08:00,resolved,reasonable,normal,物业,2026-11-05T10:00:00+08:00\n"
+    "G3,2026-11-08T09:00:00+08:00,燃气泄漏,closed,2026-11-08T10:00:00+08:00,resolved,reasonable,urgent,,2026-11-08T09:10:00+08:00\n"
 )
 
 
@@ -390,6 +390,14 @@ def test_a_case_imported_closed_is_closed_in_the_month_of_its_closed_at(jiesu, t
     assert figures("daily", "--date", "2026-11-10") == (0, 0, 1)  # before G1's closed_at
     assert figures("daily", "--date", "2026-11-11") == (0, 1, 0)  # the day of it
     assert figures("daily", "--date", "2026-11-06") == (0, 1, 1)
+
+    def g2_at(moment: str) -> tuple[str, str | None]:
+        [row] = [r for r in jiesu.json("list", "--all", "--as-of", moment) if r["id"] == 2]
+        return row["status"], row["closed_at"]
+
+    assert g2_at("2026-11-10T12:00") == ("closed", "2026-11-06T09:00:00+08:00")  # its row's closing, before the reopen
+    assert g2_at("2026-11-22T12:00") == ("assigned", None)  # reopened by then, to its assignee
+    assert g2_at("2026-11-26T12:00") == ("closed", "2026-11-25T10:00:00+08:00")
 
 
 def test_the_days_of_a_report_count_an_imported_close_on_its_day(jiesu, office, tmp_path):
