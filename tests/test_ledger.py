@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import text
+from sqlmodel import select
 from hypothesis import strategies as st
 
 from conftest import refused
@@ -19,6 +20,7 @@ from jiesu import cases, ledger, lookup
 from jiesu.cases import Draft
 from jiesu.db import open_store
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
+from jiesu.ledger_models import LedgerBalance
 from jiesu.office import Office
 from jiesu.rules import DEFAULT_RULES
 from jiesu.vocab import Channel, Nature, Result, Satisfaction, Status
@@ -89,17 +91,48 @@ def test_rolling_twice_changes_nothing_and_order_is_enforced(office):
         ledger.roll(office, "2026-13")
 
 
-def test_movement_in_a_rolled_period_is_booked_in_the_next(office):
-    office.now = at(2026, 10, 20, 12)
-    case = cases.file_case(office, Draft("积水", nature=Nature.REASONABLE, received_at=at(2026, 10, 20, 9)))
-    entry = ledger.add_entry(office, case.id, "排水", "物业")
-    office.now = at(2026, 11, 1, 8)
-    ledger.roll(office, "2026-10")
-    office.now = at(2026, 11, 2, 12)
-    ledger.clear_entry(office, entry.id, "已排水", at=at(2026, 10, 25, 9))
-    office.now = at(2026, 12, 1, 8)
-    assert balance_of(ledger.roll(office, "2026-11")) == (1, 0, 1, 0)
-    assert {b.period: b.closing for b in ledger.balances(office)} == {"2026-10": 1, "2026-11": 0}
+def test_a_ledger_step_dated_in_a_rolled_month_is_refused_and_changes_nothing(jiesu, book, monkeypatch):
+    """Replayed from a fresh tester: `ledger add --at` into October after October was rolled was booked
+    in November, and October's report then read 在账 1 against 期初 0 + 新增 0 − 销账 0 = 期末 0.
+    A rolled month is closed books: 上账, 销账 and 重新挂账 dated in it are refused."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T09:00:00+08:00")
+    late, cleared = (jiesu.new(s, "--nature", "合理诉求", "--received", "2026-10-10T09:00") for s in ("主管道", "积水"))
+    jiesu.ok("ledger", "add", cleared, "--plan", "排水", "--unit", "物业", "--at", "2026-10-12T09:00")
+    jiesu.ok("ledger", "roll", "2026-10")
+    october = jiesu.json("report", "monthly", "--period", "2026-10")
+    before = book.fingerprint()
+    refused(
+        jiesu("ledger", "add", late, "--plan", "更换", "--unit", "城管科", "--at", "2026-10-25T10:00"),
+        "2026-10 的台账已结转，上账不能再记在该月（2026-10-25 10:00）；请把 --at 写在 2026-11 或以后",
+    )
+    refused(
+        jiesu("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-10-31T18:00"),
+        "2026-10 的台账已结转，销账不能再记在该月（2026-10-31 18:00）；请把 --at 写在 2026-11 或以后",
+    )
+    assert book.fingerprint() == before
+    assert jiesu.json("report", "monthly", "--period", "2026-10") == october
+    assert (october["ledger"]["open"], october["ledger_balance"]["closing"]) == (1, 1)
+
+    jiesu.ok("ledger", "add", late, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-01T00:00")
+    after = jiesu.json("report", "monthly", "--period", "2026-10")  # November's first instant is November's
+    assert (after["ledger"], after["ledger_balance"]) == (october["ledger"], october["ledger_balance"])
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-02T10:00")
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:00:00+08:00")
+    jiesu.ok("ledger", "roll", "2026-11")
+    # The write-off did not hold, but the revisit is dated in rolled November: its 重新挂账 would be too.
+    before = book.fingerprint()
+    refused(
+        jiesu("revisit", cleared, "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-20T10:00"),
+        "2026-11 的台账已结转，台账 1 的重新挂账不能再记在该月（2026-11-20 10:00）；请把 --at 写在 2026-12 或以后",
+    )
+    refused(
+        jiesu("reopen", cleared, "--reason", "积水复发", "--at", "2026-11-20T10:00"),
+        "2026-11 的台账已结转，台账 1 的重新挂账不能再记在该月（2026-11-20 10:00）；请把 --at 写在 2026-12 或以后",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("reopen", cleared, "--reason", "积水复发", "--at", "2026-12-01T08:00")
+    assert [(r["id"], r["status"]) for r in jiesu.json("ledger", "list")] == [(1, "open"), (2, "open")]
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
 def test_add_refusals(office):
@@ -248,11 +281,11 @@ def test_balances_always_add_up(new_target, steps):
 
 
 def test_an_entry_is_listed_and_exported_under_the_period_whose_balance_counts_it(jiesu, monkeypatch):
-    """A late 上账 into a rolled month, and a 重新挂账, are listed where 本期新增 counts them."""
+    """A 上账 is listed in its month; a 重新挂账 also in the month that books it as 本期新增."""
     monkeypatch.setenv("JIESU_NOW", "2026-10-05T09:00:00+08:00")
     case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-09-20T09:00")
-    jiesu.ok("ledger", "roll", "2026-09")
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-09-25T10:00")
+    jiesu.ok("ledger", "roll", "2026-09")
 
     def listed(period: str) -> list[int]:
         return [r["id"] for r in jiesu.json("ledger", "list", "--period", period)]
@@ -261,19 +294,19 @@ def test_an_entry_is_listed_and_exported_under_the_period_whose_balance_counts_i
         rows = json.loads(jiesu.ok("ledger", "export", "--period", period, "--format", "json").stdout)
         return [(r["entry_id"], r["period"]) for r in rows]
 
-    assert (listed("2026-09"), listed("2026-10")) == ([], [1])
-    assert (exported("2026-09"), exported("2026-10")) == ([], [(1, "2026-10")])
+    assert (listed("2026-09"), listed("2026-10")) == ([1], [])
+    assert (exported("2026-09"), exported("2026-10")) == ([(1, "2026-09")], [])
 
     monkeypatch.setenv("JIESU_NOW", "2026-11-10T09:00:00+08:00")
     jiesu.ok("ledger", "clear", "1", "--evidence", "已更换", "--at", "2026-10-20T10:00")
     jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-03T10:00")
-    assert (listed("2026-10"), listed("2026-11")) == ([1], [1])
-    assert exported("2026-11") == [(1, "2026-10")]  # 上账期间 stays the period of its 上账
+    assert (listed("2026-10"), listed("2026-11")) == ([], [1])
+    assert exported("2026-11") == [(1, "2026-09")]  # 上账期间 stays the period of its 上账
 
     monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:00:00+08:00")
     october = jiesu.json("ledger", "roll", "2026-10")
     november = jiesu.json("ledger", "roll", "2026-11")
-    assert (october["added"], october["cleared"], november["added"], november["closing"]) == (1, 1, 1, 1)
+    assert (october["opening"], october["cleared"], november["added"], november["closing"]) == (1, 1, 1, 1)
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
@@ -327,6 +360,17 @@ def test_days_on_the_books_stop_at_the_clear(jiesu, monkeypatch):
     assert [r["age_days"] for r in jiesu.json("ledger", "list")] == [24, 140]
 
 
+def booking_as_an_older_jiesu_did(monkeypatch) -> None:
+    """Have a ledger step dated in a rolled month booked in the first month still open, as an older jiesu did."""
+
+    def booked_later(session, at, office, step):
+        last_rolled = max((b.period for b in session.exec(select(LedgerBalance))), default=None)
+        period = ledger.period_of(at, office)
+        return ledger.next_period(last_rolled) if last_rolled and period <= last_rolled else period
+
+    monkeypatch.setattr(ledger, "_booking_period", booked_later)
+
+
 def test_migration_restamps_the_period_of_entries_an_earlier_jiesu_listed_by_calendar_month(jiesu, db_path, monkeypatch, tmp_path):
     import sqlite3
 
@@ -336,14 +380,22 @@ def test_migration_restamps_the_period_of_entries_an_earlier_jiesu_listed_by_cal
     modern = tmp_path / "modern.db"
     case_id = int(jiesu.ok("--db", modern, "new", "主管道", "--nature", "合理诉求", "--received", "2026-09-20T09:00", "-q").stdout)
     jiesu.ok("--db", modern, "ledger", "roll", "2026-09")
-    jiesu.ok("--db", modern, "ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-09-25T10:00")
+    with monkeypatch.context() as older:
+        booking_as_an_older_jiesu_did(older)
+        jiesu.ok("--db", modern, "ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-09-25T10:00")
     tables = ("cases", "events", "ledger_entries", "ledger_moves", "ledger_balances")
     as_an_older_jiesu_wrote_it(db_path, modern, monkeypatch, version=5, tables=tables)
     with sqlite3.connect(db_path) as conn:
         conn.execute("UPDATE ledger_entries SET period = '2026-09'")  # as the earlier jiesu wrote it
     conn.close()
     assert [r["period"] for r in jiesu.json("ledger", "list", "--period", "2026-10")] == ["2026-10"]
-    assert jiesu.ok("check").stderr.startswith("案卷完好")
+    # Sound, but September's report reads 在账 1 against its stored 期末 0: check says why.
+    checked = jiesu.ok("check").stderr.splitlines()
+    assert checked[0] == (
+        "注意：台账 1 的上账（2026-09-25 10:00）是 2026-09 结转后补记的，计入了 2026-10 的余额；"
+        "2026-09 月报的在账条数因此与其期末余额不符（较早版本的 jiesu 这样补记，现在会拒绝）"
+    )
+    assert checked[1].startswith("案卷完好")
 
 
 def test_migration_moves_dues_an_earlier_jiesu_stored_at_a_days_last_instant_to_its_24_00(jiesu, db_path, monkeypatch, tmp_path):

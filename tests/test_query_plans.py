@@ -94,6 +94,10 @@ def test_daily_report_never_scans_events_or_revisits_whole(book):
     assert "SCAN events" not in plan and "SCAN revisits" not in plan and "SCAN undoing" not in plan
     assert "SEARCH undoing USING COVERING INDEX ix_events_undoes" in plan or "SEARCH undoing USING INDEX ix_events_undoes" in plan
     assert "ix_cases_status_resolve_by" in plan and "ix_cases_received_at" in plan
+    # The closes imported rows state: the cases of the imports since the day began, by their key
+    # (through the status index it would read every closed case of the book).
+    imported = "SEARCH cases USING INTEGER PRIMARY KEY (rowid=?) | LIST SUBQUERY 1 | SEARCH events USING INDEX ix_events_kind_at (kind=? AND at>?)"
+    assert imported in plan
 
 
 def test_seasonal_hotspots_read_the_receipt_category_index_alone(office):

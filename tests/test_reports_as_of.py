@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
@@ -357,3 +358,59 @@ def test_a_closed_case_imported_later_stands_in_the_past_as_its_row_says(jiesu, 
     [still_open] = jiesu.json("list", "--all", "--as-of", "2026-11-10T12:00")
     assert (still_open["status"], still_open["closed_at"], still_open["result"]) == ("new", None, None)
     jiesu.ok("revisit", "1", "--satisfaction", "satisfied", "--resolved", "yes", "--at", "2026-11-12T10:00")  # backfilled after the import
+
+
+IMPORTED_CLOSED = (
+    "ref,received_at,summary,status,closed_at,result,nature,urgency,assignee,responded_at\n"
+    "G1,2026-10-10T09:00:00+08:00,楼道灯不亮,closed,2026-11-11T09:00:00+08:00,resolved,reasonable,normal,,2026-10-10T10:00:00+08:00\n"
+    "G2,2026-11-05T09:00:00+08:00,垃圾未清,closed,2026-11-06T09:00:00+08:00,resolved,reasonable,normal,物业,2026-11-05T10:00:00+08:00\n"
+    "G3,2026-11-08T09:00:00+08:00,燃气泄漏,closed,2026-11-08T10:00:00+08:00,resolved,reasonable,urgent,,2026-11-08T09:10:00+08:00\n"
+)
+
+
+def test_a_case_imported_closed_is_closed_in_the_month_of_its_closed_at(jiesu, tmp_path):
+    """Replayed from a fresh tester: a row imported closed counted in its month as received 1, closed 0,
+    open 0: the month's closes were its close steps, and an import has none. Its row's closed_at is its close."""
+    sheet = tmp_path / "closed.csv"
+    sheet.write_text(IMPORTED_CLOSED, encoding="utf-8")
+    jiesu.ok("import", str(sheet))
+    jiesu.ok("reopen", "2", "--reason", "垃圾又堆起来了", "--at", "2026-11-20T09:00")  # closed again by steps
+    jiesu.ok("visit", "2", "--note", "现场清理", "--at", "2026-11-25T09:00")
+    jiesu.ok("close", "2", "--result", "resolved", "--note", "已清运", "--at", "2026-11-25T10:00")
+
+    def figures(*report: str) -> tuple[int, int, int]:
+        doc = jiesu.json("report", *report)
+        return doc["received"], doc["closed"], doc["open"]
+
+    october, november = figures("monthly", "--period", "2026-10"), figures("monthly", "--period", "2026-11")
+    assert october == (1, 0, 1)  # G1 was still open at October's end
+    assert november == (2, 3, 0)  # G1 on 11-11 and G3 by their rows, G2 (twice) once
+    assert october[2] + november[0] == november[1] + november[2]
+    assert figures("monthly", "--period", "2026-12") == (0, 0, 0)
+    assert figures("daily", "--date", "2026-11-10") == (0, 0, 1)  # before G1's closed_at
+    assert figures("daily", "--date", "2026-11-11") == (0, 1, 0)  # the day of it
+    assert figures("daily", "--date", "2026-11-06") == (0, 1, 1)
+
+    def g2_at(moment: str) -> tuple[str, str | None]:
+        [row] = [r for r in jiesu.json("list", "--all", "--as-of", moment) if r["id"] == 2]
+        return row["status"], row["closed_at"]
+
+    assert g2_at("2026-11-10T12:00") == ("closed", "2026-11-06T09:00:00+08:00")  # its row's closing, before the reopen
+    assert g2_at("2026-11-22T12:00") == ("assigned", None)  # reopened by then, to its assignee
+    assert g2_at("2026-11-26T12:00") == ("closed", "2026-11-25T10:00:00+08:00")
+
+
+def test_the_days_of_a_report_count_an_imported_close_on_its_day(jiesu, office, tmp_path):
+    """The fortnight of the nightly report and the days of the printable page: an imported close on its
+    closed_at's day, and a deadline it met not fallen overdue."""
+    from jiesu import report_figures, reports
+
+    sheet = tmp_path / "closed.csv"
+    sheet.write_text(IMPORTED_CLOSED, encoding="utf-8")
+    jiesu.ok("import", str(sheet))
+    daily = reports.daily(office, date(2026, 11, 11))
+    closed = {t.day.isoformat(): t.closed for t in daily.trend if t.closed}
+    assert closed == {"2026-11-06": 1, "2026-11-08": 1, "2026-11-11": 1}
+    days = report_figures.figures(office, daily.document)["days"]
+    assert {d["day"]: d["closed"] for d in days if d["closed"]} == closed
+    assert {d["day"]: d["overdue"] for d in days if d["overdue"]} == {}

@@ -68,13 +68,18 @@ class CasesAt:
 def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None, carried: list[str]):
     """The `carried` fields of each case changed after `as_of`, as they were at `as_of`; None when none was."""
     # An import states a case as the row had it, on the row's own times: its event, dated when the
-    # file was read, counts as of the case's closing (else its receipt), not as of the reading.
-    stated = CASES.alias("stated")
+    # file was read, counts as of the case's closing (else its receipt), not as of the reading. When
+    # a step after `as_of` changed closed_at (a reopen), the row's closing is known only once that
+    # step is wound back: such an import is decided below.
+    stated, restep = CASES.alias("stated"), EVENTS.alias("restep")
     as_stated = sa.or_(
         EVENTS.c.kind != EventKind.IMPORTED.value,
         sa.exists()
         .where(stated.c.id == EVENTS.c.case_id, sa.func.coalesce(stated.c.closed_at, stated.c.received_at) > as_of)
         .correlate_except(stated),
+        sa.exists()
+        .where(restep.c.case_id == EVENTS.c.case_id, restep.c.at > as_of, restep.c.changes.contains('"closed_at"'))
+        .correlate_except(restep),
     )
     changed_later = [EVENTS.c.at > as_of, EVENTS.c.changes != "{}", as_stated]
     # Cases whose receipt time a later correction moved: where it was at `as_of` decides whether they count.
@@ -97,10 +102,12 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
     sources = {source for name in refolded for source in FOLDED_FROM[name]}
     corrected = sorted((changed - set(REPLAYED)) & set(carried) | sources)
     columns = [CASES.c.id, *(CASES.c[name] for name in (*replayed, *corrected, *refolded))]
+    # closed_at is wound back even when not asked for: it says whether an import's closing stood at `as_of`.
+    read = columns if "closed_at" in replayed else [*columns, CASES.c.closed_at]
     states = {
         row.id: dict(row._mapping)
         for row in conn.execute(
-            sa.select(*columns).where(CASES.c.id.in_(touched), sa.or_(CASES.c.received_at <= as_of, CASES.c.id.in_(moved)))
+            sa.select(*read).where(CASES.c.id.in_(touched), sa.or_(CASES.c.received_at <= as_of, CASES.c.id.in_(moved)))
         )
     }
     if not states:
@@ -108,7 +115,8 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
     retyped = set()
     for _, case_id, changes, kind in sorted(later, key=lambda event: event[0], reverse=True):  # newest first
         state = states.get(case_id)
-        if state is None:
+        if state is None or (kind == EventKind.IMPORTED.value and not _closed_after(state["closed_at"], as_of)):
+            # An import stands when its row's closing was by `as_of` — or a reopen by then took it back.
             continue
         if "version" in state:
             state["version"] -= 1
@@ -122,7 +130,14 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
     for case_id in retyped:
         state = states[case_id]
         state |= {name: value for name, value in derived(state).items() if name in refolded}
+    if read is not columns:
+        for state in states.values():
+            del state["closed_at"]
     return json_rows(conn, columns, list(states.values()), "wound_back")
+
+
+def _closed_after(closed_at: datetime | None, as_of: datetime) -> bool:
+    return closed_at is not None and closed_at > as_of
 
 
 def _value(name: str, old):

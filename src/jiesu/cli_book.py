@@ -19,7 +19,7 @@ def check(ctx: typer.Context) -> None:
 
     office = office_of(ctx)
     problems = integrity.check(office)
-    for note in integrity.unofficial_deadlines(office):
+    for note in integrity.unofficial_deadlines(office) + integrity.late_bookings(office):
         say(note)
     for problem in problems:
         typer.echo(problem)

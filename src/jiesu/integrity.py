@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 from jiesu import clock, month_rates
 from jiesu.db import backup_to
 from jiesu.errors import BadInput
-from jiesu.ledger import next_period
+from jiesu.ledger import next_period, period_of
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, UTCDateTime
 from jiesu.office import Office
@@ -179,6 +179,28 @@ def unofficial_deadlines(office: Office) -> list[str]:
     return [
         f"注意：{due} 件未结诉求的办理时限在 {year} 年或以后，chinesecalendar 尚无这些年份的官方放假安排；"
         "法定节假日已按《全国年节及纪念日放假办法》计算，调休上班日需在规则文件 calendar.workdays 中列出"
+    ]
+
+
+MOVE_LABELS = {"added": "上账", "cleared": "销账", "reopened": "重新挂账"}
+
+
+def late_bookings(office: Office) -> list[str]:
+    """A note on each ledger step an older jiesu, the step dated in a month already rolled, booked in
+    a later one: that month's report counts the entry on the books as the step left it, its stored
+    balance does not. Nothing can be undone about it (the balance is a record of that month's end)."""
+    moves = LedgerMove.__table__
+    with office.store.connect() as conn:
+        earliest = conn.execute(sa.select(moves.c.period, func.min(moves.c.at)).group_by(moves.c.period)).all()
+        late = [period for period, first in earliest if period_of(first, office) < period]
+        rows = conn.execute(
+            sa.select(moves.c.entry_id, moves.c.kind, moves.c.at, moves.c.period).where(moves.c.period.in_(late)).order_by(moves.c.id)
+        ).all() if late else []
+    return [
+        f"注意：台账 {entry_id} 的{MOVE_LABELS[kind]}（{clock.shown(at, office.tz)}）是 {own} 结转后补记的，计入了 {booked} 的余额；"
+        f"{own} 月报的在账条数因此与其期末余额不符（较早版本的 jiesu 这样补记，现在会拒绝）"
+        for entry_id, kind, at, booked in rows
+        if (own := period_of(at, office)) < booked
     ]
 
 

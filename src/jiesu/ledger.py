@@ -1,11 +1,13 @@
 """The carry-over ledger (台账): 上账, 销账 only when rectified, month-end roll and balances.
 
-Every add, clear and reopen of an entry is booked as a movement in a period.
+Every add, clear and reopen of an entry is booked as a movement in its month.
 A period's balance is computed from its movements when it is rolled and then
-stored: 期初 + 本期新增 − 本期销账 = 期末, always. A movement dated in a period
-that is already rolled is booked in the first period still open, so a stored
-balance never changes. Only a finished month is rolled. An entry is listed and
-exported under the periods whose 本期新增 counts it (`counted_in`).
+stored: 期初 + 本期新增 − 本期销账 = 期末, always. A rolled month is closed books:
+a step dated in it is refused (it would change a record of that month after the
+fact), so a stored balance never changes and always agrees with the entries on
+the books at the month's end. Only a finished month is rolled. An entry is listed
+and exported under the periods whose 本期新增 counts it (`counted_in`); a book
+from an older jiesu may hold movements booked in a later month than their own.
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ def next_period(period: str) -> str:
     return f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}"
 
 
-def _booking_period(session: Session, at: datetime, office: Office) -> str:
-    """The period a movement at `at` is booked in: its own, or the first one not yet rolled.
+def _booking_period(session: Session, at: datetime, office: Office, step: str) -> str:
+    """The period a movement at `at` is booked in, its own; refused when that month is already rolled.
 
     Taken under the roll's lock: nothing is booked into a period while it is being rolled.
     """
@@ -73,12 +75,14 @@ def _booking_period(session: Session, at: datetime, office: Office) -> str:
     period = period_of(at, office)
     last_rolled = session.exec(select(func.max(LedgerBalance.period))).one()
     if last_rolled and period <= last_rolled:
-        return next_period(last_rolled)
+        raise RuleViolation(
+            f"{period} 的台账已结转，{step}不能再记在该月（{shown(office, at)}）；请把 --at 写在 {next_period(last_rolled)} 或以后"
+        )
     return period
 
 
-def _move(session: Session, entry: LedgerEntry, kind: str, at: datetime, office: Office) -> None:
-    session.add(LedgerMove(entry_id=entry.id, at=at, period=_booking_period(session, at, office), kind=kind))
+def _move(session: Session, entry: LedgerEntry, kind: str, at: datetime, office: Office, step: str) -> None:
+    session.add(LedgerMove(entry_id=entry.id, at=at, period=_booking_period(session, at, office, step), kind=kind))
 
 
 def counted_in(period: str):
@@ -112,7 +116,7 @@ def add_entry(
         not_before(office, case, when, "上账", last_at(session, case.id, EventKind.REOPENED), "重办")
         if due is not None and due <= when:
             raise BadInput(f"#{case_id} 的整改期限 {shown_bound(office, due)} 应晚于上账时间 {shown(office, when)}")
-        period = _booking_period(session, when, office)
+        period = _booking_period(session, when, office, "上账")
         entry = LedgerEntry(case_id=case.id, opened_at=when, period=period, plan=plan, unit=unit, due=due)
         session.add(entry)
         session.flush()
@@ -141,7 +145,7 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         not_before(office, case, when, "销账", last_at(session, case.id, EventKind.REOPENED), "重办")
         entry.status, entry.cleared_at, entry.evidence = CLEARED, when, evidence
         session.add(entry)
-        _move(session, entry, CLEARED, when, office)
+        _move(session, entry, CLEARED, when, office, "销账")
         changes = change(case, status=Status.CLOSED, result=Result.RESOLVED, closed_at=when)
         record(session, case, EventKind.CLEARED, office, when, f"台账 {entry_id} 销账：{evidence}", changes)
         return entry
@@ -159,7 +163,7 @@ def reopen_entry(office: Office, session: Session, case: Case, entry: LedgerEntr
     """A write-off that did not hold is not a write-off: the entry is open again, inside the case's reopen."""
     entry.status, entry.cleared_at, entry.evidence = OPEN, None, None
     session.add(entry)
-    _move(session, entry, REOPENED, when, office)
+    _move(session, entry, REOPENED, when, office, f"台账 {entry.id} 的重新挂账")
     record(session, case, EventKind.LEDGERED, office, when, f"台账 {entry.id} 重新挂账：{reason}", {})
 
 
@@ -273,8 +277,8 @@ def _carry(office: Office, session: Session, period: str) -> int:
     return len(rows)
 
 
-def balance_at(session: Session, period: str, as_of: datetime) -> dict:
-    """期初 / 本期新增 / 本期销账 / 期末 of `period` from the movements dated before `as_of`.
+def balance_at(session: Session, period: str, upto: datetime) -> dict:
+    """期初 / 本期新增 / 本期销账 / 期末 of `period` from the movements dated before `upto` (a report's window end).
 
     A movement is booked in its own month or a later one, never an earlier one, so as of the
     month's end this is exactly what `roll` stores (and `jiesu check` holds it to): a report of
@@ -284,7 +288,7 @@ def balance_at(session: Session, period: str, as_of: datetime) -> dict:
     opening = added = cleared = 0
     for booked, kind, count in session.exec(
         select(LedgerMove.period, LedgerMove.kind, func.count())
-        .where(LedgerMove.period <= period, LedgerMove.at < as_of)
+        .where(LedgerMove.period <= period, LedgerMove.at < upto)
         .group_by(LedgerMove.period, LedgerMove.kind)
     ):
         if booked < period:
@@ -298,8 +302,8 @@ def balance_at(session: Session, period: str, as_of: datetime) -> dict:
 
 def carried_before(session: Session, entry_ids: list[int], as_of: datetime) -> dict[int, int]:
     """结转次数 of each entry as it stood at `as_of`: the rolls done before then that carried it,
-    i.e. of the periods it was still open at the end of (what `_carry` counts; moves booked after
-    a roll go to later periods, so the count does not change afterwards)."""
+    i.e. of the periods it was still open at the end of (what `_carry` counts; no move is booked
+    into a rolled month, so the count does not change afterwards)."""
     carried = (
         select(LedgerMove.entry_id, LedgerBalance.period)
         .join(LedgerBalance, LedgerMove.period <= LedgerBalance.period)

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from jiesu import ledger, month_rates, reports
@@ -20,7 +20,6 @@ from jiesu.clock import day_span, shown_bound
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.phones import mask_in_text
-from jiesu.queries import ledger_open_at
 from jiesu.rules import ASSUMED, in_force
 from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Status
@@ -29,10 +28,9 @@ TREND_MONTHS = 13  # the report's month and the twelve before it
 SPLIT_ROWS = 20  # rows of each ranked table; the rest are counted
 CASES_PER_HOTSPOT = 8
 LEDGER_ROWS = 100
-CLOSING_KINDS = [EventKind.CLOSED.value, EventKind.CLEARED.value]
 # A deadline is met when by then the case was closed, put on the ledger (it then answers to the
 # entry's due) or merged into another.
-MEETING_KINDS = [*CLOSING_KINDS, EventKind.LEDGERED.value, EventKind.MERGED.value]
+MEETING_KINDS = [*reports.CLOSING_KINDS, EventKind.LEDGERED.value, EventKind.MERGED.value]
 
 
 def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
@@ -66,8 +64,8 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
                 reports.split_by(session, then, as_of, (span_start, upto), "community"),
                 reports.rates_by(session, office, then, month_start, as_of, "community", upto),
             ),
-            "balance": ledger.balance_at(session, period, as_of),
-            "entries": _open_entries(session, office, as_of),
+            "balance": ledger.balance_at(session, period, upto),
+            "entries": _open_entries(session, office, as_of, upto),
         }
         spots = reports.hotspots(office, as_of=as_of, with_seasonal=False)[: reports.TOP_HOTSPOTS]
         found["hotspots"] = _with_cases(session, office, spots)
@@ -112,8 +110,10 @@ def _by_day(session: Session, office: Office, then: CasesAt, days: list[date], a
         .exists()
     )
     received = reports.per_day(session, reports.received_column(then, (first, min(last, upto))), spans)
-    closed = reports.per_day(session, Event.at, spans, Event.kind.in_(CLOSING_KINDS), not_undone(upto), Event.at < upto)
-    overdue = reports.per_day(session, due.c.resolve_by, spans, due.c.resolve_by < as_of, ~met)
+    closed = reports.closes_per_day(session, then, spans, upto)
+    # A case imported closed has no close step: its closed_at (as it stood) says whether it met the deadline.
+    closed_late = or_(due.c.closed_at.is_(None), due.c.closed_at > due.c.resolve_by)
+    overdue = reports.per_day(session, due.c.resolve_by, spans, due.c.resolve_by < as_of, ~met, closed_late)
     return [
         {"day": d.isoformat(), "received": r, "closed": c, "overdue": o}
         for d, r, c, o in zip(days, received, closed, overdue)
@@ -165,10 +165,10 @@ def _with_cases(session: Session, office: Office, spots: list[dict]) -> list[dic
     return [{**spot, "cases": [by_id[i] for i in spot["case_ids"][:CASES_PER_HOTSPOT] if i in by_id]} for spot in spots]
 
 
-def _open_entries(session: Session, office: Office, as_of: datetime) -> dict:
-    """Entries on the books at `as_of` (by their movements, as the document counts them), longest on
-    the books first, with their days on the books and their carries as they stood."""
-    on_books = ledger_open_at(as_of)
+def _open_entries(session: Session, office: Office, as_of: datetime, upto: datetime) -> dict:
+    """Entries on the books at the end of the report's window (as the document counts them), longest
+    on the books first, with their days on the books and their carries as they stood at `as_of`."""
+    on_books = reports.on_books_within(upto)
     total = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
     rows = session.exec(
         select(LedgerEntry, Case.community, Case.category, Case.summary)

@@ -29,7 +29,9 @@ TREND_DAYS = 14
 TOP_HOTSPOTS = 5
 # The case columns the reports' statements read from the cases as they stood (CasesAt).
 COUNTED = ("id", "received_at", "category", "category_key", "community", "assignee", "phone", "status", "nature",
-           "respond_by", "resolve_by", "responded_at", "reopen_count")
+           "respond_by", "resolve_by", "responded_at", "closed_at", "reopen_count")
+CLOSING_KINDS = [EventKind.CLOSED.value, EventKind.CLEARED.value]
+CLOSED_STATES = (Status.CLOSED.value, Status.REVISITED.value)
 
 
 def _count(condition):
@@ -231,7 +233,7 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
         document |= _activity(session, then, start, upto)
         document |= _standing(session, office, then, as_of, received_in=(start, upto))
         document["rates"] = rates_between(session, office, then, month_start, as_of, upto)
-        document["ledger"] = _ledger_standing(session, as_of)
+        document["ledger"] = _ledger_standing(session, as_of, upto)
         trend = _trend(session, then, day, office, upto)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
     return DailyReport(document, trend)
@@ -260,8 +262,8 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
         document["rates"] = rates_between(session, office, then, start, as_of, upto)
         for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
             document[name] = rates_by(session, office, then, start, as_of, column, upto)
-        document["ledger"] = _ledger_standing(session, as_of)
-        document["ledger_balance"] = ledger.balance_at(session, period, as_of)
+        document["ledger"] = _ledger_standing(session, as_of, upto)
+        document["ledger_balance"] = ledger.balance_at(session, period, upto)
     document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
     return document
 
@@ -278,9 +280,11 @@ def _activity(session: Session, then: CasesAt, start: datetime, upto: datetime) 
     """Received (by the receipt times as they stood `then`), closed and revisited in [start, upto): three counts, one statement."""
     received_in = then(lambda table: _received_in(table, (start, upto)))
     received = select(func.count()).select_from(received_in)
-    closed = select(func.count(func.distinct(Event.case_id))).where(
-        Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(upto), Event.at >= start, Event.at < upto
-    )
+    closes = union_all(
+        select(Event.case_id.label("id")).where(Event.kind.in_(CLOSING_KINDS), not_undone(upto), Event.at >= start, Event.at < upto),
+        select(imported_closes(then, start, upto).c.id),
+    ).subquery("closes")
+    closed = select(func.count(func.distinct(closes.c.id)))
     revisited = select(func.count(Revisit.id)).where(Revisit.at >= start, Revisit.at < upto)
     counts = {"received": received, "closed": closed, "revisited": revisited}
     row = session.exec(select(*(count.scalar_subquery().label(name) for name, count in counts.items()))).one()
@@ -350,9 +354,16 @@ def splits(
     return found
 
 
-def _ledger_standing(session: Session, as_of: datetime) -> dict:
-    """Entries on the books at `as_of`, by their movements dated by then, and those past due."""
-    on_books = ledger_open_at(as_of)
+def on_books_within(upto: datetime):
+    """Entries on the books at the end of a report's window [start, upto): by their movements dated
+    before `upto`, as the period's balance counts them. A step at the next month's first instant is
+    that month's: in neither this month's 在账 nor its 期末 (which would then disagree)."""
+    return ledger_open_at(upto - timedelta(microseconds=1))
+
+
+def _ledger_standing(session: Session, as_of: datetime, upto: datetime) -> dict:
+    """Entries on the books at the end of the report's window, and those past due at `as_of`."""
+    on_books = on_books_within(upto)
     open_entries = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
     overdue = list(session.exec(select(LedgerEntry.id).where(on_books, LedgerEntry.due < as_of).order_by(LedgerEntry.id)))
     return {"open": open_entries, "overdue": len(overdue), "overdue_entries": overdue}
@@ -364,8 +375,36 @@ def _trend(session: Session, then: CasesAt, day: date, office: Office, upto: dat
     days = [day - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
     spans = [day_span(d, office.tz) for d in days]
     received = per_day(session, received_column(then, (spans[0][0], spans[-1][1])), spans)
-    closed = per_day(session, Event.at, spans, Event.kind.in_([EventKind.CLOSED.value, EventKind.CLEARED.value]), not_undone(upto))
+    closed = closes_per_day(session, then, spans, upto)
     return [Trend(d, r, c) for d, r, c in zip(days, received, closed)]
+
+
+def imported_closes(then: CasesAt, start: datetime, upto: datetime):
+    """The cases an import brought in closed whose close, as they stood `then`, falls in [start, upto):
+    an import records no close event; the row's closed_at is when it closed (as `CasesAt` winds it).
+    A case a later step closed again is that step's event's to count."""
+    # An import is dated when its file was read, never before a row's closing: the imports since
+    # `start` are all there can be, read through the events' time index.
+    imported = select(Event.case_id).where(Event.kind == EventKind.IMPORTED.value, Event.at >= start)
+
+    def where(table):
+        closed_by_a_step = (
+            select(Event.id).where(Event.case_id == table.c.id, Event.kind.in_(CLOSING_KINDS), Event.at == table.c.closed_at).exists()
+        )
+        # The status compared as an expression, which no index serves: the imports lead, by the
+        # cases' key (through the status index SQLite walked every closed case of the book).
+        return [table.c.id.in_(imported), func.coalesce(table.c.status, table.c.status).in_(CLOSED_STATES),
+                table.c.closed_at >= start, table.c.closed_at < upto, ~closed_by_a_step]
+
+    return then(where)
+
+
+def closes_per_day(session: Session, then: CasesAt, spans: list[tuple[datetime, datetime]], upto: datetime) -> list[int]:
+    """Closes per day: the close and 销账 steps standing at `upto`, and the closes imported rows state."""
+    first, last = spans[0][0], spans[-1][1]
+    steps = per_day(session, Event.at, spans, Event.kind.in_(CLOSING_KINDS), not_undone(upto), Event.at < upto)
+    imported = per_day(session, imported_closes(then, first, min(last, upto)).c.closed_at, spans)
+    return [a + b for a, b in zip(steps, imported)]
 
 
 def received_column(then: CasesAt, span: tuple[datetime, datetime]):
