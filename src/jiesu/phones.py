@@ -102,9 +102,14 @@ _PHONE_IN_TEXT = re.compile(
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９（）＋－", "0123456789()+-")
 
 
+# Every number the pattern above finds has a run of three digits (any script's, full-width too): text
+# without one, most of a book, is handed back after one quick scan.
+_DIGIT_RUN = re.compile(r"\d{3}")
+
+
 def mask_in_text(text: str | None) -> str | None:
     """Free text (a summary a citizen dictated) with any phone number in it masked like the phone field."""
-    if not text:
+    if not text or not _DIGIT_RUN.search(text):
         return text
     kept, last = [], 0
     for found in _PHONE_IN_TEXT.finditer(text.translate(_FULL_WIDTH)):
