@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from jiesu.errors import BadInput
 from jiesu.safetext import shortened
@@ -97,6 +98,8 @@ def mask(phone: str | None) -> str | None:
 _PHONE_IN_TEXT = re.compile(
     r"(?<![\d.])(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|\(?0\d{2,3}\)?[\s-]?\d{3,4}[\s-]?\d{4})(?![\d.])"
 )
+# The most characters the pattern above takes: `+86 (0755) 1234 5678`.
+LONGEST_IN_TEXT = 20
 # Full-width digits and brackets as a Chinese keyboard types them, read as their ASCII twins (one
 # character for one, so what is found in the one text is where it stands in the other).
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９（）＋－", "0123456789()+-")
@@ -116,3 +119,16 @@ def mask_in_text(text: str | None) -> str | None:
         kept += [text[last : found.start()], mask(re.sub(r"\D", "", found.group()))]
         last = found.end()
     return "".join(kept) + text[last:]
+
+
+# The fields a citizen's own words go into: a number dictated there is theirs as much as the phone field.
+FREE_TEXT = frozenset({"summary", "detail", "name", "address", "note", "plan", "evidence"})
+
+
+# How a field is shown without `--reveal`, for each field a person's number may be in.
+MASKS = {"phone": mask} | dict.fromkeys(FREE_TEXT, mask_in_text)
+
+
+def shown_field(name: str, value: Any) -> Any:
+    """A field's value as a listing or an export shows it without `--reveal`: the phone masked, a number in free text masked."""
+    return MASKS[name](value) if name in MASKS else value
