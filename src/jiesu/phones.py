@@ -116,7 +116,8 @@ def mask_in_text(text: str | None) -> str | None:
         return text
     kept, last = [], 0
     for found in _PHONE_IN_TEXT.finditer(text.translate(_FULL_WIDTH)):
-        kept += [text[last : found.start()], mask(re.sub(r"\D", "", found.group()))]
+        # a country code is no part of the number as the phone field holds it (no CN number starts with 86)
+        kept += [text[last : found.start()], mask(re.sub(r"\D", "", found.group()).removeprefix("86"))]
         last = found.end()
     return "".join(kept) + text[last:]
 
