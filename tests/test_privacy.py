@@ -1,4 +1,4 @@
-"""Personal data outside the book: the shell's history, the data folder, a rules file someone else wrote."""
+"""Personal data: the shell's history, the data folder, a rules file someone else wrote, a phone number dictated into a case's text."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import sys
 import time
 
 import pytest
+from python_calamine import CalamineWorkbook
 
 from conftest import refused
+from jiesu import phones
 
 
 def mode(path) -> int:
@@ -123,3 +125,107 @@ def test_a_pgpassword_in_the_environment_is_never_printed(jiesu, monkeypatch):
     monkeypatch.setenv("PGPASSWORD", SECRET)
     result = jiesu("--db", "postgresql+psycopg://jiesu@127.0.0.1:1/jiesu", "list")
     refused(result, "postgresql+psycopg://jiesu@127.0.0.1:1/jiesu: 无法连接数据库服务器：服务器没有运行，或主机、端口不对")
+
+
+# ---------------------------------------------------------------- a number a citizen dictated into the text
+
+DICTATED = "13812345678"
+MASKED = "138****5678"
+# Numbers that are not phones, written beside it: a building, a date, a time, a work-order number.
+NOT_PHONES = ("3号楼", "2026-11-20", "09:30", "工单 2026113012345")
+
+
+@pytest.fixture
+def dictated(jiesu):
+    """Three cases at one address (a hotspot), with the caller's number dictated into every free text a person writes."""
+    for _ in range(3):
+        case_id = jiesu.new(
+            f"楼道灯坏了 回电{DICTATED}，3号楼", "--received", "2026-11-20T09:30", "--name", f"张先生{DICTATED}",
+            "--address", f"前门东大街3号楼 {DICTATED}", "--detail", f"2026-11-20 09:30 来电，工单 2026113012345，回电{DICTATED}",
+            "--community", "前门社区", "--category", "市政/路灯", "--nature", "reasonable",
+        )
+    jiesu.ok("note", case_id, f"已回电 {DICTATED}")
+    jiesu.ok("ledger", "add", case_id, "--plan", f"联系{DICTATED}更换灯泡", "--unit", "物业")
+    return case_id
+
+
+def workbook_text(path) -> str:
+    sheet = CalamineWorkbook.from_path(str(path))
+    return "\n".join(str(cell) for name in sheet.sheet_names for row in sheet.get_sheet_by_name(name).to_python() for cell in row)
+
+
+def exported(jiesu, tmp_path, *args: str) -> str:
+    out = tmp_path / f"out.{args[-1]}"
+    jiesu.ok(*args[:-1], "--format", args[-1], "--out", str(out))
+    return workbook_text(out) if args[-1] == "xlsx" else out.read_text(encoding="utf-8-sig")
+
+
+OUTPUTS = {
+    "list": lambda jiesu, case_id, tmp_path: jiesu.ok("list").stdout,
+    "list table": lambda jiesu, case_id, tmp_path: jiesu.ok("list", "--format", "table").stdout,
+    "list csv": lambda jiesu, case_id, tmp_path: jiesu.ok("list", "--format", "csv").stdout,
+    "show": lambda jiesu, case_id, tmp_path: jiesu.ok("show", case_id).stdout,
+    "show table": lambda jiesu, case_id, tmp_path: jiesu.ok("show", case_id, "--format", "table").stdout,
+    "todo": lambda jiesu, case_id, tmp_path: jiesu.ok("todo", "--within", "1w").stdout,
+    "hotspots": lambda jiesu, case_id, tmp_path: jiesu.ok("hotspots", "--days", "30", "--format", "table").stdout,
+    "ledger list": lambda jiesu, case_id, tmp_path: jiesu.ok("ledger", "list").stdout,
+    "ledger export csv": lambda jiesu, case_id, tmp_path: exported(jiesu, tmp_path, "ledger", "export", "csv"),
+    "ledger export json": lambda jiesu, case_id, tmp_path: exported(jiesu, tmp_path, "ledger", "export", "json"),
+    "ledger export xlsx": lambda jiesu, case_id, tmp_path: exported(jiesu, tmp_path, "ledger", "export", "xlsx"),
+    "report daily html": lambda jiesu, case_id, tmp_path: jiesu.ok("report", "daily", "--date", "2026-11-20", "--format", "html").stdout,
+    "report monthly html": lambda jiesu, case_id, tmp_path: jiesu.ok("report", "monthly", "--format", "html").stdout,
+    **{f"export {fmt}": lambda jiesu, case_id, tmp_path, fmt=fmt: exported(jiesu, tmp_path, "export", fmt)
+       for fmt in ("csv", "json", "jsonl", "xlsx")},
+}
+
+
+WITH_DETAIL = {"list", "list csv", "show", "show table", "export csv", "export json", "export jsonl", "export xlsx"}
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_a_number_dictated_into_free_text_is_masked_in_every_listing_and_export(jiesu, tmp_path, dictated, output):
+    """Replayed from a fresh tester: the phone field was masked, but `jiesu new "楼道灯坏了 回电13812345678"` printed the
+    number whole in every listing and export but Open311's; and numbers that are no phone stay as written."""
+    text = OUTPUTS[output](jiesu, dictated, tmp_path)
+    assert DICTATED not in text and MASKED in text
+    assert all(number in text for number in (NOT_PHONES if output in WITH_DETAIL else NOT_PHONES[:1]))
+
+
+def test_reveal_shows_the_number_in_the_text_and_search_finds_it(jiesu, tmp_path, dictated):
+    shown = jiesu.json("show", dictated, "--reveal")
+    assert (shown["summary"], shown["name"], shown["events"][-2]["note"]) == (f"楼道灯坏了 回电{DICTATED}，3号楼", f"张先生{DICTATED}", f"已回电 {DICTATED}")
+    assert shown["ledger"][0]["plan"] == f"联系{DICTATED}更换灯泡"
+    assert DICTATED in jiesu.ok("show", dictated, "--format", "table", "--reveal").stdout
+    assert DICTATED in jiesu.ok("list", "--reveal", "--format", "table").stdout
+    assert DICTATED in exported(jiesu, tmp_path, "export", "--reveal", "csv")
+    assert DICTATED in exported(jiesu, tmp_path, "ledger", "export", "--reveal", "csv")
+    assert [r["id"] for r in jiesu.json("list", "--search", DICTATED)] == [1, 2, 3]
+
+
+def test_a_corrected_text_in_the_history_is_masked_like_the_case(jiesu, dictated):
+    jiesu.ok("edit", dictated, "--summary", "楼道灯坏了 回电13900001111")
+    changes = jiesu.json("show", dictated)["events"][-1]["changes"]["summary"]
+    assert changes == [f"楼道灯坏了 回电{MASKED}，3号楼", "楼道灯坏了 回电139****1111"]
+    assert "13900001111" not in jiesu.ok("show", dictated, "--format", "table").stdout
+
+
+def test_a_number_across_the_cut_of_a_long_summary_is_masked_before_it_is_cut(jiesu, monkeypatch):
+    """A table reads the first 240 characters of a summary: a number there is masked whole, not cut to `13812` and shown."""
+    jiesu.new("楼" * 233 + f"回电{DICTATED}")
+    monkeypatch.setenv("COLUMNS", "1000")
+    assert "楼" * 233 + "回电138**…" in jiesu.ok("list", "--format", "table").stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("回电13812345678", "回电138****5678"), ("回电１３８１２３４５６７８", "回电138****5678"),
+        ("回电 138 1234 5678", "回电 138****5678"), ("回电+86 138 1234 5678", "回电138****5678"), ("（０１０）６５１２３４５６", "010****3456"), ("回电138-1234-5678。", "回电138****5678。"),
+        ("座机(010)6512 3456", "座机010****3456"), ("座机010-65123456转8001", "座机010****3456转8001"),
+        ("3号楼2单元", "3号楼2单元"), ("#12345 台账 27", "#12345 台账 27"), ("2026-11-20 09:30", "2026-11-20 09:30"),
+        ("20261120", "20261120"), ("工单 2026113012345", "工单 2026113012345"), ("12345热线转来", "12345热线转来"),
+        ("身份证 110101199001011234", "身份证 110101199001011234"), ("面积 138.5 平方米", "面积 138.5 平方米"), ("", ""),
+    ],
+)
+def test_mask_in_text_masks_phones_only(text, shown):
+    assert phones.mask_in_text(text) == shown

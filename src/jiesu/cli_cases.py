@@ -149,13 +149,13 @@ def show(ctx: typer.Context, case_id: CaseId, fmt: Format = None, reveal: Reveal
     found = get_case(office, case_id)
     record = views.case_record(found.case, tz, reveal=reveal)
     events = [views.event_record(e, tz, reveal=reveal) for e in found.events]
-    revisits = [views.revisit_record(r, tz) for r in found.revisits]
-    ledger = [views.ledger_record(e, tz) for e in found.ledger] if found.ledger else []
+    revisits = [views.revisit_record(r, tz, reveal=reveal) for r in found.revisits]
+    ledger = [views.ledger_record(e, tz, reveal=reveal) for e in found.ledger] if found.ledger else []
     fmt = output_format(fmt)
     if fmt is OutputFormat.JSON:
         print_json(record | {"events": events, "revisits": revisits, "ledger": ledger})
     elif fmt is OutputFormat.TABLE:
-        title = f"#{found.case.id} {found.case.summary}"
+        title = f"#{found.case.id} {record['summary']}"
         render_record(record, views.case_columns(tz), title=title)
         typer.echo()
         render(events, fmt, views.event_columns(tz), title="办理记录", whole_text=True)

@@ -87,6 +87,7 @@ def ledger_list(
     例：jiesu ledger list --open --unit 街道城管科
     """
     from jiesu import ledger
+    from jiesu.phones import mask_in_text
     from jiesu.render import Column, labelled, local_bound, render, without_year
     from jiesu.views import LEDGER_FIELDS, case_id, ledger_record
 
@@ -96,7 +97,7 @@ def ledger_list(
     def rows():
         for line in ledger.list_entries(office, period=period and ledger.parse_period(period), open_only=open_only, unit=unit):
             row = ledger_record(line.entry, tz)
-            row["summary"] = line.case.summary
+            row["summary"] = mask_in_text(line.case.summary)  # no --reveal here: a dictated number is always masked
             row["age_days"] = ledger.days_on_books(line.entry, office.now)
             yield row
 

@@ -50,7 +50,7 @@ def ledger_row(
         time, bound = (lambda t: shown(t, tz)), (lambda t: shown_bound(t, tz))
     else:
         time = bound = lambda t: iso(t, tz)  # noqa: E731
-    return {
+    row = {
         "entry_id": entry.id,
         "case_id": case.id,
         "ref": case.ref,
@@ -69,6 +69,10 @@ def ledger_row(
         "evidence": entry.evidence,
         "carried": entry.carried,
     }
+    if not reveal:  # a number dictated into the text is the complainant's as much as the phone field
+        for name in phones.FREE_TEXT & row.keys():
+            row[name] = phones.mask_in_text(row[name])
+    return row
 
 
 @contextmanager
@@ -195,16 +199,16 @@ def case_rows(office: Office, selection: CaseSelection, *, reveal: bool, typed_t
             for name, value in cells.items():
                 if isinstance(value, datetime):
                     cells[name] = _local(value, tz)
-            if not reveal:
-                cells["phone"] = phones.mask(cells["phone"])
+                elif not reveal:
+                    cells[name] = phones.shown_field(name, value)
             yield cells
 
 
 def case_cell_batches(office: Office, selection: CaseSelection, *, reveal: bool) -> Iterator[list[list[Any]]]:
     """The selected cases as CSV cells, a thousand rows a batch: the cells `record` and `write_csv` would make.
 
-    The database neutralises formula text and hands times over raw; Python only
-    masks the phone and writes the times in the office's zone (`isotext`).
+    The database neutralises formula text and hands times over raw; Python only masks the phone
+    (and a number in free text) and writes the times in the office's zone (`isotext`).
     """
     table = Case.__table__
     with office.store.connect() as conn:
@@ -213,6 +217,7 @@ def case_cell_batches(office: Office, selection: CaseSelection, *, reveal: bool)
         local = local_iso(office.tz, table.c.received_at.type.result_processor(conn.dialect, None))
         times = [position for position, name in enumerate(CASE_FIELDS) if name in CASE_TIMES]
         phone = CASE_FIELDS.index("phone")
+        texts = [] if reveal else [position for position, name in enumerate(CASE_FIELDS) if name in phones.FREE_TEXT]
         shown_phone = neutralise if reveal else lambda number: neutralise(phones.mask(number))
         result = conn.execution_options(yield_per=CSV_BATCH).execute(_selected(selection, *columns))
         for rows in result.partitions():
@@ -222,6 +227,8 @@ def case_cell_batches(office: Office, selection: CaseSelection, *, reveal: bool)
                 for position in times:
                     cells[position] = local(cells[position])
                 cells[phone] = shown_phone(cells[phone])
+                for position in texts:
+                    cells[position] = phones.mask_in_text(cells[position])
                 batch.append(cells)
             yield batch
 

@@ -18,6 +18,7 @@ from sqlalchemy import Row
 from jiesu.asof import CasesAt
 from jiesu.models import Event, LedgerEntry, Revisit
 from jiesu.office import Office
+from jiesu.phones import LONGEST_IN_TEXT
 from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, is_overdue, repeat_window
 from jiesu.steps import missing
 from jiesu.textsearch import fold
@@ -74,15 +75,16 @@ class Listed:
     reasons: list[str] = field(default_factory=list)
 
 
-# A listing for people reads this much of a summary (one more, to know it was cut) and no
-# detail at all: a table row costs the same whether the citizen wrote a line or a book.
+# A listing for people reads this much of a summary (more, to know it was cut, and to mask a phone
+# number across the cut whole before cutting it) and no detail at all: a table row costs the same
+# whether the citizen wrote a line or a book.
 BRIEF_SUMMARY = 240
 BRIEF_FIELDS = tuple(c.name for c in CASES.c if c.name not in ("summary", "detail", "search_text")) + ("summary",)
 
 
 def _brief_columns(cases):
     kept = [c for c in cases.c if c.name in BRIEF_FIELDS and c.name != "summary"]
-    return [*kept, sa.func.substr(cases.c.summary, 1, BRIEF_SUMMARY + 1).label("summary")]
+    return [*kept, sa.func.substr(cases.c.summary, 1, BRIEF_SUMMARY + LONGEST_IN_TEXT).label("summary")]
 
 
 def brief_summary(summary: str) -> str:

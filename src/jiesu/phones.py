@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from jiesu.errors import BadInput
 from jiesu.safetext import shortened
@@ -97,17 +98,38 @@ def mask(phone: str | None) -> str | None:
 _PHONE_IN_TEXT = re.compile(
     r"(?<![\d.])(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|\(?0\d{2,3}\)?[\s-]?\d{3,4}[\s-]?\d{4})(?![\d.])"
 )
+# The most characters the pattern above takes: `+86 (0755) 1234 5678`.
+LONGEST_IN_TEXT = 20
 # Full-width digits and brackets as a Chinese keyboard types them, read as their ASCII twins (one
 # character for one, so what is found in the one text is where it stands in the other).
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９（）＋－", "0123456789()+-")
 
 
+# Every number the pattern above finds has a run of three digits (any script's, full-width too): text
+# without one, most of a book, is handed back after one quick scan.
+_DIGIT_RUN = re.compile(r"\d{3}")
+
+
 def mask_in_text(text: str | None) -> str | None:
     """Free text (a summary a citizen dictated) with any phone number in it masked like the phone field."""
-    if not text:
+    if not text or not _DIGIT_RUN.search(text):
         return text
     kept, last = [], 0
     for found in _PHONE_IN_TEXT.finditer(text.translate(_FULL_WIDTH)):
-        kept += [text[last : found.start()], mask(re.sub(r"\D", "", found.group()))]
+        # a country code is no part of the number as the phone field holds it (no CN number starts with 86)
+        kept += [text[last : found.start()], mask(re.sub(r"\D", "", found.group()).removeprefix("86"))]
         last = found.end()
     return "".join(kept) + text[last:]
+
+
+# The fields a citizen's own words go into: a number dictated there is theirs as much as the phone field.
+FREE_TEXT = frozenset({"summary", "detail", "name", "address", "note", "plan", "evidence"})
+
+
+# How a field is shown without `--reveal`, for each field a person's number may be in.
+MASKS = {"phone": mask} | dict.fromkeys(FREE_TEXT, mask_in_text)
+
+
+def shown_field(name: str, value: Any) -> Any:
+    """A field's value as a listing or an export shows it without `--reveal`: the phone masked, a number in free text masked."""
+    return MASKS[name](value) if name in MASKS else value

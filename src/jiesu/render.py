@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadInput
-from jiesu.phones import mask
+from jiesu.phones import MASKS
 from jiesu.safetext import json_escaped, visible
 from jiesu.vocab import LabeledEnum, OutputFormat
 
@@ -84,14 +84,14 @@ def iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
 
 
 def record(source: Any, fields: Sequence[str], tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
-    """A model or a result row as a JSON-ready dict: times in ISO with offset, phones masked unless `reveal`."""
+    """A model or a result row as a JSON-ready dict: times in ISO with offset, phones (the field's and any in free text) masked unless `reveal`."""
     out = {}
     for name in fields:
         value = getattr(source, name)
         if isinstance(value, datetime):
             value = iso(value, tz)
-        elif name == "phone" and not reveal:
-            value = mask(value)
+        elif name in MASKS and not reveal:  # most fields hold no number: one look-up, not a call each
+            value = MASKS[name](value)
         out[name] = value
     return out
 

@@ -189,7 +189,7 @@ def _open_entries(session: Session, office: Office, as_of: datetime, upto: datet
             "community": community,
             "category": category,
             "summary": mask_in_text(summary),
-            "plan": entry.plan,
+            "plan": mask_in_text(entry.plan),
             "unit": entry.unit,
             "opened": shown(entry.opened_at),
             "due": shown_bound(entry.due, office.tz) if entry.due else "—",

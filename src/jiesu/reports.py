@@ -19,6 +19,7 @@ from jiesu.clock import day_span
 from jiesu.errors import BadInput
 from jiesu.models import Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
+from jiesu.phones import mask_in_text
 from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
 from jiesu.render import iso
 from jiesu.rules import RateCounts, rates
@@ -156,7 +157,7 @@ def _grouped(
             "kind": kind,
             "community": shared.get("community"),
             "category": shared.get("category"),
-            "address": shared.get("address") if kind == "address" else None,
+            "address": mask_in_text(shared.get("address")) if kind == "address" else None,  # hotspots have no --reveal
             "count": total,
             "case_ids": sorted(map(int, ids.split(","))),
             "first_at": iso(first, office.tz),

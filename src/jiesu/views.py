@@ -29,18 +29,15 @@ def case_record(case: Case, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, 
 
 
 def event_record(event: Event, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
-    row = record(event, EVENT_FIELDS, tz)
+    row = record(event, EVENT_FIELDS, tz, reveal=reveal)
     row["changes"] = _shown_changes(json.loads(event.changes), tz, reveal=reveal)
     return row
 
 
 def _shown_changes(changes: dict[str, list], tz: ZoneInfo, *, reveal: bool) -> dict[str, list]:
-    """Recorded changes as every view shows them: times in the office's offset, a corrected phone
-    masked unless `reveal`, like the case's own phone (a correction holds the old number and the new)."""
-    return {
-        name: [phones.mask(v) if name == "phone" and not reveal else _local(v, tz) for v in pair]
-        for name, pair in changes.items()
-    }
+    """Recorded changes as every view shows them: times in the office's offset, a corrected phone (or
+    a number in corrected free text) masked unless `reveal`, like the case's own (a correction holds the old value and the new)."""
+    return {name: [_local(v if reveal else phones.shown_field(name, v), tz) for v in pair] for name, pair in changes.items()}
 
 
 def _local(value: Any, tz: ZoneInfo) -> Any:
@@ -53,12 +50,12 @@ def _local(value: Any, tz: ZoneInfo) -> Any:
     return value
 
 
-def revisit_record(revisit: Revisit, tz: ZoneInfo) -> dict[str, Any]:
-    return record(revisit, REVISIT_FIELDS, tz)
+def revisit_record(revisit: Revisit, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
+    return record(revisit, REVISIT_FIELDS, tz, reveal=reveal)
 
 
-def ledger_record(entry: LedgerEntry, tz: ZoneInfo) -> dict[str, Any]:
-    return record(entry, LEDGER_FIELDS, tz)
+def ledger_record(entry: LedgerEntry, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
+    return record(entry, LEDGER_FIELDS, tz, reveal=reveal)
 
 
 def ledger_columns(tz: ZoneInfo) -> list[Column]:
@@ -224,7 +221,7 @@ def due_records(work, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
             "entry_id": item.entry_id,
             "assignee": item.assignee,
             "community": item.community,
-            "summary": item.summary,
+            "summary": phones.mask_in_text(item.summary),  # todo has no --reveal: a dictated number is always masked
         })
     return rows
 
