@@ -155,3 +155,17 @@ def test_revisits_due_by_24_00_are_cut_at_the_last_close_in_time(jiesu, tmp_path
     ]
     assert revisits("2309m") == [(1, "2026-12-01T00:00:00+08:00"), (2, "2026-12-01T00:00:00+08:00")]
     assert [case for case, _ in revisits("3750m")] == [1, 2, 3, 4, 5]
+
+
+def test_a_revisit_due_across_the_spring_forward_is_listed(jiesu, tmp_path, monkeypatch):
+    """Three days at the same clock time across the night clocks go forward are 71 hours: closed
+    Friday 2026-03-27 10:00 in Berlin, the revisit is due Monday 10:00, which SQL's first cut
+    (three days of 24 hours before the horizon) used to leave out."""
+    rules = tmp_path / "berlin.toml"
+    rules.write_text('timezone = "Europe/Berlin"\n[deadlines]\nperiod_end = "same_time"\nrest_day_receipt = "as_received"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    monkeypatch.setenv("JIESU_NOW", "2026-03-30T10:00:00+02:00")
+    case = jiesu.new("已经办结的", "--channel", "来访", "--nature", "合理诉求", "--received", "2026-03-26T09:00")
+    jiesu.ok("close", case, "--result", "resolved", "--note", "修好", "--at", "2026-03-27T10:00")
+    rows = [(r["case_id"], r["due"], r["minutes_left"]) for r in jiesu.json("todo", "--within", "0m") if r["reason"] == "revisit"]
+    assert rows == [(1, "2026-03-30T10:00:00+02:00", 0)]

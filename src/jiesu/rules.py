@@ -388,11 +388,12 @@ def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> d
 def latest_start(end: datetime, span: Span, calendar: Calendar, rules: Rules) -> datetime:
     """A moment no earlier than the last start whose span (add_span) ends by `end`: that start itself
     for hours and for days that end at 24:00, else a first cut (N days or working days are never
-    shorter than N calendar days). add_span never ends earlier for a later start, so every start up
-    to the moment returned ends by `end` in the first two cases."""
+    shorter than N calendar days less the hour or two a summer-time change takes out: a day of slack).
+    add_span never ends earlier for a later start, so every start up to the moment returned ends by
+    `end` in the first two cases."""
     if span.unit == "hours":
         return end - timedelta(hours=span.amount)
-    first_cut = end - timedelta(days=span.amount)
+    first_cut = end - timedelta(days=span.amount) + WHOLE_DAY
     if rules["deadlines.period_end"] != "end_of_day":
         return first_cut
     day = first_cut.astimezone(rules.tz).date()
