@@ -131,3 +131,41 @@ def test_todo_keeps_the_year_by_the_same_rule_as_list(jiesu, monkeypatch):
     jiesu.new("本年诉求，楼道灯不亮，老人晚上出门看不清楼梯" * 3, "--received", "2026-12-01T09:00")
     narrow = jiesu.ok("todo", "--within", "1d", "--format", "table").stdout
     assert " 12-02 09:00 " in narrow and "2026-" not in narrow, narrow
+
+
+def test_revisits_due_by_24_00_are_cut_at_the_last_close_in_time(jiesu, tmp_path, monkeypatch):
+    """With the shipped rules (3 days ending at 24:00, a rest-day close counted from the next working
+    day) todo asks SQL only for the closes up to the last one due in time. Horizon 2026-12-03 00:00
+    (now 12-01 09:30 + 2310 minutes): Saturday 11-28 and Sunday 24:00 (11-30 00:00) are due by then,
+    Monday 11-30 00:01 is not; one minute less leaves out the weekend too, but not Friday."""
+    rules = tmp_path / "shipped.toml"
+    rules.write_text('[deadlines]\nperiod_end = "end_of_day"\nrest_day_receipt = "next_workday"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    closes = ["2026-11-27T23:59", "2026-11-28T00:00", "2026-11-28T10:00", "2026-11-30T00:00", "2026-11-30T00:01"]
+    for when in closes:
+        case = jiesu.new("已经办结的", "--channel", "来访", "--nature", "合理诉求", "--received", "2026-11-26T09:00")
+        jiesu.ok("close", case, "--result", "resolved", "--note", "修好", "--at", when)
+
+    def revisits(within: str) -> list[tuple[int, str]]:
+        return [(r["case_id"], r["due"]) for r in jiesu.json("todo", "--within", within) if r["reason"] == "revisit"]
+
+    assert revisits("2310m") == [
+        (1, "2026-12-01T00:00:00+08:00"), (2, "2026-12-01T00:00:00+08:00"),
+        (3, "2026-12-03T00:00:00+08:00"), (4, "2026-12-03T00:00:00+08:00"),
+    ]
+    assert revisits("2309m") == [(1, "2026-12-01T00:00:00+08:00"), (2, "2026-12-01T00:00:00+08:00")]
+    assert [case for case, _ in revisits("3750m")] == [1, 2, 3, 4, 5]
+
+
+def test_a_revisit_due_across_the_spring_forward_is_listed(jiesu, tmp_path, monkeypatch):
+    """Three days at the same clock time across the night clocks go forward are 71 hours: closed
+    Friday 2026-03-27 10:00 in Berlin, the revisit is due Monday 10:00, which SQL's first cut
+    (three days of 24 hours before the horizon) used to leave out."""
+    rules = tmp_path / "berlin.toml"
+    rules.write_text('timezone = "Europe/Berlin"\n[deadlines]\nperiod_end = "same_time"\nrest_day_receipt = "as_received"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    monkeypatch.setenv("JIESU_NOW", "2026-03-30T10:00:00+02:00")
+    case = jiesu.new("已经办结的", "--channel", "来访", "--nature", "合理诉求", "--received", "2026-03-26T09:00")
+    jiesu.ok("close", case, "--result", "resolved", "--note", "修好", "--at", "2026-03-27T10:00")
+    rows = [(r["case_id"], r["due"], r["minutes_left"]) for r in jiesu.json("todo", "--within", "0m") if r["reason"] == "revisit"]
+    assert rows == [(1, "2026-03-30T10:00:00+02:00", 0)]

@@ -385,6 +385,45 @@ def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> d
     return _moved(day, local - datetime.combine(day, datetime.min.time()), span, calendar, rules).astimezone(start.tzinfo)
 
 
+def latest_start(end: datetime, span: Span, calendar: Calendar, rules: Rules) -> datetime:
+    """A moment no earlier than the last start whose span (add_span) ends by `end`: that start itself
+    for hours and for days that end at 24:00, else a first cut (N days or working days are never
+    shorter than N calendar days less the hour or two a summer-time change takes out: a day of slack).
+    add_span never ends earlier for a later start, so every start up to the moment returned ends by
+    `end` in the first two cases."""
+    if span.unit == "hours":
+        return end - timedelta(hours=span.amount)
+    first_cut = end - timedelta(days=span.amount) + WHOLE_DAY
+    if rules["deadlines.period_end"] != "end_of_day":
+        return first_cut
+    day = first_cut.astimezone(rules.tz).date()
+    while True:  # back a day at a time (a few at most: past a holiday) to the last day whose span ends in time
+        day_end = _day_end(day, rules.tz)
+        if day_end is None:
+            return first_cut
+        if add_span(day_end, span, calendar, rules) <= end:
+            return day_end
+        day -= WHOLE_DAY
+
+
+def ends_alike_until(start: datetime, span: Span, rules: Rules) -> datetime:
+    """The last moment from `start` on whose span (add_span) ends where `start`'s does: 24:00 of its
+    local day where the end depends on the day alone, else `start` itself."""
+    if span.unit == "hours" or rules["deadlines.period_end"] != "end_of_day":
+        return start
+    local = start.astimezone(rules.tz)
+    if not (local.hour or local.minute or local.second or local.microsecond):
+        return start  # 00:00 is 24:00 of the day before: its last moment
+    return _day_end(local.date(), rules.tz) or start
+
+
+def _day_end(day: date, tz: ZoneInfo) -> datetime | None:
+    """24:00 of local `day` as a UTC time, or None where the zone's clock skipped it (summer time)."""
+    midnight = datetime.combine(day + WHOLE_DAY, datetime.min.time(), tzinfo=tz)
+    moment = midnight.astimezone(timezone.utc)
+    return moment if moment.astimezone(tz).replace(tzinfo=None) == midnight.replace(tzinfo=None) else None
+
+
 def _moved(day: date, clock_time: timedelta, span: Span, calendar: Calendar, rules: Rules) -> datetime:
     """The end of `span` counted from `clock_time` into local `day`, as add_span says."""
     tz = rules.tz

@@ -10,6 +10,7 @@ now + `within`; a past one is overdue.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from jiesu.errors import BadInput
 from jiesu.models import LedgerEntry
 from jiesu.office import Office
 from jiesu.queries import CASES, escalation_flags, is_open, reason_labels
-from jiesu.rules import add_span
+from jiesu.rules import add_span, ends_alike_until, latest_start
 from jiesu.safetext import echoed
 from jiesu.vocab import LedgerStatus, Status
 
@@ -89,17 +90,22 @@ def todo(office: Office, *, within: timedelta, assignee: str | None = None) -> l
 
 
 def _revisits(office: Office, conn, horizon: datetime, shown, mine) -> list[Due]:
-    """Closed cases not yet revisited whose revisit falls due before `horizon`."""
-    span = office.rules["revisit.due"]
-    # A span of N days or working days is never shorter than N calendar days: a safe first cut in SQL.
-    earliest = timedelta(hours=span.amount) if span.unit == "hours" else timedelta(days=span.amount)
+    """Closed cases not yet revisited whose revisit falls due before `horizon`.
+
+    A later close never has an earlier revisit, so SQL cuts at the last close due in time (exactly,
+    for the usual spans), and the rows, taken in closing order, share one deadline a day."""
+    rules, calendar = office.rules, office.calendar
+    span = rules["revisit.due"]
     c = CASES.c
-    query = sa.select(*shown, c.closed_at).where(
-        c.status == Status.CLOSED.value, c.closed_at.is_not(None), c.closed_at <= horizon - earliest, *mine
-    )
+    last = latest_start(horizon, span, calendar, rules)
+    query = sa.select(*shown, c.closed_at).where(c.status == Status.CLOSED.value, c.closed_at.is_not(None), c.closed_at <= last, *mine)
     due = []
-    for r in conn.execute(query):
-        revisit_by = add_span(r.closed_at, span, office.calendar, office.rules)
-        if revisit_by <= horizon:
-            due.append(Due(r.id, "revisit", revisit_by, r.summary, r.assignee, r.community))
+    until = None  # the last close that shares `revisit_by`
+    for case_id, summary, assignee, community, closed_at in sorted(conn.execute(query).all(), key=itemgetter(4)):
+        if until is None or closed_at > until:
+            revisit_by = add_span(closed_at, span, calendar, rules)
+            if revisit_by > horizon:
+                break
+            until = ends_alike_until(closed_at, span, rules)
+        due.append(Due(case_id, "revisit", revisit_by, summary, assignee, community))
     return due
