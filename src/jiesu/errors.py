@@ -25,6 +25,12 @@ class BadInput(JiesuError):
     """A value given on the command line or in a file cannot be used."""
 
 
+class BadOption(BadInput):
+    """A value typed for an option or argument cannot be read (a time, a period, a format): a usage error."""
+
+    exit_code = ExitCode.USAGE
+
+
 class CaseNotFound(JiesuError):
     """No case has the given id."""
 
