@@ -64,6 +64,12 @@ BAD_VALUES = [
     (["import", "{dir}/工单.csv", "--at", "foo"], NOT_A_TIME),
     (["import", "{dir}/工单.csv", "--map", "{dir}/没有这个映射.toml", "--at", "foo"], NOT_A_TIME),
     (["completion", "fish"], "不支持 'fish'；可选：bash, zsh"),
+    # A cron line's `--date "$DAY"` with $DAY unset: an empty value is refused, never read as the option left out.
+    (["report", "daily", "--date", ""], f"无法识别的时间 ''；可用：{TIME_FORMS}"),
+    (["report", "monthly", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
+    (["ledger", "list", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
+    (["ledger", "export", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
+    (["import", "{dir}/工单.csv", "--format", ""], f"未知的导入格式 ''；可选：{FORMATS}"),
 ]
 
 

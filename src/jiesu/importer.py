@@ -128,12 +128,13 @@ class ImportResult:
 def import_format(name: str, fmt: str | None, sheet: str | None = None) -> str:
     """The format to read the file `name` (`-`: standard input) in: `fmt` (--format), else as its
     extension says. What the command line cannot mean is a usage error (BadOption), before any file is opened."""
-    if fmt is None and name == "-":
-        raise BadOption("从标准输入导入时请用 --format 指定格式")
-    if fmt is None and Path(name).suffix.lower() not in EXTENSIONS:
-        raise BadOption(f"无法从文件名 {echoed_path(name)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
-    fmt = fmt or EXTENSIONS[Path(name).suffix.lower()]
-    if fmt not in FORMATS:
+    if fmt is None:
+        if name == "-":
+            raise BadOption("从标准输入导入时请用 --format 指定格式")
+        fmt = EXTENSIONS.get(Path(name).suffix.lower())
+        if fmt is None:
+            raise BadOption(f"无法从文件名 {echoed_path(name)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
+    elif fmt not in FORMATS:
         raise BadOption(f"未知的导入格式 {echoed(fmt)}；可选：{', '.join(FORMATS)}")
     if sheet is not None and fmt not in WORKBOOKS:
         raise BadOption("--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
