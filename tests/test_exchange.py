@@ -119,7 +119,7 @@ def test_mapped_layout(jiesu, tmp_path):
 def test_unknown_layout_asks_for_a_map(jiesu, tmp_path):
     (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     refused(jiesu("import", str(tmp_path / "x.csv")), "无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
-    refused(jiesu("import", str(tmp_path / "x.dat")), f"无法从文件名 {tmp_path / 'x.dat'} 判断格式；请用 --format 指定：csv, xlsx, xls, json, jsonl, open311-json, open311-xml")
+    refused(jiesu("import", str(tmp_path / "x.dat")), f"无法从文件名 {tmp_path / 'x.dat'} 判断格式；请用 --format 指定：csv, xlsx, xls, json, jsonl, open311-json, open311-xml", code=2)
 
 
 OPEN311 = [
@@ -406,7 +406,7 @@ def test_an_export_is_written_in_the_format_its_file_name_asks_for(jiesu, tmp_pa
 )
 def test_a_file_name_no_export_format_fits_is_refused_before_anything_is_written(jiesu, tmp_path, args, line):
     jiesu.new("楼道灯不亮")
-    refused(jiesu(*[a.format(dir=tmp_path) for a in args]), line.format(dir=tmp_path))
+    refused(jiesu(*[a.format(dir=tmp_path) for a in args]), line.format(dir=tmp_path), code=2)
     assert [p.name for p in tmp_path.iterdir() if p.suffix in (".md", ".xlsx", ".xml")] == []
 
 

@@ -175,9 +175,9 @@ def test_cli_refusals_are_one_line_and_change_nothing(jiesu, book):
     before = book.fingerprint()
     refused(jiesu("ledger", "clear", "1"), "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
     refused(jiesu("ledger", "add", case_id, "--plan", "再加", "--unit", "x"), "#1 挂账整改，不能上账；可用：assign, contact, visit, classify, escalate, ledger clear")
-    refused(jiesu("ledger", "roll", "10/2026"), "'10/2026' 不是期间；应写作 YYYY-MM，如 2026-10")
-    refused(jiesu("ledger", "export", "--format", "ods"), "未知的导出格式 'ods'；可选：csv, xlsx, json")
-    refused(jiesu("ledger", "export", "--format", "xlsx"), "xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）")
+    refused(jiesu("ledger", "roll", "10/2026"), "'10/2026' 不是期间；应写作 YYYY-MM，如 2026-10", code=2)
+    refused(jiesu("ledger", "export", "--format", "ods"), "未知的导出格式 'ods'；可选：csv, xlsx, json", code=2)
+    refused(jiesu("ledger", "export", "--format", "xlsx"), "xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）", code=2)
     assert book.fingerprint() == before
     jiesu.ok("ledger", "clear", "1", "--evidence", "已更换")
     refused(jiesu("ledger", "clear", "1", "--evidence", "again"))

@@ -46,14 +46,14 @@ def test_huge_counts_are_usage_errors(jiesu, args):
 )
 def test_years_outside_what_import_accepts_are_refused(jiesu, args, year):
     before = jiesu.json("list", "--all")
-    line = refused(jiesu(*[a.format(y=year) for a in args]))
+    line = refused(jiesu(*[a.format(y=year) for a in args]), code=2)
     assert f"年份 {int(year)} 超出 1900–2100" in line
     assert jiesu.json("list", "--all") == before
 
 
 @pytest.mark.parametrize("relative", ["-999999w", "+999999w"])
 def test_relative_times_beyond_the_calendar_are_refused(jiesu, relative):
-    refused(jiesu("list", "--since", relative))
+    refused(jiesu("list", "--since", relative), code=2)
 
 
 def test_the_years_import_accepts_are_accepted(jiesu):
@@ -66,8 +66,8 @@ def test_the_years_import_accepts_are_accepted(jiesu):
 def test_a_time_before_the_zone_kept_standard_time_is_refused(jiesu, book, typed):
     """Asia/Shanghai ran on local mean time, +08:05:43, until 1901: no time is stored with that offset."""
     line = f"时间 {typed!r} 早于 Asia/Shanghai 启用标准时（当时为地方平时 +08:05:43）"
-    refused(jiesu("new", "早年", "--received", typed), line)
-    refused(jiesu("list", "--since", typed), line)
+    refused(jiesu("new", "早年", "--received", typed), line, code=2)
+    refused(jiesu("list", "--since", typed), line, code=2)
     assert book.counts() == (0, 0)
 
 
@@ -130,7 +130,7 @@ def test_a_closed_stderr_is_refused_too(jiesu, db_path):
     ],
 )
 def test_a_clock_time_summer_time_skipped_or_repeated_is_refused_not_moved(jiesu, book, tmp_path, typed, reason):
-    refused(jiesu("new", "夏令时", "--received", typed), f"时间 {typed!r} {reason}")
+    refused(jiesu("new", "夏令时", "--received", typed), f"时间 {typed!r} {reason}", code=2)
     sheet = tmp_path / "工单.csv"
     sheet.write_text(
         "工单编号,受理时间,诉求人,联系电话,诉求地址,所属社区,诉求类别,诉求类型,紧急程度,诉求内容\n"

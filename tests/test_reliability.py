@@ -393,5 +393,5 @@ def test_a_command_refused_when_its_query_runs_writes_nothing_to_stdout(jiesu, a
     on stdout, which a script reads as broken JSON rather than as nothing."""
     jiesu.new("楼道灯不亮")
     result = jiesu(*args)
-    assert result.exit_code == 1 and result.stderr.startswith("错误: ")
+    assert result.exit_code == 2 and result.stderr.startswith("错误: ")  # a value no book could take: a usage error
     assert result.stdout == ""

@@ -698,7 +698,7 @@ t jiesu close 1 --result 已
     result = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
     assert result.stdout.splitlines() == ["ledger", "roll", "--status", "待派单", "已解决 已解释说明 已答复"], result.stderr
     assert "bashcompinit" in jiesu.ok("completion", "zsh").stdout
-    refused(jiesu("completion", "fish"), "不支持 'fish'；可选：bash, zsh")
+    refused(jiesu("completion", "fish"), "不支持 'fish'；可选：bash, zsh", code=2)
 
 
 def test_a_narrow_table_keeps_the_year_of_a_time_from_another_year(jiesu, monkeypatch):

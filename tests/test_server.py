@@ -578,3 +578,26 @@ def test_a_full_disk_gives_the_same_line_and_exit_code_through_the_resident_proc
         (5, "错误: 改动已保存，但结果无法输出（磁盘已满）；不要重试，用 jiesu list 或 jiesu show 查看\n"),
         *[(1, "错误: 结果无法输出（磁盘已满）\n")] * 3,
     ]
+
+
+def test_a_bad_option_value_is_a_usage_error_through_the_resident_process_too(modes, tmp_path):
+    """A value parsed inside the command (a time, a period, a format) exits 2 in both modes, as an unknown option does."""
+    outcomes = {}
+    for mode in ("here", "server"):
+        if mode == "server":
+            modes.start()
+        place = tmp_path / mode
+        place.mkdir()
+        outcomes[mode] = [
+            (done.returncode, done.stdout, done.stderr.decode())
+            for done in (
+                modes.run(mode, *line, cwd=place, JIESU_DB="jiesu.db")
+                for line in (["list", "--since", "foo"], ["report", "monthly", "--period", "2026-13"], ["export", "--format", "ods"])
+            )
+        ]
+    assert outcomes["here"] == outcomes["server"]
+    assert outcomes["here"] == [
+        (2, b"", "错误: 无法识别的时间 'foo'；可用：ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、now、-2h、+3d\n"),
+        (2, b"", "错误: '2026-13' 不是期间；应写作 YYYY-MM，如 2026-10\n"),
+        (2, b"", "错误: 未知的导出格式 'ods'；可选：csv, xlsx, json, jsonl, open311-json, open311-xml\n"),
+    ]

@@ -96,7 +96,7 @@ def test_todo_ids_and_an_empty_day(day, jiesu, new_target, monkeypatch):
 
 @pytest.mark.parametrize("args", [["--within", "soon"], ["--within", "-2h"]])
 def test_todo_refuses_a_bad_within(jiesu, args):
-    refused(jiesu("todo", *args))
+    refused(jiesu("todo", *args), code=2)
 
 
 def test_todo_mine_and_assignee_together_is_a_usage_error(jiesu):

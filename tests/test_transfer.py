@@ -83,6 +83,18 @@ def test_a_book_with_data_is_not_written_into(tmp_path, jiesu):
     refused(jiesu("--db", str(source), "copy", "--to", str(source)), "源案卷库和目标是同一个；请用 --to 指定另一个")
 
 
+@pytest.mark.parametrize("args", [["copy", "--to", ""], ["copy", "--to", "."], ["demo", "--db", ""]])
+def test_a_target_that_names_no_book_is_a_usage_error_not_the_default_book(tmp_path, jiesu, book, monkeypatch, args):
+    """`jiesu copy --to "$TARGET"` with $TARGET unset copied the whole book into the default one, and said so as done."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    jiesu.new("楼道灯不亮")
+    before = book.fingerprint()
+    line = refused(jiesu(*args), code=2)
+    assert line.startswith(f"错误: {args[1]} 无效：{args[2]!r} 不是文件名（")
+    assert not (tmp_path / "data").exists() and book.fingerprint() == before
+
+
 def test_a_killed_copy_is_finished_by_resume(tmp_path, new_target, jiesu, book_at):
     source, back = tmp_path / "source.db", tmp_path / "back.db"
     bench_book(source, jiesu)

@@ -74,7 +74,7 @@ def test_the_sheet_option_picks_a_sheet_by_name(jiesu, tmp_path):
     assert [c["ref"] for c in jiesu.json("list")] == ["0012"]
     refused(jiesu("import", path, "--sheet", "十二月"), "工作簿中没有名为 十二月 的工作表；有：说明、十一月")
     (tmp_path / "x.csv").write_text("summary\n漏水\n", encoding="utf-8")
-    refused(jiesu("import", str(tmp_path / "x.csv"), "--sheet", "十一月"), "--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
+    refused(jiesu("import", str(tmp_path / "x.csv"), "--sheet", "十一月"), "--sheet 只用于 Excel 工作簿（.xlsx、.xls）", code=2)
 
 
 def test_a_map_reads_a_workbook_like_a_csv(jiesu, tmp_path):
@@ -197,7 +197,7 @@ def test_a_text_longer_than_a_cell_is_refused_and_no_file_appears(jiesu, tmp_pat
 
 
 def test_xlsx_needs_a_file(jiesu):
-    refused(jiesu("export", "--format", "xlsx"), "xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）")
+    refused(jiesu("export", "--format", "xlsx"), "xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）", code=2)
 
 
 def test_ledger_export_to_xlsx(jiesu, tmp_path):

@@ -44,7 +44,10 @@ def backup(
 
 def copy_book(
     ctx: typer.Context,
-    to: Annotated[str, typer.Option("--to", help="目标：SQLite 文件路径或 postgresql+psycopg://… 地址（须为空的案卷库）。")],
+    to: Annotated[
+        str,
+        typer.Option("--to", parser=file_name("SQLite 文件路径或 postgresql+psycopg://… 地址"), metavar="PATH_OR_URL", help="目标：SQLite 文件路径或 postgresql+psycopg://… 地址（须为空的案卷库）。"),
+    ],
     resume: Annotated[bool, typer.Option("--resume", help="接着上次被中断的复制继续（目标须恰好是本案卷库的前一部分）。")] = False,
 ) -> None:
     """例：jiesu --db jiesu.db copy --to postgresql+psycopg://jiesu@db.street.example/jiesu"""
@@ -91,7 +94,7 @@ def purge(
 
 
 def demo(
-    db: Annotated[Optional[str], typer.Option("--db", help="演示案卷库放在哪里（默认：临时文件）。")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", parser=file_name("如 --db 演示.db；用临时文件请不写 --db"), metavar="PATH", help="演示案卷库放在哪里（默认：临时文件）。")] = None,
     fmt: Annotated[ReportFormat, format_option(ReportFormat, help="日报的格式")] = ReportFormat.TABLE,
 ) -> None:
     """例：jiesu demo"""

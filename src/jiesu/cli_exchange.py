@@ -38,17 +38,16 @@ def import_cases(
     """
     from jiesu import importer
 
+    fmt = importer.import_format(file, fmt, sheet)
     office = office_of(ctx)
-    fmt = fmt or (importer.guess_format(file) if file != "-" else None)
-    if fmt is None:
-        raise BadInput("从标准输入导入时请用 --format 指定格式")
+    when = office.when(at)  # every value typed is read before any file is
     mapping = importer.load_mapping(map_file) if map_file else None
     with _opened(file) as source:
         rows = importer.read_rows(source, fmt, mapping, sheet)
         with _progress(source) as advance:
             result = importer.import_rows(
                 office, rows, source=Path(file).name if file != "-" else "stdin", mapping=mapping,
-                at=office.when(at), dry_run=dry_run, skip_bad=skip_bad, progress=advance,
+                at=when, dry_run=dry_run, skip_bad=skip_bad, progress=advance,
             )
     for bad in result.bad[:BAD_ROWS_SHOWN]:
         say(f"第 {bad.line} 行：{bad.reason}")

@@ -95,7 +95,7 @@ def ledger_list(
     tz = office.tz
 
     def rows():
-        for line in ledger.list_entries(office, period=period and ledger.parse_period(period), open_only=open_only, unit=unit):
+        for line in ledger.list_entries(office, period=None if period is None else ledger.parse_period(period), open_only=open_only, unit=unit):
             row = ledger_record(line.entry, tz)
             row["summary"] = mask_in_text(line.case.summary)  # no --reveal here: a dictated number is always masked
             row["age_days"] = ledger.days_on_books(line.entry, office.now)
@@ -167,7 +167,7 @@ def ledger_export(
 
     fmt = exchange.format_for(out, fmt, ("csv", "xlsx", "json"))
     office = office_of(ctx)
-    lines = ledger.list_entries(office, period=period and ledger.parse_period(period))
+    lines = ledger.list_entries(office, period=None if period is None else ledger.parse_period(period))
     rows = (
         exchange.ledger_row(line.entry, line.case, office.tz, reveal=reveal, for_people=fmt != "json", typed_times=fmt == "xlsx")
         for line in lines

@@ -91,7 +91,7 @@ def report_daily(
     from jiesu import reports
 
     office = office_of(ctx)
-    report = reports.daily(office, office.when(day).astimezone(office.tz).date() if day else None)
+    report = reports.daily(office, office.when(day).astimezone(office.tz).date() if day is not None else None)
     emit(office, report.document, fmt, report.trend, out)
     _finish(report.document, fail_on_overdue)
 

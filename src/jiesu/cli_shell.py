@@ -270,9 +270,9 @@ def completion(
     """例：jiesu completion bash > ~/.local/share/bash-completion/completions/jiesu
     """
     from jiesu.cli import app
-    from jiesu.errors import BadInput
+    from jiesu.errors import BadOption
     from jiesu.shell_complete import completion_script
 
     if shell_name not in ("bash", "zsh"):
-        raise BadInput(f"不支持 {echoed(shell_name)}；可选：bash, zsh")
+        raise BadOption(f"不支持 {echoed(shell_name)}；可选：bash, zsh")
     typer.echo(completion_script(typer.main.get_command(app), shell_name), nl=False)

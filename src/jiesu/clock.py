@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jiesu.errors import BadInput
+from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -69,7 +69,8 @@ def utcnow() -> datetime:
 
 
 def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False, deadline: bool = False) -> datetime:
-    """Parse a time a person typed into an aware datetime, in the years jiesu stores.
+    """Parse a time typed on the command line into an aware datetime, in the years jiesu stores;
+    one it cannot read or store is a usage error (BadOption). A file's times are read by `cells`.
 
     A bare date means the start of that day in `tz`; its last instant when
     `end_of_day` is set (`--until`, compared with `<=`); its 24:00, the next day's
@@ -79,13 +80,13 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = Fal
     try:
         moment = _parsed_when(text.strip(), now, tz, end_of_day, deadline)
     except OverflowError:  # `-999999w`: before year 1
-        raise BadInput(f"时间 {echoed(text.strip())} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
+        raise BadOption(f"时间 {echoed(text.strip())} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
     reason = year_refused(moment.year)
     if reason:
-        raise BadInput(f"时间 {echoed(text.strip())} 的{reason}")
+        raise BadOption(f"时间 {echoed(text.strip())} 的{reason}")
     reason = offset_refused(moment, tz) or wall_time_refused(moment)
     if reason:
-        raise BadInput(f"时间 {echoed(text.strip())} {reason}")
+        raise BadOption(f"时间 {echoed(text.strip())} {reason}")
     return moment
 
 
@@ -105,7 +106,7 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
     try:
         parsed = from_iso(raw.replace("/", "-"))
     except ValueError:
-        raise BadInput(f"无法识别的时间 {echoed(raw)}；可用：{DATE_FORMS}") from None
+        raise BadOption(f"无法识别的时间 {echoed(raw)}；可用：{DATE_FORMS}") from None
     if _is_bare_date(raw):
         return _day_bound(parsed.date(), tz, end_of_day, deadline)
     if parsed.tzinfo is None:

@@ -22,7 +22,13 @@ class JiesuError(Exception):
 
 
 class BadInput(JiesuError):
-    """A value given on the command line or in a file cannot be used."""
+    """A value in a file, or a well-formed one given on the command line, cannot be used."""
+
+
+class BadOption(BadInput):
+    """A value typed for an option or argument cannot be read (a time, a period, a format): a usage error."""
+
+    exit_code = ExitCode.USAGE
 
 
 class CaseNotFound(JiesuError):

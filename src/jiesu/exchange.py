@@ -21,7 +21,7 @@ from sqlalchemy import case as sql_case
 
 from jiesu import atomicfile
 from jiesu.clock import shown, shown_bound
-from jiesu.errors import BadInput, os_reason
+from jiesu.errors import BadInput, BadOption, os_reason
 from jiesu.isotext import local_iso
 from jiesu.models import CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
@@ -118,9 +118,9 @@ SUFFIX_FORMATS = {".csv": ("csv",), ".txt": ("csv",), ".xlsx": ("xlsx",), ".json
 def format_for(path: str | None, fmt: str | None, allowed: tuple[str, ...]) -> str:
     """The export format: as --format says, else as the file's extension says, else CSV. A format
     the extension cannot hold, or an extension no allowed format has, is refused before anything
-    is written: `--out 台账.json` got CSV, and `--format csv --out x.xlsx` CSV Excel cannot open."""
+    is written, as a usage error: `--out 台账.json` got CSV, and `--format csv --out x.xlsx` CSV Excel cannot open."""
     if fmt is not None and fmt not in allowed:
-        raise BadInput(f"未知的导出格式 {echoed(fmt)}；可选：{', '.join(allowed)}")
+        raise BadOption(f"未知的导出格式 {echoed(fmt)}；可选：{', '.join(allowed)}")
     suffix = Path(path).suffix.lower() if path and path != "-" else ""
     if not suffix:
         return fmt or "csv"
@@ -129,10 +129,10 @@ def format_for(path: str | None, fmt: str | None, allowed: tuple[str, ...]) -> s
         return held[0]
     if fmt is None:
         names = "、".join(s for s, formats in SUFFIX_FORMATS.items() if set(formats) & set(allowed))
-        raise BadInput(f"{echoed_path(path)}：没有 {suffix} 格式的导出；文件名用 {names} 之一，或用 --format 指定格式")
+        raise BadOption(f"{echoed_path(path)}：没有 {suffix} 格式的导出；文件名用 {names} 之一，或用 --format 指定格式")
     if fmt not in SUFFIX_FORMATS.get(suffix, (fmt,)):
         names = "、".join(s for s, formats in SUFFIX_FORMATS.items() if fmt in formats)
-        raise BadInput(f"{echoed_path(path)}：{suffix} 文件不能写成 {fmt}；{fmt} 的文件名用 {names}")
+        raise BadOption(f"{echoed_path(path)}：{suffix} 文件不能写成 {fmt}；{fmt} 的文件名用 {names}")
     return fmt
 
 
@@ -141,7 +141,7 @@ def write_xlsx(
 ) -> int:
     """A workbook at `path`, written beside it and renamed into place only when complete."""
     if path is None or path == "-":
-        raise BadInput("xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）")
+        raise BadOption("xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）")
     from jiesu.workbook import write_workbook
 
     with replacing(path) as temp:

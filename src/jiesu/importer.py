@@ -28,7 +28,7 @@ from xml.etree import ElementTree
 
 from jiesu import backend, cells, phones, rules, textsearch
 from jiesu.clock import shown
-from jiesu.errors import BadInput
+from jiesu.errors import BadInput, BadOption
 from jiesu.jsonarray import TOO_DEEP, JsonArray
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
@@ -125,11 +125,20 @@ class ImportResult:
 # ---------------------------------------------------------------- reading
 
 
-def guess_format(name: str) -> str:
-    suffix = Path(name).suffix.lower()
-    if suffix not in EXTENSIONS:
-        raise BadInput(f"无法从文件名 {echoed_path(name)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
-    return EXTENSIONS[suffix]
+def import_format(name: str, fmt: str | None, sheet: str | None = None) -> str:
+    """The format to read the file `name` (`-`: standard input) in: `fmt` (--format), else as its
+    extension says. What the command line cannot mean is a usage error (BadOption), before any file is opened."""
+    if fmt is None:
+        if name == "-":
+            raise BadOption("从标准输入导入时请用 --format 指定格式")
+        fmt = EXTENSIONS.get(Path(name).suffix.lower())
+        if fmt is None:
+            raise BadOption(f"无法从文件名 {echoed_path(name)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
+    elif fmt not in FORMATS:
+        raise BadOption(f"未知的导入格式 {echoed(fmt)}；可选：{', '.join(FORMATS)}")
+    if sheet is not None and fmt not in WORKBOOKS:
+        raise BadOption("--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
+    return fmt
 
 
 def load_mapping(path: str) -> Mapping:
@@ -208,13 +217,12 @@ def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
 
 
 def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet: str | None = None) -> Iterator[Row | IgnoredColumns]:
-    """The records of a seekable binary file in `fmt`; `sheet` picks a workbook's sheet (default: the first).
+    """The records of a seekable binary file in `fmt` (one of FORMATS: see `import_format`); `sheet`
+    picks a workbook's sheet (default: the first).
 
     CSV, JSON Lines and JSON arrays stream; a workbook, an Open311 XML document or a JSON
     object wrapping Open311 requests is read whole (it is one document).
     """
-    if sheet is not None and fmt not in WORKBOOKS:
-        raise BadInput("--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
     if fmt == "csv":
         yield from _csv_rows(text_stream(source, newline=""), mapping)
     elif fmt in WORKBOOKS:
@@ -227,8 +235,8 @@ def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet:
         yield from _json_rows(source, open311=fmt == "open311-json")
     elif fmt == "open311-xml":
         yield from _open311_xml_rows(source.read())
-    else:
-        raise BadInput(f"未知的导入格式 {echoed(fmt)}；可选：{', '.join(FORMATS)}")
+    else:  # a caller's bug: the command line's format is checked by import_format
+        raise ValueError(f"unknown import format {fmt!r}")
 
 
 def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row]:

@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from jiesu.backend import serialise
 from jiesu.clock import year_refused
-from jiesu.errors import BadInput, RuleViolation, TransitionRefused
+from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
@@ -42,13 +42,13 @@ _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def parse_period(text: str) -> str:
-    """A period as `YYYY-MM`, or a BadInput saying how to write one."""
+    """A period typed as `YYYY-MM`, or a usage error (BadOption) saying how to write one."""
     raw = text.strip()
     if not _PERIOD.match(raw):
-        raise BadInput(f"{echoed(text)} 不是期间；应写作 YYYY-MM，如 2026-10")
+        raise BadOption(f"{echoed(text)} 不是期间；应写作 YYYY-MM，如 2026-10")
     reason = year_refused(int(raw[:4]))
     if reason:
-        raise BadInput(f"期间 {raw} 的{reason}")
+        raise BadOption(f"期间 {raw} 的{reason}")
     return raw
 
 

@@ -19,7 +19,7 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from jiesu.clock import shown, shown_bound
-from jiesu.errors import BadInput
+from jiesu.errors import BadOption
 from jiesu.phones import MASKS
 from jiesu.safetext import json_escaped, visible
 from jiesu.vocab import LabeledEnum, OutputFormat
@@ -143,7 +143,7 @@ def write_case_ids(rows: Iterable[dict[str, Any]], key: str, out: IO[str]) -> in
     count = 0
     for row in rows:
         if key not in row:
-            raise BadInput("这里的输出没有诉求编号，不能用 --format ids；请用 table、json 或 csv")
+            raise BadOption("这里的输出没有诉求编号，不能用 --format ids；请用 table、json 或 csv")
         found = row[key]
         for case_id in found if isinstance(found, list) else [found]:
             if written is not None:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from jiesu.errors import BadInput
+from jiesu.errors import BadOption
 from jiesu.models import LedgerEntry
 from jiesu.office import Office
 from jiesu.queries import CASES, escalation_flags, is_open, reason_labels
@@ -30,10 +30,10 @@ _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_within(text: str) -> timedelta:
-    """`2h`, `1d`, `30m`, `1w` as a length of time."""
+    """`2h`, `1d`, `30m`, `1w` as a length of time; anything else is a usage error (BadOption)."""
     match = _WITHIN.match(text.casefold())
     if not match:
-        raise BadInput(f"{echoed(text)} 不是时长；应写作 30m、2h、1d 或 1w")
+        raise BadOption(f"{echoed(text)} 不是时长；应写作 30m、2h、1d 或 1w")
     return timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
 
 

@@ -1,0 +1,133 @@
+"""Which failures are usage errors (exit 2) and which are refusals (exit 1), as the README's table says.
+
+A value typed on the command line that jiesu cannot read — a time, a period, a length, a format —
+is a usage error like an unknown option, whichever command reads it and however deep. What a file
+holds (import rows, a map, the rules) and what the rules or the book's state refuse stay exit 1.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import refused
+
+TIME_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、now、-2h、+3d"
+NOT_A_TIME = f"无法识别的时间 'foo'；可用：{TIME_FORMS}"
+FORMATS = "csv, xlsx, xls, json, jsonl, open311-json, open311-xml"
+
+# Each command line, with one bad value, and the line it is refused with ({dir}: the test's folder).
+BAD_VALUES = [
+    (["new", "x", "--received", "foo"], NOT_A_TIME),
+    (["new", "x", "--received", "昨天下午"], f"无法识别的时间 '昨天下午'；可用：{TIME_FORMS}"),
+    (["new", "x", "--received", "1899-06-01"], "时间 '1899-06-01' 的年份 1899 超出 1900–2100"),
+    (["new", "x", "--received", "1986-05-04T02:30"], "时间 '1986-05-04T02:30' 在 Asia/Shanghai 不存在（夏令时拨快时跳过的钟点）"),
+    (["list", "--since", "foo"], NOT_A_TIME),
+    (["list", "--since", "-999999w"], "时间 '-999999w' 超出 1900–2100"),
+    (["list", "--until", "foo"], NOT_A_TIME),
+    (["list", "--as-of", "foo"], NOT_A_TIME),
+    (["note", "1", "备注", "--at", "foo"], NOT_A_TIME),
+    (["classify", "1", "reasonable", "--at", "foo"], NOT_A_TIME),
+    (["assign", "1", "物业", "--at", "foo"], NOT_A_TIME),
+    (["return", "1", "--reason", "不归我管", "--at", "foo"], NOT_A_TIME),
+    (["contact", "1", "--at", "foo"], NOT_A_TIME),
+    (["visit", "1", "--note", "上门", "--at", "foo"], NOT_A_TIME),
+    (["escalate", "1", "--reason", "协调", "--at", "foo"], NOT_A_TIME),
+    (["extend", "1", "--to", "foo", "--reason", "等配件"], NOT_A_TIME),
+    (["extend", "1", "--to", "2026-12-20", "--reason", "等配件", "--at", "foo"], NOT_A_TIME),
+    (["close", "1", "--result", "resolved", "--note", "已修", "--at", "foo"], NOT_A_TIME),
+    (["revisit", "1", "--satisfaction", "satisfied", "--resolved", "yes", "--at", "foo"], NOT_A_TIME),
+    (["reopen", "1", "--reason", "又坏了", "--at", "foo"], NOT_A_TIME),
+    (["merge", "2", "--into", "1", "--at", "foo"], NOT_A_TIME),
+    (["edit", "1", "--received", "foo"], NOT_A_TIME),
+    (["ledger", "add", "1", "--plan", "更换", "--unit", "城管科", "--due", "foo"], NOT_A_TIME),
+    (["ledger", "add", "1", "--plan", "更换", "--unit", "城管科", "--at", "foo"], NOT_A_TIME),
+    (["ledger", "clear", "1", "--evidence", "已换", "--at", "foo"], NOT_A_TIME),
+    (["ledger", "list", "--period", "2026-13"], "'2026-13' 不是期间；应写作 YYYY-MM，如 2026-10"),
+    (["ledger", "roll", "2026-13"], "'2026-13' 不是期间；应写作 YYYY-MM，如 2026-10"),
+    (["ledger", "export", "--period", "1899-01"], "期间 1899-01 的年份 1899 超出 1900–2100"),
+    (["ledger", "export", "--format", "ods"], "未知的导出格式 'ods'；可选：csv, xlsx, json"),
+    (["report", "daily", "--date", "2026-02-30"], f"无法识别的时间 '2026-02-30'；可用：{TIME_FORMS}"),
+    (["report", "monthly", "--period", "2026-13"], "'2026-13' 不是期间；应写作 YYYY-MM，如 2026-10"),
+    (["hotspots", "--as-of", "foo"], NOT_A_TIME),
+    (["todo", "--within", "foo"], "'foo' 不是时长；应写作 30m、2h、1d 或 1w"),
+    (["purge", "--closed-before", "foo"], NOT_A_TIME),
+    (["export", "--format", "foo"], "未知的导出格式 'foo'；可选：csv, xlsx, json, jsonl, open311-json, open311-xml"),
+    (["export", "--since", "foo"], NOT_A_TIME),
+    (["export", "--until", "foo"], NOT_A_TIME),
+    (["export", "--out", "{dir}/诉求.md"], "{dir}/诉求.md：没有 .md 格式的导出；文件名用 .csv、.txt、.xlsx、.json、.jsonl、.xml 之一，或用 --format 指定格式"),
+    (["export", "--format", "xlsx"], "xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）"),
+    (["import", "{dir}/工单.csv", "--format", "foo"], f"未知的导入格式 'foo'；可选：{FORMATS}"),
+    (["import", "{dir}/没有这个文件.csv", "--format", "foo"], f"未知的导入格式 'foo'；可选：{FORMATS}"),
+    (["import", "{dir}/工单.dat"], f"无法从文件名 {{dir}}/工单.dat 判断格式；请用 --format 指定：{FORMATS}"),
+    (["import", "-"], "从标准输入导入时请用 --format 指定格式"),
+    (["import", "{dir}/工单.csv", "--sheet", "十一月"], "--sheet 只用于 Excel 工作簿（.xlsx、.xls）"),
+    (["import", "{dir}/工单.csv", "--at", "foo"], NOT_A_TIME),
+    (["import", "{dir}/工单.csv", "--map", "{dir}/没有这个映射.toml", "--at", "foo"], NOT_A_TIME),
+    (["completion", "fish"], "不支持 'fish'；可选：bash, zsh"),
+    # A cron line's `--date "$DAY"` with $DAY unset: an empty value is refused, never read as the option left out.
+    (["report", "daily", "--date", ""], f"无法识别的时间 ''；可用：{TIME_FORMS}"),
+    (["report", "monthly", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
+    (["ledger", "list", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
+    (["ledger", "export", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
+    (["import", "{dir}/工单.csv", "--format", ""], f"未知的导入格式 ''；可选：{FORMATS}"),
+]
+
+
+@pytest.fixture
+def two_cases(jiesu, tmp_path) -> None:
+    """Two cases (#1, #2) and an importable sheet, so that only the bad value can be what is refused."""
+    jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
+    jiesu.new("楼道灯还是不亮", "--received", "2026-11-20T10:00")
+    (tmp_path / "工单.csv").write_text("summary,received_at\n路灯不亮,2026-11-21T09:00:00+08:00\n", encoding="utf-8")
+    (tmp_path / "工单.dat").write_text("summary\n路灯不亮\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(("args", "line"), BAD_VALUES, ids=[" ".join(args) for args, _ in BAD_VALUES])
+def test_a_value_the_command_line_cannot_mean_is_a_usage_error_and_changes_nothing(jiesu, book, tmp_path, two_cases, args, line):
+    before = book.fingerprint()
+    files = sorted(tmp_path.iterdir())
+    refused(jiesu(*[a.format(dir=tmp_path) for a in args]), line.format(dir=tmp_path), code=2)
+    assert book.fingerprint() == before
+    assert sorted(tmp_path.iterdir()) == files
+
+
+# What a file holds, and what the rules or the book refuse, though every option is well formed.
+REFUSALS = [
+    (["import", "{dir}/工单.csv", "--map", "{dir}/坏映射.toml"], None),
+    (["import", "{dir}/工单.csv", "--map", "{dir}/没有这个映射.toml"], None),
+    (["--rules", "{dir}/坏规则.toml", "list"], None),
+    (["list", "--as-of", "2030-01-01"], "2030-01-01 00:00 还没有到，只能查看过去或现在"),
+    (["report", "daily", "--date", "2030-01-01"], "2030-01-01 还没有到，不能出日报"),
+    (["report", "monthly", "--period", "2099-01"], "2099-01 还没有到，不能出月报"),
+    (["ledger", "roll", "2026-12"], "2026-12 还没有过完，不能结转；2027-01-01 起才能结转"),
+    (["assign", "1", "物业", "--at", "2026-11-01T09:00"], "#1 的时间 2026-11-01 09:00 早于受理时间 2026-11-20 09:00"),
+    (["show", "99"], None),
+]
+
+
+@pytest.mark.parametrize(("args", "line"), REFUSALS, ids=[" ".join(args) for args, _ in REFUSALS])
+def test_what_a_file_holds_or_the_rules_refuse_stays_exit_1(jiesu, book, tmp_path, two_cases, args, line):
+    (tmp_path / "坏映射.toml").write_text("这不是 TOML\n", encoding="utf-8")
+    (tmp_path / "坏规则.toml").write_text('timezone = "Mars/Olympus"\n', encoding="utf-8")
+    before = book.fingerprint()
+    refused(jiesu(*[a.format(dir=tmp_path) for a in args]), line and line.format(dir=tmp_path), code=1)
+    assert book.fingerprint() == before
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("foo", "received_at 不是有效时间："),
+        ("1899-06-01T09:00:00+08:00", "received_at 的年份 1899 超出 1900–2100"),
+        ("1986-05-04T02:30:00", "received_at 在 Asia/Shanghai 不存在（夏令时拨快时跳过的钟点）"),
+    ],
+)
+def test_a_time_in_an_imported_row_stays_a_refused_row_exit_1(jiesu, book, tmp_path, cell, reason):
+    """The times a file holds are not typed on the command line: the row is refused, the import exits 1."""
+    (tmp_path / "行.csv").write_text(f"summary,received_at\n路灯不亮,{cell}\n", encoding="utf-8")
+    result = jiesu("import", str(tmp_path / "行.csv"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    row, summary = result.stderr.splitlines()
+    assert row.startswith(f"第 2 行：{reason}")
+    assert summary == "错误: 1 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行"
+    assert book.counts() == (0, 0)
