@@ -101,8 +101,15 @@ def indexes_rebuilt(conn: Connection, tables: tuple[str, ...]) -> Iterator[None]
     for name, _ in made:
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
     yield
-    for _, sql in made:
-        conn.exec_driver_sql(sql)
+    with page_cache(conn, SORT_CACHE_KIB):
+        for _, sql in made:
+            conn.exec_driver_sql(sql)
+
+
+# The page cache while indexes are built: CREATE INDEX sorts in memory up to the page cache's size
+# before it spills to a temporary file, so a larger cache set for a bulk copy would also be taken
+# again by the sort (1,000,000 rows: peak 92.6 → 106.9 MB with the import's 16 MiB).
+SORT_CACHE_KIB = 2 * 1024
 
 
 def reserve_ids(conn: Connection, table: str, count: int) -> list[int]:
