@@ -254,3 +254,38 @@ def test_the_larger_page_cache_of_an_import_goes_back_with_its_connection(store)
         with pytest.raises(RuntimeError), backend.page_cache(conn, staging.COPY_CACHE_KIB):
             raise RuntimeError("a failed import")
         assert cache() == before
+
+
+SCHEMA = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') ORDER BY name"
+
+
+@sqlite_only
+def test_an_import_into_a_new_book_leaves_the_indexes_of_a_new_book(jiesu, tmp_path, book, new_target, book_at):
+    """More rows than the book holds are copied with its indexes dropped and built again afterwards."""
+    jiesu.ok("--db", new_target("fresh"), "check")  # makes the book
+    fresh = book_at(new_target("fresh"))
+    jiesu.ok("import", str(hotline_file(tmp_path, hotline_rows(1500))))
+    assert book.rows(SCHEMA) == fresh.rows(SCHEMA)
+    assert book.scalar("SELECT count(*) FROM cases INDEXED BY ix_cases_phone_category_key WHERE phone = '13800000007'") == 1
+    jiesu.ok("check")
+
+
+@sqlite_only
+def test_an_import_failing_while_its_indexes_are_down_leaves_them_and_the_book(jiesu, tmp_path, book, office, monkeypatch):
+    from jiesu import importer, staging
+
+    jiesu.new("已有的诉求")
+    before, schema = book.fingerprint(), book.rows(SCHEMA)
+    copy = staging.Stage._copy
+
+    def copy_then_fail(self, conn, *args, **kwargs):
+        copy(self, conn, *args, **kwargs)
+        assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'ix_cases_status_resolve_by'").scalar() == 0
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(staging.Stage, "_copy", copy_then_fail)
+    path = hotline_file(tmp_path, hotline_rows(1500))
+    with pytest.raises(RuntimeError), path.open("rb") as source:
+        importer.import_rows(office, importer.read_rows(source, "csv"), source=path.name)
+    assert book.fingerprint() == before
+    assert book.rows(SCHEMA) == schema

@@ -82,6 +82,36 @@ def page_cache(conn: Connection, kib: int) -> Iterator[None]:
         driver.execute(f"PRAGMA cache_size = {int(before)}")
 
 
+@contextmanager
+def indexes_rebuilt(conn: Connection, tables: tuple[str, ...]) -> Iterator[None]:
+    """On SQLite, the plain (not unique) indexes of `tables` dropped meanwhile and made again from
+    their own SQL afterwards, in the caller's transaction: for a bulk insert of more rows than the
+    tables hold, building an index once by sorting is cheaper than keeping it up row by row.
+    SQLite's DDL is transactional, so a failure or a crash before the commit leaves them as they
+    were, and nobody else ever sees them gone. PostgreSQL keeps its indexes."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    marks = ", ".join("?" * len(tables))
+    made = conn.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ({marks}) AND sql IS NOT NULL "
+        "AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY rowid",
+        tables,
+    ).all()
+    for name, _ in made:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    with page_cache(conn, SORT_CACHE_KIB):
+        for _, sql in made:
+            conn.exec_driver_sql(sql)
+
+
+# The page cache while indexes are built: CREATE INDEX sorts in memory up to the page cache's size
+# before it spills to a temporary file, so a larger cache set for a bulk copy would also be taken
+# again by the sort (1,000,000 rows: peak 92.6 → 106.9 MB with the import's 16 MiB).
+SORT_CACHE_KIB = 2 * 1024
+
+
 def reserve_ids(conn: Connection, table: str, count: int) -> list[int]:
     """`count` fresh primary keys for `table`, for bulk inserts that must know their ids.
 
