@@ -29,7 +29,7 @@ TREND_DAYS = 14
 TOP_HOTSPOTS = 5
 # The case columns the reports' statements read from the cases as they stood (CasesAt).
 COUNTED = ("id", "received_at", "category", "category_key", "community", "assignee", "phone", "status", "nature",
-           "respond_by", "resolve_by", "responded_at", "reopen_count")
+           "level", "respond_by", "resolve_by", "responded_at", "reopen_count")
 
 
 def _count(condition):
@@ -293,14 +293,14 @@ def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, 
     others = then(repeat_window(office.rules, as_of))
     c = cases.c
     flags = escalation_flags(office.rules, as_of, cases, others)
-    # Overdue is one of the reasons for escalation, so the overdue cases are among these rows.
     due_rows = session.exec(
         select(c.id, *(condition.label(name) for name, condition in flags.items()))
-        .where(is_due_escalation(office.rules, as_of, cases, others))
+        .where(is_due_escalation(office.rules, as_of, cases, others, flags))
         .order_by(c.id)
     ).all()
     due = [{"id": case_id, "reasons": [name for name, held in zip(flags, held_flags) if held]} for case_id, *held_flags in due_rows]
-    overdue_ids = [entry["id"] for entry in due if "overdue" in entry["reasons"]]
+    # Not taken from the rows due: a case at 市 is overdue without being due for escalation.
+    overdue_ids = list(session.exec(select(c.id).where(flags["overdue"]).order_by(c.id)))
     split = splits(session, then, as_of, received_in, ("category", "assignee"))
     return {
         "open": sum(group["open"] for group in split["category"]),
