@@ -293,14 +293,17 @@ def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, 
     others = then(repeat_window(office.rules, as_of))
     c = cases.c
     flags = escalation_flags(office.rules, as_of, cases, others)
-    due_rows = session.exec(
-        select(c.id, *(condition.label(name) for name, condition in flags.items()))
-        .where(is_due_escalation(office.rules, as_of, cases, others, flags))
+    # One scan finds the overdue cases and those due for escalation: every case due has a reason,
+    # and overdue is one, but a case at 市 is overdue without being due.
+    flagged = session.exec(
+        select(c.id, is_due_escalation(office.rules, as_of, cases, others, flags).label("due"),
+               *(condition.label(name) for name, condition in flags.items()))
+        .where(or_(*flags.values()))
         .order_by(c.id)
     ).all()
-    due = [{"id": case_id, "reasons": [name for name, held in zip(flags, held_flags) if held]} for case_id, *held_flags in due_rows]
-    # Not taken from the rows due: a case at 市 is overdue without being due for escalation.
-    overdue_ids = list(session.exec(select(c.id).where(flags["overdue"]).order_by(c.id)))
+    held = [(case_id, due, [name for name, holds in zip(flags, holding) if holds]) for case_id, due, *holding in flagged]
+    due = [{"id": case_id, "reasons": reasons} for case_id, is_due, reasons in held if is_due]
+    overdue_ids = [case_id for case_id, _, reasons in held if "overdue" in reasons]
     split = splits(session, then, as_of, received_in, ("category", "assignee"))
     return {
         "open": sum(group["open"] for group in split["category"]),
