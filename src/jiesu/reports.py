@@ -301,7 +301,7 @@ def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, 
         .where(or_(*flags.values()))
         .order_by(c.id)
     ).all()
-    held = [(case_id, due, [name for name, holds in zip(flags, holding) if holds]) for case_id, due, *holding in flagged]
+    held = [(case_id, is_due, [name for name, holds in zip(flags, holding) if holds]) for case_id, is_due, *holding in flagged]
     due = [{"id": case_id, "reasons": reasons} for case_id, is_due, reasons in held if is_due]
     overdue_ids = [case_id for case_id, _, reasons in held if "overdue" in reasons]
     split = splits(session, then, as_of, received_in, ("category", "assignee"))
