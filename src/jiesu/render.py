@@ -38,9 +38,9 @@ class Column:
     hold free text and are cut with an ellipsis to what the terminal has left. On a narrow
     terminal a column with a `narrow` form (a time without its year) takes it, and columns
     with a `drop` rank are left out, lowest rank first, before free text is cut below its
-    minimum; the `main` text (the 诉求 a row is about) keeps the most. A `short` text (a label of
-    a few words, such as 待办's 应升级（一人多诉）, that says little when cut) is kept as whole as
-    the main text is, and the cells it needs beyond other free text's come out of the main text's.
+    minimum; the `main` text (the 诉求 a row is about) keeps the most, and so does a `short` one
+    (a label of a few words, such as 待办's 应升级（一人多诉）, that says little when cut) unless
+    the table cannot fit with it so: then it is cut like other free text.
     A column that is `given` a field shows an empty cell in a row where that field is empty
     (剩余 of work that has no deadline).
     """
@@ -340,9 +340,15 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         return max(cell_len(column.label), *(cell_len(text) for text in texts))
 
     def least(column: Column, need: int) -> int:
-        if column.whole:
-            return need
-        return min(need, main_least if column.main else MAIN_MIN if column.short else FREE_MIN)
+        return need if column.whole else min(need, MAIN_MIN if column.main else short_least if column.short else FREE_MIN)
+
+    def fitted() -> list[int]:
+        kept = list(range(len(columns)))
+        for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
+            if span(kept, lambda k: least(columns[k], needs[k])) <= width:
+                break
+            kept.remove(n)
+        return kept
 
     def span(kept: list[int], size) -> int:
         return sum(size(n) for n in kept) + SEPARATOR * (len(kept) - 1)
@@ -353,13 +359,11 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         return [(column, None) for column in columns], False
     narrowed = _all_this_year(columns, shown)
     needs = {n: natural(n, column, narrowed) for n, column in enumerate(columns)}
-    # A short label's cells beyond FREE_MIN come out of the main text's minimum, never below FREE_MIN.
-    yielded = sum(max(0, min(needs[n], MAIN_MIN) - FREE_MIN) for n, column in enumerate(columns) if column.short)
-    main_least = max(FREE_MIN, MAIN_MIN - yielded)
-    for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
-        if span(kept, lambda k: least(columns[k], needs[k])) <= width:
-            break
-        kept.remove(n)
+    short_least = MAIN_MIN
+    kept = fitted()
+    if span(kept, lambda k: least(columns[k], needs[k])) > width:  # a short label is cut only when nothing else gives way
+        short_least = FREE_MIN
+        kept = fitted()
     widths = {n: least(columns[n], needs[n]) for n in kept}
     spare = width - span(kept, widths.get)
     while spare > 0:

@@ -230,10 +230,9 @@ def due_records(work, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
 
 
 def todo_columns(tz: ZoneInfo) -> list[Column]:
-    """Narrow enough for an 80-column terminal: times drop the year as `list` does, the summary gives
-    the 待办 label the cells it needs before either is cut (应升级（一人多诉）, not 应升级…), the assignee
-    goes before the summary is cut further. Work due now without a deadline (an escalation) has no
-    time left to tell."""
+    """Narrow enough for an 80-column terminal: times drop the year as `list` does, the assignee goes
+    before the 待办 label is cut (应升级（一人多诉）, not 应升级…), the summary is cut last. Work due now
+    without a deadline (an escalation) has no time left to tell."""
     bound = local_bound(tz)
     return [
         Column("case_id", "编号", case_id, whole=True),
