@@ -95,6 +95,31 @@ def test_repeat_complaints_are_due_for_escalation(jiesu):
     assert jiesu.json("list", "--due-escalation", "--as-of", "2026-11-08T23:00") == []
 
 
+def test_a_case_at_the_top_of_the_ladder_is_never_due_for_escalation(jiesu):
+    """市 is the top of 社区→街道→区→市: a case there, overdue or repeated, is listed overdue but not 应升级."""
+    for day in (5, 10, 15):
+        jiesu.new("夜间施工噪音", "--phone", "13812345678", "--category", "噪音", "--received", f"2026-11-{day:02d}T22:00")
+    late = jiesu.new("暖气不热", "--received", "2026-11-01T09:00")
+    jiesu.ok("escalate", 1, "--to", "市", "--reason", "市级协调", "--at", "2026-11-20T09:00")
+    jiesu.ok("escalate", late, "--to", "city", "--reason", "市级协调", "--at", "2026-11-25T09:00")
+    refused(jiesu("escalate", late, "--reason", "再升"), f"#{late} 已在市级（最高一级），不能再升级")
+
+    assert [(r["id"], r["reasons"]) for r in jiesu.json("list", "--due-escalation")] == [(2, ["overdue", "repeat"]), (3, ["overdue", "repeat"])]
+    assert [r["id"] for r in jiesu.json("list", "--overdue")] == [1, 2, 3, late]
+    assert [(d["case_id"], d["label"]) for d in jiesu.json("todo") if d["reason"] == "escalate"] == [
+        (2, "应升级（一人多诉）"), (3, "应升级（一人多诉）"),
+    ]
+    today = jiesu.json("report", "daily")
+    assert today["overdue_cases"] == [1, 2, 3, late] and [d["id"] for d in today["due_escalation"]] == [2, 3]
+    assert "应升级：#2（超期、一人多诉）、#3（超期、一人多诉）\n" in jiesu.ok("report", "daily", "--format", "markdown").stdout
+    # As the cases stood on the 22nd: #1 already at 市, #4 still at 社区 and overdue.
+    then = jiesu.json("report", "daily", "--date", "2026-11-22")
+    assert then["overdue_cases"] == [2, late] and [d["id"] for d in then["due_escalation"]] == [2, 3, late]
+    assert [r["id"] for r in jiesu.json("list", "--due-escalation", "--as-of", "2026-11-22T12:00")] == [2, 3, late]
+    month = jiesu.json("report", "monthly", "--period", "2026-11")
+    assert [d["id"] for d in month["due_escalation"]] == [2, 3] and month["overdue"] == 4
+
+
 RULES = '[deadlines]\nmax_extensions = 2\n\n[deadlines.resolve]\ngeneral = "3 days"\n'
 
 

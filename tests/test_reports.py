@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -200,6 +201,25 @@ def test_report_monthly_cli(jiesu):
     assert {"rates_by_community", "rates_by_assignee"} <= set(doc)
     refused = jiesu("report", "monthly", "--period", "2099-01")
     assert refused.exit_code == 1 and refused.stderr == "错误: 2099-01 还没有到，不能出月报\n"
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_the_monthly_rates_tables_name_their_first_column(jiesu, fmt):
+    case_id = jiesu.new("楼道灯不亮", "--community", "前门社区", "--nature", "合理诉求", "--received", "2026-11-02T09:00")
+    jiesu.ok("assign", case_id, "物业公司", "--at", "2026-11-02T10:00")
+    jiesu.ok("visit", case_id, "--note", "上门", "--at", "2026-11-02T11:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "已修好", "--at", "2026-11-02T12:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "满意", "--resolved", "yes", "--at", "2026-11-03T10:00")
+    out = jiesu.ok("report", "monthly", "--period", "2026-11", "--format", fmt).stdout
+    if fmt == "html":
+        headers = re.findall(r"<thead><tr>(.*?)</tr></thead>", out, re.S)
+        assert headers and all(not row.startswith("<th></th>") for row in headers)
+        return
+    lines = out.splitlines()
+    for title, label, name in (("三率·按社区", "社区", "前门社区"), ("三率·按承办", "承办", "物业公司")):
+        header = next(line for line in lines[lines.index(next(line for line in lines if title in line)) + 1:] if "响应率" in line)
+        assert header.replace("┃", "|").split("|")[1 if fmt == "markdown" else 0].strip() == label, header
+        assert name in out
 
 
 def test_hotspots_cli(jiesu):

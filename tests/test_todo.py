@@ -76,13 +76,33 @@ def test_todo_lists_escalations_the_rules_call_for(jiesu):
     ]
 
 
+def test_at_80_columns_an_escalation_keeps_its_reason_and_claims_no_time_left(jiesu, monkeypatch):
+    """An escalation is due now and has no deadline: its 剩余 is empty, not 还有0分; the assignee gives
+    way before the 待办 label is cut to 应升级…, and the summary keeps what it kept."""
+    monkeypatch.setenv("COLUMNS", "80")
+    for when in ("2026-11-20T09:00", "2026-11-25T09:00", "2026-11-30T09:00"):
+        case_id = jiesu.new("夜间施工噪音，已经连续一个多星期，影响老人休息", "--phone", "13812345678", "--category", "噪音", "--received", when)
+        jiesu.ok("assign", case_id, "街道城管科", "--at", when[:11] + "09:30")
+        jiesu.ok("contact", case_id, "--at", when[:11] + "10:00")
+    lines = jiesu.ok("todo", "--format", "table").stdout.splitlines()
+    assert lines[0].split() == ["编号", "┃", "待办", "┃", "期限", "┃", "剩余", "┃", "诉求"]
+    assert max(cell_len(line) for line in lines) <= 80
+    escalations = [line.split("│") for line in lines if "应升级" in line]
+    assert len(escalations) == 3
+    assert all(row[1].strip() == "应升级（一人多诉）" and row[2].strip() == "现在" and row[3].strip() == "" for row in escalations)
+    summaries = [row[4].strip().rstrip("…") for row in escalations]
+    assert all(len(text) >= 9 and "夜间施工噪音，已经连续一个多星期，影响老人休息".startswith(text) for text in summaries), summaries
+    assert [r["minutes_left"] for r in jiesu.json("todo") if r["reason"] == "escalate"] == [0, 0, 0]
+
+
 def test_todo_table_fits_80_columns_and_says_how_many(day, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     day.ok("edit", "2", "--summary", "楼道灯不亮，已经一个多星期了，老人晚上出门看不清楼梯，多次反映没有人管" * 2)
     result = day.ok("todo", "--format", "table")
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["编号", "┃", "待办", "┃", "期限", "┃", "剩余", "┃", "承办", "┃", "诉求"]
-    assert max(cell_len(line) for line in lines) <= 80
+    # The ledger's label 台账整改（台账 1） is kept whole: the assignee gives way for it.
+    assert lines[0].split() == ["编号", "┃", "待办", "┃", "期限", "┃", "剩余", "┃", "诉求"]
+    assert max(cell_len(line) for line in lines) <= 80 and "台账整改（台账 1）" in result.stdout
     assert "超期" in result.stdout and "#2" in result.stdout and "还有1小时" in result.stdout
     assert result.stderr == "待办 5 件（1d 内到期），其中超期 2 件\n"
 

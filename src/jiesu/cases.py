@@ -20,7 +20,7 @@ from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
 from jiesu.steps import change, changing, future, load_case, moment, not_before, record, required, shown, shown_bound
 from jiesu.undone import last_at, not_undone
-from jiesu.vocab import Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
+from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
 
 LEVELS = list(Level)
 
@@ -169,9 +169,9 @@ def escalate(office: Office, case_id: int, reason: str, to: Level | None = None,
         when = moment(office, case, at)
         reopened = _last_reopen(session, case.id)
         not_before(office, case, when, "升级", reopened and reopened.at, "重办")
+        if case.level == TOP_LEVEL.value:
+            raise TransitionRefused(f"#{case_id} 已在{TOP_LEVEL.label}级（最高一级），不能再升级")
         current = LEVELS.index(Level(case.level))
-        if current == len(LEVELS) - 1:
-            raise TransitionRefused(f"#{case_id} 已在{Level.CITY.label}级，不能再升级")
         target = to or LEVELS[current + 1]
         if LEVELS.index(target) <= current:
             raise TransitionRefused(

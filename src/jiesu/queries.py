@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, select
 from jiesu.backend import selective
 from jiesu.models import Case, LedgerEntry
 from jiesu.rules import Rules
-from jiesu.vocab import OPEN_STATUSES, LedgerStatus, Status
+from jiesu.vocab import OPEN_STATUSES, TOP_LEVEL, LedgerStatus, Status
 
 CASES = Case.__table__
 
@@ -94,5 +94,14 @@ def escalation_flags(rules: Rules, as_of: datetime, cases=CASES, others=CASES) -
     }
 
 
-def is_due_escalation(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
-    return and_(is_open(cases), or_(*escalation_flags(rules, as_of, cases, others).values()))
+def can_escalate(cases=CASES):
+    """Below 市, the top of the ladder (社区→街道→区→市): a case at 市 has no level left to go to."""
+    return cases.c.level != TOP_LEVEL.value
+
+
+def is_due_escalation(rules: Rules, as_of: datetime, cases=CASES, others=CASES, flags: dict | None = None):
+    """Open, not yet at 市, and one of `flags` holds (by default every reason in `escalation_flags`).
+
+    A case at 市 is never due, however overdue: it is still listed overdue by its deadline."""
+    flags = escalation_flags(rules, as_of, cases, others) if flags is None else flags
+    return and_(is_open(cases), can_escalate(cases), or_(*flags.values()))

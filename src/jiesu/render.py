@@ -39,7 +39,11 @@ class Column:
     hold free text and are cut with an ellipsis to what the terminal has left. On a narrow
     terminal a column with a `narrow` form (a time without its year) takes it, and columns
     with a `drop` rank are left out, lowest rank first, before free text is cut below its
-    minimum; the `main` text (the 诉求 a row is about) keeps the most.
+    minimum; the `main` text (the 诉求 a row is about) keeps the most, and so does a `short` one
+    (a label of a few words, such as 待办's 应升级（一人多诉）, that says little when cut) unless
+    the table cannot fit with it so: then it is cut like other free text.
+    A column that is `given` a field shows an empty cell in a row where that field is empty
+    (剩余 of work that has no deadline).
     """
 
     key: str
@@ -49,6 +53,12 @@ class Column:
     narrow: Callable[[str], str] | None = None
     drop: int = 0
     main: bool = False
+    short: bool = False
+    given: str | None = None
+
+    def text(self, row: dict[str, Any]) -> str:
+        """This column's cell of `row`, as typed."""
+        return "" if self.given and row.get(self.given) is None else self.show(row.get(self.key))
 
 
 def without_year(text: str) -> str:
@@ -273,7 +283,7 @@ def cell(value: Any, *, whole: bool = True):
 
 
 # A table's columns are parted by " │ "; free text keeps at least this many cells (a CJK
-# character is two) before low-value columns give way, the main text more.
+# character is two) before low-value columns give way, the main text and short labels more.
 SEPARATOR = 3
 FREE_MIN = 8
 MAIN_MIN = 20
@@ -282,7 +292,7 @@ MAIN_MIN = 20
 def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
     from rich.table import Table
 
-    typed = [[column.show(row.get(column.key)) for column in columns] for row in rows]
+    typed = [[column.text(row) for column in columns] for row in rows]
     if not typed:
         return 0
     shown = [[visible(text) for text in texts] for texts in typed]
@@ -345,7 +355,15 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         return max(cell_len(column.label), *(cell_len(text) for text in texts))
 
     def least(column: Column, need: int) -> int:
-        return need if column.whole else min(need, MAIN_MIN if column.main else FREE_MIN)
+        return need if column.whole else min(need, MAIN_MIN if column.main else short_least if column.short else FREE_MIN)
+
+    def fitted() -> list[int]:
+        kept = list(range(len(columns)))
+        for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
+            if span(kept, lambda k: least(columns[k], needs[k])) <= width:
+                break
+            kept.remove(n)
+        return kept
 
     def span(kept: list[int], size) -> int:
         return sum(size(n) for n in kept) + SEPARATOR * (len(kept) - 1)
@@ -356,10 +374,11 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         return [(column, None) for column in columns], False
     narrowed = _all_this_year(columns, shown)
     needs = {n: natural(n, column, narrowed) for n, column in enumerate(columns)}
-    for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
-        if span(kept, lambda k: least(columns[k], needs[k])) <= width:
-            break
-        kept.remove(n)
+    short_least = MAIN_MIN
+    kept = fitted()
+    if span(kept, lambda k: least(columns[k], needs[k])) > width:  # a short label is cut only when nothing else gives way
+        short_least = FREE_MIN
+        kept = fitted()
     widths = {n: least(columns[n], needs[n]) for n in kept}
     spare = width - span(kept, widths.get)
     while spare > 0:

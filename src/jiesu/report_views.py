@@ -53,10 +53,10 @@ def sections(doc: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
     for key, title, label in (("by_category", "按类别", "类别"), ("by_assignee", "按承办", "承办")):
         rows = [[r["name"] or "（未填）", str(r["received"]), str(r["open"]), str(r["overdue"])] for r in doc[key]]
         tables.append((title, [label, "当期受理", "在办", "超期"], rows))
-    for key, title in (("rates_by_community", "三率·按社区"), ("rates_by_assignee", "三率·按承办")):
+    for key, title, label in (("rates_by_community", "三率·按社区", "社区"), ("rates_by_assignee", "三率·按承办", "承办")):
         if key in doc:
             rows = [[r["name"] or "（未填）", *(percent(r[k]) for k in RATE_LABELS)] for r in doc[key]]
-            tables.append((title, ["", *RATE_LABELS.values()], rows))
+            tables.append((title, [label, *RATE_LABELS.values()], rows))
     rows = [
         [HOTSPOT_LABELS[h["kind"]], _hotspot_where(h), h["category"] or "—", str(h["count"]), " ".join(f"#{i}" for i in h["case_ids"][:12])]
         for h in doc["hotspots"]

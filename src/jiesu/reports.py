@@ -30,7 +30,7 @@ TREND_DAYS = 14
 TOP_HOTSPOTS = 5
 # The case columns the reports' statements read from the cases as they stood (CasesAt).
 COUNTED = ("id", "received_at", "category", "category_key", "community", "assignee", "phone", "status", "nature",
-           "respond_by", "resolve_by", "responded_at", "closed_at", "reopen_count")
+           "level", "respond_by", "resolve_by", "responded_at", "closed_at", "reopen_count")
 CLOSING_KINDS = [EventKind.CLOSED.value, EventKind.CLEARED.value]
 CLOSED_STATES = (Status.CLOSED.value, Status.REVISITED.value)
 
@@ -298,14 +298,17 @@ def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, 
     others = then(repeat_window(office.rules, as_of))
     c = cases.c
     flags = escalation_flags(office.rules, as_of, cases, others)
-    # Overdue is one of the reasons for escalation, so the overdue cases are among these rows.
-    due_rows = session.exec(
-        select(c.id, *(condition.label(name) for name, condition in flags.items()))
-        .where(is_due_escalation(office.rules, as_of, cases, others))
+    # One scan finds the overdue cases and those due for escalation: every case due has a reason,
+    # and overdue is one, but a case at 市 is overdue without being due.
+    flagged = session.exec(
+        select(c.id, is_due_escalation(office.rules, as_of, cases, others, flags).label("due"),
+               *(condition.label(name) for name, condition in flags.items()))
+        .where(or_(*flags.values()))
         .order_by(c.id)
     ).all()
-    due = [{"id": case_id, "reasons": [name for name, held in zip(flags, held_flags) if held]} for case_id, *held_flags in due_rows]
-    overdue_ids = [entry["id"] for entry in due if "overdue" in entry["reasons"]]
+    held = [(case_id, is_due, [name for name, holds in zip(flags, holding) if holds]) for case_id, is_due, *holding in flagged]
+    due = [{"id": case_id, "reasons": reasons} for case_id, is_due, reasons in held if is_due]
+    overdue_ids = [case_id for case_id, _, reasons in held if "overdue" in reasons]
     split = splits(session, then, as_of, received_in, ("category", "assignee"))
     return {
         "open": sum(group["open"] for group in split["category"]),

@@ -3,8 +3,8 @@
 Five kinds of work come due: the first response to the citizen (respond_by), the
 resolve deadline (resolve_by), the revisit of a closed case (rule revisit.due after
 closing), a ledger entry's rectification date, and an escalation the rules call for
-(reopened too often, one caller repeating). A deadline counts when it falls before
-now + `within`; a past one is overdue.
+(reopened too often, one caller repeating; never at 市, the top of the ladder). A deadline
+counts when it falls before now + `within`; a past one is overdue.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from jiesu.errors import BadOption
 from jiesu.models import LedgerEntry
 from jiesu.office import Office
-from jiesu.queries import CASES, escalation_flags, is_open, reason_labels
+from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, reason_labels
 from jiesu.rules import add_span, ends_alike_until, latest_start
 from jiesu.safetext import echoed
 from jiesu.vocab import LedgerStatus, Status
@@ -81,7 +81,9 @@ def todo(office: Office, *, within: timedelta, assignee: str | None = None) -> l
         ]
         flags = escalation_flags(office.rules, now)
         del flags["overdue"]  # an overdue case is already listed by its deadline
-        escalating = sa.select(*shown, *(f.label(name) for name, f in flags.items())).where(is_open(), sa.or_(*flags.values()), *mine)
+        escalating = sa.select(*shown, *(f.label(name) for name, f in flags.items())).where(
+            is_due_escalation(office.rules, now, flags=flags), *mine
+        )
         for r in conn.execute(escalating):
             reasons = [name for name in flags if r._mapping[name]]
             found.append(Due(r.id, "escalate", None, r.summary, r.assignee, r.community, detail=reason_labels(reasons)))

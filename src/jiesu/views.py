@@ -227,13 +227,15 @@ def due_records(work, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
 
 
 def todo_columns(tz: ZoneInfo) -> list[Column]:
-    """Narrow enough for an 80-column terminal: times drop the year as `list` does, the summary cut last."""
+    """Narrow enough for an 80-column terminal: times drop the year as `list` does, the assignee goes
+    before the 待办 label is cut (应升级（一人多诉）, not 应升级…), the summary is cut last. Work due now
+    without a deadline (an escalation) has no time left to tell."""
     bound = local_bound(tz)
     return [
         Column("case_id", "编号", case_id, whole=True),
-        Column("label", "待办"),
+        Column("label", "待办", short=True),
         Column("due", "期限", lambda value: bound(value) if value else "现在", whole=True, narrow=without_year),
-        Column("minutes_left", "剩余", time_left, whole=True),
+        Column("minutes_left", "剩余", time_left, whole=True, given="due"),
         Column("assignee", "承办", drop=1),
         Column("summary", "诉求", main=True),
     ]

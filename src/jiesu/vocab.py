@@ -82,6 +82,10 @@ class Level(LabeledEnum):
     CITY = "city", "市"
 
 
+# The top of the ladder 社区→街道→区→市: a case there cannot be escalated, so is never due for it.
+TOP_LEVEL = Level.CITY
+
+
 class Channel(LabeledEnum):
     HOTLINE = "hotline", "12345热线"
     PHONE = "phone", "电话"
