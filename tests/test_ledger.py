@@ -442,3 +442,34 @@ def test_a_roll_before_the_first_ledger_entry_is_refused_and_month_end_goes_on(j
     jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-10-12T10:00")
     refused(jiesu("ledger", "roll", "2025-10"), "2025-10 早于第一笔台账（2026-10），不能结转；第一个要结转的是 2026-10")
     jiesu.ok("ledger", "roll", "2026-10")
+
+
+def test_a_ledgered_case_stays_reasonable(jiesu, book):
+    """Replayed from a fresh tester: a ledgered case re-classified 不合理诉求 was then cleared 已解决 on
+    the 上门劝 track (which close refuses), and its unsatisfied revisit reopened nothing: only a
+    合理诉求 can be on the ledger, so classify to anything else is refused while it is."""
+    case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--at", "2026-11-02T09:00")
+    before = book.fingerprint()
+    for nature in ("不合理诉求", "咨询建议", "待研判"):
+        refused(
+            jiesu("classify", case_id, nature, "--at", "2026-11-03T09:00"),
+            f"#1 挂账整改，只有合理诉求才能在账，不能研判为{nature}；"
+            "请先销账（jiesu ledger clear 1 --evidence …），或保持合理诉求",
+        )
+    assert book.fingerprint() == before
+    jiesu.ok("classify", case_id, "合理诉求", "--note", "确属物业责任", "--at", "2026-11-03T09:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-06T09:00")
+    assert jiesu.json("show", case_id)["status"] == "ledgered"  # the write-off did not hold: back on the books
+
+
+def test_check_names_a_ledgered_case_an_older_jiesu_let_be_reclassified(jiesu, book):
+    case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--at", "2026-11-02T09:00")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+    book.execute("UPDATE cases SET nature = 'unreasonable', track = 'persuade' WHERE id = 1")
+    checked = jiesu("check")
+    assert checked.exit_code == 1, checked.output
+    assert "#1 挂账整改，却研判为不合理诉求：只有合理诉求才能在账；请改回合理诉求（jiesu classify 1 合理诉求）后再办理" in checked.stdout + checked.stderr
+

@@ -151,6 +151,12 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         return entry
 
 
+def open_entry_id(session: Session, case_id: int) -> int | None:
+    """The case's entry on the books, if it is ledgered."""
+    query = select(LedgerEntry.id).where(LedgerEntry.case_id == case_id, LedgerEntry.status == OPEN)
+    return session.exec(query.limit(1)).first()
+
+
 def cleared_entry_of(session: Session, case: Case) -> LedgerEntry | None:
     """The case's latest ledger entry if it was cleared (so a reopen must reopen it too)."""
     entry = session.exec(
