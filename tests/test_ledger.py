@@ -473,3 +473,29 @@ def test_check_names_a_ledgered_case_an_older_jiesu_let_be_reclassified(jiesu, b
     assert checked.exit_code == 1, checked.output
     assert "#1 挂账整改，却研判为不合理诉求：只有合理诉求才能在账；请改回合理诉求（jiesu classify 1 合理诉求）后再办理" in checked.stdout + checked.stderr
 
+
+def test_a_ledger_step_typed_without_at_in_a_rolled_month_asks_for_the_clock(jiesu, book, monkeypatch):
+    """Replayed from a fresh tester: with no --at typed, the refusal told the user to move --at."""
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "roll", "2026-11")
+    monkeypatch.setenv("JIESU_NOW", "2026-11-30T10:00:00+08:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科"),
+        "2026-11 的台账已结转，上账不能再记在该月：上账的时间即现在（2026-11-30 10:00）；请核对时钟（系统时间或 JIESU_NOW）",
+    )
+    assert book.fingerprint() == before
+
+
+def test_a_month_before_the_first_roll_is_not_called_rolled(jiesu, book):
+    """Replayed from a fresh tester: July, never rolled, was called 已结转 because November was."""
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-07-01T09:00")
+    jiesu.ok("ledger", "roll", "2026-11")
+    before = book.fingerprint()
+    refused(
+        jiesu("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-07-30T10:00"),
+        "2026-07 早于台账第一次结转的月份 2026-11（余额从该月记起），上账不能记在该月（2026-07-30 10:00）；"
+        "请把 --at 写在 2026-12 或以后",
+    )
+    assert book.fingerprint() == before
+

@@ -70,15 +70,21 @@ def _booking_period(session: Session, at: datetime, office: Office, step: str) -
     """The period a movement at `at` is booked in, its own; refused when that month is already rolled.
 
     Taken under the roll's lock: nothing is booked into a period while it is being rolled.
+    A step at exactly now was typed without --at (or with now): the line then does not ask for
+    another --at, which could only be in the future, but for a look at the clock.
     """
     serialise(session.connection(), "ledger-roll")
     period = period_of(at, office)
-    last_rolled = session.exec(select(func.max(LedgerBalance.period))).one()
-    if last_rolled and period <= last_rolled:
-        raise RuleViolation(
-            f"{period} 的台账已结转，{step}不能再记在该月（{shown(office, at)}）；请把 --at 写在 {next_period(last_rolled)} 或以后"
-        )
-    return period
+    first_rolled, last_rolled = session.exec(select(func.min(LedgerBalance.period), func.max(LedgerBalance.period))).one()
+    if not last_rolled or period > last_rolled:
+        return period
+    if period < first_rolled:
+        why = f"{period} 早于台账第一次结转的月份 {first_rolled}（余额从该月记起），{step}不能记在该月"
+    else:
+        why = f"{period} 的台账已结转，{step}不能再记在该月"
+    if at == office.now:
+        raise RuleViolation(f"{why}：{step}的时间即现在（{shown(office, at)}）；请核对时钟（系统时间或 JIESU_NOW）")
+    raise RuleViolation(f"{why}（{shown(office, at)}）；请把 --at 写在 {next_period(last_rolled)} 或以后")
 
 
 def _move(session: Session, entry: LedgerEntry, kind: str, at: datetime, office: Office, step: str) -> None:
