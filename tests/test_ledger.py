@@ -499,3 +499,17 @@ def test_a_month_before_the_first_roll_is_not_called_rolled(jiesu, book):
     )
     assert book.fingerprint() == before
 
+
+def test_undoing_a_reopen_that_put_the_case_back_on_the_ledger_names_the_reopen(jiesu, book):
+    """Replayed from a fresh tester: the refusal named the 上账 the reopen wrote, not the 重办 typed."""
+    case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--at", "2026-11-02T09:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
+    jiesu.ok("reopen", case_id, "--reason", "积水复发", "--at", "2026-11-06T09:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("undo", case_id),
+        "#1 的重办（2026-11-06 09:00）不能撤销：这次重办把台账重新挂账，已记入台账余额",
+    )
+    assert book.fingerprint() == before
+
