@@ -513,3 +513,17 @@ def test_undoing_a_reopen_that_put_the_case_back_on_the_ledger_names_the_reopen(
     )
     assert book.fingerprint() == before
 
+
+def test_a_refused_step_at_the_top_level_does_not_offer_escalate(jiesu):
+    """Replayed from a fresh tester: a ledgered case at 市 was offered escalate, which 市 refuses."""
+    top, low = (jiesu.new(s, "--nature", "合理诉求", "--received", "2026-11-01T09:00") for s in ("主管道", "积水"))
+    for case_id in (top, low):
+        jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T09:00")
+    jiesu.ok("escalate", top, "--to", "市", "--reason", "市级协调", "--at", "2026-11-03T09:00")
+    refused(
+        jiesu("reopen", top, "--reason", "x"), "#1 挂账整改，不能重办；可用：assign, contact, visit, classify, ledger clear"
+    )
+    refused(
+        jiesu("reopen", low, "--reason", "x"),
+        "#2 挂账整改，不能重办；可用：assign, contact, visit, classify, escalate, ledger clear",
+    )
