@@ -442,3 +442,88 @@ def test_a_roll_before_the_first_ledger_entry_is_refused_and_month_end_goes_on(j
     jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-10-12T10:00")
     refused(jiesu("ledger", "roll", "2025-10"), "2025-10 早于第一笔台账（2026-10），不能结转；第一个要结转的是 2026-10")
     jiesu.ok("ledger", "roll", "2026-10")
+
+
+def test_a_ledgered_case_stays_reasonable(jiesu, book):
+    """Replayed from a fresh tester: a ledgered case re-classified 不合理诉求 was then cleared 已解决 on
+    the 上门劝 track (which close refuses), and its unsatisfied revisit reopened nothing: only a
+    合理诉求 can be on the ledger, so classify to anything else is refused while it is."""
+    case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--at", "2026-11-02T09:00")
+    before = book.fingerprint()
+    for nature in ("不合理诉求", "咨询建议", "待研判"):
+        refused(
+            jiesu("classify", case_id, nature, "--at", "2026-11-03T09:00"),
+            f"#1 挂账整改，只有合理诉求才能在账，不能研判为{nature}；"
+            "请先销账（jiesu ledger clear 1 --evidence …），或保持合理诉求",
+        )
+    assert book.fingerprint() == before
+    jiesu.ok("classify", case_id, "合理诉求", "--note", "确属物业责任", "--at", "2026-11-03T09:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-06T09:00")
+    assert jiesu.json("show", case_id)["status"] == "ledgered"  # the write-off did not hold: back on the books
+
+
+def test_check_names_a_ledgered_case_an_older_jiesu_let_be_reclassified(jiesu, book):
+    case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--at", "2026-11-02T09:00")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+    book.execute("UPDATE cases SET nature = 'unreasonable', track = 'persuade' WHERE id = 1")
+    checked = jiesu("check")
+    assert checked.exit_code == 1, checked.output
+    assert "#1 挂账整改，却研判为不合理诉求：只有合理诉求才能在账；请改回合理诉求（jiesu classify 1 合理诉求）后再办理" in checked.stdout + checked.stderr
+
+
+def test_a_ledger_step_typed_without_at_in_a_rolled_month_asks_for_the_clock(jiesu, book, monkeypatch):
+    """Replayed from a fresh tester: with no --at typed, the refusal told the user to move --at."""
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "roll", "2026-11")
+    monkeypatch.setenv("JIESU_NOW", "2026-11-30T10:00:00+08:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科"),
+        "2026-11 的台账已结转，上账不能再记在该月：上账的时间即现在（2026-11-30 10:00）；请核对时钟（系统时间或 JIESU_NOW）",
+    )
+    assert book.fingerprint() == before
+
+
+def test_a_month_before_the_first_roll_is_not_called_rolled(jiesu, book):
+    """Replayed from a fresh tester: July, never rolled, was called 已结转 because November was."""
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-07-01T09:00")
+    jiesu.ok("ledger", "roll", "2026-11")
+    before = book.fingerprint()
+    refused(
+        jiesu("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-07-30T10:00"),
+        "2026-07 早于台账第一次结转的月份 2026-11（余额从该月记起），上账不能记在该月（2026-07-30 10:00）；"
+        "请把 --at 写在 2026-12 或以后",
+    )
+    assert book.fingerprint() == before
+
+
+def test_undoing_a_reopen_that_put_the_case_back_on_the_ledger_names_the_reopen(jiesu, book):
+    """Replayed from a fresh tester: the refusal named the 上账 the reopen wrote, not the 重办 typed."""
+    case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--at", "2026-11-02T09:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
+    jiesu.ok("reopen", case_id, "--reason", "积水复发", "--at", "2026-11-06T09:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("undo", case_id),
+        "#1 的重办（2026-11-06 09:00）不能撤销：这次重办把台账重新挂账，已记入台账余额",
+    )
+    assert book.fingerprint() == before
+
+
+def test_a_refused_step_at_the_top_level_does_not_offer_escalate(jiesu):
+    """Replayed from a fresh tester: a ledgered case at 市 was offered escalate, which 市 refuses."""
+    top, low = (jiesu.new(s, "--nature", "合理诉求", "--received", "2026-11-01T09:00") for s in ("主管道", "积水"))
+    for case_id in (top, low):
+        jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T09:00")
+    jiesu.ok("escalate", top, "--to", "市", "--reason", "市级协调", "--at", "2026-11-03T09:00")
+    refused(
+        jiesu("reopen", top, "--reason", "x"), "#1 挂账整改，不能重办；可用：assign, contact, visit, classify, ledger clear"
+    )
+    refused(
+        jiesu("reopen", low, "--reason", "x"),
+        "#2 挂账整改，不能重办；可用：assign, contact, visit, classify, escalate, ledger clear",
+    )

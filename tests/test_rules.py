@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from jiesu import rules
 from jiesu.errors import RuleViolation, TransitionRefused
 from jiesu.rules import DEFAULT_RULES, Calendar, Span, add_span, deadlines, make_rules, tier_for
-from jiesu.vocab import Status, Tier
+from jiesu.vocab import Level, Status, Tier
 
 BJ = ZoneInfo("Asia/Shanghai")
 
@@ -166,10 +166,10 @@ def test_close_requirement_is_a_rule():
 
 def test_refused_step_names_what_is_allowed():
     with pytest.raises(TransitionRefused) as caught:
-        rules.check_step(42, Status.CLOSED, "assign", "派单")
+        rules.check_step(42, Status.CLOSED, Level.COMMUNITY, "assign", "派单")
     assert str(caught.value) == "#42 已办结，不能派单；可用：revisit, reopen"
     with pytest.raises(TransitionRefused) as caught:
-        rules.check_step(42, Status.MERGED, "close", "办结")
+        rules.check_step(42, Status.MERGED, Level.COMMUNITY, "close", "办结")
     assert str(caught.value) == "#42 已合并，不能办结"
 
 

@@ -112,6 +112,11 @@ def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: d
     """研判: set the nature, and so the 三上门 track."""
     with changing(office, case_id, "classify", "研判") as (session, case):
         when = moment(office, case, at)
+        if case.status == Status.LEDGERED and nature != Nature.REASONABLE:
+            raise RuleViolation(
+                f"#{case_id} 挂账整改，只有合理诉求才能在账，不能研判为{nature.label}；"
+                f"请先销账（jiesu ledger clear {ledger.open_entry_id(session, case.id)} --evidence …），或保持合理诉求"
+            )
         changes = change(case, nature=nature, track=rules.track_for(nature))
         record(session, case, EventKind.CLASSIFIED, office, when, note, changes)
         return case

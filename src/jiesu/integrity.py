@@ -24,7 +24,7 @@ from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, UTCDateTime
 from jiesu.office import Office
 from jiesu.steps import inverted
-from jiesu.vocab import OPEN_STATUSES, EventKind
+from jiesu.vocab import OPEN_STATUSES, EventKind, Nature
 
 MAX_PROBLEMS = 200
 
@@ -245,6 +245,15 @@ def _ledger_problems(conn) -> list[str]:
     )
     for entry_id, listed, booked in misbooked:
         problems.append(f"台账 {entry_id} 列在 {listed}，但其上账计入 {booked} 的余额")
+    # Before classify was refused for a ledgered case, one could be re-classified while on the books.
+    unreasonable = conn.execute(
+        text("SELECT id, nature FROM cases WHERE status = 'ledgered' AND nature != 'reasonable' ORDER BY id")
+    )
+    for case_id, nature in unreasonable:
+        problems.append(
+            f"#{case_id} 挂账整改，却研判为{Nature(nature).label}：只有合理诉求才能在账；"
+            f"请改回合理诉求（jiesu classify {case_id} 合理诉求）后再办理"
+        )
     return problems
 
 

@@ -70,15 +70,21 @@ def _booking_period(session: Session, at: datetime, office: Office, step: str) -
     """The period a movement at `at` is booked in, its own; refused when that month is already rolled.
 
     Taken under the roll's lock: nothing is booked into a period while it is being rolled.
+    A step at exactly now was typed without --at (or with now): the line then does not ask for
+    another --at, which could only be in the future, but for a look at the clock.
     """
     serialise(session.connection(), "ledger-roll")
     period = period_of(at, office)
-    last_rolled = session.exec(select(func.max(LedgerBalance.period))).one()
-    if last_rolled and period <= last_rolled:
-        raise RuleViolation(
-            f"{period} 的台账已结转，{step}不能再记在该月（{shown(office, at)}）；请把 --at 写在 {next_period(last_rolled)} 或以后"
-        )
-    return period
+    first_rolled, last_rolled = session.exec(select(func.min(LedgerBalance.period), func.max(LedgerBalance.period))).one()
+    if not last_rolled or period > last_rolled:
+        return period
+    if period < first_rolled:
+        why = f"{period} 早于台账第一次结转的月份 {first_rolled}（余额从该月记起），{step}不能记在该月"
+    else:
+        why = f"{period} 的台账已结转，{step}不能再记在该月"
+    if at == office.now:
+        raise RuleViolation(f"{why}：{step}的时间即现在（{shown(office, at)}）；请核对时钟（系统时间或 JIESU_NOW）")
+    raise RuleViolation(f"{why}（{shown(office, at)}）；请把 --at 写在 {next_period(last_rolled)} 或以后")
 
 
 def _move(session: Session, entry: LedgerEntry, kind: str, at: datetime, office: Office, step: str) -> None:
@@ -138,7 +144,7 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
             raise TransitionRefused(f"台账 {entry_id} 已于 {shown(office, entry.cleared_at)} 销账，不能重复销账")
         if not evidence:
             raise RuleViolation(f"台账 {entry_id} 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
-        check_step(case.id, case.status, "ledger clear", "销账")
+        check_step(case.id, case.status, case.level, "ledger clear", "销账")
         when = moment(office, case, at)
         if when < entry.opened_at:
             raise BadInput(f"台账 {entry_id} 的销账时间 {shown(office, when)} 早于上账时间 {shown(office, entry.opened_at)}")
@@ -149,6 +155,12 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         changes = change(case, status=Status.CLOSED, result=Result.RESOLVED, closed_at=when)
         record(session, case, EventKind.CLEARED, office, when, f"台账 {entry_id} 销账：{evidence}", changes)
         return entry
+
+
+def open_entry_id(session: Session, case_id: int) -> int | None:
+    """The case's entry on the books, if it is ledgered."""
+    query = select(LedgerEntry.id).where(LedgerEntry.case_id == case_id, LedgerEntry.status == OPEN)
+    return session.exec(query.limit(1)).first()
 
 
 def cleared_entry_of(session: Session, case: Case) -> LedgerEntry | None:

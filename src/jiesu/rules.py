@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.safetext import echoed
-from jiesu.vocab import Channel, Level, Nature, Result, Status, Tier, Track, Urgency
+from jiesu.vocab import TOP_LEVEL, Channel, Level, Nature, Result, Status, Tier, Track, Urgency
 
 # ---------------------------------------------------------------- the spec
 
@@ -569,9 +569,10 @@ def allowed(status: str, step: str) -> bool:
     return step in ALLOWED[Status(status)]
 
 
-def check_step(case_id: int, status: str, step: str, verb: str) -> None:
-    """Raise TransitionRefused naming what the case's status allows instead."""
+def check_step(case_id: int, status: str, level: str, step: str, verb: str) -> None:
+    """Raise TransitionRefused naming what the case's status allows instead (at the top level, never escalate)."""
     if not allowed(status, step):
-        options = ", ".join(s for s in ALLOWED[Status(status)] if s != "note")
+        left_out = {"note", "escalate"} if level == TOP_LEVEL else {"note"}
+        options = ", ".join(s for s in ALLOWED[Status(status)] if s not in left_out)
         hint = f"；可用：{options}" if options else ""
         raise TransitionRefused(f"#{case_id} {Status(status).label}，不能{verb}{hint}")

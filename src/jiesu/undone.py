@@ -77,6 +77,7 @@ def undo(office: Office, case_id: int | None = None) -> Undone:
         if step is None:
             where = f"在 #{case_id} 上" if case_id is not None else ""
             raise BadInput(f"{office.actor} {where}没有可撤销的办理记录")
+        step = _step_taken(session, step)
         case = load_case(session, step.case_id, for_update=True)
         what = f"#{case.id} 的{EventKind(step.kind).label}（{shown(office, step.at)}）"
         _check_reversible(office, session, step, what)
@@ -95,6 +96,17 @@ def _latest_step(session: Session, actor: str, case_id: int | None) -> Event | N
     if case_id is not None:
         query = query.where(Event.case_id == case_id)
     return session.exec(query.order_by(Event.id.desc()).limit(1)).first()
+
+
+def _step_taken(session: Session, step: Event) -> Event:
+    """The step the worker took that wrote `step`: a reopen that put the case back on the ledger
+    writes its re-ledgering as a second event (a `ledgered` changing nothing) right after it."""
+    if step.kind != EventKind.LEDGERED or json.loads(step.changes):
+        return step
+    before = session.exec(
+        select(Event).where(Event.case_id == step.case_id, Event.id < step.id).order_by(Event.id.desc()).limit(1)
+    ).first()
+    return before if before is not None and before.kind == EventKind.REOPENED else step
 
 
 def _check_reversible(office: Office, session: Session, step: Event, what: str) -> None:
