@@ -189,3 +189,75 @@ def test_a_revisit_due_across_the_spring_forward_is_listed(jiesu, tmp_path, monk
     jiesu.ok("close", case, "--result", "resolved", "--note", "修好", "--at", "2026-03-27T10:00")
     rows = [(r["case_id"], r["due"], r["minutes_left"]) for r in jiesu.json("todo", "--within", "0m") if r["reason"] == "revisit"]
     assert rows == [(1, "2026-03-30T10:00:00+02:00", 0)]
+
+
+# ---------------------------------------------------------------- a long reason, a long unit, a narrow terminal
+
+UNIT = "前门街道城市管理综合执法队第一分队"
+SUMMARY = "一个非常非常长的诉求摘要用来测试八十列的待办表格是否可读"
+
+
+@pytest.fixture
+def escalations(jiesu, tmp_path, monkeypatch):
+    """Replayed from a fresh tester, under the shipped rules (none overdue): three repeats of one caller
+    (一人多诉), the third also reopened twice (多次重办) and assigned to a unit with a long name."""
+    rules = tmp_path / "shipped.toml"
+    rules.write_text('[deadlines]\nperiod_end = "end_of_day"\nrest_day_receipt = "next_workday"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    for day in (1, 2, 3):
+        jiesu.new(f"{SUMMARY}第{day}件", "--phone", "13812345678", "--category", "物业管理/漏水", "--nature", "合理诉求",
+                  "--channel", "desk", "--received", f"2026-11-2{day}T09:00")
+    jiesu.ok("assign", "3", UNIT, "--at", "2026-11-23T10:00")
+    for day in (4, 5):
+        jiesu.ok("visit", "3", "--note", "上门查看", "--at", f"2026-11-2{day}T09:00")
+        jiesu.ok("close", "3", "--result", "已解决", "--note", "ok", "--at", f"2026-11-2{day}T10:00")
+        jiesu.ok("reopen", "3", "--reason", "r", "--at", f"2026-11-2{day}T11:00")
+    return jiesu
+
+
+def _table(jiesu, *args: str) -> tuple[list[str], list[list[str]]]:
+    """The header and the rows' cells of a table, checked to fit the terminal one line a row."""
+    import os
+
+    lines = jiesu.ok(*args, "--format", "table").stdout.splitlines()
+    assert max(cell_len(line) for line in lines) <= int(os.environ["COLUMNS"]), lines
+    rows = [[cell.strip() for cell in line.split("│")] for line in lines[2:] if line.strip()]
+    return [label.strip() for label in lines[0].split("┃")], rows
+
+
+def test_at_80_columns_a_long_unit_gives_way_before_the_escalation_reason_is_cut(escalations, monkeypatch):
+    """`应升级（多次重办、…` beside `前门街道城…` was the tester's row: the 承办 column goes first, the
+    reason is read whole, and the summary keeps what it kept."""
+    monkeypatch.setenv("COLUMNS", "80")
+    header, [row] = _table(escalations, "todo", "--assignee", UNIT)
+    assert header == ["编号", "待办", "期限", "剩余", "诉求"]
+    assert row[:3] == ["#3", "应升级（多次重办、一人多诉）", "现在"]
+    assert row[4].endswith("…") and len(row[4].rstrip("…")) >= 9 and SUMMARY.startswith(row[4].rstrip("…"))
+
+
+def test_at_80_columns_todo_cuts_the_label_only_when_nothing_is_left_to_give_way(escalations, monkeypatch):
+    """All three escalations and two deadlines: the longest label cannot be whole beside 期限, 剩余 and a
+    readable summary, so 承办 goes, and the room it leaves keeps every shorter label whole."""
+    monkeypatch.setenv("COLUMNS", "80")
+    header, rows = _table(escalations, "todo")
+    assert header == ["编号", "待办", "期限", "剩余", "诉求"]
+    labels = {row[0]: row[1] for row in rows if row[1].startswith("应升级")}
+    assert labels["#1"] == labels["#2"] == "应升级（一人多诉）"
+    assert labels["#3"].startswith("应升级（多次") and labels["#3"].endswith("…")
+    assert all(len(row[4].rstrip("…")) >= 9 for row in rows)
+
+
+def test_at_80_columns_list_due_escalation_shows_its_reasons_whole(escalations, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    header, rows = _table(escalations, "list", "--due-escalation")
+    reasons = [row[header.index("应升级原因")] for row in rows]
+    assert reasons == ["一人多诉", "一人多诉", "多次重办、一人多诉"]
+
+
+@pytest.mark.parametrize("view", [["todo"], ["list"], ["list", "--due-escalation"]], ids=" ".join)
+def test_a_narrow_terminal_leaves_out_columns_but_never_cuts_an_id(escalations, monkeypatch, view):
+    """At 40 columns the ids read `…`: a worker types the id next, so other columns go first."""
+    for width in range(30, 80, 7):
+        monkeypatch.setenv("COLUMNS", str(width))
+        header, rows = _table(escalations, *view)
+        assert header[0] == "编号" and {row[0] for row in rows} == {"#1", "#2", "#3"}, (width, header, rows)

@@ -39,9 +39,10 @@ class Column:
     hold free text and are cut with an ellipsis to what the terminal has left. On a narrow
     terminal a column with a `narrow` form (a time without its year) takes it, and columns
     with a `drop` rank are left out, lowest rank first, before free text is cut below its
-    minimum; the `main` text (the 诉求 a row is about) keeps the most, and so does a `short` one
-    (a label of a few words, such as 待办's 应升级（一人多诉）, that says little when cut) unless
-    the table cannot fit with it so: then it is cut like other free text.
+    minimum; the `main` text (the 诉求 a row is about) keeps the most, and a `short` one (a label of
+    a few words, such as 待办's 应升级（一人多诉）, that says little when cut) is kept whole while any
+    ranked column can give way. On a terminal too narrow even then, other columns are left out
+    before the first (the id a worker types next) would be cut.
     A column that is `given` a field shows an empty cell in a row where that field is empty
     (剩余 of work that has no deadline).
     """
@@ -342,9 +343,12 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
     `width`, and whether times are shown in their narrow form.
 
     As wide as the text needs when everything fits; else times drop their year, then columns
-    with a `drop` rank go, until the free text fits at its minimum; the room left is shared
-    out a cell at a time to the narrowest free column that can use it, the main text counting
-    as half its width (it gets two cells for the others' one).
+    with a `drop` rank go, until the free text fits at its minimum with the `short` labels whole;
+    only with every ranked column gone is a short label cut (to the main text's minimum, then to
+    free text's). When even that is too wide, columns are left out from the right, all but the
+    first (the id a worker types next), the main text and short labels: a `whole` cell is never
+    cut. The room left goes first to a cut short label, then a cell at a time to the narrowest
+    free column that can use it, the main text counting as half its width (two cells for one).
     """
     from rich.cells import cell_len
 
@@ -354,19 +358,21 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
             texts = (column.narrow(text) if text else text for text in texts)
         return max(cell_len(column.label), *(cell_len(text) for text in texts))
 
-    def least(column: Column, need: int) -> int:
-        return need if column.whole else min(need, MAIN_MIN if column.main else short_least if column.short else FREE_MIN)
+    def least(n: int, short_least: int | None) -> int:
+        column, need = columns[n], needs[n]
+        if column.whole or (column.short and short_least is None):
+            return need
+        return min(need, short_least if column.short else MAIN_MIN if column.main else FREE_MIN)
 
-    def fitted() -> list[int]:
-        kept = list(range(len(columns)))
-        for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
-            if span(kept, lambda k: least(columns[k], needs[k])) <= width:
-                break
-            kept.remove(n)
-        return kept
-
-    def span(kept: list[int], size) -> int:
+    def span(kept: list[int], size: Callable[[int], int]) -> int:
         return sum(size(n) for n in kept) + SEPARATOR * (len(kept) - 1)
+
+    def fits(kept: list[int], short_least: int | None) -> bool:
+        return span(kept, lambda n: least(n, short_least)) <= width
+
+    def label_room(kept: list[int]) -> int | None:
+        """What a short label keeps: whole if it fits, else as much as main text, else as free text."""
+        return next((size for size in (None, MAIN_MIN) if fits(kept, size)), FREE_MIN)
 
     kept = list(range(len(columns)))
     wide = {n: natural(n, column, False) for n, column in enumerate(columns)}
@@ -374,13 +380,24 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         return [(column, None) for column in columns], False
     narrowed = _all_this_year(columns, shown)
     needs = {n: natural(n, column, narrowed) for n, column in enumerate(columns)}
-    short_least = MAIN_MIN
-    kept = fitted()
-    if span(kept, lambda k: least(columns[k], needs[k])) > width:  # a short label is cut only when nothing else gives way
-        short_least = FREE_MIN
-        kept = fitted()
-    widths = {n: least(columns[n], needs[n]) for n in kept}
+    for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
+        if fits(kept, None):
+            break
+        kept.remove(n)
+    short_least = label_room(kept)
+    while not fits(kept, short_least):
+        others = [n for n in kept[1:] if not (columns[n].main or columns[n].short)]
+        if not others:
+            break
+        kept.remove(others[-1])
+        short_least = label_room(kept)
+    widths = {n: least(n, short_least) for n in kept}
     spare = width - span(kept, widths.get)
+    for n in kept:
+        if columns[n].short:
+            grown = min(spare, needs[n] - widths[n])
+            widths[n] += grown
+            spare -= grown
     while spare > 0:
         growing = [n for n in kept if not columns[n].whole and widths[n] < needs[n]]
         if not growing:

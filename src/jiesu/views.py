@@ -90,7 +90,7 @@ def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:
         Column("resolve_by", "办理时限", local_bound(tz), whole=True, narrow=without_year),
     ]
     if with_reasons:
-        columns.append(Column("reasons", "应升级原因", reason_labels))
+        columns.append(Column("reasons", "应升级原因", reason_labels, short=True))
     return columns
 
 
@@ -228,8 +228,8 @@ def due_records(work, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
 
 def todo_columns(tz: ZoneInfo) -> list[Column]:
     """Narrow enough for an 80-column terminal: times drop the year as `list` does, the assignee goes
-    before the 待办 label is cut (应升级（一人多诉）, not 应升级…), the summary is cut last. Work due now
-    without a deadline (an escalation) has no time left to tell."""
+    before the 待办 label is cut (应升级（一人多诉）, not 应升级…) however long the assignee, the summary
+    keeps the most. Work due now without a deadline (an escalation) has no time left to tell."""
     bound = local_bound(tz)
     return [
         Column("case_id", "编号", case_id, whole=True),
