@@ -75,8 +75,8 @@ class Stage:
     def loaded(self, limit: int, refused_ids: dict[int, int]) -> tuple[int, list[tuple[int, str | None, int | None, int | None]]]:
         """Every row is in: index them, and refuse the rows with a reason `unless_existing` (a
         masked phone or text, a ledgered case) that are not a case the book (or the file before
-        them) already has; then rows merged into a case that is not in the same file or was
-        refused (the link would point nowhere). `refused_ids`: the ids of rows refused before
+        them) already has; then rows merged into a case that is not in the same file, and fresh
+        rows merged into one whose row was refused (the link would point nowhere). `refused_ids`: the ids of rows refused before
         staging, with their lines.
 
         Returns how many were refused, and the first `limit` as (line, reason, old id of the
@@ -87,13 +87,18 @@ class Stage:
         with self.conn.begin():
             self._index()
             pending = staged.c.unless_existing.is_not(None)
-            self._mark_duplicates(pending)
+            self._mark_duplicates(or_(pending, staged.c.merged_into.is_not(None)))
             self._mark_masked_text_duplicates()
             unknown = and_(staged.c.state == FRESH, pending)
             count, first = self._refused(unknown, limit, staged.c.unless_existing, sa.null(), sa.null())
             self.conn.execute(update(staged).where(unknown).values(state=REFUSED))
-            in_file = exists().where(target.c.old_id == staged.c.merged_into, target.c.state != REFUSED)
-            orphan = and_(staged.c.merged_into.is_not(None), staged.c.state != REFUSED, ~in_file)
+            in_file = exists().where(target.c.old_id == staged.c.merged_into)
+            kept = exists().where(target.c.old_id == staged.c.merged_into, target.c.state != REFUSED)
+            # a row already in the book is not written, whatever became of its target's row
+            orphan = and_(
+                staged.c.merged_into.is_not(None), ~kept,
+                or_(staged.c.state == FRESH, and_(staged.c.state == DUPLICATE, ~in_file)),
+            )
             target_line = select(func.min(target.c.line)).where(target.c.old_id == staged.c.merged_into).scalar_subquery()
             more, first_more = self._refused(orphan, limit, sa.null(), staged.c.merged_into, target_line)
             self.conn.execute(update(staged).where(orphan).values(state=REFUSED))
