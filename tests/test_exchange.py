@@ -227,6 +227,63 @@ def test_a_masked_phone_on_a_case_the_book_lacks_is_still_refused(jiesu, tmp_pat
     assert book.fingerprint() == before
 
 
+def ledgered_with_a_number_in_its_text(jiesu):
+    """The tester's book: a number dictated into a summary, and a ledgered case."""
+    jiesu.new("楼道灯不亮 回电13912345678", "--phone", "13812345678", "--received", "2026-11-20T09:00")
+    ledgered = jiesu.new("有工单号", "--ref", "BJ001", "--phone", "13812345678", "--nature", "合理诉求",
+                         "--channel", "desk", "--received", "2026-11-22T09:00")
+    jiesu.ok("ledger", "add", ledgered, "--plan", "p", "--unit", "u", "--at", "2026-11-23T09:00")
+    return ledgered
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_masked_number_in_the_text_and_a_ledgered_case_back_into_their_own_book(jiesu, tmp_path, book, fmt):
+    """A row whose summary a masked export wrote as `139****5678` is the case whose summary masks to
+    it; a ledgered row the book has is 已存在 before it is refused for its status."""
+    ledgered_with_a_number_in_its_text(jiesu)
+    dump = tmp_path / f"rc.{fmt}"
+    jiesu.ok("export", "--format", fmt, "--out", str(dump))
+    assert "139****5678" in dump.read_text(encoding="utf-8-sig")
+    before = book.fingerprint()
+    assert jiesu.ok("import", str(dump)).stderr == "读取 2 行：已导入 0 件，已存在 2 件\n"
+    assert jiesu.ok("import", str(dump)).stderr == "读取 2 行：已导入 0 件，已存在 2 件\n"
+    assert book.fingerprint() == before
+
+
+@pytest.mark.parametrize(("fmt", "first"), [("csv", 2), ("jsonl", 1)])
+def test_a_number_masked_in_the_text_of_a_new_case_is_refused(jiesu, tmp_path, new_target, fmt, first):
+    jiesu.new("楼道灯不亮 回电13912345678", "--received", "2026-11-20T09:00")  # no phone field: only the text hides one
+    jiesu.new("门口有积水", "--received", "2026-11-21T09:00", "--address", "草厂三条 电话 010-65123456")
+    dump = tmp_path / f"m.{fmt}"
+    jiesu.ok("export", "--format", fmt, "--out", str(dump))
+    other = new_target("other")
+    result = jiesu("--db", other, "import", str(dump))
+    assert result.exit_code == 1 and result.stderr.splitlines()[:2] == [
+        f"第 {first} 行：诉求内容（summary）里的电话已打码，无法导入（导出时请加 --reveal）",
+        f"第 {first + 1} 行：诉求地址（address）里的电话已打码，无法导入（导出时请加 --reveal）",
+    ]
+    skipped = jiesu.ok("--db", other, "import", str(dump), "--skip-bad").stderr.splitlines()[-1]
+    assert skipped == "读取 2 行：已导入 0 件，已存在 0 件，跳过 2 行有问题的"
+    assert jiesu.json("--db", other, "list", "--all") == []
+
+
+@pytest.mark.parametrize(("fmt", "first"), [("csv", 2), ("jsonl", 1)])
+def test_a_merge_into_a_refused_row_says_that_row_was_refused(jiesu, tmp_path, new_target, fmt, first):
+    ledgered = ledgered_with_a_number_in_its_text(jiesu)
+    duplicate = jiesu.new("又来电", "--received", "2026-11-24T09:00")
+    jiesu.ok("merge", duplicate, "--into", ledgered)
+    dump = tmp_path / f"r.{fmt}"
+    jiesu.ok("export", "--format", fmt, "--reveal", "--out", str(dump))
+    result = jiesu("--db", new_target("other"), "import", str(dump))
+    assert result.exit_code == 1 and result.stderr.splitlines()[:2] == [
+        f"第 {first + 1} 行：{LEDGERED}",
+        f"第 {first + 2} 行：并入的 #{ledgered}（第 {first + 1} 行）未能导入",
+    ]
+
+
+LEDGERED = "状态 ledgered（挂账整改）不能单独导入：台账条目不在行里；整本迁移请用 jiesu copy，或导入为 assigned 后再 ledger add"
+
+
 def test_a_json_export_names_its_rows_by_line_and_reads_from_stdin(jiesu, tmp_path, new_target):
     populate(jiesu)
     dump = jiesu.ok("export", "--format", "json", "--reveal").stdout

@@ -39,6 +39,9 @@ from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Statu
 BATCH = 1000  # rows checked and staged at a time: what memory holds, however long the file
 BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
 MASKED_PHONE = "电话已打码，无法导入（导出时请加 --reveal）"  # a new case whose phone a masked export hid
+# A number that a masked export hid in free text (`139****5678`, as phones.mask_in_text writes it).
+MASKED_IN_TEXT = re.compile(r"\d{3}\*{4}\d{4}")
+MASKABLE_TEXT = {"summary": "诉求内容", "detail": "详细内容", "name": "诉求人", "address": "诉求地址"}
 MAX_CELL = 16 * 1024 * 1024  # characters in one CSV cell: room for any real summary, not for a hostile file
 HEADER_SEARCH = 10  # rows searched for the header: offices put a title such as XX街道接诉即办工单 above it
 FORMATS = ("csv", "xlsx", "xls", "json", "jsonl", "open311-json", "open311-xml")
@@ -627,6 +630,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
         masked, values["phone"] = values["phone"], None
     elif values["phone"]:
         _check_phone(values)
+    masked_text = next((name for name in MASKABLE_TEXT if _masked_in_text(values[name])), None)
     if values["phone_ext"] and not (values["phone"] or masked):
         raise ValueError(f"有分机 {values['phone_ext']} 却没有电话号码")
     if values["phone_ext"] and not values["phone_ext"].isdigit():
@@ -658,12 +662,24 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
         values[name] = default if (value := get(name)) is None else cells.integer(name, value, default)
     own_id = None if (value := get("id")) is None else cells.integer("id", value, None)
     merged_into = values["merged_into"] = None if (value := get("merged_into")) is None else cells.integer("merged_into", value, None)
-    _refuse_partial_state(status, merged_into, own_id)
+    ledgered = _refuse_partial_state(status, merged_into, own_id)
     _check_closing(values)
     values |= textsearch.derived(values)
     values["__old_id__"] = own_id
     values["__masked_phone__"] = masked
+    values["__masked_text__"] = masked_text is not None
+    # Refused only if the book (or the file before it) does not have the case already: a row of an
+    # export imported back into its own book is 已存在 first (staging.Stage.loaded).
+    values["__unless_existing__"] = (
+        MASKED_PHONE if masked
+        else f"{MASKABLE_TEXT[masked_text]}（{masked_text}）里的电话已打码，无法导入（导出时请加 --reveal）" if masked_text
+        else ledgered
+    )
     return values
+
+
+def _masked_in_text(text: str | None) -> bool:
+    return bool(text) and "****" in text and MASKED_IN_TEXT.search(text) is not None
 
 
 # Times a case's own columns may carry, each after its receipt; what happened to it (a response,
@@ -723,16 +739,19 @@ def _check_closing(values: dict[str, Any]) -> None:
         raise ValueError(f"状态 {status} 尚未办结，却有{'办结时间（closed_at）' if closed_at is not None else '办结结果（result）'}")
 
 
-def _refuse_partial_state(status: str, merged_into: int | None, own_id: int | None) -> None:
-    """States a single row cannot make whole: a ledgered case needs its ledger entry, a merge its target."""
-    if status == Status.LEDGERED:
-        raise ValueError("状态 ledgered（挂账整改）不能单独导入：台账条目不在行里；整本迁移请用 jiesu copy，或导入为 assigned 后再 ledger add")
+LEDGERED = "状态 ledgered（挂账整改）不能单独导入：台账条目不在行里；整本迁移请用 jiesu copy，或导入为 assigned 后再 ledger add"
+
+
+def _refuse_partial_state(status: str, merged_into: int | None, own_id: int | None) -> str | None:
+    """States a single row cannot make whole: a merge needs its target (refused here), a ledgered case
+    its ledger entry (returned: refused unless the book has the case already)."""
     if status == Status.MERGED and merged_into is None:
         raise ValueError("状态 merged（已合并）缺少 merged_into（并入哪件诉求）")
     if status != Status.MERGED and merged_into is not None:
         raise ValueError(f"有 merged_into 但状态是 {status}，不是 merged")
     if merged_into is not None and merged_into == own_id:
         raise ValueError(f"#{own_id} 不能并入它自己")
+    return LEDGERED if status == Status.LEDGERED else None
 
 
 # ---------------------------------------------------------------- writing
@@ -758,6 +777,7 @@ def import_rows(
         raise BadInput(line)
     result = ImportResult()
     staged_row = _stager(office.store.dialect)
+    refused_ids: dict[int, int] = {}  # the id a refused row carries → its line: a merge into it is refused saying so
     with staging.staging(office.store) as stage:
         rows = iter(rows)
         while batch := list(itertools.islice(rows, BATCH)):
@@ -771,14 +791,18 @@ def import_rows(
                     values = check(row, office, mapping, when)
                 except ValueError as exc:
                     result.refuse(row.line, str(exc))
+                    if (own_id := _own_id(row)) is not None:
+                        refused_ids.setdefault(own_id, row.line)
                 else:
                     good.append(staged_row(result.read, row.line, values))
             stage.add(good)
             if progress:
                 progress(result.read)
-        refused, first = stage.loaded(BAD_ROWS_KEPT)
-        for line, target in first:
-            result.refuse(line, f"并入的 #{target} 不在这个文件里" if target is not None else MASKED_PHONE)
+        refused, first = stage.loaded(BAD_ROWS_KEPT, refused_ids)
+        for line, reason, target, target_line in first:
+            if reason is None:
+                reason = f"并入的 #{target} 不在这个文件里" if target_line is None else f"并入的 #{target}（第 {target_line} 行）未能导入"
+            result.refuse(line, reason)
         result.bad_count += refused - len(first)
         result.bad = sorted(result.bad, key=lambda bad: bad.line)[:BAD_ROWS_KEPT]
         if result.bad_count and not skip_bad:
@@ -789,6 +813,15 @@ def import_rows(
         result.added, result.existing = stage.swap(at=when, actor=office.actor, source=source)
     result.written = True
     return result
+
+
+def _own_id(row: Row) -> int | None:
+    """The id a row carries (a jiesu export's), if it reads as one."""
+    value = row.values.get("id")
+    try:
+        return None if value is None else cells.integer("id", value, None)
+    except ValueError:
+        return None
 
 
 def _stager(dialect: str) -> Callable[[int, int, dict[str, Any]], tuple[Any, ...]]:
@@ -811,7 +844,7 @@ def _stager(dialect: str) -> Callable[[int, int, dict[str, Any]], tuple[Any, ...
                 case[i] = stored(case[i])
         return (
             seq, line, values["__old_id__"], values["merged_into"], changes_by_status[values["status"]],
-            values["__masked_phone__"], *case,
+            values["__masked_phone__"], values["__masked_text__"], values["__unless_existing__"], *case,
         )
 
     return staged_row

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, and_, exists, func, or_, select, update
 
-from jiesu import backend
+from jiesu import backend, phones
 from jiesu.db import Store
 from jiesu.models import Case, Event, UTCDateTime
 from jiesu.vocab import EventKind
@@ -31,7 +31,7 @@ NAME = "jiesu_import_staged"
 # What a staged row became: still to be written, already in the book (or earlier in the file), or refused.
 FRESH, DUPLICATE, REFUSED = 0, 1, 2
 # The columns a checked row fills, in order: where it came from, then the case as stored.
-SOURCE_COLUMNS = ("seq", "line", "old_id", "merged_into", "changes", "masked_phone")
+SOURCE_COLUMNS = ("seq", "line", "old_id", "merged_into", "changes", "masked_phone", "masked_text", "unless_existing")
 CASE_COLUMNS = tuple(c.name for c in CASES.c if c.name not in ("id", "merged_into"))
 STAGED_COLUMNS = (*SOURCE_COLUMNS, *CASE_COLUMNS)
 # The book's page cache while the rows are copied in: with SQLite's default 2 MiB, keeping the
@@ -48,6 +48,8 @@ def _table() -> sa.Table:
         sa.Column("merged_into", sa.BigInteger),  # the old id of the case it was merged into
         sa.Column("changes", sa.Text, nullable=False),  # its `imported` event's changes
         sa.Column("masked_phone", sa.Text),  # the phone as a masked export wrote it (`138****5678`); phone is then empty
+        sa.Column("masked_text", sa.Boolean, nullable=False),  # a number in its text is masked (`139****5678`)
+        sa.Column("unless_existing", sa.Text),  # why it is refused unless the book (or the file before it) has the case
         sa.Column("state", sa.Integer, nullable=False, server_default=str(FRESH)),
         sa.Column("case_id", sa.BigInteger),  # its id in the book: new, or the case it duplicates
     ]
@@ -70,36 +72,63 @@ class Stage:
         with self.conn.begin():
             backend.insert_stored(self.conn, NAME, list(STAGED_COLUMNS), rows)
 
-    def loaded(self, limit: int) -> tuple[int, list[tuple[int, int | None]]]:
-        """Every row is in: index them, and refuse rows merged into a case that is not in the
-        same file (the link would point nowhere), then rows with a masked phone that are not a
-        case the book (or the file before them) already has: their phone is unknown.
+    def loaded(self, limit: int, refused_ids: dict[int, int]) -> tuple[int, list[tuple[int, str | None, int | None, int | None]]]:
+        """Every row is in: index them, and refuse the rows with a reason `unless_existing` (a
+        masked phone or text, a ledgered case) that are not a case the book (or the file before
+        them) already has; then rows merged into a case that is not in the same file, and fresh
+        rows merged into one whose row was refused (the link would point nowhere). `refused_ids`: the ids of rows refused before
+        staging, with their lines.
 
-        Returns how many were refused, and the first `limit` as (line, old id of the missing
-        target), the target None for a masked phone.
+        Returns how many were refused, and the first `limit` as (line, reason, old id of the
+        missing target, the line that target was refused on): the reason None for a merge.
         """
         staged = STAGED
         target = staged.alias("target")
         with self.conn.begin():
             self._index()
-            in_file = exists().where(target.c.old_id == staged.c.merged_into)
-            self.conn.execute(
-                update(staged).where(staged.c.merged_into.is_not(None), ~in_file).values(state=REFUSED)
-            )
-            count, first = self._refused(staged.c.state == REFUSED, limit, staged.c.merged_into)
-            masked = staged.c.masked_phone.is_not(None)
-            self._mark_duplicates(masked)
-            unknown = and_(staged.c.state == FRESH, masked)
-            more, first_more = self._refused(unknown, limit, sa.null())
+            pending = staged.c.unless_existing.is_not(None)
+            self._mark_duplicates(or_(pending, staged.c.merged_into.is_not(None)))
+            self._mark_masked_text_duplicates()
+            unknown = and_(staged.c.state == FRESH, pending)
+            count, first = self._refused(unknown, limit, staged.c.unless_existing, sa.null(), sa.null())
             self.conn.execute(update(staged).where(unknown).values(state=REFUSED))
-        return count + more, sorted(first + first_more)[:limit]
+            in_file = exists().where(target.c.old_id == staged.c.merged_into)
+            kept = exists().where(target.c.old_id == staged.c.merged_into, target.c.state != REFUSED)
+            # a row already in the book is not written, whatever became of its target's row
+            orphan = and_(
+                staged.c.merged_into.is_not(None), ~kept,
+                or_(staged.c.state == FRESH, and_(staged.c.state == DUPLICATE, ~in_file)),
+            )
+            target_line = select(func.min(target.c.line)).where(target.c.old_id == staged.c.merged_into).scalar_subquery()
+            more, first_more = self._refused(orphan, limit, sa.null(), staged.c.merged_into, target_line)
+            self.conn.execute(update(staged).where(orphan).values(state=REFUSED))
+        first_more = [(line, None, old, at or refused_ids.get(old)) for line, _, old, at in first_more]
+        return count + more, sorted(first + first_more, key=lambda row: row[0])[:limit]
 
-    def _refused(self, which, limit: int, target) -> tuple[int, list[tuple[int, int | None]]]:
-        """How many rows `which` picks, and the first `limit` as (line, `target`)."""
+    def _refused(self, which, limit: int, *columns) -> tuple[int, list[tuple[Any, ...]]]:
+        """How many rows `which` picks, and the first `limit` as (line, *`columns`)."""
         staged = STAGED
         count = self.conn.execute(select(func.count()).where(which)).scalar_one()
-        rows = self.conn.execute(select(staged.c.line, target).where(which).order_by(staged.c.line).limit(limit))
+        rows = self.conn.execute(select(staged.c.line, *columns).where(which).order_by(staged.c.line).limit(limit))
         return count, [tuple(row) for row in rows]
+
+    def _mark_masked_text_duplicates(self) -> None:
+        """Mark fresh rows whose text holds a masked number (`139****5678`) that are a case of the
+        book whose text masks to theirs (phones.mask_in_text): without a ref, by receipt time,
+        phone and summary, or as the case with its own id. Done in Python, so only such rows —
+        a masked export's, few in any other file — pay for it."""
+        staged = STAGED
+        rows = self.conn.execute(
+            select(staged.c.seq, staged.c.ref, staged.c.old_id, staged.c.received_at, staged.c.phone, staged.c.masked_phone, staged.c.summary)
+            .where(staged.c.state == FRESH, staged.c.masked_text)
+        ).all()
+        for seq, ref, old_id, received_at, phone, masked_phone, summary in rows:
+            same_time = select(CASES.c.id, CASES.c.phone, CASES.c.summary).where(CASES.c.received_at == received_at)
+            for case_id, case_phone, case_summary in self.conn.execute(same_time):
+                same_phone = phones.mask(case_phone) == masked_phone if masked_phone else case_phone == phone
+                if (ref is None or case_id == old_id) and same_phone and phones.mask_in_text(case_summary) == summary:
+                    self.conn.execute(update(staged).where(staged.c.seq == seq).values(state=DUPLICATE))
+                    break
 
     def _index(self) -> None:
         """Indexes for finding duplicates and merge targets, made once every row is in (cheaper than kept up)."""
