@@ -82,14 +82,32 @@ RecordFormat = Annotated[Optional[OutputFormat], format_option([OutputFormat.TAB
 Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码（默认打码）。")]
 
 
+def given_path(text: str, example: str) -> str:
+    """Every path jiesu takes (--db, JIESU_DB, --to, --out, --rules, --map, a file to read or write):
+    a blank one (`''`, spaces: `--db "$BOOK"` with $BOOK unset) names no file and is a usage error,
+    never a file called ` ` made in the current folder."""
+    if not text.strip():
+        raise typer.BadParameter(f"{echoed(text)} 不是文件名（{example}）")
+    return text
+
+
+def path_name(example: str):
+    """A parser for a file to read (or a book to open): any path but a blank one."""
+
+    def parse(text: str) -> str:
+        return given_path(text, example)
+
+    return parse
+
+
 def file_name(example: str):
-    """A parser for a file to write: a name a file can take (`-` is the screen); `''` or `.` is a
-    usage error, not a crash or the folder it names."""
+    """A parser for a file to write: a name a file can take (`-` is the screen); a blank name or `.`
+    is a usage error, not a crash or the folder it names."""
 
     def parse(text: str) -> str:
         from pathlib import Path
 
-        if text != "-" and not Path(text).expanduser().name:
+        if text != "-" and not Path(given_path(text, example)).expanduser().name:
             raise typer.BadParameter(f"{echoed(text)} 不是文件名（{example}）")
         return text
 
