@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from jiesu.errors import OS_REASONS, ExitCode, JiesuError
+from jiesu.errors import ExitCode, JiesuError, os_reason
 from jiesu.safetext import has_undecodable, undecodable_message, visible, visible_lines
 from jiesu.usage import HELP_OPTION_HELP, USAGE_WORDS, chinese_help_record, usage_message
 
@@ -138,8 +138,7 @@ def _silence_stdout() -> None:
 def _output_failure(exc: Exception) -> str:
     if isinstance(exc, UnicodeEncodeError):
         return f"输出编码 {exc.encoding} 无法表示字符 {visible(repr(exc.object[exc.start:exc.end]))}；请设 PYTHONIOENCODING=utf-8"
-    known = OS_REASONS | {errno.EBADF: "输出已关闭"}
-    return known.get(exc.errno, f"系统错误 {errno.errorcode.get(exc.errno, exc.errno)}")
+    return "输出已关闭" if exc.errno == errno.EBADF else os_reason(exc)
 
 
 class LazyGroup(JiesuGroup):
