@@ -15,8 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu import __version__
-from jiesu.clikit import LazyGroup, Settings
-from jiesu.cliopts import given_path, path_name
+from jiesu.clikit import LazyGroup, Settings, given_path, path_name
 from jiesu.errors import ExitCode
 
 # name → ("module:attribute", the one-line summary `jiesu --help` shows), in the order shown.

@@ -13,8 +13,8 @@ from typing import Annotated, BinaryIO, Optional
 
 import typer
 
-from jiesu.clikit import office_of, say
-from jiesu.cliopts import Out, Reveal, enum_option, path_name
+from jiesu.clikit import office_of, path_name, say
+from jiesu.cliopts import Out, Reveal, enum_option
 from jiesu.errors import BadInput, os_reason
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import Status

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from jiesu.errors import ExitCode, JiesuError, os_reason
-from jiesu.safetext import has_undecodable, undecodable_message, visible, visible_lines
+from jiesu.safetext import echoed, has_undecodable, undecodable_message, visible, visible_lines
 from jiesu.usage import HELP_OPTION_HELP, USAGE_WORDS, chinese_help_record, usage_message
 
 if TYPE_CHECKING:
@@ -198,6 +198,24 @@ def build_everything(command) -> None:
         ctx = typer.Context(command)
         for name in command.list_commands(ctx):
             build_everything(command.get_command(ctx, name))
+
+
+def given_path(text: str, example: str) -> str:
+    """Every path jiesu takes (--db, JIESU_DB, --to, --out, --rules, --map, a file to read or write):
+    a blank one (`''`, spaces: `--db "$BOOK"` with $BOOK unset) names no file and is a usage error,
+    never a file called ` ` made in the current folder."""
+    if not text.strip():
+        raise typer.BadParameter(f"{echoed(text)} 不是文件名（{example}）")
+    return text
+
+
+def path_name(example: str):
+    """A parser for a file to read (or a book to open): any path but a blank one."""
+
+    def parse(text: str) -> str:
+        return given_path(text, example)
+
+    return parse
 
 
 def fail(message: str, code: int = ExitCode.REFUSED):

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from jiesu.clikit import given_path
 from jiesu.safetext import echoed
 from jiesu.vocab import LabeledEnum, OutputFormat
 
@@ -80,24 +81,6 @@ Format = Annotated[Optional[OutputFormat], format_option(OutputFormat)]
 # For output that has no case or entry ids to list (rules, balances): `ids` is refused before anything runs.
 RecordFormat = Annotated[Optional[OutputFormat], format_option([OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.CSV])]
 Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码（默认打码）。")]
-
-
-def given_path(text: str, example: str) -> str:
-    """Every path jiesu takes (--db, JIESU_DB, --to, --out, --rules, --map, a file to read or write):
-    a blank one (`''`, spaces: `--db "$BOOK"` with $BOOK unset) names no file and is a usage error,
-    never a file called ` ` made in the current folder."""
-    if not text.strip():
-        raise typer.BadParameter(f"{echoed(text)} 不是文件名（{example}）")
-    return text
-
-
-def path_name(example: str):
-    """A parser for a file to read (or a book to open): any path but a blank one."""
-
-    def parse(text: str) -> str:
-        return given_path(text, example)
-
-    return parse
 
 
 def file_name(example: str):
