@@ -13,6 +13,7 @@ from jiesu import cases, reports
 from jiesu.cases import Draft
 from jiesu.rules import RateCounts, make_rules, rates
 from jiesu.vocab import Nature, Result, Satisfaction
+from tests.conftest import refused
 
 BJ = ZoneInfo("Asia/Shanghai")
 DAILY_KEYS = {
@@ -307,4 +308,26 @@ def test_a_report_file_named_for_a_format_reports_lack_is_a_usage_error(jiesu, t
     result = jiesu("report", "daily", "--out", str(tmp_path / "日报.xlsx"))
     assert result.exit_code == 2 and result.stderr.startswith("错误: --out 无效：") and ".xlsx 格式" in result.stderr, result.output
     assert not (tmp_path / "日报.xlsx").exists()
-    jiesu.ok("report", "daily", "--format", "json", "--out", str(tmp_path / "日报.xlsx"))  # said outright, it is written
+
+
+@pytest.mark.parametrize(("fmt", "name", "line"), [
+    ("csv", "日报.json", "日报.json：.json 文件不能写成 csv；csv 的文件名用 .csv、.txt"),
+    ("html", "日报.pdf", "日报.pdf：.pdf 文件不能写成 html；html 的文件名用 .html、.htm"),
+    ("json", "日报.xlsx", "日报.xlsx：.xlsx 文件不能写成 json；json 的文件名用 .json、.txt"),
+    ("table", "日报.md", "日报.md：.md 文件不能写成 table；table 的文件名用 .txt"),
+    ("html", "日报.txt", "日报.txt：.txt 文件不能写成 html；html 的文件名用 .html、.htm"),
+])
+@pytest.mark.parametrize("report", ["daily", "monthly"])
+def test_a_report_file_named_for_another_format_than_format_is_a_usage_error(jiesu, tmp_path, monkeypatch, report, fmt, name, line):
+    """`report daily --format csv --out r.json` wrote CSV into a .json file, `--format html --out r.pdf` a page into a .pdf."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JIESU_DB", str(tmp_path / "还没有.db"))
+    refused(jiesu("report", report, "--format", fmt, "--out", name), f"--out 无效：{line}", code=2)
+    assert list(tmp_path.iterdir()) == []  # neither the file nor the book
+
+
+@pytest.mark.parametrize(("fmt", "starts"), [("table", "日报 2026-12-01"), ("csv", "key,value"), ("markdown", "# 日报"), ("json", "{")])
+def test_a_txt_report_file_holds_any_plain_text_format(jiesu, tmp_path, fmt, starts):
+    jiesu.new("楼道灯不亮")
+    jiesu.ok("report", "daily", "--format", fmt, "--out", str(tmp_path / "日报.txt"))
+    assert (tmp_path / "日报.txt").read_text(encoding="utf-8").startswith(starts)

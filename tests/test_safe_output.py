@@ -381,7 +381,7 @@ def test_an_empty_db_is_refused_but_an_empty_jiesu_db_is_unset(jiesu, book, tmp_
     for args in (["--db", ""], ["--db="]):
         result = jiesu(*args, "new", "楼道灯不亮")
         assert result.exit_code == 2, result.output
-        assert result.stderr == "错误: --db 无效：空的路径不是案卷库（变量没有设置？）；用默认案卷库请不写 --db\n"
+        assert result.stderr == "错误: --db 无效：'' 不是文件名（变量没有设置？用默认案卷库请不写 --db）\n"
     assert not (tmp_path / "data").exists() and book.counts() == (1, 1)
     monkeypatch.setenv("JIESU_DB", "")  # as shells treat it: unset, so the default book
     jiesu.new("楼道灯不亮")

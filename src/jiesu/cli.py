@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu import __version__
-from jiesu.clikit import LazyGroup, Settings
+from jiesu.clikit import LazyGroup, Settings, given_path, path_name
 from jiesu.errors import ExitCode
 
 # name → ("module:attribute", the one-line summary `jiesu --help` shows), in the order shown.
@@ -80,11 +80,9 @@ def _show_version(value: bool) -> None:
 
 
 def _book(target: str) -> str:
-    """`--db ''` (a cron line's `--db "$BOOK"` with $BOOK unset) names no book: refused, not the default one.
-    An empty JIESU_DB is unset, as shells treat it (Click reads it as no value)."""
-    if not target:
-        raise typer.BadParameter("空的路径不是案卷库（变量没有设置？）；用默认案卷库请不写 --db")
-    return target
+    """`--db ''` or `--db ' '` (a cron line's `--db "$BOOK"` with $BOOK unset) names no book: refused, not
+    the default one. An empty JIESU_DB is unset, as shells treat it (Click reads it as no value)."""
+    return given_path(target, "变量没有设置？用默认案卷库请不写 --db")
 
 
 def _actor(name: str) -> str:
@@ -105,7 +103,7 @@ def main_options(
         Optional[str], typer.Option("--actor", envvar="JIESU_ACTOR", parser=_actor, help="经办人姓名，记入办理记录（默认：登录用户名）。")
     ] = None,
     rules: Annotated[
-        Optional[str], typer.Option("--rules", envvar="JIESU_RULES", help="规则文件 jiesu.toml（默认：案卷库旁边的 jiesu.toml）。")
+        Optional[str], typer.Option("--rules", envvar="JIESU_RULES", parser=path_name("如 --rules 规则.toml；不写则用案卷库旁边的 jiesu.toml"), help="规则文件 jiesu.toml（默认：案卷库旁边的 jiesu.toml）。")
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="显示版本并退出。")

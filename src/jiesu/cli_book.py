@@ -55,7 +55,7 @@ def copy_book(
     from jiesu.db import open_store
 
     office = office_of(ctx)
-    target = open_store(to)
+    target = open_store(to, option="--to")
     try:
         copied = transfer.copy_book(
             office.store, target, resume=resume, progress=lambda name, n: say(f"已复制{transfer.LABELS[name]} {n} 行")

@@ -13,7 +13,7 @@ from typing import Annotated, BinaryIO, Optional
 
 import typer
 
-from jiesu.clikit import office_of, say
+from jiesu.clikit import office_of, path_name, say
 from jiesu.cliopts import Out, Reveal, enum_option
 from jiesu.errors import BadInput, os_reason
 from jiesu.safetext import echoed_path, shortened
@@ -24,11 +24,11 @@ BAD_ROWS_SHOWN = 20
 
 def import_cases(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(metavar="FILE", help="导入文件路径；- 表示标准输入。")],
+    file: Annotated[str, typer.Argument(metavar="FILE", parser=path_name("如 诉求.csv；从标准输入读请写 -"), help="导入文件路径；- 表示标准输入。")],
     fmt: Annotated[
         Optional[str], typer.Option("--format", "-f", help="csv、xlsx、xls、json、jsonl、open311-json 或 open311-xml（默认按扩展名判断；json 是 jiesu 导出的 JSON 数组，也认得 Open311）。")
     ] = None,
-    map_file: Annotated[Optional[str], typer.Option("--map", help="列映射文件（TOML），用于其他表头的表格。")] = None,
+    map_file: Annotated[Optional[str], typer.Option("--map", parser=path_name("如 --map 映射.toml"), help="列映射文件（TOML），用于其他表头的表格。")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Excel 工作簿中要导入的工作表（默认第一张）。")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告将导入什么，不写入。")] = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="跳过有问题的行，导入其余的（默认：有一行有问题就全部不导入）。")] = False,

@@ -21,13 +21,13 @@ FailOnOverdue = Annotated[bool, typer.Option("--fail-on-overdue", help="有超�
 
 
 def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, out: str | None = None) -> None:
-    """Write the report in its format, to stdout or whole to the file `out`."""
+    """Write the report in its format (`_format_for_file`'s, if `out` is named), to stdout or whole to the file `out`."""
     from jiesu import report_views
     from jiesu.exchange import output
     from jiesu.render import print_json
     from jiesu.safetext import echoed_path, visible_lines
 
-    fmt = output_format(fmt or _format_of_file(out), ReportFormat)
+    fmt = output_format(fmt, ReportFormat)
     page = None
     if fmt is ReportFormat.HTML:
         from jiesu import report_figures, report_html
@@ -48,26 +48,36 @@ def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, o
         say(f"已写入 {echoed_path(out)}")
 
 
-# What a file's name asks for when --format does not say.
+# The formats a file's name can hold, the first what it asks for when --format does not say. A
+# `.txt` is plain text: the screen's table, or CSV, Markdown or JSON, but not a page's markup.
 FILE_FORMATS = {
-    ".json": ReportFormat.JSON, ".csv": ReportFormat.CSV, ".md": ReportFormat.MARKDOWN, ".markdown": ReportFormat.MARKDOWN,
-    ".html": ReportFormat.HTML, ".htm": ReportFormat.HTML, ".txt": ReportFormat.TABLE,
+    ".json": (ReportFormat.JSON,), ".csv": (ReportFormat.CSV,), ".md": (ReportFormat.MARKDOWN,), ".markdown": (ReportFormat.MARKDOWN,),
+    ".html": (ReportFormat.HTML,), ".htm": (ReportFormat.HTML,),
+    ".txt": (ReportFormat.TABLE, ReportFormat.CSV, ReportFormat.MARKDOWN, ReportFormat.JSON),
 }
 
 
-def _format_of_file(out: str | None) -> ReportFormat | None:
-    """The format `--out`'s extension names (None without one); an extension no report format has is
-    a usage error, before anything is written: `--out 日报.xlsx` got JSON in a file Excel cannot open."""
+def _format_for_file(out: str | None, fmt: ReportFormat | None) -> ReportFormat | None:
+    """The format for `--out`: --format if its extension holds it, else what the extension names
+    (None without --format or an extension). Anything else is a usage error before anything is
+    written: `--out 日报.xlsx` got JSON in a file Excel cannot open, `--format csv --out 日报.json`
+    CSV in a .json file, `--format html --out 日报.pdf` a page no PDF reader opens."""
     from pathlib import PurePath
 
     from jiesu.safetext import echoed_path
 
     suffix = PurePath(out).suffix.lower() if out and out != "-" else ""
     if not suffix:
-        return None
-    if suffix not in FILE_FORMATS:
+        return fmt
+    held = FILE_FORMATS.get(suffix, ())
+    if fmt is None and held:
+        return held[0]
+    if fmt is None:
         raise typer.BadParameter(f"{echoed_path(out)}：报告没有 {suffix} 格式；文件名用 {'、'.join(FILE_FORMATS)} 之一，或用 --format 指定", param_hint="--out")
-    return FILE_FORMATS[suffix]
+    if fmt not in held:
+        names = "、".join(s for s, formats in FILE_FORMATS.items() if fmt in formats)
+        raise typer.BadParameter(f"{echoed_path(out)}：{suffix} 文件不能写成 {fmt.value}；{fmt.value} 的文件名用 {names}", param_hint="--out")
+    return fmt
 
 
 def _finish(document: dict, fail_on_overdue: bool) -> None:
@@ -90,6 +100,7 @@ def report_daily(
     """
     from jiesu import reports
 
+    fmt = _format_for_file(out, fmt)  # before the book is opened: a usage error creates no book
     office = office_of(ctx)
     report = reports.daily(office, office.when(day).astimezone(office.tz).date() if day is not None else None)
     emit(office, report.document, fmt, report.trend, out)
@@ -110,6 +121,7 @@ def report_monthly(
     """
     from jiesu import reports
 
+    fmt = _format_for_file(out, fmt)
     office = office_of(ctx)
     document = reports.monthly(office, period)
     emit(office, document, fmt, out=out)

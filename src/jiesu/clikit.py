@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from jiesu.errors import OS_REASONS, ExitCode, JiesuError
-from jiesu.safetext import has_undecodable, undecodable_message, visible, visible_lines
+from jiesu.errors import ExitCode, JiesuError, os_reason
+from jiesu.safetext import echoed, has_undecodable, undecodable_message, visible, visible_lines
 from jiesu.usage import HELP_OPTION_HELP, USAGE_WORDS, chinese_help_record, usage_message
 
 if TYPE_CHECKING:
@@ -138,8 +138,7 @@ def _silence_stdout() -> None:
 def _output_failure(exc: Exception) -> str:
     if isinstance(exc, UnicodeEncodeError):
         return f"输出编码 {exc.encoding} 无法表示字符 {visible(repr(exc.object[exc.start:exc.end]))}；请设 PYTHONIOENCODING=utf-8"
-    known = OS_REASONS | {errno.EBADF: "输出已关闭"}
-    return known.get(exc.errno, f"系统错误 {errno.errorcode.get(exc.errno, exc.errno)}")
+    return "输出已关闭" if exc.errno == errno.EBADF else os_reason(exc)
 
 
 class LazyGroup(JiesuGroup):
@@ -199,6 +198,24 @@ def build_everything(command) -> None:
         ctx = typer.Context(command)
         for name in command.list_commands(ctx):
             build_everything(command.get_command(ctx, name))
+
+
+def given_path(text: str, example: str) -> str:
+    """Every path jiesu takes (--db, JIESU_DB, --to, --out, --rules, --map, a file to read or write):
+    a blank one (`''`, spaces: `--db "$BOOK"` with $BOOK unset) names no file and is a usage error,
+    never a file called ` ` made in the current folder."""
+    if not text.strip():
+        raise typer.BadParameter(f"{echoed(text)} 不是文件名（{example}）")
+    return text
+
+
+def path_name(example: str):
+    """A parser for a file to read (or a book to open): any path but a blank one."""
+
+    def parse(text: str) -> str:
+        return given_path(text, example)
+
+    return parse
 
 
 def fail(message: str, code: int = ExitCode.REFUSED):

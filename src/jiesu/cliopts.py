@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from jiesu.clikit import given_path
 from jiesu.safetext import echoed
 from jiesu.vocab import LabeledEnum, OutputFormat
 
@@ -83,13 +84,13 @@ Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码
 
 
 def file_name(example: str):
-    """A parser for a file to write: a name a file can take (`-` is the screen); `''` or `.` is a
-    usage error, not a crash or the folder it names."""
+    """A parser for a file to write: a name a file can take (`-` is the screen); a blank name or `.`
+    is a usage error, not a crash or the folder it names."""
 
     def parse(text: str) -> str:
         from pathlib import Path
 
-        if text != "-" and not Path(text).expanduser().name:
+        if text != "-" and not Path(given_path(text, example)).expanduser().name:
             raise typer.BadParameter(f"{echoed(text)} 不是文件名（{example}）")
         return text
 

@@ -235,23 +235,24 @@ def _share_orm_statements() -> None:
             mapper._compiled_cache = STATEMENTS
 
 
-def open_store(target: str | None = None) -> Store:
-    """Open (creating and migrating as needed) the store at a path or URL."""
+def open_store(target: str | None = None, *, option: str = "--db") -> Store:
+    """Open (creating and migrating as needed) the store at a path or URL; a refusal tells to fix
+    `option`, the one the user typed (`copy --to` names its target with --to)."""
     if target and is_url(target):
         return _open_url(target)
-    return _open_sqlite(Path(target) if target else default_path(), default=not target)
+    return _open_sqlite(Path(target) if target else default_path(), default=not target, option=option)
 
 
-def _open_sqlite(path: Path, *, default: bool) -> Store:
+def _open_sqlite(path: Path, *, default: bool, option: str) -> Store:
     path = path.expanduser()
     try:
         if default:
             make_private_folder(path.parent)
         if not path.exists():
-            _create_sqlite_file(path)
-        _check_sqlite_file(path)
+            _create_sqlite_file(path, option)
+        _check_sqlite_file(path, option)
     except OSError as exc:  # the path itself refused (too long, no permission): about the book, not the output
-        raise StoreError(f"{echoed_path(path)}: 无法打开案卷库：{os_reason(exc)}；请用 --db 指定别的位置") from exc
+        raise StoreError(f"{echoed_path(path)}: 无法打开案卷库：{os_reason(exc)}；请用 {option} 指定别的位置") from exc
     engine = create_engine(f"sqlite:///{path}", execution_options={"compiled_cache": STATEMENTS})
     _share_orm_statements()
     event.listen(engine, "connect", _sqlite_on_connect)
@@ -311,14 +312,14 @@ def _secrets_of(url) -> tuple[str, ...]:
     return tuple(sorted({str(s) for s in found if s}, key=len, reverse=True))
 
 
-def _create_sqlite_file(path: Path) -> None:
+def _create_sqlite_file(path: Path, option: str) -> None:
     """Make a new, stamped, WAL-mode store file readable by its owner only.
 
     It is built under a temporary name and linked into place, so no other
     process ever sees a half-made file; if one wins the race, theirs is kept.
     """
     if not path.parent.is_dir():
-        raise StoreError(f"{echoed_path(path)}: 文件夹 {echoed_path(path.parent)} 不存在；请先创建它，或用 --db 指定别的位置")
+        raise StoreError(f"{echoed_path(path)}: 文件夹 {echoed_path(path.parent)} 不存在；请先创建它，或用 {option} 指定别的位置")
     temp = path.with_name(f".{path.name}.{os.getpid()}.new")
     try:
         os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -338,25 +339,25 @@ def _create_sqlite_file(path: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
-def _check_sqlite_file(path: Path) -> None:
+def _check_sqlite_file(path: Path, option: str) -> None:
     """Refuse, before SQLite touches it, any file that is not a jiesu store."""
     if path.is_dir():
-        raise StoreError(f"{echoed_path(path)} 是文件夹，不是 jiesu 案卷库；请用 --db 指定一个文件")
+        raise StoreError(f"{echoed_path(path)} 是文件夹，不是 jiesu 案卷库；请用 {option} 指定一个文件")
     if not path.is_file():  # a FIFO, a device or a socket: reading its header could wait forever
-        raise StoreError(f"{echoed_path(path)} 不是普通文件（是管道、设备或套接字），不是 jiesu 案卷库；请用 --db 指定一个文件")
+        raise StoreError(f"{echoed_path(path)} 不是普通文件（是管道、设备或套接字），不是 jiesu 案卷库；请用 {option} 指定一个文件")
     try:
         with open(path, "rb") as file:
             header = file.read(100)
     except OSError as exc:
         raise StoreError(f"{echoed_path(path)}: 无法读取：{os_reason(exc)}") from exc
     if not header:
-        raise StoreError(f"{echoed_path(path)} 是空文件，不是 jiesu 案卷库；请删除它或用 --db 指定别的位置")
+        raise StoreError(f"{echoed_path(path)} 是空文件，不是 jiesu 案卷库；请删除它或用 {option} 指定别的位置")
     if not header.startswith(SQLITE_HEADER):
-        raise StoreError(f"{echoed_path(path)} 不是 jiesu 案卷库（不是 SQLite 数据库）；请用 --db 指定正确的文件")
+        raise StoreError(f"{echoed_path(path)} 不是 jiesu 案卷库（不是 SQLite 数据库）；请用 {option} 指定正确的文件")
     if len(header) < 100:
         raise StoreError(f"{echoed_path(path)} 不完整（文件被截断）；请从备份恢复")
     if int.from_bytes(header[68:72], "big") != APPLICATION_ID:
-        raise StoreError(f"{echoed_path(path)} 是别的程序的 SQLite 数据库，不是 jiesu 案卷库；请用 --db 指定别的位置")
+        raise StoreError(f"{echoed_path(path)} 是别的程序的 SQLite 数据库，不是 jiesu 案卷库；请用 {option} 指定别的位置")
 
 
 def busy_timeout_ms() -> int:
@@ -474,5 +475,5 @@ def backup_to(store: Store, destination: Path, *, overwrite: bool = True) -> Non
     except FileExistsError:
         raise StoreError(f"{destination} 已存在；请换一个文件名（备份不会覆盖已有文件）") from None
     except (OSError, sqlite3.Error) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
         raise StoreError(f"无法备份到 {destination}：{reason}（没有留下不完整的文件）") from exc

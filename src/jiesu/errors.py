@@ -62,9 +62,35 @@ OS_REASONS = {
     errno.ENOSPC: "磁盘已满",
     errno.EDQUOT: "超出磁盘配额",
     errno.EIO: "磁盘读写错误",
+    errno.ENOENT: "找不到该文件",
+    errno.EISDIR: "这是文件夹，不是文件",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.EEXIST: "文件已存在",
+    errno.ELOOP: "符号链接太多（可能循环）",
+    errno.EBUSY: "文件正被占用",
+    errno.ETXTBSY: "文件正被占用",
+    errno.ENXIO: "设备不存在或未就绪",
+    errno.EMFILE: "打开的文件太多",
+    errno.ENFILE: "打开的文件太多",
+    errno.EFBIG: "文件太大",
 }
 
 
 def os_reason(exc: OSError) -> str:
-    """Why the system refused a file: in Chinese where jiesu knows the error, else the system's own words."""
-    return OS_REASONS.get(exc.errno) or exc.strerror or f"系统错误 {errno.errorcode.get(exc.errno, exc.errno)}"
+    """Why the system refused a file, in Chinese: the words jiesu knows, else the error's code (the
+    system's own words are English)."""
+    return OS_REASONS.get(exc.errno) or f"系统错误 {errno.errorcode.get(exc.errno, exc.errno)}"
+
+
+def toml_place(exc: ValueError) -> str:
+    """Where a TOML file went wrong, as people read it: tomllib's message is English and says
+    `(at line 3, column 7)` or `(at end of document)`; Python 3.14 also gives lineno/colno."""
+    import re
+
+    line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    if line is None:
+        found = re.search(r"at line (\d+), column (\d+)", str(exc))
+        if found is None:
+            return "末尾"
+        line, column = found.groups()
+    return f"第 {line} 行第 {column} 列"

@@ -28,7 +28,7 @@ from xml.etree import ElementTree
 
 from jiesu import backend, cells, phones, rules, textsearch
 from jiesu.clock import shown
-from jiesu.errors import BadInput, BadOption
+from jiesu.errors import BadInput, BadOption, os_reason, toml_place
 from jiesu.jsonarray import TOO_DEEP, JsonArray
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
@@ -150,9 +150,10 @@ def load_mapping(path: str) -> Mapping:
         document = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # Notepad saves a BOM
     except UnicodeDecodeError:
         raise BadInput(f"映射文件 {echoed_path(path)} {NOT_UTF8}；请存为 UTF-8") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else exc  # an OSError's text repeats the path
-        raise BadInput(f"无法读取映射文件 {echoed_path(path)}：{reason}") from exc
+    except OSError as exc:
+        raise BadInput(f"无法读取映射文件 {echoed_path(path)}：{os_reason(exc)}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"映射文件 {echoed_path(path)} {toml_place(exc)}：不是合法的 TOML（请检查引号、括号和等号）") from None
     except RecursionError:
         raise BadInput(f"映射文件 {echoed_path(path)} 嵌套太深") from None
     columns = document.get("columns")

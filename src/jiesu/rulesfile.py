@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from jiesu.errors import BadInput
+from jiesu.errors import BadInput, os_reason, toml_place
 from jiesu.rules import DEFAULT_RULES, SPEC_BY_KEY, Rules, make_rules
 from jiesu.safetext import NOT_UTF8
 
@@ -40,11 +40,11 @@ def load_rules(path: Path | None) -> Rules:
     except UnicodeDecodeError:
         raise BadInput(f"规则文件 {path} {NOT_UTF8}；请存为 UTF-8") from None
     except OSError as exc:
-        raise BadInput(f"无法读取规则文件 {path}：{exc}") from exc
+        raise BadInput(f"无法读取规则文件 {path}：{os_reason(exc)}") from exc
     try:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"规则文件 {path} 不是合法的 TOML：{exc}") from exc
+        raise BadInput(f"规则文件 {path} {toml_place(exc)}：不是合法的 TOML（请检查引号、括号和等号）") from None
     except RecursionError:
         raise BadInput(f"规则文件 {path} 嵌套太深，不是合法的规则文件") from None
     flat = dict(_flatten(document))
@@ -67,7 +67,7 @@ def refuse_unsafe(path: Path) -> None:
     try:
         found = path.stat()
     except OSError as exc:
-        raise BadInput(f"无法读取规则文件 {path}：{exc.strerror}") from exc
+        raise BadInput(f"无法读取规则文件 {path}：{os_reason(exc)}") from exc
     if not hasattr(os, "getuid"):
         return
     if found.st_uid not in (os.getuid(), 0):

@@ -1,0 +1,81 @@
+"""Every path jiesu takes refuses a blank one (`''`, spaces) as a usage error, and a refusal about a
+book names the option that was typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import refused
+
+
+BLANK_PATHS = [
+    ["--db", "{blank}", "list"],
+    ["copy", "--to", "{blank}"],
+    ["--rules", "{blank}", "list"],
+    ["import", "{blank}"],
+    ["import", "x.csv", "--map", "{blank}"],
+    ["backup", "{blank}"],
+    ["export", "--out", "{blank}"],
+    ["report", "daily", "--out", "{blank}"],
+    ["demo", "--db", "{blank}"],
+]
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "  "])
+@pytest.mark.parametrize("args", BLANK_PATHS)
+def test_a_blank_path_is_a_usage_error_not_a_file_named_blank(args, blank, jiesu, book, tmp_path, monkeypatch):
+    """`jiesu copy --to ' '` made a book called ` ` in the current folder and said so as done."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text("诉求内容\n楼道灯不亮\n", encoding="utf-8")
+    jiesu.new("先有一件")
+    before, files = book.fingerprint(), set(tmp_path.iterdir())
+    line = refused(jiesu(*[a.format(blank=blank) for a in args]), code=2)
+    assert f"{blank!r} 不是文件名（" in line
+    assert set(tmp_path.iterdir()) == files and book.fingerprint() == before
+
+
+def test_a_blank_jiesu_db_or_jiesu_rules_is_refused_too(jiesu, book, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    files = set(tmp_path.iterdir())
+    for variable in ("JIESU_DB", "JIESU_RULES"):
+        with monkeypatch.context() as env:
+            env.setenv(variable, " ")
+            option = variable.split("_")[1].lower()
+            assert refused(jiesu("list"), code=2).startswith(f"错误: --{option} 无效：' ' 不是文件名（")
+    assert set(tmp_path.iterdir()) == files
+
+
+def test_copy_names_to_in_what_it_says_about_its_target(jiesu, book, tmp_path):
+    """`copy --to FOLDER` said `请用 --db 指定一个文件`, an option the user had not typed for the target."""
+    jiesu.new("先有一件")
+    (tmp_path / "空文件.db").write_bytes(b"")
+    refused(jiesu("copy", "--to", str(tmp_path)), f"{tmp_path} 是文件夹，不是 jiesu 案卷库；请用 --to 指定一个文件")
+    refused(jiesu("copy", "--to", str(tmp_path / "nodir" / "x.db")),
+            f"{tmp_path / 'nodir' / 'x.db'}: 文件夹 {tmp_path / 'nodir'} 不存在；请先创建它，或用 --to 指定别的位置")
+    refused(jiesu("copy", "--to", str(tmp_path / "空文件.db")), f"{tmp_path / '空文件.db'} 是空文件，不是 jiesu 案卷库；请删除它或用 --to 指定别的位置")
+    refused(jiesu("--db", str(tmp_path), "list"), f"{tmp_path} 是文件夹，不是 jiesu 案卷库；请用 --db 指定一个文件")
+
+
+def test_a_file_that_cannot_be_read_is_said_in_chinese(jiesu, book, tmp_path, monkeypatch):
+    """`jiesu import nosuch.csv` said `无法读取 nosuch.csv：No such file or directory`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text("诉求内容\n楼道灯不亮\n", encoding="utf-8")
+    refused(jiesu("import", "nosuch.csv"), "无法读取 nosuch.csv：找不到该文件")
+    refused(jiesu("import", "x.csv", "--map", "nosuch.toml"), "无法读取映射文件 nosuch.toml：找不到该文件")
+    (tmp_path / "文件夹.csv").mkdir()
+    refused(jiesu("import", "文件夹.csv"), "无法读取 文件夹.csv：这是文件夹，不是文件")
+    (tmp_path / "文件夹.toml").mkdir()
+    refused(jiesu("import", "x.csv", "--map", "文件夹.toml"), "无法读取映射文件 文件夹.toml：这是文件夹，不是文件")
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(("toml", "place"), [("[columns]\nx = \"y\n", "第 2 行第 7 列"), ("a = [\n", "末尾")])
+def test_a_map_or_rules_file_that_is_not_toml_is_one_chinese_line_with_its_place(jiesu, book, tmp_path, monkeypatch, toml, place):
+    """A bad --map file gave tomllib's English (`Illegal character (at line 2, column 7)`)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text("诉求内容\n楼道灯不亮\n", encoding="utf-8")
+    (tmp_path / "坏.toml").write_text(toml, encoding="utf-8")
+    (tmp_path / "坏.toml").chmod(0o600)
+    refused(jiesu("import", "x.csv", "--map", "坏.toml"), f"映射文件 坏.toml {place}：不是合法的 TOML（请检查引号、括号和等号）")
+    refused(jiesu("--rules", "坏.toml", "list"), f"规则文件 坏.toml {place}：不是合法的 TOML（请检查引号、括号和等号）")
+    assert book.counts() == (0, 0)
