@@ -229,3 +229,61 @@ def test_a_number_across_the_cut_of_a_long_summary_is_masked_before_it_is_cut(ji
 )
 def test_mask_in_text_masks_phones_only(text, shown):
     assert phones.mask_in_text(text) == shown
+
+
+# A number written into the fields a worker types (who handles it, which unit, where, what kind), each its own.
+WRITTEN = {"community": "13500001111", "category": "13500002222", "assignee": "13566667777", "unit": "13511112222"}
+
+
+@pytest.fixture
+def written(jiesu):
+    """Five cases of one community and category (a hotspot), two assigned to 王师傅 by his mobile, one on the ledger."""
+    for n in range(5):
+        case_id = jiesu.new(f"井盖松动 {n}", "--received", "2026-11-20T09:30", "--nature", "reasonable",
+                            "--community", f"前门社区{WRITTEN['community']}", "--category", f"市政/井盖 {WRITTEN['category']}")
+        if n < 2:
+            jiesu.ok("assign", case_id, f"王师傅{WRITTEN['assignee']}", "--at", "2026-11-20T10:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换井盖", "--unit", f"城管科 电话{WRITTEN['unit']}", "--at", "2026-11-22T10:00")
+    return case_id
+
+
+WRITTEN_OUTPUTS = OUTPUTS | {
+    "todo json": lambda jiesu, case_id, tmp_path: jiesu.ok("todo", "--within", "1w", "--format", "json").stdout,
+    "ledger list csv": lambda jiesu, case_id, tmp_path: jiesu.ok("ledger", "list", "--format", "csv").stdout,
+    "report daily json": lambda jiesu, case_id, tmp_path: jiesu.ok("report", "daily", "--format", "json").stdout,
+    "report monthly json": lambda jiesu, case_id, tmp_path: jiesu.ok("report", "monthly", "--format", "json").stdout,
+    "report monthly csv": lambda jiesu, case_id, tmp_path: jiesu.ok("report", "monthly", "--format", "csv").stdout,
+    "report monthly table": lambda jiesu, case_id, tmp_path: jiesu.ok("report", "monthly").stdout,
+    "export open311-json": lambda jiesu, case_id, tmp_path: jiesu.ok("export", "--format", "open311-json").stdout,
+}
+
+
+@pytest.mark.parametrize("output", WRITTEN_OUTPUTS)
+def test_a_number_written_into_the_assignee_unit_community_or_category_is_masked(jiesu, tmp_path, written, output):
+    """Replayed from a fresh tester: numbers typed into summaries were masked, but 王师傅13566667777 and the ledger's
+    城管科 电话13511112222 were printed whole by list, todo, the reports, ledger list and every export."""
+    text = WRITTEN_OUTPUTS[output](jiesu, written, tmp_path)
+    assert not [field for field, number in WRITTEN.items() if number in text]
+    assert any(phones.mask(number) in text for number in WRITTEN.values())
+
+
+def test_the_confirmations_of_assign_and_ledger_add_mask_the_number_too(jiesu):
+    case_id = jiesu.new("井盖松动", "--nature", "reasonable")
+    assert jiesu.ok("assign", case_id, "王师傅13566667777").stderr.strip() == f"#{case_id} 已派给 王师傅135****7777（办理中）"
+    refused(jiesu("assign", case_id, "王师傅13566667777"), f"#{case_id} 已派给 王师傅135****7777")
+    assert "城管科 电话135****2222" in jiesu.ok("ledger", "add", case_id, "--plan", "换", "--unit", "城管科 电话13511112222").stderr
+
+
+def test_reveal_shows_the_written_numbers_and_filters_and_groups_use_them_as_typed(jiesu, tmp_path, written):
+    shown = jiesu.json("show", written, "--reveal")
+    assert (shown["community"], shown["category"], shown["ledger"][0]["unit"]) == (
+        f"前门社区{WRITTEN['community']}", f"市政/井盖 {WRITTEN['category']}", f"城管科 电话{WRITTEN['unit']}")
+    assert all(number in exported(jiesu, tmp_path, "export", "--reveal", "csv") for number in WRITTEN.values() if number != WRITTEN["unit"])
+    assert WRITTEN["unit"] in exported(jiesu, tmp_path, "ledger", "export", "--reveal", "csv")
+    assignee = f"王师傅{WRITTEN['assignee']}"
+    assert [c["id"] for c in jiesu.json("list", "--assignee", assignee)] == [1, 2]
+    assert [c["id"] for c in jiesu.json("list", "--community", f"前门社区{WRITTEN['community']}")] == [1, 2, 3, 4, 5]
+    assert {row["case_id"] for row in jiesu.json("todo", "--assignee", assignee)} == {1, 2}
+    assert [e["case_id"] for e in jiesu.json("ledger", "list", "--unit", f"城管科 电话{WRITTEN['unit']}")] == [written]
+    by_assignee = {row["name"]: row["open"] for row in jiesu.json("report", "daily")["by_assignee"]}
+    assert by_assignee == {None: 3, "王师傅135****7777": 2}

@@ -144,3 +144,13 @@ def test_shell_at_a_terminal_greets_with_the_days_todo(jiesu):
     jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
     screen = run_in_pty(["shell"], ["exit\n"])
     assert "待办 2 件（1d 内到期），其中超期 1 件；派给 测试员 的 0 件（jiesu todo 查看）" in screen, screen  # resolve_by ends at 24:00 of 12-01: due, not yet late
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="one backend is enough for the terminal itself")
+def test_the_greeting_counts_work_of_an_actor_whose_name_holds_a_number(jiesu, monkeypatch):
+    """The todo rows show an assignee's number masked; the greeting counts by the name as typed."""
+    monkeypatch.setenv("JIESU_ACTOR", "王师傅13566667777")
+    case_id = jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
+    jiesu.ok("assign", case_id, "王师傅13566667777")
+    screen = run_in_pty(["shell"], ["exit\n"])
+    assert "派给 王师傅13566667777 的 2 件" in screen, screen

@@ -86,7 +86,7 @@ def test_purge_also_replaces_the_values_a_correction_recorded_in_the_history(jie
     corrected = jiesu.new("咨询", "--phone", "13812345678", "--name", "张三", "--address", "前门东大街1号",
                           "--channel", "desk", "--nature", "咨询建议", "--received", "2026-10-01T09:00")
     jiesu.ok("edit", corrected, "--phone", "010-65123456-8001", "--name", "李四", "--address", "前门东大街3号")
-    jiesu.ok("edit", corrected, "--summary", "咨询：13812345678 的诉求")  # a phone typed into the text is the text's
+    jiesu.ok("edit", corrected, "--summary", "咨询：13812345678 的诉求")  # a phone typed into the text is masked, not removed
     jiesu.ok("close", corrected, "--result", "answered", "--note", "已答复", "--at", "2026-10-02T09:00")
     still_open = jiesu.new("楼道灯不亮", "--phone", "13911112222", "--received", "2026-10-01T09:00")
     jiesu.ok("edit", still_open, "--phone", "13933334444")
@@ -98,9 +98,9 @@ def test_purge_also_replaces_the_values_a_correction_recorded_in_the_history(jie
         "phone": ["***", "***"], "phone_ext": [None, "***"], "name": ["***", "***"], "address": ["前门东大街1号", "前门东大街3号"],
     }
     assert [e["kind"] for e in events] == ["filed", "edited", "edited", "closed", "purged"]
-    assert events[2]["changes"]["summary"][1] == "咨询：13812345678 的诉求"
+    assert events[2]["changes"]["summary"][1] == "咨询：138****5678 的诉求"
     stored = " ".join(text for (text,) in book.rows("SELECT changes FROM events WHERE case_id = :c", c=corrected))
-    assert "13812345678" not in stored.replace("咨询：13812345678", "") and "65123456" not in stored and "张三" not in stored and "李四" not in stored
+    assert "13812345678" not in stored and "65123456" not in stored and "张三" not in stored and "李四" not in stored
     assert jiesu.json("show", still_open, "--reveal")["events"][1]["changes"]["phone"] == ["13911112222", "13933334444"]
     assert book.rows("SELECT id, case_id, at, actor, kind, note, undoes FROM events WHERE kind != 'purged' ORDER BY id") == history_before
     refused(jiesu("undo", corrected), f"#{corrected} 的删除个人信息（2026-12-01 09:30）不能撤销：删除的个人信息已不在案卷里，无法恢复")
@@ -137,3 +137,33 @@ def test_a_number_corrected_away_is_purged_from_the_history_of_a_case_with_no_na
     kinds = [e["kind"] for e in events]
     jiesu.ok("purge", "--closed-before", "2026-11-01")  # nothing left to purge: no second event
     assert [e["kind"] for e in jiesu.json("show", case_id, "--reveal")["events"]] == kinds
+
+
+def test_purge_masks_a_phone_number_typed_into_the_summary_detail_and_their_recorded_corrections(jiesu, db_target, book):
+    case_id = jiesu.new("请回电 13912345678", "--phone", "13812345678", "--name", "张三", "--detail", "或打 010-65123456",
+                        "--received", "2026-10-01T09:00", "--nature", "合理诉求")
+    jiesu.ok("edit", str(case_id), "--summary", "请回电 13912345678 谢谢")
+    jiesu.ok("visit", str(case_id), "--note", "上门查看", "--at", "2026-10-01T09:30")
+    jiesu.ok("close", str(case_id), "--result", "resolved", "--note", "已修好", "--at", "2026-10-01T10:00")
+    events_before = book.counts()[1]
+    assert jiesu.ok("purge", "--closed-before", "2026-11-01").stderr.startswith("已删除 1 件")
+    case = jiesu.json("show", str(case_id), "--reveal")
+    assert (case["summary"], case["detail"], case["name"], case["phone"]) == ("请回电 139****5678 谢谢", "或打 010****3456", None, None)
+    assert book.counts()[1] == events_before + 1  # one purged step says what went
+    purged = case["events"][-1]
+    assert purged["note"] == "按保存期限删除诉求人个人信息（姓名、电话、诉求摘要中的电话、诉求详情中的电话）"
+    assert purged["changes"]["summary"] == ["***", "请回电 139****5678 谢谢"]
+    every_word = json.dumps(case, ensure_ascii=False) + str(book.rows("SELECT changes, note FROM events"))
+    assert "13912345678" not in every_word and "65123456" not in every_word
+    assert jiesu.json("list", "--all", "--search", "13912345678") == []
+    jiesu.ok("check")
+
+
+def test_purge_masks_a_number_in_the_text_of_a_case_purged_before_without_it(jiesu, db_target, book):
+    case_id = jiesu.new("请回电 13912345678", "--received", "2026-10-01T09:00", "--nature", "合理诉求")
+    jiesu.ok("visit", str(case_id), "--note", "上门查看", "--at", "2026-10-01T09:30")
+    jiesu.ok("close", str(case_id), "--result", "resolved", "--note", "已修好", "--at", "2026-10-01T10:00")
+    assert jiesu.ok("purge", "--closed-before", "2026-11-01", "--dry-run").stderr.startswith("将删除 1 件")
+    jiesu.ok("purge", "--closed-before", "2026-11-01")
+    assert jiesu.json("show", str(case_id), "--reveal")["summary"] == "请回电 139****5678"
+    assert jiesu.ok("purge", "--closed-before", "2026-11-01").stderr.startswith("已删除 0 件")

@@ -131,7 +131,7 @@ def assign(office: Office, case_id: int, to: str, note: str = "", at: datetime |
         when = moment(office, case, at)
         status = Status.ASSIGNED if case.status == Status.NEW else case.status
         if case.assignee == to:
-            raise TransitionRefused(f"#{case_id} 已派给 {to}")
+            raise TransitionRefused(f"#{case_id} 已派给 {phones.shown_field('assignee', to)}")
         changes = change(case, assignee=to, status=status)
         record(session, case, EventKind.ASSIGNED, office, when, note, changes)
         return case

@@ -213,9 +213,10 @@ def assign(
     """例：jiesu assign 42 物业公司 --note "请今天联系诉求人"
     """
     from jiesu import cases
+    from jiesu.phones import shown_field
 
     office = office_of(ctx)
-    _done(cases.assign(office, case_id, to, note, office.when(at)), f"已派给 {shortened(to.strip())}")
+    _done(cases.assign(office, case_id, to, note, office.when(at)), f"已派给 {shortened(shown_field('assignee', to.strip()))}")
 
 
 def return_case(

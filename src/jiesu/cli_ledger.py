@@ -50,10 +50,11 @@ def ledger_add(
     例：jiesu ledger add 42 --plan "协调产权单位更换主管道" --unit 街道城管科 --due 2027-03-31
     """
     from jiesu import ledger
+    from jiesu.phones import shown_field
 
     office = office_of(ctx)
     entry = ledger.add_entry(office, case_id, plan, unit, office.when(due, deadline=True), office.when(at))
-    say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{shortened(entry.unit)}）")
+    say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{shortened(shown_field('unit', entry.unit))}）")
 
 
 @ledger_app.command("clear")
@@ -87,7 +88,7 @@ def ledger_list(
     例：jiesu ledger list --open --unit 街道城管科
     """
     from jiesu import ledger
-    from jiesu.phones import mask_in_text
+    from jiesu.phones import shown_field
     from jiesu.render import Column, labelled, local_bound, render, without_year
     from jiesu.views import LEDGER_FIELDS, case_id, ledger_record
 
@@ -97,7 +98,7 @@ def ledger_list(
     def rows():
         for line in ledger.list_entries(office, period=None if period is None else ledger.parse_period(period), open_only=open_only, unit=unit):
             row = ledger_record(line.entry, tz)
-            row["summary"] = mask_in_text(line.case.summary)  # no --reveal here: a dictated number is always masked
+            row["summary"] = shown_field("summary", line.case.summary)  # no --reveal here: a dictated number is always masked
             row["age_days"] = ledger.days_on_books(line.entry, office.now)
             yield row
 

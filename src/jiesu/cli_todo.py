@@ -46,7 +46,7 @@ def greeting(ctx: typer.Context) -> str:
     office = office_of(ctx)
     work = due_work(office, within=parse_within(DEFAULT_WITHIN))
     rows = views.due_records(work, office.now, office.tz)
-    mine = [row for row in rows if row["assignee"] == office.actor]
+    mine = [item for item in work if item.assignee == office.actor]  # the rows show it masked
     line = summary_line(rows, DEFAULT_WITHIN)
     return f"{line}；派给 {office.actor} 的 {len(mine)} 件（jiesu todo 查看）" if rows else line
 

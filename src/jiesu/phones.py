@@ -122,8 +122,10 @@ def mask_in_text(text: str | None) -> str | None:
     return "".join(kept) + text[last:]
 
 
-# The fields a citizen's own words go into: a number dictated there is theirs as much as the phone field.
-FREE_TEXT = frozenset({"summary", "detail", "name", "address", "note", "plan", "evidence"})
+# The fields typed as free text: a number dictated or written there (the citizen's, a worker's or an
+# assignee's own 王师傅13566667777) is a person's as much as the phone field. Only what is shown is
+# masked: filters and report groups compare the value as stored.
+FREE_TEXT = frozenset({"summary", "detail", "name", "address", "note", "plan", "evidence", "unit", "assignee", "community", "category"})
 
 
 # How a field is shown without `--reveal`, for each field a person's number may be in.

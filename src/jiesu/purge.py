@@ -7,6 +7,9 @@ gets a `purged` event in the same transaction, naming the fields removed but
 not their values. The values a correction recorded in the history (an `edited`
 event's old and new phone) are replaced by a marker in the same transaction:
 history is append-only but for this, personal data kept no longer than needed.
+A phone number written into the summary or detail (请回电 13912345678) is the
+complainant's too: it is masked there (139****5678), and in the texts a correction
+recorded, in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.orm import aliased
 from jiesu import backend
 from jiesu.models import Case, Event
 from jiesu.office import Office
+from jiesu.phones import mask_in_text
 from jiesu.textsearch import derived
 from jiesu.vocab import PURGED_VALUE, EventKind, Status
 
@@ -28,6 +32,9 @@ from jiesu.vocab import PURGED_VALUE, EventKind, Status
 # previous year's 考评, a repeat complaint about the same matter, and an appeal; the README says so.
 DEFAULT_RETENTION_YEARS = 3
 BATCH = 2000
+# The case's texts a citizen dictates a number into; they stay, with the number masked. (The address
+# goes whole with --address; without it, it stays as typed: the same-address hotspot groups by it.)
+TEXTS = ("summary", "detail")
 
 
 @dataclass
@@ -53,9 +60,10 @@ def purge(office: Office, before: datetime | None, *, address: bool, dry_run: bo
         and_(Case.status == Status.MERGED.value, Case.received_at < before),
     )
     holding = or_(*[getattr(Case, name).is_not(None) for name in fields], _history_holding(fields))
-    query = select(Case.id).where(done_with, holding).order_by(Case.id)
+    query = select(Case.id, holding.label("holding"), *[getattr(Case, name) for name in TEXTS]).where(done_with).order_by(Case.id)
     with office.store.connect() as conn:
-        ids = [case_id for (case_id,) in conn.execute(query)]
+        # A number in the text is found by Python's pattern, not SQL: each done-with case's texts are read once.
+        ids = [case_id for case_id, held, *texts in conn.execute(query) if held or any(mask_in_text(t) != t for t in texts)]
     if dry_run:
         return Purged(len(ids), before, fields)
     note = f"按保存期限删除诉求人个人信息（{'、'.join(LABELS[f] for f in fields)}）"
@@ -64,7 +72,7 @@ def purge(office: Office, before: datetime | None, *, address: bool, dry_run: bo
     return Purged(len(ids), before, fields)
 
 
-LABELS = {"name": "姓名", "phone": "电话", "address": "地址"}
+LABELS = {"name": "姓名", "phone": "电话", "address": "地址", "summary": "诉求摘要中的电话", "detail": "诉求详情中的电话"}
 
 
 def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: str) -> None:
@@ -77,17 +85,20 @@ def _purge_batch(office: Office, ids: list[int], fields: tuple[str, ...], note: 
         for row in rows:
             values = row._asdict()
             removed = [f for f in fields if values[f] is not None]
-            if not removed and row.id not in scrubbed:
+            masked = {f: mask_in_text(values[f]) for f in TEXTS if mask_in_text(values[f]) != values[f]}
+            if not removed and not masked and row.id not in scrubbed:
                 continue  # purged by someone else meanwhile
-            if removed:
-                forgotten = dict.fromkeys(_forgotten_fields(fields))
+            if removed or masked:
+                forgotten = dict.fromkeys(_forgotten_fields(fields)) if removed else {}
                 conn.execute(
                     update(Case).where(Case.id == row.id).values(
-                        **forgotten, **derived(values | forgotten), version=Case.version + 1,
+                        **forgotten, **masked, **derived(values | forgotten | masked), version=Case.version + 1,
                     )
                 )
-            changes = json.dumps({f: [PURGED_VALUE, None] for f in removed}, ensure_ascii=False)
-            events.append((row.id, office.now, office.actor, EventKind.PURGED.value, note, changes, office.now))
+            # The event names what went, never its value: a masked text is recorded as it now reads.
+            changes = {f: [PURGED_VALUE, None] for f in removed} | {f: [PURGED_VALUE, text] for f, text in masked.items()}
+            said = note if not masked else f"{note[:-1]}、{'、'.join(LABELS[f] for f in masked)}）"
+            events.append((row.id, office.now, office.actor, EventKind.PURGED.value, said, json.dumps(changes, ensure_ascii=False), office.now))
         backend.bulk_insert(conn, "events", ["case_id", "at", "actor", "kind", "note", "changes", "recorded_at"], events)
 
 
@@ -110,17 +121,17 @@ def _history_holding(fields: tuple[str, ...]):
 
 
 def _scrub_history(conn, case_ids: list[int], fields: tuple[str, ...]) -> set[int]:
-    """Replace the values of `fields` recorded in the changes of these cases' events by the marker;
-    the cases whose history held one."""
+    """Replace the values of `fields` recorded in the changes of these cases' events by the marker,
+    and mask a phone number in the texts (TEXTS) they recorded; the cases whose history held one."""
     if not case_ids:
         return set()
     query = select(Event.id, Event.case_id, Event.changes).where(
-        Event.case_id.in_(case_ids), or_(*[Event.changes.contains(f'"{f}"') for f in fields])
+        Event.case_id.in_(case_ids), or_(*[Event.changes.contains(f'"{f}"') for f in fields + TEXTS])
     )
     scrubbed, cases = [], set()
     for event_id, case_id, text in conn.execute(query):
         changes = json.loads(text)
-        kept = {name: [PURGED_VALUE if name in fields and value not in (None, PURGED_VALUE) else value for value in pair] for name, pair in changes.items()}
+        kept = {name: [_scrubbed(name, value, fields) for value in pair] for name, pair in changes.items()}
         if kept != changes:
             scrubbed.append({"event_id": event_id, "scrubbed": json.dumps(kept, ensure_ascii=False)})
             cases.add(case_id)
@@ -128,3 +139,10 @@ def _scrub_history(conn, case_ids: list[int], fields: tuple[str, ...]) -> set[in
         with backend.history_rewritten(conn, "events"):
             conn.execute(update(Event).where(Event.id == bindparam("event_id")).values(changes=bindparam("scrubbed")), scrubbed)
     return cases
+
+
+def _scrubbed(name: str, value, fields: tuple[str, ...]):
+    """A value a step recorded, as a purge leaves it: a removed field's as the marker, a text's with its numbers masked."""
+    if name in fields and value not in (None, PURGED_VALUE):
+        return PURGED_VALUE
+    return mask_in_text(value) if name in TEXTS and isinstance(value, str) else value

@@ -19,7 +19,7 @@ from jiesu.asof import CasesAt
 from jiesu.clock import day_span, shown_bound
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
-from jiesu.phones import mask_in_text
+from jiesu.phones import shown_field
 from jiesu.rules import ASSUMED, in_force
 from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Status
@@ -155,9 +155,9 @@ def _with_cases(session: Session, office: Office, spots: list[dict]) -> list[dic
         row.id: {
             "id": row.id,
             "received_at": row.received_at.astimezone(office.tz).strftime("%m-%d %H:%M"),
-            "community": row.community,
-            "category": row.category,
-            "summary": mask_in_text(row.summary),
+            "community": shown_field("community", row.community),
+            "category": shown_field("category", row.category),
+            "summary": shown_field("summary", row.summary),
             "status": Status(row.status).label,
         }
         for row in rows
@@ -186,11 +186,11 @@ def _open_entries(session: Session, office: Office, as_of: datetime, upto: datet
         {
             "id": entry.id,
             "case_id": entry.case_id,
-            "community": community,
-            "category": category,
-            "summary": mask_in_text(summary),
-            "plan": mask_in_text(entry.plan),
-            "unit": entry.unit,
+            "community": shown_field("community", community),
+            "category": shown_field("category", category),
+            "summary": shown_field("summary", summary),
+            "plan": shown_field("plan", entry.plan),
+            "unit": shown_field("unit", entry.unit),
             "opened": shown(entry.opened_at),
             "due": shown_bound(entry.due, office.tz) if entry.due else "—",
             "overdue": entry.due is not None and entry.due < as_of,

@@ -19,7 +19,7 @@ from jiesu.clock import day_span
 from jiesu.errors import BadInput
 from jiesu.models import Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
-from jiesu.phones import mask_in_text
+from jiesu.phones import shown_field
 from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
 from jiesu.render import iso
 from jiesu.rules import RateCounts, rates
@@ -155,9 +155,9 @@ def _grouped(
             shared[grouped_by] = spelt[grouped_by]
         spots.append({
             "kind": kind,
-            "community": shared.get("community"),
-            "category": shared.get("category"),
-            "address": mask_in_text(shared.get("address")) if kind == "address" else None,  # hotspots have no --reveal
+            "community": shown_field("community", shared.get("community")),  # hotspots have no --reveal
+            "category": shown_field("category", shared.get("category")),
+            "address": shown_field("address", shared.get("address")) if kind == "address" else None,
             "count": total,
             "case_ids": sorted(map(int, ids.split(","))),
             "first_at": iso(first, office.tz),
@@ -352,7 +352,7 @@ def splits(
             standing[keys[position]] = (was[0] + int(opened), was[1] + int(late))
         ordered = sorted(set(fresh) | set(standing), key=lambda k: (-standing.get(k, (0, 0))[0], k or ""))
         found[name] = [
-            {"name": key, "received": fresh.get(key, 0), "open": standing.get(key, (0, 0))[0], "overdue": standing.get(key, (0, 0))[1]}
+            {"name": shown_field(name, key), "received": fresh.get(key, 0), "open": standing.get(key, (0, 0))[0], "overdue": standing.get(key, (0, 0))[1]}
             for key in ordered
         ]
     return found
@@ -440,7 +440,7 @@ def rates_by(
     (not by the database, whose collation and place for NULL differ between SQLite and PostgreSQL)."""
     per_group = rate_counts(session, office, then, as_of, (start, upto or as_of), group=name)
     ordered = sorted(per_group.items(), key=lambda item: (item[0] is not None, item[0] or ""))
-    return [{"name": key, **rates_of(counts, office)} for key, counts in ordered]
+    return [{"name": shown_field(name, key), **rates_of(counts, office)} for key, counts in ordered]
 
 
 def seasonal(office: Office, ahead: datetime, as_of: datetime) -> list[dict]:
