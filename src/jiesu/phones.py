@@ -64,7 +64,7 @@ def normalise(text: str) -> str:
 
 @lru_cache(maxsize=4096)  # callers recur; a million distinct numbers must not stay in memory
 def _normalised(raw: str) -> str | None:
-    digits = _SEPARATORS.sub("", raw.translate(_AS_ASCII))
+    digits = _SEPARATORS.sub("", raw if raw.isascii() else raw.translate(_AS_ASCII))  # ASCII, the common case, as it is
     for prefix in _COUNTRY_CODES:
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             digits = digits[len(prefix):]
