@@ -9,7 +9,16 @@ from typing import Any
 from jiesu.errors import BadInput
 from jiesu.safetext import shortened
 
-_SEPARATORS = re.compile(r"[\s\-()（）]")
+# How a phone number may be written, in the phone field and inside free text alike: after a country code
+# (+86, 0086 or a bare 86), its digit groups apart by spaces, a dash of any width (with spaces around it or
+# not) or a dot, the area code in brackets or not. Full-width digits, brackets and dashes as a Chinese
+# keyboard types them are read as their ASCII twins, one character for one (so what is found in the one
+# text is where it stands in the other).
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"  # ‐ ‑ ‒ – — ― − ﹘ ﹣ －
+_AS_ASCII = str.maketrans("０１２３４５６７８９（）＋．" + _DASHES, "0123456789()+." + "-" * len(_DASHES))
+_COUNTRY_CODES = ("+86", "0086", "86")
+_SEPARATORS = re.compile(r"[\s\-.()]")
+_GAP = r"\s?[-.]?\s?"  # between two groups of digits: `138 1234`, `138-1234`, `010 - 6512`, `135.1234`
 
 
 # An extension after the number: 转8001, 分机8001, ext. 8001, x8001, #8001, ;ext=8001.
@@ -55,10 +64,11 @@ def normalise(text: str) -> str:
 
 @lru_cache(maxsize=4096)  # callers recur; a million distinct numbers must not stay in memory
 def _normalised(raw: str) -> str | None:
-    digits = _SEPARATORS.sub("", raw)
-    for prefix in ("+86", "0086"):
-        if digits.startswith(prefix):
+    digits = _SEPARATORS.sub("", raw if raw.isascii() else raw.translate(_AS_ASCII))  # ASCII, the common case, as it is
+    for prefix in _COUNTRY_CODES:
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             digits = digits[len(prefix):]
+            break
     if len(digits) == 11 and _mobile_pattern().fullmatch(digits):
         return digits  # the common case, checked against phonenumbers' own mobile pattern
     return _slow_path(raw)
@@ -93,16 +103,20 @@ def mask(phone: str | None) -> str | None:
     return "*" * (len(phone) - 2) + phone[-2:]
 
 
-# A mobile or a landline (with its area code, in brackets or not, its digits grouped or not) written
-# inside free text, not part of a longer number.
+# A mobile or a landline written inside free text as the phone field takes it (see _GAP above), not part
+# of a longer number nor of a code glued to Latin letters (`工单号BJ13812345678`); Chinese right before it
+# is no such glue (`电话13812345678`). A bare local number without its area code (`65123456`) is not
+# taken, as the phone field refuses it too: eight digits alone are a date (`20261120`) as often.
+# After a country code the landline's trunk 0 is left out, or written `(0)`: `+86 10 6512 3456`, `+86 (0)10 …`.
 _PHONE_IN_TEXT = re.compile(
-    r"(?<![\d.])(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|\(?0\d{2,3}\)?[\s-]?\d{3,4}[\s-]?\d{4})(?![\d.])"
+    r"(?<![\dA-Za-z])(?<!\d\.)"
+    rf"(?:(?P<country>{'|'.join(re.escape(code) for code in _COUNTRY_CODES)}){_GAP})?"
+    rf"(?:(?P<mobile>1[3-9]\d{_GAP}\d{{4}}{_GAP}\d{{4}})"
+    rf"|(?P<landline>\(?(?(country)(?:\(0\)|0)?|0)[1-9]\d{{1,2}}\)?{_GAP}\d{{3,4}}{_GAP}\d{{4}}))"
+    r"(?!\.?\d)"
 )
-# The most characters the pattern above takes: `+86 (0755) 1234 5678`.
-LONGEST_IN_TEXT = 20
-# Full-width digits and brackets as a Chinese keyboard types them, read as their ASCII twins (one
-# character for one, so what is found in the one text is where it stands in the other).
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９（）＋－", "0123456789()+-")
+# The most characters the pattern above takes: `0086 - (0755) - 1234 - 5678`.
+LONGEST_IN_TEXT = 27
 
 
 # Every number the pattern above finds has a run of three digits (any script's, full-width too): text
@@ -115,9 +129,11 @@ def mask_in_text(text: str | None) -> str | None:
     if not text or not _DIGIT_RUN.search(text):
         return text
     kept, last = [], 0
-    for found in _PHONE_IN_TEXT.finditer(text.translate(_FULL_WIDTH)):
-        # a country code is no part of the number as the phone field holds it (no CN number starts with 86)
-        kept += [text[last : found.start()], mask(re.sub(r"\D", "", found.group()).removeprefix("86"))]
+    for found in _PHONE_IN_TEXT.finditer(text.translate(_AS_ASCII)):
+        # the number as the phone field holds it: no country code, a landline with its trunk 0
+        digits = re.sub(r"\D", "", found["mobile"] or found["landline"])
+        national = digits if found["mobile"] or digits.startswith("0") else "0" + digits
+        kept += [text[last : found.start()], mask(national)]
         last = found.end()
     return "".join(kept) + text[last:]
 
