@@ -254,16 +254,20 @@ def test_a_masked_number_in_the_text_and_a_ledgered_case_back_into_their_own_boo
 def test_a_number_masked_in_the_text_of_a_new_case_is_refused(jiesu, tmp_path, new_target, fmt, first):
     jiesu.new("楼道灯不亮 回电13912345678", "--received", "2026-11-20T09:00")  # no phone field: only the text hides one
     jiesu.new("门口有积水", "--received", "2026-11-21T09:00", "--address", "草厂三条 电话 010-65123456")
+    # A second tester: a masked assignee (a unit's or a worker's number) was stored masked without a word.
+    assigned = jiesu.new("井盖松动", "--received", "2026-11-22T09:00")
+    jiesu.ok("assign", assigned, "王师傅13566667777")
     dump = tmp_path / f"m.{fmt}"
     jiesu.ok("export", "--format", fmt, "--out", str(dump))
     other = new_target("other")
     result = jiesu("--db", other, "import", str(dump))
-    assert result.exit_code == 1 and result.stderr.splitlines()[:2] == [
+    assert result.exit_code == 1 and result.stderr.splitlines()[:3] == [
         f"第 {first} 行：诉求内容（summary）里的电话已打码，无法导入（导出时请加 --reveal）",
         f"第 {first + 1} 行：诉求地址（address）里的电话已打码，无法导入（导出时请加 --reveal）",
+        f"第 {first + 2} 行：承办（assignee）里的电话已打码，无法导入（导出时请加 --reveal）",
     ]
     skipped = jiesu.ok("--db", other, "import", str(dump), "--skip-bad").stderr.splitlines()[-1]
-    assert skipped == "读取 2 行：已导入 0 件，已存在 0 件，跳过 2 行有问题的"
+    assert skipped == "读取 3 行：已导入 0 件，已存在 0 件，跳过 3 行有问题的"
     assert jiesu.json("--db", other, "list", "--all") == []
 
 

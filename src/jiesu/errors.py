@@ -78,8 +78,9 @@ OS_REASONS = {
 
 def os_reason(exc: OSError) -> str:
     """Why the system refused a file, in Chinese: the words jiesu knows, else the error's code (the
-    system's own words are English)."""
-    return OS_REASONS.get(exc.errno) or f"系统错误 {errno.errorcode.get(exc.errno, exc.errno)}"
+    system's own words are English; jiesu's own, raised with an OSError, are already Chinese)."""
+    own = exc.strerror if exc.strerror and not exc.strerror.isascii() else None
+    return own or OS_REASONS.get(exc.errno) or f"系统错误 {errno.errorcode.get(exc.errno, exc.errno)}"
 
 
 def toml_place(exc: ValueError) -> str:

@@ -41,7 +41,10 @@ BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
 MASKED_PHONE = "电话已打码，无法导入（导出时请加 --reveal）"  # a new case whose phone a masked export hid
 # A number that a masked export hid in free text (`139****5678`, as phones.mask_in_text writes it).
 MASKED_IN_TEXT = re.compile(r"\d{3}\*{4}\d{4}")
-MASKABLE_TEXT = {"summary": "诉求内容", "detail": "详细内容", "name": "诉求人", "address": "诉求地址"}
+MASKABLE_TEXT = {
+    "summary": "诉求内容", "detail": "详细内容", "name": "诉求人", "address": "诉求地址",
+    "community": "所属社区", "category": "诉求类别", "assignee": "承办",
+}
 MAX_CELL = 16 * 1024 * 1024  # characters in one CSV cell: room for any real summary, not for a hostile file
 HEADER_SEARCH = 10  # rows searched for the header: offices put a title such as XX街道接诉即办工单 above it
 FORMATS = ("csv", "xlsx", "xls", "json", "jsonl", "open311-json", "open311-xml")

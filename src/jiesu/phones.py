@@ -18,7 +18,7 @@ _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"  # ‐ 
 _AS_ASCII = str.maketrans("０１２３４５６７８９（）＋．" + _DASHES, "0123456789()+." + "-" * len(_DASHES))
 _COUNTRY_CODES = ("+86", "0086", "86")
 _SEPARATORS = re.compile(r"[\s\-.()]")
-_GAP = r"\s?[-.]?\s?"  # between two groups of digits: `138 1234`, `138-1234`, `010 - 6512`, `135.1234`
+_GAP = r"\s?[-./]?\s?"  # between two groups of digits: `138 1234`, `138-1234`, `010 - 6512`, `135.1234`, `135/1234`
 
 
 # An extension after the number: 转8001, 分机8001, ext. 8001, x8001, #8001, ;ext=8001.
