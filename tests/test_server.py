@@ -557,15 +557,21 @@ def test_status_and_stop_on_a_socket_owned_by_another_user_say_so(modes, fake_se
     assert (result.returncode, result.stdout) == (1, b"")
 
 
-def test_a_full_disk_gives_the_same_line_and_exit_code_through_the_resident_process(modes, tmp_path):
-    """The saved change that could not be shown exits 5, a read 1, in both modes (a tester's `> /dev/full`
-    exited 0 only because an earlier `export --out /dev/full` had put a plain file where the device was)."""
-    outcomes = {}
+def _in_turn(modes, tmp_path):
+    """In-process, then through the resident process (started for its turn), each in a folder of its own."""
     for mode in ("here", "server"):
         if mode == "server":
             modes.start()
         place = tmp_path / mode
         place.mkdir()
+        yield mode, place
+
+
+def test_a_full_disk_gives_the_same_line_and_exit_code_through_the_resident_process(modes, tmp_path):
+    """The saved change that could not be shown exits 5, a read 1, in both modes (a tester's `> /dev/full`
+    exited 0 only because an earlier `export --out /dev/full` had put a plain file where the device was)."""
+    outcomes = {}
+    for mode, place in _in_turn(modes, tmp_path):
         environment = modes.env | {"JIESU_SERVER": "1" if mode == "server" else "0", "JIESU_DB": "jiesu.db"}
         outcomes[mode] = []
         for line in (["new", "楼道灯不亮", "-q"], ["list"], ["show", "1", "--format", "table"], ["report", "daily"]):
@@ -583,11 +589,7 @@ def test_a_full_disk_gives_the_same_line_and_exit_code_through_the_resident_proc
 def test_a_bad_option_value_is_a_usage_error_through_the_resident_process_too(modes, tmp_path):
     """A value parsed inside the command (a time, a period, a format) exits 2 in both modes, as an unknown option does."""
     outcomes = {}
-    for mode in ("here", "server"):
-        if mode == "server":
-            modes.start()
-        place = tmp_path / mode
-        place.mkdir()
+    for mode, place in _in_turn(modes, tmp_path):
         outcomes[mode] = [
             (done.returncode, done.stdout, done.stderr.decode())
             for done in (
