@@ -39,8 +39,7 @@ from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Statu
 BATCH = 1000  # rows checked and staged at a time: what memory holds, however long the file
 BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
 MASKED_PHONE = "电话已打码，无法导入（导出时请加 --reveal）"  # a new case whose phone a masked export hid
-# A number that a masked export hid in free text (`139****5678`, as phones.mask_in_text writes it).
-MASKED_IN_TEXT = re.compile(r"\d{3}\*{4}\d{4}")
+# The text fields of a case row in which a masked export may have hidden a number (phones.holds_masked).
 MASKABLE_TEXT = {
     "summary": "诉求内容", "detail": "详细内容", "name": "诉求人", "address": "诉求地址",
     "community": "所属社区", "category": "诉求类别", "assignee": "承办",
@@ -634,7 +633,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
         masked, values["phone"] = values["phone"], None
     elif values["phone"]:
         _check_phone(values)
-    masked_text = next((name for name in MASKABLE_TEXT if _masked_in_text(values[name])), None)
+    masked_text = next((name for name in MASKABLE_TEXT if phones.holds_masked(values[name])), None)
     if values["phone_ext"] and not (values["phone"] or masked):
         raise ValueError(f"有分机 {values['phone_ext']} 却没有电话号码")
     if values["phone_ext"] and not values["phone_ext"].isdigit():
@@ -680,10 +679,6 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
         else ledgered
     )
     return values
-
-
-def _masked_in_text(text: str | None) -> bool:
-    return bool(text) and "****" in text and MASKED_IN_TEXT.search(text) is not None
 
 
 # Times a case's own columns may carry, each after its receipt; what happened to it (a response,

@@ -103,6 +103,14 @@ def mask(phone: str | None) -> str | None:
     return "*" * (len(phone) - 2) + phone[-2:]
 
 
+_MASKED = re.compile(r"\d{3}\*{4}\d{4}")  # a number as `mask` writes it
+
+
+def holds_masked(text: str | None) -> bool:
+    """Whether `text` holds a number `mask` hid (`139****5678`): what a masked export wrote, not the number."""
+    return bool(text) and "****" in text and _MASKED.search(text) is not None
+
+
 # A mobile or a landline written inside free text as the phone field takes it (see _GAP above), not part
 # of a longer number nor of a code glued to Latin letters (`工单号BJ13812345678`); Chinese right before it
 # is no such glue (`电话13812345678`). A bare local number without its area code (`65123456`) is not
