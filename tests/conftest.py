@@ -283,3 +283,23 @@ def refused(result, line: str | None = None, code: int = 1) -> str:
     if line is not None:
         assert lines[0] == f"错误: {line}"
     return lines[0]
+
+
+# A writer on another machine sharing a folder: its process id means nothing here (none is this high).
+FOREIGN_PID = 99_999_999
+
+
+def holding_a_part(part: Path) -> subprocess.Popen:
+    """A live process holding `part` as jiesu's writers do (created owner-only, exclusively flocked)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); os.write(fd, b'13812345678'); print('locked', flush=True); sys.stdin.read()", str(part)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline() == "locked\n"
+    return holder
+
+
+def killed(holder: subprocess.Popen) -> None:
+    holder.kill()
+    holder.wait()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import as_an_older_jiesu_wrote_it, refused, sqlite_only
+from conftest import FOREIGN_PID, as_an_older_jiesu_wrote_it, holding_a_part, killed, refused, sqlite_only
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
@@ -213,3 +213,67 @@ def test_a_pipe_or_a_folder_is_never_replaced_by_a_file(args, tmp_path, jiesu):
             assert "不是普通文件（设备、管道或文件夹）" in line  # a second tester read 系统错误 EINVAL for a folder
     assert stat.S_ISFIFO(os.stat(pipe).st_mode) and folder.is_dir() and list(folder.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".db")) == ["folder", "pipe"]
+
+
+def parts(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".jiesu-part"))
+
+
+def killed_while_writing(book: Path, folder: Path, args: list[str]) -> None:
+    """Run `jiesu ARGS` and kill it (SIGKILL) the moment its part file is seen in `folder`."""
+    for _ in range(5):  # a machine fast enough to finish before the part is seen gets another go
+        child = jiesu_process(book, *args)
+        while child.poll() is None and not parts(folder):
+            time.sleep(0.001)
+        child.kill()
+        child.wait()
+        if parts(folder):
+            return
+    raise AssertionError("the export always finished before its part file was seen")
+
+
+def test_a_killed_exports_part_is_removed_by_the_next_write_into_its_folder_whatever_its_name(big_book, tmp_path, jiesu):
+    """A tester's kill -9 during `export` left `.all.jsonl.PID.jiesu-part` (every phone in it) until an export
+    to that same name; exports to other names and `check` neither said nor removed it."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    killed_while_writing(big_book, folder, ["export", "--format", "jsonl", "--reveal", "--out", str(folder / "all.jsonl")])
+    jiesu.ok("--db", str(big_book), "ledger", "export", "--out", str(folder / "台账.csv"))
+    assert sorted(p.name for p in folder.iterdir()) == ["台账.csv"]
+
+
+def test_a_live_writers_part_stays_and_goes_once_its_writer_is_killed(tmp_path, jiesu):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    part = folder / f".all.jsonl.{FOREIGN_PID}.jiesu-part"
+    jiesu.new()
+    holder = holding_a_part(part)
+    try:
+        jiesu.ok("export", "--out", str(folder / "all.jsonl"))
+        assert sorted(p.name for p in folder.iterdir()) == [part.name, "all.jsonl"]
+        assert part.read_bytes() == b"13812345678"
+    finally:
+        killed(holder)
+    jiesu.ok("backup", str(folder / "bk.db"))
+    assert sorted(p.name for p in folder.iterdir()) == ["all.jsonl", "bk.db"]
+
+
+def test_only_jiesus_own_part_files_are_ever_removed(tmp_path, jiesu):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("我的笔记")
+    users = [
+        ".x.part", ".all.jsonl.part", ".all.jsonl.jiesu-part", f"all.jsonl.{FOREIGN_PID}.jiesu-part",
+        f".all.jsonl.{FOREIGN_PID}.jiesu-part.bak", ".all.jsonl.٩٩٩٩٩٩٩٩.jiesu-part", ".all.jsonl.²³.jiesu-part",
+        f".all.jsonl.{FOREIGN_PID}x.jiesu-part",
+    ]
+    for name in users:
+        (folder / name).write_text("用户自己的文件")
+    os.mkfifo(folder / f".all.jsonl.{FOREIGN_PID - 1}.jiesu-part")
+    (folder / f".all.jsonl.{FOREIGN_PID - 2}.jiesu-part").symlink_to(folder / "notes.txt")
+    (folder / f".all.jsonl.{FOREIGN_PID - 3}.jiesu-part").mkdir()
+    before = sorted(p.name for p in folder.iterdir())
+    jiesu.new()
+    jiesu.ok("export", "--out", str(folder / "all.jsonl"))
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*before, "all.jsonl"])
+    assert (folder / "notes.txt").read_text() == "我的笔记"

@@ -19,7 +19,7 @@ import pytest
 
 from jiesu import client
 from jiesu.cli import COMMANDS
-from tests.conftest import eight_new_at_once_make_one_whole_book, sqlite_only
+from tests.conftest import FOREIGN_PID, eight_new_at_once_make_one_whole_book, holding_a_part, killed, sqlite_only
 
 pytestmark = sqlite_only  # each mode gets its own book file; the protocol is the same for any store
 WAIT = 60.0  # seconds a loaded CI machine may take to start a resident process
@@ -603,3 +603,18 @@ def test_a_bad_option_value_is_a_usage_error_through_the_resident_process_too(mo
         (2, b"", "错误: '2026-13' 不是期间；应写作 YYYY-MM，如 2026-10\n"),
         (2, b"", "错误: 未知的导出格式 'ods'；可选：csv, xlsx, json, jsonl, open311-json, open311-xml\n"),
     ]
+
+
+def test_a_write_through_the_resident_process_removes_a_dead_writers_part_and_leaves_a_live_ones(modes, tmp_path):
+    """The forked command takes the part files' locks itself: a killed writer's part (for another name) goes, a live one's stays."""
+    for mode, place in _in_turn(modes, tmp_path):
+        dead, live = (place / f".{name}.{FOREIGN_PID}.jiesu-part" for name in ("old.jsonl", "other.csv"))
+        killed(holding_a_part(dead))
+        holder = holding_a_part(live)
+        try:
+            for line in (["new", "楼道灯不亮"], ["export", "--out", "all.jsonl"]):
+                done = modes.run(mode, *line, cwd=place, JIESU_DB="jiesu.db")
+                assert done.returncode == 0, (mode, done.stderr.decode())
+            assert sorted(p.name for p in place.iterdir() if not p.name.startswith("jiesu.db")) == [live.name, "all.jsonl"], mode
+        finally:
+            killed(holder)

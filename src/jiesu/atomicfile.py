@@ -3,9 +3,14 @@
 Everything jiesu writes to a named file (a backup, the copy made before a
 migration, an export) is written beside it under a hidden part name, created
 owner-only (0600) whatever the umask, flushed to disk, then renamed into place;
-if the writer fails (a full disk, an error) the part is removed, and if it is
-killed, the next write to the same name removes what it left. A name that is a
-device, a pipe or a folder is refused: a rename would put the file in its place.
+if the writer fails (a full disk, an error) the part is removed. The writer
+holds an exclusive flock on its part until it is renamed or removed, so a part
+whose lock is free was left by a killed writer: every write into a folder first
+removes such parts there, whatever name they were for, silently (they are
+jiesu's own temporaries, and hold the personal data being written), and leaves
+a live writer's alone. Only names of the exact form `.NAME.PID.jiesu-part`
+(with SQLite's companions of it) are ever touched. A name that is a device, a
+pipe or a folder is refused: a rename would put the file in its place.
 Usage:
 
     with atomicfile.writing(target) as part:       # a Path to fill by any means
@@ -17,7 +22,9 @@ Usage:
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,16 +36,22 @@ PART = "jiesu-part"
 COMPANIONS = ("-journal", "-wal", "-shm")
 
 
+_PART_NAME = re.compile(rf"\..+\.[0-9]+\.{PART}", re.DOTALL)
+
+
 def part_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}.{PART}")
 
 
-def remove_leftovers(target: Path) -> None:
-    """Remove the parts that killed writers of `target` left behind (never a live writer's)."""
-    for part in target.parent.glob(f".{_glob_escape(target.name)}.*.{PART}"):
-        pid = part.name[len(target.name) + 2 : -len(PART) - 1]
-        if pid.isdigit() and not _alive(int(pid)):
-            _remove(part)
+def remove_leftovers(folder: Path) -> None:
+    """Remove the parts in `folder` that killed writers left (their lock is free); a live writer's stays."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return  # a folder we cannot list: the write itself will say why
+    for name in names:
+        if _PART_NAME.fullmatch(name):
+            _remove_if_abandoned(folder / name)
 
 
 @contextmanager
@@ -49,11 +62,10 @@ def writing(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
     when the disk refuses or `target` is not a regular file; nothing is left behind.
     """
     _refuse_unless_regular(target)
-    remove_leftovers(target)
+    remove_leftovers(target.parent)
     part = part_path(target)
-    _remove(part)
+    lock = _create_locked(part)
     try:
-        os.close(os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         yield part
         _sync(part)
         if overwrite:
@@ -63,6 +75,7 @@ def writing(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
         _sync_folder(target.parent)
     finally:
         _remove(part)
+        os.close(lock)  # only now may another process take the part for a dead writer's
 
 
 @contextmanager
@@ -123,17 +136,44 @@ def _remove(part: Path) -> None:
             pass
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # this process is not writing it: a part with our id is a dead namesake's
+def _create_locked(part: Path) -> int:
+    """Create `part` and hold its lock: the descriptor to close once the part is renamed or removed.
+
+    A cleaner may take the lock in the instant between creating and locking and
+    remove the part as a dead writer's; then the part is made again.
+    """
+    while True:
+        fd = os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if _still_named(part, fd):
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+def _remove_if_abandoned(part: Path) -> None:
+    """Remove `part` if nobody holds its lock; one we cannot open or lock (another user's, a link, a pipe) stays."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
+        fd = os.open(part, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
-        return True  # someone else's live process
-    return True
+        return
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if _still_named(part, fd):  # removed and made again by a new writer in the meantime: that one is live
+            _remove(part)
+    except OSError:
+        return  # locked: its writer is alive (or the folder refuses the removal)
+    finally:
+        os.close(fd)
 
 
-def _glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+def _still_named(part: Path, fd: int) -> bool:
+    try:
+        return os.path.samestat(os.stat(part, follow_symlinks=False), os.fstat(fd))
+    except FileNotFoundError:
+        return False
