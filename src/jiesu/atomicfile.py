@@ -140,12 +140,18 @@ def _create_locked(part: Path) -> int:
     """Create `part` and hold its lock: the descriptor to close once the part is renamed or removed.
 
     A cleaner may take the lock in the instant between creating and locking and
-    remove the part as a dead writer's; then the part is made again.
+    remove the part as a dead writer's; then the part is made again. Where the
+    filesystem has no locks the part is written unlocked: cleaners cannot lock
+    it either, so it is never taken for a dead writer's.
     """
     while True:
         fd = os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP):
+                    raise
             if _still_named(part, fd):
                 return fd
         except BaseException:
@@ -155,7 +161,12 @@ def _create_locked(part: Path) -> int:
 
 
 def _remove_if_abandoned(part: Path) -> None:
-    """Remove `part` if nobody holds its lock; one we cannot open or lock (another user's, a link, a pipe) stays."""
+    """Remove `part` if nobody holds its lock; one we cannot open or lock (another user's, a link, a pipe) stays.
+
+    Opened read-only: where flock is a POSIX lock underneath (NFS), which a
+    writer's SQLite drops on closing the part, an exclusive lock is then refused,
+    so no part there is taken for a dead writer's.
+    """
     try:
         fd = os.open(part, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
