@@ -68,17 +68,20 @@ def utcnow() -> datetime:
     return moment.astimezone(timezone.utc).replace(microsecond=0)
 
 
-def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False, deadline: bool = False) -> datetime:
+def parse_when(
+    text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False, deadline: bool = False, receipt: bool = False
+) -> datetime:
     """Parse a time typed on the command line into an aware datetime, in the years jiesu stores;
     one it cannot read or store is a usage error (BadOption). A file's times are read by `cells`.
 
     A bare date means the start of that day in `tz`; its last instant when
     `end_of_day` is set (`--until`, compared with `<=`); its 24:00, the next day's
     00:00, when it is a `deadline` (`--due`, `--to`), as deadlines counted in days
-    end. Relative forms count from `now`.
+    end. A `receipt` (`--received`) refuses a date alone, `today` and the like:
+    see `receipt_date_refused`. Relative forms count from `now`.
     """
     try:
-        moment = _parsed_when(text.strip(), now, tz, end_of_day, deadline)
+        moment = _parsed_when(text.strip(), now, tz, end_of_day, deadline, receipt)
     except OverflowError:  # `-999999w`: before year 1
         raise BadOption(f"时间 {echoed(text.strip())} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
     reason = year_refused(moment.year)
@@ -90,14 +93,17 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = Fal
     return moment
 
 
-def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadline: bool) -> datetime:
+def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadline: bool, receipt: bool) -> datetime:
     word = raw.casefold()
     local_now = now.astimezone(tz)
     if word == "now":
         return now
     if word in ("today", "yesterday", "tomorrow", "今天", "昨天", "明天"):
         offset = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "tomorrow": 1, "明天": 1}[word]
-        return _day_bound(local_now.date() + timedelta(days=offset), tz, end_of_day, deadline)
+        day = local_now.date() + timedelta(days=offset)
+        if receipt:
+            raise BadOption(receipt_date_refused(f"受理时间 {echoed(raw)}", f'--received "{day:%Y-%m-%d} 09:00"'))
+        return _day_bound(day, tz, end_of_day, deadline)
     match = _RELATIVE.match(word)
     if match:
         sign, amount, unit = match.groups()
@@ -107,11 +113,20 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
         parsed = from_iso(raw.replace("/", "-"))
     except ValueError:
         raise BadOption(f"无法识别的时间 {echoed(raw)}；可用：{DATE_FORMS}") from None
-    if _is_bare_date(raw):
+    if date_alone(raw):
+        if receipt:
+            raise BadOption(receipt_date_refused(f"受理时间 {echoed(raw)}", f'--received "{parsed:%Y-%m-%d} 09:00"'))
         return _day_bound(parsed.date(), tz, end_of_day, deadline)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed
+
+
+def receipt_date_refused(subject: str, example: str) -> str:
+    """Why a receipt given as a date alone is refused, typed or in a file: a date means its 00:00,
+    and a case received at 00:00 counts as received at 24:00 the day before (rules.deadlines), so
+    "received that day" would silently get a deadline a working day early."""
+    return f"{subject} 只有日期，没有钟点（0 点受理按前一天 24:00 计，时限会早一个工作日）；请写明钟点，如 {example}"
 
 
 def from_iso(text: str) -> datetime:
@@ -156,7 +171,8 @@ def _offset_text(offset: timedelta) -> str:
     return f"{text}:{size.seconds % 60:02d}" if size.seconds % 60 else text
 
 
-def _is_bare_date(raw: str) -> bool:
+def date_alone(raw: str) -> bool:
+    """Whether ISO text that reads as a time wrote a date without a clock time (`2026-11-20`, `20261120`)."""
     return len(raw) <= 10 and ":" not in raw and "T" not in raw
 
 
