@@ -89,9 +89,6 @@ def moment(
         found, no_clock = _serial(label, value), float(value).is_integer()
     else:
         found, no_clock = _parsed(label, str(value).strip())
-    if receipt and no_clock:
-        written = f"{found:%Y-%m-%d}" if isinstance(value, date) else value
-        raise ValueError(receipt_date_refused(f"{label} {echoed(written)}", f"{found:%Y-%m-%d} 09:00"))
     if found.microsecond:
         # jiesu keeps time to the second, as its exports write it: rounding could carry 23:59:59.999
         # into the next day, and a fraction kept would read back from an export as another case.
@@ -107,6 +104,9 @@ def moment(
     reason = offset_refused(found, tz) or wall_time_refused(found)
     if reason:
         raise ValueError(f"{label} {reason}：{echoed(value)}")
+    if receipt and no_clock:
+        written = f"{found:%Y-%m-%d}" if isinstance(value, date) else int(value) if isinstance(value, float) else value
+        raise ValueError(receipt_date_refused(f"{label} {echoed(written)}", f"{found:%Y-%m-%d} 09:00"))
     return found
 
 
