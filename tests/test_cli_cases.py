@@ -84,11 +84,42 @@ def test_duplicate_ref_is_refused(jiesu, book):
 
 
 def test_received_accepts_relative_and_word_forms(jiesu):
-    for form in ("now", "today", "yesterday", "-2h", "-3d", "2026-10-01", "2026-10-01T08:30", "2026-10-01 08:30"):
+    for form in ("now", "-2h", "-3d", "2026-10-01T00:00", "2026-10-01T08:30", "2026-10-01 08:30"):
         jiesu.new(f"受理于 {form}", "--received", form)
     received = [c["received_at"] for c in jiesu.json("list")]
-    assert received[5] == "2026-10-01T00:00:00+08:00"
-    assert received[6] == received[7] == "2026-10-01T08:30:00+08:00"
+    assert received[3] == "2026-10-01T00:00:00+08:00"
+    assert received[4] == received[5] == "2026-10-01T08:30:00+08:00"
+
+
+DATE_ALONE = "只有日期，没有钟点（0 点受理按前一天 24:00 计，时限会早一个工作日）；请写明钟点，如"
+
+
+def test_a_receipt_typed_as_a_date_alone_is_refused_and_00_00_written_out_keeps_the_rule(jiesu, book):
+    """Replayed from a fresh tester: `--received 2026-11-20` was stored as 00:00, which counts as 24:00
+    of the day before, so a case received that day got a deadline one working day early."""
+    case_id = jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")
+    before = book.fingerprint()
+    line = f'受理时间 \'2026-11-20\' {DATE_ALONE} --received "2026-11-20 09:00"'
+    refused(jiesu("new", "楼道灯不亮", "--received", "2026-11-20"), line, code=2)
+    refused(jiesu("edit", case_id, "--received", "2026-11-20"), line, code=2)
+    assert book.fingerprint() == before
+    midnight = [jiesu.new("零点", "--received", typed) for typed in ("2026-11-20 00:00", "2026-11-20T00:00")]
+    by = {case["id"]: case["resolve_by"] for case in jiesu.json("list")}
+    assert by[case_id] == "2026-12-02T00:00:00+08:00"  # 7 working days from 11-23: 12-01 24:00
+    assert [by[n] for n in midnight] == ["2026-12-01T00:00:00+08:00"] * 2  # from 11-20, as received 11-19 24:00
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"), [("2026/11/20", "2026-11-20"), ("20261120", "2026-11-20"), ("today", "2026-12-01"),
+                       ("yesterday", "2026-11-30"), ("昨天", "2026-11-30")],
+)
+def test_every_receipt_that_names_a_day_without_its_clock_time_is_refused(jiesu, book, typed, day):
+    case_id = jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")
+    before = book.fingerprint()
+    line = f'受理时间 {typed!r} {DATE_ALONE} --received "{day} 09:00"'
+    refused(jiesu("new", "楼道灯不亮", "--received", typed), line, code=2)
+    refused(jiesu("edit", case_id, "--received", typed), line, code=2)
+    assert book.fingerprint() == before
 
 
 def test_list_shows_open_cases_and_filters_combine(jiesu):
@@ -110,9 +141,9 @@ def test_list_shows_open_cases_and_filters_combine(jiesu):
 
 
 def test_list_since_until(jiesu):
-    jiesu.new("九月", "--received", "2026-09-15")
+    jiesu.new("九月", "--received", "2026-09-15T00:00")
     jiesu.new("十月", "--received", "2026-10-15T10:00")
-    jiesu.new("十一月", "--received", "2026-11-01")
+    jiesu.new("十一月", "--received", "2026-11-01T00:00")
     ids = lambda *args: [row["summary"] for row in jiesu.json("list", *args)]
     assert ids("--since", "2026-10-01", "--until", "2026-10-15") == ["十月"]
     assert ids("--until", "2026-09-30") == ["九月"]

@@ -159,7 +159,7 @@ def test_rules_file_errors_name_key_and_line(jiesu, tmp_path):
 def test_calendar_fallback_is_said_once_on_stderr(jiesu, tmp_path, monkeypatch):
     (tmp_path / "r.toml").write_text('[deadlines.resolve]\ngeneral = "300 workdays"\n', encoding="utf-8")
     monkeypatch.setenv("JIESU_RULES", str(tmp_path / "r.toml"))
-    result = jiesu.ok("new", "明年才到期", "--received", "2026-11-02")
+    result = jiesu.ok("new", "明年才到期", "--received", "2026-11-02T00:00")
     assert result.stderr.count("chinesecalendar 尚无 2027、2028 年的官方放假安排") == 1
     assert "调休上班日未知" in result.stderr
 

@@ -137,9 +137,27 @@ def test_times_as_excel_and_wps_write_them(jiesu, tmp_path, written):
 
 
 def test_dates_without_a_time_and_afternoons(jiesu, tmp_path):
-    jiesu.ok("import", sheet(tmp_path, row("A", "2026年11月3日"), row("B", "2026/11/3 下午 3:05"), row("C", "46329")))
-    assert [c["received_at"] for c in jiesu.json("list")] == [
-        "2026-11-03T00:00:00+08:00", "2026-11-03T15:05:00+08:00", "2026-11-03T00:00:00+08:00",
+    """A date alone reads as its 00:00 in a time column other than the receipt (which needs its clock time)."""
+    rows = ("甲,2026/11/3 下午 3:05,2026年11月30日", "乙,2026/11/3 0:00,46356")
+    jiesu.ok("import", sheet(tmp_path, *rows, header="summary,received_at,resolve_by"))
+    assert [(c["received_at"], c["resolve_by"]) for c in jiesu.json("list")] == [
+        ("2026-11-03T15:05:00+08:00", "2026-11-30T00:00:00+08:00"), ("2026-11-03T00:00:00+08:00", "2026-11-30T00:00:00+08:00"),
+    ]
+
+
+@pytest.mark.parametrize("written", ["2026/11/20", "2026-11-20", "2026年11月20日", "46346"])
+def test_a_receipt_imported_as_a_date_alone_refuses_the_whole_file(jiesu, tmp_path, book, written):
+    """Replayed from a fresh tester: a 受理时间 of `2026/11/20` was stored as 00:00, which counts as 24:00
+    of the day before, so the case got a deadline one working day early."""
+    path = sheet(tmp_path, row("BJ1", "2026/11/20 0:00"), row("BJ2", written))
+    assert refused_rows(jiesu("import", path)) == [
+        f"第 3 行：received_at {written!r} 只有日期，没有钟点（0 点受理按前一天 24:00 计，时限会早一个工作日）；"
+        "请写明钟点，如 2026-11-20 09:00"
+    ]
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", path, "--skip-bad")
+    assert [(c["received_at"], c["resolve_by"]) for c in jiesu.json("list")] == [
+        ("2026-11-20T00:00:00+08:00", "2026-12-01T00:00:00+08:00"),  # 00:00 written out: 11-19 24:00, due 11-30 24:00
     ]
 
 

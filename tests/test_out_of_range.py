@@ -57,7 +57,7 @@ def test_relative_times_beyond_the_calendar_are_refused(jiesu, relative):
 
 
 def test_the_years_import_accepts_are_accepted(jiesu):
-    jiesu.new("早年", "--received", "1901-01-02")
+    jiesu.new("早年", "--received", "1901-01-02T00:00")
     jiesu.ok("list", "--since", "1901-01-01", "--until", "2100-12-31")
     jiesu.ok("report", "monthly", "--period", "1900-01")
 
@@ -74,9 +74,9 @@ def test_a_time_before_the_zone_kept_standard_time_is_refused(jiesu, book, typed
 @pytest.mark.parametrize(
     ("zone", "typed", "kept"),
     [
-        ("Asia/Shanghai", "1901-01-01", "1901-01-01T00:00:00+08:00"),  # standard time's first instant
+        ("Asia/Shanghai", "1901-01-01T00:00", "1901-01-01T00:00:00+08:00"),  # standard time's first instant
         ("Asia/Shanghai", "1900-12-31T16:00:00+00:00", "1901-01-01T00:00:00+08:00"),
-        ("Asia/Kathmandu", "1920-01-01", "1920-01-01T00:00:00+05:30"),
+        ("Asia/Kathmandu", "1920-01-01T00:00", "1920-01-01T00:00:00+05:30"),
     ],
 )
 def test_the_first_times_of_standard_time_keep_the_zones_offset(jiesu, tmp_path, monkeypatch, zone, typed, kept):

@@ -195,7 +195,7 @@ def test_report_formats(jiesu, fmt):
 
 
 def test_report_monthly_cli(jiesu):
-    jiesu.new("十一月", "--received", "2026-11-02")
+    jiesu.new("十一月", "--received", "2026-11-02T00:00")
     doc = json.loads(jiesu.ok("report", "monthly", "--period", "2026-11", "--format", "json").stdout)
     assert doc["period"] == "2026-11" and doc["received"] == 1
     assert doc["ledger_balance"] == {"period": "2026-11", "opening": 0, "added": 0, "cleared": 0, "closing": 0}

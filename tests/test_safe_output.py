@@ -296,7 +296,7 @@ def test_ids_are_offered_where_cases_are_listed():
 
 @pytest.mark.parametrize("args", [["rules", "show", "--format", "ids"], ["ledger", "roll", "2026-11", "--format", "ids"]])
 def test_ids_where_there_are_no_ids_is_refused_before_anything_runs(jiesu, book, args):
-    jiesu.new("x", "--received", "2026-11-02")
+    jiesu.new("x", "--received", "2026-11-02T00:00")
     before = book.fingerprint()
     result = jiesu(*args)
     assert result.exit_code == 2 and result.stderr.startswith("错误: --format/-f 无效：'ids' 不是这个命令的输出格式")

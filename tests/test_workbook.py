@@ -68,6 +68,35 @@ def test_a_date_cell_with_a_fraction_of_a_second_is_refused_not_rounded_into_the
     assert [c["received_at"] for c in jiesu.json("list")] == ["2026-11-29T23:59:59+08:00"]
 
 
+def test_a_receipt_in_a_date_cell_without_its_clock_time_is_refused(jiesu, tmp_path, book):
+    """Replayed from a fresh tester: a 受理时间 cell holding only a date (a date cell, or its serial once
+    the format is lost) was stored as 00:00, 24:00 of the day before: a deadline a working day early."""
+    path = tmp_path / "工单.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    page, day = workbook.add_worksheet("工单"), workbook.add_format({"num_format": "yyyy/m/d"})
+    for column, label in enumerate(HEADER):
+        page.write_string(0, column, label)
+    page.write_row(1, 0, ["BJ1", None, *ROW[2:]])
+    page.write_datetime(1, 1, datetime(2026, 11, 20), day)
+    page.write_row(2, 0, ["BJ2", 46346, *ROW[2:]])
+    workbook.close()
+    result = jiesu("import", str(path))
+    reason = "只有日期，没有钟点（0 点受理按前一天 24:00 计，时限会早一个工作日）；请写明钟点，如 2026-11-20 09:00"
+    assert result.exit_code == 1 and result.stderr.splitlines()[:2] == [
+        f"第 2 行：received_at '2026-11-20' {reason}", f"第 3 行：received_at 46346 {reason}",
+    ]
+    assert book.counts() == (0, 0)
+
+
+def test_a_receipt_at_00_00_comes_back_from_the_workbook_as_itself(jiesu, tmp_path, new_target):
+    """A date cell at 00:00 reads as a date alone, which a receipt may not be: the export writes it as text."""
+    jiesu.new("零点受理", "--received", "2026-11-20 00:00")
+    jiesu.ok("export", "--out", str(tmp_path / "x.xlsx"))
+    other = new_target("other")
+    assert jiesu.ok("--db", other, "import", str(tmp_path / "x.xlsx")).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
+    assert jiesu.json("--db", other, "list") == jiesu.json("list")
+
+
 def test_the_sheet_option_picks_a_sheet_by_name(jiesu, tmp_path):
     path = office_sheet(tmp_path / "工单.xlsx", [ROW], sheets=("说明", "十一月"))
     jiesu.ok("import", path, "--sheet", "十一月")

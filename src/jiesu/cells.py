@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import from_iso, offset_refused, wall_time_refused, year_refused
+from jiesu.clock import date_alone, from_iso, offset_refused, receipt_date_refused, wall_time_refused, year_refused
 from jiesu.safetext import echoed, shortened
 
 LARGEST_INT = 2**63 - 1
@@ -68,20 +68,27 @@ def digits_kept(label: str, value: Any) -> str | None:
     return written
 
 
-def moment(label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = False) -> datetime | None:
-    """A time cell: ISO 8601, the slash and 年月日 forms Excel and WPS write, or an Excel serial date."""
+def moment(
+    label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = False, receipt: bool = False
+) -> datetime | None:
+    """A time cell: ISO 8601, the slash and 年月日 forms Excel and WPS write, or an Excel serial date.
+
+    A `receipt` given as a date alone is refused (clock.receipt_date_refused): a date cell, a
+    serial without a fraction, or text without a clock time. A workbook's date cell at 00:00 reads
+    as a date alone (python-calamine gives a date), whatever the format it is shown in.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         raise ValueError(f"{label} 不是有效时间：{echoed(value)}")
     if isinstance(value, datetime):
-        found = value  # a workbook's date cell, read to the millisecond Excel keeps
+        found, no_clock = value, False  # a workbook's date cell, read to the millisecond Excel keeps
     elif isinstance(value, date):
-        found = datetime.combine(value, time())
+        found, no_clock = datetime.combine(value, time()), True
     elif isinstance(value, (int, float)):
-        found = _serial(label, value)
+        found, no_clock = _serial(label, value), float(value).is_integer()
     else:
-        found = _parsed(label, str(value).strip())
+        found, no_clock = _parsed(label, str(value).strip())
     if found.microsecond:
         # jiesu keeps time to the second, as its exports write it: rounding could carry 23:59:59.999
         # into the next day, and a fraction kept would read back from an export as another case.
@@ -97,19 +104,24 @@ def moment(label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = Fals
     reason = offset_refused(found, tz) or wall_time_refused(found)
     if reason:
         raise ValueError(f"{label} {reason}：{echoed(value)}")
+    if receipt and no_clock:
+        written = f"{found:%Y-%m-%d}" if isinstance(value, date) else int(value) if isinstance(value, float) else value
+        raise ValueError(receipt_date_refused(f"{label} {echoed(written)}", f"{found:%Y-%m-%d} 09:00"))
     return found
 
 
-def _parsed(label: str, written: str) -> datetime:
+def _parsed(label: str, written: str) -> tuple[datetime, bool]:
+    """The time `written` means, and whether it was a date alone (no clock time written)."""
     try:
-        return from_iso(written)
+        return from_iso(written), date_alone(written)
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31T24:00
         pass
     match = _LOCAL_TIME.fullmatch(written)
     if match:
-        return _from_parts(label, written, match)
+        return _from_parts(label, written, match), match["h"] is None
     if _SERIAL.fullmatch(written):
-        return _serial(label, float(written))
+        serial = float(written)
+        return _serial(label, serial), serial.is_integer()
     raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{TIME_HINT}")
 
 

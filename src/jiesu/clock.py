@@ -68,50 +68,64 @@ def utcnow() -> datetime:
     return moment.astimezone(timezone.utc).replace(microsecond=0)
 
 
-def parse_when(text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False, deadline: bool = False) -> datetime:
+def parse_when(
+    text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False, deadline: bool = False, receipt: bool = False
+) -> datetime:
     """Parse a time typed on the command line into an aware datetime, in the years jiesu stores;
     one it cannot read or store is a usage error (BadOption). A file's times are read by `cells`.
 
     A bare date means the start of that day in `tz`; its last instant when
     `end_of_day` is set (`--until`, compared with `<=`); its 24:00, the next day's
     00:00, when it is a `deadline` (`--due`, `--to`), as deadlines counted in days
-    end. Relative forms count from `now`.
+    end. A `receipt` (`--received`) may not be a date alone, nor `today` and the like
+    (`receipt_date_refused`). Relative forms count from `now`.
     """
+    written = text.strip()
     try:
-        moment = _parsed_when(text.strip(), now, tz, end_of_day, deadline)
+        moment, a_day = _parsed_when(written, now, tz, end_of_day, deadline)
     except OverflowError:  # `-999999w`: before year 1
-        raise BadOption(f"时间 {echoed(text.strip())} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
+        raise BadOption(f"时间 {echoed(written)} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
     reason = year_refused(moment.year)
     if reason:
-        raise BadOption(f"时间 {echoed(text.strip())} 的{reason}")
+        raise BadOption(f"时间 {echoed(written)} 的{reason}")
     reason = offset_refused(moment, tz) or wall_time_refused(moment)
     if reason:
-        raise BadOption(f"时间 {echoed(text.strip())} {reason}")
+        raise BadOption(f"时间 {echoed(written)} {reason}")
+    if receipt and a_day:
+        raise BadOption(receipt_date_refused(f"受理时间 {echoed(written)}", f'--received "{moment:%Y-%m-%d} 09:00"'))
     return moment
 
 
-def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadline: bool) -> datetime:
+def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadline: bool) -> tuple[datetime, bool]:
+    """The time `raw` means, and whether it named a day rather than a time (`2026-11-20`, `today`)."""
     word = raw.casefold()
     local_now = now.astimezone(tz)
     if word == "now":
-        return now
+        return now, False
     if word in ("today", "yesterday", "tomorrow", "今天", "昨天", "明天"):
         offset = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "tomorrow": 1, "明天": 1}[word]
-        return _day_bound(local_now.date() + timedelta(days=offset), tz, end_of_day, deadline)
+        return _day_bound(local_now.date() + timedelta(days=offset), tz, end_of_day, deadline), True
     match = _RELATIVE.match(word)
     if match:
         sign, amount, unit = match.groups()
         delta = timedelta(**{_UNITS[unit]: int(amount)})
-        return now + delta if sign == "+" else now - delta
+        return (now + delta if sign == "+" else now - delta), False
     try:
         parsed = from_iso(raw.replace("/", "-"))
     except ValueError:
         raise BadOption(f"无法识别的时间 {echoed(raw)}；可用：{DATE_FORMS}") from None
-    if _is_bare_date(raw):
-        return _day_bound(parsed.date(), tz, end_of_day, deadline)
+    if date_alone(raw):
+        return _day_bound(parsed.date(), tz, end_of_day, deadline), True
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed
+    return parsed, False
+
+
+def receipt_date_refused(subject: str, example: str) -> str:
+    """Why a receipt given as a date alone is refused, typed or in a file: a date means its 00:00,
+    and a case received at 00:00 counts as received at 24:00 the day before (rules.deadlines), so
+    "received that day" would silently get a deadline a working day early."""
+    return f"{subject} 只有日期，没有钟点（0 点受理按前一天 24:00 计，时限会早一个工作日）；请写明钟点，如 {example}"
 
 
 def from_iso(text: str) -> datetime:
@@ -156,7 +170,8 @@ def _offset_text(offset: timedelta) -> str:
     return f"{text}:{size.seconds % 60:02d}" if size.seconds % 60 else text
 
 
-def _is_bare_date(raw: str) -> bool:
+def date_alone(raw: str) -> bool:
+    """Whether ISO text that reads as a time wrote a date without a clock time (`2026-11-20`, `20261120`)."""
     return len(raw) <= 10 and ":" not in raw and "T" not in raw
 
 

@@ -201,6 +201,11 @@ def case_rows(office: Office, selection: CaseSelection, *, reveal: bool, typed_t
                     cells[name] = _local(value, tz)
                 elif not reveal:
                     cells[name] = phones.shown_field(name, value)
+            received = cells["received_at"]
+            if not (received.hour or received.minute or received.second):
+                # A date cell at 00:00 reads back as a date alone, which a receipt may not be
+                # (cells.moment): written as text, the export imports again as the same case.
+                cells["received_at"] = f"{received:%Y-%m-%d %H:%M:%S}"
             yield cells
 
 

@@ -625,7 +625,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     tz = office.tz
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
-            values[name] = cells.moment(name, value, tz, offset_required=offset_required)
+            values[name] = cells.moment(name, value, tz, offset_required=offset_required, receipt=name == "received_at")
     masked = None
     if values["phone"] and "*" in values["phone"]:
         # A masked export: the row may be a case the book already has (skipped as 已存在); a new

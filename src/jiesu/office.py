@@ -34,8 +34,10 @@ class Office:
         if as_of is not None and as_of > self.now:
             raise BadInput(f"{shown_to_the_second(as_of, self.tz)} 还没有到，只能查看过去或现在")
 
-    def when(self, text: str | None, *, end_of_day: bool = False, deadline: bool = False) -> datetime | None:
+    def when(
+        self, text: str | None, *, end_of_day: bool = False, deadline: bool = False, receipt: bool = False
+    ) -> datetime | None:
         """A typed time (`--at`, `--since`, …) read in this office's zone; None stays None."""
         if text is None:
             return None
-        return parse_when(text, now=self.now, tz=self.tz, end_of_day=end_of_day, deadline=deadline)
+        return parse_when(text, now=self.now, tz=self.tz, end_of_day=end_of_day, deadline=deadline, receipt=receipt)
