@@ -227,16 +227,17 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
     start, end = day_span(day, tz)
     as_of = min(end, office.now)
     upto = window_end(as_of, end)
+    standing = last_instant(upto)
     month_start = start.replace(day=1)
     with office.store.read() as session:
-        then = CasesAt(session.connection(), as_of, columns=COUNTED)
+        then = CasesAt(session.connection(), standing, columns=COUNTED)
         document = {"date": day.isoformat(), "as_of": iso(as_of, tz)}
         document |= _activity(session, then, start, upto)
-        document |= _standing(session, office, then, as_of, received_in=(start, upto))
-        document["rates"] = rates_between(session, office, then, month_start, as_of, upto)
-        document["ledger"] = _ledger_standing(session, as_of, upto)
+        document |= _standing(session, office, then, standing, received_in=(start, upto))
+        document["rates"] = rates_between(session, office, then, month_start, standing, upto)
+        document["ledger"] = _ledger_standing(session, standing)
         trend = _trend(session, then, day, office, upto)
-    document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
+    document["hotspots"] = hotspots(office, as_of=standing)[:TOP_HOTSPOTS]
     return DailyReport(document, trend)
 
 
@@ -255,17 +256,18 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     end = start + relativedelta(months=1)
     as_of = min(end, office.now)
     upto = window_end(as_of, end)
+    standing = last_instant(upto)
     with office.store.read() as session:
-        then = CasesAt(session.connection(), as_of, columns=COUNTED)
+        then = CasesAt(session.connection(), standing, columns=COUNTED)
         document = {"period": period, "as_of": iso(as_of, tz)}
         document |= _activity(session, then, start, upto)
-        document |= _standing(session, office, then, as_of, received_in=(start, upto))
-        document["rates"] = rates_between(session, office, then, start, as_of, upto)
+        document |= _standing(session, office, then, standing, received_in=(start, upto))
+        document["rates"] = rates_between(session, office, then, start, standing, upto)
         for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
-            document[name] = rates_by(session, office, then, start, as_of, column, upto)
-        document["ledger"] = _ledger_standing(session, as_of, upto)
+            document[name] = rates_by(session, office, then, start, standing, column, upto)
+        document["ledger"] = _ledger_standing(session, standing)
         document["ledger_balance"] = ledger.balance_at(session, period, upto)
-    document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
+    document["hotspots"] = hotspots(office, as_of=standing)[:TOP_HOTSPOTS]
     return document
 
 
@@ -275,6 +277,15 @@ def window_end(as_of: datetime, end: datetime) -> datetime:
     the as-of instant itself is part of the record at that instant. Times are kept to the microsecond.
     """
     return end if as_of >= end else as_of + timedelta(microseconds=1)
+
+
+def last_instant(upto: datetime) -> datetime:
+    """The last instant of a report's window [start, upto), at which it reads what stands: the cases
+    (status, assignee, level, deadlines), the ledger entries on the books, the revisits made. A step
+    at the period's end — a close, assignment, escalation or 销账 at the next month's first 00:00 —
+    is the next period's, as its counts already were; before the period is over it is `as_of` itself.
+    """
+    return upto - timedelta(microseconds=1)
 
 
 def _activity(session: Session, then: CasesAt, start: datetime, upto: datetime) -> dict[str, int]:
@@ -358,18 +369,13 @@ def splits(
     return found
 
 
-def on_books_within(upto: datetime):
-    """Entries on the books at the end of a report's window [start, upto): by their movements dated
-    before `upto`, as the period's balance counts them. A step at the next month's first instant is
-    that month's: in neither this month's 在账 nor its 期末 (which would then disagree)."""
-    return ledger_open_at(upto - timedelta(microseconds=1))
-
-
-def _ledger_standing(session: Session, as_of: datetime, upto: datetime) -> dict:
-    """Entries on the books at the end of the report's window, and those past due at `as_of`."""
-    on_books = on_books_within(upto)
+def _ledger_standing(session: Session, standing: datetime) -> dict:
+    """Entries on the books at the report's `last_instant` (by their movements dated by then, as the
+    period's balance counts them: a 上账 at the next month's first instant is in neither), and those
+    past due then."""
+    on_books = ledger_open_at(standing)
     open_entries = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
-    overdue = list(session.exec(select(LedgerEntry.id).where(on_books, LedgerEntry.due < as_of).order_by(LedgerEntry.id)))
+    overdue = list(session.exec(select(LedgerEntry.id).where(on_books, LedgerEntry.due < standing).order_by(LedgerEntry.id)))
     return {"open": open_entries, "overdue": len(overdue), "overdue_entries": overdue}
 
 
