@@ -452,3 +452,19 @@ def test_a_step_at_a_months_first_instant_is_that_months(jiesu):
     assert at_that_instant[closed]["status"] == "closed"
     assert at_that_instant[assigned]["assignee"] == "李网格"
     assert at_that_instant[escalated]["level"] == "city"
+
+
+def test_a_case_imported_closed_with_an_assignee_was_with_them_until_its_closing(jiesu, tmp_path):
+    """Replayed from a fresh tester: as of a time before its row's closed_at, a case imported closed
+    read 待派单 (its import records the status from new), though the row names who handled it."""
+    sheet = tmp_path / "closed.csv"
+    sheet.write_text(IMPORTED_CLOSED, encoding="utf-8")
+    jiesu.ok("import", str(sheet))
+    before_closing = {row["id"]: row for row in jiesu.json("list", "--all", "--as-of", "2026-11-05T12:00")}
+    assert (before_closing[2]["status"], before_closing[2]["assignee"]) == ("assigned", "物业")
+    assert before_closing[1]["status"] == "new"  # no assignee in its row
+    october = jiesu.json("report", "monthly", "--period", "2026-10")
+    assert [(row["name"], row["open"]) for row in october["by_assignee"]] == [(None, 1)]
+    day = jiesu.json("report", "daily", "--date", "2026-11-05")
+    assert {row["name"]: row["open"] for row in day["by_assignee"]} == {None: 1, "物业": 1}
+    assert jiesu.json("list", "--status", "assigned", "--as-of", "2026-11-05T12:00")[0]["id"] == 2
