@@ -7,6 +7,7 @@ was made from. The figures are plain data; `report_html` draws them.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -56,16 +57,14 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
     standing = reports.last_instant(upto)  # what stands is read there, as the document read it
     with office.store.read() as session:
         then = CasesAt(session.connection(), standing, columns=reports.COUNTED)
+        volumes = reports.split_counts(session, then, standing, (span_start, upto), ("category", "community"))
         found = {
             "months": _months(session, office, month_start, as_of, standing),
             "days": _by_day(session, office, then, days, standing, upto),
-            "by_category": _ranked(
-                document["by_category"], reports.rates_by(session, office, then, month_start, standing, "category", upto)
-            ),
-            "by_community": _ranked(
-                reports.split_by(session, then, standing, (span_start, upto), "community"),
-                reports.rates_by(session, office, then, month_start, standing, "community", upto),
-            ),
+            **{
+                f"by_{name}": _ranked(name, volumes[name], reports.rates_per(session, office, then, month_start, standing, name, upto))
+                for name in ("category", "community")
+            },
             "balance": ledger.balance_at(session, period, upto),
             "entries": _open_entries(session, office, as_of, standing),
         }
@@ -122,22 +121,16 @@ def _by_day(session: Session, office: Office, then: CasesAt, days: list[date], s
     ]
 
 
-def _ranked(volumes: list[dict], rates: list[dict]) -> dict:
-    """Volumes and 三率 per name, most received first; the first SPLIT_ROWS and how many more."""
-    rates_of = {row["name"]: row for row in rates}
-    names = {row["name"] for row in volumes} | set(rates_of)
-    volume_of = {row["name"]: row for row in volumes}
-    rows = [
-        {
-            "name": name,
-            "received": volume_of.get(name, {}).get("received", 0),
-            "open": volume_of.get(name, {}).get("open", 0),
-            "overdue": volume_of.get(name, {}).get("overdue", 0),
-            **{k: v for k, v in rates_of.get(name, {}).items() if k != "name"},
-        }
-        for name in names
+def _ranked(field: str, volumes: dict[Any, dict], rates: dict[Any, dict]) -> dict:
+    """Volumes and 三率 per value of `field`, most received first; the first SPLIT_ROWS and how many more.
+
+    A row is one value: two alike once masked (a number in them) are two rows, their names told apart."""
+    keyed = [
+        (key, {"name": shown_field(field, key), "received": 0, "open": 0, "overdue": 0, **volumes.get(key, {}), **rates.get(key, {})})
+        for key in set(volumes) | set(rates)
     ]
-    rows.sort(key=lambda r: (-r["received"], -r["overdue"], -r["open"], r["name"] or ""))
+    keyed.sort(key=lambda item: (-item[1]["received"], -item[1]["overdue"], -item[1]["open"], item[1]["name"] or "", item[0] or ""))
+    rows = _told_apart([row for _, row in keyed])
     shown = rows[:SPLIT_ROWS]
     return {
         "rows": shown,
@@ -145,6 +138,18 @@ def _ranked(volumes: list[dict], rates: list[dict]) -> dict:
         "most_received": max((r["received"] for r in shown), default=0),
         "most_overdue": max((r["overdue"] for r in shown), default=0),
     }
+
+
+def _told_apart(rows: list[dict]) -> list[dict]:
+    """Names alike as shown numbered （1）, （2）… in the order ranked, so that each row reads as its own."""
+    alike = Counter(row["name"] for row in rows)
+    seen: Counter = Counter()
+    for row in rows:
+        name = row["name"]
+        if name is not None and alike[name] > 1:
+            seen[name] += 1
+            row["name"] = f"{name}（{seen[name]}）"
+    return rows
 
 
 def _with_cases(session: Session, office: Office, spots: list[dict]) -> list[dict]:

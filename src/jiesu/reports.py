@@ -330,15 +330,22 @@ def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, 
     }
 
 
-def split_by(session: Session, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime], name: str) -> list[dict]:
-    """Received in the span, open and overdue as they stood at `as_of`, per value of column `name`, most open first."""
-    return splits(session, then, as_of, received_in, (name,))[name]
-
-
 def splits(
     session: Session, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime], names: tuple[str, ...]
 ) -> dict[str, list[dict]]:
-    """`split_by` for each column of `names`, from two grouped scans whatever their number.
+    """`split_counts` as a listing shows them: each value a row under `name`, masked (two values alike
+    once masked stay two rows)."""
+    return {
+        name: [{"name": shown_field(name, key), **counts} for key, counts in per_value.items()]
+        for name, per_value in split_counts(session, then, as_of, received_in, names).items()
+    }
+
+
+def split_counts(
+    session: Session, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime], names: tuple[str, ...]
+) -> dict[str, dict[Any, dict[str, int]]]:
+    """Received in the span, open and overdue as they stood at `as_of`, per value of each column of
+    `names` (the values themselves, most open first), from two grouped scans whatever their number.
 
     The database counts per combination of the columns' values (fresh by receipt
     time, open by status: two indexed scans rather than one OR over the whole
@@ -362,10 +369,10 @@ def splits(
             was = standing.get(keys[position], (0, 0))
             standing[keys[position]] = (was[0] + int(opened), was[1] + int(late))
         ordered = sorted(set(fresh) | set(standing), key=lambda k: (-standing.get(k, (0, 0))[0], k or ""))
-        found[name] = [
-            {"name": shown_field(name, key), "received": fresh.get(key, 0), "open": standing.get(key, (0, 0))[0], "overdue": standing.get(key, (0, 0))[1]}
+        found[name] = {
+            key: {"received": fresh.get(key, 0), "open": standing.get(key, (0, 0))[0], "overdue": standing.get(key, (0, 0))[1]}
             for key in ordered
-        ]
+        }
     return found
 
 
@@ -442,11 +449,19 @@ def rates_between(
 def rates_by(
     session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str, upto: datetime | None = None
 ) -> list[dict]:
-    """The same 三率 per value of column `name`: none first, then by name as Python orders text
-    (not by the database, whose collation and place for NULL differ between SQLite and PostgreSQL)."""
+    """`rates_per` as a listing shows them: each value a row, masked (two values alike once masked stay two rows)."""
+    return [{"name": shown_field(name, key), **found} for key, found in rates_per(session, office, then, start, as_of, name, upto).items()]
+
+
+def rates_per(
+    session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str, upto: datetime | None = None
+) -> dict[Any, dict[str, float | None]]:
+    """The same 三率 per value of column `name` (the values themselves): none first, then by value as
+    Python orders text (not by the database, whose collation and place for NULL differ between SQLite
+    and PostgreSQL)."""
     per_group = rate_counts(session, office, then, as_of, (start, upto or as_of), group=name)
     ordered = sorted(per_group.items(), key=lambda item: (item[0] is not None, item[0] or ""))
-    return [{"name": shown_field(name, key), **rates_of(counts, office)} for key, counts in ordered]
+    return {key: rates_of(counts, office) for key, counts in ordered}
 
 
 def seasonal(office: Office, ahead: datetime, as_of: datetime) -> list[dict]:
