@@ -104,7 +104,8 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
     columns = [CASES.c.id, *(CASES.c[name] for name in (*replayed, *corrected, *refolded))]
     # closed_at is wound back even when not asked for: it says whether an import's closing stood at
     # `as_of`; so is the assignee when the status is asked for: it says which open status such an import had.
-    unasked = [name for name in ("closed_at", "assignee") if name not in replayed and (name == "closed_at" or "status" in replayed)]
+    needed = ("closed_at", "assignee") if "status" in replayed else ("closed_at",)
+    unasked = [name for name in needed if name not in replayed]
     read = [*columns, *(CASES.c[name] for name in unasked)]
     states = {
         row.id: dict(row._mapping)
@@ -126,8 +127,9 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
             if name in state:
                 state[name] = _value(name, old)
         if kind == EventKind.IMPORTED.value:
-            # Imported closed, still open at `as_of`: not yet closed then, and with the assignee its
-            # row names (it records no assignment: the import's change of status is from 待派单).
+            # Imported closed, still open at `as_of`: not yet closed then, and with the assignee its row
+            # names. The row has no time of assignment; its event records the status from 待派单, where
+            # every history starts (`jiesu check` replays it so), but the case was with them all along.
             state |= {name: None for name in ("closed_at", "result") if name in state}
             if "status" in state:
                 state["status"] = open_status(state["assignee"]).value
