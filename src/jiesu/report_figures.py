@@ -1,8 +1,8 @@
 """What the printable report shows beyond the report document: the months' 三率, the days, the
 splits with their rates, the cases behind each hotspot, the seasonal ones ahead, and the ledger book.
 
-Everything is read as of the document's own `as_of`, so the page agrees with the document it
-was made from. The figures are plain data; `report_html` draws them.
+Everything is read as the document read it — what stands at its last instant (reports.last_instant),
+the counts over its windows — so the page agrees with the document it was made from. The figures are plain data; `report_html` draws them.
 """
 
 from __future__ import annotations
