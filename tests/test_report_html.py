@@ -195,3 +195,19 @@ def test_the_days_chart_counts_in_whole_cases(top):
     days = [{"day": f"2026-11-{n:02d}", "received": top if n == 1 else 0, "closed": 0, "overdue": 0} for n in range(1, 4)]
     labels = [text for text in re.findall(r"<text[^>]*>([^<]*)</text>", days_chart(days)) if text.isdigit()]
     assert labels == sorted(set(labels), key=int) and labels[0] == "0" and int(labels[-1]) >= top, labels
+
+
+def test_two_names_alike_once_masked_keep_their_own_rows(jiesu, office):
+    """Replayed from a fresh tester: two communities whose names differ only in a number's masked
+    digits were ranked as one row on the page (the second's figures overwrote the first's). Rows are
+    grouped by the name itself; the names alike as shown are told apart by a number."""
+    from jiesu import report_figures, reports
+
+    for community in ("幸福里13812345678", "幸福里13812345678", "幸福里13899995678"):
+        jiesu.new("楼道灯不亮", "--nature", "合理诉求", "--community", community, "--category", "市容", "--received", "2026-11-20T09:00")
+    ranked = report_figures.figures(office, reports.monthly(office, "2026-11"))["by_community"]["rows"]
+    assert [(row["name"], row["received"], row["open"]) for row in ranked] == [
+        ("幸福里138****5678（1）", 2, 2), ("幸福里138****5678（2）", 1, 1)
+    ]
+    page = jiesu.ok("report", "monthly", "--period", "2026-11", "--format", "html").stdout
+    assert "幸福里138****5678（1）" in page and "幸福里138****5678（2）" in page and "13812345678" not in page

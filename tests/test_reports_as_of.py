@@ -182,9 +182,12 @@ def test_a_case_received_at_midnight_belongs_to_its_day_only(jiesu, monkeypatch)
     assert days["2026-11-29"]["received"] == 0 and days["2026-11-30"]["received"] == 1
     assert jiesu.json("report", "monthly", "--period", "2026-11")["received"] == 1
     assert jiesu.json("report", "monthly", "--period", "2026-12")["received"] == 1
-    # What stood open at the report's instant is what `list --as-of` that instant gives.
-    for day in days.values():
-        assert day["open"] == len(jiesu.json("list", "--as-of", day["as_of"])), day["as_of"]
+    # What stood open at a finished day's last instant is what `list --as-of` gives then (nothing
+    # happens in its last second here); the book as it stood at the next 00:00 itself holds that
+    # instant's receipt too, which is the next day's.
+    assert [days[d]["open"] for d in sorted(days)] == [0, 1, 2]
+    assert len(jiesu.json("list", "--as-of", "2026-11-30T23:59:59")) == 1
+    assert len(jiesu.json("list", "--as-of", days["2026-11-30"]["as_of"])) == 2
 
 
 # ---------------------------------------------------------------- 24:00, as jiesu prints a deadline
@@ -414,3 +417,54 @@ def test_the_days_of_a_report_count_an_imported_close_on_its_day(jiesu, office, 
     days = report_figures.figures(office, daily.document)["days"]
     assert {d["day"]: d["closed"] for d in days if d["closed"]} == closed
     assert {d["day"]: d["overdue"] for d in days if d["overdue"]} == {}
+
+
+def test_a_step_at_a_months_first_instant_is_that_months(jiesu):
+    """Replayed from a fresh tester: a case closed, assigned or escalated at exactly 2026-12-01 00:00
+    read closed, assigned or escalated in November's report. A month is [start, end): a step at its
+    end is the next month's, as its close already was in `closed`; `list --as-of` that instant, the
+    book as it stood at it, includes it."""
+    at_end = ("--at", "2026-12-01T00:00")
+    closed = jiesu.new("楼道灯不亮", "--nature", "合理诉求", "--received", "2026-11-20T09:00")
+    jiesu.ok("assign", closed, "王网格", "--at", "2026-11-20T10:00")
+    jiesu.ok("contact", closed, "--note", "电话联系", "--at", "2026-11-20T11:00")
+    jiesu.ok("visit", closed, "--note", "上门", "--at", "2026-11-21T09:00")
+    jiesu.ok("close", closed, "--result", "resolved", "--note", "已修好", *at_end)
+    assigned = jiesu.new("垃圾未清", "--nature", "合理诉求", "--received", "2026-11-25T09:00")
+    jiesu.ok("assign", assigned, "李网格", *at_end)
+    escalated = jiesu.new("路灯不亮", "--nature", "合理诉求", "--received", "2026-11-02T09:00")
+    jiesu.ok("assign", escalated, "赵网格", "--at", "2026-11-02T10:00")
+    for _ in range(2):
+        jiesu.ok("escalate", escalated, "--reason", "需上级协调", "--at", "2026-11-03T09:00")
+    jiesu.ok("escalate", escalated, "--reason", "需市级协调", *at_end)
+
+    november = jiesu.json("report", "monthly", "--period", "2026-11")
+    assert (november["closed"], november["open"]) == (0, 3)
+    assert {row["name"]: row["open"] for row in november["by_assignee"]} == {"王网格": 1, "赵网格": 1, None: 1}
+    assert [due["id"] for due in november["due_escalation"]] == [escalated]  # at 区 then, overdue
+    day = jiesu.json("report", "daily", "--date", "2026-11-30")
+    assert (day["open"], [due["id"] for due in day["due_escalation"]]) == (3, [escalated])
+    december = jiesu.json("report", "monthly", "--period", "2026-12")
+    assert (december["closed"], december["open"]) == (1, 2)
+    assert {row["name"]: row["open"] for row in december["by_assignee"]} == {"李网格": 1, "赵网格": 1}
+    assert december["due_escalation"] == []  # at 市 now
+    at_that_instant = {row["id"]: row for row in jiesu.json("list", "--all", "--as-of", "2026-12-01T00:00")}
+    assert at_that_instant[closed]["status"] == "closed"
+    assert at_that_instant[assigned]["assignee"] == "李网格"
+    assert at_that_instant[escalated]["level"] == "city"
+
+
+def test_a_case_imported_closed_with_an_assignee_was_with_them_until_its_closing(jiesu, tmp_path):
+    """Replayed from a fresh tester: as of a time before its row's closed_at, a case imported closed
+    read 待派单 (its import records the status from new), though the row names who handled it."""
+    sheet = tmp_path / "closed.csv"
+    sheet.write_text(IMPORTED_CLOSED, encoding="utf-8")
+    jiesu.ok("import", str(sheet))
+    before_closing = {row["id"]: row for row in jiesu.json("list", "--all", "--as-of", "2026-11-05T12:00")}
+    assert (before_closing[2]["status"], before_closing[2]["assignee"]) == ("assigned", "物业")
+    assert before_closing[1]["status"] == "new"  # no assignee in its row
+    october = jiesu.json("report", "monthly", "--period", "2026-10")
+    assert [(row["name"], row["open"]) for row in october["by_assignee"]] == [(None, 1)]
+    day = jiesu.json("report", "daily", "--date", "2026-11-05")
+    assert {row["name"]: row["open"] for row in day["by_assignee"]} == {None: 1, "物业": 1}
+    assert jiesu.json("list", "--status", "assigned", "--as-of", "2026-11-05T12:00")[0]["id"] == 2

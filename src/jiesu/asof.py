@@ -25,7 +25,7 @@ from jiesu.backend import json_rows
 from jiesu.models import Event, UTCDateTime
 from jiesu.queries import CASES
 from jiesu.textsearch import FOLDED_FROM, derived
-from jiesu.vocab import PERSONAL_FIELDS, PURGED_VALUE, EventKind
+from jiesu.vocab import PERSONAL_FIELDS, PURGED_VALUE, EventKind, open_status
 
 # The case fields a step can change (steps.change), and the version each change bumps: always
 # wound back. A field only a correction changes (edits.EDITABLE) is wound back when a later one did.
@@ -102,8 +102,11 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
     sources = {source for name in refolded for source in FOLDED_FROM[name]}
     corrected = sorted((changed - set(REPLAYED)) & set(carried) | sources)
     columns = [CASES.c.id, *(CASES.c[name] for name in (*replayed, *corrected, *refolded))]
-    # closed_at is wound back even when not asked for: it says whether an import's closing stood at `as_of`.
-    read = columns if "closed_at" in replayed else [*columns, CASES.c.closed_at]
+    # closed_at is wound back even when not asked for: it says whether an import's closing stood at
+    # `as_of`; so is the assignee when the status is asked for: it says which open status such an import had.
+    needed = ("closed_at", "assignee") if "status" in replayed else ("closed_at",)
+    unasked = [name for name in needed if name not in replayed]
+    read = [*columns, *(CASES.c[name] for name in unasked)]
     states = {
         row.id: dict(row._mapping)
         for row in conn.execute(
@@ -123,16 +126,21 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
         for name, (old, _new) in changes.items():
             if name in state:
                 state[name] = _value(name, old)
-        if kind == EventKind.IMPORTED.value:  # imported closed, still open at `as_of`: not yet closed then
+        if kind == EventKind.IMPORTED.value:
+            # Imported closed, still open at `as_of`: not yet closed then, and with the assignee its row
+            # names. The row has no time of assignment; its event records the status from 待派单, where
+            # every history starts (`jiesu check` replays it so), but the case was with them all along.
             state |= {name: None for name in ("closed_at", "result") if name in state}
+            if "status" in state:
+                state["status"] = open_status(state["assignee"]).value
         if sources & changes.keys():
             retyped.add(case_id)
     for case_id in retyped:
         state = states[case_id]
         state |= {name: value for name, value in derived(state).items() if name in refolded}
-    if read is not columns:
-        for state in states.values():
-            del state["closed_at"]
+    for state in states.values():
+        for name in unasked:
+            del state[name]
     return json_rows(conn, columns, list(states.values()), "wound_back")
 
 

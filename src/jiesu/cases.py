@@ -20,7 +20,7 @@ from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
 from jiesu.steps import change, changing, future, load_case, moment, not_before, record, required, shown, shown_bound
 from jiesu.undone import last_at, not_undone
-from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency
+from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency, open_status
 
 LEVELS = list(Level)
 
@@ -299,7 +299,7 @@ def _reopen(office: Office, session: Session, case: Case, when: datetime, reason
     if entry is not None:
         status = Status.LEDGERED
     else:
-        status = Status.ASSIGNED if case.assignee else Status.NEW
+        status = open_status(case.assignee)
     _, fresh = rules.deadlines(when, case.tier, office.rules, office.calendar)
     changes = change(
         case,

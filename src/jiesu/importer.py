@@ -34,7 +34,7 @@ from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
 from jiesu.safetext import NOT_UTF8, echoed, echoed_path, has_undecodable, undecodable_message
 from jiesu.steps import future
-from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
+from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency, open_status
 
 BATCH = 1000  # rows checked and staged at a time: what memory holds, however long the file
 BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
@@ -476,7 +476,7 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
         if values["closed_at"] in (None, ""):  # when it was closed is not known: not its receipt
             values["__error__"] = "Open311 状态为 closed，但没有 updated_datetime（办结时间）"
     else:
-        values["status"] = Status.ASSIGNED.value if values.get("assignee") else Status.NEW.value
+        values["status"] = open_status(values.get("assignee")).value
     return values
 
 

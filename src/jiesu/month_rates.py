@@ -2,7 +2,7 @@
 reads them back instead of winding a year of history back twelve times.
 
 A month's counts are taken as of its end (asof.CasesAt): the cases received in it, as the
-history dated by its end left them, and their revisits by then. Work logged later does not
+history dated before its end left them, and their revisits by then. Work logged later does not
 move them (nor does an `edit`, dated when it is made, even of a receipt time into or out of
 the month), but some writes still can: a step, revisit, merge or undo logged with `--at`
 inside the month, `new --received` or an import of cases received then. Rather than trust every command, present and future, to
@@ -49,11 +49,11 @@ class MonthRates(TableModel, table=True):
 
 
 def counts_at_end(session: Session, office: Office, month: Month) -> RateCounts:
-    """A month's counts computed afresh, as of its end."""
-    from jiesu.reports import COUNTED, rate_counts
+    """A month's counts computed afresh, as of its end (its last instant: a step at the next month's first is that month's)."""
+    from jiesu.reports import COUNTED, last_instant, rate_counts
 
-    end = month[1]
-    return rate_counts(session, office, CasesAt(session.connection(), end, received=month, columns=COUNTED), end, month)[None]
+    standing = last_instant(month[1])
+    return rate_counts(session, office, CasesAt(session.connection(), standing, received=month, columns=COUNTED), standing, month)[None]
 
 
 def ended_month_counts(office: Office, months: list[Month]) -> dict[datetime, RateCounts]:

@@ -1,12 +1,13 @@
 """What the printable report shows beyond the report document: the months' 三率, the days, the
 splits with their rates, the cases behind each hotspot, the seasonal ones ahead, and the ledger book.
 
-Everything is read as of the document's own `as_of`, so the page agrees with the document it
-was made from. The figures are plain data; `report_html` draws them.
+Everything is read as the document read it — what stands at its last instant (reports.last_instant),
+the counts over its windows — so the page agrees with the document it was made from. The figures are plain data; `report_html` draws them.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from jiesu.clock import day_span, shown_bound
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.phones import shown_field
+from jiesu.queries import ledger_open_at
 from jiesu.rules import ASSUMED, in_force
 from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Status
@@ -52,24 +54,23 @@ def figures(office: Office, document: dict[str, Any]) -> dict[str, Any]:
         ahead = as_of
         upto = reports.window_end(as_of, span_start + timedelta(days=1))
     period = month_start.strftime("%Y-%m")
+    standing = reports.last_instant(upto)  # what stands is read there, as the document read it
     with office.store.read() as session:
-        then = CasesAt(session.connection(), as_of, columns=reports.COUNTED)
+        then = CasesAt(session.connection(), standing, columns=reports.COUNTED)
+        volumes = reports.split_counts(session, then, standing, (span_start, upto), ("category", "community"))
         found = {
-            "months": _months(session, office, month_start, as_of),
-            "days": _by_day(session, office, then, days, as_of, upto),
-            "by_category": _ranked(
-                document["by_category"], reports.rates_by(session, office, then, month_start, as_of, "category", upto)
-            ),
-            "by_community": _ranked(
-                reports.split_by(session, then, as_of, (span_start, upto), "community"),
-                reports.rates_by(session, office, then, month_start, as_of, "community", upto),
-            ),
+            "months": _months(session, office, month_start, as_of, standing),
+            "days": _by_day(session, office, then, days, standing, upto),
+            **{
+                f"by_{name}": _ranked(name, volumes[name], reports.rates_per(session, office, then, month_start, standing, name, upto))
+                for name in ("category", "community")
+            },
             "balance": ledger.balance_at(session, period, upto),
-            "entries": _open_entries(session, office, as_of, upto),
+            "entries": _open_entries(session, office, as_of, standing),
         }
-        spots = reports.hotspots(office, as_of=as_of, with_seasonal=False)[: reports.TOP_HOTSPOTS]
+        spots = reports.hotspots(office, as_of=standing, with_seasonal=False)[: reports.TOP_HOTSPOTS]
         found["hotspots"] = _with_cases(session, office, spots)
-    found["seasonal"] = {"from": ahead.date().isoformat(), "spots": reports.seasonal(office, ahead, as_of)}
+    found["seasonal"] = {"from": ahead.date().isoformat(), "spots": reports.seasonal(office, ahead, standing)}
     found["assumed"] = [row for row in in_force(office.rules) if row["basis"] == ASSUMED or row["source"] != "default"]
     return found
 
@@ -78,8 +79,8 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _months(session: Session, office: Office, month_start: datetime, as_of: datetime) -> list[dict]:
-    """The 三率 of each of the trend's months, each as of its own end (the last as of `as_of`).
+def _months(session: Session, office: Office, month_start: datetime, as_of: datetime, standing: datetime) -> list[dict]:
+    """The 三率 of each of the trend's months, each as of its own end (one not ended by `as_of`, as it stood then).
 
     The ended ones are read where kept (month_rates); winding a year of history back for each
     was most of what the page cost.
@@ -89,13 +90,13 @@ def _months(session: Session, office: Office, month_start: datetime, as_of: date
     counts = month_rates.ended_month_counts(office, ended)
     for start in starts:
         if start not in counts:
-            then = CasesAt(session.connection(), as_of, columns=reports.COUNTED)
-            window = (start, reports.window_end(as_of, start + relativedelta(months=1)))
-            counts[start] = reports.rate_counts(session, office, then, as_of, window)[None]
+            then = CasesAt(session.connection(), standing, columns=reports.COUNTED)
+            window = (start, reports.window_end(standing, start + relativedelta(months=1)))
+            counts[start] = reports.rate_counts(session, office, then, standing, window)[None]
     return [{"period": start.strftime("%Y-%m"), **reports.rates_of(counts[start], office)} for start in starts]
 
 
-def _by_day(session: Session, office: Office, then: CasesAt, days: list[date], as_of: datetime, upto: datetime) -> list[dict]:
+def _by_day(session: Session, office: Office, then: CasesAt, days: list[date], standing: datetime, upto: datetime) -> list[dict]:
     """Received (by the receipt times as they stood `then`), closed, and fallen overdue (deadline
     passed that day, not met by then) per day; what happened at the as-of instant itself counts
     (`upto`, as in the report's own figures)."""
@@ -113,29 +114,23 @@ def _by_day(session: Session, office: Office, then: CasesAt, days: list[date], a
     closed = reports.closes_per_day(session, then, spans, upto)
     # A case imported closed has no close step: its closed_at (as it stood) says whether it met the deadline.
     closed_late = or_(due.c.closed_at.is_(None), due.c.closed_at > due.c.resolve_by)
-    overdue = reports.per_day(session, due.c.resolve_by, spans, due.c.resolve_by < as_of, ~met, closed_late)
+    overdue = reports.per_day(session, due.c.resolve_by, spans, due.c.resolve_by < standing, ~met, closed_late)
     return [
         {"day": d.isoformat(), "received": r, "closed": c, "overdue": o}
         for d, r, c, o in zip(days, received, closed, overdue)
     ]
 
 
-def _ranked(volumes: list[dict], rates: list[dict]) -> dict:
-    """Volumes and 三率 per name, most received first; the first SPLIT_ROWS and how many more."""
-    rates_of = {row["name"]: row for row in rates}
-    names = {row["name"] for row in volumes} | set(rates_of)
-    volume_of = {row["name"]: row for row in volumes}
-    rows = [
-        {
-            "name": name,
-            "received": volume_of.get(name, {}).get("received", 0),
-            "open": volume_of.get(name, {}).get("open", 0),
-            "overdue": volume_of.get(name, {}).get("overdue", 0),
-            **{k: v for k, v in rates_of.get(name, {}).items() if k != "name"},
-        }
-        for name in names
+def _ranked(field: str, volumes: dict[Any, dict], rates: dict[Any, dict]) -> dict:
+    """Volumes and 三率 per value of `field`, most received first; the first SPLIT_ROWS and how many more.
+
+    A row is one value: two alike once masked (a number in them) are two rows, their names told apart."""
+    keyed = [
+        (key, {"name": shown_field(field, key), "received": 0, "open": 0, "overdue": 0, **volumes.get(key, {}), **rates.get(key, {})})
+        for key in set(volumes) | set(rates)
     ]
-    rows.sort(key=lambda r: (-r["received"], -r["overdue"], -r["open"], r["name"] or ""))
+    keyed.sort(key=lambda item: (-item[1]["received"], -item[1]["overdue"], -item[1]["open"], item[1]["name"] or "", item[0] or ""))
+    rows = _told_apart([row for _, row in keyed])
     shown = rows[:SPLIT_ROWS]
     return {
         "rows": shown,
@@ -143,6 +138,18 @@ def _ranked(volumes: list[dict], rates: list[dict]) -> dict:
         "most_received": max((r["received"] for r in shown), default=0),
         "most_overdue": max((r["overdue"] for r in shown), default=0),
     }
+
+
+def _told_apart(rows: list[dict]) -> list[dict]:
+    """Names alike as shown numbered （1）, （2）… in the order ranked, so that each row reads as its own."""
+    alike = Counter(row["name"] for row in rows)
+    seen: Counter = Counter()
+    for row in rows:
+        name = row["name"]
+        if name is not None and alike[name] > 1:
+            seen[name] += 1
+            row["name"] = f"{name}（{seen[name]}）"
+    return rows
 
 
 def _with_cases(session: Session, office: Office, spots: list[dict]) -> list[dict]:
@@ -165,10 +172,10 @@ def _with_cases(session: Session, office: Office, spots: list[dict]) -> list[dic
     return [{**spot, "cases": [by_id[i] for i in spot["case_ids"][:CASES_PER_HOTSPOT] if i in by_id]} for spot in spots]
 
 
-def _open_entries(session: Session, office: Office, as_of: datetime, upto: datetime) -> dict:
-    """Entries on the books at the end of the report's window (as the document counts them), longest
-    on the books first, with their days on the books and their carries as they stood at `as_of`."""
-    on_books = reports.on_books_within(upto)
+def _open_entries(session: Session, office: Office, as_of: datetime, standing: datetime) -> dict:
+    """Entries on the books at the report's last instant (as the document counts them), longest on
+    the books first, with their carries as they stood then and their days on the books by `as_of`."""
+    on_books = ledger_open_at(standing)
     total = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
     rows = session.exec(
         select(LedgerEntry, Case.community, Case.category, Case.summary)
@@ -177,7 +184,7 @@ def _open_entries(session: Session, office: Office, as_of: datetime, upto: datet
         .order_by(LedgerEntry.opened_at, LedgerEntry.id)
         .limit(LEDGER_ROWS)
     ).all()
-    carried = ledger.carried_before(session, [entry.id for entry, *_ in rows], as_of)
+    carried = ledger.carried_before(session, [entry.id for entry, *_ in rows], standing)
 
     def shown(moment: datetime | None) -> str:
         return moment.astimezone(office.tz).strftime("%Y-%m-%d") if moment else "—"
@@ -193,7 +200,7 @@ def _open_entries(session: Session, office: Office, as_of: datetime, upto: datet
             "unit": shown_field("unit", entry.unit),
             "opened": shown(entry.opened_at),
             "due": shown_bound(entry.due, office.tz) if entry.due else "—",
-            "overdue": entry.due is not None and entry.due < as_of,
+            "overdue": entry.due is not None and entry.due < standing,
             "carried": carried.get(entry.id, 0),
             "days": (as_of - entry.opened_at).days,
         }

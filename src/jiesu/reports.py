@@ -227,16 +227,17 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
     start, end = day_span(day, tz)
     as_of = min(end, office.now)
     upto = window_end(as_of, end)
+    standing = last_instant(upto)
     month_start = start.replace(day=1)
     with office.store.read() as session:
-        then = CasesAt(session.connection(), as_of, columns=COUNTED)
+        then = CasesAt(session.connection(), standing, columns=COUNTED)
         document = {"date": day.isoformat(), "as_of": iso(as_of, tz)}
         document |= _activity(session, then, start, upto)
-        document |= _standing(session, office, then, as_of, received_in=(start, upto))
-        document["rates"] = rates_between(session, office, then, month_start, as_of, upto)
-        document["ledger"] = _ledger_standing(session, as_of, upto)
+        document |= _standing(session, office, then, standing, received_in=(start, upto))
+        document["rates"] = rates_between(session, office, then, month_start, standing, upto)
+        document["ledger"] = _ledger_standing(session, standing)
         trend = _trend(session, then, day, office, upto)
-    document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
+    document["hotspots"] = hotspots(office, as_of=standing)[:TOP_HOTSPOTS]
     return DailyReport(document, trend)
 
 
@@ -255,17 +256,18 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     end = start + relativedelta(months=1)
     as_of = min(end, office.now)
     upto = window_end(as_of, end)
+    standing = last_instant(upto)
     with office.store.read() as session:
-        then = CasesAt(session.connection(), as_of, columns=COUNTED)
+        then = CasesAt(session.connection(), standing, columns=COUNTED)
         document = {"period": period, "as_of": iso(as_of, tz)}
         document |= _activity(session, then, start, upto)
-        document |= _standing(session, office, then, as_of, received_in=(start, upto))
-        document["rates"] = rates_between(session, office, then, start, as_of, upto)
+        document |= _standing(session, office, then, standing, received_in=(start, upto))
+        document["rates"] = rates_between(session, office, then, start, standing, upto)
         for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
-            document[name] = rates_by(session, office, then, start, as_of, column, upto)
-        document["ledger"] = _ledger_standing(session, as_of, upto)
+            document[name] = rates_by(session, office, then, start, standing, column, upto)
+        document["ledger"] = _ledger_standing(session, standing)
         document["ledger_balance"] = ledger.balance_at(session, period, upto)
-    document["hotspots"] = hotspots(office, as_of=as_of)[:TOP_HOTSPOTS]
+    document["hotspots"] = hotspots(office, as_of=standing)[:TOP_HOTSPOTS]
     return document
 
 
@@ -275,6 +277,15 @@ def window_end(as_of: datetime, end: datetime) -> datetime:
     the as-of instant itself is part of the record at that instant. Times are kept to the microsecond.
     """
     return end if as_of >= end else as_of + timedelta(microseconds=1)
+
+
+def last_instant(upto: datetime) -> datetime:
+    """The last instant of a report's window [start, upto), at which it reads what stands: the cases
+    (status, assignee, level, deadlines), the ledger entries on the books, the revisits made. A step
+    at the period's end — a close, assignment, escalation or 销账 at the next month's first 00:00 —
+    is the next period's, as its counts already were; before the period is over it is `as_of` itself.
+    """
+    return upto - timedelta(microseconds=1)
 
 
 def _activity(session: Session, then: CasesAt, start: datetime, upto: datetime) -> dict[str, int]:
@@ -319,15 +330,22 @@ def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, 
     }
 
 
-def split_by(session: Session, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime], name: str) -> list[dict]:
-    """Received in the span, open and overdue as they stood at `as_of`, per value of column `name`, most open first."""
-    return splits(session, then, as_of, received_in, (name,))[name]
-
-
 def splits(
     session: Session, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime], names: tuple[str, ...]
 ) -> dict[str, list[dict]]:
-    """`split_by` for each column of `names`, from two grouped scans whatever their number.
+    """`split_counts` as a listing shows them: each value a row under `name`, masked (two values alike
+    once masked stay two rows)."""
+    return {
+        name: [{"name": shown_field(name, key), **counts} for key, counts in per_value.items()]
+        for name, per_value in split_counts(session, then, as_of, received_in, names).items()
+    }
+
+
+def split_counts(
+    session: Session, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime], names: tuple[str, ...]
+) -> dict[str, dict[Any, dict[str, int]]]:
+    """Received in the span, open and overdue as they stood at `as_of`, per value of each column of
+    `names` (the values themselves, most open first), from two grouped scans whatever their number.
 
     The database counts per combination of the columns' values (fresh by receipt
     time, open by status: two indexed scans rather than one OR over the whole
@@ -351,25 +369,20 @@ def splits(
             was = standing.get(keys[position], (0, 0))
             standing[keys[position]] = (was[0] + int(opened), was[1] + int(late))
         ordered = sorted(set(fresh) | set(standing), key=lambda k: (-standing.get(k, (0, 0))[0], k or ""))
-        found[name] = [
-            {"name": shown_field(name, key), "received": fresh.get(key, 0), "open": standing.get(key, (0, 0))[0], "overdue": standing.get(key, (0, 0))[1]}
+        found[name] = {
+            key: {"received": fresh.get(key, 0), "open": standing.get(key, (0, 0))[0], "overdue": standing.get(key, (0, 0))[1]}
             for key in ordered
-        ]
+        }
     return found
 
 
-def on_books_within(upto: datetime):
-    """Entries on the books at the end of a report's window [start, upto): by their movements dated
-    before `upto`, as the period's balance counts them. A step at the next month's first instant is
-    that month's: in neither this month's 在账 nor its 期末 (which would then disagree)."""
-    return ledger_open_at(upto - timedelta(microseconds=1))
-
-
-def _ledger_standing(session: Session, as_of: datetime, upto: datetime) -> dict:
-    """Entries on the books at the end of the report's window, and those past due at `as_of`."""
-    on_books = on_books_within(upto)
+def _ledger_standing(session: Session, standing: datetime) -> dict:
+    """Entries on the books at the report's `last_instant` (by their movements dated by then, as the
+    period's balance counts them: a 上账 at the next month's first instant is in neither), and those
+    past due then."""
+    on_books = ledger_open_at(standing)
     open_entries = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
-    overdue = list(session.exec(select(LedgerEntry.id).where(on_books, LedgerEntry.due < as_of).order_by(LedgerEntry.id)))
+    overdue = list(session.exec(select(LedgerEntry.id).where(on_books, LedgerEntry.due < standing).order_by(LedgerEntry.id)))
     return {"open": open_entries, "overdue": len(overdue), "overdue_entries": overdue}
 
 
@@ -436,11 +449,19 @@ def rates_between(
 def rates_by(
     session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str, upto: datetime | None = None
 ) -> list[dict]:
-    """The same 三率 per value of column `name`: none first, then by name as Python orders text
-    (not by the database, whose collation and place for NULL differ between SQLite and PostgreSQL)."""
+    """`rates_per` as a listing shows them: each value a row, masked (two values alike once masked stay two rows)."""
+    return [{"name": shown_field(name, key), **found} for key, found in rates_per(session, office, then, start, as_of, name, upto).items()]
+
+
+def rates_per(
+    session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str, upto: datetime | None = None
+) -> dict[Any, dict[str, float | None]]:
+    """The same 三率 per value of column `name` (the values themselves): none first, then by value as
+    Python orders text (not by the database, whose collation and place for NULL differ between SQLite
+    and PostgreSQL)."""
     per_group = rate_counts(session, office, then, as_of, (start, upto or as_of), group=name)
     ordered = sorted(per_group.items(), key=lambda item: (item[0] is not None, item[0] or ""))
-    return [{"name": shown_field(name, key), **rates_of(counts, office)} for key, counts in ordered]
+    return {key: rates_of(counts, office) for key, counts in ordered}
 
 
 def seasonal(office: Office, ahead: datetime, as_of: datetime) -> list[dict]:

@@ -49,6 +49,11 @@ class Status(LabeledEnum):
 OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.LEDGERED)
 
 
+def open_status(assignee: str | None) -> Status:
+    """An open case off the ledger is 办理中 with someone to handle it, 待派单 without."""
+    return Status.ASSIGNED if assignee else Status.NEW
+
+
 class Nature(LabeledEnum):
     REASONABLE = "reasonable", "合理诉求"
     UNREASONABLE = "unreasonable", "不合理诉求"
