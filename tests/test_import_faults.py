@@ -137,11 +137,14 @@ def test_times_as_excel_and_wps_write_them(jiesu, tmp_path, written):
 
 
 def test_dates_without_a_time_and_afternoons(jiesu, tmp_path):
-    """A date alone reads as its 00:00 in a time column other than the receipt (which needs its clock time)."""
-    rows = ("甲,2026/11/3 下午 3:05,2026年11月30日", "乙,2026/11/3 0:00,46356")
-    jiesu.ok("import", sheet(tmp_path, *rows, header="summary,received_at,resolve_by"))
-    assert [(c["received_at"], c["resolve_by"]) for c in jiesu.json("list")] == [
-        ("2026-11-03T15:05:00+08:00", "2026-11-30T00:00:00+08:00"), ("2026-11-03T00:00:00+08:00", "2026-11-30T00:00:00+08:00"),
+    """A deadline given as a date alone is that day's 24:00, as `--due 2026-11-30` is (a fresh tester:
+    it read as 00:00, the day before's 24:00, a day early); a written 00:00 stays 00:00."""
+    rows = ("甲,2026/11/3 下午 3:05,2026年11月30日,2026/11/4", "乙,2026/11/3 0:00,46356,2026/11/4 0:00", "丙,2026/11/3 9:00,2026/11/30 0:00,")
+    jiesu.ok("import", sheet(tmp_path, *rows, header="summary,received_at,resolve_by,respond_by"))
+    assert [(c["received_at"], c["resolve_by"], c["respond_by"]) for c in jiesu.json("list")] == [
+        ("2026-11-03T15:05:00+08:00", "2026-12-01T00:00:00+08:00", "2026-11-05T00:00:00+08:00"),
+        ("2026-11-03T00:00:00+08:00", "2026-12-01T00:00:00+08:00", "2026-11-04T00:00:00+08:00"),
+        ("2026-11-03T09:00:00+08:00", "2026-11-30T00:00:00+08:00", "2026-11-04T09:00:00+08:00"),
     ]
 
 

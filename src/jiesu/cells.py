@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import date_alone, from_iso, offset_refused, receipt_date_refused, wall_time_refused, year_refused
+from jiesu.clock import date_alone, day_end, from_iso, offset_refused, receipt_date_refused, wall_time_refused, year_refused
 from jiesu.safetext import echoed, shortened
 
 LARGEST_INT = 2**63 - 1
@@ -69,12 +69,13 @@ def digits_kept(label: str, value: Any) -> str | None:
 
 
 def moment(
-    label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = False, receipt: bool = False
+    label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = False, receipt: bool = False, deadline: bool = False
 ) -> datetime | None:
     """A time cell: ISO 8601, the slash and 年月日 forms Excel and WPS write, or an Excel serial date.
 
     A `receipt` given as a date alone is refused (clock.receipt_date_refused): a date cell, a
-    serial without a fraction, or text without a clock time. A workbook's date cell at 00:00 reads
+    serial without a fraction, or text without a clock time. A `deadline` given as a date alone
+    is that day's 24:00, as a date typed for `--due` is. A workbook's date cell at 00:00 reads
     as a date alone (python-calamine gives a date), whatever the format it is shown in.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -107,6 +108,8 @@ def moment(
     if receipt and no_clock:
         written = f"{found:%Y-%m-%d}" if isinstance(value, date) else int(value) if isinstance(value, float) else value
         raise ValueError(receipt_date_refused(f"{label} {echoed(written)}", f"{found:%Y-%m-%d} 09:00"))
+    if deadline and no_clock:
+        return day_end(found.date(), tz)
     return found
 
 

@@ -175,10 +175,15 @@ def date_alone(raw: str) -> bool:
     return len(raw) <= 10 and ":" not in raw and "T" not in raw
 
 
+def day_end(day, tz: ZoneInfo) -> datetime:
+    """A day's 24:00, the next 00:00: where a deadline given as a date (or counted in days) ends."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+
+
 def _day_bound(day, tz: ZoneInfo, end_of_day: bool, deadline: bool) -> datetime:
     start = datetime.combine(day, time(0), tzinfo=tz)
-    if deadline:  # the day's 24:00, the next 00:00: where deadlines counted in days end (rules.deadlines)
-        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    if deadline:
+        return day_end(day, tz)
     if end_of_day:
         return datetime.combine(day, time.max, tzinfo=tz)
     return start

@@ -23,7 +23,7 @@ from jiesu import atomicfile
 from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadInput, BadOption, os_reason
 from jiesu.isotext import local_iso
-from jiesu.models import CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
+from jiesu.models import CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
 from jiesu.safetext import echoed, echoed_path, visible
 from jiesu import phones
@@ -109,6 +109,10 @@ def _writing_to(path: str) -> Iterator[Path]:
 
 def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
     return None if moment is None else moment.astimezone(tz)
+
+
+def _at_midnight(local: datetime | None) -> bool:
+    return local is not None and not (local.hour or local.minute or local.second or local.microsecond)
 
 
 # The formats a file's extension may hold, the first when --format does not say.
@@ -201,11 +205,15 @@ def case_rows(office: Office, selection: CaseSelection, *, reveal: bool, typed_t
                     cells[name] = _local(value, tz)
                 elif not reveal:
                     cells[name] = phones.shown_field(name, value)
+            # A date cell at 00:00 reads back as a date alone (cells.moment), which a receipt may
+            # not be and which a deadline reads as the day's 24:00: such times are written as text,
+            # so that the export imports again as the same case.
             received = cells["received_at"]
-            if not (received.hour or received.minute or received.second):
-                # A date cell at 00:00 reads back as a date alone, which a receipt may not be
-                # (cells.moment): written as text, the export imports again as the same case.
+            if _at_midnight(received):
                 cells["received_at"] = f"{received:%Y-%m-%d %H:%M:%S}"
+            for name in CASE_DEADLINES:
+                if _at_midnight(cells[name]):
+                    cells[name] = shown_bound(cells[name], tz)
             yield cells
 
 

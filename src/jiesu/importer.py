@@ -30,6 +30,7 @@ from jiesu import backend, cells, phones, rules, textsearch
 from jiesu.clock import shown
 from jiesu.errors import BadInput, BadOption, os_reason, toml_place
 from jiesu.jsonarray import TOO_DEEP, JsonArray
+from jiesu.models import CASE_DEADLINES
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS
 from jiesu.safetext import NOT_UTF8, echoed, echoed_path, has_undecodable, undecodable_message
@@ -625,7 +626,9 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     tz = office.tz
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
-            values[name] = cells.moment(name, value, tz, offset_required=offset_required, receipt=name == "received_at")
+            values[name] = cells.moment(
+                name, value, tz, offset_required=offset_required, receipt=name == "received_at", deadline=name in CASE_DEADLINES
+            )
     masked = None
     if values["phone"] and "*" in values["phone"]:
         # A masked export: the row may be a case the book already has (skipped as 已存在); a new

@@ -143,3 +143,5 @@ class LedgerEntry(TableModel, table=True):
 CASE_FIELDS = tuple(c for c in Case.model_fields if c not in ("search_text", "address_key", "category_key"))
 # The case fields that hold times (a step's recorded changes keep them as UTC ISO text).
 CASE_TIMES = frozenset({"received_at", "respond_by", "resolve_by", "responded_at", "closed_at"})
+# Those that are deadlines: one given as a date alone is the day's 24:00, as a typed --due is.
+CASE_DEADLINES = ("respond_by", "resolve_by")
