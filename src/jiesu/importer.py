@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import itertools
 import json
 import operator
+import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -132,18 +134,26 @@ class ImportResult:
 
 def import_format(name: str, fmt: str | None, sheet: str | None = None) -> str:
     """The format to read the file `name` (`-`: standard input) in: `fmt` (--format), else as its
-    extension says. What the command line cannot mean is a usage error (BadOption), before any file is opened."""
+    extension says. What the command line cannot mean is a usage error (BadOption), before any file is
+    opened; a folder, whose name tells no format, is said to be one (as opening it would)."""
     if fmt is None:
         if name == "-":
             raise BadOption("从标准输入导入时请用 --format 指定格式")
         fmt = EXTENSIONS.get(Path(name).suffix.lower())
         if fmt is None:
+            if os.path.isdir(os.path.expanduser(name)):  # unlike Path.is_dir, False for a name too long to look up
+                raise unreadable(name, IsADirectoryError(errno.EISDIR, ""))
             raise BadOption(f"无法从文件名 {echoed_path(name)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
     elif fmt not in FORMATS:
         raise BadOption(f"未知的导入格式 {echoed(fmt)}；可选：{', '.join(FORMATS)}")
     if sheet is not None and fmt not in WORKBOOKS:
         raise BadOption("--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
     return fmt
+
+
+def unreadable(name: str, exc: OSError) -> BadInput:
+    """The file to import cannot be read: one line naming it and why."""
+    return BadInput(f"无法读取 {echoed_path(name)}：{os_reason(exc)}")
 
 
 def load_mapping(path: str) -> Mapping:
