@@ -482,6 +482,21 @@ def test_open311_never_carries_a_number_dictated_into_the_text_and_still_knows_i
     assert jiesu.ok("import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 1 行：已导入 0 件，已存在 1 件\n"
 
 
+@pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
+def test_a_number_masked_in_an_open311_request_is_refused_with_a_hint_that_fits(jiesu, tmp_path, new_target, fmt):
+    """A fresh tester: another book refused it saying 导出时请加 --reveal, but Open311 output is masked whatever the options."""
+    jiesu.new("请回电13812345678，楼道灯不亮", "--received", "2026-11-20T08:00")
+    feed = tmp_path / f"feed.{fmt.split('-')[1]}"
+    jiesu.ok("export", "--format", fmt, "--reveal", "--out", str(feed))
+    other = new_target("o")
+    result = jiesu("--db", other, "import", str(feed))
+    assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
+        "第 1 行：诉求内容（summary）里的电话已打码，无法导入"
+        "（Open311 导出总是打码；在案卷库之间移交诉求请用 CSV 或 JSON 导出并加 --reveal）"
+    )
+    assert jiesu.json("--db", other, "list", "--all") == []
+
+
 @pytest.mark.parametrize(
     ("summary", "shown"),
     [("楼上漏水，请回电１３８１２３４５６７８", "楼上漏水，请回电138****5678"), ("噪音，请回电(010)65123456", "噪音，请回电010****3456"),

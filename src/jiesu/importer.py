@@ -40,7 +40,10 @@ from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Statu
 
 BATCH = 1000  # rows checked and staged at a time: what memory holds, however long the file
 BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
-MASKED_PHONE = "电话已打码，无法导入（导出时请加 --reveal）"  # a new case whose phone a masked export hid
+REVEAL_HINT = "导出时请加 --reveal"  # what brings back a number a CSV, JSON or workbook export masked
+# Open311 output masks a number whatever the options: its file can never carry one.
+OPEN311_HINT = "Open311 导出总是打码；在案卷库之间移交诉求请用 CSV 或 JSON 导出并加 --reveal"
+MASKED_PHONE = f"电话已打码，无法导入（{REVEAL_HINT}）"  # a new case whose phone a masked export hid
 # The text fields of a case row in which a masked export may have hidden a number (phones.holds_masked).
 MASKABLE_TEXT = {
     "summary": "诉求内容", "detail": "详细内容", "name": "诉求人", "address": "诉求地址",
@@ -473,7 +476,7 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
     values = {field: request.get(key) for key, field in OPEN311_FIELDS.items() if request.get(key) not in (None, "")}
     values["category"] = request.get("service_name") or request.get("service_code") or ""
     values["channel"] = Channel.ONLINE.value
-    values["__offset_required__"] = True
+    values["__open311__"] = True  # its times need their offset; a number in its text is masked for good
     extended = request.get("extended_attributes")
     if isinstance(extended, dict) and extended.get("jiesu_id") not in (None, ""):
         values["id"] = extended["jiesu_id"]  # its id in the book it left: that book knows it again
@@ -618,7 +621,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     if "__error__" in raw:
         raise ValueError(raw["__error__"])
     get = raw.get
-    offset_required = get("__offset_required__", False)
+    open311 = get("__open311__", False)
     summary = _text_field("summary", get("summary"))
     if not summary:
         raise ValueError("缺少诉求内容（summary）")
@@ -635,7 +638,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     tz = office.tz
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
-            values[name] = cells.moment(name, value, tz, offset_required=offset_required)
+            values[name] = cells.moment(name, value, tz, offset_required=open311)
     masked = None
     if values["phone"] and "*" in values["phone"]:
         # A masked export: the row may be a case the book already has (skipped as 已存在); a new
@@ -685,7 +688,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     # export imported back into its own book is 已存在 first (staging.Stage.loaded).
     values["__unless_existing__"] = (
         MASKED_PHONE if masked
-        else f"{MASKABLE_TEXT[masked_text]}（{masked_text}）里的电话已打码，无法导入（导出时请加 --reveal）" if masked_text
+        else f"{MASKABLE_TEXT[masked_text]}（{masked_text}）里的电话已打码，无法导入（{OPEN311_HINT if open311 else REVEAL_HINT}）" if masked_text
         else ledgered
     )
     return values
