@@ -592,7 +592,7 @@ SPELLINGS = {
 
 
 def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
-    text = _text_field(name, value)
+    text = cells.value_text(name, value)
     if text is None:
         return None
     if mapping and text in mapping.values.get(name, {}):
