@@ -58,6 +58,33 @@ def test_rows_without_ref_are_matched_by_time_phone_and_summary(jiesu, tmp_path)
     assert jiesu.ok("import", str(path)).stderr == "读取 2 行：已导入 0 件，已存在 2 件\n"
 
 
+@pytest.mark.parametrize("quoted", ["'20261127001", "' 20261127001"])
+def test_the_apostrophe_typed_to_keep_a_ref_as_text_is_no_part_of_it(jiesu, tmp_path, book, quoted):
+    """A fresh tester: `'20261127001` lost its apostrophe in the phone cell but kept it in the ref, so the
+    same work order imported with and without it became two cases. In free text it is kept as typed."""
+    row = ",2026-11-27 09:00,'张三,'13812345678,'前门东大街3号,前门社区,,,一般,'楼上漏水"
+    jiesu.ok("import", str(hotline_file(tmp_path, [quoted + row], name="带撇号.csv")))
+    before = book.fingerprint()
+    plain = hotline_file(tmp_path, ["20261127001,2026-11-27 09:00,张三,13812345678,前门东大街3号,前门社区,,,一般,楼上漏水"])
+    assert jiesu.ok("import", str(plain)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+    assert book.fingerprint() == before
+    case = jiesu.json("show", "1", "--reveal")
+    assert (case["ref"], case["phone"]) == ("20261127001", "13812345678")
+    assert (case["name"], case["address"], case["summary"]) == ("'张三", "'前门东大街3号", "'楼上漏水")
+    refused(jiesu("new", "又来电", "--ref", quoted), "工单编号 20261127001 已存在")
+
+
+def test_the_apostrophe_is_taken_off_every_cell_that_is_not_free_text(jiesu, tmp_path):
+    """Times, extensions, numbers and labels too: it is never part of them (they were refused as not a time, not digits)."""
+    path = tmp_path / "own.csv"
+    path.write_text("id,ref,received_at,phone,phone_ext,urgency,reopen_count,summary\n"
+                    "'7,'BJ9,'2026-11-27 09:00,'010-65123456,'8001,'urgent,'0,楼上漏水\n", encoding="utf-8")
+    jiesu.ok("import", str(path))
+    case = jiesu.json("show", "1", "--reveal")
+    assert (case["ref"], case["received_at"], case["phone"], case["phone_ext"], case["urgency"]) == (
+        "BJ9", "2026-11-27T09:00:00+08:00", "01065123456", "8001", "urgent")
+
+
 def test_dry_run_writes_nothing(jiesu, tmp_path, book):
     jiesu.new("已有")
     before = book.fingerprint()
@@ -334,6 +361,22 @@ def test_text_that_starts_with_an_apostrophe_comes_back_as_written(jiesu, tmp_pa
     ]
 
 
+@pytest.mark.parametrize("suffix", ["csv", "xlsx", "jsonl"])
+def test_formula_like_text_comes_back_exactly(jiesu, tmp_path, new_target, suffix):
+    """A fresh tester's round trip: the `'` the CSV export puts before formula-like text is the only one taken off."""
+    jiesu.new("=1+1", "--name", "@张三", "--address", "-3号楼", "--detail", "+1 楼上也漏")
+    jiesu.ok("new", "--name", "'李四", "--address", "'前门", "--detail", "=SUM(A1)", "--", "-3号楼")
+    jiesu.new("@张三", "--detail", "'单撇号")
+    out = tmp_path / f"cases.{suffix}"
+    jiesu.ok("export", "--reveal", "--out", str(out))
+    other = new_target("other")
+    jiesu.ok("--db", other, "import", str(out))
+    texts = [(c["summary"], c["name"], c["address"], c["detail"]) for c in jiesu.json("--db", other, "list", "--reveal")]
+    assert texts == [
+        ("=1+1", "@张三", "-3号楼", "+1 楼上也漏"), ("-3号楼", "'李四", "'前门", "=SUM(A1)"), ("@张三", None, None, "'单撇号"),
+    ]
+
+
 def test_export_filters(jiesu):
     populate(jiesu)
     ids = lambda *args: [json.loads(line)["id"] for line in jiesu.ok("export", "--format", "jsonl", *args).stdout.splitlines()]
@@ -480,6 +523,21 @@ def test_open311_never_carries_a_number_dictated_into_the_text_and_still_knows_i
     text = feed.read_text(encoding="utf-8")
     assert "13812345678" not in text and "请回电138****5678，楼道灯不亮" in text
     assert jiesu.ok("import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 1 行：已导入 0 件，已存在 1 件\n"
+
+
+@pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
+def test_a_number_masked_in_an_open311_request_is_refused_with_a_hint_that_fits(jiesu, tmp_path, new_target, fmt):
+    """A fresh tester: another book refused it saying 导出时请加 --reveal, but Open311 output is masked whatever the options."""
+    jiesu.new("请回电13812345678，楼道灯不亮", "--received", "2026-11-20T08:00")
+    feed = tmp_path / f"feed.{fmt.split('-')[1]}"
+    jiesu.ok("export", "--format", fmt, "--reveal", "--out", str(feed))
+    other = new_target("o")
+    result = jiesu("--db", other, "import", str(feed))
+    assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
+        "第 1 行：诉求内容（summary）里的电话已打码，无法导入"
+        "（Open311 导出总是打码；在案卷库之间移交诉求请用 CSV 或 JSON 导出并加 --reveal）"
+    )
+    assert jiesu.json("--db", other, "list", "--all") == []
 
 
 @pytest.mark.parametrize(

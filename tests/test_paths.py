@@ -69,6 +69,20 @@ def test_a_file_that_cannot_be_read_is_said_in_chinese(jiesu, book, tmp_path, mo
     assert book.counts() == (0, 0)
 
 
+def test_a_folder_to_import_is_said_to_be_one_whatever_its_name(jiesu, book, tmp_path, monkeypatch):
+    """A fresh tester: `jiesu import 工单` (a folder) said its format could not be told from the name (a usage
+    error, exit 2); it is a path that cannot be read, exit 1, as a folder named `文件夹.csv` already was."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "工单").mkdir()
+    jiesu.new("先有一件")
+    before = book.fingerprint()
+    refused(jiesu("import", "工单"), "无法读取 工单：这是文件夹，不是文件")
+    refused(jiesu("import", str(tmp_path)), f"无法读取 {tmp_path}：这是文件夹，不是文件")
+    refused(jiesu("import", "工单", "--format", "csv"), "无法读取 工单：这是文件夹，不是文件")
+    refused(jiesu("import", "没有这个"), "无法从文件名 没有这个 判断格式；请用 --format 指定：csv, xlsx, xls, json, jsonl, open311-json, open311-xml", code=2)
+    assert book.fingerprint() == before
+
+
 @pytest.mark.parametrize(("toml", "place"), [("[columns]\nx = \"y\n", "第 2 行第 7 列"), ("a = [\n", "末尾")])
 def test_a_map_or_rules_file_that_is_not_toml_is_one_chinese_line_with_its_place(jiesu, book, tmp_path, monkeypatch, toml, place):
     """A bad --map file gave tomllib's English (`Illegal character (at line 2, column 7)`)."""

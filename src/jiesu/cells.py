@@ -21,6 +21,7 @@ LARGEST_INT = 2**63 - 1
 EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug included)
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number; the rest become zeros
 TIME_HINT = "请写成 2026-11-03 09:05 这样的时间"
+FORCED_TEXT = "'"  # typed before a cell in Excel or WPS so that it is kept as text, not read as a number or date
 
 _LOCAL_TIME = re.compile(
     r"(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
@@ -50,11 +51,21 @@ def text(label: str, value: Any) -> str | None:
     return stripped or None
 
 
+def value_text(label: str, value: Any) -> str | None:
+    """A cell that is not free text (a ref, a phone, a time, a number, a label) as `text` reads it, without
+    the apostrophe Excel and WPS users type before a cell to keep it as text (`'20261127001`): it is never
+    part of such a value, and a ref with it would be another case than the same ref without."""
+    written = text(label, value)
+    if written is not None and written[0] == FORCED_TEXT:
+        return written[1:].lstrip() or None
+    return written
+
+
 def digits_kept(label: str, value: Any) -> str | None:
     """A work-order number or phone as text, refused when Excel has visibly rewritten its digits."""
     if isinstance(value, float) and (not value.is_integer() or abs(value) >= 10**EXCEL_DIGITS):
         raise ValueError(f"{label} 被存成了数字，已被 Excel 改写（{echoed(value)}）；请把该列设为文本后重新填写")
-    written = text(label, value)
+    written = value_text(label, value)
     if written is None:
         return None
     if ("e" in written or "E" in written) and _SCIENTIFIC.fullmatch(written):
@@ -78,7 +89,9 @@ def moment(
     is that day's 24:00, as a date typed for `--due` is. A workbook's date cell at 00:00 reads
     as a date alone (python-calamine gives a date), whatever the format it is shown in.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if isinstance(value, str):
+        value = value_text(label, value)
+    if value is None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"{label} 不是有效时间：{echoed(value)}")
@@ -156,7 +169,9 @@ def _serial(label: str, serial: float) -> datetime:
 
 def integer(label: str, value: Any, default: int | None) -> int | None:
     """A count or id: a whole number within 64 bits (a number cell holding 3.0 is 3)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if isinstance(value, str):
+        value = value_text(label, value)
+    if value is None:
         return default
     if isinstance(value, float) and value.is_integer():
         value = int(value)

@@ -15,7 +15,7 @@ import typer
 
 from jiesu.clikit import office_of, path_name, say
 from jiesu.cliopts import Out, Reveal, enum_option
-from jiesu.errors import BadInput, os_reason
+from jiesu.errors import BadInput
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import Status
 
@@ -69,7 +69,9 @@ def _opened(file: str) -> Iterator[BinaryIO]:
     try:
         source = sys.stdin.buffer if file == "-" else open(Path(file).expanduser(), "rb")  # noqa: SIM115
     except OSError as exc:
-        raise BadInput(f"无法读取 {echoed_path(file)}：{os_reason(exc)}") from exc
+        from jiesu.importer import unreadable
+
+        raise unreadable(file, exc) from exc
     with source if file != "-" else nullcontext(source):
         if source.seekable():
             yield source

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jiesu import phones
+from jiesu import cells, phones
 from jiesu.errors import BadInput
 from jiesu.safetext import echoed
 from jiesu.vocab import Channel, Kind, LabeledEnum, Nature, Urgency
@@ -36,6 +36,12 @@ def _phone(text: str | None) -> str | None:
         return None
     number, extension = phones.split(text)
     return f"{number}转{extension}" if extension else number
+
+
+def _ref(text: str | None) -> str | None:
+    """A 12345 work-order number: the apostrophe typed before it in a spreadsheet, to keep it as text, is no part of it
+    (an import takes it off too, so `'20261127001` and `20261127001` are one case)."""
+    return cells.value_text("ref", text)
 
 
 def _category(text: str | None) -> str:
@@ -77,7 +83,7 @@ FIELDS: dict[str, Field] = {
         Field("urgency", "紧急程度", _enum(Urgency, "紧急程度"), Urgency),
         Field("nature", "性质", _enum(Nature, "诉求性质"), Nature),
         Field("kind", "诉求类型", _enum(Kind, "诉求类型"), Kind),
-        Field("ref", "工单编号", _text_or_none),
+        Field("ref", "工单编号", _ref),
         Field("detail", "诉求详情", _text),
     )
 }

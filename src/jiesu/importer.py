@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import itertools
 import json
 import operator
+import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -39,7 +41,10 @@ from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Statu
 
 BATCH = 1000  # rows checked and staged at a time: what memory holds, however long the file
 BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
-MASKED_PHONE = "电话已打码，无法导入（导出时请加 --reveal）"  # a new case whose phone a masked export hid
+REVEAL_HINT = "导出时请加 --reveal"  # what brings back a number a CSV, JSON or workbook export masked
+# Open311 output masks a number whatever the options: its file can never carry one.
+OPEN311_HINT = "Open311 导出总是打码；在案卷库之间移交诉求请用 CSV 或 JSON 导出并加 --reveal"
+MASKED_PHONE = f"电话已打码，无法导入（{REVEAL_HINT}）"  # a new case whose phone a masked export hid
 # The text fields of a case row in which a masked export may have hidden a number (phones.holds_masked).
 MASKABLE_TEXT = {
     "summary": "诉求内容", "detail": "详细内容", "name": "诉求人", "address": "诉求地址",
@@ -133,18 +138,26 @@ class ImportResult:
 
 def import_format(name: str, fmt: str | None, sheet: str | None = None) -> str:
     """The format to read the file `name` (`-`: standard input) in: `fmt` (--format), else as its
-    extension says. What the command line cannot mean is a usage error (BadOption), before any file is opened."""
+    extension says. What the command line cannot mean is a usage error (BadOption), before any file is
+    opened; a folder, whose name tells no format, is said to be one (as opening it would)."""
     if fmt is None:
         if name == "-":
             raise BadOption("从标准输入导入时请用 --format 指定格式")
         fmt = EXTENSIONS.get(Path(name).suffix.lower())
         if fmt is None:
+            if os.path.isdir(os.path.expanduser(name)):  # unlike Path.is_dir, False for a name too long to look up
+                raise unreadable(name, IsADirectoryError(errno.EISDIR, ""))
             raise BadOption(f"无法从文件名 {echoed_path(name)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
     elif fmt not in FORMATS:
         raise BadOption(f"未知的导入格式 {echoed(fmt)}；可选：{', '.join(FORMATS)}")
     if sheet is not None and fmt not in WORKBOOKS:
         raise BadOption("--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
     return fmt
+
+
+def unreadable(name: str, exc: OSError) -> BadInput:
+    """The file to import cannot be read: one line naming it and why."""
+    return BadInput(f"无法读取 {echoed_path(name)}：{os_reason(exc)}")
 
 
 def load_mapping(path: str) -> Mapping:
@@ -464,7 +477,7 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
     values = {field: request.get(key) for key, field in OPEN311_FIELDS.items() if request.get(key) not in (None, "")}
     values["category"] = request.get("service_name") or request.get("service_code") or ""
     values["channel"] = Channel.ONLINE.value
-    values["__offset_required__"] = True
+    values["__open311__"] = True  # its times need their offset; a number in its text is masked for good
     extended = request.get("extended_attributes")
     if isinstance(extended, dict) and extended.get("jiesu_id") not in (None, ""):
         values["id"] = extended["jiesu_id"]  # its id in the book it left: that book knows it again
@@ -580,7 +593,7 @@ SPELLINGS = {
 
 
 def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
-    text = _text_field(name, value)
+    text = cells.value_text(name, value)
     if text is None:
         return None
     if mapping and text in mapping.values.get(name, {}):
@@ -609,7 +622,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     if "__error__" in raw:
         raise ValueError(raw["__error__"])
     get = raw.get
-    offset_required = get("__offset_required__", False)
+    open311 = get("__open311__", False)
     summary = _text_field("summary", get("summary"))
     if not summary:
         raise ValueError("缺少诉求内容（summary）")
@@ -627,7 +640,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
             values[name] = cells.moment(
-                name, value, tz, offset_required=offset_required, receipt=name == "received_at", deadline=name in CASE_DEADLINES
+                name, value, tz, offset_required=open311, receipt=name == "received_at", deadline=name in CASE_DEADLINES
             )
     masked = None
     if values["phone"] and "*" in values["phone"]:
@@ -678,7 +691,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     # export imported back into its own book is 已存在 first (staging.Stage.loaded).
     values["__unless_existing__"] = (
         MASKED_PHONE if masked
-        else f"{MASKABLE_TEXT[masked_text]}（{masked_text}）里的电话已打码，无法导入（导出时请加 --reveal）" if masked_text
+        else f"{MASKABLE_TEXT[masked_text]}（{masked_text}）里的电话已打码，无法导入（{OPEN311_HINT if open311 else REVEAL_HINT}）" if masked_text
         else ledgered
     )
     return values
