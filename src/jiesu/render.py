@@ -286,7 +286,8 @@ def cell(value: Any, *, whole: bool = True):
 
 
 # A table's columns are parted by " │ "; free text keeps at least this many cells (a CJK
-# character is two) before low-value columns give way, the main text and short labels more.
+# character is two) before low-value columns give way, the main text and short labels more,
+# and never fewer than its header needs: a header is never cut.
 SEPARATOR = 3
 FREE_MIN = 8
 MAIN_MIN = 20
@@ -369,7 +370,7 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         column, need = columns[n], needs[n]
         if column.whole or (column.short and short_least is None):
             return need
-        return min(need, short_least if column.short else main_least if column.main else FREE_MIN)
+        return min(need, max(labels[n], short_least if column.short else main_least if column.main else FREE_MIN))
 
     def span(kept: list[int], size: Callable[[int], int]) -> int:
         return sum(size(n) for n in kept) + SEPARATOR * (len(kept) - 1)
@@ -384,6 +385,7 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         return [(column, None) for column in columns], False
     narrowed = _all_this_year(columns, shown)
     needs = {n: natural(n, column, narrowed) for n, column in enumerate(columns)}
+    labels = {n: cell_len(column.label) for n, column in enumerate(columns)}
     for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
         if span(kept, lambda n: least(n, *GIVING[0])) <= width:
             break
