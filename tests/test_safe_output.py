@@ -685,6 +685,20 @@ def test_below_80_columns_the_columns_a_worker_acts_on_stay_while_they_fit(long_
                 assert shown in (whole[key], narrow[key]), (width, key, shown)
 
 
+def test_a_hotspot_with_many_cases_is_cut_between_two_ids(jiesu, monkeypatch):
+    """`#1 #2 #3…` read as if #3 were #30: a list of ids that does not fit ends with ` …` after a whole id."""
+    for n in range(1, 15):
+        jiesu.new(f"路灯不亮第{n}件", "--phone", f"1390000{n:04d}", "--category", "市政设施/路灯", "--community", "天坛社区",
+                  "--address", "天坛东里北区十二号楼", "--received", f"2026-11-{n + 10:02d}T09:00")
+    ids = [f"#{n}" for n in range(1, 15)]
+    for width in (40, 60, 80, 90, 100):
+        monkeypatch.setenv("COLUMNS", str(width))
+        header, rows = jiesu.table("hotspots", "--days", "30", "--min", "2")
+        for row in rows:
+            *shown, last = row[header.index("诉求")].split(" ")
+            assert last == "…" and shown == ids[: len(shown)] and shown, (width, row)
+
+
 # ---------------------------------------------------------------- random text in every field, every view, every format
 
 hostile_text = st.one_of(

@@ -36,7 +36,8 @@ class Column:
     """How a person reads one field in a table.
 
     A `whole` column (ids, times, statuses, counts) is never wrapped or cut; the others
-    hold free text and are cut with an ellipsis to what the terminal has left. On a narrow
+    hold free text and are cut with an ellipsis to what the terminal has left, a column of
+    `ids` (hotspots' `#4 #5 #6`) between two ids. On a narrow
     terminal a column with a `narrow` form (a time without its year) takes it, and columns
     with a `drop` rank are left out, lowest rank first, before free text is cut below its
     minimum; the `main` text (the 诉求 a row is about) keeps the most, and a `short` one (a label of
@@ -287,7 +288,7 @@ def cell(value: Any, *, whole: bool = True):
 
 # A table's columns are parted by " │ "; free text keeps at least this many cells (a CJK
 # character is two) before low-value columns give way, the main text and short labels more,
-# and never fewer than its header needs: a header is never cut.
+# and never fewer than its header needs (a header is never cut), nor a column of ids than its first id.
 SEPARATOR = 3
 FREE_MIN = 8
 MAIN_MIN = 20
@@ -314,7 +315,7 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
     at = {column.key: n for n, column in enumerate(columns)}
     for texts, raw in zip(shown, typed):
         table.add_row(*(
-            cell(_cut(raw[at[column.key]], width) if width else _form(column, narrowed, texts[at[column.key]]), whole=column.whole or whole_text)
+            cell((_cut_ids if column.ids else _cut)(raw[at[column.key]], width) if width else _form(column, narrowed, texts[at[column.key]]), whole=column.whole or whole_text)
             for column, width in layout
         ))
     screen.print(table)
@@ -337,6 +338,18 @@ def _cut(text: str, width: int) -> str:
             break
         kept.append(piece)
     return "".join(kept) + "…"
+
+
+def _cut_ids(text: str, width: int) -> str:
+    """`#4 #5 #6 #7` cut to `width` cells between two ids, `#4 #5 …`: an id is never shown in part."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= width:
+        return text
+    ids, kept = text.split(" "), 0
+    while cell_len(" ".join(ids[: kept + 1])) + 2 <= width:
+        kept += 1
+    return " ".join([*ids[:kept], "…"])
 
 
 def _form(column: Column, narrowed: bool, text: str) -> str:
@@ -366,11 +379,16 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
             texts = (column.narrow(text) if text else text for text in texts)
         return max(cell_len(column.label), *(cell_len(text) for text in texts))
 
+    def floor(n: int, column: Column) -> int:
+        """What no cut goes below: the header, and in a column of ids the first id with its ` …`."""
+        firsts = (cell_len(row[n].split(" ")[0]) + 2 for row in shown) if column.ids else ()
+        return max([cell_len(column.label), *firsts])
+
     def least(n: int, short_least: int | None, main_least: int) -> int:
         column, need = columns[n], needs[n]
         if column.whole or (column.short and short_least is None):
             return need
-        return min(need, max(labels[n], short_least if column.short else main_least if column.main else FREE_MIN))
+        return min(need, max(floors[n], short_least if column.short else main_least if column.main else FREE_MIN))
 
     def span(kept: list[int], size: Callable[[int], int]) -> int:
         return sum(size(n) for n in kept) + SEPARATOR * (len(kept) - 1)
@@ -385,7 +403,7 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         return [(column, None) for column in columns], False
     narrowed = _all_this_year(columns, shown)
     needs = {n: natural(n, column, narrowed) for n, column in enumerate(columns)}
-    labels = {n: cell_len(column.label) for n, column in enumerate(columns)}
+    floors = {n: floor(n, column) for n, column in enumerate(columns)}
     for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
         if span(kept, lambda n: least(n, *GIVING[0])) <= width:
             break
