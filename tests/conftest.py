@@ -170,6 +170,15 @@ class Jiesu:
     def new(self, summary: str = "楼道灯不亮", *args: str) -> int:
         return int(self.ok("new", summary, *args, "-q").stdout)
 
+    def table(self, *args: str) -> tuple[list[str], list[list[str]]]:
+        """The header and the rows' cells of a table, checked to fit the terminal (COLUMNS) one line a row."""
+        from rich.cells import cell_len
+
+        lines = self.ok(*args, "--format", "table").stdout.splitlines()
+        assert max(cell_len(line) for line in lines) <= int(os.environ["COLUMNS"]), lines
+        rows = [[cell.strip() for cell in line.split("│")] for line in lines[2:] if line.strip()]
+        return [label.strip() for label in lines[0].split("┃")], rows
+
 
 @pytest.fixture
 def jiesu() -> Jiesu:

@@ -594,6 +594,111 @@ def test_a_cut_never_splits_a_stand_in(jiesu, monkeypatch):
             assert "<U" not in parts and "U+" not in parts, (view, width, shown)
 
 
+# ---------------------------------------------------------------- a terminal narrower than 80 columns
+
+SUMMARY = "小区东门地下车库入口处排水沟长期堵塞，雨天积水严重影响居民出行，多次反映未解决"
+PLAN = "协调自来水公司和市政排水集团更换主管道并疏通全部排水沟，加装截水沟和防倒灌设施"
+UNIT = "前门街道城市管理综合执法队第一分队"
+
+
+@pytest.fixture
+def long_texts(jiesu):
+    """Replayed from a fresh tester (B2): long summaries and measures, a case overdue, two on the ledger,
+    a short summary beside them, and three repeats of one caller (a hotspot, escalations, one reopened twice)."""
+    jiesu.new(SUMMARY, "--community", "前门社区", "--nature", "合理诉求", "--received", "2026-11-20T09:00")
+    jiesu.new("楼道灯不亮", "--community", "大栅栏社区", "--received", "2026-11-28T09:00")
+    jiesu.new(f"{SUMMARY}，油烟也大", "--community", "天桥社区", "--nature", "合理诉求", "--received", "2026-11-30T15:00")
+    jiesu.ok("assign", "1", UNIT, "--at", "2026-11-20T10:00")
+    jiesu.ok("assign", "3", "街道城管科", "--at", "2026-11-30T16:00")
+    jiesu.ok("ledger", "add", "1", "--plan", PLAN, "--unit", "街道城管科", "--due", "2026-12-31", "--at", "2026-11-21T10:00")
+    jiesu.ok("ledger", "add", "3", "--plan", f"{PLAN}，限期整改", "--unit", "市场监管所", "--due", "2026-12-15", "--at", "2026-12-01T09:00")
+    for day in (1, 2, 3):
+        jiesu.new(f"{SUMMARY}第{day}次", "--phone", "13900001111", "--category", "物业管理/电梯", "--nature", "合理诉求",
+                  "--community", "前门社区", "--address", "前门东大街三号院", "--channel", "desk", "--received", f"2026-11-2{day}T09:00")
+    jiesu.ok("assign", "6", UNIT, "--at", "2026-11-23T10:00")
+    for day in (4, 5):
+        jiesu.ok("visit", "6", "--note", "上门查看", "--at", f"2026-11-2{day}T09:00")
+        jiesu.ok("close", "6", "--result", "已解决", "--note", "ok", "--at", f"2026-11-2{day}T10:00")
+        jiesu.ok("reopen", "6", "--reason", "r", "--at", f"2026-11-2{day}T11:00")
+    return jiesu
+
+
+def test_at_60_columns_todo_keeps_the_time_left_and_cuts_the_summary(long_texts, monkeypatch):
+    """The tester's todo at 60 columns had no 剩余 while the summary kept ten characters."""
+    monkeypatch.setenv("COLUMNS", "60")
+    header, rows = long_texts.table("todo")
+    assert header == ["编号", "待办", "期限", "剩余", "诉求"]
+    assert [row[:4] for row in rows if row[0] in ("#1", "#2")] == [["#1", "首次响应", "11-21 09:00", "超期10天"], ["#2", "首次响应", "11-29 09:00", "超期2天"]]
+    first = next(row[4] for row in rows if row[0] == "#1")
+    assert first.endswith("…") and len(first) >= 4 and SUMMARY.startswith(first.rstrip("…"))
+
+
+def test_at_60_columns_ledger_list_keeps_due_and_status_and_cuts_the_summary(long_texts, monkeypatch):
+    """The tester's ledger list at 60 columns had neither 整改期限 nor 状态."""
+    monkeypatch.setenv("COLUMNS", "60")
+    header, rows = long_texts.table("ledger", "list")
+    assert {"台账", "诉求", "诉求摘要", "整改期限", "状态"} <= set(header), header
+    pick = lambda row, *labels: [row[header.index(label)] for label in labels]  # noqa: E731
+    assert [pick(row, "台账", "诉求", "整改期限", "状态") for row in rows] == [["1", "#1", "12-31 24:00", "在账"], ["2", "#3", "12-15 24:00", "在账"]]
+    for row in rows:
+        summary = pick(row, "诉求摘要")[0]
+        assert summary.endswith("…") and len(summary) >= 4 and SUMMARY.startswith(summary.rstrip("…")), summary
+
+
+# Each view's columns a worker acts on (the first is the id typed next), and which of them are free text.
+KEY_COLUMNS = {
+    "todo": (["todo"], ["编号", "待办", "期限", "剩余", "诉求"], {"待办", "诉求"}),
+    "list": (["list"], ["编号", "状态", "诉求", "办理时限"], {"诉求"}),
+    "escalation": (["list", "--due-escalation"], ["编号", "状态", "诉求", "办理时限", "应升级原因"], {"诉求", "应升级原因"}),
+    "ledger": (["ledger", "list"], ["台账", "诉求", "诉求摘要", "整改期限", "状态"], {"诉求摘要"}),
+    "hotspots": (["hotspots", "--days", "30", "--min", "2"], ["类型", "件数", "诉求"], set()),
+}
+YEARED = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
+
+
+@pytest.mark.parametrize("name", KEY_COLUMNS)
+def test_below_80_columns_the_columns_a_worker_acts_on_stay_while_they_fit(long_texts, monkeypatch, name):
+    """From 79 columns down to 40, free text gives way first: whenever the key columns fit, whole and
+    the free ones at eight cells (three characters and …), each is there with its value and its header
+    uncut; ids are never cut."""
+    view, keys, free = KEY_COLUMNS[name]
+    monkeypatch.setenv("COLUMNS", "200")
+    header, rows = long_texts.table(*view)
+    whole = {key: [row[header.index(key)] for row in rows] for key in keys}
+    narrow = {key: [text[5:] if YEARED.fullmatch(text) else text for text in texts] for key, texts in whole.items()}
+    need = {key: max(map(cell_len, [key, *texts])) for key, texts in narrow.items()}
+    need |= {key: min(need[key], max(8, cell_len(key))) for key in free}  # free text at its least, its header whole
+    fits_from = sum(need.values()) + 3 * (len(keys) - 1)
+    assert fits_from < 80, (need, rows)  # the sweep reaches the width from which they fit
+    for width in range(79, 39, -1):
+        monkeypatch.setenv("COLUMNS", str(width))
+        header, rows = long_texts.table(*view)
+        assert [row[0] for row in rows] == whole[keys[0]], (width, header, rows)
+        if width < fits_from:
+            continue
+        assert set(keys) <= set(header), (width, header)
+        for key in keys:
+            shown = [row[header.index(key)] for row in rows]
+            if key in free:
+                assert all(text == full or (text.endswith("…") and full.startswith(text[:-1])) for text, full in zip(shown, whole[key])), (width, key, shown)
+            else:
+                assert shown in (whole[key], narrow[key]), (width, key, shown)
+
+
+def test_a_hotspot_with_many_cases_is_cut_between_two_ids(jiesu, monkeypatch):
+    """`#1 #2 #3…` read as if #3 were #30: a list of ids that does not fit ends with ` …` after a whole id."""
+    for n in range(1, 15):
+        jiesu.new(f"路灯不亮第{n}件", "--phone", f"1390000{n:04d}", "--category", "市政设施/路灯", "--community", "天坛社区",
+                  "--address", "天坛东里北区十二号楼", "--received", f"2026-11-{n + 10:02d}T09:00")
+    ids = [f"#{n}" for n in range(1, 15)]
+    for width in (40, 60, 80, 90, 100):
+        monkeypatch.setenv("COLUMNS", str(width))
+        header, rows = jiesu.table("hotspots", "--days", "30", "--min", "2")
+        for row in rows:
+            *shown, last = row[header.index("诉求")].split(" ")
+            assert last == "…" and shown == ids[: len(shown)] and shown, (width, row)
+
+
 # ---------------------------------------------------------------- random text in every field, every view, every format
 
 hostile_text = st.one_of(

@@ -215,21 +215,11 @@ def escalations(jiesu, tmp_path, monkeypatch):
     return jiesu
 
 
-def _table(jiesu, *args: str) -> tuple[list[str], list[list[str]]]:
-    """The header and the rows' cells of a table, checked to fit the terminal one line a row."""
-    import os
-
-    lines = jiesu.ok(*args, "--format", "table").stdout.splitlines()
-    assert max(cell_len(line) for line in lines) <= int(os.environ["COLUMNS"]), lines
-    rows = [[cell.strip() for cell in line.split("│")] for line in lines[2:] if line.strip()]
-    return [label.strip() for label in lines[0].split("┃")], rows
-
-
 def test_at_80_columns_a_long_unit_gives_way_before_the_escalation_reason_is_cut(escalations, monkeypatch):
     """`应升级（多次重办、…` beside `前门街道城…` was the tester's row: the 承办 column goes first, the
     reason is read whole, and the summary keeps what it kept."""
     monkeypatch.setenv("COLUMNS", "80")
-    header, [row] = _table(escalations, "todo", "--assignee", UNIT)
+    header, [row] = escalations.table("todo", "--assignee", UNIT)
     assert header == ["编号", "待办", "期限", "剩余", "诉求"]
     assert row[:3] == ["#3", "应升级（多次重办、一人多诉）", "现在"]
     assert row[4].endswith("…") and len(row[4].rstrip("…")) >= 9 and SUMMARY.startswith(row[4].rstrip("…"))
@@ -239,7 +229,7 @@ def test_at_80_columns_todo_cuts_the_label_only_when_nothing_is_left_to_give_way
     """All three escalations and two deadlines: the longest label cannot be whole beside 期限, 剩余 and a
     readable summary, so 承办 goes, and the room it leaves keeps every shorter label whole."""
     monkeypatch.setenv("COLUMNS", "80")
-    header, rows = _table(escalations, "todo")
+    header, rows = escalations.table("todo")
     assert header == ["编号", "待办", "期限", "剩余", "诉求"]
     labels = {row[0]: row[1] for row in rows if row[1].startswith("应升级")}
     assert labels["#1"] == labels["#2"] == "应升级（一人多诉）"
@@ -249,7 +239,7 @@ def test_at_80_columns_todo_cuts_the_label_only_when_nothing_is_left_to_give_way
 
 def test_at_80_columns_list_due_escalation_shows_its_reasons_whole(escalations, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
-    header, rows = _table(escalations, "list", "--due-escalation")
+    header, rows = escalations.table("list", "--due-escalation")
     reasons = [row[header.index("应升级原因")] for row in rows]
     assert reasons == ["一人多诉", "一人多诉", "多次重办、一人多诉"]
 
@@ -259,5 +249,5 @@ def test_a_narrow_terminal_leaves_out_columns_but_never_cuts_an_id(escalations, 
     """At 40 columns the ids read `…`: a worker types the id next, so other columns go first."""
     for width in range(30, 80, 7):
         monkeypatch.setenv("COLUMNS", str(width))
-        header, rows = _table(escalations, *view)
+        header, rows = escalations.table(*view)
         assert header[0] == "编号" and {row[0] for row in rows} == {"#1", "#2", "#3"}, (width, header, rows)

@@ -138,9 +138,9 @@ def rules_show(ctx: typer.Context, fmt: RecordFormat = None) -> None:
     columns = [
         Column("key", "规则", whole=True),
         Column("value", "取值", lambda v: ", ".join(v) if isinstance(v, list) else str(v)),
-        Column("source", "来源", lambda s: "默认" if s == "default" else s, whole=True),
-        Column("basis", "依据"),
-        Column("help", "说明"),
+        Column("source", "来源", lambda s: "默认" if s == "default" else s, whole=True, drop=3),
+        Column("basis", "依据", drop=2),
+        Column("help", "说明", drop=1),
     ]
     render(in_force(rules), output_format(fmt), columns)
 

@@ -103,15 +103,15 @@ def ledger_list(
             yield row
 
     columns = [
-        Column("id", "台账", whole=True),
-        Column("case_id", "诉求", case_id, whole=True),
+        Column("id", "台账", whole=True, ids=True),
+        Column("case_id", "诉求", case_id, whole=True, ids=True),
         Column("summary", "诉求摘要", main=True),
         Column("unit", "责任单位"),
         Column("plan", "整改措施", drop=2),
         Column("due", "整改期限", local_bound(tz), whole=True, narrow=without_year),
         Column("age_days", "在账天数", whole=True, drop=3),
         Column("carried", "结转", whole=True, drop=1),
-        Column("status", "状态", labelled(LedgerStatus), whole=True, drop=4),
+        Column("status", "状态", labelled(LedgerStatus), whole=True),
     ]
     fmt = output_format(fmt)
     count = render(rows(), fmt, columns, case_ids="case_id", fields=(*LEDGER_FIELDS, "summary", "age_days"))

@@ -148,7 +148,7 @@ def hotspots(
         Column("category", "类别"),
         Column("address", "地址"),
         Column("count", "件数", whole=True),
-        Column("case_ids", "诉求", lambda ids: " ".join(f"#{i}" for i in ids)),
+        Column("case_ids", "诉求", lambda ids: " ".join(f"#{i}" for i in ids), ids=True),
         Column("first_at", "最早", local_time(office.tz), whole=True, narrow=without_year, drop=1),
         Column("last_at", "最近", local_time(office.tz), whole=True, narrow=without_year, drop=2),
     ]

@@ -36,13 +36,15 @@ class Column:
     """How a person reads one field in a table.
 
     A `whole` column (ids, times, statuses, counts) is never wrapped or cut; the others
-    hold free text and are cut with an ellipsis to what the terminal has left. On a narrow
+    hold free text and are cut with an ellipsis to what the terminal has left, a column of
+    `ids` (hotspots' `#4 #5 #6`) between two ids. On a narrow
     terminal a column with a `narrow` form (a time without its year) takes it, and columns
     with a `drop` rank are left out, lowest rank first, before free text is cut below its
     minimum; the `main` text (the 诉求 a row is about) keeps the most, and a `short` one (a label of
     a few words, such as 待办's 应升级（一人多诉）, that says little when cut) is kept whole while any
-    ranked column can give way. On a terminal too narrow even then, other columns are left out
-    before the first (the id a worker types next) would be cut.
+    ranked column can give way. On a terminal too narrow even then, the main text gives way to free
+    text's minimum before a column goes: other free text first, then whole columns (a deadline, a
+    status), from the right. The first column (the id a worker types next) and a column of `ids` stay.
     A column that is `given` a field shows an empty cell in a row where that field is empty
     (剩余 of work that has no deadline).
     """
@@ -55,6 +57,7 @@ class Column:
     drop: int = 0
     main: bool = False
     short: bool = False
+    ids: bool = False
     given: str | None = None
 
     def text(self, row: dict[str, Any]) -> str:
@@ -284,10 +287,14 @@ def cell(value: Any, *, whole: bool = True):
 
 
 # A table's columns are parted by " │ "; free text keeps at least this many cells (a CJK
-# character is two) before low-value columns give way, the main text and short labels more.
+# character is two) before low-value columns give way, the main text and short labels more,
+# and never fewer than its header needs (a header is never cut), nor a column of ids than its first id.
 SEPARATOR = 3
 FREE_MIN = 8
 MAIN_MIN = 20
+# How far free text gives way once no ranked column is left, a step at a time: what a short label
+# keeps (None: whole) and what the main text keeps. Only when the last step is too wide does a column go.
+GIVING = ((None, MAIN_MIN), (MAIN_MIN, MAIN_MIN), (FREE_MIN, MAIN_MIN), (FREE_MIN, FREE_MIN))
 
 
 def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
@@ -308,7 +315,7 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
     at = {column.key: n for n, column in enumerate(columns)}
     for texts, raw in zip(shown, typed):
         table.add_row(*(
-            cell(_cut(raw[at[column.key]], width) if width else _form(column, narrowed, texts[at[column.key]]), whole=column.whole or whole_text)
+            cell((_cut_ids if column.ids else _cut)(raw[at[column.key]], width) if width else _form(column, narrowed, texts[at[column.key]]), whole=column.whole or whole_text)
             for column, width in layout
         ))
     screen.print(table)
@@ -333,6 +340,18 @@ def _cut(text: str, width: int) -> str:
     return "".join(kept) + "…"
 
 
+def _cut_ids(text: str, width: int) -> str:
+    """`#4 #5 #6 #7` cut to `width` cells between two ids, `#4 #5 …`: an id is never shown in part."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= width:
+        return text
+    ids, kept = text.split(" "), 0
+    while cell_len(" ".join(ids[: kept + 1])) + 2 <= width:
+        kept += 1
+    return " ".join([*ids[:kept], "…"])
+
+
 def _form(column: Column, narrowed: bool, text: str) -> str:
     """A cell in the form the layout chose."""
     return column.narrow(text) if narrowed and column.narrow and text else text
@@ -345,10 +364,12 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
     As wide as the text needs when everything fits; else times drop their year, then columns
     with a `drop` rank go, until the free text fits at its minimum with the `short` labels whole;
     only with every ranked column gone is a short label cut (to the main text's minimum, then to
-    free text's). When even that is too wide, columns are left out from the right, all but the
-    first (the id a worker types next), the main text and short labels: a `whole` cell is never
-    cut. The room left goes first to a cut short label, then a cell at a time to the narrowest
-    free column that can use it, the main text counting as half its width (two cells for one).
+    free text's), and then the main text down to free text's minimum (`GIVING`). When even that is
+    too wide, columns are left out: free text first, then `whole` columns (a deadline, a status),
+    each from the right; never the first (the id a worker types next), a column of `ids`, the main
+    text or a short label: a `whole` cell is never cut. The room left goes first to a cut short
+    label, then a cell at a time to the narrowest free column that can use it, the main text
+    counting as half its width (two cells for one).
     """
     from rich.cells import cell_len
 
@@ -358,21 +379,23 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
             texts = (column.narrow(text) if text else text for text in texts)
         return max(cell_len(column.label), *(cell_len(text) for text in texts))
 
-    def least(n: int, short_least: int | None) -> int:
+    def floor(n: int, column: Column) -> int:
+        """What no cut goes below: the header, and in a column of ids the first id with its ` …`."""
+        firsts = (cell_len(row[n].split(" ")[0]) + 2 for row in shown) if column.ids else ()
+        return max([cell_len(column.label), *firsts])
+
+    def least(n: int, short_least: int | None, main_least: int) -> int:
         column, need = columns[n], needs[n]
         if column.whole or (column.short and short_least is None):
             return need
-        return min(need, short_least if column.short else MAIN_MIN if column.main else FREE_MIN)
+        return min(need, max(floors[n], short_least if column.short else main_least if column.main else FREE_MIN))
 
     def span(kept: list[int], size: Callable[[int], int]) -> int:
         return sum(size(n) for n in kept) + SEPARATOR * (len(kept) - 1)
 
-    def fits(kept: list[int], short_least: int | None) -> bool:
-        return span(kept, lambda n: least(n, short_least)) <= width
-
-    def label_room(kept: list[int]) -> int | None:
-        """What a short label keeps: whole if it fits, else as much as main text, else as free text."""
-        return next((size for size in (None, MAIN_MIN) if fits(kept, size)), FREE_MIN)
+    def giving(kept: list[int]) -> tuple[int | None, int] | None:
+        """The first step of `GIVING` at which the `kept` columns fit, if any."""
+        return next((step for step in GIVING if span(kept, lambda n: least(n, *step)) <= width), None)
 
     kept = list(range(len(columns)))
     wide = {n: natural(n, column, False) for n, column in enumerate(columns)}
@@ -380,18 +403,19 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         return [(column, None) for column in columns], False
     narrowed = _all_this_year(columns, shown)
     needs = {n: natural(n, column, narrowed) for n, column in enumerate(columns)}
+    floors = {n: floor(n, column) for n, column in enumerate(columns)}
     for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
-        if fits(kept, None):
+        if span(kept, lambda n: least(n, *GIVING[0])) <= width:
             break
         kept.remove(n)
-    short_least = label_room(kept)
-    while not fits(kept, short_least):
-        others = [n for n in kept[1:] if not (columns[n].main or columns[n].short)]
-        if not others:
+    step = giving(kept)
+    leaving = [n for n in kept[1:] if not (columns[n].main or columns[n].short or columns[n].ids)]
+    for n in sorted(reversed(leaving), key=lambda n: columns[n].whole):
+        if step:
             break
-        kept.remove(others[-1])
-        short_least = label_room(kept)
-    widths = {n: least(n, short_least) for n in kept}
+        kept.remove(n)
+        step = giving(kept)
+    widths = {n: least(n, *(step or GIVING[-1])) for n in kept}
     spare = width - span(kept, widths.get)
     for n in kept:
         if columns[n].short:

@@ -80,7 +80,7 @@ def list_fields(with_reasons: bool) -> tuple[str, ...]:
 
 def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:
     columns = [
-        Column("id", "编号", case_id, whole=True),
+        Column("id", "编号", case_id, whole=True, ids=True),
         Column("status", "状态", labelled(Status), whole=True),
         Column("received_at", "受理时间", local_time(tz), whole=True, narrow=without_year, drop=1),
         Column("community", "社区", drop=2),
@@ -233,7 +233,7 @@ def todo_columns(tz: ZoneInfo) -> list[Column]:
     keeps the most. Work due now without a deadline (an escalation) has no time left to tell."""
     bound = local_bound(tz)
     return [
-        Column("case_id", "编号", case_id, whole=True),
+        Column("case_id", "编号", case_id, whole=True, ids=True),
         Column("label", "待办", short=True),
         Column("due", "期限", lambda value: bound(value) if value else "现在", whole=True, narrow=without_year),
         Column("minutes_left", "剩余", time_left, whole=True, given="due"),
