@@ -420,7 +420,7 @@ def test_numbers_without_an_extension_stay_whole(jiesu):
     assert [(c["phone"], c["phone_ext"]) for c in jiesu.json("list", "--reveal")] == [
         ("13812345678", None), ("01065123456", None),
     ]
-    refused(jiesu("new", "没有分机号", "--phone", "010-65123456转"))
+    refused(jiesu("new", "没有分机号", "--phone", "010-65123456转"), code=2)
 
 
 def test_show_and_the_ledger_give_the_number_to_dial(jiesu):

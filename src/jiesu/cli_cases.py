@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, enum_option, enum_parser, output_format, parse_id, parse_yes_no
+from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_yes_no
 from jiesu.errors import ExitCode
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
@@ -22,7 +22,7 @@ from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Sati
 def new(
     ctx: typer.Context,
     summary: Annotated[Optional[str], typer.Argument(help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
-    phone: Annotated[Optional[str], typer.Option(help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
+    phone: Annotated[Optional[str], typer.Option(parser=parse_phone, help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
     name: Annotated[Optional[str], typer.Option(help="诉求人姓名。")] = None,
     address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
     community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,

@@ -52,6 +52,21 @@ def parse_yes_no(text: str, option: str) -> bool:
     raise typer.BadParameter(f"{echoed(text)} 应为 yes/是 或 no/否", param_hint=option)
 
 
+def parse_phone(text: str) -> str:
+    """A phone as --phone takes it: any form the phone field reads (phones.split: dashes of any width, an
+    extension), or blank (`edit --phone ""` clears it); a number that is no Chinese phone is a usage error
+    (exit 2). The same number in an import's row is that row's fault instead (exit 1)."""
+    if text.strip():
+        from jiesu import phones
+        from jiesu.errors import BadInput
+
+        try:
+            phones.split(text)
+        except BadInput as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return text
+
+
 def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):
     return typer.Option(*names, parser=enum_parser(enum, noun), metavar=enum.__name__.upper(), help=f"{help}（{enum.choices()}）")
 
