@@ -28,8 +28,11 @@ _DASHED_EXTENSION = re.compile(r"(?P<number>.*\d)\s*-\s*(?P<ext>\d{1,6})")
 
 
 def split(text: str) -> tuple[str, str | None]:
-    """A phone with its extension kept apart: `010-65123456 转8001` → (`01065123456`, `8001`)."""
-    raw = text.strip()
+    """A phone with its extension kept apart: `010-65123456 转8001` → (`01065123456`, `8001`).
+
+    Read in the forms free text is masked in (_AS_ASCII): `010—65123456—8001` with a dash of any width too."""
+    typed = text.strip()
+    raw = typed if typed.isascii() else typed.translate(_AS_ASCII)
     if raw.isdigit():
         return normalise(raw), None  # the common case: no separator, so no extension to look for
     marked = _EXTENSION.fullmatch(raw)
@@ -41,7 +44,7 @@ def split(text: str) -> tuple[str, str | None]:
     dashed = _DASHED_EXTENSION.fullmatch(raw)
     if dashed and _normalised(dashed["number"].strip()) is not None:
         return _normalised(dashed["number"].strip()), dashed["ext"]
-    return normalise(raw), None
+    return normalise(typed), None  # refused, as it was typed
 
 
 def shown(phone: str | None, extension: str | None, *, reveal: bool) -> str | None:
@@ -64,7 +67,8 @@ def normalise(text: str) -> str:
 
 @lru_cache(maxsize=4096)  # callers recur; a million distinct numbers must not stay in memory
 def _normalised(raw: str) -> str | None:
-    digits = _SEPARATORS.sub("", raw if raw.isascii() else raw.translate(_AS_ASCII))  # ASCII, the common case, as it is
+    raw = raw if raw.isascii() else raw.translate(_AS_ASCII)  # ASCII, the common case, as it is
+    digits = _SEPARATORS.sub("", raw)
     for prefix in _COUNTRY_CODES:
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             digits = digits[len(prefix):]
