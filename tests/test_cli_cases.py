@@ -136,6 +136,30 @@ def test_search_text_is_not_a_pattern(jiesu):
     assert jiesu.json("list", "--search", "' OR 1=1 --") == []
 
 
+@pytest.mark.parametrize("typed", ["186-0000-3333", "18600003333", "186 0000 3333", "+86 186-0000-3333", "186—0000—3333", "１８６００００３３３３"])
+def test_a_search_for_a_phone_number_finds_it_however_it_was_written(jiesu, typed):
+    """A fresh tester: `list --search 186-0000-3333` did not find the case whose phone (or text) held 18600003333,
+    and `--search 18600003333` not the one whose text held 186-0000-3333."""
+    jiesu.new("楼道灯不亮", "--phone", "186-0000-3333")  # stored as 18600003333; the phone field is no searched text
+    jiesu.new("请回电 18600003333")
+    jiesu.new("请回电186-0000-3333", "--address", "草厂三条")
+    jiesu.new("请回电 +86 186.0000.3333")
+    jiesu.new("别的号码 186-0000-3334", "--phone", "18600003334")
+    jiesu.new("工单 2186000033331 复核")  # no phone: part of a longer number, but text search finds what holds the digits
+    found = lambda *args: [r["id"] for r in jiesu.json("list", "--search", typed, *args)]  # noqa: E731
+    assert found() == [1, 2, 3, 4, 6]
+    assert found("--as-of", "2026-12-01T09:30") == [1, 2, 3, 4, 6]
+
+
+def test_a_search_for_a_landline_finds_it_with_its_area_code_written_any_way(jiesu):
+    jiesu.new("噪音", "--phone", "010-65123456转8001")
+    jiesu.new("噪音，回电 (010) 6512—3456")
+    jiesu.new("噪音，回电 +86 10 6512 3456")
+    jiesu.new("噪音，回电 010-65123457")
+    found = lambda text: [r["id"] for r in jiesu.json("list", "--search", text)]  # noqa: E731
+    assert found("010-65123456") == found("01065123456") == found("（010）65123456") == [1, 2, 3]
+
+
 def test_list_formats(jiesu):
     jiesu.new("一", "--phone", "13812345678")
     jiesu.new("二")

@@ -142,12 +142,26 @@ def mask_in_text(text: str | None) -> str | None:
         return text
     kept, last = [], 0
     for found in _PHONE_IN_TEXT.finditer(text.translate(_AS_ASCII)):
-        # the number as the phone field holds it: no country code, a landline with its trunk 0
-        digits = re.sub(r"\D", "", found["mobile"] or found["landline"])
-        national = digits if found["mobile"] or digits.startswith("0") else "0" + digits
-        kept += [text[last : found.start()], mask(national)]
+        kept += [text[last : found.start()], mask(_national(found))]
         last = found.end()
     return "".join(kept) + text[last:]
+
+
+def _national(found: re.Match) -> str:
+    """The number a match of _PHONE_IN_TEXT holds as the phone field holds it: no country code, a landline with its trunk 0."""
+    digits = re.sub(r"\D", "", found["mobile"] or found["landline"])
+    return digits if found["mobile"] or digits.startswith("0") else "0" + digits
+
+
+def as_number(term: str) -> str | None:
+    """The number a search term is, when it is nothing but a phone number written in any form free text's
+    is masked in (`186-0000-3333`, `+86 186 0000 3333`, `(010)6512—3456`): as the phone field holds it; else None."""
+    found = _PHONE_IN_TEXT.fullmatch(term.strip().translate(_AS_ASCII))
+    return _national(found) if found else None
+
+
+# What may stand between a number's digit groups, spaces aside (_GAP, and every dash width _AS_ASCII reads).
+GROUP_SEPARATORS = "-./()" + _DASHES
 
 
 # The fields typed as free text: a number dictated or written there (the citizen's, a worker's or an
