@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import given_path
-from jiesu.errors import BadOption
+from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed, echoed_path
 from jiesu.vocab import LabeledEnum, OutputFormat
 
@@ -58,7 +58,6 @@ def parse_phone(text: str) -> str:
     (exit 2). The same number in an import's row is that row's fault instead (exit 1)."""
     if text.strip():
         from jiesu import phones
-        from jiesu.errors import BadInput
 
         try:
             phones.split(text)
