@@ -506,12 +506,35 @@ def test_an_export_is_written_in_the_format_its_file_name_asks_for(jiesu, tmp_pa
         (["export", "--out", "{dir}/诉求.md"], "{dir}/诉求.md：没有 .md 格式的导出；文件名用 .csv、.txt、.xlsx、.json、.jsonl、.xml 之一，或用 --format 指定格式"),
         (["export", "--format", "csv", "--out", "{dir}/诉求.xlsx"], "{dir}/诉求.xlsx：.xlsx 文件不能写成 csv；csv 的文件名用 .csv、.txt"),
         (["ledger", "export", "--out", "{dir}/台账.xml"], "{dir}/台账.xml：没有 .xml 格式的导出；文件名用 .csv、.txt、.xlsx、.json 之一，或用 --format 指定格式"),
+        # A fresh tester: `--format csv --out x.pdf` wrote a CSV named x.pdf, where `report` refused the same mismatch.
+        (["export", "--format", "csv", "--out", "{dir}/x.pdf"], "{dir}/x.pdf：.pdf 文件不能写成 csv；csv 的文件名用 .csv、.txt"),
+        (["export", "--format", "open311-xml", "--out", "{dir}/x.pdf"], "{dir}/x.pdf：.pdf 文件不能写成 open311-xml；open311-xml 的文件名用 .xml"),
+        (["ledger", "export", "--format", "csv", "--out", "{dir}/台账.pdf"], "{dir}/台账.pdf：.pdf 文件不能写成 csv；csv 的文件名用 .csv、.txt"),
+        (["ledger", "export", "--format", "json", "--out", "{dir}/台账.jsonl"], "{dir}/台账.jsonl：.jsonl 文件不能写成 json；json 的文件名用 .json"),
     ],
 )
-def test_a_file_name_no_export_format_fits_is_refused_before_anything_is_written(jiesu, tmp_path, args, line):
+def test_a_file_name_no_export_format_fits_is_refused_before_anything_is_written(jiesu, book, tmp_path, args, line):
     jiesu.new("楼道灯不亮")
+    before = book.fingerprint()
+    files = sorted(tmp_path.iterdir())
     refused(jiesu(*[a.format(dir=tmp_path) for a in args]), line.format(dir=tmp_path), code=2)
-    assert [p.name for p in tmp_path.iterdir() if p.suffix in (".md", ".xlsx", ".xml")] == []
+    assert sorted(tmp_path.iterdir()) == files and book.fingerprint() == before
+
+
+@pytest.mark.parametrize(("args", "name"), [(["export"], "诉求"), (["ledger", "export"], "台账")])
+def test_an_export_refused_for_its_file_name_creates_no_book(jiesu, tmp_path, monkeypatch, args, name):
+    """As `report` does: the file name is read before the book is opened, so a usage error leaves no new book behind."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JIESU_DB", str(tmp_path / "还没有.db"))
+    refused(jiesu(*args, "--format", "csv", "--out", f"{name}.pdf"), f"{name}.pdf：.pdf 文件不能写成 csv；csv 的文件名用 .csv、.txt", code=2)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "name"), [(["export"], "诉求.csv"), (["ledger", "export"], "台账.txt"), (["export", "--format", "open311-json"], "诉求.json"), (["export", "--format", "csv"], "诉求")])
+def test_an_export_file_whose_name_holds_the_format_or_has_no_extension_is_written(jiesu, tmp_path, args, name):
+    jiesu.new("楼道灯不亮")
+    jiesu.ok(*args, "--out", str(tmp_path / name))
+    assert (tmp_path / name).stat().st_size > 0
 
 
 @pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])

@@ -64,6 +64,10 @@ BAD_VALUES = [
     (["import", "{dir}/工单.csv", "--at", "foo"], NOT_A_TIME),
     (["import", "{dir}/工单.csv", "--map", "{dir}/没有这个映射.toml", "--at", "foo"], NOT_A_TIME),
     (["completion", "fish"], "不支持 'fish'；可选：bash, zsh"),
+    # A fresh tester: `new "…" --phone 12345` exited 1, as for a refusal, where every other bad value typed is a usage error.
+    (["new", "x", "--phone", "12345"], "--phone 无效：不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"),
+    (["new", "x", "--phone", "+1 415 555 0100"], "--phone 无效：不是有效的中国电话号码：'+1 415 555 0100'（手机如 13812345678，座机如 010-65123456）"),
+    (["edit", "1", "--phone", "12345"], "--phone 无效：不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"),
     # A cron line's `--date "$DAY"` with $DAY unset: an empty value is refused, never read as the option left out.
     (["report", "daily", "--date", ""], f"无法识别的时间 ''；可用：{TIME_FORMS}"),
     (["report", "monthly", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
@@ -130,4 +134,13 @@ def test_a_time_in_an_imported_row_stays_a_refused_row_exit_1(jiesu, book, tmp_p
     row, summary = result.stderr.splitlines()
     assert row.startswith(f"第 2 行：{reason}")
     assert summary == "错误: 1 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行"
+    assert book.counts() == (0, 0)
+
+
+def test_a_phone_in_an_imported_row_stays_a_refused_row_exit_1(jiesu, book, tmp_path):
+    """`--phone 12345` is a usage error (exit 2); the same number in a file is that row's fault, read by the same check."""
+    (tmp_path / "行.csv").write_text("summary,phone\n路灯不亮,12345\n", encoding="utf-8")
+    result = jiesu("import", str(tmp_path / "行.csv"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.splitlines()[0] == "第 2 行：不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"
     assert book.counts() == (0, 0)

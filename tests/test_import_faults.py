@@ -435,13 +435,32 @@ def test_an_extension_is_kept_apart_from_the_number(jiesu, written):
     assert (masked["phone"], masked["phone_ext"]) == ("010****3456", "8001")
 
 
+# Every dash width the masking of free text reads between digit groups (phones._DASHES), before the extension too.
+DASHES = {"em": "\u2014", "en": "\u2013", "figure": "\u2012", "bar": "\u2015", "minus": "\u2212", "full-width": "\uff0d", "hyphen": "\u2010", "small": "\ufe63"}
+
+
+@pytest.mark.parametrize("dash", DASHES.values(), ids=DASHES.keys())
+def test_a_phone_with_any_dash_before_its_extension_is_taken_as_text_masks_it(jiesu, tmp_path, dash):
+    """A fresh tester: `--phone "010—65123456—8001"` was refused while `010-65123456-8001` was taken, though
+    the same number dictated into a summary is masked with any dash."""
+    written = f"010{dash}65123456{dash}8001"
+    first = jiesu.new("总机转分机", "--phone", written)
+    second = jiesu.new("手机", "--phone", f"138{dash}1234{dash}5678")
+    jiesu.ok("edit", second, "--phone", f"010 {dash} 65123456 {dash} 8002")
+    jiesu.ok("import", sheet(tmp_path, row(phone=written)))
+    cases = jiesu.json("list", "--reveal")
+    assert [(c["id"], c["phone"], c["phone_ext"]) for c in cases] == [
+        (first, "01065123456", "8001"), (second, "01065123456", "8002"), (second + 1, "01065123456", "8001"),
+    ]
+
+
 def test_numbers_without_an_extension_stay_whole(jiesu):
     jiesu.new("手机", "--phone", "138-1234-5678")
     jiesu.new("座机", "--phone", "010-65123456")
     assert [(c["phone"], c["phone_ext"]) for c in jiesu.json("list", "--reveal")] == [
         ("13812345678", None), ("01065123456", None),
     ]
-    refused(jiesu("new", "没有分机号", "--phone", "010-65123456转"))
+    refused(jiesu("new", "没有分机号", "--phone", "010-65123456转"), code=2)
 
 
 def test_show_and_the_ledger_give_the_number_to_dial(jiesu):

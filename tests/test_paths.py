@@ -46,14 +46,18 @@ def test_a_blank_jiesu_db_or_jiesu_rules_is_refused_too(jiesu, book, tmp_path, m
 
 
 def test_copy_names_to_in_what_it_says_about_its_target(jiesu, book, tmp_path):
-    """`copy --to FOLDER` said `请用 --db 指定一个文件`, an option the user had not typed for the target."""
+    """`copy --to FOLDER` said `请用 --db 指定一个文件`, an option the user had not typed for the target;
+    and exited 1, where a bad option value is a usage error (exit 2): a folder is no book's file."""
     jiesu.new("先有一件")
     (tmp_path / "空文件.db").write_bytes(b"")
-    refused(jiesu("copy", "--to", str(tmp_path)), f"{tmp_path} 是文件夹，不是 jiesu 案卷库；请用 --to 指定一个文件")
+    before = book.fingerprint()
+    files = sorted(tmp_path.iterdir())
+    refused(jiesu("copy", "--to", str(tmp_path)), f"{tmp_path} 是文件夹，不是 jiesu 案卷库；请用 --to 指定一个文件", code=2)
+    assert book.fingerprint() == before and sorted(tmp_path.iterdir()) == files
     refused(jiesu("copy", "--to", str(tmp_path / "nodir" / "x.db")),
             f"{tmp_path / 'nodir' / 'x.db'}: 文件夹 {tmp_path / 'nodir'} 不存在；请先创建它，或用 --to 指定别的位置")
     refused(jiesu("copy", "--to", str(tmp_path / "空文件.db")), f"{tmp_path / '空文件.db'} 是空文件，不是 jiesu 案卷库；请删除它或用 --to 指定别的位置")
-    refused(jiesu("--db", str(tmp_path), "list"), f"{tmp_path} 是文件夹，不是 jiesu 案卷库；请用 --db 指定一个文件")
+    refused(jiesu("--db", str(tmp_path), "list"), f"{tmp_path} 是文件夹，不是 jiesu 案卷库；请用 --db 指定一个文件", code=2)
 
 
 def test_a_file_that_cannot_be_read_is_said_in_chinese(jiesu, book, tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from conftest import refused, sqlite_only
 from jiesu import db, migrations
-from jiesu.errors import StoreError
+from jiesu.errors import BadOption
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry, Revisit
 from jiesu.month_rates import MonthRates
@@ -162,6 +162,7 @@ def test_history_is_append_only_in_the_database_itself(jiesu, book, table, colum
     assert book.rows(f"SELECT * FROM {table} ORDER BY id") == before
 
 
-def test_open_store_raises_store_error_for_a_directory(tmp_path):
-    with pytest.raises(StoreError, match="是文件夹"):
+def test_open_store_refuses_a_directory_as_a_bad_option(tmp_path):
+    """A folder is no book's file whatever the book holds: the option naming it is wrong (exit 2), not the store."""
+    with pytest.raises(BadOption, match="是文件夹"):
         db.open_store(str(tmp_path))

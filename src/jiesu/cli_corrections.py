@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import office_of, say
-from jiesu.cliopts import CaseId, enum_option, parse_id
+from jiesu.cliopts import CaseId, enum_option, parse_id, parse_phone
 from jiesu.vocab import Channel, Kind, Urgency
 
 
@@ -16,7 +16,7 @@ def edit(
     case_id: CaseId,
     summary: Annotated[Optional[str], typer.Option(help="诉求摘要。")] = None,
     detail: Annotated[Optional[str], typer.Option(help="诉求详情。")] = None,
-    phone: Annotated[Optional[str], typer.Option(help="诉求人电话；\"\" 清除。")] = None,
+    phone: Annotated[Optional[str], typer.Option(parser=parse_phone, help="诉求人电话；\"\" 清除。")] = None,
     name: Annotated[Optional[str], typer.Option(help="诉求人姓名。")] = None,
     address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
     community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,

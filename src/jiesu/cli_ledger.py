@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
-from jiesu.cliopts import LARGEST_ID, At, CaseId, Format, Out, RecordFormat, Reveal, output_format
+from jiesu.cliopts import LARGEST_ID, At, CaseId, Format, Out, RecordFormat, Reveal, export_format, output_format
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
@@ -166,7 +166,7 @@ def ledger_export(
     """
     from jiesu import exchange, ledger
 
-    fmt = exchange.format_for(out, fmt, ("csv", "xlsx", "json"))
+    fmt = export_format(out, fmt, ("csv", "xlsx", "json"))
     office = office_of(ctx)
     lines = ledger.list_entries(office, period=None if period is None else ledger.parse_period(period))
     rows = (

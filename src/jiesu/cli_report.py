@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
-from jiesu.cliopts import MOST_COUNTED, MOST_DAYS, Format, Out, format_option, output_format
+from jiesu.cliopts import MOST_COUNTED, MOST_DAYS, Format, Out, format_for_file, format_option, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import OutputFormat, ReportFormat
 
@@ -21,7 +21,7 @@ FailOnOverdue = Annotated[bool, typer.Option("--fail-on-overdue", help="有超�
 
 
 def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, out: str | None = None) -> None:
-    """Write the report in its format (`_format_for_file`'s, if `out` is named), to stdout or whole to the file `out`."""
+    """Write the report in its format (format_for_file's, if `out` is named), to stdout or whole to the file `out`."""
     from jiesu import report_views
     from jiesu.exchange import output
     from jiesu.render import print_json
@@ -57,29 +57,6 @@ FILE_FORMATS = {
 }
 
 
-def _format_for_file(out: str | None, fmt: ReportFormat | None) -> ReportFormat | None:
-    """The format for `--out`: --format if its extension holds it, else what the extension names
-    (None without --format or an extension). Anything else is a usage error before anything is
-    written: `--out 日报.xlsx` got JSON in a file Excel cannot open, `--format csv --out 日报.json`
-    CSV in a .json file, `--format html --out 日报.pdf` a page no PDF reader opens."""
-    from pathlib import PurePath
-
-    from jiesu.safetext import echoed_path
-
-    suffix = PurePath(out).suffix.lower() if out and out != "-" else ""
-    if not suffix:
-        return fmt
-    held = FILE_FORMATS.get(suffix, ())
-    if fmt is None and held:
-        return held[0]
-    if fmt is None:
-        raise typer.BadParameter(f"{echoed_path(out)}：报告没有 {suffix} 格式；文件名用 {'、'.join(FILE_FORMATS)} 之一，或用 --format 指定", param_hint="--out")
-    if fmt not in held:
-        names = "、".join(s for s, formats in FILE_FORMATS.items() if fmt in formats)
-        raise typer.BadParameter(f"{echoed_path(out)}：{suffix} 文件不能写成 {fmt.value}；{fmt.value} 的文件名用 {names}", param_hint="--out")
-    return fmt
-
-
 def _finish(document: dict, fail_on_overdue: bool) -> None:
     if fail_on_overdue and document["overdue"]:
         typer.echo(f"有 {document['overdue']} 件诉求超期", err=True)
@@ -100,7 +77,7 @@ def report_daily(
     """
     from jiesu import reports
 
-    fmt = _format_for_file(out, fmt)  # before the book is opened: a usage error creates no book
+    fmt = format_for_file(out, fmt, FILE_FORMATS, "报告")  # before the book is opened: a usage error creates no book
     office = office_of(ctx)
     report = reports.daily(office, office.when(day).astimezone(office.tz).date() if day is not None else None)
     emit(office, report.document, fmt, report.trend, out)
@@ -121,7 +98,7 @@ def report_monthly(
     """
     from jiesu import reports
 
-    fmt = _format_for_file(out, fmt)
+    fmt = format_for_file(out, fmt, FILE_FORMATS, "报告")
     office = office_of(ctx)
     document = reports.monthly(office, period)
     emit(office, document, fmt, out=out)

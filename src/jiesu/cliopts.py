@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import given_path
-from jiesu.safetext import echoed
+from jiesu.errors import BadInput, BadOption
+from jiesu.safetext import echoed, echoed_path
 from jiesu.vocab import LabeledEnum, OutputFormat
 
 
@@ -49,6 +50,20 @@ def parse_yes_no(text: str, option: str) -> bool:
     if word in ("no", "n", "false", "0", "否", "未解决"):
         return False
     raise typer.BadParameter(f"{echoed(text)} 应为 yes/是 或 no/否", param_hint=option)
+
+
+def parse_phone(text: str) -> str:
+    """A phone as --phone takes it: any form the phone field reads (phones.split: dashes of any width, an
+    extension), or blank (`edit --phone ""` clears it); a number that is no Chinese phone is a usage error
+    (exit 2). The same number in an import's row is that row's fault instead (exit 1)."""
+    if text.strip():
+        from jiesu import phones
+
+        try:
+            phones.split(text)
+        except BadInput as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return text
 
 
 def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):
@@ -101,6 +116,42 @@ parse_out = file_name("如 --out 导出.csv；输出到屏幕请省略 --out")
 
 
 Out = Annotated[Optional[str], typer.Option("--out", "-o", parser=parse_out, metavar="FILE", help="写入文件（写完整才替换；默认输出到屏幕）。")]
+
+
+def format_for_file(out: str | None, fmt, held_by_suffix: dict[str, tuple], noun: str):
+    """The format to write `--out` in, for every command that takes both (export, ledger export, the reports):
+    --format when the file's extension holds it, else the first format the extension names (None with neither).
+    An extension `held_by_suffix` does not know, or one that holds another format than --format, is a usage
+    error before anything is written: `--format csv --out x.pdf` wrote CSV into a .pdf, `--out 日报.xlsx` JSON
+    into a file Excel cannot open, `--format csv --out 日报.json` CSV into a .json file."""
+    from pathlib import PurePath
+
+    suffix = PurePath(out).suffix.lower() if out and out != "-" else ""
+    if not suffix:
+        return fmt
+    held = held_by_suffix.get(suffix, ())
+    if fmt is None and held:
+        return held[0]
+    if fmt is None:
+        raise BadOption(f"{echoed_path(out)}：没有 {suffix} 格式的{noun}；文件名用 {'、'.join(held_by_suffix)} 之一，或用 --format 指定格式")
+    if fmt not in held:
+        name = getattr(fmt, "value", fmt)
+        names = "、".join(s for s, formats in held_by_suffix.items() if fmt in formats)
+        raise BadOption(f"{echoed_path(out)}：{suffix} 文件不能写成 {name}；{name} 的文件名用 {names}")
+    return fmt
+
+
+# The formats an export's file name may hold, the first when --format does not say.
+EXPORT_SUFFIXES = {".csv": ("csv",), ".txt": ("csv",), ".xlsx": ("xlsx",), ".json": ("json", "open311-json"), ".jsonl": ("jsonl",), ".xml": ("open311-xml",)}
+
+
+def export_format(out: str | None, fmt: str | None, allowed: tuple[str, ...]) -> str:
+    """The format of `export` or `ledger export`: one of `allowed`, as --format says, else as --out's
+    extension says (format_for_file), else CSV; an unknown one is a usage error."""
+    if fmt is not None and fmt not in allowed:
+        raise BadOption(f"未知的导出格式 {echoed(fmt)}；可选：{', '.join(allowed)}")
+    held = {suffix: kept for suffix, formats in EXPORT_SUFFIXES.items() if (kept := tuple(f for f in formats if f in allowed))}
+    return format_for_file(out, fmt, held, "导出") or "csv"
 
 
 def output_format(fmt, kind=OutputFormat):

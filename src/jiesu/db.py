@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from jiesu import backend
 from jiesu.clock import utcnow
-from jiesu.errors import BadInput, StoreError, os_reason
+from jiesu.errors import BadInput, BadOption, StoreError, os_reason
 from jiesu.safetext import echoed_path, has_undecodable, undecodable_message
 from jiesu.migrations import LATEST, MIGRATIONS
 
@@ -341,8 +341,8 @@ def _create_sqlite_file(path: Path, option: str) -> None:
 
 def _check_sqlite_file(path: Path, option: str) -> None:
     """Refuse, before SQLite touches it, any file that is not a jiesu store."""
-    if path.is_dir():
-        raise StoreError(f"{echoed_path(path)} 是文件夹，不是 jiesu 案卷库；请用 {option} 指定一个文件")
+    if path.is_dir():  # no book could be there: the option's value is wrong (exit 2), as a blank --db is
+        raise BadOption(f"{echoed_path(path)} 是文件夹，不是 jiesu 案卷库；请用 {option} 指定一个文件")
     if not path.is_file():  # a FIFO, a device or a socket: reading its header could wait forever
         raise StoreError(f"{echoed_path(path)} 不是普通文件（是管道、设备或套接字），不是 jiesu 案卷库；请用 {option} 指定一个文件")
     try:

@@ -25,7 +25,7 @@ from jiesu.errors import BadInput, BadOption, os_reason
 from jiesu.isotext import local_iso
 from jiesu.models import CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
-from jiesu.safetext import echoed, echoed_path, visible
+from jiesu.safetext import echoed_path, visible
 from jiesu import phones
 from jiesu.render import FORMULA_STARTS, iso, json_writer, neutralise, on_display, record, write_csv, write_csv_batches, write_json_array
 from jiesu.vocab import LedgerStatus, Result, Status
@@ -113,31 +113,6 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 def _at_midnight(local: datetime | None) -> bool:
     return local is not None and not (local.hour or local.minute or local.second or local.microsecond)
-
-
-# The formats a file's extension may hold, the first when --format does not say.
-SUFFIX_FORMATS = {".csv": ("csv",), ".txt": ("csv",), ".xlsx": ("xlsx",), ".json": ("json", "open311-json"), ".jsonl": ("jsonl",), ".xml": ("open311-xml",)}
-
-
-def format_for(path: str | None, fmt: str | None, allowed: tuple[str, ...]) -> str:
-    """The export format: as --format says, else as the file's extension says, else CSV. A format
-    the extension cannot hold, or an extension no allowed format has, is refused before anything
-    is written, as a usage error: `--out 台账.json` got CSV, and `--format csv --out x.xlsx` CSV Excel cannot open."""
-    if fmt is not None and fmt not in allowed:
-        raise BadOption(f"未知的导出格式 {echoed(fmt)}；可选：{', '.join(allowed)}")
-    suffix = Path(path).suffix.lower() if path and path != "-" else ""
-    if not suffix:
-        return fmt or "csv"
-    held = [f for f in SUFFIX_FORMATS.get(suffix, ()) if f in allowed]
-    if fmt is None and held:
-        return held[0]
-    if fmt is None:
-        names = "、".join(s for s, formats in SUFFIX_FORMATS.items() if set(formats) & set(allowed))
-        raise BadOption(f"{echoed_path(path)}：没有 {suffix} 格式的导出；文件名用 {names} 之一，或用 --format 指定格式")
-    if fmt not in SUFFIX_FORMATS.get(suffix, (fmt,)):
-        names = "、".join(s for s, formats in SUFFIX_FORMATS.items() if fmt in formats)
-        raise BadOption(f"{echoed_path(path)}：{suffix} 文件不能写成 {fmt}；{fmt} 的文件名用 {names}")
-    return fmt
 
 
 def write_xlsx(

@@ -8,8 +8,10 @@ from `cases.py`, the life of a case, so a look-up does not load the code that ch
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import reduce
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,7 +20,7 @@ from sqlalchemy import Row
 from jiesu.asof import CasesAt
 from jiesu.models import Event, LedgerEntry, Revisit
 from jiesu.office import Office
-from jiesu.phones import LONGEST_IN_TEXT
+from jiesu.phones import GROUP_SEPARATORS, LONGEST_IN_TEXT, as_number
 from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, is_overdue, repeat_window
 from jiesu.steps import missing
 from jiesu.textsearch import fold
@@ -113,6 +115,28 @@ def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None
             yield Listed(row, [name for name in flags if row._mapping[name]])
 
 
+# The characters between a number's digit groups as search_text holds them: NFKC as fold applies it (its
+# dictionaries, which only change Chinese characters, are not loaded for this).
+_FOLDED_SEPARATORS = sorted({unicodedata.normalize("NFKC", ch) for ch in GROUP_SEPARATORS})
+
+
+def _searched(cases, term: str):
+    """`--search`: the term, folded, anywhere in the searched text. A term that is a phone number also finds it
+    however it was written: in the phone field (stored as digits), and in the text with the separators
+    between its digit groups left out (`186-0000-3333` finds 18600003333, and the other way round). Only
+    text holding the number's last four digits, unbroken in every form, is stripped and compared."""
+    column = cases.c
+    found = column.search_text.contains(fold(term), autoescape=True)
+    number = as_number(term)
+    if number is None:
+        return found
+    digits = reduce(lambda text, separator: sa.func.replace(text, separator, ""), _FOLDED_SEPARATORS, column.search_text)
+    # A landline after a country code leaves its trunk 0 out: +86 10 6512 3456
+    spellings = [number, "86" + number[1:]] if number.startswith("0") else [number]
+    in_text = column.search_text.contains(number[-4:]) & sa.or_(*(digits.contains(spelling) for spelling in spellings))
+    return found | (column.phone == number) | in_text
+
+
 def _by_status(wanted: CaseFilter, cases):
     if wanted.statuses:
         return cases.c.status.in_([s.value for s in wanted.statuses])
@@ -136,7 +160,7 @@ def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others
         category = wanted.category.strip("/")
         query = query.where((column.category == category) | column.category.startswith(category + "/", autoescape=True))
     if wanted.search:
-        query = query.where(column.search_text.contains(fold(wanted.search), autoescape=True))
+        query = query.where(_searched(cases, wanted.search))
     if wanted.overdue:
         query = query.where(is_overdue(as_of, cases))
     if wanted.due_escalation:

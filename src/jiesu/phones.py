@@ -28,8 +28,11 @@ _DASHED_EXTENSION = re.compile(r"(?P<number>.*\d)\s*-\s*(?P<ext>\d{1,6})")
 
 
 def split(text: str) -> tuple[str, str | None]:
-    """A phone with its extension kept apart: `010-65123456 转8001` → (`01065123456`, `8001`)."""
-    raw = text.strip()
+    """A phone with its extension kept apart: `010-65123456 转8001` → (`01065123456`, `8001`).
+
+    Read in the forms free text is masked in (_AS_ASCII): `010—65123456—8001` with a dash of any width too."""
+    typed = text.strip()
+    raw = typed if typed.isascii() else typed.translate(_AS_ASCII)
     if raw.isdigit():
         return normalise(raw), None  # the common case: no separator, so no extension to look for
     marked = _EXTENSION.fullmatch(raw)
@@ -41,7 +44,7 @@ def split(text: str) -> tuple[str, str | None]:
     dashed = _DASHED_EXTENSION.fullmatch(raw)
     if dashed and _normalised(dashed["number"].strip()) is not None:
         return _normalised(dashed["number"].strip()), dashed["ext"]
-    return normalise(raw), None
+    return normalise(typed), None  # refused, as it was typed
 
 
 def shown(phone: str | None, extension: str | None, *, reveal: bool) -> str | None:
@@ -64,7 +67,8 @@ def normalise(text: str) -> str:
 
 @lru_cache(maxsize=4096)  # callers recur; a million distinct numbers must not stay in memory
 def _normalised(raw: str) -> str | None:
-    digits = _SEPARATORS.sub("", raw if raw.isascii() else raw.translate(_AS_ASCII))  # ASCII, the common case, as it is
+    raw = raw if raw.isascii() else raw.translate(_AS_ASCII)  # ASCII, the common case, as it is
+    digits = _SEPARATORS.sub("", raw)
     for prefix in _COUNTRY_CODES:
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             digits = digits[len(prefix):]
@@ -138,12 +142,26 @@ def mask_in_text(text: str | None) -> str | None:
         return text
     kept, last = [], 0
     for found in _PHONE_IN_TEXT.finditer(text.translate(_AS_ASCII)):
-        # the number as the phone field holds it: no country code, a landline with its trunk 0
-        digits = re.sub(r"\D", "", found["mobile"] or found["landline"])
-        national = digits if found["mobile"] or digits.startswith("0") else "0" + digits
-        kept += [text[last : found.start()], mask(national)]
+        kept += [text[last : found.start()], mask(_national(found))]
         last = found.end()
     return "".join(kept) + text[last:]
+
+
+def _national(found: re.Match) -> str:
+    """The number a match of _PHONE_IN_TEXT holds as the phone field holds it: no country code, a landline with its trunk 0."""
+    digits = re.sub(r"\D", "", found["mobile"] or found["landline"])
+    return digits if found["mobile"] or digits.startswith("0") else "0" + digits
+
+
+def as_number(term: str) -> str | None:
+    """The number a search term is, when it is nothing but a phone number written in any form free text's
+    is masked in (`186-0000-3333`, `+86 186 0000 3333`, `(010)6512—3456`): as the phone field holds it; else None."""
+    found = _PHONE_IN_TEXT.fullmatch(term.strip().translate(_AS_ASCII))
+    return _national(found) if found else None
+
+
+# What may stand between a number's digit groups, spaces aside (_GAP, and every dash width _AS_ASCII reads).
+GROUP_SEPARATORS = "-./()" + _DASHES
 
 
 # The fields typed as free text: a number dictated or written there (the citizen's, a worker's or an
