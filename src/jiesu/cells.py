@@ -122,6 +122,8 @@ def _plain_local(written: str, tz: ZoneInfo) -> datetime | None:
 
 @lru_cache(maxsize=1024)
 def _plain_day(tz: ZoneInfo, day: str) -> bool:
+    """Whether every clock time of `day` (YYYY-MM-DD) in `tz` passes moment's checks: a kept year,
+    one offset all day (no summer-time change), a whole-minute one (not local mean time)."""
     try:
         noon = datetime.fromisoformat(f"{day}T12:00").replace(tzinfo=tz)
     except ValueError:
