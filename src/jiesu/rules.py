@@ -271,7 +271,6 @@ class Calendar:
         self._cache: dict[date, bool] = {}
         self._offsets: dict[tuple[date, int], int] = {}
         self.day_ends: dict[tuple, datetime] = {}  # add_span's answers that depend on the day alone
-        self.day_deadlines: dict[tuple, tuple[datetime, datetime]] = {}  # deadlines' answers that do
         self._statutory: dict[int, frozenset[date]] = {}
 
     def is_workday(self, day: date) -> bool:
@@ -460,23 +459,9 @@ def _mentions(category: str, words: tuple[str, ...]) -> bool:
 
 def deadlines(received_at: datetime, tier: str, rules: Rules, calendar: Calendar) -> tuple[datetime, datetime]:
     """(respond_by, resolve_by) for a case received at `received_at` in `tier`."""
-    respond_span, resolve_span = rules[f"deadlines.respond.{tier}"], rules[f"deadlines.resolve.{tier}"]
-    local = received_at.astimezone(rules.tz)
-    by_day = (
-        (local.hour or local.minute or local.second or local.microsecond) and respond_span.unit != "hours"
-        and resolve_span.unit != "hours" and rules["deadlines.period_end"] == "end_of_day"
-    )
-    if by_day:  # both end at 24:00 of a day that depends on the day alone: add_span's key for each, together
-        key = (local.date(), respond_span, resolve_span, rules["deadlines.rest_day_receipt"], rules.tz, received_at.tzinfo)
-        found = calendar.day_deadlines.get(key)
-        if found is not None:
-            return found
-    respond = add_span(received_at, respond_span, calendar, rules)
-    resolve = add_span(received_at, resolve_span, calendar, rules)
-    found = respond, max(respond, resolve)
-    if by_day:
-        calendar.day_deadlines[key] = found
-    return found
+    respond = add_span(received_at, rules[f"deadlines.respond.{tier}"], calendar, rules)
+    resolve = add_span(received_at, rules[f"deadlines.resolve.{tier}"], calendar, rules)
+    return respond, max(respond, resolve)
 
 
 # ---------------------------------------------------------------- 三上门
