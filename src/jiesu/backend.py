@@ -207,8 +207,30 @@ def insert_stored(conn: Connection, table: str, columns: list[str], rows: list[t
 
 
 def time_storer(dialect: str) -> Callable[[datetime], Any]:
-    """How an aware time goes to the driver: naive UTC text on SQLite (as SQLAlchemy keeps it), itself on PostgreSQL."""
-    return _stored_time if dialect == "sqlite" else lambda value: value
+    """How an aware time goes to the driver: naive UTC text on SQLite (as SQLAlchemy keeps it), itself on PostgreSQL.
+
+    On SQLite the text of a time met before is remembered: an import's deadlines are one per
+    received day and tier. Only times with fold 0 are: two of them that compare equal are the
+    same instant, so they have the same text (equal times of one zone may differ in fold alone).
+    """
+    if dialect != "sqlite":
+        return lambda value: value
+    remembered: dict[datetime, str] = {}
+
+    def stored(value: datetime) -> str:
+        if value.fold:
+            return _stored_time(value)
+        text = remembered.get(value)
+        if text is None:
+            if len(remembered) >= REMEMBERED_TIMES:
+                remembered.clear()
+            text = remembered[value] = _stored_time(value)
+        return text
+
+    return stored
+
+
+REMEMBERED_TIMES = 4096  # bounded: a million distinct receipt times must not stay in memory
 
 
 def reserve_id_block(conn: Connection, table: str, count: int) -> int:
@@ -251,7 +273,8 @@ def _with_stored_times(rows: list[tuple[Any, ...]], positions: list[int]) -> lis
 
 def _stored_time(value: datetime) -> str:
     """The text SQLAlchemy's DateTime keeps in SQLite, for an aware time (in UTC): its ISO form less "+00:00"."""
-    return (value - value.utcoffset()).replace(tzinfo=None).isoformat(" ", "microseconds")  # astimezone's result, sooner
+    utc = value - value.utcoffset()  # astimezone's result, sooner; made naive anew, as replace() costs more
+    return datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond).isoformat(" ", "microseconds")
 
 
 def json_rows(conn: Connection, columns: list, rows: list[dict], name: str):

@@ -10,11 +10,12 @@ Cells from a workbook arrive typed (datetime, float, int); from CSV, as text.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import date_alone, day_end, from_iso, offset_refused, receipt_date_refused, wall_time_refused, year_refused
+from jiesu.clock import date_alone, day_end, from_iso, offset_refused, receipt_date_refused, steady_day, wall_time_refused, year_refused
 from jiesu.safetext import echoed, shortened
 
 LARGEST_INT = 2**63 - 1
@@ -89,6 +90,8 @@ def moment(
     is that day's 24:00, as a date typed for `--due` is. A workbook's date cell at 00:00 reads
     as a date alone (python-calamine gives a date), whatever the format it is shown in.
     """
+    if value.__class__ is str and not offset_required and (found := _plain_local(value, tz)) is not None:
+        return found  # nearly every row's form, `2026-11-03 09:05:00`, on a plain day
     if isinstance(value, str):
         value = value_text(label, value)
     if value is None:
@@ -124,6 +127,36 @@ def moment(
     if deadline and no_clock:
         return day_end(found.date(), tz)
     return found
+
+
+_PLAIN_LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+def _plain_local(written: str, tz: ZoneInfo) -> datetime | None:
+    """`written` as `moment` reads it when it is a local time to the second in ISO form on a day whose
+    clock runs plainly in `tz` (a year jiesu keeps, no summer-time change, a whole-minute offset);
+    None for anything else, left to the general reading and its refusals."""
+    if len(written) != 19 or _PLAIN_LOCAL.fullmatch(written) is None or not _plain_day(tz, written[:10]):
+        return None
+    try:
+        read = datetime.fromisoformat(written)
+    except ValueError:  # 24:00, 61 seconds: the general reading says what is wrong
+        return None
+    # Made anew rather than by replace(tzinfo=…), which costs twice a parse.
+    return datetime(read.year, read.month, read.day, read.hour, read.minute, read.second, 0, tz)
+
+
+@lru_cache(maxsize=1024)
+def _plain_day(tz: ZoneInfo, day: str) -> bool:
+    """Whether every clock time of `day` (YYYY-MM-DD) in `tz` passes moment's checks: a kept year,
+    one offset all day (no summer-time change), a whole-minute one (not local mean time)."""
+    try:
+        noon = datetime.fromisoformat(f"{day}T12:00").replace(tzinfo=tz)
+    except ValueError:
+        return False
+    return (
+        year_refused(noon.year) is None and steady_day(tz, noon.date()) and offset_refused(noon, tz) is None
+    )
 
 
 def _parsed(label: str, written: str) -> tuple[datetime, bool]:

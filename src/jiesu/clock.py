@@ -145,7 +145,7 @@ def wall_time_refused(moment: datetime) -> str | None:
     in 1986–1991: the hour skipped when clocks went forward never happened, and the hour repeated
     when they went back happened twice; taking either as some instant would store another time
     than the one meant. A time with its offset written is one instant, whatever its zone."""
-    if _steady_day(moment.tzinfo, moment.date()):
+    if steady_day(moment.tzinfo, moment.date()):
         return None
     earlier, later = moment.replace(fold=0).utcoffset(), moment.replace(fold=1).utcoffset()
     if earlier == later:  # the two readings of a clock time differ only in a gap or a repeat (PEP 495)
@@ -157,7 +157,7 @@ def wall_time_refused(moment: datetime) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def _steady_day(zone_, day) -> bool:
+def steady_day(zone_, day) -> bool:
     """Whether the zone's clock neither jumps nor repeats during `day` (an import asks per row)."""
     start = datetime.combine(day, time(0), tzinfo=zone_)
     return start.utcoffset() == start.replace(fold=1).utcoffset() == (start + timedelta(days=1)).utcoffset()
