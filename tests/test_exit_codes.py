@@ -68,6 +68,9 @@ BAD_VALUES = [
     (["new", "x", "--phone", "12345"], "--phone 无效：不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"),
     (["new", "x", "--phone", "+1 415 555 0100"], "--phone 无效：不是有效的中国电话号码：'+1 415 555 0100'（手机如 13812345678，座机如 010-65123456）"),
     (["edit", "1", "--phone", "12345"], "--phone 无效：不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"),
+    # A number with words around it was stored as the number alone (phonenumbers picks it out of text).
+    (["new", "x", "--phone", "编号13812345678"], "--phone 无效：不是有效的中国电话号码：'编号138****5678'（手机如 13812345678，座机如 010-65123456）"),
+    (["new", "x", "--phone", "tel:010-65123456"], "--phone 无效：不是有效的中国电话号码：'tel:010****3456'（手机如 13812345678，座机如 010-65123456）"),
     # A cron line's `--date "$DAY"` with $DAY unset: an empty value is refused, never read as the option left out.
     (["report", "daily", "--date", ""], f"无法识别的时间 ''；可用：{TIME_FORMS}"),
     (["report", "monthly", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),

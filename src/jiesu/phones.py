@@ -17,7 +17,8 @@ from jiesu.safetext import shortened
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"  # ‐ ‑ ‒ – — ― − ﹘ ﹣ －
 _AS_ASCII = str.maketrans("０１２３４５６７８９（）＋．" + _DASHES, "0123456789()+." + "-" * len(_DASHES))
 _COUNTRY_CODES = ("+86", "0086", "86")
-_SEPARATORS = re.compile(r"[\s\-.()]")
+_SEPARATORS = re.compile(r"[\s\-./()]")  # what may stand between a number's digit groups
+_DIALLED = re.compile(r"\+?[0-9]+")  # a number as dialled, once its groups are joined
 _GAP = r"\s?[-./]?\s?"  # between two groups of digits: `138 1234`, `138-1234`, `010 - 6512`, `135.1234`, `135/1234`
 
 
@@ -86,6 +87,8 @@ def _mobile_pattern() -> re.Pattern:
 
 
 def _slow_path(raw: str) -> str | None:
+    if not _DIALLED.fullmatch(_SEPARATORS.sub("", raw)):
+        return None  # phonenumbers would pick `13812345678` out of `编号13812345678`: a value silently changed
     import phonenumbers  # heavy; only commands that take a phone pay for it
 
     try:
