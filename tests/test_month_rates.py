@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -147,6 +148,24 @@ def test_check_recomputes_every_kept_month(jiesu, book):
     result = jiesu("check")
     assert result.exit_code == 1
     assert result.stdout == "2026-10 存档的三率计数 2 3 1 1 0 0，但重新计算得 2 3 1 1 1 0\n"
+
+
+def test_months_kept_by_a_jiesu_that_counted_a_step_at_the_months_end_are_computed_afresh(jiesu, tmp_path, monkeypatch, db_path):
+    """A jiesu before schema 14 counted a step dated at the next month's 00:00 in the month, and kept
+    the month so counted: today's `check` would call it stale. Opened by today's jiesu, kept months
+    are dropped (a cache) and computed again, as the month now reads."""
+    from conftest import as_an_older_jiesu_wrote_it
+
+    modern = tmp_path / "modern.db"
+    case_id = jiesu.ok("--db", modern, "new", "十月诉求", "--nature", "合理诉求", "--received", "2026-10-31T20:00", "-q").stdout.strip()
+    jiesu.ok("--db", modern, "contact", case_id, "--note", "电话联系", "--at", "2026-11-01T00:00")
+    page_now = jiesu.ok("--db", modern, "report", "monthly", "--period", "2026-11", "--format", "html").stdout
+    as_an_older_jiesu_wrote_it(db_path, modern, monkeypatch, version=13, tables=("cases", "events", "month_rates"))
+    # As the older jiesu kept October: its one case answered in time (the 00:00 contact counted).
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("UPDATE month_rates SET responded_in_time = 1 WHERE starts_at LIKE '2026-09-30%'").rowcount == 1
+    assert jiesu.ok("check").stderr.splitlines()[1].startswith("案卷完好")  # after the line naming the backup
+    assert page(jiesu) == page_now
 
 
 def test_the_page_figures_read_kept_months_as_the_report_computes_them(jiesu, office):

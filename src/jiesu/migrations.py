@@ -303,6 +303,15 @@ def m013_ledger_dues_at_24_00(conn: Connection) -> None:
         )
 
 
+def m014_month_rates_at_the_last_instant(conn: Connection) -> None:
+    """A month ends before its end instant: a step dated exactly at the next month's 00:00 belongs
+    to the next month (reports.last_instant). A jiesu before that counted it in the month, and may
+    have kept such a month's 三率 (month_rates.py) so counted; `check` would call it stale, and the
+    trend would show it. Kept months are only a cache of what computing them afresh gives, so
+    they are all dropped and computed again when next read."""
+    conn.exec_driver_sql("DELETE FROM month_rates")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
@@ -317,6 +326,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (11, "events recorded at", m011_events_recorded_at),
     (12, "assignee status index", m012_assignee_status_index),
     (13, "ledger dues at 24:00", m013_ledger_dues_at_24_00),
+    (14, "month rates at the last instant", m014_month_rates_at_the_last_instant),
 ]
 
 LATEST = MIGRATIONS[-1][0]
