@@ -60,6 +60,12 @@ def test_copy_names_to_in_what_it_says_about_its_target(jiesu, book, tmp_path):
     refused(jiesu("--db", str(tmp_path), "list"), f"{tmp_path} 是文件夹，不是 jiesu 案卷库；请用 --db 指定一个文件", code=2)
 
 
+def test_a_refused_copy_makes_no_source_book(jiesu, tmp_path):
+    """`--db 新.db copy --to FOLDER` was refused, after making the book it was to copy from."""
+    refused(jiesu("--db", str(tmp_path / "新.db"), "copy", "--to", str(tmp_path)), f"{tmp_path} 是文件夹，不是 jiesu 案卷库；请用 --to 指定一个文件", code=2)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_file_that_cannot_be_read_is_said_in_chinese(jiesu, book, tmp_path, monkeypatch):
     """`jiesu import nosuch.csv` said `无法读取 nosuch.csv：No such file or directory`."""
     monkeypatch.chdir(tmp_path)

@@ -54,9 +54,9 @@ def copy_book(
     from jiesu import integrity, transfer
     from jiesu.db import open_store
 
-    office = office_of(ctx)
-    target = open_store(to, option="--to")
+    target = open_store(to, option="--to")  # first: a refused --to leaves no source book made
     try:
+        office = office_of(ctx)
         copied = transfer.copy_book(
             office.store, target, resume=resume, progress=lambda name, n: say(f"已复制{transfer.LABELS[name]} {n} 行")
         )
