@@ -120,6 +120,49 @@ def test_every_receipt_that_names_a_day_without_its_clock_time_is_refused(jiesu,
     assert book.fingerprint() == before
 
 
+def test_an_import_at_a_date_alone_is_refused_as_the_receipt_it_gives_rows_without_one(jiesu, book, tmp_path):
+    """A fresh tester: `import --at 2026-11-20` gave the rows without a 受理时间 a 00:00 receipt, a
+    working day early, as `new --received 2026-11-20` no longer may."""
+    rows = tmp_path / "无受理时间.csv"
+    rows.write_text("summary,phone\n没有受理时间的行,13812345678\n", encoding="utf-8")
+    refused(jiesu("import", rows, "--at", "2026-11-20"), f'受理时间 \'2026-11-20\' {DATE_ALONE} --at "2026-11-20 09:00"', code=2)
+    refused(jiesu("import", rows, "--at", "today"), f'受理时间 \'today\' {DATE_ALONE} --at "2026-12-01 09:00"', code=2)
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", rows, "--at", "2026-11-20 09:00")
+    assert [c["received_at"] for c in jiesu.json("list")] == ["2026-11-20T09:00:00+08:00"]
+
+
+RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、now、-2h"
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        # Python reads any one character between date and time: the offset became the clock time.
+        ("2026-11-20+05:00", f"无法识别的时间 '2026-11-20+05:00'；可用：{RECEIPT_FORMS}"),
+        ("2026-11-20-03:00", f"无法识别的时间 '2026-11-20-03:00'；可用：{RECEIPT_FORMS}"),
+        ("2026-11-20x09:00", f"无法识别的时间 '2026-11-20x09:00'；可用：{RECEIPT_FORMS}"),
+        # The hint named today and a date alone, which a receipt refuses.
+        ("2026-11-20T24:01", f"无法识别的时间 '2026-11-20T24:01'；可用：{RECEIPT_FORMS}"),
+        # Cut to 09:00:00 without a word, where a file's fraction is refused.
+        ("2026-11-20T09:00:00.5", "时间 '2026-11-20T09:00:00.5' 有不足一秒的部分；jiesu 记时到秒，请改为整秒"),
+    ],
+)
+def test_a_receipt_that_is_no_time_jiesu_keeps_is_refused_with_the_forms_a_receipt_takes(jiesu, book, typed, reason):
+    case_id = jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")
+    before = book.fingerprint()
+    refused(jiesu("new", "楼道灯不亮", "--received", typed), reason, code=2)
+    refused(jiesu("edit", case_id, "--received", typed), reason, code=2)
+    assert book.fingerprint() == before
+
+
+def test_a_date_with_an_offset_and_no_clock_time_is_no_time_in_a_file_either(jiesu, book, tmp_path):
+    rows = tmp_path / "偏移.csv"
+    rows.write_text("summary,received_at\n路灯不亮,2026-11-20+08:00\n", encoding="utf-8")
+    assert jiesu("import", rows).exit_code == 1
+    assert book.counts() == (0, 0)
+
+
 def test_list_shows_open_cases_and_filters_combine(jiesu):
     a = jiesu.new("楼道堆物", "--community", "前门社区", "--category", "物业管理/楼道")
     jiesu.new("路灯不亮", "--community", "大栅栏社区", "--category", "市政/路灯")

@@ -397,7 +397,7 @@ def test_a_rules_or_map_file_nested_thousands_deep_is_one_line(jiesu, tmp_path, 
 # ---------------------------------------------------------------- 8. import --at in the future
 
 
-@pytest.mark.parametrize("at", ["2030-01-01", "+2h", "+1d"])
+@pytest.mark.parametrize("at", ["2030-01-01 09:00", "+2h", "+1d"])
 def test_import_at_a_future_time_is_refused(jiesu, tmp_path, book, at):
     result = jiesu("import", sheet(tmp_path, row()), "--at", at)
     assert refused(result).startswith("错误: 导入时间 ") and result.stderr.strip().endswith(" 在未来（现在是 2026-12-01 09:30）")
@@ -412,10 +412,10 @@ def test_import_at_a_past_time_dates_the_event_then(jiesu, tmp_path):
 def test_import_dated_before_a_rows_receipt_refuses_that_row(jiesu, tmp_path, book):
     """Replayed from a fresh tester: the import was taken, then `check` found 导入时间早于受理时间."""
     path = sheet(tmp_path, row("BJ001", "2026-10-03 09:05"), row("BJ002", "2026-11-03 09:05"))
-    result = jiesu("import", path, "--at", "2026-11-01")
+    result = jiesu("import", path, "--at", "2026-11-01T00:00")
     assert refused_rows(result) == ["第 3 行：受理时间 2026-11-03 09:05 晚于导入时间 2026-11-01 00:00"]
     assert book.counts() == (0, 0)
-    jiesu.ok("import", path, "--at", "2026-11-01", "--skip-bad")
+    jiesu.ok("import", path, "--at", "2026-11-01T00:00", "--skip-bad")
     assert [case["ref"] for case in jiesu.json("list", "--all")] == ["BJ001"]
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
@@ -542,7 +542,7 @@ RECEIVED = "2026-11-03T09:00:00+08:00"
 )
 def test_a_row_whose_times_or_words_contradict_each_other_is_refused(jiesu, book, tmp_path, row, reason):
     (tmp_path / "x.jsonl").write_text(json.dumps({"summary": "楼上漏水", "received_at": RECEIVED} | row, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"), "--at", "2026-11-10")) == [f"第 1 行：{reason}"]
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"), "--at", "2026-11-10T00:00")) == [f"第 1 行：{reason}"]
     assert book.counts() == (0, 0)
     jiesu.ok("check")
 

@@ -55,7 +55,7 @@ def new(
         nature=nature,
         kind=kind.value if kind else None,
         ref=ref,
-        received_at=office.when(received, receipt=True),
+        received_at=office.when(received, receipt="--received"),
         detail=detail or "",
     )
     if summary is None:

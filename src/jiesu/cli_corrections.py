@@ -43,7 +43,7 @@ def edit(
     }
     values = {key: getattr(value, "value", value) for key, value in typed.items() if value is not None}
     if received is not None:
-        values["received_at"] = office.when(received, receipt=True)
+        values["received_at"] = office.when(received, receipt="--received")
     if not values and not note:
         from jiesu import prompts
 

@@ -13,6 +13,7 @@ from jiesu.safetext import echoed
 
 DEFAULT_ZONE = "Asia/Shanghai"
 DATE_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、now、-2h、+3d"
+RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、now、-2h"  # a receipt needs its clock time
 
 _RELATIVE = re.compile(r"^([+-])\s*(\d{1,6})\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -69,7 +70,7 @@ def utcnow() -> datetime:
 
 
 def parse_when(
-    text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False, deadline: bool = False, receipt: bool = False
+    text: str, *, now: datetime, tz: ZoneInfo, end_of_day: bool = False, deadline: bool = False, receipt: str = ""
 ) -> datetime:
     """Parse a time typed on the command line into an aware datetime, in the years jiesu stores;
     one it cannot read or store is a usage error (BadOption). A file's times are read by `cells`.
@@ -77,12 +78,14 @@ def parse_when(
     A bare date means the start of that day in `tz`; its last instant when
     `end_of_day` is set (`--until`, compared with `<=`); its 24:00, the next day's
     00:00, when it is a `deadline` (`--due`, `--to`), as deadlines counted in days
-    end. A `receipt` (`--received`) may not be a date alone, nor `today` and the like
-    (`receipt_date_refused`). Relative forms count from `now`.
+    end. A `receipt` (named by its option: `--received`, or import's `--at`, the receipt of rows
+    without one) may not be a date alone, nor `today` and the like (`receipt_date_refused`). Relative forms count from `now`.
     """
     written = text.strip()
     try:
         moment, a_day = _parsed_when(written, now, tz, end_of_day, deadline)
+    except ValueError:
+        raise BadOption(f"无法识别的时间 {echoed(written)}；可用：{RECEIPT_FORMS if receipt else DATE_FORMS}") from None
     except OverflowError:  # `-999999w`: before year 1
         raise BadOption(f"时间 {echoed(written)} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
     reason = year_refused(moment.year)
@@ -92,12 +95,13 @@ def parse_when(
     if reason:
         raise BadOption(f"时间 {echoed(written)} {reason}")
     if receipt and a_day:
-        raise BadOption(receipt_date_refused(f"受理时间 {echoed(written)}", f'--received "{moment:%Y-%m-%d} 09:00"'))
+        raise BadOption(receipt_date_refused(f"受理时间 {echoed(written)}", f'{receipt} "{moment:%Y-%m-%d} 09:00"'))
     return moment
 
 
 def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadline: bool) -> tuple[datetime, bool]:
-    """The time `raw` means, and whether it named a day rather than a time (`2026-11-20`, `today`)."""
+    """The time `raw` means, and whether it named a day rather than a time (`2026-11-20`, `today`);
+    ValueError if it is none of the forms."""
     word = raw.casefold()
     local_now = now.astimezone(tz)
     if word == "now":
@@ -110,10 +114,9 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
         sign, amount, unit = match.groups()
         delta = timedelta(**{_UNITS[unit]: int(amount)})
         return (now + delta if sign == "+" else now - delta), False
-    try:
-        parsed = from_iso(raw.replace("/", "-"))
-    except ValueError:
-        raise BadOption(f"无法识别的时间 {echoed(raw)}；可用：{DATE_FORMS}") from None
+    parsed = from_iso(raw.replace("/", "-"))
+    if parsed.microsecond:
+        raise BadOption(f"时间 {echoed(raw)} 有不足一秒的部分；jiesu 记时到秒，请改为整秒")
     if date_alone(raw):
         return _day_bound(parsed.date(), tz, end_of_day, deadline), True
     if parsed.tzinfo is None:
@@ -134,6 +137,9 @@ def from_iso(text: str) -> datetime:
     `2026-11-30T24:00`, as jiesu shows a deadline, with or without seconds and offset, is the
     end of that day: the next day's 00:00.
     """
+    if not date_alone(text) and "T" not in text and "t" not in text and " " not in text:
+        # Python takes any one character between date and time: `2026-11-20+08:00` would be 08:00.
+        raise ValueError(f"no T or space between date and time: {text!r}")
     day_end = _DAY_END.fullmatch(text)
     if day_end is None:
         return datetime.fromisoformat(text)

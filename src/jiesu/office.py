@@ -35,9 +35,10 @@ class Office:
             raise BadInput(f"{shown_to_the_second(as_of, self.tz)} 还没有到，只能查看过去或现在")
 
     def when(
-        self, text: str | None, *, end_of_day: bool = False, deadline: bool = False, receipt: bool = False
+        self, text: str | None, *, end_of_day: bool = False, deadline: bool = False, receipt: str = ""
     ) -> datetime | None:
-        """A typed time (`--at`, `--since`, …) read in this office's zone; None stays None."""
+        """A typed time (`--at`, `--since`, …) read in this office's zone; None stays None. `receipt`
+        names the option when the time is a receipt (see clock.parse_when)."""
         if text is None:
             return None
         return parse_when(text, now=self.now, tz=self.tz, end_of_day=end_of_day, deadline=deadline, receipt=receipt)
