@@ -400,7 +400,7 @@ def test_open311_export_never_carries_the_complainant(jiesu):
     xml = jiesu.ok("export", "--format", "open311-xml", "--reveal").stdout
     root = ElementTree.fromstring(xml)
     requests = root.findall("request")
-    assert [r.findtext("service_request_id") for r in requests] == ["R-1", "2", "3"]
+    assert [r.findtext("service_request_id") for r in requests] == ["R-1", "jiesu-2", "jiesu-3"]
     assert requests[0].find("extended_attributes").findtext("track") == "handle"
     assert "王大爷" not in xml
 
@@ -412,7 +412,7 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
     other = new_target("o")
     jiesu.ok("--db", other, "import", str(feed))
     copied = jiesu.json("--db", other, "list", "--all")
-    assert [(c["ref"], c["status"]) for c in copied] == [("R-1", "closed"), ("2", "new"), ("3", "closed")]
+    assert [(c["ref"], c["status"]) for c in copied] == [("R-1", "closed"), (None, "new"), (None, "closed")]
 
 
 # jiesu's own Open311 export carries each case's latest note as status_notes, which no field takes back.
@@ -441,6 +441,49 @@ def test_an_open311_case_with_another_books_id_is_not_taken_for_that_case(jiesu,
     other = new_target("o")
     jiesu.ok("--db", other, "new", "别的诉求", "--received", "2026-11-20T08:00")  # #1 there: same id and time, another case
     assert jiesu.ok("--db", other, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 1 行：已导入 1 件，已存在 0 件\n"
+
+
+def test_two_books_open311_exports_merge_into_a_third_each_case_once(jiesu, tmp_path, new_target):
+    """The tester's case: a case without a ref went out with its id as service_request_id, which came
+    back as its ref — every book's #1 was "the same work order", and the second book's cases were dropped."""
+    feeds = {}
+    for office in ("甲", "乙"):
+        target = new_target(office)
+        jiesu.ok("--db", target, "new", f"办公室{office} 第一件", "--received", "2026-11-21 09:00", "-q")
+        jiesu.ok("--db", target, "new", f"办公室{office} 第二件", "--received", "2026-11-25 10:00", "-q")
+        feeds[office] = (target, tmp_path / f"{office}.json")
+        jiesu.ok("--db", target, "export", "--format", "open311-json", "--out", str(feeds[office][1]))
+    merged = new_target("合")
+    for office in ("甲", "乙"):
+        assert jiesu.ok("--db", merged, "import", str(feeds[office][1])).stderr == STATUS_NOTES_UNREAD + "读取 2 行：已导入 2 件，已存在 0 件\n"
+    cases = jiesu.json("--db", merged, "list", "--all")
+    assert sorted((c["ref"], c["summary"]) for c in cases) == [(None, f"办公室{o} 第{n}件") for o in "乙甲" for n in "一二"]
+    for target, feed in feeds.values():  # each book knows its own export again, and so does the merged one
+        assert jiesu.ok("--db", target, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 2 行：已导入 0 件，已存在 2 件\n"
+        assert jiesu.ok("--db", merged, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 2 行：已导入 0 件，已存在 2 件\n"
+
+
+@pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
+def test_a_jiesu_id_in_open311_is_never_stored_as_a_ref(jiesu, tmp_path, new_target, fmt):
+    """It was: the other book held refs "1" and "2", no work-order numbers, and `new --ref 2` was refused."""
+    jiesu.new("楼道灯不亮", "--received", "2026-11-20T08:00")
+    jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")
+    feed = tmp_path / f"feed.{fmt.split('-')[1]}"
+    jiesu.ok("export", "--format", fmt, "--out", str(feed))
+    other = new_target("o")
+    jiesu.ok("--db", other, "import", str(feed))
+    assert [c["ref"] for c in jiesu.json("--db", other, "list", "--all")] == [None, None]
+    jiesu.ok("--db", other, "new", "真的工单", "--ref", "2")
+
+
+def test_an_open311_request_stripped_of_its_extended_attributes_is_known_by_its_jiesu_id(jiesu, tmp_path):
+    jiesu.new("楼道灯不亮", "--received", "2026-11-20T08:00")
+    request = json.loads(jiesu.ok("export", "--format", "open311-json").stdout)[0]
+    assert request["service_request_id"] == "jiesu-1"
+    del request["extended_attributes"], request["status_notes"]
+    feed = tmp_path / "feed.json"
+    feed.write_text(json.dumps([request], ensure_ascii=False), encoding="utf-8")
+    assert jiesu.ok("import", str(feed)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
 
 
 @pytest.mark.parametrize("char", ["\x1b", "\x01", "\x1f", "\ufffe", "\uffff"])

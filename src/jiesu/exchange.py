@@ -231,6 +231,11 @@ def _csv_column(column):
     return column
 
 
+# A case without a 12345 ref goes out under its jiesu id, spelt so that no importer takes it for a
+# work-order number (every book has a case #1); `import` reads it back as the id it is.
+OPEN311_OWN_ID = "jiesu-"
+
+
 def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str, Any]]:
     """Cases as GeoReport v2 service requests: no complainant name or phone, ever."""
     latest_note = (
@@ -251,7 +256,7 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
             status = "closed" if row["status"] in CLOSED_STATUSES else "open"
             result = Result(row["result"]).label if row["result"] else None
             yield {
-                "service_request_id": row["ref"] or str(row["id"]),
+                "service_request_id": row["ref"] or f"{OPEN311_OWN_ID}{row['id']}",
                 "status": status,
                 "status_notes": result or phones.mask_in_text(row["latest_note"]) or "",
                 "service_name": phones.shown_field("category", row["category"]),

@@ -30,6 +30,7 @@ from xml.etree import ElementTree
 
 from jiesu import backend, cells, phones, rules, textsearch
 from jiesu.clock import shown
+from jiesu.exchange import OPEN311_OWN_ID
 from jiesu.errors import BadInput, BadOption, os_reason, toml_place
 from jiesu.jsonarray import TOO_DEEP, JsonArray
 from jiesu.models import CASE_DEADLINES
@@ -478,6 +479,10 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
     values["category"] = request.get("service_name") or request.get("service_code") or ""
     values["channel"] = Channel.ONLINE.value
     values["__open311__"] = True  # its times need their offset; a number in its text is masked for good
+    own_id = re.fullmatch(rf"{OPEN311_OWN_ID}(\d+)", str(values.get("ref", "")))
+    if own_id:  # a case jiesu exported without a ref: its id, never a work-order number
+        del values["ref"]
+        values["id"] = own_id.group(1)
     extended = request.get("extended_attributes")
     if isinstance(extended, dict) and extended.get("jiesu_id") not in (None, ""):
         values["id"] = extended["jiesu_id"]  # its id in the book it left: that book knows it again
