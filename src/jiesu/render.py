@@ -495,7 +495,7 @@ def _fold_fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> 
     narrowed = _all_this_year(columns, shown)
     needs = {n: _natural(n, column, shown, narrowed) for n, column in enumerate(columns)}
     widths = {
-        n: needs[n] if column.whole else max(cell_len(column.label), *(cell_len(piece) for row in shown for piece in _PIECE.findall(row[n])))
+        n: needs[n] if column.whole else max([cell_len(column.label), *(cell_len(piece) for row in shown for piece in _PIECE.findall(row[n]))])
         for n, column in enumerate(columns)
     }
     spare = width - span(widths)
