@@ -699,6 +699,70 @@ def test_a_hotspot_with_many_cases_is_cut_between_two_ids(jiesu, monkeypatch):
             assert last == "…" and shown == ids[: len(shown)] and shown, (width, row)
 
 
+HISTORY = ["时间", "办理", "经办人", "说明", "变更"]
+MASKED = re.compile(r"\d{3}\*{4}\d{4}")
+
+
+@pytest.fixture
+def long_history(jiesu):
+    """Replayed from a fresh tester (F5): a case with long notes, corrections, and numbers in the assignee and a note."""
+    case = jiesu.new(SUMMARY, "--phone", "13900001111", "--community", "前门社区", "--nature", "合理诉求", "--received", "2026-11-20T09:00")
+    jiesu.ok("assign", case, f"{UNIT}王师傅13566667777", "--at", "2026-11-20T10:00")
+    jiesu.ok("visit", case, "--note", "上门查看，排水沟被建筑垃圾堵塞，已联系物业 clean up the drain and call back later", "--at", "2026-11-21T09:00")
+    jiesu.ok("edit", case, "--summary", "东门车库排水沟堵塞积水", "--note", "更正摘要")
+    jiesu.ok("close", case, "--result", "已解决", "--note", "物业已清理完毕，居民确认不再积水，回访满意", "--at", "2026-11-22T10:00")
+    jiesu.ok("revisit", case, "--satisfaction", "满意", "--resolved", "yes", "--note", "居民表示满意，电话13812345678可再联系", "--at", "2026-11-23T10:00")
+    return jiesu, str(case)
+
+
+def _narrow_show(jiesu, case: str, width: int) -> str:
+    """`show` at `width` columns, checked to fit it: every header of the history whole, every masked number on one line."""
+    shown = jiesu.ok("show", case, "--format", "table").stdout
+    lines = shown.splitlines()
+    assert max(cell_len(line) for line in lines) <= width, (width, shown)
+    assert "…" not in shown, (width, shown)
+    below = lines[next(n for n, line in enumerate(lines) if line.startswith("办理记录")) + 1 :]
+    below = below[: next((n for n, line in enumerate(below) if line.strip() == "回访"), None)]
+    if "┃" in below[0]:
+        assert [label.strip() for label in below[0].split("┃")] == HISTORY, (width, shown)
+    else:  # each step a record: its labels whole at the start of a line, an empty value left out
+        labels = {line.split(" ")[0] for line in below if line[:1].strip()}
+        assert set(HISTORY[:3]) <= labels <= set(HISTORY), (width, shown)
+    assert shown.count("****") == len(MASKED.findall(shown)), (width, shown)  # no number folded across a line
+    return shown
+
+
+@pytest.mark.parametrize("width", [40, 60])
+def test_show_on_a_narrow_terminal_keeps_headers_and_numbers_whole(long_history, monkeypatch, width):
+    """At 40 columns the tester's history cut 经办人 and 说明 to `…` and folded 说明 and 变更 a character or two a
+    line; at 60 the assignee's masked phone in 变更 was folded across the mask (`135***` / `*7777`)."""
+    jiesu, case = long_history
+    wide = MASKED.findall(jiesu.ok("show", case, "--format", "table").stdout)
+    monkeypatch.setenv("COLUMNS", str(width))
+    shown = _narrow_show(jiesu, case, width)
+    assert MASKED.findall(shown) == wide and "135****7777" in wide, shown
+    assert any(line.startswith("变更") or "┃ 变更" in line for line in shown.splitlines()), shown
+    assert all(word in shown for word in ("clean", "drain", "later")), shown  # folded between words
+    if width == 60:  # a table still: times give way first, dropping their year
+        assert "11-21 09:00 │" in shown and "2026-11-21 09:00 │" not in shown, shown
+
+
+def test_show_on_a_narrow_terminal_with_a_column_empty_in_every_step(jiesu, monkeypatch):
+    """A history with no change in any step (a case filed and noted) has nothing in 变更 to keep whole."""
+    case = str(jiesu.new("楼道灯不亮"))
+    jiesu.ok("note", case, f"居民来电催办，{PLAN}")
+    for width in (40, 60):
+        monkeypatch.setenv("COLUMNS", str(width))
+        _narrow_show(jiesu, case, width)
+
+
+def test_show_keeps_its_history_headers_whole_from_79_columns_down_to_40(long_history, monkeypatch):
+    jiesu, case = long_history
+    for width in range(79, 39, -1):
+        monkeypatch.setenv("COLUMNS", str(width))
+        _narrow_show(jiesu, case, width)
+
+
 # ---------------------------------------------------------------- random text in every field, every view, every format
 
 hostile_text = st.one_of(

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadOption
 from jiesu.phones import MASKS
-from jiesu.safetext import json_escaped, visible
+from jiesu.safetext import json_escaped, visible, visible_lines
 from jiesu.vocab import LabeledEnum, OutputFormat
 
 # What a CSV cell may start with to get a leading apostrophe: text a spreadsheet would run as a
@@ -131,7 +131,7 @@ def render(
 ) -> int:
     """Write `rows` in `fmt`, streaming where the format allows; returns how many.
 
-    A table gives one line per row, free text cut to fit; with `whole_text` (`show`) it wraps instead.
+    A table gives one line per row, free text cut to fit; with `whole_text` (`show`) it folds instead (`_fold_fit`).
     CSV has a column for each of `fields`, the keys of a row in order (default: the columns'
     keys): the same header whether or not any row matched, as a script appending CSVs needs.
     `ids` gives case ids whatever the rows are (ledger entries, hotspots): `case_ids` names the
@@ -275,14 +275,15 @@ def _replace_unencodable(out: IO[str]) -> None:
         out.reconfigure(errors="replace")
 
 
-def cell(value: Any, *, whole: bool = True):
+def cell(value: Any, *, whole: bool = True, folded: bool = False):
     """Case text as a Rich `Text`: never parsed as markup, every control character made visible.
 
-    A cell that is not `whole` stays on one line, cut with an ellipsis to its column's width.
+    A cell that is not `whole` stays on one line, cut with an ellipsis to its column's width; a
+    `folded` one is text `_folded` made visible, its line breaks the fold's.
     """
     from rich.text import Text
 
-    text = visible("" if value is None else str(value))
+    text = (visible_lines if folded else visible)("" if value is None else str(value))
     return Text(text) if whole else Text(text, no_wrap=True, overflow="ellipsis")
 
 
@@ -295,6 +296,12 @@ MAIN_MIN = 20
 # How far free text gives way once no ranked column is left, a step at a time: what a short label
 # keeps (None: whole) and what the main text keeps. Only when the last step is too wide does a column go.
 GIVING = ((None, MAIN_MIN), (MAIN_MIN, MAIN_MIN), (FREE_MIN, MAIN_MIN), (FREE_MIN, FREE_MIN))
+# `show` folds its text: from this width on as Rich folds it; narrower, jiesu lays it out (_fold_fit, _folded).
+ROOMY = 80
+# What a fold keeps on one line: a run of letters and digits with the marks inside a number or a word
+# (a masked phone 135****7777, 010-6512****, a stand-in <U+202E>), or any one other character; either
+# with the closing punctuation after it, so that no line starts with `，`. And a run of spaces, where a line may end.
+_PIECE = re.compile(r"(?:<U\+[0-9A-F]+>|[0-9A-Za-z*#+]+(?:[-./:@_][0-9A-Za-z*#+]+)*|\S)[，。、；：！？）》」』”’,.;:!?)\]]*|\s+")
 
 
 def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
@@ -305,7 +312,13 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
         return 0
     shown = [[visible(text) for text in texts] for texts in typed]
     screen = console(out)
-    layout, narrowed = ([(column, None) for column in columns], False) if whole_text else _fit(columns, shown, screen.width)
+    layout, narrowed = _fold_fit(columns, shown, screen.width) if whole_text else _fit(columns, shown, screen.width)
+    if layout is None:  # too narrow for the table: each row a record of label and value
+        for n, texts in enumerate(shown):
+            if n:
+                screen.print()
+            _print_record(screen, [(column.label, _form(column, narrowed, text)) for column, text in zip(columns, texts)], title if n == 0 else None)
+        return len(shown)
     table = Table(title=cell(title) if title else None, title_justify="left", show_edge=False, pad_edge=False)
     for column, width in layout:
         if column.whole:
@@ -315,11 +328,39 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
     at = {column.key: n for n, column in enumerate(columns)}
     for texts, raw in zip(shown, typed):
         table.add_row(*(
-            cell((_cut_ids if column.ids else _cut)(raw[at[column.key]], width) if width else _form(column, narrowed, texts[at[column.key]]), whole=column.whole or whole_text)
+            cell(_shaped(column, width, narrowed, raw[at[column.key]], texts[at[column.key]], whole_text), whole=column.whole or whole_text, folded=bool(width) and whole_text)
             for column, width in layout
         ))
     screen.print(table)
     return len(shown)
+
+
+def _shaped(column: Column, width: int | None, narrowed: bool, raw: str, text: str, whole_text: bool) -> str:
+    """A cell as the layout has it: folded or cut to its `width`, or in the form chosen (`text` is `raw` made visible)."""
+    if not width:
+        return _form(column, narrowed, text)
+    if whole_text:
+        return _folded(text, width)
+    return (_cut_ids if column.ids else _cut)(raw, width)
+
+
+def _folded(text: str, width: int) -> str:
+    """`text` (made visible) folded into lines of `width` cells: at a space, between two Chinese characters,
+    never inside a number or a word (`_PIECE`) unless it is wider than a line. Spaces where a line ends go."""
+    from rich.cells import cell_len, chop_cells
+
+    lines, line = [], ""
+    for piece in _PIECE.findall(text):
+        if cell_len(line + piece) <= width:
+            line += piece
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        line = ""
+        if not piece.isspace():
+            *whole, line = chop_cells(piece, width) if cell_len(piece) > width else [piece]
+            lines.extend(whole)
+    return "\n".join([*lines, line.rstrip()])
 
 
 def _cut(text: str, width: int) -> str:
@@ -373,12 +414,6 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
     """
     from rich.cells import cell_len
 
-    def natural(n: int, column: Column, narrowed: bool) -> int:
-        texts = (row[n] for row in shown)
-        if narrowed and column.narrow:
-            texts = (column.narrow(text) if text else text for text in texts)
-        return max(cell_len(column.label), *(cell_len(text) for text in texts))
-
     def floor(n: int, column: Column) -> int:
         """What no cut goes below: the header, and in a column of ids the first id with its ` …`."""
         firsts = (cell_len(row[n].split(" ")[0]) + 2 for row in shown) if column.ids else ()
@@ -398,11 +433,11 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         return next((step for step in GIVING if span(kept, lambda n: least(n, *step)) <= width), None)
 
     kept = list(range(len(columns)))
-    wide = {n: natural(n, column, False) for n, column in enumerate(columns)}
+    wide = {n: _natural(n, column, shown, False) for n, column in enumerate(columns)}
     if span(kept, wide.get) <= width:
         return [(column, None) for column in columns], False
     narrowed = _all_this_year(columns, shown)
-    needs = {n: natural(n, column, narrowed) for n, column in enumerate(columns)}
+    needs = {n: _natural(n, column, shown, narrowed) for n, column in enumerate(columns)}
     floors = {n: floor(n, column) for n, column in enumerate(columns)}
     for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
         if span(kept, lambda n: least(n, *GIVING[0])) <= width:
@@ -431,6 +466,50 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
     return [(columns[n], None if columns[n].whole else widths[n]) for n in kept], narrowed
 
 
+def _natural(n: int, column: Column, shown: list[list[str]], narrowed: bool) -> int:
+    """How wide column `n` is with nothing cut or folded, its times in their narrow form if `narrowed`."""
+    from rich.cells import cell_len
+
+    texts = (row[n] for row in shown)
+    if narrowed and column.narrow:
+        texts = (column.narrow(text) if text else text for text in texts)
+    return max(cell_len(column.label), *(cell_len(text) for text in texts))
+
+
+def _fold_fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple[list[tuple[Column, int | None]] | None, bool]:
+    """`show`'s table, its text folded, laid out for `width` as `_fit` lays out the others: None
+    when it cannot be, and whether times are shown in their narrow form.
+
+    From `ROOMY` on, or when everything fits, Rich folds it. Narrower, times drop their year, and
+    each column of free text keeps its header and its widest number or word (`_PIECE`: a masked
+    phone stays on one line) whole; the room left goes a cell at a time to the narrowest free
+    column that can use it. When even that is too wide, each row is shown as a record instead.
+    """
+    from rich.cells import cell_len
+
+    def span(size: dict[int, int]) -> int:
+        return sum(size.values()) + SEPARATOR * (len(columns) - 1)
+
+    if width >= ROOMY or span({n: _natural(n, column, shown, False) for n, column in enumerate(columns)}) <= width:
+        return [(column, None) for column in columns], False
+    narrowed = _all_this_year(columns, shown)
+    needs = {n: _natural(n, column, shown, narrowed) for n, column in enumerate(columns)}
+    widths = {
+        n: needs[n] if column.whole else max([cell_len(column.label), *(cell_len(piece) for row in shown for piece in _PIECE.findall(row[n]))])
+        for n, column in enumerate(columns)
+    }
+    spare = width - span(widths)
+    if spare < 0:
+        return None, narrowed
+    while spare > 0:
+        growing = [n for n, column in enumerate(columns) if not column.whole and widths[n] < needs[n]]
+        if not growing:
+            break
+        widths[min(growing, key=widths.get)] += 1
+        spare -= 1
+    return [(column, None if column.whole else widths[n]) for n, column in enumerate(columns)], narrowed
+
+
 def _all_this_year(columns: Sequence[Column], shown: list[list[str]]) -> bool:
     """Whether a time may drop its year: only when every time of the table is of this year
     (by the UTC clock; near New Year a differing year just keeps the years), so `12-26`
@@ -445,16 +524,24 @@ def _all_this_year(columns: Sequence[Column], shown: list[list[str]]) -> bool:
 
 def render_record(row: dict[str, Any], columns: Sequence[Column], out: IO[str] | None = None, title: str | None = None) -> None:
     """One record as a two-column table of label and value (for `show`): the whole text, folded to fit."""
+    _print_record(console(out or sys.stdout), [(column.label, column.show(row.get(column.key))) for column in columns], title)
+
+
+def _print_record(screen, pairs: Sequence[tuple[str, str]], title: str | None) -> None:
+    """Labels and their values, the empty ones left out, as a two-column table; below `ROOMY` the
+    values folded by `_folded`, so that a number stays on one line."""
+    from rich.cells import cell_len
     from rich.table import Table
 
+    pairs = [(label, value) for label, value in pairs if value]
+    room = screen.width - max((cell_len(label) for label, _ in pairs), default=0) - 2  # the gap between the columns
     table = Table(title=cell(title) if title else None, title_justify="left", show_header=False, show_edge=False, pad_edge=False, box=None)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
-    for column in columns:
-        value = column.show(row.get(column.key))
-        if value:
-            table.add_row(cell(column.label), cell(value))
-    console(out or sys.stdout).print(table)
+    folding = screen.width < ROOMY and room > 0
+    for label, value in pairs:
+        table.add_row(cell(label), cell(_folded(visible(value), room) if folding else value, folded=folding))
+    screen.print(table)
 
 
 def print_json(document: Any, out: IO[str] | None = None) -> None:

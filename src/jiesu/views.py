@@ -128,7 +128,7 @@ def case_columns(tz: ZoneInfo) -> list[Column]:
 
 def event_columns(tz: ZoneInfo) -> list[Column]:
     return [
-        Column("at", "时间", local_time(tz), whole=True),
+        Column("at", "时间", local_time(tz), whole=True, narrow=without_year),
         Column("kind", "办理", labelled(EventKind), whole=True),
         Column("actor", "经办人"),
         Column("note", "说明"),
@@ -138,7 +138,7 @@ def event_columns(tz: ZoneInfo) -> list[Column]:
 
 def revisit_columns(tz: ZoneInfo) -> list[Column]:
     return [
-        Column("at", "回访时间", local_time(tz), whole=True),
+        Column("at", "回访时间", local_time(tz), whole=True, narrow=without_year),
         Column("satisfaction", "满意度", labelled(Satisfaction), whole=True),
         Column("resolved", "是否解决", lambda v: "已解决" if v else "未解决", whole=True),
         Column("actor", "回访人"),
