@@ -9,6 +9,8 @@ from xml.etree import ElementTree
 
 import pytest
 
+from jiesu import importer
+
 from conftest import refused, sqlite_only
 
 HOTLINE_HEADER = "工单编号,受理时间,诉求人,联系电话,诉求地址,所属社区,诉求类别,诉求类型,紧急程度,诉求内容"
@@ -160,12 +162,12 @@ OPEN311 = [
 
 def test_open311_json_in(jiesu, tmp_path):
     (tmp_path / "feed.json").write_text(json.dumps(OPEN311, ensure_ascii=False), encoding="utf-8")
-    jiesu.ok("import", str(tmp_path / "feed.json"))
-    first, second = jiesu.json("list", "--all")
+    # A closed request says neither its nature nor its result: a case `close` would not have closed.
+    assert jiesu("import", str(tmp_path / "feed.json")).stderr.startswith(f"第 2 行：{importer.OPEN311_UNCLASSIFIED}\n")
+    jiesu.ok("import", str(tmp_path / "feed.json"), "--skip-bad")
+    (first,) = jiesu.json("list", "--all")
     assert (first["ref"], first["category"], first["assignee"], first["status"]) == ("311-1", "供暖/不热", "热力公司", "assigned")
     assert first["resolve_by"] == "2026-11-04T08:00:00+08:00" and first["address"] == "前门东大街5号"
-    assert (second["ref"], second["category"], second["status"]) == ("311-2", "streetlight", "closed")
-    assert second["received_at"] == "2026-11-03T17:00:00+08:00"
 
 
 def test_open311_xml_in_and_offsets_required(jiesu, tmp_path):
@@ -410,9 +412,14 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
     feed = tmp_path / "feed.json"
     jiesu.ok("export", "--format", "open311-json", "--out", str(feed))
     other = new_target("o")
-    jiesu.ok("--db", other, "import", str(feed))
+    # The merged case, which Open311 calls closed, never closed: refused, the closed one keeps its nature and result.
+    assert jiesu("--db", other, "import", str(feed)).stderr.startswith(f"第 3 行：{importer.OPEN311_UNCLASSIFIED}\n")
+    jiesu.ok("--db", other, "import", str(feed), "--skip-bad")
     copied = jiesu.json("--db", other, "list", "--all")
-    assert [(c["ref"], c["status"]) for c in copied] == [("R-1", "closed"), (None, "new"), (None, "closed")]
+    assert [(c["ref"], c["status"], c["nature"], c["result"]) for c in copied] == [
+        ("R-1", "closed", "reasonable", "resolved"), (None, "new", "unclassified", None),
+    ]
+    jiesu.ok("--db", other, "check")
 
 
 # jiesu's own Open311 export carries each case's latest note as status_notes, which no field takes back.
@@ -429,9 +436,12 @@ def test_an_open311_export_back_into_its_own_book_is_already_there(jiesu, tmp_pa
     before = book.fingerprint()
     assert jiesu.ok("import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 3 行：已导入 0 件，已存在 3 件\n"
     assert book.fingerprint() == before
-    other = new_target("o")  # another book takes them once, and knows them the second time
-    assert jiesu.ok("--db", other, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 3 行：已导入 3 件，已存在 0 件\n"
-    assert jiesu.ok("--db", other, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 3 行：已导入 0 件，已存在 3 件\n"
+    other = new_target("o")  # another book takes them once (not the merged case, never closed), and knows them the second time
+    merged = f"第 3 行：{importer.OPEN311_UNCLASSIFIED}\n" + STATUS_NOTES_UNREAD
+    took = jiesu.ok("--db", other, "import", str(feed), "--skip-bad").stderr
+    assert took == merged + "读取 3 行：已导入 2 件，已存在 0 件，跳过 1 行有问题的\n"
+    took = jiesu.ok("--db", other, "import", str(feed), "--skip-bad").stderr
+    assert took == merged + "读取 3 行：已导入 0 件，已存在 2 件，跳过 1 行有问题的\n"
 
 
 def test_an_open311_case_with_another_books_id_is_not_taken_for_that_case(jiesu, tmp_path, new_target):

@@ -11,6 +11,8 @@ import pytest
 
 from conftest import refused
 
+from jiesu import importer
+
 HEADER = "工单编号,受理时间,诉求人,联系电话,诉求地址,所属社区,诉求类别,诉求类型,紧急程度,诉求内容"
 
 
@@ -538,6 +540,12 @@ RECEIVED = "2026-11-03T09:00:00+08:00"
         ({"status": "assigned", "assignee": "物业", "result": "resolved"}, "状态 assigned 尚未办结，却有办结结果（result）"),
         ({"status": "closed", "closed_at": "2026-11-04T09:00:00+08:00", "result": "explained", "nature": "reasonable"},
          "走上门办的诉求办结结果应为 resolved 已解决，不是 explained 已解释说明"),
+        # `close` requires a classified nature and a result: a row may not store a case it would have refused
+        ({"status": "closed", "closed_at": "2026-11-04T09:00:00+08:00", "result": "resolved"},
+         "状态 closed 却未研判诉求性质（nature）；办结前须研判"),
+        ({"status": "closed", "closed_at": "2026-11-04T09:00:00+08:00", "nature": "reasonable"}, "状态 closed 却没有办结结果（result）"),
+        ({"status": "merged", "merged_into": 7, "closed_at": "2026-11-04T09:00:00+08:00"},
+         "状态 merged 已合并，不曾办结，却有办结时间（closed_at）"),
     ],
 )
 def test_a_row_whose_times_or_words_contradict_each_other_is_refused(jiesu, book, tmp_path, row, reason):
@@ -545,6 +553,50 @@ def test_a_row_whose_times_or_words_contradict_each_other_is_refused(jiesu, book
     assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"), "--at", "2026-11-10T00:00")) == [f"第 1 行：{reason}"]
     assert book.counts() == (0, 0)
     jiesu.ok("check")
+
+
+def test_a_closed_row_close_would_have_refused_is_refused(jiesu, book, tmp_path):
+    """F4: a revisited row without nature or result was stored, and `check` called the book sound."""
+    closed = tmp_path / "closed.csv"
+    closed.write_text("ref,received_at,summary,status,closed_at,assignee\nR3,2026-11-02 09:00,已回访,revisited,2026-11-30 24:00,城管\n", encoding="utf-8")
+    assert refused_rows(jiesu("import", str(closed))) == ["第 2 行：状态 revisited 却未研判诉求性质（nature）；办结前须研判"]
+    assert book.counts() == (0, 0)
+
+
+def test_a_revisited_row_is_refused_as_its_revisit_is_not_in_it(jiesu, book, tmp_path):
+    row = {"summary": "楼上漏水", "received_at": RECEIVED, "status": "revisited", "closed_at": "2026-11-04T09:00:00+08:00",
+           "nature": "reasonable", "result": "resolved"}
+    (tmp_path / "x.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == [f"第 1 行：{importer.REVISITED}"]
+    assert book.counts() == (0, 0)
+
+
+def test_a_closed_row_with_its_nature_and_result_is_taken(jiesu, tmp_path):
+    (tmp_path / "closed.csv").write_text(
+        "ref,received_at,summary,status,closed_at,nature,result\nR4,2026-11-02 09:00,路灯不亮,closed,2026-11-04 10:00,合理诉求,已解决\n",
+        encoding="utf-8",
+    )
+    jiesu.ok("import", str(tmp_path / "closed.csv"))
+    case = jiesu.json("show", "1")
+    assert (case["status"], case["nature"], case["result"]) == ("closed", "reasonable", "resolved")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_check_finds_a_closed_case_close_would_have_refused(jiesu, book):
+    """Books an older import wrote such cases into: `check` names each."""
+    for summary in ("路灯不亮", "楼上漏水", "重复"):
+        jiesu.new(summary, "--received", "2026-11-02T09:00")
+    book.execute("UPDATE cases SET status = 'revisited', closed_at = received_at WHERE id = 1")
+    book.execute("UPDATE cases SET status = 'closed', nature = 'reasonable', track = 'handle', closed_at = received_at WHERE id = 2")
+    book.execute("UPDATE cases SET status = 'merged', merged_into = 2, result = 'resolved' WHERE id = 3")
+    problems = jiesu("check").stdout.splitlines()
+    assert [line for line in problems if "状态为" in line and "办理记录" not in line] == [
+        "#1 状态为已回访，未研判诉求性质（nature）",
+        "#1 状态为已回访，没有办结结果（result）",
+        "#1 状态为已回访，没有回访记录",
+        "#2 状态为已办结，没有办结结果（result）",
+        "#3 状态为已合并，却有办结结果（result）",
+    ]
 
 
 @pytest.mark.parametrize(

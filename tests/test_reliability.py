@@ -349,7 +349,8 @@ def test_backup_while_others_write_is_consistent_and_private(jiesu, db_path, tmp
 def test_check_finds_a_case_whose_history_does_not_explain_it(jiesu, book):
     jiesu.new("正常")
     case_id = jiesu.new("被人直接改过")
-    book.execute("UPDATE cases SET status = 'closed' WHERE id = :id", id=case_id)
+    closed = "status = 'closed', nature = 'reasonable', track = 'handle', result = 'resolved', closed_at = received_at"
+    book.execute(f"UPDATE cases SET {closed} WHERE id = :id", id=case_id)  # closed as `close` leaves a case, but no step did it
     result = jiesu("check")
     assert result.exit_code == 1
     assert result.stdout == f"#{case_id} 状态为 closed，但办理记录显示应为 new\n"

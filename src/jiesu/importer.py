@@ -494,9 +494,28 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
         values["closed_at"] = request.get("updated_datetime")
         if values["closed_at"] in (None, ""):  # when it was closed is not known: not its receipt
             values["__error__"] = "Open311 状态为 closed，但没有 updated_datetime（办结时间）"
+        elif (nature := _closed_nature(extended)) is None:
+            values["__unclassified_close__"] = True  # refused, unless it is a case the book has (its own export's merged one)
+        else:  # closed by `close`, which let it close with its track's one result
+            values["nature"], values["result"] = nature, rules.RESULT_OF[rules.TRACK_OF[nature]].value
     else:
         values["status"] = open_status(values.get("assignee")).value
     return values
+
+
+OPEN311_UNCLASSIFIED = (
+    "Open311 请求只说已办结，没有诉求性质和办结结果，不能作为已办结导入；"
+    "在案卷库之间移交诉求请用 CSV 或 JSON 导出，或导入为 open 后研判、办结"
+)
+NATURE_OF_TRACK = {track.value: nature for nature, track in rules.TRACK_OF.items()}
+
+
+def _closed_nature(extended: Any) -> Nature | None:
+    """The nature of a request jiesu exported closed (or revisited): its 三上门 track names it. A
+    merged case, exported as closed too, never closed: it has none."""
+    if not isinstance(extended, dict) or extended.get("status") not in (Status.CLOSED, Status.REVISITED):
+        return None
+    return NATURE_OF_TRACK.get(extended.get("track"))
 
 
 # Keys only an Open311 request has: a JSON array whose first element has one (and no summary) is Open311.
@@ -687,7 +706,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     own_id = None if (value := get("id")) is None else cells.integer("id", value, None)
     merged_into = values["merged_into"] = None if (value := get("merged_into")) is None else cells.integer("merged_into", value, None)
     ledgered = _refuse_partial_state(status, merged_into, own_id)
-    _check_closing(values)
+    unclosable = OPEN311_UNCLASSIFIED if get("__unclassified_close__") else _check_closing(values)
     values |= textsearch.derived(values)
     values["__old_id__"] = own_id
     values["__masked_phone__"] = masked
@@ -697,7 +716,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     values["__unless_existing__"] = (
         MASKED_PHONE if masked
         else f"{MASKABLE_TEXT[masked_text]}（{masked_text}）里的电话已打码，无法导入（{OPEN311_HINT if open311 else REVEAL_HINT}）" if masked_text
-        else ledgered
+        else ledgered or unclosable
     )
     return values
 
@@ -744,21 +763,29 @@ def _text_field(name: str, value: Any) -> str | None:
     return cells.digits_kept(name, value) if name in DIGIT_FIELDS else cells.text(name, value)
 
 
-def _check_closing(values: dict[str, Any]) -> None:
-    """A closed row says when, an open one neither when nor how, and a result given is its 三上门
-    track's, as `close` would have required (`check` passed what `close` refuses). An Open311
-    request says only that it is closed: without a result, that is taken as it is."""
+def _check_closing(values: dict[str, Any]) -> str | None:
+    """A closed row says when and how, on a classified nature, with its 三上门 track's result; an open
+    or merged one neither when nor how — as `close` and `merge` would have left it (`check` passed what
+    they refuse). A revisited row is returned a reason: its revisit is not in the row."""
     status, closed_at, result, track = values["status"], values["closed_at"], values["result"], values["track"]
     if status in (Status.CLOSED, Status.REVISITED):
         if closed_at is None:
             raise ValueError(f"状态 {status} 却没有办结时间（closed_at）")
-        wrong = rules.wrong_result(Track(track), result) if result is not None and track is not None else None
+        if track is None:
+            raise ValueError(f"状态 {status} 却未研判诉求性质（nature）；办结前须研判")
+        if result is None:
+            raise ValueError(f"状态 {status} 却没有办结结果（result）")
+        wrong = rules.wrong_result(Track(track), result)
         if wrong:
             raise ValueError(f"走{Track(track).label}的诉求{wrong}")
-    elif status != Status.MERGED and (closed_at is not None or result is not None):
-        raise ValueError(f"状态 {status} 尚未办结，却有{'办结时间（closed_at）' if closed_at is not None else '办结结果（result）'}")
+        return REVISITED if status == Status.REVISITED else None
+    if closed_at is not None or result is not None:
+        state = "已合并，不曾办结" if status == Status.MERGED else "尚未办结"
+        raise ValueError(f"状态 {status} {state}，却有{'办结时间（closed_at）' if closed_at is not None else '办结结果（result）'}")
+    return None
 
 
+REVISITED = "状态 revisited（已回访）不能单独导入：回访记录（满意度、是否解决）不在行里；整本迁移请用 jiesu copy，或导入为 closed 后再 revisit"
 LEDGERED = "状态 ledgered（挂账整改）不能单独导入：台账条目不在行里；整本迁移请用 jiesu copy，或导入为 assigned 后再 ledger add"
 
 

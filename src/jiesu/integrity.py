@@ -21,10 +21,10 @@ from jiesu.db import backup_to
 from jiesu.errors import BadInput
 from jiesu.ledger import next_period, period_of
 from jiesu.ledger_models import LedgerBalance, LedgerMove
-from jiesu.models import Case, UTCDateTime
+from jiesu.models import Case, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.steps import inverted
-from jiesu.vocab import OPEN_STATUSES, EventKind, Nature
+from jiesu.vocab import OPEN_STATUSES, EventKind, Nature, Status
 
 MAX_PROBLEMS = 200
 
@@ -45,6 +45,7 @@ def check(office: Office) -> list[str]:
             problems.append(problem)
             if len(problems) >= MAX_PROBLEMS:
                 return problems
+        problems += _closing_problems(conn)
         problems += _undo_problems(conn)
         problems += _ledger_problems(conn)
         problems += _balance_problems(conn, office)
@@ -94,6 +95,31 @@ def _history_problems(conn) -> Iterator[str]:
             yield f"#{case_id} 的第一条记录是 {first_kind[case_id]}，不是受理"
         elif replayed[case_id] != status:
             yield f"#{case_id} 状态为 {status}，但办理记录显示应为 {replayed[case_id]}"
+
+
+def _closing_problems(conn) -> list[str]:
+    """Closed cases as `close` leaves them (when, how, on a classified nature), revisited ones with
+    their revisit, merged ones never closed: an import before jiesu checked this could store others."""
+    cases, revisits = Case.__table__, Revisit.__table__
+    closed = cases.c.status.in_([Status.CLOSED.value, Status.REVISITED.value])
+    missing = [
+        (closed & cases.c.closed_at.is_(None), "没有办结时间（closed_at）"),
+        (closed & (cases.c.nature == Nature.UNCLASSIFIED.value), "未研判诉求性质（nature）"),
+        (closed & cases.c.result.is_(None), "没有办结结果（result）"),
+        (
+            (cases.c.status == Status.REVISITED.value) & ~sa.exists().where(revisits.c.case_id == cases.c.id),
+            "没有回访记录",
+        ),
+        ((cases.c.status == Status.MERGED.value) & cases.c.closed_at.is_not(None), "却有办结时间（closed_at）"),
+        ((cases.c.status == Status.MERGED.value) & cases.c.result.is_not(None), "却有办结结果（result）"),
+    ]
+    labels = {status.value: status.label for status in Status}
+    found = [
+        (case_id, order, f"#{case_id} 状态为{labels[status]}，{what}")
+        for order, (which, what) in enumerate(missing)
+        for case_id, status in conn.execute(select(cases.c.id, cases.c.status).where(which).order_by(cases.c.id).limit(MAX_PROBLEMS))
+    ]
+    return [line for _, _, line in sorted(found)[:MAX_PROBLEMS]]
 
 
 # What each step depends on: the last step of these kinds must not be dated after it.
