@@ -486,6 +486,19 @@ def test_a_jiesu_id_in_open311_is_never_stored_as_a_ref(jiesu, tmp_path, new_tar
     jiesu.ok("--db", other, "new", "真的工单", "--ref", "2")
 
 
+def test_an_open311_file_of_an_older_jiesu_with_bare_ids_merges_each_case_once(jiesu, tmp_path, new_target):
+    """A fresh tester: an older jiesu wrote a case without a ref by its bare id (`"1"`); beside its
+    `jiesu_id` that is the id, not a work order, or a second office's #1 is dropped as 已存在."""
+    merged = new_target("合")
+    for office in ("甲", "乙"):
+        request = {"service_request_id": "1", "status": "open", "service_name": "路灯", "description": f"路灯不亮{office}",
+                   "requested_datetime": "2026-11-20T09:00:00+08:00", "extended_attributes": {"jiesu_id": 1}}
+        feed = tmp_path / f"{office}.json"
+        feed.write_text(json.dumps([request], ensure_ascii=False), encoding="utf-8")
+        assert jiesu.ok("--db", merged, "import", str(feed)).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
+    assert [c["ref"] for c in jiesu.json("--db", merged, "list", "--all")] == [None, None]
+
+
 def test_an_open311_request_stripped_of_its_extended_attributes_is_known_by_its_jiesu_id(jiesu, tmp_path):
     jiesu.new("楼道灯不亮", "--received", "2026-11-20T08:00")
     request = json.loads(jiesu.ok("export", "--format", "open311-json").stdout)[0]

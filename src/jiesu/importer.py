@@ -486,6 +486,8 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
     extended = request.get("extended_attributes")
     if isinstance(extended, dict) and extended.get("jiesu_id") not in (None, ""):
         values["id"] = extended["jiesu_id"]  # its id in the book it left: that book knows it again
+        if str(values.get("ref", "")).strip() == str(extended["jiesu_id"]).strip():
+            del values["ref"]  # a jiesu before `jiesu-<id>` wrote a case without a ref by its bare id
     status = str(values.get("status", "open")).strip().lower()
     if status not in ("open", "closed"):
         values["__error__"] = f"Open311 状态只能是 open 或 closed，不是 {echoed(status)}"
