@@ -60,10 +60,19 @@ def test_copy_names_to_in_what_it_says_about_its_target(jiesu, book, tmp_path):
     refused(jiesu("--db", str(tmp_path), "list"), f"{tmp_path} 是文件夹，不是 jiesu 案卷库；请用 --db 指定一个文件", code=2)
 
 
-def test_a_refused_copy_makes_no_source_book(jiesu, tmp_path):
-    """`--db 新.db copy --to FOLDER` was refused, after making the book it was to copy from."""
-    refused(jiesu("--db", str(tmp_path / "新.db"), "copy", "--to", str(tmp_path)), f"{tmp_path} 是文件夹，不是 jiesu 案卷库；请用 --to 指定一个文件", code=2)
-    assert list(tmp_path.iterdir()) == []
+def test_a_refused_copy_makes_no_book_at_either_end(jiesu, tmp_path, monkeypatch):
+    """`--db 新.db copy --to FOLDER` was refused after making the book it was to copy from; `--db FOLDER
+    copy --to x.db` after making x.db; and `--db 打错.db copy --to y.db` made both, copied nothing and
+    said 两边行数相同 (fresh testers)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "文件夹").mkdir()
+    jiesu.ok("--db", "源.db", "new", "路灯不亮", "-q")
+    before = sorted(tmp_path.iterdir())
+    folder = "文件夹 是文件夹，不是 jiesu 案卷库；请用 {} 指定一个文件"
+    refused(jiesu("--db", "源.db", "copy", "--to", "文件夹"), folder.format("--to"), code=2)
+    refused(jiesu("--db", "文件夹", "copy", "--to", "x.db"), folder.format("--db"), code=2)
+    refused(jiesu("--db", "打错.db", "copy", "--to", "y.db"), "打错.db 不存在，没有案卷库可用；请用 --db 指定已有的案卷库")
+    assert sorted(tmp_path.iterdir()) == before
 
 
 def test_a_file_that_cannot_be_read_is_said_in_chinese(jiesu, book, tmp_path, monkeypatch):

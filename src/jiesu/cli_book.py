@@ -52,9 +52,11 @@ def copy_book(
 ) -> None:
     """例：jiesu --db jiesu.db copy --to postgresql+psycopg://jiesu@db.street.example/jiesu"""
     from jiesu import integrity, transfer
-    from jiesu.db import open_store
+    from jiesu.db import check_place, open_store
 
-    target = open_store(to, option="--to")  # first: a refused --to leaves no source book made
+    check_place(ctx.find_root().obj.db, existing=True)  # nothing is made when either book is refused
+    check_place(to, option="--to")
+    target = open_store(to, option="--to")
     try:
         office = office_of(ctx)
         copied = transfer.copy_book(

@@ -243,6 +243,24 @@ def open_store(target: str | None = None, *, option: str = "--db") -> Store:
     return _open_sqlite(Path(target) if target else default_path(), default=not target, option=option)
 
 
+def check_place(target: str | None, *, option: str = "--db", existing: bool = False) -> None:
+    """Refuse, making nothing, the path of a book `open_store` would refuse; with `existing`, also a
+    path with no book yet. A command that opens two books checks both first, so a refusal of
+    either leaves no new one made (`copy`)."""
+    if target and is_url(target):
+        return
+    path = (Path(target) if target else default_path()).expanduser()
+    try:
+        if path.exists():
+            _check_sqlite_file(path, option)
+        elif existing:
+            raise StoreError(f"{echoed_path(path)} 不存在，没有案卷库可用；请用 {option} 指定已有的案卷库")
+        else:
+            _check_parent(path, option)
+    except OSError as exc:
+        raise StoreError(f"{echoed_path(path)}: 无法打开案卷库：{os_reason(exc)}；请用 {option} 指定别的位置") from exc
+
+
 def _open_sqlite(path: Path, *, default: bool, option: str) -> Store:
     path = path.expanduser()
     try:
@@ -318,8 +336,7 @@ def _create_sqlite_file(path: Path, option: str) -> None:
     It is built under a temporary name and linked into place, so no other
     process ever sees a half-made file; if one wins the race, theirs is kept.
     """
-    if not path.parent.is_dir():
-        raise StoreError(f"{echoed_path(path)}: 文件夹 {echoed_path(path.parent)} 不存在；请先创建它，或用 {option} 指定别的位置")
+    _check_parent(path, option)
     temp = path.with_name(f".{path.name}.{os.getpid()}.new")
     try:
         os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -337,6 +354,11 @@ def _create_sqlite_file(path: Path, option: str) -> None:
         raise StoreError(f"{echoed_path(path)}: 无法创建案卷库：{os_reason(exc)}") from exc
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _check_parent(path: Path, option: str) -> None:
+    if not path.parent.is_dir():
+        raise StoreError(f"{echoed_path(path)}: 文件夹 {echoed_path(path.parent)} 不存在；请先创建它，或用 {option} 指定别的位置")
 
 
 def _check_sqlite_file(path: Path, option: str) -> None:
