@@ -120,6 +120,13 @@ def test_every_receipt_that_names_a_day_without_its_clock_time_is_refused(jiesu,
     assert book.fingerprint() == before
 
 
+def test_the_clock_time_a_refused_receipt_suggests_has_come(jiesu, monkeypatch):
+    """At 08:00 the hint said `--received "<today> 09:00"`, which is refused as still to come."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T08:05:00+08:00")
+    refused(jiesu("new", "路灯不亮", "--received", "today"), f'受理时间 \'today\' {DATE_ALONE} --received "2026-12-01 08:05"', code=2)
+    refused(jiesu("new", "路灯不亮", "--received", "yesterday"), f'受理时间 \'yesterday\' {DATE_ALONE} --received "2026-11-30 09:00"', code=2)
+
+
 def test_an_import_at_a_date_alone_is_refused_as_the_receipt_it_gives_rows_without_one(jiesu, book, tmp_path):
     """A fresh tester: `import --at 2026-11-20` gave the rows without a 受理时间 a 00:00 receipt, a
     working day early, as `new --received 2026-11-20` no longer may."""

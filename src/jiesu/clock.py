@@ -95,7 +95,8 @@ def parse_when(
     if reason:
         raise BadOption(f"时间 {echoed(written)} {reason}")
     if receipt and a_day:
-        raise BadOption(receipt_date_refused(f"受理时间 {echoed(written)}", f'{receipt} "{moment:%Y-%m-%d} 09:00"'))
+        example = min(moment + timedelta(hours=9), now.astimezone(tz))  # a time that has come: 09:00, or now if earlier
+        raise BadOption(receipt_date_refused(f"受理时间 {echoed(written)}", f'{receipt} "{example:%Y-%m-%d %H:%M}"'))
     return moment
 
 
