@@ -120,6 +120,13 @@ def test_every_receipt_that_names_a_day_without_its_clock_time_is_refused(jiesu,
     assert book.fingerprint() == before
 
 
+def test_a_message_cutting_a_long_value_short_never_cuts_through_a_number(jiesu):
+    """`已派给 …经理手机139****567…（共 42 字）` read as another number than the one stored (fresh tester)."""
+    case_id = jiesu.new("路灯不亮")
+    said = jiesu.ok("assign", case_id, "前门物业（联系电话010-65123456转8001，经理手机13912345678）").stderr
+    assert "经理手机…（共 42 字）" in said and "139****567…" not in said
+
+
 def test_the_clock_time_a_refused_receipt_suggests_has_come(jiesu, monkeypatch):
     """At 08:00 the hint said `--received "<today> 09:00"`, which is refused as still to come."""
     monkeypatch.setenv("JIESU_NOW", "2026-12-01T08:05:00+08:00")

@@ -81,7 +81,16 @@ def shortened(text: str, limit: int = ECHO_CHARS) -> str:
     `前门东大街……（共 5000 字）`: the person sees what was meant and that nothing was lost;
     `jiesu show` and JSON keep the whole text.
     """
-    return text if len(text) <= limit else f"{text[:limit]}…（共 {len(text)} 字）"
+    if len(text) <= limit:
+        return text
+    cut = limit
+    while cut > 0 and _in_a_number(text[cut - 1]) and _in_a_number(text[cut]):
+        cut -= 1  # never through a number: `139****567…` reads as another number than 139****5678
+    return f"{text[:cut or limit]}…（共 {len(text)} 字）"
+
+
+def _in_a_number(char: str) -> bool:
+    return char.isdigit() or char == "*"
 
 
 def echoed_path(path: object) -> str:
