@@ -274,7 +274,7 @@ def report_rows(book: Path, sql_file: Path, env: dict, repeat: int) -> list[Row]
     cases = _cases(book)
     return [
         Row(f"report daily ({cases:,} cases) beyond start-up vs the same SQL in sqlite3, CPU", beyond, sqlite, "s", "≤ 2× sqlite3 running the same SQL", False),
-        Row(f"… the whole report daily command, CPU", whole, sqlite, "s", "—", None),
+        Row("… the whole report daily command, CPU", whole, sqlite, "s", "—", None),
     ]
 
 
