@@ -113,6 +113,7 @@ SECRET = "S3cret-PW"
 def test_no_password_is_printed_whatever_form_the_url_takes(url, shown, jiesu, tmp_path, monkeypatch):
     pytest.importorskip("psycopg")
     monkeypatch.setenv("PGPASSWORD", SECRET)
+    jiesu.new("路灯不亮")  # a book to copy: copy refuses a source that has none before it tries the target
     for args in (["--db", url, "list"], ["copy", "--to", url]):
         result = jiesu(*args)
         line = refused(result)
