@@ -170,6 +170,13 @@ class Jiesu:
     def new(self, summary: str = "楼道灯不亮", *args: str) -> int:
         return int(self.ok("new", summary, *args, "-q").stdout)
 
+    def reopen_twice(self, case_id: int | str) -> None:
+        """Visit, close and reopen an assigned case on 2026-11-24 and again on 11-25: 多次重办."""
+        for day in (4, 5):
+            self.ok("visit", case_id, "--note", "上门查看", "--at", f"2026-11-2{day}T09:00")
+            self.ok("close", case_id, "--result", "已解决", "--note", "ok", "--at", f"2026-11-2{day}T10:00")
+            self.ok("reopen", case_id, "--reason", "r", "--at", f"2026-11-2{day}T11:00")
+
     def table(self, *args: str) -> tuple[list[str], list[list[str]]]:
         """The header and the rows' cells of a table, checked to fit the terminal (COLUMNS) one line a row."""
         from rich.cells import cell_len

@@ -616,10 +616,7 @@ def long_texts(jiesu):
         jiesu.new(f"{SUMMARY}第{day}次", "--phone", "13900001111", "--category", "物业管理/电梯", "--nature", "合理诉求",
                   "--community", "前门社区", "--address", "前门东大街三号院", "--channel", "desk", "--received", f"2026-11-2{day}T09:00")
     jiesu.ok("assign", "6", UNIT, "--at", "2026-11-23T10:00")
-    for day in (4, 5):
-        jiesu.ok("visit", "6", "--note", "上门查看", "--at", f"2026-11-2{day}T09:00")
-        jiesu.ok("close", "6", "--result", "已解决", "--note", "ok", "--at", f"2026-11-2{day}T10:00")
-        jiesu.ok("reopen", "6", "--reason", "r", "--at", f"2026-11-2{day}T11:00")
+    jiesu.reopen_twice(6)
     return jiesu
 
 

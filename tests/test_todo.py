@@ -208,10 +208,7 @@ def escalations(jiesu, tmp_path, monkeypatch):
         jiesu.new(f"{SUMMARY}第{day}件", "--phone", "13812345678", "--category", "物业管理/漏水", "--nature", "合理诉求",
                   "--channel", "desk", "--received", f"2026-11-2{day}T09:00")
     jiesu.ok("assign", "3", UNIT, "--at", "2026-11-23T10:00")
-    for day in (4, 5):
-        jiesu.ok("visit", "3", "--note", "上门查看", "--at", f"2026-11-2{day}T09:00")
-        jiesu.ok("close", "3", "--result", "已解决", "--note", "ok", "--at", f"2026-11-2{day}T10:00")
-        jiesu.ok("reopen", "3", "--reason", "r", "--at", f"2026-11-2{day}T11:00")
+    jiesu.reopen_twice(3)
     return jiesu
 
 
