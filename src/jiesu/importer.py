@@ -5,7 +5,7 @@ with its line and reason); the good ones wait in a staging table (staging.py),
 and only when the whole file has been read do they join the book, in one
 transaction with their `imported` events. Memory holds one batch of rows, however
 long the file. A case whose ref — or, without a ref, whose (received_at, phone,
-summary) — is already in the book, or earlier in the file, is skipped, so a
+summary, address) — is already in the book, or earlier in the file, is skipped, so a
 repeated import adds nothing.
 """
 

@@ -115,18 +115,23 @@ class Stage:
     def _mark_masked_text_duplicates(self) -> None:
         """Mark fresh rows whose text holds a masked number (`139****5678`) that are a case of the
         book whose text masks to theirs (phones.mask_in_text): without a ref, by receipt time,
-        phone and summary, or as the case with its own id. Done in Python, so only such rows —
-        a masked export's, few in any other file — pay for it."""
+        phone, summary and address, or as the case with its own id (whatever its phone, when the
+        row has none: Open311 carries none). Done in Python, so only such rows — a masked
+        export's, few in any other file — pay for it."""
         staged = STAGED
         rows = self.conn.execute(
-            select(staged.c.seq, staged.c.ref, staged.c.old_id, staged.c.received_at, staged.c.phone, staged.c.masked_phone, staged.c.summary)
-            .where(staged.c.state == FRESH, staged.c.masked_text)
+            select(
+                staged.c.seq, staged.c.ref, staged.c.old_id, staged.c.received_at, staged.c.phone, staged.c.masked_phone,
+                staged.c.summary, staged.c.address,
+            ).where(staged.c.state == FRESH, staged.c.masked_text)
         ).all()
-        for seq, ref, old_id, received_at, phone, masked_phone, summary in rows:
-            same_time = select(CASES.c.id, CASES.c.phone, CASES.c.summary).where(CASES.c.received_at == received_at)
-            for case_id, case_phone, case_summary in self.conn.execute(same_time):
-                same_phone = phones.mask(case_phone) == masked_phone if masked_phone else case_phone == phone
-                if (ref is None or case_id == old_id) and same_phone and phones.mask_in_text(case_summary) == summary:
+        for seq, ref, old_id, received_at, phone, masked_phone, summary, address in rows:
+            same_time = select(CASES.c.id, CASES.c.phone, CASES.c.summary, CASES.c.address).where(CASES.c.received_at == received_at)
+            for case_id, case_phone, case_summary, case_address in self.conn.execute(same_time):
+                its_own = case_id == old_id and phone is None and masked_phone is None
+                same_phone = its_own or (phones.mask(case_phone) == masked_phone if masked_phone else case_phone == phone)
+                same_text = phones.mask_in_text(case_summary) == summary and (phones.mask_in_text(case_address) or "") == (address or "")
+                if (ref is None or case_id == old_id) and same_phone and same_text:
                     self.conn.execute(update(staged).where(staged.c.seq == seq).values(state=DUPLICATE))
                     break
 
@@ -156,14 +161,14 @@ class Stage:
 
     def _mark_duplicates(self, only=None) -> tuple[int, int]:
         """Mark rows (those `only` picks, else all) whose case is already in the book, or earlier
-        in the file: by ref, or without one by (received_at, phone, summary); or, in the book it
-        was exported from, as the case with its id, receipt time and summary (an Open311 export
-        carries no phone, and its id where a ref is missing); returns (fresh, duplicate)."""
+        in the file: by ref, or without one by (received_at, phone, summary, address); or, in the book
+        it was exported from, as the case with its id, receipt time, summary and address (an Open311
+        export carries no phone, and its id where a ref is missing); returns (fresh, duplicate)."""
         staged, earlier = STAGED, STAGED.alias("earlier")
         before = and_(earlier.c.seq < staged.c.seq, earlier.c.state != REFUSED)
-        phoneless = and_(  # an Open311 export's description masks a number dictated into it
+        phoneless = and_(  # a number Open311 masks in the text is matched by _mark_masked_text_duplicates
             staged.c.phone.is_(None), staged.c.masked_phone.is_(None), CASES.c.received_at == staged.c.received_at,
-            or_(CASES.c.summary == staged.c.summary, staged.c.summary.contains("****")),
+            CASES.c.summary == staged.c.summary, _same_address(CASES, staged),
         )
         by_ref = and_(
             staged.c.ref.is_not(None),
@@ -261,17 +266,25 @@ class Stage:
 
 
 def _same_key(other, staged) -> Any:
-    """The same receipt time, phone and summary: how a case without a ref is recognised
-    (a masked phone matches the phone that masks to it, as `phones.mask` does)."""
+    """The same receipt time, phone, summary and address: how a case without a ref is recognised
+    (a masked phone matches the phone that masks to it, as `phones.mask` does). Open311 carries
+    no phone: without the address, two offices' cases received at one time with one summary
+    were one case, and a merged export lost the second."""
     masked = staged.c.masked_phone
     return and_(
         other.c.received_at == staged.c.received_at,
         other.c.summary == staged.c.summary,
+        _same_address(other, staged),
         or_(
             and_(masked.is_(None), other.c.phone.is_not_distinct_from(staged.c.phone)),
             and_(masked.is_not(None), _masked(other.c.phone) == masked),
         ),
     )
+
+
+def _same_address(other, staged) -> Any:
+    """The same address, none being one too: an export writes a missing address as an empty cell."""
+    return func.coalesce(other.c.address, "") == func.coalesce(staged.c.address, "")
 
 
 def _masked(phone) -> Any:
