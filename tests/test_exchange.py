@@ -331,6 +331,44 @@ def test_a_merge_into_a_refused_row_says_that_row_was_refused(jiesu, tmp_path, n
     ]
 
 
+def test_a_row_merged_into_a_merged_row_of_the_file_is_refused(jiesu, tmp_path, new_target, book_at):
+    """A fresh tester: `merge` refuses to merge into a merged case, but an import took a row merged into
+    one, and the book held a chain of merges."""
+    first = jiesu.new("楼上漏水", "--received", "2026-11-20T09:00")
+    for summary in ("又漏水", "还漏水"):
+        jiesu.ok("merge", jiesu.new(summary, "--received", "2026-11-21T09:00"), "--into", first)
+    records = [json.loads(line) for line in jiesu.ok("export", "--format", "jsonl", "--reveal").stdout.splitlines()]
+    records[2]["merged_into"] = records[1]["id"]  # 还漏水 into 又漏水, itself merged into 楼上漏水
+    dump = tmp_path / "chain.jsonl"
+    dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    other = new_target("other")
+    result = jiesu("--db", other, "import", str(dump))
+    assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
+        f"第 3 行：并入的 #{records[1]['id']}（第 2 行）本身已合并，不能再被并入（并单只能并入未合并的诉求）"
+    )
+    assert book_at(other).counts() == (0, 0)
+    assert jiesu.ok("--db", other, "import", str(dump), "--skip-bad").stderr.splitlines()[-1] == "读取 3 行：已导入 2 件，已存在 0 件，跳过 1 行有问题的"
+    jiesu.ok("--db", other, "check")
+
+
+def test_a_row_merged_into_a_case_the_book_has_merged_is_refused(jiesu, tmp_path, new_target, book_at):
+    x = jiesu.new("楼上漏水", "--ref", "BJ100", "--received", "2026-11-20T09:00")
+    jiesu.ok("merge", jiesu.new("又漏水", "--received", "2026-11-21T09:00"), "--into", x)
+    dump = tmp_path / "s.jsonl"
+    jiesu.ok("export", "--format", "jsonl", "--reveal", "--out", str(dump))
+    other = new_target("other")  # there BJ100 is itself merged into another case
+    jiesu.ok("--db", other, "new", "漏水总单", "--received", "2026-11-19T09:00")
+    jiesu.ok("--db", other, "new", "楼上漏水", "--ref", "BJ100", "--received", "2026-11-20T09:00")
+    jiesu.ok("--db", other, "merge", "2", "--into", "1")
+    before = book_at(other).fingerprint()
+    result = jiesu("--db", other, "import", str(dump))
+    assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
+        f"第 2 行：并入的 #{x}（第 1 行）在案卷库中已合并，不能再被并入（并单只能并入未合并的诉求）"
+    )
+    assert book_at(other).fingerprint() == before
+    assert jiesu.ok("--db", other, "import", str(dump), "--skip-bad").stderr.splitlines()[-1] == "读取 2 行：已导入 0 件，已存在 1 件，跳过 1 行有问题的"
+
+
 LEDGERED = "状态 ledgered（挂账整改）不能单独导入：台账条目不在行里；整本迁移请用 jiesu copy，或导入为 assigned 后再 ledger add"
 
 

@@ -848,8 +848,11 @@ def import_rows(
             if progress:
                 progress(result.read)
         refused, first = stage.loaded(BAD_ROWS_KEPT, refused_ids)
+        into_merged = {staging.INTO_MERGED_ROW: "本身已合并", staging.INTO_MERGED_CASE: "在案卷库中已合并"}  # as `merge` refuses
         for line, reason, target, target_line in first:
-            if reason is None:
+            if reason in into_merged:
+                reason = f"并入的 #{target}（第 {target_line} 行）{into_merged[reason]}，不能再被并入（并单只能并入未合并的诉求）"
+            elif reason is None:
                 reason = f"并入的 #{target} 不在这个文件里" if target_line is None else f"并入的 #{target}（第 {target_line} 行）未能导入"
             result.refuse(line, reason)
         result.bad_count += refused - len(first)

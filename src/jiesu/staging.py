@@ -23,11 +23,14 @@ from sqlalchemy import Connection, and_, exists, func, or_, select, update
 from jiesu import backend, phones
 from jiesu.db import Store
 from jiesu.models import Case, Event, UTCDateTime
-from jiesu.vocab import EventKind
+from jiesu.vocab import EventKind, Status
 
 CASES = Case.__table__
 EVENTS = Event.__table__
 NAME = "jiesu_import_staged"
+# Why `Stage.loaded` refuses a row merged into a case that is itself merged (`jiesu merge` refuses it too):
+# its target's row says so, or the book already has that case, merged.
+INTO_MERGED_ROW, INTO_MERGED_CASE = "into a merged row", "into a merged case"
 # What a staged row became: still to be written, already in the book (or earlier in the file), or refused.
 FRESH, DUPLICATE, REFUSED = 0, 1, 2
 # The columns a checked row fills, in order: where it came from, then the case as stored.
@@ -75,12 +78,15 @@ class Stage:
     def loaded(self, limit: int, refused_ids: dict[int, int]) -> tuple[int, list[tuple[int, str | None, int | None, int | None]]]:
         """Every row is in: index them, and refuse the rows with a reason `unless_existing` (a
         masked phone or text, a ledgered case) that are not a case the book (or the file before
-        them) already has; then rows merged into a case that is not in the same file, and fresh
-        rows merged into one whose row was refused (the link would point nowhere). `refused_ids`: the ids of rows refused before
-        staging, with their lines.
+        them) already has; then fresh rows merged into a case that is itself merged (in its row,
+        or in the book its row is already in), as `jiesu merge` refuses; then rows merged into a
+        case that is not in the same file, and fresh rows merged into one whose row was refused
+        (the link would point nowhere). `refused_ids`: the ids of rows refused before staging,
+        with their lines.
 
         Returns how many were refused, and the first `limit` as (line, reason, old id of the
-        missing target, the line that target was refused on): the reason None for a merge.
+        target, the line of that target): the reason INTO_MERGED_ROW or INTO_MERGED_CASE for a
+        merge into a merged case, None for one whose target is missing.
         """
         staged = STAGED
         target = staged.alias("target")
@@ -92,6 +98,13 @@ class Stage:
             unknown = and_(staged.c.state == FRESH, pending)
             count, first = self._refused(unknown, limit, staged.c.unless_existing, sa.null(), sa.null())
             self.conn.execute(update(staged).where(unknown).values(state=REFUSED))
+            target_line = select(func.min(target.c.line)).where(target.c.old_id == staged.c.merged_into).scalar_subquery()
+            merged_row = exists().where(target.c.old_id == staged.c.merged_into, target.c.merged_into.is_not(None))
+            merged_case = exists().where(target.c.old_id == staged.c.merged_into, _merged_in_book(target))
+            into_merged = and_(staged.c.state == FRESH, or_(merged_row, merged_case))
+            why = sa.case((merged_row, INTO_MERGED_ROW), else_=INTO_MERGED_CASE)
+            chained, first_chained = self._refused(into_merged, limit, why, staged.c.merged_into, target_line)
+            self.conn.execute(update(staged).where(into_merged).values(state=REFUSED))
             in_file = exists().where(target.c.old_id == staged.c.merged_into)
             kept = exists().where(target.c.old_id == staged.c.merged_into, target.c.state != REFUSED)
             # a row already in the book is not written, whatever became of its target's row
@@ -99,11 +112,10 @@ class Stage:
                 staged.c.merged_into.is_not(None), ~kept,
                 or_(staged.c.state == FRESH, and_(staged.c.state == DUPLICATE, ~in_file)),
             )
-            target_line = select(func.min(target.c.line)).where(target.c.old_id == staged.c.merged_into).scalar_subquery()
             more, first_more = self._refused(orphan, limit, sa.null(), staged.c.merged_into, target_line)
             self.conn.execute(update(staged).where(orphan).values(state=REFUSED))
         first_more = [(line, None, old, at or refused_ids.get(old)) for line, _, old, at in first_more]
-        return count + more, sorted(first + first_more, key=lambda row: row[0])[:limit]
+        return count + chained + more, sorted(first + first_chained + first_more, key=lambda row: row[0])[:limit]
 
     def _refused(self, which, limit: int, *columns) -> tuple[int, list[tuple[Any, ...]]]:
         """How many rows `which` picks, and the first `limit` as (line, *`columns`)."""
@@ -263,6 +275,15 @@ class Stage:
             .subquery("targets")
         )
         conn.execute(update(CASES).where(CASES.c.id == targets.c.case_id).values(merged_into=targets.c.target_id))
+
+
+def _merged_in_book(row) -> Any:
+    """The book already has the case of a staged `row` (found as _link_merges finds it), merged."""
+    merged = CASES.c.status == Status.MERGED.value
+    return or_(
+        and_(row.c.ref.is_not(None), exists().where(CASES.c.ref == row.c.ref, merged)),
+        and_(row.c.ref.is_(None), exists().where(_same_key(CASES, row), merged)),
+    )
 
 
 def _same_key(other, staged) -> Any:
