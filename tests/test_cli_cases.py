@@ -160,6 +160,9 @@ RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、now
         ("2026-11-20T24:01", f"无法识别的时间 '2026-11-20T24:01'；可用：{RECEIPT_FORMS}"),
         # Cut to 09:00:00 without a word, where a file's fraction is refused.
         ("2026-11-20T09:00:00.5", "时间 '2026-11-20T09:00:00.5' 有不足一秒的部分；jiesu 记时到秒，请改为整秒"),
+        # A fresh tester: a fraction of zeros passed where `.5` was refused.
+        ("2026-11-20T09:00:00.000", "时间 '2026-11-20T09:00:00.000' 有不足一秒的部分；jiesu 记时到秒，请改为整秒"),
+        ("2026-11-20 09:00:00,0", "时间 '2026-11-20 09:00:00,0' 有不足一秒的部分；jiesu 记时到秒，请改为整秒"),
     ],
 )
 def test_a_receipt_that_is_no_time_jiesu_keeps_is_refused_with_the_forms_a_receipt_takes(jiesu, book, typed, reason):

@@ -186,6 +186,11 @@ def test_24_00_reads_as_it_does_when_typed(jiesu, tmp_path, written):
         ("9999/12/31 24:00", "received_at 不是有效时间：'9999/12/31 24:00'；请写成 2026-11-03 09:05 这样的时间"),
         ("2026-11-29T23:59:59.999+08:00", "received_at 有不足一秒的部分：'2026-11-29T23:59:59.999+08:00'；jiesu 记时到秒，请改为整秒"),
         ("2026/11/29 23:59:59.5", "received_at 有不足一秒的部分：'2026/11/29 23:59:59.5'；jiesu 记时到秒，请改为整秒"),
+        # A fresh tester: a fraction of zeros passed where `.5` was refused.
+        ("2026-11-29 23:59:59.000", "received_at 有不足一秒的部分：'2026-11-29 23:59:59.000'；jiesu 记时到秒，请改为整秒"),
+        ("2026-11-29T23:59:59.000+08:00", "received_at 有不足一秒的部分：'2026-11-29T23:59:59.000+08:00'；jiesu 记时到秒，请改为整秒"),
+        ("2026/11/29 23:59:59.000", "received_at 有不足一秒的部分：'2026/11/29 23:59:59.000'；jiesu 记时到秒，请改为整秒"),
+        ("2026/11/29 24:00:00.000", "received_at 有不足一秒的部分：'2026/11/29 24:00:00.000'；jiesu 记时到秒，请改为整秒"),
     ],
 )
 def test_ambiguous_or_impossible_times_are_refused_with_a_hint(jiesu, tmp_path, book, written, reason):

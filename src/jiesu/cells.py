@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import date_alone, day_end, from_iso, offset_refused, receipt_date_refused, steady_day, wall_time_refused, year_refused
+from jiesu.clock import date_alone, day_end, fraction_written, from_iso, offset_refused, receipt_date_refused, steady_day, wall_time_refused, year_refused
 from jiesu.safetext import echoed, shortened
 
 LARGEST_INT = 2**63 - 1
@@ -106,11 +106,8 @@ def moment(
         found, no_clock = _serial(label, value), float(value).is_integer()
     else:
         found, no_clock = _parsed(label, str(value).strip())
-    if found.microsecond:
-        # jiesu keeps time to the second, as its exports write it: rounding could carry 23:59:59.999
-        # into the next day, and a fraction kept would read back from an export as another case.
-        written = value if isinstance(value, str) else found.isoformat(sep=" ", timespec="milliseconds")
-        raise ValueError(f"{label} 有不足一秒的部分：{echoed(written)}；jiesu 记时到秒，请改为整秒")
+    if found.microsecond:  # a workbook's date cell: text with a fraction is refused as it is read
+        raise _fraction_refused(label, found.isoformat(sep=" ", timespec="milliseconds"))
     reason = year_refused(found.year)
     if reason:
         raise ValueError(f"{label} 的{reason}：{echoed(value)}")
@@ -159,12 +156,23 @@ def _plain_day(tz: ZoneInfo, day: str) -> bool:
     )
 
 
+def _fraction_refused(label: str, written: str) -> ValueError:
+    """jiesu keeps time to the second, as its exports write it: rounding could carry 23:59:59.999 into
+    the next day, and a fraction kept would read back from an export as another case. A fraction of
+    zeros (`.000`) is refused too, with the same words: which times pass never depends on its digits."""
+    return ValueError(f"{label} 有不足一秒的部分：{echoed(written)}；jiesu 记时到秒，请改为整秒")
+
+
 def _parsed(label: str, written: str) -> tuple[datetime, bool]:
     """The time `written` means, and whether it was a date alone (no clock time written)."""
     try:
-        return from_iso(written), date_alone(written)
+        found = from_iso(written)
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31T24:00
         pass
+    else:
+        if fraction_written(written):
+            raise _fraction_refused(label, written)
+        return found, date_alone(written)
     match = _LOCAL_TIME.fullmatch(written)
     if match:
         return _from_parts(label, written, match), match["h"] is None
@@ -175,6 +183,8 @@ def _parsed(label: str, written: str) -> tuple[datetime, bool]:
 
 
 def _from_parts(label: str, written: str, match: re.Match) -> datetime:
+    if match["fraction"]:
+        raise _fraction_refused(label, written)
     part = {key: int(value) for key, value in match.groupdict().items() if value and value.isdigit()}
     hour = part.get("h", 0)
     half = (match["half"] or match["half2"] or "").upper()
@@ -183,11 +193,10 @@ def _from_parts(label: str, written: str, match: re.Match) -> datetime:
             raise ValueError(f"{label} 的上午/下午与 {hour} 点矛盾：{echoed(written)}；{TIME_HINT}")
         hour = hour % 12 + (12 if half in ("下午", "PM") else 0)
     minute, second = part.get("mi", 0), part.get("s", 0)
-    microsecond = int(match["fraction"][1:7].ljust(6, "0")) if match["fraction"] else 0
     try:
-        if hour == 24 and minute == second == microsecond == 0:  # 24:00, the end of the day: the next day's 00:00
+        if hour == 24 and minute == second == 0:  # 24:00, the end of the day: the next day's 00:00
             return datetime(part["y"], part["mo"], part["d"]) + timedelta(days=1)
-        return datetime(part["y"], part["mo"], part["d"], hour, minute, second, microsecond)
+        return datetime(part["y"], part["mo"], part["d"], hour, minute, second)
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31 24:00
         raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{TIME_HINT}") from None
 

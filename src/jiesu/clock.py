@@ -116,7 +116,7 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
         delta = timedelta(**{_UNITS[unit]: int(amount)})
         return (now + delta if sign == "+" else now - delta), False
     parsed = from_iso(raw.replace("/", "-"))
-    if parsed.microsecond:
+    if fraction_written(raw):
         raise BadOption(f"时间 {echoed(raw)} 有不足一秒的部分；jiesu 记时到秒，请改为整秒")
     if date_alone(raw):
         return _day_bound(parsed.date(), tz, end_of_day, deadline), True
@@ -145,6 +145,13 @@ def from_iso(text: str) -> datetime:
     if day_end is None:
         return datetime.fromisoformat(text)
     return datetime.fromisoformat(f"{day_end['day']}T00:00{day_end['zone']}") + timedelta(days=1)
+
+
+def fraction_written(text: str) -> bool:
+    """Whether ISO text that `from_iso` reads writes a fraction of a second (`09:05:00.5`, `09:05:00,5`):
+    jiesu keeps time to the second, and `.000` is refused as `.5` is, so that which times pass
+    never depends on the fraction's digits. (No other part of an ISO time has a dot or comma.)"""
+    return "." in text or "," in text
 
 
 def wall_time_refused(moment: datetime) -> str | None:
