@@ -81,6 +81,23 @@ def test_duplicate_ref_is_refused(jiesu, book):
     assert book.counts() == (1, 1)
 
 
+OWN_ID_REF = "是 Open311 导出给无编号诉求的写法（jiesu-案卷编号），导回时会被读作案卷编号；请换一个编号"
+
+
+@pytest.mark.parametrize("ref", ["jiesu-7", "'jiesu-7", "jiesu-０７"])
+def test_a_ref_written_as_open311_writes_a_case_without_one_is_refused(jiesu, book, ref):
+    """A fresh tester: `--ref jiesu-7` came back from an Open311 export as the id 7, not as a ref."""
+    case_id = jiesu.new("路灯不亮")
+    before = book.fingerprint()
+    shown = ref.lstrip("'")
+    line = f"--ref 无效：工单编号 '{shown}' {OWN_ID_REF}"
+    refused(jiesu("new", "楼道灯不亮", "--ref", ref), line, code=2)
+    refused(jiesu("edit", case_id, "--ref", ref), line, code=2)
+    assert book.fingerprint() == before
+    for other in ("jiesu-7a", "JIESU-7", "jiesu-"):  # never read back as an id: refs like any other
+        jiesu.new("楼道灯不亮", "--ref", other)
+
+
 def test_received_accepts_relative_and_word_forms(jiesu):
     for form in ("now", "-2h", "-3d", "2026-10-01T00:00", "2026-10-01T08:30", "2026-10-01 08:30"):
         jiesu.new(f"受理于 {form}", "--received", form)

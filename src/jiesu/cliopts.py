@@ -66,6 +66,18 @@ def parse_phone(text: str) -> str:
     return text
 
 
+def parse_ref(text: str) -> str:
+    """A work-order number as --ref takes it; one that cannot be stored (fields.ref_refused) is a usage
+    error (exit 2). The same ref in an import's row is that row's fault instead (exit 1)."""
+    from jiesu import fields
+
+    try:
+        fields.clean("ref", text)
+    except BadInput as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return text
+
+
 def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):
     return typer.Option(*names, parser=enum_parser(enum, noun), metavar=enum.__name__.upper(), help=f"{help}（{enum.choices()}）")
 

@@ -22,6 +22,7 @@ from sqlalchemy import case as sql_case
 from jiesu import atomicfile
 from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadInput, BadOption, os_reason
+from jiesu.fields import OPEN311_OWN_ID
 from jiesu.isotext import local_iso
 from jiesu.models import CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
@@ -229,11 +230,6 @@ def _csv_column(column):
         formula = func.substr(column, 1, 1).in_(FORMULA_STARTS)
         return sql_case((formula, literal("'", String) + column), else_=column).label(column.name)
     return column
-
-
-# A case without a 12345 ref goes out under its jiesu id, spelt so that no importer takes it for a
-# work-order number (every book has a case #1); `import` reads it back as the id it is.
-OPEN311_OWN_ID = "jiesu-"
 
 
 def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str, Any]]:

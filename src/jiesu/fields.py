@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,10 +39,27 @@ def _phone(text: str | None) -> str | None:
     return f"{number}转{extension}" if extension else number
 
 
+# A case without a 12345 ref goes out in Open311 under its jiesu id, spelt so that no importer takes it
+# for a work-order number (every book has a case #1); `import` reads it back as the id it is.
+OPEN311_OWN_ID = "jiesu-"
+OPEN311_OWN_ID_REF = re.compile(rf"{OPEN311_OWN_ID}(\d+)")
+
+
+def ref_refused(ref: str) -> str | None:
+    """Why a work-order number cannot be stored, or None: one written as an Open311 export writes a case
+    without a ref would come back from that export as a case's id, not as a ref (typed or in a file alike)."""
+    if OPEN311_OWN_ID_REF.fullmatch(ref):
+        return f"工单编号 {echoed(ref)} 是 Open311 导出给无编号诉求的写法（jiesu-案卷编号），导回时会被读作案卷编号；请换一个编号"
+    return None
+
+
 def _ref(text: str | None) -> str | None:
     """A 12345 work-order number: the apostrophe typed before it in a spreadsheet, to keep it as text, is no part of it
     (an import takes it off too, so `'20261127001` and `20261127001` are one case)."""
-    return cells.value_text("ref", text)
+    ref = cells.value_text("ref", text)
+    if ref and (reason := ref_refused(ref)):
+        raise BadInput(reason)
+    return ref
 
 
 def _category(text: str | None) -> str:

@@ -30,8 +30,8 @@ from xml.etree import ElementTree
 
 from jiesu import backend, cells, phones, rules, textsearch
 from jiesu.clock import shown
-from jiesu.exchange import OPEN311_OWN_ID
 from jiesu.errors import BadInput, BadOption, os_reason, toml_place
+from jiesu.fields import OPEN311_OWN_ID_REF, ref_refused
 from jiesu.jsonarray import TOO_DEEP, JsonArray
 from jiesu.models import CASE_DEADLINES
 from jiesu.office import Office
@@ -479,7 +479,7 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
     values["category"] = request.get("service_name") or request.get("service_code") or ""
     values["channel"] = Channel.ONLINE.value
     values["__open311__"] = True  # its times need their offset; a number in its text is masked for good
-    own_id = re.fullmatch(rf"{OPEN311_OWN_ID}(\d+)", str(values.get("ref", "")))
+    own_id = OPEN311_OWN_ID_REF.fullmatch(str(values.get("ref", "")))
     if own_id:  # a case jiesu exported without a ref: its id, never a work-order number
         del values["ref"]
         values["id"] = own_id.group(1)
@@ -657,6 +657,8 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
         if (value := get(name)) is not None:
             values[name] = read(name, value)
     values["summary"] = summary
+    if values["ref"] and (reason := ref_refused(values["ref"])):
+        raise ValueError(reason)
     values["category"] = (values["category"] or "").strip("/")
     values["detail"] = values["detail"] or ""
     for name in ENUM_FIELDS:
