@@ -101,7 +101,7 @@ class Stage:
             target_line = select(func.min(target.c.line)).where(target.c.old_id == staged.c.merged_into).scalar_subquery()
             merged_row = exists().where(target.c.old_id == staged.c.merged_into, target.c.merged_into.is_not(None))
             merged_case = exists().where(target.c.old_id == staged.c.merged_into, _merged_in_book(target))
-            into_merged = and_(staged.c.state == FRESH, or_(merged_row, merged_case))
+            into_merged = and_(staged.c.state == FRESH, staged.c.merged_into.is_not(None), or_(merged_row, merged_case))
             why = sa.case((merged_row, INTO_MERGED_ROW), else_=INTO_MERGED_CASE)
             chained, first_chained = self._refused(into_merged, limit, why, staged.c.merged_into, target_line)
             self.conn.execute(update(staged).where(into_merged).values(state=REFUSED))
