@@ -396,7 +396,10 @@ def test_open311_export_never_carries_the_complainant(jiesu):
     first, second, third = json.loads(as_json)
     assert first["service_request_id"] == "R-1" and first["status"] == "closed" and first["status_notes"] == "已解决"
     assert first["requested_datetime"] == "2026-11-02T09:00:00+08:00"
-    assert first["extended_attributes"] == {"jiesu_id": 1, "status": "closed", "level": "community", "track": "handle"}
+    assert first["extended_attributes"] == {
+        "jiesu_id": 1, "status": "closed", "level": "community", "track": "handle",
+        "jiesu_community": "前门社区", "jiesu_channel": "hotline", "jiesu_responded_at": "2026-11-02T10:30:00+08:00",
+    }
     assert second["status"] == "open" and third["status"] == "closed"
     assert third["status_notes"] == "并入 #2"
     xml = jiesu.ok("export", "--format", "open311-xml", "--reveal").stdout
@@ -420,6 +423,23 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
         ("R-1", "closed", "reasonable", "resolved"), (None, "new", "unclassified", None),
     ]
     jiesu.ok("--db", other, "check")
+
+
+@pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
+def test_an_open311_round_trip_keeps_community_first_response_and_channel(jiesu, tmp_path, new_target, fmt):
+    """A fresh tester: another book took every case without its 社区 and first response, and as come
+    through 网络 (online); jiesu's export carries them as jiesu_ extensions, which import reads back."""
+    hotline = jiesu.new("楼上漏水", "--community", "前门社区", "--received", "2026-11-20T08:00")
+    jiesu.ok("contact", hotline, "--at", "2026-11-20T08:40")
+    jiesu.new("路灯不亮", "--community", "草厂社区", "--channel", "phone", "--received", "2026-11-21T09:00")
+    feed = tmp_path / f"feed.{fmt.split('-')[1]}"
+    jiesu.ok("export", "--format", fmt, "--out", str(feed))
+    other = new_target("o")
+    jiesu.ok("--db", other, "import", str(feed))
+    kept = ("community", "responded_at", "channel")
+    copied = [[case[name] for name in kept] for case in jiesu.json("--db", other, "export")]
+    assert copied == [["前门社区", "2026-11-20T08:40:00+08:00", "hotline"], ["草厂社区", None, "phone"]]
+    assert copied == [[case[name] for name in kept] for case in jiesu.json("export")]
 
 
 # jiesu's own Open311 export carries each case's latest note as status_notes, which no field takes back.

@@ -474,16 +474,23 @@ OPEN311_FIELDS = {
 }
 
 
+# What jiesu's own Open311 export carries under `extended_attributes` besides its id, status, level
+# and track (exchange.open311_rows): case fields GeoReport v2 has no place for.
+OPEN311_EXTENSIONS = {"jiesu_community": "community", "jiesu_channel": "channel", "jiesu_responded_at": "responded_at"}
+
+
 def _open311(request: dict[str, Any]) -> dict[str, Any]:
     values = {field: request.get(key) for key, field in OPEN311_FIELDS.items() if request.get(key) not in (None, "")}
     values["category"] = request.get("service_name") or request.get("service_code") or ""
-    values["channel"] = Channel.ONLINE.value
+    values["channel"] = Channel.ONLINE.value  # what a request from another system came through, unless jiesu's says
     values["__open311__"] = True  # its times need their offset; a number in its text is masked for good
     own_id = re.fullmatch(rf"{OPEN311_OWN_ID}(\d+)", str(values.get("ref", "")))
     if own_id:  # a case jiesu exported without a ref: its id, never a work-order number
         del values["ref"]
         values["id"] = own_id.group(1)
     extended = request.get("extended_attributes")
+    if isinstance(extended, dict):
+        values |= {field: extended[key] for key, field in OPEN311_EXTENSIONS.items() if extended.get(key) not in (None, "")}
     if isinstance(extended, dict) and extended.get("jiesu_id") not in (None, ""):
         values["id"] = extended["jiesu_id"]  # its id in the book it left: that book knows it again
         if str(values.get("ref", "")).strip() == str(extended["jiesu_id"]).strip():
