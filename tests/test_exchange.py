@@ -185,6 +185,21 @@ def test_open311_xml_in_and_offsets_required(jiesu, tmp_path):
     assert [(c["ref"], c["category"]) for c in jiesu.json("list")] == [("X-1", "噪音")]
 
 
+@pytest.mark.parametrize("written", ["下午三点", "2026/11/3 下午 15:05", "20261103.5"])
+def test_an_open311_time_refused_is_hinted_in_the_form_open311_takes(jiesu, tmp_path, written):
+    """A fresh tester: the hint was 2026-11-03 09:05, which Open311 then refused for its missing offset."""
+    request = {"service_request_id": "X-1", "status": "open", "description": "夜间施工", "requested_datetime": written}
+    (tmp_path / "feed.json").write_text(json.dumps([request], ensure_ascii=False), encoding="utf-8")
+    result = jiesu("import", str(tmp_path / "feed.json"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].endswith("；请写成 2026-11-20T09:30:00+08:00 这样带时区偏移的时间（Open311 要求）")
+    (tmp_path / "feed.json").write_text(json.dumps([request | {"requested_datetime": "2026-11-03 15:05"}]), encoding="utf-8")
+    taken = jiesu("import", str(tmp_path / "feed.json")).stderr.splitlines()[0]  # what the hint says is taken
+    assert taken.endswith("received_at 缺少时区偏移（Open311 要求，如 2026-11-20T09:30:00+08:00）：'2026-11-03 15:05'")
+    (tmp_path / "feed.json").write_text(json.dumps([request | {"requested_datetime": "2026-11-20T09:30:00+08:00"}]), encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "feed.json"))
+
+
 def test_stdin_import(jiesu):
     text = "\n".join([HOTLINE_HEADER, *HOTLINE_ROWS[:1]]) + "\n"
     result = jiesu("import", "-", "--format", "csv", input=text)
