@@ -161,9 +161,10 @@ OPEN311 = [
 
 
 def test_open311_json_in(jiesu, tmp_path):
-    (tmp_path / "feed.json").write_text(json.dumps(OPEN311, ensure_ascii=False), encoding="utf-8")
+    lines = ["[", ",\n".join(json.dumps(request, ensure_ascii=False) for request in OPEN311), "]"]
+    (tmp_path / "feed.json").write_text("\n".join(lines), encoding="utf-8")
     # A closed request says neither its nature nor its result: a case `close` would not have closed.
-    assert jiesu("import", str(tmp_path / "feed.json")).stderr.startswith(f"第 2 行：{importer.OPEN311_UNCLASSIFIED}\n")
+    assert jiesu("import", str(tmp_path / "feed.json")).stderr.startswith(f"第 3 行：{importer.OPEN311_UNCLASSIFIED}\n")
     jiesu.ok("import", str(tmp_path / "feed.json"), "--skip-bad")
     (first,) = jiesu.json("list", "--all")
     assert (first["ref"], first["category"], first["assignee"], first["status"]) == ("311-1", "供暖/不热", "热力公司", "assigned")
@@ -174,7 +175,7 @@ def test_open311_xml_in_and_offsets_required(jiesu, tmp_path):
     xml = (
         "<service_requests><request><service_request_id>X-1</service_request_id><status>open</status>"
         "<service_name>噪音</service_name><description>夜间施工</description>"
-        "<requested_datetime>2026-11-03T22:00:00+08:00</requested_datetime></request>"
+        "<requested_datetime>2026-11-03T22:00:00+08:00</requested_datetime></request>\n"
         "<request><service_request_id>X-2</service_request_id><status>open</status><description>无时区</description>"
         "<requested_datetime>2026-11-03T22:00:00</requested_datetime></request></service_requests>"
     )
@@ -198,6 +199,38 @@ def test_an_open311_time_refused_is_hinted_in_the_form_open311_takes(jiesu, tmp_
     assert taken.endswith("received_at 缺少时区偏移（Open311 要求，如 2026-11-20T09:30:00+08:00）：'2026-11-03 15:05'")
     (tmp_path / "feed.json").write_text(json.dumps([request | {"requested_datetime": "2026-11-20T09:30:00+08:00"}]), encoding="utf-8")
     jiesu.ok("import", str(tmp_path / "feed.json"))
+
+
+OPEN311_GOOD = {"service_request_id": "X-1", "status": "open", "service_name": "噪音", "description": "夜间施工",
+                "requested_datetime": "2026-11-03T22:00:00+08:00"}
+OPEN311_BAD = OPEN311_GOOD | {"service_request_id": "X-2", "requested_datetime": "2026-11-03T22:00:00"}
+
+
+def _open311_xml(requests):
+    """Open311 XML as people lay it out, a field a line, under a declaration spread over two lines."""
+    body = "".join(
+        "  <request>\n" + "".join(f"    <{key}>{value}</{key}>\n" for key, value in request.items()) + "  </request>\n"
+        for request in requests
+    )
+    return f'<?xml version="1.0"\n      encoding="GB18030"?>\n<service_requests>\n{body}</service_requests>\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("feed.xml", _open311_xml([OPEN311_GOOD, OPEN311_BAD]), 11),  # 2 declaration, 1 root, 7 the first request
+        ("feed.json", json.dumps([OPEN311_GOOD, OPEN311_BAD], ensure_ascii=False, indent=2), 9),  # "[", then 7
+        ("feed.json", json.dumps({"service_requests": [OPEN311_GOOD, OPEN311_BAD]}, ensure_ascii=False, indent=2), 10),
+    ],
+)
+def test_an_open311_request_is_named_by_the_line_it_starts_on(jiesu, tmp_path, name, text, line):
+    """A fresh tester: XML requests were counted 1, 2, 3 and called 行; JSON's too. Each is named by
+    the line of the file its <request> or { is on, as an editor shows it, and so is its imported event."""
+    (tmp_path / name).write_bytes(text.encode("gb18030" if name.endswith("xml") else "utf-8"))
+    lines = jiesu.ok("import", str(tmp_path / name), "--skip-bad").stderr.splitlines()
+    assert lines[0] == f"第 {line} 行：received_at 缺少时区偏移（Open311 要求，如 2026-11-20T09:30:00+08:00）：'2026-11-03T22:00:00'"
+    first = line - len(OPEN311_GOOD) - 2  # the good request ends the line before the bad one starts
+    assert jiesu.json("show", "1")["events"][0]["note"] == f"导入自 {name} 第 {first} 行"
 
 
 def test_stdin_import(jiesu):
@@ -431,7 +464,7 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
     jiesu.ok("export", "--format", "open311-json", "--out", str(feed))
     other = new_target("o")
     # The merged case, which Open311 calls closed, never closed: refused, the closed one keeps its nature and result.
-    assert jiesu("--db", other, "import", str(feed)).stderr.startswith(f"第 3 行：{importer.OPEN311_UNCLASSIFIED}\n")
+    assert jiesu("--db", other, "import", str(feed)).stderr.startswith(f"第 4 行：{importer.OPEN311_UNCLASSIFIED}\n")
     jiesu.ok("--db", other, "import", str(feed), "--skip-bad")
     copied = jiesu.json("--db", other, "list", "--all")
     assert [(c["ref"], c["status"], c["nature"], c["result"]) for c in copied] == [
@@ -472,7 +505,8 @@ def test_an_open311_export_back_into_its_own_book_is_already_there(jiesu, tmp_pa
     assert jiesu.ok("import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 3 行：已导入 0 件，已存在 3 件\n"
     assert book.fingerprint() == before
     other = new_target("o")  # another book takes them once (not the merged case, never closed), and knows them the second time
-    merged = f"第 3 行：{importer.OPEN311_UNCLASSIFIED}\n" + STATUS_NOTES_UNREAD
+    line = {"open311-json": 4, "open311-xml": 39}[fmt]  # where the third request starts, under "[" or the XML's head
+    merged = f"第 {line} 行：{importer.OPEN311_UNCLASSIFIED}\n" + STATUS_NOTES_UNREAD
     took = jiesu.ok("--db", other, "import", str(feed), "--skip-bad").stderr
     assert took == merged + "读取 3 行：已导入 2 件，已存在 0 件，跳过 1 行有问题的\n"
     took = jiesu.ok("--db", other, "import", str(feed), "--skip-bad").stderr
@@ -658,7 +692,7 @@ def test_a_number_masked_in_an_open311_request_is_refused_with_a_hint_that_fits(
     other = new_target("o")
     result = jiesu("--db", other, "import", str(feed))
     assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
-        "第 1 行：诉求内容（summary）里的电话已打码，无法导入"
+        f"第 {2 if fmt == 'open311-json' else 3} 行：诉求内容（summary）里的电话已打码，无法导入"
         "（Open311 导出总是打码；在案卷库之间移交诉求请用 CSV 或 JSON 导出并加 --reveal）"
     )
     assert jiesu.json("--db", other, "list", "--all") == []
