@@ -178,9 +178,10 @@ OPEN311 = [
 
 
 def test_open311_json_in(jiesu, tmp_path):
-    (tmp_path / "feed.json").write_text(json.dumps(OPEN311, ensure_ascii=False), encoding="utf-8")
+    lines = ["[", ",\n".join(json.dumps(request, ensure_ascii=False) for request in OPEN311), "]"]
+    (tmp_path / "feed.json").write_text("\n".join(lines), encoding="utf-8")
     # A closed request says neither its nature nor its result: a case `close` would not have closed.
-    assert jiesu("import", str(tmp_path / "feed.json")).stderr.startswith(f"第 2 行：{importer.OPEN311_UNCLASSIFIED}\n")
+    assert jiesu("import", str(tmp_path / "feed.json")).stderr.startswith(f"第 3 行：{importer.OPEN311_UNCLASSIFIED}\n")
     jiesu.ok("import", str(tmp_path / "feed.json"), "--skip-bad")
     (first,) = jiesu.json("list", "--all")
     assert (first["ref"], first["category"], first["assignee"], first["status"]) == ("311-1", "供暖/不热", "热力公司", "assigned")
@@ -191,7 +192,7 @@ def test_open311_xml_in_and_offsets_required(jiesu, tmp_path):
     xml = (
         "<service_requests><request><service_request_id>X-1</service_request_id><status>open</status>"
         "<service_name>噪音</service_name><description>夜间施工</description>"
-        "<requested_datetime>2026-11-03T22:00:00+08:00</requested_datetime></request>"
+        "<requested_datetime>2026-11-03T22:00:00+08:00</requested_datetime></request>\n"
         "<request><service_request_id>X-2</service_request_id><status>open</status><description>无时区</description>"
         "<requested_datetime>2026-11-03T22:00:00</requested_datetime></request></service_requests>"
     )
@@ -200,6 +201,53 @@ def test_open311_xml_in_and_offsets_required(jiesu, tmp_path):
     assert result.stderr.splitlines()[0].startswith("第 2 行：received_at 缺少时区偏移")
     jiesu.ok("import", str(tmp_path / "feed.xml"), "--skip-bad")
     assert [(c["ref"], c["category"]) for c in jiesu.json("list")] == [("X-1", "噪音")]
+
+
+@pytest.mark.parametrize("written", ["下午三点", "2026/11/3 下午 15:05", "20261103.5"])
+def test_an_open311_time_refused_is_hinted_in_the_form_open311_takes(jiesu, tmp_path, written):
+    """A fresh tester: the hint was 2026-11-03 09:05, which Open311 then refused for its missing offset."""
+    request = {"service_request_id": "X-1", "status": "open", "description": "夜间施工", "requested_datetime": written}
+    (tmp_path / "feed.json").write_text(json.dumps([request], ensure_ascii=False), encoding="utf-8")
+    result = jiesu("import", str(tmp_path / "feed.json"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].endswith("；请写成 2026-11-20T09:30:00+08:00 这样带时区偏移的时间（Open311 要求）")
+    (tmp_path / "feed.json").write_text(json.dumps([request | {"requested_datetime": "2026-11-03 15:05"}]), encoding="utf-8")
+    taken = jiesu("import", str(tmp_path / "feed.json")).stderr.splitlines()[0]  # what the hint says is taken
+    assert taken.endswith("received_at 缺少时区偏移（Open311 要求，如 2026-11-20T09:30:00+08:00）：'2026-11-03 15:05'")
+    (tmp_path / "feed.json").write_text(json.dumps([request | {"requested_datetime": "2026-11-20T09:30:00+08:00"}]), encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "feed.json"))
+
+
+OPEN311_GOOD = {"service_request_id": "X-1", "status": "open", "service_name": "噪音", "description": "夜间施工",
+                "requested_datetime": "2026-11-03T22:00:00+08:00"}
+OPEN311_BAD = OPEN311_GOOD | {"service_request_id": "X-2", "requested_datetime": "2026-11-03T22:00:00"}
+
+
+def _open311_xml(requests):
+    """Open311 XML as people lay it out, a field a line, under a declaration spread over two lines."""
+    body = "".join(
+        "  <request>\n" + "".join(f"    <{key}>{value}</{key}>\n" for key, value in request.items()) + "  </request>\n"
+        for request in requests
+    )
+    return f'<?xml version="1.0"\n      encoding="GB18030"?>\n<service_requests>\n{body}</service_requests>\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("feed.xml", _open311_xml([OPEN311_GOOD, OPEN311_BAD]), 11),  # 2 declaration, 1 root, 7 the first request
+        ("feed.json", json.dumps([OPEN311_GOOD, OPEN311_BAD], ensure_ascii=False, indent=2), 9),  # "[", then 7
+        ("feed.json", json.dumps({"service_requests": [OPEN311_GOOD, OPEN311_BAD]}, ensure_ascii=False, indent=2), 10),
+    ],
+)
+def test_an_open311_request_is_named_by_the_line_it_starts_on(jiesu, tmp_path, name, text, line):
+    """A fresh tester: XML requests were counted 1, 2, 3 and called 行; JSON's too. Each is named by
+    the line of the file its <request> or { is on, as an editor shows it, and so is its imported event."""
+    (tmp_path / name).write_bytes(text.encode("gb18030" if name.endswith("xml") else "utf-8"))
+    lines = jiesu.ok("import", str(tmp_path / name), "--skip-bad").stderr.splitlines()
+    assert lines[0] == f"第 {line} 行：received_at 缺少时区偏移（Open311 要求，如 2026-11-20T09:30:00+08:00）：'2026-11-03T22:00:00'"
+    first = line - len(OPEN311_GOOD) - 2  # the good request ends the line before the bad one starts
+    assert jiesu.json("show", "1")["events"][0]["note"] == f"导入自 {name} 第 {first} 行"
 
 
 def test_stdin_import(jiesu):
@@ -451,7 +499,10 @@ def test_open311_export_never_carries_the_complainant(jiesu):
     first, second, third = json.loads(as_json)
     assert first["service_request_id"] == "R-1" and first["status"] == "closed" and first["status_notes"] == "已解决"
     assert first["requested_datetime"] == "2026-11-02T09:00:00+08:00"
-    assert first["extended_attributes"] == {"jiesu_id": 1, "status": "closed", "level": "community", "track": "handle"}
+    assert first["extended_attributes"] == {
+        "jiesu_id": 1, "status": "closed", "level": "community", "track": "handle",
+        "jiesu_community": "前门社区", "jiesu_channel": "hotline", "jiesu_responded_at": "2026-11-02T10:30:00+08:00",
+    }
     assert second["status"] == "open" and third["status"] == "closed"
     assert third["status_notes"] == "并入 #2"
     xml = jiesu.ok("export", "--format", "open311-xml", "--reveal").stdout
@@ -468,13 +519,30 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
     jiesu.ok("export", "--format", "open311-json", "--out", str(feed))
     other = new_target("o")
     # The merged case, which Open311 calls closed, never closed: refused, the closed one keeps its nature and result.
-    assert jiesu("--db", other, "import", str(feed)).stderr.startswith(f"第 3 行：{importer.OPEN311_UNCLASSIFIED}\n")
+    assert jiesu("--db", other, "import", str(feed)).stderr.startswith(f"第 4 行：{importer.OPEN311_UNCLASSIFIED}\n")
     jiesu.ok("--db", other, "import", str(feed), "--skip-bad")
     copied = jiesu.json("--db", other, "list", "--all")
     assert [(c["ref"], c["status"], c["nature"], c["result"]) for c in copied] == [
         ("R-1", "closed", "reasonable", "resolved"), (None, "new", "unclassified", None),
     ]
     jiesu.ok("--db", other, "check")
+
+
+@pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
+def test_an_open311_round_trip_keeps_community_first_response_and_channel(jiesu, tmp_path, new_target, fmt):
+    """A fresh tester: another book took every case without its 社区 and first response, and as come
+    through 网络 (online); jiesu's export carries them as jiesu_ extensions, which import reads back."""
+    hotline = jiesu.new("楼上漏水", "--community", "前门社区", "--received", "2026-11-20T08:00")
+    jiesu.ok("contact", hotline, "--at", "2026-11-20T08:40")
+    jiesu.new("路灯不亮", "--community", "草厂社区", "--channel", "phone", "--received", "2026-11-21T09:00")
+    feed = tmp_path / f"feed.{fmt.split('-')[1]}"
+    jiesu.ok("export", "--format", fmt, "--out", str(feed))
+    other = new_target("o")
+    jiesu.ok("--db", other, "import", str(feed))
+    kept = ("community", "responded_at", "channel")
+    copied = [[case[name] for name in kept] for case in jiesu.json("--db", other, "export")]
+    assert copied == [["前门社区", "2026-11-20T08:40:00+08:00", "hotline"], ["草厂社区", None, "phone"]]
+    assert copied == [[case[name] for name in kept] for case in jiesu.json("export")]
 
 
 # jiesu's own Open311 export carries each case's latest note as status_notes, which no field takes back.
@@ -492,7 +560,8 @@ def test_an_open311_export_back_into_its_own_book_is_already_there(jiesu, tmp_pa
     assert jiesu.ok("import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 3 行：已导入 0 件，已存在 3 件\n"
     assert book.fingerprint() == before
     other = new_target("o")  # another book takes them once (not the merged case, never closed), and knows them the second time
-    merged = f"第 3 行：{importer.OPEN311_UNCLASSIFIED}\n" + STATUS_NOTES_UNREAD
+    line = {"open311-json": 4, "open311-xml": 39}[fmt]  # where the third request starts, under "[" or the XML's head
+    merged = f"第 {line} 行：{importer.OPEN311_UNCLASSIFIED}\n" + STATUS_NOTES_UNREAD
     took = jiesu.ok("--db", other, "import", str(feed), "--skip-bad").stderr
     assert took == merged + "读取 3 行：已导入 2 件，已存在 0 件，跳过 1 行有问题的\n"
     took = jiesu.ok("--db", other, "import", str(feed), "--skip-bad").stderr
@@ -726,7 +795,7 @@ def test_a_number_masked_in_an_open311_request_is_refused_with_a_hint_that_fits(
     other = new_target("o")
     result = jiesu("--db", other, "import", str(feed))
     assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
-        "第 1 行：诉求内容（summary）里的电话已打码，无法导入"
+        f"第 {2 if fmt == 'open311-json' else 3} 行：诉求内容（summary）里的电话已打码，无法导入"
         "（Open311 导出总是打码；在案卷库之间移交诉求请用 CSV 或 JSON 导出并加 --reveal）"
     )
     assert jiesu.json("--db", other, "list", "--all") == []

@@ -22,6 +22,9 @@ LARGEST_INT = 2**63 - 1
 EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug included)
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number; the rest become zeros
 TIME_HINT = "请写成 2026-11-03 09:05 这样的时间"
+# Open311 refuses a time without its offset: its hint shows one it takes.
+OPEN311_TIME_EXAMPLE = "2026-11-20T09:30:00+08:00"
+OPEN311_TIME_HINT = f"请写成 {OPEN311_TIME_EXAMPLE} 这样带时区偏移的时间（Open311 要求）"
 FORCED_TEXT = "'"  # typed before a cell in Excel or WPS so that it is kept as text, not read as a number or date
 
 _LOCAL_TIME = re.compile(
@@ -98,14 +101,15 @@ def moment(
         return None
     if isinstance(value, bool):
         raise ValueError(f"{label} 不是有效时间：{echoed(value)}")
+    hint = OPEN311_TIME_HINT if offset_required else TIME_HINT
     if isinstance(value, datetime):
         found, no_clock = value, False  # a workbook's date cell, read to the millisecond Excel keeps
     elif isinstance(value, date):
         found, no_clock = datetime.combine(value, time()), True
     elif isinstance(value, (int, float)):
-        found, no_clock = _serial(label, value), float(value).is_integer()
+        found, no_clock = _serial(label, value, hint), float(value).is_integer()
     else:
-        found, no_clock = _parsed(label, str(value).strip())
+        found, no_clock = _parsed(label, str(value).strip(), hint)
     if found.microsecond:  # a workbook's date cell: text with a fraction is refused as it is read
         raise _fraction_refused(label, found.isoformat(sep=" ", timespec="milliseconds"))
     reason = year_refused(found.year)
@@ -113,7 +117,7 @@ def moment(
         raise ValueError(f"{label} 的{reason}：{echoed(value)}")
     if found.tzinfo is None:
         if offset_required:
-            raise ValueError(f"{label} 缺少时区偏移（Open311 要求，如 2026-11-02T09:30:00+08:00）：{echoed(value)}")
+            raise ValueError(f"{label} 缺少时区偏移（Open311 要求，如 {OPEN311_TIME_EXAMPLE}）：{echoed(value)}")
         found = found.replace(tzinfo=tz)
     reason = offset_refused(found, tz) or wall_time_refused(found)
     if reason:
@@ -163,8 +167,8 @@ def _fraction_refused(label: str, written: str) -> ValueError:
     return ValueError(f"{label} 有不足一秒的部分：{echoed(written)}；jiesu 记时到秒，请改为整秒")
 
 
-def _parsed(label: str, written: str) -> tuple[datetime, bool]:
-    """The time `written` means, and whether it was a date alone (no clock time written)."""
+def _parsed(label: str, written: str, hint: str) -> tuple[datetime, bool]:
+    """The time `written` means, and whether it was a date alone (no clock time written); refused with `hint`."""
     try:
         found = from_iso(written)
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31T24:00
@@ -175,14 +179,14 @@ def _parsed(label: str, written: str) -> tuple[datetime, bool]:
         return found, date_alone(written)
     match = _LOCAL_TIME.fullmatch(written)
     if match:
-        return _from_parts(label, written, match), match["h"] is None
+        return _from_parts(label, written, match, hint), match["h"] is None
     if _SERIAL.fullmatch(written):
         serial = float(written)
-        return _serial(label, serial), serial.is_integer()
-    raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{TIME_HINT}")
+        return _serial(label, serial, hint), serial.is_integer()
+    raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{hint}")
 
 
-def _from_parts(label: str, written: str, match: re.Match) -> datetime:
+def _from_parts(label: str, written: str, match: re.Match, hint: str) -> datetime:
     if match["fraction"]:
         raise _fraction_refused(label, written)
     part = {key: int(value) for key, value in match.groupdict().items() if value and value.isdigit()}
@@ -190,7 +194,7 @@ def _from_parts(label: str, written: str, match: re.Match) -> datetime:
     half = (match["half"] or match["half2"] or "").upper()
     if half:
         if not 1 <= hour <= 12:
-            raise ValueError(f"{label} 的上午/下午与 {hour} 点矛盾：{echoed(written)}；{TIME_HINT}")
+            raise ValueError(f"{label} 的上午/下午与 {hour} 点矛盾：{echoed(written)}；{hint}")
         hour = hour % 12 + (12 if half in ("下午", "PM") else 0)
     minute, second = part.get("mi", 0), part.get("s", 0)
     try:
@@ -198,13 +202,13 @@ def _from_parts(label: str, written: str, match: re.Match) -> datetime:
             return datetime(part["y"], part["mo"], part["d"]) + timedelta(days=1)
         return datetime(part["y"], part["mo"], part["d"], hour, minute, second)
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31 24:00
-        raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{TIME_HINT}") from None
+        raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{hint}") from None
 
 
-def _serial(label: str, serial: float) -> datetime:
+def _serial(label: str, serial: float, hint: str) -> datetime:
     """Excel's day count (what a date cell holds once its format is lost), to the minute it showed."""
     if not 1 <= serial < 2958466:
-        raise ValueError(f"{label} 不是有效时间：{echoed(serial)}；{TIME_HINT}")
+        raise ValueError(f"{label} 不是有效时间：{echoed(serial)}；{hint}")
     found = EXCEL_EPOCH + timedelta(days=serial)
     return (found + timedelta(microseconds=500_000)).replace(microsecond=0)
 

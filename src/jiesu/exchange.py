@@ -269,6 +269,10 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
                 "media_url": "",
                 "extended_attributes": {
                     "jiesu_id": row["id"], "status": row["status"], "level": row["level"], "track": row["track"],
+                    # What GeoReport v2 has no field for and another jiesu book reads back (importer.OPEN311_EXTENSIONS).
+                    "jiesu_community": phones.mask_in_text(row["community"]) or "",
+                    "jiesu_channel": row["channel"],
+                    "jiesu_responded_at": iso(row["responded_at"], tz),
                 },
             }
 

@@ -427,9 +427,9 @@ def _record_row(line: int, value: Any, unknown: dict[str, None]) -> Row:
 
 
 def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
-    """A JSON array, streamed: jiesu's own `export --format json` (a case a line, each row named by
-    the line it starts on), or Open311 requests (numbered as they come) when `open311` or when its
-    first element is one. Only Open311 wraps its requests in an object: that is read whole."""
+    """A JSON array, streamed: jiesu's own `export --format json` (a case a line), or Open311 requests
+    when `open311` or when its first element is one; each row is named by the line it starts on.
+    Only Open311 wraps its requests in an object: that is read whole."""
     stream = text_stream(source, newline="")
     array = JsonArray(stream, longest=MAX_CELL)  # an element as long as a CSV cell may be
     try:
@@ -444,7 +444,7 @@ def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
             return
         elements = itertools.chain([first], elements)
         if open311 or _is_open311(first[1]):
-            yield from _open311_requests(value for _, value in elements)
+            yield from _open311_requests(elements)
         else:
             unknown: dict[str, None] = {}
             for line, value in elements:
@@ -474,16 +474,23 @@ OPEN311_FIELDS = {
 }
 
 
+# What jiesu's own Open311 export carries under `extended_attributes` besides its id, status, level
+# and track (exchange.open311_rows): case fields GeoReport v2 has no place for.
+OPEN311_EXTENSIONS = {"jiesu_community": "community", "jiesu_channel": "channel", "jiesu_responded_at": "responded_at"}
+
+
 def _open311(request: dict[str, Any]) -> dict[str, Any]:
     values = {field: request.get(key) for key, field in OPEN311_FIELDS.items() if request.get(key) not in (None, "")}
     values["category"] = request.get("service_name") or request.get("service_code") or ""
-    values["channel"] = Channel.ONLINE.value
+    values["channel"] = Channel.ONLINE.value  # what a request from another system came through, unless jiesu's says
     values["__open311__"] = True  # its times need their offset; a number in its text is masked for good
     own_id = OPEN311_OWN_ID_REF.fullmatch(str(values.get("ref", "")))
     if own_id:  # a case jiesu exported without a ref: its id, never a work-order number
         del values["ref"]
         values["id"] = own_id.group(1)
     extended = request.get("extended_attributes")
+    if isinstance(extended, dict):
+        values |= {field: extended[key] for key, field in OPEN311_EXTENSIONS.items() if extended.get(key) not in (None, "")}
     if isinstance(extended, dict) and extended.get("jiesu_id") not in (None, ""):
         values["id"] = extended["jiesu_id"]  # its id in the book it left: that book knows it again
         if str(values.get("ref", "")).strip() == str(extended["jiesu_id"]).strip():
@@ -536,37 +543,100 @@ def _open311_json_rows(text: str) -> Iterator[Row]:
         raise BadInput(f"不是合法的 JSON：{exc.msg}（第 {exc.lineno} 行第 {exc.colno} 列）") from None
     except RecursionError:
         raise BadInput(TOO_DEEP) from None
-    requests = document.get("service_requests", [document])
+    wrapped = "service_requests" in document
+    requests = document["service_requests"] if wrapped else [document]
     if not isinstance(requests, list):
         raise BadInput("Open311 JSON 的 service_requests 应为 service request 的数组")
-    yield from _open311_requests(requests)
+    yield from _open311_requests(zip(_json_lines(text, wrapped), requests))
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _json_lines(text: str, wrapped: bool) -> Iterator[int]:
+    """The line each request of the well-formed JSON object `text` starts on: the object itself, or
+    (`wrapped`) each element of its `service_requests` — the last such key, as json.loads reads it."""
+    starts = [_JSON_SPACE.match(text).end()]
+    if wrapped:
+        array = [start for key, start in _json_places(text, starts[0]) if key == "service_requests"][-1]
+        starts = [start for _, start in _json_places(text, array)]
+    line, counted = 1, 0
+    for start in starts:
+        line, counted = line + text.count("\n", counted, start), start
+        yield line
+
+
+def _json_places(text: str, at: int) -> Iterator[tuple[str | None, int]]:
+    """Where each value of the object or array opening at `at` of the well-formed JSON `text` starts,
+    with its key (None in an array)."""
+    decode = json.JSONDecoder().raw_decode
+    skip = lambda at: _JSON_SPACE.match(text, at).end()  # noqa: E731
+    closing = "}" if text[at] == "{" else "]"
+    at = skip(at + 1)
+    while text[at] != closing:
+        key = None
+        if closing == "}":
+            key, at = decode(text, at)
+            at = skip(skip(at) + 1)  # past the colon
+        yield key, at
+        at = skip(decode(text, at)[1])
+        if text[at] == ",":
+            at = skip(at + 1)
 
 
 # An Open311 request's keys that jiesu reads; any other with a value is named once the file is read.
 OPEN311_READ = frozenset({*OPEN311_FIELDS, "service_name", "service_code", "updated_datetime", "extended_attributes"})
 
 
-def _open311_requests(requests: Iterable[Any]) -> Iterator[Row]:
+def _open311_requests(requests: Iterable[tuple[int, Any]]) -> Iterator[Row]:
+    """Open311 requests as rows, each with the line of the file it starts on."""
     unknown: dict[str, None] = {}
-    for number, request in enumerate(requests, start=1):
+    for line, request in requests:
         if not isinstance(request, dict):
-            yield Row(number, {"__error__": "应为一个 JSON 对象"})
+            yield Row(line, {"__error__": "应为一个 JSON 对象"})
             continue
         unknown |= dict.fromkeys(key for key, value in request.items() if key not in OPEN311_READ and value not in (None, ""))
-        yield Row(number, _decodable(_open311(request)))
+        yield Row(line, _decodable(_open311(request)))
     if unknown:
         yield IgnoredColumns(list(unknown))
 
 
 def _open311_xml_rows(data: bytes) -> Iterator[Row]:
+    text = _xml_text(data)
     try:
-        root = ElementTree.fromstring(_xml_text(data))
+        root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
         raise BadInput(f"不是合法的 XML：{exc}") from None
-    requests = root.findall("request") if root.tag == "service_requests" else [root] if root.tag == "request" else []
+    wrapped = root.tag == "service_requests"
+    requests = root.findall("request") if wrapped else [root] if root.tag == "request" else []
     if not requests:
         raise BadInput("Open311 XML 应为 <service_requests><request>…</request></service_requests>")
-    yield from _open311_requests(_xml_request(element) for element in requests)
+    yield from _open311_requests(zip(_xml_lines(text, 2 if wrapped else 1), map(_xml_request, requests)))
+
+
+def _xml_lines(text: str, depth: int) -> list[int]:
+    """The line each <request> at `depth` (the root is 1) of the well-formed XML `text` starts on, in order.
+
+    ElementTree keeps no lines: a second pass of the same parser (expat, namespaces told apart as
+    ElementTree tells them) finds the elements `findall` does and asks it where each starts."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    lines, level = [], 0
+
+    def start(tag: str, _attributes: Any) -> None:
+        nonlocal level
+        level += 1
+        if level == depth and tag == "request":
+            lines.append(parser.CurrentLineNumber)
+
+    def end(_tag: str) -> None:
+        nonlocal level
+        level -= 1
+
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.Parse(text, True)
+    return lines
 
 
 def _xml_request(element) -> dict[str, Any]:
@@ -589,9 +659,10 @@ _GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn", "hz-gb-231
 
 
 def _xml_text(data: bytes) -> str:
-    """The XML as text, decoded by the encoding its declaration names (expat reads only single-byte ones)."""
+    """The XML as text, decoded by the encoding its declaration names (expat reads only single-byte ones).
+    The declaration gives way to the line breaks it held: every line keeps its number."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _XML_DECLARATION_TEXT.sub("", data.decode("utf-16"), count=1)
+        return _XML_DECLARATION_TEXT.sub(lambda found: "\n" * found.group().count("\n"), data.decode("utf-16"), count=1)
     declared = _XML_DECLARATION.match(data)
     if declared is None:
         return decode(data)
@@ -599,7 +670,7 @@ def _xml_text(data: bytes) -> str:
     encoding = "gb18030" if name in _GB_FAMILY else name
     body = data[declared.end():]
     try:
-        return body.decode(encoding)
+        return "\n" * declared.group().count(b"\n") + body.decode(encoding)
     except LookupError:
         raise BadInput(f"XML 声明的编码 {name} 无法识别") from None
     except UnicodeDecodeError as exc:
