@@ -65,6 +65,14 @@ def on_write(conn: Connection, name: str, event: str, statement: str) -> None:
         conn.exec_driver_sql(f"CREATE TRIGGER {name} AFTER {event} FOR EACH ROW EXECUTE FUNCTION {name}()")
 
 
+def scratch_journal(conn: Connection) -> None:
+    """No rollback journal for this connection's temporary tables, on SQLite: for scratch rows on a
+    connection that is closed afterwards, whatever happens (a rollback leaves them undefined). The
+    book's own journal is untouched. PostgreSQL's temporary tables keep no WAL anyway."""
+    if conn.dialect.name == "sqlite":
+        conn.connection.dbapi_connection.execute("PRAGMA temp.journal_mode = OFF")  # outside any transaction
+
+
 @contextmanager
 def page_cache(conn: Connection, kib: int) -> Iterator[None]:
     """SQLite keeps up to `kib` KiB of pages in memory on this connection meanwhile (its default is

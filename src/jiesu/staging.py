@@ -320,12 +320,18 @@ def _masked(phone) -> Any:
 
 @contextmanager
 def staging(store: Store) -> Iterator[Stage]:
-    """An empty stage on a connection of its own, dropped afterwards (or with the connection, if killed)."""
+    """An empty stage on a connection of its own, which is closed afterwards, whatever happened.
+
+    The stage goes with its connection instead of being dropped: DROP TABLE walked every page
+    of it (0.12–0.17 s CPU for 100,000 rows), closing forgets them at once. So the stage never
+    outlives its import, and its rows need no rollback journal (`backend.scratch_journal`).
+    """
     with store.connection() as conn:
-        with conn.begin():
-            STAGED.drop(conn, checkfirst=True)
-            STAGED.create(conn)
-        with backend.page_cache(conn, COPY_CACHE_KIB):
-            yield Stage(store, conn)
-        with conn.begin():  # after a failure the next import drops it, or the connection's end does
-            STAGED.drop(conn)
+        try:
+            with conn.begin():
+                STAGED.create(conn)
+            backend.scratch_journal(conn)
+            with backend.page_cache(conn, COPY_CACHE_KIB):
+                yield Stage(store, conn)
+        finally:
+            conn.invalidate()
