@@ -133,6 +133,9 @@ class Book:
 
 @pytest.fixture
 def book(db_target, book_at):
+    """The test's book, made (empty) before the test runs: a refused command makes none, and what
+    one leaves is counted in it."""
+    open_store(db_target).close()
     return book_at(db_target)
 
 

@@ -133,7 +133,6 @@ def test_what_a_file_holds_or_the_rules_refuse_stays_exit_1(jiesu, book, tmp_pat
 def test_a_time_in_an_imported_row_stays_a_refused_row_exit_1(jiesu, book, tmp_path, cell, reason):
     """The times a file holds are not typed on the command line: the row is refused, the import exits 1."""
     (tmp_path / "行.csv").write_text(f"summary,received_at\n路灯不亮,{cell}\n", encoding="utf-8")
-    jiesu.ok("list")  # a book to count in: a refused command makes none
     result = jiesu("import", str(tmp_path / "行.csv"))
     assert result.exit_code == 1 and "Traceback" not in result.output
     row, summary = result.stderr.splitlines()
@@ -145,7 +144,6 @@ def test_a_time_in_an_imported_row_stays_a_refused_row_exit_1(jiesu, book, tmp_p
 def test_a_phone_in_an_imported_row_stays_a_refused_row_exit_1(jiesu, book, tmp_path):
     """`--phone 12345` is a usage error (exit 2); the same number in a file is that row's fault, read by the same check."""
     (tmp_path / "行.csv").write_text("summary,phone\n路灯不亮,12345\n", encoding="utf-8")
-    jiesu.ok("list")  # a book to count in: a refused command makes none
     result = jiesu("import", str(tmp_path / "行.csv"))
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.splitlines()[0] == "第 2 行：不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"

@@ -79,7 +79,6 @@ def test_a_file_that_cannot_be_read_is_said_in_chinese(jiesu, book, tmp_path, mo
     """`jiesu import nosuch.csv` said `无法读取 nosuch.csv：No such file or directory`."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.csv").write_text("诉求内容\n楼道灯不亮\n", encoding="utf-8")
-    jiesu.ok("list")  # a book to count in: a refused command makes none
     refused(jiesu("import", "nosuch.csv"), "无法读取 nosuch.csv：找不到该文件")
     refused(jiesu("import", "x.csv", "--map", "nosuch.toml"), "无法读取映射文件 nosuch.toml：找不到该文件")
     (tmp_path / "文件夹.csv").mkdir()
@@ -110,7 +109,6 @@ def test_a_map_or_rules_file_that_is_not_toml_is_one_chinese_line_with_its_place
     (tmp_path / "x.csv").write_text("诉求内容\n楼道灯不亮\n", encoding="utf-8")
     (tmp_path / "坏.toml").write_text(toml, encoding="utf-8")
     (tmp_path / "坏.toml").chmod(0o600)
-    jiesu.ok("list")  # a book to count in: a refused command makes none
     refused(jiesu("import", "x.csv", "--map", "坏.toml"), f"映射文件 坏.toml {place}：不是合法的 TOML（请检查引号、括号和等号）")
     refused(jiesu("--rules", "坏.toml", "list"), f"规则文件 坏.toml {place}：不是合法的 TOML（请检查引号、括号和等号）")
     assert book.counts() == (0, 0)
