@@ -133,6 +133,9 @@ class Book:
 
 @pytest.fixture
 def book(db_target, book_at):
+    """The test's book, made (empty) before the test runs: a refused command makes none, and what
+    one leaves is counted in it."""
+    open_store(db_target).close()
     return book_at(db_target)
 
 
@@ -282,6 +285,27 @@ def eight_new_at_once_make_one_whole_book(path: Path, env: dict, jiesu, book_at)
     assert list(path.parent.glob(f"{path.name}.bak*")) == []
     assert jiesu.ok("--db", path, "check").stderr.startswith("案卷完好")
     assert book_at(str(path)).scalar("SELECT count(*) FROM cases WHERE summary LIKE '同时受理%'") == 8
+
+
+# Commands refused on a path with no book yet, and their exit codes: each one left the book made
+# (refused after it was opened: a value typed, the rules file, a case or a file it then found wrong).
+REFUSED_ON_NO_BOOK = [
+    (["new", "漏水", "--received", "2026-11-20"], 2),  # a receipt without its clock time
+    (["assign", "5", "张三"], 1),
+    (["import", "坏.csv"], 1),  # a header jiesu does not know
+    (["import", "有错的行.csv"], 1),  # every row read against the book, one of them wrong
+    (["--rules", "没有.toml", "list"], 1),
+    (["show", "1"], 1),
+]
+
+
+def fresh_folder(tmp_path):
+    """A folder with the files the refused commands name, and no book."""
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    (folder / "坏.csv").write_text("x,y\n1,2\n", encoding="utf-8")
+    (folder / "有错的行.csv").write_text("诉求内容,联系电话\n楼道灯不亮,13812345678\n漏水,12345\n", encoding="utf-8")
+    return folder, sorted(p.name for p in folder.iterdir())
 
 
 def without_calendar_notes(stderr: str) -> str:

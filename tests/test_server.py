@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ import pytest
 
 from jiesu import client
 from jiesu.cli import COMMANDS
-from tests.conftest import FOREIGN_PID, eight_new_at_once_make_one_whole_book, holding_a_part, killed, sqlite_only
+from tests.conftest import FOREIGN_PID, REFUSED_ON_NO_BOOK, eight_new_at_once_make_one_whole_book, fresh_folder, holding_a_part, killed, sqlite_only
 
 pytestmark = sqlite_only  # each mode gets its own book file; the protocol is the same for any store
 WAIT = 60.0  # seconds a loaded CI machine may take to start a resident process
@@ -618,3 +619,16 @@ def test_a_write_through_the_resident_process_removes_a_dead_writers_part_and_le
             assert sorted(p.name for p in place.iterdir() if not p.name.startswith("jiesu.db")) == [live.name, "all.jsonl"], mode
         finally:
             killed(holder)
+
+
+def test_a_refused_command_makes_no_book_through_the_resident_process_either(modes, tmp_path):
+    """A command refused on a path with no book yet leaves no file there in both modes; one that goes through makes it, owner-only."""
+    for mode, place in _in_turn(modes, tmp_path):
+        folder, before = fresh_folder(place)
+        for args, code in REFUSED_ON_NO_BOOK:
+            done = modes.run(mode, "--db", "new.db", *args, cwd=folder)
+            assert (done.returncode, b"Traceback" in done.stderr) == (code, False), (mode, args, done.stderr.decode())
+            assert sorted(p.name for p in folder.iterdir()) == before, (mode, args)
+        done = modes.run(mode, "--db", "new.db", "new", "漏水", "-q", cwd=folder)
+        assert (done.returncode, done.stdout) == (0, b"1\n"), done.stderr.decode()
+        assert stat.S_IMODE(os.stat(folder / "new.db").st_mode) == 0o600

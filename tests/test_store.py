@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
-from conftest import refused, sqlite_only
+from conftest import REFUSED_ON_NO_BOOK, fresh_folder, refused, sqlite_only
 from jiesu import db, migrations
 from jiesu.errors import BadOption
 from jiesu.ledger_models import LedgerBalance, LedgerMove
@@ -114,7 +114,7 @@ def test_store_made_by_migration_one_opens_and_migrates_keeping_data(jiesu, db_p
     with monkeypatch.context() as old_code:
         old_code.setattr(db, "MIGRATIONS", migrations.MIGRATIONS[:1])
         old_code.setattr(db, "LATEST", 1)
-        jiesu("check")  # opening makes an empty store as the first jiesu did
+        db.open_store(str(db_path)).close()  # an empty store as the first jiesu made it
     times = "'2026-11-02 01:30:00', '2026-11-03 01:30:00', '2026-11-12 01:30:00'"
     with sqlite3.connect(db_path) as conn:
         # Rows as that jiesu wrote them: search_text covered summary, detail, address and name only.
@@ -166,3 +166,37 @@ def test_open_store_refuses_a_directory_as_a_bad_option(tmp_path):
     """A folder is no book's file whatever the book holds: the option naming it is wrong (exit 2), not the store."""
     with pytest.raises(BadOption, match="是文件夹"):
         db.open_store(str(tmp_path))
+
+
+@sqlite_only
+@pytest.mark.parametrize("args, code", REFUSED_ON_NO_BOOK)
+def test_a_refused_command_makes_no_book(args, code, jiesu, tmp_path, monkeypatch):
+    """`jiesu --db new.db new 漏水 --received 2026-11-20` was refused, yet left new.db (a fresh tester)."""
+    folder, before = fresh_folder(tmp_path)
+    monkeypatch.chdir(folder)
+    result = jiesu("--db", "new.db", *args)
+    assert (result.exit_code, "Traceback" in result.output) == (code, False), result.output
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+@sqlite_only
+def test_the_first_command_that_goes_through_makes_the_book_owner_only(jiesu, tmp_path, monkeypatch):
+    folder, before = fresh_folder(tmp_path)
+    monkeypatch.chdir(folder)
+    assert jiesu.ok("--db", "new.db", "list", "--format", "json").stdout == "[]\n"  # a read makes it too (README)
+    assert stat.S_IMODE(os.stat(folder / "new.db").st_mode) == 0o600
+    assert jiesu.ok("--db", "other.db", "new", "漏水", "-q").stdout == "1\n"
+    assert stat.S_IMODE(os.stat(folder / "other.db").st_mode) == 0o600
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*before, "new.db", "other.db"])
+
+
+@sqlite_only
+def test_a_shell_session_makes_its_book_with_its_first_command_that_goes_through(jiesu, tmp_path, monkeypatch):
+    folder, before = fresh_folder(tmp_path)
+    monkeypatch.chdir(folder)
+    session = jiesu("--db", "new.db", "shell", "--keep-going", input="assign 5 张三\nnew 漏水 --received 2026-11-20\nimport 坏.csv\n")
+    assert (session.exit_code, session.stdout) == (1, "")
+    assert sorted(p.name for p in folder.iterdir()) == before
+    session = jiesu("--db", "new.db", "shell", "--keep-going", input="assign 5 张三\nnew 漏水 -q\nshow 1 --format json\n")
+    assert session.stdout.startswith("1\n{")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*before, "new.db"])

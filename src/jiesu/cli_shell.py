@@ -102,10 +102,14 @@ class NotText(str):
 def _greet(ctx: typer.Context) -> None:
     """Say what is due today, the way `jiesu todo` would list it."""
     from jiesu.cli_todo import greeting
+    from jiesu.clikit import Settings
     from jiesu.errors import JiesuError
 
+    given = ctx.find_root().obj
     try:
-        say(greeting(ctx))
+        # A context of its own, closed now: a book the greeting makes is in place before the first line needs it.
+        with typer.Context(ctx.command, obj=Settings(given.db, given.actor, given.rules)) as own:
+            say(greeting(own))
     except JiesuError as exc:
         typer.echo(f"错误: {exc}", err=True)
 
@@ -238,11 +242,13 @@ def _book_values(prefix: list[str], kind: str) -> list[str]:
     """What the book holds for Tab: open case ids, or the communities, categories, assignees or units in use."""
     from sqlalchemy import select
 
+    from jiesu.db import check_place
     from jiesu.models import Case, LedgerEntry
     from jiesu.queries import is_open
 
     target = prefix[prefix.index("--db") + 1] if "--db" in prefix else None
     try:
+        check_place(target, existing=True)  # Tab never makes a book
         store = STORES.get(target, None)
         if kind == "id":
             query = select(Case.id).where(is_open()).order_by(Case.id.desc()).limit(2000)

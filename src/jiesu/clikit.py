@@ -255,8 +255,7 @@ class Settings:
 
     def _after(self) -> None:
         """The calendar note, after a command that went through: a refusal stays one line."""
-        ending = sys.exc_info()[1]
-        if ending is not None and getattr(ending, "exit_code", 1) != 0:
+        if _ending_code() != ExitCode.OK:
             return
         years = sorted(self._office.calendar.fallback_years) if self._office else []
         if years and STORES.first_time(("calendar", *years)):
@@ -283,19 +282,23 @@ class _Stores:
         self.said.add(note)
         return fresh
 
-    def get(self, target: str | None, ctx: typer.Context) -> Store:
+    def get(self, target: str | None, ctx: typer.Context | None) -> Store:
+        """The store of `target` for the command of `ctx`; a book not there yet is made by it, and
+        stays only if the command goes through (`_settle`); without `ctx` (Tab) it is made at once."""
         from jiesu.db import open_store
 
-        if self.kept is None:
-            store = open_store(target)
-            if self.closing_later is None:
-                ctx.call_on_close(store.close)
-            else:
-                self.closing_later.append(store)
-            return store
-        if target not in self.kept:
-            self.kept[target] = open_store(target)
-        return self.kept[target]
+        if self.kept is not None and target in self.kept:
+            return self.kept[target]
+        store = open_store(target, tentative=ctx is not None)
+        if store.new_book is not None:
+            ctx.call_on_close(lambda: _settle(store))
+        elif self.kept is not None:
+            self.kept[target] = store
+        elif self.closing_later is None:
+            ctx.call_on_close(store.close)
+        else:
+            self.closing_later.append(store)
+        return store
 
     def keep(self) -> None:
         self.kept = {}
@@ -321,6 +324,26 @@ class _Stores:
 
 
 STORES = _Stores()
+
+
+def _ending_code() -> int:
+    """The exit code of the command now ending (called while its context closes)."""
+    ending = sys.exc_info()[1]
+    if ending is None:
+        return ExitCode.OK
+    return getattr(ending, "exit_code", ExitCode.REFUSED)
+
+
+def _settle(store: Store) -> None:
+    """Close a book the command made: it stays if the command went through (exit 0 or 3, or it
+    committed something: exit 4 and 5 say so), else it goes, and a refused command leaves no book."""
+    from jiesu.errors import JiesuError
+
+    kept = store.commits > 0 or _ending_code() in (ExitCode.OK, ExitCode.THRESHOLD)
+    try:
+        store.close(keep=kept)
+    except JiesuError as exc:
+        fail(str(exc), exc.exit_code)
 
 
 def _login() -> str:

@@ -7,8 +7,11 @@ workers never both read a case and then race to change it.
 
 from __future__ import annotations
 
+import fcntl
+import glob
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +81,8 @@ class Store:
         self.path = path
         self.secrets = secrets  # never to appear in a message, whatever the driver says
         self.notices: list[str] = []
+        self.commits = 0  # write transactions committed through this store (making the book excepted)
+        self.new_book: NewBook | None = None  # a book not yet in place: see NewBook
         event.listen(engine, "before_cursor_execute", _refuse_undecodable)
         self._writer = engine.execution_options(jiesu_write=True)
         # On PostgreSQL a report's many statements must see one snapshot, as SQLite's WAL readers do.
@@ -103,7 +108,7 @@ class Store:
         with self._translated(), Session(self._writer, expire_on_commit=False) as session:
             yield session
             session.commit()
-            _committed()
+            self._committed()
 
     @contextmanager
     def connect(self, *, write: bool = False) -> Iterator[Connection]:
@@ -112,7 +117,7 @@ class Store:
         with self._translated(), engine.begin() as conn:
             yield conn
         if write:
-            _committed()
+            self._committed()
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
@@ -130,10 +135,18 @@ class Store:
                 yield conn
         finally:
             conn.execution_options(jiesu_write=False)
+        self._committed()
+
+    def _committed(self) -> None:
+        self.commits += 1
         _committed()
 
-    def close(self) -> None:
+    def close(self, *, keep: bool = True) -> None:
+        """Close the store; a new book (see NewBook) is put in place with `keep`, else thrown away."""
         self.engine.dispose()
+        new, self.new_book = self.new_book, None
+        if new is not None:
+            new.settle(keep)
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
@@ -235,12 +248,15 @@ def _share_orm_statements() -> None:
             mapper._compiled_cache = STATEMENTS
 
 
-def open_store(target: str | None = None, *, option: str = "--db") -> Store:
+def open_store(target: str | None = None, *, option: str = "--db", tentative: bool = False) -> Store:
     """Open (creating and migrating as needed) the store at a path or URL; a refusal tells to fix
-    `option`, the one the user typed (`copy --to` names its target with --to)."""
+    `option`, the one the user typed (`copy --to` names its target with --to).
+
+    With `tentative`, a SQLite book not there yet is made as a NewBook: the store's `new_book`,
+    put in place by `close(keep=True)` only (the CLI keeps it when its command goes through)."""
     if target and is_url(target):
         return _open_url(target)
-    return _open_sqlite(Path(target) if target else default_path(), default=not target, option=option)
+    return _open_sqlite(Path(target) if target else default_path(), default=not target, option=option, tentative=tentative)
 
 
 def check_place(target: str | None, *, option: str = "--db", existing: bool = False) -> None:
@@ -261,23 +277,113 @@ def check_place(target: str | None, *, option: str = "--db", existing: bool = Fa
         raise StoreError(f"{echoed_path(path)}: 无法打开案卷库：{os_reason(exc)}；请用 {option} 指定别的位置") from exc
 
 
-def _open_sqlite(path: Path, *, default: bool, option: str) -> Store:
+def _open_sqlite(path: Path, *, default: bool, option: str, tentative: bool) -> Store:
     path = path.expanduser()
+    new = None
     try:
         if default:
             make_private_folder(path.parent)
         if not path.exists():
-            _create_sqlite_file(path, option)
-        _check_sqlite_file(path, option)
+            new = NewBook.claim(path, option) if tentative else _create_sqlite_file(path, option)
+        if new is None:
+            _check_sqlite_file(path, option)
     except OSError as exc:  # the path itself refused (too long, no permission): about the book, not the output
         raise StoreError(f"{echoed_path(path)}: 无法打开案卷库：{os_reason(exc)}；请用 {option} 指定别的位置") from exc
-    engine = create_engine(f"sqlite:///{path}", execution_options={"compiled_cache": STATEMENTS})
+    file = new.part if new else path
+    engine = create_engine(f"sqlite:///{file}", execution_options={"compiled_cache": STATEMENTS})
     _share_orm_statements()
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
-    store = Store(engine, str(path), path)
-    _migrated(store)
+    store = Store(engine, str(path), file)
+    store.new_book = new
+    _migrated(store)  # a refused one is closed, and a new book thrown away
+    store.commits = 0
     return store
+
+
+class NewBook:
+    """A book that is not there yet, made whole under a temporary name (the part, owner-only) while
+    the first command on it runs, and linked into place when that command goes through: a refused
+    command leaves no book behind, and nobody ever sees a half-made one.
+
+    Meanwhile the book's folder is locked (flock), so another jiesu wanting a book there waits, then
+    finds this one in place; a book another process made is never replaced (a link, not a rename).
+    Where the folder cannot be locked (flock unsupported), the book is made in place at once.
+    """
+
+    def __init__(self, place: Path, part: Path, lock: int) -> None:
+        self.place = place
+        self.part = part
+        self._lock = lock
+
+    @classmethod
+    def claim(cls, place: Path, option: str) -> NewBook | None:
+        """The new book at `place`, or None when it is in place (made meanwhile, or made now unlocked)."""
+        _check_parent(place, option)
+        lock = os.open(place.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            locked = _locked(lock, place)
+            if locked and not os.path.lexists(place):
+                return cls(place, _made_part(place), lock)
+        except BaseException:
+            os.close(lock)
+            raise
+        os.close(lock)
+        if not locked:
+            _create_sqlite_file(place, option)
+        return None
+
+    def settle(self, keep: bool) -> None:
+        """Link the part into place (`keep`), or throw it away; the folder's lock goes either way."""
+        try:
+            if keep:
+                if os.path.exists(f"{self.part}-wal"):  # some connection is still open: its pages are not all in the part
+                    raise StoreError(f"{echoed_path(self.place)}: 新案卷库仍有未写回的日志，未放到位；它在 {echoed_path(self.part)}")
+                try:
+                    os.link(self.part, self.place)
+                except FileExistsError:
+                    raise StoreError(f"{echoed_path(self.place)} 在本命令执行时被别的程序创建了；本命令的结果在 {echoed_path(self.part)}") from None
+            self.part.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{echoed_path(self.place)}: 无法创建案卷库：{os_reason(exc)}") from exc
+        finally:
+            os.close(self._lock)
+
+
+def _made_part(place: Path) -> Path:
+    """A new book's part, made under the folder's lock: no other command is making one there, so
+    a part already there is a killed command's, and goes."""
+    for pattern in ("*.new", "*.new-wal", "*.new-shm", "*.new-journal"):
+        for leftover in glob.glob(glob.escape(str(_part_of(place))) + pattern):
+            os.unlink(leftover)
+    part = _part_of(place, os.getpid())
+    try:
+        _make_sqlite_file(part)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return part
+
+
+def _part_of(place: Path, pid: int | None = None) -> Path:
+    """Where a new book for `place` is made (by process `pid`); without `pid`, the prefix every one shares."""
+    return place.with_name(f".{place.name}." + ("" if pid is None else f"{pid}.new"))
+
+
+def _locked(lock: int, place: Path) -> bool:
+    """Wait for the folder's lock as SQLite waits for a book's (JIESU_BUSY_TIMEOUT_MS); False where
+    the file system cannot lock it."""
+    deadline = time.monotonic() + busy_timeout_ms() / 1000
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise StoreError(f"{echoed_path(place)}: 另一个命令正在创建这个案卷库，等待超时；请稍后再试") from None
+            time.sleep(0.01)
+        except OSError:
+            return False
 
 
 def _open_url(url: str) -> Store:
@@ -331,21 +437,15 @@ def _secrets_of(url) -> tuple[str, ...]:
 
 
 def _create_sqlite_file(path: Path, option: str) -> None:
-    """Make a new, stamped, WAL-mode store file readable by its owner only.
+    """Make a new store file at `path` now (its schema comes when it is opened).
 
     It is built under a temporary name and linked into place, so no other
     process ever sees a half-made file; if one wins the race, theirs is kept.
     """
     _check_parent(path, option)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    temp = _part_of(path, os.getpid())
     try:
-        os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        conn = sqlite3.connect(temp)
-        try:
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute("PRAGMA journal_mode = WAL")
-        finally:
-            conn.close()
+        _make_sqlite_file(temp)
         try:
             os.link(temp, path)
         except FileExistsError:
@@ -354,6 +454,17 @@ def _create_sqlite_file(path: Path, option: str) -> None:
         raise StoreError(f"{echoed_path(path)}: 无法创建案卷库：{os_reason(exc)}") from exc
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _make_sqlite_file(path: Path) -> None:
+    """A new, stamped, WAL-mode store file at `path`, readable by its owner only."""
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("PRAGMA journal_mode = WAL")
+    finally:
+        conn.close()
 
 
 def _check_parent(path: Path, option: str) -> None:
@@ -419,7 +530,7 @@ def _migrated(store: Store) -> None:
     try:
         _migrate(store)
     except BaseException:
-        store.close()
+        store.close(keep=False)
         raise
 
 
