@@ -296,12 +296,19 @@ MAIN_MIN = 20
 # How far free text gives way once no ranked column is left, a step at a time: what a short label
 # keeps (None: whole) and what the main text keeps. Only when the last step is too wide does a column go.
 GIVING = ((None, MAIN_MIN), (MAIN_MIN, MAIN_MIN), (FREE_MIN, MAIN_MIN), (FREE_MIN, FREE_MIN))
-# `show` folds its text: from this width on as Rich folds it; narrower, jiesu lays it out (_fold_fit, _folded).
+# `show` folds its text: from this width on as Rich folds it (`_Fold`); narrower, jiesu lays it out (_fold_fit, _folded).
 ROOMY = 80
-# What a fold keeps on one line: a run of letters and digits with the marks inside a number or a word
-# (a masked phone 135****7777, 010-6512****, a stand-in <U+202E>), or any one other character; either
-# with the closing punctuation after it, so that no line starts with `，`. And a run of spaces, where a line may end.
-_PIECE = re.compile(r"(?:<U\+[0-9A-F]+>|[0-9A-Za-z*#+]+(?:[-./:@_][0-9A-Za-z*#+]+)*|\S)[，。、；：！？）》」』”’,.;:!?)\]]*|\s+")
+# What no fold breaks where it fits a line: a time (`2026-12-01 24:00`, `12-01 24:00`); a label, the Chinese
+# word before a colon (`办理期限：`, its last six characters at most); a run of letters and digits with the marks
+# inside a number or a word (a masked phone 135****7777, 010-6512****, a stand-in <U+202E>).
+_WHOLE = (
+    r"(?:\d{4}-)?\d\d?-\d\d? \d\d?:\d\d(?::\d\d)?|[\u3400-\u9fff]{2,6}[：:]"
+    r"|<U\+[0-9A-F]+>|[0-9A-Za-z*#+]+(?:[-./:@_][0-9A-Za-z*#+]+)*"
+)
+_KEPT = re.compile(_WHOLE)
+# What `_folded` keeps on one line: one of those, or any one other character; either with the closing
+# punctuation after it, so that no line starts with `，`. And a run of spaces, where a line may end.
+_PIECE = re.compile(rf"(?:{_WHOLE}|\S)[，。、；：！？）》」』”’,.;:!?)\]]*|\s+")
 
 
 def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
@@ -327,10 +334,11 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
             table.add_column(cell(column.label, whole=False), overflow="fold" if whole_text else "ellipsis", width=width)
     at = {column.key: n for n, column in enumerate(columns)}
     for texts, raw in zip(shown, typed):
-        table.add_row(*(
-            cell(_shaped(column, width, narrowed, raw[at[column.key]], texts[at[column.key]], whole_text), whole=column.whole or whole_text, folded=bool(width) and whole_text)
-            for column, width in layout
-        ))
+        cells = []
+        for column, width in layout:
+            text = cell(_shaped(column, width, narrowed, raw[at[column.key]], texts[at[column.key]], whole_text), whole=column.whole or whole_text, folded=bool(width) and whole_text)
+            cells.append(_Fold(text) if whole_text and not (width or column.whole) else text)  # Rich folds it
+        table.add_row(*cells)
     screen.print(table)
     return len(shown)
 
@@ -342,6 +350,48 @@ def _shaped(column: Column, width: int | None, narrowed: bool, raw: str, text: s
     if whole_text:
         return _folded(text, width)
     return (_cut_ids if column.ids else _cut)(raw, width)
+
+
+class _Fold:
+    """A cell of `show`'s text, folded as Rich folds any text (its widths, at a space, a long word cut at
+    the edge) except that a line never ends inside a number, a time or a label (`_WHOLE`) that fits one:
+    the line ends before it instead, so `139****5678` is never read as `139**` and `**5678`."""
+
+    def __init__(self, text) -> None:
+        self.text = text
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        return Measurement.get(console, options, self.text)
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        width = options.max_width
+        yield Text("\n".join(part for line in self.text.plain.split("\n") for part in _kept_whole(line, width)))
+
+
+def _kept_whole(line: str, width: int) -> list[str]:
+    """`line` in the lines Rich's fold makes of it at `width`, a break that falls inside a `_WHOLE` span
+    that fits a line moved to before it (and the rest folded again from there)."""
+    from rich._wrap import divide_line  # Rich's own fold, so that text with nothing to keep whole is shown as before
+    from rich.cells import cell_len
+
+    lines = []
+    while True:
+        spans = [span.span() for span in _KEPT.finditer(line) if cell_len(span.group()) <= width]
+        glued = _KEPT.sub(lambda span: span.group().replace(" ", "_"), line)  # a time's space is no place for a break
+        starts = [0, *divide_line(glued, width)]
+        cut = next(
+            ((n, start) for n, at in enumerate(starts[1:], 1) for start, end in spans if starts[n - 1] < start < at < end),
+            None,
+        )
+        if cut is None:
+            return lines + [line[a:b] for a, b in zip(starts, [*starts[1:], len(line)])]
+        n, start = cut
+        lines += [line[a:b] for a, b in zip(starts[: n - 1], starts[1:n])] + [line[starts[n - 1] : start]]
+        line = line[start:]
 
 
 def _folded(text: str, width: int) -> str:
@@ -535,12 +585,12 @@ def _print_record(screen, pairs: Sequence[tuple[str, str]], title: str | None) -
 
     pairs = [(label, value) for label, value in pairs if value]
     room = screen.width - max((cell_len(label) for label, _ in pairs), default=0) - 2  # the gap between the columns
-    table = Table(title=cell(title) if title else None, title_justify="left", show_header=False, show_edge=False, pad_edge=False, box=None)
+    table = Table(title=_Fold(cell(title)) if title else None, title_justify="left", show_header=False, show_edge=False, pad_edge=False, box=None)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     folding = screen.width < ROOMY and room > 0
     for label, value in pairs:
-        table.add_row(cell(label), cell(_folded(visible(value), room) if folding else value, folded=folding))
+        table.add_row(cell(label), cell(_folded(visible(value), room), folded=True) if folding else _Fold(cell(value)))
     screen.print(table)
 
 
