@@ -306,6 +306,7 @@ _WHOLE = (
     r"|<U\+[0-9A-F]+>|[0-9A-Za-z*#+]+(?:[-./:@_][0-9A-Za-z*#+]+)*"
 )
 _KEPT = re.compile(_WHOLE)
+_WORD = re.compile(r"\s*\S+\s*")  # a word as Rich's fold reads it, with the spaces around it (rich._wrap.re_word)
 # What `_folded` keeps on one line: one of those, or any one other character; either with the closing
 # punctuation after it, so that no line starts with `，`. And a run of spaces, where a line may end.
 _PIECE = re.compile(rf"(?:{_WHOLE}|\S)[，。、；：！？）》」』”’,.;:!?)\]]*|\s+")
@@ -368,30 +369,57 @@ class _Fold:
     def __rich_console__(self, console, options):
         from rich.text import Text
 
-        width = options.max_width
-        yield Text("\n".join(part for line in self.text.plain.split("\n") for part in _kept_whole(line, width)))
+        yield Text("\n".join(part for line in self.text.plain.split("\n") for part in _kept_whole(line, options.max_width)))
 
 
 def _kept_whole(line: str, width: int) -> list[str]:
-    """`line` in the lines Rich's fold makes of it at `width`, a break that falls inside a `_WHOLE` span
-    that fits a line moved to before it (and the rest folded again from there)."""
-    from rich._wrap import divide_line  # Rich's own fold, so that text with nothing to keep whole is shown as before
+    """`line` in the lines Rich's fold (`rich._wrap.divide_line`) makes of it at `width`: at a space, a
+    word wider than a line on a line of its own and cut at the edge. But a time's space is no place for
+    a break, and a cut that would fall inside a `_WHOLE` span that fits a line falls before it."""
     from rich.cells import cell_len
 
-    lines = []
+    inside = {}  # a position inside a span that fits a line → where the span starts
+    for span in _KEPT.finditer(line):
+        if cell_len(span.group()) <= width:
+            inside.update(dict.fromkeys(range(span.start() + 1, span.end()), span.start()))
+    glued = _KEPT.sub(lambda span: span.group().replace(" ", "_"), line)
+    breaks, used = [], 0
+    for word in _WORD.finditer(glued):
+        start, end = word.span()
+        length = cell_len(word.group().rstrip())
+        if width - used >= length:
+            used += cell_len(word.group())
+        elif length > width:
+            starts = _cut_at(line, start, end, width, inside)
+            breaks += [at for at in starts if at]
+            used = cell_len(line[starts[-1] : end])
+        elif used and start:
+            breaks.append(start)
+            used = cell_len(word.group())
+    return [line[a:b] for a, b in zip([0, *breaks], [*breaks, len(line)])]
+
+
+def _cut_at(line: str, start: int, end: int, width: int, inside: dict[int, int]) -> list[int]:
+    """Where the lines start that the word `line[start:end]` is cut into at `width` cells: where
+    `chop_cells` cuts it, but before a span `inside` names rather than within it, the rest then
+    folded as a word that starts a line (whole, if it fits without its spaces)."""
+    from rich.cells import cell_len, chop_cells
+
+    stripped = start + len(line[start:end].rstrip())
+    starts, moved = [start], False
     while True:
-        spans = [span.span() for span in _KEPT.finditer(line) if cell_len(span.group()) <= width]
-        glued = _KEPT.sub(lambda span: span.group().replace(" ", "_"), line)  # a time's space is no place for a break
-        starts = [0, *divide_line(glued, width)]
-        cut = next(
-            ((n, start) for n, at in enumerate(starts[1:], 1) for start, end in spans if starts[n - 1] < start < at < end),
-            None,
-        )
-        if cut is None:
-            return lines + [line[a:b] for a, b in zip(starts, [*starts[1:], len(line)])]
-        n, start = cut
-        lines += [line[a:b] for a, b in zip(starts[: n - 1], starts[1:n])] + [line[starts[n - 1] : start]]
-        line = line[start:]
+        at = starts[-1]
+        if moved and stripped - at <= 4 * width + 16 and cell_len(line[at:stripped]) <= width:
+            return starts
+        window = line[at : min(end, at + 4 * width + 16)]  # more than a line: what the first cut needs
+        pieces = chop_cells(window, width)
+        if len(pieces) == 1 and at + len(window) < end:  # a line of characters that take no room
+            pieces = chop_cells(line[at:end], width)
+        if len(pieces) < 2:
+            return starts
+        cut = at + max(1, len(pieces[0]))  # a Chinese character in a column one cell wide is a line of its own
+        moved = inside.get(cut, at) > at
+        starts.append(inside[cut] if moved else cut)
 
 
 def _folded(text: str, width: int) -> str:
