@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from conftest import refused
+from conftest import refused, without_calendar_notes
 
 from jiesu import importer
 
@@ -609,6 +609,29 @@ def test_check_finds_a_closed_case_close_would_have_refused(jiesu, book):
         "#2 状态为已办结，没有办结结果（result）",
         "#3 状态为已合并，却有办结结果（result）",
     ]
+
+
+def test_check_finds_an_open_case_that_carries_a_closing(jiesu, book):
+    """A fresh tester's book: a case 待派单, 办理中 or 挂账整改 with a 办结时间 or a 办结结果 passed `check`."""
+    for summary in ("路灯不亮", "楼上漏水", "地下室积水", "重办过"):
+        jiesu.new(summary, "--nature", "合理诉求", "--received", "2026-11-02T09:00")
+    jiesu.ok("assign", "2", "物业", "--at", "2026-11-02T10:00")
+    jiesu.ok("ledger", "add", "3", "--plan", "加装排水泵", "--unit", "物业", "--at", "2026-11-02T10:00")
+    jiesu.ok("assign", "4", "物业", "--at", "2026-11-02T10:00")
+    jiesu.reopen_twice(4)
+    assert jiesu.ok("check").stderr.startswith("案卷完好")  # a reopened case keeps no closing
+    book.execute("UPDATE cases SET closed_at = received_at WHERE id = 1")
+    book.execute("UPDATE cases SET result = 'resolved' WHERE id = 2")
+    book.execute("UPDATE cases SET closed_at = received_at, result = 'unresolved' WHERE id = 3")
+    checked = jiesu("check")
+    assert checked.exit_code == 1, checked.output
+    assert checked.stdout.splitlines() == [
+        "#1 状态为待派单，却有办结时间（closed_at）",
+        "#2 状态为办理中，却有办结结果（result）",
+        "#3 状态为挂账整改，却有办结时间（closed_at）",
+        "#3 状态为挂账整改，却有办结结果（result）",
+    ]
+    assert without_calendar_notes(checked.stderr) == "错误: 发现 4 处问题；请从备份恢复，或联系维护人员\n"
 
 
 @pytest.mark.parametrize(

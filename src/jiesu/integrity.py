@@ -99,7 +99,8 @@ def _history_problems(conn) -> Iterator[str]:
 
 def _closing_problems(conn) -> list[str]:
     """Closed cases as `close` leaves them (when, how, on a classified nature), revisited ones with
-    their revisit, merged ones never closed: an import before jiesu checked this could store others."""
+    their revisit, open and merged ones never closed (a reopen takes back the close's time and result):
+    an import before jiesu checked this, or a hand's SQL, could store others."""
     cases, revisits = Case.__table__, Revisit.__table__
     closed = cases.c.status.in_([Status.CLOSED.value, Status.REVISITED.value])
     missing = [
@@ -110,8 +111,8 @@ def _closing_problems(conn) -> list[str]:
             (cases.c.status == Status.REVISITED.value) & ~sa.exists().where(revisits.c.case_id == cases.c.id),
             "没有回访记录",
         ),
-        ((cases.c.status == Status.MERGED.value) & cases.c.closed_at.is_not(None), "却有办结时间（closed_at）"),
-        ((cases.c.status == Status.MERGED.value) & cases.c.result.is_not(None), "却有办结结果（result）"),
+        (~closed & cases.c.closed_at.is_not(None), "却有办结时间（closed_at）"),
+        (~closed & cases.c.result.is_not(None), "却有办结结果（result）"),
     ]
     labels = {status.value: status.label for status in Status}
     found = [

@@ -296,12 +296,20 @@ MAIN_MIN = 20
 # How far free text gives way once no ranked column is left, a step at a time: what a short label
 # keeps (None: whole) and what the main text keeps. Only when the last step is too wide does a column go.
 GIVING = ((None, MAIN_MIN), (MAIN_MIN, MAIN_MIN), (FREE_MIN, MAIN_MIN), (FREE_MIN, FREE_MIN))
-# `show` folds its text: from this width on as Rich folds it; narrower, jiesu lays it out (_fold_fit, _folded).
+# `show` folds its text: from this width on as Rich folds it (`_Fold`); narrower, jiesu lays it out (_fold_fit, _folded).
 ROOMY = 80
-# What a fold keeps on one line: a run of letters and digits with the marks inside a number or a word
-# (a masked phone 135****7777, 010-6512****, a stand-in <U+202E>), or any one other character; either
-# with the closing punctuation after it, so that no line starts with `，`. And a run of spaces, where a line may end.
-_PIECE = re.compile(r"(?:<U\+[0-9A-F]+>|[0-9A-Za-z*#+]+(?:[-./:@_][0-9A-Za-z*#+]+)*|\S)[，。、；：！？）》」』”’,.;:!?)\]]*|\s+")
+# What no fold breaks where it fits a line: a time (`2026-12-01 24:00`, `12-01 24:00`); a label, the Chinese
+# word before a colon (`办理期限：`, its last six characters at most); a run of letters and digits with the marks
+# inside a number or a word (a masked phone 135****7777, 010-6512****, a stand-in <U+202E>).
+_WHOLE = (
+    r"(?:\d{4}-)?\d\d?-\d\d? \d\d?:\d\d(?::\d\d)?|[\u3400-\u9fff]{2,6}[：:]"
+    r"|<U\+[0-9A-F]+>|[0-9A-Za-z*#+]+(?:[-./:@_][0-9A-Za-z*#+]+)*"
+)
+_KEPT = re.compile(_WHOLE)
+_WORD = re.compile(r"\s*\S+\s*")  # a word as Rich's fold reads it, with the spaces around it (rich._wrap.re_word)
+# What `_folded` keeps on one line: one of those, or any one other character; either with the closing
+# punctuation after it, so that no line starts with `，`. And a run of spaces, where a line may end.
+_PIECE = re.compile(rf"(?:{_WHOLE}|\S)[，。、；：！？）》」』”’,.;:!?)\]]*|\s+")
 
 
 def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
@@ -327,10 +335,11 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
             table.add_column(cell(column.label, whole=False), overflow="fold" if whole_text else "ellipsis", width=width)
     at = {column.key: n for n, column in enumerate(columns)}
     for texts, raw in zip(shown, typed):
-        table.add_row(*(
-            cell(_shaped(column, width, narrowed, raw[at[column.key]], texts[at[column.key]], whole_text), whole=column.whole or whole_text, folded=bool(width) and whole_text)
-            for column, width in layout
-        ))
+        cells = []
+        for column, width in layout:
+            text = cell(_shaped(column, width, narrowed, raw[at[column.key]], texts[at[column.key]], whole_text), whole=column.whole or whole_text, folded=bool(width) and whole_text)
+            cells.append(_Fold(text) if whole_text and not (width or column.whole) else text)  # Rich folds it
+        table.add_row(*cells)
     screen.print(table)
     return len(shown)
 
@@ -342,6 +351,75 @@ def _shaped(column: Column, width: int | None, narrowed: bool, raw: str, text: s
     if whole_text:
         return _folded(text, width)
     return (_cut_ids if column.ids else _cut)(raw, width)
+
+
+class _Fold:
+    """A cell of `show`'s text, folded as Rich folds any text (its widths, at a space, a long word cut at
+    the edge) except that a line never ends inside a number, a time or a label (`_WHOLE`) that fits one:
+    the line ends before it instead, so `139****5678` is never read as `139**` and `**5678`."""
+
+    def __init__(self, text) -> None:
+        self.text = text
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        return Measurement.get(console, options, self.text)
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        yield Text("\n".join(part for line in self.text.plain.split("\n") for part in _kept_whole(line, options.max_width)))
+
+
+def _kept_whole(line: str, width: int) -> list[str]:
+    """`line` in the lines Rich's fold (`rich._wrap.divide_line`) makes of it at `width`: at a space, a
+    word wider than a line on a line of its own and cut at the edge. But a time's space is no place for
+    a break, and a cut that would fall inside a `_WHOLE` span that fits a line falls before it."""
+    from rich.cells import cell_len
+
+    inside = {}  # a position inside a span that fits a line → where the span starts
+    for span in _KEPT.finditer(line):
+        if cell_len(span.group()) <= width:
+            inside.update(dict.fromkeys(range(span.start() + 1, span.end()), span.start()))
+    glued = _KEPT.sub(lambda span: span.group().replace(" ", "_"), line)
+    breaks, used = [], 0
+    for word in _WORD.finditer(glued):
+        start, end = word.span()
+        length = cell_len(word.group().rstrip())
+        if width - used >= length:
+            used += cell_len(word.group())
+        elif length > width:
+            starts = _cut_at(line, start, end, width, inside)
+            breaks += [at for at in starts if at]
+            used = cell_len(line[starts[-1] : end])
+        elif used and start:
+            breaks.append(start)
+            used = cell_len(word.group())
+    return [line[a:b] for a, b in zip([0, *breaks], [*breaks, len(line)])]
+
+
+def _cut_at(line: str, start: int, end: int, width: int, inside: dict[int, int]) -> list[int]:
+    """Where the lines start that the word `line[start:end]` is cut into at `width` cells: where
+    `chop_cells` cuts it, but before a span `inside` names rather than within it, the rest then
+    folded as a word that starts a line (whole, if it fits without its spaces)."""
+    from rich.cells import cell_len, chop_cells
+
+    stripped = start + len(line[start:end].rstrip())
+    starts, moved = [start], False
+    while True:
+        at = starts[-1]
+        if moved and stripped - at <= 4 * width + 16 and cell_len(line[at:stripped]) <= width:
+            return starts
+        window = line[at : min(end, at + 4 * width + 16)]  # more than a line: what the first cut needs
+        pieces = chop_cells(window, width)
+        if len(pieces) == 1 and at + len(window) < end:  # a line of characters that take no room
+            pieces = chop_cells(line[at:end], width)
+        if len(pieces) < 2:
+            return starts
+        cut = at + max(1, len(pieces[0]))  # a Chinese character in a column one cell wide is a line of its own
+        moved = inside.get(cut, at) > at
+        starts.append(inside[cut] if moved else cut)
 
 
 def _folded(text: str, width: int) -> str:
@@ -535,12 +613,12 @@ def _print_record(screen, pairs: Sequence[tuple[str, str]], title: str | None) -
 
     pairs = [(label, value) for label, value in pairs if value]
     room = screen.width - max((cell_len(label) for label, _ in pairs), default=0) - 2  # the gap between the columns
-    table = Table(title=cell(title) if title else None, title_justify="left", show_header=False, show_edge=False, pad_edge=False, box=None)
+    table = Table(title=_Fold(cell(title)) if title else None, title_justify="left", show_header=False, show_edge=False, pad_edge=False, box=None)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     folding = screen.width < ROOMY and room > 0
     for label, value in pairs:
-        table.add_row(cell(label), cell(_folded(visible(value), room) if folding else value, folded=folding))
+        table.add_row(cell(label), cell(_folded(visible(value), room), folded=True) if folding else _Fold(cell(value)))
     screen.print(table)
 
 
