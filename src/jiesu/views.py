@@ -201,10 +201,16 @@ def due_records(work, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
     """Pieces of due work (todo.Due) as JSON-ready rows.
 
     Each deadline is formatted once: a day's revisits share one, and converting a time to
-    the office's zone was most of a row's cost on a book with thousands of them."""
+    the office's zone was most of a row's cost on a book with thousands of them. So is each
+    label, and each assignee and community masked once: a few of them stand over thousands of rows."""
     from jiesu.todo import REASONS
 
     deadlines: dict[datetime | None, tuple[str | None, int]] = {}
+    labels = _Once(lambda key: REASONS[key[0]] + (f"（{key[1]}）" if key[1] else ""))
+    # todo has no --reveal: a number written into any text is always masked
+    assignees = _Once(lambda name: phones.shown_field("assignee", name))
+    communities = _Once(lambda name: phones.shown_field("community", name))
+    summary = phones.MASKS["summary"]
     rows = []
     for item in work:
         shown = deadlines.get(item.due)
@@ -214,17 +220,28 @@ def due_records(work, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
         rows.append({
             "case_id": item.case_id,
             "reason": item.reason,
-            "label": REASONS[item.reason] + (f"（{item.detail}）" if item.detail else ""),
+            "label": labels[item.reason, item.detail],
             "due": due,
             "minutes_left": left,
             "overdue": item.due is not None and left < 0,
             "entry_id": item.entry_id,
-            # todo has no --reveal: a number written into any text is always masked
-            "assignee": phones.shown_field("assignee", item.assignee),
-            "community": phones.shown_field("community", item.community),
-            "summary": phones.shown_field("summary", item.summary),
+            "assignee": assignees[item.assignee],
+            "community": communities[item.community],
+            "summary": summary(item.summary),
         })
     return rows
+
+
+class _Once(dict):
+    """`work(key)` for each key, worked out the first time it is asked for."""
+
+    def __init__(self, work) -> None:
+        super().__init__()
+        self.work = work
+
+    def __missing__(self, key):
+        value = self[key] = self.work(key)
+        return value
 
 
 def todo_columns(tz: ZoneInfo) -> list[Column]:
