@@ -390,6 +390,7 @@ def test_a_row_merged_into_a_merged_row_of_the_file_is_refused(jiesu, tmp_path, 
     dump = tmp_path / "chain.jsonl"
     dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     other = new_target("other")
+    jiesu.ok("--db", other, "list")  # the book there, empty: a refused import leaves it so
     result = jiesu("--db", other, "import", str(dump))
     assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
         f"第 3 行：并入的 #{records[1]['id']}（第 2 行）本身已合并，不能再被并入（并单只能并入未合并的诉求）"
@@ -529,19 +530,20 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
 
 
 @pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
-def test_an_open311_round_trip_keeps_community_first_response_and_channel(jiesu, tmp_path, new_target, fmt):
+def test_an_open311_round_trip_keeps_community_first_response_channel_and_level(jiesu, tmp_path, new_target, fmt):
     """A fresh tester: another book took every case without its 社区 and first response, and as come
     through 网络 (online); jiesu's export carries them as jiesu_ extensions, which import reads back."""
     hotline = jiesu.new("楼上漏水", "--community", "前门社区", "--received", "2026-11-20T08:00")
     jiesu.ok("contact", hotline, "--at", "2026-11-20T08:40")
-    jiesu.new("路灯不亮", "--community", "草厂社区", "--channel", "phone", "--received", "2026-11-21T09:00")
+    pushed = jiesu.new("路灯不亮", "--community", "草厂社区", "--channel", "phone", "--received", "2026-11-21T09:00")
+    jiesu.ok("escalate", pushed, "--reason", "需街道协调", "--at", "2026-11-21T10:00")  # its level came back 社区
     feed = tmp_path / f"feed.{fmt.split('-')[1]}"
     jiesu.ok("export", "--format", fmt, "--out", str(feed))
     other = new_target("o")
     jiesu.ok("--db", other, "import", str(feed))
-    kept = ("community", "responded_at", "channel")
+    kept = ("community", "responded_at", "channel", "level")
     copied = [[case[name] for name in kept] for case in jiesu.json("--db", other, "export")]
-    assert copied == [["前门社区", "2026-11-20T08:40:00+08:00", "hotline"], ["草厂社区", None, "phone"]]
+    assert copied == [["前门社区", "2026-11-20T08:40:00+08:00", "hotline", "community"], ["草厂社区", None, "phone", "street"]]
     assert copied == [[case[name] for name in kept] for case in jiesu.json("export")]
 
 

@@ -474,9 +474,11 @@ OPEN311_FIELDS = {
 }
 
 
-# What jiesu's own Open311 export carries under `extended_attributes` besides its id, status, level
-# and track (exchange.open311_rows): case fields GeoReport v2 has no place for.
-OPEN311_EXTENSIONS = {"jiesu_community": "community", "jiesu_channel": "channel", "jiesu_responded_at": "responded_at"}
+# What jiesu's own Open311 export carries under `extended_attributes` besides its id, status and track
+# (exchange.open311_rows), and another book takes back: case fields GeoReport v2 has no place for.
+OPEN311_EXTENSIONS = {
+    "jiesu_community": "community", "jiesu_channel": "channel", "jiesu_responded_at": "responded_at", "level": "level",
+}
 
 
 def _open311(request: dict[str, Any]) -> dict[str, Any]:
