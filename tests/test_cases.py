@@ -174,6 +174,9 @@ def test_merge_refusals(office):
         cases.merge(office, a, c)
     with pytest.raises(TransitionRefused, match=f"#{a} 已合并到 #{b}，请并入 #{b}"):
         cases.merge(office, c, a)
+    # A fresh tester: merging b into a, itself merged into b, was told 请并入 #b — b into itself.
+    with pytest.raises(TransitionRefused, match=f"^#{a} 已并入 #{b}，不能互相合并$"):
+        cases.merge(office, b, a)
     kinds = [e.kind for e in lookup.get_case(office, b).events]
     assert kinds == ["filed", "merged"]
 

@@ -198,7 +198,7 @@ def test_open311_xml_in_and_offsets_required(jiesu, tmp_path):
     )
     (tmp_path / "feed.xml").write_text(xml, encoding="utf-8")
     result = jiesu("import", str(tmp_path / "feed.xml"))
-    assert result.stderr.splitlines()[0].startswith("第 2 行：received_at 缺少时区偏移")
+    assert result.stderr.splitlines()[0].startswith("第 2 行：requested_datetime 缺少时区偏移")
     jiesu.ok("import", str(tmp_path / "feed.xml"), "--skip-bad")
     assert [(c["ref"], c["category"]) for c in jiesu.json("list")] == [("X-1", "噪音")]
 
@@ -213,7 +213,7 @@ def test_an_open311_time_refused_is_hinted_in_the_form_open311_takes(jiesu, tmp_
     assert result.stderr.splitlines()[0].endswith("；请写成 2026-11-20T09:30:00+08:00 这样带时区偏移的时间（Open311 要求）")
     (tmp_path / "feed.json").write_text(json.dumps([request | {"requested_datetime": "2026-11-03 15:05"}]), encoding="utf-8")
     taken = jiesu("import", str(tmp_path / "feed.json")).stderr.splitlines()[0]  # what the hint says is taken
-    assert taken.endswith("received_at 缺少时区偏移（Open311 要求，如 2026-11-20T09:30:00+08:00）：'2026-11-03 15:05'")
+    assert taken.endswith("requested_datetime 缺少时区偏移（Open311 要求，如 2026-11-20T09:30:00+08:00）：'2026-11-03 15:05'")
     (tmp_path / "feed.json").write_text(json.dumps([request | {"requested_datetime": "2026-11-20T09:30:00+08:00"}]), encoding="utf-8")
     jiesu.ok("import", str(tmp_path / "feed.json"))
 
@@ -245,7 +245,7 @@ def test_an_open311_request_is_named_by_the_line_it_starts_on(jiesu, tmp_path, n
     the line of the file its <request> or { is on, as an editor shows it, and so is its imported event."""
     (tmp_path / name).write_bytes(text.encode("gb18030" if name.endswith("xml") else "utf-8"))
     lines = jiesu.ok("import", str(tmp_path / name), "--skip-bad").stderr.splitlines()
-    assert lines[0] == f"第 {line} 行：received_at 缺少时区偏移（Open311 要求，如 2026-11-20T09:30:00+08:00）：'2026-11-03T22:00:00'"
+    assert lines[0] == f"第 {line} 行：requested_datetime 缺少时区偏移（Open311 要求，如 2026-11-20T09:30:00+08:00）：'2026-11-03T22:00:00'"
     first = line - len(OPEN311_GOOD) - 2  # the good request ends the line before the bad one starts
     assert jiesu.json("show", "1")["events"][0]["note"] == f"导入自 {name} 第 {first} 行"
 

@@ -320,10 +320,10 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
         raise TransitionRefused(f"#{case_id} 不能并入自己")
     with changing(office, case_id, "merge", "并单") as (session, case):
         target = load_case(session, into, for_update=True)
+        if target.merged_into == case_id:  # before the hint below, which would name this case itself
+            raise TransitionRefused(f"#{into} 已并入 #{case_id}，不能互相合并")
         if target.status == Status.MERGED:
             raise TransitionRefused(f"#{into} 已合并到 #{target.merged_into}，请并入 #{target.merged_into}")
-        if target.merged_into == case_id:
-            raise TransitionRefused(f"#{into} 已并入 #{case_id}，不能互相合并")
         when = moment(office, case, at)
         # The step is written on both cases, so it may not precede either receipt.
         not_before(office, target, when, "并单", target.received_at, "受理")

@@ -474,6 +474,13 @@ OPEN311_FIELDS = {
 }
 
 
+# The Open311 key a time field is read from, to name it in a refusal.
+OPEN311_TIME_KEYS = {
+    "received_at": "requested_datetime", "resolve_by": "expected_datetime", "closed_at": "updated_datetime",
+    "responded_at": "jiesu_responded_at",
+}
+
+
 # What jiesu's own Open311 export carries under `extended_attributes` besides its id, status and track
 # (exchange.open311_rows), and another book takes back: case fields GeoReport v2 has no place for.
 OPEN311_EXTENSIONS = {
@@ -740,8 +747,9 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     tz = office.tz
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
+            label = OPEN311_TIME_KEYS.get(name, name) if open311 else name  # the key the file has
             values[name] = cells.moment(
-                name, value, tz, offset_required=open311, receipt=name == "received_at", deadline=name in CASE_DEADLINES
+                label, value, tz, offset_required=open311, receipt=name == "received_at", deadline=name in CASE_DEADLINES
             )
     masked = None
     if values["phone"] and "*" in values["phone"]:
