@@ -762,14 +762,14 @@ def test_show_keeps_its_history_headers_whole_from_79_columns_down_to_40(long_hi
 
 # Said by a caller and written down as said: numbers, a landline, a deadline, labels with their colon.
 SAID = "居民反映楼道灯长期不亮，联系电话13912345678，物业座机010-65123456转8001，办理期限：2026-12-01 24:00，处理结果：已派单给物业公司 please call back"
-KEPT = ("139****5678", "010****3456", "8001", "2026-12-01 24:00", "办理期限：", "处理结果：", "12345热线")
+KEPT = ("139****5678", "010****3456", "8001", "2026-12-01 24:00", "办理期限：", "处理结果：", "12345热线", "待派单", "办理中")
 
 
 def test_show_keeps_every_number_time_and_label_on_one_line_at_any_width(jiesu, monkeypatch):
     """A fresh tester's `show`: below 80 columns `2026-12-01` / `24:00` and `办理` / `期限` on two lines; from
     80 on Rich's fold cut a masked phone in a long 详情 (`139**` / `**5678`). From 40 to 120 columns each of them
     is found whole on a line as often as on a terminal wide enough for everything: in the title, the record, the
-    history's notes and changes."""
+    history's notes and changes. The sixth tester: a change `状态：待派单 → 办理中` folded as `办` / `理中` at 40."""
     case = jiesu.new(f"楼道灯不亮，来电13912345678，{SAID[:40]}", "--detail", SAID * 5, "--phone", "13912345678", "--received", "2026-11-30T09:00")
     jiesu.ok("assign", case, "物业公司王师傅13912345678", "--at", "2026-11-30T10:00")
     jiesu.ok("note", case, f"再次来电，{SAID * 2}")

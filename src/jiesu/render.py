@@ -22,7 +22,7 @@ from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadOption
 from jiesu.phones import MASKS
 from jiesu.safetext import json_escaped, visible, visible_lines
-from jiesu.vocab import LabeledEnum, OutputFormat
+from jiesu.vocab import LabeledEnum, OutputFormat, labels_of_every_word
 
 # What a CSV cell may start with to get a leading apostrophe: text a spreadsheet would run as a
 # formula, and text that itself starts with an apostrophe, so that reading the file back
@@ -299,10 +299,12 @@ GIVING = ((None, MAIN_MIN), (MAIN_MIN, MAIN_MIN), (FREE_MIN, MAIN_MIN), (FREE_MI
 # `show` folds its text: from this width on as Rich folds it (`_Fold`); narrower, jiesu lays it out (_fold_fit, _folded).
 ROOMY = 80
 # What no fold breaks where it fits a line: a time (`2026-12-01 24:00`, `12-01 24:00`); a label, the Chinese
-# word before a colon (`办理期限：`, its last six characters at most); a run of letters and digits with the marks
-# inside a number or a word (a masked phone 135****7777, 010-6512****, a stand-in <U+202E>).
+# word before a colon (`办理期限：`, its last six characters at most); one of jiesu's words (`办理中`, `挂账整改`,
+# as a change `状态：待派单 → 办理中` shows them); a run of letters and digits with the marks inside a number or a
+# word (a masked phone 135****7777, 010-6512****, a stand-in <U+202E>).
 _WHOLE = (
     r"(?:\d{4}-)?\d\d?-\d\d? \d\d?:\d\d(?::\d\d)?|[\u3400-\u9fff]{2,6}[：:]"
+    rf"|{'|'.join(map(re.escape, labels_of_every_word()))}"
     r"|<U\+[0-9A-F]+>|[0-9A-Za-z*#+]+(?:[-./:@_][0-9A-Za-z*#+]+)*"
 )
 _KEPT = re.compile(_WHOLE)

@@ -172,3 +172,10 @@ class ReportFormat(LabeledEnum):
 # view as of an earlier time reads as empty (three purged callers are not one caller "***").
 PURGED_VALUE = "***"
 PERSONAL_FIELDS = frozenset({"name", "phone", "phone_ext", "address"})
+
+
+def labels_of_every_word() -> list[str]:
+    """Every Chinese label of DESIGN §1's words of more than one character, longest first (so a
+    pattern made of them takes 挂账整改 before 挂账)."""
+    words = {m.label for enum in LabeledEnum.__subclasses__() for m in enum if len(m.label) > 1}
+    return sorted(words, key=lambda word: (-len(word), word))
