@@ -79,9 +79,9 @@ class Stage:
         """Every row is in: index them, and refuse the rows with a reason `unless_existing` (a
         masked phone or text, a ledgered case) that are not a case the book (or the file before
         them) already has; then fresh rows merged into a case that is itself merged (in its row,
-        or in the book its row is already in), as `jiesu merge` refuses; then rows merged into a
-        case that is not in the same file, and fresh rows merged into one whose row was refused
-        (the link would point nowhere). `refused_ids`: the ids of rows refused before staging,
+        or in the book its row is already in), as `jiesu merge` refuses; then fresh rows merged
+        into a case that is not in the same file, or whose row was refused (the link would point
+        nowhere). A row the book already has is 已存在 whatever its target. `refused_ids`: the ids of rows refused before staging,
         with their lines.
 
         Returns how many were refused, and the first `limit` as (line, reason, old id of the
@@ -105,13 +105,12 @@ class Stage:
             why = sa.case((merged_row, INTO_MERGED_ROW), else_=INTO_MERGED_CASE)
             chained, first_chained = self._refused(into_merged, limit, why, staged.c.merged_into, target_line)
             self.conn.execute(update(staged).where(into_merged).values(state=REFUSED))
-            in_file = exists().where(target.c.old_id == staged.c.merged_into)
             kept = exists().where(target.c.old_id == staged.c.merged_into, target.c.state != REFUSED)
-            # a row already in the book is not written, whatever became of its target's row
-            orphan = and_(
-                staged.c.merged_into.is_not(None), ~kept,
-                or_(staged.c.state == FRESH, and_(staged.c.state == DUPLICATE, ~in_file)),
-            )
+            # A row already in the book is not written, whatever became of its target's row, or whether
+            # the file has it at all (a filtered export — `--status merged`, `--since` — back into a book).
+            # A fresh row's target must be in the file: its id is the source book's, which may number
+            # another case here (the row's own id is no help, it is no case of this book).
+            orphan = and_(staged.c.merged_into.is_not(None), ~kept, staged.c.state == FRESH)
             more, first_more = self._refused(orphan, limit, sa.null(), staged.c.merged_into, target_line)
             self.conn.execute(update(staged).where(orphan).values(state=REFUSED))
         first_more = [(line, None, old, at or refused_ids.get(old)) for line, _, old, at in first_more]
