@@ -70,6 +70,29 @@ def test_rows_without_ref_or_phone_are_told_apart_by_their_address(jiesu, tmp_pa
     assert jiesu.ok("import", str(path)).stderr == "读取 5 行：已导入 0 件，已存在 5 件\n"
 
 
+def test_an_address_is_the_same_to_the_dedupe_key_as_to_search(jiesu, tmp_path):
+    """A fresh tester: `前门东大街3号` and `前门东大街３号` (full-width digit) were two cases, though
+    --search and hotspots take them for one address; spaces around it were already no difference."""
+    addresses = ["前门东大街3号", "前门东大街３号", " 前门东大街3号 ", "前門東大街 3 號"]
+    path = hotline_file(tmp_path, [f",2026-11-25 09:00,,,{address},,,,,噪音" for address in addresses])
+    assert jiesu.ok("import", str(path)).stderr == "读取 4 行：已导入 1 件，已存在 3 件\n"
+    jiesu.ok("new", "噪音", "--address", "鲜鱼口街1号", "--received", "2026-11-26 09:00")
+    other = hotline_file(tmp_path, [",2026-11-26 09:00,,,鲜鱼口街１号,,,,,噪音"], name="乙.csv")
+    assert jiesu.ok("import", str(other)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+
+
+def test_an_address_with_a_masked_number_is_matched_as_search_sees_it_too(jiesu, tmp_path, book):
+    jiesu.new("噪音", "--address", "前门东大街3号 电话13812345678", "--received", "2026-11-25 09:00")
+    dump = tmp_path / "m.jsonl"
+    jiesu.ok("export", "--format", "jsonl", "--out", str(dump))
+    record = json.loads(dump.read_text(encoding="utf-8"))
+    assert record["address"] == "前门东大街3号 电话138****5678"
+    dump.write_text(json.dumps(record | {"address": "前门东大街３号电话138****5678"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    before = book.fingerprint()
+    assert jiesu.ok("import", str(dump)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+    assert book.fingerprint() == before
+
+
 def test_a_case_at_another_address_is_not_one_the_book_has(jiesu, tmp_path):
     jiesu.ok("import", str(hotline_file(tmp_path, [",2026-11-02 09:30,,,前门东大街3号,,,,,楼道灯不亮"], name="甲.csv")))
     other = hotline_file(tmp_path, [",2026-11-02 09:30,,,鲜鱼口街1号,,,,,楼道灯不亮", ",2026-11-02 09:30,,,,,,,,楼道灯不亮"], name="乙.csv")

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, and_, exists, func, or_, select, update
 from jiesu import backend, phones
 from jiesu.db import Store
 from jiesu.models import Case, Event, UTCDateTime
+from jiesu.textsearch import fold
 from jiesu.vocab import EventKind, Status
 
 CASES = Case.__table__
@@ -133,15 +134,15 @@ class Stage:
         rows = self.conn.execute(
             select(
                 staged.c.seq, staged.c.ref, staged.c.old_id, staged.c.received_at, staged.c.phone, staged.c.masked_phone,
-                staged.c.summary, staged.c.address,
+                staged.c.summary, staged.c.address_key,
             ).where(staged.c.state == FRESH, staged.c.masked_text)
         ).all()
-        for seq, ref, old_id, received_at, phone, masked_phone, summary, address in rows:
+        for seq, ref, old_id, received_at, phone, masked_phone, summary, address_key in rows:
             same_time = select(CASES.c.id, CASES.c.phone, CASES.c.summary, CASES.c.address).where(CASES.c.received_at == received_at)
             for case_id, case_phone, case_summary, case_address in self.conn.execute(same_time):
                 its_own = case_id == old_id and phone is None and masked_phone is None
                 same_phone = its_own or (phones.mask(case_phone) == masked_phone if masked_phone else case_phone == phone)
-                same_text = phones.mask_in_text(case_summary) == summary and (phones.mask_in_text(case_address) or "") == (address or "")
+                same_text = phones.mask_in_text(case_summary) == summary and fold(phones.mask_in_text(case_address)) == (address_key or "")
                 if (ref is None or case_id == old_id) and same_phone and same_text:
                     self.conn.execute(update(staged).where(staged.c.seq == seq).values(state=DUPLICATE))
                     break
@@ -303,8 +304,9 @@ def _same_key(other, staged) -> Any:
 
 
 def _same_address(other, staged) -> Any:
-    """The same address, none being one too: an export writes a missing address as an empty cell."""
-    return func.coalesce(other.c.address, "") == func.coalesce(staged.c.address, "")
+    """The same address as search and hotspots see it (address_key, textsearch.fold: `3号` is `３号`),
+    none being one too: an export writes a missing address as an empty cell."""
+    return func.coalesce(other.c.address_key, "") == func.coalesce(staged.c.address_key, "")
 
 
 def _masked(phone) -> Any:
