@@ -81,13 +81,27 @@ def test_an_address_is_the_same_to_the_dedupe_key_as_to_search(jiesu, tmp_path):
     assert jiesu.ok("import", str(other)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
 
 
-def test_an_address_with_a_masked_number_is_matched_as_search_sees_it_too(jiesu, tmp_path, book):
-    jiesu.new("噪音", "--address", "前门东大街3号 电话13812345678", "--received", "2026-11-25 09:00")
+def test_a_summary_is_the_same_to_the_dedupe_key_as_to_search(jiesu, tmp_path):
+    """So is the summary (it was compared as typed): full-width digits, traditional characters and
+    spaces inside make no other case — but a longer or shorter summary does."""
+    summaries = ["3楼漏水", "３楼漏水", "3 樓漏水", "3楼漏水了", "3楼"]
+    path = hotline_file(tmp_path, [f",2026-11-25 09:00,,13812345678,,,,,,{summary}" for summary in summaries])
+    assert jiesu.ok("import", str(path)).stderr == "读取 5 行：已导入 3 件，已存在 2 件\n"
+    assert jiesu.ok("import", str(path)).stderr == "读取 5 行：已导入 0 件，已存在 5 件\n"
+    jiesu.ok("new", "噪音扰民", "--detail", "夜间施工", "--received", "2026-11-26 09:00")
+    other = hotline_file(tmp_path, [",2026-11-26 09:00,,,,,,,,噪音 扰民"], name="乙.csv")
+    assert jiesu.ok("import", str(other)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+
+
+def test_a_masked_number_in_an_address_or_summary_is_matched_as_search_sees_it_too(jiesu, tmp_path, book):
+    """A masked export's row (an address or summary holding a masked number) is matched in Python:
+    alike, as search sees them."""
+    jiesu.new("3楼噪音 回电13912345678", "--address", "前门东大街3号 电话13812345678", "--received", "2026-11-25 09:00")
     dump = tmp_path / "m.jsonl"
     jiesu.ok("export", "--format", "jsonl", "--out", str(dump))
     record = json.loads(dump.read_text(encoding="utf-8"))
     assert record["address"] == "前门东大街3号 电话138****5678"
-    dump.write_text(json.dumps(record | {"address": "前门东大街３号电话138****5678"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    dump.write_text(json.dumps(record | {"address": "前门东大街３号电话138****5678", "summary": "３楼噪音 回电139****5678"}, ensure_ascii=False) + "\n", encoding="utf-8")
     before = book.fingerprint()
     assert jiesu.ok("import", str(dump)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
     assert book.fingerprint() == before
