@@ -979,7 +979,8 @@ def _stager(dialect: str) -> Callable[[int, int, dict[str, Any]], tuple[Any, ...
                 case[i] = stored(case[i])
         return (
             seq, line, values["__old_id__"], values["merged_into"], changes_by_status[values["status"]],
-            values["__masked_phone__"], values["__masked_text__"], values["__unless_existing__"], *case,
+            values["__masked_phone__"], values["__masked_text__"], values["__unless_existing__"],
+            textsearch.summary_key(values["search_text"]), *case,
         )
 
     return staged_row

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, and_, exists, func, or_, select, update
 from jiesu import backend, phones
 from jiesu.db import Store
 from jiesu.models import Case, Event, UTCDateTime
+from jiesu.textsearch import fold
 from jiesu.vocab import EventKind, Status
 
 CASES = Case.__table__
@@ -34,7 +35,9 @@ INTO_MERGED_ROW, INTO_MERGED_CASE = "into a merged row", "into a merged case"
 # What a staged row became: still to be written, already in the book (or earlier in the file), or refused.
 FRESH, DUPLICATE, REFUSED = 0, 1, 2
 # The columns a checked row fills, in order: where it came from, then the case as stored.
-SOURCE_COLUMNS = ("seq", "line", "old_id", "merged_into", "changes", "masked_phone", "masked_text", "unless_existing")
+SOURCE_COLUMNS = (
+    "seq", "line", "old_id", "merged_into", "changes", "masked_phone", "masked_text", "unless_existing", "summary_key",
+)
 CASE_COLUMNS = tuple(c.name for c in CASES.c if c.name not in ("id", "merged_into"))
 STAGED_COLUMNS = (*SOURCE_COLUMNS, *CASE_COLUMNS)
 # The book's page cache while the rows are copied in: with SQLite's default 2 MiB, keeping the
@@ -53,6 +56,7 @@ def _table() -> sa.Table:
         sa.Column("masked_phone", sa.Text),  # the phone as a masked export wrote it (`138****5678`); phone is then empty
         sa.Column("masked_text", sa.Boolean, nullable=False),  # a number in its text is masked (`139****5678`)
         sa.Column("unless_existing", sa.Text),  # why it is refused unless the book (or the file before it) has the case
+        sa.Column("summary_key", sa.Text, nullable=False),  # textsearch.summary_key: what _same_key compares
         sa.Column("state", sa.Integer, nullable=False, server_default=str(FRESH)),
         sa.Column("case_id", sa.BigInteger),  # its id in the book: new, or the case it duplicates
     ]
@@ -79,9 +83,9 @@ class Stage:
         """Every row is in: index them, and refuse the rows with a reason `unless_existing` (a
         masked phone or text, a ledgered case) that are not a case the book (or the file before
         them) already has; then fresh rows merged into a case that is itself merged (in its row,
-        or in the book its row is already in), as `jiesu merge` refuses; then rows merged into a
-        case that is not in the same file, and fresh rows merged into one whose row was refused
-        (the link would point nowhere). `refused_ids`: the ids of rows refused before staging,
+        or in the book its row is already in), as `jiesu merge` refuses; then fresh rows merged
+        into a case that is not in the same file, or whose row was refused (the link would point
+        nowhere). A row the book already has is 已存在 whatever its target. `refused_ids`: the ids of rows refused before staging,
         with their lines.
 
         Returns how many were refused, and the first `limit` as (line, reason, old id of the
@@ -105,13 +109,12 @@ class Stage:
             why = sa.case((merged_row, INTO_MERGED_ROW), else_=INTO_MERGED_CASE)
             chained, first_chained = self._refused(into_merged, limit, why, staged.c.merged_into, target_line)
             self.conn.execute(update(staged).where(into_merged).values(state=REFUSED))
-            in_file = exists().where(target.c.old_id == staged.c.merged_into)
             kept = exists().where(target.c.old_id == staged.c.merged_into, target.c.state != REFUSED)
-            # a row already in the book is not written, whatever became of its target's row
-            orphan = and_(
-                staged.c.merged_into.is_not(None), ~kept,
-                or_(staged.c.state == FRESH, and_(staged.c.state == DUPLICATE, ~in_file)),
-            )
+            # A row already in the book is not written, whatever became of its target's row, or whether
+            # the file has it at all (a filtered export — `--status merged`, `--since` — back into a book).
+            # A fresh row's target must be in the file: its id is the source book's, which may number
+            # another case here (the row's own id is no help, it is no case of this book).
+            orphan = and_(staged.c.merged_into.is_not(None), ~kept, staged.c.state == FRESH)
             more, first_more = self._refused(orphan, limit, sa.null(), staged.c.merged_into, target_line)
             self.conn.execute(update(staged).where(orphan).values(state=REFUSED))
         first_more = [(line, None, old, at or refused_ids.get(old)) for line, _, old, at in first_more]
@@ -134,15 +137,18 @@ class Stage:
         rows = self.conn.execute(
             select(
                 staged.c.seq, staged.c.ref, staged.c.old_id, staged.c.received_at, staged.c.phone, staged.c.masked_phone,
-                staged.c.summary, staged.c.address,
+                staged.c.summary_key, staged.c.address_key,
             ).where(staged.c.state == FRESH, staged.c.masked_text)
         ).all()
-        for seq, ref, old_id, received_at, phone, masked_phone, summary, address in rows:
+        for seq, ref, old_id, received_at, phone, masked_phone, summary_key, address_key in rows:
             same_time = select(CASES.c.id, CASES.c.phone, CASES.c.summary, CASES.c.address).where(CASES.c.received_at == received_at)
             for case_id, case_phone, case_summary, case_address in self.conn.execute(same_time):
                 its_own = case_id == old_id and phone is None and masked_phone is None
                 same_phone = its_own or (phones.mask(case_phone) == masked_phone if masked_phone else case_phone == phone)
-                same_text = phones.mask_in_text(case_summary) == summary and (phones.mask_in_text(case_address) or "") == (address or "")
+                same_text = (
+                    fold(phones.mask_in_text(case_summary)) == summary_key
+                    and fold(phones.mask_in_text(case_address)) == (address_key or "")
+                )
                 if (ref is None or case_id == old_id) and same_phone and same_text:
                     self.conn.execute(update(staged).where(staged.c.seq == seq).values(state=DUPLICATE))
                     break
@@ -180,7 +186,7 @@ class Stage:
         before = and_(earlier.c.seq < staged.c.seq, earlier.c.state != REFUSED)
         phoneless = and_(  # a number Open311 masks in the text is matched by _mark_masked_text_duplicates
             staged.c.phone.is_(None), staged.c.masked_phone.is_(None), CASES.c.received_at == staged.c.received_at,
-            CASES.c.summary == staged.c.summary, _same_address(CASES, staged),
+            _same_summary(CASES, staged), _same_address(CASES, staged),
         )
         by_ref = and_(
             staged.c.ref.is_not(None),
@@ -294,7 +300,7 @@ def _same_key(other, staged) -> Any:
     masked = staged.c.masked_phone
     return and_(
         other.c.received_at == staged.c.received_at,
-        other.c.summary == staged.c.summary,
+        _same_summary(other, staged),
         _same_address(other, staged),
         or_(
             and_(masked.is_(None), other.c.phone.is_not_distinct_from(staged.c.phone)),
@@ -303,9 +309,19 @@ def _same_key(other, staged) -> Any:
     )
 
 
+def _same_summary(other, staged) -> Any:
+    """The same summary as search sees it (`３楼漏水` is `3楼漏水`): the first line of the other's
+    search_text is the staged row's summary_key (textsearch.summary_key, in SQL)."""
+    key = staged.c.summary_key
+    size = func.length(key)
+    part = lambda start, length: func.substr(other.c.search_text, start, length, type_=sa.Text)  # noqa: E731
+    return and_(part(1, size) == key, func.coalesce(part(size + 1, 1), "").in_(["\n", ""]))
+
+
 def _same_address(other, staged) -> Any:
-    """The same address, none being one too: an export writes a missing address as an empty cell."""
-    return func.coalesce(other.c.address, "") == func.coalesce(staged.c.address, "")
+    """The same address as search and hotspots see it (address_key, textsearch.fold: `3号` is `３号`),
+    none being one too: an export writes a missing address as an empty cell."""
+    return func.coalesce(other.c.address_key, "") == func.coalesce(staged.c.address_key, "")
 
 
 def _masked(phone) -> Any:

@@ -79,5 +79,11 @@ def derived(source: Any) -> dict[str, Any]:
     }
 
 
+def summary_key(search_text: str) -> str:
+    """The summary normalised, read off the search_text `derived` made: its first line (a case
+    always has a summary, and fold leaves no line break in it)."""
+    return search_text.split("\n", 1)[0]
+
+
 # Each normalised copy, and the typed fields it is made from (a view of a past time refolds it from them).
 FOLDED_FROM = {"search_text": SEARCHED, "address_key": ("address",), "category_key": ("category",)}
