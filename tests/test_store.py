@@ -180,6 +180,19 @@ def test_a_refused_command_makes_no_book(args, code, jiesu, tmp_path, monkeypatc
 
 
 @sqlite_only
+def test_a_dry_run_makes_no_book(jiesu, tmp_path, monkeypatch):
+    """README: `import --dry-run` writes nothing. On a book not there yet it went through and so made
+    the book (a fresh tester)."""
+    folder, before = fresh_folder(tmp_path)
+    (folder / "好.csv").write_text("诉求内容,受理时间\n楼道灯不亮,2026-11-20 09:00\n", encoding="utf-8")
+    monkeypatch.chdir(folder)
+    result = jiesu.ok("--db", "new.db", "import", "好.csv", "--dry-run")
+    assert result.stderr.endswith("读取 1 行：将导入 1 件，已存在 0 件（试运行，未写入）\n")
+    jiesu.ok("--db", "new.db", "purge", "--closed-before", "2023-12-01", "--dry-run")  # purge's dry run too
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*before, "好.csv"])
+
+
+@sqlite_only
 def test_the_first_command_that_goes_through_makes_the_book_owner_only(jiesu, tmp_path, monkeypatch):
     folder, before = fresh_folder(tmp_path)
     monkeypatch.chdir(folder)

@@ -86,6 +86,8 @@ def purge(
     from jiesu.clock import shown
 
     office = office_of(ctx)
+    if dry_run:
+        office.store.promise_to_write_nothing()
     done = retention.purge(office, office.when(closed_before), address=address, dry_run=dry_run)
     what = "、".join(retention.LABELS[f] for f in done.fields)
     day = shown(done.before, office.tz)[:10]

@@ -40,6 +40,8 @@ def import_cases(
 
     fmt = importer.import_format(file, fmt, sheet)
     office = office_of(ctx)
+    if dry_run:
+        office.store.promise_to_write_nothing()
     # Every value typed is read before any file is; --at is a receipt for rows without one, so it needs its clock time.
     when = office.when(at, receipt="--at")
     mapping = importer.load_mapping(map_file) if map_file else None

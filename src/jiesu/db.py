@@ -83,6 +83,7 @@ class Store:
         self.notices: list[str] = []
         self.commits = 0  # write transactions committed through this store (making the book excepted)
         self.new_book: NewBook | None = None  # a book not yet in place: see NewBook
+        self.writes_nothing = False  # see promise_to_write_nothing
         event.listen(engine, "before_cursor_execute", _refuse_undecodable)
         self._writer = engine.execution_options(jiesu_write=True)
         # On PostgreSQL a report's many statements must see one snapshot, as SQLite's WAL readers do.
@@ -146,7 +147,11 @@ class Store:
         self.engine.dispose()
         new, self.new_book = self.new_book, None
         if new is not None:
-            new.settle(keep)
+            new.settle(keep and not self.writes_nothing)
+
+    def promise_to_write_nothing(self) -> None:
+        """A command that writes nothing (`import --dry-run`) leaves no new book behind either."""
+        self.writes_nothing = True
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
