@@ -576,8 +576,9 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
     feed = tmp_path / "feed.json"
     jiesu.ok("export", "--format", "open311-json", "--out", str(feed))
     other = new_target("o")
-    # The merged case, which Open311 calls closed, never closed: refused, the closed one keeps its nature and result.
-    assert jiesu("--db", other, "import", str(feed)).stderr.startswith(f"第 4 行：{importer.OPEN311_UNCLASSIFIED}\n")
+    # The merged case, which Open311 calls closed, never closed: refused as merged (a fresh tester: it was told it
+    # lacked a nature and result), the closed one keeps its nature and result.
+    assert jiesu("--db", other, "import", str(feed)).stderr.startswith(f"第 4 行：{importer.OPEN311_MERGED}\n")
     jiesu.ok("--db", other, "import", str(feed), "--skip-bad")
     copied = jiesu.json("--db", other, "list", "--all")
     assert [(c["ref"], c["status"], c["nature"], c["result"]) for c in copied] == [
@@ -620,7 +621,7 @@ def test_an_open311_export_back_into_its_own_book_is_already_there(jiesu, tmp_pa
     assert book.fingerprint() == before
     other = new_target("o")  # another book takes them once (not the merged case, never closed), and knows them the second time
     line = {"open311-json": 4, "open311-xml": 39}[fmt]  # where the third request starts, under "[" or the XML's head
-    merged = f"第 {line} 行：{importer.OPEN311_UNCLASSIFIED}\n" + STATUS_NOTES_UNREAD
+    merged = f"第 {line} 行：{importer.OPEN311_MERGED}\n" + STATUS_NOTES_UNREAD
     took = jiesu.ok("--db", other, "import", str(feed), "--skip-bad").stderr
     assert took == merged + "读取 3 行：已导入 2 件，已存在 0 件，跳过 1 行有问题的\n"
     took = jiesu.ok("--db", other, "import", str(feed), "--skip-bad").stderr

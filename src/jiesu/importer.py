@@ -512,8 +512,9 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
         values["closed_at"] = request.get("updated_datetime")
         if values["closed_at"] in (None, ""):  # when it was closed is not known: not its receipt
             values["__error__"] = "Open311 状态为 closed，但没有 updated_datetime（办结时间）"
-        elif (nature := _closed_nature(extended)) is None:
-            values["__unclassified_close__"] = True  # refused, unless it is a case the book has (its own export's merged one)
+        elif (nature := _closed_nature(extended)) is None:  # refused, unless it is a case the book has (its own export's merged one)
+            merged = isinstance(extended, dict) and extended.get("status") == Status.MERGED
+            values["__unclassified_close__"] = OPEN311_MERGED if merged else OPEN311_UNCLASSIFIED
         else:  # closed by `close`, which let it close with its track's one result
             values["nature"], values["result"] = nature, rules.RESULT_OF[rules.TRACK_OF[nature]].value
     else:
@@ -524,6 +525,11 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
 OPEN311_UNCLASSIFIED = (
     "Open311 请求只说已办结，没有诉求性质和办结结果，不能作为已办结导入；"
     "在案卷库之间移交诉求请用 CSV 或 JSON 导出，或导入为 open 后研判、办结"
+)
+# A merged case, which Open311 can only call closed: the case it joined is not named, so it cannot be merged here.
+OPEN311_MERGED = (
+    "Open311 请求是一件已合并的诉求，Open311 不带它并入的诉求，不能导入；"
+    "在案卷库之间移交诉求请用 CSV 或 JSON 导出（连同它并入的诉求）"
 )
 NATURE_OF_TRACK = {track.value: nature for nature, track in rules.TRACK_OF.items()}
 
@@ -791,7 +797,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     own_id = None if (value := get("id")) is None else cells.integer("id", value, None)
     merged_into = values["merged_into"] = None if (value := get("merged_into")) is None else cells.integer("merged_into", value, None)
     ledgered = _refuse_partial_state(status, merged_into, own_id)
-    unclosable = OPEN311_UNCLASSIFIED if get("__unclassified_close__") else _check_closing(values)
+    unclosable = get("__unclassified_close__") or _check_closing(values)
     values |= textsearch.derived(values)
     values["__old_id__"] = own_id
     values["__masked_phone__"] = masked
