@@ -255,6 +255,13 @@ def test_an_open311_time_refused_is_hinted_in_the_form_open311_takes(jiesu, tmp_
     jiesu.ok("import", str(tmp_path / "feed.json"))
 
 
+def test_an_open311_request_without_a_description_is_told_by_that_key(jiesu, tmp_path):
+    """A fresh tester: Open311 has no `summary`, yet the refusal named it."""
+    requests = [{"service_request_id": "X-1", "status": "open", "requested_datetime": "2026-11-20T09:30:00+08:00"}]
+    (tmp_path / "feed.json").write_text(json.dumps(requests), encoding="utf-8")
+    assert jiesu("import", str(tmp_path / "feed.json")).stderr.splitlines()[0] == "第 1 行：缺少诉求内容（description）"
+
+
 OPEN311_GOOD = {"service_request_id": "X-1", "status": "open", "service_name": "噪音", "description": "夜间施工",
                 "requested_datetime": "2026-11-03T22:00:00+08:00"}
 OPEN311_BAD = OPEN311_GOOD | {"service_request_id": "X-2", "requested_datetime": "2026-11-03T22:00:00"}

@@ -737,7 +737,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     open311 = get("__open311__", False)
     summary = _text_field("summary", get("summary"))
     if not summary:
-        raise ValueError("缺少诉求内容（summary）")
+        raise ValueError(f"缺少诉求内容（{'description' if open311 else 'summary'}）")  # the key the file has
     values: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)  # an absent or empty cell is None
     for name, read in TEXT_READERS:
         if (value := get(name)) is not None:
