@@ -598,6 +598,15 @@ def test_a_row_whose_tier_agrees_gets_that_tiers_deadlines(jiesu, tmp_path):
     assert (complex_["tier"], complex_["resolve_by"]) == ("complex", "2026-12-22T00:00:00+08:00")
 
 
+def test_the_books_rules_say_which_tier_a_row_may_carry(jiesu, book, tmp_path):
+    rules = tmp_path / "街道.toml"
+    rules.write_text('[deadlines]\ncomplex_levels = ["street", "district", "city"]\n', encoding="utf-8")
+    rows = sheet(tmp_path, "楼上漏水,2026-11-30 09:00,complex,street", header="summary,received_at,tier,level")
+    assert refused_rows(jiesu("import", rows)) == ["第 2 行：时限档 复杂疑难 与层级 街道 不符（应为 一般）"]
+    jiesu.ok("--rules", str(rules), "import", rows)
+    assert jiesu.json("show", "1")["tier"] == "complex"
+
+
 def test_a_closed_row_close_would_have_refused_is_refused(jiesu, book, tmp_path):
     """F4: a revisited row without nature or result was stored, and `check` called the book sound."""
     closed = tmp_path / "closed.csv"
