@@ -313,6 +313,38 @@ def populate(jiesu):
     return first, second, third
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+def test_every_tier_a_step_gives_goes_to_a_fresh_book_as_it_was(jiesu, tmp_path, new_target, fmt):
+    """Import refuses a 时限档 that contradicts the row's urgency, level and category: never one
+    `new`, `edit`, `escalate` or a reopen gave a case of this book."""
+    made = [
+        jiesu.new("煤气泄漏", "--urgency", "urgent", "--received", "2026-11-20T09:00"),
+        jiesu.new("暖气不热", "--category", "供暖/不热", "--received", "2026-11-20T09:00"),
+        jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00"),
+        jiesu.new("违建", "--category", "供暖/违建", "--received", "2026-11-20T09:00"),
+        jiesu.new("路面塌陷", "--urgency", "urgent", "--received", "2026-11-20T09:00"),
+        jiesu.new("楼上漏水", "--nature", "合理诉求", "--received", "2026-11-20T09:00"),
+        jiesu.new("噪音", "--received", "2026-11-20T09:00"),
+    ]
+    jiesu.ok("escalate", made[3], "--reason", "跨部门", "--to", "区", "--at", "2026-11-21T09:00")  # 水电气热 → 复杂疑难
+    jiesu.ok("escalate", made[4], "--reason", "跨部门", "--to", "市", "--at", "2026-11-21T09:00")  # stays 紧急
+    jiesu.ok("escalate", made[2], "--reason", "街道协调", "--at", "2026-11-21T09:00")  # 街道: stays 一般
+    jiesu.ok("assign", made[5], "物业", "--at", "2026-11-20T10:00")
+    jiesu.reopen_twice(made[5])
+    jiesu.ok("escalate", made[5], "--reason", "多次重办", "--to", "区", "--at", "2026-11-26T09:00")  # counted from the reopen
+    jiesu.ok("edit", made[6], "--urgency", "urgent")
+    jiesu.ok("escalate", made[6], "--reason", "x", "--to", "区", "--at", "2026-11-21T09:00")
+    jiesu.ok("edit", made[6], "--urgency", "normal")  # 紧急 → 复杂疑难
+    timing = ("urgency", "level", "category", "tier", "respond_by", "resolve_by")
+    before = [[case[key] for key in timing] for case in jiesu.json("list", "--all")]
+    assert {row[3] for row in before} == {"emergency", "utility", "general", "complex"}
+    dump = tmp_path / f"all.{fmt}"
+    jiesu.ok("export", "--format", fmt, "--reveal", "--out", str(dump))
+    other = new_target("other")
+    assert jiesu.ok("--db", other, "import", str(dump)).stderr == "读取 7 行：已导入 7 件，已存在 0 件\n"
+    assert [[case[key] for key in timing] for case in jiesu.json("--db", other, "list", "--all")] == before
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
 def test_json_and_jsonl_round_trip_into_an_empty_store(jiesu, tmp_path, new_target, fmt):
     populate(jiesu)

@@ -567,6 +567,46 @@ def test_a_row_whose_times_or_words_contradict_each_other_is_refused(jiesu, book
     jiesu.ok("check")
 
 
+@pytest.mark.parametrize(
+    "cells, reason",
+    [
+        ("urgent,general,community,", "时限档 一般 与紧急程度 紧急 不符（应为 紧急）"),
+        ("normal,emergency,community,", "时限档 紧急 与紧急程度 一般 不符（应为 一般）"),
+        ("normal,complex,community,", "时限档 复杂疑难 与层级 社区 不符（应为 一般）"),
+        ("normal,general,district,", "时限档 一般 与层级 区 不符（应为 复杂疑难）"),
+        ("normal,complex,street,供暖/不热", "时限档 复杂疑难 与层级 街道 不符（应为 水电气热）"),
+        ("normal,general,community,供暖/不热", "时限档 一般 与类别 '供暖/不热' 不符（应为 水电气热）"),
+        ("normal,utility,community,噪音", "时限档 水电气热 与类别 '噪音' 不符（应为 一般）"),
+        ("normal,utility,community,", "时限档 水电气热 与类别（未填） 不符（应为 一般）"),
+    ],
+)
+def test_a_tier_no_step_could_have_given_the_row_is_refused(jiesu, book, tmp_path, cells, reason):
+    """A fresh tester (F4): an urgent row kept its 时限档 general and got 24 h / 7 working days, not
+    2 hours. `new`, `edit` and `escalate` give a case the tier its urgency, level and category call for."""
+    rows = sheet(tmp_path, f"楼上漏水,2026-11-30 09:00,{cells}", header="summary,received_at,urgency,tier,level,category")
+    assert refused_rows(jiesu("import", rows)) == [f"第 2 行：{reason}"]
+    assert book.counts() == (0, 0)
+
+
+def test_a_row_whose_tier_agrees_gets_that_tiers_deadlines(jiesu, tmp_path):
+    rows = sheet(tmp_path, "楼上漏水,2026-11-30 09:00,urgent,emergency,district", "暖气不热,2026-11-30 09:00,,complex,city",
+                 header="summary,received_at,urgency,tier,level")
+    jiesu.ok("import", rows)
+    urgent, complex_ = jiesu.json("list")
+    assert (urgent["tier"], urgent["respond_by"], urgent["resolve_by"]) == (
+        "emergency", "2026-11-30T11:00:00+08:00", "2026-11-30T11:00:00+08:00")
+    assert (complex_["tier"], complex_["resolve_by"]) == ("complex", "2026-12-22T00:00:00+08:00")
+
+
+def test_the_books_rules_say_which_tier_a_row_may_carry(jiesu, book, tmp_path):
+    rules = tmp_path / "街道.toml"
+    rules.write_text('[deadlines]\ncomplex_levels = ["street", "district", "city"]\n', encoding="utf-8")
+    rows = sheet(tmp_path, "楼上漏水,2026-11-30 09:00,complex,street", header="summary,received_at,tier,level")
+    assert refused_rows(jiesu("import", rows)) == ["第 2 行：时限档 复杂疑难 与层级 街道 不符（应为 一般）"]
+    jiesu.ok("--rules", str(rules), "import", rows)
+    assert jiesu.json("show", "1")["tier"] == "complex"
+
+
 def test_a_closed_row_close_would_have_refused_is_refused(jiesu, book, tmp_path):
     """F4: a revisited row without nature or result was stored, and `check` called the book sound."""
     closed = tmp_path / "closed.csv"

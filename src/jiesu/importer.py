@@ -785,7 +785,10 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     if values["track"] and values["track"] != TRACKS[nature]:
         raise ValueError(f"三上门 {Track(values['track']).label} 与诉求性质 {Nature(nature).label} 不符（应为 {_track_label(nature)}）")
     values["track"] = TRACKS[nature]
-    tier = values["tier"] = values["tier"] or rules.tier_for(urgency, values["category"], level, office_rules).value
+    tier = rules.tier_for(urgency, values["category"], level, office_rules).value
+    if values["tier"] and values["tier"] != tier:
+        raise ValueError(_tier_mismatch(values["tier"], tier, values))
+    values["tier"] = tier
     if not (values["respond_by"] and values["resolve_by"]):
         respond_by, resolve_by = rules.deadlines(received, tier, office_rules, office.calendar)
         values["respond_by"] = values["respond_by"] or respond_by
@@ -829,6 +832,18 @@ def _check_order(values: dict[str, Any], imported_at: datetime, tz) -> None:
             raise ValueError(f"{label} {shown(moment, tz)} 早于受理时间 {shown(received, tz)}")
         if name in HAPPENED and moment > imported_at:
             raise ValueError(f"{label} {shown(moment, tz)} 晚于导入时间 {shown(imported_at, tz)}")
+
+
+def _tier_mismatch(given: str, due: str, values: dict[str, Any]) -> str:
+    """Why a row's 时限档 is not the one `new`, `edit` and `escalate` give its urgency, level and category
+    (rules.tier_for, in that order): named by the first of them that decides between the two."""
+    if Tier.EMERGENCY in (given, due):
+        cause = f"紧急程度 {Urgency(values['urgency']).label}"
+    elif Tier.COMPLEX in (given, due):
+        cause = f"层级 {Level(values['level']).label}"
+    else:
+        cause = f"类别 {echoed(values['category'])}" if values["category"] else "类别（未填）"
+    return f"时限档 {Tier(given).label} 与{cause} 不符（应为 {Tier(due).label}）"
 
 
 def _track_label(nature: str) -> str:
