@@ -912,3 +912,52 @@ def test_open311_masks_a_number_in_every_form_a_phone_is_typed(jiesu, tmp_path, 
     jiesu.ok("assign", case_id, "物业 经理13799990000")
     request = json.loads(jiesu.ok("export", "--format", "open311-json").stdout)[0]
     assert (request["description"], request["address"], request["agency_responsible"]) == (shown, "幸福里3号 138****5678", "物业 经理137****0000")
+
+
+def test_two_cases_whose_phones_mask_alike_are_not_both_the_one_the_book_has(jiesu, tmp_path, new_target):
+    """A fresh tester: a masked export's two cases (138****5678 both) were both 已存在 against the
+    one case of theirs the book had, and the other was lost. One case of the book is one row: the
+    second is a case the book lacks, and masked, so refused."""
+    for phone in ("13812345678", "13899995678"):
+        jiesu.new("3楼漏水", "--address", "前门东大街3号楼", "--received", "2026-11-20 09:00", "--phone", phone)
+    masked, full = tmp_path / "masked.csv", tmp_path / "full.csv"
+    jiesu.ok("export", "--out", str(masked))
+    jiesu.ok("export", "--reveal", "--out", str(full))
+    only_first = tmp_path / "first.csv"
+    only_first.write_text("\n".join(full.read_text(encoding="utf-8-sig").splitlines()[:2]) + "\n", encoding="utf-8")
+    other = new_target("other")
+    jiesu.ok("--db", other, "import", str(only_first))
+    result = jiesu("--db", other, "import", str(masked))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[0] == "第 3 行：电话已打码，无法导入（导出时请加 --reveal）"
+    assert len(jiesu.json("--db", other, "list", "--all")) == 1
+    assert jiesu.ok("import", str(masked)).stderr == "读取 2 行：已导入 0 件，已存在 2 件\n"
+    assert jiesu.ok("--db", other, "import", str(full)).stderr == "读取 2 行：已导入 1 件，已存在 1 件\n"
+    assert jiesu.ok("--db", other, "import", str(masked)).stderr == "读取 2 行：已导入 0 件，已存在 2 件\n"
+
+
+def test_open311_rows_with_different_ids_are_different_cases(jiesu, tmp_path, new_target):
+    """A fresh tester: Open311 carries no phone, so two cases of one book received at one time with
+    one summary and address were one case (an empty book took one of two), and both were the case
+    of another book that had the first one's id."""
+    for phone in ("13833334444", "13855556666"):
+        jiesu.new("路灯不亮", "--address", "大栅栏街1号", "--received", "2026-11-20 09:00", "--phone", phone)
+    dump = tmp_path / "y.json"
+    jiesu.ok("export", "--format", "open311-json", "--out", str(dump))
+    assert jiesu.ok("import", str(dump)).stderr.endswith("读取 2 行：已导入 0 件，已存在 2 件\n")
+    empty = new_target("empty")
+    assert jiesu.ok("--db", empty, "import", str(dump)).stderr.endswith("读取 2 行：已导入 2 件，已存在 0 件\n")
+    assert jiesu.ok("--db", empty, "import", str(dump)).stderr.endswith("读取 2 行：已导入 0 件，已存在 2 件\n")
+    other = new_target("other")
+    jiesu.ok("--db", other, "new", "路灯不亮", "--address", "大栅栏街1号", "--received", "2026-11-20 09:00", "--phone", "13811112222")
+    assert jiesu.ok("--db", other, "import", str(dump)).stderr.endswith("读取 2 行：已导入 1 件，已存在 1 件\n")
+    assert len(jiesu.json("--db", other, "list", "--all")) == 2
+
+
+def test_an_empty_phone_in_jiesus_own_layout_is_a_value(jiesu, tmp_path):
+    """A row with id 1 and no phone was 已存在 against case 1, which has one: only Open311 carries no phone."""
+    jiesu.new("3楼漏水", "--address", "前门东大街3号楼", "--received", "2026-11-20 09:00", "--phone", "13812345678")
+    path = tmp_path / "own.csv"
+    path.write_text("id,received_at,summary,address,phone\n1,2026-11-20 09:00,3楼漏水,前门东大街3号楼,\n", encoding="utf-8")
+    assert jiesu.ok("import", str(path)).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
+    assert jiesu.json("show", "2", "--reveal")["phone"] is None

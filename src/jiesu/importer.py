@@ -805,6 +805,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     values["__old_id__"] = own_id
     values["__masked_phone__"] = masked
     values["__masked_text__"] = masked_text is not None
+    values["__open311__"] = open311
     # Refused only if the book (or the file before it) does not have the case already: a row of an
     # export imported back into its own book is 已存在 first (staging.Stage.loaded).
     values["__unless_existing__"] = (
@@ -1000,7 +1001,7 @@ def _stager(dialect: str) -> Callable[[int, int, dict[str, Any]], tuple[Any, ...
                 case[i] = stored(case[i])
         return (
             seq, line, values["__old_id__"], values["merged_into"], changes_by_status[values["status"]],
-            values["__masked_phone__"], values["__masked_text__"], values["__unless_existing__"],
+            values["__masked_phone__"], values["__masked_text__"], values["__open311__"], values["__unless_existing__"],
             textsearch.summary_key(values["search_text"]), *case,
         )
 

@@ -36,7 +36,7 @@ INTO_MERGED_ROW, INTO_MERGED_CASE = "into a merged row", "into a merged case"
 FRESH, DUPLICATE, REFUSED = 0, 1, 2
 # The columns a checked row fills, in order: where it came from, then the case as stored.
 SOURCE_COLUMNS = (
-    "seq", "line", "old_id", "merged_into", "changes", "masked_phone", "masked_text", "unless_existing", "summary_key",
+    "seq", "line", "old_id", "merged_into", "changes", "masked_phone", "masked_text", "open311", "unless_existing", "summary_key",
 )
 CASE_COLUMNS = tuple(c.name for c in CASES.c if c.name not in ("id", "merged_into"))
 STAGED_COLUMNS = (*SOURCE_COLUMNS, *CASE_COLUMNS)
@@ -55,6 +55,7 @@ def _table() -> sa.Table:
         sa.Column("changes", sa.Text, nullable=False),  # its `imported` event's changes
         sa.Column("masked_phone", sa.Text),  # the phone as a masked export wrote it (`138****5678`); phone is then empty
         sa.Column("masked_text", sa.Boolean, nullable=False),  # a number in its text is masked (`139****5678`)
+        sa.Column("open311", sa.Boolean, nullable=False),  # an Open311 row: it never carries a phone
         sa.Column("unless_existing", sa.Text),  # why it is refused unless the book (or the file before it) has the case
         sa.Column("summary_key", sa.Text, nullable=False),  # textsearch.summary_key: what _same_key compares
         sa.Column("state", sa.Integer, nullable=False, server_default=str(FRESH)),
@@ -129,28 +130,30 @@ class Stage:
 
     def _mark_masked_text_duplicates(self) -> None:
         """Mark fresh rows whose text holds a masked number (`139****5678`) that are a case of the
-        book whose text masks to theirs (phones.mask_in_text): without a ref, by receipt time,
-        phone, summary and address, or as the case with its own id (whatever its phone, when the
-        row has none: Open311 carries none). Done in Python, so only such rows — a masked
-        export's, few in any other file — pay for it."""
+        book whose text masks to theirs (phones.mask_in_text), not yet matched by a row with another
+        id: without a ref, by receipt time, phone, summary and address, or as the case with its own
+        id (whatever its phone, for an Open311 row: Open311 carries none). Done in Python, so only
+        such rows — a masked export's, few in any other file — pay for it."""
         staged = STAGED
         rows = self.conn.execute(
             select(
                 staged.c.seq, staged.c.ref, staged.c.old_id, staged.c.received_at, staged.c.phone, staged.c.masked_phone,
-                staged.c.summary_key, staged.c.address_key,
+                staged.c.open311, staged.c.summary_key, staged.c.address_key,
             ).where(staged.c.state == FRESH, staged.c.masked_text)
         ).all()
-        for seq, ref, old_id, received_at, phone, masked_phone, summary_key, address_key in rows:
-            same_time = select(CASES.c.id, CASES.c.phone, CASES.c.summary, CASES.c.address).where(CASES.c.received_at == received_at)
+        for seq, ref, old_id, received_at, phone, masked_phone, open311, summary_key, address_key in rows:
+            same_time = select(CASES.c.id, CASES.c.phone, CASES.c.summary, CASES.c.address).where(
+                CASES.c.received_at == received_at, _unclaimed(CASES.c.id, sa.literal(old_id, sa.BigInteger))
+            )
             for case_id, case_phone, case_summary, case_address in self.conn.execute(same_time):
-                its_own = case_id == old_id and phone is None and masked_phone is None
+                its_own = case_id == old_id and open311
                 same_phone = its_own or (phones.mask(case_phone) == masked_phone if masked_phone else case_phone == phone)
                 same_text = (
                     fold(phones.mask_in_text(case_summary)) == summary_key
                     and fold(phones.mask_in_text(case_address)) == (address_key or "")
                 )
                 if (ref is None or case_id == old_id) and same_phone and same_text:
-                    self.conn.execute(update(staged).where(staged.c.seq == seq).values(state=DUPLICATE))
+                    self.conn.execute(update(staged).where(staged.c.seq == seq).values(state=DUPLICATE, case_id=case_id))
                     break
 
     def _index(self) -> None:
@@ -158,6 +161,9 @@ class Stage:
         for column in ("ref", "received_at", "old_id"):
             self.conn.exec_driver_sql(f"CREATE INDEX {NAME}_{column} ON {NAME} ({column})")
         self.conn.exec_driver_sql(f"ANALYZE {NAME}")
+        # After ANALYZE: case_id is filled only as rows match, so its statistics (all empty now) would
+        # keep the planner off it, and finding a case's other row took the square of the rows.
+        self.conn.exec_driver_sql(f"CREATE INDEX {NAME}_case_id ON {NAME} (case_id)")
 
     def count(self) -> tuple[int, int]:
         """(fresh, duplicate) rows as the book stands now, writing nothing: a dry run's answer."""
@@ -181,32 +187,60 @@ class Stage:
         """Mark rows (those `only` picks, else all) whose case is already in the book, or earlier
         in the file: by ref, or without one by (received_at, phone, summary, address); or, in the book
         it was exported from, as the case with its id, receipt time, summary and address (an Open311
-        export carries no phone, and its id where a ref is missing); returns (fresh, duplicate)."""
+        export carries no phone, and its id where a ref is missing); returns (fresh, duplicate).
+        Rows carrying different ids are different cases: never one another's duplicates, nor both
+        one case of the book (_one_row_per_case)."""
+        self._match(only)
+        self._one_row_per_case()
+        counts = dict(
+            self.conn.execute(select(STAGED.c.state, func.count()).where(STAGED.c.state != REFUSED).group_by(STAGED.c.state)).all()
+        )
+        return counts.get(FRESH, 0), counts.get(DUPLICATE, 0)
+
+    def _match(self, only) -> None:
+        """Mark the fresh rows `only` picks (all if None) that are a case of the book not yet
+        matched by a row with another id (noted in case_id), or a row before them in the file."""
         staged, earlier = STAGED, STAGED.alias("earlier")
         before = and_(earlier.c.seq < staged.c.seq, earlier.c.state != REFUSED)
+        unclaimed = _unclaimed(CASES.c.id, staged.c.old_id)
         phoneless = and_(  # a number Open311 masks in the text is matched by _mark_masked_text_duplicates
-            staged.c.phone.is_(None), staged.c.masked_phone.is_(None), CASES.c.received_at == staged.c.received_at,
+            staged.c.open311, CASES.c.received_at == staged.c.received_at,
             _same_summary(CASES, staged), _same_address(CASES, staged),
         )
+        its_own = exists().where(CASES.c.id == staged.c.old_id, or_(_same_key(CASES, staged), phoneless), unclaimed)
+        in_book = select(func.min(CASES.c.id)).where(CASES.c.ref == staged.c.ref).scalar_subquery()
         by_ref = and_(
             staged.c.ref.is_not(None),
             or_(exists().where(CASES.c.ref == staged.c.ref), exists().where(earlier.c.ref == staged.c.ref, before)),
         )
+        by_key_in_book = select(func.min(CASES.c.id)).where(_same_key(CASES, staged), unclaimed).scalar_subquery()
         by_key = and_(
             staged.c.ref.is_(None),
             or_(
-                exists().where(_same_key(CASES, staged)),
-                exists().where(_same_key(earlier, staged), earlier.c.ref.is_(None), before),
+                by_key_in_book.is_not(None),
+                exists().where(_same_key(earlier, staged), earlier.c.ref.is_(None), before, ~_other_ids(earlier.c.old_id, staged.c.old_id)),
             ),
         )
-        its_own = exists().where(CASES.c.id == staged.c.old_id, or_(_same_key(CASES, staged), phoneless))
-        for same in (by_ref, by_key, its_own):
+        for same, case_id in ((its_own, staged.c.old_id), (by_ref, in_book), (by_key, by_key_in_book)):
             picked = [staged.c.state == FRESH, same] + ([] if only is None else [only])
-            self.conn.execute(update(staged).where(*picked).values(state=DUPLICATE))
-        counts = dict(
-            self.conn.execute(select(staged.c.state, func.count()).where(staged.c.state != REFUSED).group_by(staged.c.state)).all()
+            self.conn.execute(update(staged).where(*picked).values(state=DUPLICATE, case_id=case_id))
+
+    def _one_row_per_case(self) -> None:
+        """A case of the book is one row of the file: of rows with different ids that were both
+        taken for it (in one pass, none seeing the other), the first keeps it, each later one is
+        matched again without it — fresh if nothing else fits. A row with a ref keeps its case
+        (a ref is one case)."""
+        staged, earlier = STAGED, STAGED.alias("earlier")
+        taken = and_(
+            earlier.c.seq < staged.c.seq, earlier.c.state == DUPLICATE, earlier.c.case_id == staged.c.case_id,
+            _other_ids(earlier.c.old_id, staged.c.old_id),
         )
-        return counts.get(FRESH, 0), counts.get(DUPLICATE, 0)
+        second = select(func.min(staged.c.seq)).where(
+            staged.c.state == DUPLICATE, staged.c.ref.is_(None), staged.c.case_id.is_not(None), exists().where(taken)
+        )
+        while (seq := self.conn.execute(second).scalar_one()) is not None:
+            self.conn.execute(update(staged).where(staged.c.seq == seq).values(state=FRESH, case_id=None))
+            self._match(staged.c.seq == seq)
 
     def _write(self, conn: Connection, fresh: int, *, at: datetime, actor: str, source: str) -> None:
         staged = STAGED
@@ -272,7 +306,7 @@ class Stage:
             conn.execute(
                 update(staged)
                 .where(staged.c.state == DUPLICATE, staged.c.old_id.is_not(None), ref_test)
-                .values(case_id=found.scalar_subquery())
+                .values(case_id=func.coalesce(staged.c.case_id, found.scalar_subquery()))
             )
         resolved = select(func.min(target.c.case_id)).where(target.c.old_id == staged.c.merged_into).scalar_subquery()
         targets = (
@@ -290,6 +324,17 @@ def _merged_in_book(row) -> Any:
         and_(row.c.ref.is_not(None), exists().where(CASES.c.ref == row.c.ref, merged)),
         and_(row.c.ref.is_(None), exists().where(_same_key(CASES, row), merged)),
     )
+
+
+def _other_ids(one, other) -> Any:
+    """Two staged rows' ids (old_id) are different: different cases of the book they came from."""
+    return and_(one.is_not(None), other.is_not(None), one != other)
+
+
+def _unclaimed(case_id, old_id) -> Any:
+    """The book's case `case_id` is not already matched by a staged row with another id than `old_id`."""
+    claimer = STAGED.alias("claimer")
+    return ~exists().where(claimer.c.case_id == case_id, claimer.c.state == DUPLICATE, _other_ids(claimer.c.old_id, old_id))
 
 
 def _same_key(other, staged) -> Any:
