@@ -598,7 +598,7 @@ def test_open311_export_never_carries_the_complainant(jiesu):
     assert first["requested_datetime"] == "2026-11-02T09:00:00+08:00"
     assert first["extended_attributes"] == {
         "jiesu_id": 1, "status": "closed", "level": "community", "track": "handle",
-        "jiesu_community": "前门社区", "jiesu_channel": "hotline", "jiesu_responded_at": "2026-11-02T10:30:00+08:00",
+        "jiesu_community": "前门社区", "jiesu_channel": "hotline", "jiesu_urgency": "normal", "jiesu_responded_at": "2026-11-02T10:30:00+08:00",
     }
     assert second["status"] == "open" and third["status"] == "closed"
     assert third["status_notes"] == "并入 #2"
@@ -634,13 +634,19 @@ def test_an_open311_round_trip_keeps_community_first_response_channel_and_level(
     jiesu.ok("contact", hotline, "--at", "2026-11-20T08:40")
     pushed = jiesu.new("路灯不亮", "--community", "草厂社区", "--channel", "phone", "--received", "2026-11-21T09:00")
     jiesu.ok("escalate", pushed, "--reason", "需街道协调", "--at", "2026-11-21T10:00")  # its level came back 社区
+    # An urgent case came back 一般, its response due a day after its resolution (a fresh tester).
+    jiesu.new("停水了", "--urgency", "urgent", "--category", "供水/停水", "--received", "2026-11-22T08:00")
     feed = tmp_path / f"feed.{fmt.split('-')[1]}"
     jiesu.ok("export", "--format", fmt, "--out", str(feed))
     other = new_target("o")
     jiesu.ok("--db", other, "import", str(feed))
-    kept = ("community", "responded_at", "channel", "level")
+    kept = ("community", "responded_at", "channel", "level", "urgency", "tier", "respond_by", "resolve_by")
     copied = [[case[name] for name in kept] for case in jiesu.json("--db", other, "export")]
-    assert copied == [["前门社区", "2026-11-20T08:40:00+08:00", "hotline", "community"], ["草厂社区", None, "phone", "street"]]
+    assert [row[:5] for row in copied] == [
+        ["前门社区", "2026-11-20T08:40:00+08:00", "hotline", "community", "normal"],
+        ["草厂社区", None, "phone", "street", "normal"],
+        [None, None, "hotline", "community", "urgent"],
+    ]
     assert copied == [[case[name] for name in kept] for case in jiesu.json("export")]
 
 

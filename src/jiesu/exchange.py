@@ -272,6 +272,7 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
                     # What GeoReport v2 has no field for and another jiesu book reads back (importer.OPEN311_EXTENSIONS).
                     "jiesu_community": phones.mask_in_text(row["community"]) or "",
                     "jiesu_channel": row["channel"],
+                    "jiesu_urgency": row["urgency"],
                     "jiesu_responded_at": iso(row["responded_at"], tz),
                 },
             }

@@ -484,7 +484,8 @@ OPEN311_TIME_KEYS = {
 # What jiesu's own Open311 export carries under `extended_attributes` besides its id, status and track
 # (exchange.open311_rows), and another book takes back: case fields GeoReport v2 has no place for.
 OPEN311_EXTENSIONS = {
-    "jiesu_community": "community", "jiesu_channel": "channel", "jiesu_responded_at": "responded_at", "level": "level",
+    "jiesu_community": "community", "jiesu_channel": "channel", "jiesu_urgency": "urgency",
+    "jiesu_responded_at": "responded_at", "level": "level",
 }
 
 
