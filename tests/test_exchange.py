@@ -776,6 +776,21 @@ def test_an_open311_file_of_an_older_jiesu_with_bare_ids_merges_each_case_once(j
     assert [c["ref"] for c in jiesu.json("--db", merged, "list", "--all")] == [None, None]
 
 
+def test_two_offices_open311_requests_in_one_file_with_one_jiesu_id_are_refused(jiesu, tmp_path, book):
+    """A fresh tester: both were imported as cases, and a merge into #1 would have gone into the first."""
+    requests = [
+        {"service_request_id": "jiesu-1", "status": "open", "service_name": "路灯", "description": f"路灯不亮{office}",
+         "requested_datetime": "2026-11-20T09:00:00+08:00", "extended_attributes": {"jiesu_id": 1}}
+        for office in ("甲", "乙")
+    ]
+    feed = tmp_path / "两处.json"
+    feed.write_text("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n]", encoding="utf-8")
+    result = jiesu("import", str(feed))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[0] == "第 3 行：编号 #1 与第 2 行的相同，却不是同一件诉求（合并多个案卷库的导出请分别导入）"
+    assert book.counts() == (0, 0)
+
+
 def test_an_open311_request_stripped_of_its_extended_attributes_is_known_by_its_jiesu_id(jiesu, tmp_path):
     jiesu.new("楼道灯不亮", "--received", "2026-11-20T08:00")
     request = json.loads(jiesu.ok("export", "--format", "open311-json").stdout)[0]

@@ -337,6 +337,41 @@ def test_a_row_is_named_by_the_line_it_starts_on(jiesu, tmp_path, book):
     assert lines == ["第 2 行：电话已打码，无法导入（导出时请加 --reveal）", "第 5 行：并入的 #99 不在这个文件里"]
 
 
+OWN = "id,summary,phone,received_at,status,merged_into"
+
+
+def test_an_id_repeated_by_another_case_in_one_file_is_refused_with_the_merge_into_it(jiesu, tmp_path, book):
+    """Two books' exports run together: each numbers its own cases, so an id may come twice for two
+    cases — both were imported, and a merge into that id went into whichever came first."""
+    rubbish = "5,垃圾没清,13812345678,2026-11-02T09:30:00+08:00,new,"
+    noise = "5,噪音扰民,13900000000,2026-11-02T10:00:00+08:00,new,"
+    merged = "6,噪音又来了,13900000000,2026-11-02T11:00:00+08:00,merged,5"
+    path = sheet(tmp_path, rubbish, noise, merged, header=OWN, name="two.csv")
+    assert refused_rows(jiesu("import", path)) == [
+        "第 3 行：编号 #5 与第 2 行的相同，却不是同一件诉求（合并多个案卷库的导出请分别导入）",
+        "第 4 行：并入的 #5（第 3 行）未能导入",
+    ]
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", path, "--skip-bad")
+    assert [case["summary"] for case in jiesu.json("list")] == ["垃圾没清"]
+
+
+def test_two_rows_with_one_id_and_different_summaries_are_not_two_cases(jiesu, tmp_path, book):
+    first = "1,楼上漏水,13812345678,2026-11-02T09:30:00+08:00,new,"
+    second = "1,楼道灯不亮,13812345678,2026-11-02T09:30:00+08:00,new,"
+    path = sheet(tmp_path, first, first, second, header=OWN, name="ones.csv")
+    assert refused_rows(jiesu("import", path)) == [
+        "第 4 行：编号 #1 与第 2 行的相同，却不是同一件诉求（合并多个案卷库的导出请分别导入）",
+    ]
+    assert book.counts() == (0, 0)
+
+
+def test_a_row_repeated_whole_with_its_id_is_one_case(jiesu, tmp_path, book):
+    first = "1,楼上漏水,13812345678,2026-11-02T09:30:00+08:00,new,"
+    jiesu.ok("import", sheet(tmp_path, first, first, header=OWN, name="twice.csv"))
+    assert book.counts()[0] == 1
+
+
 # ---------------------------------------------------------------- 7. oversized and hostile values
 
 

@@ -32,6 +32,9 @@ NAME = "jiesu_import_staged"
 # Why `Stage.loaded` refuses a row merged into a case that is itself merged (`jiesu merge` refuses it too):
 # its target's row says so, or the book already has that case, merged.
 INTO_MERGED_ROW, INTO_MERGED_CASE = "into a merged row", "into a merged case"
+# Why it refuses a row carrying the id of an earlier row of the file that is another case (two
+# books' exports in one file): the id no longer says which case a merge into it means.
+REPEATED_ID = "repeated id"
 # What a staged row became: still to be written, already in the book (or earlier in the file), or refused.
 FRESH, DUPLICATE, REFUSED = 0, 1, 2
 # The columns a checked row fills, in order: where it came from, then the case as stored.
@@ -86,17 +89,31 @@ class Stage:
         them) already has; then fresh rows merged into a case that is itself merged (in its row,
         or in the book its row is already in), as `jiesu merge` refuses; then fresh rows merged
         into a case that is not in the same file, or whose row was refused (the link would point
-        nowhere). A row the book already has is 已存在 whatever its target. `refused_ids`: the ids of rows refused before staging,
-        with their lines.
+        nowhere). A row the book already has is 已存在 whatever its target. First of all, a row
+        carrying the id of an earlier row that is another case (_repeated_id), and a row merged
+        into such an id (which of the two it means is unknown). `refused_ids`: the ids of rows
+        refused before staging, with their lines.
 
         Returns how many were refused, and the first `limit` as (line, reason, old id of the
-        target, the line of that target): the reason INTO_MERGED_ROW or INTO_MERGED_CASE for a
-        merge into a merged case, None for one whose target is missing.
+        target, the line of that target): the reason REPEATED_ID for a repeated id (its own, and
+        the line of its first row), INTO_MERGED_ROW or INTO_MERGED_CASE for a merge into a merged
+        case, None for one whose target is missing.
         """
         staged = STAGED
         target = staged.alias("target")
         with self.conn.begin():
             self._index()
+            first_row = staged.alias("first_row")
+            first_line = select(func.min(first_row.c.line)).where(first_row.c.old_id == staged.c.old_id).scalar_subquery()
+            repeated = _repeated_id(staged)
+            clashes, first_clashes = self._refused(repeated, limit, sa.literal(REPEATED_ID), staged.c.old_id, first_line)
+            self.conn.execute(update(staged).where(repeated).values(state=REFUSED))
+            refused_line = select(func.min(target.c.line)).where(
+                target.c.old_id == staged.c.merged_into, target.c.state == REFUSED
+            ).scalar_subquery()
+            ambiguous = and_(staged.c.state == FRESH, staged.c.merged_into.is_not(None), refused_line.is_not(None))
+            unsure, first_unsure = self._refused(ambiguous, limit, sa.null(), staged.c.merged_into, refused_line)
+            self.conn.execute(update(staged).where(ambiguous).values(state=REFUSED))
             pending = staged.c.unless_existing.is_not(None)
             self._mark_duplicates(or_(pending, staged.c.merged_into.is_not(None)))
             self._mark_masked_text_duplicates()
@@ -119,7 +136,8 @@ class Stage:
             more, first_more = self._refused(orphan, limit, sa.null(), staged.c.merged_into, target_line)
             self.conn.execute(update(staged).where(orphan).values(state=REFUSED))
         first_more = [(line, None, old, at or refused_ids.get(old)) for line, _, old, at in first_more]
-        return count + chained + more, sorted(first + first_chained + first_more, key=lambda row: row[0])[:limit]
+        total = clashes + unsure + count + chained + more
+        return total, sorted(first_clashes + first_unsure + first + first_chained + first_more, key=lambda row: row[0])[:limit]
 
     def _refused(self, which, limit: int, *columns) -> tuple[int, list[tuple[Any, ...]]]:
         """How many rows `which` picks, and the first `limit` as (line, *`columns`)."""
@@ -323,6 +341,27 @@ def _merged_in_book(row) -> Any:
     return or_(
         and_(row.c.ref.is_not(None), exists().where(CASES.c.ref == row.c.ref, merged)),
         and_(row.c.ref.is_(None), exists().where(_same_key(CASES, row), merged)),
+    )
+
+
+def _repeated_id(row) -> Any:
+    """The staged `row` carries the id of an earlier row of the file that is not the same case:
+    the first row with that id has another ref, or (neither having one) another receipt time,
+    phone, summary or address. A true repeat of that row is left to be found 已存在."""
+    first, before = STAGED.alias("first"), STAGED.alias("before")
+    same_case = or_(
+        and_(first.c.ref.is_not(None), first.c.ref == row.c.ref),
+        and_(
+            first.c.ref.is_(None), row.c.ref.is_(None), first.c.received_at == row.c.received_at,
+            first.c.summary_key == row.c.summary_key,
+            func.coalesce(first.c.address_key, "") == func.coalesce(row.c.address_key, ""),
+            first.c.phone.is_not_distinct_from(row.c.phone), first.c.masked_phone.is_not_distinct_from(row.c.masked_phone),
+        ),
+    )
+    is_first = ~exists().where(before.c.old_id == first.c.old_id, before.c.seq < first.c.seq)
+    return and_(
+        row.c.old_id.is_not(None),
+        exists().where(first.c.old_id == row.c.old_id, first.c.seq < row.c.seq, is_first, ~same_case),
     )
 
 
