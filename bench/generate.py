@@ -203,6 +203,7 @@ def generate(
             "community" if rng.random() < 0.9 else "street", assignee, status, stamp(respond_by), stamp(resolve_by),
             stamp(responded_at), stamp(closed_at), result, reopen, None if status != "merged" else max(1, case_id - 1),
             3, keys["search_text"], None, keys["address_key"], keys["category_key"],  # phone_ext (migration 5) before the keys (8)
+            keys["ref_key"], 0,  # ref_key and ref_twin (migration 15)
         ))
         actor = rng.choice(["张丽", "王强", "李娜", "赵敏"])
         event(case_id, received, actor, "filed", "12345热线", {})

@@ -77,7 +77,7 @@ def test_a_word_an_option_does_not_know_is_a_usage_error(jiesu, book, args, mess
 
 def test_duplicate_ref_is_refused(jiesu, book):
     jiesu.new("第一次", "--ref", "A-1")
-    refused(jiesu("new", "第二次", "--ref", "A-1"), "工单编号 A-1 已存在")
+    refused(jiesu("new", "第二次", "--ref", "A-1"), "工单编号 A-1 已用于 #1")
     assert book.counts() == (1, 1)
 
 

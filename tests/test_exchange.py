@@ -127,7 +127,7 @@ def test_the_apostrophe_typed_to_keep_a_ref_as_text_is_no_part_of_it(jiesu, tmp_
     case = jiesu.json("show", "1", "--reveal")
     assert (case["ref"], case["phone"]) == ("20261127001", "13812345678")
     assert (case["name"], case["address"], case["summary"]) == ("'张三", "'前门东大街3号", "'楼上漏水")
-    refused(jiesu("new", "又来电", "--ref", quoted), "工单编号 20261127001 已存在")
+    refused(jiesu("new", "又来电", "--ref", quoted), "工单编号 20261127001 已用于 #1")
 
 
 def test_the_apostrophe_is_taken_off_every_cell_that_is_not_free_text(jiesu, tmp_path):

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from jiesu import fields, ledger, phones, rules, textsearch
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
-from jiesu.steps import change, changing, future, load_case, moment, not_before, record, required, shown, shown_bound
+from jiesu.steps import change, changing, future, load_case, moment, not_before, record, ref_kept, required, shown, shown_bound
 from jiesu.undone import last_at, not_undone
 from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency, open_status
 
@@ -85,15 +84,10 @@ def file_case(office: Office, draft: Draft) -> Case:
     )
     for name, value in textsearch.derived(case).items():
         setattr(case, name, value)
-    try:
-        with office.store.write() as session:
-            if ref and session.exec(select(Case.id).where(Case.ref == ref)).first():
-                raise BadInput(f"工单编号 {ref} 已存在")
+    with office.store.write() as session:
+        with ref_kept(session, ref):
             session.add(case)
-            session.flush()
-            record(session, case, EventKind.FILED, office, received_at, channel.label, {})
-    except IntegrityError as exc:  # a racing worker filed the same ref first
-        raise BadInput(f"工单编号 {ref} 已存在") from exc
+        record(session, case, EventKind.FILED, office, received_at, channel.label, {})
     return case
 
 

@@ -13,14 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from jiesu import fields, phones, rules, textsearch
 from jiesu.errors import BadInput, TransitionRefused
 from jiesu.models import Case, Event
 from jiesu.office import Office
-from jiesu.steps import change, future, load_case, record, shown
+from jiesu.steps import change, future, load_case, record, ref_kept, shown
 from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Status
 
@@ -65,12 +64,11 @@ def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = 
     if not values:
         raise BadInput("没有要更正的内容；请给出要改的项，如 --address（jiesu edit --help 看全部）")
     cleaned = clean_values(office, values)
-    try:
-        with office.store.write() as session:
-            case = load_case(session, case_id, for_update=True)
-            if case.status == Status.MERGED:
-                raise TransitionRefused(f"#{case_id} 已合并到 #{case.merged_into}，不能更正；请更正 #{case.merged_into}")
-            _check_ref(session, case, cleaned.get("ref"))
+    with office.store.write() as session:
+        case = load_case(session, case_id, for_update=True)
+        if case.status == Status.MERGED:
+            raise TransitionRefused(f"#{case_id} 已合并到 #{case.merged_into}，不能更正；请更正 #{case.merged_into}")
+        with ref_kept(session, cleaned.get("ref"), case.id):
             if "received_at" in cleaned:
                 _check_receipt(office, session, case, cleaned["received_at"])
             changes = change(case, **cleaned)
@@ -81,14 +79,7 @@ def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = 
             for name, value in textsearch.derived(case).items():
                 setattr(case, name, value)
             record(session, case, EventKind.EDITED, office, office.now, note.strip(), changes)
-    except IntegrityError as exc:  # a racing worker took the same ref first
-        raise BadInput(f"工单编号 {cleaned.get('ref')} 已存在") from exc
     return Edited(case, changes, bool(timing))
-
-
-def _check_ref(session: Session, case: Case, ref: str | None) -> None:
-    if ref and ref != case.ref and session.exec(select(Case.id).where(Case.ref == ref, Case.id != case.id)).first():
-        raise BadInput(f"工单编号 {ref} 已存在")
 
 
 def _check_receipt(office: Office, session: Session, case: Case, received_at: datetime) -> None:

@@ -46,6 +46,7 @@ def check(office: Office) -> list[str]:
             if len(problems) >= MAX_PROBLEMS:
                 return problems
         problems += _closing_problems(conn)
+        problems += _ref_twins(conn)
         problems += _undo_problems(conn)
         problems += _ledger_problems(conn)
         problems += _balance_problems(conn, office)
@@ -121,6 +122,29 @@ def _closing_problems(conn) -> list[str]:
         for case_id, status in conn.execute(select(cases.c.id, cases.c.status).where(which).order_by(cases.c.id).limit(MAX_PROBLEMS))
     ]
     return [line for _, _, line in sorted(found)[:MAX_PROBLEMS]]
+
+
+def _ref_twins(conn) -> list[str]:
+    """Cases holding one work order under refs that differ only in case, width or spaces (`BJ001`,
+    `ｂｊ００１`): a jiesu before m015 compared refs exactly and filed both. Each such order, while more
+    than one of its cases is unmerged, with how to make them one."""
+    cases = Case.__table__
+    unmerged = cases.c.status != Status.MERGED.value
+    shared = (
+        select(cases.c.ref_key).where(cases.c.ref_key.is_not(None), unmerged)
+        .group_by(cases.c.ref_key).having(func.count() > 1).order_by(cases.c.ref_key).limit(MAX_PROBLEMS)
+    )
+    rows = conn.execute(
+        select(cases.c.ref_key, cases.c.id, cases.c.ref).where(cases.c.ref_key.in_(shared), unmerged).order_by(cases.c.ref_key, cases.c.id)
+    )
+    lines = []
+    for _, twins in groupby(rows, key=lambda row: row[0]):
+        (first, first_ref), *later = [(case_id, ref) for _, case_id, ref in twins]
+        named = "、".join(f"#{case_id}（{ref}）" for case_id, ref in [(first, first_ref), *later])
+        lines.append(
+            f"{named} 是同一个工单编号（只差大小写、全半角或空格）；请核对后合并，如 jiesu merge {later[0][0]} --into {first}"
+        )
+    return lines
 
 
 # What each step depends on: the last step of these kinds must not be dated after it.

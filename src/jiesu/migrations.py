@@ -312,6 +312,33 @@ def m014_month_rates_at_the_last_instant(conn: Connection) -> None:
     conn.exec_driver_sql("DELETE FROM month_rates")
 
 
+def m015_folded_refs(conn: Connection) -> None:
+    """Refs compared folded (textsearch.ref_key): `BJ001`, `ＢＪ００１` from a spreadsheet and `bj001` are one
+    12345 work order, and the unique index is on that key. A jiesu before compared them exactly, so a book
+    may hold such twins: none is changed or dropped. Each twin after the first (by id) gets its own id as
+    ref_twin, which keeps it apart in the index; `jiesu check` names the twins so a person can merge them.
+    Every other case has ref_twin 0, as every case filed or imported from now on has."""
+    from jiesu.textsearch import ref_key
+
+    conn.exec_driver_sql("ALTER TABLE cases ADD COLUMN ref_key VARCHAR")
+    conn.exec_driver_sql("ALTER TABLE cases ADD COLUMN ref_twin INTEGER NOT NULL DEFAULT 0")
+    cases = Table(
+        "cases", MetaData(), Column("id", Integer, primary_key=True), Column("ref", String),
+        Column("ref_key", String), Column("ref_twin", Integer),
+    )
+    seen: set[str] = set()
+    keys = []
+    for case_id, ref in conn.execute(select(cases.c.id, cases.c.ref).where(cases.c.ref.is_not(None)).order_by(cases.c.id)):
+        key = ref_key(ref)
+        keys.append({"case_id": case_id, "key": key, "twin": case_id if key in seen else 0})
+        seen.add(key)
+    if keys:
+        conn.execute(
+            update(cases).where(cases.c.id == bindparam("case_id")).values(ref_key=bindparam("key"), ref_twin=bindparam("twin")), keys
+        )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_cases_ref_key ON cases (ref_key, ref_twin)")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
@@ -327,6 +354,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (12, "assignee status index", m012_assignee_status_index),
     (13, "ledger dues at 24:00", m013_ledger_dues_at_24_00),
     (14, "month rates at the last instant", m014_month_rates_at_the_last_instant),
+    (15, "folded refs", m015_folded_refs),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -85,6 +85,13 @@ class Case(TableModel, table=True):
     # 一人多诉 count `３号楼` and `3号楼` as one place without rewriting what was typed.
     address_key: str | None = None
     category_key: str = ""
+    # The ref as refs compare (textsearch.ref_key): `ＢＪ００１`, `bj001` and `BJ001` are one work order,
+    # held by one case — the unique index is on (ref_key, ref_twin) (m015).
+    ref_key: str | None = None
+    # 0, except on a case that already shared its folded ref with an earlier case when m015 began
+    # comparing refs so: its own id, which keeps the pair apart in that index until a person merges
+    # them (`jiesu check` names them). Only m015 writes it.
+    ref_twin: int = 0
 
 
 class Event(TableModel, table=True):
@@ -139,8 +146,10 @@ class LedgerEntry(TableModel, table=True):
     carried: int = 0
 
 
-# What a case shows and exports: everything but the normalised copies kept for searching.
-CASE_FIELDS = tuple(c for c in Case.model_fields if c not in ("search_text", "address_key", "category_key"))
+# The columns kept for comparing cases (normalised copies, m015's twin mark), never shown or exported.
+COMPARING_FIELDS = ("search_text", "address_key", "category_key", "ref_key", "ref_twin")
+# What a case shows and exports: everything but those.
+CASE_FIELDS = tuple(c for c in Case.model_fields if c not in COMPARING_FIELDS)
 # The case fields that hold times (a step's recorded changes keep them as UTC ISO text).
 CASE_TIMES = frozenset({"received_at", "respond_by", "resolve_by", "responded_at", "closed_at"})
 # Those that are deadlines: one given as a date alone is the day's 24:00, as a typed --due is.

@@ -41,7 +41,8 @@ FRESH, DUPLICATE, REFUSED = 0, 1, 2
 SOURCE_COLUMNS = (
     "seq", "line", "old_id", "merged_into", "changes", "masked_phone", "masked_text", "open311", "unless_existing", "summary_key",
 )
-CASE_COLUMNS = tuple(c.name for c in CASES.c if c.name not in ("id", "merged_into"))
+# ref_twin is left to its default, 0: only m015 marks a twin (models.Case).
+CASE_COLUMNS = tuple(c.name for c in CASES.c if c.name not in ("id", "merged_into", "ref_twin"))
 STAGED_COLUMNS = (*SOURCE_COLUMNS, *CASE_COLUMNS)
 # The book's page cache while the rows are copied in: with SQLite's default 2 MiB, keeping the
 # seven case and four event indexes thrashed it (100,000 rows: 3.7 s → 1.8 s for the copy).
@@ -176,7 +177,7 @@ class Stage:
 
     def _index(self) -> None:
         """Indexes for finding duplicates and merge targets, made once every row is in (cheaper than kept up)."""
-        for column in ("ref", "received_at", "old_id"):
+        for column in ("ref_key", "received_at", "old_id"):
             self.conn.exec_driver_sql(f"CREATE INDEX {NAME}_{column} ON {NAME} ({column})")
         self.conn.exec_driver_sql(f"ANALYZE {NAME}")
         # After ANALYZE: case_id is filled only as rows match, so its statistics (all empty now) would
@@ -203,7 +204,7 @@ class Stage:
 
     def _mark_duplicates(self, only=None) -> tuple[int, int]:
         """Mark rows (those `only` picks, else all) whose case is already in the book, or earlier
-        in the file: by ref, or without one by (received_at, phone, summary, address); or, in the book
+        in the file: by ref (as refs compare, ref_key), or without one by (received_at, phone, summary, address); or, in the book
         it was exported from, as the case with its id, receipt time, summary and address (an Open311
         export carries no phone, and its id where a ref is missing); returns (fresh, duplicate).
         Rows carrying different ids are different cases: never one another's duplicates, nor both
@@ -226,10 +227,10 @@ class Stage:
             _same_summary(CASES, staged), _same_address(CASES, staged),
         )
         its_own = exists().where(CASES.c.id == staged.c.old_id, or_(_same_key(CASES, staged), phoneless), unclaimed)
-        in_book = select(func.min(CASES.c.id)).where(CASES.c.ref == staged.c.ref).scalar_subquery()
+        in_book = select(func.min(CASES.c.id)).where(CASES.c.ref_key == staged.c.ref_key).scalar_subquery()
         by_ref = and_(
             staged.c.ref.is_not(None),
-            or_(exists().where(CASES.c.ref == staged.c.ref), exists().where(earlier.c.ref == staged.c.ref, before)),
+            or_(exists().where(CASES.c.ref_key == staged.c.ref_key), exists().where(earlier.c.ref_key == staged.c.ref_key, before)),
         )
         by_key_in_book = select(func.min(CASES.c.id)).where(_same_key(CASES, staged), unclaimed).scalar_subquery()
         by_key = and_(
@@ -317,7 +318,7 @@ class Stage:
         staged, target = STAGED, STAGED.alias("target")
         for has_ref in (True, False):
             if has_ref:
-                found = select(func.min(CASES.c.id)).where(CASES.c.ref == staged.c.ref)
+                found = select(func.min(CASES.c.id)).where(CASES.c.ref_key == staged.c.ref_key)
             else:
                 found = select(func.min(CASES.c.id)).where(_same_key(CASES, staged))
             ref_test = staged.c.ref.is_not(None) if has_ref else staged.c.ref.is_(None)
@@ -339,7 +340,7 @@ def _merged_in_book(row) -> Any:
     """The book already has the case of a staged `row` (found as _link_merges finds it), merged."""
     merged = CASES.c.status == Status.MERGED.value
     return or_(
-        and_(row.c.ref.is_not(None), exists().where(CASES.c.ref == row.c.ref, merged)),
+        and_(row.c.ref.is_not(None), exists().where(CASES.c.ref_key == row.c.ref_key, merged)),
         and_(row.c.ref.is_(None), exists().where(_same_key(CASES, row), merged)),
     )
 
@@ -350,7 +351,7 @@ def _repeated_id(row) -> Any:
     phone, summary or address. A true repeat of that row is left to be found 已存在."""
     first, before = STAGED.alias("first"), STAGED.alias("before")
     same_case = or_(
-        and_(first.c.ref.is_not(None), first.c.ref == row.c.ref),
+        and_(first.c.ref.is_not(None), first.c.ref_key == row.c.ref_key),
         and_(
             first.c.ref.is_(None), row.c.ref.is_(None), first.c.received_at == row.c.received_at,
             first.c.summary_key == row.c.summary_key,

@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from jiesu import clock, rules
+from jiesu import clock, rules, textsearch
 from jiesu.errors import BadInput, CaseNotFound, RuleViolation
 from jiesu.models import Case, Event
 from jiesu.office import Office
@@ -140,6 +141,34 @@ def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office
             f"#{case.id} 的{kind.label}时间 {shown(office, at)} 早于已记录的{EventKind(later.kind).label}"
             f"（{shown(office, later.at)}），两步改变了案卷的同一项；补录须按时间先后"
         )
+
+
+def refuse_taken_ref(session: Session, ref: str | None, case_id: int | None = None) -> None:
+    """Refuse `ref` when a case other than `case_id` holds it as refs compare (textsearch.ref_key:
+    `ＢＪ００１`, `bj001` and `BJ001` are one work order), naming that case and how it wrote the ref."""
+    if not ref:
+        return
+    query = select(Case.id, Case.ref).where(Case.ref_key == textsearch.ref_key(ref))
+    if case_id is not None:
+        query = query.where(Case.id != case_id)
+    holder = session.exec(query.order_by(Case.id).limit(1)).first()
+    if holder is not None:
+        written = "" if holder.ref == ref else f"（记为 {holder.ref}）"
+        raise BadInput(f"工单编号 {ref} 已用于 #{holder.id}{written}")
+
+
+@contextmanager
+def ref_kept(session: Session, ref: str | None, case_id: int | None = None) -> Iterator[None]:
+    """Refuse a taken `ref` before the block writes it, and again if a racing worker (on PostgreSQL)
+    took it meanwhile: the unique index refuses the write, and the line names who has it now."""
+    refuse_taken_ref(session, ref, case_id)
+    try:
+        yield
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        refuse_taken_ref(session, ref, case_id)
+        raise
 
 
 def required(text: str | None, what: str) -> str:

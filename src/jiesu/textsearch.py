@@ -65,17 +65,30 @@ def key(text: str | None) -> str | None:
     return None if text is None else fold(text)
 
 
+def ref_key(ref: str | None) -> str | None:
+    """A 12345 work-order number as refs are compared: half-width (NFKC), case folded, without the
+    spaces around it, so that `ＢＪ００１`, `bj001` and `BJ001` from a paper slip, an Excel sheet or
+    a keyboard are one order. Spaces inside are kept (unlike `fold`): a ref is copied, not worded."""
+    if ref is None:
+        return None
+    if ref.isascii():
+        return ref.strip().casefold() or None
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", ref).casefold()).strip() or None
+
+
 def derived(source: Any) -> dict[str, Any]:
     """The normalised copies a case keeps beside what was typed, from a case or a mapping of its values.
 
     search_text is what `list --search` looks in (the SEARCHED fields, one per line);
-    address_key and category_key are what hotspots and 一人多诉 group by.
+    address_key and category_key are what hotspots and 一人多诉 group by; ref_key is what
+    tells whether two refs are one work order.
     """
     get = source.get if source.__class__ is dict or isinstance(source, Mapping) else lambda name: getattr(source, name, None)
     return {
         "search_text": "\n".join([fold(text) for name in SEARCHED if (text := get(name))]),
         "address_key": key(get("address")),
         "category_key": key(get("category")) or "",
+        "ref_key": ref_key(get("ref")),
     }
 
 
@@ -86,4 +99,4 @@ def summary_key(search_text: str) -> str:
 
 
 # Each normalised copy, and the typed fields it is made from (a view of a past time refolds it from them).
-FOLDED_FROM = {"search_text": SEARCHED, "address_key": ("address",), "category_key": ("category",)}
+FOLDED_FROM = {"search_text": SEARCHED, "address_key": ("address",), "category_key": ("category",), "ref_key": ("ref",)}
