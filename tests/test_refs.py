@@ -1,0 +1,86 @@
+"""12345 work-order numbers (refs): one order however it was typed — `BJ001`, `ＢＪ００１` from a
+spreadsheet, `bj001` from a paper slip — through new, edit, import and an upgraded book."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from conftest import as_an_older_jiesu_wrote_it, refused, sqlite_only
+
+HEADER = "工单编号,受理时间,诉求人,联系电话,诉求地址,所属社区,诉求类别,诉求类型,紧急程度,诉求内容"
+# Each pair: the spelling the book holds, another spelling of the same order.
+SPELLINGS = [("BJ001", "ＢＪ００１"), ("BJ001", "bj001"), ("ＢＪ００１", "bj001"), ("bj001", "ＢＪ００１")]
+
+
+@pytest.mark.parametrize("held, typed", SPELLINGS)
+def test_new_refuses_another_spelling_of_a_ref_naming_the_case(jiesu, book, held, typed):
+    jiesu.new("楼上漏水", "--ref", held)
+    before = book.fingerprint()
+    refused(jiesu("new", "又来电", "--ref", typed), f"工单编号 {typed} 已用于 #1（记为 {held}）")
+    refused(jiesu("new", "又来电", "--ref", f" {typed} "), f"工单编号 {typed} 已用于 #1（记为 {held}）")
+    assert book.fingerprint() == before
+
+
+@pytest.mark.parametrize("held, typed", SPELLINGS)
+def test_edit_refuses_another_spelling_of_a_ref_another_case_holds(jiesu, book, held, typed):
+    jiesu.new("楼上漏水", "--ref", held)
+    other = jiesu.new("暖气不热", "--ref", "BJ002")
+    before = book.fingerprint()
+    refused(jiesu("edit", other, "--ref", typed), f"工单编号 {typed} 已用于 #1（记为 {held}）")
+    assert book.fingerprint() == before
+
+
+def test_a_case_may_respell_its_own_ref(jiesu):
+    case_id = jiesu.new("楼上漏水", "--ref", "ＢＪ００１")
+    jiesu.ok("edit", case_id, "--ref", "BJ001")
+    assert jiesu.json("show", case_id)["ref"] == "BJ001"
+    refused(jiesu("new", "又来电", "--ref", "bj001"), "工单编号 bj001 已用于 #1（记为 BJ001）")
+
+
+@pytest.mark.parametrize("held, typed", SPELLINGS)
+def test_import_takes_another_spelling_of_a_ref_for_the_case_it_is(jiesu, book, tmp_path, held, typed):
+    jiesu.new("楼上漏水", "--ref", held, "--received", "2026-11-02T09:30")
+    before = book.fingerprint()
+    path = tmp_path / "工单.csv"
+    path.write_text(f"{HEADER}\n{typed},2026-11-03 10:00,王大爷,13812345678,前门东大街3号,前门社区,物业管理/漏水,投诉,一般,楼上又漏水\n")
+    assert jiesu.ok("import", str(path)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+    assert book.fingerprint() == before
+
+
+def test_one_file_spelling_one_ref_two_ways_brings_one_case(jiesu, tmp_path):
+    path = tmp_path / "工单.csv"
+    rows = [
+        "BJ001,2026-11-02 09:30,王大爷,13812345678,前门东大街3号,前门社区,物业管理/漏水,投诉,一般,楼上漏水",
+        "ｂｊ００１,2026-11-02 09:30,王大爷,13812345678,前门东大街3号,前门社区,物业管理/漏水,投诉,一般,楼上漏水",
+    ]
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    assert jiesu.ok("import", str(path)).stderr == "读取 2 行：已导入 1 件，已存在 1 件\n"
+    assert [case["ref"] for case in jiesu.json("list")] == ["BJ001"]
+
+
+@sqlite_only
+def test_a_book_holding_twins_upgrades_keeping_both_and_check_names_them(jiesu, db_path, tmp_path, monkeypatch):
+    """A jiesu before m015 compared refs exactly and filed `BJ001` and `ｂｊ００１` as two cases: the
+    upgrade changes and drops nothing, `check` names them, and a merge settles it."""
+    modern = tmp_path / "modern.db"
+    for summary, ref in (("楼上漏水", "BJ001"), ("楼上又漏水", "BJ-TWIN"), ("暖气不热", "BJ002")):
+        jiesu.ok("--db", modern, "new", summary, "--ref", ref, "--received", "2026-11-02T09:30")
+    as_an_older_jiesu_wrote_it(db_path, modern, monkeypatch, version=14)
+    with sqlite3.connect(db_path) as conn:  # as the older jiesu let it be filed
+        conn.execute("UPDATE cases SET ref = 'ｂｊ００１' WHERE ref = 'BJ-TWIN'")
+        before = conn.execute("SELECT * FROM cases ORDER BY id").fetchall()
+    conn.close()
+    result = jiesu("check")
+    assert result.exit_code == 1
+    assert result.stdout == "#1（BJ001）、#2（ｂｊ００１） 是同一个工单编号（只差大小写、全半角或空格）；请核对后合并，如 jiesu merge 2 --into 1\n"
+    with sqlite3.connect(db_path) as conn:
+        assert [row[:-2] for row in conn.execute("SELECT * FROM cases ORDER BY id")] == before
+        keys = conn.execute("SELECT ref_key, ref_twin FROM cases ORDER BY id").fetchall()
+    conn.close()
+    assert keys == [("bj001", 0), ("bj001", 2), ("bj002", 0)]
+    refused(jiesu("new", "又来电", "--ref", "Bj001"), "工单编号 Bj001 已用于 #1（记为 BJ001）")
+    refused(jiesu("edit", 3, "--ref", "bj001"), "工单编号 bj001 已用于 #1（记为 BJ001）")
+    jiesu.ok("merge", 2, "--into", 1)
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
