@@ -125,8 +125,8 @@ def test_a_receipt_typed_as_a_date_alone_is_refused_and_00_00_written_out_keeps_
 
 
 @pytest.mark.parametrize(
-    ("typed", "day"), [("2026/11/20", "2026-11-20"), ("20261120", "2026-11-20"), ("today", "2026-12-01"),
-                       ("yesterday", "2026-11-30"), ("昨天", "2026-11-30")],
+    ("typed", "day"), [("2026/11/20", "2026-11-20"), ("20261120", "2026-11-20"), ("today", "today"),
+                       ("yesterday", "yesterday"), ("昨天", "昨天"), ("前天", "前天")],
 )
 def test_every_receipt_that_names_a_day_without_its_clock_time_is_refused(jiesu, book, typed, day):
     case_id = jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")
@@ -135,6 +135,70 @@ def test_every_receipt_that_names_a_day_without_its_clock_time_is_refused(jiesu,
     refused(jiesu("new", "楼道灯不亮", "--received", typed), line, code=2)
     refused(jiesu("edit", case_id, "--received", typed), line, code=2)
     assert book.fingerprint() == before
+
+
+RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、now、-2h"
+
+
+# Now is 2026-12-01 09:30 (conftest): each day word with a clock time, and the time it names.
+DAY_AND_CLOCK = [
+    ("yesterday 10:00", "2026-11-30T10:00:00+08:00"),
+    ("today 9:05", "2026-12-01T09:05:00+08:00"),
+    ("昨天 10:00", "2026-11-30T10:00:00+08:00"),
+    ("今天 9:05", "2026-12-01T09:05:00+08:00"),
+    ("前天 14:30", "2026-11-29T14:30:00+08:00"),
+    ("Yesterday 22:15", "2026-11-30T22:15:00+08:00"),
+    ("昨天18:30", "2026-11-30T18:30:00+08:00"),
+    # The clock times an import reads after a date, read after a day word too.
+    ("昨天 下午 3:05", "2026-11-30T15:05:00+08:00"),
+    ("昨天 18点30分", "2026-11-30T18:30:00+08:00"),
+    ("yesterday 6:30 PM", "2026-11-30T18:30:00+08:00"),
+]
+
+
+@pytest.mark.parametrize(("typed", "meant"), DAY_AND_CLOCK)
+def test_a_receipt_named_by_its_day_and_clock_time_is_taken(jiesu, typed, meant):
+    """A worker writing down yesterday evening's call typed `--received "昨天 18:30"` and was told it is no time."""
+    case_id = jiesu.new("路灯不亮", "--received", typed)
+    assert jiesu.json("show", case_id)["received_at"] == meant
+    other = jiesu.new("楼道灯不亮", "--received", "前天 08:00")
+    jiesu.ok("edit", other, "--received", typed)
+    assert jiesu.json("show", other)["received_at"] == meant
+
+
+@pytest.mark.parametrize(("typed", "meant"), DAY_AND_CLOCK)
+def test_a_step_and_an_import_dated_by_day_and_clock_time_are_taken(jiesu, tmp_path, typed, meant):
+    case_id = jiesu.new("路灯不亮", "--received", "前天 08:00")
+    jiesu.ok("contact", case_id, "--note", "电话联系", "--at", typed)
+    assert jiesu.json("show", case_id)["responded_at"] == meant
+    rows = tmp_path / "无受理时间.csv"
+    rows.write_text("summary,phone\n没有受理时间的行,13812345678\n", encoding="utf-8")
+    jiesu.ok("import", rows, "--at", typed)
+    assert jiesu.json("show", case_id + 1)["received_at"] == meant
+    since = [case["id"] for case in jiesu.json("list", "--since", typed)]
+    assert since == [case_id + 1]
+
+
+@pytest.mark.parametrize(
+    ("typed", "line", "code"),
+    [
+        ("今天 9:35", "受理时间 2026-12-01 09:35 在未来（现在是 2026-12-01 09:30）", 1),
+        ("昨天 25:00", f"无法识别的时间 '昨天 25:00'；可用：{RECEIPT_FORMS}", 2),
+        ("昨天 下午 15:00", f"无法识别的时间 '昨天 下午 15:00'；可用：{RECEIPT_FORMS}", 2),
+        ("昨天下午", f"无法识别的时间 '昨天下午'；可用：{RECEIPT_FORMS}", 2),
+        ("昨天 10:00:00.5", "时间 '昨天 10:00:00.5' 有不足一秒的部分；jiesu 记时到秒，请改为整秒", 2),
+    ],
+)
+def test_a_day_and_clock_time_that_names_no_receipt_is_refused(jiesu, book, typed, line, code):
+    jiesu.new("先有一件")
+    before = book.fingerprint()
+    refused(jiesu("new", "路灯不亮", "--received", typed), line, code=code)
+    assert book.fingerprint() == before
+
+
+def test_help_names_the_day_and_clock_forms(jiesu):
+    for command in (["new"], ["edit"], ["contact"], ["import"]):
+        assert "昨天 18:30" in " ".join(jiesu.ok(*command, "--help").stdout.split())  # however the lines wrap
 
 
 def test_a_message_cutting_a_long_value_short_never_cuts_through_a_number(jiesu):
@@ -147,8 +211,8 @@ def test_a_message_cutting_a_long_value_short_never_cuts_through_a_number(jiesu)
 def test_the_clock_time_a_refused_receipt_suggests_has_come(jiesu, monkeypatch):
     """At 08:00 the hint said `--received "<today> 09:00"`, which is refused as still to come."""
     monkeypatch.setenv("JIESU_NOW", "2026-12-01T08:05:00+08:00")
-    refused(jiesu("new", "路灯不亮", "--received", "today"), f'受理时间 \'today\' {DATE_ALONE} --received "2026-12-01 08:05"', code=2)
-    refused(jiesu("new", "路灯不亮", "--received", "yesterday"), f'受理时间 \'yesterday\' {DATE_ALONE} --received "2026-11-30 09:00"', code=2)
+    refused(jiesu("new", "路灯不亮", "--received", "today"), f'受理时间 \'today\' {DATE_ALONE} --received "today 08:05"', code=2)
+    refused(jiesu("new", "路灯不亮", "--received", "yesterday"), f'受理时间 \'yesterday\' {DATE_ALONE} --received "yesterday 09:00"', code=2)
 
 
 def test_an_import_at_a_date_alone_is_refused_as_the_receipt_it_gives_rows_without_one(jiesu, book, tmp_path):
@@ -157,13 +221,10 @@ def test_an_import_at_a_date_alone_is_refused_as_the_receipt_it_gives_rows_witho
     rows = tmp_path / "无受理时间.csv"
     rows.write_text("summary,phone\n没有受理时间的行,13812345678\n", encoding="utf-8")
     refused(jiesu("import", rows, "--at", "2026-11-20"), f'受理时间 \'2026-11-20\' {DATE_ALONE} --at "2026-11-20 09:00"', code=2)
-    refused(jiesu("import", rows, "--at", "today"), f'受理时间 \'today\' {DATE_ALONE} --at "2026-12-01 09:00"', code=2)
+    refused(jiesu("import", rows, "--at", "today"), f'受理时间 \'today\' {DATE_ALONE} --at "today 09:00"', code=2)
     assert book.counts() == (0, 0)
     jiesu.ok("import", rows, "--at", "2026-11-20 09:00")
     assert [c["received_at"] for c in jiesu.json("list")] == ["2026-11-20T09:00:00+08:00"]
-
-
-RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、now、-2h"
 
 
 @pytest.mark.parametrize(

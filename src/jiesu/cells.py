@@ -15,7 +15,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import date_alone, day_end, fraction_written, from_iso, offset_refused, receipt_date_refused, steady_day, wall_time_refused, year_refused
+from jiesu.clock import (
+    CLOCK_TIME, at_clock, date_alone, day_end, fraction_written, from_iso, hour_of, offset_refused, receipt_date_refused, steady_day,
+    wall_time_refused, year_refused,
+)
 from jiesu.safetext import echoed, shortened
 
 LARGEST_INT = 2**63 - 1
@@ -27,11 +30,7 @@ OPEN311_TIME_EXAMPLE = "2026-11-20T09:30:00+08:00"
 OPEN311_TIME_HINT = f"请写成 {OPEN311_TIME_EXAMPLE} 这样带时区偏移的时间（Open311 要求）"
 FORCED_TEXT = "'"  # typed before a cell in Excel or WPS so that it is kept as text, not read as a number or date
 
-_LOCAL_TIME = re.compile(
-    r"(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:[\sT]*(?P<half>上午|下午|AM|PM|am|pm)?\s*(?P<h>\d{1,2})\s*[:：时点]\s*(?P<mi>\d{1,2})\s*分?"
-    r"(?:\s*[:：]\s*(?P<s>\d{1,2})(?P<fraction>\.\d+)?\s*秒?)?\s*(?P<half2>AM|PM|am|pm)?)?"
-)
+_LOCAL_TIME = re.compile(rf"(?P<y>\d{{4}})\s*[-/.年]\s*(?P<mo>\d{{1,2}})\s*[-/.月]\s*(?P<d>\d{{1,2}})\s*日?(?:[\sT]*{CLOCK_TIME})?")
 _SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
 _SCIENTIFIC = re.compile(r"[-+]?\d+(?:\.\d+)?[eE][-+]?\d+")
 _DECIMAL_TAIL = re.compile(r"\d+\.0+")
@@ -190,17 +189,12 @@ def _from_parts(label: str, written: str, match: re.Match, hint: str) -> datetim
     if match["fraction"]:
         raise _fraction_refused(label, written)
     part = {key: int(value) for key, value in match.groupdict().items() if value and value.isdigit()}
-    hour = part.get("h", 0)
-    half = (match["half"] or match["half2"] or "").upper()
-    if half:
-        if not 1 <= hour <= 12:
-            raise ValueError(f"{label} 的上午/下午与 {hour} 点矛盾：{echoed(written)}；{hint}")
-        hour = hour % 12 + (12 if half in ("下午", "PM") else 0)
-    minute, second = part.get("mi", 0), part.get("s", 0)
     try:
-        if hour == 24 and minute == second == 0:  # 24:00, the end of the day: the next day's 00:00
-            return datetime(part["y"], part["mo"], part["d"]) + timedelta(days=1)
-        return datetime(part["y"], part["mo"], part["d"], hour, minute, second)
+        hour = hour_of(match) if match["h"] else 0
+    except ValueError as exc:
+        raise ValueError(f"{label} 的{exc}：{echoed(written)}；{hint}") from None
+    try:
+        return at_clock(date(part["y"], part["mo"], part["d"]), hour, part.get("mi", 0), part.get("s", 0))
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31 24:00
         raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{hint}") from None
 

@@ -32,7 +32,7 @@ def new(
     nature: Annotated[Nature, enum_option(Nature, "诉求性质", "诉求性质")] = Nature.UNCLASSIFIED,
     kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型")] = None,
     ref: Annotated[Optional[str], typer.Option(parser=parse_ref, help="12345 工单编号（唯一；不分大小写、全半角）。")] = None,
-    received: Annotated[Optional[str], typer.Option(help="受理时间，默认现在：2026-10-01T08:30、-2h；要写钟点（只写日期会被拒绝）。")] = None,
+    received: Annotated[Optional[str], typer.Option(help="受理时间，默认现在：2026-10-01T08:30、昨天 18:30、yesterday 18:30、-2h；要写钟点（只写日期或 yesterday 会被拒绝）。")] = None,
     detail: Annotated[Optional[str], typer.Option(help="诉求详情。")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出编号，供脚本使用：id=$(jiesu new … -q)")] = False,
 ) -> None:

@@ -32,7 +32,7 @@ def import_cases(
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Excel 工作簿中要导入的工作表（默认第一张）。")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告将导入什么，不写入。")] = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="跳过有问题的行，导入其余的（默认：有一行有问题就全部不导入）。")] = False,
-    at: Annotated[Optional[str], typer.Option("--at", help="导入记录的时间，也是缺少受理时间的行的受理时间（默认现在）。")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", help="导入记录的时间，也是缺少受理时间的行的受理时间（默认现在；要写钟点：2026-10-01 08:30、昨天 18:30、-2h）。")] = None,
 ) -> None:
     """例：jiesu import 12345工单-11月.csv --dry-run
     """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,10 +12,20 @@ from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed
 
 DEFAULT_ZONE = "Asia/Shanghai"
-DATE_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、now、-2h、+3d"
-RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、now、-2h"  # a receipt needs its clock time
+DATE_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、今天、昨天、前天（可加钟点：yesterday 18:30、昨天 18:30）、now、-2h、+3d"
+# A receipt needs its clock time.
+RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、now、-2h"
 
 _RELATIVE = re.compile(r"^([+-])\s*(\d{1,6})\s*([mhdw])$")
+# The days people name instead of a date, by their distance from today.
+DAY_WORDS = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "前天": -2, "tomorrow": 1, "明天": 1}
+# A clock time as people and spreadsheets write one after a day: `9:05`, `09:05:30`, `9点05分`, `下午 3:05`,
+# `3:05 PM` (cells reads it after a date in a file, parse_when after a day word).
+CLOCK_TIME = (
+    r"(?P<half>上午|下午|AM|PM|am|pm)?\s*(?P<h>\d{1,2})\s*[:：时点]\s*(?P<mi>\d{1,2})\s*分?"
+    r"(?:\s*[:：]\s*(?P<s>\d{1,2})(?P<fraction>\.\d+)?\s*秒?)?\s*(?P<half2>AM|PM|am|pm)?"
+)
+_DAY_AT = re.compile(rf"(?P<word>{'|'.join(DAY_WORDS)})\s*{CLOCK_TIME}")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DAY_END = re.compile(r"(?P<day>\d{4}-\d{2}-\d{2})[T ]24:00(?::00)?(?P<zone>(?:Z|[+-]\d{2}:?\d{2})?)")
 
@@ -96,7 +106,8 @@ def parse_when(
         raise BadOption(f"时间 {echoed(written)} {reason}")
     if receipt and a_day:
         example = min(moment + timedelta(hours=9), now.astimezone(tz))  # a time that has come: 09:00, or now if earlier
-        raise BadOption(receipt_date_refused(f"受理时间 {echoed(written)}", f'{receipt} "{example:%Y-%m-%d %H:%M}"'))
+        day = written if written.casefold() in DAY_WORDS else f"{example:%Y-%m-%d}"  # `昨天` → `昨天 09:00`
+        raise BadOption(receipt_date_refused(f"受理时间 {echoed(written)}", f'{receipt} "{day} {example:%H:%M}"'))
     return moment
 
 
@@ -107,9 +118,14 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
     local_now = now.astimezone(tz)
     if word == "now":
         return now, False
-    if word in ("today", "yesterday", "tomorrow", "今天", "昨天", "明天"):
-        offset = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "tomorrow": 1, "明天": 1}[word]
-        return _day_bound(local_now.date() + timedelta(days=offset), tz, end_of_day, deadline), True
+    if word in DAY_WORDS:
+        return _day_bound(local_now.date() + timedelta(days=DAY_WORDS[word]), tz, end_of_day, deadline), True
+    day_at = _DAY_AT.fullmatch(word)
+    if day_at:
+        if day_at["fraction"]:
+            raise BadOption(_fraction_refused(raw))
+        day = local_now.date() + timedelta(days=DAY_WORDS[day_at["word"]])
+        return at_clock(day, hour_of(day_at), int(day_at["mi"]), int(day_at["s"] or 0)).replace(tzinfo=tz), False
     match = _RELATIVE.match(word)
     if match:
         sign, amount, unit = match.groups()
@@ -117,12 +133,36 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
         return (now + delta if sign == "+" else now - delta), False
     parsed = from_iso(raw.replace("/", "-"))
     if fraction_written(raw):
-        raise BadOption(f"时间 {echoed(raw)} 有不足一秒的部分；jiesu 记时到秒，请改为整秒")
+        raise BadOption(_fraction_refused(raw))
     if date_alone(raw):
         return _day_bound(parsed.date(), tz, end_of_day, deadline), True
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed, False
+
+
+def _fraction_refused(raw: str) -> str:
+    return f"时间 {echoed(raw)} 有不足一秒的部分；jiesu 记时到秒，请改为整秒"
+
+
+def hour_of(match: re.Match) -> int:
+    """The hour of the day a CLOCK_TIME `match` names, its 上午/下午 (AM/PM) applied; ValueError
+    saying so when they contradict each other (`下午 15:00`)."""
+    hour = int(match["h"])
+    half = (match["half"] or match["half2"] or "").upper()
+    if half:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"上午/下午与 {hour} 点矛盾")
+        hour = hour % 12 + (12 if half in ("下午", "PM") else 0)
+    return hour
+
+
+def at_clock(day: date, hour: int, minute: int, second: int) -> datetime:
+    """The (naive) time on `day` a clock reads: 24:00 is the end of the day, the next day's 00:00;
+    ValueError for a clock time there is none of (25:00, 9:60)."""
+    if hour == 24 and minute == second == 0:
+        return datetime.combine(day, time()) + timedelta(days=1)
+    return datetime.combine(day, time(hour, minute, second))
 
 
 def receipt_date_refused(subject: str, example: str) -> str:
