@@ -84,3 +84,15 @@ def test_a_book_holding_twins_upgrades_keeping_both_and_check_names_them(jiesu, 
     refused(jiesu("edit", 3, "--ref", "bj001"), "工单编号 bj001 已用于 #1（记为 BJ001）")
     jiesu.ok("merge", 2, "--into", 1)
     assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+@pytest.mark.parametrize("taken", ["BJ001", "ｂｊ００１"])
+def test_undo_of_a_ref_correction_is_refused_when_another_case_took_the_ref(jiesu, book, taken):
+    """It failed on the unique index with the database's own English line."""
+    case_id = jiesu.new("楼上漏水", "--ref", "BJ001")
+    jiesu.ok("edit", case_id, "--ref", "BJ009")
+    jiesu.new("又来电", "--ref", taken)
+    before = book.fingerprint()
+    written = "" if taken == "BJ001" else f"（记为 {taken}）"
+    refused(jiesu("undo", case_id), f"#1 的更正（2026-12-01 09:30）不能撤销：工单编号 BJ001 已用于 #2{written}")
+    assert book.fingerprint() == before

@@ -143,18 +143,27 @@ def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office
         )
 
 
-def refuse_taken_ref(session: Session, ref: str | None, case_id: int | None = None) -> None:
-    """Refuse `ref` when a case other than `case_id` holds it as refs compare (textsearch.ref_key:
-    `ＢＪ００１`, `bj001` and `BJ001` are one work order), naming that case and how it wrote the ref."""
+def ref_taken(session: Session, ref: str | None, case_id: int | None = None) -> str | None:
+    """Why `ref` cannot be the ref of case `case_id` (or a new case): another case holds it as refs
+    compare (textsearch.ref_key: `ＢＪ００１`, `bj001` and `BJ001` are one work order), named with how
+    it wrote the ref; None when it is free."""
     if not ref:
-        return
+        return None
     query = select(Case.id, Case.ref).where(Case.ref_key == textsearch.ref_key(ref))
     if case_id is not None:
         query = query.where(Case.id != case_id)
     holder = session.exec(query.order_by(Case.id).limit(1)).first()
-    if holder is not None:
-        written = "" if holder.ref == ref else f"（记为 {holder.ref}）"
-        raise BadInput(f"工单编号 {ref} 已用于 #{holder.id}{written}")
+    if holder is None:
+        return None
+    written = "" if holder.ref == ref else f"（记为 {holder.ref}）"
+    return f"工单编号 {ref} 已用于 #{holder.id}{written}"
+
+
+def refuse_taken_ref(session: Session, ref: str | None, case_id: int | None = None) -> None:
+    """Refuse a `ref` another case holds (ref_taken), in its words."""
+    line = ref_taken(session, ref, case_id)
+    if line:
+        raise BadInput(line)
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from jiesu import rules, textsearch
 from jiesu.errors import BadInput, RuleViolation
 from jiesu.models import CASE_TIMES, Case, Event
 from jiesu.office import Office
-from jiesu.steps import _plain, change, load_case, record, shown
+from jiesu.steps import _plain, change, load_case, record, ref_taken, shown
 from jiesu.vocab import EventKind, Status
 
 _UNDOING = Event.__table__.alias("undoing")
@@ -82,6 +82,9 @@ def undo(office: Office, case_id: int | None = None) -> Undone:
         what = f"#{case.id} 的{EventKind(step.kind).label}（{shown(office, step.at)}）"
         _check_reversible(office, session, step, what)
         restored = _restore(case, json.loads(step.changes), what)
+        taken = ref_taken(session, restored.get("ref"), case.id)
+        if taken:  # another case took the ref the step corrected away
+            raise RuleViolation(f"{what}不能撤销：{taken}")
         changes = change(case, **restored)
         if step.kind == EventKind.EDITED:
             for name, value in textsearch.derived(case).items():
