@@ -378,6 +378,7 @@ def _drawn_fast(screen, layout: Sequence[tuple[Column, int | None]], cells: list
     out = screen.file
     for row in cells:
         out.write(divider.join([_padded(screen, text, width) for text, width in zip(row, widths)]) + "\n")
+    out.flush()  # as Rich flushes what it prints: the rows reach a terminal before a line on stderr (共 N 件)
     return True
 
 
