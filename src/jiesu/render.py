@@ -10,7 +10,8 @@ import csv
 import json
 import re
 import sys
-from itertools import chain
+from bisect import bisect_right
+from itertools import accumulate, chain
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -315,8 +316,6 @@ _PIECE = re.compile(rf"(?:{_WHOLE}|\S)[，。、；：！？）》」』”’,.
 
 
 def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
-    from rich.table import Table
-
     typed = [[column.text(row) for column in columns] for row in rows]
     if not typed:
         return 0
@@ -329,30 +328,79 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
                 screen.print()
             _print_record(screen, [(column.label, _form(column, narrowed, text)) for column, text in zip(columns, texts)], title if n == 0 else None)
         return len(shown)
-    table = Table(title=cell(title) if title else None, title_justify="left", show_edge=False, pad_edge=False)
-    for column, width in layout:
-        if column.whole:
-            table.add_column(cell(column.label), no_wrap=True)
-        else:
-            table.add_column(cell(column.label, whole=False), overflow="fold" if whole_text else "ellipsis", width=width)
     at = {column.key: n for n, column in enumerate(columns)}
-    for texts, raw in zip(shown, typed):
-        cells = []
-        for column, width in layout:
-            text = cell(_shaped(column, width, narrowed, raw[at[column.key]], texts[at[column.key]], whole_text), whole=column.whole or whole_text, folded=bool(width) and whole_text)
-            cells.append(_Fold(text) if whole_text and not (width or column.whole) else text)  # Rich folds it
-        table.add_row(*cells)
+    cells = [[_shaped(column, width, narrowed, raw[at[column.key]], texts[at[column.key]], whole_text) for column, width in layout] for texts, raw in zip(shown, typed)]
+    if whole_text or not _drawn_fast(screen, layout, cells, title):
+        _drawn_by_rich(screen, layout, cells, title, whole_text)
+    return len(cells)
+
+
+def _rich_table(layout: Sequence[tuple[Column, int | None]], title: str | None, whole_text: bool, *, widths: Sequence[int] | None = None):
+    """A Rich table of the `layout`'s columns, no rows yet: each column `widths` wide where given,
+    else a whole one as wide as its cells and a free one as wide as the layout says."""
+    from rich.table import Table
+
+    table = Table(title=cell(title) if title else None, title_justify="left", show_edge=False, pad_edge=False)
+    for n, (column, width) in enumerate(layout):
+        if column.whole:
+            table.add_column(cell(column.label), no_wrap=True, width=widths[n] if widths else None)
+        else:
+            table.add_column(cell(column.label, whole=False), overflow="fold" if whole_text else "ellipsis", width=widths[n] if widths else width)
+    return table
+
+
+def _drawn_by_rich(screen, layout: Sequence[tuple[Column, int | None]], cells: list[list[str]], title: str | None, whole_text: bool) -> None:
+    """The table drawn by Rich, which measures and lays out every cell: what `show` folds, and a table wider than the terminal."""
+    table = _rich_table(layout, title, whole_text)
+    for texts in cells:
+        row = []
+        for (column, width), text in zip(layout, texts):
+            shaped = cell(text, whole=column.whole or whole_text, folded=bool(width) and whole_text)
+            row.append(_Fold(shaped) if whole_text and not (width or column.whole) else shaped)  # Rich folds it
+        table.add_row(*row)
     screen.print(table)
-    return len(shown)
+
+
+def _drawn_fast(screen, layout: Sequence[tuple[Column, int | None]], cells: list[list[str]], title: str | None) -> bool:
+    """A table of one line a row, drawn as Rich draws it but without Rich measuring and rendering
+    every cell (seconds for ten thousand rows): Rich draws the title and the header at widths
+    worked out here, from the cells as shown, and each row is its cells padded to those widths,
+    parted by the box's line. False, with nothing written, when the table does not fit the
+    terminal (nor a header its column), where Rich would squeeze the columns."""
+    from rich.cells import cell_len
+
+    widths = [width or max(cell_len(column.label), *(cell_len(row[n]) for row in cells)) for n, (column, width) in enumerate(layout)]
+    if sum(widths) + SEPARATOR * (len(widths) - 1) > screen.width or any(width < cell_len(column.label) for (column, _), width in zip(layout, widths)):
+        return False
+    header = _rich_table(layout, title, False, widths=widths)
+    screen.print(header)
+    divider = f" {header.box.substitute(screen.options, safe=screen.safe_box).mid_vertical} "
+    out = screen.file
+    for row in cells:
+        out.write(divider.join([_padded(screen, text, width) for text, width in zip(row, widths)]) + "\n")
+    out.flush()  # as Rich flushes what it prints: the rows reach a terminal before a line on stderr (共 N 件)
+    return True
+
+
+def _padded(screen, text: str, width: int) -> str:
+    """A cell filled out to its column's `width`; one that is wider (its characters, measured one by one
+    as `_cut` does, were narrower than the whole: `☀️`) cut as Rich cuts a cell that overflows."""
+    from rich.cells import cell_len
+
+    room = width - cell_len(text)
+    if room >= 0:
+        return text + " " * room
+    options = screen.options.update(width=width, justify="left", no_wrap=True, overflow="ellipsis")
+    return "".join(segment.text for segment in screen.render_lines(cell(text, whole=False), options, pad=True)[0])
 
 
 def _shaped(column: Column, width: int | None, narrowed: bool, raw: str, text: str, whole_text: bool) -> str:
-    """A cell as the layout has it: folded or cut to its `width`, or in the form chosen (`text` is `raw` made visible)."""
+    """A cell as the layout has it, made visible: folded or cut to its `width`, or in the form chosen (`text` is `raw` made visible)."""
     if not width:
         return _form(column, narrowed, text)
     if whole_text:
         return _folded(text, width)
-    return (_cut_ids if column.ids else _cut)(raw, width)
+    return _cut_ids(text, width) if column.ids else _cut(raw, width)
 
 
 class _Fold:
@@ -451,14 +499,9 @@ def _cut(text: str, width: int) -> str:
     shown = visible(text)
     if cell_len(shown) <= width:
         return shown
-    kept, used = [], 0
-    for char in text:
-        piece = visible(char)
-        used += cell_len(piece)
-        if used > width - 1:
-            break
-        kept.append(piece)
-    return "".join(kept) + "…"
+    pieces = shown if shown == text else [visible(char) for char in text]  # each character as shown
+    ends = list(accumulate(map(cell_len, pieces)))  # how far each piece reaches
+    return "".join(pieces[: bisect_right(ends, width - 1)]) + "…"
 
 
 def _cut_ids(text: str, width: int) -> str:
@@ -517,7 +560,7 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
     if span(kept, wide.get) <= width:
         return [(column, None) for column in columns], False
     narrowed = _all_this_year(columns, shown)
-    needs = {n: _natural(n, column, shown, narrowed) for n, column in enumerate(columns)}
+    needs = {n: _natural(n, column, shown, narrowed) if narrowed and column.narrow else wide[n] for n, column in enumerate(columns)}
     floors = {n: floor(n, column) for n, column in enumerate(columns)}
     for n in sorted((n for n in kept if columns[n].drop), key=lambda n: columns[n].drop):
         if span(kept, lambda n: least(n, *GIVING[0])) <= width:

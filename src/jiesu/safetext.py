@@ -34,7 +34,7 @@ def _stand_in(char: str) -> str:
 
 def visible(text: str) -> str:
     """`text` with every control, format, bidi and undecodable character replaced by a visible stand-in."""
-    if text.isascii() and text.isprintable():
+    if text.isprintable():  # no character of the hidden categories (nor any other unprintable one): most text, Chinese too
         return text
     out = []
     for char in text:
