@@ -353,8 +353,7 @@ def _repeated_id(row) -> Any:
         and_(first.c.ref.is_not(None), first.c.ref == row.c.ref),
         and_(
             first.c.ref.is_(None), row.c.ref.is_(None), first.c.received_at == row.c.received_at,
-            first.c.summary_key == row.c.summary_key,
-            func.coalesce(first.c.address_key, "") == func.coalesce(row.c.address_key, ""),
+            first.c.summary_key == row.c.summary_key, _same_address(first, row),
             first.c.phone.is_not_distinct_from(row.c.phone), first.c.masked_phone.is_not_distinct_from(row.c.masked_phone),
         ),
     )
