@@ -474,19 +474,22 @@ OPEN311_FIELDS = {
 }
 
 
-# The Open311 key a time field is read from, to name it in a refusal.
-OPEN311_TIME_KEYS = {
-    "received_at": "requested_datetime", "resolve_by": "expected_datetime", "closed_at": "updated_datetime",
-    "responded_at": "jiesu_responded_at",
-}
-
-
 # What jiesu's own Open311 export carries under `extended_attributes` besides its id, status and track
 # (exchange.open311_rows), and another book takes back: case fields GeoReport v2 has no place for.
 OPEN311_EXTENSIONS = {
     "jiesu_community": "community", "jiesu_channel": "channel", "jiesu_urgency": "urgency",
     "jiesu_responded_at": "responded_at", "level": "level",
 }
+# The Open311 key each case field is read from (a closed request's closing from updated_datetime, in
+# _open311), to name it in a refusal: the key the file has.
+OPEN311_KEY_OF = {
+    field: key for key, field in (*OPEN311_FIELDS.items(), *OPEN311_EXTENSIONS.items(), ("updated_datetime", "closed_at"))
+}
+
+
+def _key_in_file(name: str, open311: bool) -> str:
+    """The key a row's field `name` was read from, as its file spells it."""
+    return OPEN311_KEY_OF.get(name, name) if open311 else name
 
 
 def _open311(request: dict[str, Any]) -> dict[str, Any]:
@@ -738,7 +741,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     open311 = get("__open311__", False)
     summary = _text_field("summary", get("summary"))
     if not summary:
-        raise ValueError(f"缺少诉求内容（{'description' if open311 else 'summary'}）")  # the key the file has
+        raise ValueError(f"缺少诉求内容（{_key_in_file('summary', open311)}）")
     values: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)  # an absent or empty cell is None
     for name, read in TEXT_READERS:
         if (value := get(name)) is not None:
@@ -754,9 +757,8 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     tz = office.tz
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
-            label = OPEN311_TIME_KEYS.get(name, name) if open311 else name  # the key the file has
             values[name] = cells.moment(
-                label, value, tz, offset_required=open311, receipt=name == "received_at", deadline=name in CASE_DEADLINES
+                _key_in_file(name, open311), value, tz, offset_required=open311, receipt=name == "received_at", deadline=name in CASE_DEADLINES
             )
     masked = None
     if values["phone"] and "*" in values["phone"]:
