@@ -975,6 +975,21 @@ def test_open311_rows_with_different_ids_are_different_cases(jiesu, tmp_path, ne
     assert len(jiesu.json("--db", other, "list", "--all")) == 2
 
 
+def test_look_alike_rows_with_different_ids_each_take_one_case_of_the_book_at_most(jiesu, tmp_path):
+    """Forty rows of one receipt time, phone, summary and address, with different ids none of which
+    numbers a case here, are forty cases: the book's two look-alike cases are two of them, the rest
+    new; imported again, every case of the book is one row. (5,000 such rows were matched again one
+    at a time: 317 s on PostgreSQL, 23 s on SQLite; now in rounds, the counts are the same.)"""
+    for _ in range(2):
+        jiesu.new("3楼漏水", "--address", "前门东大街3号楼", "--received", "2026-11-20 09:00", "--phone", "13812345678")
+    path = tmp_path / "look-alike.csv"
+    rows = "".join(f"{i},2026-11-20 09:00,3楼漏水,前门东大街3号楼,13812345678\n" for i in range(101, 141))
+    path.write_text("id,received_at,summary,address,phone\n" + rows, encoding="utf-8")
+    assert jiesu.ok("import", str(path)).stderr == "读取 40 行：已导入 38 件，已存在 2 件\n"
+    assert jiesu.ok("import", str(path)).stderr == "读取 40 行：已导入 0 件，已存在 40 件\n"
+    assert len(jiesu.json("list", "--all")) == 40
+
+
 def test_an_empty_phone_in_jiesus_own_layout_is_a_value(jiesu, tmp_path):
     """A row with id 1 and no phone was 已存在 against case 1, which has one: only Open311 carries no phone."""
     jiesu.new("3楼漏水", "--address", "前门东大街3号楼", "--received", "2026-11-20 09:00", "--phone", "13812345678")
