@@ -975,6 +975,26 @@ def test_open311_rows_with_different_ids_are_different_cases(jiesu, tmp_path, ne
     assert len(jiesu.json("--db", other, "list", "--all")) == 2
 
 
+def test_open311_requests_a_line_are_read_as_open311(jiesu, tmp_path, new_target):
+    """JSON Lines of Open311 requests (another system streams them so; jiesu writes Open311 only as
+    an array or XML) were read as jiesu's own records: every line refused, having no summary."""
+    jiesu.new("路灯不亮", "--address", "大栅栏街1号", "--received", "2026-11-20 09:00", "--phone", "13833334444")
+    dump = tmp_path / "a.json"
+    jiesu.ok("export", "--format", "open311-json", "--out", str(dump))
+    requests = json.loads(dump.read_text(encoding="utf-8"))
+    lines = tmp_path / "a.jsonl"
+    lines.write_text("".join(json.dumps(request, ensure_ascii=False) + "\n" for request in requests) + "\n[]\n", encoding="utf-8")
+    result = jiesu("import", str(lines))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == "第 3 行：应为一个 JSON 对象"
+    lines.write_text("".join(json.dumps(request, ensure_ascii=False) + "\n" for request in requests), encoding="utf-8")
+    assert jiesu.ok("import", str(lines)).stderr.endswith("读取 1 行：已导入 0 件，已存在 1 件\n")
+    other = new_target("other")
+    assert jiesu.ok("--db", other, "import", str(lines), "--format", "jsonl").stderr.endswith("读取 1 行：已导入 1 件，已存在 0 件\n")
+    case = jiesu.json("--db", other, "show", "1")
+    assert (case["summary"], case["address"], case["channel"], case["phone"]) == ("路灯不亮", "大栅栏街1号", "hotline", None)
+
+
 def test_look_alike_rows_with_different_ids_each_take_one_case_of_the_book_at_most(jiesu, tmp_path):
     """Forty rows of one receipt time, phone, summary and address, with different ids none of which
     numbers a case here, are forty cases: the book's two look-alike cases are two of them, the rest

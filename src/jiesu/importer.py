@@ -392,22 +392,49 @@ def _unneutralise(cell: str) -> str:
     return cell
 
 
-def _jsonl_rows(stream: io.TextIOWrapper) -> Iterator[Row]:
+def _jsonl_rows(stream: io.TextIOWrapper) -> Iterator[Row | IgnoredColumns]:
+    """JSON Lines: jiesu's own records (`export --format jsonl`), or Open311 requests a line when the
+    first record is one (as a JSON array's first element tells)."""
+    records = _jsonl_records(stream)
+    first = next(records, None)
+    if first is None:
+        return
+    records = itertools.chain([first], records)
+    yield from _open311_requests(records) if _is_open311(first[1]) else _own_records(records)
+
+
+def _jsonl_records(stream: io.TextIOWrapper) -> Iterator[tuple[int, Any]]:
+    """Each record of JSON Lines with its line; a line that is not JSON is Unreadable, saying why."""
     # Only "\n" ends a record (the stream splits on it alone): U+2028, U+0085 and the like are
     # text inside a summary, not line breaks.
-    unknown: dict[str, None] = {}
     for number, line in enumerate(_lines(stream), start=1):
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            yield number, json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Row(number, {"__error__": f"不是合法的 JSON：{exc.msg}"})
-            continue
+            yield number, Unreadable(f"不是合法的 JSON：{exc.msg}")
         except RecursionError:
-            yield Row(number, {"__error__": TOO_DEEP})
-            continue
-        yield _record_row(number, value, unknown)
+            yield number, Unreadable(TOO_DEEP)
+
+
+@dataclass
+class Unreadable:
+    """A record that is not JSON, and why."""
+
+    reason: str
+
+
+def _not_an_object(value: Any) -> str:
+    """Why a record that is no JSON object is refused."""
+    return value.reason if isinstance(value, Unreadable) else "应为一个 JSON 对象"
+
+
+def _own_records(records: Iterable[tuple[int, Any]]) -> Iterator[Row | IgnoredColumns]:
+    """jiesu's own JSON records as rows; the keys no field takes are named once they are all read."""
+    unknown: dict[str, None] = {}
+    for line, value in records:
+        yield _record_row(line, value, unknown)
     if unknown:
         yield IgnoredColumns(list(unknown))
 
@@ -416,7 +443,7 @@ def _record_row(line: int, value: Any, unknown: dict[str, None]) -> Row:
     """One of jiesu's own JSON records: its case fields. Other keys are not the book's: they are
     gathered in `unknown`, to be named once the file is read, as a sheet's extra columns are."""
     if not isinstance(value, dict):
-        return Row(line, {"__error__": "应为一个 JSON 对象"})
+        return Row(line, {"__error__": _not_an_object(value)})
     kept = {}
     for key, item in value.items():
         if key in CASE_COLUMNS:
@@ -443,14 +470,7 @@ def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
         if first is None:
             return
         elements = itertools.chain([first], elements)
-        if open311 or _is_open311(first[1]):
-            yield from _open311_requests(elements)
-        else:
-            unknown: dict[str, None] = {}
-            for line, value in elements:
-                yield _record_row(line, value, unknown)
-            if unknown:
-                yield IgnoredColumns(list(unknown))
+        yield from _open311_requests(elements) if open311 or _is_open311(first[1]) else _own_records(elements)
     except UnicodeDecodeError:
         raise BadInput(UNKNOWN_ENCODING) from None
 
@@ -546,7 +566,7 @@ def _closed_nature(extended: Any) -> Nature | None:
     return NATURE_OF_TRACK.get(extended.get("track"))
 
 
-# Keys only an Open311 request has: a JSON array whose first element has one (and no summary) is Open311.
+# Keys only an Open311 request has: a JSON array (or JSON Lines) whose first record has one (and no summary) is Open311.
 OPEN311_KEYS = frozenset({*OPEN311_FIELDS, "service_name", "service_code"}) - set(CASE_COLUMNS)
 
 
@@ -607,12 +627,12 @@ def _json_places(text: str, at: int) -> Iterator[tuple[str | None, int]]:
 OPEN311_READ = frozenset({*OPEN311_FIELDS, "service_name", "service_code", "updated_datetime", "extended_attributes"})
 
 
-def _open311_requests(requests: Iterable[tuple[int, Any]]) -> Iterator[Row]:
+def _open311_requests(requests: Iterable[tuple[int, Any]]) -> Iterator[Row | IgnoredColumns]:
     """Open311 requests as rows, each with the line of the file it starts on."""
     unknown: dict[str, None] = {}
     for line, request in requests:
         if not isinstance(request, dict):
-            yield Row(line, {"__error__": "应为一个 JSON 对象"})
+            yield Row(line, {"__error__": _not_an_object(request)})
             continue
         unknown |= dict.fromkeys(key for key, value in request.items() if key not in OPEN311_READ and value not in (None, ""))
         yield Row(line, _decodable(_open311(request)))
