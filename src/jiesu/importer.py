@@ -526,6 +526,8 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
         values |= {field: extended[key] for key, field in OPEN311_EXTENSIONS.items() if extended.get(key) not in (None, "")}
     if isinstance(extended, dict) and extended.get("jiesu_id") not in (None, ""):
         values["id"] = extended["jiesu_id"]  # its id in the book it left: that book knows it again
+        if extended.get("jiesu_book") not in (None, ""):  # which book that is (a jiesu before m016 did not say)
+            values["__book__"] = str(extended["jiesu_book"]).strip()
         if str(values.get("ref", "")).strip() == str(extended["jiesu_id"]).strip():
             del values["ref"]  # a jiesu before `jiesu-<id>` wrote a case without a ref by its bare id
     status = str(values.get("status", "open")).strip().lower()
@@ -826,6 +828,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     unclosable = get("__unclassified_close__") or _check_closing(values)
     values |= textsearch.derived(values)
     values["__old_id__"] = own_id
+    values["__book__"] = get("__book__")
     values["__masked_phone__"] = masked
     values["__masked_text__"] = masked_text is not None
     values["__open311__"] = open311
@@ -1025,7 +1028,7 @@ def _stager(dialect: str) -> Callable[[int, int, dict[str, Any]], tuple[Any, ...
             if case[i] is not None:
                 case[i] = stored(case[i])
         return (
-            seq, line, values["__old_id__"], values["merged_into"], changes_by_status[values["status"]],
+            seq, line, values["__old_id__"], values["__book__"], values["merged_into"], changes_by_status[values["status"]],
             values["__masked_phone__"], values["__masked_text__"], values["__open311__"], values["__unless_existing__"],
             textsearch.summary_key(values["search_text"]), *case,
         )

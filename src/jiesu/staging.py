@@ -22,7 +22,7 @@ from sqlalchemy import Connection, and_, exists, func, or_, select, update
 
 from jiesu import backend, phones
 from jiesu.db import Store
-from jiesu.models import Case, Event, UTCDateTime
+from jiesu.models import BOOK, Case, Event, UTCDateTime
 from jiesu.textsearch import fold
 from jiesu.vocab import EventKind, Status
 
@@ -39,7 +39,8 @@ REPEATED_ID = "repeated id"
 FRESH, DUPLICATE, REFUSED = 0, 1, 2
 # The columns a checked row fills, in order: where it came from, then the case as stored.
 SOURCE_COLUMNS = (
-    "seq", "line", "old_id", "merged_into", "changes", "masked_phone", "masked_text", "open311", "unless_existing", "summary_key",
+    "seq", "line", "old_id", "book", "merged_into", "changes", "masked_phone", "masked_text", "open311", "unless_existing",
+    "summary_key",
 )
 CASE_COLUMNS = tuple(c.name for c in CASES.c if c.name not in ("id", "merged_into"))
 STAGED_COLUMNS = (*SOURCE_COLUMNS, *CASE_COLUMNS)
@@ -54,6 +55,7 @@ def _table() -> sa.Table:
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),  # the row's place among good rows
         sa.Column("line", sa.Integer, nullable=False),
         sa.Column("old_id", sa.BigInteger),  # the id the row carries (a jiesu export), for merges within the file
+        sa.Column("book", sa.Text),  # the identity of the book it was exported from, when it says (Open311's jiesu_book)
         sa.Column("merged_into", sa.BigInteger),  # the old id of the case it was merged into
         sa.Column("changes", sa.Text, nullable=False),  # its `imported` event's changes
         sa.Column("masked_phone", sa.Text),  # the phone as a masked export wrote it (`138****5678`); phone is then empty
@@ -157,15 +159,15 @@ class Stage:
         rows = self.conn.execute(
             select(
                 staged.c.seq, staged.c.ref, staged.c.old_id, staged.c.received_at, staged.c.phone, staged.c.masked_phone,
-                staged.c.open311, staged.c.summary_key, staged.c.address_key,
+                staged.c.open311, staged.c.summary_key, staged.c.address_key, _from_this_book(staged),
             ).where(staged.c.state == FRESH, staged.c.masked_text)
         ).all()
-        for seq, ref, old_id, received_at, phone, masked_phone, open311, summary_key, address_key in rows:
+        for seq, ref, old_id, received_at, phone, masked_phone, open311, summary_key, address_key, this_book in rows:
             same_time = select(CASES.c.id, CASES.c.phone, CASES.c.summary, CASES.c.address).where(
                 CASES.c.received_at == received_at, _unclaimed(CASES.c.id, sa.literal(old_id, sa.BigInteger))
             )
             for case_id, case_phone, case_summary, case_address in self.conn.execute(same_time):
-                its_own = case_id == old_id and open311
+                its_own = case_id == old_id and open311 and this_book
                 same_phone = its_own or (phones.mask(case_phone) == masked_phone if masked_phone else case_phone == phone)
                 same_text = (
                     fold(phones.mask_in_text(case_summary)) == summary_key
@@ -226,7 +228,9 @@ class Stage:
             staged.c.open311, CASES.c.received_at == staged.c.received_at,
             _same_summary(CASES, staged), _same_address(CASES, staged),
         )
-        its_own = exists().where(CASES.c.id == staged.c.old_id, or_(_same_key(CASES, staged), phoneless), unclaimed)
+        its_own = exists().where(
+            CASES.c.id == staged.c.old_id, _from_this_book(staged), or_(_same_key(CASES, staged), phoneless), unclaimed
+        )
         in_book = select(func.min(CASES.c.id)).where(CASES.c.ref == staged.c.ref).scalar_subquery()
         by_ref = and_(
             staged.c.ref.is_not(None),
@@ -384,6 +388,13 @@ def _repeated_id(row) -> Any:
         row.c.old_id.is_not(None),
         exists().where(first.c.old_id == row.c.old_id, first.c.seq < row.c.seq, is_first, ~same_case),
     )
+
+
+def _from_this_book(row) -> Any:
+    """The staged `row` came from this book, or does not say which (a jiesu before m016 did not):
+    only then does its id (old_id) number a case of this book. Another book numbers its own cases,
+    and its #5 may be a look-alike case here (Open311 carries no phone to tell them apart)."""
+    return or_(row.c.book.is_(None), row.c.book == select(BOOK.c.identity).scalar_subquery())
 
 
 def _other_ids(one, other) -> Any:
