@@ -192,3 +192,13 @@ def test_an_import_cut_off_by_the_server_leaves_the_book_as_it_was_and_a_rerun_f
     rerun = subprocess.run(command, env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert book.counts() == (30_000, 30_000)
+
+def test_a_copy_is_the_same_book_to_an_open311_export(jiesu, tmp_path, new_target):
+    """A copy keeps the book's identity (jiesu_book) with its ids: the Open311 export of the book
+    imported into its copy is 已存在, not another book's cases that happen to look alike."""
+    jiesu.new("路灯不亮", "--address", "大栅栏街1号", "--received", "2026-11-20 09:00", "--phone", "13833334444")
+    dump = tmp_path / "a.json"
+    jiesu.ok("export", "--format", "open311-json", "--out", str(dump))
+    copy = new_target("copy")
+    jiesu.ok("copy", "--to", copy)
+    assert jiesu.ok("--db", copy, "import", str(dump)).stderr.endswith("读取 1 行：已导入 0 件，已存在 1 件\n")

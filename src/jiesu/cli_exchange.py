@@ -26,7 +26,7 @@ def import_cases(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE", parser=path_name("如 诉求.csv；从标准输入读请写 -"), help="导入文件路径；- 表示标准输入。")],
     fmt: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="csv、xlsx、xls、json、jsonl、open311-json 或 open311-xml（默认按扩展名判断；json 是 jiesu 导出的 JSON 数组，也认得 Open311）。")
+        Optional[str], typer.Option("--format", "-f", help="csv、xlsx、xls、json、jsonl、open311-json 或 open311-xml（默认按扩展名判断；json 是 jiesu 导出的 JSON 数组，jsonl 每行一件，两者都也认得 Open311）。")
     ] = None,
     map_file: Annotated[Optional[str], typer.Option("--map", parser=path_name("如 --map 映射.toml"), help="列映射文件（TOML），用于其他表头的表格。")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Excel 工作簿中要导入的工作表（默认第一张）。")] = None,

@@ -24,7 +24,7 @@ from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadInput, BadOption, os_reason
 from jiesu.fields import OPEN311_OWN_ID
 from jiesu.isotext import local_iso
-from jiesu.models import CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
+from jiesu.models import BOOK, CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
 from jiesu.safetext import echoed_path, visible
 from jiesu import phones
@@ -248,6 +248,7 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
     query = _selected(selection).add_columns(latest_note.label("latest_note"), last_change.label("updated_at"))
     tz = office.tz
     with office.store.connect() as conn:
+        book = conn.execute(select(BOOK.c.identity)).scalar_one()  # whose numbers the jiesu_ids are
         for row in conn.execution_options(yield_per=1000).execute(query).mappings():
             status = "closed" if row["status"] in CLOSED_STATUSES else "open"
             result = Result(row["result"]).label if row["result"] else None
@@ -268,7 +269,7 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
                 "zipcode": "",
                 "media_url": "",
                 "extended_attributes": {
-                    "jiesu_id": row["id"], "status": row["status"], "level": row["level"], "track": row["track"],
+                    "jiesu_id": row["id"], "jiesu_book": book, "status": row["status"], "level": row["level"], "track": row["track"],
                     # What GeoReport v2 has no field for and another jiesu book reads back (importer.OPEN311_EXTENSIONS).
                     "jiesu_community": phones.mask_in_text(row["community"]) or "",
                     "jiesu_channel": row["channel"],

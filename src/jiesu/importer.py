@@ -392,22 +392,49 @@ def _unneutralise(cell: str) -> str:
     return cell
 
 
-def _jsonl_rows(stream: io.TextIOWrapper) -> Iterator[Row]:
+def _jsonl_rows(stream: io.TextIOWrapper) -> Iterator[Row | IgnoredColumns]:
+    """JSON Lines: jiesu's own records (`export --format jsonl`), or Open311 requests a line when the
+    first record is one (as a JSON array's first element tells)."""
+    records = _jsonl_records(stream)
+    first = next(records, None)
+    if first is None:
+        return
+    records = itertools.chain([first], records)
+    yield from _open311_requests(records) if _is_open311(first[1]) else _own_records(records)
+
+
+def _jsonl_records(stream: io.TextIOWrapper) -> Iterator[tuple[int, Any]]:
+    """Each record of JSON Lines with its line; a line that is not JSON is Unreadable, saying why."""
     # Only "\n" ends a record (the stream splits on it alone): U+2028, U+0085 and the like are
     # text inside a summary, not line breaks.
-    unknown: dict[str, None] = {}
     for number, line in enumerate(_lines(stream), start=1):
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            yield number, json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Row(number, {"__error__": f"不是合法的 JSON：{exc.msg}"})
-            continue
+            yield number, Unreadable(f"不是合法的 JSON：{exc.msg}")
         except RecursionError:
-            yield Row(number, {"__error__": TOO_DEEP})
-            continue
-        yield _record_row(number, value, unknown)
+            yield number, Unreadable(TOO_DEEP)
+
+
+@dataclass
+class Unreadable:
+    """A record that is not JSON, and why."""
+
+    reason: str
+
+
+def _not_an_object(value: Any) -> str:
+    """Why a record that is no JSON object is refused."""
+    return value.reason if isinstance(value, Unreadable) else "应为一个 JSON 对象"
+
+
+def _own_records(records: Iterable[tuple[int, Any]]) -> Iterator[Row | IgnoredColumns]:
+    """jiesu's own JSON records as rows; the keys no field takes are named once they are all read."""
+    unknown: dict[str, None] = {}
+    for line, value in records:
+        yield _record_row(line, value, unknown)
     if unknown:
         yield IgnoredColumns(list(unknown))
 
@@ -416,7 +443,7 @@ def _record_row(line: int, value: Any, unknown: dict[str, None]) -> Row:
     """One of jiesu's own JSON records: its case fields. Other keys are not the book's: they are
     gathered in `unknown`, to be named once the file is read, as a sheet's extra columns are."""
     if not isinstance(value, dict):
-        return Row(line, {"__error__": "应为一个 JSON 对象"})
+        return Row(line, {"__error__": _not_an_object(value)})
     kept = {}
     for key, item in value.items():
         if key in CASE_COLUMNS:
@@ -443,14 +470,7 @@ def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
         if first is None:
             return
         elements = itertools.chain([first], elements)
-        if open311 or _is_open311(first[1]):
-            yield from _open311_requests(elements)
-        else:
-            unknown: dict[str, None] = {}
-            for line, value in elements:
-                yield _record_row(line, value, unknown)
-            if unknown:
-                yield IgnoredColumns(list(unknown))
+        yield from _open311_requests(elements) if open311 or _is_open311(first[1]) else _own_records(elements)
     except UnicodeDecodeError:
         raise BadInput(UNKNOWN_ENCODING) from None
 
@@ -474,19 +494,22 @@ OPEN311_FIELDS = {
 }
 
 
-# The Open311 key a time field is read from, to name it in a refusal.
-OPEN311_TIME_KEYS = {
-    "received_at": "requested_datetime", "resolve_by": "expected_datetime", "closed_at": "updated_datetime",
-    "responded_at": "jiesu_responded_at",
-}
-
-
 # What jiesu's own Open311 export carries under `extended_attributes` besides its id, status and track
 # (exchange.open311_rows), and another book takes back: case fields GeoReport v2 has no place for.
 OPEN311_EXTENSIONS = {
     "jiesu_community": "community", "jiesu_channel": "channel", "jiesu_urgency": "urgency",
     "jiesu_responded_at": "responded_at", "level": "level",
 }
+# The Open311 key each case field is read from (a closed request's closing from updated_datetime, in
+# _open311), to name it in a refusal: the key the file has.
+OPEN311_KEY_OF = {
+    field: key for key, field in (*OPEN311_FIELDS.items(), *OPEN311_EXTENSIONS.items(), ("updated_datetime", "closed_at"))
+}
+
+
+def _key_in_file(name: str, open311: bool) -> str:
+    """The key a row's field `name` was read from, as its file spells it."""
+    return OPEN311_KEY_OF.get(name, name) if open311 else name
 
 
 def _open311(request: dict[str, Any]) -> dict[str, Any]:
@@ -503,6 +526,8 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
         values |= {field: extended[key] for key, field in OPEN311_EXTENSIONS.items() if extended.get(key) not in (None, "")}
     if isinstance(extended, dict) and extended.get("jiesu_id") not in (None, ""):
         values["id"] = extended["jiesu_id"]  # its id in the book it left: that book knows it again
+        if extended.get("jiesu_book") not in (None, ""):  # which book that is (a jiesu before m016 did not say)
+            values["__book__"] = str(extended["jiesu_book"]).strip()
         if str(values.get("ref", "")).strip() == str(extended["jiesu_id"]).strip():
             del values["ref"]  # a jiesu before `jiesu-<id>` wrote a case without a ref by its bare id
     status = str(values.get("status", "open")).strip().lower()
@@ -543,7 +568,7 @@ def _closed_nature(extended: Any) -> Nature | None:
     return NATURE_OF_TRACK.get(extended.get("track"))
 
 
-# Keys only an Open311 request has: a JSON array whose first element has one (and no summary) is Open311.
+# Keys only an Open311 request has: a JSON array (or JSON Lines) whose first record has one (and no summary) is Open311.
 OPEN311_KEYS = frozenset({*OPEN311_FIELDS, "service_name", "service_code"}) - set(CASE_COLUMNS)
 
 
@@ -604,12 +629,12 @@ def _json_places(text: str, at: int) -> Iterator[tuple[str | None, int]]:
 OPEN311_READ = frozenset({*OPEN311_FIELDS, "service_name", "service_code", "updated_datetime", "extended_attributes"})
 
 
-def _open311_requests(requests: Iterable[tuple[int, Any]]) -> Iterator[Row]:
+def _open311_requests(requests: Iterable[tuple[int, Any]]) -> Iterator[Row | IgnoredColumns]:
     """Open311 requests as rows, each with the line of the file it starts on."""
     unknown: dict[str, None] = {}
     for line, request in requests:
         if not isinstance(request, dict):
-            yield Row(line, {"__error__": "应为一个 JSON 对象"})
+            yield Row(line, {"__error__": _not_an_object(request)})
             continue
         unknown |= dict.fromkeys(key for key, value in request.items() if key not in OPEN311_READ and value not in (None, ""))
         yield Row(line, _decodable(_open311(request)))
@@ -738,7 +763,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     open311 = get("__open311__", False)
     summary = _text_field("summary", get("summary"))
     if not summary:
-        raise ValueError(f"缺少诉求内容（{'description' if open311 else 'summary'}）")  # the key the file has
+        raise ValueError(f"缺少诉求内容（{_key_in_file('summary', open311)}）")
     values: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)  # an absent or empty cell is None
     for name, read in TEXT_READERS:
         if (value := get(name)) is not None:
@@ -754,9 +779,8 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     tz = office.tz
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
-            label = OPEN311_TIME_KEYS.get(name, name) if open311 else name  # the key the file has
             values[name] = cells.moment(
-                label, value, tz, offset_required=open311, receipt=name == "received_at", deadline=name in CASE_DEADLINES
+                _key_in_file(name, open311), value, tz, offset_required=open311, receipt=name == "received_at", deadline=name in CASE_DEADLINES
             )
     masked = None
     if values["phone"] and "*" in values["phone"]:
@@ -804,6 +828,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     unclosable = get("__unclassified_close__") or _check_closing(values)
     values |= textsearch.derived(values)
     values["__old_id__"] = own_id
+    values["__book__"] = get("__book__")
     values["__masked_phone__"] = masked
     values["__masked_text__"] = masked_text is not None
     values["__open311__"] = open311
@@ -1003,7 +1028,7 @@ def _stager(dialect: str) -> Callable[[int, int, dict[str, Any]], tuple[Any, ...
             if case[i] is not None:
                 case[i] = stored(case[i])
         return (
-            seq, line, values["__old_id__"], values["merged_into"], changes_by_status[values["status"]],
+            seq, line, values["__old_id__"], values["__book__"], values["merged_into"], changes_by_status[values["status"]],
             values["__masked_phone__"], values["__masked_text__"], values["__open311__"], values["__unless_existing__"],
             textsearch.summary_key(values["search_text"]), *case,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from uuid import uuid4
 
 from sqlalchemy import (
     Boolean,
@@ -339,6 +340,16 @@ def m015_folded_refs(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_cases_ref_key ON cases (ref_key, ref_twin)")
 
 
+def m016_book_identity(conn: Connection) -> None:
+    """The book's identity, a random id made once: Open311 exports carry it (`jiesu_book`), so an
+    import knows a request's `jiesu_id` as one of this book's cases only when it came from this book.
+    Another book numbers its own cases: a look-alike case there with the same id is another case."""
+    meta = MetaData()
+    book = Table("book", meta, Column("identity", String(32), primary_key=True))
+    meta.create_all(conn, tables=[book])
+    conn.execute(book.insert().values(identity=uuid4().hex))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
@@ -355,6 +366,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (13, "ledger dues at 24:00", m013_ledger_dues_at_24_00),
     (14, "month rates at the last instant", m014_month_rates_at_the_last_instant),
     (15, "folded refs", m015_folded_refs),
+    (16, "book identity", m016_book_identity),
 ]
 
 LATEST = MIGRATIONS[-1][0]

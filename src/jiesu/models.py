@@ -8,7 +8,7 @@ Enum-valued columns hold the English value as plain text.
 from datetime import datetime, timezone
 
 from pydantic import ConfigDict
-from sqlalchemy import DateTime, Text
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -154,3 +154,8 @@ CASE_FIELDS = tuple(c for c in Case.model_fields if c not in COMPARING_FIELDS)
 CASE_TIMES = frozenset({"received_at", "respond_by", "resolve_by", "responded_at", "closed_at"})
 # Those that are deadlines: one given as a date alone is the day's 24:00, as a typed --due is.
 CASE_DEADLINES = ("respond_by", "resolve_by")
+
+
+# The book's identity (migrations.m016_book_identity), one row: Open311 exports carry it as `jiesu_book`.
+# Apart from SQLModel's metadata, so that no create_all and no copy of every table takes it.
+BOOK = Table("book", MetaData(), Column("identity", String, primary_key=True))

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table, func, select, text, update
 
 from jiesu import backend
 from jiesu.db import Store
+from jiesu.models import BOOK
 from jiesu.errors import BadInput, PartlyDone, StoreError
 
 BATCH = 5000
@@ -69,6 +70,7 @@ def copy_book(source: Store, target: Store, *, resume: bool, progress: Callable[
                 progress(name, counts[name])
             _link_merges(reading, target, found["cases"])
             _advance_sequences(target, found)
+            _carry_identity(reading, target)
         except StoreError as exc:
             raise PartlyDone(f"{exc}；已复制的部分已保存，用同一条命令加 --resume 接着复制") from exc
     with target.connect() as conn:
@@ -131,6 +133,14 @@ def _copy_table(reading: Connection, target: Store, table: Table, done: int, tot
             values = [(*row[:unlinked], None, *row[unlinked + 1:]) for row in values]
         with target.connect(write=True) as conn:
             backend.bulk_insert(conn, table.name, columns, values)
+
+
+def _carry_identity(reading: Connection, target: Store) -> None:
+    """The copy is this book moved, ids and all, so its identity too: an Open311 export of either
+    knows the other's cases by their jiesu_id (importer: a request's jiesu_book)."""
+    identity = reading.execute(select(BOOK.c.identity)).scalar_one()
+    with target.connect(write=True) as conn:
+        conn.execute(update(BOOK).values(identity=identity))
 
 
 def _link_merges(reading: Connection, target: Store, cases: Table) -> None:
