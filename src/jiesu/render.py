@@ -19,7 +19,7 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from jiesu.clock import shown, shown_bound
-from jiesu.errors import BadOption
+from jiesu.errors import BadOption, Unencodable
 from jiesu.phones import MASKS
 from jiesu.safetext import json_escaped, visible, visible_lines
 from jiesu.vocab import LabeledEnum, OutputFormat, labels_of_every_word
@@ -182,7 +182,7 @@ def on_display(out: IO[str]) -> bool:
 def json_writer(out: IO[str], **options) -> Callable[[Any], str]:
     """How a value becomes JSON text for `out`: exact, with `\\u` escapes where `out` cannot take a
     character (an encoding without it) or a terminal would act on it."""
-    ascii_only = not _speaks_utf(out)
+    ascii_only = not speaks_utf(out)
     encode = _encoding(json.JSONEncoder(ensure_ascii=ascii_only, **options))  # one encoder, not one per value
     if on_display(out) and not ascii_only:
         return lambda value: json_escaped(encode(value))
@@ -239,9 +239,29 @@ def write_csv_batches(batches: Iterable[list[list[Any]]], header: Sequence[str],
     if on_display(out):
         batches = ([[visible(cell) if isinstance(cell, str) else cell for cell in row] for row in batch] for batch in batches)
     for batch in batches:
-        writer.writerows(batch)
+        try:
+            writer.writerows(batch)
+        except UnicodeEncodeError as exc:  # a row is written whole or not at all: the rows before it are out
+            found = _unencodable_cell(batch, header, exc.encoding)
+            if found is None:
+                raise
+            raise found from exc
         count += len(batch)
     return count
+
+
+def _unencodable_cell(batch: list[list[Any]], header: Sequence[str], encoding: str) -> Unencodable | None:
+    """The refusal naming the first cell of `batch` that `encoding` cannot hold: its row by the
+    first column (a case's id, a ledger entry's number) and its column by the header."""
+    for row in batch:
+        for label, value in zip(header, row):
+            bad = next((char for char in str(value) if not char.encode(encoding, "ignore")), None)
+            if bad is not None:
+                return Unencodable(
+                    f"{header[0]} 为 {row[0]} 的一行，{label} 有输出编码 {encoding} 无法表示的字符 U+{ord(bad):04X}；"
+                    "请设 PYTHONIOENCODING=utf-8"
+                )
+    return None
 
 
 def _csv_cell(value: Any) -> Any:
@@ -271,7 +291,7 @@ def console(out: IO[str]):
 
 def _replace_unencodable(out: IO[str]) -> None:
     """On a terminal whose encoding lacks a glyph (GBK and ▇), a table shows `?` rather than stopping."""
-    if not _speaks_utf(out) and hasattr(out, "reconfigure"):
+    if not speaks_utf(out) and hasattr(out, "reconfigure"):
         out.reconfigure(errors="replace")
 
 
@@ -629,6 +649,7 @@ def print_json(document: Any, out: IO[str] | None = None) -> None:
     out.write(json_writer(out, indent=2)(document) + "\n")
 
 
-def _speaks_utf(out: IO[str]) -> bool:
-    """JSON on a stream that cannot hold every character uses `\\u` escapes: the same text, exactly."""
+def speaks_utf(out: IO[str]) -> bool:
+    """Whether `out` holds every character: else JSON uses `\\u` escapes (the same text, exactly), a
+    table `?`, and CSV is refused (`write_csv_batches`)."""
     return (getattr(out, "encoding", None) or "utf-8").lower().replace("_", "-").startswith("utf")

@@ -70,7 +70,7 @@ def ledger_line(doc: dict[str, Any]) -> str:
     text = f"在账 {ledger['open']} 条，超期 {ledger['overdue']} 条"
     balance = doc.get("ledger_balance")
     if balance:
-        text += f"；{balance['period']} 期初 {balance['opening']} + 新增 {balance['added']} − 销账 {balance['cleared']} = 期末 {balance['closing']}"
+        text += f"；{balance['period']} 期初 {balance['opening']} + 新增 {balance['added']} - 销账 {balance['cleared']} = 期末 {balance['closing']}"
     elif "period" in doc:
         text += f"；{doc['period']} 尚未结转"
     return text
