@@ -328,6 +328,9 @@ _WHOLE = (
     r"|<U\+[0-9A-F]+>|[0-9A-Za-z*#+]+(?:[-./:@_][0-9A-Za-z*#+]+)*"
 )
 _KEPT = re.compile(_WHOLE)
+# What a report's line of figures (`受理 3 · 超期 0`, `响应率 — · 解决率 75.0%`, `在账 1 条`) also keeps on one line:
+# a label with its figure, and the separator after it, so that no line starts with the separator.
+_FIGURES = re.compile(rf"[\u3400-\u9fff]{{1,6}} (?:\d[\d.,]*%?|—)(?: [条件])?(?: ·)?|{_WHOLE}")
 _WORD = re.compile(r"\s*\S+\s*")  # a word as Rich's fold reads it, with the spaces around it (rich._wrap.re_word)
 # What `_folded` keeps on one line: one of those, or any one other character; either with the closing
 # punctuation after it, so that no line starts with `，`. And a run of spaces, where a line may end.
@@ -377,11 +380,12 @@ def _shaped(column: Column, width: int | None, narrowed: bool, raw: str, text: s
 
 class _Fold:
     """A cell of `show`'s text, folded as Rich folds any text (its widths, at a space, a long word cut at
-    the edge) except that a line never ends inside a number, a time or a label (`_WHOLE`) that fits one:
-    the line ends before it instead, so `139****5678` is never read as `139**` and `**5678`."""
+    the edge) except that a line never ends inside a number, a time or a label (`_WHOLE`, or what `kept`
+    matches) that fits one: the line ends before it instead, so `139****5678` is never read as `139**` and `**5678`."""
 
-    def __init__(self, text) -> None:
+    def __init__(self, text, kept: re.Pattern = _KEPT) -> None:
         self.text = text
+        self.kept = kept
 
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
@@ -391,20 +395,26 @@ class _Fold:
     def __rich_console__(self, console, options):
         from rich.text import Text
 
-        yield Text("\n".join(part for line in self.text.plain.split("\n") for part in _kept_whole(line, options.max_width)))
+        yield Text("\n".join(part for line in self.text.plain.split("\n") for part in _kept_whole(line, options.max_width, self.kept)))
 
 
-def _kept_whole(line: str, width: int) -> list[str]:
+def figures(text: str) -> _Fold:
+    """A report's line of labels and figures for a console: folded at a space, but never between a label
+    and its figure (`超期` on one line and `0` on the next)."""
+    return _Fold(cell(text), _FIGURES)
+
+
+def _kept_whole(line: str, width: int, kept: re.Pattern = _KEPT) -> list[str]:
     """`line` in the lines Rich's fold (`rich._wrap.divide_line`) makes of it at `width`: at a space, a
     word wider than a line on a line of its own and cut at the edge. But a time's space is no place for
     a break, and a cut that would fall inside a `_WHOLE` span that fits a line falls before it."""
     from rich.cells import cell_len
 
     inside = {}  # a position inside a span that fits a line → where the span starts
-    for span in _KEPT.finditer(line):
+    for span in kept.finditer(line):
         if cell_len(span.group()) <= width:
             inside.update(dict.fromkeys(range(span.start() + 1, span.end()), span.start()))
-    glued = _KEPT.sub(lambda span: span.group().replace(" ", "_"), line)
+    glued = kept.sub(lambda span: span.group().replace(" ", "_"), line)
     breaks, used = [], 0
     for word in _WORD.finditer(glued):
         start, end = word.span()

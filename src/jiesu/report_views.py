@@ -8,7 +8,7 @@ from typing import IO, Any
 
 from jiesu.clock import shown, shown_bound
 from jiesu.queries import reason_labels
-from jiesu.render import cell, console as rich_console, neutralise, write_csv_batches
+from jiesu.render import cell, console as rich_console, figures, neutralise, write_csv_batches
 from jiesu.safetext import visible
 
 RATE_LABELS = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率", "score": "综合得分"}
@@ -81,11 +81,11 @@ def print_screen(doc: dict[str, Any], trend: list | None, out: IO[str]) -> None:
 
     console = rich_console(out)
     console.print(cell(headline(doc)), style="bold")
-    console.print(cell(summary_line(doc)))
-    console.print(cell("三率：" + rates_line(doc["rates"])))
+    console.print(figures(summary_line(doc)))
+    console.print(figures("三率：" + rates_line(doc["rates"])))
     console.print(cell("超期：" + (" ".join(f"#{i}" for i in doc["overdue_cases"]) or "无")))
     console.print(cell("应升级：" + due_line(doc["due_escalation"])))
-    console.print(cell("台账：" + ledger_line(doc)))
+    console.print(figures("台账：" + ledger_line(doc)))
     for title, headers, rows in sections(doc):
         if not rows:
             continue
