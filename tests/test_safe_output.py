@@ -850,6 +850,20 @@ def test_show_keeps_every_number_time_and_label_on_one_line_at_any_width(jiesu, 
         assert not split, (width, split, "\n".join(lines))
 
 
+def test_show_never_starts_a_line_with_closing_punctuation(jiesu, monkeypatch):
+    """A fresh tester's `show` at 40 columns began the title's second line with `，`: Chinese line breaking
+    puts no closing punctuation at a line's start, so the character before it goes down with it."""
+    said = "小区东门路灯已经坏了三天晚上很黑居民出行，请尽快修理。谢谢（急）、再次来电：灯还是不亮！"
+    case = jiesu.new(said, "--detail", said * 3, "--received", "2026-11-30T09:00")
+    jiesu.ok("note", case, said * 2)
+    for width in range(40, 121):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = jiesu.ok("show", case, "--format", "table").stdout.splitlines()
+        assert max(cell_len(line) for line in lines) <= width, (width, lines)
+        starts = [text for line in lines for text in re.split("[│┃]", line) if text.strip()[:1] in tuple("，。、；：！？）")]
+        assert not starts, (width, starts, "\n".join(lines))
+
+
 # ---------------------------------------------------------------- random text in every field, every view, every format
 
 hostile_text = st.one_of(

@@ -332,9 +332,12 @@ _KEPT = re.compile(_WHOLE)
 # a label with its figure, and the separator after it, so that no line starts with the separator.
 _FIGURES = re.compile(rf"[\u3400-\u9fff]{{1,6}} (?:\d[\d.,]*%?|—)(?: [条件])?(?: ·)?|{_WHOLE}")
 _WORD = re.compile(r"\s*\S+\s*")  # a word as Rich's fold reads it, with the spaces around it (rich._wrap.re_word)
+# What no line starts with (the rules of Chinese line breaking): closing punctuation. A fold that would
+# start a line with it starts it with the character before instead.
+_CLOSING = "，。、；：！？）》」』】〕〉”’…,.;:!?)]"
 # What `_folded` keeps on one line: one of those, or any one other character; either with the closing
 # punctuation after it, so that no line starts with `，`. And a run of spaces, where a line may end.
-_PIECE = re.compile(rf"(?:{_WHOLE}|\S)[，。、；：！？）》」』”’,.;:!?)\]]*|\s+")
+_PIECE = re.compile(rf"(?:{_WHOLE}|\S)[{re.escape(_CLOSING)}]*|\s+")
 
 
 def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
@@ -434,7 +437,8 @@ def _kept_whole(line: str, width: int, kept: re.Pattern = _KEPT) -> list[str]:
 def _cut_at(line: str, start: int, end: int, width: int, inside: dict[int, int]) -> list[int]:
     """Where the lines start that the word `line[start:end]` is cut into at `width` cells: where
     `chop_cells` cuts it, but before a span `inside` names rather than within it, the rest then
-    folded as a word that starts a line (whole, if it fits without its spaces)."""
+    folded as a word that starts a line (whole, if it fits without its spaces), and never before
+    closing punctuation (`_CLOSING`)."""
     from rich.cells import cell_len, chop_cells
 
     stripped = start + len(line[start:end].rstrip())
@@ -450,6 +454,8 @@ def _cut_at(line: str, start: int, end: int, width: int, inside: dict[int, int])
         if len(pieces) < 2:
             return starts
         cut = at + max(1, len(pieces[0]))  # a Chinese character in a column one cell wide is a line of its own
+        while cut - 1 > at and line[cut] in _CLOSING:  # `，` goes to the next line with the character before it
+            cut -= 1
         moved = inside.get(cut, at) > at
         starts.append(inside[cut] if moved else cut)
 
