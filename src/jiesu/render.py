@@ -44,7 +44,9 @@ class Column:
     a few words, such as 待办's 应升级（一人多诉）, that says little when cut) is kept whole while any
     ranked column can give way. On a terminal too narrow even then, the main text gives way to free
     text's minimum before a column goes: other free text first, then whole columns (a deadline, a
-    status), from the right. The first column (the id a worker types next) and a column of `ids` stay.
+    status), from the right; a `lasting` one (待办's 剩余, the time a worker has) last, and only once
+    the short label and the main text are cut to their headers' width.
+    The first column (the id a worker types next) and a column of `ids` stay.
     A column that is `given` a field shows an empty cell in a row where that field is empty
     (剩余 of work that has no deadline).
     """
@@ -59,6 +61,7 @@ class Column:
     short: bool = False
     ids: bool = False
     given: str | None = None
+    lasting: bool = False
 
     def text(self, row: dict[str, Any]) -> str:
         """This column's cell of `row`, as typed."""
@@ -316,6 +319,8 @@ MAIN_MIN = 20
 # How far free text gives way once no ranked column is left, a step at a time: what a short label
 # keeps (None: whole) and what the main text keeps. Only when the last step is too wide does a column go.
 GIVING = ((None, MAIN_MIN), (MAIN_MIN, MAIN_MIN), (FREE_MIN, MAIN_MIN), (FREE_MIN, FREE_MIN))
+# Before a `lasting` column goes, the short label and the main text give way down to their headers' width.
+HEADERS_ONLY = (0, 0)
 # `show` folds its text: from this width on as Rich folds it (`_Fold`); narrower, jiesu lays it out (_fold_fit, _folded).
 ROOMY = 80
 # What no fold breaks where it fits a line: a time (`2026-12-01 24:00`, `12-01 24:00`); a label, the Chinese
@@ -523,7 +528,8 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
     only with every ranked column gone is a short label cut (to the main text's minimum, then to
     free text's), and then the main text down to free text's minimum (`GIVING`). When even that is
     too wide, columns are left out: free text first, then `whole` columns (a deadline, a status),
-    each from the right; never the first (the id a worker types next), a column of `ids`, the main
+    each from the right, a `lasting` one last and only once the short label and the main text are
+    cut to their headers' width (`HEADERS_ONLY`); never the first (the id a worker types next), a column of `ids`, the main
     text or a short label: a `whole` cell is never cut. The room left goes first to a cut short
     label, then a cell at a time to the narrowest free column that can use it, the main text
     counting as half its width (two cells for one).
@@ -561,15 +567,18 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         kept.remove(n)
     step = giving(kept)
     leaving = [n for n in kept[1:] if not (columns[n].main or columns[n].short or columns[n].ids)]
-    for n in sorted(reversed(leaving), key=lambda n: columns[n].whole):
+    for n in sorted(reversed(leaving), key=lambda n: (columns[n].whole, columns[n].lasting)):
         if step:
+            break
+        if columns[n].lasting and span(kept, lambda n: least(n, *HEADERS_ONLY)) <= width:
+            step = HEADERS_ONLY
             break
         kept.remove(n)
         step = giving(kept)
     widths = {n: least(n, *(step or GIVING[-1])) for n in kept}
     spare = width - span(kept, widths.get)
     for n in kept:
-        if columns[n].short:
+        if columns[n].short and step != HEADERS_ONLY:  # else the main text, cut shorter, grows first
             grown = min(spare, needs[n] - widths[n])
             widths[n] += grown
             spare -= grown
