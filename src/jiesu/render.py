@@ -408,7 +408,7 @@ class _Fold:
 
 def figures(text: str) -> _Fold:
     """A report's line of labels and figures for a console: folded at a space, but never between a label
-    and its figure (`超期` on one line and `0` on the next)."""
+    and its figure (`超期` on one line and `0` on the next), inside an id, or before closing punctuation."""
     return _Fold(cell(text), _FIGURES)
 
 

@@ -83,8 +83,8 @@ def print_screen(doc: dict[str, Any], trend: list | None, out: IO[str]) -> None:
     console.print(cell(headline(doc)), style="bold")
     console.print(figures(summary_line(doc)))
     console.print(figures("三率：" + rates_line(doc["rates"])))
-    console.print(cell("超期：" + (" ".join(f"#{i}" for i in doc["overdue_cases"]) or "无")))
-    console.print(cell("应升级：" + due_line(doc["due_escalation"])))
+    console.print(figures("超期：" + (" ".join(f"#{i}" for i in doc["overdue_cases"]) or "无")))
+    console.print(figures("应升级：" + due_line(doc["due_escalation"])))
     console.print(figures("台账：" + ledger_line(doc)))
     for title, headers, rows in sections(doc):
         if not rows:
