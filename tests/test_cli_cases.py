@@ -465,3 +465,13 @@ def test_small_things_a_chinese_keyboard_and_a_log_meet(jiesu, tmp_path):
     assert refused(jiesu("new", "x", "--phone", "13812345678转"), code=2) == "错误: --phone 无效：不是有效的中国电话号码：'138****5678转'（手机如 13812345678，座机如 010-65123456）"
     refused(jiesu("list", "--as-of", "2026-12-01T09:30:01+08:00"), "2026-12-01 09:30:01 还没有到，只能查看过去或现在")
     assert refused(jiesu("backup", ""), code=2) == "错误: 备份文件路径 无效：'' 不是文件名（如 备份/jiesu-2026-11-27.db）"
+
+
+def test_a_merged_case_refused_names_the_case_it_went_into(jiesu, book):
+    # A fresh tester ran `merge 1 --into 2` twice and was told `#1 已合并，不能并单`: merged where?
+    first, second = jiesu.new("楼道灯不亮"), jiesu.new("三楼楼道灯不亮")
+    jiesu.ok("merge", first, "--into", second)
+    before = book.fingerprint()
+    refused(jiesu("merge", first, "--into", second), f"#{first} 已并入 #{second}，不能并单")
+    refused(jiesu("close", first, "--result", "已解决", "--note", "ok"), f"#{first} 已并入 #{second}，不能办结")
+    assert book.fingerprint() == before

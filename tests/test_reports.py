@@ -331,3 +331,16 @@ def test_a_txt_report_file_holds_any_plain_text_format(jiesu, tmp_path, fmt, sta
     jiesu.new("楼道灯不亮")
     jiesu.ok("report", "daily", "--format", fmt, "--out", str(tmp_path / "日报.txt"))
     assert (tmp_path / "日报.txt").read_text(encoding="utf-8").startswith(starts)
+
+
+@pytest.mark.parametrize("kind", ["daily", "monthly"])
+def test_a_report_keeps_each_label_with_its_figure_at_every_width(jiesu, monkeypatch, kind):
+    # A fresh tester at 40 columns: `超期` ended one line of the summary and its `0` began the next.
+    case = jiesu.new("楼道灯不亮", "--nature", "合理诉求", "--received", "-2h")
+    jiesu.ok("ledger", "add", case, "--plan", "修", "--unit", "物业")
+    for width in range(40, 121):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = jiesu.ok("report", kind, "--format", "table").stdout.splitlines()
+        split = [pair for pair in zip(lines, lines[1:]) if re.search(r"[\u3400-\u9fff]\s*$", pair[0]) and re.match(r"[\d—]", pair[1])]
+        assert not split, (width, split)
+        assert all(any(pair in line for line in lines) for pair in ("受理 1", "超期 0", "应升级 0", "在账 1 条")), (width, lines)

@@ -169,8 +169,8 @@ def test_refused_step_names_what_is_allowed():
         rules.check_step(42, Status.CLOSED, Level.COMMUNITY, "assign", "派单")
     assert str(caught.value) == "#42 已办结，不能派单；可用：revisit, reopen"
     with pytest.raises(TransitionRefused) as caught:
-        rules.check_step(42, Status.MERGED, Level.COMMUNITY, "close", "办结")
-    assert str(caught.value) == "#42 已合并，不能办结"
+        rules.check_step(42, Status.MERGED, Level.COMMUNITY, "close", "办结", merged_into=7)
+    assert str(caught.value) == "#42 已并入 #7，不能办结"
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ any encoding gives correct text or one clear line, and people read Chinese.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import io
@@ -321,6 +322,69 @@ def test_gbk_terminal_json_is_exact_through_escapes(jiesu):
     result = run("list", "--format", "json", PYTHONIOENCODING="gbk")
     assert result.returncode == 0
     assert json.loads(result.stdout.decode("gbk"))[0]["summary"] == "𠮷野家 ▇"
+
+
+def gbk_lines(result: subprocess.CompletedProcess) -> list[str]:
+    return without_calendar_notes(result.stderr.decode("gbk")).splitlines()
+
+
+def ledgered_case(jiesu, summary: str) -> int:
+    case = jiesu.new(summary, "--nature", "合理诉求", "--received", "-2h")
+    jiesu.ok("ledger", "add", case, "--plan", "修", "--unit", "物业")
+    return case
+
+
+@pytest.mark.parametrize("args", [["export", "--format", "csv"], ["ledger", "export", "--format", "csv"]])
+def test_gbk_stdout_gets_csv_without_the_utf8_bom(jiesu, args):
+    # A fresh tester: `PYTHONIOENCODING=gbk jiesu export --format csv > out.csv` was refused on the
+    # U+FEFF jiesu adds itself; a BOM is UTF-8's mark, and a GBK file has none.
+    ledgered_case(jiesu, "楼道灯不亮，请尽快处理")
+    result = run(*args, PYTHONIOENCODING="gbk")
+    assert result.returncode == 0, result.stderr.decode("gbk", "replace")
+    text = result.stdout.decode("gbk")
+    assert not text.startswith("\ufeff") and "楼道灯不亮，请尽快处理" in text
+    assert run(*args).stdout.startswith(codecs.BOM_UTF8)  # UTF-8 keeps it, for Excel
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["export", "--format", "csv"], "id 为 1 的一行，summary 有输出编码 gbk 无法表示的字符 U+4DAE"),
+        (["ledger", "export", "--format", "csv"], "台账编号 为 1 的一行，诉求摘要 有输出编码 gbk 无法表示的字符 U+4DAE"),
+    ],
+)
+def test_gbk_stdout_refuses_csv_it_cannot_hold_naming_the_row_and_field(jiesu, args, line):
+    # CSV cannot escape a character: one line says which row and field hold it and what to do instead.
+    ledgered_case(jiesu, "䶮 家门口漏水")
+    result = run(*args, PYTHONIOENCODING="gbk")
+    assert result.returncode == 1
+    assert gbk_lines(result) == [f"错误: {line}；请设 PYTHONIOENCODING=utf-8，或用 --out 写入文件"]
+    assert json.loads(run(*args[:-1], "json", PYTHONIOENCODING="gbk").stdout)[0]["summary"] == "䶮 家门口漏水"
+
+
+@pytest.mark.parametrize(
+    "args, declared",
+    [(["export", "--format", "open311-xml"], b'encoding="utf-8"'), (["report", "monthly", "--format", "html"], b'charset="utf-8"')],
+)
+def test_a_document_declaring_utf8_is_utf8_on_a_gbk_stdout(jiesu, args, declared):
+    # The XML and the page say they are UTF-8; written to a GBK stdout they were GBK bytes (garbled in any
+    # reader), or refused on a character GBK lacks.
+    ledgered_case(jiesu, "䶮 家门口漏水")
+    result = run(*args, PYTHONIOENCODING="gbk")
+    assert result.returncode == 0, result.stderr.decode("gbk", "replace")
+    assert declared in result.stdout and "䶮 家门口漏水" in result.stdout.decode("utf-8")
+
+
+def test_gbk_stdout_gets_the_monthly_markdown_or_one_line(jiesu):
+    # The ledger's line was written with U+2212 (−), which GBK lacks: jiesu's own text refused the report.
+    ledgered_case(jiesu, "楼道灯不亮")
+    result = run("report", "monthly", "--format", "markdown", PYTHONIOENCODING="gbk")
+    assert result.returncode == 0, result.stderr.decode("gbk", "replace")
+    assert "期初 0 + 新增 1 - 销账 0 = 期末 1" in result.stdout.decode("gbk")
+    jiesu.new("路灯坏", "--community", "䶮村")
+    result = run("report", "monthly", "--format", "markdown", PYTHONIOENCODING="gbk")
+    assert result.returncode == 1
+    assert gbk_lines(result) == ["错误: 输出编码 gbk 无法表示字符 U+4DAE；请设 PYTHONIOENCODING=utf-8，或用 --out 写入文件"]
 
 
 @pytest.mark.parametrize(
@@ -784,6 +848,20 @@ def test_show_keeps_every_number_time_and_label_on_one_line_at_any_width(jiesu, 
         assert max(cell_len(line) for line in lines) <= width, (width, lines)
         split = [token for token in KEPT if sum(line.count(token) for line in lines) != found[token]]
         assert not split, (width, split, "\n".join(lines))
+
+
+def test_show_never_starts_a_line_with_closing_punctuation(jiesu, monkeypatch):
+    """A fresh tester's `show` at 40 columns began the title's second line with `，`: Chinese line breaking
+    puts no closing punctuation at a line's start, so the character before it goes down with it."""
+    said = "小区东门路灯已经坏了三天晚上很黑居民出行，请尽快修理。谢谢（急）、再次来电：灯还是不亮！"
+    case = jiesu.new(said, "--detail", said * 3, "--received", "2026-11-30T09:00")
+    jiesu.ok("note", case, said * 2)
+    for width in range(40, 121):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = jiesu.ok("show", case, "--format", "table").stdout.splitlines()
+        assert max(cell_len(line) for line in lines) <= width, (width, lines)
+        starts = [text for line in lines for text in re.split("[│┃]", line) if text.strip()[:1] in tuple("，。、；：！？）")]
+        assert not starts, (width, starts, "\n".join(lines))
 
 
 # ---------------------------------------------------------------- random text in every field, every view, every format

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 
-from conftest import refused
+from conftest import refused, sqlite_only
 
 
 @pytest.fixture(autouse=True)
@@ -248,3 +248,22 @@ def test_a_narrow_terminal_leaves_out_columns_but_never_cuts_an_id(escalations, 
         monkeypatch.setenv("COLUMNS", str(width))
         header, rows = escalations.table(*view)
         assert header[0] == "编号" and {row[0] for row in rows} == {"#1", "#2", "#3"}, (width, header, rows)
+
+
+@sqlite_only
+def test_a_narrow_terminal_keeps_id_summary_and_time_left_with_5_digit_ids(jiesu, book, monkeypatch):
+    """A fresh tester at 40 columns with 5-digit ids: `todo` left out both 期限 and 剩余. The time left is
+    what a worker needs: 期限 goes first, then the label and the summary are cut, and 剩余 stays."""
+    first = jiesu.new("占位")
+    columns = [row[1] for row in book.rows("PRAGMA table_info(cases)") if row[1] != "id"]
+    book.execute(f"INSERT INTO cases (id, {', '.join(columns)}) SELECT 12344, {', '.join(columns)} FROM cases WHERE id = {first}")
+    jiesu.new("楼道灯不亮，三楼到五楼都黑", "--received", "2026-11-20T09:00")  # #12345 respond overdue, resolve due 24:00
+    jiesu.new("紧急：燃气泄漏味道", "--urgency", "紧急", "--received", "2026-12-01T08:30")
+    jiesu.new("路灯坏", "--received", "2026-12-01T09:00")
+    for width in range(40, 121):
+        monkeypatch.setenv("COLUMNS", str(width))
+        header, rows = jiesu.table("todo")
+        assert {"编号", "剩余", "诉求"} <= set(header), (width, header)
+        remaining, summary = header.index("剩余"), header.index("诉求")
+        assert "#12345" in {row[0] for row in rows}, (width, rows)
+        assert all(row[remaining] and row[summary].rstrip("…") for row in rows), (width, rows)

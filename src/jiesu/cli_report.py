@@ -33,7 +33,7 @@ def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, o
         from jiesu import report_figures, report_html
 
         page = report_html.render(document, report_figures.figures(office, document))
-    with output(out) as stream:
+    with output(out, utf8=page is not None) as stream:
         if page is not None:
             stream.write(visible_lines(page))  # a page is for people, in a file too: control codes as stand-ins
         elif fmt is ReportFormat.JSON:

@@ -31,6 +31,10 @@ class BadOption(BadInput):
     exit_code = ExitCode.USAGE
 
 
+class Unencodable(BadInput):
+    """The output's encoding cannot hold a character of the output (GBK and 䶮)."""
+
+
 class CaseNotFound(JiesuError):
     """No case has the given id."""
 

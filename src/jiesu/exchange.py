@@ -6,6 +6,7 @@ only when complete, so a crash never leaves half a file under the real name.
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,14 +22,14 @@ from sqlalchemy import case as sql_case
 
 from jiesu import atomicfile
 from jiesu.clock import shown, shown_bound
-from jiesu.errors import BadInput, BadOption, os_reason
+from jiesu.errors import BadInput, BadOption, Unencodable, os_reason
 from jiesu.fields import OPEN311_OWN_ID
 from jiesu.isotext import local_iso
 from jiesu.models import BOOK, CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
 from jiesu.office import Office
 from jiesu.safetext import echoed_path, visible
 from jiesu import phones
-from jiesu.render import FORMULA_STARTS, iso, json_writer, neutralise, on_display, record, write_csv, write_csv_batches, write_json_array
+from jiesu.render import FORMULA_STARTS, iso, json_writer, neutralise, on_display, record, speaks_utf, write_csv, write_csv_batches, write_json_array
 from jiesu.vocab import LedgerStatus, Result, Status
 
 CSV_BATCH = 1000
@@ -77,12 +78,32 @@ def ledger_row(
 
 
 @contextmanager
-def output(path: str | None, *, bom: bool = False) -> Iterator[IO[str]]:
-    """A text stream to `path` (written whole or not at all, owner-only), or stdout when None."""
+def output(path: str | None, *, bom: bool = False, utf8: bool = False) -> Iterator[IO[str]]:
+    """A text stream to `path` (written whole or not at all, owner-only), or stdout when None.
+
+    A BOM, UTF-8's mark, goes to stdout only when stdout is UTF-8 (`PYTHONIOENCODING=gbk` has no
+    such mark). A text that declares itself `utf8` (a page, XML) gets UTF-8 bytes whatever stdout's
+    encoding, as it says. Text stdout's encoding cannot hold is refused with `--out` suggested.
+    """
     if path is None or path == "-":
-        if bom and not on_display(sys.stdout):  # the BOM is for a spreadsheet opening a file, not a person reading
+        # the BOM is for a spreadsheet opening a file, not a person reading
+        if bom and speaks_utf(sys.stdout) and not on_display(sys.stdout):
             sys.stdout.write("\ufeff")
-        yield sys.stdout
+        try:
+            if utf8 and not speaks_utf(sys.stdout):
+                sys.stdout.flush()
+                stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8")
+                try:
+                    yield stream
+                finally:
+                    stream.detach()  # flushed, and stdout's own bytes left open
+            else:
+                yield sys.stdout
+        except Unencodable as exc:
+            raise Unencodable(f"{exc}，或用 --out 写入文件") from exc
+        except UnicodeEncodeError as exc:
+            char = ord(exc.object[exc.start])
+            raise Unencodable(f"输出编码 {exc.encoding} 无法表示字符 U+{char:04X}；请设 PYTHONIOENCODING=utf-8，或用 --out 写入文件") from exc
         return
     with _writing_to(path) as target, atomicfile.text(target, encoding="utf-8-sig" if bom else "utf-8") as stream:
         yield stream
@@ -296,7 +317,7 @@ def export_cases(office: Office, fmt: str, path: str | None, selection: CaseSele
     if fmt == "open311-json":
         with output(path) as stream:
             return write_json_array(open311_rows(office, selection), stream)
-    with output(path) as stream:
+    with output(path, utf8=True) as stream:
         return _write_open311_xml(open311_rows(office, selection), stream)
 
 

@@ -326,7 +326,7 @@ def _balance_problems(conn, office: Office) -> list[str]:
     previous = None
     for b in balances:
         if b.opening + b.added - b.cleared != b.closing:
-            problems.append(f"台账 {b.period}：期初 {b.opening} + 新增 {b.added} − 销账 {b.cleared} ≠ 期末 {b.closing}")
+            problems.append(f"台账 {b.period}：期初 {b.opening} + 新增 {b.added} - 销账 {b.cleared} ≠ 期末 {b.closing}")
         if previous is not None and previous != b.opening:
             problems.append(f"台账 {b.period}：期初 {b.opening} 不等于上期期末 {previous}")
         previous = b.closing

@@ -144,7 +144,7 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
             raise TransitionRefused(f"台账 {entry_id} 已于 {shown(office, entry.cleared_at)} 销账，不能重复销账")
         if not evidence:
             raise RuleViolation(f"台账 {entry_id} 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
-        check_step(case.id, case.status, case.level, "ledger clear", "销账")
+        check_step(case.id, case.status, case.level, "ledger clear", "销账", case.merged_into)
         when = moment(office, case, at)
         if when < entry.opened_at:
             raise BadInput(f"台账 {entry_id} 的销账时间 {shown(office, when)} 早于上账时间 {shown(office, entry.opened_at)}")

@@ -20,7 +20,7 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from jiesu.clock import shown, shown_bound
-from jiesu.errors import BadOption
+from jiesu.errors import BadOption, Unencodable
 from jiesu.phones import MASKS
 from jiesu.safetext import json_escaped, visible, visible_lines
 from jiesu.vocab import LabeledEnum, OutputFormat, labels_of_every_word
@@ -45,7 +45,9 @@ class Column:
     a few words, such as 待办's 应升级（一人多诉）, that says little when cut) is kept whole while any
     ranked column can give way. On a terminal too narrow even then, the main text gives way to free
     text's minimum before a column goes: other free text first, then whole columns (a deadline, a
-    status), from the right. The first column (the id a worker types next) and a column of `ids` stay.
+    status), from the right; a `lasting` one (待办's 剩余, the time a worker has) last, and only once
+    the short label and the main text are cut to their headers' width.
+    The first column (the id a worker types next) and a column of `ids` stay.
     A column that is `given` a field shows an empty cell in a row where that field is empty
     (剩余 of work that has no deadline).
     """
@@ -60,6 +62,7 @@ class Column:
     short: bool = False
     ids: bool = False
     given: str | None = None
+    lasting: bool = False
 
     def text(self, row: dict[str, Any]) -> str:
         """This column's cell of `row`, as typed."""
@@ -183,7 +186,7 @@ def on_display(out: IO[str]) -> bool:
 def json_writer(out: IO[str], **options) -> Callable[[Any], str]:
     """How a value becomes JSON text for `out`: exact, with `\\u` escapes where `out` cannot take a
     character (an encoding without it) or a terminal would act on it."""
-    ascii_only = not _speaks_utf(out)
+    ascii_only = not speaks_utf(out)
     encode = _encoding(json.JSONEncoder(ensure_ascii=ascii_only, **options))  # one encoder, not one per value
     if on_display(out) and not ascii_only:
         return lambda value: json_escaped(encode(value))
@@ -240,9 +243,29 @@ def write_csv_batches(batches: Iterable[list[list[Any]]], header: Sequence[str],
     if on_display(out):
         batches = ([[visible(cell) if isinstance(cell, str) else cell for cell in row] for row in batch] for batch in batches)
     for batch in batches:
-        writer.writerows(batch)
+        try:
+            writer.writerows(batch)
+        except UnicodeEncodeError as exc:  # a row is written whole or not at all: the rows before it are out
+            found = _unencodable_cell(batch, header, exc.encoding)
+            if found is None:
+                raise
+            raise found from exc
         count += len(batch)
     return count
+
+
+def _unencodable_cell(batch: list[list[Any]], header: Sequence[str], encoding: str) -> Unencodable | None:
+    """The refusal naming the first cell of `batch` that `encoding` cannot hold: its row by the
+    first column (a case's id, a ledger entry's number) and its column by the header."""
+    for row in batch:
+        for label, value in zip(header, row):
+            bad = next((char for char in str(value) if not char.encode(encoding, "ignore")), None)
+            if bad is not None:
+                return Unencodable(
+                    f"{header[0]} 为 {row[0]} 的一行，{label} 有输出编码 {encoding} 无法表示的字符 U+{ord(bad):04X}；"
+                    "请设 PYTHONIOENCODING=utf-8"
+                )
+    return None
 
 
 def _csv_cell(value: Any) -> Any:
@@ -272,7 +295,7 @@ def console(out: IO[str]):
 
 def _replace_unencodable(out: IO[str]) -> None:
     """On a terminal whose encoding lacks a glyph (GBK and ▇), a table shows `?` rather than stopping."""
-    if not _speaks_utf(out) and hasattr(out, "reconfigure"):
+    if not speaks_utf(out) and hasattr(out, "reconfigure"):
         out.reconfigure(errors="replace")
 
 
@@ -297,6 +320,8 @@ MAIN_MIN = 20
 # How far free text gives way once no ranked column is left, a step at a time: what a short label
 # keeps (None: whole) and what the main text keeps. Only when the last step is too wide does a column go.
 GIVING = ((None, MAIN_MIN), (MAIN_MIN, MAIN_MIN), (FREE_MIN, MAIN_MIN), (FREE_MIN, FREE_MIN))
+# Before a `lasting` column goes, the short label and the main text give way down to their headers' width.
+HEADERS_ONLY = (0, 0)
 # `show` folds its text: from this width on as Rich folds it (`_Fold`); narrower, jiesu lays it out (_fold_fit, _folded).
 ROOMY = 80
 # What no fold breaks where it fits a line: a time (`2026-12-01 24:00`, `12-01 24:00`); a label, the Chinese
@@ -309,10 +334,16 @@ _WHOLE = (
     r"|<U\+[0-9A-F]+>|[0-9A-Za-z*#+]+(?:[-./:@_][0-9A-Za-z*#+]+)*"
 )
 _KEPT = re.compile(_WHOLE)
+# What a report's line of figures (`受理 3 · 超期 0`, `响应率 — · 解决率 75.0%`, `在账 1 条`) also keeps on one line:
+# a label with its figure, and the separator after it, so that no line starts with the separator.
+_FIGURES = re.compile(rf"[\u3400-\u9fff]{{1,6}} (?:\d[\d.,]*%?|—)(?: [条件])?(?: ·)?|{_WHOLE}")
 _WORD = re.compile(r"\s*\S+\s*")  # a word as Rich's fold reads it, with the spaces around it (rich._wrap.re_word)
+# What no line starts with (the rules of Chinese line breaking): closing punctuation. A fold that would
+# start a line with it starts it with the character before instead.
+_CLOSING = "，。、；：！？）》」』】〕〉”’…,.;:!?)]"
 # What `_folded` keeps on one line: one of those, or any one other character; either with the closing
 # punctuation after it, so that no line starts with `，`. And a run of spaces, where a line may end.
-_PIECE = re.compile(rf"(?:{_WHOLE}|\S)[，。、；：！？）》」』”’,.;:!?)\]]*|\s+")
+_PIECE = re.compile(rf"(?:{_WHOLE}|\S)[{re.escape(_CLOSING)}]*|\s+")
 
 
 def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], title: str | None, whole_text: bool) -> int:
@@ -405,11 +436,12 @@ def _shaped(column: Column, width: int | None, narrowed: bool, raw: str, text: s
 
 class _Fold:
     """A cell of `show`'s text, folded as Rich folds any text (its widths, at a space, a long word cut at
-    the edge) except that a line never ends inside a number, a time or a label (`_WHOLE`) that fits one:
-    the line ends before it instead, so `139****5678` is never read as `139**` and `**5678`."""
+    the edge) except that a line never ends inside a number, a time or a label (`_WHOLE`, or what `kept`
+    matches) that fits one: the line ends before it instead, so `139****5678` is never read as `139**` and `**5678`."""
 
-    def __init__(self, text) -> None:
+    def __init__(self, text, kept: re.Pattern = _KEPT) -> None:
         self.text = text
+        self.kept = kept
 
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
@@ -419,20 +451,26 @@ class _Fold:
     def __rich_console__(self, console, options):
         from rich.text import Text
 
-        yield Text("\n".join(part for line in self.text.plain.split("\n") for part in _kept_whole(line, options.max_width)))
+        yield Text("\n".join(part for line in self.text.plain.split("\n") for part in _kept_whole(line, options.max_width, self.kept)))
 
 
-def _kept_whole(line: str, width: int) -> list[str]:
+def figures(text: str) -> _Fold:
+    """A report's line of labels and figures for a console: folded at a space, but never between a label
+    and its figure (`超期` on one line and `0` on the next), inside an id, or before closing punctuation."""
+    return _Fold(cell(text), _FIGURES)
+
+
+def _kept_whole(line: str, width: int, kept: re.Pattern = _KEPT) -> list[str]:
     """`line` in the lines Rich's fold (`rich._wrap.divide_line`) makes of it at `width`: at a space, a
     word wider than a line on a line of its own and cut at the edge. But a time's space is no place for
     a break, and a cut that would fall inside a `_WHOLE` span that fits a line falls before it."""
     from rich.cells import cell_len
 
     inside = {}  # a position inside a span that fits a line → where the span starts
-    for span in _KEPT.finditer(line):
+    for span in kept.finditer(line):
         if cell_len(span.group()) <= width:
             inside.update(dict.fromkeys(range(span.start() + 1, span.end()), span.start()))
-    glued = _KEPT.sub(lambda span: span.group().replace(" ", "_"), line)
+    glued = kept.sub(lambda span: span.group().replace(" ", "_"), line)
     breaks, used = [], 0
     for word in _WORD.finditer(glued):
         start, end = word.span()
@@ -452,7 +490,8 @@ def _kept_whole(line: str, width: int) -> list[str]:
 def _cut_at(line: str, start: int, end: int, width: int, inside: dict[int, int]) -> list[int]:
     """Where the lines start that the word `line[start:end]` is cut into at `width` cells: where
     `chop_cells` cuts it, but before a span `inside` names rather than within it, the rest then
-    folded as a word that starts a line (whole, if it fits without its spaces)."""
+    folded as a word that starts a line (whole, if it fits without its spaces), and never before
+    closing punctuation (`_CLOSING`)."""
     from rich.cells import cell_len, chop_cells
 
     stripped = start + len(line[start:end].rstrip())
@@ -468,6 +507,8 @@ def _cut_at(line: str, start: int, end: int, width: int, inside: dict[int, int])
         if len(pieces) < 2:
             return starts
         cut = at + max(1, len(pieces[0]))  # a Chinese character in a column one cell wide is a line of its own
+        while cut - 1 > at and line[cut] in _CLOSING:  # `，` goes to the next line with the character before it
+            cut -= 1
         moved = inside.get(cut, at) > at
         starts.append(inside[cut] if moved else cut)
 
@@ -530,7 +571,8 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
     only with every ranked column gone is a short label cut (to the main text's minimum, then to
     free text's), and then the main text down to free text's minimum (`GIVING`). When even that is
     too wide, columns are left out: free text first, then `whole` columns (a deadline, a status),
-    each from the right; never the first (the id a worker types next), a column of `ids`, the main
+    each from the right, a `lasting` one last and only once the short label and the main text are
+    cut to their headers' width (`HEADERS_ONLY`); never the first (the id a worker types next), a column of `ids`, the main
     text or a short label: a `whole` cell is never cut. The room left goes first to a cut short
     label, then a cell at a time to the narrowest free column that can use it, the main text
     counting as half its width (two cells for one).
@@ -568,15 +610,18 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
         kept.remove(n)
     step = giving(kept)
     leaving = [n for n in kept[1:] if not (columns[n].main or columns[n].short or columns[n].ids)]
-    for n in sorted(reversed(leaving), key=lambda n: columns[n].whole):
+    for n in sorted(reversed(leaving), key=lambda n: (columns[n].whole, columns[n].lasting)):
         if step:
+            break
+        if columns[n].lasting and span(kept, lambda n: least(n, *HEADERS_ONLY)) <= width:
+            step = HEADERS_ONLY
             break
         kept.remove(n)
         step = giving(kept)
     widths = {n: least(n, *(step or GIVING[-1])) for n in kept}
     spare = width - span(kept, widths.get)
     for n in kept:
-        if columns[n].short:
+        if columns[n].short and step != HEADERS_ONLY:  # else the main text, cut shorter, grows first
             grown = min(spare, needs[n] - widths[n])
             widths[n] += grown
             spare -= grown
@@ -672,6 +717,7 @@ def print_json(document: Any, out: IO[str] | None = None) -> None:
     out.write(json_writer(out, indent=2)(document) + "\n")
 
 
-def _speaks_utf(out: IO[str]) -> bool:
-    """JSON on a stream that cannot hold every character uses `\\u` escapes: the same text, exactly."""
+def speaks_utf(out: IO[str]) -> bool:
+    """Whether `out` holds every character: else JSON uses `\\u` escapes (the same text, exactly), a
+    table `?`, and CSV is refused (`write_csv_batches`)."""
     return (getattr(out, "encoding", None) or "utf-8").lower().replace("_", "-").startswith("utf")

@@ -8,7 +8,7 @@ from typing import IO, Any
 
 from jiesu.clock import shown, shown_bound
 from jiesu.queries import reason_labels
-from jiesu.render import cell, console as rich_console, neutralise, write_csv_batches
+from jiesu.render import cell, console as rich_console, figures, neutralise, write_csv_batches
 from jiesu.safetext import visible
 
 RATE_LABELS = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率", "score": "综合得分"}
@@ -70,7 +70,7 @@ def ledger_line(doc: dict[str, Any]) -> str:
     text = f"在账 {ledger['open']} 条，超期 {ledger['overdue']} 条"
     balance = doc.get("ledger_balance")
     if balance:
-        text += f"；{balance['period']} 期初 {balance['opening']} + 新增 {balance['added']} − 销账 {balance['cleared']} = 期末 {balance['closing']}"
+        text += f"；{balance['period']} 期初 {balance['opening']} + 新增 {balance['added']} - 销账 {balance['cleared']} = 期末 {balance['closing']}"
     elif "period" in doc:
         text += f"；{doc['period']} 尚未结转"
     return text
@@ -81,11 +81,11 @@ def print_screen(doc: dict[str, Any], trend: list | None, out: IO[str]) -> None:
 
     console = rich_console(out)
     console.print(cell(headline(doc)), style="bold")
-    console.print(cell(summary_line(doc)))
-    console.print(cell("三率：" + rates_line(doc["rates"])))
-    console.print(cell("超期：" + (" ".join(f"#{i}" for i in doc["overdue_cases"]) or "无")))
-    console.print(cell("应升级：" + due_line(doc["due_escalation"])))
-    console.print(cell("台账：" + ledger_line(doc)))
+    console.print(figures(summary_line(doc)))
+    console.print(figures("三率：" + rates_line(doc["rates"])))
+    console.print(figures("超期：" + (" ".join(f"#{i}" for i in doc["overdue_cases"]) or "无")))
+    console.print(figures("应升级：" + due_line(doc["due_escalation"])))
+    console.print(figures("台账：" + ledger_line(doc)))
     for title, headers, rows in sections(doc):
         if not rows:
             continue

@@ -569,9 +569,12 @@ def allowed(status: str, step: str) -> bool:
     return step in ALLOWED[Status(status)]
 
 
-def check_step(case_id: int, status: str, level: str, step: str, verb: str) -> None:
-    """Raise TransitionRefused naming what the case's status allows instead (at the top level, never escalate)."""
+def check_step(case_id: int, status: str, level: str, step: str, verb: str, merged_into: int | None = None) -> None:
+    """Raise TransitionRefused naming what the case's status allows instead (at the top level, never escalate),
+    and for a merged case the case it went into: where its work now is."""
     if not allowed(status, step):
+        if merged_into is not None:
+            raise TransitionRefused(f"#{case_id} 已并入 #{merged_into}，不能{verb}")
         left_out = {"note", "escalate"} if level == TOP_LEVEL else {"note"}
         options = ", ".join(s for s in ALLOWED[Status(status)] if s not in left_out)
         hint = f"；可用：{options}" if options else ""

@@ -26,7 +26,7 @@ def changing(office: Office, case_id: int, step: str, verb: str) -> Iterator[tup
     """Load the case under the write lock and check that its status allows `step`."""
     with office.store.write() as session:
         case = load_case(session, case_id, for_update=True)
-        rules.check_step(case.id, case.status, case.level, step, verb)
+        rules.check_step(case.id, case.status, case.level, step, verb, case.merged_into)
         yield session, case
 
 

@@ -247,13 +247,15 @@ class _Once(dict):
 def todo_columns(tz: ZoneInfo) -> list[Column]:
     """Narrow enough for an 80-column terminal: times drop the year as `list` does, the assignee goes
     before the 待办 label is cut (应升级（一人多诉）, not 应升级…) however long the assignee, the summary
-    keeps the most. Work due now without a deadline (an escalation) has no time left to tell."""
+    keeps the most. Work due now without a deadline (an escalation) has no time left to tell. Narrower
+    (40 columns, 5-digit ids), 期限 goes before 剩余: the time left is what a worker on a narrow
+    terminal needs, and the label and the summary are cut to their headers' width before it goes."""
     bound = local_bound(tz)
     return [
         Column("case_id", "编号", case_id, whole=True, ids=True),
         Column("label", "待办", short=True),
         Column("due", "期限", lambda value: bound(value) if value else "现在", whole=True, narrow=without_year),
-        Column("minutes_left", "剩余", time_left, whole=True, given="due"),
+        Column("minutes_left", "剩余", time_left, whole=True, given="due", lasting=True),
         Column("assignee", "承办", drop=1),
         Column("summary", "诉求", main=True),
     ]
