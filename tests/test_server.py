@@ -6,6 +6,7 @@ Every test here runs `python -m jiesu` as a real subprocess with its own runtime
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -585,6 +586,25 @@ def test_a_full_disk_gives_the_same_line_and_exit_code_through_the_resident_proc
         (5, "错误: 改动已保存，但结果无法输出（磁盘已满）；不要重试，用 jiesu list 或 jiesu show 查看\n"),
         *[(1, "错误: 结果无法输出（磁盘已满）\n")] * 3,
     ]
+
+
+def test_a_saved_change_whose_line_cannot_go_to_stderr_exits_5_in_both_modes(modes, tmp_path):
+    """A tester's `jiesu note 1 x 2>/dev/full` exited 1 (nothing changed) though the note was saved, and so
+    did `new`, `assign` and `undo`: a cron script that retries on 1 would file the case twice. A refusal
+    whose line cannot be written still exits 1; what `-q` prints to stdout still arrives."""
+    outcomes = {}
+    for mode, place in _in_turn(modes, tmp_path):
+        environment = modes.env | {"JIESU_SERVER": "1" if mode == "server" else "0", "JIESU_DB": "jiesu.db"}
+        outcomes[mode] = []
+        for line in (["new", "周五"], ["new", "零开头", "-q"], ["note", "1", "x"], ["assign", "1", "乙"], ["undo"], ["note", "9", "x"]):
+            with open("/dev/full", "w") as full:
+                done = subprocess.run([sys.executable, "-m", "jiesu", *line], stdout=subprocess.PIPE, stderr=full,
+                                      cwd=place, env=environment, timeout=120)
+            outcomes[mode].append((done.returncode, done.stdout))
+        kinds = [event["kind"] for event in json.loads(modes.run(mode, "show", "1", "-f", "json", cwd=place, JIESU_DB="jiesu.db").stdout)["events"]]
+        outcomes[mode].append(kinds)
+    assert outcomes["here"] == outcomes["server"]
+    assert outcomes["here"] == [(5, b""), (0, b"2\n"), (5, b""), (5, b""), (5, b""), (1, b""), ["filed", "noted", "assigned", "undone"]]
 
 
 def test_a_bad_option_value_is_a_usage_error_through_the_resident_process_too(modes, tmp_path):
