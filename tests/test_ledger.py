@@ -473,7 +473,11 @@ def test_a_ledgered_case_stays_reasonable(jiesu, book):
             "请先销账（jiesu ledger clear 1 --evidence …），或保持合理诉求",
         )
     assert book.fingerprint() == before
-    jiesu.ok("classify", case_id, "合理诉求", "--note", "确属物业责任", "--at", "2026-11-03T09:00")
+    refused(  # staying 合理诉求 is no step to log
+        jiesu("classify", case_id, "合理诉求", "--note", "确属物业责任", "--at", "2026-11-03T09:00"),
+        "#1 已研判为合理诉求，没有变化；要补充说明请用 jiesu note",
+    )
+    assert book.fingerprint() == before
     jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
     jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-06T09:00")
     assert jiesu.json("show", case_id)["status"] == "ledgered"  # the write-off did not hold: back on the books
