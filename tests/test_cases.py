@@ -110,8 +110,11 @@ def test_escalate_up_the_ladder_and_retier(office):
     assert (case.level, case.tier) == ("district", "complex")
     changes = json.loads(lookup.get_case(office, case_id).events[-1].changes)
     assert changes["tier"] == ["general", "complex"] and "resolve_by" in changes
-    with pytest.raises(TransitionRefused, match="只能升级到 city 市"):
+    # A fresh tester's `escalate --to 社区` read `只能升级到 city 市`: English, and silent on going down.
+    with pytest.raises(TransitionRefused, match=r"^#1 已在区级，不能降级到街道级；只能升到市级$"):
         cases.escalate(office, case_id, "退回", to=Level.STREET)
+    with pytest.raises(TransitionRefused, match=r"^#1 已在区级；只能升到市级$"):
+        cases.escalate(office, case_id, "再升", to=Level.DISTRICT)
     case = cases.escalate(office, case_id, "市级协调", to=Level.CITY)
     with pytest.raises(TransitionRefused, match=r"已在市级（最高一级），不能再升级"):
         cases.escalate(office, case_id, "再升")

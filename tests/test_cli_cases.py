@@ -403,6 +403,17 @@ def test_note_and_classify_write_events(jiesu, book):
     assert book.counts() == (1, 3)
 
 
+def test_classify_to_the_nature_it_has_is_refused_and_logs_nothing(jiesu, book):
+    """A tester's second `classify 2 合理诉求` was taken, logging `classified` with `changes: {}` that
+    `undo` would then take back instead of the last real step; assign and edit refuse a no-op already."""
+    case_id = jiesu.new("楼道灯不亮", "--nature", "合理诉求")
+    jiesu.ok("assign", case_id, "物业")
+    refused(jiesu("classify", case_id, "合理诉求", "--note", "再看一眼"), f"#{case_id} 已研判为合理诉求，没有变化；要补充说明请用 jiesu note")
+    assert [e["kind"] for e in jiesu.json("show", case_id)["events"]] == ["filed", "assigned"]
+    jiesu.ok("undo")
+    assert jiesu.json("show", case_id)["assignee"] is None
+
+
 def test_version_flag(jiesu):
     from jiesu import __version__
 

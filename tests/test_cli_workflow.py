@@ -62,7 +62,7 @@ def test_refusals_are_one_line_naming_status_and_options(jiesu):
     other = jiesu.new("未研判")
     refused(jiesu("close", other, "--result", "resolved", "--note", "x"), "#2 尚未研判诉求性质，不能办结；请先 classify")
     refused(jiesu("revisit", other, "--satisfaction", "满意", "--resolved", "maybe"), "--resolved 无效：'maybe' 应为 yes/是 或 no/否", code=2)
-    refused(jiesu("escalate", other, "--reason", "x", "--to", "社区"), "#2 已在社区级，只能升级到 street 街道, district 区, city 市")
+    refused(jiesu("escalate", other, "--reason", "x", "--to", "社区"), "#2 已在社区级；只能升到街道级、区级或市级")
     refused(jiesu("contact", other, "--at", "2020-01-01"))
     refused(jiesu("extend", other, "--to", "someday", "--reason", "x"), code=2)
     assert jiesu.json("show", other)["version"] == 1

@@ -306,7 +306,7 @@ def logged_the_day_before(jiesu, monkeypatch) -> int:
 
 def test_undo_refused_once_the_window_has_passed(jiesu, monkeypatch):
     case_id = logged_the_day_before(jiesu, monkeypatch)
-    refused(jiesu("undo", case_id), "#1 的派单（2026-11-30 09:10）不能撤销：已超过撤销时限 24 hours（规则 undo.window）")
+    refused(jiesu("undo", case_id), "#1 的派单（2026-11-30 09:10）不能撤销：已超过撤销时限 24 小时（规则 undo.window）")
 
 
 def test_undo_window_comes_from_the_rules_file(jiesu, tmp_path, monkeypatch):

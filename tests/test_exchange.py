@@ -563,6 +563,26 @@ def test_text_that_starts_with_an_apostrophe_comes_back_as_written(jiesu, tmp_pa
     ]
 
 
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_digits_only_text_is_kept_as_text_for_excel_and_comes_back(jiesu, tmp_path, new_target, suffix):
+    """A fresh tester's 18-digit ref showed in Excel as 2.02611E+18, `0012` as 12 and a landline lost its 0:
+    the CSV marks digits-only text with the `'` it puts before formulas, and import takes it off."""
+    jiesu.new("数字工单", "--ref", "2026112700123456789", "--phone", "01012345678")
+    jiesu.new("0012", "--ref", "0012", "--phone", "13812345678", "--name", "007")
+    out = tmp_path / f"cases.{suffix}"
+    jiesu.ok("export", "--reveal", "--out", str(out))
+    if suffix == "csv":
+        rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+        assert [(r["id"], r["ref"], r["phone"], r["summary"], r["name"], r["reopen_count"]) for r in rows] == [
+            ("1", "'2026112700123456789", "'01012345678", "数字工单", "", "0"), ("2", "'0012", "'13812345678", "'0012", "'007", "0"),
+        ]
+    other = new_target("other")
+    jiesu.ok("--db", other, "import", str(out))
+    assert [(c["ref"], c["phone"], c["summary"], c["name"]) for c in jiesu.json("--db", other, "list", "--reveal")] == [
+        ("2026112700123456789", "01012345678", "数字工单", None), ("0012", "13812345678", "0012", "007"),
+    ]
+
+
 @pytest.mark.parametrize("suffix", ["csv", "xlsx", "jsonl"])
 def test_formula_like_text_comes_back_exactly(jiesu, tmp_path, new_target, suffix):
     """A fresh tester's round trip: the `'` the CSV export puts before formula-like text is the only one taken off."""

@@ -222,6 +222,21 @@ def test_csv_export_opens_in_excel_adds_up_and_hides_phones(jiesu, tmp_path):
     assert as_json[0]["status"] == "open" and as_json[0]["phone"] == "138****5678"
 
 
+def test_ledger_csv_keeps_digits_only_text_as_text_for_excel(jiesu, tmp_path):
+    """A fresh tester's ref 2026112700123456789 showed in Excel as 2.02611E+18 and `0012` as 12; a landline
+    lost its 0: they are marked as text with the `'` formula cells get, while counts stay numbers."""
+    first = jiesu.new("数字工单", "--nature", "合理诉求", "--ref", "2026112700123456789", "--phone", "01012345678")
+    second = jiesu.new("零开头", "--nature", "合理诉求", "--ref", "0012")
+    jiesu.ok("ledger", "add", first, "--plan", "2026", "--unit", "城管科")
+    jiesu.ok("ledger", "add", second, "--plan", "加装水泵", "--unit", "007")
+    out = tmp_path / "台账.csv"
+    jiesu.ok("ledger", "export", "--reveal", "--out", str(out))
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert [(r["台账编号"], r["工单编号"], r["联系电话"], r["整改措施"], r["责任单位"], r["结转次数"]) for r in rows] == [
+        ("1", "'2026112700123456789", "'01012345678", "'2026", "城管科", "0"), ("2", "'0012", "", "加装水泵", "'007", "0"),
+    ]
+
+
 months = st.lists(
     st.tuples(st.sampled_from(["add", "clear", "revisit_bad", "revisit_good", "roll"]), st.integers(0, 5)),
     min_size=1,
@@ -458,7 +473,11 @@ def test_a_ledgered_case_stays_reasonable(jiesu, book):
             "请先销账（jiesu ledger clear 1 --evidence …），或保持合理诉求",
         )
     assert book.fingerprint() == before
-    jiesu.ok("classify", case_id, "合理诉求", "--note", "确属物业责任", "--at", "2026-11-03T09:00")
+    refused(  # staying 合理诉求 is no step to log
+        jiesu("classify", case_id, "合理诉求", "--note", "确属物业责任", "--at", "2026-11-03T09:00"),
+        "#1 已研判为合理诉求，没有变化；要补充说明请用 jiesu note",
+    )
+    assert book.fingerprint() == before
     jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
     jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-06T09:00")
     assert jiesu.json("show", case_id)["status"] == "ledgered"  # the write-off did not hold: back on the books

@@ -143,7 +143,7 @@ def test_new_at_a_real_terminal_completes_known_values_with_tab(jiesu):
 def test_shell_at_a_terminal_greets_with_the_days_todo(jiesu):
     jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
     screen = run_in_pty(["shell"], ["exit\n"])
-    assert "待办 2 件（1d 内到期），其中超期 1 件；派给 测试员 的 0 件（jiesu todo 查看）" in screen, screen  # resolve_by ends at 24:00 of 12-01: due, not yet late
+    assert "待办 2 件（1 天内到期），其中超期 1 件；派给 测试员 的 0 件（jiesu todo 查看）" in screen, screen  # resolve_by ends at 24:00 of 12-01: due, not yet late
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="one backend is enough for the terminal itself")

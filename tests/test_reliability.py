@@ -353,7 +353,7 @@ def test_check_finds_a_case_whose_history_does_not_explain_it(jiesu, book):
     book.execute(f"UPDATE cases SET {closed} WHERE id = :id", id=case_id)  # closed as `close` leaves a case, but no step did it
     result = jiesu("check")
     assert result.exit_code == 1
-    assert result.stdout == f"#{case_id} 状态为 closed，但办理记录显示应为 new\n"
+    assert result.stdout == f"#{case_id} 状态为已办结，但办理记录显示应为待派单\n"
     assert without_calendar_notes(result.stderr) == "错误: 发现 1 处问题；请从备份恢复，或联系维护人员\n"
 
 

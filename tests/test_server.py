@@ -6,6 +6,7 @@ Every test here runs `python -m jiesu` as a real subprocess with its own runtime
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -343,12 +344,40 @@ def test_server_status_and_stop(modes):
     assert modes.run("server", "server", "status").stdout.decode() == "常驻进程：未运行（下一条命令会启动它）\n"
     pid = modes.start()
     assert modes.run("server", "server", "status").stdout.decode().startswith(f"常驻进程：运行中（pid {pid}，")
-    assert modes.run("here", "server", "status").stdout.decode() == "常驻进程：已关闭（JIESU_SERVER=0），每条命令单独启动\n"
     stopped = modes.run("server", "server", "stop")
     assert stopped.stderr.decode() == f"常驻进程（pid {pid}）已退出\n"
     assert modes.run("server", "server", "status").stdout.decode() == "常驻进程：未运行（下一条命令会启动它）\n"
     assert not _alive(pid)
     assert modes.run("server", "server", "stop").stderr.decode() == "常驻进程未运行\n"
+
+
+def test_status_where_it_is_turned_off_still_shows_one_running(modes):
+    """A tester's `JIESU_SERVER=0 jiesu server status` said 已关闭 while one started earlier ran on (and
+    `server stop` then stopped it): it is shown, with what this environment says."""
+    assert modes.run("here", "server", "status").stdout.decode() == "常驻进程：已关闭（JIESU_SERVER=0），每条命令单独启动\n"
+    pid = modes.start()
+    shown = modes.run("here", "server", "status", JIESU_SERVER="off").stdout.decode()
+    assert shown.startswith(f"常驻进程：运行中（pid {pid}，")
+    assert shown.endswith("个请求）；本环境已关闭它（JIESU_SERVER=off），命令不经它执行，jiesu server stop 可让它退出\n")
+
+
+def test_jiesu_server_takes_on_and_off_words_and_refuses_any_other(modes, tmp_path):
+    """A tester's JIESU_SERVER=off (false, no) was silently ignored and the command went to the resident process."""
+    modes.start()
+    served_before = modes.served()
+    for word in ("0", "off", "False", "NO"):
+        assert modes.run("server", "--version", JIESU_SERVER=word).returncode == 0
+    assert modes.served() - served_before == 1  # none went through it: the one is this count's own request
+    served_before = modes.served()
+    for word in ("1", "on", "TRUE", "yes", ""):
+        assert modes.run("here", "--version", JIESU_SERVER=word).returncode == 0
+    assert modes.served() - served_before == 5 + 1
+    for line in (["new", "楼道灯不亮"], ["server", "status"], ["shell"]):
+        refused = modes.run("server", *line, JIESU_SERVER="offf", JIESU_DB=str(tmp_path / "typo.db"))
+        assert (refused.returncode, refused.stdout, refused.stderr.decode()) == (
+            2, b"", "错误: JIESU_SERVER='offf' 无法识别：关闭常驻进程写 0（或 off、false、no），使用它写 1（或 on、true、yes）\n"
+        )
+    assert not (tmp_path / "typo.db").exists()
 
 
 def test_stop_waits_for_the_commands_still_running_and_says_so(modes, tmp_path):
@@ -585,6 +614,25 @@ def test_a_full_disk_gives_the_same_line_and_exit_code_through_the_resident_proc
         (5, "错误: 改动已保存，但结果无法输出（磁盘已满）；不要重试，用 jiesu list 或 jiesu show 查看\n"),
         *[(1, "错误: 结果无法输出（磁盘已满）\n")] * 3,
     ]
+
+
+def test_a_saved_change_whose_line_cannot_go_to_stderr_exits_5_in_both_modes(modes, tmp_path):
+    """A tester's `jiesu note 1 x 2>/dev/full` exited 1 (nothing changed) though the note was saved, and so
+    did `new`, `assign` and `undo`: a cron script that retries on 1 would file the case twice. A refusal
+    whose line cannot be written still exits 1; what `-q` prints to stdout still arrives."""
+    outcomes = {}
+    for mode, place in _in_turn(modes, tmp_path):
+        environment = modes.env | {"JIESU_SERVER": "1" if mode == "server" else "0", "JIESU_DB": "jiesu.db"}
+        outcomes[mode] = []
+        for line in (["new", "周五"], ["new", "零开头", "-q"], ["note", "1", "x"], ["assign", "1", "乙"], ["undo"], ["note", "9", "x"]):
+            with open("/dev/full", "w") as full:
+                done = subprocess.run([sys.executable, "-m", "jiesu", *line], stdout=subprocess.PIPE, stderr=full,
+                                      cwd=place, env=environment, timeout=120)
+            outcomes[mode].append((done.returncode, done.stdout))
+        kinds = [event["kind"] for event in json.loads(modes.run(mode, "show", "1", "-f", "json", cwd=place, JIESU_DB="jiesu.db").stdout)["events"]]
+        outcomes[mode].append(kinds)
+    assert outcomes["here"] == outcomes["server"]
+    assert outcomes["here"] == [(5, b""), (0, b"2\n"), (5, b""), (5, b""), (5, b""), (1, b""), ["filed", "noted", "assigned", "undone"]]
 
 
 def test_a_bad_option_value_is_a_usage_error_through_the_resident_process_too(modes, tmp_path):

@@ -104,14 +104,14 @@ def test_todo_table_fits_80_columns_and_says_how_many(day, monkeypatch):
     assert lines[0].split() == ["编号", "┃", "待办", "┃", "期限", "┃", "剩余", "┃", "诉求"]
     assert max(cell_len(line) for line in lines) <= 80 and "台账整改（台账 1）" in result.stdout
     assert "超期" in result.stdout and "#2" in result.stdout and "还有1小时" in result.stdout
-    assert result.stderr == "待办 5 件（1d 内到期），其中超期 2 件\n"
+    assert result.stderr == "待办 5 件（1 天内到期），其中超期 2 件\n"
 
 
 def test_todo_ids_and_an_empty_day(day, jiesu, new_target, monkeypatch):
     assert day.ok("todo", "--format", "ids").stdout == "3\n2\n1\n4\n"
     monkeypatch.setenv("JIESU_DB", new_target("empty"))
     assert jiesu.json("todo") == []
-    assert jiesu.ok("todo", "--format", "table").stderr == "没有 1d 内到期的待办\n"
+    assert jiesu.ok("todo", "--format", "table").stderr == "没有 1 天内到期的待办\n"
 
 
 @pytest.mark.parametrize("args", [["--within", "soon"], ["--within", "-2h"]])

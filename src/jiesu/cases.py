@@ -19,7 +19,7 @@ from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
 from jiesu.steps import change, changing, future, load_case, moment, not_before, record, ref_kept, required, shown, shown_bound
 from jiesu.undone import last_at, not_undone
-from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency, open_status
+from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency, levels_said, open_status
 
 LEVELS = list(Level)
 
@@ -111,6 +111,8 @@ def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: d
                 f"#{case_id} 挂账整改，只有合理诉求才能在账，不能研判为{nature.label}；"
                 f"请先销账（jiesu ledger clear {ledger.open_entry_id(session, case.id)} --evidence …），或保持合理诉求"
             )
+        if case.nature == nature:  # a step that changes nothing is no step: undo would take it back instead of the last real one
+            raise TransitionRefused(f"#{case_id} 已研判为{nature.label}，没有变化；要补充说明请用 jiesu note")
         changes = change(case, nature=nature, track=rules.track_for(nature))
         record(session, case, EventKind.CLASSIFIED, office, when, note, changes)
         return case
@@ -173,10 +175,8 @@ def escalate(office: Office, case_id: int, reason: str, to: Level | None = None,
         current = LEVELS.index(Level(case.level))
         target = to or LEVELS[current + 1]
         if LEVELS.index(target) <= current:
-            raise TransitionRefused(
-                f"#{case_id} 已在{Level(case.level).label}级，只能升级到 "
-                + ", ".join(f"{lv.value} {lv.label}" for lv in LEVELS[current + 1 :])
-            )
+            down = f"，不能降级到{target.label}级" if LEVELS.index(target) < current else ""
+            raise TransitionRefused(f"#{case_id} 已在{Level(case.level).label}级{down}；只能升到{levels_said(LEVELS[current + 1 :])}")
         changes = change(case, level=target)
         changes |= _retier(office, case, reopened.at if reopened else case.received_at)
         record(session, case, EventKind.ESCALATED, office, when, reason, changes)

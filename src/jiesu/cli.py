@@ -51,7 +51,7 @@ COMMANDS = {
     "ledger": ("jiesu.cli_ledger:ledger_app", "台账：上账、销账、月末结转、导出。"),
     "report": ("jiesu.cli_report:report_app", "报告：日报（供 cron 使用）与月度考评。"),
     "rules": ("jiesu.cli_book:rules_app", "规则：时限、三上门、升级、三率。"),
-    "server": ("jiesu.cli_server:server_app", "常驻进程：status 查看、stop 停止（JIESU_SERVER=0 关闭）。"),
+    "server": ("jiesu.cli_server:server_app", "常驻进程：status 查看、stop 停止（JIESU_SERVER=0、off、false 或 no 关闭）。"),
 }
 
 

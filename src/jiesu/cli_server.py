@@ -7,6 +7,7 @@ import os
 import typer
 
 from jiesu.clikit import JiesuGroup, fail, say
+from jiesu.errors import ExitCode
 
 server_app = typer.Typer(cls=JiesuGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
@@ -15,17 +16,25 @@ server_app = typer.Typer(cls=JiesuGroup, no_args_is_help=True, add_completion=Fa
 def status() -> None:
     """显示常驻进程是否在运行。
 
+    JIESU_SERVER=0（或 off、false、no）让命令不经常驻进程、各自启动；1（或 on、true、yes）或不设则使用它；其他值会被拒绝。
+    之前启动的常驻进程在关闭它的环境里仍照常显示，可用 jiesu server stop 让它退出。
+
     例：jiesu server status
     """
-    if os.environ.get("JIESU_SERVER", "1") == "0":
-        typer.echo("常驻进程：已关闭（JIESU_SERVER=0），每条命令单独启动")
-        return
-    found = _control("status")
+    from jiesu.client import server_wanted
+
+    try:
+        wanted = server_wanted()
+    except ValueError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    off = "" if wanted else f"JIESU_SERVER={os.environ['JIESU_SERVER'].strip()}"
+    found = _control("status")  # one started before may run on even where this environment turns it off
     if found is None:
-        typer.echo("常驻进程：未运行（下一条命令会启动它）")
+        typer.echo(f"常驻进程：已关闭（{off}），每条命令单独启动" if off else "常驻进程：未运行（下一条命令会启动它）")
         return
     pid, uptime, served = found
-    typer.echo(f"常驻进程：运行中（pid {pid}，已运行 {uptime // 60} 分 {uptime % 60} 秒，已处理 {served} 个请求）")
+    line = f"常驻进程：运行中（pid {pid}，已运行 {uptime // 60} 分 {uptime % 60} 秒，已处理 {served} 个请求）"
+    typer.echo(f"{line}；本环境已关闭它（{off}），命令不经它执行，jiesu server stop 可让它退出" if off else line)
 
 
 @server_app.command("stop")

@@ -53,5 +53,7 @@ def greeting(ctx: typer.Context) -> str:
 
 def summary_line(rows: list[dict], within: str) -> str:
     """待办 N 件（其中超期 M 件）, as the table's footer and the shell's greeting say it."""
-    late = sum(1 for row in rows if row["overdue"])
-    return f"待办 {len(rows)} 件（{within} 内到期），其中超期 {late} 件" if rows else f"没有 {within} 内到期的待办"
+    from jiesu.todo import within_said
+
+    late, within = sum(1 for row in rows if row["overdue"]), within_said(within)
+    return f"待办 {len(rows)} 件（{within}内到期），其中超期 {late} 件" if rows else f"没有 {within}内到期的待办"

@@ -7,7 +7,8 @@ standard file descriptors themselves (SCM_RIGHTS) to a resident process of the s
 (`jiesu.server`), which has paid the imports once and forks a child to run the very same
 command code on the client's own terminal or pipes. The client only waits for the exit code.
 
-The command runs here instead whenever the resident process is off (`JIESU_SERVER=0`), not
+The command runs here instead whenever the resident process is off (`JIESU_SERVER=0`, `off`,
+`false` or `no`; a value that is neither on nor off is refused), not
 running yet (this command starts it), busy beyond `READY_BOUND` seconds, stale (jiesu was
 upgraded: it exits and the next command starts a new one), or unsuitable (`shell`, `server`).
 Nothing is ever run twice: the client sends "go" only after the child says it is ready, and
@@ -34,6 +35,8 @@ GLOBAL_OPTIONS_WITH_VALUE = {"--db", "--actor", "--rules"}
 IMPORT_TIME_PREFIXES = ("PYTHON", "LC_")
 IMPORT_TIME_NAMES = ("LANG", "TERMINAL_WIDTH", "_TYPER_FORCE_DISABLE_TERMINAL", "GITHUB_ACTIONS", "FORCE_COLOR", "PY_COLORS", "TYPER_USE_RICH")
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# What JIESU_SERVER may say, in any case: on (the default) or off.
+SWITCH_WORDS = dict.fromkeys(("1", "on", "true", "yes"), True) | dict.fromkeys(("0", "off", "false", "no"), False)
 
 
 class Refused(Exception):
@@ -53,7 +56,12 @@ def main() -> None:
 
 def run_via_server(argv: list[str]) -> int | None:
     """The command's exit code as run by the resident process, or None to run it here."""
-    if os.environ.get("JIESU_SERVER", "1") == "0" or command_word(argv[1:]) in UNSUITABLE:
+    try:
+        wanted = server_wanted()
+    except ValueError as exc:
+        _say(f"错误: {exc}")
+        return 2  # a usage error (errors.ExitCode.USAGE): nothing was run
+    if not wanted or command_word(argv[1:]) in UNSUITABLE:
         return None
     try:
         request = _request(argv)
@@ -71,6 +79,18 @@ def run_via_server(argv: list[str]) -> int | None:
         return _hand_over(conn, request, place)
     finally:
         conn.close()
+
+
+def server_wanted() -> bool:
+    """Whether JIESU_SERVER lets commands go to the resident process (unset or empty: yes); a
+    ValueError, its line for people, when it says neither: a typo must not go unnoticed."""
+    written = os.environ.get("JIESU_SERVER", "")
+    if not written.strip():
+        return True
+    found = SWITCH_WORDS.get(written.strip().lower())
+    if found is None:
+        raise ValueError(f"JIESU_SERVER={written!r} 无法识别：关闭常驻进程写 0（或 off、false、no），使用它写 1（或 on、true、yes）")
+    return found
 
 
 def command_word(args: list[str]) -> str | None:

@@ -63,10 +63,13 @@ class JiesuGroup(ChineseHelp, TyperGroup):
         """Run the command line; a usage error becomes one Chinese line (exit 2), never Click's English."""
         if not standalone_mode:  # `jiesu shell` runs each line this way and reports errors itself
             return super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+        committed_before = _commits()
         try:
             result = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
         except typer.Abort:
             sys.exit(ExitCode.REFUSED)
+        except OSError as exc:  # a line said as the command closes (the calendar note) could not be written
+            sys.exit(output_failed(exc, committed_before))
         except Exception as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":
                 exc.show()
@@ -74,7 +77,7 @@ class JiesuGroup(ChineseHelp, TyperGroup):
             message = usage_message(exc, sys.argv[1:] if args is None else list(args))
             if message is None:
                 raise
-            say(f"错误: {message}")
+            warn(f"错误: {message}")
             sys.exit(exc.exit_code)
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
 
@@ -91,24 +94,15 @@ class JiesuGroup(ChineseHelp, TyperGroup):
         except BrokenPipeError:
             # The reader went away (`| head`): nothing left to say, and stdout now points at
             # /dev/null so that the flush at exit cannot fail either.
-            _silence_stdout()
+            _silence(sys.stdout)
             sys.stderr.close()
             raise typer.Exit(ExitCode.OK) from None
         except UnicodeEncodeError as exc:
             if has_undecodable(exc.object):  # input bytes that were never text, met before the store
                 fail(undecodable_message(exc.object))
-            self._output_failed(exc, committed_before)
+            raise typer.Exit(output_failed(exc, committed_before)) from None
         except OSError as exc:
-            self._output_failed(exc, committed_before)
-
-    @staticmethod
-    def _output_failed(exc: Exception, committed_before: int):
-        """stdout could not take the output: one line, and exit 5 when the change itself is saved."""
-        _silence_stdout()
-        reason = _output_failure(exc)
-        if _commits() > committed_before:
-            fail(f"改动已保存，但结果无法输出（{reason}）；不要重试，用 jiesu list 或 jiesu show 查看", ExitCode.SAVED_OUTPUT_FAILED)
-        fail(f"结果无法输出（{reason}）", ExitCode.REFUSED)
+            raise typer.Exit(output_failed(exc, committed_before)) from None
 
     def format_commands(self, ctx: typer.Context, formatter) -> None:
         rows = []
@@ -121,16 +115,39 @@ class JiesuGroup(ChineseHelp, TyperGroup):
                 formatter.write_dl(rows)
 
 
+def output_failed(exc: Exception, committed_before: int) -> int:
+    """stdout or stderr could not take what the command had to say: one line (if stderr still takes
+    it), and the exit code — 5 when the command's change is saved, so that a script does not run it
+    again, else 1."""
+    _flush_or_silence()
+    reason = _output_failure(exc)
+    if _commits() > committed_before:
+        warn(f"错误: 改动已保存，但结果无法输出（{reason}）；不要重试，用 jiesu list 或 jiesu show 查看")
+        return ExitCode.SAVED_OUTPUT_FAILED
+    warn(f"错误: 结果无法输出（{reason}）")
+    return ExitCode.REFUSED
+
+
 def _commits() -> int:
     """How many write transactions this process has committed (none if the store was never opened)."""
     db = sys.modules.get("jiesu.db")
     return db.commit_count() if db else 0
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so that what is still buffered cannot fail again at exit."""
+def _flush_or_silence() -> None:
+    """Hand stdout what is buffered (when it was stderr that failed, the id a script reads still
+    arrives); what it cannot take is dropped, so that it cannot fail again at exit."""
     try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        _silence(sys.stdout)
+
+
+def _silence(stream) -> None:
+    """Point `stream` at /dev/null, so that what is still buffered cannot fail again at exit (Python
+    exits 120 when its last flush of stdout or stderr fails, whatever code the command chose)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
     except (OSError, ValueError, AttributeError):  # not a real file (a test's captured stream)
         pass
 
@@ -219,8 +236,17 @@ def path_name(example: str):
 
 
 def fail(message: str, code: int = ExitCode.REFUSED):
-    say(f"错误: {message}")
+    warn(f"错误: {message}")
     raise typer.Exit(code)
+
+
+def warn(line: str) -> None:
+    """Say `line` if stderr takes it: a command ending is told by its exit code all the same (a
+    refusal that cannot be said still exits 1, a saved change 5 — never a traceback)."""
+    try:
+        say(line)
+    except (OSError, ValueError):  # stderr full, gone, or an encoding that cannot show the line
+        _silence(sys.stderr)
 
 
 def say(message: str) -> None:

@@ -386,8 +386,8 @@ def _layout(header: list[str], mapping: Mapping | None) -> tuple[dict[int, str],
 
 
 def _unneutralise(cell: str) -> str:
-    """Undo the apostrophe jiesu's CSV export puts before formula-like cells."""
-    if cell.startswith("'") and cell[1:2] and cell[1] in "".join(FORMULA_STARTS):
+    """Undo the apostrophe jiesu's CSV export puts before formula-like cells and digits-only text."""
+    if cell.startswith("'") and cell[1:2] and (cell[1] in "".join(FORMULA_STARTS) or cells.read_as_number(cell[1:])):
         return cell[1:]
     return cell
 

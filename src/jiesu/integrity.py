@@ -24,7 +24,7 @@ from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.steps import inverted
-from jiesu.vocab import OPEN_STATUSES, EventKind, Nature, Status
+from jiesu.vocab import OPEN_STATUSES, EventKind, Nature, Status, label_of
 
 MAX_PROBLEMS = 200
 
@@ -87,15 +87,20 @@ def _history_problems(conn) -> Iterator[str]:
             continue
         old, new = json.loads(changes)["status"]
         if old != replayed[case_id]:
-            yield f"#{case_id} 的办理记录不连贯：记录从 {old} 改为 {new}，但此前应为 {replayed[case_id]}"
+            yield f"#{case_id} 的办理记录不连贯：记录从{_status(old)}改为{_status(new)}，但此前应为{_status(replayed[case_id])}"
         replayed[case_id] = new
     for case_id, status in statuses.items():
         if case_id not in first_kind:
             yield f"#{case_id} 没有任何办理记录"
         elif first_kind[case_id] not in ("filed", "imported"):
-            yield f"#{case_id} 的第一条记录是 {first_kind[case_id]}，不是受理"
+            yield f"#{case_id} 的第一条记录是{label_of(EventKind, first_kind[case_id])}，不是受理"
         elif replayed[case_id] != status:
-            yield f"#{case_id} 状态为 {status}，但办理记录显示应为 {replayed[case_id]}"
+            yield f"#{case_id} 状态为{_status(status)}，但办理记录显示应为{_status(replayed[case_id])}"
+
+
+def _status(value: str | None) -> str:
+    """A stored status as `check` names it: its label (办理中), or the value when it is none."""
+    return label_of(Status, value) if value is not None else "空"
 
 
 def _closing_problems(conn) -> list[str]:
@@ -287,7 +292,7 @@ def _ledger_problems(conn) -> list[str]:
         )
     )
     for case_id, status in mismatched:
-        problems.append(f"#{case_id} 状态为 {status}，与台账是否在账不符")
+        problems.append(f"#{case_id} 状态为{_status(status)}，与台账是否在账不符")
     misbooked = conn.execute(
         text(
             "SELECT e.id, e.period, m.period FROM ledger_entries e JOIN ledger_moves m "

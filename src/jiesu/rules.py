@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.safetext import echoed
-from jiesu.vocab import TOP_LEVEL, Channel, Level, Nature, Result, Status, Tier, Track, Urgency
+from jiesu.vocab import SPAN_UNITS, TOP_LEVEL, Channel, Level, Nature, Result, Status, Tier, Track, Urgency
 
 # ---------------------------------------------------------------- the spec
 
@@ -30,6 +30,11 @@ class Span:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.unit}"
+
+    @property
+    def label(self) -> str:
+        """As a sentence says it: `24 小时`, `7 个工作日` (str() is how the rules file writes it)."""
+        return f"{self.amount} {SPAN_UNITS[self.unit]}"
 
 
 _SPAN = re.compile(r"^\s*(\d{1,4})\s*(hours|days|workdays)\s*$")

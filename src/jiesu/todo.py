@@ -27,6 +27,7 @@ from jiesu.vocab import LedgerStatus, Status
 REASONS = {"respond": "首次响应", "resolve": "办结", "revisit": "回访", "ledger": "台账整改", "escalate": "应升级"}
 _WITHIN = re.compile(r"^\s*(\d{1,4})\s*([mhdw])\s*$")
 _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_UNIT_SAID = {"m": "分钟", "h": "小时", "d": "天", "w": "周"}
 
 
 def parse_within(text: str) -> timedelta:
@@ -35,6 +36,12 @@ def parse_within(text: str) -> timedelta:
     if not match:
         raise BadOption(f"{echoed(text)} 不是时长；应写作 30m、2h、1d 或 1w")
     return timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
+
+
+def within_said(text: str) -> str:
+    """A length `parse_within` takes, as a sentence says it: `1d` → `1 天`, `2h` → `2 小时`."""
+    amount, unit = _WITHIN.match(text.casefold()).groups()
+    return f"{int(amount)} {_UNIT_SAID[unit]}"
 
 
 @dataclass

@@ -127,7 +127,7 @@ def _check_reversible(office: Office, session: Session, step: Event, what: str) 
     window = office.rules["undo.window"]
     written = step.recorded_at or step.at  # a backdated step can be taken back as long after its writing as any
     if office.now > rules.add_span(written, window, office.calendar, office.rules):
-        raise RuleViolation(f"{what}不能撤销：已超过撤销时限 {window}（规则 undo.window）")
+        raise RuleViolation(f"{what}不能撤销：已超过撤销时限 {window.label}（规则 undo.window）")
     later = session.exec(
         select(Event)
         .where(Event.case_id == step.case_id, Event.id > step.id, Event.kind != EventKind.UNDONE.value, not_undone())

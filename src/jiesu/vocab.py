@@ -89,6 +89,8 @@ class Level(LabeledEnum):
 
 # The top of the ladder 社区→街道→区→市: a case there cannot be escalated, so is never due for it.
 TOP_LEVEL = Level.CITY
+# How a rule's length of time (rules.Span: `24 hours`, `7 workdays`) reads in a sentence.
+SPAN_UNITS = {"hours": "小时", "days": "天", "workdays": "个工作日"}
 
 
 class Channel(LabeledEnum):
@@ -172,6 +174,20 @@ class ReportFormat(LabeledEnum):
 # view as of an earlier time reads as empty (three purged callers are not one caller "***").
 PURGED_VALUE = "***"
 PERSONAL_FIELDS = frozenset({"name", "phone", "phone_ext", "address"})
+
+
+def label_of(enum: type[LabeledEnum], value: str) -> str:
+    """The Chinese label of a stored value, or the value itself when it is none of `enum`'s (a damaged book)."""
+    try:
+        return enum(value).label
+    except ValueError:
+        return value
+
+
+def levels_said(levels) -> str:
+    """Levels as a sentence names them: `区级或市级`, `街道级、区级或市级`."""
+    said = [f"{level.label}级" for level in levels]
+    return "或".join(filter(None, ["、".join(said[:-1]), said[-1]]))
 
 
 def labels_of_every_word() -> list[str]:
