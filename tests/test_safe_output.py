@@ -850,6 +850,24 @@ def test_show_keeps_every_number_time_and_label_on_one_line_at_any_width(jiesu, 
         assert not split, (width, split, "\n".join(lines))
 
 
+def test_show_names_the_case_a_merge_went_into_at_any_width(jiesu, monkeypatch):
+    """A fresh tester's merged case: its history read `并入：— → 4`, the one id in `show` without its `#`, and at
+    80 columns the `4` went down alone. It reads `并入：— → #4`, and `#4` and `已合并` stay whole at every width."""
+    target = jiesu.new("楼道灯不亮第4号楼需要尽快修理一下谢谢", "--received", "2026-11-30T09:00")
+    case = jiesu.new("楼道灯不亮第6号楼需要尽快修理一下谢谢", "--received", "2026-11-30T09:00")
+    jiesu.ok("merge", case, "--into", target)
+    monkeypatch.setenv("COLUMNS", "1000")
+    wide = jiesu.ok("show", case, "--format", "table").stdout
+    assert f"状态：待派单 → 已合并；并入：— → #{target}" in wide, wide
+    found = {token: wide.count(token) for token in (f"#{target}", "已合并")}
+    for width in range(40, 121):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = jiesu.ok("show", case, "--format", "table").stdout.splitlines()
+        assert max(cell_len(line) for line in lines) <= width, (width, lines)
+        split = [token for token in found if sum(line.count(token) for line in lines) != found[token]]
+        assert not split, (width, split, "\n".join(lines))
+
+
 def test_show_never_starts_a_line_with_closing_punctuation(jiesu, monkeypatch):
     """A fresh tester's `show` at 40 columns began the title's second line with `，`: Chinese line breaking
     puts no closing punctuation at a line's start, so the character before it goes down with it."""

@@ -189,6 +189,8 @@ def _short(name: str, value: Any, echo: bool = False) -> str:
         return shown_bound(moment, moment.tzinfo)
     if name in CASE_TIMES:  # to the minute, as every view shows a time
         return text[:16].replace("T", " ")
+    if name == "merged_into":
+        return f"#{text}"
     return shortened(text) if echo else text
 
 
