@@ -583,6 +583,15 @@ def test_digits_only_text_is_kept_as_text_for_excel_and_comes_back(jiesu, tmp_pa
     ]
 
 
+def test_every_csv_jiesu_writes_keeps_digits_only_text_as_text(jiesu):
+    """`list` and `show` as CSV (opened in Excel as an export is) wrote refs bare: `0012` became 12 there."""
+    case = jiesu.new("楼道灯不亮", "--ref", "0012", "--phone", "01012345678")
+    for line in (["list"], ["show", case]):
+        rows = list(csv.DictReader(io.StringIO(jiesu.ok(*line, "--format", "csv", "--reveal").stdout)))
+        cells = {value for row in rows for value in row.values()}
+        assert {"'0012", "'01012345678"} <= cells and not {"0012", "01012345678"} & cells, (line, rows)
+
+
 @pytest.mark.parametrize("suffix", ["csv", "xlsx", "jsonl"])
 def test_formula_like_text_comes_back_exactly(jiesu, tmp_path, new_target, suffix):
     """A fresh tester's round trip: the `'` the CSV export puts before formula-like text is the only one taken off."""

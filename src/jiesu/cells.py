@@ -30,18 +30,6 @@ OPEN311_TIME_EXAMPLE = "2026-11-20T09:30:00+08:00"
 OPEN311_TIME_HINT = f"请写成 {OPEN311_TIME_EXAMPLE} 这样带时区偏移的时间（Open311 要求）"
 FORCED_TEXT = "'"  # typed before a cell in Excel or WPS so that it is kept as text, not read as a number or date
 
-# The digits a text cell of jiesu's CSV may be made of and still be read by Excel as a number.
-DIGITS = "0123456789"
-
-
-def read_as_number(written: str) -> bool:
-    """Whether Excel or WPS, opening a CSV, would take this text for a number: digits alone, whose
-    leading zeros it drops (`0012` → 12, a landline's 0) and whose digits past the 15th it turns
-    into zeros (an 18-digit work-order number → 2.02611E+17). jiesu's CSV puts FORCED_TEXT
-    before such a cell, as before a formula, and reading the file back takes it off."""
-    return written.isdigit() and written.isascii()
-
-
 _LOCAL_TIME = re.compile(rf"(?P<y>\d{{4}})\s*[-/.年]\s*(?P<mo>\d{{1,2}})\s*[-/.月]\s*(?P<d>\d{{1,2}})\s*日?(?:[\sT]*{CLOCK_TIME})?")
 _SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
 _SCIENTIFIC = re.compile(r"[-+]?\d+(?:\.\d+)?[eE][-+]?\d+")

@@ -21,7 +21,7 @@ from sqlalchemy import String, and_, func, literal, or_, select, type_coerce
 from sqlalchemy import case as sql_case
 
 from jiesu import atomicfile
-from jiesu.cells import DIGITS, FORCED_TEXT, read_as_number
+from jiesu.cells import FORCED_TEXT
 from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadInput, BadOption, Unencodable, os_reason
 from jiesu.fields import OPEN311_OWN_ID
@@ -30,7 +30,7 @@ from jiesu.models import BOOK, CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Ev
 from jiesu.office import Office
 from jiesu.safetext import echoed_path, visible
 from jiesu import phones
-from jiesu.render import FORMULA_STARTS, iso, json_writer, neutralise, on_display, record, speaks_utf, write_csv_batches, write_json_array
+from jiesu.render import DIGITS, FORMULA_STARTS, iso, json_writer, neutralise, on_display, record, speaks_utf, write_csv_batches, write_json_array
 from jiesu.vocab import LedgerStatus, Result, Status
 
 CSV_BATCH = 1000
@@ -159,15 +159,7 @@ def write(rows: Iterable[dict[str, Any]], fmt: str, path: str | None, *, columns
             return write_json_array(rows, stream)
     keys = [key for key, _ in columns]
     with output(path, bom=bom) as stream:
-        return write_csv_batches(([[csv_text(row[key]) for key in keys]] for row in rows), [label for _, label in columns], stream)
-
-
-def csv_text(value: Any) -> Any:
-    """A cell as jiesu's CSV writes it: formula text neutralised, and text Excel would read as a
-    number (a ref, a phone, `0012`) marked as text the same way, so that it keeps its digits."""
-    if isinstance(value, str) and read_as_number(value):
-        return FORCED_TEXT + value
-    return neutralise(value)
+        return write_csv_batches(([[neutralise(row[key]) for key in keys]] for row in rows), [label for _, label in columns], stream)
 
 
 # ---------------------------------------------------------------- cases
@@ -238,7 +230,7 @@ def case_cell_batches(office: Office, selection: CaseSelection, *, reveal: bool)
         times = [position for position, name in enumerate(CASE_FIELDS) if name in CASE_TIMES]
         phone = CASE_FIELDS.index("phone")
         texts = [] if reveal else [position for position, name in enumerate(CASE_FIELDS) if name in phones.FREE_TEXT]
-        shown_phone = csv_text if reveal else lambda number: neutralise(phones.mask(number))
+        shown_phone = neutralise if reveal else lambda number: neutralise(phones.mask(number))
         result = conn.execution_options(yield_per=CSV_BATCH).execute(_selected(selection, *columns))
         for rows in result.partitions():
             batch = []
@@ -254,12 +246,12 @@ def case_cell_batches(office: Office, selection: CaseSelection, *, reveal: bool)
 
 
 def _csv_column(column):
-    """A case column as the CSV export selects it: times raw, text other than the phone as `csv_text` makes it."""
+    """A case column as the CSV export selects it: times raw, text other than the phone as `neutralise` makes it."""
     if column.name in CASE_TIMES:
         return type_coerce(column, String).label(column.name)
     if isinstance(getattr(column.type, "impl", column.type), String) and column.name != "phone":
         formula = func.substr(column, 1, 1).in_(FORMULA_STARTS)
-        number = and_(column != "", func.ltrim(column, DIGITS) == "")  # cells.read_as_number, in SQL
+        number = and_(column != "", func.ltrim(column, DIGITS) == "")  # render.read_as_number, in SQL
         return sql_case((or_(formula, number), literal(FORCED_TEXT, String) + column), else_=column).label(column.name)
     return column
 

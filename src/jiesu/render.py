@@ -29,6 +29,7 @@ from jiesu.vocab import LabeledEnum, OutputFormat, labels_of_every_word
 # formula, and text that itself starts with an apostrophe, so that reading the file back
 # (importer._unneutralise) takes off exactly the one added.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+DIGITS = "0123456789"  # what text `read_as_number` is made of
 _YEARED = re.compile(r"\d{4}-")  # a time as a table shows it, starting with its year
 
 
@@ -115,9 +116,17 @@ def record(source: Any, fields: Sequence[str], tz: ZoneInfo, *, reveal: bool = F
     return out
 
 
+def read_as_number(written: str) -> bool:
+    """Whether Excel or WPS, opening a CSV, would take this text for a number: digits alone, whose
+    leading zeros it drops (`0012` → 12, a landline's 0) and whose digits past the 15th it turns
+    into zeros (an 18-digit work-order number → 2.02611E+17)."""
+    return written.isdigit() and written.isascii()
+
+
 def neutralise(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (or that starts with an apostrophe), with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Text a spreadsheet would run as a formula (or that starts with an apostrophe), or read as a number
+    and change (`read_as_number`), with a leading apostrophe: Excel keeps what follows as text."""
+    if isinstance(value, str) and (value.startswith(FORMULA_STARTS) or read_as_number(value)):
         return "'" + value
     return value
 
