@@ -186,6 +186,9 @@ def test_a_step_and_an_import_dated_by_day_and_clock_time_are_taken(jiesu, tmp_p
         ("昨天 25:00", f"无法识别的时间 '昨天 25:00'；可用：{RECEIPT_FORMS}", 2),
         ("昨天 下午 15:00", f"无法识别的时间 '昨天 下午 15:00'；可用：{RECEIPT_FORMS}", 2),
         ("昨天下午", f"无法识别的时间 '昨天下午'；可用：{RECEIPT_FORMS}", 2),
+        # a fresh tester's `昨天 18:3` was stored as 18:03 where ISO's `18:3` is refused: more likely 18:30 mistyped
+        ("昨天 18:3", f"无法识别的时间 '昨天 18:3'；可用：{RECEIPT_FORMS}", 2),
+        ("today 9:5", f"无法识别的时间 'today 9:5'；可用：{RECEIPT_FORMS}", 2),
         ("昨天 10:00:00.5", "时间 '昨天 10:00:00.5' 有不足一秒的部分；jiesu 记时到秒，请改为整秒", 2),
     ],
 )

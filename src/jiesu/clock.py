@@ -20,9 +20,10 @@ _RELATIVE = re.compile(r"^([+-])\s*(\d{1,6})\s*([mhdw])$")
 # The days people name instead of a date, by their distance from today.
 DAY_WORDS = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "前天": -2, "tomorrow": 1, "明天": 1}
 # A clock time as people and spreadsheets write one after a day: `9:05`, `09:05:30`, `9点05分`, `下午 3:05`,
-# `3:05 PM` (cells reads it after a date in a file, parse_when after a day word).
+# `3:05 PM` (cells reads it after a date in a file, parse_when after a day word). A minute has two digits
+# unless 分 follows it: `18:3` is more likely 18:30 mistyped than 18:03, and is refused as ISO's `18:3` is.
 CLOCK_TIME = (
-    r"(?P<half>上午|下午|AM|PM|am|pm)?\s*(?P<h>\d{1,2})\s*[:：时点]\s*(?P<mi>\d{1,2})\s*分?"
+    r"(?P<half>上午|下午|AM|PM|am|pm)?\s*(?P<h>\d{1,2})\s*[:：时点]\s*(?P<mi>\d{2}|\d(?=\s*分))\s*分?"
     r"(?:\s*[:：]\s*(?P<s>\d{1,2})(?P<fraction>\.\d+)?\s*秒?)?\s*(?P<half2>AM|PM|am|pm)?"
 )
 _DAY_AT = re.compile(rf"(?P<word>{'|'.join(DAY_WORDS)})\s*{CLOCK_TIME}")
