@@ -842,11 +842,16 @@ def test_show_keeps_every_number_time_and_label_on_one_line_at_any_width(jiesu, 
     assert "\n          " not in wide  # nothing folded
     found = {token: wide.count(token) for token in KEPT}
     assert all(found.values()), found
+    _found_whole_at_every_width(jiesu, monkeypatch, case, found)
+
+
+def _found_whole_at_every_width(jiesu, monkeypatch, case, found: dict[str, int]) -> None:
+    """`show case` from 40 to 120 columns fits each width, and has each token whole on a line as often as `found` says."""
     for width in range(40, 121):
         monkeypatch.setenv("COLUMNS", str(width))
         lines = jiesu.ok("show", case, "--format", "table").stdout.splitlines()
         assert max(cell_len(line) for line in lines) <= width, (width, lines)
-        split = [token for token in KEPT if sum(line.count(token) for line in lines) != found[token]]
+        split = [token for token in found if sum(line.count(token) for line in lines) != found[token]]
         assert not split, (width, split, "\n".join(lines))
 
 
@@ -859,13 +864,7 @@ def test_show_names_the_case_a_merge_went_into_at_any_width(jiesu, monkeypatch):
     monkeypatch.setenv("COLUMNS", "1000")
     wide = jiesu.ok("show", case, "--format", "table").stdout
     assert f"状态：待派单 → 已合并；并入：— → #{target}" in wide, wide
-    found = {token: wide.count(token) for token in (f"#{target}", "已合并")}
-    for width in range(40, 121):
-        monkeypatch.setenv("COLUMNS", str(width))
-        lines = jiesu.ok("show", case, "--format", "table").stdout.splitlines()
-        assert max(cell_len(line) for line in lines) <= width, (width, lines)
-        split = [token for token in found if sum(line.count(token) for line in lines) != found[token]]
-        assert not split, (width, split, "\n".join(lines))
+    _found_whole_at_every_width(jiesu, monkeypatch, case, {token: wide.count(token) for token in (f"#{target}", "已合并")})
 
 
 def test_show_never_starts_a_line_with_closing_punctuation(jiesu, monkeypatch):
