@@ -417,6 +417,13 @@ def test_classify_to_the_nature_it_has_is_refused_and_logs_nothing(jiesu, book):
     assert jiesu.json("show", case_id)["assignee"] is None
 
 
+def test_classify_an_unclassified_case_as_unclassified_says_it_is_not_yet_classified(jiesu, book):
+    """A fresh tester: `classify 3 待研判` on a case never classified said `#3 已研判为待研判，没有变化`."""
+    case_id = jiesu.new("楼道灯不亮")
+    refused(jiesu("classify", case_id, "待研判"), f"#{case_id} 尚未研判（待研判），没有变化；要补充说明请用 jiesu note")
+    assert book.counts() == (1, 1)
+
+
 def test_version_flag(jiesu):
     from jiesu import __version__
 

@@ -168,6 +168,7 @@ def test_a_book_moved_without_its_wal_is_noticed_and_backup_is_the_way(tmp_path,
         f"{folder / 'a.db-wal'} 没有对应的案卷库 a.db：它是一个案卷库尚未写回的日志，只复制或移走 .db 文件会丢掉其中的诉求；"
         "请把 a.db 放回这里后用 jiesu backup 备份"
     ]
+    assert result.stderr.splitlines()[-1] == "错误: 发现 1 处问题；请按上面的提示处理"  # restoring a backup would lose those cases
 
 
 # ---------------------------------------------------------------- what --out may name

@@ -77,7 +77,7 @@ def test_jsonl_round_trip_keeps_unicode_line_separators_inside_a_summary(jiesu, 
 def test_jsonl_line_numbers_count_only_newlines(jiesu, tmp_path):
     lines = [json.dumps({"summary": "甲\u2028乙"}, ensure_ascii=False), "{oops", json.dumps({"summary": "丙"})]
     (tmp_path / "x.jsonl").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
-    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == ["第 2 行：不是合法的 JSON：Expecting property name enclosed in double quotes"]
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == ["第 2 行：不是合法的 JSON：键名须用英文双引号（第 2 列）"]
 
 
 # ---------------------------------------------------------------- 2b. JSON arrays (jiesu's `export --format json`)
@@ -86,12 +86,12 @@ def test_jsonl_line_numbers_count_only_newlines(jiesu, tmp_path):
 @pytest.mark.parametrize(
     "text, reason",
     [
-        ('[\n {"summary": "甲"},\n {"summary": "乙" "丙"}\n]\n', "Expecting ',' delimiter（第 3 行第 18 列）"),
+        ('[\n {"summary": "甲"},\n {"summary": "乙" "丙"}\n]\n', "缺少逗号（第 3 行第 18 列）"),
         ('[\n {"summary": "甲"}\n {"summary": "乙"}\n]\n', "数组的元素之间应有逗号（第 3 行第 2 列）"),
-        ('[\n {"summary": "甲"},\n', "Expecting value（第 3 行第 1 列）"),
+        ('[\n {"summary": "甲"},\n', "缺少值（第 3 行第 1 列）"),
         ('[{"summary": "甲"}', "数组没有以 ] 结束（第 1 行第 18 列）"),
         ('[{"summary": "甲"}] []', "数组结束后还有内容（第 1 行第 20 列）"),
-        ('[{"summary": "甲\\x"}]', "Invalid \\escape（第 1 行第 16 列）"),
+        ('[{"summary": "甲\\x"}]', "无效的转义，反斜杠本身要写成 \\\\（第 1 行第 16 列）"),
         ('"甲"', "应为以 [ 开头的数组（第 1 行第 1 列）"),
         ("  \n", "文件是空的"),
     ],
@@ -101,6 +101,62 @@ def test_a_json_array_that_is_not_json_is_one_line_naming_where(jiesu, tmp_path,
     refused(jiesu("import", str(tmp_path / "x.json")), f"不是合法的 JSON：{reason}")
     assert book.counts() == (0, 0)
 
+
+
+def test_a_jsonl_line_that_is_not_json_says_why_in_chinese(jiesu, tmp_path, book):
+    """A fresh tester: each bad line said json's English (`Expecting value`), and no column."""
+    (tmp_path / "x.jsonl").write_text('{"summary": "甲"}\n{"summary": }\n{"summary": "乙\\q"}\n', encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == [
+        "第 2 行：不是合法的 JSON：缺少值（第 13 列）",
+        "第 3 行：不是合法的 JSON：无效的转义，反斜杠本身要写成 \\\\（第 15 列）",
+    ]
+    assert book.counts() == (0, 0)
+
+
+def test_open311_requests_a_line_read_as_one_json_document_say_so_in_chinese(jiesu, tmp_path, book):
+    """A fresh tester: `--format open311-json` on JSON Lines said `Extra data（第 2 行第 1 列）`."""
+    lines = [json.dumps({"service_request_id": f"A{i}", "description": "路灯不亮"}, ensure_ascii=False) for i in (1, 2)]
+    (tmp_path / "o2.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    refused(
+        jiesu("import", "--format", "open311-json", str(tmp_path / "o2.jsonl")),
+        "不是合法的 JSON：值之后还有多余的内容（第 2 行第 1 列）；一个 JSON 文件只能有一个值，每行一条的请用 --format jsonl",
+    )
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", "--format", "jsonl", str(tmp_path / "o2.jsonl"))
+    assert book.counts()[0] == 2
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ('{"service_requests": [{"description": "甲" "address": "乙"}]}', "缺少逗号（第 1 行第 43 列）"),
+        ('{\n  "description": "甲",\n  address: "乙"\n}', "键名须用英文双引号（第 3 行第 3 列）"),
+        ('{"description" "甲"}', "缺少冒号（第 1 行第 16 列）"),
+        ('{"description": "甲', "字符串没有结束（第 1 行第 17 列）"),
+    ],
+)
+def test_an_open311_json_object_that_is_not_json_says_why_in_chinese(jiesu, tmp_path, book, text, reason):
+    (tmp_path / "o.json").write_text(text, encoding="utf-8")
+    refused(jiesu("import", "--format", "open311-json", str(tmp_path / "o.json")), f"不是合法的 JSON：{reason}")
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("<service_requests><request><description>甲</descr></request></service_requests>", "标签不配对（第 1 行第 44 列）"),
+        ("<service_requests>\n<request><description>甲 & 乙</description></request>\n</service_requests>", "格式错误（无效字符）（第 2 行第 26 列）"),
+        ("<service_requests>\n<request><description>甲&nbsp;乙</description></request>\n</service_requests>", "未定义的实体，& 本身要写成 &amp;（第 2 行第 24 列）"),
+        ("<service_requests><request><description>甲</description></request>", "文件不完整（第 1 行第 66 列）"),
+        ("<service_requests></service_requests>\n<request/>", "根元素之后有多余内容（第 2 行第 1 列）"),
+        ("<service_requests><request", "标记没有结束（第 1 行第 19 列）"),
+    ],
+)
+def test_xml_that_is_not_well_formed_says_why_in_chinese(jiesu, tmp_path, book, text, reason):
+    """A fresh tester: bad XML said expat's English (`mismatched tag: line 1, column 43`, a column counted from 0)."""
+    (tmp_path / "o.xml").write_text(text, encoding="utf-8")
+    refused(jiesu("import", str(tmp_path / "o.xml")), f"不是合法的 XML：{reason}")
+    assert book.counts() == (0, 0)
 
 @pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 16])
 def test_a_json_array_read_a_few_characters_at_a_time_comes_in_whole(jiesu, tmp_path, monkeypatch, chunk):
@@ -398,7 +454,7 @@ def test_a_json_record_beyond_the_limit_is_one_line(jiesu, tmp_path, book, extra
     path = tmp_path / "big.json"
     record = '{"summary": "' + "x" * (16 * 1024 * 1024 - 15 + extra) + '"}'  # 16 MiB characters, and one more
     path.write_text("[\n" + record + ',\n{"summary" 1}]', encoding="utf-8")  # the next one is read only if this one is taken
-    line = "第 2 行起的一条记录超过 16,777,216 个字符，不像是工单数据" if extra else "不是合法的 JSON：Expecting ':' delimiter（第 3 行第 12 列）"
+    line = "第 2 行起的一条记录超过 16,777,216 个字符，不像是工单数据" if extra else "不是合法的 JSON：缺少冒号（第 3 行第 12 列）"
     refused(jiesu("import", str(path)), line)
     assert book.counts() == (0, 0)
 

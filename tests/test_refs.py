@@ -60,10 +60,12 @@ def test_one_file_spelling_one_ref_two_ways_brings_one_case(jiesu, tmp_path):
     assert [case["ref"] for case in jiesu.json("list")] == ["BJ001"]
 
 
-@sqlite_only
-def test_a_book_holding_twins_upgrades_keeping_both_and_check_names_them(jiesu, db_path, tmp_path, monkeypatch):
-    """A jiesu before m015 compared refs exactly and filed `BJ001` and `ｂｊ００１` as two cases: the
-    upgrade changes and drops nothing, `check` names them, and a merge settles it."""
+TWINS_LINE = "#1（BJ001）、#2（ｂｊ００１） 是同一个工单编号（只差大小写、全半角或空格）；请核对后合并，如 jiesu merge 2 --into 1\n"
+
+
+def a_book_holding_twins(jiesu, db_path, tmp_path, monkeypatch) -> list[tuple]:
+    """The book at `db_path` as a jiesu before m015 left it, `BJ001` and `ｂｊ００１` filed as #1 and #2
+    (and BJ002 as #3); its cases' rows before this jiesu opens it."""
     modern = tmp_path / "modern.db"
     for summary, ref in (("楼上漏水", "BJ001"), ("楼上又漏水", "BJ-TWIN"), ("暖气不热", "BJ002")):
         jiesu.ok("--db", modern, "new", summary, "--ref", ref, "--received", "2026-11-02T09:30")
@@ -72,9 +74,19 @@ def test_a_book_holding_twins_upgrades_keeping_both_and_check_names_them(jiesu, 
         conn.execute("UPDATE cases SET ref = 'ｂｊ００１' WHERE ref = 'BJ-TWIN'")
         before = conn.execute("SELECT * FROM cases ORDER BY id").fetchall()
     conn.close()
+    return before
+
+
+@sqlite_only
+def test_a_book_holding_twins_upgrades_keeping_both_and_check_names_them(jiesu, db_path, tmp_path, monkeypatch):
+    """A jiesu before m015 compared refs exactly and filed `BJ001` and `ｂｊ００１` as two cases: the
+    upgrade changes and drops nothing, `check` names them, and a merge settles it — no backup to
+    restore, as the summary said to a fresh tester."""
+    before = a_book_holding_twins(jiesu, db_path, tmp_path, monkeypatch)
     result = jiesu("check")
     assert result.exit_code == 1
-    assert result.stdout == "#1（BJ001）、#2（ｂｊ００１） 是同一个工单编号（只差大小写、全半角或空格）；请核对后合并，如 jiesu merge 2 --into 1\n"
+    assert result.stdout == TWINS_LINE
+    assert result.stderr.splitlines()[-1] == "错误: 发现 1 处问题；请按上面的提示处理"  # after the upgrade's backup line
     with sqlite3.connect(db_path) as conn:
         assert [row[:-2] for row in conn.execute("SELECT * FROM cases ORDER BY id")] == before
         keys = conn.execute("SELECT ref_key, ref_twin FROM cases ORDER BY id").fetchall()
@@ -84,6 +96,18 @@ def test_a_book_holding_twins_upgrades_keeping_both_and_check_names_them(jiesu, 
     refused(jiesu("edit", 3, "--ref", "bj001"), "工单编号 bj001 已用于 #1（记为 BJ001）")
     jiesu.ok("merge", 2, "--into", 1)
     assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+@sqlite_only
+def test_check_keeps_the_backup_advice_for_damage_beside_twins(jiesu, db_path, tmp_path, monkeypatch):
+    a_book_holding_twins(jiesu, db_path, tmp_path, monkeypatch)
+    with sqlite3.connect(db_path) as conn:  # closed as `close` leaves a case, but no step did it
+        conn.execute("UPDATE cases SET status = 'closed', nature = 'reasonable', track = 'handle', result = 'resolved', closed_at = received_at WHERE id = 3")
+    conn.close()
+    result = jiesu("check")
+    assert result.exit_code == 1
+    assert result.stdout == "#3 状态为已办结，但办理记录显示应为待派单\n" + TWINS_LINE
+    assert result.stderr.splitlines()[-1] == "错误: 发现 2 处问题；有提示的请按提示处理，其余请从备份恢复，或联系维护人员"
 
 
 @pytest.mark.parametrize("taken", ["BJ001", "ｂｊ００１"])

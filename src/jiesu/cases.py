@@ -112,7 +112,8 @@ def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: d
                 f"请先销账（jiesu ledger clear {ledger.open_entry_id(session, case.id)} --evidence …），或保持合理诉求"
             )
         if case.nature == nature:  # a step that changes nothing is no step: undo would take it back instead of the last real one
-            raise TransitionRefused(f"#{case_id} 已研判为{nature.label}，没有变化；要补充说明请用 jiesu note")
+            already = "尚未研判（待研判）" if nature == Nature.UNCLASSIFIED else f"已研判为{nature.label}"
+            raise TransitionRefused(f"#{case_id} {already}，没有变化；要补充说明请用 jiesu note")
         changes = change(case, nature=nature, track=rules.track_for(nature))
         record(session, case, EventKind.CLASSIFIED, office, when, note, changes)
         return case

@@ -24,7 +24,7 @@ def check(ctx: typer.Context) -> None:
     for problem in problems:
         typer.echo(problem)
     if problems:
-        fail(f"发现 {len(problems)} 处问题；请从备份恢复，或联系维护人员", ExitCode.REFUSED)
+        fail(f"发现 {len(problems)} 处问题；{integrity.advice(problems)}", ExitCode.REFUSED)
     say("案卷完好：数据库完整，每件诉求的状态与办理记录一致，台账余额相符")
 
 

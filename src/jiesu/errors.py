@@ -99,3 +99,52 @@ def toml_place(exc: ValueError) -> str:
             return "末尾"
         line, column = found.groups()
     return f"第 {line} 行第 {column} 列"
+
+
+# What json.JSONDecodeError says (its msg, English), as people read it.
+JSON_REASONS = {
+    "Expecting value": "缺少值",
+    "Extra data": "值之后还有多余的内容",
+    "Invalid \\escape": "无效的转义，反斜杠本身要写成 \\\\",
+    "Invalid \\uXXXX escape": "无效的 \\u 转义，\\u 后应有 4 位十六进制数",
+    "Invalid control character at": "字符串中有控制字符，换行和制表符要写成 \\n、\\t",
+    "Unterminated string starting at": "字符串没有结束",
+    "Expecting property name enclosed in double quotes": "键名须用英文双引号",
+    "Expecting ':' delimiter": "缺少冒号",
+    "Expecting ',' delimiter": "缺少逗号",
+    "Illegal trailing comma before end of object": "对象末尾多了一个逗号",
+    "Illegal trailing comma before end of array": "数组末尾多了一个逗号",
+}
+
+
+def json_reason(msg: str) -> str:
+    """Why a text is not JSON, in Chinese: json's words jiesu knows, else its own."""
+    return JSON_REASONS.get(msg, msg)
+
+
+# What expat says of XML that is not well-formed (English), as people read it.
+XML_REASONS = {
+    "mismatched tag": "标签不配对",
+    "not well-formed (invalid token)": "格式错误（无效字符）",
+    "unclosed token": "标记没有结束",
+    "no element found": "文件不完整",
+    "junk after document element": "根元素之后有多余内容",
+    "undefined entity": "未定义的实体，& 本身要写成 &amp;",
+    "duplicate attribute": "属性重复",
+    "reference to invalid character number": "无效的字符引用",
+    "unclosed CDATA section": "CDATA 段没有结束",
+    "unbound prefix": "命名空间前缀没有声明",
+    "XML or text declaration not at start of entity": "XML 声明不在文件开头",
+    "partial character": "字符不完整",
+    "syntax error": "语法错误",
+}
+
+
+def xml_fault(exc: SyntaxError) -> str:
+    """Why and where XML is not well-formed, in Chinese, from ElementTree's ParseError (expat's
+    code, and a column counted from 0)."""
+    from xml.parsers import expat
+
+    english = expat.ErrorString(exc.code)
+    line, column = exc.position
+    return f"{XML_REASONS.get(english, english)}（第 {line} 行第 {column + 1} 列）"

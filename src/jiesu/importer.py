@@ -30,7 +30,7 @@ from xml.etree import ElementTree
 
 from jiesu import backend, cells, phones, rules, textsearch
 from jiesu.clock import shown
-from jiesu.errors import BadInput, BadOption, os_reason, toml_place
+from jiesu.errors import BadInput, BadOption, json_reason, os_reason, toml_place, xml_fault
 from jiesu.fields import OPEN311_OWN_ID_REF, ref_refused
 from jiesu.jsonarray import TOO_DEEP, JsonArray
 from jiesu.models import CASE_DEADLINES
@@ -413,7 +413,7 @@ def _jsonl_records(stream: io.TextIOWrapper) -> Iterator[tuple[int, Any]]:
         try:
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
-            yield number, Unreadable(f"不是合法的 JSON：{exc.msg}")
+            yield number, Unreadable(f"不是合法的 JSON：{json_reason(exc.msg)}（第 {exc.colno} 列）")
         except RecursionError:
             yield number, Unreadable(TOO_DEEP)
 
@@ -581,7 +581,9 @@ def _open311_json_rows(text: str) -> Iterator[Row]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"不是合法的 JSON：{exc.msg}（第 {exc.lineno} 行第 {exc.colno} 列）") from None
+        # Extra data after one object: most likely Open311 requests a line, in a file not read as JSON Lines
+        more = "；一个 JSON 文件只能有一个值，每行一条的请用 --format jsonl" if exc.msg == "Extra data" else ""
+        raise BadInput(f"不是合法的 JSON：{json_reason(exc.msg)}（第 {exc.lineno} 行第 {exc.colno} 列）{more}") from None
     except RecursionError:
         raise BadInput(TOO_DEEP) from None
     wrapped = "service_requests" in document
@@ -647,7 +649,7 @@ def _open311_xml_rows(data: bytes) -> Iterator[Row]:
     try:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
-        raise BadInput(f"不是合法的 XML：{exc}") from None
+        raise BadInput(f"不是合法的 XML：{xml_fault(exc)}") from None
     wrapped = root.tag == "service_requests"
     requests = root.findall("request") if wrapped else [root] if root.tag == "request" else []
     if not requests:

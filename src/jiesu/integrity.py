@@ -29,8 +29,13 @@ from jiesu.vocab import OPEN_STATUSES, EventKind, Nature, Status, label_of
 MAX_PROBLEMS = 200
 
 
+class Hinted(str):
+    """A problem whose line says how a person mends it (a merge, a file put back): no damage a backup must undo."""
+
+
 def check(office: Office) -> list[str]:
-    """Every problem found, as one line each (empty when the book is sound)."""
+    """Every problem found, as one line each (empty when the book is sound); the lines that say
+    how to mend them are Hinted."""
     problems: list[str] = []
     with office.store.connect() as conn:
         if conn.dialect.name == "sqlite":
@@ -46,14 +51,23 @@ def check(office: Office) -> list[str]:
             if len(problems) >= MAX_PROBLEMS:
                 return problems
         problems += _closing_problems(conn)
-        problems += _ref_twins(conn)
+        problems += map(Hinted, _ref_twins(conn))
         problems += _undo_problems(conn)
         problems += _ledger_problems(conn)
         problems += _balance_problems(conn, office)
     problems += month_rates.stale(office)
     if office.store.path is not None:
-        problems += _orphan_logs(office.store.path.parent)
+        problems += map(Hinted, _orphan_logs(office.store.path.parent))
     return problems
+
+
+def advice(problems: list[str]) -> str:
+    """What to do about the problems `check` found: those whose line says how to mend them need no
+    backup (restoring one for twin refs a merge settles would lose the work done since)."""
+    hinted = sum(isinstance(problem, Hinted) for problem in problems)
+    if hinted == len(problems):
+        return "请按上面的提示处理"
+    return "有提示的请按提示处理，其余请从备份恢复，或联系维护人员" if hinted else "请从备份恢复，或联系维护人员"
 
 
 def _orphan_logs(folder: Path) -> list[str]:

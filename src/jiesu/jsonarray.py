@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, NoReturn, TextIO
 
-from jiesu.errors import BadInput
+from jiesu.errors import BadInput, json_reason
 
 TOO_DEEP = "JSON 嵌套太深，不像是工单数据"
 CHUNK = 1 << 16  # characters read at a time
@@ -79,7 +79,7 @@ class JsonArray:
             except json.JSONDecodeError as exc:
                 cut_short = exc.pos >= len(self.text) - LOOKAHEAD or exc.msg.startswith("Unterminated string")
                 if self.eof or not cut_short:
-                    self._refuse(exc.msg, exc.pos)
+                    self._refuse(json_reason(exc.msg), exc.pos)
             except RecursionError:
                 raise BadInput(TOO_DEEP) from None
             else:
