@@ -344,3 +344,14 @@ def test_a_report_keeps_each_label_with_its_figure_at_every_width(jiesu, monkeyp
         split = [pair for pair in zip(lines, lines[1:]) if re.search(r"[\u3400-\u9fff]\s*$", pair[0]) and re.match(r"[\d—]", pair[1])]
         assert not split, (width, split)
         assert all(any(pair in line for line in lines) for pair in ("受理 1", "超期 0", "应升级 0", "在账 1 条")), (width, lines)
+
+
+@pytest.mark.parametrize("kind", ["daily", "monthly"])
+def test_a_report_keeps_each_case_due_for_escalation_whole_at_every_width(jiesu, monkeypatch, kind):
+    # A fresh tester at 40 and 56 columns: the 应升级 list broke inside its items, `#4（超` on one line and `期）` on the next.
+    ids = [jiesu.new(f"楼道灯不亮 {n}", "--received", f"-{n + 15}d") for n in range(8)]
+    for width in range(40, 121):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = jiesu.ok("report", kind, "--format", "table").stdout.splitlines()
+        assert all(any(f"#{case}（超期）" in line for line in lines) for case in ids), (width, lines)
+        assert not [line for line in lines if line.startswith(("期）", "）", "、"))], (width, lines)
