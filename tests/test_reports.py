@@ -344,3 +344,35 @@ def test_a_report_keeps_each_label_with_its_figure_at_every_width(jiesu, monkeyp
         split = [pair for pair in zip(lines, lines[1:]) if re.search(r"[\u3400-\u9fff]\s*$", pair[0]) and re.match(r"[\d—]", pair[1])]
         assert not split, (width, split)
         assert all(any(pair in line for line in lines) for pair in ("受理 1", "超期 0", "应升级 0", "在账 1 条")), (width, lines)
+
+
+@pytest.mark.parametrize("kind", ["daily", "monthly"])
+def test_a_report_keeps_each_case_due_for_escalation_whole_at_every_width(jiesu, monkeypatch, kind):
+    # A fresh tester at 40 and 56 columns: the 应升级 list broke inside its items, `#4（超` on one line and `期）` on the next.
+    ids = [jiesu.new(f"楼道灯不亮 {n}", "--received", f"-{n + 15}d") for n in range(8)]
+    for width in range(40, 121):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = jiesu.ok("report", kind, "--format", "table").stdout.splitlines()
+        assert all(any(f"#{case}（超期）" in line for line in lines) for case in ids), (width, lines)
+        assert not [line for line in lines if line.startswith(("期）", "）", "、"))], (width, lines)
+
+
+def test_the_daily_hotspot_table_drops_whole_columns_and_cuts_none_with_room_to_spare(jiesu, monkeypatch):
+    # A fresh tester at 40–80 columns: the kind and count columns went but left their borders
+    # (`┃ 地点 ┃ 类别 ┃┃ 诉求`), and the category was cut to `环 …` at 80 while the ids had room.
+    from rich.cells import cell_len
+
+    for n in range(12):
+        jiesu.new("楼下餐馆油烟扰民", "--community", "观澜时代社区", "--category", "环境/油烟", "--received", f"-{n + 1}h")
+    for width in range(40, 121):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = jiesu.ok("report", "daily", "--format", "table").stdout.splitlines()
+        table = lines[lines.index(next(line for line in lines if line.startswith("未诉先办·热点"))) + 1 :]
+        table = table[: table.index("")]
+        assert max(cell_len(line) for line in table) <= width, (width, table)
+        labels = [label.strip() for label in table[0].split("┃")]
+        assert "" not in labels and {"地点", "类别", "诉求"} <= set(labels), (width, table)
+        row = dict(zip(labels, (text.strip() for text in table[2].split("│"))))
+        assert row["地点"] == "观澜时代社区" and row["诉求"].startswith("#1 #2"), (width, table)
+        # The category is cut only to free text's minimum, and only while the ids are at theirs.
+        assert row["类别"] == "环境/油烟" or (row["类别"] == "环境/油…" and row["诉求"] == "#1 #2 …"), (width, table)

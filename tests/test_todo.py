@@ -267,3 +267,13 @@ def test_a_narrow_terminal_keeps_id_summary_and_time_left_with_5_digit_ids(jiesu
         remaining, summary = header.index("剩余"), header.index("诉求")
         assert "#12345" in {row[0] for row in rows}, (width, rows)
         assert all(row[remaining] and row[summary].rstrip("…") for row in rows), (width, rows)
+
+
+def test_the_todo_footer_fits_the_terminal_each_label_with_its_figure(day, monkeypatch):
+    # A fresh tester at 40 columns: `待办 21299 件（1 天内到期），其中超期 20085 件` was wider and wrapped mid-word.
+    for width in range(40, 121):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = day.ok("todo", "--within", "1440m", "--format", "table").stderr.splitlines()
+        assert max(cell_len(line) for line in lines) <= width, (width, lines)
+        assert "".join(lines) == "待办 5 件（1440 分钟内到期），其中超期 2 件", (width, lines)
+        assert any("其中超期 2 件" in line for line in lines) and any("（1440 分钟内到期）" in line for line in lines), (width, lines)

@@ -35,7 +35,7 @@ def todo(
     fmt = output_format(fmt)
     render(rows, fmt, views.todo_columns(office.tz), case_ids="case_id", fields=views.DUE_FIELDS)
     if fmt is OutputFormat.TABLE:
-        say(summary_line(rows, within))
+        say(summary_line(rows, within), figures=True)
 
 
 def greeting(ctx: typer.Context) -> str:

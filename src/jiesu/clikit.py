@@ -249,12 +249,18 @@ def warn(line: str) -> None:
         _silence(sys.stderr)
 
 
-def say(message: str) -> None:
+def say(message: str, *, figures: bool = False) -> None:
     """Talk to the person (stderr), never to the script reading stdout; case text in it is shown as it is.
     What the command wrote to stdout goes out first: `已导出 8 件` is said only once stdout took them (a full
-    disk failed the export after the resident process, its stdout buffered, had said so)."""
+    disk failed the export after the resident process, its stdout buffered, had said so).
+    A line of `figures` (`待办 5 件（1 天内到期），其中超期 2 件`) folds to the terminal as a report's does."""
     sys.stdout.flush()
-    typer.echo(visible_lines(message), err=True)
+    if figures:
+        from jiesu.render import console, figures as folded
+
+        console(sys.stderr).print(folded(message))
+    else:
+        typer.echo(visible_lines(message), err=True)
 
 
 # ---------------------------------------------------------------- global options

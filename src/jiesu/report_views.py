@@ -8,7 +8,8 @@ from typing import IO, Any
 
 from jiesu.clock import shown, shown_bound
 from jiesu.queries import reason_labels
-from jiesu.render import cell, console as rich_console, figures, neutralise, write_csv_batches
+from jiesu.render import Column, cell, console as rich_console, figures, neutralise, render, write_csv_batches
+from jiesu.vocab import OutputFormat
 from jiesu.safetext import visible
 
 RATE_LABELS = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率", "score": "综合得分"}
@@ -47,21 +48,33 @@ def _hotspot_where(spot: dict) -> str:
     return spot.get("address") or spot.get("community") or "—"
 
 
-def sections(doc: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
-    """The report's tables as (title, headers, rows) of text, shared by the screen and Markdown."""
+def _named(label: str) -> Column:
+    """The first column of a table of figures: the category, person or place a row is about (free text)."""
+    return Column(label, label, main=True)
+
+
+def _figure(label: str) -> Column:
+    return Column(label, label, whole=True)
+
+
+def sections(doc: dict[str, Any]) -> list[tuple[str, list[Column], list[list[str]]]]:
+    """The report's tables as (title, columns, rows) of text, shared by the screen and Markdown: a column's
+    label is its header, and on screen its key, the layout its own (`render._fit`)."""
     tables = []
     for key, title, label in (("by_category", "按类别", "类别"), ("by_assignee", "按承办", "承办")):
         rows = [[r["name"] or "（未填）", str(r["received"]), str(r["open"]), str(r["overdue"])] for r in doc[key]]
-        tables.append((title, [label, "当期受理", "在办", "超期"], rows))
+        tables.append((title, [_named(label), *map(_figure, ("当期受理", "在办", "超期"))], rows))
     for key, title, label in (("rates_by_community", "三率·按社区", "社区"), ("rates_by_assignee", "三率·按承办", "承办")):
         if key in doc:
             rows = [[r["name"] or "（未填）", *(percent(r[k]) for k in RATE_LABELS)] for r in doc[key]]
-            tables.append((title, [label, *RATE_LABELS.values()], rows))
+            tables.append((title, [_named(label), *map(_figure, RATE_LABELS.values())], rows))
     rows = [
         [HOTSPOT_LABELS[h["kind"]], _hotspot_where(h), h["category"] or "—", str(h["count"]), " ".join(f"#{i}" for i in h["case_ids"][:12])]
         for h in doc["hotspots"]
     ]
-    tables.append(("未诉先办·热点", ["类型", "地点", "类别", "件数", "诉求"], rows))
+    # On a narrow screen the kind goes first, then the count (the ids say much of it), before the place or category is cut.
+    hotspot_columns = [Column("类型", "类型", whole=True, drop=1), _named("地点"), Column("类别", "类别"), Column("件数", "件数", whole=True, drop=2), Column("诉求", "诉求", ids=True)]
+    tables.append(("未诉先办·热点", hotspot_columns, rows))
     return tables
 
 
@@ -77,8 +90,6 @@ def ledger_line(doc: dict[str, Any]) -> str:
 
 
 def print_screen(doc: dict[str, Any], trend: list | None, out: IO[str]) -> None:
-    from rich.table import Table
-
     console = rich_console(out)
     console.print(cell(headline(doc)), style="bold")
     console.print(figures(summary_line(doc)))
@@ -86,17 +97,11 @@ def print_screen(doc: dict[str, Any], trend: list | None, out: IO[str]) -> None:
     console.print(figures("超期：" + (" ".join(f"#{i}" for i in doc["overdue_cases"]) or "无")))
     console.print(figures("应升级：" + due_line(doc["due_escalation"])))
     console.print(figures("台账：" + ledger_line(doc)))
-    for title, headers, rows in sections(doc):
+    for title, columns, rows in sections(doc):
         if not rows:
             continue
-        table = Table(title=cell(title), title_justify="left", show_edge=False, pad_edge=False)
-        for index, header in enumerate(headers):
-            # The first column names a category, person or place (free text); the rest are figures.
-            table.add_column(cell(header), no_wrap=True) if index else table.add_column(cell(header, whole=False), overflow="ellipsis")
-        for row in rows:
-            table.add_row(cell(row[0], whole=False), *map(cell, row[1:]))
         console.print()
-        console.print(table)
+        render([dict(zip((c.key for c in columns), row)) for row in rows], OutputFormat.TABLE, columns, out=out, title=title)
     if trend:
         console.print()
         console.print(cell(f"近 {len(trend)} 天（受理 ▇ / 办结 ▒）"), style="bold")
@@ -111,10 +116,10 @@ def write_markdown(doc: dict[str, Any], out: IO[str]) -> None:
     lines = [f"# {headline(doc)}", "", summary_line(doc), "", "三率：" + rates_line(doc["rates"]), ""]
     lines += ["超期：" + (" ".join(f"#{i}" for i in doc["overdue_cases"]) or "无"), "", "应升级：" + due_line(doc["due_escalation"]), ""]
     lines += ["台账：" + ledger_line(doc), ""]
-    for title, headers, rows in sections(doc):
+    for title, columns, rows in sections(doc):
         if not rows:
             continue
-        lines += [f"## {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        lines += [f"## {title}", "", "| " + " | ".join(c.label for c in columns) + " |", "|" + "---|" * len(columns)]
         lines += ["| " + " | ".join(map(markdown_text, row)) + " |" for row in rows]
         lines.append("")
     out.write("\n".join(lines))
