@@ -617,6 +617,23 @@ def test_a_full_disk_gives_the_same_line_and_exit_code_through_the_resident_proc
     ]
 
 
+def test_a_refusal_after_output_was_buffered_for_a_full_disk_still_says_its_line(modes, tmp_path):
+    """A CSV row GBK cannot hold, refused after the rows before it were buffered for a full stdout: the
+    resident process said nothing (the failing flush of stdout silenced stderr)."""
+    outcomes = {}
+    for mode, place in _in_turn(modes, tmp_path):
+        environment = modes.env | {"JIESU_SERVER": "1" if mode == "server" else "0", "JIESU_DB": "jiesu.db", "PYTHONIOENCODING": "gbk"}
+        for summary in ("楼道灯不亮", "䶮 家门口漏水"):
+            modes.run(mode, "new", summary, "-q", cwd=place, JIESU_DB="jiesu.db")
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "jiesu", "export", "--format", "csv"], stdout=full,
+                                  stderr=subprocess.PIPE, cwd=place, env=environment, timeout=120)
+        outcomes[mode] = (done.returncode, done.stderr.decode("gbk"))
+    # Either failure may be met first (in process the full disk, through the resident process the row): one line, exit 1.
+    assert outcomes["here"] == (1, "错误: 结果无法输出（磁盘已满）\n")
+    assert outcomes["server"] == (1, "错误: id 为 2 的一行，summary 有输出编码 gbk 无法表示的字符 U+4DAE；请设 PYTHONIOENCODING=utf-8，或用 --out 写入文件\n")
+
+
 def test_a_saved_change_whose_line_cannot_go_to_stderr_exits_5_in_both_modes(modes, tmp_path):
     """A tester's `jiesu note 1 x 2>/dev/full` exited 1 (nothing changed) though the note was saved, and so
     did `new`, `assign` and `undo`: a cron script that retries on 1 would file the case twice. A refusal

@@ -243,6 +243,7 @@ def fail(message: str, code: int = ExitCode.REFUSED):
 def warn(line: str) -> None:
     """Say `line` if stderr takes it: a command ending is told by its exit code all the same (a
     refusal that cannot be said still exits 1, a saved change 5 — never a traceback)."""
+    _flush_or_silence()  # a full stdout must silence stdout, not stderr, or the refusal is lost
     try:
         say(line)
     except (OSError, ValueError):  # stderr full, gone, or an encoding that cannot show the line
