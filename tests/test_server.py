@@ -642,7 +642,9 @@ def test_a_saved_change_whose_line_cannot_go_to_stderr_exits_5_in_both_modes(mod
     for mode, place in _in_turn(modes, tmp_path):
         environment = modes.env | {"JIESU_SERVER": "1" if mode == "server" else "0", "JIESU_DB": "jiesu.db"}
         outcomes[mode] = []
-        for line in (["new", "周五"], ["new", "零开头", "-q"], ["note", "1", "x"], ["assign", "1", "乙"], ["undo"], ["note", "9", "x"]):
+        lines = (["new", "周五"], ["new", "零开头", "-q"], ["note", "1", "x"], ["assign", "1", "乙"], ["undo"], ["note", "9", "x"],
+                 ["export", "--out", "cases.csv"], ["backup", "copy.db"])
+        for line in lines:
             with open("/dev/full", "w") as full:
                 done = subprocess.run([sys.executable, "-m", "jiesu", *line], stdout=subprocess.PIPE, stderr=full,
                                       cwd=place, env=environment, timeout=120)
@@ -650,7 +652,9 @@ def test_a_saved_change_whose_line_cannot_go_to_stderr_exits_5_in_both_modes(mod
         kinds = [event["kind"] for event in json.loads(modes.run(mode, "show", "1", "-f", "json", cwd=place, JIESU_DB="jiesu.db").stdout)["events"]]
         outcomes[mode].append(kinds)
     assert outcomes["here"] == outcomes["server"]
-    assert outcomes["here"] == [(5, b""), (0, b"2\n"), (5, b""), (5, b""), (5, b""), (1, b""), ["filed", "noted", "assigned", "undone"]]
+    # a file written whole whose 已导出 cannot be said is saved too (it exited 1)
+    assert outcomes["here"] == [(5, b""), (0, b"2\n"), (5, b""), (5, b""), (5, b""), (1, b""), (5, b""), (5, b""), ["filed", "noted", "assigned", "undone"]]
+    assert all((place / name).is_file() for place in (tmp_path / "here", tmp_path / "server") for name in ("cases.csv", "copy.db"))
 
 
 def test_a_bad_option_value_is_a_usage_error_through_the_resident_process_too(modes, tmp_path):

@@ -54,6 +54,14 @@ def remove_leftovers(folder: Path) -> None:
             _remove_if_abandoned(folder / name)
 
 
+_placed = 0
+
+
+def placed_count() -> int:
+    """How many files this process has put in place: the CLI tells a script that its export or backup is written."""
+    return _placed
+
+
 @contextmanager
 def writing(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
     """An empty owner-only part file to fill; on success it becomes `target` (refusing an existing one unless `overwrite`).
@@ -73,6 +81,8 @@ def writing(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
         else:
             _place_new(part, target)
         _sync_folder(target.parent)
+        global _placed
+        _placed += 1
     finally:
         _remove(part)
         os.close(lock)  # only now may another process take the part for a dead writer's

@@ -63,13 +63,13 @@ class JiesuGroup(ChineseHelp, TyperGroup):
         """Run the command line; a usage error becomes one Chinese line (exit 2), never Click's English."""
         if not standalone_mode:  # `jiesu shell` runs each line this way and reports errors itself
             return super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
-        committed_before = _commits()
+        saved_before = _saved()
         try:
             result = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
         except typer.Abort:
             sys.exit(ExitCode.REFUSED)
         except OSError as exc:  # a line said as the command closes (the calendar note) could not be written
-            sys.exit(output_failed(exc, committed_before))
+            sys.exit(output_failed(exc, saved_before))
         except Exception as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":
                 exc.show()
@@ -82,7 +82,7 @@ class JiesuGroup(ChineseHelp, TyperGroup):
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
 
     def invoke(self, ctx: typer.Context):
-        committed_before = _commits()
+        saved_before = _saved()
         try:
             result = super().invoke(ctx)
             sys.stdout.flush()  # a full disk must fail here, inside the handler, not at exit
@@ -100,9 +100,9 @@ class JiesuGroup(ChineseHelp, TyperGroup):
         except UnicodeEncodeError as exc:
             if has_undecodable(exc.object):  # input bytes that were never text, met before the store
                 fail(undecodable_message(exc.object))
-            raise typer.Exit(output_failed(exc, committed_before)) from None
+            raise typer.Exit(output_failed(exc, saved_before)) from None
         except OSError as exc:
-            raise typer.Exit(output_failed(exc, committed_before)) from None
+            raise typer.Exit(output_failed(exc, saved_before)) from None
 
     def format_commands(self, ctx: typer.Context, formatter) -> None:
         rows = []
@@ -115,23 +115,28 @@ class JiesuGroup(ChineseHelp, TyperGroup):
                 formatter.write_dl(rows)
 
 
-def output_failed(exc: Exception, committed_before: int) -> int:
+def output_failed(exc: Exception, saved_before: tuple[int, int]) -> int:
     """stdout or stderr could not take what the command had to say: one line (if stderr still takes
-    it), and the exit code — 5 when the command's change is saved, so that a script does not run it
-    again, else 1."""
+    it), and the exit code — 5 when the command's change is saved or its file written, so that a
+    script does not run it again, else 1."""
     _flush_or_silence()
     reason = _output_failure(exc)
-    if _commits() > committed_before:
+    commits, files = _saved()
+    if commits > saved_before[0]:
         warn(f"错误: 改动已保存，但结果无法输出（{reason}）；不要重试，用 jiesu list 或 jiesu show 查看")
+        return ExitCode.SAVED_OUTPUT_FAILED
+    if files > saved_before[1]:
+        warn(f"错误: 文件已写好，但结果无法输出（{reason}）；不要重试")
         return ExitCode.SAVED_OUTPUT_FAILED
     warn(f"错误: 结果无法输出（{reason}）")
     return ExitCode.REFUSED
 
 
-def _commits() -> int:
-    """How many write transactions this process has committed (none if the store was never opened)."""
-    db = sys.modules.get("jiesu.db")
-    return db.commit_count() if db else 0
+def _saved() -> tuple[int, int]:
+    """How many changes this process has saved: write transactions committed, and files put in place
+    (an export's `--out`, a backup, a copy)."""
+    db, files = sys.modules.get("jiesu.db"), sys.modules.get("jiesu.atomicfile")
+    return (db.commit_count() if db else 0), (files.placed_count() if files else 0)
 
 
 def _flush_or_silence() -> None:
