@@ -22,7 +22,7 @@ def check(ctx: typer.Context) -> None:
     for note in integrity.unofficial_deadlines(office) + integrity.late_bookings(office):
         say(note)
     for problem in problems:
-        typer.echo(problem)
+        typer.echo(problem.line)
     if problems:
         fail(f"发现 {len(problems)} 处问题；{integrity.advice(problems)}", ExitCode.REFUSED)
     say("案卷完好：数据库完整，每件诉求的状态与办理记录一致，台账余额相符")
@@ -66,7 +66,7 @@ def copy_book(
     finally:
         target.close()
     for problem in problems:
-        typer.echo(problem)
+        typer.echo(problem.line)
     if problems:
         fail(f"复制完成，但目标有 {len(problems)} 处问题（见上）；请先用 jiesu check 检查源案卷库", ExitCode.REFUSED)
     total = sum(copied.counts.values())

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from itertools import groupby
+from itertools import chain, groupby
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import func, select, text
@@ -29,42 +30,39 @@ from jiesu.vocab import OPEN_STATUSES, EventKind, Nature, Status, label_of
 MAX_PROBLEMS = 200
 
 
-class Hinted(str):
-    """A problem whose line says how a person mends it (a merge, a file put back): no damage a backup must undo."""
+class Problem(NamedTuple):
+    """One line `check` found; `hinted` when the line says how a person mends it (a merge, a file
+    put back): no damage a backup must undo."""
+
+    line: str
+    hinted: bool = False
 
 
-def check(office: Office) -> list[str]:
-    """Every problem found, as one line each (empty when the book is sound); the lines that say
-    how to mend them are Hinted."""
-    problems: list[str] = []
+def check(office: Office) -> list[Problem]:
+    """Every problem found, one line each (empty when the book is sound)."""
+    problems: list[Problem] = []
     with office.store.connect() as conn:
         if conn.dialect.name == "sqlite":
             verdict = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
             if verdict != ["ok"]:
-                problems += [f"SQLite 完整性检查：{line}" for line in verdict]
-        for problem in _history_problems(conn):
-            problems.append(problem)
+                problems += [Problem(f"SQLite 完整性检查：{line}") for line in verdict]
+        for line in chain(_history_problems(conn), _order_problems(conn, office)):
+            problems.append(Problem(line))
             if len(problems) >= MAX_PROBLEMS:
                 return problems
-        for problem in _order_problems(conn, office):
-            problems.append(problem)
-            if len(problems) >= MAX_PROBLEMS:
-                return problems
-        problems += _closing_problems(conn)
-        problems += map(Hinted, _ref_twins(conn))
-        problems += _undo_problems(conn)
-        problems += _ledger_problems(conn)
-        problems += _balance_problems(conn, office)
-    problems += month_rates.stale(office)
+        problems += map(Problem, _closing_problems(conn))
+        problems += [Problem(line, hinted=True) for line in _ref_twins(conn)]
+        problems += map(Problem, _undo_problems(conn) + _ledger_problems(conn) + _balance_problems(conn, office))
+    problems += map(Problem, month_rates.stale(office))
     if office.store.path is not None:
-        problems += map(Hinted, _orphan_logs(office.store.path.parent))
+        problems += [Problem(line, hinted=True) for line in _orphan_logs(office.store.path.parent)]
     return problems
 
 
-def advice(problems: list[str]) -> str:
+def advice(problems: list[Problem]) -> str:
     """What to do about the problems `check` found: those whose line says how to mend them need no
     backup (restoring one for twin refs a merge settles would lose the work done since)."""
-    hinted = sum(isinstance(problem, Hinted) for problem in problems)
+    hinted = sum(problem.hinted for problem in problems)
     if hinted == len(problems):
         return "请按上面的提示处理"
     return "有提示的请按提示处理，其余请从备份恢复，或联系维护人员" if hinted else "请从备份恢复，或联系维护人员"
