@@ -45,8 +45,33 @@ def test_import_takes_another_spelling_of_a_ref_for_the_case_it_is(jiesu, book, 
     before = book.fingerprint()
     path = tmp_path / "工单.csv"
     path.write_text(f"{HEADER}\n{typed},2026-11-03 10:00,王大爷,13812345678,前门东大街3号,前门社区,物业管理/漏水,投诉,一般,楼上又漏水\n")
-    assert jiesu.ok("import", str(path)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+    # Its time and summary are not the case's: the import says so, naming the line, and changes nothing.
+    assert jiesu.ok("import", str(path)).stderr == (
+        "读取 1 行：已导入 0 件，已存在 1 件\n"
+        "其中 1 件的工单号已在案卷库中，内容（受理时间、电话、摘要或地址）却不同（第 2 行）；导入不改动已有的诉求，要改请用 jiesu edit\n"
+    )
     assert book.fingerprint() == before
+
+
+@pytest.mark.parametrize("layout, suffix", [("csv", "csv"), ("json", "json"), ("open311-json", "json"), ("open311-xml", "xml")])
+def test_a_book_exported_and_imported_back_has_no_differing_rows(jiesu, book, tmp_path, layout, suffix):
+    for summary, ref in (("楼上漏水", "BJ001"), ("暖气不热", "ｂｊ００２"), ("无工单号", None)):
+        jiesu.new(summary, "--phone", "13812345678", "--address", "前门东大街3号", *(["--ref", ref] if ref else []))
+    path = tmp_path / f"cases.{suffix}"
+    jiesu.ok("export", "--format", layout, "--out", str(path))
+    before = book.fingerprint()
+    assert jiesu.ok("import", str(path)).stderr.endswith("读取 3 行：已导入 0 件，已存在 3 件\n")
+    assert book.fingerprint() == before
+
+
+def test_differing_rows_are_counted_and_the_first_named(jiesu, tmp_path):
+    for number in range(12):
+        jiesu.new(f"楼上漏水{number}", "--ref", f"BJ{number:03}", "--received", "2026-11-02T09:30")
+    rows = [f"ＢＪ{number:03},2026-11-02 09:30,王大爷,,,,,,,{'楼上漏水' if number == 0 else '改过的摘要'}{number}" for number in range(12)]
+    path = tmp_path / "工单.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    lines = jiesu.ok("import", str(path), "--dry-run").stderr.splitlines()
+    assert lines[-1] == "其中 11 件的工单号已在案卷库中，内容（受理时间、电话、摘要或地址）却不同（第 3、4、5、6、7、8、9、10、11、12 行等）；导入不改动已有的诉求，要改请用 jiesu edit"
 
 
 def test_one_file_spelling_one_ref_two_ways_brings_one_case(jiesu, tmp_path):

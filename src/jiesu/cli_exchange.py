@@ -20,6 +20,7 @@ from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import Status
 
 BAD_ROWS_SHOWN = 20
+LINES_NAMED = 10  # lines named in one line of the summary
 
 
 def import_cases(
@@ -63,6 +64,10 @@ def import_cases(
     verb = "将导入" if dry_run else "已导入"
     skipped = f"，跳过 {result.bad_count} 行有问题的" if result.bad_count else ""
     say(f"读取 {result.read} 行：{verb} {result.added} 件，已存在 {result.existing} 件{skipped}" + ("（试运行，未写入）" if dry_run else ""))
+    if result.differing:
+        lines = "、".join(map(str, result.differing_lines[:LINES_NAMED])) + " 行" + ("等" if result.differing > LINES_NAMED else "")
+        say(f"其中 {result.differing} 件的工单号已在案卷库中，内容（受理时间、电话、摘要或地址）却不同（第 {lines}）；"
+            "导入不改动已有的诉求，要改请用 jiesu edit")
 
 
 @contextmanager

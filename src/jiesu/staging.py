@@ -225,12 +225,8 @@ class Stage:
         staged, earlier = STAGED, STAGED.alias("earlier")
         before = and_(earlier.c.seq < staged.c.seq, earlier.c.state != REFUSED)
         unclaimed = _unclaimed(CASES.c.id, staged.c.old_id)
-        phoneless = and_(  # a number Open311 masks in the text is matched by _mark_masked_text_duplicates
-            staged.c.open311, CASES.c.received_at == staged.c.received_at,
-            _same_summary(CASES, staged), _same_address(CASES, staged),
-        )
         its_own = exists().where(
-            CASES.c.id == staged.c.old_id, _from_this_book(staged), or_(_same_key(CASES, staged), phoneless), unclaimed
+            CASES.c.id == staged.c.old_id, _from_this_book(staged), _same_content(CASES, staged), unclaimed
         )
         in_book = select(func.min(CASES.c.id)).where(CASES.c.ref_key == staged.c.ref_key).scalar_subquery()
         by_ref = and_(
@@ -254,6 +250,18 @@ class Stage:
         for same, case_id in ((its_own, staged.c.old_id), (by_ref, in_book), (by_key, by_key_in_book)):
             picked = [staged.c.state == FRESH, same] + ([] if only is None else [only])
             self.conn.execute(update(staged).where(*picked).values(state=DUPLICATE, case_id=case_id))
+
+    def differing(self, limit: int) -> tuple[int, list[int]]:
+        """Rows 已存在 by their ref whose case holds another receipt time, phone, summary or address
+        (an import never changes a case the book has): how many, and the first `limit` lines."""
+        staged = STAGED
+        which = and_(
+            staged.c.state == DUPLICATE,
+            staged.c.ref.is_not(None),
+            exists().where(CASES.c.id == staged.c.case_id, CASES.c.ref_key == staged.c.ref_key, ~_same_content(CASES, staged)),
+        )
+        count, first = self._refused(which, limit)
+        return count, [line for (line,) in first]
 
     def _one_row_per_case(self) -> None:
         """A case of the book is one row of the file: of rows with different ids that were both
@@ -424,6 +432,15 @@ def _same_key(other, staged) -> Any:
             and_(masked.is_not(None), _masked(other.c.phone) == masked),
         ),
     )
+
+
+def _same_content(other, staged) -> Any:
+    """_same_key, or for an Open311 row (which never carries a phone) the same receipt time, summary
+    and address; a number Open311 masks in the text is matched by _mark_masked_text_duplicates."""
+    phoneless = and_(
+        staged.c.open311, other.c.received_at == staged.c.received_at, _same_summary(other, staged), _same_address(other, staged)
+    )
+    return or_(_same_key(other, staged), phoneless)
 
 
 def _same_summary(other, staged) -> Any:
