@@ -60,6 +60,15 @@ def test_xml_whose_bytes_do_not_match_the_declaration_is_one_line(jiesu, tmp_pat
     assert book.counts() == (0, 0)
 
 
+@pytest.mark.parametrize("encoding", ["GBK", "UTF-16"])
+def test_a_fault_on_the_line_of_an_xml_declaration_is_named_at_its_column(jiesu, tmp_path, book, encoding):
+    """The declaration of an encoding expat cannot read is taken off before parsing: the columns after it counted without it."""
+    text = f'<?xml version="1.0" encoding="{encoding}"?><service_requests><request><description>甲 & 乙</description></request></service_requests>'
+    (tmp_path / "o.xml").write_bytes(text.encode(encoding))
+    refused(jiesu("import", str(tmp_path / "o.xml")), f"不是合法的 XML：& 之后不是实体引用，& 本身要写成 &amp;（第 1 行第 {text.index('&') + 1} 列）")
+    assert book.counts() == (0, 0)
+
+
 # ---------------------------------------------------------------- 2. JSON Lines and Unicode line separators
 
 
@@ -145,7 +154,7 @@ def test_an_open311_json_object_that_is_not_json_says_why_in_chinese(jiesu, tmp_
     "text, reason",
     [
         ("<service_requests><request><description>甲</descr></request></service_requests>", "标签不配对（第 1 行第 44 列）"),
-        ("<service_requests>\n<request><description>甲 & 乙</description></request>\n</service_requests>", "格式错误（无效字符）（第 2 行第 26 列）"),
+        ("<service_requests>\n<request><description>甲 & 乙</description></request>\n</service_requests>", "& 之后不是实体引用，& 本身要写成 &amp;（第 2 行第 25 列）"),
         ("<service_requests>\n<request><description>甲&nbsp;乙</description></request>\n</service_requests>", "未定义的实体，& 本身要写成 &amp;（第 2 行第 24 列）"),
         ("<service_requests><request><description>甲</description></request>", "文件不完整（第 1 行第 66 列）"),
         ("<service_requests></service_requests>\n<request/>", "根元素之后有多余内容（第 2 行第 1 列）"),
@@ -157,6 +166,25 @@ def test_xml_that_is_not_well_formed_says_why_in_chinese(jiesu, tmp_path, book, 
     (tmp_path / "o.xml").write_text(text, encoding="utf-8")
     refused(jiesu("import", str(tmp_path / "o.xml")), f"不是合法的 XML：{reason}")
     assert book.counts() == (0, 0)
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("<r>a&b</r>", "& 之后不是实体引用，& 本身要写成 &amp;（第 1 行第 5 列）"),
+        ("<r>AT&T 公司</r>", "& 之后不是实体引用，& 本身要写成 &amp;（第 1 行第 6 列）"),
+        ("<r>甲&&amp;</r>", "& 之后不是实体引用，& 本身要写成 &amp;（第 1 行第 5 列）"),
+        ("<r a='x & y'/>", "& 之后不是实体引用，& 本身要写成 &amp;（第 1 行第 9 列）"),
+        ("<r>\n  1 < 2</r>", "< 之后不是标签，< 本身要写成 &lt;（第 2 行第 5 列）"),
+        ("<r>\r\n1<2</r>", "< 之后不是标签，< 本身要写成 &lt;（第 2 行第 2 列）"),
+        ("<r>\x01</r>", "格式错误（无效字符）（第 1 行第 4 列）"),
+    ],
+)
+def test_a_bare_ampersand_or_angle_bracket_is_named_where_it_stands(jiesu, tmp_path, book, text, reason):
+    """A fresh tester: `甲 & 乙` was named one column past its `&` (expat names the character after it)."""
+    (tmp_path / "o.xml").write_text(text, encoding="utf-8", newline="")
+    refused(jiesu("import", str(tmp_path / "o.xml")), f"不是合法的 XML：{reason}")
+    assert book.counts() == (0, 0)
+
 
 @pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 16])
 def test_a_json_array_read_a_few_characters_at_a_time_comes_in_whole(jiesu, tmp_path, monkeypatch, chunk):

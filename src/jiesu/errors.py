@@ -1,6 +1,7 @@
 """The domain errors of jiesu and the exit codes the CLI turns them into."""
 
 import errno
+import re
 from enum import IntEnum
 
 
@@ -140,11 +141,23 @@ XML_REASONS = {
 }
 
 
-def xml_fault(exc: SyntaxError) -> str:
-    """Why and where XML is not well-formed, in Chinese, from ElementTree's ParseError (expat's
+# An invalid token expat names past its start: the character after a bare `&` (`甲 & 乙`, `AT&T<`) or a
+# bare `<` (`1 < 2`), which cannot go on what they began. The place named is the `&` or the `<`.
+_XML_BARE = re.compile(r"&[^\s&;<>'\"]*\Z|<\Z")
+XML_BARE_REASONS = {"&": "& 之后不是实体引用，& 本身要写成 &amp;", "<": "< 之后不是标签，< 本身要写成 &lt;"}
+_XML_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def xml_fault(exc: SyntaxError, text: str) -> str:
+    """Why and where the XML `text` is not well-formed, in Chinese, from ElementTree's ParseError (expat's
     code, and a column counted from 0)."""
     from xml.parsers import expat
 
     english = expat.ErrorString(exc.code)
     line, column = exc.position
-    return f"{XML_REASONS.get(english, english)}（第 {line} 行第 {column + 1} 列）"
+    reason = XML_REASONS.get(english, english)
+    if english == "not well-formed (invalid token)":
+        before = _XML_LINE_BREAK.split(text)[line - 1][:column]
+        if bare := _XML_BARE.search(before):
+            reason, column = XML_BARE_REASONS[bare.group()[0]], bare.start()
+    return f"{reason}（第 {line} 行第 {column + 1} 列）"

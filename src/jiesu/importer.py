@@ -649,7 +649,7 @@ def _open311_xml_rows(data: bytes) -> Iterator[Row]:
     try:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
-        raise BadInput(f"不是合法的 XML：{xml_fault(exc)}") from None
+        raise BadInput(f"不是合法的 XML：{xml_fault(exc, text)}") from None
     wrapped = root.tag == "service_requests"
     requests = root.findall("request") if wrapped else [root] if root.tag == "request" else []
     if not requests:
@@ -701,11 +701,16 @@ _XML_DECLARATION_TEXT = re.compile(r"\A<\?xml[^>]*\?>")
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn", "hz-gb-2312"}
 
 
+def _blanked(declaration: str) -> str:
+    return re.sub(r"[^\r\n]", " ", declaration)
+
+
 def _xml_text(data: bytes) -> str:
     """The XML as text, decoded by the encoding its declaration names (expat reads only single-byte ones).
-    The declaration gives way to the line breaks it held: every line keeps its number."""
+    The declaration gives way to white space as long, with the line breaks it held: every line and
+    column keeps its number."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _XML_DECLARATION_TEXT.sub(lambda found: "\n" * found.group().count("\n"), data.decode("utf-16"), count=1)
+        return _XML_DECLARATION_TEXT.sub(lambda found: _blanked(found.group()), data.decode("utf-16"), count=1)
     declared = _XML_DECLARATION.match(data)
     if declared is None:
         return decode(data)
@@ -713,7 +718,7 @@ def _xml_text(data: bytes) -> str:
     encoding = "gb18030" if name in _GB_FAMILY else name
     body = data[declared.end():]
     try:
-        return "\n" * declared.group().count(b"\n") + body.decode(encoding)
+        return _blanked(declared.group().removeprefix(codecs.BOM_UTF8).decode("ascii", "replace")) + body.decode(encoding)
     except LookupError:
         raise BadInput(f"XML 声明的编码 {name} 无法识别") from None
     except UnicodeDecodeError as exc:
