@@ -3,6 +3,10 @@
 import errno
 import re
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from json import JSONDecodeError
 
 
 class ExitCode(IntEnum):
@@ -118,9 +122,27 @@ JSON_REASONS = {
 }
 
 
-def json_reason(msg: str) -> str:
-    """Why a text is not JSON, in Chinese: json's words jiesu knows, else its own."""
-    return JSON_REASONS.get(msg, msg)
+# What json says when it stops where a value, a key, a colon or a comma was still to come.
+JSON_EXPECTING = ("Expecting value", "Expecting property name enclosed in double quotes", "Expecting ':' delimiter", "Expecting ',' delimiter")
+# Which closing bracket, met where json expected a value or a key, shows a trailing comma (before 3.13).
+JSON_CLOSERS = {"Expecting value": "]", "Expecting property name enclosed in double quotes": "}"}
+JSON_CUT_SHORT = "内容不完整，在此中断"
+_JSON_SPACE_TO_END = re.compile(r"[ \t\n\r]*\Z")
+
+
+def json_fault(exc: "JSONDecodeError") -> tuple[str, int]:
+    """Why a text is not JSON, in Chinese, and the place in it to name: json's words jiesu knows, else its
+    own (jsontext's are Chinese already). Where they mislead they are told apart: text that just stops is
+    "expecting" what would have come next (a comma, a key), not missing it; and before Python 3.13 a
+    comma before a closing bracket is a value or a key missing after it (3.13 names the comma)."""
+    doc, pos, msg = exc.doc, exc.pos, exc.msg
+    if msg in JSON_EXPECTING and _JSON_SPACE_TO_END.match(doc, pos):
+        return JSON_CUT_SHORT, pos
+    if doc[pos : pos + 1] == JSON_CLOSERS.get(msg):
+        comma = len(doc[:pos].rstrip(" \t\n\r")) - 1
+        if comma >= 0 and doc[comma] == ",":
+            return JSON_REASONS[f"Illegal trailing comma before end of {'array' if doc[pos] == ']' else 'object'}"], comma
+    return JSON_REASONS.get(msg, msg), pos
 
 
 # What expat says of XML that is not well-formed (English), as people read it.
