@@ -251,6 +251,15 @@ def test_a_json_lines_record_cut_short_is_named_where_its_line_ends(jiesu, tmp_p
     assert book.counts() == (0, 0)
 
 
+def test_a_line_break_typed_in_a_json_lines_record_is_named_as_such(jiesu, tmp_path, book):
+    """A record split over two lines said 字符串没有结束, then 缺少值 for the rest of it."""
+    (tmp_path / "x.jsonl").write_text('{"summary": "甲\n乙"}\n{"summary": "丙"}\n', encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl")))[0] == (
+        "第 1 行：不是合法的 JSON：字符串到行尾还没有结束；一条记录须写在一行内，文字里的换行要写成 \\n（第 13 列）"
+    )
+    assert book.counts() == (0, 0)
+
+
 @pytest.mark.parametrize("text", ["", "\n\n  \n", "\r\n"])
 def test_an_empty_json_lines_file_is_refused_not_read_as_no_rows(jiesu, tmp_path, book, text):
     """A fresh tester: an empty .jsonl said 已导入 0 件, where an empty CSV, JSON or XML file is refused."""

@@ -415,9 +415,14 @@ def _jsonl_records(stream: io.TextIOWrapper) -> Iterator[tuple[int, Any]]:
             yield number, jsontext.loads(record)
         except json.JSONDecodeError as exc:
             reason, pos = json_fault(exc)
+            if exc.msg.startswith("Unterminated string"):  # the line ended inside it: a line break typed in the text
+                reason = JSONL_UNTERMINATED
             yield number, Unreadable(f"不是合法的 JSON：{reason}（第 {pos + 1} 列）")
         except RecursionError:
             yield number, Unreadable(TOO_DEEP)
+
+
+JSONL_UNTERMINATED = "字符串到行尾还没有结束；一条记录须写在一行内，文字里的换行要写成 \\n"
 
 
 @dataclass
