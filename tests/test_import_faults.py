@@ -167,6 +167,7 @@ def test_xml_that_is_not_well_formed_says_why_in_chinese(jiesu, tmp_path, book, 
     refused(jiesu("import", str(tmp_path / "o.xml")), f"不是合法的 XML：{reason}")
     assert book.counts() == (0, 0)
 
+
 @pytest.mark.parametrize(
     "text, reason",
     [
