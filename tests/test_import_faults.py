@@ -60,6 +60,15 @@ def test_xml_whose_bytes_do_not_match_the_declaration_is_one_line(jiesu, tmp_pat
     assert book.counts() == (0, 0)
 
 
+@pytest.mark.parametrize("encoding", ["GBK", "UTF-16"])
+def test_a_fault_on_the_line_of_an_xml_declaration_is_named_at_its_column(jiesu, tmp_path, book, encoding):
+    """The declaration of an encoding expat cannot read is taken off before parsing: the columns after it counted without it."""
+    text = f'<?xml version="1.0" encoding="{encoding}"?><service_requests><request><description>甲 & 乙</description></request></service_requests>'
+    (tmp_path / "o.xml").write_bytes(text.encode(encoding))
+    refused(jiesu("import", str(tmp_path / "o.xml")), f"不是合法的 XML：& 之后不是实体引用，& 本身要写成 &amp;（第 1 行第 {text.index('&') + 1} 列）")
+    assert book.counts() == (0, 0)
+
+
 # ---------------------------------------------------------------- 2. JSON Lines and Unicode line separators
 
 
@@ -88,7 +97,7 @@ def test_jsonl_line_numbers_count_only_newlines(jiesu, tmp_path):
     [
         ('[\n {"summary": "甲"},\n {"summary": "乙" "丙"}\n]\n', "缺少逗号（第 3 行第 18 列）"),
         ('[\n {"summary": "甲"}\n {"summary": "乙"}\n]\n', "数组的元素之间应有逗号（第 3 行第 2 列）"),
-        ('[\n {"summary": "甲"},\n', "缺少值（第 3 行第 1 列）"),
+        ('[\n {"summary": "甲"},\n', "内容不完整，在此中断（第 2 行第 19 列）"),
         ('[{"summary": "甲"}', "数组没有以 ] 结束（第 1 行第 18 列）"),
         ('[{"summary": "甲"}] []', "数组结束后还有内容（第 1 行第 20 列）"),
         ('[{"summary": "甲\\x"}]', "无效的转义，反斜杠本身要写成 \\\\（第 1 行第 16 列）"),
@@ -145,7 +154,7 @@ def test_an_open311_json_object_that_is_not_json_says_why_in_chinese(jiesu, tmp_
     "text, reason",
     [
         ("<service_requests><request><description>甲</descr></request></service_requests>", "标签不配对（第 1 行第 44 列）"),
-        ("<service_requests>\n<request><description>甲 & 乙</description></request>\n</service_requests>", "格式错误（无效字符）（第 2 行第 26 列）"),
+        ("<service_requests>\n<request><description>甲 & 乙</description></request>\n</service_requests>", "& 之后不是实体引用，& 本身要写成 &amp;（第 2 行第 25 列）"),
         ("<service_requests>\n<request><description>甲&nbsp;乙</description></request>\n</service_requests>", "未定义的实体，& 本身要写成 &amp;（第 2 行第 24 列）"),
         ("<service_requests><request><description>甲</description></request>", "文件不完整（第 1 行第 66 列）"),
         ("<service_requests></service_requests>\n<request/>", "根元素之后有多余内容（第 2 行第 1 列）"),
@@ -157,6 +166,187 @@ def test_xml_that_is_not_well_formed_says_why_in_chinese(jiesu, tmp_path, book, 
     (tmp_path / "o.xml").write_text(text, encoding="utf-8")
     refused(jiesu("import", str(tmp_path / "o.xml")), f"不是合法的 XML：{reason}")
     assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("<r>a&b</r>", "& 之后不是实体引用，& 本身要写成 &amp;（第 1 行第 5 列）"),
+        ("<r>AT&T 公司</r>", "& 之后不是实体引用，& 本身要写成 &amp;（第 1 行第 6 列）"),
+        ("<r>甲&&amp;</r>", "& 之后不是实体引用，& 本身要写成 &amp;（第 1 行第 5 列）"),
+        ("<r a='x & y'/>", "& 之后不是实体引用，& 本身要写成 &amp;（第 1 行第 9 列）"),
+        ("<r>\n  1 < 2</r>", "< 之后不是标签，< 本身要写成 &lt;（第 2 行第 5 列）"),
+        ("<r>\r\n1<2</r>", "< 之后不是标签，< 本身要写成 &lt;（第 2 行第 2 列）"),
+        ("<r>\x01</r>", "格式错误（无效字符）（第 1 行第 4 列）"),
+    ],
+)
+def test_a_bare_ampersand_or_angle_bracket_is_named_where_it_stands(jiesu, tmp_path, book, text, reason):
+    """A fresh tester: `甲 & 乙` was named one column past its `&` (expat names the character after it)."""
+    (tmp_path / "o.xml").write_text(text, encoding="utf-8", newline="")
+    refused(jiesu("import", str(tmp_path / "o.xml")), f"不是合法的 XML：{reason}")
+    assert book.counts() == (0, 0)
+
+
+# ---------------------------------------------------------------- 2c. what Python's json takes and JSON is not
+
+
+NOT_JSON_VALUES = [
+    ("NaN", "NaN 不是 JSON 的值，空缺请写 null"),
+    ("Infinity", "Infinity 不是 JSON 的值"),
+    ("-Infinity", "-Infinity 不是 JSON 的值"),
+    ("1e400", "数字 1e400 超出范围"),
+    ("-" + "9" * 5000, "数字 -" + "9" * 19 + "…（共 5001 字） 超出范围"),  # int() refuses it: was a traceback
+]
+
+
+@pytest.mark.parametrize("value, reason", NOT_JSON_VALUES)
+def test_values_json_has_not_refuse_a_json_file_where_they_stand(jiesu, tmp_path, book, value, reason):
+    """A fresh tester: `NaN` came in as the text 'nan', and `"phone": -Infinity` was said to be a number Excel rewrote."""
+    (tmp_path / "x.json").write_text(f'[\n {{"summary": "甲"}},\n {{"summary": "乙", "phone": {value}}}\n]\n', encoding="utf-8")
+    refused(jiesu("import", str(tmp_path / "x.json")), f"不是合法的 JSON：{reason}（第 3 行第 28 列）")
+    (tmp_path / "o.json").write_text(f'{{"service_requests": [\n  {{"description": "甲", "service_request_id": {value}}}]}}')
+    refused(jiesu("import", str(tmp_path / "o.json")), f"不是合法的 JSON：{reason}（第 2 行第 46 列）")
+    (tmp_path / "one.json").write_text(f'{{"description": "甲", "service_request_id": {value}}}')
+    refused(jiesu("import", "--format", "open311-json", str(tmp_path / "one.json")), f"不是合法的 JSON：{reason}（第 1 行第 44 列）")
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize("value, reason", NOT_JSON_VALUES)
+def test_values_json_has_not_refuse_a_json_lines_record(jiesu, tmp_path, book, value, reason):
+    (tmp_path / "x.jsonl").write_text(f'{{"summary": "甲"}}\n{{"summary": {value}}}\n', encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == [f"第 2 行：不是合法的 JSON：{reason}（第 13 列）"]
+    assert book.counts() == (0, 0)
+
+
+def test_nan_in_a_string_is_text(jiesu, tmp_path):
+    (tmp_path / "x.json").write_text('[{"summary": "NaN Infinity", "name": "NaN"}]', encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "x.json"))
+    assert [(c["summary"], c["name"]) for c in jiesu.json("list")] == [("NaN Infinity", "NaN")]
+
+
+@pytest.mark.parametrize(
+    "fmt, text, line",
+    [
+        ("json", '[{"summary": "甲",\n  "detail": "乙", "summary": "丙"}]', "不是合法的 JSON：键 'summary' 在同一个对象里出现了两次（第 2 行第 18 列）"),
+        ("json", '[{"summary": "甲", "detail": {"a": [{"b": 1}, {"b": 2}], "a": 3}}]',
+         "不是合法的 JSON：键 'a' 在同一个对象里出现了两次（第 1 行第 57 列）"),
+        ("open311-json", '{"description": "甲", "\\u0064escription": "乙"}',
+         "不是合法的 JSON：键 'description' 在同一个对象里出现了两次（第 1 行第 22 列）"),
+    ],
+)
+def test_a_key_named_twice_is_refused_not_one_value_dropped(jiesu, tmp_path, book, fmt, text, line):
+    (tmp_path / "x.json").write_text(text, encoding="utf-8")
+    refused(jiesu("import", "--format", fmt, str(tmp_path / "x.json")), line)
+    (tmp_path / "x.jsonl").write_text('{"summary": "甲", "summary": "乙"}\n', encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == [
+        "第 1 行：不是合法的 JSON：键 'summary' 在同一个对象里出现了两次（第 18 列）"
+    ]
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "  \n", ""])
+def test_a_json_lines_record_cut_short_is_named_where_its_line_ends(jiesu, tmp_path, book, ending):
+    """A fresh tester: a record missing its `}` was named at column 1 (of the next line) when its line ended."""
+    (tmp_path / "x.jsonl").write_text('{"summary": "甲"}\n{"summary": "乙"' + ending, encoding="utf-8", newline="")
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == ["第 2 行：不是合法的 JSON：内容不完整，在此中断（第 16 列）"]
+    assert book.counts() == (0, 0)
+
+
+def test_a_line_break_typed_in_a_json_lines_record_is_named_as_such(jiesu, tmp_path, book):
+    """A record split over two lines said 字符串没有结束, then 缺少值 for the rest of it."""
+    (tmp_path / "x.jsonl").write_text('{"summary": "甲\n乙"}\n{"summary": "丙"}\n', encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl")))[0] == (
+        "第 1 行：不是合法的 JSON：字符串到行尾还没有结束；一条记录须写在一行内，文字里的换行要写成 \\n（第 13 列）"
+    )
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n  \n", "\r\n"])
+def test_an_empty_json_lines_file_is_refused_not_read_as_no_rows(jiesu, tmp_path, book, text):
+    """A fresh tester: an empty .jsonl said 已导入 0 件, where an empty CSV, JSON or XML file is refused."""
+    (tmp_path / "空.jsonl").write_text(text, encoding="utf-8", newline="")
+    refused(jiesu("import", str(tmp_path / "空.jsonl")), "不是合法的 JSON Lines：文件是空的")
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "fmt, text, reason",
+    [
+        ("json", '[{"summary": "甲"},]', "数组末尾多了一个逗号（第 1 行第 18 列）"),
+        ("json", '[{"summary": "甲"},\n\n]', "数组末尾多了一个逗号（第 1 行第 18 列）"),
+        ("json", '[{"summary": "甲", "detail": [1, 2 , ]}]', "数组末尾多了一个逗号（第 1 行第 35 列）"),
+        ("json", '[{"summary": "甲",}]', "对象末尾多了一个逗号（第 1 行第 17 列）"),
+        ("json", '[{"summary": "甲"},', "内容不完整，在此中断（第 1 行第 19 列）"),
+        ("json", '[{"summary": "甲", ', "内容不完整，在此中断（第 1 行第 19 列）"),
+        ("json", '[{"summary": "甲"', "内容不完整，在此中断（第 1 行第 17 列）"),
+        ("json", '[{"summary": "甲", "x": {', "内容不完整，在此中断（第 1 行第 25 列）"),
+        ("json", '[{"summary": "甲" "x": 1}]', "缺少逗号（第 1 行第 18 列）"),
+        ("json", '[{"summary": "甲", x: 1}]', "键名须用英文双引号（第 1 行第 19 列）"),
+        ("json", '[{"summary": "甲", "x": }]', "缺少值（第 1 行第 24 列）"),
+        ("open311-json", '{"description": "甲",}', "对象末尾多了一个逗号（第 1 行第 20 列）"),
+        ("open311-json", '{"service_requests": [{"description": "甲"},]}', "数组末尾多了一个逗号（第 1 行第 43 列）"),
+        ("open311-json", '{"description": "甲",\n', "内容不完整，在此中断（第 2 行第 1 列）"),
+        ("open311-json", '{"service_requests": [{"description": "甲"}', "内容不完整，在此中断（第 1 行第 43 列）"),
+    ],
+)
+def test_json_that_is_not_json_is_told_its_real_cause(jiesu, tmp_path, book, fmt, text, reason):
+    """A fresh tester: a trailing comma said 键名须用英文双引号 (an object's) or 缺少值 (an array's), and a
+    file cut short said 缺少逗号 — json's words before Python 3.13, which names the comma."""
+    (tmp_path / "x.json").write_text(text, encoding="utf-8")
+    refused(jiesu("import", "--format", fmt, str(tmp_path / "x.json")), f"不是合法的 JSON：{reason}")
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "record, reason",
+    [
+        ('{"summary": "甲",}', "对象末尾多了一个逗号（第 16 列）"),
+        ('{"summary": "甲", "detail": [1,]}', "数组末尾多了一个逗号（第 30 列）"),
+        ('[{"summary": "甲"}', "内容不完整，在此中断（第 18 列）"),
+        ('[{"summary": "甲"},', "内容不完整，在此中断（第 19 列）"),
+        ('{"summary": "甲\\x"}', "无效的转义，反斜杠本身要写成 \\\\（第 15 列）"),
+        ('{"summary": "甲\t乙"}', "字符串中有控制字符，换行和制表符要写成 \\n、\\t（第 15 列）"),
+    ],
+)
+def test_a_json_lines_record_that_is_not_json_is_told_its_real_cause(jiesu, tmp_path, book, record, reason):
+    (tmp_path / "x.jsonl").write_text(record + "\n", encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == [f"第 1 行：不是合法的 JSON：{reason}"]
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_half_a_surrogate_pair_is_named_as_such_not_as_gbk(jiesu, tmp_path, book, fmt):
+    """A fresh tester: `"\\ud800"` was said to be bytes that are not UTF-8 (可能是 GBK 编码)."""
+    record = '{"summary": "甲", "address": "前门\\uD83D大街"}'
+    (tmp_path / f"x.{fmt}").write_text(f"[{record}]" if fmt == "json" else record + "\n", encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / f"x.{fmt}"))) == ["第 1 行：address 里的 \\ud83d 是落单的半个 UTF-16 代理对，不是字符"]
+    (tmp_path / "o.json").write_text('[{"service_request_id": "A1", "description": "\\udc00"}]', encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / "o.json"))) == ["第 1 行：description 里的 \\udc00 是落单的半个 UTF-16 代理对，不是字符"]
+    assert book.counts() == (0, 0)
+
+
+def test_a_pair_of_surrogate_escapes_is_one_character(jiesu, tmp_path):
+    (tmp_path / "x.json").write_text('[{"summary": "\\ud842\\udfb7 \\u4e2d"}]', encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "x.json"))
+    assert [c["summary"] for c in jiesu.json("list")] == ["𠮷 中"]
+
+
+@pytest.mark.parametrize("text", ['{"summary": "楼道灯不亮"}', '\n  {"summary": "楼道灯不亮", "description": "x"}', "{}"])
+def test_a_bare_object_that_is_not_open311_is_refused_as_not_an_array(jiesu, tmp_path, book, text):
+    """A fresh tester: `{"summary": "x"}` in a .json was read as an Open311 request (缺少诉求内容（description））."""
+    (tmp_path / "x.json").write_text(text, encoding="utf-8")
+    where = "第 2 行第 3 列" if text.startswith("\n") else "第 1 行第 1 列"
+    refused(jiesu("import", str(tmp_path / "x.json")), f"不是合法的 JSON：应为以 [ 开头的数组（{where}）")
+    assert book.counts() == (0, 0)
+
+
+def test_a_bare_open311_request_still_comes_in(jiesu, tmp_path):
+    (tmp_path / "x.json").write_text('{"service_request_id": "A1", "description": "路灯不亮"}', encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "x.json"))
+    (tmp_path / "y.json").write_text('{"description": "井盖松动"}', encoding="utf-8")
+    jiesu.ok("import", "--format", "open311-json", str(tmp_path / "y.json"))
+    assert [c["summary"] for c in jiesu.json("list")] == ["路灯不亮", "井盖松动"]
+
 
 @pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 16])
 def test_a_json_array_read_a_few_characters_at_a_time_comes_in_whole(jiesu, tmp_path, monkeypatch, chunk):
@@ -472,7 +662,7 @@ def test_deep_json_is_one_line(jiesu, tmp_path, book):
     [
         ({"summary": "甲", "reopen_count": 2**64}, "reopen_count 超出范围：18446744073709551616"),
         ({"summary": "甲", "id": -(2**70)}, "id 不能为负数：-1180591620717411303424"),
-        ({"summary": "甲", "version": 1e400}, "version 应为整数：inf"),
+        ({"summary": "甲", "version": 1e400}, "不是合法的 JSON：Infinity 不是 JSON 的值（第 34 列）"),  # what json.dumps writes for it
         ({"summary": "甲", "received_at": "0001-01-01T00:00:00"}, "received_at 的年份 1 超出 1900–2100：'0001-01-01T00:00:00'"),
         ({"summary": "甲", "resolve_by": "9999-12-31T23:59:59+08:00"},
          "resolve_by 的年份 9999 超出 1900–2100：'9999-12-31T23:59:59+08:00'"),

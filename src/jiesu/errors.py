@@ -1,7 +1,12 @@
 """The domain errors of jiesu and the exit codes the CLI turns them into."""
 
 import errno
+import re
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from json import JSONDecodeError
 
 
 class ExitCode(IntEnum):
@@ -117,9 +122,27 @@ JSON_REASONS = {
 }
 
 
-def json_reason(msg: str) -> str:
-    """Why a text is not JSON, in Chinese: json's words jiesu knows, else its own."""
-    return JSON_REASONS.get(msg, msg)
+# What json says when it stops where a value, a key, a colon or a comma was still to come.
+JSON_EXPECTING = ("Expecting value", "Expecting property name enclosed in double quotes", "Expecting ':' delimiter", "Expecting ',' delimiter")
+# Which closing bracket, met where json expected a value or a key, shows a trailing comma (before 3.13).
+JSON_CLOSERS = {"Expecting value": "]", "Expecting property name enclosed in double quotes": "}"}
+JSON_CUT_SHORT = "内容不完整，在此中断"
+_JSON_SPACE_TO_END = re.compile(r"[ \t\n\r]*\Z")
+
+
+def json_fault(exc: "JSONDecodeError") -> tuple[str, int]:
+    """Why a text is not JSON, in Chinese, and the place in it to name: json's words jiesu knows, else its
+    own (jsontext's are Chinese already). Where they mislead they are told apart: text that just stops is
+    "expecting" what would have come next (a comma, a key), not missing it; and before Python 3.13 a
+    comma before a closing bracket is a value or a key missing after it (3.13 names the comma)."""
+    doc, pos, msg = exc.doc, exc.pos, exc.msg
+    if msg in JSON_EXPECTING and _JSON_SPACE_TO_END.match(doc, pos):
+        return JSON_CUT_SHORT, pos
+    if doc[pos : pos + 1] == JSON_CLOSERS.get(msg):
+        comma = len(doc[:pos].rstrip(" \t\n\r")) - 1
+        if comma >= 0 and doc[comma] == ",":
+            return JSON_REASONS[f"Illegal trailing comma before end of {'array' if doc[pos] == ']' else 'object'}"], comma
+    return JSON_REASONS.get(msg, msg), pos
 
 
 # What expat says of XML that is not well-formed (English), as people read it.
@@ -140,11 +163,23 @@ XML_REASONS = {
 }
 
 
-def xml_fault(exc: SyntaxError) -> str:
-    """Why and where XML is not well-formed, in Chinese, from ElementTree's ParseError (expat's
+# An invalid token expat names past its start: the character after a bare `&` (`甲 & 乙`, `AT&T<`) or a
+# bare `<` (`1 < 2`), which cannot go on what they began. The place named is the `&` or the `<`.
+_XML_BARE = re.compile(r"&[^\s&;<>'\"]*\Z|<\Z")
+XML_BARE_REASONS = {"&": "& 之后不是实体引用，& 本身要写成 &amp;", "<": "< 之后不是标签，< 本身要写成 &lt;"}
+_XML_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def xml_fault(exc: SyntaxError, text: str) -> str:
+    """Why and where the XML `text` is not well-formed, in Chinese, from ElementTree's ParseError (expat's
     code, and a column counted from 0)."""
     from xml.parsers import expat
 
     english = expat.ErrorString(exc.code)
     line, column = exc.position
-    return f"{XML_REASONS.get(english, english)}（第 {line} 行第 {column + 1} 列）"
+    reason = XML_REASONS.get(english, english)
+    if english == "not well-formed (invalid token)":
+        before = _XML_LINE_BREAK.split(text)[line - 1][:column]
+        if bare := _XML_BARE.search(before):
+            reason, column = XML_BARE_REASONS[bare.group()[0]], bare.start()
+    return f"{reason}（第 {line} 行第 {column + 1} 列）"

@@ -28,15 +28,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from xml.etree import ElementTree
 
-from jiesu import backend, cells, phones, rules, textsearch
+from jiesu import backend, cells, jsontext, phones, rules, textsearch
 from jiesu.clock import shown
-from jiesu.errors import BadInput, BadOption, json_reason, os_reason, toml_place, xml_fault
+from jiesu.errors import BadInput, BadOption, json_fault, os_reason, toml_place, xml_fault
 from jiesu.fields import OPEN311_OWN_ID_REF, ref_refused
-from jiesu.jsonarray import TOO_DEEP, JsonArray
+from jiesu.jsonarray import NOT_AN_ARRAY, TOO_DEEP, JsonArray
 from jiesu.models import CASE_DEADLINES
 from jiesu.office import Office
 from jiesu.render import FORMULA_STARTS, read_as_number
-from jiesu.safetext import NOT_UTF8, echoed, echoed_path, has_undecodable, undecodable_message
+from jiesu.safetext import NOT_UTF8, echoed, echoed_path, has_undecodable
 from jiesu.steps import future
 from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency, open_status
 
@@ -399,8 +399,8 @@ def _jsonl_rows(stream: io.TextIOWrapper) -> Iterator[Row | IgnoredColumns]:
     first record is one (as a JSON array's first element tells)."""
     records = _jsonl_records(stream)
     first = next(records, None)
-    if first is None:
-        return
+    if first is None:  # a download that failed, as an empty CSV or JSON file is: not "0 rows read"
+        raise BadInput("不是合法的 JSON Lines：文件是空的")
     records = itertools.chain([first], records)
     yield from _open311_requests(records) if _is_open311(first[1]) else _own_records(records)
 
@@ -412,12 +412,19 @@ def _jsonl_records(stream: io.TextIOWrapper) -> Iterator[tuple[int, Any]]:
     for number, line in enumerate(_lines(stream), start=1):
         if not line.strip():
             continue
+        record = line.rstrip(" \t\r\n")  # a record cut short is named where its text ends, not past the line
         try:
-            yield number, json.loads(line)
+            yield number, jsontext.loads(record)
         except json.JSONDecodeError as exc:
-            yield number, Unreadable(f"不是合法的 JSON：{json_reason(exc.msg)}（第 {exc.colno} 列）")
+            reason, pos = json_fault(exc)
+            if exc.msg.startswith("Unterminated string"):  # the line ended inside it: a line break typed in the text
+                reason = JSONL_UNTERMINATED
+            yield number, Unreadable(f"不是合法的 JSON：{reason}（第 {pos + 1} 列）")
         except RecursionError:
             yield number, Unreadable(TOO_DEEP)
+
+
+JSONL_UNTERMINATED = "字符串到行尾还没有结束；一条记录须写在一行内，文字里的换行要写成 \\n"
 
 
 @dataclass
@@ -465,7 +472,7 @@ def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
         if array.opening() == "{":
             stream.detach()
             source.seek(0)
-            yield from _open311_json_rows(decode(source.read()))
+            yield from _open311_json_rows(decode(source.read()), open311)
             return
         elements = iter(array)
         first = next(elements, None)
@@ -478,10 +485,13 @@ def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
 
 
 def _decodable(values: dict[str, Any]) -> dict[str, Any]:
-    """JSON's escapes can spell lone surrogates (`\\ud800`), which are not text: the row is refused, naming them."""
-    for value in values.values():
+    """JSON's escapes can spell half of a UTF-16 surrogate pair alone (`\\ud800`), which is no character (the
+    file's bytes are text: they were read as such): the row is refused, naming the field and the escape."""
+    for name, value in values.items():
         if isinstance(value, str) and has_undecodable(value):
-            return {"__error__": undecodable_message(value)}
+            half = next(char for char in value if "\ud800" <= char <= "\udfff")
+            key = _key_in_file(name, values.get("__open311__", False))
+            return {"__error__": f"{key} 里的 \\u{ord(half):04x} 是落单的半个 UTF-16 代理对，不是字符"}
     return values
 
 
@@ -578,30 +588,38 @@ def _is_open311(value: Any) -> bool:
     return isinstance(value, dict) and "summary" not in value and not OPEN311_KEYS.isdisjoint(value)
 
 
-def _open311_json_rows(text: str) -> Iterator[Row]:
-    """An Open311 JSON document that is an object: `{"service_requests": […]}` or one request."""
+def _open311_json_rows(text: str, open311: bool) -> Iterator[Row]:
+    """An Open311 JSON document that is an object: `{"service_requests": […]}` or one request. Unless
+    `open311` (--format open311-json) says so, an object that is neither is refused as jiesu's own
+    records are always an array."""
     try:
-        document = json.loads(text)
+        document = jsontext.loads(text)
     except json.JSONDecodeError as exc:
+        reason, pos = json_fault(exc)
         # Extra data after one object: most likely Open311 requests a line, in a file not read as JSON Lines
         more = "；一个 JSON 文件只能有一个值，每行一条的请用 --format jsonl" if exc.msg == "Extra data" else ""
-        raise BadInput(f"不是合法的 JSON：{json_reason(exc.msg)}（第 {exc.lineno} 行第 {exc.colno} 列）{more}") from None
+        raise BadInput(f"不是合法的 JSON：{reason}（{_json_place(text, pos)}）{more}") from None
     except RecursionError:
         raise BadInput(TOO_DEEP) from None
     wrapped = "service_requests" in document
+    if not (open311 or wrapped or _is_open311(document)):
+        raise BadInput(f"不是合法的 JSON：{NOT_AN_ARRAY}（{_json_place(text, jsontext.SPACE.match(text).end())}）")
     requests = document["service_requests"] if wrapped else [document]
     if not isinstance(requests, list):
         raise BadInput("Open311 JSON 的 service_requests 应为 service request 的数组")
     yield from _open311_requests(zip(_json_lines(text, wrapped), requests))
 
 
-_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+def _json_place(text: str, pos: int) -> str:
+    """Where `pos` of a JSON text is, as an editor shows it (json's own count: only "\n" ends a line)."""
+    line, column = text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
+    return f"第 {line} 行第 {column} 列"
 
 
 def _json_lines(text: str, wrapped: bool) -> Iterator[int]:
     """The line each request of the well-formed JSON object `text` starts on: the object itself, or
     (`wrapped`) each element of its `service_requests` — the last such key, as json.loads reads it."""
-    starts = [_JSON_SPACE.match(text).end()]
+    starts = [jsontext.SPACE.match(text).end()]
     if wrapped:
         array = [start for key, start in _json_places(text, starts[0]) if key == "service_requests"][-1]
         starts = [start for _, start in _json_places(text, array)]
@@ -614,8 +632,8 @@ def _json_lines(text: str, wrapped: bool) -> Iterator[int]:
 def _json_places(text: str, at: int) -> Iterator[tuple[str | None, int]]:
     """Where each value of the object or array opening at `at` of the well-formed JSON `text` starts,
     with its key (None in an array)."""
-    decode = json.JSONDecoder().raw_decode
-    skip = lambda at: _JSON_SPACE.match(text, at).end()  # noqa: E731
+    decode = jsontext.raw_decode
+    skip = lambda at: jsontext.SPACE.match(text, at).end()  # noqa: E731
     closing = "}" if text[at] == "{" else "]"
     at = skip(at + 1)
     while text[at] != closing:
@@ -651,7 +669,7 @@ def _open311_xml_rows(data: bytes) -> Iterator[Row]:
     try:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
-        raise BadInput(f"不是合法的 XML：{xml_fault(exc)}") from None
+        raise BadInput(f"不是合法的 XML：{xml_fault(exc, text)}") from None
     wrapped = root.tag == "service_requests"
     requests = root.findall("request") if wrapped else [root] if root.tag == "request" else []
     if not requests:
@@ -703,11 +721,16 @@ _XML_DECLARATION_TEXT = re.compile(r"\A<\?xml[^>]*\?>")
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn", "hz-gb-2312"}
 
 
+def _blanked(declaration: str) -> str:
+    return re.sub(r"[^\r\n]", " ", declaration)
+
+
 def _xml_text(data: bytes) -> str:
     """The XML as text, decoded by the encoding its declaration names (expat reads only single-byte ones).
-    The declaration gives way to the line breaks it held: every line keeps its number."""
+    The declaration gives way to white space as long, with the line breaks it held: every line and
+    column keeps its number."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _XML_DECLARATION_TEXT.sub(lambda found: "\n" * found.group().count("\n"), data.decode("utf-16"), count=1)
+        return _XML_DECLARATION_TEXT.sub(lambda found: _blanked(found.group()), data.decode("utf-16"), count=1)
     declared = _XML_DECLARATION.match(data)
     if declared is None:
         return decode(data)
@@ -715,7 +738,7 @@ def _xml_text(data: bytes) -> str:
     encoding = "gb18030" if name in _GB_FAMILY else name
     body = data[declared.end():]
     try:
-        return "\n" * declared.group().count(b"\n") + body.decode(encoding)
+        return _blanked(declared.group().removeprefix(codecs.BOM_UTF8).decode("ascii", "replace")) + body.decode(encoding)
     except LookupError:
         raise BadInput(f"XML 声明的编码 {name} 无法识别") from None
     except UnicodeDecodeError as exc:

@@ -10,18 +10,19 @@ as soon as the text read shows it. A stream that is not text raises its UnicodeD
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any, NoReturn, TextIO
 
-from jiesu.errors import BadInput, json_reason
+from jiesu import jsontext
+from jiesu.errors import JSON_CUT_SHORT, JSON_REASONS, BadInput, json_fault
 
 TOO_DEEP = "JSON 嵌套太深，不像是工单数据"
+NOT_AN_ARRAY = "应为以 [ 开头的数组"
 CHUNK = 1 << 16  # characters read at a time
 # A parse error this far from the end of the text read so far is where it says; nearer, the text
 # may just be cut short (`tru|e`, `\\u00|41`, `1|.5`): no token cut short is longer than this.
 LOOKAHEAD = 16
-_SPACE = re.compile(r"[ \t\n\r]*")
+TRAILING_COMMA = JSON_REASONS["Illegal trailing comma before end of array"]
 
 
 class JsonArray:
@@ -31,7 +32,6 @@ class JsonArray:
     def __init__(self, stream: TextIO, *, longest: int) -> None:
         self.stream = stream
         self.longest = longest
-        self.decode = json.JSONDecoder().raw_decode
         self.text, self.pos, self.eof = "", 0, False  # read and not yet given, from `pos` on
         # Where lines were last counted up to (`mark`, in `text`), its line, and where that line starts.
         self.mark, self.line, self.line_start = 0, 1, 0
@@ -45,28 +45,34 @@ class JsonArray:
         if not char:
             raise BadInput("不是合法的 JSON：文件是空的")
         if char != "[":
-            self._refuse("应为以 [ 开头的数组", self.pos)
+            self._refuse(NOT_AN_ARRAY, self.pos)
         self.pos += 1
         if self._next() == "]":
             self.pos += 1
         else:
             while True:
-                self._next()
                 line = self._where(self.pos)[0]
                 yield line, self._value(line)
                 char = self._next()
-                self.pos += 1
                 if char == "]":
+                    self.pos += 1
                     break
                 if char != ",":
-                    self._refuse("数组的元素之间应有逗号" if char else "数组没有以 ] 结束", self.pos - 1)
+                    self._refuse("数组的元素之间应有逗号" if char else "数组没有以 ] 结束", self.pos)
+                comma = self._where(self.pos)
+                self.pos += 1
+                char = self._next()
+                if char == "]":
+                    self._refuse_at(TRAILING_COMMA, *comma)
+                if not char:  # the file ends on the comma
+                    self._refuse_at(JSON_CUT_SHORT, comma[0], comma[1] + 1)
         if self._next():
             self._refuse("数组结束后还有内容", self.pos)
 
     def _next(self) -> str:
         """Skip white space: the character after it, or "" at the end of the file."""
         while True:
-            self.pos = _SPACE.match(self.text, self.pos).end()
+            self.pos = jsontext.SPACE.match(self.text, self.pos).end()
             if self.pos < len(self.text) or self.eof:
                 return self.text[self.pos : self.pos + 1]
             self._read()
@@ -75,11 +81,11 @@ class JsonArray:
         """The value starting here, `line`; more text is read until it is whole."""
         while True:
             try:
-                value, end = self.decode(self.text, self.pos)
+                value, end = jsontext.raw_decode(self.text, self.pos)
             except json.JSONDecodeError as exc:
                 cut_short = exc.pos >= len(self.text) - LOOKAHEAD or exc.msg.startswith("Unterminated string")
                 if self.eof or not cut_short:
-                    self._refuse(json_reason(exc.msg), exc.pos)
+                    self._refuse(*json_fault(exc))
             except RecursionError:
                 raise BadInput(TOO_DEEP) from None
             else:
@@ -113,5 +119,7 @@ class JsonArray:
         return self.line, pos - self.line_start + 1
 
     def _refuse(self, reason: str, pos: int) -> NoReturn:
-        line, column = self._where(pos)
+        self._refuse_at(reason, *self._where(pos))
+
+    def _refuse_at(self, reason: str, line: int, column: int) -> NoReturn:
         raise BadInput(f"不是合法的 JSON：{reason}（第 {line} 行第 {column} 列）")
