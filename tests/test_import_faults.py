@@ -262,10 +262,14 @@ def test_a_line_break_typed_in_a_json_lines_record_is_named_as_such(jiesu, tmp_p
 
 
 @pytest.mark.parametrize("text", ["", "\n\n  \n", "\r\n"])
-def test_an_empty_json_lines_file_is_refused_not_read_as_no_rows(jiesu, tmp_path, book, text):
-    """A fresh tester: an empty .jsonl said 已导入 0 件, where an empty CSV, JSON or XML file is refused."""
+def test_an_empty_json_lines_file_is_no_records_as_the_export_of_no_cases_writes(jiesu, tmp_path, book, text):
+    """A fresh tester found an empty .jsonl taken as 0 rows where an empty CSV or JSON file is refused: so it
+    stays, for JSON Lines has no header or brackets, and a quiet day's `export --format jsonl` is 0 bytes."""
+    jiesu.ok("export", "--format", "jsonl", "--since", "2026-11-30", "--out", str(tmp_path / "none.jsonl"))
+    assert (tmp_path / "none.jsonl").read_bytes() == b""
     (tmp_path / "空.jsonl").write_text(text, encoding="utf-8", newline="")
-    refused(jiesu("import", str(tmp_path / "空.jsonl")), "不是合法的 JSON Lines：文件是空的")
+    for name in ("none.jsonl", "空.jsonl"):
+        assert jiesu.ok("import", str(tmp_path / name)).stderr == "读取 0 行：已导入 0 件，已存在 0 件\n"
     assert book.counts() == (0, 0)
 
 

@@ -399,8 +399,8 @@ def _jsonl_rows(stream: io.TextIOWrapper) -> Iterator[Row | IgnoredColumns]:
     first record is one (as a JSON array's first element tells)."""
     records = _jsonl_records(stream)
     first = next(records, None)
-    if first is None:  # a download that failed, as an empty CSV or JSON file is: not "0 rows read"
-        raise BadInput("不是合法的 JSON Lines：文件是空的")
+    if first is None:  # no records: what `export --format jsonl` writes for no cases, unlike an empty CSV or JSON file
+        return
     records = itertools.chain([first], records)
     yield from _open311_requests(records) if _is_open311(first[1]) else _own_records(records)
 
