@@ -100,11 +100,9 @@ def output(path: str | None, *, bom: bool = False, utf8: bool = False) -> Iterat
                     stream.detach()  # flushed, and stdout's own bytes left open
             else:
                 yield sys.stdout
-        except Unencodable as exc:
-            raise Unencodable(f"{exc}，或用 --out 写入文件") from exc
-        except UnicodeEncodeError as exc:
-            char = ord(exc.object[exc.start])
-            raise Unencodable(f"输出编码 {exc.encoding} 无法表示字符 U+{char:04X}；请设 PYTHONIOENCODING=utf-8，或用 --out 写入文件") from exc
+        except (Unencodable, UnicodeEncodeError) as exc:  # the writer's line (CSV's names the cell), and the way round it here
+            found = exc if isinstance(exc, Unencodable) else Unencodable.of(exc.encoding, exc.object[exc.start])
+            raise Unencodable(f"{found}，或用 --out 写入文件") from exc
         return
     with _writing_to(path) as target, atomicfile.text(target, encoding="utf-8-sig" if bom else "utf-8") as stream:
         yield stream

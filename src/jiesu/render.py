@@ -270,10 +270,7 @@ def _unencodable_cell(batch: list[list[Any]], header: Sequence[str], encoding: s
         for label, value in zip(header, row):
             bad = next((char for char in str(value) if not char.encode(encoding, "ignore")), None)
             if bad is not None:
-                return Unencodable(
-                    f"{header[0]} 为 {row[0]} 的一行，{label} 有输出编码 {encoding} 无法表示的字符 U+{ord(bad):04X}；"
-                    "请设 PYTHONIOENCODING=utf-8"
-                )
+                return Unencodable.of(encoding, bad, f"{header[0]} 为 {row[0]} 的一行，{label}")
     return None
 
 
