@@ -593,6 +593,80 @@ def test_every_csv_jiesu_writes_keeps_digits_only_text_as_text(jiesu):
         assert {"'0012", "'01012345678"} <= cells and not {"0012", "01012345678"} & cells, (line, rows)
 
 
+# Text Excel or WPS reads as a value when it opens a CSV, and rewrites (a fresh tester: `3-4` came up as
+# 4-Mar, `1e5` as 100000), and text it keeps as written.
+READ_AS_VALUES = ["3-4", "1/2", "3/4/5", "1e5", "1.5", "1,234", "50%", "12:30", "TRUE", "false", "(12)", "１２３", "¥5", "3-4-501"]
+KEPT_AS_TEXT = ["3号楼", "PM2.5", "e", "True story", "١٢٣"]
+
+
+def test_text_excel_would_read_as_a_value_is_kept_as_text_and_comes_back(jiesu, tmp_path, new_target):
+    """Only digits-only text had the `'`: a date, a decimal, a percentage, a time or TRUE in a text field
+    was rewritten by Excel on opening. Every CSV jiesu writes marks them now, and import takes the mark off."""
+    for text in READ_AS_VALUES + KEPT_AS_TEXT:
+        jiesu.new(text, "--address", text)
+    out = tmp_path / "cases.csv"
+    jiesu.ok("export", "--reveal", "--out", str(out))
+    listed = jiesu.ok("list", "--format", "csv", "--reveal").stdout
+    for written in (out.read_text(encoding="utf-8-sig"), listed):
+        rows = list(csv.DictReader(io.StringIO(written)))
+        assert [(r["summary"], r["address"]) for r in rows] == [
+            *((f"'{text}", f"'{text}") for text in READ_AS_VALUES), *((text, text) for text in KEPT_AS_TEXT),
+        ]
+        assert rows[0]["received_at"] == "2026-12-01T09:30:00+08:00" and rows[0]["id"] == "1"  # jiesu's own, as they were
+    other = new_target("other")
+    jiesu.ok("--db", other, "import", str(out))
+    texts = [(c["summary"], c["address"]) for c in jiesu.json("--db", other, "list", "--reveal")]
+    assert texts == [(text, text) for text in READ_AS_VALUES + KEPT_AS_TEXT]
+
+
+def test_the_ledger_and_report_csv_mark_text_but_leave_their_own_times(jiesu):
+    """The ledger's times and period and a report's day are jiesu's, for Excel to read as the dates they
+    are; a plan, unit or category that only looks like a date is text."""
+    case = jiesu.new("3-4", "--category", "1/2", "--nature", "reasonable")
+    jiesu.ok("ledger", "add", str(case), "--plan", "50%", "--unit", "12:30", "--due", "2027-03-31")
+    row = next(csv.DictReader(io.StringIO(jiesu.ok("ledger", "export", "--no-bom").stdout)))
+    assert (row["诉求摘要"], row["诉求类别"], row["整改措施"], row["责任单位"]) == ("'3-4", "'1/2", "'50%", "'12:30")
+    assert (row["受理时间"], row["整改期限"], row["上账期间"]) == ("2026-12-01 09:30", "2027-03-31 24:00", "2026-12")
+    row = next(csv.DictReader(io.StringIO(jiesu.ok("ledger", "list", "--format", "csv").stdout)))
+    assert (row["period"], row["plan"], row["unit"]) == ("2026-12", "'50%", "'12:30")
+    report = dict(csv.reader(io.StringIO(jiesu.ok("report", "daily", "--format", "csv").stdout)))
+    assert report["date"] == "2026-12-01" and report["by_category.0.name"] == "'1/2"
+
+
+AWKWARD_CELLS = [
+    # (text, whether Excel would read it as a value)
+    ("", False), (" ", False), ("   ", False), ("0", True), ("0012", True), ("2026112700123456789", True),
+    ("١٢٣", False), ("１２３", True), ("²", False), ("½", False), ("𝟏𝟐", False), ("一二三", False),
+    ("3-4", True), ("3-4-501", True), ("1/2", True), ("3/4/5", True), ("2026-11-03 09:05", True), ("12:30:45", True),
+    ("1e5", True), ("1E+05", True), ("e", False), ("E", False), ("ee", False), ("e5", True), ("1.5", True), (".5", True),
+    ("1,234", True), ("50%", True), ("%", False), ("５０％", True), ("1．5", True), ("(12)", True), ("()", False),
+    (" 12 ", True), ("1 2", True), ("1\u00a02", False), ("12\t", False), ("¥5", True), ("￥5", True), ("$5", True),
+    ("TRUE", True), ("true", True), (" False ", True), ("tRuE", True), ("FALSE1", False), ("tru", False),
+    ("ｔｒｕｅ", False), ("falſe", False), ("TRUE\u00a0", False), ("3号楼", False), ("PM2.5", False), ("1–2", False),
+    ("9:05 AM", False), ("٣-٤", False), ("0x1F", False),
+    # what a spreadsheet would run, and text starting with the mark itself: marked whatever follows
+    ("=1+1", False), ("-5", True), ("+5", True), ("@张三", False), ("\t1", False), ("\r1", False), ("'12", False), ("'", False),
+]
+
+
+def test_the_excel_rule_in_python_and_in_sql_agree(store):
+    """The 1M-case export marks cells in SQL (exchange._csv_column), `list`, `show` and the ledger in Python
+    (render.neutralise), and import takes off what neutralise would add: one rule, pinned on awkward text."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+
+    from jiesu import exchange, render
+
+    assert [text for text, value in AWKWARD_CELLS if render.read_by_excel(text) != value] == []
+    table = Table("awkward_cells", MetaData(), Column("id", Integer, primary_key=True), Column("summary", String))
+    with store.engine.begin() as conn:
+        table.create(conn)
+        conn.execute(insert(table), [{"id": i, "summary": text} for i, (text, _) in enumerate(AWKWARD_CELLS)])
+        in_sql = conn.execute(select(exchange._csv_column(table.c.summary)).order_by(table.c.id)).scalars().all()
+        table.drop(conn)
+    assert in_sql == [render.neutralise(text) for text, _ in AWKWARD_CELLS]
+    assert [importer._unneutralise(cell) for cell in in_sql] == [text for text, _ in AWKWARD_CELLS]
+
+
 @pytest.mark.parametrize("suffix", ["csv", "xlsx", "jsonl"])
 def test_formula_like_text_comes_back_exactly(jiesu, tmp_path, new_target, suffix):
     """A fresh tester's round trip: the `'` the CSV export puts before formula-like text is the only one taken off."""

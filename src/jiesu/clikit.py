@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from jiesu.errors import ExitCode, JiesuError, os_reason
-from jiesu.safetext import echoed, has_undecodable, undecodable_message, visible, visible_lines
+from jiesu.errors import ExitCode, JiesuError, Unencodable, os_reason
+from jiesu.safetext import echoed, has_undecodable, undecodable_message, visible_lines
 from jiesu.usage import HELP_OPTION_HELP, USAGE_WORDS, chinese_help_record, usage_message
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def _silence(stream) -> None:
 
 def _output_failure(exc: Exception) -> str:
     if isinstance(exc, UnicodeEncodeError):
-        return f"输出编码 {exc.encoding} 无法表示字符 {visible(repr(exc.object[exc.start:exc.end]))}；请设 PYTHONIOENCODING=utf-8"
+        return str(Unencodable.of(exc.encoding, exc.object[exc.start]))
     return "输出已关闭" if exc.errno == errno.EBADF else os_reason(exc)
 
 

@@ -39,6 +39,12 @@ class BadOption(BadInput):
 class Unencodable(BadInput):
     """The output's encoding cannot hold a character of the output (GBK and 䶮)."""
 
+    @classmethod
+    def of(cls, encoding: str, char: str, cell: str = "") -> "Unencodable":
+        """The one line that says so: the character, and the cell it is in when known (`id 为 2 的一行，summary`)."""
+        found = f"{cell} 有输出编码 {encoding} 无法表示的字符" if cell else f"输出编码 {encoding} 无法表示字符"
+        return cls(f"{found} U+{ord(char):04X}；请设 PYTHONIOENCODING=utf-8")
+
 
 class CaseNotFound(JiesuError):
     """No case has the given id."""

@@ -30,10 +30,12 @@ from jiesu.models import BOOK, CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Ev
 from jiesu.office import Office
 from jiesu.safetext import echoed_path, visible
 from jiesu import phones
-from jiesu.render import DIGITS, FORMULA_STARTS, iso, json_writer, neutralise, on_display, record, speaks_utf, write_csv_batches, write_json_array
+from jiesu.render import FORMULA_STARTS, NUMBER_MARKS, NUMBER_TEXT, TRUTH, iso, json_writer, neutralise, on_display, record, shielded, speaks_utf, write_csv_batches, write_json_array
 from jiesu.vocab import LedgerStatus, Result, Status
 
 CSV_BATCH = 1000
+TRUTH_STARTS = (" ", "t", "T", "f", "F")  # what a text read as TRUE or FALSE starts with (render.TRUTH)
+MARKED_STARTS = tuple(sorted({*FORMULA_STARTS, *NUMBER_TEXT, *TRUTH_STARTS}))  # what a text render.marked starts with
 CLOSED_STATUSES = (Status.CLOSED.value, Status.REVISITED.value, Status.MERGED.value)
 
 
@@ -100,11 +102,9 @@ def output(path: str | None, *, bom: bool = False, utf8: bool = False) -> Iterat
                     stream.detach()  # flushed, and stdout's own bytes left open
             else:
                 yield sys.stdout
-        except Unencodable as exc:
-            raise Unencodable(f"{exc}，或用 --out 写入文件") from exc
-        except UnicodeEncodeError as exc:
-            char = ord(exc.object[exc.start])
-            raise Unencodable(f"输出编码 {exc.encoding} 无法表示字符 U+{char:04X}；请设 PYTHONIOENCODING=utf-8，或用 --out 写入文件") from exc
+        except (Unencodable, UnicodeEncodeError) as exc:  # the writer's line (CSV's names the cell), and the way round it here
+            found = exc if isinstance(exc, Unencodable) else Unencodable.of(exc.encoding, exc.object[exc.start])
+            raise Unencodable(f"{found}，或用 --out 写入文件") from exc
         return
     with _writing_to(path) as target, atomicfile.text(target, encoding="utf-8-sig" if bom else "utf-8") as stream:
         yield stream
@@ -151,7 +151,7 @@ def write_xlsx(
 
 
 def write(rows: Iterable[dict[str, Any]], fmt: str, path: str | None, *, columns: Sequence[tuple[str, str]], bom: bool) -> int:
-    """Write rows as CSV (Chinese headers, formula cells neutralised) or a JSON array; returns how many."""
+    """Write ledger rows as CSV (Chinese headers, cells `shielded`) or a JSON array; returns how many."""
     if fmt == "xlsx":
         return write_xlsx(rows, path, columns=columns, sheet="台账", name_of=lambda row: f"台账 {row['entry_id']}")
     if fmt == "json":
@@ -159,7 +159,8 @@ def write(rows: Iterable[dict[str, Any]], fmt: str, path: str | None, *, columns
             return write_json_array(rows, stream)
     keys = [key for key, _ in columns]
     with output(path, bom=bom) as stream:
-        return write_csv_batches(([[neutralise(row[key]) for key in keys]] for row in rows), [label for _, label in columns], stream)
+        cells = ([[shielded(key, row[key]) for key in keys]] for row in rows)
+        return write_csv_batches(cells, [label for _, label in columns], stream)
 
 
 # ---------------------------------------------------------------- cases
@@ -219,7 +220,7 @@ def case_rows(office: Office, selection: CaseSelection, *, reveal: bool, typed_t
 def case_cell_batches(office: Office, selection: CaseSelection, *, reveal: bool) -> Iterator[list[list[Any]]]:
     """The selected cases as CSV cells, a thousand rows a batch: the cells `record` and `write_csv` would make.
 
-    The database neutralises formula text and hands times over raw; Python only masks the phone
+    The database neutralises text (render.marked, in SQL) and hands times over raw; Python only masks the phone
     (and a number in free text) and writes the times in the office's zone (`isotext`).
     """
     table = Case.__table__
@@ -250,10 +251,23 @@ def _csv_column(column):
     if column.name in CASE_TIMES:
         return type_coerce(column, String).label(column.name)
     if isinstance(getattr(column.type, "impl", column.type), String) and column.name != "phone":
-        formula = func.substr(column, 1, 1).in_(FORMULA_STARTS)
-        number = and_(column != "", func.ltrim(column, DIGITS) == "")  # render.read_as_number, in SQL
-        return sql_case((or_(formula, number), literal(FORCED_TEXT, String) + column), else_=column).label(column.name)
+        first = func.substr(column, 1, 1)
+        marked = or_(first.in_(FORMULA_STARTS), read_by_excel_sql(column))
+        # Nearly every cell starts with a Chinese character or a letter and is passed on that alone.
+        return sql_case((first.not_in(MARKED_STARTS), column), (marked, literal(FORCED_TEXT, String) + column), else_=column).label(column.name)
     return column
+
+
+def read_by_excel_sql(text):
+    """render.read_by_excel in SQL, so that a million cases' cells are marked in the database. ltrim
+    and trim work on characters in SQLite and PostgreSQL as strip does in Python (trim with one
+    argument takes spaces alone); lower() may fold more than ASCII in PostgreSQL, but no other
+    character folds to a letter of true or false, in Python either. Only text that starts as a truth
+    value can be one: the first letter is looked at before the whole text is copied and folded."""
+    return or_(
+        and_(func.ltrim(text, NUMBER_TEXT) == "", func.ltrim(text, NUMBER_MARKS) != ""),
+        and_(func.substr(text, 1, 1).in_(TRUTH_STARTS), func.lower(func.trim(text)).in_(TRUTH)),
+    )
 
 
 def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str, Any]]:

@@ -35,7 +35,7 @@ from jiesu.fields import OPEN311_OWN_ID_REF, ref_refused
 from jiesu.jsonarray import NOT_AN_ARRAY, TOO_DEEP, JsonArray
 from jiesu.models import CASE_DEADLINES
 from jiesu.office import Office
-from jiesu.render import FORMULA_STARTS, read_as_number
+from jiesu.render import marked
 from jiesu.safetext import NOT_UTF8, echoed, echoed_path, has_undecodable
 from jiesu.steps import future
 from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency, open_status
@@ -388,8 +388,8 @@ def _layout(header: list[str], mapping: Mapping | None) -> tuple[dict[int, str],
 
 
 def _unneutralise(cell: str) -> str:
-    """Undo the apostrophe jiesu's CSV export puts before formula-like cells and digits-only text."""
-    if cell.startswith("'") and cell[1:2] and (cell[1] in "".join(FORMULA_STARTS) or read_as_number(cell[1:])):
+    """Undo the apostrophe jiesu's CSV export puts before a cell (render.neutralise): exactly where it puts one."""
+    if cell.startswith("'") and marked(cell[1:]):
         return cell[1:]
     return cell
 

@@ -29,7 +29,15 @@ from jiesu.vocab import LabeledEnum, OutputFormat, labels_of_every_word
 # formula, and text that itself starts with an apostrophe, so that reading the file back
 # (importer._unneutralise) takes off exactly the one added.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
-DIGITS = "0123456789"  # what text `read_as_number` is made of
+# What text Excel or WPS reads as a number, date, time, percentage or money is made of (`read_by_excel`):
+# digits, in ASCII or full width as a Chinese input method types them, and the marks such values are
+# written with (`1,234.5`, `1e5`, `50%`, `(12)`, `3-4`, `1/2`, `12:30`, `¥5`), spaces among them.
+NUMBER_MARKS = " .,:/-+%()eE$¥．，：／－＋％（）￥"
+NUMBER_TEXT = "0123456789０１２３４５６７８９" + NUMBER_MARKS
+TRUTH = ("true", "false")  # what Excel reads as a truth value, in any case, spaces around
+# Fields jiesu writes as text in a form of its own, for Excel to read as the dates they are: the
+# ledger's times for people (`2026-11-24 09:30`) and its period (`2026-11`), a report's day and month.
+OWN_TIMES = frozenset({"received_at", "due", "cleared_at", "period", "date"})
 _YEARED = re.compile(r"\d{4}-")  # a time as a table shows it, starting with its year
 
 
@@ -116,19 +124,34 @@ def record(source: Any, fields: Sequence[str], tz: ZoneInfo, *, reveal: bool = F
     return out
 
 
-def read_as_number(written: str) -> bool:
-    """Whether Excel or WPS, opening a CSV, would take this text for a number: digits alone, whose
-    leading zeros it drops (`0012` → 12, a landline's 0) and whose digits past the 15th it turns
-    into zeros (an 18-digit work-order number → 2.02611E+17)."""
-    return written.isdigit() and written.isascii()
+def read_by_excel(written: str) -> bool:
+    """Whether Excel or WPS, opening a CSV, would take this text for a value and rewrite it: made of
+    digits and `NUMBER_MARKS` alone with a digit among them — a number (`0012` → 12, an 18-digit
+    work-order number → 2.02611E+17, `1e5` → 100000, `1,234`, `(12)` → -12), a date (`3-4` → 4-Mar,
+    `1/2`, `2026-11-03`), a time (`12:30`), a percentage (`50%`) or money (`¥5`) — or `TRUE`/`FALSE`
+    in any case. Text of that shape Excel may keep (an address `3-4-501`) is marked all the same: a rule
+    one can state and check, in SQL too (its twin, exchange.read_by_excel_sql)."""
+    if not written.lstrip(NUMBER_TEXT):
+        return bool(written.lstrip(NUMBER_MARKS))  # what is left starts with a digit
+    return written.strip(" ").lower() in TRUTH
+
+
+def marked(text: str) -> bool:
+    """Whether a CSV cell of this text gets a leading apostrophe: a spreadsheet would run it as a formula
+    (or it starts with an apostrophe itself), or read it as a value (`read_by_excel`)."""
+    return text.startswith(FORMULA_STARTS) or read_by_excel(text)
 
 
 def neutralise(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (or that starts with an apostrophe), or read as a number
-    and change (`read_as_number`), with a leading apostrophe: Excel keeps what follows as text."""
-    if isinstance(value, str) and (value.startswith(FORMULA_STARTS) or read_as_number(value)):
+    """Text that is `marked`, with a leading apostrophe: Excel keeps what follows as text."""
+    if isinstance(value, str) and marked(value):
         return "'" + value
     return value
+
+
+def shielded(key: str, value: Any) -> Any:
+    """The CSV cell of field `key`: `neutralise`d, unless the field is one of jiesu's `OWN_TIMES`."""
+    return value if key in OWN_TIMES else neutralise(value)
 
 
 def render(
@@ -238,9 +261,9 @@ def write_json_array(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 
 def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], out: IO[str], header: Sequence[str] | None = None) -> int:
-    """Rows as CSV in the order of `keys`: lists and dicts as JSON, formula text neutralised (`out` left
+    """Rows as CSV in the order of `keys`: lists and dicts as JSON, text `shielded` (`out` left
     empty, not a lone header, by a query that fails when it runs)."""
-    cells = ([[neutralise(_csv_cell(row.get(key))) for key in keys]] for row in _fetched_first(rows))
+    cells = ([[shielded(key, _csv_cell(row.get(key))) for key in keys]] for row in _fetched_first(rows))
     return write_csv_batches(cells, header or keys, out)
 
 
@@ -270,10 +293,7 @@ def _unencodable_cell(batch: list[list[Any]], header: Sequence[str], encoding: s
         for label, value in zip(header, row):
             bad = next((char for char in str(value) if not char.encode(encoding, "ignore")), None)
             if bad is not None:
-                return Unencodable(
-                    f"{header[0]} 为 {row[0]} 的一行，{label} 有输出编码 {encoding} 无法表示的字符 U+{ord(bad):04X}；"
-                    "请设 PYTHONIOENCODING=utf-8"
-                )
+                return Unencodable.of(encoding, bad, f"{header[0]} 为 {row[0]} 的一行，{label}")
     return None
 
 

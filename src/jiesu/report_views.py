@@ -8,7 +8,7 @@ from typing import IO, Any
 
 from jiesu.clock import shown, shown_bound
 from jiesu.queries import reason_labels
-from jiesu.render import Column, cell, console as rich_console, figures, neutralise, render, write_csv_batches
+from jiesu.render import Column, cell, console as rich_console, figures, render, shielded, write_csv_batches
 from jiesu.vocab import OutputFormat
 from jiesu.safetext import visible
 
@@ -134,8 +134,9 @@ def markdown_text(text: str) -> str:
 
 
 def write_flat_csv(doc: dict[str, Any], out: IO[str]) -> None:
-    """One `key,value` row per leaf, keys as dotted paths (`rates.response`, `by_category.0.open`)."""
-    write_csv_batches([[[key, neutralise(value)] for key, value in _leaves(doc, "")]], ["key", "value"], out)
+    """One `key,value` row per leaf, keys as dotted paths (`rates.response`, `by_category.0.open`):
+    text `shielded`, jiesu's lists of ids (`case_ids`, `45 46 47`) and words as they are."""
+    write_csv_batches([[[key, value] for key, value in _leaves(doc, "")]], ["key", "value"], out)
 
 
 def _leaves(value: Any, prefix: str):
@@ -145,7 +146,7 @@ def _leaves(value: Any, prefix: str):
     elif isinstance(value, list) and value and isinstance(value[0], (dict, list)):
         for index, inner in enumerate(value):
             yield from _leaves(inner, f"{prefix}.{index}")
-    elif isinstance(value, list):
+    elif isinstance(value, list):  # ids, or jiesu's own words (an escalation's reasons)
         yield prefix, " ".join(map(str, value))
     else:
-        yield prefix, "" if value is None else (json.dumps(value) if isinstance(value, bool) else value)
+        yield prefix, "" if value is None else (json.dumps(value) if isinstance(value, bool) else shielded(prefix.rpartition(".")[2], value))
