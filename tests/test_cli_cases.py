@@ -437,11 +437,20 @@ def test_classify_to_the_nature_it_has_is_refused_and_logs_nothing(jiesu, book):
     assert jiesu.json("show", case_id)["assignee"] is None
 
 
-def test_classify_an_unclassified_case_as_unclassified_says_it_is_not_yet_classified(jiesu, book):
-    """A fresh tester: `classify 3 待研判` on a case never classified said `#3 已研判为待研判，没有变化`."""
+@pytest.mark.parametrize("unclassified", ["待研判", "unclassified"])
+def test_classify_back_to_unclassified_is_refused_and_changes_nothing(jiesu, book, unclassified):
+    """A fresh tester: `classify 1 待研判` on a classified case was taken and cleared its 三上门 (DESIGN §3 has no
+    way back to 待研判: it is where a case starts, and close checks the track). A slip is taken back with undo."""
+    line = "研判不能定为待研判，只能定为合理诉求、不合理诉求、咨询建议；研判有误请改研判为另一性质，或用 jiesu undo 1 撤回"
     case_id = jiesu.new("楼道灯不亮")
-    refused(jiesu("classify", case_id, "待研判"), f"#{case_id} 尚未研判（待研判），没有变化；要补充说明请用 jiesu note")
-    assert book.counts() == (1, 1)
+    jiesu.ok("classify", case_id, "合理诉求")
+    before = book.fingerprint()
+    refused(jiesu("classify", case_id, unclassified), line, code=2)
+    assert book.fingerprint() == before
+    assert (jiesu.json("show", case_id)["nature"], jiesu.json("show", case_id)["track"]) == ("reasonable", "handle")
+    jiesu.ok("undo", case_id)
+    assert jiesu.json("show", case_id)["nature"] == "unclassified"
+    refused(jiesu("classify", case_id, unclassified), line, code=2)  # a case never classified: the same words
 
 
 def test_version_flag(jiesu):

@@ -189,7 +189,7 @@ def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argumen
 def classify(
     ctx: typer.Context,
     case_id: CaseId,
-    nature: Annotated[Nature, typer.Argument(parser=enum_parser(Nature, "诉求性质"), metavar="NATURE", help=f"诉求性质（{Nature.choices()}）。")],
+    nature: Annotated[Nature, typer.Argument(parser=enum_parser(Nature, "诉求性质"), metavar="NATURE", help="诉求性质（reasonable 合理诉求, unreasonable 不合理诉求, consult 咨询建议）。")],
     note: Annotated[str, typer.Option(help="研判说明。")] = "",
     at: At = None,
 ) -> None:
