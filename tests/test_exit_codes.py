@@ -14,6 +14,7 @@ from conftest import refused
 TIME_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、今天、昨天、前天（可加钟点：yesterday 18:30、昨天 18:30）、now、-2h、+3d"
 NOT_A_TIME = f"无法识别的时间 'foo'；可用：{TIME_FORMS}"
 NOT_A_RECEIPT = "无法识别的时间 'foo'；可用：ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、now、-2h"
+REVERSED = "--since '2026-12-01' 晚于 --until '2026-11-01'，这段时间是空的；是不是写反了？"
 FORMATS = "csv, xlsx, xls, json, jsonl, open311-json, open311-xml"
 
 # Each command line, with one bad value, and the line it is refused with ({dir}: the test's folder).
@@ -78,6 +79,10 @@ BAD_VALUES = [
     (["ledger", "list", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["ledger", "export", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["import", "{dir}/工单.csv", "--format", ""], f"未知的导入格式 ''；可选：{FORMATS}"),
+    # A fresh tester: a range that ends before it starts listed nothing, without a word.
+    (["list", "--since", "2026-12-01", "--until", "2026-11-01"], REVERSED),
+    (["export", "--since", "2026-12-01", "--until", "2026-11-01", "--out", "{dir}/诉求.csv"], REVERSED),
+    (["list", "--all", "--since", "昨天 18:00", "--until", "昨天 9:00"], "--since '昨天 18:00' 晚于 --until '昨天 9:00'，这段时间是空的；是不是写反了？"),
 ]
 
 

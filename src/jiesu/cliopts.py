@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Annotated, Optional
 
 import typer
@@ -76,6 +77,15 @@ def parse_ref(text: str) -> str:
     except BadInput as exc:
         raise typer.BadParameter(str(exc)) from None
     return text
+
+
+def received_between(office, since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """`--since` and `--until` as the receipt times they bound (a date for --until counts its whole day), for
+    every command that takes both; one that ends before it starts is a usage error, not an empty answer."""
+    start, end = office.when(since), office.when(until, end_of_day=True)
+    if start is not None and end is not None and start > end:
+        raise BadOption(f"--since {echoed(since)} 晚于 --until {echoed(until)}，这段时间是空的；是不是写反了？")
+    return start, end
 
 
 def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):
