@@ -79,6 +79,10 @@ BAD_VALUES = [
     (["ledger", "list", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["ledger", "export", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["import", "{dir}/工单.csv", "--format", ""], f"未知的导入格式 ''；可选：{FORMATS}"),
+    # A fresh tester: a length too long was said to be no length at all; a time counted back too far, no time.
+    (["todo", "--within", "99999999d"], "时长 '99999999d' 太长：最多 36500 天（36500d）"),
+    (["todo", "--within", "9999w"], "时长 '9999w' 太长：最多 36500 天（36500d）"),
+    (["list", "--since", "-99999999d"], "时间 '-99999999d' 超出 1900–2100"),
     # A fresh tester: a range that ends before it starts listed nothing, without a word.
     (["list", "--since", "2026-12-01", "--until", "2026-11-01"], REVERSED),
     (["export", "--since", "2026-12-01", "--until", "2026-11-01", "--out", "{dir}/诉求.csv"], REVERSED),

@@ -16,7 +16,6 @@ from jiesu.vocab import LabeledEnum, OutputFormat
 
 MOST_COUNTED = 10**9  # a count option's ceiling: more cases than any book holds, and far below SQLite's integers
 LARGEST_ID = 2**63 - 1  # SQLite's largest integer
-MOST_DAYS = 36_500  # a window in days: a century back stays inside the years jiesu stores
 
 
 def enum_parser(enum: type[LabeledEnum], noun: str):

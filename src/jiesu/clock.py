@@ -16,7 +16,12 @@ DATE_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yest
 # A receipt needs its clock time.
 RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、now、-2h"
 
-_RELATIVE = re.compile(r"^([+-])\s*(\d{1,6})\s*([mhdw])$")
+# A length of time as typed: `30m`, `2h`, `1d`, `1w` (todo's --within; after + or - a time counted from now).
+LENGTH = r"(?P<amount>\d+)\s*(?P<unit>[mhdw])"
+LENGTH_UNITS = {"m": "分钟", "h": "小时", "d": "天", "w": "周"}
+_MINUTES = {"m": 1, "h": 60, "d": 24 * 60, "w": 7 * 24 * 60}
+MOST_DAYS = 36_500  # a length or window in days: a century back stays inside the years jiesu stores
+_RELATIVE = re.compile(rf"^(?P<sign>[+-])\s*{LENGTH}$")
 # The days people name instead of a date, by their distance from today.
 DAY_WORDS = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "前天": -2, "tomorrow": 1, "明天": 1}
 # A clock time as people and spreadsheets write one after a day: `9:05`, `09:05:30`, `9点`, `9点05分`, `9点半`,
@@ -35,7 +40,6 @@ CLOCK_TIME = (
 DAY_PARTS = {"凌晨": (0, 6), "早上": (5, 10), "早晨": (5, 10), "上午": (0, 11), "中午": (11, 13), "下午": (12, 23), "傍晚": (16, 19), "晚上": (18, 23)}
 _PART_NAMES = {"am": "上午", "pm": "下午"}
 _DAY_AT = re.compile(rf"(?P<word>{'|'.join(DAY_WORDS)})\s*{CLOCK_TIME}")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DAY_END = re.compile(r"(?P<day>\d{4}-\d{2}-\d{2})[T ]24:00(?::00)?(?P<zone>(?:Z|[+-]\d{2}:?\d{2})?)")
 
 
@@ -141,9 +145,10 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
         return at_clock(day, *clock).replace(tzinfo=tz), False
     match = _RELATIVE.match(word)
     if match:
-        sign, amount, unit = match.groups()
-        delta = timedelta(**{_UNITS[unit]: int(amount)})
-        return (now + delta if sign == "+" else now - delta), False
+        delta = length(match["amount"], match["unit"])
+        if delta is None:
+            raise OverflowError(raw)
+        return (now + delta if match["sign"] == "+" else now - delta), False
     parsed = from_iso(raw.replace("/", "-"))
     if fraction_written(raw):
         raise BadOption(_fraction_refused(raw))
@@ -152,6 +157,12 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed, False
+
+
+def length(amount: str, unit: str) -> timedelta | None:
+    """The length a LENGTH match's digits and unit name; None when it is longer than MOST_DAYS days."""
+    minutes = int(amount) * _MINUTES[unit] if len(amount) <= 12 else None  # int() of thousands of digits is refused
+    return None if minutes is None or minutes > MOST_DAYS * _MINUTES["d"] else timedelta(minutes=minutes)
 
 
 def _fraction_refused(raw: str) -> str:
