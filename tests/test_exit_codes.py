@@ -83,6 +83,23 @@ BAD_VALUES = [
     (["todo", "--within", "99999999d"], "时长 '99999999d' 太长：最多 36500 天（36500d）"),
     (["todo", "--within", "9999w"], "时长 '9999w' 太长：最多 36500 天（36500d）"),
     (["list", "--since", "-99999999d"], "时间 '-99999999d' 超出 1900–2100"),
+    # A fresh tester: `note 1 ''` exited 1, as for a refusal; a text a step cannot go without, left blank, is no
+    # value any book could take, whichever command it is typed for.
+    (["note", "1", ""], "备注不能为空"),
+    (["note", "1", "  "], "备注不能为空"),
+    (["new", ""], "诉求摘要不能为空"),
+    (["edit", "1", "--summary", "  "], "诉求摘要不能为空"),
+    (["assign", "1", " "], "派单对象不能为空"),
+    (["return", "1", "--reason", ""], "退单理由不能为空"),
+    (["visit", "1", "--note", ""], "上门记录不能为空"),
+    (["escalate", "1", "--reason", ""], "升级理由不能为空"),
+    (["extend", "1", "--to", "2026-12-20", "--reason", ""], "延期理由不能为空"),
+    (["close", "1", "--result", "resolved", "--note", ""], "办结说明不能为空"),
+    (["reopen", "1", "--reason", ""], "重办理由不能为空"),
+    (["ledger", "add", "1", "--plan", "", "--unit", "城管科"], "整改措施不能为空"),
+    (["ledger", "add", "1", "--plan", "更换", "--unit", " "], "责任单位不能为空"),
+    (["ledger", "clear", "1", "--evidence", ""], "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果"),
+    (["classify", "1", "待研判"], "研判不能定为待研判，只能定为合理诉求、不合理诉求、咨询建议；研判有误请改研判为另一性质，或用 jiesu undo 1 撤回"),
     # A fresh tester: a range that ends before it starts listed nothing, without a word.
     (["list", "--since", "2026-12-01", "--until", "2026-11-01"], REVERSED),
     (["export", "--since", "2026-12-01", "--until", "2026-11-01", "--out", "{dir}/诉求.csv"], REVERSED),

@@ -96,10 +96,9 @@ def file_case(office: Office, draft: Draft) -> Case:
 
 def add_note(office: Office, case_id: int, text: str, at: datetime | None = None) -> Event:
     """备注: a remark on the case's history, in any status."""
-    if not text.strip():
-        raise BadInput("备注不能为空")
+    text = required(text, "备注")
     with changing(office, case_id, "note", "备注") as (session, case):
-        return record(session, case, EventKind.NOTED, office, moment(office, case, at), text.strip(), {})
+        return record(session, case, EventKind.NOTED, office, moment(office, case, at), text, {})
 
 
 def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: datetime | None = None) -> Case:
@@ -124,9 +123,7 @@ def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: d
 
 def assign(office: Office, case_id: int, to: str, note: str = "", at: datetime | None = None) -> Case:
     """派单: hand the case to a person or unit (again, if it is already with someone)."""
-    to = to.strip()
-    if not to:
-        raise BadInput("派单对象不能为空")
+    to = required(to, "派单对象")
     with changing(office, case_id, "assign", "派单") as (session, case):
         when = moment(office, case, at)
         status = Status.ASSIGNED if case.status == Status.NEW else case.status
