@@ -287,9 +287,9 @@ def test_digits_excel_rewrote_are_refused_not_merged(jiesu, tmp_path, book, ref,
     assert book.counts() == (0, 0)
 
 
-@pytest.mark.parametrize("ref", ["jiesu-7", "'jiesu-7"])
+@pytest.mark.parametrize("ref", ["jiesu-7", "'jiesu-7", "JIESU-7", "ｊｉｅｓｕ－７"])
 def test_a_ref_an_open311_export_would_read_back_as_an_id_is_refused(jiesu, tmp_path, book, ref):
-    reason = "工单编号 'jiesu-7' 是 Open311 导出给无编号诉求的写法（jiesu-案卷编号），导回时会被读作案卷编号；请换一个编号"
+    reason = f"工单编号 {ref.lstrip(chr(39))!r} 是 Open311 导出给无编号诉求的写法（jiesu-案卷编号），导回时会被读作案卷编号；请换一个编号"
     assert refused_rows(jiesu("import", sheet(tmp_path, row("BJ1"), row(ref, summary="另一件")))) == [f"第 3 行：{reason}"]
     assert book.counts() == (0, 0)
 
