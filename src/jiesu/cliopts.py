@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -12,6 +12,9 @@ from jiesu.clikit import given_path
 from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed, echoed_path
 from jiesu.vocab import LabeledEnum, OutputFormat
+
+if TYPE_CHECKING:
+    from jiesu.office import Office
 
 
 MOST_COUNTED = 10**9  # a count option's ceiling: more cases than any book holds, and far below SQLite's integers
@@ -78,7 +81,7 @@ def parse_ref(text: str) -> str:
     return text
 
 
-def received_between(office, since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+def received_between(office: Office, since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
     """`--since` and `--until` as the receipt times they bound (a date for --until counts its whole day), for
     every command that takes both; one that ends before it starts is a usage error, not an empty answer."""
     start, end = office.when(since), office.when(until, end_of_day=True)
