@@ -153,6 +153,9 @@ def test_rules_file_errors_name_key_and_line(jiesu, tmp_path):
     refused(jiesu("--rules", str(rules), "list"), f"规则文件 {rules} 第 4 行：未知的规则 escalation.repeat_lmit（jiesu rules show 列出所有规则）")
     rules.write_text('[deadlines.resolve]\n\ngeneral = "7 weeks"\n', encoding="utf-8")
     refused(jiesu("--rules", str(rules), "rules", "show"), f'规则文件 {rules} 第 3 行：deadlines.resolve.general: 应写作 "N hours"、"N days" 或 "N workdays"')
+    # A fresh tester: a length too long was said to be no length, as todo --within's was.
+    rules.write_text('[deadlines.resolve]\ngeneral = "99999 days"\n', encoding="utf-8")
+    refused(jiesu("--rules", str(rules), "rules", "show"), f"规则文件 {rules} 第 2 行：deadlines.resolve.general: '99999 days' 太长：最多 \"9999 days\"")
     refused(jiesu("--rules", str(tmp_path / "none.toml"), "list"), f"规则文件 {tmp_path / 'none.toml'} 不存在")
 
 

@@ -106,7 +106,6 @@ def test_edit_of_receipt_time_moves_the_deadlines(jiesu):
 @pytest.mark.parametrize(
     "args, line",
     [
-        (["--summary", "  "], "诉求摘要不能为空"),
         (["--address", "前门东大街1号"], "#1 没有变化：给出的值与现有的相同"),
         (["--received", "+2d"], None),
         (["--received", "2026-11-30T12:00"], "#1 的受理时间不能改为 2026-11-30 12:00：它晚于 2026-11-30 10:00 的办理记录"),

@@ -241,7 +241,7 @@ def test_open311_xml_in_and_offsets_required(jiesu, tmp_path):
     assert [(c["ref"], c["category"]) for c in jiesu.json("list")] == [("X-1", "噪音")]
 
 
-@pytest.mark.parametrize("written", ["下午三点", "2026/11/3 下午 15:05", "20261103.5"])
+@pytest.mark.parametrize("written", ["下午三点", "2026/11/3 凌晨 15:05", "20261103.5"])
 def test_an_open311_time_refused_is_hinted_in_the_form_open311_takes(jiesu, tmp_path, written):
     """A fresh tester: the hint was 2026-11-03 09:05, which Open311 then refused for its missing offset."""
     request = {"service_request_id": "X-1", "status": "open", "description": "夜间施工", "requested_datetime": written}

@@ -14,6 +14,7 @@ from conftest import refused
 TIME_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、今天、昨天、前天（可加钟点：yesterday 18:30、昨天 18:30）、now、-2h、+3d"
 NOT_A_TIME = f"无法识别的时间 'foo'；可用：{TIME_FORMS}"
 NOT_A_RECEIPT = "无法识别的时间 'foo'；可用：ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、now、-2h"
+REVERSED = "--since '2026-12-01' 晚于 --until '2026-11-01'，这段时间是空的；是不是写反了？"
 FORMATS = "csv, xlsx, xls, json, jsonl, open311-json, open311-xml"
 
 # Each command line, with one bad value, and the line it is refused with ({dir}: the test's folder).
@@ -78,6 +79,31 @@ BAD_VALUES = [
     (["ledger", "list", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["ledger", "export", "--period", ""], "'' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["import", "{dir}/工单.csv", "--format", ""], f"未知的导入格式 ''；可选：{FORMATS}"),
+    # A fresh tester: a length too long was said to be no length at all; a time counted back too far, no time.
+    (["todo", "--within", "99999999d"], "时长 '99999999d' 太长：最多 36500 天（36500d）"),
+    (["todo", "--within", "9999w"], "时长 '9999w' 太长：最多 36500 天（36500d）"),
+    (["list", "--since", "-99999999d"], "时间 '-99999999d' 超出 1900–2100"),
+    # A fresh tester: `note 1 ''` exited 1, as for a refusal; a text a step cannot go without, left blank, is no
+    # value any book could take, whichever command it is typed for.
+    (["note", "1", ""], "备注不能为空"),
+    (["note", "1", "  "], "备注不能为空"),
+    (["new", ""], "诉求摘要不能为空"),
+    (["edit", "1", "--summary", "  "], "诉求摘要不能为空"),
+    (["assign", "1", " "], "派单对象不能为空"),
+    (["return", "1", "--reason", ""], "退单理由不能为空"),
+    (["visit", "1", "--note", ""], "上门记录不能为空"),
+    (["escalate", "1", "--reason", ""], "升级理由不能为空"),
+    (["extend", "1", "--to", "2026-12-20", "--reason", ""], "延期理由不能为空"),
+    (["close", "1", "--result", "resolved", "--note", ""], "办结说明不能为空"),
+    (["reopen", "1", "--reason", ""], "重办理由不能为空"),
+    (["ledger", "add", "1", "--plan", "", "--unit", "城管科"], "整改措施不能为空"),
+    (["ledger", "add", "1", "--plan", "更换", "--unit", " "], "责任单位不能为空"),
+    (["ledger", "clear", "1", "--evidence", ""], "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果"),
+    (["classify", "1", "待研判"], "研判不能定为待研判，只能定为合理诉求、不合理诉求、咨询建议；研判有误请改研判为另一性质，或用 jiesu undo 1 撤回"),
+    # A fresh tester: a range that ends before it starts listed nothing, without a word.
+    (["list", "--since", "2026-12-01", "--until", "2026-11-01"], REVERSED),
+    (["export", "--since", "2026-12-01", "--until", "2026-11-01", "--out", "{dir}/诉求.csv"], REVERSED),
+    (["list", "--all", "--since", "昨天 18:00", "--until", "昨天 9:00"], "--since '昨天 18:00' 晚于 --until '昨天 9:00'，这段时间是空的；是不是写反了？"),
 ]
 
 

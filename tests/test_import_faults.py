@@ -380,12 +380,27 @@ def test_a_json_array_read_a_few_characters_at_a_time_comes_in_whole(jiesu, tmp_
     [
         "2026/11/3 9:05", "2026年11月3日 9:05", "2026/11/03 09:05", "2026-11-3 9:05:00", "2026年11月3日9时5分",
         "2026.11.3 9:05", "2026/11/3 上午 9:05", "2026/11/3 9:05 AM", "2026-11-03T09:05", "2026/11/3 9:05:00",
-        "46329.3784722222",
+        "46329.3784722222", "2026/11/3 早上 9点05", "2026年11月3日上午9点5分", "2026/11/3 上午 9:05 AM",
     ],
 )
 def test_times_as_excel_and_wps_write_them(jiesu, tmp_path, written):
     jiesu.ok("import", sheet(tmp_path, row(received=written)))
     assert jiesu.json("list")[0]["received_at"] == "2026-11-03T09:05:00+08:00"
+
+
+@pytest.mark.parametrize(
+    "written, meant",
+    [
+        ("2026/11/3 晚上 8点半", "2026-11-03T20:30:00+08:00"),
+        ("2026年11月3日 中午1点", "2026-11-03T13:00:00+08:00"),
+        ("2026/11/3 凌晨 2:00", "2026-11-03T02:00:00+08:00"),
+        ("2026/11/3 下午 15:05", "2026-11-03T15:05:00+08:00"),
+        ("2026/11/3 18点", "2026-11-03T18:00:00+08:00"),
+    ],
+)
+def test_a_file_reads_the_parts_of_the_day_as_the_command_line_does(jiesu, tmp_path, written, meant):
+    jiesu.ok("import", sheet(tmp_path, row(received=written)))
+    assert jiesu.json("list")[0]["received_at"] == meant
 
 
 def test_dates_without_a_time_and_afternoons(jiesu, tmp_path):
@@ -430,7 +445,9 @@ def test_24_00_reads_as_it_does_when_typed(jiesu, tmp_path, written):
         ("11/3/2026 9:05", "received_at 不是有效时间：'11/3/2026 9:05'；请写成 2026-11-03 09:05 这样的时间"),
         ("26/11/3 9:05", "received_at 不是有效时间：'26/11/3 9:05'；请写成 2026-11-03 09:05 这样的时间"),
         ("2026/2/30 9:05", "received_at 不是有效时间：'2026/2/30 9:05'；请写成 2026-11-03 09:05 这样的时间"),
-        ("2026/11/3 下午 15:05", "received_at 的上午/下午与 15 点矛盾：'2026/11/3 下午 15:05'；请写成 2026-11-03 09:05 这样的时间"),
+        ("2026/11/3 凌晨 15:05", "received_at 的凌晨是 0–6 点，与 15 点矛盾：'2026/11/3 凌晨 15:05'；请写成 2026-11-03 09:05 这样的时间"),
+        ("2026/11/3 9:5", "received_at 的分钟须为两位数字，如 9:05：'2026/11/3 9:5'；请写成 2026-11-03 09:05 这样的时间"),
+        ("2026/11/3 9:05:5", "received_at 的秒须为两位数字，如 9:05:05：'2026/11/3 9:05:5'；请写成 2026-11-03 09:05 这样的时间"),
         ("20261103.5", "received_at 不是有效时间：'20261103.5'；请写成 2026-11-03 09:05 这样的时间"),
         ("9999-12-31T24:00", "received_at 不是有效时间：'9999-12-31T24:00'；请写成 2026-11-03 09:05 这样的时间"),
         ("9999/12/31 24:00", "received_at 不是有效时间：'9999/12/31 24:00'；请写成 2026-11-03 09:05 这样的时间"),
@@ -464,9 +481,9 @@ def test_digits_excel_rewrote_are_refused_not_merged(jiesu, tmp_path, book, ref,
     assert book.counts() == (0, 0)
 
 
-@pytest.mark.parametrize("ref", ["jiesu-7", "'jiesu-7"])
+@pytest.mark.parametrize("ref", ["jiesu-7", "'jiesu-7", "JIESU-7", "ｊｉｅｓｕ－７"])
 def test_a_ref_an_open311_export_would_read_back_as_an_id_is_refused(jiesu, tmp_path, book, ref):
-    reason = "工单编号 'jiesu-7' 是 Open311 导出给无编号诉求的写法（jiesu-案卷编号），导回时会被读作案卷编号；请换一个编号"
+    reason = f"工单编号 {ref.lstrip(chr(39))!r} 是 Open311 导出给无编号诉求的写法（jiesu-案卷编号），导回时会被读作案卷编号；请换一个编号"
     assert refused_rows(jiesu("import", sheet(tmp_path, row("BJ1"), row(ref, summary="另一件")))) == [f"第 3 行：{reason}"]
     assert book.counts() == (0, 0)
 

@@ -19,7 +19,7 @@ from conftest import refused
 from jiesu import cases, ledger, lookup
 from jiesu.cases import Draft
 from jiesu.db import open_store
-from jiesu.errors import BadInput, RuleViolation, TransitionRefused
+from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.ledger_models import LedgerBalance
 from jiesu.office import Office
 from jiesu.rules import DEFAULT_RULES
@@ -150,7 +150,7 @@ def test_add_refusals(office):
 def test_clear_refusals(office):
     case = cases.file_case(office, Draft("合理", nature=Nature.REASONABLE, received_at=office.now - timedelta(hours=1)))
     entry = ledger.add_entry(office, case.id, "计划", "单位")
-    with pytest.raises(RuleViolation, match="不整改完不销账"):
+    with pytest.raises(BadOption, match="不整改完不销账"):
         ledger.clear_entry(office, entry.id, "  ")
     ledger.clear_entry(office, entry.id, "已整改")
     with pytest.raises(TransitionRefused, match="不能重复销账"):
@@ -173,7 +173,7 @@ def test_cli_refusals_are_one_line_and_change_nothing(jiesu, book):
     case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
     before = book.fingerprint()
-    refused(jiesu("ledger", "clear", "1"), "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
+    refused(jiesu("ledger", "clear", "1"), "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果", code=2)
     refused(jiesu("ledger", "add", case_id, "--plan", "再加", "--unit", "x"), "#1 挂账整改，不能上账；可用：assign, contact, visit, classify, escalate, ledger clear")
     refused(jiesu("ledger", "roll", "10/2026"), "'10/2026' 不是期间；应写作 YYYY-MM，如 2026-10", code=2)
     refused(jiesu("ledger", "export", "--format", "ods"), "未知的导出格式 'ods'；可选：csv, xlsx, json", code=2)
@@ -466,7 +466,7 @@ def test_a_ledgered_case_stays_reasonable(jiesu, book):
     case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--at", "2026-11-02T09:00")
     before = book.fingerprint()
-    for nature in ("不合理诉求", "咨询建议", "待研判"):
+    for nature in ("不合理诉求", "咨询建议"):  # 待研判 is never a finding (test_cli_cases)
         refused(
             jiesu("classify", case_id, nature, "--at", "2026-11-03T09:00"),
             f"#1 挂账整改，只有合理诉求才能在账，不能研判为{nature}；"

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from jiesu import fields, ledger, phones, rules, textsearch
-from jiesu.errors import BadInput, RuleViolation, TransitionRefused
+from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
 from jiesu.steps import change, changing, future, load_case, moment, not_before, record, ref_kept, required, shown, shown_bound
@@ -96,14 +96,17 @@ def file_case(office: Office, draft: Draft) -> Case:
 
 def add_note(office: Office, case_id: int, text: str, at: datetime | None = None) -> Event:
     """备注: a remark on the case's history, in any status."""
-    if not text.strip():
-        raise BadInput("备注不能为空")
+    text = required(text, "备注")
     with changing(office, case_id, "note", "备注") as (session, case):
-        return record(session, case, EventKind.NOTED, office, moment(office, case, at), text.strip(), {})
+        return record(session, case, EventKind.NOTED, office, moment(office, case, at), text, {})
 
 
 def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: datetime | None = None) -> Case:
-    """研判: set the nature, and so the 三上门 track."""
+    """研判: set the nature, and so the 三上门 track. 待研判 is where a case starts, not a finding: going
+    back to it would drop the track a close is checked against (a slip is taken back with `undo`)."""
+    if nature == Nature.UNCLASSIFIED:
+        findings = "、".join(n.label for n in Nature if n != Nature.UNCLASSIFIED)
+        raise BadOption(f"研判不能定为{nature.label}，只能定为{findings}；研判有误请改研判为另一性质，或用 jiesu undo {case_id} 撤回")
     with changing(office, case_id, "classify", "研判") as (session, case):
         when = moment(office, case, at)
         if case.status == Status.LEDGERED and nature != Nature.REASONABLE:
@@ -112,8 +115,7 @@ def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: d
                 f"请先销账（jiesu ledger clear {ledger.open_entry_id(session, case.id)} --evidence …），或保持合理诉求"
             )
         if case.nature == nature:  # a step that changes nothing is no step: undo would take it back instead of the last real one
-            already = "尚未研判（待研判）" if nature == Nature.UNCLASSIFIED else f"已研判为{nature.label}"
-            raise TransitionRefused(f"#{case_id} {already}，没有变化；要补充说明请用 jiesu note")
+            raise TransitionRefused(f"#{case_id} 已研判为{nature.label}，没有变化；要补充说明请用 jiesu note")
         changes = change(case, nature=nature, track=rules.track_for(nature))
         record(session, case, EventKind.CLASSIFIED, office, when, note, changes)
         return case
@@ -121,9 +123,7 @@ def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: d
 
 def assign(office: Office, case_id: int, to: str, note: str = "", at: datetime | None = None) -> Case:
     """派单: hand the case to a person or unit (again, if it is already with someone)."""
-    to = to.strip()
-    if not to:
-        raise BadInput("派单对象不能为空")
+    to = required(to, "派单对象")
     with changing(office, case_id, "assign", "派单") as (session, case):
         when = moment(office, case, at)
         status = Status.ASSIGNED if case.status == Status.NEW else case.status

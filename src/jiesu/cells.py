@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jiesu.clock import (
-    CLOCK_TIME, at_clock, date_alone, day_end, fraction_written, from_iso, hour_of, offset_refused, receipt_date_refused, steady_day,
+    CLOCK_TIME, at_clock, clock_of, date_alone, day_end, fraction_written, from_iso, offset_refused, receipt_date_refused, steady_day,
     wall_time_refused, year_refused,
 )
 from jiesu.safetext import echoed, shortened
@@ -188,13 +188,12 @@ def _parsed(label: str, written: str, hint: str) -> tuple[datetime, bool]:
 def _from_parts(label: str, written: str, match: re.Match, hint: str) -> datetime:
     if match["fraction"]:
         raise _fraction_refused(label, written)
-    part = {key: int(value) for key, value in match.groupdict().items() if value and value.isdigit()}
     try:
-        hour = hour_of(match) if match["h"] else 0
+        clock = clock_of(match) if match["h"] else (0, 0, 0)
     except ValueError as exc:
         raise ValueError(f"{label} 的{exc}：{echoed(written)}；{hint}") from None
     try:
-        return at_clock(date(part["y"], part["mo"], part["d"]), hour, part.get("mi", 0), part.get("s", 0))
+        return at_clock(date(int(match["y"]), int(match["mo"]), int(match["d"])), *clock)
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31 24:00
         raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{hint}") from None
 

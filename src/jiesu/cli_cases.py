@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no
+from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between
 from jiesu.errors import ExitCode
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
@@ -102,6 +102,7 @@ def list_cases(
     from jiesu.render import record, render
 
     office = office_of(ctx)
+    since_at, until_at = received_between(office, since, until)
     wanted = lookup.CaseFilter(
         include_closed=all_,
         statuses=status or [],
@@ -114,8 +115,8 @@ def list_cases(
         search=search,
         overdue=overdue,
         due_escalation=due_escalation,
-        since=office.when(since),
-        until=office.when(until, end_of_day=True),
+        since=since_at,
+        until=until_at,
         limit=limit,
     )
     tz = office.tz
@@ -189,7 +190,7 @@ def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argumen
 def classify(
     ctx: typer.Context,
     case_id: CaseId,
-    nature: Annotated[Nature, typer.Argument(parser=enum_parser(Nature, "诉求性质"), metavar="NATURE", help=f"诉求性质（{Nature.choices()}）。")],
+    nature: Annotated[Nature, typer.Argument(parser=enum_parser(Nature, "诉求性质"), metavar="NATURE", help="诉求性质（reasonable 合理诉求, unreasonable 不合理诉求, consult 咨询建议）。")],
     note: Annotated[str, typer.Option(help="研判说明。")] = "",
     at: At = None,
 ) -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, BinaryIO, Optional
 import typer
 
 from jiesu.clikit import office_of, path_name, say
-from jiesu.cliopts import Out, Reveal, enum_option, export_format
+from jiesu.cliopts import Out, Reveal, enum_option, export_format, received_between
 from jiesu.errors import BadInput
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import Status
@@ -133,8 +133,7 @@ def export_cases(
 
     fmt = export_format(out, fmt, exchange.EXPORT_FORMATS)  # before the book is opened: a usage error creates no book
     office = office_of(ctx)
-    selection = exchange.CaseSelection(
-        statuses=[s.value for s in status or []], since=office.when(since), until=office.when(until, end_of_day=True)
-    )
+    since_at, until_at = received_between(office, since, until)
+    selection = exchange.CaseSelection(statuses=[s.value for s in status or []], since=since_at, until=until_at)
     count = exchange.export_cases(office, fmt, out, selection, reveal=reveal, bom=bom)
     say(f"已导出 {count} 件诉求" + (f"到 {echoed_path(out)}" if out else ""))

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
-from jiesu.cliopts import MOST_COUNTED, MOST_DAYS, Format, Out, format_for_file, format_option, output_format
+from jiesu.clock import MOST_DAYS
+from jiesu.cliopts import MOST_COUNTED, Format, Out, format_for_file, format_option, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import OutputFormat, ReportFormat
 

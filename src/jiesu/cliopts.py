@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -12,10 +13,12 @@ from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed, echoed_path
 from jiesu.vocab import LabeledEnum, OutputFormat
 
+if TYPE_CHECKING:
+    from jiesu.office import Office
+
 
 MOST_COUNTED = 10**9  # a count option's ceiling: more cases than any book holds, and far below SQLite's integers
 LARGEST_ID = 2**63 - 1  # SQLite's largest integer
-MOST_DAYS = 36_500  # a window in days: a century back stays inside the years jiesu stores
 
 
 def enum_parser(enum: type[LabeledEnum], noun: str):
@@ -76,6 +79,15 @@ def parse_ref(text: str) -> str:
     except BadInput as exc:
         raise typer.BadParameter(str(exc)) from None
     return text
+
+
+def received_between(office: Office, since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """`--since` and `--until` as the receipt times they bound (a date for --until counts its whole day), for
+    every command that takes both; one that ends before it starts is a usage error, not an empty answer."""
+    start, end = office.when(since), office.when(until, end_of_day=True)
+    if start is not None and end is not None and start > end:
+        raise BadOption(f"--since {echoed(since)} 晚于 --until {echoed(until)}，这段时间是空的；是不是写反了？")
+    return start, end
 
 
 def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):

@@ -16,18 +16,30 @@ DATE_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yest
 # A receipt needs its clock time.
 RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、now、-2h"
 
-_RELATIVE = re.compile(r"^([+-])\s*(\d{1,6})\s*([mhdw])$")
+# A length of time as typed: `30m`, `2h`, `1d`, `1w` (todo's --within; after + or - a time counted from now).
+LENGTH = r"(?P<amount>\d+)\s*(?P<unit>[mhdw])"
+LENGTH_UNITS = {"m": "分钟", "h": "小时", "d": "天", "w": "周"}
+_MINUTES = {"m": 1, "h": 60, "d": 24 * 60, "w": 7 * 24 * 60}
+MOST_DAYS = 36_500  # a length or window in days: a century back stays inside the years jiesu stores
+_RELATIVE = re.compile(rf"^(?P<sign>[+-])\s*{LENGTH}$")
 # The days people name instead of a date, by their distance from today.
 DAY_WORDS = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "前天": -2, "tomorrow": 1, "明天": 1}
-# A clock time as people and spreadsheets write one after a day: `9:05`, `09:05:30`, `9点05分`, `下午 3:05`,
-# `3:05 PM` (cells reads it after a date in a file, parse_when after a day word). A minute has two digits
-# unless 分 follows it: `18:3` is more likely 18:30 mistyped than 18:03, and is refused as ISO's `18:3` is.
+# A clock time as people and spreadsheets write one after a day: `9:05`, `09:05:30`, `9点`, `9点05分`, `9点半`,
+# `下午 3:05`, `晚上 8点`, `3:05 PM` (cells reads it after a date in a file, parse_when after a day word); `clock_of`
+# reads it. After a colon a minute and a second have two digits (`18:3` is more likely 18:30 mistyped than 18:03);
+# after 点 or 时 one digit needs its 分.
 CLOCK_TIME = (
-    r"(?P<half>上午|下午|AM|PM|am|pm)?\s*(?P<h>\d{1,2})\s*[:：时点]\s*(?P<mi>\d{2}|\d(?=\s*分))\s*分?"
-    r"(?:\s*[:：]\s*(?P<s>\d{1,2})(?P<fraction>\.\d+)?\s*秒?)?\s*(?P<half2>AM|PM|am|pm)?"
+    r"(?P<part>凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|AM|PM|am|pm)?\s*(?P<h>\d{1,2})\s*"
+    r"(?:[:：]\s*(?P<mi>\d{1,2})(?:\s*[:：]\s*(?P<s>\d{1,2})(?P<fraction>\.\d+)?)?"
+    r"|[点时]\s*(?:(?P<half_hour>半)|(?P<mi_word>\d{1,2})\s*(?P<fen>分)?(?:\s*(?P<s_word>\d{1,2})\s*秒)?)?)"
+    r"\s*(?P<part2>AM|PM|am|pm)?"
 )
+# The hours (24-hour clock, first and last) each part of the day names. 上午/下午 are AM/PM as Excel and WPS write
+# them (`上午 12:30` is 00:30); a part's hour written in 12-hour form is moved into its span (`晚上 8` is 20:00,
+# `中午 1` 13:00), one written in 24-hour form must already be in it (`晚上 20:00`; `凌晨 20:00` is refused).
+DAY_PARTS = {"凌晨": (0, 6), "早上": (5, 10), "早晨": (5, 10), "上午": (0, 11), "中午": (11, 13), "下午": (12, 23), "傍晚": (16, 19), "晚上": (18, 23)}
+_PART_NAMES = {"am": "上午", "pm": "下午"}
 _DAY_AT = re.compile(rf"(?P<word>{'|'.join(DAY_WORDS)})\s*{CLOCK_TIME}")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DAY_END = re.compile(r"(?P<day>\d{4}-\d{2}-\d{2})[T ]24:00(?::00)?(?P<zone>(?:Z|[+-]\d{2}:?\d{2})?)")
 
 
@@ -126,12 +138,17 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
         if day_at["fraction"]:
             raise BadOption(_fraction_refused(raw))
         day = local_now.date() + timedelta(days=DAY_WORDS[day_at["word"]])
-        return at_clock(day, hour_of(day_at), int(day_at["mi"]), int(day_at["s"] or 0)).replace(tzinfo=tz), False
+        try:
+            clock = clock_of(day_at)
+        except ValueError as exc:
+            raise BadOption(f"时间 {echoed(raw)} 的{exc}") from None
+        return at_clock(day, *clock).replace(tzinfo=tz), False
     match = _RELATIVE.match(word)
     if match:
-        sign, amount, unit = match.groups()
-        delta = timedelta(**{_UNITS[unit]: int(amount)})
-        return (now + delta if sign == "+" else now - delta), False
+        delta = length(match["amount"], match["unit"])
+        if delta is None:
+            raise OverflowError(raw)
+        return (now + delta if match["sign"] == "+" else now - delta), False
     parsed = from_iso(raw.replace("/", "-"))
     if fraction_written(raw):
         raise BadOption(_fraction_refused(raw))
@@ -142,20 +159,42 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
     return parsed, False
 
 
+def length(amount: str, unit: str) -> timedelta | None:
+    """The length a LENGTH match's digits and unit name; None when it is longer than MOST_DAYS days."""
+    minutes = int(amount) * _MINUTES[unit] if len(amount) <= 12 else None  # int() of thousands of digits is refused
+    return None if minutes is None or minutes > MOST_DAYS * _MINUTES["d"] else timedelta(minutes=minutes)
+
+
 def _fraction_refused(raw: str) -> str:
     return f"时间 {echoed(raw)} 有不足一秒的部分；jiesu 记时到秒，请改为整秒"
 
 
-def hour_of(match: re.Match) -> int:
-    """The hour of the day a CLOCK_TIME `match` names, its 上午/下午 (AM/PM) applied; ValueError
-    saying so when they contradict each other (`下午 15:00`)."""
-    hour = int(match["h"])
-    half = (match["half"] or match["half2"] or "").upper()
-    if half:
-        if not 1 <= hour <= 12:
-            raise ValueError(f"上午/下午与 {hour} 点矛盾")
-        hour = hour % 12 + (12 if half in ("下午", "PM") else 0)
-    return hour
+def clock_of(match: re.Match) -> tuple[int, int, int]:
+    """The hour, minute and second a CLOCK_TIME `match` names, its part of the day applied (DAY_PARTS);
+    ValueError saying why when a minute or second is short of a digit or the part and the hour disagree."""
+    hour, written_hour = int(match["h"]), match["h"]
+    if match["mi"] is not None:
+        minute, second = int(match["mi"]), int(match["s"] or 0)
+        if len(match["mi"]) < 2:
+            raise ValueError(f"分钟须为两位数字，如 {written_hour}:0{minute}")
+        if match["s"] is not None and len(match["s"]) < 2:
+            raise ValueError(f"秒须为两位数字，如 {written_hour}:{match['mi']}:0{second}")
+    else:
+        minute, second = 30 if match["half_hour"] else int(match["mi_word"] or 0), int(match["s_word"] or 0)
+        if match["mi_word"] is not None and len(match["mi_word"]) < 2 and not match["fen"]:
+            raise ValueError(f"分钟须为两位数字或后跟“分”，如 {written_hour}点0{minute} 或 {written_hour}点{minute}分")
+    parts = {_PART_NAMES.get(part.casefold(), part) for part in (match["part"], match["part2"]) if part}
+    if len(parts) > 1:
+        raise ValueError(f"{'与'.join(sorted(parts))}矛盾")
+    if not parts:
+        return hour, minute, second
+    part = parts.pop()
+    first, last = DAY_PARTS[part]
+    readings = {hour} if hour == 0 or hour > 12 else {hour, (hour + 12) % 24}
+    fitting = [reading for reading in readings if first <= reading <= last]
+    if not fitting:
+        raise ValueError(f"{part}是 {first}–{last} 点，与 {hour} 点矛盾")
+    return fitting[0], minute, second
 
 
 def at_clock(day: date, hour: int, minute: int, second: int) -> datetime:

@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from jiesu import fields, phones, rules, textsearch
-from jiesu.errors import BadInput, TransitionRefused
+from jiesu.errors import BadInput, BadOption, TransitionRefused
 from jiesu.models import Case, Event
 from jiesu.office import Office
 from jiesu.steps import change, future, load_case, record, ref_kept, shown
@@ -53,7 +53,7 @@ def clean_values(office: Office, values: dict[str, Any]) -> dict[str, Any]:
             continue
         cleaned[name] = fields.clean(name, value)
         if cleaned[name] is None and name in REQUIRED:
-            raise BadInput(f"{fields.FIELDS[name].label}不能为空")
+            raise BadOption(f"{fields.FIELDS[name].label}不能为空")
         if name == "phone":  # the number and its extension are stored apart, as `jiesu new` stores them
             cleaned["phone"], cleaned["phone_ext"] = phones.split(cleaned["phone"]) if cleaned["phone"] else (None, None)
     return cleaned

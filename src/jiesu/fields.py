@@ -11,15 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jiesu import cells, phones
-from jiesu.errors import BadInput
+from jiesu import cells, phones, textsearch
+from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed
 from jiesu.vocab import Channel, Kind, LabeledEnum, Nature, Urgency
 
 
 def _required_summary(text: str) -> str:
     if not text or not text.strip():
-        raise BadInput("诉求摘要不能为空")
+        raise BadOption("诉求摘要不能为空")  # typed (new, edit); a file's row without one is refused by the importer
     return text.strip()
 
 
@@ -47,8 +47,9 @@ OPEN311_OWN_ID_REF = re.compile(rf"{OPEN311_OWN_ID}(\d+)")
 
 def ref_refused(ref: str) -> str | None:
     """Why a work-order number cannot be stored, or None: one written as an Open311 export writes a case
-    without a ref would come back from that export as a case's id, not as a ref (typed or in a file alike)."""
-    if OPEN311_OWN_ID_REF.fullmatch(ref):
+    without a ref would come back from that export as a case's id, not as a ref (typed or in a file alike). Refs
+    compare folded (textsearch.ref_key), so every spelling of it is refused alike: `JIESU-7`, `ｊｉｅｓｕ－７`."""
+    if OPEN311_OWN_ID_REF.fullmatch(textsearch.ref_key(ref) or ""):
         return f"工单编号 {echoed(ref)} 是 Open311 导出给无编号诉求的写法（jiesu-案卷编号），导回时会被读作案卷编号；请换一个编号"
     return None
 

@@ -135,6 +135,8 @@ def add_entry(
 def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | None = None) -> LedgerEntry:
     """销账: only with evidence of the rectification; the case closes as resolved and goes on to revisit."""
     evidence = (evidence or "").strip()
+    if not evidence:  # as a blank reason for any step: a usage error
+        raise BadOption(f"台账 {entry_id} 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
     with office.store.write() as session:
         # The case is locked before its entry, in the same order as every other step, so that
         # concurrent workers on PostgreSQL queue instead of deadlocking.
@@ -142,8 +144,6 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         entry = _load_entry(session, entry_id)
         if entry.status == CLEARED:
             raise TransitionRefused(f"台账 {entry_id} 已于 {shown(office, entry.cleared_at)} 销账，不能重复销账")
-        if not evidence:
-            raise RuleViolation(f"台账 {entry_id} 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
         check_step(case.id, case.status, case.level, "ledger clear", "销账", case.merged_into)
         when = moment(office, case, at)
         if when < entry.opened_at:

@@ -37,14 +37,18 @@ class Span:
         return f"{self.amount} {SPAN_UNITS[self.unit]}"
 
 
-_SPAN = re.compile(r"^\s*(\d{1,4})\s*(hours|days|workdays)\s*$")
+_SPAN = re.compile(r"^\s*(\d+)\s*(hours|days|workdays)\s*$")
+MOST_SPAN = 9999  # hours, days or working days: no deadline or window is longer
 
 
 def _span(value: Any) -> Span:
     match = _SPAN.match(value) if isinstance(value, str) else None
     if not match:
         raise ValueError('应写作 "N hours"、"N days" 或 "N workdays"')
-    return Span(int(match.group(1)), match.group(2))
+    amount, unit = match.groups()
+    if len(amount.lstrip("0")) > len(str(MOST_SPAN)) or int(amount) > MOST_SPAN:  # a length too long is still a length
+        raise ValueError(f'{echoed(value.strip())} 太长：最多 "{MOST_SPAN} {unit}"')
+    return Span(int(amount), unit)
 
 
 def _int(low: int, high: int) -> Callable[[Any], int]:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from jiesu import clock, rules, textsearch
-from jiesu.errors import BadInput, CaseNotFound, RuleViolation
+from jiesu.errors import BadInput, BadOption, CaseNotFound, RuleViolation
 from jiesu.models import Case, Event
 from jiesu.office import Office
 from jiesu.vocab import EventKind
@@ -181,6 +181,8 @@ def ref_kept(session: Session, ref: str | None, case_id: int | None = None) -> I
 
 
 def required(text: str | None, what: str) -> str:
+    """A text a step cannot go without (a reason, a note), stripped; a blank one is a usage error (exit 2),
+    as any value typed that no book could take."""
     if not text or not text.strip():
-        raise BadInput(f"{what}不能为空")
+        raise BadOption(f"{what}不能为空")
     return text.strip()

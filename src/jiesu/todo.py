@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from jiesu.clock import LENGTH, LENGTH_UNITS, MOST_DAYS, length
 from jiesu.errors import BadOption
 from jiesu.models import LedgerEntry
 from jiesu.office import Office
@@ -25,23 +26,25 @@ from jiesu.safetext import echoed
 from jiesu.vocab import LedgerStatus, Status
 
 REASONS = {"respond": "首次响应", "resolve": "办结", "revisit": "回访", "ledger": "台账整改", "escalate": "应升级"}
-_WITHIN = re.compile(r"^\s*(\d{1,4})\s*([mhdw])\s*$")
-_UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_UNIT_SAID = {"m": "分钟", "h": "小时", "d": "天", "w": "周"}
+_WITHIN = re.compile(rf"^\s*{LENGTH}\s*$")
 
 
 def parse_within(text: str) -> timedelta:
-    """`2h`, `1d`, `30m`, `1w` as a length of time; anything else is a usage error (BadOption)."""
+    """`2h`, `1d`, `30m`, `1w` as a length of time; anything else, or one longer than MOST_DAYS days, is a
+    usage error (BadOption)."""
     match = _WITHIN.match(text.casefold())
     if not match:
         raise BadOption(f"{echoed(text)} 不是时长；应写作 30m、2h、1d 或 1w")
-    return timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
+    span = length(match["amount"], match["unit"])
+    if span is None:
+        raise BadOption(f"时长 {echoed(text)} 太长：最多 {MOST_DAYS} 天（{MOST_DAYS}d）")
+    return span
 
 
 def within_said(text: str) -> str:
     """A length `parse_within` takes, as a sentence says it: `1d` → `1 天`, `2h` → `2 小时`."""
-    amount, unit = _WITHIN.match(text.casefold()).groups()
-    return f"{int(amount)} {_UNIT_SAID[unit]}"
+    match = _WITHIN.match(text.casefold())
+    return f"{int(match['amount'])} {LENGTH_UNITS[match['unit']]}"
 
 
 @dataclass
