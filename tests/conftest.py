@@ -181,11 +181,14 @@ class Jiesu:
             self.ok("reopen", case_id, "--reason", "r", "--at", f"2026-11-2{day}T11:00")
 
     def table(self, *args: str) -> tuple[list[str], list[list[str]]]:
-        """The header and the rows' cells of a table, checked to fit the terminal (COLUMNS) one line a row."""
+        """The header and the rows' cells of a table, checked to fit the terminal (COLUMNS) one line a row;
+        not the line under it that names the columns left out (`（屏幕太窄，略去：承办）`)."""
         from rich.cells import cell_len
 
         lines = self.ok(*args, "--format", "table").stdout.splitlines()
         assert max(cell_len(line) for line in lines) <= int(os.environ["COLUMNS"]), lines
+        if any(line.startswith("（屏幕太窄，略去：") for line in lines):
+            lines = lines[: next(n for n, line in enumerate(lines) if line.startswith("（屏幕太窄，略去："))]
         rows = [[cell.strip() for cell in line.split("│")] for line in lines[2:] if line.strip()]
         return [label.strip() for label in lines[0].split("┃")], rows
 

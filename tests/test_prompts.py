@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 import pytest
@@ -99,9 +102,11 @@ def test_edit_prompt_dash_clears_an_optional_field(jiesu, at_terminal):
 # ---------------------------------------------------------------- a real terminal
 
 
-def run_in_pty(args: list[str], keys: list[str], timeout: float = 30.0) -> str:
-    """Run jiesu under a pseudo-terminal, typing `keys` one line at a time as its prompts appear."""
+def run_in_pty(args: list[str], keys: list[str], timeout: float = 30.0, columns: int | None = None) -> str:
+    """Run jiesu under a pseudo-terminal (`columns` wide, where given), typing `keys` one line at a time as its prompts appear."""
     leader, follower = pty.openpty()
+    if columns:  # readline, on the shell's start, sets COLUMNS from the terminal's size
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     process = subprocess.Popen(
         [sys.executable, "-m", "jiesu", *args], stdin=follower, stdout=follower, stderr=follower, env=os.environ.copy()
     )
@@ -147,10 +152,24 @@ def test_shell_at_a_terminal_greets_with_the_days_todo(jiesu):
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="one backend is enough for the terminal itself")
+def test_the_shell_greeting_is_folded_to_a_narrow_terminal(jiesu, monkeypatch):
+    # A fresh tester at 40 columns: the greeting ran past the edge, for the terminal to break anywhere (`超期` / `1 件`).
+    from rich.cells import cell_len
+
+    jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
+    monkeypatch.delenv("COLUMNS")  # the terminal's own width, as a worker's shell has it (a dumb one is 80 to Rich)
+    monkeypatch.setenv("TERM", "xterm")
+    screen = run_in_pty(["shell"], ["exit\n"], columns=40)
+    said = [line for line in screen.replace("\r", "").split("\n") if line.strip() and "jiesu>" not in line]
+    assert said and max(cell_len(line) for line in said) <= 40, said
+    assert any("其中超期 1 件；" in line for line in said) and any("派给 测试员 的 0 件" in line for line in said), said
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="one backend is enough for the terminal itself")
 def test_the_greeting_counts_work_of_an_actor_whose_name_holds_a_number(jiesu, monkeypatch):
     """The todo rows show an assignee's number masked; the greeting counts by the name as typed."""
     monkeypatch.setenv("JIESU_ACTOR", "王师傅13566667777")
     case_id = jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
     jiesu.ok("assign", case_id, "王师傅13566667777")
     screen = run_in_pty(["shell"], ["exit\n"])
-    assert "派给 王师傅13566667777 的 2 件" in screen, screen
+    assert "派给 王师傅13566667777 的 2 件" in screen.replace("\r\n", ""), screen  # folded to the terminal

@@ -625,7 +625,7 @@ def test_every_table_is_one_line_per_row_at_this_width(jiesu, monkeypatch, width
         result = jiesu.ok(*view, "--format", "table")
         lines = result.stdout.splitlines()
         assert max(cell_len(line) for line in lines) <= width, (view, width)
-        body = [line for line in lines[2:] if line.strip()]
+        body = [line for line in lines[2:] if line.strip() and not line.startswith("（屏幕太窄，略去：")]  # the note under the table is no row
         if rows is not None:
             assert len(body) == rows, (view, width, result.stdout)
         assert all(line.split("│")[0].strip() for line in body), (view, width, result.stdout)  # no continuation lines
@@ -865,6 +865,22 @@ def test_show_names_the_case_a_merge_went_into_at_any_width(jiesu, monkeypatch):
     wide = jiesu.ok("show", case, "--format", "table").stdout
     assert f"状态：待派单 → 已合并；并入：— → #{target}" in wide, wide
     _found_whole_at_every_width(jiesu, monkeypatch, case, {token: wide.count(token) for token in (f"#{target}", "已合并")})
+
+
+def test_show_never_parts_a_change_from_its_new_value(jiesu, monkeypatch):
+    """A fresh tester's merged case at 40 columns: `并入：— →` on one line and `#3` on the next. A line of changes
+    breaks between two changes (at `；`) first, and never between `→` and the value after it."""
+    target = jiesu.new("楼道灯不亮", "--received", "2026-11-30T09:00")
+    case = jiesu.new("楼道灯不亮第6号楼需要尽快修理一下谢谢", "--received", "2026-11-30T09:00")
+    jiesu.ok("merge", case, "--into", target)
+    for width in range(40, 121):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = jiesu.ok("show", case, "--format", "table").stdout.splitlines()
+        cells = [text.strip() for line in lines for text in re.split("[│┃]", line)]
+        assert not [text for text in cells if text.endswith("→")], (width, "\n".join(lines))
+        assert any(f"→ #{target}" in text for text in cells), (width, "\n".join(lines))
+        if width in (40, 80):  # room for either change on a line, not for both: one change a line
+            assert all(any(text.endswith(change) for text in cells) for change in ("状态：待派单 → 已合并；", f"并入：— → #{target}")), (width, "\n".join(lines))
 
 
 def test_show_never_starts_a_line_with_closing_punctuation(jiesu, monkeypatch):

@@ -9,6 +9,7 @@ import io
 from zoneinfo import ZoneInfo
 
 import pytest
+from rich.cells import cell_len
 from rich.measure import Measurement
 
 from jiesu import render, views
@@ -74,5 +75,41 @@ def test_a_long_table_is_drawn_without_rich_measuring_each_row(jiesu, monkeypatc
     monkeypatch.setattr(Measurement, "get", lambda *args, **kwargs: measured.append(args) or measure(*args, **kwargs))
     monkeypatch.setenv("COLUMNS", "80")
     lines = jiesu.ok("list", "--format", "table").stdout.splitlines()
-    assert len(lines) == 32
+    assert len(lines) == 33 and lines[-1] == "（屏幕太窄，略去：受理时间）"
     assert len(measured) < 30
+
+
+@pytest.mark.parametrize(("view", "columns"), [
+    (["list"], views.list_columns(TZ)),
+    (["todo", "--within", "30d"], views.todo_columns(TZ)),
+])
+@pytest.mark.parametrize("width", [40, 60, 80])
+def test_a_table_that_leaves_columns_out_names_them_under_it(hostile_book, monkeypatch, view, columns, width):
+    # A fresh tester: at 40 columns the monthly 三率 left out 综合得分 without a word; so did list and todo theirs.
+    monkeypatch.setenv("COLUMNS", str(width))
+    lines = hostile_book.ok(*view, "--format", "table").stdout.splitlines()
+    header = [label.strip() for label in lines[0].split("┃")]
+    noted = next((n for n, line in enumerate(lines) if line.startswith("（屏幕太窄，略去：")), len(lines))
+    note = "".join(lines[noted:])  # the last line, or lines, folded between two names
+    left_out = note.removeprefix("（屏幕太窄，略去：").removesuffix("）").split("、") if note else []
+    assert sorted(header + left_out) == sorted(column.label for column in columns), (header, note)
+    assert all("│" in line for line in lines[2:noted])
+
+
+@pytest.mark.parametrize("view", ["list", "todo"])
+def test_a_character_gbk_lacks_keeps_its_row_in_line_on_a_gbk_terminal(jiesu, monkeypatch, view):
+    # A fresh tester with PYTHONIOENCODING=gbk: `㐀` (U+3400) and `🚰` print as `?`, one cell where two were
+    # counted, and the rest of the row moved left of the header's columns.
+    for summary in ("楼道灯不亮", "楼道灯不亮㐀🚰，漏水", "㐀" * 40):
+        jiesu.new(summary, "--community", "前门社区")
+    columns = views.list_columns(TZ) if view == "list" else views.todo_columns(TZ)
+    rows = jiesu.json(*(["list"] if view == "list" else ["todo", "--within", "30d"]))
+    for width in (200, 80, 60, 40):
+        monkeypatch.setenv("COLUMNS", str(width))
+        out = io.TextIOWrapper(io.BytesIO(), encoding="gbk", newline="")
+        render.render(rows, OutputFormat.TABLE, columns, out=out)
+        out.flush()
+        lines = out.buffer.getvalue().decode("gbk").split("\n（屏幕太窄")[0].splitlines()  # the table, not the note under it
+        assert "?" in "".join(lines)
+        assert len({cell_len(line) for line in lines}) == 1, (width, lines)  # every row as wide as the header
+        assert cell_len(lines[0]) <= width

@@ -37,7 +37,7 @@ def shell(
     known: set[str] = set()
     if interactive:
         known = _readline(command, prefix)
-        say("jiesu shell：输入命令（如 list、show 42），help 看命令列表，exit 退出。")
+        say("jiesu shell：输入命令（如 list、show 42），help 看命令列表，exit 退出。", figures=True)
     STORES.keep()
     if interactive:
         _greet(ctx)
@@ -109,7 +109,7 @@ def _greet(ctx: typer.Context) -> None:
     try:
         # A context of its own, closed now: a book the greeting makes is in place before the first line needs it.
         with typer.Context(ctx.command, obj=Settings(given.db, given.actor, given.rules)) as own:
-            say(greeting(own))
+            say(greeting(own), figures=True)  # folded to the terminal, a figure with its label
     except JiesuError as exc:
         typer.echo(f"错误: {exc}", err=True)
 

@@ -54,9 +54,10 @@ class Column:
     a few words, such as 待办's 应升级（一人多诉）, that says little when cut) is kept whole while any
     ranked column can give way. On a terminal too narrow even then, the main text gives way to free
     text's minimum before a column goes: other free text first, then whole columns (a deadline, a
-    status), from the right; a `lasting` one (待办's 剩余, the time a worker has) last, and only once
+    status), from the right; a `lasting` one (待办's 剩余, the time a worker has; a report's 件数, 综合得分) last, and only once
     the short label and the main text are cut to their headers' width.
-    The first column (the id a worker types next) and a column of `ids` stay.
+    The first column (the id a worker types next) and a column of `ids` stay. A line under the table
+    names the columns left out (`_say_left_out`).
     A column that is `given` a field shows an empty cell in a row where that field is empty
     (剩余 of work that has no deadline).
     """
@@ -322,6 +323,16 @@ def console(out: IO[str]):
     return PipeAwareConsole(file=out, highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
+def _as_printed(out: IO[str]) -> Callable[[str], str]:
+    """Case text made visible as `out` will print it, so that a table measures what a terminal shows: where
+    its encoding lacks a character (GBK and `㐀`, `🚰`), the `?` that stands for it (`_replace_unencodable`),
+    one cell where the character took two."""
+    if speaks_utf(out):
+        return visible
+    encoding = out.encoding
+    return lambda text: visible(text).encode(encoding, "replace").decode(encoding)
+
+
 def _replace_unencodable(out: IO[str]) -> None:
     """On a terminal whose encoding lacks a glyph (GBK and ▇), a table shows `?` rather than stopping."""
     if not speaks_utf(out) and hasattr(out, "reconfigure"):
@@ -356,17 +367,23 @@ ROOMY = 80
 # What no fold breaks where it fits a line: a time (`2026-12-01 24:00`, `12-01 24:00`); a label, the Chinese
 # word before a colon (`办理期限：`, its last six characters at most); one of jiesu's words (`办理中`, `挂账整改`,
 # as a change `状态：待派单 → 办理中` shows them); a run of letters and digits with the marks inside a number or a
-# word (a masked phone 135****7777, 010-6512****, a stand-in <U+202E>).
-_WHOLE = (
+# word (a masked phone 135****7777, 010-6512****, a stand-in <U+202E>). And a change's arrow with (the start of)
+# the value after it, `→ #3`, so that no line ends with `→`.
+_ONE_WHOLE = (
     r"(?:\d{4}-)?\d\d?-\d\d? \d\d?:\d\d(?::\d\d)?|[\u3400-\u9fff]{2,6}[：:]"
     rf"|{'|'.join(map(re.escape, labels_of_every_word()))}"
     r"|<U\+[0-9A-F]+>|[0-9A-Za-z*#+]+(?:[-./:@_][0-9A-Za-z*#+]+)*"
 )
+_WHOLE = rf"→ (?:{_ONE_WHOLE}|\S)|{_ONE_WHOLE}"
 _KEPT = re.compile(_WHOLE)
+# One change of a step (`状态：待派单 → 办理中；`, views._changes parts them with `；`): a fold keeps it on one line
+# when it fits one, so that a line of changes breaks between two changes first.
+_CHANGE = re.compile(r"(?<![^；\n])[^；\n]*? → [^；\n]*；?")
 # What a report's line of figures (`受理 3 · 超期 0`, `响应率 — · 解决率 75.0%`, `在账 1 条`) also keeps on one line:
 # an aside in brackets with the id before it and the mark after it (`#4（超期、多次重办）、`, `（1 天内到期），`);
-# a label with its figure, and the separator after it, so that no line starts with the separator.
-_FIGURES = re.compile(rf"(?:#\d+)?（[^（）\n]{{1,24}}）[、，]?|[\u3400-\u9fff]{{1,6}} (?:\d[\d.,]*%?|—)(?: [条件])?(?: ·)?|{_WHOLE}")
+# a label with its figure, and the separator after it, so that no line starts with the separator; and the
+# sign before it in a sum (`期初 0 + 新增 1 - 销账 0 = 期末 1`), so that no line ends with a bare `-`.
+_FIGURES = re.compile(rf"(?:#\d+)?（[^（）\n]{{1,24}}）[、，]?|(?:[-+=] )?[\u3400-\u9fff]{{1,6}} (?:\d[\d.,]*%?|—)(?: [条件])?(?: ·)?|{_WHOLE}")
 _WORD = re.compile(r"\s*\S+\s*")  # a word as Rich's fold reads it, with the spaces around it (rich._wrap.re_word)
 # What no line starts with (the rules of Chinese line breaking): closing punctuation. A fold that would
 # start a line with it starts it with the character before instead.
@@ -380,7 +397,8 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
     typed = [[column.text(row) for column in columns] for row in rows]
     if not typed:
         return 0
-    shown = [[visible(text) for text in texts] for texts in typed]
+    printed = _as_printed(out)
+    shown = [[printed(text) for text in texts] for texts in typed]
     screen = console(out)
     layout, narrowed = _fold_fit(columns, shown, screen.width) if whole_text else _fit(columns, shown, screen.width)
     if layout is None:  # too narrow for the table: each row a record of label and value
@@ -390,10 +408,21 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
             _print_record(screen, [(column.label, _form(column, narrowed, text)) for column, text in zip(columns, texts)], title if n == 0 else None)
         return len(shown)
     at = {column.key: n for n, column in enumerate(columns)}
-    cells = [[_shaped(column, width, narrowed, raw[at[column.key]], texts[at[column.key]], whole_text) for column, width in layout] for texts, raw in zip(shown, typed)]
+    cells = [[_shaped(column, width, narrowed, raw[at[column.key]], texts[at[column.key]], whole_text, printed) for column, width in layout] for texts, raw in zip(shown, typed)]
     if whole_text or not _drawn_fast(screen, layout, cells, title):
         _drawn_by_rich(screen, layout, cells, title, whole_text)
+    _say_left_out(screen, columns, layout)
     return len(cells)
+
+
+def _say_left_out(screen, columns: Sequence[Column], layout: Sequence[tuple[Column, int | None]]) -> None:
+    """A line under a table that left columns out to fit the terminal, naming them (`（屏幕太窄，略去：综合得分、满意率）`),
+    folded to the terminal but never inside a column's name: a reader knows the table is not all there is."""
+    shown = {column.key for column, _ in layout}
+    left_out = [column.label for column in columns if column.key not in shown]
+    if left_out:
+        names = re.compile("|".join(map(re.escape, sorted(left_out, key=len, reverse=True))))
+        screen.print(_Fold(cell(f"（屏幕太窄，略去：{'、'.join(left_out)}）"), names))
 
 
 def _rich_table(layout: Sequence[tuple[Column, int | None]], title: str | None, whole_text: bool, *, widths: Sequence[int] | None = None):
@@ -430,38 +459,37 @@ def _drawn_fast(screen, layout: Sequence[tuple[Column, int | None]], cells: list
     terminal (nor a header its column), where Rich would squeeze the columns."""
     from rich.cells import cell_len
 
-    widths = [width or max(cell_len(column.label), *(cell_len(row[n]) for row in cells)) for n, (column, width) in enumerate(layout)]
+    lengths = [[cell_len(text) for text in row] for row in cells]  # measured once: for the widths, then the padding
+    widths = [width or max(cell_len(column.label), *(row[n] for row in lengths)) for n, (column, width) in enumerate(layout)]
     if sum(widths) + SEPARATOR * (len(widths) - 1) > screen.width or any(width < cell_len(column.label) for (column, _), width in zip(layout, widths)):
         return False
     header = _rich_table(layout, title, False, widths=widths)
     screen.print(header)
     divider = f" {header.box.substitute(screen.options, safe=screen.safe_box).mid_vertical} "
     out = screen.file
-    for row in cells:
-        out.write(divider.join([_padded(screen, text, width) for text, width in zip(row, widths)]) + "\n")
+    for row, measured in zip(cells, lengths):
+        out.write(divider.join([_padded(screen, text, length, width) for text, length, width in zip(row, measured, widths)]) + "\n")
     out.flush()  # as Rich flushes what it prints: the rows reach a terminal before a line on stderr (共 N 件)
     return True
 
 
-def _padded(screen, text: str, width: int) -> str:
-    """A cell filled out to its column's `width`; one that is wider (its characters, measured one by one
-    as `_cut` does, were narrower than the whole: `☀️`) cut as Rich cuts a cell that overflows."""
-    from rich.cells import cell_len
-
-    room = width - cell_len(text)
+def _padded(screen, text: str, length: int, width: int) -> str:
+    """A cell `length` cells long filled out to its column's `width`; one that is wider (its characters, measured
+    one by one as `_cut` does, were narrower than the whole: `☀️`) cut as Rich cuts a cell that overflows."""
+    room = width - length
     if room >= 0:
         return text + " " * room
     options = screen.options.update(width=width, justify="left", no_wrap=True, overflow="ellipsis")
     return "".join(segment.text for segment in screen.render_lines(cell(text, whole=False), options, pad=True)[0])
 
 
-def _shaped(column: Column, width: int | None, narrowed: bool, raw: str, text: str, whole_text: bool) -> str:
-    """A cell as the layout has it, made visible: folded or cut to its `width`, or in the form chosen (`text` is `raw` made visible)."""
+def _shaped(column: Column, width: int | None, narrowed: bool, raw: str, text: str, whole_text: bool, printed: Callable[[str], str]) -> str:
+    """A cell as the layout has it, made visible: folded or cut to its `width`, or in the form chosen (`text` is `raw` as `printed`)."""
     if not width:
         return _form(column, narrowed, text)
     if whole_text:
         return _folded(text, width)
-    return _cut_ids(text, width) if column.ids else _cut(raw, width)
+    return _cut_ids(text, width) if column.ids else _cut(raw, width, printed)
 
 
 class _Fold:
@@ -496,11 +524,13 @@ def _kept_whole(line: str, width: int, kept: re.Pattern = _KEPT) -> list[str]:
     a break, and a cut that would fall inside a `_WHOLE` span that fits a line falls before it."""
     from rich.cells import cell_len
 
-    inside = {}  # a position inside a span that fits a line → where the span starts
-    for span in kept.finditer(line):
+    inside = {}  # a position inside a span that fits a line → where the span starts (a change's, over those within it)
+    glued = list(line)
+    for span in chain(kept.finditer(line), _CHANGE.finditer(line)):
         if cell_len(span.group()) <= width:
             inside.update(dict.fromkeys(range(span.start() + 1, span.end()), span.start()))
-    glued = kept.sub(lambda span: span.group().replace(" ", "_"), line)
+            glued[span.start() : span.end()] = span.group().replace(" ", "_")
+    glued = "".join(glued)
     breaks, used = [], 0
     for word in _WORD.finditer(glued):
         start, end = word.span()
@@ -549,7 +579,7 @@ def _folded(text: str, width: int) -> str:
     from rich.cells import cell_len, chop_cells
 
     lines, line = [], ""
-    for piece in _PIECE.findall(text):
+    for piece in _pieces(text, width):
         if cell_len(line + piece) <= width:
             line += piece
             continue
@@ -562,15 +592,28 @@ def _folded(text: str, width: int) -> str:
     return "\n".join([*lines, line.rstrip()])
 
 
-def _cut(text: str, width: int) -> str:
-    """`text` made visible and cut to `width` cells with `…`: a stand-in (`<U+202E>`) is kept or left out
+def _pieces(text: str, width: int) -> Iterable[str]:
+    """`text` in what `_folded` keeps on one line (`_PIECE`), a change (`_CHANGE`) that fits `width` as one piece."""
+    from rich.cells import cell_len
+
+    at = 0
+    for change in _CHANGE.finditer(text):
+        if cell_len(change.group()) <= width:
+            yield from _PIECE.findall(text, at, change.start())
+            yield change.group()
+            at = change.end()
+    yield from _PIECE.findall(text, at)
+
+
+def _cut(text: str, width: int, printed: Callable[[str], str]) -> str:
+    """`text` as `printed` (made visible) cut to `width` cells with `…`: a stand-in (`<U+202E>`) is kept or left out
     whole, never shown in part (Rich would cut it anywhere)."""
     from rich.cells import cell_len
 
-    shown = visible(text)
+    shown = printed(text)
     if cell_len(shown) <= width:
         return shown
-    pieces = shown if shown == text else [visible(char) for char in text]  # each character as shown
+    pieces = shown if shown == text else [printed(char) for char in text]  # each character as shown
     ends = list(accumulate(map(cell_len, pieces)))  # how far each piece reaches
     return "".join(pieces[: bisect_right(ends, width - 1)]) + "…"
 
@@ -722,7 +765,9 @@ def _all_this_year(columns: Sequence[Column], shown: list[list[str]]) -> bool:
 
 def render_record(row: dict[str, Any], columns: Sequence[Column], out: IO[str] | None = None, title: str | None = None) -> None:
     """One record as a two-column table of label and value (for `show`): the whole text, folded to fit."""
-    _print_record(console(out or sys.stdout), [(column.label, column.show(row.get(column.key))) for column in columns], title)
+    out = out or sys.stdout
+    printed = _as_printed(out)
+    _print_record(console(out), [(column.label, printed(column.show(row.get(column.key)))) for column in columns], title and printed(title))
 
 
 def _print_record(screen, pairs: Sequence[tuple[str, str]], title: str | None) -> None:

@@ -67,15 +67,40 @@ def sections(doc: dict[str, Any]) -> list[tuple[str, list[Column], list[list[str
     for key, title, label in (("rates_by_community", "三率·按社区", "社区"), ("rates_by_assignee", "三率·按承办", "承办")):
         if key in doc:
             rows = [[r["name"] or "（未填）", *(percent(r[k]) for k in RATE_LABELS)] for r in doc[key]]
-            tables.append((title, [_named(label), *map(_figure, RATE_LABELS.values())], rows))
+            tables.append((title, rate_columns(label), rows))
     rows = [
         [HOTSPOT_LABELS[h["kind"]], _hotspot_where(h), h["category"] or "—", str(h["count"]), " ".join(f"#{i}" for i in h["case_ids"][:12])]
         for h in doc["hotspots"]
     ]
-    # On a narrow screen the kind goes first, then the count (the ids say much of it), before the place or category is cut.
-    hotspot_columns = [Column("类型", "类型", whole=True, drop=1), _named("地点"), Column("类别", "类别"), Column("件数", "件数", whole=True, drop=2), Column("诉求", "诉求", ids=True)]
-    tables.append(("未诉先办·热点", hotspot_columns, rows))
+    tables.append(("未诉先办·热点", hotspot_columns(), rows))
     return tables
+
+
+def rate_columns(label: str) -> list[Column]:
+    """三率 by community or assignee. On a narrow screen the rates go by their weight in the score, the
+    lightest first (响应率, then 满意率, then 解决率); 综合得分, the one figure a ranking is read by, stays
+    with the name longest (`lasting`)."""
+    response, resolution, satisfaction, score = RATE_LABELS.values()
+    return [
+        _named(label),
+        Column(response, response, whole=True, drop=1),
+        Column(resolution, resolution, whole=True, drop=3),
+        Column(satisfaction, satisfaction, whole=True, drop=2),
+        Column(score, score, whole=True, lasting=True),
+    ]
+
+
+def hotspot_columns() -> list[Column]:
+    """未诉先办 hotspots. On a narrow screen 类别 goes first (cut, then left out; the ids lead to it); what
+    says what a row is stays: the kind (一人多诉 has no place or category to show), the place, the
+    ids a worker looks up, and the count longest of what can go (`lasting`)."""
+    return [
+        Column("类型", "类型", whole=True),
+        _named("地点"),
+        Column("类别", "类别"),
+        Column("件数", "件数", whole=True, lasting=True),
+        Column("诉求", "诉求", ids=True),
+    ]
 
 
 def ledger_line(doc: dict[str, Any]) -> str:
