@@ -329,6 +329,22 @@ def test_half_a_surrogate_pair_is_named_as_such_not_as_gbk(jiesu, tmp_path, book
     assert book.counts() == (0, 0)
 
 
+@pytest.mark.parametrize(
+    "name, content, line",
+    [
+        ("x.json", '[{"summary": "楼道\\u0000灯不亮", "received_at": "2026-11-20T09:00:00+08:00"}]', 1),
+        ("x.jsonl", '{"summary": "楼道\\u0000灯不亮", "received_at": "2026-11-20T09:00:00+08:00"}\n', 1),
+        ("x.csv", "summary,received_at\n楼道\x00灯不亮,2026-11-20 09:00\n", 2),
+    ],
+)
+def test_a_nul_in_text_is_refused_naming_the_field(jiesu, tmp_path, book, name, content, line):
+    """A fresh tester: a summary holding U+0000 was taken; `list` showed it cut at the NUL (SQLite's substr
+    stops there) and PostgreSQL refused the import with its own English line."""
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    assert refused_rows(jiesu("import", str(tmp_path / name))) == [f"第 {line} 行：summary 含有空字符 U+0000，案卷库存不了它；请删去"]
+    assert book.counts() == (0, 0)
+
+
 def test_a_pair_of_surrogate_escapes_is_one_character(jiesu, tmp_path):
     (tmp_path / "x.json").write_text('[{"summary": "\\ud842\\udfb7 \\u4e2d"}]', encoding="utf-8")
     jiesu.ok("import", str(tmp_path / "x.json"))

@@ -30,6 +30,8 @@ OPEN311_TIME_EXAMPLE = "2026-11-20T09:30:00+08:00"
 OPEN311_TIME_HINT = f"请写成 {OPEN311_TIME_EXAMPLE} 这样带时区偏移的时间（Open311 要求）"
 FORCED_TEXT = "'"  # typed before a cell in Excel or WPS so that it is kept as text, not read as a number or date
 
+# NUL is no text a book can keep: PostgreSQL refuses it, and SQLite's functions stop reading at it (a listing's summary).
+NUL_REFUSED = "{label} 含有空字符 U+0000，案卷库存不了它；请删去"
 _LOCAL_TIME = re.compile(rf"(?P<y>\d{{4}})\s*[-/.年]\s*(?P<mo>\d{{1,2}})\s*[-/.月]\s*(?P<d>\d{{1,2}})\s*日?(?:[\sT]*{CLOCK_TIME})?")
 _SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
 _SCIENTIFIC = re.compile(r"[-+]?\d+(?:\.\d+)?[eE][-+]?\d+")
@@ -39,6 +41,8 @@ _DECIMAL_TAIL = re.compile(r"\d+\.0+")
 def text(label: str, value: Any) -> str | None:
     """A cell as stripped text (None when empty); numbers stored as numbers come back as their digits."""
     if value.__class__ is str:  # what a CSV gives: the common case first
+        if "\x00" in value:
+            raise ValueError(NUL_REFUSED.format(label=label))
         return value.strip() or None
     if value is None:
         return None
@@ -51,6 +55,8 @@ def text(label: str, value: Any) -> str | None:
     if isinstance(value, datetime):
         value = value.isoformat(sep=" ")
     stripped = str(value).strip()
+    if "\x00" in stripped:
+        raise ValueError(NUL_REFUSED.format(label=label))
     return stripped or None
 
 
