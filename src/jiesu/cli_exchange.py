@@ -66,8 +66,8 @@ def import_cases(
     say(f"读取 {result.read} 行：{verb} {result.added} 件，已存在 {result.existing} 件{skipped}" + ("（试运行，未写入）" if dry_run else ""))
     if result.differing:
         lines = "、".join(map(str, result.differing_lines[:LINES_NAMED])) + " 行" + ("等" if result.differing > LINES_NAMED else "")
-        say(f"其中 {result.differing} 件的工单号已在案卷库中，内容（受理时间、电话、摘要或地址）却不同（第 {lines}）；"
-            "导入不改动已有的诉求，要改请用 jiesu edit")
+        say(f"其中 {result.differing} 件的工单号已在案卷库中或文件的前面几行里，内容（受理时间、电话、摘要或地址）却不同（第 {lines}）；"
+            "这些行未导入，要改已有的诉求请用 jiesu edit")
 
 
 @contextmanager

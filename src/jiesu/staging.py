@@ -252,13 +252,21 @@ class Stage:
             self.conn.execute(update(staged).where(*picked).values(state=DUPLICATE, case_id=case_id))
 
     def differing(self, limit: int) -> tuple[int, list[int]]:
-        """Rows 已存在 by their ref whose case holds another receipt time, phone, summary or address
-        (an import never changes a case the book has): how many, and the first `limit` lines."""
-        staged = STAGED
+        """Rows 已存在 by their ref whose case — in the book, or a row before them in the file — holds another
+        receipt time, phone, summary or address (an import never changes a case the book has, nor takes a
+        row twice): how many, and the first `limit` lines."""
+        staged, earlier = STAGED, STAGED.alias("earlier")
+        in_book = exists().where(CASES.c.id == staged.c.case_id, CASES.c.ref_key == staged.c.ref_key)
+        alike_before = exists().where(
+            earlier.c.ref_key == staged.c.ref_key, earlier.c.seq < staged.c.seq, earlier.c.state != REFUSED, _same_content(earlier, staged)
+        )
         which = and_(
             staged.c.state == DUPLICATE,
             staged.c.ref.is_not(None),
-            exists().where(CASES.c.id == staged.c.case_id, CASES.c.ref_key == staged.c.ref_key, ~_same_content(CASES, staged)),
+            or_(
+                exists().where(CASES.c.id == staged.c.case_id, CASES.c.ref_key == staged.c.ref_key, ~_same_content(CASES, staged)),
+                and_(~in_book, ~alike_before),
+            ),
         )
         count, first = self._refused(which, limit)
         return count, [line for (line,) in first]
