@@ -441,7 +441,7 @@ def test_classify_to_the_nature_it_has_is_refused_and_logs_nothing(jiesu, book):
 def test_classify_back_to_unclassified_is_refused_and_changes_nothing(jiesu, book, unclassified):
     """A fresh tester: `classify 1 待研判` on a classified case was taken and cleared its 三上门 (DESIGN §3 has no
     way back to 待研判: it is where a case starts, and close checks the track). A slip is taken back with undo."""
-    line = "研判不能定为待研判，只能定为合理诉求、不合理诉求、咨询建议；研判有误请改研判为另一性质，或用 jiesu undo 1 撤回"
+    line = "研判不能定为待研判（受理时的状态，不是研判结论），只能定为合理诉求、不合理诉求、咨询建议；研判有误请改研判为另一性质"
     case_id = jiesu.new("楼道灯不亮")
     jiesu.ok("classify", case_id, "合理诉求")
     before = book.fingerprint()

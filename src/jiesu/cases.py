@@ -106,7 +106,7 @@ def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: d
     back to it would drop the track a close is checked against (a slip is taken back with `undo`)."""
     if nature == Nature.UNCLASSIFIED:
         findings = "、".join(n.label for n in Nature if n != Nature.UNCLASSIFIED)
-        raise BadOption(f"研判不能定为{nature.label}，只能定为{findings}；研判有误请改研判为另一性质，或用 jiesu undo {case_id} 撤回")
+        raise BadOption(f"研判不能定为{nature.label}（受理时的状态，不是研判结论），只能定为{findings}；研判有误请改研判为另一性质")
     with changing(office, case_id, "classify", "研判") as (session, case):
         when = moment(office, case, at)
         if case.status == Status.LEDGERED and nature != Nature.REASONABLE:
