@@ -163,6 +163,7 @@ def test_the_shell_greeting_is_folded_to_a_narrow_terminal(jiesu, monkeypatch):
     said = [line for line in screen.replace("\r", "").split("\n") if line.strip() and "jiesu>" not in line]
     assert said and max(cell_len(line) for line in said) <= 40, said
     assert any("其中超期 1 件；" in line for line in said) and any("派给 测试员 的 0 件" in line for line in said), said
+    assert any(line.startswith("jiesu shell：") for line in said), said  # a command's name is not parted at its space
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="one backend is enough for the terminal itself")

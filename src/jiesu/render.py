@@ -367,10 +367,10 @@ ROOMY = 80
 # What no fold breaks where it fits a line: a time (`2026-12-01 24:00`, `12-01 24:00`); a label, the Chinese
 # word before a colon (`办理期限：`, its last six characters at most); one of jiesu's words (`办理中`, `挂账整改`,
 # as a change `状态：待派单 → 办理中` shows them); a run of letters and digits with the marks inside a number or a
-# word (a masked phone 135****7777, 010-6512****, a stand-in <U+202E>). And a change's arrow with (the start of)
-# the value after it, `→ #3`, so that no line ends with `→`.
+# word (a masked phone 135****7777, 010-6512****, a stand-in <U+202E>); a command, `jiesu shell`. And a change's arrow
+# with (the start of) the value after it, `→ #3`, so that no line ends with `→`.
 _ONE_WHOLE = (
-    r"(?:\d{4}-)?\d\d?-\d\d? \d\d?:\d\d(?::\d\d)?|[\u3400-\u9fff]{2,6}[：:]"
+    r"jiesu [a-z]+|(?:\d{4}-)?\d\d?-\d\d? \d\d?:\d\d(?::\d\d)?|[\u3400-\u9fff]{2,6}[：:]"
     rf"|{'|'.join(map(re.escape, labels_of_every_word()))}"
     r"|<U\+[0-9A-F]+>|[0-9A-Za-z*#+]+(?:[-./:@_][0-9A-Za-z*#+]+)*"
 )
