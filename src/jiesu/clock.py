@@ -25,13 +25,14 @@ _RELATIVE = re.compile(rf"^(?P<sign>[+-])\s*{LENGTH}$")
 # The days people name instead of a date, by their distance from today.
 DAY_WORDS = {"today": 0, "今天": 0, "yesterday": -1, "昨天": -1, "前天": -2, "tomorrow": 1, "明天": 1}
 # A clock time as people and spreadsheets write one after a day: `9:05`, `09:05:30`, `9点`, `9点05分`, `9点半`,
-# `下午 3:05`, `晚上 8点`, `3:05 PM` (cells reads it after a date in a file, parse_when after a day word); `clock_of`
+# `下午 3:05`, `晚上 8点`, `3:05 PM`, `8 PM` (cells reads it after a date in a file, parse_when after a day word); `clock_of`
 # reads it. After a colon a minute and a second have two digits (`18:3` is more likely 18:30 mistyped than 18:03);
 # after 点 or 时 one digit needs its 分.
 CLOCK_TIME = (
     r"(?P<part>凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|AM|PM|am|pm)?\s*(?P<h>\d{1,2})\s*"
     r"(?:[:：]\s*(?P<mi>\d{1,2})(?:\s*[:：]\s*(?P<s>\d{1,2})(?P<fraction>\.\d+)?)?"
-    r"|[点时]\s*(?:(?P<half_hour>半)|(?P<mi_word>\d{1,2})\s*(?P<fen>分)?(?:\s*(?P<s_word>\d{1,2})\s*秒)?)?)"
+    r"|[点时]\s*(?:(?P<half_hour>半)|(?P<mi_word>\d{1,2})\s*(?P<fen>分)?(?:\s*(?P<s_word>\d{1,2})\s*秒)?)?"
+    r"|(?=\s*(?:AM|PM|am|pm)))"
     r"\s*(?P<part2>AM|PM|am|pm)?"
 )
 # The hours (24-hour clock, first and last) each part of the day names. 上午/下午 are AM/PM as Excel and WPS write
