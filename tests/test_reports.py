@@ -428,3 +428,18 @@ def test_a_narrow_rates_table_keeps_the_score_and_names_what_it_left_out(jiesu, 
             assert set(left_out) == set(["响应率", "满意率", "解决率"][: len(left_out)]), (width, left_out)  # the lightest in the score first
         if width == 40:
             assert tables[0][2] and tables[1][2], tables  # the case's own: names that leave a rate out
+
+
+def test_a_narrow_category_table_keeps_overdue_last(jiesu, monkeypatch):
+    # A fresh tester at 30 columns: 按类别 and 按承办 left out 超期, the figure a worker acts on, before 当期受理.
+    case = jiesu.new("楼下餐馆油烟扰民", "--category", "环境/油烟", "--received", "2026-11-20T09:00")
+    jiesu.ok("assign", case, "观澜时代社区物业服务中心", "--at", "2026-11-20T10:00")
+    seen = set()
+    for width in range(24, 61):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = jiesu.ok("report", "daily", "--format", "table").stdout.splitlines()
+        for title in ("按类别", "按承办"):
+            [(labels, rows, left_out)] = _tables(lines, title)
+            seen.update(left_out)
+            assert "超期" in labels or {"当期受理", "在办"} <= set(left_out), (width, labels, left_out)
+    assert seen, "no width left a column out: the test says nothing"
