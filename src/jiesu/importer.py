@@ -127,7 +127,7 @@ class ImportResult:
     bad_count: int = 0
     written: bool = False
     ignored: list[str] = field(default_factory=list)  # header columns not read into any field
-    differing: int = 0  # rows 已存在 by their ref whose case the book holds with other content
+    differing: int = 0  # rows 已存在 by their ref whose case (in the book, or an earlier row) has other content
     differing_lines: list[int] = field(default_factory=list)  # the first BAD_ROWS_KEPT of them
 
     def refuse(self, line: int, reason: str) -> None:
