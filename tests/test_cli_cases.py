@@ -520,6 +520,19 @@ def test_small_things_a_chinese_keyboard_and_a_log_meet(jiesu, tmp_path):
     assert refused(jiesu("backup", ""), code=2) == "错误: 备份文件路径 无效：'' 不是文件名（如 备份/jiesu-2026-11-27.db）"
 
 
+def test_a_case_merged_into_a_case_merged_on_is_told_where_its_work_now_is(jiesu, book):
+    # A fresh tester: #3 into #2, then #2 into #1; `edit 3` said 请更正 #2, which refused in turn (请更正 #1).
+    first, second, third, fourth = (jiesu.new(summary) for summary in ("楼道灯不亮", "三楼灯不亮", "四楼灯不亮", "五楼灯不亮"))
+    jiesu.ok("merge", third, "--into", second)
+    jiesu.ok("merge", second, "--into", first)
+    before = book.fingerprint()
+    refused(jiesu("edit", third, "--summary", "改"), f"#{third} 已合并到 #{first}，不能更正；请更正 #{first}")
+    refused(jiesu("assign", third, "物业"), f"#{third} 已并入 #{first}，不能派单")
+    refused(jiesu("merge", fourth, "--into", third), f"#{third} 已合并到 #{first}，请并入 #{first}")
+    assert book.fingerprint() == before
+    assert jiesu.json("show", third)["merged_into"] == second  # the record keeps the step as it was taken
+
+
 def test_a_merged_case_refused_names_the_case_it_went_into(jiesu, book):
     # A fresh tester ran `merge 1 --into 2` twice and was told `#1 已合并，不能并单`: merged where?
     first, second = jiesu.new("楼道灯不亮"), jiesu.new("三楼楼道灯不亮")

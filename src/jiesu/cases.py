@@ -17,7 +17,7 @@ from jiesu import fields, ledger, phones, rules, textsearch
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
-from jiesu.steps import change, changing, future, load_case, moment, not_before, record, ref_kept, required, shown, shown_bound
+from jiesu.steps import change, changing, future, load_case, moment, not_before, record, ref_kept, required, shown, shown_bound, work_case
 from jiesu.undone import last_at, not_undone
 from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency, levels_said, open_status
 
@@ -318,7 +318,8 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
         if target.merged_into == case_id:  # before the hint below, which would name this case itself
             raise TransitionRefused(f"#{into} 已并入 #{case_id}，不能互相合并")
         if target.status == Status.MERGED:
-            raise TransitionRefused(f"#{into} 已合并到 #{target.merged_into}，请并入 #{target.merged_into}")
+            work = work_case(session, target)
+            raise TransitionRefused(f"#{into} 已合并到 #{work}，请并入 #{work}")
         when = moment(office, case, at)
         # The step is written on both cases, so it may not precede either receipt.
         not_before(office, target, when, "并单", target.received_at, "受理")

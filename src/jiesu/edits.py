@@ -19,7 +19,7 @@ from jiesu import fields, phones, rules, textsearch
 from jiesu.errors import BadInput, BadOption, TransitionRefused
 from jiesu.models import Case, Event
 from jiesu.office import Office
-from jiesu.steps import change, future, load_case, record, ref_kept, shown
+from jiesu.steps import change, future, load_case, record, ref_kept, shown, work_case
 from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Status
 
@@ -67,7 +67,8 @@ def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = 
     with office.store.write() as session:
         case = load_case(session, case_id, for_update=True)
         if case.status == Status.MERGED:
-            raise TransitionRefused(f"#{case_id} 已合并到 #{case.merged_into}，不能更正；请更正 #{case.merged_into}")
+            work = work_case(session, case)
+            raise TransitionRefused(f"#{case_id} 已合并到 #{work}，不能更正；请更正 #{work}")
         with ref_kept(session, cleaned.get("ref"), case.id):
             if "received_at" in cleaned:
                 _check_receipt(office, session, case, cleaned["received_at"])

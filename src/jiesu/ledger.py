@@ -29,7 +29,7 @@ from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.rules import check_step
 from jiesu.safetext import echoed
-from jiesu.steps import change, changing, load_case, moment, not_before, record, required, shown, shown_bound
+from jiesu.steps import change, changing, load_case, moment, not_before, record, required, shown, shown_bound, work_case
 from jiesu.undone import last_at
 from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
 
@@ -144,7 +144,7 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         entry = _load_entry(session, entry_id)
         if entry.status == CLEARED:
             raise TransitionRefused(f"台账 {entry_id} 已于 {shown(office, entry.cleared_at)} 销账，不能重复销账")
-        check_step(case.id, case.status, case.level, "ledger clear", "销账", case.merged_into)
+        check_step(case.id, case.status, case.level, "ledger clear", "销账", work_case(session, case))
         when = moment(office, case, at)
         if when < entry.opened_at:
             raise BadInput(f"台账 {entry_id} 的销账时间 {shown(office, when)} 早于上账时间 {shown(office, entry.opened_at)}")

@@ -26,8 +26,18 @@ def changing(office: Office, case_id: int, step: str, verb: str) -> Iterator[tup
     """Load the case under the write lock and check that its status allows `step`."""
     with office.store.write() as session:
         case = load_case(session, case_id, for_update=True)
-        rules.check_step(case.id, case.status, case.level, step, verb, case.merged_into)
+        rules.check_step(case.id, case.status, case.level, step, verb, work_case(session, case))
         yield session, case
+
+
+def work_case(session: Session, case: Case) -> int | None:
+    """Where a merged case's work now is: the case at the end of its merges (`#3` into `#2`, later `#2` into
+    `#1`: `#1`), so that a refusal's hint is one a worker can follow; None for a case not merged."""
+    seen = {case.id}
+    while case.merged_into is not None and case.merged_into not in seen:
+        seen.add(case.merged_into)
+        case = session.get(Case, case.merged_into) or case
+    return None if len(seen) == 1 else case.id
 
 
 def load_case(session: Session, case_id: int, *, for_update: bool = False) -> Case:
