@@ -174,3 +174,20 @@ def test_a_phone_in_an_imported_row_stays_a_refused_row_exit_1(jiesu, book, tmp_
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.splitlines()[0] == "第 2 行：不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"
     assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "now, line",
+    [
+        ("2026-12-01T09:30", "JIESU_NOW='2026-12-01T09:30' 缺少时区（例：2026-12-01T09:30+08:00）"),
+        ("明天", "JIESU_NOW='明天' 不是 ISO 时间（例：2026-12-01T09:30+08:00）"),
+    ],
+)
+def test_a_bad_jiesu_now_is_a_usage_error(jiesu, book, monkeypatch, now, line):
+    # A fresh tester: it exited 1 (refused, a script may retry) where JIESU_SERVER=offf exits 2.
+    jiesu.new("楼道灯不亮")
+    before = book.fingerprint()
+    monkeypatch.setenv("JIESU_NOW", now)
+    refused(jiesu("list"), line, code=2)
+    refused(jiesu("new", "又一件"), line, code=2)
+    assert book.fingerprint() == before

@@ -87,9 +87,9 @@ def utcnow() -> datetime:
     try:
         moment = datetime.fromisoformat(fixed)
     except ValueError:
-        raise BadInput(f"{NOW_VARIABLE}={echoed(fixed)} 不是 ISO 时间（例：2026-12-01T09:30+08:00）") from None
+        raise BadOption(f"{NOW_VARIABLE}={echoed(fixed)} 不是 ISO 时间（例：2026-12-01T09:30+08:00）") from None
     if moment.tzinfo is None:
-        raise BadInput(f"{NOW_VARIABLE}={echoed(fixed)} 缺少时区（例：2026-12-01T09:30+08:00）")
+        raise BadOption(f"{NOW_VARIABLE}={echoed(fixed)} 缺少时区（例：2026-12-01T09:30+08:00）")
     return moment.astimezone(timezone.utc).replace(microsecond=0)
 
 
