@@ -590,6 +590,7 @@ def test_no_english_sentence_in_help_or_usage_errors(jiesu):
                 continue
             assert not re.search(ENGLISH_SENTENCE, line), (page, line)
             assert "Usage" not in line and "Options" not in line and "Show this" not in line, (page, line)
+            assert "<str>" not in line, (page, line)  # a fresh tester: Typer names a value by its Python type
     for bad in (["lsit"], ["list", "--nope"], ["list", "--limit", "0"], ["new"], ["show", "x"], ["list", "a", "b"], ["report", "daily", "--date"], ["ledger"]):
         result = jiesu(*bad)
         said = result.stderr if result.stderr else result.stdout

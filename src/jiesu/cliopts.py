@@ -96,7 +96,7 @@ def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):
 
 CaseId = Annotated[int, typer.Argument(parser=parse_id, metavar="ID", help="诉求编号，如 42 或 #42。")]
 At = Annotated[
-    Optional[str], typer.Option("--at", help="发生时间（补录用），默认现在：2026-10-01T08:30、昨天 18:30、yesterday、-2h。")
+    Optional[str], typer.Option("--at", metavar="TIME", help="发生时间（补录用），默认现在：2026-10-01T08:30、昨天 18:30、yesterday、-2h。")
 ]
 def format_option(choices, help: str = "输出格式；终端默认 table，管道默认 json。"):
     """`--format`/`-f` taking one of `choices` by its English value or Chinese label (表格 …); a usage error otherwise."""

@@ -158,8 +158,9 @@ def _option_names(ctx) -> list[str]:
 
 
 def chinese_help_record(record: tuple[str, str]) -> tuple[str, str]:
-    """An option's help line with Typer's English bracket words (default, env var, required) in Chinese."""
+    """An option's help line with Typer's English bracket words (default, env var, required) in Chinese, and
+    its value named as the other options name theirs (`--note TEXT`, not Typer's Python `--note <str>`)."""
     name, text = record
     for english, chinese in _HELP_WORDS:
         text = text.replace(english, chinese)
-    return name, text
+    return name.replace(" <str>", " TEXT"), text
