@@ -118,8 +118,12 @@ def has_undecodable(text: str) -> bool:
 
 
 def undecodable_message(text: str) -> str:
-    """The one line that refuses text carrying bytes that were not UTF-8, showing where they are."""
-    return (
-        f"文字里有不是 UTF-8 的字节（可能是 GBK 编码）：{visible(text)[:60]}；"
-        "请把终端或文件设为 UTF-8，或先转码：iconv -f gbk -t utf-8"
-    )
+    """The one line that refuses text carrying bytes that were not UTF-8, showing them as GBK reads them
+    (`楼道灯不亮`), else as bytes (`\\xc2\\xa5…`): never half-decoded, where GBK pairs that happen to be UTF-8
+    (`¥`, `Ʋ`) stood among escapes."""
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        shown = f"按 GBK 读是 {echoed(visible(data.decode('gb18030')))}"
+    except UnicodeDecodeError:
+        shown = shortened(repr(data)[2:-1])
+    return f"文字里有不是 UTF-8 的字节（可能是 GBK 编码）：{shown}；请把终端或文件设为 UTF-8，或先转码：iconv -f gbk -t utf-8"
