@@ -41,6 +41,8 @@ def test_the_demo_month_as_a_page_has_every_section_and_chart(monthly_page, jies
     for heading in SECTIONS:
         assert heading in page, heading
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
+    # each chart's title (a browser shows it on hover) names it; a fresh tester read "Pygal" there
+    assert "Pygal" not in page and "<title>近 13 个月三率与综合得分</title>" in page and "<title>每日受理、办结与到期未办结</title>" in page
     doc = jiesu.json("--db", demo_book, "report", "monthly", "--period", demo_month())
     # The cards show the document's own rates, in percent with one decimal.
     assert f"{doc['rates']['response'] * 100:.1f}%" in page

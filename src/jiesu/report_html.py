@@ -89,7 +89,9 @@ def rule_value(value: Any) -> str:
 # ---------------------------------------------------------------- charts
 
 
-def _chart(kind: str, name: str, colours: tuple[str, ...] = SERIES_COLOURS, **config):
+def _chart(kind: str, name: str, caption: str, colours: tuple[str, ...] = SERIES_COLOURS, **config):
+    """A pygal chart drawn the page's way; its SVG's <title> (what a browser shows on hover, and a reader
+    of the page's text reads) is `caption`, not pygal's own name."""
     import pygal
     from pygal.style import Style
 
@@ -121,7 +123,15 @@ def _chart(kind: str, name: str, colours: tuple[str, ...] = SERIES_COLOURS, **co
     )
     chart.uuid = name  # stable ids: the same book gives the same page
     chart.add_xml_filter(_without_script_or_comments)
+    chart.add_xml_filter(lambda root: _captioned(root, caption))
     return chart
+
+
+def _captioned(root, caption: str):
+    for title in root:  # the document's own title, not the values' (a point's tooltip is a <title> too)
+        if str(title.tag).rsplit("}", 1)[-1] == "title":
+            title.text = caption
+    return root
 
 
 def _without_script_or_comments(root):
@@ -136,7 +146,7 @@ def _without_script_or_comments(root):
 def months_chart(months: list[dict]) -> str:
     """The 三率 and the score of each month, as lines in percent."""
     chart = _chart(
-        "Line", "months", range=(0, 100), show_dots=True, dots_size=3, value_formatter=lambda v: f"{v:.1f}%",
+        "Line", "months", f"近 {len(months)} 个月三率与综合得分", range=(0, 100), show_dots=True, dots_size=3, value_formatter=lambda v: f"{v:.1f}%",
     )
     chart.x_labels = [m["period"] for m in months]
     for key, label in RATE_LABELS.items():
@@ -148,7 +158,7 @@ def days_chart(days: list[dict]) -> str:
     """Received, closed and fallen overdue per day, as grouped bars."""
     top = max((d[key] for d in days for key in ("received", "closed", "overdue")), default=0)
     step = max(1, -(-top // 5))  # whole cases: at most six labels, never 0.2 shown as a second "0"
-    chart = _chart("Bar", "days", DAY_COLOURS, value_formatter=lambda v: f"{v:.0f}", y_labels=list(range(0, top + step, step)))
+    chart = _chart("Bar", "days", "每日受理、办结与到期未办结", DAY_COLOURS, value_formatter=lambda v: f"{v:.0f}", y_labels=list(range(0, top + step, step)))
     # A fortnight reads as dates; a whole month as its day numbers, which fit unturned.
     chart.x_labels = [d["day"][5:] if len(days) <= 16 else str(int(d["day"][8:])) for d in days]
     for key, label in (("received", "受理"), ("closed", "办结"), ("overdue", "到期未办结")):
