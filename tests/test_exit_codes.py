@@ -48,7 +48,10 @@ BAD_VALUES = [
     (["ledger", "roll", "2026-13"], "'2026-13' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["ledger", "export", "--period", "1899-01"], "期间 1899-01 的年份 1899 超出 1900–2100"),
     (["ledger", "export", "--format", "ods"], "未知的导出格式 'ods'；可选：csv, xlsx, json"),
-    (["report", "daily", "--date", "2026-02-30"], f"无法识别的时间 '2026-02-30'；可用：{TIME_FORMS}"),
+    # a date no calendar has says so (a fresh tester: "cannot read it" sent one looking for another form)
+    (["report", "daily", "--date", "2026-02-30"], "时间 '2026-02-30' 的日期不存在：2026 年 2 月只有 28 天"),
+    (["list", "--since", "2026-13-01"], "时间 '2026-13-01' 的日期不存在：一年只有 12 个月"),
+    (["new", "x", "--received", "2026/4/31 09:00"], "时间 '2026/4/31 09:00' 的日期不存在：2026 年 4 月只有 30 天"),
     (["report", "monthly", "--period", "2026-13"], "'2026-13' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["hotspots", "--as-of", "foo"], NOT_A_TIME),
     (["todo", "--within", "foo"], "'foo' 不是时长；应写作 30m、2h、1d 或 1w"),

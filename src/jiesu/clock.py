@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from calendar import monthrange
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -109,7 +110,7 @@ def parse_when(
     try:
         moment, a_day = _parsed_when(written, now, tz, end_of_day, deadline)
     except ValueError:
-        raise BadOption(f"无法识别的时间 {echoed(written)}；可用：{RECEIPT_FORMS if receipt else DATE_FORMS}") from None
+        raise BadOption(no_such_day(written) or f"无法识别的时间 {echoed(written)}；可用：{RECEIPT_FORMS if receipt else DATE_FORMS}") from None
     except OverflowError:  # `-999999w`: before year 1
         raise BadOption(f"时间 {echoed(written)} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
     reason = year_refused(moment.year)
@@ -211,6 +212,24 @@ def receipt_date_refused(subject: str, example: str) -> str:
     and a case received at 00:00 counts as received at 24:00 the day before (rules.deadlines), so
     "received that day" would silently get a deadline a working day early."""
     return f"{subject} 只有日期，没有钟点（0 点受理按前一天 24:00 计，时限会早一个工作日）；请写明钟点，如 {example}"
+
+
+_WRITTEN_DAY = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?!\d)")
+
+
+def no_such_day(written: str) -> str | None:
+    """Why a time written as a date is refused when its date is one no calendar has (`2026-02-30`,
+    `2026-13-01`), else None: "cannot read it" would send a person looking for another form."""
+    day = _WRITTEN_DAY.match(written)
+    if day is None:
+        return None
+    year, month, dom = map(int, day.groups())
+    if not 1 <= month <= 12:
+        return f"时间 {echoed(written)} 的日期不存在：一年只有 12 个月"
+    last = monthrange(year or 1, month)[1]
+    if not 1 <= dom <= last:
+        return f"时间 {echoed(written)} 的日期不存在：{year} 年 {month} 月只有 {last} 天"
+    return None
 
 
 def from_iso(text: str) -> datetime:
