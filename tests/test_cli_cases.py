@@ -412,6 +412,9 @@ def test_show_accepts_hash_ids_and_refuses_unknown(jiesu):
     assert jiesu.json("show", "#1")["id"] == 1
     refused(jiesu("show", "99"), "没有 #99 这件诉求")
     refused(jiesu("show", "abc"), "诉求编号 无效：'abc' 不是诉求编号（应为 42 或 #42）", code=2)
+    assert jiesu.json("show", "＃１")["id"] == 1  # a Chinese keyboard's full-width digits
+    refused(jiesu("show", "²"), "诉求编号 无效：'²' 不是诉求编号（应为 42 或 #42）", code=2)
+    refused(jiesu("show", "1" * 5000), "诉求编号 无效：'1111111111111111111111111111111111111111…（共 5000 字）' 不是诉求编号（应为 42 或 #42）", code=2)
 
 
 def test_note_and_classify_write_events(jiesu, book):

@@ -35,6 +35,27 @@ def test_connections_enforce_foreign_keys_and_wait_for_locks(store):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
 
 
+@sqlite_only
+@pytest.mark.parametrize("written", ["abc", "-5", "1.5", "60s", "86400001", "9" * 5000])
+def test_a_busy_timeout_that_is_not_milliseconds_is_a_usage_error(jiesu, db_path, monkeypatch, written):
+    """Not a silent fall back to the default: the worker who set it would wait a minute, or not at all."""
+    monkeypatch.setenv("JIESU_BUSY_TIMEOUT_MS", written)
+    line = refused(jiesu("new", "楼道灯不亮"), code=2)
+    assert line.startswith("错误: JIESU_BUSY_TIMEOUT_MS='") and line.endswith("' 应为等待的毫秒数：0 到 86400000 的整数")
+    assert not db_path.exists()
+
+
+@sqlite_only
+def test_a_busy_timeout_in_milliseconds_is_what_sqlite_waits(db_path, monkeypatch):
+    monkeypatch.setenv("JIESU_BUSY_TIMEOUT_MS", " 250 ")
+    store = db.open_store(str(db_path))
+    try:
+        with store.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 250
+    finally:
+        store.close()
+
+
 def test_models_match_the_migrated_schema(store):
     inspector = inspect(store.engine)
     for model in (Case, Event, Revisit, LedgerEntry, LedgerMove, LedgerBalance, MonthRates):

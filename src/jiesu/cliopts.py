@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from jiesu.clikit import given_path
+from jiesu.digits import at_most
 from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed, echoed_path
 from jiesu.vocab import LabeledEnum, OutputFormat
@@ -40,9 +41,10 @@ def parse_id(text: str) -> int:
     if isinstance(text, int):
         return text
     raw = str(text).strip().lstrip("#＃")  # the full-width ＃ a Chinese keyboard types
-    if not raw.isdigit() or not 0 < int(raw) <= LARGEST_ID:
+    number = at_most(raw, LARGEST_ID) if raw.isdecimal() else None
+    if not number:
         raise typer.BadParameter(f"{echoed(text)} 不是诉求编号（应为 42 或 #42）")
-    return int(raw)
+    return number
 
 
 def parse_yes_no(text: str, option: str) -> bool:

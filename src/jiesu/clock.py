@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jiesu.digits import at_most
 from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed
 
@@ -163,8 +164,8 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
 
 def length(amount: str, unit: str) -> timedelta | None:
     """The length a LENGTH match's digits and unit name; None when it is longer than MOST_DAYS days."""
-    minutes = int(amount) * _MINUTES[unit] if len(amount) <= 12 else None  # int() of thousands of digits is refused
-    return None if minutes is None or minutes > MOST_DAYS * _MINUTES["d"] else timedelta(minutes=minutes)
+    count = at_most(amount, MOST_DAYS * _MINUTES["d"] // _MINUTES[unit])
+    return None if count is None else timedelta(minutes=count * _MINUTES[unit])
 
 
 def _fraction_refused(raw: str) -> str:

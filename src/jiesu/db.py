@@ -22,8 +22,9 @@ from sqlmodel import Session
 
 from jiesu import backend
 from jiesu.clock import utcnow
+from jiesu.digits import at_most
 from jiesu.errors import BadInput, BadOption, StoreError, os_reason
-from jiesu.safetext import echoed_path, has_undecodable, undecodable_message
+from jiesu.safetext import echoed, echoed_path, has_undecodable, undecodable_message
 from jiesu.migrations import LATEST, MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -31,6 +32,8 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 # is told from any other SQLite file without opening it: "JSu1".
 APPLICATION_ID = 0x4A537531
 BUSY_TIMEOUT_MS = 60_000  # JIESU_BUSY_TIMEOUT_MS overrides: how long a command waits for another's write
+BUSY_VARIABLE = "JIESU_BUSY_TIMEOUT_MS"
+LONGEST_BUSY_TIMEOUT_MS = 86_400_000  # a day
 
 
 def data_folder() -> Path:
@@ -499,10 +502,15 @@ def _check_sqlite_file(path: Path, option: str) -> None:
 
 
 def busy_timeout_ms() -> int:
-    try:
-        return max(0, int(os.environ.get("JIESU_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)))
-    except ValueError:
+    """How long a command waits for another's write: JIESU_BUSY_TIMEOUT_MS, else BUSY_TIMEOUT_MS; a
+    value that is not a whole number of milliseconds up to a day is a usage error, not a silent default."""
+    written = os.environ.get(BUSY_VARIABLE, "").strip()
+    if not written:
         return BUSY_TIMEOUT_MS
+    waited = at_most(written, LONGEST_BUSY_TIMEOUT_MS) if written.isdecimal() else None
+    if waited is None:
+        raise BadOption(f"{BUSY_VARIABLE}={echoed(written)} 应为等待的毫秒数：0 到 {LONGEST_BUSY_TIMEOUT_MS} 的整数")
+    return waited
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:

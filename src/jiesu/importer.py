@@ -125,7 +125,6 @@ class ImportResult:
     existing: int = 0
     bad: list[BadRow] = field(default_factory=list)  # the first BAD_ROWS_KEPT by line
     bad_count: int = 0
-    written: bool = False
     ignored: list[str] = field(default_factory=list)  # header columns not read into any field
     differing: int = 0  # rows 已存在 by their ref whose case (in the book, or an earlier row) has other content
     differing_lines: list[int] = field(default_factory=list)  # the first BAD_ROWS_KEPT of them
@@ -1021,11 +1020,9 @@ def import_rows(
             return result
         if dry_run:
             result.added, result.existing = stage.count()
-            result.differing, result.differing_lines = stage.differing(BAD_ROWS_KEPT)
-            return result
-        result.added, result.existing = stage.swap(at=when, actor=office.actor, source=source)
+        else:
+            result.added, result.existing = stage.swap(at=when, actor=office.actor, source=source)
         result.differing, result.differing_lines = stage.differing(BAD_ROWS_KEPT)
-    result.written = True
     return result
 
 

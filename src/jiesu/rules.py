@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from jiesu.digits import at_most
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.safetext import echoed
 from jiesu.vocab import SPAN_UNITS, TOP_LEVEL, Channel, Level, Nature, Result, Status, Tier, Track, Urgency
@@ -45,10 +46,11 @@ def _span(value: Any) -> Span:
     match = _SPAN.match(value) if isinstance(value, str) else None
     if not match:
         raise ValueError('应写作 "N hours"、"N days" 或 "N workdays"')
-    amount, unit = match.groups()
-    if len(amount.lstrip("0")) > len(str(MOST_SPAN)) or int(amount) > MOST_SPAN:  # a length too long is still a length
+    digits, unit = match.groups()
+    amount = at_most(digits, MOST_SPAN)
+    if amount is None:  # a length too long is still a length
         raise ValueError(f'{echoed(value.strip())} 太长：最多 "{MOST_SPAN} {unit}"')
-    return Span(int(amount), unit)
+    return Span(amount, unit)
 
 
 def _int(low: int, high: int) -> Callable[[Any], int]:

@@ -256,7 +256,8 @@ class Stage:
         receipt time, phone, summary or address (an import never changes a case the book has, nor takes a
         row twice): how many, and the first `limit` lines."""
         staged, earlier = STAGED, STAGED.alias("earlier")
-        in_book = exists().where(CASES.c.id == staged.c.case_id, CASES.c.ref_key == staged.c.ref_key)
+        its_case = (CASES.c.id == staged.c.case_id, CASES.c.ref_key == staged.c.ref_key)
+        in_book = exists().where(*its_case)
         alike_before = exists().where(
             earlier.c.ref_key == staged.c.ref_key, earlier.c.seq < staged.c.seq, earlier.c.state != REFUSED, _same_content(earlier, staged)
         )
@@ -264,7 +265,7 @@ class Stage:
             staged.c.state == DUPLICATE,
             staged.c.ref.is_not(None),
             or_(
-                exists().where(CASES.c.id == staged.c.case_id, CASES.c.ref_key == staged.c.ref_key, ~_same_content(CASES, staged)),
+                exists().where(*its_case, ~_same_content(CASES, staged)),
                 and_(~in_book, ~alike_before),
             ),
         )

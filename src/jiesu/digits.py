@@ -1,0 +1,12 @@
+"""A number a person typed, read against its bound before Python reads it whole."""
+
+from __future__ import annotations
+
+
+def at_most(digits: str, most: int) -> int | None:
+    """The number the decimal `digits` write, or None when it is over `most` — without int() of
+    thousands of digits, which Python refuses with an error of its own (or takes its time over)."""
+    if len(digits.lstrip("0")) > len(str(most)):
+        return None
+    number = int(digits)
+    return number if number <= most else None
