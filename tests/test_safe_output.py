@@ -121,6 +121,36 @@ def test_messages_to_the_person_show_case_text_safely(jiesu):
     assert raw_controls(result.stderr) == [] and "␛]0;标题␇物业<U+202E>" in result.stderr
 
 
+def test_a_line_break_in_typed_text_never_starts_a_line_of_a_message(jiesu):
+    """Said or refused, a message is jiesu's own lines: typed text repeated in it cannot add one
+    (`城管科⏎#2 已办结` read as a second line jiesu wrote)."""
+    jiesu.new("a")
+    jiesu.new("b")
+    forged = "城管科\n#2 已办结（已办结）"
+    assert jiesu.ok("assign", "1", forged).stderr == "#1 已派给 城管科␊#2 已办结（已办结）（办理中）\n"
+    refused(jiesu("assign", "1", forged), "#1 已派给 城管科␊#2 已办结（已办结）")
+    assert jiesu.ok("edit", "2", "--summary", "b\n#2 已办结").stderr == "#2 已更正：诉求摘要：b → b␊#2 已办结\n"
+    assert jiesu.json("show", "1")["assignee"] == forged  # the text itself is kept as typed
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\u202e \u200b", "\u3000\u2060\t"])
+def test_a_text_of_only_invisible_characters_is_blank(jiesu, text):
+    jiesu.new()
+    refused(jiesu("new", text), "诉求摘要不能为空", code=2)
+    refused(jiesu("note", "1", text), "备注不能为空", code=2)
+    refused(jiesu("--actor", text, "note", "1", "已联系"), "--actor 无效：经办人姓名（--actor 或 JIESU_ACTOR）不能是空白；不写则用登录用户名", code=2)
+    assert jiesu.json("list", "--all") and len(jiesu.json("show", "1")["events"]) == 1
+
+
+@pytest.mark.parametrize(("actor", "shown"), [("[red]张\x1b[31m丽", "'[red]张␛[31m丽'"), ("张\n丽", "'张␊丽'"), ("张\u202e丽", "'张<U+202E>丽'")])
+def test_an_actor_with_control_or_invisible_characters_is_refused(jiesu, actor, shown):
+    jiesu.new()
+    refused(jiesu("--actor", actor, "note", "1", "已联系"), f"--actor 无效：经办人姓名 {shown} 含控制符或不可见的字符；请只写姓名", code=2)
+    assert [e["kind"] for e in jiesu.json("show", "1")["events"]] == ["filed"]
+    jiesu.ok("--actor", "[red]张丽", "note", "1", "已联系")  # markup is only text: a name may look like it
+    assert jiesu.json("show", "1")["events"][-1]["actor"] == "[red]张丽"
+
+
 def on_terminal(*args: str) -> str:
     """What `jiesu args` shows when its stdout is a real terminal (a pty), line ends as written."""
     leader, follower = pty.openpty()

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from jiesu import fields, ledger, phones, rules, textsearch
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
+from jiesu.safetext import shortened
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
 from jiesu.steps import change, changing, future, load_case, moment, not_before, record, ref_kept, required, shown, shown_bound, work_case
@@ -128,7 +129,7 @@ def assign(office: Office, case_id: int, to: str, note: str = "", at: datetime |
         when = moment(office, case, at)
         status = Status.ASSIGNED if case.status == Status.NEW else case.status
         if case.assignee == to:
-            raise TransitionRefused(f"#{case_id} 已派给 {phones.shown_field('assignee', to)}")
+            raise TransitionRefused(f"#{case_id} 已派给 {shortened(phones.shown_field('assignee', to))}")
         changes = change(case, assignee=to, status=status)
         record(session, case, EventKind.ASSIGNED, office, when, note, changes)
         return case

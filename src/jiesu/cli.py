@@ -17,6 +17,7 @@ import typer
 from jiesu import __version__
 from jiesu.clikit import LazyGroup, Settings, given_path, path_name
 from jiesu.errors import ExitCode
+from jiesu.safetext import blank, echoed, has_undecodable, visible
 
 # name → ("module:attribute", the one-line summary `jiesu --help` shows), in the order shown.
 COMMANDS = {
@@ -86,9 +87,12 @@ def _book(target: str) -> str:
 
 
 def _actor(name: str) -> str:
-    """Who acts, as the history will name them: a blank name (`JIESU_ACTOR="   "`) names nobody."""
-    if not name.strip():
+    """Who acts, as the history will name them: a blank name (`JIESU_ACTOR="   "`) names nobody, and one
+    holding control or invisible characters would be a different name from the one shown."""
+    if blank(name):
         raise typer.BadParameter("经办人姓名（--actor 或 JIESU_ACTOR）不能是空白；不写则用登录用户名")
+    if visible(name.strip()) != name.strip() and not has_undecodable(name):  # bytes that are not UTF-8 are said as such, for every value
+        raise typer.BadParameter(f"经办人姓名 {echoed(visible(name.strip()))} 含控制符或不可见的字符；请只写姓名")
     return name.strip()
 
 

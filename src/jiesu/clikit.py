@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from jiesu.errors import ExitCode, JiesuError, Unencodable, os_reason
-from jiesu.safetext import echoed, has_undecodable, undecodable_message, visible_lines
+from jiesu.safetext import echoed, has_undecodable, undecodable_message, visible, visible_lines
 from jiesu.usage import HELP_OPTION_HELP, USAGE_WORDS, chinese_help_record, usage_message
 
 if TYPE_CHECKING:
@@ -250,7 +250,7 @@ def warn(line: str) -> None:
     refusal that cannot be said still exits 1, a saved change 5 — never a traceback)."""
     _flush_or_silence()  # a full stdout must silence stdout, not stderr, or the refusal is lost
     try:
-        say(line)
+        say(visible(line))  # one line: a line break in what it repeats back is shown as ␊
     except (OSError, ValueError):  # stderr full, gone, or an encoding that cannot show the line
         _silence(sys.stderr)
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from jiesu import cells, phones, textsearch
 from jiesu.errors import BadInput, BadOption
-from jiesu.safetext import echoed
+from jiesu.safetext import blank, echoed
 from jiesu.vocab import Channel, Kind, LabeledEnum, Nature, Urgency
 
 
 def _required_summary(text: str) -> str:
-    if not text or not text.strip():
+    if blank(text):
         raise BadOption("诉求摘要不能为空")  # typed (new, edit); a file's row without one is refused by the importer
     return text.strip()
 

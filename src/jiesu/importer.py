@@ -36,7 +36,7 @@ from jiesu.jsonarray import NOT_AN_ARRAY, TOO_DEEP, JsonArray
 from jiesu.models import CASE_DEADLINES
 from jiesu.office import Office
 from jiesu.render import marked
-from jiesu.safetext import NOT_UTF8, echoed, echoed_path, has_undecodable
+from jiesu.safetext import NOT_UTF8, blank, echoed, echoed_path, has_undecodable
 from jiesu.steps import future
 from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency, open_status
 
@@ -788,7 +788,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     get = raw.get
     open311 = get("__open311__", False)
     summary = _text_field("summary", get("summary"))
-    if not summary:
+    if blank(summary):
         raise ValueError(f"缺少诉求内容（{_key_in_file('summary', open311)}）")
     values: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)  # an absent or empty cell is None
     for name, read in TEXT_READERS:

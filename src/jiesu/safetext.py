@@ -47,6 +47,12 @@ def visible(text: str) -> str:
     return "".join(out)
 
 
+def blank(text: str | None) -> bool:
+    """Whether `text` shows nothing: empty, spaces, or only characters that draw nothing (a zero-width
+    space pasted from a web page is not a summary)."""
+    return not text or not text.strip() or all(char.isspace() or unicodedata.category(char) in _HIDDEN for char in text)
+
+
 def visible_lines(text: str) -> str:
     """`visible` line by line: the line breaks of a message or a page stay breaks."""
     return "\n".join(visible(line) for line in text.split("\n"))
@@ -79,8 +85,13 @@ def shortened(text: str, limit: int = ECHO_CHARS) -> str:
     """Text a message repeats back, kept to one readable line: the start, an ellipsis and the whole length.
 
     `前门东大街……（共 5000 字）`: the person sees what was meant and that nothing was lost;
-    `jiesu show` and JSON keep the whole text.
+    `jiesu show` and JSON keep the whole text. A line break in it is shown as ␊: typed text must
+    not start a line of its own under a line jiesu wrote (`城管科⏎#2 已办结`).
     """
+    return _cut(text.replace("\n", "␊"), limit)
+
+
+def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = limit
@@ -100,7 +111,7 @@ def echoed_path(path: object) -> str:
 
 def echoed(value: object) -> str:
     """A value an error repeats back: quoted as typed (`repr`), a long one `shortened` to one readable line."""
-    return repr(shortened(value)) if isinstance(value, str) else shortened(repr(value))
+    return repr(_cut(value, ECHO_CHARS)) if isinstance(value, str) else shortened(repr(value))
 
 
 NOT_UTF8 = "不是 UTF-8 文字（可能是 GBK 编码）"  # what a file or script saved in the system's old encoding is told

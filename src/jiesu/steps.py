@@ -18,6 +18,7 @@ from jiesu import clock, rules, textsearch
 from jiesu.errors import BadInput, BadOption, CaseNotFound, RuleViolation
 from jiesu.models import Case, Event
 from jiesu.office import Office
+from jiesu.safetext import blank
 from jiesu.vocab import EventKind
 
 
@@ -193,6 +194,6 @@ def ref_kept(session: Session, ref: str | None, case_id: int | None = None) -> I
 def required(text: str | None, what: str) -> str:
     """A text a step cannot go without (a reason, a note), stripped; a blank one is a usage error (exit 2),
     as any value typed that no book could take."""
-    if not text or not text.strip():
+    if blank(text):
         raise BadOption(f"{what}不能为空")
     return text.strip()
