@@ -323,6 +323,18 @@ def test_search_matches_traditional_and_simplified_and_every_text_field(jiesu):
     assert found("草厂") == [1]
 
 
+def test_search_finds_text_as_the_screen_shows_it_whatever_invisible_characters_it_holds(jiesu):
+    """A zero-width space or bidi mark pasted from a web page is left out on both sides."""
+    jiesu.new("RTL\u200bzw 楼道\u202e灯")
+    jiesu.new("无关", "--address", "\ufeff前门\u2060东大街")
+    found = lambda text: [row["id"] for row in jiesu.json("list", "--search", text)]
+    assert found("RTLzw") == [1]
+    assert found("楼道灯") == [1]
+    assert found("rtl\u200dzw") == [1]
+    assert found("前门东大街") == [2]
+    assert found("\u200b") == found("") == [1, 2]  # a search for nothing visible is no filter, as an empty one is
+
+
 def test_search_text_is_not_a_pattern(jiesu):
     jiesu.new("费用 100% 退还")
     jiesu.new("费用 1000 元")

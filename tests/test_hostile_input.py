@@ -161,3 +161,14 @@ def test_random_import_files_never_crash_and_refusals_write_nothing(book, jiesu,
     assert result.exit_code in (0, 1, 2), (name, result.exit_code, result.output[-500:])
     if result.exit_code != 0 or "--dry-run" in options:
         assert book.fingerprint() == before, (name, content[:300], result.output[-300:])
+
+
+def test_the_invisible_characters_left_out_of_comparisons_are_every_format_character():
+    """textsearch writes the Cf set out (finding it at start-up costs); it must be the whole set."""
+    import sys
+    import unicodedata
+
+    from jiesu.textsearch import INVISIBLE
+
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    assert set(INVISIBLE.findall(every)) == {char for char in every if unicodedata.category(char) == "Cf"}

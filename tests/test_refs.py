@@ -32,6 +32,15 @@ def test_edit_refuses_another_spelling_of_a_ref_another_case_holds(jiesu, book, 
     assert book.fingerprint() == before
 
 
+def test_a_ref_with_an_invisible_character_pasted_in_is_the_same_order(jiesu, book):
+    jiesu.new("楼上漏水", "--ref", "BJ001")
+    before = book.fingerprint()
+    refused(jiesu("new", "又来电", "--ref", "BJ001\u200b"), "工单编号 BJ001<U+200B> 已用于 #1（记为 BJ001）")
+    assert book.fingerprint() == before
+    jiesu.new("暖气不热", "--ref", "\u2066BJ002\u2069")
+    refused(jiesu("new", "又来电", "--ref", "ｂｊ００２"), "工单编号 ｂｊ００２ 已用于 #2（记为 <U+2066>BJ002<U+2069>）")
+
+
 def test_a_case_may_respell_its_own_ref(jiesu):
     case_id = jiesu.new("楼上漏水", "--ref", "ＢＪ００１")
     jiesu.ok("edit", case_id, "--ref", "BJ001")
@@ -101,7 +110,7 @@ def test_one_file_spelling_one_ref_two_ways_brings_one_case(jiesu, tmp_path):
     assert [case["ref"] for case in jiesu.json("list")] == ["BJ001"]
 
 
-TWINS_LINE = "#1（BJ001）、#2（ｂｊ００１） 是同一个工单编号（只差大小写、全半角或空格）；请核对后合并，如 jiesu merge 2 --into 1\n"
+TWINS_LINE = "#1（BJ001）、#2（ｂｊ００１） 是同一个工单编号（只差大小写、全半角、空格或看不见的字符）；请核对后合并，如 jiesu merge 2 --into 1\n"
 
 
 def a_book_holding_twins(jiesu, db_path, tmp_path, monkeypatch) -> list[tuple]:
@@ -137,6 +146,37 @@ def test_a_book_holding_twins_upgrades_keeping_both_and_check_names_them(jiesu, 
     refused(jiesu("edit", 3, "--ref", "bj001"), "工单编号 bj001 已用于 #1（记为 BJ001）")
     jiesu.ok("merge", 2, "--into", 1)
     assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+@sqlite_only
+def test_a_book_whose_keys_kept_invisible_characters_upgrades_to_find_and_match_without_them(jiesu, db_path, tmp_path, monkeypatch):
+    """A jiesu before m017 folded a zero-width space into search_text and ref_key: the upgrade folds
+    those cases again (and only those), a ref that now names another case's order becomes a twin for
+    `check` to name, and two such refs of one order keep apart without breaking the unique key."""
+    modern = tmp_path / "modern.db"
+    for summary, ref in (("楼上漏水", "BJ001"), ("楼上又漏水", "BJ-A"), ("RTL zw", "BJ009"), ("暖气不热", "BJ-B"), ("暖气还不热", "BJ-C")):
+        jiesu.ok("--db", modern, "new", summary, "--ref", ref, "--received", "2026-11-02T09:30")
+    as_an_older_jiesu_wrote_it(db_path, modern, monkeypatch, version=16)
+    with sqlite3.connect(db_path) as conn:  # as the older jiesu filed and folded them
+        for case_id, summary, ref in ((2, "楼上又漏水", "BJ001\u200b"), (3, "RTL\u200bzw", "BJ009"), (4, "暖气不热", "BJ010\u200b"), (5, "暖气还不热", "\u2060bj010")):
+            conn.execute(
+                "UPDATE cases SET summary = ?, ref = ?, search_text = ?, ref_key = ? WHERE id = ?",
+                (summary, ref, f"{summary.lower()}\n{ref.lower()}", ref.lower(), case_id),
+            )
+        untouched = conn.execute("SELECT * FROM cases WHERE id = 1").fetchall()
+    conn.close()
+    result = jiesu("check")
+    assert result.stdout.splitlines() == [
+        "#1（BJ001）、#2（BJ001<U+200B>） 是同一个工单编号（只差大小写、全半角、空格或看不见的字符）；请核对后合并，如 jiesu merge 2 --into 1",
+        "#4（BJ010<U+200B>）、#5（<U+2060>bj010） 是同一个工单编号（只差大小写、全半角、空格或看不见的字符）；请核对后合并，如 jiesu merge 5 --into 4",
+    ]
+    with sqlite3.connect(db_path) as conn:
+        keys = conn.execute("SELECT ref_key, ref_twin FROM cases ORDER BY id").fetchall()
+        assert conn.execute("SELECT * FROM cases WHERE id = 1").fetchall() == untouched
+    conn.close()
+    assert keys == [("bj001", 0), ("bj001", 2), ("bj009", 0), ("bj010", 0), ("bj010", 5)]
+    assert [row["id"] for row in jiesu.json("list", "--search", "RTLzw")] == [3]
+    refused(jiesu("new", "又来电", "--ref", "BJ010"), "工单编号 BJ010 已用于 #4（记为 BJ010<U+200B>）")
 
 
 @sqlite_only

@@ -10,6 +10,7 @@ import typer
 from jiesu.clikit import JiesuGroup, fail, office_of, say
 from jiesu.cliopts import RecordFormat, file_name, format_option, output_format
 from jiesu.errors import ExitCode
+from jiesu.safetext import visible
 from jiesu.vocab import ReportFormat
 
 
@@ -22,7 +23,7 @@ def check(ctx: typer.Context) -> None:
     for note in integrity.unofficial_deadlines(office) + integrity.late_bookings(office):
         say(note)
     for problem in problems:
-        typer.echo(problem.line)
+        typer.echo(visible(problem.line))  # a ref or a file name in it is shown as it is
     if problems:
         fail(f"发现 {len(problems)} 处问题；{integrity.advice(problems)}", ExitCode.REFUSED)
     say("案卷完好：数据库完整，每件诉求的状态与办理记录一致，台账余额相符")
@@ -66,7 +67,7 @@ def copy_book(
     finally:
         target.close()
     for problem in problems:
-        typer.echo(problem.line)
+        typer.echo(visible(problem.line))  # a ref or a file name in it is shown as it is
     if problems:
         fail(f"复制完成，但目标有 {len(problems)} 处问题（见上）；请先用 jiesu check 检查源案卷库", ExitCode.REFUSED)
     total = sum(copied.counts.values())

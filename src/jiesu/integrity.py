@@ -159,7 +159,7 @@ def _ref_twins(conn) -> list[str]:
         (first, first_ref), *later = [(case_id, ref) for _, case_id, ref in twins]
         named = "、".join(f"#{case_id}（{ref}）" for case_id, ref in [(first, first_ref), *later])
         lines.append(
-            f"{named} 是同一个工单编号（只差大小写、全半角或空格）；请核对后合并，如 jiesu merge {later[0][0]} --into {first}"
+            f"{named} 是同一个工单编号（只差大小写、全半角、空格或看不见的字符）；请核对后合并，如 jiesu merge {later[0][0]} --into {first}"
         )
     return lines
 

@@ -350,6 +350,44 @@ def m016_book_identity(conn: Connection) -> None:
     conn.execute(book.insert().values(identity=uuid4().hex))
 
 
+def m017_keys_without_invisible_characters(conn: Connection) -> None:
+    """The normalised copies leave out characters that draw nothing (textsearch.INVISIBLE): a search
+    typed as the screen shows `RTL​zw` finds it, and `BJ001` with a zero-width space pasted after it is
+    the work order BJ001. Only cases whose typed text holds such a character are folded again. A ref
+    that now folds to another case's becomes a twin (as m015 made them), for `jiesu check` to name."""
+    from jiesu.textsearch import INVISIBLE, derived
+
+    names = ("summary", "detail", "address", "name", "category", "ref")
+    cases = Table(
+        "cases", MetaData(), Column("id", Integer, primary_key=True), *(Column(name, String) for name in names),
+        Column("search_text", String), Column("address_key", String), Column("category_key", String),
+        Column("ref_key", String), Column("ref_twin", Integer),
+    )
+    every_case = select(cases.c.id, *(cases.c[n] for n in names)).order_by(cases.c.id)
+    changed = [
+        {"case_id": row[0], **derived(dict(zip(names, row[1:])))}
+        for row in conn.execution_options(stream_results=True, yield_per=2000).execute(every_case)
+        if any(text and INVISIBLE.search(text) for text in row[1:])
+    ]
+    kept: set[str] = set()  # keys a case of this pass holds with ref_twin 0
+    for values in changed:
+        key, case_id = values["ref_key"], values["case_id"]
+        taken = key in kept or conn.execute(
+            select(cases.c.id).where(cases.c.ref_key == key, cases.c.ref_twin == 0, cases.c.id != case_id)
+        ).first()
+        values["twin"] = case_id if key is not None and taken else 0
+        if key is not None and not taken:
+            kept.add(key)
+    if changed:
+        conn.execute(
+            update(cases).where(cases.c.id == bindparam("case_id")).values(
+                search_text=bindparam("search_text"), address_key=bindparam("address_key"),
+                category_key=bindparam("category_key"), ref_key=bindparam("ref_key"), ref_twin=bindparam("twin"),
+            ),
+            changed,
+        )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
@@ -367,6 +405,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (14, "month rates at the last instant", m014_month_rates_at_the_last_instant),
     (15, "folded refs", m015_folded_refs),
     (16, "book identity", m016_book_identity),
+    (17, "keys without invisible characters", m017_keys_without_invisible_characters),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -1,6 +1,7 @@
 """One normalisation for every comparison of typed text: search, duplicate detection, hotspots.
 
-Full-width digits and letters become half-width (NFKC), spaces inside are dropped,
+Full-width digits and letters become half-width (NFKC), spaces and characters that draw nothing
+(zero-width, bidi marks) are dropped,
 traditional Chinese becomes simplified and case is folded: `前门东大街３号 楼`,
 `前門東大街3號樓` and `前门东大街3号楼` are the same text to jiesu. The stored
 values are never changed; their normalised copies (search_text, address_key,
@@ -19,6 +20,14 @@ from typing import Any
 SEARCHED = ("summary", "detail", "address", "name", "category", "ref")
 
 _SPACES = re.compile(r"\s+")
+# Format characters (Unicode category Cf: zero-width spaces and joiners, bidi marks, the BOM, the
+# soft hyphen …) draw nothing: text pasted from a web page carries them where a worker types none,
+# so a comparison drops them as it drops spaces. Written out, since finding them at start-up costs.
+INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 @lru_cache(maxsize=1)
@@ -54,7 +63,7 @@ def _fold_short(text: str) -> str:
 
 
 def _fold(text: str) -> str:
-    text = _SPACES.sub("", unicodedata.normalize("NFKC", text).replace("\x00", ""))
+    text = _SPACES.sub("", INVISIBLE.sub("", unicodedata.normalize("NFKC", text).replace("\x00", "")))
     if text.isascii():
         return text.casefold()
     return _converter().convert(text).casefold()
@@ -67,13 +76,14 @@ def key(text: str | None) -> str | None:
 
 def ref_key(ref: str | None) -> str | None:
     """A 12345 work-order number as refs are compared: half-width (NFKC), case folded, without the
-    spaces around it, so that `ＢＪ００１`, `bj001` and `BJ001` from a paper slip, an Excel sheet or
-    a keyboard are one order. Spaces inside are kept (unlike `fold`): a ref is copied, not worded."""
+    spaces around it nor the invisible characters a copy from a web page brings, so that `ＢＪ００１`,
+    `bj001`, `BJ001` and `BJ001<U+200B>` from a paper slip, an Excel sheet, a page or a keyboard are one
+    order. Spaces inside are kept (unlike `fold`): a ref is copied, not worded."""
     if ref is None:
         return None
     if ref.isascii():
         return ref.strip().casefold() or None
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", ref).casefold()).strip() or None
+    return INVISIBLE.sub("", unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", ref).casefold())).strip() or None
 
 
 def derived(source: Any) -> dict[str, Any]:
