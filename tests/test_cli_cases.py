@@ -294,12 +294,18 @@ def test_list_shows_open_cases_and_filters_combine(jiesu):
     assert ids("--category", "物业管理") == [a, c]
     assert ids("--category", "物业管理/电梯") == [c]
     assert ids("--category", "物业") == []
+    assert ids("--community", " 前门社区 ") == [a, c]  # as a pasted value comes, and as it was stored
+    assert ids("--category", "物業管理") == [a, c] and ids("--category", "物业管理 / 电梯 ") == [c]
+    assert ids("--category", "ＷＵ") == []
     assert ids("--community", "前门社区", "--nature", "合理诉求") == [c]
     assert ids("--community", "前门社区", "--nature", "unreasonable") == []
     assert ids("--track", "上门办") == [c]
     assert ids("--level", "社区", "--limit", "2") == [1, 2]
     assert ids("--status", "new", "--status", "closed") == [1, 2, 3]
     assert ids("--status", "已办结") == []
+    jiesu.ok("assign", a, "城管科")
+    assert ids("--assignee", "城管科 ") == [a]
+    assert {row["case_id"] for row in jiesu.json("todo", "--within", "30d", "--assignee", " 城管科")} == {a}
 
 
 def test_list_since_until(jiesu):

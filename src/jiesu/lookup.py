@@ -152,13 +152,12 @@ def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others
         query = query.where(column.track == wanted.track)
     if wanted.level:
         query = query.where(column.level == wanted.level.value)
-    if wanted.assignee:
-        query = query.where(column.assignee == wanted.assignee)
-    if wanted.community:
-        query = query.where(column.community == wanted.community)
-    if wanted.category:
-        category = wanted.category.strip("/")
-        query = query.where((column.category == category) | column.category.startswith(category + "/", autoescape=True))
+    if wanted.assignee and wanted.assignee.strip():  # stored stripped, as a pasted name often is not
+        query = query.where(column.assignee == wanted.assignee.strip())
+    if wanted.community and wanted.community.strip():
+        query = query.where(column.community == wanted.community.strip())
+    if wanted.category and (category := fold(wanted.category.strip().strip("/"))):  # as category_key holds it: 物業管理 is 物业管理
+        query = query.where((column.category_key == category) | column.category_key.startswith(category + "/", autoescape=True))
     if wanted.search:
         query = query.where(_searched(cases, wanted.search))
     if wanted.overdue:

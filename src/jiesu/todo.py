@@ -68,6 +68,7 @@ def todo(office: Office, *, within: timedelta, assignee: str | None = None) -> l
     """Everything due before now + `within` (for `assignee` if given), most urgent first."""
     now = office.now
     horizon = now + within
+    assignee = assignee.strip() if assignee else None  # stored stripped, as a pasted name often is not
     c = CASES.c
     mine = [c.assignee == assignee] if assignee else []
     shown = (c.id, c.summary, c.assignee, c.community)
