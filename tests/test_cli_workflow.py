@@ -68,6 +68,17 @@ def test_refusals_are_one_line_naming_status_and_options(jiesu):
     assert jiesu.json("show", other)["version"] == 1
 
 
+def test_a_visit_before_any_contact_says_the_first_response_is_still_due(jiesu):
+    """响应率 counts contacts (DESIGN): a worker who met the citizen at the door is told to log it."""
+    case_id = jiesu.new()
+    assert jiesu.ok("visit", case_id, "--note", "上门").stderr == (
+        "#1 已记录上门（待派单）\n注意：#1 尚未记录首次响应（响应率只算 jiesu contact）；上门时已与诉求人联系的，请再记 jiesu contact 1\n"
+    )
+    assert jiesu.json("show", case_id)["responded_at"] is None
+    jiesu.ok("contact", case_id)
+    assert jiesu.ok("visit", case_id, "--note", "再上门").stderr == "#1 已记录上门（待派单）\n"
+
+
 def test_unresolved_reasonable_case_is_pointed_to_the_ledger(jiesu):
     case_id = file_reasonable(jiesu)
     jiesu.ok("visit", case_id, "--note", "上门")

@@ -258,7 +258,10 @@ def visit(
     from jiesu import cases
 
     office = office_of(ctx)
-    _done(cases.visit(office, case_id, note, office.when(at)), "已记录上门")
+    case = cases.visit(office, case_id, note, office.when(at))
+    _done(case, "已记录上门")
+    if case.responded_at is None:  # 响应率 counts contacts (DESIGN): a visit alone leaves 首次响应 due
+        say(f"注意：#{case.id} 尚未记录首次响应（响应率只算 jiesu contact）；上门时已与诉求人联系的，请再记 jiesu contact {case.id}")
 
 
 def escalate(
