@@ -371,6 +371,10 @@ def test_a_search_for_a_landline_finds_it_with_its_area_code_written_any_way(jie
     jiesu.new("噪音，回电 010-65123457")
     found = lambda text: [r["id"] for r in jiesu.json("list", "--search", text)]  # noqa: E731
     assert found("010-65123456") == found("01065123456") == found("（010）65123456") == [1, 2, 3]
+    # with the extension, in any form --phone takes: the case whose phone is that number and extension
+    assert found("010-65123456转8001") == found("010-65123456-8001") == found("01065123456 分机 8001") == [1]
+    assert found("010-65123456转8002") == []
+    assert [r["id"] for r in jiesu.json("list", "--search", "010-65123456转8001", "--as-of", "2026-12-01T09:30")] == [1]
 
 
 def test_list_formats(jiesu):

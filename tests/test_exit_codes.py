@@ -73,6 +73,11 @@ BAD_VALUES = [
     (["new", "x", "--phone", "12345"], "--phone 无效：不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"),
     (["new", "x", "--phone", "+1 415 555 0100"], "--phone 无效：不是有效的中国电话号码：'+1 415 555 0100'（手机如 13812345678，座机如 010-65123456）"),
     (["edit", "1", "--phone", "12345"], "--phone 无效：不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"),
+    # The hotline's own number, or a bank's, after an area code: a service number, not a caller's (it was masked 010****2345).
+    (["new", "x", "--phone", "010-12345"], "--phone 无效：不是有效的中国电话号码：'010-12345'（手机如 13812345678，座机如 010-65123456）"),
+    (["new", "x", "--phone", "021-95555"], "--phone 无效：不是有效的中国电话号码：'021-95555'（手机如 13812345678，座机如 010-65123456）"),
+    # An extension after a number that is none: the refusal repeats all that was typed, not the number alone.
+    (["new", "x", "--phone", "12345转8001"], "--phone 无效：不是有效的中国电话号码：'12345转8001'（手机如 13812345678，座机如 010-65123456）"),
     # A number with words around it was stored as the number alone (phonenumbers picks it out of text).
     (["new", "x", "--phone", "编号13812345678"], "--phone 无效：不是有效的中国电话号码：'编号138****5678'（手机如 13812345678，座机如 010-65123456）"),
     (["new", "x", "--phone", "tel:010-65123456"], "--phone 无效：不是有效的中国电话号码：'tel:010****3456'（手机如 13812345678，座机如 010-65123456）"),

@@ -37,8 +37,8 @@ def split(text: str) -> tuple[str, str | None]:
     if raw.isdigit():
         return normalise(raw), None  # the common case: no separator, so no extension to look for
     marked = _EXTENSION.fullmatch(raw)
-    if marked:
-        return normalise(marked["number"]), marked["ext"]
+    if marked and (number := _normalised(marked["number"])) is not None:
+        return number, marked["ext"]
     whole = _normalised(raw)
     if whole is not None:
         return whole, None
@@ -97,8 +97,13 @@ def _slow_path(raw: str) -> str | None:
         return None
     if number.country_code != 86 or not phonenumbers.is_valid_number(number):
         return None
-    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return "".join(ch for ch in national if ch.isdigit())
+    national = "".join(ch for ch in phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL) if ch.isdigit())
+    # phonenumbers also takes an area code before a 5-digit service number (010-12345, the hotline itself;
+    # 010-95555, a bank): no citizen calls from one, and a subscriber's number is 7 or 8 digits
+    return national if len(national) >= LANDLINE_DIGITS else None
+
+
+LANDLINE_DIGITS = 10  # the shortest landline with its area code: 0xx + 7 digits (010 and 02x numbers have 8)
 
 
 def mask(phone: str | None) -> str | None:
@@ -161,6 +166,16 @@ def as_number(term: str) -> str | None:
     is masked in (`186-0000-3333`, `+86 186 0000 3333`, `(010)6512—3456`): as the phone field holds it; else None."""
     found = _PHONE_IN_TEXT.fullmatch(term.strip().translate(_AS_ASCII))
     return _national(found) if found else None
+
+
+def as_extension(term: str) -> tuple[str, str] | None:
+    """The number and extension a search term is, when it is a phone with an extension written in any form
+    `--phone` takes (`010-65123456转8001`, `010-65123456-8001`); else None."""
+    try:
+        number, extension = split(term)
+    except BadInput:
+        return None
+    return (number, extension) if extension else None
 
 
 # What may stand between a number's digit groups, spaces aside (_GAP, and every dash width _AS_ASCII reads).
