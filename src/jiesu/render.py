@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadOption, Unencodable
 from jiesu.phones import MASKS
-from jiesu.safetext import json_escaped, visible, visible_lines
+from jiesu.safetext import before_a_number, json_escaped, visible, visible_lines
 from jiesu.vocab import LabeledEnum, OutputFormat, labels_of_every_word
 
 # What a CSV cell may start with to get a leading apostrophe: text a spreadsheet would run as a
@@ -615,7 +615,7 @@ def _cut(text: str, width: int, printed: Callable[[str], str]) -> str:
         return shown
     pieces = shown if shown == text else [printed(char) for char in text]  # each character as shown
     ends = list(accumulate(map(cell_len, pieces)))  # how far each piece reaches
-    return "".join(pieces[: bisect_right(ends, width - 1)]) + "…"
+    return "".join(pieces[: before_a_number(pieces, bisect_right(ends, width - 1))]) + "…"
 
 
 def _cut_ids(text: str, width: int) -> str:

@@ -13,6 +13,7 @@ Kept free of imports: `say` and `fail` use it on every message.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 # Categories that draw nothing by themselves or steer the terminal: controls (Cc), format
 # characters such as bidi overrides and zero-width joiners (Cf), surrogates (Cs), private
@@ -94,10 +95,17 @@ def shortened(text: str, limit: int = ECHO_CHARS) -> str:
 def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    cut = limit
-    while cut > 0 and _in_a_number(text[cut - 1]) and _in_a_number(text[cut]):
-        cut -= 1  # never through a number: `139****567…` reads as another number than 139****5678
-    return f"{text[:cut or limit]}…（共 {len(text)} 字）"
+    return f"{text[:before_a_number(text, limit)]}…（共 {len(text)} 字）"
+
+
+def before_a_number(pieces: Sequence[str], cut: int) -> int:
+    """Where to cut `pieces` (characters, or characters as shown) at `cut` or before: never through a number,
+    masked or not — `139****567…` reads as another number than 139****5678. A text that starts with the
+    number is cut where asked."""
+    at = cut
+    while at > 0 and _in_a_number(pieces[at - 1]) and _in_a_number(pieces[at]):
+        at -= 1
+    return at or cut
 
 
 def _in_a_number(char: str) -> bool:
