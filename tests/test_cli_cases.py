@@ -429,6 +429,13 @@ def test_show_table_has_fields_and_history(jiesu):
     assert "受理" in out and "备注" in out and "诉求人下午在家" in out
 
 
+def test_show_says_a_long_summary_whole_once(jiesu):
+    """Its title repeats the start only (tester 17 scrolled through a 6,000-character summary twice)."""
+    jiesu.new("漏" * 3000)
+    out = jiesu.ok("show", "1", "--format", "table").stdout
+    assert out.count("漏") == 3000 + 40 and "…（共 3000 字）" in out
+
+
 def test_show_accepts_hash_ids_and_refuses_unknown(jiesu):
     jiesu.new()
     assert jiesu.json("show", "#1")["id"] == 1

@@ -156,7 +156,7 @@ def show(ctx: typer.Context, case_id: CaseId, fmt: Format = None, reveal: Reveal
     if fmt is OutputFormat.JSON:
         print_json(record | {"events": events, "revisits": revisits, "ledger": ledger})
     elif fmt is OutputFormat.TABLE:
-        title = f"#{found.case.id} {record['summary']}"
+        title = f"#{found.case.id} {shortened(record['summary'])}"  # the whole summary is the first row
         render_record(record, views.case_columns(tz), title=title)
         typer.echo()
         render(events, fmt, views.event_columns(tz), title="办理记录", whole_text=True)
