@@ -27,9 +27,8 @@ from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
-from jiesu.rules import check_step
 from jiesu.safetext import echoed
-from jiesu.steps import change, changing, load_case, moment, not_before, record, required, shown, shown_bound, work_case
+from jiesu.steps import allowed, change, changing, load_case, moment, not_before, record, required, shown, shown_bound
 from jiesu.undone import last_at
 from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
 
@@ -144,7 +143,7 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         entry = _load_entry(session, entry_id)
         if entry.status == CLEARED:
             raise TransitionRefused(f"台账 {entry_id} 已于 {shown(office, entry.cleared_at)} 销账，不能重复销账")
-        check_step(case.id, case.status, case.level, "ledger clear", "销账", work_case(session, case))
+        allowed(session, case, "ledger clear", "销账")
         when = moment(office, case, at)
         if when < entry.opened_at:
             raise BadInput(f"台账 {entry_id} 的销账时间 {shown(office, when)} 早于上账时间 {shown(office, entry.opened_at)}")

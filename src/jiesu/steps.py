@@ -27,8 +27,13 @@ def changing(office: Office, case_id: int, step: str, verb: str) -> Iterator[tup
     """Load the case under the write lock and check that its status allows `step`."""
     with office.store.write() as session:
         case = load_case(session, case_id, for_update=True)
-        rules.check_step(case.id, case.status, case.level, step, verb, work_case(session, case))
+        allowed(session, case, step, verb)
         yield session, case
+
+
+def allowed(session: Session, case: Case, step: str, verb: str) -> None:
+    """rules.check_step for `case`, a refusal of a merged one naming where its work now is (work_case)."""
+    rules.check_step(case.id, case.status, case.level, step, verb, work_case(session, case))
 
 
 def work_case(session: Session, case: Case) -> int | None:
