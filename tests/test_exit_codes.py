@@ -107,6 +107,9 @@ BAD_VALUES = [
     (["ledger", "add", "1", "--plan", "", "--unit", "城管科"], "整改措施不能为空"),
     (["ledger", "add", "1", "--plan", "更换", "--unit", " "], "责任单位不能为空"),
     (["ledger", "clear", "1", "--evidence", ""], "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果"),
+    # Tester 18: evidence of one zero-width space cleared the entry (不整改完不销账 bypassed).
+    (["ledger", "clear", "1", "--evidence", "\u200b"], "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果"),
+    (["close", "1", "--result", "resolved", "--note", "\u202e"], "办结说明不能为空"),
     (["classify", "1", "待研判"], "研判不能定为待研判（受理时的状态，不是研判结论），只能定为合理诉求、不合理诉求、咨询建议；研判有误请改研判为另一性质"),
     # A fresh tester: a range that ends before it starts listed nothing, without a word.
     (["list", "--since", "2026-12-01", "--until", "2026-11-01"], REVERSED),

@@ -208,6 +208,29 @@ def test_json_on_a_terminal_is_the_same_data():
 
 
 @sqlite_only
+@pytest.mark.parametrize("server", ["0", "1"])
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [
+        (["new"], 2, "错误: 缺少参数 诉求摘要（jiesu new --help 看用法）\n"),
+        (["edit", "1"], 1, "错误: 没有要更正的内容；请给出要改的项，如 --address（jiesu edit --help 看全部）\n"),
+        (["import", "-", "--format", "csv"], 1, "错误: 文件是空的：没有表头，也没有工单\n"),
+        (["shell"], 0, ""),
+    ],
+)
+def test_a_closed_stdin_is_read_as_an_empty_one(jiesu, book, server, args, code, said):
+    """`<&-`, as some cron and daemon set-ups run commands: a traceback on `sys.stdin` being None before (tester 18)."""
+    jiesu.new()
+    before = book.fingerprint()
+    closed = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m jiesu "$@" <&-', sys.executable, *args], capture_output=True, env=env(JIESU_SERVER=server), timeout=120
+    )
+    assert (closed.returncode, closed.stderr.decode()) == (code, said)
+    assert book.fingerprint() == before
+    if server == "1":
+        subprocess.run([sys.executable, "-m", "jiesu", "server", "stop"], capture_output=True, env=env(), timeout=60)
+
+
 def test_new_to_a_full_disk_says_it_was_saved_with_exit_5(db_target, book):
     with open("/dev/full", "w") as full:
         result = run("new", "楼道灯不亮", "-q", stdout=full)

@@ -45,6 +45,8 @@ class Refused(Exception):
 
 def main() -> None:
     """Console entry point."""
+    if sys.stdin is None:  # `<&-`, as some cron and daemon set-ups run: no input, as from /dev/null
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 — takes fd 0, which no book file may get
     code = run_via_server(sys.argv)
     if code is None:
         from jiesu.cli import main as run_here
