@@ -7,13 +7,16 @@ reads one of them in a table (Chinese label, local time, enum label).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
+import shutil
 import sys
 from bisect import bisect_right
 from itertools import accumulate, chain
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -270,11 +273,39 @@ def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], out: IO[str],
 
 def write_csv_batches(batches: Iterable[list[list[Any]]], header: Sequence[str], out: IO[str]) -> int:
     """Batches of rows already made CSV cells (None is an empty cell), under `header`; returns how many rows."""
+    if on_display(out):
+        batches = ([[visible(cell) if isinstance(cell, str) else cell for cell in row] for row in batch] for batch in batches)
+    if speaks_utf(out):
+        return _write_csv(batches, header, out)
+    with held_back(out) as whole:  # a cell it cannot hold refuses the CSV: no part of it goes out
+        return _write_csv(batches, header, whole)
+
+
+@contextmanager
+def held_back(out: IO[str]) -> Iterator[IO[str]]:
+    """A stream in `out`'s encoding whose text reaches `out` only when the block ends without an error
+    (in a spooled file, so a long export takes no memory): tester 18's half a CSV on a GBK stdout."""
+    import tempfile
+
+    with tempfile.SpooledTemporaryFile(max_size=SPOOLED_IN_MEMORY) as spool:
+        whole = io.TextIOWrapper(spool, encoding=out.encoding, errors=out.errors, newline="\n")
+        try:
+            yield whole
+            whole.flush()
+            spool.seek(0)
+            out.flush()
+            shutil.copyfileobj(spool, out.buffer)
+        finally:
+            whole.detach()
+
+
+SPOOLED_IN_MEMORY = 8 << 20  # bytes held back in memory before the rest goes to a temporary file
+
+
+def _write_csv(batches: Iterable[list[list[Any]]], header: Sequence[str], out: IO[str]) -> int:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     count = 0
-    if on_display(out):
-        batches = ([[visible(cell) if isinstance(cell, str) else cell for cell in row] for row in batch] for batch in batches)
     for batch in batches:
         try:
             writer.writerows(batch)
