@@ -71,3 +71,11 @@ def test_the_calendar_note_is_said_once_per_session(db_target, tmp_path, monkeyp
     for _ in range(2):  # while one-shot commands each say it, as before
         single = subprocess.run([sys.executable, "-m", "jiesu", "new", "四", "-q"], capture_output=True, text=True, env=os.environ | {"JIESU_DB": db_target})
         assert single.stderr.count("chinesecalendar 尚无") == 1, single.stderr
+
+
+def test_shell_help_lines_up_every_command(db_target):
+    """`completion`, the longest name, sat one column further right than the others (fresh tester)."""
+    result = shell(db_target, "help\n")
+    listed = [line for line in result.stdout.splitlines()[1:] if line.startswith("  ")]
+    assert len(listed) > 20 and "  completion  " in result.stdout
+    assert len({len(line) - len(line[2:].split(" ", 1)[1].lstrip()) for line in listed}) == 1, listed

@@ -21,7 +21,7 @@ from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Sati
 
 def new(
     ctx: typer.Context,
-    summary: Annotated[Optional[str], typer.Argument(help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
+    summary: Annotated[Optional[str], typer.Argument(metavar="SUMMARY", help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
     phone: Annotated[Optional[str], typer.Option(parser=parse_phone, help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
     name: Annotated[Optional[str], typer.Option(help="诉求人姓名。")] = None,
     address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
@@ -177,7 +177,7 @@ def _done(case, verb: str) -> None:
     say(f"#{case.id} {verb}（{Status(case.status).label}）")
 
 
-def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(help="备注内容。")], at: At = None) -> None:
+def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:
     """例：jiesu note 42 "诉求人下午三点后在家"
     """
     from jiesu.cases import add_note

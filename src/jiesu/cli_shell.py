@@ -264,8 +264,10 @@ def _book_values(prefix: list[str], kind: str) -> list[str]:
 def shell_help(command) -> str:
     """`help` in the shell: the commands without the word jiesu, and how to leave."""
     lines = ["命令（不用输入 jiesu）："]
-    for name in command.list_commands(None):
-        lines.append(f"  {name:<9} {command.lazy[name][1]}")
+    names = command.list_commands(None)
+    widest = max(map(len, names))
+    for name in names:
+        lines.append(f"  {name:<{widest}}  {command.lazy[name][1]}")
     lines += ["", "help 命令 看一个命令的用法（如 help list）；Tab 补全命令、选项、取值和编号；exit 或 Ctrl-D 退出。"]
     return "\n".join(lines)
 
