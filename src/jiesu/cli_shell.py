@@ -20,6 +20,8 @@ from jiesu.usage import usage_message
 PROMPT = "jiesu> "
 HISTORY_FILE = "shell_history"
 LONGEST_ID = 9  # digits; a longer number may be a phone or an ID-card number
+# What shlex says of a line it cannot split, as a worker reads it.
+_SPLIT_FAULTS = {"No closing quotation": "缺少配对的引号", "No escaped character": "行末的反斜杠 \\ 后面缺少字符"}
 
 
 def shell(
@@ -124,7 +126,7 @@ def _split(line: str) -> list[str] | None:
     try:
         return shlex.split(text)
     except ValueError as exc:
-        typer.echo(f"错误: 无法解析这一行：{exc}", err=True)
+        typer.echo(f"错误: 无法解析这一行：{_SPLIT_FAULTS.get(str(exc), '引号或反斜杠不成对')}", err=True)
         return None
 
 
