@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from conftest import refused
@@ -137,7 +139,7 @@ def test_every_receipt_that_names_a_day_without_its_clock_time_is_refused(jiesu,
     assert book.fingerprint() == before
 
 
-RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、now、-2h"
+RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、今天的钟点（18:30）、now、-2h"
 
 
 # Now is 2026-12-01 09:30 (conftest): each day word with a clock time, and the time it names.
@@ -171,6 +173,17 @@ DAY_AND_CLOCK = [
     # A fresh tester: `8:00 PM` was taken, `8 PM` refused.
     ("昨天 8 PM", "2026-11-30T20:00:00+08:00"),
     ("yesterday 8am", "2026-11-30T08:00:00+08:00"),
+    # A fresh tester: what a Chinese keyboard types full-width was read after a day word only (NFKC now, everywhere).
+    ("2026-11-30 ９:００", "2026-11-30T09:00:00+08:00"),
+    ("２０２６－１１－３０ ０９：００", "2026-11-30T09:00:00+08:00"),
+    ("2026-11-30 09：00", "2026-11-30T09:00:00+08:00"),
+    ("今天 ９点", "2026-12-01T09:00:00+08:00"),
+    # A clock time alone is today's, as after 今天; after a date the clock times a file's dates take.
+    ("09:00", "2026-12-01T09:00:00+08:00"),
+    ("０９：００", "2026-12-01T09:00:00+08:00"),
+    ("９点", "2026-12-01T09:00:00+08:00"),
+    ("2026/11/30 9:00", "2026-11-30T09:00:00+08:00"),
+    ("2026-11-30 晚上 8点", "2026-11-30T20:00:00+08:00"),
 ]
 
 
@@ -202,6 +215,8 @@ def test_a_step_and_an_import_dated_by_day_and_clock_time_are_taken(jiesu, tmp_p
     [
         ("今天 9:35", "受理时间 2026-12-01 09:35 在未来（现在是 2026-12-01 09:30）", 1),
         ("昨天 25:00", f"无法识别的时间 '昨天 25:00'；可用：{RECEIPT_FORMS}", 2),
+        ("２０２６－１１－３０ ２５：００", f"无法识别的时间 '２０２６－１１－３０ ２５：００'；可用：{RECEIPT_FORMS}", 2),  # said as typed
+        ("2026-11-30 9:5", "时间 '2026-11-30 9:5' 的分钟须为两位数字，如 9:05", 2),
         ("昨天下午", f"无法识别的时间 '昨天下午'；可用：{RECEIPT_FORMS}", 2),
         # a fresh tester's `昨天 18:3` was stored as 18:03 where ISO's `18:3` is refused: more likely 18:30 mistyped;
         # the next one's was refused without saying why, and `18:30:5` was taken
@@ -573,3 +588,33 @@ def test_a_merged_case_refused_names_the_case_it_went_into(jiesu, book):
     refused(jiesu("merge", first, "--into", second), f"#{first} 已并入 #{second}，不能并单")
     refused(jiesu("close", first, "--result", "已解决", "--note", "ok"), f"#{first} 已并入 #{second}，不能办结")
     assert book.fingerprint() == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--all", "--limit", "３"],
+        ["list", "--all", "--since", "２０２６－１１－２０", "--until", "２０２６／１２／０１"],
+        ["hotspots", "--days", "７", "--min", "２"],
+        ["ledger", "list", "--period", "２０２６－１１"],
+        ["todo", "--within", "２ｈ"],
+    ],
+)
+def test_numbers_dates_and_lengths_typed_full_width_are_read(jiesu, args):
+    """A fresh tester: `--limit ３` was refused as no integer, `--since ２０２６－１１－２０` as no time."""
+    for _ in range(4):
+        jiesu.new("路灯不亮", "--received", "2026-11-20 09:00")
+    ascii_args = [unicodedata.normalize("NFKC", arg) for arg in args]
+    assert jiesu.json(*args) == jiesu.json(*ascii_args)
+
+
+@pytest.mark.parametrize(("typed", "line"), [("３x", "应为整数"), ("０", "应不小于 1"), ("－３", "应不小于 1"), ("１" + "０" * 10, "应不大于 1000000000")])
+def test_a_full_width_count_out_of_bounds_is_told_its_bound(jiesu, typed, line):
+    refused(jiesu("list", "--limit", typed), f"--limit 无效：{line}", code=2)
+
+
+def test_a_ledger_entry_is_named_in_full_width_digits_too(jiesu):
+    case_id = jiesu.new("路灯不亮", "--nature", "reasonable")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换灯具", "--unit", "物业")
+    jiesu.ok("ledger", "clear", "１", "--evidence", "已更换")
+    assert jiesu.json("show", case_id)["status"] == "closed"

@@ -136,3 +136,46 @@ def test_ci_runs_the_readme_test_command():
     assert f"```sh\n{command}\n```" in README
     assert f"\n    {command}\n" in ci
 
+
+
+def help_pages(group=None, prefix=()):
+    """Every command's help page, the groups' and the root's included."""
+    group = group or typer.main.get_command(app)
+    yield prefix, group
+    for name in group.list_commands(None):
+        command = group.get_command(None, name)
+        if hasattr(command, "list_commands"):
+            yield from help_pages(command, prefix + (name,))
+        else:
+            yield prefix + (name,), command
+
+
+HELP_PAGES = list(help_pages())
+
+
+@pytest.mark.parametrize("path, command", HELP_PAGES, ids=[" ".join(p) or "jiesu" for p, _ in HELP_PAGES])
+def test_every_help_page_names_values_and_arguments_as_people_read_them(jiesu, path, command):
+    """Fresh testers read Typer's `ID <int>`, `--limit <int range>`, `[summary]`, `{ID} {text}` and `PATH TEXT`,
+    a phone number cut in two (`186-0000-3` / `333`), an example command line broken after `--to`, and a stray
+    space where a docstring's line ended after `，`."""
+    import re
+
+    from rich.cells import cell_len
+
+    page = jiesu.ok(*path, "--help").stdout
+    assert not re.search(r"<[^>\s]+(?: range)?>", page), page  # Typer names values by their Python types
+    usage, *rest = page.splitlines()
+    assert not re.search(r"[{}]|\[[a-z_]+\]", usage), usage
+    for param in command.params:
+        if param.param_type_name == "argument":
+            assert param.metavar and param.metavar.isupper(), (path, param.name)
+            assert re.search(rf"^  {param.metavar}  ", page, re.MULTILINE), (path, param.metavar)
+    assert not re.search(r"[，。；：、] (?=[\u4e00-\u9fff])", page), page  # a line joined after Chinese punctuation
+    for line in rest:
+        assert "例：" in line or cell_len(line) <= 80, (path, line)  # CliRunner's width, counted in columns
+    helps = [command.help or ""] + [param.help or "" for param in command.params]
+    for example in re.findall(r"例：jiesu .*", "\n".join(helps)):
+        assert example.strip() in page, (path, example)  # a command line to copy stays on one line
+    flat = " ".join(page.split())
+    for word in re.findall(r"[0-9A-Za-z][\x21-\x7e]{5,}", " ".join(helps)):
+        assert word in flat or len(word) > 40, (path, word)  # a phone number, a file name or an option is never cut

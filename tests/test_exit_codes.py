@@ -11,16 +11,16 @@ import pytest
 
 from conftest import refused
 
-TIME_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、今天、昨天、前天（可加钟点：yesterday 18:30、昨天 18:30）、now、-2h、+3d"
+TIME_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、今天、昨天、前天（可加钟点：yesterday 18:30、昨天 18:30）、今天的钟点（18:30）、now、-2h、+3d"
 NOT_A_TIME = f"无法识别的时间 'foo'；可用：{TIME_FORMS}"
-NOT_A_RECEIPT = "无法识别的时间 'foo'；可用：ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、now、-2h"
+NOT_A_RECEIPT = "无法识别的时间 'foo'；可用：ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、今天的钟点（18:30）、now、-2h"
 REVERSED = "--since '2026-12-01' 晚于 --until '2026-11-01'，这段时间是空的；是不是写反了？"
 FORMATS = "csv, xlsx, xls, json, jsonl, open311-json, open311-xml"
 
 # Each command line, with one bad value, and the line it is refused with ({dir}: the test's folder).
 BAD_VALUES = [
     (["new", "x", "--received", "foo"], NOT_A_RECEIPT),
-    (["new", "x", "--received", "昨天下午"], "无法识别的时间 '昨天下午'；可用：ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、now、-2h"),
+    (["new", "x", "--received", "昨天下午"], "无法识别的时间 '昨天下午'；可用：ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、今天的钟点（18:30）、now、-2h"),
     (["new", "x", "--received", "1899-06-01"], "时间 '1899-06-01' 的年份 1899 超出 1900–2100"),
     (["new", "x", "--received", "1986-05-04T02:30"], "时间 '1986-05-04T02:30' 在 Asia/Shanghai 不存在（夏令时拨快时跳过的钟点）"),
     (["list", "--since", "foo"], NOT_A_TIME),
@@ -54,7 +54,7 @@ BAD_VALUES = [
     (["new", "x", "--received", "2026/4/31 09:00"], "时间 '2026/4/31 09:00' 的日期不存在：2026 年 4 月只有 30 天"),
     (["report", "monthly", "--period", "2026-13"], "'2026-13' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["hotspots", "--as-of", "foo"], NOT_A_TIME),
-    (["todo", "--within", "foo"], "'foo' 不是时长；应写作 30m、2h、1d 或 1w"),
+    (["todo", "--within", "foo"], "'foo' 不是时长；应写作 30m、2h、1d、1w 或 30分钟、2小时、1天、1周"),
     (["purge", "--closed-before", "foo"], NOT_A_TIME),
     (["export", "--format", "foo"], "未知的导出格式 'foo'；可选：csv, xlsx, json, jsonl, open311-json, open311-xml"),
     (["export", "--since", "foo"], NOT_A_TIME),

@@ -207,7 +207,7 @@ def test_24_00_as_jiesu_prints_it_is_the_next_days_midnight(jiesu, typed):
 def test_a_time_past_24_00_is_refused_with_one_line(jiesu, book, typed):
     jiesu.new("甲", "--received", "2026-11-30T08:00")
     before = book.fingerprint()
-    forms = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、今天、昨天、前天（可加钟点：yesterday 18:30、昨天 18:30）、now、-2h、+3d"
+    forms = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、今天、昨天、前天（可加钟点：yesterday 18:30、昨天 18:30）、今天的钟点（18:30）、now、-2h、+3d"
     line = f"无法识别的时间 '{typed}'；可用：{forms}"
     if typed.startswith("2026-11-31"):  # a day no calendar has says so
         line = f"时间 '{typed}' 的日期不存在：2026 年 11 月只有 30 天"

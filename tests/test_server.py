@@ -671,7 +671,7 @@ def test_a_bad_option_value_is_a_usage_error_through_the_resident_process_too(mo
         ]
     assert outcomes["here"] == outcomes["server"]
     assert outcomes["here"] == [
-        (2, b"", "错误: 无法识别的时间 'foo'；可用：ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、今天、昨天、前天（可加钟点：yesterday 18:30、昨天 18:30）、now、-2h、+3d\n"),
+        (2, b"", "错误: 无法识别的时间 'foo'；可用：ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、今天、昨天、前天（可加钟点：yesterday 18:30、昨天 18:30）、今天的钟点（18:30）、now、-2h、+3d\n"),
         (2, b"", "错误: '2026-13' 不是期间；应写作 YYYY-MM，如 2026-10\n"),
         (2, b"", "错误: 未知的导出格式 'ods'；可选：csv, xlsx, json, jsonl, open311-json, open311-xml\n"),
     ]

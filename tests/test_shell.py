@@ -40,7 +40,17 @@ def test_usage_errors_and_bad_quoting_are_one_line(db_target):
     result = shell(db_target, "list --no-such-option\n", "--keep-going")
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--no-such-option" in result.stderr
     quoting = shell(db_target, "new '未闭合\n")
-    assert quoting.returncode == 2 and quoting.stderr.startswith("错误: 无法解析这一行")
+    assert (quoting.returncode, quoting.stderr) == (2, "错误: 无法解析这一行：缺少配对的引号\n")  # shlex said No closing quotation
+    backslash = shell(db_target, "note 1 abc\\\n")
+    assert (backslash.returncode, backslash.stderr) == (2, "错误: 无法解析这一行：行末的反斜杠 \\ 后面缺少字符\n")
+
+
+def test_keep_going_ends_with_the_first_refusals_exit_code(db_target):
+    """As a script without --keep-going would have stopped with: the codes of later refusals are not added up."""
+    usage_first = shell(db_target, "list --no-such-option\nshow 9\n", "--keep-going")
+    assert usage_first.returncode == 2 and usage_first.stderr.count("错误: ") == 2
+    refused_first = shell(db_target, "show 9\nlist --no-such-option\n", "--keep-going")
+    assert refused_first.returncode == 1 and refused_first.stderr.count("错误: ") == 2
 
 
 def test_global_options_carry_into_every_line(new_target, db_target, jiesu):
@@ -71,3 +81,11 @@ def test_the_calendar_note_is_said_once_per_session(db_target, tmp_path, monkeyp
     for _ in range(2):  # while one-shot commands each say it, as before
         single = subprocess.run([sys.executable, "-m", "jiesu", "new", "四", "-q"], capture_output=True, text=True, env=os.environ | {"JIESU_DB": db_target})
         assert single.stderr.count("chinesecalendar 尚无") == 1, single.stderr
+
+
+def test_shell_help_lines_up_every_command(db_target):
+    """`completion`, the longest name, sat one column further right than the others (fresh tester)."""
+    result = shell(db_target, "help\n")
+    listed = [line for line in result.stdout.splitlines()[1:] if line.startswith("  ")]
+    assert len(listed) > 20 and "  completion  " in result.stdout
+    assert len({len(line) - len(line[2:].split(" ", 1)[1].lstrip()) for line in listed}) == 1, listed

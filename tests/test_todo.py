@@ -277,3 +277,16 @@ def test_the_todo_footer_fits_the_terminal_each_label_with_its_figure(day, monke
         assert max(cell_len(line) for line in lines) <= width, (width, lines)
         assert "".join(lines) == "待办 5 件（1440 分钟内到期），其中超期 2 件", (width, lines)
         assert any("其中超期 2 件" in line for line in lines) and any("（1440 分钟内到期）" in line for line in lines), (width, lines)
+
+
+@pytest.mark.parametrize(("chinese", "letter"), [("2小时", "2h"), ("30 分钟", "30m"), ("１天", "1d"), ("1周", "1w")])
+def test_todo_within_takes_the_chinese_units(day, jiesu, chinese, letter):
+    """A fresh tester: `--within 2小时` was refused while `2h` was taken; both spellings are accepted on input."""
+    said = jiesu.ok("todo", "--within", chinese, "--format", "json")
+    assert said.stdout == jiesu.ok("todo", "--within", letter, "--format", "json").stdout
+    assert said.stderr == jiesu.ok("todo", "--within", letter, "--format", "json").stderr
+
+
+def test_a_relative_time_takes_the_chinese_units(jiesu):
+    jiesu.new("路灯不亮", "--received", "-2小时")
+    assert jiesu.json("list")[0]["received_at"] == "2026-12-01T07:30:00+08:00"

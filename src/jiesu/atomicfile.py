@@ -95,6 +95,9 @@ def text(target: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
         yield stream
 
 
+NOT_REGULAR = "不是普通文件（设备、管道或文件夹），不会用文件替换它"
+
+
 def _refuse_unless_regular(target: Path) -> None:
     """`/dev/full`, a FIFO or a folder is never replaced by a file (root may rename over a device)."""
     try:
@@ -102,7 +105,7 @@ def _refuse_unless_regular(target: Path) -> None:
     except (FileNotFoundError, NotADirectoryError):
         return
     if not stat.S_ISREG(mode):
-        raise OSError(errno.EINVAL, "不是普通文件（设备、管道或文件夹），不会用文件替换它")
+        raise OSError(errno.EINVAL, NOT_REGULAR)
 
 
 def _place_new(part: Path, target: Path) -> None:

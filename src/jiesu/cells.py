@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jiesu.clock import (
-    CLOCK_TIME, at_clock, clock_of, date_alone, day_end, fraction_written, from_iso, offset_refused, receipt_date_refused, steady_day,
+    DATE_CLOCK, at_clock, clock_of, date_alone, day_end, fraction_written, from_iso, offset_refused, receipt_date_refused, steady_day,
     wall_time_refused, year_refused,
 )
 from jiesu.safetext import echoed, shortened
@@ -32,7 +32,6 @@ FORCED_TEXT = "'"  # typed before a cell in Excel or WPS so that it is kept as t
 
 # NUL is no text a book can keep: PostgreSQL refuses it, and SQLite's functions stop reading at it (a listing's summary).
 NUL_REFUSED = "{label} 含有空字符 U+0000，案卷库存不了它；请删去"
-_LOCAL_TIME = re.compile(rf"(?P<y>\d{{4}})\s*[-/.年]\s*(?P<mo>\d{{1,2}})\s*[-/.月]\s*(?P<d>\d{{1,2}})\s*日?(?:[\sT]*{CLOCK_TIME})?")
 _SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
 _SCIENTIFIC = re.compile(r"[-+]?\d+(?:\.\d+)?[eE][-+]?\d+")
 _DECIMAL_TAIL = re.compile(r"\d+\.0+")
@@ -182,7 +181,7 @@ def _parsed(label: str, written: str, hint: str) -> tuple[datetime, bool]:
         if fraction_written(written):
             raise _fraction_refused(label, written)
         return found, date_alone(written)
-    match = _LOCAL_TIME.fullmatch(written)
+    match = DATE_CLOCK.fullmatch(written)
     if match:
         return _from_parts(label, written, match, hint), match["h"] is None
     if _SERIAL.fullmatch(written):

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between
+from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between
 from jiesu.errors import ExitCode
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
@@ -21,7 +21,7 @@ from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Sati
 
 def new(
     ctx: typer.Context,
-    summary: Annotated[Optional[str], typer.Argument(help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
+    summary: Annotated[Optional[str], typer.Argument(metavar="SUMMARY", help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
     phone: Annotated[Optional[str], typer.Option(parser=parse_phone, help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
     name: Annotated[Optional[str], typer.Option(help="诉求人姓名。")] = None,
     address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
@@ -93,7 +93,7 @@ def list_cases(
     since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,
     until: Annotated[Optional[str], typer.Option(help="受理时间不晚于（日期含当天）。")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="列出此时刻的案卷：状态、承办人、层级、时限都按当时的办理记录。")] = None,
-    limit: Annotated[Optional[int], typer.Option(min=1, max=MOST_COUNTED, help="最多列出几件。")] = None,
+    limit: Annotated[Optional[int], count_option("--limit", least=1, most=MOST_COUNTED, help="最多列出几件。")] = None,
     fmt: Format = None,
     reveal: Reveal = False,
 ) -> None:
@@ -177,7 +177,7 @@ def _done(case, verb: str) -> None:
     say(f"#{case.id} {verb}（{Status(case.status).label}）")
 
 
-def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(help="备注内容。")], at: At = None) -> None:
+def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:
     """例：jiesu note 42 "诉求人下午三点后在家"
     """
     from jiesu.cases import add_note

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
-from jiesu.cliopts import LARGEST_ID, At, CaseId, Format, Out, RecordFormat, Reveal, export_format, output_format
+from jiesu.cliopts import LARGEST_ID, At, CaseId, Format, Out, RecordFormat, Reveal, count_option, export_format, output_format
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
@@ -60,7 +60,7 @@ def ledger_add(
 @ledger_app.command("clear")
 def ledger_clear(
     ctx: typer.Context,
-    entry_id: Annotated[int, typer.Argument(metavar="ENTRY", min=1, max=LARGEST_ID, help="台账编号。")],
+    entry_id: Annotated[int, count_option(least=1, most=LARGEST_ID, metavar="ENTRY", argument=True, help="台账编号。")],
     evidence: Annotated[Optional[str], typer.Option("--evidence", help="整改结果（必填：不整改完不销账）。")] = None,
     at: At = None,
 ) -> None:

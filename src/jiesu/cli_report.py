@@ -8,7 +8,7 @@ import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
 from jiesu.clock import MOST_DAYS
-from jiesu.cliopts import MOST_COUNTED, Format, Out, format_for_file, format_option, output_format
+from jiesu.cliopts import MOST_COUNTED, Format, Out, count_option, format_for_file, format_option, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import OutputFormat, ReportFormat
 
@@ -108,8 +108,8 @@ def report_monthly(
 
 def hotspots(
     ctx: typer.Context,
-    days: Annotated[Optional[int], typer.Option("--days", min=1, max=MOST_DAYS, help="统计最近多少天（默认见规则 hotspots.days）。")] = None,
-    min_cases: Annotated[Optional[int], typer.Option("--min", min=2, max=MOST_COUNTED, help="同社区同类别至少几件（默认见规则 hotspots.min_cases）。")] = None,
+    days: Annotated[Optional[int], count_option("--days", least=1, most=MOST_DAYS, help=f"统计最近多少天（1–{MOST_DAYS}；默认见规则 hotspots.days）。")] = None,
+    min_cases: Annotated[Optional[int], count_option("--min", least=2, most=MOST_COUNTED, help="同社区同类别至少几件（至少 2；默认见规则 hotspots.min_cases）。")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="以此时刻为“现在”。")] = None,
     fmt: Format = None,
 ) -> None:

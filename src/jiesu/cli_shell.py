@@ -20,6 +20,8 @@ from jiesu.usage import usage_message
 PROMPT = "jiesu> "
 HISTORY_FILE = "shell_history"
 LONGEST_ID = 9  # digits; a longer number may be a phone or an ID-card number
+# What shlex says of a line it cannot split, as a worker reads it.
+_SPLIT_FAULTS = {"No closing quotation": "缺少配对的引号", "No escaped character": "行末的反斜杠 \\ 后面缺少字符"}
 
 
 def shell(
@@ -124,7 +126,7 @@ def _split(line: str) -> list[str] | None:
     try:
         return shlex.split(text)
     except ValueError as exc:
-        typer.echo(f"错误: 无法解析这一行：{exc}", err=True)
+        typer.echo(f"错误: 无法解析这一行：{_SPLIT_FAULTS.get(str(exc), '引号或反斜杠不成对')}", err=True)
         return None
 
 
@@ -264,8 +266,10 @@ def _book_values(prefix: list[str], kind: str) -> list[str]:
 def shell_help(command) -> str:
     """`help` in the shell: the commands without the word jiesu, and how to leave."""
     lines = ["命令（不用输入 jiesu）："]
-    for name in command.list_commands(None):
-        lines.append(f"  {name:<9} {command.lazy[name][1]}")
+    names = command.list_commands(None)
+    widest = max(map(len, names))
+    for name in names:
+        lines.append(f"  {name:<{widest}}  {command.lazy[name][1]}")
     lines += ["", "help 命令 看一个命令的用法（如 help list）；Tab 补全命令、选项、取值和编号；exit 或 Ctrl-D 退出。"]
     return "\n".join(lines)
 

@@ -18,7 +18,8 @@ from typer.core import TyperCommand, TyperGroup
 
 from jiesu.errors import ExitCode, JiesuError, Unencodable, os_reason
 from jiesu.safetext import echoed, has_undecodable, undecodable_message, visible, visible_lines
-from jiesu.usage import HELP_OPTION_HELP, USAGE_WORDS, chinese_help_record, usage_message
+from jiesu.helpfold import ChineseContext
+from jiesu.usage import HELP_OPTION_HELP, chinese_help_record, usage_message, usage_piece
 
 if TYPE_CHECKING:
     from jiesu.db import Store
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
 
 
 class ChineseHelp:
-    """Help pages in Chinese: the usage line, the section titles and the help option itself."""
+    """Help pages in Chinese: the usage line, the section titles and the help option itself, folded as
+    Chinese is written (helpfold)."""
+
+    context_class = ChineseContext
 
     def get_help_option(self, ctx: typer.Context):
         option = super().get_help_option(ctx)
@@ -35,7 +39,7 @@ class ChineseHelp:
         return option
 
     def format_usage(self, ctx: typer.Context, formatter) -> None:
-        pieces = [USAGE_WORDS.get(piece, piece) for piece in self.collect_usage_pieces(ctx)]
+        pieces = [usage_piece(piece) for piece in self.collect_usage_pieces(ctx)]
         formatter.write_usage(ctx.command_path, " ".join(pieces), prefix="用法: ")
 
     def format_options(self, ctx: typer.Context, formatter) -> None:
@@ -43,7 +47,7 @@ class ChineseHelp:
         for param in self.get_params(ctx):
             record = param.get_help_record(ctx)
             if record is not None and param.param_type_name in records:
-                records[param.param_type_name].append(chinese_help_record(record))
+                records[param.param_type_name].append(chinese_help_record(param, record))
         for kind, title in (("argument", "参数"), ("option", "选项")):
             if records[kind]:
                 with formatter.section(title):

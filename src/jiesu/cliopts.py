@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from jiesu.clikit import given_path
-from jiesu.digits import at_most
+from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed, echoed_path
 from jiesu.vocab import LabeledEnum, OutputFormat
@@ -45,6 +45,29 @@ def parse_id(text: str) -> int:
     if not number:
         raise typer.BadParameter(f"{echoed(text)} 不是诉求编号（应为 42 或 #42）")
     return number
+
+
+def count_option(*names: str, least: int, most: int, help: str, metavar: str = "N", argument: bool = False):
+    """A whole-number option (or argument) from `least` to `most`, typed in ASCII or full-width digits (`３`);
+    anything else is a usage error (exit 2) saying the bound it missed."""
+
+    def parse(text) -> int:
+        if isinstance(text, int):
+            return text
+        raw = halfwidth(str(text)).strip()
+        sign, digits = (raw[0], raw[1:]) if raw[:1] in "+-" else ("", raw)
+        if not (digits.isascii() and digits.isdecimal()):
+            raise typer.BadParameter("应为整数")
+        number = at_most(digits, most)
+        if (sign == "-" and digits.lstrip("0")) or (number is not None and number < least):
+            raise typer.BadParameter(f"应不小于 {least}")
+        if number is None:
+            raise typer.BadParameter(f"应不大于 {most}")
+        return number
+
+    if argument:
+        return typer.Argument(parser=parse, metavar=metavar, help=help)
+    return typer.Option(*names, parser=parse, metavar=metavar, help=help)
 
 
 def parse_yes_no(text: str, option: str) -> bool:

@@ -9,18 +9,20 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jiesu.digits import at_most
+from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed
 
 DEFAULT_ZONE = "Asia/Shanghai"
-DATE_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、今天、昨天、前天（可加钟点：yesterday 18:30、昨天 18:30）、now、-2h、+3d"
+DATE_FORMS = "ISO 日期时间（2026-10-01、2026-10-01T08:30）、today、yesterday、今天、昨天、前天（可加钟点：yesterday 18:30、昨天 18:30）、今天的钟点（18:30）、now、-2h、+3d"
 # A receipt needs its clock time.
-RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、now、-2h"
+RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、今天的钟点（18:30）、now、-2h"
 
-# A length of time as typed: `30m`, `2h`, `1d`, `1w` (todo's --within; after + or - a time counted from now).
-LENGTH = r"(?P<amount>\d+)\s*(?P<unit>[mhdw])"
+# A length of time as typed: `30m`, `2h`, `1d`, `1w`, or in Chinese `30分钟`, `2小时`, `1天`, `1周` (todo's --within;
+# after + or - a time counted from now).
 LENGTH_UNITS = {"m": "分钟", "h": "小时", "d": "天", "w": "周"}
+LENGTH = rf"(?P<amount>\d+)\s*(?P<unit>[mhdw]|{'|'.join(LENGTH_UNITS.values())})"
+_UNIT_LETTERS = {word: letter for letter, word in LENGTH_UNITS.items()}
 _MINUTES = {"m": 1, "h": 60, "d": 24 * 60, "w": 7 * 24 * 60}
 MOST_DAYS = 36_500  # a length or window in days: a century back stays inside the years jiesu stores
 _RELATIVE = re.compile(rf"^(?P<sign>[+-])\s*{LENGTH}$")
@@ -42,7 +44,11 @@ CLOCK_TIME = (
 # `中午 1` 13:00), one written in 24-hour form must already be in it (`晚上 20:00`; `凌晨 20:00` is refused).
 DAY_PARTS = {"凌晨": (0, 6), "早上": (5, 10), "早晨": (5, 10), "上午": (0, 11), "中午": (11, 13), "下午": (12, 23), "傍晚": (16, 19), "晚上": (18, 23)}
 _PART_NAMES = {"am": "上午", "pm": "下午"}
-_DAY_AT = re.compile(rf"(?P<word>{'|'.join(DAY_WORDS)})\s*{CLOCK_TIME}")
+# A date as people and spreadsheets write one, with such a clock time after it or none: `2026/11/3 晚上 8点`,
+# `2026-12-01 9:00`, `2026年11月3日` (ISO text, `2026-12-01T09:00+08:00`, is read by `from_iso` first).
+DATE_CLOCK = re.compile(rf"(?P<y>\d{{4}})\s*[-/.年]\s*(?P<mo>\d{{1,2}})\s*[-/.月]\s*(?P<d>\d{{1,2}})\s*日?(?:[\sT]*{CLOCK_TIME})?")
+# A clock time alone is today's (`18:30`, `9点`), as `今天 18:30` is.
+_DAY_AT = re.compile(rf"(?:(?P<word>{'|'.join(DAY_WORDS)})\s*)?{CLOCK_TIME}")
 _DAY_END = re.compile(r"(?P<day>\d{4}-\d{2}-\d{2})[T ]24:00(?::00)?(?P<zone>(?:Z|[+-]\d{2}:?\d{2})?)")
 
 
@@ -100,6 +106,8 @@ def parse_when(
 ) -> datetime:
     """Parse a time typed on the command line into an aware datetime, in the years jiesu stores;
     one it cannot read or store is a usage error (BadOption). A file's times are read by `cells`.
+    What a Chinese keyboard types full-width (`２０２６－１１－２０ ９：００`) is read as its ASCII form;
+    messages repeat what was typed.
 
     A bare date means the start of that day in `tz`; its last instant when
     `end_of_day` is set (`--until`, compared with `<=`); its 24:00, the next day's
@@ -109,9 +117,9 @@ def parse_when(
     """
     written = text.strip()
     try:
-        moment, a_day = _parsed_when(written, now, tz, end_of_day, deadline)
+        moment, a_day = _parsed_when(halfwidth(written), written, now, tz, end_of_day, deadline)
     except ValueError:
-        raise BadOption(no_such_day(written) or f"无法识别的时间 {echoed(written)}；可用：{RECEIPT_FORMS if receipt else DATE_FORMS}") from None
+        raise BadOption(no_such_day(halfwidth(written), written) or f"无法识别的时间 {echoed(written)}；可用：{RECEIPT_FORMS if receipt else DATE_FORMS}") from None
     except OverflowError:  # `-999999w`: before year 1
         raise BadOption(f"时间 {echoed(written)} 超出 {EARLIEST_YEAR}–{LATEST_YEAR}") from None
     reason = year_refused(moment.year)
@@ -127,9 +135,9 @@ def parse_when(
     return moment
 
 
-def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadline: bool) -> tuple[datetime, bool]:
-    """The time `raw` means, and whether it named a day rather than a time (`2026-11-20`, `today`);
-    ValueError if it is none of the forms."""
+def _parsed_when(raw: str, written: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadline: bool) -> tuple[datetime, bool]:
+    """The time `raw` (what was `written`, in ASCII) means, and whether it named a day rather than a time
+    (`2026-11-20`, `today`); ValueError if it is none of the forms."""
     word = raw.casefold()
     local_now = now.astimezone(tz)
     if word == "now":
@@ -138,23 +146,26 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
         return _day_bound(local_now.date() + timedelta(days=DAY_WORDS[word]), tz, end_of_day, deadline), True
     day_at = _DAY_AT.fullmatch(word)
     if day_at:
-        if day_at["fraction"]:
-            raise BadOption(_fraction_refused(raw))
-        day = local_now.date() + timedelta(days=DAY_WORDS[day_at["word"]])
-        try:
-            clock = clock_of(day_at)
-        except ValueError as exc:
-            raise BadOption(f"时间 {echoed(raw)} 的{exc}") from None
-        return at_clock(day, *clock).replace(tzinfo=tz), False
+        day = local_now.date() + timedelta(days=DAY_WORDS[day_at["word"] or "today"])
+        return at_clock(day, *_typed_clock(day_at, written)).replace(tzinfo=tz), False
     match = _RELATIVE.match(word)
     if match:
         delta = length(match["amount"], match["unit"])
         if delta is None:
             raise OverflowError(raw)
         return (now + delta if match["sign"] == "+" else now - delta), False
-    parsed = from_iso(raw.replace("/", "-"))
+    try:
+        parsed = from_iso(raw.replace("/", "-"))
+    except ValueError:
+        dated = DATE_CLOCK.fullmatch(raw)
+        if dated is None:
+            raise
+        day = date(int(dated["y"]), int(dated["mo"]), int(dated["d"]))
+        if dated["h"] is None:
+            return _day_bound(day, tz, end_of_day, deadline), True
+        return at_clock(day, *_typed_clock(dated, written)).replace(tzinfo=tz), False
     if fraction_written(raw):
-        raise BadOption(_fraction_refused(raw))
+        raise BadOption(_fraction_refused(written))
     if date_alone(raw):
         return _day_bound(parsed.date(), tz, end_of_day, deadline), True
     if parsed.tzinfo is None:
@@ -162,10 +173,26 @@ def _parsed_when(raw: str, now: datetime, tz: ZoneInfo, end_of_day: bool, deadli
     return parsed, False
 
 
+def _typed_clock(match: re.Match, written: str) -> tuple[int, int, int]:
+    """The clock time a CLOCK_TIME `match` in a typed time names; a BadOption saying why it is none."""
+    if match["fraction"]:
+        raise BadOption(_fraction_refused(written))
+    try:
+        return clock_of(match)
+    except ValueError as exc:
+        raise BadOption(f"时间 {echoed(written)} 的{exc}") from None
+
+
 def length(amount: str, unit: str) -> timedelta | None:
     """The length a LENGTH match's digits and unit name; None when it is longer than MOST_DAYS days."""
-    count = at_most(amount, MOST_DAYS * _MINUTES["d"] // _MINUTES[unit])
-    return None if count is None else timedelta(minutes=count * _MINUTES[unit])
+    minutes = _MINUTES[unit_letter(unit)]
+    count = at_most(amount, MOST_DAYS * _MINUTES["d"] // minutes)
+    return None if count is None else timedelta(minutes=count * minutes)
+
+
+def unit_letter(unit: str) -> str:
+    """A LENGTH match's unit as its letter: `小时` → `h`, `h` → `h`."""
+    return _UNIT_LETTERS.get(unit, unit)
 
 
 def _fraction_refused(raw: str) -> str:
@@ -218,10 +245,10 @@ def receipt_date_refused(subject: str, example: str) -> str:
 _WRITTEN_DAY = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?!\d)")
 
 
-def no_such_day(written: str) -> str | None:
-    """Why a time written as a date is refused when its date is one no calendar has (`2026-02-30`,
-    `2026-13-01`), else None: "cannot read it" would send a person looking for another form."""
-    day = _WRITTEN_DAY.match(written)
+def no_such_day(raw: str, written: str) -> str | None:
+    """Why a time `written` as a date (`raw`: in ASCII) is refused when its date is one no calendar has
+    (`2026-02-30`, `2026-13-01`), else None: "cannot read it" would send a person looking for another form."""
+    day = _WRITTEN_DAY.match(raw)
     if day is None:
         return None
     year, month, dom = map(int, day.groups())

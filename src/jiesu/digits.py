@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+
+def halfwidth(text: str) -> str:
+    """Text typed on a Chinese keyboard in the forms jiesu reads: its full-width digits, letters and
+    marks (`１０：００`, `２０２６－１１－２０`, `３`) as ASCII, the ideographic space as a space (NFKC)."""
+    return unicodedata.normalize("NFKC", text)
+
 
 def at_most(digits: str, most: int) -> int | None:
     """The number the decimal `digits` write, or None when it is over `most` — without int() of

@@ -18,12 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy import func, select, text
 
 from jiesu import clock, month_rates
+from jiesu.atomicfile import NOT_REGULAR
 from jiesu.db import backup_to
 from jiesu.errors import BadInput
 from jiesu.ledger import next_period, period_of
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Revisit, UTCDateTime
 from jiesu.office import Office
+from jiesu.safetext import echoed_path
 from jiesu.steps import inverted
 from jiesu.vocab import OPEN_STATUSES, EventKind, Nature, Status, label_of
 
@@ -368,8 +370,10 @@ def _figures(opening: int, added: int, cleared: int, closing: int) -> str:
 def backup(office: Office, destination: str) -> Path:
     """A consistent, owner-only copy of the SQLite store at `destination` (which must not exist)."""
     target = Path(destination).expanduser()
+    if target.exists() and not target.is_file():  # a folder is no file that exists: said as export --out says it
+        raise BadInput(f"无法写入 {echoed_path(target)}：{NOT_REGULAR}")
     if target.exists():
-        raise BadInput(f"{target} 已存在；请换一个文件名（备份不会覆盖已有文件）")
+        raise BadInput(f"{echoed_path(target)} 已存在；请换一个文件名（备份不会覆盖已有文件）")
     if not target.parent.is_dir():
         raise BadInput(f"文件夹 {target.parent} 不存在")
     backup_to(office.store, target, overwrite=False)

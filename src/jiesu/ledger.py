@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from jiesu.backend import serialise
 from jiesu.clock import year_refused
+from jiesu.digits import halfwidth
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
@@ -34,15 +35,15 @@ from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
 
 OPEN, CLEARED = LedgerStatus.OPEN.value, LedgerStatus.CLEARED.value
 ADDED, REOPENED = "added", "reopened"
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 
 # ---------------------------------------------------------------- periods
 
 
 def parse_period(text: str) -> str:
-    """A period typed as `YYYY-MM`, or a usage error (BadOption) saying how to write one."""
-    raw = text.strip()
+    """A period typed as `YYYY-MM` (full-width `２０２６－１０` alike), or a usage error (BadOption) saying how to write one."""
+    raw = halfwidth(text).strip()
     if not _PERIOD.match(raw):
         raise BadOption(f"{echoed(text)} 不是期间；应写作 YYYY-MM，如 2026-10")
     reason = year_refused(int(raw[:4]))

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from jiesu.clock import LENGTH, LENGTH_UNITS, MOST_DAYS, length
+from jiesu.clock import LENGTH, LENGTH_UNITS, MOST_DAYS, length, unit_letter
+from jiesu.digits import halfwidth
 from jiesu.errors import BadOption
 from jiesu.models import LedgerEntry
 from jiesu.office import Office
@@ -30,11 +31,11 @@ _WITHIN = re.compile(rf"^\s*{LENGTH}\s*$")
 
 
 def parse_within(text: str) -> timedelta:
-    """`2h`, `1d`, `30m`, `1w` as a length of time; anything else, or one longer than MOST_DAYS days, is a
-    usage error (BadOption)."""
-    match = _WITHIN.match(text.casefold())
+    """`2h`, `1d`, `30m`, `1w` (or `2小时`, `1天`, `30分钟`, `1周`) as a length of time; anything else, or one
+    longer than MOST_DAYS days, is a usage error (BadOption)."""
+    match = _WITHIN.match(halfwidth(text).casefold())
     if not match:
-        raise BadOption(f"{echoed(text)} 不是时长；应写作 30m、2h、1d 或 1w")
+        raise BadOption(f"{echoed(text)} 不是时长；应写作 30m、2h、1d、1w 或 30分钟、2小时、1天、1周")
     span = length(match["amount"], match["unit"])
     if span is None:
         raise BadOption(f"时长 {echoed(text)} 太长：最多 {MOST_DAYS} 天（{MOST_DAYS}d）")
@@ -42,9 +43,9 @@ def parse_within(text: str) -> timedelta:
 
 
 def within_said(text: str) -> str:
-    """A length `parse_within` takes, as a sentence says it: `1d` → `1 天`, `2h` → `2 小时`."""
-    match = _WITHIN.match(text.casefold())
-    return f"{int(match['amount'])} {LENGTH_UNITS[match['unit']]}"
+    """A length `parse_within` takes, as a sentence says it: `1d` → `1 天`, `2小时` → `2 小时`."""
+    match = _WITHIN.match(halfwidth(text).casefold())
+    return f"{int(match['amount'])} {LENGTH_UNITS[unit_letter(match['unit'])]}"
 
 
 @dataclass

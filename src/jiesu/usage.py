@@ -157,10 +157,21 @@ def _option_names(ctx) -> list[str]:
     return [name for param in ctx.command.get_params(ctx) for name in (*param.opts, *param.secondary_opts) if name.startswith("-")]
 
 
-def chinese_help_record(record: tuple[str, str]) -> tuple[str, str]:
-    """An option's help line with Typer's English bracket words (default, env var, required) in Chinese, and
-    its value named as the other options name theirs (`--note TEXT`, not Typer's Python `--note <str>`)."""
+def usage_piece(piece: str) -> str:
+    """A piece of Typer's usage line as the help says it: `[选项]` for `[OPTIONS]`, and an argument by its
+    metavar as Click writes it (`ID`, `[SUMMARY]`), not in Typer's braces (`{ID}`)."""
+    piece = USAGE_WORDS.get(piece, piece)
+    required = re.fullmatch(r"\{(.+)\}(\.\.\.)?", piece)
+    return "".join(part for part in required.groups() if part) if required else piece
+
+
+def chinese_help_record(param, record: tuple[str, str]) -> tuple[str, str]:
+    """A parameter's help line with Typer's English bracket words (default, env var, required) in Chinese,
+    an argument named by its metavar alone (`ID`, not `ID <int>`), and an option's value named as the other
+    options name theirs (`--note TEXT`, not Typer's Python `--note <str>`)."""
     name, text = record
     for english, chinese in _HELP_WORDS:
         text = text.replace(english, chinese)
+    if getattr(param, "param_type_name", "") == "argument":
+        return (param.metavar or param.name.upper()) + ("..." if param.nargs != 1 else ""), text
     return name.replace(" <str>", " TEXT"), text
