@@ -21,6 +21,7 @@ import pytest
 
 from jiesu import client
 from jiesu.cli import COMMANDS
+from jiesu.errors import ExitCode
 from tests.conftest import FOREIGN_PID, REFUSED_ON_NO_BOOK, eight_new_at_once_make_one_whole_book, fresh_folder, holding_a_part, killed, sqlite_only
 
 pytestmark = sqlite_only  # each mode gets its own book file; the protocol is the same for any store
@@ -228,7 +229,7 @@ def test_a_command_killed_mid_way_is_reported_not_rerun(modes, tmp_path, book):
     os.kill(worker, signal.SIGKILL)
     command.stdin.write(exported.read_bytes())
     out, err = command.communicate(timeout=120)
-    assert command.returncode == 1
+    assert command.returncode == ExitCode.OUTCOME_UNKNOWN  # not 1: that promises nothing changed
     assert err.decode().startswith(f"错误: 常驻的 jiesu 进程（{worker}）在执行命令时中断，命令可能已执行、也可能没有")
     assert book.counts() == (0, 0)  # not rerun in-process behind the worker's back
     assert modes.status()[0] == server  # one command's death is not the resident process's
@@ -702,3 +703,56 @@ def test_a_refused_command_makes_no_book_through_the_resident_process_either(mod
         done = modes.run(mode, "--db", "new.db", "new", "漏水", "-q", cwd=folder)
         assert (done.returncode, done.stdout) == (0, b"1\n"), done.stderr.decode()
         assert stat.S_IMODE(os.stat(folder / "new.db").st_mode) == 0o600
+
+
+def test_an_output_whose_reader_went_away_exits_5_after_a_save_and_1_after_a_read_in_both_modes(modes, tmp_path):
+    """A tester's `jiesu new x -q | (exec 0<&-; sleep 2)` exited 120 through the resident process (Python's
+    failed flush at exit) and 0 without it, though the case was filed: a script would file it again. A read
+    cut short by its reader (`| head`) exits 1 in both modes, without a line: the reader asked for no more."""
+    outcomes = {}
+    for mode, place in _in_turn(modes, tmp_path):
+        environment = modes.env | {"JIESU_SERVER": "1" if mode == "server" else "0", "JIESU_DB": "jiesu.db"}
+        outcomes[mode] = []
+        for line in (["new", "楼道灯不亮", "-q"], ["list", "--format", "json"], ["show", "1", "--format", "ids"]):
+            reader, writer = os.pipe()
+            os.close(reader)  # gone before the command writes
+            try:
+                done = subprocess.run([sys.executable, "-m", "jiesu", *line], stdout=writer, stderr=subprocess.PIPE,
+                                      cwd=place, env=environment, timeout=120)
+            finally:
+                os.close(writer)
+            outcomes[mode].append((done.returncode, done.stderr.decode()))
+        outcomes[mode].append(modes.run(mode, "list", "--format", "ids", cwd=place, JIESU_DB="jiesu.db").stdout)
+    assert outcomes["here"] == outcomes["server"]
+    assert outcomes["here"] == [
+        (5, "错误: 改动已保存，但结果无法输出（读取输出的程序已不再读取）；不要重试，用 jiesu list 或 jiesu show 查看\n"),
+        (1, ""),
+        (1, ""),
+        b"1\n",  # filed once
+    ]
+
+
+def test_a_save_whose_stderr_blocks_and_then_loses_its_reader_exits_5_in_both_modes(modes, tmp_path):
+    """A tester's `jiesu new y 2>fifo`, the FIFO's buffer full and its reader leaving without reading,
+    exited 1 (nothing changed, safe to retry) through the resident process though the case was filed."""
+    outcomes = {}
+    for mode, place in _in_turn(modes, tmp_path):
+        environment = modes.env | {"JIESU_SERVER": "1" if mode == "server" else "0", "JIESU_DB": "jiesu.db"}
+        modes.run("here", "list", cwd=place, JIESU_DB="jiesu.db")  # the book exists, empty: the case shows as soon as it is filed
+        reader, writer = os.pipe()
+        os.set_blocking(writer, False)
+        try:
+            while True:
+                os.write(writer, b"x" * 4096)  # fill the pipe: the command's 已受理 line blocks
+        except BlockingIOError:
+            os.set_blocking(writer, True)
+        command = subprocess.Popen([sys.executable, "-m", "jiesu", "new", "楼道灯不亮"], stdout=subprocess.PIPE, stderr=writer,
+                                   cwd=place, env=environment)
+        os.close(writer)
+        _wait_for(lambda: modes.run("here", "list", "--format", "ids", cwd=place, JIESU_DB="jiesu.db").stdout == b"1\n")
+        time.sleep(0.5)  # past the commit: writing its line, blocked
+        os.close(reader)  # the reader leaves without reading
+        out, _ = command.communicate(timeout=120)
+        outcomes[mode] = (command.returncode, out, modes.run(mode, "list", "--format", "ids", cwd=place, JIESU_DB="jiesu.db").stdout)
+    assert outcomes["here"] == outcomes["server"] == (5, b"", b"1\n")
+
