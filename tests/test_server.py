@@ -183,9 +183,9 @@ def test_every_command_gives_the_same_bytes_and_exit_code_through_the_resident_p
     codes = {code for _, code, _, _ in outputs["here"]}
     assert {0, 1, 2} <= codes  # the scenario has refusals and misuse, not only successes
     assert (tmp_path / "here" / "all.jsonl").read_bytes() == (tmp_path / "server" / "all.jsonl").read_bytes()
-    # every line but `shell` and `server` went through the resident process (plus this status request)
+    # every line but `shell` and `server` went through the resident process
     suitable = [line for line in scenario if client.command_word(line) not in client.UNSUITABLE]
-    assert modes.served() - served_before == len(suitable) + 1
+    assert modes.served() - served_before == len(suitable)
 
 
 def test_a_terminal_is_the_clients_own_terminal(modes, tmp_path):
@@ -368,11 +368,11 @@ def test_jiesu_server_takes_on_and_off_words_and_refuses_any_other(modes, tmp_pa
     served_before = modes.served()
     for word in ("0", "off", "False", "NO"):
         assert modes.run("server", "--version", JIESU_SERVER=word).returncode == 0
-    assert modes.served() - served_before == 1  # none went through it: the one is this count's own request
+    assert modes.served() == served_before  # none went through it
     served_before = modes.served()
     for word in ("1", "on", "TRUE", "yes", ""):
         assert modes.run("here", "--version", JIESU_SERVER=word).returncode == 0
-    assert modes.served() - served_before == 5 + 1
+    assert modes.served() - served_before == 5
     for line in (["new", "楼道灯不亮"], ["server", "status"], ["shell"]):
         refused = modes.run("server", *line, JIESU_SERVER="offf", JIESU_DB=str(tmp_path / "typo.db"))
         assert (refused.returncode, refused.stdout, refused.stderr.decode()) == (
@@ -390,8 +390,7 @@ def test_stop_waits_for_the_commands_still_running_and_says_so(modes, tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)  # waits on its stdin
     os.close(reader)
     asked = modes.served()
-    polls = iter(range(1, 10**6))
-    _wait_for(lambda: modes.served() - asked > next(polls))  # each status request is served too: one more means the import
+    _wait_for(lambda: modes.served() > asked)  # the import is running
     stopped = subprocess.run([sys.executable, "-m", "jiesu", "server", "stop"], env=modes.env | {"JIESU_SERVER_STOP_WAIT": "1"},
                              capture_output=True, timeout=60)
     assert stopped.stderr.decode() == f"常驻进程（pid {pid}）已不再接受命令；还有命令在执行，1 秒内未结束，执行完后退出\n"
@@ -519,7 +518,7 @@ def test_a_book_of_an_older_or_newer_schema_is_migrated_or_refused_as_in_process
     assert outputs["here"] == outputs["server"]
     assert [code for code, _, _ in outputs["server"]] == [0, 0, 1, 1]
     assert outputs["server"][2][2] == f"错误: <book> 由更新版本的 jiesu 写入（架构 999，本程序只认识到 {migrations.LATEST}）；请升级 jiesu\n".encode()
-    assert modes.served() - served_before == 4 + 1  # all four went through the resident process
+    assert modes.served() - served_before == 4  # all four went through the resident process
 
 
 def test_eight_new_at_once_on_a_book_not_yet_made_make_it_whole_as_in_process(modes, jiesu, book_at, tmp_path):
@@ -529,7 +528,7 @@ def test_eight_new_at_once_on_a_book_not_yet_made_make_it_whole_as_in_process(mo
     served_before = modes.served()
     for round_ in range(3):
         eight_new_at_once_make_one_whole_book(tmp_path / f"new-{round_}.db", modes.env, jiesu, book_at)
-    assert modes.served() - served_before == 3 * 8 + 1  # all went through the resident process
+    assert modes.served() - served_before == 3 * 8  # all went through the resident process
 
 
 def test_a_cached_statement_takes_each_commands_own_values(jiesu):
@@ -756,3 +755,41 @@ def test_a_save_whose_stderr_blocks_and_then_loses_its_reader_exits_5_in_both_mo
         outcomes[mode] = (command.returncode, out, modes.run(mode, "list", "--format", "ids", cwd=place, JIESU_DB="jiesu.db").stdout)
     assert outcomes["here"] == outcomes["server"] == (5, b"", b"1\n")
 
+
+def test_status_counts_the_commands_served_not_the_status_requests(modes, tmp_path):
+    """A tester's two `jiesu server status` in a row said 已处理 3, then 4 个请求: each counted itself."""
+    modes.start()
+    counts = []
+    for mode in ("server", "here", "server", "here"):  # `server status` itself always runs on its own
+        modes.run(mode, "--version")  # through the resident process only when it is on
+        shown = [modes.run(mode, "server", "status").stdout.decode() for _ in range(2)]
+        assert shown[0].split("已运行")[0] == shown[1].split("已运行")[0]
+        counts += [int(line.split("已处理 ")[1].split(" ")[0]) for line in shown]
+    assert counts == [1, 1, 1, 1, 2, 2, 2, 2]
+
+
+def test_a_new_resident_process_removes_what_dead_ones_left_and_never_a_live_ones(modes, tmp_path):
+    """A tester's runtime folder held a server-*.lock and server-*.log for each of some 50 resident
+    processes that had ever run (one per Python, install and locale)."""
+    directory = Path(client.runtime_dir())  # made owner-only, as the first command makes it
+    dead = [directory / f"server-{'d' * 16}{suffix}" for suffix in (".lock", ".log", ".sock")]
+    live = [directory / f"server-{'a' * 16}{suffix}" for suffix in (".lock", ".log")]
+    others = [directory / name for name in ("server-notes.txt", "mine.lock")]
+    for path in dead + live + others:
+        path.write_text("")
+    holder = subprocess.Popen(  # a live resident process of another key holds its lock to its end
+        [sys.executable, "-c", "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); print(flush=True); sys.stdin.read()",
+         str(live[0])], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )
+    try:
+        holder.stdout.readline()
+        modes.start()
+        assert not any(path.exists() for path in dead)
+        assert all(path.exists() for path in live + others)
+        own = client.Place()
+        assert {path.name for path in directory.iterdir()} == {path.name for path in live + others} | {
+            f"server-{own.key}.{suffix}" for suffix in ("lock", "log", "sock")
+        }
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
