@@ -112,8 +112,8 @@ class JiesuGroup(ChineseHelp, TyperGroup):
 def output_failed(exc: Exception, saved_before: tuple[int, int]) -> int:
     """stdout or stderr could not take what the command had to say: one line (if stderr still takes
     it), and the exit code — 5 when the command's change is saved or its file written, so that a
-    script does not run it again, else 1. A read whose reader went away (`| head`) says nothing:
-    the reader asked for no more, and the exit code (1) tells a script that the output is cut."""
+    script does not run it again, else 1. A read whose reader went away (`| head`) is done, quietly:
+    the reader asked for no more (`jiesu report daily | head` in cron is no failure)."""
     _flush_or_silence()
     reason = _output_failure(exc)
     commits, files = _saved()
@@ -125,8 +125,8 @@ def output_failed(exc: Exception, saved_before: tuple[int, int]) -> int:
         return ExitCode.SAVED_OUTPUT_FAILED
     if isinstance(exc, BrokenPipeError):
         _silence(sys.stderr)  # what stderr still buffers (a line already said) cannot fail at exit either
-    else:
-        warn(f"错误: 结果无法输出（{reason}）")
+        return ExitCode.OK
+    warn(f"错误: 结果无法输出（{reason}）")
     return ExitCode.REFUSED
 
 
