@@ -269,7 +269,7 @@ def _hand_over(conn, request: bytes, place: Place) -> int | None:
         _restore_signals(forwarded)
     if not done.startswith(b"X"):
         _say(f"错误: 常驻的 jiesu 进程（{child}）在执行命令时中断，命令可能已执行、也可能没有；请先查看案卷再决定是否重做")
-        return 1
+        return 6  # errors.ExitCode.OUTCOME_UNKNOWN: not 1, which promises that nothing changed
     return int(done[1:])
 
 

@@ -95,12 +95,6 @@ class JiesuGroup(ChineseHelp, TyperGroup):
             fail(str(exc), exc.exit_code)
         except OverflowError as exc:  # the last net: a number or date past what Python or SQLite holds
             fail(f"数值超出可处理的范围（{exc}）")
-        except BrokenPipeError:
-            # The reader went away (`| head`): nothing left to say, and stdout now points at
-            # /dev/null so that the flush at exit cannot fail either.
-            _silence(sys.stdout)
-            sys.stderr.close()
-            raise typer.Exit(ExitCode.OK) from None
         except UnicodeEncodeError as exc:
             if has_undecodable(exc.object):  # input bytes that were never text, met before the store
                 fail(undecodable_message(exc.object))
@@ -122,7 +116,8 @@ class JiesuGroup(ChineseHelp, TyperGroup):
 def output_failed(exc: Exception, saved_before: tuple[int, int]) -> int:
     """stdout or stderr could not take what the command had to say: one line (if stderr still takes
     it), and the exit code — 5 when the command's change is saved or its file written, so that a
-    script does not run it again, else 1."""
+    script does not run it again, else 1. A read whose reader went away (`| head`) is done, quietly:
+    the reader asked for no more (`jiesu report daily | head` in cron is no failure)."""
     _flush_or_silence()
     reason = _output_failure(exc)
     commits, files = _saved()
@@ -132,6 +127,9 @@ def output_failed(exc: Exception, saved_before: tuple[int, int]) -> int:
     if files > saved_before[1]:
         warn(f"错误: 文件已写好，但结果无法输出（{reason}）；不要重试")
         return ExitCode.SAVED_OUTPUT_FAILED
+    if isinstance(exc, BrokenPipeError):
+        _silence(sys.stderr)  # what stderr still buffers (a line already said) cannot fail at exit either
+        return ExitCode.OK
     warn(f"错误: 结果无法输出（{reason}）")
     return ExitCode.REFUSED
 

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     THRESHOLD = 3
     PARTLY_DONE = 4  # a batched command (copy) stopped after committing some batches; rerun finishes
     SAVED_OUTPUT_FAILED = 5  # the change was saved, but its output could not be written: do not retry
+    OUTCOME_UNKNOWN = 6  # the resident process running the command was killed: it may or may not have been done
 
 
 class JiesuError(Exception):
@@ -88,6 +89,7 @@ OS_REASONS = {
     errno.EMFILE: "打开的文件太多",
     errno.ENFILE: "打开的文件太多",
     errno.EFBIG: "文件太大",
+    errno.EPIPE: "读取输出的程序已不再读取",
 }
 
 

@@ -346,8 +346,8 @@ def console(out: IO[str]):
 
     class PipeAwareConsole(Console):
         def on_broken_pipe(self) -> None:
-            # Rich's own answer is to exit 1, which cron would read as a refusal; the CLI's one
-            # broken-pipe handler (clikit.JiesuGroup) ends every output the same way instead.
+            # Rich's own answer is to exit 1 there and then, even after a saved change; the CLI's
+            # one output-failure handler (clikit.output_failed) ends every output the same way instead.
             raise BrokenPipeError
 
     _replace_unencodable(out)

@@ -13,6 +13,7 @@ command as before, so a changed rules file needs no restart.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gc
 import io
@@ -36,16 +37,62 @@ def main() -> None:
     """`python -c 'from jiesu.server import main; main()' <runtime dir> <key>`, as the client starts it."""
     directory, key = sys.argv[1], sys.argv[2]
     # Held for life, and by every command it forks until that command ends: `server stop` waits on it.
-    lock = open(os.path.join(directory, f"server-{key}.lock"), "a")  # noqa: SIM115
-    for _ in range(30):  # a stale one may still be finishing its last commands
+    lock = _hold(os.path.join(directory, f"server-{key}.lock"))
+    if lock is None:
+        return  # another one is running
+    _remove_the_dead(directory, key)
+    Server(os.path.join(directory, f"server-{key}.sock"), stamp()).run()
+
+
+def _hold(path: str):
+    """The lock file at `path`, locked; None when another resident process holds it for 3 seconds
+    (a stale one may still be finishing its last commands). A lock taken on a file that a new
+    resident process removed meanwhile (`_remove_the_dead`) is no lock: the file at `path` is."""
+    for _ in range(30):
+        lock = open(path, "a")  # noqa: SIM115
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
         except BlockingIOError:
+            lock.close()
             time.sleep(0.1)
-    else:
-        return  # another one is running
-    Server(os.path.join(directory, f"server-{key}.sock"), stamp()).run()
+            continue
+        if _is_at(lock.fileno(), path):
+            return lock
+        lock.close()
+    return None
+
+
+def _is_at(fd: int, path: str) -> bool:
+    """Whether the open file `fd` is still the file at `path`."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def _remove_the_dead(directory: str, key: str) -> None:
+    """Remove what resident processes of other keys (another Python, jiesu install or locale) left
+    when they ended: a lock file nobody holds, its log and its socket. A live one holds its lock to
+    the end, so it is never touched; the lock file goes last, while held here, so that one starting
+    for that key meanwhile finds its lock file gone and makes a new one (`_hold`)."""
+    for name in os.listdir(directory):
+        if not (name.startswith("server-") and name.endswith(".lock")) or name == f"server-{key}.lock":
+            continue
+        path = os.path.join(directory, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _is_at(fd, path):
+                for suffix in (".log", ".sock", ".lock"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path[: -len(".lock")] + suffix)
+        except BlockingIOError:
+            pass  # alive
+        finally:
+            os.close(fd)
 
 
 class Server:
@@ -56,7 +103,10 @@ class Server:
         self.socket_path = socket_path
         self.stamp = files_stamp
         self.started = time.monotonic()
-        self.served = 0  # connections taken before the newest spare was forked
+        # One byte appended by each fork that runs a command: how many commands it has served
+        # (a status request is not one), counted by the forks themselves, shared by all of them.
+        self.served = os.memfd_create("jiesu-served")
+        fcntl.fcntl(self.served, fcntl.F_SETFL, os.O_APPEND)
         self.children: set[int] = set()
         self.spare: int | None = None
         self.stopping = False
@@ -89,7 +139,6 @@ class Server:
                     break
                 if self.taken in readable:
                     os.read(self.taken, 1)
-                    self.served += 1
                     self.spare = None  # it is serving its connection now
                     last_command = time.monotonic()
                 elif self.children - {self.spare}:  # commands still running
@@ -199,6 +248,7 @@ class Command:
         fds = self._go()
         if not fds:
             return 0  # the client gave up waiting and runs the command itself
+        os.write(self.server.served, b"c")
         from jiesu.clikit import STORES
 
         STORES.close_later()
@@ -249,7 +299,7 @@ class Command:
         if action == "stop":
             os.kill(os.getppid(), signal.SIGTERM)
         uptime = time.monotonic() - server.started
-        self.conn.sendall(b"I%d %d %d\n" % (os.getppid(), int(uptime), server.served))
+        self.conn.sendall(b"I%d %d %d\n" % (os.getppid(), int(uptime), os.fstat(server.served).st_size))
         return 0
 
 
