@@ -1005,12 +1005,11 @@ def import_rows(
             if progress:
                 progress(result.read)
         refused, first = stage.loaded(BAD_ROWS_KEPT, refused_ids)
-        into_merged = {staging.INTO_MERGED_ROW: "本身已合并", staging.INTO_MERGED_CASE: "在案卷库中已合并"}  # as `merge` refuses
         for line, reason, target, target_line in first:
             if reason == staging.REPEATED_ID:
                 reason = f"编号 #{target} 与第 {target_line} 行的相同，却不是同一件诉求（合并多个案卷库的导出请分别导入）"
-            elif reason in into_merged:
-                reason = f"并入的 #{target}（第 {target_line} 行）{into_merged[reason]}，不能再被并入（并单只能并入未合并的诉求）"
+            elif reason == staging.LOOP:
+                reason = f"并入的 #{target}（第 {target_line} 行）再往下并入又绕了回来，成了环：没有一件未合并的诉求承办"
             elif reason is None:
                 reason = f"并入的 #{target} 不在这个文件里" if target_line is None else f"并入的 #{target}（第 {target_line} 行）未能导入"
             result.refuse(line, reason)
