@@ -65,7 +65,8 @@ def advice(problems: list[Problem]) -> str:
     hinted = sum(problem.hinted for problem in problems)
     if hinted == len(problems):
         return "请按上面的提示处理"
-    return "有提示的请按提示处理，其余请从备份恢复，或联系维护人员" if hinted else "请从备份恢复，或联系维护人员"
+    restore = "请从备份恢复（步骤见 jiesu backup --help），或联系维护人员"
+    return f"有提示的请按提示处理，其余{restore}" if hinted else restore
 
 
 def _orphan_logs(folder: Path) -> list[str]:
