@@ -32,9 +32,8 @@ def edit(
 
     在终端里不带任何选项时，逐项询问（回车保留原值）。
     """
-    from jiesu.clock import shown_bound
     from jiesu.edits import edit_case
-    from jiesu.views import changes_shown
+    from jiesu.views import changes_shown, retimed_line
 
     office = office_of(ctx)
     typed = {
@@ -54,12 +53,7 @@ def edit(
     typed_changes = {k: v for k, v in edited.changes.items() if k not in ("tier", "respond_by", "resolve_by")}
     say(f"#{case.id} 已更正：{changes_shown(typed_changes, tz)}")
     if edited.retimed:
-        from jiesu.vocab import Tier
-
-        say(
-            f"时限已按更正后的内容重算：{Tier(case.tier).label}档，响应时限 {shown_bound(case.respond_by, tz)}，"
-            f"办理时限 {shown_bound(case.resolve_by, tz)}"
-        )
+        say(retimed_line(case, "更正后的内容", tz))
 
 
 def undo(
