@@ -12,7 +12,7 @@ from jiesu.clikit import given_path
 from jiesu.digits import at_most
 from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed, echoed_path
-from jiesu.vocab import LabeledEnum, OutputFormat
+from jiesu.vocab import LabeledEnum, OutputFormat, guessed
 
 if TYPE_CHECKING:
     from jiesu.office import Office
@@ -31,7 +31,7 @@ def enum_parser(enum: type[LabeledEnum], noun: str):
         try:
             return enum(text)
         except ValueError:
-            raise typer.BadParameter(f"未知的{noun} {echoed(text)}；可选：{enum.choices()}") from None
+            raise typer.BadParameter(enum.unknown(noun, text, echoed(text))) from None
 
     return parse
 
@@ -175,7 +175,7 @@ def export_format(out: str | None, fmt: str | None, allowed: tuple[str, ...]) ->
     """The format of `export` or `ledger export`: one of `allowed`, as --format says, else as --out's
     extension says (format_for_file), else CSV; an unknown one is a usage error."""
     if fmt is not None and fmt not in allowed:
-        raise BadOption(f"未知的导出格式 {echoed(fmt)}；可选：{', '.join(allowed)}")
+        raise BadOption(f"未知的导出格式 {echoed(fmt)}{guessed(fmt, list(allowed))}可选：{', '.join(allowed)}")
     held = {suffix: kept for suffix, formats in EXPORT_SUFFIXES.items() if (kept := tuple(f for f in formats if f in allowed))}
     return format_for_file(out, fmt, held, "导出") or "csv"
 
