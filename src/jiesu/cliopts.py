@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
 
@@ -69,6 +69,16 @@ def parse_phone(text: str) -> str:
         except BadInput as exc:
             raise typer.BadParameter(str(exc)) from None
     return text
+
+
+def clearing(parse: Callable[[str], str] = str) -> Callable[[str], str]:
+    """The parser of a text option of `edit`: `-` clears the field, as it does when `edit` asks, and as a
+    blank does (`--phone -` is `--phone ''`); any other text goes to `parse`."""
+
+    def parser(text: str) -> str:
+        return "" if text.strip() == "-" else parse(text)
+
+    return parser
 
 
 def parse_ref(text: str) -> str:
