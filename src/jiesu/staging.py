@@ -145,7 +145,8 @@ class Stage:
         row kept unmerged or already in the book, or a fresh row merged into an anchored one."""
         staged, step = STAGED, STAGED.alias("step")
         ends = or_(staged.c.merged_into.is_(None), staged.c.state == DUPLICATE)
-        anchored = select(staged.c.seq, staged.c.old_id).where(staged.c.state != REFUSED, ends).cte("anchored", recursive=True)
+        target = exists().where(step.c.merged_into == staged.c.old_id, step.c.state == FRESH)  # only those a merge needs
+        anchored = select(staged.c.seq, staged.c.old_id).where(staged.c.state != REFUSED, ends, target).cte("anchored", recursive=True)
         joined = select(step.c.seq, step.c.old_id).join_from(step, anchored, step.c.merged_into == anchored.c.old_id)
         return anchored.union(joined.where(step.c.state == FRESH))
 
