@@ -92,10 +92,11 @@ class Stage:
         masked phone or text, a ledgered case) that are not a case the book (or the file before
         them) already has; then fresh rows whose chain of merges (a row merged into a row itself
         merged, as `jiesu merge` lets a book hold) ends at a case that is not in the same file, or
-        whose row was refused (the link would point nowhere), or never ends (it loops). A row the book already has is 已存在 whatever its target. First of all, a row
-        carrying the id of an earlier row that is another case (_repeated_id), and a row merged
-        into such an id (which of the two it means is unknown). `refused_ids`: the ids of rows
-        refused before staging, with their lines.
+        whose row was refused (the link would point nowhere), or never ends (it loops). A row the
+        book already has is 已存在 whatever its target. First of all, a row carrying the id of an
+        earlier row that is another case (_repeated_id), and a row merged into such an id (which of
+        the two it means is unknown). `refused_ids`: the ids of rows refused before staging, with
+        their lines.
 
         Returns how many were refused, and the first `limit` as (line, reason, old id of the
         target, the line of that target): the reason REPEATED_ID for a repeated id (its own, and
