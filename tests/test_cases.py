@@ -104,10 +104,10 @@ def test_first_contact_fixes_responded_at(office):
 
 def test_escalate_up_the_ladder_and_retier(office):
     case_id = make(office, Status.NEW)
-    case = cases.escalate(office, case_id, "需街道协调")
-    assert (case.level, case.tier) == ("street", "general")
-    case = cases.escalate(office, case_id, "跨部门")
-    assert (case.level, case.tier) == ("district", "complex")
+    escalated = cases.escalate(office, case_id, "需街道协调")
+    assert (escalated.case.level, escalated.case.tier, escalated.retimed) == ("street", "general", False)
+    escalated = cases.escalate(office, case_id, "跨部门")
+    assert (escalated.case.level, escalated.case.tier, escalated.retimed) == ("district", "complex", True)
     changes = json.loads(lookup.get_case(office, case_id).events[-1].changes)
     assert changes["tier"] == ["general", "complex"] and "resolve_by" in changes
     # A fresh tester's `escalate --to 社区` read `只能升级到 city 市`: English, and silent on going down.
@@ -115,7 +115,7 @@ def test_escalate_up_the_ladder_and_retier(office):
         cases.escalate(office, case_id, "退回", to=Level.STREET)
     with pytest.raises(TransitionRefused, match=r"^#1 已在区级；只能升到市级$"):
         cases.escalate(office, case_id, "再升", to=Level.DISTRICT)
-    case = cases.escalate(office, case_id, "市级协调", to=Level.CITY)
+    assert cases.escalate(office, case_id, "市级协调", to=Level.CITY).retimed is False
     with pytest.raises(TransitionRefused, match=r"已在市级（最高一级），不能再升级"):
         cases.escalate(office, case_id, "再升")
 

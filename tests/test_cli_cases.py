@@ -76,6 +76,26 @@ def test_a_word_an_option_does_not_know_is_a_usage_error(jiesu, book, args, mess
     assert book.counts() == before
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["close", "1", "--result", "已解释", "--note", "说明"], "--result 无效：未知的办理结果 '已解释'；您是不是要 已解释说明？可选："),
+        (["classify", "1", "不合理"], "诉求性质 无效：未知的诉求性质 '不合理'；您是不是要 不合理诉求？可选："),
+        (["list", "--status", "asigned"], "--status 无效：未知的状态 'asigned'；您是不是要 assigned？可选："),
+        (["list", "--level", "区级"], "--level 无效：未知的层级 '区级'；您是不是要 区？可选："),
+        (["export", "--format", "jsnol"], "未知的导出格式 'jsnol'；您是不是要 jsonl？可选："),
+        (["list", "--nature", "合理"], "--nature 无效：未知的诉求性质 '合理'；您是不是要 合理诉求？可选："),
+    ],
+)
+def test_a_word_near_a_choice_is_refused_with_the_choice_it_likely_meant(jiesu, book, args, message):
+    """A fresh tester: commands and options got `您是不是要 list？`, but `--result 已解释` and `classify 4 不合理` only
+    the list of choices."""
+    jiesu.new("先有一件")
+    before = book.fingerprint()
+    assert refused(jiesu(*args), code=2).startswith(f"错误: {message}")
+    assert book.fingerprint() == before
+
+
 def test_duplicate_ref_is_refused(jiesu, book):
     jiesu.new("第一次", "--ref", "A-1")
     refused(jiesu("new", "第二次", "--ref", "A-1"), "工单编号 A-1 已用于 #1")

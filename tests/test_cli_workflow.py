@@ -23,7 +23,9 @@ def test_the_daxing_story(jiesu):
     jiesu.ok("visit", case_id, "--note", "上门核查，隔断 6 间", "--at", "2026-11-02T15:00")
     jiesu.ok("close", case_id, "--result", "resolved", "--note", "已责令拆除隔断", "--at", "2026-11-03T17:00")
     reopened = jiesu("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--note", "隔断又装回去了", "--at", "2026-11-05T10:00")
-    assert reopened.exit_code == 0 and reopened.stderr == "#1 已回访，已重办（办理中）\n"
+    assert reopened.exit_code == 0 and reopened.stderr == (
+        "#1 已回访，已重办（办理中）\n时限已按重办时间重算：一般档，响应时限 2026-11-02 09:00，办理时限 2026-11-16 24:00\n"
+    )
     jiesu.ok("visit", case_id, "--note", "再次上门", "--at", "2026-11-06T10:00")
     jiesu.ok("close", case_id, "--result", "已解决", "--note", "隔断拆除", "--at", "2026-11-07T17:00")
     jiesu.ok("revisit", case_id, "--satisfaction", "unsatisfied", "--resolved", "否", "--at", "2026-11-10T10:00")
@@ -219,3 +221,21 @@ def test_a_rules_file_saved_by_a_windows_editor(jiesu, tmp_path, content, line):
         assert result.exit_code == 0, result.output
     else:
         refused(result, line.format(path=path))
+
+
+def test_a_step_that_moves_the_deadlines_says_them(jiesu):
+    """A fresh tester: `escalate` to 区 moved 办理时限 (12-01 → 12-11, 复杂疑难) without a word; only `show`
+    revealed it, while `edit` announces such a recompute. A reopen counts its round again and says so too."""
+    case_id = jiesu.new("楼道漏水", "--received", "2026-11-20T09:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-12-02T00:00:00+08:00"  # 办理时限 12-01 24:00
+    assert jiesu.ok("escalate", case_id, "--reason", "需街道协调", "--at", "2026-11-20T10:00").stderr == "#1 已升级到街道（待派单）\n"
+    escalated = jiesu.ok("escalate", case_id, "--reason", "涉及多个产权单位", "--to", "区", "--at", "2026-11-20T11:00")
+    assert escalated.stderr == (
+        "#1 已升级到区（待派单）\n时限已按升级后的层级重算：复杂疑难档，响应时限 2026-11-21 09:00，办理时限 2026-12-11 24:00\n"
+    )
+    jiesu.ok("visit", case_id, "--note", "上门", "--at", "2026-11-21T08:00")
+    jiesu.ok("classify", case_id, "合理诉求", "--at", "2026-11-21T08:10")
+    jiesu.ok("close", case_id, "--result", "已解决", "--note", "修好", "--at", "2026-11-21T08:30")
+    assert jiesu.ok("reopen", case_id, "--reason", "又漏了").stderr == (
+        "#1 已重办（待派单）\n时限已按重办时间重算：复杂疑难档，响应时限 2026-11-21 09:00，办理时限 2026-12-22 24:00\n"
+    )

@@ -456,3 +456,17 @@ def test_random_steps_with_edits_and_undos_keep_the_book_sound(new_target, steps
     finally:
         store.close()
 
+
+
+def test_a_dash_clears_a_field_on_the_command_line_as_when_edit_asks(jiesu, book):
+    """A fresh tester: `edit --phone ''` cleared the phone but `edit --phone -` — the README's way to clear,
+    typed when `edit` asks — was refused, and `--name -` stored a name `-`."""
+    case_id = jiesu.new("楼上漏水", "--phone", "13812345678", "--name", "王大爷", "--address", "前门东大街3号", "--received", "-2h")
+    assert jiesu.ok("edit", case_id, "--phone", "-").stderr == f"#{case_id} 已更正：联系电话：138****5678 → —\n"
+    assert jiesu.ok("edit", case_id, "--name", "-", "--address", " - ").stderr == f"#{case_id} 已更正：诉求人：王大爷 → —；诉求地址：前门东大街3号 → —\n"
+    shown = jiesu.json("show", case_id, "--reveal")
+    assert (shown["phone"], shown["name"], shown["address"]) == (None, None, None)
+    before = book.fingerprint()
+    for blank in ("-", ""):
+        assert refused(jiesu("edit", case_id, "--summary", blank), code=2) == "错误: 诉求摘要不能为空"
+    assert book.fingerprint() == before

@@ -456,28 +456,63 @@ def test_a_merge_into_a_refused_row_says_that_row_was_refused(jiesu, tmp_path, n
     ]
 
 
-def test_a_row_merged_into_a_merged_row_of_the_file_is_refused(jiesu, tmp_path, new_target, book_at):
-    """A fresh tester: `merge` refuses to merge into a merged case, but an import took a row merged into
-    one, and the book held a chain of merges."""
-    first = jiesu.new("楼上漏水", "--received", "2026-11-20T09:00")
-    for summary in ("又漏水", "还漏水"):
-        jiesu.ok("merge", jiesu.new(summary, "--received", "2026-11-21T09:00"), "--into", first)
+def chained(jiesu) -> list[str]:
+    """Four cases, each merged into the next as `jiesu merge` allows (into a case others were merged into)."""
+    ids = [jiesu.new(f"案{letter}", "--received", "-2h") for letter in "ABCD"]
+    for case_id, into in zip(ids, ids[1:]):
+        jiesu.ok("merge", case_id, "--into", into)
+    return ids
+
+
+def merges_of(jiesu, *db: str) -> dict[str, str | None]:
+    """Each case's summary, and the summary of the case it is merged into."""
+    rows = jiesu.json(*db, "list", "--all")
+    summaries = {row["id"]: row["summary"] for row in rows}
+    return {row["summary"]: summaries.get(row["merged_into"]) for row in rows}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "xlsx"])
+def test_a_chain_of_merges_the_book_holds_imports_back(jiesu, tmp_path, new_target, book, fmt):
+    """A fresh tester: merge 1 into 2, 2 into 3, 3 into 4 — all accepted, `check` content — and the
+    book's own export was refused: 并入的 #2（第 2 行）本身已合并，不能再被并入."""
+    chained(jiesu)
+    jiesu.ok("check")
+    dump = tmp_path / f"chain.{fmt}"
+    jiesu.ok("export", "--format", fmt, "--reveal", "--out", str(dump))
+    other = new_target("other")
+    assert jiesu.ok("--db", other, "import", str(dump)).stderr == "读取 4 行：已导入 4 件，已存在 0 件\n"
+    assert merges_of(jiesu, "--db", other) == merges_of(jiesu) == {"案A": "案B", "案B": "案C", "案C": "案D", "案D": None}
+    jiesu.ok("--db", other, "check")
+    before = book.fingerprint()
+    assert jiesu.ok("import", str(dump)).stderr == "读取 4 行：已导入 0 件，已存在 4 件\n"
+    assert book.fingerprint() == before
+
+
+def test_a_chain_of_merges_that_loops_or_ends_outside_the_file_is_refused(jiesu, tmp_path, new_target, book_at):
+    ids = chained(jiesu)
+    jiesu.new("案E", "--received", "-2h")
     records = [json.loads(line) for line in jiesu.ok("export", "--format", "jsonl", "--reveal").stdout.splitlines()]
-    records[2]["merged_into"] = records[1]["id"]  # 还漏水 into 又漏水, itself merged into 楼上漏水
-    dump = tmp_path / "chain.jsonl"
+    records[3] |= {"status": "merged", "merged_into": records[1]["id"]}  # 案D into 案B: B → C → D → B
+    records[4] |= {"status": "merged", "merged_into": 99}
+    records.append(records[0] | {"id": 6, "summary": "案F", "merged_into": records[4]["id"]})  # into 案E, into #99
+    dump = tmp_path / "loop.jsonl"
     dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     other = new_target("other")
     jiesu.ok("--db", other, "list")  # the book there, empty: a refused import leaves it so
     result = jiesu("--db", other, "import", str(dump))
-    assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
-        f"第 3 行：并入的 #{records[1]['id']}（第 2 行）本身已合并，不能再被并入（并单只能并入未合并的诉求）"
-    )
+    loop = "再往下并入又绕了回来，成了环：没有一件未合并的诉求承办"
+    assert result.exit_code == 1 and result.stderr.splitlines()[:6] == [
+        f"第 1 行：并入的 #{ids[1]}（第 2 行）{loop}",
+        f"第 2 行：并入的 #{ids[2]}（第 3 行）{loop}",
+        f"第 3 行：并入的 #{ids[3]}（第 4 行）{loop}",
+        f"第 4 行：并入的 #{ids[1]}（第 2 行）{loop}",
+        "第 5 行：并入的 #99 不在这个文件里",
+        "第 6 行：并入的 #5（第 5 行）未能导入",
+    ]
     assert book_at(other).counts() == (0, 0)
-    assert jiesu.ok("--db", other, "import", str(dump), "--skip-bad").stderr.splitlines()[-1] == "读取 3 行：已导入 2 件，已存在 0 件，跳过 1 行有问题的"
-    jiesu.ok("--db", other, "check")
 
 
-def test_a_row_merged_into_a_case_the_book_has_merged_is_refused(jiesu, tmp_path, new_target, book_at):
+def test_a_row_merged_into_a_case_the_book_has_merged_joins_its_chain(jiesu, tmp_path, new_target):
     x = jiesu.new("楼上漏水", "--ref", "BJ100", "--received", "2026-11-20T09:00")
     jiesu.ok("merge", jiesu.new("又漏水", "--received", "2026-11-21T09:00"), "--into", x)
     dump = tmp_path / "s.jsonl"
@@ -486,13 +521,9 @@ def test_a_row_merged_into_a_case_the_book_has_merged_is_refused(jiesu, tmp_path
     jiesu.ok("--db", other, "new", "漏水总单", "--received", "2026-11-19T09:00")
     jiesu.ok("--db", other, "new", "楼上漏水", "--ref", "BJ100", "--received", "2026-11-20T09:00")
     jiesu.ok("--db", other, "merge", "2", "--into", "1")
-    before = book_at(other).fingerprint()
-    result = jiesu("--db", other, "import", str(dump))
-    assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
-        f"第 2 行：并入的 #{x}（第 1 行）在案卷库中已合并，不能再被并入（并单只能并入未合并的诉求）"
-    )
-    assert book_at(other).fingerprint() == before
-    assert jiesu.ok("--db", other, "import", str(dump), "--skip-bad").stderr.splitlines()[-1] == "读取 2 行：已导入 0 件，已存在 1 件，跳过 1 行有问题的"
+    assert jiesu.ok("--db", other, "import", str(dump)).stderr == "读取 2 行：已导入 1 件，已存在 1 件\n"
+    assert merges_of(jiesu, "--db", other) == {"漏水总单": None, "楼上漏水": "漏水总单", "又漏水": "楼上漏水"}
+    jiesu.ok("--db", other, "check")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "json", "xlsx"])
@@ -1180,3 +1211,20 @@ def test_an_empty_phone_in_jiesus_own_layout_is_a_value(jiesu, tmp_path):
     path.write_text("id,received_at,summary,address,phone\n1,2026-11-20 09:00,3楼漏水,前门东大街3号楼,\n", encoding="utf-8")
     assert jiesu.ok("import", str(path)).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
     assert jiesu.json("show", "2", "--reveal")["phone"] is None
+
+
+def test_check_finds_the_merges_import_refuses(jiesu, book):
+    """`check` and `import` agree on a book: a chain of merges is sound, a loop (or a merge without
+    its merged_into) is what an import refuses and `check` finds."""
+    ids = chained(jiesu)
+    lone = jiesu.new("案E", "--received", "-2h")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+    book.execute("UPDATE cases SET status = 'merged', merged_into = :into WHERE id = :id", id=ids[3], into=ids[1])
+    book.execute("UPDATE cases SET merged_into = :into WHERE id = :id", id=lone, into=ids[0])
+    result = jiesu("check")
+    assert result.exit_code == 1
+    for line in (
+        f"#{lone} 状态为待派单，却并入了 #{ids[0]}",
+        f"#{ids[1]} → #{ids[2]} → #{ids[3]} → #{ids[1]} 互相并入成了环，没有一件未合并的诉求承办",
+    ):
+        assert line in result.stdout + result.stderr

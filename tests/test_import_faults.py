@@ -989,7 +989,7 @@ def test_check_finds_an_open_case_that_carries_a_closing(jiesu, book):
         "#3 状态为挂账整改，却有办结时间（closed_at）",
         "#3 状态为挂账整改，却有办结结果（result）",
     ]
-    assert without_calendar_notes(checked.stderr) == "错误: 发现 4 处问题；请从备份恢复，或联系维护人员\n"
+    assert without_calendar_notes(checked.stderr) == "错误: 发现 4 处问题；请从备份恢复（步骤见 jiesu backup --help），或联系维护人员\n"
 
 
 @pytest.mark.parametrize(

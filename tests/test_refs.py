@@ -188,7 +188,7 @@ def test_check_keeps_the_backup_advice_for_damage_beside_twins(jiesu, db_path, t
     result = jiesu("check")
     assert result.exit_code == 1
     assert result.stdout == "#3 状态为已办结，但办理记录显示应为待派单\n" + TWINS_LINE
-    assert result.stderr.splitlines()[-1] == "错误: 发现 2 处问题；有提示的请按提示处理，其余请从备份恢复，或联系维护人员"
+    assert result.stderr.splitlines()[-1] == "错误: 发现 2 处问题；有提示的请按提示处理，其余请从备份恢复（步骤见 jiesu backup --help），或联系维护人员"
 
 
 @pytest.mark.parametrize("taken", ["BJ001", "ｂｊ００１"])

@@ -354,7 +354,7 @@ def test_check_finds_a_case_whose_history_does_not_explain_it(jiesu, book):
     result = jiesu("check")
     assert result.exit_code == 1
     assert result.stdout == f"#{case_id} 状态为已办结，但办理记录显示应为待派单\n"
-    assert without_calendar_notes(result.stderr) == "错误: 发现 1 处问题；请从备份恢复，或联系维护人员\n"
+    assert without_calendar_notes(result.stderr) == "错误: 发现 1 处问题；请从备份恢复（步骤见 jiesu backup --help），或联系维护人员\n"
 
 
 # ---------------------------------------------------------------- privacy

@@ -795,3 +795,53 @@ def test_a_new_resident_process_removes_what_dead_ones_left_and_never_a_live_one
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)
+
+
+def _crash_writing(book: Path, sql: str) -> None:
+    """A writer that dies holding the book open: what it wrote stays in the book's `-wal`."""
+    code = f"import os, sqlite3; c = sqlite3.connect({str(book)!r}); c.execute('PRAGMA wal_autocheckpoint=0'); c.execute({sql!r}); c.commit(); os._exit(0)"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_damaged_book_is_restored_from_its_backup_as_the_readme_says(tmp_path):
+    """A fresh tester: `check` said 请从备份恢复 and nothing said how; `copy --to jiesu.db` is refused (it holds
+    cases), and a backup moved over jiesu.db with the damaged book's -wal beside it has the old log replayed
+    onto it. The README's steps, run as written, with the resident process on (JIESU_SERVER unset)."""
+    from tests.test_docs import README
+
+    home = tmp_path / "home"
+    home.mkdir()
+    script = Path(sys.executable).with_name("jiesu")
+    script = script if script.exists() else Path(shutil.which("jiesu") or "")
+    drop = ("JIESU_SERVER", "JIESU_DB", "XDG_DATA_HOME")
+    env = {k: v for k, v in os.environ.items() if k not in drop} | {"HOME": str(home), "PATH": f"{script.parent}:{os.environ['PATH']}"}
+    env |= {"JIESU_SERVER_WAIT": "60", "JIESU_SERVER_IDLE": "120"}  # a loaded machine may be slow to fork
+
+    def jiesu(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(script), *args], capture_output=True, text=True, cwd=home, env=env, timeout=120)
+
+    try:
+        book = home / ".local" / "share" / "jiesu" / "jiesu.db"
+        for summary in ("案A", "案B"):
+            assert jiesu("new", summary, "-q").returncode == 0
+        (home / "备份").mkdir()
+        assert jiesu("backup", str(home / "备份" / "jiesu-2026-11-27.db")).returncode == 0
+        assert jiesu("new", "案C", "-q").returncode == 0
+        assert jiesu("server", "status").stdout.startswith("常驻进程：运行中")  # the commands went through it
+        _crash_writing(book, "UPDATE cases SET status = 'closed' WHERE id = 1")
+        checked = jiesu("check")
+        assert checked.returncode == 1
+        assert checked.stderr.splitlines()[-1] == "错误: 发现 4 处问题；请从备份恢复（步骤见 jiesu backup --help），或联系维护人员"
+        assert "mv jiesu.db* 损坏/" in jiesu("backup", "--help").stdout
+        _crash_writing(book, "UPDATE cases SET summary = '坏' WHERE id = 2")
+        assert Path(f"{book}-wal").stat().st_size > 0
+        steps = README.split("**Restoring a backup (从备份恢复)**", 1)[1].split("\n```sh\n", 1)[1].split("\n```", 1)[0]
+        restored = subprocess.run(["bash", "-ec", steps], capture_output=True, text=True, cwd=home, env=env, timeout=300)
+        assert restored.returncode == 0, restored.stderr
+        assert restored.stderr.splitlines()[-1].startswith("案卷完好")
+        assert [case["summary"] for case in json.loads(jiesu("list", "--all", "--format", "json").stdout)] == ["案A", "案B"]
+        assert (book.parent / "损坏" / "jiesu.db-wal").exists()  # the damaged book aside with its log, for whoever repairs it
+        assert jiesu("new", "案D", "-q").stdout == "3\n"
+        assert jiesu("check").stderr.startswith("案卷完好")
+    finally:
+        jiesu("server", "stop")

@@ -90,7 +90,7 @@ def _foreign_sqlite(path):
         (lambda p: p.write_bytes(b""), "是空文件，不是 jiesu 案卷库；请删除它或用 --db 指定别的位置"),
         (lambda p: p.write_bytes(os.urandom(4096)), "不是 jiesu 案卷库（不是 SQLite 数据库）；请用 --db 指定正确的文件"),
         (_foreign_sqlite, "是别的程序的 SQLite 数据库，不是 jiesu 案卷库；请用 --db 指定别的位置"),
-        (lambda p: p.write_bytes(db.SQLITE_HEADER + b"\0" * 20), "不完整（文件被截断）；请从备份恢复"),
+        (lambda p: p.write_bytes(db.SQLITE_HEADER + b"\0" * 20), "不完整（文件被截断）；请从备份恢复（步骤见 jiesu backup --help）"),
     ],
     ids=["empty", "random", "foreign", "truncated"],
 )

@@ -114,6 +114,14 @@ def test_todo_ids_and_an_empty_day(day, jiesu, new_target, monkeypatch):
     assert jiesu.ok("todo", "--format", "table").stderr == "没有 1 天内到期的待办\n"
 
 
+def test_todo_of_an_assignee_names_them(day):
+    """A fresh tester: `todo --assignee 不存在` said 没有 1 天内到期的待办, as if the whole office had a free day."""
+    assert day.ok("todo", "--assignee", "不存在", "--format", "table").stderr == "没有派给 不存在 的 1 天内到期的待办\n"
+    assignee = next(row["assignee"] for row in day.json("todo") if row["assignee"])
+    assert day.ok("todo", "--assignee", assignee, "--format", "table").stderr.startswith(f"派给 {assignee} 的待办 ")
+    assert day.ok("todo", "--mine", "--format", "table").stderr == "没有派给 测试员 的 1 天内到期的待办\n"
+
+
 @pytest.mark.parametrize("args", [["--within", "soon"], ["--within", "-2h"]])
 def test_todo_refuses_a_bad_within(jiesu, args):
     refused(jiesu("todo", *args), code=2)

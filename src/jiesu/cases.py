@@ -165,7 +165,15 @@ def visit(office: Office, case_id: int, note: str, at: datetime | None = None) -
         return case
 
 
-def escalate(office: Office, case_id: int, reason: str, to: Level | None = None, at: datetime | None = None) -> Case:
+@dataclass
+class Escalated:
+    """A case after 升级, and whether its new level moved it to another tier and so its deadlines."""
+
+    case: Case
+    retimed: bool
+
+
+def escalate(office: Office, case_id: int, reason: str, to: Level | None = None, at: datetime | None = None) -> Escalated:
     """升级: one level up the ladder (社区→街道→区→市) unless `to` says which."""
     reason = required(reason, "升级理由")
     with changing(office, case_id, "escalate", "升级") as (session, case):
@@ -180,9 +188,9 @@ def escalate(office: Office, case_id: int, reason: str, to: Level | None = None,
             down = f"，不能降级到{target.label}级" if LEVELS.index(target) < current else ""
             raise TransitionRefused(f"#{case_id} 已在{Level(case.level).label}级{down}；只能升到{levels_said(LEVELS[current + 1 :])}")
         changes = change(case, level=target)
-        changes |= _retier(office, case, reopened.at if reopened else case.received_at)
-        record(session, case, EventKind.ESCALATED, office, when, reason, changes)
-        return case
+        retimed = _retier(office, case, reopened.at if reopened else case.received_at)
+        record(session, case, EventKind.ESCALATED, office, when, reason, changes | retimed)
+        return Escalated(case, bool(retimed))
 
 
 def _retier(office: Office, case: Case, round_start: datetime) -> dict:

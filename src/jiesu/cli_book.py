@@ -36,7 +36,22 @@ def backup(
     """不要直接复制 jiesu.db：别人正开着 jiesu 时，刚受理的诉求还在旁边的 jiesu.db-wal 里，
     只复制 .db 文件会丢掉它们。jiesu backup 把两者合成一个完整的文件。
 
-    例：jiesu backup ~/备份/jiesu-2026-11-27.db"""
+    例：jiesu backup ~/备份/jiesu-2026-11-27.db
+
+    从备份恢复（jiesu check 说「请从备份恢复」时），在案卷库所在的目录依次执行：
+
+    jiesu --db ~/备份/jiesu-2026-11-27.db copy --to 恢复.db
+
+    jiesu server stop
+
+    mkdir 损坏 && mv jiesu.db* 损坏/
+
+    mv 恢复.db jiesu.db
+
+    jiesu check
+
+    从 server stop 到最后一步，任何人都不要用 jiesu；旧库的 jiesu.db-wal 要随它一起移走（jiesu.db*），
+    留在原处会被读进恢复的库。详见 README「Restoring a backup」。"""
     from jiesu import integrity
 
     target = integrity.backup(office_of(ctx), path)

@@ -177,6 +177,14 @@ def _done(case, verb: str) -> None:
     say(f"#{case.id} {verb}（{Status(case.status).label}）")
 
 
+def _reopened(case, verb: str, tz) -> None:
+    """A reopen starts a new round: its 办理时限 is counted again from the reopen (never earlier than before)."""
+    from jiesu.views import retimed_line
+
+    _done(case, verb)
+    say(retimed_line(case, "重办时间", tz))
+
+
 def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:
     """例：jiesu note 42 "诉求人下午三点后在家"
     """
@@ -274,9 +282,13 @@ def escalate(
     """例：jiesu escalate 42 --reason "涉及多个产权单位" --to 区"""
     from jiesu import cases
 
+    from jiesu.views import retimed_line
+
     office = office_of(ctx)
-    case = cases.escalate(office, case_id, reason, to, office.when(at))
-    _done(case, f"已升级到{Level(case.level).label}")
+    escalated = cases.escalate(office, case_id, reason, to, office.when(at))
+    _done(escalated.case, f"已升级到{Level(escalated.case.level).label}")
+    if escalated.retimed:
+        say(retimed_line(escalated.case, "升级后的层级", office.tz))
 
 
 def extend(
@@ -325,8 +337,10 @@ def revisit(
     solved = parse_yes_no(resolved, "--resolved")
     office = office_of(ctx)
     case = cases.revisit(office, case_id, satisfaction, solved, note, office.when(at))
-    verb = "已回访，已重办" if case.status != Status.REVISITED else "已回访"
-    _done(case, verb)
+    if case.status == Status.REVISITED:
+        _done(case, "已回访")
+    else:
+        _reopened(case, "已回访，已重办", office.tz)
 
 
 def reopen(
@@ -340,7 +354,7 @@ def reopen(
     from jiesu import cases
 
     office = office_of(ctx)
-    _done(cases.reopen(office, case_id, reason, office.when(at)), "已重办")
+    _reopened(cases.reopen(office, case_id, reason, office.when(at)), "已重办", office.tz)
 
 
 def merge(

@@ -7,34 +7,33 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import office_of, say
-from jiesu.cliopts import CaseId, enum_option, parse_id, parse_phone, parse_ref
+from jiesu.cliopts import CaseId, clearing, enum_option, parse_id, parse_phone, parse_ref
 from jiesu.vocab import Channel, Kind, Urgency
 
 
 def edit(
     ctx: typer.Context,
     case_id: CaseId,
-    summary: Annotated[Optional[str], typer.Option(help="诉求摘要。")] = None,
-    detail: Annotated[Optional[str], typer.Option(help="诉求详情。")] = None,
-    phone: Annotated[Optional[str], typer.Option(parser=parse_phone, help="诉求人电话；\"\" 清除。")] = None,
-    name: Annotated[Optional[str], typer.Option(help="诉求人姓名。")] = None,
-    address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
-    community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,
-    category: Annotated[Optional[str], typer.Option(help="诉求类别，用 / 分级（改类别可能改变时限档）。")] = None,
+    summary: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求摘要。")] = None,
+    detail: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求详情；- 清除。")] = None,
+    phone: Annotated[Optional[str], typer.Option(parser=clearing(parse_phone), help="诉求人电话；- 清除。")] = None,
+    name: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求人姓名；- 清除。")] = None,
+    address: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求地址；- 清除。")] = None,
+    community: Annotated[Optional[str], typer.Option(parser=clearing(), help="所属社区；- 清除。")] = None,
+    category: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求类别，用 / 分级（改类别可能改变时限档）；- 清除。")] = None,
     urgency: Annotated[Optional[Urgency], enum_option(Urgency, "紧急程度", "紧急程度（会重算时限）")] = None,
     kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型")] = None,
-    ref: Annotated[Optional[str], typer.Option(parser=parse_ref, help="12345 工单编号（唯一；不分大小写、全半角）。")] = None,
+    ref: Annotated[Optional[str], typer.Option(parser=clearing(parse_ref), help="12345 工单编号（唯一；不分大小写、全半角）；- 清除。")] = None,
     channel: Annotated[Optional[Channel], enum_option(Channel, "受理渠道", "受理渠道")] = None,
     received: Annotated[Optional[str], typer.Option(help="受理时间（会重算时限）：2026-10-01T08:30、昨天 18:30、yesterday 18:30、-2h；要写钟点（只写日期或 yesterday 会被拒绝）。")] = None,
     note: Annotated[str, typer.Option(help="更正说明，记入办理记录。")] = "",
 ) -> None:
     """例：jiesu edit 42 --address "前门东大街3号楼" --category 城乡建设/违建
 
-    在终端里不带任何选项时，逐项询问（回车保留原值）。
+    在终端里不带任何选项时，逐项询问（回车保留原值，- 清除）。
     """
-    from jiesu.clock import shown_bound
     from jiesu.edits import edit_case
-    from jiesu.views import changes_shown
+    from jiesu.views import changes_shown, retimed_line
 
     office = office_of(ctx)
     typed = {
@@ -54,12 +53,7 @@ def edit(
     typed_changes = {k: v for k, v in edited.changes.items() if k not in ("tier", "respond_by", "resolve_by")}
     say(f"#{case.id} 已更正：{changes_shown(typed_changes, tz)}")
     if edited.retimed:
-        from jiesu.vocab import Tier
-
-        say(
-            f"时限已按更正后的内容重算：{Tier(case.tier).label}档，响应时限 {shown_bound(case.respond_by, tz)}，"
-            f"办理时限 {shown_bound(case.resolve_by, tz)}"
-        )
+        say(retimed_line(case, "更正后的内容", tz))
 
 
 def undo(

@@ -30,12 +30,13 @@ def todo(
         fail("--mine 与 --assignee 只能用一个", ExitCode.USAGE)
     office = office_of(ctx)
     span = parse_within(within)
-    work = due_work(office, within=span, assignee=office.actor if mine else assignee)
+    whose = office.actor if mine else assignee
+    work = due_work(office, within=span, assignee=whose)
     rows = views.due_records(work, office.now, office.tz)
     fmt = output_format(fmt)
     render(rows, fmt, views.todo_columns(office.tz), case_ids="case_id", fields=views.DUE_FIELDS)
     if fmt is OutputFormat.TABLE:
-        say(summary_line(rows, within), figures=True)
+        say(summary_line(rows, within, whose), figures=True)
 
 
 def greeting(ctx: typer.Context) -> str:
@@ -51,9 +52,12 @@ def greeting(ctx: typer.Context) -> str:
     return f"{line}；派给 {office.actor} 的 {len(mine)} 件（jiesu todo 查看）" if rows else line
 
 
-def summary_line(rows: list[dict], within: str) -> str:
-    """待办 N 件（其中超期 M 件）, as the table's footer and the shell's greeting say it."""
+def summary_line(rows: list[dict], within: str, whose: str | None = None) -> str:
+    """待办 N 件（其中超期 M 件）, as the table's footer and the shell's greeting say it; `whose`: the
+    assignee it was asked for, named so that none found for a mistyped one does not read as a free day."""
+    from jiesu.safetext import shortened
     from jiesu.todo import within_said
 
     late, within = sum(1 for row in rows if row["overdue"]), within_said(within)
-    return f"待办 {len(rows)} 件（{within}内到期），其中超期 {late} 件" if rows else f"没有 {within}内到期的待办"
+    of = f"派给 {shortened(whose)} 的" if whose is not None else ""
+    return f"{of}待办 {len(rows)} 件（{within}内到期），其中超期 {late} 件" if rows else f"没有{of} {within}内到期的待办"

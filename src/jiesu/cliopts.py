@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
 
@@ -12,7 +12,7 @@ from jiesu.clikit import given_path
 from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import echoed, echoed_path
-from jiesu.vocab import LabeledEnum, OutputFormat
+from jiesu.vocab import LabeledEnum, OutputFormat, guessed
 
 if TYPE_CHECKING:
     from jiesu.office import Office
@@ -31,7 +31,7 @@ def enum_parser(enum: type[LabeledEnum], noun: str):
         try:
             return enum(text)
         except ValueError:
-            raise typer.BadParameter(f"未知的{noun} {echoed(text)}；可选：{enum.choices()}") from None
+            raise typer.BadParameter(enum.unknown(noun, text, echoed(text))) from None
 
     return parse
 
@@ -92,6 +92,16 @@ def parse_phone(text: str) -> str:
         except BadInput as exc:
             raise typer.BadParameter(str(exc)) from None
     return text
+
+
+def clearing(parse: Callable[[str], str] = str) -> Callable[[str], str]:
+    """The parser of a text option of `edit`: `-` clears the field, as it does when `edit` asks, and as a
+    blank does (`--phone -` is `--phone ''`); any other text goes to `parse`."""
+
+    def parser(text: str) -> str:
+        return "" if text.strip() == "-" else parse(text)
+
+    return parser
 
 
 def parse_ref(text: str) -> str:
@@ -198,7 +208,7 @@ def export_format(out: str | None, fmt: str | None, allowed: tuple[str, ...]) ->
     """The format of `export` or `ledger export`: one of `allowed`, as --format says, else as --out's
     extension says (format_for_file), else CSV; an unknown one is a usage error."""
     if fmt is not None and fmt not in allowed:
-        raise BadOption(f"未知的导出格式 {echoed(fmt)}；可选：{', '.join(allowed)}")
+        raise BadOption(f"未知的导出格式 {echoed(fmt)}{guessed(fmt, list(allowed))}可选：{', '.join(allowed)}")
     held = {suffix: kept for suffix, formats in EXPORT_SUFFIXES.items() if (kept := tuple(f for f in formats if f in allowed))}
     return format_for_file(out, fmt, held, "导出") or "csv"
 

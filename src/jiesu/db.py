@@ -496,7 +496,7 @@ def _check_sqlite_file(path: Path, option: str) -> None:
     if not header.startswith(SQLITE_HEADER):
         raise StoreError(f"{echoed_path(path)} 不是 jiesu 案卷库（不是 SQLite 数据库）；请用 {option} 指定正确的文件")
     if len(header) < 100:
-        raise StoreError(f"{echoed_path(path)} 不完整（文件被截断）；请从备份恢复")
+        raise StoreError(f"{echoed_path(path)} 不完整（文件被截断）；请从备份恢复（步骤见 jiesu backup --help）")
     if int.from_bytes(header[68:72], "big") != APPLICATION_ID:
         raise StoreError(f"{echoed_path(path)} 是别的程序的 SQLite 数据库，不是 jiesu 案卷库；请用 {option} 指定别的位置")
 

@@ -74,7 +74,7 @@ def _enum(enum: type[LabeledEnum], noun: str) -> Callable[[Any], str | None]:
         try:
             return enum(text).value
         except ValueError:
-            raise BadInput(f"未知的{noun} {echoed(text)}；可选：{enum.choices()}") from None
+            raise BadInput(enum.unknown(noun, text, echoed(text))) from None
 
     return clean
 

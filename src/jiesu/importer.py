@@ -38,7 +38,7 @@ from jiesu.office import Office
 from jiesu.render import marked
 from jiesu.safetext import NOT_UTF8, blank, echoed, echoed_path, has_undecodable
 from jiesu.steps import future
-from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency, open_status
+from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency, guessed, open_status
 
 BATCH = 1000  # rows checked and staged at a time: what memory holds, however long the file
 BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
@@ -151,7 +151,7 @@ def import_format(name: str, fmt: str | None, sheet: str | None = None) -> str:
                 raise unreadable(name, IsADirectoryError(errno.EISDIR, ""))
             raise BadOption(f"无法从文件名 {echoed_path(name)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
     elif fmt not in FORMATS:
-        raise BadOption(f"未知的导入格式 {echoed(fmt)}；可选：{', '.join(FORMATS)}")
+        raise BadOption(f"未知的导入格式 {echoed(fmt)}{guessed(fmt, list(FORMATS))}可选：{', '.join(FORMATS)}")
     if sheet is not None and fmt not in WORKBOOKS:
         raise BadOption("--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
     return fmt
@@ -1005,12 +1005,11 @@ def import_rows(
             if progress:
                 progress(result.read)
         refused, first = stage.loaded(BAD_ROWS_KEPT, refused_ids)
-        into_merged = {staging.INTO_MERGED_ROW: "本身已合并", staging.INTO_MERGED_CASE: "在案卷库中已合并"}  # as `merge` refuses
         for line, reason, target, target_line in first:
             if reason == staging.REPEATED_ID:
                 reason = f"编号 #{target} 与第 {target_line} 行的相同，却不是同一件诉求（合并多个案卷库的导出请分别导入）"
-            elif reason in into_merged:
-                reason = f"并入的 #{target}（第 {target_line} 行）{into_merged[reason]}，不能再被并入（并单只能并入未合并的诉求）"
+            elif reason == staging.LOOP:
+                reason = f"并入的 #{target}（第 {target_line} 行）再往下并入又绕了回来，成了环：没有一件未合并的诉求承办"
             elif reason is None:
                 reason = f"并入的 #{target} 不在这个文件里" if target_line is None else f"并入的 #{target}（第 {target_line} 行）未能导入"
             result.refuse(line, reason)

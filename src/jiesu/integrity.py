@@ -52,7 +52,7 @@ def check(office: Office) -> list[Problem]:
             problems.append(Problem(line))
             if len(problems) >= MAX_PROBLEMS:
                 return problems
-        problems += map(Problem, _closing_problems(conn))
+        problems += map(Problem, _closing_problems(conn) + _merge_problems(conn))
         problems += [Problem(line, hinted=True) for line in _ref_twins(conn)]
         problems += map(Problem, _undo_problems(conn) + _ledger_problems(conn) + _balance_problems(conn, office))
     problems += map(Problem, month_rates.stale(office))
@@ -67,7 +67,8 @@ def advice(problems: list[Problem]) -> str:
     hinted = sum(problem.hinted for problem in problems)
     if hinted == len(problems):
         return "请按上面的提示处理"
-    return "有提示的请按提示处理，其余请从备份恢复，或联系维护人员" if hinted else "请从备份恢复，或联系维护人员"
+    restore = "请从备份恢复（步骤见 jiesu backup --help），或联系维护人员"
+    return f"有提示的请按提示处理，其余{restore}" if hinted else restore
 
 
 def _orphan_logs(folder: Path) -> list[str]:
@@ -141,6 +142,38 @@ def _closing_problems(conn) -> list[str]:
         for case_id, status in conn.execute(select(cases.c.id, cases.c.status).where(which).order_by(cases.c.id).limit(MAX_PROBLEMS))
     ]
     return [line for _, _, line in sorted(found)[:MAX_PROBLEMS]]
+
+
+def _merge_problems(conn) -> list[str]:
+    """Merged cases as `merge` leaves them, the rule import holds its rows to: each merged into a
+    case, only merged ones so, and its chain of merges (into a case itself merged, …) ends at a case
+    that is not merged rather than coming back round. A hand's SQL could store others."""
+    cases = Case.__table__
+    merged = cases.c.status == Status.MERGED.value
+    unlinked = [
+        f"#{case_id} 状态为已合并，却没有并入哪件诉求（merged_into）"
+        for (case_id,) in conn.execute(select(cases.c.id).where(merged, cases.c.merged_into.is_(None)).order_by(cases.c.id).limit(MAX_PROBLEMS))
+    ]
+    labels = {status.value: status.label for status in Status}
+    linked = [
+        f"#{case_id} 状态为{labels[status]}，却并入了 #{into}"
+        for case_id, status, into in conn.execute(
+            select(cases.c.id, cases.c.status, cases.c.merged_into).where(~merged, cases.c.merged_into.is_not(None)).order_by(cases.c.id).limit(MAX_PROBLEMS)
+        )
+    ]
+    links = dict(conn.execute(select(cases.c.id, cases.c.merged_into).where(cases.c.merged_into.is_not(None))).all())
+    looping, ending = [], set()
+    for start in sorted(links):
+        path, case_id = [], start
+        while case_id in links and case_id not in ending and case_id not in path:
+            path.append(case_id)
+            case_id = links[case_id]
+        if case_id in path:  # the walk came back round (each loop once: its cases then end a walk)
+            loop = path[path.index(case_id):]
+            loop = loop[loop.index(min(loop)):] + loop[: loop.index(min(loop))]
+            looping.append(" → ".join(f"#{each}" for each in [*loop, loop[0]]))
+        ending.update(path)
+    return unlinked + linked + [f"{loop} 互相并入成了环，没有一件未合并的诉求承办" for loop in looping[:MAX_PROBLEMS]]
 
 
 def _ref_twins(conn) -> list[str]:

@@ -24,14 +24,14 @@ from jiesu import backend, phones
 from jiesu.db import Store
 from jiesu.models import BOOK, Case, Event, UTCDateTime
 from jiesu.textsearch import fold
-from jiesu.vocab import EventKind, Status
+from jiesu.vocab import EventKind
 
 CASES = Case.__table__
 EVENTS = Event.__table__
 NAME = "jiesu_import_staged"
-# Why `Stage.loaded` refuses a row merged into a case that is itself merged (`jiesu merge` refuses it too):
-# its target's row says so, or the book already has that case, merged.
-INTO_MERGED_ROW, INTO_MERGED_CASE = "into a merged row", "into a merged case"
+# Why `Stage.loaded` refuses a row whose chain of merges (into a row merged in turn, …) comes back to
+# a row it passed: no case at its end carries the work.
+LOOP = "merges loop"
 # Why it refuses a row carrying the id of an earlier row of the file that is another case (two
 # books' exports in one file): the id no longer says which case a merge into it means.
 REPEATED_ID = "repeated id"
@@ -90,18 +90,18 @@ class Stage:
     def loaded(self, limit: int, refused_ids: dict[int, int]) -> tuple[int, list[tuple[int, str | None, int | None, int | None]]]:
         """Every row is in: index them, and refuse the rows with a reason `unless_existing` (a
         masked phone or text, a ledgered case) that are not a case the book (or the file before
-        them) already has; then fresh rows merged into a case that is itself merged (in its row,
-        or in the book its row is already in), as `jiesu merge` refuses; then fresh rows merged
-        into a case that is not in the same file, or whose row was refused (the link would point
-        nowhere). A row the book already has is 已存在 whatever its target. First of all, a row
-        carrying the id of an earlier row that is another case (_repeated_id), and a row merged
-        into such an id (which of the two it means is unknown). `refused_ids`: the ids of rows
-        refused before staging, with their lines.
+        them) already has; then fresh rows whose chain of merges (a row merged into a row itself
+        merged, as `jiesu merge` lets a book hold) ends at a case that is not in the same file, or
+        whose row was refused (the link would point nowhere), or never ends (it loops). A row the
+        book already has is 已存在 whatever its target. First of all, a row carrying the id of an
+        earlier row that is another case (_repeated_id), and a row merged into such an id (which of
+        the two it means is unknown). `refused_ids`: the ids of rows refused before staging, with
+        their lines.
 
         Returns how many were refused, and the first `limit` as (line, reason, old id of the
         target, the line of that target): the reason REPEATED_ID for a repeated id (its own, and
-        the line of its first row), INTO_MERGED_ROW or INTO_MERGED_CASE for a merge into a merged
-        case, None for one whose target is missing.
+        the line of its first row), LOOP for a chain of merges that loops, None for one whose
+        target (or a target further down its chain) is missing.
         """
         staged = STAGED
         target = staged.alias("target")
@@ -125,23 +125,40 @@ class Stage:
             count, first = self._refused(unknown, limit, staged.c.unless_existing, sa.null(), sa.null())
             self.conn.execute(update(staged).where(unknown).values(state=REFUSED))
             target_line = select(func.min(target.c.line)).where(target.c.old_id == staged.c.merged_into).scalar_subquery()
-            merged_row = exists().where(target.c.old_id == staged.c.merged_into, target.c.merged_into.is_not(None))
-            merged_case = exists().where(target.c.old_id == staged.c.merged_into, _merged_in_book(target))
-            into_merged = and_(staged.c.state == FRESH, staged.c.merged_into.is_not(None), or_(merged_row, merged_case))
-            why = sa.case((merged_row, INTO_MERGED_ROW), else_=INTO_MERGED_CASE)
-            chained, first_chained = self._refused(into_merged, limit, why, staged.c.merged_into, target_line)
-            self.conn.execute(update(staged).where(into_merged).values(state=REFUSED))
-            kept = exists().where(target.c.old_id == staged.c.merged_into, target.c.state != REFUSED)
-            # A row already in the book is not written, whatever became of its target's row, or whether
-            # the file has it at all (a filtered export — `--status merged`, `--since` — back into a book).
             # A fresh row's target must be in the file: its id is the source book's, which may number
-            # another case here (the row's own id is no help, it is no case of this book).
-            orphan = and_(staged.c.merged_into.is_not(None), ~kept, staged.c.state == FRESH)
-            more, first_more = self._refused(orphan, limit, sa.null(), staged.c.merged_into, target_line)
-            self.conn.execute(update(staged).where(orphan).values(state=REFUSED))
-        first_more = [(line, None, old, at or refused_ids.get(old)) for line, _, old, at in first_more]
-        total = clashes + unsure + count + chained + more
-        return total, sorted(first_clashes + first_unsure + first + first_chained + first_more, key=lambda row: row[0])[:limit]
+            # another case here (the row's own id is no help, it is no case of this book). A row already
+            # in the book is not written, whatever became of its target's row, or whether the file has it
+            # at all (a filtered export — `--status merged`, `--since` — back into a book). The target may
+            # itself be merged (`jiesu merge` merges a case others were merged into), so long as its
+            # chain ends at a case that is not: the chain's last row unmerged, or a case the book has.
+            anchored = self._anchored()
+            dangling = self._dangling()
+            loose = and_(staged.c.state == FRESH, staged.c.merged_into.is_not(None), staged.c.seq.not_in(select(anchored.c.seq)))
+            ends = sa.case((staged.c.seq.in_(select(dangling.c.seq)), sa.null()), else_=sa.literal(LOOP))
+            more, first_more = self._refused(loose, limit, ends, staged.c.merged_into, target_line)
+            self.conn.execute(update(staged).where(loose).values(state=REFUSED))
+        first_more = [(line, why, old, at or refused_ids.get(old)) for line, why, old, at in first_more]
+        total = clashes + unsure + count + more
+        return total, sorted(first_clashes + first_unsure + first + first_more, key=lambda row: row[0])[:limit]
+
+    def _anchored(self) -> Any:
+        """The rows (seq, old_id) whose case ends its chain of merges at a case that carries the work: a
+        row kept unmerged or already in the book, or a fresh row merged into an anchored one."""
+        staged, step = STAGED, STAGED.alias("step")
+        ends = or_(staged.c.merged_into.is_(None), staged.c.state == DUPLICATE)
+        target = exists().where(step.c.merged_into == staged.c.old_id, step.c.state == FRESH)  # only those a merge needs
+        anchored = select(staged.c.seq, staged.c.old_id).where(staged.c.state != REFUSED, ends, target).cte("anchored", recursive=True)
+        joined = select(step.c.seq, step.c.old_id).join_from(step, anchored, step.c.merged_into == anchored.c.old_id)
+        return anchored.union(joined.where(step.c.state == FRESH))
+
+    def _dangling(self) -> Any:
+        """The fresh rows (seq, old_id) whose chain of merges reaches a case not in the file, or whose row was refused."""
+        staged, target, step = STAGED, STAGED.alias("target"), STAGED.alias("step")
+        kept = exists().where(target.c.old_id == staged.c.merged_into, target.c.state != REFUSED)
+        fresh = and_(staged.c.state == FRESH, staged.c.merged_into.is_not(None))
+        dangling = select(staged.c.seq, staged.c.old_id).where(fresh, ~kept).cte("dangling", recursive=True)
+        joined = select(step.c.seq, step.c.old_id).join_from(step, dangling, step.c.merged_into == dangling.c.old_id)
+        return dangling.union(joined.where(step.c.state == FRESH))
 
     def _refused(self, which, limit: int, *columns) -> tuple[int, list[tuple[Any, ...]]]:
         """How many rows `which` picks, and the first `limit` as (line, *`columns`)."""
@@ -180,7 +197,7 @@ class Stage:
 
     def _index(self) -> None:
         """Indexes for finding duplicates and merge targets, made once every row is in (cheaper than kept up)."""
-        for column in ("ref_key", "received_at", "old_id"):
+        for column in ("ref_key", "received_at", "old_id", "merged_into"):
             self.conn.exec_driver_sql(f"CREATE INDEX {NAME}_{column} ON {NAME} ({column})")
         self.conn.exec_driver_sql(f"ANALYZE {NAME}")
         # After ANALYZE: case_id is filled only as rows match, so its statistics (all empty now) would
@@ -377,15 +394,6 @@ class Stage:
             .subquery("targets")
         )
         conn.execute(update(CASES).where(CASES.c.id == targets.c.case_id).values(merged_into=targets.c.target_id))
-
-
-def _merged_in_book(row) -> Any:
-    """The book already has the case of a staged `row` (found as _link_merges finds it), merged."""
-    merged = CASES.c.status == Status.MERGED.value
-    return or_(
-        and_(row.c.ref.is_not(None), exists().where(CASES.c.ref_key == row.c.ref_key, merged)),
-        and_(row.c.ref.is_(None), exists().where(_same_key(CASES, row), merged)),
-    )
 
 
 def _repeated_id(row) -> Any:

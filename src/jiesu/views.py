@@ -150,6 +150,14 @@ _BOUNDS = {"respond_by", "resolve_by"}  # deadlines: one that ends a day reads 2
 _HIDDEN_CHANGES = {"version", "search_text", "address_key", "category_key", "responded_at", "closed_at"}
 
 
+def retimed_line(case: Case, basis: str, tz: ZoneInfo) -> str:
+    """What a step that recomputed a case's deadlines says of them (`basis`: what it went by)."""
+    return (
+        f"时限已按{basis}重算：{Tier(case.tier).label}档，响应时限 {shown_bound(case.respond_by, tz)}，"
+        f"办理时限 {shown_bound(case.resolve_by, tz)}"
+    )
+
+
 def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
     """A step's recorded changes ({field: [old, new]}, times in UTC) as a one-line message repeats them:
     a long text shortened to its start and its length (`jiesu show` and JSON keep it whole)."""

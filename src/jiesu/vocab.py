@@ -8,6 +8,20 @@ from __future__ import annotations
 from enum import Enum
 
 
+def guessed(text: str, names: list[str]) -> str:
+    """`；您是不是要 X？` for the one of `names` a word none of them is most likely meant — the one that
+    begins with it (已解释 → 已解释说明), else the one holding it, else the closest — or `；` for none."""
+    wanted = text.strip().casefold()
+    for fits in (str.startswith, str.__contains__):
+        found = [name for name in names if wanted and fits(name.casefold(), wanted)]
+        if len(found) == 1:
+            return f"；您是不是要 {found[0]}？"
+    from difflib import get_close_matches
+
+    close = get_close_matches(wanted, [name.casefold() for name in names], n=1, cutoff=0.6)
+    return next((f"；您是不是要 {name}？" for name in names if close and name.casefold() == close[0]), "；")
+
+
 class LabeledEnum(str, Enum):
     """A str enum whose members carry a Chinese label; either spelling parses."""
 
@@ -30,6 +44,14 @@ class LabeledEnum(str, Enum):
                 if wanted in (member.value, member.label.casefold()):
                     return member
         return None
+
+    @classmethod
+    def unknown(cls, noun: str, text: object, shown: str) -> str:
+        """The refusal of `text` (echoed as `shown`), which no member spells: the one it most likely meant
+        (in the script it was typed in), and all."""
+        text = str(text)
+        names = [m.value if text.isascii() else m.label for m in cls]
+        return f"未知的{noun} {shown}{guessed(text, names)}可选：{cls.choices()}"
 
     @classmethod
     def choices(cls) -> str:
