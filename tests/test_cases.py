@@ -180,10 +180,14 @@ def test_merge_refusals(office):
     with pytest.raises(TransitionRefused, match=f"#{a} 已合并到 #{b}，请并入 #{b}"):
         cases.merge(office, c, a)
     # A fresh tester: merging b into a, itself merged into b, was told 请并入 #b — b into itself.
-    with pytest.raises(TransitionRefused, match=f"^#{a} 已并入 #{b}，不能互相合并$"):
+    with pytest.raises(TransitionRefused, match=f"^#{a} 已并入 #{b}，它的办理就在 #{b}；不能互相合并$"):
         cases.merge(office, b, a)
     kinds = [e.kind for e in lookup.get_case(office, b).events]
     assert kinds == ["filed", "merged"]
+    # Tester 19: with a into b and b into c, merging c into a was told 请并入 #c — c into itself.
+    cases.merge(office, b, c)
+    with pytest.raises(TransitionRefused, match=f"^#{a} 已并入 #{c}（经由 #{b}），它的办理就在 #{c}；不能互相合并$"):
+        cases.merge(office, c, a)
 
 
 def test_every_status_change_is_explained_by_history(office):

@@ -467,6 +467,9 @@ def test_a_dash_clears_a_field_on_the_command_line_as_when_edit_asks(jiesu, book
     shown = jiesu.json("show", case_id, "--reveal")
     assert (shown["phone"], shown["name"], shown["address"]) == (None, None, None)
     before = book.fingerprint()
-    for blank in ("-", ""):
+    for blank in ("-", "", "－"):
         assert refused(jiesu("edit", case_id, "--summary", blank), code=2) == "错误: 诉求摘要不能为空"
     assert book.fingerprint() == before
+    # Tester 19: the full-width － a Chinese keyboard types stored itself as the community.
+    jiesu.ok("edit", case_id, "--community", "前门社区")
+    assert jiesu.ok("edit", case_id, "--community", "－").stderr == f"#{case_id} 已更正：所属社区：前门社区 → —\n"

@@ -41,6 +41,18 @@ def test_a_ref_with_an_invisible_character_pasted_in_is_the_same_order(jiesu, bo
     refused(jiesu("new", "又来电", "--ref", "ｂｊ００２"), "工单编号 ｂｊ００２ 已用于 #2（记为 <U+2066>BJ002<U+2069>）")
 
 
+def test_a_ref_that_shows_nothing_is_no_ref(jiesu, tmp_path):
+    """Tester 19: a file whose ref was one zero-width space imported once, then failed with SQLite's
+    `UNIQUE constraint failed: cases.ref`; typed, two such refs were one work order. As `--ref ' '` is."""
+    path = tmp_path / "工单.csv"
+    path.write_text("ref,received_at,summary\n\u200b,2026-11-30 12:00,第四件\n\u200f,2026-11-30 13:00,第五件\n", encoding="utf-8")
+    assert jiesu.ok("import", str(path)).stderr == "读取 2 行：已导入 2 件，已存在 0 件\n"
+    assert jiesu.ok("import", str(path)).stderr == "读取 2 行：已导入 0 件，已存在 2 件\n"
+    jiesu.new("又一件", "--ref", "\u200b")
+    jiesu.new("再一件", "--ref", "\u3164")
+    assert [case["ref"] for case in jiesu.json("list")] == [None] * 4
+
+
 def test_a_case_may_respell_its_own_ref(jiesu):
     case_id = jiesu.new("楼上漏水", "--ref", "ＢＪ００１")
     jiesu.ok("edit", case_id, "--ref", "BJ001")

@@ -133,11 +133,12 @@ def test_a_line_break_in_typed_text_never_starts_a_line_of_a_message(jiesu):
     assert jiesu.json("show", "1")["assignee"] == forged  # the text itself is kept as typed
 
 
-@pytest.mark.parametrize("text", ["\u200b", "\u202e \u200b", "\u3000\u2060\t"])
+@pytest.mark.parametrize("text", ["\u200b", "\u202e \u200b", "\u3000\u2060\t", "\u3164", "\u2800", "\u115f\u1160", "\ufe0f", "\U0001d159"])
 def test_a_text_of_only_invisible_characters_is_blank(jiesu, text):
     jiesu.new()
     refused(jiesu("new", text), "诉求摘要不能为空", code=2)
     refused(jiesu("note", "1", text), "备注不能为空", code=2)
+    refused(jiesu("assign", "1", text), "派单对象不能为空", code=2)
     refused(jiesu("--actor", text, "note", "1", "已联系"), "--actor 无效：经办人姓名（--actor 或 JIESU_ACTOR）不能是空白；不写则用登录用户名", code=2)
     assert jiesu.json("list", "--all") and len(jiesu.json("show", "1")["events"]) == 1
 

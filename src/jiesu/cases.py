@@ -324,10 +324,11 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
         raise TransitionRefused(f"#{case_id} 不能并入自己")
     with changing(office, case_id, "merge", "并单") as (session, case):
         target = load_case(session, into, for_update=True)
-        if target.merged_into == case_id:  # before the hint below, which would name this case itself
-            raise TransitionRefused(f"#{into} 已并入 #{case_id}，不能互相合并")
         if target.status == Status.MERGED:
             work = work_case(session, target)
+            if work == case_id:  # the hint below would name this case itself: `merge 3 --into 3`
+                how = "" if target.merged_into == case_id else f"（经由 #{target.merged_into}）"
+                raise TransitionRefused(f"#{into} 已并入 #{case_id}{how}，它的办理就在 #{case_id}；不能互相合并")
             raise TransitionRefused(f"#{into} 已合并到 #{work}，请并入 #{work}")
         when = moment(office, case, at)
         # The step is written on both cases, so it may not precede either receipt.

@@ -19,7 +19,7 @@ from jiesu.clock import (
     DATE_CLOCK, at_clock, clock_of, date_alone, day_end, fraction_written, from_iso, offset_refused, receipt_date_refused, steady_day,
     wall_time_refused, year_refused,
 )
-from jiesu.safetext import echoed, shortened
+from jiesu.safetext import blank, echoed, shortened
 
 LARGEST_INT = 2**63 - 1
 EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug included)
@@ -65,8 +65,8 @@ def value_text(label: str, value: Any) -> str | None:
     part of such a value, and a ref with it would be another case than the same ref without."""
     written = text(label, value)
     if written is not None and written[0] == FORCED_TEXT:
-        return written[1:].lstrip() or None
-    return written
+        written = written[1:].lstrip()
+    return None if blank(written) else written  # a cell that shows nothing is empty: a zero-width space is no ref
 
 
 def digits_kept(label: str, value: Any) -> str | None:

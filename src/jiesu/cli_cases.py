@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between
+from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, searched
 from jiesu.errors import ExitCode
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
@@ -87,7 +87,7 @@ def list_cases(
     assignee: Annotated[Optional[str], typer.Option(help="承办人或单位。")] = None,
     community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,
     category: Annotated[Optional[str], typer.Option(help="诉求类别（含其下级类别）。")] = None,
-    search: Annotated[Optional[str], typer.Option(help="在摘要、详情、地址、姓名、类别、工单编号中查找（繁简通查）；电话号码按号码查，也查电话栏（186-0000-3333 与 18600003333 互查）。")] = None,
+    search: Annotated[Optional[str], typer.Option(parser=searched, help="在摘要、详情、地址、姓名、类别、工单编号中查找（繁简通查）；电话号码按号码查，也查电话栏（186-0000-3333 与 18600003333 互查）。")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="只列超期未办结的。")] = False,
     due_escalation: Annotated[bool, typer.Option("--due-escalation", help="只列应升级的，并给出原因。")] = False,
     since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,

@@ -11,7 +11,7 @@ import typer
 from jiesu.clikit import given_path
 from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, BadOption
-from jiesu.safetext import echoed, echoed_path
+from jiesu.safetext import blank, echoed, echoed_path
 from jiesu.vocab import LabeledEnum, OutputFormat, guessed
 
 if TYPE_CHECKING:
@@ -99,9 +99,23 @@ def clearing(parse: Callable[[str], str] = str) -> Callable[[str], str]:
     blank does (`--phone -` is `--phone ''`); any other text goes to `parse`."""
 
     def parser(text: str) -> str:
-        return "" if text.strip() == "-" else parse(text)
+        return "" if clears(text) else parse(text)
 
     return parser
+
+
+def searched(text: str) -> str:
+    """What `--search` looks for; one that shows nothing (`''`, spaces, a zero-width space: `--search
+    "$WORD"` with $WORD unset) is a usage error, not every case nor none."""
+    if blank(text):
+        raise typer.BadParameter(f"{echoed(text)} 是空白，没有要查找的内容；要列出全部请不写 --search")
+    return text
+
+
+def clears(text: str) -> bool:
+    """Whether a value typed for a field of `edit` (an option, or an answer when it asks) asks to clear it:
+    `-`, or `－` as a Chinese keyboard types it."""
+    return text.strip() in ("-", "－")
 
 
 def parse_ref(text: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from jiesu import fields
 from jiesu.clikit import say
+from jiesu.cliopts import clears
 from jiesu.errors import BadInput, ExitCode
 from jiesu.models import Case
 from jiesu.office import Office
@@ -81,7 +82,7 @@ def _ask(name: str, default: Any, known: list[str]) -> Any:
             raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True, prompt_suffix="： ")
         if raw == shown_default and name == "phone":
             return default
-        if raw == "-" and name not in ("summary", "channel", "urgency", "nature"):
+        if clears(raw) and name not in ("summary", "channel", "urgency", "nature"):
             return fields.clean(name, "")
         try:
             return fields.clean(name, raw)

@@ -50,8 +50,22 @@ def visible(text: str) -> str:
 
 def blank(text: str | None) -> bool:
     """Whether `text` shows nothing: empty, spaces, or only characters that draw nothing (a zero-width
-    space pasted from a web page is not a summary)."""
-    return not text or not text.strip() or all(char.isspace() or unicodedata.category(char) in _HIDDEN for char in text)
+    space pasted from a web page is not a summary, nor is the Hangul filler a blank-looking name is made of)."""
+    return not text or not text.strip() or all(_draws_nothing(char) for char in text)
+
+
+def _draws_nothing(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in _HIDDEN or any(low <= ord(char) <= high for low, high in _IGNORABLE)
+
+
+# Unicode's default-ignorable code points that are not format characters (Cf, in _HIDDEN already) —
+# Hangul fillers, the combining grapheme joiner, Khmer inherent vowels, Mongolian and other variation
+# selectors, tag and reserved ones — and two glyphs fonts draw empty (Braille blank, the null notehead):
+# the characters people use to make a name or a text look blank.
+_IGNORABLE = (
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180D), (0x180F, 0x180F), (0x2800, 0x2800),
+    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1D159, 0x1D159), (0xE0000, 0xE0FFF),
+)
 
 
 def visible_lines(text: str) -> str:
