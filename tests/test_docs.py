@@ -179,3 +179,6 @@ def test_every_help_page_names_values_and_arguments_as_people_read_them(jiesu, p
     flat = " ".join(page.split())
     for word in re.findall(r"[0-9A-Za-z][\x21-\x7e]{5,}", " ".join(helps)):
         assert word in flat or len(word) > 40, (path, word)  # a phone number, a file name or an option is never cut
+    squeezed = "".join(page.split())
+    for param in command.params:  # folding loses no character (the `（` before `.xlsx` was dropped)
+        assert "".join((param.help or "").split()) in squeezed, (path, param.name)

@@ -55,8 +55,8 @@ def _pieces(text: str) -> list[str]:
     for run in _runs(text):
         if run.isspace():
             pieces += [opening, " "] if opening else [" "]
-        elif run[0] in _CLOSING and pieces and not pieces[-1].isspace():
-            pieces[-1] += run
+        elif run[0] in _CLOSING and not opening and pieces and not pieces[-1].isspace() and (_wide(run[0]) or not any(ch.isalnum() for ch in run)):
+            pieces[-1] += run  # `，` `）` `,`: but `.xlsx` is a file's extension, not a full stop
         elif run in _OPENING or (not _wide(run[0]) and run[-1] in _OPENING):  # `（`, `[`: with what it opens
             opening += run
             continue
