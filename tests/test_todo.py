@@ -287,7 +287,11 @@ def test_the_todo_footer_fits_the_terminal_each_label_with_its_figure(day, monke
         assert any("其中超期 2 件" in line for line in lines) and any("（1440 分钟内到期）" in line for line in lines), (width, lines)
 
 
-@pytest.mark.parametrize(("chinese", "letter"), [("2小时", "2h"), ("30 分钟", "30m"), ("１天", "1d"), ("1周", "1w")])
+@pytest.mark.parametrize(
+    ("chinese", "letter"),
+    # tester 19: the traditional and colloquial spellings too
+    [("2小时", "2h"), ("30 分钟", "30m"), ("１天", "1d"), ("1周", "1w"), ("２小時", "2h"), ("3個小時", "3h"), ("30分鐘", "30m"), ("2星期", "2w"), ("1週", "1w")],
+)
 def test_todo_within_takes_the_chinese_units(day, jiesu, chinese, letter):
     """A fresh tester: `--within 2小时` was refused while `2h` was taken; both spellings are accepted on input."""
     said = jiesu.ok("todo", "--within", chinese, "--format", "json")
