@@ -631,7 +631,7 @@ def test_numbers_dates_and_lengths_typed_full_width_are_read(jiesu, args):
 
 @pytest.mark.parametrize(("typed", "line"), [("３x", "应为整数"), ("０", "应不小于 1"), ("－３", "应不小于 1"), ("１" + "０" * 10, "应不大于 1000000000")])
 def test_a_full_width_count_out_of_bounds_is_told_its_bound(jiesu, typed, line):
-    refused(jiesu("list", "--limit", typed), f"--limit 无效：{line}", code=2)
+    refused(jiesu("list", "--limit", typed), f"--limit 无效：{typed!r} {line}", code=2)  # what was typed, repeated (tester 19)
 
 
 def test_a_ledger_entry_is_named_in_full_width_digits_too(jiesu):

@@ -519,8 +519,8 @@ def test_an_empty_db_is_refused_but_an_empty_jiesu_db_is_unset(jiesu, book, tmp_
         (["lsit"], "错误: 没有 lsit 这个命令；您是不是要 list？"),
         (["ledger", "lsit"], "错误: 没有 lsit 这个命令；您是不是要 list？"),
         (["list", "--formt", "json"], "错误: 没有 --formt 这个选项；您是不是要 --format？"),
-        (["list", "--limit", "0"], "错误: --limit 无效：应不小于 1"),
-        (["list", "--limit", "x"], "错误: --limit 无效：应为整数"),
+        (["list", "--limit", "0"], "错误: --limit 无效：'0' 应不小于 1"),
+        (["list", "--limit", "x"], "错误: --limit 无效：'x' 应为整数"),
         (["list", "--format", "xml"], "错误: --format/-f 无效：'xml' 不是这个命令的输出格式；可选：table 表格, json, csv, ids 编号"),
         (["list", "extra"], "错误: 多余的参数：extra（jiesu list --help 看用法）"),
         (["list", "--limit"], None),
@@ -631,7 +631,7 @@ def test_a_missing_argument_is_named_in_chinese_for_every_command(jiesu, book):
 def test_usage_lines_and_value_errors_read_chinese(jiesu):
     assert jiesu.ok("show", "--help").stdout.startswith("用法: jiesu show [选项] ")
     assert jiesu.ok("ledger", "--help").stdout.startswith("用法: jiesu ledger [选项] 命令 [参数]...")
-    assert jiesu("ledger", "clear", "x").stderr == "错误: 台账编号 无效：应为整数\n"
+    assert jiesu("ledger", "clear", "x").stderr == "错误: 台账编号 无效：'x' 应为整数\n"
     assert jiesu("copy").stderr == "错误: 缺少选项 --to（jiesu copy --help 看用法）\n"
 
 

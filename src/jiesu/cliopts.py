@@ -57,12 +57,12 @@ def count_option(*names: str, least: int, most: int, help: str, metavar: str = "
         raw = halfwidth(str(text)).strip()
         sign, digits = (raw[0], raw[1:]) if raw[:1] in "+-" else ("", raw)
         if not (digits.isascii() and digits.isdecimal()):
-            raise typer.BadParameter("应为整数")
+            raise typer.BadParameter(f"{echoed(text)} 应为整数")
         number = at_most(digits, most)
         if (sign == "-" and digits.lstrip("0")) or (number is not None and number < least):
-            raise typer.BadParameter(f"应不小于 {least}")
+            raise typer.BadParameter(f"{echoed(text)} 应不小于 {least}")
         if number is None:
-            raise typer.BadParameter(f"应不大于 {most}")
+            raise typer.BadParameter(f"{echoed(text)} 应不大于 {most}")
         return number
 
     if argument:
