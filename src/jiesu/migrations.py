@@ -366,7 +366,7 @@ def m017_keys_without_invisible_characters(conn: Connection) -> None:
     every_case = select(cases.c.id, *(cases.c[n] for n in names)).order_by(cases.c.id)
     changed = [
         {"case_id": row[0], **derived(dict(zip(names, row[1:])))}
-        for row in conn.execution_options(stream_results=True, yield_per=2000).execute(every_case)
+        for row in conn.execute(every_case, execution_options={"stream_results": True, "yield_per": 2000})
         if any(text and INVISIBLE.search(text) for text in row[1:])
     ]
     kept: set[str] = set()  # keys a case of this pass holds with ref_twin 0
