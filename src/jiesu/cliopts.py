@@ -55,7 +55,7 @@ def count_option(*names: str, least: int, most: int, help: str, metavar: str = "
         if isinstance(text, int):
             return text
         raw = halfwidth(str(text)).strip()
-        sign, digits = (raw[0], raw[1:]) if raw[:1] in "+-" else ("", raw)
+        sign, digits = (raw[0], raw[1:]) if raw[:1] in ("+", "-") else ("", raw)  # `in "+-"` holds for '' too
         if not (digits.isascii() and digits.isdecimal()):
             raise typer.BadParameter(f"{echoed(text)} 应为整数")
         number = at_most(digits, most)
