@@ -51,20 +51,29 @@ def visible(text: str) -> str:
 def blank(text: str | None) -> bool:
     """Whether `text` shows nothing: empty, spaces, or only characters that draw nothing (a zero-width
     space pasted from a web page is not a summary, nor is the Hangul filler a blank-looking name is made of)."""
-    return not text or not text.strip() or all(_draws_nothing(char) for char in text)
+    if not text:
+        return True
+    first = text.lstrip()[:1]
+    if first.isascii() and first.isprintable():  # '' aside, a visible ASCII character: every ref, phone and time a file holds
+        return not first
+    return all(_draws_nothing(char) for char in text)
 
 
 def _draws_nothing(char: str) -> bool:
-    return char.isspace() or unicodedata.category(char) in _HIDDEN or any(low <= ord(char) <= high for low, high in _IGNORABLE)
+    return char.isspace() or unicodedata.category(char) in _HIDDEN or char in _IGNORABLE or "\U000e0000" <= char <= "\U000e0fff"
 
 
 # Unicode's default-ignorable code points that are not format characters (Cf, in _HIDDEN already) —
 # Hangul fillers, the combining grapheme joiner, Khmer inherent vowels, Mongolian and other variation
-# selectors, tag and reserved ones — and two glyphs fonts draw empty (Braille blank, the null notehead):
-# the characters people use to make a name or a text look blank.
-_IGNORABLE = (
-    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180D), (0x180F, 0x180F), (0x2800, 0x2800),
-    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1D159, 0x1D159), (0xE0000, 0xE0FFF),
+# selectors, reserved ones, and the tag block U+E0000–U+E0FFF (compared above) — and two glyphs fonts
+# draw empty (Braille blank, the null notehead): the characters people make a text look blank with.
+_IGNORABLE = frozenset(
+    chr(code)
+    for low, high in (
+        (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180D), (0x180F, 0x180F), (0x2800, 0x2800),
+        (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1D159, 0x1D159),
+    )
+    for code in range(low, high + 1)
 )
 
 
