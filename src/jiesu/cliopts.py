@@ -12,7 +12,7 @@ from jiesu.clikit import given_path
 from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, BadOption
 from jiesu.safetext import blank, echoed, echoed_path
-from jiesu.vocab import LabeledEnum, OutputFormat, guessed
+from jiesu.vocab import LabeledEnum, OutputFormat, refused_word
 
 if TYPE_CHECKING:
     from jiesu.office import Office
@@ -222,7 +222,7 @@ def export_format(out: str | None, fmt: str | None, allowed: tuple[str, ...]) ->
     """The format of `export` or `ledger export`: one of `allowed`, as --format says, else as --out's
     extension says (format_for_file), else CSV; an unknown one is a usage error."""
     if fmt is not None and fmt not in allowed:
-        raise BadOption(f"未知的导出格式 {echoed(fmt)}{guessed(fmt, list(allowed))}可选：{', '.join(allowed)}")
+        raise BadOption(refused_word("导出格式", fmt, echoed(fmt), list(allowed), ", ".join(allowed)))
     held = {suffix: kept for suffix, formats in EXPORT_SUFFIXES.items() if (kept := tuple(f for f in formats if f in allowed))}
     return format_for_file(out, fmt, held, "导出") or "csv"
 

@@ -47,7 +47,10 @@ DAY_PARTS = {"凌晨": (0, 6), "早上": (5, 10), "早晨": (5, 10), "上午": (
 _PART_NAMES = {"am": "上午", "pm": "下午"}
 # A date as people and spreadsheets write one, with such a clock time after it or none: `2026/11/3 晚上 8点`,
 # `2026-12-01 9:00`, `2026年11月3日` (ISO text, `2026-12-01T09:00+08:00`, is read by `from_iso` first).
-DATE_CLOCK = re.compile(rf"(?P<y>\d{{4}})\s*[-/.年]\s*(?P<mo>\d{{1,2}})\s*[-/.月]\s*(?P<d>\d{{1,2}})\s*日?(?:[\sT]*{CLOCK_TIME})?")
+_WRITTEN_DATE = r"(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
+DATE_CLOCK = re.compile(rf"{_WRITTEN_DATE}\s*日?(?:[\sT]*{CLOCK_TIME})?")
+# The date at the start of a time, whatever follows it (an offset, seconds): what `no_such_day` checks.
+_WRITTEN_DAY = re.compile(rf"{_WRITTEN_DATE}(?!\d)")
 # A clock time alone is today's (`18:30`, `9点`), as `今天 18:30` is.
 _DAY_AT = re.compile(rf"(?:(?P<word>{'|'.join(DAY_WORDS)})\s*)?{CLOCK_TIME}")
 _DAY_END = re.compile(r"(?P<day>\d{4}-\d{2}-\d{2})[T ]24:00(?::00)?(?P<zone>(?:Z|[+-]\d{2}:?\d{2})?)")
@@ -243,16 +246,13 @@ def receipt_date_refused(subject: str, example: str) -> str:
     return f"{subject} 只有日期，没有钟点（0 点受理按前一天 24:00 计，时限会早一个工作日）；请写明钟点，如 {example}"
 
 
-_WRITTEN_DAY = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?!\d)")
-
-
 def no_such_day(raw: str, written: str) -> str | None:
     """Why a time `written` as a date (`raw`: in ASCII) is refused when its date is one no calendar has
     (`2026-02-30`, `2026-13-01`), else None: "cannot read it" would send a person looking for another form."""
     day = _WRITTEN_DAY.match(raw)
     if day is None:
         return None
-    year, month, dom = map(int, day.groups())
+    year, month, dom = int(day["y"]), int(day["mo"]), int(day["d"])
     if not 1 <= month <= 12:
         return f"时间 {echoed(written)} 的日期不存在：一年只有 12 个月"
     last = monthrange(year or 1, month)[1]

@@ -38,7 +38,7 @@ from jiesu.office import Office
 from jiesu.render import marked
 from jiesu.safetext import NOT_UTF8, blank, echoed, echoed_path, has_undecodable
 from jiesu.steps import future
-from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency, guessed, open_status
+from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency, open_status, refused_word
 
 BATCH = 1000  # rows checked and staged at a time: what memory holds, however long the file
 BAD_ROWS_KEPT = 1000  # bad rows remembered with their reasons (all are counted)
@@ -151,7 +151,7 @@ def import_format(name: str, fmt: str | None, sheet: str | None = None) -> str:
                 raise unreadable(name, IsADirectoryError(errno.EISDIR, ""))
             raise BadOption(f"无法从文件名 {echoed_path(name)} 判断格式；请用 --format 指定：{', '.join(FORMATS)}")
     elif fmt not in FORMATS:
-        raise BadOption(f"未知的导入格式 {echoed(fmt)}{guessed(fmt, list(FORMATS))}可选：{', '.join(FORMATS)}")
+        raise BadOption(refused_word("导入格式", fmt, echoed(fmt), list(FORMATS), ", ".join(FORMATS)))
     if sheet is not None and fmt not in WORKBOOKS:
         raise BadOption("--sheet 只用于 Excel 工作簿（.xlsx、.xls）")
     return fmt

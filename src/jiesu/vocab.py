@@ -8,18 +8,25 @@ from __future__ import annotations
 from enum import Enum
 
 
-def guessed(text: str, names: list[str]) -> str:
-    """`；您是不是要 X？` for the one of `names` a word none of them is most likely meant — the one that
-    begins with it (已解释 → 已解释说明), else the one holding it, else the closest — or `；` for none."""
+def refused_word(noun: str, text: str, shown: str, names: list[str], choices: str) -> str:
+    """The refusal of a word `text` (echoed as `shown`) that none of `names` is: the one it most likely
+    meant, if any, and all `choices`."""
+    meant = guessed(text, names)
+    return f"未知的{noun} {shown}；{f'您是不是要 {meant}？' if meant else ''}可选：{choices}"
+
+
+def guessed(text: str, names: list[str]) -> str | None:
+    """The one of `names` a word none of them is most likely meant: the one that begins with it
+    (已解释 → 已解释说明), else the one holding it, else the closest; None for none."""
     wanted = text.strip().casefold()
     for fits in (str.startswith, str.__contains__):
         found = [name for name in names if wanted and fits(name.casefold(), wanted)]
         if len(found) == 1:
-            return f"；您是不是要 {found[0]}？"
+            return found[0]
     from difflib import get_close_matches
 
     close = get_close_matches(wanted, [name.casefold() for name in names], n=1, cutoff=0.6)
-    return next((f"；您是不是要 {name}？" for name in names if close and name.casefold() == close[0]), "；")
+    return next((name for name in names if close and name.casefold() == close[0]), None)
 
 
 class LabeledEnum(str, Enum):
@@ -51,7 +58,7 @@ class LabeledEnum(str, Enum):
         (in the script it was typed in), and all."""
         text = str(text)
         names = [m.value if text.isascii() else m.label for m in cls]
-        return f"未知的{noun} {shown}{guessed(text, names)}可选：{cls.choices()}"
+        return refused_word(noun, text, shown, names, cls.choices())
 
     @classmethod
     def choices(cls) -> str:
