@@ -133,7 +133,7 @@ def test_a_line_break_in_typed_text_never_starts_a_line_of_a_message(jiesu):
     assert jiesu.json("show", "1")["assignee"] == forged  # the text itself is kept as typed
 
 
-@pytest.mark.parametrize("text", ["\u200b", "\u202e \u200b", "\u3000\u2060\t", "\u3164", "\u2800", "\u115f\u1160", "\ufe0f", "\U0001d159"])
+@pytest.mark.parametrize("text", ["\u200b", "\u202e \u200b", "\u3000\u2060\t", "\u3164", "\u2800", "\u115f\u1160", "\ufe0f", "\U0001d159", "\u2065"])
 def test_a_text_of_only_invisible_characters_is_blank(jiesu, text):
     jiesu.new()
     refused(jiesu("new", text), "诉求摘要不能为空", code=2)

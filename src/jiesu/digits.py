@@ -1,4 +1,5 @@
-"""A number a person typed, read against its bound before Python reads it whole."""
+"""What a person typed on a Chinese keyboard, read as jiesu reads it: full-width forms as ASCII
+(`halfwidth`), and a number checked against its bound before Python reads it whole (`at_most`)."""
 
 from __future__ import annotations
 

@@ -28,6 +28,8 @@ _EXTENSION = re.compile(r"(?P<number>.*?\d)\s*(?:转|分机|ext\.?|;ext=|x|#)\s*
 _DASHED_EXTENSION = re.compile(r"(?P<number>.*\d)\s*-\s*(?P<ext>\d{1,6})")
 
 
+LANDLINE_DIGITS = 10  # the shortest landline with its area code: 0xx + 7 digits (010 and 02x numbers have 8)
+
 def split(text: str) -> tuple[str, str | None]:
     """A phone with its extension kept apart: `010-65123456 转8001` → (`01065123456`, `8001`).
 
@@ -101,9 +103,6 @@ def _slow_path(raw: str) -> str | None:
     # phonenumbers also takes an area code before a 5-digit service number (010-12345, the hotline itself;
     # 010-95555, a bank): no citizen calls from one, and a subscriber's number is 7 or 8 digits
     return national if len(national) >= LANDLINE_DIGITS else None
-
-
-LANDLINE_DIGITS = 10  # the shortest landline with its area code: 0xx + 7 digits (010 and 02x numbers have 8)
 
 
 def mask(phone: str | None) -> str | None:

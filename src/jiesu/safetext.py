@@ -67,10 +67,13 @@ def _draws_nothing(char: str) -> bool:
 # Hangul fillers, the combining grapheme joiner, Khmer inherent vowels, Mongolian and other variation
 # selectors, reserved ones, and the tag block U+E0000–U+E0FFF (compared above) — and two glyphs fonts
 # draw empty (Braille blank, the null notehead): the characters people make a text look blank with.
+# Taken from Unicode 14's DerivedCoreProperties.txt (Python 3.11's `unicodedata` is 14.0), since
+# `unicodedata` has no Default_Ignorable property to check it against. Comparisons drop only Cf
+# (`textsearch.INVISIBLE`).
 _IGNORABLE = frozenset(
     chr(code)
     for low, high in (
-        (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180D), (0x180F, 0x180F), (0x2800, 0x2800),
+        (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180D), (0x180F, 0x180F), (0x2065, 0x2065), (0x2800, 0x2800),
         (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1D159, 0x1D159),
     )
     for code in range(low, high + 1)

@@ -23,6 +23,8 @@ _SPACES = re.compile(r"\s+")
 # Format characters (Unicode category Cf: zero-width spaces and joiners, bidi marks, the BOM, the
 # soft hyphen …) draw nothing: text pasted from a web page carries them where a worker types none,
 # so a comparison drops them as it drops spaces. Written out, since finding them at start-up costs.
+# Narrower than `safetext.blank` on purpose: that asks whether a text shows nothing at all (also the
+# Hangul fillers and other default-ignorables, which a comparison keeps, as they are letters in fonts).
 INVISIBLE = re.compile(
     "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
     "\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
