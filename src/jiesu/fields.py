@@ -27,7 +27,8 @@ def _text(text: str | None) -> str:
     return (text or "").strip()
 
 
-def _text_or_none(text: str | None) -> str | None:
+def text_or_none(text: str | None) -> str | None:
+    """Text as it is stored, stripped (a pasted name often is not), or None when it holds nothing."""
     return text.strip() or None if text else None
 
 
@@ -94,9 +95,9 @@ FIELDS: dict[str, Field] = {
     for f in (
         Field("summary", "诉求摘要", _required_summary),
         Field("phone", "电话", _phone),
-        Field("name", "姓名", _text_or_none),
-        Field("address", "地址", _text_or_none),
-        Field("community", "社区", _text_or_none),
+        Field("name", "姓名", text_or_none),
+        Field("address", "地址", text_or_none),
+        Field("community", "社区", text_or_none),
         Field("category", "类别", _category),
         Field("channel", "渠道", _enum(Channel, "受理渠道"), Channel),
         Field("urgency", "紧急程度", _enum(Urgency, "紧急程度"), Urgency),

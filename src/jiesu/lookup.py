@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Row
 
 from jiesu.asof import CasesAt
+from jiesu.fields import text_or_none
 from jiesu.models import Event, LedgerEntry, Revisit
 from jiesu.office import Office
 from jiesu.phones import GROUP_SEPARATORS, LONGEST_IN_TEXT, as_extension, as_number
@@ -153,10 +154,10 @@ def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others
         query = query.where(column.track == wanted.track)
     if wanted.level:
         query = query.where(column.level == wanted.level.value)
-    if wanted.assignee and wanted.assignee.strip():  # stored stripped, as a pasted name often is not
-        query = query.where(column.assignee == wanted.assignee.strip())
-    if wanted.community and wanted.community.strip():
-        query = query.where(column.community == wanted.community.strip())
+    if assignee := text_or_none(wanted.assignee):
+        query = query.where(column.assignee == assignee)
+    if community := text_or_none(wanted.community):
+        query = query.where(column.community == community)
     if wanted.category and (category := fold(wanted.category.strip().strip("/"))):  # as category_key holds it: 物業管理 is 物业管理
         query = query.where((column.category_key == category) | column.category_key.startswith(category + "/", autoescape=True))
     if wanted.search:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from jiesu.clock import LENGTH, LENGTH_UNITS, MOST_DAYS, length, unit_letter
 from jiesu.digits import halfwidth
 from jiesu.errors import BadOption
+from jiesu.fields import text_or_none
 from jiesu.models import LedgerEntry
 from jiesu.office import Office
 from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, reason_labels
@@ -69,7 +70,7 @@ def todo(office: Office, *, within: timedelta, assignee: str | None = None) -> l
     """Everything due before now + `within` (for `assignee` if given), most urgent first."""
     now = office.now
     horizon = now + within
-    assignee = assignee.strip() if assignee else None  # stored stripped, as a pasted name often is not
+    assignee = text_or_none(assignee)
     c = CASES.c
     mine = [c.assignee == assignee] if assignee else []
     shown = (c.id, c.summary, c.assignee, c.community)
