@@ -208,3 +208,11 @@ def test_a_bad_jiesu_now_is_a_usage_error(jiesu, book, monkeypatch, now, line):
     refused(jiesu("list"), line, code=2)
     refused(jiesu("new", "又一件"), line, code=2)
     assert book.fingerprint() == before
+
+
+def test_jiesu_now_at_24_00_is_the_next_day_s_first_instant(jiesu, monkeypatch):
+    """As jiesu writes a deadline (`2026-12-01 24:00`) and reads it typed: a fresh tester had it refused."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T24:00+08:00")
+    jiesu.new("楼道灯不亮")
+    assert jiesu.json("show", "1")["received_at"] == jiesu.json("show", "1")["events"][0]["at"]
+    assert jiesu.json("show", "1")["received_at"].startswith("2026-12-02T00:00")

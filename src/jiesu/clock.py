@@ -98,7 +98,7 @@ def utcnow() -> datetime:
     if not fixed:
         return datetime.now(timezone.utc).replace(microsecond=0)
     try:
-        moment = datetime.fromisoformat(fixed)
+        moment = from_iso(fixed)  # 24:00 too, as jiesu writes a deadline
     except ValueError:
         raise BadOption(f"{NOW_VARIABLE}={echoed(fixed)} 不是 ISO 时间（例：2026-12-01T09:30+08:00）") from None
     if moment.tzinfo is None:
