@@ -68,9 +68,14 @@ def copy_book(
 ) -> None:
     """例：jiesu --db jiesu.db copy --to postgresql+psycopg://jiesu@db.street.example/jiesu"""
     from jiesu import integrity, transfer
-    from jiesu.db import check_place, open_store
+    from pathlib import Path
 
+    from jiesu.db import check_apart, check_place, is_url, open_store
+
+    source = _store_path(ctx.find_root().obj.db)
     check_place(ctx.find_root().obj.db, existing=True)  # nothing is made when either book is refused
+    if source is not None and not is_url(to):
+        check_apart(source, Path(to), "请用 --to 指定另一个")
     check_place(to, option="--to")
     target = open_store(to, option="--to")
     try:

@@ -285,6 +285,30 @@ def check_place(target: str | None, *, option: str = "--db", existing: bool = Fa
         raise StoreError(f"{echoed_path(path)}: 无法打开案卷库：{os_reason(exc)}；请用 {option} 指定别的位置") from exc
 
 
+# The files SQLite keeps beside an open book (deleted when the last connection closes it).
+COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def check_apart(book: Path, target: Path, instead: str) -> None:
+    """Refuse, before either is opened, a target (`copy --to`, `backup`) that is the book itself, one
+    of the files SQLite keeps beside it, or a file whose companion the book is: SQLite would take the
+    one for the other's log and delete or overwrite it. `instead` says what to do (`请换一个文件名`)."""
+    mine, theirs = book.expanduser().resolve(), target.expanduser().resolve()
+    if mine == theirs:
+        raise BadInput(f"源案卷库和目标是同一个；{instead}")
+    for suffix in COMPANIONS:
+        if theirs == mine.with_name(mine.name + suffix):
+            raise BadInput(
+                f"{echoed_path(target)} 是案卷库 {echoed_path(book)} 的 {suffix} 文件，"
+                f"SQLite 打开案卷库时在旁边使用、关闭时删除；{instead}"
+            )
+        if mine == theirs.with_name(theirs.name + suffix):
+            raise BadInput(
+                f"案卷库 {echoed_path(book)} 恰好是 {echoed_path(target)} 的 {suffix} 文件的位置，"
+                f"SQLite 打开 {echoed_path(target)} 时会把案卷库当作它的 {suffix} 删除或覆盖；{instead}"
+            )
+
+
 def _open_sqlite(path: Path, *, default: bool, option: str, tentative: bool) -> Store:
     path = path.expanduser()
     new = None
