@@ -123,22 +123,67 @@ def test_a_target_that_names_no_book_is_a_usage_error_not_the_default_book(tmp_p
     assert not (tmp_path / "data").exists() and book.fingerprint() == before
 
 
+def location(target: str) -> str:
+    """How jiesu names a book: its path, or its URL without the password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(target).render_as_string(hide_password=True) if "://" in target else target
+
+
+def killed_copy(source: Path, target: str) -> None:
+    """`jiesu copy` killed (SIGKILL) once the cases are in, while the history is on its way."""
+    env = os.environ | {"JIESU_DB": str(source)}
+    child = subprocess.Popen([sys.executable, "-m", "jiesu", "copy", "--to", target], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert child.stderr.readline().startswith("已复制诉求")
+    time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+
+
 def test_a_killed_copy_is_finished_by_resume(tmp_path, new_target, jiesu, book_at):
     source, back = tmp_path / "source.db", tmp_path / "back.db"
     bench_book(source, jiesu)
     middle = new_target("middle")
-    env = os.environ | {"JIESU_DB": str(source)}
-    child = subprocess.Popen([sys.executable, "-m", "jiesu", "copy", "--to", middle], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert child.stderr.readline().startswith("已复制诉求")  # the cases are in; the history is on its way
-    time.sleep(0.05)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    killed_copy(source, middle)
     assert book_at(middle).scalar("SELECT count(*) FROM events") < len(every_row(source)["events"])
     refused(jiesu("--db", str(source), "copy", "--to", middle))
     jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
     jiesu.ok("--db", middle, "copy", "--to", str(back))
     assert every_row(back) == every_row(source)
+
+
+def test_a_book_a_killed_copy_left_is_refused_until_resume_finishes_it(tmp_path, new_target, jiesu, book_at):
+    """It opened as if usable: `list` showed the cases, `check` found 200 cases without history and said
+    to restore a backup, and `new` on PostgreSQL failed with duplicate key value violates unique constraint."""
+    source = tmp_path / "source.db"
+    bench_book(source, jiesu)
+    middle = new_target("middle")
+    killed_copy(source, middle)
+    left = book_at(middle).fingerprint()
+    unfinished = f"{location(middle)} 是没有复制完的案卷库（jiesu copy 被中断），还不能使用；请用复制它的同一条命令加 --resume 接着复制"
+    for command in (["list"], ["check"], ["new", "楼道灯不亮"], ["copy", "--to", str(tmp_path / "y.db")]):
+        refused(jiesu("--db", middle, *command), unfinished)
+    refused(jiesu("--db", str(source), "copy", "--to", middle), unfinished)
+    assert book_at(middle).fingerprint() == left and not (tmp_path / "y.db").exists()
+    jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
+    jiesu.ok("--db", middle, "check")
+    assert int(jiesu.ok("--db", middle, "new", "复制后新受理", "-q").stdout) == 3001
+
+
+def test_resuming_a_finished_copy_says_nothing_was_left(tmp_path, new_target, jiesu, book_at):
+    """It said 已复制诉求 47 行 for every table, as if it had copied them all again."""
+    source = tmp_path / "source.db"
+    demo_book(source, jiesu)
+    middle = new_target("middle")
+    jiesu.ok("--db", str(source), "copy", "--to", middle)
+    done = book_at(middle).fingerprint()
+    again = jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
+    assert again.stderr.splitlines() == [
+        f"{location(middle)} 已是本案卷库完整的复制（诉求 47，办理记录 113，回访 10，台账条目 2，台账变动 2，"
+        "台账余额 2，共 176 行），没有要接着复制的；两边行数相同，目标检查无误"
+    ]
+    assert book_at(middle).fingerprint() == done
 
 
 def import_lines(tmp_path, jiesu, *lines: str):
