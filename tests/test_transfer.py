@@ -171,6 +171,36 @@ def test_a_book_a_killed_copy_left_is_refused_until_resume_finishes_it(tmp_path,
     assert int(jiesu.ok("--db", middle, "new", "复制后新受理", "-q").stdout) == 3001
 
 
+@pytest.mark.skipif(not os.environ.get("JIESU_TEST_DB"), reason="needs a PostgreSQL server to cut the connection of")
+def test_a_copy_cut_off_by_the_server_leaves_a_book_every_command_refuses(tmp_path, new_target, jiesu, book_at):
+    """The tester's case: the server went away mid-copy (exit 4), and the half-copied book then opened as usable."""
+    from sqlalchemy import create_engine, text
+
+    source = tmp_path / "source.db"
+    bench_book(source, jiesu)
+    target = new_target("cut")
+    env = os.environ | {"JIESU_DB": str(source), "JIESU_SERVER": "0"}
+    child = subprocess.Popen([sys.executable, "-m", "jiesu", "copy", "--to", target], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert child.stderr.readline().startswith("已复制诉求")
+    admin = create_engine(os.environ["JIESU_TEST_DB"], isolation_level="AUTOCOMMIT")
+    database = target.rsplit("/", 1)[1].split("?")[0]
+    with admin.connect() as conn:
+        while child.poll() is None:  # the server goes away, again and again, until the copy gives up
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d "
+                              "AND pid <> pg_backend_pid()"), {"d": database})
+            time.sleep(0.01)
+    admin.dispose()
+    err = child.stderr.read()
+    assert child.wait() == 4 and err.endswith("已复制的部分已保存，用同一条命令加 --resume 接着复制\n"), err
+    assert book_at(target).scalar("SELECT count(*) FROM events") < len(every_row(source)["events"])
+    unfinished = f"{location(target)} 是没有复制完的案卷库（jiesu copy 被中断），还不能使用；请用复制它的同一条命令加 --resume 接着复制"
+    for command in (["list"], ["check"], ["new", "楼道灯不亮"]):
+        refused(jiesu("--db", target, *command), unfinished)
+    jiesu.ok("--db", str(source), "copy", "--to", target, "--resume")
+    assert int(jiesu.ok("--db", target, "new", "复制后新受理", "-q").stdout) == 3001
+
+
 def test_resuming_a_finished_copy_says_nothing_was_left(tmp_path, new_target, jiesu, book_at):
     """It said 已复制诉求 47 行 for every table, as if it had copied them all again."""
     source = tmp_path / "source.db"
