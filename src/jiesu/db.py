@@ -583,12 +583,12 @@ def _migrate(store: Store, copying: bool) -> None:
     """
     with store.connect() as conn:
         if _outdated_version(store, conn) is None:
-            return _whole(store, conn, copying)
+            return _refuse_unfinished_copy(store, conn, copying)
     with store.connect(write=True) as conn:
         backend.serialise(conn, "migrate")
         current = _outdated_version(store, conn)
         if current is None:
-            return _whole(store, conn, copying)  # another command migrated it meanwhile
+            return _refuse_unfinished_copy(store, conn, copying)  # another command migrated it meanwhile
         if current >= 1 and store.path is not None and _has_cases(conn):
             backup = store.path.with_name(f"{store.path.name}.bak-{current}")
             backup_to(store, backup)
@@ -604,7 +604,7 @@ def _migrate(store: Store, copying: bool) -> None:
                     text(f"INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (:v, :n, :at)"),
                     {"v": version, "n": name, "at": utcnow().isoformat()},
                 )
-        _whole(store, conn, copying)
+        _refuse_unfinished_copy(store, conn, copying)
 
 
 # The identity a copy's target holds from before its first row until its last (transfer.copy_book):
@@ -614,7 +614,7 @@ UNFINISHED_COPY = "unfinished copy"
 IDENTITY_SINCE = 16  # migrations.m016_book_identity made the table it is kept in (a test's older schema lacks it)
 
 
-def _whole(store: Store, conn: Connection, copying: bool) -> None:
+def _refuse_unfinished_copy(store: Store, conn: Connection, copying: bool) -> None:
     """Refuse a book an interrupted copy left: it holds cases without their history, ledger or sequences."""
     if copying or LATEST < IDENTITY_SINCE or conn.execute(text("SELECT identity FROM book")).scalar_one() != UNFINISHED_COPY:
         return
