@@ -83,6 +83,34 @@ def test_a_book_with_data_is_not_written_into(tmp_path, jiesu):
     refused(jiesu("--db", str(source), "copy", "--to", str(source)), "源案卷库和目标是同一个；请用 --to 指定另一个")
 
 
+@pytest.mark.parametrize("command", ["copy", "backup"])
+@pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal"])
+def test_a_target_that_is_a_file_sqlite_keeps_beside_the_book_is_refused(tmp_path, jiesu, command, suffix):
+    """`copy --to x.db-wal` said 已复制到 x.db-wal … 目标检查无误, and SQLite deleted it as x.db's own log
+    when the copy closed x.db; `backup x.db-wal` said x.db-wal 已存在 of a file there only while it ran."""
+    source, target = tmp_path / "x.db", tmp_path / f"x.db{suffix}"
+    jiesu.ok("--db", str(source), "new", "楼道灯不亮")
+    before = every_row(source)
+    args = ["copy", "--to", str(target)] if command == "copy" else ["backup", str(target)]
+    instead = "请用 --to 指定另一个" if command == "copy" else "请换一个文件名"
+    refused(jiesu("--db", str(source), *args),
+            f"{target} 是案卷库 {source} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除；{instead}")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["x.db"] and every_row(source) == before
+
+
+@pytest.mark.parametrize("command", ["copy", "backup"])
+def test_a_target_whose_log_would_be_the_book_is_refused(tmp_path, jiesu, command):
+    """A book named y.db-wal copied or backed up to y.db: opening y.db, SQLite would take the book for its log."""
+    source, target = tmp_path / "y.db-wal", tmp_path / "y.db"
+    jiesu.ok("--db", str(source), "new", "楼道灯不亮")
+    before = every_row(source)
+    args = ["copy", "--to", str(target)] if command == "copy" else ["backup", str(target)]
+    instead = "请用 --to 指定另一个" if command == "copy" else "请换一个文件名"
+    refused(jiesu("--db", str(source), *args),
+            f"案卷库 {source} 恰好是 {target} 的 -wal 文件的位置，SQLite 打开 {target} 时会把案卷库当作它的 -wal 删除或覆盖；{instead}")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["y.db-wal"] and every_row(source) == before
+
+
 @pytest.mark.parametrize("args", [["copy", "--to", ""], ["copy", "--to", "."], ["demo", "--db", ""]])
 def test_a_target_that_names_no_book_is_a_usage_error_not_the_default_book(tmp_path, jiesu, book, monkeypatch, args):
     """`jiesu copy --to "$TARGET"` with $TARGET unset copied the whole book into the default one, and said so as done."""
@@ -95,22 +123,97 @@ def test_a_target_that_names_no_book_is_a_usage_error_not_the_default_book(tmp_p
     assert not (tmp_path / "data").exists() and book.fingerprint() == before
 
 
+def location(target: str) -> str:
+    """How jiesu names a book: its path, or its URL without the password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(target).render_as_string(hide_password=True) if "://" in target else target
+
+
+def killed_copy(source: Path, target: str) -> None:
+    """`jiesu copy` killed (SIGKILL) once the cases are in, while the history is on its way."""
+    env = os.environ | {"JIESU_DB": str(source)}
+    child = subprocess.Popen([sys.executable, "-m", "jiesu", "copy", "--to", target], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert child.stderr.readline().startswith("已复制诉求")
+    time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+
+
 def test_a_killed_copy_is_finished_by_resume(tmp_path, new_target, jiesu, book_at):
     source, back = tmp_path / "source.db", tmp_path / "back.db"
     bench_book(source, jiesu)
     middle = new_target("middle")
-    env = os.environ | {"JIESU_DB": str(source)}
-    child = subprocess.Popen([sys.executable, "-m", "jiesu", "copy", "--to", middle], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert child.stderr.readline().startswith("已复制诉求")  # the cases are in; the history is on its way
-    time.sleep(0.05)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    killed_copy(source, middle)
     assert book_at(middle).scalar("SELECT count(*) FROM events") < len(every_row(source)["events"])
     refused(jiesu("--db", str(source), "copy", "--to", middle))
     jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
     jiesu.ok("--db", middle, "copy", "--to", str(back))
     assert every_row(back) == every_row(source)
+
+
+def test_a_book_a_killed_copy_left_is_refused_until_resume_finishes_it(tmp_path, new_target, jiesu, book_at):
+    """It opened as if usable: `list` showed the cases, `check` found 200 cases without history and said
+    to restore a backup, and `new` on PostgreSQL failed with duplicate key value violates unique constraint."""
+    source = tmp_path / "source.db"
+    bench_book(source, jiesu)
+    middle = new_target("middle")
+    killed_copy(source, middle)
+    left = book_at(middle).fingerprint()
+    unfinished = f"{location(middle)} 是没有复制完的案卷库（jiesu copy 被中断），还不能使用；请用复制它的同一条命令加 --resume 接着复制"
+    for command in (["list"], ["check"], ["new", "楼道灯不亮"], ["copy", "--to", str(tmp_path / "y.db")]):
+        refused(jiesu("--db", middle, *command), unfinished)
+    refused(jiesu("--db", str(source), "copy", "--to", middle), unfinished)
+    assert book_at(middle).fingerprint() == left and not (tmp_path / "y.db").exists()
+    jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
+    jiesu.ok("--db", middle, "check")
+    assert int(jiesu.ok("--db", middle, "new", "复制后新受理", "-q").stdout) == 3001
+
+
+@pytest.mark.skipif(not os.environ.get("JIESU_TEST_DB"), reason="needs a PostgreSQL server to cut the connection of")
+def test_a_copy_cut_off_by_the_server_leaves_a_book_every_command_refuses(tmp_path, new_target, jiesu, book_at):
+    """The tester's case: the server went away mid-copy (exit 4), and the half-copied book then opened as usable."""
+    from sqlalchemy import create_engine, text
+
+    source = tmp_path / "source.db"
+    bench_book(source, jiesu)
+    target = new_target("cut")
+    env = os.environ | {"JIESU_DB": str(source), "JIESU_SERVER": "0"}
+    child = subprocess.Popen([sys.executable, "-m", "jiesu", "copy", "--to", target], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert child.stderr.readline().startswith("已复制诉求")
+    admin = create_engine(os.environ["JIESU_TEST_DB"], isolation_level="AUTOCOMMIT")
+    database = target.rsplit("/", 1)[1].split("?")[0]
+    with admin.connect() as conn:
+        while child.poll() is None:  # the server goes away, again and again, until the copy gives up
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d "
+                              "AND pid <> pg_backend_pid()"), {"d": database})
+            time.sleep(0.01)
+    admin.dispose()
+    err = child.stderr.read()
+    assert child.wait() == 4 and err.endswith("已复制的部分已保存，用同一条命令加 --resume 接着复制\n"), err
+    assert book_at(target).scalar("SELECT count(*) FROM events") < len(every_row(source)["events"])
+    unfinished = f"{location(target)} 是没有复制完的案卷库（jiesu copy 被中断），还不能使用；请用复制它的同一条命令加 --resume 接着复制"
+    for command in (["list"], ["check"], ["new", "楼道灯不亮"]):
+        refused(jiesu("--db", target, *command), unfinished)
+    jiesu.ok("--db", str(source), "copy", "--to", target, "--resume")
+    assert int(jiesu.ok("--db", target, "new", "复制后新受理", "-q").stdout) == 3001
+
+
+def test_resuming_a_finished_copy_says_nothing_was_left(tmp_path, new_target, jiesu, book_at):
+    """It said 已复制诉求 47 行 for every table, as if it had copied them all again."""
+    source = tmp_path / "source.db"
+    demo_book(source, jiesu)
+    middle = new_target("middle")
+    jiesu.ok("--db", str(source), "copy", "--to", middle)
+    done = book_at(middle).fingerprint()
+    again = jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
+    assert again.stderr.splitlines() == [
+        f"{location(middle)} 已是本案卷库完整的复制（诉求 47，办理记录 113，回访 10，台账条目 2，台账变动 2，"
+        "台账余额 2，共 176 行），没有要接着复制的；两边行数相同，目标检查无误"
+    ]
+    assert book_at(middle).fingerprint() == done
 
 
 def import_lines(tmp_path, jiesu, *lines: str):

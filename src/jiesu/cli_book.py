@@ -67,14 +67,19 @@ def copy_book(
     resume: Annotated[bool, typer.Option("--resume", help="接着上次被中断的复制继续（目标须恰好是本案卷库的前一部分）。")] = False,
 ) -> None:
     """例：jiesu --db jiesu.db copy --to postgresql+psycopg://jiesu@db.street.example/jiesu"""
-    from jiesu import integrity, transfer
-    from jiesu.db import check_place, open_store
+    from pathlib import Path
 
+    from jiesu import integrity, transfer
+    from jiesu.db import check_apart, check_place, is_url, open_store
+
+    source = _store_path(ctx.find_root().obj.db)
     check_place(ctx.find_root().obj.db, existing=True)  # nothing is made when either book is refused
+    if source is not None and not is_url(to):
+        check_apart(source, Path(to), "请用 --to 指定另一个")
     check_place(to, option="--to")
-    target = open_store(to, option="--to")
+    office = office_of(ctx)  # before the target is made: a refused source (an unfinished copy) makes none
+    target = open_store(to, option="--to", copying=True)
     try:
-        office = office_of(ctx)
         copied = transfer.copy_book(
             office.store, target, resume=resume, progress=lambda name, n: say(f"已复制{transfer.LABELS[name]} {n} 行")
         )
@@ -86,6 +91,9 @@ def copy_book(
     if problems:
         fail(f"复制完成，但目标有 {len(problems)} 处问题（见上）；请先用 jiesu check 检查源案卷库", ExitCode.REFUSED)
     total = sum(copied.counts.values())
+    if not any(copied.written.values()) and copied.resumed:
+        say(f"{target.location} 已是本案卷库完整的复制（{transfer.summary(copied.counts)}，共 {total} 行），没有要接着复制的；两边行数相同，目标检查无误")
+        return
     say(f"已{'接着' if copied.resumed else ''}复制到 {target.location}：{transfer.summary(copied.counts)}，共 {total} 行，两边行数相同，目标检查无误")
 
 

@@ -256,15 +256,17 @@ def _share_orm_statements() -> None:
             mapper._compiled_cache = STATEMENTS
 
 
-def open_store(target: str | None = None, *, option: str = "--db", tentative: bool = False) -> Store:
+def open_store(target: str | None = None, *, option: str = "--db", tentative: bool = False, copying: bool = False) -> Store:
     """Open (creating and migrating as needed) the store at a path or URL; a refusal tells to fix
-    `option`, the one the user typed (`copy --to` names its target with --to).
+    `option`, the one the user typed (`copy --to` names its target with --to). A book an interrupted
+    copy left is refused (see UNFINISHED_COPY), but to `copying`: the copy that finishes it.
 
     With `tentative`, a SQLite book not there yet is made as a NewBook: the store's `new_book`,
     put in place by `close(keep=True)` only (the CLI keeps it when its command goes through)."""
     if target and is_url(target):
-        return _open_url(target)
-    return _open_sqlite(Path(target) if target else default_path(), default=not target, option=option, tentative=tentative)
+        return _open_url(target, copying=copying)
+    path = Path(target) if target else default_path()
+    return _open_sqlite(path, default=not target, option=option, tentative=tentative, copying=copying)
 
 
 def check_place(target: str | None, *, option: str = "--db", existing: bool = False) -> None:
@@ -285,7 +287,31 @@ def check_place(target: str | None, *, option: str = "--db", existing: bool = Fa
         raise StoreError(f"{echoed_path(path)}: 无法打开案卷库：{os_reason(exc)}；请用 {option} 指定别的位置") from exc
 
 
-def _open_sqlite(path: Path, *, default: bool, option: str, tentative: bool) -> Store:
+# The files SQLite keeps beside an open book (deleted when the last connection closes it).
+COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def check_apart(book: Path, target: Path, instead: str) -> None:
+    """Refuse, before either is opened, a target (`copy --to`, `backup`) that is the book itself, one
+    of the files SQLite keeps beside it, or a file whose companion the book is: SQLite would take the
+    one for the other's log and delete or overwrite it. `instead` says what to do (`请换一个文件名`)."""
+    mine, theirs = book.expanduser().resolve(), target.expanduser().resolve()
+    if mine == theirs:
+        raise BadInput(f"源案卷库和目标是同一个；{instead}")
+    for suffix in COMPANIONS:
+        if theirs == mine.with_name(mine.name + suffix):
+            raise BadInput(
+                f"{echoed_path(target)} 是案卷库 {echoed_path(book)} 的 {suffix} 文件，"
+                f"SQLite 打开案卷库时在旁边使用、关闭时删除；{instead}"
+            )
+        if mine == theirs.with_name(theirs.name + suffix):
+            raise BadInput(
+                f"案卷库 {echoed_path(book)} 恰好是 {echoed_path(target)} 的 {suffix} 文件的位置，"
+                f"SQLite 打开 {echoed_path(target)} 时会把案卷库当作它的 {suffix} 删除或覆盖；{instead}"
+            )
+
+
+def _open_sqlite(path: Path, *, default: bool, option: str, tentative: bool, copying: bool) -> Store:
     path = path.expanduser()
     new = None
     try:
@@ -304,7 +330,7 @@ def _open_sqlite(path: Path, *, default: bool, option: str, tentative: bool) -> 
     event.listen(engine, "begin", _sqlite_on_begin)
     store = Store(engine, str(path), file)
     store.new_book = new
-    _migrated(store)  # a refused one is closed, and a new book thrown away
+    _migrated(store, copying)  # a refused one is closed, and a new book thrown away
     store.commits = 0
     return store
 
@@ -394,7 +420,7 @@ def _locked(lock: int, place: Path) -> bool:
             return False
 
 
-def _open_url(url: str) -> Store:
+def _open_url(url: str, *, copying: bool) -> Store:
     """A shared store on a database server (PostgreSQL). The password never appears in any message."""
     from sqlalchemy.engine import make_url
 
@@ -415,7 +441,7 @@ def _open_url(url: str) -> Store:
     except (SQLAlchemyError, ValueError) as exc:
         raise StoreError(f"{location}: 无法使用这个数据库地址（{type(exc).__name__}）") from None
     store = Store(engine, location, None, secrets)
-    _migrated(store)
+    _migrated(store, copying)
     return store
 
 
@@ -538,16 +564,16 @@ def _current_version(conn: Connection) -> int:
     return conn.execute(text(f"SELECT coalesce(max(version), 0) FROM {SCHEMA_TABLE}")).scalar_one()
 
 
-def _migrated(store: Store) -> None:
+def _migrated(store: Store, copying: bool) -> None:
     """Migrate, or close the store again: a refused book keeps no connection (nor its -wal) open."""
     try:
-        _migrate(store)
+        _migrate(store, copying)
     except BaseException:
         store.close(keep=False)
         raise
 
 
-def _migrate(store: Store) -> None:
+def _migrate(store: Store, copying: bool) -> None:
     """Bring the store up to this jiesu's schema: every step from the version found, recorded, in one transaction.
 
     Every command opens the book, so an up-to-date one costs a single read and takes no lock. Anything
@@ -557,12 +583,12 @@ def _migrate(store: Store) -> None:
     """
     with store.connect() as conn:
         if _outdated_version(store, conn) is None:
-            return
+            return _refuse_unfinished_copy(store, conn, copying)
     with store.connect(write=True) as conn:
         backend.serialise(conn, "migrate")
         current = _outdated_version(store, conn)
         if current is None:
-            return  # another command migrated it meanwhile
+            return _refuse_unfinished_copy(store, conn, copying)  # another command migrated it meanwhile
         if current >= 1 and store.path is not None and _has_cases(conn):
             backup = store.path.with_name(f"{store.path.name}.bak-{current}")
             backup_to(store, backup)
@@ -578,6 +604,26 @@ def _migrate(store: Store) -> None:
                     text(f"INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (:v, :n, :at)"),
                     {"v": version, "n": name, "at": utcnow().isoformat()},
                 )
+        _refuse_unfinished_copy(store, conn, copying)
+
+
+# The identity a copy's target holds from before its first row until its last (transfer.copy_book):
+# a book still holding it is part of one, which every command but the copy finishing it refuses.
+# A real identity is 32 hex digits.
+UNFINISHED_COPY = "unfinished copy"
+IDENTITY_SINCE = 16  # migrations.m016_book_identity made the table it is kept in (a test's older schema lacks it)
+
+
+def _refuse_unfinished_copy(store: Store, conn: Connection, copying: bool) -> None:
+    """Refuse a book an interrupted copy left: it holds cases without their history, ledger or sequences."""
+    if copying or LATEST < IDENTITY_SINCE or conn.execute(text("SELECT identity FROM book")).scalar_one() != UNFINISHED_COPY:
+        return
+    raise StoreError(unfinished_copy(store.location))
+
+
+def unfinished_copy(location: str) -> str:
+    """What a book an interrupted copy left is, and what finishes it."""
+    return f"{location} 是没有复制完的案卷库（jiesu copy 被中断），还不能使用；请用复制它的同一条命令加 --resume 接着复制"
 
 
 def _outdated_version(store: Store, conn: Connection) -> int | None:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 
 from jiesu import clock, month_rates
 from jiesu.atomicfile import NOT_REGULAR
-from jiesu.db import backup_to
+from jiesu.db import backup_to, check_apart
 from jiesu.errors import BadInput
 from jiesu.ledger import next_period, period_of
 from jiesu.ledger_models import LedgerBalance, LedgerMove
@@ -403,6 +403,8 @@ def _figures(opening: int, added: int, cleared: int, closing: int) -> str:
 def backup(office: Office, destination: str) -> Path:
     """A consistent, owner-only copy of the SQLite store at `destination` (which must not exist)."""
     target = Path(destination).expanduser()
+    if office.store.path is not None:
+        check_apart(office.store.path, target, "请换一个文件名")
     if target.exists() and not target.is_file():  # a folder is no file that exists: said as export --out says it
         raise BadInput(f"无法写入 {echoed_path(target)}：{NOT_REGULAR}")
     if target.exists():

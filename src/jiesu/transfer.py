@@ -4,8 +4,10 @@ Cases, their history, revisits, ledger entries and movements and the rolled
 balances go over row for row in key order, in batches that each commit, so a
 copy that is killed is finished by running it again with `--resume`. Only an
 empty book is written into, or one that holds exactly the first rows of this
-book (what an interrupted copy left). Afterwards every table is counted on both
-sides and the target is checked as `jiesu check` would.
+book (what an interrupted copy left). Until its last step the target's identity says
+it is an unfinished copy (db.UNFINISHED_COPY), which every other command refuses.
+Afterwards every table is counted on both sides and the target is checked as
+`jiesu check` would.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Table, func, select, text, update
 
 from jiesu import backend
-from jiesu.db import Store
+from jiesu.db import UNFINISHED_COPY, Store, unfinished_copy
 from jiesu.models import BOOK
 from jiesu.errors import BadInput, PartlyDone, StoreError
 
@@ -32,9 +34,11 @@ LABELS = {
 
 @dataclass
 class Copied:
-    """Rows in each table of the target after the copy (the same as the source's)."""
+    """Rows in each table of the target after the copy (the same as the source's), and how many of
+    them this copy wrote (fewer when it resumed one; none when the target was complete already)."""
 
     counts: dict[str, int]
+    written: dict[str, int]
     resumed: bool
 
 
@@ -48,36 +52,45 @@ def tables() -> dict[str, Table]:
 
 
 def copy_book(source: Store, target: Store, *, resume: bool, progress: Callable[[str, int], None] = lambda *_: None) -> Copied:
-    """Copy every row of `source` into `target`; see the module docstring for the promises."""
-    same_file = source.path is not None and target.path is not None and source.path.resolve() == target.path.resolve()
-    if same_file or source.location == target.location:
+    """Copy every row of `source` into `target`; see the module docstring for the promises.
+    `progress` hears of each table the rows written into it (every table on a copy not resumed)."""
+    if source.location == target.location:  # the same server's book (a file's are told apart before either is opened)
         raise BadInput("源案卷库和目标是同一个；请用 --to 指定另一个")
     found = tables()
     with source.connect() as reading:  # one snapshot of the source for the whole copy
         counts = {name: _count(reading, table) for name, table in found.items()}
         with target.connect() as conn:
             present = {name: _count(conn, table) for name, table in found.items()}
+            identity = _identity(conn)
+        complete = identity == _identity(reading)  # its copy's last step done, when it holds all rows
         if any(present.values()):
+            if not resume and identity == UNFINISHED_COPY:
+                raise BadInput(unfinished_copy(target.location))
             if not resume:
                 raise BadInput(
                     f"目标 {target.location} 已有数据（{summary(present)}）；只能复制到空的案卷库。"
                     "上次复制被中断时用 --resume 接着复制"
                 )
             _check_prefix(reading, target, found, present)
-        try:
-            for name, table in found.items():
-                _copy_table(reading, target, table, present[name], counts[name])
-                progress(name, counts[name])
-            _link_merges(reading, target, found["cases"])
-            _advance_sequences(target, found)
-            _carry_identity(reading, target)
-        except StoreError as exc:
-            raise PartlyDone(f"{exc}；已复制的部分已保存，用同一条命令加 --resume 接着复制") from exc
+        resumed = any(present.values())
+        written = {name: counts[name] - present[name] for name in found}
+        if any(written.values()) or not complete:
+            try:
+                _mark_unfinished(target)
+                for name, table in found.items():
+                    _copy_table(reading, target, table, present[name], counts[name])
+                    if written[name] or not resumed:
+                        progress(name, written[name])
+                _link_merges(reading, target, found["cases"])
+                _advance_sequences(target, found)
+                _carry_identity(reading, target)  # the last step: the target is a whole book now
+            except StoreError as exc:
+                raise PartlyDone(f"{exc}；已复制的部分已保存，用同一条命令加 --resume 接着复制") from exc
     with target.connect() as conn:
         landed = {name: _count(conn, table) for name, table in found.items()}
     if landed != counts:
         raise BadInput(f"复制后行数不符：源 {summary(counts)}，目标 {summary(landed)}")
-    return Copied(counts, resumed=any(present.values()))
+    return Copied(counts, written, resumed=resumed)
 
 
 def summary(counts: dict[str, int]) -> str:
@@ -135,10 +148,20 @@ def _copy_table(reading: Connection, target: Store, table: Table, done: int, tot
             backend.bulk_insert(conn, table.name, columns, values)
 
 
+def _identity(conn: Connection) -> str:
+    return conn.execute(select(BOOK.c.identity)).scalar_one()
+
+
+def _mark_unfinished(target: Store) -> None:
+    """Before the first row: the target is part of a copy until `_carry_identity` (db.UNFINISHED_COPY)."""
+    with target.connect(write=True) as conn:
+        conn.execute(update(BOOK).values(identity=UNFINISHED_COPY))
+
+
 def _carry_identity(reading: Connection, target: Store) -> None:
     """The copy is this book moved, ids and all, so its identity too: an Open311 export of either
     knows the other's cases by their jiesu_id (importer: a request's jiesu_book)."""
-    identity = reading.execute(select(BOOK.c.identity)).scalar_one()
+    identity = _identity(reading)
     with target.connect(write=True) as conn:
         conn.execute(update(BOOK).values(identity=identity))
 
