@@ -22,7 +22,7 @@ from jiesu.errors import BadOption
 from jiesu.models import LedgerEntry
 from jiesu.office import Office
 from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, reason_labels
-from jiesu.rules import add_span, ends_alike_until, latest_start
+from jiesu.rules import add_span_alike, latest_start
 from jiesu.safetext import echoed
 from jiesu.vocab import LedgerStatus, Status
 
@@ -117,9 +117,8 @@ def _revisits(office: Office, conn, horizon: datetime, shown, mine) -> list[Due]
     until = None  # the last close that shares `revisit_by`
     for case_id, summary, assignee, community, closed_at in sorted(conn.execute(query).all(), key=itemgetter(4)):
         if until is None or closed_at > until:
-            revisit_by = add_span(closed_at, span, calendar, rules)
+            revisit_by, until = add_span_alike(closed_at, span, calendar, rules)
             if revisit_by > horizon:
                 break
-            until = ends_alike_until(closed_at, span, rules)
         due.append(Due(case_id, "revisit", revisit_by, summary, assignee, community))
     return due
