@@ -10,7 +10,6 @@ counts when it falls before now + `within`; a past one is overdue.
 from __future__ import annotations
 
 import re
-from operator import itemgetter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -112,10 +111,14 @@ def _revisits(office: Office, conn, horizon: datetime, shown, mine) -> list[Due]
     span = rules["revisit.due"]
     c = CASES.c
     last = latest_start(horizon, span, calendar, rules)
-    query = sa.select(*shown, c.closed_at).where(c.status == Status.CLOSED.value, c.closed_at.is_not(None), c.closed_at <= last, *mine)
+    query = (
+        sa.select(*shown, c.closed_at)
+        .where(c.status == Status.CLOSED.value, c.closed_at.is_not(None), c.closed_at <= last, *mine)
+        .order_by(c.closed_at)  # as one worker's are in their index (m018)
+    )
     due = []
     until = None  # the last close that shares `revisit_by`
-    for case_id, summary, assignee, community, closed_at in sorted(conn.execute(query).all(), key=itemgetter(4)):
+    for case_id, summary, assignee, community, closed_at in conn.execute(query).all():
         if until is None or closed_at > until:
             revisit_by, until = add_span_alike(closed_at, span, calendar, rules)
             if revisit_by > horizon:
