@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -91,6 +91,25 @@ def test_covered_years_need_no_fallback():
     calendar = Calendar(DEFAULT_RULES)
     deadlines(bj(2026, 9, 30, 10), "general", DEFAULT_RULES, calendar)
     assert calendar.fallback_years == set()
+
+
+def test_a_deadline_kept_for_the_process_is_never_another_calendars():
+    """The resident process keeps each day's revisit deadline for its life (remember_day_ends): a later
+    command whose rules file lists a holiday gets its own, not the one kept for the default rules."""
+    two_workdays = make_rules({"revisit.due": "2 workdays"})
+    closed = bj(2026, 11, 16, 15).astimezone(timezone.utc)  # a Monday, as a book's times are read
+    rules.remember_day_ends(two_workdays, date(2026, 11, 20), days=7)
+    assert add_span(closed, Span(2, "workdays"), Calendar(two_workdays), two_workdays) == bj(2026, 11, 19)
+    holiday = make_rules({"revisit.due": "2 workdays", "calendar.holidays": ["2026-11-17"]})
+    assert add_span(closed, Span(2, "workdays"), Calendar(holiday), holiday) == bj(2026, 11, 20)
+
+
+def test_a_deadline_kept_for_the_process_still_tells_of_a_year_beyond_the_calendar_package():
+    rules.remember_day_ends(DEFAULT_RULES, date(2027, 3, 1), days=10)
+    calendar = Calendar(DEFAULT_RULES)
+    closed = bj(2027, 2, 24, 15).astimezone(timezone.utc)  # as a book's times are read
+    assert add_span(closed, DEFAULT_RULES["revisit.due"], calendar, DEFAULT_RULES) == bj(2027, 2, 28)
+    assert calendar.fallback_years == {2027}
 
 
 moments = st.datetimes(min_value=datetime(2005, 1, 1), max_value=datetime(2028, 12, 1)).map(lambda d: d.replace(tzinfo=BJ))

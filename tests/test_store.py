@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import inspect
@@ -234,3 +235,18 @@ def test_a_shell_session_makes_its_book_with_its_first_command_that_goes_through
     session = jiesu("--db", "new.db", "shell", "--keep-going", input="assign 5 张三\nnew 漏水 -q\nshow 1 --format json\n")
     assert session.stdout.startswith("1\n{")
     assert sorted(p.name for p in folder.iterdir()) == sorted([*before, "new.db"])
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["2026-12-01 01:30:00.250000", "2026-12-01 01:30:00", "2026-12-01T01:30", "2026-12-01 09:30:00+08:00", "2026-12-01T01:30:00Z", "2026-12-01"],
+)
+def test_a_time_stored_as_text_reads_as_the_same_utc_time_however_written(stored):
+    """SQLite's text of a time is read with its zone parsed with it (fast), to what the type made of it before."""
+    from sqlalchemy.dialects import sqlite
+
+    from jiesu.models import UTCDateTime
+
+    read = UTCDateTime().result_processor(sqlite.dialect(), None)(stored)
+    assert read == UTCDateTime().process_result_value(datetime.fromisoformat(stored), None)
+    assert read.tzinfo == timezone.utc

@@ -388,6 +388,18 @@ def m017_keys_without_invisible_characters(conn: Connection) -> None:
         )
 
 
+def m018_closed_cases_by_assignee(conn: Connection) -> None:
+    """One worker's closed cases awaiting their revisit, in closing order, with all `todo` shows of
+    them: `todo --assignee 物业公司` read a table page for each of its 1,543 revisits due (8.5 → 3.4 ms
+    on a fresh connection, the 100k bench book). Only cases in `closed` are in it, a tenth of a book.
+    The status is in it too: the query binds it, and SQLite reads it from the index to leave the table
+    alone. (The whole book's revisits would want one led by closed_at; SQLite takes it only with
+    statistics a book does not have, so there is none.) PostgreSQL caps an index entry's size and a
+    summary has no length limit: there the index holds the keys only."""
+    shown = "" if conn.dialect.name == "postgresql" else ", summary, community, status"
+    conn.exec_driver_sql(f"CREATE INDEX ix_cases_closed_by_assignee ON cases (assignee, closed_at{shown}) WHERE status = 'closed'")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
@@ -406,6 +418,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (15, "folded refs", m015_folded_refs),
     (16, "book identity", m016_book_identity),
     (17, "keys without invisible characters", m017_keys_without_invisible_characters),
+    (18, "closed cases by assignee", m018_closed_cases_by_assignee),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -281,7 +281,7 @@ class Calendar:
         self.fallback_years: set[int] = set()
         self._cache: dict[date, bool] = {}
         self._offsets: dict[tuple[date, int], int] = {}
-        self.day_ends: dict[tuple, datetime] = {}  # add_span's answers that depend on the day alone
+        self.day_ends: dict[tuple, tuple] = {}  # add_span's answers that depend on the day alone (_day_ends)
         self._statutory: dict[int, frozenset[date]] = {}
 
     def is_workday(self, day: date) -> bool:
@@ -364,6 +364,7 @@ def first_unofficial_year() -> int:
 
 
 WHOLE_DAY = timedelta(days=1)
+MIDNIGHT = time()
 
 
 def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> datetime:
@@ -384,16 +385,45 @@ def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> d
     tz = rules.tz
     local = start.astimezone(tz)
     if (local.hour or local.minute or local.second or local.microsecond) and rules["deadlines.period_end"] == "end_of_day":
-        # The end is 24:00 of a day whatever the clock time: one answer per day (an import asks per row,
-        # `todo` per closed case), kept in the zone the caller's times are in.
-        key = (local.date(), span, rules["deadlines.rest_day_receipt"], tz, start.tzinfo)
-        end = calendar.day_ends.get(key)
-        if end is None:
-            end = calendar.day_ends[key] = _moved(local.date(), WHOLE_DAY, span, calendar, rules).astimezone(start.tzinfo)
-        return end
+        return _day_ends(local.date(), span, calendar, rules, start.tzinfo)[0]
     local = local.replace(tzinfo=None)
     day = local.date()
     return _moved(day, local - datetime.combine(day, datetime.min.time()), span, calendar, rules).astimezone(start.tzinfo)
+
+
+def _day_ends(day: date, span: Span, calendar: Calendar, rules: Rules, zone) -> tuple[datetime, datetime | None]:
+    """For a start on local `day` at a clock time other than 00:00, where spans end at 24:00: where its
+    span ends, in `zone` (the zone the caller's times are in), and 24:00 of `day` (`_day_end`). The end
+    is the same whatever the clock time: one answer per day (an import asks per row, `todo` per closed
+    case), remembered in the calendar, and in KEPT_DAY_ENDS where the official calendar alone gave it."""
+    key = (day, span, rules["deadlines.rest_day_receipt"], rules.tz, zone)
+    ends = calendar.day_ends.get(key)
+    if ends is None:
+        kept = (*key, calendar.holidays, calendar.workdays)
+        ends = KEPT_DAY_ENDS.get(kept)
+        if ends is None:
+            end = _moved(day, WHOLE_DAY, span, calendar, rules)
+            ends = (end.astimezone(zone), _day_end(day, rules.tz))
+            if official_workday(day) is not None and official_workday(end.date() - WHOLE_DAY) is not None:
+                KEPT_DAY_ENDS[kept] = ends  # every day counted is in chinesecalendar: no year to tell of
+        calendar.day_ends[key] = ends
+    return ends
+
+
+# _day_ends' answers by everything they depend on (the rules file's own holidays and workdays too), kept
+# for the life of the process. The resident process works out a few years' of them before it forks
+# (`remember_day_ends`), so that `todo`, which asks for each day's revisits, finds them.
+KEPT_DAY_ENDS: dict[tuple, tuple[datetime, datetime | None]] = {}
+
+
+def remember_day_ends(rules: Rules, last: date, days: int) -> None:
+    """Work out where `revisit.due` counted from each of the `days` local days up to `last` ends, for
+    the times a book holds (UTC), into KEPT_DAY_ENDS."""
+    span = rules["revisit.due"]
+    if span.unit != "hours" and rules["deadlines.period_end"] == "end_of_day":
+        calendar = Calendar(rules)
+        for back in range(days):
+            _day_ends(last - timedelta(days=back), span, calendar, rules, timezone.utc)
 
 
 def latest_start(end: datetime, span: Span, calendar: Calendar, rules: Rules) -> datetime:
@@ -417,22 +447,23 @@ def latest_start(end: datetime, span: Span, calendar: Calendar, rules: Rules) ->
         day -= WHOLE_DAY
 
 
-def ends_alike_until(start: datetime, span: Span, rules: Rules) -> datetime:
-    """The last moment from `start` on whose span (add_span) ends where `start`'s does: 24:00 of its
+def add_span_alike(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> tuple[datetime, datetime]:
+    """add_span(start, …), and the last moment from `start` on whose span ends there too: 24:00 of its
     local day where the end depends on the day alone, else `start` itself."""
-    if span.unit == "hours" or rules["deadlines.period_end"] != "end_of_day":
-        return start
-    local = start.astimezone(rules.tz)
-    if not (local.hour or local.minute or local.second or local.microsecond):
-        return start  # 00:00 is 24:00 of the day before: its last moment
-    return _day_end(local.date(), rules.tz) or start
+    if span.unit != "hours" and rules["deadlines.period_end"] == "end_of_day":
+        local = start.astimezone(rules.tz)
+        if local.hour or local.minute or local.second or local.microsecond:  # 00:00 is 24:00 of the day before
+            end, day_end = _day_ends(local.date(), span, calendar, rules, start.tzinfo)
+            return end, day_end or start
+    return add_span(start, span, calendar, rules), start
 
 
 def _day_end(day: date, tz: ZoneInfo) -> datetime | None:
     """24:00 of local `day` as a UTC time, or None where the zone's clock skipped it (summer time)."""
-    midnight = datetime.combine(day + WHOLE_DAY, datetime.min.time(), tzinfo=tz)
+    midnight = datetime.combine(day + WHOLE_DAY, MIDNIGHT, tz)
     moment = midnight.astimezone(timezone.utc)
-    return moment if moment.astimezone(tz).replace(tzinfo=None) == midnight.replace(tzinfo=None) else None
+    back = moment.astimezone(tz)  # its clock read back, field by field (datetime.replace is slow)
+    return moment if back.date() == midnight.date() and back.time() == MIDNIGHT else None
 
 
 def _moved(day: date, clock_time: timedelta, span: Span, calendar: Calendar, rules: Rules) -> datetime:
@@ -445,7 +476,7 @@ def _moved(day: date, clock_time: timedelta, span: Span, calendar: Calendar, rul
     last = day + timedelta(days=span.amount) if span.unit == "days" else calendar.add_workdays(day, span.amount)
     if rules["deadlines.period_end"] == "end_of_day":
         clock_time = WHOLE_DAY
-    return (datetime.combine(last, datetime.min.time()) + clock_time).replace(tzinfo=tz)
+    return datetime.combine(last, MIDNIGHT, tz) + clock_time  # on the local clock, as before (not replace: slow)
 
 
 # ---------------------------------------------------------------- tiers and deadlines

@@ -24,12 +24,14 @@ import socket
 import sys
 import time
 import traceback
+from datetime import timedelta
 
 from jiesu.client import peer_uid, read_line, stamp
 
 ACCEPT_TICK = 1.0  # seconds between looks at idleness and finished children
 STOP_WAIT = 10.0  # seconds `jiesu server stop` waits for the commands still running
 DEFAULT_IDLE = 600.0
+REMEMBERED_DAYS = 4 * 366  # the local days up to today whose revisit deadline the warm-up works out
 HEAP_SLICE = 4096  # objects whose referents the waiting spare touches between looks at the socket
 
 
@@ -390,7 +392,8 @@ def warm_up():
 
     Importing is most of it; the rest is what a first command pays once per process (Typer
     building the commands, pydantic and SQLAlchemy building their validators and compiling
-    statements: see `db.STATEMENTS`), paid here by running a few commands on a throwaway book.
+    statements: see `db.STATEMENTS`), paid here by running a few commands on a throwaway book, and
+    the revisit deadlines of the last few years under the default rules, which `todo` asks for.
     """
     import importlib
     import pkgutil
@@ -407,6 +410,10 @@ def warm_up():
             importlib.import_module(f"jiesu.{module.name}")
     command_tree = typer.main.get_command(cli.app)
     build_everything(command_tree)
+    from jiesu.clock import utcnow
+    from jiesu.rules import DEFAULT_RULES, remember_day_ends
+
+    remember_day_ends(DEFAULT_RULES, utcnow().date() + timedelta(days=1), days=REMEMBERED_DAYS)
     saved_env, saved_out, saved_err = dict(os.environ), os.dup(1), os.dup(2)
     with tempfile.TemporaryDirectory() as scratch, open(os.devnull, "w") as nowhere:
         os.environ.update({"JIESU_DB": os.path.join(scratch, "warm.db"), "JIESU_NOW": "2026-01-05T09:00+08:00", "JIESU_ACTOR": "warm"})

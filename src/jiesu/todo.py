@@ -10,7 +10,6 @@ counts when it falls before now + `within`; a past one is overdue.
 from __future__ import annotations
 
 import re
-from operator import itemgetter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +22,7 @@ from jiesu.fields import text_or_none
 from jiesu.models import LedgerEntry
 from jiesu.office import Office
 from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, reason_labels
-from jiesu.rules import add_span, ends_alike_until, latest_start
+from jiesu.rules import add_span_alike, latest_start
 from jiesu.safetext import echoed
 from jiesu.vocab import LedgerStatus, Status
 
@@ -113,14 +112,17 @@ def _revisits(office: Office, conn, horizon: datetime, shown, mine) -> list[Due]
     span = rules["revisit.due"]
     c = CASES.c
     last = latest_start(horizon, span, calendar, rules)
-    query = sa.select(*shown, c.closed_at).where(c.status == Status.CLOSED.value, c.closed_at.is_not(None), c.closed_at <= last, *mine)
+    query = (
+        sa.select(*shown, c.closed_at)
+        .where(c.status == Status.CLOSED.value, c.closed_at.is_not(None), c.closed_at <= last, *mine)
+        .order_by(c.closed_at)  # as one worker's are in their index (m018)
+    )
     due = []
     until = None  # the last close that shares `revisit_by`
-    for case_id, summary, assignee, community, closed_at in sorted(conn.execute(query).all(), key=itemgetter(4)):
+    for case_id, summary, assignee, community, closed_at in conn.execute(query).all():
         if until is None or closed_at > until:
-            revisit_by = add_span(closed_at, span, calendar, rules)
+            revisit_by, until = add_span_alike(closed_at, span, calendar, rules)
             if revisit_by > horizon:
                 break
-            until = ends_alike_until(closed_at, span, rules)
         due.append(Due(case_id, "revisit", revisit_by, summary, assignee, community))
     return due
