@@ -59,10 +59,12 @@ CLOCK_TIME = {"deadlines.period_end": "same_time", "deadlines.rest_day_receipt":
         (bj(2026, 10, 9, 17), "utility", {"deadlines.resolve.utility": "1 workdays"}, bj(2026, 10, 10, 17), bj(2026, 10, 10, 17)),
         (bj(2026, 10, 10, 17), "utility", {"deadlines.resolve.utility": "1 workdays"}, bj(2026, 10, 11, 17), bj(2026, 10, 12, 17)),
         (bj(2026, 11, 2, 9), "complex", {}, bj(2026, 11, 3, 9), bj(2026, 11, 23, 9)),
-        (bj(2026, 9, 30, 10), "general", {"deadlines.resolve.general": "7 days"}, bj(2026, 10, 1, 10), bj(2026, 10, 7, 10)),
+        # The 7th day, 10-07, is 国庆: the period ends on the next working day (民法典 §203).
+        (bj(2026, 9, 30, 10), "general", {"deadlines.resolve.general": "7 days"}, bj(2026, 10, 1, 10), bj(2026, 10, 8, 10)),
         (bj(2026, 9, 30, 10), "complex", {"deadlines.resolve.complex": "15 days"}, bj(2026, 10, 1, 10), bj(2026, 10, 15, 10)),
         (bj(2026, 9, 30, 10), "emergency", {"deadlines.resolve.emergency": "3 hours"}, bj(2026, 9, 30, 12), bj(2026, 9, 30, 13)),
-        (bj(2026, 9, 30, 23), "emergency", {"deadlines.respond.emergency": "1 days"}, bj(2026, 10, 1, 23), bj(2026, 10, 1, 23)),
+        (bj(2026, 9, 30, 23), "emergency", {"deadlines.respond.emergency": "1 days", "deadlines.resolve.emergency": "1 days"},
+         bj(2026, 10, 8, 23), bj(2026, 10, 8, 23)),
     ],
 )
 def test_deadlines_at_the_clock_time(received, tier, overrides, respond_by, resolve_by):

@@ -372,7 +372,9 @@ def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> d
     Hours are clock hours from the moment (民法典 §201). Days and working days count on
     the local calendar from the day after the start (§201), ending at 24:00 of the last
     day (§203) or, with `deadlines.period_end = "same_time"`, at the clock time of the
-    start. Received at 00:00 is received at 24:00 of the day before (the same instant).
+    start. Calendar days whose last day is a rest day or holiday end on the next working
+    day instead, at the same clock time (§203: 最后一日是法定休假日的，以法定休假日结束的次日
+    为期间的最后一日). Received at 00:00 is received at 24:00 of the day before (the same instant).
     Received on a rest day, with `deadlines.rest_day_receipt = "next_workday"`, the
     count starts at 00:00 of the next working day, which is the first day counted.
     """
@@ -442,7 +444,12 @@ def _moved(day: date, clock_time: timedelta, span: Span, calendar: Calendar, rul
         day, clock_time = day - WHOLE_DAY, WHOLE_DAY
     if rules["deadlines.rest_day_receipt"] == "next_workday" and not calendar.is_workday(day):
         day, clock_time = calendar.next_workday(day) - WHOLE_DAY, WHOLE_DAY
-    last = day + timedelta(days=span.amount) if span.unit == "days" else calendar.add_workdays(day, span.amount)
+    if span.unit == "days":
+        last = day + timedelta(days=span.amount)
+        if not calendar.is_workday(last):  # §203: the day after the 法定休假日 becomes the last day
+            last = calendar.next_workday(last)
+    else:
+        last = calendar.add_workdays(day, span.amount)
     if rules["deadlines.period_end"] == "end_of_day":
         clock_time = WHOLE_DAY
     return (datetime.combine(last, datetime.min.time()) + clock_time).replace(tzinfo=tz)
