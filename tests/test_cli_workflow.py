@@ -172,6 +172,33 @@ def test_rules_file_errors_name_key_and_line(jiesu, tmp_path):
     refused(jiesu("--rules", str(tmp_path / "none.toml"), "list"), f"规则文件 {tmp_path / 'none.toml'} 不存在")
 
 
+@pytest.mark.parametrize("body, number, line", [
+    ('[deadlines.resolve]\ngeneral = "2 hours"\n', 2, 'deadlines.resolve.general: "2 hours" 短于首次响应时限 deadlines.respond.general "24 hours"'),
+    ('[deadlines.resolve]\ngeneral = "0 workdays"\n', 2, 'deadlines.resolve.general: "0 workdays" 可能短于首次响应时限 deadlines.respond.general "24 hours"'),
+    ('[deadlines.respond]\n\nutility = "48 hours"\n', 3, 'deadlines.respond.utility: "48 hours" 长于办理时限 deadlines.resolve.utility "24 hours"'),
+    ('[deadlines.respond]\ngeneral = "2 workdays"\n[deadlines.resolve]\ngeneral = "3 days"\n', 4,
+     'deadlines.resolve.general: "3 days" 可能短于首次响应时限 deadlines.respond.general "2 workdays"'),
+])
+def test_a_resolve_period_shorter_than_the_respond_period_is_refused(jiesu, book, tmp_path, body, number, line):
+    """A fresh tester: "2 hours" gave 办理时限 24 hours after receipt while rules show said 2 hours."""
+    rules = tmp_path / "r.toml"
+    rules.write_text(body, encoding="utf-8")
+    said = f"规则文件 {rules} 第 {number} 行：{line}；办理时限不能早于首次响应时限"
+    refused(jiesu("--rules", str(rules), "new", "楼道灯不亮", "--received", "2026-11-02T09:00"), said)
+    refused(jiesu("--rules", str(rules), "rules", "show"), said)
+    assert book.counts() == (0, 0)
+
+
+def test_resolve_periods_never_shorter_than_respond_are_taken(jiesu, tmp_path, monkeypatch):
+    rules = tmp_path / "r.toml"
+    rules.write_text('[deadlines.resolve]\nutility = "1 days"\ngeneral = "1 workdays"\n[deadlines.respond]\ngeneral = "1 days"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    water = jiesu.json("show", jiesu.new("停水", "--received", "2026-11-06T09:00", "--category", "供水"))
+    assert (water["respond_by"], water["resolve_by"]) == ("2026-11-07T09:00:00+08:00", "2026-11-10T00:00:00+08:00")
+    light = jiesu.json("show", jiesu.new("楼道灯不亮", "--received", "2026-11-06T09:00"))
+    assert (light["respond_by"], light["resolve_by"]) == ("2026-11-10T00:00:00+08:00", "2026-11-10T00:00:00+08:00")
+
+
 def test_calendar_fallback_is_said_once_on_stderr(jiesu, tmp_path, monkeypatch):
     (tmp_path / "r.toml").write_text('[deadlines.resolve]\ngeneral = "300 workdays"\n', encoding="utf-8")
     monkeypatch.setenv("JIESU_RULES", str(tmp_path / "r.toml"))

@@ -102,9 +102,28 @@ spans = st.builds(Span, st.integers(0, 40), st.sampled_from(["hours", "days", "w
 @settings(max_examples=300, deadline=None)
 @given(moments, st.sampled_from(list(Tier)), spans)
 def test_resolve_by_is_never_before_received(received, tier, span):
-    chosen = make_rules({f"deadlines.resolve.{tier.value}": str(span)})
+    overrides = {f"deadlines.resolve.{tier.value}": str(span)}
+    if not rules.never_shorter(span, DEFAULT_RULES[f"deadlines.respond.{tier.value}"]):
+        with pytest.raises(ValueError, match="办理时限不能早于首次响应时限"):
+            make_rules(overrides)
+        return
+    chosen = make_rules(overrides)
     respond_by, resolve_by = deadlines(received, tier.value, chosen, Calendar(chosen))
     assert received <= respond_by <= resolve_by
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    moments, spans, spans,
+    st.sampled_from(["end_of_day", "same_time"]), st.sampled_from(["next_workday", "as_received"]),
+)
+def test_a_span_never_shorter_never_ends_first(received, longer, shorter, period_end, rest_day):
+    """What make_rules lets through as resolve ≥ respond holds from every moment, on the real calendar."""
+    if not rules.never_shorter(longer, shorter):
+        return
+    chosen = make_rules({"deadlines.period_end": period_end, "deadlines.rest_day_receipt": rest_day})
+    calendar = Calendar(chosen)
+    assert add_span(received, longer, calendar, chosen) >= add_span(received, shorter, calendar, chosen)
 
 
 @settings(max_examples=300, deadline=None)

@@ -255,7 +255,40 @@ def make_rules(overrides: dict[str, Any] | None = None, source: str = "file") ->
         except ValueError as exc:
             raise ValueError(f"{key}: {exc}") from None
         sources[key] = source
+    for tier in Tier:
+        _refuse_resolve_before_respond(tier.value, values, sources)
     return Rules(values, sources)
+
+
+def _refuse_resolve_before_respond(tier: str, values: dict[str, Any], sources: dict[str, str]) -> None:
+    """A resolve period that can end before the respond period of its tier is refused (as a ValueError
+    naming the key the file set), not stretched to it: the deadline would not be the one written."""
+    respond_key, resolve_key = f"deadlines.respond.{tier}", f"deadlines.resolve.{tier}"
+    respond, resolve = values[respond_key], values[resolve_key]
+    if never_shorter(resolve, respond):
+        return
+    maybe = "" if resolve.unit == respond.unit else "可能"  # across units it depends on the clock and the calendar
+    if resolve_key in sources:
+        said = f'{resolve_key}: "{resolve}" {maybe}短于首次响应时限 {respond_key} "{respond}"'
+    else:
+        said = f'{respond_key}: "{respond}" {maybe}长于办理时限 {resolve_key} "{resolve}"'
+    raise ValueError(f"{said}；办理时限不能早于首次响应时限")
+
+
+def never_shorter(longer: Span, shorter: Span) -> bool:
+    """Whether `longer`, counted from any moment (add_span), never ends before `shorter` does.
+
+    N days or working days are at least N×24 hours; N working days (N ≥ 1) end on a working day at
+    or after the N-th day, so no earlier than N days (which end on the first working day at or after
+    it); N days reach the first working day after the start but not, over a holiday, the second.
+    Hours against days depend on the clock and the calendar: they are never taken to be longer."""
+    if longer.unit == shorter.unit:
+        return longer.amount >= shorter.amount
+    if shorter.unit == "hours":
+        return longer.amount * 24 >= shorter.amount
+    if longer.unit == "workdays":  # 0 working days end on the day counted from, even a rest day
+        return shorter.unit == "days" and longer.amount >= max(shorter.amount, 1)
+    return longer.unit == "days" and shorter.unit == "workdays" and shorter.amount <= 1 and longer.amount >= shorter.amount
 
 
 DEFAULT_RULES = make_rules()
@@ -479,6 +512,7 @@ def deadlines(received_at: datetime, tier: str, rules: Rules, calendar: Calendar
     """(respond_by, resolve_by) for a case received at `received_at` in `tier`."""
     respond = add_span(received_at, rules[f"deadlines.respond.{tier}"], calendar, rules)
     resolve = add_span(received_at, rules[f"deadlines.resolve.{tier}"], calendar, rules)
+    # make_rules refuses a resolve period that can end first; only a summer-time hour still could.
     return respond, max(respond, resolve)
 
 
