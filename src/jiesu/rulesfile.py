@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from jiesu.errors import BadInput, os_reason, toml_place
+from jiesu.errors import BadInput, os_reason, toml_fault
 from jiesu.rules import DEFAULT_RULES, SPEC_BY_KEY, Rules, make_rules
 from jiesu.safetext import NOT_UTF8
 
@@ -44,7 +44,7 @@ def load_rules(path: Path | None) -> Rules:
     try:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"规则文件 {path} {toml_place(exc)}：不是合法的 TOML（请检查引号、括号和等号）") from None
+        raise BadInput(f"规则文件 {path} {toml_fault(exc, source)}") from None
     except RecursionError:
         raise BadInput(f"规则文件 {path} 嵌套太深，不是合法的规则文件") from None
     flat = dict(_flatten(document))
