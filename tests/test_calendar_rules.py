@@ -135,3 +135,14 @@ def test_a_bad_counting_rule_is_refused_with_its_line(jiesu, db_path):
         jiesu("list"),
         f"规则文件 {db_path.parent / 'jiesu.toml'} 第 2 行：deadlines.period_end: 可选：end_of_day, same_time",
     )
+
+
+def test_a_day_listed_as_both_holiday_and_workday_is_refused(jiesu, book, db_path):
+    """A fresh tester: both lists took 2026-10-08 and the workday quietly won."""
+    rules = db_path.parent / "jiesu.toml"
+    rules.write_text('[calendar]\nholidays = [2026-10-08, 2026-10-12]\n\nworkdays = ["2026-10-08"]\n', encoding="utf-8")
+    refused(
+        jiesu("new", "国庆后受理", "--received", "2026-10-07T10:00"),
+        f"规则文件 {rules} 第 4 行：calendar.workdays: 2026-10-08 也列在 calendar.holidays 中；同一天不能既放假又上班",
+    )
+    assert book.counts() == (0, 0)

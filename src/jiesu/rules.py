@@ -257,6 +257,10 @@ def make_rules(overrides: dict[str, Any] | None = None, source: str = "file") ->
         sources[key] = source
     for tier in Tier:
         _refuse_resolve_before_respond(tier.value, values, sources)
+    both = values["calendar.holidays"] & values["calendar.workdays"]
+    if both:  # neither list may quietly win
+        days = "、".join(day.isoformat() for day in sorted(both))
+        raise ValueError(f"calendar.workdays: {days} 也列在 calendar.holidays 中；同一天不能既放假又上班")
     return Rules(values, sources)
 
 
