@@ -146,3 +146,18 @@ def test_a_day_listed_as_both_holiday_and_workday_is_refused(jiesu, book, db_pat
         f"规则文件 {rules} 第 4 行：calendar.workdays: 2026-10-08 也列在 calendar.holidays 中；同一天不能既放假又上班",
     )
     assert book.counts() == (0, 0)
+
+
+def test_no_notice_for_a_year_whose_make_up_workdays_the_rules_file_lists(jiesu, db_path, monkeypatch):
+    """A fresh tester: every command, in cron every night, said 2027's make-up days were unknown though
+    the rules file listed them."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-28T12:00:00+08:00")
+    (db_path.parent / "jiesu.toml").write_text("[calendar]\nworkdays = [2027-02-20]\n", encoding="utf-8")
+    filed = jiesu.ok("new", "楼道灯不亮", "--received", "2026-12-28T10:00")
+    assert filed.stderr == "已受理 #1（待派单，办理时限 2027-01-07 24:00）\n"
+    assert jiesu.ok("list").stderr == ""
+    assert "注意" not in jiesu.ok("check").stderr
+    jiesu.ok("extend", "1", "--to", "2028-01-10", "--reason", "跨年工程")
+    assert "2027 年" not in jiesu.ok("list").stderr
+    checked = jiesu.ok("check").stderr
+    assert "1 件未结诉求的办理时限在 2027 年或以后（规则文件已列出调休上班日的 2027 年除外）" in checked

@@ -308,13 +308,14 @@ class Calendar:
     workdays). For a year it does not know yet, the statutory holidays of
     《全国年节及纪念日放假办法》 and their 补假 come from the `holidays` package, and the
     make-up workdays are unknown unless the rules file lists them; `fallback_years`
-    collects such years so the CLI can say so once. The rules file's dates win in any
-    year: an office that lists a date means it.
+    collects the years read for which it lists none, so the CLI can say so once. The rules
+    file's dates win in any year: an office that lists a date means it.
     """
 
     def __init__(self, rules: Rules) -> None:
         self.holidays: frozenset[date] = rules["calendar.holidays"]
         self.workdays: frozenset[date] = rules["calendar.workdays"]
+        self.listed_years = listed_workday_years(rules)
         self.fallback_years: set[int] = set()
         self._cache: dict[date, bool] = {}
         self._offsets: dict[tuple[date, int], int] = {}
@@ -335,7 +336,8 @@ class Calendar:
         official = official_workday(day)
         if official is not None:
             return official
-        self.fallback_years.add(day.year)
+        if day.year not in self.listed_years:
+            self.fallback_years.add(day.year)
         return day.weekday() < 5 and day not in self._statutory_days(day.year)
 
     def _statutory_days(self, year: int) -> frozenset[date]:
@@ -370,6 +372,11 @@ class Calendar:
     def workdays_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end`."""
         return sum(1 for n in range(1, (end - start).days + 1) if self.is_workday(start + timedelta(days=n)))
+
+
+def listed_workday_years(rules: Rules) -> frozenset[int]:
+    """The years the rules file lists make-up workdays for: their 调休 is known, whatever the package says."""
+    return frozenset(day.year for day in rules["calendar.workdays"])
 
 
 def official_workday(day: date) -> bool | None:
