@@ -14,10 +14,11 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from jiesu.digits import at_most
+from jiesu.clock import LENGTH_UNIT, unit_letter
+from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.safetext import echoed
-from jiesu.vocab import SPAN_UNITS, TOP_LEVEL, Channel, Level, Nature, Result, Status, Tier, Track, Urgency
+from jiesu.vocab import SPAN_UNITS, TOP_LEVEL, Channel, CloseStep, Level, Nature, Result, Status, Tier, Track, Urgency
 
 # ---------------------------------------------------------------- the spec
 
@@ -38,16 +39,29 @@ class Span:
         return f"{self.amount} {SPAN_UNITS[self.unit]}"
 
 
-_SPAN = re.compile(r"^\s*(\d+)\s*(hours|days|workdays)\s*$")
+# A span as the rules file writes it, or as `todo --within` takes a length (`12h`, `12小时`, `7天`), or in the
+# words a sentence says it with (SPAN_UNITS: `7 个工作日`); minutes and weeks are no unit of a deadline.
+_WORKDAY_WORDS = ("个工作日", "個工作日", "工作日")
+_SPAN = re.compile(rf"^\s*(?P<amount>\d+)\s*(?P<unit>(?:hour|day|workday)s?|{'|'.join(_WORKDAY_WORDS)}|{LENGTH_UNIT})\s*$")
+_SPAN_OF_LETTER = {"h": "hours", "d": "days"}
 MOST_SPAN = 9999  # hours, days or working days: no deadline or window is longer
 
 
+def _span_unit(word: str) -> str | None:
+    """The unit of Span a unit as written names (`个工作日` → workdays, `小时` → hours), or None (minutes, weeks)."""
+    if word in _WORKDAY_WORDS:
+        return "workdays"
+    if word.startswith(("hour", "day", "workday")):
+        return word.rstrip("s") + "s"
+    return _SPAN_OF_LETTER.get(unit_letter(word))
+
+
 def _span(value: Any) -> Span:
-    match = _SPAN.match(value) if isinstance(value, str) else None
-    if not match:
-        raise ValueError('应写作 "N hours"、"N days" 或 "N workdays"')
-    digits, unit = match.groups()
-    amount = at_most(digits, MOST_SPAN)
+    match = _SPAN.match(halfwidth(value).casefold()) if isinstance(value, str) else None
+    unit = _span_unit(match["unit"]) if match else None
+    if unit is None:
+        raise ValueError('应写作 "N hours"、"N days" 或 "N workdays"（或 N 小时、N 天、N 个工作日）')
+    amount = at_most(match["amount"], MOST_SPAN)
     if amount is None:  # a length too long is still a length
         raise ValueError(f'{echoed(value.strip())} 太长：最多 "{MOST_SPAN} {unit}"')
     return Span(amount, unit)
@@ -91,13 +105,6 @@ def _enums(enum) -> Callable[[Any], tuple]:
     return check
 
 
-def _steps(value: Any) -> tuple[str, ...]:
-    words = _words(value)
-    if not set(words) <= {"visit", "contact"}:
-        raise ValueError("可选：visit, contact")
-    return words
-
-
 def _dates(value: Any) -> frozenset[date]:
     if not isinstance(value, list):
         raise ValueError("应为日期列表，如 [2027-01-01]")
@@ -109,7 +116,7 @@ def _dates(value: Any) -> frozenset[date]:
             days.add(item)
         elif isinstance(item, str):
             try:
-                days.add(date.fromisoformat(item))
+                days.add(date.fromisoformat(halfwidth(item).strip()))  # `２０２６－１０－０８` as typed in Chinese
             except ValueError:
                 raise ValueError(f"{echoed(item)} 不是日期") from None
         else:
@@ -187,9 +194,9 @@ SPEC: tuple[Rule, ...] = (
     Rule("calendar.holidays", [], _dates, ASSUMED, "放假日：优先于 chinesecalendar 和 holidays 库（用于其未覆盖或有变动的年份）"),
     Rule("calendar.workdays", [], _dates, ASSUMED, "调休上班日：优先于 chinesecalendar 和 holidays 库（未覆盖年份的调休只能由此给出）"),
     Rule("close.face_to_face_channels", ["walkin", "desk"], _enums(Channel), ASSUMED, "这些渠道受理即视为已当面接触（三上门）并已响应（响应率）"),
-    Rule("close.handle_requires", ["visit"], _steps, ASSUMED, "上门办：办结前需要的记录（visit 上门 / contact 联系）"),
-    Rule("close.persuade_requires", ["visit"], _steps, ASSUMED, "上门劝：办结前需要的记录"),
-    Rule("close.discuss_requires", ["visit"], _steps, ASSUMED, "上门谈：办结前需要的记录"),
+    Rule("close.handle_requires", ["visit"], _enums(CloseStep), ASSUMED, "上门办：办结前需要的记录（visit 上门 / contact 联系）"),
+    Rule("close.persuade_requires", ["visit"], _enums(CloseStep), ASSUMED, "上门劝：办结前需要的记录"),
+    Rule("close.discuss_requires", ["visit"], _enums(CloseStep), ASSUMED, "上门谈：办结前需要的记录"),
     Rule("revisit.reopen_natures", ["reasonable"], _enums(Nature), ASSUMED, "回访未解决或不满意时重办的诉求性质"),
     Rule("undo.window", "24 hours", _span, ASSUMED, "撤销时限：办理记录在此时间内可由本人撤销（jiesu undo）"),
     Rule("revisit.due", "3 days", _span, ASSUMED, "办结后应在此时间内回访（jiesu todo 提醒）"),

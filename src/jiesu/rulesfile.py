@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
 from typing import Any
 
-from jiesu.errors import BadInput, os_reason, toml_fault
+from jiesu.errors import OS_REASONS, BadInput, os_reason, toml_fault
 from jiesu.rules import DEFAULT_RULES, SPEC_BY_KEY, Rules, make_rules
 from jiesu.safetext import NOT_UTF8
 
@@ -18,6 +19,8 @@ def find_rules_file(explicit: str | None, store_path: Path | None) -> Path | Non
     """`--rules`/`JIESU_RULES` if given (it must exist), else jiesu.toml beside the store."""
     if explicit:
         path = Path(explicit).expanduser()
+        if path.is_dir():
+            raise BadInput(f"无法读取规则文件 {path}：{OS_REASONS[errno.EISDIR]}")
         if not path.is_file():
             raise BadInput(f"规则文件 {path} 不存在")
         return path
