@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import LENGTH_UNIT, unit_letter
+from jiesu.clock import LENGTH_UNIT, unit_letter, zone
 from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.safetext import echoed
@@ -134,8 +134,6 @@ def _choice(*words: str) -> Callable[[Any], str]:
 
 
 def _zone(value: Any) -> str:
-    from jiesu.clock import zone
-
     if not isinstance(value, str):
         raise ValueError("应为时区名，如 Asia/Shanghai")
     try:
