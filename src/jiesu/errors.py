@@ -118,7 +118,8 @@ def toml_fault(exc: ValueError, source: str) -> str:
     if not found or found.group(1) is None:
         return f"末尾：{TOML_NOT_TOML}"
     line, column = int(found.group(1)), int(found.group(2))
-    text = source.splitlines()[line - 1] if line <= len(source.splitlines()) else ""
+    lines = source.split("\n")  # TOML's lines, as tomllib counts them (splitlines also breaks at \f, \x1c…)
+    text = lines[line - 1] if line <= len(lines) else ""
     return f"第 {line} 行第 {column} 列：{_toml_reason(message, text, column)}"
 
 
