@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -68,26 +68,38 @@ COUNTING = [
     (bj(2026, 2, 17, 10), "7 days", "next_workday", "same_time", bj(2026, 3, 3, 0)),
     (bj(2026, 2, 17, 10), "7 days", "as_received", "end_of_day", bj(2026, 2, 25, 0)),
     (bj(2026, 2, 17, 10), "7 days", "as_received", "same_time", bj(2026, 2, 24, 10)),
-    # A make-up Saturday is a working day: no rest-day shift.
-    (bj(2026, 2, 14, 10), "7 days", "next_workday", "end_of_day", bj(2026, 2, 22, 0)),
+    # A make-up Saturday is a working day: no rest-day shift; the last day, 02-21, is 春节, so 02-24 is (§203).
+    (bj(2026, 2, 14, 10), "7 days", "next_workday", "end_of_day", bj(2026, 2, 25, 0)),
     # Received at 00:00 is received at 24:00 of the day before: its own day is the first counted.
     (bj(2026, 10, 8, 0), "7 workdays", "next_workday", "end_of_day", bj(2026, 10, 16, 0)),
     (bj(2026, 10, 8, 0), "7 workdays", "as_received", "end_of_day", bj(2026, 10, 16, 0)),
-    (bj(2026, 11, 2, 0), "7 days", "as_received", "end_of_day", bj(2026, 11, 9, 0)),
+    (bj(2026, 11, 3, 0), "7 days", "as_received", "end_of_day", bj(2026, 11, 10, 0)),
     # On a working day both rules agree; the end of the day is the only difference.
     (bj(2026, 11, 2, 9), "7 workdays", "next_workday", "end_of_day", bj(2026, 11, 12, 0)),
     (bj(2026, 11, 2, 9), "7 workdays", "as_received", "same_time", bj(2026, 11, 11, 9)),
 ]
 
 
-@pytest.mark.parametrize("received, span, rest_day, period_end, resolve_by", COUNTING)
+# Calendar days whose last day is a rest day or holiday end on the next working day (民法典 §203), at
+# 24:00 or at the clock time of receipt; working days always end on one.
+LAST_DAY_OFF = [
+    (bj(2026, 2, 13, 23, 59), "7 days", "next_workday", "end_of_day", bj(2026, 2, 25, 0)),  # 02-20, 春节 → 02-24
+    (bj(2026, 9, 27, 10), "7 days", "next_workday", "end_of_day", bj(2026, 10, 9, 0)),  # 10-04, 国庆 → 10-08
+    (bj(2026, 11, 20, 10), "8 days", "as_received", "same_time", bj(2026, 11, 30, 10)),  # Saturday 11-28 → Monday
+    (bj(2026, 11, 20, 10), "9 days", "as_received", "same_time", bj(2026, 11, 30, 10)),  # Sunday 11-29 → Monday
+    (bj(2026, 11, 20, 10), "10 days", "as_received", "end_of_day", bj(2026, 12, 1, 0)),  # a Monday: as counted
+    (bj(2026, 9, 30, 10), "10 days", "next_workday", "end_of_day", bj(2026, 10, 11, 0)),  # make-up Saturday 10-10
+]
+
+
+@pytest.mark.parametrize("received, span, rest_day, period_end, resolve_by", COUNTING + LAST_DAY_OFF)
 def test_rest_day_receipt_and_period_end(received, span, rest_day, period_end, resolve_by):
     chosen = make_rules(
         {"deadlines.resolve.general": span, "deadlines.rest_day_receipt": rest_day, "deadlines.period_end": period_end}
     )
     respond_by, due = deadlines(received, "general", chosen, Calendar(chosen))
     assert due == resolve_by
-    assert respond_by == received.replace(day=received.day + 1)  # hours count from the moment, on any day
+    assert respond_by == received + timedelta(hours=24)  # hours count from the moment, on any day
 
 
 @pytest.mark.parametrize("setting, value, resolve_by", [
@@ -105,9 +117,47 @@ def test_counting_rules_come_from_jiesu_toml(jiesu, db_path, setting, value, res
     assert shown[f"deadlines.{setting}"]["value"] == value
 
 
+def test_seven_days_ending_on_a_rest_day_end_on_the_next_working_day(jiesu, db_path):
+    (db_path.parent / "jiesu.toml").write_text('[deadlines.resolve]\ngeneral = "7 days"\n', encoding="utf-8")
+    ends = {}
+    for received in ("2026-02-13 23:59", "2026-09-27 10:00", "2026-11-21 10:00"):
+        filed = jiesu.ok("new", "楼道灯不亮", "--received", received)
+        ends[received] = filed.stderr.split("办理时限 ")[1].rstrip("）\n")
+    # 春节 02-20, 国庆 10-04 and Sunday 11-29 are the 7th days; the next working days end the periods.
+    assert ends == {"2026-02-13 23:59": "2026-02-24 24:00", "2026-09-27 10:00": "2026-10-08 24:00", "2026-11-21 10:00": "2026-11-30 24:00"}
+    due = {row["case_id"]: row["due"] for row in jiesu.json("todo", "--within", "1w") if row["reason"] == "resolve"}
+    assert due[3] == "2026-12-01T00:00:00+08:00"  # todo reads the deadline the case was given
+
+
 def test_a_bad_counting_rule_is_refused_with_its_line(jiesu, db_path):
     (db_path.parent / "jiesu.toml").write_text('[deadlines]\nperiod_end = "midnight"\n', encoding="utf-8")
     refused(
         jiesu("list"),
         f"规则文件 {db_path.parent / 'jiesu.toml'} 第 2 行：deadlines.period_end: 可选：end_of_day, same_time",
     )
+
+
+def test_a_day_listed_as_both_holiday_and_workday_is_refused(jiesu, book, db_path):
+    """A fresh tester: both lists took 2026-10-08 and the workday quietly won."""
+    rules = db_path.parent / "jiesu.toml"
+    rules.write_text('[calendar]\nholidays = [2026-10-08, 2026-10-12]\n\nworkdays = ["2026-10-08"]\n', encoding="utf-8")
+    refused(
+        jiesu("new", "国庆后受理", "--received", "2026-10-07T10:00"),
+        f"规则文件 {rules} 第 4 行：calendar.workdays: 2026-10-08 也列在 calendar.holidays 中；同一天不能既放假又上班",
+    )
+    assert book.counts() == (0, 0)
+
+
+def test_no_notice_for_a_year_whose_make_up_workdays_the_rules_file_lists(jiesu, db_path, monkeypatch):
+    """A fresh tester: every command, in cron every night, said 2027's make-up days were unknown though
+    the rules file listed them."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-28T12:00:00+08:00")
+    (db_path.parent / "jiesu.toml").write_text("[calendar]\nworkdays = [2027-02-20]\n", encoding="utf-8")
+    filed = jiesu.ok("new", "楼道灯不亮", "--received", "2026-12-28T10:00")
+    assert filed.stderr == "已受理 #1（待派单，办理时限 2027-01-07 24:00）\n"
+    assert jiesu.ok("list").stderr == ""
+    assert "注意" not in jiesu.ok("check").stderr
+    jiesu.ok("extend", "1", "--to", "2028-01-10", "--reason", "跨年工程")
+    assert "2027 年" not in jiesu.ok("list").stderr
+    checked = jiesu.ok("check").stderr
+    assert "1 件未结诉求的办理时限在 2027 年或以后（规则文件已列出调休上班日的 2027 年除外）" in checked

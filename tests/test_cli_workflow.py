@@ -165,11 +165,61 @@ def test_rules_file_errors_name_key_and_line(jiesu, tmp_path):
     rules.write_text('# 规则\n[escalation]\nreopen_limit = 2\nrepeat_lmit = 3\n', encoding="utf-8")
     refused(jiesu("--rules", str(rules), "list"), f"规则文件 {rules} 第 4 行：未知的规则 escalation.repeat_lmit（jiesu rules show 列出所有规则）")
     rules.write_text('[deadlines.resolve]\n\ngeneral = "7 weeks"\n', encoding="utf-8")
-    refused(jiesu("--rules", str(rules), "rules", "show"), f'规则文件 {rules} 第 3 行：deadlines.resolve.general: 应写作 "N hours"、"N days" 或 "N workdays"')
+    refused(
+        jiesu("--rules", str(rules), "rules", "show"),
+        f'规则文件 {rules} 第 3 行：deadlines.resolve.general: 应写作 "N hours"、"N days" 或 "N workdays"（或 N 小时、N 天、N 个工作日）',
+    )
     # A fresh tester: a length too long was said to be no length, as todo --within's was.
     rules.write_text('[deadlines.resolve]\ngeneral = "99999 days"\n', encoding="utf-8")
     refused(jiesu("--rules", str(rules), "rules", "show"), f"规则文件 {rules} 第 2 行：deadlines.resolve.general: '99999 days' 太长：最多 \"9999 days\"")
     refused(jiesu("--rules", str(tmp_path / "none.toml"), "list"), f"规则文件 {tmp_path / 'none.toml'} 不存在")
+
+
+def test_rules_take_what_a_chinese_keyboard_and_the_other_options_take(jiesu, tmp_path, monkeypatch):
+    """A fresh tester: `"５ workdays"` was taken but `"２０２６－１０－０８"`, `"5 工作日"`, `"12小时"` (which --within
+    takes) and `["联系"]` were refused; `--rules` naming a folder said the file did not exist."""
+    rules = tmp_path / "r.toml"
+    rules.write_text(
+        '[deadlines.resolve]\ngeneral = "5 工作日"\ncomplex = "１５ 个工作日"\nutility = "24小时"\n\n'
+        '[revisit]\ndue = "3天"\n\n[calendar]\nholidays = ["２０２６－１１－０３"]\n\n[close]\ndiscuss_requires = ["联系"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    shown = {row["key"]: row["value"] for row in jiesu.json("rules", "show")}
+    assert [shown[f"deadlines.resolve.{tier}"] for tier in ("general", "complex", "utility")] == ["5 workdays", "15 workdays", "24 hours"]
+    assert (shown["revisit.due"], shown["calendar.holidays"], shown["close.discuss_requires"]) == ("3 days", ["2026-11-03"], ["contact"])
+    case_id = jiesu.new("楼道灯不亮", "--received", "2026-11-02T09:00")  # 11-03 off: 11-04 … 11-10
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-11T00:00:00+08:00"
+    rules.write_text('[deadlines.resolve]\ngeneral = "2 周"\n', encoding="utf-8")
+    refused(jiesu("list"), f'规则文件 {rules} 第 2 行：deadlines.resolve.general: 应写作 "N hours"、"N days" 或 "N workdays"（或 N 小时、N 天、N 个工作日）')
+    refused(jiesu("--rules", str(tmp_path), "list"), f"无法读取规则文件 {tmp_path}：这是文件夹，不是文件")
+
+
+@pytest.mark.parametrize("body, number, line", [
+    ('[deadlines.resolve]\ngeneral = "2 hours"\n', 2, 'deadlines.resolve.general: "2 hours" 短于首次响应时限 deadlines.respond.general "24 hours"'),
+    ('[deadlines.resolve]\ngeneral = "0 workdays"\n', 2, 'deadlines.resolve.general: "0 workdays" 可能短于首次响应时限 deadlines.respond.general "24 hours"'),
+    ('[deadlines.respond]\n\nutility = "48 hours"\n', 3, 'deadlines.respond.utility: "48 hours" 长于办理时限 deadlines.resolve.utility "24 hours"'),
+    ('[deadlines.respond]\ngeneral = "2 workdays"\n[deadlines.resolve]\ngeneral = "3 days"\n', 4,
+     'deadlines.resolve.general: "3 days" 可能短于首次响应时限 deadlines.respond.general "2 workdays"'),
+])
+def test_a_resolve_period_shorter_than_the_respond_period_is_refused(jiesu, book, tmp_path, body, number, line):
+    """A fresh tester: "2 hours" gave 办理时限 24 hours after receipt while rules show said 2 hours."""
+    rules = tmp_path / "r.toml"
+    rules.write_text(body, encoding="utf-8")
+    said = f"规则文件 {rules} 第 {number} 行：{line}；办理时限不能早于首次响应时限"
+    refused(jiesu("--rules", str(rules), "new", "楼道灯不亮", "--received", "2026-11-02T09:00"), said)
+    refused(jiesu("--rules", str(rules), "rules", "show"), said)
+    assert book.counts() == (0, 0)
+
+
+def test_resolve_periods_never_shorter_than_respond_are_taken(jiesu, tmp_path, monkeypatch):
+    rules = tmp_path / "r.toml"
+    rules.write_text('[deadlines.resolve]\nutility = "1 days"\ngeneral = "1 workdays"\n[deadlines.respond]\ngeneral = "1 days"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    water = jiesu.json("show", jiesu.new("停水", "--received", "2026-11-06T09:00", "--category", "供水"))
+    assert (water["respond_by"], water["resolve_by"]) == ("2026-11-07T09:00:00+08:00", "2026-11-10T00:00:00+08:00")
+    light = jiesu.json("show", jiesu.new("楼道灯不亮", "--received", "2026-11-06T09:00"))
+    assert (light["respond_by"], light["resolve_by"]) == ("2026-11-10T00:00:00+08:00", "2026-11-10T00:00:00+08:00")
 
 
 def test_calendar_fallback_is_said_once_on_stderr(jiesu, tmp_path, monkeypatch):

@@ -59,10 +59,12 @@ CLOCK_TIME = {"deadlines.period_end": "same_time", "deadlines.rest_day_receipt":
         (bj(2026, 10, 9, 17), "utility", {"deadlines.resolve.utility": "1 workdays"}, bj(2026, 10, 10, 17), bj(2026, 10, 10, 17)),
         (bj(2026, 10, 10, 17), "utility", {"deadlines.resolve.utility": "1 workdays"}, bj(2026, 10, 11, 17), bj(2026, 10, 12, 17)),
         (bj(2026, 11, 2, 9), "complex", {}, bj(2026, 11, 3, 9), bj(2026, 11, 23, 9)),
-        (bj(2026, 9, 30, 10), "general", {"deadlines.resolve.general": "7 days"}, bj(2026, 10, 1, 10), bj(2026, 10, 7, 10)),
+        # The 7th day, 10-07, is 国庆: the period ends on the next working day (民法典 §203).
+        (bj(2026, 9, 30, 10), "general", {"deadlines.resolve.general": "7 days"}, bj(2026, 10, 1, 10), bj(2026, 10, 8, 10)),
         (bj(2026, 9, 30, 10), "complex", {"deadlines.resolve.complex": "15 days"}, bj(2026, 10, 1, 10), bj(2026, 10, 15, 10)),
         (bj(2026, 9, 30, 10), "emergency", {"deadlines.resolve.emergency": "3 hours"}, bj(2026, 9, 30, 12), bj(2026, 9, 30, 13)),
-        (bj(2026, 9, 30, 23), "emergency", {"deadlines.respond.emergency": "1 days"}, bj(2026, 10, 1, 23), bj(2026, 10, 1, 23)),
+        (bj(2026, 9, 30, 23), "emergency", {"deadlines.respond.emergency": "1 days", "deadlines.resolve.emergency": "1 days"},
+         bj(2026, 10, 8, 23), bj(2026, 10, 8, 23)),
     ],
 )
 def test_deadlines_at_the_clock_time(received, tier, overrides, respond_by, resolve_by):
@@ -119,9 +121,28 @@ spans = st.builds(Span, st.integers(0, 40), st.sampled_from(["hours", "days", "w
 @settings(max_examples=300, deadline=None)
 @given(moments, st.sampled_from(list(Tier)), spans)
 def test_resolve_by_is_never_before_received(received, tier, span):
-    chosen = make_rules({f"deadlines.resolve.{tier.value}": str(span)})
+    overrides = {f"deadlines.resolve.{tier.value}": str(span)}
+    if not rules.never_shorter(span, DEFAULT_RULES[f"deadlines.respond.{tier.value}"]):
+        with pytest.raises(ValueError, match="办理时限不能早于首次响应时限"):
+            make_rules(overrides)
+        return
+    chosen = make_rules(overrides)
     respond_by, resolve_by = deadlines(received, tier.value, chosen, Calendar(chosen))
     assert received <= respond_by <= resolve_by
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    moments, spans, spans,
+    st.sampled_from(["end_of_day", "same_time"]), st.sampled_from(["next_workday", "as_received"]),
+)
+def test_a_span_never_shorter_never_ends_first(received, longer, shorter, period_end, rest_day):
+    """What make_rules lets through as resolve ≥ respond holds from every moment, on the real calendar."""
+    if not rules.never_shorter(longer, shorter):
+        return
+    chosen = make_rules({"deadlines.period_end": period_end, "deadlines.rest_day_receipt": rest_day})
+    calendar = Calendar(chosen)
+    assert add_span(received, longer, calendar, chosen) >= add_span(received, shorter, calendar, chosen)
 
 
 @settings(max_examples=300, deadline=None)

@@ -24,7 +24,8 @@ LENGTH_UNITS = {"m": "分钟", "h": "小时", "d": "天", "w": "周"}
 # The same words as a traditional-Chinese keyboard or a colloquial hand writes them.
 _UNIT_LETTERS = {word: letter for letter, word in LENGTH_UNITS.items()} | {"分鐘": "m", "小時": "h", "个小时": "h", "個小時": "h", "週": "w", "星期": "w"}
 # Longest first: a regex alternation takes the first word that fits, and `小时` would leave `个` of `2个小时` unread.
-LENGTH = rf"(?P<amount>\d+)\s*(?P<unit>[mhdw]|{'|'.join(sorted(_UNIT_LETTERS, key=len, reverse=True))})"
+LENGTH_UNIT = rf"[mhdw]|{'|'.join(sorted(_UNIT_LETTERS, key=len, reverse=True))}"
+LENGTH = rf"(?P<amount>\d+)\s*(?P<unit>{LENGTH_UNIT})"
 _MINUTES = {"m": 1, "h": 60, "d": 24 * 60, "w": 7 * 24 * 60}
 MOST_DAYS = 36_500  # a length or window in days: a century back stays inside the years jiesu stores
 _RELATIVE = re.compile(rf"^(?P<sign>[+-])\s*{LENGTH}$")

@@ -100,18 +100,59 @@ def os_reason(exc: OSError) -> str:
     return own or OS_REASONS.get(exc.errno) or f"系统错误 {errno.errorcode.get(exc.errno, exc.errno)}"
 
 
-def toml_place(exc: ValueError) -> str:
-    """Where a TOML file went wrong, as people read it: tomllib's message is English and says
-    `(at line 3, column 7)` or `(at end of document)`; Python 3.14 also gives lineno/colno."""
-    import re
+TOML_NOT_TOML = "不是合法的 TOML（请检查引号、括号和等号）"
+_TOML_AT = re.compile(r" \((?:at line (\d+), column (\d+)|at end of document)\)$")
+_TOML_BARE_KEY = re.compile(r"\s*([A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=")
+_TOML_HEADER = re.compile(r"\s*\[\s*([A-Za-z0-9_.-]+)\s*\]")
+_TOML_TWICE = re.compile(r"Cannot declare \(((?:'[A-Za-z0-9_-]+',?\s*)+)\) twice")
+_TOML_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
-    line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
-    if line is None:
-        found = re.search(r"at line (\d+), column (\d+)", str(exc))
-        if found is None:
-            return "末尾"
-        line, column = found.groups()
-    return f"第 {line} 行第 {column} 列"
+
+def toml_fault(exc: ValueError, source: str) -> str:
+    """Where and why the TOML `source` went wrong, as people read it (tomllib's message is English and
+    ends `(at line 3, column 7)` or `(at end of document)`): a key or a table written twice, and a date
+    no calendar has, by name; anything else as not TOML."""
+    english = str(exc)
+    found = _TOML_AT.search(english)
+    message = english[: found.start()] if found else english
+    if not found or found.group(1) is None:
+        return f"末尾：{TOML_NOT_TOML}"
+    line, column = int(found.group(1)), int(found.group(2))
+    lines = source.split("\n")  # TOML's lines, as tomllib counts them (splitlines also breaks at \f, \x1c…)
+    text = lines[line - 1] if line <= len(lines) else ""
+    return f"第 {line} 行第 {column} 列：{_toml_reason(message, text, column)}"
+
+
+def _toml_reason(message: str, text: str, column: int) -> str:
+    """Why tomllib refused the line `text` at `column`, in Chinese. A date no calendar has is named
+    whatever tomllib made of it (2026-02-30 is an invalid date to it, 2026-13-01 a number and junk)."""
+    for day in _TOML_DATE.finditer(text):
+        if day.start() <= column - 1 <= day.end() and not _is_date(*map(int, day.groups())):
+            return f"日期 {day.group()} 不存在"
+    if message == "Cannot overwrite a value":
+        header = _TOML_HEADER.match(text)
+        if header:
+            return f"[{header.group(1)}] 与前面写过的键重名"
+        key = _TOML_BARE_KEY.match(text)
+        named = f"键 {''.join(key.group(1).split())} " if key else "这个键"
+        return f"{named}写了两次（同一个键只能写一次）"
+    twice = _TOML_TWICE.fullmatch(message)
+    if twice:
+        table = ".".join(re.findall(r"'([A-Za-z0-9_-]+)'", twice.group(1)))
+        return f"[{table}] 这一节前面已经写过（同一节的键请写在一处）"
+    if message == "Invalid date or datetime":
+        return "不是合法的日期或时间（应写作 2026-10-08 或 2026-10-08T09:00:00）"
+    return TOML_NOT_TOML
+
+
+def _is_date(year: int, month: int, day: int) -> bool:
+    from datetime import date
+
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 # What json.JSONDecodeError says (its msg, English), as people read it.

@@ -30,7 +30,7 @@ from xml.etree import ElementTree
 
 from jiesu import backend, cells, jsontext, phones, rules, textsearch
 from jiesu.clock import shown
-from jiesu.errors import BadInput, BadOption, json_fault, os_reason, toml_place, xml_fault
+from jiesu.errors import BadInput, BadOption, json_fault, os_reason, toml_fault, xml_fault
 from jiesu.fields import OPEN311_OWN_ID_REF, ref_refused
 from jiesu.jsonarray import NOT_AN_ARRAY, TOO_DEEP, JsonArray
 from jiesu.models import CASE_DEADLINES
@@ -165,13 +165,14 @@ def unreadable(name: str, exc: OSError) -> BadInput:
 def load_mapping(path: str) -> Mapping:
     """Read a `--map` TOML file: `[columns]` and optional `[values.FIELD]` tables."""
     try:
-        document = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # Notepad saves a BOM
+        source = Path(path).read_text(encoding="utf-8-sig")  # Notepad saves a BOM
+        document = tomllib.loads(source)
     except UnicodeDecodeError:
         raise BadInput(f"映射文件 {echoed_path(path)} {NOT_UTF8}；请存为 UTF-8") from None
     except OSError as exc:
         raise BadInput(f"无法读取映射文件 {echoed_path(path)}：{os_reason(exc)}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"映射文件 {echoed_path(path)} {toml_place(exc)}：不是合法的 TOML（请检查引号、括号和等号）") from None
+        raise BadInput(f"映射文件 {echoed_path(path)} {toml_fault(exc, source)}") from None
     except RecursionError:
         raise BadInput(f"映射文件 {echoed_path(path)} 嵌套太深") from None
     columns = document.get("columns")

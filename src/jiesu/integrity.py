@@ -269,18 +269,25 @@ def _stored(value) -> datetime:
 
 def unofficial_deadlines(office: Office) -> list[str]:
     """A note when open cases are due in years chinesecalendar does not cover (their make-up workdays are unknown)."""
-    from jiesu.rules import first_unofficial_year
+    from jiesu.rules import first_unofficial_year, listed_workday_years
 
     year = first_unofficial_year()
     start = datetime(year, 1, 1, tzinfo=office.tz)
+    listed = sorted(y for y in listed_workday_years(office.rules) if y >= year)  # their make-up workdays are known
+    outside_listed = [
+        ~Case.resolve_by.between(datetime(y, 1, 1, tzinfo=office.tz), datetime(y + 1, 1, 1, tzinfo=office.tz)) for y in listed
+    ]
     with office.store.connect() as conn:
         due = conn.execute(
-            select(func.count(Case.id)).where(Case.resolve_by >= start, Case.status.in_([s.value for s in OPEN_STATUSES]))
+            select(func.count(Case.id)).where(
+                Case.resolve_by >= start, Case.status.in_([s.value for s in OPEN_STATUSES]), *outside_listed
+            )
         ).scalar_one()
     if not due:
         return []
+    besides = f"（规则文件已列出调休上班日的 {'、'.join(map(str, listed))} 年除外）" if listed else ""
     return [
-        f"注意：{due} 件未结诉求的办理时限在 {year} 年或以后，chinesecalendar 尚无这些年份的官方放假安排；"
+        f"注意：{due} 件未结诉求的办理时限在 {year} 年或以后{besides}，chinesecalendar 尚无这些年份的官方放假安排；"
         "法定节假日已按《全国年节及纪念日放假办法》计算，调休上班日需在规则文件 calendar.workdays 中列出"
     ]
 

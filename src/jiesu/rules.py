@@ -14,10 +14,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from jiesu.digits import at_most
+from jiesu.clock import LENGTH_UNIT, unit_letter, zone
+from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.safetext import echoed
-from jiesu.vocab import SPAN_UNITS, TOP_LEVEL, Channel, Level, Nature, Result, Status, Tier, Track, Urgency
+from jiesu.vocab import SPAN_UNITS, TOP_LEVEL, Channel, CloseStep, Level, Nature, Result, Status, Tier, Track, Urgency
 
 # ---------------------------------------------------------------- the spec
 
@@ -38,16 +39,29 @@ class Span:
         return f"{self.amount} {SPAN_UNITS[self.unit]}"
 
 
-_SPAN = re.compile(r"^\s*(\d+)\s*(hours|days|workdays)\s*$")
+# A span as the rules file writes it, or as `todo --within` takes a length (`12h`, `12小时`, `7天`), or in the
+# words a sentence says it with (SPAN_UNITS: `7 个工作日`); minutes and weeks are no unit of a deadline.
+_WORKDAY_WORDS = ("个工作日", "個工作日", "工作日")
+_SPAN = re.compile(rf"^\s*(?P<amount>\d+)\s*(?P<unit>(?:hour|day|workday)s?|{'|'.join(_WORKDAY_WORDS)}|{LENGTH_UNIT})\s*$")
+_SPAN_OF_LETTER = {"h": "hours", "d": "days"}
 MOST_SPAN = 9999  # hours, days or working days: no deadline or window is longer
 
 
+def _span_unit(word: str) -> str | None:
+    """The unit of Span a unit as written names (`个工作日` → workdays, `小时` → hours), or None (minutes, weeks)."""
+    if word in _WORKDAY_WORDS:
+        return "workdays"
+    if word.startswith(("hour", "day", "workday")):
+        return word.rstrip("s") + "s"
+    return _SPAN_OF_LETTER.get(unit_letter(word))
+
+
 def _span(value: Any) -> Span:
-    match = _SPAN.match(value) if isinstance(value, str) else None
-    if not match:
-        raise ValueError('应写作 "N hours"、"N days" 或 "N workdays"')
-    digits, unit = match.groups()
-    amount = at_most(digits, MOST_SPAN)
+    match = _SPAN.match(halfwidth(value).casefold()) if isinstance(value, str) else None
+    unit = _span_unit(match["unit"]) if match else None
+    if unit is None:
+        raise ValueError('应写作 "N hours"、"N days" 或 "N workdays"（或 N 小时、N 天、N 个工作日）')
+    amount = at_most(match["amount"], MOST_SPAN)
     if amount is None:  # a length too long is still a length
         raise ValueError(f'{echoed(value.strip())} 太长：最多 "{MOST_SPAN} {unit}"')
     return Span(amount, unit)
@@ -91,13 +105,6 @@ def _enums(enum) -> Callable[[Any], tuple]:
     return check
 
 
-def _steps(value: Any) -> tuple[str, ...]:
-    words = _words(value)
-    if not set(words) <= {"visit", "contact"}:
-        raise ValueError("可选：visit, contact")
-    return words
-
-
 def _dates(value: Any) -> frozenset[date]:
     if not isinstance(value, list):
         raise ValueError("应为日期列表，如 [2027-01-01]")
@@ -109,7 +116,7 @@ def _dates(value: Any) -> frozenset[date]:
             days.add(item)
         elif isinstance(item, str):
             try:
-                days.add(date.fromisoformat(item))
+                days.add(date.fromisoformat(halfwidth(item).strip()))  # `２０２６－１０－０８` as typed in Chinese
             except ValueError:
                 raise ValueError(f"{echoed(item)} 不是日期") from None
         else:
@@ -127,8 +134,6 @@ def _choice(*words: str) -> Callable[[Any], str]:
 
 
 def _zone(value: Any) -> str:
-    from jiesu.clock import zone
-
     if not isinstance(value, str):
         raise ValueError("应为时区名，如 Asia/Shanghai")
     try:
@@ -187,9 +192,9 @@ SPEC: tuple[Rule, ...] = (
     Rule("calendar.holidays", [], _dates, ASSUMED, "放假日：优先于 chinesecalendar 和 holidays 库（用于其未覆盖或有变动的年份）"),
     Rule("calendar.workdays", [], _dates, ASSUMED, "调休上班日：优先于 chinesecalendar 和 holidays 库（未覆盖年份的调休只能由此给出）"),
     Rule("close.face_to_face_channels", ["walkin", "desk"], _enums(Channel), ASSUMED, "这些渠道受理即视为已当面接触（三上门）并已响应（响应率）"),
-    Rule("close.handle_requires", ["visit"], _steps, ASSUMED, "上门办：办结前需要的记录（visit 上门 / contact 联系）"),
-    Rule("close.persuade_requires", ["visit"], _steps, ASSUMED, "上门劝：办结前需要的记录"),
-    Rule("close.discuss_requires", ["visit"], _steps, ASSUMED, "上门谈：办结前需要的记录"),
+    Rule("close.handle_requires", ["visit"], _enums(CloseStep), ASSUMED, "上门办：办结前需要的记录（visit 上门 / contact 联系）"),
+    Rule("close.persuade_requires", ["visit"], _enums(CloseStep), ASSUMED, "上门劝：办结前需要的记录"),
+    Rule("close.discuss_requires", ["visit"], _enums(CloseStep), ASSUMED, "上门谈：办结前需要的记录"),
     Rule("revisit.reopen_natures", ["reasonable"], _enums(Nature), ASSUMED, "回访未解决或不满意时重办的诉求性质"),
     Rule("undo.window", "24 hours", _span, ASSUMED, "撤销时限：办理记录在此时间内可由本人撤销（jiesu undo）"),
     Rule("revisit.due", "3 days", _span, ASSUMED, "办结后应在此时间内回访（jiesu todo 提醒）"),
@@ -255,7 +260,44 @@ def make_rules(overrides: dict[str, Any] | None = None, source: str = "file") ->
         except ValueError as exc:
             raise ValueError(f"{key}: {exc}") from None
         sources[key] = source
+    for tier in Tier:
+        _refuse_resolve_before_respond(tier.value, values, sources)
+    both = values["calendar.holidays"] & values["calendar.workdays"]
+    if both:  # neither list may quietly win
+        days = "、".join(day.isoformat() for day in sorted(both))
+        raise ValueError(f"calendar.workdays: {days} 也列在 calendar.holidays 中；同一天不能既放假又上班")
     return Rules(values, sources)
+
+
+def _refuse_resolve_before_respond(tier: str, values: dict[str, Any], sources: dict[str, str]) -> None:
+    """A resolve period that can end before the respond period of its tier is refused (as a ValueError
+    naming the key the file set), not stretched to it: the deadline would not be the one written."""
+    respond_key, resolve_key = f"deadlines.respond.{tier}", f"deadlines.resolve.{tier}"
+    respond, resolve = values[respond_key], values[resolve_key]
+    if never_shorter(resolve, respond):
+        return
+    maybe = "" if resolve.unit == respond.unit else "可能"  # across units it depends on the clock and the calendar
+    if resolve_key in sources:
+        said = f'{resolve_key}: "{resolve}" {maybe}短于首次响应时限 {respond_key} "{respond}"'
+    else:
+        said = f'{respond_key}: "{respond}" {maybe}长于办理时限 {resolve_key} "{resolve}"'
+    raise ValueError(f"{said}；办理时限不能早于首次响应时限")
+
+
+def never_shorter(longer: Span, shorter: Span) -> bool:
+    """Whether `longer`, counted from any moment (add_span), never ends before `shorter` does.
+
+    N days or working days are at least N×24 hours; N working days (N ≥ 1) end on a working day at
+    or after the N-th day, so no earlier than N days (which end on the first working day at or after
+    it); N days reach the first working day after the start but not, over a holiday, the second.
+    Hours against days depend on the clock and the calendar: they are never taken to be longer."""
+    if longer.unit == shorter.unit:
+        return longer.amount >= shorter.amount
+    if shorter.unit == "hours":
+        return longer.amount * 24 >= shorter.amount
+    if longer.unit == "workdays":  # 0 working days end on the day counted from, even a rest day
+        return shorter.unit == "days" and longer.amount >= max(shorter.amount, 1)
+    return longer.unit == "days" and shorter.unit == "workdays" and shorter.amount <= 1 and longer.amount >= shorter.amount
 
 
 DEFAULT_RULES = make_rules()
@@ -271,13 +313,14 @@ class Calendar:
     workdays). For a year it does not know yet, the statutory holidays of
     《全国年节及纪念日放假办法》 and their 补假 come from the `holidays` package, and the
     make-up workdays are unknown unless the rules file lists them; `fallback_years`
-    collects such years so the CLI can say so once. The rules file's dates win in any
-    year: an office that lists a date means it.
+    collects the years read for which it lists none, so the CLI can say so once. The rules
+    file's dates win in any year: an office that lists a date means it.
     """
 
     def __init__(self, rules: Rules) -> None:
         self.holidays: frozenset[date] = rules["calendar.holidays"]
         self.workdays: frozenset[date] = rules["calendar.workdays"]
+        self.listed_years = listed_workday_years(rules)
         self.fallback_years: set[int] = set()
         self._cache: dict[date, bool] = {}
         self._offsets: dict[tuple[date, int], int] = {}
@@ -298,7 +341,8 @@ class Calendar:
         official = official_workday(day)
         if official is not None:
             return official
-        self.fallback_years.add(day.year)
+        if day.year not in self.listed_years:
+            self.fallback_years.add(day.year)
         return day.weekday() < 5 and day not in self._statutory_days(day.year)
 
     def _statutory_days(self, year: int) -> frozenset[date]:
@@ -333,6 +377,11 @@ class Calendar:
     def workdays_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end`."""
         return sum(1 for n in range(1, (end - start).days + 1) if self.is_workday(start + timedelta(days=n)))
+
+
+def listed_workday_years(rules: Rules) -> frozenset[int]:
+    """The years the rules file lists make-up workdays for: their 调休 is known, whatever the package says."""
+    return frozenset(day.year for day in rules["calendar.workdays"])
 
 
 def official_workday(day: date) -> bool | None:
@@ -373,7 +422,9 @@ def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> d
     Hours are clock hours from the moment (民法典 §201). Days and working days count on
     the local calendar from the day after the start (§201), ending at 24:00 of the last
     day (§203) or, with `deadlines.period_end = "same_time"`, at the clock time of the
-    start. Received at 00:00 is received at 24:00 of the day before (the same instant).
+    start. Calendar days whose last day is a rest day or holiday end on the next working
+    day instead, at the same clock time (§203: 最后一日是法定休假日的，以法定休假日结束的次日
+    为期间的最后一日). Received at 00:00 is received at 24:00 of the day before (the same instant).
     Received on a rest day, with `deadlines.rest_day_receipt = "next_workday"`, the
     count starts at 00:00 of the next working day, which is the first day counted.
     """
@@ -473,7 +524,12 @@ def _moved(day: date, clock_time: timedelta, span: Span, calendar: Calendar, rul
         day, clock_time = day - WHOLE_DAY, WHOLE_DAY
     if rules["deadlines.rest_day_receipt"] == "next_workday" and not calendar.is_workday(day):
         day, clock_time = calendar.next_workday(day) - WHOLE_DAY, WHOLE_DAY
-    last = day + timedelta(days=span.amount) if span.unit == "days" else calendar.add_workdays(day, span.amount)
+    if span.unit == "days":
+        last = day + timedelta(days=span.amount)
+        if not calendar.is_workday(last):  # §203: the day after the 法定休假日 becomes the last day
+            last = calendar.next_workday(last)
+    else:
+        last = calendar.add_workdays(day, span.amount)
     if rules["deadlines.period_end"] == "end_of_day":
         clock_time = WHOLE_DAY
     return datetime.combine(last, MIDNIGHT, tz) + clock_time  # on the local clock, as before (not replace: slow)
@@ -503,6 +559,7 @@ def deadlines(received_at: datetime, tier: str, rules: Rules, calendar: Calendar
     """(respond_by, resolve_by) for a case received at `received_at` in `tier`."""
     respond = add_span(received_at, rules[f"deadlines.respond.{tier}"], calendar, rules)
     resolve = add_span(received_at, rules[f"deadlines.resolve.{tier}"], calendar, rules)
+    # make_rules refuses a resolve period that can end first; only a summer-time hour still could.
     return respond, max(respond, resolve)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
 from typing import Any
 
-from jiesu.errors import BadInput, os_reason, toml_place
+from jiesu.errors import OS_REASONS, BadInput, os_reason, toml_fault
 from jiesu.rules import DEFAULT_RULES, SPEC_BY_KEY, Rules, make_rules
 from jiesu.safetext import NOT_UTF8
 
@@ -18,6 +19,8 @@ def find_rules_file(explicit: str | None, store_path: Path | None) -> Path | Non
     """`--rules`/`JIESU_RULES` if given (it must exist), else jiesu.toml beside the store."""
     if explicit:
         path = Path(explicit).expanduser()
+        if path.is_dir():
+            raise BadInput(f"无法读取规则文件 {path}：{OS_REASONS[errno.EISDIR]}")
         if not path.is_file():
             raise BadInput(f"规则文件 {path} 不存在")
         return path
@@ -44,7 +47,7 @@ def load_rules(path: Path | None) -> Rules:
     try:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"规则文件 {path} {toml_place(exc)}：不是合法的 TOML（请检查引号、括号和等号）") from None
+        raise BadInput(f"规则文件 {path} {toml_fault(exc, source)}") from None
     except RecursionError:
         raise BadInput(f"规则文件 {path} 嵌套太深，不是合法的规则文件") from None
     flat = dict(_flatten(document))

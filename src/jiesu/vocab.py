@@ -96,6 +96,13 @@ class Track(LabeledEnum):
     DISCUSS = "discuss", "上门谈"
 
 
+class CloseStep(LabeledEnum):
+    """What a track may need recorded before 办结 (the rules file's close.*_requires): the command that records it."""
+
+    VISIT = "visit", "上门"
+    CONTACT = "contact", "联系"
+
+
 class Result(LabeledEnum):
     RESOLVED = "resolved", "已解决"
     EXPLAINED = "explained", "已解释说明"
