@@ -110,7 +110,8 @@ def test_a_deadline_kept_for_the_process_still_tells_of_a_year_beyond_the_calend
     rules.remember_day_ends(DEFAULT_RULES, date(2027, 3, 1), days=10)
     calendar = Calendar(DEFAULT_RULES)
     closed = bj(2027, 2, 24, 15).astimezone(timezone.utc)  # as a book's times are read
-    assert add_span(closed, DEFAULT_RULES["revisit.due"], calendar, DEFAULT_RULES) == bj(2027, 2, 28)
+    # 3 days end on Saturday 02-27, a rest day: the period ends on Monday 03-01 at 24:00 (民法典 §203)
+    assert add_span(closed, DEFAULT_RULES["revisit.due"], calendar, DEFAULT_RULES) == bj(2027, 3, 2)
     assert calendar.fallback_years == {2027}
 
 
