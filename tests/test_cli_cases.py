@@ -611,6 +611,27 @@ def test_a_merged_case_refused_names_the_case_it_went_into(jiesu, book):
     assert book.fingerprint() == before
 
 
+def test_an_open_case_is_not_merged_into_a_finished_one(jiesu, book):
+    # A fresh tester merged an overdue open case into a closed one: it left todo, --overdue and the
+    # rates with no visit, result or revisit — any overdue complaint could be made to vanish so.
+    overdue = jiesu.new("楼道堆物", "--received", "2026-11-20T09:00")
+    done = jiesu.new("楼道堆物没清", "--received", "2026-11-20T10:00", "--nature", "consult")
+    via = jiesu.new("又说堆物", "--received", "2026-11-20T11:00")
+    jiesu.ok("merge", via, "--into", done, "--at", "2026-11-20T12:00")  # while it was open: its work is #done's
+    jiesu.ok("visit", done, "--note", "谈了", "--at", "2026-11-20T12:00")
+    jiesu.ok("close", done, "--result", "answered", "--note", "已答复", "--at", "2026-11-21T09:00")
+    before = book.fingerprint()
+    how = f"#{overdue} 说的事 #{done} 没办好的，先 jiesu reopen {done} --reason … 再并单，否则 #{overdue} 请单独办理"
+    refused(jiesu("merge", overdue, "--into", done), f"#{done} 已办结，不能并入；{how}")
+    refused(jiesu("merge", overdue, "--into", via), f"#{via} 已合并到 #{done}，#{done} 已办结，不能并入；{how}")
+    assert book.fingerprint() == before
+    jiesu.ok("revisit", done, "--satisfaction", "satisfied", "--resolved", "yes")
+    refused(jiesu("merge", overdue, "--into", done), f"#{done} 已回访，不能并入；{how}")
+    assert jiesu.json("show", overdue)["status"] == "new"
+    jiesu.ok("reopen", done, "--reason", "堆物又回来了")
+    jiesu.ok("merge", overdue, "--into", done)
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -148,7 +148,7 @@ def test_new_at_a_real_terminal_completes_known_values_with_tab(jiesu):
 def test_shell_at_a_terminal_greets_with_the_days_todo(jiesu):
     jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
     screen = run_in_pty(["shell"], ["exit\n"])
-    assert "待办 2 件（1 天内到期），其中超期 1 件；派给 测试员 的 0 件（jiesu todo 查看）" in screen, screen  # resolve_by ends at 24:00 of 12-01: due, not yet late
+    assert "待办 2 项（1 天内到期），其中超期 1 项：首次响应 1；派给 测试员 的 0 项（jiesu todo 查看）" in screen.replace("\r\n", ""), screen  # folded; resolve_by ends at 24:00 of 12-01: due, not yet late
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="one backend is enough for the terminal itself")
@@ -162,7 +162,7 @@ def test_the_shell_greeting_is_folded_to_a_narrow_terminal(jiesu, monkeypatch):
     screen = run_in_pty(["shell"], ["exit\n"], columns=40)
     said = [line for line in screen.replace("\r", "").split("\n") if line.strip() and "jiesu>" not in line]
     assert said and max(cell_len(line) for line in said) <= 40, said
-    assert any("其中超期 1 件；" in line for line in said) and any("派给 测试员 的 0 件" in line for line in said), said
+    assert any("首次响应 1；" in line for line in said) and any("的 0 项" in line for line in said), said
     assert any(line.startswith("jiesu shell：") for line in said), said  # a command's name is not parted at its space
 
 
@@ -173,4 +173,4 @@ def test_the_greeting_counts_work_of_an_actor_whose_name_holds_a_number(jiesu, m
     case_id = jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
     jiesu.ok("assign", case_id, "王师傅13566667777")
     screen = run_in_pty(["shell"], ["exit\n"])
-    assert "派给 王师傅13566667777 的 2 件" in screen.replace("\r\n", ""), screen  # folded to the terminal
+    assert "派给 王师傅13566667777 的 2 项" in screen.replace("\r\n", ""), screen  # folded to the terminal

@@ -81,6 +81,21 @@ def test_a_bad_date_is_refused_and_changes_nothing(jiesu, book):
     assert book.fingerprint() == before
 
 
+def test_a_cutoff_still_to_come_is_refused_and_purges_nothing(jiesu, book):
+    """A fresh tester: `--closed-before 2099-01-01` purged a case closed yesterday whose revisit was still
+    due; a mistyped year (2029 for 2023) cannot be undone."""
+    case_id = jiesu.new("楼道灯不亮", "--phone", "13812345678", "--name", "张三", "--received", "2026-11-29T09:00", "--nature", "咨询建议")
+    jiesu.ok("visit", case_id, "--note", "谈了", "--at", "2026-11-29T10:00")
+    jiesu.ok("close", case_id, "--result", "answered", "--note", "已答复", "--at", "2026-11-30T09:00")
+    before = book.fingerprint()
+    line = "2099-01-01 00:00 还没有到，--closed-before 只能是过去的日期（删除个人信息不能撤销）"
+    refused(jiesu("purge", "--closed-before", "2099-01-01", "--dry-run"), line)
+    refused(jiesu("purge", "--closed-before", "2099-01-01"), line)
+    refused(jiesu("purge", "--closed-before", "2026-12-01T09:31"), "2026-12-01 09:31 还没有到，--closed-before 只能是过去的日期（删除个人信息不能撤销）")
+    assert book.fingerprint() == before and jiesu.json("show", case_id)["phone"] == "138****5678"
+    assert "已合并的按受理时间算" in jiesu.ok("purge", "--help").stdout.replace("\n", "").replace(" ", "")
+
+
 def test_purge_also_replaces_the_values_a_correction_recorded_in_the_history(jiesu, book):
     """Purge said it removed 姓名、电话, but an `edited` event still held the old and new number and name."""
     corrected = jiesu.new("咨询", "--phone", "13812345678", "--name", "张三", "--address", "前门东大街1号",

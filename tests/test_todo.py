@@ -104,7 +104,19 @@ def test_todo_table_fits_80_columns_and_says_how_many(day, monkeypatch):
     assert lines[0].split() == ["编号", "┃", "待办", "┃", "期限", "┃", "剩余", "┃", "诉求"]
     assert max(cell_len(line) for line in lines) <= 80 and "台账整改（台账 1）" in result.stdout
     assert "超期" in result.stdout and "#2" in result.stdout and "还有1小时" in result.stdout
-    assert result.stderr == "待办 5 件（1 天内到期），其中超期 2 件\n"
+    assert result.stderr == "待办 5 项（1 天内到期），其中超期 2 项：办结 1、回访 1\n"
+
+
+def test_the_footer_counts_items_and_names_what_is_late(jiesu):
+    """A fresh tester read `其中超期 3 件` in todo while `list --overdue` had none and `report daily` said
+    超期 0: the footer counted rows (a case late to respond and to resolve twice) as 件, and a late
+    response or revisit as 超期, which the lists and reports keep for a missed 办理时限."""
+    late = jiesu.new("楼道灯不亮", "--received", "2026-11-30T09:00")  # respond_by 12-01 09:00, resolve_by weeks away
+    done = jiesu.new("已经办结的", "--channel", "来访", "--nature", "合理诉求", "--received", "2026-11-27T09:00")
+    jiesu.ok("close", done, "--result", "resolved", "--note", "修好", "--at", "2026-11-27T10:00")  # revisit due 11-30
+    assert jiesu.ok("todo", "--format", "table").stderr == "待办 2 项（1 天内到期），其中超期 2 项：首次响应 1、回访 1\n"
+    assert [(row["case_id"], row["reason"]) for row in jiesu.json("todo") if row["overdue"]] == [(done, "revisit"), (late, "respond")]
+    assert jiesu.json("list", "--overdue") == [] and jiesu.json("report", "daily", "--format", "json")["overdue"] == 0
 
 
 def test_todo_ids_and_an_empty_day(day, jiesu, new_target, monkeypatch):
@@ -283,8 +295,8 @@ def test_the_todo_footer_fits_the_terminal_each_label_with_its_figure(day, monke
         monkeypatch.setenv("COLUMNS", str(width))
         lines = day.ok("todo", "--within", "1440m", "--format", "table").stderr.splitlines()
         assert max(cell_len(line) for line in lines) <= width, (width, lines)
-        assert "".join(lines) == "待办 5 件（1440 分钟内到期），其中超期 2 件", (width, lines)
-        assert any("其中超期 2 件" in line for line in lines) and any("（1440 分钟内到期）" in line for line in lines), (width, lines)
+        assert "".join(lines) == "待办 5 项（1440 分钟内到期），其中超期 2 项：办结 1、回访 1", (width, lines)
+        assert any("其中超期 2 项" in line for line in lines) and any("（1440 分钟内到期）" in line for line in lines), (width, lines)
 
 
 @pytest.mark.parametrize(

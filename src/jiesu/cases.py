@@ -319,7 +319,7 @@ def _reopen(office: Office, session: Session, case: Case, when: datetime, reason
 
 
 def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -> Case:
-    """并单: a duplicate complaint joins the case that carries the work."""
+    """并单: a duplicate complaint joins the case that carries the work, which must still be open."""
     if case_id == into:
         raise TransitionRefused(f"#{case_id} 不能并入自己")
     with changing(office, case_id, "merge", "并单") as (session, case):
@@ -329,7 +329,9 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
             if work == case_id:  # the hint below would name this case itself: `merge 3 --into 3`
                 how = "" if target.merged_into == case_id else f"（经由 #{target.merged_into}）"
                 raise TransitionRefused(f"#{into} 已并入 #{case_id}{how}，它的办理就在 #{case_id}；不能互相合并")
+            _refuse_finished(case_id, load_case(session, work), f"#{into} 已合并到 #{work}，")
             raise TransitionRefused(f"#{into} 已合并到 #{work}，请并入 #{work}")
+        _refuse_finished(case_id, target, "")
         when = moment(office, case, at)
         # The step is written on both cases, so it may not precede either receipt.
         not_before(office, target, when, "并单", target.received_at, "受理")
@@ -337,6 +339,16 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
         record(session, case, EventKind.MERGED, office, when, f"并入 #{into}", changes)
         record(session, target, EventKind.MERGED, office, when, f"#{case_id} 并入本件", {})
         return case
+
+
+def _refuse_finished(case_id: int, work: Case, how: str) -> None:
+    """Refuse merging into a closed or revisited case: the merged one would leave every list, deadline
+    and rate with no visit, result or revisit of its own (an overdue complaint made to vanish)."""
+    if work.status in (Status.CLOSED, Status.REVISITED):
+        raise TransitionRefused(
+            f"{how}#{work.id} {Status(work.status).label}，不能并入；#{case_id} 说的事 #{work.id} 没办好的，"
+            f"先 jiesu reopen {work.id} --reason … 再并单，否则 #{case_id} 请单独办理"
+        )
 
 
 def _count_events(session: Session, case_id: int, kind: EventKind, after_id: int = 0) -> int:

@@ -47,7 +47,7 @@ COMMANDS = {
     "check": ("jiesu.cli_book:check", "检查案卷：数据库完整性，以及每件诉求的状态与办理记录一致、台账余额相符。"),
     "backup": ("jiesu.cli_book:backup", "备份案卷：别人正在写入时也能得到一致的副本，只有本人可读。"),
     "copy": ("jiesu.cli_book:copy_book", "整本复制案卷：诉求、办理记录、回访、台账连同编号，复制到另一个（空的）SQLite 文件或 PostgreSQL。"),
-    "purge": ("jiesu.cli_book:purge", "按保存期限删除已办结诉求的诉求人姓名、电话（可选地址），诉求、记录和统计保留。"),
+    "purge": ("jiesu.cli_book:purge", "按保存期限删除已办结和已合并诉求的诉求人姓名、电话（可选地址），诉求、记录和统计保留。"),
     "demo": ("jiesu.cli_book:demo", "演示：用北京社区工作的真实情形填一个新案卷（两周），然后输出日报。"),
     "ledger": ("jiesu.cli_ledger:ledger_app", "台账：上账、销账、月末结转、导出。"),
     "report": ("jiesu.cli_report:report_app", "报告：日报（供 cron 使用）与月度考评。"),

@@ -99,7 +99,7 @@ def copy_book(
 
 def purge(
     ctx: typer.Context,
-    closed_before: Annotated[Optional[str], typer.Option("--closed-before", help="办结早于此日期的诉求（默认：三年前的今天）。")] = None,
+    closed_before: Annotated[Optional[str], typer.Option("--closed-before", help="办结早于此日期的诉求，已合并的按受理时间算（默认：三年前的今天；不能是将来的日期）。")] = None,
     address: Annotated[bool, typer.Option("--address", help="连同地址一起删除（社区保留）。")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只数一数会删除多少件，不写入。")] = False,
 ) -> None:

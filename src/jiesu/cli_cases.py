@@ -88,7 +88,7 @@ def list_cases(
     community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,
     category: Annotated[Optional[str], typer.Option(help="诉求类别（含其下级类别）。")] = None,
     search: Annotated[Optional[str], typer.Option(parser=searched, help="在摘要、详情、地址、姓名、类别、工单编号中查找（繁简通查）；电话号码按号码查，也查电话栏（186-0000-3333 与 18600003333 互查）。")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="只列超期未办结的。")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="只列超过办理时限（挂账的：整改期限）未办结的；首次响应、回访迟了不算（见 jiesu todo）。")] = False,
     due_escalation: Annotated[bool, typer.Option("--due-escalation", help="只列应升级的，并给出原因。")] = False,
     since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,
     until: Annotated[Optional[str], typer.Option(help="受理时间不晚于（日期含当天）。")] = None,

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 report_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
 Fmt = Annotated[Optional[ReportFormat], format_option(ReportFormat)]
-FailOnOverdue = Annotated[bool, typer.Option("--fail-on-overdue", help="有超期诉求时退出码为 3（报告照常输出），供 cron 报警。")]
+FailOnOverdue = Annotated[bool, typer.Option("--fail-on-overdue", help="有诉求超过办理时限（挂账的：整改期限）时退出码为 3（报告照常输出），供 cron 报警；首次响应、回访迟了不算。")]
 
 
 def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, out: str | None = None) -> None:
@@ -72,7 +72,7 @@ def report_daily(
     out: Out = None,
     fail_on_overdue: FailOnOverdue = False,
 ) -> None:
-    """日报：当天受理、办结、回访，超期与应升级，本月三率，热点，近两周走势。
+    """日报：当天受理、办结、回访，超期（过了办理时限）与应升级，本月三率，热点，近两周走势。
 
     例：jiesu report daily --format json --fail-on-overdue > report.json
     """

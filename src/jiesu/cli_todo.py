@@ -49,15 +49,23 @@ def greeting(ctx: typer.Context) -> str:
     rows = views.due_records(work, office.now, office.tz)
     mine = [item for item in work if item.assignee == office.actor]  # the rows show it masked
     line = summary_line(rows, DEFAULT_WITHIN)
-    return f"{line}；派给 {office.actor} 的 {len(mine)} 件（jiesu todo 查看）" if rows else line
+    return f"{line}；派给 {office.actor} 的 {len(mine)} 项（jiesu todo 查看）" if rows else line
 
 
 def summary_line(rows: list[dict], within: str, whose: str | None = None) -> str:
-    """待办 N 件（其中超期 M 件）, as the table's footer and the shell's greeting say it; `whose`: the
-    assignee it was asked for, named so that none found for a mistyped one does not read as a free day."""
-    from jiesu.safetext import shortened
-    from jiesu.todo import within_said
+    """待办 N 项（其中超期 M 项：首次响应 1、办结 1）, as the table's footer and the shell's greeting say it.
 
-    late, within = sum(1 for row in rows if row["overdue"]), within_said(within)
+    It counts rows, not cases (项: a case late both to respond and to resolve is two), and names
+    each kind that is late: only 办结 (and 台账整改) is what `list --overdue` and a report call 超期.
+    `whose`: the assignee it was asked for, named so that none found for a mistyped one does not
+    read as a free day."""
+    from jiesu.safetext import shortened
+    from jiesu.todo import REASONS, within_said
+
+    within = within_said(within)
     of = f"派给 {shortened(whose)} 的" if whose is not None else ""
-    return f"{of}待办 {len(rows)} 件（{within}内到期），其中超期 {late} 件" if rows else f"没有{of} {within}内到期的待办"
+    if not rows:
+        return f"没有{of} {within}内到期的待办"
+    late = [row["reason"] for row in rows if row["overdue"]]
+    kinds = "、".join(f"{label} {late.count(reason)}" for reason, label in REASONS.items() if reason in late)
+    return f"{of}待办 {len(rows)} 项（{within}内到期），其中超期 {len(late)} 项" + (f"：{kinds}" if kinds else "")

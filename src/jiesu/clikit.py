@@ -261,7 +261,7 @@ def say(message: str, *, figures: bool = False) -> None:
     """Talk to the person (stderr), never to the script reading stdout; case text in it is shown as it is.
     What the command wrote to stdout goes out first: `已导出 8 件` is said only once stdout took them (a full
     disk failed the export after the resident process, its stdout buffered, had said so).
-    A line of `figures` (`待办 5 件（1 天内到期），其中超期 2 件`) folds to the terminal as a report's does."""
+    A line of `figures` (`待办 5 项（1 天内到期），其中超期 2 项：办结 1、回访 1`) folds to the terminal as a report's does."""
     sys.stdout.flush()
     if figures:
         from jiesu.render import console, figures as folded

@@ -29,10 +29,11 @@ class Office:
     def tz(self) -> ZoneInfo:
         return self.rules.tz
 
-    def refuse_future(self, as_of: datetime | None) -> None:
-        """A view as of `as_of` sees what was known then; of a time still to come nothing is known yet."""
+    def refuse_future(self, as_of: datetime | None, only: str = "只能查看过去或现在") -> None:
+        """A view as of `as_of` sees what was known then; of a time still to come nothing is known yet
+        (`only`: what the refusal says may be asked instead)."""
         if as_of is not None and as_of > self.now:
-            raise BadInput(f"{shown_to_the_second(as_of, self.tz)} 还没有到，只能查看过去或现在")
+            raise BadInput(f"{shown_to_the_second(as_of, self.tz)} 还没有到，{only}")
 
     def when(
         self, text: str | None, *, end_of_day: bool = False, deadline: bool = False, receipt: str = ""

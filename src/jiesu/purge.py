@@ -52,7 +52,9 @@ def default_cutoff(now: datetime) -> datetime:
 
 
 def purge(office: Office, before: datetime | None, *, address: bool, dry_run: bool) -> Purged:
-    """Remove personal fields from the cases done with before `before` (default: the retention period)."""
+    """Remove personal fields from the cases done with before `before` (default: the retention period),
+    a time already past: a mistyped year (2029 for 2023) would take what a revisit still needs, for good."""
+    office.refuse_future(before, "--closed-before 只能是过去的日期（删除个人信息不能撤销）")
     before = before or default_cutoff(office.now)
     fields = ("name", "phone", "address") if address else ("name", "phone")
     done_with = or_(

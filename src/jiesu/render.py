@@ -410,11 +410,11 @@ _KEPT = re.compile(_WHOLE)
 # One change of a step (`状态：待派单 → 办理中；`, views._changes parts them with `；`): a fold keeps it on one line
 # when it fits one, so that a line of changes breaks between two changes first.
 _CHANGE = re.compile(r"(?<![^；\n])[^；\n]*? → [^；\n]*；?")
-# What a report's line of figures (`受理 3 · 超期 0`, `响应率 — · 解决率 75.0%`, `在账 1 条`) also keeps on one line:
+# What a report's line of figures (`受理 3 · 超期 0`, `响应率 — · 解决率 75.0%`, `在账 1 条`, todo's `超期 2 项`) also keeps on one line:
 # an aside in brackets with the id before it and the mark after it (`#4（超期、多次重办）、`, `（1 天内到期），`);
 # a label with its figure, and the separator after it, so that no line starts with the separator; and the
 # sign before it in a sum (`期初 0 + 新增 1 - 销账 0 = 期末 1`), so that no line ends with a bare `-`.
-_FIGURES = re.compile(rf"(?:#\d+)?（[^（）\n]{{1,24}}）[、，]?|(?:[-+=] )?[\u3400-\u9fff]{{1,6}} (?:\d[\d.,]*%?|—)(?: [条件])?(?: ·)?|{_WHOLE}")
+_FIGURES = re.compile(rf"(?:#\d+)?（[^（）\n]{{1,24}}）[、，]?|(?:[-+=] )?[\u3400-\u9fff]{{1,6}} (?:\d[\d.,]*%?|—)(?: [条件项])?(?: ·)?|{_WHOLE}")
 _WORD = re.compile(r"\s*\S+\s*")  # a word as Rich's fold reads it, with the spaces around it (rich._wrap.re_word)
 # What no line starts with (the rules of Chinese line breaking): closing punctuation. A fold that would
 # start a line with it starts it with the character before instead.
