@@ -126,6 +126,22 @@ def test_export_to_a_full_disk_leaves_nothing(big_book, small_disk, jiesu):
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
 
 
+@pytest.mark.parametrize("args", [["export", "--out", "诉求.xlsx"], ["ledger", "export", "--reveal", "--out", "台账.xlsx"]])
+def test_a_workbook_to_a_full_disk_is_one_line_and_leaves_nothing(args, big_book, small_disk, tmp_path):
+    """A tester's `export --out e.xlsx` on a full disk ended in XlsxWriter's 60-line traceback and an
+    "Exception ignored in ZipFile.__del__", and left the workbook's parts (the cases) in the temp folder."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    fill(small_disk, 4096)
+    *command, name = args
+    env = os.environ | {"JIESU_DB": str(big_book), "TMPDIR": str(scratch)}
+    done = subprocess.run([sys.executable, "-m", "jiesu", *command, str(small_disk / name)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert (done.returncode, done.stderr) == (1, f"错误: 无法写入 {small_disk / name}：磁盘已满（没有留下不完整的文件）\n")
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+    assert list(scratch.iterdir()) == []
+
+
 def test_the_copy_before_a_migration_on_a_full_disk_leaves_nothing_and_the_book_as_it_was(small_disk, jiesu, monkeypatch, tmp_path):
     book = small_disk / "jiesu.db"
     modern = tmp_path / "modern.db"
