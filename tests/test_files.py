@@ -232,6 +232,44 @@ def test_a_pipe_or_a_folder_is_never_replaced_by_a_file(args, tmp_path, jiesu):
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".db")) == ["folder", "pipe"]
 
 
+@pytest.mark.parametrize(("args", "suffix"), [(["export", "--out"], ".csv"), (["ledger", "export", "--out"], ".xlsx"), (["report", "daily", "--out"], ".html")])
+def test_a_symbolic_link_is_written_through_to_its_file(args, suffix, tmp_path, jiesu):
+    """A tester's `--out link.csv` (a link to share/real.csv) replaced the link with a new file and left
+    the real one old. The file it names is replaced, whole, from a part beside it; the link stays.
+    Like any file overwritten, the old 644 file becomes owner-only."""
+    jiesu.new()
+    share = tmp_path / "share"
+    share.mkdir()
+    real = share / f"real{suffix}"
+    real.write_text("旧的", encoding="utf-8")
+    real.chmod(0o644)
+    link = tmp_path / f"link{suffix}"
+    link.symlink_to(Path("share") / real.name)
+    jiesu.ok(*args, link)
+    assert link.is_symlink() and os.readlink(link) == str(Path("share") / real.name)
+    assert real.read_bytes() != "旧的".encode() and os.stat(real).st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in share.iterdir()) == [real.name]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a link owned by another user needs root")
+def test_a_link_another_user_planted_in_a_shared_folder_is_not_followed(tmp_path, jiesu):
+    """In /tmp anyone may leave `日报.html` pointing at one of your files: as the kernel does for
+    opening (protected_symlinks), such a link is followed only if it is yours or the folder owner's."""
+    jiesu.new()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chown(shared, 65534, 65534)
+    shared.chmod(0o1777)
+    mine = tmp_path / "mine.txt"
+    mine.write_text("我的", encoding="utf-8")
+    planted = shared / "日报.html"
+    planted.symlink_to(mine)
+    os.lchown(planted, 65533, 65533)
+    refused(jiesu("report", "daily", "--out", planted),
+            f"无法写入 {planted}：是别人在共享文件夹（如 /tmp）里放的符号链接，不会写到它指向的文件（没有留下不完整的文件）")
+    assert mine.read_text(encoding="utf-8") == "我的" and planted.is_symlink()
+
+
 def parts(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".jiesu-part"))
 
