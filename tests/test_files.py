@@ -216,6 +216,24 @@ def test_out_without_a_file_name_is_a_usage_error(args, name, jiesu):
     assert result.stderr.splitlines() == [f"错误: --out/-o 无效：'{name}' 不是文件名（如 --out 导出.csv；输出到屏幕请省略 --out）"]
 
 
+@pytest.mark.parametrize("args", [["export", "--out"], ["ledger", "export", "--out"], ["report", "daily", "--out"]])
+@pytest.mark.parametrize("name", ["dir.html/", "新.csv/"])
+def test_a_name_ending_in_a_slash_names_a_folder_not_a_file(args, name, jiesu, tmp_path, monkeypatch):
+    """A tester's `export --out dir.html/` was told 没有 .html 格式的导出, and `新.csv/` was written as the file 新.csv."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dir.html").mkdir()
+    result = jiesu(*args, name)
+    refused(result, f"--out/-o 无效：'{name}' 以 / 结尾，是文件夹的写法，不是文件名（如 --out 导出.csv；输出到屏幕请省略 --out）", code=2)
+    assert not (tmp_path / "新.csv").exists() and list((tmp_path / "dir.html").iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+@pytest.mark.parametrize("args", [["export", "--out", "/proc/x.csv"], ["export", "--out", "/proc/x.xlsx"], ["report", "daily", "--out", "/proc/x.html"]])
+def test_a_folder_that_makes_no_files_says_so(args, jiesu):
+    """A tester's `--out /proc/x.html` read 找不到该文件: /proc is there, it just makes no files."""
+    refused(jiesu(*args), f"无法写入 {args[-1]}：所在的文件夹不能新建文件（如 /proc 这样由系统生成的文件夹）（没有留下不完整的文件）")
+
+
 @pytest.mark.parametrize("args", [["export", "--out"], ["export", "--format", "xlsx", "--out"], ["report", "daily", "--out"], ["backup"]])
 def test_a_pipe_or_a_folder_is_never_replaced_by_a_file(args, tmp_path, jiesu):
     """`--out /dev/full` run as root renamed the export over the device: /dev/full became a file."""

@@ -74,7 +74,10 @@ def writing(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
     _refuse_unless_regular(target)
     remove_leftovers(target.parent)
     part = part_path(target)
-    lock = _create_locked(part)
+    try:
+        lock = _create_locked(part)
+    except FileNotFoundError:  # in a folder that is there: one of the system's (/proc, /sys) that makes no files
+        raise OSError(errno.ENOENT, NO_NEW_FILES if target.parent.is_dir() else NO_FOLDER) from None
     try:
         yield part
         _sync(part)
@@ -98,6 +101,8 @@ def text(target: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
 
 
 NOT_REGULAR = "不是普通文件（设备、管道或文件夹），不会用文件替换它"
+NO_NEW_FILES = "所在的文件夹不能新建文件（如 /proc 这样由系统生成的文件夹）"
+NO_FOLDER = "符号链接指向的文件夹不存在"
 PLANTED_LINK = "是别人在共享文件夹（如 /tmp）里放的符号链接，不会写到它指向的文件"
 
 

@@ -173,13 +173,17 @@ Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码
 
 def file_name(example: str):
     """A parser for a file to write: a name a file can take (`-` is the screen); a blank name or `.`
-    is a usage error, not a crash or the folder it names."""
+    is a usage error, not a crash or the folder it names, and so is a path ending in `/`, which names
+    a folder (`dir.html/` was taken for an .html file, `new.csv/` written as the file new.csv)."""
 
     def parse(text: str) -> str:
+        import os
         from pathlib import Path
 
         if text != "-" and not Path(given_path(text, example)).expanduser().name:
             raise typer.BadParameter(f"{echoed(text)} 不是文件名（{example}）")
+        if text.endswith(("/", os.sep)) and "://" not in text:  # a database's URL may end in one
+            raise typer.BadParameter(f"{echoed(text)} 以 / 结尾，是文件夹的写法，不是文件名（{example}）")
         return text
 
     return parse
