@@ -168,7 +168,9 @@ def format_option(choices, help: str = "输出格式；终端默认 table，管�
 Format = Annotated[Optional[OutputFormat], format_option(OutputFormat)]
 # For output that has no case or entry ids to list (rules, balances): `ids` is refused before anything runs.
 RecordFormat = Annotated[Optional[OutputFormat], format_option([OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.CSV])]
-Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码（默认打码）。")]
+Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码，文字里的号码也是（默认打码）。")]
+ExportReveal = Annotated[bool, typer.Option(
+    "--reveal", help="导出完整电话号码，文字里的号码也是（默认打码；打码的导出不能导入成同样的诉求，移交案卷须加 --reveal）。")]
 
 
 def file_name(example: str):
