@@ -102,7 +102,7 @@ def text(target: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
 
 NOT_REGULAR = "不是普通文件（设备、管道或文件夹），不会用文件替换它"
 NO_NEW_FILES = "所在的文件夹不能新建文件（如 /proc 这样由系统生成的文件夹）"
-NO_FOLDER = "符号链接指向的文件夹不存在"
+NO_FOLDER = "所在的文件夹不存在（符号链接指向的，或刚被删除）"
 PLANTED_LINK = "是别人在共享文件夹（如 /tmp）里放的符号链接，不会写到它指向的文件"
 
 
