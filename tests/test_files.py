@@ -126,6 +126,22 @@ def test_export_to_a_full_disk_leaves_nothing(big_book, small_disk, jiesu):
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
 
 
+@pytest.mark.parametrize("args", [["export", "--out", "诉求.xlsx"], ["ledger", "export", "--reveal", "--out", "台账.xlsx"]])
+def test_a_workbook_to_a_full_disk_is_one_line_and_leaves_nothing(args, big_book, small_disk, tmp_path):
+    """A tester's `export --out e.xlsx` on a full disk ended in XlsxWriter's 60-line traceback and an
+    "Exception ignored in ZipFile.__del__", and left the workbook's parts (the cases) in the temp folder."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    fill(small_disk, 4096)
+    *command, name = args
+    env = os.environ | {"JIESU_DB": str(big_book), "TMPDIR": str(scratch)}
+    done = subprocess.run([sys.executable, "-m", "jiesu", *command, str(small_disk / name)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert (done.returncode, done.stderr) == (1, f"错误: 无法写入 {small_disk / name}：磁盘已满（没有留下不完整的文件）\n")
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+    assert list(scratch.iterdir()) == []
+
+
 def test_the_copy_before_a_migration_on_a_full_disk_leaves_nothing_and_the_book_as_it_was(small_disk, jiesu, monkeypatch, tmp_path):
     book = small_disk / "jiesu.db"
     modern = tmp_path / "modern.db"
@@ -200,6 +216,24 @@ def test_out_without_a_file_name_is_a_usage_error(args, name, jiesu):
     assert result.stderr.splitlines() == [f"错误: --out/-o 无效：'{name}' 不是文件名（如 --out 导出.csv；输出到屏幕请省略 --out）"]
 
 
+@pytest.mark.parametrize("args", [["export", "--out"], ["ledger", "export", "--out"], ["report", "daily", "--out"]])
+@pytest.mark.parametrize("name", ["dir.html/", "新.csv/"])
+def test_a_name_ending_in_a_slash_names_a_folder_not_a_file(args, name, jiesu, tmp_path, monkeypatch):
+    """A tester's `export --out dir.html/` was told 没有 .html 格式的导出, and `新.csv/` was written as the file 新.csv."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dir.html").mkdir()
+    result = jiesu(*args, name)
+    refused(result, f"--out/-o 无效：'{name}' 以 / 结尾，是文件夹的写法，不是文件名（如 --out 导出.csv；输出到屏幕请省略 --out）", code=2)
+    assert not (tmp_path / "新.csv").exists() and list((tmp_path / "dir.html").iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+@pytest.mark.parametrize("args", [["export", "--out", "/proc/x.csv"], ["export", "--out", "/proc/x.xlsx"], ["report", "daily", "--out", "/proc/x.html"]])
+def test_a_folder_that_makes_no_files_says_so(args, jiesu):
+    """A tester's `--out /proc/x.html` read 找不到该文件: /proc is there, it just makes no files."""
+    refused(jiesu(*args), f"无法写入 {args[-1]}：所在的文件夹不能新建文件（如 /proc 这样由系统生成的文件夹）（没有留下不完整的文件）")
+
+
 @pytest.mark.parametrize("args", [["export", "--out"], ["export", "--format", "xlsx", "--out"], ["report", "daily", "--out"], ["backup"]])
 def test_a_pipe_or_a_folder_is_never_replaced_by_a_file(args, tmp_path, jiesu):
     """`--out /dev/full` run as root renamed the export over the device: /dev/full became a file."""
@@ -214,6 +248,44 @@ def test_a_pipe_or_a_folder_is_never_replaced_by_a_file(args, tmp_path, jiesu):
         assert "已存在" not in line
     assert stat.S_ISFIFO(os.stat(pipe).st_mode) and folder.is_dir() and list(folder.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".db")) == ["folder", "pipe"]
+
+
+@pytest.mark.parametrize(("args", "suffix"), [(["export", "--out"], ".csv"), (["ledger", "export", "--out"], ".xlsx"), (["report", "daily", "--out"], ".html")])
+def test_a_symbolic_link_is_written_through_to_its_file(args, suffix, tmp_path, jiesu):
+    """A tester's `--out link.csv` (a link to share/real.csv) replaced the link with a new file and left
+    the real one old. The file it names is replaced, whole, from a part beside it; the link stays.
+    Like any file overwritten, the old 644 file becomes owner-only."""
+    jiesu.new()
+    share = tmp_path / "share"
+    share.mkdir()
+    real = share / f"real{suffix}"
+    real.write_text("旧的", encoding="utf-8")
+    real.chmod(0o644)
+    link = tmp_path / f"link{suffix}"
+    link.symlink_to(Path("share") / real.name)
+    jiesu.ok(*args, link)
+    assert link.is_symlink() and os.readlink(link) == str(Path("share") / real.name)
+    assert real.read_bytes() != "旧的".encode() and os.stat(real).st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in share.iterdir()) == [real.name]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a link owned by another user needs root")
+def test_a_link_another_user_planted_in_a_shared_folder_is_not_followed(tmp_path, jiesu):
+    """In /tmp anyone may leave `日报.html` pointing at one of your files: as the kernel does for
+    opening (protected_symlinks), such a link is followed only if it is yours or the folder owner's."""
+    jiesu.new()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chown(shared, 65534, 65534)
+    shared.chmod(0o1777)
+    mine = tmp_path / "mine.txt"
+    mine.write_text("我的", encoding="utf-8")
+    planted = shared / "日报.html"
+    planted.symlink_to(mine)
+    os.lchown(planted, 65533, 65533)
+    refused(jiesu("report", "daily", "--out", planted),
+            f"无法写入 {planted}：是别人在共享文件夹（如 /tmp）里放的符号链接，不会写到它指向的文件（没有留下不完整的文件）")
+    assert mine.read_text(encoding="utf-8") == "我的" and planted.is_symlink()
 
 
 def parts(folder: Path) -> list[str]:

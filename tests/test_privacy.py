@@ -317,3 +317,11 @@ def test_every_written_form_is_masked_in_a_listing(jiesu, monkeypatch):
     monkeypatch.setenv("COLUMNS", "1000")
     table = jiesu.ok("list", "--format", "table").stdout
     assert all(f"号 {shown} 止" in table for shown in WRITTEN_FORMS.values()) and table.count("1234") == 1 and "6512" not in table  # the one in BJ13812345678
+
+
+def test_export_help_says_what_reveal_reveals_and_why_a_transfer_needs_it(jiesu):
+    """A fresh tester read `--reveal` as phones only: it reveals the numbers in the text too, and a
+    masked export is no way to move cases to another book."""
+    help_text = "".join(jiesu.ok("export", "--help").stdout.split())  # however the lines wrap
+    assert "文字里的号码也是" in help_text and "打码的导出不能导入成同样的诉求，移交案卷须加--reveal" in help_text
+    assert "文字里的号码也是" in "".join(jiesu.ok("show", "--help").stdout.split())

@@ -274,3 +274,19 @@ def test_cases_filed_at_a_clock_with_fractions_of_a_second_come_back_as_themselv
     jiesu.ok("--db", other, "import", str(out))
     strip = lambda rows: [{k: v for k, v in r.items() if k != "id"} for r in rows]
     assert strip(jiesu.json("--db", other, "list", "--all", "--reveal")) == strip(original)
+
+
+def test_text_that_looks_like_excels_escapes_comes_back_as_itself(jiesu, tmp_path, new_target):
+    """A tester's `3号楼_x005F_x0041_` came back `3号楼_x005FA`: XlsxWriter escaped the first of two
+    overlapping `_xHHHH_` and left the second to be read as `A`."""
+    texts = ["3号楼_x005F_x0041_", "_x005f_x0041_旧楼", "__x0041__", "_x0041_ 与 _x005F_", "a_x005F_b_xD800_"]
+    for n, text in enumerate(texts):
+        jiesu.new(f"{text} 路灯", "--community", text, "--address", f"{n}{text}", "--detail", text, "--received", f"2026-11-2{n} 09:00")
+    out = tmp_path / "诉求.xlsx"
+    jiesu.ok("export", "--reveal", "--out", str(out))
+    other = new_target("other")
+    jiesu.ok("--db", other, "import", str(out))
+    copied = jiesu.json("--db", other, "list", "--all")
+    assert [(c["summary"], c["community"], c["address"], c["detail"]) for c in copied] == [
+        (f"{text} 路灯", text, f"{n}{text}", text) for n, text in enumerate(texts)
+    ]

@@ -10,7 +10,8 @@ removes such parts there, whatever name they were for, silently (they are
 jiesu's own temporaries, and hold the personal data being written), and leaves
 a live writer's alone. Only names of the exact form `.NAME.PID.jiesu-part`
 (with SQLite's companions of it) are ever touched. A name that is a device, a
-pipe or a folder is refused: a rename would put the file in its place.
+pipe or a folder is refused: a rename would put the file in its place. A symbolic link is
+written through: the file it names is replaced (its part beside that file), the link stays.
 Usage:
 
     with atomicfile.writing(target) as part:       # a Path to fill by any means
@@ -69,10 +70,14 @@ def writing(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
     Raises FileExistsError when `target` exists and `overwrite` is False, OSError
     when the disk refuses or `target` is not a regular file; nothing is left behind.
     """
+    target = _through_links(target)
     _refuse_unless_regular(target)
     remove_leftovers(target.parent)
     part = part_path(target)
-    lock = _create_locked(part)
+    try:
+        lock = _create_locked(part)
+    except FileNotFoundError:  # in a folder that is there: one of the system's (/proc, /sys) that makes no files
+        raise OSError(errno.ENOENT, NO_NEW_FILES if target.parent.is_dir() else NO_FOLDER) from None
     try:
         yield part
         _sync(part)
@@ -96,6 +101,29 @@ def text(target: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
 
 
 NOT_REGULAR = "不是普通文件（设备、管道或文件夹），不会用文件替换它"
+NO_NEW_FILES = "所在的文件夹不能新建文件（如 /proc 这样由系统生成的文件夹）"
+NO_FOLDER = "所在的文件夹不存在（符号链接指向的，或刚被删除）"
+PLANTED_LINK = "是别人在共享文件夹（如 /tmp）里放的符号链接，不会写到它指向的文件"
+
+
+def _through_links(target: Path) -> Path:
+    """The file a symbolic link at `target` names (through every link), else `target`: a link is written
+    through, its file replaced whole beside itself, never the link replaced by a file.
+
+    As the kernel's protected_symlinks does for opening, a link in a sticky world-writable folder
+    (/tmp) is followed only if it is ours or the folder owner's: another user's could point at any of our files.
+    """
+    try:
+        link = os.lstat(target)
+    except OSError:
+        return target  # nothing there yet (or unreachable: the write itself will say why)
+    if not stat.S_ISLNK(link.st_mode):
+        return target
+    folder = os.stat(target.parent)
+    shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
+    if shared and link.st_uid not in (os.geteuid(), folder.st_uid):
+        raise OSError(errno.EPERM, PLANTED_LINK)
+    return Path(os.path.realpath(target))
 
 
 def _refuse_unless_regular(target: Path) -> None:

@@ -26,7 +26,7 @@ def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, o
     from jiesu import report_views
     from jiesu.exchange import output
     from jiesu.render import print_json
-    from jiesu.safetext import echoed_path, visible_lines
+    from jiesu.safetext import echoed_path
 
     fmt = output_format(fmt, ReportFormat)
     page = None
@@ -36,7 +36,7 @@ def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, o
         page = report_html.render(document, report_figures.figures(office, document))
     with output(out, utf8=page is not None) as stream:
         if page is not None:
-            stream.write(visible_lines(page))  # a page is for people, in a file too: control codes as stand-ins
+            stream.write(page)  # its text made visible, then escaped, by report_html
         elif fmt is ReportFormat.JSON:
             print_json(document, stream)
         elif fmt is ReportFormat.CSV:

@@ -168,18 +168,24 @@ def format_option(choices, help: str = "输出格式；终端默认 table，管�
 Format = Annotated[Optional[OutputFormat], format_option(OutputFormat)]
 # For output that has no case or entry ids to list (rules, balances): `ids` is refused before anything runs.
 RecordFormat = Annotated[Optional[OutputFormat], format_option([OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.CSV])]
-Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码（默认打码）。")]
+Reveal = Annotated[bool, typer.Option("--reveal", help="显示完整电话号码，文字里的号码也是（默认打码）。")]
+ExportReveal = Annotated[bool, typer.Option(
+    "--reveal", help="导出完整电话号码，文字里的号码也是（默认打码；打码的导出不能导入成同样的诉求，移交案卷须加 --reveal）。")]
 
 
 def file_name(example: str):
     """A parser for a file to write: a name a file can take (`-` is the screen); a blank name or `.`
-    is a usage error, not a crash or the folder it names."""
+    is a usage error, not a crash or the folder it names, and so is a path ending in `/`, which names
+    a folder (`dir.html/` was taken for an .html file, `new.csv/` written as the file new.csv)."""
 
     def parse(text: str) -> str:
+        import os
         from pathlib import Path
 
         if text != "-" and not Path(given_path(text, example)).expanduser().name:
             raise typer.BadParameter(f"{echoed(text)} 不是文件名（{example}）")
+        if text.endswith(("/", os.sep)) and "://" not in text:  # a database's URL may end in one
+            raise typer.BadParameter(f"{echoed(text)} 以 / 结尾，是文件夹的写法，不是文件名（{example}）")
         return text
 
     return parse

@@ -1,7 +1,7 @@
 """The printable report: one self-contained HTML file a street leader reads on screen or on A4.
 
 Jinja2 lays out the page (autoescaped: every name and summary a citizen or worker typed is
-text, never markup); pygal draws the charts as inline SVG — pure Python, no browser script
+text, never markup, its control and invisible characters shown as stand-ins before it is escaped); pygal draws the charts as inline SVG — pure Python, no browser script
 needed to draw, text kept as text so the system's CJK fonts render it, and vector lines that
 print sharp at any size. The file fetches nothing: fonts are the system's, styles and charts
 are inline, and a Content-Security-Policy forbids any request.
@@ -26,6 +26,7 @@ def render(document: dict[str, Any], figures: dict[str, Any]) -> str:
     environment = Environment(
         loader=PackageLoader("jiesu", "templates"),
         autoescape=True,
+        finalize=_shown,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -45,6 +46,17 @@ def render(document: dict[str, Any], figures: dict[str, Any]) -> str:
         months_chart=Markup(months_chart(months)),
         days_chart=Markup(days_chart(figures["days"])),
     )
+
+
+def _shown(value: Any) -> Any:
+    """What the page prints of a value, before it is escaped: text with its control and invisible characters
+    as stand-ins (`␛`, `<U+2066>`), which are text too: made visible after escaping, `<U+2066>` was an
+    element to a browser, and hidden. Markup (the charts) is the page's own."""
+    from markupsafe import Markup
+
+    from jiesu.safetext import visible_lines
+
+    return visible_lines(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def points(value: float | None) -> str:
