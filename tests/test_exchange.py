@@ -142,6 +142,22 @@ def test_the_apostrophe_is_taken_off_every_cell_that_is_not_free_text(jiesu, tmp
         "BJ9", "2026-11-27T09:00:00+08:00", "01065123456", "8001", "urgent")
 
 
+def test_a_cell_in_excels_text_formula_form_is_its_text(jiesu, tmp_path, book):
+    """A fresh tester: many systems export `="BJ40"` so that Excel shows it as text; the ref was stored with
+    the formula around it, so the same work order written plainly became a second case, and a phone in
+    that form was refused. It is taken off as the apostrophe is, on import and on `new --ref` alike."""
+    jiesu.ok("import", str(hotline_file(tmp_path, ['="BJ40",2026-11-27 09:00,张三,="13812345678",,,,,="一般",楼上漏水'], name="导出.csv")))
+    before = book.fingerprint()
+    plain = hotline_file(tmp_path, ["BJ40,2026-11-27 09:00,张三,13812345678,,,,,一般,楼上漏水"])
+    assert jiesu.ok("import", str(plain)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+    assert book.fingerprint() == before
+    case = jiesu.json("show", "1", "--reveal")
+    assert (case["ref"], case["phone"]) == ("BJ40", "13812345678")
+    refused(jiesu("new", "又来电", "--ref", '="BJ40"'), "工单编号 BJ40 已用于 #1")
+    jiesu.ok("new", "另一件", "--ref", '="BJ""50"')
+    assert jiesu.json("show", "2")["ref"] == 'BJ"50'
+
+
 def test_dry_run_writes_nothing(jiesu, tmp_path, book):
     jiesu.new("已有")
     before = book.fingerprint()

@@ -29,6 +29,8 @@ TIME_HINT = "请写成 2026-11-03 09:05 这样的时间"
 OPEN311_TIME_EXAMPLE = "2026-11-20T09:30:00+08:00"
 OPEN311_TIME_HINT = f"请写成 {OPEN311_TIME_EXAMPLE} 这样带时区偏移的时间（Open311 要求）"
 FORCED_TEXT = "'"  # typed before a cell in Excel or WPS so that it is kept as text, not read as a number or date
+# `="BJ40"`: how many Chinese systems write a cell to a CSV so that Excel shows it as that text, not a number
+_TEXT_FORMULA = re.compile(r'="((?:[^"]|"")*)"')
 
 # NUL is no text a book can keep: PostgreSQL refuses it, and SQLite's functions stop reading at it (a listing's summary).
 NUL_REFUSED = "{label} 含有空字符 U+0000，案卷库存不了它；请删去"
@@ -61,11 +63,14 @@ def text(label: str, value: Any) -> str | None:
 
 def value_text(label: str, value: Any) -> str | None:
     """A cell that is not free text (a ref, a phone, a time, a number, a label) as `text` reads it, without
-    the apostrophe Excel and WPS users type before a cell to keep it as text (`'20261127001`): it is never
-    part of such a value, and a ref with it would be another case than the same ref without."""
+    the apostrophe Excel and WPS users type before a cell to keep it as text (`'20261127001`), or the text
+    formula systems export it in (`="20261127001"`): neither is ever part of such a value, and a ref with
+    it would be another case than the same ref without."""
     written = text(label, value)
     if written is not None and written[0] == FORCED_TEXT:
         written = written[1:].lstrip()
+    elif written is not None and written[0] == "=" and (formula := _TEXT_FORMULA.fullmatch(written)):
+        written = formula.group(1).replace('""', '"').strip()
     return None if blank(written) else written  # a cell that shows nothing is empty: a zero-width space is no ref
 
 
