@@ -106,6 +106,27 @@ def test_the_sheet_option_picks_a_sheet_by_name(jiesu, tmp_path):
     refused(jiesu("import", str(tmp_path / "x.csv"), "--sheet", "十一月"), "--sheet 只用于 Excel 工作簿（.xlsx、.xls）", code=2)
 
 
+def test_a_merged_cell_is_read_in_every_row_it_spans_as_excel_shows_it(jiesu, tmp_path):
+    """A fresh tester: with 所属社区 merged down three rows only the first case had a community, and a
+    受理时间 merged down two gave the second case its import time as its receipt, silently."""
+    path = tmp_path / "合并.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    page = book.add_worksheet("工单")
+    page.write_row(0, 0, HEADER)
+    for row, ref in enumerate(("BJ1", "BJ2", "BJ3"), start=1):
+        page.write_row(row, 0, [ref, "2026-11-03 09:0" + ref[-1], "王", "13812345678", "前门东大街3号", None, "物业管理/漏水", "投诉", "一般", "漏水" + ref])
+    page.merge_range("F2:F4", "前门社区")
+    page.merge_range("B3:B4", "2026-11-03 10:00")
+    book.close()
+    assert jiesu.ok("import", str(path)).stderr == "读取 3 行：已导入 3 件，已存在 0 件\n"
+    cases = jiesu.json("list")
+    assert [(c["ref"], c["community"], c["received_at"]) for c in cases] == [
+        ("BJ1", "前门社区", "2026-11-03T09:01:00+08:00"),
+        ("BJ2", "前门社区", "2026-11-03T10:00:00+08:00"),
+        ("BJ3", "前门社区", "2026-11-03T10:00:00+08:00"),
+    ]
+
+
 def test_a_map_reads_a_workbook_like_a_csv(jiesu, tmp_path):
     (tmp_path / "map.toml").write_text('[columns]\n"内容" = "summary"\n"时间" = "received_at"\n', encoding="utf-8")
     path = office_sheet(tmp_path / "x.xlsx", [["漏水", datetime(2026, 11, 3, 9, 5)]], header=["内容", "时间"], title=None)

@@ -34,13 +34,37 @@ def sheet_records(data: bytes, sheet: str | None) -> Iterator[tuple[int, list[An
             raise BadInput(f"工作簿中没有名为 {sheet} 的工作表；有：{'、'.join(names)}")
         if not names:
             return
-        rows = book.get_sheet_by_name(sheet or names[0]).iter_rows()
+        page = book.get_sheet_by_name(sheet or names[0])
+        rows = page.iter_rows()
+        if page.merged_cell_ranges and page.start is not None:
+            rows = _merges_spread(rows, page.merged_cell_ranges, page.start[1])
         for number, cells in enumerate(rows, start=1):
             yield number, cells
     except BadInput:
         raise
     except Exception as exc:  # the reader raises its own error types (zip, XML, password, format) for broken files
         raise BadInput(f"不是可读的 Excel 工作簿：{_reason(exc)}") from None
+
+
+def _merges_spread(
+    rows: Iterable[list[Any]], ranges: Iterable[tuple[tuple[int, int], tuple[int, int]]], left: int
+) -> Iterator[list[Any]]:
+    """The rows with each merged range's value (its top-left cell's) in every cell of the range, as Excel
+    shows it: a 所属社区 merged down three rows is each row's community, not the first's alone. `ranges` are
+    ((top, first column), (bottom, last column)) of the sheet; the rows start at its row 0 and its column `left`."""
+    starting: dict[int, list[tuple[int, int, int]]] = {}
+    for (top, first), (bottom, last) in ranges:
+        starting.setdefault(top, []).append((first - left, last - left, bottom))
+    spreading: list[tuple[int, int, int, Any]] = []
+    for index, cells in enumerate(rows):
+        for first, last, bottom in starting.pop(index, ()):
+            if 0 <= first < len(cells):
+                spreading.append((first, last, bottom, cells[first]))
+        spreading = [merge for merge in spreading if merge[2] >= index]
+        for first, last, _, value in spreading:
+            last = min(last, len(cells) - 1)
+            cells[first:last + 1] = [value] * (last - first + 1)
+        yield cells
 
 
 def _reason(exc: Exception) -> str:
