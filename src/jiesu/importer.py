@@ -248,9 +248,7 @@ def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet:
     if fmt == "csv":
         yield from _csv_rows(text_stream(source, newline=""), mapping)
     elif fmt in WORKBOOKS:
-        from jiesu.workbook import sheet_records
-
-        yield from sheet_rows(sheet_records(source.read(), sheet), mapping, neutralised=False)
+        yield from _workbook_rows(source.read(), mapping, sheet)
     elif fmt == "jsonl":
         yield from _jsonl_rows(text_stream(source, newline="\n"))
     elif fmt in ("json", "open311-json"):
@@ -259,6 +257,39 @@ def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet:
         yield from _open311_xml_rows(source.read())
     else:  # a caller's bug: the command line's format is checked by import_format
         raise ValueError(f"unknown import format {fmt!r}")
+
+
+def _workbook_rows(data: bytes, mapping: Mapping | None, sheet: str | None) -> Iterator[Row | IgnoredColumns]:
+    """The rows of a workbook's sheet (`sheet`, or its first), their serial dates read from the workbook's
+    own epoch. A first sheet that is empty or holds no header, in a workbook with others, is refused
+    naming them, as a `--sheet` that names none is."""
+    from jiesu.workbook import read_sheet
+
+    page = read_sheet(data, sheet)
+    rows = sheet_rows(page.records, mapping, neutralised=False)
+    if page.epoch != cells.EXCEL_EPOCH:
+        rows = (row if row.__class__ is IgnoredColumns else Row(row.line, row.values | {"__epoch__": page.epoch}) for row in rows)
+    try:
+        yield from rows
+    except NoHeader as exc:
+        if sheet is not None or not page.others:
+            raise
+        state = (
+            "是空的（没有表头，也没有工单）" if exc.empty else f"不是工单表（{exc}）" if mapping
+            else f"不是工单表（前 {HEADER_SEARCH} 行中没有 jiesu 导出或 12345 工单的表头）"
+        )
+        example = next((other for other in page.others if _has_header(read_sheet(data, other), mapping)), page.others[0])
+        raise BadInput(
+            f"第一个工作表 {page.name} {state}；工作簿中还有：{'、'.join(page.others)}；"
+            f"请用 --sheet 指定要导入的一张，如 --sheet {example}"
+        ) from None
+
+
+def _has_header(page, mapping: Mapping | None) -> bool:
+    try:
+        return _find_header(page.records, mapping) is not None
+    except NoHeader:
+        return False
 
 
 def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row]:
@@ -318,6 +349,11 @@ def sheet_rows(
         if len(record) < width or (len(record) > width and _any_filled(record[width:])):
             yield Row(line, {"__error__": f"这一行有 {_width(record)} 格，表头有 {width} 列；各格无法对准各列"})
             continue
+        if cells.UNSAVED_FORMULA in record and (
+            column := next((header[position] for position, _ in placed if record[position] is cells.UNSAVED_FORMULA), None)
+        ):
+            yield Row(line, {"__error__": cells.UNSAVED_REFUSED.format(label=column)})
+            continue
         values = {name: record[position] for position, name in placed}
         if unneutralise:
             values = {name: _unneutralise(cell) if isinstance(cell, str) else cell for name, cell in values.items()}
@@ -352,9 +388,17 @@ def _find_header(records: Iterator[tuple[int, list[Any]]], mapping: Mapping | No
         if _layout_of(header, mapping) is not None:
             return header
     if first is None:  # a download that failed, a sheet never filled: not "0 rows read"
-        raise BadInput("文件是空的：没有表头，也没有工单")
+        raise NoHeader("文件是空的：没有表头，也没有工单", empty=True)
     _layout(first, mapping)  # raises with the reason the first row is not a header
     return None
+
+
+class NoHeader(BadInput):
+    """A file (or a workbook's sheet) without a header jiesu can read: empty, or none of its first rows is one."""
+
+    def __init__(self, message: str, *, empty: bool = False) -> None:
+        super().__init__(message)
+        self.empty = empty
 
 
 def _layout_of(header: list[str], mapping: Mapping | None) -> str | None:
@@ -372,9 +416,9 @@ def _layout(header: list[str], mapping: Mapping | None) -> tuple[dict[int, str],
     layout = _layout_of(header, mapping)
     if layout is None and mapping is not None:
         missing = [c for c in mapping.columns if c not in header]
-        raise BadInput(f"文件中没有映射文件所列的列：{', '.join(missing)}")
+        raise NoHeader(f"文件中没有映射文件所列的列：{', '.join(missing)}")
     if layout is None:
-        raise BadInput("无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
+        raise NoHeader("无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
     names = mapping.columns if mapping is not None else CASE_COLUMNS if layout == "own" else HOTLINE_LAYOUT
     used = [column for column in header if column in names]
     for column in used:
@@ -806,7 +850,8 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
             values[name] = cells.moment(
-                _key_in_file(name, open311), value, tz, offset_required=open311, receipt=name == "received_at", deadline=name in CASE_DEADLINES
+                _key_in_file(name, open311), value, tz, offset_required=open311, receipt=name == "received_at",
+                deadline=name in CASE_DEADLINES, epoch=get("__epoch__", cells.EXCEL_EPOCH),
             )
     masked = None
     if values["phone"] and "*" in values["phone"]:
