@@ -472,6 +472,23 @@ def test_a_merge_into_a_refused_row_says_that_row_was_refused(jiesu, tmp_path, n
     ]
 
 
+@pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
+def test_a_ledgered_case_in_open311_is_refused_as_in_every_format(jiesu, tmp_path, new_target, fmt):
+    """A fresh tester: jiesu's Open311 export of a ledgered case came into another book as an open one
+    (assigned, unclassified, no track), silently, where CSV, JSON and workbooks refuse it."""
+    jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
+    ledgered = jiesu.new("有工单号", "--ref", "BJ001", "--nature", "合理诉求", "--received", "2026-11-22T09:00")
+    jiesu.ok("ledger", "add", ledgered, "--plan", "p", "--unit", "u", "--at", "2026-11-23T09:00")
+    feed = tmp_path / f"feed.{'xml' if fmt.endswith('xml') else 'json'}"
+    jiesu.ok("export", "--format", fmt, "--out", str(feed))
+    other = new_target("other")
+    result = jiesu("--db", other, "import", str(feed), "--skip-bad")
+    assert [line.partition("：")[2] for line in result.stderr.splitlines() if line.startswith("第 ")] == [LEDGERED]
+    assert [case["summary"] for case in jiesu.json("--db", other, "list", "--all")] == ["楼道灯不亮"]
+    assert jiesu.ok("import", str(feed)).stderr.splitlines()[-1] == "读取 2 行：已导入 0 件，已存在 2 件"
+    assert jiesu.json("show", ledgered)["status"] == "ledgered"
+
+
 def chained(jiesu) -> list[str]:
     """Four cases, each merged into the next as `jiesu merge` allows (into a case others were merged into)."""
     ids = [jiesu.new(f"案{letter}", "--received", "-2h") for letter in "ABCD"]

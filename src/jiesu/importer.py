@@ -598,6 +598,8 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
             values["__unclassified_close__"] = OPEN311_MERGED if merged else OPEN311_UNCLASSIFIED
         else:  # closed by `close`, which let it close with its track's one result
             values["nature"], values["result"] = nature, rules.RESULT_OF[rules.TRACK_OF[nature]].value
+    elif isinstance(extended, dict) and extended.get("status") == Status.LEDGERED:
+        values["status"] = Status.LEDGERED.value  # jiesu's own export of a ledgered case: refused as in every format
     else:
         values["status"] = open_status(values.get("assignee")).value
     return values
