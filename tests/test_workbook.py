@@ -61,7 +61,7 @@ def test_a_date_cell_with_a_fraction_of_a_second_is_refused_not_rounded_into_the
     path = office_sheet(tmp_path / "工单.xlsx", [last, whole])
     result = jiesu("import", path)
     assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
-        "第 4 行：received_at 有不足一秒的部分：'2026-11-29 23:59:59.999'；jiesu 记时到秒，请改为整秒"
+        "第 4 行：受理时间 有不足一秒的部分：'2026-11-29 23:59:59.999'；jiesu 记时到秒，请改为整秒"
     )
     assert book.counts() == (0, 0)
     jiesu.ok("import", path, "--skip-bad")
@@ -83,7 +83,7 @@ def test_a_receipt_in_a_date_cell_without_its_clock_time_is_refused(jiesu, tmp_p
     result = jiesu("import", str(path))
     reason = "只有日期，没有钟点（0 点受理按前一天 24:00 计，时限会早一个工作日）；请写明钟点，如 2026-11-20 09:00"
     assert result.exit_code == 1 and result.stderr.splitlines()[:2] == [
-        f"第 2 行：received_at '2026-11-20' {reason}", f"第 3 行：received_at 46346 {reason}",
+        f"第 2 行：受理时间 '2026-11-20' {reason}", f"第 3 行：受理时间 46346 {reason}",
     ]
     assert book.counts() == (0, 0)
 
@@ -200,8 +200,8 @@ def test_numbers_excel_already_rewrote_are_refused(jiesu, tmp_path, book):
     rows[1][3] = 13812345678.5
     result = jiesu("import", office_sheet(tmp_path / "x.xlsx", rows))
     assert result.stderr.splitlines()[:2] == [
-        "第 4 行：ref 被存成了数字，已被 Excel 改写（2.026110300012346e+17）；请把该列设为文本后重新填写",
-        "第 5 行：phone 被存成了数字，已被 Excel 改写（13812345678.5）；请把该列设为文本后重新填写",
+        "第 4 行：工单编号 被存成了数字，已被 Excel 改写（2.026110300012346e+17）；请把该列设为文本后重新填写",
+        "第 5 行：联系电话 被存成了数字，已被 Excel 改写（13812345678.5）；请把该列设为文本后重新填写",
     ]
     assert book.counts() == (0, 0)
 

@@ -91,10 +91,12 @@ CASE_COLUMNS = (*TEXT_FIELDS, *ENUM_FIELDS, *TIME_FIELDS, *INT_FIELDS, "merged_i
 
 @dataclass
 class Row:
-    """One record as read: its line (or position) in the source and its raw values by jiesu field."""
+    """One record as read: its line (or position) in the source, its raw values by jiesu field, and the
+    column (or key) of the file each field came from where it is not the field's own name: a refusal names it."""
 
     line: int
     values: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -214,6 +216,8 @@ def text_stream(source: BinaryIO, *, newline: str) -> io.TextIOWrapper:
     """
     start = source.read(len(codecs.BOM_UTF8))
     source.seek(0)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 「Unicode 文本」
+        return io.TextIOWrapper(source, encoding="utf-16", newline=newline)
     encoding = "utf-8-sig" if start == codecs.BOM_UTF8 else "utf-8" if _is_utf8(source) else "gb18030"
     source.seek(0)
     return io.TextIOWrapper(source, encoding=encoding, newline=newline)
@@ -246,7 +250,8 @@ def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet:
     object wrapping Open311 requests is read whole (it is one document).
     """
     if fmt == "csv":
-        yield from _csv_rows(text_stream(source, newline=""), mapping)
+        stream = text_stream(source, newline="")
+        yield from _csv_rows(stream, mapping, delimiter="\t" if stream.encoding == "utf-16" else ",")
     elif fmt in WORKBOOKS:
         yield from _workbook_rows(source.read(), mapping, sheet)
     elif fmt == "jsonl":
@@ -268,7 +273,7 @@ def _workbook_rows(data: bytes, mapping: Mapping | None, sheet: str | None) -> I
     page = read_sheet(data, sheet)
     rows = sheet_rows(page.records, mapping, neutralised=False)
     if page.epoch != cells.EXCEL_EPOCH:
-        rows = (row if row.__class__ is IgnoredColumns else Row(row.line, row.values | {"__epoch__": page.epoch}) for row in rows)
+        rows = (row if row.__class__ is IgnoredColumns else Row(row.line, row.values | {"__epoch__": page.epoch}, row.sources) for row in rows)
     try:
         yield from rows
     except NoHeader as exc:
@@ -292,9 +297,10 @@ def _has_header(page, mapping: Mapping | None) -> bool:
         return False
 
 
-def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row]:
+def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None, delimiter: str) -> Iterator[Row]:
+    """CSV, or the tab-separated text Excel saves as 「Unicode 文本」 (UTF-16 with a BOM: `delimiter` a tab)."""
     csv.field_size_limit(MAX_CELL)
-    reader = csv.reader(_lines(stream), strict=True)  # a quote left open must not swallow the rows after it
+    reader = csv.reader(_lines(stream), strict=True, delimiter=delimiter)  # strict: a quote left open must not swallow the rows after it
 
     def records() -> Iterator[tuple[int, list[str]]]:
         """Each record with the line it starts on, as a spreadsheet user counts lines: a quoted
@@ -342,6 +348,7 @@ def sheet_rows(
     if ignored := list(dict.fromkeys(name for position, name in enumerate(header) if name and position not in columns)):
         yield IgnoredColumns(ignored)
     width, placed = len(header), list(columns.items())
+    sources = {name: header[position] for position, name in placed if header[position] != name}
     unneutralise = neutralised and own_layout
     for line, record in records:
         if not _any_filled(record):
@@ -357,7 +364,7 @@ def sheet_rows(
         values = {name: record[position] for position, name in placed}
         if unneutralise:
             values = {name: _unneutralise(cell) if isinstance(cell, str) else cell for name, cell in values.items()}
-        yield Row(line, values)
+        yield Row(line, values, sources)
 
 
 def _any_filled(cells: list[Any]) -> bool:
@@ -527,13 +534,13 @@ def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
         raise BadInput(UNKNOWN_ENCODING) from None
 
 
-def _decodable(values: dict[str, Any]) -> dict[str, Any]:
+def _decodable(values: dict[str, Any], sources: dict[str, str] | None = None) -> dict[str, Any]:
     """JSON's escapes can spell half of a UTF-16 surrogate pair alone (`\\ud800`), which is no character (the
     file's bytes are text: they were read as such): the row is refused, naming the field and the escape."""
     for name, value in values.items():
         if isinstance(value, str) and has_undecodable(value):
             half = next(char for char in value if "\ud800" <= char <= "\udfff")
-            key = _key_in_file(name, values.get("__open311__", False))
+            key = (sources or {}).get(name, name)
             return {"__error__": f"{key} 里的 \\u{ord(half):04x} 是落单的半个 UTF-16 代理对，不是字符"}
     return values
 
@@ -560,11 +567,6 @@ OPEN311_EXTENSIONS = {
 OPEN311_KEY_OF = {
     field: key for key, field in (*OPEN311_FIELDS.items(), *OPEN311_EXTENSIONS.items(), ("updated_datetime", "closed_at"))
 }
-
-
-def _key_in_file(name: str, open311: bool) -> str:
-    """The key a row's field `name` was read from, as its file spells it."""
-    return OPEN311_KEY_OF.get(name, name) if open311 else name
 
 
 def _open311(request: dict[str, Any]) -> dict[str, Any]:
@@ -704,13 +706,19 @@ def _open311_requests(requests: Iterable[tuple[int, Any]]) -> Iterator[Row | Ign
             yield Row(line, {"__error__": _not_an_object(request)})
             continue
         unknown |= dict.fromkeys(key for key, value in request.items() if key not in OPEN311_READ and value not in (None, ""))
-        yield Row(line, _decodable(_open311(request)))
+        yield Row(line, _decodable(_open311(request), OPEN311_KEY_OF), OPEN311_KEY_OF)
     if unknown:
         yield IgnoredColumns(list(unknown))
 
 
+_ENTITY = re.compile(r"<!DOCTYPE[^\[>]*\[[^\]]*?(<!ENTITY)")
+
+
 def _open311_xml_rows(data: bytes) -> Iterator[Row]:
     text = _xml_text(data)
+    if entity := _ENTITY.search(text):  # no request needs one: an external one names a file of this machine, nested ones blow up
+        line = text.count("\n", 0, entity.start(1)) + 1
+        raise BadInput(f"XML 里声明了实体（<!ENTITY，第 {line} 行）；Open311 请求用不到实体，jiesu 不展开也不读取外部实体，请删去这些声明")
     try:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
@@ -814,7 +822,7 @@ def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
     try:
         return ENUM_FIELDS[name](text).value  # other spellings the enum accepts (case, spaces)
     except ValueError:
-        raise ValueError(f"未知的{ENUM_NOUNS[name]} {echoed(text)}") from None
+        raise ValueError(ENUM_FIELDS[name].unknown(ENUM_NOUNS[name], text, echoed(text))) from None
 
 
 # How each text field is read (in TEXT_FIELDS order, so a row's first fault is named first);
@@ -833,13 +841,15 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
         raise ValueError(raw["__error__"])
     get = raw.get
     open311 = get("__open311__", False)
-    summary = _text_field("summary", get("summary"))
+    source = row.sources.get  # the column each field is named by in a refusal: the file's own
+    summary = cells.text(source("summary", "summary"), get("summary"))
     if blank(summary):
-        raise ValueError(f"缺少诉求内容（{_key_in_file('summary', open311)}）")
+        column = source("summary", "summary")
+        raise ValueError("缺少诉求内容" if column == "诉求内容" else f"缺少诉求内容（{column}）")
     values: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)  # an absent or empty cell is None
     for name, read in TEXT_READERS:
         if (value := get(name)) is not None:
-            values[name] = read(name, value)
+            values[name] = read(source(name, name), value)
     values["summary"] = summary
     if values["ref"] and (reason := ref_refused(values["ref"])):
         raise ValueError(reason)
@@ -852,7 +862,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
             values[name] = cells.moment(
-                _key_in_file(name, open311), value, tz, offset_required=open311, receipt=name == "received_at",
+                source(name, name), value, tz, offset_required=open311, receipt=name == "received_at",
                 deadline=name in CASE_DEADLINES, epoch=get("__epoch__", cells.EXCEL_EPOCH),
             )
     masked = None
@@ -894,9 +904,11 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     values["responded_at"] = values["responded_at"] or rules.responded_at_receipt(channel, received, office_rules)
     status = values["status"] = values["status"] or (ASSIGNED if values["assignee"] else NEW)
     for name, default in INT_DEFAULTS:
-        values[name] = default if (value := get(name)) is None else cells.integer(name, value, default)
-    own_id = None if (value := get("id")) is None else cells.integer("id", value, None)
-    merged_into = values["merged_into"] = None if (value := get("merged_into")) is None else cells.integer("merged_into", value, None)
+        values[name] = default if (value := get(name)) is None else cells.integer(source(name, name), value, default)
+    own_id = None if (value := get("id")) is None else cells.integer(source("id", "id"), value, None)
+    merged_into = values["merged_into"] = (
+        None if (value := get("merged_into")) is None else cells.integer(source("merged_into", "merged_into"), value, None)
+    )
     ledgered = _refuse_partial_state(status, merged_into, own_id)
     unclosable = get("__unclassified_close__") or _check_closing(values)
     values |= textsearch.derived(values)
@@ -963,10 +975,6 @@ def _check_phone(values: dict[str, Any]) -> None:
     if extension and values["phone_ext"] not in (None, extension):
         raise ValueError(f"电话里的分机 {extension} 与分机列的 {values['phone_ext']} 不一致")
     values["phone_ext"] = values["phone_ext"] or extension
-
-
-def _text_field(name: str, value: Any) -> str | None:
-    return cells.digits_kept(name, value) if name in DIGIT_FIELDS else cells.text(name, value)
 
 
 def _check_closing(values: dict[str, Any]) -> str | None:
