@@ -142,6 +142,22 @@ def test_the_apostrophe_is_taken_off_every_cell_that_is_not_free_text(jiesu, tmp
         "BJ9", "2026-11-27T09:00:00+08:00", "01065123456", "8001", "urgent")
 
 
+def test_a_cell_in_excels_text_formula_form_is_its_text(jiesu, tmp_path, book):
+    """A fresh tester: many systems export `="BJ40"` so that Excel shows it as text; the ref was stored with
+    the formula around it, so the same work order written plainly became a second case, and a phone in
+    that form was refused. It is taken off as the apostrophe is, on import and on `new --ref` alike."""
+    jiesu.ok("import", str(hotline_file(tmp_path, ['="BJ40",2026-11-27 09:00,张三,="13812345678",,,,,="一般",楼上漏水'], name="导出.csv")))
+    before = book.fingerprint()
+    plain = hotline_file(tmp_path, ["BJ40,2026-11-27 09:00,张三,13812345678,,,,,一般,楼上漏水"])
+    assert jiesu.ok("import", str(plain)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+    assert book.fingerprint() == before
+    case = jiesu.json("show", "1", "--reveal")
+    assert (case["ref"], case["phone"]) == ("BJ40", "13812345678")
+    refused(jiesu("new", "又来电", "--ref", '="BJ40"'), "工单编号 BJ40 已用于 #1")
+    jiesu.ok("new", "另一件", "--ref", '="BJ""50"')
+    assert jiesu.json("show", "2")["ref"] == 'BJ"50'
+
+
 def test_dry_run_writes_nothing(jiesu, tmp_path, book):
     jiesu.new("已有")
     before = book.fingerprint()
@@ -167,16 +183,48 @@ BAD_ROWS = [
 ]
 
 
+def test_a_refused_cell_is_named_by_the_files_own_column_and_a_label_lists_the_accepted(jiesu, tmp_path, book):
+    """A fresh tester: a 12345 file's rows were refused naming `phone`, `received_at`, `ref` (its header
+    says 联系电话, 受理时间, 工单编号), and `未知的紧急程度 '特急'` did not say what is accepted, nor was a
+    full-width ＣＯＭＰＬＡＩＮＴ read as complaint, as typed input is."""
+    rows = [
+        "BJ1,下午三点,丙,13812345678,,,,,,坏日期",
+        "BJ2,2026-11-02 09:30,丁,1.38123E+10,,,,,,科学计数法",
+        "2.02611E+15,2026-11-02 09:30,丁,13812345678,,,,,,工单号",
+        "BJ4,2026-11-02 09:30,戊,13812345678,,,,表扬,,未知",
+        "BJ5,2026-11-02 09:30,戊,13812345678,,,,ＣＯＭＰＬＡＩＮＴ,ＵＲＧＥＮＴ,全角",
+    ]
+    result = jiesu("import", str(hotline_file(tmp_path, rows)), "--skip-bad")
+    assert result.stderr.splitlines()[:4] == [
+        "第 2 行：受理时间 不是有效时间：'下午三点'；请写成 2026-11-03 09:05 这样的时间",
+        "第 3 行：联系电话 被 Excel 改写成了科学计数法（1.38123E+10）；请把该列设为文本后重新填写",
+        "第 4 行：工单编号 被 Excel 改写成了科学计数法（2.02611E+15）；请把该列设为文本后重新填写",
+        "第 5 行：未知的诉求类型 '表扬'；可选：consult 咨询, help 求助, complaint 投诉, report 举报, suggest 建议",
+    ]
+    (case,) = jiesu.json("list")
+    assert (case["ref"], case["kind"], case["urgency"]) == ("BJ5", "complaint", "urgent")
+
+
+def test_excels_unicode_text_is_read_as_tab_separated_utf16(jiesu, tmp_path):
+    """A fresh tester: Excel's 「Unicode 文本」 save (UTF-16 with a BOM, tabs between cells) was refused as
+    neither UTF-8 nor GB18030."""
+    path = tmp_path / "工单.txt"
+    path.write_bytes("\r\n".join([HOTLINE_HEADER.replace(",", "\t"), "BJ1\t2026/11/3 9:05\t王\t13812345678\t\t\t\t\t\t漏水, 急"]).encode("utf-16"))
+    assert jiesu.ok("import", str(path)).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
+    (case,) = jiesu.json("list")
+    assert (case["ref"], case["summary"]) == ("BJ1", "漏水, 急")
+
+
 def test_bad_rows_refuse_the_whole_import_by_default(jiesu, tmp_path, book):
     jiesu.new("已有")
     before = book.counts()
     result = jiesu("import", str(hotline_file(tmp_path, BAD_ROWS)))
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert lines[0] == "第 3 行：缺少诉求内容（summary）"
-    assert lines[1] == "第 4 行：received_at 不是有效时间：'下午三点'；请写成 2026-11-03 09:05 这样的时间"
+    assert lines[0] == "第 3 行：缺少诉求内容"
+    assert lines[1] == "第 4 行：受理时间 不是有效时间：'下午三点'；请写成 2026-11-03 09:05 这样的时间"
     assert lines[2].startswith("第 5 行：不是有效的中国电话号码：'12345'")
-    assert lines[3] == "第 6 行：未知的紧急程度 '特急'"
+    assert lines[3] == "第 6 行：未知的紧急程度 '特急'；可选：normal 一般, urgent 紧急"
     assert lines[4] == "错误: 4 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行"
     assert book.counts() == before
 
@@ -239,6 +287,25 @@ def test_open311_xml_in_and_offsets_required(jiesu, tmp_path):
     assert result.stderr.splitlines()[0].startswith("第 2 行：requested_datetime 缺少时区偏移")
     jiesu.ok("import", str(tmp_path / "feed.xml"), "--skip-bad")
     assert [(c["ref"], c["category"]) for c in jiesu.json("list")] == [("X-1", "噪音")]
+
+
+@pytest.mark.parametrize("doctype", [
+    '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/hostname">]>',
+    '<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
+    '<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">'
+    '<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">]>',
+])
+def test_xml_declaring_entities_is_refused_in_chinese(jiesu, tmp_path, book, doctype):
+    """A fresh tester: an external entity was `未定义的实体，& 本身要写成 &amp;`, and nested ones expat's English
+    `limit on input amplification factor … breached`."""
+    body = "&x;" if "SYSTEM" in doctype else "&h;"
+    (tmp_path / "feed.xml").write_text(
+        f'<?xml version="1.0"?>\n{doctype}\n<service_requests><request><service_request_id>X-1</service_request_id>'
+        f"<requested_datetime>2026-11-03T22:00:00+08:00</requested_datetime><description>{body}</description></request></service_requests>",
+        encoding="utf-8")
+    refused(jiesu("import", str(tmp_path / "feed.xml")),
+            "XML 里声明了实体（<!ENTITY，第 2 行）；Open311 请求用不到实体，jiesu 不展开也不读取外部实体，请删去这些声明")
+    assert book.counts() == (0, 0)
 
 
 @pytest.mark.parametrize("written", ["下午三点", "2026/11/3 凌晨 15:05", "20261103.5"])
@@ -456,6 +523,23 @@ def test_a_merge_into_a_refused_row_says_that_row_was_refused(jiesu, tmp_path, n
     ]
 
 
+@pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
+def test_a_ledgered_case_in_open311_is_refused_as_in_every_format(jiesu, tmp_path, new_target, fmt):
+    """A fresh tester: jiesu's Open311 export of a ledgered case came into another book as an open one
+    (assigned, unclassified, no track), silently, where CSV, JSON and workbooks refuse it."""
+    jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
+    ledgered = jiesu.new("有工单号", "--ref", "BJ001", "--nature", "合理诉求", "--received", "2026-11-22T09:00")
+    jiesu.ok("ledger", "add", ledgered, "--plan", "p", "--unit", "u", "--at", "2026-11-23T09:00")
+    feed = tmp_path / f"feed.{'xml' if fmt.endswith('xml') else 'json'}"
+    jiesu.ok("export", "--format", fmt, "--out", str(feed))
+    other = new_target("other")
+    result = jiesu("--db", other, "import", str(feed), "--skip-bad")
+    assert [line.partition("：")[2] for line in result.stderr.splitlines() if line.startswith("第 ")] == [LEDGERED]
+    assert [case["summary"] for case in jiesu.json("--db", other, "list", "--all")] == ["楼道灯不亮"]
+    assert jiesu.ok("import", str(feed)).stderr.splitlines()[-1] == "读取 2 行：已导入 0 件，已存在 2 件"
+    assert jiesu.json("show", ledgered)["status"] == "ledgered"
+
+
 def chained(jiesu) -> list[str]:
     """Four cases, each merged into the next as `jiesu merge` allows (into a case others were merged into)."""
     ids = [jiesu.new(f"案{letter}", "--received", "-2h") for letter in "ABCD"]
@@ -561,7 +645,7 @@ def test_a_json_export_names_its_rows_by_line_and_reads_from_stdin(jiesu, tmp_pa
     (tmp_path / "bad.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     result = jiesu("import", str(tmp_path / "bad.json"))
     lines = result.stderr.splitlines()
-    assert result.exit_code == 1 and lines[0] == f"第 {2 + 2 * (len(rows[0]) + 2)} 行：未知的状态 '挂起'"
+    assert result.exit_code == 1 and lines[0] == f"第 {2 + 2 * (len(rows[0]) + 2)} 行：未知的状态 '挂起'；可选：new 待派单, assigned 办理中, ledgered 挂账整改, closed 已办结, revisited 已回访, merged 已合并"
 
 
 def test_csv_export_masks_neutralises_and_reimports(jiesu, tmp_path, new_target):

@@ -47,7 +47,7 @@ def test_a_bad_last_row_of_a_long_file_refuses_every_row(jiesu, tmp_path, book, 
     result = jiesu("import", str(hotline_file(tmp_path, rows)))
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "第 6002 行：缺少诉求内容（summary）", "错误: 1 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行",
+        "第 6002 行：缺少诉求内容", "错误: 1 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行",
     ]
     assert book.fingerprint() == before
 

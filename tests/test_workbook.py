@@ -61,7 +61,7 @@ def test_a_date_cell_with_a_fraction_of_a_second_is_refused_not_rounded_into_the
     path = office_sheet(tmp_path / "工单.xlsx", [last, whole])
     result = jiesu("import", path)
     assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
-        "第 4 行：received_at 有不足一秒的部分：'2026-11-29 23:59:59.999'；jiesu 记时到秒，请改为整秒"
+        "第 4 行：受理时间 有不足一秒的部分：'2026-11-29 23:59:59.999'；jiesu 记时到秒，请改为整秒"
     )
     assert book.counts() == (0, 0)
     jiesu.ok("import", path, "--skip-bad")
@@ -83,7 +83,7 @@ def test_a_receipt_in_a_date_cell_without_its_clock_time_is_refused(jiesu, tmp_p
     result = jiesu("import", str(path))
     reason = "只有日期，没有钟点（0 点受理按前一天 24:00 计，时限会早一个工作日）；请写明钟点，如 2026-11-20 09:00"
     assert result.exit_code == 1 and result.stderr.splitlines()[:2] == [
-        f"第 2 行：received_at '2026-11-20' {reason}", f"第 3 行：received_at 46346 {reason}",
+        f"第 2 行：受理时间 '2026-11-20' {reason}", f"第 3 行：受理时间 46346 {reason}",
     ]
     assert book.counts() == (0, 0)
 
@@ -106,6 +106,86 @@ def test_the_sheet_option_picks_a_sheet_by_name(jiesu, tmp_path):
     refused(jiesu("import", str(tmp_path / "x.csv"), "--sheet", "十一月"), "--sheet 只用于 Excel 工作簿（.xlsx、.xls）", code=2)
 
 
+def test_a_merged_cell_is_read_in_every_row_it_spans_as_excel_shows_it(jiesu, tmp_path):
+    """A fresh tester: with 所属社区 merged down three rows only the first case had a community, and a
+    受理时间 merged down two gave the second case its import time as its receipt, silently."""
+    path = tmp_path / "合并.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    page = book.add_worksheet("工单")
+    page.write_row(0, 0, HEADER)
+    for row, ref in enumerate(("BJ1", "BJ2", "BJ3"), start=1):
+        page.write_row(row, 0, [ref, "2026-11-03 09:0" + ref[-1], "王", "13812345678", "前门东大街3号", None, "物业管理/漏水", "投诉", "一般", "漏水" + ref])
+    page.merge_range("F2:F4", "前门社区")
+    page.merge_range("B3:B4", "2026-11-03 10:00")
+    book.close()
+    assert jiesu.ok("import", str(path)).stderr == "读取 3 行：已导入 3 件，已存在 0 件\n"
+    cases = jiesu.json("list")
+    assert [(c["ref"], c["community"], c["received_at"]) for c in cases] == [
+        ("BJ1", "前门社区", "2026-11-03T09:01:00+08:00"),
+        ("BJ2", "前门社区", "2026-11-03T10:00:00+08:00"),
+        ("BJ3", "前门社区", "2026-11-03T10:00:00+08:00"),
+    ]
+
+
+def test_a_serial_date_in_a_1904_workbook_counts_from_1904(jiesu, tmp_path):
+    """A fresh tester: in a workbook on the 1904 date system (old Excel for Mac) a receipt held as a plain
+    number, 44867.38, was read from 1900: four years early, silently. A date cell was always right."""
+    path = tmp_path / "mac.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"date_1904": True})
+    page = book.add_worksheet("工单")
+    page.write_row(0, 0, HEADER)
+    page.write_row(1, 0, ["BJ1", 44867.38, *ROW[2:]])
+    page.write_row(2, 0, ["BJ2", None, *ROW[2:-1], "日期单元格"])
+    page.write_datetime(2, 1, datetime(2026, 11, 3, 9, 5), book.add_format({"num_format": "yyyy/m/d h:mm"}))
+    book.close()
+    jiesu.ok("import", str(path))
+    assert [c["received_at"] for c in jiesu.json("list")] == ["2026-11-03T09:07:12+08:00", "2026-11-03T09:05:00+08:00"]
+
+
+def test_a_formula_without_its_saved_result_is_named_as_one(jiesu, tmp_path, book):
+    """A fresh tester: a workbook a program wrote holds =CONCATENATE(…) in 诉求内容 with no result saved;
+    it was refused as having no summary. A formula whose result is saved, empty text too, reads as its result."""
+    path = tmp_path / "公式.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    page = workbook.add_worksheet("工单")
+    page.write_row(0, 0, HEADER)
+    page.write_row(1, 0, ROW[:-1])
+    page.write_formula(1, 9, '=CONCATENATE("垃圾","没人清")', None, "")
+    page.write_row(2, 0, ["BJ2", *ROW[1:-1]])
+    page.write_formula(2, 9, '=CONCATENATE("垃圾","清了")', None, "垃圾清了")
+    workbook.close()
+    result = jiesu("import", str(path))
+    assert result.stderr.splitlines()[0] == "第 2 行：诉求内容 是公式，Excel 还没有保存它的结果；请在 Excel 中打开此文件并保存后再导入"
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", str(path), "--skip-bad")
+    assert [c["summary"] for c in jiesu.json("list")] == ["垃圾清了"]
+
+
+def test_a_first_sheet_that_holds_no_cases_names_the_others(jiesu, tmp_path):
+    """A fresh tester: an empty first sheet was `文件是空的`, and one holding a note `无法识别的表头…请用 --map`,
+    though another sheet held the cases."""
+    empty = office_sheet(tmp_path / "空.xlsx", [ROW], title=None, sheets=("空", "数据"))
+    with zipfile.ZipFile(empty) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = re.sub(rb"<sheetData>.*</sheetData>", b"<sheetData/>", parts["xl/worksheets/sheet1.xml"])
+    with zipfile.ZipFile(empty, "w") as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    refused(jiesu("import", empty), "第一个工作表 空 是空的（没有表头，也没有工单）；工作簿中还有：数据；请用 --sheet 指定要导入的一张，如 --sheet 数据")
+    noted = tmp_path / "说明.xlsx"
+    workbook = xlsxwriter.Workbook(str(noted))
+    workbook.add_worksheet("说明").write_string(0, 0, "本文件由12345平台导出")
+    workbook.add_worksheet("空表")
+    page = workbook.add_worksheet("十一月")
+    page.write_row(0, 0, HEADER)
+    page.write_row(1, 0, ["BJ1", *ROW[1:]])
+    workbook.close()
+    refused(jiesu("import", str(noted)), "第一个工作表 说明 不是工单表（前 10 行中没有 jiesu 导出或 12345 工单的表头）；"
+            "工作簿中还有：空表、十一月；请用 --sheet 指定要导入的一张，如 --sheet 十一月")
+    refused(jiesu("import", str(noted), "--sheet", "说明"), "无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
+    jiesu.ok("import", str(noted), "--sheet", "十一月")
+
+
 def test_a_map_reads_a_workbook_like_a_csv(jiesu, tmp_path):
     (tmp_path / "map.toml").write_text('[columns]\n"内容" = "summary"\n"时间" = "received_at"\n', encoding="utf-8")
     path = office_sheet(tmp_path / "x.xlsx", [["漏水", datetime(2026, 11, 3, 9, 5)]], header=["内容", "时间"], title=None)
@@ -120,8 +200,8 @@ def test_numbers_excel_already_rewrote_are_refused(jiesu, tmp_path, book):
     rows[1][3] = 13812345678.5
     result = jiesu("import", office_sheet(tmp_path / "x.xlsx", rows))
     assert result.stderr.splitlines()[:2] == [
-        "第 4 行：ref 被存成了数字，已被 Excel 改写（2.026110300012346e+17）；请把该列设为文本后重新填写",
-        "第 5 行：phone 被存成了数字，已被 Excel 改写（13812345678.5）；请把该列设为文本后重新填写",
+        "第 4 行：工单编号 被存成了数字，已被 Excel 改写（2.026110300012346e+17）；请把该列设为文本后重新填写",
+        "第 5 行：联系电话 被存成了数字，已被 Excel 改写（13812345678.5）；请把该列设为文本后重新填写",
     ]
     assert book.counts() == (0, 0)
 
@@ -143,11 +223,18 @@ def test_an_old_xls_workbook(jiesu, tmp_path):
     assert (case["ref"], case["received_at"], case["summary"]) == ("0012", "2026-11-03T09:05:00+08:00", "楼上漏水")
 
 
-@pytest.mark.parametrize("content", [b"", b"PK\x03\x04broken", b"<html><table><tr><td>1</td></tr></table></html>", b"\xd0\xcf\x11\xe0junk"])
-def test_a_file_that_is_not_a_workbook_is_one_line(jiesu, tmp_path, book, content):
+@pytest.mark.parametrize("content, reason", [
+    (b"", "文件是空的"),
+    (b"PK\x03\x04broken", "文件不完整或已损坏（.xlsx 的压缩结构读不出来；可能没有下载完整）"),
+    (b"<html><table><tr><td>1</td></tr></table></html>", "这是网页（HTML）或 XML 文本，只是扩展名像 Excel；请在 Excel 中打开后另存为 .xlsx"),
+    (b"\xd0\xcf\x11\xe0junk", "文件不完整或已损坏（旧版 .xls 的结构读不出来）"),
+    ("工单编号,诉求内容\r\nBJ1,漏水\r\n".encode(), "这是文本文件（如 CSV），只是扩展名像 Excel；CSV 请加 --format csv 导入"),
+])
+def test_a_file_that_is_not_a_workbook_is_one_line(jiesu, tmp_path, book, content, reason):
+    """Said in Chinese: the reader's own words were `Cannot detect file format` (a fresh tester)."""
     for name in ("x.xlsx", "x.xls"):
         (tmp_path / name).write_bytes(content)
-        assert refused(jiesu("import", str(tmp_path / name))).startswith("错误: 不是可读的 Excel 工作簿：")
+        refused(jiesu("import", str(tmp_path / name)), f"不是可读的 Excel 工作簿：{reason}")
     assert book.counts() == (0, 0)
 
 

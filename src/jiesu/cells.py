@@ -23,12 +23,28 @@ from jiesu.safetext import blank, echoed, shortened
 
 LARGEST_INT = 2**63 - 1
 EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug included)
+EXCEL_1904_EPOCH = datetime(1904, 1, 1)  # serial 0 of a workbook on the 1904 date system (old Excel for Mac)
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number; the rest become zeros
 TIME_HINT = "请写成 2026-11-03 09:05 这样的时间"
 # Open311 refuses a time without its offset: its hint shows one it takes.
 OPEN311_TIME_EXAMPLE = "2026-11-20T09:30:00+08:00"
 OPEN311_TIME_HINT = f"请写成 {OPEN311_TIME_EXAMPLE} 这样带时区偏移的时间（Open311 要求）"
 FORCED_TEXT = "'"  # typed before a cell in Excel or WPS so that it is kept as text, not read as a number or date
+# `="BJ40"`: how many Chinese systems write a cell to a CSV so that Excel shows it as that text, not a number
+_TEXT_FORMULA = re.compile(r'="((?:[^"]|"")*)"')
+
+
+
+class UnsavedFormula:
+    """A workbook's formula cell whose result was never saved (a program wrote the workbook; Excel has not
+    opened it): the reader sees it empty, though Excel would show a value."""
+
+    def __repr__(self) -> str:
+        return "UNSAVED_FORMULA"
+
+
+UNSAVED_FORMULA = UnsavedFormula()
+UNSAVED_REFUSED = "{label} 是公式，Excel 还没有保存它的结果；请在 Excel 中打开此文件并保存后再导入"
 
 # NUL is no text a book can keep: PostgreSQL refuses it, and SQLite's functions stop reading at it (a listing's summary).
 NUL_REFUSED = "{label} 含有空字符 U+0000，案卷库存不了它；请删去"
@@ -61,11 +77,14 @@ def text(label: str, value: Any) -> str | None:
 
 def value_text(label: str, value: Any) -> str | None:
     """A cell that is not free text (a ref, a phone, a time, a number, a label) as `text` reads it, without
-    the apostrophe Excel and WPS users type before a cell to keep it as text (`'20261127001`): it is never
-    part of such a value, and a ref with it would be another case than the same ref without."""
+    the apostrophe Excel and WPS users type before a cell to keep it as text (`'20261127001`), or the text
+    formula systems export it in (`="20261127001"`): neither is ever part of such a value, and a ref with
+    it would be another case than the same ref without."""
     written = text(label, value)
     if written is not None and written[0] == FORCED_TEXT:
         written = written[1:].lstrip()
+    elif written is not None and written[0] == "=" and (formula := _TEXT_FORMULA.fullmatch(written)):
+        written = formula.group(1).replace('""', '"').strip()
     return None if blank(written) else written  # a cell that shows nothing is empty: a zero-width space is no ref
 
 
@@ -88,7 +107,8 @@ def digits_kept(label: str, value: Any) -> str | None:
 
 
 def moment(
-    label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = False, receipt: bool = False, deadline: bool = False
+    label: str, value: Any, tz: ZoneInfo, *, offset_required: bool = False, receipt: bool = False, deadline: bool = False,
+    epoch: datetime = EXCEL_EPOCH,
 ) -> datetime | None:
     """A time cell: ISO 8601, the slash and 年月日 forms Excel and WPS write, or an Excel serial date.
 
@@ -111,9 +131,9 @@ def moment(
     elif isinstance(value, date):
         found, no_clock = datetime.combine(value, time()), True
     elif isinstance(value, (int, float)):
-        found, no_clock = _serial(label, value, hint), float(value).is_integer()
+        found, no_clock = _serial(label, value, hint, epoch), float(value).is_integer()
     else:
-        found, no_clock = _parsed(label, str(value).strip(), hint)
+        found, no_clock = _parsed(label, str(value).strip(), hint, epoch)
     if found.microsecond:  # a workbook's date cell: text with a fraction is refused as it is read
         raise _fraction_refused(label, found.isoformat(sep=" ", timespec="milliseconds"))
     reason = year_refused(found.year)
@@ -171,7 +191,7 @@ def _fraction_refused(label: str, written: str) -> ValueError:
     return ValueError(f"{label} 有不足一秒的部分：{echoed(written)}；jiesu 记时到秒，请改为整秒")
 
 
-def _parsed(label: str, written: str, hint: str) -> tuple[datetime, bool]:
+def _parsed(label: str, written: str, hint: str, epoch: datetime) -> tuple[datetime, bool]:
     """The time `written` means, and whether it was a date alone (no clock time written); refused with `hint`."""
     try:
         found = from_iso(written)
@@ -186,7 +206,7 @@ def _parsed(label: str, written: str, hint: str) -> tuple[datetime, bool]:
         return _from_parts(label, written, match, hint), match["h"] is None
     if _SERIAL.fullmatch(written):
         serial = float(written)
-        return _serial(label, serial, hint), serial.is_integer()
+        return _serial(label, serial, hint, epoch), serial.is_integer()
     raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{hint}")
 
 
@@ -203,11 +223,11 @@ def _from_parts(label: str, written: str, match: re.Match, hint: str) -> datetim
         raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{hint}") from None
 
 
-def _serial(label: str, serial: float, hint: str) -> datetime:
-    """Excel's day count (what a date cell holds once its format is lost), to the minute it showed."""
+def _serial(label: str, serial: float, hint: str, epoch: datetime) -> datetime:
+    """Excel's day count from `epoch` (what a date cell holds once its format is lost), to the minute it showed."""
     if not 1 <= serial < 2958466:
         raise ValueError(f"{label} 不是有效时间：{echoed(serial)}；{hint}")
-    found = EXCEL_EPOCH + timedelta(days=serial)
+    found = epoch + timedelta(days=serial)
     return (found + timedelta(microseconds=500_000)).replace(microsecond=0)
 
 

@@ -91,10 +91,12 @@ CASE_COLUMNS = (*TEXT_FIELDS, *ENUM_FIELDS, *TIME_FIELDS, *INT_FIELDS, "merged_i
 
 @dataclass
 class Row:
-    """One record as read: its line (or position) in the source and its raw values by jiesu field."""
+    """One record as read: its line (or position) in the source, its raw values by jiesu field, and the
+    column (or key) of the file each field came from where it is not the field's own name: a refusal names it."""
 
     line: int
     values: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -215,6 +217,8 @@ def text_stream(source: BinaryIO, *, newline: str) -> io.TextIOWrapper:
     """
     start = source.read(len(codecs.BOM_UTF8))
     source.seek(0)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 「Unicode 文本」
+        return io.TextIOWrapper(source, encoding="utf-16", newline=newline)
     encoding = "utf-8-sig" if start == codecs.BOM_UTF8 else "utf-8" if _is_utf8(source) else "gb18030"
     source.seek(0)
     return io.TextIOWrapper(source, encoding=encoding, newline=newline)
@@ -247,11 +251,10 @@ def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet:
     object wrapping Open311 requests is read whole (it is one document).
     """
     if fmt == "csv":
-        yield from _csv_rows(text_stream(source, newline=""), mapping)
+        stream = text_stream(source, newline="")
+        yield from _csv_rows(stream, mapping, delimiter="\t" if stream.encoding == "utf-16" else ",")
     elif fmt in WORKBOOKS:
-        from jiesu.workbook import sheet_records
-
-        yield from sheet_rows(sheet_records(source.read(), sheet), mapping, neutralised=False)
+        yield from _workbook_rows(source.read(), mapping, sheet)
     elif fmt == "jsonl":
         yield from _jsonl_rows(text_stream(source, newline="\n"))
     elif fmt in ("json", "open311-json"):
@@ -262,9 +265,43 @@ def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet:
         raise ValueError(f"unknown import format {fmt!r}")
 
 
-def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None) -> Iterator[Row]:
+def _workbook_rows(data: bytes, mapping: Mapping | None, sheet: str | None) -> Iterator[Row | IgnoredColumns]:
+    """The rows of a workbook's sheet (`sheet`, or its first), their serial dates read from the workbook's
+    own epoch. A first sheet that is empty or holds no header, in a workbook with others, is refused
+    naming them, as a `--sheet` that names none is."""
+    from jiesu.workbook import read_sheet
+
+    page = read_sheet(data, sheet)
+    rows = sheet_rows(page.records, mapping, neutralised=False)
+    if page.epoch != cells.EXCEL_EPOCH:
+        rows = (row if row.__class__ is IgnoredColumns else Row(row.line, row.values | {"__epoch__": page.epoch}, row.sources) for row in rows)
+    try:
+        yield from rows
+    except NoHeader as exc:
+        if sheet is not None or not page.others:
+            raise
+        state = (
+            "是空的（没有表头，也没有工单）" if exc.empty else f"不是工单表（{exc}）" if mapping
+            else f"不是工单表（前 {HEADER_SEARCH} 行中没有 jiesu 导出或 12345 工单的表头）"
+        )
+        example = next((other for other in page.others if _has_header(read_sheet(data, other), mapping)), page.others[0])
+        raise BadInput(
+            f"第一个工作表 {page.name} {state}；工作簿中还有：{'、'.join(page.others)}；"
+            f"请用 --sheet 指定要导入的一张，如 --sheet {example}"
+        ) from None
+
+
+def _has_header(page, mapping: Mapping | None) -> bool:
+    try:
+        return _find_header(page.records, mapping) is not None
+    except NoHeader:
+        return False
+
+
+def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None, delimiter: str) -> Iterator[Row]:
+    """CSV, or the tab-separated text Excel saves as 「Unicode 文本」 (UTF-16 with a BOM: `delimiter` a tab)."""
     csv.field_size_limit(MAX_CELL)
-    reader = csv.reader(_lines(stream), strict=True)  # a quote left open must not swallow the rows after it
+    reader = csv.reader(_lines(stream), strict=True, delimiter=delimiter)  # strict: a quote left open must not swallow the rows after it
 
     def records() -> Iterator[tuple[int, list[str]]]:
         """Each record with the line it starts on, as a spreadsheet user counts lines: a quoted
@@ -312,6 +349,7 @@ def sheet_rows(
     if ignored := list(dict.fromkeys(name for position, name in enumerate(header) if name and position not in columns)):
         yield IgnoredColumns(ignored)
     width, placed = len(header), list(columns.items())
+    sources = {name: header[position] for position, name in placed if header[position] != name}
     unneutralise = neutralised and own_layout
     for line, record in records:
         if not _any_filled(record):
@@ -319,10 +357,15 @@ def sheet_rows(
         if len(record) < width or (len(record) > width and _any_filled(record[width:])):
             yield Row(line, {"__error__": f"这一行有 {_width(record)} 格，表头有 {width} 列；各格无法对准各列"})
             continue
+        if cells.UNSAVED_FORMULA in record and (
+            column := next((header[position] for position, _ in placed if record[position] is cells.UNSAVED_FORMULA), None)
+        ):
+            yield Row(line, {"__error__": cells.UNSAVED_REFUSED.format(label=column)})
+            continue
         values = {name: record[position] for position, name in placed}
         if unneutralise:
             values = {name: _unneutralise(cell) if isinstance(cell, str) else cell for name, cell in values.items()}
-        yield Row(line, values)
+        yield Row(line, values, sources)
 
 
 def _any_filled(cells: list[Any]) -> bool:
@@ -353,9 +396,17 @@ def _find_header(records: Iterator[tuple[int, list[Any]]], mapping: Mapping | No
         if _layout_of(header, mapping) is not None:
             return header
     if first is None:  # a download that failed, a sheet never filled: not "0 rows read"
-        raise BadInput("文件是空的：没有表头，也没有工单")
+        raise NoHeader("文件是空的：没有表头，也没有工单", empty=True)
     _layout(first, mapping)  # raises with the reason the first row is not a header
     return None
+
+
+class NoHeader(BadInput):
+    """A file (or a workbook's sheet) without a header jiesu can read: empty, or none of its first rows is one."""
+
+    def __init__(self, message: str, *, empty: bool = False) -> None:
+        super().__init__(message)
+        self.empty = empty
 
 
 def _layout_of(header: list[str], mapping: Mapping | None) -> str | None:
@@ -373,9 +424,9 @@ def _layout(header: list[str], mapping: Mapping | None) -> tuple[dict[int, str],
     layout = _layout_of(header, mapping)
     if layout is None and mapping is not None:
         missing = [c for c in mapping.columns if c not in header]
-        raise BadInput(f"文件中没有映射文件所列的列：{', '.join(missing)}")
+        raise NoHeader(f"文件中没有映射文件所列的列：{', '.join(missing)}")
     if layout is None:
-        raise BadInput("无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
+        raise NoHeader("无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
     names = mapping.columns if mapping is not None else CASE_COLUMNS if layout == "own" else HOTLINE_LAYOUT
     used = [column for column in header if column in names]
     for column in used:
@@ -484,13 +535,13 @@ def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
         raise BadInput(UNKNOWN_ENCODING) from None
 
 
-def _decodable(values: dict[str, Any]) -> dict[str, Any]:
+def _decodable(values: dict[str, Any], sources: dict[str, str] | None = None) -> dict[str, Any]:
     """JSON's escapes can spell half of a UTF-16 surrogate pair alone (`\\ud800`), which is no character (the
     file's bytes are text: they were read as such): the row is refused, naming the field and the escape."""
     for name, value in values.items():
         if isinstance(value, str) and has_undecodable(value):
             half = next(char for char in value if "\ud800" <= char <= "\udfff")
-            key = _key_in_file(name, values.get("__open311__", False))
+            key = (sources or {}).get(name, name)
             return {"__error__": f"{key} 里的 \\u{ord(half):04x} 是落单的半个 UTF-16 代理对，不是字符"}
     return values
 
@@ -517,11 +568,6 @@ OPEN311_EXTENSIONS = {
 OPEN311_KEY_OF = {
     field: key for key, field in (*OPEN311_FIELDS.items(), *OPEN311_EXTENSIONS.items(), ("updated_datetime", "closed_at"))
 }
-
-
-def _key_in_file(name: str, open311: bool) -> str:
-    """The key a row's field `name` was read from, as its file spells it."""
-    return OPEN311_KEY_OF.get(name, name) if open311 else name
 
 
 def _open311(request: dict[str, Any]) -> dict[str, Any]:
@@ -555,6 +601,8 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
             values["__unclassified_close__"] = OPEN311_MERGED if merged else OPEN311_UNCLASSIFIED
         else:  # closed by `close`, which let it close with its track's one result
             values["nature"], values["result"] = nature, rules.RESULT_OF[rules.TRACK_OF[nature]].value
+    elif isinstance(extended, dict) and extended.get("status") == Status.LEDGERED:
+        values["status"] = Status.LEDGERED.value  # jiesu's own export of a ledgered case: refused as in every format
     else:
         values["status"] = open_status(values.get("assignee")).value
     return values
@@ -659,13 +707,19 @@ def _open311_requests(requests: Iterable[tuple[int, Any]]) -> Iterator[Row | Ign
             yield Row(line, {"__error__": _not_an_object(request)})
             continue
         unknown |= dict.fromkeys(key for key, value in request.items() if key not in OPEN311_READ and value not in (None, ""))
-        yield Row(line, _decodable(_open311(request)))
+        yield Row(line, _decodable(_open311(request), OPEN311_KEY_OF), OPEN311_KEY_OF)
     if unknown:
         yield IgnoredColumns(list(unknown))
 
 
+_ENTITY = re.compile(r"<!DOCTYPE[^\[>]*\[[^\]]*?(<!ENTITY)")
+
+
 def _open311_xml_rows(data: bytes) -> Iterator[Row]:
     text = _xml_text(data)
+    if entity := _ENTITY.search(text):  # no request needs one: an external one names a file of this machine, nested ones blow up
+        line = text.count("\n", 0, entity.start(1)) + 1
+        raise BadInput(f"XML 里声明了实体（<!ENTITY，第 {line} 行）；Open311 请求用不到实体，jiesu 不展开也不读取外部实体，请删去这些声明")
     try:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
@@ -769,7 +823,7 @@ def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
     try:
         return ENUM_FIELDS[name](text).value  # other spellings the enum accepts (case, spaces)
     except ValueError:
-        raise ValueError(f"未知的{ENUM_NOUNS[name]} {echoed(text)}") from None
+        raise ValueError(ENUM_FIELDS[name].unknown(ENUM_NOUNS[name], text, echoed(text))) from None
 
 
 # How each text field is read (in TEXT_FIELDS order, so a row's first fault is named first);
@@ -788,13 +842,15 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
         raise ValueError(raw["__error__"])
     get = raw.get
     open311 = get("__open311__", False)
-    summary = _text_field("summary", get("summary"))
+    source = row.sources.get  # the column each field is named by in a refusal: the file's own
+    summary = cells.text(source("summary", "summary"), get("summary"))
     if blank(summary):
-        raise ValueError(f"缺少诉求内容（{_key_in_file('summary', open311)}）")
+        column = source("summary", "summary")
+        raise ValueError("缺少诉求内容" if column == "诉求内容" else f"缺少诉求内容（{column}）")
     values: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)  # an absent or empty cell is None
     for name, read in TEXT_READERS:
         if (value := get(name)) is not None:
-            values[name] = read(name, value)
+            values[name] = read(source(name, name), value)
     values["summary"] = summary
     if values["ref"] and (reason := ref_refused(values["ref"])):
         raise ValueError(reason)
@@ -807,7 +863,8 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
             values[name] = cells.moment(
-                _key_in_file(name, open311), value, tz, offset_required=open311, receipt=name == "received_at", deadline=name in CASE_DEADLINES
+                source(name, name), value, tz, offset_required=open311, receipt=name == "received_at",
+                deadline=name in CASE_DEADLINES, epoch=get("__epoch__", cells.EXCEL_EPOCH),
             )
     masked = None
     if values["phone"] and "*" in values["phone"]:
@@ -848,9 +905,11 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     values["responded_at"] = values["responded_at"] or rules.responded_at_receipt(channel, received, office_rules)
     status = values["status"] = values["status"] or (ASSIGNED if values["assignee"] else NEW)
     for name, default in INT_DEFAULTS:
-        values[name] = default if (value := get(name)) is None else cells.integer(name, value, default)
-    own_id = None if (value := get("id")) is None else cells.integer("id", value, None)
-    merged_into = values["merged_into"] = None if (value := get("merged_into")) is None else cells.integer("merged_into", value, None)
+        values[name] = default if (value := get(name)) is None else cells.integer(source(name, name), value, default)
+    own_id = None if (value := get("id")) is None else cells.integer(source("id", "id"), value, None)
+    merged_into = values["merged_into"] = (
+        None if (value := get("merged_into")) is None else cells.integer(source("merged_into", "merged_into"), value, None)
+    )
     ledgered = _refuse_partial_state(status, merged_into, own_id)
     unclosable = get("__unclassified_close__") or _check_closing(values)
     values |= textsearch.derived(values)
@@ -917,10 +976,6 @@ def _check_phone(values: dict[str, Any]) -> None:
     if extension and values["phone_ext"] not in (None, extension):
         raise ValueError(f"电话里的分机 {extension} 与分机列的 {values['phone_ext']} 不一致")
     values["phone_ext"] = values["phone_ext"] or extension
-
-
-def _text_field(name: str, value: Any) -> str | None:
-    return cells.digits_kept(name, value) if name in DIGIT_FIELDS else cells.text(name, value)
 
 
 def _check_closing(values: dict[str, Any]) -> str | None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from jiesu.digits import halfwidth
+
 
 def refused_word(noun: str, text: str, shown: str, names: list[str], choices: str) -> str:
     """The refusal of a word `text` (echoed as `shown`) that none of `names` is: the one it most likely
@@ -46,7 +48,7 @@ class LabeledEnum(str, Enum):
     @classmethod
     def _missing_(cls, value: object) -> LabeledEnum | None:
         if isinstance(value, str):
-            wanted = value.strip().casefold()
+            wanted = halfwidth(value).strip().casefold()  # ＣＯＭＰＬＡＩＮＴ typed on a Chinese keyboard is complaint
             for member in cls:
                 if wanted in (member.value, member.label.casefold()):
                     return member
@@ -56,7 +58,7 @@ class LabeledEnum(str, Enum):
     def unknown(cls, noun: str, text: object, shown: str) -> str:
         """The refusal of `text` (echoed as `shown`), which no member spells: the one it most likely meant
         (in the script it was typed in), and all."""
-        text = str(text)
+        text = halfwidth(str(text))
         names = [m.value if text.isascii() else m.label for m in cls]
         return refused_word(noun, text, shown, names, cls.choices())
 

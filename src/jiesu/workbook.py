@@ -11,14 +11,19 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import posixpath
 import re
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
+from jiesu.cells import EXCEL_1904_EPOCH, EXCEL_EPOCH, UNSAVED_FORMULA
 from jiesu.errors import BadInput
 
 EXCEL_CELL_LIMIT = 32_767  # characters Excel holds in one cell
@@ -27,9 +32,22 @@ WIDEST_COLUMN = 60
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
-def sheet_records(data: bytes, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, cells) of the named sheet, or the first; blank rows included so numbers match Excel's."""
-    from python_calamine import CalamineWorkbook
+@dataclass
+class Sheet:
+    """The sheet an import reads: its name, the workbook's other sheets (visible ones first), its rows
+    (row number, cells) and the day its workbook counts serial dates from."""
+
+    name: str
+    others: list[str]
+    records: Iterator[tuple[int, list[Any]]]
+    epoch: datetime = EXCEL_EPOCH
+
+
+def read_sheet(data: bytes, sheet: str | None) -> Sheet:
+    """The named sheet of the workbook `data`, or its first. Rows come with the sheet's own numbers (blank
+    rows included, so numbers match Excel's) and cells as the sheet typed them (text, numbers, dates); a
+    merged range's value is in each of its cells, and a formula whose result was never saved is UNSAVED_FORMULA."""
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -37,19 +55,161 @@ def sheet_records(data: bytes, sheet: str | None) -> Iterator[tuple[int, list[An
         if sheet is not None and sheet not in names:
             raise BadInput(f"工作簿中没有名为 {sheet} 的工作表；有：{'、'.join(names)}")
         if not names:
-            return
-        rows = book.get_sheet_by_name(sheet or names[0]).iter_rows()
-        for number, cells in enumerate(rows, start=1):
-            yield number, cells
+            return Sheet("", [], iter(()))
+        name = sheet or names[0]
+        hidden = {meta.name for meta in book.sheets_metadata if meta.visible != SheetVisibleEnum.Visible}
+        others = sorted((other for other in names if other != name), key=lambda other: other in hidden)
+        page = book.get_sheet_by_name(name)
+        rows = page.iter_rows()
+        epoch, unsaved = _xlsx_facts(data, name) if data.startswith(b"PK") else (EXCEL_EPOCH, ())
+        left = page.start[1] if page.start is not None else 0
+        if unsaved:
+            rows = _unsaved_marked(rows, unsaved, left)
+        if page.merged_cell_ranges:
+            rows = _merges_spread(rows, page.merged_cell_ranges, left)
+        return Sheet(name, others, enumerate(rows, start=1), epoch)
     except BadInput:
         raise
     except Exception as exc:  # the reader raises its own error types (zip, XML, password, format) for broken files
-        raise BadInput(f"不是可读的 Excel 工作簿：{_reason(exc)}") from None
+        raise BadInput(f"不是可读的 Excel 工作簿：{_reason(exc, data)}") from None
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _xlsx_facts(data: bytes, name: str) -> tuple[datetime, set[tuple[int, int]]]:
+    """The day an .xlsx counts serial dates from (Excel for Mac's 1904 system, or 1900), and the (row,
+    column) of sheet `name`'s formulas without a saved result: a workbook written by a program, never
+    opened in Excel, has them, and python-calamine reads each as empty."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        package = ElementTree.fromstring(archive.read("_rels/.rels")) if "_rels/.rels" in names else ()
+        main = next((r.get("Target") for r in package if r.get("Type", "").endswith("/officeDocument")), "xl/workbook.xml")
+        main = main.lstrip("/")
+        folder, _, base = main.rpartition("/")
+        if main not in names or f"{folder}/_rels/{base}.rels" not in names:  # python-calamine read it: nothing to add
+            return EXCEL_EPOCH, set()
+        book = ElementTree.fromstring(archive.read(main))
+        epoch = EXCEL_EPOCH
+        sheet_id = None
+        for element in book.iter():
+            tag = _local(element.tag)
+            if tag == "workbookPr" and element.get("date1904") in ("1", "true"):
+                epoch = EXCEL_1904_EPOCH
+            elif tag == "sheet" and element.get("name") == name:
+                sheet_id = next((value for key, value in element.attrib.items() if _local(key) == "id"), None)
+        links = ElementTree.fromstring(archive.read(f"{folder}/_rels/{base}.rels"))
+        target = next((r.get("Target") for r in links if r.get("Id") == sheet_id), None)
+        if target is None:
+            return epoch, set()
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"{folder}/{target}")
+        return epoch, _unsaved_formulas(archive, part) if part in names else set()
+
+
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _unsaved_formulas(archive: zipfile.ZipFile, part: str) -> set[tuple[int, int]]:
+    """(row, column), from 0, of the formula cells of the sheet XML `part` that hold no result."""
+    with archive.open(part) as stream:  # most sheets have no formula: a quick look spares them the parse
+        tail = b""
+        while chunk := stream.read(1 << 20):
+            if _FORMULA.search(tail + chunk):
+                break
+            tail = chunk[-64:]
+        else:
+            return set()
+    found: set[tuple[int, int]] = set()
+    row = column = -1
+    with archive.open(part) as stream:
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == "row":
+                    row = int(element.get("r", row + 2)) - 1
+                    column = -1
+                elif tag == "c":
+                    column = _column(element.get("r")) if element.get("r") else column + 1
+                continue
+            if tag == "c":
+                parts = {_local(child.tag): child for child in element}
+                value = parts.get("v")
+                if "f" in parts and (value is None or (not value.text and element.get("t") != "str")):
+                    found.add((row, column))
+                element.clear()
+            elif tag == "row":
+                element.clear()
+    return found
+
+
+def _column(reference: str) -> int:
+    """The column, from 0, of a cell reference such as `J4`."""
+    number = 0
+    for letter in reference:
+        if not letter.isalpha():
+            break
+        number = number * 26 + ord(letter.upper()) - ord("A") + 1
+    return number - 1
+
+
+def _unsaved_marked(rows: Iterable[list[Any]], unsaved: set[tuple[int, int]], left: int) -> Iterator[list[Any]]:
+    """The rows with UNSAVED_FORMULA in each cell at `unsaved` that reads as empty."""
+    by_row: dict[int, list[int]] = {}
+    for row, column in unsaved:
+        by_row.setdefault(row, []).append(column - left)
+    for index, cells in enumerate(rows):
+        for position in by_row.get(index, ()):
+            if 0 <= position < len(cells) and not _shown(cells[position]):
+                cells[position] = UNSAVED_FORMULA
+        yield cells
+
+
+def _shown(cell: Any) -> bool:
+    return cell is not None and cell != ""
+
+
+def _merges_spread(
+    rows: Iterable[list[Any]], ranges: Iterable[tuple[tuple[int, int], tuple[int, int]]], left: int
+) -> Iterator[list[Any]]:
+    """The rows with each merged range's value (its top-left cell's) in every cell of the range, as Excel
+    shows it: a 所属社区 merged down three rows is each row's community, not the first's alone. `ranges` are
+    ((top, first column), (bottom, last column)) of the sheet; the rows start at its row 0 and its column `left`."""
+    starting: dict[int, list[tuple[int, int, int]]] = {}
+    for (top, first), (bottom, last) in ranges:
+        starting.setdefault(top, []).append((first - left, last - left, bottom))
+    spreading: list[tuple[int, int, int, Any]] = []
+    for index, cells in enumerate(rows):
+        for first, last, bottom in starting.pop(index, ()):
+            if 0 <= first < len(cells):
+                spreading.append((first, last, bottom, cells[first]))
+        spreading = [merge for merge in spreading if merge[2] >= index]
+        for first, last, _, value in spreading:
+            last = min(last, len(cells) - 1)
+            cells[first:last + 1] = [value] * (last - first + 1)
+        yield cells
+
+
+def _reason(exc: Exception, data: bytes) -> str:
+    """Why python-calamine could not read `data`, in Chinese: told by its error and the file's first bytes,
+    not in the reader's English."""
+    from python_calamine import PasswordError, XmlError, ZipError
+
+    if isinstance(exc, PasswordError):
+        return "工作簿设了密码；请在 Excel 中取消密码后另存为 .xlsx"
+    if not data.strip():
+        return "文件是空的"
+    if isinstance(exc, ZipError) or data.startswith(b"PK"):
+        return "文件不完整或已损坏（.xlsx 的压缩结构读不出来；可能没有下载完整）"
+    if isinstance(exc, XmlError):
+        return "工作簿里的 XML 已损坏"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "文件不完整或已损坏（旧版 .xls 的结构读不出来）"
+    if data.lstrip()[:1] == b"<":
+        return "这是网页（HTML）或 XML 文本，只是扩展名像 Excel；请在 Excel 中打开后另存为 .xlsx"
+    if b"\x00" not in data[:4096]:
+        return "这是文本文件（如 CSV），只是扩展名像 Excel；CSV 请加 --format csv 导入"
+    return "文件内容既不是 .xlsx 也不是 .xls；请在 Excel 中打开后另存为 .xlsx"
 
 
 def display_width(text: str) -> int:
