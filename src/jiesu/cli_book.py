@@ -91,7 +91,7 @@ def copy_book(
 
 def purge(
     ctx: typer.Context,
-    closed_before: Annotated[Optional[str], typer.Option("--closed-before", help="办结早于此日期的诉求（默认：三年前的今天）。")] = None,
+    closed_before: Annotated[Optional[str], typer.Option("--closed-before", metavar="TIME", help="办结早于此日期的诉求（默认：三年前的今天）。")] = None,
     address: Annotated[bool, typer.Option("--address", help="连同地址一起删除（社区保留）。")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只数一数会删除多少件，不写入。")] = False,
 ) -> None:
@@ -114,7 +114,7 @@ def purge(
 
 
 def demo(
-    db: Annotated[Optional[str], typer.Option("--db", parser=file_name("如 --db 演示.db；用临时文件请不写 --db"), metavar="PATH", help="演示案卷库放在哪里（默认：临时文件）。")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", parser=file_name("如 --db 演示.db；用临时文件请不写 --db"), metavar="FILE", help="演示案卷库放在哪里（默认：临时文件）。")] = None,
     fmt: Annotated[ReportFormat, format_option(ReportFormat, help="日报的格式")] = ReportFormat.TABLE,
 ) -> None:
     """例：jiesu demo"""

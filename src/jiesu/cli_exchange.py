@@ -14,7 +14,7 @@ from typing import Annotated, BinaryIO, Optional
 import typer
 
 from jiesu.clikit import office_of, path_name, say
-from jiesu.cliopts import Out, Reveal, enum_option, export_format, received_between
+from jiesu.cliopts import Out, Reveal, Since, Until, enum_option, export_format, received_between
 from jiesu.errors import BadInput
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import Status
@@ -27,13 +27,13 @@ def import_cases(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE", parser=path_name("如 诉求.csv；从标准输入读请写 -"), help="导入文件路径；- 表示标准输入。")],
     fmt: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="csv、xlsx、xls、json、jsonl、open311-json 或 open311-xml（默认按扩展名判断；json 是 jiesu 导出的 JSON 数组，jsonl 每行一件，两者都也认得 Open311）。")
+        Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="csv、xlsx、xls、json、jsonl、open311-json 或 open311-xml（默认按扩展名判断；json 是 jiesu 导出的 JSON 数组，jsonl 每行一件，两者都也认得 Open311）。")
     ] = None,
-    map_file: Annotated[Optional[str], typer.Option("--map", parser=path_name("如 --map 映射.toml"), help="列映射文件（TOML），用于其他表头的表格。")] = None,
+    map_file: Annotated[Optional[str], typer.Option("--map", metavar="FILE", parser=path_name("如 --map 映射.toml"), help="列映射文件（TOML），用于其他表头的表格。")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Excel 工作簿中要导入的工作表（默认第一张）。")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告将导入什么，不写入。")] = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="跳过有问题的行，导入其余的（默认：有一行有问题就全部不导入）。")] = False,
-    at: Annotated[Optional[str], typer.Option("--at", help="导入记录的时间，也是缺少受理时间的行的受理时间（默认现在；要写钟点：2026-10-01 08:30、昨天 18:30、-2h）。")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="TIME", help="导入记录的时间，也是缺少受理时间的行的受理时间（默认现在；要写钟点：2026-10-01 08:30、昨天 18:30、-2h）。")] = None,
 ) -> None:
     """例：jiesu import 12345工单-11月.csv --dry-run
     """
@@ -118,11 +118,11 @@ class _progress:
 def export_cases(
     ctx: typer.Context,
     fmt: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="csv（默认）、xlsx、json、jsonl、open311-json 或 open311-xml；不写则按 --out 的扩展名（.xlsx、.json、.jsonl、.xml）。")
+        Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="csv（默认）、xlsx、json、jsonl、open311-json 或 open311-xml；不写则按 --out 的扩展名（.xlsx、.json、.jsonl、.xml）。")
     ] = None,
     status: Annotated[Optional[list[Status]], enum_option(Status, "状态", "只导出此状态，可重复", "--status")] = None,
-    since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,
-    until: Annotated[Optional[str], typer.Option(help="受理时间不晚于（日期含当天）。")] = None,
+    since: Since = None,
+    until: Until = None,
     out: Out = None,
     bom: Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM（默认写，Excel 打开不乱码）。")] = True,
     reveal: Reveal = False,
