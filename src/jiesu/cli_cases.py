@@ -177,12 +177,12 @@ def _done(case, verb: str) -> None:
     say(f"#{case.id} {verb}（{Status(case.status).label}）")
 
 
-def _reopened(case, verb: str, tz) -> None:
+def _reopened(reopened, verb: str, tz) -> None:
     """A reopen starts a new round: its 办理时限 is counted again from the reopen (never earlier than before)."""
-    from jiesu.views import retimed_line
+    from jiesu.views import kept_line, retimed_line
 
-    _done(case, verb)
-    say(retimed_line(case, "重办时间", tz))
+    _done(reopened.case, verb)
+    say(retimed_line(reopened.case, "重办时间", tz) if reopened.retimed else kept_line(reopened.case, tz))
 
 
 def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:
@@ -336,11 +336,11 @@ def revisit(
 
     solved = parse_yes_no(resolved, "--resolved")
     office = office_of(ctx)
-    case = cases.revisit(office, case_id, satisfaction, solved, note, office.when(at))
-    if case.status == Status.REVISITED:
-        _done(case, "已回访")
+    revisited = cases.revisit(office, case_id, satisfaction, solved, note, office.when(at))
+    if revisited.case.status == Status.REVISITED:
+        _done(revisited.case, "已回访")
     else:
-        _reopened(case, "已回访，已重办", office.tz)
+        _reopened(revisited, "已回访，已重办", office.tz)
 
 
 def reopen(
