@@ -40,6 +40,8 @@ def import_cases(
     from jiesu import importer
 
     fmt = importer.import_format(file, fmt, sheet)
+    unit = importer.counted_as(fmt)  # 第 3 行, or a JSON array's 第 3 条
+    noun = "行" if unit == "行" else "记录"
     office = office_of(ctx)
     if dry_run:
         office.store.promise_to_write_nothing()
@@ -51,23 +53,23 @@ def import_cases(
         with _progress(source) as advance:
             result = importer.import_rows(
                 office, rows, source=Path(file).name if file != "-" else "stdin", mapping=mapping,
-                at=when, dry_run=dry_run, skip_bad=skip_bad, progress=advance,
+                at=when, dry_run=dry_run, skip_bad=skip_bad, progress=advance, unit=unit,
             )
     for bad in result.bad[:BAD_ROWS_SHOWN]:
-        say(f"第 {bad.line} 行：{bad.reason}")
+        say(f"第 {bad.line} {unit}：{bad.reason}")
     if result.bad_count > BAD_ROWS_SHOWN:
-        say(f"……另有 {result.bad_count - BAD_ROWS_SHOWN} 行有问题")
+        say(f"……另有 {result.bad_count - BAD_ROWS_SHOWN} {unit}有问题")
     if result.ignored:
         say(f"未导入的列（jiesu 没有对应的字段）：{shortened('、'.join(result.ignored))}")
     if result.bad_count and not skip_bad:
-        raise BadInput(f"{result.bad_count} 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行")
+        raise BadInput(f"{result.bad_count} {unit}有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的{noun}")
     verb = "将导入" if dry_run else "已导入"
-    skipped = f"，跳过 {result.bad_count} 行有问题的" if result.bad_count else ""
-    say(f"读取 {result.read} 行：{verb} {result.added} 件，已存在 {result.existing} 件{skipped}" + ("（试运行，未写入）" if dry_run else ""))
+    skipped = f"，跳过 {result.bad_count} {unit}有问题的" if result.bad_count else ""
+    say(f"读取 {result.read} {unit}：{verb} {result.added} 件，已存在 {result.existing} 件{skipped}" + ("（试运行，未写入）" if dry_run else ""))
     if result.differing:
-        lines = "、".join(map(str, result.differing_lines[:LINES_NAMED])) + " 行" + ("等" if result.differing > LINES_NAMED else "")
-        say(f"其中 {result.differing} 件的工单号已在案卷库中或文件的前面几行里，内容（受理时间、电话、摘要或地址）却不同（第 {lines}）；"
-            "这些行未导入，要改已有的诉求请用 jiesu edit")
+        lines = "、".join(map(str, result.differing_lines[:LINES_NAMED])) + f" {unit}" + ("等" if result.differing > LINES_NAMED else "")
+        say(f"其中 {result.differing} 件的工单号已在案卷库中或文件的前面几{unit}里，内容（受理时间、电话、摘要或地址）却不同（第 {lines}）；"
+            f"这些{noun}未导入，要改已有的诉求请用 jiesu edit")
 
 
 @contextmanager
