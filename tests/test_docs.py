@@ -196,3 +196,20 @@ def test_every_help_page_names_values_and_arguments_as_people_read_them(jiesu, p
     for option, value in re.findall(r"^  (?:-\w, )?(--[a-z-]+) ([A-Za-z_|]+)(?:  |$)", page, re.MULTILINE):
         assert value == VALUE_NAMES.get(option, value), (path, option, value)
         assert value != "TEXT" or option in FREE_TEXT, (path, option)
+
+
+@pytest.mark.parametrize("path, command", HELP_PAGES, ids=[" ".join(p) or "jiesu" for p, _ in HELP_PAGES])
+def test_a_narrow_help_page_keeps_each_tag_and_command_line_whole(jiesu, path, command):
+    """At COLUMNS=40 a fresh tester read `[默` / `认: unclassified]` and backup's restore command cut after `--to`
+    (a real process: the in-process runner's pages are 80 wide)."""
+    import re
+
+    wide = jiesu.ok(*path, "--help").stdout
+    run = subprocess.run([sys.executable, "-m", "jiesu", *path, "--help"], capture_output=True, text=True,
+                         env=os.environ | {"COLUMNS": "40"}, timeout=60)
+    narrow = [line.strip() for line in run.stdout.splitlines()]
+    for tag in re.findall(r"\[[^\[\]]+\]", " ".join(wide.split())):
+        assert any(tag in line for line in narrow), (path, tag)
+    for line in wide.splitlines():
+        if line.strip().startswith(("jiesu ", "mkdir ", "mv ")):
+            assert line.strip() in narrow, (path, line)  # a command line to copy

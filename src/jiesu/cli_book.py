@@ -40,14 +40,11 @@ def backup(
 
     从备份恢复（jiesu check 说「请从备份恢复」时），在案卷库所在的目录依次执行：
 
+    \b
     jiesu --db ~/备份/jiesu-2026-11-27.db copy --to 恢复.db
-
     jiesu server stop
-
     mkdir 损坏 && mv jiesu.db* 损坏/
-
     mv 恢复.db jiesu.db
-
     jiesu check
 
     从 server stop 到最后一步，任何人都不要用 jiesu；旧库的 jiesu.db-wal 要随它一起移走（jiesu.db*），
