@@ -146,7 +146,7 @@ def rules_show(ctx: typer.Context, fmt: RecordFormat = None) -> None:
     例：jiesu rules show
     """
     from jiesu.render import Column, render
-    from jiesu.rules import in_force
+    from jiesu.rules import in_force, value_said
     from jiesu.rulesfile import rules_for
 
     settings = ctx.find_root().obj
@@ -154,7 +154,7 @@ def rules_show(ctx: typer.Context, fmt: RecordFormat = None) -> None:
     rules, _ = rules_for(settings.rules, store_path)
     columns = [
         Column("key", "规则", whole=True),
-        Column("value", "取值", lambda v: ", ".join(v) if isinstance(v, list) else str(v)),
+        Column("value", "取值", value_said),
         Column("source", "来源", lambda s: "默认" if s == "default" else s, whole=True, drop=3),
         Column("basis", "依据", drop=2),
         Column("help", "说明", drop=1),
