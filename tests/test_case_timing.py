@@ -266,8 +266,10 @@ def test_a_reopen_never_shortens_an_extended_deadline_and_each_round_may_extend(
             f"#{case_id} 已延期 1 次，最多 1 次")
     jiesu.ok("visit", case_id, "--note", "换配件", "--at", "2026-11-05T09:00")
     jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好", "--at", "2026-11-05T10:00")
-    jiesu.ok("reopen", case_id, "--reason", "又坏了", "--at", "2026-11-06T09:00")
+    reopened = jiesu.ok("reopen", case_id, "--reason", "又坏了", "--at", "2026-11-06T09:00")
     assert jiesu.json("show", case_id)["resolve_by"] == "2026-11-30T18:00:00+08:00"
+    # it said 时限已按重办时间重算 beside the date it had kept
+    assert reopened.stderr.splitlines()[1] == "办理时限仍为 2026-11-30 18:00（按重办时间重算的时限更早，时限不提前）"
     jiesu.ok("extend", case_id, "--to", "2026-12-10T18:00", "--reason", "厂家返修", "--at", "2026-11-20T09:00")
     assert jiesu.json("show", case_id)["resolve_by"] == "2026-12-10T18:00:00+08:00"
     refused(jiesu("extend", case_id, "--to", "2026-12-20", "--reason", "再等", "--at", "2026-11-21T09:00"),

@@ -149,14 +149,14 @@ def test_at_before_receipt_or_in_the_future_is_refused(office):
 
 def test_revisit_reopens_a_reasonable_case_only(office):
     case_id = make(office, Status.CLOSED)
-    case = cases.revisit(office, case_id, Satisfaction.UNSATISFIED, False, "仍漏水")
+    case = cases.revisit(office, case_id, Satisfaction.UNSATISFIED, False, "仍漏水").case
     assert (case.status, case.reopen_count, case.result, case.closed_at) == ("assigned", 1, None, None)
     last = lookup.get_case(office, case_id).events[-1]
     assert (last.kind, last.note) == ("reopened", "回访不满意，未解决")
 
     consult = cases.file_case(office, Draft("咨询政策", nature=Nature.CONSULT, channel="walkin", received_at=office.now - timedelta(hours=1)))
     cases.close(office, consult.id, Result.ANSWERED, "已答复")
-    case = cases.revisit(office, consult.id, Satisfaction.UNSATISFIED, False)
+    case = cases.revisit(office, consult.id, Satisfaction.UNSATISFIED, False).case
     assert (case.status, case.reopen_count) == ("revisited", 0)
 
 

@@ -146,6 +146,22 @@ def test_rules_file_from_the_environment_overrides_and_is_shown(jiesu, tmp_path,
     assert shown["deadlines.resolve.general"]["source"] == str(rules)
 
 
+def test_rules_are_read_in_chinese_in_the_table_and_the_html_report_and_kept_as_written_in_json(jiesu):
+    """A fresh tester read `7 workdays`, `end_of_day`, `next_workday` in `rules show` on a terminal and in the
+    HTML report's footnote; people read 7 个工作日, 最后一日 24 时; JSON keeps what a rules file writes."""
+    table = jiesu.ok("rules", "show", "--format", "table").stdout
+    cells = {row[0].strip(): row[1].strip() for row in (line.split("│") for line in table.splitlines()) if len(row) > 2}
+    html = jiesu.ok("report", "daily", "--format", "html").stdout
+    for key, said in (("deadlines.resolve.general", "7 个工作日"), ("deadlines.respond.general", "24 小时"),
+                      ("deadlines.period_end", "最后一日 24 时"), ("deadlines.rest_day_receipt", "自下一个工作日起算"),
+                      ("rates.include_unreasonable", "否")):
+        assert cells[key] == said, key
+        assert f"<td>{said}</td>" in html, key
+    assert "<td>7 workdays</td>" not in html and "<td>end_of_day</td>" not in html
+    shown = {row["key"]: row["value"] for row in jiesu.json("rules", "show")}
+    assert (shown["deadlines.resolve.general"], shown["deadlines.period_end"]) == ("7 workdays", "end_of_day")
+
+
 def test_rules_file_beside_the_store_overrides_and_is_shown(jiesu, db_path):
     (db_path.parent / "jiesu.toml").write_text(RULES, encoding="utf-8")
     case_id = jiesu.new("一般诉求", "--received", "2026-11-02T09:00")

@@ -21,6 +21,11 @@ HOTLINE_ROWS = [
 ]
 
 
+def counted(fmt: str) -> str:
+    """What an import counts the records of a file in `fmt` (or named so) in: a JSON array's items, other files' lines."""
+    return "条" if fmt in ("json", "open311-json") or fmt.endswith(".json") else "行"
+
+
 def hotline_file(tmp_path, rows=HOTLINE_ROWS, encoding="utf-8", name="工单.csv"):
     path = tmp_path / name
     path.write_bytes(("\n".join([HOTLINE_HEADER, *rows]) + "\n").encode(encoding))
@@ -267,7 +272,7 @@ def test_open311_json_in(jiesu, tmp_path):
     lines = ["[", ",\n".join(json.dumps(request, ensure_ascii=False) for request in OPEN311), "]"]
     (tmp_path / "feed.json").write_text("\n".join(lines), encoding="utf-8")
     # A closed request says neither its nature nor its result: a case `close` would not have closed.
-    assert jiesu("import", str(tmp_path / "feed.json")).stderr.startswith(f"第 3 行：{importer.OPEN311_UNCLASSIFIED}\n")
+    assert jiesu("import", str(tmp_path / "feed.json")).stderr.startswith(f"第 2 条：{importer.OPEN311_UNCLASSIFIED}\n")
     jiesu.ok("import", str(tmp_path / "feed.json"), "--skip-bad")
     (first,) = jiesu.json("list", "--all")
     assert (first["ref"], first["category"], first["assignee"], first["status"]) == ("311-1", "供暖/不热", "热力公司", "assigned")
@@ -327,7 +332,7 @@ def test_an_open311_request_without_a_description_is_told_by_that_key(jiesu, tmp
     """A fresh tester: Open311 has no `summary`, yet the refusal named it."""
     requests = [{"service_request_id": "X-1", "status": "open", "requested_datetime": "2026-11-20T09:30:00+08:00"}]
     (tmp_path / "feed.json").write_text(json.dumps(requests), encoding="utf-8")
-    assert jiesu("import", str(tmp_path / "feed.json")).stderr.splitlines()[0] == "第 1 行：缺少诉求内容（description）"
+    assert jiesu("import", str(tmp_path / "feed.json")).stderr.splitlines()[0] == "第 1 条：缺少诉求内容（description）"
 
 
 OPEN311_GOOD = {"service_request_id": "X-1", "status": "open", "service_name": "噪音", "description": "夜间施工",
@@ -345,21 +350,23 @@ def _open311_xml(requests):
 
 
 @pytest.mark.parametrize(
-    ("name", "text", "line"),
+    ("name", "text", "bad", "good"),
     [
-        ("feed.xml", _open311_xml([OPEN311_GOOD, OPEN311_BAD]), 11),  # 2 declaration, 1 root, 7 the first request
-        ("feed.json", json.dumps([OPEN311_GOOD, OPEN311_BAD], ensure_ascii=False, indent=2), 9),  # "[", then 7
-        ("feed.json", json.dumps({"service_requests": [OPEN311_GOOD, OPEN311_BAD]}, ensure_ascii=False, indent=2), 10),
+        # 2 declaration, 1 root, 7 the first request, which ends the line before the bad one starts
+        ("feed.xml", _open311_xml([OPEN311_GOOD, OPEN311_BAD]), "第 11 行", f"第 {11 - len(OPEN311_GOOD) - 2} 行"),
+        ("feed.json", json.dumps([OPEN311_GOOD, OPEN311_BAD], ensure_ascii=False, indent=2), "第 2 条", "第 1 条"),
+        ("feed.json", json.dumps({"service_requests": [OPEN311_GOOD, OPEN311_BAD]}, ensure_ascii=False), "第 2 条", "第 1 条"),
     ],
 )
-def test_an_open311_request_is_named_by_the_line_it_starts_on(jiesu, tmp_path, name, text, line):
-    """A fresh tester: XML requests were counted 1, 2, 3 and called 行; JSON's too. Each is named by
-    the line of the file its <request> or { is on, as an editor shows it, and so is its imported event."""
+def test_an_open311_request_is_named_by_the_line_it_starts_on(jiesu, tmp_path, name, text, bad, good):
+    """A fresh tester: XML requests were counted 1, 2, 3 and called 行; JSON's too. An XML request is named
+    by the line of the file its <request> is on, as an editor shows it, and so is its imported event; a JSON
+    request by its place in the array (第 2 条), as one line may hold them all (a later tester read 第 1 行
+    for every request of a one-line file)."""
     (tmp_path / name).write_bytes(text.encode("gb18030" if name.endswith("xml") else "utf-8"))
     lines = jiesu.ok("import", str(tmp_path / name), "--skip-bad").stderr.splitlines()
-    assert lines[0] == f"第 {line} 行：requested_datetime 缺少时区偏移（Open311 要求，如 2026-11-20T09:30:00+08:00）：'2026-11-03T22:00:00'"
-    first = line - len(OPEN311_GOOD) - 2  # the good request ends the line before the bad one starts
-    assert jiesu.json("show", "1")["events"][0]["note"] == f"导入自 {name} 第 {first} 行"
+    assert lines[0] == f"{bad}：requested_datetime 缺少时区偏移（Open311 要求，如 2026-11-20T09:30:00+08:00）：'2026-11-03T22:00:00'"
+    assert jiesu.json("show", "1")["events"][0]["note"] == f"导入自 {name} {good}"
 
 
 def test_stdin_import(jiesu):
@@ -409,7 +416,7 @@ def test_every_tier_a_step_gives_goes_to_a_fresh_book_as_it_was(jiesu, tmp_path,
     dump = tmp_path / f"all.{fmt}"
     jiesu.ok("export", "--format", fmt, "--reveal", "--out", str(dump))
     other = new_target("other")
-    assert jiesu.ok("--db", other, "import", str(dump)).stderr == "读取 7 行：已导入 7 件，已存在 0 件\n"
+    assert jiesu.ok("--db", other, "import", str(dump)).stderr == f"读取 7 {counted(fmt)}：已导入 7 件，已存在 0 件\n"
     assert [[case[key] for key in timing] for case in jiesu.json("--db", other, "list", "--all")] == before
 
 
@@ -440,8 +447,8 @@ def test_a_masked_export_back_into_its_own_book_is_already_there(jiesu, tmp_path
     dump = tmp_path / name
     jiesu.ok("export", "--format", name.split(".")[1], "--out", str(dump))
     before = book.fingerprint()
-    assert jiesu.ok("import", str(dump), "--dry-run").stderr == "读取 3 行：将导入 0 件，已存在 3 件（试运行，未写入）\n"
-    assert jiesu.ok("import", str(dump)).stderr == "读取 3 行：已导入 0 件，已存在 3 件\n"
+    assert jiesu.ok("import", str(dump), "--dry-run").stderr == f"读取 3 {counted(name)}：将导入 0 件，已存在 3 件（试运行，未写入）\n"
+    assert jiesu.ok("import", str(dump)).stderr == f"读取 3 {counted(name)}：已导入 0 件，已存在 3 件\n"
     assert book.fingerprint() == before
 
 
@@ -564,11 +571,11 @@ def test_a_chain_of_merges_the_book_holds_imports_back(jiesu, tmp_path, new_targ
     dump = tmp_path / f"chain.{fmt}"
     jiesu.ok("export", "--format", fmt, "--reveal", "--out", str(dump))
     other = new_target("other")
-    assert jiesu.ok("--db", other, "import", str(dump)).stderr == "读取 4 行：已导入 4 件，已存在 0 件\n"
+    assert jiesu.ok("--db", other, "import", str(dump)).stderr == f"读取 4 {counted(fmt)}：已导入 4 件，已存在 0 件\n"
     assert merges_of(jiesu, "--db", other) == merges_of(jiesu) == {"案A": "案B", "案B": "案C", "案C": "案D", "案D": None}
     jiesu.ok("--db", other, "check")
     before = book.fingerprint()
-    assert jiesu.ok("import", str(dump)).stderr == "读取 4 行：已导入 0 件，已存在 4 件\n"
+    assert jiesu.ok("import", str(dump)).stderr == f"读取 4 {counted(fmt)}：已导入 0 件，已存在 4 件\n"
     assert book.fingerprint() == before
 
 
@@ -626,26 +633,26 @@ def test_a_filtered_export_without_the_merge_target_back_into_a_book_that_has_it
         dump = tmp_path / f"part.{fmt}"
         jiesu.ok("export", "--format", fmt, *selection, "--out", str(dump))
         for db in ([], ["--db", other]):
-            assert jiesu.ok(*db, "import", str(dump)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+            assert jiesu.ok(*db, "import", str(dump)).stderr == f"读取 1 {counted(fmt)}：已导入 0 件，已存在 1 件\n"
     assert (book.fingerprint(), book_at(other).fingerprint()) == (before, there)
 
 
 LEDGERED = "状态 ledgered（挂账整改）不能单独导入：台账条目不在行里；整本迁移请用 jiesu copy，或导入为 assigned 后再 ledger add"
 
 
-def test_a_json_export_names_its_rows_by_line_and_reads_from_stdin(jiesu, tmp_path, new_target):
+def test_a_json_export_names_its_rows_by_place_and_reads_from_stdin(jiesu, tmp_path, new_target):
     populate(jiesu)
     dump = jiesu.ok("export", "--format", "json", "--reveal").stdout
     other = new_target("other")
     result = jiesu("--db", other, "import", "-", "--format", "json", input=dump)
-    assert result.exit_code == 0 and result.stderr == "读取 3 行：已导入 3 件，已存在 0 件\n"
-    assert jiesu.json("--db", other, "show", "1")["events"][0]["note"] == "导入自 stdin 第 2 行"  # line 1 is the [
+    assert result.exit_code == 0 and result.stderr == "读取 3 条：已导入 3 件，已存在 0 件\n"
+    assert jiesu.json("--db", other, "show", "1")["events"][0]["note"] == "导入自 stdin 第 1 条"  # the array's first item, on line 2
     rows = json.loads(dump)
     rows[2]["status"] = "挂起"
     (tmp_path / "bad.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     result = jiesu("import", str(tmp_path / "bad.json"))
     lines = result.stderr.splitlines()
-    assert result.exit_code == 1 and lines[0] == f"第 {2 + 2 * (len(rows[0]) + 2)} 行：未知的状态 '挂起'；可选：new 待派单, assigned 办理中, ledgered 挂账整改, closed 已办结, revisited 已回访, merged 已合并"
+    assert result.exit_code == 1 and lines[0] == "第 3 条：未知的状态 '挂起'；可选：new 待派单, assigned 办理中, ledgered 挂账整改, closed 已办结, revisited 已回访, merged 已合并"
 
 
 def test_csv_export_masks_neutralises_and_reimports(jiesu, tmp_path, new_target):
@@ -837,7 +844,7 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
     other = new_target("o")
     # The merged case, which Open311 calls closed, never closed: refused as merged (a fresh tester: it was told it
     # lacked a nature and result), the closed one keeps its nature and result.
-    assert jiesu("--db", other, "import", str(feed)).stderr.startswith(f"第 4 行：{importer.OPEN311_MERGED}\n")
+    assert jiesu("--db", other, "import", str(feed)).stderr.startswith(f"第 3 条：{importer.OPEN311_MERGED}\n")
     jiesu.ok("--db", other, "import", str(feed), "--skip-bad")
     copied = jiesu.json("--db", other, "list", "--all")
     assert [(c["ref"], c["status"], c["nature"], c["result"]) for c in copied] == [
@@ -882,15 +889,15 @@ def test_an_open311_export_back_into_its_own_book_is_already_there(jiesu, tmp_pa
     feed = tmp_path / f"feed.{fmt.split('-')[1]}"
     jiesu.ok("export", "--format", fmt, "--out", str(feed))
     before = book.fingerprint()
-    assert jiesu.ok("import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 3 行：已导入 0 件，已存在 3 件\n"
+    assert jiesu.ok("import", str(feed)).stderr == STATUS_NOTES_UNREAD + f"读取 3 {counted(fmt)}：已导入 0 件，已存在 3 件\n"
     assert book.fingerprint() == before
     other = new_target("o")  # another book takes them once (not the merged case, never closed), and knows them the second time
-    line = {"open311-json": 4, "open311-xml": 39}[fmt]  # where the third request starts, under "[" or the XML's head
-    merged = f"第 {line} 行：{importer.OPEN311_MERGED}\n" + STATUS_NOTES_UNREAD
+    place = {"open311-json": "第 3 条", "open311-xml": "第 39 行"}[fmt]  # the third request, the XML's where it starts
+    merged = f"{place}：{importer.OPEN311_MERGED}\n" + STATUS_NOTES_UNREAD
     took = jiesu.ok("--db", other, "import", str(feed), "--skip-bad").stderr
-    assert took == merged + "读取 3 行：已导入 2 件，已存在 0 件，跳过 1 行有问题的\n"
+    assert took == merged + f"读取 3 {counted(fmt)}：已导入 2 件，已存在 0 件，跳过 1 {counted(fmt)}有问题的\n"
     took = jiesu.ok("--db", other, "import", str(feed), "--skip-bad").stderr
-    assert took == merged + "读取 3 行：已导入 0 件，已存在 2 件，跳过 1 行有问题的\n"
+    assert took == merged + f"读取 3 {counted(fmt)}：已导入 0 件，已存在 2 件，跳过 1 {counted(fmt)}有问题的\n"
 
 
 def test_an_open311_case_with_another_books_id_is_not_taken_for_that_case(jiesu, tmp_path, new_target):
@@ -899,7 +906,7 @@ def test_an_open311_case_with_another_books_id_is_not_taken_for_that_case(jiesu,
     jiesu.ok("export", "--format", "open311-json", "--out", str(feed))
     other = new_target("o")
     jiesu.ok("--db", other, "new", "别的诉求", "--received", "2026-11-20T08:00")  # #1 there: same id and time, another case
-    assert jiesu.ok("--db", other, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 1 行：已导入 1 件，已存在 0 件\n"
+    assert jiesu.ok("--db", other, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 1 条：已导入 1 件，已存在 0 件\n"
 
 
 def test_two_books_open311_exports_merge_into_a_third_each_case_once(jiesu, tmp_path, new_target):
@@ -914,12 +921,12 @@ def test_two_books_open311_exports_merge_into_a_third_each_case_once(jiesu, tmp_
         jiesu.ok("--db", target, "export", "--format", "open311-json", "--out", str(feeds[office][1]))
     merged = new_target("合")
     for office in ("甲", "乙"):
-        assert jiesu.ok("--db", merged, "import", str(feeds[office][1])).stderr == STATUS_NOTES_UNREAD + "读取 2 行：已导入 2 件，已存在 0 件\n"
+        assert jiesu.ok("--db", merged, "import", str(feeds[office][1])).stderr == STATUS_NOTES_UNREAD + "读取 2 条：已导入 2 件，已存在 0 件\n"
     cases = jiesu.json("--db", merged, "list", "--all")
     assert sorted((c["ref"], c["summary"]) for c in cases) == [(None, f"办公室{o} 第{n}件") for o in "乙甲" for n in "一二"]
     for target, feed in feeds.values():  # each book knows its own export again, and so does the merged one
-        assert jiesu.ok("--db", target, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 2 行：已导入 0 件，已存在 2 件\n"
-        assert jiesu.ok("--db", merged, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 2 行：已导入 0 件，已存在 2 件\n"
+        assert jiesu.ok("--db", target, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 2 条：已导入 0 件，已存在 2 件\n"
+        assert jiesu.ok("--db", merged, "import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 2 条：已导入 0 件，已存在 2 件\n"
 
 
 @pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
@@ -934,7 +941,7 @@ def test_two_offices_cases_at_one_time_with_one_summary_are_two_cases_unless_at_
         jiesu.ok("--db", target, "export", "--format", fmt, "--out", str(feeds[-1]))
     merged = new_target("合")
     took = [jiesu.ok("--db", merged, "import", str(feed)).stderr.splitlines()[-1] for feed in feeds]
-    assert took == ["读取 1 行：已导入 1 件，已存在 0 件", "读取 1 行：已导入 1 件，已存在 0 件", "读取 1 行：已导入 0 件，已存在 1 件"]
+    assert took == [f"读取 1 {counted(fmt)}：已导入 1 件，已存在 0 件", f"读取 1 {counted(fmt)}：已导入 1 件，已存在 0 件", f"读取 1 {counted(fmt)}：已导入 0 件，已存在 1 件"]
     assert sorted(c["address"] for c in jiesu.json("--db", merged, "list")) == ["前门东大街3号", "鲜鱼口街1号"]
 
 
@@ -943,8 +950,8 @@ def test_open311_requests_of_one_file_at_other_addresses_are_other_cases(jiesu, 
     requests = [request | {"address": "前门东大街3号"}, request | {"address": "鲜鱼口街1号"}, request | {"address": "鲜鱼口街1号"}, request, request]
     feed = tmp_path / "feed.json"
     feed.write_text(json.dumps(requests, ensure_ascii=False), encoding="utf-8")
-    assert jiesu.ok("import", str(feed)).stderr == "读取 5 行：已导入 3 件，已存在 2 件\n"
-    assert jiesu.ok("import", str(feed)).stderr == "读取 5 行：已导入 0 件，已存在 5 件\n"
+    assert jiesu.ok("import", str(feed)).stderr == "读取 5 条：已导入 3 件，已存在 2 件\n"
+    assert jiesu.ok("import", str(feed)).stderr == "读取 5 条：已导入 0 件，已存在 5 件\n"
 
 
 @pytest.mark.parametrize(("fmt", "reveal"), [
@@ -961,12 +968,12 @@ def test_cases_alike_but_for_their_address_go_to_another_book_and_come_back_alre
     masked = not reveal or fmt.startswith("open311")
     other = new_target("other")
     took = jiesu.ok("--db", other, "import", str(dump), "--skip-bad").stderr.splitlines()[-1]
-    skipped = "，跳过 1 行有问题的" if masked else ""
-    assert took == f"读取 3 行：已导入 {2 if masked else 3} 件，已存在 0 件{skipped}"
+    skipped = f"，跳过 1 {counted(fmt)}有问题的" if masked else ""
+    assert took == f"读取 3 {counted(fmt)}：已导入 {2 if masked else 3} 件，已存在 0 件{skipped}"
     took = jiesu.ok("--db", other, "import", str(dump), "--skip-bad").stderr.splitlines()[-1]
-    assert took == f"读取 3 行：已导入 0 件，已存在 {2 if masked else 3} 件{skipped}"
+    assert took == f"读取 3 {counted(fmt)}：已导入 0 件，已存在 {2 if masked else 3} 件{skipped}"
     before = book.fingerprint()
-    assert jiesu.ok("import", str(dump)).stderr.splitlines()[-1] == "读取 3 行：已导入 0 件，已存在 3 件"
+    assert jiesu.ok("import", str(dump)).stderr.splitlines()[-1] == f"读取 3 {counted(fmt)}：已导入 0 件，已存在 3 件"
     assert book.fingerprint() == before
 
 
@@ -992,7 +999,7 @@ def test_an_open311_file_of_an_older_jiesu_with_bare_ids_merges_each_case_once(j
                    "requested_datetime": "2026-11-20T09:00:00+08:00", "extended_attributes": {"jiesu_id": 1}}
         feed = tmp_path / f"{office}.json"
         feed.write_text(json.dumps([request], ensure_ascii=False), encoding="utf-8")
-        assert jiesu.ok("--db", merged, "import", str(feed)).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
+        assert jiesu.ok("--db", merged, "import", str(feed)).stderr == "读取 1 条：已导入 1 件，已存在 0 件\n"
     assert [c["ref"] for c in jiesu.json("--db", merged, "list", "--all")] == [None, None]
 
 
@@ -1007,7 +1014,7 @@ def test_two_offices_open311_requests_in_one_file_with_one_jiesu_id_are_refused(
     feed.write_text("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n]", encoding="utf-8")
     result = jiesu("import", str(feed))
     assert result.exit_code == 1, result.output
-    assert result.stderr.splitlines()[0] == "第 3 行：编号 #1 与第 2 行的相同，却不是同一件诉求（合并多个案卷库的导出请分别导入）"
+    assert result.stderr.splitlines()[0] == "第 2 条：编号 #1 与第 1 条的相同，却不是同一件诉求（合并多个案卷库的导出请分别导入）"
     assert book.counts() == (0, 0)
 
 
@@ -1018,7 +1025,7 @@ def test_an_open311_request_stripped_of_its_extended_attributes_is_known_by_its_
     del request["extended_attributes"], request["status_notes"]
     feed = tmp_path / "feed.json"
     feed.write_text(json.dumps([request], ensure_ascii=False), encoding="utf-8")
-    assert jiesu.ok("import", str(feed)).stderr == "读取 1 行：已导入 0 件，已存在 1 件\n"
+    assert jiesu.ok("import", str(feed)).stderr == "读取 1 条：已导入 0 件，已存在 1 件\n"
 
 
 @pytest.mark.parametrize("char", ["\x1b", "\x01", "\x1f", "\ufffe", "\uffff"])
@@ -1123,7 +1130,7 @@ def test_open311_never_carries_a_number_dictated_into_the_text_and_still_knows_i
     jiesu.ok("export", "--format", fmt, "--out", str(feed))
     text = feed.read_text(encoding="utf-8")
     assert "13812345678" not in text and "请回电138****5678，楼道灯不亮" in text
-    assert jiesu.ok("import", str(feed)).stderr == STATUS_NOTES_UNREAD + "读取 1 行：已导入 0 件，已存在 1 件\n"
+    assert jiesu.ok("import", str(feed)).stderr == STATUS_NOTES_UNREAD + f"读取 1 {counted(fmt)}：已导入 0 件，已存在 1 件\n"
 
 
 @pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
@@ -1135,7 +1142,7 @@ def test_a_number_masked_in_an_open311_request_is_refused_with_a_hint_that_fits(
     other = new_target("o")
     result = jiesu("--db", other, "import", str(feed))
     assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
-        f"第 {2 if fmt == 'open311-json' else 3} 行：诉求内容（summary）里的电话已打码，无法导入"
+        ("第 1 条" if fmt == "open311-json" else "第 3 行") + "：诉求内容（summary）里的电话已打码，无法导入"
         "（Open311 导出总是打码；在案卷库之间移交诉求请用 CSV 或 JSON 导出并加 --reveal）"
     )
     assert jiesu.json("--db", other, "list", "--all") == []
@@ -1185,13 +1192,13 @@ def test_open311_rows_with_different_ids_are_different_cases(jiesu, tmp_path, ne
         jiesu.new("路灯不亮", "--address", "大栅栏街1号", "--received", "2026-11-20 09:00", "--phone", phone)
     dump = tmp_path / "y.json"
     jiesu.ok("export", "--format", "open311-json", "--out", str(dump))
-    assert jiesu.ok("import", str(dump)).stderr.endswith("读取 2 行：已导入 0 件，已存在 2 件\n")
+    assert jiesu.ok("import", str(dump)).stderr.endswith("读取 2 条：已导入 0 件，已存在 2 件\n")
     empty = new_target("empty")
-    assert jiesu.ok("--db", empty, "import", str(dump)).stderr.endswith("读取 2 行：已导入 2 件，已存在 0 件\n")
-    assert jiesu.ok("--db", empty, "import", str(dump)).stderr.endswith("读取 2 行：已导入 0 件，已存在 2 件\n")
+    assert jiesu.ok("--db", empty, "import", str(dump)).stderr.endswith("读取 2 条：已导入 2 件，已存在 0 件\n")
+    assert jiesu.ok("--db", empty, "import", str(dump)).stderr.endswith("读取 2 条：已导入 0 件，已存在 2 件\n")
     other = new_target("other")
     jiesu.ok("--db", other, "new", "路灯不亮", "--address", "大栅栏街1号", "--received", "2026-11-20 09:00", "--phone", "13811112222")
-    assert jiesu.ok("--db", other, "import", str(dump)).stderr.endswith("读取 2 行：已导入 2 件，已存在 0 件\n")
+    assert jiesu.ok("--db", other, "import", str(dump)).stderr.endswith("读取 2 条：已导入 2 件，已存在 0 件\n")
     assert len(jiesu.json("--db", other, "list", "--all")) == 3
 
 
@@ -1240,10 +1247,10 @@ def test_an_open311_requests_jiesu_id_is_a_case_only_of_the_book_it_came_from(ji
     jiesu.ok("export", "--format", fmt, "--out", str(dump))
     other = new_target("other")
     jiesu.ok("--db", other, "new", "路灯不亮", "--address", "大栅栏街1号", "--received", "2026-11-20 09:00", "--phone", "13811112222")
-    assert jiesu.ok("--db", other, "import", str(dump)).stderr.endswith("读取 1 行：已导入 1 件，已存在 0 件\n")
+    assert jiesu.ok("--db", other, "import", str(dump)).stderr.endswith(f"读取 1 {counted(fmt)}：已导入 1 件，已存在 0 件\n")
     assert [case["phone"] for case in jiesu.json("--db", other, "list", "--all", "--reveal")] == ["13811112222", None]
-    assert jiesu.ok("--db", other, "import", str(dump)).stderr.endswith("读取 1 行：已导入 0 件，已存在 1 件\n")
-    assert jiesu.ok("import", str(dump)).stderr.endswith("读取 1 行：已导入 0 件，已存在 1 件\n")
+    assert jiesu.ok("--db", other, "import", str(dump)).stderr.endswith(f"读取 1 {counted(fmt)}：已导入 0 件，已存在 1 件\n")
+    assert jiesu.ok("import", str(dump)).stderr.endswith(f"读取 1 {counted(fmt)}：已导入 0 件，已存在 1 件\n")
 
 
 def test_an_open311_request_with_a_masked_number_is_no_look_alike_case_of_another_book(jiesu, tmp_path, new_target):
@@ -1258,7 +1265,7 @@ def test_an_open311_request_with_a_masked_number_is_no_look_alike_case_of_anothe
     result = jiesu("--db", other, "import", str(dump))
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines()[0].endswith(f"诉求内容（summary）里的电话已打码，无法导入（{importer.OPEN311_HINT}）")
-    assert jiesu.ok("import", str(dump)).stderr.endswith("读取 1 行：已导入 0 件，已存在 1 件\n")
+    assert jiesu.ok("import", str(dump)).stderr.endswith("读取 1 条：已导入 0 件，已存在 1 件\n")
 
 
 def test_an_open311_export_without_its_book_is_taken_as_the_books_own(jiesu, tmp_path, new_target):
@@ -1271,7 +1278,7 @@ def test_an_open311_export_without_its_book_is_taken_as_the_books_own(jiesu, tmp
     dump.write_text(json.dumps(requests, ensure_ascii=False), encoding="utf-8")
     other = new_target("other")
     jiesu.ok("--db", other, "new", "路灯不亮", "--address", "大栅栏街1号", "--received", "2026-11-20 09:00", "--phone", "13811112222")
-    assert jiesu.ok("--db", other, "import", str(dump)).stderr.endswith("读取 1 行：已导入 0 件，已存在 1 件\n")
+    assert jiesu.ok("--db", other, "import", str(dump)).stderr.endswith("读取 1 条：已导入 0 件，已存在 1 件\n")
 
 
 def test_every_book_has_an_identity_of_its_own(jiesu, new_target, tmp_path):

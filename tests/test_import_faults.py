@@ -318,30 +318,48 @@ def test_a_json_lines_record_that_is_not_json_is_told_its_real_cause(jiesu, tmp_
     assert book.counts() == (0, 0)
 
 
+def test_a_json_array_names_each_refused_record_by_its_place_and_json_lines_by_its_line(jiesu, tmp_path, book):
+    """A fresh tester edited `export -f json` (one line) and read 第 1 行 for every refused record."""
+    good = {"summary": "楼道灯不亮", "received_at": "2026-11-20T09:00:00+08:00"}
+    records = [good, good | {"phone": "12345"}, good | {"received_at": "昨天下午"}]
+    (tmp_path / "x.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    said = refused_rows(jiesu("import", str(tmp_path / "x.json")))
+    assert [line.split("：")[0] for line in said] == ["第 2 条", "第 3 条"]
+    assert jiesu("import", str(tmp_path / "x.json")).stderr.splitlines()[-1].startswith("错误: 2 条有问题，未导入任何诉求")
+    (tmp_path / "x.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    assert [line.split("：")[0] for line in refused_rows(jiesu("import", str(tmp_path / "x.jsonl")))] == ["第 2 行", "第 3 行"]
+    requests = [{"description": "噪音", "requested_datetime": "2026-11-20T09:00:00+08:00"}, {"description": "噪音", "requested_datetime": "昨天"}]
+    (tmp_path / "o.json").write_text(json.dumps({"service_requests": requests}, ensure_ascii=False), encoding="utf-8")
+    assert [line.split("：")[0] for line in refused_rows(jiesu("import", str(tmp_path / "o.json")))] == ["第 2 条"]
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", str(tmp_path / "x.json"), "--skip-bad")
+    assert jiesu.json("show", "1")["events"][0]["note"] == "导入自 x.json 第 1 条"
+
+
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
 def test_half_a_surrogate_pair_is_named_as_such_not_as_gbk(jiesu, tmp_path, book, fmt):
     """A fresh tester: `"\\ud800"` was said to be bytes that are not UTF-8 (可能是 GBK 编码)."""
     record = '{"summary": "甲", "address": "前门\\uD83D大街"}'
     (tmp_path / f"x.{fmt}").write_text(f"[{record}]" if fmt == "json" else record + "\n", encoding="utf-8")
-    assert refused_rows(jiesu("import", str(tmp_path / f"x.{fmt}"))) == ["第 1 行：address 里的 \\ud83d 是落单的半个 UTF-16 代理对，不是字符"]
+    assert refused_rows(jiesu("import", str(tmp_path / f"x.{fmt}"))) == [f"第 1 {'条' if fmt == 'json' else '行'}：address 里的 \\ud83d 是落单的半个 UTF-16 代理对，不是字符"]
     (tmp_path / "o.json").write_text('[{"service_request_id": "A1", "description": "\\udc00"}]', encoding="utf-8")
-    assert refused_rows(jiesu("import", str(tmp_path / "o.json"))) == ["第 1 行：description 里的 \\udc00 是落单的半个 UTF-16 代理对，不是字符"]
+    assert refused_rows(jiesu("import", str(tmp_path / "o.json"))) == ["第 1 条：description 里的 \\udc00 是落单的半个 UTF-16 代理对，不是字符"]
     assert book.counts() == (0, 0)
 
 
 @pytest.mark.parametrize(
-    "name, content, line",
+    "name, content, place",
     [
-        ("x.json", '[{"summary": "楼道\\u0000灯不亮", "received_at": "2026-11-20T09:00:00+08:00"}]', 1),
-        ("x.jsonl", '{"summary": "楼道\\u0000灯不亮", "received_at": "2026-11-20T09:00:00+08:00"}\n', 1),
-        ("x.csv", "summary,received_at\n楼道\x00灯不亮,2026-11-20 09:00\n", 2),
+        ("x.json", '[{"summary": "楼道\\u0000灯不亮", "received_at": "2026-11-20T09:00:00+08:00"}]', "第 1 条"),
+        ("x.jsonl", '{"summary": "楼道\\u0000灯不亮", "received_at": "2026-11-20T09:00:00+08:00"}\n', "第 1 行"),
+        ("x.csv", "summary,received_at\n楼道\x00灯不亮,2026-11-20 09:00\n", "第 2 行"),
     ],
 )
-def test_a_nul_in_text_is_refused_naming_the_field(jiesu, tmp_path, book, name, content, line):
+def test_a_nul_in_text_is_refused_naming_the_field(jiesu, tmp_path, book, name, content, place):
     """A fresh tester: a summary holding U+0000 was taken; `list` showed it cut at the NUL (SQLite's substr
     stops there) and PostgreSQL refused the import with its own English line."""
     (tmp_path / name).write_text(content, encoding="utf-8")
-    assert refused_rows(jiesu("import", str(tmp_path / name))) == [f"第 {line} 行：summary 含有空字符 U+0000，案卷库存不了它；请删去"]
+    assert refused_rows(jiesu("import", str(tmp_path / name))) == [f"{place}：summary 含有空字符 U+0000，案卷库存不了它；请删去"]
     assert book.counts() == (0, 0)
 
 
@@ -382,10 +400,10 @@ def test_a_json_array_read_a_few_characters_at_a_time_comes_in_whole(jiesu, tmp_
     ]
     text = json.dumps(records, ensure_ascii=chunk % 2 == 1, indent=2 if chunk % 2 else None)  # escapes and line breaks, or neither
     (tmp_path / "x.json").write_text(text + "\n", encoding="utf-8")
-    assert jiesu.ok("import", str(tmp_path / "x.json")).stderr == "读取 40 行：已导入 40 件，已存在 0 件\n"
+    assert jiesu.ok("import", str(tmp_path / "x.json")).stderr == "读取 40 条：已导入 40 件，已存在 0 件\n"
     assert [(c["summary"], c["reopen_count"]) for c in jiesu.json("list")] == [(r["summary"], r["reopen_count"]) for r in records]
     (tmp_path / "n.json").write_text("[1234567 , 12345678901234567890 ,\n true]", encoding="utf-8")
-    assert refused_rows(jiesu("import", str(tmp_path / "n.json"))) == ["第 1 行：应为一个 JSON 对象"] * 2 + ["第 2 行：应为一个 JSON 对象"]
+    assert refused_rows(jiesu("import", str(tmp_path / "n.json"))) == [f"第 {n} 条：应为一个 JSON 对象" for n in (1, 2, 3)]
 
 
 # ---------------------------------------------------------------- 3. values as Excel and WPS rewrite them
@@ -590,7 +608,8 @@ def test_keys_no_field_takes_are_named_once_in_json_records_too(jiesu, tmp_path,
     records = [{"summary": "楼上漏水", "备注": "回访满意"}, {"summary": "楼道灯不亮", "lat": 39.9, "备注": ""}]
     text = "\n".join(json.dumps(r, ensure_ascii=False) for r in records) if name.endswith("l") else json.dumps(records, ensure_ascii=False)
     (tmp_path / name).write_text(text + "\n", encoding="utf-8")
-    assert jiesu.ok("import", str(tmp_path / name)).stderr == "未导入的列（jiesu 没有对应的字段）：备注、lat\n读取 2 行：已导入 2 件，已存在 0 件\n"
+    unit = "行" if name.endswith("l") else "条"  # JSON Lines' lines, a JSON array's items
+    assert jiesu.ok("import", str(tmp_path / name)).stderr == f"未导入的列（jiesu 没有对应的字段）：备注、lat\n读取 2 {unit}：已导入 2 件，已存在 0 件\n"
     jiesu.ok("export", "--format", name.split(".")[1], "--reveal", "--out", str(tmp_path / f"own-{name}"))
     assert "未导入" not in jiesu.ok("import", str(tmp_path / f"own-{name}")).stderr  # jiesu's own records: every key is a field
 
@@ -1002,7 +1021,7 @@ def test_check_finds_an_open_case_that_carries_a_closing(jiesu, book):
 def test_an_open311_request_is_not_given_times_it_does_not_carry(jiesu, book, tmp_path, request_, reason):
     request = {"service_request_id": "X-1", "status": "open", "service_name": "噪音", "description": "夜间施工扰民", "requested_datetime": RECEIVED}
     (tmp_path / "feed.json").write_text(json.dumps([request | request_], ensure_ascii=False), encoding="utf-8")
-    assert refused_rows(jiesu("import", str(tmp_path / "feed.json"), "--format", "open311-json")) == [f"第 1 行：{reason}"]
+    assert refused_rows(jiesu("import", str(tmp_path / "feed.json"), "--format", "open311-json")) == [f"第 1 条：{reason}"]
     assert book.counts() == (0, 0)
 
 

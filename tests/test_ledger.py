@@ -61,7 +61,7 @@ def test_the_qianmen_desk_story(office):
     assert balance_of(ledger.roll(office, "2026-11")) == (2, 0, 1, 1)
 
     office.now = at(2026, 12, 2, 10)
-    case = cases.revisit(office, desk[3].id, Satisfaction.UNSATISFIED, False, "水压仍然不足")
+    case = cases.revisit(office, desk[3].id, Satisfaction.UNSATISFIED, False, "水压仍然不足").case
     assert (case.status, case.reopen_count) == (Status.LEDGERED, 1)
     found = lookup.get_case(office, desk[3].id)
     assert found.ledger[0].status == "open" and found.ledger[0].carried == 1

@@ -166,14 +166,16 @@ def visit(office: Office, case_id: int, note: str, at: datetime | None = None) -
 
 
 @dataclass
-class Escalated:
-    """A case after 升级, and whether its new level moved it to another tier and so its deadlines."""
+class Retimed:
+    """A case after a step that may recompute its deadlines (升级, 重办, a 回访 that reopens), and whether
+    they moved: a new level may move it to another tier; a reopen restarts the 办理时限 unless an extension
+    already runs later."""
 
     case: Case
     retimed: bool
 
 
-def escalate(office: Office, case_id: int, reason: str, to: Level | None = None, at: datetime | None = None) -> Escalated:
+def escalate(office: Office, case_id: int, reason: str, to: Level | None = None, at: datetime | None = None) -> Retimed:
     """升级: one level up the ladder (社区→街道→区→市) unless `to` says which."""
     reason = required(reason, "升级理由")
     with changing(office, case_id, "escalate", "升级") as (session, case):
@@ -190,7 +192,7 @@ def escalate(office: Office, case_id: int, reason: str, to: Level | None = None,
         changes = change(case, level=target)
         retimed = _retier(office, case, reopened.at if reopened else case.received_at)
         record(session, case, EventKind.ESCALATED, office, when, reason, changes | retimed)
-        return Escalated(case, bool(retimed))
+        return Retimed(case, bool(retimed))
 
 
 def _retier(office: Office, case: Case, round_start: datetime) -> dict:
@@ -271,7 +273,7 @@ def _check_close_in_order(office: Office, session: Session, case: Case, result: 
 
 def revisit(
     office: Office, case_id: int, satisfaction: Satisfaction, resolved: bool, note: str = "", at: datetime | None = None
-) -> Case:
+) -> Retimed:
     """回访: record the citizen's verdict; a bad verdict on a case the rules name reopens it."""
     with changing(office, case_id, "revisit", "回访") as (session, case):
         when = moment(office, case, at)
@@ -283,22 +285,23 @@ def revisit(
         changes = change(case, status=Status.REVISITED)
         verdict = f"{satisfaction.label}，{'已解决' if resolved else '未解决'}"
         record(session, case, EventKind.REVISITED, office, when, "；".join(filter(None, [verdict, note])), changes)
+        retimed = False
         if case.nature in office.rules["revisit.reopen_natures"] and (not resolved or satisfaction == Satisfaction.UNSATISFIED):
-            _reopen(office, session, case, when, f"回访{verdict}")
-        return case
+            retimed = _reopen(office, session, case, when, f"回访{verdict}")
+        return Retimed(case, retimed)
 
 
-def reopen(office: Office, case_id: int, reason: str, at: datetime | None = None) -> Case:
+def reopen(office: Office, case_id: int, reason: str, at: datetime | None = None) -> Retimed:
     """重办: back to work after closing; counted, and it restarts the resolve clock (never shortening it)."""
     reason = required(reason, "重办理由")
     with changing(office, case_id, "reopen", "重办") as (session, case):
         when = moment(office, case, at)
         not_before(office, case, when, "重办", case.closed_at, "办结")
-        _reopen(office, session, case, when, reason)
-        return case
+        return Retimed(case, _reopen(office, session, case, when, reason))
 
 
-def _reopen(office: Office, session: Session, case: Case, when: datetime, reason: str) -> None:
+def _reopen(office: Office, session: Session, case: Case, when: datetime, reason: str) -> bool:
+    """Reopen `case` at `when`; whether its 办理时限 moved (an extension running later keeps it)."""
     entry = ledger.cleared_entry_of(session, case)
     if entry is not None:
         status = Status.LEDGERED
@@ -316,6 +319,7 @@ def _reopen(office: Office, session: Session, case: Case, when: datetime, reason
     record(session, case, EventKind.REOPENED, office, when, reason, changes)
     if entry is not None:
         ledger.reopen_entry(office, session, case, entry, when, reason)
+    return "resolve_by" in changes
 
 
 def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -> Case:

@@ -107,7 +107,7 @@ def main_options(
         Optional[str], typer.Option("--actor", envvar="JIESU_ACTOR", parser=_actor, help="经办人姓名，记入办理记录（默认：登录用户名）。")
     ] = None,
     rules: Annotated[
-        Optional[str], typer.Option("--rules", envvar="JIESU_RULES", parser=path_name("如 --rules 规则.toml；不写则用案卷库旁边的 jiesu.toml"), help="规则文件 jiesu.toml（默认：案卷库旁边的 jiesu.toml）。")
+        Optional[str], typer.Option("--rules", envvar="JIESU_RULES", metavar="FILE", parser=path_name("如 --rules 规则.toml；不写则用案卷库旁边的 jiesu.toml"), help="规则文件 jiesu.toml（默认：案卷库旁边的 jiesu.toml）。")
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="显示版本并退出。")

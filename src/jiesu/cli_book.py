@@ -40,14 +40,11 @@ def backup(
 
     从备份恢复（jiesu check 说「请从备份恢复」时），在案卷库所在的目录依次执行：
 
+    \b
     jiesu --db ~/备份/jiesu-2026-11-27.db copy --to 恢复.db
-
     jiesu server stop
-
     mkdir 损坏 && mv jiesu.db* 损坏/
-
     mv 恢复.db jiesu.db
-
     jiesu check
 
     从 server stop 到最后一步，任何人都不要用 jiesu；旧库的 jiesu.db-wal 要随它一起移走（jiesu.db*），
@@ -99,7 +96,7 @@ def copy_book(
 
 def purge(
     ctx: typer.Context,
-    closed_before: Annotated[Optional[str], typer.Option("--closed-before", help="办结早于此日期的诉求，已合并的按受理时间算（默认：三年前的今天；不能是将来的日期）。")] = None,
+    closed_before: Annotated[Optional[str], typer.Option("--closed-before", metavar="TIME", help="办结早于此日期的诉求，已合并的按受理时间算（默认：三年前的今天；不能是将来的日期）。")] = None,
     address: Annotated[bool, typer.Option("--address", help="连同地址一起删除（社区保留）。")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只数一数会删除多少件，不写入。")] = False,
 ) -> None:
@@ -122,7 +119,7 @@ def purge(
 
 
 def demo(
-    db: Annotated[Optional[str], typer.Option("--db", parser=file_name("如 --db 演示.db；用临时文件请不写 --db"), metavar="PATH", help="演示案卷库放在哪里（默认：临时文件）。")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", parser=file_name("如 --db 演示.db；用临时文件请不写 --db"), metavar="FILE", help="演示案卷库放在哪里（默认：临时文件）。")] = None,
     fmt: Annotated[ReportFormat, format_option(ReportFormat, help="日报的格式")] = ReportFormat.TABLE,
 ) -> None:
     """例：jiesu demo"""
@@ -157,7 +154,7 @@ def rules_show(ctx: typer.Context, fmt: RecordFormat = None) -> None:
     例：jiesu rules show
     """
     from jiesu.render import Column, render
-    from jiesu.rules import in_force
+    from jiesu.rules import in_force, value_said
     from jiesu.rulesfile import rules_for
 
     settings = ctx.find_root().obj
@@ -165,7 +162,7 @@ def rules_show(ctx: typer.Context, fmt: RecordFormat = None) -> None:
     rules, _ = rules_for(settings.rules, store_path)
     columns = [
         Column("key", "规则", whole=True),
-        Column("value", "取值", lambda v: ", ".join(v) if isinstance(v, list) else str(v)),
+        Column("value", "取值", value_said),
         Column("source", "来源", lambda s: "默认" if s == "default" else s, whole=True, drop=3),
         Column("basis", "依据", drop=2),
         Column("help", "说明", drop=1),

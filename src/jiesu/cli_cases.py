@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, searched
+from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, Since, Until, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, searched
 from jiesu.errors import ExitCode
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
@@ -22,7 +22,7 @@ from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Sati
 def new(
     ctx: typer.Context,
     summary: Annotated[Optional[str], typer.Argument(metavar="SUMMARY", help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
-    phone: Annotated[Optional[str], typer.Option(parser=parse_phone, help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
+    phone: Annotated[Optional[str], typer.Option(parser=parse_phone, metavar="PHONE", help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
     name: Annotated[Optional[str], typer.Option(help="诉求人姓名。")] = None,
     address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
     community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,
@@ -32,7 +32,7 @@ def new(
     nature: Annotated[Nature, enum_option(Nature, "诉求性质", "诉求性质")] = Nature.UNCLASSIFIED,
     kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型")] = None,
     ref: Annotated[Optional[str], typer.Option(parser=parse_ref, help="12345 工单编号（唯一；不分大小写、全半角）。")] = None,
-    received: Annotated[Optional[str], typer.Option(help="受理时间，默认现在：2026-10-01T08:30、昨天 18:30、yesterday 18:30、-2h；要写钟点（只写日期或 yesterday 会被拒绝）。")] = None,
+    received: Annotated[Optional[str], typer.Option(metavar="TIME", help="受理时间，默认现在：2026-10-01T08:30、昨天 18:30、yesterday 18:30、-2h；要写钟点（只写日期或 yesterday 会被拒绝）。")] = None,
     detail: Annotated[Optional[str], typer.Option(help="诉求详情。")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出编号，供脚本使用：id=$(jiesu new … -q)")] = False,
 ) -> None:
@@ -90,9 +90,9 @@ def list_cases(
     search: Annotated[Optional[str], typer.Option(parser=searched, help="在摘要、详情、地址、姓名、类别、工单编号中查找（繁简通查）；电话号码按号码查，也查电话栏（186-0000-3333 与 18600003333 互查）。")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="只列超过办理时限（挂账的：整改期限）未办结的；首次响应、回访迟了不算（见 jiesu todo）。")] = False,
     due_escalation: Annotated[bool, typer.Option("--due-escalation", help="只列应升级的，并给出原因。")] = False,
-    since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,
-    until: Annotated[Optional[str], typer.Option(help="受理时间不晚于（日期含当天）。")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="列出此时刻的案卷：状态、承办人、层级、时限都按当时的办理记录。")] = None,
+    since: Since = None,
+    until: Until = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="TIME", help="列出此时刻的案卷：状态、承办人、层级、时限都按当时的办理记录。")] = None,
     limit: Annotated[Optional[int], count_option("--limit", least=1, most=MOST_COUNTED, help="最多列出几件。")] = None,
     fmt: Format = None,
     reveal: Reveal = False,
@@ -177,12 +177,12 @@ def _done(case, verb: str) -> None:
     say(f"#{case.id} {verb}（{Status(case.status).label}）")
 
 
-def _reopened(case, verb: str, tz) -> None:
+def _reopened(reopened, verb: str, tz) -> None:
     """A reopen starts a new round: its 办理时限 is counted again from the reopen (never earlier than before)."""
-    from jiesu.views import retimed_line
+    from jiesu.views import kept_line, retimed_line
 
-    _done(case, verb)
-    say(retimed_line(case, "重办时间", tz))
+    _done(reopened.case, verb)
+    say(retimed_line(reopened.case, "重办时间", tz) if reopened.retimed else kept_line(reopened.case, tz))
 
 
 def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:
@@ -294,7 +294,7 @@ def escalate(
 def extend(
     ctx: typer.Context,
     case_id: CaseId,
-    to: Annotated[str, typer.Option("--to", help="新的办理时限（日期含当天）。")],
+    to: Annotated[str, typer.Option("--to", metavar="TIME", help="新的办理时限（日期含当天）。")],
     reason: Annotated[str, typer.Option("--reason", help="延期理由。")],
     at: At = None,
 ) -> None:
@@ -336,11 +336,11 @@ def revisit(
 
     solved = parse_yes_no(resolved, "--resolved")
     office = office_of(ctx)
-    case = cases.revisit(office, case_id, satisfaction, solved, note, office.when(at))
-    if case.status == Status.REVISITED:
-        _done(case, "已回访")
+    revisited = cases.revisit(office, case_id, satisfaction, solved, note, office.when(at))
+    if revisited.case.status == Status.REVISITED:
+        _done(revisited.case, "已回访")
     else:
-        _reopened(case, "已回访，已重办", office.tz)
+        _reopened(revisited, "已回访，已重办", office.tz)
 
 
 def reopen(

@@ -16,7 +16,7 @@ def edit(
     case_id: CaseId,
     summary: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求摘要。")] = None,
     detail: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求详情；- 清除。")] = None,
-    phone: Annotated[Optional[str], typer.Option(parser=clearing(parse_phone), help="诉求人电话；- 清除。")] = None,
+    phone: Annotated[Optional[str], typer.Option(parser=clearing(parse_phone), metavar="PHONE", help="诉求人电话；- 清除。")] = None,
     name: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求人姓名；- 清除。")] = None,
     address: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求地址；- 清除。")] = None,
     community: Annotated[Optional[str], typer.Option(parser=clearing(), help="所属社区；- 清除。")] = None,
@@ -25,7 +25,7 @@ def edit(
     kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型")] = None,
     ref: Annotated[Optional[str], typer.Option(parser=clearing(parse_ref), help="12345 工单编号（唯一；不分大小写、全半角）；- 清除。")] = None,
     channel: Annotated[Optional[Channel], enum_option(Channel, "受理渠道", "受理渠道")] = None,
-    received: Annotated[Optional[str], typer.Option(help="受理时间（会重算时限）：2026-10-01T08:30、昨天 18:30、yesterday 18:30、-2h；要写钟点（只写日期或 yesterday 会被拒绝）。")] = None,
+    received: Annotated[Optional[str], typer.Option(metavar="TIME", help="受理时间（会重算时限）：2026-10-01T08:30、昨天 18:30、yesterday 18:30、-2h；要写钟点（只写日期或 yesterday 会被拒绝）。")] = None,
     note: Annotated[str, typer.Option(help="更正说明，记入办理记录。")] = "",
 ) -> None:
     """例：jiesu edit 42 --address "前门东大街3号楼" --category 城乡建设/违建

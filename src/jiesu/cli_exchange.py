@@ -14,7 +14,7 @@ from typing import Annotated, BinaryIO, Optional
 import typer
 
 from jiesu.clikit import office_of, path_name, say
-from jiesu.cliopts import ExportReveal, Out, enum_option, export_format, received_between
+from jiesu.cliopts import ExportReveal, Out, Since, Until, enum_option, export_format, received_between
 from jiesu.errors import BadInput
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import Status
@@ -27,19 +27,21 @@ def import_cases(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE", parser=path_name("如 诉求.csv；从标准输入读请写 -"), help="导入文件路径；- 表示标准输入。")],
     fmt: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="csv、xlsx、xls、json、jsonl、open311-json 或 open311-xml（默认按扩展名判断；json 是 jiesu 导出的 JSON 数组，jsonl 每行一件，两者都也认得 Open311）。")
+        Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="csv、xlsx、xls、json、jsonl、open311-json 或 open311-xml（默认按扩展名判断；json 是 jiesu 导出的 JSON 数组，jsonl 每行一件，两者都也认得 Open311）。")
     ] = None,
-    map_file: Annotated[Optional[str], typer.Option("--map", parser=path_name("如 --map 映射.toml"), help="列映射文件（TOML），用于其他表头的表格。")] = None,
+    map_file: Annotated[Optional[str], typer.Option("--map", metavar="FILE", parser=path_name("如 --map 映射.toml"), help="列映射文件（TOML），用于其他表头的表格。")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Excel 工作簿中要导入的工作表（默认第一张）。")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告将导入什么，不写入。")] = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="跳过有问题的行，导入其余的（默认：有一行有问题就全部不导入）。")] = False,
-    at: Annotated[Optional[str], typer.Option("--at", help="导入记录的时间，也是缺少受理时间的行的受理时间（默认现在；要写钟点：2026-10-01 08:30、昨天 18:30、-2h）。")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="TIME", help="导入记录的时间，也是缺少受理时间的行的受理时间（默认现在；要写钟点：2026-10-01 08:30、昨天 18:30、-2h）。")] = None,
 ) -> None:
     """例：jiesu import 12345工单-11月.csv --dry-run
     """
     from jiesu import importer
 
     fmt = importer.import_format(file, fmt, sheet)
+    unit = importer.counted_as(fmt)  # 第 3 行, or a JSON array's 第 3 条
+    noun = "行" if unit == "行" else "记录"
     office = office_of(ctx)
     if dry_run:
         office.store.promise_to_write_nothing()
@@ -51,23 +53,23 @@ def import_cases(
         with _progress(source) as advance:
             result = importer.import_rows(
                 office, rows, source=Path(file).name if file != "-" else "stdin", mapping=mapping,
-                at=when, dry_run=dry_run, skip_bad=skip_bad, progress=advance,
+                at=when, dry_run=dry_run, skip_bad=skip_bad, progress=advance, unit=unit,
             )
     for bad in result.bad[:BAD_ROWS_SHOWN]:
-        say(f"第 {bad.line} 行：{bad.reason}")
+        say(f"第 {bad.line} {unit}：{bad.reason}")
     if result.bad_count > BAD_ROWS_SHOWN:
-        say(f"……另有 {result.bad_count - BAD_ROWS_SHOWN} 行有问题")
+        say(f"……另有 {result.bad_count - BAD_ROWS_SHOWN} {unit}有问题")
     if result.ignored:
         say(f"未导入的列（jiesu 没有对应的字段）：{shortened('、'.join(result.ignored))}")
     if result.bad_count and not skip_bad:
-        raise BadInput(f"{result.bad_count} 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行")
+        raise BadInput(f"{result.bad_count} {unit}有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的{noun}")
     verb = "将导入" if dry_run else "已导入"
-    skipped = f"，跳过 {result.bad_count} 行有问题的" if result.bad_count else ""
-    say(f"读取 {result.read} 行：{verb} {result.added} 件，已存在 {result.existing} 件{skipped}" + ("（试运行，未写入）" if dry_run else ""))
+    skipped = f"，跳过 {result.bad_count} {unit}有问题的" if result.bad_count else ""
+    say(f"读取 {result.read} {unit}：{verb} {result.added} 件，已存在 {result.existing} 件{skipped}" + ("（试运行，未写入）" if dry_run else ""))
     if result.differing:
-        lines = "、".join(map(str, result.differing_lines[:LINES_NAMED])) + " 行" + ("等" if result.differing > LINES_NAMED else "")
-        say(f"其中 {result.differing} 件的工单号已在案卷库中或文件的前面几行里，内容（受理时间、电话、摘要或地址）却不同（第 {lines}）；"
-            "这些行未导入，要改已有的诉求请用 jiesu edit")
+        lines = "、".join(map(str, result.differing_lines[:LINES_NAMED])) + f" {unit}" + ("等" if result.differing > LINES_NAMED else "")
+        say(f"其中 {result.differing} 件的工单号已在案卷库中或文件的前面几{unit}里，内容（受理时间、电话、摘要或地址）却不同（第 {lines}）；"
+            f"这些{noun}未导入，要改已有的诉求请用 jiesu edit")
 
 
 @contextmanager
@@ -118,11 +120,11 @@ class _progress:
 def export_cases(
     ctx: typer.Context,
     fmt: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="csv（默认）、xlsx、json、jsonl、open311-json 或 open311-xml；不写则按 --out 的扩展名（.xlsx、.json、.jsonl、.xml）。")
+        Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="csv（默认）、xlsx、json、jsonl、open311-json 或 open311-xml；不写则按 --out 的扩展名（.xlsx、.json、.jsonl、.xml）。")
     ] = None,
     status: Annotated[Optional[list[Status]], enum_option(Status, "状态", "只导出此状态，可重复", "--status")] = None,
-    since: Annotated[Optional[str], typer.Option(help="受理时间不早于。")] = None,
-    until: Annotated[Optional[str], typer.Option(help="受理时间不晚于（日期含当天）。")] = None,
+    since: Since = None,
+    until: Until = None,
     out: Out = None,
     bom: Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM（默认写，Excel 打开不乱码）。")] = True,
     reveal: ExportReveal = False,

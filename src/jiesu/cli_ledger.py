@@ -13,7 +13,7 @@ from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
-Period = Annotated[Optional[str], typer.Option("--period", help="期间 YYYY-MM，如 2026-10。")]
+Period = Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="期间 YYYY-MM，如 2026-10。")]
 
 EXPORT_COLUMNS = (
     ("entry_id", "台账编号"),
@@ -42,7 +42,7 @@ def ledger_add(
     case_id: CaseId,
     plan: Annotated[str, typer.Option("--plan", help="整改措施。")],
     unit: Annotated[str, typer.Option("--unit", help="责任单位。")],
-    due: Annotated[Optional[str], typer.Option("--due", help="整改期限（日期含当天）。")] = None,
+    due: Annotated[Optional[str], typer.Option("--due", metavar="TIME", help="整改期限（日期含当天）。")] = None,
     at: At = None,
 ) -> None:
     """上账：一时解决不了的合理诉求挂账整改，不整改完不销账。
@@ -155,7 +155,7 @@ def ledger_export(
     period: Period = None,
     out: Out = None,
     fmt: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="csv（默认，Excel 可直接打开）、xlsx 或 json；不写则按 --out 的扩展名（.xlsx、.json）。")
+        Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="csv（默认，Excel 可直接打开）、xlsx 或 json；不写则按 --out 的扩展名（.xlsx、.json）。")
     ] = None,
     bom: Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM，Excel 打开不乱码（默认写）；脚本可用 --no-bom。")] = True,
     reveal: Reveal = False,

@@ -67,7 +67,7 @@ def _finish(document: dict, fail_on_overdue: bool) -> None:
 @report_app.command("daily")
 def report_daily(
     ctx: typer.Context,
-    day: Annotated[Optional[str], typer.Option("--date", help="哪一天（默认今天；00:00:00 整为刚结束的昨天）：2026-11-27、yesterday。")] = None,
+    day: Annotated[Optional[str], typer.Option("--date", metavar="DATE", help="哪一天（默认今天；00:00:00 整为刚结束的昨天）：2026-11-27、yesterday。")] = None,
     fmt: Fmt = None,
     out: Out = None,
     fail_on_overdue: FailOnOverdue = False,
@@ -88,7 +88,7 @@ def report_daily(
 @report_app.command("monthly")
 def report_monthly(
     ctx: typer.Context,
-    period: Annotated[Optional[str], typer.Option("--period", help="月份 YYYY-MM（默认本月；每月 1 日 00:00:00 整为刚结束的上月）。")] = None,
+    period: Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="月份 YYYY-MM（默认本月；每月 1 日 00:00:00 整为刚结束的上月）。")] = None,
     fmt: Fmt = None,
     out: Out = None,
     fail_on_overdue: FailOnOverdue = False,
@@ -110,7 +110,7 @@ def hotspots(
     ctx: typer.Context,
     days: Annotated[Optional[int], count_option("--days", least=1, most=MOST_DAYS, help=f"统计最近多少天（1–{MOST_DAYS}；默认见规则 hotspots.days）。")] = None,
     min_cases: Annotated[Optional[int], count_option("--min", least=2, most=MOST_COUNTED, help="同社区同类别至少几件（至少 2；默认见规则 hotspots.min_cases）。")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="以此时刻为“现在”。")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="TIME", help="以此时刻为“现在”。")] = None,
     fmt: Format = None,
 ) -> None:
     """例：jiesu hotspots --days 7 --min 5"""

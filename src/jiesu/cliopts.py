@@ -139,6 +139,11 @@ def received_between(office: Office, since: str | None, until: str | None) -> tu
     return start, end
 
 
+# `--since` and `--until` of every command that bounds receipt times (received_between reads them).
+Since = Annotated[Optional[str], typer.Option("--since", metavar="TIME", help="受理时间不早于。")]
+Until = Annotated[Optional[str], typer.Option("--until", metavar="TIME", help="受理时间不晚于（日期含当天）。")]
+
+
 def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):
     return typer.Option(*names, parser=enum_parser(enum, noun), metavar=enum.__name__.upper(), help=f"{help}（{enum.choices()}）")
 

@@ -22,6 +22,7 @@ HelpFormatter = typer.Context.formatter_class  # Click's, in the copy Typer carr
 _CLOSING = set("，。、；：！？）】」』》”’…,.;:!?)]}%")
 _OPENING = set("（【「『《“‘([{")
 EXAMPLE = "例："  # a paragraph that starts so is a command line to copy: never folded
+TAG = re.compile(r"\[[^\[\]\n]+\]")  # Click's `[默认: 1d]`, `[必填]`: one piece, never split across lines
 
 
 def columns(text: str) -> int:
@@ -49,7 +50,18 @@ def _runs(text: str) -> list[str]:
 
 def _pieces(text: str) -> list[str]:
     """What a line may break between: each Chinese character, each run of other characters that are
-    not spaces, each space; a closing mark stays with the piece before it, an opening one with the next."""
+    not spaces, each space, each tag in brackets (TAG) whole; a closing mark stays with the piece before
+    it, an opening one with the next."""
+    pieces: list[str] = []
+    at = 0
+    for tag in TAG.finditer(text):
+        pieces += _broken(text[at : tag.start()]) + [tag.group()]
+        at = tag.end()
+    return pieces + _broken(text[at:])
+
+
+def _broken(text: str) -> list[str]:
+    """The pieces of text that holds no tag."""
     pieces: list[str] = []
     opening = ""
     for run in _runs(text):

@@ -91,8 +91,9 @@ CASE_COLUMNS = (*TEXT_FIELDS, *ENUM_FIELDS, *TIME_FIELDS, *INT_FIELDS, "merged_i
 
 @dataclass
 class Row:
-    """One record as read: its line (or position) in the source, its raw values by jiesu field, and the
-    column (or key) of the file each field came from where it is not the field's own name: a refusal names it."""
+    """One record as read: its line in the source (a JSON array's item: its place, see `counted_as`), its raw
+    values by jiesu field, and the column (or key) of the file each field came from where it is not the
+    field's own name: a refusal names it."""
 
     line: int
     values: dict[str, Any]
@@ -241,6 +242,12 @@ def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
         yield from stream
     except UnicodeDecodeError:
         raise BadInput(UNKNOWN_ENCODING) from None
+
+
+def counted_as(fmt: str) -> str:
+    """What a record of a file in `fmt` is named by: a JSON array's items (an Open311 JSON document's
+    requests) by their place in it (第 3 条), as the whole array may be one line; other formats' by their line."""
+    return "条" if fmt in ("json", "open311-json") else "行"
 
 
 def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet: str | None = None) -> Iterator[Row | IgnoredColumns]:
@@ -515,7 +522,7 @@ def _record_row(line: int, value: Any, unknown: dict[str, None]) -> Row:
 
 def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
     """A JSON array, streamed: jiesu's own `export --format json` (a case a line), or Open311 requests
-    when `open311` or when its first element is one; each row is named by the line it starts on.
+    when `open311` or when its first element is one; each row is named by its place in the array.
     Only Open311 wraps its requests in an object: that is read whole."""
     stream = text_stream(source, newline="")
     array = JsonArray(stream, longest=MAX_CELL)  # an element as long as a CSV cell may be
@@ -525,7 +532,7 @@ def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
             source.seek(0)
             yield from _open311_json_rows(decode(source.read()), open311)
             return
-        elements = iter(array)
+        elements = ((place, value) for place, (_, value) in enumerate(array, start=1))
         first = next(elements, None)
         if first is None:
             return
@@ -655,7 +662,7 @@ def _open311_json_rows(text: str, open311: bool) -> Iterator[Row]:
     requests = document["service_requests"] if wrapped else [document]
     if not isinstance(requests, list):
         raise BadInput("Open311 JSON 的 service_requests 应为 service request 的数组")
-    yield from _open311_requests(zip(_json_lines(text, wrapped), requests))
+    yield from _open311_requests(enumerate(requests, start=1))
 
 
 def _json_place(text: str, pos: int) -> str:
@@ -664,43 +671,12 @@ def _json_place(text: str, pos: int) -> str:
     return f"第 {line} 行第 {column} 列"
 
 
-def _json_lines(text: str, wrapped: bool) -> Iterator[int]:
-    """The line each request of the well-formed JSON object `text` starts on: the object itself, or
-    (`wrapped`) each element of its `service_requests` — the last such key, as json.loads reads it."""
-    starts = [jsontext.SPACE.match(text).end()]
-    if wrapped:
-        array = [start for key, start in _json_places(text, starts[0]) if key == "service_requests"][-1]
-        starts = [start for _, start in _json_places(text, array)]
-    line, counted = 1, 0
-    for start in starts:
-        line, counted = line + text.count("\n", counted, start), start
-        yield line
-
-
-def _json_places(text: str, at: int) -> Iterator[tuple[str | None, int]]:
-    """Where each value of the object or array opening at `at` of the well-formed JSON `text` starts,
-    with its key (None in an array)."""
-    decode = jsontext.raw_decode
-    skip = lambda at: jsontext.SPACE.match(text, at).end()  # noqa: E731
-    closing = "}" if text[at] == "{" else "]"
-    at = skip(at + 1)
-    while text[at] != closing:
-        key = None
-        if closing == "}":
-            key, at = decode(text, at)
-            at = skip(skip(at) + 1)  # past the colon
-        yield key, at
-        at = skip(decode(text, at)[1])
-        if text[at] == ",":
-            at = skip(at + 1)
-
-
 # An Open311 request's keys that jiesu reads; any other with a value is named once the file is read.
 OPEN311_READ = frozenset({*OPEN311_FIELDS, "service_name", "service_code", "updated_datetime", "extended_attributes"})
 
 
 def _open311_requests(requests: Iterable[tuple[int, Any]]) -> Iterator[Row | IgnoredColumns]:
-    """Open311 requests as rows, each with the line of the file it starts on."""
+    """Open311 requests as rows, each with the line of the file it starts on (in JSON: its place)."""
     unknown: dict[str, None] = {}
     for line, request in requests:
         if not isinstance(request, dict):
@@ -1029,8 +1005,10 @@ def import_rows(
     dry_run: bool = False,
     skip_bad: bool = False,
     progress: Callable[[int], None] | None = None,
+    unit: str = "行",
 ) -> ImportResult:
-    """Check every row into a staging table; then (unless refused or a dry run) write the good ones at once."""
+    """Check every row into a staging table; then (unless refused or a dry run) write the good ones at once.
+    `unit` is what the rows are counted in (`counted_as`): the refusals and the imported events name them so."""
     from jiesu import staging
 
     when = at or office.now
@@ -1063,11 +1041,11 @@ def import_rows(
         refused, first = stage.loaded(BAD_ROWS_KEPT, refused_ids)
         for line, reason, target, target_line in first:
             if reason == staging.REPEATED_ID:
-                reason = f"编号 #{target} 与第 {target_line} 行的相同，却不是同一件诉求（合并多个案卷库的导出请分别导入）"
+                reason = f"编号 #{target} 与第 {target_line} {unit}的相同，却不是同一件诉求（合并多个案卷库的导出请分别导入）"
             elif reason == staging.LOOP:
-                reason = f"并入的 #{target}（第 {target_line} 行）再往下并入又绕了回来，成了环：没有一件未合并的诉求承办"
+                reason = f"并入的 #{target}（第 {target_line} {unit}）再往下并入又绕了回来，成了环：没有一件未合并的诉求承办"
             elif reason is None:
-                reason = f"并入的 #{target} 不在这个文件里" if target_line is None else f"并入的 #{target}（第 {target_line} 行）未能导入"
+                reason = f"并入的 #{target} 不在这个文件里" if target_line is None else f"并入的 #{target}（第 {target_line} {unit}）未能导入"
             result.refuse(line, reason)
         result.bad_count += refused - len(first)
         result.bad = sorted(result.bad, key=lambda bad: bad.line)[:BAD_ROWS_KEPT]
@@ -1076,7 +1054,7 @@ def import_rows(
         if dry_run:
             result.added, result.existing = stage.count()
         else:
-            result.added, result.existing = stage.swap(at=when, actor=office.actor, source=source)
+            result.added, result.existing = stage.swap(at=when, actor=office.actor, source=source, unit=unit)
         result.differing, result.differing_lines = stage.differing(BAD_ROWS_KEPT)
     return result
 

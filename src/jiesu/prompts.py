@@ -66,7 +66,7 @@ def ask_edit(office: Office, case_id: int) -> dict[str, Any]:
 
 
 def _ask(name: str, default: Any, known: list[str]) -> Any:
-    """One field's answer, asked again until it is valid; '-' clears an optional field that has a value."""
+    """One field's answer, asked again until it is valid; '-' clears an optional field, and is refused for the summary."""
     field = fields.FIELDS[name]
     question = field.label
     if field.enum is not None:
@@ -82,8 +82,8 @@ def _ask(name: str, default: Any, known: list[str]) -> Any:
             raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True, prompt_suffix="： ")
         if raw == shown_default and name == "phone":
             return default
-        if clears(raw) and name not in ("summary", "channel", "urgency", "nature"):
-            return fields.clean(name, "")
+        if clears(raw) and name not in ("channel", "urgency", "nature"):  # a choice has no blank: `-` is asked again
+            raw = ""  # clears an optional field; the summary refuses it as `edit --summary -` does (不能为空)
         try:
             return fields.clean(name, raw)
         except BadInput as exc:

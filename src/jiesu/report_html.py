@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from jiesu.report_views import HOTSPOT_LABELS, RATE_LABELS, headline, percent
+from jiesu.rules import value_said
 
 FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "WenQuanYi Micro Hei", sans-serif'
 SERIES_COLOURS = ("#1f5fa8", "#2e8b57", "#d98c1f", "#6a3d9a")
@@ -31,7 +32,7 @@ def render(document: dict[str, Any], figures: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(percent=percent, points=points, change=change, share=share, rule_value=rule_value, direction=direction)
+    environment.filters.update(percent=percent, points=points, change=change, share=share, rule_value=value_said, direction=direction)
     page = environment.get_template("report.html.j2")
     months = figures["months"]
     return page.render(
@@ -89,13 +90,6 @@ def share(value: float | int | None, most: float | int | None) -> str:
     if not value or not most:
         return "0%"
     return f"{100 * value / most:.1f}%"
-
-
-def rule_value(value: Any) -> str:
-    """A rule's value as `rules show` prints it, with yes/no in words."""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return ", ".join(value) if isinstance(value, list) else str(value)
 
 
 # ---------------------------------------------------------------- charts

@@ -235,6 +235,23 @@ class Rules:
         return self.sources.get(key, "default")
 
 
+# The choices of deadlines.period_end and deadlines.rest_day_receipt as people read them.
+CHOICE_WORDS = {"end_of_day": "最后一日 24 时", "same_time": "受理时刻", "next_workday": "自下一个工作日起算", "as_received": "自受理时起算"}
+
+
+def value_said(value: Any) -> str:
+    """A rule's value as `in_force` gives it, as people read it (the table of `rules show`, the HTML report):
+    a span in Chinese (`7 个工作日`, Span.label), a choice in words, yes/no as 是/否, a list joined. JSON and
+    CSV keep the value itself, as a rules file writes it."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, str) and _SPAN.match(value):
+        return _span(value).label
+    return CHOICE_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
 def in_force(rules: Rules) -> Iterator[dict[str, Any]]:
     """Every rule with its value (JSON-ready), where the value came from, its basis and what it means."""
     for rule in SPEC:

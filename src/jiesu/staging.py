@@ -209,7 +209,7 @@ class Stage:
         with self.conn.begin():
             return self._mark_duplicates()
 
-    def swap(self, *, at: datetime, actor: str, source: str) -> tuple[int, int]:
+    def swap(self, *, at: datetime, actor: str, source: str, unit: str = "行") -> tuple[int, int]:
         """Write the fresh rows into the book with their `imported` events, in one transaction.
 
         Returns (added, duplicate). Duplicates are found inside the same transaction, so an
@@ -219,7 +219,7 @@ class Stage:
             backend.serialise(conn, "import")
             fresh, duplicate = self._mark_duplicates()
             if fresh:
-                self._write(conn, fresh, at=at, actor=actor, source=source)
+                self._write(conn, fresh, at=at, actor=actor, source=source, unit=unit)
         return fresh, duplicate
 
     def _mark_duplicates(self, only=None) -> tuple[int, int]:
@@ -321,7 +321,7 @@ class Stage:
             self.conn.execute(again.where(rematched))
         self.conn.execute(update(staged).where(rematched).values(rematch=None))
 
-    def _write(self, conn: Connection, fresh: int, *, at: datetime, actor: str, source: str) -> None:
+    def _write(self, conn: Connection, fresh: int, *, at: datetime, actor: str, source: str, unit: str) -> None:
         staged = STAGED
         merging = conn.execute(select(staged.c.seq).where(staged.c.state == FRESH, staged.c.merged_into.is_not(None)).limit(1))
         merging = merging.first() is not None
@@ -330,12 +330,13 @@ class Stage:
         # Into a book with fewer cases than the file brings (a new book, say), the indexes are built
         # once afterwards: keeping them up row by row took as long as the rest of the copy.
         with backend.indexes_rebuilt(conn, ("cases", "events")) if fresh >= first else nullcontext():
-            self._copy(conn, new_id, at=at, actor=actor, source=source)
+            self._copy(conn, new_id, at=at, actor=actor, source=source, unit=unit)
             if merging:
                 self._link_merges(conn)
 
-    def _copy(self, conn: Connection, new_id: Any, *, at: datetime, actor: str, source: str) -> None:
-        """The fresh rows into `cases` as `new_id` numbers them, each with its `imported` event."""
+    def _copy(self, conn: Connection, new_id: Any, *, at: datetime, actor: str, source: str, unit: str) -> None:
+        """The fresh rows into `cases` as `new_id` numbers them, each with its `imported` event (`导入自 x.csv 第 3 行`,
+        `unit` 条 for a JSON array's items)."""
         staged = STAGED
         is_fresh = staged.c.state == FRESH
         conn.execute(
@@ -344,7 +345,7 @@ class Stage:
                 select(new_id, *(staged.c[name] for name in CASE_COLUMNS)).where(is_fresh).order_by(staged.c.seq),
             )
         )
-        note = sa.literal(f"导入自 {source} 第 ") + sa.cast(staged.c.line, sa.String) + sa.literal(" 行")
+        note = sa.literal(f"导入自 {source} 第 ") + sa.cast(staged.c.line, sa.String) + sa.literal(f" {unit}")
         conn.execute(
             EVENTS.insert().from_select(
                 ["case_id", "at", "actor", "kind", "note", "changes"],

@@ -158,6 +158,12 @@ def retimed_line(case: Case, basis: str, tz: ZoneInfo) -> str:
     )
 
 
+def kept_line(case: Case, tz: ZoneInfo) -> str:
+    """What a reopen says when the 办理时限 it restarted would end before the one the case has (an extension):
+    a deadline is never brought forward, so it stands."""
+    return f"办理时限仍为 {shown_bound(case.resolve_by, tz)}（按重办时间重算的时限更早，时限不提前）"
+
+
 def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
     """A step's recorded changes ({field: [old, new]}, times in UTC) as a one-line message repeats them:
     a long text shortened to its start and its length (`jiesu show` and JSON keep it whole)."""
