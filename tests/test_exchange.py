@@ -543,7 +543,8 @@ def test_a_ledgered_case_in_open311_is_refused_as_in_every_format(jiesu, tmp_pat
     result = jiesu("--db", other, "import", str(feed), "--skip-bad")
     assert [line.partition("：")[2] for line in result.stderr.splitlines() if line.startswith("第 ")] == [LEDGERED]
     assert [case["summary"] for case in jiesu.json("--db", other, "list", "--all")] == ["楼道灯不亮"]
-    assert jiesu.ok("import", str(feed)).stderr.splitlines()[-1] == "读取 2 行：已导入 0 件，已存在 2 件"
+    counted = "行" if fmt.endswith("xml") else "条"  # a JSON array's requests are counted as records
+    assert jiesu.ok("import", str(feed)).stderr.splitlines()[-1] == f"读取 2 {counted}：已导入 0 件，已存在 2 件"
     assert jiesu.json("show", ledgered)["status"] == "ledgered"
 
 
