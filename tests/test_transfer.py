@@ -84,31 +84,28 @@ def test_a_book_with_data_is_not_written_into(tmp_path, jiesu):
 
 
 @pytest.mark.parametrize("command", ["copy", "backup"])
-@pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal"])
-def test_a_target_that_is_a_file_sqlite_keeps_beside_the_book_is_refused(tmp_path, jiesu, command, suffix):
+@pytest.mark.parametrize(
+    ("book_name", "target_name", "why"),
+    [
+        *((
+            "x.db", f"x.db{suffix}", f"{{target}} 是案卷库 {{source}} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除",
+        ) for suffix in ("-wal", "-shm", "-journal")),
+        ("y.db-wal", "y.db", "案卷库 {source} 恰好是 {target} 的 -wal 文件的位置，SQLite 打开 {target} 时会把案卷库当作它的 -wal 删除或覆盖"),
+    ],
+)
+def test_a_target_sqlite_would_take_for_the_book_s_companion_or_the_other_way_round_is_refused(
+    tmp_path, jiesu, command, book_name, target_name, why
+):
     """`copy --to x.db-wal` said 已复制到 x.db-wal … 目标检查无误, and SQLite deleted it as x.db's own log
-    when the copy closed x.db; `backup x.db-wal` said x.db-wal 已存在 of a file there only while it ran."""
-    source, target = tmp_path / "x.db", tmp_path / f"x.db{suffix}"
+    when the copy closed x.db; `backup x.db-wal` said x.db-wal 已存在 of a file there only while it ran.
+    A book named y.db-wal copied to y.db: opening y.db, SQLite would take the book for its log."""
+    source, target = tmp_path / book_name, tmp_path / target_name
     jiesu.ok("--db", str(source), "new", "楼道灯不亮")
     before = every_row(source)
     args = ["copy", "--to", str(target)] if command == "copy" else ["backup", str(target)]
     instead = "请用 --to 指定另一个" if command == "copy" else "请换一个文件名"
-    refused(jiesu("--db", str(source), *args),
-            f"{target} 是案卷库 {source} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除；{instead}")
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["x.db"] and every_row(source) == before
-
-
-@pytest.mark.parametrize("command", ["copy", "backup"])
-def test_a_target_whose_log_would_be_the_book_is_refused(tmp_path, jiesu, command):
-    """A book named y.db-wal copied or backed up to y.db: opening y.db, SQLite would take the book for its log."""
-    source, target = tmp_path / "y.db-wal", tmp_path / "y.db"
-    jiesu.ok("--db", str(source), "new", "楼道灯不亮")
-    before = every_row(source)
-    args = ["copy", "--to", str(target)] if command == "copy" else ["backup", str(target)]
-    instead = "请用 --to 指定另一个" if command == "copy" else "请换一个文件名"
-    refused(jiesu("--db", str(source), *args),
-            f"案卷库 {source} 恰好是 {target} 的 -wal 文件的位置，SQLite 打开 {target} 时会把案卷库当作它的 -wal 删除或覆盖；{instead}")
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["y.db-wal"] and every_row(source) == before
+    refused(jiesu("--db", str(source), *args), f"{why.format(source=source, target=target)}；{instead}")
+    assert sorted(path.name for path in tmp_path.iterdir()) == [book_name] and every_row(source) == before
 
 
 @pytest.mark.parametrize("args", [["copy", "--to", ""], ["copy", "--to", "."], ["demo", "--db", ""]])
