@@ -78,7 +78,7 @@ def test_a_book_with_data_is_not_written_into(tmp_path, jiesu):
     line = refused(jiesu("--db", str(source), "copy", "--to", str(other)))
     assert "已有数据（诉求 1，办理记录 1" in line
     refused(jiesu("--db", str(source), "copy", "--to", str(other), "--resume"),
-            f"目标 {other} 的诉求与本案卷库不一致，不是上次中断的复制；只能复制到空的案卷库")
+            f"目标 {other} 的诉求与本案卷库不一致：不是上次中断的复制，或中断后本案卷库又有改动；只能重新复制到空的案卷库")
     assert every_row(other)["cases"][0][0] == 1 and len(every_row(other)["cases"]) == 1
     refused(jiesu("--db", str(source), "copy", "--to", str(source)), "源案卷库和目标是同一个；请用 --to 指定另一个")
 
@@ -148,6 +148,20 @@ def test_a_killed_copy_is_finished_by_resume(tmp_path, new_target, jiesu, book_a
     jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
     jiesu.ok("--db", middle, "copy", "--to", str(back))
     assert every_row(back) == every_row(source)
+
+
+def test_a_resume_after_the_source_changed_a_copied_row_is_refused(tmp_path, new_target, jiesu, book_at):
+    """A fresh tester: the office went on working in the source overnight, `edit 1` changed a case the killed
+    copy had already written, and `--resume` said 目标检查无误 with #1's old summary beside its new history."""
+    source = tmp_path / "source.db"
+    bench_book(source, jiesu)
+    middle = new_target("middle")
+    killed_copy(source, middle)
+    left = book_at(middle).fingerprint()
+    jiesu.ok("--db", str(source), "edit", "1", "--summary", "改过的摘要")
+    refused(jiesu("--db", str(source), "copy", "--to", middle, "--resume"),
+            f"目标 {location(middle)} 的诉求与本案卷库不一致：不是上次中断的复制，或中断后本案卷库又有改动；只能重新复制到空的案卷库")
+    assert book_at(middle).fingerprint() == left
 
 
 def test_a_book_a_killed_copy_left_is_refused_until_resume_finishes_it(tmp_path, new_target, jiesu, book_at):
@@ -301,4 +315,4 @@ def test_a_copy_is_the_same_book_to_an_open311_export(jiesu, tmp_path, new_targe
     jiesu.ok("export", "--format", "open311-json", "--out", str(dump))
     copy = new_target("copy")
     jiesu.ok("copy", "--to", copy)
-    assert jiesu.ok("--db", copy, "import", str(dump)).stderr.endswith("读取 1 行：已导入 0 件，已存在 1 件\n")
+    assert jiesu.ok("--db", copy, "import", str(dump)).stderr.endswith("读取 1 条：已导入 0 件，已存在 1 件\n")

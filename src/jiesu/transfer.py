@@ -106,7 +106,9 @@ def _count(conn: Connection, table: Table) -> int:
 
 
 def _check_prefix(reading: Connection, target: Store, found: dict[str, Table], present: dict[str, int]) -> None:
-    """The target must hold exactly the first rows of each source table, as an interrupted copy leaves it."""
+    """The target must hold exactly the first rows of each source table, as an interrupted copy leaves
+    them: every row compared, since work in the source after the interruption (an `edit` of a case
+    already copied) changes a row in place where counting rows cannot see it."""
     with target.connect() as conn:
         for name, table in found.items():
             if not present[name]:
@@ -114,10 +116,11 @@ def _check_prefix(reading: Connection, target: Store, found: dict[str, Table], p
             key = _key(table)
             last = conn.execute(select(func.max(key))).scalar_one()
             before = reading.execute(select(func.count()).select_from(table).where(key <= last)).scalar_one()
-            same_last = reading.execute(select(table).where(key == last)).first()
-            theirs = conn.execute(select(table).where(key == last)).first()
-            if before != present[name] or not _same_row(same_last, theirs, name):
-                raise BadInput(f"目标 {target.location} 的{LABELS[name]}与本案卷库不一致，不是上次中断的复制；只能复制到空的案卷库")
+            copied = select(table).where(key <= last).order_by(key).execution_options(yield_per=BATCH)  # not the connection's: it stays
+            with reading.execute(copied) as ours, conn.execute(copied) as theirs:
+                same = before == present[name] and all(_same_row(mine, other, name) for mine, other in zip(ours, theirs))
+            if not same:
+                raise BadInput(f"目标 {target.location} 的{LABELS[name]}与本案卷库不一致：不是上次中断的复制，或中断后本案卷库又有改动；只能重新复制到空的案卷库")
 
 
 def _same_row(ours, theirs, name: str) -> bool:
