@@ -61,10 +61,10 @@ def read_sheet(data: bytes, sheet: str | None) -> Sheet:
         others = sorted((other for other in names if other != name), key=lambda other: other in hidden)
         page = book.get_sheet_by_name(name)
         rows = page.iter_rows()
-        epoch, unsaved = _xlsx_facts(data, name) if data.startswith(b"PK") else (EXCEL_EPOCH, ())
+        epoch, unsaved, stale = _xlsx_facts(data, name) if data.startswith(b"PK") else (EXCEL_EPOCH, (), False)
         left = page.start[1] if page.start is not None else 0
         if unsaved:
-            rows = _unsaved_marked(rows, unsaved, left)
+            rows = _unsaved_marked(rows, unsaved, left, stale)
         if page.merged_cell_ranges:
             rows = _merges_spread(rows, page.merged_cell_ranges, left)
         return Sheet(name, others, enumerate(rows, start=1), epoch)
@@ -78,10 +78,12 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _xlsx_facts(data: bytes, name: str) -> tuple[datetime, set[tuple[int, int]]]:
-    """The day an .xlsx counts serial dates from (Excel for Mac's 1904 system, or 1900), and the (row,
-    column) of sheet `name`'s formulas without a saved result: a workbook written by a program, never
-    opened in Excel, has them, and python-calamine reads each as empty."""
+def _xlsx_facts(data: bytes, name: str) -> tuple[datetime, set[tuple[int, int]], bool]:
+    """The day an .xlsx counts serial dates from (Excel for Mac's 1904 system, or 1900), the (row,
+    column) of sheet `name`'s formulas without a saved result — a workbook written by a program, never
+    opened in Excel, has them, and python-calamine reads each as empty — and whether a saved result of 0
+    is a stand-in: a workbook that asks to be recalculated when opened (`fullCalcOnLoad`) is one a program
+    wrote, and XlsxWriter saves 0 for each formula it was given no result for."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
         package = ElementTree.fromstring(archive.read("_rels/.rels")) if "_rels/.rels" in names else ()
@@ -89,29 +91,33 @@ def _xlsx_facts(data: bytes, name: str) -> tuple[datetime, set[tuple[int, int]]]
         main = main.lstrip("/")
         folder, _, base = main.rpartition("/")
         if main not in names or f"{folder}/_rels/{base}.rels" not in names:  # python-calamine read it: nothing to add
-            return EXCEL_EPOCH, set()
+            return EXCEL_EPOCH, set(), False
         book = ElementTree.fromstring(archive.read(main))
         epoch = EXCEL_EPOCH
+        stale = False
         sheet_id = None
         for element in book.iter():
             tag = _local(element.tag)
             if tag == "workbookPr" and element.get("date1904") in ("1", "true"):
                 epoch = EXCEL_1904_EPOCH
+            elif tag == "calcPr" and element.get("fullCalcOnLoad") in ("1", "true"):
+                stale = True
             elif tag == "sheet" and element.get("name") == name:
                 sheet_id = next((value for key, value in element.attrib.items() if _local(key) == "id"), None)
         links = ElementTree.fromstring(archive.read(f"{folder}/_rels/{base}.rels"))
         target = next((r.get("Target") for r in links if r.get("Id") == sheet_id), None)
         if target is None:
-            return epoch, set()
+            return epoch, set(), stale
         part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"{folder}/{target}")
-        return epoch, _unsaved_formulas(archive, part) if part in names else set()
+        return epoch, _unsaved_formulas(archive, part, stale) if part in names else set(), stale
 
 
 _FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 
 
-def _unsaved_formulas(archive: zipfile.ZipFile, part: str) -> set[tuple[int, int]]:
-    """(row, column), from 0, of the formula cells of the sheet XML `part` that hold no result."""
+def _unsaved_formulas(archive: zipfile.ZipFile, part: str, stale: bool) -> set[tuple[int, int]]:
+    """(row, column), from 0, of the formula cells of the sheet XML `part` that hold no result (or, in a
+    `stale` workbook, the number 0 that stands in for one)."""
     with archive.open(part) as stream:  # most sheets have no formula: a quick look spares them the parse
         tail = b""
         while chunk := stream.read(1 << 20):
@@ -135,7 +141,9 @@ def _unsaved_formulas(archive: zipfile.ZipFile, part: str) -> set[tuple[int, int
             if tag == "c":
                 parts = {_local(child.tag): child for child in element}
                 value = parts.get("v")
-                if "f" in parts and (value is None or (not value.text and element.get("t") != "str")):
+                kind = element.get("t")
+                unsaved = value is None or (not value.text and kind != "str") or (stale and value.text == "0" and kind in (None, "n"))
+                if "f" in parts and unsaved:
                     found.add((row, column))
                 element.clear()
             elif tag == "row":
@@ -153,14 +161,15 @@ def _column(reference: str) -> int:
     return number - 1
 
 
-def _unsaved_marked(rows: Iterable[list[Any]], unsaved: set[tuple[int, int]], left: int) -> Iterator[list[Any]]:
-    """The rows with UNSAVED_FORMULA in each cell at `unsaved` that reads as empty."""
+def _unsaved_marked(rows: Iterable[list[Any]], unsaved: set[tuple[int, int]], left: int, stale: bool) -> Iterator[list[Any]]:
+    """The rows with UNSAVED_FORMULA in each cell at `unsaved` that reads as empty (or as the 0 a `stale`
+    workbook stands in for a result with)."""
     by_row: dict[int, list[int]] = {}
     for row, column in unsaved:
         by_row.setdefault(row, []).append(column - left)
     for index, cells in enumerate(rows):
         for position in by_row.get(index, ()):
-            if 0 <= position < len(cells) and not _shown(cells[position]):
+            if 0 <= position < len(cells) and (not _shown(cells[position]) or (stale and cells[position] == 0)):
                 cells[position] = UNSAVED_FORMULA
         yield cells
 
