@@ -228,7 +228,7 @@ def test_bad_rows_refuse_the_whole_import_by_default(jiesu, tmp_path, book):
     lines = result.stderr.splitlines()
     assert lines[0] == "第 3 行：缺少诉求内容"
     assert lines[1] == "第 4 行：受理时间 不是有效时间：'下午三点'；请写成 2026-11-03 09:05 这样的时间"
-    assert lines[2].startswith("第 5 行：不是有效的中国电话号码：'12345'")
+    assert lines[2].startswith("第 5 行：联系电话 不是有效的中国电话号码：'12345'")  # named by the file's own column
     assert lines[3] == "第 6 行：未知的紧急程度 '特急'；可选：normal 一般, urgent 紧急"
     assert lines[4] == "错误: 4 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行"
     assert book.counts() == before

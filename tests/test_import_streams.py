@@ -63,7 +63,7 @@ def test_bad_rows_are_counted_past_those_kept_and_skip_bad_writes_the_rest(jiesu
     result = jiesu("import", str(path))
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert len(lines) == 22 and lines[0].startswith("第 102 行：不是有效的中国电话号码：'12345'")
+    assert len(lines) == 22 and lines[0].startswith("第 102 行：联系电话 不是有效的中国电话号码：'12345'")
     assert lines[-2:] == ["……另有 75 行有问题", "错误: 95 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行"]
     assert book.counts() == (0, 0)
     done = jiesu.ok("import", str(path), "--skip-bad")

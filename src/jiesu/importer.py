@@ -848,7 +848,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
         # case with it is refused once the stage knows (staging.Stage.loaded), never stored wrong.
         masked, values["phone"] = values["phone"], None
     elif values["phone"]:
-        _check_phone(values)
+        _check_phone(values, row.sources.get("phone"))
     masked_text = next((name for name in MASKABLE_TEXT if phones.holds_masked(values[name])), None)
     if values["phone_ext"] and not (values["phone"] or masked):
         raise ValueError(f"有分机 {values['phone_ext']} 却没有电话号码")
@@ -943,12 +943,13 @@ def _track_label(nature: str) -> str:
 INT_DEFAULTS = tuple((name, 1 if name == "version" else 0) for name in INT_FIELDS)
 
 
-def _check_phone(values: dict[str, Any]) -> None:
-    """The phone as dialling digits, its extension moved to phone_ext (and agreeing with that column)."""
+def _check_phone(values: dict[str, Any], column: str | None) -> None:
+    """The phone as dialling digits, its extension moved to phone_ext (and agreeing with that column).
+    A refusal names the file's `column` where it is not `phone` (`联系电话 不是有效的中国电话号码：…`)."""
     try:
         values["phone"], extension = phones.split(values["phone"])
     except BadInput as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(f"{column} {exc}" if column else str(exc)) from None
     if extension and values["phone_ext"] not in (None, extension):
         raise ValueError(f"电话里的分机 {extension} 与分机列的 {values['phone_ext']} 不一致")
     values["phone_ext"] = values["phone_ext"] or extension
