@@ -186,13 +186,18 @@ def _refuse_undecodable(conn, cursor, statement, parameters, context, executeman
 
 
 def _reason(exc: DBAPIError) -> str:
-    message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    return said(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc))
+
+
+def said(message: str) -> str:
+    """A database's (English) error message as people read it, where jiesu knows it."""
     known = {
         "database is locked": "数据库正被另一个程序长时间写入，请稍后再试",
         "attempt to write a readonly database": "文件是只读的，无法写入（检查文件权限）",
         "database disk image is malformed": "文件已损坏；请用 jiesu check 检查，或从备份恢复",
         "file is not a database": "不是 jiesu 案卷库（也不是 SQLite 数据库）",
         "disk I/O error": "磁盘读写错误",
+        "database or disk is full": "磁盘已满",
         "unable to open database file": "无法打开文件（文件夹不存在或没有权限）",
         "Connection refused": "无法连接数据库服务器：服务器没有运行，或主机、端口不对",
         "No such file or directory": "无法连接数据库服务器：服务器没有运行，或套接字路径不对",
@@ -667,5 +672,5 @@ def backup_to(store: Store, destination: Path, *, overwrite: bool = True) -> Non
     except FileExistsError:
         raise StoreError(f"{destination} 已存在；请换一个文件名（备份不会覆盖已有文件）") from None
     except (OSError, sqlite3.Error) as exc:
-        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        reason = os_reason(exc) if isinstance(exc, OSError) else said(str(exc))
         raise StoreError(f"无法备份到 {destination}：{reason}（没有留下不完整的文件）") from exc
