@@ -352,6 +352,13 @@ def test_server_status_and_stop(modes):
     assert modes.run("server", "server", "stop").stderr.decode() == "常驻进程未运行\n"
 
 
+def test_a_resident_process_started_by_a_command_with_a_bad_jiesu_now_starts_all_the_same(modes):
+    """Its warm-up asked the first command's JIESU_NOW for today and died of the command's own usage error."""
+    assert modes.run("server", "list", JIESU_NOW="明天").returncode == 2
+    _wait_for(lambda: modes.status() is not None)
+    assert modes.run("server", "list", "--format", "ids").returncode == 0 and modes.served() >= 1
+
+
 def test_status_where_it_is_turned_off_still_shows_one_running(modes):
     """A tester's `JIESU_SERVER=0 jiesu server status` said 已关闭 while one started earlier ran on (and
     `server stop` then stopped it): it is shown, with what this environment says."""

@@ -411,9 +411,11 @@ def warm_up():
     command_tree = typer.main.get_command(cli.app)
     build_everything(command_tree)
     from jiesu.clock import utcnow
+    from jiesu.errors import BadOption
     from jiesu.rules import DEFAULT_RULES, remember_day_ends
 
-    remember_day_ends(DEFAULT_RULES, utcnow().date() + timedelta(days=1), days=REMEMBERED_DAYS)
+    with contextlib.suppress(BadOption):  # a JIESU_NOW no command can use: each command refuses it, exit 2
+        remember_day_ends(DEFAULT_RULES, utcnow().date() + timedelta(days=1), days=REMEMBERED_DAYS)
     saved_env, saved_out, saved_err = dict(os.environ), os.dup(1), os.dup(2)
     with tempfile.TemporaryDirectory() as scratch, open(os.devnull, "w") as nowhere:
         os.environ.update({"JIESU_DB": os.path.join(scratch, "warm.db"), "JIESU_NOW": "2026-01-05T09:00+08:00", "JIESU_ACTOR": "warm"})
