@@ -34,7 +34,6 @@ FORCED_TEXT = "'"  # typed before a cell in Excel or WPS so that it is kept as t
 _TEXT_FORMULA = re.compile(r'="((?:[^"]|"")*)"')
 
 
-
 class UnsavedFormula:
     """A workbook's formula cell whose result was never saved (a program wrote the workbook; Excel has not
     opened it): the reader sees it empty, though Excel would show a value."""
