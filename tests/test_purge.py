@@ -96,6 +96,35 @@ def test_a_cutoff_still_to_come_is_refused_and_purges_nothing(jiesu, book):
     assert "已合并的按受理时间算" in jiesu.ok("purge", "--help").stdout.replace("\n", "").replace(" ", "")
 
 
+def test_a_cutoff_that_takes_the_phone_of_a_revisit_not_yet_due_is_refused(jiesu, book):
+    """A fresh tester: `purge --closed-before` today took the phone of a case closed yesterday, whose
+    revisit (3 days, rule revisit.due) the rules still asked for. A revisit already late does not stop it."""
+    def closed(on: str) -> str:
+        case_id = jiesu.new("楼道灯不亮", "--phone", "13812345678", "--received", f"{on}T08:00", "--nature", "咨询建议")
+        jiesu.ok("visit", case_id, "--note", "谈了", "--at", f"{on}T08:30")
+        jiesu.ok("close", case_id, "--result", "answered", "--note", "已答复", "--at", f"{on}T09:00")
+        return case_id
+
+    late, waiting = closed("2026-11-20"), closed("2026-11-30")  # now is 2026-12-01 09:30; 11-30's revisit is due 12-03 24:00
+    before = book.fingerprint()
+    line = (f"错误: 办结早于 2026-12-01 的诉求中有 1 件（#{waiting}）还没到回访期限（最晚 2026-12-03 24:00），"
+            "回访要用电话；删除个人信息不能撤销，请先回访，或用更早的日期")
+    for dry in ([], ["--dry-run"]):
+        result = jiesu("purge", "--closed-before", "2026-12-01", *dry)
+        assert (result.exit_code, result.stderr.strip()) == (1, line)
+    assert book.fingerprint() == before
+    assert jiesu.ok("purge", "--closed-before", "2026-11-25").stderr.startswith("已删除 1 件")
+    assert jiesu.json("show", late)["phone"] is None
+    jiesu.ok("revisit", waiting, "--satisfaction", "满意", "--resolved", "yes", "--at", "2026-12-01T09:00")
+    assert jiesu.ok("purge", "--closed-before", "2026-12-01").stderr.startswith("已删除 1 件")
+
+
+def test_the_cutoff_is_echoed_with_its_clock_time(jiesu):
+    """The line said 办结早于 2026-11-30 for 2026-11-30T15:00, which also took cases closed that morning."""
+    out = jiesu.ok("purge", "--closed-before", "2026-11-30T15:00", "--dry-run").stderr.strip()
+    assert out == "将删除 0 件诉求的姓名、电话（办结早于 2026-11-30 15:00）；试运行，未写入"
+
+
 def test_purge_also_replaces_the_values_a_correction_recorded_in_the_history(jiesu, book):
     """Purge said it removed 姓名、电话, but an `edited` event still held the old and new number and name."""
     corrected = jiesu.new("咨询", "--phone", "13812345678", "--name", "张三", "--address", "前门东大街1号",

@@ -96,7 +96,7 @@ def copy_book(
 
 def purge(
     ctx: typer.Context,
-    closed_before: Annotated[Optional[str], typer.Option("--closed-before", metavar="TIME", help="办结早于此日期的诉求，已合并的按受理时间算（默认：三年前的今天；不能是将来的日期）。")] = None,
+    closed_before: Annotated[Optional[str], typer.Option("--closed-before", metavar="TIME", help="办结早于此时间的诉求，已合并的按受理时间算（默认：三年前的今天 0 点；不能是将来的时间，也不能删掉还没到回访期限的诉求的电话）。")] = None,
     address: Annotated[bool, typer.Option("--address", help="连同地址一起删除（社区保留）。")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只数一数会删除多少件，不写入。")] = False,
 ) -> None:
@@ -104,14 +104,13 @@ def purge(
 
     例：jiesu purge --closed-before 2023-12-01 --dry-run"""
     from jiesu import purge as retention
-    from jiesu.clock import shown
 
     office = office_of(ctx)
     if dry_run:
         office.store.promise_to_write_nothing()
     done = retention.purge(office, office.when(closed_before), address=address, dry_run=dry_run)
     what = "、".join(retention.LABELS[f] for f in done.fields)
-    day = shown(done.before, office.tz)[:10]
+    day = retention.cutoff_shown(done.before, office.tz)
     if dry_run:
         say(f"将删除 {done.cases} 件诉求的{what}（办结早于 {day}）；试运行，未写入")
     else:

@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from jiesu import backend
+from jiesu.clock import shown_bound, shown_to_the_second
+from jiesu.errors import BadInput
 from jiesu.models import Case, Event
 from jiesu.office import Office
 from jiesu.phones import mask_in_text
+from jiesu.rules import add_span, latest_start
 from jiesu.textsearch import derived
 from jiesu.vocab import PURGED_VALUE, EventKind, Status
 
@@ -44,18 +48,22 @@ class Purged:
     fields: tuple[str, ...]
 
 
-def default_cutoff(now: datetime) -> datetime:
+def default_cutoff(now: datetime, tz: ZoneInfo) -> datetime:
+    """The start of the local day three years before `now` (28 February for 29 February)."""
+    today = now.astimezone(tz).date()
     try:
-        return now.replace(year=now.year - DEFAULT_RETENTION_YEARS)
+        day = today.replace(year=today.year - DEFAULT_RETENTION_YEARS)
     except ValueError:  # 29 February
-        return now.replace(year=now.year - DEFAULT_RETENTION_YEARS, day=28)
+        day = today.replace(year=today.year - DEFAULT_RETENTION_YEARS, day=28)
+    return datetime.combine(day, time(0), tzinfo=tz)
 
 
 def purge(office: Office, before: datetime | None, *, address: bool, dry_run: bool) -> Purged:
     """Remove personal fields from the cases done with before `before` (default: the retention period),
     a time already past: a mistyped year (2029 for 2023) would take what a revisit still needs, for good."""
     office.refuse_future(before, "--closed-before 只能是过去的日期（删除个人信息不能撤销）")
-    before = before or default_cutoff(office.now)
+    before = before or default_cutoff(office.now, office.tz)
+    _refuse_revisits_to_come(office, before)
     fields = ("name", "phone", "address") if address else ("name", "phone")
     done_with = or_(
         and_(Case.status.in_([Status.CLOSED.value, Status.REVISITED.value]), Case.closed_at < before),
@@ -72,6 +80,33 @@ def purge(office: Office, before: datetime | None, *, address: bool, dry_run: bo
     for start in range(0, len(ids), BATCH):
         _purge_batch(office, ids[start : start + BATCH], fields, note)
     return Purged(len(ids), before, fields)
+
+
+def _refuse_revisits_to_come(office: Office, before: datetime) -> None:
+    """Refuse a cutoff that takes the phone of a closed case whose revisit (rule `revisit.due`) is not
+    yet due: the rules still need the citizen called back, and a purge cannot be undone."""
+    rules, calendar = office.rules, office.calendar
+    span = rules["revisit.due"]
+    # Closes before this are due by now (a day of slack covers latest_start's first cut); the rest are counted exactly.
+    settled = latest_start(office.now, span, calendar, rules) - timedelta(days=1)
+    query = select(Case.id, Case.closed_at).where(
+        Case.status == Status.CLOSED.value, Case.closed_at < before, Case.closed_at > settled
+    ).order_by(Case.closed_at)
+    with office.store.connect() as conn:
+        waiting = [(case_id, due) for case_id, closed_at in conn.execute(query)
+                   if (due := add_span(closed_at, span, calendar, rules)) > office.now]
+    if waiting:
+        named = "、".join(f"#{case_id}" for case_id, _ in waiting[:3]) + ("等" if len(waiting) > 3 else "")
+        raise BadInput(
+            f"办结早于 {cutoff_shown(before, office.tz)} 的诉求中有 {len(waiting)} 件（{named}）还没到回访期限"
+            f"（最晚 {shown_bound(waiting[-1][1], office.tz)}），回访要用电话；删除个人信息不能撤销，请先回访，或用更早的日期"
+        )
+
+
+def cutoff_shown(before: datetime, tz: ZoneInfo) -> str:
+    """The cutoff as it was typed: a date alone when it is a day's start, else with its clock time."""
+    text = shown_to_the_second(before, tz)
+    return text.removesuffix(" 00:00")
 
 
 LABELS = {"name": "姓名", "phone": "电话", "address": "地址", "summary": "诉求摘要中的电话", "detail": "诉求详情中的电话"}
