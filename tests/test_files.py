@@ -177,6 +177,9 @@ def test_a_book_moved_without_its_wal_is_noticed_and_backup_is_the_way(tmp_path,
     (folder / "a.db").rename(moved / "a.db")  # copied or moved by hand: the -wal stays behind
     assert len(jiesu.json("--db", str(tmp_path / "bk.db"), "list", "--all")) == 4
     assert len(jiesu.json("--db", str(moved / "a.db"), "list", "--all")) == 1
+    refused(jiesu("--db", str(book), "check"), f"{book} 不存在，没有案卷库可用；旁边的 a.db-wal 是它尚未写回的日志，"
+            "只复制或移走 .db 文件会丢掉其中的诉求；请把 a.db 放回这里后用 jiesu backup 备份")
+    jiesu.ok("--db", str(folder / "b.db"), "new", "另一个案卷库")
     result = jiesu("--db", str(folder / "b.db"), "check")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [

@@ -14,11 +14,20 @@ from jiesu.safetext import visible
 from jiesu.vocab import ReportFormat
 
 
+def existing_office(ctx: typer.Context):
+    """The office of a book already there: `check`, `backup` and `copy` of a mistyped path would
+    make a new, empty book and answer for it as if it were the one meant (a nightly backup, exit 0)."""
+    from jiesu.db import check_place
+
+    check_place(ctx.find_root().obj.db, existing=True)
+    return office_of(ctx)
+
+
 def check(ctx: typer.Context) -> None:
     """例：jiesu check"""
     from jiesu import integrity
 
-    office = office_of(ctx)
+    office = existing_office(ctx)
     problems = integrity.check(office)
     for note in integrity.unofficial_deadlines(office) + integrity.late_bookings(office):
         say(note)
@@ -51,7 +60,7 @@ def backup(
     留在原处会被读进恢复的库。详见 README「Restoring a backup」。"""
     from jiesu import integrity
 
-    target = integrity.backup(office_of(ctx), path)
+    target = integrity.backup(existing_office(ctx), path)
     say(f"已备份到 {target}")
 
 

@@ -285,11 +285,20 @@ def check_place(target: str | None, *, option: str = "--db", existing: bool = Fa
         if path.exists():
             _check_sqlite_file(path, option)
         elif existing:
-            raise StoreError(f"{echoed_path(path)} 不存在，没有案卷库可用；请用 {option} 指定已有的案卷库")
+            raise StoreError(f"{echoed_path(path)} 不存在，没有案卷库可用；{_missing_book_advice(path, option)}")
         else:
             _check_parent(path, option)
     except OSError as exc:
         raise StoreError(f"{echoed_path(path)}: 无法打开案卷库：{os_reason(exc)}；请用 {option} 指定别的位置") from exc
+
+
+def _missing_book_advice(path: Path, option: str) -> str:
+    """What to do about a book that is not there: put it back, when its write-ahead log still is
+    (it was moved without it: see integrity's orphan logs), else name the book meant."""
+    log = path.with_name(path.name + "-wal")
+    if log.is_file() and log.stat().st_size > 0:
+        return f"旁边的 {echoed_path(log.name)} 是它尚未写回的日志，只复制或移走 .db 文件会丢掉其中的诉求；请把 {echoed_path(path.name)} 放回这里后用 jiesu backup 备份"
+    return f"请用 {option} 指定已有的案卷库"
 
 
 # The files SQLite keeps beside an open book (deleted when the last connection closes it).
