@@ -156,6 +156,7 @@ def _parsed_when(raw: str, written: str, now: datetime, tz: ZoneInfo, end_of_day
         return at_clock(day, *_typed_clock(day_at, written)).replace(tzinfo=tz), False
     match = _RELATIVE.match(word)
     if match:
+        refuse_capital_m(raw)
         delta = length(match["amount"], match["unit"])
         if delta is None:
             raise OverflowError(raw)
@@ -194,6 +195,16 @@ def length(amount: str, unit: str) -> timedelta | None:
     minutes = _MINUTES[unit_letter(unit)]
     count = at_most(amount, MOST_DAYS * _MINUTES["d"] // minutes)
     return None if count is None else timedelta(minutes=count * minutes)
+
+
+def refuse_capital_m(written: str) -> None:
+    """A length is read case-blind (`2H` is 2 hours), but `1M` is a month to many and a minute to
+    the fold: refused, not guessed (BadOption)."""
+    if _CAPITAL_M.search(halfwidth(written)):
+        raise BadOption(f"{echoed(written)} 的 M 不明确：分钟请写小写 m（如 30m），一个月请写天数（如 30d）")
+
+
+_CAPITAL_M = re.compile(r"\d\s*M")
 
 
 def unit_letter(unit: str) -> str:

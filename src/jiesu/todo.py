@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from jiesu.clock import LENGTH, LENGTH_UNITS, MOST_DAYS, length, unit_letter
+from jiesu.clock import LENGTH, LENGTH_UNITS, MOST_DAYS, length, refuse_capital_m, unit_letter
 from jiesu.digits import halfwidth
 from jiesu.errors import BadOption
 from jiesu.fields import text_or_none
@@ -36,6 +36,7 @@ def parse_within(text: str) -> timedelta:
     match = _WITHIN.match(halfwidth(text).casefold())
     if not match:
         raise BadOption(f"{echoed(text)} 不是时长；应写作 30m、2h、1d、1w 或 30分钟、2小时、1天、1周")
+    refuse_capital_m(text)
     span = length(match["amount"], match["unit"])
     if span is None:
         raise BadOption(f"时长 {echoed(text)} 太长：最多 {MOST_DAYS} 天（{MOST_DAYS}d）")
