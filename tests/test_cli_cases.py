@@ -588,6 +588,22 @@ def test_small_things_a_chinese_keyboard_and_a_log_meet(jiesu, tmp_path):
     assert refused(jiesu("backup", ""), code=2) == "错误: 备份文件路径 无效：'' 不是文件名（如 备份/jiesu-2026-11-27.db）"
 
 
+def test_words_in_traditional_characters_and_levels_as_jiesu_says_them_are_understood(jiesu, tmp_path):
+    """A fresh tester: `--urgency 緊急` and a 12345 file's 投訴 were refused while --search folds traditional
+    to simplified; `escalate --to 区级` and `list --level 市级` were refused though jiesu's own lines say 区级."""
+    urgent = jiesu.new("x", "--urgency", "緊急", "--channel", "來訪")
+    case = jiesu.json("show", urgent)
+    assert (case["urgency"], case["channel"]) == ("urgent", "walkin")
+    jiesu.ok("escalate", urgent, "--reason", "需协调", "--to", "区级")
+    assert [c["id"] for c in jiesu.json("list", "--level", "區級")] == [int(urgent)]
+    assert refused(jiesu("list", "--level", "县级"), code=2).startswith("错误: --level 无效：未知的层级 '县级'")
+    sheet = tmp_path / "工单.csv"
+    sheet.write_text("工单编号,受理时间,诉求内容,紧急程度,诉求类型\nBJ1,2026-11-30 09:00,楼道灯不亮,緊急,投訴\n", encoding="utf-8")
+    jiesu.ok("import", str(sheet))
+    imported = jiesu.json("list", "--search", "BJ1")[0]
+    assert (imported["urgency"], imported["kind"]) == ("urgent", "complaint")
+
+
 def test_a_case_merged_into_a_case_merged_on_is_told_where_its_work_now_is(jiesu, book):
     # A fresh tester: #3 into #2, then #2 into #1; `edit 3` said 请更正 #2, which refused in turn (请更正 #1).
     first, second, third, fourth = (jiesu.new(summary) for summary in ("楼道灯不亮", "三楼灯不亮", "四楼灯不亮", "五楼灯不亮"))

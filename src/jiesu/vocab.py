@@ -47,12 +47,19 @@ class LabeledEnum(str, Enum):
 
     @classmethod
     def _missing_(cls, value: object) -> LabeledEnum | None:
-        if isinstance(value, str):
-            wanted = halfwidth(value).strip().casefold()  # ＣＯＭＰＬＡＩＮＴ typed on a Chinese keyboard is complaint
-            for member in cls:
-                if wanted in (member.value, member.label.casefold()):
-                    return member
-        return None
+        if not isinstance(value, str):
+            return None
+        wanted = halfwidth(value).strip().casefold()  # ＣＯＭＰＬＡＩＮＴ typed on a Chinese keyboard is complaint
+        found = next((member for member in cls if wanted in member.spellings()), None)
+        if found is None and not wanted.isascii():  # 緊急, typed in traditional characters, is 紧急
+            from jiesu.textsearch import fold
+
+            found = next((member for member in cls if fold(wanted) in map(fold, member.spellings())), None)
+        return found
+
+    def spellings(self) -> tuple[str, ...]:
+        """What a user may write for this member: its value and its label."""
+        return self.value, self.label.casefold()
 
     @classmethod
     def unknown(cls, noun: str, text: object, shown: str) -> str:
@@ -123,6 +130,9 @@ class Level(LabeledEnum):
     STREET = "street", "街道"
     DISTRICT = "district", "区"
     CITY = "city", "市"
+
+    def spellings(self) -> tuple[str, ...]:
+        return (*super().spellings(), f"{self.label}级")  # 区级, as jiesu's own lines say it
 
 
 # The top of the ladder 社区→街道→区→市: a case there cannot be escalated, so is never due for it.
