@@ -35,6 +35,14 @@ _VALUE_MESSAGES = [
 _HELP_WORDS = [("[default: ", "[默认: "), ("default: ", "默认: "), ("env var: ", "环境变量: "), ("[required]", "[必填]"), ("required", "必填")]
 
 
+def _text_not_option(option: str, args: list[str]) -> str | None:
+    """The argument an unknown option came from when it reads as text (`-3层车库漏水`, a basement floor;
+    `-5℃`): a minus, then neither a letter nor another minus. Click reports only `-3` of it."""
+    typed = next((arg for arg in args if arg.startswith(option) and arg != "--"), option)
+    second = typed[1:2]
+    return typed if second and second != "-" and not (second.isascii() and second.isalpha()) else None
+
+
 def usage_message(exc: BaseException, args: list[str] | None = None) -> str | None:
     """The one Chinese line for a usage error from the parser; None if `exc` is not one.
 
@@ -55,7 +63,10 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         near = list(getattr(exc, "possibilities", None) or [])
         if not near and ctx is not None:
             near = get_close_matches(exc.option_name, _option_names(ctx), n=1)
+        text = _text_not_option(exc.option_name, args or [])
         hint = f"；您是不是要 {near[0]}？" if near else see
+        if text:  # a text that starts with a minus, not a mistyped option: say how to write it
+            hint = f"；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：{where} … -- {shortened(text)!r}"
         return visible(f"没有 {shortened(exc.option_name)} 这个选项{hint}")
     if kind == "MissingParameter":
         return visible(missing(getattr(exc, "param", None), where) if getattr(exc, "param", None) else f"缺少参数{see}")
