@@ -137,6 +137,19 @@ def test_a_bad_counting_rule_is_refused_with_its_line(jiesu, db_path):
     )
 
 
+@pytest.mark.parametrize(("written", "said"), [
+    ('["2026-10-08", "2026-02-29"]', "日期 '2026-02-29' 不存在：2026 年 2 月只有 28 天"),
+    ('["２０２６－１３－０１"]', "日期 '２０２６－１３－０１' 不存在：一年只有 12 个月"),
+    ('["国庆"]', "'国庆' 不是日期"),
+])
+def test_a_quoted_date_no_calendar_has_says_why_with_its_key_and_line(jiesu, book, db_path, written, said):
+    """A quoted 2026-02-29 said only `不是日期`, where a bare one says why (clock.date_refused)."""
+    rules = db_path.parent / "jiesu.toml"
+    rules.write_text(f"# 本办放假日\n[calendar]\nholidays = {written}\n", encoding="utf-8")
+    refused(jiesu("list"), f"规则文件 {rules} 第 3 行：calendar.holidays: {said}")
+    assert book.counts() == (0, 0)
+
+
 def test_a_day_listed_as_both_holiday_and_workday_is_refused(jiesu, book, db_path):
     """A fresh tester: both lists took 2026-10-08 and the workday quietly won."""
     rules = db_path.parent / "jiesu.toml"

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import LENGTH_UNIT, unit_letter, zone
+from jiesu.clock import LENGTH_UNIT, WRITTEN_DAY, date_refused, unit_letter, zone
 from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.safetext import echoed
@@ -115,13 +115,22 @@ def _dates(value: Any) -> frozenset[date]:
         if isinstance(item, date):
             days.add(item)
         elif isinstance(item, str):
-            try:
-                days.add(date.fromisoformat(halfwidth(item).strip()))  # `２０２６－１０－０８` as typed in Chinese
-            except ValueError:
-                raise ValueError(f"{echoed(item)} 不是日期") from None
+            days.add(_quoted_date(item))
         else:
             raise ValueError("应为日期列表，如 [2027-01-01]")
     return frozenset(days)
+
+
+def _quoted_date(item: str) -> date:
+    """A date the rules file wrote as a string, `２０２６－１０－０８` as typed in Chinese too; ValueError saying
+    why one no calendar has is none, as for a bare TOML date."""
+    text = halfwidth(item).strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        written = WRITTEN_DAY.fullmatch(text)
+        reason = written and date_refused(written)
+        raise ValueError(f"日期 {echoed(item)} 不存在：{reason}" if reason else f"{echoed(item)} 不是日期") from None
 
 
 def _choice(*words: str) -> Callable[[Any], str]:
