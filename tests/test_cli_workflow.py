@@ -211,6 +211,16 @@ def test_rules_take_what_a_chinese_keyboard_and_the_other_options_take(jiesu, tm
     refused(jiesu("--rules", str(tmp_path), "list"), f"无法读取规则文件 {tmp_path}：这是文件夹，不是文件")
 
 
+def test_a_folder_named_jiesu_toml_beside_the_book_is_refused(jiesu, book, db_path):
+    """It was silently passed over: the office's rules, meant to be in it, were not in force."""
+    (db_path.parent / "jiesu.toml").mkdir()
+    (db_path.parent / "jiesu.toml" / "jiesu.toml").write_text('[deadlines.resolve]\ngeneral = "5 days"\n', encoding="utf-8")
+    said = f"无法读取规则文件 {db_path.parent / 'jiesu.toml'}：这是文件夹，不是文件"
+    refused(jiesu("new", "楼道灯不亮", "--received", "2026-11-02T09:00"), said)
+    refused(jiesu("rules", "show"), said)
+    assert book.counts() == (0, 0)
+
+
 @pytest.mark.parametrize("body, number, line", [
     ('[deadlines.resolve]\ngeneral = "2 hours"\n', 2, 'deadlines.resolve.general: "2 hours" 短于首次响应时限 deadlines.respond.general "24 hours"'),
     ('[deadlines.resolve]\ngeneral = "0 workdays"\n', 2, 'deadlines.resolve.general: "0 workdays" 可能短于首次响应时限 deadlines.respond.general "24 hours"'),

@@ -16,19 +16,25 @@ RULES_NAME = "jiesu.toml"
 
 
 def find_rules_file(explicit: str | None, store_path: Path | None) -> Path | None:
-    """`--rules`/`JIESU_RULES` if given (it must exist), else jiesu.toml beside the store."""
+    """`--rules`/`JIESU_RULES` if given (it must exist), else jiesu.toml beside the store. A folder in
+    either place is refused: one named jiesu.toml beside the book was the office's rules, silently unread."""
     if explicit:
         path = Path(explicit).expanduser()
-        if path.is_dir():
-            raise BadInput(f"无法读取规则文件 {path}：{OS_REASONS[errno.EISDIR]}")
+        _refuse_folder(path)
         if not path.is_file():
             raise BadInput(f"规则文件 {path} 不存在")
         return path
     if store_path is not None:
         beside = store_path.parent / RULES_NAME
+        _refuse_folder(beside)
         if beside.is_file():
             return beside
     return None
+
+
+def _refuse_folder(path: Path) -> None:
+    if path.is_dir():
+        raise BadInput(f"无法读取规则文件 {path}：{OS_REASONS[errno.EISDIR]}")
 
 
 def load_rules(path: Path | None) -> Rules:
