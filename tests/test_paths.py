@@ -131,3 +131,15 @@ def test_a_key_or_table_written_twice_and_a_date_that_does_not_exist_are_named(j
     refused(jiesu("--rules", "r.toml", "list"), f"规则文件 r.toml {said}")
     refused(jiesu("import", "x.csv", "--map", "r.toml"), f"映射文件 r.toml {said}")
     assert book.counts() == (0, 0)
+
+
+def test_a_rules_file_path_is_echoed_as_other_paths_are(jiesu, book, tmp_path):
+    """The rules file's messages showed its path raw: whole however long, where every other path is shortened."""
+    folder = tmp_path / "规则\x1b[31m[red]" / ("长" * 80)
+    folder.mkdir(parents=True)
+    rules = folder / ("本办" * 40 + ".toml")
+    rules.write_text("[deadlines]\nperiod_end = \"midnight\"\n", encoding="utf-8")
+    line = refused(jiesu("--rules", str(rules), "list"))
+    assert line.startswith(f"错误: 规则文件 {tmp_path}/规则␛[31m[red]/长长")
+    assert line.endswith(f"…（共 {len(str(rules))} 字） 第 2 行：deadlines.period_end: 可选：end_of_day, same_time")
+    assert book.counts() == (0, 0)
