@@ -162,6 +162,18 @@ def test_rules_are_read_in_chinese_in_the_table_and_the_html_report_and_kept_as_
     assert (shown["deadlines.resolve.general"], shown["deadlines.period_end"]) == ("7 workdays", "end_of_day")
 
 
+def test_a_span_of_one_is_singular_in_json_and_reads_back_as_the_same_rule(jiesu, tmp_path, monkeypatch):
+    """`rules show --format json` said `1 hours`; what it writes is what a rules file takes, and the same rule."""
+    rules = tmp_path / "r.toml"
+    rules.write_text('[deadlines.respond]\nemergency = "1 小时"\n[undo]\nwindow = "1 天"\n[revisit]\ndue = "1 个工作日"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    keys = ("deadlines.respond.emergency", "undo.window", "revisit.due")
+    shown = {row["key"]: row["value"] for row in jiesu.json("rules", "show")}
+    assert [shown[key] for key in keys] == ["1 hour", "1 day", "1 workday"]
+    rules.write_text("".join(f'{key} = "{shown[key]}"\n' for key in keys), encoding="utf-8")
+    assert {row["key"]: row["value"] for row in jiesu.json("rules", "show")} == shown
+
+
 def test_rules_file_beside_the_store_overrides_and_is_shown(jiesu, db_path):
     (db_path.parent / "jiesu.toml").write_text(RULES, encoding="utf-8")
     case_id = jiesu.new("一般诉求", "--received", "2026-11-02T09:00")

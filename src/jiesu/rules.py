@@ -31,7 +31,8 @@ class Span:
     unit: str  # hours | days | workdays
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.unit}"
+        """As the rules file writes it: `24 hours`, `1 hour`."""
+        return f"{self.amount} {self.unit.removesuffix('s') if self.amount == 1 else self.unit}"
 
     @property
     def label(self) -> str:
