@@ -181,6 +181,8 @@ def test_rules_file_beside_the_store_overrides_and_is_shown(jiesu, db_path):
     shown = {row["key"]: row for row in jiesu.json("rules", "show")}
     assert shown["deadlines.resolve.general"]["value"] == "3 days"
     assert shown["deadlines.resolve.general"]["source"] == str(db_path.parent / "jiesu.toml")
+    # the value is the office's own, not 假设 (nor 北京公开规定, a default the file overrode)
+    assert shown["deadlines.resolve.general"]["basis"] == shown["deadlines.max_extensions"]["basis"] == "本办规则文件"
     assert shown["deadlines.max_extensions"]["value"] == 2
     assert shown["deadlines.resolve.emergency"] == {
         "key": "deadlines.resolve.emergency", "value": "2 hours", "source": "default",

@@ -155,6 +155,7 @@ def _zone(value: Any) -> str:
 
 PUBLISHED = "北京公开规定"
 ASSUMED = "假设"
+OWN = "本办规则文件"  # the basis of a value the office's rules file set, whatever the default's was
 
 
 @dataclass(frozen=True)
@@ -263,14 +264,17 @@ def value_said(value: Any) -> str:
 
 
 def in_force(rules: Rules) -> Iterator[dict[str, Any]]:
-    """Every rule with its value (JSON-ready), where the value came from, its basis and what it means."""
+    """Every rule with its value (JSON-ready), where the value came from, its basis (the office's own for a value
+    its rules file set) and what it means."""
     for rule in SPEC:
         value = rules[rule.key]
         if isinstance(value, (tuple, frozenset)):
             value = sorted(str(v) for v in value)
         elif not isinstance(value, (int, float, bool, str)):
             value = str(value)
-        yield {"key": rule.key, "value": value, "source": rules.source(rule.key), "basis": rule.basis, "help": rule.help}
+        source = rules.source(rule.key)
+        basis = rule.basis if source == "default" else OWN
+        yield {"key": rule.key, "value": value, "source": source, "basis": basis, "help": rule.help}
 
 
 def make_rules(overrides: dict[str, Any] | None = None, source: str = "file") -> Rules:
