@@ -158,8 +158,15 @@ def test_rules_are_read_in_chinese_in_the_table_and_the_html_report_and_kept_as_
         assert cells[key] == said, key
         assert f"<td>{said}</td>" in html, key
     assert "<td>7 workdays</td>" not in html and "<td>end_of_day</td>" not in html
+    # lists of steps, channels, levels and natures by their labels, as the other values are said
+    for key, said in (("close.handle_requires", "上门"), ("close.face_to_face_channels", "现场办公, 来访"),
+                      ("revisit.reopen_natures", "合理诉求")):
+        assert cells[key] == said, key
+        assert f"<td>{said}</td>" in html, key
+    assert cells["deadlines.complex_levels"] == "市, 区"
     shown = {row["key"]: row["value"] for row in jiesu.json("rules", "show")}
     assert (shown["deadlines.resolve.general"], shown["deadlines.period_end"]) == ("7 workdays", "end_of_day")
+    assert (shown["close.face_to_face_channels"], shown["deadlines.complex_levels"]) == (["desk", "walkin"], ["city", "district"])
 
 
 def test_a_span_of_one_is_singular_in_json_and_reads_back_as_the_same_rule(jiesu, tmp_path, monkeypatch):

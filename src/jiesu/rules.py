@@ -18,7 +18,7 @@ from jiesu.clock import LENGTH_UNIT, WRITTEN_DAY, date_refused, unit_letter, zon
 from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.safetext import echoed
-from jiesu.vocab import SPAN_UNITS, TOP_LEVEL, Channel, CloseStep, Level, Nature, Result, Status, Tier, Track, Urgency
+from jiesu.vocab import SPAN_UNITS, TOP_LEVEL, Channel, CloseStep, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
 # ---------------------------------------------------------------- the spec
 
@@ -252,12 +252,13 @@ CHOICE_WORDS = {"end_of_day": "最后一日 24 时", "same_time": "受理时刻"
 
 def value_said(value: Any) -> str:
     """A rule's value as `in_force` gives it, as people read it (the table of `rules show`, the HTML report):
-    a span in Chinese (`7 个工作日`, Span.label), a choice in words, yes/no as 是/否, a list joined. JSON and
-    CSV keep the value itself, as a rules file writes it."""
+    a span in Chinese (`7 个工作日`, Span.label), a choice in words, yes/no as 是/否, a list joined, its steps,
+    channels, levels and natures by their labels (`上门`, `来访, 现场办公`). JSON and CSV keep the value itself,
+    as a rules file writes it."""
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
-        return ", ".join(value)
+        return ", ".join(item.label if isinstance(item, LabeledEnum) else item for item in value)
     if isinstance(value, str) and _SPAN.match(value):
         return _span(value).label
     return CHOICE_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
@@ -268,8 +269,8 @@ def in_force(rules: Rules) -> Iterator[dict[str, Any]]:
     its rules file set) and what it means."""
     for rule in SPEC:
         value = rules[rule.key]
-        if isinstance(value, (tuple, frozenset)):
-            value = sorted(str(v) for v in value)
+        if isinstance(value, (tuple, frozenset)):  # members of an enum stay so (a str each): the table says their labels
+            value = sorted(v if isinstance(v, LabeledEnum) else str(v) for v in value)
         elif not isinstance(value, (int, float, bool, str)):
             value = str(value)
         source = rules.source(rule.key)
