@@ -129,6 +129,12 @@ def test_seven_days_ending_on_a_rest_day_end_on_the_next_working_day(jiesu, db_p
     assert due[3] == "2026-12-01T00:00:00+08:00"  # todo reads the deadline the case was given
 
 
+def test_the_help_of_period_end_says_a_last_day_off_moves_to_the_next_working_day(jiesu):
+    """rules show said where a period ends, not that one of calendar days ending on a rest day moves (民法典 §203)."""
+    said = {row["key"]: row["help"] for row in jiesu.json("rules", "show")}["deadlines.period_end"]
+    assert said.endswith("按天计的最后一日是休息日或节假日的，顺延至下一个工作日（民法典第二百零三条）")
+
+
 def test_a_bad_counting_rule_is_refused_with_its_line(jiesu, db_path):
     (db_path.parent / "jiesu.toml").write_text('[deadlines]\nperiod_end = "midnight"\n', encoding="utf-8")
     refused(

@@ -190,7 +190,8 @@ SPEC: tuple[Rule, ...] = (
         "end_of_day",
         _choice("end_of_day", "same_time"),
         ASSUMED,
-        "按天或工作日计的时限截止于：end_of_day 最后一日 24 时（民法典第二百零三条）/ same_time 受理时刻",
+        "按天或工作日计的时限截止于：end_of_day 最后一日 24 时 / same_time 受理时刻；按天计的最后一日是休息日或节假日的，"
+        "顺延至下一个工作日（民法典第二百零三条）",
     ),
     Rule(
         "deadlines.rest_day_receipt",
