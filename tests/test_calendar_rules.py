@@ -129,12 +129,31 @@ def test_seven_days_ending_on_a_rest_day_end_on_the_next_working_day(jiesu, db_p
     assert due[3] == "2026-12-01T00:00:00+08:00"  # todo reads the deadline the case was given
 
 
+def test_the_help_of_period_end_says_a_last_day_off_moves_to_the_next_working_day(jiesu):
+    """rules show said where a period ends, not that one of calendar days ending on a rest day moves (民法典 §203)."""
+    said = {row["key"]: row["help"] for row in jiesu.json("rules", "show")}["deadlines.period_end"]
+    assert said.endswith("按天计的最后一日是休息日或节假日的，顺延至下一个工作日（民法典第二百零三条）")
+
+
 def test_a_bad_counting_rule_is_refused_with_its_line(jiesu, db_path):
     (db_path.parent / "jiesu.toml").write_text('[deadlines]\nperiod_end = "midnight"\n', encoding="utf-8")
     refused(
         jiesu("list"),
         f"规则文件 {db_path.parent / 'jiesu.toml'} 第 2 行：deadlines.period_end: 可选：end_of_day, same_time",
     )
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ('["2026-10-08", "2026-02-29"]', "日期 '2026-02-29' 不存在：2026 年 2 月只有 28 天"),
+    ('["２０２６－１３－０１"]', "日期 '２０２６－１３－０１' 不存在：一年只有 12 个月"),
+    ('["国庆"]', "'国庆' 不是日期"),
+])
+def test_a_quoted_date_no_calendar_has_says_why_with_its_key_and_line(jiesu, book, db_path, written, said):
+    """A quoted 2026-02-29 said only `不是日期`, where a bare one says why (clock.date_refused)."""
+    rules = db_path.parent / "jiesu.toml"
+    rules.write_text(f"# 本办放假日\n[calendar]\nholidays = {written}\n", encoding="utf-8")
+    refused(jiesu("list"), f"规则文件 {rules} 第 3 行：calendar.holidays: {said}")
+    assert book.counts() == (0, 0)
 
 
 def test_a_day_listed_as_both_holiday_and_workday_is_refused(jiesu, book, db_path):

@@ -158,8 +158,27 @@ def test_rules_are_read_in_chinese_in_the_table_and_the_html_report_and_kept_as_
         assert cells[key] == said, key
         assert f"<td>{said}</td>" in html, key
     assert "<td>7 workdays</td>" not in html and "<td>end_of_day</td>" not in html
+    # lists of steps, channels, levels and natures by their labels, as the other values are said
+    for key, said in (("close.handle_requires", "上门"), ("close.face_to_face_channels", "现场办公, 来访"),
+                      ("revisit.reopen_natures", "合理诉求")):
+        assert cells[key] == said, key
+        assert f"<td>{said}</td>" in html, key
+    assert cells["deadlines.complex_levels"] == "市, 区"
     shown = {row["key"]: row["value"] for row in jiesu.json("rules", "show")}
     assert (shown["deadlines.resolve.general"], shown["deadlines.period_end"]) == ("7 workdays", "end_of_day")
+    assert (shown["close.face_to_face_channels"], shown["deadlines.complex_levels"]) == (["desk", "walkin"], ["city", "district"])
+
+
+def test_a_span_of_one_is_singular_in_json_and_reads_back_as_the_same_rule(jiesu, tmp_path, monkeypatch):
+    """`rules show --format json` said `1 hours`; what it writes is what a rules file takes, and the same rule."""
+    rules = tmp_path / "r.toml"
+    rules.write_text('[deadlines.respond]\nemergency = "1 小时"\n[undo]\nwindow = "1 天"\n[revisit]\ndue = "1 个工作日"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    keys = ("deadlines.respond.emergency", "undo.window", "revisit.due")
+    shown = {row["key"]: row["value"] for row in jiesu.json("rules", "show")}
+    assert [shown[key] for key in keys] == ["1 hour", "1 day", "1 workday"]
+    rules.write_text("".join(f'{key} = "{shown[key]}"\n' for key in keys), encoding="utf-8")
+    assert {row["key"]: row["value"] for row in jiesu.json("rules", "show")} == shown
 
 
 def test_rules_file_beside_the_store_overrides_and_is_shown(jiesu, db_path):
@@ -169,6 +188,8 @@ def test_rules_file_beside_the_store_overrides_and_is_shown(jiesu, db_path):
     shown = {row["key"]: row for row in jiesu.json("rules", "show")}
     assert shown["deadlines.resolve.general"]["value"] == "3 days"
     assert shown["deadlines.resolve.general"]["source"] == str(db_path.parent / "jiesu.toml")
+    # the value is the office's own, not 假设 (nor 北京公开规定, a default the file overrode)
+    assert shown["deadlines.resolve.general"]["basis"] == shown["deadlines.max_extensions"]["basis"] == "本办规则文件"
     assert shown["deadlines.max_extensions"]["value"] == 2
     assert shown["deadlines.resolve.emergency"] == {
         "key": "deadlines.resolve.emergency", "value": "2 hours", "source": "default",
@@ -209,6 +230,16 @@ def test_rules_take_what_a_chinese_keyboard_and_the_other_options_take(jiesu, tm
     rules.write_text('[deadlines.resolve]\ngeneral = "2 周"\n', encoding="utf-8")
     refused(jiesu("list"), f'规则文件 {rules} 第 2 行：deadlines.resolve.general: 应写作 "N hours"、"N days" 或 "N workdays"（或 N 小时、N 天、N 个工作日）')
     refused(jiesu("--rules", str(tmp_path), "list"), f"无法读取规则文件 {tmp_path}：这是文件夹，不是文件")
+
+
+def test_a_folder_named_jiesu_toml_beside_the_book_is_refused(jiesu, book, db_path):
+    """It was silently passed over: the office's rules, meant to be in it, were not in force."""
+    (db_path.parent / "jiesu.toml").mkdir()
+    (db_path.parent / "jiesu.toml" / "jiesu.toml").write_text('[deadlines.resolve]\ngeneral = "5 days"\n', encoding="utf-8")
+    said = f"无法读取规则文件 {db_path.parent / 'jiesu.toml'}：这是文件夹，不是文件"
+    refused(jiesu("new", "楼道灯不亮", "--received", "2026-11-02T09:00"), said)
+    refused(jiesu("rules", "show"), said)
+    assert book.counts() == (0, 0)
 
 
 @pytest.mark.parametrize("body, number, line", [

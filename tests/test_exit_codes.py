@@ -51,6 +51,7 @@ BAD_VALUES = [
     # a date no calendar has says so (a fresh tester: "cannot read it" sent one looking for another form)
     (["report", "daily", "--date", "2026-02-30"], "时间 '2026-02-30' 的日期不存在：2026 年 2 月只有 28 天"),
     (["list", "--since", "2026-13-01"], "时间 '2026-13-01' 的日期不存在：一年只有 12 个月"),
+    (["list", "--since", "0000-01-01"], "时间 '0000-01-01' 的日期不存在：没有公元 0 年"),
     # written as people write a date, too: one pattern reads it and says why it is refused
     (["list", "--until", "2026年2月30日"], "时间 '2026年2月30日' 的日期不存在：2026 年 2 月只有 28 天"),
     (["report", "daily", "--date", "2026.4.31 9:00"], "时间 '2026.4.31 9:00' 的日期不存在：2026 年 4 月只有 30 天"),

@@ -127,14 +127,28 @@ def test_a_map_or_rules_file_that_is_not_toml_is_one_chinese_line_with_its_place
     ('[deadlines.resolve]\ngeneral = "7 days"\ngeneral = "8 days"\n', "第 3 行第 19 列：键 general 写了两次（同一个键只能写一次）"),
     ('[deadlines.resolve]\ngeneral = "7 days"\n[deadlines.resolve]\ncomplex = "9 days"\n',
      "第 3 行第 19 列：[deadlines.resolve] 这一节前面已经写过（同一节的键请写在一处）"),
-    ("[calendar]\nholidays = [2026-02-30]\n", "第 2 行第 13 列：日期 2026-02-30 不存在"),
-    ("[calendar]\nholidays = [\n  2026-10-08,\n  2026-13-01,\n]\n", "第 4 行第 7 列：日期 2026-13-01 不存在"),
+    ("[calendar]\nholidays = [2026-02-30]\n", "第 2 行第 13 列：日期 2026-02-30 不存在：2026 年 2 月只有 28 天"),
+    ("[calendar]\nholidays = [\n  2026-10-08,\n  2026-13-01,\n]\n", "第 4 行第 7 列：日期 2026-13-01 不存在：一年只有 12 个月"),
+    ("[calendar]\nholidays = [0000-01-01]\n", "第 2 行第 13 列：日期 0000-01-01 不存在：没有公元 0 年"),
 ])
 def test_a_key_or_table_written_twice_and_a_date_that_does_not_exist_are_named(jiesu, book, tmp_path, monkeypatch, toml, said):
-    """A fresh tester: each was only `不是合法的 TOML（请检查引号、括号和等号）`."""
+    """A fresh tester: each was only `不是合法的 TOML（请检查引号、括号和等号）`. A date says why it is none, as a
+    date typed on the command line does (clock.date_refused)."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.csv").write_text("诉求内容\n楼道灯不亮\n", encoding="utf-8")
     (tmp_path / "r.toml").write_text(toml, encoding="utf-8")
     refused(jiesu("--rules", "r.toml", "list"), f"规则文件 r.toml {said}")
     refused(jiesu("import", "x.csv", "--map", "r.toml"), f"映射文件 r.toml {said}")
+    assert book.counts() == (0, 0)
+
+
+def test_a_rules_file_path_is_echoed_as_other_paths_are(jiesu, book, tmp_path):
+    """The rules file's messages showed its path raw: whole however long, where every other path is shortened."""
+    folder = tmp_path / "规则\x1b[31m[red]" / ("长" * 80)
+    folder.mkdir(parents=True)
+    rules = folder / ("本办" * 40 + ".toml")
+    rules.write_text("[deadlines]\nperiod_end = \"midnight\"\n", encoding="utf-8")
+    line = refused(jiesu("--rules", str(rules), "list"))
+    assert line.startswith(f"错误: 规则文件 {tmp_path}/规则␛[31m[red]/长长")
+    assert line.endswith(f"…（共 {len(str(rules))} 字） 第 2 行：deadlines.period_end: 可选：end_of_day, same_time")
     assert book.counts() == (0, 0)

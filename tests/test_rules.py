@@ -230,6 +230,12 @@ def test_bad_rule_values_name_their_key(overrides, message):
         make_rules(overrides)
 
 
+def test_a_value_the_rules_file_set_has_the_office_as_its_basis():
+    """`rules show` said 北京公开规定 of a published default the office's rules file had overridden."""
+    basis = {row["key"]: row["basis"] for row in rules.in_force(make_rules({"deadlines.respond.emergency": "1 hour"}, "jiesu.toml"))}
+    assert (basis["deadlines.respond.emergency"], basis["deadlines.respond.utility"]) == ("本办规则文件", rules.PUBLISHED)
+
+
 def test_every_rule_has_help_and_basis():
     for rule in rules.SPEC:
         assert rule.help and rule.basis in (rules.PUBLISHED, rules.ASSUMED)

@@ -51,8 +51,8 @@ _PART_NAMES = {"am": "上午", "pm": "下午"}
 # `2026-12-01 9:00`, `2026年11月3日` (ISO text, `2026-12-01T09:00+08:00`, is read by `from_iso` first).
 _WRITTEN_DATE = r"(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
 DATE_CLOCK = re.compile(rf"{_WRITTEN_DATE}\s*日?(?:[\sT]*{CLOCK_TIME})?")
-# The date at the start of a time, whatever follows it (an offset, seconds): what `no_such_day` checks.
-_WRITTEN_DAY = re.compile(rf"{_WRITTEN_DATE}(?!\d)")
+# A date as written, whatever follows it (an offset, seconds): what `date_refused` reads.
+WRITTEN_DAY = re.compile(rf"{_WRITTEN_DATE}(?!\d)")
 # A clock time alone is today's (`18:30`, `9点`), as `今天 18:30` is.
 _DAY_AT = re.compile(rf"(?:(?P<word>{'|'.join(DAY_WORDS)})\s*)?{CLOCK_TIME}")
 _DAY_END = re.compile(r"(?P<day>\d{4}-\d{2}-\d{2})[T ]24:00(?::00)?(?P<zone>(?:Z|[+-]\d{2}:?\d{2})?)")
@@ -262,15 +262,22 @@ def receipt_date_refused(subject: str, example: str) -> str:
 def no_such_day(raw: str, written: str) -> str | None:
     """Why a time `written` as a date (`raw`: in ASCII) is refused when its date is one no calendar has
     (`2026-02-30`, `2026-13-01`), else None: "cannot read it" would send a person looking for another form."""
-    day = _WRITTEN_DAY.match(raw)
-    if day is None:
-        return None
+    day = WRITTEN_DAY.match(raw)
+    reason = day and date_refused(day)
+    return f"时间 {echoed(written)} 的日期不存在：{reason}" if reason else None
+
+
+def date_refused(day: re.Match) -> str | None:
+    """Why the year, month and day a WRITTEN_DAY match names are no date (`2026 年 2 月只有 28 天`,
+    `一年只有 12 个月`), else None: typed, in a file or in the rules file alike."""
     year, month, dom = int(day["y"]), int(day["mo"]), int(day["d"])
+    if year < 1:
+        return "没有公元 0 年"
     if not 1 <= month <= 12:
-        return f"时间 {echoed(written)} 的日期不存在：一年只有 12 个月"
-    last = monthrange(year or 1, month)[1]
+        return "一年只有 12 个月"
+    last = monthrange(year, month)[1]
     if not 1 <= dom <= last:
-        return f"时间 {echoed(written)} 的日期不存在：{year} 年 {month} 月只有 {last} 天"
+        return f"{year} 年 {month} 月只有 {last} 天"
     return None
 
 

@@ -105,7 +105,6 @@ _TOML_AT = re.compile(r" \((?:at line (\d+), column (\d+)|at end of document)\)$
 _TOML_BARE_KEY = re.compile(r"\s*([A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=")
 _TOML_HEADER = re.compile(r"\s*\[\s*([A-Za-z0-9_.-]+)\s*\]")
 _TOML_TWICE = re.compile(r"Cannot declare \(((?:'[A-Za-z0-9_-]+',?\s*)+)\) twice")
-_TOML_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def toml_fault(exc: ValueError, source: str) -> str:
@@ -126,9 +125,12 @@ def toml_fault(exc: ValueError, source: str) -> str:
 def _toml_reason(message: str, text: str, column: int) -> str:
     """Why tomllib refused the line `text` at `column`, in Chinese. A date no calendar has is named
     whatever tomllib made of it (2026-02-30 is an invalid date to it, 2026-13-01 a number and junk)."""
-    for day in _TOML_DATE.finditer(text):
-        if day.start() <= column - 1 <= day.end() and not _is_date(*map(int, day.groups())):
-            return f"日期 {day.group()} 不存在"
+    from jiesu.clock import WRITTEN_DAY, date_refused  # clock raises these errors
+
+    for day in WRITTEN_DAY.finditer(text):
+        reason = date_refused(day) if day.start() <= column - 1 <= day.end() else None
+        if reason:
+            return f"日期 {day.group()} 不存在：{reason}"
     if message == "Cannot overwrite a value":
         header = _TOML_HEADER.match(text)
         if header:
@@ -143,16 +145,6 @@ def _toml_reason(message: str, text: str, column: int) -> str:
     if message == "Invalid date or datetime":
         return "不是合法的日期或时间（应写作 2026-10-08 或 2026-10-08T09:00:00）"
     return TOML_NOT_TOML
-
-
-def _is_date(year: int, month: int, day: int) -> bool:
-    from datetime import date
-
-    try:
-        date(year, month, day)
-    except ValueError:
-        return False
-    return True
 
 
 # What json.JSONDecodeError says (its msg, English), as people read it.

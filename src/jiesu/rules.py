@@ -14,11 +14,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import LENGTH_UNIT, unit_letter, zone
+from jiesu.clock import LENGTH_UNIT, WRITTEN_DAY, date_refused, unit_letter, zone
 from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.safetext import echoed
-from jiesu.vocab import SPAN_UNITS, TOP_LEVEL, Channel, CloseStep, Level, Nature, Result, Status, Tier, Track, Urgency
+from jiesu.vocab import SPAN_UNITS, TOP_LEVEL, Channel, CloseStep, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency
 
 # ---------------------------------------------------------------- the spec
 
@@ -31,7 +31,8 @@ class Span:
     unit: str  # hours | days | workdays
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.unit}"
+        """As the rules file writes it: `24 hours`, `1 hour`."""
+        return f"{self.amount} {self.unit.removesuffix('s') if self.amount == 1 else self.unit}"
 
     @property
     def label(self) -> str:
@@ -115,13 +116,22 @@ def _dates(value: Any) -> frozenset[date]:
         if isinstance(item, date):
             days.add(item)
         elif isinstance(item, str):
-            try:
-                days.add(date.fromisoformat(halfwidth(item).strip()))  # `２０２６－１０－０８` as typed in Chinese
-            except ValueError:
-                raise ValueError(f"{echoed(item)} 不是日期") from None
+            days.add(_quoted_date(item))
         else:
             raise ValueError("应为日期列表，如 [2027-01-01]")
     return frozenset(days)
+
+
+def _quoted_date(item: str) -> date:
+    """A date the rules file wrote as a string, `２０２６－１０－０８` as typed in Chinese too; ValueError saying
+    why one no calendar has is none, as for a bare TOML date."""
+    text = halfwidth(item).strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        written = WRITTEN_DAY.fullmatch(text)
+        reason = written and date_refused(written)
+        raise ValueError(f"日期 {echoed(item)} 不存在：{reason}" if reason else f"{echoed(item)} 不是日期") from None
 
 
 def _choice(*words: str) -> Callable[[Any], str]:
@@ -145,6 +155,7 @@ def _zone(value: Any) -> str:
 
 PUBLISHED = "北京公开规定"
 ASSUMED = "假设"
+OWN = "本办规则文件"  # the basis of a value the office's rules file set, whatever the default's was
 
 
 @dataclass(frozen=True)
@@ -179,7 +190,8 @@ SPEC: tuple[Rule, ...] = (
         "end_of_day",
         _choice("end_of_day", "same_time"),
         ASSUMED,
-        "按天或工作日计的时限截止于：end_of_day 最后一日 24 时（民法典第二百零三条）/ same_time 受理时刻",
+        "按天或工作日计的时限截止于：end_of_day 最后一日 24 时 / same_time 受理时刻；按天计的最后一日是休息日或节假日的，"
+        "顺延至下一个工作日（民法典第二百零三条）",
     ),
     Rule(
         "deadlines.rest_day_receipt",
@@ -241,26 +253,30 @@ CHOICE_WORDS = {"end_of_day": "最后一日 24 时", "same_time": "受理时刻"
 
 def value_said(value: Any) -> str:
     """A rule's value as `in_force` gives it, as people read it (the table of `rules show`, the HTML report):
-    a span in Chinese (`7 个工作日`, Span.label), a choice in words, yes/no as 是/否, a list joined. JSON and
-    CSV keep the value itself, as a rules file writes it."""
+    a span in Chinese (`7 个工作日`, Span.label), a choice in words, yes/no as 是/否, a list joined, its steps,
+    channels, levels and natures by their labels (`上门`, `来访, 现场办公`). JSON and CSV keep the value itself,
+    as a rules file writes it."""
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
-        return ", ".join(value)
+        return ", ".join(item.label if isinstance(item, LabeledEnum) else item for item in value)
     if isinstance(value, str) and _SPAN.match(value):
         return _span(value).label
     return CHOICE_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
 
 
 def in_force(rules: Rules) -> Iterator[dict[str, Any]]:
-    """Every rule with its value (JSON-ready), where the value came from, its basis and what it means."""
+    """Every rule with its value (JSON-ready), where the value came from, its basis (the office's own for a value
+    its rules file set) and what it means."""
     for rule in SPEC:
         value = rules[rule.key]
-        if isinstance(value, (tuple, frozenset)):
-            value = sorted(str(v) for v in value)
+        if isinstance(value, (tuple, frozenset)):  # members of an enum stay so (a str each): the table says their labels
+            value = sorted(v if isinstance(v, LabeledEnum) else str(v) for v in value)
         elif not isinstance(value, (int, float, bool, str)):
             value = str(value)
-        yield {"key": rule.key, "value": value, "source": rules.source(rule.key), "basis": rule.basis, "help": rule.help}
+        source = rules.source(rule.key)
+        basis = rule.basis if source == "default" else OWN
+        yield {"key": rule.key, "value": value, "source": source, "basis": basis, "help": rule.help}
 
 
 def make_rules(overrides: dict[str, Any] | None = None, source: str = "file") -> Rules:

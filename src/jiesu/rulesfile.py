@@ -10,25 +10,31 @@ from typing import Any
 
 from jiesu.errors import OS_REASONS, BadInput, os_reason, toml_fault
 from jiesu.rules import DEFAULT_RULES, SPEC_BY_KEY, Rules, make_rules
-from jiesu.safetext import NOT_UTF8
+from jiesu.safetext import NOT_UTF8, echoed_path
 
 RULES_NAME = "jiesu.toml"
 
 
 def find_rules_file(explicit: str | None, store_path: Path | None) -> Path | None:
-    """`--rules`/`JIESU_RULES` if given (it must exist), else jiesu.toml beside the store."""
+    """`--rules`/`JIESU_RULES` if given (it must exist), else jiesu.toml beside the store. A folder in
+    either place is refused: one named jiesu.toml beside the book was the office's rules, silently unread."""
     if explicit:
         path = Path(explicit).expanduser()
-        if path.is_dir():
-            raise BadInput(f"无法读取规则文件 {path}：{OS_REASONS[errno.EISDIR]}")
+        _refuse_folder(path)
         if not path.is_file():
-            raise BadInput(f"规则文件 {path} 不存在")
+            raise BadInput(f"规则文件 {echoed_path(path)} 不存在")
         return path
     if store_path is not None:
         beside = store_path.parent / RULES_NAME
+        _refuse_folder(beside)
         if beside.is_file():
             return beside
     return None
+
+
+def _refuse_folder(path: Path) -> None:
+    if path.is_dir():
+        raise BadInput(f"无法读取规则文件 {echoed_path(path)}：{OS_REASONS[errno.EISDIR]}")
 
 
 def load_rules(path: Path | None) -> Rules:
@@ -41,24 +47,24 @@ def load_rules(path: Path | None) -> Rules:
     try:
         source = path.read_text(encoding="utf-8-sig")  # Notepad saves a BOM
     except UnicodeDecodeError:
-        raise BadInput(f"规则文件 {path} {NOT_UTF8}；请存为 UTF-8") from None
+        raise BadInput(f"规则文件 {echoed_path(path)} {NOT_UTF8}；请存为 UTF-8") from None
     except OSError as exc:
-        raise BadInput(f"无法读取规则文件 {path}：{os_reason(exc)}") from exc
+        raise BadInput(f"无法读取规则文件 {echoed_path(path)}：{os_reason(exc)}") from exc
     try:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"规则文件 {path} {toml_fault(exc, source)}") from None
+        raise BadInput(f"规则文件 {echoed_path(path)} {toml_fault(exc, source)}") from None
     except RecursionError:
-        raise BadInput(f"规则文件 {path} 嵌套太深，不是合法的规则文件") from None
+        raise BadInput(f"规则文件 {echoed_path(path)} 嵌套太深，不是合法的规则文件") from None
     flat = dict(_flatten(document))
     for key in flat:
         if key not in SPEC_BY_KEY:
-            raise BadInput(f"规则文件 {path} 第 {_line_of(source, key)} 行：未知的规则 {key}（jiesu rules show 列出所有规则）")
+            raise BadInput(f"规则文件 {echoed_path(path)} 第 {_line_of(source, key)} 行：未知的规则 {key}（jiesu rules show 列出所有规则）")
     try:
         return make_rules(flat, source=str(path))
     except ValueError as exc:
         key = str(exc).split(":", 1)[0]
-        raise BadInput(f"规则文件 {path} 第 {_line_of(source, key)} 行：{exc}") from None
+        raise BadInput(f"规则文件 {echoed_path(path)} 第 {_line_of(source, key)} 行：{exc}") from None
 
 
 def refuse_unsafe(path: Path) -> None:
@@ -70,13 +76,13 @@ def refuse_unsafe(path: Path) -> None:
     try:
         found = path.stat()
     except OSError as exc:
-        raise BadInput(f"无法读取规则文件 {path}：{os_reason(exc)}") from exc
+        raise BadInput(f"无法读取规则文件 {echoed_path(path)}：{os_reason(exc)}") from exc
     if not hasattr(os, "getuid"):
         return
     if found.st_uid not in (os.getuid(), 0):
-        raise BadInput(f"规则文件 {path} 属于另一个用户（uid {found.st_uid}），不予采用；确认内容后请用 chown 改为自己所有")
+        raise BadInput(f"规则文件 {echoed_path(path)} 属于另一个用户（uid {found.st_uid}），不予采用；确认内容后请用 chown 改为自己所有")
     if found.st_mode & 0o002:
-        raise BadInput(f"规则文件 {path} 任何人都能改写（权限 {found.st_mode & 0o777:o}），不予采用；请运行 chmod o-w {path}")
+        raise BadInput(f"规则文件 {echoed_path(path)} 任何人都能改写（权限 {found.st_mode & 0o777:o}），不予采用；请运行 chmod o-w {echoed_path(path)}")
 
 
 def _flatten(table: dict[str, Any], prefix: str = ""):
