@@ -787,8 +787,10 @@ SPELLINGS = {
 }
 
 
-def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
-    text = cells.value_text(name, value)
+def _enum(name: str, value: Any, mapping: Mapping | None, column: str | None) -> str | None:
+    """The enum value a cell spells. A refusal names the file's `column` where it is not the field's own
+    name or noun (a map's `办理状态 未知的状态 '处理中'…`; the 12345 layout's 紧急程度 is the noun itself)."""
+    text = cells.value_text(column or name, value)
     if text is None:
         return None
     if mapping and text in mapping.values.get(name, {}):
@@ -799,7 +801,9 @@ def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
     try:
         return ENUM_FIELDS[name](text).value  # other spellings the enum accepts (case, spaces)
     except ValueError:
-        raise ValueError(ENUM_FIELDS[name].unknown(ENUM_NOUNS[name], text, echoed(text))) from None
+        noun = ENUM_NOUNS[name]
+        reason = ENUM_FIELDS[name].unknown(noun, text, echoed(text))
+        raise ValueError(f"{column} {reason}" if column not in (None, noun) else reason) from None
 
 
 # How each text field is read (in TEXT_FIELDS order, so a row's first fault is named first);
@@ -834,7 +838,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     values["detail"] = values["detail"] or ""
     for name in ENUM_FIELDS:
         if (value := get(name)) is not None:
-            values[name] = _enum(name, value, mapping)
+            values[name] = _enum(name, value, mapping, row.sources.get(name))
     tz = office.tz
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
