@@ -253,6 +253,19 @@ def test_mapped_layout(jiesu, tmp_path):
     assert [(c["ref"], c["urgency"], c["community"]) for c in cases] == [("X1", "urgent", "前门社区"), ("X2", "normal", "草厂社区")]
 
 
+def test_an_unknown_label_under_a_map_names_the_files_column(jiesu, tmp_path, book):
+    """A fresh tester: a value no status spells, in the column 办理状态 a map reads as status, was refused as
+    `未知的状态 …`, naming jiesu's noun, where every other refusal names the file's own column."""
+    (tmp_path / "map.toml").write_text('[columns]\n"内容" = "summary"\n"来电时间" = "received_at"\n"办理状态" = "status"\n', encoding="utf-8")
+    (tmp_path / "other.csv").write_text("内容,来电时间,办理状态\n漏水,2026-11-05 08:00,处理中\n", encoding="utf-8")
+    result = jiesu("import", str(tmp_path / "other.csv"), "--map", str(tmp_path / "map.toml"))
+    assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
+        "第 2 行：办理状态 未知的状态 '处理中'；您是不是要 办理中？"
+        "可选：new 待派单, assigned 办理中, ledgered 挂账整改, closed 已办结, revisited 已回访, merged 已合并"
+    )
+    assert book.counts() == (0, 0)
+
+
 def test_unknown_layout_asks_for_a_map(jiesu, tmp_path):
     (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     refused(jiesu("import", str(tmp_path / "x.csv")), "无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")

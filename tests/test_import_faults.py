@@ -5,6 +5,7 @@ Every one is imported as meant or refused with its line and reason; a refusal wr
 
 from __future__ import annotations
 
+import codecs
 import json
 
 import pytest
@@ -66,6 +67,35 @@ def test_a_fault_on_the_line_of_an_xml_declaration_is_named_at_its_column(jiesu,
     text = f'<?xml version="1.0" encoding="{encoding}"?><service_requests><request><description>甲 & 乙</description></request></service_requests>'
     (tmp_path / "o.xml").write_bytes(text.encode(encoding))
     refused(jiesu("import", str(tmp_path / "o.xml")), f"不是合法的 XML：& 之后不是实体引用，& 本身要写成 &amp;（第 1 行第 {text.index('&') + 1} 列）")
+    assert book.counts() == (0, 0)
+
+
+OPEN311_REQUEST = {
+    "service_request_id": "X-1", "status": "open", "service_name": "噪音", "description": "夜间施工扰民",
+    "requested_datetime": "2026-11-03T22:00:00+08:00",
+}
+BOM_SAVES = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE, "utf-8": codecs.BOM_UTF8}
+
+
+@pytest.mark.parametrize("encoding", BOM_SAVES)
+@pytest.mark.parametrize("document", [[OPEN311_REQUEST], {"service_requests": [OPEN311_REQUEST]}, OPEN311_REQUEST])
+def test_open311_json_saved_with_a_bom_is_read(jiesu, tmp_path, encoding, document):
+    """A fresh tester: Open311 JSON saved by Notepad as "Unicode" (UTF-16 with its BOM) was refused as neither UTF-8
+    nor GB18030 — the wrapped `{"service_requests": …}` and a single request; the bare array was read."""
+    (tmp_path / "o.json").write_bytes(BOM_SAVES[encoding] + json.dumps(document, ensure_ascii=False).encode(encoding))
+    assert jiesu.ok("import", str(tmp_path / "o.json")).stderr == "读取 1 条：已导入 1 件，已存在 0 件\n"
+    assert [c["summary"] for c in jiesu.json("list")] == ["夜间施工扰民"]
+
+
+@pytest.mark.parametrize("name", ["o.json", "a.json", "o.xml", "o.csv"])
+def test_utf16_cut_short_is_one_line(jiesu, tmp_path, book, name):
+    """UTF-16 whose last character is half there: one line saying so (Open311 XML gave a traceback)."""
+    text = {
+        "o.json": json.dumps({"service_requests": [OPEN311_REQUEST]}), "a.json": json.dumps([OPEN311_REQUEST]),
+        "o.xml": XML_REQUEST, "o.csv": HEADER.replace(",", "\t") + "\n" + row().replace(",", "\t"),
+    }[name]
+    (tmp_path / name).write_bytes(text.encode("utf-16")[:-1])
+    refused(jiesu("import", str(tmp_path / name)), "文件开头标明是 UTF-16（带 BOM），内容却不是有效的 UTF-16")
     assert book.counts() == (0, 0)
 
 

@@ -194,21 +194,37 @@ def load_mapping(path: str) -> Mapping:
     return Mapping(columns, {name: {str(k): str(v) for k, v in table.items()} for name, table in values.items()})
 
 
+# The byte-order marks a file may open with, and the encoding each names: Excel's 「Unicode 文本」 and
+# Notepad's "Unicode" (UTF-16 LE) and "Unicode big endian" save with one, as Notepad's UTF-8 may.
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def bom_encoding(start: bytes) -> str | None:
+    """The encoding the byte-order mark at the `start` of a file names, if it has one."""
+    return next((encoding for bom, encoding in BOMS if start.startswith(bom)), None)
+
+
 def decode(data: bytes) -> str:
-    """UTF-8 with or without BOM, or GB18030 (what Excel on a Chinese Windows saves)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8")
+    """UTF-8 or UTF-16 by its BOM; without one, UTF-8 or GB18030 (what Excel on a Chinese Windows saves)."""
+    encoding = bom_encoding(data)
     try:
-        return data.decode("utf-8")
+        if encoding:
+            return data.decode(encoding)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("gb18030")
     except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise BadInput(UNKNOWN_ENCODING) from None
+        raise undecodable(encoding) from None
 
 
 UNKNOWN_ENCODING = "文件编码无法识别（既不是 UTF-8 也不是 GB18030）"
+NOT_UTF16 = "文件开头标明是 UTF-16（带 BOM），内容却不是有效的 UTF-16"
+
+
+def undecodable(encoding: str | None) -> BadInput:
+    """The one line for bytes a file's encoding (as `decode` chose it) cannot read."""
+    return BadInput(NOT_UTF16 if encoding == "utf-16" else UNKNOWN_ENCODING)
 
 
 def text_stream(source: BinaryIO, *, newline: str) -> io.TextIOWrapper:
@@ -216,12 +232,11 @@ def text_stream(source: BinaryIO, *, newline: str) -> io.TextIOWrapper:
 
     Telling UTF-8 from GB18030 takes one pass over the bytes before the reading one.
     """
-    start = source.read(len(codecs.BOM_UTF8))
+    encoding = bom_encoding(source.read(len(codecs.BOM_UTF8)))
     source.seek(0)
-    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's 「Unicode 文本」
-        return io.TextIOWrapper(source, encoding="utf-16", newline=newline)
-    encoding = "utf-8-sig" if start == codecs.BOM_UTF8 else "utf-8" if _is_utf8(source) else "gb18030"
-    source.seek(0)
+    if encoding is None:
+        encoding = "utf-8" if _is_utf8(source) else "gb18030"
+        source.seek(0)
     return io.TextIOWrapper(source, encoding=encoding, newline=newline)
 
 
@@ -241,7 +256,7 @@ def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
     try:
         yield from stream
     except UnicodeDecodeError:
-        raise BadInput(UNKNOWN_ENCODING) from None
+        raise undecodable(stream.encoding) from None
 
 
 def counted_as(fmt: str) -> str:
@@ -539,7 +554,7 @@ def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
         elements = itertools.chain([first], elements)
         yield from _open311_requests(elements) if open311 or _is_open311(first[1]) else _own_records(elements)
     except UnicodeDecodeError:
-        raise BadInput(UNKNOWN_ENCODING) from None
+        raise undecodable(stream.encoding) from None
 
 
 def _decodable(values: dict[str, Any], sources: dict[str, str] | None = None) -> dict[str, Any]:
@@ -759,8 +774,8 @@ def _xml_text(data: bytes) -> str:
     """The XML as text, decoded by the encoding its declaration names (expat reads only single-byte ones).
     The declaration gives way to white space as long, with the line breaks it held: every line and
     column keeps its number."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _XML_DECLARATION_TEXT.sub(lambda found: _blanked(found.group()), data.decode("utf-16"), count=1)
+    if bom_encoding(data) == "utf-16":
+        return _XML_DECLARATION_TEXT.sub(lambda found: _blanked(found.group()), decode(data), count=1)
     declared = _XML_DECLARATION.match(data)
     if declared is None:
         return decode(data)
@@ -787,8 +802,10 @@ SPELLINGS = {
 }
 
 
-def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
-    text = cells.value_text(name, value)
+def _enum(name: str, value: Any, mapping: Mapping | None, column: str | None) -> str | None:
+    """The enum value a cell spells. A refusal names the file's `column` where it is not the field's own
+    name or noun (a map's `办理状态 未知的状态 '处理中'…`; the 12345 layout's 紧急程度 is the noun itself)."""
+    text = cells.value_text(column or name, value)
     if text is None:
         return None
     if mapping and text in mapping.values.get(name, {}):
@@ -799,7 +816,9 @@ def _enum(name: str, value: Any, mapping: Mapping | None) -> str | None:
     try:
         return ENUM_FIELDS[name](text).value  # other spellings the enum accepts (case, spaces)
     except ValueError:
-        raise ValueError(ENUM_FIELDS[name].unknown(ENUM_NOUNS[name], text, echoed(text))) from None
+        noun = ENUM_NOUNS[name]
+        reason = ENUM_FIELDS[name].unknown(noun, text, echoed(text))
+        raise ValueError(f"{column} {reason}" if column not in (None, noun) else reason) from None
 
 
 # How each text field is read (in TEXT_FIELDS order, so a row's first fault is named first);
@@ -834,7 +853,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     values["detail"] = values["detail"] or ""
     for name in ENUM_FIELDS:
         if (value := get(name)) is not None:
-            values[name] = _enum(name, value, mapping)
+            values[name] = _enum(name, value, mapping, row.sources.get(name))
     tz = office.tz
     for name in TIME_FIELDS:
         if (value := get(name)) is not None:
