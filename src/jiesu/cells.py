@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jiesu.clock import (
-    DATE_CLOCK, at_clock, clock_of, date_alone, day_end, fraction_written, from_iso, offset_refused, receipt_date_refused, steady_day,
+    DATE_CLOCK, at_clock, clock_of, date_alone, date_refused, day_end, fraction_written, from_iso, offset_refused, receipt_date_refused, steady_day,
     wall_time_refused, year_refused,
 )
 from jiesu.safetext import blank, echoed, shortened
@@ -216,6 +216,9 @@ def _from_parts(label: str, written: str, match: re.Match, hint: str) -> datetim
         clock = clock_of(match) if match["h"] else (0, 0, 0)
     except ValueError as exc:
         raise ValueError(f"{label} 的{exc}：{echoed(written)}；{hint}") from None
+    missing = date_refused(match)
+    if missing:  # as a typed time says it: the cell's form was right, its day is none
+        raise ValueError(f"{label} {echoed(written)} 的日期不存在：{missing}")
     try:
         return at_clock(date(int(match["y"]), int(match["mo"]), int(match["d"])), *clock)
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31 24:00
