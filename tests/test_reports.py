@@ -188,7 +188,7 @@ def test_report_formats(jiesu, fmt):
     jiesu.new("楼道灯不亮", "--category", "物业管理/照明", "--received", "-1h")
     out = jiesu.ok("report", "daily", "--format", fmt).stdout
     if fmt == "csv":
-        assert out.splitlines()[0] == "key,value" and "rates.response," in out and "by_category.0.name,物业管理/照明" in out
+        assert out.splitlines()[0] == "\ufeffkey,value" and "rates.response," in out and "by_category.0.name,物业管理/照明" in out
     else:
         assert "受理 1" in out and "物业管理/照明" in out
     assert ("近 14 天" in out) == (fmt == "table")
@@ -297,11 +297,23 @@ def test_the_daily_reports_default_day_at_midnight_is_the_day_just_ended(jiesu, 
     assert report == jiesu.json("report", "daily", "--date", day)
 
 
-@pytest.mark.parametrize(("name", "starts"), [("日报.json", "{"), ("日报.csv", "key,value"), ("日报.md", "# 日报"), ("日报.html", "<!DOCTYPE html>")])
+@pytest.mark.parametrize(("name", "starts"), [("日报.json", "{"), ("日报.csv", "\ufeffkey,value"), ("日报.md", "# 日报"), ("日报.html", "<!DOCTYPE html>")])
 def test_a_report_file_is_written_in_the_format_its_name_asks_for(jiesu, tmp_path, name, starts):
     jiesu.new("楼道灯不亮")
     jiesu.ok("report", "daily", "--out", str(tmp_path / name))
     assert (tmp_path / name).read_text(encoding="utf-8").startswith(starts)
+
+
+@pytest.mark.parametrize("report", ["daily", "monthly"])
+def test_a_csv_report_starts_with_a_bom_for_excel_unless_asked_not_to(jiesu, tmp_path, report):
+    """A fresh tester: the ledger's and the cases' CSV had a BOM, a report's not, so Excel on a Chinese
+    Windows showed its community and category names garbled."""
+    jiesu.new("楼道灯不亮", "--community", "前门社区")
+    jiesu.ok("report", report, "--out", str(tmp_path / "报告.csv"))
+    assert (tmp_path / "报告.csv").read_bytes().startswith(b"\xef\xbb\xbfkey,value")
+    assert jiesu.ok("report", report, "--format", "csv").stdout.startswith("\ufeffkey,value")
+    assert jiesu.ok("report", report, "--format", "csv", "--no-bom").stdout.startswith("key,value")
+    assert jiesu.ok("report", report, "--format", "json").stdout.startswith("{")
 
 
 def test_a_report_file_named_for_a_format_reports_lack_is_a_usage_error(jiesu, tmp_path):
@@ -326,7 +338,7 @@ def test_a_report_file_named_for_another_format_than_format_is_a_usage_error(jie
     assert list(tmp_path.iterdir()) == []  # neither the file nor the book
 
 
-@pytest.mark.parametrize(("fmt", "starts"), [("table", "日报 2026-12-01"), ("csv", "key,value"), ("markdown", "# 日报"), ("json", "{")])
+@pytest.mark.parametrize(("fmt", "starts"), [("table", "日报 2026-12-01"), ("csv", "\ufeffkey,value"), ("markdown", "# 日报"), ("json", "{")])
 def test_a_txt_report_file_holds_any_plain_text_format(jiesu, tmp_path, fmt, starts):
     jiesu.new("楼道灯不亮")
     jiesu.ok("report", "daily", "--format", fmt, "--out", str(tmp_path / "日报.txt"))

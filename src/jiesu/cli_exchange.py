@@ -14,7 +14,7 @@ from typing import Annotated, BinaryIO, Optional
 import typer
 
 from jiesu.clikit import office_of, path_name, say
-from jiesu.cliopts import ExportReveal, Out, Since, Until, enum_option, export_format, received_between
+from jiesu.cliopts import Bom, ExportReveal, Out, Since, Until, enum_option, export_format, received_between
 from jiesu.errors import BadInput
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import Status
@@ -126,7 +126,7 @@ def export_cases(
     since: Since = None,
     until: Until = None,
     out: Out = None,
-    bom: Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM（默认写，Excel 打开不乱码）。")] = True,
+    bom: Bom = True,
     reveal: ExportReveal = False,
 ) -> None:
     """例：jiesu export --format jsonl --reveal --out 备份.jsonl

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
-from jiesu.cliopts import LARGEST_ID, At, CaseId, Format, Out, RecordFormat, Reveal, count_option, export_format, output_format
+from jiesu.cliopts import LARGEST_ID, At, Bom, CaseId, Format, Out, RecordFormat, Reveal, count_option, export_format, output_format
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
@@ -157,7 +157,7 @@ def ledger_export(
     fmt: Annotated[
         Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="csv（默认，Excel 可直接打开）、xlsx 或 json；不写则按 --out 的扩展名（.xlsx、.json）。")
     ] = None,
-    bom: Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM，Excel 打开不乱码（默认写）；脚本可用 --no-bom。")] = True,
+    bom: Bom = True,
     reveal: Reveal = False,
 ) -> None:
     """导出台账上报街道：每条一行，CSV 可直接用 Excel 打开。

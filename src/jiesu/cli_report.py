@@ -8,7 +8,7 @@ import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
 from jiesu.clock import MOST_DAYS
-from jiesu.cliopts import MOST_COUNTED, Format, Out, count_option, format_for_file, format_option, output_format
+from jiesu.cliopts import MOST_COUNTED, Bom, Format, Out, count_option, format_for_file, format_option, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import OutputFormat, ReportFormat
 
@@ -21,8 +21,9 @@ Fmt = Annotated[Optional[ReportFormat], format_option(ReportFormat)]
 FailOnOverdue = Annotated[bool, typer.Option("--fail-on-overdue", help="有诉求超过办理时限（挂账的：整改期限）时退出码为 3（报告照常输出），供 cron 报警；首次响应、回访迟了不算。")]
 
 
-def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, out: str | None = None) -> None:
-    """Write the report in its format (format_for_file's, if `out` is named), to stdout or whole to the file `out`."""
+def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, out: str | None = None, bom: bool = True) -> None:
+    """Write the report in its format (format_for_file's, if `out` is named), to stdout or whole to the
+    file `out`; CSV with a BOM unless not `bom`, as every CSV jiesu writes for Excel."""
     from jiesu import report_views
     from jiesu.exchange import output
     from jiesu.render import print_json
@@ -34,7 +35,7 @@ def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, o
         from jiesu import report_figures, report_html
 
         page = report_html.render(document, report_figures.figures(office, document))
-    with output(out, utf8=page is not None) as stream:
+    with output(out, utf8=page is not None, bom=bom and fmt is ReportFormat.CSV) as stream:
         if page is not None:
             stream.write(page)  # its text made visible, then escaped, by report_html
         elif fmt is ReportFormat.JSON:
@@ -70,6 +71,7 @@ def report_daily(
     day: Annotated[Optional[str], typer.Option("--date", metavar="DATE", help="哪一天（默认今天；00:00:00 整为刚结束的昨天）：2026-11-27、yesterday。")] = None,
     fmt: Fmt = None,
     out: Out = None,
+    bom: Bom = True,
     fail_on_overdue: FailOnOverdue = False,
 ) -> None:
     """日报：当天受理、办结、回访，超期（过了办理时限）与应升级，本月三率，热点，近两周走势。
@@ -81,7 +83,7 @@ def report_daily(
     fmt = format_for_file(out, fmt, FILE_FORMATS, "报告")  # before the book is opened: a usage error creates no book
     office = office_of(ctx)
     report = reports.daily(office, office.when(day).astimezone(office.tz).date() if day is not None else None)
-    emit(office, report.document, fmt, report.trend, out)
+    emit(office, report.document, fmt, report.trend, out, bom)
     _finish(report.document, fail_on_overdue)
 
 
@@ -91,6 +93,7 @@ def report_monthly(
     period: Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="月份 YYYY-MM（默认本月；每月 1 日 00:00:00 整为刚结束的上月）。")] = None,
     fmt: Fmt = None,
     out: Out = None,
+    bom: Bom = True,
     fail_on_overdue: FailOnOverdue = False,
 ) -> None:
     """月报（考评）：本月办理情况、三率（总体、按社区、按承办）与台账余额。
@@ -102,7 +105,7 @@ def report_monthly(
     fmt = format_for_file(out, fmt, FILE_FORMATS, "报告")
     office = office_of(ctx)
     document = reports.monthly(office, period)
-    emit(office, document, fmt, out=out)
+    emit(office, document, fmt, out=out, bom=bom)
     _finish(document, fail_on_overdue)
 
 

@@ -200,6 +200,7 @@ parse_out = file_name("如 --out 导出.csv；输出到屏幕请省略 --out")
 
 
 Out = Annotated[Optional[str], typer.Option("--out", "-o", parser=parse_out, metavar="FILE", help="写入文件（写完整才替换；默认输出到屏幕）。")]
+Bom = Annotated[bool, typer.Option("--bom/--no-bom", help="CSV 开头写 BOM，Excel 打开不乱码（默认写）；脚本可用 --no-bom。")]
 
 
 def format_for_file(out: str | None, fmt, held_by_suffix: dict[str, tuple], noun: str):
