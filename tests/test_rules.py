@@ -119,6 +119,26 @@ moments = st.datetimes(min_value=datetime(2005, 1, 1), max_value=datetime(2028, 
 spans = st.builds(Span, st.integers(0, 40), st.sampled_from(["hours", "days", "workdays"]))
 
 
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(moments, min_size=1, max_size=6),
+    spans,
+    st.sampled_from(["end_of_day", "same_time"]),
+    st.sampled_from(["next_workday", "as_received"]),
+)
+def test_spans_alike_end_as_add_span_does_and_no_later_start_shares_an_earlier_end(starts, span, period_end, receipt):
+    """`todo` works out one revisit deadline per run of closes that share it (rules.spans_alike), from
+    tables kept per span: each start gets add_span's end, and every moment up to the last one said to
+    share it ends there too."""
+    chosen = make_rules({"deadlines.period_end": period_end, "deadlines.rest_day_receipt": receipt})
+    alike = rules.spans_alike(span, Calendar(chosen), chosen, timezone.utc)
+    for start in sorted(moment.astimezone(timezone.utc) for moment in starts):  # as a book's times are read
+        end, until = alike(start)
+        assert end == add_span(start, span, Calendar(chosen), chosen)
+        assert until >= start
+        assert add_span(until, span, Calendar(chosen), chosen) == end
+
 @settings(max_examples=300, deadline=None)
 @given(moments, st.sampled_from(list(Tier)), spans)
 def test_resolve_by_is_never_before_received(received, tier, span):

@@ -82,16 +82,17 @@ def is_repeated(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
     return and_(cases.c.phone.is_not(None), repeat_count(rules, as_of, cases, others) >= rules["escalation.repeat_limit"])
 
 
-def escalation_flags(rules: Rules, as_of: datetime, cases=CASES, others=CASES) -> dict:
-    """Labelled boolean conditions, one per reason a case is due for escalation.
+def escalation_flags(rules: Rules, as_of: datetime, cases=CASES, others=CASES, reasons=tuple(ESCALATION_REASONS)) -> dict:
+    """Labelled boolean conditions, one per reason a case is due for escalation (of `reasons`, all by default).
 
     `cases` are the cases judged, `others` those a repeat is counted among (both the
     tables themselves, or as they stood at `as_of`)."""
-    return {
-        "overdue": is_overdue(as_of, cases),
-        "reopened": is_reopened_too_often(rules, cases),
-        "repeat": is_repeated(rules, as_of, cases, others),
+    conditions = {
+        "overdue": lambda: is_overdue(as_of, cases),
+        "reopened": lambda: is_reopened_too_often(rules, cases),
+        "repeat": lambda: is_repeated(rules, as_of, cases, others),
     }
+    return {reason: conditions[reason]() for reason in reasons}
 
 
 def can_escalate(cases=CASES):

@@ -477,27 +477,40 @@ def add_span(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> d
 
 def _day_ends(day: date, span: Span, calendar: Calendar, rules: Rules, zone) -> tuple[datetime, datetime | None]:
     """For a start on local `day` at a clock time other than 00:00, where spans end at 24:00: where its
-    span ends, in `zone` (the zone the caller's times are in), and 24:00 of `day` (`_day_end`). The end
-    is the same whatever the clock time: one answer per day (an import asks per row, `todo` per closed
-    case), remembered in the calendar, and in KEPT_DAY_ENDS where the official calendar alone gave it."""
-    key = (day, span, rules["deadlines.rest_day_receipt"], rules.tz, zone)
-    ends = calendar.day_ends.get(key)
-    if ends is None:
-        kept = (*key, calendar.holidays, calendar.workdays)
-        ends = KEPT_DAY_ENDS.get(kept)
+    span ends, in `zone` (the zone the caller's times are in), and 24:00 of `day` (`_day_end`)."""
+    return DayEnds(span, calendar, rules, zone)(day)
+
+
+class DayEnds:
+    """`_day_ends` of one span, counted under one calendar into one zone, for any local day. The end is
+    the same whatever the clock time: one answer per day (an import asks per row, `todo` per closed
+    case), remembered in the calendar, and in KEPT_DAY_ENDS where the official calendar alone gave it.
+    Made once for many days, it looks up what they share once."""
+
+    def __init__(self, span: Span, calendar: Calendar, rules: Rules, zone) -> None:
+        key = (span, rules["deadlines.rest_day_receipt"], rules.tz, zone)
+        self.known = calendar.day_ends.setdefault(key, {})
+        self.kept = KEPT_DAY_ENDS.setdefault((*key, calendar.holidays, calendar.workdays), {})
+        self.span, self.calendar, self.rules, self.zone = span, calendar, rules, zone
+
+    def __call__(self, day: date) -> tuple[datetime, datetime | None]:
+        ends = self.known.get(day)
         if ends is None:
-            end = _moved(day, WHOLE_DAY, span, calendar, rules)
-            ends = (end.astimezone(zone), _day_end(day, rules.tz))
-            if official_workday(day) is not None and official_workday(end.date() - WHOLE_DAY) is not None:
-                KEPT_DAY_ENDS[kept] = ends  # every day counted is in chinesecalendar: no year to tell of
-        calendar.day_ends[key] = ends
-    return ends
+            ends = self.kept.get(day)
+            if ends is None:
+                end = _moved(day, WHOLE_DAY, self.span, self.calendar, self.rules)
+                ends = (end.astimezone(self.zone), _day_end(day, self.rules.tz))
+                if official_workday(day) is not None and official_workday(end.date() - WHOLE_DAY) is not None:
+                    self.kept[day] = ends  # every day counted is in chinesecalendar: no year to tell of
+            self.known[day] = ends
+        return ends
 
 
-# _day_ends' answers by everything they depend on (the rules file's own holidays and workdays too), kept
-# for the life of the process. The resident process works out a few years' of them before it forks
-# (`remember_day_ends`), so that `todo`, which asks for each day's revisits, finds them.
-KEPT_DAY_ENDS: dict[tuple, tuple[datetime, datetime | None]] = {}
+# _day_ends' answers by everything they depend on (the rules file's own holidays and workdays too), a
+# table of days for each, kept for the life of the process. The resident process works out a few
+# years' of them before it forks (`remember_day_ends`), so that `todo`, which asks for each day's
+# revisits, finds them.
+KEPT_DAY_ENDS: dict[tuple, dict[date, tuple[datetime, datetime | None]]] = {}
 
 
 def remember_day_ends(rules: Rules, last: date, days: int) -> None:
@@ -505,9 +518,9 @@ def remember_day_ends(rules: Rules, last: date, days: int) -> None:
     the times a book holds (UTC), into KEPT_DAY_ENDS."""
     span = rules["revisit.due"]
     if span.unit != "hours" and rules["deadlines.period_end"] == "end_of_day":
-        calendar = Calendar(rules)
+        ends = DayEnds(span, Calendar(rules), rules, timezone.utc)
         for back in range(days):
-            _day_ends(last - timedelta(days=back), span, calendar, rules, timezone.utc)
+            ends(last - timedelta(days=back))
 
 
 def latest_start(end: datetime, span: Span, calendar: Calendar, rules: Rules) -> datetime:
@@ -531,15 +544,22 @@ def latest_start(end: datetime, span: Span, calendar: Calendar, rules: Rules) ->
         day -= WHOLE_DAY
 
 
-def add_span_alike(start: datetime, span: Span, calendar: Calendar, rules: Rules) -> tuple[datetime, datetime]:
-    """add_span(start, …), and the last moment from `start` on whose span ends there too: 24:00 of its
-    local day where the end depends on the day alone, else `start` itself."""
-    if span.unit != "hours" and rules["deadlines.period_end"] == "end_of_day":
-        local = start.astimezone(rules.tz)
+def spans_alike(span: Span, calendar: Calendar, rules: Rules, zone) -> Callable[[datetime], tuple[datetime, datetime]]:
+    """For starts in `zone`: add_span(start, span, …), and the last moment from `start` on whose span
+    ends there too: 24:00 of its local day where the end depends on the day alone, else `start`
+    itself. Made once for many starts (`todo`'s revisits)."""
+    if span.unit == "hours" or rules["deadlines.period_end"] != "end_of_day":
+        return lambda start: (add_span(start, span, calendar, rules), start)
+    tz, ends_of = rules.tz, DayEnds(span, calendar, rules, zone)
+
+    def alike(start: datetime) -> tuple[datetime, datetime]:
+        local = start.astimezone(tz)
         if local.hour or local.minute or local.second or local.microsecond:  # 00:00 is 24:00 of the day before
-            end, day_end = _day_ends(local.date(), span, calendar, rules, start.tzinfo)
+            end, day_end = ends_of(local.date())
             return end, day_end or start
-    return add_span(start, span, calendar, rules), start
+        return add_span(start, span, calendar, rules), start
+
+    return alike
 
 
 def _day_end(day: date, tz: ZoneInfo) -> datetime | None:

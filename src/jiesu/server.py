@@ -33,6 +33,12 @@ STOP_WAIT = 10.0  # seconds `jiesu server stop` waits for the commands still run
 DEFAULT_IDLE = 600.0
 REMEMBERED_DAYS = 4 * 366  # the local days up to today whose revisit deadline the warm-up works out
 HEAP_SLICE = 4096  # objects whose referents the waiting spare touches between looks at the socket
+# What the waiting spare faults in for the command's own new memory (`_make_room`): small objects
+# (≈ 6 MB of Python's arenas) and blocks the size of a SQLite page in its cache (≈ 6.6 MB of C heap).
+ROOM_OBJECTS = 60_000
+ROOM_PAGES = 1_500
+SQLITE_PAGE_BLOCK = 4_400  # a 4 KiB page and SQLite's header for it
+M_TRIM_THRESHOLD = -1  # glibc's mallopt: how much freed memory at the top of the heap it keeps
 
 
 def main() -> None:
@@ -184,6 +190,8 @@ class Server:
 
             if not waiting():  # nobody waiting yet: use the time
                 _own_the_heap(waiting)
+            if not waiting():
+                _make_room(waiting)
             readable, _, _ = select.select([listener, self._leave], [], [])
             if self._leave in readable:  # the parent stopped, or died
                 os._exit(0)
@@ -219,6 +227,31 @@ def _own_the_heap(waiting) -> None:
             break
         gc.get_referents(*everything[start : start + HEAP_SLICE])
     del everything
+
+
+def _make_room(waiting) -> None:
+    """Fault in now, while waiting, fresh memory of the kinds a command takes, a slice at a time
+    until `waiting()` says a command came.
+
+    Memory a process touches for the first time costs a page fault (≈ 2.5 µs on the development
+    machine): `todo --assignee 物业公司` took ≈ 650 of them for its rows and SQLite's page cache. Made
+    and freed here, small objects leave Python's arenas in place, and blocks of a page's size stay in
+    the C heap, which glibc is asked to keep; the command takes ≈ 240 instead. Where there is no
+    glibc (no mallopt), only the objects are made room for."""
+    made = []
+    for start in range(0, ROOM_OBJECTS, HEAP_SLICE):
+        if waiting():
+            return
+        made.append([(number, str(number)) for number in range(start, start + HEAP_SLICE)])
+    del made
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(M_TRIM_THRESHOLD, ROOM_PAGES * SQLITE_PAGE_BLOCK * 2)
+    except (OSError, AttributeError):
+        return
+    blocks = [bytes(SQLITE_PAGE_BLOCK) for _ in range(ROOM_PAGES)]
+    del blocks
 
 
 class Command:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -22,7 +22,7 @@ from jiesu.fields import text_or_none
 from jiesu.models import LedgerEntry
 from jiesu.office import Office
 from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, reason_labels
-from jiesu.rules import add_span_alike, latest_start
+from jiesu.rules import latest_start, spans_alike
 from jiesu.safetext import echoed
 from jiesu.vocab import LedgerStatus, Status
 
@@ -92,8 +92,7 @@ def todo(office: Office, *, within: timedelta, assignee: str | None = None) -> l
         found += [
             Due(r.id, "ledger", r.due, r.summary, r.unit, r.community, r.entry_id, f"台账 {r.entry_id}") for r in conn.execute(ledgered)
         ]
-        flags = escalation_flags(office.rules, now)
-        del flags["overdue"]  # an overdue case is already listed by its deadline
+        flags = escalation_flags(office.rules, now, reasons=("reopened", "repeat"))  # an overdue case is listed by its deadline
         escalating = sa.select(*shown, *(f.label(name) for name, f in flags.items())).where(
             is_due_escalation(office.rules, now, flags=flags), *mine
         )
@@ -120,9 +119,10 @@ def _revisits(office: Office, conn, horizon: datetime, shown, mine) -> list[Due]
     )
     due = []
     until = None  # the last close that shares `revisit_by`
+    alike = spans_alike(span, calendar, rules, timezone.utc)  # the zone of every time read from the book
     for case_id, summary, assignee, community, closed_at in conn.execute(query).all():
         if until is None or closed_at > until:
-            revisit_by, until = add_span_alike(closed_at, span, calendar, rules)
+            revisit_by, until = alike(closed_at)
             if revisit_by > horizon:
                 break
         due.append(Due(case_id, "revisit", revisit_by, summary, assignee, community))
