@@ -108,6 +108,35 @@ def test_a_target_sqlite_would_take_for_the_book_s_companion_or_the_other_way_ro
     assert sorted(path.name for path in tmp_path.iterdir()) == [book_name] and every_row(source) == before
 
 
+@pytest.mark.parametrize("command", ["copy", "backup"])
+@pytest.mark.parametrize(
+    ("there", "target_name", "why"),
+    [
+        *((
+            "y.db", f"y.db{suffix}", f"{{target}} 是案卷库 {{there}} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除",
+        ) for suffix in ("-wal", "-shm", "-journal")),
+        ("w.db-wal", "w.db", "{there} 恰好是 {target} 的 -wal 文件的位置，SQLite 打开 {target} 时会把它当作 {target} 的 -wal 读入、删除或覆盖"),
+    ],
+)
+def test_a_target_sqlite_would_take_for_another_book_s_companion_or_the_other_way_round_is_refused(
+    tmp_path, jiesu, command, there, target_name, why
+):
+    """`backup y.db-wal` beside another book y.db said 已备份到 y.db-wal, and the next `jiesu --db y.db list`
+    deleted it as y.db's log; `backup w.db` beside a -wal left by a book moved away made a backup that
+    SQLite then read that log into: it held the other book's cases, and `check` found it whole."""
+    source, other, target = tmp_path / "a.db", tmp_path / there, tmp_path / target_name
+    jiesu.ok("--db", str(source), "new", "楼道灯不亮")
+    if there.endswith("-wal"):  # the log a book moved without it left behind
+        other.write_bytes(b"\x37\x7f\x06\x82" + bytes(28))
+    else:
+        jiesu.ok("--db", str(other), "new", "别的案卷库的诉求")
+    before = sorted(path.name for path in tmp_path.iterdir()), every_row(source)
+    args = ["copy", "--to", str(target)] if command == "copy" else ["backup", str(target)]
+    instead = "请用 --to 指定另一个" if command == "copy" else "请换一个文件名"
+    refused(jiesu("--db", str(source), *args), f"{why.format(there=other, target=target)}；{instead}")
+    assert (sorted(path.name for path in tmp_path.iterdir()), every_row(source)) == before
+
+
 @pytest.mark.parametrize("args", [["copy", "--to", ""], ["copy", "--to", "."], ["demo", "--db", ""]])
 def test_a_target_that_names_no_book_is_a_usage_error_not_the_default_book(tmp_path, jiesu, book, monkeypatch, args):
     """`jiesu copy --to "$TARGET"` with $TARGET unset copied the whole book into the default one, and said so as done."""

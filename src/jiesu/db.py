@@ -296,24 +296,52 @@ def check_place(target: str | None, *, option: str = "--db", existing: bool = Fa
 COMPANIONS = ("-wal", "-shm", "-journal")
 
 
-def check_apart(book: Path, target: Path, instead: str) -> None:
+def check_apart(book: Path | None, target: Path, instead: str) -> None:
     """Refuse, before either is opened, a target (`copy --to`, `backup`) that is the book itself, one
-    of the files SQLite keeps beside it, or a file whose companion the book is: SQLite would take the
-    one for the other's log and delete or overwrite it. `instead` says what to do (`请换一个文件名`)."""
-    mine, theirs = book.expanduser().resolve(), target.expanduser().resolve()
+    of the files SQLite keeps beside it or beside another book, or a new file whose companion the book
+    or another file is: SQLite would take the one for the other's log and delete, overwrite or apply
+    it. `book` is None for a book on a server. `instead` says what to do (`请换一个文件名`)."""
+    theirs = target.expanduser().resolve()
+    if book is not None:
+        _check_apart_from(book, book.expanduser().resolve(), target, theirs, instead)
+    for suffix in COMPANIONS:
+        if theirs.name.endswith(suffix) and _is_book(owner := theirs.with_name(theirs.name.removesuffix(suffix))):
+            raise BadInput(_companion_of(target, target.with_name(owner.name), suffix, instead))
+        if not os.path.lexists(theirs) and os.path.lexists(log := theirs.with_name(theirs.name + suffix)):
+            raise BadInput(
+                f"{echoed_path(target.with_name(log.name))} 恰好是 {echoed_path(target)} 的 {suffix} 文件的位置，"
+                f"SQLite 打开 {echoed_path(target)} 时会把它当作 {echoed_path(target)} 的 {suffix} 读入、删除或覆盖；{instead}"
+            )
+
+
+def _check_apart_from(book: Path, mine: Path, target: Path, theirs: Path, instead: str) -> None:
+    """check_apart for the book being copied or backed up (`mine`, `theirs`: the paths resolved)."""
     if mine == theirs:
         raise BadInput(f"源案卷库和目标是同一个；{instead}")
     for suffix in COMPANIONS:
         if theirs == mine.with_name(mine.name + suffix):
-            raise BadInput(
-                f"{echoed_path(target)} 是案卷库 {echoed_path(book)} 的 {suffix} 文件，"
-                f"SQLite 打开案卷库时在旁边使用、关闭时删除；{instead}"
-            )
+            raise BadInput(_companion_of(target, book, suffix, instead))
         if mine == theirs.with_name(theirs.name + suffix):
             raise BadInput(
                 f"案卷库 {echoed_path(book)} 恰好是 {echoed_path(target)} 的 {suffix} 文件的位置，"
                 f"SQLite 打开 {echoed_path(target)} 时会把案卷库当作它的 {suffix} 删除或覆盖；{instead}"
             )
+
+
+def _companion_of(target: Path, book: Path, suffix: str, instead: str) -> str:
+    return f"{echoed_path(target)} 是案卷库 {echoed_path(book)} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除；{instead}"
+
+
+def _is_book(path: Path) -> bool:
+    """Whether a jiesu book is at `path` (one SQLite would open with its companions), read from its header."""
+    try:
+        if not path.is_file():
+            return False
+        with open(path, "rb") as file:
+            header = file.read(100)
+    except OSError:
+        return False
+    return header.startswith(SQLITE_HEADER) and int.from_bytes(header[68:72], "big") == APPLICATION_ID
 
 
 def _open_sqlite(path: Path, *, default: bool, option: str, tentative: bool, copying: bool) -> Store:
