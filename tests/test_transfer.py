@@ -211,6 +211,26 @@ def test_a_book_a_killed_copy_left_is_refused_until_resume_finishes_it(tmp_path,
     assert int(jiesu.ok("--db", middle, "new", "复制后新受理", "-q").stdout) == 3001
 
 
+def test_a_book_an_older_jiesu_s_killed_copy_left_is_named_by_check(tmp_path, new_target, jiesu, book_at):
+    """Before the unfinished-copy mark such a book opened as usable, and `check` listed 200 cases
+    without history and said to restore a backup: it is a copy to finish."""
+    source = tmp_path / "source.db"
+    bench_book(source, jiesu)
+    middle = new_target("middle")
+    killed_copy(source, middle)
+    book_at(middle).execute("UPDATE book SET identity = :mine", mine="0" * 32)  # an older jiesu marked nothing
+    (count, first), = book_at(middle).rows("SELECT count(*), min(id) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM events WHERE case_id = c.id)")
+    assert count > 0
+    result = jiesu("--db", middle, "check")
+    assert result.exit_code == 1 and result.stdout.splitlines() == [
+        f"#{first} 及以后的 {count} 件诉求没有任何办理记录：这是没有复制完的案卷库（旧版 jiesu 的 copy 被中断，没有留下标记）；"
+        "请用复制它的同一条命令加 --resume 接着复制"
+    ]
+    assert result.stderr.splitlines()[-1] == "错误: 发现 1 处问题；请按上面的提示处理"
+    jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
+    jiesu.ok("--db", middle, "check")
+
+
 @pytest.mark.skipif(not os.environ.get("JIESU_TEST_DB"), reason="needs a PostgreSQL server to cut the connection of")
 def test_a_copy_cut_off_by_the_server_leaves_a_book_every_command_refuses(tmp_path, new_target, jiesu, book_at):
     """The tester's case: the server went away mid-copy (exit 4), and the half-copied book then opened as usable."""
