@@ -85,55 +85,38 @@ def test_a_book_with_data_is_not_written_into(tmp_path, jiesu):
 
 @pytest.mark.parametrize("command", ["copy", "backup"])
 @pytest.mark.parametrize(
-    ("book_name", "target_name", "why"),
+    ("book_name", "there", "target_name", "why"),
     [
         *((
-            "x.db", f"x.db{suffix}", f"{{target}} 是案卷库 {{source}} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除",
+            "x.db", None, f"x.db{suffix}", f"{{target}} 是案卷库 {{source}} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除",
         ) for suffix in ("-wal", "-shm", "-journal")),
-        ("y.db-wal", "y.db", "案卷库 {source} 恰好是 {target} 的 -wal 文件的位置，SQLite 打开 {target} 时会把案卷库当作它的 -wal 删除或覆盖"),
+        ("y.db-wal", None, "y.db", "案卷库 {source} 恰好是 {target} 的 -wal 文件的位置，SQLite 打开 {target} 时会把案卷库当作它的 -wal 删除或覆盖"),
+        *((
+            "a.db", "y.db", f"y.db{suffix}", f"{{target}} 是案卷库 {{there}} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除",
+        ) for suffix in ("-wal", "-shm", "-journal")),
+        ("a.db", "w.db-wal", "w.db", "{there} 恰好是 {target} 的 -wal 文件的位置，SQLite 打开 {target} 时会把它当作 {target} 的 -wal 读入、删除或覆盖"),
     ],
 )
-def test_a_target_sqlite_would_take_for_the_book_s_companion_or_the_other_way_round_is_refused(
-    tmp_path, jiesu, command, book_name, target_name, why
+def test_a_target_sqlite_would_take_for_a_book_s_companion_or_the_other_way_round_is_refused(
+    tmp_path, jiesu, command, book_name, there, target_name, why
 ):
     """`copy --to x.db-wal` said 已复制到 x.db-wal … 目标检查无误, and SQLite deleted it as x.db's own log
     when the copy closed x.db; `backup x.db-wal` said x.db-wal 已存在 of a file there only while it ran.
-    A book named y.db-wal copied to y.db: opening y.db, SQLite would take the book for its log."""
-    source, target = tmp_path / book_name, tmp_path / target_name
-    jiesu.ok("--db", str(source), "new", "楼道灯不亮")
-    before = every_row(source)
-    args = ["copy", "--to", str(target)] if command == "copy" else ["backup", str(target)]
-    instead = "请用 --to 指定另一个" if command == "copy" else "请换一个文件名"
-    refused(jiesu("--db", str(source), *args), f"{why.format(source=source, target=target)}；{instead}")
-    assert sorted(path.name for path in tmp_path.iterdir()) == [book_name] and every_row(source) == before
-
-
-@pytest.mark.parametrize("command", ["copy", "backup"])
-@pytest.mark.parametrize(
-    ("there", "target_name", "why"),
-    [
-        *((
-            "y.db", f"y.db{suffix}", f"{{target}} 是案卷库 {{there}} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除",
-        ) for suffix in ("-wal", "-shm", "-journal")),
-        ("w.db-wal", "w.db", "{there} 恰好是 {target} 的 -wal 文件的位置，SQLite 打开 {target} 时会把它当作 {target} 的 -wal 读入、删除或覆盖"),
-    ],
-)
-def test_a_target_sqlite_would_take_for_another_book_s_companion_or_the_other_way_round_is_refused(
-    tmp_path, jiesu, command, there, target_name, why
-):
-    """`backup y.db-wal` beside another book y.db said 已备份到 y.db-wal, and the next `jiesu --db y.db list`
+    A book named y.db-wal copied to y.db: opening y.db, SQLite would take the book for its log.
+    `backup y.db-wal` beside another book y.db said 已备份到 y.db-wal, and the next `jiesu --db y.db list`
     deleted it as y.db's log; `backup w.db` beside a -wal left by a book moved away made a backup that
     SQLite then read that log into: it held the other book's cases, and `check` found it whole."""
-    source, other, target = tmp_path / "a.db", tmp_path / there, tmp_path / target_name
+    source, target = tmp_path / book_name, tmp_path / target_name
+    other = tmp_path / there if there else None
     jiesu.ok("--db", str(source), "new", "楼道灯不亮")
-    if there.endswith("-wal"):  # the log a book moved without it left behind
+    if other and there.endswith("-wal"):  # the log a book moved without it left behind
         other.write_bytes(b"\x37\x7f\x06\x82" + bytes(28))
-    else:
+    elif other:
         jiesu.ok("--db", str(other), "new", "别的案卷库的诉求")
     before = sorted(path.name for path in tmp_path.iterdir()), every_row(source)
     args = ["copy", "--to", str(target)] if command == "copy" else ["backup", str(target)]
     instead = "请用 --to 指定另一个" if command == "copy" else "请换一个文件名"
-    refused(jiesu("--db", str(source), *args), f"{why.format(there=other, target=target)}；{instead}")
+    refused(jiesu("--db", str(source), *args), f"{why.format(source=source, there=other, target=target)}；{instead}")
     assert (sorted(path.name for path in tmp_path.iterdir()), every_row(source)) == before
 
 
