@@ -118,6 +118,35 @@ def test_backup_to_a_full_disk_leaves_nothing(big_book, small_disk, jiesu):
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
 
 
+def test_a_copy_to_a_disk_full_before_its_first_row_says_nothing_was_copied(big_book, small_disk, jiesu):
+    """It said 已复制的部分已保存 of a target holding no row."""
+    fill(small_disk, 256 * 1024)  # room to make the target book, not for a batch of rows
+    target = small_disk / "copy.db"
+    result = jiesu("--db", str(big_book), "copy", "--to", str(target))
+    refused(result, f"{target}: 磁盘已满；目标里还没有复制进任何一行；用同一条命令重新复制", code=4)
+    assert rows_in(target) == 0
+
+
+def test_a_copy_to_a_disk_full_after_some_batches_says_they_are_kept(big_book, small_disk, jiesu, monkeypatch):
+    from jiesu import transfer
+
+    monkeypatch.setattr(transfer, "BATCH", 100)
+    fill(small_disk, 768 * 1024)
+    target = small_disk / "copy.db"
+    result = jiesu("--db", str(big_book), "copy", "--to", str(target))
+    refused(result, f"{target}: 磁盘已满；已复制的部分已保存，用同一条命令加 --resume 接着复制", code=4)
+    assert 0 < rows_in(target) < CASES
+
+
+def rows_in(book: Path) -> int:
+    """The cases a book holds, read past its unfinished-copy mark."""
+    conn = sqlite3.connect(book)
+    try:
+        return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def test_export_to_a_full_disk_leaves_nothing(big_book, small_disk, jiesu):
     fill(small_disk, 64 * 1024)
     result = jiesu("--db", str(big_book), "export", "--format", "jsonl", "--reveal", "--out", str(small_disk / "all.jsonl"))

@@ -85,27 +85,39 @@ def test_a_book_with_data_is_not_written_into(tmp_path, jiesu):
 
 @pytest.mark.parametrize("command", ["copy", "backup"])
 @pytest.mark.parametrize(
-    ("book_name", "target_name", "why"),
+    ("book_name", "there", "target_name", "why"),
     [
         *((
-            "x.db", f"x.db{suffix}", f"{{target}} 是案卷库 {{source}} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除",
+            "x.db", None, f"x.db{suffix}", f"{{target}} 是案卷库 {{source}} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除",
         ) for suffix in ("-wal", "-shm", "-journal")),
-        ("y.db-wal", "y.db", "案卷库 {source} 恰好是 {target} 的 -wal 文件的位置，SQLite 打开 {target} 时会把案卷库当作它的 -wal 删除或覆盖"),
+        ("y.db-wal", None, "y.db", "案卷库 {source} 恰好是 {target} 的 -wal 文件的位置，SQLite 打开 {target} 时会把案卷库当作它的 -wal 删除或覆盖"),
+        *((
+            "a.db", "y.db", f"y.db{suffix}", f"{{target}} 是案卷库 {{there}} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除",
+        ) for suffix in ("-wal", "-shm", "-journal")),
+        ("a.db", "w.db-wal", "w.db", "{there} 恰好是 {target} 的 -wal 文件的位置，SQLite 打开 {target} 时会把它当作 {target} 的 -wal 读入、删除或覆盖"),
     ],
 )
-def test_a_target_sqlite_would_take_for_the_book_s_companion_or_the_other_way_round_is_refused(
-    tmp_path, jiesu, command, book_name, target_name, why
+def test_a_target_sqlite_would_take_for_a_book_s_companion_or_the_other_way_round_is_refused(
+    tmp_path, jiesu, command, book_name, there, target_name, why
 ):
     """`copy --to x.db-wal` said 已复制到 x.db-wal … 目标检查无误, and SQLite deleted it as x.db's own log
     when the copy closed x.db; `backup x.db-wal` said x.db-wal 已存在 of a file there only while it ran.
-    A book named y.db-wal copied to y.db: opening y.db, SQLite would take the book for its log."""
+    A book named y.db-wal copied to y.db: opening y.db, SQLite would take the book for its log.
+    `backup y.db-wal` beside another book y.db said 已备份到 y.db-wal, and the next `jiesu --db y.db list`
+    deleted it as y.db's log; `backup w.db` beside a -wal left by a book moved away made a backup that
+    SQLite then read that log into: it held the other book's cases, and `check` found it whole."""
     source, target = tmp_path / book_name, tmp_path / target_name
+    other = tmp_path / there if there else None
     jiesu.ok("--db", str(source), "new", "楼道灯不亮")
-    before = every_row(source)
+    if other and there.endswith("-wal"):  # the log a book moved without it left behind
+        other.write_bytes(b"\x37\x7f\x06\x82" + bytes(28))
+    elif other:
+        jiesu.ok("--db", str(other), "new", "别的案卷库的诉求")
+    before = sorted(path.name for path in tmp_path.iterdir()), every_row(source)
     args = ["copy", "--to", str(target)] if command == "copy" else ["backup", str(target)]
     instead = "请用 --to 指定另一个" if command == "copy" else "请换一个文件名"
-    refused(jiesu("--db", str(source), *args), f"{why.format(source=source, target=target)}；{instead}")
-    assert sorted(path.name for path in tmp_path.iterdir()) == [book_name] and every_row(source) == before
+    refused(jiesu("--db", str(source), *args), f"{why.format(source=source, there=other, target=target)}；{instead}")
+    assert (sorted(path.name for path in tmp_path.iterdir()), every_row(source)) == before
 
 
 @pytest.mark.parametrize("args", [["copy", "--to", ""], ["copy", "--to", "."], ["demo", "--db", ""]])
@@ -180,6 +192,26 @@ def test_a_book_a_killed_copy_left_is_refused_until_resume_finishes_it(tmp_path,
     jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
     jiesu.ok("--db", middle, "check")
     assert int(jiesu.ok("--db", middle, "new", "复制后新受理", "-q").stdout) == 3001
+
+
+def test_a_book_an_older_jiesu_s_killed_copy_left_is_named_by_check(tmp_path, new_target, jiesu, book_at):
+    """Before the unfinished-copy mark such a book opened as usable, and `check` listed 200 cases
+    without history and said to restore a backup: it is a copy to finish."""
+    source = tmp_path / "source.db"
+    bench_book(source, jiesu)
+    middle = new_target("middle")
+    killed_copy(source, middle)
+    book_at(middle).execute("UPDATE book SET identity = :mine", mine="0" * 32)  # an older jiesu marked nothing
+    (count, first), = book_at(middle).rows("SELECT count(*), min(id) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM events WHERE case_id = c.id)")
+    assert count > 0
+    result = jiesu("--db", middle, "check")
+    assert result.exit_code == 1 and result.stdout.splitlines() == [
+        f"#{first} 及以后的 {count} 件诉求没有任何办理记录：这是没有复制完的案卷库（旧版 jiesu 的 copy 被中断，没有留下标记）；"
+        "请用复制它的同一条命令加 --resume 接着复制"
+    ]
+    assert result.stderr.splitlines()[-1] == "错误: 发现 1 处问题；请按上面的提示处理"
+    jiesu.ok("--db", str(source), "copy", "--to", middle, "--resume")
+    jiesu.ok("--db", middle, "check")
 
 
 @pytest.mark.skipif(not os.environ.get("JIESU_TEST_DB"), reason="needs a PostgreSQL server to cut the connection of")

@@ -137,12 +137,8 @@ def reserve_ids(conn: Connection, table: str, count: int) -> list[int]:
     return [row[0] for row in rows]
 
 
-def has_table(conn: Connection, name: str) -> bool:
-    """Whether `name` exists: a plain catalogue query, not the inspector, since every command asks."""
-    return name in table_names(conn)
-
-
 def table_names(conn: Connection) -> list[str]:
+    """The book's tables: a plain catalogue query, not the inspector, since every command asks."""
     if conn.dialect.name == "sqlite":
         query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     else:

@@ -80,7 +80,7 @@ def copy_book(
 
     source = _store_path(ctx.find_root().obj.db)
     check_place(ctx.find_root().obj.db, existing=True)  # nothing is made when either book is refused
-    if source is not None and not is_url(to):
+    if not is_url(to):
         check_apart(source, Path(to), "请用 --to 指定另一个")
     check_place(to, option="--to")
     office = office_of(ctx)  # before the target is made: a refused source (an unfinished copy) makes none

@@ -305,24 +305,52 @@ def _missing_book_advice(path: Path, option: str) -> str:
 COMPANIONS = ("-wal", "-shm", "-journal")
 
 
-def check_apart(book: Path, target: Path, instead: str) -> None:
+def check_apart(book: Path | None, target: Path, instead: str) -> None:
     """Refuse, before either is opened, a target (`copy --to`, `backup`) that is the book itself, one
-    of the files SQLite keeps beside it, or a file whose companion the book is: SQLite would take the
-    one for the other's log and delete or overwrite it. `instead` says what to do (`请换一个文件名`)."""
-    mine, theirs = book.expanduser().resolve(), target.expanduser().resolve()
+    of the files SQLite keeps beside it or beside another book, or a new file whose companion the book
+    or another file is: SQLite would take the one for the other's log and delete, overwrite or apply
+    it. `book` is None for a book on a server. `instead` says what to do (`请换一个文件名`)."""
+    theirs = target.expanduser().resolve()
+    if book is not None:
+        _check_apart_from(book, book.expanduser().resolve(), target, theirs, instead)
+    for suffix in COMPANIONS:
+        if theirs.name.endswith(suffix) and _is_book(owner := theirs.with_name(theirs.name.removesuffix(suffix))):
+            raise BadInput(_companion_of(target, target.with_name(owner.name), suffix, instead))
+        if not os.path.lexists(theirs) and os.path.lexists(log := theirs.with_name(theirs.name + suffix)):
+            raise BadInput(
+                f"{echoed_path(target.with_name(log.name))} 恰好是 {echoed_path(target)} 的 {suffix} 文件的位置，"
+                f"SQLite 打开 {echoed_path(target)} 时会把它当作 {echoed_path(target)} 的 {suffix} 读入、删除或覆盖；{instead}"
+            )
+
+
+def _check_apart_from(book: Path, mine: Path, target: Path, theirs: Path, instead: str) -> None:
+    """check_apart for the book being copied or backed up (`mine`, `theirs`: the paths resolved)."""
     if mine == theirs:
         raise BadInput(f"源案卷库和目标是同一个；{instead}")
     for suffix in COMPANIONS:
         if theirs == mine.with_name(mine.name + suffix):
-            raise BadInput(
-                f"{echoed_path(target)} 是案卷库 {echoed_path(book)} 的 {suffix} 文件，"
-                f"SQLite 打开案卷库时在旁边使用、关闭时删除；{instead}"
-            )
+            raise BadInput(_companion_of(target, book, suffix, instead))
         if mine == theirs.with_name(theirs.name + suffix):
             raise BadInput(
                 f"案卷库 {echoed_path(book)} 恰好是 {echoed_path(target)} 的 {suffix} 文件的位置，"
                 f"SQLite 打开 {echoed_path(target)} 时会把案卷库当作它的 {suffix} 删除或覆盖；{instead}"
             )
+
+
+def _companion_of(target: Path, book: Path, suffix: str, instead: str) -> str:
+    return f"{echoed_path(target)} 是案卷库 {echoed_path(book)} 的 {suffix} 文件，SQLite 打开案卷库时在旁边使用、关闭时删除；{instead}"
+
+
+def _is_book(path: Path) -> bool:
+    """Whether a jiesu book is at `path` (one SQLite would open with its companions), read from its header."""
+    try:
+        if not path.is_file():
+            return False
+        with open(path, "rb") as file:
+            header = file.read(100)
+    except OSError:
+        return False
+    return header.startswith(SQLITE_HEADER) and int.from_bytes(header[68:72], "big") == APPLICATION_ID
 
 
 def _open_sqlite(path: Path, *, default: bool, option: str, tentative: bool, copying: bool) -> Store:
@@ -572,8 +600,8 @@ def _sqlite_on_begin(conn: Connection) -> None:
 SCHEMA_TABLE = "jiesu_schema"
 
 
-def _current_version(conn: Connection) -> int:
-    if not backend.has_table(conn, SCHEMA_TABLE):
+def _current_version(conn: Connection, tables: list[str]) -> int:
+    if SCHEMA_TABLE not in tables:
         return 0
     return conn.execute(text(f"SELECT coalesce(max(version), 0) FROM {SCHEMA_TABLE}")).scalar_one()
 
@@ -596,13 +624,15 @@ def _migrate(store: Store, copying: bool) -> None:
     upgrade); it waits for the lock, then finds the work done.
     """
     with store.connect() as conn:
-        if _outdated_version(store, conn) is None:
-            return _refuse_unfinished_copy(store, conn, copying)
+        tables = backend.table_names(conn)
+        if _outdated_version(store, conn, tables) is None:
+            return _refuse_unfinished_copy(store, conn, tables, copying)
     with store.connect(write=True) as conn:
         backend.serialise(conn, "migrate")
-        current = _outdated_version(store, conn)
+        tables = backend.table_names(conn)
+        current = _outdated_version(store, conn, tables)
         if current is None:
-            return _refuse_unfinished_copy(store, conn, copying)  # another command migrated it meanwhile
+            return _refuse_unfinished_copy(store, conn, tables, copying)  # another command migrated it meanwhile
         if current >= 1 and store.path is not None and _has_cases(conn):
             backup = store.path.with_name(f"{store.path.name}.bak-{current}")
             backup_to(store, backup)
@@ -618,19 +648,19 @@ def _migrate(store: Store, copying: bool) -> None:
                     text(f"INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (:v, :n, :at)"),
                     {"v": version, "n": name, "at": utcnow().isoformat()},
                 )
-        _refuse_unfinished_copy(store, conn, copying)
+        _refuse_unfinished_copy(store, conn, backend.table_names(conn), copying)
 
 
 # The identity a copy's target holds from before its first row until its last (transfer.copy_book):
 # a book still holding it is part of one, which every command but the copy finishing it refuses.
 # A real identity is 32 hex digits.
 UNFINISHED_COPY = "unfinished copy"
-IDENTITY_SINCE = 16  # migrations.m016_book_identity made the table it is kept in (a test's older schema lacks it)
 
 
-def _refuse_unfinished_copy(store: Store, conn: Connection, copying: bool) -> None:
-    """Refuse a book an interrupted copy left: it holds cases without their history, ledger or sequences."""
-    if copying or LATEST < IDENTITY_SINCE or conn.execute(text("SELECT identity FROM book")).scalar_one() != UNFINISHED_COPY:
+def _refuse_unfinished_copy(store: Store, conn: Connection, tables: list[str], copying: bool) -> None:
+    """Refuse a book an interrupted copy left: it holds cases without their history, ledger or sequences.
+    `tables` are the book's: one without the `book` table (migrations.m016_book_identity) holds no identity."""
+    if copying or "book" not in tables or conn.execute(text("SELECT identity FROM book")).scalar_one() != UNFINISHED_COPY:
         return
     raise StoreError(unfinished_copy(store.location))
 
@@ -640,17 +670,17 @@ def unfinished_copy(location: str) -> str:
     return f"{location} 是没有复制完的案卷库（jiesu copy 被中断），还不能使用；请用复制它的同一条命令加 --resume 接着复制"
 
 
-def _outdated_version(store: Store, conn: Connection) -> int | None:
-    """The schema version of an older (or new, 0) store, None when it is this jiesu's; a foreign
-    database or a newer jiesu's store is refused."""
-    current = _current_version(conn)
+def _outdated_version(store: Store, conn: Connection, tables: list[str]) -> int | None:
+    """The schema version of an older (or new, 0) store whose `tables` these are, None when it is this
+    jiesu's; a foreign database or a newer jiesu's store is refused."""
+    current = _current_version(conn, tables)
     if current == LATEST:
         return None
     if current > LATEST:
         raise StoreError(
             f"{store.location} 由更新版本的 jiesu 写入（架构 {current}，本程序只认识到 {LATEST}）；请升级 jiesu"
         )
-    if current == 0 and store.path is None and backend.table_names(conn):
+    if current == 0 and store.path is None and tables:
         raise StoreError(f"{store.location} 里已有别的数据表，不是 jiesu 案卷库；请换一个数据库")
     return current
 

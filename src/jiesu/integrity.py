@@ -23,7 +23,7 @@ from jiesu.db import backup_to, check_apart
 from jiesu.errors import BadInput
 from jiesu.ledger import next_period, period_of
 from jiesu.ledger_models import LedgerBalance, LedgerMove
-from jiesu.models import Case, Revisit, UTCDateTime
+from jiesu.models import Case, Event, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.safetext import echoed_path
 from jiesu.steps import inverted
@@ -48,6 +48,9 @@ def check(office: Office) -> list[Problem]:
             verdict = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
             if verdict != ["ok"]:
                 problems += [Problem(f"SQLite 完整性检查：{line}") for line in verdict]
+        half_copied = _half_copied(conn)
+        if half_copied:  # what else is amiss follows from it: history, revisits and ledger not there yet
+            return [*problems, Problem(half_copied, hinted=True)]
         for line in chain(_history_problems(conn), _order_problems(conn, office)):
             problems.append(Problem(line))
             if len(problems) >= MAX_PROBLEMS:
@@ -80,6 +83,22 @@ def _orphan_logs(folder: Path) -> list[str]:
         for wal in sorted(folder.glob("*-wal"))
         if wal.is_file() and wal.stat().st_size > 0 and not wal.with_name(wal.name[:-4]).exists()
     ]
+
+
+def _half_copied(conn) -> str | None:
+    """A book an older jiesu's copy left half made (before db.UNFINISHED_COPY marked one): its last cases,
+    and those only, have no history at all, as the copy wrote every case before any event. No case
+    jiesu writes lacks it (filed with its first event, and events are never deleted)."""
+    cases, events = Case.__table__, Event.__table__
+    bare = ~sa.exists().where(events.c.case_id == cases.c.id)
+    count, first = conn.execute(select(func.count(), func.min(cases.c.id)).where(bare)).one()
+    last_with_history = conn.execute(select(func.max(events.c.case_id))).scalar()
+    if not count or (last_with_history is not None and last_with_history > first):
+        return None
+    return (
+        f"#{first} 及以后的 {count} 件诉求没有任何办理记录：这是没有复制完的案卷库（旧版 jiesu 的 copy 被中断，没有留下标记）；"
+        "请用复制它的同一条命令加 --resume 接着复制"
+    )
 
 
 def _history_problems(conn) -> Iterator[str]:

@@ -13,7 +13,7 @@ Afterwards every table is counted on both sides and the target is checked as
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, func, select, text, update
@@ -74,23 +74,32 @@ def copy_book(source: Store, target: Store, *, resume: bool, progress: Callable[
             _check_prefix(reading, target, found, present)
         resumed = any(present.values())
         written = {name: counts[name] - present[name] for name in found}
+        held = sum(present.values())  # rows the target holds, committed
         if any(written.values()) or not complete:
             try:
                 _mark_unfinished(target)
                 for name, table in found.items():
-                    _copy_table(reading, target, table, present[name], counts[name])
+                    for batch in _copy_table(reading, target, table, present[name], counts[name]):
+                        held += batch
                     if written[name] or not resumed:
                         progress(name, written[name])
                 _link_merges(reading, target, found["cases"])
                 _advance_sequences(target, found)
                 _carry_identity(reading, target)  # the last step: the target is a whole book now
             except StoreError as exc:
-                raise PartlyDone(f"{exc}；已复制的部分已保存，用同一条命令加 --resume 接着复制") from exc
+                raise PartlyDone(f"{exc}；{_kept(held)}") from exc
     with target.connect() as conn:
         landed = {name: _count(conn, table) for name, table in found.items()}
     if landed != counts:
         raise BadInput(f"复制后行数不符：源 {summary(counts)}，目标 {summary(landed)}")
     return Copied(counts, written, resumed=resumed)
+
+
+def _kept(held: int) -> str:
+    """What an interrupted copy leaves in its target holding `held` rows, and what finishes it."""
+    if held:
+        return "已复制的部分已保存，用同一条命令加 --resume 接着复制"
+    return "目标里还没有复制进任何一行；用同一条命令重新复制"
 
 
 def summary(counts: dict[str, int]) -> str:
@@ -132,7 +141,9 @@ def _same_row(ours, theirs, name: str) -> bool:
     return mine == other
 
 
-def _copy_table(reading: Connection, target: Store, table: Table, done: int, total: int) -> None:
+def _copy_table(reading: Connection, target: Store, table: Table, done: int, total: int) -> Iterator[int]:
+    """Copy the rows of `table` after the `done` the target holds, a batch to a transaction;
+    yields how many rows each batch committed."""
     if done >= total:
         return
     key = _key(table)
@@ -149,6 +160,7 @@ def _copy_table(reading: Connection, target: Store, table: Table, done: int, tot
             values = [(*row[:unlinked], None, *row[unlinked + 1:]) for row in values]
         with target.connect(write=True) as conn:
             backend.bulk_insert(conn, table.name, columns, values)
+        yield len(values)
 
 
 def _identity(conn: Connection) -> str:

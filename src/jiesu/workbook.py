@@ -260,7 +260,9 @@ def _fill(
     name_of: Callable[[dict[str, Any]], str],
 ) -> int:
     """Write the header and the rows into a new sheet of `book`; returns how many rows."""
-    page = book.add_worksheet(sheet, worksheet_class=_escaping_worksheet())
+    from jiesu.xlsxsheet import EscapingWorksheet
+
+    page = book.add_worksheet(sheet, worksheet_class=EscapingWorksheet)
     bold = book.add_format({"bold": True})
     when = book.add_format({"num_format": TIME_FORMAT})
     widths = [display_width(label) for _, label in columns]
@@ -294,29 +296,6 @@ def _fill(
     for position, width in enumerate(widths):
         page.set_column(position, position, min(width, WIDEST_COLUMN) + 2)
     return count
-
-
-def _escaping_worksheet() -> type:
-    """XlsxWriter's worksheet, with every `_xHHHH_` in a text escaped, overlapping ones too.
-
-    A sheet stores a control character as `_xHHHH_` and so a text that holds such a sequence has
-    its `_` written `_x005F_`. XlsxWriter (3.3) finds the sequences without overlap: in
-    `3号楼_x005F_x0041_` it escaped `_x005F_` alone, and the `_` it left of `_x0041_` read back
-    as `A` (`3号楼_x005FA`). Here each `_` that starts such a sequence is escaped.
-    """
-    from xlsxwriter.worksheet import Worksheet
-
-    class EscapingWorksheet(Worksheet):
-        @staticmethod
-        def _escape_control_characters(data: str) -> str:
-            data = _ESCAPE_LIKE.sub("_x005F_", data)
-            return _CONTROL.sub(lambda found: f"_x{ord(found.group()):04X}_", data)
-
-    return EscapingWorksheet
-
-
-_ESCAPE_LIKE = re.compile(r"_(?=x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")  # what XML cannot hold, as XlsxWriter escapes it
 
 
 class _Part:
