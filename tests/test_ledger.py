@@ -677,3 +677,10 @@ def test_ledger_edit_dated_before_the_reopen_that_put_the_entry_back_is_refused(
     )
     assert book.fingerprint() == before
 
+
+def test_ledger_list_unit_matches_without_pasted_spaces(jiesu):
+    """Replayed from a fresh tester: `ledger list --unit " 城管科 "` found nothing; `todo --assignee` trims."""
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
+    assert [r["id"] for r in jiesu.json("ledger", "list", "--unit", " 城管科 ")] == [1]
+    assert [r["id"] for r in jiesu.json("ledger", "list", "--unit", " ")] == [1]  # blank: no filter, as `list --assignee " "`

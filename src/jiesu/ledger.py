@@ -25,6 +25,7 @@ from jiesu.backend import serialise
 from jiesu.clock import year_refused
 from jiesu.digits import halfwidth
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
+from jiesu.fields import text_or_none
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
@@ -243,7 +244,7 @@ def list_entries(
         query = query.where(counted_in(period))
     if open_only:
         query = query.where(LedgerEntry.status == OPEN)
-    if unit:
+    if unit := text_or_none(unit):  # as stored: stripped, as `list --assignee` compares
         query = query.where(LedgerEntry.unit == unit)
     with office.store.read() as session:
         for entry, case in session.exec(query.execution_options(yield_per=500)):
