@@ -44,6 +44,8 @@ BAD_VALUES = [
     (["ledger", "add", "1", "--plan", "更换", "--unit", "城管科", "--due", "foo"], NOT_A_TIME),
     (["ledger", "add", "1", "--plan", "更换", "--unit", "城管科", "--at", "foo"], NOT_A_TIME),
     (["ledger", "clear", "1", "--evidence", "已换", "--at", "foo"], NOT_A_TIME),
+    (["ledger", "edit", "1", "--due", "foo", "--reason", "录错"], NOT_A_TIME),
+    (["ledger", "edit", "1", "--due", "2027-02-28", "--reason", "录错", "--at", "foo"], NOT_A_TIME),
     (["ledger", "list", "--period", "2026-13"], "'2026-13' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["ledger", "roll", "2026-13"], "'2026-13' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["ledger", "export", "--period", "1899-01"], "期间 1899-01 的年份 1899 超出 1900–2100"),
@@ -116,6 +118,8 @@ BAD_VALUES = [
     (["reopen", "1", "--reason", ""], "重办理由不能为空"),
     (["ledger", "add", "1", "--plan", "", "--unit", "城管科"], "整改措施不能为空"),
     (["ledger", "add", "1", "--plan", "更换", "--unit", " "], "责任单位不能为空"),
+    (["ledger", "edit", "1", "--unit", " ", "--reason", "录错"], "责任单位不能为空"),
+    (["ledger", "edit", "1", "--due", "2027-02-28", "--reason", ""], "更正理由不能为空"),
     # An empty count (`--limit "$N"` with $N unset) gave an IndexError traceback once counts took full-width digits.
     (["list", "--limit", ""], "--limit 无效：'' 应为整数"),
     (["ledger", "clear", ""], "台账编号 无效：'' 应为整数"),

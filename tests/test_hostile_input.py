@@ -17,7 +17,7 @@ NASTY = [
 ]
 COMMANDS = [
     ["new"], ["list"], ["show"], ["note"], ["classify"], ["assign"], ["return"], ["contact"], ["visit"], ["escalate"],
-    ["extend"], ["close"], ["revisit"], ["reopen"], ["merge"], ["ledger", "add"], ["ledger", "clear"], ["ledger", "list"],
+    ["extend"], ["close"], ["revisit"], ["reopen"], ["merge"], ["ledger", "add"], ["ledger", "clear"], ["ledger", "edit"], ["ledger", "list"],
     ["ledger", "roll"], ["report", "daily"], ["report", "monthly"], ["hotspots"], ["rules", "show"], ["export"], ["check"],
 ]
 OPTIONS = [

@@ -174,7 +174,7 @@ def test_cli_refusals_are_one_line_and_change_nothing(jiesu, book):
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
     before = book.fingerprint()
     refused(jiesu("ledger", "clear", "1"), "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果", code=2)
-    refused(jiesu("ledger", "add", case_id, "--plan", "再加", "--unit", "x"), "#1 挂账整改，不能上账；可用：assign, contact, visit, classify, escalate, ledger clear")
+    refused(jiesu("ledger", "add", case_id, "--plan", "再加", "--unit", "x"), "#1 挂账整改，不能上账；可用：assign, contact, visit, classify, escalate, ledger clear, ledger edit")
     refused(jiesu("ledger", "roll", "10/2026"), "'10/2026' 不是期间；应写作 YYYY-MM，如 2026-10", code=2)
     refused(jiesu("ledger", "export", "--format", "ods"), "未知的导出格式 'ods'；可选：csv, xlsx, json", code=2)
     refused(jiesu("ledger", "export", "--format", "xlsx"), "xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）", code=2)
@@ -519,12 +519,18 @@ def test_a_month_before_the_first_roll_is_not_called_rolled(jiesu, book):
     assert book.fingerprint() == before
 
 
-def test_undoing_a_reopen_that_put_the_case_back_on_the_ledger_names_the_reopen(jiesu, book):
-    """Replayed from a fresh tester: the refusal named the 上账 the reopen wrote, not the 重办 typed."""
+def back_on_the_ledger(jiesu) -> int:
+    """A case whose entry (台账 1) was added on 11-02, cleared on 11-05 and put back by a reopen on 11-06."""
     case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--at", "2026-11-02T09:00")
     jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
     jiesu.ok("reopen", case_id, "--reason", "积水复发", "--at", "2026-11-06T09:00")
+    return case_id
+
+
+def test_undoing_a_reopen_that_put_the_case_back_on_the_ledger_names_the_reopen(jiesu, book):
+    """Replayed from a fresh tester: the refusal named the 上账 the reopen wrote, not the 重办 typed."""
+    case_id = back_on_the_ledger(jiesu)
     before = book.fingerprint()
     refused(
         jiesu("undo", case_id),
@@ -540,9 +546,141 @@ def test_a_refused_step_at_the_top_level_does_not_offer_escalate(jiesu):
         jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T09:00")
     jiesu.ok("escalate", top, "--to", "市", "--reason", "市级协调", "--at", "2026-11-03T09:00")
     refused(
-        jiesu("reopen", top, "--reason", "x"), "#1 挂账整改，不能重办；可用：assign, contact, visit, classify, ledger clear"
+        jiesu("reopen", top, "--reason", "x"), "#1 挂账整改，不能重办；可用：assign, contact, visit, classify, ledger clear, ledger edit"
     )
     refused(
         jiesu("reopen", low, "--reason", "x"),
-        "#2 挂账整改，不能重办；可用：assign, contact, visit, classify, escalate, ledger clear",
+        "#2 挂账整改，不能重办；可用：assign, contact, visit, classify, escalate, ledger clear, ledger edit",
     )
+
+
+# ---------------------------------------------------------------- ledger edit (台账更正/延期)
+
+
+def entry_values(book) -> list[tuple]:
+    return book.rows("SELECT id, plan, unit, due, status FROM ledger_entries ORDER BY id")
+
+
+def test_a_reopened_entry_past_its_due_gets_a_new_one_with_ledger_edit(jiesu, book, monkeypatch):
+    """Replayed from a fresh tester: an entry that came back after a bad revisit was overdue at once
+    (its 整改期限 had passed), and nothing could give it a new one: `extend` and `ledger add` refused."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-05T12:00:00+08:00")
+    case_id = jiesu.new("主管道老化", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-11-02 09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管道", "--unit", "街道城管科", "--due", "2026-11-20", "--at", "2026-11-02 10:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已更换", "--at", "2026-11-05 10:00")
+    monkeypatch.setenv("JIESU_NOW", "2026-12-02T10:00:00+08:00")
+    reopened = jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no")
+    assert reopened.stderr.splitlines()[-1] == "台账 1 的整改期限 2026-11-20 24:00 已过，请用 jiesu ledger edit 1 --due … --reason … 重定整改期限"
+    assert [r["id"] for r in jiesu.json("list", "--overdue")] == [case_id]
+    assert jiesu.json("report", "daily")["overdue"] == 1
+    before = book.fingerprint()
+    refused(jiesu("extend", case_id, "--to", "2026-12-31", "--reason", "重新整改"),
+            "#1 挂账整改，不能延期办理时限；整改期限请用 jiesu ledger edit 1 --due … --reason … 重定")
+    assert book.fingerprint() == before
+    balances = book.rows("SELECT * FROM ledger_moves ORDER BY id")
+
+    edited = jiesu.ok("ledger", "edit", "1", "--due", "2026-12-31", "--reason", "重新整改")
+    assert edited.stderr == "台账 1 已更正：整改期限：2026-11-20 24:00 → 2026-12-31 24:00（#1）\n"
+    assert jiesu.json("list", "--overdue") == [] and jiesu.json("list", "--due-escalation") == []
+    assert jiesu.json("report", "daily")["overdue"] == 0
+    assert book.rows("SELECT * FROM ledger_moves ORDER BY id") == balances  # not a movement
+    shown = jiesu.json("show", case_id)
+    assert shown["events"][-1] | {"id": 0} == {
+        "id": 0, "at": "2026-12-02T10:00:00+08:00", "actor": "测试员", "kind": "edited", "note": "台账 1：重新整改",
+        "changes": {"due": ["2026-11-21T00:00:00+08:00", "2027-01-01T00:00:00+08:00"]}, "undoes": None,
+    }
+    assert shown["ledger"][0]["due"] == "2027-01-01T00:00:00+08:00"
+    table = jiesu.ok("show", case_id, "--format", "table").stdout
+    corrections = [[cell.strip() for cell in line.split("│")] for line in table.splitlines() if "│ 更正 │" in line]
+    assert corrections == [["2026-12-02 10:00", "更正", "测试员", "台账 1：重新整改", "整改期限：2026-11-20 24:00 → 2026-12-31 24:00"]]
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_reopen_names_the_ledger_edit_only_when_the_due_has_passed(jiesu, monkeypatch):
+    case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--due", "2026-12-20", "--at", "2026-11-02T09:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
+    assert "整改期限" not in jiesu.ok("reopen", case_id, "--reason", "积水复发").stderr
+    jiesu.ok("ledger", "clear", "1", "--evidence", "再次排水")
+    monkeypatch.setenv("JIESU_NOW", "2026-12-21T09:00:00+08:00")
+    said = jiesu.ok("reopen", case_id, "--reason", "又积水了").stderr
+    assert said.endswith("台账 1 的整改期限 2026-12-20 24:00 已过，请用 jiesu ledger edit 1 --due … --reason … 重定整改期限\n")
+
+
+def test_ledger_edit_corrects_a_typo_in_a_rolled_month_moves_no_balance_and_is_undone(jiesu, book, monkeypatch):
+    """A year typo (`--due 2028-02-29` for 2027) stayed on the 台账 handed up: `ledger add` cannot be undone.
+    The correction is no balance movement, so a rolled month does not refuse it."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T09:00:00+08:00")
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-10-10T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换主管道", "--unit", "城管科", "--due", "2028-02-29", "--at", "2026-10-12T09:00")
+    jiesu.ok("ledger", "roll", "2026-10")
+    october = jiesu.json("report", "monthly", "--period", "2026-10")["ledger_balance"]
+    movements = book.rows("SELECT * FROM ledger_moves ORDER BY id"), book.rows("SELECT * FROM ledger_balances")
+
+    edited = jiesu.ok("ledger", "edit", "1", "--due", "2027-02-28", "--unit", " 街道城管科 ", "--plan", "协调产权单位更换主管道",
+                      "--reason", "录入有误", "--at", "2026-10-20T09:00")
+    assert edited.stderr == (
+        "台账 1 已更正：整改措施：更换主管道 → 协调产权单位更换主管道；责任单位：城管科 → 街道城管科；"
+        "整改期限：2028-02-29 24:00 → 2027-02-28 24:00（#1）\n"
+    )
+    assert (book.rows("SELECT * FROM ledger_moves ORDER BY id"), book.rows("SELECT * FROM ledger_balances")) == movements
+    assert jiesu.json("report", "monthly", "--period", "2026-10")["ledger_balance"] == october
+    exported = json.loads(jiesu.ok("ledger", "export", "--format", "json").stdout)
+    assert [(r["plan"], r["unit"], r["due"]) for r in exported] == [("协调产权单位更换主管道", "街道城管科", "2027-03-01T00:00:00+08:00")]
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+    undone = jiesu.ok("undo", case_id)
+    assert undone.stderr == (
+        "#1 已撤销更正：整改措施：协调产权单位更换主管道 → 更换主管道；责任单位：街道城管科 → 城管科；"
+        "整改期限：2027-02-28 24:00 → 2028-02-29 24:00（挂账整改）\n"
+    )
+    restored = jiesu.json("ledger", "list")[0]
+    assert (restored["plan"], restored["unit"], restored["due"]) == ("更换主管道", "城管科", "2028-03-01T00:00:00+08:00")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+# `ledger edit` lines refused on entry 1 (open: 更换, 城管科, due 2026-11-30, added 2026-11-02 09:00) and
+# entry 2 (cleared), with the line and the exit code.
+EDIT_REFUSALS = [
+    (["1", "--reason", "x"], "台账 1 没有要更正的内容；请给出 --plan、--unit 或 --due", 1),
+    (["1", "--unit", " 城管科 ", "--reason", "x"], "台账 1 没有变化：给出的值与现有的相同", 1),
+    (["1", "--due", "2026-11-01", "--reason", "x"], "台账 1 的整改期限 2026-11-01 24:00 应晚于上账时间 2026-11-02 09:00", 1),
+    (["1", "--due", "2026-12-31", "--reason", " "], "更正理由不能为空", 2),
+    (["1", "--plan", "\u200b", "--reason", "x"], "整改措施不能为空", 2),
+    (["1", "--due", "2026-12-31"], "缺少选项 --reason（jiesu ledger edit --help 看用法）", 2),
+    (["1", "--due", "2026-12-31", "--reason", "x", "--at", "2026-11-02T08:00"],
+     "台账 1 的更正时间 2026-11-02 08:00 早于上账时间 2026-11-02 09:00", 1),
+    (["1", "--due", "2026-12-31", "--reason", "x", "--at", "2026-12-02T08:00"], "#1 的时间 2026-12-02 08:00 在未来（现在是 2026-12-01 09:30）", 1),
+    (["3", "--due", "2026-12-31", "--reason", "x"], "没有台账 3", 1),
+    (["2", "--due", "2026-12-31", "--reason", "x"],
+     "台账 2 已于 2026-11-05 09:00 销账，不能更正；整改没有落实的，请先用 jiesu reopen 2 --reason … 重新挂账", 1),
+]
+
+
+@pytest.mark.parametrize(("args", "line", "code"), EDIT_REFUSALS, ids=[" ".join(args) for args, _, _ in EDIT_REFUSALS])
+def test_a_refused_ledger_edit_says_why_and_changes_nothing(jiesu, book, args, line, code):
+    for summary in ("主管道", "积水"):
+        case_id = jiesu.new(summary, "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+        jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--due", "2026-11-30", "--at", "2026-11-02T09:00")
+    jiesu.ok("ledger", "clear", "2", "--evidence", "已排水", "--at", "2026-11-05T09:00")
+    before, entries = book.fingerprint(), entry_values(book)
+    refused(jiesu("ledger", "edit", *args), line, code=code)
+    assert (book.fingerprint(), entry_values(book)) == (before, entries)
+
+
+def test_ledger_edit_dated_before_the_reopen_that_put_the_entry_back_is_refused(jiesu, book):
+    back_on_the_ledger(jiesu)
+    before = book.fingerprint()
+    refused(
+        jiesu("ledger", "edit", "1", "--due", "2026-12-31", "--reason", "重新整改", "--at", "2026-11-04T09:00"),
+        "#1 的更正台账时间 2026-11-04 09:00 早于重办时间 2026-11-06 09:00；更正台账所依据的重办必须在它之前",
+    )
+    assert book.fingerprint() == before
+
+
+def test_ledger_list_unit_matches_without_pasted_spaces(jiesu):
+    """Replayed from a fresh tester: `ledger list --unit " 城管科 "` found nothing; `todo --assignee` trims."""
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
+    assert [r["id"] for r in jiesu.json("ledger", "list", "--unit", " 城管科 ")] == [1]
+    assert [r["id"] for r in jiesu.json("ledger", "list", "--unit", " ")] == [1]  # blank: no filter, as `list --assignee " "`

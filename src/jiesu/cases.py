@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 from jiesu import fields, ledger, phones, rules, textsearch
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.safetext import shortened
-from jiesu.models import Case, Event, Revisit
+from jiesu.models import Case, Event, LedgerEntry, Revisit
 from jiesu.office import Office
-from jiesu.steps import change, changing, future, load_case, moment, not_before, record, ref_kept, required, shown, shown_bound, work_case
+from jiesu.steps import change, changing, future, load_case, moment, not_before, open_entry_id, record, ref_kept, required, shown, shown_bound, work_case
 from jiesu.undone import last_at, not_undone
 from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency, levels_said, open_status
 
@@ -113,7 +113,7 @@ def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: d
         if case.status == Status.LEDGERED and nature != Nature.REASONABLE:
             raise RuleViolation(
                 f"#{case_id} 挂账整改，只有合理诉求才能在账，不能研判为{nature.label}；"
-                f"请先销账（jiesu ledger clear {ledger.open_entry_id(session, case.id)} --evidence …），或保持合理诉求"
+                f"请先销账（jiesu ledger clear {open_entry_id(session, case.id)} --evidence …），或保持合理诉求"
             )
         if case.nature == nature:  # a step that changes nothing is no step: undo would take it back instead of the last real one
             raise TransitionRefused(f"#{case_id} 已研判为{nature.label}，没有变化；要补充说明请用 jiesu note")
@@ -169,10 +169,12 @@ def visit(office: Office, case_id: int, note: str, at: datetime | None = None) -
 class Retimed:
     """A case after a step that may recompute its deadlines (升级, 重办, a 回访 that reopens), and whether
     they moved: a new level may move it to another tier; a reopen restarts the 办理时限 unless an extension
-    already runs later."""
+    already runs later. A reopen that put the case back on the ledger gives the entry: its 整改期限 is
+    not restarted, so it may be past already."""
 
     case: Case
     retimed: bool
+    ledgered: LedgerEntry | None = None
 
 
 def escalate(office: Office, case_id: int, reason: str, to: Level | None = None, at: datetime | None = None) -> Retimed:
@@ -285,10 +287,9 @@ def revisit(
         changes = change(case, status=Status.REVISITED)
         verdict = f"{satisfaction.label}，{'已解决' if resolved else '未解决'}"
         record(session, case, EventKind.REVISITED, office, when, "；".join(filter(None, [verdict, note])), changes)
-        retimed = False
         if case.nature in office.rules["revisit.reopen_natures"] and (not resolved or satisfaction == Satisfaction.UNSATISFIED):
-            retimed = _reopen(office, session, case, when, f"回访{verdict}")
-        return Retimed(case, retimed)
+            return _reopen(office, session, case, when, f"回访{verdict}")
+        return Retimed(case, False)
 
 
 def reopen(office: Office, case_id: int, reason: str, at: datetime | None = None) -> Retimed:
@@ -297,11 +298,12 @@ def reopen(office: Office, case_id: int, reason: str, at: datetime | None = None
     with changing(office, case_id, "reopen", "重办") as (session, case):
         when = moment(office, case, at)
         not_before(office, case, when, "重办", case.closed_at, "办结")
-        return Retimed(case, _reopen(office, session, case, when, reason))
+        return _reopen(office, session, case, when, reason)
 
 
-def _reopen(office: Office, session: Session, case: Case, when: datetime, reason: str) -> bool:
-    """Reopen `case` at `when`; whether its 办理时限 moved (an extension running later keeps it)."""
+def _reopen(office: Office, session: Session, case: Case, when: datetime, reason: str) -> Retimed:
+    """Reopen `case` at `when`: whether its 办理时限 moved (an extension running later keeps it), and the
+    ledger entry it put back on the books, if any."""
     entry = ledger.cleared_entry_of(session, case)
     if entry is not None:
         status = Status.LEDGERED
@@ -319,7 +321,7 @@ def _reopen(office: Office, session: Session, case: Case, when: datetime, reason
     record(session, case, EventKind.REOPENED, office, when, reason, changes)
     if entry is not None:
         ledger.reopen_entry(office, session, case, entry, when, reason)
-    return "resolve_by" in changes
+    return Retimed(case, "resolve_by" in changes, entry)
 
 
 def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -> Case:

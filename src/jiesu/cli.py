@@ -49,7 +49,7 @@ COMMANDS = {
     "copy": ("jiesu.cli_book:copy_book", "整本复制案卷：诉求、办理记录、回访、台账连同编号，复制到另一个（空的）SQLite 文件或 PostgreSQL。"),
     "purge": ("jiesu.cli_book:purge", "按保存期限删除已办结和已合并诉求的诉求人姓名、电话（可选地址），诉求、记录和统计保留。"),
     "demo": ("jiesu.cli_book:demo", "演示：用北京社区工作的真实情形填一个新案卷（两周），然后输出日报。"),
-    "ledger": ("jiesu.cli_ledger:ledger_app", "台账：上账、销账、月末结转、导出。"),
+    "ledger": ("jiesu.cli_ledger:ledger_app", "台账：上账、销账、更正、月末结转、导出。"),
     "report": ("jiesu.cli_report:report_app", "报告：日报（供 cron 使用）与月度考评。"),
     "rules": ("jiesu.cli_book:rules_app", "规则：时限、三上门、升级、三率。"),
     "server": ("jiesu.cli_server:server_app", "常驻进程：status 查看、stop 停止（JIESU_SERVER=0、off、false 或 no 关闭）。"),

@@ -177,12 +177,17 @@ def _done(case, verb: str) -> None:
     say(f"#{case.id} {verb}（{Status(case.status).label}）")
 
 
-def _reopened(reopened, verb: str, tz) -> None:
-    """A reopen starts a new round: its 办理时限 is counted again from the reopen (never earlier than before)."""
-    from jiesu.views import kept_line, retimed_line
+def _reopened(reopened, verb: str, office) -> None:
+    """A reopen starts a new round: its 办理时限 is counted again from the reopen (never earlier than before);
+    a ledger entry it put back keeps its 整改期限, which may have passed."""
+    from jiesu.views import kept_line, lapsed_due_line, retimed_line
 
+    tz = office.tz
     _done(reopened.case, verb)
     say(retimed_line(reopened.case, "重办时间", tz) if reopened.retimed else kept_line(reopened.case, tz))
+    lapsed = lapsed_due_line(reopened.ledgered, office.now, tz)
+    if lapsed:
+        say(lapsed)
 
 
 def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:
@@ -340,7 +345,7 @@ def revisit(
     if revisited.case.status == Status.REVISITED:
         _done(revisited.case, "已回访")
     else:
-        _reopened(revisited, "已回访，已重办", office.tz)
+        _reopened(revisited, "已回访，已重办", office)
 
 
 def reopen(
@@ -354,7 +359,7 @@ def reopen(
     from jiesu import cases
 
     office = office_of(ctx)
-    _reopened(cases.reopen(office, case_id, reason, office.when(at)), "已重办", office.tz)
+    _reopened(cases.reopen(office, case_id, reason, office.when(at)), "已重办", office)
 
 
 def merge(

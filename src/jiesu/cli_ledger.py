@@ -14,6 +14,7 @@ from jiesu.vocab import LedgerStatus, OutputFormat
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
 Period = Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="期间 YYYY-MM，如 2026-10。")]
+Entry = Annotated[int, count_option(least=1, most=LARGEST_ID, metavar="ENTRY", argument=True, help="台账编号。")]
 
 EXPORT_COLUMNS = (
     ("entry_id", "台账编号"),
@@ -60,7 +61,7 @@ def ledger_add(
 @ledger_app.command("clear")
 def ledger_clear(
     ctx: typer.Context,
-    entry_id: Annotated[int, count_option(least=1, most=LARGEST_ID, metavar="ENTRY", argument=True, help="台账编号。")],
+    entry_id: Entry,
     evidence: Annotated[Optional[str], typer.Option("--evidence", help="整改结果（必填：不整改完不销账）。")] = None,
     at: At = None,
 ) -> None:
@@ -73,6 +74,32 @@ def ledger_clear(
     office = office_of(ctx)
     entry = ledger.clear_entry(office, entry_id, evidence or "", office.when(at))
     say(f"台账 {entry.id} 已销账，#{entry.case_id} 已办结，请回访")
+
+
+@ledger_app.command("edit")
+def ledger_edit(
+    ctx: typer.Context,
+    entry_id: Entry,
+    reason: Annotated[str, typer.Option("--reason", help="更正或重定期限的理由，记入办理记录。")],
+    plan: Annotated[Optional[str], typer.Option("--plan", help="改正后的整改措施。")] = None,
+    unit: Annotated[Optional[str], typer.Option("--unit", help="改正后的责任单位。")] = None,
+    due: Annotated[Optional[str], typer.Option("--due", metavar="TIME", help="改正或重定的整改期限（日期含当天）。")] = None,
+    at: At = None,
+) -> None:
+    """台账更正/延期：改正录错的措施、单位或期限，或重定整改期限。
+
+    原值留在办理记录里；不动台账余额，已结转的月份也可补录（--at）。
+
+    例：jiesu ledger edit 3 --due 2027-02-28 --reason "期限年份录错"
+    """
+    from jiesu import ledger
+    from jiesu.views import changes_shown
+
+    office = office_of(ctx)
+    edited = ledger.edit_entry(
+        office, entry_id, reason, plan=plan, unit=unit, due=office.when(due, deadline=True), at=office.when(at)
+    )
+    say(f"台账 {edited.entry.id} 已更正：{changes_shown(edited.changes, office.tz)}（#{edited.entry.case_id}）")
 
 
 @ledger_app.command("list")

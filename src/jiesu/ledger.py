@@ -25,6 +25,7 @@ from jiesu.backend import serialise
 from jiesu.clock import year_refused
 from jiesu.digits import halfwidth
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
+from jiesu.fields import text_or_none
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
@@ -157,10 +158,48 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         return entry
 
 
-def open_entry_id(session: Session, case_id: int) -> int | None:
-    """The case's entry on the books, if it is ledgered."""
-    query = select(LedgerEntry.id).where(LedgerEntry.case_id == case_id, LedgerEntry.status == OPEN)
-    return session.exec(query.limit(1)).first()
+@dataclass
+class EntryEdited:
+    """An entry after `ledger edit`, with what changed ({field: [old, new]}) as the case's history records it."""
+
+    entry: LedgerEntry
+    changes: dict[str, list]
+
+
+def edit_entry(
+    office: Office, entry_id: int, reason: str, *, plan: str | None = None, unit: str | None = None,
+    due: datetime | None = None, at: datetime | None = None,
+) -> EntryEdited:
+    """台账更正/延期: a mistyped plan, unit or 整改期限 corrected, or a new 整改期限 set, on an open entry,
+    recorded as an `edited` event of its case. No movement: the balances are untouched, so unlike 上账 and
+    销账 an edit may be dated in a rolled month."""
+    values = {name: required(text, what) for name, text, what in (("plan", plan, "整改措施"), ("unit", unit, "责任单位")) if text is not None}
+    if due is not None:
+        values["due"] = due
+    if not values:
+        raise BadInput(f"台账 {entry_id} 没有要更正的内容；请给出 --plan、--unit 或 --due")
+    reason = required(reason, "更正理由")
+    with office.store.write() as session:
+        case = load_case(session, _load_entry(session, entry_id, lock=False).case_id, for_update=True)
+        entry = _load_entry(session, entry_id)
+        if entry.status == CLEARED:
+            raise TransitionRefused(
+                f"台账 {entry_id} 已于 {shown(office, entry.cleared_at)} 销账，不能更正；"
+                f"整改没有落实的，请先用 jiesu reopen {case.id} --reason … 重新挂账"
+            )
+        allowed(session, case, "ledger edit", "更正台账")
+        when = moment(office, case, at)
+        if when < entry.opened_at:
+            raise BadInput(f"台账 {entry_id} 的更正时间 {shown(office, when)} 早于上账时间 {shown(office, entry.opened_at)}")
+        not_before(office, case, when, "更正台账", last_at(session, case.id, EventKind.REOPENED), "重办")
+        if due is not None and due <= entry.opened_at:
+            raise BadInput(f"台账 {entry_id} 的整改期限 {shown_bound(office, due)} 应晚于上账时间 {shown(office, entry.opened_at)}")
+        changes = change(entry, **values)
+        if not changes:
+            raise BadInput(f"台账 {entry_id} 没有变化：给出的值与现有的相同")
+        session.add(entry)
+        record(session, case, EventKind.EDITED, office, when, f"台账 {entry_id}：{reason}", changes)
+        return EntryEdited(entry, changes)
 
 
 def cleared_entry_of(session: Session, case: Case) -> LedgerEntry | None:
@@ -205,7 +244,7 @@ def list_entries(
         query = query.where(counted_in(period))
     if open_only:
         query = query.where(LedgerEntry.status == OPEN)
-    if unit:
+    if unit := text_or_none(unit):  # as stored: stripped, as `list --assignee` compares
         query = query.where(LedgerEntry.unit == unit)
     with office.store.read() as session:
         for entry, case in session.exec(query.execution_options(yield_per=500)):

@@ -166,6 +166,10 @@ class LedgerEntry(TableModel, table=True):
     carried: int = 0
 
 
+# What `ledger edit` corrects of an open entry; the case's history records it under these names.
+ENTRY_EDITABLE = ("plan", "unit", "due")
+
+
 # The columns kept for comparing cases (normalised copies, m015's twin mark), never shown or exported.
 COMPARING_FIELDS = ("search_text", "address_key", "category_key", "ref_key", "ref_twin")
 # What a case shows and exports: everything but those.

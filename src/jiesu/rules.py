@@ -710,7 +710,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     Status.ASSIGNED: (
         "assign", "return", "contact", "visit", "classify", "escalate", "extend", "close", "note", "merge", "ledger add",
     ),
-    Status.LEDGERED: ("assign", "contact", "visit", "classify", "escalate", "note", "ledger clear"),
+    Status.LEDGERED: ("assign", "contact", "visit", "classify", "escalate", "note", "ledger clear", "ledger edit"),
     Status.CLOSED: ("revisit", "reopen", "note"),
     Status.REVISITED: ("revisit", "reopen", "note"),
     Status.MERGED: ("note",),

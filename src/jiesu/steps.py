@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from jiesu import clock, rules, textsearch
-from jiesu.errors import BadInput, BadOption, CaseNotFound, RuleViolation
-from jiesu.models import Case, Event
+from jiesu.errors import BadInput, BadOption, CaseNotFound, RuleViolation, TransitionRefused
+from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.safetext import blank
-from jiesu.vocab import EventKind
+from jiesu.vocab import EventKind, LedgerStatus, Status
 
 
 @contextmanager
@@ -32,8 +32,21 @@ def changing(office: Office, case_id: int, step: str, verb: str) -> Iterator[tup
 
 
 def allowed(session: Session, case: Case, step: str, verb: str) -> None:
-    """rules.check_step for `case`, a refusal of a merged one naming where its work now is (work_case)."""
+    """rules.check_step for `case`, a refusal of a merged one naming where its work now is (work_case).
+
+    A ledgered case answers to its entry's 整改期限, not to its 办理时限: refused an extension, it is
+    told the step that moves that deadline."""
+    if step == "extend" and case.status == Status.LEDGERED:
+        raise TransitionRefused(
+            f"#{case.id} 挂账整改，不能延期办理时限；整改期限请用 jiesu ledger edit {open_entry_id(session, case.id)} --due … --reason … 重定"
+        )
     rules.check_step(case.id, case.status, case.level, step, verb, work_case(session, case))
+
+
+def open_entry_id(session: Session, case_id: int) -> int | None:
+    """The case's entry on the books, if it is ledgered."""
+    query = select(LedgerEntry.id).where(LedgerEntry.case_id == case_id, LedgerEntry.status == LedgerStatus.OPEN.value)
+    return session.exec(query.limit(1)).first()
 
 
 def work_case(session: Session, case: Case) -> int | None:

@@ -8,7 +8,7 @@ a later contact after the first one (it counted on the response being recorded),
 change of 时限档 after an extension (it kept the extended deadline). The refusal names the later
 step, who logged it and when.
 Steps that moved the ledger, recorded a citizen's verdict or filed the case are
-never reversible.
+never reversible; a correction of a ledger entry (`ledger edit`) moves no balance and is.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from sqlmodel import Session, select
 
 from jiesu import rules, textsearch
 from jiesu.errors import BadInput, RuleViolation
-from jiesu.models import CASE_TIMES, Case, Event
+from jiesu.models import CASE_TIMES, ENTRY_EDITABLE, Case, Event, LedgerEntry
 from jiesu.office import Office
-from jiesu.steps import _plain, change, load_case, record, ref_taken, shown
+from jiesu.steps import _plain, change, load_case, open_entry_id, record, ref_taken, shown
 from jiesu.vocab import EventKind, Status
 
 _UNDOING = Event.__table__.alias("undoing")
+_TIMES = CASE_TIMES | {"due"}  # the fields a step records as times: the case's, and a ledger entry's 整改期限
 
 IRREVERSIBLE = {
     EventKind.FILED: "受理不能撤销；录错的内容请用 jiesu edit 更正",
@@ -81,12 +82,15 @@ def undo(office: Office, case_id: int | None = None) -> Undone:
         case = load_case(session, step.case_id, for_update=True)
         what = f"#{case.id} 的{EventKind(step.kind).label}（{shown(office, step.at)}）"
         _check_reversible(office, session, step, what)
-        restored = _restore(case, json.loads(step.changes), what)
+        corrected = _corrected_entry(session, step)
+        restored = _restore(corrected or case, json.loads(step.changes), what)
         taken = ref_taken(session, restored.get("ref"), case.id)
         if taken:  # another case took the ref the step corrected away
             raise RuleViolation(f"{what}不能撤销：{taken}")
-        changes = change(case, **restored)
-        if step.kind == EventKind.EDITED:
+        changes = change(corrected or case, **restored)
+        if corrected is not None:
+            session.add(corrected)
+        elif step.kind == EventKind.EDITED:
             for name, value in textsearch.derived(case).items():
                 setattr(case, name, value)
         event = record(session, case, EventKind.UNDONE, office, office.now, f"撤销{EventKind(step.kind).label}", changes)
@@ -150,12 +154,22 @@ def _stands_on(office: Office, other: Event, what: str) -> RuleViolation:
     )
 
 
-def _restore(case: Case, changes: dict[str, list], what: str) -> dict[str, Any]:
-    """The value each changed field had before the step; refused if a field no longer holds the step's value
-    (a safeguard: `_check_reversible` has already refused, naming it, any later step that changed one)."""
+def _corrected_entry(session: Session, step: Event) -> LedgerEntry | None:
+    """The ledger entry a `ledger edit` corrected, locked; None for any other step. It is the case's open
+    entry: a later step that cleared it changed the case's status, and `_check_reversible` refused."""
+    if step.kind != EventKind.EDITED or not json.loads(step.changes).keys() & set(ENTRY_EDITABLE):
+        return None
+    query = select(LedgerEntry).where(LedgerEntry.id == open_entry_id(session, step.case_id))
+    return session.exec(query.with_for_update()).one()
+
+
+def _restore(target: Case | LedgerEntry, changes: dict[str, list], what: str) -> dict[str, Any]:
+    """The value each changed field of `target` (the case, or the entry a `ledger edit` corrected) had
+    before the step; refused if a field no longer holds the step's value (a safeguard: `_check_reversible`
+    has already refused, naming it, any later step that changed one)."""
     restored = {}
     for name, (old, new) in changes.items():
-        if _plain(getattr(case, name)) != new:
+        if _plain(getattr(target, name)) != new:
             raise RuleViolation(f"{what}不能撤销：它改过的内容之后又被改动了")
-        restored[name] = datetime.fromisoformat(old) if name in CASE_TIMES and old is not None else old
+        restored[name] = datetime.fromisoformat(old) if name in _TIMES and old is not None else old
     return restored

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.models import CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, Revisit
+from jiesu.models import CASE_FIELDS, CASE_TIMES, ENTRY_EDITABLE, Case, Event, LedgerEntry, Revisit
 from jiesu import phones
 from jiesu.queries import reason_labels
 from jiesu.clock import shown_bound
@@ -146,7 +146,7 @@ def revisit_columns(tz: ZoneInfo) -> list[Column]:
     ]
 
 
-_BOUNDS = {"respond_by", "resolve_by"}  # deadlines: one that ends a day reads 24:00
+_BOUNDS = {"respond_by", "resolve_by", "due"}  # deadlines: one that ends a day reads 24:00
 _HIDDEN_CHANGES = {"version", "search_text", "address_key", "category_key", "responded_at", "closed_at"}
 
 
@@ -164,6 +164,14 @@ def kept_line(case: Case, tz: ZoneInfo) -> str:
     return f"办理时限仍为 {shown_bound(case.resolve_by, tz)}（按重办时间重算的时限更早，时限不提前）"
 
 
+def lapsed_due_line(entry: LedgerEntry | None, now: datetime, tz: ZoneInfo) -> str | None:
+    """What a reopen says when the entry it put back on the books is past its 整改期限 (overdue at once,
+    as `list --overdue` counts it), naming the step that sets a new one; None otherwise."""
+    if entry is None or entry.due is None or entry.due >= now:
+        return None
+    return f"台账 {entry.id} 的整改期限 {shown_bound(entry.due, tz)} 已过，请用 jiesu ledger edit {entry.id} --due … --reason … 重定整改期限"
+
+
 def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
     """A step's recorded changes ({field: [old, new]}, times in UTC) as a one-line message repeats them:
     a long text shortened to its start and its length (`jiesu show` and JSON keep it whole)."""
@@ -175,7 +183,10 @@ _FIELD_ENUMS = {
     "status": Status, "nature": Nature, "track": Track, "tier": Tier, "level": Level,
     "channel": Channel, "kind": Kind, "urgency": Urgency, "result": Result,
 }
-_FIELD_LABELS = {column.key: column.label for column in case_columns(ZoneInfo("UTC"))} | {"merged_into": "并入", "phone_ext": "分机"}
+_FIELD_LABELS = (
+    {column.key: column.label for column in case_columns(ZoneInfo("UTC"))} | {"merged_into": "并入", "phone_ext": "分机"}
+    | {column.key: column.label for column in ledger_columns(ZoneInfo("UTC")) if column.key in ENTRY_EDITABLE}  # `ledger edit`
+)
 
 
 def _changes(changes: Any, echo: bool = False) -> str:
