@@ -89,3 +89,18 @@ def test_shell_help_lines_up_every_command(db_target):
     listed = [line for line in result.stdout.splitlines()[1:] if line.startswith("  ")]
     assert len(listed) > 20 and "  completion  " in result.stdout
     assert len({len(line) - len(line[2:].split(" ", 1)[1].lstrip()) for line in listed}) == 1, listed
+
+
+def test_shell_help_is_folded_as_jiesu_help_is(db_target):
+    """At COLUMNS=40 a fresh tester read the shell's help 42–89 columns wide (`classify` ran to 89), while `jiesu --help` folded."""
+    from rich.cells import cell_len
+
+    for width in ("40", "80"):
+        env = os.environ | {"JIESU_DB": db_target, "COLUMNS": width}
+        page = subprocess.run([sys.executable, "-m", "jiesu", "--help"], capture_output=True, text=True, env=env, timeout=60).stdout
+        helped = subprocess.run([sys.executable, "-m", "jiesu", "shell"], input="help\n", capture_output=True, text=True, env=env, timeout=60)
+        rows = helped.stdout.split("\n", 1)[1].split("\n\n")[0]
+        assert rows in page, (width, helped.stdout)  # each command's summary folded as on `jiesu --help`, line for line
+        widest = max(cell_len(line) for line in helped.stdout.splitlines())
+        assert widest <= max(int(width), 50), helped.stdout  # Click's help pages are never narrower than 50 columns
+

@@ -264,14 +264,16 @@ def _book_values(prefix: list[str], kind: str) -> list[str]:
 
 
 def shell_help(command) -> str:
-    """`help` in the shell: the commands without the word jiesu, and how to leave."""
-    lines = ["命令（不用输入 jiesu）："]
-    names = command.list_commands(None)
-    widest = max(map(len, names))
-    for name in names:
-        lines.append(f"  {name:<{widest}}  {command.lazy[name][1]}")
-    lines += ["", "help 命令 看一个命令的用法（如 help list）；Tab 补全命令、选项、取值和编号；exit 或 Ctrl-D 退出。"]
-    return "\n".join(lines)
+    """`help` in the shell: the commands without the word jiesu, and how to leave, folded as `jiesu --help` is."""
+    from jiesu.helpfold import ChineseFormatter
+
+    formatter = ChineseFormatter()
+    formatter.write("命令（不用输入 jiesu）：\n")
+    with formatter.indentation():
+        formatter.write_dl([(name, summary) for name, (_, summary) in command.lazy.items()])
+    formatter.write("\n")
+    formatter.write_text("help 命令 看一个命令的用法（如 help list）；Tab 补全命令、选项、取值和编号；exit 或 Ctrl-D 退出。")
+    return formatter.getvalue().rstrip("\n")
 
 
 def completion(
