@@ -104,3 +104,19 @@ def test_shell_help_is_folded_as_jiesu_help_is(db_target):
         widest = max(cell_len(line) for line in helped.stdout.splitlines())
         assert widest <= max(int(width), 50), helped.stdout  # Click's help pages are never narrower than 50 columns
 
+
+def test_a_line_typed_with_jiesu_runs_without_it(db_target, jiesu):
+    """A worker's habit, `jiesu todo --within 1h`, was answered `没有 jiesu 这个命令（jiesu --help 看有哪些命令）`: advice for outside."""
+    result = shell(db_target, "jiesu new 一 -q\njiesu list -f ids\nnew 二 -q\njiesu\njiesu exit\nnew 三 -q\n")
+    assert (result.returncode, without_calendar_notes(result.stderr)) == (0, "")
+    assert result.stdout.startswith("1\n1\n2\n命令（不用输入 jiesu）：\n"), result.stdout  # `jiesu` alone lists the commands
+    assert [case["summary"] for case in jiesu.json("list")] == ["一", "二"]  # `jiesu exit` left the shell
+
+
+def test_a_shell_is_not_started_inside_the_shell(db_target):
+    """`jiesu shell` typed inside the shell started a second one, which read the rest of the script as its own."""
+    result = shell(db_target, "new 一 -q\njiesu shell\nshow 99\nhelp shell\n", "--keep-going")
+    assert result.returncode == 2 and result.stdout.startswith("1\n用法: jiesu shell"), result.stdout
+    assert without_calendar_notes(result.stderr) == (
+        "错误: 已在 jiesu shell 里，直接输入命令即可（exit 退出）\n错误: 没有 #99 这件诉求\n"
+    )

@@ -64,15 +64,17 @@ def shell(
                 status = ExitCode.USAGE
             elif not words:
                 continue
-            elif words[0] in ("exit", "quit"):
-                break
             else:
+                words = _without_jiesu(words)
+                if words[0] in ("exit", "quit"):
+                    break
                 if words == ["help"]:
                     typer.echo(shell_help(command))
                     continue
+                nested = words[0] == "shell"  # `help shell` is its help, not a second shell
                 if words[0] == "help":
                     words = [*words[1:], "--help"]
-                status = _run(command, prefix + words)
+                status = _already_in_shell() if nested else _run(command, prefix + words)
             if status in (ExitCode.OK, ExitCode.THRESHOLD):
                 continue
             failed = failed or status
@@ -114,6 +116,21 @@ def _greet(ctx: typer.Context) -> None:
             say(greeting(own), figures=True)  # folded to the terminal, a figure with its label
     except JiesuError as exc:
         typer.echo(f"错误: {exc}", err=True)
+
+
+def _without_jiesu(words: list[str]) -> list[str]:
+    """A line typed as on the command line (`jiesu todo`, a worker's habit) is the shell's `todo`: no
+    command is named jiesu. `jiesu` alone is `help`, as `jiesu` alone outside shows the commands."""
+    if words[0] == "jiesu":
+        return words[1:] or ["help"]
+    return words
+
+
+def _already_in_shell() -> int:
+    """`shell` (or `jiesu shell`, typed from habit) inside the shell: one shell is enough; a second one would
+    read the rest of a script as its own."""
+    say("错误: 已在 jiesu shell 里，直接输入命令即可（exit 退出）")
+    return ExitCode.USAGE
 
 
 def _split(line: str) -> list[str] | None:
@@ -210,7 +227,7 @@ def _readline(command, prefix: list[str]) -> set[str]:
     top = command.list_commands(None)
     groups = [(name, command.get_command(None, name)) for name in top]
     names = sorted(top + [f"{name} {sub}" for name, group in groups if hasattr(group, "list_commands") for sub in group.list_commands(None)])
-    known = {name.split(" ")[-1] for name in names} | {"help", "exit", "quit"}
+    known = {name.split(" ")[-1] for name in names} | {"jiesu", "help", "exit", "quit"}
     history = data_folder() / HISTORY_FILE
     make_private_folder(history.parent)
     try:
