@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from jiesu.clikit import STORES, say
+from jiesu.clikit import STORES, error_line, name_script_line, say
 from jiesu.errors import ExitCode
 from jiesu.safetext import NOT_UTF8, echoed
 from jiesu.usage import usage_message
@@ -44,19 +44,9 @@ def shell(
     if interactive:
         _greet(ctx)
     status = failed = ExitCode.OK
-    script = _script_lines()
     try:
-        while True:
-            try:
-                line = input(PROMPT) if interactive else next(script, None)
-            except EOFError:
-                typer.echo(err=True)  # Ctrl-D: the shell's next prompt starts on a line of its own
-                break
-            except KeyboardInterrupt:
-                typer.echo(err=True)
-                continue
-            if line is None:
-                break
+        for number, line in enumerate(_typed_lines() if interactive else _script_lines(), start=1):
+            name_script_line(None if interactive else number)
             words = _split(line)
             if interactive and words:
                 _forget_personal(line, known)
@@ -79,10 +69,24 @@ def shell(
                 continue
             failed = failed or status
             if not (keep_going or interactive):
+                say(_stopped_at(number))
                 break
     finally:
+        name_script_line(None)
         STORES.close_all()
     raise typer.Exit(0 if interactive else failed)
+
+
+def _typed_lines():
+    """Lines typed at the prompt, until Ctrl-D; Ctrl-C drops the line being typed."""
+    while True:
+        try:
+            yield input(PROMPT)
+        except EOFError:
+            typer.echo(err=True)  # Ctrl-D: the shell's next prompt starts on a line of its own
+            return
+        except KeyboardInterrupt:
+            typer.echo(err=True)
 
 
 def _script_lines():
@@ -128,9 +132,15 @@ def _without_jiesu(words: list[str]) -> list[str]:
 
 def _already_in_shell() -> int:
     """`shell` (or `jiesu shell`, typed from habit) inside the shell: one shell is enough; a second one would
-    read the rest of a script as its own."""
-    say("错误: 已在 jiesu shell 里，直接输入命令即可（exit 退出）")
+    read the rest of a script as its own, numbering its lines from 1."""
+    say(error_line("已在 jiesu shell 里，直接输入命令即可（exit 退出）"))
     return ExitCode.USAGE
+
+
+def _stopped_at(number: int) -> str:
+    """What a script that stopped on an error at line `number` has done, so that it is not run twice."""
+    done = {1: "", 2: "第 1 行已执行，"}.get(number, f"第 1–{number - 1} 行已执行，")
+    return f"已在第 {number} 行停止：{done}后面的行未执行"
 
 
 def _split(line: str) -> list[str] | None:
@@ -143,7 +153,7 @@ def _split(line: str) -> list[str] | None:
     try:
         return shlex.split(text)
     except ValueError as exc:
-        typer.echo(f"错误: 无法解析这一行：{_SPLIT_FAULTS.get(str(exc), '引号或反斜杠不成对')}", err=True)
+        say(error_line(f"无法解析这一行：{_SPLIT_FAULTS.get(str(exc), '引号或反斜杠不成对')}"))
         return None
 
 
@@ -159,7 +169,7 @@ def _run(command, args: list[str]) -> int:
         message = usage_message(exc, args)
         if message is None:
             raise
-        say(f"错误: {message}")
+        say(error_line(message))
         return getattr(exc, "exit_code", ExitCode.USAGE)
     return result if isinstance(result, int) else ExitCode.OK
 
