@@ -53,13 +53,15 @@ def test_the_shell_history_keeps_commands_and_ids_not_people(tmp_path):
         'new "楼道灯不亮" --phone 13812345678 --name 张三 --address "前门东大街3号"',
         "show 1",
         "list --search=13812345678",
+        "jiesu show 1",  # a worker's habit: the line runs as `show 1`, and is kept as typed
     ])
     history = (data / "shell_history").read_text(encoding="utf-8")
-    assert history.splitlines()[-5:] == [
+    assert history.splitlines()[-6:] == [
         "new … --phone … --name …",
         "new … --phone … --name … --address …",
         "show 1",
         "list --search=…",
+        "jiesu show 1",
         "exit",
     ]
     for personal in ("1381234", "13900001111", "张三", "李四", "前门", "楼道灯"):

@@ -177,6 +177,20 @@ def test_the_shell_greeting_is_folded_to_a_narrow_terminal(jiesu, monkeypatch):
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="one backend is enough for the terminal itself")
+def test_the_shell_help_is_folded_to_the_terminal_and_typed_errors_name_no_line(jiesu, monkeypatch):
+    """`help` in the shell ran to 89 columns on an 80-column terminal (`classify`'s summary on one line); a typed line is no script's line."""
+    from rich.cells import cell_len
+
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.setenv("TERM", "xterm")
+    screen = run_in_pty(["shell"], ["help\n", "show 99\n", "exit\n"], columns=80)
+    said = [line for line in screen.replace("\r", "").split("\n") if "jiesu>" not in line]
+    assert any(line.startswith("  classify    研判诉求性质") for line in said) and any("exit 或 Ctrl-D 退出" in line for line in said), said
+    assert max(cell_len(line) for line in said) <= 80, said
+    assert "错误: 没有 #99 这件诉求" in said and "已在第" not in screen, said
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="one backend is enough for the terminal itself")
 def test_the_greeting_counts_work_of_an_actor_whose_name_holds_a_number(jiesu, monkeypatch):
     """The todo rows show an assignee's number masked; the greeting counts by the name as typed."""
     monkeypatch.setenv("JIESU_ACTOR", "王师傅13566667777")

@@ -570,7 +570,7 @@ def test_a_global_option_after_the_command_in_a_real_process_and_the_shell(db_ta
     result = run("list", "--status", "new", "--db", "x.db")
     assert (result.returncode, result.stderr.decode()) == (2, "错误: --db 是全局选项，要写在命令前面：jiesu --db x.db list\n")
     shell = subprocess.run([sys.executable, "-m", "jiesu", "shell"], input="list --actor 张丽\n".encode(), capture_output=True, env=env())
-    assert "错误: --actor 是全局选项，要写在命令前面：jiesu --actor 张丽 list\n" in shell.stderr.decode()
+    assert "错误: 第 1 行：--actor 是全局选项，要写在命令前面：jiesu --actor 张丽 list\n" in shell.stderr.decode()
     assert shell.returncode == 2
 
 

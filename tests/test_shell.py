@@ -26,23 +26,25 @@ def test_first_refusal_stops_the_script_with_its_exit_code(db_target):
     result = shell(db_target, "new 一 -q\nclose 1 --result resolved --note x\nnew 二 -q\n")
     assert result.returncode == 1
     assert result.stdout == "1\n"
-    assert without_calendar_notes(result.stderr) == "错误: #1 尚未研判诉求性质，不能办结；请先 classify\n"
+    assert without_calendar_notes(result.stderr) == (
+        "错误: 第 2 行：#1 尚未研判诉求性质，不能办结；请先 classify\n已在第 2 行停止：第 1 行已执行，后面的行未执行\n"
+    )
 
 
 def test_keep_going_runs_everything_and_still_reports_failure(db_target):
     result = shell(db_target, "new 一 -q\nshow 9\nnew 二 -q\n", "--keep-going")
     assert result.returncode == 1
     assert result.stdout == "1\n2\n"
-    assert without_calendar_notes(result.stderr) == "错误: 没有 #9 这件诉求\n"
+    assert without_calendar_notes(result.stderr) == "错误: 第 2 行：没有 #9 这件诉求\n"
 
 
 def test_usage_errors_and_bad_quoting_are_one_line(db_target):
     result = shell(db_target, "list --no-such-option\n", "--keep-going")
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--no-such-option" in result.stderr
-    quoting = shell(db_target, "new '未闭合\n")
-    assert (quoting.returncode, quoting.stderr) == (2, "错误: 无法解析这一行：缺少配对的引号\n")  # shlex said No closing quotation
-    backslash = shell(db_target, "note 1 abc\\\n")
-    assert (backslash.returncode, backslash.stderr) == (2, "错误: 无法解析这一行：行末的反斜杠 \\ 后面缺少字符\n")
+    quoting = shell(db_target, "new '未闭合\n", "--keep-going")
+    assert (quoting.returncode, quoting.stderr) == (2, "错误: 第 1 行：无法解析这一行：缺少配对的引号\n")  # shlex said No closing quotation
+    backslash = shell(db_target, "note 1 abc\\\n", "--keep-going")
+    assert (backslash.returncode, backslash.stderr) == (2, "错误: 第 1 行：无法解析这一行：行末的反斜杠 \\ 后面缺少字符\n")
 
 
 def test_keep_going_ends_with_the_first_refusals_exit_code(db_target):
@@ -89,3 +91,53 @@ def test_shell_help_lines_up_every_command(db_target):
     listed = [line for line in result.stdout.splitlines()[1:] if line.startswith("  ")]
     assert len(listed) > 20 and "  completion  " in result.stdout
     assert len({len(line) - len(line[2:].split(" ", 1)[1].lstrip()) for line in listed}) == 1, listed
+
+
+def test_shell_help_is_folded_as_jiesu_help_is(db_target):
+    """At COLUMNS=40 a fresh tester read the shell's help 42–89 columns wide (`classify` ran to 89), while `jiesu --help` folded."""
+    from rich.cells import cell_len
+
+    for width in ("40", "80"):
+        env = os.environ | {"JIESU_DB": db_target, "COLUMNS": width}
+        page = subprocess.run([sys.executable, "-m", "jiesu", "--help"], capture_output=True, text=True, env=env, timeout=60).stdout
+        helped = subprocess.run([sys.executable, "-m", "jiesu", "shell"], input="help\n", capture_output=True, text=True, env=env, timeout=60)
+        rows = helped.stdout.split("\n", 1)[1].split("\n\n")[0]
+        assert rows in page, (width, helped.stdout)  # each command's summary folded as on `jiesu --help`, line for line
+        widest = max(cell_len(line) for line in helped.stdout.splitlines())
+        assert widest <= max(int(width), 50), helped.stdout  # Click's help pages are never narrower than 50 columns
+
+
+def test_a_line_typed_with_jiesu_runs_without_it(db_target, jiesu):
+    """A worker's habit, `jiesu todo --within 1h`, was answered `没有 jiesu 这个命令（jiesu --help 看有哪些命令）`: advice for outside."""
+    result = shell(db_target, "jiesu new 一 -q\njiesu list -f ids\nnew 二 -q\njiesu\njiesu exit\nnew 三 -q\n")
+    assert (result.returncode, without_calendar_notes(result.stderr)) == (0, "")
+    assert result.stdout.startswith("1\n1\n2\n命令（不用输入 jiesu）：\n"), result.stdout  # `jiesu` alone lists the commands
+    assert [case["summary"] for case in jiesu.json("list")] == ["一", "二"]  # `jiesu exit` left the shell
+
+
+def test_a_script_names_the_line_of_each_error_and_where_it_stopped(db_target, jiesu):
+    """A 补录 file from a Windows editor stopped on an error without saying which line: run again, it doubled the notes before it."""
+    script = '\ufeffnote 1 "早班补录"\r\nshow 99\r\nlist --no-such\r\nnote 1 晚班\r\n'.encode()
+    jiesu.new("楼道灯不亮")
+    env = os.environ | {"JIESU_DB": db_target}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "jiesu", "shell", *args], input=script, capture_output=True, env=env, timeout=120)  # noqa: E731
+    stopped = run()
+    assert stopped.returncode == 1
+    assert without_calendar_notes(stopped.stderr.decode()) == (
+        "#1 已备注\n错误: 第 2 行：没有 #99 这件诉求\n已在第 2 行停止：第 1 行已执行，后面的行未执行\n"
+    )
+    going = run("--keep-going")
+    assert going.returncode == 1
+    assert without_calendar_notes(going.stderr.decode()) == (
+        "#1 已备注\n错误: 第 2 行：没有 #99 这件诉求\n错误: 第 3 行：没有 --no-such 这个选项（jiesu list --help 看用法）\n#1 已备注\n"
+    )
+    assert [event["note"] for event in jiesu.json("show", "1")["events"] if event["kind"] == "noted"] == ["早班补录", "早班补录", "晚班"]
+
+
+def test_a_shell_is_not_started_inside_the_shell(db_target):
+    """`jiesu shell` typed inside the shell started a second one, which read the rest of the script as its own (its line numbers from 1)."""
+    result = shell(db_target, "new 一 -q\njiesu shell\nshow 99\nhelp shell\n", "--keep-going")
+    assert result.returncode == 2 and result.stdout.startswith("1\n用法: jiesu shell"), result.stdout
+    assert without_calendar_notes(result.stderr) == (
+        "错误: 第 2 行：已在 jiesu shell 里，直接输入命令即可（exit 退出）\n错误: 第 3 行：没有 #99 这件诉求\n"
+    )

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from jiesu.clikit import STORES, say
+from jiesu.clikit import STORES, error_line, name_script_line, say
 from jiesu.errors import ExitCode
 from jiesu.safetext import NOT_UTF8, echoed
 from jiesu.usage import usage_message
@@ -44,19 +44,9 @@ def shell(
     if interactive:
         _greet(ctx)
     status = failed = ExitCode.OK
-    script = _script_lines()
     try:
-        while True:
-            try:
-                line = input(PROMPT) if interactive else next(script, None)
-            except EOFError:
-                typer.echo(err=True)  # Ctrl-D: the shell's next prompt starts on a line of its own
-                break
-            except KeyboardInterrupt:
-                typer.echo(err=True)
-                continue
-            if line is None:
-                break
+        for number, line in enumerate(_typed_lines() if interactive else _script_lines(), start=1):
+            name_script_line(None if interactive else number)
             words = _split(line)
             if interactive and words:
                 _forget_personal(line, known)
@@ -64,23 +54,39 @@ def shell(
                 status = ExitCode.USAGE
             elif not words:
                 continue
-            elif words[0] in ("exit", "quit"):
-                break
             else:
+                words = _without_jiesu(words)
+                if words[0] in ("exit", "quit"):
+                    break
                 if words == ["help"]:
                     typer.echo(shell_help(command))
                     continue
+                nested = words[0] == "shell"  # `help shell` is its help, not a second shell
                 if words[0] == "help":
                     words = [*words[1:], "--help"]
-                status = _run(command, prefix + words)
+                status = _already_in_shell() if nested else _run(command, prefix + words)
             if status in (ExitCode.OK, ExitCode.THRESHOLD):
                 continue
             failed = failed or status
             if not (keep_going or interactive):
+                say(_stopped_at(number))
                 break
     finally:
+        name_script_line(None)
         STORES.close_all()
     raise typer.Exit(0 if interactive else failed)
+
+
+def _typed_lines():
+    """Lines typed at the prompt, until Ctrl-D; Ctrl-C drops the line being typed."""
+    while True:
+        try:
+            yield input(PROMPT)
+        except EOFError:
+            typer.echo(err=True)  # Ctrl-D: the shell's next prompt starts on a line of its own
+            return
+        except KeyboardInterrupt:
+            typer.echo(err=True)
 
 
 def _script_lines():
@@ -116,6 +122,27 @@ def _greet(ctx: typer.Context) -> None:
         typer.echo(f"错误: {exc}", err=True)
 
 
+def _without_jiesu(words: list[str]) -> list[str]:
+    """A line typed as on the command line (`jiesu todo`, a worker's habit) is the shell's `todo`: no
+    command is named jiesu. `jiesu` alone is `help`, as `jiesu` alone outside shows the commands."""
+    if words[0] == "jiesu":
+        return words[1:] or ["help"]
+    return words
+
+
+def _already_in_shell() -> int:
+    """`shell` (or `jiesu shell`, typed from habit) inside the shell: one shell is enough; a second one would
+    read the rest of a script as its own, numbering its lines from 1."""
+    say(error_line("已在 jiesu shell 里，直接输入命令即可（exit 退出）"))
+    return ExitCode.USAGE
+
+
+def _stopped_at(number: int) -> str:
+    """What a script that stopped on an error at line `number` has done, so that it is not run twice."""
+    done = {1: "", 2: "第 1 行已执行，"}.get(number, f"第 1–{number - 1} 行已执行，")
+    return f"已在第 {number} 行停止：{done}后面的行未执行"
+
+
 def _split(line: str) -> list[str] | None:
     if isinstance(line, NotText):
         typer.echo(f"错误: 第 {line} 行{NOT_UTF8}；请把脚本存为 UTF-8", err=True)
@@ -126,7 +153,7 @@ def _split(line: str) -> list[str] | None:
     try:
         return shlex.split(text)
     except ValueError as exc:
-        typer.echo(f"错误: 无法解析这一行：{_SPLIT_FAULTS.get(str(exc), '引号或反斜杠不成对')}", err=True)
+        say(error_line(f"无法解析这一行：{_SPLIT_FAULTS.get(str(exc), '引号或反斜杠不成对')}"))
         return None
 
 
@@ -142,7 +169,7 @@ def _run(command, args: list[str]) -> int:
         message = usage_message(exc, args)
         if message is None:
             raise
-        say(f"错误: {message}")
+        say(error_line(message))
         return getattr(exc, "exit_code", ExitCode.USAGE)
     return result if isinstance(result, int) else ExitCode.OK
 
@@ -210,7 +237,7 @@ def _readline(command, prefix: list[str]) -> set[str]:
     top = command.list_commands(None)
     groups = [(name, command.get_command(None, name)) for name in top]
     names = sorted(top + [f"{name} {sub}" for name, group in groups if hasattr(group, "list_commands") for sub in group.list_commands(None)])
-    known = {name.split(" ")[-1] for name in names} | {"help", "exit", "quit"}
+    known = {name.split(" ")[-1] for name in names} | {"jiesu", "help", "exit", "quit"}
     history = data_folder() / HISTORY_FILE
     make_private_folder(history.parent)
     try:
@@ -264,14 +291,16 @@ def _book_values(prefix: list[str], kind: str) -> list[str]:
 
 
 def shell_help(command) -> str:
-    """`help` in the shell: the commands without the word jiesu, and how to leave."""
-    lines = ["命令（不用输入 jiesu）："]
-    names = command.list_commands(None)
-    widest = max(map(len, names))
-    for name in names:
-        lines.append(f"  {name:<{widest}}  {command.lazy[name][1]}")
-    lines += ["", "help 命令 看一个命令的用法（如 help list）；Tab 补全命令、选项、取值和编号；exit 或 Ctrl-D 退出。"]
-    return "\n".join(lines)
+    """`help` in the shell: the commands without the word jiesu, and how to leave, folded as `jiesu --help` is."""
+    from jiesu.helpfold import ChineseFormatter
+
+    formatter = ChineseFormatter()
+    formatter.write("命令（不用输入 jiesu）：\n")
+    with formatter.indentation():
+        formatter.write_dl([(name, summary) for name, (_, summary) in command.lazy.items()])
+    formatter.write("\n")
+    formatter.write_text("help 命令 看一个命令的用法（如 help list）；Tab 补全命令、选项、取值和编号；exit 或 Ctrl-D 退出。")
+    return formatter.getvalue().rstrip("\n")
 
 
 def completion(

@@ -81,7 +81,7 @@ class JiesuGroup(ChineseHelp, TyperGroup):
             message = usage_message(exc, sys.argv[1:] if args is None else list(args))
             if message is None:
                 raise
-            warn(f"错误: {message}")
+            warn(error_line(message))
             sys.exit(exc.exit_code)
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
 
@@ -122,15 +122,15 @@ def output_failed(exc: Exception, saved_before: tuple[int, int]) -> int:
     reason = _output_failure(exc)
     commits, files = _saved()
     if commits > saved_before[0]:
-        warn(f"错误: 改动已保存，但结果无法输出（{reason}）；不要重试，用 jiesu list 或 jiesu show 查看")
+        warn(error_line(f"改动已保存，但结果无法输出（{reason}）；不要重试，用 jiesu list 或 jiesu show 查看"))
         return ExitCode.SAVED_OUTPUT_FAILED
     if files > saved_before[1]:
-        warn(f"错误: 文件已写好，但结果无法输出（{reason}）；不要重试")
+        warn(error_line(f"文件已写好，但结果无法输出（{reason}）；不要重试"))
         return ExitCode.SAVED_OUTPUT_FAILED
     if isinstance(exc, BrokenPipeError):
         _silence(sys.stderr)  # what stderr still buffers (a line already said) cannot fail at exit either
         return ExitCode.OK
-    warn(f"错误: 结果无法输出（{reason}）")
+    warn(error_line(f"结果无法输出（{reason}）"))
     return ExitCode.REFUSED
 
 
@@ -243,8 +243,23 @@ def path_name(example: str):
 
 
 def fail(message: str, code: int = ExitCode.REFUSED):
-    warn(f"错误: {message}")
+    warn(error_line(message))
     raise typer.Exit(code)
+
+
+_script_line: int | None = None  # the line of a script `jiesu shell < file` is running
+
+
+def name_script_line(number: int | None) -> None:
+    """Errors from now on name line `number` of the script `jiesu shell` reads (None: no script)."""
+    global _script_line
+    _script_line = number
+
+
+def error_line(message: str) -> str:
+    """`错误: message`, naming the script line it came from while `jiesu shell` reads a file (`错误: 第 2 行：…`)."""
+    where = f"第 {_script_line} 行：" if _script_line else ""
+    return f"错误: {where}{message}"
 
 
 def warn(line: str) -> None:
