@@ -24,6 +24,29 @@ def test_the_month_report_keeps_a_case_open_that_was_closed_after_the_month(jies
     assert jiesu.json("report", "monthly", "--period", "2026-10") == before
 
 
+def test_a_past_view_keeps_the_ledger_due_it_had_before_a_ledger_edit(jiesu):
+    """`ledger edit --due` set a new 整改期限 in December; November's report and a list as of November had
+    the entry overdue, and must keep it so: the edit is later work (it read the entry's current due)."""
+    case_id = jiesu.new("主管道老化", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-11-02T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管道", "--unit", "街道城管科", "--due", "2026-11-20", "--at", "2026-11-02T10:00")
+    views = {
+        "monthly": ("report", "monthly", "--period", "2026-11"),
+        "daily": ("report", "daily", "--date", "2026-11-25"),
+        "overdue": ("list", "--overdue", "--as-of", "2026-11-25T12:00"),
+        "due": ("list", "--due-escalation", "--as-of", "2026-11-25T12:00"),
+    }
+    before = {name: jiesu.json(*command) for name, command in views.items()}
+    assert before["monthly"]["ledger"]["overdue_entries"] == [1] and before["daily"]["overdue_cases"] == [int(case_id)]
+    assert [c["id"] for c in before["overdue"]] == [int(case_id)]
+    jiesu.ok("ledger", "edit", "1", "--due", "2026-12-31", "--reason", "重新整改", "--at", "2026-12-01T09:00")
+    assert {name: jiesu.json(*command) for name, command in views.items()} == before
+    today = jiesu.json("report", "daily")
+    assert (today["overdue_cases"], today["ledger"]["overdue_entries"]) == ([], [])
+    jiesu.ok("undo", case_id)  # the undo, later still, changes no past view either
+    assert {name: jiesu.json(*command) for name, command in views.items()} == before
+    assert jiesu.json("report", "daily")["ledger"]["overdue_entries"] == [1]
+
+
 def october_book(jiesu) -> dict[str, int]:
     """A month of every kind of step, all dated in October."""
     c = {}

@@ -9,20 +9,22 @@ aggregate over the result, so "as of T" never changes when later work is logged.
 A correction (`edit`, or the undo of one) is later work like any other: a field it
 changed after T — the receipt time too — reads at T as it was typed then, and so do the
 normalised copies that searches and hotspots compare (folded again from it). A receipt
-corrected after T into or out of a span therefore leaves the case where it stood at T.
+corrected after T into or out of a span therefore leaves the case where it stood at T. So does a
+ledger entry's 整改期限 that a `ledger edit` after T changed (`CasesAt.dues`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import cached_property
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from jiesu.backend import json_rows
-from jiesu.models import Event, UTCDateTime
+from jiesu.backend import json_rows, selective
+from jiesu.models import Event, LedgerEntry, UTCDateTime
 from jiesu.queries import CASES
 from jiesu.textsearch import FOLDED_FROM, derived
 from jiesu.vocab import PERSONAL_FIELDS, PURGED_VALUE, EventKind, open_status
@@ -51,6 +53,12 @@ class CasesAt:
         the thirty-one, and each one carried is built, compiled and keyed in every statement."""
         self.columns = [CASES.c[name] for name in columns] if columns else list(CASES.columns)
         self.wound_back = _wound_back(conn, as_of, received, [c.name for c in self.columns])
+        self._conn, self._as_of = conn, as_of
+
+    @cached_property
+    def dues(self):
+        """The ledger's 整改期限 a later `ledger edit` changed, as they stood then (ledger_dues_at)."""
+        return ledger_dues_at(self._conn, self._as_of)
 
     def __call__(self, where: Callable = lambda table: []):
         if self.wound_back is None:
@@ -63,6 +71,26 @@ class CasesAt:
             sa.select(then).where(*where(then)),
             sa.select(*self.columns).where(CASES.c.id.not_in(sa.select(wound.c.id)), *where(CASES)),
         ).subquery("cases_at")
+
+
+def ledger_dues_at(conn: Connection, as_of: datetime):
+    """The 整改期限 a `ledger edit` (or the undo of one) dated after `as_of` changed, as they stood at
+    `as_of`: (case_id, due) rows read from one JSON parameter, None when no such step came later. A
+    case has one entry; its due at `as_of` is the old value of the first such change after it."""
+    query = (
+        sa.select(EVENTS.c.case_id, EVENTS.c.changes)
+        .where(selective(EVENTS.c.kind.in_([EventKind.EDITED.value, EventKind.UNDONE.value])), EVENTS.c.at > as_of)  # by kind, then time
+        .order_by(EVENTS.c.at.desc(), EVENTS.c.id.desc())
+    )
+    was = {}
+    for case_id, changes in conn.execute(query):
+        due = json.loads(changes or "{}").get("due")
+        if due:  # newest first: the earliest change after `as_of` is the one left
+            was[case_id] = datetime.fromisoformat(due[0])
+    if not was:
+        return None
+    columns = [LedgerEntry.__table__.c.case_id, LedgerEntry.__table__.c.due]
+    return json_rows(conn, columns, [{"case_id": case_id, "due": due} for case_id, due in was.items()], "dues_at")
 
 
 def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None, carried: list[str]):

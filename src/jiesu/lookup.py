@@ -102,15 +102,17 @@ def list_cases(office: Office, wanted: CaseFilter, as_of: datetime | None = None
     """
     office.refuse_future(as_of)
     with office.store.connect() as conn:
+        dues = None
         if as_of:
             then = CasesAt(conn, as_of)
             cases = then(lambda table: [table.c.received_at <= as_of, _by_status(wanted, table)])
             others = then(repeat_window(office.rules, as_of))
+            dues = then.dues
         else:
             cases = others = CASES
         as_of = as_of or office.now
-        flags = escalation_flags(office.rules, as_of, cases, others) if wanted.due_escalation else {}
-        query = _filtered(office, wanted, as_of, cases, others, brief)
+        flags = escalation_flags(office.rules, as_of, cases, others, dues=dues) if wanted.due_escalation else {}
+        query = _filtered(office, wanted, as_of, cases, others, brief, dues)
         query = query.add_columns(*(condition.label(name) for name, condition in flags.items()))
         for row in conn.execution_options(yield_per=500).execute(query):
             yield Listed(row, [name for name in flags if row._mapping[name]])
@@ -145,7 +147,7 @@ def _by_status(wanted: CaseFilter, cases):
     return sa.true() if wanted.include_closed else is_open(cases)
 
 
-def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others, brief: bool):
+def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others, brief: bool, dues=None):
     column = cases.c
     query = sa.select(*(_brief_columns(cases) if brief else [cases])).order_by(column.id).where(_by_status(wanted, cases))
     if wanted.nature:
@@ -163,9 +165,9 @@ def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others
     if wanted.search:
         query = query.where(_searched(cases, wanted.search))
     if wanted.overdue:
-        query = query.where(is_overdue(as_of, cases))
+        query = query.where(is_overdue(as_of, cases, dues))
     if wanted.due_escalation:
-        query = query.where(is_due_escalation(office.rules, as_of, cases, others))
+        query = query.where(is_due_escalation(office.rules, as_of, cases, others, dues=dues))
     if wanted.since:
         query = query.where(column.received_at >= wanted.since)
     if wanted.until:

@@ -39,12 +39,20 @@ def ledger_open_at(as_of: datetime):
     return select(signed).where(moves.c.entry_id == entries.c.id, moves.c.at <= as_of).scalar_subquery() > 0
 
 
-def is_overdue(as_of: datetime, cases=CASES):
-    """Open and past resolve_by; a ledgered case answers to its ledger entry's due instead."""
+def entry_due(dues=None, entries=LedgerEntry.__table__):
+    """A ledger entry's 整改期限: as it stood then where `dues` (asof.ledger_dues_at) has it, else as it is."""
+    if dues is None:
+        return entries.c.due
+    return func.coalesce(select(dues.c.due).where(dues.c.case_id == entries.c.case_id).scalar_subquery(), entries.c.due)
+
+
+def is_overdue(as_of: datetime, cases=CASES, dues=None):
+    """Open and past resolve_by; a ledgered case answers to its ledger entry's due instead (as it stood
+    at `as_of`, given the `dues` a later `ledger edit` changed)."""
     entries = LedgerEntry.__table__
     ledger_overdue = (
         select(entries.c.id)
-        .where(entries.c.case_id == cases.c.id, entries.c.due < as_of, ledger_open_at(as_of))
+        .where(entries.c.case_id == cases.c.id, entry_due(dues) < as_of, ledger_open_at(as_of))
         .exists()
     )
     return or_(
@@ -82,13 +90,13 @@ def is_repeated(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
     return and_(cases.c.phone.is_not(None), repeat_count(rules, as_of, cases, others) >= rules["escalation.repeat_limit"])
 
 
-def escalation_flags(rules: Rules, as_of: datetime, cases=CASES, others=CASES, reasons=tuple(ESCALATION_REASONS)) -> dict:
+def escalation_flags(rules: Rules, as_of: datetime, cases=CASES, others=CASES, reasons=tuple(ESCALATION_REASONS), dues=None) -> dict:
     """Labelled boolean conditions, one per reason a case is due for escalation (of `reasons`, all by default).
 
     `cases` are the cases judged, `others` those a repeat is counted among (both the
-    tables themselves, or as they stood at `as_of`)."""
+    tables themselves, or as they stood at `as_of`, with the ledger's `dues` then)."""
     conditions = {
-        "overdue": lambda: is_overdue(as_of, cases),
+        "overdue": lambda: is_overdue(as_of, cases, dues),
         "reopened": lambda: is_reopened_too_often(rules, cases),
         "repeat": lambda: is_repeated(rules, as_of, cases, others),
     }
@@ -100,9 +108,9 @@ def can_escalate(cases=CASES):
     return cases.c.level != TOP_LEVEL.value
 
 
-def is_due_escalation(rules: Rules, as_of: datetime, cases=CASES, others=CASES, flags: dict | None = None):
+def is_due_escalation(rules: Rules, as_of: datetime, cases=CASES, others=CASES, flags: dict | None = None, dues=None):
     """Open, not yet at 市, and one of `flags` holds (by default every reason in `escalation_flags`).
 
     A case at 市 is never due, however overdue: it is still listed overdue by its deadline."""
-    flags = escalation_flags(rules, as_of, cases, others) if flags is None else flags
+    flags = escalation_flags(rules, as_of, cases, others, dues=dues) if flags is None else flags
     return and_(is_open(cases), can_escalate(cases), or_(*flags.values()))

@@ -20,7 +20,7 @@ from jiesu.errors import BadInput
 from jiesu.models import Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.phones import shown_field
-from jiesu.queries import escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
+from jiesu.queries import entry_due, escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
 from jiesu.render import iso
 from jiesu.rules import RateCounts, rates
 from jiesu.undone import not_undone
@@ -235,7 +235,7 @@ def daily(office: Office, day: date | None = None) -> DailyReport:
         document |= _activity(session, then, start, upto)
         document |= _standing(session, office, then, standing, received_in=(start, upto))
         document["rates"] = rates_between(session, office, then, month_start, standing, upto)
-        document["ledger"] = _ledger_standing(session, standing)
+        document["ledger"] = _ledger_standing(session, standing, then.dues)
         trend = _trend(session, then, day, office, upto)
     document["hotspots"] = hotspots(office, as_of=standing)[:TOP_HOTSPOTS]
     return DailyReport(document, trend)
@@ -265,7 +265,7 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
         document["rates"] = rates_between(session, office, then, start, standing, upto)
         for name, column in (("rates_by_community", "community"), ("rates_by_assignee", "assignee")):
             document[name] = rates_by(session, office, then, start, standing, column, upto)
-        document["ledger"] = _ledger_standing(session, standing)
+        document["ledger"] = _ledger_standing(session, standing, then.dues)
         document["ledger_balance"] = ledger.balance_at(session, period, upto)
     document["hotspots"] = hotspots(office, as_of=standing)[:TOP_HOTSPOTS]
     return document
@@ -308,7 +308,7 @@ def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, 
     cases = then(lambda table: [is_open(table), table.c.received_at <= as_of])
     others = then(repeat_window(office.rules, as_of))
     c = cases.c
-    flags = escalation_flags(office.rules, as_of, cases, others)
+    flags = escalation_flags(office.rules, as_of, cases, others, dues=then.dues)
     # One scan finds the overdue cases and those due for escalation: every case due has a reason,
     # and overdue is one, but a case at 市 is overdue without being due.
     flagged = session.exec(
@@ -357,7 +357,7 @@ def split_counts(
     fresh_rows = session.exec(select(func.count(), *fresh_keys).group_by(*fresh_keys)).all()
     standing_keys = [cases.c[name] for name in names]
     standing_rows = session.exec(
-        select(func.count(cases.c.id), _count(is_overdue(as_of, cases)), *standing_keys).group_by(*standing_keys)
+        select(func.count(cases.c.id), _count(is_overdue(as_of, cases, then.dues)), *standing_keys).group_by(*standing_keys)
     ).all()
     found = {}
     for position, name in enumerate(names):
@@ -376,13 +376,13 @@ def split_counts(
     return found
 
 
-def _ledger_standing(session: Session, standing: datetime) -> dict:
+def _ledger_standing(session: Session, standing: datetime, dues) -> dict:
     """Entries on the books at the report's `last_instant` (by their movements dated by then, as the
     period's balance counts them: a 上账 at the next month's first instant is in neither), and those
-    past due then."""
+    past due then (their 整改期限 then: `dues`, asof.ledger_dues_at)."""
     on_books = ledger_open_at(standing)
     open_entries = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
-    overdue = list(session.exec(select(LedgerEntry.id).where(on_books, LedgerEntry.due < standing).order_by(LedgerEntry.id)))
+    overdue = list(session.exec(select(LedgerEntry.id).where(on_books, entry_due(dues) < standing).order_by(LedgerEntry.id)))
     return {"open": open_entries, "overdue": len(overdue), "overdue_entries": overdue}
 
 
