@@ -218,6 +218,21 @@ def test_a_book_moved_without_its_wal_is_noticed_and_backup_is_the_way(tmp_path,
     assert result.stderr.splitlines()[-1] == "错误: 发现 1 处问题；请按上面的提示处理"  # restoring a backup would lose those cases
 
 
+@pytest.mark.parametrize("command", [["list"], ["new", "楼道灯不亮"], ["import", "-", "--format", "csv"]])
+def test_no_new_book_is_made_where_another_books_log_waits(tmp_path, jiesu, command):
+    """A book moved without its -wal left the log behind; a new book made there would have SQLite read
+    that log in: another book's cases in this one, `check` calling it sound (helper, copy round)."""
+    jiesu.ok("--db", str(tmp_path / "a.db"), "new", "第一件")
+    with sqlite3.connect(tmp_path / "a.db") as holder:  # kept open, so its -wal holds the next case
+        holder.execute("SELECT count(*) FROM cases").fetchall()
+        jiesu.ok("--db", str(tmp_path / "a.db"), "new", "第二件")
+        shutil.copy(tmp_path / "a.db-wal", tmp_path / "b.db-wal")
+    before = sorted(tmp_path.iterdir())
+    refused(jiesu("--db", str(tmp_path / "b.db"), *command), f"{tmp_path / 'b.db'} 不存在，不能在这里新建案卷库：旁边的 b.db-wal "
+            "是它尚未写回的日志，只复制或移走 .db 文件会丢掉其中的诉求；请把 b.db 放回这里后用 jiesu backup 备份，或用 --db 指定别的位置")
+    assert sorted(tmp_path.iterdir()) == before
+
+
 # ---------------------------------------------------------------- what --out may name
 
 

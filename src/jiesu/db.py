@@ -287,18 +287,35 @@ def check_place(target: str | None, *, option: str = "--db", existing: bool = Fa
         elif existing:
             raise StoreError(f"{echoed_path(path)} 不存在，没有案卷库可用；{_missing_book_advice(path, option)}")
         else:
+            _refuse_beside_a_stray_log(path, option)
             _check_parent(path, option)
     except OSError as exc:
         raise StoreError(f"{echoed_path(path)}: 无法打开案卷库：{os_reason(exc)}；请用 {option} 指定别的位置") from exc
 
 
 def _missing_book_advice(path: Path, option: str) -> str:
-    """What to do about a book that is not there: put it back, when its write-ahead log still is
-    (it was moved without it: see integrity's orphan logs), else name the book meant."""
-    log = path.with_name(path.name + "-wal")
-    if log.is_file() and log.stat().st_size > 0:
+    """What to do about a book that is not there: put it back, when its log still is (it was moved
+    without it: see integrity's orphan logs), else name the book meant."""
+    log = stray_log(path)
+    if log is not None:
         return f"旁边的 {echoed_path(log.name)} 是它尚未写回的日志，只复制或移走 .db 文件会丢掉其中的诉求；请把 {echoed_path(path.name)} 放回这里后用 jiesu backup 备份"
     return f"请用 {option} 指定已有的案卷库"
+
+
+def stray_log(path: Path) -> Path | None:
+    """The log a book no longer at `path` left there (its -wal, or a hot -journal), if any: SQLite
+    would read it into a new book made at `path`, the cases of one book in another."""
+    for suffix in ("-wal", "-journal"):
+        log = path.with_name(path.name + suffix)
+        if log.is_file() and log.stat().st_size > 0:
+            return log
+    return None
+
+
+def _refuse_beside_a_stray_log(path: Path, option: str) -> None:
+    """A new book is never made where another book's log waits (stray_log)."""
+    if stray_log(path) is not None:
+        raise StoreError(f"{echoed_path(path)} 不存在，不能在这里新建案卷库：{_missing_book_advice(path, option)}，或用 {option} 指定别的位置")
 
 
 # The files SQLite keeps beside an open book (deleted when the last connection closes it).
@@ -360,6 +377,7 @@ def _open_sqlite(path: Path, *, default: bool, option: str, tentative: bool, cop
         if default:
             make_private_folder(path.parent)
         if not path.exists():
+            _refuse_beside_a_stray_log(path, option)
             new = NewBook.claim(path, option) if tentative else _create_sqlite_file(path, option)
         if new is None:
             _check_sqlite_file(path, option)
