@@ -108,6 +108,20 @@ def test_repeat_complaints_are_due_for_escalation(jiesu):
     assert jiesu.json("list", "--due-escalation", "--as-of", "2026-11-08T23:00") == []
 
 
+def test_a_callers_calls_without_a_category_are_no_repeat(jiesu):
+    """A fresh tester: three unrelated calls from one phone, none given a category (it is optional),
+    were all 应升级（一人多诉） in list, todo and the reports; the rule says the same category."""
+    for received, summary in (("2026-11-29T09:00", "楼道灯不亮"), ("2026-11-30T09:00", "咨询养老补贴怎么申请"), ("2026-12-01T08:00", "门口垃圾没人清")):
+        jiesu.new(summary, "--phone", "13700001111", "--received", received)
+    assert jiesu.json("list", "--due-escalation") == []
+    assert jiesu.json("report", "daily")["due_escalation"] == []
+    assert not [d for d in jiesu.json("todo", "--within", "52w") if d["reason"] == "escalate"]
+    jiesu.ok("edit", "1", "--category", "物业管理/照明")
+    jiesu.ok("edit", "2", "--category", "物业管理/照明")
+    jiesu.ok("edit", "3", "--category", "物业管理/照明")
+    assert [c["id"] for c in jiesu.json("list", "--due-escalation")] == [1, 2, 3]
+
+
 def test_a_case_at_the_top_of_the_ladder_is_never_due_for_escalation(jiesu):
     """市 is the top of 社区→街道→区→市: a case there, overdue or repeated, is listed overdue but not 应升级."""
     for day in (5, 10, 15):

@@ -87,7 +87,12 @@ def repeat_count(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
 
 
 def is_repeated(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
-    return and_(cases.c.phone.is_not(None), repeat_count(rules, as_of, cases, others) >= rules["escalation.repeat_limit"])
+    """一人多诉: one phone's cases in one category. A case with no category (stored '') shares none
+    with another: a caller's unrelated, unclassified calls are no repeat."""
+    return and_(
+        cases.c.phone.is_not(None), cases.c.category_key != "",
+        repeat_count(rules, as_of, cases, others) >= rules["escalation.repeat_limit"],
+    )
 
 
 def escalation_flags(rules: Rules, as_of: datetime, cases=CASES, others=CASES, reasons=tuple(ESCALATION_REASONS), dues=None) -> dict:
