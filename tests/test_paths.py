@@ -75,10 +75,10 @@ def test_a_refused_copy_makes_no_book_at_either_end(jiesu, tmp_path, monkeypatch
     assert sorted(tmp_path.iterdir()) == before
 
 
-@pytest.mark.parametrize("command", [["check"], ["backup", "备份.db"]])
-def test_check_and_backup_of_a_mistyped_book_refuse_and_make_nothing(jiesu, tmp_path, monkeypatch, command):
+@pytest.mark.parametrize("command", [["check"], ["backup", "备份.db"], ["ledger", "roll", "2026-10"]])
+def test_check_backup_and_roll_of_a_mistyped_book_refuse_and_make_nothing(jiesu, tmp_path, monkeypatch, command):
     """A fresh tester: `--db 打错.db backup 备份.db` made an empty 打错.db, backed it up and said 已备份 (exit 0,
-    a nightly cron job none the wiser); `check` of it said 案卷完好."""
+    a nightly cron job none the wiser); `check` of it said 案卷完好, and `ledger roll` rolled its month."""
     monkeypatch.chdir(tmp_path)
     refused(jiesu("--db", "打错.db", *command), "打错.db 不存在，没有案卷库可用；请用 --db 指定已有的案卷库")
     assert list(tmp_path.iterdir()) == []

@@ -7,20 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from jiesu.clikit import JiesuGroup, fail, office_of, say
+from jiesu.clikit import JiesuGroup, existing_office, fail, office_of, say
 from jiesu.cliopts import RecordFormat, file_name, format_option, output_format
 from jiesu.errors import ExitCode
 from jiesu.safetext import visible
 from jiesu.vocab import ReportFormat
-
-
-def existing_office(ctx: typer.Context):
-    """The office of a book already there: `check`, `backup` and `copy` of a mistyped path would
-    make a new, empty book and answer for it as if it were the one meant (a nightly backup, exit 0)."""
-    from jiesu.db import check_place
-
-    check_place(ctx.find_root().obj.db, existing=True)
-    return office_of(ctx)
 
 
 def check(ctx: typer.Context) -> None:

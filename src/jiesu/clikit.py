@@ -415,3 +415,13 @@ def _login() -> str:
 
 def office_of(ctx: typer.Context) -> Office:
     return ctx.find_root().obj.office(ctx.find_root())
+
+
+def existing_office(ctx: typer.Context) -> Office:
+    """The office of a book already there. `check`, `backup`, `copy` and `ledger roll` of a mistyped
+    path would make a new, empty book and answer for it as if it were the one meant (a nightly
+    backup of nothing, exit 0)."""
+    from jiesu.db import check_place
+
+    check_place(ctx.find_root().obj.db, existing=True)
+    return office_of(ctx)
