@@ -840,6 +840,7 @@ def test_open311_export_never_carries_the_complainant(jiesu):
     assert first["extended_attributes"] == {
         "jiesu_id": 1, "status": "closed", "level": "community", "track": "handle",
         "jiesu_community": "前门社区", "jiesu_channel": "hotline", "jiesu_urgency": "normal", "jiesu_responded_at": "2026-11-02T10:30:00+08:00",
+        "jiesu_closed_at": "2026-11-04T10:00:00+08:00",
     }
     assert second["status"] == "open" and third["status"] == "closed"
     assert third["status_notes"] == "并入 #2"
@@ -865,6 +866,19 @@ def test_open311_round_trip_back_in(jiesu, tmp_path, new_target):
         ("R-1", "closed", "reasonable", "resolved"), (None, "new", "unclassified", None),
     ]
     jiesu.ok("--db", other, "check")
+
+
+@pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])
+def test_an_open311_round_trip_keeps_the_closing_time(jiesu, tmp_path, new_target, fmt):
+    """A helper: a closed case came into another book closed at its last step's time (updated_datetime),
+    a revisit's or a later note's, not its closing: another day, maybe another month's 三率."""
+    first, _, _ = populate(jiesu)
+    jiesu.ok("note", first, "办结后补记", "--at", "2026-11-06T09:00")
+    feed = tmp_path / f"feed.{fmt.split('-')[1]}"
+    jiesu.ok("export", "--format", fmt, "--out", str(feed))
+    other = new_target("o")
+    jiesu.ok("--db", other, "import", str(feed), "--skip-bad")
+    assert jiesu.json("--db", other, "show", "1")["closed_at"] == "2026-11-04T10:00:00+08:00"
 
 
 @pytest.mark.parametrize("fmt", ["open311-json", "open311-xml"])

@@ -313,6 +313,7 @@ def open311_rows(office: Office, selection: CaseSelection) -> Iterator[dict[str,
                     "jiesu_channel": row["channel"],
                     "jiesu_urgency": row["urgency"],
                     "jiesu_responded_at": iso(row["responded_at"], tz),
+                    "jiesu_closed_at": iso(row["closed_at"], tz),  # updated_datetime is the last step's: a revisit's, a note's
                 },
             }
 

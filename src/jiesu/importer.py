@@ -583,7 +583,7 @@ OPEN311_FIELDS = {
 # (exchange.open311_rows), and another book takes back: case fields GeoReport v2 has no place for.
 OPEN311_EXTENSIONS = {
     "jiesu_community": "community", "jiesu_channel": "channel", "jiesu_urgency": "urgency",
-    "jiesu_responded_at": "responded_at", "level": "level",
+    "jiesu_responded_at": "responded_at", "jiesu_closed_at": "closed_at", "level": "level",
 }
 # The Open311 key each case field is read from (a closed request's closing from updated_datetime, in
 # _open311), to name it in a refusal: the key the file has.
@@ -615,7 +615,7 @@ def _open311(request: dict[str, Any]) -> dict[str, Any]:
         values["__error__"] = f"Open311 状态只能是 open 或 closed，不是 {echoed(status)}"
     elif status == "closed":
         values["status"] = Status.CLOSED.value
-        values["closed_at"] = request.get("updated_datetime")
+        values["closed_at"] = values.get("closed_at") or request.get("updated_datetime")  # jiesu's own says, else the last update
         if values["closed_at"] in (None, ""):  # when it was closed is not known: not its receipt
             values["__error__"] = "Open311 状态为 closed，但没有 updated_datetime（办结时间）"
         elif (nature := _closed_nature(extended)) is None:  # refused, unless it is a case the book has (its own export's merged one)
