@@ -99,6 +99,16 @@ def test_edit_prompt_dash_clears_an_optional_field(jiesu, at_terminal):
     assert jiesu.json("show", case_id)["phone"] is None
 
 
+def test_edit_with_every_prompt_left_as_it_was_changes_nothing_and_says_so(jiesu, book, at_terminal):
+    """A fresh tester pressed Enter through every prompt and was told 请给出要改的项，如 --address, as if
+    they had typed options; nothing was wrong."""
+    case_id = jiesu.new("楼上漏水")
+    before = book.fingerprint()
+    result = jiesu("edit", case_id, input=answers(*[""] * 12))
+    assert result.exit_code == 0 and result.stderr.endswith(f"：#{case_id} 各项都没有改动，未更正\n")
+    assert book.fingerprint() == before
+
+
 def test_edit_prompt_refuses_dash_for_the_summary_as_the_option_does(jiesu, at_terminal):
     """`-` typed as the summary was stored as the summary; it asks to clear, and a summary cannot be cleared."""
     case_id = jiesu.new("楼上漏水")

@@ -48,6 +48,9 @@ def edit(
 
         if prompts.interactive():
             values = prompts.ask_edit(office, case_id)
+            if not values:  # every answer left as it was: nothing to correct, and nothing wrong either
+                say(f"#{case_id} 各项都没有改动，未更正")
+                return
     edited = edit_case(office, case_id, values, note)
     case, tz = edited.case, office.tz
     typed_changes = {k: v for k, v in edited.changes.items() if k not in ("tier", "respond_by", "resolve_by")}
