@@ -82,7 +82,7 @@ def test_a_word_an_option_does_not_know_is_a_usage_error(jiesu, book, args, mess
         (["close", "1", "--result", "已解释", "--note", "说明"], "--result 无效：未知的办理结果 '已解释'；您是不是要 已解释说明？可选："),
         (["classify", "1", "不合理"], "诉求性质 无效：未知的诉求性质 '不合理'；您是不是要 不合理诉求？可选："),
         (["list", "--status", "asigned"], "--status 无效：未知的状态 'asigned'；您是不是要 assigned？可选："),
-        (["list", "--level", "区级"], "--level 无效：未知的层级 '区级'；您是不是要 区？可选："),
+        (["list", "--level", "区县"], "--level 无效：未知的层级 '区县'；您是不是要 区？可选："),
         (["export", "--format", "jsnol"], "未知的导出格式 'jsnol'；您是不是要 jsonl？可选："),
         (["list", "--nature", "合理"], "--nature 无效：未知的诉求性质 '合理'；您是不是要 合理诉求？可选："),
     ],

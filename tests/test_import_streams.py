@@ -262,7 +262,7 @@ SCHEMA = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('in
 @sqlite_only
 def test_an_import_into_a_new_book_leaves_the_indexes_of_a_new_book(jiesu, tmp_path, book, new_target, book_at):
     """More rows than the book holds are copied with its indexes dropped and built again afterwards."""
-    jiesu.ok("--db", new_target("fresh"), "check")  # makes the book
+    jiesu.ok("--db", new_target("fresh"), "list")  # makes the book
     fresh = book_at(new_target("fresh"))
     jiesu.ok("import", str(hotline_file(tmp_path, hotline_rows(1500))))
     assert book.rows(SCHEMA) == fresh.rows(SCHEMA)
