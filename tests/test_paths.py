@@ -82,6 +82,8 @@ def test_check_backup_and_roll_of_a_mistyped_book_refuse_and_make_nothing(jiesu,
     monkeypatch.chdir(tmp_path)
     refused(jiesu("--db", "打错.db", *command), "打错.db 不存在，没有案卷库可用；请用 --db 指定已有的案卷库")
     assert list(tmp_path.iterdir()) == []
+    # a period no book could take is the usage error it is on any book (a fresh tester: exit 1 here, 2 there)
+    refused(jiesu("--db", "打错.db", "ledger", "roll", "2026-13"), "'2026-13' 不是期间；应写作 YYYY-MM，如 2026-10", code=2)
 
 
 def test_a_file_that_cannot_be_read_is_said_in_chinese(jiesu, book, tmp_path, monkeypatch):

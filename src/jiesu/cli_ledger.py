@@ -159,6 +159,7 @@ def ledger_roll(
     from jiesu import ledger
     from jiesu.render import Column, print_json, render
 
+    ledger.parse_period(period)  # a period no book could take is a usage error before the book is looked for
     office = existing_office(ctx)
     rolled = ledger.roll(office, period)
     balance = rolled.balance

@@ -23,7 +23,7 @@ FailOnOverdue = Annotated[bool, typer.Option("--fail-on-overdue", help="有诉�
 
 def emit(office: Office, document: dict, fmt: ReportFormat | None, trend=None, out: str | None = None, bom: bool = True) -> None:
     """Write the report in its format (format_for_file's, if `out` is named), to stdout or whole to the
-    file `out`; CSV with a BOM unless not `bom`, as every CSV jiesu writes for Excel."""
+    file `out`; CSV with a BOM unless not `bom`, as export and ledger export write theirs for Excel."""
     from jiesu import report_views
     from jiesu.exchange import output
     from jiesu.render import print_json

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from jiesu.clock import LENGTH_UNIT, WRITTEN_DAY, date_refused, unit_letter, zone
+from jiesu.clock import LENGTH_UNIT, WRITTEN_DAY, date_refused, unit_letter, year_refused, zone
 from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, RuleViolation, TransitionRefused
 from jiesu.safetext import echoed
@@ -114,11 +114,14 @@ def _dates(value: Any) -> frozenset[date]:
         if isinstance(item, datetime):
             raise ValueError("应为日期，不含时间")
         if isinstance(item, date):
-            days.add(item)
+            day = item
         elif isinstance(item, str):
-            days.add(_quoted_date(item))
+            day = _quoted_date(item)
         else:
             raise ValueError("应为日期列表，如 [2027-01-01]")
+        if wrong_year := year_refused(day.year):  # a mistyped year would be a day that never comes
+            raise ValueError(f"日期 {day.isoformat()} 的{wrong_year}")
+        days.add(day)
     return frozenset(days)
 
 
