@@ -20,7 +20,7 @@ from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
 from jiesu.steps import change, changing, future, load_case, moment, not_before, record, ref_kept, required, shown, shown_bound, work_case
 from jiesu.undone import last_at, not_undone
-from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency, levels_said, open_status
+from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Tier, Urgency, levels_said, open_status
 
 LEVELS = list(Level)
 
@@ -336,6 +336,7 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
             _refuse_finished(case_id, load_case(session, work), f"#{into} 已合并到 #{work}，")
             raise TransitionRefused(f"#{into} 已合并到 #{work}，请并入 #{work}")
         _refuse_finished(case_id, target, "")
+        _refuse_lost(case, target)
         when = moment(office, case, at)
         # The step is written on both cases, so it may not precede either receipt.
         not_before(office, target, when, "并单", target.received_at, "受理")
@@ -353,6 +354,39 @@ def _refuse_finished(case_id: int, work: Case, how: str) -> None:
             f"{how}#{work.id} {Status(work.status).label}，不能并入；#{case_id} 说的事 #{work.id} 没办好的，"
             f"先 jiesu reopen {work.id} --reason … 再并单，否则 #{case_id} 请单独办理"
         )
+
+
+def _refuse_lost(case: Case, target: Case) -> None:
+    """Refuse merging into a case at a lower level, or into a normal one from an urgent one: the target
+    carries the work from now on, so the merged case's escalation (or 紧急) would vanish from every list
+    and deadline. The worker raises the target first, or merges the other way when that loses nothing."""
+    lost = _lost_by_merging(case, target)
+    if lost is None:
+        return
+    fact, dropped, first = lost
+    other = "" if not rules.allowed(target.status, "merge") or _lost_by_merging(target, case) else (
+        f"，或反过来 jiesu merge {target.id} --into {case.id}"
+    )
+    raise TransitionRefused(f"{fact}：并入后由 #{target.id} 办理，{dropped}就没了；先 {first} 再并单{other}")
+
+
+def _lost_by_merging(case: Case, target: Case) -> tuple[str, str, str] | None:
+    """What merging `case` into `target` would drop (a higher level, 紧急) and the step on the target that
+    keeps it (fact, what is dropped, step); None when nothing."""
+    level, target_level = Level(case.level), Level(target.level)
+    if LEVELS.index(level) > LEVELS.index(target_level):
+        return (
+            f"#{case.id} 已升级到{level.label}级，#{target.id} 在{target_level.label}级",
+            f"{level.label}级的升级",
+            f"jiesu escalate {target.id} --to {level.label} --reason …",
+        )
+    if case.urgency == Urgency.URGENT and target.urgency != Urgency.URGENT:
+        return (
+            f"#{case.id} 是{Urgency.URGENT.label}诉求，#{target.id} 不是",
+            f"{Tier.EMERGENCY.label}档的时限",
+            f"jiesu edit {target.id} --urgency {Urgency.URGENT.label}",
+        )
+    return None
 
 
 def _count_events(session: Session, case_id: int, kind: EventKind, after_id: int = 0) -> int:
