@@ -276,6 +276,16 @@ def test_a_reopen_never_shortens_an_extended_deadline_and_each_round_may_extend(
             f"#{case_id} 本轮（重办后）已延期 1 次，最多 1 次")
 
 
+def test_a_reopen_the_day_it_was_received_keeps_the_same_deadline_without_calling_it_earlier(jiesu):
+    # A fresh tester: received, closed and reopened by a 回访 the same day, the recomputed 办理时限 is the
+    # one the case has, yet the line said 按重办时间重算的时限更早.
+    case_id = _closed(jiesu, "2026-11-02T09:00", "2026-11-02T15:00")
+    kept = jiesu.json("show", case_id)["resolve_by"]
+    revisited = jiesu.ok("revisit", case_id, "--satisfaction", "基本满意", "--resolved", "no", "--at", "2026-11-02T17:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == kept
+    assert revisited.stderr.splitlines()[1] == "办理时限仍为 2026-11-11 24:00"
+
+
 def test_a_reopen_without_extension_counts_a_fresh_period_from_the_reopen(jiesu):
     case_id = _closed(jiesu, "2026-10-08T09:00", "2026-10-09T09:00")
     jiesu.ok("reopen", case_id, "--reason", "又坏了", "--at", "2026-11-02T09:00")

@@ -173,6 +173,7 @@ class Retimed:
 
     case: Case
     retimed: bool
+    recomputed: datetime | None = None  # a reopen's 办理时限 counted afresh, kept or not
 
 
 def escalate(office: Office, case_id: int, reason: str, to: Level | None = None, at: datetime | None = None) -> Retimed:
@@ -285,10 +286,9 @@ def revisit(
         changes = change(case, status=Status.REVISITED)
         verdict = f"{satisfaction.label}，{'已解决' if resolved else '未解决'}"
         record(session, case, EventKind.REVISITED, office, when, "；".join(filter(None, [verdict, note])), changes)
-        retimed = False
         if case.nature in office.rules["revisit.reopen_natures"] and (not resolved or satisfaction == Satisfaction.UNSATISFIED):
-            retimed = _reopen(office, session, case, when, f"回访{verdict}")
-        return Retimed(case, retimed)
+            return _reopen(office, session, case, when, f"回访{verdict}")
+        return Retimed(case, False)
 
 
 def reopen(office: Office, case_id: int, reason: str, at: datetime | None = None) -> Retimed:
@@ -297,11 +297,11 @@ def reopen(office: Office, case_id: int, reason: str, at: datetime | None = None
     with changing(office, case_id, "reopen", "重办") as (session, case):
         when = moment(office, case, at)
         not_before(office, case, when, "重办", case.closed_at, "办结")
-        return Retimed(case, _reopen(office, session, case, when, reason))
+        return _reopen(office, session, case, when, reason)
 
 
-def _reopen(office: Office, session: Session, case: Case, when: datetime, reason: str) -> bool:
-    """Reopen `case` at `when`; whether its 办理时限 moved (an extension running later keeps it)."""
+def _reopen(office: Office, session: Session, case: Case, when: datetime, reason: str) -> Retimed:
+    """Reopen `case` at `when`, with whether its 办理时限 moved (an extension running later keeps it)."""
     entry = ledger.cleared_entry_of(session, case)
     if entry is not None:
         status = Status.LEDGERED
@@ -319,7 +319,7 @@ def _reopen(office: Office, session: Session, case: Case, when: datetime, reason
     record(session, case, EventKind.REOPENED, office, when, reason, changes)
     if entry is not None:
         ledger.reopen_entry(office, session, case, entry, when, reason)
-    return "resolve_by" in changes
+    return Retimed(case, "resolve_by" in changes, fresh)
 
 
 def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -> Case:

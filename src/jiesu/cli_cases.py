@@ -182,7 +182,7 @@ def _reopened(reopened, verb: str, tz) -> None:
     from jiesu.views import kept_line, retimed_line
 
     _done(reopened.case, verb)
-    say(retimed_line(reopened.case, "重办时间", tz) if reopened.retimed else kept_line(reopened.case, tz))
+    say(retimed_line(reopened.case, "重办时间", tz) if reopened.retimed else kept_line(reopened.case, reopened.recomputed, tz))
 
 
 def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:
