@@ -133,6 +133,30 @@ def test_merge_dated_before_either_receipt_is_refused(jiesu, book):
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
+def test_two_times_refused_side_by_side_in_the_same_minute_are_shown_to_the_second(jiesu, book):
+    # A fresh tester read `受理时间不能改为 21:22：它晚于 21:22 的办理记录`: seconds apart, alike to the minute.
+    case_id = jiesu.new("路灯不亮", "--received", "2026-11-20T09:00:30")
+    jiesu.ok("assign", case_id, "物业", "--at", "2026-11-20T09:05:40")
+    urgent = jiesu.new("燃气味", "--urgency", "urgent", "--received", "2026-11-20T09:00:30")  # 办理时限 2 hours: 11:00:30
+    before = book.fingerprint()
+    refused(jiesu("contact", case_id, "--at", "2026-11-20T09:00"), f"#{case_id} 的时间 2026-11-20 09:00:00 早于受理时间 2026-11-20 09:00:30")
+    refused(
+        jiesu("return", case_id, "--reason", "派错", "--at", "2026-11-20T09:05:10"),
+        f"#{case_id} 的退单时间 2026-11-20 09:05:10 早于派单时间 2026-11-20 09:05:40；退单所依据的派单必须在它之前",
+    )
+    refused(
+        jiesu("assign", case_id, "街道", "--at", "2026-11-20T09:05:20"),
+        f"#{case_id} 的派单时间 2026-11-20 09:05:20 早于已记录的派单（2026-11-20 09:05:40），两步改变了案卷的同一项；补录须按时间先后",
+    )
+    refused(
+        jiesu("extend", urgent, "--to", "2026-11-21", "--reason", "等", "--at", "2026-11-20T11:00:50"),
+        f"#{urgent} 的延期时间 2026-11-20 11:00:50 晚于它要延长的时限 2026-11-20 11:00:30；超期后不能延期",
+    )
+    assert book.fingerprint() == before
+    # minutes apart: to the minute, as before
+    refused(jiesu("contact", case_id, "--at", "2026-11-20T08:59"), f"#{case_id} 的时间 2026-11-20 08:59 早于受理时间 2026-11-20 09:00")
+
+
 def test_a_write_off_dated_before_the_reopen_it_follows_is_refused_and_found_by_check(jiesu, book):
     """Replayed from a fresh tester: the entry reopened at 11:00 could be written off again at 10:30."""
     case_id = jiesu.new("主管道老化", "--received", "2026-11-10T09:00", "--nature", "reasonable", "--channel", "desk")

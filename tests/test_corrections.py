@@ -109,6 +109,8 @@ def test_edit_of_receipt_time_moves_the_deadlines(jiesu):
         (["--address", "前门东大街1号"], "#1 没有变化：给出的值与现有的相同"),
         (["--received", "+2d"], None),
         (["--received", "2026-11-30T12:00"], "#1 的受理时间不能改为 2026-11-30 12:00：它晚于 2026-11-30 10:00 的办理记录"),
+        # the same minute: to the second, or `10:00 … 晚于 10:00` reads as nonsense (a fresh tester's `--received now`)
+        (["--received", "2026-11-30T10:00:30"], "#1 的受理时间不能改为 2026-11-30 10:00:30：它晚于 2026-11-30 10:00:00 的办理记录"),
         (["--ref", "BJ-TAKEN"], "工单编号 BJ-TAKEN 已用于 #2"),
         ([], None),
     ],

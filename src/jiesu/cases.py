@@ -18,7 +18,7 @@ from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.safetext import shortened
 from jiesu.models import Case, Event, Revisit
 from jiesu.office import Office
-from jiesu.steps import change, changing, future, load_case, moment, not_before, record, ref_kept, required, shown, shown_bound, work_case
+from jiesu.steps import change, changing, future, load_case, moment, not_before, record, ref_kept, required, shown_apart, shown_bound, work_case
 from jiesu.undone import last_at, not_undone
 from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Tier, Urgency, levels_said, open_status
 
@@ -223,8 +223,9 @@ def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime
             round_ = "本轮（重办后）" if reopened else ""
             raise RuleViolation(f"#{case_id} {round_}已延期 {used} 次，最多 {limit} 次")
         if when > case.resolve_by:
+            when_shown, deadline_shown = shown_apart(office, when, case.resolve_by, bound=True)
             raise RuleViolation(
-                f"#{case_id} 的延期时间 {shown(office, when)} 晚于它要延长的时限 {shown_bound(office, case.resolve_by)}；超期后不能延期"
+                f"#{case_id} 的延期时间 {when_shown} 晚于它要延长的时限 {deadline_shown}；超期后不能延期"
             )
         if to <= case.resolve_by:
             raise RuleViolation(f"#{case_id} 延期后的时限应晚于现在的 {shown_bound(office, case.resolve_by)}")

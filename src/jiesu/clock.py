@@ -352,6 +352,18 @@ def shown_to_the_second(moment: datetime, tz: ZoneInfo, *, always: bool = False)
     return f"{local:%Y-%m-%d %H:%M:%S}" if local.second or always else shown(local, tz)
 
 
+def shown_apart(first: datetime, second: datetime, tz: ZoneInfo, *, bound: bool = False) -> tuple[str, str]:
+    """Two times a line sets side by side (`X 早于 Y`): to the minute — the second as a deadline reads when
+    `bound` — or both to the second when they fall in the same minute (`21:22` beside `21:22` reads as nonsense)."""
+    if _minute(first, tz) == _minute(second, tz):
+        return shown_to_the_second(first, tz, always=True), shown_to_the_second(second, tz, always=True)
+    return shown(first, tz), (shown_bound if bound else shown)(second, tz)
+
+
+def _minute(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz).replace(second=0, microsecond=0)
+
+
 def shown_bound(moment: datetime | None, tz: ZoneInfo) -> str:
     """A deadline or other end bound as people read it: one that ends a day is that day's 24:00.
 
