@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import refused
+from tests.conftest import refused, without_calendar_notes
 
 
 # ---------------------------------------------------------------- 响应率 for face-to-face cases
@@ -281,6 +281,29 @@ def _closed(jiesu, received: str, closed: str) -> int:
     jiesu.ok("visit", case_id, "--note", "看现场", "--at", received)
     jiesu.ok("close", case_id, "--result", "resolved", "--note", "修好", "--at", closed)
     return case_id
+
+
+def test_an_extension_of_more_than_a_year_is_refused_and_one_ending_on_a_rest_day_says_so(jiesu, book):
+    # A fresh tester: `extend --to 2099-12-31` (a typo) took a case out of 超期 for decades, and
+    # `--to 2027-01-01` (元旦) set a deadline on a holiday without a word.
+    typo, holiday, weekend, a_year = (
+        _reasonable(jiesu, "2026-11-20T09:00") for _ in range(4)  # 办理时限 2026-12-01 24:00
+    )
+    before = book.fingerprint()
+    refused(
+        jiesu("extend", typo, "--to", "2099-12-31", "--reason", "等", "--at", "2026-11-21T09:00"),
+        f"#{typo} 延期后的时限 2099-12-31 24:00 比现在的 2026-12-01 24:00 晚一年以上；"
+        f"12345 诉求不按年延期，一时办不完的请上账整改：jiesu ledger add {typo} --plan … --unit …",
+    )
+    refused(jiesu("extend", a_year, "--to", "2027-12-02", "--reason", "等", "--at", "2026-11-21T09:00"))  # a year and a day
+    assert book.fingerprint() == before
+
+    def extended(case_id: int, to: str) -> str:
+        return without_calendar_notes(jiesu.ok("extend", case_id, "--to", to, "--reason", "等配件", "--at", "2026-11-21T09:00").stderr)
+
+    assert extended(holiday, "2027-01-01") == f"#{holiday} 已延期至 2027-01-01 24:00（2027-01-01 是法定节假日）（待派单）\n"
+    assert extended(weekend, "2026-12-12") == f"#{weekend} 已延期至 2026-12-12 24:00（2026-12-12 是休息日）（待派单）\n"
+    assert extended(a_year, "2027-12-01") == f"#{a_year} 已延期至 2027-12-01 24:00（待派单）\n"
 
 
 def test_a_reopen_never_shortens_an_extended_deadline_and_each_round_may_extend(jiesu):

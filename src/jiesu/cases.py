@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from jiesu import fields, ledger, phones, rules, textsearch
+from jiesu.clock import a_year_after, bound_day
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.safetext import shortened
 from jiesu.models import Case, Event, Revisit
@@ -210,8 +211,18 @@ def _retier(office: Office, case: Case, round_start: datetime) -> dict:
     return change(case, tier=tier, respond_by=respond_by, resolve_by=max(resolve_by, case.resolve_by))
 
 
-def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime | None = None) -> Case:
-    """延期: move resolve_by later, before it passes, at most max_extensions times per round (receipt or reopen)."""
+@dataclass
+class Extended:
+    """A case after 延期, and what the day its new 办理时限 ends on is when no one works there (法定节假日,
+    休息日; None on a working day): allowed, but worth a word."""
+
+    case: Case
+    rest_day: str | None
+
+
+def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime | None = None) -> Extended:
+    """延期: move resolve_by later, before it passes, at most max_extensions times per round (receipt or reopen),
+    and by at most a year: a typo (`2099-12-31`) would take a case out of 超期 for decades."""
     reason = required(reason, "延期理由")
     with changing(office, case_id, "extend", "延期") as (session, case):
         when = moment(office, case, at)
@@ -229,9 +240,14 @@ def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime
             )
         if to <= case.resolve_by:
             raise RuleViolation(f"#{case_id} 延期后的时限应晚于现在的 {shown_bound(office, case.resolve_by)}")
+        if to > a_year_after(case.resolve_by, office.tz):
+            raise RuleViolation(
+                f"#{case_id} 延期后的时限 {shown_bound(office, to)} 比现在的 {shown_bound(office, case.resolve_by)} 晚一年以上；"
+                f"12345 诉求不按年延期，一时办不完的请上账整改：jiesu ledger add {case_id} --plan … --unit …"
+            )
         changes = change(case, resolve_by=to)
         record(session, case, EventKind.EXTENDED, office, when, reason, changes)
-        return case
+        return Extended(case, office.calendar.rest_day(bound_day(to, office.tz)))
 
 
 def close(office: Office, case_id: int, result: Result, note: str, at: datetime | None = None) -> Case:

@@ -301,11 +301,13 @@ def extend(
     """例：jiesu extend 42 --to 2026-12-10 --reason "需等待配件"
     """
     from jiesu import cases
-    from jiesu.clock import shown_bound
+    from jiesu.clock import bound_day, shown_bound
 
     office = office_of(ctx)
-    case = cases.extend(office, case_id, office.when(to, deadline=True), reason, office.when(at))
-    _done(case, f"已延期至 {shown_bound(case.resolve_by, office.tz)}")
+    extended = cases.extend(office, case_id, office.when(to, deadline=True), reason, office.when(at))
+    deadline = extended.case.resolve_by
+    rest = f"（{bound_day(deadline, office.tz)} 是{extended.rest_day}）" if extended.rest_day else ""
+    _done(extended.case, f"已延期至 {shown_bound(deadline, office.tz)}{rest}")
 
 
 def close(

@@ -362,6 +362,15 @@ class Calendar:
             self.fallback_years.add(day.year)
         return day.weekday() < 5 and day not in self._statutory_days(day.year)
 
+    def rest_day(self, day: date) -> str | None:
+        """What `day` is when no one works: 法定节假日 (a holiday the rules file, the official calendar or
+        the statutory days name) or 休息日 (a weekend); None for a working day."""
+        if self.is_workday(day):
+            return None
+        years, official_holidays, _ = _official_tables()
+        named = day in official_holidays if day.year in years else day in self._statutory_days(day.year)
+        return "法定节假日" if day in self.holidays or named else "休息日"
+
     def _statutory_days(self, year: int) -> frozenset[date]:
         days = self._statutory.get(year)
         if days is None:
