@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 from xml.etree import ElementTree
 
 from jiesu import backend, cells, jsontext, phones, rules, textsearch
-from jiesu.clock import shown_apart
+from jiesu.clock import shown
 from jiesu.errors import BadInput, BadOption, json_fault, os_reason, toml_fault, xml_fault
 from jiesu.fields import OPEN311_OWN_ID_REF, ref_refused
 from jiesu.jsonarray import NOT_AN_ARRAY, TOO_DEEP, JsonArray
@@ -859,8 +859,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
     if line:
         raise ValueError(line)
     if received > imported_at:  # the case's history would open with its import before its receipt
-        received_shown, imported_shown = shown_apart(received, imported_at, tz)
-        raise ValueError(f"受理时间 {received_shown} 晚于导入时间 {imported_shown}")
+        raise ValueError(f"受理时间 {shown(received, tz)} 晚于导入时间 {shown(imported_at, tz)}")
     values["received_at"] = received
     _check_order(values, imported_at, tz)
     office_rules = office.rules
@@ -919,11 +918,9 @@ def _check_order(values: dict[str, Any], imported_at: datetime, tz) -> None:
         if moment is None:
             continue
         if moment < received:
-            moment_shown, received_shown = shown_apart(moment, received, tz)
-            raise ValueError(f"{label} {moment_shown} 早于受理时间 {received_shown}")
+            raise ValueError(f"{label} {shown(moment, tz)} 早于受理时间 {shown(received, tz)}")
         if name in HAPPENED and moment > imported_at:
-            moment_shown, imported_shown = shown_apart(moment, imported_at, tz)
-            raise ValueError(f"{label} {moment_shown} 晚于导入时间 {imported_shown}")
+            raise ValueError(f"{label} {shown(moment, tz)} 晚于导入时间 {shown(imported_at, tz)}")
 
 
 def _tier_mismatch(given: str, due: str, values: dict[str, Any]) -> str:
