@@ -33,6 +33,23 @@ def test_new_year_2027_is_not_a_working_day(overrides, resolve_by):
     assert calendar.fallback_years == {2027}
 
 
+@pytest.mark.parametrize(
+    "day, rest",
+    [
+        ("2026-10-03", "法定节假日"),  # a Saturday inside 国庆: the notice names it
+        ("2026-10-10", None),  # a make-up workday
+        ("2026-12-12", "休息日"),
+        ("2026-12-14", None),
+        ("2027-01-01", "法定节假日"),  # 元旦, from the statutory days (chinesecalendar lacks 2027)
+        ("2027-01-02", "休息日"),
+        ("2026-12-15", "法定节假日"),  # the office's own holiday
+    ],
+)
+def test_a_rest_day_is_named_a_holiday_or_a_weekend(day, rest):
+    calendar = Calendar(make_rules({"calendar.holidays": ["2026-12-15"]}))
+    assert calendar.rest_day(datetime.fromisoformat(day).date()) == rest
+
+
 def test_the_rules_file_lists_override_a_covered_year():
     chosen = make_rules(CLOCK_TIME | {"calendar.workdays": ["2026-10-06", "2026-10-07"], "calendar.holidays": ["2026-10-12"]})
     # 国庆 2026 as published: 10-08, 10-09, 10-10 (make-up), 10-12 … 10-15; the office works 10-06 and 10-07 and rests 10-12.
