@@ -369,7 +369,7 @@ def test_a_deadline_at_the_end_of_a_day_reads_24_00_for_people_and_stays_exact_f
     assert "办理时限  2026-12-01 24:00" in jiesu.ok("show", "1", "--format", "table").stdout
     assert "│ 2026-12-01 24:00 │" in jiesu.ok("todo", "--format", "table").stdout
     extended = jiesu.ok("extend", "1", "--to", "2026-12-20", "--reason", "等配件")
-    assert extended.stderr == "#1 已延期至 2026-12-20 24:00（待派单）\n"
+    assert extended.stderr == "#1 已延期至 2026-12-20 24:00（2026-12-20 是休息日）（待派单）\n"
     assert "办理时限：2026-12-01 24:00 → 2026-12-20 24:00" in jiesu.ok("show", "1", "--format", "table").stdout
     jiesu.ok("ledger", "add", "1", "--plan", "换管", "--unit", "物业", "--due", "2026-12-31")
     assert "2026-12-31 24:00" in jiesu.ok("ledger", "list", "--format", "table").stdout
