@@ -33,6 +33,23 @@ def test_new_year_2027_is_not_a_working_day(overrides, resolve_by):
     assert calendar.fallback_years == {2027}
 
 
+@pytest.mark.parametrize(
+    "day, rest",
+    [
+        ("2026-10-03", "法定节假日"),  # a Saturday inside 国庆: the notice names it
+        ("2026-10-10", None),  # a make-up workday
+        ("2026-12-12", "休息日"),
+        ("2026-12-14", None),
+        ("2027-01-01", "法定节假日"),  # 元旦, from the statutory days (chinesecalendar lacks 2027)
+        ("2027-01-02", "休息日"),
+        ("2026-12-15", "法定节假日"),  # the office's own holiday
+    ],
+)
+def test_a_rest_day_is_named_a_holiday_or_a_weekend(day, rest):
+    calendar = Calendar(make_rules({"calendar.holidays": ["2026-12-15"]}))
+    assert calendar.rest_day(datetime.fromisoformat(day).date()) == rest
+
+
 def test_the_rules_file_lists_override_a_covered_year():
     chosen = make_rules(CLOCK_TIME | {"calendar.workdays": ["2026-10-06", "2026-10-07"], "calendar.holidays": ["2026-10-12"]})
     # 国庆 2026 as published: 10-08, 10-09, 10-10 (make-up), 10-12 … 10-15; the office works 10-06 and 10-07 and rests 10-12.
@@ -179,7 +196,7 @@ def test_no_notice_for_a_year_whose_make_up_workdays_the_rules_file_lists(jiesu,
     assert filed.stderr == "已受理 #1（待派单，办理时限 2027-01-07 24:00）\n"
     assert jiesu.ok("list").stderr == ""
     assert "注意" not in jiesu.ok("check").stderr
-    jiesu.ok("extend", "1", "--to", "2028-01-10", "--reason", "跨年工程")
+    jiesu.ok("extend", "1", "--to", "2028-01-05", "--reason", "跨年工程")
     assert "2027 年" not in jiesu.ok("list").stderr
     checked = jiesu.ok("check").stderr
     assert "1 件未结诉求的办理时限在 2027 年或以后（规则文件已列出调休上班日的 2027 年除外）" in checked

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import refused
+from tests.conftest import refused, without_calendar_notes
 
 
 # ---------------------------------------------------------------- 响应率 for face-to-face cases
@@ -133,6 +133,30 @@ def test_merge_dated_before_either_receipt_is_refused(jiesu, book):
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
+def test_two_times_refused_side_by_side_in_the_same_minute_are_shown_to_the_second(jiesu, book):
+    # A fresh tester read `受理时间不能改为 21:22：它晚于 21:22 的办理记录`: seconds apart, alike to the minute.
+    case_id = jiesu.new("路灯不亮", "--received", "2026-11-20T09:00:30")
+    jiesu.ok("assign", case_id, "物业", "--at", "2026-11-20T09:05:40")
+    urgent = jiesu.new("燃气味", "--urgency", "urgent", "--received", "2026-11-20T09:00:30")  # 办理时限 2 hours: 11:00:30
+    before = book.fingerprint()
+    refused(jiesu("contact", case_id, "--at", "2026-11-20T09:00"), f"#{case_id} 的时间 2026-11-20 09:00:00 早于受理时间 2026-11-20 09:00:30")
+    refused(
+        jiesu("return", case_id, "--reason", "派错", "--at", "2026-11-20T09:05:10"),
+        f"#{case_id} 的退单时间 2026-11-20 09:05:10 早于派单时间 2026-11-20 09:05:40；退单所依据的派单必须在它之前",
+    )
+    refused(
+        jiesu("assign", case_id, "街道", "--at", "2026-11-20T09:05:20"),
+        f"#{case_id} 的派单时间 2026-11-20 09:05:20 早于已记录的派单（2026-11-20 09:05:40），两步改变了案卷的同一项；补录须按时间先后",
+    )
+    refused(
+        jiesu("extend", urgent, "--to", "2026-11-21", "--reason", "等", "--at", "2026-11-20T11:00:50"),
+        f"#{urgent} 的延期时间 2026-11-20 11:00:50 晚于它要延长的时限 2026-11-20 11:00:30；超期后不能延期",
+    )
+    assert book.fingerprint() == before
+    # minutes apart: to the minute, as before
+    refused(jiesu("contact", case_id, "--at", "2026-11-20T08:59"), f"#{case_id} 的时间 2026-11-20 08:59 早于受理时间 2026-11-20 09:00")
+
+
 def test_a_write_off_dated_before_the_reopen_it_follows_is_refused_and_found_by_check(jiesu, book):
     """Replayed from a fresh tester: the entry reopened at 11:00 could be written off again at 10:30."""
     case_id = jiesu.new("主管道老化", "--received", "2026-11-10T09:00", "--nature", "reasonable", "--channel", "desk")
@@ -259,6 +283,29 @@ def _closed(jiesu, received: str, closed: str) -> int:
     return case_id
 
 
+def test_an_extension_of_more_than_a_year_is_refused_and_one_ending_on_a_rest_day_says_so(jiesu, book):
+    # A fresh tester: `extend --to 2099-12-31` (a typo) took a case out of 超期 for decades, and
+    # `--to 2027-01-01` (元旦) set a deadline on a holiday without a word.
+    typo, holiday, weekend, a_year = (
+        _reasonable(jiesu, "2026-11-20T09:00") for _ in range(4)  # 办理时限 2026-12-01 24:00
+    )
+    before = book.fingerprint()
+    refused(
+        jiesu("extend", typo, "--to", "2099-12-31", "--reason", "等", "--at", "2026-11-21T09:00"),
+        f"#{typo} 延期后的时限 2099-12-31 24:00 比现在的 2026-12-01 24:00 晚一年以上；"
+        f"12345 诉求不按年延期，一时办不完的请上账整改：jiesu ledger add {typo} --plan … --unit …",
+    )
+    refused(jiesu("extend", a_year, "--to", "2027-12-02", "--reason", "等", "--at", "2026-11-21T09:00"))  # a year and a day
+    assert book.fingerprint() == before
+
+    def extended(case_id: int, to: str) -> str:
+        return without_calendar_notes(jiesu.ok("extend", case_id, "--to", to, "--reason", "等配件", "--at", "2026-11-21T09:00").stderr)
+
+    assert extended(holiday, "2027-01-01") == f"#{holiday} 已延期至 2027-01-01 24:00（2027-01-01 是法定节假日）（待派单）\n"
+    assert extended(weekend, "2026-12-12") == f"#{weekend} 已延期至 2026-12-12 24:00（2026-12-12 是休息日）（待派单）\n"
+    assert extended(a_year, "2027-12-01") == f"#{a_year} 已延期至 2027-12-01 24:00（待派单）\n"
+
+
 def test_a_reopen_never_shortens_an_extended_deadline_and_each_round_may_extend(jiesu):
     case_id = _reasonable(jiesu, "2026-11-02T09:00")
     jiesu.ok("extend", case_id, "--to", "2026-11-30T18:00", "--reason", "等配件", "--at", "2026-11-04T09:00")
@@ -274,6 +321,16 @@ def test_a_reopen_never_shortens_an_extended_deadline_and_each_round_may_extend(
     assert jiesu.json("show", case_id)["resolve_by"] == "2026-12-10T18:00:00+08:00"
     refused(jiesu("extend", case_id, "--to", "2026-12-20", "--reason", "再等", "--at", "2026-11-21T09:00"),
             f"#{case_id} 本轮（重办后）已延期 1 次，最多 1 次")
+
+
+def test_a_reopen_the_day_it_was_received_keeps_the_same_deadline_without_calling_it_earlier(jiesu):
+    # A fresh tester: received, closed and reopened by a 回访 the same day, the recomputed 办理时限 is the
+    # one the case has, yet the line said 按重办时间重算的时限更早.
+    case_id = _closed(jiesu, "2026-11-02T09:00", "2026-11-02T15:00")
+    kept = jiesu.json("show", case_id)["resolve_by"]
+    revisited = jiesu.ok("revisit", case_id, "--satisfaction", "基本满意", "--resolved", "no", "--at", "2026-11-02T17:00")
+    assert jiesu.json("show", case_id)["resolve_by"] == kept
+    assert revisited.stderr.splitlines()[1] == "办理时限仍为 2026-11-11 24:00"
 
 
 def test_a_reopen_without_extension_counts_a_fresh_period_from_the_reopen(jiesu):
@@ -312,7 +369,7 @@ def test_a_deadline_at_the_end_of_a_day_reads_24_00_for_people_and_stays_exact_f
     assert "办理时限  2026-12-01 24:00" in jiesu.ok("show", "1", "--format", "table").stdout
     assert "│ 2026-12-01 24:00 │" in jiesu.ok("todo", "--format", "table").stdout
     extended = jiesu.ok("extend", "1", "--to", "2026-12-20", "--reason", "等配件")
-    assert extended.stderr == "#1 已延期至 2026-12-20 24:00（待派单）\n"
+    assert extended.stderr == "#1 已延期至 2026-12-20 24:00（2026-12-20 是休息日）（待派单）\n"
     assert "办理时限：2026-12-01 24:00 → 2026-12-20 24:00" in jiesu.ok("show", "1", "--format", "table").stdout
     jiesu.ok("ledger", "add", "1", "--plan", "换管", "--unit", "物业", "--due", "2026-12-31")
     assert "2026-12-31 24:00" in jiesu.ok("ledger", "list", "--format", "table").stdout

@@ -125,7 +125,7 @@ def test_extend_is_limited_later_and_before_due(office):
     resolve_by = lookup.get_case(office, case_id).case.resolve_by
     with pytest.raises(RuleViolation, match="应晚于"):
         cases.extend(office, case_id, resolve_by - timedelta(hours=1), "提前")
-    case = cases.extend(office, case_id, resolve_by + timedelta(days=5), "等配件")
+    case = cases.extend(office, case_id, resolve_by + timedelta(days=5), "等配件").case
     assert case.resolve_by == resolve_by + timedelta(days=5)
     with pytest.raises(RuleViolation, match="已延期 1 次，最多 1 次"):
         cases.extend(office, case_id, resolve_by + timedelta(days=9), "再等")

@@ -648,6 +648,35 @@ def test_an_open_case_is_not_merged_into_a_finished_one(jiesu, book):
     jiesu.ok("merge", overdue, "--into", done)
 
 
+def test_a_merge_never_drops_an_escalation_or_an_emergency(jiesu, book):
+    # A fresh tester merged a case escalated to 市 into a 社区 one: the target stayed 社区级, 一般档, its
+    # 7-day deadline, and the city-level escalation vanished from every list.
+    lower, escalated = jiesu.new("楼道灯不亮"), jiesu.new("三楼灯不亮")
+    jiesu.ok("assign", lower, "物业")
+    jiesu.ok("escalate", escalated, "--reason", "升", "--to", "市")
+    urgent = jiesu.new("燃气味", "--urgency", "urgent")
+    before = book.fingerprint()
+    refused(
+        jiesu("merge", escalated, "--into", lower),
+        f"#{escalated} 已升级到市级，#{lower} 在社区级：并入后由 #{lower} 办理，市级的升级就没了；"
+        f"先 jiesu escalate {lower} --to 市 --reason … 再并单，或反过来 jiesu merge {lower} --into {escalated}",
+    )
+    refused(
+        jiesu("merge", urgent, "--into", lower),
+        f"#{urgent} 是紧急诉求，#{lower} 不是：并入后由 #{lower} 办理，紧急档的时限就没了；"
+        f"先 jiesu edit {lower} --urgency 紧急 再并单，或反过来 jiesu merge {lower} --into {urgent}",
+    )
+    # The other way round would drop the escalation: not offered.
+    refused(
+        jiesu("merge", urgent, "--into", escalated),
+        f"#{urgent} 是紧急诉求，#{escalated} 不是：并入后由 #{escalated} 办理，紧急档的时限就没了；"
+        f"先 jiesu edit {escalated} --urgency 紧急 再并单",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("merge", lower, "--into", escalated)
+    assert jiesu.json("show", escalated)["level"] == "city"
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -109,6 +109,8 @@ def test_edit_of_receipt_time_moves_the_deadlines(jiesu):
         (["--address", "前门东大街1号"], "#1 没有变化：给出的值与现有的相同"),
         (["--received", "+2d"], None),
         (["--received", "2026-11-30T12:00"], "#1 的受理时间不能改为 2026-11-30 12:00：它晚于 2026-11-30 10:00 的办理记录"),
+        # the same minute: to the second, or `10:00 … 晚于 10:00` reads as nonsense (a fresh tester's `--received now`)
+        (["--received", "2026-11-30T10:00:30"], "#1 的受理时间不能改为 2026-11-30 10:00:30：它晚于 2026-11-30 10:00:00 的办理记录"),
         (["--ref", "BJ-TAKEN"], "工单编号 BJ-TAKEN 已用于 #2"),
         ([], None),
     ],
@@ -467,8 +469,9 @@ def test_a_dash_clears_a_field_on_the_command_line_as_when_edit_asks(jiesu, book
     shown = jiesu.json("show", case_id, "--reveal")
     assert (shown["phone"], shown["name"], shown["address"]) == (None, None, None)
     before = book.fingerprint()
-    for blank in ("-", "", "－"):
-        assert refused(jiesu("edit", case_id, "--summary", blank), code=2) == "错误: 诉求摘要不能为空"
+    refused(jiesu("edit", case_id, "--summary", ""), "诉求摘要不能为空", code=2)
+    for dash in ("-", "－"):
+        refused(jiesu("edit", case_id, "--summary", dash), "诉求摘要不能为空（- 在命令行上表示清除）；请写出诉求摘要的内容", code=2)
     assert book.fingerprint() == before
     # Tester 19: the full-width － a Chinese keyboard types stored itself as the community.
     jiesu.ok("edit", case_id, "--community", "前门社区")

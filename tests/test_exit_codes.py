@@ -109,6 +109,11 @@ BAD_VALUES = [
     (["note", "1", "  "], "备注不能为空"),
     (["new", ""], "诉求摘要不能为空"),
     (["edit", "1", "--summary", "  "], "诉求摘要不能为空"),
+    # A fresh tester: `new -` filed a case whose summary was `-`, `note 1 -` a note `-`: on the command line `-`
+    # clears a field (edit), so it is no text.
+    (["new", "-"], "诉求摘要不能为空（- 在命令行上表示清除）；请写出诉求摘要的内容"),
+    (["new", " － "], "诉求摘要不能为空（- 在命令行上表示清除）；请写出诉求摘要的内容"),
+    (["note", "1", "-"], "备注不能为空（- 在命令行上表示清除）；请写出备注的内容"),
     (["assign", "1", " "], "派单对象不能为空"),
     (["return", "1", "--reason", ""], "退单理由不能为空"),
     (["visit", "1", "--note", ""], "上门记录不能为空"),

@@ -174,7 +174,7 @@ def test_cli_refusals_are_one_line_and_change_nothing(jiesu, book):
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
     before = book.fingerprint()
     refused(jiesu("ledger", "clear", "1"), "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果", code=2)
-    refused(jiesu("ledger", "add", case_id, "--plan", "再加", "--unit", "x"), "#1 挂账整改，不能上账；可用：assign, contact, visit, classify, escalate, ledger clear, ledger edit")
+    refused(jiesu("ledger", "add", case_id, "--plan", "再加", "--unit", "x"), "#1 挂账整改，不能上账；可用：assign, contact, visit, escalate, ledger clear, ledger edit")
     refused(jiesu("ledger", "roll", "10/2026"), "'10/2026' 不是期间；应写作 YYYY-MM，如 2026-10", code=2)
     refused(jiesu("ledger", "export", "--format", "ods"), "未知的导出格式 'ods'；可选：csv, xlsx, json", code=2)
     refused(jiesu("ledger", "export", "--format", "xlsx"), "xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）", code=2)
@@ -539,6 +539,17 @@ def test_undoing_a_reopen_that_put_the_case_back_on_the_ledger_names_the_reopen(
     assert book.fingerprint() == before
 
 
+def test_a_refused_step_on_the_ledger_does_not_offer_classify(jiesu, book):
+    # A fresh tester: 可用 listed classify on a 挂账整改 case, where every 研判 is refused (it stays 合理诉求).
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T09:00")
+    before = book.fingerprint()
+    refused(jiesu("close", case_id, "--result", "已解决", "--note", "好了"), "#1 挂账整改，不能办结；可用：assign, contact, visit, escalate, ledger clear")
+    refused(jiesu("classify", case_id, "不合理诉求"), "#1 挂账整改，只有合理诉求才能在账，不能研判为不合理诉求；请先销账（jiesu ledger clear 1 --evidence …），或保持合理诉求")
+    refused(jiesu("classify", case_id, "合理诉求"), "#1 已研判为合理诉求，没有变化；要补充说明请用 jiesu note")
+    assert book.fingerprint() == before
+
+
 def test_a_refused_step_at_the_top_level_does_not_offer_escalate(jiesu):
     """Replayed from a fresh tester: a ledgered case at 市 was offered escalate, which 市 refuses."""
     top, low = (jiesu.new(s, "--nature", "合理诉求", "--received", "2026-11-01T09:00") for s in ("主管道", "积水"))
@@ -546,11 +557,11 @@ def test_a_refused_step_at_the_top_level_does_not_offer_escalate(jiesu):
         jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T09:00")
     jiesu.ok("escalate", top, "--to", "市", "--reason", "市级协调", "--at", "2026-11-03T09:00")
     refused(
-        jiesu("reopen", top, "--reason", "x"), "#1 挂账整改，不能重办；可用：assign, contact, visit, classify, ledger clear, ledger edit"
+        jiesu("reopen", top, "--reason", "x"), "#1 挂账整改，不能重办；可用：assign, contact, visit, ledger clear, ledger edit"
     )
     refused(
         jiesu("reopen", low, "--reason", "x"),
-        "#2 挂账整改，不能重办；可用：assign, contact, visit, classify, escalate, ledger clear, ledger edit",
+        "#2 挂账整改，不能重办；可用：assign, contact, visit, escalate, ledger clear, ledger edit",
     )
 
 

@@ -112,7 +112,7 @@ def test_edit_with_every_prompt_left_as_it_was_changes_nothing_and_says_so(jiesu
 def test_edit_prompt_refuses_dash_for_the_summary_as_the_option_does(jiesu, at_terminal):
     """`-` typed as the summary was stored as the summary; it asks to clear, and a summary cannot be cleared."""
     case_id = jiesu.new("楼上漏水")
-    assert jiesu("edit", case_id, "--summary", "-").stderr == "错误: 诉求摘要不能为空\n"
+    assert jiesu("edit", case_id, "--summary", "-").stderr == "错误: 诉求摘要不能为空（- 在命令行上表示清除）；请写出诉求摘要的内容\n"
     result = jiesu("edit", case_id, input=answers("-", "楼上漏水严重", "", "", "", "", "", "", "", "", "", "", ""))
     assert result.exit_code == 0, result.output
     assert "错误: 诉求摘要不能为空，请重新输入" in result.stderr

@@ -14,13 +14,16 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from jiesu import fields, ledger, phones, rules, textsearch
+from jiesu.clock import a_year_after, bound_day
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.safetext import shortened
 from jiesu.models import Case, Event, LedgerEntry, Revisit
 from jiesu.office import Office
-from jiesu.steps import change, changing, future, load_case, moment, not_before, open_entry_id, record, ref_kept, required, shown, shown_bound, work_case
+from jiesu.steps import (
+    change, changing, future, load_case, moment, not_before, open_entry_id, record, ref_kept, required, shown_apart, shown_bound, work_case,
+)
 from jiesu.undone import last_at, not_undone
-from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Urgency, levels_said, open_status
+from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Tier, Urgency, levels_said, open_status
 
 LEVELS = list(Level)
 
@@ -175,6 +178,7 @@ class Retimed:
     case: Case
     retimed: bool
     ledgered: LedgerEntry | None = None
+    recomputed: datetime | None = None  # a reopen's 办理时限 counted afresh, kept or not
 
 
 def escalate(office: Office, case_id: int, reason: str, to: Level | None = None, at: datetime | None = None) -> Retimed:
@@ -211,8 +215,18 @@ def _retier(office: Office, case: Case, round_start: datetime) -> dict:
     return change(case, tier=tier, respond_by=respond_by, resolve_by=max(resolve_by, case.resolve_by))
 
 
-def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime | None = None) -> Case:
-    """延期: move resolve_by later, before it passes, at most max_extensions times per round (receipt or reopen)."""
+@dataclass
+class Extended:
+    """A case after 延期, and what the day its new 办理时限 ends on is when no one works there (法定节假日,
+    休息日; None on a working day): allowed, but worth a word."""
+
+    case: Case
+    rest_day: str | None
+
+
+def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime | None = None) -> Extended:
+    """延期: move resolve_by later, before it passes, at most max_extensions times per round (receipt or reopen),
+    and by at most a year: a typo (`2099-12-31`) would take a case out of 超期 for decades."""
     reason = required(reason, "延期理由")
     with changing(office, case_id, "extend", "延期") as (session, case):
         when = moment(office, case, at)
@@ -224,14 +238,20 @@ def extend(office: Office, case_id: int, to: datetime, reason: str, at: datetime
             round_ = "本轮（重办后）" if reopened else ""
             raise RuleViolation(f"#{case_id} {round_}已延期 {used} 次，最多 {limit} 次")
         if when > case.resolve_by:
+            when_shown, deadline_shown = shown_apart(office, when, case.resolve_by, bound=True)
             raise RuleViolation(
-                f"#{case_id} 的延期时间 {shown(office, when)} 晚于它要延长的时限 {shown_bound(office, case.resolve_by)}；超期后不能延期"
+                f"#{case_id} 的延期时间 {when_shown} 晚于它要延长的时限 {deadline_shown}；超期后不能延期"
             )
         if to <= case.resolve_by:
             raise RuleViolation(f"#{case_id} 延期后的时限应晚于现在的 {shown_bound(office, case.resolve_by)}")
+        if to > a_year_after(case.resolve_by, office.tz):
+            raise RuleViolation(
+                f"#{case_id} 延期后的时限 {shown_bound(office, to)} 比现在的 {shown_bound(office, case.resolve_by)} 晚一年以上；"
+                f"12345 诉求不按年延期，一时办不完的请上账整改：jiesu ledger add {case_id} --plan … --unit …"
+            )
         changes = change(case, resolve_by=to)
         record(session, case, EventKind.EXTENDED, office, when, reason, changes)
-        return case
+        return Extended(case, office.calendar.rest_day(bound_day(to, office.tz)))
 
 
 def close(office: Office, case_id: int, result: Result, note: str, at: datetime | None = None) -> Case:
@@ -302,8 +322,8 @@ def reopen(office: Office, case_id: int, reason: str, at: datetime | None = None
 
 
 def _reopen(office: Office, session: Session, case: Case, when: datetime, reason: str) -> Retimed:
-    """Reopen `case` at `when`: whether its 办理时限 moved (an extension running later keeps it), and the
-    ledger entry it put back on the books, if any."""
+    """Reopen `case` at `when`: whether its 办理时限 moved (an extension running later keeps it), the
+    办理时限 counted afresh, and the ledger entry it put back on the books, if any."""
     entry = ledger.cleared_entry_of(session, case)
     if entry is not None:
         status = Status.LEDGERED
@@ -321,7 +341,7 @@ def _reopen(office: Office, session: Session, case: Case, when: datetime, reason
     record(session, case, EventKind.REOPENED, office, when, reason, changes)
     if entry is not None:
         ledger.reopen_entry(office, session, case, entry, when, reason)
-    return Retimed(case, "resolve_by" in changes, entry)
+    return Retimed(case, "resolve_by" in changes, ledgered=entry, recomputed=fresh)
 
 
 def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -> Case:
@@ -338,6 +358,7 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
             _refuse_finished(case_id, load_case(session, work), f"#{into} 已合并到 #{work}，")
             raise TransitionRefused(f"#{into} 已合并到 #{work}，请并入 #{work}")
         _refuse_finished(case_id, target, "")
+        _refuse_lost(case, target)
         when = moment(office, case, at)
         # The step is written on both cases, so it may not precede either receipt.
         not_before(office, target, when, "并单", target.received_at, "受理")
@@ -355,6 +376,39 @@ def _refuse_finished(case_id: int, work: Case, how: str) -> None:
             f"{how}#{work.id} {Status(work.status).label}，不能并入；#{case_id} 说的事 #{work.id} 没办好的，"
             f"先 jiesu reopen {work.id} --reason … 再并单，否则 #{case_id} 请单独办理"
         )
+
+
+def _refuse_lost(case: Case, target: Case) -> None:
+    """Refuse merging into a case at a lower level, or into a normal one from an urgent one: the target
+    carries the work from now on, so the merged case's escalation (or 紧急) would vanish from every list
+    and deadline. The worker raises the target first, or merges the other way when that loses nothing."""
+    lost = _lost_by_merging(case, target)
+    if lost is None:
+        return
+    fact, dropped, first = lost
+    other = "" if not rules.allowed(target.status, "merge") or _lost_by_merging(target, case) else (
+        f"，或反过来 jiesu merge {target.id} --into {case.id}"
+    )
+    raise TransitionRefused(f"{fact}：并入后由 #{target.id} 办理，{dropped}就没了；先 {first} 再并单{other}")
+
+
+def _lost_by_merging(case: Case, target: Case) -> tuple[str, str, str] | None:
+    """What merging `case` into `target` would drop (a higher level, 紧急) and the step on the target that
+    keeps it (fact, what is dropped, step); None when nothing."""
+    level, target_level = Level(case.level), Level(target.level)
+    if LEVELS.index(level) > LEVELS.index(target_level):
+        return (
+            f"#{case.id} 已升级到{level.label}级，#{target.id} 在{target_level.label}级",
+            f"{level.label}级的升级",
+            f"jiesu escalate {target.id} --to {level.label} --reason …",
+        )
+    if case.urgency == Urgency.URGENT and target.urgency != Urgency.URGENT:
+        return (
+            f"#{case.id} 是{Urgency.URGENT.label}诉求，#{target.id} 不是",
+            f"{Tier.EMERGENCY.label}档的时限",
+            f"jiesu edit {target.id} --urgency {Urgency.URGENT.label}",
+        )
+    return None
 
 
 def _count_events(session: Session, case_id: int, kind: EventKind, after_id: int = 0) -> int:

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, Since, Until, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, searched
+from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, Since, Until, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, searched, written
 from jiesu.errors import ExitCode
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
@@ -21,7 +21,7 @@ from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Sati
 
 def new(
     ctx: typer.Context,
-    summary: Annotated[Optional[str], typer.Argument(metavar="SUMMARY", help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
+    summary: Annotated[Optional[str], typer.Argument(parser=written("诉求摘要"), metavar="SUMMARY", help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
     phone: Annotated[Optional[str], typer.Option(parser=parse_phone, metavar="PHONE", help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
     name: Annotated[Optional[str], typer.Option(help="诉求人姓名。")] = None,
     address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
@@ -184,13 +184,13 @@ def _reopened(reopened, verb: str, office) -> None:
 
     tz = office.tz
     _done(reopened.case, verb)
-    say(retimed_line(reopened.case, "重办时间", tz) if reopened.retimed else kept_line(reopened.case, tz))
+    say(retimed_line(reopened.case, "重办时间", tz) if reopened.retimed else kept_line(reopened.case, reopened.recomputed, tz))
     lapsed = lapsed_due_line(reopened.ledgered, office.now, tz)
     if lapsed:
         say(lapsed)
 
 
-def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:
+def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(parser=written("备注"), metavar="TEXT", help="备注内容。")], at: At = None) -> None:
     """例：jiesu note 42 "诉求人下午三点后在家"
     """
     from jiesu.cases import add_note
@@ -306,11 +306,13 @@ def extend(
     """例：jiesu extend 42 --to 2026-12-10 --reason "需等待配件"
     """
     from jiesu import cases
-    from jiesu.clock import shown_bound
+    from jiesu.clock import bound_day, shown_bound
 
     office = office_of(ctx)
-    case = cases.extend(office, case_id, office.when(to, deadline=True), reason, office.when(at))
-    _done(case, f"已延期至 {shown_bound(case.resolve_by, office.tz)}")
+    extended = cases.extend(office, case_id, office.when(to, deadline=True), reason, office.when(at))
+    deadline = extended.case.resolve_by
+    rest = f"（{bound_day(deadline, office.tz)} 是{extended.rest_day}）" if extended.rest_day else ""
+    _done(extended.case, f"已延期至 {shown_bound(deadline, office.tz)}{rest}")
 
 
 def close(

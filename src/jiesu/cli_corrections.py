@@ -7,14 +7,14 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import office_of, say
-from jiesu.cliopts import CaseId, clearing, enum_option, parse_id, parse_phone, parse_ref
+from jiesu.cliopts import CaseId, clearing, enum_option, parse_id, parse_phone, parse_ref, written
 from jiesu.vocab import Channel, Kind, Urgency
 
 
 def edit(
     ctx: typer.Context,
     case_id: CaseId,
-    summary: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求摘要。")] = None,
+    summary: Annotated[Optional[str], typer.Option(parser=written("诉求摘要"), help="诉求摘要。")] = None,
     detail: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求详情；- 清除。")] = None,
     phone: Annotated[Optional[str], typer.Option(parser=clearing(parse_phone), metavar="PHONE", help="诉求人电话；- 清除。")] = None,
     name: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求人姓名；- 清除。")] = None,

@@ -104,6 +104,18 @@ def clearing(parse: Callable[[str], str] = str) -> Callable[[str], str]:
     return parser
 
 
+def written(what: str) -> Callable[[str], str]:
+    """The parser of a text that cannot be left empty (`new`'s summary, `note`'s text, `edit --summary`):
+    `-` clears a field of `edit` (clears), so it is no text here, refused as a blank one is."""
+
+    def parser(text: str) -> str:
+        if clears(text):
+            raise BadOption(f"{what}不能为空（- 在命令行上表示清除）；请写出{what}的内容")
+        return text
+
+    return parser
+
+
 def searched(text: str) -> str:
     """What `--search` looks for; one that shows nothing (`''`, spaces, a zero-width space: `--search
     "$WORD"` with $WORD unset) is a usage error, not every case nor none."""

@@ -370,6 +370,31 @@ def shown_to_the_second(moment: datetime, tz: ZoneInfo, *, always: bool = False)
     return f"{local:%Y-%m-%d %H:%M:%S}" if local.second or always else shown(local, tz)
 
 
+def shown_apart(first: datetime, second: datetime, tz: ZoneInfo, *, bound: bool = False) -> tuple[str, str]:
+    """Two times a line sets side by side (`X 早于 Y`): to the minute — the second as a deadline reads when
+    `bound` — or both to the second when they fall in the same minute (`21:22` beside `21:22` reads as nonsense)."""
+    if _minute(first, tz) == _minute(second, tz):
+        return shown_to_the_second(first, tz, always=True), shown_to_the_second(second, tz, always=True)
+    return shown(first, tz), (shown_bound if bound else shown)(second, tz)
+
+
+def _minute(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz).replace(second=0, microsecond=0)
+
+
+def bound_day(moment: datetime, tz: ZoneInfo) -> date:
+    """The day a deadline ends on as people read it: one at 00:00 ends the day before (its 24:00)."""
+    local = moment.astimezone(tz)
+    return local.date() - timedelta(days=1) if local.time() == time(0) else local.date()
+
+
+def a_year_after(moment: datetime, tz: ZoneInfo) -> datetime:
+    """The same local date and time a year later (29 February: the 28th)."""
+    local = moment.astimezone(tz)
+    day = min(local.day, monthrange(local.year + 1, local.month)[1])
+    return local.replace(year=local.year + 1, day=day)
+
+
 def shown_bound(moment: datetime | None, tz: ZoneInfo) -> str:
     """A deadline or other end bound as people read it: one that ends a day is that day's 24:00.
 
@@ -381,7 +406,7 @@ def shown_bound(moment: datetime | None, tz: ZoneInfo) -> str:
         return ""
     local = moment.astimezone(tz)
     if local.time() == time(0):
-        return f"{local.date() - timedelta(days=1):%Y-%m-%d} 24:00"
+        return f"{bound_day(local, tz):%Y-%m-%d} 24:00"
     if local.time() >= time(23, 59, 59):  # the day's last instant, to the second as ISO text keeps it
         return f"{local:%Y-%m-%d} 24:00"
     return shown(local, tz)

@@ -19,7 +19,7 @@ from jiesu import fields, phones, rules, textsearch
 from jiesu.errors import BadInput, BadOption, TransitionRefused
 from jiesu.models import Case, Event
 from jiesu.office import Office
-from jiesu.steps import change, future, load_case, record, ref_kept, shown, work_case
+from jiesu.steps import change, future, load_case, record, ref_kept, shown_apart, work_case
 from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Status
 
@@ -89,8 +89,9 @@ def _check_receipt(office: Office, session: Session, case: Case, received_at: da
         select(func.min(Event.at)).where(Event.case_id == case.id, Event.kind.not_in([EventKind.FILED.value, EventKind.EDITED.value]))
     ).one()
     if first_step is not None and received_at > first_step:
+        received_shown, step_shown = shown_apart(office, received_at, first_step)
         raise BadInput(
-            f"#{case.id} 的受理时间不能改为 {shown(office, received_at)}：它晚于 {shown(office, first_step)} 的办理记录"
+            f"#{case.id} 的受理时间不能改为 {received_shown}：它晚于 {step_shown} 的办理记录"
         )
 
 

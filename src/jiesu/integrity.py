@@ -258,7 +258,8 @@ def _case_order_problems(case_id: int, received_at, channel: str, track: str | N
     this_round: dict[str, list] = {"visited": [], "contacted": []}
     for _, kind, at, changes in events:
         if at < received_at:
-            yield f"#{case_id} 的{LABEL[kind]}时间 {clock.shown(_stored(at), tz)} 早于受理时间 {clock.shown(_stored(received_at), tz)}"
+            at_shown, received_shown = clock.shown_apart(_stored(at), _stored(received_at), tz)
+            yield f"#{case_id} 的{LABEL[kind]}时间 {at_shown} 早于受理时间 {received_shown}"
         for earlier_kind in DEPENDS_ON.get(kind, ()):
             if earlier_kind in last and at < last[earlier_kind]:
                 yield inverted(case_id, LABEL[kind], _stored(at), EARLIER_LABEL[earlier_kind], _stored(last[earlier_kind]), tz)
@@ -272,7 +273,8 @@ def _case_order_problems(case_id: int, received_at, channel: str, track: str | N
         elif kind == "extended" and '"resolve_by"' in changes:
             extended = datetime.fromisoformat(json.loads(changes)["resolve_by"][0])
             if _stored(at) > extended:
-                yield f"#{case_id} 的延期时间 {clock.shown(_stored(at), tz)} 晚于它要延长的时限 {clock.shown_bound(extended, tz)}"
+                at_shown, deadline_shown = clock.shown_apart(_stored(at), extended, tz, bound=True)
+                yield f"#{case_id} 的延期时间 {at_shown} 晚于它要延长的时限 {deadline_shown}"
         elif kind == "reopened":
             this_round = {"visited": [], "contacted": []}
         if '"closed"]' in changes and json.loads(changes).get("status", [None, None])[1] == "closed":

@@ -30,7 +30,7 @@ from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.safetext import blank, echoed
-from jiesu.steps import allowed, change, changing, load_case, moment, not_before, record, required, shown, shown_bound
+from jiesu.steps import allowed, change, changing, load_case, moment, not_before, record, required, shown, shown_apart
 from jiesu.undone import last_at
 from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
 
@@ -122,7 +122,8 @@ def add_entry(
         not_before(office, case, when, "上账", last_at(session, case.id, EventKind.CLASSIFIED), "研判")
         not_before(office, case, when, "上账", last_at(session, case.id, EventKind.REOPENED), "重办")
         if due is not None and due <= when:
-            raise BadInput(f"#{case_id} 的整改期限 {shown_bound(office, due)} 应晚于上账时间 {shown(office, when)}")
+            when_shown, due_shown = shown_apart(office, when, due, bound=True)
+            raise BadInput(f"#{case_id} 的整改期限 {due_shown} 应晚于上账时间 {when_shown}")
         period = _booking_period(session, when, office, "上账")
         entry = LedgerEntry(case_id=case.id, opened_at=when, period=period, plan=plan, unit=unit, due=due)
         session.add(entry)
@@ -148,7 +149,8 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         allowed(session, case, "ledger clear", "销账")
         when = moment(office, case, at)
         if when < entry.opened_at:
-            raise BadInput(f"台账 {entry_id} 的销账时间 {shown(office, when)} 早于上账时间 {shown(office, entry.opened_at)}")
+            when_shown, opened_shown = shown_apart(office, when, entry.opened_at)
+            raise BadInput(f"台账 {entry_id} 的销账时间 {when_shown} 早于上账时间 {opened_shown}")
         not_before(office, case, when, "销账", last_at(session, case.id, EventKind.REOPENED), "重办")
         entry.status, entry.cleared_at, entry.evidence = CLEARED, when, evidence
         session.add(entry)
@@ -190,10 +192,12 @@ def edit_entry(
         allowed(session, case, "ledger edit", "更正台账")
         when = moment(office, case, at)
         if when < entry.opened_at:
-            raise BadInput(f"台账 {entry_id} 的更正时间 {shown(office, when)} 早于上账时间 {shown(office, entry.opened_at)}")
+            when_shown, opened_shown = shown_apart(office, when, entry.opened_at)
+            raise BadInput(f"台账 {entry_id} 的更正时间 {when_shown} 早于上账时间 {opened_shown}")
         not_before(office, case, when, "更正台账", last_at(session, case.id, EventKind.REOPENED), "重办")
         if due is not None and due <= entry.opened_at:
-            raise BadInput(f"台账 {entry_id} 的整改期限 {shown_bound(office, due)} 应晚于上账时间 {shown(office, entry.opened_at)}")
+            opened_shown, due_shown = shown_apart(office, entry.opened_at, due, bound=True)
+            raise BadInput(f"台账 {entry_id} 的整改期限 {due_shown} 应晚于上账时间 {opened_shown}")
         changes = change(entry, **values)
         if not changes:
             raise BadInput(f"台账 {entry_id} 没有变化：给出的值与现有的相同")

@@ -381,6 +381,15 @@ class Calendar:
             self.fallback_years.add(day.year)
         return day.weekday() < 5 and day not in self._statutory_days(day.year)
 
+    def rest_day(self, day: date) -> str | None:
+        """What `day` is when no one works: 法定节假日 (a holiday the rules file, the official calendar or
+        the statutory days name) or 休息日 (a weekend); None for a working day."""
+        if self.is_workday(day):
+            return None
+        years, official_holidays, _ = _official_tables()
+        named = day in official_holidays if day.year in years else day in self._statutory_days(day.year)
+        return "法定节假日" if day in self.holidays or named else "休息日"
+
     def _statutory_days(self, year: int) -> frozenset[date]:
         days = self._statutory.get(year)
         if days is None:
@@ -724,13 +733,20 @@ def allowed(status: str, step: str) -> bool:
     return step in ALLOWED[Status(status)]
 
 
+def _never_offered(status: str, level: str) -> set[str]:
+    """Steps a status allows that the hint of a refusal leaves out: note (always there), escalate at the top
+    level, and classify on the ledger, where a case stays 合理诉求 — the nature it already has — so every
+    研判 is refused."""
+    return {"note"} | ({"escalate"} if level == TOP_LEVEL else set()) | ({"classify"} if status == Status.LEDGERED else set())
+
+
 def check_step(case_id: int, status: str, level: str, step: str, verb: str, merged_into: int | None = None) -> None:
-    """Raise TransitionRefused naming what the case's status allows instead (at the top level, never escalate),
-    and for a merged case the case it went into: where its work now is."""
+    """Raise TransitionRefused naming what the case's status allows instead (never a step that is refused
+    there whatever it is given: _never_offered), and for a merged case the case it went into: where its work now is."""
     if not allowed(status, step):
         if merged_into is not None:
             raise TransitionRefused(f"#{case_id} 已并入 #{merged_into}，不能{verb}")
-        left_out = {"note", "escalate"} if level == TOP_LEVEL else {"note"}
+        left_out = _never_offered(status, level)
         options = ", ".join(s for s in ALLOWED[Status(status)] if s not in left_out)
         hint = f"；可用：{options}" if options else ""
         raise TransitionRefused(f"#{case_id} {Status(status).label}，不能{verb}{hint}")

@@ -77,7 +77,8 @@ def moment(office: Office, case: Case, at: datetime | None) -> datetime:
     """When a step happened: now unless logged afterwards, never before receipt or in the future."""
     at = at or office.now
     if at < case.received_at:
-        raise BadInput(f"#{case.id} 的时间 {shown(office, at)} 早于受理时间 {shown(office, case.received_at)}")
+        at_shown, received_shown = shown_apart(office, at, case.received_at)
+        raise BadInput(f"#{case.id} 的时间 {at_shown} 早于受理时间 {received_shown}")
     line = future(office, at, f"#{case.id} 的时间")
     if line:
         raise BadInput(line)
@@ -105,14 +106,20 @@ def not_before(office: Office, case: Case, when: datetime, verb: str, earlier: d
 
 def inverted(case_id: int, verb: str, when: datetime, earlier_verb: str, earlier: datetime, tz) -> str:
     """The line for a step dated before the step it depends on (refused by the steps, found by `check`)."""
+    when_shown, earlier_shown = clock.shown_apart(when, earlier, tz)
     return (
-        f"#{case_id} 的{verb}时间 {clock.shown(when, tz)} 早于{earlier_verb}时间 {clock.shown(earlier, tz)}；"
+        f"#{case_id} 的{verb}时间 {when_shown} 早于{earlier_verb}时间 {earlier_shown}；"
         f"{verb}所依据的{earlier_verb}必须在它之前"
     )
 
 
 def shown(office: Office, when: datetime) -> str:
     return clock.shown(when, office.tz)
+
+
+def shown_apart(office: Office, first: datetime, second: datetime, *, bound: bool = False) -> tuple[str, str]:
+    """Two times a refusal sets side by side, both to the second when they fall in the same minute (clock.shown_apart)."""
+    return clock.shown_apart(first, second, office.tz, bound=bound)
 
 
 def shown_bound(office: Office, when: datetime) -> str:
@@ -166,9 +173,10 @@ def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office
         .limit(1)
     ).first()
     if later is not None:
+        at_shown, later_shown = shown_apart(office, at, later.at)
         raise RuleViolation(
-            f"#{case.id} 的{kind.label}时间 {shown(office, at)} 早于已记录的{EventKind(later.kind).label}"
-            f"（{shown(office, later.at)}），两步改变了案卷的同一项；补录须按时间先后"
+            f"#{case.id} 的{kind.label}时间 {at_shown} 早于已记录的{EventKind(later.kind).label}"
+            f"（{later_shown}），两步改变了案卷的同一项；补录须按时间先后"
         )
 
 

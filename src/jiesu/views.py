@@ -158,10 +158,11 @@ def retimed_line(case: Case, basis: str, tz: ZoneInfo) -> str:
     )
 
 
-def kept_line(case: Case, tz: ZoneInfo) -> str:
-    """What a reopen says when the 办理时限 it restarted would end before the one the case has (an extension):
-    a deadline is never brought forward, so it stands."""
-    return f"办理时限仍为 {shown_bound(case.resolve_by, tz)}（按重办时间重算的时限更早，时限不提前）"
+def kept_line(case: Case, recomputed: datetime, tz: ZoneInfo) -> str:
+    """What a reopen says when the 办理时限 it restarted (`recomputed`) would not end after the one the case
+    has: a deadline is never brought forward, so it stands — and only one that was earlier is called so."""
+    earlier = "（按重办时间重算的时限更早，时限不提前）" if recomputed < case.resolve_by else ""
+    return f"办理时限仍为 {shown_bound(case.resolve_by, tz)}{earlier}"
 
 
 def lapsed_due_line(entry: LedgerEntry | None, now: datetime, tz: ZoneInfo) -> str | None:
