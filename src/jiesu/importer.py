@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 from xml.etree import ElementTree
 
 from jiesu import backend, cells, jsontext, phones, rules, textsearch
-from jiesu.clock import shown, shown_bound
+from jiesu.clock import shown, shown_apart
 from jiesu.errors import BadInput, BadOption, json_fault, os_reason, toml_fault, xml_fault
 from jiesu.fields import OPEN311_OWN_ID_REF, ref_refused
 from jiesu.jsonarray import NOT_AN_ARRAY, TOO_DEEP, JsonArray
@@ -937,8 +937,8 @@ def _check_order(values: dict[str, Any], imported_at: datetime, tz) -> None:
         if moment is None:
             continue
         if moment < received:  # a deadline that ends a day reads as that day's 24:00, as jiesu shows deadlines
-            said = shown(moment, tz) if name in HAPPENED else shown_bound(moment, tz)
-            raise ValueError(f"{label} {said} 早于受理时间 {shown(received, tz)}")
+            received_shown, said = shown_apart(received, moment, tz, bound=name not in HAPPENED)
+            raise ValueError(f"{label} {said} 早于受理时间 {received_shown}")
         if name in HAPPENED and moment > imported_at:
             raise ValueError(f"{label} {shown(moment, tz)} 晚于导入时间 {shown(imported_at, tz)}")
 
