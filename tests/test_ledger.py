@@ -544,7 +544,7 @@ def test_a_refused_step_on_the_ledger_does_not_offer_classify(jiesu, book):
     case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T09:00")
     before = book.fingerprint()
-    refused(jiesu("close", case_id, "--result", "已解决", "--note", "好了"), "#1 挂账整改，不能办结；可用：assign, contact, visit, escalate, ledger clear")
+    refused(jiesu("close", case_id, "--result", "已解决", "--note", "好了"), "#1 挂账整改，不能办结；可用：assign, contact, visit, escalate, ledger clear, ledger edit")
     refused(jiesu("classify", case_id, "不合理诉求"), "#1 挂账整改，只有合理诉求才能在账，不能研判为不合理诉求；请先销账（jiesu ledger clear 1 --evidence …），或保持合理诉求")
     refused(jiesu("classify", case_id, "合理诉求"), "#1 已研判为合理诉求，没有变化；要补充说明请用 jiesu note")
     assert book.fingerprint() == before
