@@ -197,14 +197,14 @@ def length(amount: str, unit: str) -> timedelta | None:
     return None if count is None else timedelta(minutes=count * minutes)
 
 
+_CAPITAL_M = re.compile(r"\d\s*M")
+
+
 def refuse_capital_m(written: str) -> None:
     """A length is read case-blind (`2H` is 2 hours), but `1M` is a month to many and a minute to
     the fold: refused, not guessed (BadOption)."""
     if _CAPITAL_M.search(halfwidth(written)):
         raise BadOption(f"{echoed(written)} 的 M 不明确：分钟请写小写 m（如 30m），一个月请写天数（如 30d）")
-
-
-_CAPITAL_M = re.compile(r"\d\s*M")
 
 
 def unit_letter(unit: str) -> str:
