@@ -604,6 +604,20 @@ def test_words_in_traditional_characters_and_levels_as_jiesu_says_them_are_under
     assert (imported["urgency"], imported["kind"]) == ("urgent", "complaint")
 
 
+def test_a_dash_on_new_leaves_a_field_empty_as_it_clears_one_on_edit(jiesu):
+    """A fresh tester: `new --category - --ref - --name -` stored `-` as text, so two such cases shared the
+    ref `-` (the second refused) and one caller's uncategorised calls shared the category `-` (一人多诉);
+    on the command line `-` clears a field, as a blank does."""
+    fields = ("name", "address", "community", "category", "detail", "ref", "phone")
+    dashed = [jiesu.new("楼道灯不亮", *[arg for name in fields for arg in (f"--{name}", "-" if name != "ref" else "－")])
+              for _ in range(3)]
+    plain = jiesu.json("show", jiesu.new("楼道灯不亮"))
+    for case_id in dashed:
+        case = jiesu.json("show", case_id)
+        assert {name: case[name] for name in fields} == {name: plain[name] for name in fields}
+    assert jiesu.json("list", "--due-escalation") == []
+
+
 def test_a_case_merged_into_a_case_merged_on_is_told_where_its_work_now_is(jiesu, book):
     # A fresh tester: #3 into #2, then #2 into #1; `edit 3` said 请更正 #2, which refused in turn (请更正 #1).
     first, second, third, fourth = (jiesu.new(summary) for summary in ("楼道灯不亮", "三楼灯不亮", "四楼灯不亮", "五楼灯不亮"))

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, Since, Until, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, searched, written
+from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, Since, Until, clearing, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, searched, written
 from jiesu.errors import ExitCode
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
@@ -22,18 +22,18 @@ from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Sati
 def new(
     ctx: typer.Context,
     summary: Annotated[Optional[str], typer.Argument(parser=written("诉求摘要"), metavar="SUMMARY", help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
-    phone: Annotated[Optional[str], typer.Option(parser=parse_phone, metavar="PHONE", help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
-    name: Annotated[Optional[str], typer.Option(help="诉求人姓名。")] = None,
-    address: Annotated[Optional[str], typer.Option(help="诉求地址。")] = None,
-    community: Annotated[Optional[str], typer.Option(help="所属社区。")] = None,
-    category: Annotated[Optional[str], typer.Option(help="诉求类别，用 / 分级，如 物业管理/下水管道。")] = None,
+    phone: Annotated[Optional[str], typer.Option(parser=clearing(parse_phone), metavar="PHONE", help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
+    name: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求人姓名。")] = None,
+    address: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求地址。")] = None,
+    community: Annotated[Optional[str], typer.Option(parser=clearing(), help="所属社区。")] = None,
+    category: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求类别，用 / 分级，如 物业管理/下水管道。")] = None,
     channel: Annotated[Channel, enum_option(Channel, "受理渠道", "受理渠道")] = Channel.HOTLINE,
     urgency: Annotated[Urgency, enum_option(Urgency, "紧急程度", "紧急程度")] = Urgency.NORMAL,
     nature: Annotated[Nature, enum_option(Nature, "诉求性质", "诉求性质")] = Nature.UNCLASSIFIED,
     kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型")] = None,
-    ref: Annotated[Optional[str], typer.Option(parser=parse_ref, help="12345 工单编号（唯一；不分大小写、全半角）。")] = None,
+    ref: Annotated[Optional[str], typer.Option(parser=clearing(parse_ref), help="12345 工单编号（唯一；不分大小写、全半角）。")] = None,
     received: Annotated[Optional[str], typer.Option(metavar="TIME", help="受理时间，默认现在：2026-10-01T08:30、昨天 18:30、yesterday 18:30、-2h；要写钟点（只写日期或 yesterday 会被拒绝）。")] = None,
-    detail: Annotated[Optional[str], typer.Option(help="诉求详情。")] = None,
+    detail: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求详情。")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出编号，供脚本使用：id=$(jiesu new … -q)")] = False,
 ) -> None:
     """例：jiesu new "楼上漏水" --phone 13812345678 --community 前门社区 --category 物业管理/漏水
