@@ -281,7 +281,11 @@ def test_undo_is_allowed_past_a_later_step_that_does_not_depend_on_it(jiesu, mon
     "steps, line",
     [
         ([], "#1 的受理（2026-11-30 09:00）不能撤销：受理不能撤销；录错的内容请用 jiesu edit 更正"),
-        ([["ledger", "add", "1", "--plan", "换管", "--unit", "城管科"]], None),
+        ([["ledger", "add", "1", "--plan", "换管", "--unit", "城管科"]],
+         "#1 的上账（2026-12-01 09:30）不能撤销：上账已记入台账余额，不能撤销；措施、单位或期限录错的请用 jiesu ledger edit 更正"),
+        # a fresh tester: the 销账's refusal said what could not be done, not what to do
+        ([["ledger", "add", "1", "--plan", "换管", "--unit", "城管科"], ["ledger", "clear", "1", "--evidence", "已换"]],
+         "#1 的销账（2026-12-01 09:30）不能撤销：销账已记入台账余额，不能撤销；整改没有落实的请用 jiesu reopen 重新挂账"),
         ([["merge", "1", "--into", "2"]], "#1 的并单（2026-12-01 09:30）不能撤销：并单不能撤销"),
     ],
 )

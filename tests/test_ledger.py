@@ -581,7 +581,7 @@ def test_a_reopened_entry_past_its_due_gets_a_new_one_with_ledger_edit(jiesu, bo
     jiesu.ok("ledger", "clear", "1", "--evidence", "已更换", "--at", "2026-11-05 10:00")
     monkeypatch.setenv("JIESU_NOW", "2026-12-02T10:00:00+08:00")
     reopened = jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no")
-    assert reopened.stderr.splitlines()[-1] == "台账 1 的整改期限 2026-11-20 24:00 已过，请用 jiesu ledger edit 1 --due … --reason … 重定整改期限"
+    assert reopened.stderr.splitlines()[-1] == "台账 1 的整改期限 2026-11-20 24:00 到现在已过，请用 jiesu ledger edit 1 --due … --reason … 重定整改期限"
     assert [r["id"] for r in jiesu.json("list", "--overdue")] == [case_id]
     assert jiesu.json("report", "daily")["overdue"] == 1
     before = book.fingerprint()
@@ -615,7 +615,7 @@ def test_reopen_names_the_ledger_edit_only_when_the_due_has_passed(jiesu, monkey
     jiesu.ok("ledger", "clear", "1", "--evidence", "再次排水")
     monkeypatch.setenv("JIESU_NOW", "2026-12-21T09:00:00+08:00")
     said = jiesu.ok("reopen", case_id, "--reason", "又积水了").stderr
-    assert said.endswith("台账 1 的整改期限 2026-12-20 24:00 已过，请用 jiesu ledger edit 1 --due … --reason … 重定整改期限\n")
+    assert said.endswith("台账 1 的整改期限 2026-12-20 24:00 到现在已过，请用 jiesu ledger edit 1 --due … --reason … 重定整改期限\n")
 
 
 def test_ledger_edit_corrects_a_typo_in_a_rolled_month_moves_no_balance_and_is_undone(jiesu, book, monkeypatch):

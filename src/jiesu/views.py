@@ -170,7 +170,7 @@ def lapsed_due_line(entry: LedgerEntry | None, now: datetime, tz: ZoneInfo) -> s
     as `list --overdue` counts it), naming the step that sets a new one; None otherwise."""
     if entry is None or entry.due is None or entry.due >= now:
         return None
-    return f"台账 {entry.id} 的整改期限 {shown_bound(entry.due, tz)} 已过，请用 jiesu ledger edit {entry.id} --due … --reason … 重定整改期限"
+    return f"台账 {entry.id} 的整改期限 {shown_bound(entry.due, tz)} 到现在已过，请用 jiesu ledger edit {entry.id} --due … --reason … 重定整改期限"
 
 
 def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
