@@ -127,7 +127,7 @@ BAD_VALUES = [
     (["ledger", "edit", "1", "--due", "2027-02-28", "--reason", ""], "更正理由不能为空"),
     # An empty count (`--limit "$N"` with $N unset) gave an IndexError traceback once counts took full-width digits.
     (["list", "--limit", ""], "--limit 无效：'' 应为整数"),
-    (["ledger", "clear", ""], "台账编号 无效：'' 应为整数"),
+    (["ledger", "clear", ""], "台账编号 无效：'' 不是台账编号（应为 3 或 台账3）"),
     (["ledger", "clear", "1", "--evidence", ""], "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果"),
     # Tester 18: evidence of one zero-width space cleared the entry (不整改完不销账 bypassed).
     (["ledger", "clear", "1", "--evidence", "\u200b"], "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果"),

@@ -565,6 +565,17 @@ def test_a_refused_step_at_the_top_level_does_not_offer_escalate(jiesu):
     )
 
 
+def test_an_entry_is_named_as_jiesu_prints_it(jiesu):
+    """A fresh tester: `ledger edit "#1"` and `台账1` (as jiesu prints an entry) were refused 应为整数,
+    though a case is `#42` as well as `42`."""
+    case_id = jiesu.new("主管道", "--nature", "合理诉求")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
+    for named, unit in (("台账1", "城管一科"), ("#1", "城管二科"), ("台账 １", "城管三科"), ("＃1", "城管四科")):
+        jiesu.ok("ledger", "edit", named, "--unit", unit, "--reason", "录错")
+    assert jiesu.json("ledger", "list")[0]["unit"] == "城管四科"
+    refused(jiesu("ledger", "clear", "台账x", "--evidence", "好了"), "台账编号 无效：'台账x' 不是台账编号（应为 3 或 台账3）", code=2)
+
+
 # ---------------------------------------------------------------- ledger edit (台账更正/延期)
 
 

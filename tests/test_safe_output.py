@@ -631,7 +631,7 @@ def test_a_missing_argument_is_named_in_chinese_for_every_command(jiesu, book):
 def test_usage_lines_and_value_errors_read_chinese(jiesu):
     assert jiesu.ok("show", "--help").stdout.startswith("用法: jiesu show [选项] ")
     assert jiesu.ok("ledger", "--help").stdout.startswith("用法: jiesu ledger [选项] 命令 [参数]...")
-    assert jiesu("ledger", "clear", "x").stderr == "错误: 台账编号 无效：'x' 应为整数\n"
+    assert jiesu("ledger", "clear", "x").stderr == "错误: 台账编号 无效：'x' 不是台账编号（应为 3 或 台账3）\n"
     assert jiesu("copy").stderr == "错误: 缺少选项 --to（jiesu copy --help 看用法）\n"
 
 

@@ -7,14 +7,14 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, existing_office, office_of, say
-from jiesu.cliopts import LARGEST_ID, At, Bom, CaseId, Format, Out, RecordFormat, Reveal, count_option, export_format, output_format
+from jiesu.cliopts import At, Bom, CaseId, Format, Out, RecordFormat, Reveal, export_format, output_format, parse_entry
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
 Period = Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="期间 YYYY-MM，如 2026-10：该月的本期新增（当月上账或重新挂账的条目）；从前几个月结转来的不在其中。")]
-Entry = Annotated[int, count_option(least=1, most=LARGEST_ID, metavar="ENTRY", argument=True, help="台账编号。")]
+Entry = Annotated[int, typer.Argument(parser=parse_entry, metavar="ENTRY", help="台账编号（如 3，或照抄的 台账3、#3）。")]
 
 EXPORT_COLUMNS = (
     ("entry_id", "台账编号"),

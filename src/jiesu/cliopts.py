@@ -47,6 +47,18 @@ def parse_id(text: str) -> int:
     return number
 
 
+def parse_entry(text: str) -> int:
+    """A ledger entry's number as jiesu prints it and people copy it: `3`, `台账 3`, `#3`; anything else is
+    a usage error (exit 2)."""
+    if isinstance(text, int):
+        return text
+    raw = halfwidth(str(text)).strip().removeprefix("台账").strip().lstrip("#")
+    number = at_most(raw, LARGEST_ID) if raw.isascii() and raw.isdecimal() else None
+    if not number:
+        raise typer.BadParameter(f"{echoed(text)} 不是台账编号（应为 3 或 台账3）")
+    return number
+
+
 def count_option(*names: str, least: int, most: int, help: str, metavar: str = "N", argument: bool = False):
     """A whole-number option (or argument) from `least` to `most`, typed in ASCII or full-width digits (`３`);
     anything else is a usage error (exit 2) saying the bound it missed."""
