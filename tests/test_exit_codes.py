@@ -81,6 +81,8 @@ BAD_VALUES = [
     (["import", "{dir}/工单.csv", "--at", "foo"], NOT_A_RECEIPT),
     (["import", "{dir}/工单.csv", "--map", "{dir}/没有这个映射.toml", "--at", "foo"], NOT_A_RECEIPT),
     (["completion", "fish"], "不支持 'fish'；可选：bash, zsh"),
+    # a fresh tester: `jiesu shell 补录.txt` was only 多余的参数; a script comes on stdin
+    (["shell", "补录.txt"], "多余的参数：补录.txt；脚本请从标准输入给：jiesu shell < 补录.txt"),
     # A fresh tester: `new "…" --phone 12345` exited 1, as for a refusal, where every other bad value typed is a usage error.
     (["new", "x", "--phone", "12345"], "--phone 无效：不是有效的中国电话号码：'12345'（手机如 13812345678，座机如 010-65123456）"),
     (["new", "x", "--phone", "+1 415 555 0100"], "--phone 无效：不是有效的中国电话号码：'+1 415 555 0100'（手机如 13812345678，座机如 010-65123456）"),

@@ -85,6 +85,8 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         return visible(f"没有 {shortened(name)} 这个命令{hint}")
     found = re.fullmatch(r"Got unexpected extra argument\(s\) \((.*)\)", message)
     if found:
+        if ctx is not None and ctx.command.name == "shell":  # `jiesu shell 补录.txt`: a script comes on stdin
+            return visible(f"多余的参数：{shortened(found.group(1))}；脚本请从标准输入给：jiesu shell < {shortened(found.group(1))}")
         return visible(f"多余的参数：{shortened(found.group(1))}{see}")
     return f"命令行有误{see}"
 
