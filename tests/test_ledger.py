@@ -375,6 +375,15 @@ def test_days_on_the_books_stop_at_the_clear(jiesu, monkeypatch):
     assert [r["age_days"] for r in jiesu.json("ledger", "list")] == [24, 140]
 
 
+def test_days_on_the_books_are_calendar_days_in_the_office_zone(jiesu, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T08:00:00+08:00")
+    jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-30T20:00")
+    jiesu.ok("ledger", "add", "1", "--plan", "整改", "--unit", "城管科", "--at", "2026-11-30T23:00")
+    assert [r["age_days"] for r in jiesu.json("ledger", "list")] == [1]
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已整改", "--at", "2026-12-01T07:00")
+    assert [r["age_days"] for r in jiesu.json("ledger", "list")] == [1]
+
+
 def booking_as_an_older_jiesu_did(monkeypatch) -> None:
     """Have a ledger step dated in a rolled month booked in the first month still open, as an older jiesu did."""
 

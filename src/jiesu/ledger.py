@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case as when_then
 from sqlalchemy import func, insert, update
@@ -102,9 +103,10 @@ def counted_in(period: str):
     )
 
 
-def days_on_books(entry: LedgerEntry, now: datetime) -> int:
-    """在账天数: from 上账 to 销账, or to now while the entry is still open."""
-    return ((entry.cleared_at or now) - entry.opened_at).days
+def days_on_books(entry: LedgerEntry, now: datetime, tz: ZoneInfo) -> int:
+    """在账天数: calendar days in the office's zone from 上账 to 销账, or to today while the entry is still open
+    (as a date subtraction in Excel counts them: one put on the books last night is 1 day on them this morning)."""
+    return ((entry.cleared_at or now).astimezone(tz).date() - entry.opened_at.astimezone(tz).date()).days
 
 
 # ---------------------------------------------------------------- 上账 and 销账
