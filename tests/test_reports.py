@@ -262,6 +262,14 @@ def test_rates_by_assignee_list_the_unassigned_first_then_the_names_on_either_ba
     assert [row["name"] for row in report["rates_by_assignee"]] == [None, "Zhang", "李网格", "王网格"]
 
 
+def test_an_empty_group_is_null_in_every_grouping_of_the_report(jiesu):
+    """A category is held as '', an assignee, community as NULL: a script reading the report tests one absence."""
+    jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")
+    report = jiesu.json("report", "monthly", "--period", "2026-11")
+    for key in ("by_category", "by_assignee", "rates_by_community", "rates_by_assignee"):
+        assert [row["name"] for row in report[key]] == [None], key
+
+
 @pytest.mark.parametrize(
     ("now", "period"),
     [

@@ -126,7 +126,7 @@ def _ranked(field: str, volumes: dict[Any, dict], rates: dict[Any, dict]) -> dic
 
     A row is one value: two alike once masked (a number in them) are two rows, their names told apart."""
     keyed = [
-        (key, {"name": shown_field(field, key), "received": 0, "open": 0, "overdue": 0, **volumes.get(key, {}), **rates.get(key, {})})
+        (key, {"name": reports.group_name(field, key), "received": 0, "open": 0, "overdue": 0, **volumes.get(key, {}), **rates.get(key, {})})
         for key in set(volumes) | set(rates)
     ]
     keyed.sort(key=lambda item: (-item[1]["received"], -item[1]["overdue"], -item[1]["open"], item[1]["name"] or "", item[0] or ""))

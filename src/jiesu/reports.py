@@ -330,13 +330,19 @@ def _standing(session: Session, office: Office, then: CasesAt, as_of: datetime, 
     }
 
 
+def group_name(field: str, value: Any) -> str | None:
+    """A grouped row's name as reports give it: masked, and null when the field is empty, whichever way the
+    book holds an empty value (a category is '', an assignee NULL), so a script tests one absence."""
+    return shown_field(field, value) or None
+
+
 def splits(
     session: Session, then: CasesAt, as_of: datetime, received_in: tuple[datetime, datetime], names: tuple[str, ...]
 ) -> dict[str, list[dict]]:
     """`split_counts` as a listing shows them: each value a row under `name`, masked (two values alike
     once masked stay two rows)."""
     return {
-        name: [{"name": shown_field(name, key), **counts} for key, counts in per_value.items()]
+        name: [{"name": group_name(name, key), **counts} for key, counts in per_value.items()]
         for name, per_value in split_counts(session, then, as_of, received_in, names).items()
     }
 
@@ -450,7 +456,7 @@ def rates_by(
     session: Session, office: Office, then: CasesAt, start: datetime, as_of: datetime, name: str, upto: datetime | None = None
 ) -> list[dict]:
     """`rates_per` as a listing shows them: each value a row, masked (two values alike once masked stay two rows)."""
-    return [{"name": shown_field(name, key), **found} for key, found in rates_per(session, office, then, start, as_of, name, upto).items()]
+    return [{"name": group_name(name, key), **found} for key, found in rates_per(session, office, then, start, as_of, name, upto).items()]
 
 
 def rates_per(
