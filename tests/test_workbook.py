@@ -310,7 +310,7 @@ def test_a_text_longer_than_a_cell_is_refused_and_no_file_appears(jiesu, tmp_pat
     jiesu.new("长" * 40_000)
     out = tmp_path / "诉求.xlsx"
     refused(jiesu("export", "--out", str(out)),
-            "#2 的 summary 有 40,000 个字符，超过 Excel 单元格上限 32,767；请改用 --format jsonl 或 csv")
+            "#2 的诉求摘要有 40,000 个字符，超过 Excel 单元格上限 32,767；请改用 CSV（--format csv）")
     assert list(tmp_path.glob("*.xlsx*")) == [] and list(tmp_path.glob(".*part")) == []
     out.write_bytes(b"old")
     refused(jiesu("export", "--out", str(out)))
@@ -334,6 +334,17 @@ def test_ledger_export_to_xlsx(jiesu, tmp_path):
     jiesu.ok("ledger", "export", "--out", str(out), "--reveal")
     header, row = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("台账").to_python()
     assert dict(zip(header, row))["联系电话"] == "01065123456 转8001"
+
+
+def test_a_ledger_text_longer_than_a_cell_is_named_as_its_column_with_a_format_the_export_has(jiesu, tmp_path):
+    """Replayed from a fresh tester: the refusal named the field `plan` and sent the user to `--format
+    jsonl`, which `ledger export` does not have."""
+    case_id = jiesu.new("主管道老化", "--nature", "合理诉求", "--received", "2026-11-20T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "计" * 33_000, "--unit", "城管科", "--at", "2026-11-20T10:00")
+    refused(jiesu("ledger", "export", "--out", str(tmp_path / "台账.xlsx")),
+            "台账 1 的整改措施有 33,000 个字符，超过 Excel 单元格上限 32,767；请改用 CSV（--format csv）")
+    assert list(tmp_path.glob("*.xlsx*")) == [] and list(tmp_path.glob(".*part")) == []
+    assert len(jiesu.ok("ledger", "export", "--format", "csv").stdout) > 33_000
 
 
 def test_a_deadline_typed_as_a_date_reads_its_24_00_in_the_ledger_workbook_as_in_the_csv(jiesu, tmp_path):

@@ -139,7 +139,8 @@ def _at_midnight(local: datetime | None) -> bool:
 
 
 def write_xlsx(
-    rows: Iterable[dict[str, Any]], path: str | None, *, columns: Sequence[tuple[str, str]], sheet: str, name_of: Callable
+    rows: Iterable[dict[str, Any]], path: str | None, *, columns: Sequence[tuple[str, str]], sheet: str, name_of: Callable,
+    labels: dict[str, str] | None = None,
 ) -> int:
     """A workbook at `path`, written beside it and renamed into place only when complete."""
     if path is None or path == "-":
@@ -147,7 +148,7 @@ def write_xlsx(
     from jiesu.workbook import write_workbook
 
     with replacing(path) as temp:
-        return write_workbook(temp, rows, columns, sheet=sheet, name_of=name_of)
+        return write_workbook(temp, rows, columns, sheet=sheet, name_of=name_of, labels=labels)
 
 
 def write(rows: Iterable[dict[str, Any]], fmt: str, path: str | None, *, columns: Sequence[tuple[str, str]], bom: bool) -> int:
@@ -325,7 +326,10 @@ def export_cases(office: Office, fmt: str, path: str | None, selection: CaseSele
             return write_csv_batches(case_cell_batches(office, selection, reveal=reveal), CASE_FIELDS, stream)
     if fmt == "xlsx":
         rows = case_rows(office, selection, reveal=reveal, typed_times=True)
-        return write_xlsx(rows, path, columns=[(name, name) for name in CASE_FIELDS], sheet="诉求", name_of=lambda row: f"#{row['id']}")
+        from jiesu.views import case_columns
+
+        labels = {column.key: column.label for column in case_columns(office.tz)}
+        return write_xlsx(rows, path, columns=[(name, name) for name in CASE_FIELDS], sheet="诉求", name_of=lambda row: f"#{row['id']}", labels=labels)
     if fmt == "json":
         with output(path) as stream:
             return write_json_array(case_rows(office, selection, reveal=reveal), stream)

@@ -16,7 +16,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -228,12 +228,13 @@ def display_width(text: str) -> int:
 
 def write_workbook(
     path: Path, rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str]], *, sheet: str,
-    name_of: Callable[[dict[str, Any]], str],
+    name_of: Callable[[dict[str, Any]], str], labels: Mapping[str, str] | None = None,
 ) -> int:
     """Write rows under a bold, frozen header of `columns` (key, header text) to `path`; returns how many.
 
-    `name_of` names a row in a refusal (e.g. "#42"): a text longer than a cell holds is refused,
-    never cut. Times are datetimes in the office's zone, written as date cells.
+    `name_of` names a row and `labels` a field (by default its header) in a refusal (e.g. "#42 的诉求详情"):
+    a text longer than a cell holds is refused, never cut. Times are datetimes in the office's zone,
+    written as date cells.
     """
     import xlsxwriter
     from xlsxwriter.exceptions import FileCreateError
@@ -244,7 +245,7 @@ def write_workbook(
         book = xlsxwriter.Workbook(part, {"constant_memory": True, "strings_to_numbers": False, "tmpdir": scratch,
                                           "strings_to_formulas": False, "strings_to_urls": False})
         try:
-            count = _fill(book, rows, columns, sheet=sheet, name_of=name_of)
+            count = _fill(book, rows, columns, sheet=sheet, name_of=name_of, labels=labels or dict(columns))
         except BaseException:
             _discard(book)
             raise
@@ -257,7 +258,7 @@ def write_workbook(
 
 def _fill(
     book, rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str]], *, sheet: str,
-    name_of: Callable[[dict[str, Any]], str],
+    name_of: Callable[[dict[str, Any]], str], labels: Mapping[str, str],
 ) -> int:
     """Write the header and the rows into a new sheet of `book`; returns how many rows."""
     from jiesu.xlsxsheet import EscapingWorksheet
@@ -288,8 +289,8 @@ def _fill(
                 text = str(value)
                 if len(text) > EXCEL_CELL_LIMIT:
                     raise BadInput(
-                        f"{name_of(row)} 的 {key} 有 {len(text):,} 个字符，超过 Excel 单元格上限"
-                        f" {EXCEL_CELL_LIMIT:,}；请改用 --format jsonl 或 csv"
+                        f"{name_of(row)} 的{labels.get(key, key)}有 {len(text):,} 个字符，超过 Excel 单元格上限"
+                        f" {EXCEL_CELL_LIMIT:,}；请改用 CSV（--format csv）"
                     )
                 page.write_string(count, position, text)
             widths[position] = max(widths[position], display_width(text[:WIDEST_COLUMN]))
