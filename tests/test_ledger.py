@@ -574,6 +574,8 @@ def test_an_entry_is_named_as_jiesu_prints_it(jiesu):
         jiesu.ok("ledger", "edit", named, "--unit", unit, "--reason", "录错")
     assert jiesu.json("ledger", "list")[0]["unit"] == "城管四科"
     refused(jiesu("ledger", "clear", "台账x", "--evidence", "好了"), "台账编号 无效：'台账x' 不是台账编号（应为 3 或 台账3）", code=2)
+    # read as a case id is (test_show_accepts_hash_ids_and_refuses_unknown): a superscript is no digit
+    refused(jiesu("ledger", "clear", "台账²", "--evidence", "好了"), "台账编号 无效：'台账²' 不是台账编号（应为 3 或 台账3）", code=2)
 
 
 # ---------------------------------------------------------------- ledger edit (台账更正/延期)
