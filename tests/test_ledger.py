@@ -583,6 +583,8 @@ def test_an_entry_is_named_as_jiesu_prints_it(jiesu):
         jiesu.ok("ledger", "edit", named, "--unit", unit, "--reason", "录错")
     assert jiesu.json("ledger", "list")[0]["unit"] == "城管四科"
     refused(jiesu("ledger", "clear", "台账x", "--evidence", "好了"), "台账编号 无效：'台账x' 不是台账编号（应为 3 或 台账3）", code=2)
+    # read as a case id is (test_show_accepts_hash_ids_and_refuses_unknown): a superscript is no digit
+    refused(jiesu("ledger", "clear", "台账²", "--evidence", "好了"), "台账编号 无效：'台账²' 不是台账编号（应为 3 或 台账3）", code=2)
 
 
 # ---------------------------------------------------------------- ledger edit (台账更正/延期)
@@ -670,8 +672,8 @@ def test_ledger_edit_corrects_a_typo_in_a_rolled_month_moves_no_balance_and_is_u
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
-# `ledger edit` lines refused on entry 1 (open: 更换, 城管科, due 2026-11-30, added 2026-11-02 09:00) and
-# entry 2 (cleared), with the line and the exit code.
+# `ledger edit` lines refused on entry 1 (open) and entry 2 (cleared) of open_and_cleared_entries, with the line
+# and the exit code.
 EDIT_REFUSALS = [
     (["1", "--reason", "x"], "台账 1 没有要更正的内容；请给出 --plan、--unit 或 --due", 1),
     (["1", "--unit", " 城管科 ", "--reason", "x"], "台账 1 没有变化：给出的值与现有的相同", 1),
@@ -688,14 +690,34 @@ EDIT_REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "line", "code"), EDIT_REFUSALS, ids=[" ".join(args) for args, _, _ in EDIT_REFUSALS])
-def test_a_refused_ledger_edit_says_why_and_changes_nothing(jiesu, book, args, line, code):
+def open_and_cleared_entries(jiesu) -> None:
+    """Entry 1 open (更换, 城管科, due 2026-11-30, added 2026-11-02 09:00), entry 2 cleared on 2026-11-05 09:00."""
     for summary in ("主管道", "积水"):
         case_id = jiesu.new(summary, "--nature", "合理诉求", "--received", "2026-11-01T09:00")
         jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--due", "2026-11-30", "--at", "2026-11-02T09:00")
     jiesu.ok("ledger", "clear", "2", "--evidence", "已排水", "--at", "2026-11-05T09:00")
+
+
+@pytest.mark.parametrize(("args", "line", "code"), EDIT_REFUSALS, ids=[" ".join(args) for args, _, _ in EDIT_REFUSALS])
+def test_a_refused_ledger_edit_says_why_and_changes_nothing(jiesu, book, args, line, code):
+    open_and_cleared_entries(jiesu)
     before, entries = book.fingerprint(), entry_values(book)
     refused(jiesu("ledger", "edit", *args), line, code=code)
+    assert (book.fingerprint(), entry_values(book)) == (before, entries)
+
+
+# `ledger clear` lines refused on the same entries: the opening it shares with `ledger edit`, in its own words.
+CLEAR_REFUSALS = [
+    (["2", "--evidence", "又排了一次"], "台账 2 已于 2026-11-05 09:00 销账，不能重复销账"),
+    (["1", "--evidence", "已更换", "--at", "2026-11-02T08:00"], "台账 1 的销账时间 2026-11-02 08:00 早于上账时间 2026-11-02 09:00"),
+]
+
+
+@pytest.mark.parametrize(("args", "line"), CLEAR_REFUSALS, ids=[" ".join(args) for args, _ in CLEAR_REFUSALS])
+def test_a_refused_ledger_clear_says_why_and_changes_nothing(jiesu, book, args, line):
+    open_and_cleared_entries(jiesu)
+    before, entries = book.fingerprint(), entry_values(book)
+    refused(jiesu("ledger", "clear", *args), line)
     assert (book.fingerprint(), entry_values(book)) == (before, entries)
 
 

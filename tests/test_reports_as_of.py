@@ -38,6 +38,8 @@ def test_a_past_view_keeps_the_ledger_due_it_had_before_a_ledger_edit(jiesu):
     before = {name: jiesu.json(*command) for name, command in views.items()}
     assert before["monthly"]["ledger"]["overdue_entries"] == [1] and before["daily"]["overdue_cases"] == [int(case_id)]
     assert [c["id"] for c in before["overdue"]] == [int(case_id)]
+    jiesu.ok("edit", case_id, "--detail", "due")  # a later case correction, a "due" in its changes yet no 整改期限
+    assert {name: jiesu.json(*command) for name, command in views.items()} == before
     jiesu.ok("ledger", "edit", "1", "--due", "2026-12-31", "--reason", "重新整改", "--at", "2026-12-01T09:00")
     assert {name: jiesu.json(*command) for name, command in views.items()} == before
     today = jiesu.json("report", "daily")

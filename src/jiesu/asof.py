@@ -79,12 +79,15 @@ def ledger_dues_at(conn: Connection, as_of: datetime):
     case has one entry; its due at `as_of` is the old value of the first such change after it."""
     query = (
         sa.select(EVENTS.c.case_id, EVENTS.c.changes)
-        .where(selective(EVENTS.c.kind.in_([EventKind.EDITED.value, EventKind.UNDONE.value])), EVENTS.c.at > as_of)  # by kind, then time
+        .where(
+            selective(EVENTS.c.kind.in_([EventKind.EDITED.value, EventKind.UNDONE.value])), EVENTS.c.at > as_of,  # by kind, then time
+            EVENTS.c.changes.contains('"due"'),  # a ledger edit's: the case corrections after `as_of` are not parsed
+        )
         .order_by(EVENTS.c.at.desc(), EVENTS.c.id.desc())
     )
     was = {}
     for case_id, changes in conn.execute(query):
-        due = json.loads(changes or "{}").get("due")
+        due = json.loads(changes).get("due")
         if due:  # newest first: the earliest change after `as_of` is the one left
             was[case_id] = datetime.fromisoformat(due[0])
     if not was:

@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import IO
 
 PART = "jiesu-part"
-# SQLite may leave these beside a file it was writing (a rollback journal, a WAL).
-COMPANIONS = ("-journal", "-wal", "-shm")
+# The files SQLite keeps beside a database it has open (a WAL and its shared memory, a rollback
+# journal), deleted when the last connection closes it, left beside one whose writer was killed.
+COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 _PART_NAME = re.compile(rf"\..+\.[0-9]+\.{PART}", re.DOTALL)

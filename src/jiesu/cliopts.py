@@ -36,27 +36,28 @@ def enum_parser(enum: type[LabeledEnum], noun: str):
     return parse
 
 
-def parse_id(text: str) -> int:
-    """A case id as people write it: `42` or `#42`; anything else is a usage error (exit 2)."""
-    if isinstance(text, int):
-        return text
-    raw = str(text).strip().lstrip("#＃")  # the full-width ＃ a Chinese keyboard types
-    number = at_most(raw, LARGEST_ID) if raw.isdecimal() else None
-    if not number:
-        raise typer.BadParameter(f"{echoed(text)} 不是诉求编号（应为 42 或 #42）")
-    return number
+def numbered(refusal: str, prefix: str = "") -> Callable[[str], int]:
+    """The parser of an id as people write it: its number, after `prefix` (as jiesu prints it: `台账 3`)
+    and `#` (half- or full-width, as a case is written: `#42`), in decimal digits (ASCII or full-width, not
+    `²`); anything else is a usage error (exit 2) saying `refusal` after what was typed. Case ids and
+    ledger entries are read alike."""
+
+    def parse(text: str) -> int:
+        if isinstance(text, int):
+            return text
+        raw = str(text).strip().removeprefix(prefix).strip().lstrip("#＃")  # the full-width ＃ a Chinese keyboard types
+        number = at_most(raw, LARGEST_ID) if raw.isdecimal() else None
+        if not number:
+            raise typer.BadParameter(f"{echoed(text)} {refusal}")
+        return number
+
+    return parse
 
 
-def parse_entry(text: str) -> int:
-    """A ledger entry's number as jiesu prints it and people copy it: `3`, `台账 3`, `#3`; anything else is
-    a usage error (exit 2)."""
-    if isinstance(text, int):
-        return text
-    raw = halfwidth(str(text)).strip().removeprefix("台账").strip().lstrip("#")
-    number = at_most(raw, LARGEST_ID) if raw.isascii() and raw.isdecimal() else None
-    if not number:
-        raise typer.BadParameter(f"{echoed(text)} 不是台账编号（应为 3 或 台账3）")
-    return number
+# A case id: `42` or `#42`.
+parse_id = numbered("不是诉求编号（应为 42 或 #42）")
+# A ledger entry's number as jiesu prints it and people copy it: `3`, `台账 3`, `#3`.
+parse_entry = numbered("不是台账编号（应为 3 或 台账3）", prefix="台账")
 
 
 def count_option(*names: str, least: int, most: int, help: str, metavar: str = "N", argument: bool = False):

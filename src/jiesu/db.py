@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
-from jiesu import backend
+from jiesu import atomicfile, backend
 from jiesu.clock import utcnow
 from jiesu.digits import at_most
 from jiesu.errors import BadInput, BadOption, StoreError, os_reason
@@ -318,10 +318,6 @@ def _refuse_beside_a_stray_log(path: Path, option: str) -> None:
         raise StoreError(f"{echoed_path(path)} 不存在，不能在这里新建案卷库：{_missing_book_advice(path, option)}，或用 {option} 指定别的位置")
 
 
-# The files SQLite keeps beside an open book (deleted when the last connection closes it).
-COMPANIONS = ("-wal", "-shm", "-journal")
-
-
 def check_apart(book: Path | None, target: Path, instead: str) -> None:
     """Refuse, before either is opened, a target (`copy --to`, `backup`) that is the book itself, one
     of the files SQLite keeps beside it or beside another book, or a new file whose companion the book
@@ -330,7 +326,7 @@ def check_apart(book: Path | None, target: Path, instead: str) -> None:
     theirs = target.expanduser().resolve()
     if book is not None:
         _check_apart_from(book, book.expanduser().resolve(), target, theirs, instead)
-    for suffix in COMPANIONS:
+    for suffix in atomicfile.COMPANIONS:
         if theirs.name.endswith(suffix) and _is_book(owner := theirs.with_name(theirs.name.removesuffix(suffix))):
             raise BadInput(_companion_of(target, target.with_name(owner.name), suffix, instead))
         if not os.path.lexists(theirs) and os.path.lexists(log := theirs.with_name(theirs.name + suffix)):
@@ -344,7 +340,7 @@ def _check_apart_from(book: Path, mine: Path, target: Path, theirs: Path, instea
     """check_apart for the book being copied or backed up (`mine`, `theirs`: the paths resolved)."""
     if mine == theirs:
         raise BadInput(f"源案卷库和目标是同一个；{instead}")
-    for suffix in COMPANIONS:
+    for suffix in atomicfile.COMPANIONS:
         if theirs == mine.with_name(mine.name + suffix):
             raise BadInput(_companion_of(target, book, suffix, instead))
         if mine == theirs.with_name(theirs.name + suffix):
@@ -713,8 +709,6 @@ def backup_to(store: Store, destination: Path, *, overwrite: bool = True) -> Non
     It appears at `destination` whole or not at all (see atomicfile); with
     `overwrite` False an existing file there is refused, never replaced.
     """
-    from jiesu import atomicfile
-
     if store.path is None:
         raise StoreError("只有 SQLite 案卷库可以用 jiesu backup 备份；PostgreSQL 请用 jiesu copy 或 pg_dump")
     try:

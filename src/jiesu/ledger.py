@@ -13,7 +13,7 @@ from an older jiesu may hold movements booked in a later month than their own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -142,18 +142,9 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
     if blank(evidence):  # as a blank reason for any step: a usage error
         raise BadOption(f"台账 {entry_id} 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
     with office.store.write() as session:
-        # The case is locked before its entry, in the same order as every other step, so that
-        # concurrent workers on PostgreSQL queue instead of deadlocking.
-        case = load_case(session, _load_entry(session, entry_id, lock=False).case_id, for_update=True)
-        entry = _load_entry(session, entry_id)
-        if entry.status == CLEARED:
-            raise TransitionRefused(f"台账 {entry_id} 已于 {shown(office, entry.cleared_at)} 销账，不能重复销账")
-        allowed(session, case, "ledger clear", "销账")
-        when = moment(office, case, at)
-        if when < entry.opened_at:
-            when_shown, opened_shown = shown_apart(office, when, entry.opened_at)
-            raise BadInput(f"台账 {entry_id} 的销账时间 {when_shown} 早于上账时间 {opened_shown}")
-        not_before(office, case, when, "销账", last_at(session, case.id, EventKind.REOPENED), "重办")
+        case, entry, when = _step_on_open_entry(
+            office, session, entry_id, at, step="ledger clear", verb="销账", timed="销账", if_cleared=lambda case: "不能重复销账"
+        )
         entry.status, entry.cleared_at, entry.evidence = CLEARED, when, evidence
         session.add(entry)
         _move(session, entry, CLEARED, when, office, "销账")
@@ -184,19 +175,10 @@ def edit_entry(
         raise BadInput(f"台账 {entry_id} 没有要更正的内容；请给出 --plan、--unit 或 --due")
     reason = required(reason, "更正理由")
     with office.store.write() as session:
-        case = load_case(session, _load_entry(session, entry_id, lock=False).case_id, for_update=True)
-        entry = _load_entry(session, entry_id)
-        if entry.status == CLEARED:
-            raise TransitionRefused(
-                f"台账 {entry_id} 已于 {shown(office, entry.cleared_at)} 销账，不能更正；"
-                f"整改没有落实的，请先用 jiesu reopen {case.id} --reason … 重新挂账"
-            )
-        allowed(session, case, "ledger edit", "更正台账")
-        when = moment(office, case, at)
-        if when < entry.opened_at:
-            when_shown, opened_shown = shown_apart(office, when, entry.opened_at)
-            raise BadInput(f"台账 {entry_id} 的更正时间 {when_shown} 早于上账时间 {opened_shown}")
-        not_before(office, case, when, "更正台账", last_at(session, case.id, EventKind.REOPENED), "重办")
+        case, entry, when = _step_on_open_entry(
+            office, session, entry_id, at, step="ledger edit", verb="更正台账", timed="更正",
+            if_cleared=lambda case: f"不能更正；整改没有落实的，请先用 jiesu reopen {case.id} --reason … 重新挂账",
+        )
         if due is not None and due <= entry.opened_at:
             opened_shown, due_shown = shown_apart(office, entry.opened_at, due, bound=True)
             raise BadInput(f"台账 {entry_id} 的整改期限 {due_shown} 应晚于上账时间 {opened_shown}")
@@ -222,6 +204,28 @@ def reopen_entry(office: Office, session: Session, case: Case, entry: LedgerEntr
     session.add(entry)
     _move(session, entry, REOPENED, when, office, f"台账 {entry.id} 的重新挂账")
     record(session, case, EventKind.LEDGERED, office, when, f"台账 {entry.id} 重新挂账：{reason}", {})
+
+
+def _step_on_open_entry(
+    office: Office, session: Session, entry_id: int, at: datetime | None, *,
+    step: str, verb: str, timed: str, if_cleared: Callable[[Case], str],
+) -> tuple[Case, LedgerEntry, datetime]:
+    """The case and the entry a step (`step`, 销账 or 更正台账 as `verb`) is taken on, both locked, and
+    when it is: refused on a cleared entry (`if_cleared` says what then, after 已于 … 销账), where the
+    case's state does not allow it, and when dated before the 上账 (`timed`: its time's name) or the reopen."""
+    # The case is locked before its entry, in the same order as every other step, so that
+    # concurrent workers on PostgreSQL queue instead of deadlocking.
+    case = load_case(session, _load_entry(session, entry_id, lock=False).case_id, for_update=True)
+    entry = _load_entry(session, entry_id)
+    if entry.status == CLEARED:
+        raise TransitionRefused(f"台账 {entry_id} 已于 {shown(office, entry.cleared_at)} 销账，{if_cleared(case)}")
+    allowed(session, case, step, verb)
+    when = moment(office, case, at)
+    if when < entry.opened_at:
+        when_shown, opened_shown = shown_apart(office, when, entry.opened_at)
+        raise BadInput(f"台账 {entry_id} 的{timed}时间 {when_shown} 早于上账时间 {opened_shown}")
+    not_before(office, case, when, verb, last_at(session, case.id, EventKind.REOPENED), "重办")
+    return case, entry, when
 
 
 def _load_entry(session: Session, entry_id: int, *, lock: bool = True) -> LedgerEntry:
