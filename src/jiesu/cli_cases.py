@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, Since, Until, clearing, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, searched, written
+from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, Since, Until, clearing, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, searched
 from jiesu.errors import ExitCode
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
@@ -21,7 +21,7 @@ from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Sati
 
 def new(
     ctx: typer.Context,
-    summary: Annotated[Optional[str], typer.Argument(parser=written("诉求摘要"), metavar="SUMMARY", help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
+    summary: Annotated[Optional[str], typer.Argument(metavar="SUMMARY", help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
     phone: Annotated[Optional[str], typer.Option(parser=clearing(parse_phone), metavar="PHONE", help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
     name: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求人姓名。")] = None,
     address: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求地址。")] = None,
@@ -190,7 +190,7 @@ def _reopened(reopened, verb: str, office) -> None:
         say(lapsed)
 
 
-def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(parser=written("备注"), metavar="TEXT", help="备注内容。")], at: At = None) -> None:
+def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:
     """例：jiesu note 42 "诉求人下午三点后在家"
     """
     from jiesu.cases import add_note
@@ -204,7 +204,7 @@ def classify(
     ctx: typer.Context,
     case_id: CaseId,
     nature: Annotated[Nature, typer.Argument(parser=enum_parser(Nature, "诉求性质"), metavar="NATURE", help="诉求性质（reasonable 合理诉求, unreasonable 不合理诉求, consult 咨询建议）。")],
-    note: Annotated[str, typer.Option(help="研判说明。")] = "",
+    note: Annotated[str, typer.Option(parser=clearing(), help="研判说明。")] = "",
     at: At = None,
 ) -> None:
     """例：jiesu classify 42 合理诉求 --note "确属物业责任"
@@ -221,7 +221,7 @@ def assign(
     ctx: typer.Context,
     case_id: CaseId,
     to: Annotated[str, typer.Argument(metavar="TO", help="承办人或单位。")],
-    note: Annotated[str, typer.Option(help="派单说明。")] = "",
+    note: Annotated[str, typer.Option(parser=clearing(), help="派单说明。")] = "",
     at: At = None,
 ) -> None:
     """例：jiesu assign 42 物业公司 --note "请今天联系诉求人"
@@ -250,7 +250,7 @@ def return_case(
 def contact(
     ctx: typer.Context,
     case_id: CaseId,
-    note: Annotated[str, typer.Option(help="联系情况。")] = "",
+    note: Annotated[str, typer.Option(parser=clearing(), help="联系情况。")] = "",
     at: At = None,
 ) -> None:
     """例：jiesu contact 42 --note "电话联系，约明早上门"
@@ -335,7 +335,7 @@ def revisit(
     case_id: CaseId,
     satisfaction: Annotated[Satisfaction, enum_option(Satisfaction, "满意度", "满意度", "--satisfaction")],
     resolved: Annotated[str, typer.Option("--resolved", metavar="yes|no", help="诉求人是否认为已解决：yes/是 或 no/否。")],
-    note: Annotated[str, typer.Option(help="回访情况。")] = "",
+    note: Annotated[str, typer.Option(parser=clearing(), help="回访情况。")] = "",
     at: At = None,
 ) -> None:
     """例：jiesu revisit 42 --satisfaction 满意 --resolved yes"""
