@@ -63,6 +63,12 @@ BAD_VALUES = [
     (["todo", "--within", "foo"], "'foo' 不是时长；应写作 30m、2h、1d、1w 或 30分钟、2小时、1天、1周"),
     # a fresh tester: a summary that starts with a minus (a basement floor) was only `没有 -3 这个选项`
     (["new", "-3层车库漏水", "-q"], "没有 -3 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu new … -- '-3层车库漏水'"),
+    # a note that starts with a dash and a space (`- 见附件`) was `没有 -  这个选项`, with no word of `--`; after two
+    # dashes (`-- 见附件`) nothing said how to write it
+    (["note", "1", "- 见附件"], "没有 - 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu note … -- '- 见附件'"),
+    (["note", "1", "-- 见附件"], "没有 -- 见附件 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu note … -- '-- 见附件'"),
+    (["note", "1", "--见附件"], "没有 --见附件 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu note … -- '--见附件'"),
+    (["note", "1", "--zzz"], "没有 --zzz 这个选项（jiesu note --help 看用法）"),
     (["new", "x", "-z"], "没有 -z 这个选项（jiesu new --help 看用法）"),
     # a fresh tester: `1M` (a month to many) was read as 1 minute, as `2H` is 2 hours
     (["todo", "--within", "1M"], "'1M' 的 M 不明确：分钟请写小写 m（如 30m），一个月请写天数（如 30d）"),
