@@ -148,6 +148,7 @@ def test_a_text_of_dashes_only_is_no_text(jiesu, text):
     """On the command line `-` leaves a text empty; dashes alone (a form's "none") are no note, as a blank is not."""
     jiesu.new()
     refused(jiesu("note", "1", "--", text), "备注不能为空（- 在命令行上表示清除）；请写出备注的内容", code=2)
+    refused(jiesu("--actor", text, "note", "1", "已联系"), "--actor 无效：经办人姓名（--actor 或 JIESU_ACTOR）不能只写 -；不写则用登录用户名", code=2)
     assert len(jiesu.json("show", "1")["events"]) == 1
 
 
