@@ -618,6 +618,39 @@ def test_a_dash_on_new_leaves_a_field_empty_as_it_clears_one_on_edit(jiesu):
     assert jiesu.json("list", "--due-escalation") == []
 
 
+def test_a_dash_is_no_text_where_a_step_needs_one_and_no_note_where_it_may_have_none(jiesu, book):
+    """A fresh tester: `assign 3 -`, `visit 3 --note -`, `ledger add 3 --plan - --unit -`, `ledger edit 台账1 --plan -`
+    stored the text `-` (a 责任单位 called `-` on the 台账 handed up to the street), as `ledger clear --evidence -`
+    cleared an entry with no result. On the command line `-` leaves a text empty: refused where a step needs one,
+    no note where it may have none."""
+    for summary in ("楼道灯不亮", "三楼灯不亮", "主管道漏水"):
+        jiesu.new(summary, "--nature", "合理诉求", "--received", "2026-11-30T09:00")
+    jiesu.ok("assign", 3, "物业", "--note", "-")
+    jiesu.ok("contact", 3, "--note", "－")
+    jiesu.ok("ledger", "add", 3, "--plan", "更换主管道", "--unit", "城管科")
+    before = book.fingerprint()
+    refusals = [
+        (["assign", 3, "-"], "派单对象"),
+        (["visit", 3, "--note", "-"], "上门记录"),
+        (["ledger", "add", 2, "--plan", "-", "--unit", "-"], "整改措施"),
+        (["ledger", "add", 2, "--plan", "更换灯管", "--unit", "-"], "责任单位"),
+        (["ledger", "edit", "台账1", "--plan", "-", "--reason", "录错"], "整改措施"),
+        (["ledger", "edit", "台账1", "--unit", "——", "--reason", "录错"], "责任单位"),
+        (["note", 3, " - "], "备注"),
+    ]
+    for args, what in refusals:
+        refused(jiesu(*args), f"{what}不能为空（- 在命令行上表示清除）；请写出{what}的内容", code=2)
+    refused(jiesu("ledger", "clear", "台账1", "--evidence", "-"),
+            "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果", code=2)
+    assert book.fingerprint() == before
+    jiesu.ok("assign", 1, "物业")
+    jiesu.ok("contact", 1)
+    assert [e["note"] for e in jiesu.json("show", 3)["events"]] == [e["note"] for e in jiesu.json("show", 1)["events"]] + ["台账 1：更换主管道（城管科）"]
+    jiesu.ok("classify", 2, "咨询建议", "--note", "-")
+    jiesu.ok("edit", 2, "--address", "前门东大街3号", "--note", "-")
+    assert [(e["kind"], e["note"]) for e in jiesu.json("show", 2)["events"][1:]] == [("classified", ""), ("edited", "")]
+
+
 def test_a_case_merged_into_a_case_merged_on_is_told_where_its_work_now_is(jiesu, book):
     # A fresh tester: #3 into #2, then #2 into #1; `edit 3` said 请更正 #2, which refused in turn (请更正 #1).
     first, second, third, fourth = (jiesu.new(summary) for summary in ("楼道灯不亮", "三楼灯不亮", "四楼灯不亮", "五楼灯不亮"))

@@ -63,6 +63,12 @@ BAD_VALUES = [
     (["todo", "--within", "foo"], "'foo' 不是时长；应写作 30m、2h、1d、1w 或 30分钟、2小时、1天、1周"),
     # a fresh tester: a summary that starts with a minus (a basement floor) was only `没有 -3 这个选项`
     (["new", "-3层车库漏水", "-q"], "没有 -3 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu new … -- '-3层车库漏水'"),
+    # a note that starts with a dash and a space (`- 见附件`) was `没有 -  这个选项`, with no word of `--`; after two
+    # dashes (`-- 见附件`) nothing said how to write it
+    (["note", "1", "- 见附件"], "没有 - 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu note … -- '- 见附件'"),
+    (["note", "1", "-- 见附件"], "没有 -- 见附件 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu note … -- '-- 见附件'"),
+    (["note", "1", "--见附件"], "没有 --见附件 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu note … -- '--见附件'"),
+    (["note", "1", "--zzz"], "没有 --zzz 这个选项（jiesu note --help 看用法）"),
     (["new", "x", "-z"], "没有 -z 这个选项（jiesu new --help 看用法）"),
     # a fresh tester: `1M` (a month to many) was read as 1 minute, as `2H` is 2 hours
     (["todo", "--within", "1M"], "'1M' 的 M 不明确：分钟请写小写 m（如 30m），一个月请写天数（如 30d）"),
@@ -117,6 +123,22 @@ BAD_VALUES = [
     (["new", " － "], "诉求摘要不能为空（- 在命令行上表示清除）；请写出诉求摘要的内容"),
     (["note", "1", "-"], "备注不能为空（- 在命令行上表示清除）；请写出备注的内容"),
     (["assign", "1", " "], "派单对象不能为空"),
+    # A fresh tester: `assign 3 -`, `visit 3 --note -`, `ledger add 3 --plan - --unit -` and `ledger edit 台账1 --plan -`
+    # stored the text `-` (a 责任单位 called `-` on the 台账 handed up to the street), and `ledger clear 1 --evidence -`
+    # cleared an entry with no result: every text a step cannot go without takes `-`, or dashes only, as no text.
+    (["assign", "1", "-"], "派单对象不能为空（- 在命令行上表示清除）；请写出派单对象的内容"),
+    (["assign", "1", "——"], "派单对象不能为空（- 在命令行上表示清除）；请写出派单对象的内容"),
+    (["visit", "1", "--note", "-"], "上门记录不能为空（- 在命令行上表示清除）；请写出上门记录的内容"),
+    (["return", "1", "--reason", "－"], "退单理由不能为空（- 在命令行上表示清除）；请写出退单理由的内容"),
+    (["escalate", "1", "--reason", " - "], "升级理由不能为空（- 在命令行上表示清除）；请写出升级理由的内容"),
+    (["extend", "1", "--to", "2026-12-20", "--reason", "-"], "延期理由不能为空（- 在命令行上表示清除）；请写出延期理由的内容"),
+    (["close", "1", "--result", "resolved", "--note", "—"], "办结说明不能为空（- 在命令行上表示清除）；请写出办结说明的内容"),
+    (["reopen", "1", "--reason", "-"], "重办理由不能为空（- 在命令行上表示清除）；请写出重办理由的内容"),
+    (["ledger", "add", "1", "--plan", "-", "--unit", "-"], "整改措施不能为空（- 在命令行上表示清除）；请写出整改措施的内容"),
+    (["ledger", "add", "1", "--plan", "更换", "--unit", "-"], "责任单位不能为空（- 在命令行上表示清除）；请写出责任单位的内容"),
+    (["ledger", "edit", "台账1", "--plan", "-", "--reason", "录错"], "整改措施不能为空（- 在命令行上表示清除）；请写出整改措施的内容"),
+    (["ledger", "edit", "1", "--unit", "城管科", "--reason", "-"], "更正理由不能为空（- 在命令行上表示清除）；请写出更正理由的内容"),
+    (["ledger", "clear", "1", "--evidence", "-"], "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果"),
     (["return", "1", "--reason", ""], "退单理由不能为空"),
     (["visit", "1", "--note", ""], "上门记录不能为空"),
     (["escalate", "1", "--reason", ""], "升级理由不能为空"),

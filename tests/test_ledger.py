@@ -145,6 +145,8 @@ def test_add_refusals(office):
         ledger.add_entry(office, reasonable.id, "第二条", "单位")
     with pytest.raises(BadInput, match="整改措施不能为空"):
         ledger.add_entry(office, unclassified.id, " ", "单位")
+    with pytest.raises(BadOption, match="责任单位不能为空（- 在命令行上表示清除）"):
+        ledger.add_entry(office, unclassified.id, "计划", "-")
 
 
 def test_clear_refusals(office):
@@ -152,6 +154,8 @@ def test_clear_refusals(office):
     entry = ledger.add_entry(office, case.id, "计划", "单位")
     with pytest.raises(BadOption, match="不整改完不销账"):
         ledger.clear_entry(office, entry.id, "  ")
+    with pytest.raises(BadOption, match="不整改完不销账"):
+        ledger.clear_entry(office, entry.id, "－")
     ledger.clear_entry(office, entry.id, "已整改")
     with pytest.raises(TransitionRefused, match="不能重复销账"):
         ledger.clear_entry(office, entry.id, "再销一次")

@@ -143,6 +143,23 @@ def test_a_text_of_only_invisible_characters_is_blank(jiesu, text):
     assert jiesu.json("list", "--all") and len(jiesu.json("show", "1")["events"]) == 1
 
 
+@pytest.mark.parametrize("text", ["-", "－", " - ", "——", "—", "– -", "-\u200b", "\u2212", "﹣"])
+def test_a_text_of_dashes_only_is_no_text(jiesu, text):
+    """On the command line `-` leaves a text empty; dashes alone (a form's "none") are no note, as a blank is not."""
+    jiesu.new()
+    refused(jiesu("note", "1", "--", text), "备注不能为空（- 在命令行上表示清除）；请写出备注的内容", code=2)
+    refused(jiesu("--actor", text, "note", "1", "已联系"), "--actor 无效：经办人姓名（--actor 或 JIESU_ACTOR）不能只写 -；不写则用登录用户名", code=2)
+    assert len(jiesu.json("show", "1")["events"]) == 1
+
+
+def test_text_around_a_dash_is_text(jiesu):
+    jiesu.new()
+    kept = ["3-2", "—— 见附件", "一", "ー", "- 见附件", "-3层"]
+    for text in kept:
+        jiesu.ok("note", "1", "--", text)
+    assert [e["note"] for e in jiesu.json("show", "1")["events"][1:]] == kept
+
+
 @pytest.mark.parametrize(("actor", "shown"), [("[red]张\x1b[31m丽", "'[red]张␛[31m丽'"), ("张\n丽", "'张␊丽'"), ("张\u202e丽", "'张<U+202E>丽'")])
 def test_an_actor_with_control_or_invisible_characters_is_refused(jiesu, actor, shown):
     jiesu.new()

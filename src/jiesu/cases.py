@@ -15,12 +15,13 @@ from sqlmodel import Session, select
 
 from jiesu import fields, ledger, phones, rules, textsearch
 from jiesu.clock import a_year_after, bound_day
+from jiesu.fields import required
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.safetext import shortened
 from jiesu.models import Case, Event, LedgerEntry, Revisit
 from jiesu.office import Office
 from jiesu.steps import (
-    change, changing, future, load_case, moment, not_before, open_entry_id, record, ref_kept, required, shown_apart, shown_bound, work_case,
+    change, changing, future, load_case, moment, not_before, open_entry_id, record, ref_kept, shown_apart, shown_bound, work_case,
 )
 from jiesu.undone import last_at, not_undone
 from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Tier, Urgency, levels_said, open_status

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, Since, Until, clearing, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, searched, written
+from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, Since, Until, clearing, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, searched
 from jiesu.errors import ExitCode
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
@@ -21,19 +21,19 @@ from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Sati
 
 def new(
     ctx: typer.Context,
-    summary: Annotated[Optional[str], typer.Argument(parser=written("诉求摘要"), metavar="SUMMARY", help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
-    phone: Annotated[Optional[str], typer.Option(parser=clearing(parse_phone), metavar="PHONE", help="诉求人电话（手机或座机，如 010-65123456）。")] = None,
-    name: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求人姓名。")] = None,
-    address: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求地址。")] = None,
-    community: Annotated[Optional[str], typer.Option(parser=clearing(), help="所属社区。")] = None,
-    category: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求类别，用 / 分级，如 物业管理/下水管道。")] = None,
+    summary: Annotated[Optional[str], typer.Argument(metavar="SUMMARY", help="诉求摘要，一句话；在终端里不给则逐项询问。")] = None,
+    phone: Annotated[Optional[str], typer.Option(parser=clearing(parse_phone), metavar="PHONE", help="诉求人电话（手机或座机，如 010-65123456）；- 清除。")] = None,
+    name: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求人姓名；- 清除。")] = None,
+    address: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求地址；- 清除。")] = None,
+    community: Annotated[Optional[str], typer.Option(parser=clearing(), help="所属社区；- 清除。")] = None,
+    category: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求类别，用 / 分级，如 物业管理/下水管道；- 清除。")] = None,
     channel: Annotated[Channel, enum_option(Channel, "受理渠道", "受理渠道")] = Channel.HOTLINE,
     urgency: Annotated[Urgency, enum_option(Urgency, "紧急程度", "紧急程度")] = Urgency.NORMAL,
     nature: Annotated[Nature, enum_option(Nature, "诉求性质", "诉求性质")] = Nature.UNCLASSIFIED,
     kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型")] = None,
-    ref: Annotated[Optional[str], typer.Option(parser=clearing(parse_ref), help="12345 工单编号（唯一；不分大小写、全半角）。")] = None,
+    ref: Annotated[Optional[str], typer.Option(parser=clearing(parse_ref), help="12345 工单编号（唯一；不分大小写、全半角）；- 清除。")] = None,
     received: Annotated[Optional[str], typer.Option(metavar="TIME", help="受理时间，默认现在：2026-10-01T08:30、昨天 18:30、yesterday 18:30、-2h；要写钟点（只写日期或 yesterday 会被拒绝）。")] = None,
-    detail: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求详情。")] = None,
+    detail: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求详情；- 清除。")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出编号，供脚本使用：id=$(jiesu new … -q)")] = False,
 ) -> None:
     """例：jiesu new "楼上漏水" --phone 13812345678 --community 前门社区 --category 物业管理/漏水
@@ -190,7 +190,7 @@ def _reopened(reopened, verb: str, office) -> None:
         say(lapsed)
 
 
-def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(parser=written("备注"), metavar="TEXT", help="备注内容。")], at: At = None) -> None:
+def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:
     """例：jiesu note 42 "诉求人下午三点后在家"
     """
     from jiesu.cases import add_note
@@ -204,7 +204,7 @@ def classify(
     ctx: typer.Context,
     case_id: CaseId,
     nature: Annotated[Nature, typer.Argument(parser=enum_parser(Nature, "诉求性质"), metavar="NATURE", help="诉求性质（reasonable 合理诉求, unreasonable 不合理诉求, consult 咨询建议）。")],
-    note: Annotated[str, typer.Option(help="研判说明。")] = "",
+    note: Annotated[str, typer.Option(parser=clearing(), help="研判说明。")] = "",
     at: At = None,
 ) -> None:
     """例：jiesu classify 42 合理诉求 --note "确属物业责任"
@@ -221,7 +221,7 @@ def assign(
     ctx: typer.Context,
     case_id: CaseId,
     to: Annotated[str, typer.Argument(metavar="TO", help="承办人或单位。")],
-    note: Annotated[str, typer.Option(help="派单说明。")] = "",
+    note: Annotated[str, typer.Option(parser=clearing(), help="派单说明。")] = "",
     at: At = None,
 ) -> None:
     """例：jiesu assign 42 物业公司 --note "请今天联系诉求人"
@@ -250,7 +250,7 @@ def return_case(
 def contact(
     ctx: typer.Context,
     case_id: CaseId,
-    note: Annotated[str, typer.Option(help="联系情况。")] = "",
+    note: Annotated[str, typer.Option(parser=clearing(), help="联系情况。")] = "",
     at: At = None,
 ) -> None:
     """例：jiesu contact 42 --note "电话联系，约明早上门"
@@ -335,7 +335,7 @@ def revisit(
     case_id: CaseId,
     satisfaction: Annotated[Satisfaction, enum_option(Satisfaction, "满意度", "满意度", "--satisfaction")],
     resolved: Annotated[str, typer.Option("--resolved", metavar="yes|no", help="诉求人是否认为已解决：yes/是 或 no/否。")],
-    note: Annotated[str, typer.Option(help="回访情况。")] = "",
+    note: Annotated[str, typer.Option(parser=clearing(), help="回访情况。")] = "",
     at: At = None,
 ) -> None:
     """例：jiesu revisit 42 --satisfaction 满意 --resolved yes"""

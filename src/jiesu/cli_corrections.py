@@ -7,14 +7,14 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import office_of, say
-from jiesu.cliopts import CaseId, clearing, enum_option, parse_id, parse_phone, parse_ref, written
+from jiesu.cliopts import CaseId, clearing, enum_option, parse_id, parse_phone, parse_ref
 from jiesu.vocab import Channel, Kind, Urgency
 
 
 def edit(
     ctx: typer.Context,
     case_id: CaseId,
-    summary: Annotated[Optional[str], typer.Option(parser=written("诉求摘要"), help="诉求摘要。")] = None,
+    summary: Annotated[Optional[str], typer.Option(help="诉求摘要（不能清除）。")] = None,
     detail: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求详情；- 清除。")] = None,
     phone: Annotated[Optional[str], typer.Option(parser=clearing(parse_phone), metavar="PHONE", help="诉求人电话；- 清除。")] = None,
     name: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求人姓名；- 清除。")] = None,
@@ -26,7 +26,7 @@ def edit(
     ref: Annotated[Optional[str], typer.Option(parser=clearing(parse_ref), help="12345 工单编号（唯一；不分大小写、全半角）；- 清除。")] = None,
     channel: Annotated[Optional[Channel], enum_option(Channel, "受理渠道", "受理渠道")] = None,
     received: Annotated[Optional[str], typer.Option(metavar="TIME", help="受理时间（会重算时限）：2026-10-01T08:30、昨天 18:30、yesterday 18:30、-2h；要写钟点（只写日期或 yesterday 会被拒绝）。")] = None,
-    note: Annotated[str, typer.Option(help="更正说明，记入办理记录。")] = "",
+    note: Annotated[str, typer.Option(parser=clearing(), help="更正说明，记入办理记录。")] = "",
 ) -> None:
     """例：jiesu edit 42 --address "前门东大街3号楼" --category 城乡建设/违建
 

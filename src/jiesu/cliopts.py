@@ -11,7 +11,7 @@ import typer
 from jiesu.clikit import given_path
 from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, BadOption
-from jiesu.safetext import blank, echoed, echoed_path
+from jiesu.safetext import blank, dashes_only, echoed, echoed_path
 from jiesu.vocab import LabeledEnum, OutputFormat, refused_word
 
 if TYPE_CHECKING:
@@ -108,23 +108,13 @@ def parse_phone(text: str) -> str:
 
 
 def clearing(parse: Callable[[str], str] = str) -> Callable[[str], str]:
-    """The parser of a text option of `edit`: `-` clears the field, as it does when `edit` asks, and as a
-    blank does (`--phone -` is `--phone ''`); any other text goes to `parse`."""
+    """The parser of a text option that may be left empty (a field of `new` or `edit`, a step's note): `-`
+    (safetext.dashes_only) leaves it empty or clears it, as it does when `new` or `edit` asks, and as a blank
+    does (`--phone -` is `--phone ''`); any other text goes to `parse`. A text that cannot be left empty
+    takes `-` as no text (fields.required)."""
 
     def parser(text: str) -> str:
-        return "" if clears(text) else parse(text)
-
-    return parser
-
-
-def written(what: str) -> Callable[[str], str]:
-    """The parser of a text that cannot be left empty (`new`'s summary, `note`'s text, `edit --summary`):
-    `-` clears a field of `edit` (clears), so it is no text here, refused as a blank one is."""
-
-    def parser(text: str) -> str:
-        if clears(text):
-            raise BadOption(f"{what}不能为空（- 在命令行上表示清除）；请写出{what}的内容")
-        return text
+        return "" if dashes_only(text) else parse(text)
 
     return parser
 
@@ -135,12 +125,6 @@ def searched(text: str) -> str:
     if blank(text):
         raise typer.BadParameter(f"{echoed(text)} 是空白，没有要查找的内容；要列出全部请不写 --search")
     return text
-
-
-def clears(text: str) -> bool:
-    """Whether a value typed for a field of `edit` (an option, or an answer when it asks) asks to clear it:
-    `-`, or `－` as a Chinese keyboard types it."""
-    return text.strip() in ("-", "－")
 
 
 def parse_ref(text: str) -> str:

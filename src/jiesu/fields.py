@@ -13,14 +13,24 @@ from typing import Any
 
 from jiesu import cells, phones, textsearch
 from jiesu.errors import BadInput, BadOption
-from jiesu.safetext import blank, echoed
+from jiesu.safetext import blank, dashes_only, echoed
 from jiesu.vocab import Channel, Kind, LabeledEnum, Nature, Urgency
 
 
-def _required_summary(text: str) -> str:
+def required(text: str | None, what: str) -> str:
+    """A typed text a case or a step cannot go without (a summary, a reason, a note, a 责任单位), stripped. A
+    blank one is a usage error (exit 2), as any value typed that no book could take, and so is one of dashes only:
+    on the command line `-` leaves a field empty (`new`, `edit`), so it is no text (`assign 3 -` handed a case to
+    a unit called `-`). A file's row without a summary is refused by the importer instead."""
     if blank(text):
-        raise BadOption("诉求摘要不能为空")  # typed (new, edit); a file's row without one is refused by the importer
+        raise BadOption(f"{what}不能为空")
+    if dashes_only(text):
+        raise BadOption(f"{what}不能为空（- 在命令行上表示清除）；请写出{what}的内容")
     return text.strip()
+
+
+def _summary(text: str) -> str:
+    return required(text, "诉求摘要")
 
 
 def _text(text: str | None) -> str:
@@ -93,7 +103,7 @@ class Field:
 FIELDS: dict[str, Field] = {
     f.name: f
     for f in (
-        Field("summary", "诉求摘要", _required_summary),
+        Field("summary", "诉求摘要", _summary),
         Field("phone", "电话", _phone),
         Field("name", "姓名", text_or_none),
         Field("address", "地址", text_or_none),

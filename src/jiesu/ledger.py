@@ -26,12 +26,12 @@ from jiesu.backend import serialise
 from jiesu.clock import year_refused
 from jiesu.digits import halfwidth
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
-from jiesu.fields import text_or_none
+from jiesu.fields import required, text_or_none
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
-from jiesu.safetext import blank, echoed
-from jiesu.steps import allowed, change, changing, load_case, moment, not_before, record, required, shown, shown_apart
+from jiesu.safetext import blank, dashes_only, echoed
+from jiesu.steps import allowed, change, changing, load_case, moment, not_before, record, shown, shown_apart
 from jiesu.undone import last_at
 from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
 
@@ -139,7 +139,7 @@ def add_entry(
 def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | None = None) -> LedgerEntry:
     """销账: only with evidence of the rectification; the case closes as resolved and goes on to revisit."""
     evidence = (evidence or "").strip()
-    if blank(evidence):  # as a blank reason for any step: a usage error
+    if blank(evidence) or dashes_only(evidence):  # as a blank reason for any step (fields.required): a usage error
         raise BadOption(f"台账 {entry_id} 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
     with office.store.write() as session:
         case, entry, when = _step_on_open_entry(

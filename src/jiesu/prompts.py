@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 
 from jiesu import fields
 from jiesu.clikit import say
-from jiesu.cliopts import clears
 from jiesu.errors import BadInput, ExitCode
 from jiesu.models import Case
 from jiesu.office import Office
 from jiesu.phones import mask
+from jiesu.safetext import dashes_only
 from jiesu.steps import load_case
 
 # The questions of `jiesu new`, in the order a hotline call gives the answers.
@@ -82,7 +82,7 @@ def _ask(name: str, default: Any, known: list[str]) -> Any:
             raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True, prompt_suffix="： ")
         if raw == shown_default and name == "phone":
             return default
-        if clears(raw) and name not in ("channel", "urgency", "nature"):  # a choice has no blank: `-` is asked again
+        if dashes_only(raw) and name not in ("channel", "urgency", "nature"):  # a choice has no blank: `-` is asked again
             raw = ""  # clears an optional field; the summary refuses it as `edit --summary -` does (不能为空)
         try:
             return fields.clean(name, raw)

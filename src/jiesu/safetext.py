@@ -59,6 +59,17 @@ def blank(text: str | None) -> bool:
     return all(_draws_nothing(char) for char in text)
 
 
+def dashes_only(text: str | None) -> bool:
+    """Whether `text` shows dashes and nothing else (`-`, `－` as a Chinese keyboard types it, `——`, `—`): what a
+    form holds for "none", and what `-` means on the command line (a field left empty, or cleared). It is no
+    summary, reason, note or 责任单位; text around a dash (`- 见附件`, `3-2`) is text."""
+    return not blank(text) and all(_draws_nothing(char) or _is_dash(char) for char in text)
+
+
+def _is_dash(char: str) -> bool:
+    return unicodedata.category(char) == "Pd" or char == "\u2212"  # Pd: -, －, —, –, ‐ …; U+2212 is the minus sign
+
+
 def _draws_nothing(char: str) -> bool:
     return char.isspace() or unicodedata.category(char) in _HIDDEN or char in _IGNORABLE or "\U000e0000" <= char <= "\U000e0fff"
 

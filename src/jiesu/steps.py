@@ -15,10 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from jiesu import clock, rules, textsearch
-from jiesu.errors import BadInput, BadOption, CaseNotFound, RuleViolation, TransitionRefused
+from jiesu.errors import BadInput, CaseNotFound, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
-from jiesu.safetext import blank
 from jiesu.vocab import EventKind, LedgerStatus, Status
 
 
@@ -215,11 +214,3 @@ def ref_kept(session: Session, ref: str | None, case_id: int | None = None) -> I
         session.rollback()
         refuse_taken_ref(session, ref, case_id)
         raise
-
-
-def required(text: str | None, what: str) -> str:
-    """A text a step cannot go without (a reason, a note), stripped; a blank one is a usage error (exit 2),
-    as any value typed that no book could take."""
-    if blank(text):
-        raise BadOption(f"{what}不能为空")
-    return text.strip()

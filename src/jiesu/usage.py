@@ -37,10 +37,10 @@ _HELP_WORDS = [("[default: ", "[默认: "), ("default: ", "默认: "), ("env var
 
 def _text_not_option(option: str, args: list[str]) -> str | None:
     """The argument an unknown option came from when it reads as text (`-3层车库漏水`, a basement floor;
-    `-5℃`): a minus, then neither a letter nor another minus. Click reports only `-3` of it."""
+    `-5℃`, `- 见附件`, `-- 见附件`): one or two minuses, then no letter. Click reports only `-3` of it."""
     typed = next((arg for arg in args if arg.startswith(option) and arg != "--"), option)
-    second = typed[1:2]
-    return typed if second and second != "-" and not (second.isascii() and second.isalpha()) else None
+    after = typed[2:3] if typed.startswith("--") else typed[1:2]
+    return typed if after and after != "-" and not (after.isascii() and after.isalpha()) else None
 
 
 def usage_message(exc: BaseException, args: list[str] | None = None) -> str | None:
@@ -67,7 +67,7 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         hint = f"；您是不是要 {near[0]}？" if near else see
         if text:  # a text that starts with a minus, not a mistyped option: say how to write it
             hint = f"；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：{where} … -- {shortened(text)!r}"
-        return visible(f"没有 {shortened(exc.option_name)} 这个选项{hint}")
+        return visible(f"没有 {shortened(exc.option_name.strip())} 这个选项{hint}")  # `- 见附件` is read as the option `- `
     if kind == "MissingParameter":
         return visible(missing(getattr(exc, "param", None), where) if getattr(exc, "param", None) else f"缺少参数{see}")
     if kind == "BadParameter" or hasattr(exc, "param_hint"):
