@@ -41,13 +41,13 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(path, comma
             assert param.help, f"{path}: option {param.name} has no help"
 
 
-def test_new_says_that_a_dash_leaves_a_field_empty_in_the_words_of_edit():
+def test_new_says_that_a_dash_leaves_a_field_empty_where_edit_says_it_clears_one():
     """A fresh tester: `edit --help` said `- 清除` and `new --help` nothing, though `-` leaves a field of `new` empty."""
     helps = {path: {param.name: param.help or "" for param in command.params} for path, command in COMMANDS}
     new, edit = helps[("new",)], helps[("edit",)]
     cleared = [name for name, help in edit.items() if help.endswith("；- 清除。")]
     assert len(cleared) == 7
-    assert [name for name in cleared if not new[name].endswith("；- 清除。")] == []
+    assert [name for name in cleared if not new[name].endswith("；- 留空。")] == []
 
 
 def example_after(heading: str) -> list[tuple[list[str], list[str]]]:
