@@ -706,3 +706,54 @@ def test_ledger_list_unit_matches_without_pasted_spaces(jiesu):
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
     assert [r["id"] for r in jiesu.json("ledger", "list", "--unit", " 城管科 ")] == [1]
     assert [r["id"] for r in jiesu.json("ledger", "list", "--unit", " ")] == [1]  # blank: no filter, as `list --assignee " "`
+
+
+def ledgered_beside_a_new_case(jiesu) -> int:
+    """#1 on the ledger of 街道城管科 until 11-30 (its own 办理时限 10-20 long past, no 承办), #2 a new case."""
+    case_id = jiesu.new("小区主管道老化，水压不足", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-10-10T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "协调自来水公司更换主管道", "--unit", "街道城管科", "--due", "2026-11-30", "--at", "2026-10-12T10:00")
+    jiesu.new("路灯不亮", "--received", "2026-11-28T10:00")
+    return case_id
+
+
+@pytest.mark.parametrize("width", ["80", "40"])
+def test_list_shows_a_ledgered_case_by_its_entrys_due_and_unit_marked_as_the_ledgers(jiesu, monkeypatch, width):
+    ledgered_beside_a_new_case(jiesu)
+    monkeypatch.setenv("COLUMNS", width)
+    header, rows = jiesu.table("list")
+    deadline = header.index("办理时限")
+    assert [row[deadline] for row in rows] == ["11-30 24:00（台账）", "12-08 24:00"]
+    if "承办" in header:
+        assert rows[0][header.index("承办")].startswith("台账 ")
+
+
+def test_list_names_a_ledgered_cases_whole_unit_where_there_is_room(jiesu):
+    ledgered_beside_a_new_case(jiesu)
+    header, rows = jiesu.table("list")
+    assert [row[header.index("承办")] for row in rows] == ["台账 街道城管科", ""]
+
+
+def test_list_json_and_csv_add_the_entry_and_keep_the_cases_own_fields(jiesu):
+    case_id = ledgered_beside_a_new_case(jiesu)
+    ledgered, new = jiesu.json("list")
+    assert (ledgered["resolve_by"], ledgered["assignee"]) == ("2026-10-21T00:00:00+08:00", None)
+    assert {k: ledgered[k] for k in ("entry_id", "entry_due", "entry_unit")} == {
+        "entry_id": 1, "entry_due": "2026-12-01T00:00:00+08:00", "entry_unit": "街道城管科"
+    }
+    assert (new["entry_id"], new["entry_due"], new["entry_unit"]) == (None, None, None)
+    header = jiesu.ok("list", "--format", "csv").stdout.splitlines()[0].split(",")
+    assert header[-3:] == ["entry_id", "entry_due", "entry_unit"]
+    assert ledgered["id"] == case_id
+
+
+def test_a_due_set_later_on_an_entry_that_had_none_reads_none_as_of_before(jiesu):
+    """An entry added without a 整改期限 and given one later had none before: the past view neither breaks nor borrows the new one."""
+    case_id = jiesu.new("井盖缺失", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-11-02T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "补井盖", "--unit", "市政", "--at", "2026-11-03T10:00")
+    jiesu.ok("ledger", "edit", "1", "--due", "2026-11-05", "--reason", "定期限", "--at", "2026-11-10T10:00")
+    [then] = jiesu.json("list", "--as-of", "2026-11-08T00:00")
+    assert then["entry_due"] is None
+    assert jiesu.json("list", "--overdue", "--as-of", "2026-11-08T00:00") == []
+    header, rows = jiesu.table("list", "--as-of", "2026-11-08T00:00")
+    assert rows[0][header.index("办理时限")] == "无期限（台账）"
+

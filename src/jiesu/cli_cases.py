@@ -130,6 +130,7 @@ def list_cases(
                 row["summary"] = lookup.brief_summary(row["summary"])
             else:
                 row = views.case_record(listed.case, tz, reveal=reveal)
+            row |= views.entry_record(listed.case, tz, reveal=reveal)
             if due_escalation:
                 row["reasons"] = listed.reasons
             yield row
