@@ -592,6 +592,7 @@ def test_a_reopened_entry_past_its_due_gets_a_new_one_with_ledger_edit(jiesu, bo
     jiesu.ok("ledger", "clear", "1", "--evidence", "已更换", "--at", "2026-11-05 10:00")
     monkeypatch.setenv("JIESU_NOW", "2026-12-02T10:00:00+08:00")
     reopened = jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no")
+    assert reopened.stderr.splitlines()[0] == "#1 已回访，已重办（挂账整改）"  # no 办理时限: the entry's 整改期限 decides
     assert reopened.stderr.splitlines()[-1] == "台账 1 的整改期限 2026-11-20 24:00 到现在已过，请用 jiesu ledger edit 1 --due … --reason … 重定整改期限"
     assert [r["id"] for r in jiesu.json("list", "--overdue")] == [case_id]
     assert jiesu.json("report", "daily")["overdue"] == 1
@@ -622,7 +623,7 @@ def test_reopen_names_the_ledger_edit_only_when_the_due_has_passed(jiesu, monkey
     case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--due", "2026-12-20", "--at", "2026-11-02T09:00")
     jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
-    assert "整改期限" not in jiesu.ok("reopen", case_id, "--reason", "积水复发").stderr
+    assert jiesu.ok("reopen", case_id, "--reason", "积水复发").stderr == "#1 已重办（挂账整改）\n台账 1 重新挂账，整改期限仍为 2026-12-20 24:00\n"
     jiesu.ok("ledger", "clear", "1", "--evidence", "再次排水")
     monkeypatch.setenv("JIESU_NOW", "2026-12-21T09:00:00+08:00")
     said = jiesu.ok("reopen", case_id, "--reason", "又积水了").stderr
@@ -757,3 +758,12 @@ def test_a_due_set_later_on_an_entry_that_had_none_reads_none_as_of_before(jiesu
     header, rows = jiesu.table("list", "--as-of", "2026-11-08T00:00")
     assert rows[0][header.index("办理时限")] == "无期限（台账）"
 
+
+def test_a_reopen_back_onto_the_ledger_says_the_entrys_due_not_a_recomputed_resolve_by(jiesu):
+    """Replayed: the reopen printed 时限已按重办时间重算 … 办理时限 2027-…, a deadline that decides nothing while the
+    case is 挂账整改 (`list --overdue` goes by the entry's 整改期限)."""
+    case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--at", "2026-11-02T09:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
+    said = jiesu.ok("reopen", case_id, "--reason", "积水复发").stderr
+    assert said == "#1 已重办（挂账整改）\n台账 1 重新挂账，没有整改期限；要定期限请用 jiesu ledger edit 1 --due … --reason …\n"

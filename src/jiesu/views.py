@@ -201,12 +201,16 @@ def kept_line(case: Case, recomputed: datetime, tz: ZoneInfo) -> str:
     return f"办理时限仍为 {shown_bound(case.resolve_by, tz)}{earlier}"
 
 
-def lapsed_due_line(entry: LedgerEntry | None, now: datetime, tz: ZoneInfo) -> str | None:
-    """What a reopen says when the entry it put back on the books is past its 整改期限 (overdue at once,
-    as `list --overdue` counts it), naming the step that sets a new one; None otherwise."""
-    if entry is None or entry.due is None or entry.due >= now:
-        return None
-    return f"台账 {entry.id} 的整改期限 {shown_bound(entry.due, tz)} 到现在已过，请用 jiesu ledger edit {entry.id} --due … --reason … 重定整改期限"
+def ledgered_line(entry: LedgerEntry, now: datetime, tz: ZoneInfo) -> str:
+    """What a reopen that put the case back on the ledger says of its deadline: the entry's 整改期限, which it
+    answers to (`list --overdue`) instead of the 办理时限 the reopen counted afresh; one already past (overdue at
+    once) or none names the step that sets it."""
+    edit = f"请用 jiesu ledger edit {entry.id} --due … --reason …"
+    if entry.due is None:
+        return f"台账 {entry.id} 重新挂账，没有整改期限；要定期限{edit}"
+    if entry.due < now:
+        return f"台账 {entry.id} 的整改期限 {shown_bound(entry.due, tz)} 到现在已过，{edit} 重定整改期限"
+    return f"台账 {entry.id} 重新挂账，整改期限仍为 {shown_bound(entry.due, tz)}"
 
 
 def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
