@@ -767,3 +767,27 @@ def test_a_reopen_back_onto_the_ledger_says_the_entrys_due_not_a_recomputed_reso
     jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
     said = jiesu.ok("reopen", case_id, "--reason", "积水复发").stderr
     assert said == "#1 已重办（挂账整改）\n台账 1 重新挂账，没有整改期限；要定期限请用 jiesu ledger edit 1 --due … --reason …\n"
+
+
+def test_ledger_edit_due_dash_removes_a_due_set_by_mistake_logged_and_undone(jiesu, book):
+    """`-` clears a field, as on `edit`; an entry may have no 整改期限 (`ledger add` without --due), so one set
+    by mistake can be taken off — it was refused as 无法识别的时间 '-'."""
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--due", "2026-11-10", "--at", "2026-11-02T09:00")
+    assert [r["id"] for r in jiesu.json("list", "--overdue")] == [case_id]
+    removed = jiesu.ok("ledger", "edit", "1", "--due", "-", "--reason", "上账时不该定期限")
+    assert removed.stderr == "台账 1 已更正：整改期限：2026-11-10 24:00 → —（#1）\n"
+    assert jiesu.json("list", "--overdue") == []
+    assert [r["id"] for r in jiesu.json("list", "--overdue", "--as-of", "2026-11-30T09:00")] == [case_id]  # as it stood then
+    assert jiesu.json("show", case_id)["events"][-1]["changes"] == {"due": ["2026-11-11T00:00:00+08:00", None]}
+    before = book.fingerprint()
+    refused(jiesu("ledger", "edit", "1", "--due", "－", "--reason", "再去一次"), "台账 1 没有变化：给出的值与现有的相同")
+    assert book.fingerprint() == before
+    assert jiesu.ok("undo", case_id).stderr == "#1 已撤销更正：整改期限：— → 2026-11-10 24:00（挂账整改）\n"
+    assert [r["id"] for r in jiesu.json("list", "--overdue")] == [case_id]
+
+
+def test_ledger_add_due_dash_leaves_the_entry_without_one(jiesu):
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--due", "-", "--at", "2026-11-02T09:00")
+    assert jiesu.json("show", case_id)["ledger"][0]["due"] is None
