@@ -19,7 +19,7 @@ from sqlalchemy import Row
 
 from jiesu.asof import CasesAt
 from jiesu.fields import text_or_none
-from jiesu.models import Event, LedgerEntry, Revisit
+from jiesu.models import LISTED_ENTRY_FIELDS, Event, LedgerEntry, Revisit
 from jiesu.office import Office
 from jiesu.phones import GROUP_SEPARATORS, LONGEST_IN_TEXT, as_extension, as_number
 from jiesu.queries import CASES, entry_due, escalation_flags, is_due_escalation, is_open, is_overdue, repeat_window
@@ -147,10 +147,6 @@ def _by_status(wanted: CaseFilter, cases):
     return sa.true() if wanted.include_closed else is_open(cases)
 
 
-# What a 挂账整改 case answers to instead of its 办理时限 and 承办: its open ledger entry, listed beside it.
-ENTRY_FIELDS = ("entry_id", "entry_due", "entry_unit")
-
-
 def _entry_columns(cases, dues=None):
     """The ledger entry of each 挂账整改 case among `cases` (its number, 整改期限 — as it stood, given `dues` — and
     责任单位), NULL for a case in any other status: the deadline `is_overdue` judges such a case by."""
@@ -160,7 +156,7 @@ def _entry_columns(cases, dues=None):
         latest = sa.select(value).where(entries.c.case_id == cases.c.id).order_by(entries.c.id.desc()).limit(1).scalar_subquery()
         return sa.case((cases.c.status == Status.LEDGERED.value, latest)).label(name)
 
-    return [of_entry(entries.c.id, "entry_id"), of_entry(entry_due(dues), "entry_due"), of_entry(entries.c.unit, "entry_unit")]
+    return [of_entry(value, name) for value, name in zip((entries.c.id, entry_due(dues), entries.c.unit), LISTED_ENTRY_FIELDS)]
 
 
 def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others, brief: bool, dues=None):

@@ -9,8 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.lookup import ENTRY_FIELDS
-from jiesu.models import CASE_FIELDS, CASE_TIMES, ENTRY_EDITABLE, Case, Event, LedgerEntry, Revisit
+from jiesu.models import CASE_FIELDS, CASE_TIMES, ENTRY_EDITABLE, LISTED_ENTRY_FIELDS, Case, Event, LedgerEntry, Revisit
 from jiesu import phones
 from jiesu.queries import reason_labels
 from jiesu.clock import shown_bound
@@ -79,14 +78,14 @@ def ledger_columns(tz: ZoneInfo) -> list[Column]:
 def list_fields(with_reasons: bool) -> tuple[str, ...]:
     """The keys of a `list` row (a `case_record`, the ledger entry a 挂账整改 case answers to, and why it
     is due for escalation when asked)."""
-    fields = (*CASE_FIELDS, *ENTRY_FIELDS)
+    fields = (*CASE_FIELDS, *LISTED_ENTRY_FIELDS)
     return (*fields, "reasons") if with_reasons else fields
 
 
 def entry_record(listed: Any, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
     """The ledger entry of a listed 挂账整改 case (entry_id, entry_due, entry_unit; all None for another case),
     the unit masked as the ledger's own is unless `reveal`."""
-    row = record(listed, ENTRY_FIELDS, tz, reveal=True)
+    row = record(listed, LISTED_ENTRY_FIELDS, tz, reveal=True)
     row["entry_unit"] = row["entry_unit"] if reveal else phones.shown_field("unit", row["entry_unit"])
     return row
 
