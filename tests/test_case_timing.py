@@ -119,17 +119,18 @@ def test_return_before_its_assignment_and_steps_before_receipt_are_refused(jiesu
 
 
 def test_merge_dated_before_either_receipt_is_refused(jiesu, book):
-    """Replayed from a fresh tester: the merge is written on both cases, so `check` found it before the target's receipt."""
-    duplicate = jiesu.new("路灯不亮", "--received", "2026-11-10T09:00")
-    target = jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")
+    """Replayed from a fresh tester: the merge is written on both cases, so `check` found it before the target's receipt.
+    Received on a Saturday and a Sunday, both count from Monday: one deadline, which neither merge drops."""
+    duplicate = jiesu.new("路灯不亮", "--received", "2026-11-14T09:00")
+    target = jiesu.new("路灯不亮", "--received", "2026-11-15T09:00")
     before = book.fingerprint()
     refused(
-        jiesu("merge", duplicate, "--into", target, "--at", "2026-11-12T09:00"),
-        f"#{target} 的并单时间 2026-11-12 09:00 早于受理时间 2026-11-20 09:00；并单所依据的受理必须在它之前",
+        jiesu("merge", duplicate, "--into", target, "--at", "2026-11-14T12:00"),
+        f"#{target} 的并单时间 2026-11-14 12:00 早于受理时间 2026-11-15 09:00；并单所依据的受理必须在它之前",
     )
-    refused(jiesu("merge", target, "--into", duplicate, "--at", "2026-11-12T09:00"), f"#{target} 的时间 2026-11-12 09:00 早于受理时间 2026-11-20 09:00")
+    refused(jiesu("merge", target, "--into", duplicate, "--at", "2026-11-14T12:00"), f"#{target} 的时间 2026-11-14 12:00 早于受理时间 2026-11-15 09:00")
     assert book.fingerprint() == before
-    jiesu.ok("merge", duplicate, "--into", target, "--at", "2026-11-20T09:00")
+    jiesu.ok("merge", duplicate, "--into", target, "--at", "2026-11-15T09:00")
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 

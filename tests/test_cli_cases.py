@@ -692,7 +692,13 @@ def test_an_open_case_is_not_merged_into_a_finished_one(jiesu, book):
     refused(jiesu("merge", overdue, "--into", done), f"#{done} 已回访，不能并入；{how}")
     assert jiesu.json("show", overdue)["status"] == "new"
     jiesu.ok("reopen", done, "--reason", "堆物又回来了")
-    jiesu.ok("merge", overdue, "--into", done)
+    # Reopened, #done counts its 办理时限 afresh: the overdue one would lose its own, long past.
+    refused(
+        jiesu("merge", overdue, "--into", done),
+        f"#{overdue} 的办理时限 2026-12-01 24:00 早于 #{done} 的办理时限 2026-12-10 24:00：并入后由 #{done} 办理，"
+        f"#{overdue} 较早的时限就没了；请反过来 jiesu merge {done} --into {overdue}",
+    )
+    jiesu.ok("merge", done, "--into", overdue)
 
 
 def test_a_merge_never_drops_an_escalation_or_an_emergency(jiesu, book):
@@ -706,7 +712,7 @@ def test_a_merge_never_drops_an_escalation_or_an_emergency(jiesu, book):
     refused(
         jiesu("merge", escalated, "--into", lower),
         f"#{escalated} 已升级到市级，#{lower} 在社区级：并入后由 #{lower} 办理，市级的升级就没了；"
-        f"先 jiesu escalate {lower} --to 市 --reason … 再并单，或反过来 jiesu merge {lower} --into {escalated}",
+        f"先 jiesu escalate {lower} --to 市 --reason … 再并单",  # the other way: the 复杂疑难 deadline is later
     )
     refused(
         jiesu("merge", urgent, "--into", lower),
@@ -720,8 +726,48 @@ def test_a_merge_never_drops_an_escalation_or_an_emergency(jiesu, book):
         f"先 jiesu edit {escalated} --urgency 紧急 再并单",
     )
     assert book.fingerprint() == before
+    jiesu.ok("escalate", lower, "--reason", "同一件事", "--to", "市")
     jiesu.ok("merge", lower, "--into", escalated)
     assert jiesu.json("show", escalated)["level"] == "city"
+
+
+def test_a_merge_never_drops_an_earlier_deadline(jiesu, book):
+    """Replayed: a 水电气热 case (24 hours) merged into a 一般 one (7 workdays) took the target's deadline,
+    and the shorter one vanished from every list; so did an older case's merged into a newer one."""
+    heating = jiesu.new("暖气不热", "--category", "供暖/室温不达标", "--received", "2026-12-01T08:00")
+    general = jiesu.new("楼里暖气都不热", "--received", "2026-11-30T08:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("merge", heating, "--into", general),
+        f"#{heating} 的办理时限 2026-12-02 08:00 早于 #{general} 的办理时限 2026-12-09 24:00：并入后由 #{general} 办理，"
+        f"#{heating} 较早的时限就没了；请反过来 jiesu merge {general} --into {heating}",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("merge", general, "--into", heating)
+
+
+def test_a_merge_into_a_ledgered_case_keeps_the_earlier_deadline_by_its_entrys_due(jiesu, book):
+    """A 挂账整改 target answers to its entry's 整改期限: one later than the merged case's deadline, or none,
+    would drop it; `ledger edit --due` on the target keeps it (the other way is no merge: a ledgered case stays)."""
+    main = jiesu.new("主管道老化", "--nature", "合理诉求", "--received", "2026-11-20T09:00")
+    jiesu.ok("ledger", "add", main, "--plan", "换管", "--unit", "城管科", "--at", "2026-11-21T09:00")
+    again = jiesu.new("水压还是不足", "--received", "2026-12-01T08:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("merge", again, "--into", main),
+        f"#{again} 的办理时限 2026-12-10 24:00，#{main} 台账 1 没有整改期限：并入后由 #{main} 办理，"
+        f"#{again} 较早的时限就没了；先 jiesu ledger edit 1 --due … --reason … 再并单",
+    )
+    jiesu.ok("ledger", "edit", "1", "--due", "2026-12-31", "--reason", "定期限")
+    before = book.fingerprint()
+    refused(
+        jiesu("merge", again, "--into", main),
+        f"#{again} 的办理时限 2026-12-10 24:00 早于 #{main} 台账 1 的整改期限 2026-12-31 24:00：并入后由 #{main} 办理，"
+        f"#{again} 较早的时限就没了；先 jiesu ledger edit 1 --due … --reason … 再并单",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("ledger", "edit", "1", "--due", "2026-12-10", "--reason", "同期办结")
+    jiesu.ok("merge", again, "--into", main)
 
 
 @pytest.mark.parametrize(

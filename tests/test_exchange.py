@@ -533,6 +533,7 @@ def test_a_number_masked_in_the_text_of_a_new_case_is_refused(jiesu, tmp_path, n
 def test_a_merge_into_a_refused_row_says_that_row_was_refused(jiesu, tmp_path, new_target, fmt, first):
     ledgered = ledgered_with_a_number_in_its_text(jiesu)
     duplicate = jiesu.new("又来电", "--received", "2026-11-24T09:00")
+    jiesu.ok("ledger", "edit", "1", "--due", "2026-12-03", "--reason", "按来电时限")  # else its deadline would go with the merge
     jiesu.ok("merge", duplicate, "--into", ledgered)
     dump = tmp_path / f"r.{fmt}"
     jiesu.ok("export", "--format", fmt, "--reveal", "--out", str(dump))
@@ -637,7 +638,8 @@ def test_a_filtered_export_without_the_merge_target_back_into_a_book_that_has_it
     back into its book, was refused — 并入的 #7 不在这个文件里 — though the book holds both cases; a cron
     re-sync of a date range into a second book that took an earlier full export was refused alike."""
     merged = jiesu.new("又漏水", "--phone", "13812345678", "--received", "2026-11-25T09:00")
-    target = jiesu.new("楼上漏水", "--phone", "13812345678", "--received", "2026-11-27T09:00")
+    # 供水: the target's 24 hours end before the merged case's 7 workdays, which the merge would otherwise drop
+    target = jiesu.new("楼上漏水", "--phone", "13812345678", "--category", "供水/管道漏水", "--received", "2026-11-27T09:00")
     jiesu.ok("merge", merged, "--into", target)
     other = new_target("other")
     jiesu.ok("export", "--format", fmt, "--reveal", "--out", str(tmp_path / f"all.{fmt}"))

@@ -9,7 +9,8 @@ the report's as text of another form, and lost a response made that day (Postgre
 in every format) were written by main at 737d1a0, before `todo` was made fast, and
 rewritten once for the ledger entry typed due on 12-20: it is now due at that day's 24:00, not
 23:59:59, and once more for the table's 期限, which keeps its year as `list` does (a 1990
-deadline read `07-02 13:00`). The book holds what an export
+deadline read `07-02 13:00`), and once for the merged case: the newer one now goes into the older, as a
+merge into a case with a later deadline is refused (it would drop the earlier one). The book holds what an export
 must get right: formula-looking text in every text field, Rich markup, quotes and line
 breaks, masked and revealed phones with extensions, a merged case, a case on the
 ledger, a closed and revisited case, and times either side of the clock changes of
@@ -56,7 +57,7 @@ def build(jiesu, book) -> None:
         added.append(jiesu.new(summary, *options, *phone, "--ref", f"G-{n}", "--received", RECEIVED[n]))
     for n, received in enumerate(RECEIVED[len(TEXTS):], start=len(TEXTS)):
         added.append(jiesu.new(f"时间 {n}", "--phone", f"1380000{n:04d}", "--received", received))
-    closed, merged, kept, ledgered = added[-4:]
+    closed, kept, merged, ledgered = added[-4:]
     jiesu.ok("assign", closed, "物业", "--at", "2026-11-30T10:00")
     jiesu.ok("contact", closed, "--at", "2026-11-30T10:30")
     jiesu.ok("classify", closed, "合理诉求", "--at", "2026-11-30T10:40")

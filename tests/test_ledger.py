@@ -607,6 +607,7 @@ def test_a_reopened_entry_past_its_due_gets_a_new_one_with_ledger_edit(jiesu, bo
     jiesu.ok("ledger", "clear", "1", "--evidence", "已更换", "--at", "2026-11-05 10:00")
     monkeypatch.setenv("JIESU_NOW", "2026-12-02T10:00:00+08:00")
     reopened = jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no")
+    assert reopened.stderr.splitlines()[0] == "#1 已回访，已重办（挂账整改）"  # no 办理时限: the entry's 整改期限 decides
     assert reopened.stderr.splitlines()[-1] == "台账 1 的整改期限 2026-11-20 24:00 到现在已过，请用 jiesu ledger edit 1 --due … --reason … 重定整改期限"
     assert [r["id"] for r in jiesu.json("list", "--overdue")] == [case_id]
     assert jiesu.json("report", "daily")["overdue"] == 1
@@ -637,7 +638,7 @@ def test_reopen_names_the_ledger_edit_only_when_the_due_has_passed(jiesu, monkey
     case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--due", "2026-12-20", "--at", "2026-11-02T09:00")
     jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
-    assert "整改期限" not in jiesu.ok("reopen", case_id, "--reason", "积水复发").stderr
+    assert jiesu.ok("reopen", case_id, "--reason", "积水复发").stderr == "#1 已重办（挂账整改）\n台账 1 重新挂账，整改期限仍为 2026-12-20 24:00\n"
     jiesu.ok("ledger", "clear", "1", "--evidence", "再次排水")
     monkeypatch.setenv("JIESU_NOW", "2026-12-21T09:00:00+08:00")
     said = jiesu.ok("reopen", case_id, "--reason", "又积水了").stderr
@@ -741,3 +742,87 @@ def test_ledger_list_unit_matches_without_pasted_spaces(jiesu):
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
     assert [r["id"] for r in jiesu.json("ledger", "list", "--unit", " 城管科 ")] == [1]
     assert [r["id"] for r in jiesu.json("ledger", "list", "--unit", " ")] == [1]  # blank: no filter, as `list --assignee " "`
+
+
+def ledgered_beside_a_new_case(jiesu) -> int:
+    """#1 on the ledger of 街道城管科 until 11-30 (its own 办理时限 10-20 long past, no 承办), #2 a new case."""
+    case_id = jiesu.new("小区主管道老化，水压不足", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-10-10T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "协调自来水公司更换主管道", "--unit", "街道城管科", "--due", "2026-11-30", "--at", "2026-10-12T10:00")
+    jiesu.new("路灯不亮", "--received", "2026-11-28T10:00")
+    return case_id
+
+
+@pytest.mark.parametrize("width", ["80", "40"])
+def test_list_shows_a_ledgered_case_by_its_entrys_due_and_unit_marked_as_the_ledgers(jiesu, monkeypatch, width):
+    ledgered_beside_a_new_case(jiesu)
+    monkeypatch.setenv("COLUMNS", width)
+    header, rows = jiesu.table("list")
+    deadline = header.index("办理时限")
+    assert [row[deadline] for row in rows] == ["11-30 24:00（台账）", "12-08 24:00"]
+    if "承办" in header:
+        assert rows[0][header.index("承办")].startswith("台账 ")
+
+
+def test_list_names_a_ledgered_cases_whole_unit_where_there_is_room(jiesu):
+    ledgered_beside_a_new_case(jiesu)
+    header, rows = jiesu.table("list")
+    assert [row[header.index("承办")] for row in rows] == ["台账 街道城管科", ""]
+
+
+def test_list_json_and_csv_add_the_entry_and_keep_the_cases_own_fields(jiesu):
+    case_id = ledgered_beside_a_new_case(jiesu)
+    ledgered, new = jiesu.json("list")
+    assert (ledgered["resolve_by"], ledgered["assignee"]) == ("2026-10-21T00:00:00+08:00", None)
+    assert {k: ledgered[k] for k in ("entry_id", "entry_due", "entry_unit")} == {
+        "entry_id": 1, "entry_due": "2026-12-01T00:00:00+08:00", "entry_unit": "街道城管科"
+    }
+    assert (new["entry_id"], new["entry_due"], new["entry_unit"]) == (None, None, None)
+    header = jiesu.ok("list", "--format", "csv").stdout.splitlines()[0].split(",")
+    assert header[-3:] == ["entry_id", "entry_due", "entry_unit"]
+    assert ledgered["id"] == case_id
+
+
+def test_a_due_set_later_on_an_entry_that_had_none_reads_none_as_of_before(jiesu):
+    """An entry added without a 整改期限 and given one later had none before: the past view neither breaks nor borrows the new one."""
+    case_id = jiesu.new("井盖缺失", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-11-02T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "补井盖", "--unit", "市政", "--at", "2026-11-03T10:00")
+    jiesu.ok("ledger", "edit", "1", "--due", "2026-11-05", "--reason", "定期限", "--at", "2026-11-10T10:00")
+    [then] = jiesu.json("list", "--as-of", "2026-11-08T00:00")
+    assert then["entry_due"] is None
+    assert jiesu.json("list", "--overdue", "--as-of", "2026-11-08T00:00") == []
+    header, rows = jiesu.table("list", "--as-of", "2026-11-08T00:00")
+    assert rows[0][header.index("办理时限")] == "无期限（台账）"
+
+
+def test_a_reopen_back_onto_the_ledger_says_the_entrys_due_not_a_recomputed_resolve_by(jiesu):
+    """Replayed: the reopen printed 时限已按重办时间重算 … 办理时限 2027-…, a deadline that decides nothing while the
+    case is 挂账整改 (`list --overdue` goes by the entry's 整改期限)."""
+    case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "物业", "--at", "2026-11-02T09:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已排水", "--at", "2026-11-05T09:00")
+    said = jiesu.ok("reopen", case_id, "--reason", "积水复发").stderr
+    assert said == "#1 已重办（挂账整改）\n台账 1 重新挂账，没有整改期限；要定期限请用 jiesu ledger edit 1 --due … --reason …\n"
+
+
+def test_ledger_edit_due_dash_removes_a_due_set_by_mistake_logged_and_undone(jiesu, book):
+    """`-` clears a field, as on `edit`; an entry may have no 整改期限 (`ledger add` without --due), so one set
+    by mistake can be taken off — it was refused as 无法识别的时间 '-'."""
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--due", "2026-11-10", "--at", "2026-11-02T09:00")
+    assert [r["id"] for r in jiesu.json("list", "--overdue")] == [case_id]
+    removed = jiesu.ok("ledger", "edit", "1", "--due", "-", "--reason", "上账时不该定期限")
+    assert removed.stderr == "台账 1 已更正：整改期限：2026-11-10 24:00 → —（#1）\n"
+    assert jiesu.json("list", "--overdue") == []
+    assert [r["id"] for r in jiesu.json("list", "--overdue", "--as-of", "2026-11-30T09:00")] == [case_id]  # as it stood then
+    assert jiesu.json("show", case_id)["events"][-1]["changes"] == {"due": ["2026-11-11T00:00:00+08:00", None]}
+    before = book.fingerprint()
+    refused(jiesu("ledger", "edit", "1", "--due", "－", "--reason", "再去一次"), "台账 1 没有变化：给出的值与现有的相同")
+    assert book.fingerprint() == before
+    assert jiesu.ok("undo", case_id).stderr == "#1 已撤销更正：整改期限：— → 2026-11-10 24:00（挂账整改）\n"
+    assert [r["id"] for r in jiesu.json("list", "--overdue")] == [case_id]
+
+
+def test_ledger_add_due_dash_leaves_the_entry_without_one(jiesu):
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--due", "-", "--at", "2026-11-02T09:00")
+    assert jiesu.json("show", case_id)["ledger"][0]["due"] is None

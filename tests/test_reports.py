@@ -68,7 +68,7 @@ def test_monthly_rates_on_a_hand_built_book(office):
     closed_and_revisited(office, "不合理不满意", Nature.UNREASONABLE, at(2026, 11, 5, 9), Satisfaction.UNSATISFIED, False,
                          contacted=at(2026, 11, 5, 9, 30))
     waiting = cases.file_case(office, Draft("尚未到响应时限", received_at=at(2026, 11, 20, 11)))
-    merged = cases.file_case(office, Draft("重复", received_at=at(2026, 11, 6, 9)))
+    merged = cases.file_case(office, Draft("重复", received_at=at(2026, 11, 20, 10)))  # the same day: the same 办理时限, kept by the merge
     cases.merge(office, merged.id, waiting.id, at=at(2026, 11, 20, 11, 30))
 
     doc = reports.monthly(office, "2026-11")

@@ -113,3 +113,19 @@ def test_a_character_gbk_lacks_keeps_its_row_in_line_on_a_gbk_terminal(jiesu, mo
         assert "?" in "".join(lines)
         assert len({cell_len(line) for line in lines}) == 1, (width, lines)  # every row as wide as the header
         assert cell_len(lines[0]) <= width
+
+
+@pytest.mark.parametrize("width", [40, 80])
+def test_rules_show_says_under_the_table_that_a_value_was_cut(jiesu, monkeypatch, width):
+    """Replayed: `rules show` at 80 columns read `Asia/Shangh…` and `供暖, 供气, …` for rules in force, and no
+    line said a value was cut (as one says which columns were left out)."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    lines = jiesu.ok("rules", "show", "--format", "table").stdout.splitlines()
+    assert max(cell_len(line) for line in lines) <= width
+    assert "".join(lines[-2:] if width == 40 else lines[-1:]) == "（屏幕太窄，取值有截断；全文见 --format json）"
+
+
+def test_rules_show_says_nothing_was_cut_where_every_value_fits(jiesu, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")
+    shown = jiesu.ok("rules", "show", "--format", "table").stdout
+    assert "…" not in shown and "有截断" not in shown

@@ -76,7 +76,7 @@ class CasesAt:
 def ledger_dues_at(conn: Connection, as_of: datetime):
     """The 整改期限 a `ledger edit` (or the undo of one) dated after `as_of` changed, as they stood at
     `as_of`: (case_id, due) rows read from one JSON parameter, None when no such step came later. A
-    case has one entry; its due at `as_of` is the old value of the first such change after it."""
+    case has one entry; its due at `as_of` is the old value of the first such change after it (None when it had none)."""
     query = (
         sa.select(EVENTS.c.case_id, EVENTS.c.changes)
         .where(
@@ -87,9 +87,9 @@ def ledger_dues_at(conn: Connection, as_of: datetime):
     )
     was = {}
     for case_id, changes in conn.execute(query):
-        due = json.loads(changes).get("due")
-        if due:  # newest first: the earliest change after `as_of` is the one left
-            was[case_id] = datetime.fromisoformat(due[0])
+        due = json.loads(changes or "{}").get("due")
+        if due:  # newest first: the earliest change after `as_of` is the one left; None: it had no due then
+            was[case_id] = datetime.fromisoformat(due[0]) if due[0] else None
     if not was:
         return None
     columns = [LedgerEntry.__table__.c.case_id, LedgerEntry.__table__.c.due]

@@ -21,7 +21,7 @@ from jiesu.safetext import shortened
 from jiesu.models import Case, Event, LedgerEntry, Revisit
 from jiesu.office import Office
 from jiesu.steps import (
-    change, changing, future, load_case, moment, not_before, open_entry_id, record, ref_kept, shown_apart, shown_bound, work_case,
+    change, changing, future, load_case, moment, not_before, open_entry, open_entry_id, record, ref_kept, shown_apart, shown_bound, work_case,
 )
 from jiesu.undone import last_at, not_undone
 from jiesu.vocab import TOP_LEVEL, Channel, EventKind, Level, Nature, Result, Satisfaction, Status, Tier, Urgency, levels_said, open_status
@@ -359,7 +359,7 @@ def merge(office: Office, case_id: int, into: int, at: datetime | None = None) -
             _refuse_finished(case_id, load_case(session, work), f"#{into} 已合并到 #{work}，")
             raise TransitionRefused(f"#{into} 已合并到 #{work}，请并入 #{work}")
         _refuse_finished(case_id, target, "")
-        _refuse_lost(case, target)
+        _refuse_lost(office, session, case, target)
         when = moment(office, case, at)
         # The step is written on both cases, so it may not precede either receipt.
         not_before(office, target, when, "并单", target.received_at, "受理")
@@ -379,23 +379,28 @@ def _refuse_finished(case_id: int, work: Case, how: str) -> None:
         )
 
 
-def _refuse_lost(case: Case, target: Case) -> None:
-    """Refuse merging into a case at a lower level, or into a normal one from an urgent one: the target
-    carries the work from now on, so the merged case's escalation (or 紧急) would vanish from every list
-    and deadline. The worker raises the target first, or merges the other way when that loses nothing."""
-    lost = _lost_by_merging(case, target)
+def _refuse_lost(office: Office, session: Session, case: Case, target: Case) -> None:
+    """Refuse merging into a case at a lower level, into a normal one from an urgent one, or into one whose
+    deadline is later: the target carries the work from now on, so the merged case's escalation (or 紧急,
+    or its earlier deadline) would vanish from every list and deadline. The worker raises the target first
+    where a step can, or merges the other way when that loses nothing."""
+    lost = _lost_by_merging(office, session, case, target)
     if lost is None:
         return
     fact, dropped, first = lost
-    other = "" if not rules.allowed(target.status, "merge") or _lost_by_merging(target, case) else (
-        f"，或反过来 jiesu merge {target.id} --into {case.id}"
+    reverse = None if not rules.allowed(target.status, "merge") or _lost_by_merging(office, session, target, case) else (
+        f"jiesu merge {target.id} --into {case.id}"
     )
-    raise TransitionRefused(f"{fact}：并入后由 #{target.id} 办理，{dropped}就没了；先 {first} 再并单{other}")
+    if first:
+        then = f"先 {first} 再并单" + (f"，或反过来 {reverse}" if reverse else "")
+    else:  # no step brings a 办理时限 forward
+        then = f"请反过来 {reverse}" if reverse else f"#{case.id} 请单独办理"
+    raise TransitionRefused(f"{fact}：并入后由 #{target.id} 办理，{dropped}就没了；{then}")
 
 
-def _lost_by_merging(case: Case, target: Case) -> tuple[str, str, str] | None:
-    """What merging `case` into `target` would drop (a higher level, 紧急) and the step on the target that
-    keeps it (fact, what is dropped, step); None when nothing."""
+def _lost_by_merging(office: Office, session: Session, case: Case, target: Case) -> tuple[str, str, str | None] | None:
+    """What merging `case` into `target` would drop (a higher level, 紧急, an earlier deadline) and the step on
+    the target that keeps it, if one does (fact, what is dropped, step); None when nothing."""
     level, target_level = Level(case.level), Level(target.level)
     if LEVELS.index(level) > LEVELS.index(target_level):
         return (
@@ -409,7 +414,36 @@ def _lost_by_merging(case: Case, target: Case) -> tuple[str, str, str] | None:
             f"{Tier.EMERGENCY.label}档的时限",
             f"jiesu edit {target.id} --urgency {Urgency.URGENT.label}",
         )
+    due, target_due = _deadline(office, session, case), _deadline(office, session, target)
+    if due.at is not None and (target_due.at is None or due.at < target_due.at):
+        ours = f"#{case.id}{due.name} {shown_bound(office, due.at)}"
+        if target_due.at is None:
+            fact = f"{ours}，#{target.id}{target_due.name}没有整改期限"
+        else:
+            fact = f"{ours} 早于 #{target.id}{target_due.name} {shown_bound(office, target_due.at)}"
+        return (
+            fact,
+            f"#{case.id} 较早的时限",
+            target_due.entry and f"jiesu ledger edit {target_due.entry} --due … --reason …",
+        )
     return None
+
+
+@dataclass
+class _Deadline:
+    """The deadline a case answers to: its 办理时限, or on the ledger its entry's 整改期限 (`entry`; `at` None: it has
+    none), and how a message names it after the case's id."""
+
+    at: datetime | None
+    name: str
+    entry: int | None = None
+
+
+def _deadline(office: Office, session: Session, case: Case) -> _Deadline:
+    entry = open_entry(session, case.id) if case.status == Status.LEDGERED else None
+    if entry is None:
+        return _Deadline(case.resolve_by, " 的办理时限")
+    return _Deadline(entry.due, f" 台账 {entry.id} " + ("的整改期限" if entry.due else ""), entry.id)
 
 
 def _count_events(session: Session, case_id: int, kind: EventKind, after_id: int = 0) -> int:

@@ -161,7 +161,7 @@ def rules_show(ctx: typer.Context, fmt: RecordFormat = None) -> None:
     rules, _ = rules_for(settings.rules, store_path)
     columns = [
         Column("key", "规则", whole=True),
-        Column("value", "取值", value_said),
+        Column("value", "取值", value_said, told="--format json"),
         Column("source", "来源", lambda s: "默认" if s == "default" else s, whole=True, drop=3),
         Column("basis", "依据", drop=2),
         Column("help", "说明", drop=1),

@@ -130,6 +130,7 @@ def list_cases(
                 row["summary"] = lookup.brief_summary(row["summary"])
             else:
                 row = views.case_record(listed.case, tz, reveal=reveal)
+            row |= views.entry_record(listed.case, tz, reveal=reveal)
             if due_escalation:
                 row["reasons"] = listed.reasons
             yield row
@@ -178,16 +179,17 @@ def _done(case, verb: str) -> None:
 
 
 def _reopened(reopened, verb: str, office) -> None:
-    """A reopen starts a new round: its 办理时限 is counted again from the reopen (never earlier than before);
-    a ledger entry it put back keeps its 整改期限, which may have passed."""
-    from jiesu.views import kept_line, lapsed_due_line, retimed_line
+    """A reopen starts a new round: its 办理时限 is counted again from the reopen (never earlier than before).
+    A case it put back on the ledger answers to its entry's 整改期限 instead, which it keeps and may have
+    passed: that is the deadline said, not a 办理时限 that decides nothing while the case is on the ledger."""
+    from jiesu.views import kept_line, ledgered_line, retimed_line
 
     tz = office.tz
     _done(reopened.case, verb)
-    say(retimed_line(reopened.case, "重办时间", tz) if reopened.retimed else kept_line(reopened.case, reopened.recomputed, tz))
-    lapsed = lapsed_due_line(reopened.ledgered, office.now, tz)
-    if lapsed:
-        say(lapsed)
+    if reopened.ledgered is not None:
+        say(ledgered_line(reopened.ledgered, office.now, tz))
+    else:
+        say(retimed_line(reopened.case, "重办时间", tz) if reopened.retimed else kept_line(reopened.case, reopened.recomputed, tz))
 
 
 def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:

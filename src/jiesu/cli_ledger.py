@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, existing_office, office_of, say
-from jiesu.cliopts import At, Bom, CaseId, Format, Out, RecordFormat, Reveal, export_format, output_format, parse_entry
+from jiesu.cliopts import At, Bom, CaseId, Format, Out, RecordFormat, Reveal, clears, export_format, output_format, parse_entry
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
@@ -43,7 +43,7 @@ def ledger_add(
     case_id: CaseId,
     plan: Annotated[str, typer.Option("--plan", help="整改措施。")],
     unit: Annotated[str, typer.Option("--unit", help="责任单位。")],
-    due: Annotated[Optional[str], typer.Option("--due", metavar="TIME", help="整改期限（日期含当天）。")] = None,
+    due: Annotated[Optional[str], typer.Option("--due", metavar="TIME", help="整改期限（日期含当天）；- 或不写：不定期限。")] = None,
     at: At = None,
 ) -> None:
     """上账：一时解决不了的合理诉求挂账整改，不整改完不销账。
@@ -54,7 +54,8 @@ def ledger_add(
     from jiesu.phones import shown_field
 
     office = office_of(ctx)
-    entry = ledger.add_entry(office, case_id, plan, unit, office.when(due, deadline=True), office.when(at))
+    due_at = None if due is None or clears(due) else office.when(due, deadline=True)
+    entry = ledger.add_entry(office, case_id, plan, unit, due_at, office.when(at))
     say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{shortened(shown_field('unit', entry.unit))}）")
 
 
@@ -83,10 +84,10 @@ def ledger_edit(
     reason: Annotated[str, typer.Option("--reason", help="更正或重定期限的理由，记入办理记录。")],
     plan: Annotated[Optional[str], typer.Option("--plan", help="改正后的整改措施。")] = None,
     unit: Annotated[Optional[str], typer.Option("--unit", help="改正后的责任单位。")] = None,
-    due: Annotated[Optional[str], typer.Option("--due", metavar="TIME", help="改正或重定的整改期限（日期含当天）。")] = None,
+    due: Annotated[Optional[str], typer.Option("--due", metavar="TIME", help="改正或重定的整改期限（日期含当天）；- 去掉整改期限。")] = None,
     at: At = None,
 ) -> None:
-    """台账更正/延期：改正录错的措施、单位或期限，或重定整改期限。
+    """台账更正/延期：改正录错的措施、单位或期限，或重定整改期限（--due - 去掉录错的期限）。
 
     原值留在办理记录里；不动台账余额，已结转的月份也可补录（--at）。
 
@@ -96,8 +97,10 @@ def ledger_edit(
     from jiesu.views import changes_shown
 
     office = office_of(ctx)
+    clear_due = due is not None and clears(due)
     edited = ledger.edit_entry(
-        office, entry_id, reason, plan=plan, unit=unit, due=office.when(due, deadline=True), at=office.when(at)
+        office, entry_id, reason, plan=plan, unit=unit, due=None if clear_due else office.when(due, deadline=True),
+        clear_due=clear_due, at=office.when(at),
     )
     say(f"台账 {edited.entry.id} 已更正：{changes_shown(edited.changes, office.tz)}（#{edited.entry.case_id}）")
 

@@ -163,13 +163,14 @@ class EntryEdited:
 
 def edit_entry(
     office: Office, entry_id: int, reason: str, *, plan: str | None = None, unit: str | None = None,
-    due: datetime | None = None, at: datetime | None = None,
+    due: datetime | None = None, clear_due: bool = False, at: datetime | None = None,
 ) -> EntryEdited:
-    """台账更正/延期: a mistyped plan, unit or 整改期限 corrected, or a new 整改期限 set, on an open entry,
+    """台账更正/延期: a mistyped plan, unit or 整改期限 corrected, a new 整改期限 set, or (`clear_due`) one set by
+    mistake removed — an entry may have none, as `ledger add` without --due leaves it — on an open entry,
     recorded as an `edited` event of its case. No movement: the balances are untouched, so unlike 上账 and
     销账 an edit may be dated in a rolled month."""
     values = {name: required(text, what) for name, text, what in (("plan", plan, "整改措施"), ("unit", unit, "责任单位")) if text is not None}
-    if due is not None:
+    if due is not None or clear_due:
         values["due"] = due
     if not values:
         raise BadInput(f"台账 {entry_id} 没有要更正的内容；请给出 --plan、--unit 或 --due")

@@ -19,10 +19,10 @@ from sqlalchemy import Row
 
 from jiesu.asof import CasesAt
 from jiesu.fields import text_or_none
-from jiesu.models import Event, LedgerEntry, Revisit
+from jiesu.models import LISTED_ENTRY_FIELDS, Event, LedgerEntry, Revisit
 from jiesu.office import Office
 from jiesu.phones import GROUP_SEPARATORS, LONGEST_IN_TEXT, as_extension, as_number
-from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, is_overdue, repeat_window
+from jiesu.queries import CASES, entry_due, escalation_flags, is_due_escalation, is_open, is_overdue, repeat_window
 from jiesu.steps import missing
 from jiesu.textsearch import fold
 from jiesu.vocab import Level, Nature, Status
@@ -147,9 +147,22 @@ def _by_status(wanted: CaseFilter, cases):
     return sa.true() if wanted.include_closed else is_open(cases)
 
 
+def _entry_columns(cases, dues=None):
+    """The ledger entry of each 挂账整改 case among `cases` (its number, 整改期限 — as it stood, given `dues` — and
+    责任单位), NULL for a case in any other status: the deadline `is_overdue` judges such a case by."""
+    entries = LedgerEntry.__table__
+
+    def of_entry(value, name: str):
+        latest = sa.select(value).where(entries.c.case_id == cases.c.id).order_by(entries.c.id.desc()).limit(1).scalar_subquery()
+        return sa.case((cases.c.status == Status.LEDGERED.value, latest)).label(name)
+
+    return [of_entry(value, name) for value, name in zip((entries.c.id, entry_due(dues), entries.c.unit), LISTED_ENTRY_FIELDS)]
+
+
 def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others, brief: bool, dues=None):
     column = cases.c
-    query = sa.select(*(_brief_columns(cases) if brief else [cases])).order_by(column.id).where(_by_status(wanted, cases))
+    shown = [*(_brief_columns(cases) if brief else [cases]), *_entry_columns(cases, dues)]
+    query = sa.select(*shown).order_by(column.id).where(_by_status(wanted, cases))
     if wanted.nature:
         query = query.where(column.nature == wanted.nature.value)
     if wanted.track:

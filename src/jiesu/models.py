@@ -178,6 +178,8 @@ CASE_FIELDS = tuple(c for c in Case.model_fields if c not in COMPARING_FIELDS)
 CASE_TIMES = frozenset({"received_at", "respond_by", "resolve_by", "responded_at", "closed_at"})
 # Those that are deadlines: one given as a date alone is the day's 24:00, as a typed --due is.
 CASE_DEADLINES = ("respond_by", "resolve_by")
+# What `list` gives beside a 挂账整改 case, which answers to its ledger entry instead of its 办理时限 and 承办.
+LISTED_ENTRY_FIELDS = ("entry_id", "entry_due", "entry_unit")
 
 
 # The book's identity (migrations.m016_book_identity), one row: Open311 exports carry it as `jiesu_book`.

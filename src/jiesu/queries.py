@@ -40,10 +40,12 @@ def ledger_open_at(as_of: datetime):
 
 
 def entry_due(dues=None, entries=LedgerEntry.__table__):
-    """A ledger entry's 整改期限: as it stood then where `dues` (asof.ledger_dues_at) has it, else as it is."""
+    """A ledger entry's 整改期限: as it stood then where `dues` (asof.ledger_dues_at) has it — none, if it had
+    none then — else as it is."""
     if dues is None:
         return entries.c.due
-    return func.coalesce(select(dues.c.due).where(dues.c.case_id == entries.c.case_id).scalar_subquery(), entries.c.due)
+    then = select(dues.c.due).where(dues.c.case_id == entries.c.case_id)
+    return case((then.exists(), then.scalar_subquery()), else_=entries.c.due)
 
 
 def is_overdue(as_of: datetime, cases=CASES, dues=None):

@@ -60,7 +60,7 @@ class Column:
     status), from the right; a `lasting` one (待办's 剩余, the time a worker has; a report's 件数, 综合得分) last, and only once
     the short label and the main text are cut to their headers' width.
     The first column (the id a worker types next) and a column of `ids` stay. A line under the table
-    names the columns left out (`_say_left_out`).
+    names the columns left out (`_say_left_out`), and one the columns `told` of whose text was cut (`_say_cut`).
     A column that is `given` a field shows an empty cell in a row where that field is empty
     (剩余 of work that has no deadline).
     """
@@ -76,6 +76,7 @@ class Column:
     ids: bool = False
     given: str | None = None
     lasting: bool = False
+    told: str | None = None  # a cut of this column is said under the table, with what shows it whole
 
     def text(self, row: dict[str, Any]) -> str:
         """This column's cell of `row`, as typed."""
@@ -443,6 +444,7 @@ def _table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[st
     if whole_text or not _drawn_fast(screen, layout, cells, title):
         _drawn_by_rich(screen, layout, cells, title, whole_text)
     _say_left_out(screen, columns, layout)
+    _say_cut(screen, layout, shown, at, narrowed)
     return len(cells)
 
 
@@ -454,6 +456,19 @@ def _say_left_out(screen, columns: Sequence[Column], layout: Sequence[tuple[Colu
     if left_out:
         names = re.compile("|".join(map(re.escape, sorted(left_out, key=len, reverse=True))))
         screen.print(_Fold(cell(f"（屏幕太窄，略去：{'、'.join(left_out)}）"), names))
+
+
+def _say_cut(screen, layout: Sequence[tuple[Column, int | None]], shown: list[list[str]], at: dict[str, int], narrowed: bool) -> None:
+    """A line under a table that cut a column `told` (`rules show`'s 取值: a rule in force read as `Asia/Shangh…`
+    is read wrong), naming it and what shows it whole (`（屏幕太窄，取值有截断；全文见 --format json）`)."""
+    from rich.cells import cell_len
+
+    cut = [
+        column for column, width in layout
+        if column.told and width and any(cell_len(_form(column, narrowed, texts[at[column.key]])) > width for texts in shown)
+    ]
+    for column in cut:
+        screen.print(_Fold(cell(f"（屏幕太窄，{column.label}有截断；全文见 {column.told}）"), re.compile(f"{re.escape(column.told)}|{_WHOLE}")))
 
 
 def _rich_table(layout: Sequence[tuple[Column, int | None]], title: str | None, whole_text: bool, *, widths: Sequence[int] | None = None):

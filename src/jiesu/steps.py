@@ -42,10 +42,15 @@ def allowed(session: Session, case: Case, step: str, verb: str) -> None:
     rules.check_step(case.id, case.status, case.level, step, verb, work_case(session, case))
 
 
-def open_entry_id(session: Session, case_id: int) -> int | None:
+def open_entry(session: Session, case_id: int) -> LedgerEntry | None:
     """The case's entry on the books, if it is ledgered."""
-    query = select(LedgerEntry.id).where(LedgerEntry.case_id == case_id, LedgerEntry.status == LedgerStatus.OPEN.value)
+    query = select(LedgerEntry).where(LedgerEntry.case_id == case_id, LedgerEntry.status == LedgerStatus.OPEN.value)
     return session.exec(query.limit(1)).first()
+
+
+def open_entry_id(session: Session, case_id: int) -> int | None:
+    entry = open_entry(session, case_id)
+    return entry and entry.id
 
 
 def work_case(session: Session, case: Case) -> int | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jiesu.models import CASE_FIELDS, CASE_TIMES, ENTRY_EDITABLE, Case, Event, LedgerEntry, Revisit
+from jiesu.models import CASE_FIELDS, CASE_TIMES, ENTRY_EDITABLE, LISTED_ENTRY_FIELDS, Case, Event, LedgerEntry, Revisit
 from jiesu import phones
 from jiesu.queries import reason_labels
 from jiesu.clock import shown_bound
@@ -74,11 +76,41 @@ def ledger_columns(tz: ZoneInfo) -> list[Column]:
 
 
 def list_fields(with_reasons: bool) -> tuple[str, ...]:
-    """The keys of a `list` row (a `case_record`, and why it is due for escalation when asked)."""
-    return (*CASE_FIELDS, "reasons") if with_reasons else CASE_FIELDS
+    """The keys of a `list` row (a `case_record`, the ledger entry a 挂账整改 case answers to, and why it
+    is due for escalation when asked)."""
+    fields = (*CASE_FIELDS, *LISTED_ENTRY_FIELDS)
+    return (*fields, "reasons") if with_reasons else fields
+
+
+def entry_record(listed: Any, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
+    """The ledger entry of a listed 挂账整改 case (entry_id, entry_due, entry_unit; all None for another case),
+    the unit masked as the ledger's own is unless `reveal`."""
+    row = record(listed, LISTED_ENTRY_FIELDS, tz, reveal=True)
+    row["entry_unit"] = row["entry_unit"] if reveal else phones.shown_field("unit", row["entry_unit"])
+    return row
+
+
+LEDGER_MARK = "（台账）"
+
+
+@dataclass(frozen=True)
+class OnLedger(Column):
+    """承办 or 办理时限 of a listed case: for a 挂账整改 case, its ledger entry's `entry` field instead (the
+    责任单位, the 整改期限 `list --overdue` judges it by), `marked` as the ledger's."""
+
+    entry: str = ""
+    marked: Callable[[str], str] = lambda text: text
+
+    def text(self, row: dict[str, Any]) -> str:
+        if row.get("entry_id") is None:
+            return super().text(row)
+        return self.marked(self.show(row.get(self.entry)))
 
 
 def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:
+    """`list`'s table. A 挂账整改 case shows its entry's 责任单位 and 整改期限, marked 台账: before the unit,
+    which a narrow terminal may cut; after the time, which keeps its year or drops it as the others do.
+    The deadline is `lasting`: on a terminal too narrow for it, the status goes first (a 台账 mark says it)."""
     columns = [
         Column("id", "编号", case_id, whole=True, ids=True),
         Column("status", "状态", labelled(Status), whole=True),
@@ -86,8 +118,11 @@ def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:
         Column("community", "社区", drop=2),
         Column("category", "类别", drop=3),
         Column("summary", "诉求", main=True),
-        Column("assignee", "承办", drop=4),
-        Column("resolve_by", "办理时限", local_bound(tz), whole=True, narrow=without_year),
+        OnLedger("assignee", "承办", drop=4, entry="entry_unit", marked=lambda unit: f"台账 {unit}"),
+        OnLedger(
+            "resolve_by", "办理时限", local_bound(tz), whole=True, narrow=without_year, lasting=True,
+            entry="entry_due", marked=lambda due: (due or "无期限") + LEDGER_MARK,
+        ),
     ]
     if with_reasons:
         columns.append(Column("reasons", "应升级原因", reason_labels, short=True))
@@ -165,12 +200,16 @@ def kept_line(case: Case, recomputed: datetime, tz: ZoneInfo) -> str:
     return f"办理时限仍为 {shown_bound(case.resolve_by, tz)}{earlier}"
 
 
-def lapsed_due_line(entry: LedgerEntry | None, now: datetime, tz: ZoneInfo) -> str | None:
-    """What a reopen says when the entry it put back on the books is past its 整改期限 (overdue at once,
-    as `list --overdue` counts it), naming the step that sets a new one; None otherwise."""
-    if entry is None or entry.due is None or entry.due >= now:
-        return None
-    return f"台账 {entry.id} 的整改期限 {shown_bound(entry.due, tz)} 到现在已过，请用 jiesu ledger edit {entry.id} --due … --reason … 重定整改期限"
+def ledgered_line(entry: LedgerEntry, now: datetime, tz: ZoneInfo) -> str:
+    """What a reopen that put the case back on the ledger says of its deadline: the entry's 整改期限, which it
+    answers to (`list --overdue`) instead of the 办理时限 the reopen counted afresh; one already past (overdue at
+    once) or none names the step that sets it."""
+    edit = f"请用 jiesu ledger edit {entry.id} --due … --reason …"
+    if entry.due is None:
+        return f"台账 {entry.id} 重新挂账，没有整改期限；要定期限{edit}"
+    if entry.due < now:
+        return f"台账 {entry.id} 的整改期限 {shown_bound(entry.due, tz)} 到现在已过，{edit} 重定整改期限"
+    return f"台账 {entry.id} 重新挂账，整改期限仍为 {shown_bound(entry.due, tz)}"
 
 
 def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
