@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, existing_office, office_of, say
-from jiesu.cliopts import At, Bom, CaseId, Format, Out, RecordFormat, Reveal, clears, export_format, output_format, parse_entry
-from jiesu.safetext import echoed_path, shortened
+from jiesu.cliopts import At, Bom, CaseId, Format, Out, RecordFormat, Reveal, export_format, output_format, parse_entry
+from jiesu.safetext import dashes_only, echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
@@ -54,7 +54,7 @@ def ledger_add(
     from jiesu.phones import shown_field
 
     office = office_of(ctx)
-    due_at = None if due is None or clears(due) else office.when(due, deadline=True)
+    due_at = None if due is None or dashes_only(due) else office.when(due, deadline=True)
     entry = ledger.add_entry(office, case_id, plan, unit, due_at, office.when(at))
     say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{shortened(shown_field('unit', entry.unit))}）")
 
@@ -97,7 +97,7 @@ def ledger_edit(
     from jiesu.views import changes_shown
 
     office = office_of(ctx)
-    clear_due = due is not None and clears(due)
+    clear_due = due is not None and dashes_only(due)
     edited = ledger.edit_entry(
         office, entry_id, reason, plan=plan, unit=unit, due=None if clear_due else office.when(due, deadline=True),
         clear_due=clear_due, at=office.when(at),
