@@ -388,6 +388,21 @@ def test_messages_name_an_end_of_day_deadline_as_24_00(jiesu, monkeypatch):
     assert "办理时限：2026-11-21 09:12 → 2026-12-01 24:00" in undone.stderr
 
 
+def test_a_deadline_in_a_minutes_last_second_reads_that_minutes_end_and_none_reads_early(jiesu):
+    """Replayed from a fresh tester: 2 hours after a receipt at 07:59:59 was shown `09:59`, a minute
+    early. 09:59:59 is the end of the minute 09:59, `10:00`, as 23:59:59 is 24:00; another second is
+    shown; JSON keeps the instant."""
+    late = jiesu.new("燃气泄漏", "--urgency", "urgent", "--received", "2026-12-01 07:59:59")
+    odd = jiesu.new("电梯困人", "--urgency", "urgent", "--received", "2026-12-01 07:30:30")
+    assert jiesu.json("show", late)["resolve_by"] == "2026-12-01T09:59:59+08:00"
+    _, rows = jiesu.table("list")
+    assert [row[-1] for row in rows] == ["2026-12-01 10:00", "2026-12-01 09:30:30"]
+    shown = jiesu.ok("show", late, "--format", "table").stdout
+    assert "办理时限  2026-12-01 10:00" in shown and "09:59" not in shown
+    todo = jiesu.ok("todo", "--format", "table").stdout
+    assert "2026-12-01 10:00" in todo and "2026-12-01 09:30:30" in todo and "09:59" not in todo
+
+
 def test_a_finished_days_report_is_as_of_its_24_00(jiesu, monkeypatch):
     monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
     jiesu.new("楼上漏水", "--received", "2026-11-30T09:00")
