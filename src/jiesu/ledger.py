@@ -53,6 +53,15 @@ def parse_period(text: str) -> str:
     return raw
 
 
+def begun_period(office: Office, text: str, only: str) -> str:
+    """A period typed (parse_period) that has begun by now; one still to come is refused (BadInput), `only`
+    saying what it cannot give: it has nothing yet, and an empty answer would read as an empty month."""
+    period = parse_period(text)
+    if period > period_of(office.now, office):
+        raise BadInput(f"{period} 还没有到，{only}")
+    return period
+
+
 def period_of(at: datetime, office: Office) -> str:
     return at.astimezone(office.tz).strftime("%Y-%m")
 
