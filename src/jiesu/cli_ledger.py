@@ -13,7 +13,7 @@ from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
-Period = Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="期间 YYYY-MM，如 2026-10：该月的本期新增（当月上账或重新挂账的条目）；从前几个月结转来的不在其中。")]
+Period = Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="期间 YYYY-MM 或 YYYY年M月，如 2026-10、2026年10月：该月的本期新增（当月上账或重新挂账的条目）；从前几个月结转来的不在其中。")]
 Entry = Annotated[int, typer.Argument(parser=parse_entry, metavar="ENTRY", help="台账编号（如 3，或照抄的 台账3、#3）。")]
 
 NO_ENTRIES_YET = "还没有这一期的台账"  # what `ledger list` and `ledger export` say of a --period still to come
@@ -151,7 +151,7 @@ def ledger_list(
 @ledger_app.command("roll")
 def ledger_roll(
     ctx: typer.Context,
-    period: Annotated[str, typer.Argument(metavar="PERIOD", help="结转期间，YYYY-MM，如 2026-10。")],
+    period: Annotated[str, typer.Argument(metavar="PERIOD", help="结转期间，YYYY-MM 或 YYYY年M月，如 2026-10、2026年10月。")],
     fmt: RecordFormat = None,
 ) -> None:
     """月末结转：计算并保存本期余额（期初＋本期新增－本期销账＝期末），未销账的结转下期。
