@@ -719,3 +719,23 @@ def test_a_ledger_entry_is_named_in_full_width_digits_too(jiesu):
     jiesu.ok("ledger", "add", case_id, "--plan", "更换灯具", "--unit", "物业")
     jiesu.ok("ledger", "clear", "１", "--evidence", "已更换")
     assert jiesu.json("show", case_id)["status"] == "closed"
+
+
+@pytest.mark.parametrize("typed", ["62345678", "6234 5678", "6234-5678", "６２３４５６７８", "010-62345678"])
+def test_a_beijing_landline_without_its_010_is_taken_stored_and_masked_as_a_landline(jiesu, tmp_path, typed):
+    """Replayed from a fresh tester: `--phone 62345678`, a Beijing landline as Beijing dials it, was refused.
+    jiesu is Beijing's: 8 digits from 2 to 8 are that number after 010, stored and shown as any landline."""
+    case_id = jiesu.new("楼上噪音", "--phone", typed)
+    assert jiesu.json("show", case_id, "--reveal")["phone"] == "01062345678"
+    assert jiesu.json("list")[0]["phone"] == "010****5678"
+    assert [row["id"] for row in jiesu.json("list", "--search", typed)] == [case_id]
+    sheet = tmp_path / "工单.csv"
+    sheet.write_text(f"summary,received_at,phone\n楼下噪音,2026-11-30T09:00:00+08:00,{typed}转8001\n", encoding="utf-8")
+    jiesu.ok("import", str(sheet))
+    imported = jiesu.json("show", case_id + 1, "--reveal")
+    assert (imported["phone"], imported["phone_ext"]) == ("01062345678", "8001")
+
+
+@pytest.mark.parametrize("typed", ["92345678", "12345678", "02345678", "+86 62345678", "6234567"])
+def test_eight_digits_that_are_no_beijing_landline_stay_refused(jiesu, typed):
+    refused(jiesu("new", "x", "--phone", typed), code=2)
