@@ -579,11 +579,10 @@ def test_a_blank_actor_is_a_usage_error_not_a_name_in_the_history(jiesu, book, m
 
 
 def test_small_things_a_chinese_keyboard_and_a_log_meet(jiesu, tmp_path):
-    """Replayed from a fresh tester: ＃1 was refused; a bad phone was echoed in full into the log;
-    a time seconds ahead read as the present minute; `backup ''` named the folder."""
+    """Replayed from a fresh tester: ＃1 was refused; a time seconds ahead read as the present minute;
+    `backup ''` named the folder."""
     case_id = jiesu.new("楼道灯不亮")
     assert jiesu.json("show", f"＃{case_id}")["id"] == case_id
-    assert refused(jiesu("new", "x", "--phone", "13812345678转"), code=2) == "错误: --phone 无效：不是有效的中国电话号码：'138****5678转'（手机如 13812345678，座机如 010-65123456）"
     refused(jiesu("list", "--as-of", "2026-12-01T09:30:01+08:00"), "2026-12-01 09:30:01 还没有到，只能查看过去或现在")
     assert refused(jiesu("backup", ""), code=2) == "错误: 备份文件路径 无效：'' 不是文件名（如 备份/jiesu-2026-11-27.db）"
 
@@ -739,3 +738,17 @@ def test_a_beijing_landline_without_its_010_is_taken_stored_and_masked_as_a_land
 @pytest.mark.parametrize("typed", ["92345678", "12345678", "02345678", "+86 62345678", "6234567"])
 def test_eight_digits_that_are_no_beijing_landline_stay_refused(jiesu, typed):
     refused(jiesu("new", "x", "--phone", typed), code=2)
+
+
+@pytest.mark.parametrize(
+    ("typed", "echoed"),
+    [("13812345678转", "'13812345678转'"), ("编号13812345678", "'编号13812345678'"), ("[bold]138 1234 5678\x1b[31m", "'[bold]138 1234 5678\\x1b[31m'")],
+)
+def test_a_refused_phone_is_repeated_as_typed_and_as_data(jiesu, book, typed, echoed):
+    """Replayed from a fresh tester: a refused phone was echoed masked (`'138****5678转'`), though a refusal
+    repeats what was typed — the person's own input on their own screen, with the digits to correct. As
+    data: quoted, a control code escaped, markup as written."""
+    before = book.fingerprint()
+    for command in (["new", "x", "--phone", typed], ["edit", "1", "--phone", typed]):
+        refused(jiesu(*command), f"--phone 无效：不是有效的中国电话号码：{echoed}（手机如 13812345678，座机如 010-65123456）", code=2)
+    assert book.fingerprint() == before

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from jiesu.errors import BadInput
-from jiesu.safetext import shortened
+from jiesu.safetext import echoed
 
 # How a phone number may be written, in the phone field and inside free text alike: after a country code
 # (+86, 0086 or a bare 86), its digit groups apart by spaces, a dash of any width (with spaces around it or
@@ -67,7 +67,9 @@ def normalise(text: str) -> str:
     raw = text.strip()
     normal = _normalised(raw)
     if normal is None:
-        raise BadInput(f"不是有效的中国电话号码：{mask_in_text(shortened(raw))!r}（手机如 13812345678，座机如 010-65123456）")  # an error is printed and logged too
+        # Repeated as typed, as every refusal repeats a value (quoted, control codes escaped): it is the person's
+        # own input on their own screen, and a number masked there hides the digits they must correct.
+        raise BadInput(f"不是有效的中国电话号码：{echoed(raw)}（手机如 13812345678，座机如 010-65123456）")
     return normal
 
 
