@@ -841,7 +841,7 @@ def test_a_since_still_to_come_is_refused_and_leaves_yesterdays_export_as_it_was
     line = "2030-01-01 00:00 还没有到，--since 只能是过去或现在的时间"
     refused(jiesu("export", "--out", str(kept), "--since", "2030-01-01"), line)
     refused(jiesu("list", "--since", "2030-01-01"), line)
-    refused(jiesu("list", "--since", "+1m"), "2026-12-01 09:31 还没有到，--since 只能是过去或现在的时间")
+    refused(jiesu("list", "--since", "+1m"), "'+1m'（2026-12-01 09:31） 还没有到，--since 只能是过去或现在的时间")
     refused(jiesu("ledger", "export", "--out", str(ledger_kept), "--period", "2027-01"), "2027-01 还没有到，还没有这一期的台账")
     refused(jiesu("ledger", "list", "--period", "2027-01"), "2027-01 还没有到，还没有这一期的台账")
     assert (kept.read_bytes(), ledger_kept.read_bytes()) == before
