@@ -31,7 +31,7 @@ _DASHED_EXTENSION = re.compile(r"(?P<number>.*\d)\s*-\s*(?P<ext>\d{1,6})")
 LANDLINE_DIGITS = 10  # the shortest landline with its area code: 0xx + 7 digits (010 and 02x numbers have 8)
 # A Beijing landline as Beijing dials it, without its area code: 8 digits from 2 to 8 (jiesu is Beijing's).
 _BEIJING_LOCAL = re.compile(r"[2-8][0-9]{7}")
-BEIJING_AREA_CODE = "010"
+_BEIJING_AREA_CODE = "010"
 
 def split(text: str) -> tuple[str, str | None]:
     """A phone with its extension kept apart: `010-65123456 转8001` → (`01065123456`, `8001`).
@@ -84,7 +84,7 @@ def _normalised(raw: str) -> str | None:
     if len(digits) == 11 and _mobile_pattern().fullmatch(digits):
         return digits  # the common case, checked against phonenumbers' own mobile pattern
     if _BEIJING_LOCAL.fullmatch(digits):
-        return _slow_path(BEIJING_AREA_CODE + digits)
+        return _slow_path(_BEIJING_AREA_CODE + digits)
     return _slow_path(raw)
 
 
