@@ -389,6 +389,22 @@ def test_messages_name_an_end_of_day_deadline_as_24_00(jiesu, monkeypatch):
     assert "办理时限：2026-11-21 09:12 → 2026-12-01 24:00" in undone.stderr
 
 
+def test_a_deadline_in_a_minutes_last_second_reads_that_minutes_end_and_none_reads_early(jiesu):
+    """Replayed from a fresh tester: 2 hours after a receipt at 07:59:59 was shown `09:59`, a minute
+    early. 09:59:59 is the end of the minute 09:59, `10:00`, as 23:59:59 is 24:00; another second is
+    shown; JSON keeps the instant."""
+    late = jiesu.new("燃气泄漏", "--urgency", "urgent", "--received", "2026-12-01 07:59:59")
+    odd = jiesu.new("电梯困人", "--urgency", "urgent", "--received", "2026-12-01 07:30:30")
+    assert jiesu.json("show", late)["resolve_by"] == "2026-12-01T09:59:59+08:00"
+    assert jiesu.json("show", odd)["resolve_by"] == "2026-12-01T09:30:30+08:00"
+    _, rows = jiesu.table("list")
+    assert [row[-1] for row in rows] == ["2026-12-01 10:00", "2026-12-01 09:30:30"]
+    shown = jiesu.ok("show", late, "--format", "table").stdout
+    assert "办理时限  2026-12-01 10:00" in shown and "09:59" not in shown
+    todo = jiesu.ok("todo", "--format", "table").stdout
+    assert "2026-12-01 10:00" in todo and "2026-12-01 09:30:30" in todo and "09:59" not in todo
+
+
 def test_a_finished_days_report_is_as_of_its_24_00(jiesu, monkeypatch):
     monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
     jiesu.new("楼上漏水", "--received", "2026-11-30T09:00")
@@ -428,6 +444,22 @@ def test_a_time_seconds_after_now_is_refused_for_a_receipt_a_step_a_correction_a
     assert book.fingerprint() == before
     jiesu.ok("contact", case_id, "--at", "now")
     assert [row["id"] for row in jiesu.json("list", "--as-of", "now")] == [case_id]
+
+
+def test_a_refused_time_still_to_come_repeats_what_was_typed_when_jiesu_would_show_it_otherwise(jiesu, book, monkeypatch):
+    """Replayed from a fresh tester: `--at 24:00` was refused as `2026-12-02 00:00:00 在未来`, a time the
+    person never typed. The refusal repeats what was typed, then the instant jiesu read it as; a time
+    typed as jiesu shows it is named once, as before."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:15+08:00")
+    case_id = jiesu.new("楼道灯不亮")
+    before = book.fingerprint()
+    now = "（现在是 2026-12-01 09:30:15）"
+    refused(jiesu("assign", case_id, "王网格", "--at", "24:00"), f"#{case_id} 的时间 '24:00'（2026-12-02 00:00:00） 在未来{now}")
+    refused(jiesu("contact", case_id, "--at", "+1h"), f"#{case_id} 的时间 '+1h'（2026-12-01 10:30:15） 在未来{now}")
+    refused(jiesu("new", "x", "--received", "今天 24:00"), f"受理时间 '今天 24:00'（2026-12-02 00:00:00） 在未来{now}")
+    refused(jiesu("list", "--as-of", "2026-12-01 24:00"), "'2026-12-01 24:00'（2026-12-02 00:00） 还没有到，只能查看过去或现在")
+    refused(jiesu("contact", case_id, "--at", "2026-12-01T10:00"), f"#{case_id} 的时间 2026-12-01 10:00:00 在未来{now}")
+    assert book.fingerprint() == before
 
 
 def test_a_contact_backfilled_before_the_recorded_first_response_is_refused_not_left_wrong(jiesu, book):

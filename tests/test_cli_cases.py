@@ -233,7 +233,7 @@ def test_a_step_and_an_import_dated_by_day_and_clock_time_are_taken(jiesu, tmp_p
 @pytest.mark.parametrize(
     ("typed", "line", "code"),
     [
-        ("今天 9:35", "受理时间 2026-12-01 09:35 在未来（现在是 2026-12-01 09:30）", 1),
+        ("今天 9:35", "受理时间 '今天 9:35'（2026-12-01 09:35） 在未来（现在是 2026-12-01 09:30）", 1),
         ("昨天 25:00", f"无法识别的时间 '昨天 25:00'；可用：{RECEIPT_FORMS}", 2),
         ("２０２６－１１－３０ ２５：００", f"无法识别的时间 '２０２６－１１－３０ ２５：００'；可用：{RECEIPT_FORMS}", 2),  # said as typed
         ("2026-11-30 9:5", "时间 '2026-11-30 9:5' 的分钟须为两位数字，如 9:05", 2),
@@ -579,11 +579,10 @@ def test_a_blank_actor_is_a_usage_error_not_a_name_in_the_history(jiesu, book, m
 
 
 def test_small_things_a_chinese_keyboard_and_a_log_meet(jiesu, tmp_path):
-    """Replayed from a fresh tester: ＃1 was refused; a bad phone was echoed in full into the log;
-    a time seconds ahead read as the present minute; `backup ''` named the folder."""
+    """Replayed from a fresh tester: ＃1 was refused; a time seconds ahead read as the present minute;
+    `backup ''` named the folder."""
     case_id = jiesu.new("楼道灯不亮")
     assert jiesu.json("show", f"＃{case_id}")["id"] == case_id
-    assert refused(jiesu("new", "x", "--phone", "13812345678转"), code=2) == "错误: --phone 无效：不是有效的中国电话号码：'138****5678转'（手机如 13812345678，座机如 010-65123456）"
     refused(jiesu("list", "--as-of", "2026-12-01T09:30:01+08:00"), "2026-12-01 09:30:01 还没有到，只能查看过去或现在")
     assert refused(jiesu("backup", ""), code=2) == "错误: 备份文件路径 无效：'' 不是文件名（如 备份/jiesu-2026-11-27.db）"
 
@@ -798,3 +797,37 @@ def test_a_ledger_entry_is_named_in_full_width_digits_too(jiesu):
     jiesu.ok("ledger", "add", case_id, "--plan", "更换灯具", "--unit", "物业")
     jiesu.ok("ledger", "clear", "１", "--evidence", "已更换")
     assert jiesu.json("show", case_id)["status"] == "closed"
+
+
+@pytest.mark.parametrize("typed", ["62345678", "6234 5678", "6234-5678", "６２３４５６７８", "010-62345678"])
+def test_a_beijing_landline_without_its_010_is_taken_stored_and_masked_as_a_landline(jiesu, tmp_path, typed):
+    """Replayed from a fresh tester: `--phone 62345678`, a Beijing landline as Beijing dials it, was refused.
+    jiesu is Beijing's: 8 digits from 2 to 8 are that number after 010, stored and shown as any landline."""
+    case_id = jiesu.new("楼上噪音", "--phone", typed)
+    assert jiesu.json("show", case_id, "--reveal")["phone"] == "01062345678"
+    assert jiesu.json("list")[0]["phone"] == "010****5678"
+    assert [row["id"] for row in jiesu.json("list", "--search", typed)] == [case_id]
+    sheet = tmp_path / "工单.csv"
+    sheet.write_text(f"summary,received_at,phone\n楼下噪音,2026-11-30T09:00:00+08:00,{typed}转8001\n", encoding="utf-8")
+    jiesu.ok("import", str(sheet))
+    imported = jiesu.json("show", case_id + 1, "--reveal")
+    assert (imported["phone"], imported["phone_ext"]) == ("01062345678", "8001")
+
+
+@pytest.mark.parametrize("typed", ["92345678", "12345678", "02345678", "+86 62345678", "6234567"])
+def test_eight_digits_that_are_no_beijing_landline_stay_refused(jiesu, typed):
+    refused(jiesu("new", "x", "--phone", typed), code=2)
+
+
+@pytest.mark.parametrize(
+    ("typed", "echoed"),
+    [("13812345678转", "'13812345678转'"), ("编号13812345678", "'编号13812345678'"), ("[bold]138 1234 5678\x1b[31m", "'[bold]138 1234 5678\\x1b[31m'")],
+)
+def test_a_refused_phone_is_repeated_as_typed_and_as_data(jiesu, book, typed, echoed):
+    """Replayed from a fresh tester: a refused phone was echoed masked (`'138****5678转'`), though a refusal
+    repeats what was typed — the person's own input on their own screen, with the digits to correct. As
+    data: quoted, a control code escaped, markup as written."""
+    before = book.fingerprint()
+    for command in (["new", "x", "--phone", typed], ["edit", "1", "--phone", typed]):
+        refused(jiesu(*command), f"--phone 无效：不是有效的中国电话号码：{echoed}（手机如 13812345678，座机如 010-65123456）", code=2)
+    assert book.fingerprint() == before

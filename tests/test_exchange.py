@@ -831,6 +831,25 @@ def test_export_filters(jiesu):
     assert json.loads(jiesu.ok("export", "--format", "json").stdout)[0]["phone"] == "138****5678"
 
 
+def test_a_since_still_to_come_is_refused_and_leaves_yesterdays_export_as_it_was(jiesu, tmp_path):
+    """Replayed from a fresh tester: `export --out k.csv --since 2030-01-01` replaced yesterday's export
+    with a header-only file, exit 0. A --since after now is refused as an --as-of then is; so is a
+    --period still to come for the ledger's export and list (and the monthly report, as before)."""
+    jiesu.new("楼上漏水", "--received", "2026-11-20T09:00")
+    kept, ledger_kept = tmp_path / "k.csv", tmp_path / "台账.csv"
+    jiesu.ok("export", "--out", str(kept))
+    jiesu.ok("ledger", "export", "--out", str(ledger_kept))
+    before = kept.read_bytes(), ledger_kept.read_bytes()
+    line = "2030-01-01 00:00 还没有到，--since 只能是过去或现在的时间"
+    refused(jiesu("export", "--out", str(kept), "--since", "2030-01-01"), line)
+    refused(jiesu("list", "--since", "2030-01-01"), line)
+    refused(jiesu("list", "--since", "+1m"), "'+1m'（2026-12-01 09:31） 还没有到，--since 只能是过去或现在的时间")
+    refused(jiesu("ledger", "export", "--out", str(ledger_kept), "--period", "2027-01"), "2027-01 还没有到，还没有这一期的台账")
+    refused(jiesu("ledger", "list", "--period", "2027-01"), "2027-01 还没有到，还没有这一期的台账")
+    assert (kept.read_bytes(), ledger_kept.read_bytes()) == before
+    assert len(jiesu.json("list", "--since", "now")) == 0 and len(jiesu.json("ledger", "list", "--period", "2026-12")) == 0
+
+
 def test_open311_export_never_carries_the_complainant(jiesu):
     populate(jiesu)
     as_json = jiesu.ok("export", "--format", "open311-json", "--reveal").stdout

@@ -173,6 +173,25 @@ def test_overdue_ledger_entries_are_listed_overdue_and_due_for_escalation(jiesu)
     assert [(r["id"], r["reasons"]) for r in due] == [(case_id, ["overdue"])]
 
 
+@pytest.mark.parametrize("typed", ["2026年11月", "2026年 11 月", "２０２６年１１月", "2026-11", "２０２６－１１"])
+def test_a_period_is_taken_as_chinese_writes_a_month(jiesu, book, typed):
+    """Replayed from a fresh tester: `--period 2026年11月` was refused, as a Chinese user types a month."""
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T09:00")
+    assert [row["id"] for row in jiesu.json("ledger", "list", "--period", typed)] == [1]
+    assert jiesu.json("report", "monthly", "--period", typed)["period"] == "2026-11"
+    assert jiesu.json("report", "monthly", "--period", "2026年1月")["period"] == "2026-01"
+
+
+@pytest.mark.parametrize("typed", ["2026年13月", "2026年11", "26年11月", "2026年11月份", "2026年0月", "11月"])
+def test_a_month_no_calendar_has_stays_a_usage_error_of_one_line(jiesu, book, typed):
+    jiesu.new("主管道", "--received", "2026-11-01T09:00")
+    before = book.fingerprint()
+    for command in (["ledger", "list", "--period", typed], ["report", "monthly", "--period", typed], ["ledger", "roll", typed]):
+        refused(jiesu(*command), f"{typed!r} 不是期间；应写作 YYYY-MM，如 2026-10", code=2)
+    assert book.fingerprint() == before
+
+
 def test_cli_refusals_are_one_line_and_change_nothing(jiesu, book):
     case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")

@@ -13,9 +13,10 @@ from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
-Period = Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="期间 YYYY-MM，如 2026-10：该月的本期新增（当月上账或重新挂账的条目）；从前几个月结转来的不在其中。")]
+Period = Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="期间 YYYY-MM 或 YYYY年M月，如 2026-10、2026年10月：该月的本期新增（当月上账或重新挂账的条目）；从前几个月结转来的不在其中。")]
 Entry = Annotated[int, typer.Argument(parser=parse_entry, metavar="ENTRY", help="台账编号（如 3，或照抄的 台账3、#3）。")]
 
+NO_ENTRIES_YET = "还没有这一期的台账"  # what `ledger list` and `ledger export` say of a --period still to come
 EXPORT_COLUMNS = (
     ("entry_id", "台账编号"),
     ("case_id", "诉求编号"),
@@ -124,9 +125,10 @@ def ledger_list(
 
     office = office_of(ctx)
     tz = office.tz
+    period = None if period is None else ledger.begun_period(office, period, NO_ENTRIES_YET)
 
     def rows():
-        for line in ledger.list_entries(office, period=None if period is None else ledger.parse_period(period), open_only=open_only, unit=unit):
+        for line in ledger.list_entries(office, period=period, open_only=open_only, unit=unit):
             row = ledger_record(line.entry, tz)
             row["summary"] = shown_field("summary", line.case.summary)  # no --reveal here: a dictated number is always masked
             row["age_days"] = ledger.days_on_books(line.entry, office.now, tz)
@@ -152,7 +154,7 @@ def ledger_list(
 @ledger_app.command("roll")
 def ledger_roll(
     ctx: typer.Context,
-    period: Annotated[str, typer.Argument(metavar="PERIOD", help="结转期间，YYYY-MM，如 2026-10。")],
+    period: Annotated[str, typer.Argument(metavar="PERIOD", help="结转期间，YYYY-MM 或 YYYY年M月，如 2026-10、2026年10月。")],
     fmt: RecordFormat = None,
 ) -> None:
     """月末结转：计算并保存本期余额（期初＋本期新增－本期销账＝期末），未销账的结转下期。
@@ -199,7 +201,7 @@ def ledger_export(
 
     fmt = export_format(out, fmt, ("csv", "xlsx", "json"))
     office = office_of(ctx)
-    lines = ledger.list_entries(office, period=None if period is None else ledger.parse_period(period))
+    lines = ledger.list_entries(office, period=None if period is None else ledger.begun_period(office, period, NO_ENTRIES_YET))
     rows = (
         exchange.ledger_row(line.entry, line.case, office.tz, reveal=reveal, for_people=fmt != "json", typed_times=fmt == "xlsx")
         for line in lines

@@ -90,7 +90,7 @@ def report_daily(
 @report_app.command("monthly")
 def report_monthly(
     ctx: typer.Context,
-    period: Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="月份 YYYY-MM（默认本月；每月 1 日 00:00:00 整为刚结束的上月）。")] = None,
+    period: Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="月份 YYYY-MM 或 YYYY年M月（默认本月；每月 1 日 00:00:00 整为刚结束的上月）。")] = None,
     fmt: Fmt = None,
     out: Out = None,
     bom: Bom = True,

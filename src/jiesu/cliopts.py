@@ -141,8 +141,10 @@ def parse_ref(text: str) -> str:
 
 def received_between(office: Office, since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
     """`--since` and `--until` as the receipt times they bound (a date for --until counts its whole day), for
-    every command that takes both; one that ends before it starts is a usage error, not an empty answer."""
+    every command that takes both; one that ends before it starts is a usage error, and one that starts after now
+    refused as a view `--as-of` then is (no case is received yet), not an empty answer — or an empty export over a file."""
     start, end = office.when(since), office.when(until, end_of_day=True)
+    office.refuse_future(start, "--since 只能是过去或现在的时间")
     if start is not None and end is not None and start > end:
         raise BadOption(f"--since {echoed(since)} 晚于 --until {echoed(until)}，这段时间是空的；是不是写反了？")
     return start, end

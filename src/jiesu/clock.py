@@ -400,13 +400,16 @@ def shown_bound(moment: datetime | None, tz: ZoneInfo) -> str:
 
     Deadlines counted in days end at the next 00:00, and a typed date (`--to 2026-12-30`) at the
     day's last instant; both read `2026-12-30 24:00`, never the next day's `00:00` or `23:59`.
+    A minute's last second is the end of that minute as a day's is (`01:59:59` reads `02:00`); any
+    other second is shown (`09:30:30`), for a deadline must never read earlier than it falls.
     JSON and CSV keep the exact instant.
     """
     if moment is None:
         return ""
-    local = moment.astimezone(tz)
+    exact = moment.astimezone(timezone.utc).replace(microsecond=0)  # an old book's 23:59:59.999999 too
+    if exact.second == 59:
+        exact += timedelta(seconds=1)
+    local = exact.astimezone(tz)
     if local.time() == time(0):
         return f"{bound_day(local, tz):%Y-%m-%d} 24:00"
-    if local.time() >= time(23, 59, 59):  # the day's last instant, to the second as ISO text keeps it
-        return f"{local:%Y-%m-%d} 24:00"
-    return shown(local, tz)
+    return shown_to_the_second(local, tz)

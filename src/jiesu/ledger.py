@@ -37,21 +37,33 @@ from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
 
 OPEN, CLEARED = LedgerStatus.OPEN.value, LedgerStatus.CLEARED.value
 ADDED, REOPENED = "added", "reopened"
-_PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+# A month as typed: `2026-11`, or as Chinese writes it, `2026年11月`, `2026年1月` (full-width digits read as ASCII).
+_PERIOD = re.compile(r"(?P<y>[0-9]{4})(?:-(?P<mo>0[1-9]|1[0-2])|\s*年\s*(?P<mo_word>0?[1-9]|1[0-2])\s*月)")
 
 
 # ---------------------------------------------------------------- periods
 
 
 def parse_period(text: str) -> str:
-    """A period typed as `YYYY-MM` (full-width `２０２６－１０` alike), or a usage error (BadOption) saying how to write one."""
-    raw = halfwidth(text).strip()
-    if not _PERIOD.match(raw):
+    """A period typed as `YYYY-MM` or `YYYY年M月` (full-width `２０２６－１０` alike) as `YYYY-MM`, or a usage error
+    (BadOption) saying how to write one."""
+    typed = _PERIOD.fullmatch(halfwidth(text).strip())
+    if not typed:
         raise BadOption(f"{echoed(text)} 不是期间；应写作 YYYY-MM，如 2026-10")
-    reason = year_refused(int(raw[:4]))
+    period = f"{typed['y']}-{int(typed['mo'] or typed['mo_word']):02d}"
+    reason = year_refused(int(typed["y"]))
     if reason:
-        raise BadOption(f"期间 {raw} 的{reason}")
-    return raw
+        raise BadOption(f"期间 {period} 的{reason}")
+    return period
+
+
+def begun_period(office: Office, text: str, only: str) -> str:
+    """A period typed (parse_period) that has begun by now; one still to come is refused (BadInput), `only`
+    saying what it cannot give: it has nothing yet, and an empty answer would read as an empty month."""
+    period = parse_period(text)
+    if period > period_of(office.now, office):
+        raise BadInput(f"{period} 还没有到，{only}")
+    return period
 
 
 def period_of(at: datetime, office: Office) -> str:

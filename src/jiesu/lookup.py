@@ -21,7 +21,7 @@ from jiesu.asof import CasesAt
 from jiesu.fields import text_or_none
 from jiesu.models import LISTED_ENTRY_FIELDS, Event, LedgerEntry, Revisit
 from jiesu.office import Office
-from jiesu.phones import GROUP_SEPARATORS, LONGEST_IN_TEXT, as_extension, as_number
+from jiesu.phones import GROUP_SEPARATORS, LONGEST_IN_TEXT, as_dialled, as_number
 from jiesu.queries import CASES, entry_due, escalation_flags, is_due_escalation, is_open, is_overdue, repeat_window
 from jiesu.steps import missing
 from jiesu.textsearch import fold
@@ -132,8 +132,11 @@ def _searched(cases, term: str):
     found = column.search_text.contains(fold(term), autoescape=True)
     number = as_number(term)
     if number is None:
-        dialled = as_extension(term)
-        return found if dialled is None else found | ((column.phone == dialled[0]) & (column.phone_ext == dialled[1]))
+        dialled = as_dialled(term)
+        if dialled is None:
+            return found
+        phone, extension = dialled
+        return found | ((column.phone == phone) & (column.phone_ext == extension if extension else sa.true()))
     digits = reduce(lambda text, separator: sa.func.replace(text, separator, ""), _FOLDED_SEPARATORS, column.search_text)
     # A landline after a country code leaves its trunk 0 out: +86 10 6512 3456
     spellings = [number, "86" + number[1:]] if number.startswith("0") else [number]

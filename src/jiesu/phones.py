@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from jiesu.errors import BadInput
-from jiesu.safetext import shortened
+from jiesu.safetext import echoed
 
 # How a phone number may be written, in the phone field and inside free text alike: after a country code
 # (+86, 0086 or a bare 86), its digit groups apart by spaces, a dash of any width (with spaces around it or
@@ -29,6 +29,9 @@ _DASHED_EXTENSION = re.compile(r"(?P<number>.*\d)\s*-\s*(?P<ext>\d{1,6})")
 
 
 LANDLINE_DIGITS = 10  # the shortest landline with its area code: 0xx + 7 digits (010 and 02x numbers have 8)
+# A Beijing landline as Beijing dials it, without its area code: 8 digits from 2 to 8 (jiesu is Beijing's).
+_BEIJING_LOCAL = re.compile(r"[2-8][0-9]{7}")
+_BEIJING_AREA_CODE = "010"
 
 def split(text: str) -> tuple[str, str | None]:
     """A phone with its extension kept apart: `010-65123456 转8001` → (`01065123456`, `8001`).
@@ -64,7 +67,9 @@ def normalise(text: str) -> str:
     raw = text.strip()
     normal = _normalised(raw)
     if normal is None:
-        raise BadInput(f"不是有效的中国电话号码：{mask_in_text(shortened(raw))!r}（手机如 13812345678，座机如 010-65123456）")  # an error is printed and logged too
+        # Repeated as typed, as every refusal repeats a value (quoted, control codes escaped): it is the person's
+        # own input on their own screen, and a number masked there hides the digits they must correct.
+        raise BadInput(f"不是有效的中国电话号码：{echoed(raw)}（手机如 13812345678，座机如 010-65123456）")
     return normal
 
 
@@ -78,6 +83,8 @@ def _normalised(raw: str) -> str | None:
             break
     if len(digits) == 11 and _mobile_pattern().fullmatch(digits):
         return digits  # the common case, checked against phonenumbers' own mobile pattern
+    if _BEIJING_LOCAL.fullmatch(digits):
+        return _slow_path(_BEIJING_AREA_CODE + digits)
     return _slow_path(raw)
 
 
@@ -125,7 +132,7 @@ def holds_masked(text: str | None) -> bool:
 # A mobile or a landline written inside free text as the phone field takes it (see _GAP above), not part
 # of a longer number nor of a code glued to Latin letters (`工单号BJ13812345678`); Chinese right before it
 # is no such glue (`电话13812345678`). A bare local number without its area code (`65123456`) is not
-# taken, as the phone field refuses it too: eight digits alone are a date (`20261120`) as often.
+# taken, though the phone field takes one of Beijing's: in text eight digits alone are a date (`20261120`) as often.
 # After a country code the landline's trunk 0 is left out, or written `(0)`: `+86 10 6512 3456`, `+86 (0)10 …`.
 _PHONE_IN_TEXT = re.compile(
     r"(?<![\dA-Za-z])(?<!\d\.)"
@@ -167,14 +174,14 @@ def as_number(term: str) -> str | None:
     return _national(found) if found else None
 
 
-def as_extension(term: str) -> tuple[str, str] | None:
-    """The number and extension a search term is, when it is a phone with an extension written in any form
-    `--phone` takes (`010-65123456转8001`, `010-65123456-8001`); else None."""
+def as_dialled(term: str) -> tuple[str, str | None] | None:
+    """The number and extension (None without one) a search term is, when it is a phone written in a form
+    `--phone` takes that free text's masking does not read (`010-65123456转8001`, `010-65123456-8001`, a Beijing
+    landline without its 010, `62345678`); else None."""
     try:
-        number, extension = split(term)
+        return split(term)
     except BadInput:
         return None
-    return (number, extension) if extension else None
 
 
 # What may stand between a number's digit groups, spaces aside (_GAP, and every dash width _AS_ASCII reads).

@@ -99,7 +99,7 @@ def future(office: Office, when: datetime, what: str) -> str | None:
     if when <= office.now:
         return None
     exact = bool(when.second or office.now.second)  # both to the second, or 23:59:59 reads as after a "now" of 23:59
-    return f"{what} {clock.shown_to_the_second(when, office.tz, always=exact)} 在未来（现在是 {clock.shown_to_the_second(office.now, office.tz, always=exact)}）"
+    return f"{what} {office.said(when, always=exact)} 在未来（现在是 {clock.shown_to_the_second(office.now, office.tz, always=exact)}）"
 
 
 def not_before(office: Office, case: Case, when: datetime, verb: str, earlier: datetime | None, earlier_verb: str) -> None:
