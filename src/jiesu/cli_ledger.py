@@ -121,9 +121,10 @@ def ledger_list(
 
     office = office_of(ctx)
     tz = office.tz
+    period = None if period is None else ledger.period_begun(office, period, "不能列出该月台账")
 
     def rows():
-        for line in ledger.list_entries(office, period=None if period is None else ledger.parse_period(period), open_only=open_only, unit=unit):
+        for line in ledger.list_entries(office, period=period, open_only=open_only, unit=unit):
             row = ledger_record(line.entry, tz)
             row["summary"] = shown_field("summary", line.case.summary)  # no --reveal here: a dictated number is always masked
             row["age_days"] = ledger.days_on_books(line.entry, office.now, tz)
@@ -196,7 +197,8 @@ def ledger_export(
 
     fmt = export_format(out, fmt, ("csv", "xlsx", "json"))
     office = office_of(ctx)
-    lines = ledger.list_entries(office, period=None if period is None else ledger.parse_period(period))
+    period = None if period is None else ledger.period_begun(office, period, "不能导出该月台账")
+    lines = ledger.list_entries(office, period=period)
     rows = (
         exchange.ledger_row(line.entry, line.case, office.tz, reveal=reveal, for_people=fmt != "json", typed_times=fmt == "xlsx")
         for line in lines

@@ -58,6 +58,16 @@ def period_of(at: datetime, office: Office) -> str:
     return at.astimezone(office.tz).strftime("%Y-%m")
 
 
+def period_begun(office: Office, text: str, refused: str) -> str:
+    """A typed period (`parse_period`) that has begun. A month still to come has nothing in it yet:
+    what would list, export or report it is refused (BadInput; `refused` says what cannot be done),
+    not given empty — an empty export would replace a file that held the ledger."""
+    period = parse_period(text)
+    if period > period_of(office.now, office):
+        raise BadInput(f"{period} 还没有到，{refused}")
+    return period
+
+
 def previous_period(period: str) -> str:
     year, month = map(int, period.split("-"))
     return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"

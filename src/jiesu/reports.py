@@ -248,9 +248,7 @@ def monthly(office: Office, period: str | None = None) -> dict[str, Any]:
     tz = office.tz
     # Unless told, the month now falls in — but at a month's very first instant (the 1st, 00:00:00)
     # the month that has just ended, not one yet without a second.
-    period = ledger.parse_period(period) if period is not None else ledger.period_of(office.now - timedelta(microseconds=1), office)
-    if period > ledger.period_of(office.now, office):
-        raise BadInput(f"{period} 还没有到，不能出月报")
+    period = ledger.period_begun(office, period, "不能出月报") if period is not None else ledger.period_of(office.now - timedelta(microseconds=1), office)
     year, month = map(int, period.split("-"))
     start = datetime(year, month, 1, tzinfo=tz)
     end = start + relativedelta(months=1)
