@@ -348,6 +348,25 @@ def test_an_entry_is_listed_and_exported_under_the_period_whose_balance_counts_i
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
+def test_a_month_still_to_come_is_refused_not_listed_or_exported_empty(jiesu, book, tmp_path, monkeypatch):
+    """Replayed from a fresh tester: `ledger export --period 2027-05 --out 台账.csv` on 2027-01-02 replaced the
+    ledger file with a header-only one (exit 0). A month to come is refused as `report monthly` refuses it."""
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-02T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T10:00")
+    out = tmp_path / "台账.csv"
+    jiesu.ok("ledger", "export", "--out", str(out))
+    exported = out.read_bytes()
+    monkeypatch.setenv("JIESU_NOW", "2027-01-02T09:00:00+08:00")
+    before = book.fingerprint()
+    refused(jiesu("ledger", "export", "--period", "2027-05", "--out", str(out)), "2027-05 还没有到，还没有这一期的台账")
+    refused(jiesu("ledger", "export", "--period", "2027-02", "--format", "json"), "2027-02 还没有到，还没有这一期的台账")
+    refused(jiesu("ledger", "list", "--period", "2027-05", "--format", "json"), "2027-05 还没有到，还没有这一期的台账")
+    refused(jiesu("report", "monthly", "--period", "2027-05"), "2027-05 还没有到，不能出月报")
+    assert out.read_bytes() == exported and book.fingerprint() == before
+    assert jiesu.json("ledger", "list", "--period", "2027-01") == []  # the month now in is listed, as far as it has come
+    assert json.loads(jiesu.ok("ledger", "export", "--period", "2027-01", "--format", "json").stdout) == []
+
+
 def test_only_a_finished_month_rolls(jiesu, book, monkeypatch):
     case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-02T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T10:00")

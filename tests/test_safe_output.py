@@ -799,6 +799,26 @@ def test_at_60_columns_ledger_list_keeps_due_and_status_and_cuts_the_summary(lon
         assert summary.endswith("…") and len(summary) >= 4 and SUMMARY.startswith(summary.rstrip("…")), summary
 
 
+def test_at_40_columns_ledger_list_keeps_the_status_that_tells_open_from_cleared(long_texts, monkeypatch):
+    """Replayed from a fresh tester: at 40 columns (COLUMNS=40, or `stty cols 40` in a pty) ledger list left
+    out 状态, so an entry 在账 and one 已销账 looked the same. 整改期限 gives way first, as 期限 before 剩余 in todo."""
+    long_texts.ok("ledger", "clear", "2", "--evidence", "已整改", "--at", "2026-12-01T09:10")
+    monkeypatch.setenv("COLUMNS", "40")
+    header, rows = long_texts.table("ledger", "list")
+    assert header == ["台账", "诉求", "诉求摘要", "状态"]
+    assert [(row[0], row[3]) for row in rows] == [("1", "在账"), ("2", "已销账")]
+
+
+def test_a_narrow_ledger_list_drops_the_year_only_when_every_due_is_this_year(long_texts, monkeypatch):
+    """As in `list`: `12-31 24:00` never stands for a deadline of another year."""
+    monkeypatch.setenv("COLUMNS", "60")
+    header, rows = long_texts.table("ledger", "list")
+    assert [row[header.index("整改期限")] for row in rows] == ["12-31 24:00", "12-15 24:00"]
+    long_texts.ok("ledger", "edit", "1", "--due", "2027-01-31", "--reason", "延期")
+    header, rows = long_texts.table("ledger", "list")
+    assert [row[header.index("整改期限")] for row in rows] == ["2027-01-31 24:00", "2026-12-15 24:00"]
+
+
 # Each view's columns a worker acts on (the first is the id typed next), and which of them are free text.
 KEY_COLUMNS = {
     "todo": (["todo"], ["编号", "待办", "期限", "剩余", "诉求"], {"待办", "诉求"}),

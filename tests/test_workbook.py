@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 import xlsxwriter
@@ -359,6 +359,20 @@ def test_a_deadline_typed_as_a_date_reads_its_24_00_in_the_ledger_workbook_as_in
     cell = dict(zip(header, row))
     assert cell["整改期限"] == "2026-11-20 24:00" and cell["受理时间"] == datetime(2026, 10, 10, 9, 0)
     assert "2026-11-20 24:00" in jiesu.ok("ledger", "export").stdout
+
+
+def test_the_ledger_workbook_keeps_its_times_date_cells_and_its_period_the_text_on_screen(jiesu, tmp_path):
+    """A fresh tester asked why 受理时间 at 00:00 is text in the case workbook and a date cell here: the case
+    workbook is imported again, where a date cell at 00:00 reads as a date alone, which a receipt may not be;
+    the ledger workbook is for people (import refuses its header), so its column stays dates to sort and
+    filter. 上账期间 is the text `2026-11` as on screen, as 整改期限 is (README, Excel workbooks)."""
+    case_id = jiesu.new("主管道老化", "--nature", "合理诉求", "--received", "2026-11-20T00:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-11-20T10:00")
+    out = tmp_path / "台账.xlsx"
+    jiesu.ok("ledger", "export", "--out", str(out))
+    header, row = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("台账").to_python()
+    cell = dict(zip(header, row))
+    assert cell["受理时间"] == date(2026, 11, 20) and cell["上账期间"] == "2026-11"  # a date cell at 00:00 reads as its date
 
 
 @pytest.mark.parametrize("suffix", ["csv", "xlsx"])

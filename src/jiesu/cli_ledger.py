@@ -143,7 +143,7 @@ def ledger_list(
         Column("due", "整改期限", local_bound(tz), whole=True, narrow=without_year),
         Column("age_days", "在账天数", whole=True, drop=3),
         Column("carried", "结转", whole=True, drop=1),
-        Column("status", "状态", labelled(LedgerStatus), whole=True),
+        Column("status", "状态", labelled(LedgerStatus), whole=True, lasting=True),  # 在账 or 已销账: what a row is
     ]
     fmt = output_format(fmt)
     count = render(rows(), fmt, columns, case_ids="case_id", fields=(*LEDGER_FIELDS, "summary", "age_days"))

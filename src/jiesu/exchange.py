@@ -45,7 +45,9 @@ def ledger_row(
     """One ledger entry as the street office hands it up.
 
     `for_people` gives labels and local times as text; `typed_times` keeps times as local
-    datetimes, for a workbook's date cells. The deadline stays text as on screen even then: one
+    datetimes, for a workbook's date cells — a receipt at 00:00 too: unlike the case workbook
+    (case_rows), this one is not imported again, and a column of dates sorts and filters as
+    dates. The period (`2026-11`) and the deadline stay text as on screen even then: a deadline
     that ends a day has no date cell reading its 24:00 (00:00 names the next day, 23:59:59 another
     instant), and text of the one form sorts and filters in time order.
     """

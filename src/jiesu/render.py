@@ -57,7 +57,7 @@ class Column:
     a few words, such as 待办's 应升级（一人多诉）, that says little when cut) is kept whole while any
     ranked column can give way. On a terminal too narrow even then, the main text gives way to free
     text's minimum before a column goes: other free text first, then whole columns (a deadline, a
-    status), from the right; a `lasting` one (待办's 剩余, the time a worker has; a report's 件数, 综合得分) last, and only once
+    status), from the right; a `lasting` one (待办's 剩余, the time a worker has; 台账's 状态; a report's 件数, 综合得分) last, and only once
     the short label and the main text are cut to their headers' width.
     The first column (the id a worker types next) and a column of `ids` stay. A line under the table
     names the columns left out (`_say_left_out`), and one the columns `told` of whose text was cut (`_say_cut`).
