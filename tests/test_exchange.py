@@ -253,6 +253,18 @@ def test_mapped_layout(jiesu, tmp_path):
     assert [(c["ref"], c["urgency"], c["community"]) for c in cases] == [("X1", "urgent", "前门社区"), ("X2", "normal", "草厂社区")]
 
 
+def test_a_maps_values_win_over_jiesus_own_spellings(jiesu, tmp_path):
+    """A map's [values] table is read first, even for a cell that already spells a value jiesu knows:
+    an office whose sheet writes 一般 for what jiesu calls urgent means urgent."""
+    (tmp_path / "map.toml").write_text(
+        '[columns]\n"内容" = "summary"\n"来电时间" = "received_at"\n"急缓" = "urgency"\n\n[values.urgency]\n"一般" = "urgent"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "other.csv").write_text("内容,来电时间,急缓\n停电了,2026-11-05 08:00,一般\n路灯坏,2026-11-05 09:00,紧急\n", encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "other.csv"), "--map", str(tmp_path / "map.toml"))
+    assert [(c["summary"], c["urgency"]) for c in jiesu.json("list")] == [("停电了", "urgent"), ("路灯坏", "urgent")]
+
+
 def test_an_unknown_label_under_a_map_names_the_files_column(jiesu, tmp_path, book):
     """A fresh tester: a value no status spells, in the column 办理状态 a map reads as status, was refused as
     `未知的状态 …`, naming jiesu's noun, where every other refusal names the file's own column."""

@@ -140,6 +140,28 @@ def test_spans_alike_end_as_add_span_does_and_no_later_start_shares_an_earlier_e
         assert add_span(until, span, Calendar(chosen), chosen) == end
 
 @settings(max_examples=300, deadline=None)
+@given(
+    st.lists(moments, min_size=1, max_size=6), st.sampled_from(list(Tier)), spans,
+    st.sampled_from(["end_of_day", "same_time"]), st.sampled_from(["next_workday", "as_received"]),
+    st.sampled_from([BJ, ZoneInfo("America/New_York"), timezone(timedelta(hours=8))]),
+)
+def test_deadlines_of_many_receipts_are_each_receipts_deadlines(received, tier, span, period_end, receipt, zone):
+    """An import works out its deadlines with rules.deadlines_of, made once: each receipt, in the
+    office's zone or another, gets what `deadlines` gives it, in the zone it was given in."""
+    chosen = make_rules({
+        "deadlines.period_end": period_end, "deadlines.rest_day_receipt": receipt, f"deadlines.resolve.{tier.value}": str(span),
+    }) if rules.never_shorter(span, DEFAULT_RULES[f"deadlines.respond.{tier.value}"]) else make_rules(
+        {"deadlines.period_end": period_end, "deadlines.rest_day_receipt": receipt}
+    )
+    of = rules.deadlines_of(chosen, Calendar(chosen), BJ)
+    for moment in received:
+        start = moment.astimezone(zone)
+        got = of(start, tier.value)
+        assert got == deadlines(start, tier.value, chosen, Calendar(chosen))
+        assert [end.utcoffset() for end in got] == [end.utcoffset() for end in deadlines(start, tier.value, chosen, Calendar(chosen))]
+
+
+@settings(max_examples=300, deadline=None)
 @given(moments, st.sampled_from(list(Tier)), spans)
 def test_resolve_by_is_never_before_received(received, tier, span):
     overrides = {f"deadlines.resolve.{tier.value}": str(span)}

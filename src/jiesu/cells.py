@@ -89,11 +89,14 @@ def value_text(label: str, value: Any) -> str | None:
 
 def digits_kept(label: str, value: Any) -> str | None:
     """A work-order number or phone as text, refused when Excel has visibly rewritten its digits."""
-    if isinstance(value, float) and (not value.is_integer() or abs(value) >= 10**EXCEL_DIGITS):
-        raise ValueError(f"{label} 被存成了数字，已被 Excel 改写（{echoed(value)}）；请把该列设为文本后重新填写")
-    written = value_text(label, value)
-    if written is None:
-        return None
+    if value.__class__ is str and value.isascii() and value.isalnum():
+        written = value  # letters and digits alone, as nearly every ref and phone is: value_text would leave it so
+    else:
+        if isinstance(value, float) and (not value.is_integer() or abs(value) >= 10**EXCEL_DIGITS):
+            raise ValueError(f"{label} 被存成了数字，已被 Excel 改写（{echoed(value)}）；请把该列设为文本后重新填写")
+        written = value_text(label, value)
+        if written is None:
+            return None
     if ("e" in written or "E" in written) and _SCIENTIFIC.fullmatch(written):
         raise ValueError(f"{label} 被 Excel 改写成了科学计数法（{written}）；请把该列设为文本后重新填写")
     if "." in written and _DECIMAL_TAIL.fullmatch(written):

@@ -805,6 +805,10 @@ SPELLINGS = {
 def _enum(name: str, value: Any, mapping: Mapping | None, column: str | None) -> str | None:
     """The enum value a cell spells. A refusal names the file's `column` where it is not the field's own
     name or noun (a map's `办理状态 未知的状态 '处理中'…`; the 12345 layout's 紧急程度 is the noun itself)."""
+    if value.__class__ is str and (mapping is None or name not in mapping.values):
+        known = SPELLINGS[name].get(value)  # a cell that is a spelling as it stands: value_text would leave it so
+        if known is not None:
+            return known
     text = cells.value_text(column or name, value)
     if text is None:
         return None
@@ -829,9 +833,19 @@ NEW, ASSIGNED = Status.NEW.value, Status.ASSIGNED.value
 TRACKS = {nature.value: rules.track_for(nature.value) for nature in Nature}
 
 
-def check(row: Row, office: Office, mapping: Mapping | None, imported_at: datetime) -> dict[str, Any]:
+def checker(office: Office, mapping: Mapping | None, imported_at: datetime) -> Callable[[Row], dict[str, Any]]:
+    """How each row of an import at `imported_at` (also the receipt of a row that gives none) is checked: `check`,
+    with what every row shares (the zone, the rules, each tier's deadlines) worked out once."""
+    deadlines = rules.deadlines_of(office.rules, office.calendar, office.tz)
+    return lambda row: check(row, office, mapping, imported_at, deadlines)
+
+
+def check(
+    row: Row, office: Office, mapping: Mapping | None, imported_at: datetime,
+    deadlines: Callable[[datetime, str], tuple[datetime, datetime]],
+) -> dict[str, Any]:
     """The case columns for one row imported at `imported_at` (also its receipt when it gives none),
-    or ValueError with the reason it cannot be taken."""
+    or ValueError with the reason it cannot be taken. `deadlines`: rules.deadlines_of the office's rules."""
     raw = row.values
     if "__error__" in raw:
         raise ValueError(raw["__error__"])
@@ -894,7 +908,7 @@ def check(row: Row, office: Office, mapping: Mapping | None, imported_at: dateti
         raise ValueError(_tier_mismatch(values["tier"], tier, values))
     values["tier"] = tier
     if not (values["respond_by"] and values["resolve_by"]):
-        respond_by, resolve_by = rules.deadlines(received, tier, office_rules, office.calendar)
+        respond_by, resolve_by = deadlines(received, tier)
         values["respond_by"] = values["respond_by"] or respond_by
         values["resolve_by"] = values["resolve_by"] or resolve_by
     values["responded_at"] = values["responded_at"] or rules.responded_at_receipt(channel, received, office_rules)
@@ -1037,7 +1051,7 @@ def import_rows(
     if line:
         raise BadInput(line)
     result = ImportResult()
-    staged_row = _stager(office.store.dialect)
+    check_row, staged_row = checker(office, mapping, when), _stager(office.store.dialect)
     refused_ids: dict[int, int] = {}  # the id a refused row carries → its line: a merge into it is refused saying so
     with staging.staging(office.store) as stage:
         rows = iter(rows)
@@ -1049,7 +1063,7 @@ def import_rows(
                     continue
                 result.read += 1
                 try:
-                    values = check(row, office, mapping, when)
+                    values = check_row(row)
                 except ValueError as exc:
                     result.refuse(row.line, str(exc))
                     if (own_id := _own_id(row)) is not None:

@@ -628,6 +628,28 @@ def deadlines(received_at: datetime, tier: str, rules: Rules, calendar: Calendar
     return respond, max(respond, resolve)
 
 
+def deadlines_of(rules: Rules, calendar: Calendar, zone) -> Callable[[datetime, str], tuple[datetime, datetime]]:
+    """`deadlines` for many cases (an import's), made once: each tier's two spans looked up, and
+    their ends per day kept (spans_alike), for receipts in `zone`; a receipt in another zone is
+    counted as `deadlines` counts it."""
+    ends = {
+        tier.value: (
+            spans_alike(rules[f"deadlines.respond.{tier.value}"], calendar, rules, zone),
+            spans_alike(rules[f"deadlines.resolve.{tier.value}"], calendar, rules, zone),
+        )
+        for tier in Tier
+    }
+
+    def of(received_at: datetime, tier: str) -> tuple[datetime, datetime]:
+        if received_at.tzinfo is not zone:
+            return deadlines(received_at, tier, rules, calendar)
+        respond_end, resolve_end = ends[tier]
+        respond, resolve = respond_end(received_at)[0], resolve_end(received_at)[0]
+        return respond, max(respond, resolve)
+
+    return of
+
+
 # ---------------------------------------------------------------- 三上门
 
 TRACK_OF = {

@@ -56,6 +56,8 @@ def blank(text: str | None) -> bool:
     first = text.lstrip()[:1]
     if first.isascii() and first.isprintable():  # '' aside, a visible ASCII character: every ref, phone and time a file holds
         return not first
+    if "\u4e00" <= first <= "\u9fff":  # a CJK ideograph (all assigned, all drawn): nearly every summary and name
+        return False
     return all(_draws_nothing(char) for char in text)
 
 

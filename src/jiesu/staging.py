@@ -107,23 +107,23 @@ class Stage:
         target = staged.alias("target")
         with self.conn.begin():
             self._index()
+            ids, merges, pending_rows, masked = self._carried()
             first_row = staged.alias("first_row")
             first_line = select(func.min(first_row.c.line)).where(first_row.c.old_id == staged.c.old_id).scalar_subquery()
             repeated = _repeated_id(staged)
-            clashes, first_clashes = self._refused(repeated, limit, sa.literal(REPEATED_ID), staged.c.old_id, first_line)
-            self.conn.execute(update(staged).where(repeated).values(state=REFUSED))
+            clashes, first_clashes = self._refuse(ids, repeated, limit, sa.literal(REPEATED_ID), staged.c.old_id, first_line)
             refused_line = select(func.min(target.c.line)).where(
                 target.c.old_id == staged.c.merged_into, target.c.state == REFUSED
             ).scalar_subquery()
             ambiguous = and_(staged.c.state == FRESH, staged.c.merged_into.is_not(None), refused_line.is_not(None))
-            unsure, first_unsure = self._refused(ambiguous, limit, sa.null(), staged.c.merged_into, refused_line)
-            self.conn.execute(update(staged).where(ambiguous).values(state=REFUSED))
+            unsure, first_unsure = self._refuse(merges, ambiguous, limit, sa.null(), staged.c.merged_into, refused_line)
             pending = staged.c.unless_existing.is_not(None)
-            self._mark_duplicates(or_(pending, staged.c.merged_into.is_not(None)))
-            self._mark_masked_text_duplicates()
+            if pending_rows or merges:
+                self._mark_duplicates(or_(pending, staged.c.merged_into.is_not(None)))
+            if masked:
+                self._mark_masked_text_duplicates()
             unknown = and_(staged.c.state == FRESH, pending)
-            count, first = self._refused(unknown, limit, staged.c.unless_existing, sa.null(), sa.null())
-            self.conn.execute(update(staged).where(unknown).values(state=REFUSED))
+            count, first = self._refuse(pending_rows, unknown, limit, staged.c.unless_existing, sa.null(), sa.null())
             target_line = select(func.min(target.c.line)).where(target.c.old_id == staged.c.merged_into).scalar_subquery()
             # A fresh row's target must be in the file: its id is the source book's, which may number
             # another case here (the row's own id is no help, it is no case of this book). A row already
@@ -135,8 +135,7 @@ class Stage:
             dangling = self._dangling()
             loose = and_(staged.c.state == FRESH, staged.c.merged_into.is_not(None), staged.c.seq.not_in(select(anchored.c.seq)))
             ends = sa.case((staged.c.seq.in_(select(dangling.c.seq)), sa.null()), else_=sa.literal(LOOP))
-            more, first_more = self._refused(loose, limit, ends, staged.c.merged_into, target_line)
-            self.conn.execute(update(staged).where(loose).values(state=REFUSED))
+            more, first_more = self._refuse(merges, loose, limit, ends, staged.c.merged_into, target_line)
         first_more = [(line, why, old, at or refused_ids.get(old)) for line, why, old, at in first_more]
         total = clashes + unsure + count + more
         return total, sorted(first_clashes + first_unsure + first + first_more, key=lambda row: row[0])[:limit]
@@ -159,6 +158,27 @@ class Stage:
         dangling = select(staged.c.seq, staged.c.old_id).where(fresh, ~kept).cte("dangling", recursive=True)
         joined = select(step.c.seq, step.c.old_id).join_from(step, dangling, step.c.merged_into == dangling.c.old_id)
         return dangling.union(joined.where(step.c.state == FRESH))
+
+    def _carried(self) -> tuple[int, int, int, int]:
+        """How many rows carry an id, a merge, a reason `unless_existing`, a masked number in their
+        text: what `loaded` looks for, each with a pass over every row, only when some row has it
+        (a 12345 sheet carries none of them)."""
+        staged = STAGED
+        return self.conn.execute(
+            select(
+                func.count(staged.c.old_id), func.count(staged.c.merged_into), func.count(staged.c.unless_existing),
+                func.count(sa.case((staged.c.masked_text, 1))),
+            )
+        ).one()
+
+    def _refuse(self, carried: int, which, limit: int, *columns) -> tuple[int, list[tuple[Any, ...]]]:
+        """Refuse the rows `which` picks: how many, and the first `limit` as (line, *`columns`). None
+        unless some row `carried` what `which` asks for (_carried)."""
+        if not carried:
+            return 0, []
+        found = self._refused(which, limit, *columns)
+        self.conn.execute(update(STAGED).where(which).values(state=REFUSED))
+        return found
 
     def _refused(self, which, limit: int, *columns) -> tuple[int, list[tuple[Any, ...]]]:
         """How many rows `which` picks, and the first `limit` as (line, *`columns`)."""
