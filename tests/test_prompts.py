@@ -119,6 +119,22 @@ def test_edit_prompt_refuses_dash_for_the_summary_as_the_option_does(jiesu, at_t
     assert jiesu.json("show", case_id)["summary"] == "楼上漏水严重"
 
 
+def test_case_text_in_a_question_is_shown_as_it_is_and_enter_keeps_the_value_itself(jiesu, book, at_terminal):
+    """Replayed from a fresh tester: a pasted address holding escape codes went raw to the terminal in
+    `new`'s 已有 list and in `edit`'s default, clearing the screen and retitling the window each time."""
+    address, community = "清屏\x1b[2J\x1b]0;hack\x07地址", "社区\x1b[31m红\u202e"
+    case_id = jiesu.new("楼上漏水", "--address", address, "--community", community)
+    before = book.fingerprint()
+    result = jiesu("edit", case_id, input=answers(*[""] * 12))
+    assert result.exit_code == 0 and result.stderr.endswith(f"：#{case_id} 各项都没有改动，未更正\n")
+    assert book.fingerprint() == before  # Enter kept the address itself, not the stand-ins shown for it
+    result = jiesu("new", input=answers("停水", *[""] * 9))
+    assert result.exit_code == 0, result.output
+    for said in (jiesu("edit", case_id, input=answers(*[""] * 12)).stderr, result.stderr):
+        assert "\x1b" not in said and "\x07" not in said and "\u202e" not in said
+        assert "清屏␛[2J␛]0;hack␇地址" in said and "社区␛[31m红<U+202E>" in said
+
+
 # ---------------------------------------------------------------- a real terminal
 
 

@@ -23,7 +23,7 @@ from jiesu.errors import BadInput, ExitCode
 from jiesu.models import Case
 from jiesu.office import Office
 from jiesu.phones import mask
-from jiesu.safetext import dashes_only
+from jiesu.safetext import dashes_only, visible
 from jiesu.steps import load_case
 
 # The questions of `jiesu new`, in the order a hotline call gives the answers.
@@ -66,22 +66,28 @@ def ask_edit(office: Office, case_id: int) -> dict[str, Any]:
 
 
 def _ask(name: str, default: Any, known: list[str]) -> Any:
-    """One field's answer, asked again until it is valid; '-' clears an optional field, and is refused for the summary."""
+    """One field's answer, asked again until it is valid; '-' clears an optional field, and is refused for the summary.
+
+    Case text in a question is shown as it is (safetext.visible): a pasted address holding an escape code
+    must not clear a colleague's screen each time a case is filed. Enter on a default keeps the value itself,
+    not the stand-ins shown for it; a known value that needs stand-ins is shown but not offered to Tab,
+    whose completion readline would write to the terminal raw."""
     field = fields.FIELDS[name]
     question = field.label
     if field.enum is not None:
         question += f"（{field.enum.choices()}）"
     elif known:
-        question += f"（已有：{'、'.join(known[:SHOWN_KNOWN])}）"
-    offered = known if field.enum is None else [m.label for m in field.enum]
-    shown_default = _label(field, default)
-    if name == "phone":  # masked on the screen like everywhere else; Enter keeps the number itself
-        shown_default = mask(shown_default)
+        question += f"（已有：{'、'.join(visible(value) for value in known[:SHOWN_KNOWN])}）"
+    offered = [value for value in known if visible(value) == value] if field.enum is None else [m.label for m in field.enum]
+    kept = _label(field, default)
+    shown_default = mask(kept) if name == "phone" else visible(kept)  # the phone masked as everywhere else
     while True:
         with _completing(offered):
             raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True, prompt_suffix="： ")
-        if raw == shown_default and name == "phone":
-            return default
+        if shown_default and raw == shown_default:
+            if name == "phone":
+                return default
+            raw = kept
         if dashes_only(raw) and name not in ("channel", "urgency", "nature"):  # a choice has no blank: `-` is asked again
             raw = ""  # clears an optional field; the summary refuses it as `edit --summary -` does (不能为空)
         try:
