@@ -7,6 +7,7 @@ import io
 import json
 from xml.etree import ElementTree
 
+import os
 import pytest
 
 from jiesu import importer
@@ -1380,3 +1381,28 @@ def test_check_finds_the_merges_import_refuses(jiesu, book):
         f"#{ids[1]} → #{ids[2]} → #{ids[3]} → #{ids[1]} 互相并入成了环，没有一件未合并的诉求承办",
     ):
         assert line in result.stdout + result.stderr
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    ("command", "link_name"),
+    [
+        (["export", "--out"], "导出.csv"), (["export", "--out"], "导出.xlsx"),
+        (["ledger", "export", "--out"], "台账.csv"), (["report", "daily", "--out"], "日报.json"),
+    ],
+)
+def test_an_output_never_lands_on_a_book_under_any_name(jiesu, tmp_path, command, link_name):
+    """Replayed from a fresh tester: with a book named without an extension, `ledger export --out "$JIESU_DB"`
+    replaced the book with a CSV (exit 0), and so did a report through a link to it, though `backup` refuses
+    its own book. Another book, and the files SQLite keeps beside a book, are refused too; nothing is written."""
+    own, other = tmp_path / "案卷", tmp_path / "另一个"
+    for path, summary in ((own, "楼上漏水"), (other, "别的案卷")):
+        jiesu.ok("--db", str(path), "new", summary)
+    link = tmp_path / link_name
+    link.symlink_to(own)
+    kept = own.read_bytes(), other.read_bytes()
+    for target in (own, link, other, tmp_path / "案卷-wal"):
+        line = refused(jiesu("--db", str(own), *command, str(target)))
+        assert line.endswith("请换一个文件名"), line
+    assert (own.read_bytes(), other.read_bytes()) == kept
+    assert [jiesu.json("--db", str(path), "show", "1")["summary"] for path in (own, other)] == ["楼上漏水", "别的案卷"]

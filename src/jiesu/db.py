@@ -336,6 +336,22 @@ def check_apart(book: Path | None, target: Path, instead: str) -> None:
             )
 
 
+def check_not_a_database(target: Path) -> None:
+    """Refuse an export, report or page written to `target` when it would land on a SQLite database (the
+    book itself, under any name or link: `--out "$JIESU_DB"` replaced the book with a CSV) or on a file
+    SQLite keeps beside one (check_apart). A backup, which does write a database, is checked apart."""
+    instead = "请换一个文件名"
+    resolved = target.expanduser().resolve()
+    try:
+        with open(resolved, "rb") as file:
+            database = file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:  # not there yet, or nothing a file can be read from: the write says why, if it fails
+        database = False
+    if database:
+        raise BadInput(f"{echoed_path(target)} 是一个 SQLite 数据库（案卷库？），不能用导出的内容覆盖它；{instead}")
+    check_apart(None, target, instead)
+
+
 def _check_apart_from(book: Path, mine: Path, target: Path, theirs: Path, instead: str) -> None:
     """check_apart for the book being copied or backed up (`mine`, `theirs`: the paths resolved)."""
     if mine == theirs:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, and_, func, literal, or_, select, type_coerce
 from sqlalchemy import case as sql_case
 
-from jiesu import atomicfile
+from jiesu import atomicfile, db
 from jiesu.cells import FORCED_TEXT
 from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadInput, BadOption, Unencodable, os_reason
@@ -127,6 +127,7 @@ def _writing_to(path: str) -> Iterator[Path]:
     try:
         if not target.parent.is_dir():
             raise BadInput(f"文件夹 {echoed_path(target.parent)} 不存在，无法写入 {named}")
+        db.check_not_a_database(target)
         yield target
     except OSError as exc:  # a name too long is refused by the system as early as the folder's check
         raise BadInput(f"无法写入 {named}：{os_reason(exc)}（没有留下不完整的文件）") from exc
