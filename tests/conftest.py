@@ -180,6 +180,15 @@ class Jiesu:
             self.ok("close", case_id, "--result", "已解决", "--note", "ok", "--at", f"2026-11-2{day}T10:00")
             self.ok("reopen", case_id, "--reason", "r", "--at", f"2026-11-2{day}T11:00")
 
+    def ledgered_reopened_twice(self) -> int:
+        """A fresh tester's case: assigned to 前门物业, reopened twice (多次重办), then put on the ledger under
+        街道城管科 with its 整改期限 on 2026-12-07 (its 办理时限 ends on 12-04)."""
+        case_id = self.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-20T09:00")
+        self.ok("assign", case_id, "前门物业", "--at", "2026-11-20T10:00")
+        self.reopen_twice(case_id)
+        self.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "街道城管科", "--due", "2026-12-07", "--at", "2026-11-26T09:00")
+        return case_id
+
     def table(self, *args: str) -> tuple[list[str], list[list[str]]]:
         """The header and the rows' cells of a table, checked to fit the terminal (COLUMNS) one line a row;
         not the line under it that names the columns left out (`（屏幕太窄，略去：承办）`)."""

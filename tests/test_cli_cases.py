@@ -831,3 +831,23 @@ def test_a_refused_phone_is_repeated_as_typed_and_as_data(jiesu, book, typed, ec
     for command in (["new", "x", "--phone", typed], ["edit", "1", "--phone", typed]):
         refused(jiesu(*command), f"--phone 无效：不是有效的中国电话号码：{echoed}（手机如 13812345678，座机如 010-65123456）", code=2)
     assert book.fingerprint() == before
+
+
+def test_show_and_escalate_of_a_ledgered_case_say_the_due_it_answers_to(jiesu, monkeypatch):
+    """A 挂账整改 case answers to its entry's 整改期限: `show` gave its 办理时限 bare at the top, and `escalate`
+    said the 办理时限 it recomputed, a date that decides nothing while the case is on the ledger."""
+    case_id = jiesu.ledgered_reopened_twice()
+    monkeypatch.setenv("JIESU_NOW", "2026-12-07T09:00:00+08:00")
+    monkeypatch.setenv("COLUMNS", "120")
+    resolve = "2026-12-04 24:00（挂账整改，以台账 1 的整改期限 2026-12-07 24:00 为准）"
+    assert resolve_by_shown(jiesu, case_id) == resolve
+    assert jiesu.json("show", case_id)["resolve_by"] == "2026-12-05T00:00:00+08:00"  # JSON keeps the case's own
+    said = jiesu.ok("escalate", case_id, "--to", "区", "--reason", "x").stderr
+    assert said == "#1 已升级到区（挂账整改）\n台账 1 未销账，整改期限仍为 2026-12-07 24:00\n"
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已排水")
+    assert resolve_by_shown(jiesu, case_id) == "2026-12-16 24:00"  # the 区 tier's, bare once off the ledger
+
+
+def resolve_by_shown(jiesu, case_id: int) -> str:
+    table = jiesu.ok("show", case_id, "--format", "table").stdout
+    return next(line.split(None, 1)[1].strip() for line in table.splitlines() if line.startswith("办理时限"))

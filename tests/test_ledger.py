@@ -864,3 +864,17 @@ def test_ledger_add_due_dash_leaves_the_entry_without_one(jiesu):
     case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--due", "-", "--at", "2026-11-02T09:00")
     assert jiesu.json("show", case_id)["ledger"][0]["due"] is None
+
+
+def test_list_assignee_finds_a_ledgered_case_by_its_entrys_unit(jiesu, monkeypatch):
+    """`list` shows a 挂账整改 case's 承办 as `台账 街道城管科`: `--assignee 街道城管科` finds it there (in SQL), as
+    `todo --assignee` does; its own 承办 still finds it, and once it is off the ledger only that does."""
+    case_id = jiesu.ledgered_reopened_twice()
+    other = jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")
+    jiesu.ok("assign", other, "街道城管科", "--at", "2026-11-20T10:00")
+    monkeypatch.setenv("JIESU_NOW", "2026-12-07T09:00:00+08:00")
+    assert [r["id"] for r in jiesu.json("list", "--assignee", "街道城管科")] == [case_id, other]
+    assert [r["id"] for r in jiesu.json("list", "--assignee", "前门物业")] == [case_id]
+    assert [r["id"] for r in jiesu.json("list", "--assignee", "街道城管科", "--as-of", "2026-11-25T12:00")] == [other]
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已排水")
+    assert [r["id"] for r in jiesu.json("list", "--all", "--assignee", "街道城管科")] == [other]

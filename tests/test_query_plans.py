@@ -126,8 +126,17 @@ def test_one_workers_todo_reads_only_their_cases_in_the_status_asked(book):
         cases.assign(book, n, "物业公司" if n % 2 else "城管科")
     plan = plan_of(book, lambda: todo.todo(book, within=timedelta(days=1), assignee="物业公司"))
     narrowed = ("ix_cases_assignee_status (assignee=? AND status", "ix_cases_status_resolve_by (status=? AND resolve_by<?)")
-    per_case = [line for line in plan.splitlines() if "ledger_entries" not in line and "closed_at" not in line]
+    per_case = [line for line in plan.splitlines() if not line.startswith("SEARCH ledger_entries") and "closed_at" not in line]
     assert len(per_case) == 3 and all(any(index in line for index in narrowed) for line in per_case), plan
+    # the escalations: theirs, and the 挂账整改 cases whose entry's 责任单位 they are, by the ledger's entries
+    assert per_case[-1].startswith("MULTI-INDEX OR | INDEX 1 | SEARCH cases USING INDEX ix_cases_assignee_status"), plan
+    assert "SCAN cases" not in plan
     # the revisits due: the worker's closed cases in closing order, all todo shows of them in the index
     assert "SEARCH cases USING COVERING INDEX ix_cases_closed_by_assignee (assignee=? AND closed_at>? AND closed_at<?)" in plan
 
+
+
+def test_one_assignees_list_reads_their_cases_and_the_ledger_not_the_whole_book(book):
+    """`list --assignee U` finds a 挂账整改 case by its entry's 责任单位 too: through the entries, not by a scan."""
+    plan = plan_of(book, lambda: lookup.list_cases(book, CaseFilter(assignee="物业公司")))
+    assert "MULTI-INDEX OR | INDEX 1 | SEARCH cases USING INDEX ix_cases_assignee_status" in plan and "SCAN cases" not in plan, plan

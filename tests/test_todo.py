@@ -66,6 +66,17 @@ def test_todo_for_one_assignee_and_for_me(day, monkeypatch):
     assert [r["case_id"] for r in day.json("todo", "--mine")] == [2]
 
 
+def test_a_ledgered_case_is_due_for_escalation_by_its_entrys_unit(jiesu, monkeypatch):
+    """A fresh tester's replay: the 应升级 row of a 挂账整改 case stood under the case's old 承办 (前门物业), so
+    `--assignee 街道城管科`, the 责任单位 its 台账整改 row names, missed it."""
+    case_id = jiesu.ledgered_reopened_twice()
+    monkeypatch.setenv("JIESU_NOW", "2026-12-07T09:00:00+08:00")
+    ledger_work = [("escalate", "街道城管科"), ("ledger", "街道城管科")]
+    assert [(r["reason"], r["assignee"]) for r in jiesu.json("todo") if r["case_id"] == case_id][1:] == ledger_work
+    assert [(r["reason"], r["assignee"]) for r in jiesu.json("todo", "--assignee", "街道城管科")] == ledger_work
+    assert [r["reason"] for r in jiesu.json("todo", "--assignee", "前门物业")] == ["respond", "escalate", "ledger"]
+
+
 def test_todo_lists_escalations_the_rules_call_for(jiesu):
     for when in ("2026-11-20T09:00", "2026-11-25T09:00", "2026-11-30T09:00"):
         jiesu.new("夜间施工", "--phone", "13812345678", "--category", "噪音", "--received", when)

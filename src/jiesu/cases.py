@@ -173,8 +173,8 @@ def visit(office: Office, case_id: int, note: str, at: datetime | None = None) -
 class Retimed:
     """A case after a step that may recompute its deadlines (升级, 重办, a 回访 that reopens), and whether
     they moved: a new level may move it to another tier; a reopen restarts the 办理时限 unless an extension
-    already runs later. A reopen that put the case back on the ledger gives the entry: its 整改期限 is
-    not restarted, so it may be past already."""
+    already runs later. A step that left the case on the ledger (a reopen that put it back, an escalation)
+    gives the entry: its 整改期限 counts, not restarted, so it may be past already."""
 
     case: Case
     retimed: bool
@@ -199,7 +199,7 @@ def escalate(office: Office, case_id: int, reason: str, to: Level | None = None,
         changes = change(case, level=target)
         retimed = _retier(office, case, reopened.at if reopened else case.received_at)
         record(session, case, EventKind.ESCALATED, office, when, reason, changes | retimed)
-        return Retimed(case, bool(retimed))
+        return Retimed(case, bool(retimed), ledgered=open_entry(session, case.id) if case.status == Status.LEDGERED else None)
 
 
 def _retier(office: Office, case: Case, round_start: datetime) -> dict:

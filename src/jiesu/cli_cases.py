@@ -158,7 +158,8 @@ def show(ctx: typer.Context, case_id: CaseId, fmt: Format = None, reveal: Reveal
         print_json(record | {"events": events, "revisits": revisits, "ledger": ledger})
     elif fmt is OutputFormat.TABLE:
         title = f"#{found.case.id} {shortened(record['summary'])}"  # the whole summary is the first row
-        render_record(record, views.case_columns(tz), title=title)
+        ledgered = ledger[-1] if ledger and found.case.status == Status.LEDGERED.value else None
+        render_record(record, views.case_columns(tz, ledgered), title=title)
         typer.echo()
         render(events, fmt, views.event_columns(tz), title="办理记录", whole_text=True)
         if revisits:
@@ -289,12 +290,14 @@ def escalate(
     """例：jiesu escalate 42 --reason "涉及多个产权单位" --to 区"""
     from jiesu import cases
 
-    from jiesu.views import retimed_line
+    from jiesu.views import ledgered_line, retimed_line
 
     office = office_of(ctx)
     escalated = cases.escalate(office, case_id, reason, to, office.when(at))
     _done(escalated.case, f"已升级到{Level(escalated.case.level).label}")
-    if escalated.retimed:
+    if escalated.ledgered is not None:  # its 办理时限 decides nothing while it is on the ledger
+        say(ledgered_line(escalated.ledgered, office.now, office.tz, "未销账"))
+    elif escalated.retimed:
         say(retimed_line(escalated.case, "升级后的层级", office.tz))
 
 

@@ -22,7 +22,9 @@ from jiesu.fields import text_or_none
 from jiesu.models import LISTED_ENTRY_FIELDS, Event, LedgerEntry, Revisit
 from jiesu.office import Office
 from jiesu.phones import GROUP_SEPARATORS, LONGEST_IN_TEXT, as_dialled, as_number
-from jiesu.queries import CASES, entry_due, escalation_flags, is_due_escalation, is_open, is_overdue, repeat_window
+from jiesu.queries import (
+    CASES, assigned_to, entry_due, escalation_flags, is_due_escalation, is_open, is_overdue, ledger_entry_value, repeat_window,
+)
 from jiesu.steps import missing
 from jiesu.textsearch import fold
 from jiesu.vocab import Level, Nature, Status
@@ -154,12 +156,8 @@ def _entry_columns(cases, dues=None):
     """The ledger entry of each 挂账整改 case among `cases` (its number, 整改期限 — as it stood, given `dues` — and
     责任单位), NULL for a case in any other status: the deadline `is_overdue` judges such a case by."""
     entries = LedgerEntry.__table__
-
-    def of_entry(value, name: str):
-        latest = sa.select(value).where(entries.c.case_id == cases.c.id).order_by(entries.c.id.desc()).limit(1).scalar_subquery()
-        return sa.case((cases.c.status == Status.LEDGERED.value, latest)).label(name)
-
-    return [of_entry(value, name) for value, name in zip((entries.c.id, entry_due(dues), entries.c.unit), LISTED_ENTRY_FIELDS)]
+    values = (entries.c.id, entry_due(dues), entries.c.unit)
+    return [ledger_entry_value(value, cases).label(name) for value, name in zip(values, LISTED_ENTRY_FIELDS)]
 
 
 def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others, brief: bool, dues=None):
@@ -173,7 +171,7 @@ def _filtered(office: Office, wanted: CaseFilter, as_of: datetime, cases, others
     if wanted.level:
         query = query.where(column.level == wanted.level.value)
     if assignee := text_or_none(wanted.assignee):
-        query = query.where(column.assignee == assignee)
+        query = query.where(assigned_to(assignee, cases))
     if community := text_or_none(wanted.community):
         query = query.where(column.community == community)
     if wanted.category and (category := fold(wanted.category.strip().strip("/"))):  # as category_key holds it: 物業管理 is 物业管理

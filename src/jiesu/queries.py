@@ -48,6 +48,23 @@ def entry_due(dues=None, entries=LedgerEntry.__table__):
     return case((then.exists(), then.scalar_subquery()), else_=entries.c.due)
 
 
+def ledger_entry_value(value, cases=CASES):
+    """`value` (a column of the ledger entries) of the entry a 挂账整改 case among `cases` answers to — its
+    latest, the open one — NULL for a case in any other status."""
+    entries = LedgerEntry.__table__
+    latest = select(value).where(entries.c.case_id == cases.c.id).order_by(entries.c.id.desc()).limit(1).scalar_subquery()
+    return case((cases.c.status == Status.LEDGERED.value, latest))
+
+
+def assigned_to(assignee: str, cases=CASES):
+    """The cases `assignee` has: as their 承办, or as the 责任单位 of the ledger entry a 挂账整改 one answers to
+    (its latest). Each side an index reads: the 承办 in the cases', the entries' own in theirs."""
+    entries, later = LedgerEntry.__table__, LedgerEntry.__table__.alias()
+    superseded = select(later.c.id).where(later.c.case_id == entries.c.case_id, later.c.id > entries.c.id).exists()
+    units = select(entries.c.case_id).where(entries.c.unit == assignee, ~superseded)
+    return or_(cases.c.assignee == assignee, and_(cases.c.status == Status.LEDGERED.value, cases.c.id.in_(units)))
+
+
 def is_overdue(as_of: datetime, cases=CASES, dues=None):
     """Open and past resolve_by; a ledgered case answers to its ledger entry's due instead (as it stood
     at `as_of`, given the `dues` a later `ledger edit` changed)."""

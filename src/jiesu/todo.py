@@ -21,7 +21,7 @@ from jiesu.errors import BadOption
 from jiesu.fields import text_or_none
 from jiesu.models import LedgerEntry
 from jiesu.office import Office
-from jiesu.queries import CASES, escalation_flags, is_due_escalation, is_open, reason_labels
+from jiesu.queries import CASES, assigned_to, escalation_flags, is_due_escalation, is_open, ledger_entry_value, reason_labels
 from jiesu.rules import latest_start, spans_alike
 from jiesu.safetext import echoed
 from jiesu.vocab import LedgerStatus, Status
@@ -93,12 +93,15 @@ def todo(office: Office, *, within: timedelta, assignee: str | None = None) -> l
             Due(r.id, "ledger", r.due, r.summary, r.unit, r.community, r.entry_id, f"台账 {r.entry_id}") for r in conn.execute(ledgered)
         ]
         flags = escalation_flags(office.rules, now, reasons=("reopened", "repeat"))  # an overdue case is listed by its deadline
-        escalating = sa.select(*shown, *(f.label(name) for name, f in flags.items())).where(
-            is_due_escalation(office.rules, now, flags=flags), *mine
+        # a 挂账整改 case's escalation is its entry's 责任单位's to see to, as its 台账整改 row is
+        ledger_unit = ledger_entry_value(entries.c.unit).label("ledger_unit")
+        escalating = sa.select(*shown, ledger_unit, *(f.label(name) for name, f in flags.items())).where(
+            is_due_escalation(office.rules, now, flags=flags), *([assigned_to(assignee)] if assignee else [])
         )
         for r in conn.execute(escalating):
             reasons = [name for name in flags if r._mapping[name]]
-            found.append(Due(r.id, "escalate", None, r.summary, r.assignee, r.community, detail=reason_labels(reasons)))
+            whose = r.assignee if r.ledger_unit is None else r.ledger_unit
+            found.append(Due(r.id, "escalate", None, r.summary, whose, r.community, detail=reason_labels(reasons)))
     order = list(REASONS)
     return sorted(found, key=lambda d: (d.due or now, d.case_id, order.index(d.reason)))
 

@@ -129,7 +129,9 @@ def list_columns(tz: ZoneInfo, *, with_reasons: bool = False) -> list[Column]:
     return columns
 
 
-def case_columns(tz: ZoneInfo) -> list[Column]:
+def case_columns(tz: ZoneInfo, ledgered: dict[str, Any] | None = None) -> list[Column]:
+    """`show`'s record of a case; a 挂账整改 case's 办理时限 says the entry it answers to instead (`ledgered`,
+    its `ledger_record`), as `list` marks it."""
     time = local_time(tz)
     return [
         Column("ref", "工单编号"),
@@ -153,12 +155,21 @@ def case_columns(tz: ZoneInfo) -> list[Column]:
         Column("assignee", "承办"),
         Column("respond_by", "响应时限", local_bound(tz)),
         Column("responded_at", "首次响应", time),
-        Column("resolve_by", "办理时限", local_bound(tz)),
+        Column("resolve_by", "办理时限", _resolve_by_shown(tz, ledgered)),
         Column("closed_at", "办结时间", time),
         Column("result", "办理结果", labelled(Result)),
         Column("reopen_count", "重办次数", lambda n: str(n) if n else ""),
         Column("merged_into", "并入", case_id),
     ]
+
+
+def _resolve_by_shown(tz: ZoneInfo, ledgered: dict[str, Any] | None) -> Callable[[Any], str]:
+    """A case's 办理时限; on the ledger, followed by the entry's 整改期限 that counts instead."""
+    bound = local_bound(tz)
+    if ledgered is None:
+        return bound
+    due = f"整改期限 {bound(ledgered['due'])} " if ledgered["due"] else "整改期限（未定）"
+    return lambda value: f"{bound(value)}（挂账整改，以台账 {ledgered['id']} 的{due}为准）"
 
 
 def event_columns(tz: ZoneInfo) -> list[Column]:
@@ -200,16 +211,16 @@ def kept_line(case: Case, recomputed: datetime, tz: ZoneInfo) -> str:
     return f"办理时限仍为 {shown_bound(case.resolve_by, tz)}{earlier}"
 
 
-def ledgered_line(entry: LedgerEntry, now: datetime, tz: ZoneInfo) -> str:
-    """What a reopen that put the case back on the ledger says of its deadline: the entry's 整改期限, which it
-    answers to (`list --overdue`) instead of the 办理时限 the reopen counted afresh; one already past (overdue at
-    once) or none names the step that sets it."""
+def ledgered_line(entry: LedgerEntry, now: datetime, tz: ZoneInfo, standing: str = "重新挂账") -> str:
+    """What a step that left the case on the ledger (`standing`: a reopen put it back, an escalation kept it)
+    says of its deadline: the entry's 整改期限, which it answers to (`list --overdue`) instead of the 办理时限 the
+    step counted afresh; one already past (overdue at once) or none names the step that sets it."""
     edit = f"请用 jiesu ledger edit {entry.id} --due … --reason …"
     if entry.due is None:
-        return f"台账 {entry.id} 重新挂账，没有整改期限；要定期限{edit}"
+        return f"台账 {entry.id} {standing}，没有整改期限；要定期限{edit}"
     if entry.due < now:
         return f"台账 {entry.id} 的整改期限 {shown_bound(entry.due, tz)} 到现在已过，{edit} 重定整改期限"
-    return f"台账 {entry.id} 重新挂账，整改期限仍为 {shown_bound(entry.due, tz)}"
+    return f"台账 {entry.id} {standing}，整改期限仍为 {shown_bound(entry.due, tz)}"
 
 
 def changes_shown(changes: dict[str, list], tz: ZoneInfo) -> str:
