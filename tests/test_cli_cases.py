@@ -829,7 +829,11 @@ def test_eight_digits_that_are_no_beijing_landline_stay_refused(jiesu, typed):
 
 @pytest.mark.parametrize(
     ("typed", "echoed"),
-    [("13812345678转", "'13812345678转'"), ("编号13812345678", "'编号13812345678'"), ("[bold]138 1234 5678\x1b[31m", "'[bold]138 1234 5678\\x1b[31m'")],
+    [
+        ("13812345678转", "'13812345678转'"), ("编号13812345678", "'编号13812345678'"),
+        ("[bold]138 1234 5678\x1b[31m", "'[bold]138 1234 5678\\x1b[31m'"),
+        ("９６２３４５６７", "'９６２３４５６７'"),  # full-width digits were repeated as the ASCII '96234567'
+    ],
 )
 def test_a_refused_phone_is_repeated_as_typed_and_as_data(jiesu, book, typed, echoed):
     """Replayed from a fresh tester: a refused phone was echoed masked (`'138****5678转'`), though a refusal
