@@ -462,6 +462,19 @@ def test_a_refused_time_still_to_come_repeats_what_was_typed_when_jiesu_would_sh
     assert book.fingerprint() == before
 
 
+def test_a_time_refused_as_too_early_repeats_what_was_typed_as_the_future_refusal_does(jiesu, book, monkeypatch):
+    """A fresh tester: `note 17 x --at "2026-12-01 24:00"` before receipt was refused naming 2026-12-02 00:00 alone,
+    though the refusal of a time to come repeats what was typed (Office.said); every 早于 refusal does too."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-02T09:30:00+08:00")
+    case_id = jiesu.new("楼道灯不亮", "--received", "2026-12-02T08:00")
+    jiesu.ok("assign", case_id, "王网格", "--at", "2026-12-02T09:00")
+    before = book.fingerprint()
+    refused(jiesu("note", case_id, "x", "--at", "2026-12-01 24:00"), f"#{case_id} 的时间 '2026-12-01 24:00'（2026-12-02 00:00） 早于受理时间 2026-12-02 08:00")
+    refused(jiesu("assign", case_id, "李网格", "--at", "-1h"), f"#{case_id} 的派单时间 '-1h'（2026-12-02 08:30） 早于已记录的派单（2026-12-02 09:00），两步改变了案卷的同一项；补录须按时间先后")
+    refused(jiesu("edit", case_id, "--received", "今天 09:30"), f"#{case_id} 的受理时间不能改为 '今天 09:30'（2026-12-02 09:30）：它晚于 2026-12-02 09:00 的办理记录")
+    assert book.fingerprint() == before
+
+
 def test_a_contact_backfilled_before_the_recorded_first_response_is_refused_not_left_wrong(jiesu, book):
     """Replayed from a fresh tester: the earlier contact was taken, and the first response stayed the later one."""
     case_id = jiesu.new("楼道灯不亮", "--received", "2026-11-20T09:00")

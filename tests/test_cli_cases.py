@@ -607,7 +607,7 @@ def test_a_dash_on_new_leaves_a_field_empty_as_it_clears_one_on_edit(jiesu):
     """A fresh tester: `new --category - --ref - --name -` stored `-` as text, so two such cases shared the
     ref `-` (the second refused) and one caller's uncategorised calls shared the category `-` (一人多诉);
     on the command line `-` clears a field, as a blank does."""
-    fields = ("name", "address", "community", "category", "detail", "ref", "phone")
+    fields = ("name", "address", "community", "category", "detail", "ref", "phone", "kind")
     dashed = [jiesu.new("楼道灯不亮", *[arg for name in fields for arg in (f"--{name}", "-" if name != "ref" else "－")])
               for _ in range(3)]
     plain = jiesu.json("show", jiesu.new("楼道灯不亮"))
@@ -615,6 +615,14 @@ def test_a_dash_on_new_leaves_a_field_empty_as_it_clears_one_on_edit(jiesu):
         case = jiesu.json("show", case_id)
         assert {name: case[name] for name in fields} == {name: plain[name] for name in fields}
     assert jiesu.json("list", "--due-escalation") == []
+
+
+@pytest.mark.parametrize("option", ["--channel", "--urgency", "--nature"])
+def test_new_refuses_a_dash_for_a_choice_a_case_must_have(jiesu, book, option):
+    before = book.fingerprint()
+    line = refused(jiesu("new", "楼道灯不亮", option, "-", "-q"), code=2)
+    assert "必须有值，不能留空或清除" in line
+    assert book.fingerprint() == before
 
 
 def test_a_dash_is_no_text_where_a_step_needs_one_and_no_note_where_it_may_have_none(jiesu, book):
@@ -821,7 +829,11 @@ def test_eight_digits_that_are_no_beijing_landline_stay_refused(jiesu, typed):
 
 @pytest.mark.parametrize(
     ("typed", "echoed"),
-    [("13812345678转", "'13812345678转'"), ("编号13812345678", "'编号13812345678'"), ("[bold]138 1234 5678\x1b[31m", "'[bold]138 1234 5678\\x1b[31m'")],
+    [
+        ("13812345678转", "'13812345678转'"), ("编号13812345678", "'编号13812345678'"),
+        ("[bold]138 1234 5678\x1b[31m", "'[bold]138 1234 5678\\x1b[31m'"),
+        ("９６２３４５６７", "'９６２３４５６７'"),  # full-width digits were repeated as the ASCII '96234567'
+    ],
 )
 def test_a_refused_phone_is_repeated_as_typed_and_as_data(jiesu, book, typed, echoed):
     """Replayed from a fresh tester: a refused phone was echoed masked (`'138****5678转'`), though a refusal

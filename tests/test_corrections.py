@@ -133,6 +133,27 @@ def test_edit_refuses_a_merged_case_and_an_unknown_one(jiesu, book):
     assert book.fingerprint() == before
 
 
+@pytest.mark.parametrize("cleared", ["-", "", "－"])
+def test_edit_kind_dash_clears_it_as_the_prompt_does_and_undo_brings_it_back(jiesu, cleared):
+    # a fresh tester: `edit 21 --kind -` was `未知的诉求类型 '-'` though the editor's `-` clears the kind
+    case_id = filed(jiesu, "--kind", "投诉")
+    assert jiesu.ok("edit", case_id, "--kind", cleared).stderr == "#1 已更正：诉求类型：投诉 → —\n"
+    case = jiesu.json("show", case_id)
+    assert case["kind"] is None and case["events"][-1]["changes"] == {"kind": ["complaint", None]}
+    jiesu.ok("undo", case_id)
+    assert jiesu.json("show", case_id)["kind"] == "complaint"
+
+
+@pytest.mark.parametrize("option", ["--urgency", "--channel"])
+@pytest.mark.parametrize("cleared", ["-", ""])
+def test_edit_refuses_to_clear_a_choice_a_case_must_have(jiesu, book, option, cleared):
+    case_id = filed(jiesu)
+    before = book.fingerprint()
+    line = refused(jiesu("edit", case_id, option, cleared), code=2)
+    assert "必须有值，不能留空或清除" in line
+    assert book.fingerprint() == before
+
+
 def test_edit_of_a_closed_case_is_allowed(jiesu):
     case_id = filed(jiesu, "--channel", "来访", "--nature", "合理诉求")
     jiesu.ok("close", case_id, "--result", "resolved", "--note", "当场修好")

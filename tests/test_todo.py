@@ -168,6 +168,15 @@ def test_a_ledger_entry_due_on_a_typed_day_ends_at_its_24_00(jiesu, monkeypatch,
     assert (row["minutes_left"], row["overdue"]) == (1, False)
 
 
+def test_the_time_left_agrees_with_the_deadline_as_shown(jiesu, monkeypatch):
+    """A fresh tester: due 09:59:59 reads 10:00 (a minute's last second ends it), yet 剩余 read 还有29分 at 09:30."""
+    monkeypatch.setenv("COLUMNS", "120")
+    jiesu.new("燃气泄漏", "--urgency", "紧急", "--received", "2026-12-01T07:59:59")  # due 09:59:59
+    line = next(line for line in jiesu.ok("todo", "--format", "table").stdout.splitlines() if "#1" in line)
+    assert "10:00" in line and "还有30分" in line, line
+    assert {row["minutes_left"] for row in jiesu.json("todo")} == {30}
+
+
 def test_todo_keeps_the_year_by_the_same_rule_as_list(jiesu, monkeypatch):
     """Replayed from a fresh tester: on New Year's Eve a deadline of January read `01-11` with no year,
     where `list` said 2027. The year goes only when the table is too wide and every time is this year's."""

@@ -30,7 +30,7 @@ def new(
     channel: Annotated[Channel, enum_option(Channel, "受理渠道", "受理渠道")] = Channel.HOTLINE,
     urgency: Annotated[Urgency, enum_option(Urgency, "紧急程度", "紧急程度")] = Urgency.NORMAL,
     nature: Annotated[Nature, enum_option(Nature, "诉求性质", "诉求性质")] = Nature.UNCLASSIFIED,
-    kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型")] = None,
+    kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型", cleared="留空")] = None,
     ref: Annotated[Optional[str], typer.Option(parser=clearing(parse_ref), help="12345 工单编号（唯一；不分大小写、全半角）；- 留空。")] = None,
     received: Annotated[Optional[str], typer.Option(metavar="TIME", help="受理时间，默认现在：2026-10-01T08:30、昨天 18:30、yesterday 18:30、-2h；要写钟点（只写日期或 yesterday 会被拒绝）。")] = None,
     detail: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求详情；- 留空。")] = None,

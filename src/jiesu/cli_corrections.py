@@ -22,7 +22,7 @@ def edit(
     community: Annotated[Optional[str], typer.Option(parser=clearing(), help="所属社区；- 清除。")] = None,
     category: Annotated[Optional[str], typer.Option(parser=clearing(), help="诉求类别，用 / 分级（改类别可能改变时限档）；- 清除。")] = None,
     urgency: Annotated[Optional[Urgency], enum_option(Urgency, "紧急程度", "紧急程度（会重算时限）")] = None,
-    kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型")] = None,
+    kind: Annotated[Optional[Kind], enum_option(Kind, "诉求类型", "诉求类型", cleared="清除")] = None,
     ref: Annotated[Optional[str], typer.Option(parser=clearing(parse_ref), help="12345 工单编号（唯一；不分大小写、全半角）；- 清除。")] = None,
     channel: Annotated[Optional[Channel], enum_option(Channel, "受理渠道", "受理渠道")] = None,
     received: Annotated[Optional[str], typer.Option(metavar="TIME", help="受理时间（会重算时限）：2026-10-01T08:30、昨天 18:30、yesterday 18:30、-2h；要写钟点（只写日期或 yesterday 会被拒绝）。")] = None,

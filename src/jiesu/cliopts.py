@@ -22,12 +22,18 @@ MOST_COUNTED = 10**9  # a count option's ceiling: more cases than any book holds
 LARGEST_ID = 2**63 - 1  # SQLite's largest integer
 
 
-def enum_parser(enum: type[LabeledEnum], noun: str):
-    """Parse an enum option from its English value or Chinese label; another word is a usage error (exit 2)."""
+def enum_parser(enum: type[LabeledEnum], noun: str, clearable: bool = False):
+    """Parse an enum option from its English value or Chinese label; another word is a usage error (exit 2).
+    A `clearable` one (a field of `new`/`edit` a case may go without, as the kind) reads `-` or a blank as
+    '' (leave it empty, clear it), as `clearing` does; any other refuses them as no choice of `noun`."""
 
-    def parse(text: str) -> LabeledEnum:
+    def parse(text: str) -> LabeledEnum | str:
         if isinstance(text, enum):
             return text
+        if blank(text) or dashes_only(text):
+            if clearable:
+                return ""
+            raise typer.BadParameter(f"{noun}必须有值，不能留空或清除（- 在命令行上表示清除）；可选：{enum.choices()}")
         try:
             return enum(text)
         except ValueError:
@@ -155,8 +161,10 @@ Since = Annotated[Optional[str], typer.Option("--since", metavar="TIME", help="�
 Until = Annotated[Optional[str], typer.Option("--until", metavar="TIME", help="受理时间不晚于（日期含当天）。")]
 
 
-def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str):
-    return typer.Option(*names, parser=enum_parser(enum, noun), metavar=enum.__name__.upper(), help=f"{help}（{enum.choices()}）")
+def enum_option(enum: type[LabeledEnum], noun: str, help: str, *names: str, cleared: str = ""):
+    """An option taking one of `enum`; one a case may go without says what `-` does to it (`cleared`: 留空, 清除)."""
+    said = f"{help}（{enum.choices()}）" + (f"；- {cleared}。" if cleared else "")
+    return typer.Option(*names, parser=enum_parser(enum, noun, clearable=bool(cleared)), metavar=enum.__name__.upper(), help=said)
 
 
 CaseId = Annotated[int, typer.Argument(parser=parse_id, metavar="ID", help="诉求编号，如 42 或 #42。")]

@@ -395,6 +395,14 @@ def a_year_after(moment: datetime, tz: ZoneInfo) -> datetime:
     return local.replace(year=local.year + 1, day=day)
 
 
+def bound_as_shown(moment: datetime) -> datetime:
+    """The instant an end bound reads as (shown_bound): a minute's last second is the next minute's start,
+    as an old book's 23:59:59.999999 is; the time left to it (todo's 剩余) is counted to it too, so that
+    `10:00` never reads `还有29分` at 09:30, and is never more than a second past the bound itself."""
+    exact = moment.astimezone(timezone.utc).replace(microsecond=0)
+    return exact + timedelta(seconds=1) if exact.second == 59 else exact
+
+
 def shown_bound(moment: datetime | None, tz: ZoneInfo) -> str:
     """A deadline or other end bound as people read it: one that ends a day is that day's 24:00.
 
@@ -406,10 +414,7 @@ def shown_bound(moment: datetime | None, tz: ZoneInfo) -> str:
     """
     if moment is None:
         return ""
-    exact = moment.astimezone(timezone.utc).replace(microsecond=0)  # an old book's 23:59:59.999999 too
-    if exact.second == 59:
-        exact += timedelta(seconds=1)
-    local = exact.astimezone(tz)
+    local = bound_as_shown(moment).astimezone(tz)
     if local.time() == time(0):
         return f"{bound_day(local, tz):%Y-%m-%d} 24:00"
     return shown_to_the_second(local, tz)

@@ -262,14 +262,16 @@ def _case_order_problems(case_id: int, received_at, channel: str, track: str | N
             yield f"#{case_id} 的{LABEL[kind]}时间 {at_shown} 早于受理时间 {received_shown}"
         for earlier_kind in DEPENDS_ON.get(kind, ()):
             if earlier_kind in last and at < last[earlier_kind]:
-                yield inverted(case_id, LABEL[kind], _stored(at), EARLIER_LABEL[earlier_kind], _stored(last[earlier_kind]), tz)
+                apart = clock.shown_apart(_stored(at), _stored(last[earlier_kind]), tz)
+                yield inverted(case_id, LABEL[kind], EARLIER_LABEL[earlier_kind], *apart)
         if kind in this_round:
             this_round[kind].append(at)
         elif kind == "closed":
             for step in required:
                 times = this_round[STEP_KIND[step]]
                 if times and min(times) > at:
-                    yield inverted(case_id, LABEL[kind], _stored(at), LABEL[STEP_KIND[step]], _stored(min(times)), tz)
+                    apart = clock.shown_apart(_stored(at), _stored(min(times)), tz)
+                    yield inverted(case_id, LABEL[kind], LABEL[STEP_KIND[step]], *apart)
         elif kind == "extended" and '"resolve_by"' in changes:
             extended = datetime.fromisoformat(json.loads(changes)["resolve_by"][0])
             if _stored(at) > extended:

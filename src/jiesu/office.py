@@ -53,7 +53,10 @@ class Office:
     def said(self, moment: datetime, *, always: bool = False) -> str:
         """A time a refusal names, as jiesu shows it (to the second when it has seconds or `always`), after what
         was typed for it when that reads otherwise: `'24:00'（2026-12-02 00:00）`, `'+1h'（2026-12-01 10:30）`."""
-        shown = shown_to_the_second(moment, self.tz, always=always)
+        return self.beside_typed(moment, shown_to_the_second(moment, self.tz, always=always))
+
+    def beside_typed(self, moment: datetime, shown: str) -> str:
+        """`shown` (how a line shows `moment`) after what was typed for it when that reads otherwise (`said`)."""
         typed = self.typed.get(moment)
         written = None if typed is None else halfwidth(typed).strip().replace("T", " ")
         if written is None or written.startswith(shown) or shown.startswith(written):

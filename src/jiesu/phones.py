@@ -40,7 +40,7 @@ def split(text: str) -> tuple[str, str | None]:
     typed = text.strip()
     raw = typed if typed.isascii() else typed.translate(_AS_ASCII)
     if raw.isdigit():
-        return normalise(raw), None  # the common case: no separator, so no extension to look for
+        return _normalised(raw) or normalise(typed), None  # the common case: no separator, no extension; refused as typed
     marked = _EXTENSION.fullmatch(raw)
     if marked and (number := _normalised(marked["number"])) is not None:
         return number, marked["ext"]

@@ -105,12 +105,12 @@ def future(office: Office, when: datetime, what: str) -> str | None:
 def not_before(office: Office, case: Case, when: datetime, verb: str, earlier: datetime | None, earlier_verb: str) -> None:
     """Refuse a step dated before the step it depends on, naming both times."""
     if earlier is not None and when < earlier:
-        raise RuleViolation(inverted(case.id, verb, when, earlier_verb, earlier, office.tz))
+        raise RuleViolation(inverted(case.id, verb, earlier_verb, *shown_apart(office, when, earlier)))
 
 
-def inverted(case_id: int, verb: str, when: datetime, earlier_verb: str, earlier: datetime, tz) -> str:
-    """The line for a step dated before the step it depends on (refused by the steps, found by `check`)."""
-    when_shown, earlier_shown = clock.shown_apart(when, earlier, tz)
+def inverted(case_id: int, verb: str, earlier_verb: str, when_shown: str, earlier_shown: str) -> str:
+    """The line for a step dated before the step it depends on (refused by the steps, found by `check`), its
+    times shown apart (clock.shown_apart)."""
     return (
         f"#{case_id} 的{verb}时间 {when_shown} 早于{earlier_verb}时间 {earlier_shown}；"
         f"{verb}所依据的{earlier_verb}必须在它之前"
@@ -122,8 +122,11 @@ def shown(office: Office, when: datetime) -> str:
 
 
 def shown_apart(office: Office, first: datetime, second: datetime, *, bound: bool = False) -> tuple[str, str]:
-    """Two times a refusal sets side by side, both to the second when they fall in the same minute (clock.shown_apart)."""
-    return clock.shown_apart(first, second, office.tz, bound=bound)
+    """Two times a refusal sets side by side, both to the second when they fall in the same minute (clock.shown_apart);
+    the first, the time the refused step was given, after what was typed for it when that reads otherwise
+    (`--at "2026-12-01 24:00"`: `'2026-12-01 24:00'（2026-12-02 00:00）`, Office.said)."""
+    first_shown, second_shown = clock.shown_apart(first, second, office.tz, bound=bound)
+    return office.beside_typed(first, first_shown), second_shown
 
 
 def shown_bound(office: Office, when: datetime) -> str:

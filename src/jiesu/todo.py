@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from jiesu.clock import LENGTH, LENGTH_UNITS, MOST_DAYS, length, refuse_capital_m, unit_letter
+from jiesu.clock import LENGTH, LENGTH_UNITS, MOST_DAYS, bound_as_shown, length, refuse_capital_m, unit_letter
 from jiesu.digits import halfwidth
 from jiesu.errors import BadOption
 from jiesu.fields import text_or_none
@@ -63,7 +63,8 @@ class Due:
     detail: str = ""
 
     def minutes_left(self, now: datetime) -> int:
-        return 0 if self.due is None else int((self.due - now).total_seconds() // 60)
+        """Whole minutes to the deadline as it is shown (clock.bound_as_shown), negative once past it."""
+        return 0 if self.due is None else int((bound_as_shown(self.due) - now).total_seconds() // 60)
 
 
 def todo(office: Office, *, within: timedelta, assignee: str | None = None) -> list[Due]:
