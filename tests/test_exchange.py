@@ -284,6 +284,24 @@ def test_unknown_layout_asks_for_a_map(jiesu, tmp_path):
     refused(jiesu("import", str(tmp_path / "x.dat")), f"无法从文件名 {tmp_path / 'x.dat'} 判断格式；请用 --format 指定：csv, xlsx, xls, json, jsonl, open311-json, open311-xml", code=2)
 
 
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("工单编号,受理时间,诉求内容,summary", "按 jiesu 导出格式 读，其中 工单编号、受理时间、诉求内容 却是 12345 工单格式 的列"),
+        ("工单编号,受理时间,诉求内容,address", "按 12345 工单格式 读，其中 address 却是 jiesu 导出格式 的列"),
+    ],
+)
+def test_a_header_mixing_the_two_layouts_is_refused_not_half_of_it_dropped(jiesu, tmp_path, book, header, reason):
+    """A fresh tester: one English field name in a 12345 header read it as jiesu's export, dropping the
+    Chinese columns as ones jiesu has no field for (the ref lost, the receipt the import's time)."""
+    (tmp_path / "x.csv").write_text(f"{header}\nQ1,2026-11-03 09:00,中文内容,english\n", encoding="utf-8")
+    refused(jiesu("import", str(tmp_path / "x.csv")), f"表头混用了两种格式：{reason}；请统一列名，或用 --map 提供列映射")
+    assert book.counts() == (0, 0)
+    (tmp_path / "map.toml").write_text('[columns]\n"工单编号" = "ref"\n"受理时间" = "received_at"\n"诉求内容" = "summary"\n', encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "x.csv"), "--map", str(tmp_path / "map.toml"))
+    assert book.counts() == (1, 1)
+
+
 OPEN311 = [
     {"service_request_id": "311-1", "status": "open", "service_name": "供暖/不热", "service_code": "heat",
      "description": "暖气不热", "agency_responsible": "热力公司", "requested_datetime": "2026-11-03T08:00:00+08:00",

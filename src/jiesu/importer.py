@@ -449,6 +449,8 @@ def _layout(header: list[str], mapping: Mapping | None) -> tuple[dict[int, str],
         raise NoHeader(f"文件中没有映射文件所列的列：{', '.join(missing)}")
     if layout is None:
         raise NoHeader("无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
+    if mapping is None:
+        _refuse_mixed_layout(header, layout)
     names = mapping.columns if mapping is not None else CASE_COLUMNS if layout == "own" else HOTLINE_LAYOUT
     used = [column for column in header if column in names]
     for column in used:
@@ -458,6 +460,21 @@ def _layout(header: list[str], mapping: Mapping | None) -> tuple[dict[int, str],
     if layout == "own":
         return {i: name for i, name in enumerate(header) if name in CASE_COLUMNS}, True
     return {i: names[name] for i, name in enumerate(header) if name in names}, False
+
+
+LAYOUT_NAMES = {"own": "jiesu 导出格式", "hotline": "12345 工单格式"}
+
+
+def _refuse_mixed_layout(header: list[str], layout: str) -> None:
+    """A header read as one layout that holds columns of the other is refused: read as either, the
+    other's columns would be dropped as ones jiesu has no field for, and their values lost."""
+    others = HOTLINE_LAYOUT if layout == "own" else CASE_COLUMNS
+    if stray := list(dict.fromkeys(column for column in header if column in others)):
+        other = LAYOUT_NAMES["hotline" if layout == "own" else "own"]
+        raise BadInput(
+            f"表头混用了两种格式：按 {LAYOUT_NAMES[layout]} 读，其中 {'、'.join(stray)} 却是 {other} 的列；"
+            "请统一列名，或用 --map 提供列映射"
+        )
 
 
 def _unneutralise(cell: str) -> str:
