@@ -274,6 +274,26 @@ def test_a_key_named_twice_is_refused_not_one_value_dropped(jiesu, tmp_path, boo
     assert book.counts() == (0, 0)
 
 
+@pytest.mark.parametrize(
+    "inner, line",
+    [
+        ("<description>甲</description><description>乙</description>",
+         "元素 'description' 在同一个 'request' 里出现了两次（第 2 行第 104 列）"),
+        ("<description>甲</description><extended_attributes><tier>normal</tier>\n<tier>urgent</tier></extended_attributes>",
+         "元素 'tier' 在同一个 'extended_attributes' 里出现了两次（第 3 行第 1 列）"),
+    ],
+)
+def test_an_xml_element_twice_in_a_request_is_refused_as_a_json_key_twice_is(jiesu, tmp_path, book, inner, line):
+    """A fresh tester: `<description>` twice kept the last without a word, where JSON refuses a key twice."""
+    (tmp_path / "x.xml").write_text(
+        "<service_requests>\n<request><requested_datetime>2026-11-03T22:00:00+08:00</requested_datetime>"
+        f"{inner}</request></service_requests>\n",
+        encoding="utf-8",
+    )
+    refused(jiesu("import", str(tmp_path / "x.xml")), f"不是合法的 Open311 XML：{line}")
+    assert book.counts() == (0, 0)
+
+
 @pytest.mark.parametrize("ending", ["\n", "\r\n", "  \n", ""])
 def test_a_json_lines_record_cut_short_is_named_where_its_line_ends(jiesu, tmp_path, book, ending):
     """A fresh tester: a record missing its `}` was named at column 1 (of the next line) when its line ended."""

@@ -741,6 +741,8 @@ def _open311_xml_rows(data: bytes) -> Iterator[Row]:
 
 def _xml_lines(text: str, depth: int) -> list[int]:
     """The line each <request> at `depth` (the root is 1) of the well-formed XML `text` starts on, in order.
+    An element twice in one element of a request (`<description>` twice in a <request>) is refused, as
+    a key twice in a JSON object is: reading one would drop the other's value.
 
     ElementTree keeps no lines: a second pass of the same parser (expat, namespaces told apart as
     ElementTree tells them) finds the elements `findall` does and asks it where each starts."""
@@ -748,16 +750,27 @@ def _xml_lines(text: str, depth: int) -> list[int]:
 
     parser = expat.ParserCreate(namespace_separator="}")
     lines, level = [], 0
+    children: list[tuple[str, set[str]]] = []  # from a <request> down: each open element's tag and its children's
 
     def start(tag: str, _attributes: Any) -> None:
         nonlocal level
         level += 1
         if level == depth and tag == "request":
             lines.append(parser.CurrentLineNumber)
+            children.append((tag, set()))
+        elif children:
+            parent, seen = children[-1]
+            if tag in seen:
+                place = f"第 {parser.CurrentLineNumber} 行第 {parser.CurrentColumnNumber + 1} 列"
+                raise BadInput(f"不是合法的 Open311 XML：元素 {echoed(tag)} 在同一个 {echoed(parent)} 里出现了两次（{place}）")
+            seen.add(tag)
+            children.append((tag, set()))
 
     def end(_tag: str) -> None:
         nonlocal level
         level -= 1
+        if children:
+            children.pop()
 
     parser.StartElementHandler, parser.EndElementHandler = start, end
     parser.Parse(text, True)
