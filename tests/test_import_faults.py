@@ -475,6 +475,20 @@ def test_times_as_excel_and_wps_write_them(jiesu, tmp_path, written):
 @pytest.mark.parametrize(
     "written, meant",
     [
+        ("46329.3854166667", "2026-11-03T09:15:00+08:00"),  # as Excel writes 09:15:00, to 15 digits
+        (repr(46329 + 9.25 / 24), "2026-11-03T09:15:00+08:00"),  # as Python's float holds it
+        ("46329.9999884259", "2026-11-03T23:59:59+08:00"),
+        ("46329.38", "2026-11-03T09:07:12+08:00"),
+    ],
+)
+def test_a_serial_on_a_whole_second_within_float_error_is_that_second(jiesu, tmp_path, written, meant):
+    jiesu.ok("import", sheet(tmp_path, row(received=written)))
+    assert jiesu.json("list")[0]["received_at"] == meant
+
+
+@pytest.mark.parametrize(
+    "written, meant",
+    [
         ("2026/11/3 晚上 8点半", "2026-11-03T20:30:00+08:00"),
         ("2026年11月3日 中午1点", "2026-11-03T13:00:00+08:00"),
         ("2026/11/3 凌晨 2:00", "2026-11-03T02:00:00+08:00"),
@@ -545,6 +559,9 @@ def test_24_00_reads_as_it_does_when_typed(jiesu, tmp_path, written):
         ("2026-11-29T23:59:59.000+08:00", "受理时间 有不足一秒的部分：'2026-11-29T23:59:59.000+08:00'；jiesu 记时到秒，请改为整秒"),
         ("2026/11/29 23:59:59.000", "受理时间 有不足一秒的部分：'2026/11/29 23:59:59.000'；jiesu 记时到秒，请改为整秒"),
         ("2026/11/29 24:00:00.000", "受理时间 有不足一秒的部分：'2026/11/29 24:00:00.000'；jiesu 记时到秒，请改为整秒"),
+        # A fresh tester: a serial's fraction of a second was rounded, 46329.999999 into the next day.
+        ("46329.999999", "受理时间 有不足一秒的部分：46329.999999（即 2026-11-03 23:59:59.913）；jiesu 记时到秒，请改为整秒"),
+        ("46329.3854", "受理时间 有不足一秒的部分：46329.3854（即 2026-11-03 09:14:58.560）；jiesu 记时到秒，请改为整秒"),
     ],
 )
 def test_ambiguous_or_impossible_times_are_refused_with_a_hint(jiesu, tmp_path, book, written, reason):

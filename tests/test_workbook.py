@@ -68,6 +68,20 @@ def test_a_date_cell_with_a_fraction_of_a_second_is_refused_not_rounded_into_the
     assert [c["received_at"] for c in jiesu.json("list")] == ["2026-11-29T23:59:59+08:00"]
 
 
+def test_a_serial_cell_with_a_fraction_of_a_second_is_refused_as_a_date_cell_is(jiesu, tmp_path, book):
+    """A number cell under 受理时间 (a date cell whose format was lost) was rounded to the second."""
+    late = ["BJ1", 46329.999999, *ROW[2:]]
+    whole = ["BJ2", 46329 + 9.25 / 24, *ROW[2:]]
+    path = office_sheet(tmp_path / "工单.xlsx", [late, whole])
+    result = jiesu("import", path)
+    assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
+        "第 4 行：受理时间 有不足一秒的部分：46329.999999（即 2026-11-03 23:59:59.913）；jiesu 记时到秒，请改为整秒"
+    )
+    assert book.counts() == (0, 0)
+    jiesu.ok("import", path, "--skip-bad")
+    assert [c["received_at"] for c in jiesu.json("list")] == ["2026-11-03T09:15:00+08:00"]
+
+
 def test_a_receipt_in_a_date_cell_without_its_clock_time_is_refused(jiesu, tmp_path, book):
     """Replayed from a fresh tester: a 受理时间 cell holding only a date (a date cell, or its serial once
     the format is lost) was stored as 00:00, 24:00 of the day before: a deadline a working day early."""
