@@ -99,6 +99,24 @@ def test_utf16_cut_short_is_one_line(jiesu, tmp_path, book, name):
     assert book.counts() == (0, 0)
 
 
+@pytest.mark.parametrize(
+    "name, first, rest, lines",
+    [
+        ("o.csv", HEADER + "\n", row() + "\n", "前 1 行是 UTF-8，第 2 行却不是"),
+        ("o.json", '{"description": "夜间施工扰民",\n', ' "address": "前门东大街3号", "requested_datetime": "2026-11-03T22:00:00+08:00"}', "前 1 行是 UTF-8，第 2 行却不是"),
+    ],
+)
+def test_a_file_in_two_encodings_is_told_its_encoding_not_its_header(jiesu, tmp_path, book, name, first, rest, lines):
+    """A fresh tester: a UTF-8 header over a row saved as GB18030 was read as GB18030 whole, and refused as
+    `无法识别的表头…请用 --map`; the file is in no one encoding, and a map cannot help."""
+    (tmp_path / name).write_bytes(first.encode("utf-8") + rest.encode("gb18030"))
+    refused(jiesu("import", str(tmp_path / name)), f"文件编码无法识别（既不是 UTF-8 也不是 GB18030）：{lines}；请把整个文件存为同一种编码")
+    assert book.counts() == (0, 0)
+    (tmp_path / name).write_bytes((first + rest).encode("gb18030"))  # one encoding throughout: read
+    jiesu.ok("import", str(tmp_path / name))
+    assert book.counts()[0] == 1
+
+
 # ---------------------------------------------------------------- 2. JSON Lines and Unicode line separators
 
 

@@ -212,7 +212,8 @@ def decode(data: bytes) -> str:
             return data.decode(encoding)
         try:
             return data.decode("utf-8")
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            _refuse_two_encodings(data[: exc.start])
             return data.decode("gb18030")
     except UnicodeDecodeError:
         raise undecodable(encoding) from None
@@ -220,6 +221,18 @@ def decode(data: bytes) -> str:
 
 UNKNOWN_ENCODING = "文件编码无法识别（既不是 UTF-8 也不是 GB18030）"
 NOT_UTF16 = "文件开头标明是 UTF-16（带 BOM），内容却不是有效的 UTF-16"
+
+
+MIXED_SIGN = 4  # characters beyond ASCII, on whole lines of UTF-8, that tell a UTF-8 file from GB18030 text by chance valid as UTF-8
+
+
+def _refuse_two_encodings(before: bytes) -> None:
+    """Refuse a file whose bytes stop being UTF-8 after `before`, when `before` holds whole lines of UTF-8
+    text (a UTF-8 header over a row saved as GB18030): read as GB18030, its header would be garbled."""
+    lines = before[: before.rfind(b"\n") + 1].decode("utf-8")
+    if sum(not character.isascii() for character in lines) >= MIXED_SIGN:
+        good = lines.count("\n")
+        raise BadInput(f"{UNKNOWN_ENCODING}：前 {good} 行是 UTF-8，第 {good + 1} 行却不是；请把整个文件存为同一种编码")
 
 
 def undecodable(encoding: str | None) -> BadInput:
@@ -235,20 +248,30 @@ def text_stream(source: BinaryIO, *, newline: str) -> io.TextIOWrapper:
     encoding = bom_encoding(source.read(len(codecs.BOM_UTF8)))
     source.seek(0)
     if encoding is None:
-        encoding = "utf-8" if _is_utf8(source) else "gb18030"
+        fault = _utf8_fault(source)
         source.seek(0)
+        if fault is not None:
+            _refuse_two_encodings(source.read(fault))
+            source.seek(0)
+        encoding = "utf-8" if fault is None else "gb18030"
     return io.TextIOWrapper(source, encoding=encoding, newline=newline)
 
 
-def _is_utf8(source: BinaryIO) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        while chunk := source.read(1 << 16):
+def _utf8_fault(source: BinaryIO) -> int | None:
+    """Where the bytes of `source` stop being UTF-8 (the offset of the first that is not), or None if all are."""
+    decoder, read = codecs.getincrementaldecoder("utf-8")(), 0
+    while chunk := source.read(1 << 16):
+        pending = len(decoder.getstate()[0])  # a character's first bytes, left from the chunk before
+        try:
             decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            return read - pending + exc.start
+        read += len(chunk)
+    try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return False
-    return True
+        return read - len(decoder.getstate()[0])
+    return None
 
 
 def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
