@@ -241,6 +241,21 @@ def test_skip_bad_writes_the_good_rows_and_lists_the_bad(jiesu, tmp_path):
     assert [c["ref"] for c in jiesu.json("list")] == ["BJ101"]
 
 
+def test_skip_bad_with_every_row_refused_is_refused_and_leaves_the_book_as_it_was(jiesu, tmp_path, monkeypatch, book):
+    """A fresh tester: `import --skip-bad` exited 0 when every row was refused, so a cron job took a file of
+    no good row as imported (and a book not there yet was made, empty)."""
+    path = str(hotline_file(tmp_path, BAD_ROWS[1:]))
+    jiesu.new("已有的诉求")
+    before = book.fingerprint()
+    for dry_run in ([], ["--dry-run"]):
+        result = jiesu("import", path, "--skip-bad", *dry_run)
+        assert result.exit_code == 1 and result.stderr.splitlines()[-1] == "错误: 读取的 4 行都有问题，没有可导入的行；改正后重试"
+        assert book.fingerprint() == before
+    monkeypatch.setenv("JIESU_DB", str(tmp_path / "还没有.db"))
+    assert jiesu("import", path, "--skip-bad").exit_code == 1
+    assert not (tmp_path / "还没有.db").exists()
+    assert jiesu.ok("import", str(hotline_file(tmp_path, BAD_ROWS[:2])), "--skip-bad").stderr.endswith("跳过 1 行有问题的\n")
+
 def test_mapped_layout(jiesu, tmp_path):
     (tmp_path / "map.toml").write_text(
         '[columns]\n"单号" = "ref"\n"来电时间" = "received_at"\n"内容" = "summary"\n"急缓" = "urgency"\n"社区名" = "community"\n'

@@ -132,6 +132,11 @@ class ImportResult:
     differing: int = 0  # rows 已存在 by their ref whose case (in the book, or an earlier row) has other content
     differing_lines: list[int] = field(default_factory=list)  # the first BAD_ROWS_KEPT of them
 
+    @property
+    def every_row_refused(self) -> bool:
+        """Rows were read and none is good: `--skip-bad` has nothing to import, and refuses as without it."""
+        return self.read > 0 and self.bad_count == self.read
+
     def refuse(self, line: int, reason: str) -> None:
         self.bad_count += 1
         if len(self.bad) < BAD_ROWS_KEPT:
@@ -1137,7 +1142,7 @@ def import_rows(
             result.refuse(line, reason)
         result.bad_count += refused - len(first)
         result.bad = sorted(result.bad, key=lambda bad: bad.line)[:BAD_ROWS_KEPT]
-        if result.bad_count and not skip_bad:
+        if result.bad_count and (not skip_bad or result.every_row_refused):
             return result
         if dry_run:
             result.added, result.existing = stage.count()
