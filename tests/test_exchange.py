@@ -242,6 +242,21 @@ def test_skip_bad_writes_the_good_rows_and_lists_the_bad(jiesu, tmp_path):
     assert [c["ref"] for c in jiesu.json("list")] == ["BJ101"]
 
 
+def test_skip_bad_with_every_row_refused_is_refused_and_leaves_the_book_as_it_was(jiesu, tmp_path, monkeypatch, book):
+    """A fresh tester: `import --skip-bad` exited 0 when every row was refused, so a cron job took a file of
+    no good row as imported (and a book not there yet was made, empty)."""
+    path = str(hotline_file(tmp_path, BAD_ROWS[1:]))
+    jiesu.new("已有的诉求")
+    before = book.fingerprint()
+    for dry_run in ([], ["--dry-run"]):
+        result = jiesu("import", path, "--skip-bad", *dry_run)
+        assert result.exit_code == 1 and result.stderr.splitlines()[-1] == "错误: 读取的 4 行都有问题，没有可导入的行；改正后重试"
+        assert book.fingerprint() == before
+    monkeypatch.setenv("JIESU_DB", str(tmp_path / "还没有.db"))
+    assert jiesu("import", path, "--skip-bad").exit_code == 1
+    assert not (tmp_path / "还没有.db").exists()
+    assert jiesu.ok("import", str(hotline_file(tmp_path, BAD_ROWS[:2])), "--skip-bad").stderr.endswith("跳过 1 行有问题的\n")
+
 def test_mapped_layout(jiesu, tmp_path):
     (tmp_path / "map.toml").write_text(
         '[columns]\n"单号" = "ref"\n"来电时间" = "received_at"\n"内容" = "summary"\n"急缓" = "urgency"\n"社区名" = "community"\n'
@@ -283,6 +298,24 @@ def test_unknown_layout_asks_for_a_map(jiesu, tmp_path):
     (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     refused(jiesu("import", str(tmp_path / "x.csv")), "无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
     refused(jiesu("import", str(tmp_path / "x.dat")), f"无法从文件名 {tmp_path / 'x.dat'} 判断格式；请用 --format 指定：csv, xlsx, xls, json, jsonl, open311-json, open311-xml", code=2)
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("工单编号,受理时间,诉求内容,summary", "按 jiesu 导出格式 读，其中 工单编号、受理时间、诉求内容 却是 12345 工单格式 的列"),
+        ("工单编号,受理时间,诉求内容,address", "按 12345 工单格式 读，其中 address 却是 jiesu 导出格式 的列"),
+    ],
+)
+def test_a_header_mixing_the_two_layouts_is_refused_not_half_of_it_dropped(jiesu, tmp_path, book, header, reason):
+    """A fresh tester: one English field name in a 12345 header read it as jiesu's export, dropping the
+    Chinese columns as ones jiesu has no field for (the ref lost, the receipt the import's time)."""
+    (tmp_path / "x.csv").write_text(f"{header}\nQ1,2026-11-03 09:00,中文内容,english\n", encoding="utf-8")
+    refused(jiesu("import", str(tmp_path / "x.csv")), f"表头混用了两种格式：{reason}；请统一列名，或用 --map 提供列映射")
+    assert book.counts() == (0, 0)
+    (tmp_path / "map.toml").write_text('[columns]\n"工单编号" = "ref"\n"受理时间" = "received_at"\n"诉求内容" = "summary"\n', encoding="utf-8")
+    jiesu.ok("import", str(tmp_path / "x.csv"), "--map", str(tmp_path / "map.toml"))
+    assert book.counts() == (1, 1)
 
 
 OPEN311 = [
@@ -537,8 +570,8 @@ def test_a_number_masked_in_the_text_of_a_new_case_is_refused(jiesu, tmp_path, n
         f"第 {first + 1} 行：诉求地址（address）里的电话已打码，无法导入（导出时请加 --reveal）",
         f"第 {first + 2} 行：承办（assignee）里的电话已打码，无法导入（导出时请加 --reveal）",
     ]
-    skipped = jiesu.ok("--db", other, "import", str(dump), "--skip-bad").stderr.splitlines()[-1]
-    assert skipped == "读取 3 行：已导入 0 件，已存在 0 件，跳过 3 行有问题的"
+    skipped = jiesu("--db", other, "import", str(dump), "--skip-bad")  # no row to import: refused even so
+    assert skipped.exit_code == 1 and skipped.stderr.splitlines()[-1] == "错误: 读取的 3 行都有问题，没有可导入的行；改正后重试"
     assert jiesu.json("--db", other, "list", "--all") == []
 
 

@@ -99,6 +99,24 @@ def test_utf16_cut_short_is_one_line(jiesu, tmp_path, book, name):
     assert book.counts() == (0, 0)
 
 
+@pytest.mark.parametrize(
+    "name, first, rest, lines",
+    [
+        ("o.csv", HEADER + "\n", row() + "\n", "前 1 行是 UTF-8，第 2 行却不是"),
+        ("o.json", '{"description": "夜间施工扰民",\n', ' "address": "前门东大街3号", "requested_datetime": "2026-11-03T22:00:00+08:00"}', "前 1 行是 UTF-8，第 2 行却不是"),
+    ],
+)
+def test_a_file_in_two_encodings_is_told_its_encoding_not_its_header(jiesu, tmp_path, book, name, first, rest, lines):
+    """A fresh tester: a UTF-8 header over a row saved as GB18030 was read as GB18030 whole, and refused as
+    `无法识别的表头…请用 --map`; the file is in no one encoding, and a map cannot help."""
+    (tmp_path / name).write_bytes(first.encode("utf-8") + rest.encode("gb18030"))
+    refused(jiesu("import", str(tmp_path / name)), f"文件编码无法识别（既不是 UTF-8 也不是 GB18030）：{lines}；请把整个文件存为同一种编码")
+    assert book.counts() == (0, 0)
+    (tmp_path / name).write_bytes((first + rest).encode("gb18030"))  # one encoding throughout: read
+    jiesu.ok("import", str(tmp_path / name))
+    assert book.counts()[0] == 1
+
+
 # ---------------------------------------------------------------- 2. JSON Lines and Unicode line separators
 
 
@@ -271,6 +289,26 @@ def test_a_key_named_twice_is_refused_not_one_value_dropped(jiesu, tmp_path, boo
     assert refused_rows(jiesu("import", str(tmp_path / "x.jsonl"))) == [
         "第 1 行：不是合法的 JSON：键 'summary' 在同一个对象里出现了两次（第 18 列）"
     ]
+    assert book.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "inner, line",
+    [
+        ("<description>甲</description><description>乙</description>",
+         "元素 'description' 在同一个 'request' 里出现了两次（第 2 行第 104 列）"),
+        ("<description>甲</description><extended_attributes><tier>normal</tier>\n<tier>urgent</tier></extended_attributes>",
+         "元素 'tier' 在同一个 'extended_attributes' 里出现了两次（第 3 行第 1 列）"),
+    ],
+)
+def test_an_xml_element_twice_in_a_request_is_refused_as_a_json_key_twice_is(jiesu, tmp_path, book, inner, line):
+    """A fresh tester: `<description>` twice kept the last without a word, where JSON refuses a key twice."""
+    (tmp_path / "x.xml").write_text(
+        "<service_requests>\n<request><requested_datetime>2026-11-03T22:00:00+08:00</requested_datetime>"
+        f"{inner}</request></service_requests>\n",
+        encoding="utf-8",
+    )
+    refused(jiesu("import", str(tmp_path / "x.xml")), f"不是合法的 Open311 XML：{line}")
     assert book.counts() == (0, 0)
 
 
@@ -455,6 +493,20 @@ def test_times_as_excel_and_wps_write_them(jiesu, tmp_path, written):
 @pytest.mark.parametrize(
     "written, meant",
     [
+        ("46329.3854166667", "2026-11-03T09:15:00+08:00"),  # as Excel writes 09:15:00, to 15 digits
+        (repr(46329 + 9.25 / 24), "2026-11-03T09:15:00+08:00"),  # as Python's float holds it
+        ("46329.9999884259", "2026-11-03T23:59:59+08:00"),
+        ("46329.38", "2026-11-03T09:07:12+08:00"),
+    ],
+)
+def test_a_serial_on_a_whole_second_within_float_error_is_that_second(jiesu, tmp_path, written, meant):
+    jiesu.ok("import", sheet(tmp_path, row(received=written)))
+    assert jiesu.json("list")[0]["received_at"] == meant
+
+
+@pytest.mark.parametrize(
+    "written, meant",
+    [
         ("2026/11/3 晚上 8点半", "2026-11-03T20:30:00+08:00"),
         ("2026年11月3日 中午1点", "2026-11-03T13:00:00+08:00"),
         ("2026/11/3 凌晨 2:00", "2026-11-03T02:00:00+08:00"),
@@ -525,6 +577,9 @@ def test_24_00_reads_as_it_does_when_typed(jiesu, tmp_path, written):
         ("2026-11-29T23:59:59.000+08:00", "受理时间 有不足一秒的部分：'2026-11-29T23:59:59.000+08:00'；jiesu 记时到秒，请改为整秒"),
         ("2026/11/29 23:59:59.000", "受理时间 有不足一秒的部分：'2026/11/29 23:59:59.000'；jiesu 记时到秒，请改为整秒"),
         ("2026/11/29 24:00:00.000", "受理时间 有不足一秒的部分：'2026/11/29 24:00:00.000'；jiesu 记时到秒，请改为整秒"),
+        # A fresh tester: a serial's fraction of a second was rounded, 46329.999999 into the next day.
+        ("46329.999999", "受理时间 有不足一秒的部分：46329.999999（即 2026-11-03 23:59:59.913）；jiesu 记时到秒，请改为整秒"),
+        ("46329.3854", "受理时间 有不足一秒的部分：46329.3854（即 2026-11-03 09:14:58.560）；jiesu 记时到秒，请改为整秒"),
     ],
 )
 def test_ambiguous_or_impossible_times_are_refused_with_a_hint(jiesu, tmp_path, book, written, reason):

@@ -55,17 +55,23 @@ def test_a_sheet_with_a_title_row_and_excel_typed_dates(jiesu, tmp_path):
     assert jiesu.json("show", "1")["events"][0]["note"] == "导入自 工单.xlsx 第 4 行"
 
 
-def test_a_date_cell_with_a_fraction_of_a_second_is_refused_not_rounded_into_the_next_day(jiesu, tmp_path, book):
-    last = [*ROW[:1], datetime(2026, 11, 29, 23, 59, 59, 999000), *ROW[2:]]
-    whole = ["BJ2", datetime(2026, 11, 29, 23, 59, 59), *ROW[2:]]
-    path = office_sheet(tmp_path / "工单.xlsx", [last, whole])
+@pytest.mark.parametrize(
+    ("late", "whole", "written", "kept"),
+    [
+        (datetime(2026, 11, 29, 23, 59, 59, 999000), datetime(2026, 11, 29, 23, 59, 59), "'2026-11-29 23:59:59.999'", "2026-11-29T23:59:59+08:00"),
+        # A number cell (a date cell whose format was lost) was rounded to the second (a fresh tester).
+        (46329.999999, 46329 + 9.25 / 24, "46329.999999（即 2026-11-03 23:59:59.913）", "2026-11-03T09:15:00+08:00"),
+    ],
+)
+def test_a_date_cell_with_a_fraction_of_a_second_is_refused_not_rounded_into_the_next_day(jiesu, tmp_path, book, late, whole, written, kept):
+    path = office_sheet(tmp_path / "工单.xlsx", [[*ROW[:1], late, *ROW[2:]], ["BJ2", whole, *ROW[2:]]])
     result = jiesu("import", path)
     assert result.exit_code == 1 and result.stderr.splitlines()[0] == (
-        "第 4 行：受理时间 有不足一秒的部分：'2026-11-29 23:59:59.999'；jiesu 记时到秒，请改为整秒"
+        f"第 4 行：受理时间 有不足一秒的部分：{written}；jiesu 记时到秒，请改为整秒"
     )
     assert book.counts() == (0, 0)
     jiesu.ok("import", path, "--skip-bad")
-    assert [c["received_at"] for c in jiesu.json("list")] == ["2026-11-29T23:59:59+08:00"]
+    assert [c["received_at"] for c in jiesu.json("list")] == [kept]
 
 
 def test_a_receipt_in_a_date_cell_without_its_clock_time_is_refused(jiesu, tmp_path, book):

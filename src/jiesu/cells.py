@@ -186,11 +186,13 @@ def _plain_day(tz: ZoneInfo, day: str) -> bool:
     )
 
 
-def _fraction_refused(label: str, written: str) -> ValueError:
+def _fraction_refused(label: str, written: str | float, meaning: str | None = None) -> ValueError:
     """jiesu keeps time to the second, as its exports write it: rounding could carry 23:59:59.999 into
     the next day, and a fraction kept would read back from an export as another case. A fraction of
-    zeros (`.000`) is refused too, with the same words: which times pass never depends on its digits."""
-    return ValueError(f"{label} 有不足一秒的部分：{echoed(written)}；jiesu 记时到秒，请改为整秒")
+    zeros (`.000`) is refused too, with the same words: which times pass never depends on its digits.
+    `meaning`: the time an Excel serial `written` stands for, to the millisecond."""
+    said = echoed(written) if meaning is None else f"{echoed(written)}（即 {meaning}）"
+    return ValueError(f"{label} 有不足一秒的部分：{said}；jiesu 记时到秒，请改为整秒")
 
 
 def _parsed(label: str, written: str, hint: str, epoch: datetime) -> tuple[datetime, bool]:
@@ -228,12 +230,22 @@ def _from_parts(label: str, written: str, match: re.Match, hint: str) -> datetim
         raise ValueError(f"{label} 不是有效时间：{echoed(written)}；{hint}") from None
 
 
+# How far a serial may fall from a whole second and still be one: Excel writes 15 significant digits, so a
+# serial of these centuries carries its time to 1e-10 of a day (9 µs) and a whole second within 5 µs.
+SERIAL_SLACK = timedelta(milliseconds=1)
+
+
 def _serial(label: str, serial: float, hint: str, epoch: datetime) -> datetime:
-    """Excel's day count from `epoch` (what a date cell holds once its format is lost), to the minute it showed."""
+    """Excel's day count from `epoch` (what a date cell holds once its format is lost), to the second.
+    A serial off a whole second by more than float and Excel's 15 digits explain is refused as any
+    fraction of a second is: rounding could carry 23:59:59.9 into the next day."""
     if not 1 <= serial < 2958466:
         raise ValueError(f"{label} 不是有效时间：{echoed(serial)}；{hint}")
     found = epoch + timedelta(days=serial)
-    return (found + timedelta(microseconds=500_000)).replace(microsecond=0)
+    second = (found + timedelta(microseconds=500_000)).replace(microsecond=0)
+    if abs(found - second) > SERIAL_SLACK:
+        raise _fraction_refused(label, serial, meaning=f"{found:%Y-%m-%d %H:%M:%S.%f}"[:-3])
+    return second
 
 
 def integer(label: str, value: Any, default: int | None) -> int | None:

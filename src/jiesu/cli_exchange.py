@@ -61,6 +61,8 @@ def import_cases(
         say(f"……另有 {result.bad_count - BAD_ROWS_SHOWN} {unit}有问题")
     if result.ignored:
         say(f"未导入的列（jiesu 没有对应的字段）：{shortened('、'.join(result.ignored))}")
+    if result.bad_count and skip_bad and result.every_row_refused:  # a cron job's --skip-bad must not pass a file of no good row
+        raise BadInput(f"读取的 {result.read} {unit}都有问题，没有可导入的{noun}；改正后重试")
     if result.bad_count and not skip_bad:
         raise BadInput(f"{result.bad_count} {unit}有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的{noun}")
     verb = "将导入" if dry_run else "已导入"

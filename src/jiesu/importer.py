@@ -132,6 +132,11 @@ class ImportResult:
     differing: int = 0  # rows 已存在 by their ref whose case (in the book, or an earlier row) has other content
     differing_lines: list[int] = field(default_factory=list)  # the first BAD_ROWS_KEPT of them
 
+    @property
+    def every_row_refused(self) -> bool:
+        """Rows were read and none is good: `--skip-bad` has nothing to import, and refuses as without it."""
+        return self.read > 0 and self.bad_count == self.read
+
     def refuse(self, line: int, reason: str) -> None:
         self.bad_count += 1
         if len(self.bad) < BAD_ROWS_KEPT:
@@ -212,7 +217,8 @@ def decode(data: bytes) -> str:
             return data.decode(encoding)
         try:
             return data.decode("utf-8")
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            _refuse_two_encodings(data[: exc.start])
             return data.decode("gb18030")
     except UnicodeDecodeError:
         raise undecodable(encoding) from None
@@ -220,6 +226,18 @@ def decode(data: bytes) -> str:
 
 UNKNOWN_ENCODING = "文件编码无法识别（既不是 UTF-8 也不是 GB18030）"
 NOT_UTF16 = "文件开头标明是 UTF-16（带 BOM），内容却不是有效的 UTF-16"
+
+
+MIXED_SIGN = 4  # characters beyond ASCII, on whole lines of UTF-8, that tell a UTF-8 file from GB18030 text by chance valid as UTF-8
+
+
+def _refuse_two_encodings(before: bytes) -> None:
+    """Refuse a file whose bytes stop being UTF-8 after `before`, when `before` holds whole lines of UTF-8
+    text (a UTF-8 header over a row saved as GB18030): read as GB18030, its header would be garbled."""
+    lines = before[: before.rfind(b"\n") + 1].decode("utf-8")
+    if sum(not character.isascii() for character in lines) >= MIXED_SIGN:
+        good = lines.count("\n")
+        raise BadInput(f"{UNKNOWN_ENCODING}：前 {good} 行是 UTF-8，第 {good + 1} 行却不是；请把整个文件存为同一种编码")
 
 
 def undecodable(encoding: str | None) -> BadInput:
@@ -235,20 +253,30 @@ def text_stream(source: BinaryIO, *, newline: str) -> io.TextIOWrapper:
     encoding = bom_encoding(source.read(len(codecs.BOM_UTF8)))
     source.seek(0)
     if encoding is None:
-        encoding = "utf-8" if _is_utf8(source) else "gb18030"
+        fault = _utf8_fault(source)
         source.seek(0)
+        if fault is not None:
+            _refuse_two_encodings(source.read(fault))
+            source.seek(0)
+        encoding = "utf-8" if fault is None else "gb18030"
     return io.TextIOWrapper(source, encoding=encoding, newline=newline)
 
 
-def _is_utf8(source: BinaryIO) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        while chunk := source.read(1 << 16):
+def _utf8_fault(source: BinaryIO) -> int | None:
+    """Where the bytes of `source` stop being UTF-8 (the offset of the first that is not), or None if all are."""
+    decoder, read = codecs.getincrementaldecoder("utf-8")(), 0
+    while chunk := source.read(1 << 16):
+        pending = len(decoder.getstate()[0])  # a character's first bytes, left from the chunk before
+        try:
             decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            return read - pending + exc.start
+        read += len(chunk)
+    try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return False
-    return True
+        return read - len(decoder.getstate()[0])
+    return None
 
 
 def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
@@ -449,6 +477,8 @@ def _layout(header: list[str], mapping: Mapping | None) -> tuple[dict[int, str],
         raise NoHeader(f"文件中没有映射文件所列的列：{', '.join(missing)}")
     if layout is None:
         raise NoHeader("无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射")
+    if mapping is None:
+        _refuse_mixed_layout(header, layout)
     names = mapping.columns if mapping is not None else CASE_COLUMNS if layout == "own" else HOTLINE_LAYOUT
     used = [column for column in header if column in names]
     for column in used:
@@ -458,6 +488,21 @@ def _layout(header: list[str], mapping: Mapping | None) -> tuple[dict[int, str],
     if layout == "own":
         return {i: name for i, name in enumerate(header) if name in CASE_COLUMNS}, True
     return {i: names[name] for i, name in enumerate(header) if name in names}, False
+
+
+LAYOUT_NAMES = {"own": "jiesu 导出格式", "hotline": "12345 工单格式"}
+
+
+def _refuse_mixed_layout(header: list[str], layout: str) -> None:
+    """A header read as one layout that holds columns of the other is refused: read as either, the
+    other's columns would be dropped as ones jiesu has no field for, and their values lost."""
+    others = HOTLINE_LAYOUT if layout == "own" else CASE_COLUMNS
+    if stray := list(dict.fromkeys(column for column in header if column in others)):
+        other = LAYOUT_NAMES["hotline" if layout == "own" else "own"]
+        raise BadInput(
+            f"表头混用了两种格式：按 {LAYOUT_NAMES[layout]} 读，其中 {'、'.join(stray)} 却是 {other} 的列；"
+            "请统一列名，或用 --map 提供列映射"
+        )
 
 
 def _unneutralise(cell: str) -> str:
@@ -724,6 +769,8 @@ def _open311_xml_rows(data: bytes) -> Iterator[Row]:
 
 def _xml_lines(text: str, depth: int) -> list[int]:
     """The line each <request> at `depth` (the root is 1) of the well-formed XML `text` starts on, in order.
+    An element twice in one element of a request (`<description>` twice in a <request>) is refused, as
+    a key twice in a JSON object is: reading one would drop the other's value.
 
     ElementTree keeps no lines: a second pass of the same parser (expat, namespaces told apart as
     ElementTree tells them) finds the elements `findall` does and asks it where each starts."""
@@ -731,16 +778,27 @@ def _xml_lines(text: str, depth: int) -> list[int]:
 
     parser = expat.ParserCreate(namespace_separator="}")
     lines, level = [], 0
+    children: list[tuple[str, set[str]]] = []  # from a <request> down: each open element's tag and its children's
 
     def start(tag: str, _attributes: Any) -> None:
         nonlocal level
         level += 1
         if level == depth and tag == "request":
             lines.append(parser.CurrentLineNumber)
+            children.append((tag, set()))
+        elif children:
+            parent, seen = children[-1]
+            if tag in seen:
+                place = f"第 {parser.CurrentLineNumber} 行第 {parser.CurrentColumnNumber + 1} 列"
+                raise BadInput(f"不是合法的 Open311 XML：元素 {echoed(tag)} 在同一个 {echoed(parent)} 里出现了两次（{place}）")
+            seen.add(tag)
+            children.append((tag, set()))
 
     def end(_tag: str) -> None:
         nonlocal level
         level -= 1
+        if children:
+            children.pop()
 
     parser.StartElementHandler, parser.EndElementHandler = start, end
     parser.Parse(text, True)
@@ -1084,7 +1142,7 @@ def import_rows(
             result.refuse(line, reason)
         result.bad_count += refused - len(first)
         result.bad = sorted(result.bad, key=lambda bad: bad.line)[:BAD_ROWS_KEPT]
-        if result.bad_count and not skip_bad:
+        if result.bad_count and (not skip_bad or result.every_row_refused):
             return result
         if dry_run:
             result.added, result.existing = stage.count()
