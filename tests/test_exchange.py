@@ -7,7 +7,6 @@ import io
 import json
 from xml.etree import ElementTree
 
-import os
 import pytest
 
 from jiesu import importer
