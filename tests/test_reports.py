@@ -463,3 +463,18 @@ def test_a_narrow_category_table_keeps_overdue_last(jiesu, monkeypatch):
             seen.update(left_out)
             assert "超期" in labels or {"当期受理", "在办"} <= set(left_out), (width, labels, left_out)
     assert seen, "no width left a column out: the test says nothing"
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("2026-11-03 24:00", "2026-11-03"),  # replayed from a fresh tester: it reported 11-04
+        ("2026-11-03", "2026-11-03"),
+        ("2026-11-03 09:00", "2026-11-03"),
+        ("2026-11-04 00:00", "2026-11-03"),  # 00:00 sharp is the day just ended, as the default at midnight
+        ("yesterday", "2026-11-30"),
+    ],
+)
+def test_a_daily_reports_date_is_the_day_a_moment_falls_in_and_24_00_ends(jiesu, monkeypatch, typed, day):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    assert jiesu.json("report", "daily", "--date", typed)["date"] == day

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, office_of, say
-from jiesu.clock import MOST_DAYS
+from jiesu.clock import MOST_DAYS, bound_day
 from jiesu.cliopts import MOST_COUNTED, Bom, Format, Out, count_option, format_for_file, format_option, output_format
 from jiesu.errors import ExitCode
 from jiesu.vocab import OutputFormat, ReportFormat
@@ -68,7 +68,7 @@ def _finish(document: dict, fail_on_overdue: bool) -> None:
 @report_app.command("daily")
 def report_daily(
     ctx: typer.Context,
-    day: Annotated[Optional[str], typer.Option("--date", metavar="DATE", help="哪一天（默认今天；00:00:00 整为刚结束的昨天）：2026-11-27、yesterday。")] = None,
+    day: Annotated[Optional[str], typer.Option("--date", metavar="DATE", help="哪一天（默认今天）：2026-11-27、yesterday；一个时刻指它所在的那天，00:00 整（含 24:00）指刚结束的那天，如 '2026-11-27 24:00' 即 11-27。")] = None,
     fmt: Fmt = None,
     out: Out = None,
     bom: Bom = True,
@@ -82,7 +82,9 @@ def report_daily(
 
     fmt = format_for_file(out, fmt, FILE_FORMATS, "报告")  # before the book is opened: a usage error creates no book
     office = office_of(ctx)
-    report = reports.daily(office, office.when(day).astimezone(office.tz).date() if day is not None else None)
+    # A moment names the day it falls in, and a day's 24:00 (the next 00:00) the day it ends, as the default's
+    # 00:00:00 does: `--date '2026-11-03 24:00'` reported 11-04.
+    report = reports.daily(office, bound_day(office.when(day, deadline=True), office.tz) if day is not None else None)
     emit(office, report.document, fmt, report.trend, out, bom)
     _finish(report.document, fail_on_overdue)
 
