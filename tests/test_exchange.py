@@ -58,6 +58,18 @@ def test_importing_twice_adds_nothing(jiesu, tmp_path, book):
     assert book.counts() == before
 
 
+def test_rows_without_ref_or_receipt_are_found_again_at_the_same_at(jiesu, tmp_path, monkeypatch):
+    """A fresh tester imported such a file twice and had every row twice: each import received them at its own
+    time. The README says so, and that the same `--at` finds them again."""
+    path = tmp_path / "无编号.csv"
+    path.write_text("诉求内容,联系电话,诉求地址\n楼道堆物,13812345678,前门3号\n路灯不亮,,草厂5号\n", encoding="utf-8")
+    monkeypatch.setenv("JIESU_NOW", "2026-12-02T09:00:00+08:00")
+    assert jiesu.ok("import", str(path), "--at", "2026-12-01 09:00").stderr == "读取 2 行：已导入 2 件，已存在 0 件\n"
+    monkeypatch.setenv("JIESU_NOW", "2026-12-02T10:00:00+08:00")
+    assert jiesu.ok("import", str(path), "--at", "2026-12-01 09:00").stderr == "读取 2 行：已导入 0 件，已存在 2 件\n"
+    assert jiesu.ok("import", str(path)).stderr == "读取 2 行：已导入 2 件，已存在 0 件\n"
+
+
 def test_rows_without_ref_are_matched_by_time_phone_and_summary(jiesu, tmp_path):
     rows = [",2026-11-02 09:30,王大爷,13812345678,,,,,,楼上漏水", ",2026-11-02 09:30,王大爷,13812345678,,,,,,楼上漏水"]
     path = hotline_file(tmp_path, rows)
