@@ -215,9 +215,9 @@ def _reason(exc: Exception, data: bytes) -> str:
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         return "文件不完整或已损坏（旧版 .xls 的结构读不出来）"
     if data.lstrip()[:1] == b"<":
-        return "这是网页（HTML）或 XML 文本，只是扩展名像 Excel；请在 Excel 中打开后另存为 .xlsx"
+        return "这是网页（HTML）或 XML 文本；请在 Excel 中打开后另存为 .xlsx"
     if b"\x00" not in data[:4096]:
-        return "这是文本文件（如 CSV），只是扩展名像 Excel；CSV 请加 --format csv 导入"
+        return "这是文本文件（如 CSV）；CSV 请加 --format csv 导入"
     return "文件内容既不是 .xlsx 也不是 .xls；请在 Excel 中打开后另存为 .xlsx"
 
 
