@@ -342,14 +342,18 @@ def check_not_a_database(target: Path) -> None:
     SQLite keeps beside one (check_apart). A backup, which does write a database, is checked apart."""
     instead = "请换一个文件名"
     resolved = target.expanduser().resolve()
-    try:
-        with open(resolved, "rb") as file:
-            database = file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    try:  # a regular file only: opening a FIFO to read would wait for a writer (the write refuses it, as any non-file)
+        database = resolved.is_file() and _starts_with(resolved, SQLITE_HEADER)
     except OSError:  # not there yet, or nothing a file can be read from: the write says why, if it fails
         database = False
     if database:
         raise BadInput(f"{echoed_path(target)} 是一个 SQLite 数据库（案卷库？），不能用导出的内容覆盖它；{instead}")
     check_apart(None, target, instead)
+
+
+def _starts_with(path: Path, header: bytes) -> bool:
+    with open(path, "rb") as file:
+        return file.read(len(header)) == header
 
 
 def _check_apart_from(book: Path, mine: Path, target: Path, theirs: Path, instead: str) -> None:
