@@ -23,6 +23,13 @@ BAD_VALUES = [
     (["new", "x", "--received", "昨天下午"], "无法识别的时间 '昨天下午'；可用：ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、today/yesterday/今天/昨天/前天 加钟点（yesterday 18:30、昨天 18:30）、今天的钟点（18:30）、now、-2h"),
     (["new", "x", "--received", "1899-06-01"], "时间 '1899-06-01' 的年份 1899 超出 1900–2100"),
     (["new", "x", "--received", "1986-05-04T02:30"], "时间 '1986-05-04T02:30' 在 Asia/Shanghai 不存在（夏令时拨快时跳过的钟点）"),
+    # A filter that shows nothing (`--assignee "$UNIT"` with $UNIT unset) matched every case: a fresh tester's cron
+    # line would have handed one unit the whole office's list.
+    (["list", "--assignee", ""], "--assignee 无效：'' 是空白，没有要筛选的内容；要列出全部请不写 --assignee"),
+    (["list", "--community", " "], "--community 无效：' ' 是空白，没有要筛选的内容；要列出全部请不写 --community"),
+    (["list", "--category", ""], "--category 无效：'' 是空白，没有要筛选的内容；要列出全部请不写 --category"),
+    (["todo", "--assignee", "\u200b"], "--assignee 无效：'\\u200b' 是空白，没有要筛选的内容；要列出全部请不写 --assignee"),
+    (["ledger", "list", "--unit", ""], "--unit 无效：'' 是空白，没有要筛选的内容；要列出全部请不写 --unit"),
     (["list", "--since", "foo"], NOT_A_TIME),
     (["list", "--since", "-999999w"], "时间 '-999999w' 超出 1900–2100"),
     (["list", "--until", "foo"], NOT_A_TIME),

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, existing_office, office_of, say
-from jiesu.cliopts import At, Bom, CaseId, Format, Out, RecordFormat, Reveal, export_format, output_format, parse_entry
-from jiesu.safetext import dashes_only, echoed_path, shortened
+from jiesu.cliopts import At, Bom, CaseId, Format, Out, RecordFormat, Reveal, clearing, export_format, not_blank, output_format, parse_entry
+from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
@@ -44,7 +44,7 @@ def ledger_add(
     case_id: CaseId,
     plan: Annotated[str, typer.Option("--plan", help="整改措施。")],
     unit: Annotated[str, typer.Option("--unit", help="责任单位。")],
-    due: Annotated[Optional[str], typer.Option("--due", metavar="TIME", help="整改期限（日期含当天）；- 或不写：不定期限。")] = None,
+    due: Annotated[Optional[str], typer.Option("--due", metavar="TIME", parser=clearing(), help="整改期限（日期含当天）；- 或不写：不定期限。")] = None,
     at: At = None,
 ) -> None:
     """上账：一时解决不了的合理诉求挂账整改，不整改完不销账。
@@ -55,7 +55,7 @@ def ledger_add(
     from jiesu.phones import shown_field
 
     office = office_of(ctx)
-    due_at = None if due is None or dashes_only(due) else office.when(due, deadline=True)
+    due_at = office.when(due, deadline=True) if due else None  # `-` (clearing) or blank: none
     entry = ledger.add_entry(office, case_id, plan, unit, due_at, office.when(at))
     say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{shortened(shown_field('unit', entry.unit))}）")
 
@@ -85,7 +85,7 @@ def ledger_edit(
     reason: Annotated[str, typer.Option("--reason", help="更正或重定期限的理由，记入办理记录。")],
     plan: Annotated[Optional[str], typer.Option("--plan", help="改正后的整改措施。")] = None,
     unit: Annotated[Optional[str], typer.Option("--unit", help="改正后的责任单位。")] = None,
-    due: Annotated[Optional[str], typer.Option("--due", metavar="TIME", help="改正或重定的整改期限（日期含当天）；- 去掉整改期限。")] = None,
+    due: Annotated[Optional[str], typer.Option("--due", metavar="TIME", parser=clearing(), help="改正或重定的整改期限（日期含当天）；- 去掉整改期限。")] = None,
     at: At = None,
 ) -> None:
     """台账更正/延期：改正录错的措施、单位或期限，或重定整改期限（--due - 去掉录错的期限）。
@@ -98,7 +98,7 @@ def ledger_edit(
     from jiesu.views import changes_shown
 
     office = office_of(ctx)
-    clear_due = due is not None and dashes_only(due)
+    clear_due = due == ""  # `-` (clearing) or blank, as `--phone ''` is `--phone -`
     edited = ledger.edit_entry(
         office, entry_id, reason, plan=plan, unit=unit, due=None if clear_due else office.when(due, deadline=True),
         clear_due=clear_due, at=office.when(at),
@@ -111,7 +111,7 @@ def ledger_list(
     ctx: typer.Context,
     period: Period = None,
     open_only: Annotated[bool, typer.Option("--open", help="只列未销账的。")] = False,
-    unit: Annotated[Optional[str], typer.Option("--unit", help="责任单位。")] = None,
+    unit: Annotated[Optional[str], typer.Option("--unit", parser=not_blank("--unit"), help="责任单位。")] = None,
     fmt: Format = None,
 ) -> None:
     """列出台账条目：整改措施、责任单位、期限、在账天数、结转次数。

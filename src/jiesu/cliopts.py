@@ -125,12 +125,19 @@ def clearing(parse: Callable[[str], str] = str) -> Callable[[str], str]:
     return parser
 
 
-def searched(text: str) -> str:
-    """What `--search` looks for; one that shows nothing (`''`, spaces, a zero-width space: `--search
-    "$WORD"` with $WORD unset) is a usage error, not every case nor none."""
-    if blank(text):
-        raise typer.BadParameter(f"{echoed(text)} 是空白，没有要查找的内容；要列出全部请不写 --search")
-    return text
+def not_blank(option: str, verb: str = "筛选") -> Callable[[str], str]:
+    """The parser of a filter option (`--search`, `--assignee`, `--unit`…): a value that shows nothing (`''`,
+    spaces, a zero-width space: `--assignee "$UNIT"` with $UNIT unset) is a usage error, not every case nor none."""
+
+    def parser(text: str) -> str:
+        if blank(text):
+            raise typer.BadParameter(f"{echoed(text)} 是空白，没有要{verb}的内容；要列出全部请不写 {option}")
+        return text
+
+    return parser
+
+
+searched = not_blank("--search", "查找")
 
 
 def parse_ref(text: str) -> str:
