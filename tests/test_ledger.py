@@ -779,7 +779,8 @@ def test_ledger_list_unit_matches_without_pasted_spaces(jiesu):
     case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
     assert [r["id"] for r in jiesu.json("ledger", "list", "--unit", " 城管科 ")] == [1]
-    assert [r["id"] for r in jiesu.json("ledger", "list", "--unit", " ")] == [1]  # blank: no filter, as `list --assignee " "`
+    # blank: a usage error, as `list --assignee " "` (`--unit "$UNIT"` with $UNIT unset would list every unit's)
+    assert jiesu("ledger", "list", "--unit", " ").exit_code == 2
 
 
 def ledgered_beside_a_new_case(jiesu) -> int:
