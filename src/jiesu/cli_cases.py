@@ -270,7 +270,7 @@ def visit(
     note: Annotated[str, typer.Option("--note", help="上门情况。")],
     at: At = None,
 ) -> None:
-    """例：jiesu visit 42 --note "上门查看，楼上卫生间防水层破损" --at 03:00"""
+    """例：jiesu visit 42 --note "上门查看，楼上卫生间防水层破损" --at '昨天 15:00'"""
     from jiesu import cases
 
     office = office_of(ctx)
