@@ -318,6 +318,47 @@ def test_balances_always_add_up(new_target, steps):
 # ---------------------------------------------------------------- periods, rolls and days on the books
 
 
+def test_a_month_over_is_listed_and_exported_as_it_left_its_entries(jiesu, monkeypatch):
+    """Replayed from a fresh tester: November's ledger exported again after a 销账 in December showed the entry
+    已销账 with December's time, unlike the export made at the roll and the month's report (在账 2)."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-25T09:00:00+08:00")
+    pipe, damp, lamp = (jiesu.new(s, "--nature", "合理诉求", "--received", "2026-11-02T09:00") for s in ("主管道", "地下室积水", "路灯"))
+    for case_id, unit in ((pipe, "城管科"), (damp, "物业公司"), (lamp, "城管科")):
+        jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", unit, "--due", "2027-03-01", "--at", "2026-11-03T10:00")
+    jiesu.ok("ledger", "clear", "3", "--evidence", "已修好", "--at", "2026-11-20T10:00")  # 已销账 in November itself
+
+    def seen(*args: str) -> list[str]:
+        return [
+            jiesu.ok("ledger", "export", "--period", "2026-11", "--no-bom", *args).stdout,
+            jiesu.ok("ledger", "list", "--period", "2026-11", "--format", "json").stdout,
+            jiesu.ok("ledger", "list", "--period", "2026-11", "--open", "--unit", "城管科", "--format", "json").stdout,
+        ]
+
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:00:00+08:00")
+    jiesu.ok("ledger", "roll", "2026-11")
+    as_rolled = seen()
+    json_rolled = jiesu.ok("ledger", "export", "--period", "2026-11", "--format", "json").stdout
+    assert [(r["entry_id"], r["status"], r["carried"]) for r in json.loads(json_rolled)] == [(1, "open", 1), (2, "open", 1), (3, "cleared", 0)]
+
+    monkeypatch.setenv("JIESU_NOW", "2026-12-05T09:00:00+08:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已更换", "--at", "2026-12-03T10:00")
+    jiesu.ok("ledger", "edit", "2", "--unit", "城管科", "--plan", "加装水泵", "--due", "2027-01-31", "--reason", "改由城管科", "--at", "2026-12-04T10:00")
+    jiesu.ok("revisit", lamp, "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-12-04T11:00")  # 重新挂账
+    jiesu.ok("ledger", "clear", "3", "--evidence", "换了新灯杆", "--at", "2026-12-04T15:00")
+
+    assert seen() == as_rolled
+    assert jiesu.ok("ledger", "export", "--period", "2026-11", "--format", "json").stdout == json_rolled
+    november = {r["id"]: r for r in jiesu.json("ledger", "list", "--period", "2026-11")}
+    assert (november[1]["status"], november[1]["cleared_at"], november[1]["age_days"]) == ("open", None, 27)  # 11-03 → 11-30
+    assert (november[2]["unit"], november[2]["plan"]) == ("物业公司", "更换")
+    assert (november[3]["evidence"], november[3]["age_days"]) == ("已修好", 17)
+    assert [r["id"] for r in jiesu.json("ledger", "list", "--period", "2026-11", "--open", "--unit", "城管科")] == [1]
+    # The month now in, and the ledger without --period, are as they are now.
+    now = {r["id"]: r for r in jiesu.json("ledger", "list")}
+    assert (now[1]["status"], now[2]["unit"], now[3]["evidence"]) == ("cleared", "城管科", "换了新灯杆")
+    assert [r["id"] for r in jiesu.json("ledger", "list", "--period", "2026-12")] == [3]
+
+
 def test_an_entry_is_listed_and_exported_under_the_period_whose_balance_counts_it(jiesu, monkeypatch):
     """A 上账 is listed in its month; a 重新挂账 also in the month that books it as 本期新增."""
     monkeypatch.setenv("JIESU_NOW", "2026-10-05T09:00:00+08:00")

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from jiesu.backend import json_rows, selective
-from jiesu.models import Event, LedgerEntry, UTCDateTime
+from jiesu.models import ENTRY_EDITABLE, Event, LedgerEntry, UTCDateTime
 from jiesu.queries import CASES
 from jiesu.textsearch import FOLDED_FROM, derived
 from jiesu.vocab import PERSONAL_FIELDS, PURGED_VALUE, EventKind, open_status
@@ -75,25 +75,35 @@ class CasesAt:
 
 def ledger_dues_at(conn: Connection, as_of: datetime):
     """The 整改期限 a `ledger edit` (or the undo of one) dated after `as_of` changed, as they stood at
-    `as_of`: (case_id, due) rows read from one JSON parameter, None when no such step came later. A
-    case has one entry; its due at `as_of` is the old value of the first such change after it (None when it had none)."""
-    query = (
-        sa.select(EVENTS.c.case_id, EVENTS.c.changes)
-        .where(
-            selective(EVENTS.c.kind.in_([EventKind.EDITED.value, EventKind.UNDONE.value])), EVENTS.c.at > as_of,  # by kind, then time
-            EVENTS.c.changes.contains('"due"'),  # a ledger edit's: the case corrections after `as_of` are not parsed
-        )
-        .order_by(EVENTS.c.at.desc(), EVENTS.c.id.desc())
-    )
-    was = {}
-    for case_id, changes in conn.execute(query):
-        due = json.loads(changes or "{}").get("due")
-        if due:  # newest first: the earliest change after `as_of` is the one left; None: it had no due then
-            was[case_id] = datetime.fromisoformat(due[0]) if due[0] else None
+    `as_of`: (case_id, due) rows read from one JSON parameter, None when no such step came later."""
+    was = {case_id: fields["due"] for case_id, fields in entry_fields_at(conn, as_of, ("due",)).items()}
     if not was:
         return None
     columns = [LedgerEntry.__table__.c.case_id, LedgerEntry.__table__.c.due]
     return json_rows(conn, columns, [{"case_id": case_id, "due": due} for case_id, due in was.items()], "dues_at")
+
+
+def entry_fields_at(conn: Connection, as_of: datetime, fields: tuple[str, ...] = ENTRY_EDITABLE) -> dict[int, dict]:
+    """The ledger entry `fields` a `ledger edit` (or the undo of one) dated after `as_of` changed, as they
+    stood at `as_of`: {case_id: {field: value then}} (a case has one entry). The value then is the old one of
+    the first such change after `as_of` (a due None: it had none then)."""
+    query = (
+        sa.select(EVENTS.c.case_id, EVENTS.c.changes)
+        .where(
+            selective(EVENTS.c.kind.in_([EventKind.EDITED.value, EventKind.UNDONE.value])), EVENTS.c.at > as_of,  # by kind, then time
+            # a ledger edit's: the case corrections after `as_of` (no field of theirs is an entry's) are not parsed
+            sa.or_(*(EVENTS.c.changes.contains(f'"{name}"') for name in fields)),
+        )
+        .order_by(EVENTS.c.at.desc(), EVENTS.c.id.desc())
+    )
+    was: dict[int, dict] = {}
+    for case_id, changes in conn.execute(query):
+        changed = json.loads(changes or "{}")
+        for name in fields:  # newest first: the earliest change after `as_of` is the one left
+            if name in changed:
+                old = changed[name][0]
+                was.setdefault(case_id, {})[name] = datetime.fromisoformat(old) if name == "due" and old else old
+    return was
 
 
 def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, datetime] | None, carried: list[str]):

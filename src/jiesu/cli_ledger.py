@@ -131,7 +131,7 @@ def ledger_list(
         for line in ledger.list_entries(office, period=period, open_only=open_only, unit=unit):
             row = ledger_record(line.entry, tz)
             row["summary"] = shown_field("summary", line.case.summary)  # no --reveal here: a dictated number is always masked
-            row["age_days"] = ledger.days_on_books(line.entry, office.now, tz)
+            row["age_days"] = ledger.days_on_books(line.entry, line.standing, tz)
             yield row
 
     columns = [

@@ -12,16 +12,18 @@ from an older jiesu may hold movements booked in a later month than their own.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case as when_then
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
+from jiesu.asof import entry_fields_at
 from jiesu.backend import serialise
 from jiesu.clock import year_refused
 from jiesu.digits import halfwidth
@@ -254,24 +256,73 @@ def _load_entry(session: Session, entry_id: int, *, lock: bool = True) -> Ledger
 
 @dataclass
 class EntryLine:
+    """An entry with its case, as it stood at `standing` (now, or the last instant of a month already over)."""
+
     entry: LedgerEntry
     case: Case
+    standing: datetime
 
 
 def list_entries(
     office: Office, *, period: str | None = None, open_only: bool = False, unit: str | None = None
 ) -> Iterator[EntryLine]:
-    """Ledger entries with their cases, oldest first, streamed; by `period`, those it counts as 本期新增."""
+    """Ledger entries with their cases, oldest first, streamed; by `period`, those it counts as 本期新增 —
+    of a month already over, as that month left them (`_as_closed`), so that its ledger exported again
+    after a later 销账 reads as it did; `open_only` and `unit` then ask what they were then."""
     query = select(LedgerEntry, Case).join(Case, Case.id == LedgerEntry.case_id).order_by(LedgerEntry.id)
+    closed = period is not None and period < period_of(office.now, office)
     if period:
         query = query.where(counted_in(period))
-    if open_only:
-        query = query.where(LedgerEntry.status == OPEN)
-    if unit := text_or_none(unit):  # as stored: stripped, as `list --assignee` compares
-        query = query.where(LedgerEntry.unit == unit)
+    unit = text_or_none(unit)  # as stored: stripped, as `list --assignee` compares
     with office.store.read() as session:
-        for entry, case in session.exec(query.execution_options(yield_per=500)):
-            yield EntryLine(entry, case)
+        rows = session.exec(query.execution_options(yield_per=500))
+        lines = _as_closed(session, office, period, rows) if closed else (EntryLine(entry, case, office.now) for entry, case in rows)
+        for line in lines:
+            if (not open_only or line.entry.status == OPEN) and (unit is None or line.entry.unit == unit):
+                yield line
+
+
+def _as_closed(session: Session, office: Office, period: str, rows: Iterable[tuple[LedgerEntry, Case]]) -> Iterator[EntryLine]:
+    """Each entry as the end of `period` left it: 在账 or 销账 (with when and its 整改结果) by the moves booked
+    up to `period` (what its roll counts), 整改措施, 责任单位 and 整改期限 from before any `ledger edit` dated
+    after it, and 结转次数 counting the rolls up to `period`'s own. The case is shown as it is."""
+    year, month = map(int, next_period(period).split("-"))
+    standing = datetime(year, month, 1, tzinfo=office.tz) - timedelta(microseconds=1)
+    edited = entry_fields_at(session.connection(), standing)
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, 500)):
+        ids = [entry.id for entry, _ in chunk]
+        last_move = {
+            entry_id: (kind, at)
+            for entry_id, kind, at in session.exec(
+                select(LedgerMove.entry_id, LedgerMove.kind, LedgerMove.at)
+                .where(LedgerMove.entry_id.in_(ids), LedgerMove.period <= period)
+                .order_by(LedgerMove.entry_id, LedgerMove.at, LedgerMove.id)
+            )
+        }
+        carried = carried_through(session, ids, period)
+        for entry, case in chunk:
+            kind, at = last_move[entry.id]
+            cleared_at = at if kind == CLEARED else None
+            then = LedgerEntry(
+                **{name: getattr(entry, name) for name in LedgerEntry.model_fields}
+                | edited.get(entry.case_id, {})
+                | {"status": CLEARED if cleared_at else OPEN, "cleared_at": cleared_at,
+                   "evidence": _evidence_at(session, entry, cleared_at), "carried": carried.get(entry.id, 0)}
+            )
+            yield EntryLine(then, case, standing)
+
+
+def _evidence_at(session: Session, entry: LedgerEntry, cleared_at: datetime | None) -> str | None:
+    """The 整改结果 of the entry's 销账 at `cleared_at`: the entry's own, unless a 重新挂账 and a later 销账 have
+    replaced it — then as that 销账's event recorded it."""
+    if cleared_at is None or cleared_at == entry.cleared_at:
+        return entry.evidence if cleared_at else None
+    note = session.exec(
+        select(Event.note).where(Event.case_id == entry.case_id, Event.kind == EventKind.CLEARED.value, Event.at == cleared_at)
+    ).first()
+    prefix = f"台账 {entry.id} 销账："
+    return note.removeprefix(prefix) if note and note.startswith(prefix) else None
 
 
 # ---------------------------------------------------------------- month-end
@@ -375,13 +426,22 @@ def balance_at(session: Session, period: str, upto: datetime) -> dict:
 
 
 def carried_before(session: Session, entry_ids: list[int], as_of: datetime) -> dict[int, int]:
-    """结转次数 of each entry as it stood at `as_of`: the rolls done before then that carried it,
-    i.e. of the periods it was still open at the end of (what `_carry` counts; no move is booked
-    into a rolled month, so the count does not change afterwards)."""
+    """结转次数 of each entry as it stood at `as_of`: the rolls done before then that carried it."""
+    return _carries(session, entry_ids, LedgerBalance.rolled_at < as_of)
+
+
+def carried_through(session: Session, entry_ids: list[int], period: str) -> dict[int, int]:
+    """结转次数 of each entry once `period` is rolled: the rolls up to `period`'s own that carried it."""
+    return _carries(session, entry_ids, LedgerBalance.period <= period)
+
+
+def _carries(session: Session, entry_ids: list[int], rolled) -> dict[int, int]:
+    """How many of the rolls meeting `rolled` carried each entry, i.e. of the periods it was still open at the
+    end of (what `_carry` counts; no move is booked into a rolled month, so the count does not change afterwards)."""
     carried = (
         select(LedgerMove.entry_id, LedgerBalance.period)
         .join(LedgerBalance, LedgerMove.period <= LedgerBalance.period)
-        .where(LedgerBalance.rolled_at < as_of, LedgerMove.entry_id.in_(entry_ids))
+        .where(rolled, LedgerMove.entry_id.in_(entry_ids))
         .group_by(LedgerMove.entry_id, LedgerBalance.period)
         .having(func.sum(_SIGNED) > 0)
         .subquery()
