@@ -76,6 +76,17 @@ def test_a_ledger_deadline_typed_as_a_date_reads_its_24_00_on_the_page(jiesu):
     assert ">2026-11-20 24:00</td>" in page and "2026-11-21" not in page
 
 
+def test_a_past_month_s_page_shows_each_entry_as_it_stood_then(jiesu, monkeypatch):
+    """A `ledger edit` in December changed October's page: its 整改措施, 责任单位 and 整改期限 (and so its 超期)."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-25T09:00:00+08:00")
+    case_id = jiesu.new("主管道老化", "--nature", "合理诉求", "--channel", "desk", "--received", "2026-10-10T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--due", "2026-12-20", "--at", "2026-10-12T10:00")
+    before = jiesu.ok("report", "monthly", "--period", "2026-10", "--format", "html").stdout
+    jiesu.ok("ledger", "edit", "1", "--plan", "整体改造", "--unit", "自来水公司", "--due", "2026-10-20", "--reason", "改期", "--at", "2026-11-20T10:00")
+    assert jiesu.ok("report", "monthly", "--period", "2026-10", "--format", "html").stdout == before
+    assert "整体改造" in jiesu.ok("report", "monthly", "--period", "2026-11", "--format", "html").stdout
+
+
 def test_user_text_is_text_not_markup(jiesu, tmp_path):
     hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> 请回电13812345678"
     for n in range(5):

@@ -16,9 +16,9 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from jiesu import ledger, month_rates, reports
-from jiesu.asof import CasesAt
+from jiesu.asof import CasesAt, entry_fields_at
 from jiesu.clock import day_span, shown_bound
-from jiesu.models import Case, Event, LedgerEntry
+from jiesu.models import ENTRY_EDITABLE, Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.phones import shown_field
 from jiesu.queries import ledger_open_at
@@ -185,25 +185,27 @@ def _open_entries(session: Session, office: Office, as_of: datetime, standing: d
         .limit(LEDGER_ROWS)
     ).all()
     carried = ledger.carried_before(session, [entry.id for entry, *_ in rows], standing)
+    edited = entry_fields_at(session.connection(), standing)  # plan, unit and due before a later `ledger edit`
 
     def shown(moment: datetime | None) -> str:
         return moment.astimezone(office.tz).strftime("%Y-%m-%d") if moment else "—"
 
-    entries = [
-        {
+    def row(entry: LedgerEntry, community: str | None, category: str, summary: str) -> dict:
+        then = {name: getattr(entry, name) for name in ENTRY_EDITABLE} | edited.get(entry.case_id, {})
+        return {
             "id": entry.id,
             "case_id": entry.case_id,
             "community": shown_field("community", community),
             "category": shown_field("category", category),
             "summary": shown_field("summary", summary),
-            "plan": shown_field("plan", entry.plan),
-            "unit": shown_field("unit", entry.unit),
+            "plan": shown_field("plan", then["plan"]),
+            "unit": shown_field("unit", then["unit"]),
             "opened": shown(entry.opened_at),
-            "due": shown_bound(entry.due, office.tz) if entry.due else "—",
-            "overdue": entry.due is not None and entry.due < standing,
+            "due": shown_bound(then["due"], office.tz) if then["due"] else "—",
+            "overdue": then["due"] is not None and then["due"] < standing,
             "carried": carried.get(entry.id, 0),
             "days": (as_of - entry.opened_at).days,
         }
-        for entry, community, category, summary in rows
-    ]
+
+    entries = [row(*found) for found in rows]
     return {"rows": entries, "total": total}
