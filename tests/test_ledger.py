@@ -149,6 +149,17 @@ def test_add_refusals(office):
         ledger.add_entry(office, unclassified.id, "计划", "-")
 
 
+def test_edit_entry_takes_none_for_no_due_and_leaves_one_not_given(office):
+    """One parameter, as the CLI's --due: not given leaves the 整改期限, None removes it (there was a `clear_due` beside it)."""
+    case = cases.file_case(office, Draft("合理", nature=Nature.REASONABLE, received_at=office.now - timedelta(hours=1)))
+    due = office.now + timedelta(days=30)
+    entry = ledger.add_entry(office, case.id, "计划", "单位", due)
+    assert ledger.edit_entry(office, entry.id, "录错", unit="城管科").changes == {"unit": ["单位", "城管科"]}
+    assert ledger.edit_entry(office, entry.id, "不该定期限", due=None).entry.due is None
+    with pytest.raises(BadInput, match="没有要更正的内容"):
+        ledger.edit_entry(office, entry.id, "什么也没给")
+
+
 def test_clear_refusals(office):
     case = cases.file_case(office, Draft("合理", nature=Nature.REASONABLE, received_at=office.now - timedelta(hours=1)))
     entry = ledger.add_entry(office, case.id, "计划", "单位")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -10,6 +11,9 @@ from jiesu.clikit import JiesuGroup, existing_office, office_of, say
 from jiesu.cliopts import At, Bom, CaseId, Format, Out, RecordFormat, Reveal, clearing, export_format, not_blank, output_format, parse_entry
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
+
+if TYPE_CHECKING:
+    from jiesu.office import Office
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
@@ -38,6 +42,12 @@ EXPORT_COLUMNS = (
 )
 
 
+def _due(office: Office, typed: str | None) -> datetime | None:
+    """A typed --due (a date alone counts its whole day); `-` (clearing) or blank, as `--phone ''` is `--phone -`,
+    or none given: no 整改期限."""
+    return office.when(typed, deadline=True) if typed else None
+
+
 @ledger_app.command("add")
 def ledger_add(
     ctx: typer.Context,
@@ -55,8 +65,7 @@ def ledger_add(
     from jiesu.phones import shown_field
 
     office = office_of(ctx)
-    due_at = office.when(due, deadline=True) if due else None  # `-` (clearing) or blank: none
-    entry = ledger.add_entry(office, case_id, plan, unit, due_at, office.when(at))
+    entry = ledger.add_entry(office, case_id, plan, unit, _due(office, due), office.when(at))
     say(f"#{case_id} 已上账：台账 {entry.id}（{entry.period}，{shortened(shown_field('unit', entry.unit))}）")
 
 
@@ -98,11 +107,8 @@ def ledger_edit(
     from jiesu.views import changes_shown
 
     office = office_of(ctx)
-    clear_due = due == ""  # `-` (clearing) or blank, as `--phone ''` is `--phone -`
-    edited = ledger.edit_entry(
-        office, entry_id, reason, plan=plan, unit=unit, due=None if clear_due else office.when(due, deadline=True),
-        clear_due=clear_due, at=office.when(at),
-    )
+    due_at = ledger.UNCHANGED if due is None else _due(office, due)
+    edited = ledger.edit_entry(office, entry_id, reason, plan=plan, unit=unit, due=due_at, at=office.when(at))
     say(f"台账 {edited.entry.id} 已更正：{changes_shown(edited.changes, office.tz)}（#{edited.entry.case_id}）")
 
 

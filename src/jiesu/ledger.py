@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case as when_then
@@ -167,6 +169,15 @@ def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | Non
         return entry
 
 
+class Unchanged(Enum):
+    """A field `ledger edit` leaves as it is: for the 整改期限 None is a value (no 整改期限), so not giving one is this."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
 @dataclass
 class EntryEdited:
     """An entry after `ledger edit`, with what changed ({field: [old, new]}) as the case's history records it."""
@@ -177,14 +188,14 @@ class EntryEdited:
 
 def edit_entry(
     office: Office, entry_id: int, reason: str, *, plan: str | None = None, unit: str | None = None,
-    due: datetime | None = None, clear_due: bool = False, at: datetime | None = None,
+    due: datetime | None | Literal[Unchanged.UNCHANGED] = UNCHANGED, at: datetime | None = None,
 ) -> EntryEdited:
-    """台账更正/延期: a mistyped plan, unit or 整改期限 corrected, a new 整改期限 set, or (`clear_due`) one set by
+    """台账更正/延期: a mistyped plan, unit or 整改期限 corrected, a new 整改期限 set, or (`due` None) one set by
     mistake removed — an entry may have none, as `ledger add` without --due leaves it — on an open entry,
     recorded as an `edited` event of its case. No movement: the balances are untouched, so unlike 上账 and
     销账 an edit may be dated in a rolled month."""
     values = {name: required(text, what) for name, text, what in (("plan", plan, "整改措施"), ("unit", unit, "责任单位")) if text is not None}
-    if due is not None or clear_due:
+    if due is not UNCHANGED:
         values["due"] = due
     if not values:
         raise BadInput(f"台账 {entry_id} 没有要更正的内容；请给出 --plan、--unit 或 --due")
@@ -194,7 +205,7 @@ def edit_entry(
             office, session, entry_id, at, step="ledger edit", verb="更正台账", timed="更正",
             if_cleared=lambda case: f"不能更正；整改没有落实的，请先用 jiesu reopen {case.id} --reason … 重新挂账",
         )
-        if due is not None and due <= entry.opened_at:
+        if isinstance(due, datetime) and due <= entry.opened_at:
             opened_shown, due_shown = shown_apart(office, entry.opened_at, due, bound=True)
             raise BadInput(f"台账 {entry_id} 的整改期限 {due_shown} 应晚于上账时间 {opened_shown}")
         changes = change(entry, **values)
