@@ -20,6 +20,7 @@ from jiesu import cases, ledger, lookup
 from jiesu.cases import Draft
 from jiesu.db import open_store
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
+from jiesu.fields import required
 from jiesu.ledger_models import LedgerBalance
 from jiesu.office import Office
 from jiesu.rules import DEFAULT_RULES
@@ -158,6 +159,14 @@ def test_edit_entry_takes_none_for_no_due_and_leaves_one_not_given(office):
     assert ledger.edit_entry(office, entry.id, "不该定期限", due=None).entry.due is None
     with pytest.raises(BadInput, match="没有要更正的内容"):
         ledger.edit_entry(office, entry.id, "什么也没给")
+
+
+@pytest.mark.parametrize("evidence", [None, "", "  ", "\u200b", "-", "－", " —— "])
+def test_a_required_text_may_say_its_steps_own_refusal(evidence):
+    """销账's 不整改完不销账 line is fields.required's, given as its refusal: blank and dashes-only alike."""
+    with pytest.raises(BadOption) as refused_evidence:
+        required(evidence, "整改结果", refusal="不整改完不销账")
+    assert str(refused_evidence.value) == "不整改完不销账"
 
 
 def test_clear_refusals(office):

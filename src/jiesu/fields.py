@@ -17,15 +17,16 @@ from jiesu.safetext import blank, dashes_only, echoed
 from jiesu.vocab import Channel, Kind, LabeledEnum, Nature, Urgency
 
 
-def required(text: str | None, what: str) -> str:
+def required(text: str | None, what: str, *, refusal: str | None = None) -> str:
     """A typed text a case or a step cannot go without (a summary, a reason, a note, a 责任单位), stripped. A
     blank one is a usage error (exit 2), as any value typed that no book could take, and so is one of dashes only:
     on the command line `-` leaves a field empty (`new`, `edit`), so it is no text (`assign 3 -` handed a case to
-    a unit called `-`). A file's row without a summary is refused by the importer instead."""
+    a unit called `-`). `refusal`, when given, is the line either says instead (a step's own rule, such as
+    不整改完不销账). A file's row without a summary is refused by the importer instead."""
     if blank(text):
-        raise BadOption(f"{what}不能为空")
+        raise BadOption(refusal or f"{what}不能为空")
     if dashes_only(text):
-        raise BadOption(f"{what}不能为空（- 在命令行上表示清除）；请写出{what}的内容")
+        raise BadOption(refusal or f"{what}不能为空（- 在命令行上表示清除）；请写出{what}的内容")
     return text.strip()
 
 

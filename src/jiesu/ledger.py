@@ -34,7 +34,7 @@ from jiesu.fields import required, text_or_none
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
-from jiesu.safetext import blank, dashes_only, echoed
+from jiesu.safetext import echoed
 from jiesu.steps import allowed, change, changing, load_case, moment, not_before, record, shown, shown_apart
 from jiesu.undone import last_at
 from jiesu.vocab import EventKind, LedgerStatus, Nature, Result, Status
@@ -154,9 +154,8 @@ def add_entry(
 
 def clear_entry(office: Office, entry_id: int, evidence: str, at: datetime | None = None) -> LedgerEntry:
     """销账: only with evidence of the rectification; the case closes as resolved and goes on to revisit."""
-    evidence = (evidence or "").strip()
-    if blank(evidence) or dashes_only(evidence):  # as a blank reason for any step (fields.required): a usage error
-        raise BadOption(f"台账 {entry_id} 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果")
+    refusal = f"台账 {entry_id} 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果"
+    evidence = required(evidence, "整改结果", refusal=refusal)
     with office.store.write() as session:
         case, entry, when = _step_on_open_entry(
             office, session, entry_id, at, step="ledger clear", verb="销账", timed="销账", if_cleared=lambda case: "不能重复销账"
