@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import unicodedata
@@ -85,6 +86,28 @@ def test_a_past_month_s_page_shows_each_entry_as_it_stood_then(jiesu, monkeypatc
     jiesu.ok("ledger", "edit", "1", "--plan", "整体改造", "--unit", "自来水公司", "--due", "2026-10-20", "--reason", "改期", "--at", "2026-11-20T10:00")
     assert jiesu.ok("report", "monthly", "--period", "2026-10", "--format", "html").stdout == before
     assert "整体改造" in jiesu.ok("report", "monthly", "--period", "2026-11", "--format", "html").stdout
+
+
+def test_the_page_counts_the_month_ends_an_entry_was_carried_over_whenever_they_were_rolled(jiesu, monkeypatch):
+    """Replayed from a fresh tester: October and November rolled on 12-02, November's page read 结转 0 for an entry
+    on the books since October (its own 期初 1, `ledger export --period 2026-10` 结转次数 1)."""
+    import re
+
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T10:00:00+08:00")
+    case_id = jiesu.new("水压不足", "--nature", "合理诉求", "--received", "2026-10-10T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--due", "2026-12-31", "--at", "2026-10-12T10:00")
+
+    def carried(period: str) -> list[str]:
+        page = jiesu.ok("report", "monthly", "--period", period, "--format", "html").stdout
+        return re.findall(r'<td class="num">(\d+)</td><td class="num">\d+</td></tr>', page)
+
+    before = (carried("2026-10"), carried("2026-11"))
+    assert before == (["0"], ["1"])
+    monkeypatch.setenv("JIESU_NOW", "2026-12-02T10:00:00+08:00")
+    jiesu.ok("ledger", "roll", "2026-10")
+    jiesu.ok("ledger", "roll", "2026-11")
+    assert (carried("2026-10"), carried("2026-11")) == before
+    assert json.loads(jiesu.ok("ledger", "export", "--period", "2026-10", "--format", "json").stdout)[0]["carried"] == 1
 
 
 def test_user_text_is_text_not_markup(jiesu, tmp_path):

@@ -435,29 +435,27 @@ def balance_at(session: Session, period: str, upto: datetime) -> dict:
     return {"period": period, "opening": opening, "added": added, "cleared": cleared, "closing": opening + added - cleared}
 
 
-def carried_before(session: Session, entry_ids: list[int], as_of: datetime) -> dict[int, int]:
-    """结转次数 of each entry as it stood at `as_of`: the rolls done before then that carried it."""
-    return _carries(session, entry_ids, LedgerBalance.rolled_at < as_of)
-
-
 def carried_through(session: Session, entry_ids: list[int], period: str) -> dict[int, int]:
-    """结转次数 of each entry once `period` is rolled: the rolls up to `period`'s own that carried it."""
-    return _carries(session, entry_ids, LedgerBalance.period <= period)
-
-
-def _carries(session: Session, entry_ids: list[int], rolled) -> dict[int, int]:
-    """How many of the rolls meeting `rolled` carried each entry, i.e. of the periods it was still open at the
-    end of (what `_carry` counts; no move is booked into a rolled month, so the count does not change afterwards)."""
-    carried = (
-        select(LedgerMove.entry_id, LedgerBalance.period)
-        .join(LedgerBalance, LedgerMove.period <= LedgerBalance.period)
-        .where(rolled, LedgerMove.entry_id.in_(entry_ids))
-        .group_by(LedgerMove.entry_id, LedgerBalance.period)
-        .having(func.sum(_SIGNED) > 0)
-        .subquery()
-    )
-    rows = session.exec(select(carried.c.entry_id, func.count()).group_by(carried.c.entry_id))
-    return dict(rows.all())
+    """结转次数 of each entry at the end of `period`: the month-ends, from its first move's month through
+    `period`, it was still open at by the moves booked up to each — what each month's roll counts (`_carry`),
+    whether or not that roll has been run yet, so a month rolled late changes no figure of another month."""
+    booked: dict[int, dict[str, int]] = {}
+    for entry_id, booked_in, kind, count in session.exec(
+        select(LedgerMove.entry_id, LedgerMove.period, LedgerMove.kind, func.count())
+        .where(LedgerMove.entry_id.in_(entry_ids), LedgerMove.period <= period)
+        .group_by(LedgerMove.entry_id, LedgerMove.period, LedgerMove.kind)
+    ):
+        moves = booked.setdefault(entry_id, {})
+        moves[booked_in] = moves.get(booked_in, 0) + (-count if kind == CLEARED else count)
+    carried = {}
+    for entry_id, moves in booked.items():
+        month, on_books, times = min(moves), 0, 0
+        while month <= period:
+            on_books += moves.get(month, 0)
+            times += on_books > 0
+            month = next_period(month)
+        carried[entry_id] = times
+    return carried
 
 
 def balances(office: Office) -> list[LedgerBalance]:
