@@ -139,8 +139,8 @@ def test_the_apostrophe_typed_to_keep_a_ref_as_text_is_no_part_of_it(jiesu, tmp_
     jiesu.ok("import", str(hotline_file(tmp_path, [quoted + row], name="带撇号.csv")))
     before = book.fingerprint()
     plain = hotline_file(tmp_path, ["20261127001,2026-11-27 09:00,张三,13812345678,前门东大街3号,前门社区,,,一般,楼上漏水"])
-    # its summary and address keep their typed `'`, so the case's content differs: said in a second line
-    assert jiesu.ok("import", str(plain)).stderr.splitlines()[0] == "读取 1 行：已导入 0 件，已存在 1 件"
+    # its summary and address keep their typed `'`, so the case's content differs: counted so, named in a second line
+    assert jiesu.ok("import", str(plain)).stderr.splitlines()[0] == "读取 1 行：已导入 0 件，已存在 0 件，另有 1 件工单号相同、内容不同，不导入"
     assert book.fingerprint() == before
     case = jiesu.json("show", "1", "--reveal")
     assert (case["ref"], case["phone"]) == ("20261127001", "13812345678")
