@@ -503,6 +503,29 @@ def test_json_and_jsonl_round_trip_into_an_empty_store(jiesu, tmp_path, new_targ
     assert strip(copied) == strip(original)
 
 
+def test_no_category_and_no_detail_are_null_in_every_json_as_any_missing_value(jiesu, tmp_path, new_target):
+    """A fresh tester: `category` and `detail` read `""` where every other missing value reads null. Null in
+    show, list and export (json and jsonl), an empty CSV cell, and a JSON import reads both null and ""."""
+    case_id = jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")
+    outputs = [jiesu.json("show", case_id), *jiesu.json("list")]
+    for fmt in ("json", "jsonl"):
+        text = jiesu.ok("export", "--format", fmt, "--reveal").stdout
+        outputs += json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
+    assert [(row["category"], row["detail"], row["address"]) for row in outputs] == [(None, None, None)] * 4
+    header, row = jiesu.ok("export", "--format", "csv", "--reveal").stdout.lstrip("\ufeff").splitlines()
+    assert dict(zip(header.split(","), row.split(",")))["category"] == "" and dict(zip(header.split(","), row.split(",")))["detail"] == ""
+    exported = outputs[-1]
+    for blank in (None, ""):
+        other = new_target(f"other{'' if blank is None else 'blank'}")
+        dump = tmp_path / f"dump{blank is None}.jsonl"
+        dump.write_text(json.dumps(exported | {"category": blank, "detail": blank}, ensure_ascii=False) + "\n", encoding="utf-8")
+        jiesu.ok("--db", other, "import", str(dump))
+        [copied] = jiesu.json("--db", other, "list", "--reveal")
+        assert {k: v for k, v in copied.items() if k not in ("id", "entry_id", "entry_due", "entry_unit")} == {
+            k: v for k, v in exported.items() if k != "id"
+        }
+
+
 def test_masked_phones_are_not_imported_silently(jiesu, tmp_path, new_target):
     populate(jiesu)
     dump = tmp_path / "masked.jsonl"

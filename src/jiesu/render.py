@@ -116,13 +116,21 @@ def iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
     return None if moment is None else moment.astimezone(tz).isoformat(timespec="seconds")
 
 
+# A case's text fields stored as "" when it has none, where its other missing values are NULL: JSON
+# says null for them too, as for any value a case does not have (CSV's empty cell is the same either way).
+EMPTY_AS_NULL = frozenset({"category", "detail"})
+
+
 def record(source: Any, fields: Sequence[str], tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
-    """A model or a result row as a JSON-ready dict: times in ISO with offset, phones (the field's and any in free text) masked unless `reveal`."""
+    """A model or a result row as a JSON-ready dict: times in ISO with offset, a missing value null, phones (the field's
+    and any in free text) masked unless `reveal`."""
     out = {}
     for name in fields:
         value = getattr(source, name)
         if isinstance(value, datetime):
             value = iso(value, tz)
+        elif value == "" and name in EMPTY_AS_NULL:
+            value = None
         elif name in MASKS and not reveal:  # most fields hold no number: one look-up, not a call each
             value = MASKS[name](value)
         out[name] = value
