@@ -845,6 +845,24 @@ def test_a_refused_phone_is_repeated_as_typed_and_as_data(jiesu, book, typed, ec
     assert book.fingerprint() == before
 
 
+HOTLINE = "是企业客服热线号码（400、800 号码只能拨入），不是来电人的电话"
+
+
+@pytest.mark.parametrize(
+    "typed", ["400-810-1234", "4008101234", "+86 400 810 1234", "４００-８１０-１２３４", "800-810-1234", "400-810-1234 转 5"],
+)
+def test_a_400_or_800_business_hotline_is_no_callers_phone(jiesu, book, tmp_path, typed):
+    """A fresh tester stored `--phone 400-810-1234`: such numbers only take calls (phonenumbers: shared cost,
+    toll free), no citizen calls from one. Refused on new and edit, and as an imported row's fault, repeated as typed."""
+    before = book.fingerprint()
+    for command in (["new", "x", "--phone", typed], ["edit", "1", "--phone", typed]):
+        refused(jiesu(*command), f"--phone 无效：'{typed}' {HOTLINE}", code=2)
+    (tmp_path / "行.csv").write_text(f"summary,phone\n路灯不亮,{typed}\n", encoding="utf-8")
+    result = jiesu("import", str(tmp_path / "行.csv"))
+    assert result.exit_code == 1 and result.stderr.splitlines()[0] == f"第 2 行：'{typed}' {HOTLINE}"
+    assert book.fingerprint() == before
+
+
 def test_show_and_escalate_of_a_ledgered_case_say_the_due_it_answers_to(jiesu, monkeypatch):
     """A 挂账整改 case answers to its entry's 整改期限: `show` gave its 办理时限 bare at the top, and `escalate`
     said the 办理时限 it recomputed, a date that decides nothing while the case is on the ledger."""

@@ -139,8 +139,8 @@ def test_the_apostrophe_typed_to_keep_a_ref_as_text_is_no_part_of_it(jiesu, tmp_
     jiesu.ok("import", str(hotline_file(tmp_path, [quoted + row], name="带撇号.csv")))
     before = book.fingerprint()
     plain = hotline_file(tmp_path, ["20261127001,2026-11-27 09:00,张三,13812345678,前门东大街3号,前门社区,,,一般,楼上漏水"])
-    # its summary and address keep their typed `'`, so the case's content differs: said in a second line
-    assert jiesu.ok("import", str(plain)).stderr.splitlines()[0] == "读取 1 行：已导入 0 件，已存在 1 件"
+    # its summary and address keep their typed `'`, so the case's content differs: counted so, named in a second line
+    assert jiesu.ok("import", str(plain)).stderr.splitlines()[0] == "读取 1 行：已导入 0 件，已存在 0 件，另有 1 件工单号相同、内容不同，不导入"
     assert book.fingerprint() == before
     case = jiesu.json("show", "1", "--reveal")
     assert (case["ref"], case["phone"]) == ("20261127001", "13812345678")
@@ -501,6 +501,29 @@ def test_json_and_jsonl_round_trip_into_an_empty_store(jiesu, tmp_path, new_targ
     copied = jiesu.json("--db", other, "list", "--all", "--reveal")
     strip = lambda rows: [{k: v for k, v in r.items() if k != "id"} for r in rows]
     assert strip(copied) == strip(original)
+
+
+def test_no_category_and_no_detail_are_null_in_every_json_as_any_missing_value(jiesu, tmp_path, new_target):
+    """A fresh tester: `category` and `detail` read `""` where every other missing value reads null. Null in
+    show, list and export (json and jsonl), an empty CSV cell, and a JSON import reads both null and ""."""
+    case_id = jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")
+    outputs = [jiesu.json("show", case_id), *jiesu.json("list")]
+    for fmt in ("json", "jsonl"):
+        text = jiesu.ok("export", "--format", fmt, "--reveal").stdout
+        outputs += json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
+    assert [(row["category"], row["detail"], row["address"]) for row in outputs] == [(None, None, None)] * 4
+    header, row = jiesu.ok("export", "--format", "csv", "--reveal").stdout.lstrip("\ufeff").splitlines()
+    assert dict(zip(header.split(","), row.split(",")))["category"] == "" and dict(zip(header.split(","), row.split(",")))["detail"] == ""
+    exported = outputs[-1]
+    for blank in (None, ""):
+        other = new_target(f"other{'' if blank is None else 'blank'}")
+        dump = tmp_path / f"dump{blank is None}.jsonl"
+        dump.write_text(json.dumps(exported | {"category": blank, "detail": blank}, ensure_ascii=False) + "\n", encoding="utf-8")
+        jiesu.ok("--db", other, "import", str(dump))
+        [copied] = jiesu.json("--db", other, "list", "--reveal")
+        assert {k: v for k, v in copied.items() if k not in ("id", "entry_id", "entry_due", "entry_unit")} == {
+            k: v for k, v in exported.items() if k != "id"
+        }
 
 
 def test_masked_phones_are_not_imported_silently(jiesu, tmp_path, new_target):

@@ -274,6 +274,23 @@ def test_at_80_columns_todo_cuts_the_label_only_when_nothing_is_left_to_give_way
     assert all(len(row[4].rstrip("…")) >= 9 for row in rows)
 
 
+def test_at_80_columns_a_deadline_to_the_second_leaves_the_escalation_reason_whole(jiesu, monkeypatch):
+    """A fresh tester's book: deadlines with seconds make 期限 14 wide (`12-01 23:45:17`) beside a 剩余 of
+    `还有14小时15分`, and `应升级（一人多诉）` read `应升级（一人多…`. The summary gives way to 8 characters
+    before the label is cut, and the line under the table says 承办 was left out."""
+    monkeypatch.setenv("COLUMNS", "80")
+    for n in (1, 2, 3):
+        jiesu.new(f"{SUMMARY}第{n}件", "--phone", "13812345678", "--category", "噪音", "--received", "2026-11-30 23:45:17")
+    jiesu.ok("assign", "1", UNIT)
+    lines = jiesu.ok("todo", "--format", "table").stdout.splitlines()
+    assert lines[-1] == "（屏幕太窄，略去：承办）"
+    header, rows = jiesu.table("todo")
+    assert header == ["编号", "待办", "期限", "剩余", "诉求"]
+    assert [row[1:4] for row in rows if row[1].startswith("应升级")] == [["应升级（一人多诉）", "现在", ""]] * 3
+    assert {row[2] for row in rows if row[1] == "首次响应"} == {"12-01 23:45:17"}
+    assert all(len(row[4].rstrip("…")) >= 8 and SUMMARY.startswith(row[4].rstrip("…")) for row in rows), rows
+
+
 def test_at_80_columns_list_due_escalation_shows_its_reasons_whole(escalations, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     header, rows = escalations.table("list", "--due-escalation")

@@ -66,12 +66,12 @@ def import_cases(
     if result.bad_count and not skip_bad:
         raise BadInput(f"{result.bad_count} {unit}有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的{noun}")
     verb = "将导入" if dry_run else "已导入"
+    differing = f"，另有 {result.differing} 件工单号相同、内容不同，不导入" if result.differing else ""
     skipped = f"，跳过 {result.bad_count} {unit}有问题的" if result.bad_count else ""
-    say(f"读取 {result.read} {unit}：{verb} {result.added} 件，已存在 {result.existing} 件{skipped}" + ("（试运行，未写入）" if dry_run else ""))
+    say(f"读取 {result.read} {unit}：{verb} {result.added} 件，已存在 {result.existing} 件{differing}{skipped}" + ("（试运行，未写入）" if dry_run else ""))
     if result.differing:
         lines = "、".join(map(str, result.differing_lines[:LINES_NAMED])) + f" {unit}" + ("等" if result.differing > LINES_NAMED else "")
-        say(f"其中 {result.differing} 件的工单号已在案卷库中或文件的前面几{unit}里，内容（受理时间、电话、摘要或地址）却不同（第 {lines}）；"
-            f"这些{noun}未导入，要改已有的诉求请用 jiesu edit")
+        say(f"第 {lines}的工单号已在案卷库中或文件的前面几{unit}里，内容（受理时间、电话、摘要或地址）却不同；要改已有的诉求请用 jiesu edit")
 
 
 @contextmanager

@@ -63,7 +63,7 @@ def ledger_row(
         "ref": case.ref,
         "received_at": time(case.received_at),
         "community": case.community,
-        "category": case.category,
+        "category": case.category or None,  # as a case's JSON has it (render.EMPTY_AS_NULL)
         "summary": case.summary,
         "name": case.name,
         "phone": phones.shown(case.phone, case.phone_ext, reveal=reveal),

@@ -125,11 +125,11 @@ class Mapping:
 class ImportResult:
     read: int = 0
     added: int = 0
-    existing: int = 0
+    existing: int = 0  # rows of a case the book (or a row before them) has, as they have it
     bad: list[BadRow] = field(default_factory=list)  # the first BAD_ROWS_KEPT by line
     bad_count: int = 0
     ignored: list[str] = field(default_factory=list)  # header columns not read into any field
-    differing: int = 0  # rows 已存在 by their ref whose case (in the book, or an earlier row) has other content
+    differing: int = 0  # rows not imported: their ref is a case's (in the book, or an earlier row's) with other content
     differing_lines: list[int] = field(default_factory=list)  # the first BAD_ROWS_KEPT of them
 
     @property
@@ -1149,6 +1149,7 @@ def import_rows(
         else:
             result.added, result.existing = stage.swap(at=when, actor=office.actor, source=source, unit=unit)
         result.differing, result.differing_lines = stage.differing(BAD_ROWS_KEPT)
+        result.existing -= result.differing  # staged as repeats of their case, but not what the book has
     return result
 
 

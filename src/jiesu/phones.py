@@ -69,6 +69,8 @@ def normalise(text: str) -> str:
     if normal is None:
         # Repeated as typed, as every refusal repeats a value (quoted, control codes escaped): it is the person's
         # own input on their own screen, and a number masked there hides the digits they must correct.
+        if _business_hotline(raw):
+            raise BadInput(f"{echoed(raw)} 是企业客服热线号码（400、800 号码只能拨入），不是来电人的电话")
         raise BadInput(f"不是有效的中国电话号码：{echoed(raw)}（手机如 13812345678，座机如 010-65123456）")
     return normal
 
@@ -96,20 +98,47 @@ def _mobile_pattern() -> re.Pattern:
 
 
 def _slow_path(raw: str) -> str | None:
-    if not _DIALLED.fullmatch(_SEPARATORS.sub("", raw)):
-        return None  # phonenumbers would pick `13812345678` out of `编号13812345678`: a value silently changed
     import phonenumbers  # heavy; only commands that take a phone pay for it
 
-    try:
-        number = phonenumbers.parse(raw, "CN")
-    except phonenumbers.NumberParseException:
-        return None
-    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+    number = _valid_number(raw)
+    if number is None or _hotline_kind(number):
         return None
     national = "".join(ch for ch in phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL) if ch.isdigit())
     # phonenumbers also takes an area code before a 5-digit service number (010-12345, the hotline itself;
     # 010-95555, a bank): no citizen calls from one, and a subscriber's number is 7 or 8 digits
     return national if len(national) >= LANDLINE_DIGITS else None
+
+
+def _valid_number(raw: str):
+    """The valid CN number `raw` is as phonenumbers reads it (a `PhoneNumber`), or None."""
+    if not _DIALLED.fullmatch(_SEPARATORS.sub("", raw)):
+        return None  # phonenumbers would pick `13812345678` out of `编号13812345678`: a value silently changed
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    return number if number.country_code == 86 and phonenumbers.is_valid_number(number) else None
+
+
+def _hotline_kind(number) -> bool:
+    """Whether `number` is a business's 400 (shared cost) or 800 (toll free) hotline: it only takes calls,
+    so no citizen calls from one, and stored as theirs it is a number nobody can call back."""
+    from phonenumbers import PhoneNumberType, number_type
+
+    return number_type(number) in (PhoneNumberType.SHARED_COST, PhoneNumberType.TOLL_FREE)
+
+
+def _business_hotline(typed: str) -> bool:
+    """Whether a refused phone is a 400/800 hotline, alone or with an extension (`400-810-1234 转 5`)."""
+    raw = typed if typed.isascii() else typed.translate(_AS_ASCII)
+    marked = _EXTENSION.fullmatch(raw) or _DASHED_EXTENSION.fullmatch(raw)
+    for candidate in (raw, marked["number"].strip() if marked else None):
+        number = _valid_number(candidate) if candidate else None
+        if number is not None:
+            return _hotline_kind(number)
+    return False
 
 
 def mask(phone: str | None) -> str | None:

@@ -55,7 +55,7 @@ class Column:
     with a `drop` rank are left out, lowest rank first, before free text is cut below its
     minimum; the `main` text (the 诉求 a row is about) keeps the most, and a `short` one (a label of
     a few words, such as 待办's 应升级（一人多诉）, that says little when cut) is kept whole while any
-    ranked column can give way. On a terminal too narrow even then, the main text gives way to free
+    ranked column can give way, and while the main text can give way to `MAIN_BESIDE_SHORT`. On a terminal too narrow even then, the main text gives way to free
     text's minimum before a column goes: other free text first, then whole columns (a deadline, a
     status), from the right; a `lasting` one (待办's 剩余, the time a worker has; 台账's 状态; a report's 件数, 综合得分) last, and only once
     the short label and the main text are cut to their headers' width.
@@ -116,13 +116,21 @@ def iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
     return None if moment is None else moment.astimezone(tz).isoformat(timespec="seconds")
 
 
+# A case's text fields stored as "" when it has none, where its other missing values are NULL: JSON
+# says null for them too, as for any value a case does not have (CSV's empty cell is the same either way).
+EMPTY_AS_NULL = frozenset({"category", "detail"})
+
+
 def record(source: Any, fields: Sequence[str], tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
-    """A model or a result row as a JSON-ready dict: times in ISO with offset, phones (the field's and any in free text) masked unless `reveal`."""
+    """A model or a result row as a JSON-ready dict: times in ISO with offset, a missing value null, phones (the field's
+    and any in free text) masked unless `reveal`."""
     out = {}
     for name in fields:
         value = getattr(source, name)
         if isinstance(value, datetime):
             value = iso(value, tz)
+        elif value == "" and name in EMPTY_AS_NULL:
+            value = None
         elif name in MASKS and not reveal:  # most fields hold no number: one look-up, not a call each
             value = MASKS[name](value)
         out[name] = value
@@ -389,9 +397,13 @@ def cell(value: Any, *, whole: bool = True, folded: bool = False):
 SEPARATOR = 3
 FREE_MIN = 8
 MAIN_MIN = 20
+# What the main text gives way to before a short label is cut: eight Chinese characters still say what
+# a case is about, and 应升级（一人多诉） cut says little (at 80 columns beside a deadline to the second,
+# `12-01 23:45:17`, and 剩余 `还有14小时15分`, even with 5-digit ids).
+MAIN_BESIDE_SHORT = 16
 # How far free text gives way once no ranked column is left, a step at a time: what a short label
 # keeps (None: whole) and what the main text keeps. Only when the last step is too wide does a column go.
-GIVING = ((None, MAIN_MIN), (MAIN_MIN, MAIN_MIN), (FREE_MIN, MAIN_MIN), (FREE_MIN, FREE_MIN))
+GIVING = ((None, MAIN_MIN), (None, MAIN_BESIDE_SHORT), (MAIN_MIN, MAIN_MIN), (FREE_MIN, MAIN_MIN), (FREE_MIN, FREE_MIN))
 # Before a `lasting` column goes, the short label and the main text give way down to their headers' width.
 HEADERS_ONLY = (0, 0)
 # `show` folds its text: from this width on as Rich folds it (`_Fold`); narrower, jiesu lays it out (_fold_fit, _folded).
@@ -687,8 +699,9 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
 
     As wide as the text needs when everything fits; else times drop their year, then columns
     with a `drop` rank go, until the free text fits at its minimum with the `short` labels whole;
-    only with every ranked column gone is a short label cut (to the main text's minimum, then to
-    free text's), and then the main text down to free text's minimum (`GIVING`). When even that is
+    only with every ranked column gone and the main text down to `MAIN_BESIDE_SHORT` is a short label
+    cut (to the main text's minimum, then to free text's), and then the main text down to free text's
+    minimum (`GIVING`). When even that is
     too wide, columns are left out: free text first, then `whole` columns (a deadline, a status),
     each from the right, a `lasting` one last and only once the short label and the main text are
     cut to their headers' width (`HEADERS_ONLY`); never the first (the id a worker types next), a column of `ids`, the main
