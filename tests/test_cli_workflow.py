@@ -108,6 +108,24 @@ def test_repeat_complaints_are_due_for_escalation(jiesu):
     assert jiesu.json("list", "--due-escalation", "--as-of", "2026-11-08T23:00") == []
 
 
+def test_a_callers_repeat_calls_merged_into_one_still_make_it_due(jiesu):
+    """A fresh tester merged one caller's three calls into the first: 一人多诉 vanished from every list and
+    report, as if the caller had called once (hotspots count merged duplicates: three calls are three calls)."""
+    for day in (27, 28, 29):
+        jiesu.new("半夜装修噪音", "--phone", "13600000001", "--category", "环境/噪音", "--received", f"2026-11-{day}T21:00")
+    jiesu.ok("merge", 2, "--into", 1, "--at", "2026-11-30T09:00")
+    jiesu.ok("merge", 3, "--into", 1, "--at", "2026-11-30T09:00")
+    due = [{"id": 1, "reasons": ["repeat"]}]
+    assert [{"id": r["id"], "reasons": r["reasons"]} for r in jiesu.json("list", "--due-escalation")] == due
+    assert [(d["case_id"], d["label"]) for d in jiesu.json("todo") if d["reason"] == "escalate"] == [(1, "应升级（一人多诉）")]
+    assert jiesu.json("report", "daily")["due_escalation"] == due
+    assert jiesu.json("report", "monthly", "--period", "2026-11")["due_escalation"] == due
+    # as of a past time, after the merges and before them
+    assert [r["id"] for r in jiesu.json("list", "--due-escalation", "--as-of", "2026-11-30T12:00")] == [1]
+    assert jiesu.json("report", "daily", "--date", "2026-11-30")["due_escalation"] == due
+    assert [r["id"] for r in jiesu.json("list", "--due-escalation", "--as-of", "2026-11-29T22:00")] == [1, 2, 3]
+
+
 def test_a_callers_calls_without_a_category_are_no_repeat(jiesu):
     """A fresh tester: three unrelated calls from one phone, none given a category (it is optional),
     were all 应升级（一人多诉） in list, todo and the reports; the rule says the same category."""
