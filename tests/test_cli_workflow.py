@@ -24,7 +24,7 @@ def test_the_daxing_story(jiesu):
     jiesu.ok("close", case_id, "--result", "resolved", "--note", "已责令拆除隔断", "--at", "2026-11-03T17:00")
     reopened = jiesu("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--note", "隔断又装回去了", "--at", "2026-11-05T10:00")
     assert reopened.exit_code == 0 and reopened.stderr == (
-        "#1 已回访，已重办（办理中）\n时限已按重办时间重算：一般档，响应时限 2026-11-02 09:00，办理时限 2026-11-16 24:00\n"
+        "#1 已回访，已重办（办理中）\n办理时限已按重办时间重算为 2026-11-16 24:00（一般档）\n"
     )
     jiesu.ok("visit", case_id, "--note", "再次上门", "--at", "2026-11-06T10:00")
     jiesu.ok("close", case_id, "--result", "已解决", "--note", "隔断拆除", "--at", "2026-11-07T17:00")
@@ -352,6 +352,17 @@ def test_a_rules_file_saved_by_a_windows_editor(jiesu, tmp_path, content, line):
         refused(result, line.format(path=path))
 
 
+def test_a_reopen_says_only_the_deadline_it_counted_again(jiesu):
+    """A fresh tester: reopened on 12-01, a case received 11-03 said 时限已按重办时间重算：一般档，响应时限
+    2026-11-04 09:00，…: the 响应时限, counted from receipt, is not recomputed, and read as due weeks ago."""
+    case_id = jiesu.new("路灯不亮", "--nature", "咨询建议", "--received", "2026-11-03T09:00")
+    jiesu.ok("visit", case_id, "--note", "上门", "--at", "2026-11-04T09:00")
+    jiesu.ok("close", case_id, "--result", "已答复", "--note", "已答复", "--at", "2026-11-04T10:00")
+    reopened = jiesu.ok("reopen", case_id, "--reason", "灯又不亮了")
+    assert reopened.stderr == "#1 已重办（待派单）\n办理时限已按重办时间重算为 2026-12-10 24:00（一般档）\n"
+    assert jiesu.json("show", case_id)["respond_by"] == "2026-11-04T09:00:00+08:00"
+
+
 def test_a_step_that_moves_the_deadlines_says_them(jiesu):
     """A fresh tester: `escalate` to 区 moved 办理时限 (12-01 → 12-11, 复杂疑难) without a word; only `show`
     revealed it, while `edit` announces such a recompute. A reopen counts its round again and says so too."""
@@ -366,5 +377,5 @@ def test_a_step_that_moves_the_deadlines_says_them(jiesu):
     jiesu.ok("classify", case_id, "合理诉求", "--at", "2026-11-21T08:10")
     jiesu.ok("close", case_id, "--result", "已解决", "--note", "修好", "--at", "2026-11-21T08:30")
     assert jiesu.ok("reopen", case_id, "--reason", "又漏了").stderr == (
-        "#1 已重办（待派单）\n时限已按重办时间重算：复杂疑难档，响应时限 2026-11-21 09:00，办理时限 2026-12-22 24:00\n"
+        "#1 已重办（待派单）\n办理时限已按重办时间重算为 2026-12-22 24:00（复杂疑难档）\n"
     )
