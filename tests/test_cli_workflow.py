@@ -24,7 +24,7 @@ def test_the_daxing_story(jiesu):
     jiesu.ok("close", case_id, "--result", "resolved", "--note", "已责令拆除隔断", "--at", "2026-11-03T17:00")
     reopened = jiesu("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--note", "隔断又装回去了", "--at", "2026-11-05T10:00")
     assert reopened.exit_code == 0 and reopened.stderr == (
-        "#1 已回访，已重办（办理中）\n时限已按重办时间重算：一般档，响应时限 2026-11-02 09:00，办理时限 2026-11-16 24:00\n"
+        "#1 已回访，已重办（办理中）\n办理时限已按重办时间重算为 2026-11-16 24:00（一般档）\n"
     )
     jiesu.ok("visit", case_id, "--note", "再次上门", "--at", "2026-11-06T10:00")
     jiesu.ok("close", case_id, "--result", "已解决", "--note", "隔断拆除", "--at", "2026-11-07T17:00")
@@ -106,6 +106,24 @@ def test_repeat_complaints_are_due_for_escalation(jiesu):
     due = jiesu.json("list", "--due-escalation", "--as-of", "2026-11-09T23:00")
     assert [(r["id"], r["reasons"]) for r in due] == [(1, ["repeat"]), (2, ["repeat"]), (3, ["repeat"])]
     assert jiesu.json("list", "--due-escalation", "--as-of", "2026-11-08T23:00") == []
+
+
+def test_a_callers_repeat_calls_merged_into_one_still_make_it_due(jiesu):
+    """A fresh tester merged one caller's three calls into the first: 一人多诉 vanished from every list and
+    report, as if the caller had called once (hotspots count merged duplicates: three calls are three calls)."""
+    for day in (27, 28, 29):
+        jiesu.new("半夜装修噪音", "--phone", "13600000001", "--category", "环境/噪音", "--received", f"2026-11-{day}T21:00")
+    jiesu.ok("merge", 2, "--into", 1, "--at", "2026-11-30T09:00")
+    jiesu.ok("merge", 3, "--into", 1, "--at", "2026-11-30T09:00")
+    due = [{"id": 1, "reasons": ["repeat"]}]
+    assert [{"id": r["id"], "reasons": r["reasons"]} for r in jiesu.json("list", "--due-escalation")] == due
+    assert [(d["case_id"], d["label"]) for d in jiesu.json("todo") if d["reason"] == "escalate"] == [(1, "应升级（一人多诉）")]
+    assert jiesu.json("report", "daily")["due_escalation"] == due
+    assert jiesu.json("report", "monthly", "--period", "2026-11")["due_escalation"] == due
+    # as of a past time, after the merges and before them
+    assert [r["id"] for r in jiesu.json("list", "--due-escalation", "--as-of", "2026-11-30T12:00")] == [1]
+    assert jiesu.json("report", "daily", "--date", "2026-11-30")["due_escalation"] == due
+    assert [r["id"] for r in jiesu.json("list", "--due-escalation", "--as-of", "2026-11-29T22:00")] == [1, 2, 3]
 
 
 def test_a_callers_calls_without_a_category_are_no_repeat(jiesu):
@@ -334,6 +352,17 @@ def test_a_rules_file_saved_by_a_windows_editor(jiesu, tmp_path, content, line):
         refused(result, line.format(path=path))
 
 
+def test_a_reopen_says_only_the_deadline_it_counted_again(jiesu):
+    """A fresh tester: reopened on 12-01, a case received 11-03 said 时限已按重办时间重算：一般档，响应时限
+    2026-11-04 09:00，…: the 响应时限, counted from receipt, is not recomputed, and read as due weeks ago."""
+    case_id = jiesu.new("路灯不亮", "--nature", "咨询建议", "--received", "2026-11-03T09:00")
+    jiesu.ok("visit", case_id, "--note", "上门", "--at", "2026-11-04T09:00")
+    jiesu.ok("close", case_id, "--result", "已答复", "--note", "已答复", "--at", "2026-11-04T10:00")
+    reopened = jiesu.ok("reopen", case_id, "--reason", "灯又不亮了")
+    assert reopened.stderr == "#1 已重办（待派单）\n办理时限已按重办时间重算为 2026-12-10 24:00（一般档）\n"
+    assert jiesu.json("show", case_id)["respond_by"] == "2026-11-04T09:00:00+08:00"
+
+
 def test_a_step_that_moves_the_deadlines_says_them(jiesu):
     """A fresh tester: `escalate` to 区 moved 办理时限 (12-01 → 12-11, 复杂疑难) without a word; only `show`
     revealed it, while `edit` announces such a recompute. A reopen counts its round again and says so too."""
@@ -348,5 +377,5 @@ def test_a_step_that_moves_the_deadlines_says_them(jiesu):
     jiesu.ok("classify", case_id, "合理诉求", "--at", "2026-11-21T08:10")
     jiesu.ok("close", case_id, "--result", "已解决", "--note", "修好", "--at", "2026-11-21T08:30")
     assert jiesu.ok("reopen", case_id, "--reason", "又漏了").stderr == (
-        "#1 已重办（待派单）\n时限已按重办时间重算：复杂疑难档，响应时限 2026-11-21 09:00，办理时限 2026-12-22 24:00\n"
+        "#1 已重办（待派单）\n办理时限已按重办时间重算为 2026-12-22 24:00（复杂疑难档）\n"
     )

@@ -103,6 +103,20 @@ def test_edit_of_receipt_time_moves_the_deadlines(jiesu):
     assert jiesu.json("show", case_id)["respond_by"] == "2026-12-01T08:00:00+08:00"
 
 
+def test_a_receipt_corrected_to_a_later_time_passes_check(jiesu, monkeypatch):
+    """A fresh tester's cron alarm: the filing is dated at the receipt as first typed, a correction when it
+    was typed, and `check` called both earlier than the corrected receipt (`#1 的受理时间 … 早于受理时间 …`)."""
+    case_id = filed(jiesu)  # received 2026-11-30 09:00
+    monkeypatch.setenv("JIESU_NOW", "2026-11-30T09:10:00+08:00")
+    jiesu.ok("edit", case_id, "--address", "前门东大街3号")
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:30:00+08:00")
+    jiesu.ok("edit", case_id, "--received", "2026-12-01T08:00")
+    assert jiesu.json("show", case_id)["received_at"] == "2026-12-01T08:00:00+08:00"
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+    jiesu.ok("assign", case_id, "物业", "--at", "2026-12-01T08:30")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
 @pytest.mark.parametrize(
     "args, line",
     [

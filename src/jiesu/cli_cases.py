@@ -183,14 +183,14 @@ def _reopened(reopened, verb: str, office) -> None:
     """A reopen starts a new round: its 办理时限 is counted again from the reopen (never earlier than before).
     A case it put back on the ledger answers to its entry's 整改期限 instead, which it keeps and may have
     passed: that is the deadline said, not a 办理时限 that decides nothing while the case is on the ledger."""
-    from jiesu.views import kept_line, ledgered_line, retimed_line
+    from jiesu.views import kept_line, ledgered_line, restarted_line
 
     tz = office.tz
     _done(reopened.case, verb)
     if reopened.ledgered is not None:
         say(ledgered_line(reopened.ledgered, office.now, tz))
     else:
-        say(retimed_line(reopened.case, "重办时间", tz) if reopened.retimed else kept_line(reopened.case, reopened.recomputed, tz))
+        say(restarted_line(reopened.case, tz) if reopened.retimed else kept_line(reopened.case, reopened.recomputed, tz))
 
 
 def note(ctx: typer.Context, case_id: CaseId, text: Annotated[str, typer.Argument(metavar="TEXT", help="备注内容。")], at: At = None) -> None:

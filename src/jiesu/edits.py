@@ -21,7 +21,7 @@ from jiesu.models import Case, Event
 from jiesu.office import Office
 from jiesu.steps import change, future, load_case, record, ref_kept, shown_apart, work_case
 from jiesu.undone import not_undone
-from jiesu.vocab import EventKind, Status
+from jiesu.vocab import RECORD_KINDS, EventKind, Status
 
 # What `jiesu edit` may correct; nature has its own step (classify), status and assignee theirs.
 EDITABLE = ("summary", "detail", "phone", "name", "address", "community", "category", "urgency", "kind", "ref", "channel", "received_at")
@@ -84,9 +84,10 @@ def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = 
 
 
 def _check_receipt(office: Office, session: Session, case: Case, received_at: datetime) -> None:
-    """A case cannot have been received after something already happened to it."""
+    """A case cannot have been received after something already happened to it (its filing and
+    corrections are no such thing: RECORD_KINDS)."""
     first_step = session.exec(
-        select(func.min(Event.at)).where(Event.case_id == case.id, Event.kind.not_in([EventKind.FILED.value, EventKind.EDITED.value]))
+        select(func.min(Event.at)).where(Event.case_id == case.id, Event.kind.not_in(RECORD_KINDS))
     ).one()
     if first_step is not None and received_at > first_step:
         received_shown, step_shown = shown_apart(office, received_at, first_step)

@@ -27,7 +27,7 @@ from jiesu.models import Case, Event, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.safetext import echoed_path
 from jiesu.steps import inverted
-from jiesu.vocab import OPEN_STATUSES, EventKind, Nature, Status, label_of
+from jiesu.vocab import OPEN_STATUSES, RECORD_KINDS, EventKind, Nature, Status, label_of
 
 MAX_PROBLEMS = 200
 
@@ -234,7 +234,8 @@ STEP_KIND = {"visit": "visited", "contact": "contacted"}
 
 
 def _order_problems(conn, office: Office) -> Iterator[str]:
-    """Every step dated after what it depends on: the steps refuse inversions, older books may hold them.
+    """Every step dated after what it depends on, the receipt first (the filing and corrections are no
+    steps: RECORD_KINDS, as `edit --received` holds them): the steps refuse inversions, older books may hold them.
 
     Times are compared as stored (uniform UTC text on SQLite, timestamps on PostgreSQL),
     and read as datetimes only for the lines that name them: a million events replay fast.
@@ -257,7 +258,7 @@ def _case_order_problems(case_id: int, received_at, channel: str, track: str | N
     last: dict[str, object] = {}  # kind → its last time, as stored
     this_round: dict[str, list] = {"visited": [], "contacted": []}
     for _, kind, at, changes in events:
-        if at < received_at:
+        if at < received_at and kind not in RECORD_KINDS:
             at_shown, received_shown = clock.shown_apart(_stored(at), _stored(received_at), tz)
             yield f"#{case_id} 的{LABEL[kind]}时间 {at_shown} 早于受理时间 {received_shown}"
         for earlier_kind in DEPENDS_ON.get(kind, ()):

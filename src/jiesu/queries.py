@@ -91,7 +91,8 @@ def repeat_window(rules: Rules, as_of: datetime):
 
 
 def repeat_count(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
-    """How many of `others` this case's phone filed in its category within the repeat window."""
+    """How many of `others` this case's phone filed in its category within the repeat window: merged
+    duplicates too, as hotspots count them (a caller's repeat calls merged into one are still repeat calls)."""
     other = others.alias()
     return (
         select(func.count(other.c.id))
@@ -99,7 +100,6 @@ def repeat_count(rules: Rules, as_of: datetime, cases=CASES, others=CASES):
             other.c.phone == cases.c.phone,
             other.c.category_key == cases.c.category_key,
             *repeat_window(rules, as_of)(other),
-            other.c.status != Status.MERGED.value,
         )
         .scalar_subquery()
     )

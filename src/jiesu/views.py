@@ -204,6 +204,12 @@ def retimed_line(case: Case, basis: str, tz: ZoneInfo) -> str:
     )
 
 
+def restarted_line(case: Case, tz: ZoneInfo) -> str:
+    """What a reopen says of the 办理时限 it counted again from the reopen: that one alone, as the 响应时限
+    stays counted from receipt (the first response was due then, not again)."""
+    return f"办理时限已按重办时间重算为 {shown_bound(case.resolve_by, tz)}（{Tier(case.tier).label}档）"
+
+
 def kept_line(case: Case, recomputed: datetime, tz: ZoneInfo) -> str:
     """What a reopen says when the 办理时限 it restarted (`recomputed`) would not end after the one the case
     has: a deadline is never brought forward, so it stands — and only one that was earlier is called so."""

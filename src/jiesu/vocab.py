@@ -199,6 +199,12 @@ class EventKind(LabeledEnum):
     UNDONE = "undone", "撤销"
 
 
+# Entries about the record, not steps on the case: the filing is dated at the receipt as first typed,
+# a correction when it was typed. A corrected receipt (`edit --received`) may fall after either;
+# every other step must follow it.
+RECORD_KINDS = (EventKind.FILED.value, EventKind.EDITED.value)
+
+
 class OutputFormat(LabeledEnum):
     """How a command prints its rows."""
 
