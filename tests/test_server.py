@@ -247,6 +247,8 @@ def _an_import_waiting_on_stdin(modes, tmp_path: Path):
     command = subprocess.Popen(
         [sys.executable, "-m", "jiesu", "import", "-", "--format", "jsonl"], stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=modes.env,
+        # HUP's own action, as a terminal's jiesu has it, even when the suite itself runs under nohup
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
     )
     worker = _child_reading(server, command.stdin)
     time.sleep(0.5)  # past 'go': reading stdin, as the import does
