@@ -35,6 +35,53 @@ def test_face_to_face_response_follows_the_same_rule_as_sanshangmen(jiesu, db_pa
     jiesu.ok("close", walkin, "--result", "resolved", "--note", "已修好", "--at", "2026-11-02T11:00")
 
 
+def _response_this_month(jiesu) -> float | None:
+    return jiesu.json("report", "monthly", "--period", "2026-12")["rates"]["response"]
+
+
+def test_a_face_to_face_response_moves_with_its_corrected_receipt(jiesu):
+    """A fresh tester's find: `edit --received` left a 来访 case responded at its old receipt, after the
+    new one, and 响应率 fell from 1.0 to 0.0 while `check` called the book sound."""
+    walkin = jiesu.new("走访发现", "--channel", "walkin", "--received", "2026-12-01T07:00")
+    jiesu.ok("edit", walkin, "--received", "2026-12-01T06:00")
+    assert jiesu.json("show", walkin)["responded_at"] == "2026-12-01T06:00:00+08:00"
+    assert _response_this_month(jiesu) == 1.0
+    jiesu.ok("edit", walkin, "--received", "2026-12-01T08:00")
+    assert jiesu.json("show", walkin)["responded_at"] == "2026-12-01T08:00:00+08:00"
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_a_corrected_channel_moves_the_response_its_receipt_stood_for(jiesu):
+    case_id = jiesu.new("走访发现", "--channel", "walkin", "--received", "2026-12-01T07:00")
+    jiesu.ok("edit", case_id, "--channel", "hotline")  # not face to face after all: not responded yet
+    assert jiesu.json("show", case_id)["responded_at"] is None
+    assert _response_this_month(jiesu) is None  # not responded, not due yet: nothing to count
+    jiesu.ok("contact", case_id)
+    contacted = jiesu.json("show", case_id)["responded_at"]
+    jiesu.ok("edit", case_id, "--channel", "desk")  # face to face again: responded at receipt
+    assert jiesu.json("show", case_id)["responded_at"] == "2026-12-01T07:00:00+08:00"
+    jiesu.ok("edit", case_id, "--channel", "phone")  # the first contact is the first response again
+    assert jiesu.json("show", case_id)["responded_at"] == contacted
+    jiesu.ok("undo", case_id)
+    assert jiesu.json("show", case_id)["responded_at"] == "2026-12-01T07:00:00+08:00"
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_a_contact_stays_the_response_when_the_receipt_of_a_phoned_case_moves(jiesu):
+    case_id = jiesu.new("热线来电", "--channel", "hotline", "--received", "2026-12-01T07:00")
+    jiesu.ok("contact", case_id, "--at", "2026-12-01T08:30")
+    jiesu.ok("edit", case_id, "--received", "2026-12-01T06:30")
+    assert jiesu.json("show", case_id)["responded_at"] == "2026-12-01T08:30:00+08:00"
+
+
+def test_check_finds_a_first_response_before_the_receipt(jiesu, book):
+    case_id = jiesu.new("走访发现", "--channel", "walkin", "--received", "2026-11-02T10:00")
+    book.execute("UPDATE cases SET responded_at = '2026-11-01 16:00:00+00:00' WHERE id = :id", id=case_id)
+    result = jiesu("check")
+    assert result.exit_code == 1
+    assert f"#{case_id} 的首次响应时间 2026-11-02 00:00 早于受理时间 2026-11-02 10:00" in result.stdout + result.stderr
+
+
 # ---------------------------------------------------------------- steps in time order
 
 

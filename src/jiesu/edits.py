@@ -28,6 +28,8 @@ EDITABLE = ("summary", "detail", "phone", "name", "address", "community", "categ
 # Corrections of these can move the case to another 时限档 or shift its deadlines.
 TIMING = frozenset({"urgency", "category", "received_at"})
 REQUIRED = frozenset({"summary", "channel", "urgency"})
+# Corrections of these move a face-to-face case's first response, which its receipt is.
+RECEIPT = frozenset({"channel", "received_at"})
 
 
 @dataclass
@@ -72,11 +74,14 @@ def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = 
         with ref_kept(session, cleaned.get("ref"), case.id):
             if "received_at" in cleaned:
                 _check_receipt(office, session, case, cleaned["received_at"])
+            receipt_response = rules.responded_at_receipt(case.channel, case.received_at, office.rules)
             changes = change(case, **cleaned)
             if not changes:
                 raise BadInput(f"#{case_id} 没有变化：给出的值与现有的相同")
             timing = retime(office, session, case) if TIMING & changes.keys() else {}
             changes |= timing
+            if RECEIPT & changes.keys():
+                changes |= change(case, responded_at=_first_response(office, session, case, receipt_response))
             for name, value in textsearch.derived(case).items():
                 setattr(case, name, value)
             record(session, case, EventKind.EDITED, office, office.now, note.strip(), changes)
@@ -94,6 +99,19 @@ def _check_receipt(office: Office, session: Session, case: Case, received_at: da
         raise BadInput(
             f"#{case.id} 的受理时间不能改为 {received_shown}：它晚于 {step_shown} 的办理记录"
         )
+
+
+def _first_response(office: Office, session: Session, case: Case, receipt_response: datetime | None) -> datetime | None:
+    """When the corrected case was first responded to: at its receipt if it came face to face (来访, 现场办公),
+    else at its first contact. A response its old receipt stood for goes with it; any other (a contact, an
+    imported time) stays."""
+    if (at_receipt := rules.responded_at_receipt(case.channel, case.received_at, office.rules)) is not None:
+        return at_receipt
+    if receipt_response is None or case.responded_at != receipt_response:
+        return case.responded_at
+    return session.exec(
+        select(func.min(Event.at)).where(Event.case_id == case.id, Event.kind == EventKind.CONTACTED.value, not_undone())
+    ).one()
 
 
 def retime(office: Office, session: Session, case: Case) -> dict[str, list]:

@@ -234,13 +234,13 @@ STEP_KIND = {"visit": "visited", "contact": "contacted"}
 
 
 def _order_problems(conn, office: Office) -> Iterator[str]:
-    """Every step dated after what it depends on, the receipt first (the filing and corrections are no
+    """Every step, and the first response, dated after what it depends on, the receipt first (the filing and corrections are no
     steps: RECORD_KINDS, as `edit --received` holds them): the steps refuse inversions, older books may hold them.
 
     Times are compared as stored (uniform UTC text on SQLite, timestamps on PostgreSQL),
     and read as datetimes only for the lines that name them: a million events replay fast.
     """
-    cases = {row[0]: row[1:] for row in conn.execute(text("SELECT id, received_at, channel, track FROM cases"))}
+    cases = {row[0]: row[1:] for row in conn.execute(text("SELECT id, received_at, responded_at, channel, track FROM cases"))}
     rows = conn.execution_options(yield_per=5000).execute(
         text("SELECT case_id, kind, at, changes FROM events ORDER BY case_id, id")
     )
@@ -252,8 +252,11 @@ def _order_problems(conn, office: Office) -> Iterator[str]:
 LABEL = {kind.value: kind.label for kind in EventKind}
 
 
-def _case_order_problems(case_id: int, received_at, channel: str, track: str | None, events: Iterable, office: Office):
+def _case_order_problems(case_id: int, received_at, responded_at, channel: str, track: str | None, events: Iterable, office: Office):
     tz = office.tz
+    if responded_at is not None and responded_at < received_at:
+        responded_shown, received_shown = clock.shown_apart(_stored(responded_at), _stored(received_at), tz)
+        yield f"#{case_id} 的首次响应时间 {responded_shown} 早于受理时间 {received_shown}"
     required = () if not track or channel in office.rules["close.face_to_face_channels"] else office.rules[f"close.{track}_requires"]
     last: dict[str, object] = {}  # kind → its last time, as stored
     this_round: dict[str, list] = {"visited": [], "contacted": []}
