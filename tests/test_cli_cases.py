@@ -878,6 +878,15 @@ def test_show_and_escalate_of_a_ledgered_case_say_the_due_it_answers_to(jiesu, m
     assert resolve_by_shown(jiesu, case_id) == "2026-12-16 24:00"  # the 区 tier's, bare once off the ledger
 
 
+def test_an_edit_that_retimes_a_ledgered_case_says_the_due_it_answers_to(jiesu, monkeypatch):
+    """A fresh tester: `edit --urgency` of a 挂账整改 case said the 办理时限 it recomputed."""
+    case_id = jiesu.ledgered_reopened_twice()
+    monkeypatch.setenv("JIESU_NOW", "2026-12-07T09:00:00+08:00")
+    said = jiesu.ok("edit", case_id, "--urgency", "urgent").stderr
+    assert said == "#1 已更正：紧急程度：一般 → 紧急\n台账 1 未销账，整改期限仍为 2026-12-07 24:00\n"
+    assert jiesu.ok("edit", case_id, "--address", "前门东大街3号").stderr == "#1 已更正：诉求地址：— → 前门东大街3号\n"
+
+
 def resolve_by_shown(jiesu, case_id: int) -> str:
     table = jiesu.ok("show", case_id, "--format", "table").stdout
     return next(line.split(None, 1)[1].strip() for line in table.splitlines() if line.startswith("办理时限"))

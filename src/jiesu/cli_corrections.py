@@ -33,7 +33,7 @@ def edit(
     在终端里不带任何选项时，逐项询问（回车保留原值，- 清除）。
     """
     from jiesu.edits import edit_case
-    from jiesu.views import changes_shown, retimed_line
+    from jiesu.views import changes_shown, ledgered_line, retimed_line
 
     office = office_of(ctx)
     typed = {
@@ -55,7 +55,9 @@ def edit(
     case, tz = edited.case, office.tz
     typed_changes = {k: v for k, v in edited.changes.items() if k not in ("tier", "respond_by", "resolve_by")}
     say(f"#{case.id} 已更正：{changes_shown(typed_changes, tz)}")
-    if edited.retimed:
+    if edited.ledgered is not None:  # its 办理时限 decides nothing while it is on the ledger
+        say(ledgered_line(edited.ledgered, office.now, tz, "未销账"))
+    elif edited.retimed:
         say(retimed_line(case, "更正后的内容", tz))
 
 

@@ -17,9 +17,9 @@ from sqlmodel import Session, select
 
 from jiesu import fields, phones, rules, textsearch
 from jiesu.errors import BadInput, BadOption, TransitionRefused
-from jiesu.models import Case, Event
+from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
-from jiesu.steps import change, future, load_case, record, ref_kept, shown_apart, work_case
+from jiesu.steps import change, future, load_case, open_entry, record, ref_kept, shown_apart, work_case
 from jiesu.undone import not_undone
 from jiesu.vocab import RECORD_KINDS, EventKind, Status
 
@@ -34,11 +34,13 @@ RECEIPT = frozenset({"channel", "received_at"})
 
 @dataclass
 class Edited:
-    """A case after a correction, with what changed ({field: [old, new]}) and whether its deadlines moved."""
+    """A case after a correction, with what changed ({field: [old, new]}), whether its deadlines moved, and the
+    ledger entry whose 整改期限 it answers to instead while on the ledger."""
 
     case: Case
     changes: dict[str, list]
     retimed: bool
+    ledgered: LedgerEntry | None = None
 
 
 def clean_values(office: Office, values: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +87,8 @@ def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = 
             for name, value in textsearch.derived(case).items():
                 setattr(case, name, value)
             record(session, case, EventKind.EDITED, office, office.now, note.strip(), changes)
-    return Edited(case, changes, bool(timing))
+        ledgered = open_entry(session, case.id) if timing and case.status == Status.LEDGERED else None
+    return Edited(case, changes, bool(timing), ledgered)
 
 
 def _check_receipt(office: Office, session: Session, case: Case, received_at: datetime) -> None:
