@@ -187,7 +187,7 @@ def test_a_long_text_is_echoed_short_and_kept_whole(jiesu):
     undone_line = jiesu.ok("undo", case).stderr
     assert undone_line == f"#{case} 已撤销更正：诉求详情：{long[:40]}…（共 5000 字） → —（待派单）\n"
     events = jiesu.json("show", case)["events"]
-    assert events[1]["changes"]["detail"] == ["", long] and events[2]["changes"]["detail"] == [long, ""]
+    assert events[1]["changes"]["detail"] == [None, long] and events[2]["changes"]["detail"] == [long, None]  # null, as the case says none
 
 
 def test_every_echo_of_typed_text_is_one_short_line(jiesu):

@@ -231,6 +231,14 @@ def test_hotspots_cli(jiesu):
     assert jiesu.json("hotspots", "--days", "1", "--min", "6") == []
 
 
+def test_a_hotspot_of_cases_without_a_category_says_null(jiesu):
+    """A fresh tester: an address hotspot of cases filed with no category said `"category": ""`."""
+    for n in range(3):
+        jiesu.new("楼道堆物", "--address", "草厂三条12号院", "--received", f"-{n + 1}h")
+    found = jiesu.json("hotspots", "--days", "1", "--min", "5")
+    assert [(h["kind"], h["category"], h["address"]) for h in found] == [("address", None, "草厂三条12号院")]
+
+
 @pytest.mark.parametrize("now", ["2026-12-01T07:00:00+08:00", "2026-12-15T12:00:00+08:00", "2026-12-31T23:50:00+08:00"])
 def test_demo_shows_the_whole_tool(jiesu, tmp_path, monkeypatch, now):
     monkeypatch.setenv("JIESU_NOW", now)

@@ -30,7 +30,10 @@ from jiesu.models import BOOK, CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Ev
 from jiesu.office import Office
 from jiesu.safetext import echoed_path, visible
 from jiesu import phones
-from jiesu.render import FORMULA_STARTS, NUMBER_MARKS, NUMBER_TEXT, TRUTH, iso, json_writer, neutralise, on_display, record, shielded, speaks_utf, write_csv_batches, write_json_array
+from jiesu.render import (
+    FORMULA_STARTS, NUMBER_MARKS, NUMBER_TEXT, TRUTH, iso, json_writer, neutralise, null_if_empty, on_display, record, shielded, speaks_utf,
+    write_csv_batches, write_json_array,
+)
 from jiesu.vocab import LedgerStatus, Result, Status
 
 CSV_BATCH = 1000
@@ -63,7 +66,7 @@ def ledger_row(
         "ref": case.ref,
         "received_at": time(case.received_at),
         "community": case.community,
-        "category": case.category or None,  # as a case's JSON has it (render.EMPTY_AS_NULL)
+        "category": null_if_empty("category", case.category),  # as a case's JSON has it
         "summary": case.summary,
         "name": case.name,
         "phone": phones.shown(case.phone, case.phone_ext, reveal=reveal),

@@ -121,6 +121,11 @@ def iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
 EMPTY_AS_NULL = frozenset({"category", "detail"})
 
 
+def null_if_empty(name: str, value: Any) -> Any:
+    """`value` of case field `name` as JSON says it: None for the "" a case stores when it has none (EMPTY_AS_NULL)."""
+    return None if value == "" and name in EMPTY_AS_NULL else value
+
+
 def record(source: Any, fields: Sequence[str], tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
     """A model or a result row as a JSON-ready dict: times in ISO with offset, a missing value null, phones (the field's
     and any in free text) masked unless `reveal`."""
@@ -130,7 +135,7 @@ def record(source: Any, fields: Sequence[str], tz: ZoneInfo, *, reveal: bool = F
         if isinstance(value, datetime):
             value = iso(value, tz)
         elif value == "" and name in EMPTY_AS_NULL:
-            value = None
+            value = None  # null_if_empty, inline: a million exported rows read this
         elif name in MASKS and not reveal:  # most fields hold no number: one look-up, not a call each
             value = MASKS[name](value)
         out[name] = value

@@ -21,7 +21,7 @@ from jiesu.models import Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.phones import shown_field
 from jiesu.queries import entry_due, escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
-from jiesu.render import iso
+from jiesu.render import iso, null_if_empty
 from jiesu.rules import RateCounts, rates
 from jiesu.undone import not_undone
 from jiesu.vocab import EventKind, Nature, Satisfaction, Status
@@ -156,7 +156,7 @@ def _grouped(
         spots.append({
             "kind": kind,
             "community": shown_field("community", shared.get("community")),  # hotspots have no --reveal
-            "category": shown_field("category", shared.get("category")),
+            "category": shown_field("category", null_if_empty("category", shared.get("category"))),
             "address": shown_field("address", shared.get("address")) if kind == "address" else None,
             "count": total,
             "case_ids": sorted(map(int, ids.split(","))),

@@ -13,7 +13,7 @@ from jiesu.models import CASE_FIELDS, CASE_TIMES, ENTRY_EDITABLE, LISTED_ENTRY_F
 from jiesu import phones
 from jiesu.queries import reason_labels
 from jiesu.clock import shown_bound
-from jiesu.render import Column, iso, labelled, local_bound, local_time, record, without_year
+from jiesu.render import Column, iso, labelled, local_bound, local_time, null_if_empty, record, without_year
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
@@ -39,7 +39,11 @@ def event_record(event: Event, tz: ZoneInfo, *, reveal: bool = False) -> dict[st
 def _shown_changes(changes: dict[str, list], tz: ZoneInfo, *, reveal: bool) -> dict[str, list]:
     """Recorded changes as every view shows them: times in the office's offset, a corrected phone (or
     a number in corrected free text) masked unless `reveal`, like the case's own (a correction holds the old value and the new)."""
-    return {name: [_local(v if reveal else phones.shown_field(name, v), tz) for v in pair] for name, pair in changes.items()}
+    def shown(name: str, value: Any) -> Any:
+        value = null_if_empty(name, value)  # a cleared category or detail is null, as in the case's own JSON
+        return _local(value if reveal else phones.shown_field(name, value), tz)
+
+    return {name: [shown(name, value) for value in pair] for name, pair in changes.items()}
 
 
 def _local(value: Any, tz: ZoneInfo) -> Any:
