@@ -227,7 +227,7 @@ def generate(
             entry_id += 1
             opened = received + timedelta(hours=2)
             entry_rows.append((entry_id, case_id, stamp(opened), f"{opened.astimezone(BJ):%Y-%m}", "协调产权单位整改",
-                               rng.choice(UNITS), stamp(opened + timedelta(days=60)), "open", None, None, 0))
+                               rng.choice(UNITS), stamp(opened + timedelta(days=60)), "open", None, None))
             move_rows.append((entry_id, entry_id, stamp(opened), f"{opened.astimezone(BJ):%Y-%m}", "added"))
             event(case_id, opened, actor, "ledgered", f"台账 {entry_id}", {"status": ["assigned", "ledgered"]})
         if len(case_rows) >= 50_000:

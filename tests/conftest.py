@@ -121,7 +121,7 @@ class Book:
                 "SELECT count(*), coalesce(sum(version), 0) FROM cases",
                 "SELECT count(*), coalesce(max(id), 0) FROM events",
                 "SELECT count(*) FROM revisits",
-                "SELECT count(*), coalesce(sum(carried), 0) FROM ledger_entries",
+                "SELECT count(*) FROM ledger_entries",
                 "SELECT count(*) FROM ledger_moves",
                 "SELECT count(*) FROM ledger_balances",
             )
@@ -225,7 +225,8 @@ def as_an_older_jiesu_wrote_it(
     """Make `book` a store of schema `version` holding the rows of `tables` from `modern` (a current book).
 
     Today's models have columns older schemas lack, so an old jiesu's rows are made by
-    today's jiesu and copied over in the old schema's columns.
+    today's jiesu and copied over in the old schema's columns; one today's schema dropped
+    (ledger_entries.carried) is written 0, as an older jiesu began it.
     """
     import sqlite3
 
@@ -240,8 +241,10 @@ def as_an_older_jiesu_wrote_it(
         assert conn.execute("SELECT max(version) FROM jiesu_schema").fetchone()[0] == version
         conn.execute("ATTACH DATABASE ? AS modern", (str(modern),))
         for table in tables:
-            columns = ", ".join(row[1] for row in conn.execute(f"PRAGMA main.table_info({table})"))
-            conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM modern.{table}")
+            columns = [row[1] for row in conn.execute(f"PRAGMA main.table_info({table})")]
+            kept = {row[1] for row in conn.execute(f"PRAGMA modern.table_info({table})")}
+            values = ", ".join(name if name in kept else "0" for name in columns)
+            conn.execute(f"INSERT INTO main.{table} ({', '.join(columns)}) SELECT {values} FROM modern.{table}")
     conn.execute("DETACH DATABASE modern")
     conn.close()
 

@@ -110,6 +110,21 @@ def test_the_page_counts_the_month_ends_an_entry_was_carried_over_whenever_they_
     assert json.loads(jiesu.ok("ledger", "export", "--period", "2026-10", "--format", "json").stdout)[0]["carried"] == 1
 
 
+def test_the_ledger_as_it_stands_counts_the_month_ends_as_a_past_month_does(jiesu, monkeypatch):
+    """A fresh tester: with no roll run, `ledger list` said 结转次数 0 for an entry October's export counted 1 and
+    November's 2; the number stood for the rolls run, not the month-ends passed."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-03T10:00:00+08:00")
+    case_id = jiesu.new("水压不足", "--nature", "合理诉求", "--received", "2026-10-10T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--due", "2026-12-31", "--at", "2026-10-12T10:00")
+    exported = {period: json.loads(jiesu.ok("ledger", "export", *period, "--format", "json").stdout)[0]["carried"]
+                for period in (("--period", "2026-10"), ())}
+    shown = (jiesu.json("ledger", "list")[0]["carried"], jiesu.json("show", case_id)["ledger"][0]["carried"])
+    assert (exported, shown) == ({("--period", "2026-10"): 1, (): 2}, (2, 2))  # October's month-end, then November's too
+    jiesu.ok("ledger", "roll", "2026-10")
+    jiesu.ok("ledger", "roll", "2026-11")
+    assert (jiesu.json("ledger", "list")[0]["carried"], jiesu.json("show", case_id)["ledger"][0]["carried"]) == shown
+
+
 def test_user_text_is_text_not_markup(jiesu, tmp_path):
     hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> 请回电13812345678"
     for n in range(5):

@@ -152,7 +152,7 @@ def show(ctx: typer.Context, case_id: CaseId, fmt: Format = None, reveal: Reveal
     record = views.case_record(found.case, tz, reveal=reveal)
     events = [views.event_record(e, tz, reveal=reveal) for e in found.events]
     revisits = [views.revisit_record(r, tz, reveal=reveal) for r in found.revisits]
-    ledger = [views.ledger_record(e, tz, reveal=reveal) for e in found.ledger] if found.ledger else []
+    ledger = [views.ledger_record(e, found.carried.get(e.id, 0), tz, reveal=reveal) for e in found.ledger]
     fmt = output_format(fmt)
     if fmt is OutputFormat.JSON:
         print_json(record | {"events": events, "revisits": revisits, "ledger": ledger})

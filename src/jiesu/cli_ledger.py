@@ -135,7 +135,7 @@ def ledger_list(
 
     def rows():
         for line in ledger.list_entries(office, period=period, open_only=open_only, unit=unit):
-            row = ledger_record(line.entry, tz)
+            row = ledger_record(line.entry, line.carried, tz)
             row["summary"] = shown_field("summary", line.case.summary)  # no --reveal here: a dictated number is always masked
             row["age_days"] = ledger.days_on_books(line.entry, line.standing, tz)
             yield row
@@ -152,7 +152,7 @@ def ledger_list(
         Column("status", "状态", labelled(LedgerStatus), whole=True, lasting=True),  # 在账 or 已销账: what a row is
     ]
     fmt = output_format(fmt)
-    count = render(rows(), fmt, columns, case_ids="case_id", fields=(*LEDGER_FIELDS, "summary", "age_days"))
+    count = render(rows(), fmt, columns, case_ids="case_id", fields=(*LEDGER_FIELDS, "carried", "summary", "age_days"))
     if fmt is OutputFormat.TABLE:
         say(f"共 {count} 条")
 
@@ -209,7 +209,7 @@ def ledger_export(
     office = office_of(ctx)
     lines = ledger.list_entries(office, period=None if period is None else ledger.begun_period(office, period, NO_ENTRIES_YET))
     rows = (
-        exchange.ledger_row(line.entry, line.case, office.tz, reveal=reveal, for_people=fmt != "json", typed_times=fmt == "xlsx")
+        exchange.ledger_row(line, office.tz, reveal=reveal, for_people=fmt != "json", typed_times=fmt == "xlsx")
         for line in lines
     )
     count = exchange.write(rows, fmt, out, columns=EXPORT_COLUMNS, bom=bom)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, func, literal, or_, select, type_coerce
@@ -26,7 +26,7 @@ from jiesu.clock import shown, shown_bound
 from jiesu.errors import BadInput, BadOption, Unencodable, os_reason
 from jiesu.fields import OPEN311_OWN_ID
 from jiesu.isotext import local_iso
-from jiesu.models import BOOK, CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Event, LedgerEntry, UTCDateTime
+from jiesu.models import BOOK, CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Event, UTCDateTime
 from jiesu.office import Office
 from jiesu.safetext import echoed_path, visible
 from jiesu import phones
@@ -36,16 +36,17 @@ from jiesu.render import (
 )
 from jiesu.vocab import LedgerStatus, Result, Status
 
+if TYPE_CHECKING:
+    from jiesu.ledger import EntryLine
+
 CSV_BATCH = 1000
 TRUTH_STARTS = (" ", "t", "T", "f", "F")  # what a text read as TRUE or FALSE starts with (render.TRUTH)
 MARKED_STARTS = tuple(sorted({*FORMULA_STARTS, *NUMBER_TEXT, *TRUTH_STARTS}))  # what a text render.marked starts with
 CLOSED_STATUSES = (Status.CLOSED.value, Status.REVISITED.value, Status.MERGED.value)
 
 
-def ledger_row(
-    entry: LedgerEntry, case: Case, tz: ZoneInfo, *, reveal: bool, for_people: bool, typed_times: bool = False
-) -> dict[str, Any]:
-    """One ledger entry as the street office hands it up.
+def ledger_row(line: EntryLine, tz: ZoneInfo, *, reveal: bool, for_people: bool, typed_times: bool = False) -> dict[str, Any]:
+    """One ledger entry, with its case, as the street office hands it up.
 
     `for_people` gives labels and local times as text; `typed_times` keeps times as local
     datetimes, for a workbook's date cells — a receipt at 00:00 too: unlike the case workbook
@@ -60,6 +61,7 @@ def ledger_row(
         time, bound = (lambda t: shown(t, tz)), (lambda t: shown_bound(t, tz))
     else:
         time = bound = lambda t: iso(t, tz)  # noqa: E731
+    entry, case = line.entry, line.case
     row = {
         "entry_id": entry.id,
         "case_id": case.id,
@@ -77,7 +79,7 @@ def ledger_row(
         "status": LedgerStatus(entry.status).label if for_people else entry.status,
         "cleared_at": time(entry.cleared_at),
         "evidence": entry.evidence,
-        "carried": entry.carried,
+        "carried": line.carried,
     }
     if not reveal:  # a number dictated into the text is the complainant's as much as the phone field
         for name in phones.FREE_TEXT & row.keys():

@@ -22,7 +22,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case as when_then
-from sqlalchemy import func, insert, update
+from sqlalchemy import Connection, func, insert
 from sqlmodel import Session, select
 
 from jiesu.asof import entry_fields_at
@@ -266,11 +266,13 @@ def _load_entry(session: Session, entry_id: int, *, lock: bool = True) -> Ledger
 
 @dataclass
 class EntryLine:
-    """An entry with its case, as it stood at `standing` (now, or the last instant of a month already over)."""
+    """An entry with its case, as it stood at `standing` (now, or the last instant of a month already over), and
+    its 结转次数 then: the month-ends before `standing` it stood open at (`carried_through`)."""
 
     entry: LedgerEntry
     case: Case
     standing: datetime
+    carried: int
 
 
 def list_entries(
@@ -286,10 +288,27 @@ def list_entries(
     unit = text_or_none(unit)  # as stored: stripped, as `list --assignee` compares
     with office.store.read() as session:
         rows = session.exec(query.execution_options(yield_per=500))
-        lines = _as_closed(session, office, period, rows) if closed else (EntryLine(entry, case, office.now) for entry, case in rows)
+        lines = _as_closed(session, office, period, rows) if closed else _as_standing(session, office, rows)
         for line in lines:
             if (not open_only or line.entry.status == OPEN) and (unit is None or line.entry.unit == unit):
                 yield line
+
+
+def _chunks(rows: Iterable[tuple[LedgerEntry, Case]]) -> Iterator[list[tuple[LedgerEntry, Case]]]:
+    """Entries in chunks, each read with one query more (their moves), never all at once."""
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, 500)):
+        yield chunk
+
+
+def _as_standing(session: Session, office: Office, rows: Iterable[tuple[LedgerEntry, Case]]) -> Iterator[EntryLine]:
+    """Each entry as it stands, 结转次数 counting the month-ends before this month it stood open at, as a past
+    month's ledger and report count them, whether or not their rolls have been run."""
+    through = previous_period(period_of(office.now, office))
+    for chunk in _chunks(rows):
+        carried = carried_through(session.connection(), [entry.id for entry, _ in chunk], through)
+        for entry, case in chunk:
+            yield EntryLine(entry, case, office.now, carried.get(entry.id, 0))
 
 
 def _as_closed(session: Session, office: Office, period: str, rows: Iterable[tuple[LedgerEntry, Case]]) -> Iterator[EntryLine]:
@@ -299,8 +318,7 @@ def _as_closed(session: Session, office: Office, period: str, rows: Iterable[tup
     year, month = map(int, next_period(period).split("-"))
     standing = datetime(year, month, 1, tzinfo=office.tz) - timedelta(microseconds=1)
     edited = entry_fields_at(session.connection(), standing)
-    rows = iter(rows)
-    while chunk := list(itertools.islice(rows, 500)):
+    for chunk in _chunks(rows):
         ids = [entry.id for entry, _ in chunk]
         last_move = {
             entry_id: (kind, at)
@@ -310,17 +328,16 @@ def _as_closed(session: Session, office: Office, period: str, rows: Iterable[tup
                 .order_by(LedgerMove.entry_id, LedgerMove.at, LedgerMove.id)
             )
         }
-        carried = carried_through(session, ids, period)
+        carried = carried_through(session.connection(), ids, period)
         for entry, case in chunk:
             kind, at = last_move[entry.id]
             cleared_at = at if kind == CLEARED else None
             then = LedgerEntry(
                 **{name: getattr(entry, name) for name in LedgerEntry.model_fields}
                 | edited.get(entry.case_id, {})
-                | {"status": CLEARED if cleared_at else OPEN, "cleared_at": cleared_at,
-                   "evidence": _evidence_at(session, entry, cleared_at), "carried": carried.get(entry.id, 0)}
+                | {"status": CLEARED if cleared_at else OPEN, "cleared_at": cleared_at, "evidence": _evidence_at(session, entry, cleared_at)}
             )
-            yield EntryLine(then, case, standing)
+            yield EntryLine(then, case, standing, carried.get(entry.id, 0))
 
 
 def _evidence_at(session: Session, entry: LedgerEntry, cleared_at: datetime | None) -> str | None:
@@ -398,8 +415,6 @@ def _carry(office: Office, session: Session, period: str) -> int:
     ).all()
     if not rows:
         return 0
-    ids = [entry_id for entry_id, _ in rows]
-    session.exec(update(LedgerEntry).where(LedgerEntry.id.in_(ids)).values(carried=LedgerEntry.carried + 1))
     note = f"{period} 未销账，结转至 {next_period(period)}"
     session.exec(
         insert(Event),
@@ -435,12 +450,12 @@ def balance_at(session: Session, period: str, upto: datetime) -> dict:
     return {"period": period, "opening": opening, "added": added, "cleared": cleared, "closing": opening + added - cleared}
 
 
-def carried_through(session: Session, entry_ids: list[int], period: str) -> dict[int, int]:
+def carried_through(conn: Connection, entry_ids: list[int], period: str) -> dict[int, int]:
     """结转次数 of each entry at the end of `period`: the month-ends, from its first move's month through
     `period`, it was still open at by the moves booked up to each — what each month's roll counts (`_carry`),
     whether or not that roll has been run yet, so a month rolled late changes no figure of another month."""
     booked: dict[int, dict[str, int]] = {}
-    for entry_id, booked_in, kind, count in session.exec(
+    for entry_id, booked_in, kind, count in conn.execute(
         select(LedgerMove.entry_id, LedgerMove.period, LedgerMove.kind, func.count())
         .where(LedgerMove.entry_id.in_(entry_ids), LedgerMove.period <= period)
         .group_by(LedgerMove.entry_id, LedgerMove.period, LedgerMove.kind)

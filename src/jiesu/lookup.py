@@ -19,6 +19,7 @@ from sqlalchemy import Row
 
 from jiesu.asof import CasesAt
 from jiesu.fields import text_or_none
+from jiesu.ledger import carried_through, period_of, previous_period
 from jiesu.models import LISTED_ENTRY_FIELDS, Event, LedgerEntry, Revisit
 from jiesu.office import Office
 from jiesu.phones import GROUP_SEPARATORS, LONGEST_IN_TEXT, as_dialled, as_number
@@ -32,12 +33,14 @@ from jiesu.vocab import Level, Nature, Status
 
 @dataclass
 class CaseFile:
-    """A case with everything that has happened to it, as read-only rows named like the models."""
+    """A case with everything that has happened to it, as read-only rows named like the models, and the
+    结转次数 of each of its ledger entries by id (ledger.carried_through, as `ledger list` counts it)."""
 
     case: Row
     events: list[Row]
     revisits: list[Row]
     ledger: list[Row]
+    carried: dict[int, int]
 
 
 def get_case(office: Office, case_id: int) -> CaseFile:
@@ -46,7 +49,8 @@ def get_case(office: Office, case_id: int) -> CaseFile:
         if case is None:
             raise missing(case_id)
         events, revisits, entries = (conn.execute(_history_of(model, case_id)).all() for model in (Event, Revisit, LedgerEntry))
-    return CaseFile(case, events, revisits, entries)
+        carried = carried_through(conn, [entry.id for entry in entries], previous_period(period_of(office.now, office))) if entries else {}
+    return CaseFile(case, events, revisits, entries, carried)
 
 
 def _history_of(model, case_id: int):

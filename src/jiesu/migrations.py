@@ -400,6 +400,13 @@ def m018_closed_cases_by_assignee(conn: Connection) -> None:
     conn.exec_driver_sql(f"CREATE INDEX ix_cases_closed_by_assignee ON cases (assignee, closed_at{shown}) WHERE status = 'closed'")
 
 
+def m019_carried_counted_from_moves(conn: Connection) -> None:
+    """结转次数 is counted from an entry's moves (ledger.carried_through): the month-ends it stood open at,
+    whether or not their rolls have been run. The count each roll added to was another figure for the same
+    words, 0 where a month's views said 2 (a fresh tester's find); it goes."""
+    conn.exec_driver_sql("ALTER TABLE ledger_entries DROP COLUMN carried")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "cases and events", m001_cases_and_events),
     (2, "revisits", m002_revisits),
@@ -419,6 +426,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (16, "book identity", m016_book_identity),
     (17, "keys without invisible characters", m017_keys_without_invisible_characters),
     (18, "closed cases by assignee", m018_closed_cases_by_assignee),
+    (19, "carried counted from moves", m019_carried_counted_from_moves),
 ]
 
 LATEST = MIGRATIONS[-1][0]

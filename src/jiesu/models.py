@@ -163,7 +163,6 @@ class LedgerEntry(TableModel, table=True):
     status: str = "open"
     cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     evidence: str | None = Field(default=None, sa_type=Text)
-    carried: int = 0
 
 
 # What `ledger edit` corrects of an open entry; the case's history records it under these names.

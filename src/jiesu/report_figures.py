@@ -186,7 +186,7 @@ def _open_entries(session: Session, office: Office, as_of: datetime, standing: d
     ).all()
     # The month-ends before the report's month it was carried over, rolled or not yet (the table agrees with its 期初).
     month_before = ledger.previous_period(ledger.period_of(standing, office))
-    carried = ledger.carried_through(session, [entry.id for entry, *_ in rows], month_before)
+    carried = ledger.carried_through(session.connection(), [entry.id for entry, *_ in rows], month_before)
     edited = entry_fields_at(session.connection(), standing)  # plan, unit and due before a later `ledger edit`
 
     def shown(moment: datetime | None) -> str:

@@ -18,7 +18,7 @@ from jiesu.safetext import shortened
 from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
 EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes", "undoes")
-LEDGER_FIELDS = ("id", "case_id", "opened_at", "period", "plan", "unit", "due", "status", "cleared_at", "evidence", "carried")
+LEDGER_FIELDS = ("id", "case_id", "opened_at", "period", "plan", "unit", "due", "status", "cleared_at", "evidence")
 REVISIT_FIELDS = ("id", "at", "actor", "satisfaction", "resolved", "note")
 
 
@@ -60,8 +60,9 @@ def revisit_record(revisit: Revisit, tz: ZoneInfo, *, reveal: bool = False) -> d
     return record(revisit, REVISIT_FIELDS, tz, reveal=reveal)
 
 
-def ledger_record(entry: LedgerEntry, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
-    return record(entry, LEDGER_FIELDS, tz, reveal=reveal)
+def ledger_record(entry: LedgerEntry, carried: int, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
+    """An entry's JSON, with its 结转次数 as counted from its moves (ledger.carried_through)."""
+    return record(entry, LEDGER_FIELDS, tz, reveal=reveal) | {"carried": carried}
 
 
 def ledger_columns(tz: ZoneInfo) -> list[Column]:
