@@ -19,7 +19,6 @@ from sqlalchemy import Row
 
 from jiesu.asof import CasesAt
 from jiesu.fields import text_or_none
-from jiesu.ledger import carried_through, period_of, previous_period
 from jiesu.models import LISTED_ENTRY_FIELDS, Event, LedgerEntry, Revisit
 from jiesu.office import Office
 from jiesu.phones import GROUP_SEPARATORS, LONGEST_IN_TEXT, as_dialled, as_number
@@ -49,8 +48,15 @@ def get_case(office: Office, case_id: int) -> CaseFile:
         if case is None:
             raise missing(case_id)
         events, revisits, entries = (conn.execute(_history_of(model, case_id)).all() for model in (Event, Revisit, LedgerEntry))
-        carried = carried_through(conn, [entry.id for entry in entries], previous_period(period_of(office.now, office))) if entries else {}
+        carried = _carried(conn, office, entries) if entries else {}
     return CaseFile(case, events, revisits, entries, carried)
+
+
+def _carried(conn, office: Office, entries: list[Row]) -> dict[int, int]:
+    """结转次数 of a case's entries; the ledger's code is loaded only for a case that has been on it."""
+    from jiesu.ledger import carried_through, period_of, previous_period
+
+    return carried_through(conn, [entry.id for entry in entries], previous_period(period_of(office.now, office)))
 
 
 def _history_of(model, case_id: int):
