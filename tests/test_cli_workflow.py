@@ -379,3 +379,12 @@ def test_a_step_that_moves_the_deadlines_says_them(jiesu):
     assert jiesu.ok("reopen", case_id, "--reason", "又漏了").stderr == (
         "#1 已重办（待派单）\n办理时限已按重办时间重算为 2026-12-22 24:00（复杂疑难档）\n"
     )
+
+
+def test_a_recompute_of_a_responded_case_leaves_out_its_response_deadline(jiesu):
+    """A fresh tester: escalated weeks after its receipt, a case contacted long ago was told 响应时限 2026-11-21
+    09:00, counted from its receipt: a deadline past that decides nothing once the citizen was answered."""
+    case_id = jiesu.new("楼道漏水", "--received", "2026-11-20T09:00")
+    jiesu.ok("contact", case_id, "--at", "2026-11-20T09:30")
+    escalated = jiesu.ok("escalate", case_id, "--reason", "涉及多个产权单位", "--to", "区")
+    assert escalated.stderr == "#1 已升级到区（待派单）\n时限已按升级后的层级重算：复杂疑难档，办理时限 2026-12-11 24:00（已响应）\n"

@@ -202,11 +202,12 @@ _HIDDEN_CHANGES = {"version", "search_text", "address_key", "category_key", "res
 
 
 def retimed_line(case: Case, basis: str, tz: ZoneInfo) -> str:
-    """What a step that recomputed a case's deadlines says of them (`basis`: what it went by)."""
-    return (
-        f"时限已按{basis}重算：{Tier(case.tier).label}档，响应时限 {shown_bound(case.respond_by, tz)}，"
-        f"办理时限 {shown_bound(case.resolve_by, tz)}"
-    )
+    """What a step that recomputed a case's deadlines says of them (`basis`: what it went by): the 响应时限
+    only while the case awaits its first response — once responded, it decides nothing, and may read as past."""
+    resolve_by = f"办理时限 {shown_bound(case.resolve_by, tz)}"
+    if case.responded_at is not None:
+        return f"时限已按{basis}重算：{Tier(case.tier).label}档，{resolve_by}（已响应）"
+    return f"时限已按{basis}重算：{Tier(case.tier).label}档，响应时限 {shown_bound(case.respond_by, tz)}，{resolve_by}"
 
 
 def restarted_line(case: Case, tz: ZoneInfo) -> str:
