@@ -314,7 +314,7 @@ def _as_standing(session: Session, office: Office, rows: Iterable[tuple[LedgerEn
 def _as_closed(session: Session, office: Office, period: str, rows: Iterable[tuple[LedgerEntry, Case]]) -> Iterator[EntryLine]:
     """Each entry as the end of `period` left it: 在账 or 销账 (with when and its 整改结果) by the moves booked
     up to `period` (what its roll counts), 整改措施, 责任单位 and 整改期限 from before any `ledger edit` dated
-    after it, and 结转次数 counting the rolls up to `period`'s own. The case is shown as it is."""
+    after it, and 结转次数 counting the month-ends through `period`'s own it stood open at. The case is shown as it is."""
     year, month = map(int, next_period(period).split("-"))
     standing = datetime(year, month, 1, tzinfo=office.tz) - timedelta(microseconds=1)
     edited = entry_fields_at(session.connection(), standing)
