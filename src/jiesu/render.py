@@ -56,9 +56,10 @@ class Column:
     minimum; the `main` text (the 诉求 a row is about) keeps the most, and a `short` one (a label of
     a few words, such as 待办's 应升级（一人多诉）, that says little when cut) is kept whole while any
     ranked column can give way, and while the main text can give way to `MAIN_BESIDE_SHORT`. On a
-    terminal too narrow even then, the main text gives way to free text's minimum before a column goes: other free text first, then whole columns (a deadline, a
-    status), from the right; a `lasting` one (待办's 剩余, the time a worker has; 台账's 状态; a report's 件数, 综合得分) last, and only once
-    the short label and the main text are cut to their headers' width.
+    terminal too narrow even then, the main text gives way to free text's minimum before a column
+    goes: other free text first, then whole columns (a deadline, a status), from the right; a
+    `lasting` one (待办's 剩余, the time a worker has; 台账's 状态; a report's 件数, 综合得分) last,
+    and only once the short label and the main text are cut to their headers' width.
     The first column (the id a worker types next) and a column of `ids` stay. A line under the table
     names the columns left out (`_say_left_out`), and one the columns `told` of whose text was cut (`_say_cut`).
     A column that is `given` a field shows an empty cell in a row where that field is empty
@@ -706,10 +707,11 @@ def _fit(columns: Sequence[Column], shown: list[list[str]], width: int) -> tuple
     with a `drop` rank go, until the free text fits at its minimum with the `short` labels whole;
     only with every ranked column gone and the main text down to `MAIN_BESIDE_SHORT` is a short label
     cut (to the main text's minimum, then to free text's), and then the main text down to free text's
-    minimum (`GIVING`). When even that is too wide, columns are left out: free text first, then `whole` columns (a deadline, a status),
-    each from the right, a `lasting` one last and only once the short label and the main text are
-    cut to their headers' width (`HEADERS_ONLY`); never the first (the id a worker types next), a column of `ids`, the main
-    text or a short label: a `whole` cell is never cut. The room left goes first to a cut short
+    minimum (`GIVING`). When even that is too wide, columns are left out: free text first, then
+    `whole` columns (a deadline, a status), each from the right, a `lasting` one last and only once
+    the short label and the main text are cut to their headers' width (`HEADERS_ONLY`); never the
+    first (the id a worker types next), a column of `ids`, the main text or a short label: a `whole`
+    cell is never cut. The room left goes first to a cut short
     label, then a cell at a time to the narrowest free column that can use it, the main text
     counting as half its width (two cells for one).
     """
