@@ -74,6 +74,50 @@ def test_a_contact_stays_the_response_when_the_receipt_of_a_phoned_case_moves(ji
     assert jiesu.json("show", case_id)["responded_at"] == "2026-12-01T08:30:00+08:00"
 
 
+def test_a_contact_logged_at_its_real_time_after_the_channel_is_corrected(jiesu):
+    """A fresh tester: corrected from 来访 to 电话, a case's real call could no longer be logged at its time —
+    refused as out of order against the correction, which had moved the (hidden) first response."""
+    case_id = jiesu.new("误录来访", "--channel", "walkin", "--received", "2026-11-20T09:00")
+    said = jiesu.ok("edit", case_id, "--channel", "phone").stderr
+    assert said == "#1 已更正：受理渠道：来访 → 电话\n首次响应随之改为：尚未响应（联系诉求人后用 jiesu contact 记录，可用 --at 写实际时间）\n"
+    jiesu.ok("contact", case_id, "--at", "2026-11-20T10:00")
+    assert jiesu.json("show", case_id)["responded_at"] == "2026-11-20T10:00:00+08:00"
+    assert jiesu.ok("edit", case_id, "--channel", "desk").stderr.endswith("首次响应随之改为 2026-11-20 09:00\n")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+@pytest.mark.parametrize(
+    "visit, why",
+    [
+        ("2026-12-01T09:30", "#1 的办结时间 2026-12-01 09:10 早于上门时间 2026-12-01 09:30；办结所依据的上门必须在它之前"),
+        (None, "#1 走上门办，办结前还需要上门（visit）的记录"),
+    ],
+)
+def test_a_close_that_went_by_a_face_to_face_receipt_keeps_its_channel(jiesu, book, visit, why):
+    """A fresh tester: a 来访 case closed at once, its channel then corrected to 12345热线, was a close 三上门 never
+    allowed — and `check` told the worker to restore from backup (or said nothing, with no visit at all)."""
+    case_id = jiesu.new("来访即办", "--channel", "walkin", "--nature", "合理诉求", "--received", "2026-12-01T09:00")
+    if visit:
+        jiesu.ok("visit", case_id, "--note", "看", "--at", visit)
+    jiesu.ok("close", case_id, "--result", "已解决", "--note", "当场解决", "--at", "2026-12-01T09:10")
+    before = book.fingerprint()
+    refused(
+        jiesu("edit", case_id, "--channel", "hotline"),
+        f"#1 已办结，受理渠道改为12345热线后这次办结不再成立（{why}）；确是录错的，请先 jiesu reopen 1 --reason … 重办",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("edit", case_id, "--channel", "desk")  # face to face still: the close holds
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_a_closed_case_that_had_its_visit_in_time_may_have_its_channel_corrected(jiesu):
+    case_id = jiesu.new("来访", "--channel", "walkin", "--nature", "合理诉求", "--received", "2026-12-01T09:00")
+    jiesu.ok("visit", case_id, "--note", "看", "--at", "2026-12-01T09:05")
+    jiesu.ok("close", case_id, "--result", "已解决", "--note", "修好", "--at", "2026-12-01T09:10")
+    jiesu.ok("edit", case_id, "--channel", "hotline")
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
 def test_check_finds_a_first_response_before_the_receipt(jiesu, book):
     case_id = jiesu.new("走访发现", "--channel", "walkin", "--received", "2026-11-02T10:00")
     book.execute("UPDATE cases SET responded_at = '2026-11-01 16:00:00+00:00' WHERE id = :id", id=case_id)

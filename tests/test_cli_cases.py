@@ -883,8 +883,21 @@ def test_an_edit_that_retimes_a_ledgered_case_says_the_due_it_answers_to(jiesu, 
     case_id = jiesu.ledgered_reopened_twice()
     monkeypatch.setenv("JIESU_NOW", "2026-12-07T09:00:00+08:00")
     said = jiesu.ok("edit", case_id, "--urgency", "urgent").stderr
-    assert said == "#1 已更正：紧急程度：一般 → 紧急\n台账 1 未销账，整改期限仍为 2026-12-07 24:00\n"
+    assert said == (  # never contacted: its 响应时限 still counts, and moved
+        "#1 已更正：紧急程度：一般 → 紧急\n台账 1 未销账，整改期限仍为 2026-12-07 24:00\n响应时限已按更正后的内容重算为 2026-11-20 11:00\n"
+    )
     assert jiesu.ok("edit", case_id, "--address", "前门东大街3号").stderr == "#1 已更正：诉求地址：— → 前门东大街3号\n"
+
+
+def test_an_edit_of_a_ledgered_case_awaiting_its_response_says_the_new_response_deadline(jiesu):
+    """A fresh tester: `edit --urgency 紧急` of a case put on the ledger before its first contact moved its 响应时限
+    to a time already past, and the reply said only the entry's 整改期限."""
+    case_id = jiesu.new("新台账", "--nature", "合理诉求", "--received", "2026-12-01T07:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "修", "--unit", "科", "--due", "2026-12-31", "--at", "2026-12-01T07:30")
+    said = jiesu.ok("edit", case_id, "--urgency", "紧急").stderr
+    assert said == (
+        "#1 已更正：紧急程度：一般 → 紧急\n台账 1 未销账，整改期限仍为 2026-12-31 24:00\n响应时限已按更正后的内容重算为 2026-12-01 09:00\n"
+    )
 
 
 def resolve_by_shown(jiesu, case_id: int) -> str:

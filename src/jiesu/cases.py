@@ -272,6 +272,13 @@ def close(office: Office, case_id: int, result: Result, note: str, at: datetime 
 CLOSE_STEPS = {"visit": EventKind.VISITED, "contact": EventKind.CONTACTED}
 
 
+def check_close_holds(office: Office, session: Session, case: Case) -> None:
+    """Refuse (RuleViolation) unless the close of the case's current round passes 三上门 as the case now
+    reads: a corrected channel may take away the face-to-face receipt it closed by."""
+    reopened = _last_reopen(session, case.id)
+    _check_close_in_order(office, session, case, Result(case.result), case.closed_at, reopened.id if reopened else 0)
+
+
 def _check_close_in_order(office: Office, session: Session, case: Case, result: Result, when: datetime, since: int) -> None:
     """三上门 on the steps of this round, then again on those logged at or before the close:
     what the check needs must have happened before it."""

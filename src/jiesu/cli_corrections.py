@@ -33,7 +33,8 @@ def edit(
     在终端里不带任何选项时，逐项询问（回车保留原值，- 清除）。
     """
     from jiesu.edits import edit_case
-    from jiesu.views import changes_shown, ledgered_line, retimed_line
+    from jiesu.clock import shown_bound
+    from jiesu.views import changes_shown, ledgered_line, responded_line, retimed_line
 
     office = office_of(ctx)
     typed = {
@@ -55,10 +56,14 @@ def edit(
     case, tz = edited.case, office.tz
     typed_changes = {k: v for k, v in edited.changes.items() if k not in ("tier", "respond_by", "resolve_by")}
     say(f"#{case.id} 已更正：{changes_shown(typed_changes, tz)}")
-    if edited.ledgered is not None:  # its 办理时限 decides nothing while it is on the ledger
+    if edited.ledgered is not None:  # its 办理时限 decides nothing while it is on the ledger; a 响应时限 still due does
         say(ledgered_line(edited.ledgered, office.now, tz, "未销账"))
+        if "respond_by" in edited.changes and case.responded_at is None:
+            say(f"响应时限已按更正后的内容重算为 {shown_bound(case.respond_by, tz)}")
     elif edited.retimed:
         say(retimed_line(case, "更正后的内容", tz))
+    if "responded_at" in edited.changes:  # hidden from the history's lines: the contact that set it shows instead
+        say(responded_line(case, tz))
 
 
 def undo(

@@ -16,12 +16,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from jiesu import fields, phones, rules, textsearch
-from jiesu.errors import BadInput, BadOption, TransitionRefused
+from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
 from jiesu.steps import change, future, load_case, open_entry, record, ref_kept, shown_apart, work_case
 from jiesu.undone import not_undone
-from jiesu.vocab import RECORD_KINDS, EventKind, Status
+from jiesu.vocab import RECORD_KINDS, Channel, EventKind, Status
 
 # What `jiesu edit` may correct; nature has its own step (classify), status and assignee theirs.
 EDITABLE = ("summary", "detail", "phone", "name", "address", "community", "category", "urgency", "kind", "ref", "channel", "received_at")
@@ -84,6 +84,8 @@ def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = 
             changes |= timing
             if RECEIPT & changes.keys():
                 changes |= change(case, responded_at=_first_response(office, session, case, receipt_response))
+            if "channel" in changes and case.status in (Status.CLOSED, Status.REVISITED):
+                _check_close_kept(office, session, case)
             for name, value in textsearch.derived(case).items():
                 setattr(case, name, value)
             record(session, case, EventKind.EDITED, office, office.now, note.strip(), changes)
@@ -115,6 +117,20 @@ def _first_response(office: Office, session: Session, case: Case, receipt_respon
     return session.exec(
         select(func.min(Event.at)).where(Event.case_id == case.id, Event.kind == EventKind.CONTACTED.value, not_undone())
     ).one()
+
+
+def _check_close_kept(office: Office, session: Session, case: Case) -> None:
+    """A closed case's channel is corrected only if its close still holds: one that went by a face-to-face
+    receipt (来访, 现场办公) instead of a visit or contact would become a close 三上门 never allowed."""
+    from jiesu.cases import check_close_holds
+
+    try:
+        check_close_holds(office, session, case)
+    except RuleViolation as exc:
+        said = Channel(case.channel).label
+        raise RuleViolation(
+            f"#{case.id} 已办结，受理渠道改为{said}后这次办结不再成立（{exc}）；确是录错的，请先 jiesu reopen {case.id} --reason … 重办"
+        ) from None
 
 
 def retime(office: Office, session: Session, case: Case) -> dict[str, list]:

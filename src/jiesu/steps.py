@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -174,7 +174,7 @@ def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office
         select(Event.at, Event.kind)
         .where(
             Event.case_id == case.id, Event.at > at, Event.kind != EventKind.IMPORTED.value,  # an import counts as of the row's own times
-            or_(*[Event.changes.contains(f'"{name}": [') for name in changes]),
+            or_(*[_changed(name) for name in changes]),
         )
         .order_by(Event.at.desc())
         .limit(1)
@@ -185,6 +185,14 @@ def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office
             f"#{case.id} 的{kind.label}时间 {at_shown} 早于已记录的{EventKind(later.kind).label}"
             f"（{later_shown}），两步改变了案卷的同一项；补录须按时间先后"
         )
+
+
+def _changed(name: str):
+    """The condition that an event changed case field `name`. A correction that moved the first response with
+    the receipt or channel (edits._first_response) is none for responded_at: the contact a worker logs after
+    it, at its real and earlier time, is what the corrected case's first response is."""
+    changed = Event.changes.contains(f'"{name}": [')
+    return and_(changed, Event.kind != EventKind.EDITED.value) if name == "responded_at" else changed
 
 
 def ref_taken(session: Session, ref: str | None, case_id: int | None = None) -> str | None:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from jiesu.models import CASE_FIELDS, CASE_TIMES, ENTRY_EDITABLE, LISTED_ENTRY_FIELDS, Case, Event, LedgerEntry, Revisit
 from jiesu import phones
 from jiesu.queries import reason_labels
-from jiesu.clock import shown_bound
+from jiesu.clock import shown as shown_at, shown_bound
 from jiesu.render import Column, iso, labelled, local_bound, local_time, null_if_empty, record, without_year
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
@@ -208,6 +208,13 @@ def retimed_line(case: Case, basis: str, tz: ZoneInfo) -> str:
     if case.responded_at is not None:
         return f"时限已按{basis}重算：{Tier(case.tier).label}档，{resolve_by}（已响应）"
     return f"时限已按{basis}重算：{Tier(case.tier).label}档，响应时限 {shown_bound(case.respond_by, tz)}，{resolve_by}"
+
+
+def responded_line(case: Case, tz: ZoneInfo) -> str:
+    """What a correction of a case's receipt or channel says of the first response it moved with it."""
+    if case.responded_at is None:
+        return "首次响应随之改为：尚未响应（联系诉求人后用 jiesu contact 记录，可用 --at 写实际时间）"
+    return f"首次响应随之改为 {shown_at(case.responded_at, tz)}"
 
 
 def restarted_line(case: Case, tz: ZoneInfo) -> str:
