@@ -102,12 +102,31 @@ def test_the_page_counts_the_month_ends_an_entry_was_carried_over_whenever_they_
         return re.findall(r'<td class="num">(\d+)</td><td class="num">\d+</td></tr>', page)
 
     before = (carried("2026-10"), carried("2026-11"))
-    assert before == (["0"], ["1"])
+    assert before == (["1"], ["2"])  # each month's own month-end too, as its ledger counts (a later tester: 1 on one, 2 on the other)
     monkeypatch.setenv("JIESU_NOW", "2026-12-02T10:00:00+08:00")
     jiesu.ok("ledger", "roll", "2026-10")
     jiesu.ok("ledger", "roll", "2026-11")
     assert (carried("2026-10"), carried("2026-11")) == before
     assert json.loads(jiesu.ok("ledger", "export", "--period", "2026-10", "--format", "json").stdout)[0]["carried"] == 1
+
+
+def test_a_months_report_and_its_ledger_count_an_entry_put_back_alike(jiesu, monkeypatch):
+    """A fresh tester: an entry cleared in October and put back by November's unsatisfied revisit read 结转 2 in
+    `ledger export --period 2026-11` and 1 in November's report: two papers for one month, one heading."""
+    import re
+
+    monkeypatch.setenv("JIESU_NOW", "2026-09-15T10:00:00+08:00")
+    case_id = jiesu.new("水压不足", "--nature", "合理诉求", "--received", "2026-09-10T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-09-12T10:00")
+    monkeypatch.setenv("JIESU_NOW", "2026-10-20T10:00:00+08:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已换管", "--at", "2026-10-15T10:00")
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00:00+08:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-05T10:00")
+    monkeypatch.setenv("JIESU_NOW", "2026-12-03T10:00:00+08:00")
+    exported = json.loads(jiesu.ok("ledger", "export", "--period", "2026-11", "--format", "json").stdout)
+    page = jiesu.ok("report", "monthly", "--period", "2026-11", "--format", "html").stdout
+    reported = re.findall(r'<td class="num">(\d+)</td><td class="num">\d+</td></tr>', page)
+    assert ([row["carried"] for row in exported], reported) == ([2], ["2"])  # September's and November's month-ends
 
 
 def test_the_ledger_as_it_stands_counts_the_month_ends_as_a_past_month_does(jiesu, monkeypatch):

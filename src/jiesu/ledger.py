@@ -267,7 +267,7 @@ def _load_entry(session: Session, entry_id: int, *, lock: bool = True) -> Ledger
 @dataclass
 class EntryLine:
     """An entry with its case, as it stood at `standing` (now, or the last instant of a month already over), and
-    its 结转次数 then: the month-ends before `standing` it stood open at (`carried_through`)."""
+    its 结转次数 then (`carried_at`)."""
 
     entry: LedgerEntry
     case: Case
@@ -304,9 +304,8 @@ def _chunks(rows: Iterable[tuple[LedgerEntry, Case]]) -> Iterator[list[tuple[Led
 def _as_standing(session: Session, office: Office, rows: Iterable[tuple[LedgerEntry, Case]]) -> Iterator[EntryLine]:
     """Each entry as it stands, 结转次数 counting the month-ends before this month it stood open at, as a past
     month's ledger and report count them, whether or not their rolls have been run."""
-    through = previous_period(period_of(office.now, office))
     for chunk in _chunks(rows):
-        carried = carried_through(session.connection(), [entry.id for entry, _ in chunk], through)
+        carried = carried_at(session.connection(), [entry.id for entry, _ in chunk], office.now, office)
         for entry, case in chunk:
             yield EntryLine(entry, case, office.now, carried.get(entry.id, 0))
 
@@ -328,7 +327,7 @@ def _as_closed(session: Session, office: Office, period: str, rows: Iterable[tup
                 .order_by(LedgerMove.entry_id, LedgerMove.at, LedgerMove.id)
             )
         }
-        carried = carried_through(session.connection(), ids, period)
+        carried = carried_at(session.connection(), ids, standing, office)
         for entry, case in chunk:
             kind, at = last_move[entry.id]
             cleared_at = at if kind == CLEARED else None
@@ -450,10 +449,12 @@ def balance_at(session: Session, period: str, upto: datetime) -> dict:
     return {"period": period, "opening": opening, "added": added, "cleared": cleared, "closing": opening + added - cleared}
 
 
-def carried_through(conn: Connection, entry_ids: list[int], period: str) -> dict[int, int]:
-    """结转次数 of each entry at the end of `period`: the month-ends, from its first move's month through
-    `period`, it was still open at by the moves booked up to each — what each month's roll counts (`_carry`),
-    whether or not that roll has been run yet, so a month rolled late changes no figure of another month."""
+def carried_at(conn: Connection, entry_ids: list[int], standing: datetime, office: Office) -> dict[int, int]:
+    """结转次数 of each entry at `standing`: the month-ends come by then (a month's own at its last instant, as
+    a month already over is shown) it was still open at by the moves booked up to each — what each month's
+    roll counts (`_carry`), whether or not that roll has been run yet, so a month rolled late changes no
+    figure; the ledger as it stands, a past month's ledger and its report all count so."""
+    period = previous_period(period_of(standing + timedelta(microseconds=1), office))
     booked: dict[int, dict[str, int]] = {}
     for entry_id, booked_in, kind, count in conn.execute(
         select(LedgerMove.entry_id, LedgerMove.period, LedgerMove.kind, func.count())

@@ -33,7 +33,7 @@ from jiesu.vocab import Level, Nature, Status
 @dataclass
 class CaseFile:
     """A case with everything that has happened to it, as read-only rows named like the models, and the
-    结转次数 of each of its ledger entries by id (ledger.carried_through, as `ledger list` counts it)."""
+    结转次数 of each of its ledger entries by id (ledger.carried_at, as `ledger list` counts it)."""
 
     case: Row
     events: list[Row]
@@ -54,9 +54,9 @@ def get_case(office: Office, case_id: int) -> CaseFile:
 
 def _carried(conn, office: Office, entries: list[Row]) -> dict[int, int]:
     """结转次数 of a case's entries; the ledger's code is loaded only for a case that has been on it."""
-    from jiesu.ledger import carried_through, period_of, previous_period
+    from jiesu.ledger import carried_at
 
-    return carried_through(conn, [entry.id for entry in entries], previous_period(period_of(office.now, office)))
+    return carried_at(conn, [entry.id for entry in entries], office.now, office)
 
 
 def _history_of(model, case_id: int):

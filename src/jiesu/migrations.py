@@ -401,7 +401,7 @@ def m018_closed_cases_by_assignee(conn: Connection) -> None:
 
 
 def m019_carried_counted_from_moves(conn: Connection) -> None:
-    """结转次数 is counted from an entry's moves (ledger.carried_through): the month-ends it stood open at,
+    """结转次数 is counted from an entry's moves (ledger.carried_at): the month-ends it stood open at,
     whether or not their rolls have been run. The count each roll added to was another figure for the same
     words, 0 where a month's views said 2 (a fresh tester's find); it goes."""
     conn.exec_driver_sql("ALTER TABLE ledger_entries DROP COLUMN carried")

@@ -184,9 +184,8 @@ def _open_entries(session: Session, office: Office, as_of: datetime, standing: d
         .order_by(LedgerEntry.opened_at, LedgerEntry.id)
         .limit(LEDGER_ROWS)
     ).all()
-    # The month-ends before the report's month it was carried over, rolled or not yet (the table agrees with its 期初).
-    month_before = ledger.previous_period(ledger.period_of(standing, office))
-    carried = ledger.carried_through(session.connection(), [entry.id for entry, *_ in rows], month_before)
+    # The month-ends it was carried over by the report's last instant, rolled or not yet, as the month's ledger counts them.
+    carried = ledger.carried_at(session.connection(), [entry.id for entry, *_ in rows], standing, office)
     edited = entry_fields_at(session.connection(), standing)  # plan, unit and due before a later `ledger edit`
 
     def shown(moment: datetime | None) -> str:

@@ -61,7 +61,7 @@ def revisit_record(revisit: Revisit, tz: ZoneInfo, *, reveal: bool = False) -> d
 
 
 def ledger_record(entry: LedgerEntry, carried: int, tz: ZoneInfo, *, reveal: bool = False) -> dict[str, Any]:
-    """An entry's JSON, with its 结转次数 as counted from its moves (ledger.carried_through)."""
+    """An entry's JSON, with its 结转次数 as counted from its moves (ledger.carried_at)."""
     return record(entry, LEDGER_FIELDS, tz, reveal=reveal) | {"carried": carried}
 
 
