@@ -88,6 +88,10 @@ def test_rolling_twice_changes_nothing_and_order_is_enforced(office):
     assert [line.carried for line in ledger.list_entries(office)] == [2]  # September's and October's month-ends, rolled twice or not yet
     with pytest.raises(RuleViolation, match="2026-12 还没有过完"):
         ledger.roll(office, "2026-12")
+    ledger.roll(office, "2026-10")
+    with pytest.raises(RuleViolation) as before_the_first:  # a fresh tester: it named the last month rolled, 2026-10
+        ledger.roll(office, "2026-08")
+    assert str(before_the_first.value) == "2026-08 早于台账第一次结转的月份 2026-09（余额从该月记起），不能再结转"
     with pytest.raises(BadInput, match="不是期间"):
         ledger.roll(office, "2026-13")
 

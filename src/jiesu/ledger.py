@@ -374,10 +374,10 @@ def roll(office: Office, period: str) -> Roll:
         stored = session.get(LedgerBalance, period)
         if stored is not None:
             return Roll(stored, 0, already=True)
-        last_rolled = session.exec(select(func.max(LedgerBalance.period))).one()
+        first_rolled, last_rolled = session.exec(select(func.min(LedgerBalance.period), func.max(LedgerBalance.period))).one()
         first_move = session.exec(select(func.min(LedgerMove.period))).one()
-        if last_rolled and period < last_rolled:
-            raise RuleViolation(f"{period} 早于已结转的 {last_rolled}，不能再结转")
+        if last_rolled and period < last_rolled:  # not stored, so before the first: rolls run month after month
+            raise RuleViolation(f"{period} 早于台账第一次结转的月份 {first_rolled}（余额从该月记起），不能再结转")
         if not last_rolled and first_move and period < previous_period(first_move):
             # The first roll may be the empty month before the first entry; further back, a typo
             # (2025-10 for 2026-10) would start the chain of rolls there, a year of empty months early.
