@@ -655,7 +655,7 @@ def test_a_dash_is_no_text_where_a_step_needs_one_and_no_note_where_it_may_have_
     assert [e["note"] for e in jiesu.json("show", 3)["events"]] == [e["note"] for e in jiesu.json("show", 1)["events"]] + ["台账 1：更换主管道（城管科）"]
     jiesu.ok("classify", 2, "咨询建议", "--note", "-")
     jiesu.ok("edit", 2, "--address", "前门东大街3号", "--note", "-")
-    assert [(e["kind"], e["note"]) for e in jiesu.json("show", 2)["events"][1:]] == [("classified", ""), ("edited", "")]
+    assert [(e["kind"], e["note"]) for e in jiesu.json("show", 2)["events"][1:]] == [("classified", None), ("edited", None)]  # no note: null
 
 
 def test_a_case_merged_into_a_case_merged_on_is_told_where_its_work_now_is(jiesu, book):

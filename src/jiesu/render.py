@@ -117,13 +117,14 @@ def iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
     return None if moment is None else moment.astimezone(tz).isoformat(timespec="seconds")
 
 
-# A case's text fields stored as "" when it has none, where its other missing values are NULL: JSON
-# says null for them too, as for any value a case does not have (CSV's empty cell is the same either way).
-EMPTY_AS_NULL = frozenset({"category", "detail"})
+# Text fields stored as "" when there is none (a case's category and detail, a step's or a revisit's note),
+# where other missing values are NULL: JSON says null for them too, as for any value a record does not
+# have (CSV's empty cell is the same either way).
+EMPTY_AS_NULL = frozenset({"category", "detail", "note"})
 
 
 def null_if_empty(name: str, value: Any) -> Any:
-    """`value` of case field `name` as JSON says it: None for the "" a case stores when it has none (EMPTY_AS_NULL)."""
+    """`value` of field `name` as JSON says it: None for the "" stored when there is none (EMPTY_AS_NULL)."""
     return None if value == "" and name in EMPTY_AS_NULL else value
 
 
