@@ -4,9 +4,10 @@ Rows stream from the file and are checked one by one (every bad row reported
 with its line and reason); the good ones wait in a staging table (staging.py),
 and only when the whole file has been read do they join the book, in one
 transaction with their `imported` events. Memory holds one batch of rows, however
-long the file. A case whose ref — or, without a ref, whose (received_at, phone,
-summary, address) — is already in the book, or earlier in the file, is skipped, so a
-repeated import adds nothing.
+long the file; a long one is read and mostly checked in a forked child (forked.py)
+while this process stages it, on the other core. A case whose ref — or, without a
+ref, whose (received_at, phone, summary, address) — is already in the book, or
+earlier in the file, is skipped, so a repeated import adds nothing.
 """
 
 from __future__ import annotations
