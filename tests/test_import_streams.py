@@ -448,3 +448,18 @@ def test_the_progress_bar_of_a_long_import_on_a_terminal_advances_to_the_end(tmp
     assert "导入中" in text
     assert {int(percent) for percent in re.findall(r"(\d+)%", text)} - {0, 100}, "the bar should pass between 0% and 100%"
     assert "读取 30000 行：已导入 30000 件，已存在 0 件" in text
+
+
+def test_only_a_long_file_on_two_cores_is_read_in_a_child(tmp_path, monkeypatch):
+    from jiesu import forked, importer
+
+    long, short = hotline_file(tmp_path, hotline_rows(12000), name="long.csv"), hotline_file(tmp_path, hotline_rows(10))
+    assert long.stat().st_size >= importer.CHILD_BYTES > short.stat().st_size
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    with long.open("rb") as source:
+        assert importer.worth_a_child(source) and source.tell() == 0
+    with short.open("rb") as source:
+        assert not importer.worth_a_child(source)
+    monkeypatch.setattr(forked, "cores", lambda: 1)  # the child's work would only be added to this process's
+    with long.open("rb") as source:
+        assert not importer.worth_a_child(source)

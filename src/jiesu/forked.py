@@ -39,6 +39,13 @@ def available() -> bool:
     return hasattr(os, "fork")
 
 
+def cores() -> int:
+    """The CPUs this process may run on (its affinity, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class Child(Generic[T]):
     """The items of `make()`, made in a child forked on entering; iterate it for them, once.
 
