@@ -9,6 +9,7 @@ it was, and memory stays flat from 2,000 rows to 20,000.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -289,3 +290,176 @@ def test_an_import_failing_while_its_indexes_are_down_leaves_them_and_the_book(j
         importer.import_rows(office, importer.read_rows(source, "csv"), source=path.name)
     assert book.fingerprint() == before
     assert book.rows(SCHEMA) == schema
+
+
+# ---------------------------------------------------------------- read and checked in a forked child
+
+
+@pytest.fixture
+def read_here_or_in_a_child(jiesu, new_target, book_at, monkeypatch, small_batches):
+    """Import a file into a fresh book with its rows read and checked here, then in a forked child
+    (whatever the file's length: importer.CHILD_BYTES); each time what a user and a script see."""
+    from jiesu import forked, importer
+
+    forks = []
+    enter = forked.Child.__enter__
+    monkeypatch.setattr(forked.Child, "__enter__", lambda child: forks.append(child) or enter(child))
+
+    def imported(path: Path, *options: str, before: tuple[str, ...] = ("list",)) -> tuple:
+        """The exit code, standard error, the book's cases (export) and events; `before`: the command that makes the book."""
+        seen = []
+        for child_bytes in (float("inf"), 0):
+            monkeypatch.setattr(importer, "CHILD_BYTES", child_bytes)
+            target = new_target(f"read-{child_bytes}")
+            jiesu.ok("--db", target, *before)
+            forks.clear()
+            result = jiesu("--db", target, "import", str(path), *options)
+            assert len(forks) == (child_bytes == 0), "the child was to be forked only for the second import"
+            events = book_at(target).rows("SELECT case_id, at, actor, kind, note, changes FROM events ORDER BY id")
+            cases = jiesu.ok("--db", target, "export", "--format", "jsonl", "--reveal").stdout
+            seen.append((result.exit_code, result.stderr, cases, events))
+        assert "Traceback" not in seen[1][1]
+        assert seen[1] == seen[0]
+        return seen[0]
+
+    return imported
+
+
+def _with_bad_rows_and_repeats(tmp_path) -> Path:
+    """3,000 rows over six batches: bad ones deep in them (in batches of the child and of the parent), repeats of rows and of the book's case."""
+    rows = hotline_rows(3000)
+    rows[2990] = rows[2990].replace(",138", ",12")  # a phone that is no phone, in the last batch
+    rows[1700] = rows[1700].rsplit(",", 1)[0] + ","  # no summary
+    rows[600] = rows[3]  # the same ref again
+    rows.append(rows[1].replace("S000001", "S000001X"))
+    return hotline_file(tmp_path, rows, name="深处有错.csv")
+
+
+@pytest.mark.parametrize("options", [(), ("--skip-bad",), ("--dry-run",), ("--skip-bad", "--dry-run")])
+def test_a_file_read_in_a_child_imports_what_one_read_here_does(read_here_or_in_a_child, tmp_path, options):
+    existing = hotline_rows(1, start=2500)[0].split(",")
+    code, stderr, cases, _ = read_here_or_in_a_child(
+        _with_bad_rows_and_repeats(tmp_path), *options,
+        before=("new", existing[-1], "--ref", existing[0], "--received", existing[1], "--phone", existing[3], "-q"),
+    )
+    assert code == (0 if "--skip-bad" in options else 1)
+    first, second = stderr.splitlines()[:2]
+    assert first == "第 1702 行：缺少诉求内容" and second.startswith("第 2992 行：联系电话 不是有效的中国电话号码：'1200002990'")
+    assert len(cases.splitlines()) == (1 + 2997 if options == ("--skip-bad",) else 1)  # the book's case, and the rows neither bad nor repeats
+
+
+def test_a_merge_into_a_row_refused_batches_earlier_is_refused_as_when_read_here(read_here_or_in_a_child, jiesu, tmp_path):
+    """The ids of refused rows (refused_ids) come back from the child with the rows they refuse."""
+    import json
+
+    target = jiesu.new("案B", "--received", "-2h")
+    merged = jiesu.new("案C", "--received", "-2h")
+    jiesu.ok("merge", merged, "--into", target)
+    records = [json.loads(line) for line in jiesu.ok("export", "--format", "jsonl", "--reveal").stdout.splitlines()]
+    fillers = [records[0] | {"id": 100 + n, "summary": f"案{n}"} for n in range(1200)]
+    records[0]["summary"] = ""
+    dump = tmp_path / "合并.jsonl"
+    dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [*fillers, *records]), encoding="utf-8")
+    code, stderr, _, events = read_here_or_in_a_child(dump)
+    assert code == 1 and stderr.splitlines()[:2] == ["第 1201 行：缺少诉求内容（summary）", f"第 1202 行：并入的 #{target}（第 1201 行）未能导入"]
+    assert events == []
+
+
+BAD_HEADER = "无法识别的表头：既不是 jiesu 导出格式，也不是 12345 工单格式；请用 --map 提供列映射"
+
+
+@pytest.mark.parametrize(
+    ("written", "line"),
+    [
+        (lambda rows: f"{HOTLINE_HEADER}\n{rows}\n".encode("gb18030") + b"S9,2026-11-02 09:30,\x81\x20,13812345678,,,,,,x\n",
+         "文件编码无法识别（既不是 UTF-8 也不是 GB18030）"),
+        (lambda rows: ("编号,时间\n" + rows + "\n").encode(), BAD_HEADER),
+    ],
+    ids=["undecodable", "bad header"],
+)
+def test_a_file_the_child_cannot_read_is_refused_in_the_same_one_line(read_here_or_in_a_child, tmp_path, written, line):
+    path = tmp_path / "工单.csv"
+    path.write_bytes(written("\n".join(hotline_rows(3000))))
+    code, stderr, _, events = read_here_or_in_a_child(path)
+    assert (code, stderr, events) == (1, f"错误: {line}\n", [])
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux's /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if entry.isdigit() and int(stat.rpartition(")")[2].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="finds the child through /proc")
+def test_a_child_killed_while_reading_leaves_the_book_as_it_was_in_one_line(tmp_path, new_target, book_at):
+    book, env, command, child = _big_import(tmp_path, new_target, book_at)
+    before = book.fingerprint()
+    deadline, killed = time.monotonic() + 120, None
+    while killed is None and time.monotonic() < deadline and child.poll() is None:
+        for reader in _children(child.pid):
+            os.kill(reader, signal.SIGKILL)
+            killed = reader
+        time.sleep(0.002)
+    assert killed, "the import should have forked a child to read the file"
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 1
+    assert stderr.decode() == "错误: 读取、检查文件的子进程意外结束（被信号 9 终止），未导入任何诉求；请重试\n"
+    assert book.fingerprint() == before
+    _rerun_finishes(book, env, command)
+
+
+def test_the_progress_bar_of_a_long_import_on_a_terminal_advances_to_the_end(tmp_path, book):
+    """On a terminal a long file is read in a child sharing its offset: the bar follows it, and
+    the file is never closed under the bar (I/O operation on closed file)."""
+    import pty
+    import threading
+
+    path = hotline_file(tmp_path, hotline_rows(30000), name="big.csv")
+    terminal, its_end = pty.openpty()
+    command = [sys.executable, "-m", "jiesu", "import", str(path)]
+    child = subprocess.Popen(command, stdout=its_end, stderr=its_end, env=os.environ | {"TERM": "xterm", "COLUMNS": "80"})
+    os.close(its_end)
+    shown = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(terminal, 1 << 16)
+            except OSError:  # the terminal's last writer has gone
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    assert child.wait(timeout=300) == 0
+    reader.join(timeout=60)
+    os.close(terminal)
+    text = shown.decode("utf-8", "replace")
+    assert "Traceback" not in text and "closed file" not in text
+    assert "导入中" in text
+    assert {int(percent) for percent in re.findall(r"(\d+)%", text)} - {0, 100}, "the bar should pass between 0% and 100%"
+    assert "读取 30000 行：已导入 30000 件，已存在 0 件" in text
+
+
+def test_only_a_long_file_on_two_cores_is_read_in_a_child(tmp_path, monkeypatch):
+    from jiesu import forked, importer
+
+    long, short = hotline_file(tmp_path, hotline_rows(12000), name="long.csv"), hotline_file(tmp_path, hotline_rows(10))
+    assert long.stat().st_size >= importer.CHILD_BYTES > short.stat().st_size
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    with long.open("rb") as source:
+        assert importer.worth_a_child(source) and source.tell() == 0
+    with short.open("rb") as source:
+        assert not importer.worth_a_child(source)
+    monkeypatch.setattr(forked, "cores", lambda: 1)  # the child's work would only be added to this process's
+    with long.open("rb") as source:
+        assert not importer.worth_a_child(source)

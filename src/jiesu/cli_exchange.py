@@ -54,6 +54,7 @@ def import_cases(
             result = importer.import_rows(
                 office, rows, source=Path(file).name if file != "-" else "stdin", mapping=mapping,
                 at=when, dry_run=dry_run, skip_bad=skip_bad, progress=advance, unit=unit,
+                in_child=importer.worth_a_child(source),
             )
     for bad in result.bad[:BAD_ROWS_SHOWN]:
         say(f"第 {bad.line} {unit}：{bad.reason}")
