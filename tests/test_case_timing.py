@@ -118,6 +118,29 @@ def test_a_closed_case_that_had_its_visit_in_time_may_have_its_channel_corrected
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
+def test_a_contact_at_its_real_time_is_taken_after_an_undone_correction_too(jiesu):
+    """A fresh tester: after `edit --channel phone` and its `undo`, then `edit --channel hotline`, the real call
+    at 09:10 was refused as earlier than the undo, which had moved the first response back."""
+    case_id = jiesu.new("来访", "--channel", "walkin", "--received", "2026-12-01T09:00")
+    jiesu.ok("edit", case_id, "--channel", "phone")
+    jiesu.ok("undo", case_id)
+    jiesu.ok("edit", case_id, "--channel", "hotline")
+    jiesu.ok("contact", case_id, "--at", "2026-12-01T09:10")
+    assert jiesu.json("show", case_id)["responded_at"] == "2026-12-01T09:10:00+08:00"
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def test_a_case_closed_by_clearing_its_entry_may_have_its_channel_corrected(jiesu):
+    """A fresh tester: a 来访 case closed by 销账 was refused `edit --channel hotline` as needing a visit; a
+    hotline case clears from the ledger without one."""
+    case_id = jiesu.new("来访上账", "--channel", "walkin", "--nature", "合理诉求", "--received", "2026-11-20T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "p", "--unit", "u", "--at", "2026-11-20T10:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "好了", "--at", "2026-11-21T10:00")
+    said = jiesu.ok("edit", case_id, "--channel", "hotline").stderr
+    assert said == "#1 已更正：受理渠道：来访 → 12345热线\n首次响应随之改为：尚未响应（这件诉求办结前没有联系记录）\n"
+    assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
 def test_check_finds_a_first_response_before_the_receipt(jiesu, book):
     case_id = jiesu.new("走访发现", "--channel", "walkin", "--received", "2026-11-02T10:00")
     book.execute("UPDATE cases SET responded_at = '2026-11-01 16:00:00+00:00' WHERE id = :id", id=case_id)

@@ -189,10 +189,12 @@ def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office
 
 def _changed(name: str):
     """The condition that an event changed case field `name`. A correction that moved the first response with
-    the receipt or channel (edits._first_response) is none for responded_at: the contact a worker logs after
-    it, at its real and earlier time, is what the corrected case's first response is."""
+    the receipt or channel (edits._first_response), or the undo of one, is none for responded_at: the contact
+    a worker logs after it, at its real and earlier time, is what the corrected case's first response is."""
     changed = Event.changes.contains(f'"{name}": [')
-    return and_(changed, Event.kind != EventKind.EDITED.value) if name == "responded_at" else changed
+    if name == "responded_at":
+        return and_(changed, Event.kind.not_in([EventKind.EDITED.value, EventKind.UNDONE.value]))
+    return changed
 
 
 def ref_taken(session: Session, ref: str | None, case_id: int | None = None) -> str | None:

@@ -15,7 +15,7 @@ from jiesu.queries import reason_labels
 from jiesu.clock import shown as shown_at, shown_bound
 from jiesu.render import Column, iso, labelled, local_bound, local_time, null_if_empty, record, without_year
 from jiesu.safetext import shortened
-from jiesu.vocab import Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
+from jiesu.vocab import OPEN_STATUSES, Channel, EventKind, Kind, LedgerStatus, Level, Nature, Result, Satisfaction, Status, Tier, Track, Urgency
 
 EVENT_FIELDS = ("id", "at", "actor", "kind", "note", "changes", "undoes")
 LEDGER_FIELDS = ("id", "case_id", "opened_at", "period", "plan", "unit", "due", "status", "cleared_at", "evidence")
@@ -212,8 +212,10 @@ def retimed_line(case: Case, basis: str, tz: ZoneInfo) -> str:
 
 def responded_line(case: Case, tz: ZoneInfo) -> str:
     """What a correction of a case's receipt or channel says of the first response it moved with it."""
-    if case.responded_at is None:
+    if case.responded_at is None and Status(case.status) in OPEN_STATUSES:
         return "首次响应随之改为：尚未响应（联系诉求人后用 jiesu contact 记录，可用 --at 写实际时间）"
+    if case.responded_at is None:  # a closed case takes no contact: the case was closed without one
+        return "首次响应随之改为：尚未响应（这件诉求办结前没有联系记录）"
     return f"首次响应随之改为 {shown_at(case.responded_at, tz)}"
 
 
