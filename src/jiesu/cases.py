@@ -274,7 +274,10 @@ CLOSE_STEPS = {"visit": EventKind.VISITED, "contact": EventKind.CONTACTED}
 
 def check_close_holds(office: Office, session: Session, case: Case) -> None:
     """Refuse (RuleViolation) unless the close of the case's current round passes 三上门 as the case now
-    reads: a corrected channel may take away the face-to-face receipt it closed by."""
+    reads: a corrected channel may take away the face-to-face receipt it closed by. A close by its ledger
+    entry's 销账 is no 三上门 close: it holds under any channel."""
+    if ledger.cleared_entry_of(session, case) is not None:
+        return
     reopened = _last_reopen(session, case.id)
     _check_close_in_order(office, session, case, Result(case.result), case.closed_at, reopened.id if reopened else 0)
 

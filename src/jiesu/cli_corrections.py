@@ -33,8 +33,7 @@ def edit(
     在终端里不带任何选项时，逐项询问（回车保留原值，- 清除）。
     """
     from jiesu.edits import edit_case
-    from jiesu.clock import shown_bound
-    from jiesu.views import changes_shown, ledgered_line, responded_line, retimed_line
+    from jiesu.views import changes_shown, ledgered_line, respond_by_line, responded_line, retimed_line
 
     office = office_of(ctx)
     typed = {
@@ -59,7 +58,7 @@ def edit(
     if edited.ledgered is not None:  # its 办理时限 decides nothing while it is on the ledger; a 响应时限 still due does
         say(ledgered_line(edited.ledgered, office.now, tz, "未销账"))
         if "respond_by" in edited.changes and case.responded_at is None:
-            say(f"响应时限已按更正后的内容重算为 {shown_bound(case.respond_by, tz)}")
+            say(respond_by_line(case, "更正后的内容", tz))
     elif edited.retimed:
         say(retimed_line(case, "更正后的内容", tz))
     if "responded_at" in edited.changes:  # hidden from the history's lines: the contact that set it shows instead

@@ -84,7 +84,7 @@ def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = 
             changes |= timing
             if RECEIPT & changes.keys():
                 changes |= change(case, responded_at=_first_response(office, session, case, receipt_response))
-            if "channel" in changes and case.status in (Status.CLOSED, Status.REVISITED) and not _closed_by_clearing(session, case):
+            if "channel" in changes and case.status in (Status.CLOSED, Status.REVISITED):
                 _check_close_kept(office, session, case)
             for name, value in textsearch.derived(case).items():
                 setattr(case, name, value)
@@ -117,13 +117,6 @@ def _first_response(office: Office, session: Session, case: Case, receipt_respon
     return session.exec(
         select(func.min(Event.at)).where(Event.case_id == case.id, Event.kind == EventKind.CONTACTED.value, not_undone())
     ).one()
-
-
-def _closed_by_clearing(session: Session, case: Case) -> bool:
-    """Whether the case was closed by its ledger entry's 销账, which 三上门 does not decide (any channel clears)."""
-    from jiesu.ledger import cleared_entry_of
-
-    return cleared_entry_of(session, case) is not None
 
 
 def _check_close_kept(office: Office, session: Session, case: Case) -> None:

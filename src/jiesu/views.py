@@ -210,6 +210,12 @@ def retimed_line(case: Case, basis: str, tz: ZoneInfo) -> str:
     return f"时限已按{basis}重算：{Tier(case.tier).label}档，响应时限 {shown_bound(case.respond_by, tz)}，{resolve_by}"
 
 
+def respond_by_line(case: Case, basis: str, tz: ZoneInfo) -> str:
+    """What a step says of the 响应时限 it moved on a 挂账整改 case still awaiting its first response (beside
+    `ledgered_line`, as its 办理时限 gives way to its entry's 整改期限)."""
+    return f"响应时限已按{basis}重算为 {shown_bound(case.respond_by, tz)}"
+
+
 def responded_line(case: Case, tz: ZoneInfo) -> str:
     """What a correction of a case's receipt or channel says of the first response it moved with it."""
     if case.responded_at is None and Status(case.status) in OPEN_STATUSES:
