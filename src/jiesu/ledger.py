@@ -6,7 +6,8 @@ stored: 期初 + 本期新增 − 本期销账 = 期末, always. A rolled month 
 a step dated in it is refused (it would change a record of that month after the
 fact), so a stored balance never changes and always agrees with the entries on
 the books at the month's end. Only a finished month is rolled. An entry is listed
-and exported under the periods whose 本期新增 counts it (`counted_in`); a book
+and exported under the periods whose 本期新增 counts it (`counted_in`), and in a
+month's whole ledger also under those whose 期初 counts it (`on_books_in`); a book
 from an older jiesu may hold movements booked in a later month than their own.
 """
 
@@ -117,6 +118,21 @@ def counted_in(period: str):
         .where(LedgerMove.entry_id == LedgerEntry.id, LedgerMove.kind.in_([ADDED, REOPENED]), LedgerMove.period == period)
         .exists()
     )
+
+
+_SIGNED = when_then((LedgerMove.kind == CLEARED, -1), else_=1)
+
+
+def open_at_end(period: str):
+    """The ids of the entries still open at the end of `period` by the moves booked up to it: what its roll
+    carries over, and the next month's 期初."""
+    return select(LedgerMove.entry_id).where(LedgerMove.period <= period).group_by(LedgerMove.entry_id).having(func.sum(_SIGNED) > 0)
+
+
+def on_books_in(period: str):
+    """The entries on the books during `period`, its whole ledger: those its 期初 counts (carried in from the
+    month before) and those its 本期新增 counts (`counted_in`), cleared in it or not — what its balance adds up."""
+    return LedgerEntry.id.in_(open_at_end(previous_period(period)).scalar_subquery()) | counted_in(period)
 
 
 def days_on_books(entry: LedgerEntry, now: datetime, tz: ZoneInfo) -> int:
@@ -276,15 +292,16 @@ class EntryLine:
 
 
 def list_entries(
-    office: Office, *, period: str | None = None, open_only: bool = False, unit: str | None = None
+    office: Office, *, period: str | None = None, whole_month: bool = False, open_only: bool = False, unit: str | None = None
 ) -> Iterator[EntryLine]:
-    """Ledger entries with their cases, oldest first, streamed; by `period`, those it counts as 本期新增 —
-    of a month already over, as that month left them (`_as_closed`), so that its ledger exported again
-    after a later 销账 reads as it did; `open_only` and `unit` then ask what they were then."""
+    """Ledger entries with their cases, oldest first, streamed; by `period`, those it counts as 本期新增, or with
+    `whole_month` all it had on the books (`on_books_in`) — of a month already over, as that month left them
+    (`_as_closed`), so that its ledger exported again after a later 销账 reads as it did; `open_only` and `unit`
+    then ask what they were then."""
     query = select(LedgerEntry, Case).join(Case, Case.id == LedgerEntry.case_id).order_by(LedgerEntry.id)
     closed = period is not None and period < period_of(office.now, office)
     if period:
-        query = query.where(counted_in(period))
+        query = query.where(on_books_in(period) if whole_month else counted_in(period))
     unit = text_or_none(unit)  # as stored: stripped, as `list --assignee` compares
     with office.store.read() as session:
         rows = session.exec(query.execution_options(yield_per=500))
@@ -361,9 +378,6 @@ class Roll:
     already: bool
 
 
-_SIGNED = when_then((LedgerMove.kind == CLEARED, -1), else_=1)
-
-
 def roll(office: Office, period: str) -> Roll:
     """Month-end: compute and store the balance of `period` and carry its open entries over."""
     period = parse_period(period)
@@ -403,14 +417,8 @@ def roll(office: Office, period: str) -> Roll:
 
 def _carry(office: Office, session: Session, period: str) -> int:
     """Carry every entry still open at the end of `period` into the next; returns how many."""
-    still_open = (
-        select(LedgerMove.entry_id)
-        .where(LedgerMove.period <= period)
-        .group_by(LedgerMove.entry_id)
-        .having(func.sum(_SIGNED) > 0)
-    )
     rows = session.exec(
-        select(LedgerEntry.id, LedgerEntry.case_id).where(LedgerEntry.id.in_(still_open.scalar_subquery()))
+        select(LedgerEntry.id, LedgerEntry.case_id).where(LedgerEntry.id.in_(open_at_end(period).scalar_subquery()))
     ).all()
     if not rows:
         return 0
