@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import text
 from sqlmodel import select
 from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
 
 from conftest import refused
 from jiesu import cases, ledger, lookup
@@ -429,7 +430,7 @@ def four_months_of_ledger(jiesu, monkeypatch) -> None:
     jiesu.ok("ledger", "edit", "2", "--unit", "物业公司", "--reason", "改由物业公司", "--at", "2026-12-02T10:00")
 
 
-def test_a_months_whole_ledger_holds_its_opening_and_additions_and_the_open_ones_its_closing(jiesu, monkeypatch):
+def test_a_months_whole_ledger_holds_its_opening_and_additions_and_the_open_ones_its_closing(jiesu, monkeypatch, tmp_path):
     """Replayed from fresh testers acting as a street office: `ledger list --period M` left out the entries carried
     in from earlier months; `--all` lists every entry on the books in M, as many as its 期初 + 本期新增."""
     four_months_of_ledger(jiesu, monkeypatch)
@@ -461,8 +462,19 @@ def test_a_months_whole_ledger_holds_its_opening_and_additions_and_the_open_ones
     assert [r["id"] for r in jiesu.json("ledger", "list", "--period", "2026-12", "--all", "--unit", "物业公司")] == [2]
     assert [r["id"] for r in jiesu.json("ledger", "list", "--period", "2026-11", "--all", "--unit", "物业公司")] == []
     csv_rows = list(csv.DictReader(io.StringIO(jiesu.ok("ledger", "export", "--period", "2026-11", "--all", "--no-bom").stdout)))
-    assert [(r["台账编号"], r["上账期间"], r["状态"], r["销账时间"]) for r in csv_rows] == [
-        ("2", "2026-09", "在账", ""), ("3", "2026-09", "在账", ""), ("4", "2026-10", "在账", ""), ("5", "2026-11", "已销账", "2026-11-28 10:00")]
+    # 3's 上账期间 is September, but November's balance counts its 重新挂账 as 本期新增, not in its 期初.
+    assert [(r["台账编号"], r["上账期间"], r["期初在账"], r["状态"], r["销账时间"]) for r in csv_rows] == [
+        ("2", "2026-09", "是", "在账", ""), ("3", "2026-09", "否", "在账", ""),
+        ("4", "2026-10", "是", "在账", ""), ("5", "2026-11", "否", "已销账", "2026-11-28 10:00")]
+    november = jiesu.json("ledger", "list", "--period", "2026-11", "--all")
+    assert [r["in_opening"] for r in november] == [True, False, True, False]
+    assert sum(r["in_opening"] for r in november) == jiesu.json("ledger", "roll", "2026-11")["opening"]
+    assert "期初在账" not in jiesu.ok("ledger", "export", "--period", "2026-11", "--no-bom").stdout.splitlines()[0]
+    jiesu.ok("ledger", "export", "--period", "2026-11", "--all", "--out", str(tmp_path / "台账.xlsx"))
+    header, *sheet = CalamineWorkbook.from_path(str(tmp_path / "台账.xlsx")).get_sheet_by_name("台账").to_python()
+    assert [(row[header.index("期初在账")], row[header.index("销账时间")]) for row in sheet] == [
+        ("是", ""), ("否", ""), ("是", ""), ("否", datetime(2026, 11, 28, 10, 0))]
+    assert "in_opening" not in jiesu.json("ledger", "list", "--period", "2026-11")[0]
 
 
 def test_an_entry_cleared_and_back_within_the_month_is_one_row_though_the_balance_counts_each_move(jiesu, monkeypatch):

@@ -41,6 +41,7 @@ EXPORT_COLUMNS = (
     ("evidence", "整改结果"),
     ("carried", "结转次数"),
 )
+IN_OPENING = ("in_opening", "期初在账")  # a column of --all only: whether the month's 期初 counts the entry
 
 
 def _listed_period(ctx: typer.Context, period: str | None, whole_month: bool) -> tuple[Office, str | None]:
@@ -142,7 +143,7 @@ def ledger_list(
     from jiesu import ledger
     from jiesu.phones import shown_field
     from jiesu.render import Column, labelled, local_bound, render, without_year
-    from jiesu.views import LEDGER_FIELDS, case_id, ledger_record
+    from jiesu.views import LEDGER_FIELDS, case_id, ledger_record, yes_no
 
     office, period = _listed_period(ctx, period, whole_month)
     tz = office.tz
@@ -152,6 +153,8 @@ def ledger_list(
             row = ledger_record(line.entry, line.carried, tz)
             row["summary"] = shown_field("summary", line.case.summary)  # no --reveal here: a dictated number is always masked
             row["age_days"] = ledger.days_on_books(line.entry, line.standing, tz)
+            if whole_month:
+                row["in_opening"] = line.in_opening
             yield row
 
     columns = [
@@ -165,8 +168,12 @@ def ledger_list(
         Column("carried", "结转", whole=True, drop=1),
         Column("status", "状态", labelled(LedgerStatus), whole=True, lasting=True),  # 在账 or 已销账: what a row is
     ]
+    fields = (*LEDGER_FIELDS, "carried", "summary", "age_days")
+    if whole_month:
+        columns.insert(-1, Column(IN_OPENING[0], "期初", yes_no, whole=True))
+        fields = (*fields, IN_OPENING[0])
     fmt = output_format(fmt)
-    count = render(rows(), fmt, columns, case_ids="case_id", fields=(*LEDGER_FIELDS, "carried", "summary", "age_days"))
+    count = render(rows(), fmt, columns, case_ids="case_id", fields=fields)
     if fmt is OutputFormat.TABLE:
         say(f"共 {count} 条")
 
@@ -228,5 +235,6 @@ def ledger_export(
         exchange.ledger_row(line, office.tz, reveal=reveal, for_people=fmt != "json", typed_times=fmt == "xlsx")
         for line in lines
     )
-    count = exchange.write(rows, fmt, out, columns=EXPORT_COLUMNS, bom=bom)
+    columns = (*EXPORT_COLUMNS, IN_OPENING) if whole_month else EXPORT_COLUMNS
+    count = exchange.write(rows, fmt, out, columns=columns, bom=bom)
     say(f"已导出 {count} 条台账" + (f"到 {echoed_path(out)}" if out else ""))
