@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import text
 from sqlmodel import select
 from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
 
 from conftest import refused
 from jiesu import cases, ledger, lookup
@@ -412,6 +413,91 @@ def test_an_entry_is_listed_and_exported_under_the_period_whose_balance_counts_i
     november = jiesu.json("ledger", "roll", "2026-11")
     assert (october["opening"], october["cleared"], november["added"], november["closing"]) == (1, 1, 1, 1)
     assert jiesu.ok("check").stderr.startswith("案卷完好")
+
+
+def four_months_of_ledger(jiesu, monkeypatch) -> None:
+    """Entries 1–5 over 2026-09…12: 1 carried into October and cleared there; 2 carried on, its unit changed by a
+    `ledger edit` in December; 3 cleared in September and 重新挂账 in November; 4 added in October, cleared in
+    December; 5 added and cleared within November."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-05T09:00:00+08:00")
+    ids = [jiesu.new(s, "--nature", "合理诉求", "--received", f"2026-{m}T09:00") for s, m in (
+        ("主管道", "09-01"), ("地下室积水", "09-01"), ("路灯", "09-01"), ("井盖", "10-01"), ("树枝", "11-01"))]
+    for case_id, added in zip(ids, ("09-05", "09-10", "09-12", "10-03", "11-20")):
+        jiesu.ok("ledger", "add", case_id, "--plan", "整改", "--unit", "城管科", "--at", f"2026-{added}T10:00")
+    for entry, cleared in ((3, "09-25"), (1, "10-10"), (5, "11-28"), (4, "12-03")):
+        jiesu.ok("ledger", "clear", str(entry), "--evidence", "已整改", "--at", f"2026-{cleared}T10:00")
+    jiesu.ok("revisit", ids[2], "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-05T10:00")
+    jiesu.ok("ledger", "edit", "2", "--unit", "物业公司", "--reason", "改由物业公司", "--at", "2026-12-02T10:00")
+
+
+def test_a_months_whole_ledger_holds_its_opening_and_additions_and_the_open_ones_its_closing(jiesu, monkeypatch, tmp_path):
+    """Replayed from fresh testers acting as a street office: `ledger list --period M` left out the entries carried
+    in from earlier months; `--all` lists every entry on the books in M, as many as its 期初 + 本期新增."""
+    four_months_of_ledger(jiesu, monkeypatch)
+    assert [r["id"] for r in jiesu.json("ledger", "list", "--period", "2026-12", "--all")] == [2, 3, 4]  # the month now in, so far
+    monkeypatch.setenv("JIESU_NOW", "2027-01-05T09:00:00+08:00")
+    whole = {
+        "2026-09": ([1, 2, 3], [1, 2]),
+        "2026-10": ([1, 2, 4], [2, 4]),
+        "2026-11": ([2, 3, 4, 5], [2, 3, 4]),
+        "2026-12": ([2, 3, 4], [2, 3]),
+    }
+    for period, (listed, still_open) in whole.items():
+        balance = jiesu.json("ledger", "roll", period)
+        rows = jiesu.json("ledger", "list", "--period", period, "--all")
+        assert [r["id"] for r in rows] == listed and len(rows) == balance["opening"] + balance["added"]
+        assert [r["id"] for r in jiesu.json("ledger", "list", "--period", period, "--all", "--open")] == still_open
+        assert len(still_open) == balance["closing"]
+        exported = json.loads(jiesu.ok("ledger", "export", "--period", period, "--all", "--format", "json").stdout)
+        assert [r["entry_id"] for r in exported] == listed
+    assert [r["id"] for r in jiesu.json("ledger", "list", "--period", "2026-10")] == [4]  # without --all: 本期新增 only
+
+    october = {r["entry_id"]: r for r in json.loads(jiesu.ok("ledger", "export", "--period", "2026-10", "--all", "--format", "json").stdout)}
+    assert [(r["period"], r["status"], r["carried"]) for r in october.values()] == [
+        ("2026-09", "cleared", 1), ("2026-09", "open", 2), ("2026-10", "open", 1)]
+    assert (october[1]["cleared_at"], october[1]["evidence"]) == ("2026-10-10T10:00:00+08:00", "已整改")
+    assert october[4]["cleared_at"] is None  # cleared in December, after October was over
+    listed = {r["id"]: r for r in jiesu.json("ledger", "list", "--period", "2026-10", "--all")}
+    assert (listed[1]["age_days"], listed[2]["age_days"], listed[2]["unit"]) == (35, 51, "城管科")  # 09-10 → 10-31, before the edit
+    assert [r["id"] for r in jiesu.json("ledger", "list", "--period", "2026-12", "--all", "--unit", "物业公司")] == [2]
+    assert [r["id"] for r in jiesu.json("ledger", "list", "--period", "2026-11", "--all", "--unit", "物业公司")] == []
+    csv_rows = list(csv.DictReader(io.StringIO(jiesu.ok("ledger", "export", "--period", "2026-11", "--all", "--no-bom").stdout)))
+    # 3's 上账期间 is September, but November's balance counts its 重新挂账 as 本期新增, not in its 期初.
+    assert [(r["台账编号"], r["上账期间"], r["期初在账"], r["状态"], r["销账时间"]) for r in csv_rows] == [
+        ("2", "2026-09", "是", "在账", ""), ("3", "2026-09", "否", "在账", ""),
+        ("4", "2026-10", "是", "在账", ""), ("5", "2026-11", "否", "已销账", "2026-11-28 10:00")]
+    november = jiesu.json("ledger", "list", "--period", "2026-11", "--all")
+    assert [r["in_opening"] for r in november] == [True, False, True, False]
+    assert sum(r["in_opening"] for r in november) == jiesu.json("ledger", "roll", "2026-11")["opening"]
+    assert "期初在账" not in jiesu.ok("ledger", "export", "--period", "2026-11", "--no-bom").stdout.splitlines()[0]
+    jiesu.ok("ledger", "export", "--period", "2026-11", "--all", "--out", str(tmp_path / "台账.xlsx"))
+    header, *sheet = CalamineWorkbook.from_path(str(tmp_path / "台账.xlsx")).get_sheet_by_name("台账").to_python()
+    assert [(row[header.index("期初在账")], row[header.index("销账时间")]) for row in sheet] == [
+        ("是", ""), ("否", ""), ("是", ""), ("否", datetime(2026, 11, 28, 10, 0))]
+    assert "in_opening" not in jiesu.json("ledger", "list", "--period", "2026-11")[0]
+
+
+def test_an_entry_cleared_and_back_within_the_month_is_one_row_though_the_balance_counts_each_move(jiesu, monkeypatch):
+    """A 台账 has a row per entry; 本期新增 and 本期销账 count moves, so this entry adds 2 to 期初 + 本期新增.
+    The open ones still count the 期末."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-30T09:00:00+08:00")
+    case_id = jiesu.new("主管道", "--nature", "合理诉求", "--received", "2026-11-01T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科", "--at", "2026-11-02T10:00")
+    jiesu.ok("ledger", "clear", "1", "--evidence", "已更换", "--at", "2026-11-10T10:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no", "--at", "2026-11-12T10:00")
+    monkeypatch.setenv("JIESU_NOW", "2026-12-01T09:00:00+08:00")
+    balance = jiesu.json("ledger", "roll", "2026-11")
+    assert (balance["opening"], balance["added"], balance["cleared"], balance["closing"]) == (0, 2, 1, 1)
+    assert [(r["id"], r["status"]) for r in jiesu.json("ledger", "list", "--period", "2026-11", "--all")] == [(1, "open")]
+    assert len(jiesu.json("ledger", "list", "--period", "2026-11", "--all", "--open")) == balance["closing"]
+
+
+def test_all_without_period_is_a_usage_error_that_makes_no_book(jiesu, db_path):
+    """Without --period the ledger lists every entry already; --all reading as the month now in would list fewer."""
+    line = "--all 要与 --period 一起用（如 --period 2026-10 --all）：列出该月在账的全部条目"
+    refused(jiesu("ledger", "list", "--all"), line, code=2)
+    refused(jiesu("ledger", "export", "--all", "--format", "json"), line, code=2)
+    assert not db_path.exists()
 
 
 def test_a_month_still_to_come_is_refused_not_listed_or_exported_empty(jiesu, book, tmp_path, monkeypatch):

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 ledger_app = typer.Typer(cls=JiesuGroup, rich_markup_mode=None, no_args_is_help=True, add_completion=False)
 
-Period = Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="期间 YYYY-MM 或 YYYY年M月，如 2026-10、2026年10月：该月的本期新增（当月上账或重新挂账的条目）；从前几个月结转来的不在其中。")]
+Period = Annotated[Optional[str], typer.Option("--period", metavar="PERIOD", help="期间 YYYY-MM 或 YYYY年M月，如 2026-10、2026年10月：该月的本期新增（当月上账或重新挂账的条目）；从前几个月结转来的不在其中（--all 连同它们一起列出）。")]
+WholeMonth = Annotated[bool, typer.Option("--all", help="该月在账的全部条目：上期结转的和本期新增的，含本月销账的；要与 --period 一起用。")]
 Entry = Annotated[int, typer.Argument(parser=parse_entry, metavar="ENTRY", help="台账编号（如 3，或照抄的 台账3、#3）。")]
 
 NO_ENTRIES_YET = "还没有这一期的台账"  # what `ledger list` and `ledger export` say of a --period still to come
@@ -40,6 +41,20 @@ EXPORT_COLUMNS = (
     ("evidence", "整改结果"),
     ("carried", "结转次数"),
 )
+IN_OPENING = ("in_opening", "期初在账")  # a column of --all only: whether the month's 期初 counts the entry
+
+
+def _listed_period(ctx: typer.Context, period: str | None, whole_month: bool) -> tuple[Office, str | None]:
+    """The office and the --period `ledger list` and `ledger export` list, a month begun (ledger.begun_period).
+    --all without --period is refused before a book is opened: without one the ledger already lists every
+    entry, and --all reading as the month now in would list fewer than no option at all."""
+    from jiesu import ledger
+    from jiesu.errors import BadOption
+
+    if whole_month and period is None:
+        raise BadOption("--all 要与 --period 一起用（如 --period 2026-10 --all）：列出该月在账的全部条目")
+    office = office_of(ctx)
+    return office, None if period is None else ledger.begun_period(office, period, NO_ENTRIES_YET)
 
 
 def _due(office: Office, typed: str | None) -> datetime | None:
@@ -116,6 +131,7 @@ def ledger_edit(
 def ledger_list(
     ctx: typer.Context,
     period: Period = None,
+    whole_month: WholeMonth = False,
     open_only: Annotated[bool, typer.Option("--open", help="只列未销账的。")] = False,
     unit: Annotated[Optional[str], typer.Option("--unit", parser=not_blank("--unit"), help="责任单位。")] = None,
     fmt: Format = None,
@@ -127,17 +143,18 @@ def ledger_list(
     from jiesu import ledger
     from jiesu.phones import shown_field
     from jiesu.render import Column, labelled, local_bound, render, without_year
-    from jiesu.views import LEDGER_FIELDS, case_id, ledger_record
+    from jiesu.views import LEDGER_FIELDS, case_id, ledger_record, yes_no
 
-    office = office_of(ctx)
+    office, period = _listed_period(ctx, period, whole_month)
     tz = office.tz
-    period = None if period is None else ledger.begun_period(office, period, NO_ENTRIES_YET)
 
     def rows():
-        for line in ledger.list_entries(office, period=period, open_only=open_only, unit=unit):
+        for line in ledger.list_entries(office, period=period, whole_month=whole_month, open_only=open_only, unit=unit):
             row = ledger_record(line.entry, line.carried, tz)
             row["summary"] = shown_field("summary", line.case.summary)  # no --reveal here: a dictated number is always masked
             row["age_days"] = ledger.days_on_books(line.entry, line.standing, tz)
+            if whole_month:
+                row["in_opening"] = line.in_opening
             yield row
 
     columns = [
@@ -151,8 +168,12 @@ def ledger_list(
         Column("carried", "结转", whole=True, drop=1),
         Column("status", "状态", labelled(LedgerStatus), whole=True, lasting=True),  # 在账 or 已销账: what a row is
     ]
+    fields = (*LEDGER_FIELDS, "carried", "summary", "age_days")
+    if whole_month:
+        columns.insert(-1, Column(IN_OPENING[0], "期初", yes_no, whole=True))
+        fields = (*fields, IN_OPENING[0])
     fmt = output_format(fmt)
-    count = render(rows(), fmt, columns, case_ids="case_id", fields=(*LEDGER_FIELDS, "carried", "summary", "age_days"))
+    count = render(rows(), fmt, columns, case_ids="case_id", fields=fields)
     if fmt is OutputFormat.TABLE:
         say(f"共 {count} 条")
 
@@ -192,6 +213,7 @@ def ledger_roll(
 def ledger_export(
     ctx: typer.Context,
     period: Period = None,
+    whole_month: WholeMonth = False,
     out: Out = None,
     fmt: Annotated[
         Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="csv（默认，Excel 可直接打开）、xlsx 或 json；不写则按 --out 的扩展名（.xlsx、.json）。")
@@ -202,15 +224,17 @@ def ledger_export(
     """导出台账上报街道：每条一行，CSV 可直接用 Excel 打开。
 
     例：jiesu ledger export --period 2026-10 --out 台账-2026-10.csv
+    （加 --all：该月在账的全部条目，连同上期结转来的。）
     """
     from jiesu import exchange, ledger
 
     fmt = export_format(out, fmt, ("csv", "xlsx", "json"))
-    office = office_of(ctx)
-    lines = ledger.list_entries(office, period=None if period is None else ledger.begun_period(office, period, NO_ENTRIES_YET))
+    office, period = _listed_period(ctx, period, whole_month)
+    lines = ledger.list_entries(office, period=period, whole_month=whole_month)
     rows = (
         exchange.ledger_row(line, office.tz, reveal=reveal, for_people=fmt != "json", typed_times=fmt == "xlsx")
         for line in lines
     )
-    count = exchange.write(rows, fmt, out, columns=EXPORT_COLUMNS, bom=bom)
+    columns = (*EXPORT_COLUMNS, IN_OPENING) if whole_month else EXPORT_COLUMNS
+    count = exchange.write(rows, fmt, out, columns=columns, bom=bom)
     say(f"已导出 {count} 条台账" + (f"到 {echoed_path(out)}" if out else ""))

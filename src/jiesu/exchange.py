@@ -30,6 +30,7 @@ from jiesu.models import BOOK, CASE_DEADLINES, CASE_FIELDS, CASE_TIMES, Case, Ev
 from jiesu.office import Office
 from jiesu.safetext import echoed_path, visible
 from jiesu import phones
+from jiesu.views import yes_no
 from jiesu.render import (
     FORMULA_STARTS, NUMBER_MARKS, NUMBER_TEXT, TRUTH, iso, json_writer, neutralise, null_if_empty, on_display, record, shielded, speaks_utf,
     write_csv_batches, write_json_array,
@@ -81,6 +82,8 @@ def ledger_row(line: EntryLine, tz: ZoneInfo, *, reveal: bool, for_people: bool,
         "evidence": entry.evidence,
         "carried": line.carried,
     }
+    if line.in_opening is not None:  # a month's whole ledger: carried in, or 本期新增 (a 重新挂账's 上账期间 is earlier)
+        row["in_opening"] = yes_no(line.in_opening) if for_people else line.in_opening
     if not reveal:  # a number dictated into the text is the complainant's as much as the phone field
         for name in phones.FREE_TEXT & row.keys():
             row[name] = phones.mask_in_text(row[name])

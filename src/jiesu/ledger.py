@@ -6,7 +6,8 @@ stored: 期初 + 本期新增 − 本期销账 = 期末, always. A rolled month 
 a step dated in it is refused (it would change a record of that month after the
 fact), so a stored balance never changes and always agrees with the entries on
 the books at the month's end. Only a finished month is rolled. An entry is listed
-and exported under the periods whose 本期新增 counts it (`counted_in`); a book
+and exported under the periods whose 本期新增 counts it (`counted_in`), and in a
+month's whole ledger also under those whose 期初 counts it (`on_books_in`); a book
 from an older jiesu may hold movements booked in a later month than their own.
 """
 
@@ -22,7 +23,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case as when_then
-from sqlalchemy import Connection, func, insert
+from sqlalchemy import Connection, func, insert, null
 from sqlmodel import Session, select
 
 from jiesu.asof import entry_fields_at
@@ -117,6 +118,26 @@ def counted_in(period: str):
         .where(LedgerMove.entry_id == LedgerEntry.id, LedgerMove.kind.in_([ADDED, REOPENED]), LedgerMove.period == period)
         .exists()
     )
+
+
+_SIGNED = when_then((LedgerMove.kind == CLEARED, -1), else_=1)
+
+
+def open_at_end(period: str):
+    """The ids of the entries still open at the end of `period` by the moves booked up to it: what its roll
+    carries over, and the next month's 期初."""
+    return select(LedgerMove.entry_id).where(LedgerMove.period <= period).group_by(LedgerMove.entry_id).having(func.sum(_SIGNED) > 0)
+
+
+def in_opening(period: str):
+    """Whether `period`'s 期初 counts an entry: it was carried in, open at the end of the month before."""
+    return LedgerEntry.id.in_(open_at_end(previous_period(period)).scalar_subquery())
+
+
+def on_books_in(period: str):
+    """The entries on the books during `period`, its whole ledger: those its 期初 counts (carried in from the
+    month before) and those its 本期新增 counts (`counted_in`), cleared in it or not — what its balance adds up."""
+    return in_opening(period) | counted_in(period)
 
 
 def days_on_books(entry: LedgerEntry, now: datetime, tz: ZoneInfo) -> int:
@@ -266,25 +287,29 @@ def _load_entry(session: Session, entry_id: int, *, lock: bool = True) -> Ledger
 
 @dataclass
 class EntryLine:
-    """An entry with its case, as it stood at `standing` (now, or the last instant of a month already over), and
-    its 结转次数 then (`carried_at`)."""
+    """An entry with its case, as it stood at `standing` (now, or the last instant of a month already over), its
+    结转次数 then (`carried_at`), and in a month's whole ledger whether its 期初 counts it (`in_opening`; else None):
+    an entry 重新挂账 in the month has an earlier 上账期间 but is 本期新增, not carried in."""
 
     entry: LedgerEntry
     case: Case
     standing: datetime
     carried: int
+    in_opening: bool | None
 
 
 def list_entries(
-    office: Office, *, period: str | None = None, open_only: bool = False, unit: str | None = None
+    office: Office, *, period: str | None = None, whole_month: bool = False, open_only: bool = False, unit: str | None = None
 ) -> Iterator[EntryLine]:
-    """Ledger entries with their cases, oldest first, streamed; by `period`, those it counts as 本期新增 —
-    of a month already over, as that month left them (`_as_closed`), so that its ledger exported again
-    after a later 销账 reads as it did; `open_only` and `unit` then ask what they were then."""
-    query = select(LedgerEntry, Case).join(Case, Case.id == LedgerEntry.case_id).order_by(LedgerEntry.id)
+    """Ledger entries with their cases, oldest first, streamed; by `period`, those it counts as 本期新增, or with
+    `whole_month` all it had on the books (`on_books_in`), each marked whether its 期初 counts it — of a month
+    already over, as that month left them (`_as_closed`), so that its ledger exported again after a later 销账
+    reads as it did; `open_only` and `unit` then ask what they were then."""
+    opening = in_opening(period) if period and whole_month else null()
+    query = select(LedgerEntry, Case, opening).join(Case, Case.id == LedgerEntry.case_id).order_by(LedgerEntry.id)
     closed = period is not None and period < period_of(office.now, office)
     if period:
-        query = query.where(counted_in(period))
+        query = query.where(on_books_in(period) if whole_month else counted_in(period))
     unit = text_or_none(unit)  # as stored: stripped, as `list --assignee` compares
     with office.store.read() as session:
         rows = session.exec(query.execution_options(yield_per=500))
@@ -294,23 +319,26 @@ def list_entries(
                 yield line
 
 
-def _chunks(rows: Iterable[tuple[LedgerEntry, Case]]) -> Iterator[list[tuple[LedgerEntry, Case]]]:
+Listed = tuple[LedgerEntry, Case, bool | None]  # an entry, its case, and whether the month's 期初 counts it
+
+
+def _chunks(rows: Iterable[Listed]) -> Iterator[list[Listed]]:
     """Entries in chunks, each read with one query more (their moves), never all at once."""
     rows = iter(rows)
     while chunk := list(itertools.islice(rows, 500)):
         yield chunk
 
 
-def _as_standing(session: Session, office: Office, rows: Iterable[tuple[LedgerEntry, Case]]) -> Iterator[EntryLine]:
+def _as_standing(session: Session, office: Office, rows: Iterable[Listed]) -> Iterator[EntryLine]:
     """Each entry as it stands, 结转次数 counting the month-ends before this month it stood open at, as a past
     month's ledger and report count them, whether or not their rolls have been run."""
     for chunk in _chunks(rows):
-        carried = carried_at(session.connection(), [entry.id for entry, _ in chunk], office.now, office)
-        for entry, case in chunk:
-            yield EntryLine(entry, case, office.now, carried.get(entry.id, 0))
+        carried = carried_at(session.connection(), [entry.id for entry, *_ in chunk], office.now, office)
+        for entry, case, opening in chunk:
+            yield EntryLine(entry, case, office.now, carried.get(entry.id, 0), opening)
 
 
-def _as_closed(session: Session, office: Office, period: str, rows: Iterable[tuple[LedgerEntry, Case]]) -> Iterator[EntryLine]:
+def _as_closed(session: Session, office: Office, period: str, rows: Iterable[Listed]) -> Iterator[EntryLine]:
     """Each entry as the end of `period` left it: 在账 or 销账 (with when and its 整改结果) by the moves booked
     up to `period` (what its roll counts), 整改措施, 责任单位 and 整改期限 from before any `ledger edit` dated
     after it, and 结转次数 counting the month-ends through `period`'s own it stood open at. The case is shown as it is."""
@@ -318,7 +346,7 @@ def _as_closed(session: Session, office: Office, period: str, rows: Iterable[tup
     standing = datetime(year, month, 1, tzinfo=office.tz) - timedelta(microseconds=1)
     edited = entry_fields_at(session.connection(), standing)
     for chunk in _chunks(rows):
-        ids = [entry.id for entry, _ in chunk]
+        ids = [entry.id for entry, *_ in chunk]
         last_move = {
             entry_id: (kind, at)
             for entry_id, kind, at in session.exec(
@@ -328,7 +356,7 @@ def _as_closed(session: Session, office: Office, period: str, rows: Iterable[tup
             )
         }
         carried = carried_at(session.connection(), ids, standing, office)
-        for entry, case in chunk:
+        for entry, case, opening in chunk:
             kind, at = last_move[entry.id]
             cleared_at = at if kind == CLEARED else None
             then = LedgerEntry(
@@ -336,7 +364,7 @@ def _as_closed(session: Session, office: Office, period: str, rows: Iterable[tup
                 | edited.get(entry.case_id, {})
                 | {"status": CLEARED if cleared_at else OPEN, "cleared_at": cleared_at, "evidence": _evidence_at(session, entry, cleared_at)}
             )
-            yield EntryLine(then, case, standing, carried.get(entry.id, 0))
+            yield EntryLine(then, case, standing, carried.get(entry.id, 0), opening)
 
 
 def _evidence_at(session: Session, entry: LedgerEntry, cleared_at: datetime | None) -> str | None:
@@ -359,9 +387,6 @@ class Roll:
     balance: LedgerBalance
     carried: int
     already: bool
-
-
-_SIGNED = when_then((LedgerMove.kind == CLEARED, -1), else_=1)
 
 
 def roll(office: Office, period: str) -> Roll:
@@ -403,14 +428,8 @@ def roll(office: Office, period: str) -> Roll:
 
 def _carry(office: Office, session: Session, period: str) -> int:
     """Carry every entry still open at the end of `period` into the next; returns how many."""
-    still_open = (
-        select(LedgerMove.entry_id)
-        .where(LedgerMove.period <= period)
-        .group_by(LedgerMove.entry_id)
-        .having(func.sum(_SIGNED) > 0)
-    )
     rows = session.exec(
-        select(LedgerEntry.id, LedgerEntry.case_id).where(LedgerEntry.id.in_(still_open.scalar_subquery()))
+        select(LedgerEntry.id, LedgerEntry.case_id).where(LedgerEntry.id.in_(open_at_end(period).scalar_subquery()))
     ).all()
     if not rows:
         return 0

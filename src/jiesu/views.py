@@ -22,6 +22,10 @@ LEDGER_FIELDS = ("id", "case_id", "opened_at", "period", "plan", "unit", "due", 
 REVISIT_FIELDS = ("id", "at", "actor", "satisfaction", "resolved", "note")
 
 
+def yes_no(value: bool) -> str:
+    return "是" if value else "否"
+
+
 def case_id(value: Any) -> str:
     return f"#{value}" if value else ""
 
