@@ -67,6 +67,30 @@ def test_a_corrected_channel_moves_the_response_its_receipt_stood_for(jiesu):
     assert jiesu.ok("check").stderr.startswith("案卷完好")
 
 
+def test_an_undone_correction_says_where_the_first_response_went_back_to(jiesu):
+    """A fresh tester: the correction said where the first response went, its undo did not — and it named a
+    响应时限 that a responded case no longer answers to."""
+    case_id = jiesu.new("门口垃圾", "--channel", "walkin", "--received", "2026-12-01T09:00")
+    jiesu.ok("edit", case_id, "--received", "2026-12-01T08:00")
+    said = jiesu.ok("undo", case_id).stderr
+    assert said == "#1 已撤销更正：受理时间：2026-12-01 08:00 → 2026-12-01 09:00（待派单）\n首次响应随之改回 2026-12-01 09:00\n"
+    jiesu.ok("edit", case_id, "--channel", "hotline")
+    said = jiesu.ok("undo", case_id).stderr
+    assert said == "#1 已撤销更正：受理渠道：12345热线 → 来访（待派单）\n首次响应随之改回 2026-12-01 09:00\n"
+    jiesu.ok("edit", case_id, "--channel", "hotline")
+    jiesu.ok("edit", case_id, "--channel", "walkin")
+    said = jiesu.ok("undo", case_id).stderr
+    assert said.endswith("首次响应随之改回：尚未响应（联系诉求人后用 jiesu contact 记录，可用 --at 写实际时间）\n")
+
+
+def test_an_undone_correction_of_a_case_awaiting_its_response_names_its_respond_by(jiesu):
+    case_id = jiesu.new("热线来电", "--channel", "hotline", "--received", "2026-12-01T09:00")
+    jiesu.ok("edit", case_id, "--received", "2026-12-01T07:00")
+    said = jiesu.ok("undo", case_id).stderr
+    assert "响应时限：2026-12-02 07:00 → 2026-12-02 09:00" in said
+    assert "首次响应" not in said
+
+
 def test_a_contact_stays_the_response_when_the_receipt_of_a_phoned_case_moves(jiesu):
     case_id = jiesu.new("热线来电", "--channel", "hotline", "--received", "2026-12-01T07:00")
     jiesu.ok("contact", case_id, "--at", "2026-12-01T08:30")

@@ -77,11 +77,13 @@ def undo(
     之后别人已在此基础上办理、超过撤销时限（规则 undo.window）或涉及台账、回访的，不能撤销。
     """
     from jiesu.undone import undo as undo_step
-    from jiesu.views import changes_shown
+    from jiesu.views import responded_line, restored_shown
     from jiesu.vocab import EventKind, Status
 
     office = office_of(ctx)
     done = undo_step(office, case_id)
-    restored = changes_shown(done.changes, office.tz)
+    restored = restored_shown(done.changes, done.case, office.tz)
     said = f"：{restored}" if restored else ""
     say(f"#{done.case.id} 已撤销{EventKind(done.step.kind).label}{said}（{Status(done.case.status).label}）")
+    if "responded_at" in done.changes:  # hidden from the line above, as in the correction's own
+        say(responded_line(done.case, office.tz, "改回"))

@@ -220,13 +220,22 @@ def respond_by_line(case: Case, basis: str, tz: ZoneInfo) -> str:
     return f"响应时限已按{basis}重算为 {shown_bound(case.respond_by, tz)}"
 
 
-def responded_line(case: Case, tz: ZoneInfo) -> str:
-    """What a correction of a case's receipt or channel says of the first response it moved with it."""
+def responded_line(case: Case, tz: ZoneInfo, moved: str = "改为") -> str:
+    """What a correction of a case's receipt or channel (or the undo of one, `moved="改回"`) says of the first
+    response it moved with it."""
     if case.responded_at is None and Status(case.status) in OPEN_STATUSES:
-        return "首次响应随之改为：尚未响应（联系诉求人后用 jiesu contact 记录，可用 --at 写实际时间）"
+        return f"首次响应随之{moved}：尚未响应（联系诉求人后用 jiesu contact 记录，可用 --at 写实际时间）"
     if case.responded_at is None:  # a closed case takes no contact: the case was closed without one
-        return "首次响应随之改为：尚未响应（这件诉求办结前没有联系记录）"
-    return f"首次响应随之改为 {shown_at(case.responded_at, tz)}"
+        return f"首次响应随之{moved}：尚未响应（这件诉求办结前没有联系记录）"
+    return f"首次响应随之{moved} {shown_at(case.responded_at, tz)}"
+
+
+def restored_shown(changes: dict[str, list], case: Case, tz: ZoneInfo) -> str:
+    """What an undo put back, as its line repeats it: the 响应时限 left out once the case is responded, where it
+    decides nothing (as in `retimed_line`); the first response it moved has its own line (`responded_line`)."""
+    if case.responded_at is not None:
+        changes = {name: values for name, values in changes.items() if name != "respond_by"}
+    return changes_shown(changes, tz)
 
 
 def restarted_line(case: Case, tz: ZoneInfo) -> str:
