@@ -55,7 +55,7 @@ def test_xml_in_the_encoding_it_declares(jiesu, tmp_path, encoding):
 def test_xml_whose_bytes_do_not_match_the_declaration_is_one_line(jiesu, tmp_path, book):
     text = '<?xml version="1.0" encoding="BIG5"?>\n' + XML_REQUEST.replace("夜间施工扰民", "𠮷")
     (tmp_path / "feed.xml").write_bytes(text.encode("utf-8"))
-    assert refused(jiesu("import", str(tmp_path / "feed.xml"))).startswith("错误: XML 声明的编码是 big5，但第 ")
+    assert refused(jiesu("import", str(tmp_path / "feed.xml"))) == f"错误: XML 声明的编码是 big5，但第 2 行第 {XML_REQUEST.index('噪') + 1} 列的字节 0xE5 却不是有效的 big5"
     (tmp_path / "odd.xml").write_bytes(b'<?xml version="1.0" encoding="klingon"?><service_requests/>')
     refused(jiesu("import", str(tmp_path / "odd.xml")), "XML 声明的编码 klingon 无法识别")
     assert book.counts() == (0, 0)
@@ -95,7 +95,36 @@ def test_utf16_cut_short_is_one_line(jiesu, tmp_path, book, name):
         "o.xml": XML_REQUEST, "o.csv": HEADER.replace(",", "\t") + "\n" + row().replace(",", "\t"),
     }[name]
     (tmp_path / name).write_bytes(text.encode("utf-16")[:-1])
-    refused(jiesu("import", str(tmp_path / name)), "文件开头标明是 UTF-16（带 BOM），内容却不是有效的 UTF-16")
+    where = f"第 {text.count(chr(10)) + 1} 行第 {len(text.split(chr(10))[-1])} 列的字节 0x{text.encode('utf-16')[-2]:02X}"
+    refused(jiesu("import", str(tmp_path / name)), f"文件开头标明是 UTF-16（带 BOM），{where} 却不是有效的 UTF-16")
+    assert book.counts() == (0, 0)
+
+
+GB_STRAY = "文件是 GB18030 编码，第 3 行第 21 列的字节 0x81 却不是有效的 GB18030；请改正这一行，或把整个文件存为 UTF-8"
+
+
+@pytest.mark.parametrize(
+    "name, start, bad, line",
+    [
+        ("g.csv", b"", b"\x81\x20", GB_STRAY),
+        ("g.jsonl", b"", b"\x81\x20", GB_STRAY),
+        ("b.csv", codecs.BOM_UTF8, b"\xff", "文件开头标明是 UTF-8（带 BOM），第 3 行第 21 列的字节 0xFF 却不是有效的 UTF-8"),
+    ],
+)
+def test_a_stray_byte_in_a_file_of_a_sure_encoding_is_named_by_its_line(jiesu, tmp_path, book, name, start, bad, line):
+    """A fresh tester: a GB18030 file with one byte GB18030 cannot read was refused as 文件编码无法识别, without
+    its line; the Chinese text before the byte says what the file is, as a BOM does."""
+    encoding = "utf-8" if start else "gb18030"
+    text = "工单编号,受理时间,诉求内容\nA1,2026-11-01 09:00,漏水\n".encode(encoding)
+    (tmp_path / name).write_bytes(start + text + b"A2,2026-11-01 09:00," + bad + b"bad\n")
+    refused(jiesu("import", str(tmp_path / name)), line)
+    assert book.counts() == (0, 0)
+
+
+def test_a_stray_byte_after_ascii_alone_leaves_the_encoding_unknown(jiesu, tmp_path, book):
+    """Nothing before the byte tells UTF-8 from GB18030: neither is named as the file's."""
+    (tmp_path / "a.csv").write_bytes(b"ref,received_at,summary\nA1,2026-11-01 09:00,x\nA2,2026-11-01 09:00,\xff bad\n")
+    refused(jiesu("import", str(tmp_path / "a.csv")), "文件编码无法识别（既不是 UTF-8 也不是 GB18030）")
     assert book.counts() == (0, 0)
 
 
