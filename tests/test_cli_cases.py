@@ -831,14 +831,14 @@ def test_eight_digits_that_are_no_beijing_landline_stay_refused(jiesu, typed):
     ("typed", "echoed"),
     [
         ("13812345678转", "'13812345678转'"), ("编号13812345678", "'编号13812345678'"),
-        ("[bold]138 1234 5678\x1b[31m", "'[bold]138 1234 5678\\x1b[31m'"),
+        ("[bold]138 1234 5678\x1b[31m", "'[bold]138 1234 5678␛[31m'"),
         ("９６２３４５６７", "'９６２３４５６７'"),  # full-width digits were repeated as the ASCII '96234567'
     ],
 )
 def test_a_refused_phone_is_repeated_as_typed_and_as_data(jiesu, book, typed, echoed):
     """Replayed from a fresh tester: a refused phone was echoed masked (`'138****5678转'`), though a refusal
     repeats what was typed — the person's own input on their own screen, with the digits to correct. As
-    data: quoted, a control code escaped, markup as written."""
+    data: quoted, a control code as its visible stand-in, markup as written."""
     before = book.fingerprint()
     for command in (["new", "x", "--phone", typed], ["edit", "1", "--phone", typed]):
         refused(jiesu(*command), f"--phone 无效：不是有效的中国电话号码：{echoed}（手机如 13812345678，座机如 010-65123456）", code=2)
