@@ -373,8 +373,9 @@ def test_search_finds_text_as_the_screen_shows_it_whatever_invisible_characters_
     assert found("楼道灯") == [1]
     assert found("rtl\u200dzw") == [1]
     assert found("前门东大街") == [2]
-    for nothing in ("", " ", "\u200b", "\u3164"):  # `--search "$WORD"` with $WORD unset: all cases (tester 19) or none
-        refused(jiesu("list", "--search", nothing), f"--search 无效：{nothing!r} 是空白，没有要查找的内容；要列出全部请不写 --search", code=2)
+    # `--search "$WORD"` with $WORD unset: all cases (tester 19) or none; repeated with the stand-in for what draws nothing
+    for nothing, shown in (("", "''"), (" ", "' '"), ("\u200b", "'<U+200B>'"), ("\u3164", "'\u3164'")):
+        refused(jiesu("list", "--search", nothing), f"--search 无效：{shown} 是空白，没有要查找的内容；要列出全部请不写 --search", code=2)
 
 
 def test_search_text_is_not_a_pattern(jiesu):

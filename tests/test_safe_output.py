@@ -127,6 +127,7 @@ def test_messages_to_the_person_show_case_text_safely(jiesu):
         (["contact", "1", "--at", "2026-12-01\x1b[2J"], "无法识别的时间 '2026-12-01␛[2J'；"),
         (["new", "x", "--received", "x\u202e"], "无法识别的时间 'x<U+202E>'；"),
         (["list", "--status", "x\x1b[2J\u202e"], "--status 无效：未知的状态 'x␛[2J<U+202E>'；"),
+        (["list", "--status", "it's\x1b"], "--status 无效：未知的状态 \"it's␛\"；"),  # quoted as Python quotes it
     ],
 )
 def test_a_refused_value_is_quoted_with_stand_ins_not_python_escapes(jiesu, book, args, line):
