@@ -373,8 +373,9 @@ def test_search_finds_text_as_the_screen_shows_it_whatever_invisible_characters_
     assert found("楼道灯") == [1]
     assert found("rtl\u200dzw") == [1]
     assert found("前门东大街") == [2]
-    for nothing in ("", " ", "\u200b", "\u3164"):  # `--search "$WORD"` with $WORD unset: all cases (tester 19) or none
-        refused(jiesu("list", "--search", nothing), f"--search 无效：{nothing!r} 是空白，没有要查找的内容；要列出全部请不写 --search", code=2)
+    # `--search "$WORD"` with $WORD unset: all cases (tester 19) or none; repeated with the stand-in for what draws nothing
+    for nothing, shown in (("", "''"), (" ", "' '"), ("\u200b", "'<U+200B>'"), ("\u3164", "'\u3164'")):
+        refused(jiesu("list", "--search", nothing), f"--search 无效：{shown} 是空白，没有要查找的内容；要列出全部请不写 --search", code=2)
 
 
 def test_search_text_is_not_a_pattern(jiesu):
@@ -831,14 +832,14 @@ def test_eight_digits_that_are_no_beijing_landline_stay_refused(jiesu, typed):
     ("typed", "echoed"),
     [
         ("13812345678转", "'13812345678转'"), ("编号13812345678", "'编号13812345678'"),
-        ("[bold]138 1234 5678\x1b[31m", "'[bold]138 1234 5678\\x1b[31m'"),
+        ("[bold]138 1234 5678\x1b[31m", "'[bold]138 1234 5678␛[31m'"),
         ("９６２３４５６７", "'９６２３４５６７'"),  # full-width digits were repeated as the ASCII '96234567'
     ],
 )
 def test_a_refused_phone_is_repeated_as_typed_and_as_data(jiesu, book, typed, echoed):
     """Replayed from a fresh tester: a refused phone was echoed masked (`'138****5678转'`), though a refusal
     repeats what was typed — the person's own input on their own screen, with the digits to correct. As
-    data: quoted, a control code escaped, markup as written."""
+    data: quoted, a control code as its visible stand-in, markup as written."""
     before = book.fingerprint()
     for command in (["new", "x", "--phone", typed], ["edit", "1", "--phone", typed]):
         refused(jiesu(*command), f"--phone 无效：不是有效的中国电话号码：{echoed}（手机如 13812345678，座机如 010-65123456）", code=2)

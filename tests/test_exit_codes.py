@@ -28,7 +28,7 @@ BAD_VALUES = [
     (["list", "--assignee", ""], "--assignee 无效：'' 是空白，没有要筛选的内容；要列出全部请不写 --assignee"),
     (["list", "--community", " "], "--community 无效：' ' 是空白，没有要筛选的内容；要列出全部请不写 --community"),
     (["list", "--category", ""], "--category 无效：'' 是空白，没有要筛选的内容；要列出全部请不写 --category"),
-    (["todo", "--assignee", "\u200b"], "--assignee 无效：'\\u200b' 是空白，没有要筛选的内容；要列出全部请不写 --assignee"),
+    (["todo", "--assignee", "\u200b"], "--assignee 无效：'<U+200B>' 是空白，没有要筛选的内容；要列出全部请不写 --assignee"),
     (["ledger", "list", "--unit", ""], "--unit 无效：'' 是空白，没有要筛选的内容；要列出全部请不写 --unit"),
     (["list", "--since", "foo"], NOT_A_TIME),
     (["list", "--since", "-999999w"], "时间 '-999999w' 超出 1900–2100"),

@@ -55,7 +55,7 @@ def test_xml_in_the_encoding_it_declares(jiesu, tmp_path, encoding):
 def test_xml_whose_bytes_do_not_match_the_declaration_is_one_line(jiesu, tmp_path, book):
     text = '<?xml version="1.0" encoding="BIG5"?>\n' + XML_REQUEST.replace("夜间施工扰民", "𠮷")
     (tmp_path / "feed.xml").write_bytes(text.encode("utf-8"))
-    assert refused(jiesu("import", str(tmp_path / "feed.xml"))).startswith("错误: XML 声明的编码是 big5，但第 ")
+    assert refused(jiesu("import", str(tmp_path / "feed.xml"))) == f"错误: XML 声明的编码是 big5，但第 2 行第 {XML_REQUEST.index('噪') + 1} 列的字节 0xE5 却不是有效的 big5"
     (tmp_path / "odd.xml").write_bytes(b'<?xml version="1.0" encoding="klingon"?><service_requests/>')
     refused(jiesu("import", str(tmp_path / "odd.xml")), "XML 声明的编码 klingon 无法识别")
     assert book.counts() == (0, 0)
@@ -95,7 +95,39 @@ def test_utf16_cut_short_is_one_line(jiesu, tmp_path, book, name):
         "o.xml": XML_REQUEST, "o.csv": HEADER.replace(",", "\t") + "\n" + row().replace(",", "\t"),
     }[name]
     (tmp_path / name).write_bytes(text.encode("utf-16")[:-1])
-    refused(jiesu("import", str(tmp_path / name)), "文件开头标明是 UTF-16（带 BOM），内容却不是有效的 UTF-16")
+    where = f"第 {text.count(chr(10)) + 1} 行第 {len(text.split(chr(10))[-1])} 列的字节 0x{text.encode('utf-16')[-2]:02X}"
+    refused(jiesu("import", str(tmp_path / name)), f"文件开头标明是 UTF-16（带 BOM），{where} 却不是有效的 UTF-16")
+    assert book.counts() == (0, 0)
+
+
+GB_STRAY = "文件是 GB18030 编码，第 3 行第 21 列的字节 0x81 却不是有效的 GB18030；请改正这一行，或把整个文件存为 UTF-8"
+
+
+@pytest.mark.parametrize(
+    "name, start, bad, line",
+    [
+        ("g.csv", b"", b"\x81\x20", GB_STRAY),
+        ("g.jsonl", b"", b"\x81\x20", GB_STRAY.replace("第 21 列", "第 14 列")),
+        ("b.csv", codecs.BOM_UTF8, b"\xff", "文件开头标明是 UTF-8（带 BOM），第 3 行第 21 列的字节 0xFF 却不是有效的 UTF-8"),
+    ],
+)
+def test_a_stray_byte_in_a_file_of_a_sure_encoding_is_named_by_its_line(jiesu, tmp_path, book, name, start, bad, line):
+    """A fresh tester: a GB18030 file with one byte GB18030 cannot read was refused as 文件编码无法识别, without
+    its line; the Chinese text before the byte says what the file is, as a BOM does."""
+    encoding = "utf-8" if start else "gb18030"
+    if name.endswith(".jsonl"):
+        text, third = '{"summary": "漏水"}\n{"summary": "楼上漏水"}\n'.encode(encoding), b'{"summary": "'
+    else:
+        text, third = "工单编号,受理时间,诉求内容\nA1,2026-11-01 09:00,漏水\n".encode(encoding), b"A2,2026-11-01 09:00,"
+    (tmp_path / name).write_bytes(start + text + third + bad + b'bad"}\n')
+    refused(jiesu("import", str(tmp_path / name)), line)
+    assert book.counts() == (0, 0)
+
+
+def test_a_stray_byte_after_ascii_alone_leaves_the_encoding_unknown(jiesu, tmp_path, book):
+    """Nothing before the byte tells UTF-8 from GB18030: neither is named as the file's."""
+    (tmp_path / "a.csv").write_bytes(b"ref,received_at,summary\nA1,2026-11-01 09:00,x\nA2,2026-11-01 09:00,\xff bad\n")
+    refused(jiesu("import", str(tmp_path / "a.csv")), "文件编码无法识别（既不是 UTF-8 也不是 GB18030）")
     assert book.counts() == (0, 0)
 
 
@@ -115,6 +147,65 @@ def test_a_file_in_two_encodings_is_told_its_encoding_not_its_header(jiesu, tmp_
     (tmp_path / name).write_bytes((first + rest).encode("gb18030"))  # one encoding throughout: read
     jiesu.ok("import", str(tmp_path / name))
     assert book.counts()[0] == 1
+
+
+# ---------------------------------------------------------------- 1c. a file whose content is not its format
+
+
+def _xlsx(path):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    page = book.add_worksheet()
+    for column, text in enumerate(HEADER.split(",")):
+        page.write_string(0, column, text)
+    for column, text in enumerate(row().split(",")):
+        page.write_string(1, column, text)
+    book.close()
+
+
+XLS_START = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # an OLE compound file's header: an old .xls
+OTHER_CONTENT = [
+    ("工单.xlsx", ["--format", "csv"], "文件内容是 Excel 工作簿（.xlsx），不能按 CSV 读；请去掉 --format csv，或改用 --format xlsx"),
+    ("工单.xlsx", ["--format", "jsonl"], "文件内容是 Excel 工作簿（.xlsx），不能按 JSON Lines 读；请去掉 --format jsonl，或改用 --format xlsx"),
+    ("xlsx as 工单.csv", [], "文件扩展名是 .csv，内容却是 Excel 工作簿（.xlsx）；请用 --format xlsx 导入"),
+    ("xls as 工单.csv", [], "文件扩展名是 .csv，内容却是旧版 Excel 工作簿（.xls）；请用 --format xls 导入（或在 Excel 中另存为 .xlsx）"),
+    ("工单.csv", ["--format", "xlsx"], "文件内容是文本表格（如 CSV），不能按 Excel 工作簿 读；请去掉 --format xlsx，或改用 --format csv"),
+    ("工单.csv", ["--format", "json"], "文件内容是文本表格（如 CSV），不能按 JSON 读；请去掉 --format json，或改用 --format csv"),
+    ("工单.csv", ["--format", "jsonl"], "文件内容是文本表格（如 CSV），不能按 JSON Lines 读；请去掉 --format jsonl，或改用 --format csv"),
+    ("工单.txt", ["--format", "open311-xml"], "文件内容是文本表格（如 CSV），不能按 Open311 XML 读；请去掉 --format open311-xml，或改用 --format csv"),
+    ("gb 工单.csv", ["--format", "jsonl"], "文件内容是文本表格（如 CSV），不能按 JSON Lines 读；请去掉 --format jsonl，或改用 --format csv"),
+    ("records.csv", [], "文件扩展名是 .csv，内容却是 JSON；请用 --format jsonl 导入"),
+    ("array.csv", [], "文件扩展名是 .csv，内容却是 JSON 数组；请用 --format json 导入"),
+    ("csv as 工单.xlsx", [], "文件扩展名是 .xlsx，内容却是文本表格（如 CSV）；请用 --format csv 导入"),
+]
+
+
+@pytest.mark.parametrize("made, options, line", OTHER_CONTENT, ids=[f"{made} {' '.join(options)}" for made, options, _ in OTHER_CONTENT])
+def test_a_file_read_in_a_format_its_content_is_not_is_told_what_it_is(jiesu, tmp_path, book, made, options, line):
+    """A fresh tester: `import book.xlsx --format csv` said the encoding was unknown, and a CSV read as JSON
+    Lines was a bad row a line. The first bytes tell what the file is; one line names it and the format."""
+    name = made.rpartition(" ")[2]
+    path = tmp_path / name
+    if made.startswith("xlsx") or made == "工单.xlsx":
+        _xlsx(path)
+    elif made.startswith("xls"):
+        path.write_bytes(XLS_START)
+    elif name.startswith("records"):
+        path.write_text('{"summary": "楼道灯不亮"}\n', encoding="utf-8")
+    elif name.startswith("array"):
+        path.write_text('[{"summary": "楼道灯不亮"}]', encoding="utf-8")
+    else:
+        sheet(tmp_path, row(), name=name, encoding="gb18030" if made.startswith("gb") else "utf-8")
+    refused(jiesu("import", str(path), *options), line)
+    assert book.counts() == (0, 0)
+
+
+def test_a_workbook_on_standard_input_read_as_csv_is_told_to_use_xlsx(jiesu, tmp_path, book):
+    _xlsx(tmp_path / "工单.xlsx")
+    result = jiesu("import", "-", "--format", "csv", input=(tmp_path / "工单.xlsx").read_bytes())
+    refused(result, "文件内容是 Excel 工作簿（.xlsx），不能按 CSV 读；请改用 --format xlsx")
+    assert book.counts() == (0, 0)
 
 
 # ---------------------------------------------------------------- 2. JSON Lines and Unicode line separators

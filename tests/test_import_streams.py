@@ -224,7 +224,7 @@ def test_bytes_no_encoding_reads_late_in_a_long_file_refuse_it_in_one_line(jiesu
     rows = "\n".join(hotline_rows(3000)).encode("gb18030")
     path.write_bytes(HOTLINE_HEADER.encode("gb18030") + b"\n" + rows + b"\nS9,2026-11-02 09:30,\x81\x20,13812345678,,,,,,x\n")
     result = jiesu("import", str(path))
-    refused(result, "文件编码无法识别（既不是 UTF-8 也不是 GB18030）")
+    refused(result, "文件是 GB18030 编码，第 3002 行第 21 列的字节 0x81 却不是有效的 GB18030；请改正这一行，或把整个文件存为 UTF-8")
     assert book.fingerprint() == before
 
 
@@ -372,7 +372,7 @@ BAD_HEADER = "无法识别的表头：既不是 jiesu 导出格式，也不是 1
     ("written", "line"),
     [
         (lambda rows: f"{HOTLINE_HEADER}\n{rows}\n".encode("gb18030") + b"S9,2026-11-02 09:30,\x81\x20,13812345678,,,,,,x\n",
-         "文件编码无法识别（既不是 UTF-8 也不是 GB18030）"),
+         "文件是 GB18030 编码，第 3002 行第 21 列的字节 0x81 却不是有效的 GB18030；请改正这一行，或把整个文件存为 UTF-8"),
         (lambda rows: ("编号,时间\n" + rows + "\n").encode(), BAD_HEADER),
     ],
     ids=["undecodable", "bad header"],

@@ -30,7 +30,7 @@ def test_a_blank_path_is_a_usage_error_not_a_file_named_blank(args, blank, jiesu
     jiesu.new("先有一件")
     before, files = book.fingerprint(), set(tmp_path.iterdir())
     line = refused(jiesu(*[a.format(blank=blank) for a in args]), code=2)
-    assert f"{blank!r} 不是文件名（" in line
+    assert f"'{blank.replace(chr(9), '␉')}' 不是文件名（" in line  # a tab repeated as its stand-in
     assert set(tmp_path.iterdir()) == files and book.fingerprint() == before
 
 

@@ -121,6 +121,40 @@ def test_messages_to_the_person_show_case_text_safely(jiesu):
     assert raw_controls(result.stderr) == [] and "␛]0;标题␇物业<U+202E>" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["contact", "1", "--at", "2026-12-01\x1b[2J"], "无法识别的时间 '2026-12-01␛[2J'；"),
+        (["new", "x", "--received", "x\u202e"], "无法识别的时间 'x<U+202E>'；"),
+        (["list", "--status", "x\x1b[2J\u202e"], "--status 无效：未知的状态 'x␛[2J<U+202E>'；"),
+        (["list", "--status", "it's\x1b"], "--status 无效：未知的状态 \"it's␛\"；"),  # quoted as Python quotes it
+    ],
+)
+def test_a_refused_value_is_quoted_with_stand_ins_not_python_escapes(jiesu, book, args, line):
+    """A fresh tester: `--at` (and every value a refusal repeats) was shown as Python writes it, `'2026-12-01\\x1b[2J'`,
+    `'x\\u202e'`, where the rest of jiesu shows a control character as its stand-in (␛, <U+202E>)."""
+    jiesu.new("漏水")
+    result = jiesu(*args)
+    assert result.exit_code == 2 and raw_controls(result.stderr) == [], result.stderr
+    assert result.stderr.startswith(f"错误: {line}"), result.stderr
+
+
+def test_an_import_repeats_a_refused_cell_with_stand_ins(jiesu, tmp_path, book):
+    """The same, for the cells of an import's bad rows: a time and a phone with ESC or a bidi override in them."""
+    path = tmp_path / "工单.csv"
+    path.write_text(
+        "工单编号,受理时间,联系电话,诉求内容\n"
+        "B1,2026-13-01\x1b[31m,13812345678,漏水\nB2,2026-11-01 09:00,1380013800x\u202e,漏水\n", encoding="utf-8",
+    )
+    done = run("import", str(path))
+    stderr = done.stderr.decode()
+    assert done.returncode == 1 and "\x1b" not in stderr and "\u202e" not in stderr and "Traceback" not in stderr, stderr
+    first, second = stderr.splitlines()[:2]
+    assert first.startswith("第 2 行：受理时间 ") and "'2026-13-01␛[31m'" in first, first
+    assert second.startswith("第 3 行：联系电话 不是有效的中国电话号码：'1380013800x<U+202E>'"), second
+    assert book.counts() == (0, 0)
+
+
 def test_a_line_break_in_typed_text_never_starts_a_line_of_a_message(jiesu):
     """Said or refused, a message is jiesu's own lines: typed text repeated in it cannot add one
     (`城管科⏎#2 已办结` read as a second line jiesu wrote)."""

@@ -239,7 +239,7 @@ def test_an_old_xls_workbook(jiesu, tmp_path):
     (b"PK\x03\x04broken", "文件不完整或已损坏（.xlsx 的压缩结构读不出来；可能没有下载完整）"),
     (b"<html><table><tr><td>1</td></tr></table></html>", "这是网页（HTML）或 XML 文本；请在 Excel 中打开后另存为 .xlsx"),
     (b"\xd0\xcf\x11\xe0junk", "文件不完整或已损坏（旧版 .xls 的结构读不出来）"),
-    ("工单编号,诉求内容\r\nBJ1,漏水\r\n".encode(), "这是文本文件（如 CSV）；CSV 请加 --format csv 导入"),
+    ("楼上漏水\r\n".encode(), "这是文本文件（如 CSV）；CSV 请加 --format csv 导入"),  # a CSV of cells: test_import_faults
 ])
 def test_a_file_that_is_not_a_workbook_is_one_line(jiesu, tmp_path, book, content, reason):
     """Said in Chinese: the reader's own words were `Cannot detect file format` (a fresh tester)."""

@@ -37,8 +37,9 @@ def import_cases(
 ) -> None:
     """例：jiesu import 12345工单-11月.csv --dry-run
     """
-    from jiesu import importer
+    from jiesu import filekind, importer
 
+    told = fmt is not None
     fmt = importer.import_format(file, fmt, sheet)
     unit = importer.counted_as(fmt)  # 第 3 行, or a JSON array's 第 3 条
     noun = "行" if unit == "行" else "记录"
@@ -49,6 +50,7 @@ def import_cases(
     when = office.when(at, receipt="--at")
     mapping = importer.load_mapping(map_file) if map_file else None
     with _opened(file) as source:
+        filekind.refuse_other_content(source, file, fmt, told)
         rows = importer.read_rows(source, fmt, mapping, sheet)
         with _progress(source) as advance:
             result = importer.import_rows(

@@ -91,7 +91,9 @@ def server_wanted() -> bool:
         return True
     found = SWITCH_WORDS.get(written.strip().lower())
     if found is None:
-        raise ValueError(f"JIESU_SERVER={written!r} 无法识别：关闭常驻进程写 0（或 off、false、no），使用它写 1（或 on、true、yes）")
+        from jiesu.safetext import echoed  # only now: the entry point imports nothing it may not need
+
+        raise ValueError(f"JIESU_SERVER={echoed(written)} 无法识别：关闭常驻进程写 0（或 off、false、no），使用它写 1（或 on、true、yes）")
     return found
 
 

@@ -221,21 +221,22 @@ def bom_encoding(start: bytes) -> str | None:
 
 def decode(data: bytes) -> str:
     """UTF-8 or UTF-16 by its BOM; without one, UTF-8 or GB18030 (what Excel on a Chinese Windows saves)."""
-    encoding = bom_encoding(data)
+    encoding = bom_encoding(data) or "utf-8"
     try:
-        if encoding:
-            return data.decode(encoding)
         try:
-            return data.decode("utf-8")
+            return data.decode(encoding)
         except UnicodeDecodeError as exc:
+            if encoding != "utf-8":
+                raise
             _refuse_two_encodings(data[: exc.start])
-            return data.decode("gb18030")
+            encoding = "gb18030"
+            return data.decode(encoding)
     except UnicodeDecodeError:
-        raise undecodable(encoding) from None
+        raise undecodable(io.BytesIO(data), encoding) from None
 
 
 UNKNOWN_ENCODING = "文件编码无法识别（既不是 UTF-8 也不是 GB18030）"
-NOT_UTF16 = "文件开头标明是 UTF-16（带 BOM），内容却不是有效的 UTF-16"
+BOM_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16"}  # the encodings a BOM names, as people write them
 
 
 MIXED_SIGN = 4  # characters beyond ASCII, on whole lines of UTF-8, that tell a UTF-8 file from GB18030 text by chance valid as UTF-8
@@ -250,9 +251,20 @@ def _refuse_two_encodings(before: bytes) -> None:
         raise BadInput(f"{UNKNOWN_ENCODING}：前 {good} 行是 UTF-8，第 {good + 1} 行却不是；请把整个文件存为同一种编码")
 
 
-def undecodable(encoding: str | None) -> BadInput:
-    """The one line for bytes a file's encoding (as `decode` chose it) cannot read."""
-    return BadInput(NOT_UTF16 if encoding == "utf-16" else UNKNOWN_ENCODING)
+def undecodable(source: BinaryIO, encoding: str) -> BadInput:
+    """The one line for bytes of the seekable `source` that its encoding (as `decode` chose it) cannot read,
+    naming where they stand when the encoding is sure: a BOM named it, or GB18030 read Chinese text before them
+    (a stray byte in a file Excel saved). Found by reading `source` again, a piece at a time."""
+    source.seek(0)
+    fault = _fault(source, encoding)
+    if fault is None:  # a caller's bug: the bytes were read as `encoding` without a fault after all
+        raise ValueError(f"no {encoding} fault in the file")
+    if encoding in BOM_NAMES:
+        name = BOM_NAMES[encoding]
+        return BadInput(f"文件开头标明是 {name}（带 BOM），{fault.where} 却不是有效的 {name}")
+    if fault.signs >= MIXED_SIGN:
+        return BadInput(f"文件是 GB18030 编码，{fault.where} 却不是有效的 GB18030；请改正这一行，或把整个文件存为 UTF-8")
+    return BadInput(UNKNOWN_ENCODING)
 
 
 def text_stream(source: BinaryIO, *, newline: str) -> io.TextIOWrapper:
@@ -263,30 +275,74 @@ def text_stream(source: BinaryIO, *, newline: str) -> io.TextIOWrapper:
     encoding = bom_encoding(source.read(len(codecs.BOM_UTF8)))
     source.seek(0)
     if encoding is None:
-        fault = _utf8_fault(source)
+        fault = _fault(source, "utf-8")
         source.seek(0)
         if fault is not None:
-            _refuse_two_encodings(source.read(fault))
+            _refuse_two_encodings(source.read(fault.offset))
             source.seek(0)
         encoding = "utf-8" if fault is None else "gb18030"
     return io.TextIOWrapper(source, encoding=encoding, newline=newline)
 
 
-def _utf8_fault(source: BinaryIO) -> int | None:
-    """Where the bytes of `source` stop being UTF-8 (the offset of the first that is not), or None if all are."""
-    decoder, read = codecs.getincrementaldecoder("utf-8")(), 0
-    while chunk := source.read(1 << 16):
-        pending = len(decoder.getstate()[0])  # a character's first bytes, left from the chunk before
+@dataclass
+class Fault:
+    """The first bytes of a file its encoding cannot read: at `offset`, on `line` at `column` (both from 1, in
+    characters as read), after `signs` characters beyond ASCII (counted only up to MIXED_SIGN)."""
+
+    offset: int
+    line: int
+    column: int
+    bytes: bytes
+    signs: int
+
+    @property
+    def where(self) -> str:
+        """The place and the bytes, as a refusal names them: `第 3 行第 21 列的字节 0x81`."""
+        return f"第 {self.line} 行第 {self.column} 列的字节 {' '.join(f'0x{byte:02X}' for byte in self.bytes)}"
+
+
+def _fault(source: BinaryIO, encoding: str) -> Fault | None:
+    """Where the bytes of `source` stop being `encoding`, or None if all of them are: read a piece at a time,
+    and the piece that fails again a byte at a time, from the state before it, to find the byte."""
+    decoder, offset, line, column, signs = codecs.getincrementaldecoder(encoding)(), 0, 1, 1, 0
+    for piece in itertools.chain(iter(lambda: source.read(1 << 16), b""), [b""]):
+        state = decoder.getstate()
         try:
-            decoder.decode(chunk)
+            text = decoder.decode(piece, final=not piece)
+        except UnicodeDecodeError:
+            decoder.setstate(state)
+            text, read, exc = _read_to_fault(decoder, piece)
+            line, column, signs = _advanced(text, line, column, signs)
+            start = offset + read - len(exc.object) + exc.start  # exc.object: the bytes left from before, and those read
+            return Fault(start, line, column, exc.object[exc.start : exc.end], signs)
+        line, column, signs = _advanced(text, line, column, signs)
+        offset += len(piece)
+    return None
+
+
+def _read_to_fault(decoder: codecs.IncrementalDecoder, piece: bytes) -> tuple[str, int, UnicodeDecodeError]:
+    """What `decoder` reads of `piece` a byte at a time before the fault it holds (or, after its last byte, the
+    end of the file in the middle of a character): that text, the bytes read, and the fault."""
+    texts = []
+    for read in range(1, len(piece) + 1):
+        try:
+            texts.append(decoder.decode(piece[read - 1 : read]))
         except UnicodeDecodeError as exc:
-            return read - pending + exc.start
-        read += len(chunk)
+            return "".join(texts), read, exc
     try:
         decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return read - len(decoder.getstate()[0])
-    return None
+    except UnicodeDecodeError as exc:
+        return "".join(texts), len(piece), exc
+    raise ValueError("the piece held no fault")  # a caller's bug: it failed to decode as a whole
+
+
+def _advanced(text: str, line: int, column: int, signs: int) -> tuple[int, int, int]:
+    """The line and column after `text`, from those before it; `signs` counted on while below MIXED_SIGN."""
+    breaks = text.count("\n")
+    column = len(text) - text.rfind("\n") if breaks else column + len(text)
+    if signs < MIXED_SIGN and not text.isascii():
+        signs += sum(not character.isascii() for character in text)
+    return line + breaks, column, signs
 
 
 def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
@@ -294,7 +350,7 @@ def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
     try:
         yield from stream
     except UnicodeDecodeError:
-        raise undecodable(stream.encoding) from None
+        raise undecodable(stream.buffer, stream.encoding) from None
 
 
 def counted_as(fmt: str) -> str:
@@ -609,7 +665,7 @@ def _json_rows(source: BinaryIO, *, open311: bool) -> Iterator[Row]:
         elements = itertools.chain([first], elements)
         yield from _open311_requests(elements) if open311 or _is_open311(first[1]) else _own_records(elements)
     except UnicodeDecodeError:
-        raise undecodable(stream.encoding) from None
+        raise undecodable(stream.buffer, stream.encoding) from None
 
 
 def _decodable(values: dict[str, Any], sources: dict[str, str] | None = None) -> dict[str, Any]:
@@ -850,12 +906,14 @@ def _xml_text(data: bytes) -> str:
     name = declared.group(1).decode("ascii").lower()
     encoding = "gb18030" if name in _GB_FAMILY else name
     body = data[declared.end():]
+    blanked = _blanked(declared.group().removeprefix(codecs.BOM_UTF8).decode("ascii", "replace"))
     try:
-        return _blanked(declared.group().removeprefix(codecs.BOM_UTF8).decode("ascii", "replace")) + body.decode(encoding)
+        return blanked + body.decode(encoding)
     except LookupError:
         raise BadInput(f"XML 声明的编码 {name} 无法识别") from None
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"XML 声明的编码是 {name}，但第 {exc.start + declared.end() + 1} 个字节起的内容不是 {name}") from None
+    except UnicodeDecodeError:
+        fault = _fault(io.BytesIO(blanked.encode("ascii") + body), encoding)
+        raise BadInput(f"XML 声明的编码是 {name}，但{fault.where} 却不是有效的 {name}") from None
 
 
 # ---------------------------------------------------------------- checking

@@ -157,8 +157,14 @@ def echoed_path(path: object) -> str:
 
 
 def echoed(value: object) -> str:
-    """A value an error repeats back: quoted as typed (`repr`), a long one `shortened` to one readable line."""
-    return repr(_cut(value, ECHO_CHARS)) if isinstance(value, str) else shortened(repr(value))
+    """A value an error repeats back: text in quotes as typed, each character that draws nothing or steers the
+    terminal its `visible` stand-in (`'2026-12-01␛[2J'`, not Python's `'2026-12-01\\x1b[2J'`); a long one
+    `shortened` to one readable line; in double quotes if it holds a single one and no double (`"it's"`), as
+    Python quotes. Other values (a JSON number or list) as Python writes them."""
+    if not isinstance(value, str):
+        return shortened(repr(value))
+    quote = '"' if "'" in value and '"' not in value else "'"
+    return f"{quote}{visible(_cut(value, ECHO_CHARS))}{quote}"
 
 
 NOT_UTF8 = "不是 UTF-8 文字（可能是 GBK 编码）"  # what a file or script saved in the system's old encoding is told

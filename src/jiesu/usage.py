@@ -12,7 +12,7 @@ import re
 import shlex
 from difflib import get_close_matches
 
-from jiesu.safetext import shortened, visible
+from jiesu.safetext import echoed, shortened, visible
 
 HELP_OPTION_HELP = "显示本帮助并退出。"
 # The usage line's placeholders: `用法: jiesu show [选项] ID`, `用法: jiesu ledger [选项] 命令 [参数]...`.
@@ -66,7 +66,7 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         text = _text_not_option(exc.option_name, args or [])
         hint = f"；您是不是要 {near[0]}？" if near else see
         if text:  # a text that starts with a minus, not a mistyped option: say how to write it
-            hint = f"；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：{where} … -- {shortened(text)!r}"
+            hint = f"；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：{where} … -- {echoed(text)}"
         return visible(f"没有 {shortened(exc.option_name.strip())} 这个选项{hint}")  # `- 见附件` is read as the option `- `
     if kind == "MissingParameter":
         return visible(missing(getattr(exc, "param", None), where) if getattr(exc, "param", None) else f"缺少参数{see}")
