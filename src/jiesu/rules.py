@@ -381,6 +381,12 @@ class Calendar:
             self.fallback_years.add(day.year)
         return day.weekday() < 5 and day not in self._statutory_days(day.year)
 
+    def knows_years(self, first: int, last: int) -> bool:
+        """Whether every year from `first` to `last` has its working days listed (officially or in the
+        rules file): reading them adds nothing to `fallback_years`."""
+        official, _, _ = _official_tables()
+        return all(year in official or year in self.listed_years for year in range(first, last + 1))
+
     def rest_day(self, day: date) -> str | None:
         """What `day` is when no one works: 法定节假日 (a holiday the rules file, the official calendar or
         the statutory days name) or 休息日 (a weekend); None for a working day."""
@@ -458,6 +464,9 @@ def first_unofficial_year() -> int:
 
 
 WHOLE_DAY = timedelta(days=1)
+# How far past its end `latest_start`'s probing may read the calendar: a span that starts a few
+# days too late, stretched by the longest run of holidays and weekends.
+PROBE_SPILL = timedelta(days=31)
 MIDNIGHT = time()
 
 
@@ -547,6 +556,8 @@ def latest_start(end: datetime, span: Span, calendar: Calendar, rules: Rules) ->
     if rules["deadlines.period_end"] != "end_of_day":
         return first_cut
     day = first_cut.astimezone(rules.tz).date()
+    if not calendar.knows_years(day.year, (end + PROBE_SPILL).astimezone(rules.tz).year):
+        return first_cut  # probing would read a year no calendar lists, and note it though no deadline falls there
     while True:  # back a day at a time (a few at most: past a holiday) to the last day whose span ends in time
         day_end = _day_end(day, rules.tz)
         if day_end is None:
