@@ -29,10 +29,16 @@ class Span:
 
     amount: int
     unit: str  # hours | days | workdays
+    written: str = field(default="", compare=False)  # as the rules file had it (`1 hours`, `7天`), for messages
 
     def __str__(self) -> str:
         """As the rules file writes it: `24 hours`, `1 hour`."""
         return f"{self.amount} {self.unit.removesuffix('s') if self.amount == 1 else self.unit}"
+
+    @property
+    def said(self) -> str:
+        """As a message repeats it: as it was typed, else as str() writes it."""
+        return self.written or str(self)
 
     @property
     def label(self) -> str:
@@ -65,7 +71,7 @@ def _span(value: Any) -> Span:
     amount = at_most(match["amount"], MOST_SPAN)
     if amount is None:  # a length too long is still a length
         raise ValueError(f'{echoed(value.strip())} 太长：最多 "{MOST_SPAN} {unit}"')
-    return Span(amount, unit)
+    return Span(amount, unit, " ".join(value.split()))
 
 
 def _int(low: int, high: int) -> Callable[[Any], int]:
@@ -120,7 +126,7 @@ def _dates(value: Any) -> frozenset[date]:
         else:
             raise ValueError("应为日期列表，如 [2027-01-01]")
         if wrong_year := year_refused(day.year):  # a mistyped year would be a day that never comes
-            raise ValueError(f"日期 {day.isoformat()} 的{wrong_year}")
+            raise ValueError(f"日期 {echoed(item) if isinstance(item, str) else day.isoformat()} 的{wrong_year}")
         days.add(day)
     return frozenset(days)
 
@@ -314,9 +320,9 @@ def _refuse_resolve_before_respond(tier: str, values: dict[str, Any], sources: d
         return
     maybe = "" if resolve.unit == respond.unit else "可能"  # across units it depends on the clock and the calendar
     if resolve_key in sources:
-        said = f'{resolve_key}: "{resolve}" {maybe}短于首次响应时限 {respond_key} "{respond}"'
+        said = f'{resolve_key}: "{resolve.said}" {maybe}短于首次响应时限 {respond_key} "{respond.said}"'
     else:
-        said = f'{respond_key}: "{respond}" {maybe}长于办理时限 {resolve_key} "{resolve}"'
+        said = f'{respond_key}: "{respond.said}" {maybe}长于办理时限 {resolve_key} "{resolve.said}"'
     raise ValueError(f"{said}；办理时限不能早于首次响应时限")
 
 
