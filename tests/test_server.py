@@ -883,6 +883,26 @@ def test_a_stopped_resident_process_is_said_to_run_without_answering_and_stop_en
         assert "Traceback" not in log and "客户端已断开，未等到回答" in log
 
 
+def test_stop_ends_a_stopped_resident_process_whose_spare_fork_took_the_request(modes):
+    """The fork waiting for the next command answers for a stopped resident process once: `stop`
+    then sees it not leave, and ends it rather than say its commands are still running."""
+    pid = modes.start()
+    _wait_for(lambda: len(_children(pid)) == 1)  # its spare is waiting
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        stopped = modes.run("server", "server", "stop", JIESU_SERVER_WAIT="1", JIESU_SERVER_STOP_WAIT="1")
+        assert (stopped.returncode, stopped.stderr.decode()) == (0, f"常驻进程（pid {pid}）1 秒内没有按请求退出，已结束（SIGTERM）\n")
+        assert not _alive(pid)
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGCONT)
+
+
+def _children(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as found:
+        return found.read().split()
+
+
 def test_a_resident_process_deaf_to_sigterm_is_killed():
     """What `stop` does when SIGTERM does not end one that does not answer: SIGKILL after the bound."""
     from jiesu.server import end_not_answering

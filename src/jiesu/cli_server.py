@@ -52,19 +52,23 @@ def stop() -> None:
 
     例：jiesu server stop
     """
-    from jiesu.server import STOP_WAIT, NotAnswering, listening_pid, wait_stopped
+    from jiesu.client import ready_bound
+    from jiesu.server import STOP_WAIT, NotAnswering, is_running, listening_pid, wait_stopped
 
     bound = float(os.environ.get("JIESU_SERVER_STOP_WAIT", STOP_WAIT))
     try:
         found = _control("stop")
     except NotAnswering as stuck:
-        _end_not_answering(stuck.pid, bound)
+        _end_stuck(stuck.pid, bound, f"{ready_bound():g} 秒内没有应答")
         return
     if found is None:
         say("常驻进程未运行")
         return
     pid = found[0]
     if not wait_stopped(pid, bound):
+        if is_running(pid):  # its spare fork took the request, but it did not leave: stopped or hung itself
+            _end_stuck(pid, bound, f"{bound:g} 秒内没有按请求退出")
+            return
         say(f"常驻进程（pid {pid}）已不再接受命令；还有命令在执行，{bound:g} 秒内未结束，执行完后退出")
         return
     successor = listening_pid()
@@ -74,12 +78,11 @@ def stop() -> None:
         say(f"常驻进程（pid {pid}）已退出")
 
 
-def _end_not_answering(pid: int, bound: float) -> None:
-    """`stop` of a resident process that does not answer: end it, and say how, or that it could not be."""
-    from jiesu.client import ready_bound
+def _end_stuck(pid: int, bound: float, waited: str) -> None:
+    """`stop` of a resident process that did not answer or leave (`waited` says which): end it, and say
+    how, or that it could not be."""
     from jiesu.server import NotAnswering, end_not_answering
 
-    waited = f"{ready_bound():g} 秒内没有应答"
     try:
         killed = end_not_answering(pid, bound)
     except NotAnswering:
