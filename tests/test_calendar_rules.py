@@ -166,7 +166,8 @@ def test_a_bad_counting_rule_is_refused_with_its_line(jiesu, db_path):
     ('["国庆"]', "'国庆' 不是日期"),
     # a fresh tester: a mistyped year was taken, a day that never comes
     ('[2199-01-01]', "日期 2199-01-01 的年份 2199 超出 1900–2100"),
-    ('["1899-12-31"]', "日期 1899-12-31 的年份 1899 超出 1900–2100"),
+    ('["1899-12-31"]', "日期 '1899-12-31' 的年份 1899 超出 1900–2100"),
+    ('["２１９９－０１－０１"]', "日期 '２１９９－０１－０１' 的年份 2199 超出 1900–2100"),  # as typed, as every refusal repeats it
 ])
 def test_a_quoted_date_no_calendar_has_says_why_with_its_key_and_line(jiesu, book, db_path, written, said):
     """A quoted 2026-02-29 said only `不是日期`, where a bare one says why (clock.date_refused)."""

@@ -280,6 +280,10 @@ def test_a_folder_named_jiesu_toml_beside_the_book_is_refused(jiesu, book, db_pa
     ('[deadlines.respond]\n\nutility = "48 hours"\n', 3, 'deadlines.respond.utility: "48 hours" 长于办理时限 deadlines.resolve.utility "24 hours"'),
     ('[deadlines.respond]\ngeneral = "2 workdays"\n[deadlines.resolve]\ngeneral = "3 days"\n', 4,
      'deadlines.resolve.general: "3 days" 可能短于首次响应时限 deadlines.respond.general "2 workdays"'),
+    # a fresh tester: "1 hours" was quoted back as "1 hour"; a refusal repeats what the file says
+    ('[deadlines.resolve]\ngeneral = "1 hours"\n', 2, 'deadlines.resolve.general: "1 hours" 短于首次响应时限 deadlines.respond.general "24 hours"'),
+    ('[deadlines.respond]\ngeneral = " 3  Workday "\n[deadlines.resolve]\ngeneral = "２天"\n', 4,
+     'deadlines.resolve.general: "２天" 可能短于首次响应时限 deadlines.respond.general "3 Workday"'),
 ])
 def test_a_resolve_period_shorter_than_the_respond_period_is_refused(jiesu, book, tmp_path, body, number, line):
     """A fresh tester: "2 hours" gave 办理时限 24 hours after receipt while rules show said 2 hours."""

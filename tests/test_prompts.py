@@ -51,6 +51,16 @@ def test_new_asks_each_field_validates_on_the_spot_and_shows_the_case(jiesu, at_
     )
 
 
+def test_new_shows_the_time_of_receipt_before_it_files(jiesu, at_terminal):
+    """A fresh tester: the summary never said 受理时间, so a call taken earlier was filed as now unseen."""
+    now = jiesu("new", input=answers("停水", "", "", "", "", "", "", "", "", "n"))
+    assert "  受理时间：2026-12-01 09:30（现在；较早的来电请取消，用 --received 重新受理）\n确认受理" in now.stderr
+    earlier = jiesu("new", "--received", "昨天 18:30", input=answers("停水", "", "", "", "", "", "", "", "", ""))
+    assert earlier.exit_code == 0, earlier.output
+    assert "  受理时间：2026-11-30 18:30\n确认受理" in earlier.stderr
+    assert jiesu.json("show", "1")["received_at"] == "2026-11-30T18:30:00+08:00"
+
+
 def test_new_prompts_offer_the_options_already_typed(jiesu, at_terminal):
     result = jiesu("new", "--community", "大栅栏社区", "--urgency", "urgent", input=answers("停水", "", "", "", "", "", "", "", "", ""))
     assert result.exit_code == 0, result.output

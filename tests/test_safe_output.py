@@ -586,6 +586,21 @@ def test_usage_errors_are_one_chinese_line_with_a_suggestion(jiesu, args, line):
 
 
 @pytest.mark.parametrize(
+    "word, meant", [("history", "show"), ("日志", "show"), ("办理记录", "show"), ("Log", "show"), ("done", "close"), ("add", "new"), ("回访", "revisit")]
+)
+def test_a_word_a_worker_types_for_a_command_points_to_it(jiesu, word, meant):
+    """A fresh tester's `jiesu history 1` was offered `list`: the 办理记录 are in `show`."""
+    result = jiesu(word, "1")
+    assert (result.exit_code, result.stderr) == (2, f"错误: 没有 {word} 这个命令；您是不是要 {meant}？\n")
+
+
+def test_every_command_synonym_names_a_command_and_is_none_itself():
+    assert set(usage.COMMAND_SYNONYMS.values()) <= set(COMMANDS)
+    assert not set(usage.COMMAND_SYNONYMS) & set(COMMANDS)
+    assert all(word == word.lower() for word in usage.COMMAND_SYNONYMS)
+
+
+@pytest.mark.parametrize(
     "args, line",
     [
         (["list", "--db", "x.db"], "--db 是全局选项，要写在命令前面：jiesu --db x.db list"),

@@ -854,3 +854,65 @@ def test_a_damaged_book_is_restored_from_its_backup_as_the_readme_says(tmp_path)
         assert jiesu("check").stderr.startswith("案卷完好")
     finally:
         jiesu("server", "stop")
+
+
+@pytest.mark.parametrize("how", ["status", "stop"])
+def test_a_stopped_resident_process_is_said_to_run_without_answering_and_stop_ends_it(modes, how):
+    """A tester's SIGSTOPped resident process was `未运行` to `status` and `stop` (exit 0, still
+    there), and its log gained a BrokenPipeError traceback for each client that gave up."""
+    pid = modes.start()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        shown = modes.run("server", "server", "status", JIESU_SERVER_WAIT="1")
+        if shown.returncode == 0:  # the spare fork it made before it stopped, if any, answers once
+            shown = modes.run("server", "server", "status", JIESU_SERVER_WAIT="1")
+        assert (shown.returncode, shown.stdout, shown.stderr.decode()) == (
+            1, b"", f"错误: 常驻进程（pid {pid}）在运行，但 1 秒内没有应答；jiesu server stop 可结束它\n"
+        )
+        if how == "stop":
+            stopped = modes.run("server", "server", "stop", JIESU_SERVER_WAIT="1", JIESU_SERVER_STOP_WAIT="5")
+            assert (stopped.returncode, stopped.stderr.decode()) == (0, f"常驻进程（pid {pid}）1 秒内没有应答，已结束（SIGTERM）\n")
+            assert not _alive(pid)
+            assert modes.run("server", "server", "status").stdout.decode() == "常驻进程：未运行（下一条命令会启动它）\n"
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGCONT)
+    if how == "status":  # woken, it answers the request its client gave up on: one line in the log, no traceback
+        _wait_for(lambda: modes.status() is not None)
+        log = next(Path(os.environ["JIESU_RUNTIME_DIR"]).glob("server-*.log")).read_text(encoding="utf-8")
+        assert "Traceback" not in log and "客户端已断开，未等到回答" in log
+
+
+def test_stop_ends_a_stopped_resident_process_whose_spare_fork_took_the_request(modes):
+    """The fork waiting for the next command answers for a stopped resident process once: `stop`
+    then sees it not leave, and ends it rather than say its commands are still running."""
+    pid = modes.start()
+    _wait_for(lambda: len(_children(pid)) == 1)  # its spare is waiting
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        stopped = modes.run("server", "server", "stop", JIESU_SERVER_WAIT="1", JIESU_SERVER_STOP_WAIT="1")
+        assert (stopped.returncode, stopped.stderr.decode()) == (0, f"常驻进程（pid {pid}）1 秒内没有按请求退出，已结束（SIGTERM）\n")
+        assert not _alive(pid)
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGCONT)
+
+
+def _children(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as found:
+        return found.read().split()
+
+
+def test_a_resident_process_deaf_to_sigterm_is_killed():
+    """What `stop` does when SIGTERM does not end one that does not answer: SIGKILL after the bound."""
+    from jiesu.server import end_not_answering
+
+    deaf = subprocess.Popen([sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True); sys.stdin.read()"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        deaf.stdout.readline()
+        assert end_not_answering(deaf.pid, 0.5) is True
+        assert deaf.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        deaf.kill()
+        deaf.wait()

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import without_calendar_notes
 
 
@@ -29,6 +31,19 @@ def test_first_refusal_stops_the_script_with_its_exit_code(db_target):
     assert without_calendar_notes(result.stderr) == (
         "错误: 第 2 行：#1 尚未研判诉求性质，不能办结；请先 classify\n已在第 2 行停止：第 1 行已执行，后面的行未执行\n"
     )
+
+
+@pytest.mark.parametrize("script, said", [
+    # a fresh tester: a comment on line 1 was counted among the lines executed (第 1–3 行)
+    ("# 补录\nnew 一 -q\nnew 二 -q\nshow 9\n", "已在第 4 行停止：第 2–3 行已执行，后面的行未执行"),
+    ("# 补录\n\nnew 一 -q\n# 下午\nshow 9\n", "已在第 5 行停止：第 3 行已执行，后面的行未执行"),
+    ("# 补录\n\nshow 9\nnew 一 -q\n", "已在第 3 行停止：前 2 行没有命令，后面的行未执行"),
+    ("show 9\n", "已在第 1 行停止：后面的行未执行"),
+])
+def test_a_stop_names_the_lines_whose_commands_ran(db_target, script, said):
+    result = shell(db_target, script)
+    assert result.returncode == 1
+    assert without_calendar_notes(result.stderr).splitlines()[-1] == said
 
 
 def test_keep_going_runs_everything_and_still_reports_failure(db_target):

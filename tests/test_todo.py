@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from rich.cells import cell_len
 
@@ -351,3 +353,20 @@ def test_todo_within_takes_the_chinese_units(day, jiesu, chinese, letter):
 def test_a_relative_time_takes_the_chinese_units(jiesu):
     jiesu.new("路灯不亮", "--received", "-2小时")
     assert jiesu.json("list")[0]["received_at"] == "2026-12-01T07:30:00+08:00"
+
+
+def test_the_calendar_note_names_the_years_of_deadlines_not_of_the_horizon(jiesu, tmp_path, monkeypatch):
+    """A fresh tester's `todo --within 36500d` said chinesecalendar had no 2126 yet: no deadline falls
+    there, only the horizon, whose cut on the revisits read that year's days. A revisit due in 2027
+    (closed on New Year's Eve) is still noted."""
+    rules = tmp_path / "shipped.toml"
+    rules.write_text('[deadlines]\nperiod_end = "end_of_day"\nrest_day_receipt = "next_workday"\n', encoding="utf-8")
+    monkeypatch.setenv("JIESU_RULES", str(rules))
+    case = jiesu.new("已经办结的", "--channel", "来访", "--nature", "合理诉求", "--received", "2026-11-26T09:00")
+    jiesu.ok("close", case, "--result", "resolved", "--note", "修好", "--at", "2026-11-27T10:00")
+    far = jiesu.ok("todo", "--within", "36500d")
+    assert "尚无" not in far.stderr and [row["case_id"] for row in json.loads(far.stdout)] == [1]
+    monkeypatch.setenv("JIESU_NOW", "2026-12-31T10:00:00+08:00")
+    late = jiesu.new("年底办结的", "--channel", "来访", "--nature", "合理诉求", "--received", "2026-12-31T09:00")
+    jiesu.ok("close", late, "--result", "resolved", "--note", "修好", "--at", "2026-12-31T09:30")
+    assert "chinesecalendar 尚无 2027 年的官方放假安排" in jiesu.ok("todo", "--within", "36500d").stderr

@@ -66,7 +66,7 @@ def new(
 
             fail(missing(next(p for p in ctx.command.params if p.name == "summary"), ctx.command_path), ExitCode.USAGE)
         given = {field: getattr(getattr(draft, field), "value", getattr(draft, field)) for field in prompts.NEW_FIELDS}
-        for field, answer in prompts.ask_new(office, given).items():
+        for field, answer in prompts.ask_new(office, given, draft.received_at).items():
             setattr(draft, field, answer)
     case = file_case(office, draft)
     if quiet:

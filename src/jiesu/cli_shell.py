@@ -44,6 +44,7 @@ def shell(
     if interactive:
         _greet(ctx)
     status = failed = ExitCode.OK
+    ran: tuple[int, int] | None = None  # the first and last line whose command ran
     try:
         for number, line in enumerate(_typed_lines() if interactive else _script_lines(), start=1):
             name_script_line(None if interactive else number)
@@ -66,10 +67,11 @@ def shell(
                     words = [*words[1:], "--help"]
                 status = _already_in_shell() if nested else _run(command, prefix + words)
             if status in (ExitCode.OK, ExitCode.THRESHOLD):
+                ran = (ran[0] if ran else number, number)
                 continue
             failed = failed or status
             if not (keep_going or interactive):
-                say(_stopped_at(number))
+                say(_stopped_at(number, ran))
                 break
     finally:
         name_script_line(None)
@@ -137,9 +139,14 @@ def _already_in_shell() -> int:
     return ExitCode.USAGE
 
 
-def _stopped_at(number: int) -> str:
-    """What a script that stopped on an error at line `number` has done, so that it is not run twice."""
-    done = {1: "", 2: "第 1 行已执行，"}.get(number, f"第 1–{number - 1} 行已执行，")
+def _stopped_at(number: int, ran: tuple[int, int] | None) -> str:
+    """What a script that stopped on an error at line `number` has done, so that it is not run twice:
+    the lines whose commands ran (`ran`, first and last), not the comments and blank lines before them."""
+    if ran is None:
+        done = f"前 {number - 1} 行没有命令，" if number > 1 else ""
+    else:
+        first, last = ran
+        done = f"第 {first} 行已执行，" if first == last else f"第 {first}–{last} 行已执行，"
     return f"已在第 {number} 行停止：{done}后面的行未执行"
 
 

@@ -127,7 +127,7 @@ class Place:
         if found.st_uid != os.getuid() or (found.st_mode & 0o170000) != 0o140000:
             raise Refused(f"{self.socket_path} 不是本用户的套接字")
         conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-        conn.settimeout(float(os.environ.get("JIESU_SERVER_WAIT", READY_BOUND)))
+        conn.settimeout(ready_bound())
         try:
             conn.connect(self.socket_path)
         except (ConnectionRefusedError, FileNotFoundError):
@@ -159,6 +159,11 @@ class Place:
             os.close(log)
 
 
+def ready_bound() -> float:
+    """Seconds to wait for the resident process to take a request on (JIESU_SERVER_WAIT)."""
+    return float(os.environ.get("JIESU_SERVER_WAIT", READY_BOUND))
+
+
 def runtime_dir() -> str:
     """This user's directory for the socket: made owner-only, refused if anyone else can enter."""
     chosen = os.environ.get("JIESU_RUNTIME_DIR")
@@ -177,8 +182,18 @@ def runtime_dir() -> str:
 
 def peer_uid(conn) -> int:
     """The uid of the process at the other end of a Unix socket, as the kernel tells it."""
+    return _peer_credentials(conn)[1]
+
+
+def peer_pid(conn) -> int:
+    """The pid of the process at the other end of a Unix socket: for a connection not yet
+    accepted, the one that listens on it (the resident process itself, not its spare fork)."""
+    return _peer_credentials(conn)[0]
+
+
+def _peer_credentials(conn) -> tuple[int, int, int]:
     pid_uid_gid = conn.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", pid_uid_gid)[1]
+    return struct.unpack("3i", pid_uid_gid)
 
 
 def stamp() -> str:

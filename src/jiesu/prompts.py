@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 
 from jiesu import fields
 from jiesu.clikit import say
+from jiesu.clock import shown
 from jiesu.errors import BadInput, ExitCode
 from jiesu.models import Case
 from jiesu.office import Office
@@ -39,12 +41,15 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def ask_new(office: Office, given: dict[str, Any]) -> dict[str, Any]:
-    """The answers for a new case, cleaned; what `given` holds (the options typed) is offered as the answer."""
+def ask_new(office: Office, given: dict[str, Any], received_at: datetime | None) -> dict[str, Any]:
+    """The answers for a new case, cleaned; what `given` holds (the options typed) is offered as the answer.
+    The summary shows 受理时间 too (`received_at`, None for now): a call taken earlier is seen to be filed
+    as now, and can be cancelled and filed again with --received."""
     known = _known_values(office)
     say("受理新诉求：逐项回答，回车跳过可选项；Tab 补全已有的社区、类别、地址。")
     answers = {name: _ask(name, given.get(name), known.get(name, [])) for name in NEW_FIELDS}
-    _confirm(answers, "受理")
+    when = shown(received_at, office.tz) if received_at else f"{shown(office.now, office.tz)}（现在；较早的来电请取消，用 --received 重新受理）"
+    _confirm(answers, "受理", received=when)
     return answers
 
 
@@ -102,11 +107,13 @@ def _label(field: fields.Field, value: Any) -> str:
     return field.enum(value).label if field.enum is not None else str(value)
 
 
-def _confirm(answers: dict[str, Any], verb: str) -> None:
-    """Show what will be written, and go on only when the worker says so."""
+def _confirm(answers: dict[str, Any], verb: str, received: str | None = None) -> None:
+    """Show what will be written (with 受理时间 when `received` says it), and go on only when the worker says so."""
     for name, value in answers.items():
         field = fields.FIELDS[name]
         say(f"  {field.label}：{_label(field, value) or '—'}")
+    if received:
+        say(f"  受理时间：{received}")
     if not typer.confirm(f"确认{verb}", default=True, err=True, prompt_suffix="？ "):
         say(f"已取消，未{verb}")
         raise typer.Exit(ExitCode.REFUSED)

@@ -29,10 +29,16 @@ class Span:
 
     amount: int
     unit: str  # hours | days | workdays
+    written: str = field(default="", compare=False)  # as the rules file had it (`1 hours`, `7天`), for messages
 
     def __str__(self) -> str:
         """As the rules file writes it: `24 hours`, `1 hour`."""
         return f"{self.amount} {self.unit.removesuffix('s') if self.amount == 1 else self.unit}"
+
+    @property
+    def said(self) -> str:
+        """As a message repeats it: as it was typed, else as str() writes it."""
+        return self.written or str(self)
 
     @property
     def label(self) -> str:
@@ -65,7 +71,7 @@ def _span(value: Any) -> Span:
     amount = at_most(match["amount"], MOST_SPAN)
     if amount is None:  # a length too long is still a length
         raise ValueError(f'{echoed(value.strip())} 太长：最多 "{MOST_SPAN} {unit}"')
-    return Span(amount, unit)
+    return Span(amount, unit, " ".join(value.split()))
 
 
 def _int(low: int, high: int) -> Callable[[Any], int]:
@@ -120,7 +126,7 @@ def _dates(value: Any) -> frozenset[date]:
         else:
             raise ValueError("应为日期列表，如 [2027-01-01]")
         if wrong_year := year_refused(day.year):  # a mistyped year would be a day that never comes
-            raise ValueError(f"日期 {day.isoformat()} 的{wrong_year}")
+            raise ValueError(f"日期 {echoed(item) if isinstance(item, str) else day.isoformat()} 的{wrong_year}")
         days.add(day)
     return frozenset(days)
 
@@ -314,9 +320,9 @@ def _refuse_resolve_before_respond(tier: str, values: dict[str, Any], sources: d
         return
     maybe = "" if resolve.unit == respond.unit else "可能"  # across units it depends on the clock and the calendar
     if resolve_key in sources:
-        said = f'{resolve_key}: "{resolve}" {maybe}短于首次响应时限 {respond_key} "{respond}"'
+        said = f'{resolve_key}: "{resolve.said}" {maybe}短于首次响应时限 {respond_key} "{respond.said}"'
     else:
-        said = f'{respond_key}: "{respond}" {maybe}长于办理时限 {resolve_key} "{resolve}"'
+        said = f'{respond_key}: "{respond.said}" {maybe}长于办理时限 {resolve_key} "{resolve.said}"'
     raise ValueError(f"{said}；办理时限不能早于首次响应时限")
 
 
@@ -380,6 +386,12 @@ class Calendar:
         if day.year not in self.listed_years:
             self.fallback_years.add(day.year)
         return day.weekday() < 5 and day not in self._statutory_days(day.year)
+
+    def knows_years(self, first: int, last: int) -> bool:
+        """Whether every year from `first` to `last` has its working days listed (officially or in the
+        rules file): reading them adds nothing to `fallback_years`."""
+        official, _, _ = _official_tables()
+        return all(year in official or year in self.listed_years for year in range(first, last + 1))
 
     def rest_day(self, day: date) -> str | None:
         """What `day` is when no one works: 法定节假日 (a holiday the rules file, the official calendar or
@@ -458,6 +470,9 @@ def first_unofficial_year() -> int:
 
 
 WHOLE_DAY = timedelta(days=1)
+# How far past its end `latest_start`'s probing may read the calendar: a span that starts a few
+# days too late, stretched by the longest run of holidays and weekends.
+PROBE_SPILL = timedelta(days=31)
 MIDNIGHT = time()
 
 
@@ -547,6 +562,8 @@ def latest_start(end: datetime, span: Span, calendar: Calendar, rules: Rules) ->
     if rules["deadlines.period_end"] != "end_of_day":
         return first_cut
     day = first_cut.astimezone(rules.tz).date()
+    if not calendar.knows_years(day.year, (end + PROBE_SPILL).astimezone(rules.tz).year):
+        return first_cut  # probing would read a year no calendar lists, and note it though no deadline falls there
     while True:  # back a day at a time (a few at most: past a holiday) to the last day whose span ends in time
         day_end = _day_end(day, rules.tz)
         if day_end is None:

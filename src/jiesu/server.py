@@ -26,7 +26,7 @@ import time
 import traceback
 from datetime import timedelta
 
-from jiesu.client import peer_uid, read_line, stamp
+from jiesu.client import peer_pid, peer_uid, read_line, stamp
 
 ACCEPT_TICK = 1.0  # seconds between looks at idleness and finished children
 STOP_WAIT = 10.0  # seconds `jiesu server stop` waits for the commands still running
@@ -201,6 +201,8 @@ class Server:
             os.write(self._took, b"t")
             os.close(self._took)
             code = Command(conn, self).serve()
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting before the answer
+            print(f"pid {os.getpid()}：客户端已断开，未等到回答", file=sys.stderr)
         except BaseException:  # noqa: BLE001 a child must never return into the accept loop
             traceback.print_exc()
         finally:
@@ -252,6 +254,14 @@ def _make_room(waiting) -> None:
         return
     blocks = [bytes(SQLITE_PAGE_BLOCK) for _ in range(ROOM_PAGES)]
     del blocks
+
+
+class NotAnswering(Exception):
+    """A resident process listens on the socket but does not answer (stopped, or hung)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(pid)
+        self.pid = pid
 
 
 class Command:
@@ -514,16 +524,25 @@ def wait_stopped(pid: int, seconds: float = STOP_WAIT) -> bool:
                 fcntl.flock(lock, fcntl.LOCK_UN)
                 return True
             except BlockingIOError:
-                found = control("status")
-                if found and found[0] != pid:
+                if listening_pid() not in (None, pid):
                     return True  # already succeeded by a new one, so the old one has let go
                 if time.monotonic() > deadline:
                     return False
                 time.sleep(0.05)
 
 
+def listening_pid() -> int | None:
+    """The pid of the resident process listening now, answering or not; None when none is."""
+    try:
+        found = control("status")
+    except NotAnswering as stuck:
+        return stuck.pid
+    return found[0] if found else None
+
+
 def control(action: str) -> tuple[int, int, int] | None:
-    """Ask the resident process for (pid, seconds up, commands served); None when none runs.
+    """Ask the resident process for (pid, seconds up, commands served); None when none runs;
+    NotAnswering when one listens but gives no answer within JIESU_SERVER_WAIT seconds.
 
     `stop` also asks it to exit once its running commands are done.
     """
@@ -535,8 +554,11 @@ def control(action: str) -> tuple[int, int, int] | None:
     if conn is None:
         return None
     try:
+        listener = peer_pid(conn)
         send_request(conn, marshal.dumps({"control": action}))
         reply = read_line(conn)
+    except TimeoutError:
+        raise NotAnswering(listener) from None
     except OSError:
         return None
     finally:
@@ -545,3 +567,38 @@ def control(action: str) -> tuple[int, int, int] | None:
         return None
     pid, uptime, served = (int(part) for part in reply[1:].split())
     return pid, uptime, served
+
+
+def end_not_answering(pid: int, bound: float = STOP_WAIT) -> bool:
+    """End the resident process `pid` that does not answer: SIGTERM (with SIGCONT, should it be
+    stopped: it then exits as `stop` asks), and SIGKILL if it is still there after `bound`
+    seconds. Whether it took SIGKILL; NotAnswering if even that did not end it in `bound`."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGCONT)
+    if _ends_within(pid, bound):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    if _ends_within(pid, bound):
+        return True
+    raise NotAnswering(pid)
+
+
+def _ends_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while is_running(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def is_running(pid: int) -> bool:
+    """Whether process `pid` is there and not a zombie (one its starter left to init, which a
+    container's init may never reap, has ended all the same)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

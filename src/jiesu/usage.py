@@ -32,6 +32,34 @@ _VALUE_MESSAGES = [
     (re.compile(r"(.*) is not a valid (?:float|number)"), "{0} 不是数字"),
     (re.compile(r"(.*) is not in the range (.*)\."), "{0} 超出范围 {1}"),
 ]
+# Words a worker types for a command that has another name (`jiesu history 1`: the 办理记录 is in
+# `show`), each pointing at one command only; a close spelling of a command's name needs no entry.
+COMMAND_SYNONYMS = {
+    **dict.fromkeys(("history", "log", "logs", "日志", "办理记录", "详情", "查看", "view", "info"), "show"),
+    **dict.fromkeys(("add", "create", "受理", "新建"), "new"),
+    **dict.fromkeys(("done", "finish", "resolve", "办结", "结案"), "close"),
+    **dict.fromkeys(("search", "find", "列表", "查询"), "list"),
+    **dict.fromkeys(("dispatch", "派单", "转派"), "assign"),
+    **dict.fromkeys(("comment", "备注"), "note"),
+    **dict.fromkeys(("研判",), "classify"),
+    **dict.fromkeys(("退单",), "return"),
+    **dict.fromkeys(("call", "联系", "响应"), "contact"),
+    **dict.fromkeys(("上门",), "visit"),
+    **dict.fromkeys(("upgrade", "升级"), "escalate"),
+    **dict.fromkeys(("延期",), "extend"),
+    **dict.fromkeys(("callback", "回访"), "revisit"),
+    **dict.fromkeys(("重办",), "reopen"),
+    **dict.fromkeys(("并单",), "merge"),
+    **dict.fromkeys(("更正", "修改", "update"), "edit"),
+    **dict.fromkeys(("撤销",), "undo"),
+    **dict.fromkeys(("待办",), "todo"),
+    **dict.fromkeys(("导入",), "import"),
+    **dict.fromkeys(("导出",), "export"),
+    **dict.fromkeys(("备份",), "backup"),
+    **dict.fromkeys(("台账",), "ledger"),
+    **dict.fromkeys(("报告", "日报", "月报"), "report"),
+    **dict.fromkeys(("规则",), "rules"),
+}
 _HELP_WORDS = [("[default: ", "[默认: "), ("default: ", "默认: "), ("env var: ", "环境变量: "), ("[required]", "[必填]"), ("required", "必填")]
 
 
@@ -80,7 +108,7 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
     found = re.match(r"No such command '(.*)'\.", message)
     if found:
         name = found.group(1)
-        near = get_close_matches(name, ctx.command.list_commands(ctx), n=1, cutoff=0.5) if ctx is not None else []
+        near = _commands_meant(name, ctx.command.list_commands(ctx)) if ctx is not None else []
         hint = f"；您是不是要 {near[0]}？" if near else f"（{where} --help 看有哪些命令）"
         return visible(f"没有 {shortened(name)} 这个命令{hint}")
     found = re.fullmatch(r"Got unexpected extra argument\(s\) \((.*)\)", message)
@@ -89,6 +117,14 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
             return visible(f"多余的参数：{shortened(found.group(1))}；脚本请从标准输入给：jiesu shell < {shortened(found.group(1))}")
         return visible(f"多余的参数：{shortened(found.group(1))}{see}")
     return f"命令行有误{see}"
+
+
+def _commands_meant(name: str, commands: list[str]) -> list[str]:
+    """The command a word not among `commands` stands for: its synonym's, else the closest spelling."""
+    meant = COMMAND_SYNONYMS.get(name.strip().lower())
+    if meant in commands:
+        return [meant]
+    return get_close_matches(name, commands, n=1, cutoff=0.5)
 
 
 def _global_option_after_command(name: str, ctx, args: list[str]) -> str | None:
