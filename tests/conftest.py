@@ -81,6 +81,8 @@ def db_target(new_target, monkeypatch, tmp_path) -> str:
     # process; where one is started, it lives in this test's own runtime directory.
     monkeypatch.setenv("JIESU_SERVER", "0")
     monkeypatch.setenv("JIESU_RUNTIME_DIR", str(tmp_path / "run"))
+    # One a test starts and cannot stop (its `server stop` came before it listened) leaves soon after.
+    monkeypatch.setenv("JIESU_SERVER_IDLE", "60")
     return target
 
 
