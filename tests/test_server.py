@@ -560,7 +560,7 @@ def test_a_cached_statement_takes_each_commands_own_values(jiesu):
     assert len(db.STATEMENTS._compiled) > 0
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=["KILL", "TERM", "HUP"])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGHUP], ids=["KILL", "HUP"])
 def test_a_client_gone_before_the_commit_takes_its_command_with_it(modes, tmp_path, book, how):
     """As in-process: the signal that ends `jiesu` ends its command, and the exit status is the signal's."""
     exported, server, command, worker = _an_import_waiting_on_stdin(modes, tmp_path)
@@ -916,3 +916,18 @@ def test_a_resident_process_deaf_to_sigterm_is_killed():
     finally:
         deaf.kill()
         deaf.wait()
+
+
+@pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["Ctrl-C", "TERM"])
+def test_ctrl_c_or_term_stops_the_command_in_the_resident_process_as_in_process(modes, book, how, code):
+    """Both are passed on to the command, which says the one line in-process jiesu says, with its exit code."""
+    from test_interrupts import NOTHING_SAVED, ended, import_waiting_for_the_rest
+
+    modes.run("here", "list")  # the book exists, empty
+    modes.start()
+    served = modes.served()
+    command = import_waiting_for_the_rest(modes.env)
+    command.send_signal(how)
+    assert ended(command) == (code, NOTHING_SAVED)
+    assert modes.served() == served + 1  # it ran there, not here
+    assert book.counts() == (0, 0)

@@ -76,8 +76,9 @@ def scratch_journal(conn: Connection) -> None:
 @contextmanager
 def page_cache(conn: Connection, kib: int) -> Iterator[None]:
     """SQLite keeps up to `kib` KiB of pages in memory on this connection meanwhile (its default is
-    2 MiB), then goes back to what it had: the connection returns to a pool. PostgreSQL's buffers
-    are the server's, so it has nothing to set."""
+    2 MiB), then goes back to what it had: the connection returns to a pool — unless it is gone: an
+    interruption (Ctrl-C, SIGTERM) inside a statement makes SQLAlchemy close it, and it never returns.
+    PostgreSQL's buffers are the server's, so it has nothing to set."""
     if conn.dialect.name != "sqlite":
         yield
         return
@@ -87,7 +88,8 @@ def page_cache(conn: Connection, kib: int) -> Iterator[None]:
     try:
         yield
     finally:
-        driver.execute(f"PRAGMA cache_size = {int(before)}")
+        if not conn.invalidated:
+            driver.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 @contextmanager

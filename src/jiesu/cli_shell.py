@@ -12,8 +12,9 @@ from typing import Annotated
 
 import typer
 
-from jiesu.clikit import STORES, error_line, name_script_line, say
+from jiesu.clikit import STORES, error_line, interrupted, name_script_line, saved_counts, say
 from jiesu.errors import ExitCode
+from jiesu.interrupts import Interrupted
 from jiesu.safetext import NOT_UTF8, echoed
 from jiesu.usage import usage_message
 
@@ -65,7 +66,7 @@ def shell(
                 nested = words[0] == "shell"  # `help shell` is its help, not a second shell
                 if words[0] == "help":
                     words = [*words[1:], "--help"]
-                status = _already_in_shell() if nested else _run(command, prefix + words)
+                status = _already_in_shell() if nested else _run(command, prefix + words, interactive=interactive)
             if status in (ExitCode.OK, ExitCode.THRESHOLD):
                 ran = (ran[0] if ran else number, number)
                 continue
@@ -164,10 +165,16 @@ def _split(line: str) -> list[str] | None:
         return None
 
 
-def _run(command, args: list[str]) -> int:
-    """Run one line through the same app; returns its exit code."""
+def _run(command, args: list[str], *, interactive: bool) -> int:
+    """Run one line through the same app; returns its exit code. Ctrl-C stops the command typed at the
+    prompt, and the shell asks for the next; a script, and SIGTERM, it stops (one line, said as it ends)."""
+    saved_before = saved_counts()
     try:
         result = command.main(args=args, prog_name="jiesu", standalone_mode=False)
+    except Interrupted as exc:
+        if not interactive or exc.exit_code != ExitCode.INTERRUPTED:
+            raise
+        return interrupted(exc.exit_code, saved_before)
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

@@ -5,7 +5,8 @@ So the `jiesu` entry point imports only what Python has already loaded (`_socket
 `struct`), and passes the command line, working directory, environment, umask and the three
 standard file descriptors themselves (SCM_RIGHTS) to a resident process of the same user
 (`jiesu.server`), which has paid the imports once and forks a child to run the very same
-command code on the client's own terminal or pipes. The client only waits for the exit code.
+command code on the client's own terminal or pipes. The client only waits for the exit code
+(passing Ctrl-C and SIGTERM on to the command).
 
 The command runs here instead whenever the resident process is off (`JIESU_SERVER=0`, `off`,
 `false` or `no`; a value that is neither on nor off is refused), not
@@ -13,7 +14,7 @@ running yet (this command starts it), busy beyond `READY_BOUND` seconds, stale (
 upgraded: it exits and the next command starts a new one), or unsuitable (`shell`, `server`).
 Nothing is ever run twice: the client sends "go" only after the child says it is ready, and
 after "go" it never falls back; if the child dies mid-command the client says so. If the client
-dies mid-command (kill -9, TERM, HUP), the child dies with it, as the command in-process would.
+dies mid-command (kill -9, HUP), the child dies with it, as the command in-process would.
 
 The socket lives in a directory only its owner can enter, and both ends check the other's
 uid with SO_PEERCRED, so one user's commands never run in another user's process.
@@ -291,9 +292,11 @@ def _hand_over(conn, request: bytes, place: Place) -> int | None:
 
 
 def _forward_signals(child: int) -> dict:
-    """Ctrl-C reaches the client (the terminal's foreground process); the command must get it, to
-    stop as Python stops on Ctrl-C. TERM and HUP keep their own action: the client dies of them as
-    in-process jiesu would, and its connection closing kills the command (see server.py)."""
+    """Ctrl-C reaches the client (the terminal's foreground process), and TERM is sent to it (kill,
+    systemd, a cron timeout); the command must get them, to stop as in-process jiesu stops: with one
+    line saying whether its change was saved, and exit 130 or 143 (clikit). HUP keeps its own action:
+    the client dies of it as in-process jiesu would, and its connection closing kills the command
+    (see server.py)."""
     import _signal
 
     def forward(signum, frame):
@@ -302,7 +305,7 @@ def _forward_signals(child: int) -> dict:
         except OSError:
             pass
 
-    return {_signal.SIGINT: _signal.signal(_signal.SIGINT, forward)}
+    return {signum: _signal.signal(signum, forward) for signum in (_signal.SIGINT, _signal.SIGTERM)}
 
 
 def _restore_signals(previous: dict) -> None:

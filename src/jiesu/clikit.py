@@ -11,12 +11,15 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 from jiesu.errors import ExitCode, JiesuError, Unencodable, os_reason
+from jiesu.interrupts import Interrupted, interruption, raise_on_sigterm
 from jiesu.safetext import echoed, has_undecodable, undecodable_message, visible, visible_lines
 from jiesu.helpfold import ChineseContext
 from jiesu.usage import HELP_OPTION_HELP, chinese_help_record, usage_message, usage_piece
@@ -64,12 +67,17 @@ class JiesuGroup(ChineseHelp, TyperGroup):
     """The one place where errors become a line on stderr and an exit code."""
 
     def main(self, args=None, prog_name=None, standalone_mode: bool = True, **extra):
-        """Run the command line; a usage error becomes one Chinese line (exit 2), never Click's English."""
+        """Run the command line; a usage error becomes one Chinese line (exit 2), never Click's English,
+        and Ctrl-C or SIGTERM one line saying whether the change was saved (exit 130, 143), never a traceback."""
         if not standalone_mode:  # `jiesu shell` runs each line this way and reports errors itself
             return super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
-        saved_before = _saved()
+        raise_on_sigterm()
+        saved_before = saved_counts()
         try:
-            result = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+            with _interruptions_raised():
+                result = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+        except Interrupted as exc:
+            sys.exit(interrupted(exc.exit_code, saved_before))
         except typer.Abort:
             sys.exit(ExitCode.REFUSED)
         except OSError as exc:  # a line said as the command closes (the calendar note) could not be written
@@ -83,13 +91,16 @@ class JiesuGroup(ChineseHelp, TyperGroup):
                 raise
             warn(error_line(message))
             sys.exit(exc.exit_code)
+        if result == ExitCode.INTERRUPTED:  # Typer's own silent answer to a Ctrl-C it caught outside the command:
+            result = interrupted(result, saved_before)  # while the book closed after it (its WAL checkpoint), say
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
 
     def invoke(self, ctx: typer.Context):
-        saved_before = _saved()
+        saved_before = saved_counts()
         try:
-            result = super().invoke(ctx)
-            sys.stdout.flush()  # a full disk must fail here, inside the handler, not at exit
+            with _interruptions_raised():
+                result = super().invoke(ctx)
+                sys.stdout.flush()  # a full disk must fail here, inside the handler, not at exit
             return result
         except JiesuError as exc:
             fail(str(exc), exc.exit_code)
@@ -113,6 +124,30 @@ class JiesuGroup(ChineseHelp, TyperGroup):
                 formatter.write_dl(rows)
 
 
+@contextmanager
+def _interruptions_raised() -> Iterator[None]:
+    """An exception that came of Ctrl-C or SIGTERM leaves as the Interrupted it is: a clean-up that failed
+    after it (a store error, a closed connection), Click's Abort of a prompt left with Ctrl-C. A command's
+    own Exit is its ending, already said."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except BaseException as exc:
+        found = interruption(exc)
+        if found is None or found is exc:
+            raise
+        raise found from exc
+
+
+def interrupted(exit_code: int, saved_before: tuple[int, int]) -> int:
+    """Ctrl-C or SIGTERM stopped the command: one line saying whether its change was saved (commits or
+    files since `saved_before`, as `output_failed` tells), and `exit_code` (130, 143) for the shell."""
+    saved = _saved_since(saved_before)
+    warn(error_line(f"已中断，但{saved[0]}；{saved[1]}" if saved else "已中断，没有保存任何改动"))
+    return exit_code
+
+
 def output_failed(exc: Exception, saved_before: tuple[int, int]) -> int:
     """stdout or stderr could not take what the command had to say: one line (if stderr still takes
     it), and the exit code — 5 when the command's change is saved or its file written, so that a
@@ -120,12 +155,9 @@ def output_failed(exc: Exception, saved_before: tuple[int, int]) -> int:
     the reader asked for no more (`jiesu report daily | head` in cron is no failure)."""
     _flush_or_silence()
     reason = _output_failure(exc)
-    commits, files = _saved()
-    if commits > saved_before[0]:
-        warn(error_line(f"改动已保存，但结果无法输出（{reason}）；不要重试，用 jiesu list 或 jiesu show 查看"))
-        return ExitCode.SAVED_OUTPUT_FAILED
-    if files > saved_before[1]:
-        warn(error_line(f"文件已写好，但结果无法输出（{reason}）；不要重试"))
+    saved = _saved_since(saved_before)
+    if saved:
+        warn(error_line(f"{saved[0]}，但结果无法输出（{reason}）；{saved[1]}"))
         return ExitCode.SAVED_OUTPUT_FAILED
     if isinstance(exc, BrokenPipeError):
         _silence(sys.stderr)  # what stderr still buffers (a line already said) cannot fail at exit either
@@ -134,11 +166,22 @@ def output_failed(exc: Exception, saved_before: tuple[int, int]) -> int:
     return ExitCode.REFUSED
 
 
-def _saved() -> tuple[int, int]:
+def saved_counts() -> tuple[int, int]:
     """How many changes this process has saved: write transactions committed, and files put in place
     (an export's `--out`, a backup, a copy)."""
     db, files = sys.modules.get("jiesu.db"), sys.modules.get("jiesu.atomicfile")
     return (db.commit_count() if db else 0), (files.placed_count() if files else 0)
+
+
+def _saved_since(saved_before: tuple[int, int]) -> tuple[str, str] | None:
+    """What this process has saved since `saved_before` (a `saved_counts()`), as people read it, and what not to
+    do about it: (`改动已保存`, `不要重试，…`) for a commit, (`文件已写好`, `不要重试`) for a file; None for nothing."""
+    commits, files = saved_counts()
+    if commits > saved_before[0]:
+        return "改动已保存", "不要重试，用 jiesu list 或 jiesu show 查看"
+    if files > saved_before[1]:
+        return "文件已写好", "不要重试"
+    return None
 
 
 def _flush_or_silence() -> None:

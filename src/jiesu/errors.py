@@ -19,6 +19,8 @@ class ExitCode(IntEnum):
     PARTLY_DONE = 4  # a batched command (copy) stopped after committing some batches; rerun finishes
     SAVED_OUTPUT_FAILED = 5  # the change was saved, but its output could not be written: do not retry
     OUTCOME_UNKNOWN = 6  # the resident process running the command was killed: it may or may not have been done
+    INTERRUPTED = 130  # Ctrl-C (SIGINT), as a shell counts a process ended by it: 128 + 2
+    TERMINATED = 143  # SIGTERM (kill, systemd, a cron timeout): 128 + 15
 
 
 class JiesuError(Exception):

@@ -98,7 +98,8 @@ class Child(Generic[T]):
 def _serve(make: Callable[[], Iterator[T]], write_end: int) -> None:
     """The child: send each item, then an _End, and leave without unwinding the parent's stack."""
     gc.freeze()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to act on: it kills the child
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a TERM to the whole group, is the parent's to
+        signal.signal(signum, signal.SIG_IGN)  # act on (one line, clikit): it kills the child
     code = 0
     try:
         with os.fdopen(write_end, "wb") as pipe:

@@ -22,6 +22,7 @@ from jiesu import fields
 from jiesu.clikit import say
 from jiesu.clock import shown
 from jiesu.errors import BadInput, ExitCode
+from jiesu.interrupts import interruption
 from jiesu.models import Case
 from jiesu.office import Office
 from jiesu.phones import mask
@@ -87,7 +88,7 @@ def _ask(name: str, default: Any, known: list[str]) -> Any:
     kept = _label(field, default)
     shown_default = mask(kept) if name == "phone" else visible(kept)  # the phone masked as everywhere else
     while True:
-        with _completing(offered):
+        with _completing(offered), _left_on_its_line():
             raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True, prompt_suffix="： ")
         if shown_default and raw == shown_default:
             if name == "phone":
@@ -114,7 +115,9 @@ def _confirm(answers: dict[str, Any], verb: str, received: str | None = None) ->
         say(f"  {field.label}：{_label(field, value) or '—'}")
     if received:
         say(f"  受理时间：{received}")
-    if not typer.confirm(f"确认{verb}", default=True, err=True, prompt_suffix="？ "):
+    with _left_on_its_line():
+        confirmed = typer.confirm(f"确认{verb}", default=True, err=True, prompt_suffix="？ ")
+    if not confirmed:
         say(f"已取消，未{verb}")
         raise typer.Exit(ExitCode.REFUSED)
 
@@ -134,6 +137,18 @@ def _known_values(office: Office) -> dict[str, list[str]]:
             )
             found[name] = list(session.scalars(query))
     return found
+
+
+@contextmanager
+def _left_on_its_line() -> Iterator[None]:
+    """A question left with Ctrl-C ends its line, as the shell's own prompt does: the one line that
+    says the command was interrupted (clikit) is not run on after `诉求摘要：^C`."""
+    try:
+        yield
+    except typer.Abort as exc:
+        if interruption(exc) is not None:
+            typer.echo(err=True)
+        raise
 
 
 @contextmanager

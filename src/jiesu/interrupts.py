@@ -1,0 +1,50 @@
+"""Ctrl-C and SIGTERM as one exception that unwinds the command, whatever it was doing.
+
+Ctrl-C raises KeyboardInterrupt wherever the command is; SIGTERM, by default, ends the process
+on the spot, without a word. Raised as `Interrupted` instead, it unwinds as Ctrl-C does (an open
+transaction rolls back, an import's stage goes), and `clikit.JiesuGroup.main` says one line:
+whether the change was saved. Stdlib only, so that `jiesu --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from jiesu.errors import ExitCode
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM, with the exit code a shell gives a process ended by it (130, 143).
+
+    Not an Exception, as KeyboardInterrupt is not: no `except Exception` in a command swallows it,
+    and SQLAlchemy closes a connection it lands in, as it does for Ctrl-C."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(exit_code)
+        self.exit_code = exit_code
+
+
+def raise_on_sigterm() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM (systemd, then cron) must not cut the unwinding short
+    raise Interrupted(ExitCode.TERMINATED)
+
+
+def interruption(exc: BaseException) -> Interrupted | None:
+    """The interruption behind `exc`: `exc` itself, or what it was raised from or while handling
+    (a clean-up that failed after Ctrl-C, Click's Abort of a prompt left with Ctrl-C); None if none is."""
+    waiting, seen = [exc], set()
+    while waiting:
+        found = waiting.pop()
+        if found is None or id(found) in seen:
+            continue
+        seen.add(id(found))
+        if isinstance(found, Interrupted):
+            return found
+        if isinstance(found, KeyboardInterrupt):
+            return Interrupted(ExitCode.INTERRUPTED)
+        waiting += [found.__cause__, found.__context__]
+    return None
