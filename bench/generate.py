@@ -186,11 +186,15 @@ def generate(
         if status == "new":
             assignee = None
         contacted = received + timedelta(minutes=rng.randrange(20, 60 * 30))
-        responded_at = contacted if contacted < now else None
         if status in ("closed", "revisited"):
             closed_at = received + timedelta(hours=rng.randrange(3, 24 * 12))
             closed_at = max(received, min(closed_at, now - timedelta(minutes=5)))  # never before receipt (jiesu check)
             result = RESULT[nature]
+        ended = closed_at or (received + timedelta(minutes=30) if status == "merged" else None)
+        assigned = received + timedelta(minutes=10)
+        if ended is not None:  # a closed or merged case takes no contact or assignment (jiesu check)
+            contacted, assigned = min(contacted, ended), min(assigned, ended)
+        responded_at = contacted if contacted < now else None
         address = f"{community[:-2]}{rng.randrange(1, 60)}号院{rng.randrange(1, 12)}号楼"
         name = rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(["先生", "女士", "大爷", "阿姨"])
         text = f"{summary}，{address}"
@@ -208,7 +212,7 @@ def generate(
         actor = rng.choice(["张丽", "王强", "李娜", "赵敏"])
         event(case_id, received, actor, "filed", "12345热线", {})
         if assignee:
-            event(case_id, received + timedelta(minutes=10), actor, "assigned", "", {"assignee": [None, assignee], "status": ["new", "assigned"]})
+            event(case_id, assigned, actor, "assigned", "", {"assignee": [None, assignee], "status": ["new", "assigned"]})
         if responded_at:
             event(case_id, responded_at, actor, "contacted", "电话联系诉求人", {"responded_at": [None, responded_at.isoformat()]})
         if closed_at:
@@ -222,7 +226,7 @@ def generate(
             event(case_id, revisit_at, actor, "revisited", satisfaction, {"status": ["closed", "revisited"]})
         if status == "merged":
             before = "assigned" if assignee else "new"
-            event(case_id, received + timedelta(minutes=30), actor, "merged", f"并入 #{case_id - 1}", {"status": [before, "merged"]})
+            event(case_id, ended, actor, "merged", f"并入 #{case_id - 1}", {"status": [before, "merged"]})
         if status == "ledgered":
             entry_id += 1
             opened = received + timedelta(hours=2)

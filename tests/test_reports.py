@@ -48,9 +48,10 @@ def closed_and_revisited(office, summary, nature, received, satisfaction, resolv
         cases.contact(office, case.id, at=contacted)
     cases.visit(office, case.id, "上门", at=received + timedelta(hours=2))
     result = {Nature.REASONABLE: Result.RESOLVED, Nature.UNREASONABLE: Result.EXPLAINED, Nature.CONSULT: Result.ANSWERED}[nature]
-    cases.close(office, case.id, result, "办结", at=received + timedelta(hours=3))
+    closed = max(received + timedelta(hours=3), contacted or received)  # a late contact before the close, not on a closed case
+    cases.close(office, case.id, result, "办结", at=closed)
     if satisfaction:
-        cases.revisit(office, case.id, satisfaction, resolved, at=received + timedelta(hours=5))
+        cases.revisit(office, case.id, satisfaction, resolved, at=closed + timedelta(hours=2))
     return case.id
 
 

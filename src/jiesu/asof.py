@@ -6,6 +6,10 @@ were touched are wound back in Python — each later change undone, newest first
 and come into SQL as the rows of one JSON parameter. Every count stays an SQL
 aggregate over the result, so "as of T" never changes when later work is logged.
 
+The first response alone may be set out of time order (steps.UNORDERED): a contact at 09:30 logged
+after one at 10:00 moved it earlier. A later change of it is wound back only while the field still holds
+what that change set, so the view at 09:45 keeps the 09:30 response the 10:00 contact's event cannot undo.
+
 A correction (`edit`, or the undo of one) is later work like any other: a field it
 changed after T — the receipt time too — reads at T as it was typed then, and so do the
 normalised copies that searches and hotspots compare (folded again from it). A receipt
@@ -26,6 +30,7 @@ from sqlalchemy import Connection
 from jiesu.backend import json_rows, selective
 from jiesu.models import ENTRY_EDITABLE, Event, LedgerEntry, UTCDateTime
 from jiesu.queries import CASES
+from jiesu.steps import UNORDERED
 from jiesu.textsearch import FOLDED_FROM, derived
 from jiesu.vocab import PERSONAL_FIELDS, PURGED_VALUE, EventKind, open_status
 
@@ -164,8 +169,8 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
             continue
         if "version" in state:
             state["version"] -= 1
-        for name, (old, _new) in changes.items():
-            if name in state:
+        for name, (old, new) in changes.items():
+            if name in state and (name not in UNORDERED or state[name] == _value(name, new)):
                 state[name] = _value(name, old)
         if kind == EventKind.IMPORTED.value:
             # Imported closed, still open at `as_of`: not yet closed then, and with the assignee its row

@@ -151,8 +151,8 @@ def return_case(office: Office, case_id: int, reason: str, at: datetime | None =
 
 
 def contact(office: Office, case_id: int, note: str = "", at: datetime | None = None) -> Case:
-    """响应: a contact with the citizen; the first one fixes responded_at (one backfilled before the
-    recorded first response would be the first: refused as out of time order, never left wrong)."""
+    """响应: a contact with the citizen; the earliest one is the first response (responded_at), one backfilled
+    before the recorded first response too: the call a worker really made at 09:30 is the case's response."""
     with changing(office, case_id, "contact", "联系诉求人") as (session, case):
         when = moment(office, case, at)
         first = case.responded_at is None or when < case.responded_at

@@ -94,15 +94,20 @@ def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = 
 
 
 def _check_receipt(office: Office, session: Session, case: Case, received_at: datetime) -> None:
-    """A case cannot have been received after something already happened to it (its filing and
-    corrections are no such thing: RECORD_KINDS)."""
-    first_step = session.exec(
-        select(func.min(Event.at)).where(Event.case_id == case.id, Event.kind.not_in(RECORD_KINDS))
-    ).one()
-    if first_step is not None and received_at > first_step:
-        received_shown, step_shown = shown_apart(office, received_at, first_step)
+    """A case cannot have been received after a step that stands on it (its filing and corrections are no
+    such step: RECORD_KINDS). A step taken back is none either, nor is its undo: both were logged before this
+    correction, so every view before it reads the old receipt, and every view from it on has both behind it."""
+    first = session.exec(
+        select(Event.at, Event.kind, Event.actor)
+        .where(Event.case_id == case.id, Event.kind.not_in([*RECORD_KINDS, EventKind.UNDONE.value]), not_undone())
+        .order_by(Event.at, Event.id)
+        .limit(1)
+    ).first()
+    if first is not None and received_at > first.at:
+        received_shown, step_shown = shown_apart(office, received_at, first.at)
         raise BadInput(
-            f"#{case.id} 的受理时间不能改为 {received_shown}：它晚于 {step_shown} 的办理记录"
+            f"#{case.id} 的受理时间不能改为 {received_shown}：它晚于 {first.actor} 已记录的{EventKind(first.kind).label}（{step_shown}）；"
+            "受理须在每一步办理之前"
         )
 
 

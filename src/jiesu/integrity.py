@@ -26,7 +26,7 @@ from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.safetext import echoed_path
-from jiesu.steps import inverted
+from jiesu.steps import OPEN_ONLY, inverted
 from jiesu.vocab import OPEN_STATUSES, RECORD_KINDS, EventKind, Nature, Status, label_of
 
 MAX_PROBLEMS = 200
@@ -235,18 +235,22 @@ STEP_KIND = {"visit": "visited", "contact": "contacted"}
 
 def _order_problems(conn, office: Office) -> Iterator[str]:
     """Every step, and the first response, dated after what it depends on, the receipt first (the filing and corrections are no
-    steps: RECORD_KINDS, as `edit --received` holds them): the steps refuse inversions, older books may hold them.
+    steps: RECORD_KINDS, as `edit --received` holds them, nor are the steps taken back and their undos): the steps
+    refuse inversions, older books may hold them.
 
     Times are compared as stored (uniform UTC text on SQLite, timestamps on PostgreSQL),
     and read as datetimes only for the lines that name them: a million events replay fast.
     """
     cases = {row[0]: row[1:] for row in conn.execute(text("SELECT id, received_at, responded_at, channel, track FROM cases"))}
+    undone = {row[0] for row in conn.execute(text("SELECT undoes FROM events WHERE undoes > 0"))}
     rows = conn.execution_options(yield_per=5000).execute(
-        text("SELECT case_id, kind, at, changes FROM events ORDER BY case_id, id")
+        text("SELECT case_id, kind, at, changes, id FROM events ORDER BY case_id, id")
     )
     for case_id, events in groupby(rows, key=lambda row: row[0]):
         if case_id in cases:
-            yield from _case_order_problems(case_id, *cases[case_id], events, office)
+            standing = [event[:4] for event in events if event[4] not in undone and event[1] != EventKind.UNDONE.value]
+            yield from _case_order_problems(case_id, *cases[case_id], standing, office)
+            yield from _after_its_close(case_id, standing, office)
 
 
 LABEL = {kind.value: kind.label for kind in EventKind}
@@ -287,6 +291,21 @@ def _case_order_problems(case_id: int, received_at, responded_at, channel: str, 
             last["closed"] = at
         if kind in EARLIER_LABEL:
             last[kind] = at
+
+
+def _after_its_close(case_id: int, standing: list, office: Office) -> Iterator[str]:
+    """A step only an open case takes (steps.OPEN_ONLY: an extension, a contact…) dated after the close (or merge,
+    销账) that ended the case's open life and before any reopen: an older jiesu took such a close backfilled
+    before the step. The case's standing steps (none undone) are replayed in the order of their times; an
+    import, dated when its file was read, states the row's status as of the row's own times and is passed by."""
+    ended = None  # the standing step that ended the case's open life, while it is ended
+    for _, kind, at, changes in sorted(standing, key=lambda event: event[2]):
+        if ended is not None and kind in OPEN_ONLY and at > ended[1]:
+            apart = clock.shown_apart(_stored(at), _stored(ended[1]), office.tz)
+            yield f"#{case_id} 的{LABEL[kind]}时间 {apart[0]} 晚于{LABEL[ended[0]]}时间 {apart[1]}：{LABEL[ended[0]]}后的诉求不能再{LABEL[kind]}"
+        if '"status": [' in changes and kind != EventKind.IMPORTED.value:  # an import counts as of its row's times
+            status = json.loads(changes)["status"][1]
+            ended = None if status in OPEN_STATUSES else ended or (kind, at)
 
 
 def _stored(value) -> datetime:

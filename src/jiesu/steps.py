@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, or_
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -18,7 +18,7 @@ from jiesu import clock, rules, textsearch
 from jiesu.errors import BadInput, CaseNotFound, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
-from jiesu.vocab import EventKind, LedgerStatus, Status
+from jiesu.vocab import OPEN_STATUSES, EventKind, LedgerStatus, Status
 
 
 @contextmanager
@@ -82,7 +82,7 @@ def moment(office: Office, case: Case, at: datetime | None) -> datetime:
     at = at or office.now
     if at < case.received_at:
         at_shown, received_shown = shown_apart(office, at, case.received_at)
-        raise BadInput(f"#{case.id} 的时间 {at_shown} 早于受理时间 {received_shown}")
+        raise BadInput(f"#{case.id} 的时间 {spaced(at_shown)}早于受理时间 {received_shown}")
     line = future(office, at, f"#{case.id} 的时间")
     if line:
         raise BadInput(line)
@@ -99,7 +99,7 @@ def future(office: Office, when: datetime, what: str) -> str | None:
     if when <= office.now:
         return None
     exact = bool(when.second or office.now.second)  # both to the second, or 23:59:59 reads as after a "now" of 23:59
-    return f"{what} {office.said(when, always=exact)} 在未来（现在是 {clock.shown_to_the_second(office.now, office.tz, always=exact)}）"
+    return f"{what} {spaced(office.said(when, always=exact))}在未来（现在是 {clock.shown_to_the_second(office.now, office.tz, always=exact)}）"
 
 
 def not_before(office: Office, case: Case, when: datetime, verb: str, earlier: datetime | None, earlier_verb: str) -> None:
@@ -112,9 +112,15 @@ def inverted(case_id: int, verb: str, earlier_verb: str, when_shown: str, earlie
     """The line for a step dated before the step it depends on (refused by the steps, found by `check`), its
     times shown apart (clock.shown_apart)."""
     return (
-        f"#{case_id} 的{verb}时间 {when_shown} 早于{earlier_verb}时间 {earlier_shown}；"
+        f"#{case_id} 的{verb}时间 {spaced(when_shown)}早于{earlier_verb}时间 {earlier_shown}；"
         f"{verb}所依据的{earlier_verb}必须在它之前"
     )
+
+
+def spaced(shown: str) -> str:
+    """A time shown in a line, then the space before the next word, but none after the bracket that follows
+    what was typed (`'09:30'（2026-12-03 09:30）早于`): a space there reads as a stray one."""
+    return shown if shown.endswith("）") else f"{shown} "
 
 
 def shown(office: Office, when: datetime) -> str:
@@ -155,6 +161,8 @@ def record(session: Session, case: Case, kind: EventKind, office: Office, at: da
     """Append the event for `office`'s actor's step; bumps the case's version when something changed."""
     if changes:
         _in_time_order(session, case, kind, office, at, changes)
+        if "status" in changes and changes["status"][1] not in OPEN_STATUSES:
+            _before_open_work(session, case, kind, office, at)
         case.version += 1
         session.add(case)
     event = Event(
@@ -165,36 +173,76 @@ def record(session: Session, case: Case, kind: EventKind, office: Office, at: da
     return event
 
 
+# The first response is the earliest response whenever it was written: a contact backfilled before the recorded
+# one is the first response (views wind it back only while it holds what a step set: asof), and a correction
+# moves it with the receipt or channel (edits._first_response).
+UNORDERED = frozenset({"responded_at"})
+
+
 def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office, at: datetime, changes: dict) -> None:
     """Refuse a step dated before a step already recorded that changed any of the same fields
     (`assign --at` the 24th after an assignment on the 26th, a merge before a later assignment):
     the book would then hold the earlier value as the latest, and every view as of a time between
-    the two, which winds the history back in the order it was written, would be wrong."""
+    the two, which winds the history back in the order it was written, would be wrong. The first response
+    is no such field (UNORDERED)."""
+    ordered = [name for name in changes if name not in UNORDERED]
+    if not ordered:
+        return
     later = session.exec(
-        select(Event.at, Event.kind)
+        select(Event.at, Event.kind, Event.actor)
         .where(
             Event.case_id == case.id, Event.at > at, Event.kind != EventKind.IMPORTED.value,  # an import counts as of the row's own times
-            or_(*[_changed(name) for name in changes]),
+            or_(*[Event.changes.contains(f'"{name}": [') for name in ordered]),
         )
         .order_by(Event.at.desc())
         .limit(1)
     ).first()
     if later is not None:
-        at_shown, later_shown = shown_apart(office, at, later.at)
-        raise RuleViolation(
-            f"#{case.id} 的{kind.label}时间 {at_shown} 早于已记录的{EventKind(later.kind).label}"
-            f"（{later_shown}），两步改变了案卷的同一项；补录须按时间先后"
-        )
+        raise _out_of_order(office, case, kind, at, later, "两步改变了案卷的同一项", "再按时间先后记录")
 
 
-def _changed(name: str):
-    """The condition that an event changed case field `name`. A correction that moved the first response with
-    the receipt or channel (edits._first_response), or the undo of one, is none for responded_at: the contact
-    a worker logs after it, at its real and earlier time, is what the corrected case's first response is."""
-    changed = Event.changes.contains(f'"{name}": [')
-    if name == "responded_at":
-        return and_(changed, Event.kind.not_in([EventKind.EDITED.value, EventKind.UNDONE.value]))
-    return changed
+# The event each step of rules.ALLOWED writes on its case (a `ledger edit` writes a 更正, which any case takes).
+STEP_EVENTS = {
+    "assign": EventKind.ASSIGNED, "return": EventKind.RETURNED, "contact": EventKind.CONTACTED, "visit": EventKind.VISITED,
+    "classify": EventKind.CLASSIFIED, "escalate": EventKind.ESCALATED, "extend": EventKind.EXTENDED, "close": EventKind.CLOSED,
+    "merge": EventKind.MERGED, "ledger add": EventKind.LEDGERED, "ledger clear": EventKind.CLEARED, "note": EventKind.NOTED,
+    "revisit": EventKind.REVISITED, "reopen": EventKind.REOPENED,
+}
+# The events of the steps only an open case takes, none of which a closed one is allowed: the 并单 a merge writes
+# on the case it went into among them, as a finished case is refused as a target.
+OPEN_ONLY = tuple(kind.value for step, kind in STEP_EVENTS.items() if not rules.allowed(Status.CLOSED, step))
+
+
+def _before_open_work(session: Session, case: Case, kind: EventKind, office: Office, at: datetime) -> None:
+    """Refuse a step that ends the case's open life (办结, 并单, 销账) dated before a step already recorded that
+    only an open case takes (an extension logged today, a close backfilled to last week): the history would
+    show that step on a closed case. A step taken back (undone) no longer stands and is no such step."""
+    from jiesu.undone import not_undone  # undone.py builds on this module
+
+    later = session.exec(
+        select(Event.at, Event.kind, Event.actor)
+        .where(Event.case_id == case.id, Event.at > at, Event.kind.in_(OPEN_ONLY), not_undone())
+        .order_by(Event.at.desc())
+        .limit(1)
+    ).first()
+    if later is not None:
+        raise _out_of_order(office, case, kind, at, later, f"{kind.label}后的诉求不能再{EventKind(later.kind).label}", f"再补录{kind.label}")
+
+
+def _out_of_order(office: Office, case: Case, kind: EventKind, at: datetime, later, why: str, then: str) -> RuleViolation:
+    """The refusal of a `kind` step dated `at`, before the `later` step (at, kind, actor) recorded already, and
+    how to backfill it (`then`, after the worker who logged the later step undoes it, where `undo` can): a close
+    backfilled before an extension logged today goes in once the extension, wrongly logged on a closed case, is undone."""
+    from jiesu.undone import IRREVERSIBLE  # undone.py builds on this module
+
+    at_shown, later_shown = shown_apart(office, at, later.at)
+    label = EventKind(later.kind).label
+    how = "" if later.kind in IRREVERSIBLE or later.kind == EventKind.UNDONE else (
+        f"：请 {later.actor} 先 jiesu undo {case.id} 撤销那次{label}，{then}"
+    )
+    return RuleViolation(
+        f"#{case.id} 的{kind.label}时间 {spaced(at_shown)}早于 {later.actor} 已记录的{label}（{later_shown}），{why}；补录须按时间先后{how}"
+    )
 
 
 def ref_taken(session: Session, ref: str | None, case_id: int | None = None) -> str | None:

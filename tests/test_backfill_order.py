@@ -1,0 +1,192 @@
+"""Backfilled steps in time order: a fresh tester's three findings, each replayed, and the rest of their kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import refused
+
+
+def _sound(jiesu) -> None:
+    assert "\n案卷完好" in "\n" + jiesu.ok("check").stderr  # after any note on years the calendar does not cover
+
+
+def _responded_as_of(jiesu, case_id: int, when: str) -> str | None:
+    (row,) = [row for row in jiesu.json("list", "--as-of", when) if row["id"] == case_id]
+    return row["responded_at"]
+
+
+# ---------------------------------------------------------------- 1. a close backfilled before a step only an open case takes
+
+
+@pytest.mark.parametrize(
+    ("step", "label"),
+    [
+        (("extend", "{id}", "--to", "2026-12-31", "--reason", "协调"), "延期"),
+        (("escalate", "{id}", "--reason", "协调不动"), "升级"),
+        (("visit", "{id}", "--note", "上门"), "上门"),
+        (("contact", "{id}", "--note", "电话"), "联系诉求人"),
+        (("merge", "{other}", "--into", "{id}"), "并单"),  # the 并单 written on the case that carries the work
+    ],
+)
+def test_a_close_before_a_step_only_an_open_case_takes_is_refused_naming_it(jiesu, book, monkeypatch, step, label):
+    """Replayed from a fresh tester: a close backfilled to 11-03 was taken after an extension logged on 11-10,
+    and the history showed an extension on a closed case while `check` said 案卷完好. (A 派单 or 研判 after it
+    was refused already: the first changed the status too, the close relies on the second.)"""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
+    case_id = jiesu.new("a", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    other = jiesu.new("b", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    jiesu.ok(*[part.format(id=case_id, other=other) for part in step])
+    before = book.fingerprint()
+    refused(
+        jiesu("close", case_id, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00"),
+        f"#{case_id} 的办结时间 2026-11-03 10:00 早于 测试员 已记录的{label}（2026-11-10 10:00），办结后的诉求不能再{label}；"
+        + ("补录须按时间先后" if label == "并单" else f"补录须按时间先后：请 测试员 先 jiesu undo {case_id} 撤销那次{label}，再补录办结"),
+    )
+    assert book.fingerprint() == before
+    _sound(jiesu)
+
+
+def test_a_close_before_an_undone_step_is_taken_and_one_after_the_step_still_is(jiesu, monkeypatch):
+    """The refusal's way out works: the step taken back no longer stands, and the backfilled close goes in."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
+    case_id = jiesu.new("a", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    jiesu.ok("extend", case_id, "--to", "2026-12-31", "--reason", "协调")
+    jiesu.ok("undo", case_id)
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00")
+    _sound(jiesu)
+    other = jiesu.new("b", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    jiesu.ok("visit", other, "--note", "上门", "--at", "2026-11-03 09:00")
+    jiesu.ok("close", other, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00")  # after the visit: fine
+    _sound(jiesu)
+
+
+def test_a_write_off_or_merge_before_a_later_contact_is_refused_too(jiesu, book, monkeypatch):
+    """销账 and 并单 end the open life as 办结 does."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
+    case_id, other, target = (
+        jiesu.new(summary, "--nature", "reasonable", "--channel", "desk", "--received", "2026-11-02 09:00") for summary in "abc"
+    )
+    jiesu.ok("ledger", "add", case_id, "--plan", "换管", "--unit", "城管科", "--at", "2026-11-03 09:00")
+    jiesu.ok("contact", case_id, "--note", "电话")
+    jiesu.ok("contact", other, "--note", "电话")
+    before = book.fingerprint()
+    refused(
+        jiesu("ledger", "clear", "1", "--evidence", "已换", "--at", "2026-11-04 09:00"),
+        f"#{case_id} 的销账时间 2026-11-04 09:00 早于 测试员 已记录的联系诉求人（2026-11-10 10:00），销账后的诉求不能再联系诉求人；"
+        f"补录须按时间先后：请 测试员 先 jiesu undo {case_id} 撤销那次联系诉求人，再补录销账",
+    )
+    refused(
+        jiesu("merge", other, "--into", target, "--at", "2026-11-04 09:00"),
+        f"#{other} 的并单时间 2026-11-04 09:00 早于 测试员 已记录的联系诉求人（2026-11-10 10:00），并单后的诉求不能再联系诉求人；"
+        f"补录须按时间先后：请 测试员 先 jiesu undo {other} 撤销那次联系诉求人，再补录并单",
+    )
+    assert book.fingerprint() == before
+
+
+def test_check_finds_a_step_dated_after_the_close_an_older_jiesu_took_backfilled(jiesu, book, monkeypatch):
+    """A book the previous jiesu wrote: the extension of 11-10, then the close backfilled to 11-03. The CLI now
+    refuses that close, so the close is written into a real book straight in SQL, as that jiesu stored it."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-12T10:00+08:00")
+    case_id = jiesu.new("a", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    jiesu.ok("extend", case_id, "--to", "2026-12-31", "--reason", "协调", "--at", "2026-11-10 10:00")
+    closed_at = "2026-11-03 02:00:00+00:00"
+    book.execute(
+        "INSERT INTO events (case_id, at, actor, kind, note, changes) VALUES (:id, :at, '旧版', 'closed', 'ok', :changes)",
+        id=case_id, at=closed_at,
+        changes='{"status": ["new", "closed"], "result": [null, "resolved"], "closed_at": [null, "2026-11-03T02:00:00+00:00"]}',
+    )
+    book.execute("UPDATE cases SET status = 'closed', result = 'resolved', closed_at = :at, version = version + 1", at=closed_at)
+    result = jiesu("check")
+    assert result.exit_code == 1
+    lines = (result.stdout + result.stderr).splitlines()
+    assert f"#{case_id} 的延期时间 2026-11-10 10:00 晚于办结时间 2026-11-03 10:00：办结后的诉求不能再延期" in lines
+
+
+# ---------------------------------------------------------------- 2. a receipt corrected past a step taken back
+
+
+def test_a_receipt_may_be_corrected_past_a_step_taken_back(jiesu, monkeypatch):
+    """Replayed from a fresh tester: an assignment undone still kept the receipt from moving past it, and the
+    refusal did not say which step. A step taken back, and its undo, were both logged before the correction:
+    every view before the correction reads the old receipt, every view after it has both behind it."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-03T11:00+08:00")
+    case_id = jiesu.new("x", "--received", "2026-12-01 09:00")
+    jiesu.ok("assign", case_id, "物业", "--at", "2026-12-01 10:00")
+    jiesu.ok("undo", case_id)
+    monkeypatch.setenv("JIESU_NOW", "2026-12-03T11:05+08:00")
+    jiesu.ok("edit", case_id, "--received", "2026-12-02 09:00")
+    _sound(jiesu)
+    shown = jiesu.json("show", case_id)
+    assert (shown["received_at"], shown["status"], shown["assignee"]) == ("2026-12-02T09:00:00+08:00", "new", None)
+
+    def as_of(when: str):
+        return [(row["received_at"], row["status"], row["assignee"]) for row in jiesu.json("list", "--as-of", when) if row["id"] == case_id]
+
+    assert as_of("2026-12-01 10:30") == [("2026-12-01T09:00:00+08:00", "assigned", "物业")]  # as the book stood then
+    assert as_of("2026-12-03 11:02") == [("2026-12-01T09:00:00+08:00", "new", None)]  # undone, not yet corrected
+    assert as_of("2026-12-03 11:05") == [("2026-12-02T09:00:00+08:00", "new", None)]
+
+
+def test_a_receipt_after_a_step_that_stands_is_refused_naming_the_step(jiesu, book, monkeypatch):
+    monkeypatch.setenv("JIESU_NOW", "2026-12-03T11:00+08:00")
+    case_id = jiesu.new("x", "--received", "2026-12-01 09:00")
+    jiesu.ok("contact", case_id, "--at", "2026-12-01 09:40")
+    monkeypatch.setenv("JIESU_ACTOR", "李四")
+    jiesu.ok("assign", case_id, "物业", "--at", "2026-12-01 10:00")
+    before = book.fingerprint()
+    refused(
+        jiesu("edit", case_id, "--received", "2026-12-01 09:50"),
+        f"#{case_id} 的受理时间不能改为 2026-12-01 09:50：它晚于 测试员 已记录的联系诉求人（2026-12-01 09:40）；受理须在每一步办理之前",
+    )
+    assert book.fingerprint() == before
+
+
+# ---------------------------------------------------------------- 3. a contact backfilled before the recorded first response
+
+
+def test_a_contact_backfilled_before_the_recorded_first_response_is_the_first_response(jiesu, book, monkeypatch):
+    """Replayed from a fresh tester: the call really made at 09:30 was refused after one logged at 10:00, and the
+    worker was left with no way to record the true first response. It is taken, and every view agrees."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-22T09:00+08:00")
+    case_id = jiesu.new("x", "--received", "2026-11-20 09:00")  # 响应时限 2026-11-21 09:00
+    monkeypatch.setenv("JIESU_ACTOR", "李四")
+    jiesu.ok("contact", case_id, "--at", "2026-11-21 10:00")  # late
+    monkeypatch.setenv("JIESU_ACTOR", "测试员")
+
+    def response(day: str):
+        return jiesu.json("report", "daily", "--date", day)["rates"]["response"]
+
+    assert (response("2026-11-20"), response("2026-11-21")) == (None, 0.0)
+    jiesu.ok("contact", case_id, "--at", "2026-11-20 09:30")
+    assert jiesu.json("show", case_id)["responded_at"] == "2026-11-20T09:30:00+08:00"
+    _sound(jiesu)
+    assert (response("2026-11-20"), response("2026-11-21")) == (1.0, 1.0)
+    assert _responded_as_of(jiesu, case_id, "2026-11-20 09:15") is None
+    assert _responded_as_of(jiesu, case_id, "2026-11-20 12:00") == "2026-11-20T09:30:00+08:00"
+    assert _responded_as_of(jiesu, case_id, "2026-11-21 11:00") == "2026-11-20T09:30:00+08:00"
+    jiesu.ok("contact", case_id, "--at", "2026-11-20 09:45")  # between the two: a later contact, nothing moves
+    assert jiesu.json("show", case_id)["responded_at"] == "2026-11-20T09:30:00+08:00"
+    # The later contact cannot be taken back while the earlier one, logged after it, stands on its record.
+    monkeypatch.setenv("JIESU_ACTOR", "李四")
+    before = book.fingerprint()
+    refused(jiesu("undo", case_id))
+    assert book.fingerprint() == before
+    # Taking back the backfilled one puts the first response back at 10:00; then the 10:00 one can go too.
+    monkeypatch.setenv("JIESU_ACTOR", "测试员")
+    jiesu.ok("undo", case_id)  # the 09:45 contact
+    jiesu.ok("undo", case_id)  # the 09:30 contact
+    assert jiesu.json("show", case_id)["responded_at"] == "2026-11-21T10:00:00+08:00"
+    _sound(jiesu)
+    monkeypatch.setenv("JIESU_ACTOR", "李四")
+    jiesu.ok("undo", case_id)
+    assert jiesu.json("show", case_id)["responded_at"] is None
+    _sound(jiesu)
+
+
+def test_a_visit_backfilled_before_a_recorded_visit_is_taken(jiesu):
+    """A visit changes nothing on the case but its history: one backfilled before another is simply recorded."""
+    case_id = jiesu.new("x", "--received", "2026-11-20 09:00")
+    jiesu.ok("visit", case_id, "--note", "第二次", "--at", "2026-11-22 09:00")
+    jiesu.ok("visit", case_id, "--note", "第一次", "--at", "2026-11-21 09:00")
+    _sound(jiesu)
