@@ -38,7 +38,7 @@ from jiesu.jsonarray import NOT_AN_ARRAY, TOO_DEEP, JsonArray
 from jiesu.models import CASE_DEADLINES
 from jiesu.office import Office
 from jiesu.render import marked
-from jiesu.safetext import NOT_UTF8, blank, echoed, echoed_path, has_undecodable
+from jiesu.safetext import NOT_UTF8, blank, echoed, echoed_path, half_pair, has_undecodable
 from jiesu.steps import future
 from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency, open_status, refused_word
 
@@ -675,7 +675,7 @@ def _decodable(values: dict[str, Any], sources: dict[str, str] | None = None) ->
         if isinstance(value, str) and has_undecodable(value):
             half = next(char for char in value if "\ud800" <= char <= "\udfff")
             key = (sources or {}).get(name, name)
-            return {"__error__": f"{key} 里的 \\u{ord(half):04x} 是落单的半个 UTF-16 代理对，不是字符"}
+            return {"__error__": f"{key} 里的 {half_pair(half)}"}
     return values
 
 

@@ -181,11 +181,19 @@ def has_undecodable(text: str) -> bool:
     return False
 
 
+def half_pair(char: str) -> str:
+    """What a lone surrogate that stands for no byte is (a JSON `\\ud800`, a test's random text): no character."""
+    return f"\\u{ord(char):04x} 是落单的半个 UTF-16 代理对，不是字符"
+
+
 def undecodable_message(text: str) -> str:
     """The one line that refuses text carrying bytes that were not UTF-8, showing them as GBK reads them
     (`楼道灯不亮`), else as bytes (`\\xc2\\xa5…`): never half-decoded, where GBK pairs that happen to be UTF-8
-    (`¥`, `Ʋ`) stood among escapes."""
-    data = text.encode("utf-8", "surrogateescape")
+    (`¥`, `Ʋ`) stood among escapes; half a UTF-16 pair that no byte gives (`\\ud8bf`) is named as such."""
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        return f"文字里的 {half_pair(exc.object[exc.start])}"
     try:
         shown = f"按 GBK 读是 {echoed(visible(data.decode('gb18030')))}"
     except UnicodeDecodeError:
