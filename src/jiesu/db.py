@@ -24,6 +24,7 @@ from jiesu import atomicfile, backend
 from jiesu.clock import utcnow
 from jiesu.digits import at_most
 from jiesu.errors import BadInput, BadOption, StoreError, os_reason
+from jiesu.interrupts import held
 from jiesu.safetext import echoed, echoed_path, has_undecodable, undecodable_message
 from jiesu.migrations import LATEST, MIGRATIONS
 
@@ -84,7 +85,7 @@ class Store:
         self.path = path
         self.secrets = secrets  # never to appear in a message, whatever the driver says
         self.notices: list[str] = []
-        self.commits = 0  # write transactions committed through this store (making the book excepted)
+        self.commits = 0  # write transactions committed through this store (making or upgrading the book excepted)
         self.new_book: NewBook | None = None  # a book not yet in place: see NewBook
         self.writes_nothing = False  # see promise_to_write_nothing
         event.listen(engine, "before_cursor_execute", _refuse_undecodable)
@@ -111,17 +112,22 @@ class Store:
         """
         with self._translated(), Session(self._writer, expire_on_commit=False) as session:
             yield session
-            session.commit()
-            self._committed()
+            with held():
+                session.commit()
+                self._committed()
 
     @contextmanager
-    def connect(self, *, write: bool = False) -> Iterator[Connection]:
-        """A Core connection in one transaction, for bulk reads and writes."""
+    def connect(self, *, write: bool = False, counted: bool = True) -> Iterator[Connection]:
+        """A Core connection in one transaction, for bulk reads and writes. A write not `counted` is no change
+        the command made (a schema upgrade): Ctrl-C after it has saved nothing of the user's."""
         engine = self._writer if write else self._reader
-        with self._translated(), engine.begin() as conn:
+        with self._translated(), engine.connect() as conn, conn.begin() as transaction:
             yield conn
-        if write:
-            self._committed()
+            if write:
+                with held():
+                    transaction.commit()
+                    if counted:
+                        self._committed()
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
@@ -135,11 +141,13 @@ class Store:
         """A write transaction on a connection from `connection()`, begun as every write is."""
         conn.execution_options(jiesu_write=True)
         try:
-            with self._translated(), conn.begin():
+            with self._translated(), conn.begin() as transaction:
                 yield conn
+                with held():
+                    transaction.commit()
+                    self._committed()
         finally:
             conn.execution_options(jiesu_write=False)
-        self._committed()
 
     def _committed(self) -> None:
         self.commits += 1
@@ -407,7 +415,6 @@ def _open_sqlite(path: Path, *, default: bool, option: str, tentative: bool, cop
     store = Store(engine, str(path), file)
     store.new_book = new
     _migrated(store, copying)  # a refused one is closed, and a new book thrown away
-    store.commits = 0
     return store
 
 
@@ -661,7 +668,7 @@ def _migrate(store: Store, copying: bool) -> None:
         tables = backend.table_names(conn)
         if _outdated_version(store, conn, tables) is None:
             return _refuse_unfinished_copy(store, conn, tables, copying)
-    with store.connect(write=True) as conn:
+    with store.connect(write=True, counted=False) as conn:
         backend.serialise(conn, "migrate")
         tables = backend.table_names(conn)
         current = _outdated_version(store, conn, tables)

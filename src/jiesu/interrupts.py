@@ -9,8 +9,12 @@ whether the change was saved. Stdlib only, so that `jiesu --help` stays quick.
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from jiesu.errors import ExitCode
+
+HELD = (signal.SIGINT, signal.SIGTERM)  # what `held` keeps back from a commit
 
 
 class Interrupted(BaseException):
@@ -48,3 +52,26 @@ def interruption(exc: BaseException) -> Interrupted | None:
             return Interrupted(ExitCode.INTERRUPTED)
         waiting += [found.__cause__, found.__context__]
     return None
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back until the block is done, then delivered as they came: a commit and its
+    count stand or fall together, so the line an interruption says (saved or not) is true. A signal that lands
+    in a COMMIT is otherwise raised after SQLite has saved, before the count. Outside the main thread, where
+    no handler can be set (nor is a signal delivered), the block runs as it is."""
+    pending: list[int] = []
+    try:
+        previous = [(signum, signal.signal(signum, lambda signum, frame: pending.append(signum))) for signum in HELD]
+    except ValueError:
+        previous = None
+    if previous is None:
+        yield
+        return
+    try:
+        yield
+    finally:
+        for signum, handler in previous:
+            signal.signal(signum, handler)
+        if pending:
+            signal.raise_signal(pending[0])
