@@ -594,6 +594,27 @@ def test_a_word_a_worker_types_for_a_command_points_to_it(jiesu, word, meant):
     assert (result.exit_code, result.stderr) == (2, f"错误: 没有 {word} 这个命令；您是不是要 {meant}？\n")
 
 
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["help"], "错误: 没有 help 这个命令；帮助请用 jiesu --help"),
+        (["帮助"], "错误: 没有 帮助 这个命令；帮助请用 jiesu --help"),
+        (["ledger", "help"], "错误: 没有 help 这个命令；帮助请用 jiesu ledger --help"),
+        (["delete", "1"], "错误: 没有 delete 这个命令（jiesu --help 看有哪些命令）"),
+        (["exit"], "错误: 没有 exit 这个命令（jiesu --help 看有哪些命令）"),
+        (["历史", "1"], "错误: 没有 历史 这个命令；您是不是要 show？"),
+        (["\x1bhist"], "错误: 没有 ␛hist 这个命令；您是不是要 list？"),
+        (["ledger", "ro\x1bll"], "错误: 没有 ro␛ll 这个命令；您是不是要 roll？"),
+        (["it's"], "错误: 没有 it's 这个命令；您是不是要 list？"),
+    ],
+)
+def test_an_unknown_command_is_echoed_as_typed_and_only_a_fitting_command_suggested(jiesu, args, line):
+    """A fresh tester: `help` was offered `shell`, `delete` `escalate`, `exit` `edit`; and a command with
+    ESC in it was echoed as Python's `\\x1b`, where options and values show ␛."""
+    result = jiesu(*args)
+    assert (result.exit_code, result.stderr) == (2, line + "\n")
+
+
 def test_every_command_synonym_names_a_command_and_is_none_itself():
     assert set(usage.COMMAND_SYNONYMS.values()) <= set(COMMANDS)
     assert not set(usage.COMMAND_SYNONYMS) & set(COMMANDS)

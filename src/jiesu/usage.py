@@ -35,7 +35,7 @@ _VALUE_MESSAGES = [
 # Words a worker types for a command that has another name (`jiesu history 1`: the 办理记录 is in
 # `show`), each pointing at one command only; a close spelling of a command's name needs no entry.
 COMMAND_SYNONYMS = {
-    **dict.fromkeys(("history", "log", "logs", "日志", "办理记录", "详情", "查看", "view", "info"), "show"),
+    **dict.fromkeys(("history", "log", "logs", "日志", "历史", "记录", "办理记录", "详情", "查看", "view", "info"), "show"),
     **dict.fromkeys(("add", "create", "受理", "新建"), "new"),
     **dict.fromkeys(("done", "finish", "resolve", "办结", "结案"), "close"),
     **dict.fromkeys(("search", "find", "列表", "查询"), "list"),
@@ -60,6 +60,10 @@ COMMAND_SYNONYMS = {
     **dict.fromkeys(("报告", "日报", "月报"), "report"),
     **dict.fromkeys(("规则",), "rules"),
 }
+# Words whose nearest spelling would mislead (`delete` is no `escalate`, and `purge` erases no case): no guess.
+UNGUESSED = ("delete", "remove", "rm", "删除", "exit", "quit", "退出", "status", "状态")
+# Words that ask for help: the answer is the help page, not a command spelled like them.
+HELP_WORDS = ("help", "帮助", "?", "？", "usage", "用法")
 _HELP_WORDS = [("[default: ", "[默认: "), ("default: ", "默认: "), ("env var: ", "环境变量: "), ("[required]", "[必填]"), ("required", "必填")]
 
 
@@ -105,11 +109,14 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         if "does not take a value" in message:
             return visible(f"{option} 不带取值{see}")
         return visible(f"{option} 后面缺少取值{see}")
-    found = re.match(r"No such command '(.*)'\.", message)
+    found = re.match(r"No such command ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\.", message)  # a repr, then Click's guess
     if found:
-        name = found.group(1)
+        name = _unrepr(found.group(1))
         near = _commands_meant(name, ctx.command.list_commands(ctx)) if ctx is not None else []
-        hint = f"；您是不是要 {near[0]}？" if near else f"（{where} --help 看有哪些命令）"
+        if name.strip().lower() in HELP_WORDS:
+            hint = f"；帮助请用 {where} --help"
+        else:
+            hint = f"；您是不是要 {near[0]}？" if near else f"（{where} --help 看有哪些命令）"
         return visible(f"没有 {shortened(name)} 这个命令{hint}")
     found = re.fullmatch(r"Got unexpected extra argument\(s\) \((.*)\)", message)
     if found:
@@ -119,12 +126,24 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
     return f"命令行有误{see}"
 
 
+def _unrepr(said: str) -> str:
+    """The word Click's message quotes as Python's repr (`'\\x1bhist'`): as typed, for `visible` to show."""
+    import ast
+
+    try:
+        word = ast.literal_eval(said)
+    except (ValueError, SyntaxError):
+        return said
+    return word if isinstance(word, str) else said
+
+
 def _commands_meant(name: str, commands: list[str]) -> list[str]:
     """The command a word not among `commands` stands for: its synonym's, else the closest spelling."""
-    meant = COMMAND_SYNONYMS.get(name.strip().lower())
+    word = name.strip().lower()
+    meant = COMMAND_SYNONYMS.get(word)
     if meant in commands:
         return [meant]
-    return get_close_matches(name, commands, n=1, cutoff=0.5)
+    return [] if word in UNGUESSED else get_close_matches(name, commands, n=1, cutoff=0.5)
 
 
 def _global_option_after_command(name: str, ctx, args: list[str]) -> str | None:
