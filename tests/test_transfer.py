@@ -348,3 +348,28 @@ def test_a_copy_is_the_same_book_to_an_open311_export(jiesu, tmp_path, new_targe
     copy = new_target("copy")
     jiesu.ok("copy", "--to", copy)
     assert jiesu.ok("--db", copy, "import", str(dump)).stderr.endswith("读取 1 条：已导入 0 件，已存在 1 件\n")
+
+
+@pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["Ctrl-C", "TERM"])
+def test_an_interrupted_copy_says_resume_finishes_it(tmp_path, new_target, jiesu, how, code, capsys):
+    """A fresh tester: a copy stopped by TERM said 改动已保存；不要重试，用 jiesu list 查看 — and `list` on the
+    target is refused as an unfinished copy. Its line says what a failure's says: --resume finishes it."""
+    from jiesu.clikit import interrupted
+    from jiesu.db import open_store
+    from jiesu.interrupts import Interrupted, raise_on_sigterm
+    from jiesu.transfer import copy_book
+
+    source = tmp_path / "source.db"
+    demo_book(source, jiesu)
+    raise_on_sigterm()
+    origin, target = open_store(str(source)), open_store(new_target("middle"))
+    try:
+        with pytest.raises((KeyboardInterrupt, Interrupted)) as stopped:
+            copy_book(origin, target, resume=False, progress=lambda name, n: os.kill(os.getpid(), how))  # after cases
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        origin.close()
+        target.close()
+    assert isinstance(stopped.value, Interrupted) and stopped.value.exit_code == code
+    assert interrupted(stopped.value.exit_code, (0, 0), stopped.value.kept) == code
+    assert capsys.readouterr().err == "错误: 已中断；已复制的部分已保存，用同一条命令加 --resume 接着复制\n"

@@ -174,7 +174,7 @@ def _run(command, args: list[str], *, interactive: bool) -> int:
     except Interrupted as exc:
         if not interactive or exc.exit_code != ExitCode.INTERRUPTED:
             raise
-        return interrupted(exc.exit_code, saved_before)
+        return interrupted(exc.exit_code, saved_before, exc.kept)
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

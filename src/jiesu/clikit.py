@@ -77,7 +77,7 @@ class JiesuGroup(ChineseHelp, TyperGroup):
             with _interruptions_raised():
                 result = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
         except Interrupted as exc:
-            sys.exit(interrupted(exc.exit_code, saved_before))
+            sys.exit(interrupted(exc.exit_code, saved_before, exc.kept))
         except typer.Abort:
             sys.exit(ExitCode.REFUSED)
         except OSError as exc:  # a line said as the command closes (the calendar note) could not be written
@@ -140,11 +140,15 @@ def _interruptions_raised() -> Iterator[None]:
         raise found from exc
 
 
-def interrupted(exit_code: int, saved_before: tuple[int, int]) -> int:
+def interrupted(exit_code: int, saved_before: tuple[int, int], kept: str | None = None) -> int:
     """Ctrl-C or SIGTERM stopped the command: one line saying whether its change was saved (commits or
-    files since `saved_before`, as `output_failed` tells), and `exit_code` (130, 143) for the shell."""
+    files since `saved_before`, as `output_failed` tells; or `kept`, the command's own word for what it left
+    and what finishes it), and `exit_code` (130, 143) for the shell."""
     saved = _saved_since(saved_before)
-    warn(error_line(f"已中断，但{saved[0]}；{saved[1]}" if saved else "已中断，没有保存任何改动"))
+    if kept:
+        warn(error_line(f"已中断；{kept}"))
+    else:
+        warn(error_line(f"已中断，但{saved[0]}；{saved[1]}" if saved else "已中断，没有保存任何改动"))
     return exit_code
 
 

@@ -26,6 +26,7 @@ class Interrupted(BaseException):
     def __init__(self, exit_code: int) -> None:
         super().__init__(exit_code)
         self.exit_code = exit_code
+        self.kept: str | None = None  # what the command left saved and what finishes it, where it knows better (copy)
 
 
 def raise_on_sigterm() -> None:

@@ -22,6 +22,7 @@ from jiesu import backend
 from jiesu.db import UNFINISHED_COPY, Store, unfinished_copy
 from jiesu.models import BOOK
 from jiesu.errors import BadInput, PartlyDone, StoreError
+from jiesu.interrupts import interruption
 
 BATCH = 5000
 # The tables in the order their rows may be written: each refers only to those before it.
@@ -88,6 +89,13 @@ def copy_book(source: Store, target: Store, *, resume: bool, progress: Callable[
                 _carry_identity(reading, target)  # the last step: the target is a whole book now
             except StoreError as exc:
                 raise PartlyDone(f"{exc}；{_kept(held)}") from exc
+            except BaseException as exc:  # Ctrl-C or TERM: its line says what finishes the copy, as a failure's does
+                stopped = interruption(exc)
+                if stopped is None:
+                    raise
+                with target.connect() as conn:
+                    stopped.kept = _kept(sum(_count(conn, table) for table in found.values()))
+                raise stopped from exc
     with target.connect() as conn:
         landed = {name: _count(conn, table) for name, table in found.items()}
     if landed != counts:
