@@ -41,24 +41,82 @@ def test_a_close_before_a_step_only_an_open_case_takes_is_refused_naming_it(jies
     refused(
         jiesu("close", case_id, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00"),
         f"#{case_id} 的办结时间 2026-11-03 10:00 早于 测试员 已记录的{label}（2026-11-10 10:00），办结后的诉求不能再{label}；"
-        + ("补录须按时间先后" if label == "并单" else f"补录须按时间先后：请 测试员 先 jiesu undo {case_id} 撤销那次{label}，再补录办结"),
+        + ("补录须按时间先后：那次并单不能为此撤销，办结时间须不早于它" if label == "并单"
+           else f"补录须按时间先后：请 测试员 先 jiesu undo {case_id} 撤销那次{label}，再补录办结"),
     )
     assert book.fingerprint() == before
     _sound(jiesu)
 
 
 def test_a_close_before_an_undone_step_is_taken_and_one_after_the_step_still_is(jiesu, monkeypatch):
-    """The refusal's way out works: the step taken back no longer stands, and the backfilled close goes in."""
+    """The refusal's way out works: the step it advises to undo taken back no longer stands, and the backfilled
+    close goes in."""
     monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
     case_id = jiesu.new("a", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
     jiesu.ok("extend", case_id, "--to", "2026-12-31", "--reason", "协调")
+    close = ("close", case_id, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00")
+    assert f"请 测试员 先 jiesu undo {case_id} 撤销那次延期，再补录办结" in refused(jiesu(*close))
     jiesu.ok("undo", case_id)
-    jiesu.ok("close", case_id, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00")
+    jiesu.ok(*close)
     _sound(jiesu)
     other = jiesu.new("b", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
     jiesu.ok("visit", other, "--note", "上门", "--at", "2026-11-03 09:00")
     jiesu.ok("close", other, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00")  # after the visit: fine
     _sound(jiesu)
+
+
+def test_a_backfill_refused_before_a_step_whose_undo_would_refuse_it_too_is_advised_no_undo(jiesu, book, monkeypatch):
+    """Replayed from a fresh tester: a close backfilled before a 派单 was told to undo the 派单 first, and then
+    refused again against the undo, which is logged now and changed the status too; the 派单 was lost for nothing."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-03T10:00+08:00")
+    case_id = jiesu.new("咨询低保", "--channel", "walkin", "--nature", "咨询建议", "--received", "2026-11-20 09:00")
+    jiesu.ok("assign", case_id, "社保所", "--at", "2026-11-20 11:00")
+    close = ("close", case_id, "--result", "已答复", "--note", "当场答复")
+    before = book.fingerprint()
+    refused(
+        jiesu(*close, "--at", "2026-11-20 09:30"),
+        f"#{case_id} 的办结时间 2026-11-20 09:30 早于 测试员 已记录的派单（2026-11-20 11:00），两步改变了案卷的同一项；"
+        "补录须按时间先后：那次派单不能为此撤销，办结时间须不早于它",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("undo", case_id)
+    refused(
+        jiesu(*close, "--at", "2026-11-20 09:30"),
+        f"#{case_id} 的办结时间 2026-11-20 09:30 早于 测试员 已记录的撤销（2026-12-03 10:00），两步改变了案卷的同一项；"
+        "补录须按时间先后：办结时间须不早于它",
+    )
+    jiesu.ok(*close, "--at", "2026-12-03 10:00")  # what the line said is possible is
+    _sound(jiesu)
+
+
+def test_a_backfill_refused_before_several_steps_names_the_first_and_is_advised_no_undo(jiesu, monkeypatch):
+    """`undo` takes back one step, the worker's latest: with a 升级 or a 并单 into the case logged after the 派单,
+    undoing does not clear the way, and the line names the first step in the way and the last it must follow."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-03T10:00+08:00")
+    case_id, other = (jiesu.new(summary, "--channel", "walkin", "--nature", "咨询建议", "--received", "2026-11-20 09:00") for summary in "ab")
+    jiesu.ok("assign", case_id, "社保所", "--at", "2026-11-20 11:00")
+    jiesu.ok("escalate", case_id, "--reason", "协调不动", "--at", "2026-11-20 12:00")
+    jiesu.ok("merge", other, "--into", case_id, "--at", "2026-11-20 13:00")
+    refused(
+        jiesu("close", case_id, "--result", "已答复", "--note", "当场答复", "--at", "2026-11-20 09:30"),
+        f"#{case_id} 的办结时间 2026-11-20 09:30 早于 测试员 已记录的派单（2026-11-20 11:00），两步改变了案卷的同一项；"
+        "补录须按时间先后：办结时间须不早于并单（2026-11-20 13:00）",
+    )
+    jiesu.ok("close", case_id, "--result", "已答复", "--note", "当场答复", "--at", "2026-11-20 13:00")
+    _sound(jiesu)
+
+
+def test_a_backfill_is_advised_no_undo_of_a_step_the_worker_is_not_the_latest_to_have_taken(jiesu, monkeypatch):
+    """`jiesu undo 1` would take back the note logged after the extension, not the extension the line names."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
+    case_id = jiesu.new("a", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    jiesu.ok("extend", case_id, "--to", "2026-12-31", "--reason", "协调", "--at", "2026-11-09 10:00")
+    jiesu.ok("note", case_id, "诉求人下午在家")
+    refused(
+        jiesu("close", case_id, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00"),
+        f"#{case_id} 的办结时间 2026-11-03 10:00 早于 测试员 已记录的延期（2026-11-09 10:00），办结后的诉求不能再延期；"
+        "补录须按时间先后：那次延期不能为此撤销，办结时间须不早于它",
+    )
 
 
 def test_a_write_off_or_merge_before_a_later_contact_is_refused_too(jiesu, book, monkeypatch):

@@ -279,7 +279,7 @@ def test_two_times_refused_side_by_side_in_the_same_minute_are_shown_to_the_seco
     refused(
         jiesu("assign", case_id, "街道", "--at", "2026-11-20T09:05:20"),
         f"#{case_id} 的派单时间 2026-11-20 09:05:20 早于 测试员 已记录的派单（2026-11-20 09:05:40），两步改变了案卷的同一项；"
-        f"补录须按时间先后：请 测试员 先 jiesu undo {case_id} 撤销那次派单，再按时间先后记录",
+        f"补录须按时间先后：那次派单不能为此撤销，派单时间须不早于它",
     )
     refused(
         jiesu("extend", urgent, "--to", "2026-11-21", "--reason", "等", "--at", "2026-11-20T11:00:50"),
@@ -347,12 +347,12 @@ def test_a_ledger_entry_dated_before_the_classification_or_reopen_it_follows_is_
     ("setup", "late", "line"),
     [
         ([("assign", "{id}", "Z", "--at", "2026-11-26T09:00")], ("assign", "{id}", "W", "--at", "2026-11-24T09:00"),
-         "#{id} 的派单时间 2026-11-24 09:00 早于 测试员 已记录的派单（2026-11-26 09:00），两步改变了案卷的同一项；补录须按时间先后：请 测试员 先 jiesu undo {id} 撤销那次派单，再按时间先后记录"),
+         "#{id} 的派单时间 2026-11-24 09:00 早于 测试员 已记录的派单（2026-11-26 09:00），两步改变了案卷的同一项；补录须按时间先后：那次派单不能为此撤销，派单时间须不早于它"),
         ([("assign", "{id}", "Y", "--at", "2026-11-26T09:00")], ("merge", "{id}", "--into", "{other}", "--at", "2026-11-25T09:00"),
-         "#{id} 的并单时间 2026-11-25 09:00 早于 测试员 已记录的派单（2026-11-26 09:00），两步改变了案卷的同一项；补录须按时间先后：请 测试员 先 jiesu undo {id} 撤销那次派单，再按时间先后记录"),
+         "#{id} 的并单时间 2026-11-25 09:00 早于 测试员 已记录的派单（2026-11-26 09:00），两步改变了案卷的同一项；补录须按时间先后：那次派单不能为此撤销，并单时间须不早于它"),
         ([("classify", "{id}", "reasonable", "--at", "2026-11-20T10:00"), ("assign", "{id}", "物业", "--at", "2026-11-23T09:00")],
          ("ledger", "add", "{id}", "--plan", "换管", "--unit", "城管科", "--at", "2026-11-22T09:00"),
-         "#{id} 的上账时间 2026-11-22 09:00 早于 测试员 已记录的派单（2026-11-23 09:00），两步改变了案卷的同一项；补录须按时间先后：请 测试员 先 jiesu undo {id} 撤销那次派单，再按时间先后记录"),
+         "#{id} 的上账时间 2026-11-22 09:00 早于 测试员 已记录的派单（2026-11-23 09:00），两步改变了案卷的同一项；补录须按时间先后：那次派单不能为此撤销，上账时间须不早于它"),
     ],
 )
 def test_a_step_dated_before_a_recorded_step_that_changed_the_same_thing_is_refused(jiesu, book, setup, late, line):
@@ -603,7 +603,7 @@ def test_a_time_refused_as_too_early_repeats_what_was_typed_as_the_future_refusa
     before = book.fingerprint()
     refused(jiesu("note", case_id, "x", "--at", "2026-12-01 24:00"), f"#{case_id} 的时间 '2026-12-01 24:00'（2026-12-02 00:00）早于受理时间 2026-12-02 08:00")
     refused(jiesu("assign", case_id, "李网格", "--at", "-1h"), f"#{case_id} 的派单时间 '-1h'（2026-12-02 08:30）早于 测试员 已记录的派单（2026-12-02 09:00），两步改变了案卷的同一项；"
-            f"补录须按时间先后：请 测试员 先 jiesu undo {case_id} 撤销那次派单，再按时间先后记录")
+            f"补录须按时间先后：那次派单不能为此撤销，派单时间须不早于它")
     refused(jiesu("edit", case_id, "--received", "今天 09:30"), f"#{case_id} 的受理时间不能改为 '今天 09:30'（2026-12-02 09:30）：它晚于 测试员 已记录的派单（2026-12-02 09:00）；受理须在每一步办理之前")
     assert book.fingerprint() == before
 

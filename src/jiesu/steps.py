@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import or_
+from sqlalchemy import false, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -161,8 +161,6 @@ def record(session: Session, case: Case, kind: EventKind, office: Office, at: da
     """Append the event for `office`'s actor's step; bumps the case's version when something changed."""
     if changes:
         _in_time_order(session, case, kind, office, at, changes)
-        if "status" in changes and changes["status"][1] not in OPEN_STATUSES:
-            _before_open_work(session, case, kind, office, at)
         case.version += 1
         session.add(case)
     event = Event(
@@ -178,29 +176,6 @@ def record(session: Session, case: Case, kind: EventKind, office: Office, at: da
 # moves it with the receipt or channel (edits._first_response).
 UNORDERED = frozenset({"responded_at"})
 
-
-def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office, at: datetime, changes: dict) -> None:
-    """Refuse a step dated before a step already recorded that changed any of the same fields
-    (`assign --at` the 24th after an assignment on the 26th, a merge before a later assignment):
-    the book would then hold the earlier value as the latest, and every view as of a time between
-    the two, which winds the history back in the order it was written, would be wrong. The first response
-    is no such field (UNORDERED)."""
-    ordered = [name for name in changes if name not in UNORDERED]
-    if not ordered:
-        return
-    later = session.exec(
-        select(Event.at, Event.kind, Event.actor)
-        .where(
-            Event.case_id == case.id, Event.at > at, Event.kind != EventKind.IMPORTED.value,  # an import counts as of the row's own times
-            or_(*[Event.changes.contains(f'"{name}": [') for name in ordered]),
-        )
-        .order_by(Event.at.desc())
-        .limit(1)
-    ).first()
-    if later is not None:
-        raise _out_of_order(office, case, kind, at, later, "两步改变了案卷的同一项", "再按时间先后记录")
-
-
 # The event each step of rules.ALLOWED writes on its case (a `ledger edit` writes a 更正, which any case takes).
 STEP_EVENTS = {
     "assign": EventKind.ASSIGNED, "return": EventKind.RETURNED, "contact": EventKind.CONTACTED, "visit": EventKind.VISITED,
@@ -213,35 +188,56 @@ STEP_EVENTS = {
 OPEN_ONLY = tuple(kind.value for step, kind in STEP_EVENTS.items() if not rules.allowed(Status.CLOSED, step))
 
 
-def _before_open_work(session: Session, case: Case, kind: EventKind, office: Office, at: datetime) -> None:
-    """Refuse a step that ends the case's open life (办结, 并单, 销账) dated before a step already recorded that
-    only an open case takes (an extension logged today, a close backfilled to last week): the history would
-    show that step on a closed case. A step taken back (undone) no longer stands and is no such step."""
+def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office, at: datetime, changes: dict) -> None:
+    """Refuse a step dated before steps already recorded that stand in its way, naming the first of them:
+
+    - a step that changed any of the same fields (`assign --at` the 24th after an assignment on the 26th, a merge
+      before a later assignment): the book would then hold the earlier value as the latest, and every view as of a
+      time between the two, which winds the history back in the order it was written, would be wrong. The first
+      response is no such field (UNORDERED);
+    - for a step that ends the case's open life (办结, 并单, 销账), a step only an open case takes (an extension
+      logged today, a close backfilled to last week): the history would show that step on a closed case.
+
+    A step taken back (undone) no longer stands; one that changed the same fields is still in the way as its undo."""
     from jiesu.undone import not_undone  # undone.py builds on this module
 
-    later = session.exec(
-        select(Event.at, Event.kind, Event.actor)
-        .where(Event.case_id == case.id, Event.at > at, Event.kind.in_(OPEN_ONLY), not_undone())
-        .order_by(Event.at.desc())
-        .limit(1)
-    ).first()
-    if later is not None:
-        raise _out_of_order(office, case, kind, at, later, f"{kind.label}后的诉求不能再{EventKind(later.kind).label}", f"再补录{kind.label}")
+    fields = {name for name in changes if name not in UNORDERED}
+    same = [Event.changes.contains(f'"{name}": [') for name in fields]
+    ends_open_life = "status" in changes and changes["status"][1] not in OPEN_STATUSES
+    open_work = Event.kind.in_(OPEN_ONLY) if ends_open_life else false()
+    standing = session.exec(
+        select(Event)
+        .where(
+            Event.case_id == case.id, Event.at > at, Event.kind != EventKind.IMPORTED.value,  # an import counts as of the row's own times
+            or_(open_work, *same), not_undone(),
+        )
+        .order_by(Event.at, Event.id)
+    ).all()
+    if standing:
+        raise _out_of_order(session, office, case, kind, at, standing, fields)
 
 
-def _out_of_order(office: Office, case: Case, kind: EventKind, at: datetime, later, why: str, then: str) -> RuleViolation:
-    """The refusal of a `kind` step dated `at`, before the `later` step (at, kind, actor) recorded already, and
-    how to backfill it (`then`, after the worker who logged the later step undoes it, where `undo` can): a close
-    backfilled before an extension logged today goes in once the extension, wrongly logged on a closed case, is undone."""
-    from jiesu.undone import IRREVERSIBLE  # undone.py builds on this module
+def _out_of_order(
+    session: Session, office: Office, case: Case, kind: EventKind, at: datetime, standing: list[Event], fields: set[str]
+) -> RuleViolation:
+    """The refusal of a `kind` step dated `at` (changing `fields`), before the `standing` steps recorded already
+    (in time order), naming the first, and how to backfill it: after its worker undoes it only where that undo
+    lets the step in (undone.undo_lets_in: a close backfilled before an extension logged today, wrongly logged on
+    a closed case); else no earlier than the last of them."""
+    from jiesu.undone import undo_lets_in  # undone.py builds on this module
 
-    at_shown, later_shown = shown_apart(office, at, later.at)
-    label = EventKind(later.kind).label
-    how = "" if later.kind in IRREVERSIBLE or later.kind == EventKind.UNDONE else (
-        f"：请 {later.actor} 先 jiesu undo {case.id} 撤销那次{label}，{then}"
-    )
+    first, last = standing[0], standing[-1]
+    at_shown, first_shown = shown_apart(office, at, first.at)
+    label = EventKind(first.kind).label
+    why = "两步改变了案卷的同一项" if json.loads(first.changes).keys() & fields else f"{kind.label}后的诉求不能再{label}"
+    if len(standing) == 1 and undo_lets_in(session, office, first, fields):
+        how = f"请 {first.actor} 先 jiesu undo {case.id} 撤销那次{label}，再补录{kind.label}"
+    else:
+        cannot = f"那次{label}不能为此撤销，" if len(standing) == 1 and first.kind != EventKind.UNDONE else ""
+        bound = "它" if last is first else f"{EventKind(last.kind).label}（{shown_apart(office, at, last.at)[1]}）"
+        how = f"{cannot}{kind.label}时间须不早于{bound}"
     return RuleViolation(
-        f"#{case.id} 的{kind.label}时间 {spaced(at_shown)}早于 {later.actor} 已记录的{label}（{later_shown}），{why}；补录须按时间先后{how}"
+        f"#{case.id} 的{kind.label}时间 {spaced(at_shown)}早于 {first.actor} 已记录的{label}（{first_shown}），{why}；补录须按时间先后：{how}"
     )
 
 

@@ -105,6 +105,22 @@ def _latest_step(session: Session, actor: str, case_id: int | None) -> Event | N
     return session.exec(query.order_by(Event.id.desc()).limit(1)).first()
 
 
+def undo_lets_in(session: Session, office: Office, step: Event, fields: set[str]) -> bool:
+    """Whether `jiesu undo` by the worker who logged `step` takes it back, and a step changing `fields`,
+    refused as backfilled before it alone, then goes in: `step` is that worker's latest on the case, the undo
+    is allowed, and it restores none of `fields` (else the backfill is refused against the undo, logged now)."""
+    if step.kind in IRREVERSIBLE or step.kind == EventKind.UNDONE or json.loads(step.changes).keys() & fields:
+        return False
+    latest = _latest_step(session, step.actor, step.case_id)
+    if latest is None or _step_taken(session, latest).id != step.id:
+        return False
+    try:
+        _check_reversible(office, session, step, "")
+    except RuleViolation:
+        return False
+    return True
+
+
 def _step_taken(session: Session, step: Event) -> Event:
     """The step the worker took that wrote `step`: a reopen that put the case back on the ledger
     writes its re-ledgering as a second event (a `ledgered` changing nothing) right after it."""
