@@ -228,7 +228,10 @@ def test_a_contact_backfilled_before_the_recorded_first_response_is_the_first_re
     # The later contact cannot be taken back while the earlier one, logged after it, stands on its record.
     monkeypatch.setenv("JIESU_ACTOR", "李四")
     before = book.fingerprint()
-    refused(jiesu("undo", case_id))
+    refused(  # 补录: 之后 beside an earlier time read as a mistake to a fresh tester
+        jiesu("undo", case_id),
+        "#1 的联系诉求人（2026-11-21 10:00）不能撤销：之后 测试员 已补录联系诉求人（2026-11-20 09:30），它以这一步为依据",
+    )
     assert book.fingerprint() == before
     # Taking back the backfilled one puts the first response back at 10:00; then the 10:00 one can go too.
     monkeypatch.setenv("JIESU_ACTOR", "测试员")

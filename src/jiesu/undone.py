@@ -160,13 +160,15 @@ def _check_reversible(office: Office, session: Session, step: Event, what: str) 
         repeated_first_contact = kind == EventKind.CONTACTED and other.kind == EventKind.CONTACTED and changes
         retimed_past_extension = kind == EventKind.EXTENDED and "tier" in theirs
         if "status" in theirs or theirs.keys() & changes.keys() or repeated_first_contact or retimed_past_extension:
-            raise _stands_on(office, other, what)
+            raise _stands_on(office, other, step, what)
 
 
-def _stands_on(office: Office, other: Event, what: str) -> RuleViolation:
-    """The refusal that names the later step standing on the one to undo: which, by whom, when."""
+def _stands_on(office: Office, other: Event, step: Event, what: str) -> RuleViolation:
+    """The refusal that names the later step standing on the one to undo: which, by whom, when; one logged
+    later but dated earlier is said to be backfilled, as 之后 beside an earlier time reads as a mistake."""
+    logged = "补录" if other.at < step.at else ""
     return RuleViolation(
-        f"{what}不能撤销：之后 {other.actor} 已{EventKind(other.kind).label}（{shown(office, other.at)}），它以这一步为依据"
+        f"{what}不能撤销：之后 {other.actor} 已{logged}{EventKind(other.kind).label}（{shown(office, other.at)}），它以这一步为依据"
     )
 
 
