@@ -26,7 +26,7 @@ from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.safetext import echoed_path
-from jiesu.steps import OPEN_ONLY, inverted
+from jiesu.steps import OPEN_ONLY, STEP_EVENTS, inverted
 from jiesu.vocab import OPEN_STATUSES, RECORD_KINDS, EventKind, Nature, Status, label_of
 
 MAX_PROBLEMS = 200
@@ -230,7 +230,6 @@ DEPENDS_ON = {
     "ledgered": ("reopened", "classified"),
 }
 EARLIER_LABEL = {"assigned": "派单", "reopened": "重办", "closed": "办结", "revisited": "上次回访", "classified": "研判"}
-STEP_KIND = {"visit": "visited", "contact": "contacted"}
 
 
 def _order_problems(conn, office: Office) -> Iterator[str]:
@@ -276,10 +275,10 @@ def _case_order_problems(case_id: int, received_at, responded_at, channel: str, 
             this_round[kind].append(at)
         elif kind == "closed":
             for step in required:
-                times = this_round[STEP_KIND[step]]
+                times = this_round[STEP_EVENTS[step].value]
                 if times and min(times) > at:
                     apart = clock.shown_apart(_stored(at), _stored(min(times)), tz)
-                    yield inverted(case_id, LABEL[kind], LABEL[STEP_KIND[step]], *apart)
+                    yield inverted(case_id, LABEL[kind], LABEL[STEP_EVENTS[step].value], *apart)
         elif kind == "extended" and '"resolve_by"' in changes:
             extended = datetime.fromisoformat(json.loads(changes)["resolve_by"][0])
             if _stored(at) > extended:
