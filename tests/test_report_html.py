@@ -160,11 +160,12 @@ def test_user_text_is_text_not_markup(jiesu, tmp_path):
 def test_every_text_cell_shows_invisible_characters_as_escaped_stand_ins(jiesu, tmp_path):
     """A fresh tester's community `前门\u2066社区` was written `<td>前门<U+2066>社区</td>`: the stand-in was
     made after escaping, and a browser took `<U+2066>` for an element and hid it. Each text cell of the
-    page (rankings, hotspots and their cases, the seasonal table, the ledger) has its own character."""
+    page (rankings, hotspots and their cases, the seasonal table, the ledger's plan) has its own character;
+    a 责任单位 cannot hold one (safetext.name_refused)."""
     for _ in range(5):
         jiesu.new("楼道\u2066灯\x1b[2J不亮", "--community", "前门\u200b社区\x1b", "--category", "物业\u202e/照明",
                   "--address", "3号楼\ue000", "--nature", "合理诉求", "--received", "-2h")
-    jiesu.ok("ledger", "add", "1", "--plan", "换灯\u2028泡\x07", "--unit", "物业\u2067公司")
+    jiesu.ok("ledger", "add", "1", "--plan", "换灯\u2028泡\x07", "--unit", "物业公司")
     for year in (2024, 2025):
         for day in (3, 5, 7):
             jiesu.new("供暖不热", "--category", "供暖\u2069/温度", "--received", f"{year}-12-0{day} 09:00")
@@ -175,7 +176,7 @@ def test_every_text_cell_shows_invisible_characters_as_escaped_stand_ins(jiesu, 
     assert not [c for c in page if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Co", "Zl", "Zp")]
     for cell in ("<td>前门&lt;U+200B&gt;社区␛</td>", "<td>物业&lt;U+202E&gt;/照明</td>", "<strong>3号楼&lt;U+E000&gt;</strong>",
                  "<td>楼道&lt;U+2066&gt;灯␛[2J不亮</td>", "<td>供暖&lt;U+2069&gt;/温度</td>",
-                 "<td>#1 楼道&lt;U+2066&gt;灯␛[2J不亮</td>", "<td>换灯&lt;U+2028&gt;泡␇</td>", "<td>物业&lt;U+2067&gt;公司</td>"):
+                 "<td>#1 楼道&lt;U+2066&gt;灯␛[2J不亮</td>", "<td>换灯&lt;U+2028&gt;泡␇</td>"):
         assert cell in page, cell
 
 

@@ -26,7 +26,7 @@ from rich.cells import cell_len
 
 from jiesu import usage
 from jiesu.cli import COMMANDS, app
-from jiesu.safetext import has_undecodable
+from jiesu.safetext import has_undecodable, visible
 
 from conftest import refused, sqlite_only, without_calendar_notes
 
@@ -51,14 +51,15 @@ def run(*args: str, stdout=subprocess.PIPE, **extra: str) -> subprocess.Complete
 
 
 def full_book(jiesu, text: str) -> int:
-    """A case carrying `text` in every free-text field it has, assigned, noted and on the ledger."""
+    """A case carrying `text` in every free-text field it has, assigned, noted and on the ledger; the names
+    (assignee, 责任单位) its stand-ins, as a name with hidden characters is refused."""
     case = jiesu.new(
         text, "--name", text, "--address", text, "--community", text, "--category", text, "--detail", text,
         "--nature", "合理诉求", "--received", "-3h",
     )
-    jiesu.ok("assign", case, text, "--note", text, "--at", "-2h")
+    jiesu.ok("assign", case, visible(text), "--note", text, "--at", "-2h")
     jiesu.ok("note", case, text, "--at", "-1h")
-    jiesu.ok("ledger", "add", case, "--plan", text, "--unit", text, "--due", "+30d")
+    jiesu.ok("ledger", "add", case, "--plan", text, "--unit", visible(text), "--due", "+30d")
     return case
 
 
@@ -117,8 +118,8 @@ def test_json_and_csv_keep_the_exact_text(jiesu, text):
 
 def test_messages_to_the_person_show_case_text_safely(jiesu):
     case = jiesu.new("x")
-    result = jiesu.ok("assign", case, "\x1b]0;标题\x07物业\u202e")
-    assert raw_controls(result.stderr) == [] and "␛]0;标题␇物业<U+202E>" in result.stderr
+    result = jiesu("assign", case, "\x1b]0;标题\x07物业\u202e")  # refused: a name with hidden characters
+    assert result.exit_code == 2 and raw_controls(result.stderr) == [] and "␛]0;标题␇物业<U+202E>" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -161,10 +162,9 @@ def test_a_line_break_in_typed_text_never_starts_a_line_of_a_message(jiesu):
     jiesu.new("a")
     jiesu.new("b")
     forged = "城管科\n#2 已办结（已办结）"
-    assert jiesu.ok("assign", "1", forged).stderr == "#1 已派给 城管科␊#2 已办结（已办结）（办理中）\n"
-    refused(jiesu("assign", "1", forged), "#1 已派给 城管科␊#2 已办结（已办结）")
+    refused(jiesu("assign", "1", forged), "派单对象 '城管科␊#2 已办结（已办结）' 含控制符或不可见的字符，与显示出来的名字不是同一个；请删去这些字符", code=2)
     assert jiesu.ok("edit", "2", "--summary", "b\n#2 已办结").stderr == "#2 已更正：诉求摘要：b → b␊#2 已办结\n"
-    assert jiesu.json("show", "1")["assignee"] == forged  # the text itself is kept as typed
+    assert jiesu.json("show", "2")["summary"] == "b\n#2 已办结"  # the text itself is kept as typed
 
 
 @pytest.mark.parametrize("text", ["\u200b", "\u202e \u200b", "\u3000\u2060\t", "\u3164", "\u2800", "\u115f\u1160", "\ufe0f", "\U0001d159", "\u2065"])
@@ -194,13 +194,40 @@ def test_text_around_a_dash_is_text(jiesu):
     assert [e["note"] for e in jiesu.json("show", "1")["events"][1:]] == kept
 
 
-@pytest.mark.parametrize(("actor", "shown"), [("[red]张\x1b[31m丽", "'[red]张␛[31m丽'"), ("张\n丽", "'张␊丽'"), ("张\u202e丽", "'张<U+202E>丽'")])
+NAMES_WITH_HIDDEN = [("[red]张\x1b[31m丽", "'[red]张␛[31m丽'"), ("张\n丽", "'张␊丽'"), ("张\u202e丽", "'张<U+202E>丽'"), ("前门物业\u200b", "'前门物业<U+200B>'")]
+HIDDEN_REFUSED = "含控制符或不可见的字符，与显示出来的名字不是同一个；请删去这些字符"
+
+
+@pytest.mark.parametrize(("actor", "shown"), NAMES_WITH_HIDDEN)
 def test_an_actor_with_control_or_invisible_characters_is_refused(jiesu, actor, shown):
     jiesu.new()
-    refused(jiesu("--actor", actor, "note", "1", "已联系"), f"--actor 无效：经办人姓名 {shown} 含控制符或不可见的字符；请只写姓名", code=2)
+    refused(jiesu("--actor", actor, "note", "1", "已联系"), f"--actor 无效：经办人姓名 {shown} {HIDDEN_REFUSED}", code=2)
     assert [e["kind"] for e in jiesu.json("show", "1")["events"]] == ["filed"]
     jiesu.ok("--actor", "[red]张丽", "note", "1", "已联系")  # markup is only text: a name may look like it
     assert jiesu.json("show", "1")["events"][-1]["actor"] == "[red]张丽"
+
+
+@pytest.mark.parametrize(("name", "shown"), NAMES_WITH_HIDDEN)
+def test_an_assignee_or_unit_with_control_or_invisible_characters_is_refused(jiesu, tmp_path, name, shown):
+    """Tester 42: `assign 1 前门物业<U+200B>` was taken, shown as 前门物业<U+200B>, and `list --assignee 前门物业`,
+    `todo --assignee` and `ledger list --unit` then missed the case: the name stored was not the name shown."""
+    jiesu.new()
+    jiesu.ok("classify", "1", "reasonable")
+    refused(jiesu("assign", "1", name), f"派单对象 {shown} {HIDDEN_REFUSED}", code=2)
+    refused(jiesu("ledger", "add", "1", "--plan", "修", "--unit", name), f"责任单位 {shown} {HIDDEN_REFUSED}", code=2)
+    jiesu.ok("ledger", "add", "1", "--plan", "修", "--unit", "街道")
+    refused(jiesu("ledger", "edit", "1", "--reason", "改", "--unit", name), f"责任单位 {shown} {HIDDEN_REFUSED}", code=2)
+    book = tmp_path / "assigned.csv"
+    with book.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([["summary", "assignee"], ["灯坏了", name]])
+    result = jiesu("import", str(book))
+    assert result.exit_code == 1 and result.stderr.startswith(f"第 2 行：assignee {shown} {HIDDEN_REFUSED}\n错误: 1 行有问题，未导入任何诉求"), result.stderr
+    shown_case = jiesu.json("show", "1")
+    assert (shown_case["assignee"], [e["kind"] for e in shown_case["events"]]) == (None, ["filed", "classified", "ledgered"])
+    assert [e["unit"] for e in jiesu.json("ledger", "list")] == ["街道"]
+    assert len(jiesu.json("list", "--all")) == 1
+    jiesu.ok("assign", "1", "[red]前门物业")  # markup is only text: a name may look like it
+    assert [c["id"] for c in jiesu.json("list", "--assignee", "[red]前门物业")] == [1]
 
 
 def on_terminal(*args: str) -> str:
@@ -796,7 +823,7 @@ def test_a_cut_never_splits_a_stand_in(jiesu, monkeypatch):
     """Wherever the cut falls, a `<U+202E>` is shown whole or not at all (the tester saw `<U+2…`)."""
     for n in range(8):  # the stand-in starts at every offset, so some cut lands inside it
         jiesu.new("楼道灯" + "不" * n + "\u202e亮\u200b" * 6, "--community", "前门\u202e社区" * 3, "--category", "物业\u2066管理" * 3, "--nature", "合理诉求")
-    jiesu.ok("ledger", "add", "1", "--plan", "更换\u202e灯具" * 6, "--unit", "街道\u200b城管科" * 4, "--due", "+30d")
+    jiesu.ok("ledger", "add", "1", "--plan", "更换\u202e灯具" * 6, "--unit", "街道城管科" * 4, "--due", "+30d")
     for width in range(60, 100, 3):
         monkeypatch.setenv("COLUMNS", str(width))
         for view in (["list"], ["ledger", "list"], ["todo", "--within", "30d"]):

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from jiesu import fields, ledger, phones, rules, textsearch
 from jiesu.clock import a_year_after, bound_day
-from jiesu.fields import required
+from jiesu.fields import named, required
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
 from jiesu.safetext import shortened
 from jiesu.models import Case, Event, LedgerEntry, Revisit
@@ -128,7 +128,7 @@ def classify(office: Office, case_id: int, nature: Nature, note: str = "", at: d
 
 def assign(office: Office, case_id: int, to: str, note: str = "", at: datetime | None = None) -> Case:
     """派单: hand the case to a person or unit (again, if it is already with someone)."""
-    to = required(to, "派单对象")
+    to = named(to, "派单对象")
     with changing(office, case_id, "assign", "派单") as (session, case):
         when = moment(office, case, at)
         status = Status.ASSIGNED if case.status == Status.NEW else case.status

@@ -17,7 +17,7 @@ import typer
 from jiesu import __version__
 from jiesu.clikit import LazyGroup, Settings, given_path, path_name
 from jiesu.errors import ExitCode
-from jiesu.safetext import blank, dashes_only, echoed, has_undecodable, visible
+from jiesu.safetext import blank, dashes_only, name_refused
 
 # name → ("module:attribute", the one-line summary `jiesu --help` shows), in the order shown.
 COMMANDS = {
@@ -93,8 +93,8 @@ def _actor(name: str) -> str:
         raise typer.BadParameter("经办人姓名（--actor 或 JIESU_ACTOR）不能是空白；不写则用登录用户名")
     if dashes_only(name):  # `-` leaves a text empty on the command line: no name either
         raise typer.BadParameter("经办人姓名（--actor 或 JIESU_ACTOR）不能只写 -；不写则用登录用户名")
-    if visible(name.strip()) != name.strip() and not has_undecodable(name):  # bytes that are not UTF-8 are said as such, for every value
-        raise typer.BadParameter(f"经办人姓名 {echoed(visible(name.strip()))} 含控制符或不可见的字符；请只写姓名")
+    if reason := name_refused(name.strip(), "经办人姓名"):
+        raise typer.BadParameter(reason)
     return name.strip()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from jiesu import cells, phones, textsearch
 from jiesu.errors import BadInput, BadOption
-from jiesu.safetext import blank, dashes_only, echoed
+from jiesu.safetext import blank, dashes_only, echoed, name_refused
 from jiesu.vocab import Channel, Kind, LabeledEnum, Nature, Urgency
 
 
@@ -28,6 +28,15 @@ def required(text: str | None, what: str, *, refusal: str | None = None) -> str:
     if dashes_only(text):
         raise BadOption(refusal or f"{what}不能为空（- 在命令行上表示清除）；请写出{what}的内容")
     return text.strip()
+
+
+def named(text: str | None, what: str) -> str:
+    """A person or unit's name a step cannot go without (`assign`'s TO, a 责任单位), stripped: `required`,
+    and refused when `name_refused` says why."""
+    name = required(text, what)
+    if reason := name_refused(name, what):
+        raise BadOption(reason)
+    return name
 
 
 def _summary(text: str) -> str:

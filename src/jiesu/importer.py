@@ -38,7 +38,7 @@ from jiesu.jsonarray import NOT_AN_ARRAY, TOO_DEEP, JsonArray
 from jiesu.models import CASE_DEADLINES
 from jiesu.office import Office
 from jiesu.render import marked
-from jiesu.safetext import NOT_UTF8, blank, echoed, echoed_path, half_pair, has_undecodable
+from jiesu.safetext import NOT_UTF8, blank, echoed, echoed_path, half_pair, has_undecodable, name_refused
 from jiesu.steps import future
 from jiesu.vocab import Channel, Kind, LabeledEnum, Level, Nature, Result, Status, Tier, Track, Urgency, open_status, refused_word
 
@@ -988,6 +988,8 @@ def check(
             values[name] = read(source(name, name), value)
     values["summary"] = summary
     if values["ref"] and (reason := ref_refused(values["ref"])):
+        raise ValueError(reason)
+    if values["assignee"] and (reason := name_refused(values["assignee"], source("assignee", "assignee"))):
         raise ValueError(reason)
     values["category"] = (values["category"] or "").strip("/")
     values["detail"] = values["detail"] or ""

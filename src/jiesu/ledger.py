@@ -31,7 +31,7 @@ from jiesu.backend import serialise
 from jiesu.clock import year_refused
 from jiesu.digits import halfwidth
 from jiesu.errors import BadInput, BadOption, RuleViolation, TransitionRefused
-from jiesu.fields import required, text_or_none
+from jiesu.fields import named, required, text_or_none
 from jiesu.ledger_models import LedgerBalance, LedgerMove
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
@@ -153,7 +153,7 @@ def add_entry(
     office: Office, case_id: int, plan: str, unit: str, due: datetime | None = None, at: datetime | None = None
 ) -> LedgerEntry:
     """上账: an open, reasonable case that cannot be fixed now goes on the ledger."""
-    plan, unit = required(plan, "整改措施"), required(unit, "责任单位")
+    plan, unit = required(plan, "整改措施"), named(unit, "责任单位")
     with changing(office, case_id, "ledger add", "上账") as (session, case):
         when = moment(office, case, at)
         if case.nature != Nature.REASONABLE:
@@ -214,7 +214,7 @@ def edit_entry(
     mistake removed — an entry may have none, as `ledger add` without --due leaves it — on an open entry,
     recorded as an `edited` event of its case. No movement: the balances are untouched, so unlike 上账 and
     销账 an edit may be dated in a rolled month."""
-    values = {name: required(text, what) for name, text, what in (("plan", plan, "整改措施"), ("unit", unit, "责任单位")) if text is not None}
+    values = {name: take(text, what) for name, text, what, take in (("plan", plan, "整改措施", required), ("unit", unit, "责任单位", named)) if text is not None}
     if due is not UNCHANGED:
         values["due"] = due
     if not values:

@@ -181,6 +181,16 @@ def has_undecodable(text: str) -> bool:
     return False
 
 
+def name_refused(name: str, what: str) -> str | None:
+    """Why the name of a person or unit (who acts, an assignee, a 责任单位) cannot be stored, or None: one
+    holding a control or invisible character (a zero-width space pasted after `前门物业`, a bidi override) is
+    another name than the one shown, so `--assignee 前门物业` and `ledger list --unit` would miss its cases.
+    Bytes that are not UTF-8 are said as such elsewhere (`undecodable_message`), for every value."""
+    if visible(name) != name and not has_undecodable(name):
+        return f"{what} {echoed(name)} 含控制符或不可见的字符，与显示出来的名字不是同一个；请删去这些字符"
+    return None
+
+
 def half_pair(char: str) -> str:
     """What a lone surrogate that stands for no byte is (a JSON `\\ud800`, a test's random text): no character."""
     return f"\\u{ord(char):04x} 是落单的半个 UTF-16 代理对，不是字符"
