@@ -207,6 +207,32 @@ def test_an_import_stopped_on_a_book_not_made_yet_says_nothing_was_saved(db_path
     assert not db_path.exists()  # a command that went nowhere leaves no book
 
 
+# `jiesu new` whose first connection, returned to SQLAlchemy's pool after a commit (the book's version read
+# as it opens), gets `how` there: in the pool's own clean-up, which catches the exception, logs it with its
+# traceback, and raises it on.
+SIGNAL_IN_THE_POOL = """
+import os, signal, sys
+import sqlalchemy as sa
+from jiesu.cli import main
+how, committed = signal.Signals[sys.argv.pop(1)], []
+sa.event.listen(sa.engine.Engine, "commit", lambda conn: committed.append(1))
+sa.event.listen(sa.pool.Pool, "reset", lambda *_: committed and not committed.clear() and os.kill(os.getpid(), how))
+main()
+"""
+
+
+@SIGNALS
+def test_a_signal_in_the_pools_clean_up_is_one_line_not_its_log(jiesu, book, how, code):
+    """Tester 42, 1 TERM in 45 at an import's commit: stderr began with SQLAlchemy's pool log, `Exception
+    terminating connection … Traceback`, before (or instead of) jiesu's one line."""
+    jiesu.new("已有的诉求")
+    run = subprocess.run(
+        [sys.executable, "-c", SIGNAL_IN_THE_POOL, how.name, "new", "楼道灯不亮", "-q"], capture_output=True, text=True, timeout=120,
+    )
+    assert (run.returncode, run.stderr) == (code, NOTHING_SAVED)
+    assert [case["summary"] for case in jiesu.json("list")] == ["已有的诉求"]
+
+
 @SIGNALS
 def test_a_signal_in_a_commit_waits_for_its_count(tmp_path, how, code):
     """A signal that lands while a change commits is delivered once the commit is counted, so the line

@@ -276,6 +276,7 @@ def open_store(target: str | None = None, *, option: str = "--db", tentative: bo
 
     With `tentative`, a SQLite book not there yet is made as a NewBook: the store's `new_book`,
     put in place by `close(keep=True)` only (the CLI keeps it when its command goes through)."""
+    _quiet_libraries()
     if target and is_url(target):
         return _open_url(target, copying=copying)
     path = Path(target) if target else default_path()
@@ -516,7 +517,6 @@ def _open_url(url: str, *, copying: bool) -> Store:
     location = parsed_shown.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
     if not parsed.drivername.startswith("postgresql"):
         raise StoreError(f"{location}: 只支持 SQLite 文件或 postgresql+psycopg:// 地址")
-    _quiet_driver()
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
     except ImportError:
@@ -528,14 +528,18 @@ def _open_url(url: str, *, copying: bool) -> Store:
     return store
 
 
-def _quiet_driver() -> None:
-    """psycopg logs the errors it meets while cleaning up a lost connection ("error ignored …") to
-    stderr; the error that reaches jiesu is said once, as one line, by the CLI instead."""
+def _quiet_libraries() -> None:
+    """What the libraries log to stderr as they meet an error and carry on (or re-raise it) is not for the
+    person at the terminal: psycopg's errors cleaning up a lost connection ("error ignored …"), and SQLAlchemy's
+    pool, which logs with its traceback an exception it meets returning or closing a connection — Ctrl-C or
+    TERM landing there (tester 42: `Exception terminating connection … Traceback`). What reaches jiesu is
+    said once, as one line, by the CLI."""
     import logging
 
-    driver = logging.getLogger("psycopg")
-    if not driver.handlers:
-        driver.addHandler(logging.NullHandler())
+    for name in ("psycopg", "sqlalchemy.pool"):
+        library = logging.getLogger(name)
+        if not library.handlers:
+            library.addHandler(logging.NullHandler())
 
 
 def _is_secret(key: str) -> bool:
