@@ -537,6 +537,24 @@ def test_bytes_that_are_not_utf8_in_argv_are_one_line(jiesu, book, args):
     assert book.fingerprint() == before
 
 
+@pytest.mark.parametrize(
+    ("typed", "line"),
+    [
+        ("原因".encode() + b"\x9b", "文字 '原因\\x9b' 的第 3 个字符是不成字的字节（不是 UTF-8）；请删去，或重新输入这段文字"),
+        (b"\x9b\x9c" + "漏水".encode(), "文字 '\\x9b\\x9c漏水' 的第 1、2 个字符是不成字的字节（不是 UTF-8）；请删去，或重新输入这段文字"),
+        (b"lamp \xe6", "文字 'lamp \\xe6' 的第 6 个字符是不成字的字节（不是 UTF-8）；请删去，或重新输入这段文字"),
+        (b"\xff\xfe", "文字里有既不是 UTF-8 也不是 GBK 的字节：\\xff\\xfe；请把终端或文件设为 UTF-8"),
+        (b"\xff", "文字里有既不是 UTF-8 也不是 GBK 的字节：\\xff；请把终端或文件设为 UTF-8"),  # was 诉求摘要不能为空
+    ],
+)
+def test_a_stray_byte_in_utf8_text_is_pointed_at_not_read_as_gbk(jiesu, book, typed, line):
+    """Tester 42: `new "原因\x9b"` was refused showing the whole text as bytes and advising a GBK conversion."""
+    before = book.fingerprint()
+    result = subprocess.run([sys.executable.encode(), b"-m", b"jiesu", b"new", typed], capture_output=True, env=env(), timeout=60)
+    assert (result.returncode, result.stderr.decode()) == (1, f"错误: {line}\n")
+    assert book.fingerprint() == before
+
+
 def test_bytes_that_are_not_utf8_in_the_environment_are_one_line(jiesu, book):
     jiesu.new("x")
     before = book.fingerprint()

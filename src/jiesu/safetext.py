@@ -73,6 +73,8 @@ def _is_dash(char: str) -> bool:
 
 
 def _draws_nothing(char: str) -> bool:
+    if "\udc80" <= char <= "\udcff":  # a byte that was not UTF-8: something was typed, in another encoding
+        return False
     return char.isspace() or unicodedata.category(char) in _HIDDEN or char in _IGNORABLE or "\U000e0000" <= char <= "\U000e0fff"
 
 
@@ -197,15 +199,24 @@ def half_pair(char: str) -> str:
 
 
 def undecodable_message(text: str) -> str:
-    """The one line that refuses text carrying bytes that were not UTF-8, showing them as GBK reads them
-    (`楼道灯不亮`), else as bytes (`\\xc2\\xa5…`): never half-decoded, where GBK pairs that happen to be UTF-8
-    (`¥`, `Ʋ`) stood among escapes; half a UTF-16 pair that no byte gives (`\\ud8bf`) is named as such."""
+    """The one line that refuses text carrying bytes that were not UTF-8. UTF-8 text with a stray byte or two in
+    it (`原因` and a 0x9b a bad paste left) is shown as it reads, the bytes pointed at; text that is GBK is shown
+    as GBK reads it (`楼道灯不亮`); bytes that are neither, as bytes (`\\xff\\xfe`). Never half-decoded, where GBK
+    pairs that happen to be UTF-8 (`¥`, `Ʋ`) stood among escapes; half a UTF-16 pair that no byte gives
+    (`\\ud8bf`) is named as such."""
     try:
         data = text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError as exc:
         return f"文字里的 {half_pair(exc.object[exc.start])}"
+    stray = [place for place, char in enumerate(text, 1) if "\udc80" <= char <= "\udcff"]
+    ideographs = sum("\u4e00" <= char <= "\u9fff" for char in text)  # what GBK read as UTF-8 seldom gives
     try:
-        shown = f"按 GBK 读是 {echoed(visible(data.decode('gb18030')))}"
+        gbk = data.decode("gb18030")
     except UnicodeDecodeError:
-        shown = shortened(repr(data)[2:-1])
-    return f"文字里有不是 UTF-8 的字节（可能是 GBK 编码）：{shown}；请把终端或文件设为 UTF-8，或先转码：iconv -f gbk -t utf-8"
+        gbk = None
+    if (gbk is None and len(stray) < len(text)) or (ideographs and ideographs >= len(stray)):
+        places = "、".join(str(place) for place in stray[:3]) + ("…" if len(stray) > 3 else "")
+        return f"文字 {echoed(text)} 的第 {places} 个字符是不成字的字节（不是 UTF-8）；请删去，或重新输入这段文字"
+    if gbk is None:
+        return f"文字里有既不是 UTF-8 也不是 GBK 的字节：{shortened(repr(data)[2:-1])}；请把终端或文件设为 UTF-8"
+    return f"文字里有不是 UTF-8 的字节（可能是 GBK 编码）：按 GBK 读是 {echoed(visible(gbk))}；请把终端或文件设为 UTF-8，或先转码：iconv -f gbk -t utf-8"

@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from jiesu.errors import BadInput
+from jiesu.safetext import undecodable_message
+
 # The case fields `list --search` looks in.
 SEARCHED = ("summary", "detail", "address", "name", "category", "ref")
 
@@ -43,15 +46,16 @@ def fold(text: str | None) -> str:
     """`text` normalised: half-width, without spaces, in simplified Chinese, lower case.
 
     NUL is dropped too: SQLite's LIKE stops reading a pattern at it, so a search for
-    it would otherwise match everything.
+    it would otherwise match everything. Bytes that were not text are refused (BadInput).
     """
     if not text:
         return ""
     if text.isascii() and text.isalnum():  # a work-order number, say: only its case to fold
         return text.lower()
-    if len(text) <= REMEMBERED_LENGTH:
-        return _fold_short(text)
-    return _fold(text)
+    try:
+        return _fold_short(text) if len(text) <= REMEMBERED_LENGTH else _fold(text)
+    except UnicodeEncodeError:  # bytes that were not UTF-8 (opencc encodes), pointed at in the text as typed
+        raise BadInput(undecodable_message(text)) from None
 
 
 # Names, categories, communities and addresses recur from row to row of an import: their
