@@ -67,7 +67,7 @@ BAD_VALUES = [
     (["new", "x", "--received", "2026/4/31 09:00"], "时间 '2026/4/31 09:00' 的日期不存在：2026 年 4 月只有 30 天"),
     (["report", "monthly", "--period", "2026-13"], "'2026-13' 不是期间；应写作 YYYY-MM，如 2026-10"),
     (["hotspots", "--as-of", "foo"], NOT_A_TIME),
-    (["todo", "--within", "foo"], "'foo' 不是时长；应写作 30m、2h、1d、1w 或 30分钟、2小时、1天、1周"),
+    (["todo", "--within", "foo"], "'foo' 不是时长；应写作 30m、2h、1d、1w，2 hours、1 day，或 30分钟、2小时、1天、1周"),
     # a fresh tester: a summary that starts with a minus (a basement floor) was only `没有 -3 这个选项`
     (["new", "-3层车库漏水", "-q"], "没有 -3 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu new … -- '-3层车库漏水'"),
     # a note that starts with a dash and a space (`- 见附件`) was `没有 -  这个选项`, with no word of `--`; after two

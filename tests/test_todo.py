@@ -341,7 +341,9 @@ def test_the_todo_footer_fits_the_terminal_each_label_with_its_figure(day, monke
 @pytest.mark.parametrize(
     ("chinese", "letter"),
     # tester 19: the traditional and colloquial spellings too
-    [("2小时", "2h"), ("30 分钟", "30m"), ("１天", "1d"), ("1周", "1w"), ("２小時", "2h"), ("3個小時", "3h"), ("30分鐘", "30m"), ("2星期", "2w"), ("1週", "1w")],
+    [("2小时", "2h"), ("30 分钟", "30m"), ("１天", "1d"), ("1周", "1w"), ("２小時", "2h"), ("3個小時", "3h"), ("30分鐘", "30m"), ("2星期", "2w"), ("1週", "1w"),
+     # the rules file's words, as it writes a span (`"24 hours"`): tester 42's `--within "2 Hours"` was refused
+     ("2 Hours", "2h"), ("1 hour", "1h"), ("1 day", "1d"), ("3days", "3d"), ("30 Minutes", "30m"), ("2 weeks", "2w")],
 )
 def test_todo_within_takes_the_chinese_units(day, jiesu, chinese, letter):
     """A fresh tester: `--within 2小时` was refused while `2h` was taken; both spellings are accepted on input."""
@@ -350,8 +352,9 @@ def test_todo_within_takes_the_chinese_units(day, jiesu, chinese, letter):
     assert said.stderr == jiesu.ok("todo", "--within", letter, "--format", "json").stderr
 
 
-def test_a_relative_time_takes_the_chinese_units(jiesu):
-    jiesu.new("路灯不亮", "--received", "-2小时")
+@pytest.mark.parametrize("ago", ["-2小时", "-2 hours", "-120 Minutes"])
+def test_a_relative_time_takes_the_chinese_units_and_the_rules_files_words(jiesu, ago):
+    jiesu.new("路灯不亮", "--received", ago)
     assert jiesu.json("list")[0]["received_at"] == "2026-12-01T07:30:00+08:00"
 
 

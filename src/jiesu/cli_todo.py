@@ -17,7 +17,7 @@ def todo(
     ctx: typer.Context,
     assignee: Annotated[Optional[str], typer.Option(parser=not_blank("--assignee"), help="只看这个承办人或单位的。")] = None,
     mine: Annotated[bool, typer.Option("--mine", help="只看派给我（--actor / JIESU_ACTOR）的。")] = False,
-    within: Annotated[str, typer.Option(metavar="DURATION", help="多久之内到期的算待办：30m、2h、1d、1w，或 30分钟、2小时、1天、1周。")] = DEFAULT_WITHIN,
+    within: Annotated[str, typer.Option(metavar="DURATION", help="多久之内到期的算待办：30m、2h、1d、1w，2 hours、1 day，或 30分钟、2小时、1天、1周。")] = DEFAULT_WITHIN,
     fmt: Format = None,
 ) -> None:
     """例：jiesu todo --mine --within 2h"""

@@ -35,7 +35,7 @@ def parse_within(text: str) -> timedelta:
     longer than MOST_DAYS days, is a usage error (BadOption)."""
     match = _WITHIN.match(halfwidth(text).casefold())
     if not match:
-        raise BadOption(f"{echoed(text)} 不是时长；应写作 30m、2h、1d、1w 或 30分钟、2小时、1天、1周")
+        raise BadOption(f"{echoed(text)} 不是时长；应写作 30m、2h、1d、1w，2 hours、1 day，或 30分钟、2小时、1天、1周")
     refuse_capital_m(text)
     span = length(match["amount"], match["unit"])
     if span is None:
