@@ -85,6 +85,8 @@ def test_a_word_an_option_does_not_know_is_a_usage_error(jiesu, book, args, mess
         (["list", "--level", "区县"], "--level 无效：未知的层级 '区县'；您是不是要 区？可选："),
         (["export", "--format", "jsnol"], "未知的导出格式 'jsnol'；您是不是要 jsonl？可选："),
         (["list", "--nature", "合理"], "--nature 无效：未知的诉求性质 '合理'；您是不是要 合理诉求？可选："),
+        # equally near both: tester 42, closing a consultation, was offered only 已解决, which its case refuses
+        (["close", "1", "--result", "已解答"], "--result 无效：未知的办理结果 '已解答'；您是不是要 已解决 或 已答复？可选："),
     ],
 )
 def test_a_word_near_a_choice_is_refused_with_the_choice_it_likely_meant(jiesu, book, args, message):

@@ -19,16 +19,20 @@ def refused_word(noun: str, text: str, shown: str, names: list[str], choices: st
 
 def guessed(text: str, names: list[str]) -> str | None:
     """The one of `names` a word none of them is most likely meant: the one that begins with it
-    (已解释 → 已解释说明), else the one holding it, else the closest; None for none."""
+    (已解释 → 已解释说明), else the one holding it, else the closest; those equally close, both (已解答 is as
+    near 已解决 as 已答复: tester 42, closing a consultation, was offered only the one its case refuses);
+    None for none."""
     wanted = text.strip().casefold()
     for fits in (str.startswith, str.__contains__):
         found = [name for name in names if wanted and fits(name.casefold(), wanted)]
         if len(found) == 1:
             return found[0]
-    from difflib import get_close_matches
+    from difflib import SequenceMatcher
 
-    close = get_close_matches(wanted, [name.casefold() for name in names], n=1, cutoff=0.6)
-    return next((name for name in names if close and name.casefold() == close[0]), None)
+    nearness = {name: SequenceMatcher(None, wanted, name.casefold()).ratio() for name in names}
+    best = max(nearness.values(), default=0)
+    closest = [name for name, ratio in nearness.items() if ratio == best]
+    return " 或 ".join(closest) if best >= 0.6 and len(closest) <= 2 else None
 
 
 class LabeledEnum(str, Enum):
