@@ -6,6 +6,7 @@ by the same Typer app as `jiesu …` on the command line.
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from typing import Annotated
@@ -159,10 +160,43 @@ def _split(line: str) -> list[str] | None:
     if text.startswith("#"):
         return []
     try:
-        return shlex.split(text)
+        words = shlex.split(text)
     except ValueError as exc:
         say(error_line(f"无法解析这一行：{_SPLIT_FAULTS.get(str(exc), '引号或反斜杠不成对')}"))
         return None
+    if operator := _shell_operator(text):
+        typed = text if words[0] == "jiesu" else f"jiesu {text}"
+        advice = f"请在系统的 shell 里运行：{typed}" if operator in ("|", ">", ">>", "<") else "每行只写一条命令"
+        say(error_line(f"jiesu shell 不支持管道、重定向和命令串联（{operator}）；{advice}"))
+        return None
+    return words
+
+
+# What a system shell reads as a pipe, a redirection or a list of commands, standing as a word of its own.
+_OPERATOR = re.compile(r"(?:^|\s)(\|\||&&|\||>>|>|<|;|&)(?=\s|$)")
+
+
+def _shell_operator(text: str) -> str | None:
+    """The first operator a system shell would act on in `text` (`list | tail -1`, `list > 名单.txt`), outside
+    quotes: jiesu shell runs one jiesu command a line, and read as words they were refused as an unknown option
+    (tester 42) or an extra argument. Quoted (`note 1 "|"`) or inside a word (`note 1 A|B栋`), it is text."""
+    unquoted, quote, escaped = [], None, False
+    for char in text:
+        if escaped:
+            unquoted.append("_")  # an escaped character is a word's, never an operator
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = None if char == quote else quote
+            unquoted.append("_")
+        elif char in "'\"":
+            quote = char
+            unquoted.append("_")
+        else:
+            unquoted.append(char)
+    found = _OPERATOR.search("".join(unquoted))
+    return found[1] if found else None
 
 
 def _run(command, args: list[str], *, interactive: bool) -> int:
