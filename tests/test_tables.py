@@ -13,6 +13,7 @@ from rich.cells import cell_len
 from rich.measure import Measurement
 
 from jiesu import render, views
+from jiesu.safetext import visible
 from jiesu.vocab import OutputFormat
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -34,7 +35,7 @@ def hostile_book(jiesu):
     for n, text in enumerate(TEXTS):
         case = jiesu.new(text, "--community", TEXTS[-1 - n][:12], "--category", f"类别/{TEXTS[n - 1][:10]}", "--received", f"-{n}d")
         if n % 3:
-            jiesu.ok("assign", case, TEXTS[(n + 4) % len(TEXTS)][:20])
+            jiesu.ok("assign", case, visible(TEXTS[(n + 4) % len(TEXTS)][:20]))  # a name holds no hidden character
     return jiesu
 
 
