@@ -142,6 +142,27 @@ def test_a_write_off_or_merge_before_a_later_contact_is_refused_too(jiesu, book,
     assert book.fingerprint() == before
 
 
+def test_a_ledgering_before_a_later_extension_is_refused_and_goes_in_once_it_is_undone(jiesu, book, monkeypatch):
+    """A 上账 backfilled to 11-05 was taken after an extension logged on 11-10, and the history showed an
+    extension on a case on the ledger, which cannot take one. A step the ledger allows (a contact) is no bar."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
+    case_id = jiesu.new("屋顶漏水", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    jiesu.ok("contact", case_id, "--note", "电话", "--at", "2026-11-06 09:00")
+    jiesu.ok("extend", case_id, "--to", "2026-12-31", "--reason", "等材料")
+    before = book.fingerprint()
+    ledger_add = ("ledger", "add", case_id, "--plan", "换防水", "--unit", "城管科", "--at", "2026-11-05 09:00")
+    refused(
+        jiesu(*ledger_add),
+        f"#{case_id} 的上账时间 2026-11-05 09:00 早于 测试员 已记录的延期（2026-11-10 10:00），上账后的诉求不能再延期；"
+        f"补录须按时间先后：请 测试员 先 jiesu undo {case_id} 撤销那次延期，再补录上账",
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("undo", case_id)
+    jiesu.ok(*ledger_add)
+    assert jiesu.json("show", case_id)["status"] == "ledgered"
+    _sound(jiesu)
+
+
 def test_check_finds_a_step_dated_after_the_close_an_older_jiesu_took_backfilled(jiesu, book, monkeypatch):
     """A book the previous jiesu wrote: the extension of 11-10, then the close backfilled to 11-03. The CLI now
     refuses that close, so the close is written into a real book straight in SQL, as that jiesu stored it."""

@@ -18,7 +18,7 @@ from jiesu import clock, rules, textsearch
 from jiesu.errors import BadInput, CaseNotFound, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, LedgerEntry
 from jiesu.office import Office
-from jiesu.vocab import OPEN_STATUSES, EventKind, LedgerStatus, Status
+from jiesu.vocab import EventKind, LedgerStatus, Status
 
 
 @contextmanager
@@ -183,9 +183,12 @@ STEP_EVENTS = {
     "merge": EventKind.MERGED, "ledger add": EventKind.LEDGERED, "ledger clear": EventKind.CLEARED, "note": EventKind.NOTED,
     "revisit": EventKind.REVISITED, "reopen": EventKind.REOPENED,
 }
-# The events of the steps only an open case takes, none of which a closed one is allowed: the 并单 a merge writes
-# on the case it went into among them, as a finished case is refused as a target.
-OPEN_ONLY = tuple(kind.value for step, kind in STEP_EVENTS.items() if not rules.allowed(Status.CLOSED, step))
+# The events of the steps a case in each status is not allowed: a step that puts a case in that status cannot be
+# backfilled before one of them (a 上账 before an extension logged today would leave an extension on the ledger).
+NOT_TAKEN = {status: tuple(kind.value for step, kind in STEP_EVENTS.items() if not rules.allowed(status, step)) for status in Status}
+# The steps only an open case takes, none of which a closed one is allowed: the 并单 a merge writes on the case it
+# went into among them, as a finished case is refused as a target.
+OPEN_ONLY = NOT_TAKEN[Status.CLOSED]
 
 
 def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office, at: datetime, changes: dict) -> None:
@@ -195,21 +198,22 @@ def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office
       before a later assignment): the book would then hold the earlier value as the latest, and every view as of a
       time between the two, which winds the history back in the order it was written, would be wrong. The first
       response is no such field (UNORDERED);
-    - for a step that ends the case's open life (办结, 并单, 销账), a step only an open case takes (an extension
-      logged today, a close backfilled to last week): the history would show that step on a closed case.
+    - for a step that puts the case in another status, a step that status does not allow (NOT_TAKEN): for one
+      that ends the case's open life (办结, 并单, 销账), a step only an open case takes (an extension logged today, a
+      close backfilled to last week); for a 上账, an extension or a close. The history would show that step on a
+      case that could not take it.
 
     A step taken back (undone) no longer stands; one that changed the same fields is still in the way as its undo."""
     from jiesu.undone import not_undone  # undone.py builds on this module
 
     fields = {name for name in changes if name not in UNORDERED}
     same = [Event.changes.contains(f'"{name}": [') for name in fields]
-    ends_open_life = "status" in changes and changes["status"][1] not in OPEN_STATUSES
-    open_work = Event.kind.in_(OPEN_ONLY) if ends_open_life else false()
+    not_taken = Event.kind.in_(NOT_TAKEN[Status(changes["status"][1])]) if "status" in changes else false()
     standing = session.exec(
         select(Event)
         .where(
             Event.case_id == case.id, Event.at > at, Event.kind != EventKind.IMPORTED.value,  # an import counts as of the row's own times
-            or_(open_work, *same), not_undone(),
+            or_(not_taken, *same), not_undone(),
         )
         .order_by(Event.at, Event.id)
     ).all()
