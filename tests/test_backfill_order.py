@@ -182,6 +182,23 @@ def test_check_finds_a_step_dated_after_the_close_an_older_jiesu_took_backfilled
     assert f"#{case_id} 的延期时间 2026-11-10 10:00 晚于办结时间 2026-11-03 10:00：办结后的诉求不能再延期" in lines
 
 
+def test_check_finds_an_extension_dated_after_a_ledgering_an_older_jiesu_took_backfilled(jiesu, book, monkeypatch):
+    """The same for a 上账 backfilled before an extension: a case on the ledger takes none."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-12T10:00+08:00")
+    case_id = jiesu.new("a", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    jiesu.ok("extend", case_id, "--to", "2026-12-31", "--reason", "协调", "--at", "2026-11-10 10:00")
+    _sound(jiesu)
+    book.execute(
+        "INSERT INTO events (case_id, at, actor, kind, note, changes) VALUES (:id, '2026-11-05 02:00:00+00:00', '旧版', 'ledgered', '', :changes)",
+        id=case_id, changes='{"status": ["new", "ledgered"]}',
+    )
+    book.execute("UPDATE cases SET status = 'ledgered', version = version + 1")
+    result = jiesu("check")
+    assert result.exit_code == 1
+    lines = (result.stdout + result.stderr).splitlines()
+    assert f"#{case_id} 的延期时间 2026-11-10 10:00 晚于上账时间 2026-11-05 10:00：上账后的诉求不能再延期" in lines
+
+
 # ---------------------------------------------------------------- 2. a receipt corrected past a step taken back
 
 

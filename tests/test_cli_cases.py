@@ -98,6 +98,34 @@ def test_a_word_near_a_choice_is_refused_with_the_choice_it_likely_meant(jiesu, 
     assert book.fingerprint() == before
 
 
+@pytest.mark.parametrize(
+    ("args", "meant"),
+    [
+        (["edit", "1", "--address", "前门东大街9号", "--reason", "地址录错"], "--note"),  # was --ref: the reason became the work order
+        (["edit", "1", "--remark", "x"], "--note"),
+        (["edit", "1", "--reasons", "x"], "--note"),
+        (["close", "1", "--reason", "x"], "--note"),
+        (["return", "1", "--note", "y"], "--reason"),
+        (["ledger", "clear", "1", "--note", "x"], "--evidence"),
+        (["ledger", "add", "1", "--plan", "换", "--unit", "城管科", "--to", "2027-01-01"], "--due"),
+        (["escalate", "1", "--level", "街道"], "--to"),
+        (["extend", "1", "--due", "2027-01-01"], "--to"),
+        (["list", "--unit", "前门物业"], "--assignee"),
+        (["ledger", "list", "--assignee", "城管科"], "--unit"),
+        (["list", "--assigne", "x"], "--assignee"),  # a near spelling still
+        (["list", "--channel", "12345"], None),  # was --help
+    ],
+)
+def test_an_unknown_option_is_offered_the_option_its_command_says_it_with(jiesu, book, args, meant):
+    """Tester 43: `edit --reason` was offered `--ref`, and followed, the reason became the case's 工单编号;
+    `close --reason` got `--result`, `ledger clear --note` `--at`, `list --channel` `--help`."""
+    jiesu.new("先有一件")
+    before = book.fingerprint()
+    line = refused(jiesu(*args), code=2)
+    assert line.startswith(f"错误: 没有 {args[-2]} 这个选项") and (f"；您是不是要 {meant}？" in line if meant else "您是不是要" not in line), line
+    assert book.fingerprint() == before
+
+
 def test_duplicate_ref_is_refused(jiesu, book):
     jiesu.new("第一次", "--ref", "A-1")
     refused(jiesu("new", "第二次", "--ref", "A-1"), "工单编号 A-1 已用于 #1")

@@ -249,7 +249,7 @@ def _order_problems(conn, office: Office) -> Iterator[str]:
         if case_id in cases:
             standing = [event[:4] for event in events if event[4] not in undone and event[1] != EventKind.UNDONE.value]
             yield from _case_order_problems(case_id, *cases[case_id], standing, office)
-            yield from _after_its_close(case_id, standing, office)
+            yield from _after_a_step_barring_it(case_id, standing, office)
 
 
 LABEL = {kind.value: kind.label for kind in EventKind}
@@ -292,19 +292,31 @@ def _case_order_problems(case_id: int, received_at, responded_at, channel: str, 
             last[kind] = at
 
 
-def _after_its_close(case_id: int, standing: list, office: Office) -> Iterator[str]:
-    """A step only an open case takes (steps.OPEN_ONLY: an extension, a contact…) dated after the close (or merge,
-    销账) that ended the case's open life and before any reopen: an older jiesu took such a close backfilled
-    before the step. The case's standing steps (none undone) are replayed in the order of their times; an
-    import, dated when its file was read, states the row's status as of the row's own times and is passed by."""
-    ended = None  # the standing step that ended the case's open life, while it is ended
+def _after_a_step_barring_it(case_id: int, standing: list, office: Office) -> Iterator[str]:
+    """A step the case's status could not take, dated after the step that put it there: after the close (or merge,
+    销账) that ended its open life and before any reopen, a step only an open case takes (steps.OPEN_ONLY: an
+    extension, a contact…); after a 上账 and while on the ledger, an extension. An older jiesu
+    took such a close or 上账 backfilled before the step. The case's standing steps (none undone) are replayed
+    in the order of their times; an import, dated when its file was read, states the row's status as of the
+    row's own times and is passed by. (The other steps the ledger bars change the status themselves.)"""
+    entered = None  # the standing step that put the case where it is, and the steps barred there, while any are
     for _, kind, at, changes in sorted(standing, key=lambda event: event[2]):
-        if ended is not None and kind in OPEN_ONLY and at > ended[1]:
-            apart = clock.shown_apart(_stored(at), _stored(ended[1]), office.tz)
-            yield f"#{case_id} 的{LABEL[kind]}时间 {apart[0]} 晚于{LABEL[ended[0]]}时间 {apart[1]}：{LABEL[ended[0]]}后的诉求不能再{LABEL[kind]}"
+        if entered is not None and kind in entered[2] and at > entered[1]:
+            apart = clock.shown_apart(_stored(at), _stored(entered[1]), office.tz)
+            yield f"#{case_id} 的{LABEL[kind]}时间 {apart[0]} 晚于{LABEL[entered[0]]}时间 {apart[1]}：{LABEL[entered[0]]}后的诉求不能再{LABEL[kind]}"
         if '"status": [' in changes and kind != EventKind.IMPORTED.value:  # an import counts as of its row's times
             status = json.loads(changes)["status"][1]
-            ended = None if status in OPEN_STATUSES else ended or (kind, at)
+            if status == Status.LEDGERED:
+                entered = (kind, at, ON_THE_LEDGER)
+            elif status in OPEN_STATUSES:
+                entered = None
+            elif entered is None or entered[2] is not OPEN_ONLY:  # the first step that ended its open life
+                entered = (kind, at, OPEN_ONLY)
+
+
+# What a case on the ledger cannot take (rules.ALLOWED) that leaves its status as it is: an extension (the
+# ledger's own 整改期限 is moved with `ledger edit --due`).
+ON_THE_LEDGER = (EventKind.EXTENDED.value,)
 
 
 def _stored(value) -> datetime:

@@ -92,9 +92,7 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         misplaced = _global_option_after_command(exc.option_name, ctx, args or [])
         if misplaced:
             return visible(misplaced)
-        near = list(getattr(exc, "possibilities", None) or [])
-        if not near and ctx is not None:
-            near = get_close_matches(exc.option_name, _option_names(ctx), n=1)
+        near = _options_meant(exc.option_name, _option_names(ctx)) if ctx is not None else []
         text = _text_not_option(exc.option_name, args or [])
         hint = f"；您是不是要 {near[0]}？" if near else see
         if text:  # a text that starts with a minus, not a mistyped option: say how to write it
@@ -219,6 +217,31 @@ def argument_name(param) -> str:
     """
     said = re.split(r"[，。；（：,;(:]", getattr(param, "help", None) or "", maxsplit=1)[0].strip()
     return said or "参数"
+
+
+# Options that say one thing in other words, from command to command (`edit --note`, `extend --reason`, `ledger
+# clear --evidence`; `extend --to`, `ledger add --due`): an unknown one is offered the word its command uses. A
+# spelling guess offered `edit --reason` the option `--ref` (tester 43), and followed, the reason became the
+# case's work-order number.
+OPTION_SYNONYMS = (
+    ("--note", "--reason", "--evidence", "--remark", "--comment", "--memo"),
+    ("--to", "--due", "--until", "--deadline"),
+    ("--to", "--level"),
+    ("--assignee", "--unit"),
+)
+
+
+def _options_meant(typed: str, names: list[str]) -> list[str]:
+    """The option of `names` an unknown option `typed` most likely meant: one saying the same thing in the
+    command's words (OPTION_SYNONYMS), else a near spelling of its name — the word, not its dashes, which made
+    `--channel` look like `--help`; none for none."""
+    word = typed.lower()
+    words = (word, word.removesuffix("s"))  # --reasons, --notes
+    meant = [name for group in OPTION_SYNONYMS if set(words) & set(group) for name in group if name in names]
+    if meant:
+        return meant[:1]
+    bare = {name.lstrip("-"): name for name in names if name.startswith("--")}
+    return [bare[close] for close in get_close_matches(word.lstrip("-"), list(bare), n=1, cutoff=0.75)]
 
 
 def _option_names(ctx) -> list[str]:
