@@ -162,7 +162,7 @@ def test_a_line_break_in_typed_text_never_starts_a_line_of_a_message(jiesu):
     jiesu.new("a")
     jiesu.new("b")
     forged = "城管科\n#2 已办结（已办结）"
-    refused(jiesu("assign", "1", forged), "派单对象 '城管科␊#2 已办结（已办结）' 含控制符或不可见的字符，与显示出来的名字不是同一个；请删去这些字符", code=2)
+    refused(jiesu("assign", "1", forged), "派单对象 '城管科␊#2 已办结（已办结）' 含控制符、不可见的字符或特殊空格，与显示出来的名字不是同一个；请删去这些字符", code=2)
     assert jiesu.ok("edit", "2", "--summary", "b\n#2 已办结").stderr == "#2 已更正：诉求摘要：b → b␊#2 已办结\n"
     assert jiesu.json("show", "2")["summary"] == "b\n#2 已办结"  # the text itself is kept as typed
 
@@ -194,8 +194,12 @@ def test_text_around_a_dash_is_text(jiesu):
     assert [e["note"] for e in jiesu.json("show", "1")["events"][1:]] == kept
 
 
-NAMES_WITH_HIDDEN = [("[red]张\x1b[31m丽", "'[red]张␛[31m丽'"), ("张\n丽", "'张␊丽'"), ("张\u202e丽", "'张<U+202E>丽'"), ("前门物业\u200b", "'前门物业<U+200B>'")]
-HIDDEN_REFUSED = "含控制符或不可见的字符，与显示出来的名字不是同一个；请删去这些字符"
+NAMES_WITH_HIDDEN = [("[red]张\x1b[31m丽", "'[red]张␛[31m丽'"), ("张\n丽", "'张␊丽'"), ("张\u202e丽", "'张<U+202E>丽'"), ("前门物业\u200b", "'前门物业<U+200B>'"),
+    # tester 43: what the blank check counts as drawing nothing, a name may not hold either; nor a space but ` ` and `　`
+    ("\u3164前门物业", "'<U+3164>前门物业'"), ("前门物业\ufe0f", "'前门物业<U+FE0F>'"), ("前门\u034f物业", "'前门<U+034F>物业'"),
+    ("城管\U000e0100科", "'城管<U+E0100>科'"), ("物业\u00a0甲", "'物业<U+00A0>甲'"), ("物业\u2003甲", "'物业<U+2003>甲'"),
+]
+HIDDEN_REFUSED = "含控制符、不可见的字符或特殊空格，与显示出来的名字不是同一个；请删去这些字符"
 
 
 @pytest.mark.parametrize(("actor", "shown"), NAMES_WITH_HIDDEN)

@@ -185,11 +185,16 @@ def has_undecodable(text: str) -> bool:
 
 def name_refused(name: str, what: str) -> str | None:
     """Why the name of a person or unit (who acts, an assignee, a 责任单位) cannot be stored, or None: one
-    holding a control or invisible character (a zero-width space pasted after `前门物业`, a bidi override) is
-    another name than the one shown, so `--assignee 前门物业` and `ledger list --unit` would miss its cases.
+    holding a control or invisible character (a zero-width space pasted after `前门物业`, a bidi override, a
+    Hangul filler or a variation selector that draws nothing) or a space other than ` ` and `　` (a no-break
+    space) is another name than the one shown, so `--assignee 前门物业` and `ledger list --unit` would miss its
+    cases. Each is shown by its stand-in (`<U+3164>`).
     Bytes that are not UTF-8 are said as such elsewhere (`undecodable_message`), for every value."""
-    if visible(name) != name and not has_undecodable(name):
-        return f"{what} {echoed(name)} 含控制符或不可见的字符，与显示出来的名字不是同一个；请删去这些字符"
+    if has_undecodable(name):
+        return None
+    shown = "".join(_stand_in(char) if char not in " \u3000" and _draws_nothing(char) else char for char in name)
+    if shown != name:
+        return f"{what} {echoed(shown)} 含控制符、不可见的字符或特殊空格，与显示出来的名字不是同一个；请删去这些字符"
     return None
 
 
