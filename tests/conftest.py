@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -36,6 +37,13 @@ SERVER = os.environ.get("JIESU_TEST_DB")
 TEST_NOW = os.environ.get("JIESU_TEST_NOW", "2026-12-01T09:30:00+08:00")
 BACKEND = "postgresql" if SERVER else "sqlite"
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="about the SQLite file itself")
+
+
+def pytest_configure(config):
+    """A suite a shell without job control started in the background (`( pytest & )`) has Ctrl-C ignored, and
+    every process it starts inherits that: the tests that stop a jiesu with Ctrl-C would wait for ever on it."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _server_admin():

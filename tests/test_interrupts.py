@@ -233,6 +233,53 @@ def test_a_signal_in_the_pools_clean_up_is_one_line_not_its_log(jiesu, book, how
     assert [case["summary"] for case in jiesu.json("list")] == ["已有的诉求"]
 
 
+# `jiesu …` through its real entry point (jiesu.client.main), sent `how` as Python loads Typer, before any
+# command began; or as the process exits, once the command has said how it ended (an atexit hook).
+SIGNAL_AT_START = """
+import builtins, os, signal, sys
+how, real = signal.Signals[sys.argv.pop(1)], builtins.__import__
+def hooked(name, *args, **kwargs):
+    if name == "typer":
+        builtins.__import__ = real
+        os.kill(os.getpid(), how)
+    return real(name, *args, **kwargs)
+builtins.__import__ = hooked
+from jiesu.client import main
+main()
+"""
+SIGNAL_AT_EXIT = """
+import atexit, os, signal, sys, time
+how = signal.Signals[sys.argv.pop(1)]
+atexit.register(lambda: (os.kill(os.getpid(), how), time.sleep(0.2)))
+from jiesu.client import main
+main()
+"""
+
+
+def _python(script: str, how: signal.Signals, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", script, how.name, *args], capture_output=True, text=True, timeout=120)
+
+
+@SIGNALS
+def test_a_signal_while_jiesu_loads_is_one_line(db_path, how, code):
+    """Tester 43: Ctrl-C in a command's first 60 ms printed a Python traceback (from Typer's imports), and TERM
+    there ended it without a word."""
+    run = _python(SIGNAL_AT_START, how, "new", "楼道灯不亮", "-q")
+    assert (run.returncode, run.stderr) == (code, NOTHING_SAVED)
+    assert not db_path.exists()
+
+
+@SIGNALS
+def test_a_signal_once_the_command_has_said_its_ending_is_ignored(jiesu, how, code):
+    """Tester 43: a note saved and said (`#1 已备注`), then a signal as the process exited: it died of it, exit 130 or
+    143, and a script that retries an interrupted command added the note twice. (Here, in an atexit hook, it
+    printed a traceback.)"""
+    jiesu.new("楼道灯不亮")
+    run = _python(SIGNAL_AT_EXIT, how, "note", "1", "已联系")
+    assert (run.returncode, run.stderr) == (0, "#1 已备注\n")
+    assert [event["note"] for event in jiesu.json("show", "1")["events"]][1:] == ["已联系"]
+
+
 @SIGNALS
 def test_a_signal_in_a_commit_waits_for_its_count(tmp_path, how, code):
     """A signal that lands while a change commits is delivered once the commit is counted, so the line

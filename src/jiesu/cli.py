@@ -17,6 +17,7 @@ import typer
 from jiesu import __version__
 from jiesu.clikit import LazyGroup, Settings, given_path, path_name
 from jiesu.errors import ExitCode
+from jiesu.interrupts import finished
 from jiesu.safetext import blank, dashes_only, name_refused
 
 # name → ("module:attribute", the one-line summary `jiesu --help` shows), in the order shown.
@@ -130,4 +131,7 @@ def main(built=None) -> None:
         if sys.stderr is not None:
             print("错误: 标准输出已关闭（>&-），未执行；不要输出请用 >/dev/null", file=sys.stderr)
         sys.exit(ExitCode.REFUSED)
-    (built or app)(prog_name="jiesu")
+    try:
+        (built or app)(prog_name="jiesu")
+    finally:
+        finished()  # its ending said: a signal now could only make a done command look interrupted

@@ -46,15 +46,31 @@ class Refused(Exception):
 
 def main() -> None:
     """Console entry point."""
-    if sys.stdin is None:  # `<&-`, as some cron and daemon set-ups run: no input, as from /dev/null
-        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 — takes fd 0, which no book file may get
-    code = run_via_server(sys.argv)
-    if code is None:
-        from jiesu.cli import main as run_here
+    import _signal
 
-        run_here()
-    else:
-        sys.exit(code)
+    _signal.signal(_signal.SIGTERM, _terminated)  # until jiesu's own handlers are set (clikit), as Ctrl-C is
+    try:
+        if sys.stdin is None:  # `<&-`, as some cron and daemon set-ups run: no input, as from /dev/null
+            sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 — takes fd 0, which no book file may get
+        code = run_via_server(sys.argv)
+        if code is None:
+            from jiesu.cli import main as run_here
+
+            run_here()
+    except (KeyboardInterrupt, _Terminated) as exc:  # while Python loads jiesu, before any command began
+        _say("错误: 已中断，没有保存任何改动")  # as clikit.interrupted says it (tester 43 saw a traceback, or nothing)
+        code = 143 if isinstance(exc, _Terminated) else 130  # errors.ExitCode.TERMINATED, INTERRUPTED
+    for signum in (_signal.SIGINT, _signal.SIGTERM):  # its ending said: a signal now would only kill the exit, and a
+        _signal.signal(signum, _signal.SIG_IGN)  # done command would look interrupted (interrupts.finished)
+    sys.exit(code)
+
+
+class _Terminated(BaseException):
+    """SIGTERM before jiesu's own handler is set: it unwinds as Ctrl-C does, to say its one line."""
+
+
+def _terminated(signum, frame) -> None:
+    raise _Terminated
 
 
 def run_via_server(argv: list[str]) -> int | None:

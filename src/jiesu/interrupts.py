@@ -38,6 +38,18 @@ def _terminated(signum, frame) -> None:
     raise Interrupted(ExitCode.TERMINATED)
 
 
+def finished() -> None:
+    """The command has said how it ended: Ctrl-C or TERM from here on are ignored. They could only cut the exit
+    short (Python puts the default handlers back as it finalizes, and the signal then kills the process), and a
+    command that had done its work and said so looked interrupted, exit 130 or 143, to a script that retries
+    (tester 43: a note added twice). Outside the main thread no handler can be set, nor is a signal delivered."""
+    try:
+        for signum in HELD:
+            signal.signal(signum, signal.SIG_IGN)
+    except ValueError:
+        pass
+
+
 def interruption(exc: BaseException) -> Interrupted | None:
     """The interruption behind `exc`: `exc` itself, or what it was raised from or while handling
     (a clean-up that failed after Ctrl-C, Click's Abort of a prompt left with Ctrl-C); None if none is."""
