@@ -80,8 +80,42 @@ def test_a_script_stopped_after_a_line_committed_says_the_change_was_saved(jiesu
     shell.stdin.flush()
     assert shell.stdout.readline() == b"1\n"  # filed, committed, and the next line awaited
     shell.send_signal(how)
-    assert ended(shell) == (code, SAVED)
+    assert ended(shell) == (code, "错误: 已中断；第 1 行已执行，后面的行未执行；接着执行请从第 2 行开始\n")
     assert [case["id"] for case in jiesu.json("list")] == [1]
+
+
+# `jiesu shell` running a script of notes, sent `how` in its third note: as the note's COMMIT begins (held until
+# it is counted, so the note is saved), or as its INSERT begins (so it is not).
+SIGNAL_IN_THE_THIRD_LINE = """
+import os, signal, sys
+import sqlalchemy as sa
+from jiesu.client import main
+from jiesu.db import commit_count
+how, event, sent = signal.Signals[sys.argv.pop(1)], sys.argv.pop(1), []
+def third(*_):
+    if commit_count() == 2 and not sent:
+        sent.append(how)
+        os.kill(os.getpid(), how)
+sa.event.listen(sa.engine.Engine, event, third)
+main()
+"""
+
+
+@SIGNALS
+@pytest.mark.parametrize(("event", "saved", "said"), [
+    ("commit", 3, "第 2–4 行已执行，后面的行未执行；接着执行请从第 5 行开始"),
+    ("before_cursor_execute", 2, "第 2–3 行已执行，后面的行未执行；接着执行请从第 4 行开始"),
+])
+def test_a_script_stopped_in_a_line_says_which_lines_ran_and_where_to_go_on(jiesu, how, code, event, saved, said):
+    """Tester 43: a script of 300 notes stopped after 233 said 改动已保存；不要重试, and lines 234–300 never ran.
+    Line 1 is a heading comment; the notes are lines 2–6, the third on line 4."""
+    jiesu.new("楼道灯不亮")
+    script = "# 补录\n" + "".join(f"note 1 第{n}条\n" for n in range(1, 6))
+    run = subprocess.run(
+        [sys.executable, "-c", SIGNAL_IN_THE_THIRD_LINE, how.name, event, "shell"], input=script, capture_output=True, text=True, timeout=120,
+    )
+    assert (run.returncode, run.stderr.splitlines()[-1]) == (code, f"错误: 已中断；{said}")
+    assert [e["note"] for e in jiesu.json("show", "1")["events"][1:]] == [f"第{n}条" for n in range(1, saved + 1)]
 
 
 def test_a_question_left_with_ctrl_c_ends_its_line_and_files_nothing(jiesu, book):

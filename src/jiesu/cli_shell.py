@@ -47,6 +47,7 @@ def shell(
         _greet(ctx)
     status = failed = ExitCode.OK
     ran: tuple[int, int] | None = None  # the first and last line whose command ran
+    number, running, before_line = 0, False, saved_counts()
     try:
         for number, line in enumerate(_typed_lines() if interactive else _script_lines(), start=1):
             name_script_line(None if interactive else number)
@@ -67,7 +68,9 @@ def shell(
                 nested = words[0] == "shell"  # `help shell` is its help, not a second shell
                 if words[0] == "help":
                     words = [*words[1:], "--help"]
+                running, before_line = True, saved_counts()
                 status = _already_in_shell() if nested else _run(command, prefix + words, interactive=interactive)
+                running = False
             if status in (ExitCode.OK, ExitCode.THRESHOLD):
                 ran = (ran[0] if ran else number, number)
                 continue
@@ -75,6 +78,9 @@ def shell(
             if not (keep_going or interactive):
                 say(_stopped_at(number, ran))
                 break
+    except Interrupted as exc:  # a script, stopped: where, so that it is not run again from the top
+        exc.kept = exc.kept or _interrupted_at(number, ran, running, saved=saved_counts() != before_line)
+        raise
     finally:
         name_script_line(None)
         STORES.close_all()
@@ -144,12 +150,27 @@ def _already_in_shell() -> int:
 def _stopped_at(number: int, ran: tuple[int, int] | None) -> str:
     """What a script that stopped on an error at line `number` has done, so that it is not run twice:
     the lines whose commands ran (`ran`, first and last), not the comments and blank lines before them."""
+    return f"已在第 {number} 行停止：{_lines_run(number, ran)}后面的行未执行"
+
+
+def _interrupted_at(number: int, ran: tuple[int, int] | None, running: bool, *, saved: bool) -> str | None:
+    """What a script stopped by Ctrl-C or TERM has done, said after 已中断 (clikit.interrupted), and where to go on
+    from: line `number` was `running` and has `saved` its change, or not; else the signal came between lines.
+    Tester 43 was told 改动已保存；不要重试 of a script that had run 233 lines of 300. None when no line ran."""
+    if running and saved:
+        ran = (ran[0] if ran else number, number)
     if ran is None:
-        done = f"前 {number - 1} 行没有命令，" if number > 1 else ""
-    else:
-        first, last = ran
-        done = f"第 {first} 行已执行，" if first == last else f"第 {first}–{last} 行已执行，"
-    return f"已在第 {number} 行停止：{done}后面的行未执行"
+        return None
+    resume = number if running and not saved else ran[1] + 1
+    return f"{_lines_run(resume, ran)}后面的行未执行；接着执行请从第 {resume} 行开始"
+
+
+def _lines_run(number: int, ran: tuple[int, int] | None) -> str:
+    """The lines before line `number` whose commands ran (`ran`, first and last), as a stop line says them."""
+    if ran is None:
+        return f"前 {number - 1} 行没有命令，" if number > 1 else ""
+    first, last = ran
+    return f"第 {first} 行已执行，" if first == last else f"第 {first}–{last} 行已执行，"
 
 
 def _split(line: str) -> list[str] | None:
