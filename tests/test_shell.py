@@ -80,6 +80,18 @@ def test_a_pipe_or_redirection_is_refused_as_such_and_quoted_ones_are_text(db_ta
     assert [event["note"] for event in json.loads(notes.stdout)["events"][1:]] == ["|", "A|B栋", ">"]
 
 
+def test_a_script_line_with_a_stray_byte_points_at_it_and_a_comment_is_a_comment(db_target):
+    """Tester 43: every script line with a byte that is not UTF-8 was said to be maybe GBK, a stray 0x9b and
+    0xFF (no GBK byte) too, and a heading comment with one stopped the script."""
+    script = "# 注\x9b\n".encode("utf-8", "surrogateescape") + 'note 1 "a'.encode() + b'\x9b"\nnew \xc2\xa5\xb5\xc0 -q\nnew ok -q\n'
+    result = subprocess.run([sys.executable, "-m", "jiesu", "shell", "--keep-going"], input=script, capture_output=True, env=os.environ | {"JIESU_DB": db_target}, timeout=60)
+    assert result.returncode == 2 and result.stdout == b"1\n"
+    assert without_calendar_notes(result.stderr.decode()).splitlines() == [
+        "错误: 第 2 行：文字 'note 1 \"a\\x9b\"' 的第 10 个字符是不成字的字节（不是 UTF-8）；请删去，或重新输入这段文字",
+        "错误: 第 3 行不是 UTF-8 文字（可能是 GBK 编码）；请把脚本存为 UTF-8",
+    ]
+
+
 def test_keep_going_ends_with_the_first_refusals_exit_code(db_target):
     """As a script without --keep-going would have stopped with: the codes of later refusals are not added up."""
     usage_first = shell(db_target, "list --no-such-option\nshow 9\n", "--keep-going")

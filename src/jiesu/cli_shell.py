@@ -16,7 +16,7 @@ import typer
 from jiesu.clikit import STORES, error_line, interrupted, name_script_line, saved_counts, say
 from jiesu.errors import ExitCode
 from jiesu.interrupts import Interrupted
-from jiesu.safetext import NOT_UTF8, echoed
+from jiesu.safetext import NOT_UTF8, echoed, stray_bytes
 from jiesu.usage import usage_message
 
 PROMPT = "jiesu> "
@@ -102,7 +102,8 @@ def _typed_lines():
 def _script_lines():
     """Lines of a script on stdin, as Windows editors write them too: a byte-order mark and CRLF are fine.
 
-    A line whose bytes are not UTF-8 is answered with one error line (it runs nothing).
+    A line whose bytes are not UTF-8 is answered with one error line (it runs nothing); a comment is a comment
+    whatever its bytes.
     """
     for number, raw in enumerate(sys.stdin.buffer, start=1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
@@ -110,11 +111,18 @@ def _script_lines():
         try:
             yield raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError:
-            yield NotText(number)
+            line = raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
+            yield "#" if line.lstrip().startswith("#") else NotText(number, stray_bytes(line))
 
 
 class NotText(str):
-    """A script line that was not UTF-8: it stands for its line number."""
+    """A script line that was not UTF-8: it stands for its line number, and says why (a stray byte pointed at,
+    else a script in another encoding)."""
+
+    def __new__(cls, number: int, stray: str | None) -> NotText:
+        line = super().__new__(cls, number)
+        line.why = f"：{stray}" if stray else f"{NOT_UTF8}；请把脚本存为 UTF-8"  # said after 第 N 行
+        return line
 
 
 def _greet(ctx: typer.Context) -> None:
@@ -175,7 +183,7 @@ def _lines_run(number: int, ran: tuple[int, int] | None) -> str:
 
 def _split(line: str) -> list[str] | None:
     if isinstance(line, NotText):
-        typer.echo(f"错误: 第 {line} 行{NOT_UTF8}；请把脚本存为 UTF-8", err=True)
+        typer.echo(f"错误: 第 {line} 行{line.why}", err=True)
         return None
     text = line.strip()
     if text.startswith("#"):

@@ -204,24 +204,38 @@ def half_pair(char: str) -> str:
 
 
 def undecodable_message(text: str) -> str:
-    """The one line that refuses text carrying bytes that were not UTF-8. UTF-8 text with a stray byte or two in
-    it (`原因` and a 0x9b a bad paste left) is shown as it reads, the bytes pointed at; text that is GBK is shown
-    as GBK reads it (`楼道灯不亮`); bytes that are neither, as bytes (`\\xff\\xfe`). Never half-decoded, where GBK
-    pairs that happen to be UTF-8 (`¥`, `Ʋ`) stood among escapes; half a UTF-16 pair that no byte gives
-    (`\\ud8bf`) is named as such."""
+    """The one line that refuses text carrying bytes that were not UTF-8: UTF-8 text with a stray byte or two
+    in it is pointed at (`stray_bytes`); text that is GBK is shown as GBK reads it (`楼道灯不亮`); bytes that are
+    neither, as bytes (`\\xff\\xfe`). Never half-decoded, where GBK pairs that happen to be UTF-8 (`¥`, `Ʋ`)
+    stood among escapes; half a UTF-16 pair that no byte gives (`\\ud8bf`) is named as such."""
     try:
         data = text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError as exc:
         return f"文字里的 {half_pair(exc.object[exc.start])}"
-    stray = [place for place, char in enumerate(text, 1) if "\udc80" <= char <= "\udcff"]
-    ideographs = sum("\u4e00" <= char <= "\u9fff" for char in text)  # what GBK read as UTF-8 seldom gives
-    try:
-        gbk = data.decode("gb18030")
-    except UnicodeDecodeError:
-        gbk = None
-    if (gbk is None and len(stray) < len(text)) or (ideographs and ideographs >= len(stray)):
-        places = "、".join(str(place) for place in stray[:3]) + ("…" if len(stray) > 3 else "")
-        return f"文字 {echoed(text)} 的第 {places} 个字符是不成字的字节（不是 UTF-8）；请删去，或重新输入这段文字"
+    if said := stray_bytes(text):
+        return said
+    gbk = _as_gbk(data)
     if gbk is None:
         return f"文字里有既不是 UTF-8 也不是 GBK 的字节：{shortened(repr(data)[2:-1])}；请把终端或文件设为 UTF-8"
     return f"文字里有不是 UTF-8 的字节（可能是 GBK 编码）：按 GBK 读是 {echoed(visible(gbk))}；请把终端或文件设为 UTF-8，或先转码：iconv -f gbk -t utf-8"
+
+
+def stray_bytes(text: str) -> str | None:
+    """The line for UTF-8 text with a stray byte or two in it (`原因` and a 0x9b a bad paste left), showing it as
+    it reads and pointing at the bytes; None when it is not such text (it reads as GBK, or is no text at all). A
+    text is taken for UTF-8 when GBK cannot read it and something else is there besides the bytes, or when UTF-8
+    gave it ideographs, which GBK read as UTF-8 seldom gives, at least as many as the bytes it could not read."""
+    stray = [place for place, char in enumerate(text, 1) if "\udc80" <= char <= "\udcff"]
+    ideographs = sum("\u4e00" <= char <= "\u9fff" for char in text)
+    unreadable = _as_gbk(text.encode("utf-8", "surrogateescape")) is None
+    if not stray or not ((unreadable and len(stray) < len(text)) or (ideographs and ideographs >= len(stray))):
+        return None
+    places = "、".join(str(place) for place in stray[:3]) + ("…" if len(stray) > 3 else "")
+    return f"文字 {echoed(text)} 的第 {places} 个字符是不成字的字节（不是 UTF-8）；请删去，或重新输入这段文字"
+
+
+def _as_gbk(data: bytes) -> str | None:
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
