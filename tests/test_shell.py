@@ -67,7 +67,10 @@ def test_usage_errors_and_bad_quoting_are_one_line(db_target):
 def test_a_pipe_or_redirection_is_refused_as_such_and_quoted_ones_are_text(db_target):
     """Tester 42: `list | tail -1` was refused as an unknown option -1. A shell operator standing as a word,
     outside quotes, is named; quoted, escaped or inside a word it stays text, as before."""
-    script = "new 一 -q\nlist -f ids | tail -1\njiesu list > 名单.txt\nnew 二 -q && list\nnote 1 '|'\nnote 1 A|B栋\nnote 1 \\>\n"
+    script = (
+        "new 一 -q\nlist -f ids | tail -1\njiesu list > 名单.txt\nnew 二 -q && list\nnote 1 '|'\nnote 1 A|B栋\nnote 1 \\>\n"
+        "note 1 \"已联系\">>log.txt\n"  # glued to a quoted word, outside the quotes: tester 43 saw it kept in the note
+    )
     result = shell(db_target, script, "--keep-going")
     assert result.returncode == 2 and result.stdout == "1\n"
     assert without_calendar_notes(result.stderr).splitlines() == [
@@ -75,6 +78,7 @@ def test_a_pipe_or_redirection_is_refused_as_such_and_quoted_ones_are_text(db_ta
         "错误: 第 3 行：jiesu shell 不支持管道、重定向和命令串联（>）；请在系统的 shell 里运行：jiesu list > 名单.txt",
         "错误: 第 4 行：jiesu shell 不支持管道、重定向和命令串联（&&）；每行只写一条命令",
         "#1 已备注", "#1 已备注", "#1 已备注",
+        '错误: 第 8 行：jiesu shell 不支持管道、重定向和命令串联（>>）；请在系统的 shell 里运行：jiesu note 1 "已联系">>log.txt',
     ]
     notes = shell(db_target, "show 1 -f json\n")
     assert [event["note"] for event in json.loads(notes.stdout)["events"][1:]] == ["|", "A|B栋", ">"]

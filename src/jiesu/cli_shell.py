@@ -201,14 +201,17 @@ def _split(line: str) -> list[str] | None:
     return words
 
 
-# What a system shell reads as a pipe, a redirection or a list of commands, standing as a word of its own.
-_OPERATOR = re.compile(r"(?:^|\s)(\|\||&&|\||>>|>|<|;|&)(?=\s|$)")
+# What a system shell reads as a pipe, a redirection or a list of commands, standing apart from a word on at least
+# one side: after or before a space, a quoted text or the line's start or end (`list | tail`, `note 1 "x">>log`).
+_OPERATORS = r"\|\||&&|\||>>|>|<|;|&"
+_OPERATOR = re.compile(rf"(?:^|(?<=[\s\0]))({_OPERATORS})|({_OPERATORS})(?=[\s\0]|$)")
 
 
 def _shell_operator(text: str) -> str | None:
-    """The first operator a system shell would act on in `text` (`list | tail -1`, `list > 名单.txt`), outside
-    quotes: jiesu shell runs one jiesu command a line, and read as words they were refused as an unknown option
-    (tester 42) or an extra argument. Quoted (`note 1 "|"`) or inside a word (`note 1 A|B栋`), it is text."""
+    """The first operator a system shell would act on in `text` (`list | tail -1`, `list > 名单.txt`,
+    `note 1 "已联系">>log.txt`), outside quotes: jiesu shell runs one jiesu command a line, and read as words they
+    were refused as an unknown option (tester 42), or kept in a note (tester 43). Quoted (`note 1 "|"`), escaped, or
+    inside a word (`note 1 A|B栋`), it is text."""
     unquoted, quote, escaped = [], None, False
     for char in text:
         if escaped:
@@ -218,14 +221,14 @@ def _shell_operator(text: str) -> str | None:
             escaped = True
         elif quote:
             quote = None if char == quote else quote
-            unquoted.append("_")
+            unquoted.append("\0")  # quoted text: no operator, and an operator beside it stands apart
         elif char in "'\"":
             quote = char
-            unquoted.append("_")
+            unquoted.append("\0")
         else:
             unquoted.append(char)
     found = _OPERATOR.search("".join(unquoted))
-    return found[1] if found else None
+    return (found[1] or found[2]) if found else None
 
 
 def _run(command, args: list[str], *, interactive: bool) -> int:
