@@ -343,7 +343,8 @@ def test_the_todo_footer_fits_the_terminal_each_label_with_its_figure(day, monke
     # tester 19: the traditional and colloquial spellings too
     [("2小时", "2h"), ("30 分钟", "30m"), ("１天", "1d"), ("1周", "1w"), ("２小時", "2h"), ("3個小時", "3h"), ("30分鐘", "30m"), ("2星期", "2w"), ("1週", "1w"),
      # the rules file's words, as it writes a span (`"24 hours"`): tester 42's `--within "2 Hours"` was refused
-     ("2 Hours", "2h"), ("1 hour", "1h"), ("1 day", "1d"), ("3days", "3d"), ("30 Minutes", "30m"), ("2 weeks", "2w")],
+     ("2 Hours", "2h"), ("1 hour", "1h"), ("1 day", "1d"), ("3days", "3d"), ("30 Minutes", "30m"), ("2 weeks", "2w"),
+     ("30 min", "30m"), ("2 Hrs", "2h"), ("1 hr", "1h")],  # tester 43
 )
 def test_todo_within_takes_the_chinese_units(day, jiesu, chinese, letter):
     """A fresh tester: `--within 2小时` was refused while `2h` was taken; both spellings are accepted on input."""

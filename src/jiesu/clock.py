@@ -23,8 +23,9 @@ RECEIPT_FORMS = "ISO 日期时间（2026-10-01T08:30、2026-10-01 08:30）、tod
 LENGTH_UNITS = {"m": "分钟", "h": "小时", "d": "天", "w": "周"}
 # The same words as a traditional-Chinese keyboard or a colloquial hand writes them.
 _UNIT_LETTERS = {word: letter for letter, word in LENGTH_UNITS.items()} | {"分鐘": "m", "小時": "h", "个小时": "h", "個小時": "h", "週": "w", "星期": "w"} | {
-    word: letter for letter, name in (("m", "minute"), ("h", "hour"), ("d", "day"), ("w", "week")) for word in (name, name + "s")
-}  # the rules file's words too (`24 hours`): one length is written alike wherever it is typed
+    word: letter for letter, names in (("m", ("minute", "min")), ("h", ("hour", "hr")), ("d", ("day",)), ("w", ("week",)))
+    for name in names for word in (name, name + "s")
+}  # the rules file's words too (`24 hours`), and their short forms (`30 min`, `2 hrs`): written alike wherever typed
 # Longest first: a regex alternation takes the first word that fits, and `小时` would leave `个` of `2个小时` unread.
 LENGTH_UNIT = rf"[mhdw]|{'|'.join(sorted(_UNIT_LETTERS, key=len, reverse=True))}"
 LENGTH = rf"(?P<amount>\d+)\s*(?P<unit>{LENGTH_UNIT})"
