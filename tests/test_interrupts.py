@@ -96,7 +96,12 @@ def third(*_):
     if commit_count() == 2 and not sent:
         sent.append(how)
         os.kill(os.getpid(), how)
-sa.event.listen(sa.engine.Engine, event, third)
+if event == "parse":  # as the line's options are read, before its command runs: Click answers Ctrl-C there with Abort
+    import typer.core
+    parse = typer.core.TyperCommand.parse_args
+    typer.core.TyperCommand.parse_args = lambda self, ctx, args: (third(), parse(self, ctx, args))[1]
+else:
+    sa.event.listen(sa.engine.Engine, event, third)
 main()
 """
 
@@ -105,6 +110,8 @@ main()
 @pytest.mark.parametrize(("event", "saved", "said"), [
     ("commit", 3, "第 2–4 行已执行，后面的行未执行；接着执行请从第 5 行开始"),
     ("before_cursor_execute", 2, "第 2–3 行已执行，后面的行未执行；接着执行请从第 4 行开始"),
+    # tester 44: Ctrl-C there stopped the script as at a refused line, then said 改动已保存；不要重试
+    ("parse", 2, "第 2–3 行已执行，后面的行未执行；接着执行请从第 4 行开始"),
 ])
 def test_a_script_stopped_in_a_line_says_which_lines_ran_and_where_to_go_on(jiesu, how, code, event, saved, said):
     """Tester 43: a script of 300 notes stopped after 233 said 改动已保存；不要重试, and lines 234–300 never ran.

@@ -15,7 +15,7 @@ import typer
 
 from jiesu.clikit import STORES, error_line, interrupted, name_script_line, saved_counts, say
 from jiesu.errors import ExitCode
-from jiesu.interrupts import Interrupted
+from jiesu.interrupts import Interrupted, interruption
 from jiesu.safetext import NOT_UTF8, echoed, stray_bytes
 from jiesu.usage import usage_message
 
@@ -78,9 +78,13 @@ def shell(
             if not (keep_going or interactive):
                 say(_stopped_at(number, ran))
                 break
-    except Interrupted as exc:  # a script, stopped: where, so that it is not run again from the top
-        exc.kept = exc.kept or _interrupted_at(number, ran, running, saved=saved_counts() != before_line)
-        raise
+    except (Interrupted, KeyboardInterrupt) as exc:  # a script, stopped: where, so that it is not run again from the top
+        found = interruption(exc)
+        if not interactive:
+            found.kept = found.kept or _interrupted_at(number, ran, running, saved=saved_counts() != before_line)
+        if found is exc:
+            raise
+        raise found from exc
     finally:
         name_script_line(None)
         STORES.close_all()
@@ -243,14 +247,20 @@ def _run(command, args: list[str], *, interactive: bool) -> int:
         return interrupted(exc.exit_code, saved_before, exc.kept)
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
-        return ExitCode.REFUSED
+    except typer.Abort as exc:
+        if interruption(exc) is None:
+            return ExitCode.REFUSED
+        result = ExitCode.INTERRUPTED
     except Exception as exc:  # a usage error from the parser: say it on one line, as the CLI would
         message = usage_message(exc, args)
         if message is None:
             raise
         say(error_line(message))
         return getattr(exc, "exit_code", ExitCode.USAGE)
+    if result == ExitCode.INTERRUPTED:  # Ctrl-C as the line was parsed, which Click and Typer answer with Abort or 130
+        if not interactive:  # tester 44: a script then stopped as at a refused line, and said 改动已保存 of the line
+            raise Interrupted(ExitCode.INTERRUPTED)
+        return interrupted(ExitCode.INTERRUPTED, saved_before)
     return result if isinstance(result, int) else ExitCode.OK
 
 
