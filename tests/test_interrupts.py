@@ -98,8 +98,8 @@ def third(*_):
         os.kill(os.getpid(), how)
 if event == "parse":  # as the line's options are read, before its command runs: Click answers Ctrl-C there with Abort
     import typer.core
-    parse = typer.core.TyperCommand.parse_args
-    typer.core.TyperCommand.parse_args = lambda self, ctx, args: (third(), parse(self, ctx, args))[1]
+    parse = typer.core.TyperGroup.parse_args  # the line's own `jiesu` group, read before its command is invoked
+    typer.core.TyperGroup.parse_args = lambda self, ctx, args: (third(), parse(self, ctx, args))[1]
 else:
     sa.event.listen(sa.engine.Engine, event, third)
 main()
