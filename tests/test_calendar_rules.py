@@ -65,6 +65,15 @@ def test_cli_warns_that_make_up_days_are_unknown_and_check_names_the_year(jiesu,
     assert "1 件未结诉求的办理时限在 2027 年或以后" in checked.stderr
 
 
+def test_check_counts_a_deadline_at_the_end_of_a_covered_years_last_day_as_that_years(jiesu):
+    """Tester 44: a deadline extended to 2026-12-31 (24:00, stored as 2027-01-01 00:00) was counted by `check` as due
+    in 2027, a year whose make-up workdays are unknown."""
+    jiesu.new("噪音", "--nature", "合理诉求")
+    jiesu.ok("extend", "1", "--to", "2026-12-31", "--reason", "协调")
+    assert jiesu.json("show", "1")["resolve_by"] == "2027-01-01T00:00:00+08:00"
+    assert "年或以后" not in jiesu.ok("check").stderr
+
+
 # ---------------------------------------------------------------- rest days and the end of a day
 
 # general = 7 working days; "7 days" = calendar days. Holidays: 国庆 2026-10-01…07 (10-10 a make-up

@@ -114,6 +114,11 @@ def test_a_word_near_a_choice_is_refused_with_the_choice_it_likely_meant(jiesu, 
         (["ledger", "list", "--assignee", "城管科"], "--unit"),
         (["list", "--assigne", "x"], "--assignee"),  # a near spelling still
         (["list", "--channel", "12345"], None),  # was --help
+        # tester 44: `list --due` was offered --until, a bound on receipt times; `ledger clear --reason` the
+        # --evidence already on the line; `assign --单位` told to write it as text, which then became the assignee
+        (["list", "--due", "2026-12-05"], None),
+        (["ledger", "clear", "1", "--evidence", "已更换", "--reason", "快点"], None),
+        (["assign", "1", "--单位", "新单位"], None),
     ],
 )
 def test_an_unknown_option_is_offered_the_option_its_command_says_it_with(jiesu, book, args, meant):
@@ -124,6 +129,26 @@ def test_an_unknown_option_is_offered_the_option_its_command_says_it_with(jiesu,
     line = refused(jiesu(*args), code=2)
     assert line.startswith(f"错误: 没有 {args[-2]} 这个选项") and (f"；您是不是要 {meant}？" in line if meant else "您是不是要" not in line), line
     assert book.fingerprint() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["ledger", "clear", "1", "--evidence", "已更换主管道", "--evidence", "诉求人要求快点"], "--evidence 写了两次"),
+        (["assign", "1", "城管科", "--note", "第一", "--note=第二"], "--note 写了两次"),
+        (["close", "1", "--result", "resolved", "--note", "好", "--at", "-1h", "--at", "-2h"], "--at 写了两次"),
+        (["list", "-f", "ids", "--format", "json"], "-f 和 --format 是同一个选项，写了两次"),
+    ],
+)
+def test_an_option_given_twice_is_refused_not_its_first_value_dropped(jiesu, book, args, said):
+    """Tester 44: `ledger clear 1 --evidence 已更换主管道 --evidence 诉求人要求快点` kept only the second evidence."""
+    jiesu.new("管道", "--nature", "合理诉求", "--channel", "desk", "--received", "-2d")
+    jiesu.ok("ledger", "add", "1", "--plan", "换管", "--unit", "城管科")
+    before = book.fingerprint()
+    assert refused(jiesu(*args), code=2) == f"错误: {said}；一个选项只能写一次，后写的会替换先写的，请删去多余的一个"
+    assert book.fingerprint() == before
+    jiesu.ok("note", "1", "--", "--note")  # after `--` a word is text, an option's name too
+    assert jiesu.json("show", "1")["events"][-1]["note"] == "--note"
 
 
 def test_duplicate_ref_is_refused(jiesu, book):

@@ -331,13 +331,15 @@ def unofficial_deadlines(office: Office) -> list[str]:
     year = first_unofficial_year()
     start = datetime(year, 1, 1, tzinfo=office.tz)
     listed = sorted(y for y in listed_workday_years(office.rules) if y >= year)  # their make-up workdays are known
+    # A deadline is the end of its day: 2026-12-31 24:00, stored as 2027-01-01 00:00, is 2026's (tester 44).
     outside_listed = [
-        ~Case.resolve_by.between(datetime(y, 1, 1, tzinfo=office.tz), datetime(y + 1, 1, 1, tzinfo=office.tz)) for y in listed
+        ~sa.and_(Case.resolve_by > datetime(y, 1, 1, tzinfo=office.tz), Case.resolve_by <= datetime(y + 1, 1, 1, tzinfo=office.tz))
+        for y in listed
     ]
     with office.store.connect() as conn:
         due = conn.execute(
             select(func.count(Case.id)).where(
-                Case.resolve_by >= start, Case.status.in_([s.value for s in OPEN_STATUSES]), *outside_listed
+                Case.resolve_by > start, Case.status.in_([s.value for s in OPEN_STATUSES]), *outside_listed
             )
         ).scalar_one()
     if not due:

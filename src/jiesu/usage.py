@@ -71,7 +71,10 @@ def _text_not_option(option: str, args: list[str]) -> str | None:
     """The argument an unknown option came from when it reads as text (`-3层车库漏水`, a basement floor;
     `-5℃`, `- 见附件`, `-- 见附件`): one or two minuses, then no letter. Click reports only `-3` of it."""
     typed = next((arg for arg in args if arg.startswith(option) and arg != "--"), option)
-    after = typed[2:3] if typed.startswith("--") else typed[1:2]
+    if typed.startswith("--"):  # `--单位`: an option's name in Chinese, not a text (tester 44 was told to write it as one)
+        after = typed[2:3]
+        return typed if after and not after.isalpha() else None
+    after = typed[1:2]
     return typed if after and after != "-" and not (after.isascii() and after.isalpha()) else None
 
 
@@ -92,7 +95,8 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         misplaced = _global_option_after_command(exc.option_name, ctx, args or [])
         if misplaced:
             return visible(misplaced)
-        near = _options_meant(exc.option_name, _option_names(ctx)) if ctx is not None else []
+        given = {arg.split("=", 1)[0] for arg in args or []}  # one already on the line is not what was meant
+        near = _options_meant(exc.option_name, [n for n in _option_names(ctx) if n not in given]) if ctx is not None else []
         text = _text_not_option(exc.option_name, args or [])
         hint = f"；您是不是要 {near[0]}？" if near else see
         if text:  # a text that starts with a minus, not a mistyped option: say how to write it
@@ -225,7 +229,7 @@ def argument_name(param) -> str:
 # case's work-order number.
 OPTION_SYNONYMS = (
     ("--note", "--reason", "--evidence", "--remark", "--comment", "--memo"),
-    ("--to", "--due", "--until", "--deadline"),
+    ("--to", "--due", "--deadline"),  # not --until: a bound on receipt times, which no deadline is
     ("--to", "--level"),
     ("--assignee", "--unit"),
 )
