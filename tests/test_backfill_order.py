@@ -65,6 +65,20 @@ def test_a_close_before_an_undone_step_is_taken_and_one_after_the_step_still_is(
     _sound(jiesu)
 
 
+def test_the_undo_advised_of_another_workers_step_names_that_worker(jiesu, monkeypatch):
+    """Tester 44: on a shared login `请 李四 先 jiesu undo 3`, typed as printed, took back the typist's own contact."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
+    case_id = jiesu.new("a", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    jiesu.ok("contact", case_id, "--note", "电话", "--at", "2026-11-02 10:00")
+    jiesu.ok("--actor", "李四", "extend", case_id, "--to", "2026-12-31", "--reason", "协调")
+    close = ("close", case_id, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00")
+    assert f"请 李四 先 jiesu --actor 李四 undo {case_id} 撤销那次延期，再补录办结" in refused(jiesu(*close))
+    jiesu.ok("--actor", "李四", "undo", case_id)
+    jiesu.ok(*close)
+    assert [e["kind"] for e in jiesu.json("show", case_id)["events"]][-3:] == ["extended", "undone", "closed"]
+    _sound(jiesu)
+
+
 def test_a_backfill_refused_before_a_step_whose_undo_would_refuse_it_too_is_advised_no_undo(jiesu, book, monkeypatch):
     """Replayed from a fresh tester: a close backfilled before a 派单 was told to undo the 派单 first, and then
     refused again against the undo, which is logged now and changed the status too; the 派单 was lost for nothing."""

@@ -6,6 +6,8 @@ Shared by the case transitions (cases.py) and the ledger (ledger.py).
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -235,7 +237,9 @@ def _out_of_order(
     label = EventKind(first.kind).label
     why = "两步改变了案卷的同一项" if json.loads(first.changes).keys() & fields else f"{kind.label}后的诉求不能再{label}"
     if len(standing) == 1 and undo_lets_in(session, office, first, fields):
-        how = f"请 {first.actor} 先 jiesu undo {case.id} 撤销那次{label}，再补录{kind.label}"
+        actor = first.actor if re.fullmatch(r"[\w.@-]+", first.actor) else shlex.quote(first.actor)  # 李四 as typed
+        undo = f"jiesu undo {case.id}" if first.actor == office.actor else f"jiesu --actor {actor} undo {case.id}"
+        how = f"请 {first.actor} 先 {undo} 撤销那次{label}，再补录{kind.label}"  # as that worker: on a shared login, undo is the typist's
     else:
         cannot = f"那次{label}不能为此撤销，" if len(standing) == 1 and first.kind != EventKind.UNDONE else ""
         bound = "它" if last is first else f"{EventKind(last.kind).label}（{shown_apart(office, at, last.at)[1]}）"
