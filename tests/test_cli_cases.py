@@ -119,6 +119,12 @@ def test_a_word_near_a_choice_is_refused_with_the_choice_it_likely_meant(jiesu, 
         (["list", "--due", "2026-12-05"], None),
         (["ledger", "clear", "1", "--evidence", "已更换", "--reason", "快点"], None),
         (["assign", "1", "--单位", "新单位"], None),
+        # tester 45: `copy --due` was offered --to, a path, and the book was copied to a file named 2026-12-20;
+        # `list --to` --level; `escalate --due` --to, a level
+        (["copy", "--due", "2026-12-20"], None),
+        (["list", "--to", "2026-12-01"], None),
+        (["escalate", "1", "--reason", "协调", "--due", "2026-12-20"], None),
+        (["escalate", "1", "--reason", "协调", "--level", "街道"], "--to"),
     ],
 )
 def test_an_unknown_option_is_offered_the_option_its_command_says_it_with(jiesu, book, args, meant):
@@ -138,6 +144,11 @@ def test_an_unknown_option_is_offered_the_option_its_command_says_it_with(jiesu,
         (["assign", "1", "城管科", "--note", "第一", "--note=第二"], "--note 写了两次"),
         (["close", "1", "--result", "resolved", "--note", "好", "--at", "-1h", "--at", "-2h"], "--at 写了两次"),
         (["list", "-f", "ids", "--format", "json"], "-f 和 --format 是同一个选项，写了两次"),
+        # tester 45: written together, short ones were let through, and so were the global options
+        (["list", "-fjson", "-f", "ids"], "-f 写了两次"),
+        (["list", "-af", "ids", "-f", "json"], "-f 写了两次"),
+        (["new", "x", "-qq"], "-q 写了两次"),
+        (["--actor", "甲", "--actor", "乙", "note", "1", "x"], "--actor 写了两次"),
     ],
 )
 def test_an_option_given_twice_is_refused_not_its_first_value_dropped(jiesu, book, args, said):
@@ -146,6 +157,8 @@ def test_an_option_given_twice_is_refused_not_its_first_value_dropped(jiesu, boo
     jiesu.ok("ledger", "add", "1", "--plan", "换管", "--unit", "城管科")
     before = book.fingerprint()
     assert refused(jiesu(*args), code=2) == f"错误: {said}；一个选项只能写一次，后写的会替换先写的，请删去多余的一个"
+    assert book.fingerprint() == before
+    refused(jiesu("contact", "1", "--note", "--at", "-1h"), "--note 后面缺少取值：--at 是选项；以 - 开头的文字请写成 --note=--at", code=2)
     assert book.fingerprint() == before
     jiesu.ok("note", "1", "--", "--note")  # after `--` a word is text, an option's name too
     assert jiesu.json("show", "1")["events"][-1]["note"] == "--note"

@@ -96,6 +96,17 @@ def test_a_script_line_with_a_stray_byte_points_at_it_and_a_comment_is_a_comment
     ]
 
 
+def test_a_lines_own_global_option_stands_for_the_shells_and_one_given_twice_is_refused(db_target):
+    """`jiesu --actor 甲 shell`: a line's `--actor 乙` is that line's, as before; two on one line are refused."""
+    env = os.environ | {"JIESU_DB": db_target}
+    script = "new 一 -q\n--actor 乙 note 1 a\nnote 1 b\n--actor 丙 --actor 丁 note 1 c\n"
+    result = subprocess.run([sys.executable, "-m", "jiesu", "--actor", "甲", "shell", "--keep-going"], input=script, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2
+    assert without_calendar_notes(result.stderr).splitlines()[-1] == "错误: 第 4 行：--actor 写了两次；一个选项只能写一次，后写的会替换先写的，请删去多余的一个"
+    events = json.loads(shell(db_target, "show 1 -f json\n").stdout)["events"]
+    assert [(e["actor"], e["note"]) for e in events[1:]] == [("乙", "a"), ("甲", "b")]
+
+
 def test_keep_going_ends_with_the_first_refusals_exit_code(db_target):
     """As a script without --keep-going would have stopped with: the codes of later refusals are not added up."""
     usage_first = shell(db_target, "list --no-such-option\nshow 9\n", "--keep-going")

@@ -129,7 +129,7 @@ def test_the_footer_counts_items_and_names_what_is_late(jiesu):
     jiesu.ok("close", done, "--result", "resolved", "--note", "修好", "--at", "2026-11-27T10:00")  # revisit due 11-30
     assert jiesu.ok("todo", "--format", "table").stderr == "待办 2 项（1 天内到期），其中超期 2 项：首次响应 1、回访 1\n"
     assert [(row["case_id"], row["reason"]) for row in jiesu.json("todo") if row["overdue"]] == [(done, "revisit"), (late, "respond")]
-    assert jiesu.json("list", "--overdue") == [] and jiesu.json("report", "daily", "--format", "json")["overdue"] == 0
+    assert jiesu.json("list", "--overdue") == [] and jiesu.json("report", "daily")["overdue"] == 0
 
 
 def test_todo_ids_and_an_empty_day(day, jiesu, new_target, monkeypatch):

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from jiesu.clikit import STORES, error_line, interrupted, name_script_line, saved_counts, say
-from jiesu.errors import ExitCode
+from jiesu.errors import ExitCode, JiesuError
 from jiesu.interrupts import Interrupted, interruption
 from jiesu.safetext import NOT_UTF8, echoed, stray_bytes
 from jiesu.usage import usage_message
@@ -69,7 +69,7 @@ def shell(
                 if words[0] == "help":
                     words = [*words[1:], "--help"]
                 running, before_line = True, saved_counts()
-                status = _already_in_shell() if nested else _run(command, prefix + words, interactive=interactive)
+                status = _already_in_shell() if nested else _run(command, _unless_given(prefix, words) + words, interactive=interactive)
                 running = False
             if status in (ExitCode.OK, ExitCode.THRESHOLD):
                 ran = (ran[0] if ran else number, number)
@@ -251,6 +251,9 @@ def _run(command, args: list[str], *, interactive: bool) -> int:
         if interruption(exc) is None:
             return ExitCode.REFUSED
         result = ExitCode.INTERRUPTED
+    except JiesuError as exc:  # refused as the line was read (an option twice), as the CLI would
+        say(error_line(str(exc)))
+        return exc.exit_code
     except Exception as exc:  # a usage error from the parser: say it on one line, as the CLI would
         message = usage_message(exc, args)
         if message is None:
@@ -313,6 +316,13 @@ def _global_args(params: dict) -> list[str]:
         if params.get(name):
             args += [f"--{name}", params[name]]
     return args
+
+
+def _unless_given(prefix: list[str], words: list[str]) -> list[str]:
+    """The shell's global options but those a line gives itself before its command (`--actor 乙 note 1 …`), which
+    stand for it on that line, as they did: given twice, an option is refused (clikit.refuse_repeated_options)."""
+    own = {word.partition("=")[0] for word in words[: next((i for i, w in enumerate(words) if not w.startswith("-")), len(words))]}
+    return [word for pair in zip(prefix[::2], prefix[1::2]) if pair[0] not in own for word in pair]
 
 
 def _readline(command, prefix: list[str]) -> set[str]:

@@ -67,36 +67,55 @@ class JiesuCommand(ChineseHelp, TyperCommand):
         return super().parse_args(ctx, args)
 
 
-def refuse_repeated_options(params, args: list[str]) -> None:
+def refuse_repeated_options(params, args: list[str], *, before_command: bool = False) -> None:
     """An option given twice is a usage error (BadOption), not its first value dropped without a word: tester 44's
-    `ledger clear 1 --evidence 已更换主管道 --evidence …` stored the second only. Options that gather every value
-    given (`multiple`) may repeat; after `--` every word is text."""
+    `ledger clear 1 --evidence 已更换主管道 --evidence …` stored the second only, and tester 45's `--db a --db b`
+    worked in another book. Short ones count as written together too (`-fjson`, `-qq`, `-af ids`). Options that
+    gather every value given (`multiple`) may repeat; after `--` every word is text. An option's value that is
+    another of its options (`contact 2 --note --at …`) is a value forgotten, not a text. A group's options
+    (`before_command`) end at its command's name."""
     options = {
         name: param
         for param in params
-        if param.param_type_name == "option" and not getattr(param, "multiple", False) and not getattr(param, "count", False)
+        if param.param_type_name == "option" and not getattr(param, "count", False)
         for name in (*param.opts, *param.secondary_opts)
     }
     seen: dict[str, str] = {}  # an option's name → how it was first written
     words = iter(args)
     for word in words:
-        if word == "--":
+        if word == "--" or (before_command and not word.startswith("-")):
             return
         name, equals, _ = word.partition("=")
-        param = options.get(name)
-        if param is None:
+        if name in options:
+            taken = [(name, options[name], bool(equals))]
+        elif word.startswith("-") and not word.startswith("--") and len(word) > 2:  # short ones written together
+            taken = []
+            for place, letter in enumerate(word[1:], 1):
+                if (param := options.get(f"-{letter}")) is None:
+                    break  # not an option: the parser says what it is
+                taken.append((f"-{letter}", param, place < len(word) - 1 or param.is_flag))
+                if not param.is_flag:
+                    break  # the rest of the word is its value
+        else:
             continue
-        if param.name in seen:
-            first = seen[param.name]
-            same = f"{name} 写了两次" if first == name else f"{first} 和 {name} 是同一个选项，写了两次"
-            raise BadOption(f"{same}；一个选项只能写一次，后写的会替换先写的，请删去多余的一个")
-        seen[param.name] = name
-        if not param.is_flag and not equals:
-            next(words, None)  # its value, whatever it looks like
+        for written, param, valued in taken:
+            if param.name in seen and not getattr(param, "multiple", False):
+                first = seen[param.name]
+                same = f"{written} 写了两次" if first == written else f"{first} 和 {written} 是同一个选项，写了两次"
+                raise BadOption(f"{same}；一个选项只能写一次，后写的会替换先写的，请删去多余的一个")
+            seen[param.name] = written
+            if not param.is_flag and not valued:
+                value = next(words, None)
+                if value in options:
+                    raise BadOption(f"{written} 后面缺少取值：{value} 是选项；以 - 开头的文字请写成 {written}={value}")
 
 
 class JiesuGroup(ChineseHelp, TyperGroup):
     """The one place where errors become a line on stderr and an exit code."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        refuse_repeated_options(self.get_params(ctx), args, before_command=True)
+        return super().parse_args(ctx, args)
 
     def main(self, args=None, prog_name=None, standalone_mode: bool = True, **extra):
         """Run the command line; a usage error becomes one Chinese line (exit 2), never Click's English,
@@ -114,6 +133,9 @@ class JiesuGroup(ChineseHelp, TyperGroup):
             sys.exit(ExitCode.REFUSED)
         except OSError as exc:  # a line said as the command closes (the calendar note) could not be written
             sys.exit(output_failed(exc, saved_before))
+        except JiesuError as exc:  # refused as the command line was read, before any command ran (an option twice)
+            warn(error_line(str(exc)))
+            sys.exit(exc.exit_code)
         except Exception as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":
                 exc.show()

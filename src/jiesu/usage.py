@@ -70,11 +70,14 @@ _HELP_WORDS = [("[default: ", "[默认: "), ("default: ", "默认: "), ("env var
 def _text_not_option(option: str, args: list[str]) -> str | None:
     """The argument an unknown option came from when it reads as text (`-3层车库漏水`, a basement floor;
     `-5℃`, `- 见附件`, `-- 见附件`): one or two minuses, then no letter. Click reports only `-3` of it."""
-    typed = next((arg for arg in args if arg.startswith(option) and arg != "--"), option)
-    if typed.startswith("--"):  # `--单位`: an option's name in Chinese, not a text (tester 44 was told to write it as one)
-        after = typed[2:3]
-        return typed if after and not after.isalpha() else None
-    after = typed[1:2]
+    place = next((i for i, arg in enumerate(args) if arg.startswith(option) and arg != "--"), None)
+    typed = option if place is None else args[place]
+    if typed.startswith("--") and typed[2:3].isalpha() and not typed[2:3].isascii():
+        # `--见附件` alone is a text; `--单位 新单位` an option in Chinese given a value: tester 44 was told to write it
+        # as a text after `--`, and the case went to `--单位`
+        valued = place is not None and place + 1 < len(args) and not args[place + 1].startswith("-")
+        return None if valued else typed
+    after = typed[2:3] if typed.startswith("--") else typed[1:2]
     return typed if after and after != "-" and not (after.isascii() and after.isalpha()) else None
 
 
@@ -96,7 +99,8 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         if misplaced:
             return visible(misplaced)
         given = {arg.split("=", 1)[0] for arg in args or []}  # one already on the line is not what was meant
-        near = _options_meant(exc.option_name, [n for n in _option_names(ctx) if n not in given]) if ctx is not None else []
+        options = {name: metavar for name, metavar in _option_names(ctx).items() if name not in given} if ctx is not None else {}
+        near = _options_meant(exc.option_name, options)
         text = _text_not_option(exc.option_name, args or [])
         hint = f"；您是不是要 {near[0]}？" if near else see
         if text:  # a text that starts with a minus, not a mistyped option: say how to write it
@@ -224,32 +228,41 @@ def argument_name(param) -> str:
 
 
 # Options that say one thing in other words, from command to command (`edit --note`, `extend --reason`, `ledger
-# clear --evidence`; `extend --to`, `ledger add --due`): an unknown one is offered the word its command uses. A
-# spelling guess offered `edit --reason` the option `--ref` (tester 43), and followed, the reason became the
-# case's work-order number.
+# clear --evidence`; `extend --to`, `ledger add --due`): an unknown one of the words typed is offered the option of
+# the words offered that its command has, when that option takes the same kind of value (its metavar) — `copy --to`
+# is a path and `escalate --to` a level, no deadline. A spelling guess offered `edit --reason` the option `--ref`
+# (tester 43), and followed, the reason became the case's work-order number.
 OPTION_SYNONYMS = (
-    ("--note", "--reason", "--evidence", "--remark", "--comment", "--memo"),
-    ("--to", "--due", "--deadline"),  # not --until: a bound on receipt times, which no deadline is
-    ("--to", "--level"),
-    ("--assignee", "--unit"),
+    (("--note", "--reason", "--evidence", "--remark", "--comment", "--memo"), ("--note", "--reason", "--evidence"), "TEXT"),
+    (("--to", "--due", "--deadline"), ("--to", "--due"), "TIME"),
+    (("--level",), ("--to",), "LEVEL"),  # escalate's
+    (("--assignee", "--unit"), ("--assignee", "--unit"), "TEXT"),
 )
 
 
-def _options_meant(typed: str, names: list[str]) -> list[str]:
-    """The option of `names` an unknown option `typed` most likely meant: one saying the same thing in the
-    command's words (OPTION_SYNONYMS), else a near spelling of its name — the word, not its dashes, which made
-    `--channel` look like `--help`; none for none."""
+def _options_meant(typed: str, options: dict[str, str]) -> list[str]:
+    """The option of `options` (name → metavar) an unknown option `typed` most likely meant: one saying the same
+    thing in the command's words (OPTION_SYNONYMS), else a near spelling of its name — the word, not its dashes,
+    which made `--channel` look like `--help`; none for none."""
     word = typed.lower()
-    words = (word, word.removesuffix("s"))  # --reasons, --notes
-    meant = [name for group in OPTION_SYNONYMS if set(words) & set(group) for name in group if name in names]
+    words = {word, word.removesuffix("s")}  # --reasons, --notes
+    meant = [
+        name for said, offered, metavar in OPTION_SYNONYMS if words & set(said) for name in offered if options.get(name) == metavar
+    ]
     if meant:
         return meant[:1]
-    bare = {name.lstrip("-"): name for name in names if name.startswith("--")}
+    bare = {name.lstrip("-"): name for name in options if name.startswith("--")}
     return [bare[close] for close in get_close_matches(word.lstrip("-"), list(bare), n=1, cutoff=0.75)]
 
 
-def _option_names(ctx) -> list[str]:
-    return [name for param in ctx.command.get_params(ctx) for name in (*param.opts, *param.secondary_opts) if name.startswith("-")]
+def _option_names(ctx) -> dict[str, str]:
+    """The command's options, each name with the kind of value it takes (its metavar: `TIME`, `TEXT`, `LEVEL`…)."""
+    return {
+        name: "" if getattr(param, "is_flag", False) else (param.metavar or "TEXT").upper()  # a plain text has none set
+        for param in ctx.command.get_params(ctx)
+        for name in (*param.opts, *param.secondary_opts)
+        if name.startswith("-")
+    }
 
 
 def usage_piece(piece: str) -> str:
