@@ -56,7 +56,8 @@ def test_search_is_plain_text_never_a_pattern(jiesu, text):
     if not jiesu.json("list", "--all"):
         for summary in ("费用 100% 退还", "a_b", "正常诉求", "違建"):
             jiesu.new(summary, "--received", "-1h")
-    result = CliRunner().invoke(app, ["list", "--search", text, "--format", "json"])
+    # `--search=TEXT`: as a word of its own, text that is one of the options (`--help`) is that option
+    result = CliRunner().invoke(app, ["list", f"--search={text}", "--format", "json"])
     from jiesu.safetext import blank
 
     if blank(text):  # nothing visible to look for: a usage error, not every case nor none

@@ -28,7 +28,7 @@ def _stand_in(char: str) -> str:
         return chr(0x2400 + code)  # ␀ … ␟, the Control Pictures block
     if code == 0x7F:
         return "␡"
-    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by Python as a lone surrogate
+    if _is_byte(char):
         return f"\\x{code - 0xDC00:02x}"
     return f"<U+{code:04X}>"
 
@@ -72,8 +72,13 @@ def _is_dash(char: str) -> bool:
     return unicodedata.category(char) == "Pd" or char == "\u2212"  # Pd: -, －, —, –, ‐ …; U+2212 is the minus sign
 
 
+def _is_byte(char: str) -> bool:
+    """Whether `char` is a byte that was not UTF-8, kept by Python as a lone surrogate (surrogateescape)."""
+    return "\udc80" <= char <= "\udcff"
+
+
 def _draws_nothing(char: str) -> bool:
-    if "\udc80" <= char <= "\udcff":  # a byte that was not UTF-8: something was typed, in another encoding
+    if _is_byte(char):  # something was typed, in another encoding
         return False
     return char.isspace() or unicodedata.category(char) in _HIDDEN or char in _IGNORABLE or "\U000e0000" <= char <= "\U000e0fff"
 
@@ -212,9 +217,9 @@ def undecodable_message(text: str) -> str:
         data = text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError as exc:
         return f"文字里的 {half_pair(exc.object[exc.start])}"
-    if said := stray_bytes(text):
-        return said
     gbk = _as_gbk(data)
+    if said := _stray_bytes(text, gbk):
+        return said
     if gbk is None:
         return f"文字里有既不是 UTF-8 也不是 GBK 的字节：{shortened(repr(data)[2:-1])}；请把终端或文件设为 UTF-8"
     return f"文字里有不是 UTF-8 的字节（可能是 GBK 编码）：按 GBK 读是 {echoed(visible(gbk))}；请把终端或文件设为 UTF-8，或先转码：iconv -f gbk -t utf-8"
@@ -222,13 +227,17 @@ def undecodable_message(text: str) -> str:
 
 def stray_bytes(text: str) -> str | None:
     """The line for UTF-8 text with a stray byte or two in it (`原因` and a 0x9b a bad paste left), showing it as
-    it reads and pointing at the bytes; None when it is not such text (it reads as GBK, or is no text at all). A
-    text is taken for UTF-8 when GBK cannot read it and something else is there besides the bytes, or when UTF-8
-    gave it ideographs, which GBK read as UTF-8 seldom gives, at least as many as the bytes it could not read."""
-    stray = [place for place, char in enumerate(text, 1) if "\udc80" <= char <= "\udcff"]
+    it reads and pointing at the bytes; None when it is not such text (it reads as GBK, or is no text at all)."""
+    return _stray_bytes(text, _as_gbk(text.encode("utf-8", "surrogateescape")))
+
+
+def _stray_bytes(text: str, gbk: str | None) -> str | None:
+    """`stray_bytes`, given the text as GBK reads it (None: GBK cannot). A text is taken for UTF-8 when GBK
+    cannot read it and something else is there besides the bytes, or when UTF-8 gave it ideographs, which GBK
+    read as UTF-8 seldom gives, at least as many as the bytes it could not read."""
+    stray = [place for place, char in enumerate(text, 1) if _is_byte(char)]
     ideographs = sum("\u4e00" <= char <= "\u9fff" for char in text)
-    unreadable = _as_gbk(text.encode("utf-8", "surrogateescape")) is None
-    if not stray or not ((unreadable and len(stray) < len(text)) or (ideographs and ideographs >= len(stray))):
+    if not stray or not ((gbk is None and len(stray) < len(text)) or (ideographs and ideographs >= len(stray))):
         return None
     places = "、".join(str(place) for place in stray[:3]) + ("…" if len(stray) > 3 else "")
     return f"文字 {echoed(text)} 的第 {places} 个字符是不成字的字节（不是 UTF-8）；请删去，或重新输入这段文字"
