@@ -41,6 +41,25 @@ def test_new_quiet_prints_the_bare_id(jiesu):
     assert jiesu.ok("new", "二", "--quiet").stdout == "2\n"
 
 
+def test_a_call_filed_twice_is_pointed_at_and_merged_as_advised(jiesu, book):
+    """A fresh tester filed the same call twice (same phone, --received and summary): two cases, no word of it,
+    where an import of the same rows says 已存在. The second is filed, and the line says how to fold it in."""
+    call = ("楼道灯坏", "--phone", "13812345678", "--received", "2026-12-01 09:00")
+    assert jiesu.new(*call) == 1
+    second = jiesu.ok("new", *call, "-q")
+    assert second.stdout == "2\n"  # a script still reads the bare id
+    advice = "注意：#2 与 #1 的受理时间、电话、摘要、地址都相同，像是同一来电记了两次；若是，请 jiesu merge 2 --into 1"
+    assert advice in second.stderr
+    jiesu.ok(*advice.split("请 ", 1)[1].split()[1:])  # the merge as printed
+    assert jiesu.json("show", "2")["status"] == "merged"
+    # Another minute, phone or summary is another call; without a typed --received, `now` is no evidence.
+    for other in (("--received", "2026-12-01 09:01"), ("--phone", "13812345679"), ("--address", "3号楼")):
+        changed = dict(zip(call[1::2], call[2::2])) | dict([other])
+        assert "注意" not in jiesu.ok("new", call[0], *[w for pair in changed.items() for w in pair]).stderr
+    jiesu.ok("new", "违建")
+    assert "注意" not in jiesu.ok("new", "违建").stderr
+
+
 def test_landline_is_accepted_and_masked_unless_revealed(jiesu):
     case_id = jiesu.new("噪音扰民", "--phone", "010-65123456")
     assert jiesu.json("show", case_id)["phone"] == "010****3456"

@@ -96,6 +96,21 @@ def file_case(office: Office, draft: Draft) -> Case:
     return case
 
 
+def same_call(office: Office, case: Case) -> int | None:
+    """The first other case with the same receipt time, phone, summary and address as `case`: the same call
+    filed twice (as an import finds a row the book already has), which `jiesu merge` folds into the first."""
+    with office.store.read() as session:
+        return session.exec(
+            select(func.min(Case.id)).where(
+                Case.id != case.id,
+                Case.received_at == case.received_at,
+                Case.phone.is_not_distinct_from(case.phone),
+                Case.summary == case.summary,
+                Case.address.is_not_distinct_from(case.address),
+            )
+        ).one()
+
+
 # ---------------------------------------------------------------- steps
 
 

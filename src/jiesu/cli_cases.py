@@ -40,7 +40,7 @@ def new(
 
     在终端里只输入 jiesu new，会逐项询问（诉求摘要、电话、姓名、地址、社区、类别、渠道、紧急程度、性质）。
     """
-    from jiesu.cases import Draft, file_case
+    from jiesu.cases import Draft, file_case, same_call
 
     office = office_of(ctx)
     draft = Draft(
@@ -75,6 +75,8 @@ def new(
         from jiesu.clock import shown_bound
 
         say(f"已受理 #{case.id}（{Status(case.status).label}，办理时限 {shown_bound(case.resolve_by, office.tz)}）")
+    if received is not None and (first := same_call(office, case)):  # a receipt time typed twice: a call filed twice
+        say(f"注意：#{case.id} 与 #{first} 的受理时间、电话、摘要、地址都相同，像是同一来电记了两次；若是，请 jiesu merge {case.id} --into {first}")
 
 
 def list_cases(
