@@ -314,6 +314,34 @@ def test_an_open311_request_with_a_hidden_character_in_its_community_is_refused_
     ], result.stderr
 
 
+def test_check_names_what_an_older_jiesu_stored_with_hidden_characters_and_how_to_mend_it(jiesu, book):
+    """Names, communities and categories an older jiesu took with a zero-width space or a no-break space in them:
+    `check` names each value once, where it is, and the command that mends it."""
+    for _ in range(5):
+        jiesu.new("楼道灯不亮", "--nature", "合理诉求")
+    jiesu.ok("assign", "1", "前门物业")
+    jiesu.ok("ledger", "add", "2", "--plan", "修", "--unit", "城管科")
+    for case in (1, 2, 3, 4):
+        book.store_as_an_older_jiesu(case, community="前门\u200b社区")
+    book.store_as_an_older_jiesu(1, name="张\u3164丽", category="物业\u00a0管理", assignee="前门物业\u2060")
+    book.execute("UPDATE ledger_entries SET unit = :unit", unit="城管\u200e科")
+    result = jiesu("check")
+    assert result.exit_code == 1 and result.stderr == "错误: 发现 5 处问题；请按上面的提示处理\n", result.stderr
+    assert result.stdout.splitlines() == [
+        f"#1、#2、#3 等 4 件的社区 '前门<U+200B>社区' {HIDDEN_REFUSED}，如 jiesu edit 1 --community …",
+        f"#1 的类别 '物业<U+00A0>管理' {HIDDEN_REFUSED}，如 jiesu edit 1 --category …",
+        f"#1 的姓名 '张<U+3164>丽' {HIDDEN_REFUSED}，如 jiesu edit 1 --name …",
+        f"#1 的承办 '前门物业<U+2060>' {HIDDEN_REFUSED}，如 jiesu assign 1 …",
+        f"台账 1 的责任单位 '城管<U+200E>科' {HIDDEN_REFUSED}，如 jiesu ledger edit 1 --reason … --unit …",
+    ], result.stdout
+    jiesu.ok("edit", "1", "--name", "张丽", "--category", "物业管理")
+    jiesu.ok("assign", "1", "前门物业")
+    jiesu.ok("ledger", "edit", "1", "--reason", "单位名里有看不见的字符", "--unit", "城管科")
+    for case in (1, 2, 3, 4):
+        jiesu.ok("edit", case, "--community", "前门社区")
+    jiesu.ok("check")
+
+
 def on_terminal(*args: str) -> str:
     """What `jiesu args` shows when its stdout is a real terminal (a pty), line ends as written."""
     leader, follower = pty.openpty()
