@@ -342,6 +342,23 @@ def test_check_names_what_an_older_jiesu_stored_with_hidden_characters_and_how_t
     jiesu.ok("check")
 
 
+def test_a_name_with_full_width_letters_or_digits_is_refused_saying_how_to_write_it(jiesu, tmp_path, book):
+    """`ｑｍ物业`, typed on a Chinese keyboard, and `qm物业` were two units to every filter and report row; the
+    full-width marks Chinese is written with (`（东片）`) are no such thing."""
+    jiesu.new("楼道灯不亮", "--nature", "合理诉求")
+    refused(jiesu("assign", "1", "ｑｍ物业"), "派单对象 'ｑｍ物业' 含全角字母或数字，与 'qm物业' 会算作两个名字；请写作 'qm物业'", code=2)
+    refused(jiesu("ledger", "add", "1", "--plan", "修", "--unit", "城管科Ａ组"), "责任单位 '城管科Ａ组' 含全角字母或数字，与 '城管科A组' 会算作两个名字；请写作 '城管科A组'", code=2)
+    refused(jiesu("list", "--assignee", "ｑｍ物业"), "--assignee 无效：承办人或单位 'ｑｍ物业' 含全角字母或数字，与 'qm物业' 会算作两个名字；请写作 'qm物业'", code=2)
+    refused(jiesu("new", "漏水", "--community", "３号院社区（东片）"), "社区 '３号院社区（东片）' 含全角字母或数字，与 '3号院社区（东片）' 会算作两个名字；请写作 '3号院社区（东片）'", code=2)
+    path = tmp_path / "工单.csv"
+    path.write_text("summary,assignee\n灯坏了,ｑｍ物业\n", encoding="utf-8")
+    result = jiesu("import", str(path))
+    assert result.exit_code == 1 and result.stderr.startswith("第 2 行：assignee 'ｑｍ物业' 含全角字母或数字，与 'qm物业' 会算作两个名字；请写作 'qm物业'\n"), result.stderr
+    assert book.counts() == (1, 1)
+    jiesu.ok("assign", "1", "qm物业（东片）")
+    assert [c["id"] for c in jiesu.json("list", "--assignee", "qm物业（东片）")] == [1]
+
+
 def on_terminal(*args: str) -> str:
     """What `jiesu args` shows when its stdout is a real terminal (a pty), line ends as written."""
     leader, follower = pty.openpty()
