@@ -76,6 +76,17 @@ def test_new_asks_again_for_an_empty_summary_and_a_bad_word(jiesu, at_terminal):
     assert jiesu.json("show", "1")["channel"] == "hotline"
 
 
+def test_new_asks_again_for_a_community_or_category_with_hidden_characters(jiesu, at_terminal):
+    """As `new --community` refuses it: a zero-width space pasted into 前门社区 would make another community."""
+    typed = answers("楼道灯不亮", "", "", "", "前门\u200b社区", "前门社区", "物业\u2066管理", "物业管理", "", "", "", "")
+    result = jiesu("new", input=typed)
+    assert result.exit_code == 0, result.output
+    hidden = "含控制符、不可见的字符或特殊空格，与显示出来的名字不是同一个；请删去这些字符，请重新输入"
+    assert f"错误: 社区 '前门<U+200B>社区' {hidden}" in result.stderr and f"错误: 类别 '物业<U+2066>管理' {hidden}" in result.stderr
+    shown = jiesu.json("show", "1")
+    assert (shown["community"], shown["category"]) == ("前门社区", "物业管理")
+
+
 def test_new_declined_at_the_end_files_nothing(jiesu, book, at_terminal):
     result = jiesu("new", input=answers("噪音", "", "", "", "", "", "", "", "", "n"))
     assert result.exit_code == 1 and result.stderr.rstrip().endswith("已取消，未受理")
@@ -131,9 +142,11 @@ def test_edit_prompt_refuses_dash_for_the_summary_as_the_option_does(jiesu, at_t
 
 def test_case_text_in_a_question_is_shown_as_it_is_and_enter_keeps_the_value_itself(jiesu, book, at_terminal):
     """Replayed from a fresh tester: a pasted address holding escape codes went raw to the terminal in
-    `new`'s 已有 list and in `edit`'s default, clearing the screen and retitling the window each time."""
+    `new`'s 已有 list and in `edit`'s default, clearing the screen and retitling the window each time. The
+    community is as an older jiesu stored it (today's refuses it): Enter keeps it, not asks for it again."""
     address, community = "清屏\x1b[2J\x1b]0;hack\x07地址", "社区\x1b[31m红\u202e"
-    case_id = jiesu.new("楼上漏水", "--address", address, "--community", community)
+    case_id = jiesu.new("楼上漏水", "--address", address)
+    book.store_as_an_older_jiesu(case_id, community=community)
     before = book.fingerprint()
     result = jiesu("edit", case_id, input=answers(*[""] * 12))
     assert result.exit_code == 0 and result.stderr.endswith(f"：#{case_id} 各项都没有改动，未更正\n")

@@ -157,18 +157,19 @@ def test_user_text_is_text_not_markup(jiesu, tmp_path):
     assert "138****5678" in page and "13812345678" not in page
 
 
-def test_every_text_cell_shows_invisible_characters_as_escaped_stand_ins(jiesu, tmp_path):
+def test_every_text_cell_shows_invisible_characters_as_escaped_stand_ins(jiesu, book, tmp_path):
     """A fresh tester's community `前门\u2066社区` was written `<td>前门<U+2066>社区</td>`: the stand-in was
     made after escaping, and a browser took `<U+2066>` for an element and hid it. Each text cell of the
     page (rankings, hotspots and their cases, the seasonal table, the ledger's plan) has its own character;
-    a 责任单位 cannot hold one (safetext.name_refused)."""
+    a 责任单位 cannot hold one, nor can a community or category today (safetext.name_refused): theirs are
+    as an older jiesu stored them."""
     for _ in range(5):
-        jiesu.new("楼道\u2066灯\x1b[2J不亮", "--community", "前门\u200b社区\x1b", "--category", "物业\u202e/照明",
-                  "--address", "3号楼\ue000", "--nature", "合理诉求", "--received", "-2h")
+        case = jiesu.new("楼道\u2066灯\x1b[2J不亮", "--address", "3号楼\ue000", "--nature", "合理诉求", "--received", "-2h")
+        book.store_as_an_older_jiesu(case, community="前门\u200b社区\x1b", category="物业\u202e/照明")
     jiesu.ok("ledger", "add", "1", "--plan", "换灯\u2028泡\x07", "--unit", "物业公司")
     for year in (2024, 2025):
         for day in (3, 5, 7):
-            jiesu.new("供暖不热", "--category", "供暖\u2069/温度", "--received", f"{year}-12-0{day} 09:00")
+            book.store_as_an_older_jiesu(jiesu.new("供暖不热", "--received", f"{year}-12-0{day} 09:00"), category="供暖\u2069/温度")
     out = tmp_path / "日报.html"
     jiesu.ok("report", "daily", "--format", "html", "--out", str(out))
     page = out.read_text(encoding="utf-8")

@@ -50,13 +50,12 @@ def run(*args: str, stdout=subprocess.PIPE, **extra: str) -> subprocess.Complete
     return subprocess.run([sys.executable, "-m", "jiesu", *args], stdout=stdout, stderr=subprocess.PIPE, env=env(**extra), timeout=120)
 
 
-def full_book(jiesu, text: str) -> int:
-    """A case carrying `text` in every free-text field it has, assigned, noted and on the ledger; the names
-    (assignee, 责任单位) its stand-ins, as a name with hidden characters is refused."""
-    case = jiesu.new(
-        text, "--name", text, "--address", text, "--community", text, "--category", text, "--detail", text,
-        "--nature", "合理诉求", "--received", "-3h",
-    )
+def full_book(jiesu, book, text: str) -> int:
+    """A case carrying `text` in every text field it has, assigned, noted and on the ledger. Today's jiesu refuses
+    a name, community or category with hidden characters, so an older one's are stored for them (it showed them
+    everywhere); the assignee and 责任单位 are `text`'s stand-ins."""
+    case = jiesu.new(text, "--address", text, "--detail", text, "--nature", "合理诉求", "--received", "-3h")
+    book.store_as_an_older_jiesu(case, name=text, community=text, category=text)
     jiesu.ok("assign", case, visible(text), "--note", text, "--at", "-2h")
     jiesu.ok("note", case, text, "--at", "-1h")
     jiesu.ok("ledger", "add", case, "--plan", text, "--unit", visible(text), "--due", "+30d")
@@ -93,8 +92,8 @@ def test_markup_line_does_not_stop_the_shell(db_target):
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_no_control_or_bidi_character_reaches_a_table(jiesu, text):
-    full_book(jiesu, text)
+def test_no_control_or_bidi_character_reaches_a_table(jiesu, book, text):
+    full_book(jiesu, book, text)
     for view in TABLE_VIEWS:
         result = jiesu.ok(*view)
         assert raw_controls(result.stdout) == [], (view, result.stdout)
@@ -108,8 +107,8 @@ def test_every_control_character_is_made_visible_not_dropped(jiesu):
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_json_and_csv_keep_the_exact_text(jiesu, text):
-    full_book(jiesu, text)
+def test_json_and_csv_keep_the_exact_text(jiesu, book, text):
+    full_book(jiesu, book, text)
     assert jiesu.json("list")[0]["summary"] == text
     assert [e["note"] for e in jiesu.json("show", "1")["events"] if e["kind"] == "noted"] == [text]
     rows = list(csv.DictReader(io.StringIO(jiesu.ok("list", "--format", "csv").stdout, newline="")))
@@ -234,6 +233,132 @@ def test_an_assignee_or_unit_with_control_or_invisible_characters_is_refused(jie
     assert [c["id"] for c in jiesu.json("list", "--assignee", "[red]前门物业")] == [1]
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["list", "--assignee"], "--assignee 无效：承办人或单位"), (["todo", "--assignee"], "--assignee 无效：承办人或单位"),
+        (["ledger", "list", "--unit"], "--unit 无效：责任单位"), (["list", "--community"], "--community 无效：社区"),
+    ],
+)
+def test_a_filter_naming_someone_or_somewhere_with_hidden_characters_is_refused(jiesu, book, args, said):
+    """Fresh testers: `list --assignee 前门物业<U+200B>` listed nothing, where `assign` refused the same name. No
+    case can hold such a name, so the filter is refused as the name is, not answered with an empty list."""
+    jiesu.new("楼道灯不亮", "--community", "前门物业", "--nature", "合理诉求")
+    jiesu.ok("ledger", "add", "1", "--plan", "修", "--unit", "前门物业", "--due", "+1d")
+    for name, shown in (("前门物业\u200b", "'前门物业<U+200B>'"), ("前门\u00a0物业", "'前门<U+00A0>物业'")):
+        refused(jiesu(*args, name), f"{said} {shown} {HIDDEN_REFUSED}", code=2)
+    assert "前门物业" in jiesu.ok(*args, " 前门物业 ", "--format", "csv").stdout  # spaces around it are no part of it
+
+
+@pytest.mark.parametrize(("option", "label"), [("--community", "社区"), ("--category", "类别"), ("--name", "姓名")])
+def test_a_community_category_or_citizens_name_with_hidden_characters_is_refused(jiesu, book, option, label):
+    """Fresh testers: `new --community 前门<U+200B>社区` was stored as typed; `list --community 前门社区` then missed
+    it and reports gave it a row of its own. Refused as a name is, by `new` and `edit`; spaces around it are trimmed."""
+    refused(jiesu("new", "楼道灯不亮", option, "前门\u200b社区"), f"{label} '前门<U+200B>社区' {HIDDEN_REFUSED}", code=2)
+    assert book.counts() == (0, 0)
+    case = jiesu.new("楼道灯不亮", option, " 前门社区\u3000")
+    refused(jiesu("edit", case, option, "前门\u3164社区"), f"{label} '前门<U+3164>社区' {HIDDEN_REFUSED}", code=2)
+    refused(jiesu("edit", case, option, "前门\u2003社区"), f"{label} '前门<U+2003>社区' {HIDDEN_REFUSED}", code=2)
+    shown = jiesu.json("show", case)
+    assert (shown[option[2:]], len(shown["events"])) == ("前门社区", 1)
+    jiesu.ok("edit", case, option, "前门　社区")  # the ideographic space is a space a name may hold
+    assert jiesu.json("show", case)[option[2:]] == "前门　社区"
+
+
+HIDDEN_ROWS = [("前门\u200b社区", "物业管理/漏水", "王大爷"), ("前门社区", "物业\u2066管理/漏水", "王大爷"), ("前门社区", "物业管理/漏水", "王\u00a0大爷")]
+HIDDEN_ROWS_REFUSED = [
+    f"第 2 行：所属社区 '前门<U+200B>社区' {HIDDEN_REFUSED}", f"第 3 行：诉求类别 '物业<U+2066>管理/漏水' {HIDDEN_REFUSED}",
+    f"第 4 行：诉求人 '王<U+00A0>大爷' {HIDDEN_REFUSED}", "错误: 3 行有问题，未导入任何诉求；改正后重试，或用 --skip-bad 只导入没有问题的行",
+]
+
+
+def hotline_rows(rows) -> list[list[str]]:
+    """The 12345 layout's header and a row for each (community, category, name), then one with none hidden."""
+    header = ["工单编号", "受理时间", "诉求人", "联系电话", "诉求地址", "所属社区", "诉求类别", "诉求内容"]
+    return [header] + [
+        [f"BJ{n}", "2026-11-02 09:30", name, "13812345678", "前门东大街3号", community, category, "楼上漏水"]
+        for n, (community, category, name) in enumerate([*rows, ("前门社区", "物业管理/漏水", "王大爷")])
+    ]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_import_refuses_a_community_category_or_name_with_hidden_characters_by_its_line(jiesu, tmp_path, book, kind):
+    """The same in a file's rows, whichever layout and format: the row's line and the reason, nothing imported."""
+    rows = hotline_rows(HIDDEN_ROWS)
+    path = tmp_path / f"工单.{kind}"
+    if kind == "csv":
+        with path.open("w", encoding="utf-8", newline="") as out:
+            csv.writer(out).writerows(rows)
+    else:
+        import xlsxwriter
+
+        workbook = xlsxwriter.Workbook(str(path))
+        sheet = workbook.add_worksheet("工单")
+        for at, cells in enumerate(rows):
+            sheet.write_row(at, 0, cells)
+        workbook.close()
+    result = jiesu("import", str(path))
+    assert (result.exit_code, result.stderr.splitlines()) == (1, HIDDEN_ROWS_REFUSED), result.stderr
+    assert book.counts() == (0, 0)
+
+
+def test_an_open311_request_with_a_hidden_character_in_its_community_is_refused_by_its_line(jiesu, tmp_path, book):
+    request = {"service_request_id": "X-1", "status": "open", "description": "夜间施工扰民", "service_name": "噪音",
+               "requested_datetime": "2026-11-03T22:00:00+08:00", "extended_attributes": {"jiesu_community": "前门\u200b社区"}}
+    feed = tmp_path / "feed.json"
+    feed.write_text(json.dumps([request, request | {"service_request_id": "X-2", "service_name": "噪\u200d音"}]), encoding="utf-8")
+    result = jiesu("import", str(feed), "--format", "open311-json")
+    assert result.exit_code == 1 and book.counts() == (0, 0), result.stderr
+    assert result.stderr.splitlines()[:2] == [
+        f"第 1 条：jiesu_community '前门<U+200B>社区' {HIDDEN_REFUSED}", f"第 2 条：service_name '噪<U+200D>音' {HIDDEN_REFUSED}",
+    ], result.stderr
+
+
+def test_check_names_what_an_older_jiesu_stored_with_hidden_characters_and_how_to_mend_it(jiesu, book):
+    """Names, communities and categories an older jiesu took with a zero-width space or a no-break space in them:
+    `check` names each value once, where it is, and the command that mends it."""
+    for _ in range(5):
+        jiesu.new("楼道灯不亮", "--nature", "合理诉求")
+    jiesu.ok("assign", "1", "前门物业")
+    jiesu.ok("ledger", "add", "2", "--plan", "修", "--unit", "城管科")
+    for case in (1, 2, 3, 4):
+        book.store_as_an_older_jiesu(case, community="前门\u200b社区")
+    book.store_as_an_older_jiesu(1, name="张\u3164丽", category="物业\u00a0管理", assignee="前门物业\u2060")
+    book.execute("UPDATE ledger_entries SET unit = :unit", unit="城管\u200e科")
+    result = jiesu("check")
+    assert result.exit_code == 1 and result.stderr == "错误: 发现 5 处问题；请按上面的提示处理\n", result.stderr
+    assert result.stdout.splitlines() == [
+        f"#1、#2、#3 等 4 件的社区 '前门<U+200B>社区' {HIDDEN_REFUSED}，如 jiesu edit 1 --community …",
+        f"#1 的类别 '物业<U+00A0>管理' {HIDDEN_REFUSED}，如 jiesu edit 1 --category …",
+        f"#1 的姓名 '张<U+3164>丽' {HIDDEN_REFUSED}，如 jiesu edit 1 --name …",
+        f"#1 的承办 '前门物业<U+2060>' {HIDDEN_REFUSED}，如 jiesu assign 1 …",
+        f"台账 1 的责任单位 '城管<U+200E>科' {HIDDEN_REFUSED}，如 jiesu ledger edit 1 --reason … --unit …",
+    ], result.stdout
+    jiesu.ok("edit", "1", "--name", "张丽", "--category", "物业管理")
+    jiesu.ok("assign", "1", "前门物业")
+    jiesu.ok("ledger", "edit", "1", "--reason", "单位名里有看不见的字符", "--unit", "城管科")
+    for case in (1, 2, 3, 4):
+        jiesu.ok("edit", case, "--community", "前门社区")
+    jiesu.ok("check")
+
+
+def test_a_name_with_full_width_letters_or_digits_is_refused_saying_how_to_write_it(jiesu, tmp_path, book):
+    """`ｑｍ物业`, typed on a Chinese keyboard, and `qm物业` were two units to every filter and report row; the
+    full-width marks Chinese is written with (`（东片）`) are no such thing."""
+    jiesu.new("楼道灯不亮", "--nature", "合理诉求")
+    refused(jiesu("assign", "1", "ｑｍ物业"), "派单对象 'ｑｍ物业' 含全角字母或数字，与 'qm物业' 会算作两个名字；请写作 'qm物业'", code=2)
+    refused(jiesu("ledger", "add", "1", "--plan", "修", "--unit", "城管科Ａ组"), "责任单位 '城管科Ａ组' 含全角字母或数字，与 '城管科A组' 会算作两个名字；请写作 '城管科A组'", code=2)
+    refused(jiesu("list", "--assignee", "ｑｍ物业"), "--assignee 无效：承办人或单位 'ｑｍ物业' 含全角字母或数字，与 'qm物业' 会算作两个名字；请写作 'qm物业'", code=2)
+    refused(jiesu("new", "漏水", "--community", "３号院社区（东片）"), "社区 '３号院社区（东片）' 含全角字母或数字，与 '3号院社区（东片）' 会算作两个名字；请写作 '3号院社区（东片）'", code=2)
+    path = tmp_path / "工单.csv"
+    path.write_text("summary,assignee\n灯坏了,ｑｍ物业\n", encoding="utf-8")
+    result = jiesu("import", str(path))
+    assert result.exit_code == 1 and result.stderr.startswith("第 2 行：assignee 'ｑｍ物业' 含全角字母或数字，与 'qm物业' 会算作两个名字；请写作 'qm物业'\n"), result.stderr
+    assert book.counts() == (1, 1)
+    jiesu.ok("assign", "1", "qm物业（东片）")
+    assert [c["id"] for c in jiesu.json("list", "--assignee", "qm物业（东片）")] == [1]
+
+
 def on_terminal(*args: str) -> str:
     """What `jiesu args` shows when its stdout is a real terminal (a pty), line ends as written."""
     leader, follower = pty.openpty()
@@ -263,9 +388,9 @@ TERMINAL_VIEWS = [
 ]
 
 
-def test_text_formats_on_a_terminal_show_stand_ins_and_a_pipe_keeps_the_exact_text(jiesu):
-    full_book(jiesu, TERMINAL_TEXT)
-    full_book(jiesu, TERMINAL_TEXT)  # two alike: a hotspot, so the reports carry the text too
+def test_text_formats_on_a_terminal_show_stand_ins_and_a_pipe_keeps_the_exact_text(jiesu, book):
+    full_book(jiesu, book, TERMINAL_TEXT)
+    full_book(jiesu, book, TERMINAL_TEXT)  # two alike: a hotspot, so the reports carry the text too
     for view in TERMINAL_VIEWS:
         screen = html.unescape(on_terminal(*view))  # XML and HTML write `<` as `&lt;`
         assert raw_controls(screen) == [], (view, screen)
@@ -367,7 +492,7 @@ def test_every_command_answers_every_format(jiesu, book, path, tmp_path):
     if path not in set(leaf_commands()):
         pytest.skip(f"{path} has no --format")
     for _ in range(2):
-        full_book(jiesu, "楼道灯不亮")
+        full_book(jiesu, book, "楼道灯不亮")
     jiesu.ok("ledger", "roll", "2026-11")
     for fmt in FORMATS:
         args = [*path.split(), *MATRIX_ARGS[path], "--format", fmt]
@@ -841,10 +966,12 @@ def test_every_table_is_one_line_per_row_at_this_width(jiesu, monkeypatch, width
             assert "办理时限" in header and (width == 80 or years_shown or kept <= set(header)), header
 
 
-def test_a_cut_never_splits_a_stand_in(jiesu, monkeypatch):
-    """Wherever the cut falls, a `<U+202E>` is shown whole or not at all (the tester saw `<U+2…`)."""
+def test_a_cut_never_splits_a_stand_in(jiesu, book, monkeypatch):
+    """Wherever the cut falls, a `<U+202E>` is shown whole or not at all (the tester saw `<U+2…`); a community
+    and category as an older jiesu stored them (today's refuses hidden characters there)."""
     for n in range(8):  # the stand-in starts at every offset, so some cut lands inside it
-        jiesu.new("楼道灯" + "不" * n + "\u202e亮\u200b" * 6, "--community", "前门\u202e社区" * 3, "--category", "物业\u2066管理" * 3, "--nature", "合理诉求")
+        case = jiesu.new("楼道灯" + "不" * n + "\u202e亮\u200b" * 6, "--nature", "合理诉求")
+        book.store_as_an_older_jiesu(case, community="前门\u202e社区" * 3, category="物业\u2066管理" * 3)
     jiesu.ok("ledger", "add", "1", "--plan", "更换\u202e灯具" * 6, "--unit", "街道城管科" * 4, "--due", "+30d")
     for width in range(60, 100, 3):
         monkeypatch.setenv("COLUMNS", str(width))

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, Since, Until, clearing, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, not_blank, searched
+from jiesu.cliopts import MOST_COUNTED, At, CaseId, Format, Reveal, Since, Until, clearing, count_option, enum_option, enum_parser, output_format, parse_id, parse_phone, parse_ref, parse_yes_no, received_between, name_filter, not_blank, searched
 from jiesu.errors import ExitCode
 from jiesu.safetext import shortened
 from jiesu.vocab import Channel, Kind, Level, Nature, OutputFormat, Result, Satisfaction, Status, Track, Urgency
@@ -86,8 +86,8 @@ def list_cases(
     nature: Annotated[Optional[Nature], enum_option(Nature, "诉求性质", "诉求性质")] = None,
     track: Annotated[Optional[Track], enum_option(Track, "三上门", "三上门方式")] = None,
     level: Annotated[Optional[Level], enum_option(Level, "层级", "当前层级")] = None,
-    assignee: Annotated[Optional[str], typer.Option(parser=not_blank("--assignee"), help="承办人或单位。")] = None,
-    community: Annotated[Optional[str], typer.Option(parser=not_blank("--community"), help="所属社区。")] = None,
+    assignee: Annotated[Optional[str], typer.Option(parser=name_filter("--assignee", "承办人或单位"), help="承办人或单位。")] = None,
+    community: Annotated[Optional[str], typer.Option(parser=name_filter("--community", "社区"), help="所属社区。")] = None,
     category: Annotated[Optional[str], typer.Option(parser=not_blank("--category"), help="诉求类别（含其下级类别）。")] = None,
     search: Annotated[Optional[str], typer.Option(parser=searched, help="在摘要、详情、地址、姓名、类别、工单编号中查找（繁简通查）；电话号码按号码查，也查电话栏（186-0000-3333 与 18600003333 互查）。")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="只列超过办理时限（挂账的：整改期限）未办结的；首次响应、回访迟了不算（见 jiesu todo）。")] = False,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from jiesu.clikit import JiesuGroup, existing_office, office_of, say
-from jiesu.cliopts import At, Bom, CaseId, Format, Out, RecordFormat, Reveal, clearing, export_format, not_blank, output_format, parse_entry
+from jiesu.cliopts import At, Bom, CaseId, Format, Out, RecordFormat, Reveal, clearing, export_format, name_filter, output_format, parse_entry
 from jiesu.safetext import echoed_path, shortened
 from jiesu.vocab import LedgerStatus, OutputFormat
 
@@ -133,7 +133,7 @@ def ledger_list(
     period: Period = None,
     whole_month: WholeMonth = False,
     open_only: Annotated[bool, typer.Option("--open", help="只列未销账的。")] = False,
-    unit: Annotated[Optional[str], typer.Option("--unit", parser=not_blank("--unit"), help="责任单位。")] = None,
+    unit: Annotated[Optional[str], typer.Option("--unit", parser=name_filter("--unit", "责任单位"), help="责任单位。")] = None,
     fmt: Format = None,
 ) -> None:
     """列出台账条目：整改措施、责任单位、期限、在账天数、结转次数。

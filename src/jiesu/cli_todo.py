@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jiesu.clikit import fail, office_of, say
-from jiesu.cliopts import Format, not_blank, output_format
+from jiesu.cliopts import Format, name_filter, output_format
 from jiesu.errors import ExitCode
 
 DEFAULT_WITHIN = "1d"
@@ -15,7 +15,7 @@ DEFAULT_WITHIN = "1d"
 
 def todo(
     ctx: typer.Context,
-    assignee: Annotated[Optional[str], typer.Option(parser=not_blank("--assignee"), help="只看这个承办人或单位的。")] = None,
+    assignee: Annotated[Optional[str], typer.Option(parser=name_filter("--assignee", "承办人或单位"), help="只看这个承办人或单位的。")] = None,
     mine: Annotated[bool, typer.Option("--mine", help="只看派给我（--actor / JIESU_ACTOR）的。")] = False,
     within: Annotated[str, typer.Option(metavar="DURATION", help="多久之内到期的算待办：30m、2h、1d、1w，2 hours、1 day，或 30分钟、2小时、1天、1周。")] = DEFAULT_WITHIN,
     fmt: Format = None,

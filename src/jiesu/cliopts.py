@@ -11,7 +11,7 @@ import typer
 from jiesu.clikit import given_path
 from jiesu.digits import at_most, halfwidth
 from jiesu.errors import BadInput, BadOption
-from jiesu.safetext import blank, dashes_only, echoed, echoed_path
+from jiesu.safetext import blank, dashes_only, echoed, echoed_path, name_refused
 from jiesu.vocab import LabeledEnum, OutputFormat, refused_word
 
 if TYPE_CHECKING:
@@ -138,6 +138,20 @@ def not_blank(option: str, verb: str = "筛选") -> Callable[[str], str]:
 
 
 searched = not_blank("--search", "查找")
+
+
+def name_filter(option: str, what: str) -> Callable[[str], str]:
+    """The parser of a filter naming a person, unit or community (`--assignee`, `--unit`, `--community`):
+    `not_blank`, and a name no case can hold (safetext.name_refused: a zero-width space pasted after it) is
+    refused as `assign` refuses it, not a filter that finds nothing."""
+    shows_something = not_blank(option)
+
+    def parser(text: str) -> str:
+        if reason := name_refused(shows_something(text).strip(), what):
+            raise typer.BadParameter(reason)
+        return text
+
+    return parser
 
 
 def parse_ref(text: str) -> str:

@@ -32,11 +32,27 @@ def required(text: str | None, what: str, *, refusal: str | None = None) -> str:
 
 def named(text: str | None, what: str) -> str:
     """A person or unit's name a step cannot go without (`assign`'s TO, a 责任单位), stripped: `required`,
-    and refused when `name_refused` says why."""
-    name = required(text, what)
+    and `shown_as_is`."""
+    return shown_as_is(required(text, what), what)
+
+
+def shown_as_is(name: str, what: str) -> str:
+    """`name`, refused (a usage error) when `name_refused` says why: a name, community or category holding a
+    character that draws nothing is another one than the one shown, which no filter, report row or
+    completion would put with it."""
     if reason := name_refused(name, what):
         raise BadOption(reason)
     return name
+
+
+def _name_of(what: str) -> Callable[[str | None], str | None]:
+    """The cleaner of an optional field that names someone or somewhere (姓名, 社区): stripped, `shown_as_is`."""
+
+    def clean(text: str | None) -> str | None:
+        name = text_or_none(text)
+        return name and shown_as_is(name, what)
+
+    return clean
 
 
 def _summary(text: str) -> str:
@@ -85,7 +101,7 @@ def _ref(text: str | None) -> str | None:
 
 
 def _category(text: str | None) -> str:
-    return (text or "").strip().strip("/")
+    return shown_as_is((text or "").strip().strip("/"), "类别")
 
 
 def _enum(enum: type[LabeledEnum], noun: str) -> Callable[[Any], str | None]:
@@ -115,9 +131,9 @@ FIELDS: dict[str, Field] = {
     for f in (
         Field("summary", "诉求摘要", _summary),
         Field("phone", "电话", _phone),
-        Field("name", "姓名", text_or_none),
+        Field("name", "姓名", _name_of("姓名")),
         Field("address", "地址", text_or_none),
-        Field("community", "社区", text_or_none),
+        Field("community", "社区", _name_of("社区")),
         Field("category", "类别", _category),
         Field("channel", "渠道", _enum(Channel, "受理渠道"), Channel),
         Field("urgency", "紧急程度", _enum(Urgency, "紧急程度"), Urgency),

@@ -91,6 +91,8 @@ INT_FIELDS = ("reopen_count", "version")
 # Text that Excel turns into a number when a sheet is opened and saved.
 DIGIT_FIELDS = ("ref", "phone", "phone_ext")
 TEXT_FIELDS = ("ref", "category", "summary", "detail", "name", "phone", "phone_ext", "address", "community", "assignee")
+# The text fields that name someone or somewhere: refused holding a character that draws nothing (fields.shown_as_is).
+NAMING_FIELDS = ("category", "name", "community", "assignee")
 CASE_COLUMNS = (*TEXT_FIELDS, *ENUM_FIELDS, *TIME_FIELDS, *INT_FIELDS, "merged_into", "id")
 
 
@@ -696,10 +698,12 @@ OPEN311_EXTENSIONS = {
     "jiesu_community": "community", "jiesu_channel": "channel", "jiesu_urgency": "urgency",
     "jiesu_responded_at": "responded_at", "jiesu_closed_at": "closed_at", "level": "level",
 }
-# The Open311 key each case field is read from (a closed request's closing from updated_datetime, in
-# _open311), to name it in a refusal: the key the file has.
+# The Open311 key each case field is read from (a closed request's closing from updated_datetime, its
+# category from service_name, or service_code when it has none, in _open311), to name it in a refusal:
+# the key the file has.
 OPEN311_KEY_OF = {
-    field: key for key, field in (*OPEN311_FIELDS.items(), *OPEN311_EXTENSIONS.items(), ("updated_datetime", "closed_at"))
+    field: key
+    for key, field in (*OPEN311_FIELDS.items(), *OPEN311_EXTENSIONS.items(), ("updated_datetime", "closed_at"), ("service_name", "category"))
 }
 
 
@@ -989,8 +993,9 @@ def check(
     values["summary"] = summary
     if values["ref"] and (reason := ref_refused(values["ref"])):
         raise ValueError(reason)
-    if values["assignee"] and (reason := name_refused(values["assignee"], source("assignee", "assignee"))):
-        raise ValueError(reason)
+    for name in NAMING_FIELDS:
+        if values[name] and (reason := name_refused(values[name], source(name, name))):
+            raise ValueError(reason)
     values["category"] = (values["category"] or "").strip("/")
     values["detail"] = values["detail"] or ""
     for name in ENUM_FIELDS:

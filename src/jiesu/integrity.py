@@ -23,9 +23,10 @@ from jiesu.db import backup_to, check_apart
 from jiesu.errors import BadInput
 from jiesu.ledger import next_period, period_of
 from jiesu.ledger_models import LedgerBalance, LedgerMove
-from jiesu.models import Case, Event, Revisit, UTCDateTime
+from jiesu.models import Case, Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
-from jiesu.safetext import echoed_path
+from jiesu.rules import ALLOWED
+from jiesu.safetext import echoed_path, name_refused
 from jiesu.steps import OPEN_ONLY, STEP_EVENTS, inverted
 from jiesu.vocab import OPEN_STATUSES, RECORD_KINDS, EventKind, Nature, Status, label_of
 
@@ -56,7 +57,7 @@ def check(office: Office) -> list[Problem]:
             if len(problems) >= MAX_PROBLEMS:
                 return problems
         problems += map(Problem, _closing_problems(conn) + _merge_problems(conn))
-        problems += [Problem(line, hinted=True) for line in _ref_twins(conn)]
+        problems += [Problem(line, hinted=True) for line in _ref_twins(conn) + _hidden_in_names(conn)]
         problems += map(Problem, _undo_problems(conn) + _ledger_problems(conn) + _balance_problems(conn, office))
     problems += map(Problem, month_rates.stale(office))
     if office.store.path is not None:
@@ -216,6 +217,41 @@ def _ref_twins(conn) -> list[str]:
             f"{named} 是同一个工单编号（只差大小写、全半角、空格或看不见的字符）；请核对后合并，如 jiesu merge {later[0][0]} --into {first}"
         )
     return lines
+
+
+def _hidden_in_names(conn) -> list[str]:
+    """Names, communities and categories holding a character that draws nothing (a zero-width space pasted after
+    前门社区): a jiesu before they were refused (safetext.name_refused) stored them, and `--community 前门社区`, the
+    reports' rows and `--assignee` miss them. Each such value once, with the command that mends it, where the
+    case or entry takes that command."""
+    cases, entries = Case.__table__, LedgerEntry.__table__
+    editable = cases.c.status != Status.MERGED.value
+    assignable = cases.c.status.in_([status.value for status, steps in ALLOWED.items() if "assign" in steps])
+    lines = []
+    for column, label, where, mend in (
+        (cases.c.community, "社区", editable, "jiesu edit {} --community …"),
+        (cases.c.category, "类别", editable, "jiesu edit {} --category …"),
+        (cases.c.name, "姓名", editable, "jiesu edit {} --name …"),
+        (cases.c.assignee, "承办", assignable, "jiesu assign {} …"),
+    ):
+        lines += _hidden_in(conn, cases.c.id, ("#{}", "件"), column, label, where, mend)
+    open_entry = entries.c.status == "open"
+    return lines + _hidden_in(conn, entries.c.id, ("台账 {}", "条"), entries.c.unit, "责任单位", open_entry, "jiesu ledger edit {} --reason … --unit …")
+
+
+def _hidden_in(conn, key, owner: tuple[str, str], column, label: str, where, mend: str) -> list[str]:
+    """The line for each value of `column` that `name_refused` refuses, naming the first cases (or entries) holding
+    it (`owner`: how one is named, and what they are counted in)."""
+    named, counted = owner
+    values = conn.execute(select(column).where(where, column.is_not(None)).distinct()).scalars()
+    lines = []
+    for value in sorted(value for value in values if name_refused(value, label)):
+        holding = sa.and_(where, column == value)
+        ids = conn.execute(select(key).where(holding).order_by(key).limit(3)).scalars().all()
+        count = conn.execute(select(func.count()).where(holding)).scalar_one()
+        holders = "、".join(named.format(each) for each in ids) + (f" 等 {count} {counted}的" if count > len(ids) else " 的")
+        lines.append(f"{name_refused(value, holders + label)}，如 {mend.format(ids[0])}")
+    return lines[:MAX_PROBLEMS]
 
 
 # What each step depends on: the last step of these kinds must not be dated after it.

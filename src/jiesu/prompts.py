@@ -63,7 +63,7 @@ def ask_edit(office: Office, case_id: int) -> dict[str, Any]:
     changed = {}
     for name in EDIT_FIELDS:
         current = getattr(case, name)
-        answer = _ask(name, current, known.get(name, []))
+        answer = _ask(name, current, known.get(name, []), stored=True)
         if answer != current:
             changed[name] = answer
     if changed:
@@ -71,8 +71,10 @@ def ask_edit(office: Office, case_id: int) -> dict[str, Any]:
     return changed
 
 
-def _ask(name: str, default: Any, known: list[str]) -> Any:
+def _ask(name: str, default: Any, known: list[str], stored: bool = False) -> Any:
     """One field's answer, asked again until it is valid; '-' clears an optional field, and is refused for the summary.
+    A `stored` default is the case's own value (`edit`): Enter keeps it as it is, even one an older jiesu took
+    that today's check refuses (a community holding a zero-width space), rather than ask for it again and again.
 
     Case text in a question is shown as it is (safetext.visible): a pasted address holding an escape code
     must not clear a colleague's screen each time a case is filed. Enter on a default keeps the value itself,
@@ -91,7 +93,7 @@ def _ask(name: str, default: Any, known: list[str]) -> Any:
         with _completing(offered), _left_on_its_line():
             raw = typer.prompt(question, default=shown_default or "", show_default=bool(shown_default), err=True, prompt_suffix="： ")
         if shown_default and raw == shown_default:
-            if name == "phone":
+            if name == "phone" or stored:
                 return default
             raw = kept
         if dashes_only(raw) and name not in ("channel", "urgency", "nature"):  # a choice has no blank: `-` is asked again

@@ -193,14 +193,24 @@ def name_refused(name: str, what: str) -> str | None:
     holding a control or invisible character (a zero-width space pasted after `前门物业`, a bidi override, a
     Hangul filler or a variation selector that draws nothing) or a space other than ` ` and `　` (a no-break
     space) is another name than the one shown, so `--assignee 前门物业` and `ledger list --unit` would miss its
-    cases. Each is shown by its stand-in (`<U+3164>`).
+    cases. Each is shown by its stand-in (`<U+3164>`). So is one holding full-width letters or digits (`ｑｍ物业`),
+    which would be a unit apart from `qm物业`: the line says how to write it.
     Bytes that are not UTF-8 are said as such elsewhere (`undecodable_message`), for every value."""
     if has_undecodable(name):
         return None
     shown = "".join(_stand_in(char) if char not in " \u3000" and _draws_nothing(char) else char for char in name)
     if shown != name:
         return f"{what} {echoed(shown)} 含控制符、不可见的字符或特殊空格，与显示出来的名字不是同一个；请删去这些字符"
+    narrow = name.translate(_NARROWED)
+    if narrow != name:
+        return f"{what} {echoed(name)} 含全角字母或数字，与 {echoed(narrow)} 会算作两个名字；请写作 {echoed(narrow)}"
     return None
+
+
+# Full-width ASCII letters and digits (`ｑｍ`, `３`), a Chinese keyboard's other spelling of `qm` and `3`, as those:
+# a name holding them (`ｑｍ物业`) is another unit than `qm物业` to every filter and report row. Full-width marks
+# (`（东片）`) are how Chinese is written, and stay.
+_NARROWED = {code: code - 0xFEE0 for low, high in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for code in range(low, high + 1)}
 
 
 def half_pair(char: str) -> str:
