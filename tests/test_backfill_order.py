@@ -357,3 +357,26 @@ def test_a_visit_backfilled_before_a_recorded_visit_is_taken(jiesu):
     jiesu.ok("visit", case_id, "--note", "第二次", "--at", "2026-11-22 09:00")
     jiesu.ok("visit", case_id, "--note", "第一次", "--at", "2026-11-21 09:00")
     _sound(jiesu)
+
+
+def test_show_lists_the_history_by_when_each_step_happened_and_marks_the_backfilled(jiesu, monkeypatch):
+    """A fresh tester's close backfilled to 11-03 was listed below the extension logged on 11-10 (the order
+    logged): the history reads in time order, ties in the order logged, and a step logged after one dated later
+    than it says 补录. JSON keeps the order logged, each event with its id and time."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
+    case_id = jiesu.new("a", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    jiesu.ok("extend", case_id, "--to", "2026-12-31", "--reason", "协调")
+    jiesu.ok("undo", case_id)
+    jiesu.ok("visit", case_id, "--note", "上门", "--at", "2026-11-03 09:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00")
+    table = jiesu.ok("show", case_id, "--format", "table").stdout
+    steps = [[cell.strip() for cell in line.split("│")[:2]] for line in table.splitlines() if line.startswith("2026-")]
+    assert steps == [
+        ["2026-11-02 09:00", "受理"],
+        ["2026-11-03 09:00", "上门（补录）"],
+        ["2026-11-03 10:00", "办结（补录）"],
+        ["2026-11-10 10:00", "延期"],
+        ["2026-11-10 10:00", "撤销"],  # the same time as the extension: after it, as logged
+    ]
+    events = jiesu.json("show", case_id)["events"]
+    assert [e["kind"] for e in events] == ["filed", "extended", "undone", "visited", "closed"]
