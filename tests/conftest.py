@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -346,6 +347,14 @@ def fresh_folder(tmp_path):
 def without_calendar_notes(stderr: str) -> str:
     """stderr less the notes that deadlines in a year chinesecalendar lacks add (now near a year's end)."""
     return "".join(line for line in stderr.splitlines(keepends=True) if not line.startswith("注意：") or "chinesecalendar" not in line)
+
+
+def head(text: str, width: int) -> str:
+    """The longest start of `text` a terminal draws in `width` columns (a Chinese character takes two): what a
+    message repeats of a long text, before its `…（共 N 字）`."""
+    while sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text) > width:
+        text = text[:-1]
+    return text
 
 
 def refused(result, line: str | None = None, code: int = 1) -> str:

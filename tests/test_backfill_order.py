@@ -11,6 +11,15 @@ def _sound(jiesu) -> None:
     assert "\n案卷完好" in "\n" + jiesu.ok("check").stderr  # after any note on years the calendar does not cover
 
 
+def _first_response_advice(case_id: int, step: str, at: str, contact_at: str) -> str:
+    """The way out of a `step` backfilled to `at` before the case's only first response (logged at `contact_at`):
+    its undo loses the response, which the backfilled step then bars, so it is logged again first."""
+    return (
+        f"请 测试员 先 jiesu undo {case_id} 撤销那次联系诉求人（首次响应随之撤销），按实际时间重记联系 jiesu contact {case_id} --at …"
+        f"（须早于 {at}，{step}后不能再记），再补录{step}；联系确在{step}之后的，{step}时间须不早于 {contact_at}"
+    )
+
+
 def _responded_as_of(jiesu, case_id: int, when: str) -> str | None:
     (row,) = [row for row in jiesu.json("list", "--as-of", when) if row["id"] == case_id]
     return row["responded_at"]
@@ -120,17 +129,62 @@ def test_a_backfill_refused_before_several_steps_names_the_first_and_is_advised_
     _sound(jiesu)
 
 
-def test_a_backfill_is_advised_no_undo_of_a_step_the_worker_is_not_the_latest_to_have_taken(jiesu, monkeypatch):
-    """`jiesu undo 1` would take back the note logged after the extension, not the extension the line names."""
+def test_a_backfill_before_a_step_the_worker_logged_more_after_is_advised_each_undo_in_turn(jiesu, book, monkeypatch):
+    """`jiesu undo 1` takes back the note logged after the extension, not the extension the line names: the line
+    said `那次延期不能为此撤销` though undoing twice, the note then the extension, clears the way (fresh tester)."""
     monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
     case_id = jiesu.new("a", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
     jiesu.ok("extend", case_id, "--to", "2026-12-31", "--reason", "协调", "--at", "2026-11-09 10:00")
     jiesu.ok("note", case_id, "诉求人下午在家")
+    close = ("close", case_id, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00")
+    before = book.fingerprint()
+    refused(
+        jiesu(*close),
+        f"#{case_id} 的办结时间 2026-11-03 10:00 早于 测试员 已记录的延期（2026-11-09 10:00），办结后的诉求不能再延期；"
+        f"补录须按时间先后：请 测试员 先 jiesu undo {case_id} 撤销之后记录的备注（2026-11-10 10:00），"
+        f"再 jiesu undo {case_id} 撤销那次延期，再补录办结",
+    )
+    assert book.fingerprint() == before
+    assert "已撤销备注" in jiesu.ok("undo", case_id).stderr
+    assert "已撤销延期" in jiesu.ok("undo", case_id).stderr
+    jiesu.ok(*close)  # as the line said
+    _sound(jiesu)
+
+
+def test_a_backfill_is_advised_no_undo_when_the_undos_after_the_first_would_not_reach_the_step(jiesu, monkeypatch):
+    """The note logged after the extension can be undone, but the extension, logged two days ago, is past the
+    undo window: no run of undos clears the way, and the line says so rather than advising two."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-08T10:00+08:00")
+    case_id = jiesu.new("a", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    jiesu.ok("extend", case_id, "--to", "2026-12-31", "--reason", "协调")
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
+    jiesu.ok("note", case_id, "诉求人下午在家")
     refused(
         jiesu("close", case_id, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00"),
-        f"#{case_id} 的办结时间 2026-11-03 10:00 早于 测试员 已记录的延期（2026-11-09 10:00），办结后的诉求不能再延期；"
+        f"#{case_id} 的办结时间 2026-11-03 10:00 早于 测试员 已记录的延期（2026-11-08 10:00），办结后的诉求不能再延期；"
         "补录须按时间先后：那次延期不能为此撤销，办结时间须不早于它",
     )
+
+
+def test_a_close_backfilled_before_the_only_first_response_is_advised_to_log_it_again_first(jiesu, book, monkeypatch):
+    """A fresh tester followed `请 … 先 jiesu undo 1 撤销那次联系诉求人，再补录办结` and was left with a closed case with no
+    first response, which could not be logged again after the close. The line now says to log it again, at its
+    real time, before the close; done so, the case is closed with its first response."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
+    case_id = jiesu.new("楼道灯不亮", "--nature", "咨询建议", "--received", "2026-11-02 09:00")
+    jiesu.ok("assign", case_id, "前门物业", "--at", "2026-11-02 10:00")
+    jiesu.ok("visit", case_id, "--note", "上门", "--at", "2026-11-02 15:00")
+    jiesu.ok("contact", case_id, "--at", "2026-11-04 10:00")
+    close = ("close", case_id, "--result", "已答复", "--note", "已答复", "--at", "2026-11-03 10:00")
+    before = book.fingerprint()
+    assert refused(jiesu(*close)).endswith("补录须按时间先后：" + _first_response_advice(case_id, "办结", "2026-11-03 10:00", "2026-11-04 10:00"))
+    assert book.fingerprint() == before
+    jiesu.ok("undo", case_id)
+    jiesu.ok("contact", case_id, "--at", "2026-11-02 16:00")
+    jiesu.ok(*close)
+    shown = jiesu.json("show", case_id)
+    assert (shown["status"], shown["responded_at"]) == ("closed", "2026-11-02T16:00:00+08:00")
+    _sound(jiesu)
 
 
 def test_a_write_off_or_merge_before_a_later_contact_is_refused_too(jiesu, book, monkeypatch):
@@ -146,7 +200,7 @@ def test_a_write_off_or_merge_before_a_later_contact_is_refused_too(jiesu, book,
     refused(
         jiesu("ledger", "clear", "1", "--evidence", "已换", "--at", "2026-11-04 09:00"),
         f"#{case_id} 的销账时间 2026-11-04 09:00 早于 测试员 已记录的联系诉求人（2026-11-10 10:00），销账后的诉求不能再联系诉求人；"
-        f"补录须按时间先后：请 测试员 先 jiesu undo {case_id} 撤销那次联系诉求人，再补录销账",
+        f"补录须按时间先后：请 测试员 先 jiesu undo {case_id} 撤销那次联系诉求人，再补录销账",  # a desk case's response is its receipt
     )
     refused(
         jiesu("merge", other, "--into", target, "--at", "2026-11-04 09:00"),
@@ -303,3 +357,26 @@ def test_a_visit_backfilled_before_a_recorded_visit_is_taken(jiesu):
     jiesu.ok("visit", case_id, "--note", "第二次", "--at", "2026-11-22 09:00")
     jiesu.ok("visit", case_id, "--note", "第一次", "--at", "2026-11-21 09:00")
     _sound(jiesu)
+
+
+def test_show_lists_the_history_by_when_each_step_happened_and_marks_the_backfilled(jiesu, monkeypatch):
+    """A fresh tester's close backfilled to 11-03 was listed below the extension logged on 11-10 (the order
+    logged): the history reads in time order, ties in the order logged, and a step logged after one dated later
+    than it says 补录. JSON keeps the order logged, each event with its id and time."""
+    monkeypatch.setenv("JIESU_NOW", "2026-11-10T10:00+08:00")
+    case_id = jiesu.new("a", "--nature", "reasonable", "--channel", "walkin", "--received", "2026-11-02 09:00")
+    jiesu.ok("extend", case_id, "--to", "2026-12-31", "--reason", "协调")
+    jiesu.ok("undo", case_id)
+    jiesu.ok("visit", case_id, "--note", "上门", "--at", "2026-11-03 09:00")
+    jiesu.ok("close", case_id, "--result", "resolved", "--note", "ok", "--at", "2026-11-03 10:00")
+    table = jiesu.ok("show", case_id, "--format", "table").stdout
+    steps = [[cell.strip() for cell in line.split("│")[:2]] for line in table.splitlines() if line.startswith("2026-")]
+    assert steps == [
+        ["2026-11-02 09:00", "受理"],
+        ["2026-11-03 09:00", "上门（补录）"],
+        ["2026-11-03 10:00", "办结（补录）"],
+        ["2026-11-10 10:00", "延期"],
+        ["2026-11-10 10:00", "撤销"],  # the same time as the extension: after it, as logged
+    ]
+    events = jiesu.json("show", case_id)["events"]
+    assert [e["kind"] for e in events] == ["filed", "extended", "undone", "visited", "closed"]

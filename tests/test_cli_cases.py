@@ -7,6 +7,7 @@ import unicodedata
 import pytest
 
 from conftest import refused
+from jiesu.safetext import columns
 
 
 def test_new_files_a_case_and_its_filed_event(jiesu, book):
@@ -352,8 +353,8 @@ def test_help_names_the_day_and_clock_forms(jiesu):
 def test_a_message_cutting_a_long_value_short_never_cuts_through_a_number(jiesu):
     """`已派给 …经理手机139****567…（共 42 字）` read as another number than the one stored (fresh tester)."""
     case_id = jiesu.new("路灯不亮")
-    said = jiesu.ok("assign", case_id, "前门物业（联系电话010-65123456转8001，经理手机13912345678）").stderr
-    assert "经理手机…（共 42 字）" in said and "139****567…" not in said
+    said = jiesu.ok("assign", case_id, "前门物业管理有限公司（经理手机13912345678）").stderr  # 40 columns end in the number
+    assert "经理手机…（共 27 字）" in said and "139****567…" not in said
 
 
 def test_the_clock_time_a_refused_receipt_suggests_has_come(jiesu, monkeypatch):
@@ -557,7 +558,22 @@ def test_show_says_a_long_summary_whole_once(jiesu):
     """Its title repeats the start only (tester 17 scrolled through a 6,000-character summary twice)."""
     jiesu.new("漏" * 3000)
     out = jiesu.ok("show", "1", "--format", "table").stdout
-    assert out.count("漏") == 3000 + 40 and "…（共 3000 字）" in out
+    assert out.count("漏") == 3000 + 20 and "…（共 3000 字）" in out
+
+
+def test_show_cuts_its_heading_to_terminal_columns(jiesu, monkeypatch):
+    """A Chinese summary's heading was cut at 40 characters, 80 columns, and wrapped on an 80-column terminal
+    (fresh tester): it is cut at 40 columns, with an ellipsis; an ASCII summary is cut where it was."""
+    monkeypatch.setenv("COLUMNS", "80")
+    chinese = "小区东门外的人行道上长期堆放大量建筑垃圾和废弃家具，居民出行非常不便，希望尽快清理并加强管理"
+    jiesu.new(chinese)
+    heading = jiesu.ok("show", "1", "--format", "table").stdout.splitlines()[0].rstrip()
+    assert heading == "#1 小区东门外的人行道上长期堆放大量建筑垃圾…（共 46 字）"
+    assert columns(heading) <= 80
+    ascii_summary = "Streetlight out at the east gate of building 3, reported twice"
+    jiesu.new(ascii_summary)
+    heading = jiesu.ok("show", "2", "--format", "table").stdout.splitlines()[0].rstrip()
+    assert heading == f"#2 {ascii_summary[:40]}…（共 {len(ascii_summary)} 字）"
 
 
 def test_show_accepts_hash_ids_and_refuses_unknown(jiesu):

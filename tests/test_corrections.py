@@ -183,9 +183,9 @@ def test_a_long_text_is_echoed_short_and_kept_whole(jiesu):
     long = "楼上漏水" * 1250
     case = jiesu.new("楼上漏水", "--received", "-2h")
     edited = jiesu.ok("edit", case, "--detail", long)
-    assert edited.stderr == f"#{case} 已更正：诉求详情：— → {long[:40]}…（共 5000 字）\n"
+    assert edited.stderr == f"#{case} 已更正：诉求详情：— → {long[:20]}…（共 5000 字）\n"  # 20 characters: 40 columns
     undone_line = jiesu.ok("undo", case).stderr
-    assert undone_line == f"#{case} 已撤销更正：诉求详情：{long[:40]}…（共 5000 字） → —（待派单）\n"
+    assert undone_line == f"#{case} 已撤销更正：诉求详情：{long[:20]}…（共 5000 字） → —（待派单）\n"
     events = jiesu.json("show", case)["events"]
     assert events[1]["changes"]["detail"] == [None, long] and events[2]["changes"]["detail"] == [long, None]  # null, as the case says none
 
@@ -194,9 +194,9 @@ def test_every_echo_of_typed_text_is_one_short_line(jiesu):
     long = "街道城市管理综合执法队" * 100
     case = jiesu.new("楼上漏水", "--nature", "合理诉求", "--received", "-2h")
     assigned = jiesu.ok("assign", case, long).stderr
-    assert assigned == f"#{case} 已派给 {long[:40]}…（共 1100 字）（办理中）\n"
+    assert assigned == f"#{case} 已派给 {long[:20]}…（共 1100 字）（办理中）\n"
     added = jiesu.ok("ledger", "add", case, "--plan", "修", "--unit", long).stderr
-    assert added == f"#{case} 已上账：台账 1（2026-12，{long[:40]}…（共 1100 字））\n"
+    assert added == f"#{case} 已上账：台账 1（2026-12，{long[:20]}…（共 1100 字））\n"
     refused(jiesu("new", "x", "--phone", "1" * 5000), code=2, line=f"--phone 无效：不是有效的中国电话号码：'{'1' * 40}…（共 5000 字）'（手机如 13812345678，座机如 010-65123456）")
     assert jiesu.json("show", case)["assignee"] == long
 

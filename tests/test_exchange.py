@@ -11,7 +11,7 @@ import pytest
 
 from jiesu import importer
 
-from conftest import refused, sqlite_only
+from conftest import head, refused, sqlite_only
 
 HOTLINE_HEADER = "工单编号,受理时间,诉求人,联系电话,诉求地址,所属社区,诉求类别,诉求类型,紧急程度,诉求内容"
 HOTLINE_ROWS = [
@@ -1186,7 +1186,7 @@ def test_an_out_path_longer_than_the_system_allows_is_one_line_about_it(jiesu, t
     jiesu.new("楼道灯不亮")
     out = str(make(tmp_path))
     line = refused(jiesu("export", "--out", out))
-    assert line == f"错误: 无法写入 {out[:200]}…（共 {len(out)} 字）：路径太长，超出系统允许的长度（没有留下不完整的文件）"
+    assert line == f"错误: 无法写入 {head(out, 200)}…（共 {len(out)} 字）：路径太长，超出系统允许的长度（没有留下不完整的文件）"
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("jiesu.db")] == []  # no part file left
 
 
@@ -1199,7 +1199,7 @@ def test_a_long_out_path_is_echoed_shortened(jiesu, tmp_path, command, said):
     folder = tmp_path.joinpath(*["文件夹" * 20] * 10)
     folder.mkdir(parents=True)
     out = str(folder / "out.txt")
-    assert jiesu.ok(*command, "--out", out).stderr == f"{said}{out[:200]}…（共 {len(out)} 字）\n"
+    assert jiesu.ok(*command, "--out", out).stderr == f"{said}{head(out, 200)}…（共 {len(out)} 字）\n"
     assert (folder / "out.txt").stat().st_size > 0
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
-from conftest import REFUSED_ON_NO_BOOK, fresh_folder, refused, sqlite_only
+from conftest import REFUSED_ON_NO_BOOK, fresh_folder, head, refused, sqlite_only
 from jiesu import db, migrations
 from jiesu.errors import BadOption
 from jiesu.ledger_models import LedgerBalance, LedgerMove
@@ -115,7 +115,7 @@ def test_a_path_longer_than_the_system_allows_is_one_line_about_the_book(jiesu, 
     """The system's ENAMETOOLONG came out as 结果无法输出 (about the output), the path whole."""
     target = str(make(tmp_path))
     line = refused(jiesu("--db", target, "list"))
-    assert line == f"错误: {target[:200]}…（共 {len(target)} 字）: 无法打开案卷库：路径太长，超出系统允许的长度；请用 --db 指定别的位置"
+    assert line == f"错误: {head(target, 200)}…（共 {len(target)} 字）: 无法打开案卷库：路径太长，超出系统允许的长度；请用 --db 指定别的位置"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -163,7 +163,8 @@ def show(ctx: typer.Context, case_id: CaseId, fmt: Format = None, reveal: Reveal
         ledgered = ledger[-1] if ledger and found.case.status == Status.LEDGERED.value else None
         render_record(record, views.case_columns(tz, ledgered), title=title)
         typer.echo()
-        render(events, fmt, views.event_columns(tz), title="办理记录", whole_text=True)
+        steps = [views.event_record(e, tz, reveal=reveal) | {"step": views.step_label(e.kind, backfilled)} for e, backfilled in views.history(found.events)]
+        render(steps, fmt, views.event_columns(tz), title="办理记录", whole_text=True)
         if revisits:
             typer.echo()
             render(revisits, fmt, views.revisit_columns(tz), title="回访", whole_text=True)

@@ -12,9 +12,10 @@ columns, and keeps its closing mark (`，` `）`) with the character before it.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import typer
+
+from jiesu.safetext import columns, wide
 
 HelpFormatter = typer.Context.formatter_class  # Click's, in the copy Typer carries
 
@@ -25,21 +26,12 @@ EXAMPLE = "例："  # a paragraph that starts so is a command line to copy: neve
 TAG = re.compile(r"\[[^\[\]\n]+\]")  # Click's `[默认: 1d]`, `[必填]`: one piece, never split across lines
 
 
-def columns(text: str) -> int:
-    """How many terminal columns `text` takes: two for each wide (Chinese) character."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _wide(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in "WF"
-
-
 def _runs(text: str) -> list[str]:
     """`text` as runs of spaces, single wide characters and runs of other characters."""
     runs: list[str] = []
     kind = None
     for ch in text:
-        now = "space" if ch.isspace() else "wide" if _wide(ch) else "narrow"
+        now = "space" if ch.isspace() else "wide" if wide(ch) else "narrow"
         if now == kind and now != "wide":
             runs[-1] += ch
         else:
@@ -67,9 +59,9 @@ def _broken(text: str) -> list[str]:
     for run in _runs(text):
         if run.isspace():
             pieces += [opening, " "] if opening else [" "]
-        elif run[0] in _CLOSING and not opening and pieces and not pieces[-1].isspace() and (_wide(run[0]) or not any(ch.isalnum() for ch in run)):
+        elif run[0] in _CLOSING and not opening and pieces and not pieces[-1].isspace() and (wide(run[0]) or not any(ch.isalnum() for ch in run)):
             pieces[-1] += run  # `，` `）` `,`: but `.xlsx` is a file's extension, not a full stop
-        elif run in _OPENING or (not _wide(run[0]) and run[-1] in _OPENING):  # `（`, `[`: with what it opens
+        elif run in _OPENING or (not wide(run[0]) and run[-1] in _OPENING):  # `（`, `[`: with what it opens
             opening += run
             continue
         else:
@@ -105,7 +97,7 @@ def joined(lines: list[str]) -> str:
     """A paragraph's source lines as one: with a space between Latin words, none beside a Chinese character."""
     text = ""
     for line in (line.strip() for line in lines):
-        if text and line and not (_wide(text[-1]) or _wide(line[0])):
+        if text and line and not (wide(text[-1]) or wide(line[0])):
             text += " "
         text += line
     return text

@@ -124,24 +124,46 @@ def json_escaped(text: str) -> str:
     return "".join(out)
 
 
-ECHO_CHARS = 40  # how much of a long text a one-line message repeats back
-ECHO_PATH_CHARS = 200  # a file name is repeated whole unless it is absurdly long
+ECHO_COLUMNS = 40  # how much of a long text a one-line message repeats back, in terminal columns
+ECHO_PATH_COLUMNS = 200  # a file name is repeated whole unless it is absurdly long
 
 
-def shortened(text: str, limit: int = ECHO_CHARS) -> str:
+def wide(char: str) -> bool:
+    """Whether a terminal draws `char` two columns wide (a Chinese character, a full-width mark)."""
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+def columns(text: str) -> int:
+    """How many terminal columns `text` takes: two for each wide (Chinese) character."""
+    return sum(2 if wide(char) else 1 for char in text)
+
+
+def shortened(text: str, limit: int = ECHO_COLUMNS) -> str:
     """Text a message repeats back, kept to one readable line: the start, an ellipsis and the whole length.
 
     `前门东大街……（共 5000 字）`: the person sees what was meant and that nothing was lost;
-    `jiesu show` and JSON keep the whole text. A line break in it is shown as ␊: typed text must
-    not start a line of its own under a line jiesu wrote (`城管科⏎#2 已办结`).
+    `jiesu show` and JSON keep the whole text. The start is `limit` terminal columns, not characters:
+    40 Chinese characters took 80 columns and wrapped the line. A line break in it is shown as ␊: typed
+    text must not start a line of its own under a line jiesu wrote (`城管科⏎#2 已办结`).
     """
     return _cut(text.replace("\n", "␊"), limit)
 
 
 def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
+    fitting = _fitting(text, limit)
+    if fitting == len(text):
         return text
-    return f"{text[:before_a_number(text, limit)]}…（共 {len(text)} 字）"
+    return f"{text[:before_a_number(text, fitting)]}…（共 {len(text)} 字）"
+
+
+def _fitting(text: str, limit: int) -> int:
+    """How many of `text`'s first characters fit in `limit` columns (counted only that far: a text may be huge)."""
+    used = 0
+    for at, char in enumerate(text):
+        used += 2 if wide(char) else 1
+        if used > limit:
+            return at
+    return len(text)
 
 
 def before_a_number(pieces: Sequence[str], cut: int) -> int:
@@ -160,7 +182,7 @@ def _in_a_number(char: str) -> bool:
 
 def echoed_path(path: object) -> str:
     """A file's path as a message repeats it: whole, unless absurdly long (then `shortened`)."""
-    return shortened(str(path), ECHO_PATH_CHARS)
+    return shortened(str(path), ECHO_PATH_COLUMNS)
 
 
 def echoed(value: object) -> str:
@@ -171,7 +193,7 @@ def echoed(value: object) -> str:
     if not isinstance(value, str):
         return shortened(repr(value))
     quote = '"' if "'" in value and '"' not in value else "'"
-    return f"{quote}{visible(_cut(value, ECHO_CHARS))}{quote}"
+    return f"{quote}{visible(_cut(value, ECHO_COLUMNS))}{quote}"
 
 
 NOT_UTF8 = "不是 UTF-8 文字（可能是 GBK 编码）"  # what a file or script saved in the system's old encoding is told

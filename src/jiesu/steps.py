@@ -220,32 +220,54 @@ def _in_time_order(session: Session, case: Case, kind: EventKind, office: Office
         .order_by(Event.at, Event.id)
     ).all()
     if standing:
-        raise _out_of_order(session, office, case, kind, at, standing, fields)
+        raise _out_of_order(session, office, case, kind, at, standing, changes)
 
 
 def _out_of_order(
-    session: Session, office: Office, case: Case, kind: EventKind, at: datetime, standing: list[Event], fields: set[str]
+    session: Session, office: Office, case: Case, kind: EventKind, at: datetime, standing: list[Event], changes: dict
 ) -> RuleViolation:
-    """The refusal of a `kind` step dated `at` (changing `fields`), before the `standing` steps recorded already
-    (in time order), naming the first, and how to backfill it: after its worker undoes it only where that undo
-    lets the step in (undone.undo_lets_in: a close backfilled before an extension logged today, wrongly logged on
-    a closed case); else no earlier than the last of them."""
-    from jiesu.undone import undo_lets_in  # undone.py builds on this module
+    """The refusal of a `kind` step dated `at` (making `changes`), before the `standing` steps recorded already
+    (in time order), naming the first, and how to backfill it: after its worker undoes it (and any step they
+    logged after it) only where those undos let the step in (undone.undos_letting_in: a close backfilled before
+    an extension logged today, wrongly logged on a closed case); else no earlier than the last of them."""
+    from jiesu.undone import undos_letting_in  # undone.py builds on this module
 
+    fields = {name for name in changes if name not in UNORDERED}
     first, last = standing[0], standing[-1]
     at_shown, first_shown = shown_apart(office, at, first.at)
     label = EventKind(first.kind).label
     why = "两步改变了案卷的同一项" if json.loads(first.changes).keys() & fields else f"{kind.label}后的诉求不能再{label}"
-    if len(standing) == 1 and undo_lets_in(session, office, first, fields):
-        actor = first.actor if re.fullmatch(r"[\w.@-]+", first.actor) else shlex.quote(first.actor)  # 李四 as typed
-        undo = f"jiesu undo {case.id}" if first.actor == office.actor else f"jiesu --actor {actor} undo {case.id}"
-        how = f"请 {first.actor} 先 {undo} 撤销那次{label}，再补录{kind.label}"  # as that worker: on a shared login, undo is the typist's
+    undos = undos_letting_in(session, office, first, fields) if len(standing) == 1 else []
+    if undos:
+        how = _undo_advice(office, case, kind, at_shown, undos, changes)
     else:
         cannot = f"那次{label}不能为此撤销，" if len(standing) == 1 and first.kind != EventKind.UNDONE else ""
         bound = "它" if last is first else f"{EventKind(last.kind).label}（{shown_apart(office, at, last.at)[1]}）"
         how = f"{cannot}{kind.label}时间须不早于{bound}"
     return RuleViolation(
         f"#{case.id} 的{kind.label}时间 {spaced(at_shown)}早于 {first.actor} 已记录的{label}（{first_shown}），{why}；补录须按时间先后：{how}"
+    )
+
+
+def _undo_advice(office: Office, case: Case, kind: EventKind, at_shown: str, undos: list[Event], changes: dict) -> str:
+    """How to backfill a `kind` step (making `changes`, dated `at_shown`) by taking back the `undos` (latest
+    first, the step in its way last) as the worker who logged them. A first response among them is lost by its
+    undo and, once the backfilled step bars contacts (a close), cannot be logged again: it is to be logged
+    again at its real time first, or else the backfill dated no earlier than it."""
+    first = undos[-1]
+    actor = first.actor if re.fullmatch(r"[\w.@-]+", first.actor) else shlex.quote(first.actor)  # 李四 as typed
+    undo = f"jiesu undo {case.id}" if first.actor == office.actor else f"jiesu --actor {actor} undo {case.id}"  # as that worker: on a shared login, undo is the typist's
+    taken = [f"{undo} 撤销之后记录的{EventKind(step.kind).label}（{shown(office, step.at)}）" for step in undos[:-1]]
+    taken.append(f"{undo} 撤销那次{EventKind(first.kind).label}")
+    how = f"请 {first.actor} 先 " + "，再 ".join(taken)
+    response = next((step for step in undos if step.kind == EventKind.CONTACTED and "responded_at" in json.loads(step.changes)), None)
+    new_status = changes.get("status", [None, None])[1]
+    if response is None or new_status is None or EventKind.CONTACTED.value not in NOT_TAKEN[Status(new_status)]:
+        return f"{how}，再补录{kind.label}"
+    relog = f"jiesu contact {case.id} --at …"
+    return (
+        f"{how}（首次响应随之撤销），按实际时间重记联系 {relog}（须早于 {at_shown}，{kind.label}后不能再记），再补录{kind.label}；"
+        f"联系确在{kind.label}之后的，{kind.label}时间须不早于 {shown(office, response.at)}"
     )
 
 

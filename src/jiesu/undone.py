@@ -14,6 +14,7 @@ never reversible; a correction of a ledger entry (`ledger edit`) moves no balanc
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,27 +99,40 @@ def undo(office: Office, case_id: int | None = None) -> Undone:
         return Undone(case, step, changes)
 
 
-def _latest_step(session: Session, actor: str, case_id: int | None) -> Event | None:
+def _latest_step(session: Session, actor: str, case_id: int | None, taken: Collection[int] = ()) -> Event | None:
+    """The actor's latest step still standing (on `case_id`, or any case), those `taken` counted as undone."""
     query = select(Event).where(Event.actor == actor, Event.kind != EventKind.UNDONE.value, not_undone())
+    if taken:
+        query = query.where(Event.id.not_in(taken))
     if case_id is not None:
         query = query.where(Event.case_id == case_id)
     return session.exec(query.order_by(Event.id.desc()).limit(1)).first()
 
 
-def undo_lets_in(session: Session, office: Office, step: Event, fields: set[str]) -> bool:
-    """Whether `jiesu undo` by the worker who logged `step` takes it back, and a step changing `fields`,
-    refused as backfilled before it alone, then goes in: `step` is that worker's latest on the case, the undo
-    is allowed, and it restores none of `fields` (else the backfill is refused against the undo, logged now)."""
-    if step.kind in IRREVERSIBLE or step.kind == EventKind.UNDONE or json.loads(step.changes).keys() & fields:
-        return False
-    latest = _latest_step(session, step.actor, step.case_id)
-    if latest is None or _step_taken(session, latest).id != step.id:
-        return False
-    try:
-        _check_reversible(office, session, step, "")
-    except RuleViolation:
-        return False
-    return True
+def undos_letting_in(session: Session, office: Office, step: Event, fields: set[str]) -> list[Event]:
+    """The steps `jiesu undo` by the worker who logged `step` takes back, latest first and `step` last, after
+    which a step changing `fields`, refused as backfilled before `step` alone, goes in; empty when no run of
+    undos does. Each undo must be allowed once the later ones are done and restore none of `fields` (else the
+    backfill is refused against that undo, logged now): an extension with a note logged after it is two undos."""
+    if step.kind == EventKind.UNDONE:
+        return []
+    chain: list[Event] = []
+    taken: set[int] = set()
+    while not chain or chain[-1].id != step.id:
+        latest = _latest_step(session, step.actor, step.case_id, taken)
+        if latest is None or latest.id < step.id:
+            return []
+        taken.add(latest.id)  # a reopen's re-ledgering goes with the reopen (_step_taken)
+        latest = _step_taken(session, latest)
+        if latest.kind in IRREVERSIBLE or json.loads(latest.changes).keys() & fields:
+            return []
+        try:
+            _check_reversible(office, session, latest, "", taken)
+        except RuleViolation:
+            return []
+        chain.append(latest)
+        taken.add(latest.id)
+    return chain
 
 
 def _step_taken(session: Session, step: Event) -> Event:
@@ -132,7 +146,8 @@ def _step_taken(session: Session, step: Event) -> Event:
     return before if before is not None and before.kind == EventKind.REOPENED else step
 
 
-def _check_reversible(office: Office, session: Session, step: Event, what: str) -> None:
+def _check_reversible(office: Office, session: Session, step: Event, what: str, taken: Collection[int] = ()) -> None:
+    """Refuse to undo `step` (`what`), naming why; the steps `taken` are counted as undone already."""
     kind = EventKind(step.kind)
     if kind in IRREVERSIBLE:
         raise RuleViolation(f"{what}不能撤销：{IRREVERSIBLE[kind]}")
@@ -154,6 +169,8 @@ def _check_reversible(office: Office, session: Session, step: Event, what: str) 
         .order_by(Event.id)
     )
     for other in later:
+        if other.id in taken:
+            continue
         theirs = json.loads(other.changes)
         # A later contact left responded_at alone because this one had set it; a later change of
         # 时限档 kept resolve_by because this extension had set it.

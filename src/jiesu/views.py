@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -181,10 +181,28 @@ def _resolve_by_shown(tz: ZoneInfo, ledgered: dict[str, Any] | None) -> Callable
     return lambda value: f"{bound(value)}（挂账整改，以台账 {ledgered['id']} 的{due}为准）"
 
 
+def history(events: Sequence[Event]) -> list[tuple[Event, bool]]:
+    """A case's steps, given in the order logged, as `show` lists them: by when each happened, ties in the order
+    logged (DESIGN §7: steps keep time order), each with whether it was backfilled — logged after a step dated
+    later than it, so that it now comes before a step logged earlier. A close backfilled to last week was
+    listed below today's steps."""
+    marked, latest = [], None
+    for event in events:
+        marked.append((event, latest is not None and event.at < latest))
+        latest = event.at if latest is None else max(latest, event.at)
+    return sorted(marked, key=lambda pair: pair[0].at)  # sorted is stable: ties keep the order logged
+
+
+def step_label(kind: str, backfilled: bool) -> str:
+    """A step's name in `show`'s history, `办结（补录）` when backfilled (history)."""
+    return EventKind(kind).label + ("（补录）" if backfilled else "")
+
+
 def event_columns(tz: ZoneInfo) -> list[Column]:
+    """`show`'s history of rows from event_record, each with its `step` (step_label)."""
     return [
         Column("at", "时间", local_time(tz), whole=True, narrow=without_year),
-        Column("kind", "办理", labelled(EventKind), whole=True),
+        Column("step", "办理", whole=True),
         Column("actor", "经办人"),
         Column("note", "说明"),
         Column("changes", "变更", _changes),

@@ -14,7 +14,6 @@ import os
 import posixpath
 import re
 import tempfile
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from xml.etree import ElementTree
 
 from jiesu.cells import EXCEL_1904_EPOCH, EXCEL_EPOCH, UNSAVED_FORMULA
 from jiesu.errors import BadInput
+from jiesu.safetext import columns as display_width  # as in a terminal, so in Excel's default font: Chinese counts two
 
 EXCEL_CELL_LIMIT = 32_767  # characters Excel holds in one cell
 EXCEL_ROW_LIMIT = 1_048_576
@@ -219,11 +219,6 @@ def _reason(exc: Exception, data: bytes) -> str:
     if b"\x00" not in data[:4096]:
         return "这是文本文件（如 CSV）；CSV 请加 --format csv 导入"
     return "文件内容既不是 .xlsx 也不是 .xls；请在 Excel 中打开后另存为 .xlsx"
-
-
-def display_width(text: str) -> int:
-    """Columns a text takes in Excel's default font: Chinese characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def write_workbook(
