@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import unicodedata
 from difflib import get_close_matches
 
 from jiesu.safetext import echoed, shortened, visible
@@ -79,6 +80,24 @@ def _text_not_option(option: str, args: list[str]) -> str | None:
         return None if valued else typed
     after = typed[2:3] if typed.startswith("--") else typed[1:2]
     return typed if after and after != "-" and not (after.isascii() and after.isalpha()) else None
+
+
+# Dashes that Chinese input methods and word processors put where `--` was meant (`——assignee`, `–assignee`,
+# `－－assignee`): em and en dashes, the full-width hyphen-minus and their kin.
+_DASHES = "—–－‐‑‒―−﹣﹘"
+_DASH_RUN = re.compile(rf"[-{_DASHES}]+")
+
+
+def dashed_option(word: str, names) -> str | None:
+    """Why `word` is refused when it is one of the option `names` (`--assignee`) written with dashes that are not
+    ASCII hyphens (`—assignee`), else None. Click would take it as a text or an extra argument; a text that merely
+    starts with a dash (`—楼道灯不亮`) names no option and is left alone."""
+    run = _DASH_RUN.match(word)
+    if run is None or run.group().isascii():
+        return None
+    typed = word.partition("=")[0]
+    name = "--" + unicodedata.normalize("NFKC", typed[run.end() :])  # `——ａｓｓｉｇｎｅｅ`: full-width letters too
+    return f"{echoed(typed)} 不是选项：选项要用两个半角减号，写作 {name}" if name in names else None
 
 
 def usage_message(exc: BaseException, args: list[str] | None = None) -> str | None:
