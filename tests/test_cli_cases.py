@@ -140,6 +140,22 @@ def test_an_unknown_option_is_offered_the_option_its_command_says_it_with(jiesu,
 @pytest.mark.parametrize(
     ("args", "said"),
     [
+        # a fresh tester: `hotspots --mine` was offered `--min`, which takes a number; `--mine` is a flag of todo's
+        (["hotspots", "--mine"], "没有 --mine 这个选项（jiesu hotspots --help 看用法）"),
+        (["todo", "--min", "3"], "没有 --min 这个选项（jiesu todo --help 看用法）"),  # hotspots' number is no --mine
+        (["hotspots", "--mn", "3"], "没有 --mn 这个选项；您是不是要 --min？"),  # a word no command has: a typo, as before
+        (["todo", "--mien"], "没有 --mien 这个选项；您是不是要 --mine？"),
+    ],
+)
+def test_an_option_of_another_command_is_offered_only_an_option_of_its_kind(jiesu, book, args, said):
+    before = book.fingerprint()
+    refused(jiesu(*args), said, code=2)
+    assert book.fingerprint() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
         (["ledger", "clear", "1", "--evidence", "已更换主管道", "--evidence", "诉求人要求快点"], "--evidence 写了两次"),
         (["assign", "1", "城管科", "--note", "第一", "--note=第二"], "--note 写了两次"),
         (["close", "1", "--result", "resolved", "--note", "好", "--at", "-1h", "--at", "-2h"], "--at 写了两次"),
