@@ -160,6 +160,22 @@ def test_an_unknown_option_is_offered_the_option_its_command_says_it_with(jiesu,
 @pytest.mark.parametrize(
     ("args", "said"),
     [
+        # a fresh tester: `hotspots --mine` was offered `--min`, which takes a number; `--mine` is a flag of todo's
+        (["hotspots", "--mine"], "没有 --mine 这个选项（jiesu hotspots --help 看用法）"),
+        (["todo", "--min", "3"], "没有 --min 这个选项（jiesu todo --help 看用法）"),  # hotspots' number is no --mine
+        (["hotspots", "--mn", "3"], "没有 --mn 这个选项；您是不是要 --min？"),  # a word no command has: a typo, as before
+        (["todo", "--mien"], "没有 --mien 这个选项；您是不是要 --mine？"),
+    ],
+)
+def test_an_option_of_another_command_is_offered_only_an_option_of_its_kind(jiesu, book, args, said):
+    before = book.fingerprint()
+    refused(jiesu(*args), said, code=2)
+    assert book.fingerprint() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
         (["ledger", "clear", "1", "--evidence", "已更换主管道", "--evidence", "诉求人要求快点"], "--evidence 写了两次"),
         (["assign", "1", "城管科", "--note", "第一", "--note=第二"], "--note 写了两次"),
         (["close", "1", "--result", "resolved", "--note", "好", "--at", "-1h", "--at", "-2h"], "--at 写了两次"),
@@ -182,6 +198,45 @@ def test_an_option_given_twice_is_refused_not_its_first_value_dropped(jiesu, boo
     assert book.fingerprint() == before
     jiesu.ok("note", "1", "--", "--note")  # after `--` a word is text, an option's name too
     assert jiesu.json("show", "1")["events"][-1]["note"] == "--note"
+
+
+DASHES_SAID = "不是选项：选项要用两个半角减号，写作"
+
+
+@pytest.mark.parametrize(
+    ("args", "typed", "meant"),
+    [
+        # as a Chinese input method or a word processor writes `--`: taken as a text or an extra argument, no hint
+        (["list", "—assignee", "物业"], "—assignee", "--assignee"),
+        (["list", "——assignee", "物业"], "——assignee", "--assignee"),
+        (["list", "–assignee=物业"], "–assignee", "--assignee"),
+        (["list", "－－assignee", "物业"], "－－assignee", "--assignee"),
+        (["list", "——ａｓｓｉｇｎｅｅ", "物业"], "——ａｓｓｉｇｎｅｅ", "--assignee"),
+        (["new", "楼道灯不亮", "—community", "前门社区"], "—community", "--community"),
+        (["note", "1", "已联系", "——at", "-1h"], "——at", "--at"),
+        (["—actor", "甲", "list"], "—actor", "--actor"),  # a global option before the command
+    ],
+)
+def test_an_option_written_with_input_method_dashes_is_refused_saying_how_to_write_it(jiesu, book, args, typed, meant):
+    jiesu.new("先有一件")
+    before = book.fingerprint()
+    refused(jiesu(*args), f"'{typed}' {DASHES_SAID} {meant}", code=2)
+    assert book.fingerprint() == before
+
+
+def test_a_text_that_starts_with_a_dash_is_still_a_text(jiesu, book):
+    """Only a dash run followed by one of the command's options is refused: a summary, a note, or any word
+    after `--` that starts with a dash is text, as before."""
+    case_id = jiesu.new("—楼道灯不亮")
+    jiesu.ok("note", case_id, "——见附件")
+    jiesu.ok("note", case_id, "--", "—assignee")
+    jiesu.ok("note", case_id, "－－ -q")
+    assert [event["note"] for event in jiesu.json("show", case_id)["events"][1:]] == ["——见附件", "—assignee", "－－ -q"]
+    assert jiesu.json("show", case_id)["summary"] == "—楼道灯不亮"
+    before = book.fingerprint()
+    line = "'—at' 不是选项：选项要用两个半角减号，写作 --at；若是 --note 的文字，请写成 --note=—at"
+    refused(jiesu("contact", case_id, "--note", "—at", "-1h"), line, code=2)  # a value forgotten, as `--note --at` is
+    assert book.fingerprint() == before
 
 
 def test_duplicate_ref_is_refused(jiesu, book):

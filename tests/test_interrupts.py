@@ -84,6 +84,24 @@ def test_a_script_stopped_after_a_line_committed_says_the_change_was_saved(jiesu
     assert [case["id"] for case in jiesu.json("list")] == [1]
 
 
+@SIGNALS
+@pytest.mark.parametrize(("script", "filed", "said"), [
+    ("new 一 -q\nshow 9\nnew 二 -q\n", 2, "第 1–3 行已读完（其中 1 行被拒未执行：第 2 行），后面的行未执行；接着执行请从第 4 行开始"),
+    ("show 9\nnew 一 -q\nshow 8\nnew 二 -q\n", 2, "第 1–4 行已读完（其中 2 行被拒未执行：第 1、3 行），后面的行未执行；接着执行请从第 5 行开始"),
+])
+def test_a_script_stopped_under_keep_going_names_the_lines_refused(jiesu, how, code, script, filed, said):
+    """A fresh tester: under --keep-going, 第 1–250 行已执行 counted the refused lines among those executed, and
+    nothing said which lines were still to be done."""
+    shell = jiesu_process("shell", "--keep-going")
+    shell.stdin.write(script.encode())
+    shell.stdin.flush()
+    assert [shell.stdout.readline() for _ in range(filed)] == [f"{n}\n".encode() for n in range(1, filed + 1)]
+    shell.send_signal(how)
+    returncode, err = ended(shell)
+    assert (returncode, err.splitlines()[-1]) == (code, f"错误: 已中断；{said}")
+    assert [case["id"] for case in jiesu.json("list")] == list(range(1, filed + 1))
+
+
 # `jiesu shell` running a script of notes, sent `how` in its third note: as the note's COMMIT begins (held until
 # it is counted, so the note is saved), or as its INSERT begins (so it is not).
 SIGNAL_IN_THE_THIRD_LINE = """

@@ -354,6 +354,43 @@ def test_server_status_and_stop(modes):
     assert modes.run("server", "server", "stop").stderr.decode() == "常驻进程未运行\n"
 
 
+def _starting() -> int:
+    """Start a resident process, as a first command does, and its pid as soon as it holds its lock (it then
+    loads jiesu for seconds before it listens)."""
+    subprocess.run([sys.executable, "-m", "jiesu", "--version"], capture_output=True, timeout=120, env=os.environ | {"JIESU_SERVER": "1"})
+    written: list[str] = []
+
+    def signed() -> bool:
+        written[:] = "".join(p.read_text() for p in Path(os.environ["JIESU_RUNTIME_DIR"]).glob("server-*.lock")).split()
+        return bool(written)
+
+    _wait_for(signed)
+    return int(written[0])
+
+
+def test_stop_just_after_the_first_command_waits_for_the_starting_process_and_status_then_says_stopped(modes):
+    """A fresh tester: `server stop` right after the command that started the resident process said 未运行, and
+    `server status` a moment later said 运行中 — it was still loading, not yet listening."""
+    pid = _starting()
+    shown = modes.run("server", "server", "status").stdout.decode()  # loading still, or (a quick machine) listening
+    assert shown.startswith((f"常驻进程：正在启动（pid {pid}）", f"常驻进程：运行中（pid {pid}，")), shown
+    stopped = modes.run("server", "server", "stop")
+    assert (stopped.returncode, stopped.stderr.decode()) == (0, f"常驻进程（pid {pid}）已退出\n")
+    assert not _alive(pid)
+    assert modes.run("server", "server", "status").stdout.decode() == "常驻进程：未运行（下一条命令会启动它）\n"
+
+
+def test_stop_ends_a_starting_process_that_does_not_come_to_listen(modes):
+    """One held while it loads (here by SIGSTOP) is ended after JIESU_SERVER_STOP_WAIT, not called 未运行."""
+    pid = _starting()
+    os.kill(pid, signal.SIGSTOP)
+    stopped = modes.run("server", "server", "stop", JIESU_SERVER_STOP_WAIT="1")
+    assert stopped.returncode == 0
+    assert stopped.stderr.decode().startswith(f"常驻进程（pid {pid}）启动后 1 秒内没有开始接受命令，已结束"), stopped.stderr
+    assert not _alive(pid)
+    assert modes.run("server", "server", "status").stdout.decode() == "常驻进程：未运行（下一条命令会启动它）\n"
+
+
 def test_a_resident_process_started_by_a_command_with_a_bad_jiesu_now_starts_all_the_same(modes):
     """Its warm-up asked the first command's JIESU_NOW for today and died of the command's own usage error."""
     assert modes.run("server", "list", JIESU_NOW="明天").returncode == 2

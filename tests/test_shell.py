@@ -64,6 +64,14 @@ def test_usage_errors_and_bad_quoting_are_one_line(db_target):
     assert (backslash.returncode, backslash.stderr) == (2, "错误: 第 1 行：无法解析这一行：行末的反斜杠 \\ 后面缺少字符\n")
 
 
+def test_an_option_written_with_input_method_dashes_is_refused_in_the_shell_too(db_target):
+    result = shell(db_target, "new 一 -q\nlist ——assignee 物业\nnote 1 —楼道灯不亮\n", "--keep-going")
+    assert result.returncode == 2 and result.stdout == "1\n"
+    assert without_calendar_notes(result.stderr).splitlines() == [
+        "错误: 第 2 行：'——assignee' 不是选项：选项要用两个半角减号，写作 --assignee", "#1 已备注",
+    ]
+
+
 def test_a_pipe_or_redirection_is_refused_as_such_and_quoted_ones_are_text(db_target):
     """Tester 42: `list | tail -1` was refused as an unknown option -1. A shell operator standing as a word,
     outside quotes, is named; quoted, escaped or inside a word it stays text, as before."""

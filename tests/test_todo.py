@@ -152,6 +152,19 @@ def test_todo_refuses_a_bad_within(jiesu, args):
     refused(jiesu("todo", *args), code=2)
 
 
+@pytest.mark.parametrize("zero", ["0", "００", " 0 "])
+def test_todo_within_a_bare_zero_is_zero_of_any_unit(day, zero):
+    """A fresh tester: `--within 0` was refused while `0h` was taken; zero of any unit is the same length."""
+    assert day.json("todo", "--within", zero) == day.json("todo", "--within", "0h")
+    assert day.ok("todo", "--within", zero, "--format", "table").stderr == day.ok("todo", "--within", "0m", "--format", "table").stderr
+
+
+@pytest.mark.parametrize("bare", ["5", "30", "0.5"])
+def test_todo_within_another_bare_number_is_refused_as_ambiguous(jiesu, bare):
+    """Minutes, hours or days: a bare number other than 0 could be any, so it is refused, not guessed."""
+    refused(jiesu("todo", "--within", bare), f"'{bare}' 不是时长；应写作 30m、2h、1d、1w，2 hours、1 day，或 30分钟、2小时、1天、1周", code=2)
+
+
 def test_todo_mine_and_assignee_together_is_a_usage_error(jiesu):
     result = jiesu("todo", "--mine", "--assignee", "张三")
     assert result.exit_code == 2 and result.stderr == "错误: --mine 与 --assignee 只能用一个\n"

@@ -36,10 +36,16 @@ def status() -> None:
     except NotAnswering as stuck:
         fail(f"常驻进程（pid {stuck.pid}）在运行，但 {ready_bound():g} 秒内没有应答；jiesu server stop 可结束它")
     if found is None:
-        typer.echo(f"常驻进程：已关闭（{off}），每条命令单独启动" if off else "常驻进程：未运行（下一条命令会启动它）")
-        return
-    pid, uptime, served = found
-    line = f"常驻进程：运行中（pid {pid}，已运行 {uptime // 60} 分 {uptime % 60} 秒，已处理 {served} 个请求）"
+        from jiesu.server import starting_pid
+
+        starting = starting_pid()  # not listening yet: it was 未运行 here, and a moment later 运行中
+        if starting is None:
+            typer.echo(f"常驻进程：已关闭（{off}），每条命令单独启动" if off else "常驻进程：未运行（下一条命令会启动它）")
+            return
+        line = f"常驻进程：正在启动（pid {starting}）"
+    else:
+        pid, uptime, served = found
+        line = f"常驻进程：运行中（pid {pid}，已运行 {uptime // 60} 分 {uptime % 60} 秒，已处理 {served} 个请求）"
     typer.echo(f"{line}；本环境已关闭它（{off}），命令不经它执行，jiesu server stop 可让它退出" if off else line)
 
 
@@ -47,7 +53,8 @@ def status() -> None:
 def stop() -> None:
     """让常驻进程退出（正在执行的命令会执行完）；下一条命令会重新启动它。
 
-    它退出后才返回（最多等 10 秒，JIESU_SERVER_STOP_WAIT），所以紧接着的 jiesu server status 说的是实情。
+    它退出后才返回（最多等 10 秒，JIESU_SERVER_STOP_WAIT），所以紧接着的 jiesu server status 说的是实情；
+    正在启动的常驻进程，等它开始接受命令再让它退出。
     没有应答的常驻进程（停住或卡死）由它结束：先 SIGTERM，等上述时间仍在就 SIGKILL。
 
     例：jiesu server stop
@@ -57,7 +64,7 @@ def stop() -> None:
 
     bound = float(os.environ.get("JIESU_SERVER_STOP_WAIT", STOP_WAIT))
     try:
-        found = _control("stop")
+        found = _control("stop") or _stop_starting(bound)
     except NotAnswering as stuck:
         _end_stuck(stuck.pid, bound, f"{ready_bound():g} 秒内没有应答")
         return
@@ -76,6 +83,22 @@ def stop() -> None:
         say(f"常驻进程（pid {pid}）已退出；其间另一条命令启动了新的常驻进程（pid {successor}）")
     else:
         say(f"常驻进程（pid {pid}）已退出")
+
+
+def _stop_starting(bound: float):
+    """`stop` of a resident process still warming up (not listening yet), which `stop` called 未运行 and a `status`
+    just after found 运行中: stopped as soon as it listens, as `_control("stop")` answers; ended if it does not
+    listen within `bound` seconds (then stop has said so, and exits 0: nothing is left running). None: there is none."""
+    from jiesu.server import starting_pid, stop_once_listening
+
+    pid = starting_pid()
+    if pid is None:
+        return None
+    found = stop_once_listening(pid, bound)
+    if found is None and starting_pid() == pid:
+        _end_stuck(pid, bound, f"启动后 {bound:g} 秒内没有开始接受命令")
+        raise typer.Exit(0)
+    return found or (pid, 0, 0)
 
 
 def _end_stuck(pid: int, bound: float, waited: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -47,6 +48,7 @@ def shell(
         _greet(ctx)
     status = failed = ExitCode.OK
     ran: tuple[int, int] | None = None  # the first and last line whose command ran
+    refused: list[int] = []  # the lines refused so far (--keep-going goes on past them)
     number, running, before_line = 0, False, saved_counts()
     try:
         for number, line in enumerate(_typed_lines() if interactive else _script_lines(), start=1):
@@ -75,13 +77,14 @@ def shell(
                 ran = (ran[0] if ran else number, number)
                 continue
             failed = failed or status
+            refused.append(number)
             if not (keep_going or interactive):
                 say(_stopped_at(number, ran))
                 break
     except (Interrupted, KeyboardInterrupt) as exc:  # a script, stopped: where, so that it is not run again from the top
         found = interruption(exc)
         if not interactive:
-            found.kept = found.kept or _interrupted_at(number, ran, running, saved=saved_counts() != before_line)
+            found.kept = found.kept or _interrupted_at(number, ran, running, saved=saved_counts() != before_line, refused=refused)
         if found is exc:
             raise
         raise found from exc
@@ -165,24 +168,35 @@ def _stopped_at(number: int, ran: tuple[int, int] | None) -> str:
     return f"已在第 {number} 行停止：{_lines_run(number, ran)}后面的行未执行"
 
 
-def _interrupted_at(number: int, ran: tuple[int, int] | None, running: bool, *, saved: bool) -> str | None:
+def _interrupted_at(
+    number: int, ran: tuple[int, int] | None, running: bool, *, saved: bool, refused: list[int]
+) -> str | None:
     """What a script stopped by Ctrl-C or TERM has done, said after 已中断 (clikit.interrupted), and where to go on
     from: line `number` was `running` and has `saved` its change, or not; else the signal came between lines.
-    Tester 43 was told 改动已保存；不要重试 of a script that had run 233 lines of 300. None when no line ran."""
+    Tester 43 was told 改动已保存；不要重试 of a script that had run 233 lines of 300. None when no line ran.
+    The lines `--keep-going` went on past (`refused`) are named: they did not run, and are to be done again."""
     if running and saved:
         ran = (ran[0] if ran else number, number)
     if ran is None:
         return None
     resume = number if running and not saved else ran[1] + 1
-    return f"{_lines_run(resume, ran)}后面的行未执行；接着执行请从第 {resume} 行开始"
+    return f"{_lines_run(resume, ran, [line for line in refused if line < resume])}后面的行未执行；接着执行请从第 {resume} 行开始"
 
 
-def _lines_run(number: int, ran: tuple[int, int] | None) -> str:
-    """The lines before line `number` whose commands ran (`ran`, first and last), as a stop line says them."""
+SHOWN_REFUSED = 10  # refused lines a stop line names; the rest each said their error as they were refused
+
+
+def _lines_run(number: int, ran: tuple[int, int] | None, refused: Sequence[int] = ()) -> str:
+    """The lines before line `number` whose commands ran (`ran`, first and last), as a stop line says them, and
+    among them those that were `refused` (--keep-going): a range said 已执行 of them, and no one redid them."""
     if ran is None:
         return f"前 {number - 1} 行没有命令，" if number > 1 else ""
-    first, last = ran
-    return f"第 {first} 行已执行，" if first == last else f"第 {first}–{last} 行已执行，"
+    first, last = min([ran[0], *refused]), max([ran[1], *refused])
+    lines = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
+    if not refused:
+        return f"{lines}已执行，"
+    named = "、".join(map(str, refused[:SHOWN_REFUSED])) + ("等" if len(refused) > SHOWN_REFUSED else "")
+    return f"{lines}已读完（其中 {len(refused)} 行被拒未执行：第 {named} 行），"
 
 
 def _split(line: str) -> list[str] | None:

@@ -22,7 +22,7 @@ from jiesu.errors import BadOption, ExitCode, JiesuError, Unencodable, os_reason
 from jiesu.interrupts import Interrupted, interruption, raise_on_sigterm
 from jiesu.safetext import echoed, has_undecodable, undecodable_message, visible, visible_lines
 from jiesu.helpfold import ChineseContext
-from jiesu.usage import HELP_OPTION_HELP, chinese_help_record, usage_message, usage_piece
+from jiesu.usage import HELP_OPTION_HELP, chinese_help_record, dashed_option, usage_message, usage_piece
 
 if TYPE_CHECKING:
     from jiesu.db import Store
@@ -72,8 +72,10 @@ def refuse_repeated_options(params, args: list[str], *, before_command: bool = F
     `ledger clear 1 --evidence 已更换主管道 --evidence …` stored the second only, and tester 45's `--db a --db b`
     worked in another book. Short ones count as written together too (`-fjson`, `-qq`, `-af ids`). Options that
     gather every value given (`multiple`) may repeat; after `--` every word is text. An option's value that is
-    another of its options (`contact 2 --note --at …`) is a value forgotten, not a text. A group's options
-    (`before_command`) end at its command's name."""
+    another of its options (`contact 2 --note --at …`) is a value forgotten, not a text. An option written with
+    an input method's dashes (`—assignee`, `－－assignee`) is refused saying how to write it (usage.dashed_option),
+    not taken as a text. A group's options (`before_command`) end at its command's name."""
+    names = {name for param in params if param.param_type_name == "option" for name in (*param.opts, *param.secondary_opts)}
     options = {
         name: param
         for param in params
@@ -83,7 +85,11 @@ def refuse_repeated_options(params, args: list[str], *, before_command: bool = F
     seen: dict[str, str] = {}  # an option's name → how it was first written
     words = iter(args)
     for word in words:
-        if word == "--" or (before_command and not word.startswith("-")):
+        if word == "--":
+            return
+        if dashed := dashed_option(word, names):
+            raise BadOption(dashed)
+        if before_command and not word.startswith("-"):
             return
         name, equals, _ = word.partition("=")
         if name in options:
@@ -108,6 +114,8 @@ def refuse_repeated_options(params, args: list[str], *, before_command: bool = F
                 value = next(words, None)
                 if value in options:
                     raise BadOption(f"{written} 后面缺少取值：{value} 是选项；以 - 开头的文字请写成 {written}={value}")
+                if dashed := dashed_option(value or "", names):
+                    raise BadOption(f"{dashed}；若是 {written} 的文字，请写成 {written}={value}")
 
 
 class JiesuGroup(ChineseHelp, TyperGroup):

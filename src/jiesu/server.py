@@ -48,6 +48,7 @@ def main() -> None:
     lock = _hold(os.path.join(directory, f"server-{key}.lock"))
     if lock is None:
         return  # another one is running
+    _sign(lock)
     _remove_the_dead(directory, key)
     Server(os.path.join(directory, f"server-{key}.sock"), stamp()).run()
 
@@ -68,6 +69,14 @@ def _hold(path: str):
             return lock
         lock.close()
     return None
+
+
+def _sign(lock) -> None:
+    """Write who holds the lock (pid and start time) into it: `server stop` and `status` find by it one that is
+    still warming up, not listening yet, which `stop` used to call 未运行 and `status` then found 运行中."""
+    lock.truncate(0)
+    lock.write(f"{os.getpid()} {_started(os.getpid())}\n")
+    lock.flush()
 
 
 def _is_at(fd: int, path: str) -> bool:
@@ -597,8 +606,55 @@ def _ends_within(pid: int, seconds: float) -> bool:
 def is_running(pid: int) -> bool:
     """Whether process `pid` is there and not a zombie (one its starter left to init, which a
     container's init may never reap, has ended all the same)."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def _started(pid: int) -> str | None:
+    """When process `pid` started (clock ticks after boot): with its pid, which process it is — a pid is reused."""
+    fields = _stat(pid)
+    return None if fields is None else fields[19]
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/`pid`/stat after the process's name, from its state on; None when it is gone."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+            return stat.read().rsplit(")", 1)[1].split()
     except FileNotFoundError:
-        return False
+        return None
+
+
+def starting_pid() -> int | None:
+    """The resident process that holds its lock but does not listen yet (it is warming up), by the pid and start
+    time it wrote in the lock file (`_sign`); None when there is none: a lock nobody holds, or held only by the
+    commands of one that has gone."""
+    from jiesu.client import Place
+
+    place = Place()
+    try:
+        lock = open(os.path.join(place.directory, f"server-{place.key}.lock"), encoding="ascii")  # noqa: SIM115
+    except FileNotFoundError:
+        return None
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return None  # nobody holds it
+        except BlockingIOError:
+            written = lock.read().split()
+    if len(written) != 2 or not written[0].isdigit():
+        return None
+    pid = int(written[0])
+    return pid if is_running(pid) and _started(pid) == written[1] else None
+
+
+def stop_once_listening(pid: int, seconds: float) -> tuple[int, int, int] | None:
+    """Ask the resident process `pid`, still warming up, to stop as soon as it listens: its answer (as `control`'s),
+    or None when it went away first or did not listen within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while is_running(pid) and time.monotonic() < deadline:
+        found = control("stop")
+        if found is not None:
+            return found
+        time.sleep(0.05)
+    return None

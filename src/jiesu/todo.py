@@ -28,11 +28,15 @@ from jiesu.vocab import LedgerStatus, Status
 
 REASONS = {"respond": "首次响应", "resolve": "办结", "revisit": "回访", "ledger": "台账整改", "escalate": "应升级"}
 _WITHIN = re.compile(rf"^\s*{LENGTH}\s*$")
+# A bare zero is zero of any unit (`--within 0`, as `0h` is); another bare number is ambiguous, and refused.
+_ZERO = re.compile(r"^\s*0+\s*$")
 
 
 def parse_within(text: str) -> timedelta:
-    """`2h`, `1d`, `30m`, `1w` (or `2小时`, `1天`, `30分钟`, `1周`) as a length of time; anything else, or one
-    longer than MOST_DAYS days, is a usage error (BadOption)."""
+    """`2h`, `1d`, `30m`, `1w` (or `2小时`, `1天`, `30分钟`, `1周`), or a bare 0, as a length of time; anything else,
+    or one longer than MOST_DAYS days, is a usage error (BadOption)."""
+    if _ZERO.match(halfwidth(text)):
+        return timedelta(0)
     match = _WITHIN.match(halfwidth(text).casefold())
     if not match:
         raise BadOption(f"{echoed(text)} 不是时长；应写作 30m、2h、1d、1w，2 hours、1 day，或 30分钟、2小时、1天、1周")
@@ -44,7 +48,9 @@ def parse_within(text: str) -> timedelta:
 
 
 def within_said(text: str) -> str:
-    """A length `parse_within` takes, as a sentence says it: `1d` → `1 天`, `2小时` → `2 小时`."""
+    """A length `parse_within` takes, as a sentence says it: `1d` → `1 天`, `2小时` → `2 小时`, `0` → `0 分钟`."""
+    if _ZERO.match(halfwidth(text)):
+        return f"0 {LENGTH_UNITS['m']}"
     match = _WITHIN.match(halfwidth(text).casefold())
     return f"{int(match['amount'])} {LENGTH_UNITS[unit_letter(match['unit'])]}"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import unicodedata
 from difflib import get_close_matches
 
 from jiesu.safetext import echoed, shortened, visible
@@ -81,6 +82,24 @@ def _text_not_option(option: str, args: list[str]) -> str | None:
     return typed if after and after != "-" and not (after.isascii() and after.isalpha()) else None
 
 
+# Dashes that Chinese input methods and word processors put where `--` was meant (`——assignee`, `–assignee`,
+# `－－assignee`): em and en dashes, the full-width hyphen-minus and their kin.
+_DASHES = "—–－‐‑‒―−﹣﹘"
+_DASH_RUN = re.compile(rf"[-{_DASHES}]+")
+
+
+def dashed_option(word: str, names) -> str | None:
+    """Why `word` is refused when it is one of the option `names` (`--assignee`) written with dashes that are not
+    ASCII hyphens (`—assignee`), else None. Click would take it as a text or an extra argument; a text that merely
+    starts with a dash (`—楼道灯不亮`) names no option and is left alone."""
+    run = _DASH_RUN.match(word)
+    if run is None or run.group().isascii():
+        return None
+    typed = word.partition("=")[0]
+    name = "--" + unicodedata.normalize("NFKC", typed[run.end() :])  # `——ａｓｓｉｇｎｅｅ`: full-width letters too
+    return f"{echoed(typed)} 不是选项：选项要用两个半角减号，写作 {name}" if name in names else None
+
+
 def usage_message(exc: BaseException, args: list[str] | None = None) -> str | None:
     """The one Chinese line for a usage error from the parser; None if `exc` is not one.
 
@@ -100,7 +119,7 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
             return visible(misplaced)
         given = {arg.split("=", 1)[0] for arg in args or []}  # one already on the line is not what was meant
         options = {name: metavar for name, metavar in _option_names(ctx).items() if name not in given} if ctx is not None else {}
-        near = _options_meant(exc.option_name, options)
+        near = _options_meant(exc.option_name, options, _kinds_elsewhere(exc.option_name, ctx) if ctx is not None else set())
         text = _text_not_option(exc.option_name, args or [])
         hint = f"；您是不是要 {near[0]}？" if near else see
         if text:  # a text that starts with a minus, not a mistyped option: say how to write it
@@ -240,10 +259,12 @@ OPTION_SYNONYMS = (
 )
 
 
-def _options_meant(typed: str, options: dict[str, str]) -> list[str]:
-    """The option of `options` (name → metavar) an unknown option `typed` most likely meant: one saying the same
-    thing in the command's words (OPTION_SYNONYMS), else a near spelling of its name — the word, not its dashes,
-    which made `--channel` look like `--help`; none for none."""
+def _options_meant(typed: str, options: dict[str, str], kinds: set[bool]) -> list[str]:
+    """The option of `options` (name → metavar, "" for a flag) an unknown option `typed` most likely meant: one
+    saying the same thing in the command's words (OPTION_SYNONYMS), else a near spelling of its name — the word, not
+    its dashes, which made `--channel` look like `--help`; none for none. A word that is another command's option
+    (`kinds`: whether it takes a value there, `_kinds_elsewhere`) is offered only an option of the same kind:
+    `hotspots --mine`, a flag, was offered `--min`, a number."""
     word = typed.lower()
     words = {word, word.removesuffix("s")}  # --reasons, --notes
     meant = [
@@ -251,8 +272,22 @@ def _options_meant(typed: str, options: dict[str, str]) -> list[str]:
     ]
     if meant:
         return meant[:1]
-    bare = {name.lstrip("-"): name for name in options if name.startswith("--")}
+    bare = {name.lstrip("-"): name for name in options if name.startswith("--") and (not kinds or bool(options[name]) in kinds)}
     return [bare[close] for close in get_close_matches(word.lstrip("-"), list(bare), n=1, cutoff=0.75)]
+
+
+def _kinds_elsewhere(typed: str, ctx) -> set[bool]:
+    """Whether option `typed` takes a value (True) or none (False) in the jiesu commands that have it (`--mine` is a
+    flag of `todo`'s and `list`'s): empty when none has it, a mistyped name (`--mn`)."""
+    kinds: set[bool] = set()
+    commands = [ctx.find_root().command]
+    while commands:
+        command = commands.pop()
+        kinds |= {not getattr(p, "is_flag", False) for p in command.params if typed in (*p.opts, *p.secondary_opts)}
+        if hasattr(command, "list_commands"):  # a group: every command under it, built if it is not yet
+            found = (command.get_command(ctx, name) for name in command.list_commands(ctx))
+            commands += [each for each in found if each is not None]
+    return kinds
 
 
 def _option_names(ctx) -> dict[str, str]:
