@@ -62,8 +62,13 @@ class CasesAt:
 
     @cached_property
     def dues(self):
-        """The ledger's 整改期限 a later `ledger edit` changed, as they stood then (ledger_dues_at)."""
-        return ledger_dues_at(self._conn, self._as_of)
+        """The ledger's 整改期限 a later `ledger edit` changed, as they stood then (ledger_values_at)."""
+        return ledger_values_at(self._conn, self._as_of, "due")
+
+    @cached_property
+    def units(self):
+        """The ledger's 责任单位 a later `ledger edit` changed, as they stood then (ledger_values_at)."""
+        return ledger_values_at(self._conn, self._as_of, "unit")
 
     def __call__(self, where: Callable = lambda table: []):
         if self.wound_back is None:
@@ -78,14 +83,14 @@ class CasesAt:
         ).subquery("cases_at")
 
 
-def ledger_dues_at(conn: Connection, as_of: datetime):
-    """The 整改期限 a `ledger edit` (or the undo of one) dated after `as_of` changed, as they stood at
-    `as_of`: (case_id, due) rows read from one JSON parameter, None when no such step came later."""
-    was = {case_id: fields["due"] for case_id, fields in entry_fields_at(conn, as_of, ("due",)).items()}
+def ledger_values_at(conn: Connection, as_of: datetime, name: str):
+    """The entry field `name` (due, unit) a `ledger edit` (or the undo of one) dated after `as_of` changed, as
+    they stood at `as_of`: (case_id, name) rows read from one JSON parameter, None when no such step came later."""
+    was = {case_id: fields[name] for case_id, fields in entry_fields_at(conn, as_of, (name,)).items()}
     if not was:
         return None
-    columns = [LedgerEntry.__table__.c.case_id, LedgerEntry.__table__.c.due]
-    return json_rows(conn, columns, [{"case_id": case_id, "due": due} for case_id, due in was.items()], "dues_at")
+    columns = [LedgerEntry.__table__.c.case_id, LedgerEntry.__table__.c[name]]
+    return json_rows(conn, columns, [{"case_id": case_id, name: value} for case_id, value in was.items()], f"{name}s_at")
 
 
 def entry_fields_at(conn: Connection, as_of: datetime, fields: tuple[str, ...] = ENTRY_EDITABLE) -> dict[int, dict]:
