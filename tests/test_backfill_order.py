@@ -272,8 +272,8 @@ def test_check_finds_an_extension_dated_after_a_ledgering_an_older_jiesu_took_ba
 
 def test_a_receipt_may_be_corrected_past_a_step_taken_back(jiesu, monkeypatch):
     """Replayed from a fresh tester: an assignment undone still kept the receipt from moving past it, and the
-    refusal did not say which step. A step taken back, and its undo, were both logged before the correction:
-    every view before the correction reads the old receipt, every view after it has both behind it."""
+    refusal did not say which step. A corrected receipt stands in every view, as if the case had been filed so
+    (as a case filed late is): before it, the case is not there yet; after the undo, the step is gone."""
     monkeypatch.setenv("JIESU_NOW", "2026-12-03T11:00+08:00")
     case_id = jiesu.new("x", "--received", "2026-12-01 09:00")
     jiesu.ok("assign", case_id, "物业", "--at", "2026-12-01 10:00")
@@ -287,8 +287,8 @@ def test_a_receipt_may_be_corrected_past_a_step_taken_back(jiesu, monkeypatch):
     def as_of(when: str):
         return [(row["received_at"], row["status"], row["assignee"]) for row in jiesu.json("list", "--as-of", when) if row["id"] == case_id]
 
-    assert as_of("2026-12-01 10:30") == [("2026-12-01T09:00:00+08:00", "assigned", "物业")]  # as the book stood then
-    assert as_of("2026-12-03 11:02") == [("2026-12-01T09:00:00+08:00", "new", None)]  # undone, not yet corrected
+    assert as_of("2026-12-01 10:30") == []  # received, as corrected, the next day
+    assert as_of("2026-12-03 11:02") == [("2026-12-02T09:00:00+08:00", "new", None)]  # undone, not yet corrected
     assert as_of("2026-12-03 11:05") == [("2026-12-02T09:00:00+08:00", "new", None)]
 
 

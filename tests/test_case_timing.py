@@ -516,7 +516,7 @@ def test_messages_name_an_end_of_day_deadline_as_24_00(jiesu, monkeypatch):
     jiesu.new("楼上漏水", "--received", "2026-11-20T09:12")
     refused(jiesu("extend", "1", "--to", "2026-11-25", "--reason", "x"), "#1 延期后的时限应晚于现在的 2026-12-01 24:00")
     edited = jiesu.ok("edit", "1", "--category", "供暖/不热")  # 水电气热: 24 hours from receipt, not a day's end
-    assert edited.stderr.endswith("时限已按更正后的内容重算：水电气热档，响应时限 2026-11-21 09:12，办理时限 2026-11-21 09:12\n")
+    assert edited.stderr.endswith("时限已按更正后的内容重算：水电气热档，响应时限 2026-11-21 09:12 到现在已过，办理时限 2026-11-21 09:12 到现在已过\n")
     undone = jiesu.ok("undo", "1")
     assert "办理时限：2026-11-21 09:12 → 2026-12-01 24:00" in undone.stderr
 

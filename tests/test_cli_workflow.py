@@ -375,7 +375,7 @@ def test_a_step_that_moves_the_deadlines_says_them(jiesu):
     assert jiesu.ok("escalate", case_id, "--reason", "需街道协调", "--at", "2026-11-20T10:00").stderr == "#1 已升级到街道（待派单）\n"
     escalated = jiesu.ok("escalate", case_id, "--reason", "涉及多个产权单位", "--to", "区", "--at", "2026-11-20T11:00")
     assert escalated.stderr == (
-        "#1 已升级到区（待派单）\n时限已按升级后的层级重算：复杂疑难档，响应时限 2026-11-21 09:00，办理时限 2026-12-11 24:00\n"
+        "#1 已升级到区（待派单）\n时限已按升级后的层级重算：复杂疑难档，响应时限 2026-11-21 09:00 到现在已过，办理时限 2026-12-11 24:00\n"
     )
     jiesu.ok("visit", case_id, "--note", "上门", "--at", "2026-11-21T08:00")
     jiesu.ok("classify", case_id, "合理诉求", "--at", "2026-11-21T08:10")

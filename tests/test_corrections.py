@@ -81,7 +81,7 @@ def test_edit_that_changes_the_tier_recomputes_deadlines_and_says_so(jiesu):
     result = jiesu.ok("edit", case_id, "--urgency", "紧急")
     assert result.stderr.splitlines() == [
         "#1 已更正：紧急程度：一般 → 紧急",
-        "时限已按更正后的内容重算：紧急档，响应时限 2026-11-30 11:00，办理时限 2026-11-30 11:00",
+        "时限已按更正后的内容重算：紧急档，响应时限 2026-11-30 11:00 到现在已过，办理时限 2026-11-30 11:00 到现在已过",
     ]
     after = jiesu.json("show", case_id)
     assert (after["tier"], after["resolve_by"]) == ("emergency", "2026-11-30T11:00:00+08:00")
@@ -89,6 +89,24 @@ def test_edit_that_changes_the_tier_recomputes_deadlines_and_says_so(jiesu):
     result = jiesu.ok("edit", case_id, "--urgency", "normal", "--category", "供暖/暖气不热")
     assert "水电气热档" in result.stderr
     assert jiesu.json("show", case_id)["resolve_by"] == "2026-12-01T09:00:00+08:00"
+
+
+def test_edit_that_makes_an_open_case_late_says_its_deadline_has_passed(jiesu, monkeypatch):
+    """Replayed from a fresh tester: a category corrected to 供水 two days on moved the 办理时限 to the day after
+    receipt, and the line named it without saying the case was now late (as `reopen` says of a passed 整改期限)."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-04T10:50:00+08:00")
+    case_id = jiesu.new("停水", "--channel", "walkin", "--nature", "合理诉求", "--received", "2026-12-01T15:05")
+    result = jiesu.ok("edit", case_id, "--category", "供水/停水")
+    assert result.stderr.splitlines()[-1] == "时限已按更正后的内容重算：水电气热档，办理时限 2026-12-02 15:05 到现在已过（已响应）"
+    assert ids_of(jiesu.json("list", "--overdue")) == [case_id]
+    jiesu.ok("close", case_id, "--result", "已解决", "--note", "已恢复供水")
+    jiesu.ok("edit", case_id, "--category", "物业/维修")
+    result = jiesu.ok("edit", case_id, "--category", "供水/停水")  # closed: late no longer, nothing to say
+    assert result.stderr.splitlines()[-1] == "时限已按更正后的内容重算：水电气热档，办理时限 2026-12-02 15:05（已响应）"
+
+
+def ids_of(rows: list[dict]) -> list[int]:
+    return [row["id"] for row in rows]
 
 
 def test_edit_that_keeps_the_tier_does_not_mention_deadlines(jiesu):

@@ -271,6 +271,29 @@ def test_rates_by_assignee_list_the_unassigned_first_then_the_names_on_either_ba
     assert [row["name"] for row in report["rates_by_assignee"]] == [None, "Zhang", "李网格", "王网格"]
 
 
+def by_assignee(report: dict) -> dict:
+    return {row["name"]: (row["received"], row["open"], row["overdue"]) for row in report["by_assignee"]}
+
+
+def test_a_ledgered_case_is_counted_under_its_unit_as_list_and_todo_give_it(jiesu, monkeypatch):
+    """Replayed from a fresh tester: list --assignee and todo gave a 挂账整改 case to its 责任单位, while the
+    report's 按承办 counted it under none (（未填）). A past month counts it under the unit it had then."""
+    monkeypatch.setenv("JIESU_NOW", "2026-12-03T10:00:00+08:00")
+    water = jiesu.new("水压不足", "--nature", "合理诉求", "--received", "2026-11-20T09:00")
+    jiesu.ok("assign", water, "张网格", "--at", "2026-11-20T10:00")
+    jiesu.ok("ledger", "add", water, "--plan", "换管", "--unit", "街道城管科", "--due", "2026-11-25", "--at", "2026-11-21T11:00")
+    lamp = jiesu.new("路灯不亮", "--nature", "合理诉求", "--received", "2026-11-22T09:00")
+    jiesu.ok("assign", lamp, "李网格", "--at", "2026-11-22T10:00")
+    jiesu.ok("ledger", "add", lamp, "--plan", "换灯", "--unit", "物业", "--due", "2026-12-31", "--at", "2026-12-01T11:00")
+    jiesu.ok("ledger", "edit", "1", "--unit", "区住建委", "--reason", "录错")
+    assert [row["id"] for row in jiesu.json("list", "--assignee", "区住建委")] == [water]
+    assert by_assignee(jiesu.json("report", "daily")) == {"区住建委": (0, 1, 1), "物业": (0, 1, 0)}
+    november = jiesu.json("report", "monthly", "--period", "2026-11")
+    assert by_assignee(november) == {"街道城管科": (1, 1, 1), "李网格": (1, 1, 0)}
+    assert [row["name"] for row in november["rates_by_assignee"]] == ["李网格", "街道城管科"]
+    assert [row["name"] for row in jiesu.json("report", "monthly")["rates_by_assignee"]] == []
+
+
 def test_an_empty_group_is_null_in_every_grouping_of_the_report(jiesu):
     """A category is held as '', an assignee, community as NULL: a script reading the report tests one absence."""
     jiesu.new("路灯不亮", "--received", "2026-11-20T09:00")

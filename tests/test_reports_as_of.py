@@ -278,37 +278,54 @@ PAGES = [  # with their received per day: the printable page's days, the table's
 ]
 
 
-def test_a_receipt_corrected_into_an_earlier_month_leaves_that_months_record_as_it_stood(jiesu):
-    """The tester's case: `edit --received` moved a case a month back, and as-of views showed it in
-    that month with the deadlines of its old receipt. A view as of T shows the case as it stood at T."""
+def test_a_receipt_corrected_into_an_earlier_month_counts_there_as_a_late_filed_case_does(jiesu):
+    """An earlier tester: as-of views showed a case moved a month back with the deadlines of its old receipt.
+    A receipt correction stands in every view, with the deadlines it recomputed: the case reads as filed so."""
     case_id = jiesu.new("楼道积水", "--received", "2026-11-10T09:00")
-    october = jiesu.json("report", "monthly", "--period", "2026-10")
-    november = jiesu.json("report", "monthly", "--period", "2026-11")
-    mid_november = jiesu.json("list", "--all", "--as-of", "2026-11-15T12:00")
     pages = [jiesu.ok("report", *args).stdout for args in PAGES]
     jiesu.ok("edit", case_id, "--received", "2026-10-20T09:00")
-    assert [jiesu.ok("report", *args).stdout for args in PAGES] == pages
-    assert jiesu.json("report", "monthly", "--period", "2026-10") == october
-    assert jiesu.json("report", "monthly", "--period", "2026-11") == november
-    assert jiesu.json("list", "--all", "--as-of", "2026-10-31T23:59") == []
-    assert jiesu.json("list", "--all", "--as-of", "2026-11-15T12:00") == mid_november
-    assert mid_november[0]["received_at"] == "2026-11-10T09:00:00+08:00"
-    now = jiesu.json("list", "--all", "--as-of", "now")[0]  # from the correction on, the corrected case
-    assert now["received_at"] == now_listed(jiesu, case_id)["received_at"] == "2026-10-20T09:00:00+08:00"
-    assert (now["respond_by"], now["resolve_by"]) == (now_listed(jiesu, case_id)["respond_by"], now_listed(jiesu, case_id)["resolve_by"])
+    assert [jiesu.ok("report", *args).stdout for args in PAGES] != pages
+    assert jiesu.json("report", "monthly", "--period", "2026-10")["received"] == 1
+    assert jiesu.json("report", "monthly", "--period", "2026-11")["received"] == 0
+    now = now_listed(jiesu, case_id)
+    for as_of in ("2026-10-31T23:59", "2026-11-15T12:00", "now"):
+        [then] = jiesu.json("list", "--all", "--as-of", as_of)
+        assert (then["received_at"], then["respond_by"], then["resolve_by"]) == (now["received_at"], now["respond_by"], now["resolve_by"])
+    assert now["received_at"] == "2026-10-20T09:00:00+08:00"
+
+
+def test_a_receipt_corrected_into_the_month_before_is_counted_there_once(jiesu, monkeypatch):
+    """Replayed from a fresh tester: a case filed on 01-04 and corrected that day to 12-30 counted in no
+    month (December read the receipt as it stood at its end, January the corrected one), while a case filed
+    late as received 12-15 counted in December. Work logged later still changes no past month."""
+    monkeypatch.setenv("JIESU_NOW", "2027-01-04T10:00:00+08:00")
+    corrected = jiesu.new("12月30日的来电", "--received", "2027-01-04T09:00")
+    jiesu.ok("edit", corrected, "--received", "2026-12-30T10:00")
+    late = jiesu.new("12月15日的来电", "--received", "2026-12-15T10:00")
+    monkeypatch.setenv("JIESU_NOW", "2027-02-01T09:00:00+08:00")
+    december = jiesu.json("report", "monthly", "--period", "2026-12")  # no step after its end: the book as it is
+    january = jiesu.json("report", "monthly", "--period", "2027-01")
+    assert (december["received"], december["open"], january["received"], january["open"]) == (2, 2, 0, 2)
+    assert jiesu.json("report", "daily", "--date", "2026-12-30")["received"] == 1
+    assert ids(jiesu.json("list", "--all", "--since", "2026-12-01", "--until", "2026-12-31")) == [corrected, late]
+    assert ids(jiesu.json("list", "--all", "--as-of", "2026-12-31T23:59")) == [corrected, late]
+    jiesu.ok("assign", corrected, "张网格", "--at", "2027-01-05T09:00")  # later work: December's end winds it back
+    jiesu.ok("assign", late, "李网格", "--at", "2027-01-05T09:00")
+    assert jiesu.json("report", "monthly", "--period", "2026-12") == december
+    assert [row["status"] for row in jiesu.json("list", "--all", "--as-of", "2026-12-31T23:59")] == ["new", "new"]
 
 
 def now_listed(jiesu, case_id: int) -> dict:
     return jiesu.json("show", case_id)
 
 
-def test_a_receipt_corrected_out_of_a_month_leaves_the_case_in_that_months_record(jiesu):
+def test_a_receipt_corrected_out_of_a_month_leaves_that_month(jiesu):
     case_id = jiesu.new("楼道积水", "--received", "2026-10-20T09:00")
     october = jiesu.json("report", "monthly", "--period", "2026-10")
     assert (october["received"], october["open"]) == (1, 1)
     jiesu.ok("edit", case_id, "--received", "2026-11-10T09:00")
-    assert jiesu.json("report", "monthly", "--period", "2026-10") == october
-    assert ids(jiesu.json("list", "--all", "--as-of", "2026-10-31T23:59")) == [case_id]
+    assert [jiesu.json("report", "monthly", "--period", period)["received"] for period in ("2026-10", "2026-11")] == [0, 1]
+    assert jiesu.json("list", "--all", "--as-of", "2026-10-31T23:59") == []
 
 
 def test_other_fields_corrected_later_read_as_they_stood(jiesu):
@@ -345,7 +362,7 @@ def test_hotspots_and_lists_as_of_a_past_time_never_change_when_cases_are_correc
     before = {view: jiesu.ok(*view, "--format", fmt).stdout for view in views}
     assert {s["kind"] for s in jiesu.json(*HOTSPOTS_AS_OF)} == {"cluster", "address", "caller", "seasonal"}
     jiesu.ok("edit", filed[0], "--community", "大栅栏社区", "--category", "园林/树木", "--address", "别处",
-             "--phone", "13900000000", "--received", "2026-11-23T09:00")
+             "--phone", "13900000000")
     jiesu.ok("edit", last_winter[0], "--category", "物业/维修")
     for view in views:
         assert jiesu.ok(*view, "--format", fmt).stdout == before[view], view

@@ -11,10 +11,15 @@ after one at 10:00 moved it earlier. A later change of it is wound back only whi
 what that change set, so the view at 09:45 keeps the 09:30 response the 10:00 contact's event cannot undo.
 
 A correction (`edit`, or the undo of one) is later work like any other: a field it
-changed after T — the receipt time too — reads at T as it was typed then, and so do the
-normalised copies that searches and hotspots compare (folded again from it). A receipt
-corrected after T into or out of a span therefore leaves the case where it stood at T. So does a
-ledger entry's 整改期限 that a `ledger edit` after T changed (`CasesAt.dues`).
+changed after T reads at T as it was typed then, and so do the normalised copies that
+searches and hotspots compare (folded again from it). So does a ledger entry's 整改期限 or
+责任单位 that a `ledger edit` after T changed (`CasesAt.dues`, `CasesAt.units`).
+
+Save a correction of the receipt time: that corrects when the case came in, as a case filed
+late states it (its filing is dated at its receipt), and it stands in every view with the
+deadlines and first response it recomputed (RECEIPT_KEPT); the rest of that correction is wound
+back. Each case is then counted in the span its receipt falls in, once: a receipt corrected into
+an earlier month counts there, as a late `new` does, and no longer in the month it was filed in.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from jiesu.vocab import PERSONAL_FIELDS, PURGED_VALUE, EventKind, open_status
 REPLAYED = ("status", "assignee", "level", "tier", "nature", "track", "respond_by", "resolve_by",
             "responded_at", "closed_at", "result", "reopen_count", "merged_into", "version")
 EVENTS = Event.__table__
+# What a correction of the receipt time set: never wound back (see above).
+RECEIPT_KEPT = frozenset({"received_at", "tier", "respond_by", "resolve_by", "responded_at"})
 
 
 class CasesAt:
@@ -62,8 +69,13 @@ class CasesAt:
 
     @cached_property
     def dues(self):
-        """The ledger's 整改期限 a later `ledger edit` changed, as they stood then (ledger_dues_at)."""
-        return ledger_dues_at(self._conn, self._as_of)
+        """The ledger's 整改期限 a later `ledger edit` changed, as they stood then (ledger_values_at)."""
+        return ledger_values_at(self._conn, self._as_of, "due")
+
+    @cached_property
+    def units(self):
+        """The ledger's 责任单位 a later `ledger edit` changed, as they stood then (ledger_values_at)."""
+        return ledger_values_at(self._conn, self._as_of, "unit")
 
     def __call__(self, where: Callable = lambda table: []):
         if self.wound_back is None:
@@ -78,14 +90,14 @@ class CasesAt:
         ).subquery("cases_at")
 
 
-def ledger_dues_at(conn: Connection, as_of: datetime):
-    """The 整改期限 a `ledger edit` (or the undo of one) dated after `as_of` changed, as they stood at
-    `as_of`: (case_id, due) rows read from one JSON parameter, None when no such step came later."""
-    was = {case_id: fields["due"] for case_id, fields in entry_fields_at(conn, as_of, ("due",)).items()}
+def ledger_values_at(conn: Connection, as_of: datetime, name: str):
+    """The entry field `name` (due, unit) a `ledger edit` (or the undo of one) dated after `as_of` changed, as
+    they stood at `as_of`: (case_id, name) rows read from one JSON parameter, None when no such step came later."""
+    was = {case_id: fields[name] for case_id, fields in entry_fields_at(conn, as_of, (name,)).items()}
     if not was:
         return None
-    columns = [LedgerEntry.__table__.c.case_id, LedgerEntry.__table__.c.due]
-    return json_rows(conn, columns, [{"case_id": case_id, "due": due} for case_id, due in was.items()], "dues_at")
+    columns = [LedgerEntry.__table__.c.case_id, LedgerEntry.__table__.c[name]]
+    return json_rows(conn, columns, [{"case_id": case_id, name: value} for case_id, value in was.items()], f"{name}s_at")
 
 
 def entry_fields_at(conn: Connection, as_of: datetime, fields: tuple[str, ...] = ENTRY_EDITABLE) -> dict[int, dict]:
@@ -128,11 +140,9 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
         .correlate_except(restep),
     )
     changed_later = [EVENTS.c.at > as_of, EVENTS.c.changes != "{}", as_stated]
-    # Cases whose receipt time a later correction moved: where it was at `as_of` decides whether they count.
-    moved = sa.select(EVENTS.c.case_id).where(EVENTS.c.at > as_of, EVENTS.c.changes.contains('"received_at"'))
-    if received is not None:
+    if received is not None:  # a case's receipt at `as_of` is its receipt now (RECEIPT_KEPT)
         cohort = sa.select(CASES.c.id).where(CASES.c.received_at >= received[0], CASES.c.received_at < received[1])
-        changed_later.append(sa.or_(EVENTS.c.case_id.in_(cohort), EVENTS.c.case_id.in_(moved)))
+        changed_later.append(EVENTS.c.case_id.in_(cohort))
     # Read by the events' time index alone (or, for a cohort, through its cases); cases received after `as_of` are dropped below.
     later = [(row.id, row.case_id, json.loads(row.changes), row.kind) for row in conn.execute(
         sa.select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.changes, EVENTS.c.kind).where(*changed_later)
@@ -156,7 +166,7 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
     states = {
         row.id: dict(row._mapping)
         for row in conn.execute(
-            sa.select(*read).where(CASES.c.id.in_(touched), sa.or_(CASES.c.received_at <= as_of, CASES.c.id.in_(moved)))
+            sa.select(*read).where(CASES.c.id.in_(touched), CASES.c.received_at <= as_of)
         )
     }
     if not states:
@@ -169,8 +179,9 @@ def _wound_back(conn: Connection, as_of: datetime, received: tuple[datetime, dat
             continue
         if "version" in state:
             state["version"] -= 1
+        kept = RECEIPT_KEPT if "received_at" in changes else frozenset()
         for name, (old, new) in changes.items():
-            if name in state and (name not in UNORDERED or state[name] == _value(name, new)):
+            if name in state and name not in kept and (name not in UNORDERED or state[name] == _value(name, new)):
                 state[name] = _value(name, old)
         if kind == EventKind.IMPORTED.value:
             # Imported closed, still open at `as_of`: not yet closed then, and with the assignee its row

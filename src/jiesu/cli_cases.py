@@ -301,7 +301,7 @@ def escalate(
     if escalated.ledgered is not None:  # its 办理时限 decides nothing while it is on the ledger
         say(ledgered_line(escalated.ledgered, office.now, office.tz, "未销账"))
     elif escalated.retimed:
-        say(retimed_line(escalated.case, "升级后的层级", office.tz))
+        say(retimed_line(escalated.case, "升级后的层级", office.now, office.tz))
 
 
 def extend(

@@ -60,7 +60,7 @@ def edit(
         if "respond_by" in edited.changes and case.responded_at is None:
             say(respond_by_line(case, "更正后的内容", tz))
     elif edited.retimed:
-        say(retimed_line(case, "更正后的内容", tz))
+        say(retimed_line(case, "更正后的内容", office.now, tz))
     if "responded_at" in edited.changes:  # hidden from the history's lines: the contact that set it shows instead
         say(responded_line(case, tz))
 

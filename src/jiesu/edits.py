@@ -95,8 +95,8 @@ def edit_case(office: Office, case_id: int, values: dict[str, Any], note: str = 
 
 def _check_receipt(office: Office, session: Session, case: Case, received_at: datetime) -> None:
     """A case cannot have been received after a step that stands on it (its filing and corrections are no
-    such step: RECORD_KINDS). A step taken back is none either, nor is its undo: both were logged before this
-    correction, so every view before it reads the old receipt, and every view from it on has both behind it."""
+    such step: RECORD_KINDS). A step taken back is none either, nor is its undo: the correction states when
+    the case should have been filed as received, and every view reads it so (asof.RECEIPT_KEPT)."""
     first = session.exec(
         select(Event.at, Event.kind, Event.actor)
         .where(Event.case_id == case.id, Event.kind.not_in([*RECORD_KINDS, EventKind.UNDONE.value]), not_undone())

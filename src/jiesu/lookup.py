@@ -23,7 +23,7 @@ from jiesu.models import LISTED_ENTRY_FIELDS, Event, LedgerEntry, Revisit
 from jiesu.office import Office
 from jiesu.phones import GROUP_SEPARATORS, LONGEST_IN_TEXT, as_dialled, as_number
 from jiesu.queries import (
-    CASES, assigned_to, entry_due, escalation_flags, is_due_escalation, is_open, is_overdue, ledger_entry_value, repeat_window,
+    CASES, assigned_to, entry_value, escalation_flags, is_due_escalation, is_open, is_overdue, ledger_entry_value, repeat_window,
 )
 from jiesu.steps import missing
 from jiesu.textsearch import fold
@@ -166,7 +166,7 @@ def _entry_columns(cases, dues=None):
     """The ledger entry of each 挂账整改 case among `cases` (its number, 整改期限 — as it stood, given `dues` — and
     责任单位), NULL for a case in any other status: the deadline `is_overdue` judges such a case by."""
     entries = LedgerEntry.__table__
-    values = (entries.c.id, entry_due(dues), entries.c.unit)
+    values = (entries.c.id, entry_value("due", dues), entries.c.unit)
     return [ledger_entry_value(value, cases).label(name) for value, name in zip(values, LISTED_ENTRY_FIELDS)]
 
 

@@ -3,9 +3,10 @@ reads them back instead of winding a year of history back twelve times.
 
 A month's counts are taken as of its end (asof.CasesAt): the cases received in it, as the
 history dated before its end left them, and their revisits by then. Work logged later does not
-move them (nor does an `edit`, dated when it is made, even of a receipt time into or out of
-the month), but some writes still can: a step, revisit, merge or undo logged with `--at`
-inside the month, `new --received` or an import of cases received then. Rather than trust every command, present and future, to
+move them (nor does an `edit`, dated when it is made — save of a receipt time, which counts the
+case in the month it is corrected to, as a late `new` would), but some writes still can: a step,
+revisit, merge or undo logged with `--at` inside the month, `new --received`, an import of cases
+received then, or a receipt corrected into or out of it. Rather than trust every command, present and future, to
 remember that, the database drops a kept month itself (the triggers of migration 10) whenever
 an event, a revisit or a case is written with a time at or before the month's end, in the
 writer's own transaction; and a month is computed to be kept in a transaction no such write

@@ -39,26 +39,33 @@ def ledger_open_at(as_of: datetime):
     return select(signed).where(moves.c.entry_id == entries.c.id, moves.c.at <= as_of).scalar_subquery() > 0
 
 
-def entry_due(dues=None, entries=LedgerEntry.__table__):
-    """A ledger entry's 整改期限: as it stood then where `dues` (asof.ledger_dues_at) has it — none, if it had
-    none then — else as it is."""
-    if dues is None:
-        return entries.c.due
-    then = select(dues.c.due).where(dues.c.case_id == entries.c.case_id)
-    return case((then.exists(), then.scalar_subquery()), else_=entries.c.due)
+def entry_value(name: str, was=None, entries=LedgerEntry.__table__):
+    """A ledger entry's `name` (its 整改期限 `due`, its 责任单位 `unit`): as it stood then where `was`
+    (asof.ledger_values_at) has it — a due none, if it had none then — else as it is."""
+    if was is None:
+        return entries.c[name]
+    then = select(was.c[name]).where(was.c.case_id == entries.c.case_id)
+    return case((then.exists(), then.scalar_subquery()), else_=entries.c[name])
 
 
-def ledger_entry_value(value, cases=CASES):
+def ledger_entry_value(value, cases=CASES, as_of: datetime | None = None):
     """`value` (a column of the ledger entries) of the entry a 挂账整改 case among `cases` answers to — its
-    latest, the open one — NULL for a case in any other status."""
+    latest (opened by `as_of`, when given), the open one — NULL for a case in any other status."""
     entries = LedgerEntry.__table__
-    latest = select(value).where(entries.c.case_id == cases.c.id).order_by(entries.c.id.desc()).limit(1).scalar_subquery()
+    opened = [entries.c.opened_at <= as_of] if as_of is not None else []
+    latest = select(value).where(entries.c.case_id == cases.c.id, *opened).order_by(entries.c.id.desc()).limit(1).scalar_subquery()
     return case((cases.c.status == Status.LEDGERED.value, latest))
+
+
+def holder(cases=CASES, units=None, as_of: datetime | None = None):
+    """Whom a case is with, as `todo` names it and `assigned_to` finds it: a 挂账整改 case its ledger entry's
+    责任单位 (as it stood at `as_of`, given the `units` a later `ledger edit` changed), any other its 承办."""
+    return func.coalesce(ledger_entry_value(entry_value("unit", units), cases, as_of), cases.c.assignee)
 
 
 def assigned_to(assignee: str, cases=CASES):
     """The cases `assignee` has: as their 承办, or as the 责任单位 of the ledger entry a 挂账整改 one answers to
-    (its latest). Each side an index reads: the 承办 in the cases', the entries' own in theirs."""
+    (its latest; the one `holder` names it by). Each side an index reads: the 承办 in the cases', the entries' own in theirs."""
     entries, later = LedgerEntry.__table__, LedgerEntry.__table__.alias()
     superseded = select(later.c.id).where(later.c.case_id == entries.c.case_id, later.c.id > entries.c.id).exists()
     units = select(entries.c.case_id).where(entries.c.unit == assignee, ~superseded)
@@ -71,7 +78,7 @@ def is_overdue(as_of: datetime, cases=CASES, dues=None):
     entries = LedgerEntry.__table__
     ledger_overdue = (
         select(entries.c.id)
-        .where(entries.c.case_id == cases.c.id, entry_due(dues) < as_of, ledger_open_at(as_of))
+        .where(entries.c.case_id == cases.c.id, entry_value("due", dues) < as_of, ledger_open_at(as_of))
         .exists()
     )
     return or_(

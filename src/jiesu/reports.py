@@ -20,7 +20,7 @@ from jiesu.errors import BadInput
 from jiesu.models import Event, LedgerEntry, Revisit, UTCDateTime
 from jiesu.office import Office
 from jiesu.phones import shown_field
-from jiesu.queries import entry_due, escalation_flags, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
+from jiesu.queries import entry_value, escalation_flags, holder, is_due_escalation, is_open, is_overdue, ledger_open_at, repeat_window
 from jiesu.render import iso, null_if_empty
 from jiesu.rules import RateCounts, rates
 from jiesu.undone import not_undone
@@ -51,7 +51,7 @@ def rate_counts(
     session: Session, office: Office, then: CasesAt, as_of: datetime, received: tuple[datetime, datetime], group: str | None = None
 ) -> dict[Any, RateCounts]:
     """RateCounts of the non-merged cases received in the span as they stood `then`, per value of column `group` (or None)."""
-    cases = then(lambda table: _received_in(table, received))
+    cases = held(then, then(lambda table: _received_in(table, received)), as_of)
     c = cases.c
     # Each case's latest revisit made by `as_of`, found through the (case_id, at) index case by case.
     latest = Revisit.__table__.alias("latest")
@@ -76,6 +76,12 @@ def rate_counts(
     if group is not None:
         query = query.group_by(key)
     return {row[0]: RateCounts(*(int(v) for v in row[1:])) for row in session.exec(query)}
+
+
+def held(then: CasesAt, cases, as_of: datetime):
+    """`cases` (as they stood `then`) with their assignee read as whom each was with at `as_of` (queries.holder):
+    a report counts a 挂账整改 case under its 责任单位, as `list --assignee` and `todo` find it."""
+    return select(*(holder(cases, then.units, as_of).label(c.name) if c.name == "assignee" else c for c in cases.c)).subquery("held")
 
 
 def rates_of(counts: RateCounts, office: Office) -> dict[str, float | None]:
@@ -355,8 +361,8 @@ def split_counts(
     time, open by status: two indexed scans rather than one OR over the whole
     table); each column's figures are the sums over the few combinations.
     """
-    cases = then(lambda table: [is_open(table), table.c.received_at <= as_of])
-    received = then(lambda table: _received_in(table, received_in))
+    cases = held(then, then(lambda table: [is_open(table), table.c.received_at <= as_of]), as_of)
+    received = held(then, then(lambda table: _received_in(table, received_in)), as_of)
     fresh_keys = [received.c[name] for name in names]
     fresh_rows = session.exec(select(func.count(), *fresh_keys).group_by(*fresh_keys)).all()
     standing_keys = [cases.c[name] for name in names]
@@ -383,10 +389,10 @@ def split_counts(
 def _ledger_standing(session: Session, standing: datetime, dues) -> dict:
     """Entries on the books at the report's `last_instant` (by their movements dated by then, as the
     period's balance counts them: a 上账 at the next month's first instant is in neither), and those
-    past due then (their 整改期限 then: `dues`, asof.ledger_dues_at)."""
+    past due then (their 整改期限 then: `dues`, asof.ledger_values_at)."""
     on_books = ledger_open_at(standing)
     open_entries = session.exec(select(func.count(LedgerEntry.id)).where(on_books)).one()
-    overdue = list(session.exec(select(LedgerEntry.id).where(on_books, entry_due(dues) < standing).order_by(LedgerEntry.id)))
+    overdue = list(session.exec(select(LedgerEntry.id).where(on_books, entry_value("due", dues) < standing).order_by(LedgerEntry.id)))
     return {"open": open_entries, "overdue": len(overdue), "overdue_entries": overdue}
 
 

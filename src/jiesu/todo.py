@@ -21,7 +21,7 @@ from jiesu.errors import BadOption
 from jiesu.fields import text_or_none
 from jiesu.models import LedgerEntry
 from jiesu.office import Office
-from jiesu.queries import CASES, assigned_to, escalation_flags, is_due_escalation, is_open, ledger_entry_value, reason_labels
+from jiesu.queries import CASES, assigned_to, escalation_flags, holder, is_due_escalation, is_open, reason_labels
 from jiesu.rules import latest_start, spans_alike
 from jiesu.safetext import echoed
 from jiesu.vocab import LedgerStatus, Status
@@ -101,14 +101,12 @@ def todo(office: Office, *, within: timedelta, assignee: str | None = None) -> l
         ]
         flags = escalation_flags(office.rules, now, reasons=("reopened", "repeat"))  # an overdue case is listed by its deadline
         # a 挂账整改 case's escalation is its entry's 责任单位's to see to, as its 台账整改 row is
-        ledger_unit = ledger_entry_value(entries.c.unit).label("ledger_unit")
-        escalating = sa.select(*shown, ledger_unit, *(f.label(name) for name, f in flags.items())).where(
+        escalating = sa.select(*shown, holder().label("holder"), *(f.label(name) for name, f in flags.items())).where(
             is_due_escalation(office.rules, now, flags=flags), *([assigned_to(assignee)] if assignee else [])
         )
         for r in conn.execute(escalating):
             reasons = [name for name in flags if r._mapping[name]]
-            whose = r.assignee if r.ledger_unit is None else r.ledger_unit
-            found.append(Due(r.id, "escalate", None, r.summary, whose, r.community, detail=reason_labels(reasons)))
+            found.append(Due(r.id, "escalate", None, r.summary, r.holder, r.community, detail=reason_labels(reasons)))
     order = list(REASONS)
     return sorted(found, key=lambda d: (d.due or now, d.case_id, order.index(d.reason)))
 

@@ -223,13 +223,21 @@ _BOUNDS = {"respond_by", "resolve_by", "due"}  # deadlines: one that ends a day 
 _HIDDEN_CHANGES = {"version", "search_text", "address_key", "category_key", "responded_at", "closed_at"}
 
 
-def retimed_line(case: Case, basis: str, tz: ZoneInfo) -> str:
+def retimed_line(case: Case, basis: str, now: datetime, tz: ZoneInfo) -> str:
     """What a step that recomputed a case's deadlines says of them (`basis`: what it went by): the 响应时限
-    only while the case awaits its first response — once responded, it decides nothing, and may read as past."""
-    resolve_by = f"办理时限 {shown_bound(case.resolve_by, tz)}"
+    only while the case awaits its first response — once responded, it decides nothing, and may read as past.
+    A deadline of an open case already past by `now` says so: the step has made the case late."""
+    late = now if Status(case.status) in OPEN_STATUSES else None
+    resolve_by = f"办理时限 {deadline_shown(case.resolve_by, late, tz)}"
     if case.responded_at is not None:
         return f"时限已按{basis}重算：{Tier(case.tier).label}档，{resolve_by}（已响应）"
-    return f"时限已按{basis}重算：{Tier(case.tier).label}档，响应时限 {shown_bound(case.respond_by, tz)}，{resolve_by}"
+    return f"时限已按{basis}重算：{Tier(case.tier).label}档，响应时限 {deadline_shown(case.respond_by, late, tz)}，{resolve_by}"
+
+
+def deadline_shown(bound: datetime, now: datetime | None, tz: ZoneInfo) -> str:
+    """A deadline as a step's line names it, followed by 到现在已过 when it is before `now` (None: never said)."""
+    shown = shown_bound(bound, tz)
+    return f"{shown} 到现在已过" if now is not None and bound < now else shown
 
 
 def respond_by_line(case: Case, basis: str, tz: ZoneInfo) -> str:
@@ -277,7 +285,7 @@ def ledgered_line(entry: LedgerEntry, now: datetime, tz: ZoneInfo, standing: str
     if entry.due is None:
         return f"台账 {entry.id} {standing}，没有整改期限；要定期限{edit}"
     if entry.due < now:
-        return f"台账 {entry.id} 的整改期限 {shown_bound(entry.due, tz)} 到现在已过，{edit} 重定整改期限"
+        return f"台账 {entry.id} 的整改期限 {deadline_shown(entry.due, now, tz)}，{edit} 重定整改期限"
     return f"台账 {entry.id} {standing}，整改期限仍为 {shown_bound(entry.due, tz)}"
 
 
