@@ -311,7 +311,6 @@ def revisit(
     with changing(office, case_id, "revisit", "回访") as (session, case):
         when = moment(office, case, at)
         not_before(office, case, when, "回访", case.closed_at, "办结")
-        not_before(office, case, when, "回访", last_at(session, case.id, EventKind.REVISITED), "上次回访")
         session.add(
             Revisit(case_id=case.id, at=when, actor=office.actor, satisfaction=satisfaction.value, resolved=resolved, note=note)
         )

@@ -18,9 +18,9 @@ from sqlmodel import Session, select
 
 from jiesu import clock, rules, textsearch
 from jiesu.errors import BadInput, CaseNotFound, RuleViolation, TransitionRefused
-from jiesu.models import Case, Event, LedgerEntry
+from jiesu.models import Case, Event, LedgerEntry, Revisit
 from jiesu.office import Office
-from jiesu.vocab import EventKind, LedgerStatus, Status
+from jiesu.vocab import EventKind, LedgerStatus, Satisfaction, Status
 
 
 @contextmanager
@@ -28,6 +28,7 @@ def changing(office: Office, case_id: int, step: str, verb: str) -> Iterator[tup
     """Load the case under the write lock and check that its status allows `step`."""
     with office.store.write() as session:
         case = load_case(session, case_id, for_update=True)
+        refuse_second_revisit(office, session, case, step)
         allowed(session, case, step, verb)
         yield session, case
 
@@ -42,6 +43,22 @@ def allowed(session: Session, case: Case, step: str, verb: str) -> None:
             f"#{case.id} 挂账整改，不能延期办理时限；整改期限请用 jiesu ledger edit {open_entry_id(session, case.id)} --due … --reason … 重定"
         )
     rules.check_step(case.id, case.status, case.level, step, verb, work_case(session, case))
+
+
+def refuse_second_revisit(office: Office, session: Session, case: Case, step: str) -> None:
+    """The refusal of a second 回访 of the same 办结, naming the one made: a revisit is the citizen's verdict on a
+    close, and two would leave "the latest" to chance (and count the case twice). It cannot be undone, so the line
+    says what a worker can do instead."""
+    if step != "revisit" or case.status != Status.REVISITED:
+        return
+    made = session.exec(select(Revisit).where(Revisit.case_id == case.id).order_by(Revisit.at.desc(), Revisit.id.desc())).first()
+    verdict = ""
+    if made is not None:
+        verdict = f"（{made.actor} {shown(office, made.at)} 已回访：{Satisfaction(made.satisfaction).label}，{'已解决' if made.resolved else '未解决'}）"
+    raise TransitionRefused(
+        f"#{case.id} 已回访，不能再回访{verdict}：同一次办结只回访一次；回访不能撤销，"
+        f"记错的请用 jiesu note {case.id} … 说明，诉求人仍不满意或未解决的请 jiesu reopen {case.id} --reason …"
+    )
 
 
 def open_entry(session: Session, case_id: int) -> LedgerEntry | None:
