@@ -24,13 +24,47 @@ from jiesu.vocab import EventKind, LedgerStatus, Satisfaction, Status
 
 
 @contextmanager
-def changing(office: Office, case_id: int, step: str, verb: str) -> Iterator[tuple[Session, Case]]:
-    """Load the case under the write lock and check that its status allows `step`."""
+def changing(office: Office, case_id: int, step: str, verb: str, at: datetime | None = None) -> Iterator[tuple[Session, Case]]:
+    """Load the case under the write lock and check that its status allows `step` — or, for a step backfilled to
+    `at` that leaves the status as it is, that its status then did (allowed_then)."""
     with office.store.write() as session:
         case = load_case(session, case_id, for_update=True)
         refuse_second_revisit(office, session, case, step)
-        allowed(session, case, step, verb)
+        if not allowed_then(session, case, step, at):
+            allowed(session, case, step, verb)
         yield session, case
+
+
+# The steps that leave a case's status as it is (a note any case takes): one dated with --at to a time the case's
+# status then allowed it is taken as a backfill even when the case has moved on since — the first contact forgotten
+# until after the close is the case's first response, not a reason to reopen it. A step that changes the status
+# is not: the history after it would no longer follow.
+BACKFILLED_AS_OF = frozenset({"contact", "visit"})
+
+
+def allowed_then(session: Session, case: Case, step: str, at: datetime | None) -> bool:
+    """Whether `step`, dated `at`, is a backfill its case's status at `at` allows though its status now does not."""
+    if at is None or step not in BACKFILLED_AS_OF or rules.allowed(case.status, step):
+        return False
+    return rules.allowed(status_at(session, case, at), step)
+
+
+def status_at(session: Session, case: Case, at: datetime) -> str:
+    """The case's status at `at`: what the first change of it dated after `at` changed it from, else its status now.
+    Steps taken back (and their undos) are none; an import counts as of the row's own times, which its event does
+    not carry, so it is passed over (a case imported closed reads closed until a later step)."""
+    from jiesu.undone import not_undone  # undone.py builds on this module
+
+    changed = session.exec(
+        select(Event.changes)
+        .where(
+            Event.case_id == case.id, Event.at > at, Event.changes.contains('"status": ['), not_undone(),
+            Event.kind.not_in((EventKind.IMPORTED.value, EventKind.UNDONE.value)),
+        )
+        .order_by(Event.at, Event.id)
+        .limit(1)
+    ).first()
+    return json.loads(changed)["status"][0] if changed else case.status
 
 
 def allowed(session: Session, case: Case, step: str, verb: str) -> None:
