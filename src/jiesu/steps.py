@@ -16,10 +16,11 @@ from sqlalchemy import false, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from jiesu import clock, rules, textsearch
+from jiesu import clock, phones, rules, textsearch
 from jiesu.errors import BadInput, CaseNotFound, RuleViolation, TransitionRefused
 from jiesu.models import Case, Event, LedgerEntry, Revisit
 from jiesu.office import Office
+from jiesu.safetext import shortened
 from jiesu.vocab import EventKind, LedgerStatus, Satisfaction, Status
 
 
@@ -29,7 +30,7 @@ def changing(office: Office, case_id: int, step: str, verb: str, at: datetime | 
     `at` that leaves the status as it is, that its status then did (allowed_then)."""
     with office.store.write() as session:
         case = load_case(session, case_id, for_update=True)
-        refuse_second_revisit(office, session, case, step)
+        refuse_repeat(office, session, case, step)
         if not allowed_then(session, case, step, at):
             allowed(session, case, step, verb)
         yield session, case
@@ -79,17 +80,38 @@ def allowed(session: Session, case: Case, step: str, verb: str) -> None:
     rules.check_step(case.id, case.status, case.level, step, verb, work_case(session, case))
 
 
-def refuse_second_revisit(office: Office, session: Session, case: Case, step: str) -> None:
+def refuse_repeat(office: Office, session: Session, case: Case, step: str) -> None:
+    """Refuse a step the case has taken already in this round — a second 回访 of the same 办结, a second 上账 —
+    naming the one taken and what to do instead, as `assign` to the unit it is with is refused."""
+    if step == "revisit" and case.status == Status.REVISITED:
+        raise TransitionRefused(revisited_already(office, session, case))
+    if step == "ledger add" and case.status == Status.LEDGERED:
+        raise TransitionRefused(on_the_books(office, session, case))
+
+
+def on_the_books(office: Office, session: Session, case: Case) -> str:
+    """The refusal of a second 上账, naming the entry the case is on (its 责任单位 and 整改期限) and the step that
+    corrects it: a worker who typed `ledger add` again meant to change the plan, unit or due."""
+    entry = open_entry(session, case.id)
+    if entry is None:  # a book that lost its entry: `jiesu check` says so
+        return f"#{case.id} 挂账整改，不能重复上账"
+    unit = shortened(phones.shown_field("unit", entry.unit))
+    due = f"，整改期限 {shown_bound(office, entry.due)}" if entry.due else "，没有整改期限"
+    return (
+        f"#{case.id} 已在台账 {entry.id}（{unit}{due}），不能重复上账；"
+        f"措施、单位或期限要改的，请用 jiesu ledger edit {entry.id} --plan … --unit … --due … --reason …（只写要改的）"
+    )
+
+
+def revisited_already(office: Office, session: Session, case: Case) -> str:
     """The refusal of a second 回访 of the same 办结, naming the one made: a revisit is the citizen's verdict on a
     close, and two would leave "the latest" to chance (and count the case twice). It cannot be undone, so the line
     says what a worker can do instead."""
-    if step != "revisit" or case.status != Status.REVISITED:
-        return
     made = session.exec(select(Revisit).where(Revisit.case_id == case.id).order_by(Revisit.at.desc(), Revisit.id.desc())).first()
     verdict = ""
     if made is not None:
         verdict = f"（{made.actor} {shown(office, made.at)} 已回访：{Satisfaction(made.satisfaction).label}，{'已解决' if made.resolved else '未解决'}）"
-    raise TransitionRefused(
+    return (
         f"#{case.id} 已回访，不能再回访{verdict}：同一次办结只回访一次；回访不能撤销，"
         f"记错的请用 jiesu note {case.id} … 说明，诉求人仍不满意或未解决的请 jiesu reopen {case.id} --reason …"
     )
