@@ -217,7 +217,7 @@ def test_revisit_and_reopen_dated_before_the_close_are_refused(jiesu, book):
     jiesu.ok("revisit", case_id, "--satisfaction", "satisfied", "--resolved", "yes", "--at", "2026-11-24T09:00")
     refused(
         jiesu("revisit", case_id, "--satisfaction", "basic", "--resolved", "yes", "--at", "2026-11-23T12:00"),
-        f"#{case_id} 的回访时间 2026-11-23 12:00 早于上次回访时间 2026-11-24 09:00；回访所依据的上次回访必须在它之前",
+        f"#{case_id} 已回访，不能再回访（测试员 2026-11-24 09:00 已回访：满意，已解决）：同一次办结只回访一次；回访不能撤销，记错的请用 jiesu note {case_id} … 说明，诉求人仍不满意或未解决的请 jiesu reopen {case_id} --reason …",
     )
 
 

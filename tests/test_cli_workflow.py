@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 
@@ -74,7 +75,8 @@ def test_a_visit_before_any_contact_says_the_first_response_is_still_due(jiesu):
     """响应率 counts contacts (DESIGN): a worker who met the citizen at the door is told to log it."""
     case_id = jiesu.new()
     assert jiesu.ok("visit", case_id, "--note", "上门").stderr == (
-        "#1 已记录上门（待派单）\n注意：#1 尚未记录首次响应（响应率只算 jiesu contact）；上门时已与诉求人联系的，请再记 jiesu contact 1\n"
+        "#1 已记录上门（待派单）\n注意：#1 尚未记录首次响应（响应率只算 jiesu contact）；上门时已与诉求人联系的，"
+        "请再记 jiesu contact 1 --at '2026-12-01 09:30'\n"
     )
     assert jiesu.json("show", case_id)["responded_at"] is None
     jiesu.ok("contact", case_id)
@@ -392,3 +394,58 @@ def test_a_recompute_of_a_responded_case_leaves_out_its_response_deadline(jiesu)
     jiesu.ok("contact", case_id, "--at", "2026-11-20T09:30")
     escalated = jiesu.ok("escalate", case_id, "--reason", "涉及多个产权单位", "--to", "区")
     assert escalated.stderr == "#1 已升级到区（待派单）\n时限已按升级后的层级重算：复杂疑难档，办理时限 2026-12-11 24:00（已响应）\n"
+
+
+def test_a_close_is_revisited_once_and_the_report_counts_revisited_cases(jiesu, book):
+    """A second 回访 of the same 办结 (the same answers, or others at the same instant) is refused naming the one
+    made: else "the latest revisit" is left to chance and the day's report counted one case twice."""
+    case_id = jiesu.new("楼道灯坏", "--phone", "13812345678", "--received", "2026-11-30 09:00")
+    jiesu.ok("classify", case_id, "合理诉求", "--at", "2026-11-30 10:00")
+    jiesu.ok("visit", case_id, "--note", "上门", "--at", "2026-11-30 11:00")
+    jiesu.ok("close", case_id, "--result", "已解决", "--note", "修好", "--at", "2026-11-30 12:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "满意", "--resolved", "yes", "--at", "2026-12-01 09:00")
+    before = book.fingerprint()
+    line = (
+        f"#{case_id} 已回访，不能再回访（测试员 2026-12-01 09:00 已回访：满意，已解决）：同一次办结只回访一次；回访不能撤销，记错的请用 jiesu note {case_id} … 说明，诉求人仍不满意或未解决的请 jiesu reopen {case_id} --reason …"
+    )
+    refused(jiesu("revisit", case_id, "--satisfaction", "满意", "--resolved", "yes", "--at", "2026-12-01 09:00"), line)
+    refused(jiesu("revisit", case_id, "--satisfaction", "不满意", "--resolved", "no"), line)
+    assert book.fingerprint() == before
+    refused(jiesu("contact", case_id), f"#{case_id} 已回访，不能联系诉求人；可用：reopen")  # no revisit offered
+    assert len(jiesu.json("show", case_id)["revisits"]) == 1
+    assert jiesu.json("report", "daily")["revisited"] == 1
+    # Reopened, closed and revisited again the same day: one case revisited, as it is one case closed.
+    jiesu.ok("reopen", case_id, "--reason", "灯又灭了", "--at", "2026-12-01 09:10")
+    jiesu.ok("visit", case_id, "--note", "换灯座", "--at", "2026-12-01 09:15")
+    jiesu.ok("close", case_id, "--result", "已解决", "--note", "修好", "--at", "2026-12-01 09:20")
+    jiesu.ok("revisit", case_id, "--satisfaction", "基本满意", "--resolved", "yes", "--at", "2026-12-01 09:25")
+    daily = jiesu.json("report", "daily")
+    assert (daily["closed"], daily["revisited"]) == (1, 1)
+    assert len(jiesu.json("show", case_id)["revisits"]) == 2
+
+
+def test_a_contact_forgotten_until_after_the_close_is_backfilled_to_when_the_case_was_open(jiesu, book):
+    """A contact or visit (steps that leave the status as it is) dated to a time the case was open is taken on a
+    closed case, as a backfill: the first response and the month's 响应率 count it, with no reopen. One dated
+    after the close is still refused. The visit's advice is a line that can be followed even then."""
+    case_id = jiesu.new("楼道灯坏", "--phone", "13812345678", "--received", "2026-11-20 09:00")
+    jiesu.ok("classify", case_id, "合理诉求", "--at", "2026-11-20 10:00")
+    advice = jiesu.ok("visit", case_id, "--note", "上门", "--at", "2026-11-20 11:00").stderr.splitlines()[-1]
+    jiesu.ok("close", case_id, "--result", "已解决", "--note", "修好", "--at", "2026-11-20 12:00")
+    jiesu.ok("revisit", case_id, "--satisfaction", "满意", "--resolved", "yes", "--at", "2026-11-21 10:00")
+    assert jiesu.json("report", "monthly", "--period", "2026-11")["rates"]["response"] == 0.0
+    before = book.fingerprint()
+    refused(jiesu("contact", case_id, "--at", "2026-11-20 12:30"), f"#{case_id} 已回访，不能联系诉求人；可用：reopen")
+    refused(jiesu("contact", case_id, "--at", "2026-11-20 12:00"), f"#{case_id} 已回访，不能联系诉求人；可用：reopen")
+    refused(jiesu("visit", case_id, "--note", "再看", "--at", "2026-11-21 09:00"), f"#{case_id} 已回访，不能上门；可用：reopen")
+    assert book.fingerprint() == before
+
+    command = advice.split("请再记 jiesu ")[1]
+    assert command == f"contact {case_id} --at '2026-11-20 11:00'"
+    assert jiesu.ok(*shlex.split(command)).stderr == f"#{case_id} 已记录联系（已回访）\n"
+    jiesu.ok("visit", case_id, "--note", "补记第二次上门", "--at", "2026-11-20 11:30")
+    shown = jiesu.json("show", case_id)
+    assert (shown["status"], shown["reopen_count"], shown["responded_at"]) == ("revisited", 0, "2026-11-20T11:00:00+08:00")
+    assert [e["kind"] for e in shown["events"]][-2:] == ["contacted", "visited"]
+    assert jiesu.json("report", "monthly", "--period", "2026-11")["rates"]["response"] == 1.0
+    assert jiesu.ok("check").stderr.startswith("案卷完好")

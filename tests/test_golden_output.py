@@ -12,7 +12,8 @@ rewritten once for the ledger entry typed due on 12-20: it is now due at that da
 deadline read `07-02 13:00`), once for the merged case: the newer one now goes into the older, as a
 merge into a case with a later deadline is refused (it would drop the earlier one), and once more for a 首次响应 due
 at 07:59:59, which reads `08:00` now, the end of that minute, as 23:59:59 reads 24:00 (the JSON and CSV keep the
-instant and did not change). The book holds what an export
+instant and did not change), and once for the monthly report's `revisited`, which counts cases as `closed` does
+(8), not revisit rows (10: two cases were revisited, reopened and revisited again in November). The book holds what an export
 must get right: formula-looking text in every text field, Rich markup, quotes and line
 breaks, masked and revealed phones with extensions, a merged case, a case on the
 ledger, a closed and revisited case, and times either side of the clock changes of

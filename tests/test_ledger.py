@@ -147,7 +147,7 @@ def test_add_refusals(office):
         ledger.add_entry(office, unclassified.id, "计划", "单位")
     reasonable = cases.file_case(office, Draft("合理", nature=Nature.REASONABLE, received_at=office.now - timedelta(hours=1)))
     ledger.add_entry(office, reasonable.id, "计划", "单位")
-    with pytest.raises(TransitionRefused, match="挂账整改，不能上账"):
+    with pytest.raises(TransitionRefused, match="已在台账 1（单位，没有整改期限），不能重复上账"):
         ledger.add_entry(office, reasonable.id, "第二条", "单位")
     with pytest.raises(BadInput, match="整改措施不能为空"):
         ledger.add_entry(office, unclassified.id, " ", "单位")
@@ -222,13 +222,33 @@ def test_cli_refusals_are_one_line_and_change_nothing(jiesu, book):
     jiesu.ok("ledger", "add", case_id, "--plan", "更换", "--unit", "城管科")
     before = book.fingerprint()
     refused(jiesu("ledger", "clear", "1"), "台账 1 没有整改结果，不能销账（不整改完不销账）；请用 --evidence 写明整改结果", code=2)
-    refused(jiesu("ledger", "add", case_id, "--plan", "再加", "--unit", "x"), "#1 挂账整改，不能上账；可用：assign, contact, visit, escalate, ledger clear, ledger edit")
+    refused(
+        jiesu("ledger", "add", case_id, "--plan", "再加", "--unit", "x"),
+        "#1 已在台账 1（城管科，没有整改期限），不能重复上账；措施、单位或期限要改的，请用 jiesu ledger edit 1 --plan … --unit … --due … --reason …（只写要改的）",
+    )
     refused(jiesu("ledger", "roll", "10/2026"), "'10/2026' 不是期间；应写作 YYYY-MM，如 2026-10", code=2)
     refused(jiesu("ledger", "export", "--format", "ods"), "未知的导出格式 'ods'；可选：csv, xlsx, json", code=2)
     refused(jiesu("ledger", "export", "--format", "xlsx"), "xlsx 是二进制文件，请用 --out 指定文件名（如 --out 导出.xlsx）", code=2)
     assert book.fingerprint() == before
     jiesu.ok("ledger", "clear", "1", "--evidence", "已更换")
     refused(jiesu("ledger", "clear", "1", "--evidence", "again"))
+
+
+def test_a_second_ledger_add_names_the_entry_and_the_step_that_changes_it(jiesu, book):
+    """A worker who types `ledger add` again on a case on the books meant to change its entry: the refusal names
+    the entry (its number, 责任单位 and 整改期限) and `ledger edit`, whose line then goes through."""
+    jiesu.new("占位", "--received", "2026-11-01T09:00")
+    case_id = jiesu.new("地下室积水", "--nature", "合理诉求", "--received", "2026-11-20T09:00")
+    jiesu.ok("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "街道城管科 13812345678", "--due", "2026-12-07")
+    before = book.fingerprint()
+    line = refused(jiesu("ledger", "add", case_id, "--plan", "加装排水泵", "--unit", "街道城管科", "--due", "2026-12-20"))
+    assert line == (
+        f"错误: #{case_id} 已在台账 1（街道城管科 138****5678，整改期限 2026-12-07 24:00），不能重复上账；"
+        "措施、单位或期限要改的，请用 jiesu ledger edit 1 --plan … --unit … --due … --reason …（只写要改的）"
+    )
+    assert book.fingerprint() == before
+    jiesu.ok("ledger", "edit", "1", "--due", "2026-12-20", "--reason", "延后")
+    assert jiesu.json("ledger", "list")[0]["due"] == "2026-12-21T00:00:00+08:00"  # the 20th, through its 24:00
 
 
 def test_roll_cli_prints_the_balance(jiesu, monkeypatch):

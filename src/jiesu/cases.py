@@ -167,8 +167,9 @@ def return_case(office: Office, case_id: int, reason: str, at: datetime | None =
 
 def contact(office: Office, case_id: int, note: str = "", at: datetime | None = None) -> Case:
     """响应: a contact with the citizen; the earliest one is the first response (responded_at), one backfilled
-    before the recorded first response too: the call a worker really made at 09:30 is the case's response."""
-    with changing(office, case_id, "contact", "联系诉求人") as (session, case):
+    before the recorded first response too: the call a worker really made at 09:30 is the case's response — even
+    logged after the close, when the case was open at 09:30 (steps.BACKFILLED_AS_OF)."""
+    with changing(office, case_id, "contact", "联系诉求人", at) as (session, case):
         when = moment(office, case, at)
         first = case.responded_at is None or when < case.responded_at
         changes = change(case, responded_at=when) if first else {}
@@ -179,7 +180,7 @@ def contact(office: Office, case_id: int, note: str = "", at: datetime | None = 
 def visit(office: Office, case_id: int, note: str, at: datetime | None = None) -> Case:
     """上门: a door visit, the face-to-face step of 三上门."""
     note = required(note, "上门记录")
-    with changing(office, case_id, "visit", "上门") as (session, case):
+    with changing(office, case_id, "visit", "上门", at) as (session, case):
         record(session, case, EventKind.VISITED, office, moment(office, case, at), note, {})
         return case
 
@@ -326,7 +327,6 @@ def revisit(
     with changing(office, case_id, "revisit", "回访") as (session, case):
         when = moment(office, case, at)
         not_before(office, case, when, "回访", case.closed_at, "办结")
-        not_before(office, case, when, "回访", last_at(session, case.id, EventKind.REVISITED), "上次回访")
         session.add(
             Revisit(case_id=case.id, at=when, actor=office.actor, satisfaction=satisfaction.value, resolved=resolved, note=note)
         )

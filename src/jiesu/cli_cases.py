@@ -274,13 +274,16 @@ def visit(
     at: At = None,
 ) -> None:
     """例：jiesu visit 42 --note "上门查看，楼上卫生间防水层破损" --at '昨天 15:00'"""
-    from jiesu import cases
+    from jiesu import cases, clock
 
     office = office_of(ctx)
-    case = cases.visit(office, case_id, note, office.when(at))
+    when = office.when(at) or office.now
+    case = cases.visit(office, case_id, note, when)
     _done(case, "已记录上门")
     if case.responded_at is None:  # 响应率 counts contacts (DESIGN): a visit alone leaves 首次响应 due
-        say(f"注意：#{case.id} 尚未记录首次响应（响应率只算 jiesu contact）；上门时已与诉求人联系的，请再记 jiesu contact {case.id}")
+        # Dated as the visit: a plain `contact` later would be logged then (and refused once the case is closed).
+        again = f"jiesu contact {case.id} --at '{clock.shown_to_the_second(when, office.tz)}'"
+        say(f"注意：#{case.id} 尚未记录首次响应（响应率只算 jiesu contact）；上门时已与诉求人联系的，请再记 {again}")
 
 
 def escalate(

@@ -293,7 +293,8 @@ def last_instant(upto: datetime) -> datetime:
 
 
 def _activity(session: Session, then: CasesAt, start: datetime, upto: datetime) -> dict[str, int]:
-    """Received (by the receipt times as they stood `then`), closed and revisited in [start, upto): three counts, one statement."""
+    """Cases received (by the receipt times as they stood `then`), closed and revisited in [start, upto): three counts, one
+    statement. A case closed, reopened and closed again within the window is one case closed (and revisited)."""
     received_in = then(lambda table: _received_in(table, (start, upto)))
     received = select(func.count()).select_from(received_in)
     closes = union_all(
@@ -301,7 +302,8 @@ def _activity(session: Session, then: CasesAt, start: datetime, upto: datetime) 
         select(imported_closes(then, start, upto).c.id),
     ).subquery("closes")
     closed = select(func.count(func.distinct(closes.c.id)))
-    revisited = select(func.count(Revisit.id)).where(Revisit.at >= start, Revisit.at < upto)
+    # Cases, as closed counts: a case revisited in the window, then reopened, closed and revisited again, is one.
+    revisited = select(func.count(func.distinct(Revisit.case_id))).where(Revisit.at >= start, Revisit.at < upto)
     counts = {"received": received, "closed": closed, "revisited": revisited}
     row = session.exec(select(*(count.scalar_subquery().label(name) for name, count in counts.items()))).one()
     return {name: int(row._mapping[name]) for name in counts}

@@ -763,7 +763,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     Status.LEDGERED: ("assign", "contact", "visit", "classify", "escalate", "note", "ledger clear", "ledger edit"),
     Status.CLOSED: ("revisit", "reopen", "note"),
-    Status.REVISITED: ("revisit", "reopen", "note"),
+    Status.REVISITED: ("reopen", "note"),  # one 回访 per 办结 (steps.allowed names the one made)
     Status.MERGED: ("note",),
 }
 

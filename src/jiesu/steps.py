@@ -16,20 +16,56 @@ from sqlalchemy import false, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from jiesu import clock, rules, textsearch
+from jiesu import clock, phones, rules, textsearch
 from jiesu.errors import BadInput, CaseNotFound, RuleViolation, TransitionRefused
-from jiesu.models import Case, Event, LedgerEntry
+from jiesu.models import Case, Event, LedgerEntry, Revisit
 from jiesu.office import Office
-from jiesu.vocab import EventKind, LedgerStatus, Status
+from jiesu.safetext import shortened
+from jiesu.vocab import EventKind, LedgerStatus, Satisfaction, Status
 
 
 @contextmanager
-def changing(office: Office, case_id: int, step: str, verb: str) -> Iterator[tuple[Session, Case]]:
-    """Load the case under the write lock and check that its status allows `step`."""
+def changing(office: Office, case_id: int, step: str, verb: str, at: datetime | None = None) -> Iterator[tuple[Session, Case]]:
+    """Load the case under the write lock and check that its status allows `step` — or, for a step backfilled to
+    `at` that leaves the status as it is, that its status then did (allowed_then)."""
     with office.store.write() as session:
         case = load_case(session, case_id, for_update=True)
-        allowed(session, case, step, verb)
+        refuse_repeat(office, session, case, step)
+        if not allowed_then(session, case, step, at):
+            allowed(session, case, step, verb)
         yield session, case
+
+
+# The steps that leave a case's status as it is (a note any case takes): one dated with --at to a time the case's
+# status then allowed it is taken as a backfill even when the case has moved on since — the first contact forgotten
+# until after the close is the case's first response, not a reason to reopen it. A step that changes the status
+# is not: the history after it would no longer follow.
+BACKFILLED_AS_OF = frozenset({"contact", "visit"})
+
+
+def allowed_then(session: Session, case: Case, step: str, at: datetime | None) -> bool:
+    """Whether `step`, dated `at`, is a backfill its case's status at `at` allows though its status now does not."""
+    if at is None or step not in BACKFILLED_AS_OF or rules.allowed(case.status, step):
+        return False
+    return rules.allowed(status_at(session, case, at), step)
+
+
+def status_at(session: Session, case: Case, at: datetime) -> str:
+    """The case's status at `at`: what the first change of it dated after `at` changed it from, else its status now.
+    Steps taken back (and their undos) are none; an import counts as of the row's own times, which its event does
+    not carry, so it is passed over (a case imported closed reads closed until a later step)."""
+    from jiesu.undone import not_undone  # undone.py builds on this module
+
+    changed = session.exec(
+        select(Event.changes)
+        .where(
+            Event.case_id == case.id, Event.at > at, Event.changes.contains('"status": ['), not_undone(),
+            Event.kind.not_in((EventKind.IMPORTED.value, EventKind.UNDONE.value)),
+        )
+        .order_by(Event.at, Event.id)
+        .limit(1)
+    ).first()
+    return json.loads(changed)["status"][0] if changed else case.status
 
 
 def allowed(session: Session, case: Case, step: str, verb: str) -> None:
@@ -42,6 +78,43 @@ def allowed(session: Session, case: Case, step: str, verb: str) -> None:
             f"#{case.id} 挂账整改，不能延期办理时限；整改期限请用 jiesu ledger edit {open_entry_id(session, case.id)} --due … --reason … 重定"
         )
     rules.check_step(case.id, case.status, case.level, step, verb, work_case(session, case))
+
+
+def refuse_repeat(office: Office, session: Session, case: Case, step: str) -> None:
+    """Refuse a step the case has taken already in this round — a second 回访 of the same 办结, a second 上账 —
+    naming the one taken and what to do instead, as `assign` to the unit it is with is refused."""
+    if step == "revisit" and case.status == Status.REVISITED:
+        raise TransitionRefused(revisited_already(office, session, case))
+    if step == "ledger add" and case.status == Status.LEDGERED:
+        raise TransitionRefused(on_the_books(office, session, case))
+
+
+def on_the_books(office: Office, session: Session, case: Case) -> str:
+    """The refusal of a second 上账, naming the entry the case is on (its 责任单位 and 整改期限) and the step that
+    corrects it: a worker who typed `ledger add` again meant to change the plan, unit or due."""
+    entry = open_entry(session, case.id)
+    if entry is None:  # a book that lost its entry: `jiesu check` says so
+        return f"#{case.id} 挂账整改，不能重复上账"
+    unit = shortened(phones.shown_field("unit", entry.unit))
+    due = f"，整改期限 {shown_bound(office, entry.due)}" if entry.due else "，没有整改期限"
+    return (
+        f"#{case.id} 已在台账 {entry.id}（{unit}{due}），不能重复上账；"
+        f"措施、单位或期限要改的，请用 jiesu ledger edit {entry.id} --plan … --unit … --due … --reason …（只写要改的）"
+    )
+
+
+def revisited_already(office: Office, session: Session, case: Case) -> str:
+    """The refusal of a second 回访 of the same 办结, naming the one made: a revisit is the citizen's verdict on a
+    close, and two would leave "the latest" to chance (and count the case twice). It cannot be undone, so the line
+    says what a worker can do instead."""
+    made = session.exec(select(Revisit).where(Revisit.case_id == case.id).order_by(Revisit.at.desc(), Revisit.id.desc())).first()
+    verdict = ""
+    if made is not None:
+        verdict = f"（{made.actor} {shown(office, made.at)} 已回访：{Satisfaction(made.satisfaction).label}，{'已解决' if made.resolved else '未解决'}）"
+    return (
+        f"#{case.id} 已回访，不能再回访{verdict}：同一次办结只回访一次；回访不能撤销，"
+        f"记错的请用 jiesu note {case.id} … 说明，诉求人仍不满意或未解决的请 jiesu reopen {case.id} --reason …"
+    )
 
 
 def open_entry(session: Session, case_id: int) -> LedgerEntry | None:
