@@ -214,8 +214,8 @@ def test_a_refused_cell_is_named_by_the_files_own_column_and_a_label_lists_the_a
     result = jiesu("import", str(hotline_file(tmp_path, rows)), "--skip-bad")
     assert result.stderr.splitlines()[:4] == [
         "第 2 行：受理时间 不是有效时间：'下午三点'；请写成 2026-11-03 09:05 这样的时间",
-        "第 3 行：联系电话 被 Excel 改写成了科学计数法（1.38123E+10）；请把该列设为文本后重新填写",
-        "第 4 行：工单编号 被 Excel 改写成了科学计数法（2.02611E+15）；请把该列设为文本后重新填写",
+        "第 3 行：联系电话 被 Excel 改写成了科学计数法（1.38123E+10），后几位数字已丢失；请把该列设为文本后重新填写",
+        "第 4 行：工单编号 被 Excel 改写成了科学计数法（2.02611E+15），后几位数字已丢失；请把该列设为文本后重新填写",
         "第 5 行：未知的诉求类型 '表扬'；可选：consult 咨询, help 求助, complaint 投诉, report 举报, suggest 建议",
     ]
     (case,) = jiesu.json("list")
