@@ -107,6 +107,11 @@ def test_a_word_an_option_does_not_know_is_a_usage_error(jiesu, book, args, mess
         (["list", "--nature", "合理"], "--nature 无效：未知的诉求性质 '合理'；您是不是要 合理诉求？可选："),
         # equally near both: tester 42, closing a consultation, was offered only 已解决, which its case refuses
         (["close", "1", "--result", "已解答"], "--result 无效：未知的办理结果 '已解答'；您是不是要 已解决 或 已答复？可选："),
+        # a word beginning a label, though another label holds it too: 合理诉求, not 不合理诉求
+        (["classify", "1", "合理"], "诉求性质 无效：未知的诉求性质 '合理'；您是不是要 合理诉求？可选："),
+        # the hotline's number, which only its label spells: offered as the value, in the script it was typed in
+        (["new", "x", "--channel", "12345"], "--channel 无效：未知的受理渠道 '12345'；您是不是要 hotline？可选："),
+        (["new", "x", "--channel", "热线"], "--channel 无效：未知的受理渠道 '热线'；您是不是要 12345热线？可选："),
     ],
 )
 def test_a_word_near_a_choice_is_refused_with_the_choice_it_likely_meant(jiesu, book, args, message):

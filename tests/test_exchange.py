@@ -214,8 +214,8 @@ def test_a_refused_cell_is_named_by_the_files_own_column_and_a_label_lists_the_a
     result = jiesu("import", str(hotline_file(tmp_path, rows)), "--skip-bad")
     assert result.stderr.splitlines()[:4] == [
         "第 2 行：受理时间 不是有效时间：'下午三点'；请写成 2026-11-03 09:05 这样的时间",
-        "第 3 行：联系电话 被 Excel 改写成了科学计数法（1.38123E+10）；请把该列设为文本后重新填写",
-        "第 4 行：工单编号 被 Excel 改写成了科学计数法（2.02611E+15）；请把该列设为文本后重新填写",
+        "第 3 行：联系电话 被 Excel 改写成了科学计数法（1.38123E+10），后几位数字已丢失；请把该列设为文本后重新填写",
+        "第 4 行：工单编号 被 Excel 改写成了科学计数法（2.02611E+15），后几位数字已丢失；请把该列设为文本后重新填写",
         "第 5 行：未知的诉求类型 '表扬'；可选：consult 咨询, help 求助, complaint 投诉, report 举报, suggest 建议",
     ]
     (case,) = jiesu.json("list")
@@ -230,6 +230,40 @@ def test_excels_unicode_text_is_read_as_tab_separated_utf16(jiesu, tmp_path):
     assert jiesu.ok("import", str(path)).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
     (case,) = jiesu.json("list")
     assert (case["ref"], case["summary"]) == ("BJ1", "漏水, 急")
+
+
+TAB_SEPARATED = {  # Excel's 「文本文件(制表符分隔)」 of each layout: a comma in a cell is no separator there
+    "hotline": ("工单编号\t受理时间\t联系电话\t诉求内容", "BJ1\t2026/12/1 9:05\t13955556666\t装修噪音, 夜间"),
+    "own": ("ref\treceived_at\tphone\tsummary", "BJ1\t2026-12-01T09:05:00+08:00\t13955556666\t装修噪音, 夜间"),
+}
+
+
+@pytest.mark.parametrize("layout", TAB_SEPARATED)
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8", "utf-8-sig"])
+def test_excels_tab_separated_text_is_read_in_8_bit_encodings(jiesu, tmp_path, layout, encoding):
+    """A fresh tester: Excel's 「文本文件(制表符分隔)」 (tabs between cells, GBK or UTF-8) was refused as
+    `无法识别的表头`, though its 「Unicode 文本」 imported."""
+    path = tmp_path / "工单.txt"
+    path.write_bytes("\r\n".join([*TAB_SEPARATED[layout], ""]).encode(encoding))
+    assert jiesu.ok("import", str(path)).stderr == "读取 1 行：已导入 1 件，已存在 0 件\n"
+    (case,) = jiesu.json("list", "--reveal")
+    assert (case["ref"], case["phone"], case["summary"]) == ("BJ1", "13955556666", "装修噪音, 夜间")
+
+
+def test_tab_separated_text_is_told_by_its_header_not_row_by_row(jiesu, tmp_path, book):
+    """The header (below a title without separators) says tabs; a row written with commas is refused by its
+    line, not read as CSV; a quoted comma in a CSV header's cell does not make a tab-separated file."""
+    path = tmp_path / "工单.txt"
+    header, row = TAB_SEPARATED["hotline"]
+    path.write_bytes("\r\n".join(["某街道接诉即办工单", header, row, row.replace("\t", ",").replace("BJ1", "BJ2")]).encode("gbk"))
+    result = jiesu("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == "第 4 行：这一行有 1 格，表头有 4 列；各格无法对准各列"
+    assert book.counts()[0] == 0
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('工单编号,受理时间,联系电话,诉求内容,"备\t注"\nBJ3,2026/12/1 9:05,13955556666,漏水,\n', encoding="utf-8")
+    jiesu.ok("import", str(quoted))
+    assert [case["ref"] for case in jiesu.json("list")] == ["BJ3"]
 
 
 def test_bad_rows_refuse_the_whole_import_by_default(jiesu, tmp_path, book):

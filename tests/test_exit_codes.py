@@ -76,6 +76,11 @@ BAD_VALUES = [
     (["note", "1", "-- 见附件"], "没有 -- 见附件 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu note … -- '-- 见附件'"),
     (["note", "1", "--见附件"], "没有 --见附件 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu note … -- '--见附件'"),
     (["note", "1", "--zzz"], "没有 --zzz 这个选项（jiesu note --help 看用法）"),
+    # a fresh tester: `show -1` was told to write `jiesu show … -- '-1'`, which is refused too: no text goes there
+    (["show", "-1"], "'-1' 不是诉求编号：诉求编号是正整数，如 42 或 #42"),
+    (["note", "--at", "now", "-1", "x"], "'-1' 不是诉求编号：诉求编号是正整数，如 42 或 #42"),
+    (["ledger", "clear", "-3", "--evidence", "x"], "'-3' 不是台账编号：台账编号是正整数，如 3 或 台账3"),
+    (["note", "1", "-5"], "没有 -5 这个选项；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：jiesu note … -- '-5'"),
     (["new", "x", "-z"], "没有 -z 这个选项（jiesu new --help 看用法）"),
     # a fresh tester: `1M` (a month to many) was read as 1 minute, as `2H` is 2 hours
     (["todo", "--within", "1M"], "'1M' 的 M 不明确：分钟请写小写 m（如 30m），一个月请写天数（如 30d）"),

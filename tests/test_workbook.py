@@ -205,13 +205,15 @@ def test_a_map_reads_a_workbook_like_a_csv(jiesu, tmp_path):
 
 
 def test_numbers_excel_already_rewrote_are_refused(jiesu, tmp_path, book):
+    """A fresh tester: a ref Excel stored as a number was shown as Python spells it (2.026110300012346e+17),
+    not as its cell shows it, and the line did not say its last digits were gone."""
     rows = [["x", datetime(2026, 11, 3, 9, 5), None, None, None, None, None, None, None, "甲"] for _ in range(2)]
     rows[0][0] = 202611030001234567  # stored as a number: Excel keeps 15 digits
     rows[1][0] = "BJ9"
     rows[1][3] = 13812345678.5
     result = jiesu("import", office_sheet(tmp_path / "x.xlsx", rows))
     assert result.stderr.splitlines()[:2] == [
-        "第 4 行：工单编号 被存成了数字，已被 Excel 改写（2.026110300012346e+17）；请把该列设为文本后重新填写",
+        "第 4 行：工单编号 被 Excel 改写成了科学计数法（2.02611E+17），后几位数字已丢失；请把该列设为文本后重新填写",
         "第 5 行：联系电话 被存成了数字，已被 Excel 改写（13812345678.5）；请把该列设为文本后重新填写",
     ]
     assert book.counts() == (0, 0)

@@ -87,18 +87,32 @@ def value_text(label: str, value: Any) -> str | None:
     return None if blank(written) else written  # a cell that shows nothing is empty: a zero-width space is no ref
 
 
+# A work-order number or phone that Excel turned into a number in its scientific form, as a CSV it saved or
+# its cell shows it: the digits past those shown (past 15 in the workbook) are gone from the file.
+SCIENTIFIC_REFUSED = "{label} 被 Excel 改写成了科学计数法（{shown}），后几位数字已丢失；请把该列设为文本后重新填写"
+
+
+def excel_shown(number: float) -> str:
+    """A number too long for a cell as Excel's General format shows it, in six significant digits
+    (`2.02612E+16`), not as Python spells it (`2.026120400012346e+16`)."""
+    mantissa, exponent = f"{number:.5E}".split("E")
+    return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
+
+
 def digits_kept(label: str, value: Any) -> str | None:
     """A work-order number or phone as text, refused when Excel has visibly rewritten its digits."""
     if value.__class__ is str and value.isascii() and value.isalnum():
         written = value  # letters and digits alone, as nearly every ref and phone is: value_text would leave it so
     else:
-        if isinstance(value, float) and (not value.is_integer() or abs(value) >= 10**EXCEL_DIGITS):
+        if isinstance(value, float) and abs(value) >= 10**EXCEL_DIGITS:
+            raise ValueError(SCIENTIFIC_REFUSED.format(label=label, shown=excel_shown(value)))
+        if isinstance(value, float) and not value.is_integer():
             raise ValueError(f"{label} 被存成了数字，已被 Excel 改写（{echoed(value)}）；请把该列设为文本后重新填写")
         written = value_text(label, value)
         if written is None:
             return None
     if ("e" in written or "E" in written) and _SCIENTIFIC.fullmatch(written):
-        raise ValueError(f"{label} 被 Excel 改写成了科学计数法（{written}）；请把该列设为文本后重新填写")
+        raise ValueError(SCIENTIFIC_REFUSED.format(label=label, shown=written))
     if "." in written and _DECIMAL_TAIL.fullmatch(written):
         raise ValueError(f"{label} 被改写成了小数（{written}）；请把该列设为文本后重新填写")
     if written.isdigit() and len(written) > EXCEL_DIGITS and set(written[EXCEL_DIGITS:]) == {"0"}:

@@ -347,10 +347,11 @@ def _advanced(text: str, line: int, column: int, signs: int) -> tuple[int, int, 
     return line + breaks, column, signs
 
 
-def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
-    """The lines of a text stream; bytes its encoding cannot read are one line for people."""
+def _lines(stream: io.TextIOWrapper, longest: int | None = None) -> Iterator[str]:
+    """The lines of a text stream (each cut at `longest` characters if given: a file with no line breaks is
+    then not held whole); bytes its encoding cannot read are one line for people."""
     try:
-        yield from stream
+        yield from stream if longest is None else iter(lambda: stream.readline(longest), "")
     except UnicodeDecodeError:
         raise undecodable(stream.buffer, stream.encoding) from None
 
@@ -370,7 +371,7 @@ def read_rows(source: BinaryIO, fmt: str, mapping: Mapping | None = None, sheet:
     """
     if fmt == "csv":
         stream = text_stream(source, newline="")
-        yield from _csv_rows(stream, mapping, delimiter="\t" if stream.encoding == "utf-16" else ",")
+        yield from _csv_rows(stream, mapping, delimiter=_separator(stream))
     elif fmt in WORKBOOKS:
         yield from _workbook_rows(source.read(), mapping, sheet)
     elif fmt == "jsonl":
@@ -416,8 +417,30 @@ def _has_header(page, mapping: Mapping | None) -> bool:
         return False
 
 
+LONGEST_LOOK = 1 << 16  # characters of a line `_separator` looks at: a header is far shorter
+_QUOTED = re.compile(r'"[^"]*(?:"|$)')  # a quoted stretch of a line (to its end when its quote stays open)
+
+
+def _separator(stream: io.TextIOWrapper) -> str:
+    """The separator of a text table, told once for the whole file by its header: a tab for Excel's
+    「Unicode 文本」 (UTF-16 with a BOM) and for a line whose cells only tabs hold apart (Excel's
+    「文本文件(制表符分隔)」, GBK or UTF-8), else a comma. The first line with a separator outside quotes
+    tells it (a title above the header with none is passed over); a row that uses the other one then fails
+    to fit the header and is refused by its line. The stream is left at its start."""
+    if stream.encoding == "utf-16":
+        return "\t"
+    separator = ","
+    for line in itertools.islice(_lines(stream, LONGEST_LOOK), HEADER_SEARCH):
+        outside = _QUOTED.sub("", line)
+        if "," in outside or "\t" in outside:
+            separator = "\t" if "," not in outside else ","
+            break
+    stream.seek(0)
+    return separator
+
+
 def _csv_rows(stream: io.TextIOWrapper, mapping: Mapping | None, delimiter: str) -> Iterator[Row]:
-    """CSV, or the tab-separated text Excel saves as 「Unicode 文本」 (UTF-16 with a BOM: `delimiter` a tab)."""
+    """CSV, or tab-separated text (`delimiter` a tab: see `_separator`)."""
     csv.field_size_limit(MAX_CELL)
     reader = csv.reader(_lines(stream), strict=True, delimiter=delimiter)  # strict: a quote left open must not swallow the rows after it
 

@@ -122,6 +122,8 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
         near = _options_meant(exc.option_name, options, _kinds_elsewhere(exc.option_name, ctx) if ctx is not None else set())
         text = _text_not_option(exc.option_name, args or [])
         hint = f"；您是不是要 {near[0]}？" if near else see
+        if text and (numbered := _numbered_argument(text, ctx, args or [])):
+            return visible(f"{echoed(text)} 不是{numbered[0]}：{numbered[0]}是正整数，如 {numbered[1]}")
         if text:  # a text that starts with a minus, not a mistyped option: say how to write it
             hint = f"；以 - 开头的文字请写在 -- 之后（其余参数和选项都写在 -- 之前）：{where} … -- {echoed(text)}"
         return visible(f"没有 {shortened(exc.option_name.strip())} 这个选项{hint}")  # `- 见附件` is read as the option `- `
@@ -149,6 +151,42 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
             return visible(f"多余的参数：{shortened(found.group(1))}；脚本请从标准输入给：jiesu shell < {shortened(found.group(1))}")
         return visible(f"多余的参数：{shortened(found.group(1))}{see}")
     return f"命令行有误{see}"
+
+
+# A positional argument that takes a number (cliopts' ID and ENTRY), by its metavar: what it is called, and how
+# one is written. `jiesu show -1` was told to write `-- '-1'`, which is no case number either.
+NUMBERED_ARGUMENTS = {"ID": ("诉求编号", "42 或 #42"), "ENTRY": ("台账编号", "3 或 台账3")}
+
+
+def _numbered_argument(text: str, ctx, args: list[str]) -> tuple[str, str] | None:
+    """The name and an example of the numbered argument a word starting with a minus, typed as `text`, stands
+    in for (`show -1`): writing it after `--` would not make it one. None when it stands where a text goes
+    (`note 1 -5`)."""
+    if ctx is None or text not in args:
+        return None
+    arguments = [param for param in ctx.command.get_params(ctx) if param.param_type_name == "argument"]
+    filled = _positionals_before(ctx, args, args.index(text))
+    if filled >= len(arguments) or getattr(getattr(arguments[filled], "type_descriptor", None), "annotation", None) is not int:
+        return None
+    metavar = arguments[filled].metavar or arguments[filled].name.upper()
+    return NUMBERED_ARGUMENTS.get(metavar, (metavar, "1"))
+
+
+def _positionals_before(ctx, args: list[str], place: int) -> int:
+    """How many of the command's positional arguments the words of `args` before `place` fill: those after the
+    command's own name that are neither options nor an option's value."""
+    name = ctx.command_path.split()[-1]
+    start = max((i for i, arg in enumerate(args[:place]) if arg == name), default=-1) + 1
+    valued = {option for option, metavar in _option_names(ctx).items() if metavar}
+    filled, skip = 0, False
+    for arg in args[start:place]:
+        if skip:
+            skip = False
+        elif arg.startswith("-") and arg != "-":
+            skip = arg in valued
+        else:
+            filled += 1
+    return filled
 
 
 def _unrepr(said: str) -> str:

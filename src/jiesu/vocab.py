@@ -10,26 +10,30 @@ from enum import Enum
 from jiesu.digits import halfwidth
 
 
-def refused_word(noun: str, text: str, shown: str, names: list[str], choices: str) -> str:
+def refused_word(noun: str, text: str, shown: str, names: list[str] | dict[str, str], choices: str) -> str:
     """The refusal of a word `text` (echoed as `shown`) that none of `names` is: the one it most likely
     meant, if any, and all `choices`."""
     meant = guessed(text, names)
     return f"未知的{noun} {shown}；{f'您是不是要 {meant}？' if meant else ''}可选：{choices}"
 
 
-def guessed(text: str, names: list[str]) -> str | None:
+def guessed(text: str, names: list[str] | dict[str, str]) -> str | None:
     """The one of `names` a word none of them is most likely meant: the one that begins with it
-    (已解释 → 已解释说明), else the one holding it, else the closest; those equally close, both (已解答 is as
-    near 已解决 as 已答复: tester 42, closing a consultation, was offered only the one its case refuses);
-    None for none."""
+    (已解释 → 已解释说明, 合理 → 合理诉求 though 不合理诉求 holds it too), else the one holding it, else the
+    closest; those equally close, both (已解答 is as near 已解决 as 已答复: tester 42, closing a consultation,
+    was offered only the one its case refuses); None for none. `names` may map each spelling to the name
+    offered for it (12345 → 12345热线 → hotline)."""
+    offered = names if isinstance(names, dict) else {name: name for name in names}
     wanted = text.strip().casefold()
     for fits in (str.startswith, str.__contains__):
-        found = [name for name in names if wanted and fits(name.casefold(), wanted)]
+        found = list(dict.fromkeys(offered[name] for name in offered if wanted and fits(name.casefold(), wanted)))
         if len(found) == 1:
             return found[0]
     from difflib import SequenceMatcher
 
-    nearness = {name: SequenceMatcher(None, wanted, name.casefold()).ratio() for name in names}
+    nearness: dict[str, float] = {}
+    for name, meant in offered.items():
+        nearness[meant] = max(nearness.get(meant, 0), SequenceMatcher(None, wanted, name.casefold()).ratio())
     best = max(nearness.values(), default=0)
     closest = [name for name, ratio in nearness.items() if ratio == best]
     return " 或 ".join(closest) if best >= 0.6 and len(closest) <= 2 else None
@@ -68,9 +72,10 @@ class LabeledEnum(str, Enum):
     @classmethod
     def unknown(cls, noun: str, text: object, shown: str) -> str:
         """The refusal of `text` (echoed as `shown`), which no member spells: the one it most likely meant
-        (in the script it was typed in), and all."""
+        by either spelling, offered in the script it was typed in (12345, the hotline's number, is offered
+        hotline), and all."""
         text = halfwidth(str(text))
-        names = [m.value if text.isascii() else m.label for m in cls]
+        names = {spelling: m.value if text.isascii() else m.label for m in cls for spelling in (m.value, m.label)}
         return refused_word(noun, text, shown, names, cls.choices())
 
     @classmethod
