@@ -16,7 +16,7 @@ def _first_response_advice(case_id: int, step: str, at: str, contact_at: str) ->
     its undo loses the response, which the backfilled step then bars, so it is logged again first."""
     return (
         f"请 测试员 先 jiesu undo {case_id} 撤销那次联系诉求人（首次响应随之撤销），按实际时间重记联系 jiesu contact {case_id} --at …"
-        f"（须早于 {at}，{step}后不能再记），再补录{step}；联系确在{step}之后的，{step}时间须不早于 {contact_at}"
+        f"（须早于 {at}），再补录{step}；联系确在{step}之后的，{step}时间须不早于 {contact_at}"
     )
 
 

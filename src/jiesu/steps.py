@@ -325,8 +325,8 @@ def _out_of_order(
 def _undo_advice(office: Office, case: Case, kind: EventKind, at_shown: str, undos: list[Event], changes: dict) -> str:
     """How to backfill a `kind` step (making `changes`, dated `at_shown`) by taking back the `undos` (latest
     first, the step in its way last) as the worker who logged them. A first response among them is lost by its
-    undo and, once the backfilled step bars contacts (a close), cannot be logged again: it is to be logged
-    again at its real time first, or else the backfill dated no earlier than it."""
+    undo and, once the backfilled step bars contacts (a close), is to be logged again at its real time (before
+    the backfill: `allowed_then`), or else the backfill dated no earlier than it."""
     first = undos[-1]
     actor = first.actor if re.fullmatch(r"[\w.@-]+", first.actor) else shlex.quote(first.actor)  # 李四 as typed
     undo = f"jiesu undo {case.id}" if first.actor == office.actor else f"jiesu --actor {actor} undo {case.id}"  # as that worker: on a shared login, undo is the typist's
@@ -339,7 +339,7 @@ def _undo_advice(office: Office, case: Case, kind: EventKind, at_shown: str, und
         return f"{how}，再补录{kind.label}"
     relog = f"jiesu contact {case.id} --at …"
     return (
-        f"{how}（首次响应随之撤销），按实际时间重记联系 {relog}（须早于 {at_shown}，{kind.label}后不能再记），再补录{kind.label}；"
+        f"{how}（首次响应随之撤销），按实际时间重记联系 {relog}（须早于 {at_shown}），再补录{kind.label}；"
         f"联系确在{kind.label}之后的，{kind.label}时间须不早于 {shown(office, response.at)}"
     )
 
