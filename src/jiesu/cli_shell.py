@@ -195,8 +195,8 @@ def _lines_run(number: int, ran: tuple[int, int] | None, refused: Sequence[int] 
     lines = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
     if not refused:
         return f"{lines}已执行，"
-    named = "、".join(map(str, refused[:SHOWN_REFUSED])) + ("等" if len(refused) > SHOWN_REFUSED else "")
-    return f"{lines}已读完（其中 {len(refused)} 行被拒未执行：第 {named} 行），"
+    named = "、".join(map(str, refused[:SHOWN_REFUSED])) + (" 行等" if len(refused) > SHOWN_REFUSED else " 行")
+    return f"{lines}已读完（其中 {len(refused)} 行被拒未执行：第 {named}），"
 
 
 def _split(line: str) -> list[str] | None:
