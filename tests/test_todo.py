@@ -156,7 +156,9 @@ def test_todo_refuses_a_bad_within(jiesu, args):
 def test_todo_within_a_bare_zero_is_zero_of_any_unit(day, zero):
     """A fresh tester: `--within 0` was refused while `0h` was taken; zero of any unit is the same length."""
     assert day.json("todo", "--within", zero) == day.json("todo", "--within", "0h")
-    assert day.ok("todo", "--within", zero, "--format", "table").stderr == day.ok("todo", "--within", "0m", "--format", "table").stderr
+    footer = day.ok("todo", "--within", zero, "--format", "table").stderr
+    assert footer == day.ok("todo", "--within", "0h", "--format", "table").stderr
+    assert "项（已到期），其中超期" in footer and "分钟" not in footer  # not 0 分钟内到期 (fresh tester 48)
 
 
 @pytest.mark.parametrize("bare", ["5", "30", "0.5"])

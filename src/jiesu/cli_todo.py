@@ -65,7 +65,7 @@ def summary_line(rows: list[dict], within: str, whose: str | None = None) -> str
     within = within_said(within)
     of = f"派给 {shortened(whose)} 的" if whose is not None else ""
     if not rows:
-        return f"没有{of} {within}内到期的待办"
+        return f"没有{of} {within}的待办"
     late = [row["reason"] for row in rows if row["overdue"]]
     kinds = "、".join(f"{label} {late.count(reason)}" for reason, label in REASONS.items() if reason in late)
-    return f"{of}待办 {len(rows)} 项（{within}内到期），其中超期 {len(late)} 项" + (f"：{kinds}" if kinds else "")
+    return f"{of}待办 {len(rows)} 项（{within}），其中超期 {len(late)} 项" + (f"：{kinds}" if kinds else "")

@@ -48,11 +48,12 @@ def parse_within(text: str) -> timedelta:
 
 
 def within_said(text: str) -> str:
-    """A length `parse_within` takes, as a sentence says it: `1d` → `1 天`, `2小时` → `2 小时`, `0` → `0 分钟`."""
-    if _ZERO.match(halfwidth(text)):
-        return f"0 {LENGTH_UNITS['m']}"
+    """A horizon `parse_within` takes, as a sentence says it: `1d` → `1 天内到期`, `2小时` → `2 小时内到期`, and a
+    zero of any unit (`0`, `0h`) → `已到期`, not `0 分钟内到期`."""
     match = _WITHIN.match(halfwidth(text).casefold())
-    return f"{int(match['amount'])} {LENGTH_UNITS[unit_letter(match['unit'])]}"
+    if _ZERO.match(halfwidth(text)) or int(match["amount"]) == 0:
+        return "已到期"
+    return f"{int(match['amount'])} {LENGTH_UNITS[unit_letter(match['unit'])]}内到期"
 
 
 @dataclass
