@@ -87,6 +87,8 @@ def test_new_refuses_bad_input_and_writes_nothing(jiesu, book, args, message):
         (["--nature", "很合理"], "--nature 无效：未知的诉求性质 '很合理'；可选："),
         (["--channel", "fax"], "--channel 无效：未知的受理渠道 'fax'；可选："),
         (["--urgency", "特急"], "--urgency 无效：未知的紧急程度 '特急'；可选："),
+        # An input method's wide space between option and value (fresh tester 48) made one unknown word of them
+        (["--community\u3000前门社区"], "选项和取值之间是全角空格，连成了一个词；请用半角空格隔开：--community 前门社区"),
     ],
 )
 def test_a_word_an_option_does_not_know_is_a_usage_error(jiesu, book, args, message):

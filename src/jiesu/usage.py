@@ -119,6 +119,9 @@ def usage_message(exc: BaseException, args: list[str] | None = None) -> str | No
             return visible(misplaced)
         given = {arg.split("=", 1)[0] for arg in args or []}  # one already on the line is not what was meant
         options = {name: metavar for name, metavar in _option_names(ctx).items() if name not in given} if ctx is not None else {}
+        name, space, value = exc.option_name.partition("\u3000")
+        if space and name in options:  # `--assignee　前门物业`: an input method's wide space joined the two
+            return visible(f"选项和取值之间是全角空格，连成了一个词；请用半角空格隔开：{name} {shortened(value.strip())}")
         near = _options_meant(exc.option_name, options, _kinds_elsewhere(exc.option_name, ctx) if ctx is not None else set())
         text = _text_not_option(exc.option_name, args or [])
         hint = f"；您是不是要 {near[0]}？" if near else see
